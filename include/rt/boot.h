@@ -1,0 +1,25 @@
+#pragma once
+// What the runtime hands the application once the machine is up.
+#include <rt/cmdline.h>
+#include <rt/cpu_features.h>
+#include <rt/multiboot2.h>
+
+namespace rt {
+
+struct BootContext {
+    multiboot2::BootInfo const& info;
+    CommandLine const& command_line;
+    CpuFeatures const& cpu;
+};
+
+// Command-line keys the runtime itself reads; the app accepts these besides its own.
+constexpr StringView runtime_command_line_keys[] = { "fault", "serial_color", "end" };
+
+// Stops the machine after printing `message`: for broken invariants, not for bad input.
+[[noreturn]] void panic(StringView message);
+
+}
+
+// The application's entry point. An error is printed by the runtime, and the run ends
+// with the failure status.
+rt::ErrorOr<void> app_main(rt::BootContext const&);

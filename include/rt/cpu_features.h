@@ -1,0 +1,18 @@
+#pragma once
+// What the processor can do, as far as BareFlow cares: read with CPUID, with the vector
+// extensions counted as usable only when the OS-state bits (XCR0) are also enabled.
+#include <rt/types.h>
+
+namespace rt {
+
+struct CpuFeatures {
+    char vendor[13] {};
+    char brand[49] {};
+    u32 family { 0 }, model { 0 }, stepping { 0 };
+    bool sse2 { false }, sse3 { false }, ssse3 { false }, sse41 { false }, sse42 { false };
+    bool xsave { false }, avx { false }, avx2 { false }, fma { false }, f16c { false };
+    bool avx512f { false }, avx512bw { false }, avx512vl { false };
+    bool tsc { false }, invariant_tsc { false }, apic { false }, hypervisor { false };
+};
+
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Boots a BareFlow ISO headless in QEMU with the serial port on stdout.
+#   scripts/boot.sh ISO [--uefi] [--raw] [--smp N] [--mem MiB] [--timeout S]
+#                   [--cmdline "k=v ..."] [--display]
+# --raw attaches the image as a USB stick instead of a CD; --cmdline is appended to the
+# menu entry's command line (passed through QEMU's fw_cfg, read by the kernel).
+# Exit status: 0 the kernel reported success, 1 it reported failure, 2 timeout,
+# 3 QEMU ended any other way (e.g. a triple fault with -no-reboot), 4 bad usage.
+set -uo pipefail
+
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 4; }
+
+iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --uefi) uefi=1; shift ;;
+    --raw) raw=1; shift ;;
+    --smp) smp="${2:?}"; shift 2 ;;
+    --mem) mem="${2:?}"; shift 2 ;;
+    --timeout) timeout_s="${2:?}"; shift 2 ;;
+    --cmdline) cmdline="${2?}"; shift 2 ;;
+    --display) display=1; shift ;;
+    -h|--help) usage ;;
+    -*) echo "boot: unknown option '$1'" >&2; usage ;;
+    *) [ -z "$iso" ] || usage; iso="$1"; shift ;;
+  esac
+done
+[ -n "$iso" ] || usage
+[ -f "$iso" ] || { echo "boot: ISO '$iso' not found (scripts/mkiso.sh makes one)" >&2; exit 4; }
+for n in "$smp" "$mem" "$timeout_s"; do
+  case "$n" in ''|*[!0-9]*) echo "boot: --smp, --mem and --timeout take whole numbers" >&2; exit 4 ;; esac
+done
+command -v qemu-system-x86_64 >/dev/null || { echo "boot: qemu-system-x86_64 missing: run scripts/install-deps.sh" >&2; exit 4; }
+
+args=(-machine pc -cpu max -m "$mem" -smp "$smp" -no-reboot
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04
+      -serial stdio -monitor none)
+[ "$smp" -gt 1 ] && args+=(-accel tcg,thread=multi)
+if [ "$display" -eq 1 ]; then args+=(-display gtk); else args+=(-display none); fi
+if [ "$uefi" -eq 1 ]; then
+  ovmf=/usr/share/ovmf/OVMF.fd
+  [ -f "$ovmf" ] || { echo "boot: $ovmf missing: install the ovmf package" >&2; exit 4; }
+  args+=(-bios "$ovmf")
+fi
+if [ "$raw" -eq 1 ]; then
+  # The hybrid image as a USB stick: what `dd` onto a real stick gives.
+  args+=(-device qemu-xhci -drive "if=none,id=stick,format=raw,readonly=on,file=$iso" -device usb-storage,drive=stick,bootindex=0)
+else
+  args+=(-drive "media=cdrom,format=raw,readonly=on,file=$iso" -boot d)
+fi
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+if [ -n "$cmdline" ]; then
+  printf '%s' "$cmdline" > "$tmp/cmdline"
+  args+=(-fw_cfg "name=opt/bareflow/cmdline,file=$tmp/cmdline")
+fi
+
+timeout -k 5 "$timeout_s" qemu-system-x86_64 "${args[@]}"
+status=$?
+case $status in
+  33) exit 0 ;;
+  35) exit 1 ;;
+  124|137) echo; echo "boot: timed out after ${timeout_s}s" >&2; exit 2 ;;
+  *) echo; echo "boot: QEMU exited with status $status without a report from the kernel (triple fault or crash?)" >&2; exit 3 ;;
+esac

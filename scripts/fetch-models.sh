@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Downloads TinyStories checkpoints (llama2.c format) into models/ (or $BAREFLOW_MODELS).
+#   scripts/fetch-models.sh [stories15M|stories42M|stories110M|stories260K]...
+# Default: stories15M + the 32000-token tokenizer.bin. Files already present are kept.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dest="${BAREFLOW_MODELS:-$root/models}"
+hf="https://huggingface.co/karpathy/tinyllamas/resolve/main"
+tokenizer_url="https://raw.githubusercontent.com/karpathy/llama2.c/master/tokenizer.bin"
+tokenizer_sha256="50a52ef822ee9e83de5ce9d0be0a025a773d019437f58b5ff9dcafb063ece361"
+
+fetch() { # url file
+  local url="$1" file="$2"
+  [ -s "$dest/$file" ] && { echo "[models] $file already in $dest"; return 0; }
+  echo "[models] downloading $file from $url"
+  if ! curl -fL --retry 2 --connect-timeout 15 -o "$dest/$file.part" "$url"; then
+    rm -f "$dest/$file.part"
+    cat >&2 <<MSG
+[models] could not download $file (no network?). To run BareFlow offline, put a
+llama2.c checkpoint and its tokenizer in $dest yourself, for example
+  stories15M.bin + tokenizer.bin   (https://huggingface.co/karpathy/tinyllamas)
+  stories260K.bin + tok512.bin     (same repository, folder stories260K/)
+or point BAREFLOW_MODELS at a folder that has them.
+MSG
+    exit 1
+  fi
+  mv "$dest/$file.part" "$dest/$file"
+}
+
+mkdir -p "$dest"
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(stories15M)
+for name in "${names[@]}"; do
+  case "$name" in
+    stories15M|stories42M|stories110M)
+      fetch "$hf/$name.bin" "$name.bin"
+      fetch "$tokenizer_url" tokenizer.bin
+      echo "$tokenizer_sha256  $dest/tokenizer.bin" | sha256sum -c --quiet - || { echo "[models] tokenizer.bin checksum mismatch" >&2; exit 1; } ;;
+    stories260K)
+      fetch "$hf/stories260K/stories260K.bin" stories260K.bin
+      fetch "$hf/stories260K/tok512.bin" tok512.bin ;;
+    *) echo "fetch-models: unknown model '$name' (stories15M, stories42M, stories110M, stories260K)" >&2; exit 2 ;;
+  esac
+done

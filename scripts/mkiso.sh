@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds a hybrid (BIOS + UEFI, CD + USB stick) GRUB ISO around the BareFlow kernel.
+#   scripts/mkiso.sh -o OUT.iso [--model FILE] [--tokenizer FILE] [--cmdline "k=v ..."]
+#                    [--kernel ELF] [--menu-timeout SECONDS]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+
+usage() { sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+die() { echo "mkiso: $*" >&2; exit 1; }
+
+output="" model="" tokenizer="" cmdline="" menu_timeout=3
+kernel="$root/build/bareflow.elf"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -o|--output) output="${2:?}"; shift 2 ;;
+    --model) model="${2:?}"; shift 2 ;;
+    --tokenizer) tokenizer="${2:?}"; shift 2 ;;
+    --cmdline) cmdline="${2?}"; shift 2 ;;
+    --kernel) kernel="${2:?}"; shift 2 ;;
+    --menu-timeout) menu_timeout="${2:?}"; shift 2 ;;
+    -h|--help) usage ;;
+    *) echo "mkiso: unknown argument '$1'" >&2; usage ;;
+  esac
+done
+[ -n "$output" ] || usage
+[ -f "$kernel" ] || die "kernel '$kernel' not found: run scripts/build.sh first"
+for f in "$model" "$tokenizer"; do
+  [ -z "$f" ] || [ -f "$f" ] || die "module file '$f' not found"
+done
+command -v grub-mkrescue >/dev/null || die "grub-mkrescue missing: run scripts/install-deps.sh"
+case "$menu_timeout" in ''|*[!0-9]*) die "--menu-timeout needs whole seconds" ;; esac
+
+staging="$(mktemp -d)"
+trap 'rm -rf "$staging"' EXIT
+mkdir -p "$staging/boot/grub"
+cp "$kernel" "$staging/boot/bareflow.elf"
+modules=""
+if [ -n "$model" ]; then
+  cp "$model" "$staging/boot/model.bin"
+  modules+="    module2 --nounzip /boot/model.bin model"$'\n'
+fi
+if [ -n "$tokenizer" ]; then
+  cp "$tokenizer" "$staging/boot/tokenizer.bin"
+  modules+="    module2 --nounzip /boot/tokenizer.bin tokenizer"$'\n'
+fi
+
+# Substitute with awk: the command line may hold characters sed would take as syntax.
+awk -v timeout="$menu_timeout" -v cmdline="$cmdline" -v modules="${modules%$'\n'}" '
+  { gsub(/@TIMEOUT@/, timeout); idx = index($0, "@CMDLINE@");
+    if (idx) $0 = substr($0, 1, idx - 1) cmdline substr($0, idx + 9);
+    if ($0 == "@MODULES@") { if (modules != "") print modules; next }
+    print }' "$root/iso/grub.cfg" > "$staging/boot/grub/grub.cfg"
+
+mkdir -p "$(dirname "$output")"
+if ! grub-mkrescue -o "$output" "$staging" >"$staging/mkrescue.log" 2>&1; then
+  cat "$staging/mkrescue.log" >&2
+  die "grub-mkrescue failed"
+fi
+echo "mkiso: $output ($(du -h "$output" | cut -f1)) kernel=$(basename "$kernel")${model:+ model=$model}${tokenizer:+ tokenizer=$tokenizer}"

@@ -1,0 +1,45 @@
+#include <rt/console.h>
+
+namespace rt {
+
+Console& Console::the()
+{
+    static Console console;
+    return console;
+}
+
+void Console::attach_output(ConsoleSink& sink)
+{
+    if (m_sink_count < max_sinks)
+        m_sinks[m_sink_count++] = &sink;
+}
+
+void Console::attach_input(InputSource& source)
+{
+    if (m_input_count < max_sinks)
+        m_inputs[m_input_count++] = &source;
+}
+
+void Console::write(StringView text)
+{
+    for (size_t i = 0; i < m_sink_count; ++i)
+        m_sinks[i]->write(text);
+}
+
+void Console::set_color(Color color)
+{
+    for (size_t i = 0; i < m_sink_count; ++i)
+        m_sinks[i]->set_color(color);
+}
+
+int Console::poll_input()
+{
+    for (size_t i = 0; i < m_input_count; ++i) {
+        int c = m_inputs[i]->poll();
+        if (c >= 0)
+            return c;
+    }
+    return -1;
+}
+
+}

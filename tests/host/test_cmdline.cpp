@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+#include <rt/cmdline.h>
+#include <string>
+
+namespace {
+
+std::string str(rt::StringView v) { return std::string(v.data(), v.length()); }
+
+TEST(CommandLine, KeyValuePairs)
+{
+    rt::CommandLine cl;
+    ASSERT_FALSE(rt::CommandLine::parse("  steps=256 temp=0.8\tmode=bench  ", cl).is_error());
+    ASSERT_EQ(cl.entries().size(), 3u);
+    EXPECT_EQ(str(cl.get_string("mode", "x").value()), "bench");
+    EXPECT_EQ(cl.get_integer("steps", 0, 1, 1000).value(), 256);
+    EXPECT_FLOAT_EQ(float(cl.get_number("temp", 1, 0, 2).value()), 0.8f);
+    EXPECT_EQ(cl.get_integer("missing", 7, 0, 10).value(), 7);
+}
+
+TEST(CommandLine, QuotedValuesAndEscapes)
+{
+    rt::CommandLine cl;
+    ASSERT_FALSE(rt::CommandLine::parse(R"(prompt="Once upon a time" name='a b' say="x \"y\"")", cl).is_error());
+    EXPECT_EQ(str(cl.get_string("prompt", "").value()), "Once upon a time");
+    EXPECT_EQ(str(cl.get_string("name", "").value()), "a b");
+    EXPECT_EQ(str(cl.get_string("say", "").value()), "x \"y\"");
+}
+
+TEST(CommandLine, GrubQuotesTheWholePair)
+{
+    // GRUB turns `prompt="Once upon a time"` in grub.cfg into "prompt=Once upon a time".
+    rt::CommandLine cl;
+    ASSERT_FALSE(rt::CommandLine::parse(R"("prompt=Once upon a time" steps=10)", cl).is_error());
+    EXPECT_EQ(str(cl.get_string("prompt", "").value()), "Once upon a time");
+    EXPECT_EQ(cl.get_integer("steps", 0, 0, 100).value(), 10);
+}
+
+TEST(CommandLine, FlagsAndLastOneWins)
+{
+    rt::CommandLine cl;
+    ASSERT_FALSE(rt::CommandLine::parse("verbose steps=1 steps=2", cl).is_error());
+    EXPECT_TRUE(cl.has("verbose"));
+    EXPECT_FALSE(cl.find("verbose")->has_value);
+    EXPECT_EQ(cl.get_integer("steps", 0, 0, 10).value(), 2);
+    auto needs_value = cl.get_string("verbose", "");
+    ASSERT_TRUE(needs_value.is_error());
+}
+
+TEST(CommandLine, Malformed)
+{
+    rt::CommandLine cl;
+    auto unterminated = rt::CommandLine::parse("prompt=\"never closed", cl);
+    ASSERT_TRUE(unterminated.is_error());
+    EXPECT_NE(str(unterminated.error().message()).find("unterminated"), std::string::npos);
+    EXPECT_TRUE(rt::CommandLine::parse("=value", cl).is_error());
+    EXPECT_TRUE(rt::CommandLine::parse("bad$key=1", cl).is_error());
+    std::string many;
+    for (int i = 0; i < 40; ++i)
+        many += "k" + std::to_string(i) + "=1 ";
+    EXPECT_TRUE(rt::CommandLine::parse(many.c_str(), cl).is_error());
+    std::string long_value = "k=" + std::string(5000, 'x');
+    EXPECT_TRUE(rt::CommandLine::parse(long_value.c_str(), cl).is_error());
+}
+
+TEST(CommandLine, BadValuesNameTheKey)
+{
+    rt::CommandLine cl;
+    ASSERT_FALSE(rt::CommandLine::parse("steps=abc temp=9 mode=fly seed=-1", cl).is_error());
+    auto steps = cl.get_integer("steps", 0, 1, 100);
+    ASSERT_TRUE(steps.is_error());
+    EXPECT_NE(str(steps.error().message()).find("steps=\"abc\""), std::string::npos);
+    auto temp = cl.get_number("temp", 1, 0, 2);
+    ASSERT_TRUE(temp.is_error());
+    EXPECT_NE(str(temp.error().message()).find("temp"), std::string::npos);
+    rt::StringView modes[] = { "generate", "bench" };
+    auto mode = cl.get_choice("mode", modes, "generate");
+    ASSERT_TRUE(mode.is_error());
+    EXPECT_NE(str(mode.error().message()).find("generate, bench"), std::string::npos);
+    EXPECT_TRUE(cl.get_integer("seed", 0, 0, 100).is_error());
+}
+
+TEST(CommandLine, UnknownKeys)
+{
+    rt::CommandLine cl;
+    ASSERT_FALSE(rt::CommandLine::parse("steps=1 stepz=2", cl).is_error());
+    rt::StringView known[] = { "steps" };
+    auto check = cl.check_known(known);
+    ASSERT_TRUE(check.is_error());
+    EXPECT_NE(str(check.error().message()).find("stepz"), std::string::npos);
+}
+
+TEST(Numbers, StrictParsing)
+{
+    EXPECT_EQ(rt::parse_integer("-12").value(), -12);
+    EXPECT_TRUE(rt::parse_integer("").is_error());
+    EXPECT_TRUE(rt::parse_integer("12x").is_error());
+    EXPECT_TRUE(rt::parse_integer("99999999999999999999").is_error());
+    EXPECT_DOUBLE_EQ(rt::parse_number("0.9").value(), 0.9);
+    EXPECT_DOUBLE_EQ(rt::parse_number("-1.25").value(), -1.25);
+    EXPECT_DOUBLE_EQ(rt::parse_number("3.").value(), 3.0);
+    EXPECT_DOUBLE_EQ(rt::parse_number(".5").value(), 0.5);
+    EXPECT_TRUE(rt::parse_number(".").is_error());
+    EXPECT_TRUE(rt::parse_number("1.2.3").is_error());
+    EXPECT_TRUE(rt::parse_number("nan").is_error());
+}
+
+}
