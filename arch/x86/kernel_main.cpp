@@ -3,6 +3,7 @@
 #include <arch/x86/interrupts.h>
 #include <arch/x86/pit.h>
 #include <arch/x86/power.h>
+#include <arch/x86/ps2_keyboard.h>
 #include <arch/x86/qemu_fw_cfg.h>
 #include <arch/x86/serial.h>
 #include <arch/x86/vga_text.h>
@@ -17,6 +18,7 @@ extern "C" void (*const __init_array_end[])();
 namespace {
 
 x86::Serial serial;
+x86::Ps2Keyboard keyboard;
 rt::multiboot2::BootInfo boot_info;
 rt::CommandLine command_line;
 rt::CpuFeatures cpu;
@@ -184,6 +186,8 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
 {
     bool have_serial = serial.initialize();
     rt::Console::the().attach_output(serial);
+    rt::Console::the().attach_input(serial);
+    rt::Console::the().attach_input(keyboard);
 
     if (magic != rt::multiboot2::bootloader_magic) {
         rt::println("[boot] not started by a Multiboot2 loader (magic {:#x}); boot BareFlow through GRUB", magic);

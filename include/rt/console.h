@@ -18,7 +18,10 @@ protected:
 // A source of typed characters (keyboard, serial line); poll() never blocks.
 class InputSource {
 public:
-    // Returns the next character, or -1 when none is waiting.
+    static constexpr int nothing_waiting = -1;
+    static constexpr int end_of_input = -2; // only a hosted stdin ever ends
+
+    // Returns the next character, nothing_waiting, or end_of_input.
     virtual int poll() = 0;
 
 protected:
@@ -33,7 +36,8 @@ public:
     void attach_input(InputSource&);
     void write(StringView) override;
     void set_color(Color);
-    // Returns the next character from any input source, or -1 when none is waiting.
+    // The next character from any input source, else nothing_waiting (or end_of_input
+    // when every source has ended).
     int poll_input();
     size_t sink_count() const { return m_sink_count; }
 

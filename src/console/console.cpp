@@ -34,12 +34,14 @@ void Console::set_color(Color color)
 
 int Console::poll_input()
 {
+    size_t ended = 0;
     for (size_t i = 0; i < m_input_count; ++i) {
         int c = m_inputs[i]->poll();
         if (c >= 0)
             return c;
+        ended += c == InputSource::end_of_input;
     }
-    return -1;
+    return m_input_count && ended == m_input_count ? InputSource::end_of_input : InputSource::nothing_waiting;
 }
 
 }

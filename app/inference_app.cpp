@@ -1,0 +1,128 @@
+#include "inference_app.h"
+#include "line_editor.h"
+#include "llm/generate.h"
+#include "options.h"
+#include <rt/console.h>
+#include <rt/profile.h>
+
+namespace app {
+
+namespace {
+
+constexpr i32 default_steps = 256;
+
+// Discards text: benchmark runs measure generation, not the console.
+class NullSink final : public rt::TextSink {
+public:
+    void write(rt::StringView) override {}
+};
+
+void describe_model(llm::Checkpoint const& checkpoint)
+{
+    auto const& c = checkpoint.config;
+    rt::println("[model] llama2.c fp32: dim {}, hidden {}, {} layers, {} heads ({} kv), vocab {}, context {}", c.dim, c.hidden_dim,
+        c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len);
+    rt::println("[model] {:.2f}M parameters, {:.1f} MiB of weights used in place; KV cache and activations {:.1f} MiB",
+        double(c.parameter_count()) / 1e6, double(checkpoint.weight_bytes) / 1048576.0,
+        double(llm::Transformer::state_bytes(c)) / 1048576.0);
+}
+
+void report(llm::GenerationStats const& stats, bool with_profile)
+{
+    double seconds = rt::CycleClock::to_seconds(stats.end_cycles - stats.start_cycles);
+    double tokens_per_second = seconds > 0 ? double(stats.positions) / seconds : 0.0;
+    double first_token_ms = stats.generated_tokens ? rt::CycleClock::to_seconds(stats.first_token_cycles - stats.start_cycles) * 1000.0 : 0.0;
+    rt::println("[gen] {} prompt tokens + {} generated = {} positions in {:.3f} s{}", stats.prompt_tokens, stats.generated_tokens,
+        stats.positions, seconds, stats.stopped_at_bos ? " (the model ended the story)" : "");
+    rt::println("[gen] {:.2f} tok/s, time to first token {:.2f} ms", tokens_per_second, first_token_ms);
+    rt::println("{{\"generation\":{{\"prompt_tokens\":{},\"generated_tokens\":{},\"positions\":{},\"seconds\":{:.6f},\"tok_per_s\":{:.3f},\"ttft_ms\":{:.3f}}}}}",
+        stats.prompt_tokens, stats.generated_tokens, stats.positions, seconds, tokens_per_second, first_token_ms);
+    if (with_profile) {
+        rt::Profiler::the().report(rt::Console::the());
+        rt::Profiler::the().report_json(rt::Console::the());
+    }
+}
+
+rt::ErrorOr<i32> resolve_steps(Options const& options, llm::Config const& config)
+{
+    if (options.steps == 0)
+        return rt::min(default_steps, config.seq_len);
+    if (options.steps > config.seq_len)
+        return rt::Error::format("steps={} is more than the model's context of {} tokens", options.steps, config.seq_len);
+    return options.steps;
+}
+
+// Reads prompts until the input ends or the user types "exit"; a bad prompt gets a
+// message and a new prompt, not the end of the run.
+rt::ErrorOr<void> interactive(llm::Transformer& transformer, llm::Tokenizer const& tokenizer, llm::Sampler& sampler, i32 steps)
+{
+    char line[512];
+    while (true) {
+        rt::print("\nprompt> ");
+        size_t length;
+        if (read_line(line, sizeof line, length) == LineStatus::EndOfInput) {
+            rt::println("\n[chat] input ended");
+            return {};
+        }
+        rt::StringView prompt { line, length };
+        if (prompt == "exit" || prompt == "quit") {
+            rt::println("[chat] bye");
+            return {};
+        }
+        if (prompt.is_empty())
+            continue;
+        rt::Profiler::the().reset();
+        auto stats = llm::generate(transformer, tokenizer, sampler, prompt, steps, rt::Console::the());
+        rt::println("");
+        if (stats.is_error()) {
+            rt::println_colored(rt::Color::Warning, "[chat] {}; try a shorter prompt", stats.error().message());
+            continue;
+        }
+        report(stats.value(), false);
+    }
+}
+
+}
+
+rt::ErrorOr<void> run(Inputs const& inputs)
+{
+    Options options = TRY(parse_options(inputs.command_line));
+    if (!inputs.model.data())
+        return rt::Error::format("model: no model given (the GRUB entry needs `module2 --nounzip /boot/model.bin model`)");
+    if (!inputs.tokenizer.data())
+        return rt::Error::format("tokenizer: no tokenizer given (the GRUB entry needs `module2 --nounzip /boot/tokenizer.bin tokenizer`)");
+
+    auto checkpoint = TRY(llm::load_checkpoint(inputs.model));
+    describe_model(checkpoint);
+    auto tokenizer = TRY(llm::Tokenizer::load(inputs.tokenizer, checkpoint.config.vocab_size));
+    i32 steps = TRY(resolve_steps(options, checkpoint.config));
+    auto transformer = TRY(llm::Transformer::create(checkpoint));
+    u64 seed = options.seed_given ? options.seed : inputs.fallback_seed;
+    auto sampler = TRY(llm::Sampler::create(checkpoint.config.vocab_size, options.temperature, options.top_p, seed));
+    rt::println("[gen] steps={} temp={:.2f} topp={:.2f} seed={}", steps, double(options.temperature), double(options.top_p), seed);
+
+    switch (options.mode) {
+    case Mode::Interactive:
+        return interactive(transformer, tokenizer, sampler, steps);
+    case Mode::Bench: {
+        NullSink discard;
+        rt::Profiler::the().reset();
+        auto stats = TRY(llm::generate(transformer, tokenizer, sampler, options.prompt, steps, discard));
+        report(stats, true);
+        return {};
+    }
+    case Mode::Generate: {
+        rt::Profiler::the().reset();
+        rt::println("[gen] prompt: \"{}\"", options.prompt);
+        rt::println("");
+        auto stats = TRY(llm::generate(transformer, tokenizer, sampler, options.prompt, steps, rt::Console::the()));
+        rt::println("");
+        rt::println("");
+        report(stats, true);
+        return {};
+    }
+    }
+    return {};
+}
+
+}

@@ -1,0 +1,18 @@
+#pragma once
+// The inference application, independent of where it runs: the kernel hands it module
+// memory, the hosted build hands it files read from disk.
+#include <rt/cmdline.h>
+#include <rt/span.h>
+
+namespace app {
+
+struct Inputs {
+    rt::Bytes model;
+    rt::Bytes tokenizer;
+    rt::CommandLine const& command_line;
+    u64 fallback_seed; // used when no seed= is given (the kernel uses the TSC)
+};
+
+rt::ErrorOr<void> run(Inputs const&);
+
+}

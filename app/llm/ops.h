@@ -1,0 +1,26 @@
+#pragma once
+// The transformer's building blocks, scalar reference versions: plain loops in the order
+// llama2.c's run.c uses, kept as the oracle that faster variants are tested against.
+#include <rt/types.h>
+
+namespace llm::ops {
+
+// out = weight * x / sqrt(mean(x^2) + 1e-5)
+void rmsnorm(float* out, const float* x, const float* weight, i32 size);
+
+// In place: x = exp(x - max) / sum(exp(x - max))
+void softmax(float* x, i32 size);
+
+// out[d] = W[d][n] . x[n]: the matrix-vector product that dominates inference.
+void matmul(float* out, const float* x, const float* w, i32 n, i32 d);
+
+// Rotary position embedding on interleaved pairs of q (dim) and k (kv_dim).
+void rope(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 position);
+
+// hb = silu(hb) * hb2 (the SwiGLU gate)
+void swiglu(float* hb, const float* hb2, i32 size);
+
+// x += y
+void accumulate(float* x, const float* y, i32 size);
+
+}

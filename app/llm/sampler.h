@@ -1,0 +1,54 @@
+#pragma once
+// Picks the next token from the logits: greedy (temperature 0), or sampling at a
+// temperature, optionally restricted to the smallest set of tokens whose probability
+// reaches top-p (nucleus sampling). Same xorshift generator and the same algorithm as
+// llama2.c's sampler, so equal settings and seed give equal tokens.
+#include <rt/error.h>
+#include <rt/heap.h>
+
+namespace llm {
+
+class Random {
+public:
+    explicit Random(u64 seed) : m_state(seed) {}
+    u32 next_u32()
+    {
+        m_state ^= m_state >> 12;
+        m_state ^= m_state << 25;
+        m_state ^= m_state >> 27;
+        return u32((m_state * 0x2545F4914F6CDD1Dull) >> 32);
+    }
+    // Uniform in [0, 1) with 24 bits of resolution.
+    float next_float() { return float(next_u32() >> 8) / 16777216.0f; }
+
+private:
+    u64 m_state;
+};
+
+class Sampler {
+public:
+    static rt::ErrorOr<Sampler> create(i32 vocab_size, float temperature, float top_p, u64 seed);
+
+    // May modify `logits` (scaled and turned into probabilities in place).
+    i32 sample(float* logits);
+
+private:
+    struct Candidate {
+        float probability;
+        i32 index;
+    };
+    Sampler(i32 vocab_size, float temperature, float top_p, u64 seed)
+        : m_vocab_size(vocab_size), m_temperature(temperature), m_top_p(top_p), m_random(seed) {}
+    i32 sample_top_p(const float* probabilities, float coin);
+
+    i32 m_vocab_size;
+    float m_temperature;
+    float m_top_p;
+    Random m_random;
+    rt::HeapArray<Candidate> m_candidates;
+    rt::HeapArray<Candidate> m_sort_scratch;
+};
+
+i32 argmax(const float* values, i32 count);
+
+}

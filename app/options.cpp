@@ -1,0 +1,30 @@
+#include "options.h"
+#include <rt/boot.h>
+
+namespace app {
+
+rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
+{
+    // Known keys: the runtime's and ours.
+    rt::StringView known[sizeof application_keys / sizeof application_keys[0] + sizeof rt::runtime_command_line_keys / sizeof rt::runtime_command_line_keys[0]];
+    size_t count = 0;
+    for (auto key : application_keys)
+        known[count++] = key;
+    for (auto key : rt::runtime_command_line_keys)
+        known[count++] = key;
+    TRY(command_line.check_known({ known, count }));
+
+    Options options;
+    rt::StringView modes[] = { "generate", "interactive", "bench" };
+    auto mode = TRY(command_line.get_choice("mode", modes, "generate"));
+    options.mode = mode == "interactive" ? Mode::Interactive : mode == "bench" ? Mode::Bench : Mode::Generate;
+    options.prompt = TRY(command_line.get_string("prompt", options.prompt));
+    options.steps = i32(TRY(command_line.get_integer("steps", 0, 1, 1 << 20)));
+    options.temperature = float(TRY(command_line.get_number("temp", 1.0, 0.0, 100.0)));
+    options.top_p = float(TRY(command_line.get_number("topp", 0.9, 0.0, 1.0)));
+    options.seed_given = command_line.has("seed");
+    options.seed = u64(TRY(command_line.get_integer("seed", 0, 0, INT64_MAX)));
+    return options;
+}
+
+}

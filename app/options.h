@@ -1,0 +1,24 @@
+#pragma once
+// What the user asked for on the command line, checked and typed.
+#include <rt/cmdline.h>
+
+namespace app {
+
+enum class Mode { Generate, Interactive, Bench };
+
+struct Options {
+    Mode mode { Mode::Generate };
+    rt::StringView prompt { "Once upon a time" };
+    i32 steps { 0 }; // 0: not given, use min(256, context)
+    float temperature { 1.0f };
+    float top_p { 0.9f };
+    u64 seed { 0 };
+    bool seed_given { false };
+};
+
+// Keys the application reads; everything else on the command line is an error.
+constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "seed" };
+
+rt::ErrorOr<Options> parse_options(rt::CommandLine const&);
+
+}
