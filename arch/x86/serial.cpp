@@ -9,7 +9,8 @@ namespace {
 enum Register : u16 { Data = 0, InterruptEnable = 1, FifoControl = 2, LineControl = 3, ModemControl = 4, LineStatus = 5, Scratch = 7 };
 constexpr u8 divisor_latch = 0x80;
 constexpr u8 eight_data_bits = 0x03;
-constexpr u8 fifo_enable_and_clear = 0xC7;
+// Enable the FIFOs and clear the transmit side only: keys typed during boot stay queued.
+constexpr u8 fifo_enable_clear_transmit = 0xC5;
 constexpr u8 data_terminal_ready_and_request_to_send = 0x03;
 constexpr u8 auxiliary_output_2 = 0x08; // routes the UART interrupt line; harmless when polling
 constexpr u8 transmit_holding_empty = 0x20;
@@ -28,7 +29,7 @@ bool Serial::initialize()
     out8(m_port + Data, 1); // divisor 1: 115200 baud
     out8(m_port + InterruptEnable, 0);
     out8(m_port + LineControl, eight_data_bits);
-    out8(m_port + FifoControl, fifo_enable_and_clear);
+    out8(m_port + FifoControl, fifo_enable_clear_transmit);
     out8(m_port + ModemControl, data_terminal_ready_and_request_to_send | auxiliary_output_2);
     m_present = true;
     return true;

@@ -3,14 +3,19 @@
 # the serial log, and judges the run by the exit device's status and the log's lines.
 #   boot_test.sh --name NAME --kernel ELF --expect-status success|failure
 #                [--expect REGEX]... [--reject REGEX]... [--expect-file FILE]
-#                [--models] [--iso-arg ARG]... [--stdin FILE] -- [scripts/boot.sh options]
+#                [--models] [--model-variant V] [--tokenizer-variant V] [--make-checkpoint TOOL]
+#                [--iso-arg ARG]... [--stdin FILE] -- [scripts/boot.sh options]
 # --models puts stories260K.bin + tok512.bin from $BAREFLOW_MODELS (or models/) on the ISO;
 # when they cannot be found the test is skipped (exit 77) with a message saying why.
+# Broken inputs for the bad-input tests, made from those files:
+#   --model-variant none|truncated|garbage|zero-dim|int8|context16|big-context
+#   --tokenizer-variant none|mismatched (the 32000-token tokenizer.bin with a 512 model)
 # --expect-file: the log must contain that file's text verbatim.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 
 name="" kernel="" expect_status="success" with_models=0 stdin_file=/dev/null
+model_variant="" tokenizer_variant="" make_checkpoint=""
 expects=() rejects=() expect_files=() iso_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -21,6 +26,9 @@ while [ $# -gt 0 ]; do
     --reject) rejects+=("$2"); shift 2 ;;
     --expect-file) expect_files+=("$2"); shift 2 ;;
     --models) with_models=1; shift ;;
+    --model-variant) model_variant="$2"; shift 2 ;;
+    --tokenizer-variant) tokenizer_variant="$2"; shift 2 ;;
+    --make-checkpoint) make_checkpoint="$2"; shift 2 ;;
     --iso-arg) iso_args+=("$2"); shift 2 ;;
     --stdin) stdin_file="$2"; shift 2 ;;
     --) shift; break ;;
@@ -40,12 +48,62 @@ if [ "$with_models" -eq 1 ]; then
     echo "SKIP: stories260K.bin and tok512.bin not found in '$models': set BAREFLOW_MODELS to a folder holding them"
     exit 77
   fi
-  iso_args+=(--model "$models/stories260K.bin" --tokenizer "$models/tok512.bin")
+  model="$models/stories260K.bin" tokenizer="$models/tok512.bin"
+  case "$model_variant" in
+    "") ;;
+    none) model="" ;;
+    truncated) head -c 500000 "$models/stories260K.bin" > "$work/model.bin"; model="$work/model.bin" ;;
+    garbage) head -c 300000 /dev/urandom > "$work/model.bin"; model="$work/model.bin" ;;
+    zero-dim) { printf '\0\0\0\0'; tail -c +5 "$models/stories260K.bin"; } > "$work/model.bin"; model="$work/model.bin" ;;
+    int8) model="$models/stories260K_q80.bin" ;;
+    context16) "$make_checkpoint" --dim 64 --hidden 172 --layers 5 --heads 8 --kv-heads 4 --vocab 512 --seq-len 16 -o "$work/model.bin" >/dev/null
+               model="$work/model.bin" ;;
+    big-context) "$make_checkpoint" --dim 64 --hidden 172 --layers 5 --heads 8 --kv-heads 4 --vocab 512 --seq-len 200000 -o "$work/model.bin" >/dev/null
+                 model="$work/model.bin" ;;
+    *) echo "boot_test: unknown model variant $model_variant" >&2; exit 2 ;;
+  esac
+  case "$tokenizer_variant" in
+    "") ;;
+    none) tokenizer="" ;;
+    mismatched) tokenizer="$models/tokenizer.bin" ;;
+    *) echo "boot_test: unknown tokenizer variant $tokenizer_variant" >&2; exit 2 ;;
+  esac
+  for f in "$model" "$tokenizer"; do
+    [ -z "$f" ] || [ -f "$f" ] || { echo "SKIP: $f not found"; exit 77; }
+  done
+  [ -z "$model" ] || iso_args+=(--model "$model")
+  [ -z "$tokenizer" ] || iso_args+=(--tokenizer "$tokenizer")
 fi
 
 "$root/scripts/mkiso.sh" -o "$work/test.iso" --kernel "$kernel" --menu-timeout 0 "${iso_args[@]}" || exit 1
-"$root/scripts/boot.sh" "$work/test.iso" "$@" < "$stdin_file" > "$log" 2>&1
-status=$?
+if [ "$stdin_file" = /dev/null ]; then
+  "$root/scripts/boot.sh" "$work/test.iso" "$@" < /dev/null > "$log" 2>&1
+  status=$?
+else
+  # Type each input line only once the kernel shows its n-th "prompt> ", as a person
+  # would: keys sent earlier could reach GRUB's menu instead of BareFlow.
+  : > "$log"
+  mkfifo "$work/keyboard"
+  (
+    exec 3> "$work/keyboard"
+    n=0
+    while IFS= read -r line; do
+      n=$((n + 1))
+      for _ in $(seq 1 600); do
+        [ "$(grep -c 'prompt> ' "$log")" -ge "$n" ] && break
+        sleep 0.2
+      done
+      printf '%s\n' "$line" >&3
+    done < "$stdin_file"
+    # Keep the line open (no end-of-input) until the boot is over.
+    until [ -f "$work/boot-done" ]; do sleep 0.2; done
+  ) &
+  feeder=$!
+  "$root/scripts/boot.sh" "$work/test.iso" "$@" < "$work/keyboard" > "$log" 2>&1
+  status=$?
+  touch "$work/boot-done"
+  wait "$feeder" 2>/dev/null
+fi
 # GRUB's menu drawing leaves terminal escapes in the log: strip them for matching.
 sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\r$//' "$log" > "$work/clean.log"
 

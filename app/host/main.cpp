@@ -1,0 +1,137 @@
+// The hosted build: the same application code as the kernel, run as a Linux program, for
+// tests and benchmarks. The runtime's services map onto the OS: stdout is the console,
+// stdin the input, an mmap'd arena the heap, clock_gettime calibrates the TSC.
+//   bareflow-host MODEL.bin TOKENIZER.bin [key=value ...]   (the kernel's command-line keys)
+#include "../inference_app.h"
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <rt/console.h>
+#include <rt/cycles.h>
+#include <rt/heap.h>
+#include <string>
+#include <sys/mman.h>
+#include <vector>
+
+namespace {
+
+class StdoutSink final : public rt::ConsoleSink {
+public:
+    void write(rt::StringView text) override
+    {
+        fwrite(text.data(), 1, text.length(), stdout);
+        fflush(stdout); // tokens should appear as they are generated
+    }
+};
+
+class StdinSource final : public rt::InputSource {
+public:
+    int poll() override
+    {
+        int c = getchar();
+        return c == EOF ? end_of_input : c;
+    }
+};
+
+struct FileBytes {
+    u8* data { nullptr };
+    size_t size { 0 };
+};
+
+bool read_file(const char* path, FileBytes& out)
+{
+    FILE* file = fopen(path, "rb");
+    if (!file)
+        return false;
+    fseek(file, 0, SEEK_END);
+    long size = ftell(file);
+    fseek(file, 0, SEEK_SET);
+    // Page-aligned like a Multiboot2 module, so both builds see the same alignment.
+    out.size = size_t(size);
+    out.data = static_cast<u8*>(aligned_alloc(4096, (out.size + 4096) & ~size_t(4095)));
+    bool ok = out.data && fread(out.data, 1, out.size, file) == out.size;
+    fclose(file);
+    return ok;
+}
+
+double monotonic_seconds()
+{
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return double(now.tv_sec) + double(now.tv_nsec) * 1e-9;
+}
+
+void calibrate_cycle_clock()
+{
+    double start = monotonic_seconds();
+    u64 cycles = rt::read_cycles();
+    while (monotonic_seconds() - start < 0.05) { }
+    double elapsed = monotonic_seconds() - start;
+    rt::CycleClock::set_frequency(u64(double(rt::read_cycles() - cycles) / elapsed));
+}
+
+// Quotes one argument for the kernel command-line parser ("prompt=Once upon a time").
+std::string quoted(const char* argument)
+{
+    std::string out = "\"";
+    for (const char* p = argument; *p; ++p) {
+        if (*p == '"' || *p == '\\')
+            out += '\\';
+        out += *p;
+    }
+    return out + "\"";
+}
+
+}
+
+int main(int argc, char** argv)
+{
+    StdoutSink out;
+    StdinSource in;
+    rt::Console::the().attach_output(out);
+    rt::Console::the().attach_input(in);
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s MODEL.bin TOKENIZER.bin [key=value ...]\n"
+                        "keys: mode=generate|interactive|bench prompt=\"...\" steps=N temp=T topp=P seed=S\n", argv[0]);
+        return 2;
+    }
+    FileBytes model, tokenizer;
+    if (!read_file(argv[1], model)) {
+        fprintf(stderr, "[error] cannot read model file '%s'\n", argv[1]);
+        return 1;
+    }
+    if (!read_file(argv[2], tokenizer)) {
+        fprintf(stderr, "[error] cannot read tokenizer file '%s'\n", argv[2]);
+        return 1;
+    }
+
+    // The heap gets a large lazily-committed arena; BAREFLOW_HEAP_MIB shrinks it to test
+    // the out-of-memory paths.
+    size_t heap_bytes = size_t(1024) << 20;
+    if (const char* mib = getenv("BAREFLOW_HEAP_MIB"))
+        heap_bytes = size_t(strtoul(mib, nullptr, 10)) << 20;
+    void* arena = mmap(nullptr, heap_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (arena == MAP_FAILED) {
+        fprintf(stderr, "[error] cannot reserve %zu MiB for the heap\n", heap_bytes >> 20);
+        return 1;
+    }
+    rt::MemoryRange usable[] = { { uptr(arena), heap_bytes } };
+    rt::Heap::the().initialize(usable, {}, UINT64_MAX);
+    calibrate_cycle_clock();
+
+    std::string text;
+    for (int i = 3; i < argc; ++i)
+        text += quoted(argv[i]) + " ";
+    static rt::CommandLine command_line;
+    auto parsed = rt::CommandLine::parse({ text.data(), text.size() }, command_line);
+    if (parsed.is_error()) {
+        rt::println("[error] {}", parsed.error().message());
+        return 1;
+    }
+    auto result = app::run({ { model.data, model.size }, { tokenizer.data, tokenizer.size }, command_line, u64(time(nullptr)) });
+    if (result.is_error()) {
+        rt::println("[error] {}", result.error().message());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The hosted builds (x86-64 and i686) and the kernel in QEMU must print the same story for
+# the same model, prompt, temperature, top-p and seed.
+#   compare_host_kernel.sh KERNEL HOST_PROGRAM HOST_PROGRAM_I686
+set -uo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+kernel="$1" host="$2" host_i686="$3"
+models="${BAREFLOW_MODELS:-$root/models}"
+if [ ! -f "$models/stories260K.bin" ] || [ ! -f "$models/tok512.bin" ]; then
+  echo "SKIP: stories260K.bin and tok512.bin not in '$models' (set BAREFLOW_MODELS)"
+  exit 77
+fi
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+settings=(prompt="Lily and Tom" temp=0.8 topp=0.9 seed=42 steps=150)
+
+# The story is what lies between the blank line after "[gen] prompt:" and the summary.
+extract() {
+  sed -e 's/\r$//' "$1" | awk '/^\[gen\] prompt:/ { inside = 1; getline; next } /^\[gen\] [0-9]+ prompt tokens/ { inside = 0 } inside' > "$2"
+}
+
+"$host" "$models/stories260K.bin" "$models/tok512.bin" "${settings[@]}" > "$work/host.log" 2>&1 || { cat "$work/host.log"; exit 1; }
+"$root/scripts/run-i686.sh" "$host_i686" "$models/stories260K.bin" "$models/tok512.bin" "${settings[@]}" > "$work/i686.log" 2>&1 || { cat "$work/i686.log"; exit 1; }
+"$root/scripts/mkiso.sh" -o "$work/test.iso" --kernel "$kernel" --menu-timeout 0 --model "$models/stories260K.bin" \
+  --tokenizer "$models/tok512.bin" --cmdline 'prompt="Lily and Tom" temp=0.8 topp=0.9 seed=42 steps=150' >/dev/null || exit 1
+"$root/scripts/boot.sh" "$work/test.iso" --timeout 90 > "$work/kernel.log" 2>&1 || { tail -20 "$work/kernel.log"; echo "FAIL: boot failed"; exit 1; }
+
+for run in host i686 kernel; do
+  extract "$work/$run.log" "$work/$run.txt"
+done
+echo "---- story (x86-64 host) ----"
+cat "$work/host.txt"
+[ -s "$work/host.txt" ] || { echo "FAIL: no story found in the host output"; exit 1; }
+status=0
+for run in i686 kernel; do
+  if cmp -s "$work/host.txt" "$work/$run.txt"; then
+    echo "PASS: $run output is identical to the x86-64 host output"
+  else
+    echo "FAIL: $run output differs:"; diff "$work/host.txt" "$work/$run.txt"; status=1
+  fi
+done
+exit $status

@@ -1,0 +1,71 @@
+#include "../../app/llm/sampler.h"
+#include "models.h"
+#include <cmath>
+#include <gtest/gtest.h>
+#include <vector>
+
+namespace {
+
+TEST(Random, XorshiftSequence)
+{
+    // Values from an independent implementation of llama2.c's random_u32 (seed 42).
+    llm::Random random(42);
+    EXPECT_EQ(random.next_u32(), 1456360119u);
+    EXPECT_EQ(random.next_u32(), 3359763283u);
+    llm::Random again(42);
+    EXPECT_EQ(again.next_u32(), 1456360119u);
+    float f = llm::Random(7).next_float();
+    EXPECT_GE(f, 0.0f);
+    EXPECT_LT(f, 1.0f);
+}
+
+TEST(Sampler, GreedyPicksTheFirstMaximum)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    auto sampler = llm::Sampler::create(5, 0.0f, 0.9f, 1).release_value();
+    std::vector<float> logits = { 0.1f, 3.0f, -1.0f, 3.0f, 2.0f };
+    EXPECT_EQ(sampler.sample(logits.data()), 1);
+}
+
+TEST(Sampler, TemperatureSamplingFollowsTheDistribution)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    auto sampler = llm::Sampler::create(3, 1.0f, 0.0f, 1234).release_value();
+    int counts[3] = {};
+    for (int i = 0; i < 20000; ++i) {
+        std::vector<float> logits = { 0.0f, std::log(3.0f), -50.0f }; // p = 1/4, 3/4, ~0
+        counts[sampler.sample(logits.data())]++;
+    }
+    EXPECT_NEAR(counts[0] / 20000.0, 0.25, 0.02);
+    EXPECT_NEAR(counts[1] / 20000.0, 0.75, 0.02);
+    EXPECT_EQ(counts[2], 0);
+}
+
+TEST(Sampler, TopPStaysInTheNucleus)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    // Probabilities 0.5, 0.3, 0.15, 0.05: top-p 0.7 keeps the first two only.
+    auto sampler = llm::Sampler::create(4, 1.0f, 0.7f, 99).release_value();
+    int counts[4] = {};
+    for (int i = 0; i < 10000; ++i) {
+        std::vector<float> logits = { std::log(0.5f), std::log(0.3f), std::log(0.15f), std::log(0.05f) };
+        counts[sampler.sample(logits.data())]++;
+    }
+    EXPECT_EQ(counts[2] + counts[3], 0);
+    EXPECT_NEAR(counts[0] / 10000.0, 0.5 / 0.8, 0.03);
+}
+
+TEST(Sampler, SameSeedSameTokens)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    auto a = llm::Sampler::create(50, 0.8f, 0.9f, 77).release_value();
+    auto b = llm::Sampler::create(50, 0.8f, 0.9f, 77).release_value();
+    for (int step = 0; step < 100; ++step) {
+        std::vector<float> la(50), lb(50);
+        for (int i = 0; i < 50; ++i)
+            la[size_t(i)] = lb[size_t(i)] = float((i * 37 + step * 11) % 17) * 0.3f;
+        ASSERT_EQ(a.sample(la.data()), b.sample(lb.data()));
+    }
+}
+
+}
