@@ -21,6 +21,10 @@ done
 "$root/scripts/build.sh" "$root/build"
 
 models="${BAREFLOW_MODELS:-$root/models}"
+# A shared models folder beside the checkout (as on the project's own machines) also works.
+if [ -z "${BAREFLOW_MODELS:-}" ] && [ ! -d "$models" ] && [ -d "$root/../shared/models" ]; then
+  models="$(cd "$root/../shared/models" && pwd)"
+fi
 if [ -z "$model" ]; then
   if [ -f "$models/stories15M.bin" ] && [ -f "$models/tokenizer.bin" ]; then
     model="$models/stories15M.bin" tokenizer="$models/tokenizer.bin"
