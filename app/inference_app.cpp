@@ -1,6 +1,7 @@
 #include "inference_app.h"
 #include "line_editor.h"
 #include "llm/generate.h"
+#include "llm/kernels/tuner.h"
 #include "options.h"
 #include <rt/console.h>
 #include <rt/profile.h>
@@ -20,9 +21,9 @@ public:
 void describe_model(llm::Checkpoint const& checkpoint)
 {
     auto const& c = checkpoint.config;
-    rt::println("[model] llama2.c fp32: dim {}, hidden {}, {} layers, {} heads ({} kv), vocab {}, context {}", c.dim, c.hidden_dim,
+    rt::println("[model] llama2.c {}: dim {}, hidden {}, {} layers, {} heads ({} kv), vocab {}, context {}", checkpoint.format == llm::WeightFormat::Int8 ? "int8" : "fp32", c.dim, c.hidden_dim,
         c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len);
-    rt::println("[model] {:.2f}M parameters, {:.1f} MiB of weights used in place; KV cache and activations {:.1f} MiB",
+    rt::println("[model] {:.2f}M parameters, {:.1f} MiB of weights read per token; KV cache and activations {:.1f} MiB",
         double(c.parameter_count()) / 1e6, double(checkpoint.weight_bytes) / 1048576.0,
         double(llm::Transformer::state_bytes(c)) / 1048576.0);
 }
@@ -41,6 +42,21 @@ void report(llm::GenerationStats const& stats, bool with_profile)
         rt::Profiler::the().report(rt::Console::the());
         rt::Profiler::the().report_json(rt::Console::the());
     }
+}
+
+// tune=auto measures, tune=off uses the scalar reference, anything else is a plan.
+rt::ErrorOr<void> choose_kernels(Options const& options, llm::Checkpoint const& checkpoint, rt::CpuFeatures const& cpu)
+{
+    llm::kernels::Plan plan;
+    if (options.tune == "auto")
+        plan = TRY(llm::kernels::tune(checkpoint, cpu, rt::Console::the()));
+    else if (!(options.tune == "off"))
+        plan = TRY(llm::kernels::Plan::parse(options.tune, cpu));
+    llm::kernels::activate(plan);
+    rt::print("[tune] plan (put on the command line to skip tuning): tune=");
+    plan.format(rt::Console::the());
+    rt::println("");
+    return {};
 }
 
 rt::ErrorOr<i32> resolve_steps(Options const& options, llm::Config const& config)
@@ -93,7 +109,18 @@ rt::ErrorOr<void> run(Inputs const& inputs)
         return rt::Error::format("tokenizer: no tokenizer given (the GRUB entry needs `module2 --nounzip /boot/tokenizer.bin tokenizer`)");
 
     auto checkpoint = TRY(llm::load_checkpoint(inputs.model));
+    if (options.quantize && checkpoint.format == llm::WeightFormat::Float32) {
+        // Group size 32, halved until it divides dim: llama2.c's export rule, from 32.
+        i32 group = 32;
+        while (checkpoint.config.dim % group)
+            group /= 2;
+        u64 start = rt::read_cycles();
+        TRY(llm::quantize_checkpoint(checkpoint, group));
+        rt::println("[quant] weights quantised to int8 (groups of {}) in {:.1f} ms", group,
+            rt::CycleClock::to_microseconds(rt::read_cycles() - start) / 1000.0);
+    }
     describe_model(checkpoint);
+    TRY(choose_kernels(options, checkpoint, inputs.cpu));
     auto tokenizer = TRY(llm::Tokenizer::load(inputs.tokenizer, checkpoint.config.vocab_size));
     i32 steps = TRY(resolve_steps(options, checkpoint.config));
     auto transformer = TRY(llm::Transformer::create(checkpoint));

@@ -2,6 +2,7 @@
 // The inference application, independent of where it runs: the kernel hands it module
 // memory, the hosted build hands it files read from disk.
 #include <rt/cmdline.h>
+#include <rt/cpu_features.h>
 #include <rt/span.h>
 
 namespace app {
@@ -10,6 +11,7 @@ struct Inputs {
     rt::Bytes model;
     rt::Bytes tokenizer;
     rt::CommandLine const& command_line;
+    rt::CpuFeatures const& cpu;
     u64 fallback_seed; // used when no seed= is given (the kernel uses the TSC)
 };
 

@@ -33,5 +33,5 @@ rt::ErrorOr<void> app_main(rt::BootContext const& boot)
     }
     rt::Bytes model = module_bytes(boot.info, "model");
     rt::Bytes tokenizer = module_bytes(boot.info, "tokenizer");
-    return app::run({ model, tokenizer, boot.command_line, rt::read_cycles() });
+    return app::run({ model, tokenizer, boot.command_line, boot.cpu, rt::read_cycles() });
 }

@@ -24,6 +24,9 @@ rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
     options.top_p = float(TRY(command_line.get_number("topp", 0.9, 0.0, 1.0)));
     options.seed_given = command_line.has("seed");
     options.seed = u64(TRY(command_line.get_integer("seed", 0, 0, INT64_MAX)));
+    rt::StringView quant_choices[] = { "none", "q8" };
+    options.quantize = TRY(command_line.get_choice("quant", quant_choices, "none")) == "q8";
+    options.tune = TRY(command_line.get_string("tune", "auto"));
     return options;
 }
 

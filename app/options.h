@@ -14,10 +14,12 @@ struct Options {
     float top_p { 0.9f };
     u64 seed { 0 };
     bool seed_given { false };
+    bool quantize { false };            // quant=q8: int8 weights made at load time
+    rt::StringView tune { "auto" };     // auto, off, or a plan (matmul:avx2,...)
 };
 
 // Keys the application reads; everything else on the command line is an error.
-constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "seed" };
+constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "seed", "quant", "tune" };
 
 rt::ErrorOr<Options> parse_options(rt::CommandLine const&);
 

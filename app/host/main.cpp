@@ -3,6 +3,7 @@
 // stdin the input, an mmap'd arena the heap, clock_gettime calibrates the TSC.
 //   bareflow-host MODEL.bin TOKENIZER.bin [key=value ...]   (the kernel's command-line keys)
 #include "../inference_app.h"
+#include <arch/x86/cpu.h>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -92,7 +93,7 @@ int main(int argc, char** argv)
     rt::Console::the().attach_input(in);
     if (argc < 3) {
         fprintf(stderr, "usage: %s MODEL.bin TOKENIZER.bin [key=value ...]\n"
-                        "keys: mode=generate|interactive|bench prompt=\"...\" steps=N temp=T topp=P seed=S\n", argv[0]);
+                        "keys: mode=generate|interactive|bench prompt=\"...\" steps=N temp=T topp=P seed=S quant=q8 tune=auto|off|PLAN\n", argv[0]);
         return 2;
     }
     FileBytes model, tokenizer;
@@ -128,7 +129,8 @@ int main(int argc, char** argv)
         rt::println("[error] {}", parsed.error().message());
         return 1;
     }
-    auto result = app::run({ { model.data, model.size }, { tokenizer.data, tokenizer.size }, command_line, u64(time(nullptr)) });
+    rt::CpuFeatures cpu = x86::detect_features();
+    auto result = app::run({ { model.data, model.size }, { tokenizer.data, tokenizer.size }, command_line, cpu, u64(time(nullptr)) });
     if (result.is_error()) {
         rt::println("[error] {}", result.error().message());
         return 1;

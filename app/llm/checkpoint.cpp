@@ -1,4 +1,5 @@
 #include "checkpoint.h"
+#include "ops.h"
 
 namespace llm {
 
@@ -26,6 +27,102 @@ u64 float_count(Config const& c)
     if (!c.shared_classifier)
         count += vocab * dim;
     return count;
+}
+
+}
+
+namespace {
+
+// Bytes one token reads: every matrix once (the embedding contributes a single row).
+u64 streamed_float_bytes(Config const& c)
+{
+    u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), layers = u64(c.n_layers), kv_dim = u64(c.kv_dim());
+    u64 floats = layers * (2 * dim * dim + 2 * kv_dim * dim + 3 * hidden * dim + 2 * dim) + u64(c.vocab_size) * dim + dim;
+    return floats * sizeof(float);
+}
+
+u64 streamed_int8_bytes(Config const& c, i32 group)
+{
+    u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), layers = u64(c.n_layers), kv_dim = u64(c.kv_dim());
+    u64 values = layers * (2 * dim * dim + 2 * kv_dim * dim + 3 * hidden * dim) + u64(c.vocab_size) * dim;
+    return values + values / u64(group) * sizeof(float) + (layers * 2 * dim + dim) * sizeof(float);
+}
+
+rt::ErrorOr<Checkpoint> load_int8_checkpoint(rt::Bytes module)
+{
+    if (module.size() < int8_header_bytes)
+        return rt::Error::format("model: int8 checkpoint of {} bytes is shorter than its 256-byte header", module.size());
+    i32 version;
+    i32 header[7];
+    i32 group;
+    __builtin_memcpy(&version, module.data() + 4, 4);
+    __builtin_memcpy(header, module.data() + 8, sizeof header);
+    bool shared = module.data()[36] != 0;
+    __builtin_memcpy(&group, module.data() + 37, 4);
+    if (version != 2)
+        return rt::Error::format("model: llama2.c checkpoint version {} is not supported (fp32 version 0 and int8 version 2 are)", version);
+    if (header[5] < 0)
+        return rt::Error::format("model: int8 header has a negative vocab_size; version 2 uses the shared-classifier flag");
+    Config config = TRY(validate_config(header));
+    config.shared_classifier = shared;
+    if (group < 1 || group > 4096 || config.dim % group)
+        return rt::Error::format("model: int8 group size {} does not divide dim {}", group, config.dim);
+
+    u64 dim = u64(config.dim), hidden = u64(config.hidden_dim), layers = u64(config.n_layers), kv_dim = u64(config.kv_dim());
+    u64 vocab = u64(config.vocab_size), g = u64(group);
+    auto quantized_bytes = [g](u64 count) { return count + count / g * sizeof(float); };
+    u64 const tensor_sizes[] = { dim * dim, kv_dim * dim, hidden * dim, vocab * dim };
+    for (u64 count : tensor_sizes)
+        if (count % g)
+            return rt::Error::format("model: a tensor of {} values is not a whole number of {}-value groups", count, group);
+    u64 expected = int8_header_bytes + (2 * layers * dim + dim) * sizeof(float) + quantized_bytes(vocab * dim) * (shared ? 1 : 2)
+        + layers * (2 * quantized_bytes(dim * dim) + 2 * quantized_bytes(kv_dim * dim) + 3 * quantized_bytes(hidden * dim));
+    if (module.size() < expected)
+        return rt::Error::format("model: the int8 checkpoint is truncated: {} bytes, the header describes {} bytes", module.size(), expected);
+    if (module.size() > expected)
+        return rt::Error::format("model: the int8 checkpoint has {} bytes more than its header describes", module.size() - expected);
+
+    Checkpoint checkpoint;
+    checkpoint.config = config;
+    checkpoint.format = WeightFormat::Int8;
+    const u8* p = module.data() + int8_header_bytes;
+    auto floats = [&p](u64 count) {
+        auto const* tensor = reinterpret_cast<const float*>(p);
+        p += count * sizeof(float);
+        return tensor;
+    };
+    auto matrix = [&p, g](u64 count) {
+        QuantizedMatrix m { reinterpret_cast<const i8*>(p), reinterpret_cast<const float*>(p + count) };
+        p += count + count / g * sizeof(float);
+        return m;
+    };
+    Weights& w = checkpoint.weights;
+    w.rms_attention = floats(layers * dim);
+    w.rms_ffn = floats(layers * dim);
+    w.rms_final = floats(dim);
+    QuantizedWeights& q = checkpoint.quantized;
+    q.group = group;
+    QuantizedMatrix embedding = matrix(vocab * dim);
+    auto per_layer = [&](rt::HeapArray<QuantizedMatrix>& out, u64 count) -> rt::ErrorOr<void> {
+        out = TRY(rt::HeapArray<QuantizedMatrix>::allocate(size_t(layers)));
+        for (u64 l = 0; l < layers; ++l)
+            out[size_t(l)] = matrix(count);
+        return {};
+    };
+    TRY(per_layer(q.wq, dim * dim));
+    TRY(per_layer(q.wk, kv_dim * dim));
+    TRY(per_layer(q.wv, kv_dim * dim));
+    TRY(per_layer(q.wo, dim * dim));
+    TRY(per_layer(q.w1, hidden * dim));
+    TRY(per_layer(q.w2, dim * hidden));
+    TRY(per_layer(q.w3, hidden * dim));
+    q.classifier = shared ? embedding : matrix(vocab * dim);
+    checkpoint.dequantized_embedding = TRY(rt::HeapArray<float>::allocate(size_t(vocab * dim)));
+    for (u64 i = 0; i < vocab * dim; ++i)
+        checkpoint.dequantized_embedding[size_t(i)] = float(embedding.q[i]) * embedding.s[i / g];
+    w.token_embedding = checkpoint.dequantized_embedding.data();
+    checkpoint.weight_bytes = streamed_int8_bytes(config, group);
+    return checkpoint;
 }
 
 }
@@ -70,8 +167,8 @@ rt::ErrorOr<Checkpoint> load_checkpoint(rt::Bytes module)
         return rt::Error::format("model: the module is {} bytes, too small for a checkpoint header", module.size());
     i32 header[7];
     __builtin_memcpy(header, module.data(), sizeof header);
-    if (u32(header[0]) == 0x616b3432) // "ak42": llama2.c's quantised export
-        return rt::Error::format("model: this is a llama2.c version-{} int8 checkpoint; this build reads fp32 (version 0) checkpoints", header[1]);
+    if (u32(header[0]) == int8_magic)
+        return load_int8_checkpoint(module);
     Config config = TRY(validate_config(header));
 
     u64 expected = checkpoint_header_bytes + float_count(config) * sizeof(float);
@@ -101,7 +198,59 @@ rt::ErrorOr<Checkpoint> load_checkpoint(rt::Bytes module)
     w.rms_final = take(dim);
     take(u64(config.seq_len) * u64(config.head_size())); // freq_cis_real and freq_cis_imag
     w.classifier = config.shared_classifier ? w.token_embedding : take(u64(config.vocab_size) * dim);
-    return Checkpoint { config, w, expected - checkpoint_header_bytes };
+    Checkpoint checkpoint;
+    checkpoint.config = config;
+    checkpoint.weights = w;
+    checkpoint.weight_bytes = streamed_float_bytes(config);
+    return checkpoint;
+}
+
+rt::ErrorOr<void> quantize_checkpoint(Checkpoint& checkpoint, i32 group)
+{
+    if (checkpoint.format == WeightFormat::Int8)
+        return {};
+    Config const& c = checkpoint.config;
+    if (c.dim % group)
+        return rt::Error::format("quant: dim {} is not a multiple of the group size {}", c.dim, group);
+    u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), layers = u64(c.n_layers), kv_dim = u64(c.kv_dim()), vocab = u64(c.vocab_size);
+    u64 values = vocab * dim * (c.shared_classifier ? 1 : 2) + layers * (2 * dim * dim + 2 * kv_dim * dim + 3 * hidden * dim);
+    Weights const& w = checkpoint.weights;
+    QuantizedWeights& q = checkpoint.quantized;
+    q.group = group;
+    q.owned_values = TRY(rt::HeapArray<i8>::allocate(size_t(values)));
+    q.owned_scales = TRY(rt::HeapArray<float>::allocate(size_t(values / u64(group))));
+    i8* next_value = q.owned_values.data();
+    float* next_scale = q.owned_scales.data();
+    auto quantize = [&](const float* source, u64 count) {
+        QuantizedMatrix m { next_value, next_scale };
+        ops::quantize(next_value, next_scale, source, i32(count), group);
+        next_value += count;
+        next_scale += count / u64(group);
+        return m;
+    };
+    auto per_layer = [&](rt::HeapArray<QuantizedMatrix>& out, const float* source, u64 count) -> rt::ErrorOr<void> {
+        out = TRY(rt::HeapArray<QuantizedMatrix>::allocate(size_t(layers)));
+        for (u64 l = 0; l < layers; ++l)
+            out[size_t(l)] = quantize(source + l * count, count);
+        return {};
+    };
+    QuantizedMatrix embedding = quantize(w.token_embedding, vocab * dim);
+    TRY(per_layer(q.wq, w.wq, dim * dim));
+    TRY(per_layer(q.wk, w.wk, kv_dim * dim));
+    TRY(per_layer(q.wv, w.wv, kv_dim * dim));
+    TRY(per_layer(q.wo, w.wo, dim * dim));
+    TRY(per_layer(q.w1, w.w1, hidden * dim));
+    TRY(per_layer(q.w2, w.w2, dim * hidden));
+    TRY(per_layer(q.w3, w.w3, hidden * dim));
+    q.classifier = c.shared_classifier ? embedding : quantize(w.classifier, vocab * dim);
+    // Like llama2.c's int8 runtime, the embedding rows come from the quantised table.
+    checkpoint.dequantized_embedding = TRY(rt::HeapArray<float>::allocate(size_t(vocab * dim)));
+    for (u64 i = 0; i < vocab * dim; ++i)
+        checkpoint.dequantized_embedding[size_t(i)] = float(embedding.q[i]) * embedding.s[i / u64(group)];
+    checkpoint.weights.token_embedding = checkpoint.dequantized_embedding.data();
+    checkpoint.format = WeightFormat::Int8;
+    checkpoint.weight_bytes = streamed_int8_bytes(c, group);
+    return {};
 }
 
 }

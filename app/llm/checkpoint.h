@@ -3,6 +3,7 @@
 // n_kv_heads, vocab_size, seq_len; a negative vocab_size means the classifier has its own
 // weights) followed by fp32 tensors. Weights are used in place, straight from the module.
 #include <rt/error.h>
+#include <rt/heap.h>
 #include <rt/span.h>
 
 namespace llm {
@@ -38,16 +39,45 @@ struct Weights {
     const float* classifier;      // [vocab_size][dim]
 };
 
+// One layer's matrix in int8: values q (row-major, like the fp32 matrix) and one scale per
+// group of `group` consecutive values.
+struct QuantizedMatrix {
+    const i8* q;
+    const float* s;
+};
+
+struct QuantizedWeights {
+    i32 group { 0 };
+    // Per layer: [n_layers] entries each.
+    rt::HeapArray<QuantizedMatrix> wq, wk, wv, wo, w1, w2, w3;
+    QuantizedMatrix classifier {};
+    // Storage when the weights were quantised at load time (quant=q8).
+    rt::HeapArray<i8> owned_values;
+    rt::HeapArray<float> owned_scales;
+};
+
+enum class WeightFormat { Float32, Int8 };
+
 struct Checkpoint {
     Config config;
-    Weights weights;
-    u64 weight_bytes;
+    Weights weights; // fp32; for int8 models only the norms and the embedding are set
+    WeightFormat format { WeightFormat::Float32 };
+    QuantizedWeights quantized;
+    rt::HeapArray<float> dequantized_embedding; // int8 models: the embedding table as floats
+    u64 weight_bytes { 0 };   // bytes of weights one token streams through
 };
 
 constexpr size_t checkpoint_header_bytes = 7 * sizeof(i32);
+constexpr size_t int8_header_bytes = 256;
+constexpr u32 int8_magic = 0x616b3432; // "ak42"
 
-// Validates the header and the module's size before anything else is read.
+// Validates the header and the module's size before anything else is read. Reads fp32
+// (version 0) checkpoints and llama2.c's version-2 int8 exports.
 rt::ErrorOr<Checkpoint> load_checkpoint(rt::Bytes module);
+
+// Quantises an fp32 checkpoint's matrices to int8 in groups of `group`, exactly as
+// llama2.c's export does (so stories260K at group 32 equals stories260K_q80.bin).
+rt::ErrorOr<void> quantize_checkpoint(Checkpoint&, i32 group);
 
 // The header values alone, checked for sense (shared with the tools that write checkpoints).
 rt::ErrorOr<Config> validate_config(i32 const (&header)[7]);

@@ -1,5 +1,6 @@
 #include "ops.h"
 #include <rt/math.h>
+#include <rt/utility.h>
 
 namespace llm::ops {
 
@@ -76,6 +77,63 @@ void accumulate(float* x, const float* y, i32 size)
 {
     for (i32 i = 0; i < size; ++i)
         x[i] += y[i];
+}
+
+float dot(const float* a, const float* b, i32 n)
+{
+    float sum = 0.0f;
+    for (i32 i = 0; i < n; ++i)
+        sum += a[i] * b[i];
+    return sum;
+}
+
+void axpy(float* y, float a, const float* x, i32 n)
+{
+    for (i32 i = 0; i < n; ++i)
+        y[i] += a * x[i];
+}
+
+float round_half_away(float x)
+{
+    // Exact for |x| < 2^23; larger floats are already whole.
+    if (!(fabsf(x) < 8388608.0f))
+        return x;
+    i32 whole = i32(x);
+    float fraction = x - float(whole);
+    if (fraction >= 0.5f)
+        ++whole;
+    else if (fraction <= -0.5f)
+        --whole;
+    return float(whole);
+}
+
+void quantize(i8* q, float* scales, const float* x, i32 n, i32 group)
+{
+    for (i32 g = 0; g < n / group; ++g) {
+        const float* values = x + g * group;
+        float largest = 0.0f;
+        for (i32 i = 0; i < group; ++i)
+            largest = rt::max(largest, fabsf(values[i]));
+        float scale = largest / 127.0f;
+        scales[g] = scale;
+        for (i32 i = 0; i < group; ++i)
+            q[g * group + i] = scale == 0.0f ? i8(0) : i8(round_half_away(values[i] / scale));
+    }
+}
+
+void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group)
+{
+    for (i32 i = 0; i < d; ++i) {
+        size_t row = size_t(i) * size_t(n);
+        float value = 0.0f;
+        for (i32 j = 0; j <= n - group; j += group) {
+            i32 integer = 0;
+            for (i32 k = 0; k < group; ++k)
+                integer += i32(xq[j + k]) * i32(wq[row + size_t(j + k)]);
+            value += float(integer) * ws[(row + size_t(j)) / size_t(group)] * xs[j / group];
+        }
+        out[i] = value;
+    }
 }
 
 }

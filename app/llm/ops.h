@@ -23,4 +23,16 @@ void swiglu(float* hb, const float* hb2, i32 size);
 // x += y
 void accumulate(float* x, const float* y, i32 size);
 
+// Attention's pieces: a . b, and y += a * x.
+float dot(const float* a, const float* b, i32 n);
+void axpy(float* y, float a, const float* x, i32 n);
+
+// llama2.c's int8 scheme (runq.c): groups of `group` values, scale = max|x| / 127,
+// q = round(x / scale). Only whole groups are quantised, exactly as runq.c does.
+void quantize(i8* q, float* scales, const float* x, i32 n, i32 group);
+// out[i] = sum over whole groups g of row i: float(sum q_x * q_w) * s_w[(i*n + g*group)/group] * s_x[g]
+void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group);
+// roundf(): halves away from zero, without a C library.
+float round_half_away(float);
+
 }

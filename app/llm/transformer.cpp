@@ -1,4 +1,5 @@
 #include "transformer.h"
+#include "kernels/kernels.h"
 #include "ops.h"
 #include <rt/math.h>
 #include <rt/profile.h>
@@ -8,8 +9,9 @@ namespace llm {
 u64 Transformer::state_bytes(Config const& c)
 {
     u64 cache = u64(c.n_layers) * u64(c.seq_len) * u64(c.kv_dim());
+    u64 widest = u64(rt::max(c.dim, c.hidden_dim));
     u64 floats = 4 * u64(c.dim) + 2 * u64(c.hidden_dim) + 2 * cache + u64(c.n_heads) * u64(c.seq_len) + u64(c.vocab_size);
-    return floats * sizeof(float);
+    return floats * sizeof(float) + widest * (1 + sizeof(float)); // plus the int8 input and its scales
 }
 
 rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint)
@@ -21,7 +23,7 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint)
         return rt::Error::format("memory: the KV cache and activations need {} MiB ({} bytes) in one block, only {} MiB is free; "
                                  "give the machine more memory or use a shorter context",
             (needed + (1 << 20) - 1) >> 20, needed, rt::Heap::the().largest_free_block() >> 20);
-    Transformer t(c, checkpoint.weights);
+    Transformer t(checkpoint);
     size_t cache = size_t(c.n_layers) * size_t(c.seq_len) * size_t(c.kv_dim());
     t.m_x = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
     t.m_xb = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
@@ -33,7 +35,54 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint)
     t.m_value_cache = TRY(rt::HeapArray<float>::allocate(cache));
     t.m_attention = TRY(rt::HeapArray<float>::allocate(size_t(c.n_heads) * size_t(c.seq_len)));
     t.m_logits = TRY(rt::HeapArray<float>::allocate(size_t(c.vocab_size)));
+    size_t widest = size_t(rt::max(c.dim, c.hidden_dim));
+    t.m_input_q = TRY(rt::HeapArray<i8>::allocate(widest));
+    t.m_input_s = TRY(rt::HeapArray<float>::allocate(widest));
     return t;
+}
+
+Transformer::Input Transformer::prepare(const float* x, i32 n, i8* q, float* s)
+{
+    if (m_checkpoint->format == WeightFormat::Float32)
+        return { x, nullptr, nullptr };
+    rt::ScopedCycles probe { "quantize" };
+    ops::quantize(q, s, x, n, m_checkpoint->quantized.group);
+    return { x, q, s };
+}
+
+void Transformer::project(float* out, Input const& in, Matrix matrix, size_t layer, i32 n, i32 d)
+{
+    auto const& kernels = kernels::active();
+    if (m_checkpoint->format == WeightFormat::Float32) {
+        Weights const& w = m_checkpoint->weights;
+        size_t size = size_t(n) * size_t(d);
+        const float* m = nullptr;
+        switch (matrix) {
+        case Matrix::Q: m = w.wq; break;
+        case Matrix::K: m = w.wk; break;
+        case Matrix::V: m = w.wv; break;
+        case Matrix::O: m = w.wo; break;
+        case Matrix::Gate: m = w.w1; break;
+        case Matrix::Down: m = w.w2; break;
+        case Matrix::Up: m = w.w3; break;
+        case Matrix::Classifier: m = w.classifier; break;
+        }
+        kernels.matmul(out, in.x, m + layer * size, n, d);
+        return;
+    }
+    QuantizedWeights const& q = m_checkpoint->quantized;
+    QuantizedMatrix m {};
+    switch (matrix) {
+    case Matrix::Q: m = q.wq[layer]; break;
+    case Matrix::K: m = q.wk[layer]; break;
+    case Matrix::V: m = q.wv[layer]; break;
+    case Matrix::O: m = q.wo[layer]; break;
+    case Matrix::Gate: m = q.w1[layer]; break;
+    case Matrix::Down: m = q.w2[layer]; break;
+    case Matrix::Up: m = q.w3[layer]; break;
+    case Matrix::Classifier: m = q.classifier; break;
+    }
+    kernels.matmul_q8(out, in.q, in.s, m.q, m.s, n, d, q.group);
 }
 
 void Transformer::attention(i32 layer, i32 position)
@@ -44,6 +93,7 @@ void Transformer::attention(i32 layer, i32 position)
     i32 queries_per_kv_head = c.n_heads / c.n_kv_heads;
     size_t layer_offset = size_t(layer) * size_t(c.seq_len) * size_t(kv_dim);
     float head_scale = rt::math::sqrtf(float(head_size));
+    auto const& kernels = kernels::active();
 
     for (i32 h = 0; h < c.n_heads; ++h) {
         const float* q = m_q.data() + h * head_size;
@@ -51,20 +101,15 @@ void Transformer::attention(i32 layer, i32 position)
         size_t kv_head_offset = size_t(h / queries_per_kv_head) * size_t(head_size);
         for (i32 t = 0; t <= position; ++t) {
             const float* k = m_key_cache.data() + layer_offset + size_t(t) * size_t(kv_dim) + kv_head_offset;
-            float score = 0.0f;
-            for (i32 i = 0; i < head_size; ++i)
-                score += q[i] * k[i];
-            scores[t] = score / head_scale;
+            scores[t] = kernels.attention.dot(q, k, head_size) / head_scale;
         }
-        ops::softmax(scores, position + 1);
+        kernels.softmax(scores, position + 1);
         float* out = m_xb.data() + h * head_size;
         for (i32 i = 0; i < head_size; ++i)
             out[i] = 0.0f;
         for (i32 t = 0; t <= position; ++t) {
             const float* v = m_value_cache.data() + layer_offset + size_t(t) * size_t(kv_dim) + kv_head_offset;
-            float weight = scores[t];
-            for (i32 i = 0; i < head_size; ++i)
-                out[i] += weight * v[i];
+            kernels.attention.axpy(out, scores[t], v, head_size);
         }
     }
 }
@@ -72,9 +117,12 @@ void Transformer::attention(i32 layer, i32 position)
 float* Transformer::forward(i32 token, i32 position)
 {
     Config const& c = m_config;
-    Weights const& w = m_weights;
-    size_t dim = size_t(c.dim), hidden = size_t(c.hidden_dim), kv_dim = size_t(c.kv_dim());
+    Weights const& w = m_checkpoint->weights;
+    auto const& kernels = kernels::active();
+    size_t dim = size_t(c.dim), kv_dim = size_t(c.kv_dim());
     float* x = m_x.data();
+    i8* iq = m_input_q.data();
+    float* is = m_input_s.data();
 
     const float* embedding = w.token_embedding + size_t(token) * dim;
     for (size_t i = 0; i < dim; ++i)
@@ -88,13 +136,14 @@ float* Transformer::forward(i32 token, i32 position)
         float* v = m_value_cache.data() + cache_slot;
         {
             rt::ScopedCycles probe { "rmsnorm" };
-            ops::rmsnorm(m_xb.data(), x, w.rms_attention + l * dim, c.dim);
+            kernels.rmsnorm(m_xb.data(), x, w.rms_attention + l * dim, c.dim);
         }
         {
+            Input in = prepare(m_xb.data(), c.dim, iq, is);
             rt::ScopedCycles probe { "matmul qkv" };
-            ops::matmul(m_q.data(), m_xb.data(), w.wq + l * dim * dim, c.dim, c.dim);
-            ops::matmul(k, m_xb.data(), w.wk + l * kv_dim * dim, c.dim, c.kv_dim());
-            ops::matmul(v, m_xb.data(), w.wv + l * kv_dim * dim, c.dim, c.kv_dim());
+            project(m_q.data(), in, Matrix::Q, l, c.dim, c.dim);
+            project(k, in, Matrix::K, l, c.dim, c.kv_dim());
+            project(v, in, Matrix::V, l, c.dim, c.kv_dim());
         }
         {
             rt::ScopedCycles probe { "rope" };
@@ -105,36 +154,40 @@ float* Transformer::forward(i32 token, i32 position)
             attention(layer, position);
         }
         {
+            Input in = prepare(m_xb.data(), c.dim, iq, is);
             rt::ScopedCycles probe { "matmul wo" };
-            ops::matmul(m_xb2.data(), m_xb.data(), w.wo + l * dim * dim, c.dim, c.dim);
+            project(m_xb2.data(), in, Matrix::O, l, c.dim, c.dim);
         }
         ops::accumulate(x, m_xb2.data(), c.dim);
         {
             rt::ScopedCycles probe { "rmsnorm" };
-            ops::rmsnorm(m_xb.data(), x, w.rms_ffn + l * dim, c.dim);
+            kernels.rmsnorm(m_xb.data(), x, w.rms_ffn + l * dim, c.dim);
         }
         {
+            Input in = prepare(m_xb.data(), c.dim, iq, is);
             rt::ScopedCycles probe { "matmul ffn" };
-            ops::matmul(m_hb.data(), m_xb.data(), w.w1 + l * hidden * dim, c.dim, c.hidden_dim);
-            ops::matmul(m_hb2.data(), m_xb.data(), w.w3 + l * hidden * dim, c.dim, c.hidden_dim);
+            project(m_hb.data(), in, Matrix::Gate, l, c.dim, c.hidden_dim);
+            project(m_hb2.data(), in, Matrix::Up, l, c.dim, c.hidden_dim);
         }
         {
             rt::ScopedCycles probe { "swiglu" };
-            ops::swiglu(m_hb.data(), m_hb2.data(), c.hidden_dim);
+            kernels.swiglu(m_hb.data(), m_hb2.data(), c.hidden_dim);
         }
         {
+            Input in = prepare(m_hb.data(), c.hidden_dim, iq, is);
             rt::ScopedCycles probe { "matmul ffn" };
-            ops::matmul(m_xb.data(), m_hb.data(), w.w2 + l * dim * hidden, c.hidden_dim, c.dim);
+            project(m_xb.data(), in, Matrix::Down, l, c.hidden_dim, c.dim);
         }
         ops::accumulate(x, m_xb.data(), c.dim);
     }
     {
         rt::ScopedCycles probe { "rmsnorm" };
-        ops::rmsnorm(x, x, w.rms_final, c.dim);
+        kernels.rmsnorm(x, x, w.rms_final, c.dim);
     }
     {
+        Input in = prepare(x, c.dim, iq, is);
         rt::ScopedCycles probe { "matmul classifier" };
-        ops::matmul(m_logits.data(), x, w.classifier, c.dim, c.vocab_size);
+        project(m_logits.data(), in, Matrix::Classifier, 0, c.dim, c.vocab_size);
     }
     return m_logits.data();
 }

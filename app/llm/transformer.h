@@ -1,6 +1,8 @@
 #pragma once
-// The Llama forward pass over one token: the weights stay in the module, every
-// activation buffer and the KV cache are allocated once, up front.
+// The Llama forward pass over one token. The weights stay where the checkpoint has them
+// (module memory, or the int8 copies quantize_checkpoint made); every activation buffer
+// and the KV cache are allocated once, up front. The operations run through the active
+// kernel plan (kernels::activate).
 #include "checkpoint.h"
 #include <rt/heap.h>
 
@@ -10,7 +12,8 @@ class Transformer {
 public:
     // Bytes of activations and KV cache a model needs (what create() allocates).
     static u64 state_bytes(Config const&);
-    static rt::ErrorOr<Transformer> create(Checkpoint const&);
+    // `checkpoint` must outlive the transformer.
+    static rt::ErrorOr<Transformer> create(Checkpoint const& checkpoint);
 
     // Runs `token` at `position` (0-based) and returns the logits over the vocabulary.
     float* forward(i32 token, i32 position);
@@ -18,11 +21,21 @@ public:
     Config const& config() const { return m_config; }
 
 private:
-    Transformer(Config const& config, Weights const& weights) : m_config(config), m_weights(weights) {}
+    // An input vector, also in int8 when the weights are.
+    struct Input {
+        const float* x;
+        const i8* q;
+        const float* s;
+    };
+    enum class Matrix { Q, K, V, O, Gate, Down, Up, Classifier };
+
+    Transformer(Checkpoint const& checkpoint) : m_config(checkpoint.config), m_checkpoint(&checkpoint) {}
+    Input prepare(const float* x, i32 n, i8* q, float* s);
+    void project(float* out, Input const&, Matrix, size_t layer, i32 n, i32 d);
     void attention(i32 layer, i32 position);
 
     Config m_config;
-    Weights m_weights;
+    Checkpoint const* m_checkpoint;
     rt::HeapArray<float> m_x;           // [dim] residual stream
     rt::HeapArray<float> m_xb;          // [dim] normalised input / attention output
     rt::HeapArray<float> m_xb2;         // [dim]
@@ -33,6 +46,8 @@ private:
     rt::HeapArray<float> m_value_cache; // [n_layers][seq_len][kv_dim]
     rt::HeapArray<float> m_attention;   // [n_heads][seq_len]
     rt::HeapArray<float> m_logits;      // [vocab_size]
+    rt::HeapArray<i8> m_input_q;        // [max(dim, hidden_dim)] int8 input
+    rt::HeapArray<float> m_input_s;     // its group scales
 };
 
 }

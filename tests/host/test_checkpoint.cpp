@@ -1,4 +1,5 @@
 #include "../../app/llm/checkpoint.h"
+#include "models.h"
 #include <cstring>
 #include <gtest/gtest.h>
 #include <string>
@@ -99,13 +100,23 @@ TEST(Checkpoint, RejectsBadHeaders)
     }
 }
 
-TEST(Checkpoint, RecognisesInt8Exports)
+TEST(Checkpoint, Int8HeaderChecks)
 {
     std::vector<u8> bytes(256);
-    u32 magic = 0x616b3432, version = 2;
+    u32 magic = 0x616b3432, version = 3;
     std::memcpy(bytes.data(), &magic, 4);
     std::memcpy(bytes.data() + 4, &version, 4);
-    EXPECT_NE(load_error(bytes).find("int8"), std::string::npos);
+    EXPECT_NE(load_error(bytes).find("version 3 is not supported"), std::string::npos);
+    version = 2;
+    std::memcpy(bytes.data() + 4, &version, 4);
+    std::memcpy(bytes.data() + 8, tiny.data(), 28);
+    i32 group = 5;
+    std::memcpy(bytes.data() + 37, &group, 4);
+    EXPECT_NE(load_error(bytes).find("group size 5"), std::string::npos);
+    group = 8;
+    std::memcpy(bytes.data() + 37, &group, 4);
+    EXPECT_NE(load_error(bytes).find("int8 checkpoint is truncated"), std::string::npos);
+    EXPECT_NE(load_error(std::vector<u8>(bytes.begin(), bytes.begin() + 100)).find("shorter than its 256-byte header"), std::string::npos);
 }
 
 TEST(Checkpoint, GarbageIsRejected)
@@ -117,6 +128,37 @@ TEST(Checkpoint, GarbageIsRejected)
         b = u8(state >> 16);
     }
     EXPECT_FALSE(load_error(bytes).empty());
+}
+
+TEST(Checkpoint, LoadTimeQuantisationEqualsLlama2cExport)
+{
+    std::vector<u8> fp32, int8;
+    REQUIRE_MODEL_FILE("stories260K.bin", fp32);
+    REQUIRE_MODEL_FILE("stories260K_q80.bin", int8);
+    testing_support::ScopedHeap heap(16 << 20);
+    auto exported = llm::load_checkpoint({ int8.data(), int8.size() }).release_value();
+    auto quantised = llm::load_checkpoint({ fp32.data(), fp32.size() }).release_value();
+    ASSERT_FALSE(llm::quantize_checkpoint(quantised, 32).is_error());
+    ASSERT_EQ(exported.format, llm::WeightFormat::Int8);
+    EXPECT_EQ(exported.quantized.group, 32);
+    EXPECT_EQ(exported.config.dim, 64);
+    EXPECT_TRUE(exported.config.shared_classifier);
+    auto const& c = exported.config;
+    size_t dim = size_t(c.dim), hidden = size_t(c.hidden_dim), kv = size_t(c.kv_dim());
+    auto same = [](llm::QuantizedMatrix a, llm::QuantizedMatrix b, size_t count) {
+        return std::memcmp(a.q, b.q, count) == 0 && std::memcmp(a.s, b.s, count / 32 * sizeof(float)) == 0;
+    };
+    for (size_t l = 0; l < size_t(c.n_layers); ++l) {
+        EXPECT_TRUE(same(exported.quantized.wq[l], quantised.quantized.wq[l], dim * dim)) << "wq " << l;
+        EXPECT_TRUE(same(exported.quantized.wk[l], quantised.quantized.wk[l], kv * dim)) << "wk " << l;
+        EXPECT_TRUE(same(exported.quantized.wv[l], quantised.quantized.wv[l], kv * dim)) << "wv " << l;
+        EXPECT_TRUE(same(exported.quantized.wo[l], quantised.quantized.wo[l], dim * dim)) << "wo " << l;
+        EXPECT_TRUE(same(exported.quantized.w1[l], quantised.quantized.w1[l], hidden * dim)) << "w1 " << l;
+        EXPECT_TRUE(same(exported.quantized.w2[l], quantised.quantized.w2[l], hidden * dim)) << "w2 " << l;
+        EXPECT_TRUE(same(exported.quantized.w3[l], quantised.quantized.w3[l], hidden * dim)) << "w3 " << l;
+    }
+    EXPECT_TRUE(same(exported.quantized.classifier, quantised.quantized.classifier, size_t(c.vocab_size) * dim));
+    EXPECT_EQ(std::memcmp(exported.weights.token_embedding, quantised.weights.token_embedding, size_t(c.vocab_size) * dim * 4), 0);
 }
 
 }

@@ -1,0 +1,69 @@
+// AVX2 + FMA variants: 8 floats per vector, fused multiply-add.
+#include "variants.h"
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#include "simd_kernels.h"
+
+namespace llm::kernels::avx2 {
+
+namespace {
+struct Avx2 {
+    using Vector = __m256;
+    static constexpr i32 width = 8;
+    static Vector zero() { return _mm256_setzero_ps(); }
+    static Vector set1(float v) { return _mm256_set1_ps(v); }
+    static Vector load(const float* p) { return _mm256_loadu_ps(p); }
+    static void store(float* p, Vector v) { _mm256_storeu_ps(p, v); }
+    static Vector add(Vector a, Vector b) { return _mm256_add_ps(a, b); }
+    static Vector sub(Vector a, Vector b) { return _mm256_sub_ps(a, b); }
+    static Vector mul(Vector a, Vector b) { return _mm256_mul_ps(a, b); }
+    static Vector divide(Vector a, Vector b) { return _mm256_div_ps(a, b); }
+    static Vector multiply_add(Vector a, Vector b, Vector c) { return _mm256_fmadd_ps(a, b, c); }
+    static Vector max(Vector a, Vector b) { return _mm256_max_ps(a, b); }
+    static Vector min(Vector a, Vector b) { return _mm256_min_ps(a, b); }
+    static Vector round(Vector v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+    static Vector power_of_two(Vector k)
+    {
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23));
+    }
+    static Vector exp(Vector x) { return simd::exp_polynomial<Avx2>(x); }
+    static float sum(Vector v)
+    {
+        __m128 quad = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        __m128 pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
+        return _mm_cvtss_f32(_mm_add_ss(pair, _mm_shuffle_ps(pair, pair, 0x55)));
+    }
+    static i32 dot_i8(const i8* a, const i8* b, i32 n)
+    {
+        __m256i acc = _mm256_setzero_si256();
+        i32 i = 0;
+        for (; i + 16 <= n; i += 16) {
+            __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+            __m256i y = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
+        }
+        __m128i quad = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+        quad = _mm_add_epi32(quad, _mm_shuffle_epi32(quad, 0x4E));
+        quad = _mm_add_epi32(quad, _mm_shuffle_epi32(quad, 0xB1));
+        i32 total = _mm_cvtsi128_si32(quad);
+        for (; i < n; ++i)
+            total += i32(a[i]) * i32(b[i]);
+        return total;
+    }
+};
+}
+
+void matmul(float* out, const float* x, const float* w, i32 n, i32 d) { simd::matmul<Avx2>(out, x, w, n, d); }
+void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group)
+{
+    simd::matmul_q8<Avx2>(out, xq, xs, wq, ws, n, d, group);
+}
+void rmsnorm(float* out, const float* x, const float* weight, i32 size) { simd::rmsnorm<Avx2>(out, x, weight, size); }
+void softmax(float* x, i32 size) { simd::softmax<Avx2>(x, size); }
+float dot(const float* a, const float* b, i32 n) { return simd::dot<Avx2>(a, b, n); }
+void axpy(float* y, float a, const float* x, i32 n) { simd::axpy<Avx2>(y, a, x, n); }
+void swiglu(float* hb, const float* hb2, i32 size) { simd::swiglu<Avx2>(hb, hb2, size); }
+
+}
+#pragma clang attribute pop

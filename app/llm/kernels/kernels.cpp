@@ -1,0 +1,111 @@
+#include "kernels.h"
+#include "../ops.h"
+#include "variants.h"
+
+namespace llm::kernels {
+
+namespace {
+
+constexpr Variant<MatmulF32> matmul_table[] = {
+    { "scalar", Isa::Scalar, ops::matmul }, { "sse2", Isa::Sse2, sse2::matmul },
+    { "avx2", Isa::Avx2, avx2::matmul }, { "avx512", Isa::Avx512, avx512::matmul },
+};
+constexpr Variant<MatmulQ8> matmul_q8_table[] = {
+    { "scalar", Isa::Scalar, ops::matmul_q8 }, { "sse2", Isa::Sse2, sse2::matmul_q8 },
+    { "avx2", Isa::Avx2, avx2::matmul_q8 }, { "avx512", Isa::Avx512, avx512::matmul_q8 },
+};
+constexpr Variant<Rmsnorm> rmsnorm_table[] = {
+    { "scalar", Isa::Scalar, ops::rmsnorm }, { "sse2", Isa::Sse2, sse2::rmsnorm },
+    { "avx2", Isa::Avx2, avx2::rmsnorm }, { "avx512", Isa::Avx512, avx512::rmsnorm },
+};
+constexpr Variant<Softmax> softmax_table[] = {
+    { "scalar", Isa::Scalar, ops::softmax }, { "sse2", Isa::Sse2, sse2::softmax },
+    { "avx2", Isa::Avx2, avx2::softmax }, { "avx512", Isa::Avx512, avx512::softmax },
+};
+constexpr Variant<AttentionKernels> attention_table[] = {
+    { "scalar", Isa::Scalar, { ops::dot, ops::axpy } }, { "sse2", Isa::Sse2, { sse2::dot, sse2::axpy } },
+    { "avx2", Isa::Avx2, { avx2::dot, avx2::axpy } }, { "avx512", Isa::Avx512, { avx512::dot, avx512::axpy } },
+};
+constexpr Variant<Swiglu> swiglu_table[] = {
+    { "scalar", Isa::Scalar, ops::swiglu }, { "sse2", Isa::Sse2, sse2::swiglu },
+    { "avx2", Isa::Avx2, avx2::swiglu }, { "avx512", Isa::Avx512, avx512::swiglu },
+};
+
+Active active_kernels { ops::matmul, ops::matmul_q8, ops::rmsnorm, ops::softmax, { ops::dot, ops::axpy }, ops::swiglu };
+
+template<typename T, size_t N>
+rt::Span<const T> span_of(T const (&array)[N]) { return { array, N }; }
+
+}
+
+bool can_run(Isa isa, rt::CpuFeatures const& cpu)
+{
+    switch (isa) {
+    case Isa::Scalar: return true;
+    case Isa::Sse2: return cpu.sse2;
+    case Isa::Avx2: return cpu.avx2 && cpu.fma; // already false unless XCR0 enables AVX state
+    case Isa::Avx512: return cpu.avx512f && cpu.avx512bw;
+    }
+    return false;
+}
+
+rt::Span<const Variant<MatmulF32>> matmul_variants() { return span_of(matmul_table); }
+rt::Span<const Variant<MatmulQ8>> matmul_q8_variants() { return span_of(matmul_q8_table); }
+rt::Span<const Variant<Rmsnorm>> rmsnorm_variants() { return span_of(rmsnorm_table); }
+rt::Span<const Variant<Softmax>> softmax_variants() { return span_of(softmax_table); }
+rt::Span<const Variant<AttentionKernels>> attention_variants() { return span_of(attention_table); }
+rt::Span<const Variant<Swiglu>> swiglu_variants() { return span_of(swiglu_table); }
+
+// Every op has the same four instruction sets in the same order.
+size_t variant_count(Op) { return max_variants; }
+const char* variant_name(Op, size_t index) { return matmul_table[index].name; }
+Isa variant_isa(Op, size_t index) { return matmul_table[index].isa; }
+
+void Plan::format(rt::TextSink& sink) const
+{
+    for (size_t op = 0; op < op_count; ++op)
+        rt::format_to(sink, "{}{}:{}", op ? "," : "", op_names[op], variant_name(Op(op), choice[op]));
+}
+
+rt::ErrorOr<Plan> Plan::parse(rt::StringView text, rt::CpuFeatures const& cpu)
+{
+    Plan plan;
+    size_t start = 0;
+    while (start < text.length()) {
+        size_t comma = text.find(',', start);
+        rt::StringView item = text.substring(start, comma - start);
+        start = comma + 1;
+        size_t colon = item.find(':');
+        if (colon == item.length())
+            return rt::Error::format("tune: \"{}\" is not op:variant (e.g. matmul:avx2)", item);
+        rt::StringView op_name = item.substring(0, colon), variant = item.substring(colon + 1);
+        size_t op = 0;
+        while (op < op_count && !(op_name == op_names[op]))
+            ++op;
+        if (op == op_count)
+            return rt::Error::format("tune: unknown operation \"{}\" (matmul, matmul_q8, rmsnorm, softmax, attention, swiglu)", op_name);
+        size_t index = 0;
+        while (index < max_variants && !(variant == variant_name(Op(op), index)))
+            ++index;
+        if (index == max_variants)
+            return rt::Error::format("tune: unknown variant \"{}\" for {} (scalar, sse2, avx2, avx512)", variant, op_name);
+        if (!can_run(variant_isa(Op(op), index), cpu))
+            return rt::Error::format("tune: this CPU cannot run {}:{}", op_name, variant);
+        plan.choice[op] = u8(index);
+    }
+    return plan;
+}
+
+Active const& active() { return active_kernels; }
+
+void activate(Plan const& plan)
+{
+    active_kernels.matmul = matmul_table[plan.choice[size_t(Op::Matmul)]].function;
+    active_kernels.matmul_q8 = matmul_q8_table[plan.choice[size_t(Op::MatmulQ8)]].function;
+    active_kernels.rmsnorm = rmsnorm_table[plan.choice[size_t(Op::Rmsnorm)]].function;
+    active_kernels.softmax = softmax_table[plan.choice[size_t(Op::Softmax)]].function;
+    active_kernels.attention = attention_table[plan.choice[size_t(Op::Attention)]].function;
+    active_kernels.swiglu = swiglu_table[plan.choice[size_t(Op::Swiglu)]].function;
+}
+
+}

@@ -1,0 +1,76 @@
+#pragma once
+// The hot operations, each in several implementations: the scalar reference (llm::ops,
+// the oracle) and SIMD variants for SSE2, AVX2+FMA and AVX-512. Which one runs is a
+// Plan, chosen at boot by measurement (the tuner) or given on the command line.
+#include <rt/cpu_features.h>
+#include <rt/error.h>
+#include <rt/span.h>
+
+namespace llm::kernels {
+
+enum class Isa : u8 { Scalar, Sse2, Avx2, Avx512 };
+bool can_run(Isa, rt::CpuFeatures const&);
+
+// out[d] = W[d][n] . x[n]
+using MatmulF32 = void (*)(float* out, const float* x, const float* w, i32 n, i32 d);
+// The int8 product of llama2.c's runq.c: x and W quantised in groups of `group` values
+// (int8 values q, one float scale s per group); scales of W are indexed by flat position.
+using MatmulQ8 = void (*)(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group);
+using Rmsnorm = void (*)(float* out, const float* x, const float* weight, i32 size);
+using Softmax = void (*)(float* x, i32 size);
+// Attention: scores are dot products, the output a weighted sum (y += a * x).
+using Dot = float (*)(const float* a, const float* b, i32 n);
+using Axpy = void (*)(float* y, float a, const float* x, i32 n);
+using Swiglu = void (*)(float* hb, const float* hb2, i32 size);
+
+template<typename Function>
+struct Variant {
+    const char* name;
+    Isa isa;
+    Function function;
+};
+
+struct AttentionKernels {
+    Dot dot;
+    Axpy axpy;
+};
+
+enum class Op : u8 { Matmul, MatmulQ8, Rmsnorm, Softmax, Attention, Swiglu };
+constexpr size_t op_count = 6;
+constexpr const char* op_names[op_count] = { "matmul", "matmul_q8", "rmsnorm", "softmax", "attention", "swiglu" };
+constexpr size_t max_variants = 4;
+
+// Variant tables, scalar reference first; a variant's index is its identity in a Plan.
+rt::Span<const Variant<MatmulF32>> matmul_variants();
+rt::Span<const Variant<MatmulQ8>> matmul_q8_variants();
+rt::Span<const Variant<Rmsnorm>> rmsnorm_variants();
+rt::Span<const Variant<Softmax>> softmax_variants();
+rt::Span<const Variant<AttentionKernels>> attention_variants();
+rt::Span<const Variant<Swiglu>> swiglu_variants();
+
+size_t variant_count(Op);
+const char* variant_name(Op, size_t index);
+Isa variant_isa(Op, size_t index);
+
+// One chosen variant per operation.
+struct Plan {
+    u8 choice[op_count] {}; // all zero: the scalar reference
+
+    // "matmul=avx2,matmul_q8=avx2,rmsnorm=sse2,..." (the format tune= takes).
+    void format(rt::TextSink&) const;
+    static rt::ErrorOr<Plan> parse(rt::StringView, rt::CpuFeatures const&);
+};
+
+// The functions the transformer calls, set from a Plan.
+struct Active {
+    MatmulF32 matmul;
+    MatmulQ8 matmul_q8;
+    Rmsnorm rmsnorm;
+    Softmax softmax;
+    AttentionKernels attention;
+    Swiglu swiglu;
+};
+Active const& active();
+void activate(Plan const&);
+
+}

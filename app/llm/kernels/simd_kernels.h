@@ -1,0 +1,183 @@
+#pragma once
+// The SIMD kernels, written once against a thin vector interface V and instantiated per
+// instruction set (sse2.cpp, avx2.cpp, avx512.cpp include this inside a target pragma).
+// V provides: width, Vector, zero(), set1(), load(), store(), add(), mul(), multiply_add(),
+// max(), sum() (horizontal), exp() (polynomial, ~1e-7 relative error), dot_i8().
+// Everything here is a template so each instruction set gets its own copy.
+#include "../ops.h"
+#include <rt/math.h>
+#include <rt/utility.h>
+
+namespace llm::kernels::simd {
+
+template<typename V>
+void matmul(float* out, const float* x, const float* w, i32 n, i32 d)
+{
+    constexpr i32 width = V::width;
+    i32 vector_end = n - n % width;
+    i32 i = 0;
+    // Four rows at a time: each load of x serves four rows of W.
+    for (; i + 4 <= d; i += 4) {
+        const float* r0 = w + size_t(i) * size_t(n);
+        const float* r1 = r0 + n;
+        const float* r2 = r1 + n;
+        const float* r3 = r2 + n;
+        auto a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
+        for (i32 j = 0; j < vector_end; j += width) {
+            auto xv = V::load(x + j);
+            a0 = V::multiply_add(V::load(r0 + j), xv, a0);
+            a1 = V::multiply_add(V::load(r1 + j), xv, a1);
+            a2 = V::multiply_add(V::load(r2 + j), xv, a2);
+            a3 = V::multiply_add(V::load(r3 + j), xv, a3);
+        }
+        float s0 = V::sum(a0), s1 = V::sum(a1), s2 = V::sum(a2), s3 = V::sum(a3);
+        for (i32 j = vector_end; j < n; ++j) {
+            s0 += r0[j] * x[j];
+            s1 += r1[j] * x[j];
+            s2 += r2[j] * x[j];
+            s3 += r3[j] * x[j];
+        }
+        out[i] = s0;
+        out[i + 1] = s1;
+        out[i + 2] = s2;
+        out[i + 3] = s3;
+    }
+    for (; i < d; ++i) {
+        const float* row = w + size_t(i) * size_t(n);
+        auto a = V::zero();
+        for (i32 j = 0; j < vector_end; j += width)
+            a = V::multiply_add(V::load(row + j), V::load(x + j), a);
+        float s = V::sum(a);
+        for (i32 j = vector_end; j < n; ++j)
+            s += row[j] * x[j];
+        out[i] = s;
+    }
+}
+
+// Same arithmetic as ops::matmul_q8: exact integer group sums, then the float
+// accumulation in the same order, so the result is bit-identical to the reference.
+template<typename V>
+void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group)
+{
+    for (i32 i = 0; i < d; ++i) {
+        size_t row = size_t(i) * size_t(n);
+        float value = 0.0f;
+        for (i32 j = 0; j <= n - group; j += group) {
+            i32 integer = V::dot_i8(xq + j, wq + row + size_t(j), group);
+            value += float(integer) * ws[(row + size_t(j)) / size_t(group)] * xs[j / group];
+        }
+        out[i] = value;
+    }
+}
+
+template<typename V>
+float dot(const float* a, const float* b, i32 n)
+{
+    i32 vector_end = n - n % V::width;
+    auto acc = V::zero();
+    for (i32 i = 0; i < vector_end; i += V::width)
+        acc = V::multiply_add(V::load(a + i), V::load(b + i), acc);
+    float s = V::sum(acc);
+    for (i32 i = vector_end; i < n; ++i)
+        s += a[i] * b[i];
+    return s;
+}
+
+template<typename V>
+void axpy(float* y, float a, const float* x, i32 n)
+{
+    i32 vector_end = n - n % V::width;
+    auto av = V::set1(a);
+    for (i32 i = 0; i < vector_end; i += V::width)
+        V::store(y + i, V::multiply_add(av, V::load(x + i), V::load(y + i)));
+    for (i32 i = vector_end; i < n; ++i)
+        y[i] += a * x[i];
+}
+
+template<typename V>
+void rmsnorm(float* out, const float* x, const float* weight, i32 size)
+{
+    float sum_of_squares = dot<V>(x, x, size);
+    sum_of_squares = sum_of_squares / float(size) + 1e-5f;
+    float scale = 1.0f / rt::math::sqrtf(sum_of_squares);
+    i32 vector_end = size - size % V::width;
+    auto sv = V::set1(scale);
+    for (i32 j = 0; j < vector_end; j += V::width)
+        V::store(out + j, V::mul(V::load(weight + j), V::mul(sv, V::load(x + j))));
+    for (i32 j = vector_end; j < size; ++j)
+        out[j] = weight[j] * (scale * x[j]);
+}
+
+template<typename V>
+void softmax(float* x, i32 size)
+{
+    i32 vector_end = size - size % V::width;
+    float max_value = x[0];
+    if (vector_end) {
+        auto m = V::load(x);
+        for (i32 i = V::width; i < vector_end; i += V::width)
+            m = V::max(m, V::load(x + i));
+        float lanes[V::width];
+        V::store(lanes, m);
+        for (float lane : lanes)
+            max_value = rt::max(max_value, lane);
+    }
+    for (i32 i = vector_end; i < size; ++i)
+        max_value = rt::max(max_value, x[i]);
+    auto total = V::zero();
+    for (i32 i = 0; i < vector_end; i += V::width) {
+        auto e = V::exp(V::add(V::load(x + i), V::set1(-max_value)));
+        V::store(x + i, e);
+        total = V::add(total, e);
+    }
+    float sum = V::sum(total);
+    for (i32 i = vector_end; i < size; ++i) {
+        x[i] = rt::math::expf(x[i] - max_value);
+        sum += x[i];
+    }
+    auto inverse = V::set1(1.0f / sum);
+    for (i32 i = 0; i < vector_end; i += V::width)
+        V::store(x + i, V::mul(V::load(x + i), inverse));
+    for (i32 i = vector_end; i < size; ++i)
+        x[i] /= sum;
+}
+
+template<typename V>
+void swiglu(float* hb, const float* hb2, i32 size)
+{
+    i32 vector_end = size - size % V::width;
+    auto one = V::set1(1.0f);
+    auto minus_one = V::set1(-1.0f);
+    for (i32 i = 0; i < vector_end; i += V::width) {
+        auto value = V::load(hb + i);
+        auto sigmoid_denominator = V::add(one, V::exp(V::mul(value, minus_one)));
+        V::store(hb + i, V::mul(V::divide(value, sigmoid_denominator), V::load(hb2 + i)));
+    }
+    for (i32 i = vector_end; i < size; ++i) {
+        float value = hb[i];
+        value *= 1.0f / (1.0f + rt::math::expf(-value));
+        hb[i] = value * hb2[i];
+    }
+}
+
+// e^x for a vector: 2^k * p(r) with x = k ln2 + r, |r| <= ln2/2, p the degree-7 Taylor
+// polynomial (relative error below 1e-7), inputs clamped to the float range.
+template<typename V>
+typename V::Vector exp_polynomial(typename V::Vector x)
+{
+    x = V::max(V::min(x, V::set1(88.0f)), V::set1(-87.3365447504019f)); // 2^k stays a normal float
+    auto k = V::round(V::mul(x, V::set1(1.44269504088896341f)));
+    auto r = V::sub(x, V::mul(k, V::set1(0.693359375f)));
+    r = V::sub(r, V::mul(k, V::set1(-2.12194440e-4f)));
+    auto p = V::set1(1.0f / 5040.0f);
+    p = V::multiply_add(p, r, V::set1(1.0f / 720.0f));
+    p = V::multiply_add(p, r, V::set1(1.0f / 120.0f));
+    p = V::multiply_add(p, r, V::set1(1.0f / 24.0f));
+    p = V::multiply_add(p, r, V::set1(1.0f / 6.0f));
+    p = V::multiply_add(p, r, V::set1(0.5f));
+    p = V::multiply_add(p, r, V::set1(1.0f));
+    p = V::multiply_add(p, r, V::set1(1.0f));
+    return V::mul(p, V::power_of_two(k));
+}
+
+}

@@ -1,0 +1,73 @@
+// SSE2 variants: 4 floats per vector, no FMA (multiply then add).
+#include "variants.h"
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("sse2"))), apply_to = function)
+#include "simd_kernels.h"
+
+namespace llm::kernels::sse2 {
+
+namespace {
+struct Sse2 {
+    using Vector = __m128;
+    static constexpr i32 width = 4;
+    static Vector zero() { return _mm_setzero_ps(); }
+    static Vector set1(float v) { return _mm_set1_ps(v); }
+    static Vector load(const float* p) { return _mm_loadu_ps(p); }
+    static void store(float* p, Vector v) { _mm_storeu_ps(p, v); }
+    static Vector add(Vector a, Vector b) { return _mm_add_ps(a, b); }
+    static Vector sub(Vector a, Vector b) { return _mm_sub_ps(a, b); }
+    static Vector mul(Vector a, Vector b) { return _mm_mul_ps(a, b); }
+    static Vector divide(Vector a, Vector b) { return _mm_div_ps(a, b); }
+    static Vector multiply_add(Vector a, Vector b, Vector c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
+    static Vector max(Vector a, Vector b) { return _mm_max_ps(a, b); }
+    static Vector min(Vector a, Vector b) { return _mm_min_ps(a, b); }
+    static Vector round(Vector v) { return _mm_cvtepi32_ps(_mm_cvtps_epi32(v)); }
+    static Vector power_of_two(Vector k)
+    {
+        return _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(k), _mm_set1_epi32(127)), 23));
+    }
+    static Vector exp(Vector x) { return simd::exp_polynomial<Sse2>(x); }
+    static float sum(Vector v)
+    {
+        __m128 high = _mm_movehl_ps(v, v);
+        __m128 pair = _mm_add_ps(v, high);
+        __m128 odd = _mm_shuffle_ps(pair, pair, 0x55);
+        return _mm_cvtss_f32(_mm_add_ss(pair, odd));
+    }
+    static i32 dot_i8(const i8* a, const i8* b, i32 n)
+    {
+        __m128i acc = _mm_setzero_si128();
+        i32 i = 0;
+        for (; i + 16 <= n; i += 16) {
+            __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i));
+            __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+            // Sign-extend bytes to 16 bits: duplicate each byte, shift arithmetically.
+            __m128i x_low = _mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8), x_high = _mm_srai_epi16(_mm_unpackhi_epi8(x, x), 8);
+            __m128i y_low = _mm_srai_epi16(_mm_unpacklo_epi8(y, y), 8), y_high = _mm_srai_epi16(_mm_unpackhi_epi8(y, y), 8);
+            acc = _mm_add_epi32(acc, _mm_madd_epi16(x_low, y_low));
+            acc = _mm_add_epi32(acc, _mm_madd_epi16(x_high, y_high));
+        }
+        alignas(16) i32 lanes[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(lanes), acc);
+        i32 total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+        for (; i < n; ++i)
+            total += i32(a[i]) * i32(b[i]);
+        return total;
+    }
+};
+}
+
+void matmul(float* out, const float* x, const float* w, i32 n, i32 d) { simd::matmul<Sse2>(out, x, w, n, d); }
+void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group)
+{
+    simd::matmul_q8<Sse2>(out, xq, xs, wq, ws, n, d, group);
+}
+void rmsnorm(float* out, const float* x, const float* weight, i32 size) { simd::rmsnorm<Sse2>(out, x, weight, size); }
+void softmax(float* x, i32 size) { simd::softmax<Sse2>(x, size); }
+float dot(const float* a, const float* b, i32 n) { return simd::dot<Sse2>(a, b, n); }
+void axpy(float* y, float a, const float* x, i32 n) { simd::axpy<Sse2>(y, a, x, n); }
+void swiglu(float* hb, const float* hb2, i32 size) { simd::swiglu<Sse2>(hb, hb2, size); }
+
+}
+#pragma clang attribute pop

@@ -1,0 +1,127 @@
+#include "tuner.h"
+#include "../ops.h"
+#include <rt/cycles.h>
+#include <rt/heap.h>
+
+namespace llm::kernels {
+
+namespace {
+
+constexpr int warmup_runs = 1;
+constexpr int timed_runs = 7;
+
+// Median cycles of `timed_runs` calls after a warm-up.
+template<typename Call>
+u64 median_cycles(Call const& call)
+{
+    for (int i = 0; i < warmup_runs; ++i)
+        call();
+    u64 samples[timed_runs];
+    for (auto& sample : samples) {
+        u64 start = rt::read_cycles();
+        call();
+        sample = rt::read_cycles() - start;
+    }
+    for (int i = 1; i < timed_runs; ++i) // insertion sort: seven values
+        for (int j = i; j > 0 && samples[j] < samples[j - 1]; --j) {
+            u64 t = samples[j];
+            samples[j] = samples[j - 1];
+            samples[j - 1] = t;
+        }
+    return samples[timed_runs / 2];
+}
+
+void fill(float* values, size_t count, u32 seed)
+{
+    for (size_t i = 0; i < count; ++i) {
+        seed = seed * 1664525u + 1013904223u;
+        values[i] = float(i32(seed >> 8) % 2001 - 1000) / 1000.0f;
+    }
+}
+
+// Times each runnable variant of one op; returns the index of the fastest.
+template<typename Variants, typename Run>
+u8 choose(const char* op, Variants variants, rt::CpuFeatures const& cpu, rt::TextSink& report, Run const& run)
+{
+    u64 reference = 0, best = ~u64(0);
+    u8 choice = 0;
+    for (size_t i = 0; i < variants.size(); ++i) {
+        if (!can_run(variants[i].isa, cpu))
+            continue;
+        u64 cycles = median_cycles([&] { run(variants[i].function); });
+        if (i == 0)
+            reference = cycles;
+        rt::format_to(report, "[tune] {:<10} {:<7} {:>12} cycles  {:>6.2f}x\n", op, variants[i].name, cycles,
+            cycles ? double(reference) / double(cycles) : 0.0);
+        if (cycles < best) {
+            best = cycles;
+            choice = u8(i);
+        }
+    }
+    return choice;
+}
+
+}
+
+Plan widest_plan(rt::CpuFeatures const& cpu)
+{
+    Plan plan;
+    for (size_t op = 0; op < op_count; ++op)
+        for (size_t i = 0; i < variant_count(Op(op)); ++i)
+            if (can_run(variant_isa(Op(op), i), cpu))
+                plan.choice[op] = u8(i);
+    return plan;
+}
+
+rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu, rt::TextSink& report)
+{
+    Config const& c = checkpoint.config;
+    u64 start = rt::read_cycles();
+    Plan plan = widest_plan(cpu);
+    i32 widest = rt::max(c.dim, c.hidden_dim);
+    i32 positions = rt::min(c.seq_len, 256);
+    // Scratch inputs; the matrices are the model's own (layer 0's gate projection).
+    auto x = TRY(rt::HeapArray<float>::allocate(size_t(widest)));
+    auto y = TRY(rt::HeapArray<float>::allocate(size_t(widest)));
+    auto out = TRY(rt::HeapArray<float>::allocate(size_t(widest)));
+    auto scores = TRY(rt::HeapArray<float>::allocate(size_t(positions)));
+    auto keys = TRY(rt::HeapArray<float>::allocate(size_t(positions) * size_t(c.head_size())));
+    fill(x.data(), x.size(), 1);
+    fill(y.data(), y.size(), 2);
+    fill(keys.data(), keys.size(), 3);
+    rt::format_to(report, "[tune] {:<10} {:<7} {:>19}  {:>7}\n", "operation", "variant", "median of 7", "speed-up");
+
+    if (checkpoint.format == WeightFormat::Float32) {
+        const float* gate = checkpoint.weights.w1;
+        plan.choice[size_t(Op::Matmul)] = choose("matmul", matmul_variants(), cpu, report,
+            [&](MatmulF32 f) { f(out.data(), x.data(), gate, c.dim, c.hidden_dim); });
+    } else {
+        auto const& q = checkpoint.quantized;
+        auto xq = TRY(rt::HeapArray<i8>::allocate(size_t(c.dim)));
+        auto xs = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
+        ops::quantize(xq.data(), xs.data(), x.data(), c.dim, q.group);
+        QuantizedMatrix gate = q.w1[0];
+        plan.choice[size_t(Op::MatmulQ8)] = choose("matmul_q8", matmul_q8_variants(), cpu, report,
+            [&](MatmulQ8 f) { f(out.data(), xq.data(), xs.data(), gate.q, gate.s, c.dim, c.hidden_dim, q.group); });
+    }
+    plan.choice[size_t(Op::Rmsnorm)] = choose("rmsnorm", rmsnorm_variants(), cpu, report,
+        [&](Rmsnorm f) { f(out.data(), x.data(), y.data(), c.dim); });
+    plan.choice[size_t(Op::Softmax)] = choose("softmax", softmax_variants(), cpu, report, [&](Softmax f) {
+        fill(scores.data(), scores.size(), 4);
+        f(scores.data(), positions);
+    });
+    plan.choice[size_t(Op::Attention)] = choose("attention", attention_variants(), cpu, report, [&](AttentionKernels f) {
+        for (i32 t = 0; t < positions; ++t)
+            scores[size_t(t)] = f.dot(x.data(), keys.data() + size_t(t) * size_t(c.head_size()), c.head_size());
+        for (i32 t = 0; t < positions; ++t)
+            f.axpy(out.data(), scores[size_t(t)] * 1e-3f, keys.data() + size_t(t) * size_t(c.head_size()), c.head_size());
+    });
+    plan.choice[size_t(Op::Swiglu)] = choose("swiglu", swiglu_variants(), cpu, report, [&](Swiglu f) {
+        fill(out.data(), size_t(c.hidden_dim), 5);
+        f(out.data(), y.data(), c.hidden_dim);
+    });
+    rt::format_to(report, "[tune] tuning took {:.1f} ms\n", rt::CycleClock::to_microseconds(rt::read_cycles() - start) / 1000.0);
+    return plan;
+}
+
+}

@@ -1,0 +1,14 @@
+#pragma once
+// The self-tuning step: time every variant this CPU can run on the model's real shapes
+// (warm-up, several runs, median), choose the fastest per operation, and print the table.
+#include "../checkpoint.h"
+#include "kernels.h"
+
+namespace llm::kernels {
+
+rt::ErrorOr<Plan> tune(Checkpoint const&, rt::CpuFeatures const&, rt::TextSink& report);
+
+// The fastest-looking plan without measuring: the widest instruction set that can run.
+Plan widest_plan(rt::CpuFeatures const&);
+
+}

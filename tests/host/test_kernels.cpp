@@ -1,0 +1,154 @@
+// Every SIMD variant against the scalar reference, on random data and awkward sizes
+// (odd, below and just above the vector widths). Variants this CPU cannot run are skipped.
+#include "../../app/llm/kernels/kernels.h"
+#include "../../app/llm/ops.h"
+#include <arch/x86/cpu.h>
+#include <cmath>
+#include <gtest/gtest.h>
+#include <vector>
+
+namespace {
+
+rt::CpuFeatures const& cpu()
+{
+    static rt::CpuFeatures features = x86::detect_features();
+    return features;
+}
+
+std::vector<float> random_floats(size_t n, u32 seed, float scale = 1.0f)
+{
+    std::vector<float> v(n);
+    for (auto& x : v) {
+        seed = seed * 1664525u + 1013904223u;
+        x = (float(seed >> 8) / 16777216.0f - 0.5f) * 2.0f * scale;
+    }
+    return v;
+}
+
+const i32 sizes[] = { 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 172, 257, 288 };
+
+TEST(Kernels, MatmulVariantsMatchTheReference)
+{
+    for (auto const& variant : llm::kernels::matmul_variants()) {
+        if (!llm::kernels::can_run(variant.isa, cpu()))
+            continue;
+        for (i32 n : sizes)
+            for (i32 d : { 1, 3, 4, 5, 13 }) {
+                auto w = random_floats(size_t(n * d), u32(n * 31 + d)), x = random_floats(size_t(n), u32(n + 7));
+                std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
+                llm::ops::matmul(expected.data(), x.data(), w.data(), n, d);
+                variant.function(actual.data(), x.data(), w.data(), n, d);
+                for (i32 i = 0; i < d; ++i) {
+                    float magnitude = 0;
+                    for (i32 j = 0; j < n; ++j)
+                        magnitude += std::fabs(w[size_t(i * n + j)] * x[size_t(j)]);
+                    // Summation order differs: allow a few ulps of the sum of magnitudes.
+                    ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-6f * magnitude + 1e-7f)
+                        << variant.name << " n=" << n << " d=" << d << " row " << i;
+                }
+            }
+    }
+}
+
+TEST(Kernels, Int8MatmulVariantsAreBitIdentical)
+{
+    for (auto const& variant : llm::kernels::matmul_q8_variants()) {
+        if (!llm::kernels::can_run(variant.isa, cpu()))
+            continue;
+        for (i32 group : { 8, 16, 32, 64 })
+            for (i32 n : { 64, 128, 172, 288 })
+                for (i32 d : { 1, 5, 16 }) {
+                    auto w = random_floats(size_t(n * d), u32(n + d + group)), x = random_floats(size_t(n), u32(n * 3));
+                    std::vector<i8> wq(static_cast<size_t>(n * d)), xq(static_cast<size_t>(n));
+                    std::vector<float> ws(static_cast<size_t>(n * d / group + 1)), xs(static_cast<size_t>(n / group + 1));
+                    llm::ops::quantize(wq.data(), ws.data(), w.data(), n * d, group);
+                    llm::ops::quantize(xq.data(), xs.data(), x.data(), n, group);
+                    std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
+                    llm::ops::matmul_q8(expected.data(), xq.data(), xs.data(), wq.data(), ws.data(), n, d, group);
+                    variant.function(actual.data(), xq.data(), xs.data(), wq.data(), ws.data(), n, d, group);
+                    ASSERT_EQ(actual, expected) << variant.name << " group=" << group << " n=" << n << " d=" << d;
+                }
+    }
+}
+
+TEST(Kernels, ElementwiseVariantsMatchTheReference)
+{
+    for (i32 n : sizes) {
+        auto x = random_floats(size_t(n), u32(n), 4.0f), w = random_floats(size_t(n), u32(n + 1)), y = random_floats(size_t(n), u32(n + 2));
+        for (auto const& variant : llm::kernels::rmsnorm_variants()) {
+            if (!llm::kernels::can_run(variant.isa, cpu()))
+                continue;
+            std::vector<float> expected(static_cast<size_t>(n)), actual(static_cast<size_t>(n));
+            llm::ops::rmsnorm(expected.data(), x.data(), w.data(), n);
+            variant.function(actual.data(), x.data(), w.data(), n);
+            for (i32 i = 0; i < n; ++i)
+                ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-5f * std::fabs(expected[size_t(i)]) + 1e-7f) << variant.name << " n=" << n;
+        }
+        for (auto const& variant : llm::kernels::softmax_variants()) {
+            if (!llm::kernels::can_run(variant.isa, cpu()))
+                continue;
+            auto expected = x, actual = x;
+            llm::ops::softmax(expected.data(), n);
+            variant.function(actual.data(), n);
+            for (i32 i = 0; i < n; ++i)
+                ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-6f * expected[size_t(i)] + 1e-9f) << variant.name << " n=" << n;
+        }
+        for (auto const& variant : llm::kernels::swiglu_variants()) {
+            if (!llm::kernels::can_run(variant.isa, cpu()))
+                continue;
+            auto expected = x, actual = x;
+            llm::ops::swiglu(expected.data(), y.data(), n);
+            variant.function(actual.data(), y.data(), n);
+            for (i32 i = 0; i < n; ++i)
+                ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-6f * std::fabs(expected[size_t(i)]) + 1e-9f) << variant.name << " n=" << n;
+        }
+        for (auto const& variant : llm::kernels::attention_variants()) {
+            if (!llm::kernels::can_run(variant.isa, cpu()))
+                continue;
+            float magnitude = 0;
+            for (i32 i = 0; i < n; ++i)
+                magnitude += std::fabs(x[size_t(i)] * y[size_t(i)]);
+            ASSERT_NEAR(variant.function.dot(x.data(), y.data(), n), llm::ops::dot(x.data(), y.data(), n), 1e-6f * magnitude + 1e-7f) << variant.name;
+            auto expected = w, actual = w;
+            llm::ops::axpy(expected.data(), 0.37f, x.data(), n);
+            variant.function.axpy(actual.data(), 0.37f, x.data(), n);
+            for (i32 i = 0; i < n; ++i)
+                ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-6f * (std::fabs(w[size_t(i)]) + std::fabs(x[size_t(i)]))) << variant.name;
+        }
+    }
+}
+
+TEST(Kernels, SoftmaxEdgeCases)
+{
+    for (auto const& variant : llm::kernels::softmax_variants()) {
+        if (!llm::kernels::can_run(variant.isa, cpu()))
+            continue;
+        std::vector<float> huge(37, 88.0f), tiny(37, -1000.0f);
+        huge[5] = 1000.0f; // exp(x - max) must not overflow
+        variant.function(huge.data(), 37);
+        EXPECT_NEAR(huge[5], 1.0f, 1e-6f) << variant.name;
+        variant.function(tiny.data(), 37);
+        EXPECT_NEAR(tiny[0], 1.0f / 37.0f, 1e-6f) << variant.name;
+    }
+}
+
+TEST(Kernels, PlansParseAndFormat)
+{
+    auto plan = llm::kernels::Plan::parse("matmul:sse2,attention:scalar", cpu());
+    ASSERT_FALSE(plan.is_error());
+    EXPECT_EQ(plan.value().choice[size_t(llm::kernels::Op::Matmul)], 1);
+    char text[256];
+    rt::BufferSink sink(text, sizeof text);
+    plan.value().format(sink);
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar");
+    EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
+    EXPECT_TRUE(llm::kernels::Plan::parse("matmul:neon", cpu()).is_error());
+    EXPECT_TRUE(llm::kernels::Plan::parse("convolution:avx2", cpu()).is_error());
+    rt::CpuFeatures old_cpu;
+    old_cpu.sse2 = true;
+    auto refused = llm::kernels::Plan::parse("matmul:avx2", old_cpu);
+    ASSERT_TRUE(refused.is_error());
+    EXPECT_NE(std::string(refused.error().message().data(), refused.error().message().length()).find("cannot run"), std::string::npos);
+}
+
+}
