@@ -28,7 +28,7 @@ void describe_model(llm::Checkpoint const& checkpoint)
         double(llm::Transformer::state_bytes(c)) / 1048576.0);
 }
 
-void report(llm::GenerationStats const& stats, bool with_profile)
+void report(llm::GenerationStats const& stats, u64 weight_bytes, bool with_profile)
 {
     double seconds = rt::CycleClock::to_seconds(stats.end_cycles - stats.start_cycles);
     double tokens_per_second = seconds > 0 ? double(stats.positions) / seconds : 0.0;
@@ -36,8 +36,9 @@ void report(llm::GenerationStats const& stats, bool with_profile)
     rt::println("[gen] {} prompt tokens + {} generated = {} positions in {:.3f} s{}", stats.prompt_tokens, stats.generated_tokens,
         stats.positions, seconds, stats.stopped_at_bos ? " (the model ended the story)" : "");
     rt::println("[gen] {:.2f} tok/s, time to first token {:.2f} ms", tokens_per_second, first_token_ms);
-    rt::println("{{\"generation\":{{\"prompt_tokens\":{},\"generated_tokens\":{},\"positions\":{},\"seconds\":{:.6f},\"tok_per_s\":{:.3f},\"ttft_ms\":{:.3f}}}}}",
-        stats.prompt_tokens, stats.generated_tokens, stats.positions, seconds, tokens_per_second, first_token_ms);
+    rt::println("{{\"generation\":{{\"prompt_tokens\":{},\"generated_tokens\":{},\"positions\":{},\"seconds\":{:.6f},\"tok_per_s\":{:.3f},\"ttft_ms\":{:.3f},\"weight_bytes_per_token\":{},\"weight_gb_per_s\":{:.3f}}}}}",
+        stats.prompt_tokens, stats.generated_tokens, stats.positions, seconds, tokens_per_second, first_token_ms, weight_bytes,
+        tokens_per_second * double(weight_bytes) / 1e9);
     if (with_profile) {
         rt::Profiler::the().report(rt::Console::the());
         rt::Profiler::the().report_json(rt::Console::the());
@@ -70,7 +71,7 @@ rt::ErrorOr<i32> resolve_steps(Options const& options, llm::Config const& config
 
 // Reads prompts until the input ends or the user types "exit"; a bad prompt gets a
 // message and a new prompt, not the end of the run.
-rt::ErrorOr<void> interactive(llm::Transformer& transformer, llm::Tokenizer const& tokenizer, llm::Sampler& sampler, i32 steps)
+rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, llm::Tokenizer const& tokenizer, llm::Sampler& sampler, i32 steps)
 {
     char line[512];
     while (true) {
@@ -94,7 +95,7 @@ rt::ErrorOr<void> interactive(llm::Transformer& transformer, llm::Tokenizer cons
             rt::println_colored(rt::Color::Warning, "[chat] {}; try a shorter prompt", stats.error().message());
             continue;
         }
-        report(stats.value(), false);
+        report(stats.value(), weight_bytes, false);
     }
 }
 
@@ -130,12 +131,12 @@ rt::ErrorOr<void> run(Inputs const& inputs)
 
     switch (options.mode) {
     case Mode::Interactive:
-        return interactive(transformer, tokenizer, sampler, steps);
+        return interactive(checkpoint.weight_bytes, transformer, tokenizer, sampler, steps);
     case Mode::Bench: {
         NullSink discard;
         rt::Profiler::the().reset();
         auto stats = TRY(llm::generate(transformer, tokenizer, sampler, options.prompt, steps, discard));
-        report(stats, true);
+        report(stats, checkpoint.weight_bytes, true);
         return {};
     }
     case Mode::Generate: {
@@ -145,7 +146,7 @@ rt::ErrorOr<void> run(Inputs const& inputs)
         auto stats = TRY(llm::generate(transformer, tokenizer, sampler, options.prompt, steps, rt::Console::the()));
         rt::println("");
         rt::println("");
-        report(stats, true);
+        report(stats, checkpoint.weight_bytes, true);
         return {};
     }
     }

@@ -31,7 +31,8 @@ command -v grub-mkrescue >/dev/null || die "grub-mkrescue missing: run scripts/i
 case "$menu_timeout" in ''|*[!0-9]*) die "--menu-timeout needs whole seconds" ;; esac
 
 staging="$(mktemp -d)"
-trap 'rm -rf "$staging"' EXIT
+log="$(mktemp)"
+trap 'rm -rf "$staging" "$log"' EXIT
 mkdir -p "$staging/boot/grub"
 cp "$kernel" "$staging/boot/bareflow.elf"
 modules=""
@@ -52,8 +53,8 @@ awk -v timeout="$menu_timeout" -v cmdline="$cmdline" -v modules="${modules%$'\n'
     print }' "$root/iso/grub.cfg" > "$staging/boot/grub/grub.cfg"
 
 mkdir -p "$(dirname "$output")"
-if ! grub-mkrescue -o "$output" "$staging" >"$staging/mkrescue.log" 2>&1; then
-  cat "$staging/mkrescue.log" >&2
+if ! grub-mkrescue -o "$output" "$staging" >"$log" 2>&1; then
+  cat "$log" >&2
   die "grub-mkrescue failed"
 fi
 echo "mkiso: $output ($(du -h "$output" | cut -f1)) kernel=$(basename "$kernel")${model:+ model=$model}${tokenizer:+ tokenizer=$tokenizer}"

@@ -64,6 +64,32 @@ void rope(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 position)
     }
 }
 
+void rope_angles(float* cosines, float* sines, i32 head_size, i32 position)
+{
+    for (i32 head_dim = 0; head_dim < head_size; head_dim += 2) {
+        float frequency = 1.0f / powf(10000.0f, float(head_dim) / float(head_size));
+        float angle = float(position) * frequency;
+        cosines[head_dim / 2] = cosf(angle);
+        sines[head_dim / 2] = sinf(angle);
+    }
+}
+
+void rope_apply(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, const float* cosines, const float* sines)
+{
+    for (i32 i = 0; i < dim; i += 2) {
+        float c = cosines[(i % head_size) / 2];
+        float s = sines[(i % head_size) / 2];
+        i32 vectors = i < kv_dim ? 2 : 1;
+        for (i32 v = 0; v < vectors; ++v) {
+            float* vec = v == 0 ? q : k;
+            float v0 = vec[i];
+            float v1 = vec[i + 1];
+            vec[i] = v0 * c - v1 * s;
+            vec[i + 1] = v0 * s + v1 * c;
+        }
+    }
+}
+
 void swiglu(float* hb, const float* hb2, i32 size)
 {
     for (i32 i = 0; i < size; ++i) {

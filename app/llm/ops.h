@@ -16,6 +16,10 @@ void matmul(float* out, const float* x, const float* w, i32 n, i32 d);
 
 // Rotary position embedding on interleaved pairs of q (dim) and k (kv_dim).
 void rope(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 position);
+// The same in two steps: the rotation of each pair for a position (head_size / 2 cosines
+// and sines, the same for every layer), then applying it. Results equal rope()'s.
+void rope_angles(float* cosines, float* sines, i32 head_size, i32 position);
+void rope_apply(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, const float* cosines, const float* sines);
 
 // hb = silu(hb) * hb2 (the SwiGLU gate)
 void swiglu(float* hb, const float* hb2, i32 size);

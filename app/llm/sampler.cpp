@@ -1,4 +1,4 @@
-#include "ops.h"
+#include "kernels/kernels.h"
 #include "sampler.h"
 
 namespace llm {
@@ -26,7 +26,7 @@ i32 Sampler::sample(float* logits)
         return argmax(logits, m_vocab_size);
     for (i32 i = 0; i < m_vocab_size; ++i)
         logits[i] /= m_temperature;
-    ops::softmax(logits, m_vocab_size);
+    kernels::active().softmax(logits, m_vocab_size); // the reference unless tuned
     float coin = m_random.next_float();
     if (m_top_p <= 0.0f || m_top_p >= 1.0f) {
         float cumulative = 0.0f;

@@ -11,6 +11,7 @@ u64 Transformer::state_bytes(Config const& c)
     u64 cache = u64(c.n_layers) * u64(c.seq_len) * u64(c.kv_dim());
     u64 widest = u64(rt::max(c.dim, c.hidden_dim));
     u64 floats = 4 * u64(c.dim) + 2 * u64(c.hidden_dim) + 2 * cache + u64(c.n_heads) * u64(c.seq_len) + u64(c.vocab_size);
+    floats += u64(c.head_size()); // RoPE cosines and sines
     return floats * sizeof(float) + widest * (1 + sizeof(float)); // plus the int8 input and its scales
 }
 
@@ -35,6 +36,8 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint)
     t.m_value_cache = TRY(rt::HeapArray<float>::allocate(cache));
     t.m_attention = TRY(rt::HeapArray<float>::allocate(size_t(c.n_heads) * size_t(c.seq_len)));
     t.m_logits = TRY(rt::HeapArray<float>::allocate(size_t(c.vocab_size)));
+    t.m_rope_cos = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
+    t.m_rope_sin = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
     size_t widest = size_t(rt::max(c.dim, c.hidden_dim));
     t.m_input_q = TRY(rt::HeapArray<i8>::allocate(widest));
     t.m_input_s = TRY(rt::HeapArray<float>::allocate(widest));
@@ -124,6 +127,10 @@ float* Transformer::forward(i32 token, i32 position)
     i8* iq = m_input_q.data();
     float* is = m_input_s.data();
 
+    {
+        rt::ScopedCycles probe { "rope" };
+        ops::rope_angles(m_rope_cos.data(), m_rope_sin.data(), c.head_size(), position);
+    }
     const float* embedding = w.token_embedding + size_t(token) * dim;
     for (size_t i = 0; i < dim; ++i)
         x[i] = embedding[i];
@@ -147,7 +154,7 @@ float* Transformer::forward(i32 token, i32 position)
         }
         {
             rt::ScopedCycles probe { "rope" };
-            ops::rope(m_q.data(), k, c.dim, c.kv_dim(), c.head_size(), position);
+            ops::rope_apply(m_q.data(), k, c.dim, c.kv_dim(), c.head_size(), m_rope_cos.data(), m_rope_sin.data());
         }
         {
             rt::ScopedCycles probe { "attention" };

@@ -64,9 +64,13 @@ double exp(double x)
         return 0.0;
     i32 k = round_to_int(x * inverse_ln2);
     double r = (x - k * ln2_high) - k * ln2_low; // |r| <= ln2 / 2
-    double sum = 1.0;
-    for (int n = 14; n >= 1; --n)
-        sum = 1.0 + sum * r / double(n);
+    // Taylor series to r^12 / 12! (truncation error below 1e-14 relative), by Horner's
+    // rule with the coefficients 1/n! precomputed: no divisions on this hot path.
+    constexpr double inverse_factorial[] = { 1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
+        1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600 };
+    double sum = inverse_factorial[12];
+    for (int n = 11; n >= 0; --n)
+        sum = sum * r + inverse_factorial[n];
     // Scale in two steps when 2^k alone would leave the normal range.
     if (k > 1023)
         return sum * power_of_two(1023) * power_of_two(k - 1023);

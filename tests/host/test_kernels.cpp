@@ -33,20 +33,22 @@ TEST(Kernels, MatmulVariantsMatchTheReference)
         if (!llm::kernels::can_run(variant.isa, cpu()))
             continue;
         for (i32 n : sizes)
-            for (i32 d : { 1, 3, 4, 5, 13 }) {
-                auto w = random_floats(size_t(n * d), u32(n * 31 + d)), x = random_floats(size_t(n), u32(n + 7));
+            for (i32 d : { 1, 3, 4, 5, 8, 13, 17 })
+                for (i32 offset : { 0, 7 }) { // 7 floats: the 28-byte offset of llama2.c weights
+                auto storage = random_floats(size_t(n * d + offset), u32(n * 31 + d)), x = random_floats(size_t(n), u32(n + 7));
+                const float* w = storage.data() + offset;
                 std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
-                llm::ops::matmul(expected.data(), x.data(), w.data(), n, d);
-                variant.function(actual.data(), x.data(), w.data(), n, d);
+                llm::ops::matmul(expected.data(), x.data(), w, n, d);
+                variant.function(actual.data(), x.data(), w, n, d);
                 for (i32 i = 0; i < d; ++i) {
                     float magnitude = 0;
                     for (i32 j = 0; j < n; ++j)
-                        magnitude += std::fabs(w[size_t(i * n + j)] * x[size_t(j)]);
+                        magnitude += std::fabs(w[i * n + j] * x[size_t(j)]);
                     // Summation order differs: allow a few ulps of the sum of magnitudes.
                     ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-6f * magnitude + 1e-7f)
-                        << variant.name << " n=" << n << " d=" << d << " row " << i;
+                        << variant.name << " n=" << n << " d=" << d << " offset " << offset << " row " << i;
                 }
-            }
+                }
     }
 }
 

@@ -62,3 +62,21 @@ TEST(Ops, SwigluGatesWithSilu)
 }
 
 }
+
+TEST(Ops, RopeInTwoStepsEqualsRope)
+{
+    for (int position : { 0, 1, 17, 511 }) {
+        std::vector<float> q(64), k(32);
+        for (size_t i = 0; i < 64; ++i)
+            q[i] = float(i) * 0.1f - 3.0f;
+        for (size_t i = 0; i < 32; ++i)
+            k[i] = float(i) * -0.07f + 1.0f;
+        auto q2 = q, k2 = k;
+        llm::ops::rope(q.data(), k.data(), 64, 32, 8, position);
+        std::vector<float> c(4), s(4);
+        llm::ops::rope_angles(c.data(), s.data(), 8, position);
+        llm::ops::rope_apply(q2.data(), k2.data(), 64, 32, 8, c.data(), s.data());
+        EXPECT_EQ(q, q2);
+        EXPECT_EQ(k, k2);
+    }
+}

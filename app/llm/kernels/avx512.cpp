@@ -11,6 +11,49 @@ namespace {
 struct Avx512 {
     using Vector = __m512;
     static constexpr i32 width = 16;
+
+    // Eight rows' integer sums for one group, as eight int32 lanes (row r in lane r).
+    static constexpr bool has_group_sums8 = true;
+    static constexpr i32 group_step = 32;
+    static __m256 zero8() { return _mm256_setzero_ps(); }
+    static __m256i group_sums8(const i8* x, const i8* rows, i32 n, i32 group)
+    {
+        __m256i acc[8];
+        for (auto& a : acc)
+            a = _mm256_setzero_si256();
+        for (i32 k = 0; k < group; k += 32) {
+            __m512i xv = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + k)));
+            for (i32 r = 0; r < 8; ++r) {
+                __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + size_t(r) * size_t(n) + size_t(k))));
+                __m512i products = _mm512_madd_epi16(xv, wv);
+                // Fold 16 lanes to 8 so the AVX2 transpose can finish the job.
+                acc[r] = _mm256_add_epi32(acc[r], _mm256_add_epi32(_mm512_castsi512_si256(products), _mm512_extracti64x4_epi64(products, 1)));
+            }
+        }
+        return transpose_sum8(acc);
+    }
+    // Horizontal sums of eight vectors, gathered into one: lane r = sum of acc[r].
+    static __m256i transpose_sum8(__m256i const (&acc)[8])
+    {
+        __m256i s01 = _mm256_hadd_epi32(acc[0], acc[1]), s23 = _mm256_hadd_epi32(acc[2], acc[3]);
+        __m256i s45 = _mm256_hadd_epi32(acc[4], acc[5]), s67 = _mm256_hadd_epi32(acc[6], acc[7]);
+        __m256i s0123 = _mm256_hadd_epi32(s01, s23), s4567 = _mm256_hadd_epi32(s45, s67);
+        // Lanes now hold partial sums per 128-bit half: add the halves across.
+        __m256i low = _mm256_permute2x128_si256(s0123, s4567, 0x20);
+        __m256i high = _mm256_permute2x128_si256(s0123, s4567, 0x31);
+        return _mm256_add_epi32(low, high);
+    }
+    // values[r] += float(sums[r]) * scales[r * stride] * x_scale, in the reference's order.
+    static __m256 accumulate8(__m256 values, __m256i sums, const float* scales, i32 stride, float x_scale)
+    {
+        // Plain loads rather than a gather: as fast here, and QEMU's 32-bit emulation of
+        // vgatherdps was seen to return wrong values.
+        __m256 w_scales = _mm256_setr_ps(scales[0], scales[stride], scales[2 * stride], scales[3 * stride], scales[4 * stride],
+            scales[5 * stride], scales[6 * stride], scales[7 * stride]);
+        __m256 products = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(sums), w_scales), _mm256_set1_ps(x_scale));
+        return _mm256_add_ps(values, products);
+    }
+    static void store8(float* out, __m256 values) { _mm256_storeu_ps(out, values); }
     static Vector zero() { return _mm512_setzero_ps(); }
     static Vector set1(float v) { return _mm512_set1_ps(v); }
     static Vector load(const float* p) { return _mm512_loadu_ps(p); }

@@ -10,56 +10,78 @@
 
 namespace llm::kernels::simd {
 
+// `rows` rows of W against x at once: each load of x serves every row, and the rows'
+// independent streams keep enough memory requests in flight to approach full bandwidth.
+// The first `peel` columns are done one by one so the vector loads of W are aligned:
+// llama2.c files put the weights 28 bytes past an aligned boundary, and a load that
+// straddles two cache lines costs two.
+template<typename V, i32 rows>
+void matmul_rows(float* out, const float* x, const float* w, i32 n, i32 peel)
+{
+    constexpr i32 width = V::width;
+    i32 vector_end = peel + (n - peel) / width * width;
+    typename V::Vector acc[rows];
+    for (auto& a : acc)
+        a = V::zero();
+    for (i32 j = peel; j < vector_end; j += width) {
+        auto xv = V::load(x + j);
+        for (i32 r = 0; r < rows; ++r)
+            acc[r] = V::multiply_add(V::load(w + size_t(r) * size_t(n) + size_t(j)), xv, acc[r]);
+    }
+    for (i32 r = 0; r < rows; ++r) {
+        const float* row = w + size_t(r) * size_t(n);
+        float s = 0.0f;
+        for (i32 j = 0; j < peel; ++j)
+            s += row[j] * x[j];
+        s += V::sum(acc[r]);
+        for (i32 j = vector_end; j < n; ++j)
+            s += row[j] * x[j];
+        out[r] = s;
+    }
+}
+
 template<typename V>
 void matmul(float* out, const float* x, const float* w, i32 n, i32 d)
 {
-    constexpr i32 width = V::width;
-    i32 vector_end = n - n % width;
+    constexpr uptr vector_bytes = uptr(V::width) * sizeof(float);
+    // Rows share W's alignment only when a row is a whole number of vectors long.
+    i32 peel = 0;
+    if (uptr(n) * sizeof(float) % vector_bytes == 0 && uptr(w) % sizeof(float) == 0)
+        peel = i32(((vector_bytes - uptr(w) % vector_bytes) % vector_bytes) / sizeof(float));
+    if (peel > n)
+        peel = n;
     i32 i = 0;
-    // Four rows at a time: each load of x serves four rows of W.
-    for (; i + 4 <= d; i += 4) {
-        const float* r0 = w + size_t(i) * size_t(n);
-        const float* r1 = r0 + n;
-        const float* r2 = r1 + n;
-        const float* r3 = r2 + n;
-        auto a0 = V::zero(), a1 = V::zero(), a2 = V::zero(), a3 = V::zero();
-        for (i32 j = 0; j < vector_end; j += width) {
-            auto xv = V::load(x + j);
-            a0 = V::multiply_add(V::load(r0 + j), xv, a0);
-            a1 = V::multiply_add(V::load(r1 + j), xv, a1);
-            a2 = V::multiply_add(V::load(r2 + j), xv, a2);
-            a3 = V::multiply_add(V::load(r3 + j), xv, a3);
-        }
-        float s0 = V::sum(a0), s1 = V::sum(a1), s2 = V::sum(a2), s3 = V::sum(a3);
-        for (i32 j = vector_end; j < n; ++j) {
-            s0 += r0[j] * x[j];
-            s1 += r1[j] * x[j];
-            s2 += r2[j] * x[j];
-            s3 += r3[j] * x[j];
-        }
-        out[i] = s0;
-        out[i + 1] = s1;
-        out[i + 2] = s2;
-        out[i + 3] = s3;
-    }
-    for (; i < d; ++i) {
-        const float* row = w + size_t(i) * size_t(n);
-        auto a = V::zero();
-        for (i32 j = 0; j < vector_end; j += width)
-            a = V::multiply_add(V::load(row + j), V::load(x + j), a);
-        float s = V::sum(a);
-        for (i32 j = vector_end; j < n; ++j)
-            s += row[j] * x[j];
-        out[i] = s;
-    }
+    for (; i + 8 <= d; i += 8)
+        matmul_rows<V, 8>(out + i, x, w + size_t(i) * size_t(n), n, peel);
+    for (; i < d; ++i)
+        matmul_rows<V, 1>(out + i, x, w + size_t(i) * size_t(n), n, peel);
 }
 
 // Same arithmetic as ops::matmul_q8: exact integer group sums, then the float
 // accumulation in the same order, so the result is bit-identical to the reference.
+// Where V can sum a group for eight rows at once (group_sums8) and rows hold whole groups,
+// eight rows advance together: their eight float accumulators live in one vector, each
+// lane still adding its own row's groups in order.
 template<typename V>
 void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group)
 {
-    for (i32 i = 0; i < d; ++i) {
+    i32 i = 0;
+    if constexpr (V::has_group_sums8) {
+        if (n % group == 0 && group % V::group_step == 0) {
+            i32 groups = n / group;
+            for (; i + 8 <= d; i += 8) {
+                const i8* rows = wq + size_t(i) * size_t(n);
+                const float* row_scales = ws + size_t(i) * size_t(groups);
+                auto values = V::zero8();
+                for (i32 g = 0; g < groups; ++g) {
+                    auto sums = V::group_sums8(xq + g * group, rows + g * group, n, group);
+                    values = V::accumulate8(values, sums, row_scales + g, groups, xs[g]);
+                }
+                V::store8(out + i, values);
+            }
+        }
+    }
+    for (; i < d; ++i) {
         size_t row = size_t(i) * size_t(n);
         float value = 0.0f;
         for (i32 j = 0; j <= n - group; j += group) {

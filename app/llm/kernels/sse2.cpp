@@ -11,6 +11,12 @@ namespace {
 struct Sse2 {
     using Vector = __m128;
     static constexpr i32 width = 4;
+    static constexpr bool has_group_sums8 = false;
+    static constexpr i32 group_step = 16;
+    static Vector zero8() { return zero(); }
+    static Vector group_sums8(const i8*, const i8*, i32, i32) { return zero(); }
+    static Vector accumulate8(Vector v, Vector, const float*, i32, float) { return v; }
+    static void store8(float*, Vector) {}
     static Vector zero() { return _mm_setzero_ps(); }
     static Vector set1(float v) { return _mm_set1_ps(v); }
     static Vector load(const float* p) { return _mm_loadu_ps(p); }

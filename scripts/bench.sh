@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# BareFlow's benchmark: tok/s and weight-streaming rate of the hosted x86-64 and i686
+# builds on random-weight checkpoints at the 15M, 42M and 110M shapes (fp32 and int8),
+# next to this machine's single-thread read bandwidth measured in the same run; then the
+# ISO in QEMU for stories260K and the 15M shape, with the tuner's choice and tune=off.
+#   scripts/bench.sh [--quick] [-o FILE.json]
+# Needs tokenizer.bin (32000 tokens) and stories260K.bin + tok512.bin in $BAREFLOW_MODELS
+# (default models/; scripts/fetch-models.sh gets them).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="$root/build"
+output="$build/bench.json" quick=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -o) output="$2"; shift 2 ;;
+    --quick) quick=1; shift ;;
+    *) sed -n '2,8p' "$0"; exit 2 ;;
+  esac
+done
+models="${BAREFLOW_MODELS:-$root/models}"
+for f in tokenizer.bin stories260K.bin tok512.bin; do
+  [ -f "$models/$f" ] || { echo "bench: $models/$f is missing: run scripts/fetch-models.sh stories15M stories260K or set BAREFLOW_MODELS" >&2; exit 1; }
+done
+"$root/scripts/build.sh" "$build" >/dev/null
+
+work="$build/bench"
+mkdir -p "$work"
+for shape in 15M 42M 110M; do
+  [ -f "$work/random-$shape.bin" ] || "$build/bareflow-make-checkpoint" --shape "$shape" -o "$work/random-$shape.bin" >/dev/null
+done
+shapes=(15M 42M 110M)
+[ $quick -eq 1 ] && shapes=(15M)
+results="$work/results.jsonl"
+: > "$results"
+
+record() { # kind name quant arch log
+  python3 - "$@" >> "$results" <<'PY'
+import json, re, sys
+kind, name, quant, arch, log = sys.argv[1:6]
+text = open(log, encoding="utf-8", errors="replace").read()
+m = re.findall(r'\{"generation":(\{.*?\})\}', text)
+row = {"kind": kind, "model": name, "quant": quant, "arch": arch}
+if m:
+    row.update(json.loads(m[-1]))
+else:
+    row["error"] = (re.findall(r'\[error\][^\n]*', text) or ["no result"])[-1]
+plan = re.findall(r'tune=(\S+)', text)
+if plan:
+    row["plan"] = plan[-1]
+print(json.dumps(row))
+PY
+}
+
+echo "[bench] memory read bandwidth (single thread)..."
+bandwidth_json="$("$build/bareflow-membench" 1024)"
+echo "[bench] $bandwidth_json"
+
+i686_runner="$root/scripts/run-i686.sh"
+for shape in "${shapes[@]}"; do
+  for quant in none q8; do
+    for arch in x86-64 i686; do
+      case "$arch/$shape" in
+        x86-64/15M) steps=256 ;; x86-64/42M) steps=128 ;; x86-64/110M) steps=64 ;;
+        i686/15M) steps=16 ;; i686/42M) steps=8 ;; i686/110M) steps=4 ;;
+      esac
+      program=("$build/bareflow-host")
+      [ "$arch" = i686 ] && program=("$i686_runner" "$build/bareflow-host-i686")
+      log="$work/host-$arch-$shape-$quant.log"
+      echo "[bench] $arch $shape quant=$quant steps=$steps"
+      "${program[@]}" "$work/random-$shape.bin" "$models/tokenizer.bin" mode=bench temp=0 prompt="" steps=$steps quant=$quant > "$log" 2>&1 || true
+      record host "$shape" "$quant" "$arch" "$log"
+    done
+  done
+done
+
+echo "[bench] QEMU (TCG) boots..."
+for model in 260K 15M; do
+  if [ "$model" = 260K ]; then weights="$models/stories260K.bin" tokenizer="$models/tok512.bin" steps=256
+  else weights="$work/random-15M.bin" tokenizer="$models/tokenizer.bin" steps=24; fi
+  "$root/scripts/mkiso.sh" -o "$work/bench-$model.iso" --model "$weights" --tokenizer "$tokenizer" --menu-timeout 0 \
+    --cmdline "mode=bench temp=0 prompt=\"\" steps=$steps" >/dev/null
+  for tune in auto off; do
+    log="$work/qemu-$model-$tune.log"
+    echo "[bench] QEMU $model tune=$tune steps=$steps"
+    "$root/scripts/boot.sh" "$work/bench-$model.iso" --timeout 600 --cmdline "tune=$tune" > "$log" 2>&1 || true
+    record qemu "$model" none "tune=$tune" "$log"
+  done
+done
+
+python3 - "$results" "$output" "$bandwidth_json" <<'PY'
+import json, sys, platform
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+bandwidth = json.loads(sys.argv[3])["read_gb_per_s"]
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+print()
+print(f"BareFlow benchmark on {cpu}; single-thread read bandwidth {bandwidth:.1f} GB/s (bareflow-membench, same run)")
+print(f"{'where':<8} {'model':<6} {'weights':<7} {'tok/s':>9} {'GB/s':>7} {'of bw':>6}  plan / note")
+for r in rows:
+    where = r["arch"] if r["kind"] == "host" else "qemu"
+    weights = "int8" if r["quant"] == "q8" else "fp32"
+    if "error" in r:
+        print(f"{where:<8} {r['model']:<6} {weights:<7} {'-':>9} {'-':>7} {'-':>6}  {r['error']}")
+        continue
+    rate = r["weight_gb_per_s"]
+    fraction = f"{100 * rate / bandwidth:.0f}%" if r["kind"] == "host" else ""
+    note = r.get("plan", "") if r["kind"] == "host" else r["arch"]
+    if r["kind"] == "host" and r["arch"] == "i686":
+        note = "i686 build (qemu-i386 where the kernel cannot run 32-bit code)"
+    print(f"{where:<8} {r['model']:<6} {weights:<7} {r['tok_per_s']:>9.2f} {rate:>7.2f} {fraction:>6}  {note}")
+json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "runs": rows}, open(sys.argv[2], "w"), indent=1)
+print(f"\nJSON: {sys.argv[2]}")
+PY
