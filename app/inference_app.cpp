@@ -5,6 +5,7 @@
 #include "options.h"
 #include <rt/console.h>
 #include <rt/profile.h>
+#include <rt/work_pool.h>
 
 namespace app {
 
@@ -40,6 +41,15 @@ void report(llm::GenerationStats const& stats, u64 weight_bytes, bool with_profi
         stats.prompt_tokens, stats.generated_tokens, stats.positions, seconds, tokens_per_second, first_token_ms, weight_bytes,
         tokens_per_second * double(weight_bytes) / 1e9);
     if (with_profile) {
+        // Per-core busy time shows how evenly the work was split.
+        auto& pool = rt::WorkPool::the();
+        u64 wall = stats.end_cycles - stats.start_cycles;
+        for (size_t core = 0; core < pool.worker_count(); ++core) {
+            auto const& s = pool.stats(core);
+            rt::println("[cpu] core {:>2}: {:>8} jobs, busy {:>10.2f} ms ({:>5.1f}%), idle {:>10.2f} ms", core, s.jobs,
+                rt::CycleClock::to_microseconds(s.busy_cycles) / 1000.0, wall ? 100.0 * double(s.busy_cycles) / double(wall) : 0.0,
+                rt::CycleClock::to_microseconds(wall > s.busy_cycles ? wall - s.busy_cycles : 0) / 1000.0);
+        }
         rt::Profiler::the().report(rt::Console::the());
         rt::Profiler::the().report_json(rt::Console::the());
     }
@@ -135,12 +145,14 @@ rt::ErrorOr<void> run(Inputs const& inputs)
     case Mode::Bench: {
         NullSink discard;
         rt::Profiler::the().reset();
+        rt::WorkPool::the().reset_stats();
         auto stats = TRY(llm::generate(transformer, tokenizer, sampler, options.prompt, steps, discard));
         report(stats, checkpoint.weight_bytes, true);
         return {};
     }
     case Mode::Generate: {
         rt::Profiler::the().reset();
+        rt::WorkPool::the().reset_stats();
         rt::println("[gen] prompt: \"{}\"", options.prompt);
         rt::println("");
         auto stats = TRY(llm::generate(transformer, tokenizer, sampler, options.prompt, steps, rt::Console::the()));

@@ -10,7 +10,9 @@
 #include <rt/console.h>
 #include <rt/cycles.h>
 #include <rt/heap.h>
+#include <rt/work_pool.h>
 #include <string>
+#include <thread>
 #include <sys/mman.h>
 #include <vector>
 
@@ -98,7 +100,7 @@ int main(int argc, char** argv)
     rt::Console::the().attach_input(in);
     if (argc < 3) {
         fprintf(stderr, "usage: %s MODEL.bin TOKENIZER.bin [key=value ...]\n"
-                        "keys: mode=generate|interactive|bench prompt=\"...\" steps=N temp=T topp=P seed=S quant=q8 tune=auto|off|PLAN\n", argv[0]);
+                        "keys: mode=generate|interactive|bench prompt=\"...\" steps=N temp=T topp=P seed=S quant=q8 tune=auto|off|PLAN cpus=N\n", argv[0]);
         return 2;
     }
     FileBytes model, tokenizer;
@@ -134,6 +136,29 @@ int main(int argc, char** argv)
         rt::println("[error] {}", parsed.error().message());
         return 1;
     }
+    // cpus=N: the same work pool as the kernel's cores, on threads (default 1).
+    auto cpus = command_line.get_integer("cpus", 1, 1, i64(rt::WorkPool::max_workers));
+    if (cpus.is_error()) {
+        rt::println("[error] {}", cpus.error().message());
+        return 1;
+    }
+    auto& pool = rt::WorkPool::the();
+    pool.set_helper_count(size_t(cpus.value() - 1));
+    pool.set_worker_count(size_t(cpus.value()));
+    u32 generation = pool.prepare_helpers();
+    std::vector<std::thread> helpers;
+    for (size_t i = 1; i < size_t(cpus.value()); ++i)
+        helpers.emplace_back([i, generation] { rt::WorkPool::the().worker_loop(i, generation); });
+    struct JoinAtExit {
+        std::vector<std::thread>& threads;
+        ~JoinAtExit()
+        {
+            rt::WorkPool::the().shut_down_workers();
+            for (auto& t : threads)
+                t.join();
+        }
+    } join_at_exit { helpers };
+
     rt::CpuFeatures cpu = x86::detect_features();
     auto result = app::run({ { model.data, model.size }, { tokenizer.data, tokenizer.size }, command_line, cpu, u64(time(nullptr)) });
     if (result.is_error()) {

@@ -3,8 +3,14 @@
 #include "ops.h"
 #include <rt/math.h>
 #include <rt/profile.h>
+#include <rt/work_pool.h>
 
 namespace llm {
+
+namespace {
+// Matrix rows are handed out in multiples of this, so every int8 chunk starts a scale group.
+constexpr size_t row_granule = 64;
+}
 
 u64 Transformer::state_bytes(Config const& c)
 {
@@ -70,7 +76,12 @@ void Transformer::project(float* out, Input const& in, Matrix matrix, size_t lay
         case Matrix::Up: m = w.w3; break;
         case Matrix::Classifier: m = w.classifier; break;
         }
-        kernels.matmul(out, in.x, m + layer * size, n, d);
+        const float* matrix_start = m + layer * size;
+        auto matmul = kernels.matmul;
+        // Rows are split between the cores; each row is computed whole by one core.
+        rt::WorkPool::the().parallel_for(size_t(d), row_granule, [&](size_t begin, size_t end) {
+            matmul(out + begin, in.x, matrix_start + begin * size_t(n), n, i32(end - begin));
+        });
         return;
     }
     QuantizedWeights const& q = m_checkpoint->quantized;
@@ -85,7 +96,14 @@ void Transformer::project(float* out, Input const& in, Matrix matrix, size_t lay
     case Matrix::Up: m = q.w3[layer]; break;
     case Matrix::Classifier: m = q.classifier; break;
     }
-    kernels.matmul_q8(out, in.q, in.s, m.q, m.s, n, d, q.group);
+    auto matmul_q8 = kernels.matmul_q8;
+    size_t group = size_t(q.group);
+    // Chunks start at multiples of 64 rows (and of the group), so each begins a scale group.
+    size_t granule = rt::max(row_granule, group);
+    rt::WorkPool::the().parallel_for(size_t(d), granule, [&](size_t begin, size_t end) {
+        size_t first = begin * size_t(n);
+        matmul_q8(out + begin, in.q, in.s, m.q + first, m.s + first / group, n, i32(end - begin), q.group);
+    });
 }
 
 void Transformer::attention(i32 layer, i32 position)
@@ -98,7 +116,9 @@ void Transformer::attention(i32 layer, i32 position)
     float head_scale = rt::math::sqrtf(float(head_size));
     auto const& kernels = kernels::active();
 
-    for (i32 h = 0; h < c.n_heads; ++h) {
+    // Heads are independent: split them between the cores.
+    rt::WorkPool::the().parallel_for(size_t(c.n_heads), 1, [&](size_t first_head, size_t end_head) {
+    for (i32 h = i32(first_head); h < i32(end_head); ++h) {
         const float* q = m_q.data() + h * head_size;
         float* scores = m_attention.data() + size_t(h) * size_t(c.seq_len);
         size_t kv_head_offset = size_t(h / queries_per_kv_head) * size_t(head_size);
@@ -115,6 +135,7 @@ void Transformer::attention(i32 layer, i32 position)
             kernels.attention.axpy(out, scores[t], v, head_size);
         }
     }
+    });
 }
 
 float* Transformer::forward(i32 token, i32 position)

@@ -56,6 +56,7 @@ stack_top:
 
 section .data
 align 16
+global gdt
 gdt:
     dq 0                                  ; null
     dq 0x00CF9A000000FFFF                 ; 0x08: code, base 0, 4 GiB, 32-bit
@@ -66,6 +67,25 @@ gdt_pointer:
     dd gdt
 
 no_sse2_message: db "BareFlow: this CPU has no SSE2; BareFlow needs a Pentium 4 or newer. Halted.", 0
+
+section .text
+; x87 on (the i386 ABI returns floats in st0), SSE on with its exceptions reported.
+; Every processor runs this: the boot CPU here, the others from ap_boot.asm.
+global enable_fpu_and_sse
+enable_fpu_and_sse:
+    mov eax, cr0
+    and eax, ~((1 << 2) | (1 << 3))       ; clear EM and TS
+    or eax, (1 << 1) | (1 << 5)           ; set MP and NE
+    mov cr0, eax
+    mov eax, cr4
+    or eax, (1 << 9) | (1 << 10)          ; OSFXSR, OSXMMEXCPT
+    mov cr4, eax
+    fninit
+    sub esp, 4
+    mov dword [esp], 0x1F80               ; MXCSR default: all exceptions masked
+    ldmxcsr [esp]
+    add esp, 4
+    ret
 
 section .text.entry
 global _start
@@ -108,19 +128,7 @@ _start:
     pop edx
     jz .no_sse2
 
-    ; x87 on (the i386 ABI returns floats in st0), SSE on with its exceptions reported.
-    mov eax, cr0
-    and eax, ~((1 << 2) | (1 << 3))       ; clear EM and TS
-    or eax, (1 << 1) | (1 << 5)           ; set MP and NE
-    mov cr0, eax
-    mov eax, cr4
-    or eax, (1 << 9) | (1 << 10)          ; OSFXSR, OSXMMEXCPT
-    mov cr4, eax
-    fninit
-    sub esp, 4
-    mov dword [esp], 0x1F80               ; MXCSR default: all exceptions masked
-    ldmxcsr [esp]
-    add esp, 4
+    call enable_fpu_and_sse
 
     ; kernel_main(magic, info) with the stack 16-byte aligned at the call.
     sub esp, 8

@@ -2,6 +2,7 @@
 #include <arch/x86/interrupts.h>
 #include <arch/x86/pic.h>
 #include <arch/x86/power.h>
+#include <arch/x86/smp.h>
 #include <rt/console.h>
 
 extern "C" const u32 isr_stub_table[48];
@@ -30,7 +31,7 @@ constexpr u32 exception_count = 32;
 
 IdtEntry idt[48];
 IrqHandler irq_handlers[16];
-bool in_exception;
+volatile bool in_exception;
 
 constexpr const char* exception_names[exception_count] = {
     "divide error", "debug", "non-maskable interrupt", "breakpoint", "overflow", "bound range exceeded",
@@ -49,8 +50,8 @@ bool is_kernel_address(u32 address)
 void report_exception(InterruptFrame const& frame)
 {
     rt::Console::the().set_color(rt::Color::Bad);
-    rt::println("\n[fault] CPU exception {} ({}): {}", frame.vector, frame.vector < exception_count ? exception_names[frame.vector] : "?",
-        frame.vector == 14 ? "bad memory access" : "execution stopped");
+    rt::println("\n[fault] CPU exception {} ({}) on CPU {}: {}", frame.vector, frame.vector < exception_count ? exception_names[frame.vector] : "?",
+        smp::current_cpu_index(), frame.vector == 14 ? "bad memory access" : "execution stopped");
     rt::Console::the().set_color(rt::Color::Default);
     rt::println("[fault] eip={:#010x} cs={:#06x} eflags={:#010x} error code={:#x}", frame.eip, frame.cs, frame.eflags, frame.error_code);
     rt::println("[fault] eax={:#010x} ebx={:#010x} ecx={:#010x} edx={:#010x}", frame.eax, frame.ebx, frame.ecx, frame.edx);
@@ -86,9 +87,14 @@ void initialize_interrupts()
         u32 handler = isr_stub_table[vector];
         idt[vector] = { u16(handler), kernel_code_selector, 0, present_ring0_interrupt_gate, u16(handler >> 16) };
     }
+    load_interrupt_table();
+    pic::initialize();
+}
+
+void load_interrupt_table()
+{
     IdtPointer pointer { sizeof idt - 1, u32(uptr(idt)) };
     asm volatile("lidt %0" ::"m"(pointer));
-    pic::initialize();
 }
 
 void set_irq_handler(u8 irq, IrqHandler handler)
@@ -103,10 +109,11 @@ extern "C" void interrupt_dispatch(x86::InterruptFrame* frame)
 {
     using namespace x86;
     if (frame->vector < exception_count) {
-        // A fault while reporting a fault: stop without printing again (it could recurse).
-        if (in_exception)
-            shut_down(ExitStatus::Failure);
-        in_exception = true;
+        // Another processor is already reporting a fault: this is its stop signal (an NMI),
+        // or a fault while reporting. Halt without printing again (it could recurse).
+        if (__atomic_exchange_n(&in_exception, true, __ATOMIC_ACQ_REL))
+            halt_forever();
+        smp::stop_other_processors();
         report_exception(*frame);
         shut_down(ExitStatus::Failure);
     }

@@ -6,16 +6,20 @@
 #include <arch/x86/ps2_keyboard.h>
 #include <arch/x86/qemu_fw_cfg.h>
 #include <arch/x86/serial.h>
+#include <arch/x86/smp.h>
 #include <arch/x86/vga_text.h>
 #include <rt/boot.h>
 #include <rt/framebuffer_console.h>
 #include <rt/profile.h>
+#include <rt/work_pool.h>
 
 extern "C" const u8 __kernel_start[], __kernel_end[];
 extern "C" void (*const __init_array_start[])();
 extern "C" void (*const __init_array_end[])();
 
 namespace {
+
+[[noreturn]] void fail(rt::Error const& error);
 
 x86::Serial serial;
 x86::Ps2Keyboard keyboard;
@@ -92,6 +96,17 @@ void calibrate_clock()
         cpu.invariant_tsc ? ", invariant" : "");
 }
 
+// cpus=N (default: every core found) decides how many processors share the work.
+void start_processors(uptr info_address)
+{
+    auto wanted = command_line.get_integer("cpus", 0, 1, i64(rt::WorkPool::max_workers));
+    if (wanted.is_error())
+        fail(wanted.error());
+    size_t limit = wanted.value() ? size_t(wanted.value()) : rt::WorkPool::max_workers;
+    size_t cores = x86::smp::start_processors(boot_info, info_address, limit);
+    rt::WorkPool::the().set_worker_count(cores);
+}
+
 void set_up_memory(uptr info_address)
 {
     rt::MemoryRange usable[rt::multiboot2::BootInfo::max_memory_entries];
@@ -127,7 +142,7 @@ void run_global_constructors()
         (*constructor)();
 }
 
-// fault=divide|opcode|protection: a deliberate CPU exception, so tests can check that a
+// fault=divide|opcode|protection|ap-opcode: a deliberate CPU exception, so tests can check that a
 // fault is reported and ends the run with the failure code instead of a reboot loop.
 void trigger_requested_fault()
 {
@@ -142,8 +157,18 @@ void trigger_requested_fault()
         asm volatile("ud2");
     } else if (kind.value() == "protection") {
         asm volatile("mov %0, %%ds" ::"r"(u16(0x1234)));
+    } else if (kind.value() == "ap-opcode") {
+        if (rt::WorkPool::the().worker_count() < 2) {
+            rt::println("[fault] only one core is working: no application processor to fault on");
+            return;
+        }
+        // Two one-item chunks: the second goes to CPU 1, which runs into ud2.
+        rt::WorkPool::the().parallel_for(2, 1, [](size_t begin, size_t) {
+            if (begin == 1)
+                asm volatile("ud2");
+        });
     }
-    rt::println("[fault] unknown fault kind '{}' (divide, opcode, protection)", kind.value());
+    rt::println("[fault] unknown fault kind '{}' (divide, opcode, protection, ap-opcode)", kind.value());
 }
 
 // scripts/boot.sh --cmdline passes extra settings through QEMU's fw_cfg; they are appended
@@ -227,6 +252,7 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
     calibrate_clock();
     set_up_memory(info_address);
     run_global_constructors();
+    start_processors(info_address);
     trigger_requested_fault();
 
     auto result = app_main({ boot_info, command_line, cpu });

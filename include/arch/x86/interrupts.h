@@ -15,6 +15,8 @@ using IrqHandler = void (*)(InterruptFrame&);
 
 // Installs handlers for the 32 CPU exceptions and the 16 PIC lines.
 void initialize_interrupts();
+// Loads the (already built) table on another processor.
+void load_interrupt_table();
 void set_irq_handler(u8 irq, IrqHandler);
 
 inline void enable_interrupts() { asm volatile("sti"); }

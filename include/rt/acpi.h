@@ -1,0 +1,34 @@
+#pragma once
+// Finding the processors: ACPI's MADT (reached from the RSDP through the RSDT or XSDT),
+// or the older MP tables when there is no ACPI. Tables live at physical addresses, which
+// the kernel reads directly (no paging); everything is checked (signatures, checksums,
+// lengths) before it is used, and addresses beyond `address_limit` are refused.
+#include <rt/error.h>
+#include <rt/span.h>
+
+namespace rt::acpi {
+
+struct Processor {
+    u32 apic_id;
+    bool enabled;
+};
+
+struct Topology {
+    static constexpr size_t max_processors = 64;
+    u64 local_apic_address { 0xFEE00000 };
+    Processor processors[max_processors] {};
+    size_t count { 0 };
+    const char* source { "none" };
+};
+
+// `rsdp` points at a copy of the RSDP (Multiboot2 hands one over) or at the real one.
+ErrorOr<Topology> topology_from_rsdp(const u8* rsdp, size_t length, u64 address_limit);
+// `floating_pointer` points at an MP floating pointer structure ("_MP_").
+ErrorOr<Topology> topology_from_mp_tables(const u8* floating_pointer, u64 address_limit);
+// The first 16-byte aligned occurrence of `signature` (with a valid checksum over
+// `checked_length` bytes) in [start, start + length), or null.
+const u8* find_structure(const u8* start, size_t length, StringView signature, size_t checked_length);
+
+bool checksum_ok(const u8* data, size_t length);
+
+}

@@ -1,0 +1,70 @@
+#pragma once
+// A fork-join pool: the caller (the boot CPU, or the main thread when hosted) and N-1
+// helpers (application processors, or threads) split a range of work into fixed
+// contiguous chunks, one per worker. A given index always lands in a chunk computed by one
+// worker with the same code, so results do not depend on the worker count.
+#include <rt/types.h>
+
+namespace rt {
+
+struct WorkerStats {
+    u64 busy_cycles { 0 };
+    u64 jobs { 0 };
+};
+
+class WorkPool {
+public:
+    static constexpr size_t max_workers = 64;
+    using Job = void (*)(void* context, size_t begin, size_t end);
+
+    static WorkPool& the();
+
+    // How many helpers run worker_loop (started cores or threads); every one of them
+    // acknowledges every job, so none can fall a job behind.
+    void set_helper_count(size_t count) { m_helper_count = count; }
+    // How many workers share each job (the caller plus helpers 1..count-1); at most
+    // helpers + 1.
+    void set_worker_count(size_t count);
+    size_t worker_count() const { return m_worker_count; }
+
+    // Runs job on [0, count) split into worker_count chunks whose sizes are multiples of
+    // `granule` (except the last); returns when every chunk is done.
+    void run(size_t count, size_t granule, Job, void* context);
+
+    template<typename Function>
+    void parallel_for(size_t count, size_t granule, Function const& function)
+    {
+        run(count, granule, [](void* context, size_t begin, size_t end) { (*static_cast<Function const*>(context))(begin, end); },
+            const_cast<void*>(static_cast<const void*>(&function)));
+    }
+
+    // The chunk worker `index` of `workers` gets (exposed for tests and the profiler).
+    static void chunk(size_t count, size_t granule, size_t workers, size_t index, size_t& begin, size_t& end);
+
+    // Call before starting helpers; pass the result to each helper's worker_loop so none
+    // can miss a job handed out while it was still starting.
+    u32 prepare_helpers();
+    // What a helper runs: wait for work, do its chunk, repeat until shut_down_workers().
+    void worker_loop(size_t index, u32 start_generation);
+    void shut_down_workers();
+
+    WorkerStats const& stats(size_t index) const { return m_stats[index]; }
+    void reset_stats();
+
+private:
+    void run_chunk(size_t index);
+
+    size_t m_worker_count { 1 };
+    size_t m_helper_count { 0 };
+    size_t m_job_workers { 1 }; // worker count of the job in flight
+    Job m_job { nullptr };
+    void* m_context { nullptr };
+    size_t m_count { 0 };
+    size_t m_granule { 1 };
+    u32 m_generation { 0 };  // bumped (release) to hand out a job
+    u32 m_pending { 0 };     // helpers still working on the current job
+    bool m_shutting_down { false };
+    WorkerStats m_stats[max_workers];
+};
+
+}

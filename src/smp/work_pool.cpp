@@ -1,0 +1,103 @@
+#include <rt/cycles.h>
+#include <rt/work_pool.h>
+
+namespace rt {
+
+namespace {
+inline void spin_pause() { __builtin_ia32_pause(); }
+}
+
+WorkPool& WorkPool::the()
+{
+    static WorkPool pool;
+    return pool;
+}
+
+void WorkPool::set_worker_count(size_t count)
+{
+    size_t limit = m_helper_count + 1 < max_workers ? m_helper_count + 1 : max_workers;
+    m_worker_count = count < 1 ? 1 : count > limit ? limit : count;
+}
+
+void WorkPool::chunk(size_t count, size_t granule, size_t workers, size_t index, size_t& begin, size_t& end)
+{
+    if (granule == 0)
+        granule = 1;
+    size_t granules = (count + granule - 1) / granule;
+    size_t per_worker = (granules + workers - 1) / workers;
+    begin = index * per_worker * granule;
+    end = begin + per_worker * granule;
+    if (begin > count)
+        begin = count;
+    if (end > count)
+        end = count;
+}
+
+void WorkPool::run_chunk(size_t index)
+{
+    size_t begin, end;
+    chunk(m_count, m_granule, m_job_workers, index, begin, end);
+    if (begin == end)
+        return;
+    u64 start = read_cycles();
+    m_job(m_context, begin, end);
+    m_stats[index].busy_cycles += read_cycles() - start;
+    ++m_stats[index].jobs;
+}
+
+void WorkPool::run(size_t count, size_t granule, Job job, void* context)
+{
+    m_job = job;
+    m_context = context;
+    m_count = count;
+    m_granule = granule;
+    m_job_workers = m_worker_count;
+    if (m_job_workers == 1 || m_helper_count == 0) {
+        m_job_workers = 1;
+        run_chunk(0);
+        return;
+    }
+    __atomic_store_n(&m_pending, u32(m_helper_count), __ATOMIC_RELAXED);
+    __atomic_add_fetch(&m_generation, 1, __ATOMIC_RELEASE); // publishes the job fields above
+    run_chunk(0);
+    while (__atomic_load_n(&m_pending, __ATOMIC_ACQUIRE) != 0)
+        spin_pause();
+}
+
+u32 WorkPool::prepare_helpers()
+{
+    __atomic_store_n(&m_shutting_down, false, __ATOMIC_RELEASE);
+    return __atomic_load_n(&m_generation, __ATOMIC_ACQUIRE);
+}
+
+void WorkPool::worker_loop(size_t index, u32 start_generation)
+{
+    u32 seen = start_generation;
+    while (true) {
+        u32 now;
+        while ((now = __atomic_load_n(&m_generation, __ATOMIC_ACQUIRE)) == seen) {
+            if (__atomic_load_n(&m_shutting_down, __ATOMIC_ACQUIRE))
+                return;
+            spin_pause();
+        }
+        seen = now;
+        // Helpers beyond the job's worker count (cpus=N below the cores started) sit this
+        // one out, but still acknowledge it.
+        if (index < m_job_workers)
+            run_chunk(index);
+        __atomic_sub_fetch(&m_pending, 1, __ATOMIC_RELEASE);
+    }
+}
+
+void WorkPool::shut_down_workers()
+{
+    __atomic_store_n(&m_shutting_down, true, __ATOMIC_RELEASE);
+}
+
+void WorkPool::reset_stats()
+{
+    for (auto& s : m_stats)
+        s = {};
+}
+
+}
