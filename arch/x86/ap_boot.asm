@@ -1,9 +1,8 @@
 ; Application processors start here, in 16-bit real mode, at the page the boot CPU named
-; in its start-up IPI. Only the stub up to ap_trampoline_end is copied to that page
-; (0x8000); it loads our GDT and jumps to protected-mode code in the kernel proper.
+; in its start-up IPI (CS = page, IP = 0). Only the stub up to ap_trampoline_end is copied
+; to that page; it addresses its data through CS, so any free page below 1 MiB works. It
+; loads our GDT and jumps to protected-mode code in the kernel proper.
 bits 16
-
-AP_TRAMPOLINE_BASE equ 0x8000
 
 extern gdt
 extern ap_main
@@ -17,9 +16,7 @@ section .text
 ap_trampoline_start:
     cli
     cld
-    xor ax, ax
-    mov ds, ax
-    o32 lgdt [AP_TRAMPOLINE_BASE + ap_gdtr - ap_trampoline_start]
+    o32 lgdt [cs:ap_gdtr - ap_trampoline_start]
     mov eax, cr0
     or al, 1                              ; protected mode
     mov cr0, eax

@@ -5,7 +5,7 @@
 #include <arch/x86/smp.h>
 #include <rt/console.h>
 
-extern "C" const u32 isr_stub_table[48];
+extern "C" const u32 isr_stub_table[64];
 extern "C" const u8 __kernel_start[], __kernel_end[];
 
 namespace x86 {
@@ -29,7 +29,7 @@ constexpr u16 kernel_code_selector = 0x08;
 constexpr u8 present_ring0_interrupt_gate = 0x8E;
 constexpr u32 exception_count = 32;
 
-IdtEntry idt[48];
+IdtEntry idt[64];
 IrqHandler irq_handlers[16];
 volatile bool in_exception;
 
@@ -83,7 +83,7 @@ void report_exception(InterruptFrame const& frame)
 
 void initialize_interrupts()
 {
-    for (u32 vector = 0; vector < 48; ++vector) {
+    for (u32 vector = 0; vector < 64; ++vector) {
         u32 handler = isr_stub_table[vector];
         idt[vector] = { u16(handler), kernel_code_selector, 0, present_ring0_interrupt_gate, u16(handler >> 16) };
     }
@@ -116,6 +116,14 @@ extern "C" void interrupt_dispatch(x86::InterruptFrame* frame)
         smp::stop_other_processors();
         report_exception(*frame);
         shut_down(ExitStatus::Failure);
+    }
+    if (frame->vector == smp::spurious_vector)
+        return; // no acknowledgement for spurious interrupts
+    if (frame->vector > smp::wake_vector)
+        return;
+    if (frame->vector == smp::wake_vector) {
+        smp::acknowledge_interrupt(); // the wake-up itself is the whole message
+        return;
     }
     u8 irq = u8(frame->vector - pic::irq_base);
     if (irq_handlers[irq])

@@ -40,9 +40,10 @@ common_stub:
     add esp, 8                            ; drop vector and error code
     iretd
 
-; Exceptions 8, 10-14, 17, 21, 29, 30 push an error code.
+; Exceptions 8, 10-14, 17, 21, 29, 30 push an error code. 32-47 are the PIC's lines,
+; 48 the inter-processor wake-up, 63 the local APIC's spurious vector.
 %assign i 0
-%rep 48
+%rep 64
 %if i == 8 || (i >= 10 && i <= 14) || i == 17 || i == 21 || i == 29 || i == 30
     STUB_WITH_ERROR i
 %else
@@ -55,7 +56,7 @@ section .rodata
 global isr_stub_table
 isr_stub_table:
 %assign i 0
-%rep 48
+%rep 64
     dd isr_stub_ %+ i
 %assign i i + 1
 %endrep

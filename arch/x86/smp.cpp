@@ -13,13 +13,11 @@ namespace x86::smp {
 
 namespace {
 
-constexpr uptr trampoline_address = 0x8000; // AP_TRAMPOLINE_BASE in ap_boot.asm
-constexpr u8 start_vector = trampoline_address >> 12;
 constexpr size_t ap_stack_bytes = 64 * 1024;
 constexpr u64 four_gib = 4ull << 30;
 
 // Local APIC registers (offsets from its base).
-enum LapicRegister : u32 { Id = 0x20, SpuriousVector = 0xF0, ErrorStatus = 0x280, CommandLow = 0x300, CommandHigh = 0x310 };
+enum LapicRegister : u32 { Id = 0x20, EndOfInterrupt = 0xB0, SpuriousVector = 0xF0, ErrorStatus = 0x280, CommandLow = 0x300, CommandHigh = 0x310 };
 constexpr u32 apic_software_enable = 1 << 8;
 constexpr u32 delivery_pending = 1 << 12;
 constexpr u32 level_assert = 1 << 14;
@@ -91,9 +89,9 @@ rt::ErrorOr<rt::acpi::Topology> find_topology(rt::multiboot2::BootInfo const& in
 }
 
 // The trampoline page must be free: usable RAM, and not where GRUB put our boot data.
-bool trampoline_page_is_free(rt::multiboot2::BootInfo const& info, uptr info_address)
+bool page_is_free(rt::multiboot2::BootInfo const& info, uptr info_address, uptr address)
 {
-    rt::MemoryRange page { trampoline_address, 4096 };
+    rt::MemoryRange page { address, 4096 };
     bool usable = false;
     for (size_t i = 0; i < info.memory_entry_count; ++i) {
         auto const& e = info.memory_map[i];
@@ -108,6 +106,31 @@ bool trampoline_page_is_free(rt::multiboot2::BootInfo const& info, uptr info_add
     return true;
 }
 
+}
+
+namespace {
+
+// Work-pool sleeping: hlt with interrupts on for exactly that instruction (sti takes
+// effect after the next one, so a wake-up sent just before cannot be missed).
+void sleep_until_woken() { asm volatile("sti; hlt; cli" ::: "memory"); }
+
+void wake(size_t worker)
+{
+    constexpr u32 delivery_fixed = 0;
+    send_ipi(apic_ids[worker], delivery_fixed | wake_vector);
+}
+
+}
+
+void enable_local_apic()
+{
+    lapic_write(SpuriousVector, apic_software_enable | spurious_vector);
+}
+
+void acknowledge_interrupt()
+{
+    if (lapic_base)
+        lapic_write(EndOfInterrupt, 0);
 }
 
 u32 current_cpu_index()
@@ -139,21 +162,28 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
         return 1;
     }
     lapic_base = reinterpret_cast<volatile u32*>(uptr(topology.local_apic_address));
-    lapic_write(SpuriousVector, apic_software_enable | 0xFF);
+    enable_local_apic();
     u32 boot_apic_id = lapic_read(Id) >> 24;
     apic_ids[0] = boot_apic_id;
     rt::println("[smp] CPU 0 is the boot processor (APIC id {})", boot_apic_id);
     if (wanted <= 1 || enabled <= 1)
         return 1;
 
-    if (!trampoline_page_is_free(info, info_address)) {
-        rt::println("[smp] the start-up page at {:#x} is in use: running on the boot CPU only", trampoline_address);
+    // A start-up IPI names a 4 KiB page below 1 MiB: take the first free one.
+    uptr trampoline_address = 0;
+    for (uptr candidate = 0x8000; candidate < 0x9F000 && !trampoline_address; candidate += 0x1000)
+        if (page_is_free(info, info_address, candidate))
+            trampoline_address = candidate;
+    if (!trampoline_address) {
+        rt::println("[smp] no free page below 1 MiB for the start-up code: running on the boot CPU only");
         return 1;
     }
+    u8 start_vector = u8(trampoline_address >> 12);
     __builtin_memcpy(reinterpret_cast<void*>(trampoline_address), ap_trampoline_start, size_t(ap_trampoline_end - ap_trampoline_start));
 
     auto& pool = rt::WorkPool::the();
     pool_generation = pool.prepare_helpers();
+    pool.set_sleep_hooks({ sleep_until_woken, wake });
     for (size_t i = 0; i < topology.count && cpu_count < wanted && cpu_count < rt::WorkPool::max_workers; ++i) {
         auto const& processor = topology.processors[i];
         if (!processor.enabled || processor.apic_id == boot_apic_id)
@@ -209,6 +239,7 @@ extern "C" [[noreturn]] void ap_main(u32 index)
 {
     x86::load_interrupt_table();
     x86::enable_vector_state(); // XCR0 is per processor
+    x86::smp::enable_local_apic(); // so the wake-up IPI reaches this core
     x86::smp::started[index] = true;
     rt::WorkPool::the().worker_loop(index, x86::smp::pool_generation);
     x86::halt_forever();

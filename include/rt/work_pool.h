@@ -48,11 +48,23 @@ public:
     void worker_loop(size_t index, u32 start_generation);
     void shut_down_workers();
 
+    // Optional sleeping instead of spinning (the kernel: hlt, woken by an IPI). After a
+    // short spin a waiting worker calls sleep(); whoever publishes what it waits for calls
+    // wake(index) for workers marked asleep. Without hooks, waiting is pure spinning.
+    struct SleepHooks {
+        void (*sleep)();
+        void (*wake)(size_t worker);
+    };
+    void set_sleep_hooks(SleepHooks hooks) { m_hooks = hooks; }
+
     WorkerStats const& stats(size_t index) const { return m_stats[index]; }
     void reset_stats();
 
 private:
     void run_chunk(size_t index);
+    // Waits until *value != unwanted (or, when `until_zero`, until *value == 0).
+    template<typename Condition>
+    void wait(size_t worker, Condition const&);
 
     size_t m_worker_count { 1 };
     size_t m_helper_count { 0 };
@@ -64,6 +76,8 @@ private:
     u32 m_generation { 0 };  // bumped (release) to hand out a job
     u32 m_pending { 0 };     // helpers still working on the current job
     bool m_shutting_down { false };
+    SleepHooks m_hooks { nullptr, nullptr };
+    bool m_asleep[max_workers] {};
     WorkerStats m_stats[max_workers];
 };
 

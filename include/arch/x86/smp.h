@@ -14,6 +14,13 @@ size_t start_processors(rt::multiboot2::BootInfo const&, uptr info_address, size
 // Sends every other processor an NMI, which halts it (used when a fault stops the run).
 void stop_other_processors();
 
+// The IPI vector that wakes a sleeping core (its handler only acknowledges it).
+constexpr u32 wake_vector = 48;
+constexpr u32 spurious_vector = 63;
+// Turns on this processor's local APIC (each core has its own).
+void enable_local_apic();
+void acknowledge_interrupt();
+
 // The index (0 = boot CPU) of the processor running this code.
 u32 current_cpu_index();
 
