@@ -46,9 +46,9 @@ void report(llm::GenerationStats const& stats, u64 weight_bytes, bool with_profi
         u64 wall = stats.end_cycles - stats.start_cycles;
         for (size_t core = 0; core < pool.worker_count(); ++core) {
             auto const& s = pool.stats(core);
-            rt::println("[cpu] core {:>2}: {:>8} jobs, busy {:>10.2f} ms ({:>5.1f}%), idle {:>10.2f} ms", core, s.jobs,
-                rt::CycleClock::to_microseconds(s.busy_cycles) / 1000.0, wall ? 100.0 * double(s.busy_cycles) / double(wall) : 0.0,
-                rt::CycleClock::to_microseconds(wall > s.busy_cycles ? wall - s.busy_cycles : 0) / 1000.0);
+            u64 idle = wall > s.busy_cycles ? wall - s.busy_cycles : 0;
+            rt::println("[cpu] core {:>2}: {:>8} jobs, busy {:>13} cycles ({:>5.1f}%), idle {:>13} cycles", core, s.jobs, s.busy_cycles,
+                wall ? 100.0 * double(s.busy_cycles) / double(wall) : 0.0, idle);
         }
         rt::Profiler::the().report(rt::Console::the());
         rt::Profiler::the().report_json(rt::Console::the());

@@ -2,7 +2,8 @@
 # BareFlow's benchmark: tok/s and weight-streaming rate of the hosted x86-64 and i686
 # builds on random-weight checkpoints at the 15M, 42M and 110M shapes (fp32 and int8),
 # next to this machine's single-thread read bandwidth measured in the same run; then the
-# ISO in QEMU for stories260K and the 15M shape, with the tuner's choice and tune=off.
+# ISO in QEMU for stories260K and the 15M shape, with the tuner's choice and tune=off,
+# and on 1, 2 and 4 cores; plus the hosted work pool on two threads.
 #   scripts/bench.sh [--quick] [-o FILE.json]
 # Needs tokenizer.bin (32000 tokens) and stories260K.bin + tok512.bin in $BAREFLOW_MODELS
 # (default models/; scripts/fetch-models.sh gets them).
@@ -73,6 +74,16 @@ for shape in "${shapes[@]}"; do
   done
 done
 
+# The work pool on threads: the same fork-join code the kernel runs on its cores.
+for shape in "${shapes[@]}"; do
+  for cpus in 2; do
+    log="$work/host-threads-$shape-$cpus.log"
+    echo "[bench] x86-64 $shape fp32 cpus=$cpus"
+    "$build/bareflow-host" "$work/random-$shape.bin" "$models/tokenizer.bin" mode=bench temp=0 prompt="" steps=64 cpus=$cpus > "$log" 2>&1 || true
+    record host "$shape" none "x86-64 cpus=$cpus" "$log"
+  done
+done
+
 echo "[bench] QEMU (TCG) boots..."
 for model in 260K 15M; do
   if [ "$model" = 260K ]; then weights="$models/stories260K.bin" tokenizer="$models/tok512.bin" steps=256
@@ -85,6 +96,13 @@ for model in 260K 15M; do
     "$root/scripts/boot.sh" "$work/bench-$model.iso" --timeout 600 --cmdline "tune=$tune" > "$log" 2>&1 || true
     record qemu "$model" none "tune=$tune" "$log"
   done
+done
+# Cores in QEMU (multi-threaded TCG; this machine has $(nproc) host cores to run them on).
+for smp in 1 2 4; do
+  log="$work/qemu-15M-smp$smp.log"
+  echo "[bench] QEMU 15M -smp $smp"
+  "$root/scripts/boot.sh" "$work/bench-15M.iso" --timeout 600 --smp $smp > "$log" 2>&1 || true
+  record qemu 15M none "-smp $smp" "$log"
 done
 
 python3 - "$results" "$output" "$bandwidth_json" <<'PY'
@@ -104,6 +122,8 @@ for r in rows:
     rate = r["weight_gb_per_s"]
     fraction = f"{100 * rate / bandwidth:.0f}%" if r["kind"] == "host" else ""
     note = r.get("plan", "") if r["kind"] == "host" else r["arch"]
+    if r["kind"] == "host" and r["arch"].startswith("x86-64 cpus"):
+        where, note = "x86-64", r["arch"].split(" ", 1)[1] + " (threads)"
     if r["kind"] == "host" and r["arch"] == "i686":
         note = "i686 build (qemu-i386 where the kernel cannot run 32-bit code)"
     print(f"{where:<8} {r['model']:<6} {weights:<7} {r['tok_per_s']:>9.2f} {rate:>7.2f} {fraction:>6}  {note}")
