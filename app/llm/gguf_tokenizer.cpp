@@ -1,0 +1,234 @@
+#include "gguf_tokenizer.h"
+
+namespace llm {
+
+namespace {
+
+u32 hash(rt::StringView text)
+{
+    u32 h = 2166136261u; // FNV-1a
+    for (char c : text)
+        h = (h ^ u8(c)) * 16777619u;
+    return h;
+}
+
+size_t utf8_length(u8 lead)
+{
+    if (lead < 0x80)
+        return 1;
+    if ((lead & 0xE0) == 0xC0)
+        return 2;
+    if ((lead & 0xF0) == 0xE0)
+        return 3;
+    if ((lead & 0xF8) == 0xF0)
+        return 4;
+    return 1; // a stray continuation byte stands alone
+}
+
+struct Symbol {
+    u32 offset;
+    u32 length;
+    i32 previous;
+    i32 next;
+};
+
+struct Bigram {
+    float score;
+    i32 left;
+    i32 right;
+    u32 length;
+};
+
+// Whether a comes out of the queue before b: higher score, then the leftmost.
+bool before(Bigram const& a, Bigram const& b) { return a.score > b.score || (a.score == b.score && a.left < b.left); }
+
+// A binary heap over caller-provided storage.
+class BigramQueue {
+public:
+    BigramQueue(Bigram* storage, size_t capacity) : m_items(storage), m_capacity(capacity) {}
+    bool empty() const { return m_size == 0; }
+    void push(Bigram b)
+    {
+        if (m_size == m_capacity)
+            return; // cannot happen: capacity covers every possible push
+        size_t i = m_size++;
+        m_items[i] = b;
+        while (i > 0 && before(m_items[i], m_items[(i - 1) / 2])) {
+            swap(i, (i - 1) / 2);
+            i = (i - 1) / 2;
+        }
+    }
+    Bigram pop()
+    {
+        Bigram top = m_items[0];
+        m_items[0] = m_items[--m_size];
+        for (size_t i = 0;;) {
+            size_t best = i, l = 2 * i + 1, r = 2 * i + 2;
+            if (l < m_size && before(m_items[l], m_items[best]))
+                best = l;
+            if (r < m_size && before(m_items[r], m_items[best]))
+                best = r;
+            if (best == i)
+                break;
+            swap(i, best);
+            i = best;
+        }
+        return top;
+    }
+
+private:
+    void swap(size_t a, size_t b)
+    {
+        Bigram t = m_items[a];
+        m_items[a] = m_items[b];
+        m_items[b] = t;
+    }
+    Bigram* m_items;
+    size_t m_capacity;
+    size_t m_size { 0 };
+};
+
+}
+
+rt::ErrorOr<GgufTokenizer> GgufTokenizer::load(gguf::File const& file)
+{
+    auto model = TRY(file.get_string("tokenizer.ggml.model"));
+    if (!(model == "llama"))
+        return rt::Error::format("tokenizer: GGUF tokenizer model \"{}\" is not supported (llama SentencePiece is)", model);
+    auto tokens = TRY(file.get_array("tokenizer.ggml.tokens", gguf::ValueType::String));
+    auto scores = TRY(file.get_array("tokenizer.ggml.scores", gguf::ValueType::Float32));
+    if (tokens.count == 0 || tokens.count > (1u << 20) || scores.count != tokens.count)
+        return rt::Error::format("tokenizer: {} tokens with {} scores", tokens.count, scores.count);
+    GgufTokenizer t;
+    t.m_vocab_size = i32(tokens.count);
+    t.m_pieces = TRY(rt::HeapArray<rt::StringView>::allocate(size_t(tokens.count)));
+    t.m_scores = TRY(rt::HeapArray<float>::allocate(size_t(tokens.count)));
+    gguf::StringArrayCursor cursor(tokens);
+    for (size_t i = 0; i < size_t(tokens.count); ++i) {
+        cursor.next(t.m_pieces[i]);
+        __builtin_memcpy(&t.m_scores[i], scores.data + 4 * i, 4);
+    }
+    if (auto bos = file.get_integer("tokenizer.ggml.bos_token_id"); !bos.is_error())
+        t.m_bos = i32(bos.value());
+    if (auto eos = file.get_integer("tokenizer.ggml.eos_token_id"); !eos.is_error())
+        t.m_eos = i32(eos.value());
+    if (auto prefix = file.get_integer("tokenizer.ggml.add_space_prefix"); !prefix.is_error())
+        t.m_add_space_prefix = prefix.value() != 0;
+    if (t.m_bos < 0 || t.m_bos >= t.m_vocab_size || t.m_eos < 0 || t.m_eos >= t.m_vocab_size)
+        return rt::Error::format("tokenizer: BOS {} or EOS {} is outside the vocabulary of {}", t.m_bos, t.m_eos, t.m_vocab_size);
+
+    size_t table_size = 1;
+    while (table_size < size_t(t.m_vocab_size) * 2)
+        table_size <<= 1;
+    t.m_table = TRY(rt::HeapArray<i32>::allocate(table_size));
+    for (size_t i = 0; i < table_size; ++i)
+        t.m_table[i] = -1;
+    for (i32 id = 0; id < t.m_vocab_size; ++id) {
+        size_t slot = hash(t.m_pieces[size_t(id)]) & (table_size - 1);
+        while (t.m_table[slot] >= 0 && !(t.m_pieces[size_t(t.m_table[slot])] == t.m_pieces[size_t(id)]))
+            slot = (slot + 1) & (table_size - 1);
+        if (t.m_table[slot] < 0)
+            t.m_table[slot] = id;
+    }
+    const char* hex = "0123456789ABCDEF";
+    for (int b = 0; b < 256; ++b) {
+        char name[6] = { '<', '0', 'x', hex[b >> 4], hex[b & 15], '>' };
+        t.m_byte_tokens[b] = t.lookup({ name, 6 });
+    }
+    return t;
+}
+
+i32 GgufTokenizer::lookup(rt::StringView text) const
+{
+    size_t mask = m_table.size() - 1;
+    for (size_t slot = hash(text) & mask;; slot = (slot + 1) & mask) {
+        i32 id = m_table[slot];
+        if (id < 0)
+            return -1;
+        if (m_pieces[size_t(id)] == text)
+            return id;
+    }
+}
+
+rt::ErrorOr<size_t> GgufTokenizer::encode(rt::StringView text, bool add_bos, rt::Span<i32> tokens) const
+{
+    if (tokens.size() < 3 * text.length() + 4)
+        return rt::Error::format("tokenizer: token buffer of {} too small for {} bytes", tokens.size(), text.length());
+    size_t count = 0;
+    if (add_bos)
+        tokens[count++] = m_bos;
+    if (text.is_empty())
+        return count;
+    // SentencePiece's view of the text: a leading space, every space as U+2581.
+    size_t escaped_capacity = 3 * (text.length() + 1);
+    auto escaped = TRY(rt::HeapArray<char>::allocate(escaped_capacity));
+    size_t length = 0;
+    auto put_space = [&] {
+        escaped[length++] = char(0xE2);
+        escaped[length++] = char(0x96);
+        escaped[length++] = char(0x81);
+    };
+    if (m_add_space_prefix)
+        put_space();
+    for (char c : text) {
+        if (c == ' ')
+            put_space();
+        else
+            escaped[length++] = c;
+    }
+
+    auto symbols = TRY(rt::HeapArray<Symbol>::allocate(length));
+    size_t symbol_count = 0;
+    for (size_t offset = 0; offset < length;) {
+        size_t n = rt::min(utf8_length(u8(escaped[offset])), length - offset);
+        symbols[symbol_count] = { u32(offset), u32(n), i32(symbol_count) - 1, offset + n == length ? -1 : i32(symbol_count) + 1 };
+        ++symbol_count;
+        offset += n;
+    }
+    // Every merge adds at most two bigrams to the first n - 1: 3n bounds the queue.
+    auto storage = TRY(rt::HeapArray<Bigram>::allocate(3 * symbol_count + 4));
+    BigramQueue queue(storage.data(), storage.size());
+    auto try_add = [&](i32 left, i32 right) {
+        if (left < 0 || right < 0)
+            return;
+        Symbol const& l = symbols[size_t(left)];
+        Symbol const& r = symbols[size_t(right)];
+        i32 id = lookup({ escaped.data() + l.offset, size_t(l.length + r.length) });
+        if (id >= 0)
+            queue.push({ m_scores[size_t(id)], left, right, l.length + r.length });
+    };
+    for (size_t i = 1; i < symbol_count; ++i)
+        try_add(i32(i - 1), i32(i));
+    while (!queue.empty()) {
+        Bigram b = queue.pop();
+        Symbol& left = symbols[size_t(b.left)];
+        Symbol& right = symbols[size_t(b.right)];
+        // A bigram whose symbols changed since it was queued is stale.
+        if (left.length == 0 || right.length == 0 || left.length + right.length != b.length)
+            continue;
+        left.length += right.length;
+        right.length = 0;
+        left.next = right.next;
+        if (right.next >= 0)
+            symbols[size_t(right.next)].previous = b.left;
+        try_add(left.previous, b.left);
+        try_add(b.left, left.next);
+    }
+    for (i32 i = 0; i != -1 && symbol_count; i = symbols[size_t(i)].next) {
+        Symbol const& s = symbols[size_t(i)];
+        i32 id = lookup({ escaped.data() + s.offset, s.length });
+        if (id >= 0) {
+            tokens[count++] = id;
+            continue;
+        }
+        for (u32 k = 0; k < s.length; ++k) {
+            i32 byte_token = m_byte_tokens[u8(escaped[s.offset + k])];
+            if (byte_token < 0)
+                return rt::Error::format("tokenizer: the vocabulary has no byte token for {:#04x}", u8(escaped[s.offset + k]));
+            tokens[count++] = byte_token;
+        }
+    }
+    return count;
+}
+
+}

@@ -1,0 +1,33 @@
+#pragma once
+// The SentencePiece tokenizer of a GGUF file (tokenizer.ggml.model = "llama"): spaces
+// become U+2581, a space is put before the text, characters are merged pairwise, always
+// the best-scoring pair first (leftmost on ties), and characters the vocabulary lacks
+// fall back to <0xXX> byte tokens. This is llama.cpp's algorithm, so ids match its own.
+#include "gguf.h"
+
+namespace llm {
+
+class GgufTokenizer {
+public:
+    static rt::ErrorOr<GgufTokenizer> load(gguf::File const&);
+
+    // Tokens for `text` (no BOS unless asked); `tokens` needs 3 * text length + 4 slots.
+    rt::ErrorOr<size_t> encode(rt::StringView text, bool add_bos, rt::Span<i32> tokens) const;
+    i32 vocab_size() const { return m_vocab_size; }
+    i32 bos() const { return m_bos; }
+    i32 eos() const { return m_eos; }
+    rt::StringView piece(i32 id) const { return m_pieces[size_t(id)]; }
+
+private:
+    i32 lookup(rt::StringView) const;
+
+    i32 m_vocab_size { 0 };
+    i32 m_bos { 1 }, m_eos { 2 };
+    bool m_add_space_prefix { true };
+    rt::HeapArray<rt::StringView> m_pieces;
+    rt::HeapArray<float> m_scores;
+    rt::HeapArray<i32> m_table;
+    i32 m_byte_tokens[256] {};
+};
+
+}

@@ -1,0 +1,184 @@
+#include "../../app/llm/gguf.h"
+#include "../../app/llm/gguf_tokenizer.h"
+#include "models.h"
+#include <cstring>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Writes GGUF files for the tests, field by field.
+class GgufBuilder {
+public:
+    GgufBuilder(u32 version = 3) { put32(0x46554747), put32(version); }
+    template<typename T>
+    void raw(T value)
+    {
+        u8 b[sizeof(T)];
+        std::memcpy(b, &value, sizeof(T));
+        header.insert(header.end(), b, b + sizeof(T));
+    }
+    void put32(u32 v) { raw(v); }
+    void put64(u64 v) { raw(v); }
+    void string(std::string const& s) { put64(s.size()), header.insert(header.end(), s.begin(), s.end()); }
+    void kv_u32(std::string const& key, u32 v) { string(key), put32(4), put32(v); }
+    void kv_string(std::string const& key, std::string const& v) { string(key), put32(8), string(v); }
+    void tensor(std::string const& name, std::vector<u64> dims, u32 type, u64 offset)
+    {
+        string(name), put32(u32(dims.size()));
+        for (u64 d : dims)
+            put64(d);
+        put32(type), put64(offset);
+    }
+    // Header fields after magic and version: counts, then what was added.
+    std::vector<u8> build(u64 tensors, u64 kvs, std::vector<u8> const& body, size_t data_bytes)
+    {
+        std::vector<u8> out(header.begin(), header.begin() + 8);
+        auto append64 = [&](u64 v) { for (int i = 0; i < 8; ++i) out.push_back(u8(v >> (8 * i))); };
+        append64(tensors), append64(kvs);
+        out.insert(out.end(), body.begin(), body.end());
+        while (out.size() % 32)
+            out.push_back(0);
+        out.resize(out.size() + data_bytes, 0x11);
+        return out;
+    }
+    std::vector<u8> header;
+};
+
+// A small valid file: two metadata entries, two F32 tensors of 4x2 and 8.
+std::vector<u8> small_file()
+{
+    GgufBuilder b;
+    size_t start = b.header.size();
+    b.kv_string("general.architecture", "llama");
+    b.kv_u32("llama.block_count", 2);
+    b.tensor("a", { 4, 2 }, 0, 0);
+    b.tensor("b", { 8 }, 0, 32);
+    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
+    return GgufBuilder().build(2, 2, body, 64);
+}
+
+std::string error_of(std::vector<u8> const& bytes)
+{
+    auto r = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    return r.is_error() ? std::string(r.error().message().data(), r.error().message().length()) : "";
+}
+
+TEST(Gguf, ParsesMetadataAndTensors)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    auto bytes = small_file();
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(file.is_error()) << error_of(bytes);
+    EXPECT_EQ(file.value().version(), 3u);
+    EXPECT_EQ(std::string(file.value().get_string("general.architecture").value().data(), 5), "llama");
+    EXPECT_EQ(file.value().get_integer("llama.block_count").value(), 2u);
+    EXPECT_TRUE(file.value().get_integer("missing.key").is_error());
+    EXPECT_TRUE(file.value().get_string("llama.block_count").is_error());
+    auto const* b = file.value().tensor("b");
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(b->bytes, 32u);
+    EXPECT_EQ(b->element_count(), 8u);
+    EXPECT_EQ(b->data - bytes.data(), long(bytes.size() - 64 + 32));
+}
+
+TEST(Gguf, EveryTruncationIsAnError)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    auto bytes = small_file();
+    for (size_t length = 0; length + 1 < bytes.size(); ++length) {
+        std::vector<u8> cut(bytes.begin(), bytes.begin() + long(length));
+        EXPECT_FALSE(error_of(cut).empty()) << "accepted a file cut at " << length << " bytes";
+    }
+}
+
+TEST(Gguf, MalformedHeadersAndTensors)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    auto bad_magic = small_file();
+    bad_magic[0] = 'X';
+    EXPECT_NE(error_of(bad_magic).find("bad magic"), std::string::npos);
+    auto bad_version = small_file();
+    bad_version[4] = 7;
+    EXPECT_NE(error_of(bad_version).find("version 7"), std::string::npos);
+    auto absurd = small_file();
+    absurd[8 + 7] = 0x7F; // tensor count ~ 2^63
+    EXPECT_NE(error_of(absurd).find("absurd counts"), std::string::npos);
+
+    auto with_tensors = [](std::vector<std::tuple<std::string, std::vector<u64>, u32, u64>> tensors, size_t data) {
+        GgufBuilder b;
+        size_t start = b.header.size();
+        for (auto const& [name, dims, type, offset] : tensors)
+            b.tensor(name, dims, type, offset);
+        std::vector<u8> body(b.header.begin() + long(start), b.header.end());
+        return GgufBuilder().build(tensors.size(), 0, body, data);
+    };
+    EXPECT_NE(error_of(with_tensors({ { "x", { 8 }, 0, 64 } }, 64)).find("outside"), std::string::npos);
+    EXPECT_NE(error_of(with_tensors({ { "x", { 8 }, 0, 0 }, { "y", { 8 }, 0, 0 } }, 64)).find("overlap"), std::string::npos);
+    EXPECT_NE(error_of(with_tensors({ { "x", { 8 }, 0, 0 }, { "x", { 8 }, 0, 32 } }, 64)).find("twice"), std::string::npos);
+    EXPECT_NE(error_of(with_tensors({ { "x", { 8 }, 99, 0 } }, 64)).find("cannot read"), std::string::npos);
+    EXPECT_NE(error_of(with_tensors({ { "x", { 8 }, 0, 4 } }, 64)).find("alignment"), std::string::npos);
+    EXPECT_NE(error_of(with_tensors({ { "x", { 0 }, 0, 0 } }, 64)).find("dimension 0 = 0"), std::string::npos);
+    EXPECT_NE(error_of(with_tensors({ { "x", { 16 }, 8, 0 } }, 64)).find("blocks"), std::string::npos); // Q8_0 rows need 32
+    EXPECT_NE(error_of(with_tensors({ { "x", { 1, 1, 1, 1, 1 }, 0, 0 } }, 64)).find("5 dimensions"), std::string::npos);
+
+    GgufBuilder b;
+    size_t start = b.header.size();
+    b.string("key"), b.put32(8), b.put64(u64(1) << 40); // a string claiming a terabyte
+    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
+    EXPECT_NE(error_of(GgufBuilder().build(0, 1, body, 0)).find("claims"), std::string::npos);
+    GgufBuilder c;
+    start = c.header.size();
+    c.string("key"), c.put32(77); // unknown value type
+    std::vector<u8> body2(c.header.begin() + long(start), c.header.end());
+    EXPECT_NE(error_of(GgufBuilder().build(0, 1, body2, 0)).find("unknown value type 77"), std::string::npos);
+}
+
+// llama.cpp's tokenizer test: every input of the .inp file must give the ids of .out.
+TEST(GgufTokenizer, MatchesLlamaCppOnItsOwnTestCases)
+{
+    std::vector<u8> vocab;
+    REQUIRE_MODEL_FILE("gguf/ggml-vocab-llama-spm.gguf", vocab);
+    std::ifstream inp(testing_support::models_directory() + "/gguf/ggml-vocab-llama-spm.gguf.inp", std::ios::binary);
+    std::ifstream out(testing_support::models_directory() + "/gguf/ggml-vocab-llama-spm.gguf.out");
+    ASSERT_TRUE(inp && out);
+    std::stringstream all;
+    all << inp.rdbuf();
+    std::string text = all.str();
+    const std::string separator = "\n__ggml_vocab_test__\n";
+    std::vector<std::string> inputs;
+    for (size_t at = 0; at < text.size();) {
+        size_t end = text.find(separator, at);
+        if (end == std::string::npos)
+            break;
+        inputs.push_back(text.substr(at, end - at));
+        at = end + separator.size();
+    }
+    testing_support::ScopedHeap heap(64 << 20);
+    auto file = llm::gguf::File::parse({ vocab.data(), vocab.size() });
+    ASSERT_FALSE(file.is_error()) << std::string(file.error().message().data(), file.error().message().length());
+    auto tokenizer = llm::GgufTokenizer::load(file.value());
+    ASSERT_FALSE(tokenizer.is_error()) << std::string(tokenizer.error().message().data(), tokenizer.error().message().length());
+    EXPECT_EQ(tokenizer.value().vocab_size(), 32000);
+    size_t checked = 0;
+    std::string line;
+    for (auto const& input : inputs) {
+        ASSERT_TRUE(std::getline(out, line));
+        std::vector<i32> expected;
+        std::istringstream ids(line);
+        for (i32 id; ids >> id;)
+            expected.push_back(id);
+        std::vector<i32> tokens(3 * input.size() + 4);
+        auto n = tokenizer.value().encode({ input.data(), input.size() }, false, { tokens.data(), tokens.size() });
+        ASSERT_FALSE(n.is_error());
+        tokens.resize(n.value());
+        EXPECT_EQ(tokens, expected) << "input: \"" << input << "\"";
+        ++checked;
+    }
+    EXPECT_EQ(checked, 46u);
+}
+
+}
