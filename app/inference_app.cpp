@@ -1,6 +1,9 @@
 #include "inference_app.h"
 #include "line_editor.h"
 #include "llm/generate.h"
+#include "llm/gguf_model.h"
+#include "llm/gguf_tokenizer.h"
+#include "llm/tokenizer.h"
 #include "llm/kernels/tuner.h"
 #include "options.h"
 #include <rt/console.h>
@@ -22,7 +25,7 @@ public:
 void describe_model(llm::Checkpoint const& checkpoint)
 {
     auto const& c = checkpoint.config;
-    rt::println("[model] llama2.c {}: dim {}, hidden {}, {} layers, {} heads ({} kv), vocab {}, context {}", checkpoint.format == llm::WeightFormat::Int8 ? "int8" : "fp32", c.dim, c.hidden_dim,
+    rt::println("[model] {}: dim {}, hidden {}, {} layers, {} heads ({} kv), vocab {}, context {}", checkpoint.format == llm::WeightFormat::Int8 ? "llama2.c int8" : checkpoint.format == llm::WeightFormat::Gguf ? "GGUF llama" : "llama2.c fp32", c.dim, c.hidden_dim,
         c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len);
     rt::println("[model] {:.2f}M parameters, {:.1f} MiB of weights read per token; KV cache and activations {:.1f} MiB",
         double(c.parameter_count()) / 1e6, double(checkpoint.weight_bytes) / 1048576.0,
@@ -81,7 +84,7 @@ rt::ErrorOr<i32> resolve_steps(Options const& options, llm::Config const& config
 
 // Reads prompts until the input ends or the user types "exit"; a bad prompt gets a
 // message and a new prompt, not the end of the run.
-rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, llm::Tokenizer const& tokenizer, llm::Sampler& sampler, i32 steps)
+rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, llm::TextTokenizer const& tokenizer, llm::Sampler& sampler, i32 steps)
 {
     char line[512];
     while (true) {
@@ -116,10 +119,28 @@ rt::ErrorOr<void> run(Inputs const& inputs)
     Options options = TRY(parse_options(inputs.command_line));
     if (!inputs.model.data())
         return rt::Error::format("model: no model given (the GRUB entry needs `module2 --nounzip /boot/model.bin model`)");
-    if (!inputs.tokenizer.data())
-        return rt::Error::format("tokenizer: no tokenizer given (the GRUB entry needs `module2 --nounzip /boot/tokenizer.bin tokenizer`)");
-
-    auto checkpoint = TRY(llm::load_checkpoint(inputs.model));
+    // A GGUF file carries its own vocabulary; llama2.c checkpoints need tokenizer.bin.
+    bool is_gguf = inputs.model.size() >= 4 && rt::StringView(reinterpret_cast<const char*>(inputs.model.data()), 4) == "GGUF";
+    llm::Checkpoint checkpoint;
+    llm::Tokenizer bin_tokenizer;
+    llm::GgufTokenizer gguf_tokenizer;
+    llm::TextTokenizer const* tokenizer = nullptr;
+    if (is_gguf) {
+        auto file = TRY(llm::gguf::File::parse(inputs.model));
+        checkpoint = TRY(llm::load_gguf_checkpoint(file));
+        gguf_tokenizer = TRY(llm::GgufTokenizer::load(file));
+        if (gguf_tokenizer.vocab_size() != checkpoint.config.vocab_size)
+            return rt::Error::format("tokenizer: the GGUF vocabulary has {} tokens, the embedding {}", gguf_tokenizer.vocab_size(), checkpoint.config.vocab_size);
+        tokenizer = &gguf_tokenizer;
+        rt::println("[model] GGUF v{}: {} tensors, {} metadata entries; vocabulary from the file{}", file.version(), file.tensors().size(),
+            file.metadata().size(), inputs.tokenizer.data() ? " (tokenizer module ignored)" : "");
+    } else {
+        if (!inputs.tokenizer.data())
+            return rt::Error::format("tokenizer: no tokenizer given (the GRUB entry needs `module2 --nounzip /boot/tokenizer.bin tokenizer`)");
+        checkpoint = TRY(llm::load_checkpoint(inputs.model));
+    }
+    if (options.quantize && checkpoint.format == llm::WeightFormat::Gguf)
+        rt::println("[quant] quant=q8 applies to llama2.c checkpoints; this GGUF keeps its own types");
     if (options.quantize && checkpoint.format == llm::WeightFormat::Float32) {
         // Group size 32, halved until it divides dim: llama2.c's export rule, from 32.
         i32 group = 32;
@@ -132,7 +153,10 @@ rt::ErrorOr<void> run(Inputs const& inputs)
     }
     describe_model(checkpoint);
     TRY(choose_kernels(options, checkpoint, inputs.cpu));
-    auto tokenizer = TRY(llm::Tokenizer::load(inputs.tokenizer, checkpoint.config.vocab_size));
+    if (!is_gguf) {
+        bin_tokenizer = TRY(llm::Tokenizer::load(inputs.tokenizer, checkpoint.config.vocab_size));
+        tokenizer = &bin_tokenizer;
+    }
     i32 steps = TRY(resolve_steps(options, checkpoint.config));
     auto transformer = TRY(llm::Transformer::create(checkpoint));
     u64 seed = options.seed_given ? options.seed : inputs.fallback_seed;
@@ -141,12 +165,12 @@ rt::ErrorOr<void> run(Inputs const& inputs)
 
     switch (options.mode) {
     case Mode::Interactive:
-        return interactive(checkpoint.weight_bytes, transformer, tokenizer, sampler, steps);
+        return interactive(checkpoint.weight_bytes, transformer, *tokenizer, sampler, steps);
     case Mode::Bench: {
         NullSink discard;
         rt::Profiler::the().reset();
         rt::WorkPool::the().reset_stats();
-        auto stats = TRY(llm::generate(transformer, tokenizer, sampler, options.prompt, steps, discard));
+        auto stats = TRY(llm::generate(transformer, *tokenizer, sampler, options.prompt, steps, discard));
         report(stats, checkpoint.weight_bytes, true);
         return {};
     }
@@ -155,7 +179,7 @@ rt::ErrorOr<void> run(Inputs const& inputs)
         rt::WorkPool::the().reset_stats();
         rt::println("[gen] prompt: \"{}\"", options.prompt);
         rt::println("");
-        auto stats = TRY(llm::generate(transformer, tokenizer, sampler, options.prompt, steps, rt::Console::the()));
+        auto stats = TRY(llm::generate(transformer, *tokenizer, sampler, options.prompt, steps, rt::Console::the()));
         rt::println("");
         rt::println("");
         report(stats, checkpoint.weight_bytes, true);

@@ -56,7 +56,21 @@ struct QuantizedWeights {
     rt::HeapArray<float> owned_scales;
 };
 
-enum class WeightFormat { Float32, Int8 };
+enum class WeightFormat { Float32, Int8, Gguf };
+
+// A GGUF matrix used in place: its ggml type (F32, F16, Q8_0, Q4_0) and its bytes.
+struct BlockMatrix {
+    u32 type;
+    const u8* data;
+};
+
+// GGUF weights: per layer [n_layers] entries; norms are F32 and set in Weights.
+struct GgufWeights {
+    rt::HeapArray<BlockMatrix> wq, wk, wv, wo, w1, w2, w3;
+    rt::HeapArray<const float*> attention_norms, ffn_norms; // F32, in place
+    BlockMatrix embedding {};
+    BlockMatrix classifier {};
+};
 
 struct Checkpoint {
     Config config;
@@ -64,6 +78,7 @@ struct Checkpoint {
     WeightFormat format { WeightFormat::Float32 };
     QuantizedWeights quantized;
     rt::HeapArray<float> dequantized_embedding; // int8 models: the embedding table as floats
+    GgufWeights gguf;
     u64 weight_bytes { 0 };   // bytes of weights one token streams through
 };
 

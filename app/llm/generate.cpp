@@ -1,19 +1,20 @@
 #include "generate.h"
+#include "tokenizer.h"
 #include <rt/cycles.h>
 #include <rt/profile.h>
 
 namespace llm {
 
-rt::ErrorOr<GenerationStats> generate(Transformer& transformer, Tokenizer const& tokenizer, Sampler& sampler, rt::StringView prompt,
+rt::ErrorOr<GenerationStats> generate(Transformer& transformer, TextTokenizer const& tokenizer, Sampler& sampler, rt::StringView prompt,
     i32 steps, rt::TextSink& out)
 {
     Config const& config = transformer.config();
     GenerationStats stats;
-    auto tokens = TRY(rt::HeapArray<i32>::allocate(prompt.length() + 3));
+    auto tokens = TRY(rt::HeapArray<i32>::allocate(TextTokenizer::token_capacity(prompt.length())));
     i32 count;
     {
         rt::ScopedCycles probe { "tokenizer" };
-        count = TRY(tokenizer.encode(prompt, true, false, tokens.span()));
+        count = TRY(tokenizer.encode_prompt(prompt, tokens.span()));
     }
     if (count > config.seq_len)
         return rt::Error::format("prompt: {} tokens do not fit the model's context of {} tokens", count, config.seq_len);
@@ -36,7 +37,7 @@ rt::ErrorOr<GenerationStats> generate(Transformer& transformer, Tokenizer const&
                 stats.first_token_cycles = rt::read_cycles();
         }
         ++position;
-        if (next == Tokenizer::bos) { // the model's way of ending a story
+        if (tokenizer.ends_text(next)) { // BOS (llama2.c's stories) or EOS ends the text
             stats.stopped_at_bos = true;
             break;
         }

@@ -1,7 +1,7 @@
 #pragma once
 // The generation loop: feed the prompt, then sample, streaming each piece as it comes.
 #include "sampler.h"
-#include "tokenizer.h"
+#include "text_tokenizer.h"
 #include "transformer.h"
 #include <rt/format.h>
 
@@ -20,6 +20,6 @@ struct GenerationStats {
 // Encodes `prompt` with BOS and runs until `steps` positions (prompt included) or until
 // the model emits BOS, writing printable pieces to `out`. Prompt errors (too long for the
 // context or for `steps`) are reported before any forward pass runs.
-rt::ErrorOr<GenerationStats> generate(Transformer&, Tokenizer const&, Sampler&, rt::StringView prompt, i32 steps, rt::TextSink& out);
+rt::ErrorOr<GenerationStats> generate(Transformer&, TextTokenizer const&, Sampler&, rt::StringView prompt, i32 steps, rt::TextSink& out);
 
 }

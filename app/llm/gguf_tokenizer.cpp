@@ -130,6 +130,12 @@ rt::ErrorOr<GgufTokenizer> GgufTokenizer::load(gguf::File const& file)
         if (t.m_table[slot] < 0)
             t.m_table[slot] = id;
     }
+    size_t longest = 0;
+    for (i32 id = 0; id < t.m_vocab_size; ++id)
+        longest = rt::max(longest, t.m_pieces[size_t(id)].length());
+    t.m_decode_buffer = TRY(rt::HeapArray<char>::allocate(longest + 1));
+    for (int b = 0; b < 256; ++b)
+        t.m_byte_values[b] = u8(b);
     const char* hex = "0123456789ABCDEF";
     for (int b = 0; b < 256; ++b) {
         char name[6] = { '<', '0', 'x', hex[b >> 4], hex[b & 15], '>' };
@@ -229,6 +235,28 @@ rt::ErrorOr<size_t> GgufTokenizer::encode(rt::StringView text, bool add_bos, rt:
         }
     }
     return count;
+}
+
+rt::StringView GgufTokenizer::decode(i32 previous, i32 token) const
+{
+    if (token < 0 || token >= m_vocab_size)
+        return {};
+    rt::StringView piece = m_pieces[size_t(token)];
+    for (int b = 0; b < 256; ++b)
+        if (m_byte_tokens[b] == token)
+            return { reinterpret_cast<const char*>(&m_byte_values[b]), 1 };
+    // U+2581 (e2 96 81) back to spaces; the one starting the text after BOS is dropped.
+    size_t length = 0;
+    for (size_t i = 0; i < piece.length();) {
+        if (i + 3 <= piece.length() && u8(piece[i]) == 0xE2 && u8(piece[i + 1]) == 0x96 && u8(piece[i + 2]) == 0x81) {
+            if (!(i == 0 && previous == m_bos))
+                m_decode_buffer[length++] = ' ';
+            i += 3;
+        } else {
+            m_decode_buffer[length++] = piece[i++];
+        }
+    }
+    return { m_decode_buffer.data(), length };
 }
 
 }

@@ -4,15 +4,22 @@
 // the best-scoring pair first (leftmost on ties), and characters the vocabulary lacks
 // fall back to <0xXX> byte tokens. This is llama.cpp's algorithm, so ids match its own.
 #include "gguf.h"
+#include "text_tokenizer.h"
 
 namespace llm {
 
-class GgufTokenizer {
+class GgufTokenizer final : public TextTokenizer {
 public:
     static rt::ErrorOr<GgufTokenizer> load(gguf::File const&);
 
     // Tokens for `text` (no BOS unless asked); `tokens` needs 3 * text length + 4 slots.
     rt::ErrorOr<size_t> encode(rt::StringView text, bool add_bos, rt::Span<i32> tokens) const;
+    rt::ErrorOr<i32> encode_prompt(rt::StringView text, rt::Span<i32> tokens) const override
+    {
+        return i32(TRY(encode(text, true, tokens)));
+    }
+    rt::StringView decode(i32 previous, i32 token) const override;
+    bool ends_text(i32 token) const override { return token == m_eos || token == m_bos; }
     i32 vocab_size() const { return m_vocab_size; }
     i32 bos() const { return m_bos; }
     i32 eos() const { return m_eos; }
@@ -28,6 +35,8 @@ private:
     rt::HeapArray<float> m_scores;
     rt::HeapArray<i32> m_table;
     i32 m_byte_tokens[256] {};
+    u8 m_byte_values[256] {};
+    rt::HeapArray<char> m_decode_buffer; // a piece with U+2581 turned back into spaces
 };
 
 }

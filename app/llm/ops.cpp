@@ -162,4 +162,76 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
     }
 }
 
+float half_to_float(u16 h)
+{
+    u32 sign = u32(h & 0x8000) << 16;
+    u32 exponent = (h >> 10) & 0x1F;
+    u32 mantissa = h & 0x3FF;
+    u32 bits;
+    if (exponent == 0) {
+        if (mantissa == 0) {
+            bits = sign;
+        } else { // subnormal: normalise
+            exponent = 127 - 15 + 1;
+            while (!(mantissa & 0x400)) {
+                mantissa <<= 1;
+                --exponent;
+            }
+            bits = sign | exponent << 23 | (mantissa & 0x3FF) << 13;
+        }
+    } else if (exponent == 31) {
+        bits = sign | 0x7F800000 | mantissa << 13;
+    } else {
+        bits = sign | (exponent + 127 - 15) << 23 | mantissa << 13;
+    }
+    float f;
+    __builtin_memcpy(&f, &bits, 4);
+    return f;
+}
+
+void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
+{
+    i32 per_row = n / 32;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* block = blocks + size_t(i) * size_t(per_row) * 34;
+        float value = 0.0f;
+        for (i32 b = 0; b < per_row; ++b, block += 34) {
+            i32 integer = 0;
+            for (i32 k = 0; k < 32; ++k)
+                integer += i32(i8(block[2 + k])) * i32(xq[b * 32 + k]);
+            value += float(integer) * half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
+        }
+        out[i] = value;
+    }
+}
+
+void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
+{
+    i32 per_row = n / 32;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* block = blocks + size_t(i) * size_t(per_row) * 18;
+        float value = 0.0f;
+        for (i32 b = 0; b < per_row; ++b, block += 18) {
+            i32 integer = 0;
+            for (i32 k = 0; k < 16; ++k) {
+                integer += (i32(block[2 + k] & 0xF) - 8) * i32(xq[b * 32 + k]);
+                integer += (i32(block[2 + k] >> 4) - 8) * i32(xq[b * 32 + k + 16]);
+            }
+            value += float(integer) * half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
+        }
+        out[i] = value;
+    }
+}
+
+void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d)
+{
+    for (i32 i = 0; i < d; ++i) {
+        const u8* row = halves + size_t(i) * size_t(n) * 2;
+        float value = 0.0f;
+        for (i32 j = 0; j < n; ++j)
+            value += half_to_float(u16(row[2 * j] | row[2 * j + 1] << 8)) * x[j];
+        out[i] = value;
+    }
+}
+
 }

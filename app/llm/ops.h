@@ -36,6 +36,14 @@ void axpy(float* y, float a, const float* x, i32 n);
 void quantize(i8* q, float* scales, const float* x, i32 n, i32 group);
 // out[i] = sum over whole groups g of row i: float(sum q_x * q_w) * s_w[(i*n + g*group)/group] * s_x[g]
 void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group);
+// GGUF block formats against an input quantised with quantize(..., 32): Q8_0 blocks are
+// an f16 scale and 32 int8; Q4_0 an f16 scale and 32 4-bit values (offset 8), low nibbles
+// first. F16 rows are used with the float input.
+void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);
+void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);
+void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d);
+float half_to_float(u16);
+
 // roundf(): halves away from zero, without a C library.
 float round_half_away(float);
 

@@ -4,11 +4,12 @@
 // from code points (bytes as <0xXX> tokens when a code point is unknown) and repeatedly
 // merge the adjacent pair whose merged piece has the highest score.
 #include <rt/error.h>
+#include "text_tokenizer.h"
 #include <rt/heap.h>
 
 namespace llm {
 
-class Tokenizer {
+class Tokenizer final : public TextTokenizer {
 public:
     static constexpr i32 bos = 1;
     static constexpr i32 eos = 2;
@@ -21,7 +22,9 @@ public:
     rt::ErrorOr<i32> encode(rt::StringView text, bool add_bos, bool add_eos, rt::Span<i32> tokens) const;
 
     // The text of `token` as it should be printed after `previous`.
-    rt::StringView decode(i32 previous, i32 token) const;
+    rt::StringView decode(i32 previous, i32 token) const override;
+    rt::ErrorOr<i32> encode_prompt(rt::StringView text, rt::Span<i32> tokens) const override { return encode(text, true, false, tokens); }
+    bool ends_text(i32 token) const override { return token == bos; } // as llama2.c's run.c
 
     rt::StringView piece(i32 token) const { return m_pieces[size_t(token)]; }
     i32 vocab_size() const { return m_vocab_size; }

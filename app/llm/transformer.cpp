@@ -1,4 +1,5 @@
 #include "transformer.h"
+#include "gguf_model.h"
 #include "kernels/kernels.h"
 #include "ops.h"
 #include <rt/math.h>
@@ -55,13 +56,55 @@ Transformer::Input Transformer::prepare(const float* x, i32 n, i8* q, float* s)
     if (m_checkpoint->format == WeightFormat::Float32)
         return { x, nullptr, nullptr };
     rt::ScopedCycles probe { "quantize" };
-    ops::quantize(q, s, x, n, m_checkpoint->quantized.group);
+    // GGUF's quantised blocks hold 32 values each: the input is quantised to match.
+    i32 group = m_checkpoint->format == WeightFormat::Gguf ? 32 : m_checkpoint->quantized.group;
+    ops::quantize(q, s, x, n, group);
     return { x, q, s };
+}
+
+void Transformer::project_blocks(float* out, Input const& in, BlockMatrix const& m, i32 n, i32 d)
+{
+    auto const& kernels = kernels::active();
+    rt::WorkPool::the().parallel_for(size_t(d), row_granule, [&](size_t begin, size_t end) {
+        i32 rows = i32(end - begin);
+        switch (gguf::TensorType(m.type)) {
+        case gguf::TensorType::F32:
+            kernels.matmul(out + begin, in.x, reinterpret_cast<const float*>(m.data) + begin * size_t(n), n, rows);
+            break;
+        case gguf::TensorType::F16:
+            ops::matmul_f16(out + begin, in.x, m.data + begin * size_t(n) * 2, n, rows);
+            break;
+        case gguf::TensorType::Q8_0:
+            ops::matmul_q8_0(out + begin, in.q, in.s, m.data + begin * size_t(n / 32) * 34, n, rows);
+            break;
+        case gguf::TensorType::Q4_0:
+            ops::matmul_q4_0(out + begin, in.q, in.s, m.data + begin * size_t(n / 32) * 18, n, rows);
+            break;
+        default:
+            break; // refused when the model was loaded
+        }
+    });
 }
 
 void Transformer::project(float* out, Input const& in, Matrix matrix, size_t layer, i32 n, i32 d)
 {
     auto const& kernels = kernels::active();
+    if (m_checkpoint->format == WeightFormat::Gguf) {
+        GgufWeights const& g = m_checkpoint->gguf;
+        BlockMatrix m {};
+        switch (matrix) {
+        case Matrix::Q: m = g.wq[layer]; break;
+        case Matrix::K: m = g.wk[layer]; break;
+        case Matrix::V: m = g.wv[layer]; break;
+        case Matrix::O: m = g.wo[layer]; break;
+        case Matrix::Gate: m = g.w1[layer]; break;
+        case Matrix::Down: m = g.w2[layer]; break;
+        case Matrix::Up: m = g.w3[layer]; break;
+        case Matrix::Classifier: m = g.classifier; break;
+        }
+        project_blocks(out, in, m, n, d);
+        return;
+    }
     if (m_checkpoint->format == WeightFormat::Float32) {
         Weights const& w = m_checkpoint->weights;
         size_t size = size_t(n) * size_t(d);
@@ -152,9 +195,14 @@ float* Transformer::forward(i32 token, i32 position)
         rt::ScopedCycles probe { "rope" };
         ops::rope_angles(m_rope_cos.data(), m_rope_sin.data(), c.head_size(), position);
     }
-    const float* embedding = w.token_embedding + size_t(token) * dim;
-    for (size_t i = 0; i < dim; ++i)
-        x[i] = embedding[i];
+    if (m_checkpoint->format == WeightFormat::Gguf) {
+        dequantize_row(m_checkpoint->gguf.embedding, size_t(token), c.dim, x);
+    } else {
+        const float* embedding = w.token_embedding + size_t(token) * dim;
+        for (size_t i = 0; i < dim; ++i)
+            x[i] = embedding[i];
+    }
+    bool gguf_norms = m_checkpoint->format == WeightFormat::Gguf;
 
     for (i32 layer = 0; layer < c.n_layers; ++layer) {
         size_t l = size_t(layer);
@@ -164,7 +212,7 @@ float* Transformer::forward(i32 token, i32 position)
         float* v = m_value_cache.data() + cache_slot;
         {
             rt::ScopedCycles probe { "rmsnorm" };
-            kernels.rmsnorm(m_xb.data(), x, w.rms_attention + l * dim, c.dim);
+            kernels.rmsnorm(m_xb.data(), x, gguf_norms ? m_checkpoint->gguf.attention_norms[l] : w.rms_attention + l * dim, c.dim);
         }
         {
             Input in = prepare(m_xb.data(), c.dim, iq, is);
@@ -189,7 +237,7 @@ float* Transformer::forward(i32 token, i32 position)
         ops::accumulate(x, m_xb2.data(), c.dim);
         {
             rt::ScopedCycles probe { "rmsnorm" };
-            kernels.rmsnorm(m_xb.data(), x, w.rms_ffn + l * dim, c.dim);
+            kernels.rmsnorm(m_xb.data(), x, gguf_norms ? m_checkpoint->gguf.ffn_norms[l] : w.rms_ffn + l * dim, c.dim);
         }
         {
             Input in = prepare(m_xb.data(), c.dim, iq, is);

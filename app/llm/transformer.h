@@ -32,6 +32,7 @@ private:
     Transformer(Checkpoint const& checkpoint) : m_config(checkpoint.config), m_checkpoint(&checkpoint) {}
     Input prepare(const float* x, i32 n, i8* q, float* s);
     void project(float* out, Input const&, Matrix, size_t layer, i32 n, i32 d);
+    void project_blocks(float* out, Input const&, BlockMatrix const&, i32 n, i32 d);
     void attention(i32 layer, i32 position);
 
     Config m_config;

@@ -8,14 +8,15 @@
 # --models puts stories260K.bin + tok512.bin from $BAREFLOW_MODELS (or models/) on the ISO;
 # when they cannot be found the test is skipped (exit 77) with a message saying why.
 # Broken inputs for the bad-input tests, made from those files:
-#   --model-variant none|truncated|garbage|zero-dim|int8|context16|big-context
+#   --model-variant none|truncated|garbage|zero-dim|int8|context16|big-context|
+#                   gguf-f32|gguf-q8|gguf-truncated (GGUFs from --convert-gguf TOOL)
 #   --tokenizer-variant none|mismatched (the 32000-token tokenizer.bin with a 512 model)
 # --expect-file: the log must contain that file's text verbatim.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 
 name="" kernel="" expect_status="success" with_models=0 stdin_file=/dev/null
-model_variant="" tokenizer_variant="" make_checkpoint=""
+model_variant="" tokenizer_variant="" make_checkpoint="" convert_gguf=""
 expects=() rejects=() expect_files=() iso_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -29,6 +30,7 @@ while [ $# -gt 0 ]; do
     --model-variant) model_variant="$2"; shift 2 ;;
     --tokenizer-variant) tokenizer_variant="$2"; shift 2 ;;
     --make-checkpoint) make_checkpoint="$2"; shift 2 ;;
+    --convert-gguf) convert_gguf="$2"; shift 2 ;;
     --iso-arg) iso_args+=("$2"); shift 2 ;;
     --stdin) stdin_file="$2"; shift 2 ;;
     --) shift; break ;;
@@ -60,6 +62,11 @@ if [ "$with_models" -eq 1 ]; then
                model="$work/model.bin" ;;
     big-context) "$make_checkpoint" --dim 64 --hidden 172 --layers 5 --heads 8 --kv-heads 4 --vocab 512 --seq-len 200000 -o "$work/model.bin" >/dev/null
                  model="$work/model.bin" ;;
+    gguf-f32|gguf-q8|gguf-truncated)
+      type=f32; [ "$model_variant" = gguf-q8 ] && type=q8_0
+      "$convert_gguf" "$models/stories260K.bin" "$models/tok512.bin" "$work/model.gguf" --type $type >/dev/null || exit 1
+      model="$work/model.gguf" tokenizer=""
+      if [ "$model_variant" = gguf-truncated ]; then head -c 600000 "$work/model.gguf" > "$work/cut.gguf"; model="$work/cut.gguf"; fi ;;
     *) echo "boot_test: unknown model variant $model_variant" >&2; exit 2 ;;
   esac
   case "$tokenizer_variant" in

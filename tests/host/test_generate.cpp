@@ -1,4 +1,5 @@
 #include "../../app/llm/generate.h"
+#include "../../app/llm/tokenizer.h"
 #include "models.h"
 #include <cmath>
 #include <cstdio>

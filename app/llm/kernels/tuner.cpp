@@ -91,8 +91,15 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
     fill(keys.data(), keys.size(), 3);
     rt::format_to(report, "[tune] {:<10} {:<7} {:>19}  {:>7}\n", "operation", "variant", "median of 7", "speed-up");
 
-    if (checkpoint.format == WeightFormat::Float32) {
+    if (checkpoint.format != WeightFormat::Int8) {
+        // fp32 models are timed on their own gate matrix; GGUF ones on scratch data of its shape.
+        rt::HeapArray<float> scratch;
         const float* gate = checkpoint.weights.w1;
+        if (checkpoint.format == WeightFormat::Gguf) {
+            scratch = TRY(rt::HeapArray<float>::allocate(size_t(c.dim) * size_t(c.hidden_dim)));
+            fill(scratch.data(), scratch.size(), 6);
+            gate = scratch.data();
+        }
         plan.choice[size_t(Op::Matmul)] = choose("matmul", matmul_variants(), cpu, report,
             [&](MatmulF32 f) { f(out.data(), x.data(), gate, c.dim, c.hidden_dim); });
     } else {

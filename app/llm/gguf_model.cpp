@@ -1,0 +1,162 @@
+#include "gguf_model.h"
+#include "ops.h"
+
+using llm::ops::half_to_float;
+
+namespace llm {
+
+namespace {
+
+using gguf::TensorType;
+
+rt::ErrorOr<gguf::TensorInfo const*> find_tensor(gguf::File const& file, rt::StringView name, u64 columns, u64 rows)
+{
+    auto const* t = file.tensor(name);
+    if (!t)
+        return rt::Error::format("gguf: tensor {} is missing", name);
+    u64 expected_rows = rows ? rows : 1;
+    bool shape_ok = rows ? (t->dimension_count == 2 && t->dimensions[0] == columns && t->dimensions[1] == rows)
+                         : (t->dimension_count == 1 && t->dimensions[0] == columns);
+    if (!shape_ok)
+        return rt::Error::format("gguf: tensor {} has shape [{}, {}], the model needs [{}, {}]", name, t->dimensions[0],
+            t->dimension_count > 1 ? t->dimensions[1] : 1, columns, expected_rows);
+    return t;
+}
+
+rt::ErrorOr<BlockMatrix> matrix(gguf::File const& file, rt::StringView name, u64 columns, u64 rows)
+{
+    auto const* t = TRY(find_tensor(file, name, columns, rows));
+    switch (t->type) {
+    case TensorType::F32:
+    case TensorType::F16:
+    case TensorType::Q8_0:
+    case TensorType::Q4_0:
+        return BlockMatrix { u32(t->type), t->data };
+    default:
+        return rt::Error::format("gguf: tensor {} is {}; this build computes with F32, F16, Q8_0 and Q4_0", name, gguf::tensor_type_name(u32(t->type)));
+    }
+}
+
+rt::ErrorOr<const float*> norm(gguf::File const& file, rt::StringView name, u64 size)
+{
+    auto const* t = TRY(find_tensor(file, name, size, 0));
+    if (t->type != TensorType::F32)
+        return rt::Error::format("gguf: norm tensor {} must be F32, it is {}", name, gguf::tensor_type_name(u32(t->type)));
+    if (uptr(t->data) % 4)
+        return rt::Error::format("gguf: tensor {} is not 4-byte aligned", name);
+    return reinterpret_cast<const float*>(t->data);
+}
+
+i32 as_i32(u64 v) { return v > u64(INT32_MAX) ? -1 : i32(v); }
+
+}
+
+void dequantize_row(BlockMatrix const& m, size_t row, i32 n, float* out)
+{
+    switch (TensorType(m.type)) {
+    case TensorType::F32:
+        __builtin_memcpy(out, m.data + row * size_t(n) * 4, size_t(n) * 4);
+        return;
+    case TensorType::F16: {
+        const u8* p = m.data + row * size_t(n) * 2;
+        for (i32 i = 0; i < n; ++i)
+            out[i] = half_to_float(u16(p[2 * i] | p[2 * i + 1] << 8));
+        return;
+    }
+    case TensorType::Q8_0: {
+        const u8* block = m.data + row * size_t(n / 32) * 34;
+        for (i32 b = 0; b < n / 32; ++b, block += 34) {
+            float d = half_to_float(u16(block[0] | block[1] << 8));
+            for (i32 i = 0; i < 32; ++i)
+                out[b * 32 + i] = float(i8(block[2 + i])) * d;
+        }
+        return;
+    }
+    case TensorType::Q4_0: {
+        const u8* block = m.data + row * size_t(n / 32) * 18;
+        for (i32 b = 0; b < n / 32; ++b, block += 18) {
+            float d = half_to_float(u16(block[0] | block[1] << 8));
+            for (i32 i = 0; i < 16; ++i) {
+                out[b * 32 + i] = float(i32(block[2 + i] & 0xF) - 8) * d;
+                out[b * 32 + i + 16] = float(i32(block[2 + i] >> 4) - 8) * d;
+            }
+        }
+        return;
+    }
+    default:
+        for (i32 i = 0; i < n; ++i)
+            out[i] = 0;
+    }
+}
+
+rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
+{
+    auto architecture = TRY(file.get_string("general.architecture"));
+    if (!(architecture == "llama"))
+        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama)", architecture);
+    Checkpoint checkpoint;
+    Config& c = checkpoint.config;
+    c.dim = as_i32(TRY(file.get_integer("llama.embedding_length")));
+    c.hidden_dim = as_i32(TRY(file.get_integer("llama.feed_forward_length")));
+    c.n_layers = as_i32(TRY(file.get_integer("llama.block_count")));
+    c.n_heads = as_i32(TRY(file.get_integer("llama.attention.head_count")));
+    auto kv_heads = file.get_integer("llama.attention.head_count_kv");
+    c.n_kv_heads = kv_heads.is_error() ? c.n_heads : as_i32(kv_heads.value());
+    c.seq_len = as_i32(TRY(file.get_integer("llama.context_length")));
+    auto const* embedding = file.tensor("token_embd.weight");
+    if (!embedding || embedding->dimension_count != 2)
+        return rt::Error::format("gguf: tensor token_embd.weight is missing or not a matrix");
+    c.vocab_size = as_i32(embedding->dimensions[1]);
+    c.shared_classifier = file.tensor("output.weight") == nullptr;
+    i32 header[7] = { c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len };
+    bool shared = c.shared_classifier;
+    c = TRY(validate_config(header));
+    c.shared_classifier = shared;
+    if (auto rope = file.get_integer("llama.rope.dimension_count"); !rope.is_error() && i64(rope.value()) != c.head_size())
+        return rt::Error::format("gguf: rope dimension count {} differs from the head size {}: not supported", rope.value(), c.head_size());
+    if (auto base = file.get_float("llama.rope.freq_base"); !base.is_error() && base.value() != 10000.0)
+        return rt::Error::format("gguf: rope.freq_base {} is not supported yet (10000 is)", base.value());
+    if (auto eps = file.get_float("llama.attention.layer_norm_rms_epsilon"); !eps.is_error() && float(eps.value()) != 1e-5f)
+        return rt::Error::format("gguf: layer_norm_rms_epsilon {} is not supported yet (1e-5 is)", eps.value());
+
+    u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv = u64(c.kv_dim()), vocab = u64(c.vocab_size);
+    GgufWeights& g = checkpoint.gguf;
+    g.embedding = TRY(matrix(file, "token_embd.weight", dim, vocab));
+    g.classifier = c.shared_classifier ? g.embedding : TRY(matrix(file, "output.weight", dim, vocab));
+    checkpoint.weights.rms_final = TRY(norm(file, "output_norm.weight", dim));
+    auto layers = size_t(c.n_layers);
+    g.wq = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
+    g.wk = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
+    g.wv = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
+    g.wo = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
+    g.w1 = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
+    g.w2 = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
+    g.w3 = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
+    g.attention_norms = TRY(rt::HeapArray<const float*>::allocate(layers));
+    g.ffn_norms = TRY(rt::HeapArray<const float*>::allocate(layers));
+    char name[64];
+    auto tensor_name = [&](size_t layer, const char* suffix) {
+        rt::BufferSink sink(name, sizeof name);
+        rt::format_to(sink, "blk.{}.{}", layer, suffix);
+        return sink.view();
+    };
+    u64 bytes = 0;
+    for (size_t l = 0; l < layers; ++l) {
+        g.attention_norms[l] = TRY(norm(file, tensor_name(l, "attn_norm.weight"), dim));
+        g.ffn_norms[l] = TRY(norm(file, tensor_name(l, "ffn_norm.weight"), dim));
+        g.wq[l] = TRY(matrix(file, tensor_name(l, "attn_q.weight"), dim, dim));
+        g.wk[l] = TRY(matrix(file, tensor_name(l, "attn_k.weight"), dim, kv));
+        g.wv[l] = TRY(matrix(file, tensor_name(l, "attn_v.weight"), dim, kv));
+        g.wo[l] = TRY(matrix(file, tensor_name(l, "attn_output.weight"), dim, dim));
+        g.w1[l] = TRY(matrix(file, tensor_name(l, "ffn_gate.weight"), dim, hidden));
+        g.w2[l] = TRY(matrix(file, tensor_name(l, "ffn_down.weight"), hidden, dim));
+        g.w3[l] = TRY(matrix(file, tensor_name(l, "ffn_up.weight"), dim, hidden));
+    }
+    for (auto const& t : file.tensors())
+        bytes += t.bytes;
+    checkpoint.weight_bytes = bytes;
+    checkpoint.format = WeightFormat::Gguf;
+    return checkpoint;
+}
+
+}

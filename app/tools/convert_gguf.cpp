@@ -1,0 +1,221 @@
+// Converts a llama2.c checkpoint and its tokenizer into a GGUF file (architecture llama),
+// with F32 or Q8_0 weights, the layout llama.cpp uses. Also the GGUF tests' source of files.
+//   bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type f32|q8_0]
+#include "../llm/checkpoint.h"
+#include "../llm/gguf.h"
+#include "../llm/ops.h"
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <sys/mman.h>
+#include <vector>
+
+namespace {
+
+std::vector<u8> read_file(const char* path)
+{
+    std::vector<u8> bytes;
+    FILE* f = fopen(path, "rb");
+    if (!f)
+        return bytes;
+    fseek(f, 0, SEEK_END);
+    bytes.resize(size_t(ftell(f)));
+    fseek(f, 0, SEEK_SET);
+    if (fread(bytes.data(), 1, bytes.size(), f) != bytes.size())
+        bytes.clear();
+    fclose(f);
+    return bytes;
+}
+
+// IEEE half precision from float, round to nearest even (for Q8_0 block scales).
+u16 to_half(float value)
+{
+    u32 bits;
+    memcpy(&bits, &value, 4);
+    u32 sign = (bits >> 16) & 0x8000;
+    i32 exponent = i32((bits >> 23) & 0xFF) - 127 + 15;
+    u32 mantissa = bits & 0x7FFFFF;
+    if (exponent >= 31)
+        return u16(sign | 0x7C00);
+    if (exponent <= 0) {
+        if (exponent < -10)
+            return u16(sign);
+        mantissa |= 0x800000;
+        u32 shift = u32(14 - exponent);
+        u32 half = mantissa >> shift;
+        u32 rest = mantissa & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+        if (rest > halfway || (rest == halfway && (half & 1)))
+            ++half;
+        return u16(sign | half);
+    }
+    u32 half = sign | u32(exponent) << 10 | mantissa >> 13;
+    u32 rest = mantissa & 0x1FFF;
+    if (rest > 0x1000 || (rest == 0x1000 && (half & 1)))
+        ++half;
+    return u16(half);
+}
+
+class Writer {
+public:
+    void raw(const void* data, size_t n) { bytes.insert(bytes.end(), static_cast<const u8*>(data), static_cast<const u8*>(data) + n); }
+    template<typename T>
+    void put(T v) { raw(&v, sizeof v); }
+    void string(std::string const& s) { put<u64>(s.size()), raw(s.data(), s.size()); }
+    void kv_u32(const char* key, u32 v) { string(key), put<u32>(4), put<u32>(v); }
+    void kv_f32(const char* key, float v) { string(key), put<u32>(6), put<float>(v); }
+    void kv_bool(const char* key, bool v) { string(key), put<u32>(7), put<u8>(v); }
+    void kv_string(const char* key, std::string const& v) { string(key), put<u32>(8), string(v); }
+    std::vector<u8> bytes;
+};
+
+struct Tensor {
+    std::string name;
+    std::vector<u64> dims; // dims[0]: row length
+    const float* data;
+};
+
+}
+
+int main(int argc, char** argv)
+{
+    if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
+        fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type f32|q8_0]\n");
+        return 2;
+    }
+    bool q8 = argc == 6 && std::string(argv[5]) == "q8_0";
+    if (argc == 6 && !q8 && std::string(argv[5]) != "f32") {
+        fprintf(stderr, "--type must be f32 or q8_0\n");
+        return 2;
+    }
+    auto model = read_file(argv[1]);
+    auto tokenizer = read_file(argv[2]);
+    if (model.empty() || tokenizer.empty()) {
+        fprintf(stderr, "cannot read %s or %s\n", argv[1], argv[2]);
+        return 1;
+    }
+    size_t arena_bytes = size_t(64) << 20;
+    void* arena = mmap(nullptr, arena_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    rt::MemoryRange usable[] = { { uptr(arena), arena_bytes } };
+    rt::Heap::the().initialize(usable, {}, UINT64_MAX);
+    auto loaded = llm::load_checkpoint({ model.data(), model.size() });
+    if (loaded.is_error() || loaded.value().format != llm::WeightFormat::Float32) {
+        fprintf(stderr, "%s: not an fp32 llama2.c checkpoint\n", argv[1]);
+        return 1;
+    }
+    auto const& c = loaded.value().config;
+    auto const& w = loaded.value().weights;
+
+    Writer out;
+    out.raw("GGUF", 4);
+    out.put<u32>(3);
+    std::vector<Tensor> tensors;
+    u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv = u64(c.kv_dim()), vocab = u64(c.vocab_size);
+    tensors.push_back({ "token_embd.weight", { dim, vocab }, w.token_embedding });
+    for (u64 l = 0; l < u64(c.n_layers); ++l) {
+        std::string p = "blk." + std::to_string(l) + ".";
+        tensors.push_back({ p + "attn_norm.weight", { dim }, w.rms_attention + l * dim });
+        tensors.push_back({ p + "attn_q.weight", { dim, dim }, w.wq + l * dim * dim });
+        tensors.push_back({ p + "attn_k.weight", { dim, kv }, w.wk + l * kv * dim });
+        tensors.push_back({ p + "attn_v.weight", { dim, kv }, w.wv + l * kv * dim });
+        tensors.push_back({ p + "attn_output.weight", { dim, dim }, w.wo + l * dim * dim });
+        tensors.push_back({ p + "ffn_norm.weight", { dim }, w.rms_ffn + l * dim });
+        tensors.push_back({ p + "ffn_gate.weight", { dim, hidden }, w.w1 + l * hidden * dim });
+        tensors.push_back({ p + "ffn_down.weight", { hidden, dim }, w.w2 + l * dim * hidden });
+        tensors.push_back({ p + "ffn_up.weight", { dim, hidden }, w.w3 + l * hidden * dim });
+    }
+    tensors.push_back({ "output_norm.weight", { dim }, w.rms_final });
+    if (!c.shared_classifier)
+        tensors.push_back({ "output.weight", { dim, vocab }, w.classifier });
+
+    // Tokenizer: llama2.c stores SentencePiece's U+2581 as a plain space; GGUF keeps it.
+    std::vector<std::string> pieces;
+    std::vector<float> scores;
+    size_t at = 4;
+    for (u64 i = 0; i < vocab; ++i) {
+        float score;
+        i32 length;
+        memcpy(&score, tokenizer.data() + at, 4);
+        memcpy(&length, tokenizer.data() + at + 4, 4);
+        std::string piece(reinterpret_cast<const char*>(tokenizer.data() + at + 8), size_t(length));
+        at += 8 + size_t(length);
+        std::string escaped;
+        for (char ch : piece)
+            escaped += ch == ' ' ? std::string("\xE2\x96\x81") : std::string(1, ch);
+        pieces.push_back(escaped);
+        scores.push_back(score);
+    }
+    u64 metadata_count = 18;
+    out.put<u64>(tensors.size());
+    out.put<u64>(metadata_count);
+    out.kv_string("general.architecture", "llama");
+    out.kv_string("general.name", "converted by bareflow-convert-gguf");
+    out.kv_u32("general.alignment", 32);
+    out.kv_u32("llama.context_length", u32(c.seq_len));
+    out.kv_u32("llama.embedding_length", u32(c.dim));
+    out.kv_u32("llama.block_count", u32(c.n_layers));
+    out.kv_u32("llama.feed_forward_length", u32(c.hidden_dim));
+    out.kv_u32("llama.attention.head_count", u32(c.n_heads));
+    out.kv_u32("llama.attention.head_count_kv", u32(c.n_kv_heads));
+    out.kv_u32("llama.rope.dimension_count", u32(c.head_size()));
+    out.kv_f32("llama.rope.freq_base", 10000.0f);
+    out.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    out.kv_string("tokenizer.ggml.model", "llama");
+    out.string("tokenizer.ggml.tokens"), out.put<u32>(9), out.put<u32>(8), out.put<u64>(pieces.size());
+    for (auto const& p : pieces)
+        out.string(p);
+    out.string("tokenizer.ggml.scores"), out.put<u32>(9), out.put<u32>(6), out.put<u64>(scores.size());
+    out.raw(scores.data(), scores.size() * 4);
+    out.string("tokenizer.ggml.token_type"), out.put<u32>(9), out.put<u32>(5), out.put<u64>(pieces.size());
+    for (u64 i = 0; i < pieces.size(); ++i) {
+        i32 type = i == 0 ? 2 : i < 3 ? 3 : (pieces[i].size() == 6 && pieces[i].rfind("<0x", 0) == 0) ? 6 : 1;
+        out.put<i32>(type);
+    }
+    out.kv_u32("tokenizer.ggml.bos_token_id", 1);
+    out.kv_u32("tokenizer.ggml.eos_token_id", 2);
+
+    // Tensor infos, then the data, each tensor aligned to 32 bytes. Norms stay F32.
+    std::vector<std::vector<u8>> blobs;
+    u64 offset = 0;
+    for (auto const& t : tensors) {
+        u64 count = 1;
+        for (u64 d : t.dims)
+            count *= d;
+        bool quantise = q8 && t.dims.size() == 2 && t.dims[0] % 32 == 0;
+        std::vector<u8> blob;
+        if (quantise) {
+            for (u64 b = 0; b < count / 32; ++b) {
+                i8 q[32];
+                float scale;
+                llm::ops::quantize(q, &scale, t.data + b * 32, 32, 32);
+                u16 half = to_half(scale);
+                blob.insert(blob.end(), reinterpret_cast<u8*>(&half), reinterpret_cast<u8*>(&half) + 2);
+                blob.insert(blob.end(), reinterpret_cast<u8*>(q), reinterpret_cast<u8*>(q) + 32);
+            }
+        } else {
+            blob.assign(reinterpret_cast<const u8*>(t.data), reinterpret_cast<const u8*>(t.data + count));
+        }
+        out.string(t.name);
+        out.put<u32>(u32(t.dims.size()));
+        for (u64 d : t.dims)
+            out.put<u64>(d);
+        out.put<u32>(quantise ? 8 : 0);
+        out.put<u64>(offset);
+        offset += (blob.size() + 31) / 32 * 32;
+        blobs.push_back(std::move(blob));
+    }
+    while (out.bytes.size() % 32)
+        out.bytes.push_back(0);
+    for (auto& blob : blobs) {
+        out.raw(blob.data(), blob.size());
+        while (out.bytes.size() % 32)
+            out.bytes.push_back(0);
+    }
+    FILE* f = fopen(argv[3], "wb");
+    if (!f || fwrite(out.bytes.data(), 1, out.bytes.size(), f) != out.bytes.size() || fclose(f) != 0) {
+        fprintf(stderr, "cannot write %s\n", argv[3]);
+        return 1;
+    }
+    printf("wrote %s: GGUF v3, %zu tensors, %s\n", argv[3], tensors.size(), q8 ? "Q8_0" : "F32");
+    return 0;
+}
