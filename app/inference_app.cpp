@@ -1,4 +1,5 @@
 #include "inference_app.h"
+#include "chat.h"
 #include "line_editor.h"
 #include "llm/generate.h"
 #include "llm/gguf_model.h"
@@ -164,6 +165,10 @@ rt::ErrorOr<void> run(Inputs const& inputs)
     rt::println("[gen] steps={} temp={:.2f} topp={:.2f} seed={}", steps, double(options.temperature), double(options.top_p), seed);
 
     switch (options.mode) {
+    case Mode::Chat:
+        if (!is_gguf)
+            return rt::Error::format("mode=chat needs a GGUF chat model (its template ends turns with EOS); this is a llama2.c checkpoint");
+        return run_chat(transformer, gguf_tokenizer, sampler, options.system);
     case Mode::Interactive:
         return interactive(checkpoint.weight_bytes, transformer, *tokenizer, sampler, steps);
     case Mode::Bench: {

@@ -15,9 +15,10 @@ rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
     TRY(command_line.check_known({ known, count }));
 
     Options options;
-    rt::StringView modes[] = { "generate", "interactive", "bench" };
+    rt::StringView modes[] = { "generate", "interactive", "bench", "chat" };
     auto mode = TRY(command_line.get_choice("mode", modes, "generate"));
-    options.mode = mode == "interactive" ? Mode::Interactive : mode == "bench" ? Mode::Bench : Mode::Generate;
+    options.mode = mode == "interactive" ? Mode::Interactive : mode == "bench" ? Mode::Bench : mode == "chat" ? Mode::Chat : Mode::Generate;
+    options.system = TRY(command_line.get_string("system", options.system));
     options.prompt = TRY(command_line.get_string("prompt", options.prompt));
     options.steps = i32(TRY(command_line.get_integer("steps", 0, 1, 1 << 20)));
     options.temperature = float(TRY(command_line.get_number("temp", 1.0, 0.0, 100.0)));

@@ -4,7 +4,7 @@
 
 namespace app {
 
-enum class Mode { Generate, Interactive, Bench };
+enum class Mode { Generate, Interactive, Bench, Chat };
 
 struct Options {
     Mode mode { Mode::Generate };
@@ -16,10 +16,11 @@ struct Options {
     bool seed_given { false };
     bool quantize { false };            // quant=q8: int8 weights made at load time
     rt::StringView tune { "auto" };     // auto, off, or a plan (matmul:avx2,...)
+    rt::StringView system { "You are a friendly assistant." }; // mode=chat's system message
 };
 
 // Keys the application reads; everything else on the command line is an error.
-constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "seed", "quant", "tune" };
+constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "seed", "quant", "tune", "system" };
 
 rt::ErrorOr<Options> parse_options(rt::CommandLine const&);
 

@@ -4,7 +4,9 @@
 #   boot_test.sh --name NAME --kernel ELF --expect-status success|failure
 #                [--expect REGEX]... [--reject REGEX]... [--expect-file FILE]
 #                [--models] [--model-variant V] [--tokenizer-variant V] [--make-checkpoint TOOL]
-#                [--iso-arg ARG]... [--stdin FILE] -- [scripts/boot.sh options]
+#                [--iso-arg ARG]... [--stdin FILE [--prompt TEXT]] -- [scripts/boot.sh options]
+# --stdin types the file's lines, each once the kernel's n-th TEXT prompt (default
+# "prompt> ") has appeared.
 # --models puts stories260K.bin + tok512.bin from $BAREFLOW_MODELS (or models/) on the ISO;
 # when they cannot be found the test is skipped (exit 77) with a message saying why.
 # Broken inputs for the bad-input tests, made from those files:
@@ -16,7 +18,7 @@ set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 
 name="" kernel="" expect_status="success" with_models=0 stdin_file=/dev/null
-model_variant="" tokenizer_variant="" make_checkpoint="" convert_gguf=""
+model_variant="" tokenizer_variant="" make_checkpoint="" convert_gguf="" prompt_text="prompt> "
 expects=() rejects=() expect_files=() iso_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
     --convert-gguf) convert_gguf="$2"; shift 2 ;;
     --iso-arg) iso_args+=("$2"); shift 2 ;;
     --stdin) stdin_file="$2"; shift 2 ;;
+    --prompt) prompt_text="$2"; shift 2 ;;
     --) shift; break ;;
     *) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -97,7 +100,7 @@ else
     while IFS= read -r line; do
       n=$((n + 1))
       for _ in $(seq 1 600); do
-        [ "$(grep -c 'prompt> ' "$log")" -ge "$n" ] && break
+        [ "$(grep -c -- "$prompt_text" "$log")" -ge "$n" ] && break
         sleep 0.2
       done
       printf '%s\n' "$line" >&3

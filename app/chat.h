@@ -1,0 +1,39 @@
+#pragma once
+// mode=chat: a multi-turn conversation with a GGUF chat model. Each turn is added to the
+// same KV cache (nothing is recomputed), formatted with the model's chat template (the
+// TinyLlama/Zephyr turns <|system|>, <|user|>, <|assistant|>, each closed by </s>), and
+// the reply streams until the model emits EOS. When the context is full the user is told
+// and may start over; the cache never overflows.
+#include "llm/gguf_tokenizer.h"
+#include "llm/sampler.h"
+#include "llm/transformer.h"
+
+namespace app {
+
+class Chat {
+public:
+    Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system)
+        : m_transformer(transformer), m_tokenizer(tokenizer), m_sampler(sampler), m_system(system) {}
+
+    enum class TurnResult { Replied, ContextFull };
+    // Adds the user's message, streams the reply to `out`.
+    rt::ErrorOr<TurnResult> turn(rt::StringView message, rt::TextSink& out);
+    void reset() { m_position = 0; }
+    i32 position() const { return m_position; }
+
+private:
+    // Appends `text` (and EOS after it when `close`) to `tokens`.
+    rt::ErrorOr<void> append(rt::HeapArray<i32>& tokens, size_t& count, rt::StringView text, bool close) const;
+
+    llm::Transformer& m_transformer;
+    llm::GgufTokenizer const& m_tokenizer;
+    llm::Sampler& m_sampler;
+    rt::StringView m_system;
+    i32 m_position { 0 };
+    i32 m_last_token { 0 };
+};
+
+// Runs the chat loop on the console: /reset starts over, exit or quit ends.
+rt::ErrorOr<void> run_chat(llm::Transformer&, llm::GgufTokenizer const&, llm::Sampler&, rt::StringView system);
+
+}
