@@ -31,9 +31,12 @@ rt::ErrorOr<BlockMatrix> matrix(gguf::File const& file, rt::StringView name, u64
     case TensorType::F16:
     case TensorType::Q8_0:
     case TensorType::Q4_0:
+    case TensorType::Q4_K:
+    case TensorType::Q6_K:
         return BlockMatrix { u32(t->type), t->data };
     default:
-        return rt::Error::format("gguf: tensor {} is {}; this build computes with F32, F16, Q8_0 and Q4_0", name, gguf::tensor_type_name(u32(t->type)));
+        return rt::Error::format("gguf: tensor {} is {}; this build computes with F32, F16, Q8_0, Q4_0, Q4_K and Q6_K", name,
+            gguf::tensor_type_name(u32(t->type)));
     }
 }
 
@@ -83,6 +86,14 @@ void dequantize_row(BlockMatrix const& m, size_t row, i32 n, float* out)
         }
         return;
     }
+    case TensorType::Q4_K:
+        for (i32 b = 0; b < n / 256; ++b)
+            ops::dequantize_q4_k(m.data + (row * size_t(n / 256) + size_t(b)) * 144, out + b * 256);
+        return;
+    case TensorType::Q6_K:
+        for (i32 b = 0; b < n / 256; ++b)
+            ops::dequantize_q6_k(m.data + (row * size_t(n / 256) + size_t(b)) * 210, out + b * 256);
+        return;
     default:
         for (i32 i = 0; i < n; ++i)
             out[i] = 0;

@@ -43,6 +43,13 @@ void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
 void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);
 void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d);
 float half_to_float(u16);
+// The k-quant super-blocks of 256 values (ggml's layouts): Q4_K is f16 d, f16 dmin, 12
+// bytes of packed 6-bit sub-block scales and mins, 128 bytes of nibbles; Q6_K is 128 bytes
+// of low nibbles, 64 of high 2-bit pairs, 16 int8 scales, f16 d.
+void dequantize_q4_k(const u8* block, float* out);
+void dequantize_q6_k(const u8* block, float* out);
+// Rows of k-quant blocks against the float input (dequantised block by block).
+void matmul_k_quant(float* out, const float* x, const u8* blocks, i32 n, i32 d, bool q6);
 
 // roundf(): halves away from zero, without a C library.
 float round_half_away(float);

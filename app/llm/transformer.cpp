@@ -80,6 +80,12 @@ void Transformer::project_blocks(float* out, Input const& in, BlockMatrix const&
         case gguf::TensorType::Q4_0:
             ops::matmul_q4_0(out + begin, in.q, in.s, m.data + begin * size_t(n / 32) * 18, n, rows);
             break;
+        case gguf::TensorType::Q4_K:
+            ops::matmul_k_quant(out + begin, in.x, m.data + begin * size_t(n / 256) * 144, n, rows, false);
+            break;
+        case gguf::TensorType::Q6_K:
+            ops::matmul_k_quant(out + begin, in.x, m.data + begin * size_t(n / 256) * 210, n, rows, true);
+            break;
         default:
             break; // refused when the model was loaded
         }

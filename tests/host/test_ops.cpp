@@ -80,3 +80,84 @@ TEST(Ops, RopeInTwoStepsEqualsRope)
         EXPECT_EQ(k, k2);
     }
 }
+
+TEST(GgufBlocks, HalfPrecision)
+{
+    EXPECT_EQ(llm::ops::half_to_float(0x3C00), 1.0f);
+    EXPECT_EQ(llm::ops::half_to_float(0xC000), -2.0f);
+    EXPECT_EQ(llm::ops::half_to_float(0x7BFF), 65504.0f);
+    EXPECT_EQ(llm::ops::half_to_float(0x0001), std::ldexp(1.0f, -24)); // smallest subnormal
+    EXPECT_EQ(llm::ops::half_to_float(0x0400), std::ldexp(1.0f, -14));
+    EXPECT_TRUE(std::isinf(llm::ops::half_to_float(0x7C00)));
+}
+
+TEST(GgufBlocks, Q4KDequantisesByGgmlLayout)
+{
+    std::vector<u8> block(144, 0);
+    block[0] = 0x00, block[1] = 0x3C; // d = 1
+    block[2] = 0x00, block[3] = 0x38; // dmin = 0.5
+    u8* packed = block.data() + 4;
+    packed[0] = 2, packed[4] = 4;     // sub-block 0: scale 2, min 4
+    packed[1] = 1, packed[5] = 0;     // sub-block 1: scale 1, min 0
+    packed[8] = 0x13;                 // sub-block 4: scale 3, min 1 (upper bits from bytes 0 and 4)
+    u8* q = block.data() + 16;
+    q[0] = 0x5A;                      // value 0: low nibble 10; value 32: high nibble 5
+    q[64] = 0x07;                     // value 128 (sub-block 4): 7
+    std::vector<float> out(256);
+    llm::ops::dequantize_q4_k(block.data(), out.data());
+    EXPECT_EQ(out[0], 2.0f * 10 - 0.5f * 4);
+    EXPECT_EQ(out[1], -2.0f); // q = 0
+    EXPECT_EQ(out[32], 1.0f * 5);
+    EXPECT_EQ(out[128], 3.0f * 7 - 0.5f * 1);
+}
+
+TEST(GgufBlocks, Q6KDequantisesByGgmlLayout)
+{
+    std::vector<u8> block(210, 0);
+    block[208] = 0x00, block[209] = 0x3C; // d = 1
+    auto* scales = reinterpret_cast<i8*>(block.data() + 192);
+    scales[0] = 2, scales[4] = 1, scales[2] = -1;
+    block[0] = 0x05;         // low nibbles: value 0 gets 5, value 64 gets 0
+    block[128] = 0b00000010; // high bits: value 0 gets 2 (<< 4)
+    block[32] = 0x0F;        // value 32: low nibble 15, high bits 0
+    std::vector<float> out(256);
+    llm::ops::dequantize_q6_k(block.data(), out.data());
+    EXPECT_EQ(out[0], 2.0f * ((5 | 2 << 4) - 32));
+    EXPECT_EQ(out[64], 1.0f * (0 - 32));
+    EXPECT_EQ(out[32], -1.0f * (15 - 32));
+}
+
+TEST(GgufBlocks, BlockMatmulsMatchDequantisedProducts)
+{
+    // Two rows of 64 values in Q8_0 and Q4_0 against a quantised input.
+    std::vector<float> x(64);
+    for (int i = 0; i < 64; ++i)
+        x[size_t(i)] = float((i * 7) % 13) - 6.0f;
+    std::vector<i8> xq(64);
+    std::vector<float> xs(2);
+    llm::ops::quantize(xq.data(), xs.data(), x.data(), 64, 32);
+    std::vector<u8> q8(2 * 2 * 34), q4(2 * 2 * 18);
+    for (int b = 0; b < 4; ++b) {
+        q8[size_t(b * 34)] = 0x00, q8[size_t(b * 34 + 1)] = 0x38; // d = 0.5
+        q4[size_t(b * 18)] = 0x00, q4[size_t(b * 18 + 1)] = 0x3C; // d = 1
+        for (int k = 0; k < 32; ++k)
+            q8[size_t(b * 34 + 2 + k)] = u8(i8((k * 5 + b) % 21 - 10));
+        for (int k = 0; k < 16; ++k)
+            q4[size_t(b * 18 + 2 + k)] = u8((k + b) % 16 | ((k * 3) % 16) << 4);
+    }
+    float out8[2], out4[2];
+    llm::ops::matmul_q8_0(out8, xq.data(), xs.data(), q8.data(), 64, 2);
+    llm::ops::matmul_q4_0(out4, xq.data(), xs.data(), q4.data(), 64, 2);
+    for (int row = 0; row < 2; ++row) {
+        double expected8 = 0, expected4 = 0;
+        for (int i = 0; i < 64; ++i) {
+            int b = row * 2 + i / 32, k = i % 32;
+            double xv = double(xq[size_t(i)]) * xs[size_t(i / 32)];
+            expected8 += 0.5 * double(i8(q8[size_t(b * 34 + 2 + k)])) * xv;
+            u8 byte = q4[size_t(b * 18 + 2 + k % 16)];
+            expected4 += double(int(k < 16 ? byte & 0xF : byte >> 4) - 8) * xv;
+        }
+        EXPECT_NEAR(out8[row], expected8, 1e-3 * (1 + std::fabs(expected8)));
+        EXPECT_NEAR(out4[row], expected4, 1e-3 * (1 + std::fabs(expected4)));
+    }
+}
