@@ -75,10 +75,10 @@ void Transformer::project_blocks(float* out, Input const& in, BlockMatrix const&
             ops::matmul_f16(out + begin, in.x, m.data + begin * size_t(n) * 2, n, rows);
             break;
         case gguf::TensorType::Q8_0:
-            ops::matmul_q8_0(out + begin, in.q, in.s, m.data + begin * size_t(n / 32) * 34, n, rows);
+            kernels.gguf_q8_0(out + begin, in.q, in.s, m.data + begin * size_t(n / 32) * 34, n, rows);
             break;
         case gguf::TensorType::Q4_0:
-            ops::matmul_q4_0(out + begin, in.q, in.s, m.data + begin * size_t(n / 32) * 18, n, rows);
+            kernels.gguf_q4_0(out + begin, in.q, in.s, m.data + begin * size_t(n / 32) * 18, n, rows);
             break;
         case gguf::TensorType::Q4_K:
             ops::matmul_k_quant(out + begin, in.x, m.data + begin * size_t(n / 256) * 144, n, rows, false);

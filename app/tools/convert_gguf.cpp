@@ -1,6 +1,10 @@
 // Converts a llama2.c checkpoint and its tokenizer into a GGUF file (architecture llama),
 // with F32 or Q8_0 weights, the layout llama.cpp uses. Also the GGUF tests' source of files.
 //   bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type f32|q8_0]
+// With --random, writes random weights at the TinyLlama-1.1B shape (22 layers, dim 2048,
+// 32 heads, 4 kv heads, hidden 5632, vocab 32000, context 2048) for speed work; the
+// 32000-token tokenizer.bin supplies the vocabulary:
+//   bareflow-convert-gguf --random tinyllama TOKENIZER.bin OUT.gguf --type q4_0|q8_0|q4_k
 #include "../llm/checkpoint.h"
 #include "../llm/gguf.h"
 #include "../llm/ops.h"
@@ -77,10 +81,37 @@ struct Tensor {
 
 }
 
+// Random quantised blocks with a small, fixed scale: the bytes a real model would stream.
+std::vector<u8> random_blocks(u64 count, u32 type, u64& state)
+{
+    u64 block_elements = 1, block_bytes = 4;
+    llm::gguf::block_layout(type, block_elements, block_bytes);
+    std::vector<u8> blob(size_t(count / block_elements * block_bytes));
+    for (auto& byte : blob) {
+        state ^= state >> 12, state ^= state << 25, state ^= state >> 27;
+        byte = u8((state * 0x2545F4914F6CDD1Dull) >> 56);
+    }
+    for (size_t at = 0; at < blob.size(); at += size_t(block_bytes)) {
+        u8* b = blob.data() + at;
+        switch (llm::gguf::TensorType(type)) {
+        case llm::gguf::TensorType::Q4_0: b[0] = 0x19, b[1] = 0x18; break;                        // d ~ 0.002
+        case llm::gguf::TensorType::Q8_0: b[0] = 0x19, b[1] = 0x10; break;                        // d ~ 0.0005
+        case llm::gguf::TensorType::Q4_K: b[0] = 0x8E, b[1] = 0x06, b[2] = 0x8E, b[3] = 0x06; break; // d, dmin ~ 1e-4
+        default: break;
+        }
+    }
+    return blob;
+}
+
+int write_random(const char* tokenizer_path, const char* output, std::string const& type_name);
+
 int main(int argc, char** argv)
 {
+    if (argc == 7 && std::string(argv[1]) == "--random" && std::string(argv[2]) == "tinyllama" && std::string(argv[5]) == "--type")
+        return write_random(argv[3], argv[4], argv[6]);
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
-        fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type f32|q8_0]\n");
+        fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type f32|q8_0]\n"
+                        "       bareflow-convert-gguf --random tinyllama TOKENIZER.bin OUT.gguf --type q4_0|q8_0|q4_k\n");
         return 2;
     }
     bool q8 = argc == 6 && std::string(argv[5]) == "q8_0";
@@ -217,5 +248,127 @@ int main(int argc, char** argv)
         return 1;
     }
     printf("wrote %s: GGUF v3, %zu tensors, %s\n", argv[3], tensors.size(), q8 ? "Q8_0" : "F32");
+    return 0;
+}
+
+int write_random(const char* tokenizer_path, const char* output, std::string const& type_name)
+{
+    u32 type = type_name == "q4_0" ? 2 : type_name == "q8_0" ? 8 : type_name == "q4_k" ? 12 : 0;
+    if (type == 0) {
+        fprintf(stderr, "--type must be q4_0, q8_0 or q4_k\n");
+        return 2;
+    }
+    auto tokenizer = read_file(tokenizer_path);
+    if (tokenizer.empty()) {
+        fprintf(stderr, "cannot read %s\n", tokenizer_path);
+        return 1;
+    }
+    const u64 dim = 2048, hidden = 5632, layers = 22, heads = 32, kv_heads = 4, vocab = 32000, context = 2048;
+    u64 kv = dim / heads * kv_heads;
+    Writer out;
+    out.raw("GGUF", 4);
+    out.put<u32>(3);
+    struct Entry {
+        std::string name;
+        u64 columns, rows;
+        bool norm;
+    };
+    std::vector<Entry> tensors { { "token_embd.weight", dim, vocab, false } };
+    for (u64 l = 0; l < layers; ++l) {
+        std::string p = "blk." + std::to_string(l) + ".";
+        tensors.push_back({ p + "attn_norm.weight", dim, 0, true });
+        tensors.push_back({ p + "attn_q.weight", dim, dim, false });
+        tensors.push_back({ p + "attn_k.weight", dim, kv, false });
+        tensors.push_back({ p + "attn_v.weight", dim, kv, false });
+        tensors.push_back({ p + "attn_output.weight", dim, dim, false });
+        tensors.push_back({ p + "ffn_norm.weight", dim, 0, true });
+        tensors.push_back({ p + "ffn_gate.weight", dim, hidden, false });
+        tensors.push_back({ p + "ffn_down.weight", hidden, dim, false });
+        tensors.push_back({ p + "ffn_up.weight", dim, hidden, false });
+    }
+    tensors.push_back({ "output_norm.weight", dim, 0, true });
+    out.put<u64>(tensors.size());
+    out.put<u64>(17);
+    out.kv_string("general.architecture", "llama");
+    out.kv_string("general.name", "random weights at the TinyLlama-1.1B shape (bareflow-convert-gguf)");
+    out.kv_u32("general.alignment", 32);
+    out.kv_u32("llama.context_length", u32(context));
+    out.kv_u32("llama.embedding_length", u32(dim));
+    out.kv_u32("llama.block_count", u32(layers));
+    out.kv_u32("llama.feed_forward_length", u32(hidden));
+    out.kv_u32("llama.attention.head_count", u32(heads));
+    out.kv_u32("llama.attention.head_count_kv", u32(kv_heads));
+    out.kv_u32("llama.rope.dimension_count", u32(dim / heads));
+    out.kv_f32("llama.rope.freq_base", 10000.0f);
+    out.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    out.kv_string("tokenizer.ggml.model", "llama");
+    std::vector<std::string> pieces;
+    std::vector<float> scores;
+    size_t at = 4;
+    for (u64 i = 0; i < vocab && at + 8 <= tokenizer.size(); ++i) {
+        float score;
+        i32 length;
+        memcpy(&score, tokenizer.data() + at, 4);
+        memcpy(&length, tokenizer.data() + at + 4, 4);
+        std::string piece(reinterpret_cast<const char*>(tokenizer.data() + at + 8), size_t(length));
+        at += 8 + size_t(length);
+        std::string escaped;
+        for (char ch : piece)
+            escaped += ch == ' ' ? std::string("\xE2\x96\x81") : std::string(1, ch);
+        pieces.push_back(escaped);
+        scores.push_back(score);
+    }
+    if (pieces.size() != vocab) {
+        fprintf(stderr, "%s does not hold 32000 tokens\n", tokenizer_path);
+        return 1;
+    }
+    out.string("tokenizer.ggml.tokens"), out.put<u32>(9), out.put<u32>(8), out.put<u64>(pieces.size());
+    for (auto const& p : pieces)
+        out.string(p);
+    out.string("tokenizer.ggml.scores"), out.put<u32>(9), out.put<u32>(6), out.put<u64>(scores.size());
+    out.raw(scores.data(), scores.size() * 4);
+    out.kv_u32("tokenizer.ggml.bos_token_id", 1);
+    out.kv_u32("tokenizer.ggml.eos_token_id", 2);
+
+    u64 state = 0x9E3779B97F4A7C15ull;
+    std::vector<std::vector<u8>> blobs;
+    u64 offset = 0;
+    for (auto const& t : tensors) {
+        std::vector<u8> blob;
+        if (t.norm) {
+            std::vector<float> ones(size_t(t.columns), 1.0f);
+            blob.assign(reinterpret_cast<u8*>(ones.data()), reinterpret_cast<u8*>(ones.data() + ones.size()));
+        } else {
+            blob = random_blocks(t.columns * t.rows, type, state);
+        }
+        out.string(t.name);
+        out.put<u32>(t.norm ? 1 : 2);
+        out.put<u64>(t.columns);
+        if (!t.norm)
+            out.put<u64>(t.rows);
+        out.put<u32>(t.norm ? 0 : type);
+        out.put<u64>(offset);
+        offset += (blob.size() + 31) / 32 * 32;
+        blobs.push_back(std::move(blob));
+    }
+    while (out.bytes.size() % 32)
+        out.bytes.push_back(0);
+    FILE* f = fopen(output, "wb");
+    if (!f) {
+        perror(output);
+        return 1;
+    }
+    bool ok = fwrite(out.bytes.data(), 1, out.bytes.size(), f) == out.bytes.size();
+    static const u8 zeros[32] = {};
+    for (auto const& blob : blobs) {
+        ok = ok && fwrite(blob.data(), 1, blob.size(), f) == blob.size();
+        size_t pad = (32 - blob.size() % 32) % 32;
+        ok = ok && fwrite(zeros, 1, pad, f) == pad;
+    }
+    if (fclose(f) != 0 || !ok) {
+        fprintf(stderr, "cannot write %s\n", output);
+        return 1;
+    }
+    printf("wrote %s: random TinyLlama-1.1B shape, %s\n", output, type_name.c_str());
     return 0;
 }

@@ -73,6 +73,40 @@ TEST(Kernels, Int8MatmulVariantsAreBitIdentical)
     }
 }
 
+TEST(Kernels, GgufBlockVariantsAreBitIdentical)
+{
+    for (i32 n : { 32, 64, 288 })
+        for (i32 d : { 1, 3, 9 }) {
+            auto x = random_floats(size_t(n), u32(n + d));
+            std::vector<i8> xq(static_cast<size_t>(n));
+            std::vector<float> xs(static_cast<size_t>(n / 32));
+            llm::ops::quantize(xq.data(), xs.data(), x.data(), n, 32);
+            std::vector<u8> q8(size_t(n / 32 * d) * 34), q4(size_t(n / 32 * d) * 18);
+            u32 seed = u32(n * 7 + d);
+            for (auto& b : q8)
+                b = u8((seed = seed * 1664525u + 1013904223u) >> 24);
+            for (auto& b : q4)
+                b = u8((seed = seed * 1664525u + 1013904223u) >> 24);
+            for (size_t at = 0; at < q8.size(); at += 34)
+                q8[at + 1] = 0x20; // keep the f16 scales finite and small
+            for (size_t at = 0; at < q4.size(); at += 18)
+                q4[at + 1] = 0x20;
+            std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
+            llm::ops::matmul_q8_0(expected.data(), xq.data(), xs.data(), q8.data(), n, d);
+            for (auto const& variant : llm::kernels::gguf_q8_0_variants())
+                if (llm::kernels::can_run(variant.isa, cpu())) {
+                    variant.function(actual.data(), xq.data(), xs.data(), q8.data(), n, d);
+                    ASSERT_EQ(actual, expected) << "Q8_0 " << variant.name << " n=" << n << " d=" << d;
+                }
+            llm::ops::matmul_q4_0(expected.data(), xq.data(), xs.data(), q4.data(), n, d);
+            for (auto const& variant : llm::kernels::gguf_q4_0_variants())
+                if (llm::kernels::can_run(variant.isa, cpu())) {
+                    variant.function(actual.data(), xq.data(), xs.data(), q4.data(), n, d);
+                    ASSERT_EQ(actual, expected) << "Q4_0 " << variant.name << " n=" << n << " d=" << d;
+                }
+        }
+}
+
 TEST(Kernels, ElementwiseVariantsMatchTheReference)
 {
     for (i32 n : sizes) {
@@ -142,7 +176,7 @@ TEST(Kernels, PlansParseAndFormat)
     char text[256];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul:neon", cpu()).is_error());
     EXPECT_TRUE(llm::kernels::Plan::parse("convolution:avx2", cpu()).is_error());

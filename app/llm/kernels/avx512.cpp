@@ -72,6 +72,16 @@ struct Avx512 {
     }
     static Vector exp(Vector x) { return simd::exp_polynomial<Avx512>(x); }
     static float sum(Vector v) { return _mm512_reduce_add_ps(v); }
+    // 16 bytes of nibbles to 32 int8 values minus 8: low nibbles first, then high.
+    static void unpack_q4(const u8* packed, i8* out)
+    {
+        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));
+        __m128i mask = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
+        __m128i low = _mm_sub_epi8(_mm_and_si128(bytes, mask), eight);
+        __m128i high = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), eight);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), low);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), high);
+    }
     static i32 dot_i8(const i8* a, const i8* b, i32 n)
     {
         __m512i acc = _mm512_setzero_si512();
@@ -99,6 +109,8 @@ void softmax(float* x, i32 size) { simd::softmax<Avx512>(x, size); }
 float dot(const float* a, const float* b, i32 n) { return simd::dot<Avx512>(a, b, n); }
 void axpy(float* y, float a, const float* x, i32 n) { simd::axpy<Avx512>(y, a, x, n); }
 void swiglu(float* hb, const float* hb2, i32 size) { simd::swiglu<Avx512>(hb, hb2, size); }
+void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d) { simd::matmul_q8_0<Avx512>(out, xq, xs, blocks, n, d); }
+void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d) { simd::matmul_q4_0<Avx512>(out, xq, xs, blocks, n, d); }
 
 }
 #pragma clang attribute pop

@@ -31,7 +31,17 @@ constexpr Variant<Swiglu> swiglu_table[] = {
     { "avx2", Isa::Avx2, avx2::swiglu }, { "avx512", Isa::Avx512, avx512::swiglu },
 };
 
-Active active_kernels { ops::matmul, ops::matmul_q8, ops::rmsnorm, ops::softmax, { ops::dot, ops::axpy }, ops::swiglu };
+constexpr Variant<MatmulBlocks> gguf_q8_0_table[] = {
+    { "scalar", Isa::Scalar, ops::matmul_q8_0 }, { "sse2", Isa::Sse2, sse2::matmul_q8_0 },
+    { "avx2", Isa::Avx2, avx2::matmul_q8_0 }, { "avx512", Isa::Avx512, avx512::matmul_q8_0 },
+};
+constexpr Variant<MatmulBlocks> gguf_q4_0_table[] = {
+    { "scalar", Isa::Scalar, ops::matmul_q4_0 }, { "sse2", Isa::Sse2, sse2::matmul_q4_0 },
+    { "avx2", Isa::Avx2, avx2::matmul_q4_0 }, { "avx512", Isa::Avx512, avx512::matmul_q4_0 },
+};
+
+Active active_kernels { ops::matmul, ops::matmul_q8, ops::rmsnorm, ops::softmax, { ops::dot, ops::axpy }, ops::swiglu,
+    ops::matmul_q8_0, ops::matmul_q4_0 };
 
 template<typename T, size_t N>
 rt::Span<const T> span_of(T const (&array)[N]) { return { array, N }; }
@@ -55,6 +65,8 @@ rt::Span<const Variant<Rmsnorm>> rmsnorm_variants() { return span_of(rmsnorm_tab
 rt::Span<const Variant<Softmax>> softmax_variants() { return span_of(softmax_table); }
 rt::Span<const Variant<AttentionKernels>> attention_variants() { return span_of(attention_table); }
 rt::Span<const Variant<Swiglu>> swiglu_variants() { return span_of(swiglu_table); }
+rt::Span<const Variant<MatmulBlocks>> gguf_q8_0_variants() { return span_of(gguf_q8_0_table); }
+rt::Span<const Variant<MatmulBlocks>> gguf_q4_0_variants() { return span_of(gguf_q4_0_table); }
 
 // Every op has the same four instruction sets in the same order.
 size_t variant_count(Op) { return max_variants; }
@@ -83,7 +95,7 @@ rt::ErrorOr<Plan> Plan::parse(rt::StringView text, rt::CpuFeatures const& cpu)
         while (op < op_count && !(op_name == op_names[op]))
             ++op;
         if (op == op_count)
-            return rt::Error::format("tune: unknown operation \"{}\" (matmul, matmul_q8, rmsnorm, softmax, attention, swiglu)", op_name);
+            return rt::Error::format("tune: unknown operation \"{}\" (matmul, matmul_q8, rmsnorm, softmax, attention, swiglu, gguf_q8_0, gguf_q4_0)", op_name);
         size_t index = 0;
         while (index < max_variants && !(variant == variant_name(Op(op), index)))
             ++index;
@@ -106,6 +118,8 @@ void activate(Plan const& plan)
     active_kernels.softmax = softmax_table[plan.choice[size_t(Op::Softmax)]].function;
     active_kernels.attention = attention_table[plan.choice[size_t(Op::Attention)]].function;
     active_kernels.swiglu = swiglu_table[plan.choice[size_t(Op::Swiglu)]].function;
+    active_kernels.gguf_q8_0 = gguf_q8_0_table[plan.choice[size_t(Op::GgufQ8_0)]].function;
+    active_kernels.gguf_q4_0 = gguf_q4_0_table[plan.choice[size_t(Op::GgufQ4_0)]].function;
 }
 
 }

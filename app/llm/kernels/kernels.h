@@ -22,6 +22,8 @@ using Softmax = void (*)(float* x, i32 size);
 using Dot = float (*)(const float* a, const float* b, i32 n);
 using Axpy = void (*)(float* y, float a, const float* x, i32 n);
 using Swiglu = void (*)(float* hb, const float* hb2, i32 size);
+// GGUF Q8_0 / Q4_0 rows against an input quantised in groups of 32.
+using MatmulBlocks = void (*)(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);
 
 template<typename Function>
 struct Variant {
@@ -35,9 +37,9 @@ struct AttentionKernels {
     Axpy axpy;
 };
 
-enum class Op : u8 { Matmul, MatmulQ8, Rmsnorm, Softmax, Attention, Swiglu };
-constexpr size_t op_count = 6;
-constexpr const char* op_names[op_count] = { "matmul", "matmul_q8", "rmsnorm", "softmax", "attention", "swiglu" };
+enum class Op : u8 { Matmul, MatmulQ8, Rmsnorm, Softmax, Attention, Swiglu, GgufQ8_0, GgufQ4_0 };
+constexpr size_t op_count = 8;
+constexpr const char* op_names[op_count] = { "matmul", "matmul_q8", "rmsnorm", "softmax", "attention", "swiglu", "gguf_q8_0", "gguf_q4_0" };
 constexpr size_t max_variants = 4;
 
 // Variant tables, scalar reference first; a variant's index is its identity in a Plan.
@@ -47,6 +49,8 @@ rt::Span<const Variant<Rmsnorm>> rmsnorm_variants();
 rt::Span<const Variant<Softmax>> softmax_variants();
 rt::Span<const Variant<AttentionKernels>> attention_variants();
 rt::Span<const Variant<Swiglu>> swiglu_variants();
+rt::Span<const Variant<MatmulBlocks>> gguf_q8_0_variants();
+rt::Span<const Variant<MatmulBlocks>> gguf_q4_0_variants();
 
 size_t variant_count(Op);
 const char* variant_name(Op, size_t index);
@@ -69,6 +73,8 @@ struct Active {
     Softmax softmax;
     AttentionKernels attention;
     Swiglu swiglu;
+    MatmulBlocks gguf_q8_0;
+    MatmulBlocks gguf_q4_0;
 };
 Active const& active();
 void activate(Plan const&);

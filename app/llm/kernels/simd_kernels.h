@@ -92,6 +92,41 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
     }
 }
 
+// GGUF Q8_0 and Q4_0 rows (f16 scale + 32 values per block) against an input quantised
+// in groups of 32: integer block sums, then the float accumulation in the reference's
+// order (ops::matmul_q8_0 / matmul_q4_0), so results are bit-identical to it.
+template<typename V>
+void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
+{
+    i32 per_row = n / 32;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* block = blocks + size_t(i) * size_t(per_row) * 34;
+        float value = 0.0f;
+        for (i32 b = 0; b < per_row; ++b, block += 34) {
+            i32 integer = V::dot_i8(reinterpret_cast<const i8*>(block + 2), xq + b * 32, 32);
+            value += float(integer) * ops::half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
+        }
+        out[i] = value;
+    }
+}
+
+template<typename V>
+void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
+{
+    i32 per_row = n / 32;
+    alignas(32) i8 values[32];
+    for (i32 i = 0; i < d; ++i) {
+        const u8* block = blocks + size_t(i) * size_t(per_row) * 18;
+        float value = 0.0f;
+        for (i32 b = 0; b < per_row; ++b, block += 18) {
+            V::unpack_q4(block + 2, values);
+            i32 integer = V::dot_i8(values, xq + b * 32, 32);
+            value += float(integer) * ops::half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
+        }
+        out[i] = value;
+    }
+}
+
 template<typename V>
 float dot(const float* a, const float* b, i32 n)
 {

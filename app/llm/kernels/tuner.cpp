@@ -111,6 +111,25 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         plan.choice[size_t(Op::MatmulQ8)] = choose("matmul_q8", matmul_q8_variants(), cpu, report,
             [&](MatmulQ8 f) { f(out.data(), xq.data(), xs.data(), gate.q, gate.s, c.dim, c.hidden_dim, q.group); });
     }
+    if (checkpoint.format == WeightFormat::Gguf && c.dim % 32 == 0) {
+        // GGUF block formats, on scratch blocks of the gate matrix's shape.
+        size_t blocks = size_t(c.dim / 32) * size_t(c.hidden_dim);
+        auto data = TRY(rt::HeapArray<u8>::allocate(blocks * 34));
+        u32 seed = 7;
+        for (size_t i = 0; i < data.size(); ++i)
+            data[i] = u8((seed = seed * 1664525u + 1013904223u) >> 24);
+        for (size_t b = 0; b < blocks; ++b) {
+            data[b * 34 + 1] = 0x20; // small finite f16 scales
+            data[b * 18 + 1] = 0x20;
+        }
+        auto xq = TRY(rt::HeapArray<i8>::allocate(size_t(c.dim)));
+        auto xs = TRY(rt::HeapArray<float>::allocate(size_t(c.dim / 32)));
+        ops::quantize(xq.data(), xs.data(), x.data(), c.dim, 32);
+        plan.choice[size_t(Op::GgufQ8_0)] = choose("gguf_q8_0", gguf_q8_0_variants(), cpu, report,
+            [&](MatmulBlocks f) { f(out.data(), xq.data(), xs.data(), data.data(), c.dim, c.hidden_dim); });
+        plan.choice[size_t(Op::GgufQ4_0)] = choose("gguf_q4_0", gguf_q4_0_variants(), cpu, report,
+            [&](MatmulBlocks f) { f(out.data(), xq.data(), xs.data(), data.data(), c.dim, c.hidden_dim); });
+    }
     plan.choice[size_t(Op::Rmsnorm)] = choose("rmsnorm", rmsnorm_variants(), cpu, report,
         [&](Rmsnorm f) { f(out.data(), x.data(), y.data(), c.dim); });
     plan.choice[size_t(Op::Softmax)] = choose("softmax", softmax_variants(), cpu, report, [&](Softmax f) {

@@ -11,6 +11,8 @@
     float dot(const float* a, const float* b, i32 n);                                                              \
     void axpy(float* y, float a, const float* x, i32 n);                                                           \
     void swiglu(float* hb, const float* hb2, i32 size);                                                            \
+    void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);                   \
+    void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);                   \
     }
 
 BAREFLOW_DECLARE_KERNELS(sse2)
