@@ -74,6 +74,22 @@ for shape in "${shapes[@]}"; do
   done
 done
 
+# The TinyLlama-1.1B shape as GGUF (random weights), in the formats people download.
+if [ $quick -eq 0 ]; then
+  for type in q4_0 q8_0 q4_k; do
+    gguf="$work/random-tinyllama-$type.gguf"
+    [ -f "$gguf" ] || "$build/bareflow-convert-gguf" --random tinyllama "$models/tokenizer.bin" "$gguf" --type $type >/dev/null
+    for arch in x86-64 i686; do
+      steps=8; program=("$build/bareflow-host")
+      [ "$arch" = i686 ] && steps=2 && program=("$i686_runner" "$build/bareflow-host-i686")
+      log="$work/host-$arch-tinyllama-$type.log"
+      echo "[bench] $arch TinyLlama-1.1B shape $type steps=$steps"
+      "${program[@]}" "$gguf" /dev/null mode=bench temp=0 prompt="" steps=$steps > "$log" 2>&1 || true
+      record host "1.1B" "$type" "$arch" "$log"
+    done
+  done
+fi
+
 # The work pool on threads: the same fork-join code the kernel runs on its cores.
 for shape in "${shapes[@]}"; do
   for cpus in 2; do
@@ -97,6 +113,17 @@ for model in 260K 15M; do
     record qemu "$model" none "tune=$tune" "$log"
   done
 done
+# TinyLlama shape in QEMU: 2 GiB of memory for the 580 MB Q4_0 module.
+if [ $quick -eq 0 ]; then
+  "$root/scripts/mkiso.sh" -o "$work/bench-tinyllama.iso" --model "$work/random-tinyllama-q4_0.gguf" --menu-timeout 0 \
+    --cmdline "mode=bench temp=0 prompt=\"\" steps=2" >/dev/null
+  log="$work/qemu-tinyllama-q4_0.log"
+  echo "[bench] QEMU TinyLlama-1.1B shape q4_0 steps=2"
+  "$root/scripts/boot.sh" "$work/bench-tinyllama.iso" --timeout 600 --mem 2048 > "$log" 2>&1 || true
+  record qemu "1.1B" q4_0 "-m 2048" "$log"
+  rm -f "$work/bench-tinyllama.iso"
+fi
+
 # Cores in QEMU (multi-threaded TCG; this machine has $(nproc) host cores to run them on).
 for smp in 1 2 4; do
   log="$work/qemu-15M-smp$smp.log"
@@ -115,7 +142,7 @@ print(f"BareFlow benchmark on {cpu}; single-thread read bandwidth {bandwidth:.1f
 print(f"{'where':<8} {'model':<6} {'weights':<7} {'tok/s':>9} {'GB/s':>7} {'of bw':>6}  plan / note")
 for r in rows:
     where = r["arch"] if r["kind"] == "host" else "qemu"
-    weights = "int8" if r["quant"] == "q8" else "fp32"
+    weights = {"q8": "int8", "none": "fp32"}.get(r["quant"], r["quant"].upper())
     if "error" in r:
         print(f"{where:<8} {r['model']:<6} {weights:<7} {'-':>9} {'-':>7} {'-':>6}  {r['error']}")
         continue

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Downloads TinyStories checkpoints (llama2.c format) into models/ (or $BAREFLOW_MODELS).
-#   scripts/fetch-models.sh [stories15M|stories42M|stories110M|stories260K]...
+#   scripts/fetch-models.sh [stories15M|stories42M|stories110M|stories260K|tinyllama-q4km|tinyllama-q8]...
 # Default: stories15M + the 32000-token tokenizer.bin. Files already present are kept.
+# tinyllama-*: TinyLlama-1.1B-Chat v1.0 as GGUF (~670 MB Q4_K_M, ~1.2 GB Q8_0), for mode=chat.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dest="${BAREFLOW_MODELS:-$root/models}"
 hf="https://huggingface.co/karpathy/tinyllamas/resolve/main"
+tinyllama="https://huggingface.co/TheBloke/TinyLlama-1.1B-Chat-v1.0-GGUF/resolve/main"
 tokenizer_url="https://raw.githubusercontent.com/karpathy/llama2.c/master/tokenizer.bin"
 tokenizer_sha256="50a52ef822ee9e83de5ce9d0be0a025a773d019437f58b5ff9dcafb063ece361"
 
@@ -39,6 +41,8 @@ for name in "${names[@]}"; do
     stories260K)
       fetch "$hf/stories260K/stories260K.bin" stories260K.bin
       fetch "$hf/stories260K/tok512.bin" tok512.bin ;;
-    *) echo "fetch-models: unknown model '$name' (stories15M, stories42M, stories110M, stories260K)" >&2; exit 2 ;;
+    tinyllama-q4km) fetch "$tinyllama/tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf" tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf ;;
+    tinyllama-q8) fetch "$tinyllama/tinyllama-1.1b-chat-v1.0.Q8_0.gguf" tinyllama-1.1b-chat-v1.0.Q8_0.gguf ;;
+    *) echo "fetch-models: unknown model '$name' (stories15M, stories42M, stories110M, stories260K, tinyllama-q4km, tinyllama-q8)" >&2; exit 2 ;;
   esac
 done
