@@ -4,14 +4,6 @@ namespace llm {
 
 namespace {
 
-u32 hash(rt::StringView text)
-{
-    u32 h = 2166136261u; // FNV-1a
-    for (char c : text)
-        h = (h ^ u8(c)) * 16777619u;
-    return h;
-}
-
 size_t utf8_length(u8 lead)
 {
     if (lead < 0x80)
@@ -117,19 +109,7 @@ rt::ErrorOr<GgufTokenizer> GgufTokenizer::load(gguf::File const& file)
     if (t.m_bos < 0 || t.m_bos >= t.m_vocab_size || t.m_eos < 0 || t.m_eos >= t.m_vocab_size)
         return rt::Error::format("tokenizer: BOS {} or EOS {} is outside the vocabulary of {}", t.m_bos, t.m_eos, t.m_vocab_size);
 
-    size_t table_size = 1;
-    while (table_size < size_t(t.m_vocab_size) * 2)
-        table_size <<= 1;
-    t.m_table = TRY(rt::HeapArray<i32>::allocate(table_size));
-    for (size_t i = 0; i < table_size; ++i)
-        t.m_table[i] = -1;
-    for (i32 id = 0; id < t.m_vocab_size; ++id) {
-        size_t slot = hash(t.m_pieces[size_t(id)]) & (table_size - 1);
-        while (t.m_table[slot] >= 0 && !(t.m_pieces[size_t(t.m_table[slot])] == t.m_pieces[size_t(id)]))
-            slot = (slot + 1) & (table_size - 1);
-        if (t.m_table[slot] < 0)
-            t.m_table[slot] = id;
-    }
+    t.m_index = TRY(PieceIndex::build({ t.m_pieces.data(), t.m_pieces.size() }));
     size_t longest = 0;
     for (i32 id = 0; id < t.m_vocab_size; ++id)
         longest = rt::max(longest, t.m_pieces[size_t(id)].length());
@@ -146,14 +126,7 @@ rt::ErrorOr<GgufTokenizer> GgufTokenizer::load(gguf::File const& file)
 
 i32 GgufTokenizer::lookup(rt::StringView text) const
 {
-    size_t mask = m_table.size() - 1;
-    for (size_t slot = hash(text) & mask;; slot = (slot + 1) & mask) {
-        i32 id = m_table[slot];
-        if (id < 0)
-            return -1;
-        if (m_pieces[size_t(id)] == text)
-            return id;
-    }
+    return m_index.find(text);
 }
 
 rt::ErrorOr<size_t> GgufTokenizer::encode(rt::StringView text, bool add_bos, rt::Span<i32> tokens) const

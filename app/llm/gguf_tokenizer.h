@@ -4,6 +4,7 @@
 // the best-scoring pair first (leftmost on ties), and characters the vocabulary lacks
 // fall back to <0xXX> byte tokens. This is llama.cpp's algorithm, so ids match its own.
 #include "gguf.h"
+#include "piece_index.h"
 #include "text_tokenizer.h"
 
 namespace llm {
@@ -33,7 +34,7 @@ private:
     bool m_add_space_prefix { true };
     rt::HeapArray<rt::StringView> m_pieces;
     rt::HeapArray<float> m_scores;
-    rt::HeapArray<i32> m_table;
+    PieceIndex m_index;
     i32 m_byte_tokens[256] {};
     u8 m_byte_values[256] {};
     rt::HeapArray<char> m_decode_buffer; // a piece with U+2581 turned back into spaces

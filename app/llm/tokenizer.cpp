@@ -4,14 +4,6 @@ namespace llm {
 
 namespace {
 
-u32 hash(rt::StringView text)
-{
-    u32 h = 2166136261u; // FNV-1a
-    for (char c : text)
-        h = (h ^ u8(c)) * 16777619u;
-    return h;
-}
-
 int hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
@@ -64,20 +56,7 @@ rt::ErrorOr<Tokenizer> Tokenizer::load(rt::Bytes file, i32 vocab_size)
     if (offset != file.size())
         return rt::Error::format("tokenizer: {} bytes remain after the model's {} tokens: it has a larger vocabulary than the model", file.size() - offset, vocab_size);
 
-    // A power-of-two table at most half full keeps probe sequences short.
-    size_t table_size = 1;
-    while (table_size < size_t(vocab_size) * 2)
-        table_size <<= 1;
-    t.m_table = TRY(rt::HeapArray<i32>::allocate(table_size));
-    for (size_t i = 0; i < table_size; ++i)
-        t.m_table[i] = -1;
-    for (i32 id = 0; id < vocab_size; ++id) {
-        size_t slot = hash(t.m_pieces[size_t(id)]) & (table_size - 1);
-        while (t.m_table[slot] >= 0 && !(t.m_pieces[size_t(t.m_table[slot])] == t.m_pieces[size_t(id)]))
-            slot = (slot + 1) & (table_size - 1);
-        if (t.m_table[slot] < 0) // a duplicate piece keeps its first id
-            t.m_table[slot] = id;
-    }
+    t.m_index = TRY(PieceIndex::build({ t.m_pieces.data(), t.m_pieces.size() }));
     t.m_merge_buffer = TRY(rt::HeapArray<char>::allocate(size_t(t.m_max_token_length) * 2 + 8));
     for (int b = 0; b < 256; ++b)
         t.m_byte_values[b] = u8(b);
@@ -86,14 +65,7 @@ rt::ErrorOr<Tokenizer> Tokenizer::load(rt::Bytes file, i32 vocab_size)
 
 i32 Tokenizer::lookup(rt::StringView text) const
 {
-    size_t mask = m_table.size() - 1;
-    for (size_t slot = hash(text) & mask;; slot = (slot + 1) & mask) {
-        i32 id = m_table[slot];
-        if (id < 0)
-            return -1;
-        if (m_pieces[size_t(id)] == text)
-            return id;
-    }
+    return m_index.find(text);
 }
 
 rt::ErrorOr<i32> Tokenizer::encode(rt::StringView text, bool add_bos, bool add_eos, rt::Span<i32> tokens) const

@@ -5,6 +5,7 @@
 // merge the adjacent pair whose merged piece has the highest score.
 #include <rt/error.h>
 #include "text_tokenizer.h"
+#include "piece_index.h"
 #include <rt/heap.h>
 
 namespace llm {
@@ -36,7 +37,7 @@ private:
     u32 m_max_token_length { 0 };
     rt::HeapArray<rt::StringView> m_pieces; // point into the module: no copies
     rt::HeapArray<float> m_scores;
-    rt::HeapArray<i32> m_table;             // open-addressing hash of piece -> id (-1 empty)
+    PieceIndex m_index;
     rt::HeapArray<char> m_merge_buffer;     // two pieces side by side while merging
     u8 m_byte_values[256] {};               // backing store for decoded <0xXX> tokens
 };

@@ -60,6 +60,31 @@ u16 to_half(float value)
     return u16(half);
 }
 
+// llama2.c's tokenizer.bin stores SentencePiece's U+2581 as a plain space; GGUF keeps it.
+bool read_vocabulary(std::vector<u8> const& file, u64 count, std::vector<std::string>& pieces, std::vector<float>& scores)
+{
+    size_t at = 4;
+    for (u64 i = 0; i < count; ++i) {
+        if (at + 8 > file.size())
+            return false;
+        float score;
+        i32 length;
+        memcpy(&score, file.data() + at, 4);
+        memcpy(&length, file.data() + at + 4, 4);
+        if (length < 0 || at + 8 + size_t(length) > file.size())
+            return false;
+        std::string escaped;
+        for (i32 k = 0; k < length; ++k) {
+            char ch = char(file[at + 8 + size_t(k)]);
+            escaped += ch == ' ' ? std::string("\xE2\x96\x81") : std::string(1, ch);
+        }
+        at += 8 + size_t(length);
+        pieces.push_back(escaped);
+        scores.push_back(score);
+    }
+    return true;
+}
+
 class Writer {
 public:
     void raw(const void* data, size_t n) { bytes.insert(bytes.end(), static_cast<const u8*>(data), static_cast<const u8*>(data) + n); }
@@ -159,22 +184,11 @@ int main(int argc, char** argv)
     if (!c.shared_classifier)
         tensors.push_back({ "output.weight", { dim, vocab }, w.classifier });
 
-    // Tokenizer: llama2.c stores SentencePiece's U+2581 as a plain space; GGUF keeps it.
     std::vector<std::string> pieces;
     std::vector<float> scores;
-    size_t at = 4;
-    for (u64 i = 0; i < vocab; ++i) {
-        float score;
-        i32 length;
-        memcpy(&score, tokenizer.data() + at, 4);
-        memcpy(&length, tokenizer.data() + at + 4, 4);
-        std::string piece(reinterpret_cast<const char*>(tokenizer.data() + at + 8), size_t(length));
-        at += 8 + size_t(length);
-        std::string escaped;
-        for (char ch : piece)
-            escaped += ch == ' ' ? std::string("\xE2\x96\x81") : std::string(1, ch);
-        pieces.push_back(escaped);
-        scores.push_back(score);
+    if (!read_vocabulary(tokenizer, vocab, pieces, scores)) {
+        fprintf(stderr, "%s does not hold the model's %llu tokens\n", argv[2], (unsigned long long)vocab);
+        return 1;
     }
     u64 metadata_count = 18;
     out.put<u64>(tensors.size());
@@ -304,21 +318,7 @@ int write_random(const char* tokenizer_path, const char* output, std::string con
     out.kv_string("tokenizer.ggml.model", "llama");
     std::vector<std::string> pieces;
     std::vector<float> scores;
-    size_t at = 4;
-    for (u64 i = 0; i < vocab && at + 8 <= tokenizer.size(); ++i) {
-        float score;
-        i32 length;
-        memcpy(&score, tokenizer.data() + at, 4);
-        memcpy(&length, tokenizer.data() + at + 4, 4);
-        std::string piece(reinterpret_cast<const char*>(tokenizer.data() + at + 8), size_t(length));
-        at += 8 + size_t(length);
-        std::string escaped;
-        for (char ch : piece)
-            escaped += ch == ' ' ? std::string("\xE2\x96\x81") : std::string(1, ch);
-        pieces.push_back(escaped);
-        scores.push_back(score);
-    }
-    if (pieces.size() != vocab) {
+    if (!read_vocabulary(tokenizer, vocab, pieces, scores)) {
         fprintf(stderr, "%s does not hold 32000 tokens\n", tokenizer_path);
         return 1;
     }
