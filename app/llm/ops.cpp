@@ -292,6 +292,7 @@ void dequantize_q6_k(const u8* block, float* out)
     }
 }
 
+namespace {
 void matmul_k_quant(float* out, const float* x, const u8* blocks, i32 n, i32 d, bool q6)
 {
     size_t block_bytes = q6 ? 210 : 144;
@@ -311,5 +312,10 @@ void matmul_k_quant(float* out, const float* x, const u8* blocks, i32 n, i32 d, 
         out[i] = sum;
     }
 }
+
+}
+
+void matmul_q4_k(float* out, const float* x, const u8* blocks, i32 n, i32 d) { matmul_k_quant(out, x, blocks, n, d, false); }
+void matmul_q6_k(float* out, const float* x, const u8* blocks, i32 n, i32 d) { matmul_k_quant(out, x, blocks, n, d, true); }
 
 }

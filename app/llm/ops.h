@@ -49,7 +49,8 @@ float half_to_float(u16);
 void dequantize_q4_k(const u8* block, float* out);
 void dequantize_q6_k(const u8* block, float* out);
 // Rows of k-quant blocks against the float input (dequantised block by block).
-void matmul_k_quant(float* out, const float* x, const u8* blocks, i32 n, i32 d, bool q6);
+void matmul_q4_k(float* out, const float* x, const u8* blocks, i32 n, i32 d);
+void matmul_q6_k(float* out, const float* x, const u8* blocks, i32 n, i32 d);
 
 // roundf(): halves away from zero, without a C library.
 float round_half_away(float);

@@ -81,10 +81,10 @@ void Transformer::project_blocks(float* out, Input const& in, BlockMatrix const&
             kernels.gguf_q4_0(out + begin, in.q, in.s, m.data + begin * size_t(n / 32) * 18, n, rows);
             break;
         case gguf::TensorType::Q4_K:
-            ops::matmul_k_quant(out + begin, in.x, m.data + begin * size_t(n / 256) * 144, n, rows, false);
+            kernels.gguf_q4_k(out + begin, in.x, m.data + begin * size_t(n / 256) * 144, n, rows);
             break;
         case gguf::TensorType::Q6_K:
-            ops::matmul_k_quant(out + begin, in.x, m.data + begin * size_t(n / 256) * 210, n, rows, true);
+            kernels.gguf_q6_k(out + begin, in.x, m.data + begin * size_t(n / 256) * 210, n, rows);
             break;
         default:
             break; // refused when the model was loaded

@@ -107,6 +107,39 @@ TEST(Kernels, GgufBlockVariantsAreBitIdentical)
         }
 }
 
+TEST(Kernels, KQuantVariantsMatchTheReference)
+{
+    for (i32 d : { 1, 3 }) {
+        const i32 n = 512;
+        auto x = random_floats(size_t(n), 99);
+        for (bool q6 : { false, true }) {
+            size_t block_bytes = q6 ? 210 : 144;
+            std::vector<u8> blocks(size_t(n / 256 * d) * block_bytes);
+            u32 seed = u32(d) * 31 + (q6 ? 7 : 0);
+            for (auto& b : blocks)
+                b = u8((seed = seed * 1664525u + 1013904223u) >> 24);
+            for (size_t at = 0; at < blocks.size(); at += block_bytes) {
+                if (q6) {
+                    blocks[at + 209] = 0x20; // f16 d: small and finite
+                } else {
+                    blocks[at + 1] = 0x20, blocks[at + 3] = 0x20;
+                }
+            }
+            auto variants = q6 ? llm::kernels::gguf_q6_k_variants() : llm::kernels::gguf_q4_k_variants();
+            std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
+            variants[0].function(expected.data(), x.data(), blocks.data(), n, d);
+            for (auto const& variant : variants) {
+                if (!llm::kernels::can_run(variant.isa, cpu()))
+                    continue;
+                variant.function(actual.data(), x.data(), blocks.data(), n, d);
+                for (i32 i = 0; i < d; ++i)
+                    ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-4f * (1.0f + std::fabs(expected[size_t(i)])))
+                        << (q6 ? "Q6_K " : "Q4_K ") << variant.name;
+            }
+        }
+    }
+}
+
 TEST(Kernels, ElementwiseVariantsMatchTheReference)
 {
     for (i32 n : sizes) {
@@ -176,7 +209,7 @@ TEST(Kernels, PlansParseAndFormat)
     char text[256];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_k:scalar,gguf_q6_k:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul:neon", cpu()).is_error());
     EXPECT_TRUE(llm::kernels::Plan::parse("convolution:avx2", cpu()).is_error());

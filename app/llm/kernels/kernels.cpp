@@ -40,8 +40,17 @@ constexpr Variant<MatmulBlocks> gguf_q4_0_table[] = {
     { "avx2", Isa::Avx2, avx2::matmul_q4_0 }, { "avx512", Isa::Avx512, avx512::matmul_q4_0 },
 };
 
+constexpr Variant<MatmulFloatBlocks> gguf_q4_k_table[] = {
+    { "scalar", Isa::Scalar, ops::matmul_q4_k }, { "sse2", Isa::Sse2, sse2::matmul_q4_k },
+    { "avx2", Isa::Avx2, avx2::matmul_q4_k }, { "avx512", Isa::Avx512, avx512::matmul_q4_k },
+};
+constexpr Variant<MatmulFloatBlocks> gguf_q6_k_table[] = {
+    { "scalar", Isa::Scalar, ops::matmul_q6_k }, { "sse2", Isa::Sse2, sse2::matmul_q6_k },
+    { "avx2", Isa::Avx2, avx2::matmul_q6_k }, { "avx512", Isa::Avx512, avx512::matmul_q6_k },
+};
+
 Active active_kernels { ops::matmul, ops::matmul_q8, ops::rmsnorm, ops::softmax, { ops::dot, ops::axpy }, ops::swiglu,
-    ops::matmul_q8_0, ops::matmul_q4_0 };
+    ops::matmul_q8_0, ops::matmul_q4_0, ops::matmul_q4_k, ops::matmul_q6_k };
 
 template<typename T, size_t N>
 rt::Span<const T> span_of(T const (&array)[N]) { return { array, N }; }
@@ -67,6 +76,8 @@ rt::Span<const Variant<AttentionKernels>> attention_variants() { return span_of(
 rt::Span<const Variant<Swiglu>> swiglu_variants() { return span_of(swiglu_table); }
 rt::Span<const Variant<MatmulBlocks>> gguf_q8_0_variants() { return span_of(gguf_q8_0_table); }
 rt::Span<const Variant<MatmulBlocks>> gguf_q4_0_variants() { return span_of(gguf_q4_0_table); }
+rt::Span<const Variant<MatmulFloatBlocks>> gguf_q4_k_variants() { return span_of(gguf_q4_k_table); }
+rt::Span<const Variant<MatmulFloatBlocks>> gguf_q6_k_variants() { return span_of(gguf_q6_k_table); }
 
 // Every op has the same four instruction sets in the same order.
 size_t variant_count(Op) { return max_variants; }
@@ -95,7 +106,7 @@ rt::ErrorOr<Plan> Plan::parse(rt::StringView text, rt::CpuFeatures const& cpu)
         while (op < op_count && !(op_name == op_names[op]))
             ++op;
         if (op == op_count)
-            return rt::Error::format("tune: unknown operation \"{}\" (matmul, matmul_q8, rmsnorm, softmax, attention, swiglu, gguf_q8_0, gguf_q4_0)", op_name);
+            return rt::Error::format("tune: unknown operation \"{}\" (matmul, matmul_q8, rmsnorm, softmax, attention, swiglu, gguf_q8_0, gguf_q4_0, gguf_q4_k, gguf_q6_k)", op_name);
         size_t index = 0;
         while (index < max_variants && !(variant == variant_name(Op(op), index)))
             ++index;
@@ -120,6 +131,8 @@ void activate(Plan const& plan)
     active_kernels.swiglu = swiglu_table[plan.choice[size_t(Op::Swiglu)]].function;
     active_kernels.gguf_q8_0 = gguf_q8_0_table[plan.choice[size_t(Op::GgufQ8_0)]].function;
     active_kernels.gguf_q4_0 = gguf_q4_0_table[plan.choice[size_t(Op::GgufQ4_0)]].function;
+    active_kernels.gguf_q4_k = gguf_q4_k_table[plan.choice[size_t(Op::GgufQ4K)]].function;
+    active_kernels.gguf_q6_k = gguf_q6_k_table[plan.choice[size_t(Op::GgufQ6K)]].function;
 }
 
 }

@@ -24,6 +24,8 @@ using Axpy = void (*)(float* y, float a, const float* x, i32 n);
 using Swiglu = void (*)(float* hb, const float* hb2, i32 size);
 // GGUF Q8_0 / Q4_0 rows against an input quantised in groups of 32.
 using MatmulBlocks = void (*)(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);
+// GGUF Q4_K / Q6_K rows against the float input.
+using MatmulFloatBlocks = void (*)(float* out, const float* x, const u8* blocks, i32 n, i32 d);
 
 template<typename Function>
 struct Variant {
@@ -37,9 +39,10 @@ struct AttentionKernels {
     Axpy axpy;
 };
 
-enum class Op : u8 { Matmul, MatmulQ8, Rmsnorm, Softmax, Attention, Swiglu, GgufQ8_0, GgufQ4_0 };
-constexpr size_t op_count = 8;
-constexpr const char* op_names[op_count] = { "matmul", "matmul_q8", "rmsnorm", "softmax", "attention", "swiglu", "gguf_q8_0", "gguf_q4_0" };
+enum class Op : u8 { Matmul, MatmulQ8, Rmsnorm, Softmax, Attention, Swiglu, GgufQ8_0, GgufQ4_0, GgufQ4K, GgufQ6K };
+constexpr size_t op_count = 10;
+constexpr const char* op_names[op_count] = { "matmul", "matmul_q8", "rmsnorm", "softmax", "attention", "swiglu", "gguf_q8_0", "gguf_q4_0",
+    "gguf_q4_k", "gguf_q6_k" };
 constexpr size_t max_variants = 4;
 
 // Variant tables, scalar reference first; a variant's index is its identity in a Plan.
@@ -51,6 +54,8 @@ rt::Span<const Variant<AttentionKernels>> attention_variants();
 rt::Span<const Variant<Swiglu>> swiglu_variants();
 rt::Span<const Variant<MatmulBlocks>> gguf_q8_0_variants();
 rt::Span<const Variant<MatmulBlocks>> gguf_q4_0_variants();
+rt::Span<const Variant<MatmulFloatBlocks>> gguf_q4_k_variants();
+rt::Span<const Variant<MatmulFloatBlocks>> gguf_q6_k_variants();
 
 size_t variant_count(Op);
 const char* variant_name(Op, size_t index);
@@ -75,6 +80,8 @@ struct Active {
     Swiglu swiglu;
     MatmulBlocks gguf_q8_0;
     MatmulBlocks gguf_q4_0;
+    MatmulFloatBlocks gguf_q4_k;
+    MatmulFloatBlocks gguf_q6_k;
 };
 Active const& active();
 void activate(Plan const&);

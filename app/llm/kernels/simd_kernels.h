@@ -127,6 +127,29 @@ void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
     }
 }
 
+// GGUF k-quant rows against the float input: each 256-value super-block is dequantised
+// (ops::dequantize_q4_k / q6_k, the reference's exact values), then a vector dot.
+template<typename V, bool q6>
+void matmul_k_quant(float* out, const float* x, const u8* blocks, i32 n, i32 d)
+{
+    constexpr size_t block_bytes = q6 ? 210 : 144;
+    i32 per_row = n / 256;
+    alignas(64) float values[256];
+    for (i32 i = 0; i < d; ++i) {
+        const u8* block = blocks + size_t(i) * size_t(per_row) * block_bytes;
+        auto acc = V::zero();
+        for (i32 b = 0; b < per_row; ++b, block += block_bytes) {
+            if constexpr (q6)
+                ops::dequantize_q6_k(block, values);
+            else
+                ops::dequantize_q4_k(block, values);
+            for (i32 k = 0; k < 256; k += V::width)
+                acc = V::multiply_add(V::load(values + k), V::load(x + b * 256 + k), acc);
+        }
+        out[i] = V::sum(acc);
+    }
+}
+
 template<typename V>
 float dot(const float* a, const float* b, i32 n)
 {

@@ -86,6 +86,8 @@ void axpy(float* y, float a, const float* x, i32 n) { simd::axpy<Sse2>(y, a, x, 
 void swiglu(float* hb, const float* hb2, i32 size) { simd::swiglu<Sse2>(hb, hb2, size); }
 void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d) { simd::matmul_q8_0<Sse2>(out, xq, xs, blocks, n, d); }
 void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d) { simd::matmul_q4_0<Sse2>(out, xq, xs, blocks, n, d); }
+void matmul_q4_k(float* out, const float* x, const u8* blocks, i32 n, i32 d) { simd::matmul_k_quant<Sse2, false>(out, x, blocks, n, d); }
+void matmul_q6_k(float* out, const float* x, const u8* blocks, i32 n, i32 d) { simd::matmul_k_quant<Sse2, true>(out, x, blocks, n, d); }
 
 }
 #pragma clang attribute pop

@@ -129,6 +129,14 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             [&](MatmulBlocks f) { f(out.data(), xq.data(), xs.data(), data.data(), c.dim, c.hidden_dim); });
         plan.choice[size_t(Op::GgufQ4_0)] = choose("gguf_q4_0", gguf_q4_0_variants(), cpu, report,
             [&](MatmulBlocks f) { f(out.data(), xq.data(), xs.data(), data.data(), c.dim, c.hidden_dim); });
+        if (c.dim % 256 == 0) {
+            // k-quants: 256-value super-blocks, timed on a quarter of the gate rows.
+            i32 rows = rt::max(1, c.hidden_dim / 4);
+            plan.choice[size_t(Op::GgufQ4K)] = choose("gguf_q4_k", gguf_q4_k_variants(), cpu, report,
+                [&](MatmulFloatBlocks f) { f(out.data(), x.data(), data.data(), c.dim, rows); });
+            plan.choice[size_t(Op::GgufQ6K)] = choose("gguf_q6_k", gguf_q6_k_variants(), cpu, report,
+                [&](MatmulFloatBlocks f) { f(out.data(), x.data(), data.data(), c.dim, rows); });
+        }
     }
     plan.choice[size_t(Op::Rmsnorm)] = choose("rmsnorm", rmsnorm_variants(), cpu, report,
         [&](Rmsnorm f) { f(out.data(), x.data(), y.data(), c.dim); });
