@@ -1,19 +1,30 @@
 #pragma once
 // mode=chat: a multi-turn conversation with a GGUF chat model. Each turn is added to the
-// same KV cache (nothing is recomputed), formatted with the model's chat template (the
-// TinyLlama/Zephyr turns <|system|>, <|user|>, <|assistant|>, each closed by </s>), and
-// the reply streams until the model emits EOS. When the context is full the user is told
-// and may start over; the cache never overflows.
+// same KV cache (nothing is recomputed), formatted in the model's chat format, and the
+// reply streams until the model closes its turn. When the context is full the user is
+// told and may start over; the cache never overflows.
 #include "llm/gguf_tokenizer.h"
 #include "llm/sampler.h"
 #include "llm/transformer.h"
 
 namespace app {
 
+// The turn markers of a chat format. The format is recognised from the GGUF's
+// tokenizer.chat_template (a Jinja template: its marker strings identify it), defaulting to
+// TinyLlama's Zephyr-style <|system|>/<|user|>/<|assistant|> turns closed by </s>.
+struct ChatFormat {
+    enum class Kind { Zephyr, ChatMl, Llama2 };
+    Kind kind;
+    const char* name;
+    rt::StringView system_open, user_open, assistant_open, between_turns;
+    rt::StringView close_piece; // the token text that ends a turn ("" = EOS)
+
+    static ChatFormat from_template(rt::StringView chat_template);
+};
+
 class Chat {
 public:
-    Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system)
-        : m_transformer(transformer), m_tokenizer(tokenizer), m_sampler(sampler), m_system(system) {}
+    Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system, ChatFormat format);
 
     enum class TurnResult { Replied, ContextFull };
     // Adds the user's message, streams the reply to `out`.
@@ -29,11 +40,13 @@ private:
     llm::GgufTokenizer const& m_tokenizer;
     llm::Sampler& m_sampler;
     rt::StringView m_system;
+    ChatFormat m_format;
+    i32 m_close_token; // the token that ends a turn
     i32 m_position { 0 };
     i32 m_last_token { 0 };
 };
 
 // Runs the chat loop on the console: /reset starts over, exit or quit ends.
-rt::ErrorOr<void> run_chat(llm::Transformer&, llm::GgufTokenizer const&, llm::Sampler&, rt::StringView system);
+rt::ErrorOr<void> run_chat(llm::Transformer&, llm::GgufTokenizer const&, llm::Sampler&, rt::StringView system, ChatFormat);
 
 }

@@ -25,6 +25,8 @@ public:
     i32 bos() const { return m_bos; }
     i32 eos() const { return m_eos; }
     rt::StringView piece(i32 id) const { return m_pieces[size_t(id)]; }
+    // The id of a token by its exact text (e.g. "<|im_end|>"), or -1.
+    i32 find_piece(rt::StringView text) const { return lookup(text); }
 
 private:
     i32 lookup(rt::StringView) const;
