@@ -117,9 +117,14 @@ rt::ErrorOr<GgufTokenizer> GgufTokenizer::load(gguf::File const& file)
     for (int b = 0; b < 256; ++b)
         t.m_byte_values[b] = u8(b);
     const char* hex = "0123456789ABCDEF";
+    t.m_byte_of_token = TRY(rt::HeapArray<i16>::allocate(size_t(t.m_vocab_size)));
+    for (i32 id = 0; id < t.m_vocab_size; ++id)
+        t.m_byte_of_token[size_t(id)] = -1;
     for (int b = 0; b < 256; ++b) {
         char name[6] = { '<', '0', 'x', hex[b >> 4], hex[b & 15], '>' };
         t.m_byte_tokens[b] = t.lookup({ name, 6 });
+        if (t.m_byte_tokens[b] >= 0)
+            t.m_byte_of_token[size_t(t.m_byte_tokens[b])] = i16(b);
     }
     return t;
 }
@@ -215,9 +220,8 @@ rt::StringView GgufTokenizer::decode(i32 previous, i32 token) const
     if (token < 0 || token >= m_vocab_size)
         return {};
     rt::StringView piece = m_pieces[size_t(token)];
-    for (int b = 0; b < 256; ++b)
-        if (m_byte_tokens[b] == token)
-            return { reinterpret_cast<const char*>(&m_byte_values[b]), 1 };
+    if (i16 byte = m_byte_of_token[size_t(token)]; byte >= 0)
+        return { reinterpret_cast<const char*>(&m_byte_values[byte]), 1 };
     // U+2581 (e2 96 81) back to spaces; the one starting the text after BOS is dropped.
     size_t length = 0;
     for (size_t i = 0; i < piece.length();) {

@@ -39,6 +39,7 @@ private:
     PieceIndex m_index;
     i32 m_byte_tokens[256] {};
     u8 m_byte_values[256] {};
+    rt::HeapArray<i16> m_byte_of_token; // per token: the byte a <0xXX> token stands for, or -1
     rt::HeapArray<char> m_decode_buffer; // a piece with U+2581 turned back into spaces
 };
 

@@ -179,6 +179,20 @@ TEST(GgufTokenizer, MatchesLlamaCppOnItsOwnTestCases)
         ++checked;
     }
     EXPECT_EQ(checked, 46u);
+
+    // Decoding gives the text back, byte-fallback tokens included (the llama emoji is not
+    // in the vocabulary as a piece).
+    for (std::string text : { "Hello world", "naïve café", "llama \xF0\x9F\xA6\x99 time" }) {
+        std::vector<i32> tokens(3 * text.size() + 4);
+        auto n = tokenizer.value().encode({ text.data(), text.size() }, true, { tokens.data(), tokens.size() });
+        ASSERT_FALSE(n.is_error());
+        std::string decoded;
+        for (size_t i = 1; i < n.value(); ++i) {
+            auto piece = tokenizer.value().decode(tokens[i - 1], tokens[i]);
+            decoded.append(piece.data(), piece.length());
+        }
+        EXPECT_EQ(decoded, text);
+    }
 }
 
 }
