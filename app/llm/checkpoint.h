@@ -17,6 +17,8 @@ struct Config {
     i32 vocab_size;
     i32 seq_len;    // context length
     bool shared_classifier;
+    float rope_theta { 10000.0f }; // RoPE base frequency
+    float norm_epsilon { 1e-5f };  // added to the mean square in RMS normalisation
 
     i32 head_size() const { return dim / n_heads; }
     i32 kv_dim() const { return n_kv_heads * head_size(); }

@@ -125,10 +125,16 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     c.shared_classifier = shared;
     if (auto rope = file.get_integer("llama.rope.dimension_count"); !rope.is_error() && i64(rope.value()) != c.head_size())
         return rt::Error::format("gguf: rope dimension count {} differs from the head size {}: not supported", rope.value(), c.head_size());
-    if (auto base = file.get_float("llama.rope.freq_base"); !base.is_error() && base.value() != 10000.0)
-        return rt::Error::format("gguf: rope.freq_base {} is not supported yet (10000 is)", base.value());
-    if (auto eps = file.get_float("llama.attention.layer_norm_rms_epsilon"); !eps.is_error() && float(eps.value()) != 1e-5f)
-        return rt::Error::format("gguf: layer_norm_rms_epsilon {} is not supported yet (1e-5 is)", eps.value());
+    if (auto base = file.get_float("llama.rope.freq_base"); !base.is_error()) {
+        if (!(base.value() > 1.0 && base.value() < 1e9))
+            return rt::Error::format("gguf: rope.freq_base {} is not plausible", base.value());
+        c.rope_theta = float(base.value());
+    }
+    if (auto eps = file.get_float("llama.attention.layer_norm_rms_epsilon"); !eps.is_error()) {
+        if (!(eps.value() > 0.0 && eps.value() < 0.1))
+            return rt::Error::format("gguf: layer_norm_rms_epsilon {} is not plausible", eps.value());
+        c.norm_epsilon = float(eps.value());
+    }
 
     u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv = u64(c.kv_dim()), vocab = u64(c.vocab_size);
     GgufWeights& g = checkpoint.gguf;

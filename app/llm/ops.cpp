@@ -6,13 +6,13 @@ namespace llm::ops {
 
 using namespace rt::math;
 
-void rmsnorm(float* out, const float* x, const float* weight, i32 size)
+void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon)
 {
     float sum_of_squares = 0.0f;
     for (i32 j = 0; j < size; ++j)
         sum_of_squares += x[j] * x[j];
     sum_of_squares /= float(size);
-    sum_of_squares += 1e-5f;
+    sum_of_squares += epsilon;
     float scale = 1.0f / sqrtf(sum_of_squares);
     for (i32 j = 0; j < size; ++j)
         out[j] = weight[j] * (scale * x[j]);
@@ -64,10 +64,10 @@ void rope(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 position)
     }
 }
 
-void rope_angles(float* cosines, float* sines, i32 head_size, i32 position)
+void rope_angles(float* cosines, float* sines, i32 head_size, i32 position, float theta)
 {
     for (i32 head_dim = 0; head_dim < head_size; head_dim += 2) {
-        float frequency = 1.0f / powf(10000.0f, float(head_dim) / float(head_size));
+        float frequency = 1.0f / powf(theta, float(head_dim) / float(head_size));
         float angle = float(position) * frequency;
         cosines[head_dim / 2] = cosf(angle);
         sines[head_dim / 2] = sinf(angle);

@@ -5,8 +5,8 @@
 
 namespace llm::ops {
 
-// out = weight * x / sqrt(mean(x^2) + 1e-5)
-void rmsnorm(float* out, const float* x, const float* weight, i32 size);
+// out = weight * x / sqrt(mean(x^2) + epsilon)
+void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon);
 
 // In place: x = exp(x - max) / sum(exp(x - max))
 void softmax(float* x, i32 size);
@@ -18,7 +18,7 @@ void matmul(float* out, const float* x, const float* w, i32 n, i32 d);
 void rope(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 position);
 // The same in two steps: the rotation of each pair for a position (head_size / 2 cosines
 // and sines, the same for every layer), then applying it. Results equal rope()'s.
-void rope_angles(float* cosines, float* sines, i32 head_size, i32 position);
+void rope_angles(float* cosines, float* sines, i32 head_size, i32 position, float theta = 10000.0f);
 void rope_apply(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, const float* cosines, const float* sines);
 
 // hb = silu(hb) * hb2 (the SwiGLU gate)

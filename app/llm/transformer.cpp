@@ -199,7 +199,7 @@ float* Transformer::forward(i32 token, i32 position)
 
     {
         rt::ScopedCycles probe { "rope" };
-        ops::rope_angles(m_rope_cos.data(), m_rope_sin.data(), c.head_size(), position);
+        ops::rope_angles(m_rope_cos.data(), m_rope_sin.data(), c.head_size(), position, c.rope_theta);
     }
     if (m_checkpoint->format == WeightFormat::Gguf) {
         dequantize_row(m_checkpoint->gguf.embedding, size_t(token), c.dim, x);
@@ -218,7 +218,7 @@ float* Transformer::forward(i32 token, i32 position)
         float* v = m_value_cache.data() + cache_slot;
         {
             rt::ScopedCycles probe { "rmsnorm" };
-            kernels.rmsnorm(m_xb.data(), x, gguf_norms ? m_checkpoint->gguf.attention_norms[l] : w.rms_attention + l * dim, c.dim);
+            kernels.rmsnorm(m_xb.data(), x, gguf_norms ? m_checkpoint->gguf.attention_norms[l] : w.rms_attention + l * dim, c.dim, c.norm_epsilon);
         }
         {
             Input in = prepare(m_xb.data(), c.dim, iq, is);
@@ -243,7 +243,7 @@ float* Transformer::forward(i32 token, i32 position)
         ops::accumulate(x, m_xb2.data(), c.dim);
         {
             rt::ScopedCycles probe { "rmsnorm" };
-            kernels.rmsnorm(m_xb.data(), x, gguf_norms ? m_checkpoint->gguf.ffn_norms[l] : w.rms_ffn + l * dim, c.dim);
+            kernels.rmsnorm(m_xb.data(), x, gguf_norms ? m_checkpoint->gguf.ffn_norms[l] : w.rms_ffn + l * dim, c.dim, c.norm_epsilon);
         }
         {
             Input in = prepare(m_xb.data(), c.dim, iq, is);
@@ -264,7 +264,7 @@ float* Transformer::forward(i32 token, i32 position)
     }
     {
         rt::ScopedCycles probe { "rmsnorm" };
-        kernels.rmsnorm(x, x, w.rms_final, c.dim);
+        kernels.rmsnorm(x, x, w.rms_final, c.dim, c.norm_epsilon);
     }
     {
         Input in = prepare(x, c.dim, iq, is);

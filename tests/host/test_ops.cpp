@@ -8,7 +8,7 @@ namespace {
 TEST(Ops, RmsnormMatchesTheFormula)
 {
     std::vector<float> x = { 1, 2, 3, 4 }, w = { 1, 0.5f, 2, 1 }, out(4);
-    llm::ops::rmsnorm(out.data(), x.data(), w.data(), 4);
+    llm::ops::rmsnorm(out.data(), x.data(), w.data(), 4, 1e-5f);
     float scale = 1.0f / std::sqrt((1 + 4 + 9 + 16) / 4.0f + 1e-5f);
     for (int i = 0; i < 4; ++i)
         EXPECT_FLOAT_EQ(out[size_t(i)], w[size_t(i)] * scale * x[size_t(i)]);
@@ -160,4 +160,18 @@ TEST(GgufBlocks, BlockMatmulsMatchDequantisedProducts)
         EXPECT_NEAR(out8[row], expected8, 1e-3 * (1 + std::fabs(expected8)));
         EXPECT_NEAR(out4[row], expected4, 1e-3 * (1 + std::fabs(expected4)));
     }
+}
+
+TEST(Ops, RopeBaseFrequencyIsAParameter)
+{
+    std::vector<float> c(4), s(4);
+    llm::ops::rope_angles(c.data(), s.data(), 8, 3, 500000.0f); // Llama-3-style base
+    for (int pair = 0; pair < 4; ++pair) {
+        double angle = 3.0 / std::pow(500000.0, 2.0 * pair / 8.0);
+        EXPECT_NEAR(c[size_t(pair)], std::cos(angle), 1e-6);
+        EXPECT_NEAR(s[size_t(pair)], std::sin(angle), 1e-6);
+    }
+    std::vector<float> x = { 3, 4 }, w = { 1, 1 }, out(2);
+    llm::ops::rmsnorm(out.data(), x.data(), w.data(), 2, 0.5f); // epsilon enters the root
+    EXPECT_NEAR(out[0], 3.0 / std::sqrt(12.5 + 0.5), 1e-6);
 }

@@ -110,7 +110,7 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
 {
     simd::matmul_q8<Avx2>(out, xq, xs, wq, ws, n, d, group);
 }
-void rmsnorm(float* out, const float* x, const float* weight, i32 size) { simd::rmsnorm<Avx2>(out, x, weight, size); }
+void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon) { simd::rmsnorm<Avx2>(out, x, weight, size, epsilon); }
 void softmax(float* x, i32 size) { simd::softmax<Avx2>(x, size); }
 float dot(const float* a, const float* b, i32 n) { return simd::dot<Avx2>(a, b, n); }
 void axpy(float* y, float a, const float* x, i32 n) { simd::axpy<Avx2>(y, a, x, n); }

@@ -104,7 +104,7 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
 {
     simd::matmul_q8<Avx512>(out, xq, xs, wq, ws, n, d, group);
 }
-void rmsnorm(float* out, const float* x, const float* weight, i32 size) { simd::rmsnorm<Avx512>(out, x, weight, size); }
+void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon) { simd::rmsnorm<Avx512>(out, x, weight, size, epsilon); }
 void softmax(float* x, i32 size) { simd::softmax<Avx512>(x, size); }
 float dot(const float* a, const float* b, i32 n) { return simd::dot<Avx512>(a, b, n); }
 void axpy(float* y, float a, const float* x, i32 n) { simd::axpy<Avx512>(y, a, x, n); }

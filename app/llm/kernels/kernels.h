@@ -16,7 +16,7 @@ using MatmulF32 = void (*)(float* out, const float* x, const float* w, i32 n, i3
 // The int8 product of llama2.c's runq.c: x and W quantised in groups of `group` values
 // (int8 values q, one float scale s per group); scales of W are indexed by flat position.
 using MatmulQ8 = void (*)(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group);
-using Rmsnorm = void (*)(float* out, const float* x, const float* weight, i32 size);
+using Rmsnorm = void (*)(float* out, const float* x, const float* weight, i32 size, float epsilon);
 using Softmax = void (*)(float* x, i32 size);
 // Attention: scores are dot products, the output a weighted sum (y += a * x).
 using Dot = float (*)(const float* a, const float* b, i32 n);

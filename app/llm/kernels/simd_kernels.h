@@ -175,10 +175,10 @@ void axpy(float* y, float a, const float* x, i32 n)
 }
 
 template<typename V>
-void rmsnorm(float* out, const float* x, const float* weight, i32 size)
+void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon)
 {
     float sum_of_squares = dot<V>(x, x, size);
-    sum_of_squares = sum_of_squares / float(size) + 1e-5f;
+    sum_of_squares = sum_of_squares / float(size) + epsilon;
     float scale = 1.0f / rt::math::sqrtf(sum_of_squares);
     i32 vector_end = size - size % V::width;
     auto sv = V::set1(scale);

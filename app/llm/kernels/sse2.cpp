@@ -79,7 +79,7 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
 {
     simd::matmul_q8<Sse2>(out, xq, xs, wq, ws, n, d, group);
 }
-void rmsnorm(float* out, const float* x, const float* weight, i32 size) { simd::rmsnorm<Sse2>(out, x, weight, size); }
+void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon) { simd::rmsnorm<Sse2>(out, x, weight, size, epsilon); }
 void softmax(float* x, i32 size) { simd::softmax<Sse2>(x, size); }
 float dot(const float* a, const float* b, i32 n) { return simd::dot<Sse2>(a, b, n); }
 void axpy(float* y, float a, const float* x, i32 n) { simd::axpy<Sse2>(y, a, x, n); }

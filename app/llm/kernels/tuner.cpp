@@ -139,7 +139,7 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         }
     }
     plan.choice[size_t(Op::Rmsnorm)] = choose("rmsnorm", rmsnorm_variants(), cpu, report,
-        [&](Rmsnorm f) { f(out.data(), x.data(), y.data(), c.dim); });
+        [&](Rmsnorm f) { f(out.data(), x.data(), y.data(), c.dim, c.norm_epsilon); });
     plan.choice[size_t(Op::Softmax)] = choose("softmax", softmax_variants(), cpu, report, [&](Softmax f) {
         fill(scores.data(), scores.size(), 4);
         f(scores.data(), positions);

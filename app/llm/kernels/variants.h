@@ -6,7 +6,7 @@
     namespace llm::kernels::isa {                                                                                  \
     void matmul(float* out, const float* x, const float* w, i32 n, i32 d);                                         \
     void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group); \
-    void rmsnorm(float* out, const float* x, const float* weight, i32 size);                                       \
+    void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon);                        \
     void softmax(float* x, i32 size);                                                                              \
     float dot(const float* a, const float* b, i32 n);                                                              \
     void axpy(float* y, float a, const float* x, i32 n);                                                           \
