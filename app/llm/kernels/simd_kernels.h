@@ -4,6 +4,7 @@
 // V provides: width, Vector, zero(), set1(), load(), store(), add(), mul(), multiply_add(),
 // max(), sum() (horizontal), exp() (polynomial, ~1e-7 relative error), dot_i8().
 // Everything here is a template so each instruction set gets its own copy.
+#include "../k_quants.h"
 #include "../ops.h"
 #include <rt/math.h>
 #include <rt/utility.h>
@@ -128,7 +129,7 @@ void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
 }
 
 // GGUF k-quant rows against the float input: each 256-value super-block is dequantised
-// (ops::dequantize_q4_k / q6_k, the reference's exact values), then a vector dot.
+// (the reference's exact values), then a vector dot.
 template<typename V, bool q6>
 void matmul_k_quant(float* out, const float* x, const u8* blocks, i32 n, i32 d)
 {
@@ -139,10 +140,11 @@ void matmul_k_quant(float* out, const float* x, const u8* blocks, i32 n, i32 d)
         const u8* block = blocks + size_t(i) * size_t(per_row) * block_bytes;
         auto acc = V::zero();
         for (i32 b = 0; b < per_row; ++b, block += block_bytes) {
+            // This file's own copy of the dequantisation, compiled for its instruction set.
             if constexpr (q6)
-                ops::dequantize_q6_k(block, values);
+                k_quants::dequantize_q6_k(block, values);
             else
-                ops::dequantize_q4_k(block, values);
+                k_quants::dequantize_q4_k(block, values);
             for (i32 k = 0; k < 256; k += V::width)
                 acc = V::multiply_add(V::load(values + k), V::load(x + b * 256 + k), acc);
         }

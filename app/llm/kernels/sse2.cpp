@@ -11,8 +11,8 @@ namespace {
 struct Sse2 {
     using Vector = __m128;
     static constexpr i32 width = 4;
-    static constexpr bool has_group_sums8 = false;
-    static constexpr i32 group_step = 16;
+    static constexpr bool has_group_sums8 = false; // no eight-row int8 path on SSE2
+    [[maybe_unused]] static constexpr i32 group_step = 16;
     static Vector zero8() { return zero(); }
     static Vector group_sums8(const i8*, const i8*, i32, i32) { return zero(); }
     static Vector accumulate8(Vector v, Vector, const float*, i32, float) { return v; }
