@@ -92,12 +92,12 @@ rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, l
         rt::print("\nprompt> ");
         size_t length;
         if (read_line(line, sizeof line, length) == LineStatus::EndOfInput) {
-            rt::println("\n[chat] input ended");
+            rt::println("\n[interactive] input ended");
             return {};
         }
         rt::StringView prompt { line, length };
         if (prompt == "exit" || prompt == "quit") {
-            rt::println("[chat] bye");
+            rt::println("[interactive] bye");
             return {};
         }
         if (prompt.is_empty())
@@ -106,7 +106,7 @@ rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, l
         auto stats = llm::generate(transformer, tokenizer, sampler, prompt, steps, rt::Console::the());
         rt::println("");
         if (stats.is_error()) {
-            rt::println_colored(rt::Color::Warning, "[chat] {}; try a shorter prompt", stats.error().message());
+            rt::println_colored(rt::Color::Warning, "[interactive] {}; try a shorter prompt", stats.error().message());
             continue;
         }
         report(stats.value(), weight_bytes, false);
