@@ -32,7 +32,7 @@ for n in "$smp" "$mem" "$timeout_s"; do
 done
 command -v qemu-system-x86_64 >/dev/null || { echo "boot: qemu-system-x86_64 missing: run scripts/install-deps.sh" >&2; exit 4; }
 
-args=(-machine pc -cpu max -m "$mem" -smp "$smp" -no-reboot
+args=(-machine pc -cpu max -m "$mem" -smp "$smp" -no-reboot -nic none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04
       -serial stdio -monitor none)
 [ "$smp" -gt 1 ] && args+=(-accel tcg,thread=multi)

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  clang lld nasm meson ninja-build binutils libclang-rt-14-dev
+  clang lld nasm meson ninja-build pkg-config binutils libclang-rt-14-dev
   googletest libgtest-dev
   grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
   qemu-system-x86 ovmf
