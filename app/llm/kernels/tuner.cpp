@@ -112,8 +112,10 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             [&](MatmulQ8 f) { f(out.data(), xq.data(), xs.data(), gate.q, gate.s, c.dim, c.hidden_dim, q.group); });
     }
     if (checkpoint.format == WeightFormat::Gguf && c.dim % 32 == 0) {
-        // GGUF block formats, on scratch blocks of the gate matrix's shape.
-        size_t blocks = size_t(c.dim / 32) * size_t(c.hidden_dim);
+        // GGUF block formats, on scratch blocks: rows as wide as the gate matrix's, an
+        // eighth as many (enough to rank the variants; big models would take seconds).
+        i32 rows = rt::max(8, c.hidden_dim / 8);
+        size_t blocks = size_t(c.dim / 32) * size_t(rows);
         auto data = TRY(rt::HeapArray<u8>::allocate(blocks * 34));
         u32 seed = 7;
         for (size_t i = 0; i < data.size(); ++i)
@@ -126,12 +128,11 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         auto xs = TRY(rt::HeapArray<float>::allocate(size_t(c.dim / 32)));
         ops::quantize(xq.data(), xs.data(), x.data(), c.dim, 32);
         plan.choice[size_t(Op::GgufQ8_0)] = choose("gguf_q8_0", gguf_q8_0_variants(), cpu, report,
-            [&](MatmulBlocks f) { f(out.data(), xq.data(), xs.data(), data.data(), c.dim, c.hidden_dim); });
+            [&](MatmulBlocks f) { f(out.data(), xq.data(), xs.data(), data.data(), c.dim, rows); });
         plan.choice[size_t(Op::GgufQ4_0)] = choose("gguf_q4_0", gguf_q4_0_variants(), cpu, report,
-            [&](MatmulBlocks f) { f(out.data(), xq.data(), xs.data(), data.data(), c.dim, c.hidden_dim); });
+            [&](MatmulBlocks f) { f(out.data(), xq.data(), xs.data(), data.data(), c.dim, rows); });
         if (c.dim % 256 == 0) {
-            // k-quants: 256-value super-blocks, timed on a quarter of the gate rows.
-            i32 rows = rt::max(1, c.hidden_dim / 4);
+            // k-quants: 256-value super-blocks (34 bytes per 32 values covers their 144 or 210 per 256).
             plan.choice[size_t(Op::GgufQ4K)] = choose("gguf_q4_k", gguf_q4_k_variants(), cpu, report,
                 [&](MatmulFloatBlocks f) { f(out.data(), x.data(), data.data(), c.dim, rows); });
             plan.choice[size_t(Op::GgufQ6K)] = choose("gguf_q6_k", gguf_q6_k_variants(), cpu, report,
