@@ -99,20 +99,7 @@ struct Avx512 {
 };
 }
 
-void matmul(float* out, const float* x, const float* w, i32 n, i32 d) { simd::matmul<Avx512>(out, x, w, n, d); }
-void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group)
-{
-    simd::matmul_q8<Avx512>(out, xq, xs, wq, ws, n, d, group);
-}
-void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon) { simd::rmsnorm<Avx512>(out, x, weight, size, epsilon); }
-void softmax(float* x, i32 size) { simd::softmax<Avx512>(x, size); }
-float dot(const float* a, const float* b, i32 n) { return simd::dot<Avx512>(a, b, n); }
-void axpy(float* y, float a, const float* x, i32 n) { simd::axpy<Avx512>(y, a, x, n); }
-void swiglu(float* hb, const float* hb2, i32 size) { simd::swiglu<Avx512>(hb, hb2, size); }
-void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d) { simd::matmul_q8_0<Avx512>(out, xq, xs, blocks, n, d); }
-void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d) { simd::matmul_q4_0<Avx512>(out, xq, xs, blocks, n, d); }
-void matmul_q4_k(float* out, const float* x, const u8* blocks, i32 n, i32 d) { simd::matmul_k_quant<Avx512, false>(out, x, blocks, n, d); }
-void matmul_q6_k(float* out, const float* x, const u8* blocks, i32 n, i32 d) { simd::matmul_k_quant<Avx512, true>(out, x, blocks, n, d); }
+BAREFLOW_SIMD_ENTRY_POINTS(Avx512)
 
 }
 #pragma clang attribute pop

@@ -263,3 +263,36 @@ typename V::Vector exp_polynomial(typename V::Vector x)
 }
 
 }
+
+// The entry points variants.h declares, defined once for an instruction set's traits V
+// (used inside each ISA file's namespace, within its target pragma).
+#define BAREFLOW_SIMD_ENTRY_POINTS(V)                                                                                        \
+    void matmul(float* out, const float* x, const float* w, i32 n, i32 d) { simd::matmul<V>(out, x, w, n, d); }          \
+    void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group)   \
+    {                                                                                                                    \
+        simd::matmul_q8<V>(out, xq, xs, wq, ws, n, d, group);                                                            \
+    }                                                                                                                    \
+    void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon)                               \
+    {                                                                                                                    \
+        simd::rmsnorm<V>(out, x, weight, size, epsilon);                                                                 \
+    }                                                                                                                    \
+    void softmax(float* x, i32 size) { simd::softmax<V>(x, size); }                                                      \
+    float dot(const float* a, const float* b, i32 n) { return simd::dot<V>(a, b, n); }                                   \
+    void axpy(float* y, float a, const float* x, i32 n) { simd::axpy<V>(y, a, x, n); }                                   \
+    void swiglu(float* hb, const float* hb2, i32 size) { simd::swiglu<V>(hb, hb2, size); }                               \
+    void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)                          \
+    {                                                                                                                    \
+        simd::matmul_q8_0<V>(out, xq, xs, blocks, n, d);                                                                 \
+    }                                                                                                                    \
+    void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)                          \
+    {                                                                                                                    \
+        simd::matmul_q4_0<V>(out, xq, xs, blocks, n, d);                                                                 \
+    }                                                                                                                    \
+    void matmul_q4_k(float* out, const float* x, const u8* blocks, i32 n, i32 d)                                         \
+    {                                                                                                                    \
+        simd::matmul_k_quant<V, false>(out, x, blocks, n, d);                                                            \
+    }                                                                                                                    \
+    void matmul_q6_k(float* out, const float* x, const u8* blocks, i32 n, i32 d)                                         \
+    {                                                                                                                    \
+        simd::matmul_k_quant<V, true>(out, x, blocks, n, d);                                                             \
+    }

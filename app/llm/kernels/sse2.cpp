@@ -74,20 +74,7 @@ struct Sse2 {
 };
 }
 
-void matmul(float* out, const float* x, const float* w, i32 n, i32 d) { simd::matmul<Sse2>(out, x, w, n, d); }
-void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group)
-{
-    simd::matmul_q8<Sse2>(out, xq, xs, wq, ws, n, d, group);
-}
-void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon) { simd::rmsnorm<Sse2>(out, x, weight, size, epsilon); }
-void softmax(float* x, i32 size) { simd::softmax<Sse2>(x, size); }
-float dot(const float* a, const float* b, i32 n) { return simd::dot<Sse2>(a, b, n); }
-void axpy(float* y, float a, const float* x, i32 n) { simd::axpy<Sse2>(y, a, x, n); }
-void swiglu(float* hb, const float* hb2, i32 size) { simd::swiglu<Sse2>(hb, hb2, size); }
-void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d) { simd::matmul_q8_0<Sse2>(out, xq, xs, blocks, n, d); }
-void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d) { simd::matmul_q4_0<Sse2>(out, xq, xs, blocks, n, d); }
-void matmul_q4_k(float* out, const float* x, const u8* blocks, i32 n, i32 d) { simd::matmul_k_quant<Sse2, false>(out, x, blocks, n, d); }
-void matmul_q6_k(float* out, const float* x, const u8* blocks, i32 n, i32 d) { simd::matmul_k_quant<Sse2, true>(out, x, blocks, n, d); }
+BAREFLOW_SIMD_ENTRY_POINTS(Sse2)
 
 }
 #pragma clang attribute pop
