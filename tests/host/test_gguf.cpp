@@ -1,4 +1,5 @@
 #include "../../app/llm/gguf.h"
+#include "../../app/llm/gguf_model.h"
 #include "../../app/llm/gguf_tokenizer.h"
 #include "models.h"
 #include <cstring>
@@ -135,6 +136,53 @@ TEST(Gguf, MalformedHeadersAndTensors)
     c.string("key"), c.put32(77); // unknown value type
     std::vector<u8> body2(c.header.begin() + long(start), c.header.end());
     EXPECT_NE(error_of(GgufBuilder().build(0, 1, body2, 0)).find("unknown value type 77"), std::string::npos);
+}
+
+std::string model_error(std::vector<u8> const& bytes)
+{
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    if (file.is_error())
+        return "parse: " + std::string(file.error().message().data(), file.error().message().length());
+    auto checkpoint = llm::load_gguf_checkpoint(file.value());
+    return checkpoint.is_error() ? std::string(checkpoint.error().message().data(), checkpoint.error().message().length()) : "";
+}
+
+// A tiny llama GGUF: dim 32, hidden 32, 1 layer, 4 heads, vocab 8, all F32; `skip` leaves
+// one tensor out, `wrong_shape` gives attn_q the wrong width.
+std::vector<u8> tiny_llama(std::string const& architecture, std::string const& skip = "", bool wrong_shape = false)
+{
+    GgufBuilder b;
+    size_t start = b.header.size();
+    b.kv_string("general.architecture", architecture);
+    for (auto [key, value] : std::vector<std::pair<std::string, u32>> { { "llama.embedding_length", 32 }, { "llama.feed_forward_length", 32 },
+             { "llama.block_count", 1 }, { "llama.attention.head_count", 4 }, { "llama.context_length", 16 } })
+        b.kv_u32(key, value);
+    std::vector<std::pair<std::string, std::vector<u64>>> tensors = { { "token_embd.weight", { 32, 8 } }, { "output_norm.weight", { 32 } },
+        { "blk.0.attn_norm.weight", { 32 } }, { "blk.0.ffn_norm.weight", { 32 } }, { "blk.0.attn_q.weight", { wrong_shape ? 16u : 32u, 32 } },
+        { "blk.0.attn_k.weight", { 32, 32 } }, { "blk.0.attn_v.weight", { 32, 32 } }, { "blk.0.attn_output.weight", { 32, 32 } },
+        { "blk.0.ffn_gate.weight", { 32, 32 } }, { "blk.0.ffn_down.weight", { 32, 32 } }, { "blk.0.ffn_up.weight", { 32, 32 } } };
+    u64 offset = 0, count = 0;
+    for (auto const& [name, dims] : tensors) {
+        if (name == skip)
+            continue;
+        b.tensor(name, dims, 0, offset);
+        u64 elements = 1;
+        for (u64 d : dims)
+            elements *= d;
+        offset += (elements * 4 + 31) / 32 * 32;
+        ++count;
+    }
+    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
+    return GgufBuilder().build(count, 6, body, size_t(offset));
+}
+
+TEST(GgufModel, LoadsAndRejectsWithClearMessages)
+{
+    testing_support::ScopedHeap heap(4 << 20);
+    EXPECT_EQ(model_error(tiny_llama("llama")), "");
+    EXPECT_NE(model_error(tiny_llama("gpt2")).find("unsupported architecture \"gpt2\""), std::string::npos);
+    EXPECT_NE(model_error(tiny_llama("llama", "blk.0.ffn_up.weight")).find("tensor blk.0.ffn_up.weight is missing"), std::string::npos);
+    EXPECT_NE(model_error(tiny_llama("llama", "", true)).find("blk.0.attn_q.weight has shape [16, 32], the model needs [32, 32]"), std::string::npos);
 }
 
 // llama.cpp's tokenizer test: every input of the .inp file must give the ids of .out.
