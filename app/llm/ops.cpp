@@ -163,32 +163,6 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
     }
 }
 
-float half_to_float(u16 h)
-{
-    u32 sign = u32(h & 0x8000) << 16;
-    u32 exponent = (h >> 10) & 0x1F;
-    u32 mantissa = h & 0x3FF;
-    u32 bits;
-    if (exponent == 0) {
-        if (mantissa == 0) {
-            bits = sign;
-        } else { // subnormal: normalise
-            exponent = 127 - 15 + 1;
-            while (!(mantissa & 0x400)) {
-                mantissa <<= 1;
-                --exponent;
-            }
-            bits = sign | exponent << 23 | (mantissa & 0x3FF) << 13;
-        }
-    } else if (exponent == 31) {
-        bits = sign | 0x7F800000 | mantissa << 13;
-    } else {
-        bits = sign | (exponent + 127 - 15) << 23 | mantissa << 13;
-    }
-    float f;
-    __builtin_memcpy(&f, &bits, 4);
-    return f;
-}
 
 void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
@@ -238,30 +212,48 @@ void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d)
 void dequantize_q4_k(const u8* block, float* out) { k_quants::dequantize_q4_k(block, out); }
 void dequantize_q6_k(const u8* block, float* out) { k_quants::dequantize_q6_k(block, out); }
 
-namespace {
-void matmul_k_quant(float* out, const float* x, const u8* blocks, i32 n, i32 d, bool q6)
+void group_sums(i32* sums, const i8* xq, i32 n, i32 group)
 {
-    size_t block_bytes = q6 ? 210 : 144;
-    i32 per_row = n / 256;
-    float values[256];
-    for (i32 i = 0; i < d; ++i) {
-        const u8* block = blocks + size_t(i) * size_t(per_row) * block_bytes;
-        float sum = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, block += block_bytes) {
-            if (q6)
-                dequantize_q6_k(block, values);
-            else
-                dequantize_q4_k(block, values);
-            for (i32 k = 0; k < 256; ++k)
-                sum += values[k] * x[b * 256 + k];
-        }
-        out[i] = sum;
+    for (i32 g = 0; g < n / group; ++g) {
+        i32 sum = 0;
+        for (i32 k = 0; k < group; ++k)
+            sum += xq[g * group + k];
+        sums[g] = sum;
     }
 }
 
+namespace {
+i32 dot_i8(const i8* a, const i8* b, i32 n)
+{
+    i32 sum = 0;
+    for (i32 k = 0; k < n; ++k)
+        sum += i32(a[k]) * i32(b[k]);
+    return sum;
+}
 }
 
-void matmul_q4_k(float* out, const float* x, const u8* blocks, i32 n, i32 d) { matmul_k_quant(out, x, blocks, n, d, false); }
-void matmul_q6_k(float* out, const float* x, const u8* blocks, i32 n, i32 d) { matmul_k_quant(out, x, blocks, n, d, true); }
+void matmul_q4_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
+{
+    i32 per_row = n / 256;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* block = blocks + size_t(i) * size_t(per_row) * k_quants::q4_k_block_bytes;
+        float value = 0.0f;
+        for (i32 b = 0; b < per_row; ++b, block += k_quants::q4_k_block_bytes)
+            value = k_quants::q4_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, xsums + 8 * b, dot_i8);
+        out[i] = value;
+    }
+}
+
+void matmul_q6_k(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
+{
+    i32 per_row = n / 256;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* block = blocks + size_t(i) * size_t(per_row) * k_quants::q6_k_block_bytes;
+        float value = 0.0f;
+        for (i32 b = 0; b < per_row; ++b, block += k_quants::q6_k_block_bytes)
+            value = k_quants::q6_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, dot_i8);
+        out[i] = value;
+    }
+}
 
 }

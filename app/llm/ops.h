@@ -42,15 +42,41 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
 void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);
 void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);
 void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d);
-float half_to_float(u16);
-// The k-quant super-blocks of 256 values (ggml's layouts): Q4_K is f16 d, f16 dmin, 12
-// bytes of packed 6-bit sub-block scales and mins, 128 bytes of nibbles; Q6_K is 128 bytes
-// of low nibbles, 64 of high 2-bit pairs, 16 int8 scales, f16 d.
+// The k-quant super-blocks of 256 values (ggml's layouts, see k_quants.h).
 void dequantize_q4_k(const u8* block, float* out);
 void dequantize_q6_k(const u8* block, float* out);
-// Rows of k-quant blocks against the float input (dequantised block by block).
-void matmul_q4_k(float* out, const float* x, const u8* blocks, i32 n, i32 d);
-void matmul_q6_k(float* out, const float* x, const u8* blocks, i32 n, i32 d);
+// Sums of the quantised input's groups (Q4_K's mins multiply them).
+void group_sums(i32* sums, const i8* xq, i32 n, i32 group);
+// Rows of k-quant blocks against an input quantised in groups of 32 with its group sums:
+// exact integer sums per group, scaled in float (the "Q8 activation" scheme).
+void matmul_q4_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
+void matmul_q6_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
+
+// IEEE half to float, exactly (inline: the block kernels convert a scale per 32 values).
+inline float half_to_float(u16 h)
+{
+    u32 sign = u32(h & 0x8000) << 16;
+    u32 exponent = (h >> 10) & 0x1F;
+    u32 mantissa = h & 0x3FF;
+    u32 bits;
+    if (exponent == 0) {
+        if (mantissa == 0) {
+            bits = sign;
+        } else { // subnormal: normalise
+            exponent = 127 - 15 + 1;
+            while (!(mantissa & 0x400)) {
+                mantissa <<= 1;
+                --exponent;
+            }
+            bits = sign | exponent << 23 | (mantissa & 0x3FF) << 13;
+        }
+    } else if (exponent == 31) {
+        bits = sign | 0x7F800000 | mantissa << 13;
+    } else {
+        bits = sign | (exponent + 127 - 15) << 23 | mantissa << 13;
+    }
+    return __builtin_bit_cast(float, bits);
+}
 
 // roundf(): halves away from zero, without a C library.
 float round_half_away(float);

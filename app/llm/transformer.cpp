@@ -19,7 +19,8 @@ u64 Transformer::state_bytes(Config const& c)
     u64 widest = u64(rt::max(c.dim, c.hidden_dim));
     u64 floats = 4 * u64(c.dim) + 2 * u64(c.hidden_dim) + 2 * cache + u64(c.n_heads) * u64(c.seq_len) + u64(c.vocab_size);
     floats += u64(c.head_size()); // RoPE cosines and sines
-    return floats * sizeof(float) + widest * (1 + sizeof(float)); // plus the int8 input and its scales
+    // plus the int8 input, its scales and group sums
+    return floats * sizeof(float) + widest * (1 + sizeof(float)) + (widest / 32 + 1) * sizeof(i32);
 }
 
 rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint)
@@ -48,18 +49,27 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint)
     size_t widest = size_t(rt::max(c.dim, c.hidden_dim));
     t.m_input_q = TRY(rt::HeapArray<i8>::allocate(widest));
     t.m_input_s = TRY(rt::HeapArray<float>::allocate(widest));
+    t.m_input_sums = TRY(rt::HeapArray<i32>::allocate(widest / 32 + 1));
     return t;
 }
 
-Transformer::Input Transformer::prepare(const float* x, i32 n, i8* q, float* s)
+Transformer::Input Transformer::prepare(const float* x, i32 n)
 {
     if (m_checkpoint->format == WeightFormat::Float32)
-        return { x, nullptr, nullptr };
+        return { x, nullptr, nullptr, nullptr };
     rt::ScopedCycles probe { "quantize" };
-    // GGUF's quantised blocks hold 32 values each: the input is quantised to match.
-    i32 group = m_checkpoint->format == WeightFormat::Gguf ? 32 : m_checkpoint->quantized.group;
-    ops::quantize(q, s, x, n, group);
-    return { x, q, s };
+    i8* q = m_input_q.data();
+    float* s = m_input_s.data();
+    if (m_checkpoint->format == WeightFormat::Int8) {
+        ops::quantize(q, s, x, n, m_checkpoint->quantized.group);
+        return { x, q, s, nullptr };
+    }
+    // GGUF's quantised blocks hold 32 values each: the input is quantised to match, and
+    // Q4_K's mins need each group's sum.
+    i32* sums = m_input_sums.data();
+    ops::quantize(q, s, x, n, 32);
+    ops::group_sums(sums, q, n, 32);
+    return { x, q, s, sums };
 }
 
 void Transformer::project_blocks(float* out, Input const& in, BlockMatrix const& m, i32 n, i32 d)
@@ -81,10 +91,10 @@ void Transformer::project_blocks(float* out, Input const& in, BlockMatrix const&
             kernels.gguf_q4_0(out + begin, in.q, in.s, m.data + begin * size_t(n / 32) * 18, n, rows);
             break;
         case gguf::TensorType::Q4_K:
-            kernels.gguf_q4_k(out + begin, in.x, m.data + begin * size_t(n / 256) * 144, n, rows);
+            kernels.gguf_q4_k(out + begin, in.q, in.s, in.sums, m.data + begin * size_t(n / 256) * 144, n, rows);
             break;
         case gguf::TensorType::Q6_K:
-            kernels.gguf_q6_k(out + begin, in.x, m.data + begin * size_t(n / 256) * 210, n, rows);
+            kernels.gguf_q6_k(out + begin, in.q, in.s, in.sums, m.data + begin * size_t(n / 256) * 210, n, rows);
             break;
         default:
             break; // refused when the model was loaded
@@ -194,8 +204,6 @@ float* Transformer::forward(i32 token, i32 position)
     auto const& kernels = kernels::active();
     size_t dim = size_t(c.dim), kv_dim = size_t(c.kv_dim());
     float* x = m_x.data();
-    i8* iq = m_input_q.data();
-    float* is = m_input_s.data();
 
     {
         rt::ScopedCycles probe { "rope" };
@@ -221,7 +229,7 @@ float* Transformer::forward(i32 token, i32 position)
             kernels.rmsnorm(m_xb.data(), x, gguf_norms ? m_checkpoint->gguf.attention_norms[l] : w.rms_attention + l * dim, c.dim, c.norm_epsilon);
         }
         {
-            Input in = prepare(m_xb.data(), c.dim, iq, is);
+            Input in = prepare(m_xb.data(), c.dim);
             rt::ScopedCycles probe { "matmul qkv" };
             project(m_q.data(), in, Matrix::Q, l, c.dim, c.dim);
             project(k, in, Matrix::K, l, c.dim, c.kv_dim());
@@ -236,7 +244,7 @@ float* Transformer::forward(i32 token, i32 position)
             attention(layer, position);
         }
         {
-            Input in = prepare(m_xb.data(), c.dim, iq, is);
+            Input in = prepare(m_xb.data(), c.dim);
             rt::ScopedCycles probe { "matmul wo" };
             project(m_xb2.data(), in, Matrix::O, l, c.dim, c.dim);
         }
@@ -246,7 +254,7 @@ float* Transformer::forward(i32 token, i32 position)
             kernels.rmsnorm(m_xb.data(), x, gguf_norms ? m_checkpoint->gguf.ffn_norms[l] : w.rms_ffn + l * dim, c.dim, c.norm_epsilon);
         }
         {
-            Input in = prepare(m_xb.data(), c.dim, iq, is);
+            Input in = prepare(m_xb.data(), c.dim);
             rt::ScopedCycles probe { "matmul ffn" };
             project(m_hb.data(), in, Matrix::Gate, l, c.dim, c.hidden_dim);
             project(m_hb2.data(), in, Matrix::Up, l, c.dim, c.hidden_dim);
@@ -256,7 +264,7 @@ float* Transformer::forward(i32 token, i32 position)
             kernels.swiglu(m_hb.data(), m_hb2.data(), c.hidden_dim);
         }
         {
-            Input in = prepare(m_hb.data(), c.hidden_dim, iq, is);
+            Input in = prepare(m_hb.data(), c.hidden_dim);
             rt::ScopedCycles probe { "matmul ffn" };
             project(m_xb.data(), in, Matrix::Down, l, c.hidden_dim, c.dim);
         }
@@ -267,7 +275,7 @@ float* Transformer::forward(i32 token, i32 position)
         kernels.rmsnorm(x, x, w.rms_final, c.dim, c.norm_epsilon);
     }
     {
-        Input in = prepare(x, c.dim, iq, is);
+        Input in = prepare(x, c.dim);
         rt::ScopedCycles probe { "matmul classifier" };
         project(m_logits.data(), in, Matrix::Classifier, 0, c.dim, c.vocab_size);
     }

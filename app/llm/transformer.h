@@ -21,16 +21,17 @@ public:
     Config const& config() const { return m_config; }
 
 private:
-    // An input vector, also in int8 when the weights are.
+    // An input vector, also in int8 when the weights are (GGUF: with its group sums).
     struct Input {
         const float* x;
         const i8* q;
         const float* s;
+        const i32* sums;
     };
     enum class Matrix { Q, K, V, O, Gate, Down, Up, Classifier };
 
     Transformer(Checkpoint const& checkpoint) : m_config(checkpoint.config), m_checkpoint(&checkpoint) {}
-    Input prepare(const float* x, i32 n, i8* q, float* s);
+    Input prepare(const float* x, i32 n);
     void project(float* out, Input const&, Matrix, size_t layer, i32 n, i32 d);
     void project_blocks(float* out, Input const&, BlockMatrix const&, i32 n, i32 d);
     void attention(i32 layer, i32 position);
@@ -51,6 +52,7 @@ private:
     rt::HeapArray<float> m_rope_sin;
     rt::HeapArray<i8> m_input_q;        // [max(dim, hidden_dim)] int8 input
     rt::HeapArray<float> m_input_s;     // its group scales
+    rt::HeapArray<i32> m_input_sums;    // its group sums (GGUF groups of 32)
 };
 
 }

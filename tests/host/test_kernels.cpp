@@ -107,34 +107,41 @@ TEST(Kernels, GgufBlockVariantsAreBitIdentical)
         }
 }
 
-TEST(Kernels, KQuantVariantsMatchTheReference)
+TEST(Kernels, KQuantVariantsMatchTheReferenceExactly)
 {
-    for (i32 d : { 1, 3 }) {
-        const i32 n = 512;
-        auto x = random_floats(size_t(n), 99);
-        for (bool q6 : { false, true }) {
-            size_t block_bytes = q6 ? 210 : 144;
-            std::vector<u8> blocks(size_t(n / 256 * d) * block_bytes);
-            u32 seed = u32(d) * 31 + (q6 ? 7 : 0);
-            for (auto& b : blocks)
-                b = u8((seed = seed * 1664525u + 1013904223u) >> 24);
-            for (size_t at = 0; at < blocks.size(); at += block_bytes) {
-                if (q6) {
-                    blocks[at + 209] = 0x20; // f16 d: small and finite
-                } else {
-                    blocks[at + 1] = 0x20, blocks[at + 3] = 0x20;
+    for (i32 d : { 1, 3, 9 }) {
+        for (i32 n : { 256, 512, 5632 }) {
+            auto x = random_floats(size_t(n), u32(n + d), 3.0f);
+            std::vector<i8> xq(static_cast<size_t>(n));
+            std::vector<float> xs(static_cast<size_t>(n / 32));
+            std::vector<i32> xsums(static_cast<size_t>(n / 32));
+            llm::ops::quantize(xq.data(), xs.data(), x.data(), n, 32);
+            llm::ops::group_sums(xsums.data(), xq.data(), n, 32);
+            for (bool q6 : { false, true }) {
+                size_t block_bytes = q6 ? 210 : 144;
+                std::vector<u8> blocks(size_t(n / 256 * d) * block_bytes);
+                u32 seed = u32(d * 31 + n) + (q6 ? 7u : 0u);
+                for (auto& b : blocks)
+                    b = u8((seed = seed * 1664525u + 1013904223u) >> 24);
+                for (size_t at = 0; at < blocks.size(); at += block_bytes) {
+                    if (q6) {
+                        blocks[at + 209] = 0x20; // f16 d: small and finite
+                    } else {
+                        blocks[at + 1] = 0x20, blocks[at + 3] = 0x20;
+                    }
                 }
-            }
-            auto variants = q6 ? llm::kernels::gguf_q6_k_variants() : llm::kernels::gguf_q4_k_variants();
-            std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
-            variants[0].function(expected.data(), x.data(), blocks.data(), n, d);
-            for (auto const& variant : variants) {
-                if (!llm::kernels::can_run(variant.isa, cpu()))
-                    continue;
-                variant.function(actual.data(), x.data(), blocks.data(), n, d);
-                for (i32 i = 0; i < d; ++i)
-                    ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-4f * (1.0f + std::fabs(expected[size_t(i)])))
-                        << (q6 ? "Q6_K " : "Q4_K ") << variant.name;
+                auto variants = q6 ? llm::kernels::gguf_q6_k_variants() : llm::kernels::gguf_q4_k_variants();
+                std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
+                if (q6)
+                    llm::ops::matmul_q6_k(expected.data(), xq.data(), xs.data(), xsums.data(), blocks.data(), n, d);
+                else
+                    llm::ops::matmul_q4_k(expected.data(), xq.data(), xs.data(), xsums.data(), blocks.data(), n, d);
+                for (auto const& variant : variants) {
+                    if (!llm::kernels::can_run(variant.isa, cpu()))
+                        continue;
+                    variant.function(actual.data(), xq.data(), xs.data(), xsums.data(), blocks.data(), n, d);
+                    ASSERT_EQ(actual, expected) << (q6 ? "Q6_K " : "Q4_K ") << variant.name << " n=" << n << " d=" << d;
+                }
             }
         }
     }

@@ -162,6 +162,67 @@ TEST(GgufBlocks, BlockMatmulsMatchDequantisedProducts)
     }
 }
 
+TEST(GgufBlocks, KQuantMatmulsMatchDequantisedProducts)
+{
+    // Two rows of 512 values (two super-blocks each) of random k-quant bytes against a
+    // quantised input: the integer scheme must equal the dequantised weights' dot product
+    // with the dequantised input, up to float rounding.
+    const int n = 512, rows = 2;
+    std::vector<float> x(n);
+    for (int i = 0; i < n; ++i)
+        x[size_t(i)] = float((i * 37) % 101 - 50) / 25.0f;
+    std::vector<i8> xq(n);
+    std::vector<float> xs(n / 32);
+    std::vector<i32> xsums(n / 32);
+    llm::ops::quantize(xq.data(), xs.data(), x.data(), n, 32);
+    llm::ops::group_sums(xsums.data(), xq.data(), n, 32);
+    for (int i = 0; i < n / 32; ++i) {
+        int sum = 0;
+        for (int k = 0; k < 32; ++k)
+            sum += xq[size_t(i * 32 + k)];
+        ASSERT_EQ(xsums[size_t(i)], sum);
+    }
+    for (bool q6 : { false, true }) {
+        size_t block_bytes = q6 ? 210 : 144;
+        std::vector<u8> blocks(size_t(rows * n / 256) * block_bytes);
+        u32 seed = q6 ? 5u : 6u;
+        for (auto& b : blocks)
+            b = u8((seed = seed * 1664525u + 1013904223u) >> 24);
+        for (size_t at = 0; at < blocks.size(); at += block_bytes) {
+            if (q6) {
+                blocks[at + 208] = 0x00, blocks[at + 209] = 0x20; // d: a small power of two
+            } else {
+                blocks[at + 0] = 0x00, blocks[at + 1] = 0x20; // d
+                blocks[at + 2] = 0x00, blocks[at + 3] = 0x1C; // dmin
+            }
+        }
+        float out[rows];
+        if (q6)
+            llm::ops::matmul_q6_k(out, xq.data(), xs.data(), xsums.data(), blocks.data(), n, rows);
+        else
+            llm::ops::matmul_q4_k(out, xq.data(), xs.data(), xsums.data(), blocks.data(), n, rows);
+        std::vector<float> w(256);
+        for (int row = 0; row < rows; ++row) {
+            double expected = 0, magnitude = 0;
+            for (int b = 0; b < n / 256; ++b) {
+                const u8* block = blocks.data() + size_t(row * n / 256 + b) * block_bytes;
+                if (q6)
+                    llm::ops::dequantize_q6_k(block, w.data());
+                else
+                    llm::ops::dequantize_q4_k(block, w.data());
+                for (int k = 0; k < 256; ++k) {
+                    int i = b * 256 + k;
+                    double term = double(w[size_t(k)]) * double(xq[size_t(i)]) * double(xs[size_t(i / 32)]);
+                    expected += term;
+                    magnitude += std::fabs(term);
+                }
+            }
+            EXPECT_NEAR(out[row], expected, 1e-5 * magnitude) << (q6 ? "Q6_K" : "Q4_K") << " row " << row;
+            EXPECT_GT(magnitude, 1.0);
+        }
+    }
+}
+
 TEST(Ops, RopeBaseFrequencyIsAParameter)
 {
     std::vector<float> c(4), s(4);

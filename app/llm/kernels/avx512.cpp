@@ -91,6 +91,12 @@ struct Avx512 {
             __m512i y = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i)));
             acc = _mm512_add_epi32(acc, _mm512_madd_epi16(x, y));
         }
+        if (i + 16 <= n) { // k-quant groups are 16 values: one 256-bit step
+            __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+            __m256i y = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+            acc = _mm512_add_epi32(acc, _mm512_zextsi256_si512(_mm256_madd_epi16(x, y)));
+            i += 16;
+        }
         i32 total = _mm512_reduce_add_epi32(acc);
         for (; i < n; ++i)
             total += i32(a[i]) * i32(b[i]);

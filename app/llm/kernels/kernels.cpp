@@ -40,11 +40,11 @@ constexpr Variant<MatmulBlocks> gguf_q4_0_table[] = {
     { "avx2", Isa::Avx2, avx2::matmul_q4_0 }, { "avx512", Isa::Avx512, avx512::matmul_q4_0 },
 };
 
-constexpr Variant<MatmulFloatBlocks> gguf_q4_k_table[] = {
+constexpr Variant<MatmulKBlocks> gguf_q4_k_table[] = {
     { "scalar", Isa::Scalar, ops::matmul_q4_k }, { "sse2", Isa::Sse2, sse2::matmul_q4_k },
     { "avx2", Isa::Avx2, avx2::matmul_q4_k }, { "avx512", Isa::Avx512, avx512::matmul_q4_k },
 };
-constexpr Variant<MatmulFloatBlocks> gguf_q6_k_table[] = {
+constexpr Variant<MatmulKBlocks> gguf_q6_k_table[] = {
     { "scalar", Isa::Scalar, ops::matmul_q6_k }, { "sse2", Isa::Sse2, sse2::matmul_q6_k },
     { "avx2", Isa::Avx2, avx2::matmul_q6_k }, { "avx512", Isa::Avx512, avx512::matmul_q6_k },
 };
@@ -76,8 +76,8 @@ rt::Span<const Variant<AttentionKernels>> attention_variants() { return span_of(
 rt::Span<const Variant<Swiglu>> swiglu_variants() { return span_of(swiglu_table); }
 rt::Span<const Variant<MatmulBlocks>> gguf_q8_0_variants() { return span_of(gguf_q8_0_table); }
 rt::Span<const Variant<MatmulBlocks>> gguf_q4_0_variants() { return span_of(gguf_q4_0_table); }
-rt::Span<const Variant<MatmulFloatBlocks>> gguf_q4_k_variants() { return span_of(gguf_q4_k_table); }
-rt::Span<const Variant<MatmulFloatBlocks>> gguf_q6_k_variants() { return span_of(gguf_q6_k_table); }
+rt::Span<const Variant<MatmulKBlocks>> gguf_q4_k_variants() { return span_of(gguf_q4_k_table); }
+rt::Span<const Variant<MatmulKBlocks>> gguf_q6_k_variants() { return span_of(gguf_q6_k_table); }
 
 // Every op has the same four instruction sets in the same order.
 size_t variant_count(Op) { return max_variants; }

@@ -24,8 +24,8 @@ using Axpy = void (*)(float* y, float a, const float* x, i32 n);
 using Swiglu = void (*)(float* hb, const float* hb2, i32 size);
 // GGUF Q8_0 / Q4_0 rows against an input quantised in groups of 32.
 using MatmulBlocks = void (*)(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);
-// GGUF Q4_K / Q6_K rows against the float input.
-using MatmulFloatBlocks = void (*)(float* out, const float* x, const u8* blocks, i32 n, i32 d);
+// GGUF Q4_K / Q6_K rows against an input quantised in groups of 32, with its group sums.
+using MatmulKBlocks = void (*)(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
 
 template<typename Function>
 struct Variant {
@@ -54,8 +54,8 @@ rt::Span<const Variant<AttentionKernels>> attention_variants();
 rt::Span<const Variant<Swiglu>> swiglu_variants();
 rt::Span<const Variant<MatmulBlocks>> gguf_q8_0_variants();
 rt::Span<const Variant<MatmulBlocks>> gguf_q4_0_variants();
-rt::Span<const Variant<MatmulFloatBlocks>> gguf_q4_k_variants();
-rt::Span<const Variant<MatmulFloatBlocks>> gguf_q6_k_variants();
+rt::Span<const Variant<MatmulKBlocks>> gguf_q4_k_variants();
+rt::Span<const Variant<MatmulKBlocks>> gguf_q6_k_variants();
 
 size_t variant_count(Op);
 const char* variant_name(Op, size_t index);
@@ -80,8 +80,8 @@ struct Active {
     Swiglu swiglu;
     MatmulBlocks gguf_q8_0;
     MatmulBlocks gguf_q4_0;
-    MatmulFloatBlocks gguf_q4_k;
-    MatmulFloatBlocks gguf_q6_k;
+    MatmulKBlocks gguf_q4_k;
+    MatmulKBlocks gguf_q6_k;
 };
 Active const& active();
 void activate(Plan const&);

@@ -128,27 +128,23 @@ void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
     }
 }
 
-// GGUF k-quant rows against the float input: each 256-value super-block is dequantised
-// (the reference's exact values), then a vector dot.
+// GGUF k-quant rows against the quantised input: k_quants.h's block products with this
+// instruction set's integer dot, so the results are bit-identical to the reference.
 template<typename V, bool q6>
-void matmul_k_quant(float* out, const float* x, const u8* blocks, i32 n, i32 d)
+void matmul_k_quant(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
 {
-    constexpr size_t block_bytes = q6 ? 210 : 144;
+    constexpr size_t block_bytes = q6 ? k_quants::q6_k_block_bytes : k_quants::q4_k_block_bytes;
     i32 per_row = n / 256;
-    alignas(64) float values[256];
     for (i32 i = 0; i < d; ++i) {
         const u8* block = blocks + size_t(i) * size_t(per_row) * block_bytes;
-        auto acc = V::zero();
+        float value = 0.0f;
         for (i32 b = 0; b < per_row; ++b, block += block_bytes) {
-            // This file's own copy of the dequantisation, compiled for its instruction set.
             if constexpr (q6)
-                k_quants::dequantize_q6_k(block, values);
+                value = k_quants::q6_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, V::dot_i8);
             else
-                k_quants::dequantize_q4_k(block, values);
-            for (i32 k = 0; k < 256; k += V::width)
-                acc = V::multiply_add(V::load(values + k), V::load(x + b * 256 + k), acc);
+                value = k_quants::q4_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, xsums + 8 * b, V::dot_i8);
         }
-        out[i] = V::sum(acc);
+        out[i] = value;
     }
 }
 
@@ -288,11 +284,11 @@ typename V::Vector exp_polynomial(typename V::Vector x)
     {                                                                                                                    \
         simd::matmul_q4_0<V>(out, xq, xs, blocks, n, d);                                                                 \
     }                                                                                                                    \
-    void matmul_q4_k(float* out, const float* x, const u8* blocks, i32 n, i32 d)                                         \
+    void matmul_q4_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)        \
     {                                                                                                                    \
-        simd::matmul_k_quant<V, false>(out, x, blocks, n, d);                                                            \
+        simd::matmul_k_quant<V, false>(out, xq, xs, xsums, blocks, n, d);                                                \
     }                                                                                                                    \
-    void matmul_q6_k(float* out, const float* x, const u8* blocks, i32 n, i32 d)                                         \
+    void matmul_q6_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)        \
     {                                                                                                                    \
-        simd::matmul_k_quant<V, true>(out, x, blocks, n, d);                                                             \
+        simd::matmul_k_quant<V, true>(out, xq, xs, xsums, blocks, n, d);                                                 \
     }

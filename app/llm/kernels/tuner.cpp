@@ -127,6 +127,8 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         auto xq = TRY(rt::HeapArray<i8>::allocate(size_t(c.dim)));
         auto xs = TRY(rt::HeapArray<float>::allocate(size_t(c.dim / 32)));
         ops::quantize(xq.data(), xs.data(), x.data(), c.dim, 32);
+        auto xsums = TRY(rt::HeapArray<i32>::allocate(size_t(c.dim / 32)));
+        ops::group_sums(xsums.data(), xq.data(), c.dim, 32);
         plan.choice[size_t(Op::GgufQ8_0)] = choose("gguf_q8_0", gguf_q8_0_variants(), cpu, report,
             [&](MatmulBlocks f) { f(out.data(), xq.data(), xs.data(), data.data(), c.dim, rows); });
         plan.choice[size_t(Op::GgufQ4_0)] = choose("gguf_q4_0", gguf_q4_0_variants(), cpu, report,
@@ -134,9 +136,9 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         if (c.dim % 256 == 0) {
             // k-quants: 256-value super-blocks (34 bytes per 32 values covers their 144 or 210 per 256).
             plan.choice[size_t(Op::GgufQ4K)] = choose("gguf_q4_k", gguf_q4_k_variants(), cpu, report,
-                [&](MatmulFloatBlocks f) { f(out.data(), x.data(), data.data(), c.dim, rows); });
+                [&](MatmulKBlocks f) { f(out.data(), xq.data(), xs.data(), xsums.data(), data.data(), c.dim, rows); });
             plan.choice[size_t(Op::GgufQ6K)] = choose("gguf_q6_k", gguf_q6_k_variants(), cpu, report,
-                [&](MatmulFloatBlocks f) { f(out.data(), x.data(), data.data(), c.dim, rows); });
+                [&](MatmulKBlocks f) { f(out.data(), xq.data(), xs.data(), xsums.data(), data.data(), c.dim, rows); });
         }
     }
     plan.choice[size_t(Op::Rmsnorm)] = choose("rmsnorm", rmsnorm_variants(), cpu, report,

@@ -13,8 +13,8 @@
     void swiglu(float* hb, const float* hb2, i32 size);                                                            \
     void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);                   \
     void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);                   \
-    void matmul_q4_k(float* out, const float* x, const u8* blocks, i32 n, i32 d);                                  \
-    void matmul_q6_k(float* out, const float* x, const u8* blocks, i32 n, i32 d);                                  \
+    void matmul_q4_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d); \
+    void matmul_q6_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d); \
     }
 
 BAREFLOW_DECLARE_KERNELS(sse2)
