@@ -26,6 +26,55 @@ ChatFormat ChatFormat::from_template(rt::StringView chat_template)
     return { Kind::Zephyr, "TinyLlama/Zephyr", "<|system|>\n", "<|user|>\n", "\n<|assistant|>\n", "\n", "" };
 }
 
+rt::ErrorOr<size_t> exchange_tokens(ChatFormat const& format, llm::GgufTokenizer const& tokenizer, rt::StringView system,
+    rt::StringView message, bool first, rt::HeapArray<i32>& tokens)
+{
+    using Fragment = llm::GgufTokenizer::Fragment;
+    // Zephyr's template closes turns with eos_token: the EOS piece, a special token.
+    rt::StringView close = format.close_piece.is_empty() ? tokenizer.piece(tokenizer.eos()) : format.close_piece;
+    Fragment fragments[8];
+    size_t n = 0;
+    auto marker = [&](rt::StringView text) { fragments[n++] = { text, true }; };
+    auto words = [&](rt::StringView text) { fragments[n++] = { text, false }; };
+    bool llama2 = format.kind == ChatFormat::Kind::Llama2;
+    if (llama2) {
+        // Every exchange opens with <s>; the system message is folded into the first.
+        if (first && !system.is_empty()) {
+            marker(format.system_open);
+            words(system);
+            marker("\n<</SYS>>\n\n");
+        } else {
+            marker(format.user_open);
+        }
+        words(message);
+        marker(format.assistant_open);
+    } else {
+        if (first && !system.is_empty()) {
+            marker(format.system_open);
+            words(system);
+            marker(close);
+            marker(format.between_turns);
+        } else if (!first) {
+            marker(format.between_turns); // after the previous reply's close
+        }
+        marker(format.user_open);
+        words(message);
+        marker(close);
+        marker(format.assistant_open);
+    }
+    size_t length = 0;
+    for (size_t i = 0; i < n; ++i)
+        length += fragments[i].text.length();
+    size_t capacity = 1 + llm::GgufTokenizer::fragments_capacity(length);
+    if (tokens.size() < capacity)
+        tokens = TRY(rt::HeapArray<i32>::allocate(capacity));
+    size_t count = 0;
+    if (first || llama2)
+        tokens[count++] = tokenizer.bos();
+    count += TRY(tokenizer.encode_fragments({ fragments, n }, { tokens.data() + count, tokens.size() - count }));
+    return count;
+}
+
 Chat::Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system, ChatFormat format)
     : m_transformer(transformer), m_tokenizer(tokenizer), m_sampler(sampler), m_system(system), m_format(format)
 {
@@ -33,46 +82,11 @@ Chat::Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, l
     m_close_token = close >= 0 ? close : tokenizer.eos();
 }
 
-rt::ErrorOr<void> Chat::append(rt::HeapArray<i32>& tokens, size_t& count, rt::StringView text, bool close) const
-{
-    size_t room = tokens.size() - count;
-    if (room < llm::TextTokenizer::token_capacity(text.length()) + 1)
-        return rt::Error::format("chat: message too long");
-    size_t n = TRY(m_tokenizer.encode(text, false, { tokens.data() + count, room }));
-    count += n;
-    if (close)
-        tokens[count++] = m_close_token;
-    return {};
-}
-
 rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& out)
 {
     auto const& config = m_transformer.config();
-    auto tokens = TRY(rt::HeapArray<i32>::allocate(llm::TextTokenizer::token_capacity(message.length() + m_system.length() + 64) + 8));
-    size_t count = 0;
-    bool llama2 = m_format.kind == ChatFormat::Kind::Llama2;
-    if (m_position == 0 || llama2)
-        tokens[count++] = m_tokenizer.bos(); // Llama 2 opens every exchange with <s>
-    if (m_position == 0 && !m_system.is_empty()) {
-        if (llama2) {
-            // Llama 2 folds the system message into the first user turn.
-            TRY(append(tokens, count, m_format.system_open, false));
-            TRY(append(tokens, count, m_system, false));
-            TRY(append(tokens, count, "\n<</SYS>>\n\n", false));
-        } else {
-            TRY(append(tokens, count, m_format.system_open, false));
-            TRY(append(tokens, count, m_system, true));
-            TRY(append(tokens, count, m_format.between_turns, false));
-        }
-    } else if (llama2) {
-        TRY(append(tokens, count, m_format.user_open, false));
-    } else {
-        if (m_position > 0)
-            TRY(append(tokens, count, m_format.between_turns, false)); // after the previous reply's close
-        TRY(append(tokens, count, m_format.user_open, false));
-    }
-    TRY(append(tokens, count, message, !llama2));
-    TRY(append(tokens, count, m_format.assistant_open, false));
+    rt::HeapArray<i32> tokens;
+    size_t count = TRY(exchange_tokens(m_format, m_tokenizer, m_system, message, m_position == 0, tokens));
     // Room for the message and at least a few words of reply, or the context is full.
     if (i64(m_position) + i64(count) + 8 > i64(config.seq_len))
         return TurnResult::ContextFull;

@@ -22,6 +22,12 @@ struct ChatFormat {
     static ChatFormat from_template(rt::StringView chat_template);
 };
 
+// The tokens one exchange puts into the cache before the assistant replies: the user's
+// message in the format's markers (the first exchange also opens the conversation: BOS,
+// the system message). Markers go through special-token parsing, the user's words do not.
+rt::ErrorOr<size_t> exchange_tokens(ChatFormat const&, llm::GgufTokenizer const&, rt::StringView system, rt::StringView message,
+    bool first, rt::HeapArray<i32>& tokens);
+
 class Chat {
 public:
     Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system, ChatFormat format);
@@ -33,9 +39,6 @@ public:
     i32 position() const { return m_position; }
 
 private:
-    // Appends `text` (and EOS after it when `close`) to `tokens`.
-    rt::ErrorOr<void> append(rt::HeapArray<i32>& tokens, size_t& count, rt::StringView text, bool close) const;
-
     llm::Transformer& m_transformer;
     llm::GgufTokenizer const& m_tokenizer;
     llm::Sampler& m_sampler;

@@ -82,6 +82,43 @@ private:
 
 }
 
+namespace {
+
+// llama.cpp's token types (tokenizer.ggml.token_type).
+enum TokenType : i32 { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
+
+// The tokens a template's text may name: CONTROL and USER_DEFINED ones. Files without
+// token types still have BOS and EOS.
+rt::ErrorOr<rt::HeapArray<i32>> find_special_tokens(gguf::File const& file, i32 vocab_size, i32 bos, i32 eos)
+{
+    if (!file.find("tokenizer.ggml.token_type")) {
+        auto ids = TRY(rt::HeapArray<i32>::allocate(bos == eos ? 1 : 2));
+        ids[0] = bos;
+        if (bos != eos)
+            ids[1] = eos;
+        return ids;
+    }
+    auto types = TRY(file.get_array("tokenizer.ggml.token_type", gguf::ValueType::Int32));
+    if (types.count != u64(vocab_size))
+        return rt::Error::format("tokenizer: {} token types for {} tokens", types.count, vocab_size);
+    auto type_of = [&](i32 id) {
+        i32 type;
+        __builtin_memcpy(&type, types.data + 4 * size_t(id), 4);
+        return type;
+    };
+    size_t count = 0;
+    for (i32 id = 0; id < vocab_size; ++id)
+        count += type_of(id) == Control || type_of(id) == UserDefined;
+    auto ids = TRY(rt::HeapArray<i32>::allocate(count));
+    count = 0;
+    for (i32 id = 0; id < vocab_size; ++id)
+        if (type_of(id) == Control || type_of(id) == UserDefined)
+            ids[count++] = id;
+    return ids;
+}
+
+}
+
 rt::ErrorOr<GgufTokenizer> GgufTokenizer::load(gguf::File const& file)
 {
     auto model = TRY(file.get_string("tokenizer.ggml.model"));
@@ -108,6 +145,7 @@ rt::ErrorOr<GgufTokenizer> GgufTokenizer::load(gguf::File const& file)
         t.m_add_space_prefix = prefix.value() != 0;
     if (t.m_bos < 0 || t.m_bos >= t.m_vocab_size || t.m_eos < 0 || t.m_eos >= t.m_vocab_size)
         return rt::Error::format("tokenizer: BOS {} or EOS {} is outside the vocabulary of {}", t.m_bos, t.m_eos, t.m_vocab_size);
+    t.m_special_tokens = TRY(find_special_tokens(file, t.m_vocab_size, t.m_bos, t.m_eos));
 
     t.m_index = TRY(PieceIndex::build({ t.m_pieces.data(), t.m_pieces.size() }));
     size_t longest = 0;
@@ -141,6 +179,77 @@ rt::ErrorOr<size_t> GgufTokenizer::encode(rt::StringView text, bool add_bos, rt:
     size_t count = 0;
     if (add_bos)
         tokens[count++] = m_bos;
+    return count + TRY(encode_text(text, m_add_space_prefix, { tokens.data() + count, tokens.size() - count }));
+}
+
+rt::ErrorOr<i32> GgufTokenizer::encode_prompt(rt::StringView text, rt::Span<i32> tokens) const
+{
+    if (tokens.size() < token_capacity(text.length()))
+        return rt::Error::format("tokenizer: token buffer of {} too small for {} bytes", tokens.size(), text.length());
+    tokens[0] = m_bos;
+    Fragment prompt { text, true };
+    return i32(1 + TRY(encode_fragments({ &prompt, 1 }, { tokens.data() + 1, tokens.size() - 1 })));
+}
+
+i32 GgufTokenizer::special_token_at(rt::StringView text, size_t& length) const
+{
+    i32 found = -1;
+    length = 0;
+    for (size_t i = 0; i < m_special_tokens.size(); ++i) {
+        i32 id = m_special_tokens[i];
+        rt::StringView piece = m_pieces[size_t(id)];
+        if (piece.length() > length && text.starts_with(piece)) {
+            found = id;
+            length = piece.length();
+        }
+    }
+    return found;
+}
+
+rt::ErrorOr<size_t> GgufTokenizer::encode_fragments(rt::Span<const Fragment> fragments, rt::Span<i32> tokens) const
+{
+    size_t total = 0;
+    for (auto const& f : fragments)
+        total += f.text.length();
+    // Text between special tokens is gathered here and encoded in one piece.
+    auto pending = TRY(rt::HeapArray<char>::allocate(total + 1));
+    size_t pending_length = 0, count = 0;
+    bool after_special = true; // llama.cpp: the space prefix goes at the start and after special tokens
+    auto flush = [&]() -> rt::ErrorOr<void> {
+        if (pending_length == 0)
+            return {};
+        count += TRY(encode_text({ pending.data(), pending_length }, m_add_space_prefix && after_special,
+            { tokens.data() + count, tokens.size() - count }));
+        pending_length = 0;
+        after_special = false;
+        return {};
+    };
+    for (auto const& f : fragments) {
+        for (size_t i = 0; i < f.text.length();) {
+            size_t length = 0;
+            i32 special = f.is_template ? special_token_at(f.text.substring(i), length) : -1;
+            if (special >= 0) {
+                TRY(flush());
+                if (count == tokens.size())
+                    return rt::Error::format("tokenizer: token buffer of {} too small for {} bytes", tokens.size(), total);
+                tokens[count++] = special;
+                after_special = true;
+                i += length;
+            } else {
+                pending[pending_length++] = f.text[i++];
+            }
+        }
+    }
+    TRY(flush());
+    return count;
+}
+
+rt::ErrorOr<size_t> GgufTokenizer::encode_text(rt::StringView text, bool space_prefix, rt::Span<i32> tokens) const
+{
+    // At most one token per byte of the escaped text (byte fallback), 3 bytes per space.
+    if (tokens.size() < 3 * (text.length() + (space_prefix ? 1 : 0)))
+        return rt::Error::format("tokenizer: token buffer of {} too small for {} bytes", tokens.size(), text.length());
+    size_t count = 0;
     if (text.is_empty())
         return count;
     // SentencePiece's view of the text: a leading space, every space as U+2581.
@@ -152,7 +261,7 @@ rt::ErrorOr<size_t> GgufTokenizer::encode(rt::StringView text, bool add_bos, rt:
         escaped[length++] = char(0x96);
         escaped[length++] = char(0x81);
     };
-    if (m_add_space_prefix)
+    if (space_prefix)
         put_space();
     for (char c : text) {
         if (c == ' ')

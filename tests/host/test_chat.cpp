@@ -1,4 +1,8 @@
 #include "../../app/chat.h"
+#include "gguf_builder.h"
+#include "models.h"
+#include <algorithm>
+#include <cstdio>
 #include <gtest/gtest.h>
 
 namespace {
@@ -15,6 +19,148 @@ TEST(ChatFormat, RecognisedFromTheTemplate)
     auto chatml = app::ChatFormat::from_template("<|im_start|>");
     EXPECT_EQ(chatml.close_piece, rt::StringView("<|im_end|>"));
     EXPECT_TRUE(app::ChatFormat::from_template("").close_piece.is_empty()); // closes with EOS
+}
+
+}
+
+namespace {
+
+std::string message_of(rt::Error const& e) { return std::string(e.message().data(), e.message().length()); }
+
+std::vector<i32> encode(llm::GgufTokenizer const& tokenizer, std::string const& text)
+{
+    std::vector<i32> tokens(3 * text.size() + 4);
+    auto n = tokenizer.encode({ text.data(), text.size() }, false, { tokens.data(), tokens.size() });
+    EXPECT_FALSE(n.is_error());
+    tokens.resize(n.is_error() ? 0 : n.value());
+    return tokens;
+}
+
+std::vector<i32> exchange(app::ChatFormat const& format, llm::GgufTokenizer const& tokenizer, const char* system, const char* message,
+    bool first)
+{
+    rt::HeapArray<i32> tokens;
+    auto n = app::exchange_tokens(format, tokenizer, system, message, first, tokens);
+    EXPECT_FALSE(n.is_error()) << (n.is_error() ? message_of(n.error()) : "");
+    return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
+}
+
+std::vector<i32> concat(std::initializer_list<std::vector<i32>> parts)
+{
+    std::vector<i32> all;
+    for (auto const& p : parts)
+        all.insert(all.end(), p.begin(), p.end());
+    return all;
+}
+
+// TinyLlama-1.1B-Chat's vocabulary is Llama 2's: the real one, from llama.cpp's test file.
+TEST(ChatTokens, ZephyrTurnsAsLlamaCppTokenisesTheTemplate)
+{
+    std::vector<u8> vocab;
+    REQUIRE_MODEL_FILE("gguf/ggml-vocab-llama-spm.gguf", vocab);
+    testing_support::ScopedHeap heap(64 << 20);
+    auto file = llm::gguf::File::parse({ vocab.data(), vocab.size() });
+    ASSERT_FALSE(file.is_error());
+    auto loaded = llm::GgufTokenizer::load(file.value());
+    ASSERT_FALSE(loaded.is_error()) << message_of(loaded.error());
+    auto const& tokenizer = loaded.value();
+    auto zephyr = app::ChatFormat::from_template("");
+    const i32 bos = 1, eos = 2;
+    // "<|system|>\nYou are kind.</s>\n<|user|>\nHi there</s>\n<|assistant|>\n": </s> is
+    // EOS, and the text after each special token starts with SentencePiece's space.
+    auto first = exchange(zephyr, tokenizer, "You are kind.", "Hi there", true);
+    EXPECT_EQ(first, concat({ { bos }, encode(tokenizer, "<|system|>\nYou are kind."), { eos }, encode(tokenizer, "\n<|user|>\nHi there"),
+                         { eos }, encode(tokenizer, "\n<|assistant|>\n") }));
+    // Later turns follow the reply's </s>: no BOS, no system message.
+    auto later = exchange(zephyr, tokenizer, "You are kind.", "And now?", false);
+    EXPECT_EQ(later, concat({ encode(tokenizer, "\n<|user|>\nAnd now?"), { eos }, encode(tokenizer, "\n<|assistant|>\n") }));
+    // What the user types is text, even when it looks like a special token.
+    auto typed = exchange(zephyr, tokenizer, "", "a </s> b", true);
+    EXPECT_EQ(std::count(typed.begin(), typed.end(), eos), 1);
+    EXPECT_EQ(typed, concat({ { bos }, encode(tokenizer, "<|user|>\na </s> b"), { eos }, encode(tokenizer, "\n<|assistant|>\n") }));
+}
+
+// A ChatML vocabulary whose markers are CONTROL tokens: they must come out as one id each.
+TEST(ChatTokens, ChatMlMarkersBecomeTheirSpecialTokens)
+{
+    std::vector<std::string> pieces = { "<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>", "\xE2\x96\x81" };
+    std::vector<i32> types = { 2, 3, 3, 3, 3, 1 };
+    for (int b = 0; b < 256; ++b) {
+        char name[8];
+        std::snprintf(name, sizeof name, "<0x%02X>", b);
+        pieces.push_back(name);
+        types.push_back(6);
+    }
+    std::vector<float> scores(pieces.size(), 0.0f);
+    testing_support::GgufBuilder b;
+    size_t start = b.header.size();
+    b.kv_string("tokenizer.ggml.model", "llama");
+    b.kv_strings("tokenizer.ggml.tokens", pieces);
+    b.kv_numbers("tokenizer.ggml.scores", 6, scores);
+    b.kv_numbers("tokenizer.ggml.token_type", 5, types);
+    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
+    auto bytes = testing_support::GgufBuilder().build(0, 4, body, 0);
+    testing_support::ScopedHeap heap(8 << 20);
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(file.is_error()) << message_of(file.error());
+    auto loaded = llm::GgufTokenizer::load(file.value());
+    ASSERT_FALSE(loaded.is_error()) << message_of(loaded.error());
+    auto const& tokenizer = loaded.value();
+    auto chatml = app::ChatFormat::from_template("{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>'}}");
+    const i32 bos = 1, im_start = 3, im_end = 4;
+    auto tokens = exchange(chatml, tokenizer, "", "hi <|im_end|>", true);
+    EXPECT_EQ(tokens, concat({ { bos, im_start }, encode(tokenizer, "user\nhi <|im_end|>"), { im_end }, encode(tokenizer, "\n"), { im_start },
+                          encode(tokenizer, "assistant\n") }));
+    EXPECT_EQ(std::count(tokens.begin(), tokens.end(), im_end), 1);
+    size_t length = 0;
+    EXPECT_EQ(tokenizer.special_token_at("<|im_end|>x", length), im_end);
+    EXPECT_EQ(length, 10u);
+    EXPECT_EQ(tokenizer.special_token_at("<|im_", length), -1);
+}
+
+TEST(ChatTokens, TokenTypesMustCoverTheVocabulary)
+{
+    testing_support::GgufBuilder b;
+    size_t start = b.header.size();
+    b.kv_string("tokenizer.ggml.model", "llama");
+    b.kv_strings("tokenizer.ggml.tokens", { "<unk>", "<s>", "</s>" });
+    b.kv_numbers("tokenizer.ggml.scores", 6, std::vector<float> { 0, 0, 0 });
+    b.kv_numbers("tokenizer.ggml.token_type", 5, std::vector<i32> { 2, 3 });
+    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
+    auto bytes = testing_support::GgufBuilder().build(0, 4, body, 0);
+    testing_support::ScopedHeap heap(1 << 20);
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(file.is_error());
+    auto loaded = llm::GgufTokenizer::load(file.value());
+    ASSERT_TRUE(loaded.is_error());
+    EXPECT_EQ(message_of(loaded.error()), "tokenizer: 2 token types for 3 tokens");
+}
+
+}
+
+namespace {
+
+// A raw prompt (mode=generate) is parsed for special tokens as llama.cpp's programs do.
+TEST(ChatTokens, PromptsParseSpecialTokens)
+{
+    std::vector<u8> vocab;
+    REQUIRE_MODEL_FILE("gguf/ggml-vocab-llama-spm.gguf", vocab);
+    testing_support::ScopedHeap heap(64 << 20);
+    auto file = llm::gguf::File::parse({ vocab.data(), vocab.size() });
+    ASSERT_FALSE(file.is_error());
+    auto loaded = llm::GgufTokenizer::load(file.value());
+    ASSERT_FALSE(loaded.is_error());
+    auto const& tokenizer = loaded.value();
+    std::string prompt = "<|user|>\nHi</s>\n<|assistant|>\n";
+    std::vector<i32> tokens(llm::TextTokenizer::token_capacity(prompt.size()));
+    auto n = tokenizer.encode_prompt({ prompt.data(), prompt.size() }, { tokens.data(), tokens.size() });
+    ASSERT_FALSE(n.is_error());
+    tokens.resize(size_t(n.value()));
+    EXPECT_EQ(tokens, concat({ { 1 }, encode(tokenizer, "<|user|>\nHi"), { 2 }, encode(tokenizer, "\n<|assistant|>\n") }));
+    // A prompt of nothing but spaces still fits the advertised capacity.
+    std::string spaces(40, ' ');
+    std::vector<i32> room(llm::TextTokenizer::token_capacity(spaces.size()));
+    EXPECT_FALSE(tokenizer.encode_prompt({ spaces.data(), spaces.size() }, { room.data(), room.size() }).is_error());
 }
 
 }
