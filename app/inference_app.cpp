@@ -15,6 +15,23 @@ namespace app {
 
 namespace {
 
+// "[model] tensors: 5 F32, 13 Q4_K, 3 Q6_K": what a file's name (Q4_K_M, ...) stands for.
+void print_tensor_types(llm::gguf::File const& file)
+{
+    u32 counts[32] {};
+    for (auto const& t : file.tensors())
+        if (u32(t.type) < 32)
+            ++counts[u32(t.type)];
+    rt::print("[model] tensors:");
+    const char* separator = " ";
+    for (u32 type = 0; type < 32; ++type)
+        if (counts[type]) {
+            rt::print("{}{} {}", separator, counts[type], llm::gguf::tensor_type_name(type));
+            separator = ", ";
+        }
+    rt::println("");
+}
+
 constexpr i32 default_steps = 256;
 
 // Discards text: benchmark runs measure generation, not the console.
@@ -138,6 +155,7 @@ rt::ErrorOr<void> run(Inputs const& inputs)
         tokenizer = &gguf_tokenizer;
         rt::println("[model] GGUF v{}: {} tensors, {} metadata entries; vocabulary from the file{}", file.version(), file.tensors().size(),
             file.metadata().size(), inputs.tokenizer.data() ? " (tokenizer module ignored)" : "");
+        print_tensor_types(file);
     } else {
         if (!inputs.tokenizer.data())
             return rt::Error::format("tokenizer: no tokenizer given (the GRUB entry needs `module2 --nounzip /boot/tokenizer.bin tokenizer`)");

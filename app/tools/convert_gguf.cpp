@@ -2,9 +2,11 @@
 // with F32 or Q8_0 weights, the layout llama.cpp uses. Also the GGUF tests' source of files.
 //   bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type f32|q8_0]
 // With --random, writes random weights at the TinyLlama-1.1B shape (22 layers, dim 2048,
-// 32 heads, 4 kv heads, hidden 5632, vocab 32000, context 2048) for speed work; the
-// 32000-token tokenizer.bin supplies the vocabulary:
-//   bareflow-convert-gguf --random tinyllama TOKENIZER.bin OUT.gguf --type q4_0|q8_0|q4_k
+// 32 heads, 4 kv heads, hidden 5632, vocab 32000, context 2048) for speed work, or at a
+// mini shape with the same layout for boot tests; the 32000-token tokenizer.bin supplies
+// the vocabulary, and the metadata is TinyLlama-1.1B-Chat's (token types, chat template).
+// q4_k_m mixes Q4_K and Q6_K tensors as llama.cpp's Q4_K_M files do:
+//   bareflow-convert-gguf --random tinyllama|mini TOKENIZER.bin OUT.gguf --type q4_0|q8_0|q4_k|q4_k_m
 #include "../llm/checkpoint.h"
 #include "../llm/gguf.h"
 #include "../llm/ops.h"
@@ -91,12 +93,35 @@ public:
     template<typename T>
     void put(T v) { raw(&v, sizeof v); }
     void string(std::string const& s) { put<u64>(s.size()), raw(s.data(), s.size()); }
-    void kv_u32(const char* key, u32 v) { string(key), put<u32>(4), put<u32>(v); }
-    void kv_f32(const char* key, float v) { string(key), put<u32>(6), put<float>(v); }
-    void kv_bool(const char* key, bool v) { string(key), put<u32>(7), put<u8>(v); }
-    void kv_string(const char* key, std::string const& v) { string(key), put<u32>(8), string(v); }
+    void kv_u32(const char* key, u32 v) { string(key), put<u32>(4), put<u32>(v), ++pairs; }
+    void kv_f32(const char* key, float v) { string(key), put<u32>(6), put<float>(v), ++pairs; }
+    void kv_bool(const char* key, bool v) { string(key), put<u32>(7), put<u8>(v), ++pairs; }
+    void kv_string(const char* key, std::string const& v) { string(key), put<u32>(8), string(v), ++pairs; }
+    // An array's header: the caller writes its `count` elements next.
+    void kv_array(const char* key, u32 element_type, u64 count) { string(key), put<u32>(9), put<u32>(element_type), put<u64>(count), ++pairs; }
     std::vector<u8> bytes;
+    u64 pairs = 0; // key-value pairs written
 };
+
+// tokenizer.ggml.*: the pieces, their scores and llama.cpp's token types (<unk> unknown,
+// <s> and </s> control, <0xXX> byte tokens, the rest normal), BOS 1, EOS 2, UNK 0.
+void put_vocabulary(Writer& out, std::vector<std::string> const& pieces, std::vector<float> const& scores)
+{
+    out.kv_string("tokenizer.ggml.model", "llama");
+    out.kv_array("tokenizer.ggml.tokens", 8, pieces.size());
+    for (auto const& p : pieces)
+        out.string(p);
+    out.kv_array("tokenizer.ggml.scores", 6, scores.size());
+    out.raw(scores.data(), scores.size() * 4);
+    out.kv_array("tokenizer.ggml.token_type", 5, pieces.size());
+    for (u64 i = 0; i < pieces.size(); ++i) {
+        i32 type = i == 0 ? 2 : i < 3 ? 3 : (pieces[i].size() == 6 && pieces[i].rfind("<0x", 0) == 0) ? 6 : 1;
+        out.put<i32>(type);
+    }
+    out.kv_u32("tokenizer.ggml.bos_token_id", 1);
+    out.kv_u32("tokenizer.ggml.eos_token_id", 2);
+    out.kv_u32("tokenizer.ggml.unknown_token_id", 0);
+}
 
 struct Tensor {
     std::string name;
@@ -122,21 +147,22 @@ std::vector<u8> random_blocks(u64 count, u32 type, u64& state)
         case llm::gguf::TensorType::Q4_0: b[0] = 0x19, b[1] = 0x18; break;                        // d ~ 0.002
         case llm::gguf::TensorType::Q8_0: b[0] = 0x19, b[1] = 0x10; break;                        // d ~ 0.0005
         case llm::gguf::TensorType::Q4_K: b[0] = 0x8E, b[1] = 0x06, b[2] = 0x8E, b[3] = 0x06; break; // d, dmin ~ 1e-4
+        case llm::gguf::TensorType::Q6_K: b[208] = 0x8E, b[209] = 0x06; break;                      // d ~ 1e-4
         default: break;
         }
     }
     return blob;
 }
 
-int write_random(const char* tokenizer_path, const char* output, std::string const& type_name);
+int write_random(std::string const& shape_name, const char* tokenizer_path, const char* output, std::string const& type_name);
 
 int main(int argc, char** argv)
 {
-    if (argc == 7 && std::string(argv[1]) == "--random" && std::string(argv[2]) == "tinyllama" && std::string(argv[5]) == "--type")
-        return write_random(argv[3], argv[4], argv[6]);
+    if (argc == 7 && std::string(argv[1]) == "--random" && std::string(argv[5]) == "--type")
+        return write_random(argv[2], argv[3], argv[4], argv[6]);
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
         fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type f32|q8_0]\n"
-                        "       bareflow-convert-gguf --random tinyllama TOKENIZER.bin OUT.gguf --type q4_0|q8_0|q4_k\n");
+                        "       bareflow-convert-gguf --random tinyllama|mini TOKENIZER.bin OUT.gguf --type q4_0|q8_0|q4_k|q4_k_m\n");
         return 2;
     }
     bool q8 = argc == 6 && std::string(argv[5]) == "q8_0";
@@ -190,34 +216,23 @@ int main(int argc, char** argv)
         fprintf(stderr, "%s does not hold the model's %llu tokens\n", argv[2], (unsigned long long)vocab);
         return 1;
     }
-    u64 metadata_count = 18;
+    Writer metadata;
+    metadata.kv_string("general.architecture", "llama");
+    metadata.kv_string("general.name", "converted by bareflow-convert-gguf");
+    metadata.kv_u32("general.alignment", 32);
+    metadata.kv_u32("llama.context_length", u32(c.seq_len));
+    metadata.kv_u32("llama.embedding_length", u32(c.dim));
+    metadata.kv_u32("llama.block_count", u32(c.n_layers));
+    metadata.kv_u32("llama.feed_forward_length", u32(c.hidden_dim));
+    metadata.kv_u32("llama.attention.head_count", u32(c.n_heads));
+    metadata.kv_u32("llama.attention.head_count_kv", u32(c.n_kv_heads));
+    metadata.kv_u32("llama.rope.dimension_count", u32(c.head_size()));
+    metadata.kv_f32("llama.rope.freq_base", 10000.0f);
+    metadata.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    put_vocabulary(metadata, pieces, scores);
     out.put<u64>(tensors.size());
-    out.put<u64>(metadata_count);
-    out.kv_string("general.architecture", "llama");
-    out.kv_string("general.name", "converted by bareflow-convert-gguf");
-    out.kv_u32("general.alignment", 32);
-    out.kv_u32("llama.context_length", u32(c.seq_len));
-    out.kv_u32("llama.embedding_length", u32(c.dim));
-    out.kv_u32("llama.block_count", u32(c.n_layers));
-    out.kv_u32("llama.feed_forward_length", u32(c.hidden_dim));
-    out.kv_u32("llama.attention.head_count", u32(c.n_heads));
-    out.kv_u32("llama.attention.head_count_kv", u32(c.n_kv_heads));
-    out.kv_u32("llama.rope.dimension_count", u32(c.head_size()));
-    out.kv_f32("llama.rope.freq_base", 10000.0f);
-    out.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-    out.kv_string("tokenizer.ggml.model", "llama");
-    out.string("tokenizer.ggml.tokens"), out.put<u32>(9), out.put<u32>(8), out.put<u64>(pieces.size());
-    for (auto const& p : pieces)
-        out.string(p);
-    out.string("tokenizer.ggml.scores"), out.put<u32>(9), out.put<u32>(6), out.put<u64>(scores.size());
-    out.raw(scores.data(), scores.size() * 4);
-    out.string("tokenizer.ggml.token_type"), out.put<u32>(9), out.put<u32>(5), out.put<u64>(pieces.size());
-    for (u64 i = 0; i < pieces.size(); ++i) {
-        i32 type = i == 0 ? 2 : i < 3 ? 3 : (pieces[i].size() == 6 && pieces[i].rfind("<0x", 0) == 0) ? 6 : 1;
-        out.put<i32>(type);
-    }
-    out.kv_u32("tokenizer.ggml.bos_token_id", 1);
-    out.kv_u32("tokenizer.ggml.eos_token_id", 2);
+    out.put<u64>(metadata.pairs);
+    out.raw(metadata.bytes.data(), metadata.bytes.size());
 
     // Tensor infos, then the data, each tensor aligned to 32 bytes. Norms stay F32.
     std::vector<std::vector<u8>> blobs;
@@ -265,11 +280,48 @@ int main(int argc, char** argv)
     return 0;
 }
 
-int write_random(const char* tokenizer_path, const char* output, std::string const& type_name)
+namespace {
+
+// TinyLlama-1.1B-Chat-v1.0's tokenizer.chat_template, as its GGUF files carry it.
+const char* const tinyllama_chat_template =
+    "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content'] + eos_token }}\n"
+    "{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' + message['content'] + eos_token }}\n"
+    "{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n{% endif %}\n"
+    "{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}";
+
+struct Shape {
+    const char* name;
+    u64 dim, hidden, layers, heads, kv_heads, context;
+};
+constexpr Shape shapes[] = {
+    { "tinyllama", 2048, 5632, 22, 32, 4, 2048 }, // TinyLlama-1.1B
+    { "mini", 256, 768, 2, 8, 2, 128 },           // the same file layout, small enough for a boot test
+};
+
+// llama.cpp's Q4_K_M recipe: Q4_K everywhere except the classifier (Q6_K) and attn_v and
+// ffn_down in the first and last eighth of the layers and every third one between (Q6_K).
+bool q4_k_m_uses_more_bits(u64 layer, u64 layers)
 {
-    u32 type = type_name == "q4_0" ? 2 : type_name == "q8_0" ? 8 : type_name == "q4_k" ? 12 : 0;
+    return layer < layers / 8 || layer >= 7 * layers / 8 || (layer >= layers / 8 && (layer - layers / 8) % 3 == 2);
+}
+
+}
+
+int write_random(std::string const& shape_name, const char* tokenizer_path, const char* output, std::string const& type_name)
+{
+    constexpr u32 q4_0 = 2, q8_0 = 8, q4_k = 12, q6_k = 14;
+    bool q4_k_m = type_name == "q4_k_m";
+    u32 type = type_name == "q4_0" ? q4_0 : type_name == "q8_0" ? q8_0 : type_name == "q4_k" || q4_k_m ? q4_k : 0;
     if (type == 0) {
-        fprintf(stderr, "--type must be q4_0, q8_0 or q4_k\n");
+        fprintf(stderr, "--type must be q4_0, q8_0, q4_k or q4_k_m\n");
+        return 2;
+    }
+    Shape const* shape = nullptr;
+    for (auto const& candidate : shapes)
+        if (shape_name == candidate.name)
+            shape = &candidate;
+    if (!shape) {
+        fprintf(stderr, "--random takes tinyllama or mini\n");
         return 2;
     }
     auto tokenizer = read_file(tokenizer_path);
@@ -277,76 +329,77 @@ int write_random(const char* tokenizer_path, const char* output, std::string con
         fprintf(stderr, "cannot read %s\n", tokenizer_path);
         return 1;
     }
-    const u64 dim = 2048, hidden = 5632, layers = 22, heads = 32, kv_heads = 4, vocab = 32000, context = 2048;
-    u64 kv = dim / heads * kv_heads;
+    const u64 dim = shape->dim, hidden = shape->hidden, layers = shape->layers, vocab = 32000;
+    u64 kv = dim / shape->heads * shape->kv_heads;
     Writer out;
     out.raw("GGUF", 4);
     out.put<u32>(3);
     struct Entry {
         std::string name;
         u64 columns, rows;
-        bool norm;
+        u32 type; // 0: an F32 norm vector
     };
-    std::vector<Entry> tensors { { "token_embd.weight", dim, vocab, false } };
+    std::vector<Entry> tensors { { "token_embd.weight", dim, vocab, type } };
     for (u64 l = 0; l < layers; ++l) {
         std::string p = "blk." + std::to_string(l) + ".";
-        tensors.push_back({ p + "attn_norm.weight", dim, 0, true });
-        tensors.push_back({ p + "attn_q.weight", dim, dim, false });
-        tensors.push_back({ p + "attn_k.weight", dim, kv, false });
-        tensors.push_back({ p + "attn_v.weight", dim, kv, false });
-        tensors.push_back({ p + "attn_output.weight", dim, dim, false });
-        tensors.push_back({ p + "ffn_norm.weight", dim, 0, true });
-        tensors.push_back({ p + "ffn_gate.weight", dim, hidden, false });
-        tensors.push_back({ p + "ffn_down.weight", hidden, dim, false });
-        tensors.push_back({ p + "ffn_up.weight", dim, hidden, false });
+        u32 more_bits = q4_k_m && q4_k_m_uses_more_bits(l, layers) ? q6_k : type;
+        tensors.push_back({ p + "attn_norm.weight", dim, 0, 0 });
+        tensors.push_back({ p + "attn_q.weight", dim, dim, type });
+        tensors.push_back({ p + "attn_k.weight", dim, kv, type });
+        tensors.push_back({ p + "attn_v.weight", dim, kv, more_bits });
+        tensors.push_back({ p + "attn_output.weight", dim, dim, type });
+        tensors.push_back({ p + "ffn_norm.weight", dim, 0, 0 });
+        tensors.push_back({ p + "ffn_gate.weight", dim, hidden, type });
+        tensors.push_back({ p + "ffn_down.weight", hidden, dim, more_bits });
+        tensors.push_back({ p + "ffn_up.weight", dim, hidden, type });
     }
-    tensors.push_back({ "output_norm.weight", dim, 0, true });
-    out.put<u64>(tensors.size());
-    out.put<u64>(17);
-    out.kv_string("general.architecture", "llama");
-    out.kv_string("general.name", "random weights at the TinyLlama-1.1B shape (bareflow-convert-gguf)");
-    out.kv_u32("general.alignment", 32);
-    out.kv_u32("llama.context_length", u32(context));
-    out.kv_u32("llama.embedding_length", u32(dim));
-    out.kv_u32("llama.block_count", u32(layers));
-    out.kv_u32("llama.feed_forward_length", u32(hidden));
-    out.kv_u32("llama.attention.head_count", u32(heads));
-    out.kv_u32("llama.attention.head_count_kv", u32(kv_heads));
-    out.kv_u32("llama.rope.dimension_count", u32(dim / heads));
-    out.kv_f32("llama.rope.freq_base", 10000.0f);
-    out.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-    out.kv_string("tokenizer.ggml.model", "llama");
+    tensors.push_back({ "output_norm.weight", dim, 0, 0 });
+    tensors.push_back({ "output.weight", dim, vocab, q4_k_m ? q6_k : type }); // TinyLlama's classifier is its own
     std::vector<std::string> pieces;
     std::vector<float> scores;
     if (!read_vocabulary(tokenizer, vocab, pieces, scores)) {
         fprintf(stderr, "%s does not hold 32000 tokens\n", tokenizer_path);
         return 1;
     }
-    out.string("tokenizer.ggml.tokens"), out.put<u32>(9), out.put<u32>(8), out.put<u64>(pieces.size());
-    for (auto const& p : pieces)
-        out.string(p);
-    out.string("tokenizer.ggml.scores"), out.put<u32>(9), out.put<u32>(6), out.put<u64>(scores.size());
-    out.raw(scores.data(), scores.size() * 4);
-    out.kv_u32("tokenizer.ggml.bos_token_id", 1);
-    out.kv_u32("tokenizer.ggml.eos_token_id", 2);
+    Writer metadata;
+    metadata.kv_string("general.architecture", "llama");
+    metadata.kv_string("general.name", std::string("random weights at the ") + shape->name + " shape (bareflow-convert-gguf)");
+    metadata.kv_u32("general.alignment", 32);
+    metadata.kv_u32("general.file_type", q4_k_m ? 15 : type == q4_0 ? 2 : type == q8_0 ? 7 : 14); // llama.cpp's ftype numbers
+    metadata.kv_u32("llama.context_length", u32(shape->context));
+    metadata.kv_u32("llama.embedding_length", u32(dim));
+    metadata.kv_u32("llama.block_count", u32(layers));
+    metadata.kv_u32("llama.feed_forward_length", u32(hidden));
+    metadata.kv_u32("llama.attention.head_count", u32(shape->heads));
+    metadata.kv_u32("llama.attention.head_count_kv", u32(shape->kv_heads));
+    metadata.kv_u32("llama.rope.dimension_count", u32(dim / shape->heads));
+    metadata.kv_f32("llama.rope.freq_base", 10000.0f);
+    metadata.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    put_vocabulary(metadata, pieces, scores);
+    metadata.kv_u32("tokenizer.ggml.padding_token_id", 2);
+    metadata.kv_string("tokenizer.chat_template", tinyllama_chat_template);
+    out.put<u64>(tensors.size());
+    out.put<u64>(metadata.pairs);
+    out.raw(metadata.bytes.data(), metadata.bytes.size());
 
     u64 state = 0x9E3779B97F4A7C15ull;
     std::vector<std::vector<u8>> blobs;
     u64 offset = 0;
     for (auto const& t : tensors) {
         std::vector<u8> blob;
-        if (t.norm) {
+        bool norm = t.type == 0;
+        if (norm) {
             std::vector<float> ones(size_t(t.columns), 1.0f);
             blob.assign(reinterpret_cast<u8*>(ones.data()), reinterpret_cast<u8*>(ones.data() + ones.size()));
         } else {
-            blob = random_blocks(t.columns * t.rows, type, state);
+            blob = random_blocks(t.columns * t.rows, t.type, state);
         }
         out.string(t.name);
-        out.put<u32>(t.norm ? 1 : 2);
+        out.put<u32>(norm ? 1 : 2);
         out.put<u64>(t.columns);
-        if (!t.norm)
+        if (!norm)
             out.put<u64>(t.rows);
-        out.put<u32>(t.norm ? 0 : type);
+        out.put<u32>(t.type);
         out.put<u64>(offset);
         offset += (blob.size() + 31) / 32 * 32;
         blobs.push_back(std::move(blob));
@@ -369,6 +422,6 @@ int write_random(const char* tokenizer_path, const char* output, std::string con
         fprintf(stderr, "cannot write %s\n", output);
         return 1;
     }
-    printf("wrote %s: random TinyLlama-1.1B shape, %s\n", output, type_name.c_str());
+    printf("wrote %s: random weights at the %s shape, %s\n", output, shape->name, type_name.c_str());
     return 0;
 }

@@ -12,6 +12,7 @@
 # Broken inputs for the bad-input tests, made from those files:
 #   --model-variant none|truncated|garbage|zero-dim|int8|context16|big-context|
 #                   gguf-f32|gguf-q8|gguf-truncated (GGUFs from --convert-gguf TOOL)
+#                   gguf-mini-q4km (random weights in a Q4_K_M TinyLlama-Chat layout)
 #   --tokenizer-variant none|mismatched (the 32000-token tokenizer.bin with a 512 model)
 # --expect-file: the log must contain that file's text verbatim.
 set -uo pipefail
@@ -70,6 +71,10 @@ if [ "$with_models" -eq 1 ]; then
       "$convert_gguf" "$models/stories260K.bin" "$models/tok512.bin" "$work/model.gguf" --type $type >/dev/null || exit 1
       model="$work/model.gguf" tokenizer=""
       if [ "$model_variant" = gguf-truncated ]; then head -c 600000 "$work/model.gguf" > "$work/cut.gguf"; model="$work/cut.gguf"; fi ;;
+    gguf-mini-q4km) # random weights, TinyLlama-1.1B-Chat's file layout and metadata, small
+      [ -f "$models/tokenizer.bin" ] || { echo "SKIP: tokenizer.bin not found in '$models'"; exit 77; }
+      "$convert_gguf" --random mini "$models/tokenizer.bin" "$work/model.gguf" --type q4_k_m >/dev/null || exit 1
+      model="$work/model.gguf" tokenizer="" ;;
     *) echo "boot_test: unknown model variant $model_variant" >&2; exit 2 ;;
   esac
   case "$tokenizer_variant" in
