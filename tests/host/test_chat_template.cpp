@@ -1,0 +1,99 @@
+// The chat-template renderer on the templates real GGUF files carry, and on bad input.
+#include "../../app/chat_template.h"
+#include "models.h"
+#include <gtest/gtest.h>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Rendered {
+    std::string text;
+    std::string error;
+};
+
+Rendered render(std::string const& source, std::vector<app::ChatMessage> const& messages, bool add_generation_prompt, size_t capacity = 4096)
+{
+    testing_support::ScopedHeap heap(4 << 20);
+    std::vector<char> out(capacity);
+    app::ChatTemplateInputs inputs { { messages.data(), messages.size() }, add_generation_prompt, "<s>", "</s>" };
+    auto n = app::render_chat_template({ source.data(), source.size() }, inputs, { out.data(), out.size() });
+    if (n.is_error())
+        return { "", std::string(n.error().message().data(), n.error().message().length()) };
+    return { std::string(out.data(), n.value()), "" };
+}
+
+// TinyLlama-1.1B-Chat-v1.0's template, byte for byte (it relies on trim_blocks).
+const std::string tinyllama =
+    "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content'] + eos_token }}\n"
+    "{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' + message['content'] + eos_token }}\n"
+    "{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n{% endif %}\n"
+    "{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}";
+
+// Llama-2-chat's template: slices, set, raise_exception, loop.index0, %, strip().
+const std::string llama2 =
+    "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = messages[0]['content'] %}"
+    "{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}{% for message in loop_messages %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{% if loop.index0 == 0 and system_message != false %}"
+    "{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}"
+    "{% else %}{% set content = message['content'] %}{% endif %}{% if message['role'] == 'user' %}"
+    "{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif message['role'] == 'assistant' %}"
+    "{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}";
+
+const std::string chatml = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+                           "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+TEST(ChatTemplate, RendersTinyLlamaChat)
+{
+    auto r = render(tinyllama, { { "system", "You are kind." }, { "user", "Hi" } }, true);
+    EXPECT_EQ(r.error, "");
+    EXPECT_EQ(r.text, "<|system|>\nYou are kind.</s>\n<|user|>\nHi</s>\n<|assistant|>\n");
+    r = render(tinyllama, { { "user", "Hi" }, { "assistant", "Hello!" } }, false);
+    EXPECT_EQ(r.text, "<|user|>\nHi</s>\n<|assistant|>\nHello!</s>\n");
+}
+
+TEST(ChatTemplate, RendersLlama2Chat)
+{
+    auto r = render(llama2, { { "system", "S" }, { "user", "Hi " }, { "assistant", " Hello" }, { "user", "Bye" } }, true);
+    EXPECT_EQ(r.error, "");
+    EXPECT_EQ(r.text, "<s>[INST] <<SYS>>\nS\n<</SYS>>\n\nHi [/INST] Hello </s><s>[INST] Bye [/INST]");
+    r = render(llama2, { { "user", "Hi" } }, true);
+    EXPECT_EQ(r.text, "<s>[INST] Hi [/INST]");
+    r = render(llama2, { { "user", "a" }, { "user", "b" } }, true);
+    EXPECT_EQ(r.error, "chat template: the template refuses this conversation: Conversation roles must alternate user/assistant/user/assistant/...");
+}
+
+TEST(ChatTemplate, RendersChatMl)
+{
+    auto r = render(chatml, { { "user", "Hi" } }, true);
+    EXPECT_EQ(r.text, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+}
+
+TEST(ChatTemplate, WhitespaceControlAndExpressions)
+{
+    EXPECT_EQ(render("a  {%- if true -%}  b  {%- endif -%}  c", {}, false).text, "abc");
+    EXPECT_EQ(render("  {% if true %}\nx{% endif %}\n", {}, false).text, "x"); // lstrip_blocks, trim_blocks
+    EXPECT_EQ(render("{{ 1 + 2 * 3 }} {{ 7 % 3 }} {{ 'ab' ~ 5 }} {{ 'x' if false else 'y' }}", {}, false).text, "7 1 ab5 y");
+    EXPECT_EQ(render("{{ messages | length }}{{ messages[-1].content | upper }}{{ messages[0]['role'] is defined }}", { { "user", "hi" } }, false).text,
+        "1HITrue");
+    EXPECT_EQ(render("{{ foo is defined }}{{ foo }}{% if 'ell' in 'hello' and not false %}!{% endif %}", {}, false).text, "False!");
+    EXPECT_EQ(render("{# a comment #}{% for m in messages %}{{ loop.index }}/{{ loop.length }}{{ ',' if not loop.last }}{% endfor %}",
+                  { { "user", "a" }, { "assistant", "b" } }, false)
+                  .text,
+        "1/2,2/2");
+}
+
+TEST(ChatTemplate, RefusesWhatItDoesNotUnderstand)
+{
+    EXPECT_EQ(render("{% macro f() %}{% endmacro %}", {}, false).error, "chat template: unsupported statement 'macro'");
+    EXPECT_EQ(render("{{ 'a' ", {}, false).error, "chat template: a {{ tag is not closed");
+    EXPECT_EQ(render("{% if true %}x", {}, false).error, "chat template: an if block is not closed by endif");
+    EXPECT_EQ(render("{% endfor %}", {}, false).error, "chat template: endfor without a matching opening tag");
+    EXPECT_EQ(render("{{ 'x' | tojson }}", {}, false).error, "chat template: unsupported method or filter 'tojson'");
+    EXPECT_EQ(render("{{ 'abc' }}", {}, false, 2).error, "chat template: the rendered text is longer than 2 bytes");
+    EXPECT_EQ(render("{{ 'a' + 1 }}", {}, false).error, "chat template: '+' joins two strings (use ~ to join other values)");
+}
+
+}
