@@ -1,4 +1,5 @@
 #include "chat.h"
+#include "chat_template.h"
 #include "line_editor.h"
 #include "llm/tokenizer.h"
 #include <rt/console.h>
@@ -75,8 +76,74 @@ rt::ErrorOr<size_t> exchange_tokens(ChatFormat const& format, llm::GgufTokenizer
     return count;
 }
 
-Chat::Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system, ChatFormat format)
-    : m_transformer(transformer), m_tokenizer(tokenizer), m_sampler(sampler), m_system(system), m_format(format)
+namespace {
+// Stand-ins rendered in place of conversation text: control characters no template adds.
+constexpr char previous_reply = '\x01', earlier_text = '\x02', new_message = '\x03';
+
+size_t find(rt::StringView text, char c, size_t from = 0)
+{
+    for (size_t i = from; i < text.length(); ++i)
+        if (text[i] == c)
+            return i;
+    return text.length();
+}
+}
+
+rt::ErrorOr<size_t> template_exchange_tokens(rt::StringView chat_template, llm::GgufTokenizer const& tokenizer, rt::StringView system,
+    rt::StringView message, i32 replies, rt::StringView close_piece, rt::HeapArray<i32>& tokens)
+{
+    // The conversation so far with stand-ins for its text: only the previous reply's end
+    // and the new message matter, the rest is already in the cache.
+    size_t count = size_t(2 * replies + 2);
+    auto messages = TRY(rt::HeapArray<ChatMessage>::allocate(count));
+    size_t n = 0;
+    static const char earlier[] = { earlier_text }, reply[] = { previous_reply }, fresh[] = { new_message };
+    if (!system.is_empty())
+        messages[n++] = { "system", system };
+    for (i32 r = 0; r < replies; ++r) {
+        messages[n++] = { "user", { earlier, 1 } };
+        messages[n++] = { "assistant", r + 1 == replies ? rt::StringView { reply, 1 } : rt::StringView { earlier, 1 } };
+    }
+    messages[n++] = { "user", { fresh, 1 } };
+    auto text = TRY(rt::HeapArray<char>::allocate(8192 + system.length() + 256 * n));
+    ChatTemplateInputs inputs { { messages.data(), n }, true, tokenizer.piece(tokenizer.bos()), tokenizer.piece(tokenizer.eos()) };
+    rt::StringView rendered { text.data(), TRY(render_chat_template(chat_template, inputs, { text.data(), text.size() })) };
+
+    // What follows the previous reply, less the closing token the cache already holds.
+    rt::StringView exchange = rendered;
+    if (replies > 0) {
+        size_t at = rendered.length();
+        while (at > 0 && rendered[at - 1] != previous_reply)
+            --at;
+        if (at == 0)
+            return rt::Error::format("chat template: the rendered text does not show the previous reply");
+        exchange = rendered.substring(at);
+        size_t space = 0;
+        while (space < exchange.length() && (exchange[space] == ' ' || exchange[space] == '\n'))
+            ++space;
+        if (exchange.substring(space).starts_with(close_piece))
+            exchange = exchange.substring(space + close_piece.length());
+    }
+    size_t marker = find(exchange, new_message);
+    if (marker == exchange.length() || find(exchange, new_message, marker + 1) != exchange.length())
+        return rt::Error::format("chat template: the rendered text does not show the new message once");
+    if (find(exchange, earlier_text) != exchange.length() || find(exchange, previous_reply) != exchange.length())
+        return rt::Error::format("chat template: the template re-renders earlier turns");
+    llm::GgufTokenizer::Fragment fragments[] = { { exchange.substring(0, marker), true }, { message, false }, { exchange.substring(marker + 1), true } };
+    size_t capacity = 1 + llm::GgufTokenizer::fragments_capacity(exchange.length() + message.length());
+    if (tokens.size() < capacity)
+        tokens = TRY(rt::HeapArray<i32>::allocate(capacity));
+    size_t used = 0;
+    // The conversation opens with BOS, unless the template writes it itself.
+    if (replies == 0 && !exchange.starts_with(tokenizer.piece(tokenizer.bos())))
+        tokens[used++] = tokenizer.bos();
+    used += TRY(tokenizer.encode_fragments({ fragments, 3 }, { tokens.data() + used, tokens.size() - used }));
+    return used;
+}
+
+Chat::Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system, ChatFormat format,
+    rt::StringView chat_template)
+    : m_transformer(transformer), m_tokenizer(tokenizer), m_sampler(sampler), m_system(system), m_format(format), m_template(chat_template)
 {
     i32 close = format.close_piece.is_empty() ? -1 : tokenizer.find_piece(format.close_piece);
     m_close_token = close >= 0 ? close : tokenizer.eos();
@@ -86,7 +153,18 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
 {
     auto const& config = m_transformer.config();
     rt::HeapArray<i32> tokens;
-    size_t count = TRY(exchange_tokens(m_format, m_tokenizer, m_system, message, m_position == 0, tokens));
+    size_t count = 0;
+    if (uses_template()) {
+        auto rendered = template_exchange_tokens(m_template, m_tokenizer, m_system, message, m_replies, m_tokenizer.piece(m_close_token), tokens);
+        if (rendered.is_error()) {
+            rt::println_colored(rt::Color::Warning, "[chat] {}; using the built-in {} markers from now on", rendered.error().message(), m_format.name);
+            m_template = {};
+        } else {
+            count = rendered.value();
+        }
+    }
+    if (!uses_template())
+        count = TRY(exchange_tokens(m_format, m_tokenizer, m_system, message, m_position == 0, tokens));
     // Room for the message and at least a few words of reply, or the context is full.
     if (i64(m_position) + i64(count) + 8 > i64(config.seq_len))
         return TurnResult::ContextFull;
@@ -102,6 +180,7 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
             logits = m_transformer.forward(m_close_token, m_position++);
             (void)logits;
             m_last_token = next;
+            ++m_replies;
             return TurnResult::Replied;
         }
         rt::StringView piece = m_tokenizer.decode(previous, next);
@@ -114,11 +193,12 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
 }
 
 rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system,
-    ChatFormat format)
+    ChatFormat format, rt::StringView chat_template)
 {
-    Chat chat(transformer, tokenizer, sampler, system, format);
+    Chat chat(transformer, tokenizer, sampler, system, format, chat_template);
     char line[max_message];
-    rt::println("[chat] {} chat format; type a message; /reset starts over, exit ends", format.name);
+    rt::println("[chat] {} chat format{}; type a message; /reset starts over, exit ends", format.name,
+        chat.uses_template() ? ", rendered from the model's chat template" : " (built-in markers: the model has no chat template)");
     while (true) {
         rt::print("\nyou> ");
         size_t length;

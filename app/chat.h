@@ -28,14 +28,28 @@ struct ChatFormat {
 rt::ErrorOr<size_t> exchange_tokens(ChatFormat const&, llm::GgufTokenizer const&, rt::StringView system, rt::StringView message,
     bool first, rt::HeapArray<i32>& tokens);
 
+// The same exchange rendered from the model's own chat template (chat_template.h), after
+// `replies` earlier replies each closed by `close_piece`. An error means the template
+// cannot be used this way; the caller falls back to exchange_tokens.
+rt::ErrorOr<size_t> template_exchange_tokens(rt::StringView chat_template, llm::GgufTokenizer const&, rt::StringView system,
+    rt::StringView message, i32 replies, rt::StringView close_piece, rt::HeapArray<i32>& tokens);
+
 class Chat {
 public:
-    Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system, ChatFormat format);
+    // `chat_template` (may be empty) is rendered for each exchange; `format`'s markers are
+    // the fallback when it cannot be.
+    Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system, ChatFormat format,
+        rt::StringView chat_template);
 
     enum class TurnResult { Replied, ContextFull };
     // Adds the user's message, streams the reply to `out`.
     rt::ErrorOr<TurnResult> turn(rt::StringView message, rt::TextSink& out);
-    void reset() { m_position = 0; }
+    void reset()
+    {
+        m_position = 0;
+        m_replies = 0;
+    }
+    bool uses_template() const { return !m_template.is_empty(); }
     i32 position() const { return m_position; }
 
 private:
@@ -44,12 +58,15 @@ private:
     llm::Sampler& m_sampler;
     rt::StringView m_system;
     ChatFormat m_format;
+    rt::StringView m_template;
     i32 m_close_token; // the token that ends a turn
+    i32 m_replies { 0 }; // replies in the cache
     i32 m_position { 0 };
     i32 m_last_token { 0 };
 };
 
 // Runs the chat loop on the console: /reset starts over, exit or quit ends.
-rt::ErrorOr<void> run_chat(llm::Transformer&, llm::GgufTokenizer const&, llm::Sampler&, rt::StringView system, ChatFormat);
+rt::ErrorOr<void> run_chat(llm::Transformer&, llm::GgufTokenizer const&, llm::Sampler&, rt::StringView system, ChatFormat,
+    rt::StringView chat_template);
 
 }

@@ -144,10 +144,13 @@ rt::ErrorOr<void> run(Inputs const& inputs)
     llm::GgufTokenizer gguf_tokenizer;
     llm::TextTokenizer const* tokenizer = nullptr;
     ChatFormat chat_format = ChatFormat::from_template("");
+    rt::StringView chat_template;
     if (is_gguf) {
         auto file = TRY(llm::gguf::File::parse(inputs.model));
-        if (auto chat_template = file.get_string("tokenizer.chat_template"); !chat_template.is_error())
-            chat_format = ChatFormat::from_template(chat_template.value());
+        if (auto found = file.get_string("tokenizer.chat_template"); !found.is_error()) {
+            chat_template = found.value();
+            chat_format = ChatFormat::from_template(chat_template);
+        }
         checkpoint = TRY(llm::load_gguf_checkpoint(file));
         gguf_tokenizer = TRY(llm::GgufTokenizer::load(file));
         if (gguf_tokenizer.vocab_size() != checkpoint.config.vocab_size)
@@ -189,7 +192,7 @@ rt::ErrorOr<void> run(Inputs const& inputs)
     case Mode::Chat:
         if (!is_gguf)
             return rt::Error::format("mode=chat needs a GGUF chat model (its template ends turns with EOS); this is a llama2.c checkpoint");
-        return run_chat(transformer, gguf_tokenizer, sampler, options.system, chat_format);
+        return run_chat(transformer, gguf_tokenizer, sampler, options.system, chat_format, chat_template);
     case Mode::Interactive:
         return interactive(checkpoint.weight_bytes, transformer, *tokenizer, sampler, steps);
     case Mode::Bench: {

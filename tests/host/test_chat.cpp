@@ -1,4 +1,5 @@
 #include "../../app/chat.h"
+#include "chat_templates.h"
 #include "gguf_builder.h"
 #include "models.h"
 #include <algorithm>
@@ -161,6 +162,47 @@ TEST(ChatTokens, PromptsParseSpecialTokens)
     std::string spaces(40, ' ');
     std::vector<i32> room(llm::TextTokenizer::token_capacity(spaces.size()));
     EXPECT_FALSE(tokenizer.encode_prompt({ spaces.data(), spaces.size() }, { room.data(), room.size() }).is_error());
+}
+
+}
+
+namespace {
+
+std::vector<i32> templated(std::string const& source, llm::GgufTokenizer const& tokenizer, const char* system, const char* message, i32 replies)
+{
+    rt::HeapArray<i32> tokens;
+    auto n = app::template_exchange_tokens({ source.data(), source.size() }, tokenizer, system, message, replies, tokenizer.piece(tokenizer.eos()), tokens);
+    EXPECT_FALSE(n.is_error()) << (n.is_error() ? message_of(n.error()) : "");
+    return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
+}
+
+// Rendering TinyLlama's own template gives exactly the tokens of its built-in markers,
+// on the first exchange and on later ones; Llama 2's template closes replies with " </s>".
+TEST(ChatTokens, RenderedTemplatesGiveTheMarkersTokens)
+{
+    using namespace testing_support::chat_templates;
+    std::vector<u8> vocab;
+    REQUIRE_MODEL_FILE("gguf/ggml-vocab-llama-spm.gguf", vocab);
+    testing_support::ScopedHeap heap(64 << 20);
+    auto file = llm::gguf::File::parse({ vocab.data(), vocab.size() });
+    ASSERT_FALSE(file.is_error());
+    auto loaded = llm::GgufTokenizer::load(file.value());
+    ASSERT_FALSE(loaded.is_error());
+    auto const& tokenizer = loaded.value();
+    auto zephyr = app::ChatFormat::from_template({ tinyllama.data(), tinyllama.size() });
+    EXPECT_EQ(templated(tinyllama, tokenizer, "You are kind.", "Hi </s> there", 0), exchange(zephyr, tokenizer, "You are kind.", "Hi </s> there", true));
+    EXPECT_EQ(templated(tinyllama, tokenizer, "You are kind.", "And now?", 1), exchange(zephyr, tokenizer, "You are kind.", "And now?", false));
+    EXPECT_EQ(templated(tinyllama, tokenizer, "", "Third", 2), exchange(zephyr, tokenizer, "", "Third", false));
+    auto llama = app::ChatFormat::from_template({ llama2.data(), llama2.size() });
+    EXPECT_EQ(templated(llama2, tokenizer, "Be brief.", "Hi", 0), exchange(llama, tokenizer, "Be brief.", "Hi", true));
+    EXPECT_EQ(templated(llama2, tokenizer, "Be brief.", "More", 1), exchange(llama, tokenizer, "Be brief.", "More", false));
+
+    // A template that shows the new message twice cannot be used turn by turn.
+    std::string twice = "{% for m in messages %}{{ m.content }}{{ m.content }}{% endfor %}";
+    rt::HeapArray<i32> tokens;
+    auto n = app::template_exchange_tokens({ twice.data(), twice.size() }, tokenizer, "", "x", 0, "</s>", tokens);
+    ASSERT_TRUE(n.is_error());
+    EXPECT_EQ(message_of(n.error()), "chat template: the rendered text does not show the new message once");
 }
 
 }

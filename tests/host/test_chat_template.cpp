@@ -1,11 +1,14 @@
 // The chat-template renderer on the templates real GGUF files carry, and on bad input.
 #include "../../app/chat_template.h"
+#include "chat_templates.h"
 #include "models.h"
 #include <gtest/gtest.h>
 #include <string>
 #include <vector>
 
 namespace {
+
+using namespace testing_support::chat_templates;
 
 struct Rendered {
     std::string text;
@@ -22,28 +25,6 @@ Rendered render(std::string const& source, std::vector<app::ChatMessage> const& 
         return { "", std::string(n.error().message().data(), n.error().message().length()) };
     return { std::string(out.data(), n.value()), "" };
 }
-
-// TinyLlama-1.1B-Chat-v1.0's template, byte for byte (it relies on trim_blocks).
-const std::string tinyllama =
-    "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content'] + eos_token }}\n"
-    "{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' + message['content'] + eos_token }}\n"
-    "{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n{% endif %}\n"
-    "{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}";
-
-// Llama-2-chat's template: slices, set, raise_exception, loop.index0, %, strip().
-const std::string llama2 =
-    "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = messages[0]['content'] %}"
-    "{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}{% for message in loop_messages %}"
-    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
-    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
-    "{% if loop.index0 == 0 and system_message != false %}"
-    "{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}"
-    "{% else %}{% set content = message['content'] %}{% endif %}{% if message['role'] == 'user' %}"
-    "{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif message['role'] == 'assistant' %}"
-    "{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}";
-
-const std::string chatml = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
-                           "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
 TEST(ChatTemplate, RendersTinyLlamaChat)
 {
