@@ -328,8 +328,24 @@ private:
 
     // ---- expressions (evaluated while parsed; m_quiet > 0 inside branches not taken) ----
 
+    // Nesting (parentheses, blocks) is bounded: the template comes from a file, and the
+    // kernel's stack is small.
+    class DepthGuard {
+    public:
+        explicit DepthGuard(u32& depth) : m_depth(depth) { ++m_depth; }
+        ~DepthGuard() { --m_depth; }
+        bool too_deep() const { return m_depth > max_depth; }
+
+    private:
+        u32& m_depth;
+    };
+    static constexpr u32 max_depth = 48;
+
     rt::ErrorOr<Value> expression()
     {
+        DepthGuard guard(m_depth);
+        if (guard.too_deep())
+            return error("expressions or blocks nest deeper than {}", max_depth);
         Value value = TRY(or_expression());
         if (at_name("if")) { // a if condition else b
             ++m_at;
@@ -719,6 +735,9 @@ private:
     // Runs tokens from `at` until a block tag of this level (left at `at`) or the end.
     rt::ErrorOr<Block> execute(size_t& at)
     {
+        DepthGuard guard(m_depth);
+        if (guard.too_deep())
+            return error("expressions or blocks nest deeper than {}", max_depth);
         while (true) {
             Token const& t = m_tokens[at];
             switch (t.kind) {
@@ -854,6 +873,7 @@ private:
     Variable m_variables[max_variables] {};
     size_t m_variable_count { 0 };
     u32 m_quiet { 0 };
+    u32 m_depth { 0 };
 };
 
 }

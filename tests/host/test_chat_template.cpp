@@ -75,6 +75,12 @@ TEST(ChatTemplate, RefusesWhatItDoesNotUnderstand)
     EXPECT_EQ(render("{{ 'x' | tojson }}", {}, false).error, "chat template: unsupported method or filter 'tojson'");
     EXPECT_EQ(render("{{ 'abc' }}", {}, false, 2).error, "chat template: the rendered text is longer than 2 bytes");
     EXPECT_EQ(render("{{ 'a' + 1 }}", {}, false).error, "chat template: '+' joins two strings (use ~ to join other values)");
+    std::string deep = "{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}";
+    EXPECT_EQ(render(deep, {}, false).error, "chat template: expressions or blocks nest deeper than 48");
+    std::string nested;
+    for (int i = 0; i < 100; ++i)
+        nested += "{% if true %}";
+    EXPECT_EQ(render(nested, {}, false).error, "chat template: expressions or blocks nest deeper than 48");
 }
 
 }
