@@ -55,16 +55,20 @@ std::vector<i32> concat(std::initializer_list<std::vector<i32>> parts)
 }
 
 // TinyLlama-1.1B-Chat's vocabulary is Llama 2's: the real one, from llama.cpp's test file.
+// Skips the test when the file is absent; leaves `name` bound to the loaded tokenizer.
+#define LOAD_LLAMA_VOCABULARY(name)                                                                      \
+    std::vector<u8> vocab_bytes;                                                                         \
+    REQUIRE_MODEL_FILE("gguf/ggml-vocab-llama-spm.gguf", vocab_bytes);                                   \
+    testing_support::ScopedHeap heap(64 << 20);                                                          \
+    auto vocab_file = llm::gguf::File::parse({ vocab_bytes.data(), vocab_bytes.size() });                \
+    ASSERT_FALSE(vocab_file.is_error());                                                                 \
+    auto loaded_vocabulary = llm::GgufTokenizer::load(vocab_file.value());                               \
+    ASSERT_FALSE(loaded_vocabulary.is_error()) << message_of(loaded_vocabulary.error());                 \
+    auto const& name = loaded_vocabulary.value()
+
 TEST(ChatTokens, ZephyrTurnsAsLlamaCppTokenisesTheTemplate)
 {
-    std::vector<u8> vocab;
-    REQUIRE_MODEL_FILE("gguf/ggml-vocab-llama-spm.gguf", vocab);
-    testing_support::ScopedHeap heap(64 << 20);
-    auto file = llm::gguf::File::parse({ vocab.data(), vocab.size() });
-    ASSERT_FALSE(file.is_error());
-    auto loaded = llm::GgufTokenizer::load(file.value());
-    ASSERT_FALSE(loaded.is_error()) << message_of(loaded.error());
-    auto const& tokenizer = loaded.value();
+    LOAD_LLAMA_VOCABULARY(tokenizer);
     auto zephyr = app::ChatFormat::from_template("");
     const i32 bos = 1, eos = 2;
     // "<|system|>\nYou are kind.</s>\n<|user|>\nHi there</s>\n<|assistant|>\n": </s> is
@@ -144,14 +148,7 @@ namespace {
 // A raw prompt (mode=generate) is parsed for special tokens as llama.cpp's programs do.
 TEST(ChatTokens, PromptsParseSpecialTokens)
 {
-    std::vector<u8> vocab;
-    REQUIRE_MODEL_FILE("gguf/ggml-vocab-llama-spm.gguf", vocab);
-    testing_support::ScopedHeap heap(64 << 20);
-    auto file = llm::gguf::File::parse({ vocab.data(), vocab.size() });
-    ASSERT_FALSE(file.is_error());
-    auto loaded = llm::GgufTokenizer::load(file.value());
-    ASSERT_FALSE(loaded.is_error());
-    auto const& tokenizer = loaded.value();
+    LOAD_LLAMA_VOCABULARY(tokenizer);
     std::string prompt = "<|user|>\nHi</s>\n<|assistant|>\n";
     std::vector<i32> tokens(llm::TextTokenizer::token_capacity(prompt.size()));
     auto n = tokenizer.encode_prompt({ prompt.data(), prompt.size() }, { tokens.data(), tokens.size() });
@@ -181,14 +178,7 @@ std::vector<i32> templated(std::string const& source, llm::GgufTokenizer const& 
 TEST(ChatTokens, RenderedTemplatesGiveTheMarkersTokens)
 {
     using namespace testing_support::chat_templates;
-    std::vector<u8> vocab;
-    REQUIRE_MODEL_FILE("gguf/ggml-vocab-llama-spm.gguf", vocab);
-    testing_support::ScopedHeap heap(64 << 20);
-    auto file = llm::gguf::File::parse({ vocab.data(), vocab.size() });
-    ASSERT_FALSE(file.is_error());
-    auto loaded = llm::GgufTokenizer::load(file.value());
-    ASSERT_FALSE(loaded.is_error());
-    auto const& tokenizer = loaded.value();
+    LOAD_LLAMA_VOCABULARY(tokenizer);
     auto zephyr = app::ChatFormat::from_template({ tinyllama.data(), tinyllama.size() });
     EXPECT_EQ(templated(tinyllama, tokenizer, "You are kind.", "Hi </s> there", 0), exchange(zephyr, tokenizer, "You are kind.", "Hi </s> there", true));
     EXPECT_EQ(templated(tinyllama, tokenizer, "You are kind.", "And now?", 1), exchange(zephyr, tokenizer, "You are kind.", "And now?", false));
