@@ -113,15 +113,17 @@ for model in 260K 15M; do
     record qemu "$model" none "tune=$tune" "$log"
   done
 done
-# TinyLlama shape in QEMU, in the layout people download (Q4_K_M, 640 MB): -m 2048.
+# TinyLlama shape in QEMU, in each format (Q4_K_M is the file people download): -m 2048.
 if [ $quick -eq 0 ]; then
-  "$root/scripts/mkiso.sh" -o "$work/bench-tinyllama.iso" --model "$work/random-tinyllama-q4_k_m.gguf" --menu-timeout 0 \
-    --cmdline "mode=bench temp=0 prompt=\"\" steps=4" >/dev/null
-  log="$work/qemu-tinyllama-q4_k_m.log"
-  echo "[bench] QEMU TinyLlama-1.1B shape q4_k_m steps=4"
-  "$root/scripts/boot.sh" "$work/bench-tinyllama.iso" --timeout 600 --mem 2048 > "$log" 2>&1 || true
-  record qemu "1.1B" q4_k_m "-m 2048" "$log"
-  rm -f "$work/bench-tinyllama.iso"
+  for type in q4_0 q8_0 q4_k q4_k_m; do
+    "$root/scripts/mkiso.sh" -o "$work/bench-tinyllama.iso" --model "$work/random-tinyllama-$type.gguf" --menu-timeout 0 \
+      --cmdline "mode=bench temp=0 prompt=\"\" steps=4" >/dev/null
+    log="$work/qemu-tinyllama-$type.log"
+    echo "[bench] QEMU TinyLlama-1.1B shape $type steps=4"
+    "$root/scripts/boot.sh" "$work/bench-tinyllama.iso" --timeout 600 --mem 2048 > "$log" 2>&1 || true
+    record qemu "1.1B" "$type" "-m 2048" "$log"
+    rm -f "$work/bench-tinyllama.iso"
+  done
 fi
 
 # Cores in QEMU (multi-threaded TCG; this machine has $(nproc) host cores to run them on).
