@@ -360,33 +360,24 @@ private:
         return value;
     }
 
-    rt::ErrorOr<Value> or_expression()
+    // `a or b` and `a and b`: Python's short circuit. The right side is still parsed when
+    // the left decides, quietly, so a raise_exception there does not fire.
+    template<typename Operand>
+    rt::ErrorOr<Value> short_circuit(rt::StringView op, bool decided_when, Operand operand)
     {
-        Value value = TRY(and_expression());
-        while (at_name("or")) {
+        Value value = TRY(operand());
+        while (at_name(op)) {
             ++m_at;
-            bool decided = value.truthy();
+            bool decided = value.truthy() == decided_when;
             m_quiet += decided;
-            Value right = TRY(and_expression());
+            Value right = TRY(operand());
             m_quiet -= decided;
             value = decided ? value : right;
         }
         return value;
     }
-
-    rt::ErrorOr<Value> and_expression()
-    {
-        Value value = TRY(not_expression());
-        while (at_name("and")) {
-            ++m_at;
-            bool decided = !value.truthy();
-            m_quiet += decided;
-            Value right = TRY(not_expression());
-            m_quiet -= decided;
-            value = decided ? value : right;
-        }
-        return value;
-    }
+    rt::ErrorOr<Value> or_expression() { return short_circuit("or", true, [this] { return and_expression(); }); }
+    rt::ErrorOr<Value> and_expression() { return short_circuit("and", false, [this] { return not_expression(); }); }
 
     rt::ErrorOr<Value> not_expression()
     {
