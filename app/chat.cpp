@@ -219,7 +219,10 @@ rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer con
         if (message.is_empty())
             continue;
         rt::print("assistant> ");
-        auto result = chat.turn(message, rt::Console::the());
+        auto result = [&] {
+            rt::ScopedColor reply { rt::Color::Text };
+            return chat.turn(message, rt::Console::the());
+        }();
         if (result.is_error()) {
             rt::println_colored(rt::Color::Warning, "\n[chat] {}", result.error().message());
             continue;

@@ -40,27 +40,72 @@ public:
     void write(rt::StringView) override {}
 };
 
+const char* format_name(llm::Checkpoint const& checkpoint)
+{
+    switch (checkpoint.format) {
+    case llm::WeightFormat::Int8: return "llama2.c int8";
+    case llm::WeightFormat::Gguf: return "GGUF llama";
+    case llm::WeightFormat::Float32: break;
+    }
+    return "llama2.c fp32";
+}
+
 void describe_model(llm::Checkpoint const& checkpoint)
 {
     auto const& c = checkpoint.config;
-    rt::println("[model] {}: dim {}, hidden {}, {} layers, {} heads ({} kv), vocab {}, context {}", checkpoint.format == llm::WeightFormat::Int8 ? "llama2.c int8" : checkpoint.format == llm::WeightFormat::Gguf ? "GGUF llama" : "llama2.c fp32", c.dim, c.hidden_dim,
+    rt::println("[model] {}: dim {}, hidden {}, {} layers, {} heads ({} kv), vocab {}, context {}", format_name(checkpoint), c.dim, c.hidden_dim,
         c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len);
     rt::println("[model] {:.2f}M parameters, {:.1f} MiB of weights read per token; KV cache and activations {:.1f} MiB",
         double(c.parameter_count()) / 1e6, double(checkpoint.weight_bytes) / 1048576.0,
         double(llm::Transformer::state_bytes(c)) / 1048576.0);
 }
 
-void report(llm::GenerationStats const& stats, u64 weight_bytes, bool with_profile)
+// The operation that carries most of a model's weights, named as in a tune= plan.
+llm::kernels::Op main_operation(llm::Checkpoint const& checkpoint)
+{
+    using llm::kernels::Op;
+    if (checkpoint.format == llm::WeightFormat::Int8)
+        return Op::MatmulQ8;
+    if (checkpoint.format != llm::WeightFormat::Gguf || checkpoint.gguf.w1.size() == 0)
+        return Op::Matmul;
+    switch (llm::gguf::TensorType(checkpoint.gguf.w1[0].type)) {
+    case llm::gguf::TensorType::Q8_0: return Op::GgufQ8_0;
+    case llm::gguf::TensorType::Q4_0: return Op::GgufQ4_0;
+    case llm::gguf::TensorType::Q4_K: return Op::GgufQ4K;
+    case llm::gguf::TensorType::Q6_K: return Op::GgufQ6K;
+    default: return Op::Matmul;
+    }
+}
+
+// A person at the screen sees one header line (model, kernels, cores) above the story
+// instead of the boot log, which stays on the serial line.
+void start_story_screen(llm::Checkpoint const& checkpoint, llm::kernels::Plan const& plan, Options const& options)
+{
+    auto& console = rt::Console::the();
+    console.clear_screens();
+    auto op = main_operation(checkpoint);
+    size_t cores = rt::WorkPool::the().worker_count();
+    rt::ScopedColor color { rt::Color::Highlight };
+    rt::format_to(console.screens(), "BareFlow | {} {:.2f}M params | {}:{} | {} core{} | temp {:.2f}\n\n", format_name(checkpoint),
+        double(checkpoint.config.parameter_count()) / 1e6, llm::kernels::op_names[size_t(op)],
+        llm::kernels::variant_name(op, plan.choice[size_t(op)]), cores, cores == 1 ? "" : "s", double(options.temperature));
+}
+
+// The summary is for everyone; per-core figures, the profiler table (unless asked for on
+// the screen too) and the JSON lines are for the log.
+void report(llm::GenerationStats const& stats, u64 weight_bytes, bool with_profile, bool table_on_screens = false)
 {
     double seconds = rt::CycleClock::to_seconds(stats.end_cycles - stats.start_cycles);
     double tokens_per_second = seconds > 0 ? double(stats.positions) / seconds : 0.0;
     double first_token_ms = stats.generated_tokens ? rt::CycleClock::to_seconds(stats.first_token_cycles - stats.start_cycles) * 1000.0 : 0.0;
+    auto& console = rt::Console::the();
     rt::println("[gen] {} prompt tokens + {} generated = {} positions in {:.3f} s{}", stats.prompt_tokens, stats.generated_tokens,
         stats.positions, seconds, stats.stopped_at_bos ? " (the model ended the story)" : "");
-    rt::println("[gen] {:.2f} tok/s, time to first token {:.2f} ms", tokens_per_second, first_token_ms);
-    rt::println("{{\"generation\":{{\"prompt_tokens\":{},\"generated_tokens\":{},\"positions\":{},\"seconds\":{:.6f},\"tok_per_s\":{:.3f},\"ttft_ms\":{:.3f},\"weight_bytes_per_token\":{},\"weight_gb_per_s\":{:.3f}}}}}",
+    rt::println_colored(rt::Color::Good, "[gen] {:.2f} tok/s, time to first token {:.2f} ms", tokens_per_second, first_token_ms);
+    rt::format_to(console.logs(), "{{\"generation\":{{\"prompt_tokens\":{},\"generated_tokens\":{},\"positions\":{},\"seconds\":{:.6f},\"tok_per_s\":{:.3f},\"ttft_ms\":{:.3f},\"weight_bytes_per_token\":{},\"weight_gb_per_s\":{:.3f}}}}}",
         stats.prompt_tokens, stats.generated_tokens, stats.positions, seconds, tokens_per_second, first_token_ms, weight_bytes,
         tokens_per_second * double(weight_bytes) / 1e9);
+    console.logs().write("\n");
     if (with_profile) {
         // Per-core busy time shows how evenly the work was split.
         auto& pool = rt::WorkPool::the();
@@ -68,16 +113,19 @@ void report(llm::GenerationStats const& stats, u64 weight_bytes, bool with_profi
         for (size_t core = 0; core < pool.worker_count(); ++core) {
             auto const& s = pool.stats(core);
             u64 idle = wall > s.busy_cycles ? wall - s.busy_cycles : 0;
-            rt::println("[cpu] core {:>2}: {:>8} jobs, busy {:>13} cycles ({:>5.1f}%), idle {:>13} cycles", core, s.jobs, s.busy_cycles,
-                wall ? 100.0 * double(s.busy_cycles) / double(wall) : 0.0, idle);
+            rt::format_to(console.logs(), "[cpu] core {:>2}: {:>8} jobs, busy {:>13} cycles ({:>5.1f}%), idle {:>13} cycles\n", core, s.jobs,
+                s.busy_cycles, wall ? 100.0 * double(s.busy_cycles) / double(wall) : 0.0, idle);
         }
-        rt::Profiler::the().report(rt::Console::the());
-        rt::Profiler::the().report_json(rt::Console::the());
+        if (table_on_screens)
+            rt::Profiler::the().report(console);
+        else
+            rt::Profiler::the().report(console.logs());
+        rt::Profiler::the().report_json(console.logs());
     }
 }
 
 // tune=auto measures, tune=off uses the scalar reference, anything else is a plan.
-rt::ErrorOr<void> choose_kernels(Options const& options, llm::Checkpoint const& checkpoint, rt::CpuFeatures const& cpu)
+rt::ErrorOr<llm::kernels::Plan> choose_kernels(Options const& options, llm::Checkpoint const& checkpoint, rt::CpuFeatures const& cpu)
 {
     llm::kernels::Plan plan;
     if (options.tune == "auto")
@@ -88,7 +136,7 @@ rt::ErrorOr<void> choose_kernels(Options const& options, llm::Checkpoint const& 
     rt::print("[tune] plan (put on the command line to skip tuning): tune=");
     plan.format(rt::Console::the());
     rt::println("");
-    return {};
+    return plan;
 }
 
 rt::ErrorOr<i32> resolve_steps(Options const& options, llm::Config const& config)
@@ -120,7 +168,10 @@ rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, l
         if (prompt.is_empty())
             continue;
         rt::Profiler::the().reset();
-        auto stats = llm::generate(transformer, tokenizer, sampler, prompt, steps, rt::Console::the());
+        auto stats = [&] {
+            rt::ScopedColor text { rt::Color::Text };
+            return llm::generate(transformer, tokenizer, sampler, prompt, steps, rt::Console::the());
+        }();
         rt::println("");
         if (stats.is_error()) {
             rt::println_colored(rt::Color::Warning, "[interactive] {}; try a shorter prompt", stats.error().message());
@@ -177,7 +228,7 @@ rt::ErrorOr<void> run(Inputs const& inputs)
             rt::CycleClock::to_microseconds(rt::read_cycles() - start) / 1000.0);
     }
     describe_model(checkpoint);
-    TRY(choose_kernels(options, checkpoint, inputs.cpu));
+    auto plan = TRY(choose_kernels(options, checkpoint, inputs.cpu));
     if (!is_gguf) {
         bin_tokenizer = TRY(llm::Tokenizer::load(inputs.tokenizer, checkpoint.config.vocab_size));
         tokenizer = &bin_tokenizer;
@@ -200,18 +251,23 @@ rt::ErrorOr<void> run(Inputs const& inputs)
         rt::Profiler::the().reset();
         rt::WorkPool::the().reset_stats();
         auto stats = TRY(llm::generate(transformer, *tokenizer, sampler, options.prompt, steps, discard));
-        report(stats, checkpoint.weight_bytes, true);
+        report(stats, checkpoint.weight_bytes, true, true);
         return {};
     }
     case Mode::Generate: {
         rt::Profiler::the().reset();
         rt::WorkPool::the().reset_stats();
-        rt::println("[gen] prompt: \"{}\"", options.prompt);
+        rt::format_to(rt::Console::the().logs(), "[gen] prompt: \"{}\"\n\n", options.prompt);
+        start_story_screen(checkpoint, plan, options);
+        auto stats = [&] {
+            rt::ScopedColor text { rt::Color::Text };
+            return llm::generate(transformer, *tokenizer, sampler, options.prompt, steps, rt::Console::the());
+        }();
         rt::println("");
-        auto stats = TRY(llm::generate(transformer, *tokenizer, sampler, options.prompt, steps, rt::Console::the()));
         rt::println("");
-        rt::println("");
-        report(stats, checkpoint.weight_bytes, true);
+        if (stats.is_error())
+            return stats.release_error();
+        report(stats.value(), checkpoint.weight_bytes, true);
         return {};
     }
     }

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The main job in one command: installs what is missing, builds the kernel, finds (or
-# downloads) a model, makes the ISO and boots it in QEMU with the serial console here.
+# The main job in one command: installs what is missing, builds the kernel, picks a model,
+# makes the ISO and boots it in QEMU, showing the kernel's serial output here.
 #   scripts/run.sh [--display] [--model FILE --tokenizer FILE] [--cmdline "k=v ..."]
 #                  [other scripts/boot.sh options: --uefi --raw --smp N --mem MiB ...]
-# Models come from $BAREFLOW_MODELS or models/: stories15M.bin + tokenizer.bin if there,
-# else stories260K.bin + tok512.bin, else scripts/fetch-models.sh downloads stories15M.
+# The model: stories15M.bin + tokenizer.bin from $BAREFLOW_MODELS or models/ when there
+# (scripts/fetch-models.sh stories15M gets them), else the stories260K model shipped in
+# app/default_model/, so it works offline on a fresh checkout.
+# GRUB's menu drawing is left out of what you see; the raw serial log is build/run-serial.log.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 model="" tokenizer="" cmdline="" boot_args=()
@@ -20,23 +22,27 @@ done
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh" "$root/build"
 
-models="${BAREFLOW_MODELS:-$root/models}"
 # A shared models folder beside the checkout (as on the project's own machines) also works.
-if [ -z "${BAREFLOW_MODELS:-}" ] && [ ! -d "$models" ] && [ -d "$root/../shared/models" ]; then
-  models="$(cd "$root/../shared/models" && pwd)"
+if [ -z "${BAREFLOW_MODELS:-}" ] && [ ! -d "$root/models" ] && [ -d "$root/../shared/models" ]; then
+  export BAREFLOW_MODELS="$(cd "$root/../shared/models" && pwd)"
 fi
-if [ -z "$model" ]; then
-  if [ -f "$models/stories15M.bin" ] && [ -f "$models/tokenizer.bin" ]; then
-    model="$models/stories15M.bin" tokenizer="$models/tokenizer.bin"
-  elif [ -f "$models/stories260K.bin" ] && [ -f "$models/tok512.bin" ]; then
-    model="$models/stories260K.bin" tokenizer="$models/tok512.bin"
-  else
-    BAREFLOW_MODELS="$models" "$root/scripts/fetch-models.sh" stories15M
-    model="$models/stories15M.bin" tokenizer="$models/tokenizer.bin"
-  fi
+. "$root/scripts/models.sh"
+if [ -n "$model" ]; then
+  [ -n "$tokenizer" ] || [ "$(head -c 4 "$model")" = GGUF ] || { echo "run: --model needs --tokenizer too (a GGUF file carries its own)" >&2; exit 2; }
+  echo "[run] model $model (given with --model)"
+elif model="$(find_model stories15M.bin)" && tokenizer="$(find_model tokenizer.bin)"; then
+  echo "[run] model stories15M from $(dirname "$model") (the larger story model, found there)"
+else
+  model="$(find_model stories260K.bin)" && tokenizer="$(find_model tok512.bin)" || exit 1
+  echo "[run] model stories260K from $(dirname "$model"): no stories15M.bin + tokenizer.bin in $(models_folder)"
+  echo "[run]   (scripts/fetch-models.sh stories15M downloads the larger one, 61 MB)"
 fi
-[ -n "$tokenizer" ] || { echo "run: --model needs --tokenizer too" >&2; exit 2; }
 
 iso="$root/build/bareflow.iso"
-"$root/scripts/mkiso.sh" -o "$iso" --model "$model" --tokenizer "$tokenizer" --cmdline "$cmdline" --menu-timeout 1
-exec "$root/scripts/boot.sh" "$iso" --timeout 900 "${boot_args[@]}"
+"$root/scripts/mkiso.sh" -o "$iso" --model "$model" ${tokenizer:+--tokenizer "$tokenizer"} --cmdline "$cmdline" --menu-timeout 0
+raw_log="$root/build/run-serial.log"
+echo "[run] booting in QEMU (raw serial log: $raw_log)"
+set +e
+"$root/scripts/boot.sh" "$iso" --timeout 900 "${boot_args[@]}" | tee "$raw_log" | "$root/scripts/serial_filter.py"
+status=${PIPESTATUS[0]}
+exit "$status"

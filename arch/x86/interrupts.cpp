@@ -52,7 +52,7 @@ void report_exception(InterruptFrame const& frame)
     rt::Console::the().set_color(rt::Color::Bad);
     rt::println("\n[fault] CPU exception {} ({}) on CPU {}: {}", frame.vector, frame.vector < exception_count ? exception_names[frame.vector] : "?",
         smp::current_cpu_index(), frame.vector == 14 ? "bad memory access" : "execution stopped");
-    rt::Console::the().set_color(rt::Color::Default);
+    rt::Console::the().set_color(rt::Color::Log);
     rt::println("[fault] eip={:#010x} cs={:#06x} eflags={:#010x} error code={:#x}", frame.eip, frame.cs, frame.eflags, frame.error_code);
     rt::println("[fault] eax={:#010x} ebx={:#010x} ecx={:#010x} edx={:#010x}", frame.eax, frame.ebx, frame.ecx, frame.edx);
     // pushad saved esp as it was after the CPU pushed eip/cs/eflags and our two words.

@@ -57,7 +57,8 @@ void Serial::write(rt::StringView text)
 void Serial::set_color(rt::Color color)
 {
     // ANSI colours help a person at a terminal but clutter CI logs: opt-in (serial_color=1).
-    static constexpr const char* codes[] = { "\x1b[0m", "\x1b[2m", "\x1b[1m", "\x1b[32m", "\x1b[33m", "\x1b[31m" };
+    // Indexed by rt::Color: log lines dim, prose plain.
+    static constexpr const char* codes[] = { "\x1b[0;2m", "\x1b[0m", "\x1b[0;1m", "\x1b[0;32m", "\x1b[0;33m", "\x1b[0;31m" };
     if (m_ansi_colors)
         write(codes[u8(color)]);
 }

@@ -28,8 +28,23 @@ void Console::write(StringView text)
 
 void Console::set_color(Color color)
 {
+    m_color = color;
     for (size_t i = 0; i < m_sink_count; ++i)
         m_sinks[i]->set_color(color);
+}
+
+void Console::clear_screens()
+{
+    for (size_t i = 0; i < m_sink_count; ++i)
+        if (m_sinks[i]->is_screen())
+            m_sinks[i]->clear();
+}
+
+void Console::Audience::write(StringView text)
+{
+    for (size_t i = 0; i < m_console.m_sink_count; ++i)
+        if (m_console.m_sinks[i]->is_screen() == m_screens)
+            m_console.m_sinks[i]->write(text);
 }
 
 int Console::poll_input()

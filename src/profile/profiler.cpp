@@ -38,6 +38,30 @@ void Profiler::reset()
     m_count = 0;
 }
 
+namespace {
+
+// A duration in at most 9 characters, in the unit that keeps it readable: 512.20 us,
+// 487.76 ms, 12.31 s.
+FixedString<16> duration_text(double microseconds)
+{
+    if (microseconds < 1000.0)
+        return FixedString<16>::formatted("{:.2f} us", microseconds);
+    if (microseconds < 1e6)
+        return FixedString<16>::formatted("{:.2f} ms", microseconds / 1e3);
+    return FixedString<16>::formatted("{:.2f} s", microseconds / 1e6);
+}
+
+// A count in at most 9 characters: exact up to 999,999,999, then in millions.
+FixedString<16> count_text(u64 count)
+{
+    if (count < 1'000'000'000)
+        return FixedString<16>::formatted("{}", count);
+    return FixedString<16>::formatted("{}M", count / 1'000'000);
+}
+
+}
+
+// 73 columns, so the table fits an 80-column screen; cycle counts are in the JSON line.
 void Profiler::report(TextSink& sink) const
 {
     // Sort indices by total cycles, descending (insertion sort: a few dozen probes at most).
@@ -54,14 +78,14 @@ void Profiler::report(TextSink& sink) const
     for (size_t i = 0; i < m_count; ++i)
         grand_total += m_probes[i].total;
 
-    format_to(sink, "[prof] {:<16} {:>9} {:>14} {:>10} {:>10} {:>10} {:>6}\n", "probe", "calls", "total cycles", "total ms",
-        "avg us", "max us", "share");
+    format_to(sink, "[prof] {:<17}{:>9} {:>10} {:>10} {:>10} {:>6}\n", "probe", "calls", "total", "average", "longest", "share");
     for (size_t k = 0; k < m_count; ++k) {
         auto const& p = m_probes[order[k]];
         double share = grand_total ? 100.0 * double(p.total) / double(grand_total) : 0.0;
         double average_us = p.calls ? CycleClock::to_microseconds(p.total) / double(p.calls) : 0.0;
-        format_to(sink, "[prof] {:<16} {:>9} {:>14} {:>10.2f} {:>10.2f} {:>10.2f} {:>5.1f}%\n", p.name, p.calls, p.total,
-            CycleClock::to_microseconds(p.total) / 1000.0, average_us, CycleClock::to_microseconds(p.max), share);
+        format_to(sink, "[prof] {:<17.17}{:>9} {:>10} {:>10} {:>10} {:>5.1f}%\n", p.name, count_text(p.calls).view(),
+            duration_text(CycleClock::to_microseconds(p.total)).view(), duration_text(average_us).view(),
+            duration_text(CycleClock::to_microseconds(p.max)).view(), share);
     }
 }
 

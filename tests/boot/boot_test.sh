@@ -7,8 +7,9 @@
 #                [--iso-arg ARG]... [--stdin FILE [--prompt TEXT]] -- [scripts/boot.sh options]
 # --stdin types the file's lines, each once the kernel's n-th TEXT prompt (default
 # "prompt> ") has appeared.
-# --models puts stories260K.bin + tok512.bin from $BAREFLOW_MODELS (or models/) on the ISO;
-# when they cannot be found the test is skipped (exit 77) with a message saying why.
+# --models puts stories260K.bin + tok512.bin on the ISO (scripts/models.sh finds them: the
+# models folder, else the copies shipped in app/default_model/); a variant that needs a file
+# that is not shipped is skipped (exit 77) with a message saying why when it is missing.
 # Broken inputs for the bad-input tests, made from those files:
 #   --model-variant none|truncated|garbage|zero-dim|int8|context16|big-context|
 #                   gguf-f32|gguf-q8|gguf-truncated (GGUFs from --convert-gguf TOOL)
@@ -49,38 +50,37 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 if [ "$with_models" -eq 1 ]; then
-  models="${BAREFLOW_MODELS:-$root/models}"
-  if [ ! -f "$models/stories260K.bin" ] || [ ! -f "$models/tok512.bin" ]; then
-    echo "SKIP: stories260K.bin and tok512.bin not found in '$models': set BAREFLOW_MODELS to a folder holding them"
-    exit 77
-  fi
-  model="$models/stories260K.bin" tokenizer="$models/tok512.bin"
+  . "$root/scripts/models.sh"
+  base_model="$(find_model stories260K.bin)" && base_tokenizer="$(find_model tok512.bin)" || exit 1
+  model="$base_model" tokenizer="$base_tokenizer"
+  # Optional files (not shipped) skip the test when absent.
+  optional() { find_model "$1" || { echo "SKIP: $1 not found in '$(models_folder)' (set BAREFLOW_MODELS)" >&2; exit 77; }; }
   case "$model_variant" in
     "") ;;
     none) model="" ;;
-    truncated) head -c 500000 "$models/stories260K.bin" > "$work/model.bin"; model="$work/model.bin" ;;
+    truncated) head -c 500000 "$base_model" > "$work/model.bin"; model="$work/model.bin" ;;
     garbage) head -c 300000 /dev/urandom > "$work/model.bin"; model="$work/model.bin" ;;
-    zero-dim) { printf '\0\0\0\0'; tail -c +5 "$models/stories260K.bin"; } > "$work/model.bin"; model="$work/model.bin" ;;
-    int8) model="$models/stories260K_q80.bin" ;;
+    zero-dim) { printf '\0\0\0\0'; tail -c +5 "$base_model"; } > "$work/model.bin"; model="$work/model.bin" ;;
+    int8) model="$(optional stories260K_q80.bin)" || exit 77 ;;
     context16) "$make_checkpoint" --dim 64 --hidden 172 --layers 5 --heads 8 --kv-heads 4 --vocab 512 --seq-len 16 -o "$work/model.bin" >/dev/null
                model="$work/model.bin" ;;
     big-context) "$make_checkpoint" --dim 64 --hidden 172 --layers 5 --heads 8 --kv-heads 4 --vocab 512 --seq-len 200000 -o "$work/model.bin" >/dev/null
                  model="$work/model.bin" ;;
     gguf-f32|gguf-q8|gguf-truncated)
       type=f32; [ "$model_variant" = gguf-q8 ] && type=q8_0
-      "$convert_gguf" "$models/stories260K.bin" "$models/tok512.bin" "$work/model.gguf" --type $type >/dev/null || exit 1
+      "$convert_gguf" "$base_model" "$base_tokenizer" "$work/model.gguf" --type $type >/dev/null || exit 1
       model="$work/model.gguf" tokenizer=""
       if [ "$model_variant" = gguf-truncated ]; then head -c 600000 "$work/model.gguf" > "$work/cut.gguf"; model="$work/cut.gguf"; fi ;;
     gguf-mini-q4km) # random weights, TinyLlama-1.1B-Chat's file layout and metadata, small
-      [ -f "$models/tokenizer.bin" ] || { echo "SKIP: tokenizer.bin not found in '$models'"; exit 77; }
-      "$convert_gguf" --random mini "$models/tokenizer.bin" "$work/model.gguf" --type q4_k_m >/dev/null || exit 1
+      vocabulary="$(optional tokenizer.bin)" || exit 77
+      "$convert_gguf" --random mini "$vocabulary" "$work/model.gguf" --type q4_k_m >/dev/null || exit 1
       model="$work/model.gguf" tokenizer="" ;;
     *) echo "boot_test: unknown model variant $model_variant" >&2; exit 2 ;;
   esac
   case "$tokenizer_variant" in
     "") ;;
     none) tokenizer="" ;;
-    mismatched) tokenizer="$models/tokenizer.bin" ;;
+    mismatched) tokenizer="$(optional tokenizer.bin)" || exit 77 ;;
     *) echo "boot_test: unknown tokenizer variant $tokenizer_variant" >&2; exit 2 ;;
   esac
   for f in "$model" "$tokenizer"; do

@@ -6,19 +6,16 @@
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 kernel="$1" host="$2" host_i686="$3"
-models="${BAREFLOW_MODELS:-$root/models}"
+. "$root/scripts/models.sh"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 if [ "${4:-}" = --gguf-mini-q4km ]; then
-  [ -f "$models/tokenizer.bin" ] || { echo "SKIP: tokenizer.bin not in '$models' (set BAREFLOW_MODELS)"; exit 77; }
-  "$5" --random mini "$models/tokenizer.bin" "$work/model.gguf" --type q4_k_m >/dev/null || exit 1
+  vocabulary="$(find_model tokenizer.bin)" || { echo "SKIP: tokenizer.bin not in '$(models_folder)' (set BAREFLOW_MODELS)"; exit 77; }
+  "$5" --random mini "$vocabulary" "$work/model.gguf" --type q4_k_m >/dev/null || exit 1
   model="$work/model.gguf" tokenizer=/dev/null iso_models=(--model "$work/model.gguf") steps=100
 else
-  if [ ! -f "$models/stories260K.bin" ] || [ ! -f "$models/tok512.bin" ]; then
-    echo "SKIP: stories260K.bin and tok512.bin not in '$models' (set BAREFLOW_MODELS)"
-    exit 77
-  fi
-  model="$models/stories260K.bin" tokenizer="$models/tok512.bin" steps=150
+  model="$(find_model stories260K.bin)" && tokenizer="$(find_model tok512.bin)" || exit 1
+  steps=150
   iso_models=(--model "$model" --tokenizer "$tokenizer")
 fi
 # A fixed SSE2 plan: the SIMD kernels (no FMA) must give the same bits everywhere too.

@@ -5,15 +5,12 @@
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 convert="$1" program="$2" golden="$3"
-models="${BAREFLOW_MODELS:-$root/models}"
-if [ ! -f "$models/stories260K.bin" ] || [ ! -f "$models/tok512.bin" ]; then
-  echo "SKIP: stories260K.bin and tok512.bin not in '$models' (set BAREFLOW_MODELS)"
-  exit 77
-fi
+. "$root/scripts/models.sh"
+model="$(find_model stories260K.bin)" && tokenizer="$(find_model tok512.bin)" || exit 1
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-"$convert" "$models/stories260K.bin" "$models/tok512.bin" "$work/f32.gguf" --type f32 || exit 1
-"$convert" "$models/stories260K.bin" "$models/tok512.bin" "$work/q8.gguf" --type q8_0 || exit 1
+"$convert" "$model" "$tokenizer" "$work/f32.gguf" --type f32 || exit 1
+"$convert" "$model" "$tokenizer" "$work/q8.gguf" --type q8_0 || exit 1
 # No tokenizer file: the GGUF's own vocabulary must be used (a missing path proves it).
 "$program" "$work/f32.gguf" /dev/null temp=0 steps=200 > "$work/f32.log" 2>&1 || { cat "$work/f32.log"; exit 1; }
 "$program" "$work/q8.gguf" /dev/null temp=0 steps=200 > "$work/q8.log" 2>&1 || { cat "$work/q8.log"; exit 1; }

@@ -1,6 +1,8 @@
 #pragma once
 // Access to the real model files for host tests: $BAREFLOW_MODELS (or models/ in the
-// repo). Tests that need them are skipped, with the reason, when they are absent.
+// repo), else the default model shipped in app/default_model/ (stories260K.bin and
+// tok512.bin, so those tests always run). Tests that need other files are skipped, with the
+// reason, when they are absent.
 #include <cstdio>
 #include <cstdlib>
 #include <rt/heap.h>
@@ -15,9 +17,9 @@ inline std::string models_directory()
     return env ? env : "models";
 }
 
-inline bool read_model_file(std::string const& name, std::vector<u8>& out)
+inline bool read_file(std::string const& path, std::vector<u8>& out)
 {
-    std::FILE* file = std::fopen((models_directory() + "/" + name).c_str(), "rb");
+    std::FILE* file = std::fopen(path.c_str(), "rb");
     if (!file)
         return false;
     std::fseek(file, 0, SEEK_END);
@@ -26,6 +28,17 @@ inline bool read_model_file(std::string const& name, std::vector<u8>& out)
     bool ok = std::fread(out.data(), 1, out.size(), file) == out.size();
     std::fclose(file);
     return ok;
+}
+
+inline bool read_model_file(std::string const& name, std::vector<u8>& out)
+{
+    if (read_file(models_directory() + "/" + name, out))
+        return true;
+#ifdef BAREFLOW_SHIPPED_MODELS
+    return read_file(std::string(BAREFLOW_SHIPPED_MODELS) + "/" + name, out);
+#else
+    return false;
+#endif
 }
 
 // Gives the global heap a fresh arena of `bytes` for one test.

@@ -5,17 +5,14 @@
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 program="$1" golden="$2"
-models="${BAREFLOW_MODELS:-$root/models}"
-if [ ! -f "$models/stories260K.bin" ] || [ ! -f "$models/tok512.bin" ]; then
-  echo "SKIP: stories260K.bin and tok512.bin not in '$models' (set BAREFLOW_MODELS)"
-  exit 77
-fi
+. "$root/scripts/models.sh"
+model="$(find_model stories260K.bin)" && tokenizer="$(find_model tok512.bin)" || exit 1
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 runner=()
 # ELF class byte: 1 means a 32-bit program.
 [ "$(od -An -tu1 -j4 -N1 "$program" | tr -d " ")" = 1 ] && runner=("$root/scripts/run-i686.sh")
-"${runner[@]}" "$program" "$models/stories260K.bin" "$models/tok512.bin" prompt="Once upon a time" temp=0 steps=200 > "$out" 2>&1
+"${runner[@]}" "$program" "$model" "$tokenizer" prompt="Once upon a time" temp=0 steps=200 > "$out" 2>&1
 status=$?
 cat "$out"
 [ $status -eq 0 ] || { echo "FAIL: exit status $status"; exit 1; }

@@ -52,6 +52,42 @@ TEST(Profiler, ReportIsSortedAndJsonIsOneLine)
                     "{\"name\":\"big\",\"calls\":1,\"total\":1000000,\"min\":1000000,\"max\":1000000}]}}\n");
 }
 
+TEST(Profiler, TableFitsEightyColumnsWithReadableUnits)
+{
+    rt::CycleClock::set_frequency(1'000'000'000);
+    rt::Profiler p;
+    auto* slow = p.probe("a probe with a name longer than the column");
+    for (int i = 0; i < 3; ++i)
+        p.record(slow, 40'000'000'000ull); // 40 s each: totals in seconds
+    p.record(p.probe("fast"), 1234);        // 1.23 us
+    p.record(p.probe("middle"), 2'500'000); // 2.50 ms
+    auto table = render(&rt::Profiler::report, p);
+    size_t start = 0, lines = 0;
+    while (start < table.size()) {
+        size_t end = table.find('\n', start);
+        ASSERT_NE(end, std::string::npos);
+        EXPECT_LE(end - start, 80u) << table.substr(start, end - start);
+        start = end + 1;
+        ++lines;
+    }
+    EXPECT_EQ(lines, 4u);
+    EXPECT_NE(table.find("120.00 s"), std::string::npos) << table;
+    EXPECT_NE(table.find("40.00 s"), std::string::npos) << table;
+    EXPECT_NE(table.find("1.23 us"), std::string::npos) << table;
+    EXPECT_NE(table.find("2.50 ms"), std::string::npos) << table;
+}
+
+TEST(Profiler, HugeCallCountsStayInTheirColumn)
+{
+    rt::CycleClock::set_frequency(1'000'000'000);
+    rt::Profiler p;
+    auto* probe = p.probe("many");
+    probe->calls = 12'345'678'901ull;
+    probe->total = 1;
+    auto table = render(&rt::Profiler::report, p);
+    EXPECT_NE(table.find(" 12345M "), std::string::npos) << table;
+}
+
 TEST(Profiler, ScopedCyclesRecordsOneCall)
 {
     rt::Profiler::the().reset();

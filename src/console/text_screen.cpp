@@ -1,0 +1,127 @@
+#include <rt/text_screen.h>
+#include <rt/utility.h>
+
+namespace rt {
+
+TextScreen::TextScreen(u32 columns, u32 rows)
+    : m_columns(min(columns, max_columns))
+    , m_rows(min(rows, max_rows))
+{
+}
+
+void TextScreen::set_cell(u32 column, u32 row, Cell cell)
+{
+    Cell& stored = m_cells[row * max_columns + column];
+    if (stored == cell)
+        return;
+    stored = cell;
+    draw_cell(column, row, cell);
+}
+
+void TextScreen::clear()
+{
+    for (u32 row = 0; row < m_rows; ++row)
+        for (u32 column = 0; column < m_columns; ++column) {
+            m_cells[row * max_columns + column] = Cell { ' ', m_color };
+            draw_cell(column, row, Cell { ' ', m_color });
+        }
+    m_column = m_row = 0;
+    move_cursor(0, 0);
+}
+
+// Only cells whose content changes are drawn again: blank ends of lines stay untouched.
+void TextScreen::scroll()
+{
+    for (u32 row = 0; row + 1 < m_rows; ++row)
+        for (u32 column = 0; column < m_columns; ++column)
+            set_cell(column, row, m_cells[(row + 1) * max_columns + column]);
+    for (u32 column = 0; column < m_columns; ++column)
+        set_cell(column, m_rows - 1, Cell { ' ', Color::Log });
+}
+
+void TextScreen::new_line()
+{
+    m_column = 0;
+    if (++m_row == m_rows) {
+        scroll();
+        m_row = m_rows - 1;
+    }
+}
+
+// The cursor ran past the right edge in the middle of a word: carry the word's start to
+// the next line, unless the word fills the whole line (then it is cut where it is).
+void TextScreen::wrap_word()
+{
+    u32 start = m_columns;
+    while (start > 0 && m_cells[m_row * max_columns + start - 1].character != ' ')
+        --start;
+    if (start == 0) {
+        new_line();
+        return;
+    }
+    Cell carried[max_columns];
+    u32 count = m_columns - start;
+    for (u32 i = 0; i < count; ++i) {
+        carried[i] = m_cells[m_row * max_columns + start + i];
+        set_cell(start + i, m_row, Cell { ' ', carried[i].color });
+    }
+    new_line();
+    for (u32 i = 0; i < count; ++i)
+        set_cell(i, m_row, carried[i]);
+    m_column = count;
+}
+
+void TextScreen::put(char c)
+{
+    switch (c) {
+    case '\n':
+        new_line();
+        return;
+    case '\r':
+        m_column = 0;
+        return;
+    case '\b':
+        if (m_column > 0)
+            --m_column;
+        set_cell(m_column, m_row, Cell { ' ', m_color });
+        return;
+    case '\t':
+        do
+            put(' ');
+        while (m_column % 4 != 0 && m_column < m_columns);
+        return;
+    default:
+        break;
+    }
+    // The cursor waits past the last column until the next character, so a line that
+    // fills the screen's width exactly does not leave an empty line before its newline.
+    if (m_column == m_columns) {
+        if (c == ' ') {
+            new_line();
+            return; // the space that ends a wrapped line is not carried over
+        }
+        wrap_word();
+    }
+    set_cell(m_column++, m_row, Cell { c, m_color });
+}
+
+void TextScreen::write(StringView text)
+{
+    if (m_columns == 0 || m_rows == 0)
+        return;
+    for (char c : text)
+        put(c);
+    move_cursor(min(m_column, m_columns - 1), m_row);
+}
+
+size_t TextScreen::row_text(u32 row, char* out, size_t capacity) const
+{
+    size_t length = 0;
+    for (u32 column = 0; column < m_columns && length < capacity; ++column)
+        out[length++] = m_cells[row * max_columns + column].character;
+    while (length > 0 && out[length - 1] == ' ')
+        --length;
+    return length;
+}
+
+}

@@ -1,0 +1,137 @@
+// The console's audiences (logs and screens) and the text screen's wrapping and scrolling.
+#include <gtest/gtest.h>
+#include <rt/console.h>
+#include <rt/text_screen.h>
+#include <string>
+
+namespace {
+
+// A small screen that records its grid as drawn and counts the cells drawn.
+class FakeScreen final : public rt::TextScreen {
+public:
+    FakeScreen(u32 columns, u32 rows) : TextScreen(columns, rows), drawn(columns * rows, ' ') {}
+    std::string row(u32 r) const
+    {
+        std::string text = drawn.substr(r * columns(), columns());
+        return text.substr(0, text.find_last_not_of(' ') + 1);
+    }
+    std::string drawn;
+    size_t draws { 0 };
+
+private:
+    void draw_cell(u32 column, u32 row, rt::Cell cell) override
+    {
+        drawn[row * columns() + column] = cell.character;
+        ++draws;
+    }
+};
+
+class FakeLog final : public rt::ConsoleSink {
+public:
+    void write(rt::StringView text) override { written.append(text.data(), text.length()); }
+    std::string written;
+};
+
+TEST(TextScreen, WrapsAtWordBoundaries)
+{
+    FakeScreen screen(10, 4);
+    screen.write("Once upon a time");
+    EXPECT_EQ(screen.row(0), "Once upon");
+    EXPECT_EQ(screen.row(1), "a time");
+}
+
+TEST(TextScreen, WrapsWordsThatArriveInPieces)
+{
+    FakeScreen screen(10, 4);
+    for (const char* piece : { "Once", " up", "on", " a", " ti", "me" })
+        screen.write(piece);
+    EXPECT_EQ(screen.row(0), "Once upon");
+    EXPECT_EQ(screen.row(1), "a time");
+}
+
+TEST(TextScreen, CutsAWordLongerThanTheLine)
+{
+    FakeScreen screen(4, 3);
+    screen.write("abcdefg");
+    EXPECT_EQ(screen.row(0), "abcd");
+    EXPECT_EQ(screen.row(1), "efg");
+}
+
+TEST(TextScreen, ALineOfExactlyTheWidthLeavesNoBlankLine)
+{
+    FakeScreen screen(5, 3);
+    screen.write("abcde\nxy");
+    EXPECT_EQ(screen.row(0), "abcde");
+    EXPECT_EQ(screen.row(1), "xy");
+}
+
+TEST(TextScreen, ScrollingKeepsTheLastScreenAndRedrawsOnlyChangedCells)
+{
+    FakeScreen screen(8, 3);
+    screen.write("one\ntwo\nthree\n");
+    EXPECT_EQ(screen.row(0), "two");
+    EXPECT_EQ(screen.row(1), "three");
+    EXPECT_EQ(screen.row(2), "");
+    size_t before = screen.draws;
+    // Writing "four" draws 4 cells; the scroll then changes "two" -> "three" in 4 cells (the
+    // 't' stays), "three" -> "four" in 5 and "four" -> "" in 4.
+    EXPECT_EQ(screen.row(0), "three");
+    EXPECT_EQ(screen.row(1), "four");
+    screen.write("four\n");
+    EXPECT_EQ(screen.draws - before, 4u + 4 + 5 + 4);
+}
+
+TEST(TextScreen, BackspaceErases)
+{
+    FakeScreen screen(8, 2);
+    screen.write("abc\b\bx");
+    EXPECT_EQ(screen.row(0), "ax");
+}
+
+TEST(TextScreen, RowTextIsWhatAPersonReads)
+{
+    FakeScreen screen(12, 2);
+    screen.write("Lily smiled");
+    char text[16];
+    size_t length = screen.row_text(0, text, sizeof text);
+    EXPECT_EQ(std::string(text, length), "Lily smiled");
+}
+
+TEST(Console, LogsAndScreensReachOnlyTheirKind)
+{
+    // The console is a singleton: use a fresh one through its public interface only.
+    rt::Console& console = rt::Console::the();
+    size_t sinks_before = console.sink_count();
+    ASSERT_LE(sinks_before + 2, 4u);
+    static FakeScreen screen(40, 5);
+    static FakeLog log;
+    console.attach_output(screen);
+    console.attach_output(log);
+    rt::format_to(console.logs(), "{{\"json\":1}}\n");
+    rt::format_to(console.screens(), "header\n");
+    console.write("story");
+    EXPECT_EQ(log.written, "{\"json\":1}\nstory");
+    EXPECT_EQ(screen.row(0), "header");
+    EXPECT_EQ(screen.row(1), "story");
+    console.clear_screens();
+    EXPECT_EQ(screen.row(0), "");
+    EXPECT_EQ(log.written, "{\"json\":1}\nstory");
+}
+
+TEST(Console, ScopedColorRestoresThePreviousColour)
+{
+    auto& console = rt::Console::the();
+    EXPECT_EQ(console.color(), rt::Color::Log);
+    {
+        rt::ScopedColor text { rt::Color::Text };
+        EXPECT_EQ(console.color(), rt::Color::Text);
+        {
+            rt::ScopedColor warning { rt::Color::Warning };
+            EXPECT_EQ(console.color(), rt::Color::Warning);
+        }
+        EXPECT_EQ(console.color(), rt::Color::Text);
+    }
+    EXPECT_EQ(console.color(), rt::Color::Log);
+}
+
+}
