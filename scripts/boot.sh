@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Boots a BareFlow ISO headless in QEMU with the serial port on stdout.
 #   scripts/boot.sh ISO [--uefi] [--raw] [--smp N] [--mem MiB] [--timeout S]
-#                   [--cmdline "k=v ..."] [--display]
+#                   [--cmdline "k=v ..."] [--display | --curses] [--monitor SOCKET]
+#                   [--serial-file FILE] [--stay]
 # --raw attaches the image as a USB stick instead of a CD; --cmdline is appended to the
 # menu entry's command line (passed through QEMU's fw_cfg, read by the kernel).
+# --display opens a window; --curses draws the VGA text screen in this terminal (then the
+# serial port goes to --serial-file). --monitor puts QEMU's monitor on a UNIX socket
+# (screendump, sendkey, quit). --stay leaves out the exit device: the kernel halts at the
+# end as on a real PC and QEMU waits, for screenshots, until the monitor says quit.
 # Exit status: 0 the kernel reported success, 1 it reported failure, 2 timeout,
 # 3 QEMU ended any other way (e.g. a triple fault with -no-reboot), 4 bad usage.
 set -uo pipefail
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 4; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 4; }
 
-iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=0
+iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=none monitor="" serial_file="" stay=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --uefi) uefi=1; shift ;;
@@ -19,7 +24,11 @@ while [ $# -gt 0 ]; do
     --mem) mem="${2:?}"; shift 2 ;;
     --timeout) timeout_s="${2:?}"; shift 2 ;;
     --cmdline) cmdline="${2?}"; shift 2 ;;
-    --display) display=1; shift ;;
+    --display) display=gtk; shift ;;
+    --curses) display=curses; shift ;;
+    --monitor) monitor="${2:?}"; shift 2 ;;
+    --serial-file) serial_file="${2:?}"; shift 2 ;;
+    --stay) stay=1; shift ;;
     -h|--help) usage ;;
     -*) echo "boot: unknown option '$1'" >&2; usage ;;
     *) [ -z "$iso" ] || usage; iso="$1"; shift ;;
@@ -32,11 +41,12 @@ for n in "$smp" "$mem" "$timeout_s"; do
 done
 command -v qemu-system-x86_64 >/dev/null || { echo "boot: qemu-system-x86_64 missing: run scripts/install-deps.sh" >&2; exit 4; }
 
-args=(-machine pc -cpu max -m "$mem" -smp "$smp" -no-reboot -nic none
-      -device isa-debug-exit,iobase=0xf4,iosize=0x04
-      -serial stdio -monitor none)
+[ "$display" = curses ] && [ -z "$serial_file" ] && { echo "boot: --curses needs --serial-file (the terminal shows the screen)" >&2; exit 4; }
+args=(-machine pc -cpu max -m "$mem" -smp "$smp" -no-reboot -nic none -display "$display")
+[ "$stay" -eq 1 ] || args+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
+if [ -n "$serial_file" ]; then args+=(-serial "file:$serial_file"); else args+=(-serial stdio); fi
+if [ -n "$monitor" ]; then args+=(-monitor "unix:$monitor,server,nowait"); else args+=(-monitor none); fi
 [ "$smp" -gt 1 ] && args+=(-accel tcg,thread=multi)
-if [ "$display" -eq 1 ]; then args+=(-display gtk); else args+=(-display none); fi
 if [ "$uefi" -eq 1 ]; then
   ovmf=/usr/share/ovmf/OVMF.fd
   [ -f "$ovmf" ] || { echo "boot: $ovmf missing: install the ovmf package" >&2; exit 4; }
@@ -55,8 +65,12 @@ if [ -n "$cmdline" ]; then
   args+=(-fw_cfg "name=opt/bareflow/cmdline,file=$tmp/cmdline")
 fi
 
-timeout -k 5 "$timeout_s" qemu-system-x86_64 "${args[@]}"
+# A curses screen needs the terminal: run QEMU in the foreground process group.
+foreground=(); [ "$display" = curses ] && foreground=(--foreground)
+timeout "${foreground[@]}" -k 5 "$timeout_s" qemu-system-x86_64 "${args[@]}"
 status=$?
+# --stay: QEMU ends when told to quit through the monitor, after the kernel has halted.
+[ "$stay" -eq 1 ] && [ $status -eq 0 ] && exit 0
 case $status in
   33) exit 0 ;;
   35) exit 1 ;;

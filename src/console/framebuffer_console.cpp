@@ -70,8 +70,18 @@ void FramebufferConsole::draw_cell(u32 column, u32 row, Cell cell)
     const u8* glyph = font8x16[code - font_first_char];
     u32 foreground = m_colors[u8(cell.color)];
     u32 bytes = m_format.bytes_per_pixel;
+    u8* origin = m_pixels + row * font_height * m_pitch + column * font_width * bytes;
+    if (bytes == 4) {
+        // The usual 32-bit mode gets whole-pixel stores: a story redraws many cells per line.
+        for (u32 y = 0; y < font_height; ++y) {
+            u32* line = reinterpret_cast<u32*>(origin + y * m_pitch);
+            for (u32 x = 0; x < font_width; ++x)
+                line[x] = (glyph[y] & (0x80 >> x)) ? foreground : m_background;
+        }
+        return;
+    }
     for (u32 y = 0; y < font_height; ++y) {
-        u8* line = m_pixels + (row * font_height + y) * m_pitch + column * font_width * bytes;
+        u8* line = origin + y * m_pitch;
         for (u32 x = 0; x < font_width; ++x)
             store(line + x * bytes, (glyph[y] & (0x80 >> x)) ? foreground : m_background);
     }
