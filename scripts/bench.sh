@@ -3,10 +3,11 @@
 # builds on random-weight checkpoints at the 15M, 42M and 110M shapes (fp32 and int8),
 # next to this machine's single-thread read bandwidth measured in the same run; then the
 # ISO in QEMU for stories260K and the 15M shape, with the tuner's choice and tune=off,
-# and on 1, 2 and 4 cores; plus the hosted work pool on two threads.
+# and on 1, 2 and 4 cores; boot to first token (CD and USB stick); plus the hosted work
+# pool on two threads.
 #   scripts/bench.sh [--quick] [-o FILE.json]
-# Needs tokenizer.bin (32000 tokens) and stories260K.bin + tok512.bin in $BAREFLOW_MODELS
-# (default models/; scripts/fetch-models.sh gets them).
+# Needs tokenizer.bin (32000 tokens) in $BAREFLOW_MODELS (default models/;
+# scripts/fetch-models.sh stories15M gets it); stories260K is shipped.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build"
@@ -15,13 +16,12 @@ while [ $# -gt 0 ]; do
   case "$1" in
     -o) output="$2"; shift 2 ;;
     --quick) quick=1; shift ;;
-    *) sed -n '2,8p' "$0"; exit 2 ;;
+    *) sed -n '2,10p' "$0"; exit 2 ;;
   esac
 done
-models="${BAREFLOW_MODELS:-$root/models}"
-for f in tokenizer.bin stories260K.bin tok512.bin; do
-  [ -f "$models/$f" ] || { echo "bench: $models/$f is missing: run scripts/fetch-models.sh stories15M stories260K or set BAREFLOW_MODELS" >&2; exit 1; }
-done
+. "$root/scripts/models.sh"
+vocabulary="$(find_model tokenizer.bin)" || { echo "bench: tokenizer.bin (32000 tokens) is missing from $(models_folder): run scripts/fetch-models.sh stories15M or set BAREFLOW_MODELS" >&2; exit 1; }
+small_model="$(find_model stories260K.bin)" && small_tokenizer="$(find_model tok512.bin)" || exit 1
 "$root/scripts/build.sh" "$build" >/dev/null
 
 work="$build/bench"
@@ -68,7 +68,7 @@ for shape in "${shapes[@]}"; do
       [ "$arch" = i686 ] && program=("$i686_runner" "$build/bareflow-host-i686")
       log="$work/host-$arch-$shape-$quant.log"
       echo "[bench] $arch $shape quant=$quant steps=$steps"
-      "${program[@]}" "$work/random-$shape.bin" "$models/tokenizer.bin" mode=bench temp=0 prompt="" steps=$steps quant=$quant > "$log" 2>&1 || true
+      "${program[@]}" "$work/random-$shape.bin" "$vocabulary" mode=bench temp=0 prompt="" steps=$steps quant=$quant > "$log" 2>&1 || true
       record host "$shape" "$quant" "$arch" "$log"
     done
   done
@@ -78,7 +78,7 @@ done
 if [ $quick -eq 0 ]; then
   for type in q4_0 q8_0 q4_k q4_k_m; do
     gguf="$work/random-tinyllama-$type.gguf"
-    [ "$gguf" -nt "$build/bareflow-convert-gguf" ] || "$build/bareflow-convert-gguf" --random tinyllama "$models/tokenizer.bin" "$gguf" --type $type >/dev/null
+    [ "$gguf" -nt "$build/bareflow-convert-gguf" ] || "$build/bareflow-convert-gguf" --random tinyllama "$vocabulary" "$gguf" --type $type >/dev/null
     for arch in x86-64 i686; do
       steps=8; program=("$build/bareflow-host")
       [ "$arch" = i686 ] && steps=2 && program=("$i686_runner" "$build/bareflow-host-i686")
@@ -95,15 +95,15 @@ for shape in "${shapes[@]}"; do
   for cpus in 2; do
     log="$work/host-threads-$shape-$cpus.log"
     echo "[bench] x86-64 $shape fp32 cpus=$cpus"
-    "$build/bareflow-host" "$work/random-$shape.bin" "$models/tokenizer.bin" mode=bench temp=0 prompt="" steps=64 cpus=$cpus > "$log" 2>&1 || true
+    "$build/bareflow-host" "$work/random-$shape.bin" "$vocabulary" mode=bench temp=0 prompt="" steps=64 cpus=$cpus > "$log" 2>&1 || true
     record host "$shape" none "x86-64 cpus=$cpus" "$log"
   done
 done
 
 echo "[bench] QEMU (TCG) boots..."
 for model in 260K 15M; do
-  if [ "$model" = 260K ]; then weights="$models/stories260K.bin" tokenizer="$models/tok512.bin" steps=256
-  else weights="$work/random-15M.bin" tokenizer="$models/tokenizer.bin" steps=24; fi
+  if [ "$model" = 260K ]; then weights="$small_model" tokenizer="$small_tokenizer" steps=256
+  else weights="$work/random-15M.bin" tokenizer="$vocabulary" steps=24; fi
   "$root/scripts/mkiso.sh" -o "$work/bench-$model.iso" --model "$weights" --tokenizer "$tokenizer" --menu-timeout 0 \
     --cmdline "mode=bench temp=0 prompt=\"\" steps=$steps" >/dev/null
   for tune in auto off; do
@@ -113,6 +113,34 @@ for model in 260K 15M; do
     record qemu "$model" none "tune=$tune" "$log"
   done
 done
+# Boot to first token: from QEMU's start to the first generated character on the serial
+# line (GRUB loading the modules, the checksum, tuning, the first forward pass), as a
+# person booting the CD or the USB stick waits for it; median of three boots.
+for model in 260K 15M; do
+  if [ "$model" = 260K ]; then weights="$small_model" tokenizer="$small_tokenizer"
+  else weights="$work/random-15M.bin" tokenizer="$vocabulary"; fi
+  "$root/scripts/mkiso.sh" -o "$work/first-token-$model.iso" --model "$weights" --tokenizer "$tokenizer" --menu-timeout 0 \
+    --cmdline 'temp=0 prompt="" steps=8' >/dev/null
+  for medium in cd usb; do
+    echo "[bench] QEMU $model boot to first token ($medium)"
+    runs="$work/first-token-$model-$medium.jsonl"
+    : > "$runs"
+    for _ in 1 2 3; do
+      "$root/scripts/boot_to_first_token.py" "$work/first-token-$model.iso" $([ $medium = usb ] && echo --raw) >> "$runs"
+    done
+    python3 - "$model" "$medium" "$runs" >> "$results" <<'PY'
+import json, statistics, sys
+model, medium, path = sys.argv[1:4]
+runs = [json.loads(l) for l in open(path) if l.strip()]
+row = {"kind": "boot", "model": model, "quant": "none", "arch": medium}
+for key in ("kernel_s", "modules_s", "tuned_s", "first_token_s"):
+    values = [r[key] for r in runs if r.get(key) is not None]
+    row[key] = statistics.median(values) if len(values) == len(runs) else None
+print(json.dumps(row))
+PY
+  done
+done
+
 # TinyLlama shape in QEMU, in each format (Q4_K_M is the file people download): -m 2048.
 if [ $quick -eq 0 ]; then
   for type in q4_0 q8_0 q4_k q4_k_m; do
@@ -142,6 +170,8 @@ cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.start
 print()
 print(f"BareFlow benchmark on {cpu}; single-thread read bandwidth {bandwidth:.1f} GB/s (bareflow-membench, same run)")
 print(f"{'where':<8} {'model':<6} {'weights':<7} {'tok/s':>9} {'GB/s':>7} {'of bw':>6}  plan / note")
+boots = [r for r in rows if r["kind"] == "boot"]
+rows = [r for r in rows if r["kind"] != "boot"]
 for r in rows:
     where = r["arch"] if r["kind"] == "host" else "qemu"
     weights = {"q8": "int8", "none": "fp32"}.get(r["quant"], r["quant"].upper())
@@ -156,6 +186,13 @@ for r in rows:
     if r["kind"] == "host" and r["arch"] == "i686":
         note = "i686 build (qemu-i386 where the kernel cannot run 32-bit code)"
     print(f"{where:<8} {r['model']:<6} {weights:<7} {r['tok_per_s']:>9.2f} {rate:>7.2f} {fraction:>6}  {note}")
+if boots:
+    print()
+    print("Boot to first token in QEMU (TCG), seconds from QEMU's start, median of 3:")
+    print(f"{'model':<6} {'boot':<4} {'kernel':>7} {'modules':>8} {'tuned':>7} {'first token':>12}")
+    seconds = lambda v: f"{v:.2f}" if v is not None else "-"
+    for r in boots:
+        print(f"{r['model']:<6} {r['arch']:<4} {seconds(r['kernel_s']):>7} {seconds(r['modules_s']):>8} {seconds(r['tuned_s']):>7} {seconds(r['first_token_s']):>12}")
 json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "runs": rows}, open(sys.argv[2], "w"), indent=1)
 print(f"\nJSON: {sys.argv[2]}")
 PY
