@@ -18,10 +18,11 @@ fetch() { # url file
   if ! curl -fL --retry 2 --connect-timeout 15 -o "$dest/$file.part" "$url"; then
     rm -f "$dest/$file.part"
     cat >&2 <<MSG
-[models] could not download $file (no network?). To run BareFlow offline, put a
-llama2.c checkpoint and its tokenizer in $dest yourself, for example
+[models] could not download $file: the network is unreachable or refused ($url).
+BareFlow still runs offline on the stories260K model shipped in app/default_model/
+(scripts/run.sh picks it). For a bigger one, copy a llama2.c checkpoint and its
+tokenizer into $dest yourself, for example
   stories15M.bin + tokenizer.bin   (https://huggingface.co/karpathy/tinyllamas)
-  stories260K.bin + tok512.bin     (same repository, folder stories260K/)
 or point BAREFLOW_MODELS at a folder that has them.
 MSG
     exit 1

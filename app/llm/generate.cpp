@@ -42,8 +42,11 @@ rt::ErrorOr<GenerationStats> generate(Transformer& transformer, TextTokenizer co
             break;
         }
         rt::StringView piece = tokenizer.decode(token, next);
-        if (is_printable_piece(piece))
+        if (is_printable_piece(piece)) {
+            // Serial and screen drawing are timed too: the console must keep up with the model.
+            rt::ScopedCycles probe { "output" };
             out.write(piece);
+        }
         token = next;
     }
     stats.positions = position;
