@@ -17,6 +17,7 @@ rt::ErrorOr<Sampler> Sampler::create(i32 vocab_size, float temperature, float to
     Sampler sampler(vocab_size, temperature, top_p, seed);
     sampler.m_candidates = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
     sampler.m_sort_scratch = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
+    sampler.m_histogram = TRY(rt::HeapArray<u32>::allocate(3 * 4096));
     return sampler;
 }
 
@@ -40,54 +41,135 @@ i32 Sampler::sample(float* logits)
     return sample_top_p(logits, coin);
 }
 
+namespace {
+
+u32 bits_of(float value) { return __builtin_bit_cast(u32, value); }
+
+// The largest value, in eight independent lanes so the compiler can keep them in one vector.
+float maximum(const float* values, i32 count)
+{
+    float lanes[8];
+    for (float& lane : lanes)
+        lane = values[0];
+    i32 i = 0;
+    for (; i + 8 <= count; i += 8)
+        for (i32 lane = 0; lane < 8; ++lane)
+            lanes[lane] = values[i + lane] > lanes[lane] ? values[i + lane] : lanes[lane];
+    float best = values[0];
+    for (float lane : lanes)
+        best = lane > best ? lane : best;
+    for (; i < count; ++i)
+        best = values[i] > best ? values[i] : best;
+    return best;
+}
+
+}
+
+// Sorts candidates by probability, descending, equal ones in index order (the order a stable
+// sort of llama2.c's candidate list gives): an LSD radix sort on the float's bits, whose
+// order is the value's order for non-negative floats, in digits of 12, 12 and 8 bits.
+// A pass in which every key has the same digit is skipped (the exponent mostly is).
+// Returns where the sorted list is (source or scratch).
+static Sampler::Candidate* sort_descending(Sampler::Candidate* source, Sampler::Candidate* scratch, u32 (*histogram)[4096], size_t count)
+{
+    if (count < 32) { // insertion sort: stable, and cheaper than the passes for a few
+        for (size_t i = 1; i < count; ++i) {
+            auto item = source[i];
+            size_t j = i;
+            while (j > 0 && source[j - 1].probability < item.probability) {
+                source[j] = source[j - 1];
+                --j;
+            }
+            source[j] = item;
+        }
+        return source;
+    }
+    constexpr u32 shifts[3] = { 0, 12, 24 }, masks[3] = { 0xFFF, 0xFFF, 0xFF };
+    for (u32 pass = 0; pass < 3; ++pass)
+        for (u32& slot : rt::Span<u32>(histogram[pass], 4096))
+            slot = 0;
+    auto key = [](Sampler::Candidate const& c) { return ~bits_of(c.probability); }; // ascending keys = descending values
+    for (size_t i = 0; i < count; ++i) {
+        u32 k = key(source[i]);
+        for (u32 pass = 0; pass < 3; ++pass)
+            ++histogram[pass][(k >> shifts[pass]) & masks[pass]];
+    }
+    for (u32 pass = 0; pass < 3; ++pass) {
+        u32* counts = histogram[pass];
+        if (counts[(key(source[0]) >> shifts[pass]) & masks[pass]] == count)
+            continue; // one digit everywhere: this pass would not move anything
+        u32 offset = 0;
+        for (u32 digit = 0; digit <= masks[pass]; ++digit) {
+            u32 here = counts[digit];
+            counts[digit] = offset;
+            offset += here;
+        }
+        for (size_t i = 0; i < count; ++i)
+            scratch[counts[(key(source[i]) >> shifts[pass]) & masks[pass]]++] = source[i];
+        auto* swap = source;
+        source = scratch;
+        scratch = swap;
+    }
+    return source;
+}
+
+// llama2.c's nucleus sampling, without sorting every candidate: the nucleus (the most
+// probable tokens until their sum passes top_p) is looked for among the tokens above a
+// floor, starting at 1/64 of the largest probability and lowered 64-fold until their mass
+// passes top_p; only those are sorted. They are a prefix of llama2.c's sorted candidate
+// list (a floor on the value keeps ties together), so the running sums, the cut and the pick
+// are the same, bit for bit. Should rounding leave that prefix's sum at or under top_p,
+// every candidate is sorted, as llama2.c does.
 i32 Sampler::sample_top_p(const float* probabilities, float coin)
 {
-    // Tokens below this cannot be in the nucleus; dropping them first keeps the sort small.
+    // Tokens below this cannot be in the nucleus (llama2.c's cutoff).
     float cutoff = (1.0f - m_top_p) / float(m_vocab_size - 1);
-    size_t count = 0;
-    for (i32 i = 0; i < m_vocab_size; ++i)
-        if (probabilities[i] >= cutoff)
-            m_candidates[count++] = { probabilities[i], i };
-    if (count == 0) // cannot happen for real probabilities (the largest is >= 1/n), but NaNs
-        return argmax(probabilities, m_vocab_size);
-
-    // Stable merge sort, descending: equal probabilities keep index order (as glibc's
-    // qsort, a merge sort, does for llama2.c).
-    Candidate* source = m_candidates.data();
-    Candidate* target = m_sort_scratch.data();
-    for (size_t width = 1; width < count; width *= 2) {
-        for (size_t start = 0; start < count; start += 2 * width) {
-            size_t middle = rt::min(start + width, count), end = rt::min(start + 2 * width, count);
-            size_t a = start, b = middle, out = start;
-            while (a < middle && b < end)
-                target[out++] = source[b].probability > source[a].probability ? source[b++] : source[a++];
-            while (a < middle)
-                target[out++] = source[a++];
-            while (b < end)
-                target[out++] = source[b++];
+    constexpr float step = 1.0f / 64.0f; // a power of two: floors are exact
+    float floor = rt::max(cutoff, maximum(probabilities, m_vocab_size) * step);
+    while (true) {
+        size_t count = 0;
+        double mass = 0.0;
+        for (i32 i = 0; i < m_vocab_size; ++i)
+            if (probabilities[i] >= floor) {
+                m_candidates[count++] = { probabilities[i], i };
+                mass += double(probabilities[i]);
+            }
+        if (count == 0) // cannot happen for real probabilities (the largest is >= 1/n), but NaNs
+            return argmax(probabilities, m_vocab_size);
+        bool everything = floor <= cutoff;
+        // The margin covers these sums being rounded differently from the sorted ones.
+        if (!everything && mass <= double(m_top_p) + 1e-3) {
+            floor = rt::max(cutoff, floor * step);
+            continue;
         }
-        Candidate* swap = source;
-        source = target;
-        target = swap;
-    }
+        Candidate* sorted = sort_descending(m_candidates.data(), m_sort_scratch.data(),
+            reinterpret_cast<u32(*)[4096]>(m_histogram.data()), count);
 
-    float cumulative = 0.0f;
-    size_t last = count - 1;
-    for (size_t i = 0; i < count; ++i) {
-        cumulative += source[i].probability;
-        if (cumulative > m_top_p) {
-            last = i;
-            break;
+        float cumulative = 0.0f;
+        size_t last = count;
+        for (size_t i = 0; i < count; ++i) {
+            cumulative += sorted[i].probability;
+            if (cumulative > m_top_p) {
+                last = i;
+                break;
+            }
         }
+        if (last == count) {
+            if (!everything) {
+                floor = cutoff; // the prefix was too short after all: sort every candidate
+                continue;
+            }
+            last = count - 1;
+        }
+        float r = coin * cumulative;
+        float cdf = 0.0f;
+        for (size_t i = 0; i <= last; ++i) {
+            cdf += sorted[i].probability;
+            if (r < cdf)
+                return sorted[i].index;
+        }
+        return sorted[last].index;
     }
-    float r = coin * cumulative;
-    float cdf = 0.0f;
-    for (size_t i = 0; i <= last; ++i) {
-        cdf += source[i].probability;
-        if (r < cdf)
-            return source[i].index;
-    }
-    return source[last].index;
 }
 
 }

@@ -32,11 +32,12 @@ public:
     // May modify `logits` (scaled and turned into probabilities in place).
     i32 sample(float* logits);
 
-private:
     struct Candidate {
         float probability;
         i32 index;
     };
+
+private:
     Sampler(i32 vocab_size, float temperature, float top_p, u64 seed)
         : m_vocab_size(vocab_size), m_temperature(temperature), m_top_p(top_p), m_random(seed) {}
     i32 sample_top_p(const float* probabilities, float coin);
@@ -47,6 +48,8 @@ private:
     Random m_random;
     rt::HeapArray<Candidate> m_candidates;
     rt::HeapArray<Candidate> m_sort_scratch;
+    rt::HeapArray<u32> m_histogram; // the radix sort's digit counts: 3 passes of 4096
+
 };
 
 i32 argmax(const float* values, i32 count);

@@ -1,7 +1,12 @@
 #include "../../app/llm/sampler.h"
+#include "../../app/llm/kernels/tuner.h"
 #include "models.h"
+#include <arch/x86/cpu.h>
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <gtest/gtest.h>
+#include <random>
 #include <vector>
 
 namespace {
@@ -66,6 +71,96 @@ TEST(Sampler, SameSeedSameTokens)
             la[size_t(i)] = lb[size_t(i)] = float((i * 37 + step * 11) % 17) * 0.3f;
         ASSERT_EQ(a.sample(la.data()), b.sample(lb.data()));
     }
+}
+
+// llama2.c's nucleus sampling as written there: every candidate above the cutoff sorted
+// (stably: glibc's qsort is a merge sort), then the running sum cut at top_p.
+i32 reference_top_p(std::vector<float> const& probabilities, float top_p, float coin)
+{
+    size_t n = probabilities.size();
+    float cutoff = (1.0f - top_p) / float(n - 1);
+    std::vector<std::pair<float, i32>> candidates;
+    for (size_t i = 0; i < n; ++i)
+        if (probabilities[i] >= cutoff)
+            candidates.push_back({ probabilities[i], i32(i) });
+    std::stable_sort(candidates.begin(), candidates.end(), [](auto const& a, auto const& b) { return a.first > b.first; });
+    float cumulative = 0.0f;
+    size_t last = candidates.size() - 1;
+    for (size_t i = 0; i < candidates.size(); ++i) {
+        cumulative += candidates[i].first;
+        if (cumulative > top_p) {
+            last = i;
+            break;
+        }
+    }
+    float r = coin * cumulative;
+    float cdf = 0.0f;
+    for (size_t i = 0; i <= last; ++i) {
+        cdf += candidates[i].first;
+        if (r < cdf)
+            return candidates[i].second;
+    }
+    return candidates[last].second;
+}
+
+// Logits of several shapes: flat (random weights), peaked (a trained model), ties.
+std::vector<float> make_logits(size_t n, int shape, std::mt19937& rng)
+{
+    std::vector<float> logits(n);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (size_t i = 0; i < n; ++i) {
+        switch (shape) {
+        case 0: logits[i] = normal(rng) * 0.05f; break;              // almost flat
+        case 1: logits[i] = normal(rng) * 3.0f; break;               // peaked
+        case 2: logits[i] = float(int(normal(rng) * 2.0f)); break;   // many exact ties
+        default: logits[i] = -std::log(float(i + 1)) * 1.2f; break;  // power law
+        }
+    }
+    return logits;
+}
+
+TEST(Sampler, TopPPicksWhatLlama2cPicks)
+{
+    testing_support::ScopedHeap heap(8 << 20);
+    std::mt19937 rng(5);
+    for (size_t n : { size_t(7), size_t(512), size_t(32000) }) {
+        for (int shape = 0; shape < 4; ++shape) {
+            for (float top_p : { 0.5f, 0.9f, 0.99f }) {
+                u64 seed = n * 31 + u64(shape) * 7 + u64(top_p * 100);
+                auto sampler = llm::Sampler::create(i32(n), 1.0f, top_p, seed).release_value();
+                llm::Random coins(seed);
+                for (int step = 0; step < 20; ++step) {
+                    auto values = make_logits(n, shape, rng);
+                    i32 picked = sampler.sample(values.data()); // values are now probabilities
+                    ASSERT_EQ(picked, reference_top_p(values, top_p, coins.next_float()))
+                        << "n " << n << " shape " << shape << " top_p " << top_p << " step " << step;
+                }
+            }
+        }
+    }
+}
+
+// Not a timed test: prints what one top-p pick costs at the Llama vocabulary, for the record.
+TEST(Sampler, TopPCostAtVocabulary32000)
+{
+    testing_support::ScopedHeap heap(8 << 20);
+    std::mt19937 rng(9);
+    // The softmax the tuner would pick on this CPU, as in a real run.
+    llm::kernels::activate(llm::kernels::widest_plan(x86::detect_features()));
+    for (int shape : { 0, 1 }) {
+        auto sampler = llm::Sampler::create(32000, 1.0f, 0.9f, 3).release_value();
+        std::vector<std::vector<float>> inputs;
+        for (int i = 0; i < 50; ++i)
+            inputs.push_back(make_logits(32000, shape, rng));
+        auto start = std::chrono::steady_clock::now();
+        i32 sum = 0;
+        for (auto& logits : inputs)
+            sum += sampler.sample(logits.data());
+        double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / 50;
+        std::printf("[sampler] %s logits: %.1f us per top-p pick (temp 1, softmax included; picks sum %d)\n", shape ? "peaked" : "flat", us, sum);
+        EXPECT_GE(sum, 0);
+    }
+    llm::kernels::activate({});
 }
 
 }
