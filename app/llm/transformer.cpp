@@ -10,7 +10,6 @@ namespace llm {
 
 namespace {
 // Matrix rows are handed out in multiples of this, so every int8 chunk starts a scale group.
-constexpr size_t row_granule = 64;
 }
 
 u64 Transformer::state_bytes(Config const& c)
@@ -75,7 +74,15 @@ Transformer::Input Transformer::prepare(const float* x, i32 n)
 void Transformer::project_blocks(float* out, Input const& in, BlockMatrix const& m, i32 n, i32 d)
 {
     auto const& kernels = kernels::active();
-    rt::WorkPool::the().parallel_for(size_t(d), row_granule, [&](size_t begin, size_t end) {
+    kernels::Op op = kernels::Op::Matmul;
+    switch (gguf::TensorType(m.type)) {
+    case gguf::TensorType::Q8_0: op = kernels::Op::GgufQ8_0; break;
+    case gguf::TensorType::Q4_0: op = kernels::Op::GgufQ4_0; break;
+    case gguf::TensorType::Q4_K: op = kernels::Op::GgufQ4K; break;
+    case gguf::TensorType::Q6_K: op = kernels::Op::GgufQ6K; break;
+    default: break;
+    }
+    rt::WorkPool::the().parallel_for(size_t(d), kernels::row_granule, [&](size_t begin, size_t end) {
         i32 rows = i32(end - begin);
         switch (gguf::TensorType(m.type)) {
         case gguf::TensorType::F32:
@@ -99,7 +106,7 @@ void Transformer::project_blocks(float* out, Input const& in, BlockMatrix const&
         default:
             break; // refused when the model was loaded
         }
-    });
+    }, kernels.workers_for(op));
 }
 
 void Transformer::project(float* out, Input const& in, Matrix matrix, size_t layer, i32 n, i32 d)
@@ -138,9 +145,9 @@ void Transformer::project(float* out, Input const& in, Matrix matrix, size_t lay
         const float* matrix_start = m + layer * size;
         auto matmul = kernels.matmul;
         // Rows are split between the cores; each row is computed whole by one core.
-        rt::WorkPool::the().parallel_for(size_t(d), row_granule, [&](size_t begin, size_t end) {
+        rt::WorkPool::the().parallel_for(size_t(d), kernels::row_granule, [&](size_t begin, size_t end) {
             matmul(out + begin, in.x, matrix_start + begin * size_t(n), n, i32(end - begin));
-        });
+        }, kernels.workers_for(kernels::Op::Matmul));
         return;
     }
     QuantizedWeights const& q = m_checkpoint->quantized;
@@ -157,12 +164,13 @@ void Transformer::project(float* out, Input const& in, Matrix matrix, size_t lay
     }
     auto matmul_q8 = kernels.matmul_q8;
     size_t group = size_t(q.group);
-    // Chunks start at multiples of 64 rows (and of the group), so each begins a scale group.
-    size_t granule = rt::max(row_granule, group);
+    // Chunks start at multiples of the row granule (and of the group), so each begins a
+    // scale group.
+    size_t granule = rt::max(kernels::row_granule, group);
     rt::WorkPool::the().parallel_for(size_t(d), granule, [&](size_t begin, size_t end) {
         size_t first = begin * size_t(n);
         matmul_q8(out + begin, in.q, in.s, m.q + first, m.s + first / group, n, i32(end - begin), q.group);
-    });
+    }, kernels.workers_for(kernels::Op::MatmulQ8));
 }
 
 void Transformer::attention(i32 layer, i32 position)
@@ -194,7 +202,7 @@ void Transformer::attention(i32 layer, i32 position)
             kernels.attention.axpy(out, scores[t], v, head_size);
         }
     }
-    });
+    }, kernels.workers_for(kernels::Op::Attention));
 }
 
 float* Transformer::forward(i32 token, i32 position)

@@ -27,15 +27,16 @@ public:
     void set_worker_count(size_t count);
     size_t worker_count() const { return m_worker_count; }
 
-    // Runs job on [0, count) split into worker_count chunks whose sizes are multiples of
-    // `granule` (except the last); returns when every chunk is done.
-    void run(size_t count, size_t granule, Job, void* context);
+    // Runs job on [0, count) split into chunks whose sizes are multiples of `granule`
+    // (except the last), one per worker: `workers` of them (the tuner's choice for this
+    // operation), or worker_count when 0 or more; returns when every chunk is done.
+    void run(size_t count, size_t granule, Job, void* context, size_t workers = 0);
 
     template<typename Function>
-    void parallel_for(size_t count, size_t granule, Function const& function)
+    void parallel_for(size_t count, size_t granule, Function const& function, size_t workers = 0)
     {
         run(count, granule, [](void* context, size_t begin, size_t end) { (*static_cast<Function const*>(context))(begin, end); },
-            const_cast<void*>(static_cast<const void*>(&function)));
+            const_cast<void*>(static_cast<const void*>(&function)), workers);
     }
 
     // The chunk worker `index` of `workers` gets (exposed for tests and the profiler).

@@ -69,13 +69,13 @@ void WorkPool::run_chunk(size_t index)
     ++m_stats[index].jobs;
 }
 
-void WorkPool::run(size_t count, size_t granule, Job job, void* context)
+void WorkPool::run(size_t count, size_t granule, Job job, void* context, size_t workers)
 {
     m_job = job;
     m_context = context;
     m_count = count;
     m_granule = granule;
-    m_job_workers = m_worker_count;
+    m_job_workers = workers == 0 || workers > m_worker_count ? m_worker_count : workers;
     // Work that fits in one granule is not worth waking anyone for.
     if (m_job_workers == 1 || m_helper_count == 0 || count <= granule) {
         m_job_workers = 1;

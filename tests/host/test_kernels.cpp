@@ -218,6 +218,19 @@ TEST(Kernels, PlansParseAndFormat)
     plan.value().format(sink);
     EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_k:scalar,gguf_q6_k:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
+    // A core count per operation: chosen by the tuner, kept by the plan it prints.
+    auto cores = llm::kernels::Plan::parse("matmul:sse2@2,attention:scalar@1", cpu());
+    ASSERT_FALSE(cores.is_error());
+    EXPECT_EQ(cores.value().workers[size_t(llm::kernels::Op::Matmul)], 2);
+    EXPECT_EQ(cores.value().workers[size_t(llm::kernels::Op::Attention)], 1);
+    EXPECT_EQ(cores.value().workers[size_t(llm::kernels::Op::Rmsnorm)], 0);
+    rt::BufferSink again(text, sizeof text);
+    cores.value().format(again);
+    EXPECT_EQ(std::string(text).substr(0, 12), "matmul:sse2@");
+    EXPECT_NE(std::string(text).find("attention:scalar@1,"), std::string::npos);
+    EXPECT_TRUE(llm::kernels::Plan::parse("matmul:sse2@0", cpu()).is_error());
+    EXPECT_TRUE(llm::kernels::Plan::parse("matmul:sse2@", cpu()).is_error());
+    EXPECT_TRUE(llm::kernels::Plan::parse("matmul:sse2@two", cpu()).is_error());
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul:neon", cpu()).is_error());
     EXPECT_TRUE(llm::kernels::Plan::parse("convolution:avx2", cpu()).is_error());
     rt::CpuFeatures old_cpu;

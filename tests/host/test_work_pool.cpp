@@ -79,4 +79,20 @@ TEST_F(ThreadedPool, FewerWorkersThanThreadsStillFinishes)
     rt::WorkPool::the().set_worker_count(4);
 }
 
+TEST_F(ThreadedPool, AJobUsesTheWorkersItAsksFor)
+{
+    start(4);
+    rt::WorkPool::the().reset_stats();
+    std::atomic<int> total { 0 };
+    for (int round = 0; round < 50; ++round) // an operation the tuner keeps on two cores
+        rt::WorkPool::the().parallel_for(1000, 8, [&](size_t begin, size_t end) { total += int(end - begin); }, 2);
+    for (int round = 0; round < 50; ++round) // and one it keeps on the calling core
+        rt::WorkPool::the().parallel_for(1000, 8, [&](size_t begin, size_t end) { total += int(end - begin); }, 1);
+    EXPECT_EQ(total.load(), 100 * 1000);
+    EXPECT_EQ(rt::WorkPool::the().stats(0).jobs, 100u);
+    EXPECT_EQ(rt::WorkPool::the().stats(1).jobs, 50u);
+    EXPECT_EQ(rt::WorkPool::the().stats(2).jobs, 0u);
+    EXPECT_EQ(rt::WorkPool::the().stats(3).jobs, 0u);
+}
+
 }

@@ -1,6 +1,7 @@
 #include "kernels.h"
 #include "../ops.h"
 #include "variants.h"
+#include <rt/cmdline.h>
 
 namespace llm::kernels {
 
@@ -50,7 +51,7 @@ constexpr Variant<MatmulKBlocks> gguf_q6_k_table[] = {
 };
 
 Active active_kernels { ops::matmul, ops::matmul_q8, ops::rmsnorm, ops::softmax, { ops::dot, ops::axpy }, ops::swiglu,
-    ops::matmul_q8_0, ops::matmul_q4_0, ops::matmul_q4_k, ops::matmul_q6_k };
+    ops::matmul_q8_0, ops::matmul_q4_0, ops::matmul_q4_k, ops::matmul_q6_k, {} };
 
 template<typename T, size_t N>
 rt::Span<const T> span_of(T const (&array)[N]) { return { array, N }; }
@@ -87,7 +88,11 @@ Isa variant_isa(Op, size_t index) { return matmul_table[index].isa; }
 void Plan::format(rt::TextSink& sink) const
 {
     for (size_t op = 0; op < op_count; ++op)
+    {
         rt::format_to(sink, "{}{}:{}", op ? "," : "", op_names[op], variant_name(Op(op), choice[op]));
+        if (workers[op])
+            rt::format_to(sink, "@{}", workers[op]);
+    }
 }
 
 rt::ErrorOr<Plan> Plan::parse(rt::StringView text, rt::CpuFeatures const& cpu)
@@ -102,6 +107,16 @@ rt::ErrorOr<Plan> Plan::parse(rt::StringView text, rt::CpuFeatures const& cpu)
         if (colon == item.length())
             return rt::Error::format("tune: \"{}\" is not op:variant (e.g. matmul:avx2)", item);
         rt::StringView op_name = item.substring(0, colon), variant = item.substring(colon + 1);
+        // "avx2@4": four cores share this operation.
+        size_t at = variant.find('@');
+        u8 workers = 0;
+        if (at < variant.length()) {
+            auto count = rt::parse_integer(variant.substring(at + 1));
+            if (count.is_error() || count.value() < 1 || count.value() > 255)
+                return rt::Error::format("tune: \"{}\" needs a core count from 1 to 255 after @", item);
+            workers = u8(count.value());
+            variant = variant.substring(0, at);
+        }
         size_t op = 0;
         while (op < op_count && !(op_name == op_names[op]))
             ++op;
@@ -115,6 +130,7 @@ rt::ErrorOr<Plan> Plan::parse(rt::StringView text, rt::CpuFeatures const& cpu)
         if (!can_run(variant_isa(Op(op), index), cpu))
             return rt::Error::format("tune: this CPU cannot run {}:{}", op_name, variant);
         plan.choice[op] = u8(index);
+        plan.workers[op] = workers;
     }
     return plan;
 }
@@ -133,6 +149,8 @@ void activate(Plan const& plan)
     active_kernels.gguf_q4_0 = gguf_q4_0_table[plan.choice[size_t(Op::GgufQ4_0)]].function;
     active_kernels.gguf_q4_k = gguf_q4_k_table[plan.choice[size_t(Op::GgufQ4K)]].function;
     active_kernels.gguf_q6_k = gguf_q6_k_table[plan.choice[size_t(Op::GgufQ6K)]].function;
+    for (size_t op = 0; op < op_count; ++op)
+        active_kernels.workers[op] = plan.workers[op];
 }
 
 }

@@ -61,11 +61,18 @@ size_t variant_count(Op);
 const char* variant_name(Op, size_t index);
 Isa variant_isa(Op, size_t index);
 
-// One chosen variant per operation.
-struct Plan {
-    u8 choice[op_count] {}; // all zero: the scalar reference
+// Matrix rows are split between cores in multiples of this many: 16 floats of output are
+// one cache line, so two cores never write the same line.
+constexpr size_t row_granule = 16;
 
-    // "matmul=avx2,matmul_q8=avx2,rmsnorm=sse2,..." (the format tune= takes).
+// One chosen variant per operation, and for the operations split between cores (matrix
+// products, attention) how many cores share them.
+struct Plan {
+    u8 choice[op_count] {};  // all zero: the scalar reference
+    u8 workers[op_count] {}; // 0: every core; small models run faster on fewer
+
+    // "matmul:avx2@2,matmul_q8:avx2,rmsnorm:sse2,..." (the format tune= takes; @N only
+    // where a core count was chosen).
     void format(rt::TextSink&) const;
     static rt::ErrorOr<Plan> parse(rt::StringView, rt::CpuFeatures const&);
 };
@@ -82,6 +89,8 @@ struct Active {
     MatmulBlocks gguf_q4_0;
     MatmulKBlocks gguf_q4_k;
     MatmulKBlocks gguf_q6_k;
+    u8 workers[op_count]; // cores per operation (0: all), for WorkPool::parallel_for
+    size_t workers_for(Op op) const { return workers[size_t(op)]; }
 };
 Active const& active();
 void activate(Plan const&);

@@ -2,6 +2,7 @@
 #include "../ops.h"
 #include <rt/cycles.h>
 #include <rt/heap.h>
+#include <rt/work_pool.h>
 
 namespace llm::kernels {
 
@@ -51,12 +52,42 @@ u8 choose(const char* op, Variants variants, rt::CpuFeatures const& cpu, rt::Tex
         u64 cycles = median_cycles([&] { run(variants[i].function); });
         if (i == 0)
             reference = cycles;
-        rt::format_to(report, "[tune] {:<10} {:<7} {:>12} cycles  {:>6.2f}x\n", op, variants[i].name, cycles,
+        rt::format_to(report, "[tune] {:<10} {:<9} {:>12} cycles  {:>6.2f}x\n", op, variants[i].name, cycles,
             cycles ? double(reference) / double(cycles) : 0.0);
         if (cycles < best) {
             best = cycles;
             choice = u8(i);
         }
+    }
+    return choice;
+}
+
+// Times an operation split over 1, 2, 4 ... and all cores (`run(workers)`); returns the
+// fastest count, or 0 (all cores) when there is only one. Fork and join cost more than a
+// small model's work, so small models keep their operations on fewer cores.
+template<typename Run>
+u8 choose_workers(const char* op, const char* variant, rt::TextSink& report, Run const& run)
+{
+    size_t available = rt::WorkPool::the().worker_count();
+    if (available < 2)
+        return 0;
+    if (available > 255)
+        available = 255;
+    u64 single = 0, best = ~u64(0);
+    u8 choice = 1;
+    for (size_t workers = 1;; workers = rt::min(workers * 2, available)) {
+        u64 cycles = median_cycles([&] { run(workers); });
+        if (workers == 1)
+            single = cycles;
+        auto name = rt::FixedString<16>::formatted("{}@{}", variant, workers);
+        rt::format_to(report, "[tune] {:<10} {:<9} {:>12} cycles  {:>6.2f}x\n", op, name.view(), cycles,
+            cycles ? double(single) / double(cycles) : 0.0);
+        if (cycles < best) { // more cores must be faster, not as fast
+            best = cycles;
+            choice = u8(workers);
+        }
+        if (workers == available)
+            break;
     }
     return choice;
 }
@@ -89,7 +120,8 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
     fill(x.data(), x.size(), 1);
     fill(y.data(), y.size(), 2);
     fill(keys.data(), keys.size(), 3);
-    rt::format_to(report, "[tune] {:<10} {:<7} {:>19}  {:>7}\n", "operation", "variant", "median of 7", "speed-up");
+    rt::format_to(report, "[tune] {:<10} {:<9} {:>19}  {:>7}\n", "operation", "variant", "median of 7", "speed-up");
+    auto& pool = rt::WorkPool::the();
 
     if (checkpoint.format != WeightFormat::Int8) {
         // fp32 models are timed on their own gate matrix; GGUF ones on scratch data of its shape.
@@ -102,6 +134,12 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         }
         plan.choice[size_t(Op::Matmul)] = choose("matmul", matmul_variants(), cpu, report,
             [&](MatmulF32 f) { f(out.data(), x.data(), gate, c.dim, c.hidden_dim); });
+        auto const& matmul = matmul_variants()[plan.choice[size_t(Op::Matmul)]];
+        plan.workers[size_t(Op::Matmul)] = choose_workers("matmul", matmul.name, report, [&](size_t workers) {
+            pool.parallel_for(size_t(c.hidden_dim), row_granule, [&](size_t begin, size_t end) {
+                matmul.function(out.data() + begin, x.data(), gate + begin * size_t(c.dim), c.dim, i32(end - begin));
+            }, workers);
+        });
     } else {
         auto const& q = checkpoint.quantized;
         auto xq = TRY(rt::HeapArray<i8>::allocate(size_t(c.dim)));
@@ -110,6 +148,14 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         QuantizedMatrix gate = q.w1[0];
         plan.choice[size_t(Op::MatmulQ8)] = choose("matmul_q8", matmul_q8_variants(), cpu, report,
             [&](MatmulQ8 f) { f(out.data(), xq.data(), xs.data(), gate.q, gate.s, c.dim, c.hidden_dim, q.group); });
+        auto const& matmul_q8 = matmul_q8_variants()[plan.choice[size_t(Op::MatmulQ8)]];
+        size_t group = size_t(q.group);
+        plan.workers[size_t(Op::MatmulQ8)] = choose_workers("matmul_q8", matmul_q8.name, report, [&](size_t workers) {
+            pool.parallel_for(size_t(c.hidden_dim), rt::max(row_granule, group), [&](size_t begin, size_t end) {
+                size_t first = begin * size_t(c.dim);
+                matmul_q8.function(out.data() + begin, xq.data(), xs.data(), gate.q + first, gate.s + first / group, c.dim, i32(end - begin), q.group);
+            }, workers);
+        });
     }
     if (checkpoint.format == WeightFormat::Gguf && c.dim % 32 == 0) {
         // GGUF block formats, on scratch blocks: rows as wide as the gate matrix's, an
@@ -129,16 +175,30 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         ops::quantize(xq.data(), xs.data(), x.data(), c.dim, 32);
         auto xsums = TRY(rt::HeapArray<i32>::allocate(size_t(c.dim / 32)));
         ops::group_sums(xsums.data(), xq.data(), c.dim, 32);
+        // Each block format, then how many cores share it (rows of `row_bytes` each).
+        auto blocks_on_cores = [&](Op op, auto const& variant, size_t row_bytes, auto const& call) {
+            plan.workers[size_t(op)] = choose_workers(op_names[size_t(op)], variant.name, report, [&](size_t workers) {
+                pool.parallel_for(size_t(rows), row_granule, [&](size_t begin, size_t end) {
+                    call(variant.function, out.data() + begin, data.data() + begin * row_bytes, i32(end - begin));
+                }, workers);
+            });
+        };
+        auto plain_blocks = [&](MatmulBlocks f, float* o, const u8* b, i32 r) { f(o, xq.data(), xs.data(), b, c.dim, r); };
+        auto k_blocks = [&](MatmulKBlocks f, float* o, const u8* b, i32 r) { f(o, xq.data(), xs.data(), xsums.data(), b, c.dim, r); };
         plan.choice[size_t(Op::GgufQ8_0)] = choose("gguf_q8_0", gguf_q8_0_variants(), cpu, report,
             [&](MatmulBlocks f) { f(out.data(), xq.data(), xs.data(), data.data(), c.dim, rows); });
+        blocks_on_cores(Op::GgufQ8_0, gguf_q8_0_variants()[plan.choice[size_t(Op::GgufQ8_0)]], size_t(c.dim / 32) * 34, plain_blocks);
         plan.choice[size_t(Op::GgufQ4_0)] = choose("gguf_q4_0", gguf_q4_0_variants(), cpu, report,
             [&](MatmulBlocks f) { f(out.data(), xq.data(), xs.data(), data.data(), c.dim, rows); });
+        blocks_on_cores(Op::GgufQ4_0, gguf_q4_0_variants()[plan.choice[size_t(Op::GgufQ4_0)]], size_t(c.dim / 32) * 18, plain_blocks);
         if (c.dim % 256 == 0) {
             // k-quants: 256-value super-blocks (34 bytes per 32 values covers their 144 or 210 per 256).
             plan.choice[size_t(Op::GgufQ4K)] = choose("gguf_q4_k", gguf_q4_k_variants(), cpu, report,
                 [&](MatmulKBlocks f) { f(out.data(), xq.data(), xs.data(), xsums.data(), data.data(), c.dim, rows); });
+            blocks_on_cores(Op::GgufQ4K, gguf_q4_k_variants()[plan.choice[size_t(Op::GgufQ4K)]], size_t(c.dim / 256) * 144, k_blocks);
             plan.choice[size_t(Op::GgufQ6K)] = choose("gguf_q6_k", gguf_q6_k_variants(), cpu, report,
                 [&](MatmulKBlocks f) { f(out.data(), xq.data(), xs.data(), xsums.data(), data.data(), c.dim, rows); });
+            blocks_on_cores(Op::GgufQ6K, gguf_q6_k_variants()[plan.choice[size_t(Op::GgufQ6K)]], size_t(c.dim / 256) * 210, k_blocks);
         }
     }
     plan.choice[size_t(Op::Rmsnorm)] = choose("rmsnorm", rmsnorm_variants(), cpu, report,
@@ -152,6 +212,23 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             scores[size_t(t)] = f.dot(x.data(), keys.data() + size_t(t) * size_t(c.head_size()), c.head_size());
         for (i32 t = 0; t < positions; ++t)
             f.axpy(out.data(), scores[size_t(t)] * 1e-3f, keys.data() + size_t(t) * size_t(c.head_size()), c.head_size());
+    });
+    // Attention is split by heads: every head scores the same scratch keys.
+    auto const& attention = attention_variants()[plan.choice[size_t(Op::Attention)]];
+    auto head_scores = TRY(rt::HeapArray<float>::allocate(size_t(c.n_heads) * size_t(positions)));
+    auto head_outputs = TRY(rt::HeapArray<float>::allocate(size_t(c.n_heads) * size_t(c.head_size())));
+    plan.workers[size_t(Op::Attention)] = choose_workers("attention", attention.name, report, [&](size_t workers) {
+        pool.parallel_for(size_t(c.n_heads), 1, [&](size_t first, size_t end) {
+            for (size_t h = first; h < end; ++h) {
+                float* s = head_scores.data() + h * size_t(positions);
+                float* o = head_outputs.data() + h * size_t(c.head_size());
+                for (i32 t = 0; t < positions; ++t)
+                    s[t] = attention.function.dot(x.data(), keys.data() + size_t(t) * size_t(c.head_size()), c.head_size());
+                softmax_variants()[plan.choice[size_t(Op::Softmax)]].function(s, positions);
+                for (i32 t = 0; t < positions; ++t)
+                    attention.function.axpy(o, s[t], keys.data() + size_t(t) * size_t(c.head_size()), c.head_size());
+            }
+        }, workers);
     });
     plan.choice[size_t(Op::Swiglu)] = choose("swiglu", swiglu_variants(), cpu, report, [&](Swiglu f) {
         fill(out.data(), size_t(c.hidden_dim), 5);
