@@ -119,6 +119,28 @@ rt::ErrorOr<rt::HeapArray<i32>> find_special_tokens(gguf::File const& file, i32 
 
 }
 
+namespace {
+
+// A special token's id from the metadata (or llama's default when the key is absent). A
+// present but negative, mistyped or too large id is an error: it would index past the
+// token table the first time the token is used.
+rt::ErrorOr<i32> special_id(gguf::File const& file, rt::StringView key, i32 fallback, i32 vocab_size)
+{
+    if (!file.find(key)) {
+        if (fallback >= vocab_size)
+            return rt::Error::format("tokenizer: {} is missing and the default {} is outside the vocabulary of {} tokens", key, fallback, vocab_size);
+        return fallback;
+    }
+    auto id = file.get_integer(key);
+    if (id.is_error())
+        return rt::Error::format("tokenizer: {}", id.error().message());
+    if (id.value() >= u64(vocab_size))
+        return rt::Error::format("tokenizer: {} = {} is outside the vocabulary of {} tokens", key, id.value(), vocab_size);
+    return i32(id.value());
+}
+
+}
+
 rt::ErrorOr<GgufTokenizer> GgufTokenizer::load(gguf::File const& file)
 {
     auto model = TRY(file.get_string("tokenizer.ggml.model"));
@@ -137,14 +159,10 @@ rt::ErrorOr<GgufTokenizer> GgufTokenizer::load(gguf::File const& file)
         cursor.next(t.m_pieces[i]);
         __builtin_memcpy(&t.m_scores[i], scores.data + 4 * i, 4);
     }
-    if (auto bos = file.get_integer("tokenizer.ggml.bos_token_id"); !bos.is_error())
-        t.m_bos = i32(bos.value());
-    if (auto eos = file.get_integer("tokenizer.ggml.eos_token_id"); !eos.is_error())
-        t.m_eos = i32(eos.value());
+    t.m_bos = TRY(special_id(file, "tokenizer.ggml.bos_token_id", 1, t.m_vocab_size));
+    t.m_eos = TRY(special_id(file, "tokenizer.ggml.eos_token_id", 2, t.m_vocab_size));
     if (auto prefix = file.get_integer("tokenizer.ggml.add_space_prefix"); !prefix.is_error())
         t.m_add_space_prefix = prefix.value() != 0;
-    if (t.m_bos < 0 || t.m_bos >= t.m_vocab_size || t.m_eos < 0 || t.m_eos >= t.m_vocab_size)
-        return rt::Error::format("tokenizer: BOS {} or EOS {} is outside the vocabulary of {}", t.m_bos, t.m_eos, t.m_vocab_size);
     t.m_special_tokens = TRY(find_special_tokens(file, t.m_vocab_size, t.m_bos, t.m_eos));
 
     t.m_index = TRY(PieceIndex::build({ t.m_pieces.data(), t.m_pieces.size() }));

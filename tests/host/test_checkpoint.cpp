@@ -91,6 +91,9 @@ TEST(Checkpoint, RejectsBadHeaders)
         { { 16, 24, 2, 4, 3, 32, 8 }, "not a multiple of n_kv_heads" },
         { { 24, 24, 2, 8, 8, 32, 8 }, "odd" },
         { { 0x7fffffff, 24, 2, 4, 2, 32, 8 }, "outside" },
+        { { 16, 24, 2, 4, 2, INT32_MIN, 8 }, "vocab_size = -2147483648 is outside" }, // no negation (UB) first
+        { { 16, 24, 2, 4, 2, 1, 8 }, "vocab_size 1 leaves no room for llama2.c's BOS (1) and EOS (2)" },
+        { { 16, 24, 2, 4, 2, -2, 8 }, "vocab_size 2 leaves no room" },
     };
     for (auto const& c : cases) {
         std::vector<u8> bytes(28 + 4096);
@@ -117,6 +120,9 @@ TEST(Checkpoint, Int8HeaderChecks)
     std::memcpy(bytes.data() + 37, &group, 4);
     EXPECT_NE(load_error(bytes).find("int8 checkpoint is truncated"), std::string::npos);
     EXPECT_NE(load_error(std::vector<u8>(bytes.begin(), bytes.begin() + 100)).find("shorter than its 256-byte header"), std::string::npos);
+    i32 tiny_vocab[7] = { 16, 24, 2, 4, 2, 2, 8 };
+    std::memcpy(bytes.data() + 8, tiny_vocab, 28);
+    EXPECT_NE(load_error(bytes).find("vocab_size 2 leaves no room"), std::string::npos);
 }
 
 TEST(Checkpoint, GarbageIsRejected)

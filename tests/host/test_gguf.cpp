@@ -209,3 +209,46 @@ TEST(GgufTokenizer, MatchesLlamaCppOnItsOwnTestCases)
 }
 
 }
+
+namespace {
+
+// A four-token GGUF vocabulary; `ids` adds bos/eos ids as (key, ggml value type, bytes).
+std::string tokenizer_error(std::vector<std::tuple<std::string, u32, u64>> const& ids)
+{
+    GgufBuilder b;
+    size_t start = b.header.size();
+    b.kv_string("tokenizer.ggml.model", "llama");
+    b.kv_strings("tokenizer.ggml.tokens", { "<unk>", "<s>", "</s>", "a" });
+    b.kv_numbers("tokenizer.ggml.scores", 6, std::vector<float> { 0, 0, 0, -1 });
+    for (auto const& [key, type, value] : ids) {
+        b.string(key), b.put32(type);
+        if (type == 10 || type == 11)
+            b.put64(value);
+        else
+            b.put32(u32(value));
+    }
+    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
+    auto bytes = GgufBuilder().build(0, 3 + ids.size(), body, 0);
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    if (file.is_error())
+        return "parse: " + std::string(file.error().message().data(), file.error().message().length());
+    auto t = llm::GgufTokenizer::load(file.value());
+    return t.is_error() ? std::string(t.error().message().data(), t.error().message().length()) : "";
+}
+
+TEST(GgufTokenizer, SpecialIdsMustBeInsideTheVocabulary)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    EXPECT_EQ(tokenizer_error({}), "");
+    EXPECT_EQ(tokenizer_error({ { "tokenizer.ggml.bos_token_id", 4, 1 }, { "tokenizer.ggml.eos_token_id", 4, 3 } }), "");
+    EXPECT_EQ(tokenizer_error({ { "tokenizer.ggml.eos_token_id", 5, u32(-1) } }),
+        "tokenizer: gguf: metadata tokenizer.ggml.eos_token_id is negative (-1)");
+    EXPECT_EQ(tokenizer_error({ { "tokenizer.ggml.bos_token_id", 4, 4 } }), "tokenizer: tokenizer.ggml.bos_token_id = 4 is outside the vocabulary of 4 tokens");
+    // Ids beyond 32 bits must not wrap into range.
+    EXPECT_EQ(tokenizer_error({ { "tokenizer.ggml.eos_token_id", 10, (u64(1) << 32) + 2 } }),
+        "tokenizer: tokenizer.ggml.eos_token_id = 4294967298 is outside the vocabulary of 4 tokens");
+    EXPECT_EQ(tokenizer_error({ { "tokenizer.ggml.bos_token_id", 11, 1 } }),
+        "tokenizer: gguf: metadata tokenizer.ggml.bos_token_id is not an unsigned integer");
+}
+
+}
