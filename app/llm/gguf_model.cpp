@@ -52,6 +52,25 @@ rt::ErrorOr<const float*> norm(gguf::File const& file, rt::StringView name, u64 
 
 i32 as_i32(u64 v) { return v > u64(INT32_MAX) ? -1 : i32(v); }
 
+// Tensors of layers beyond llama.block_count would be ignored, and the model would run
+// with fewer layers than it was trained with: garbled text, no error. Refuse instead.
+rt::ErrorOr<void> check_layer_tensors(gguf::File const& file, i32 block_count)
+{
+    for (auto const& t : file.tensors()) {
+        if (!t.name.starts_with("blk."))
+            continue;
+        u64 layer = 0;
+        size_t at = 4;
+        for (; at < t.name.length() && t.name[at] >= '0' && t.name[at] <= '9'; ++at)
+            layer = rt::min(layer * 10 + u64(t.name[at] - '0'), u64(INT32_MAX) + 1); // saturates: no overflow
+        if (at == 4 || at == t.name.length() || t.name[at] != '.')
+            continue; // not a layer's tensor: unused, like any other extra tensor
+        if (layer >= u64(block_count))
+            return rt::Error::format("gguf: tensor {} belongs to layer {}, but llama.block_count is {}", t.name, layer, block_count);
+    }
+    return {};
+}
+
 }
 
 void dequantize_row(BlockMatrix const& m, size_t row, i32 n, float* out)
@@ -135,6 +154,8 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
             return rt::Error::format("gguf: layer_norm_rms_epsilon {} is not plausible", eps.value());
         c.norm_epsilon = float(eps.value());
     }
+
+    TRY(check_layer_tensors(file, c.n_layers));
 
     u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv = u64(c.kv_dim()), vocab = u64(c.vocab_size);
     GgufWeights& g = checkpoint.gguf;

@@ -114,7 +114,7 @@ std::string model_error(std::vector<u8> const& bytes)
 
 // A tiny llama GGUF: dim 32, hidden 32, 1 layer, 4 heads, vocab 8, all F32; `skip` leaves
 // one tensor out, `wrong_shape` gives attn_q the wrong width.
-std::vector<u8> tiny_llama(std::string const& architecture, std::string const& skip = "", bool wrong_shape = false)
+std::vector<u8> tiny_llama(std::string const& architecture, std::string const& skip = "", bool wrong_shape = false, std::string const& extra = "")
 {
     GgufBuilder b;
     size_t start = b.header.size();
@@ -126,6 +126,8 @@ std::vector<u8> tiny_llama(std::string const& architecture, std::string const& s
         { "blk.0.attn_norm.weight", { 32 } }, { "blk.0.ffn_norm.weight", { 32 } }, { "blk.0.attn_q.weight", { wrong_shape ? 16u : 32u, 32 } },
         { "blk.0.attn_k.weight", { 32, 32 } }, { "blk.0.attn_v.weight", { 32, 32 } }, { "blk.0.attn_output.weight", { 32, 32 } },
         { "blk.0.ffn_gate.weight", { 32, 32 } }, { "blk.0.ffn_down.weight", { 32, 32 } }, { "blk.0.ffn_up.weight", { 32, 32 } } };
+    if (!extra.empty())
+        tensors.push_back({ extra, { 32, 32 } });
     u64 offset = 0, count = 0;
     for (auto const& [name, dims] : tensors) {
         if (name == skip)
@@ -148,6 +150,44 @@ TEST(GgufModel, LoadsAndRejectsWithClearMessages)
     EXPECT_NE(model_error(tiny_llama("gpt2")).find("unsupported architecture \"gpt2\""), std::string::npos);
     EXPECT_NE(model_error(tiny_llama("llama", "blk.0.ffn_up.weight")).find("tensor blk.0.ffn_up.weight is missing"), std::string::npos);
     EXPECT_NE(model_error(tiny_llama("llama", "", true)).find("blk.0.attn_q.weight has shape [16, 32], the model needs [32, 32]"), std::string::npos);
+}
+
+TEST(GgufModel, MetadataThatContradictsTheTensorsIsAnError)
+{
+    testing_support::ScopedHeap heap(4 << 20);
+    // block_count 1, but a second layer's tensor is present: it would be ignored.
+    EXPECT_EQ(model_error(tiny_llama("llama", "", false, "blk.1.attn_q.weight")),
+        "gguf: tensor blk.1.attn_q.weight belongs to layer 1, but llama.block_count is 1");
+    EXPECT_EQ(model_error(tiny_llama("llama", "", false, "blk.99999999999999999999.ffn_up.weight")),
+        "gguf: tensor blk.99999999999999999999.ffn_up.weight belongs to layer 2147483648, but llama.block_count is 1");
+    EXPECT_EQ(model_error(tiny_llama("llama", "", false, "extra.weight")), ""); // unused extras stay allowed
+}
+
+TEST(Gguf, DuplicatesAndOverflowingShapesAreErrors)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    GgufBuilder b;
+    size_t start = b.header.size();
+    b.kv_u32("llama.block_count", 2);
+    b.kv_string("general.architecture", "llama");
+    b.kv_u32("llama.block_count", 22);
+    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
+    EXPECT_EQ(error_of(GgufBuilder().build(0, 3, body, 0)), "gguf: metadata key llama.block_count appears twice");
+
+    // 2^32 * 2^32 * 2^32 wraps to 0 in 64 bits, which would pass every size check.
+    auto with_tensors = [](std::vector<std::pair<std::string, std::vector<u64>>> tensors) {
+        GgufBuilder t;
+        size_t at = t.header.size();
+        u64 offset = 0;
+        for (auto const& [name, dims] : tensors)
+            t.tensor(name, dims, 0, offset), offset += 64;
+        std::vector<u8> body(t.header.begin() + long(at), t.header.end());
+        return GgufBuilder().build(tensors.size(), 0, body, size_t(offset));
+    };
+    u64 big = u64(1) << 32;
+    EXPECT_EQ(error_of(with_tensors({ { "x", { big, big, big } } })), "gguf: tensor x has dimensions whose product overflows 64 bits");
+    EXPECT_EQ(error_of(with_tensors({ { "x", { 16, big, big, big } } })), "gguf: tensor x has dimensions whose product overflows 64 bits");
+    EXPECT_EQ(error_of(with_tensors({ { "w", { 8 } }, { "x", { 8 } }, { "w", { 8 } } })), "gguf: tensor name w appears twice");
 }
 
 // llama.cpp's tokenizer test: every input of the .inp file must give the ids of .out.
