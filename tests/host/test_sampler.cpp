@@ -2,6 +2,7 @@
 #include "models.h"
 #include <cmath>
 #include <gtest/gtest.h>
+#include <string>
 #include <vector>
 
 namespace {
@@ -24,7 +25,7 @@ TEST(Sampler, GreedyPicksTheFirstMaximum)
     testing_support::ScopedHeap heap(1 << 20);
     auto sampler = llm::Sampler::create(5, 0.0f, 0.9f, 1).release_value();
     std::vector<float> logits = { 0.1f, 3.0f, -1.0f, 3.0f, 2.0f };
-    EXPECT_EQ(sampler.sample(logits.data()), 1);
+    EXPECT_EQ(sampler.sample(logits.data()).value(), 1);
 }
 
 TEST(Sampler, TemperatureSamplingFollowsTheDistribution)
@@ -34,7 +35,7 @@ TEST(Sampler, TemperatureSamplingFollowsTheDistribution)
     int counts[3] = {};
     for (int i = 0; i < 20000; ++i) {
         std::vector<float> logits = { 0.0f, std::log(3.0f), -50.0f }; // p = 1/4, 3/4, ~0
-        counts[sampler.sample(logits.data())]++;
+        counts[sampler.sample(logits.data()).value()]++;
     }
     EXPECT_NEAR(counts[0] / 20000.0, 0.25, 0.02);
     EXPECT_NEAR(counts[1] / 20000.0, 0.75, 0.02);
@@ -49,7 +50,7 @@ TEST(Sampler, TopPStaysInTheNucleus)
     int counts[4] = {};
     for (int i = 0; i < 10000; ++i) {
         std::vector<float> logits = { std::log(0.5f), std::log(0.3f), std::log(0.15f), std::log(0.05f) };
-        counts[sampler.sample(logits.data())]++;
+        counts[sampler.sample(logits.data()).value()]++;
     }
     EXPECT_EQ(counts[2] + counts[3], 0);
     EXPECT_NEAR(counts[0] / 10000.0, 0.5 / 0.8, 0.03);
@@ -64,8 +65,46 @@ TEST(Sampler, SameSeedSameTokens)
         std::vector<float> la(50), lb(50);
         for (int i = 0; i < 50; ++i)
             la[size_t(i)] = lb[size_t(i)] = float((i * 37 + step * 11) % 17) * 0.3f;
-        ASSERT_EQ(a.sample(la.data()), b.sample(lb.data()));
+        ASSERT_EQ(a.sample(la.data()).value(), b.sample(lb.data()).value());
     }
+}
+
+}
+
+namespace {
+
+TEST(Sampler, NonFiniteLogitsAreAnError)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    const float bad_values[] = { std::nanf(""), INFINITY, -INFINITY };
+    for (float bad : bad_values) {
+        for (float temperature : { 0.0f, 1.0f }) {
+            for (float top_p : { 0.9f, 1.0f }) {
+                auto sampler = llm::Sampler::create(5, temperature, top_p, 1).release_value();
+                for (size_t at = 0; at < 5; ++at) { // first, last and between: every slot is checked
+                    std::vector<float> logits = { 0.1f, 3.0f, -1.0f, 3.0f, 2.0f };
+                    logits[at] = bad;
+                    auto next = sampler.sample(logits.data());
+                    ASSERT_TRUE(next.is_error()) << "value " << bad << " at " << at << ", temperature " << temperature << ", top_p " << top_p;
+                    EXPECT_EQ(std::string(next.error().message().data(), next.error().message().length()),
+                        "the logits hold NaN or infinity (are the model's weights broken?)");
+                }
+            }
+        }
+    }
+    std::vector<float> fine = { 0.1f, 3.0f, -1.0f, 3.0f, 2.0f };
+    EXPECT_EQ(llm::argmax(fine.data(), 5), 1);
+    fine[4] = std::nanf("");
+    EXPECT_EQ(llm::argmax(fine.data(), 5), -1);
+}
+
+TEST(Sampler, TinyTemperaturesAreGreedyNotInfinite)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    // 1e-40 is a positive float, but 3 / 1e-40 is infinity: this must still pick token 1.
+    auto sampler = llm::Sampler::create(5, 1e-40f, 0.9f, 1).release_value();
+    std::vector<float> logits = { 0.1f, 3.0f, -1.0f, 2.9f, 2.0f };
+    EXPECT_EQ(sampler.sample(logits.data()).value(), 1);
 }
 
 }
