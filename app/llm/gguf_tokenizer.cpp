@@ -87,7 +87,8 @@ namespace {
 // llama.cpp's token types (tokenizer.ggml.token_type).
 enum TokenType : i32 { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
 
-// The tokens a template's text may name: CONTROL and USER_DEFINED ones. Files without
+// The tokens a template's or prompt's text may name: CONTROL, USER_DEFINED and UNKNOWN
+// ones (llama.cpp parses "<unk>" in a prompt as the unknown token too). Files without
 // token types still have BOS and EOS.
 rt::ErrorOr<rt::HeapArray<i32>> find_special_tokens(gguf::File const& file, i32 vocab_size, i32 bos, i32 eos)
 {
@@ -106,13 +107,14 @@ rt::ErrorOr<rt::HeapArray<i32>> find_special_tokens(gguf::File const& file, i32 
         __builtin_memcpy(&type, types.data + 4 * size_t(id), 4);
         return type;
     };
+    auto is_special = [&](i32 id) { return type_of(id) == Control || type_of(id) == UserDefined || type_of(id) == Unknown; };
     size_t count = 0;
     for (i32 id = 0; id < vocab_size; ++id)
-        count += type_of(id) == Control || type_of(id) == UserDefined;
+        count += is_special(id);
     auto ids = TRY(rt::HeapArray<i32>::allocate(count));
     count = 0;
     for (i32 id = 0; id < vocab_size; ++id)
-        if (type_of(id) == Control || type_of(id) == UserDefined)
+        if (is_special(id))
             ids[count++] = id;
     return ids;
 }
