@@ -86,6 +86,11 @@ rt::ErrorOr<Checkpoint> load_int8_checkpoint(rt::Bytes module)
     for (u64 count : tensor_sizes)
         if (count % g)
             return rt::Error::format("model: a tensor of {} values is not a whole number of {}-value groups", count, group);
+    // Each tensor's scales follow its int8 values: they are floats read in place, so they
+    // must land on 4-byte boundaries (true for every group size that is a multiple of 4).
+    for (u64 count : tensor_sizes)
+        if (count % sizeof(float))
+            return rt::Error::format("model: a tensor of {} int8 values leaves its scales unaligned (group size {}); not supported", count, group);
     u64 expected = int8_header_bytes + (2 * layers * dim + dim) * sizeof(float) + quantized_bytes(vocab * dim) * (shared ? 1 : 2)
         + layers * (2 * quantized_bytes(dim * dim) + 2 * quantized_bytes(kv_dim * dim) + 3 * quantized_bytes(hidden * dim));
     if (module.size() < expected)

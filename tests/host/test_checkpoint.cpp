@@ -123,6 +123,13 @@ TEST(Checkpoint, Int8HeaderChecks)
     i32 tiny_vocab[7] = { 16, 24, 2, 4, 2, 2, 8 };
     std::memcpy(bytes.data() + 8, tiny_vocab, 28);
     EXPECT_NE(load_error(bytes).find("vocab_size 2 leaves no room"), std::string::npos);
+    // Group size 2 with a 5 x 6 embedding: 30 int8 values put the scales after them off
+    // 4-byte boundaries, where reading them as floats would be undefined.
+    i32 odd_embedding[7] = { 6, 4, 1, 3, 3, 5, 8 };
+    std::memcpy(bytes.data() + 8, odd_embedding, 28);
+    group = 2;
+    std::memcpy(bytes.data() + 37, &group, 4);
+    EXPECT_EQ(load_error(bytes), "model: a tensor of 30 int8 values leaves its scales unaligned (group size 2); not supported");
 }
 
 TEST(Checkpoint, GarbageIsRejected)

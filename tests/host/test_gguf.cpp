@@ -1,6 +1,7 @@
 #include "../../app/llm/gguf.h"
 #include "../../app/llm/gguf_model.h"
 #include "../../app/llm/gguf_tokenizer.h"
+#include "../../app/llm/transformer.h"
 #include "gguf_builder.h"
 #include "models.h"
 #include <cstring>
@@ -289,6 +290,87 @@ TEST(GgufTokenizer, SpecialIdsMustBeInsideTheVocabulary)
         "tokenizer: tokenizer.ggml.eos_token_id = 4294967298 is outside the vocabulary of 4 tokens");
     EXPECT_EQ(tokenizer_error({ { "tokenizer.ggml.bos_token_id", 11, 1 } }),
         "tokenizer: gguf: metadata tokenizer.ggml.bos_token_id is not an unsigned integer");
+}
+
+}
+
+namespace {
+
+// tiny_llama's shapes with deterministic pseudo-random F32 weights, in a file with the
+// given general.alignment; every tensor's data starts `skew` bytes past a multiple of it.
+std::vector<u8> random_tiny_llama(u32 alignment, u64 skew)
+{
+    GgufBuilder b;
+    size_t start = b.header.size();
+    b.kv_string("general.architecture", "llama");
+    for (auto [key, value] : std::vector<std::pair<std::string, u32>> { { "llama.embedding_length", 32 }, { "llama.feed_forward_length", 32 },
+             { "llama.block_count", 1 }, { "llama.attention.head_count", 4 }, { "llama.context_length", 16 }, { "general.alignment", alignment } })
+        b.kv_u32(key, value);
+    std::vector<std::pair<std::string, std::vector<u64>>> tensors = { { "token_embd.weight", { 32, 8 } }, { "output_norm.weight", { 32 } },
+        { "blk.0.attn_norm.weight", { 32 } }, { "blk.0.ffn_norm.weight", { 32 } }, { "blk.0.attn_q.weight", { 32, 32 } },
+        { "blk.0.attn_k.weight", { 32, 32 } }, { "blk.0.attn_v.weight", { 32, 32 } }, { "blk.0.attn_output.weight", { 32, 32 } },
+        { "blk.0.ffn_gate.weight", { 32, 32 } }, { "blk.0.ffn_down.weight", { 32, 32 } }, { "blk.0.ffn_up.weight", { 32, 32 } } };
+    std::vector<u64> offsets, sizes;
+    u64 offset = skew;
+    for (auto const& [name, dims] : tensors) {
+        b.tensor(name, dims, 0, offset);
+        u64 bytes = dims[0] * (dims.size() > 1 ? dims[1] : 1) * 4;
+        offsets.push_back(offset), sizes.push_back(bytes);
+        offset += (bytes + alignment - 1) / alignment * alignment;
+    }
+    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
+    auto file = GgufBuilder().build(tensors.size(), 7, body, 0);
+    size_t header_end = 24 + body.size();
+    size_t data_start = (header_end + alignment - 1) / alignment * alignment;
+    file.resize(data_start + offset, 0);
+    u32 state = 2024;
+    for (size_t t = 0; t < tensors.size(); ++t) {
+        bool is_norm = tensors[t].second.size() == 1;
+        for (u64 i = 0; i < sizes[t] / 4; ++i) {
+            state = state * 1664525u + 1013904223u;
+            float value = float(i32(state >> 8) - (1 << 23)) / float(1 << 23) * 0.2f + (is_norm ? 1.0f : 0.0f);
+            std::memcpy(file.data() + data_start + offsets[t] + 4 * i, &value, 4);
+        }
+    }
+    return file;
+}
+
+std::vector<float> first_logits(std::vector<u8> const& bytes, bool& misaligned)
+{
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    EXPECT_FALSE(file.is_error()) << (file.is_error() ? std::string(file.error().message().data(), file.error().message().length()) : "");
+    if (file.is_error())
+        return {};
+    misaligned = false;
+    for (auto const& t : file.value().tensors())
+        misaligned = misaligned || uptr(t.data) % 4 != 0;
+    auto checkpoint = llm::load_gguf_checkpoint(file.value());
+    EXPECT_FALSE(checkpoint.is_error()) << (checkpoint.is_error() ? std::string(checkpoint.error().message().data(), checkpoint.error().message().length()) : "");
+    if (checkpoint.is_error())
+        return {};
+    auto transformer = llm::Transformer::create(checkpoint.value()).release_value();
+    transformer.forward(1, 0);
+    float* logits = transformer.forward(3, 1);
+    return std::vector<float>(logits, logits + 8);
+}
+
+// GGUF allows general.alignment 1: F32 tensors may then start at any byte. They must load
+// and compute exactly what the same weights compute when aligned (no unaligned float
+// reads, which are undefined behaviour and which UBSan reports).
+TEST(GgufModel, UnalignedF32TensorsComputeLikeAlignedOnes)
+{
+    testing_support::ScopedHeap heap(8 << 20);
+    bool misaligned = true;
+    auto aligned = first_logits(random_tiny_llama(32, 0), misaligned);
+    EXPECT_FALSE(misaligned);
+    ASSERT_EQ(aligned.size(), 8u);
+    int unaligned_files = 0;
+    for (u64 skew : { 1, 2, 3 }) { // at least two of three put the tensors off 4-byte boundaries
+        auto odd = first_logits(random_tiny_llama(1, skew), misaligned);
+        unaligned_files += misaligned;
+        EXPECT_EQ(aligned, odd) << "skew " << skew;
+    }
+    EXPECT_GE(unaligned_files, 2);
 }
 
 }
