@@ -8,6 +8,7 @@ namespace app {
 
 namespace {
 constexpr size_t max_message = 512;
+constexpr i32 min_reply = 8; // positions a turn keeps for at least a few words of reply
 
 bool contains(rt::StringView text, rt::StringView part)
 {
@@ -165,8 +166,12 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
     }
     if (!uses_template())
         count = TRY(exchange_tokens(m_format, m_tokenizer, m_system, message, m_position == 0, tokens));
-    // Room for the message and at least a few words of reply, or the context is full.
-    if (i64(m_position) + i64(count) + 8 > i64(config.seq_len))
+    // Room for the message and at least a few words of reply, or the context is full;
+    // a message that would not fit even an empty context is too long, not a full context.
+    if (i64(count) + min_reply > i64(config.seq_len))
+        return rt::Error::format("message too long: {} tokens with the chat markers, the limit is {} (a context of {} positions, {} kept for the reply)",
+            count, config.seq_len - min_reply, config.seq_len, min_reply);
+    if (i64(m_position) + i64(count) + min_reply > i64(config.seq_len))
         return TurnResult::ContextFull;
 
     float* logits = nullptr;
@@ -174,7 +179,10 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
         logits = m_transformer.forward(tokens[i], m_position++);
     i32 previous = tokens[count - 1];
     while (m_position < config.seq_len) {
-        i32 next = m_sampler.sample(logits);
+        auto sampled = m_sampler.sample(logits);
+        if (sampled.is_error())
+            return rt::Error::format("the reply stopped at position {}: {}", m_position, sampled.error().message());
+        i32 next = sampled.value();
         if (next == m_close_token || next == m_tokenizer.eos() || next == m_tokenizer.bos()) {
             // The reply is over: its closing token goes into the cache as the format says.
             logits = m_transformer.forward(m_close_token, m_position++);
@@ -202,9 +210,14 @@ rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer con
     while (true) {
         rt::print("\nyou> ");
         size_t length;
-        if (read_line(line, sizeof line, length) == LineStatus::EndOfInput) {
+        LineStatus status = read_line(line, sizeof line, length);
+        if (status == LineStatus::EndOfInput) {
             rt::println("\n[chat] input ended");
             return {};
+        }
+        if (status == LineStatus::TooLong) {
+            rt::println_colored(rt::Color::Warning, "[chat] message too long: at most {} characters; it was not sent", sizeof line - 1);
+            continue;
         }
         rt::StringView message { line, length };
         if (message == "exit" || message == "quit") {

@@ -42,6 +42,31 @@ struct Value {
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+// Integer arithmetic on values from the template: every result that would overflow, and
+// division or remainder by zero or of INT64_MIN by -1 (which traps on x86), is refused
+// instead of computed. `%` follows Python: the result takes the divisor's sign.
+bool integer_operation(char op, i64 a, i64 b, i64& result)
+{
+    switch (op) {
+    case '+': return !__builtin_add_overflow(a, b, &result);
+    case '-': return !__builtin_sub_overflow(a, b, &result);
+    case '*': return !__builtin_mul_overflow(a, b, &result);
+    case '/':
+        if (b == 0 || (a == INT64_MIN && b == -1))
+            return false;
+        result = a / b;
+        return true;
+    case '%':
+        if (b == 0)
+            return false;
+        result = b == -1 ? 0 : a % b;
+        if (result != 0 && (result < 0) != (b < 0))
+            result += b; // opposite signs: cannot overflow
+        return true;
+    default: return false;
+    }
+}
+
 bool is_operator_character(char c)
 {
     for (char op : rt::StringView("+-*/%~()[].,|:=<>"))
@@ -178,8 +203,11 @@ private:
                     push(TokenKind::Name, s.substring(start, at - start));
                 } else if (is_digit(c)) {
                     i64 value = 0;
-                    while (at < s.length() && is_digit(s[at]) && value < (i64(1) << 40))
+                    while (at < s.length() && is_digit(s[at])) {
+                        if (value >= max_literal)
+                            return error("an integer literal is larger than {}", max_literal);
                         value = value * 10 + (s[at++] - '0');
+                    }
                     push(TokenKind::Integer, {}, value);
                 } else if (c == '\'' || c == '"') {
                     TRY(lex_string(at));
@@ -251,6 +279,7 @@ private:
 
     rt::ErrorOr<rt::StringView> store(rt::StringView a, rt::StringView b = {})
     {
+        TRY(charge(a.length() + b.length()));
         if (m_arena_used + a.length() + b.length() > m_arena.size())
             return error("strings grow beyond {} bytes", m_arena.size());
         char* start = m_arena.data() + m_arena_used;
@@ -276,8 +305,20 @@ private:
         }
     }
 
+    // Loops multiply work: two nested loops over messages already square it, and nothing
+    // else bounds them. Every loop pass, tag, skipped token and byte written or compared
+    // is charged to one budget, so any template ends promptly, rendered or refused.
+    rt::ErrorOr<void> charge(u64 units)
+    {
+        if (units > m_work_left)
+            return error("rendering needs more than {} steps of work (loops nested over the messages?)", work_budget);
+        m_work_left -= size_t(units);
+        return {};
+    }
+
     rt::ErrorOr<void> emit(rt::StringView text)
     {
+        TRY(charge(text.length()));
         if (m_length + text.length() > m_out.size())
             return error("the rendered text is longer than {} bytes", m_out.size());
         for (char c : text)
@@ -427,7 +468,11 @@ private:
             if (op == "==" || op == "!=") {
                 left = Value::of_bool(equal(left, right) == (op == "=="));
             } else if (op == "in") {
-                bool found = left.kind == Value::Kind::String && right.kind == Value::Kind::String && contains(right.string, left.string);
+                bool found = left.kind == Value::Kind::String && right.kind == Value::Kind::String;
+                if (found) {
+                    TRY(charge(u64(right.string.length()) * rt::max<u64>(left.string.length(), 1)));
+                    found = contains(right.string, left.string);
+                }
                 left = Value::of_bool(found != negate_in);
             } else {
                 if (left.kind != Value::Kind::Integer || right.kind != Value::Kind::Integer) {
@@ -453,7 +498,7 @@ private:
                     return error("'+' joins two strings (use ~ to join other values)");
                 left = Value::of_string(TRY(store(TRY(to_text(left)), TRY(to_text(right)))));
             } else if (left.kind == Value::Kind::Integer && right.kind == Value::Kind::Integer) {
-                left = Value::of_integer(op == "+" ? left.integer + right.integer : left.integer - right.integer);
+                left = TRY(arithmetic(op, left.integer, right.integer));
             } else if (!m_quiet) {
                 return error("'{}' needs two numbers or two strings", op);
             }
@@ -467,15 +512,28 @@ private:
         while (at_operator("*") || at_operator("/") || at_operator("%")) {
             rt::StringView op = m_tokens[m_at++].text;
             Value right = TRY(unary());
-            if (left.kind != Value::Kind::Integer || right.kind != Value::Kind::Integer || (op != "*" && right.integer == 0)) {
+            if (left.kind != Value::Kind::Integer || right.kind != Value::Kind::Integer) {
                 if (!m_quiet)
-                    return error("'{}' needs two numbers (and no division by zero)", op);
+                    return error("'{}' needs two numbers", op);
                 continue;
             }
-            i64 a = left.integer, b = right.integer;
-            left = Value::of_integer(op == "*" ? a * b : op == "/" ? a / b : ((a % b) + b) % b);
+            left = TRY(arithmetic(op, left.integer, right.integer));
         }
         return left;
+    }
+
+    // An integer operation, or an error naming it when it has no defined result (quietly
+    // undefined in branches not taken).
+    rt::ErrorOr<Value> arithmetic(rt::StringView op, i64 a, i64 b)
+    {
+        i64 result;
+        if (integer_operation(op[0], a, b, result))
+            return Value::of_integer(result);
+        if (m_quiet)
+            return Value {};
+        if ((op == "/" || op == "%") && b == 0)
+            return error("{} {} {}: division by zero", a, op, b);
+        return error("{} {} {} overflows 64 bits", a, op, b);
     }
 
     rt::ErrorOr<Value> unary()
@@ -483,7 +541,7 @@ private:
         if (at_operator("-")) {
             ++m_at;
             Value v = TRY(unary());
-            return Value::of_integer(v.kind == Value::Kind::Integer ? -v.integer : 0);
+            return v.kind == Value::Kind::Integer ? arithmetic("-", 0, v.integer) : Value::of_integer(0);
         }
         return postfix(TRY(primary()));
     }
@@ -730,6 +788,7 @@ private:
         if (guard.too_deep())
             return error("expressions or blocks nest deeper than {}", max_depth);
         while (true) {
+            TRY(charge(1));
             Token const& t = m_tokens[at];
             switch (t.kind) {
             case TokenKind::End: return Block::End;
@@ -771,6 +830,7 @@ private:
     {
         i32 depth = 0;
         for (;; ++at) {
+            TRY(charge(1));
             if (m_tokens[at].kind == TokenKind::End)
                 return Block::End;
             rt::StringView keyword = keyword_at(at);
@@ -827,6 +887,7 @@ private:
         size_t body = m_at, at = body;
         size_t scope = m_variable_count;
         for (size_t i = 0; i < list.count; ++i) {
+            TRY(charge(1));
             TRY(assign(name, Value { Value::Kind::Message, false, 0, {}, list.start + i, 1 }, scope));
             TRY(assign("loop", Value { Value::Kind::Loop, false, 0, {}, i, list.count }, scope));
             at = body;
@@ -851,6 +912,9 @@ private:
     }
 
     static constexpr size_t max_variables = 32;
+    static constexpr i64 max_literal = i64(1) << 40;
+    // Real chat templates need a few thousand steps per conversation turn.
+    static constexpr size_t work_budget = size_t(1) << 22;
 
     rt::StringView m_source;
     ChatTemplateInputs const& m_inputs;
@@ -865,6 +929,7 @@ private:
     size_t m_variable_count { 0 };
     u32 m_quiet { 0 };
     u32 m_depth { 0 };
+    size_t m_work_left { work_budget };
 };
 
 }

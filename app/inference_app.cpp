@@ -156,9 +156,14 @@ rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, l
     while (true) {
         rt::print("\nprompt> ");
         size_t length;
-        if (read_line(line, sizeof line, length) == LineStatus::EndOfInput) {
+        LineStatus status = read_line(line, sizeof line, length);
+        if (status == LineStatus::EndOfInput) {
             rt::println("\n[interactive] input ended");
             return {};
+        }
+        if (status == LineStatus::TooLong) {
+            rt::println_colored(rt::Color::Warning, "[interactive] prompt too long: at most {} characters; try a shorter prompt", sizeof line - 1);
+            continue;
         }
         rt::StringView prompt { line, length };
         if (prompt == "exit" || prompt == "quit") {

@@ -8,15 +8,17 @@ LineStatus read_line(char* buffer, size_t capacity, size_t& length)
     auto& console = rt::Console::the();
     length = 0;
     buffer[0] = 0;
+    bool dropped = false;
+    auto finished = [&] { return dropped ? LineStatus::TooLong : LineStatus::Line; };
     while (true) {
         int c = console.poll_input();
         if (c == rt::InputSource::end_of_input)
-            return length ? LineStatus::Line : LineStatus::EndOfInput;
+            return length ? finished() : LineStatus::EndOfInput;
         if (c < 0)
             continue; // nothing typed yet: keep polling
         if (c == '\r' || c == '\n') {
             console.write("\n");
-            return LineStatus::Line;
+            return finished();
         }
         if (c == '\b' || c == 0x7F) { // backspace, or DEL from a terminal
             if (length > 0) {
@@ -25,8 +27,12 @@ LineStatus read_line(char* buffer, size_t capacity, size_t& length)
             }
             continue;
         }
-        if (c < 0x20 || length + 1 >= capacity)
-            continue; // other control keys, or the line is full
+        if (c < 0x20)
+            continue; // other control keys
+        if (length + 1 >= capacity) {
+            dropped = true; // the line is full
+            continue;
+        }
         buffer[length++] = char(c);
         buffer[length] = 0;
         char echo = char(c);

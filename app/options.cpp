@@ -1,5 +1,6 @@
 #include "options.h"
 #include <rt/boot.h>
+#include <rt/work_pool.h>
 
 namespace app {
 
@@ -13,6 +14,13 @@ rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
     for (auto key : rt::runtime_command_line_keys)
         known[count++] = key;
     TRY(command_line.check_known({ known, count }));
+    // The runtime reads its own keys early; their values are checked here too, so a bad
+    // one stops the boot like any other instead of being ignored.
+    rt::StringView faults[] = { "divide", "opcode", "protection", "ap-opcode" };
+    TRY(command_line.get_choice("fault", faults, "divide"));
+    rt::StringView endings[] = { "halt", "poweroff" };
+    TRY(command_line.get_choice("end", endings, "halt"));
+    TRY(command_line.get_integer("cpus", 1, 1, i64(rt::WorkPool::max_workers)));
 
     Options options;
     rt::StringView modes[] = { "generate", "interactive", "bench", "chat" };

@@ -33,6 +33,16 @@ u64 float_count(Config const& c)
 
 namespace {
 
+// llama2.c's programs feed BOS (1) and stop at EOS (2) whatever the vocabulary: both ids
+// must be rows of the embedding and the classifier.
+rt::ErrorOr<void> check_special_ids(Config const& c)
+{
+    constexpr i32 eos = 2;
+    if (c.vocab_size <= eos)
+        return rt::Error::format("model: vocab_size {} leaves no room for llama2.c's BOS (1) and EOS (2) tokens", c.vocab_size);
+    return {};
+}
+
 // Bytes one token reads: every matrix once (the embedding contributes a single row).
 u64 streamed_float_bytes(Config const& c)
 {
@@ -64,6 +74,7 @@ rt::ErrorOr<Checkpoint> load_int8_checkpoint(rt::Bytes module)
     if (header[5] < 0)
         return rt::Error::format("model: int8 header has a negative vocab_size; version 2 uses the shared-classifier flag");
     Config config = TRY(validate_config(header));
+    TRY(check_special_ids(config));
     config.shared_classifier = shared;
     if (group < 1 || group > 4096 || config.dim % group)
         return rt::Error::format("model: int8 group size {} does not divide dim {}", group, config.dim);
@@ -75,6 +86,11 @@ rt::ErrorOr<Checkpoint> load_int8_checkpoint(rt::Bytes module)
     for (u64 count : tensor_sizes)
         if (count % g)
             return rt::Error::format("model: a tensor of {} values is not a whole number of {}-value groups", count, group);
+    // Each tensor's scales follow its int8 values: they are floats read in place, so they
+    // must land on 4-byte boundaries (true for every group size that is a multiple of 4).
+    for (u64 count : tensor_sizes)
+        if (count % sizeof(float))
+            return rt::Error::format("model: a tensor of {} int8 values leaves its scales unaligned (group size {}); not supported", count, group);
     u64 expected = int8_header_bytes + (2 * layers * dim + dim) * sizeof(float) + quantized_bytes(vocab * dim) * (shared ? 1 : 2)
         + layers * (2 * quantized_bytes(dim * dim) + 2 * quantized_bytes(kv_dim * dim) + 3 * quantized_bytes(hidden * dim));
     if (module.size() < expected)
@@ -134,10 +150,13 @@ u64 Config::parameter_count() const
 
 rt::ErrorOr<Config> validate_config(i32 const (&h)[7])
 {
-    Config c { h[0], h[1], h[2], h[3], h[4], h[5] < 0 ? -h[5] : h[5], h[6], h[5] > 0 };
     auto out_of_range = [](const char* name, i32 value, i32 max) {
         return rt::Error::format("model: header field {} = {} is outside 1..{} (not a llama2.c checkpoint?)", name, value, max);
     };
+    // A negative vocab_size means an unshared classifier; INT32_MIN has no positive twin.
+    if (h[5] == INT32_MIN)
+        return out_of_range("vocab_size", h[5], max_vocab);
+    Config c { h[0], h[1], h[2], h[3], h[4], h[5] < 0 ? -h[5] : h[5], h[6], h[5] > 0 };
     if (c.dim < 1 || c.dim > max_dim)
         return out_of_range("dim", c.dim, max_dim);
     if (c.hidden_dim < 1 || c.hidden_dim > max_hidden)
@@ -148,7 +167,7 @@ rt::ErrorOr<Config> validate_config(i32 const (&h)[7])
         return out_of_range("n_heads", c.n_heads, c.dim);
     if (c.n_kv_heads < 1 || c.n_kv_heads > c.n_heads)
         return out_of_range("n_kv_heads", c.n_kv_heads, c.n_heads);
-    if (h[5] == 0 || c.vocab_size > max_vocab || h[5] == INT32_MIN)
+    if (h[5] == 0 || c.vocab_size > max_vocab)
         return out_of_range("vocab_size", h[5], max_vocab);
     if (c.seq_len < 1 || c.seq_len > max_seq_len)
         return out_of_range("seq_len", c.seq_len, max_seq_len);
@@ -170,6 +189,7 @@ rt::ErrorOr<Checkpoint> load_checkpoint(rt::Bytes module)
     if (u32(header[0]) == int8_magic)
         return load_int8_checkpoint(module);
     Config config = TRY(validate_config(header));
+    TRY(check_special_ids(config));
 
     u64 expected = checkpoint_header_bytes + float_count(config) * sizeof(float);
     if (module.size() < expected)

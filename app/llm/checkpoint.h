@@ -72,6 +72,9 @@ struct GgufWeights {
     rt::HeapArray<const float*> attention_norms, ffn_norms; // F32, in place
     BlockMatrix embedding {};
     BlockMatrix classifier {};
+    // F32 tensors that a file with general.alignment below 4 left at unaligned addresses,
+    // copied once at load so every kernel can read them as floats.
+    rt::HeapArray<float> realigned;
 };
 
 struct Checkpoint {

@@ -32,7 +32,10 @@ rt::ErrorOr<GenerationStats> generate(Transformer& transformer, TextTokenizer co
             next = tokens[size_t(position) + 1]; // still reading the prompt
         } else {
             rt::ScopedCycles probe { "sampling" };
-            next = sampler.sample(logits);
+            auto sampled = sampler.sample(logits);
+            if (sampled.is_error())
+                return rt::Error::format("generation stopped at position {}: {}", position, sampled.error().message());
+            next = sampled.value();
             if (stats.generated_tokens++ == 0)
                 stats.first_token_cycles = rt::read_cycles();
         }

@@ -1,4 +1,5 @@
 #include "gguf.h"
+#include "piece_index.h"
 
 namespace llm::gguf {
 
@@ -98,6 +99,33 @@ rt::ErrorOr<void> skip_value(Cursor& cursor, ValueType type, rt::StringView key,
     return rt::Error::format("gguf: metadata {} has unknown value type {}", key, u32(type));
 }
 
+// The first name that appears twice, if any: in linear time, since the counts come from
+// the file. A reader that takes the first (or last) of two would silently ignore the other.
+template<typename Item>
+rt::ErrorOr<bool> find_duplicate(rt::Span<const Item> items, rt::StringView Item::*name, rt::StringView& duplicate)
+{
+    auto names = TRY(rt::HeapArray<rt::StringView>::allocate(items.size() ? items.size() : 1));
+    for (size_t i = 0; i < items.size(); ++i)
+        names[i] = items[i].*name;
+    auto index = TRY(PieceIndex::build({ names.data(), items.size() }));
+    for (size_t i = 0; i < items.size(); ++i)
+        if (index.find(names[i]) != i32(i)) {
+            duplicate = names[i];
+            return true;
+        }
+    return false;
+}
+
+// The product of a tensor's dimensions, or false when it does not fit 64 bits.
+bool checked_element_count(TensorInfo const& t, u64& count)
+{
+    count = 1;
+    for (u32 i = 0; i < t.dimension_count; ++i)
+        if (__builtin_mul_overflow(count, t.dimensions[i], &count))
+            return false;
+    return true;
+}
+
 }
 
 const char* tensor_type_name(u32 type)
@@ -192,6 +220,9 @@ rt::ErrorOr<File> File::parse(rt::Bytes bytes)
             alignment = value;
         }
     }
+    rt::StringView duplicate;
+    if (TRY(find_duplicate(file.metadata(), &KeyValue::key, duplicate)))
+        return rt::Error::format("gguf: metadata key {} appears twice", duplicate);
     file.m_tensors = TRY(rt::HeapArray<TensorInfo>::allocate(size_t(tensor_count ? tensor_count : 1)));
     file.m_tensor_count = size_t(tensor_count);
     for (u64 i = 0; i < tensor_count; ++i) {
@@ -213,7 +244,9 @@ rt::ErrorOr<File> File::parse(rt::Bytes bytes)
         u64 block_elements, block_bytes;
         if (!block_layout(type, block_elements, block_bytes))
             return rt::Error::format("gguf: tensor {} has type {} ({}), which BareFlow cannot read", t.name, type, tensor_type_name(type));
-        u64 elements = t.element_count();
+        u64 elements;
+        if (!checked_element_count(t, elements))
+            return rt::Error::format("gguf: tensor {} has dimensions whose product overflows 64 bits", t.name);
         if (elements > (u64(1) << 40) || t.dimensions[0] % block_elements)
             return rt::Error::format("gguf: tensor {} ({} elements, rows of {}) does not fit {} blocks of {}", t.name, elements,
                 t.dimensions[0], tensor_type_name(type), block_elements);
@@ -221,19 +254,19 @@ rt::ErrorOr<File> File::parse(rt::Bytes bytes)
         if (t.offset % alignment)
             return rt::Error::format("gguf: tensor {} offset {} is not a multiple of the alignment {}", t.name, t.offset, alignment);
     }
+    if (TRY(find_duplicate(file.tensors(), &TensorInfo::name, duplicate)))
+        return rt::Error::format("gguf: tensor name {} appears twice", duplicate);
     u64 data_start = (u64(cursor.offset()) + alignment - 1) / alignment * alignment;
     for (u64 i = 0; i < tensor_count; ++i) {
         TensorInfo& t = file.m_tensors[size_t(i)];
         if (data_start > bytes.size() || t.offset > bytes.size() - data_start || t.bytes > bytes.size() - data_start - t.offset)
             return rt::Error::format("gguf: tensor {} ({} bytes at offset {}) lies outside the {}-byte file", t.name, t.bytes, t.offset, bytes.size());
         t.data = bytes.data() + data_start + t.offset;
-        // No two tensors may share bytes, and names must be unique.
+        // No two tensors may share bytes.
         for (u64 j = 0; j < i; ++j) {
             TensorInfo const& other = file.m_tensors[size_t(j)];
             if (t.offset < other.offset + other.bytes && other.offset < t.offset + t.bytes)
                 return rt::Error::format("gguf: tensors {} and {} overlap", other.name, t.name);
-            if (other.name == t.name)
-                return rt::Error::format("gguf: tensor name {} appears twice", t.name);
         }
     }
     return file;

@@ -23,11 +23,53 @@ rt::ErrorOr<gguf::TensorInfo const*> find_tensor(gguf::File const& file, rt::Str
     return t;
 }
 
-rt::ErrorOr<BlockMatrix> matrix(gguf::File const& file, rt::StringView name, u64 columns, u64 rows)
+// Where each F32 tensor's floats are read: in place when 4-byte aligned, else from an
+// aligned copy. GGUF allows any power-of-two alignment, and reading a float from an
+// unaligned address is undefined; copying the few such tensors once keeps the kernels'
+// hot loops as they are. (Block formats are read byte by byte and need no copy.)
+class FloatData {
+public:
+    static rt::ErrorOr<FloatData> prepare(gguf::File const& file, rt::HeapArray<float>& storage)
+    {
+        FloatData data;
+        data.m_file = &file;
+        data.m_slots = TRY(rt::HeapArray<size_t>::allocate(file.tensors().size() + 1));
+        size_t floats = 0;
+        for (size_t i = 0; i < file.tensors().size(); ++i) {
+            auto const& t = file.tensors()[i];
+            data.m_slots[i] = SIZE_MAX;
+            if (t.type == TensorType::F32 && uptr(t.data) % alignof(float)) {
+                data.m_slots[i] = floats;
+                floats += size_t(t.bytes / sizeof(float));
+            }
+        }
+        if (floats == 0)
+            return data;
+        storage = TRY(rt::HeapArray<float>::allocate(floats));
+        for (size_t i = 0; i < file.tensors().size(); ++i)
+            if (data.m_slots[i] != SIZE_MAX)
+                __builtin_memcpy(storage.data() + data.m_slots[i], file.tensors()[i].data, size_t(file.tensors()[i].bytes));
+        data.m_storage = storage.data();
+        return data;
+    }
+    const u8* of(gguf::TensorInfo const* t) const
+    {
+        size_t slot = m_slots[size_t(t - m_file->tensors().data())];
+        return slot == SIZE_MAX ? t->data : reinterpret_cast<const u8*>(m_storage + slot);
+    }
+
+private:
+    gguf::File const* m_file { nullptr };
+    rt::HeapArray<size_t> m_slots;
+    float* m_storage { nullptr };
+};
+
+rt::ErrorOr<BlockMatrix> matrix(gguf::File const& file, FloatData const& floats, rt::StringView name, u64 columns, u64 rows)
 {
     auto const* t = TRY(find_tensor(file, name, columns, rows));
     switch (t->type) {
     case TensorType::F32:
+        return BlockMatrix { u32(t->type), floats.of(t) };
     case TensorType::F16:
     case TensorType::Q8_0:
     case TensorType::Q4_0:
@@ -40,17 +82,34 @@ rt::ErrorOr<BlockMatrix> matrix(gguf::File const& file, rt::StringView name, u64
     }
 }
 
-rt::ErrorOr<const float*> norm(gguf::File const& file, rt::StringView name, u64 size)
+rt::ErrorOr<const float*> norm(gguf::File const& file, FloatData const& floats, rt::StringView name, u64 size)
 {
     auto const* t = TRY(find_tensor(file, name, size, 0));
     if (t->type != TensorType::F32)
         return rt::Error::format("gguf: norm tensor {} must be F32, it is {}", name, gguf::tensor_type_name(u32(t->type)));
-    if (uptr(t->data) % 4)
-        return rt::Error::format("gguf: tensor {} is not 4-byte aligned", name);
-    return reinterpret_cast<const float*>(t->data);
+    return reinterpret_cast<const float*>(floats.of(t));
 }
 
 i32 as_i32(u64 v) { return v > u64(INT32_MAX) ? -1 : i32(v); }
+
+// Tensors of layers beyond llama.block_count would be ignored, and the model would run
+// with fewer layers than it was trained with: garbled text, no error. Refuse instead.
+rt::ErrorOr<void> check_layer_tensors(gguf::File const& file, i32 block_count)
+{
+    for (auto const& t : file.tensors()) {
+        if (!t.name.starts_with("blk."))
+            continue;
+        u64 layer = 0;
+        size_t at = 4;
+        for (; at < t.name.length() && t.name[at] >= '0' && t.name[at] <= '9'; ++at)
+            layer = rt::min(layer * 10 + u64(t.name[at] - '0'), u64(INT32_MAX) + 1); // saturates: no overflow
+        if (at == 4 || at == t.name.length() || t.name[at] != '.')
+            continue; // not a layer's tensor: unused, like any other extra tensor
+        if (layer >= u64(block_count))
+            return rt::Error::format("gguf: tensor {} belongs to layer {}, but llama.block_count is {}", t.name, layer, block_count);
+    }
+    return {};
+}
 
 }
 
@@ -136,11 +195,14 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         c.norm_epsilon = float(eps.value());
     }
 
+    TRY(check_layer_tensors(file, c.n_layers));
+
     u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv = u64(c.kv_dim()), vocab = u64(c.vocab_size);
     GgufWeights& g = checkpoint.gguf;
-    g.embedding = TRY(matrix(file, "token_embd.weight", dim, vocab));
-    g.classifier = c.shared_classifier ? g.embedding : TRY(matrix(file, "output.weight", dim, vocab));
-    checkpoint.weights.rms_final = TRY(norm(file, "output_norm.weight", dim));
+    auto floats = TRY(FloatData::prepare(file, g.realigned));
+    g.embedding = TRY(matrix(file, floats, "token_embd.weight", dim, vocab));
+    g.classifier = c.shared_classifier ? g.embedding : TRY(matrix(file, floats, "output.weight", dim, vocab));
+    checkpoint.weights.rms_final = TRY(norm(file, floats, "output_norm.weight", dim));
     auto layers = size_t(c.n_layers);
     g.wq = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
     g.wk = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
@@ -159,15 +221,15 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     };
     u64 bytes = 0;
     for (size_t l = 0; l < layers; ++l) {
-        g.attention_norms[l] = TRY(norm(file, tensor_name(l, "attn_norm.weight"), dim));
-        g.ffn_norms[l] = TRY(norm(file, tensor_name(l, "ffn_norm.weight"), dim));
-        g.wq[l] = TRY(matrix(file, tensor_name(l, "attn_q.weight"), dim, dim));
-        g.wk[l] = TRY(matrix(file, tensor_name(l, "attn_k.weight"), dim, kv));
-        g.wv[l] = TRY(matrix(file, tensor_name(l, "attn_v.weight"), dim, kv));
-        g.wo[l] = TRY(matrix(file, tensor_name(l, "attn_output.weight"), dim, dim));
-        g.w1[l] = TRY(matrix(file, tensor_name(l, "ffn_gate.weight"), dim, hidden));
-        g.w2[l] = TRY(matrix(file, tensor_name(l, "ffn_down.weight"), hidden, dim));
-        g.w3[l] = TRY(matrix(file, tensor_name(l, "ffn_up.weight"), dim, hidden));
+        g.attention_norms[l] = TRY(norm(file, floats, tensor_name(l, "attn_norm.weight"), dim));
+        g.ffn_norms[l] = TRY(norm(file, floats, tensor_name(l, "ffn_norm.weight"), dim));
+        g.wq[l] = TRY(matrix(file, floats, tensor_name(l, "attn_q.weight"), dim, dim));
+        g.wk[l] = TRY(matrix(file, floats, tensor_name(l, "attn_k.weight"), dim, kv));
+        g.wv[l] = TRY(matrix(file, floats, tensor_name(l, "attn_v.weight"), dim, kv));
+        g.wo[l] = TRY(matrix(file, floats, tensor_name(l, "attn_output.weight"), dim, dim));
+        g.w1[l] = TRY(matrix(file, floats, tensor_name(l, "ffn_gate.weight"), dim, hidden));
+        g.w2[l] = TRY(matrix(file, floats, tensor_name(l, "ffn_down.weight"), hidden, dim));
+        g.w3[l] = TRY(matrix(file, floats, tensor_name(l, "ffn_up.weight"), dim, hidden));
     }
     for (auto const& t : file.tensors())
         bytes += t.bytes;

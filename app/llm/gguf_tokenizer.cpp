@@ -87,7 +87,8 @@ namespace {
 // llama.cpp's token types (tokenizer.ggml.token_type).
 enum TokenType : i32 { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
 
-// The tokens a template's text may name: CONTROL and USER_DEFINED ones. Files without
+// The tokens a template's or prompt's text may name: CONTROL, USER_DEFINED and UNKNOWN
+// ones (llama.cpp parses "<unk>" in a prompt as the unknown token too). Files without
 // token types still have BOS and EOS.
 rt::ErrorOr<rt::HeapArray<i32>> find_special_tokens(gguf::File const& file, i32 vocab_size, i32 bos, i32 eos)
 {
@@ -106,15 +107,38 @@ rt::ErrorOr<rt::HeapArray<i32>> find_special_tokens(gguf::File const& file, i32 
         __builtin_memcpy(&type, types.data + 4 * size_t(id), 4);
         return type;
     };
+    auto is_special = [&](i32 id) { return type_of(id) == Control || type_of(id) == UserDefined || type_of(id) == Unknown; };
     size_t count = 0;
     for (i32 id = 0; id < vocab_size; ++id)
-        count += type_of(id) == Control || type_of(id) == UserDefined;
+        count += is_special(id);
     auto ids = TRY(rt::HeapArray<i32>::allocate(count));
     count = 0;
     for (i32 id = 0; id < vocab_size; ++id)
-        if (type_of(id) == Control || type_of(id) == UserDefined)
+        if (is_special(id))
             ids[count++] = id;
     return ids;
+}
+
+}
+
+namespace {
+
+// A special token's id from the metadata (or llama's default when the key is absent). A
+// present but negative, mistyped or too large id is an error: it would index past the
+// token table the first time the token is used.
+rt::ErrorOr<i32> special_id(gguf::File const& file, rt::StringView key, i32 fallback, i32 vocab_size)
+{
+    if (!file.find(key)) {
+        if (fallback >= vocab_size)
+            return rt::Error::format("tokenizer: {} is missing and the default {} is outside the vocabulary of {} tokens", key, fallback, vocab_size);
+        return fallback;
+    }
+    auto id = file.get_integer(key);
+    if (id.is_error())
+        return rt::Error::format("tokenizer: {}", id.error().message());
+    if (id.value() >= u64(vocab_size))
+        return rt::Error::format("tokenizer: {} = {} is outside the vocabulary of {} tokens", key, id.value(), vocab_size);
+    return i32(id.value());
 }
 
 }
@@ -137,14 +161,10 @@ rt::ErrorOr<GgufTokenizer> GgufTokenizer::load(gguf::File const& file)
         cursor.next(t.m_pieces[i]);
         __builtin_memcpy(&t.m_scores[i], scores.data + 4 * i, 4);
     }
-    if (auto bos = file.get_integer("tokenizer.ggml.bos_token_id"); !bos.is_error())
-        t.m_bos = i32(bos.value());
-    if (auto eos = file.get_integer("tokenizer.ggml.eos_token_id"); !eos.is_error())
-        t.m_eos = i32(eos.value());
+    t.m_bos = TRY(special_id(file, "tokenizer.ggml.bos_token_id", 1, t.m_vocab_size));
+    t.m_eos = TRY(special_id(file, "tokenizer.ggml.eos_token_id", 2, t.m_vocab_size));
     if (auto prefix = file.get_integer("tokenizer.ggml.add_space_prefix"); !prefix.is_error())
         t.m_add_space_prefix = prefix.value() != 0;
-    if (t.m_bos < 0 || t.m_bos >= t.m_vocab_size || t.m_eos < 0 || t.m_eos >= t.m_vocab_size)
-        return rt::Error::format("tokenizer: BOS {} or EOS {} is outside the vocabulary of {}", t.m_bos, t.m_eos, t.m_vocab_size);
     t.m_special_tokens = TRY(find_special_tokens(file, t.m_vocab_size, t.m_bos, t.m_eos));
 
     t.m_index = TRY(PieceIndex::build({ t.m_pieces.data(), t.m_pieces.size() }));

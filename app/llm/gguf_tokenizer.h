@@ -3,8 +3,9 @@
 // become U+2581, a space is put before the text, characters are merged pairwise, always
 // the best-scoring pair first (leftmost on ties), and characters the vocabulary lacks
 // fall back to <0xXX> byte tokens. This is llama.cpp's algorithm, so ids match its own.
-// Special tokens (token types CONTROL and USER_DEFINED, e.g. "</s>" or "<|im_end|>") are
-// found in template text and become their ids, as llama.cpp's parse_special does.
+// Special tokens (token types CONTROL, USER_DEFINED and UNKNOWN, e.g. "</s>", "<|im_end|>"
+// or "<unk>") are found in template text and become their ids, as llama.cpp's
+// parse_special does.
 #include "gguf.h"
 #include "piece_index.h"
 #include "text_tokenizer.h"
@@ -58,7 +59,7 @@ private:
     u8 m_byte_values[256] {};
     rt::HeapArray<i16> m_byte_of_token; // per token: the byte a <0xXX> token stands for, or -1
     rt::HeapArray<char> m_decode_buffer; // a piece with U+2581 turned back into spaces
-    rt::HeapArray<i32> m_special_tokens; // ids of CONTROL and USER_DEFINED tokens
+    rt::HeapArray<i32> m_special_tokens; // ids of CONTROL, USER_DEFINED and UNKNOWN tokens
 };
 
 }

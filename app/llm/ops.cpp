@@ -134,6 +134,18 @@ float round_half_away(float x)
     return float(whole);
 }
 
+namespace {
+// Converting a float outside i8's range, or NaN, to i8 is undefined. In-range values
+// convert as before (bit for bit with llama2.c); a tiny subnormal scale can put x / scale
+// past 127, which saturates; NaN (from NaN or infinite weights) becomes 0.
+i8 saturate_to_i8(float x)
+{
+    if (x >= -127.0f && x <= 127.0f)
+        return i8(x);
+    return x > 127.0f ? i8(127) : x < -127.0f ? i8(-127) : i8(0);
+}
+}
+
 void quantize(i8* q, float* scales, const float* x, i32 n, i32 group)
 {
     for (i32 g = 0; g < n / group; ++g) {
@@ -144,7 +156,7 @@ void quantize(i8* q, float* scales, const float* x, i32 n, i32 group)
         float scale = largest / 127.0f;
         scales[g] = scale;
         for (i32 i = 0; i < group; ++i)
-            q[g * group + i] = scale == 0.0f ? i8(0) : i8(round_half_away(values[i] / scale));
+            q[g * group + i] = scale == 0.0f ? i8(0) : saturate_to_i8(round_half_away(values[i] / scale));
     }
 }
 

@@ -3,30 +3,53 @@
 
 namespace llm {
 
+namespace {
+
+rt::Error not_finite() { return rt::Error::format("the logits hold NaN or infinity (are the model's weights broken?)"); }
+
+// Below this, dividing logits by the temperature overflows to infinity; the distribution
+// is then all on the largest logit anyway, which is the greedy choice.
+constexpr float min_temperature = 1e-30f;
+
+}
+
 i32 argmax(const float* values, i32 count)
 {
+    // x * 0 is 0 for every finite x and NaN otherwise: one sum says whether all are finite.
+    float poison = 0.0f;
     i32 best = 0;
-    for (i32 i = 1; i < count; ++i)
+    for (i32 i = 0; i < count; ++i) {
+        poison += values[i] * 0.0f;
         if (values[i] > values[best])
             best = i;
-    return best;
+    }
+    return poison == 0.0f ? best : -1;
 }
 
 rt::ErrorOr<Sampler> Sampler::create(i32 vocab_size, float temperature, float top_p, u64 seed)
 {
-    Sampler sampler(vocab_size, temperature, top_p, seed);
+    Sampler sampler(vocab_size, temperature < min_temperature ? 0.0f : temperature, top_p, seed);
     sampler.m_candidates = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
     sampler.m_sort_scratch = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
     sampler.m_histogram = TRY(rt::HeapArray<u32>::allocate(3 * 4096));
     return sampler;
 }
 
-i32 Sampler::sample(float* logits)
+rt::ErrorOr<i32> Sampler::sample(float* logits)
 {
-    if (m_temperature == 0.0f)
-        return argmax(logits, m_vocab_size);
-    for (i32 i = 0; i < m_vocab_size; ++i)
+    if (m_temperature == 0.0f) {
+        i32 best = argmax(logits, m_vocab_size);
+        if (best < 0)
+            return not_finite();
+        return best;
+    }
+    float poison = 0.0f; // as in argmax
+    for (i32 i = 0; i < m_vocab_size; ++i) {
+        poison += logits[i] * 0.0f;
         logits[i] /= m_temperature;
+    }
+    if (poison != 0.0f)
+        return not_finite();
     kernels::active().softmax(logits, m_vocab_size); // the reference unless tuned
     float coin = m_random.next_float();
     if (m_top_p <= 0.0f || m_top_p >= 1.0f) {
@@ -134,8 +157,8 @@ i32 Sampler::sample_top_p(const float* probabilities, float coin)
                 m_candidates[count++] = { probabilities[i], i };
                 mass += double(probabilities[i]);
             }
-        if (count == 0) // cannot happen for real probabilities (the largest is >= 1/n), but NaNs
-            return argmax(probabilities, m_vocab_size);
+        if (count == 0) // cannot happen: the largest probability is >= 1/n, and sample() refused NaNs
+            return rt::max(argmax(probabilities, m_vocab_size), 0);
         bool everything = floor <= cutoff;
         // The margin covers these sums being rounded differently from the sorted ones.
         if (!everything && mass <= double(m_top_p) + 1e-3) {

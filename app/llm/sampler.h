@@ -29,8 +29,10 @@ class Sampler {
 public:
     static rt::ErrorOr<Sampler> create(i32 vocab_size, float temperature, float top_p, u64 seed);
 
-    // May modify `logits` (scaled and turned into probabilities in place).
-    i32 sample(float* logits);
+    // May modify `logits` (scaled and turned into probabilities in place). Logits that
+    // hold NaN or infinity (weights that do) are an error, found in the pass that reads
+    // them anyway, rather than a run of arbitrary tokens.
+    rt::ErrorOr<i32> sample(float* logits);
 
     struct Candidate {
         float probability;
@@ -52,6 +54,7 @@ private:
 
 };
 
+// The index of the largest value, or -1 when a value is NaN or infinite.
 i32 argmax(const float* values, i32 count);
 
 }

@@ -30,6 +30,10 @@ rt::ErrorOr<Tokenizer> Tokenizer::load(rt::Bytes file, i32 vocab_size)
 {
     if (file.size() < 4)
         return rt::Error::format("tokenizer: the module is {} bytes, too small for a tokenizer", file.size());
+    // BOS, EOS and the byte tokens have fixed ids in llama2.c's format: the vocabulary must
+    // hold them all, or encoding would index past the token table.
+    if (vocab_size < first_byte_token + 256)
+        return rt::Error::format("tokenizer: a vocabulary of {} tokens cannot hold BOS (1), EOS (2) and the 256 byte tokens (3..258)", vocab_size);
     Tokenizer t;
     t.m_vocab_size = vocab_size;
     __builtin_memcpy(&t.m_max_token_length, file.data(), 4);
@@ -55,6 +59,10 @@ rt::ErrorOr<Tokenizer> Tokenizer::load(rt::Bytes file, i32 vocab_size)
     }
     if (offset != file.size())
         return rt::Error::format("tokenizer: {} bytes remain after the model's {} tokens: it has a larger vocabulary than the model", file.size() - offset, vocab_size);
+    for (int b = 0; b < 256; ++b)
+        if (raw_byte(t.m_pieces[size_t(first_byte_token + b)]) != b)
+            return rt::Error::format("tokenizer: token {} is \"{}\", not the byte token <0x{:02X}> that byte fallback needs there", first_byte_token + b,
+                t.m_pieces[size_t(first_byte_token + b)], b);
 
     t.m_index = TRY(PieceIndex::build({ t.m_pieces.data(), t.m_pieces.size() }));
     t.m_merge_buffer = TRY(rt::HeapArray<char>::allocate(size_t(t.m_max_token_length) * 2 + 8));
@@ -92,12 +100,8 @@ rt::ErrorOr<i32> Tokenizer::encode(rt::StringView text, bool add_bos, bool add_e
         if (id >= 0) {
             tokens[count++] = id;
         } else {
-            for (size_t b = 0; b < length; ++b) {
-                i32 byte_token = i32(u8(text[i + b])) + first_byte_token;
-                if (byte_token >= m_vocab_size)
-                    return rt::Error::format("tokenizer: the vocabulary has no byte token for {:#04x}", u8(text[i + b]));
-                tokens[count++] = byte_token;
-            }
+            for (size_t b = 0; b < length; ++b)
+                tokens[count++] = i32(u8(text[i + b])) + first_byte_token; // checked at load
         }
         i += length;
     }

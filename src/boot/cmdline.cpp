@@ -164,33 +164,72 @@ ErrorOr<i64> parse_integer(StringView text)
 
 ErrorOr<double> parse_number(StringView text)
 {
-    // Digits are gathered as an exact integer and divided once by an exact power of ten,
-    // so "0.9" gives the same double a C library's strtod would.
+    // Up to 19 significant digits are gathered as an exact integer and scaled once by an
+    // exact power of ten, so "0.9" or "1e-15" give the same double a C library's strtod
+    // would (whenever the digits fit 53 bits and the power is at most 10^22, which covers
+    // what people type). Longer numbers are rounded a little more but never refused:
+    // digits beyond the 19th only move the decimal point.
+    constexpr int max_significant = 19;
+    constexpr i64 max_exponent = 100000; // far beyond any double; keeps the sum in range
     size_t i = 0;
     bool negative = false;
     if (i < text.length() && (text[i] == '-' || text[i] == '+'))
         negative = text[i++] == '-';
     u64 mantissa = 0;
-    size_t digits = 0;
-    size_t decimals = 0;
-    bool in_fraction = false;
+    int significant = 0;
+    i64 exponent = 0;
+    bool any_digit = false, in_fraction = false;
     for (; i < text.length(); ++i) {
         char c = text[i];
         if (c == '.' && !in_fraction) {
             in_fraction = true;
             continue;
         }
-        if (c < '0' || c > '9' || ++digits > 15)
-            return Error::format("\"{}\" is not a number", text);
-        mantissa = mantissa * 10 + u64(c - '0');
-        decimals += in_fraction;
+        if (c < '0' || c > '9')
+            break;
+        any_digit = true;
+        if (significant < max_significant && (mantissa != 0 || c != '0')) {
+            mantissa = mantissa * 10 + u64(c - '0');
+            ++significant;
+            exponent -= in_fraction;
+        } else if (mantissa == 0) {
+            exponent -= in_fraction; // a leading zero
+        } else if (!in_fraction) {
+            ++exponent; // an integer digit beyond the 19th
+        }
     }
-    if (digits == 0)
+    if (!any_digit)
         return Error::format("\"{}\" is not a number", text);
-    double power = 1;
-    for (size_t k = 0; k < decimals; ++k)
-        power *= 10;
-    double value = double(mantissa) / power;
+    if (i < text.length() && (text[i] == 'e' || text[i] == 'E')) {
+        ++i;
+        bool exponent_negative = false;
+        if (i < text.length() && (text[i] == '-' || text[i] == '+'))
+            exponent_negative = text[i++] == '-';
+        size_t digits_start = i;
+        i64 written = 0;
+        for (; i < text.length() && text[i] >= '0' && text[i] <= '9'; ++i)
+            written = min(written * 10 + (text[i] - '0'), max_exponent);
+        if (i == digits_start)
+            return Error::format("\"{}\" is not a number", text);
+        exponent += exponent_negative ? -written : written;
+    }
+    if (i != text.length())
+        return Error::format("\"{}\" is not a number", text);
+
+    static constexpr double powers[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+    double value = double(mantissa);
+    if (mantissa != 0) {
+        // Steps of 10^22 beyond that (a few thousand at most: the exponent is bounded);
+        // too large ends at infinity, too small at zero.
+        for (; exponent > 22; exponent -= 22)
+            value *= 1e22;
+        for (; exponent < -22; exponent += 22)
+            value /= 1e22;
+        value = exponent >= 0 ? value * powers[exponent] : value / powers[-exponent];
+        if (!(value <= 1.7976931348623157e308))
+            return Error::format("\"{}\" is too large", text);
+    }
     return negative ? -value : value;
 }
 

@@ -11,7 +11,7 @@
 # models folder, else the copies shipped in app/default_model/); a variant that needs a file
 # that is not shipped is skipped (exit 77) with a message saying why when it is missing.
 # Broken inputs for the bad-input tests, made from those files:
-#   --model-variant none|truncated|garbage|zero-dim|int8|context16|big-context|
+#   --model-variant none|truncated|garbage|zero-dim|int8|nan-weights|context16|big-context|
 #                   gguf-f32|gguf-q8|gguf-truncated (GGUFs from --convert-gguf TOOL)
 #                   gguf-mini-q4km (random weights in a Q4_K_M TinyLlama-Chat layout)
 #   --tokenizer-variant none|mismatched (the 32000-token tokenizer.bin with a 512 model)
@@ -62,6 +62,9 @@ if [ "$with_models" -eq 1 ]; then
     garbage) head -c 300000 /dev/urandom > "$work/model.bin"; model="$work/model.bin" ;;
     zero-dim) { printf '\0\0\0\0'; tail -c +5 "$base_model"; } > "$work/model.bin"; model="$work/model.bin" ;;
     int8) model="$(optional stories260K_q80.bin)" || exit 77 ;;
+    nan-weights) # stories260K's header, every weight 0xffffffff (a NaN)
+      { head -c 28 "$base_model"; head -c $(( $(stat -c %s "$base_model") - 28 )) /dev/zero | tr '\0' '\377'; } > "$work/model.bin"
+      model="$work/model.bin" ;;
     context16) "$make_checkpoint" --dim 64 --hidden 172 --layers 5 --heads 8 --kv-heads 4 --vocab 512 --seq-len 16 -o "$work/model.bin" >/dev/null
                model="$work/model.bin" ;;
     big-context) "$make_checkpoint" --dim 64 --hidden 172 --layers 5 --heads 8 --kv-heads 4 --vocab 512 --seq-len 200000 -o "$work/model.bin" >/dev/null

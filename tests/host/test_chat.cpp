@@ -155,6 +155,19 @@ TEST(ChatTokens, PromptsParseSpecialTokens)
     ASSERT_FALSE(n.is_error());
     tokens.resize(size_t(n.value()));
     EXPECT_EQ(tokens, concat({ { 1 }, encode(tokenizer, "<|user|>\nHi"), { 2 }, encode(tokenizer, "\n<|assistant|>\n") }));
+    // llama.cpp treats UNKNOWN tokens as special too: "<unk>" in a prompt is id 0.
+    auto ids_of = [&](std::string const& text) {
+        std::vector<i32> ids(llm::TextTokenizer::token_capacity(text.size()));
+        auto count = tokenizer.encode_prompt({ text.data(), text.size() }, { ids.data(), ids.size() });
+        EXPECT_FALSE(count.is_error());
+        ids.resize(count.is_error() ? 0 : size_t(count.value()));
+        return ids;
+    };
+    EXPECT_EQ(ids_of("<unk>"), (std::vector<i32> { 1, 0 }));
+    EXPECT_EQ(ids_of("Hi <unk> there"), concat({ { 1 }, encode(tokenizer, "Hi "), { 0 }, encode(tokenizer, " there") }));
+    // What a chat user types is never parsed for special tokens, <unk> included.
+    auto typed = exchange(app::ChatFormat::from_template(""), tokenizer, "", "<unk>", true);
+    EXPECT_EQ(std::count(typed.begin(), typed.end(), 0), 0);
     // A prompt of nothing but spaces still fits the advertised capacity.
     std::string spaces(40, ' ');
     std::vector<i32> room(llm::TextTokenizer::token_capacity(spaces.size()));

@@ -2,6 +2,7 @@
 #include "../../app/chat_template.h"
 #include "chat_templates.h"
 #include "models.h"
+#include <chrono>
 #include <gtest/gtest.h>
 #include <string>
 #include <vector>
@@ -81,6 +82,82 @@ TEST(ChatTemplate, RefusesWhatItDoesNotUnderstand)
     for (int i = 0; i < 100; ++i)
         nested += "{% if true %}";
     EXPECT_EQ(render(nested, {}, false).error, "chat template: expressions or blocks nest deeper than 48");
+}
+
+}
+
+namespace {
+
+// Renders with a big output buffer, so only the renderer's own limits can stop it.
+Rendered render_timed(std::string const& source, size_t messages, double& seconds)
+{
+    std::vector<app::ChatMessage> conversation(messages, app::ChatMessage { "user", "hello there" });
+    auto start = std::chrono::steady_clock::now();
+    Rendered r = render(source, conversation, true, 256 << 10);
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return r;
+}
+
+TEST(ChatTemplate, LoopsAndOutputHaveAWorkBudget)
+{
+    // Six loops over 20 messages: 64 million passes, which would run for minutes.
+    std::string nested;
+    for (int i = 0; i < 6; ++i)
+        nested += "{% for m" + std::to_string(i) + " in messages %}";
+    for (int i = 0; i < 6; ++i)
+        nested += "{% endfor %}";
+    double seconds;
+    Rendered r = render_timed(nested, 20, seconds);
+    EXPECT_NE(r.error.find("chat template: rendering needs more than"), std::string::npos) << r.error;
+    EXPECT_LT(seconds, 2.0);
+
+    // Quiet work counts too: a branch not taken is still passed over on every pass.
+    std::string skipped = "{% for a in messages %}{% for b in messages %}{% for c in messages %}{% if false %}"
+        + std::string(200, 'x') + "{{ 1 }}{% endif %}{% endfor %}{% endfor %}{% endfor %}";
+    r = render_timed(skipped, 200, seconds);
+    EXPECT_NE(r.error.find("rendering needs more than"), std::string::npos) << r.error;
+    EXPECT_LT(seconds, 2.0);
+
+    // Output: each pass writes a long string, far more in all than the budget allows.
+    std::string wide = "{% for a in messages %}{% for b in messages %}{{ '" + std::string(1000, 'y') + "' ~ a.content }}{% endfor %}{% endfor %}";
+    std::vector<app::ChatMessage> conversation(100, app::ChatMessage { "user", "hi" });
+    testing_support::ScopedHeap heap(64 << 20);
+    std::vector<char> out(8 << 20);
+    app::ChatTemplateInputs inputs { { conversation.data(), conversation.size() }, true, "<s>", "</s>" };
+    auto n = app::render_chat_template({ wide.data(), wide.size() }, inputs, { out.data(), out.size() });
+    ASSERT_TRUE(n.is_error());
+    EXPECT_NE(std::string(n.error().message().data(), n.error().message().length()).find("rendering needs more than"), std::string::npos);
+
+    // A real template over a long conversation stays well inside the budget.
+    std::vector<app::ChatMessage> long_chat;
+    for (int i = 0; i < 200; ++i)
+        long_chat.push_back({ i % 2 ? "assistant" : "user", "a message of ordinary length, about one sentence" });
+    EXPECT_EQ(render(chatml, long_chat, true, 64 << 10).error, "");
+}
+
+TEST(ChatTemplate, IntegerArithmeticNeverTraps)
+{
+    // INT64_MIN without overflow: -(2^40) * 2^23.
+    std::string min = "((0 - 1099511627776) * 8388608)";
+    EXPECT_EQ(render("{{ " + min + " }}", {}, false).text, "-9223372036854775808");
+    EXPECT_EQ(render("{{ " + min + " / -1 }}", {}, false).error, "chat template: -9223372036854775808 / -1 overflows 64 bits");
+    EXPECT_EQ(render("{{ " + min + " % -1 }}", {}, false).text, "0");
+    EXPECT_EQ(render("{{ " + min + " % 7 }}", {}, false).text, "6");
+    EXPECT_EQ(render("{{ -7 % " + min + " }}", {}, false).text, "-7");
+    EXPECT_EQ(render("{{ 7 % " + min + " }}", {}, false).text, "-9223372036854775801");
+    EXPECT_EQ(render("{{ -" + min + " }}", {}, false).error, "chat template: 0 - -9223372036854775808 overflows 64 bits");
+    EXPECT_EQ(render("{{ " + min + " - 1 }}", {}, false).error, "chat template: -9223372036854775808 - 1 overflows 64 bits");
+    EXPECT_EQ(render("{{ 0 - " + min + " }}", {}, false).error, "chat template: 0 - -9223372036854775808 overflows 64 bits");
+    EXPECT_EQ(render("{{ (1099511627776 * 8388607 + 1099511627775) + 1099511627776 }}", {}, false).error,
+        "chat template: 9223372036854775807 + 1099511627776 overflows 64 bits");
+    EXPECT_EQ(render("{{ 1099511627776 * 1099511627776 }}", {}, false).error, "chat template: 1099511627776 * 1099511627776 overflows 64 bits");
+    EXPECT_EQ(render("{{ 5 / 0 }}", {}, false).error, "chat template: 5 / 0: division by zero");
+    EXPECT_EQ(render("{{ 5 % 0 }}", {}, false).error, "chat template: 5 % 0: division by zero");
+    EXPECT_EQ(render("{{ 12345678901234567 }}", {}, false).error, "chat template: an integer literal is larger than 1099511627776");
+    // Python's signs for %, C's truncation for /, as before.
+    EXPECT_EQ(render("{{ -7 % 3 }} {{ 7 % -3 }} {{ -7 / 2 }}", {}, false).text, "2 -2 -3");
+    // In a branch not taken nothing is reported.
+    EXPECT_EQ(render("{% if false and 1 / 0 %}x{% endif %}ok", {}, false).text, "ok");
 }
 
 }

@@ -91,6 +91,9 @@ TEST(Checkpoint, RejectsBadHeaders)
         { { 16, 24, 2, 4, 3, 32, 8 }, "not a multiple of n_kv_heads" },
         { { 24, 24, 2, 8, 8, 32, 8 }, "odd" },
         { { 0x7fffffff, 24, 2, 4, 2, 32, 8 }, "outside" },
+        { { 16, 24, 2, 4, 2, INT32_MIN, 8 }, "vocab_size = -2147483648 is outside" }, // no negation (UB) first
+        { { 16, 24, 2, 4, 2, 1, 8 }, "vocab_size 1 leaves no room for llama2.c's BOS (1) and EOS (2)" },
+        { { 16, 24, 2, 4, 2, -2, 8 }, "vocab_size 2 leaves no room" },
     };
     for (auto const& c : cases) {
         std::vector<u8> bytes(28 + 4096);
@@ -117,6 +120,16 @@ TEST(Checkpoint, Int8HeaderChecks)
     std::memcpy(bytes.data() + 37, &group, 4);
     EXPECT_NE(load_error(bytes).find("int8 checkpoint is truncated"), std::string::npos);
     EXPECT_NE(load_error(std::vector<u8>(bytes.begin(), bytes.begin() + 100)).find("shorter than its 256-byte header"), std::string::npos);
+    i32 tiny_vocab[7] = { 16, 24, 2, 4, 2, 2, 8 };
+    std::memcpy(bytes.data() + 8, tiny_vocab, 28);
+    EXPECT_NE(load_error(bytes).find("vocab_size 2 leaves no room"), std::string::npos);
+    // Group size 2 with a 5 x 6 embedding: 30 int8 values put the scales after them off
+    // 4-byte boundaries, where reading them as floats would be undefined.
+    i32 odd_embedding[7] = { 6, 4, 1, 3, 3, 5, 8 };
+    std::memcpy(bytes.data() + 8, odd_embedding, 28);
+    group = 2;
+    std::memcpy(bytes.data() + 37, &group, 4);
+    EXPECT_EQ(load_error(bytes), "model: a tensor of 30 int8 values leaves its scales unaligned (group size 2); not supported");
 }
 
 TEST(Checkpoint, GarbageIsRejected)

@@ -105,3 +105,65 @@ TEST(Numbers, StrictParsing)
 }
 
 }
+
+#include "../../app/options.h"
+#include "models.h"
+#include <cstdlib>
+
+namespace {
+
+std::string options_error(const char* text)
+{
+    rt::CommandLine cl;
+    auto parsed = rt::CommandLine::parse(text, cl);
+    if (parsed.is_error())
+        return "parse: " + str(parsed.error().message());
+    auto options = app::parse_options(cl);
+    return options.is_error() ? str(options.error().message()) : "";
+}
+
+TEST(Options, RuntimeKeysAreCheckedLikeAnyOther)
+{
+    EXPECT_EQ(options_error("fault=divide end=poweroff cpus=2 serial_color"), "");
+    EXPECT_EQ(options_error("fault=garbage"), "command line: fault=\"garbage\" is not one of: divide, opcode, protection, ap-opcode");
+    EXPECT_EQ(options_error("end=explode"), "command line: end=\"explode\" is not one of: halt, poweroff");
+    EXPECT_EQ(options_error("cpus=0"), "command line: cpus=\"0\" is not a whole number from 1 to 64");
+}
+
+TEST(Options, NumbersInRangeAreAcceptedHoweverWritten)
+{
+    rt::CommandLine cl;
+    ASSERT_FALSE(rt::CommandLine::parse("temp=0.000000000000001 topp=0.90000000000000000000000001", cl).is_error());
+    auto options = app::parse_options(cl);
+    ASSERT_FALSE(options.is_error()) << str(options.error().message());
+    EXPECT_EQ(options.value().temperature, 1e-15f);
+    EXPECT_EQ(options.value().top_p, 0.9f);
+}
+
+TEST(Numbers, LongDecimalsAndExponents)
+{
+    testing_support::ScopedHeap heap(1 << 20); // std::string allocates from the runtime's heap
+    // Every parse must equal the C library's (strtod rounds correctly).
+    for (const char* text : { "0.000000000000001", "0.9", "1e-15", "1E3", "2.5e+2", "12345678901234567890123", "0.1234567890123456789",
+             "1234567.891e-3", "00000.00000", "-0", "7e22", "1e-300", "123456789012345678", "9007199254740993" }) {
+        auto parsed = rt::parse_number(text);
+        ASSERT_FALSE(parsed.is_error()) << text << ": " << str(parsed.error().message());
+        double expected = std::strtod(text, nullptr);
+        EXPECT_NEAR(parsed.value(), expected, std::abs(expected) * 1e-15) << text;
+    }
+    // Exactness where it matters: short decimals and powers up to 10^22.
+    EXPECT_EQ(rt::parse_number("0.000000000000001").value(), 1e-15);
+    EXPECT_EQ(rt::parse_number("1e-15").value(), 1e-15);
+    EXPECT_EQ(rt::parse_number("0.3").value(), 0.3);
+    EXPECT_EQ(rt::parse_number("1.5e10").value(), 1.5e10);
+    // Too large for a double, or not a number at all.
+    EXPECT_EQ(str(rt::parse_number("1e400").error().message()), "\"1e400\" is too large");
+    std::string huge = "1" + std::string(400, '0');
+    EXPECT_TRUE(rt::parse_number({ huge.data(), huge.size() }).is_error()); // 10^400 as digits
+    EXPECT_EQ(rt::parse_number("1e-400").value(), 0.0);
+    EXPECT_EQ(rt::parse_number("1e99999999999999999999").is_error(), true); // exponent digits do not overflow
+    for (const char* bad : { "e5", "1e", "1e+", "1.5x", "--1", "1 ", "inf", "0x10", "" })
+        EXPECT_TRUE(rt::parse_number(bad).is_error()) << bad;
+}
+
+}

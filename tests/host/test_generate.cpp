@@ -1,7 +1,9 @@
 #include "../../app/llm/generate.h"
 #include "../../app/llm/tokenizer.h"
 #include "models.h"
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <gtest/gtest.h>
@@ -135,6 +137,37 @@ TEST_F(Generate, Int8MeanAbsoluteLogitErrorAgainstFp32)
     // Within a quarter of the logits' size: stories260K is tiny, and like llama2.c the int8
     // path ignores the 12 values of each 172-wide FFN row that do not fill a group of 32.
     EXPECT_LT(mean_error, 0.25 * mean_magnitude);
+}
+
+}
+
+namespace {
+
+// Weights that hold NaN or infinity make every logit NaN: generation must stop with an
+// error at the first sampled position, not print <unk> tokens and report success.
+TEST_F(Generate, NonFiniteWeightsStopGenerationWithAnError)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    auto tokenizer = llm::Tokenizer::load({ tokenizer_file.data(), tokenizer_file.size() }, 512).release_value();
+    auto all_nan = model;
+    std::fill(all_nan.begin() + 28, all_nan.end(), u8(0xFF)); // 0xFFFFFFFF is a NaN
+    auto one_infinity = model; // in the first weight of the final norm
+    auto layout = llm::load_checkpoint({ model.data(), model.size() }).release_value();
+    size_t final_norm = size_t(reinterpret_cast<const u8*>(layout.weights.rms_final) - model.data());
+    float infinity = INFINITY;
+    std::memcpy(one_infinity.data() + final_norm, &infinity, 4);
+    for (auto* bytes : { &all_nan, &one_infinity }) {
+        for (float temperature : { 0.0f, 0.8f }) {
+            auto checkpoint = llm::load_checkpoint({ bytes->data(), bytes->size() }).release_value();
+            auto transformer = llm::Transformer::create(checkpoint).release_value();
+            auto sampler = llm::Sampler::create(512, temperature, 0.9f, 1).release_value();
+            StringSink out;
+            auto stats = llm::generate(transformer, tokenizer, sampler, "Once upon a time", 50, out);
+            ASSERT_TRUE(stats.is_error()) << "temperature " << temperature << " printed: " << out.value;
+            EXPECT_EQ(message(stats.error()), "generation stopped at position 4: the logits hold NaN or infinity (are the model's weights broken?)");
+            EXPECT_EQ(out.value, "Once upon a time"); // the prompt, nothing generated
+        }
+    }
 }
 
 }

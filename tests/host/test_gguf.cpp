@@ -1,6 +1,7 @@
 #include "../../app/llm/gguf.h"
 #include "../../app/llm/gguf_model.h"
 #include "../../app/llm/gguf_tokenizer.h"
+#include "../../app/llm/transformer.h"
 #include "gguf_builder.h"
 #include "models.h"
 #include <cstring>
@@ -114,7 +115,7 @@ std::string model_error(std::vector<u8> const& bytes)
 
 // A tiny llama GGUF: dim 32, hidden 32, 1 layer, 4 heads, vocab 8, all F32; `skip` leaves
 // one tensor out, `wrong_shape` gives attn_q the wrong width.
-std::vector<u8> tiny_llama(std::string const& architecture, std::string const& skip = "", bool wrong_shape = false)
+std::vector<u8> tiny_llama(std::string const& architecture, std::string const& skip = "", bool wrong_shape = false, std::string const& extra = "")
 {
     GgufBuilder b;
     size_t start = b.header.size();
@@ -126,6 +127,8 @@ std::vector<u8> tiny_llama(std::string const& architecture, std::string const& s
         { "blk.0.attn_norm.weight", { 32 } }, { "blk.0.ffn_norm.weight", { 32 } }, { "blk.0.attn_q.weight", { wrong_shape ? 16u : 32u, 32 } },
         { "blk.0.attn_k.weight", { 32, 32 } }, { "blk.0.attn_v.weight", { 32, 32 } }, { "blk.0.attn_output.weight", { 32, 32 } },
         { "blk.0.ffn_gate.weight", { 32, 32 } }, { "blk.0.ffn_down.weight", { 32, 32 } }, { "blk.0.ffn_up.weight", { 32, 32 } } };
+    if (!extra.empty())
+        tensors.push_back({ extra, { 32, 32 } });
     u64 offset = 0, count = 0;
     for (auto const& [name, dims] : tensors) {
         if (name == skip)
@@ -148,6 +151,44 @@ TEST(GgufModel, LoadsAndRejectsWithClearMessages)
     EXPECT_NE(model_error(tiny_llama("gpt2")).find("unsupported architecture \"gpt2\""), std::string::npos);
     EXPECT_NE(model_error(tiny_llama("llama", "blk.0.ffn_up.weight")).find("tensor blk.0.ffn_up.weight is missing"), std::string::npos);
     EXPECT_NE(model_error(tiny_llama("llama", "", true)).find("blk.0.attn_q.weight has shape [16, 32], the model needs [32, 32]"), std::string::npos);
+}
+
+TEST(GgufModel, MetadataThatContradictsTheTensorsIsAnError)
+{
+    testing_support::ScopedHeap heap(4 << 20);
+    // block_count 1, but a second layer's tensor is present: it would be ignored.
+    EXPECT_EQ(model_error(tiny_llama("llama", "", false, "blk.1.attn_q.weight")),
+        "gguf: tensor blk.1.attn_q.weight belongs to layer 1, but llama.block_count is 1");
+    EXPECT_EQ(model_error(tiny_llama("llama", "", false, "blk.99999999999999999999.ffn_up.weight")),
+        "gguf: tensor blk.99999999999999999999.ffn_up.weight belongs to layer 2147483648, but llama.block_count is 1");
+    EXPECT_EQ(model_error(tiny_llama("llama", "", false, "extra.weight")), ""); // unused extras stay allowed
+}
+
+TEST(Gguf, DuplicatesAndOverflowingShapesAreErrors)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    GgufBuilder b;
+    size_t start = b.header.size();
+    b.kv_u32("llama.block_count", 2);
+    b.kv_string("general.architecture", "llama");
+    b.kv_u32("llama.block_count", 22);
+    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
+    EXPECT_EQ(error_of(GgufBuilder().build(0, 3, body, 0)), "gguf: metadata key llama.block_count appears twice");
+
+    // 2^32 * 2^32 * 2^32 wraps to 0 in 64 bits, which would pass every size check.
+    auto with_tensors = [](std::vector<std::pair<std::string, std::vector<u64>>> tensors) {
+        GgufBuilder t;
+        size_t at = t.header.size();
+        u64 offset = 0;
+        for (auto const& [name, dims] : tensors)
+            t.tensor(name, dims, 0, offset), offset += 64;
+        std::vector<u8> body(t.header.begin() + long(at), t.header.end());
+        return GgufBuilder().build(tensors.size(), 0, body, size_t(offset));
+    };
+    u64 big = u64(1) << 32;
+    EXPECT_EQ(error_of(with_tensors({ { "x", { big, big, big } } })), "gguf: tensor x has dimensions whose product overflows 64 bits");
+    EXPECT_EQ(error_of(with_tensors({ { "x", { 16, big, big, big } } })), "gguf: tensor x has dimensions whose product overflows 64 bits");
+    EXPECT_EQ(error_of(with_tensors({ { "w", { 8 } }, { "x", { 8 } }, { "w", { 8 } } })), "gguf: tensor name w appears twice");
 }
 
 // llama.cpp's tokenizer test: every input of the .inp file must give the ids of .out.
@@ -206,6 +247,130 @@ TEST(GgufTokenizer, MatchesLlamaCppOnItsOwnTestCases)
         }
         EXPECT_EQ(decoded, text);
     }
+}
+
+}
+
+namespace {
+
+// A four-token GGUF vocabulary; `ids` adds bos/eos ids as (key, ggml value type, bytes).
+std::string tokenizer_error(std::vector<std::tuple<std::string, u32, u64>> const& ids)
+{
+    GgufBuilder b;
+    size_t start = b.header.size();
+    b.kv_string("tokenizer.ggml.model", "llama");
+    b.kv_strings("tokenizer.ggml.tokens", { "<unk>", "<s>", "</s>", "a" });
+    b.kv_numbers("tokenizer.ggml.scores", 6, std::vector<float> { 0, 0, 0, -1 });
+    for (auto const& [key, type, value] : ids) {
+        b.string(key), b.put32(type);
+        if (type == 10 || type == 11)
+            b.put64(value);
+        else
+            b.put32(u32(value));
+    }
+    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
+    auto bytes = GgufBuilder().build(0, 3 + ids.size(), body, 0);
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    if (file.is_error())
+        return "parse: " + std::string(file.error().message().data(), file.error().message().length());
+    auto t = llm::GgufTokenizer::load(file.value());
+    return t.is_error() ? std::string(t.error().message().data(), t.error().message().length()) : "";
+}
+
+TEST(GgufTokenizer, SpecialIdsMustBeInsideTheVocabulary)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    EXPECT_EQ(tokenizer_error({}), "");
+    EXPECT_EQ(tokenizer_error({ { "tokenizer.ggml.bos_token_id", 4, 1 }, { "tokenizer.ggml.eos_token_id", 4, 3 } }), "");
+    EXPECT_EQ(tokenizer_error({ { "tokenizer.ggml.eos_token_id", 5, u32(-1) } }),
+        "tokenizer: gguf: metadata tokenizer.ggml.eos_token_id is negative (-1)");
+    EXPECT_EQ(tokenizer_error({ { "tokenizer.ggml.bos_token_id", 4, 4 } }), "tokenizer: tokenizer.ggml.bos_token_id = 4 is outside the vocabulary of 4 tokens");
+    // Ids beyond 32 bits must not wrap into range.
+    EXPECT_EQ(tokenizer_error({ { "tokenizer.ggml.eos_token_id", 10, (u64(1) << 32) + 2 } }),
+        "tokenizer: tokenizer.ggml.eos_token_id = 4294967298 is outside the vocabulary of 4 tokens");
+    EXPECT_EQ(tokenizer_error({ { "tokenizer.ggml.bos_token_id", 11, 1 } }),
+        "tokenizer: gguf: metadata tokenizer.ggml.bos_token_id is not an unsigned integer");
+}
+
+}
+
+namespace {
+
+// tiny_llama's shapes with deterministic pseudo-random F32 weights, in a file with the
+// given general.alignment; every tensor's data starts `skew` bytes past a multiple of it.
+std::vector<u8> random_tiny_llama(u32 alignment, u64 skew)
+{
+    GgufBuilder b;
+    size_t start = b.header.size();
+    b.kv_string("general.architecture", "llama");
+    for (auto [key, value] : std::vector<std::pair<std::string, u32>> { { "llama.embedding_length", 32 }, { "llama.feed_forward_length", 32 },
+             { "llama.block_count", 1 }, { "llama.attention.head_count", 4 }, { "llama.context_length", 16 }, { "general.alignment", alignment } })
+        b.kv_u32(key, value);
+    std::vector<std::pair<std::string, std::vector<u64>>> tensors = { { "token_embd.weight", { 32, 8 } }, { "output_norm.weight", { 32 } },
+        { "blk.0.attn_norm.weight", { 32 } }, { "blk.0.ffn_norm.weight", { 32 } }, { "blk.0.attn_q.weight", { 32, 32 } },
+        { "blk.0.attn_k.weight", { 32, 32 } }, { "blk.0.attn_v.weight", { 32, 32 } }, { "blk.0.attn_output.weight", { 32, 32 } },
+        { "blk.0.ffn_gate.weight", { 32, 32 } }, { "blk.0.ffn_down.weight", { 32, 32 } }, { "blk.0.ffn_up.weight", { 32, 32 } } };
+    std::vector<u64> offsets, sizes;
+    u64 offset = skew;
+    for (auto const& [name, dims] : tensors) {
+        b.tensor(name, dims, 0, offset);
+        u64 bytes = dims[0] * (dims.size() > 1 ? dims[1] : 1) * 4;
+        offsets.push_back(offset), sizes.push_back(bytes);
+        offset += (bytes + alignment - 1) / alignment * alignment;
+    }
+    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
+    auto file = GgufBuilder().build(tensors.size(), 7, body, 0);
+    size_t header_end = 24 + body.size();
+    size_t data_start = (header_end + alignment - 1) / alignment * alignment;
+    file.resize(data_start + offset, 0);
+    u32 state = 2024;
+    for (size_t t = 0; t < tensors.size(); ++t) {
+        bool is_norm = tensors[t].second.size() == 1;
+        for (u64 i = 0; i < sizes[t] / 4; ++i) {
+            state = state * 1664525u + 1013904223u;
+            float value = float(i32(state >> 8) - (1 << 23)) / float(1 << 23) * 0.2f + (is_norm ? 1.0f : 0.0f);
+            std::memcpy(file.data() + data_start + offsets[t] + 4 * i, &value, 4);
+        }
+    }
+    return file;
+}
+
+std::vector<float> first_logits(std::vector<u8> const& bytes, bool& misaligned)
+{
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    EXPECT_FALSE(file.is_error()) << (file.is_error() ? std::string(file.error().message().data(), file.error().message().length()) : "");
+    if (file.is_error())
+        return {};
+    misaligned = false;
+    for (auto const& t : file.value().tensors())
+        misaligned = misaligned || uptr(t.data) % 4 != 0;
+    auto checkpoint = llm::load_gguf_checkpoint(file.value());
+    EXPECT_FALSE(checkpoint.is_error()) << (checkpoint.is_error() ? std::string(checkpoint.error().message().data(), checkpoint.error().message().length()) : "");
+    if (checkpoint.is_error())
+        return {};
+    auto transformer = llm::Transformer::create(checkpoint.value()).release_value();
+    transformer.forward(1, 0);
+    float* logits = transformer.forward(3, 1);
+    return std::vector<float>(logits, logits + 8);
+}
+
+// GGUF allows general.alignment 1: F32 tensors may then start at any byte. They must load
+// and compute exactly what the same weights compute when aligned (no unaligned float
+// reads, which are undefined behaviour and which UBSan reports).
+TEST(GgufModel, UnalignedF32TensorsComputeLikeAlignedOnes)
+{
+    testing_support::ScopedHeap heap(8 << 20);
+    bool misaligned = true;
+    auto aligned = first_logits(random_tiny_llama(32, 0), misaligned);
+    EXPECT_FALSE(misaligned);
+    ASSERT_EQ(aligned.size(), 8u);
+    int unaligned_files = 0;
+    for (u64 skew : { 1, 2, 3 }) { // at least two of three put the tensors off 4-byte boundaries
+        auto odd = first_logits(random_tiny_llama(1, skew), misaligned);
+        unaligned_files += misaligned;
+        EXPECT_EQ(aligned, odd) << "skew " << skew;
+    }
+    EXPECT_GE(unaligned_files, 2);
 }
 
 }

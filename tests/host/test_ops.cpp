@@ -236,3 +236,32 @@ TEST(Ops, RopeBaseFrequencyIsAParameter)
     llm::ops::rmsnorm(out.data(), x.data(), w.data(), 2, 0.5f); // epsilon enters the root
     EXPECT_NEAR(out[0], 3.0 / std::sqrt(12.5 + 0.5), 1e-6);
 }
+
+namespace {
+
+// Values whose int8 conversion would be undefined: NaN, infinities, and a subnormal group
+// whose rounded scale is smaller than max|x| / 127 (x / scale passes 127).
+TEST(Ops, QuantizeSaturatesAndNeverConvertsNaN)
+{
+    float tiny = std::ldexp(190.0f, -149); // 190 subnormal steps: scale rounds to 1 step
+    std::vector<float> x = { NAN, 1.0f, -2.0f, 0.5f, INFINITY, 1.0f, -INFINITY, 3.0f, tiny, -tiny, tiny / 2, 0.0f };
+    std::vector<i8> q(x.size(), 99);
+    std::vector<float> scales(3);
+    llm::ops::quantize(q.data(), scales.data(), x.data(), 12, 4);
+    // Group 0: NaN gives 0, the rest as llama2.c (scale 2/127).
+    EXPECT_EQ(q[0], 0);
+    EXPECT_EQ(q[1], 64);
+    EXPECT_EQ(q[2], -127);
+    EXPECT_EQ(q[3], 32);
+    // Group 1: an infinite scale; every value is 0 (x / inf) or NaN (inf / inf): all 0.
+    for (int i = 4; i < 8; ++i)
+        EXPECT_EQ(q[size_t(i)], 0) << i;
+    // Group 2: saturates instead of wrapping.
+    EXPECT_EQ(q[8], 127);
+    EXPECT_EQ(q[9], -127);
+    EXPECT_GE(q[10], 0);
+    EXPECT_LE(q[10], 127);
+    EXPECT_EQ(q[11], 0);
+}
+
+}

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <gtest/gtest.h>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace {
@@ -29,7 +30,7 @@ TEST(Sampler, GreedyPicksTheFirstMaximum)
     testing_support::ScopedHeap heap(1 << 20);
     auto sampler = llm::Sampler::create(5, 0.0f, 0.9f, 1).release_value();
     std::vector<float> logits = { 0.1f, 3.0f, -1.0f, 3.0f, 2.0f };
-    EXPECT_EQ(sampler.sample(logits.data()), 1);
+    EXPECT_EQ(sampler.sample(logits.data()).value(), 1);
 }
 
 TEST(Sampler, TemperatureSamplingFollowsTheDistribution)
@@ -39,7 +40,7 @@ TEST(Sampler, TemperatureSamplingFollowsTheDistribution)
     int counts[3] = {};
     for (int i = 0; i < 20000; ++i) {
         std::vector<float> logits = { 0.0f, std::log(3.0f), -50.0f }; // p = 1/4, 3/4, ~0
-        counts[sampler.sample(logits.data())]++;
+        counts[sampler.sample(logits.data()).value()]++;
     }
     EXPECT_NEAR(counts[0] / 20000.0, 0.25, 0.02);
     EXPECT_NEAR(counts[1] / 20000.0, 0.75, 0.02);
@@ -54,7 +55,7 @@ TEST(Sampler, TopPStaysInTheNucleus)
     int counts[4] = {};
     for (int i = 0; i < 10000; ++i) {
         std::vector<float> logits = { std::log(0.5f), std::log(0.3f), std::log(0.15f), std::log(0.05f) };
-        counts[sampler.sample(logits.data())]++;
+        counts[sampler.sample(logits.data()).value()]++;
     }
     EXPECT_EQ(counts[2] + counts[3], 0);
     EXPECT_NEAR(counts[0] / 10000.0, 0.5 / 0.8, 0.03);
@@ -69,7 +70,7 @@ TEST(Sampler, SameSeedSameTokens)
         std::vector<float> la(50), lb(50);
         for (int i = 0; i < 50; ++i)
             la[size_t(i)] = lb[size_t(i)] = float((i * 37 + step * 11) % 17) * 0.3f;
-        ASSERT_EQ(a.sample(la.data()), b.sample(lb.data()));
+        ASSERT_EQ(a.sample(la.data()).value(), b.sample(lb.data()).value());
     }
 }
 
@@ -131,7 +132,7 @@ TEST(Sampler, TopPPicksWhatLlama2cPicks)
                 llm::Random coins(seed);
                 for (int step = 0; step < 20; ++step) {
                     auto values = make_logits(n, shape, rng);
-                    i32 picked = sampler.sample(values.data()); // values are now probabilities
+                    i32 picked = sampler.sample(values.data()).value(); // values are now probabilities
                     ASSERT_EQ(picked, reference_top_p(values, top_p, coins.next_float()))
                         << "n " << n << " shape " << shape << " top_p " << top_p << " step " << step;
                 }
@@ -155,12 +156,50 @@ TEST(Sampler, TopPCostAtVocabulary32000)
         auto start = std::chrono::steady_clock::now();
         i32 sum = 0;
         for (auto& logits : inputs)
-            sum += sampler.sample(logits.data());
+            sum += sampler.sample(logits.data()).value();
         double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / 50;
         std::printf("[sampler] %s logits: %.1f us per top-p pick (temp 1, softmax included; picks sum %d)\n", shape ? "peaked" : "flat", us, sum);
         EXPECT_GE(sum, 0);
     }
     llm::kernels::activate({});
+}
+
+}
+
+namespace {
+
+TEST(Sampler, NonFiniteLogitsAreAnError)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    const float bad_values[] = { std::nanf(""), INFINITY, -INFINITY };
+    for (float bad : bad_values) {
+        for (float temperature : { 0.0f, 1.0f }) {
+            for (float top_p : { 0.9f, 1.0f }) {
+                auto sampler = llm::Sampler::create(5, temperature, top_p, 1).release_value();
+                for (size_t at = 0; at < 5; ++at) { // first, last and between: every slot is checked
+                    std::vector<float> logits = { 0.1f, 3.0f, -1.0f, 3.0f, 2.0f };
+                    logits[at] = bad;
+                    auto next = sampler.sample(logits.data());
+                    ASSERT_TRUE(next.is_error()) << "value " << bad << " at " << at << ", temperature " << temperature << ", top_p " << top_p;
+                    EXPECT_EQ(std::string(next.error().message().data(), next.error().message().length()),
+                        "the logits hold NaN or infinity (are the model's weights broken?)");
+                }
+            }
+        }
+    }
+    std::vector<float> fine = { 0.1f, 3.0f, -1.0f, 3.0f, 2.0f };
+    EXPECT_EQ(llm::argmax(fine.data(), 5), 1);
+    fine[4] = std::nanf("");
+    EXPECT_EQ(llm::argmax(fine.data(), 5), -1);
+}
+
+TEST(Sampler, TinyTemperaturesAreGreedyNotInfinite)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    // 1e-40 is a positive float, but 3 / 1e-40 is infinity: this must still pick token 1.
+    auto sampler = llm::Sampler::create(5, 1e-40f, 0.9f, 1).release_value();
+    std::vector<float> logits = { 0.1f, 3.0f, -1.0f, 2.9f, 2.0f };
+    EXPECT_EQ(sampler.sample(logits.data()).value(), 1);
 }
 
 }

@@ -114,6 +114,38 @@ TEST(Tokenizer, MalformedFiles)
     EXPECT_TRUE(llm::Tokenizer::load({ zero_max.data(), zero_max.size() }, vocab).is_error());
 }
 
+TEST(Tokenizer, SpecialIdsMustBeInsideTheVocabulary)
+{
+    testing_support::ScopedHeap heap(1 << 20);
+    // A one-token vocabulary (a checkpoint that says vocab_size 1): BOS and EOS are 1 and 2.
+    std::vector<u8> one(4);
+    u32 max_length = 8;
+    std::memcpy(one.data(), &max_length, 4);
+    float score = 0;
+    i32 length = 1;
+    one.resize(4 + 8 + 1);
+    std::memcpy(one.data() + 4, &score, 4);
+    std::memcpy(one.data() + 8, &length, 4);
+    one[12] = 'a';
+    auto tiny = llm::Tokenizer::load({ one.data(), one.size() }, 1);
+    ASSERT_TRUE(tiny.is_error());
+    EXPECT_EQ(text(tiny.error().message()), "tokenizer: a vocabulary of 1 tokens cannot hold BOS (1), EOS (2) and the 256 byte tokens (3..258)");
+
+    // Byte fallback writes id 3 + byte: those ids must be the byte tokens.
+    auto file = build_tokenizer(pieces);
+    i32 vocab = first_extra + i32(pieces.size());
+    size_t at = 4;
+    for (int id = 0; id < 3 + 0x41; ++id) { // to token 3 + 0x41, "<0x41>"
+        i32 piece_length;
+        std::memcpy(&piece_length, file.data() + at + 4, 4);
+        at += 8 + size_t(piece_length);
+    }
+    file[at + 8 + 4] = 'Z'; // "<0x41>" -> "<0x4Z>"
+    auto misplaced = llm::Tokenizer::load({ file.data(), file.size() }, vocab);
+    ASSERT_TRUE(misplaced.is_error());
+    EXPECT_EQ(text(misplaced.error().message()), "tokenizer: token 68 is \"<0x4Z>\", not the byte token <0x41> that byte fallback needs there");
+}
+
 TEST(Tokenizer, RealTok512RoundTrips)
 {
     std::vector<u8> file;

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Bad input to the hosted program: each case must end with one clear message (and the
+# failure status where the run cannot go on), never a hang, a crash or a wrong success.
+#   bad_input_test.sh MAKE_CHECKPOINT CONVERT_GGUF HOST_PROGRAM
+set -uo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+make_checkpoint="$1" convert="$2" program="$3"
+models="${BAREFLOW_MODELS:-$root/models}"
+if [ ! -f "$models/stories260K.bin" ] || [ ! -f "$models/tok512.bin" ]; then
+  echo "SKIP: stories260K.bin and tok512.bin not in '$models' (set BAREFLOW_MODELS)"
+  exit 77
+fi
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+# check NAME EXPECTED_STATUS(0|1) PATTERN [REJECT_PATTERN] -- COMMAND...; stdin is passed on.
+check() {
+  local name="$1" status="$2" pattern="$3" reject="$4"
+  shift 5
+  timeout 60 "$@" > "$work/$name.log" 2>&1
+  local rc=$?
+  local ok=1
+  [ "$rc" -eq "$status" ] || { echo "FAIL $name: exit status $rc, expected $status"; ok=0; }
+  grep -aqE -- "$pattern" "$work/$name.log" || { echo "FAIL $name: no line matches '$pattern'"; ok=0; }
+  if [ -n "$reject" ] && grep -aqE -- "$reject" "$work/$name.log"; then echo "FAIL $name: a line matches '$reject'"; ok=0; fi
+  if [ $ok = 1 ]; then echo "PASS $name"; else failures=$((failures + 1)); grep -av '^\[tune\]\|^\[prof\]' "$work/$name.log" | tail -5 | cut -c1-200; fi
+}
+
+# A chat model with a 128-position context (random weights, the stories260K vocabulary).
+"$make_checkpoint" --dim 64 --hidden 172 --layers 5 --heads 8 --kv-heads 4 --vocab 512 --seq-len 128 -o "$work/c128.bin" >/dev/null || exit 1
+"$convert" "$work/c128.bin" "$models/tok512.bin" "$work/c128.gguf" --type f32 >/dev/null || exit 1
+
+# A message that cannot fit even an empty context is too long, not a full context.
+python3 -c "print('the cat sat on the mat ' * 12); print('Hi'); print('exit')" > "$work/long.txt"
+check chat-message-too-long 0 'message too long: [0-9]+ tokens with the chat markers, the limit is 120 \(a context of 128 positions' \
+  'context is full \(0 of' -- "$program" "$work/c128.gguf" /dev/null mode=chat temp=0 < "$work/long.txt"
+# A line longer than the input buffer is refused whole, not cut and sent.
+python3 -c "print('x' * 600); print('exit')" > "$work/wide.txt"
+check chat-line-too-long 0 'message too long: at most 511 characters; it was not sent' '' \
+  -- "$program" "$work/c128.gguf" /dev/null mode=chat temp=0 < "$work/wide.txt"
+
+# Weights that are all NaN: an error naming the position, not "<unk><unk>..." and success.
+python3 - "$models/stories260K.bin" "$work/nan.bin" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(data[:28] + b"\xff" * (len(data) - 28))
+PY
+check nan-weights 1 '\[error\] generation stopped at position 4: the logits hold NaN or infinity' '<unk>' \
+  -- "$program" "$work/nan.bin" "$models/tok512.bin" temp=0 steps=20 < /dev/null
+
+# Command-line values: a bad runtime value stops the run; a long decimal in range does not.
+check fault-garbage 1 'fault="garbage" is not one of: divide, opcode, protection, ap-opcode' '' \
+  -- "$program" "$models/stories260K.bin" "$models/tok512.bin" fault=garbage < /dev/null
+check tiny-temperature 0 '\[gen\] steps=20 temp=0.00' 'is not a number' \
+  -- "$program" "$models/stories260K.bin" "$models/tok512.bin" temp=0.000000000000001 steps=20 < /dev/null
+
+[ $failures -eq 0 ] || exit 1
