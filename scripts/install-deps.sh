@@ -8,6 +8,7 @@ packages=(
   googletest libgtest-dev
   grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
   qemu-system-x86 ovmf
+  bochs bochsbios vgabios bochs-term tmux
   gcc-multilib g++-multilib qemu-user python3 ca-certificates curl
 )
 
