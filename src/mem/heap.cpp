@@ -60,7 +60,7 @@ void Heap::initialize(Span<const MemoryRange> usable, Span<const MemoryRange> re
         }
         m_regions[i] = { start, end - start };
         m_total_bytes += end - start;
-#ifndef BAREFLOW_HEAP_MALLOC
+#ifndef BAREFLOW_HEAP_MALLOC // malloc-backed, the ranges only set the budget
         insert_free(uptr(start), size_t(end - start));
 #endif
     }
@@ -125,7 +125,8 @@ void Heap::free(void* pointer)
         return;
 #ifdef BAREFLOW_HEAP_MALLOC
     // No magic check here: a double free or a stray pointer is exactly what ASan reports.
-    m_live_bytes -= malloc_usable_size(pointer);
+    // Blocks from before a re-initialisation were not counted in this budget.
+    m_live_bytes -= min<u64>(m_live_bytes, malloc_usable_size(pointer));
     ::free(pointer);
     return;
 #endif
