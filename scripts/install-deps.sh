@@ -8,7 +8,8 @@ packages=(
   googletest libgtest-dev
   grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
   qemu-system-x86 ovmf
-  gcc-multilib g++-multilib qemu-user python3 ca-certificates curl tmux
+  bochs bochsbios vgabios bochs-term tmux
+  gcc-multilib g++-multilib qemu-user python3 ca-certificates curl
 )
 
 missing=()

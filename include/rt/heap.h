@@ -2,6 +2,11 @@
 // A first-fit allocator over the usable memory the boot loader reported, minus everything
 // that must never be handed out (the kernel image, the boot information, the modules, the
 // first MiB). Freed blocks are coalesced with their neighbours.
+//
+// Fuzz and sanitizer builds compile heap.cpp with BAREFLOW_HEAP_MALLOC: every allocation
+// is then its own malloc block, so AddressSanitizer sees overflows, use after free and
+// leaks that an arena hides. The usable ranges still set the budget (total_bytes), so the
+// out-of-memory paths behave as in the kernel. The kernel never defines it.
 #include <rt/error.h>
 #include <rt/span.h>
 
@@ -62,6 +67,7 @@ private:
     size_t m_region_count { 0 };
     u64 m_total_bytes { 0 };
     FreeBlock* m_free_list { nullptr };
+    u64 m_live_bytes { 0 }; // BAREFLOW_HEAP_MALLOC only: bytes handed out and not freed
 };
 
 // RAII ownership of a heap allocation; released back to the heap when it goes out of scope.

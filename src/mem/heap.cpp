@@ -1,4 +1,8 @@
 #include <rt/heap.h>
+#ifdef BAREFLOW_HEAP_MALLOC
+#    include <malloc.h>
+#    include <stdlib.h>
+#endif
 
 namespace rt {
 
@@ -33,6 +37,7 @@ void Heap::initialize(Span<const MemoryRange> usable, Span<const MemoryRange> re
     m_region_count = 0;
     m_total_bytes = 0;
     m_free_list = nullptr;
+    m_live_bytes = 0;
     // Address 0 would look like a null pointer, and pointer arithmetic must not wrap.
     if (address_limit > u64(UINTPTR_MAX) - 4096)
         address_limit = u64(UINTPTR_MAX) - 4096;
@@ -55,7 +60,9 @@ void Heap::initialize(Span<const MemoryRange> usable, Span<const MemoryRange> re
         }
         m_regions[i] = { start, end - start };
         m_total_bytes += end - start;
+#ifndef BAREFLOW_HEAP_MALLOC // malloc-backed, the ranges only set the budget
         insert_free(uptr(start), size_t(end - start));
+#endif
     }
 }
 
@@ -67,6 +74,16 @@ ErrorOr<void*> Heap::allocate(size_t size, size_t alignment)
         return Error::format("allocation alignment {} is not a power of two", alignment);
     if (size > SIZE_MAX / 2)
         return Error::format("out of memory: {} bytes requested", size);
+#ifdef BAREFLOW_HEAP_MALLOC
+    if (size > m_total_bytes - m_live_bytes)
+        return Error::format("out of memory: {} bytes requested (alignment {}), largest free block is {} bytes, {} bytes free in all",
+            size, alignment, largest_free_block(), free_bytes());
+    void* block = nullptr;
+    if (posix_memalign(&block, alignment, size ? size : 1) != 0)
+        return Error::format("out of memory: malloc refused {} bytes", size);
+    m_live_bytes += malloc_usable_size(block);
+    return block;
+#else
     size_t rounded = size_t(align_up(size ? size : 1, 16));
 
     FreeBlock** link = &m_free_list;
@@ -99,12 +116,20 @@ ErrorOr<void*> Heap::allocate(size_t size, size_t alignment)
     }
     return Error::format("out of memory: {} bytes requested (alignment {}), largest free block is {} bytes, {} bytes free in all",
         size, alignment, largest_free_block(), free_bytes());
+#endif
 }
 
 void Heap::free(void* pointer)
 {
     if (!pointer)
         return;
+#ifdef BAREFLOW_HEAP_MALLOC
+    // No magic check here: a double free or a stray pointer is exactly what ASan reports.
+    // Blocks from before a re-initialisation were not counted in this budget.
+    m_live_bytes -= min<u64>(m_live_bytes, malloc_usable_size(pointer));
+    ::free(pointer);
+    return;
+#endif
     auto* header = reinterpret_cast<Header*>(uptr(pointer) - sizeof(Header));
     // A double free or a stray pointer would corrupt the free list: refuse it instead.
     if (header->magic != live_magic)
@@ -138,6 +163,9 @@ void Heap::insert_free(uptr start, size_t length)
 
 u64 Heap::free_bytes() const
 {
+#ifdef BAREFLOW_HEAP_MALLOC
+    return m_total_bytes > m_live_bytes ? m_total_bytes - m_live_bytes : 0;
+#endif
     u64 total = 0;
     for (FreeBlock* block = m_free_list; block; block = block->next)
         total += block->length;
@@ -146,6 +174,9 @@ u64 Heap::free_bytes() const
 
 u64 Heap::largest_free_block() const
 {
+#ifdef BAREFLOW_HEAP_MALLOC
+    return free_bytes();
+#endif
     u64 largest = 0;
     for (FreeBlock* block = m_free_list; block; block = block->next)
         largest = max<u64>(largest, block->length);

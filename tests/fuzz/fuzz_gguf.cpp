@@ -1,32 +1,34 @@
-// libFuzzer target: the GGUF parser and the tokenizer loader must reject or accept any
-// byte string without crashing, reading out of bounds, or allocating absurd amounts.
+// libFuzzer target: the GGUF parser, the tokenizer loader and the model loader must accept
+// or reject any byte string without crashing, reading out of bounds, or allocating absurd
+// amounts (the heap's budget is 64 MiB).
 #include "../../app/llm/gguf.h"
+#include "../../app/llm/gguf_model.h"
 #include "../../app/llm/gguf_tokenizer.h"
-#include <cstdlib>
-#include <cstring>
-
-namespace {
-alignas(64) u8 arena[64 << 20];
-}
+#include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size)
 {
-    rt::MemoryRange usable[] = { { uptr(arena), sizeof arena } };
-    rt::Heap::the().initialize(usable, {}, UINT64_MAX);
-    // A private, exactly-sized copy, so AddressSanitizer catches any read past the end.
-    u8* copy = static_cast<u8*>(std::malloc(size ? size : 1));
-    std::memcpy(copy, data, size);
-    auto file = llm::gguf::File::parse({ copy, size });
-    if (!file.is_error()) {
-        for (auto const& t : file.value().tensors())
-            if (t.bytes)
-                (void)*(volatile const u8*)(t.data + t.bytes - 1); // tensors really lie inside
-        auto tokenizer = llm::GgufTokenizer::load(file.value());
-        if (!tokenizer.is_error()) {
-            i32 tokens[64];
-            (void)tokenizer.value().encode("Hi there", true, { tokens, 64 });
-        }
+    fuzz::reset_heap(64 << 20);
+    fuzz::Part copy(data, size);
+    auto file = llm::gguf::File::parse(copy.bytes());
+    if (file.is_error())
+        return 0;
+    for (auto const& t : file.value().tensors())
+        if (t.bytes)
+            (void)*(volatile const u8*)(t.data + t.bytes - 1); // tensors really lie inside
+    auto tokenizer = llm::GgufTokenizer::load(file.value());
+    if (!tokenizer.is_error()) {
+        i32 tokens[64];
+        (void)tokenizer.value().encode("Hi there", true, { tokens, 64 });
     }
-    std::free(copy);
+    auto checkpoint = llm::load_gguf_checkpoint(file.value());
+    if (!checkpoint.is_error()) {
+        // Every row of the embedding the loader accepted must dequantise from inside the file.
+        auto const& c = checkpoint.value().config;
+        auto row = rt::HeapArray<float>::allocate(size_t(c.dim));
+        if (!row.is_error())
+            for (i32 token = 0; token < c.vocab_size; token += rt::max(1, c.vocab_size / 8))
+                llm::dequantize_row(checkpoint.value().gguf.embedding, size_t(token), c.dim, row.value().data());
+    }
     return 0;
 }

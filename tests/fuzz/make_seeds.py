@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Writes the fuzzers' seed corpora at build time from tiny valid inputs, so nothing large
+is committed: a llama2.c tokenizer of 300 tokens, random checkpoints of a few KB (fp32 and
+int8, from the project's own tools), GGUF conversions of them, one with a chat template.
+  make_seeds.py OUT_DIR MAKE_CHECKPOINT QUANTIZE CONVERT_GGUF"""
+import os
+import struct
+import subprocess
+import sys
+
+SEPARATOR = b"\n@@BAREFLOW@@\n"  # tests/fuzz/fuzz_support.h
+VOCAB = 300
+
+
+def tokenizer_bytes():
+    pieces = [b"<unk>", b"\n<s>\n", b"\n</s>\n"] + [b"<0x%02X>" % b for b in range(256)]
+    text = b"Once upon a time there was a little girl who liked the sun"
+    for c in sorted(set(text)):
+        pieces.append(bytes([c]))
+    for merge in [b"on", b"ce", b"Once", b" t", b"he", b" the", b" a", b" u", b"up", b" up", b"upon", b"im", b"ime", b" time",
+                  b"ir", b"gir", b" girl", b"as", b" was", b"li", b"le"]:
+        pieces.append(merge)
+    pieces = (pieces + [b"x%d" % i for i in range(VOCAB)])[:VOCAB]
+    out = struct.pack("<i", max(len(p) for p in pieces))
+    for i, p in enumerate(pieces):  # later pieces merge later (lower score)
+        out += struct.pack("<fi", -float(i) if i >= 259 else 0.0, len(p)) + p
+    return out
+
+
+def read_gguf_value(data, at, kind):
+    fixed = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<B", 10: "<Q", 11: "<q", 12: "<d"}
+    if kind in fixed:
+        return at + struct.calcsize(fixed[kind])
+    if kind == 8:
+        (length,) = struct.unpack_from("<Q", data, at)
+        return at + 8 + length
+    if kind == 9:
+        element, count = struct.unpack_from("<IQ", data, at)
+        at += 12
+        for _ in range(count):
+            at = read_gguf_value(data, at, element)
+        return at
+    raise ValueError("unknown GGUF type %d" % kind)
+
+
+def with_chat_template(gguf, template):
+    """The same GGUF with tokenizer.chat_template added (tensor data moves with its section)."""
+    magic, version, tensors, kvs = struct.unpack_from("<4sIQQ", gguf, 0)
+    at = 24
+    alignment = 32
+    for _ in range(kvs):
+        (length,) = struct.unpack_from("<Q", gguf, at)
+        key = gguf[at + 8:at + 8 + length]
+        at += 8 + length
+        (kind,) = struct.unpack_from("<I", gguf, at)
+        if key == b"general.alignment":
+            (alignment,) = struct.unpack_from("<I", gguf, at + 4)
+        at = read_gguf_value(gguf, at + 4, kind)
+    kv_end = at
+    for _ in range(tensors):
+        (length,) = struct.unpack_from("<Q", gguf, at)
+        at += 8 + length
+        (dims,) = struct.unpack_from("<I", gguf, at)
+        at += 4 + 8 * dims + 4 + 8
+    infos = gguf[kv_end:at]
+    data_start = (at + alignment - 1) // alignment * alignment
+    key = b"tokenizer.chat_template"
+    value = template.encode()
+    head = struct.pack("<4sIQQ", magic, version, tensors, kvs + 1) + gguf[24:kv_end]
+    head += struct.pack("<Q", len(key)) + key + struct.pack("<IQ", 8, len(value)) + value + infos
+    head += b"\0" * (-len(head) % alignment)
+    return head + gguf[data_start:]
+
+
+def main():
+    out, make_checkpoint, quantize, convert_gguf = sys.argv[1:5]
+    tmp = os.path.join(out, "tmp")
+    for d in ["gguf", "checkpoint", "app", "chat_template", "tmp"]:
+        os.makedirs(os.path.join(out, d), exist_ok=True)
+
+    def path(name):
+        return os.path.join(tmp, name)
+
+    def run(*args):
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+
+    def read(name):
+        with open(path(name), "rb") as f:
+            return f.read()
+
+    def write(folder, name, data):
+        with open(os.path.join(out, folder, name), "wb") as f:
+            f.write(data)
+
+    with open(path("tok.bin"), "wb") as f:
+        f.write(tokenizer_bytes())
+    run(make_checkpoint, "--dim", "8", "--hidden", "16", "--layers", "1", "--heads", "2", "--kv-heads", "1",
+        "--vocab", str(VOCAB), "--seq-len", "32", "-o", path("model.bin"))
+    run(make_checkpoint, "--dim", "32", "--hidden", "16", "--layers", "1", "--heads", "2", "--kv-heads", "1",
+        "--vocab", str(VOCAB), "--seq-len", "16", "-o", path("model32.bin"))
+    run(quantize, path("model32.bin"), path("model_q8.bin"))
+    run(convert_gguf, path("model.bin"), path("tok.bin"), path("model.gguf"), "--type", "f32")
+    run(convert_gguf, path("model32.bin"), path("tok.bin"), path("model_q8.gguf"), "--type", "q8_0")
+    tok, model, model_q8, gguf, gguf_q8 = read("tok.bin"), read("model.bin"), read("model_q8.bin"), read("model.gguf"), read("model_q8.gguf")
+    chatml = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+              "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+    zephyr = ("{% for message in messages %}{% if message['role'] == 'user' %}{{ '<|user|>\\n' + message['content'] + eos_token }}"
+              "{% elif message['role'] == 'system' %}{{ '<|system|>\\n' + message['content'] + eos_token }}"
+              "{% else %}{{ '<|assistant|>\\n' + message['content'] + eos_token }}{% endif %}"
+              "{% if loop.last and add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}{% endfor %}")
+    gguf_chatml, gguf_zephyr = with_chat_template(gguf, chatml), with_chat_template(gguf, zephyr)
+
+    write("chat_template", "chatml", chatml.encode())
+    write("chat_template", "zephyr", zephyr.encode())
+    write("gguf", "f32.gguf", gguf)
+    write("gguf", "q8_0.gguf", gguf_q8)
+    write("gguf", "chatml.gguf", gguf_chatml)
+    write("checkpoint", "fp32", model + SEPARATOR + tok)
+    write("checkpoint", "int8", model_q8 + SEPARATOR + tok)
+
+    def app(name, cmdline, model_bytes, tokenizer=b"", typed=b""):
+        write("app", name, cmdline.encode() + SEPARATOR + model_bytes + SEPARATOR + tokenizer + SEPARATOR + typed)
+
+    app("generate", 'prompt="Once upon a time" temp=0 steps=8', model, tok)
+    app("sample-q8", "temp=0.8 topp=0.9 seed=7 quant=q8 steps=6", model, tok)
+    app("int8-tune", "tune=auto steps=4", model_q8, tok)
+    app("bench", "mode=bench steps=5 tune=matmul:scalar", model, tok)
+    app("interactive", "mode=interactive temp=0 steps=10", model, tok, b"Once upon\nthe sun\nexit\n")
+    app("gguf", "temp=0 steps=8", gguf)
+    app("gguf-q8", "temp=0 steps=8 tune=auto", gguf_q8)
+    app("chat-chatml", 'mode=chat temp=0 system="Be brief."', gguf_chatml, b"", b"Hello there\n/reset\nHi\nexit\n")
+    app("chat-zephyr", "mode=chat temp=0.5 seed=3", gguf_zephyr, b"", b"Hi\nthe girl\n")
+    app("chat-no-template", "mode=chat temp=0", gguf, b"", b"Hi\n")
+    for name in os.listdir(tmp):
+        os.remove(path(name))
+    os.rmdir(tmp)
+
+
+main()
