@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Boots a BareFlow ISO headless in QEMU with the serial port on stdout.
 #   scripts/boot.sh ISO [--uefi] [--raw] [--smp N] [--mem MiB] [--timeout S]
-#                   [--cmdline "k=v ..."] [--display]
+#                   [--cmdline "k=v ..."] [--display] [--no-exit-device]
 # --raw attaches the image as a USB stick instead of a CD; --cmdline is appended to the
 # menu entry's command line (passed through QEMU's fw_cfg, read by the kernel).
+# --no-exit-device leaves out isa-debug-exit, as on a real machine: the run then ends
+# when the kernel switches the machine off (end=poweroff), which shows as status 3.
 # Exit status: 0 the kernel reported success, 1 it reported failure, 2 timeout,
-# 3 QEMU ended any other way (e.g. a triple fault with -no-reboot), 4 bad usage.
+# 3 QEMU ended any other way (a power-off, or a triple fault with -no-reboot), 4 bad usage.
 set -uo pipefail
 
-usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 4; }
+usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 4; }
 
-iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=0
+iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=0 exit_device=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --uefi) uefi=1; shift ;;
@@ -20,6 +22,7 @@ while [ $# -gt 0 ]; do
     --timeout) timeout_s="${2:?}"; shift 2 ;;
     --cmdline) cmdline="${2?}"; shift 2 ;;
     --display) display=1; shift ;;
+    --no-exit-device) exit_device=0; shift ;;
     -h|--help) usage ;;
     -*) echo "boot: unknown option '$1'" >&2; usage ;;
     *) [ -z "$iso" ] || usage; iso="$1"; shift ;;
@@ -32,9 +35,8 @@ for n in "$smp" "$mem" "$timeout_s"; do
 done
 command -v qemu-system-x86_64 >/dev/null || { echo "boot: qemu-system-x86_64 missing: run scripts/install-deps.sh" >&2; exit 4; }
 
-args=(-machine pc -cpu max -m "$mem" -smp "$smp" -no-reboot -nic none
-      -device isa-debug-exit,iobase=0xf4,iosize=0x04
-      -serial stdio -monitor none)
+args=(-machine pc -cpu max -m "$mem" -smp "$smp" -no-reboot -nic none -serial stdio -monitor none)
+[ "$exit_device" -eq 1 ] && args+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
 [ "$smp" -gt 1 ] && args+=(-accel tcg,thread=multi)
 if [ "$display" -eq 1 ]; then args+=(-display gtk); else args+=(-display none); fi
 if [ "$uefi" -eq 1 ]; then
@@ -61,5 +63,11 @@ case $status in
   33) exit 0 ;;
   35) exit 1 ;;
   124|137) echo; echo "boot: timed out after ${timeout_s}s" >&2; exit 2 ;;
-  *) echo; echo "boot: QEMU exited with status $status without a report from the kernel (triple fault or crash?)" >&2; exit 3 ;;
+  *) echo
+     if [ "$exit_device" -eq 1 ]; then
+       echo "boot: QEMU exited with status $status without a report from the kernel (triple fault or crash?)" >&2
+     else
+       echo "boot: QEMU exited with status $status (no exit device: the machine was switched off, or reset)" >&2
+     fi
+     exit 3 ;;
 esac

@@ -252,7 +252,8 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
     auto ending = command_line.get_choice("end", endings, "halt");
     if (ending.is_error())
         fail(ending.error());
-    x86::set_power_off_at_end(ending.value() == "poweroff");
+    if (ending.value() == "poweroff")
+        x86::prepare_power_off(boot_info);
 
     x86::enable_vector_state();
     cpu = x86::detect_features();

@@ -1,3 +1,4 @@
+#include <arch/x86/bios_rsdp.h>
 #include <arch/x86/cpu.h>
 #include <arch/x86/interrupts.h>
 #include <arch/x86/pit.h>
@@ -63,23 +64,17 @@ rt::ErrorOr<rt::acpi::Topology> find_topology(rt::multiboot2::BootInfo const& in
             return topology;
         rt::println("[smp] {}", topology.error().message());
     }
-    // The BIOS areas: the first KiB of the EBDA, then 0xE0000-0xFFFFF.
+    if (auto const* rsdp = find_bios_rsdp()) {
+        auto topology = rt::acpi::topology_from_rsdp(rsdp, 36, four_gib);
+        if (!topology.is_error())
+            return topology;
+    }
+    // The MP tables: the first KiB of the EBDA, the last KiB of base memory, the BIOS ROM.
     u32 ebda = u32(*reinterpret_cast<const volatile u16*>(uptr(0x40E))) << 4;
     struct Area {
         uptr start;
         size_t length;
     };
-    Area areas[] = { { ebda, 1024 }, { 0xE0000, 0x20000 } };
-    for (auto area : areas) {
-        if (area.start == 0)
-            continue;
-        auto const* rsdp = rt::acpi::find_structure(reinterpret_cast<const u8*>(area.start), area.length, "RSD PTR ", 20);
-        if (rsdp) {
-            auto topology = rt::acpi::topology_from_rsdp(rsdp, 36, four_gib);
-            if (!topology.is_error())
-                return topology;
-        }
-    }
     Area mp_areas[] = { { ebda, 1024 }, { 0x9FC00, 1024 }, { 0xF0000, 0x10000 } };
     for (auto area : mp_areas) {
         if (area.start == 0)
