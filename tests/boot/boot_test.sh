@@ -15,7 +15,8 @@
 # --models puts stories260K.bin + tok512.bin from $BAREFLOW_MODELS (or models/) on the ISO;
 # when they cannot be found the test is skipped (exit 77) with a message saying why.
 # Broken inputs for the bad-input tests, made from those files:
-#   --model-variant none|truncated|garbage|zero-dim|int8|context16|big-context|
+#   --model-variant none|empty|truncated|garbage|zero-dim|int8|context16|big-context|
+#                   larger-than-memory (~100 MB, for --mem 64)|
 #                   gguf-f32|gguf-q8|gguf-truncated (GGUFs from --convert-gguf TOOL)
 #                   gguf-mini-q4km (random weights in a Q4_K_M TinyLlama-Chat layout)
 #   --tokenizer-variant none|mismatched (the 32000-token tokenizer.bin with a 512 model)
@@ -65,6 +66,10 @@ if [ "$with_models" -eq 1 ]; then
   case "$model_variant" in
     "") ;;
     none) model="" ;;
+    empty) : > "$work/model.bin"; model="$work/model.bin" ;;
+    larger-than-memory) # ~100 MB of random weights: more than a 64 MiB guest can hold
+      "$make_checkpoint" --dim 512 --hidden 1376 --layers 8 --heads 8 --kv-heads 8 --vocab 512 --seq-len 256 -o "$work/model.bin" >/dev/null
+      model="$work/model.bin" ;;
     truncated) head -c 500000 "$models/stories260K.bin" > "$work/model.bin"; model="$work/model.bin" ;;
     garbage) head -c 300000 /dev/urandom > "$work/model.bin"; model="$work/model.bin" ;;
     zero-dim) { printf '\0\0\0\0'; tail -c +5 "$models/stories260K.bin"; } > "$work/model.bin"; model="$work/model.bin" ;;
