@@ -90,8 +90,9 @@ namespace {
 
 bool signature_is(const u8* table, StringView signature) { return StringView(reinterpret_cast<const char*>(table), 4) == signature; }
 
-// Calls `visit(table)` for each checked table the RSDP leads to (through the XSDT when it
-// is there and within reach, else the RSDT) until it returns true; returns whether one did.
+// Calls `visit(table)` for each checked table the RSDP leads to (the XSDT's when it is
+// there and within reach, then the RSDT's, as firmware may list a table in only one) until
+// it returns true; returns whether one did.
 template<typename Visit>
 ErrorOr<bool> for_each_table(const u8* rsdp, size_t length, u64 address_limit, Visit visit)
 {
@@ -100,10 +101,12 @@ ErrorOr<bool> for_each_table(const u8* rsdp, size_t length, u64 address_limit, V
     if (!checksum_ok(rsdp, 20))
         return Error::format("acpi: the RSDP fails its checksum");
     u8 revision = rsdp[15];
+    bool walked_xsdt = false;
     // ACPI 2+: prefer the XSDT (64-bit entries) when it is within reach.
     if (revision >= 2 && length >= 36 && checksum_ok(rsdp, 36)) {
         auto xsdt = table_at(read64(rsdp + 24), address_limit, "XSDT");
         if (!xsdt.is_error()) {
+            walked_xsdt = true;
             const u8* table = xsdt.value();
             u32 table_length = read32(table + 4);
             for (u32 at = sdt_header_bytes; at + 8 <= table_length; at += 8) {
@@ -111,10 +114,15 @@ ErrorOr<bool> for_each_table(const u8* rsdp, size_t length, u64 address_limit, V
                 if (!entry.is_error() && visit(entry.value()))
                     return true;
             }
-            return false;
         }
     }
-    auto rsdt = TRY(table_at(read32(rsdp + 16), address_limit, "RSDT"));
+    auto rsdt_or_error = table_at(read32(rsdp + 16), address_limit, "RSDT");
+    if (rsdt_or_error.is_error()) {
+        if (walked_xsdt)
+            return false;
+        return rsdt_or_error.release_error();
+    }
+    const u8* rsdt = rsdt_or_error.value();
     u32 table_length = read32(rsdt + 4);
     for (u32 at = sdt_header_bytes; at + 4 <= table_length; at += 4) {
         auto entry = table_at(read32(rsdt + at), address_limit, "RSDT entry");

@@ -80,6 +80,30 @@ TEST(Acpi, MadtThroughXsdt)
     EXPECT_FALSE(t.processors[2].enabled);
 }
 
+TEST(Acpi, TableListedOnlyInTheRsdtIsFound)
+{
+    // The XSDT is valid but lists nothing; the RSDT (32-bit entries, so in low memory) has the MADT.
+    Fixture f;
+    auto* low = static_cast<u8*>(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0));
+    ASSERT_NE(low, MAP_FAILED);
+    std::memcpy(low, f.madt.data(), f.madt.size());
+    std::vector<u8> entries;
+    put32(entries, u32(uptr(low)));
+    auto rsdt = table("RSDT", entries);
+    std::memcpy(low + 2048, rsdt.data(), rsdt.size());
+    auto empty_xsdt = table("XSDT", {});
+    u32 rsdt_address = u32(uptr(low + 2048));
+    u64 xsdt_address = uptr(empty_xsdt.data());
+    std::memcpy(f.rsdp.data() + 16, &rsdt_address, 4);
+    std::memcpy(f.rsdp.data() + 24, &xsdt_address, 8);
+    fix_checksum(f.rsdp.data(), 20, 8);
+    fix_checksum(f.rsdp.data(), 36, 32);
+    auto topology = rt::acpi::topology_from_rsdp(f.rsdp.data(), f.rsdp.size(), UINT64_MAX);
+    ASSERT_FALSE(topology.is_error()) << std::string(topology.error().message().data(), topology.error().message().length());
+    EXPECT_EQ(topology.value().count, 3u);
+    munmap(low, 4096);
+}
+
 TEST(Acpi, BadChecksumsAndSignaturesAreRefused)
 {
     Fixture f;
