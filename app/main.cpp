@@ -4,6 +4,7 @@
 #include <rt/console.h>
 #include <rt/crc32.h>
 #include <rt/cycles.h>
+#include <rt/module_check.h>
 
 namespace {
 
@@ -33,5 +34,9 @@ rt::ErrorOr<void> app_main(rt::BootContext const& boot)
     }
     rt::Bytes model = module_bytes(boot.info, "model");
     rt::Bytes tokenizer = module_bytes(boot.info, "tokenizer");
+    // An empty module, or one the menu entry names but GRUB could not load, is named here:
+    // without this it would read as "no model given".
+    auto recorded = TRY(boot.command_line.get_string("modules", ""));
+    TRY(rt::multiboot2::check_modules(boot.info, recorded));
     return app::run({ model, tokenizer, boot.command_line, boot.cpu, rt::read_cycles() });
 }

@@ -2,20 +2,22 @@
 # Boots a BareFlow ISO headless in QEMU with the serial port on stdout.
 #   scripts/boot.sh ISO [--uefi] [--raw] [--smp N] [--mem MiB] [--timeout S]
 #                   [--cmdline "k=v ..."] [--display | --curses] [--monitor SOCKET]
-#                   [--serial-file FILE] [--stay]
+#                   [--serial-file FILE] [--no-exit-device] [--stay]
 # --raw attaches the image as a USB stick instead of a CD; --cmdline is appended to the
 # menu entry's command line (passed through QEMU's fw_cfg, read by the kernel).
 # --display opens a window; --curses draws the VGA text screen in this terminal (then the
 # serial port goes to --serial-file). --monitor puts QEMU's monitor on a UNIX socket
-# (screendump, sendkey, quit). --stay leaves out the exit device: the kernel halts at the
-# end as on a real PC and QEMU waits, for screenshots, until the monitor says quit.
+# (screendump, sendkey, quit). --no-exit-device leaves out isa-debug-exit, as on a real
+# machine: the run then ends when the kernel switches the machine off (end=poweroff),
+# which shows as status 3. --stay does the same for screenshots: the kernel halts at the
+# end and QEMU waits until the monitor says quit (status 0).
 # Exit status: 0 the kernel reported success, 1 it reported failure, 2 timeout,
-# 3 QEMU ended any other way (e.g. a triple fault with -no-reboot), 4 bad usage.
+# 3 QEMU ended any other way (a power-off, or a triple fault with -no-reboot), 4 bad usage.
 set -uo pipefail
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 4; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 4; }
 
-iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=none monitor="" serial_file="" stay=0
+iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=none monitor="" serial_file="" stay=0 exit_device=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --uefi) uefi=1; shift ;;
@@ -29,6 +31,7 @@ while [ $# -gt 0 ]; do
     --monitor) monitor="${2:?}"; shift 2 ;;
     --serial-file) serial_file="${2:?}"; shift 2 ;;
     --stay) stay=1; shift ;;
+    --no-exit-device) exit_device=0; shift ;;
     -h|--help) usage ;;
     -*) echo "boot: unknown option '$1'" >&2; usage ;;
     *) [ -z "$iso" ] || usage; iso="$1"; shift ;;
@@ -42,8 +45,9 @@ done
 command -v qemu-system-x86_64 >/dev/null || { echo "boot: qemu-system-x86_64 missing: run scripts/install-deps.sh" >&2; exit 4; }
 
 [ "$display" = curses ] && [ -z "$serial_file" ] && { echo "boot: --curses needs --serial-file (the terminal shows the screen)" >&2; exit 4; }
+[ "$stay" -eq 1 ] && exit_device=0
 args=(-machine pc -cpu max -m "$mem" -smp "$smp" -no-reboot -nic none -display "$display")
-[ "$stay" -eq 1 ] || args+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
+[ "$exit_device" -eq 1 ] && args+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
 if [ -n "$serial_file" ]; then args+=(-serial "file:$serial_file"); else args+=(-serial stdio); fi
 if [ -n "$monitor" ]; then args+=(-monitor "unix:$monitor,server,nowait"); else args+=(-monitor none); fi
 [ "$smp" -gt 1 ] && args+=(-accel tcg,thread=multi)
@@ -75,5 +79,11 @@ case $status in
   33) exit 0 ;;
   35) exit 1 ;;
   124|137) echo; echo "boot: timed out after ${timeout_s}s" >&2; exit 2 ;;
-  *) echo; echo "boot: QEMU exited with status $status without a report from the kernel (triple fault or crash?)" >&2; exit 3 ;;
+  *) echo
+     if [ "$exit_device" -eq 1 ]; then
+       echo "boot: QEMU exited with status $status without a report from the kernel (triple fault or crash?)" >&2
+     else
+       echo "boot: QEMU exited with status $status (no exit device: the machine was switched off, or reset)" >&2
+     fi
+     exit 3 ;;
 esac

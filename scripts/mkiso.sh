@@ -35,15 +35,20 @@ log="$(mktemp)"
 trap 'rm -rf "$staging" "$log"' EXIT
 mkdir -p "$staging/boot/grub"
 cp "$kernel" "$staging/boot/bareflow.elf"
-modules=""
+modules="" record=""
 if [ -n "$model" ]; then
   cp "$model" "$staging/boot/model.bin"
   modules+="    module2 --nounzip /boot/model.bin model"$'\n'
+  record+=",model:$(stat -c %s "$model")"
 fi
 if [ -n "$tokenizer" ]; then
   cp "$tokenizer" "$staging/boot/tokenizer.bin"
   modules+="    module2 --nounzip /boot/tokenizer.bin tokenizer"$'\n'
+  record+=",tokenizer:$(stat -c %s "$tokenizer")"
 fi
+# GRUB boots on when a module2 command fails (e.g. out of memory): the kernel learns from
+# modules=NAME:BYTES,... which modules the entry meant to load, to say which one is missing.
+[ -z "$record" ] || cmdline="${cmdline:+$cmdline }modules=${record#,}"
 
 # Substitute with awk: the command line may hold characters sed would take as syntax.
 awk -v timeout="$menu_timeout" -v cmdline="$cmdline" -v modules="${modules%$'\n'}" '

@@ -1,7 +1,9 @@
 ; Application processors start here, in 16-bit real mode, at the page the boot CPU named
 ; in its start-up IPI (CS = page, IP = 0). Only the stub up to ap_trampoline_end is copied
 ; to that page; it addresses its data through CS, so any free page below 1 MiB works. It
-; loads our GDT and jumps to protected-mode code in the kernel proper.
+; loads our GDT and jumps to protected-mode code in the kernel proper, which gives the core
+; the boot CPU's CR0 and CR4. A core leaves reset (or INIT) with CR0.CD and CR0.NW set,
+; i.e. with its caches off: left that way it computes many times slower than the others.
 bits 16
 
 extern gdt
@@ -11,6 +13,8 @@ global ap_trampoline_start
 global ap_trampoline_end
 global ap_stack_top
 global ap_index
+global ap_cr0
+global ap_cr4
 
 section .text
 ap_trampoline_start:
@@ -18,6 +22,7 @@ ap_trampoline_start:
     cld
     o32 lgdt [cs:ap_gdtr - ap_trampoline_start]
     mov eax, cr0
+    and eax, ~((1 << 30) | (1 << 29))     ; caches on (CD and NW clear) from the first fetch
     or al, 1                              ; protected mode
     mov cr0, eax
     jmp dword 0x08:ap_protected_mode
@@ -37,6 +42,10 @@ ap_protected_mode:
     mov ss, ax
     mov esp, [ap_stack_top]
     xor ebp, ebp
+    mov eax, [ap_cr0]                     ; the boot CPU's control registers (smp.cpp)
+    mov cr0, eax
+    mov eax, [ap_cr4]
+    mov cr4, eax
     call enable_fpu_and_sse
     sub esp, 12                           ; keep the call 16-byte aligned
     push dword [ap_index]
@@ -50,3 +59,5 @@ section .data
 align 4
 ap_stack_top: dd 0                        ; set by the boot CPU before each start-up IPI
 ap_index: dd 0
+ap_cr0: dd 0x00000033                     ; PE MP ET NE until the boot CPU records its own
+ap_cr4: dd 0x00000600                     ; OSFXSR OSXMMEXCPT

@@ -69,12 +69,13 @@ gdt_pointer:
 no_sse2_message: db "BareFlow: this CPU has no SSE2; BareFlow needs a Pentium 4 or newer. Halted.", 0
 
 section .text
-; x87 on (the i386 ABI returns floats in st0), SSE on with its exceptions reported.
-; Every processor runs this: the boot CPU here, the others from ap_boot.asm.
+; x87 on (the i386 ABI returns floats in st0), SSE on with its exceptions reported, and
+; the caches on in case a loader left them off. Every processor runs this: the boot CPU
+; here, the others from ap_boot.asm.
 global enable_fpu_and_sse
 enable_fpu_and_sse:
     mov eax, cr0
-    and eax, ~((1 << 2) | (1 << 3))       ; clear EM and TS
+    and eax, ~((1 << 2) | (1 << 3) | (1 << 29) | (1 << 30)) ; clear EM and TS; caches on (NW, CD)
     or eax, (1 << 1) | (1 << 5)           ; set MP and NE
     mov cr0, eax
     mov eax, cr4

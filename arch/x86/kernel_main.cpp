@@ -171,24 +171,33 @@ void trigger_requested_fault()
     rt::println("[fault] unknown fault kind '{}' (divide, opcode, protection, ap-opcode)", kind.value());
 }
 
-// scripts/boot.sh --cmdline passes extra settings through QEMU's fw_cfg; they are appended
-// to the menu entry's command line so they win over its defaults.
-void append_fw_cfg_command_line()
+// The whole command line: the menu entry's, then what scripts/boot.sh --cmdline passed
+// through QEMU's fw_cfg (appended, so it wins over the entry's defaults). A line that does
+// not fit is refused with its length, never cut: a cut line still parses, wrongly.
+char full_command_line[rt::CommandLine::max_text];
+
+rt::ErrorOr<rt::StringView> assemble_command_line()
 {
-    char extra[512];
-    i64 length = x86::fw_cfg::read_file("opt/bareflow/cmdline", extra, sizeof extra);
-    if (length <= 0)
-        return;
-    size_t used = rt::StringView(boot_info.command_line).length();
-    if (used + 1 + size_t(length) >= sizeof boot_info.command_line) {
-        rt::println("[boot] command line from QEMU fw_cfg is too long; ignored");
-        return;
+    rt::StringView menu = boot_info.command_line;
+    constexpr size_t limit = sizeof full_command_line - 1;
+    if (menu.length() > limit)
+        return rt::Error::format("command line: the menu entry's is {} bytes; BareFlow takes at most {}", menu.length(), limit);
+    __builtin_memcpy(full_command_line, menu.data(), menu.length());
+    size_t used = menu.length();
+    size_t room = limit - used - (used ? 1 : 0);
+    i64 extra = x86::fw_cfg::read_file("opt/bareflow/cmdline", full_command_line + used + (used ? 1 : 0), room);
+    if (extra > i64(room))
+        return rt::Error::format("command line: {} bytes from the menu entry and {} from QEMU fw_cfg make {}; BareFlow takes at most {}",
+            used, extra, used + (used ? 1 : 0) + size_t(extra), limit);
+    if (extra > 0) {
+        rt::println("[boot] appended from QEMU fw_cfg ({} bytes): {}", extra,
+            rt::StringView(full_command_line + used + (used ? 1 : 0), size_t(extra)));
+        if (used)
+            full_command_line[used++] = ' ';
+        used += size_t(extra);
     }
-    boot_info.command_line[used++] = ' ';
-    for (i64 i = 0; i < length; ++i)
-        boot_info.command_line[used++] = extra[i];
-    boot_info.command_line[used] = 0;
-    rt::println("[boot] appended from QEMU fw_cfg: {}", rt::StringView(extra, size_t(length)));
+    full_command_line[used] = 0;
+    return rt::StringView(full_command_line, used);
 }
 
 [[noreturn]] void fail(rt::Error const& error)
@@ -230,10 +239,12 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
     rt::println("[boot] loader \"{}\", {} boot, serial {}", boot_info.loader_name, boot_info.efi_boot ? "UEFI" : "BIOS",
         have_serial ? "COM1 115200 8N1" : "absent");
     rt::println("[boot] command line: {}", boot_info.command_line);
-    append_fw_cfg_command_line();
+    auto full_line = assemble_command_line();
+    if (full_line.is_error())
+        fail(full_line.error());
     describe_screen();
 
-    auto cmdline_parsed = rt::CommandLine::parse(boot_info.command_line, command_line);
+    auto cmdline_parsed = rt::CommandLine::parse(full_line.value(), command_line);
     if (cmdline_parsed.is_error())
         fail(cmdline_parsed.error());
     serial.enable_ansi_colors(command_line.has("serial_color"));
@@ -241,7 +252,8 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
     auto ending = command_line.get_choice("end", endings, "halt");
     if (ending.is_error())
         fail(ending.error());
-    x86::set_power_off_at_end(ending.value() == "poweroff");
+    if (ending.value() == "poweroff")
+        x86::prepare_power_off(boot_info);
 
     x86::enable_vector_state();
     cpu = x86::detect_features();

@@ -47,11 +47,12 @@ i64 read_file(rt::StringView name, char* out, size_t capacity)
         entry_name[55] = 0;
         if (rt::StringView(entry_name) != name)
             continue;
+        if (size > capacity)
+            return i64(size);
         select(key);
-        size_t length = size < capacity ? size : capacity;
-        for (size_t k = 0; k < length; ++k)
+        for (size_t k = 0; k < size; ++k)
             out[k] = char(in8(data_port));
-        return i64(length);
+        return i64(size);
     }
     return -1;
 }

@@ -1,3 +1,4 @@
+#include <arch/x86/bios_rsdp.h>
 #include <arch/x86/cpu.h>
 #include <arch/x86/interrupts.h>
 #include <arch/x86/pit.h>
@@ -7,7 +8,7 @@
 #include <rt/work_pool.h>
 
 extern "C" const u8 ap_trampoline_start[], ap_trampoline_end[];
-extern "C" u32 ap_stack_top, ap_index;
+extern "C" u32 ap_stack_top, ap_index, ap_cr0, ap_cr4;
 
 namespace x86::smp {
 
@@ -28,6 +29,9 @@ volatile u32* lapic_base;
 u32 apic_ids[rt::WorkPool::max_workers]; // by cpu index
 size_t cpu_count = 1;
 volatile bool started[rt::WorkPool::max_workers];
+// Each core's CR0 and CR4 as it joined the pool, for the report (tests read it).
+u32 core_cr0[rt::WorkPool::max_workers], core_cr4[rt::WorkPool::max_workers];
+constexpr u32 cr0_not_write_through = 1u << 29, cr0_cache_disable = 1u << 30;
 u32 pool_generation;
 
 u32 lapic_read(u32 reg) { return lapic_base[reg / 4]; }
@@ -60,23 +64,17 @@ rt::ErrorOr<rt::acpi::Topology> find_topology(rt::multiboot2::BootInfo const& in
             return topology;
         rt::println("[smp] {}", topology.error().message());
     }
-    // The BIOS areas: the first KiB of the EBDA, then 0xE0000-0xFFFFF.
+    if (auto const* rsdp = find_bios_rsdp()) {
+        auto topology = rt::acpi::topology_from_rsdp(rsdp, 36, four_gib);
+        if (!topology.is_error())
+            return topology;
+    }
+    // The MP tables: the first KiB of the EBDA, the last KiB of base memory, the BIOS ROM.
     u32 ebda = u32(*reinterpret_cast<const volatile u16*>(uptr(0x40E))) << 4;
     struct Area {
         uptr start;
         size_t length;
     };
-    Area areas[] = { { ebda, 1024 }, { 0xE0000, 0x20000 } };
-    for (auto area : areas) {
-        if (area.start == 0)
-            continue;
-        auto const* rsdp = rt::acpi::find_structure(reinterpret_cast<const u8*>(area.start), area.length, "RSD PTR ", 20);
-        if (rsdp) {
-            auto topology = rt::acpi::topology_from_rsdp(rsdp, 36, four_gib);
-            if (!topology.is_error())
-                return topology;
-        }
-    }
     Area mp_areas[] = { { ebda, 1024 }, { 0x9FC00, 1024 }, { 0xF0000, 0x10000 } };
     for (auto area : mp_areas) {
         if (area.start == 0)
@@ -86,6 +84,19 @@ rt::ErrorOr<rt::acpi::Topology> find_topology(rt::multiboot2::BootInfo const& in
             return rt::acpi::topology_from_mp_tables(pointer, four_gib);
     }
     return rt::Error::format("no ACPI MADT and no MP tables");
+}
+
+void report_cores()
+{
+    core_cr0[0] = read_cr0();
+    core_cr4[0] = read_cr4();
+    rt::print("[smp] {} core(s) working, APIC ids:", cpu_count);
+    for (size_t i = 0; i < cpu_count; ++i)
+        rt::print(" {}", apic_ids[i]);
+    rt::println("");
+    for (size_t i = 0; i < cpu_count; ++i)
+        rt::println("[smp] core {}: cr0={:#010x} cr4={:#010x}{}", i, core_cr0[i], core_cr4[i],
+            core_cr0[i] & (cr0_cache_disable | cr0_not_write_through) ? " (caches off!)" : "");
 }
 
 // The trampoline page must be free: usable RAM, and not where GRUB put our boot data.
@@ -166,8 +177,12 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
     u32 boot_apic_id = lapic_read(Id) >> 24;
     apic_ids[0] = boot_apic_id;
     rt::println("[smp] CPU 0 is the boot processor (APIC id {})", boot_apic_id);
-    if (wanted <= 1 || enabled <= 1)
+    if (wanted < enabled)
+        rt::println("[smp] limited to {} of {} enabled processor(s) (cpus= or the work pool's maximum)", wanted, enabled);
+    if (wanted <= 1 || enabled <= 1) {
+        report_cores();
         return 1;
+    }
 
     // A start-up IPI names a 4 KiB page below 1 MiB: take the first free one.
     uptr trampoline_address = 0;
@@ -179,6 +194,9 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
         return 1;
     }
     u8 start_vector = u8(trampoline_address >> 12);
+    // Every core runs with the boot CPU's control registers (caches, x87/SSE, XSAVE bits).
+    ap_cr0 = read_cr0() & ~(cr0_cache_disable | cr0_not_write_through);
+    ap_cr4 = read_cr4();
     __builtin_memcpy(reinterpret_cast<void*>(trampoline_address), ap_trampoline_start, size_t(ap_trampoline_end - ap_trampoline_start));
 
     auto& pool = rt::WorkPool::the();
@@ -215,10 +233,7 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
         ++cpu_count;
         pool.set_helper_count(cpu_count - 1);
     }
-    rt::print("[smp] {} core(s) working, APIC ids:", cpu_count);
-    for (size_t i = 0; i < cpu_count; ++i)
-        rt::print(" {}", apic_ids[i]);
-    rt::println("");
+    report_cores();
     return cpu_count;
 }
 
@@ -240,6 +255,8 @@ extern "C" [[noreturn]] void ap_main(u32 index)
     x86::load_interrupt_table();
     x86::enable_vector_state(); // XCR0 is per processor
     x86::smp::enable_local_apic(); // so the wake-up IPI reaches this core
+    x86::smp::core_cr0[index] = x86::read_cr0();
+    x86::smp::core_cr4[index] = x86::read_cr4();
     x86::smp::started[index] = true;
     rt::WorkPool::the().worker_loop(index, x86::smp::pool_generation);
     x86::halt_forever();

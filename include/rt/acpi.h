@@ -21,6 +21,30 @@ struct Topology {
     const char* source { "none" };
 };
 
+// What switching the machine off (sleep state S5) takes, from the FADT and the \_S5 object
+// of the DSDT (or an SSDT): write SLP_TYPx << 10 | SLP_EN to each PM1 control block.
+struct SoftOff {
+    u16 pm1a_control { 0 };
+    u16 pm1b_control { 0 }; // 0: the machine has no second block
+    u8 sleep_type_a { 0 };
+    u8 sleep_type_b { 0 };
+    // Where the firmware is asked to hand the hardware to ACPI (when SCI_EN is still clear).
+    u16 smi_command { 0 };
+    u8 acpi_enable { 0 };
+};
+
+struct SleepTypes {
+    u8 a;
+    u8 b;
+};
+
+// The FADT ("FACP") and the \_S5 package, through the RSDT or XSDT as for the MADT.
+ErrorOr<SoftOff> soft_off_from_rsdp(const u8* rsdp, size_t length, u64 address_limit);
+// The first two integers of the \_S5_ package in a block of AML (a DSDT's or SSDT's body):
+// `Name (_S5, Package () { a, b, ... })`, with the integers as ZeroOp, OneOp, or a
+// Byte/Word/DWord prefix. Sleep types are 3 bits; anything else is an error.
+ErrorOr<SleepTypes> find_s5_sleep_types(const u8* aml, size_t length);
+
 // `rsdp` points at a copy of the RSDP (Multiboot2 hands one over) or at the real one.
 ErrorOr<Topology> topology_from_rsdp(const u8* rsdp, size_t length, u64 address_limit);
 // `floating_pointer` points at an MP floating pointer structure ("_MP_").

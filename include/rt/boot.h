@@ -13,7 +13,7 @@ struct BootContext {
 };
 
 // Command-line keys the runtime itself reads; the app accepts these besides its own.
-constexpr StringView runtime_command_line_keys[] = { "fault", "serial_color", "end", "cpus" };
+constexpr StringView runtime_command_line_keys[] = { "fault", "serial_color", "end", "cpus", "modules" };
 
 // Stops the machine after printing `message`: for broken invariants, not for bad input.
 [[noreturn]] void panic(StringView message);

@@ -9,7 +9,7 @@ namespace rt {
 class CommandLine {
 public:
     static constexpr size_t max_entries = 32;
-    static constexpr size_t max_text = 2048;
+    static constexpr size_t max_text = 4096;
 
     struct Entry {
         StringView key;

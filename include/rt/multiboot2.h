@@ -45,7 +45,9 @@ struct BootInfo {
     static constexpr size_t max_memory_entries = 64;
 
     u32 total_size { 0 };
-    char command_line[1024] {};
+    // Points into the information block (which stays reserved for the whole run), so a
+    // command line of any length GRUB passes arrives whole.
+    StringView command_line;
     char loader_name[64] {};
     Module modules[max_modules] {};
     size_t module_count { 0 };

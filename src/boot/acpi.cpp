@@ -86,35 +86,216 @@ const u8* find_structure(const u8* start, size_t length, StringView signature, s
     return nullptr;
 }
 
-ErrorOr<Topology> topology_from_rsdp(const u8* rsdp, size_t length, u64 address_limit)
+namespace {
+
+bool signature_is(const u8* table, StringView signature) { return StringView(reinterpret_cast<const char*>(table), 4) == signature; }
+
+// Calls `visit(table)` for each checked table the RSDP leads to (the XSDT's when it is
+// there and within reach, then the RSDT's, as firmware may list a table in only one) until
+// it returns true; returns whether one did.
+template<typename Visit>
+ErrorOr<bool> for_each_table(const u8* rsdp, size_t length, u64 address_limit, Visit visit)
 {
     if (!rsdp || length < 20 || !(StringView(reinterpret_cast<const char*>(rsdp), 8) == "RSD PTR "))
         return Error::format("acpi: no valid RSDP");
     if (!checksum_ok(rsdp, 20))
         return Error::format("acpi: the RSDP fails its checksum");
     u8 revision = rsdp[15];
+    bool walked_xsdt = false;
     // ACPI 2+: prefer the XSDT (64-bit entries) when it is within reach.
     if (revision >= 2 && length >= 36 && checksum_ok(rsdp, 36)) {
-        u64 xsdt_address = read64(rsdp + 24);
-        auto xsdt = table_at(xsdt_address, address_limit, "XSDT");
+        auto xsdt = table_at(read64(rsdp + 24), address_limit, "XSDT");
         if (!xsdt.is_error()) {
+            walked_xsdt = true;
             const u8* table = xsdt.value();
             u32 table_length = read32(table + 4);
             for (u32 at = sdt_header_bytes; at + 8 <= table_length; at += 8) {
                 auto entry = table_at(read64(table + at), address_limit, "XSDT entry");
-                if (!entry.is_error() && StringView(reinterpret_cast<const char*>(entry.value()), 4) == "APIC")
-                    return parse_madt(entry.value(), address_limit);
+                if (!entry.is_error() && visit(entry.value()))
+                    return true;
             }
         }
     }
-    auto rsdt = TRY(table_at(read32(rsdp + 16), address_limit, "RSDT"));
+    auto rsdt_or_error = table_at(read32(rsdp + 16), address_limit, "RSDT");
+    if (rsdt_or_error.is_error()) {
+        if (walked_xsdt)
+            return false;
+        return rsdt_or_error.release_error();
+    }
+    const u8* rsdt = rsdt_or_error.value();
     u32 table_length = read32(rsdt + 4);
     for (u32 at = sdt_header_bytes; at + 4 <= table_length; at += 4) {
         auto entry = table_at(read32(rsdt + at), address_limit, "RSDT entry");
-        if (!entry.is_error() && StringView(reinterpret_cast<const char*>(entry.value()), 4) == "APIC")
-            return parse_madt(entry.value(), address_limit);
+        if (!entry.is_error() && visit(entry.value()))
+            return true;
     }
-    return Error::format("acpi: no MADT (APIC table) found");
+    return false;
+}
+
+// AML integer constants (ACPI 6.5, section 20.2.3): the one-byte ones and the prefixed.
+constexpr u8 zero_op = 0x00, one_op = 0x01, ones_op = 0xFF, byte_prefix = 0x0A, word_prefix = 0x0B, dword_prefix = 0x0C, qword_prefix = 0x0E;
+constexpr u8 name_op = 0x08, package_op = 0x12, root_prefix = 0x5C;
+
+// Reads one AML integer at aml[at]; advances `at`. Returns false if it is not an integer.
+bool read_aml_integer(const u8* aml, size_t length, size_t& at, u64& value)
+{
+    if (at >= length)
+        return false;
+    u8 op = aml[at++];
+    size_t bytes = 0;
+    switch (op) {
+    case zero_op: value = 0; return true;
+    case one_op: value = 1; return true;
+    case ones_op: value = ~u64(0); return true;
+    case byte_prefix: bytes = 1; break;
+    case word_prefix: bytes = 2; break;
+    case dword_prefix: bytes = 4; break;
+    case qword_prefix: bytes = 8; break;
+    default: return false;
+    }
+    if (at + bytes > length)
+        return false;
+    value = 0;
+    for (size_t i = 0; i < bytes; ++i)
+        value |= u64(aml[at + i]) << (8 * i);
+    at += bytes;
+    return true;
+}
+
+// The sleep types of the package that follows "_S5_" at aml[name_at], if it is one.
+ErrorOr<SleepTypes> s5_package_at(const u8* aml, size_t length, size_t name_at)
+{
+    size_t at = name_at + 4;
+    if (at >= length || aml[at] != package_op)
+        return Error::format("acpi: \\_S5 at AML offset {} is not a package", name_at);
+    ++at;
+    if (at >= length)
+        return Error::format("acpi: \\_S5 package at AML offset {} is cut off", name_at);
+    // PkgLength: bits 7-6 of the lead byte count the bytes that follow it.
+    at += 1 + (aml[at] >> 6);
+    if (at >= length)
+        return Error::format("acpi: \\_S5 package at AML offset {} is cut off", name_at);
+    u8 elements = aml[at++];
+    u64 values[2];
+    if (elements < 2)
+        return Error::format("acpi: \\_S5 package at AML offset {} has {} element(s), needs 2", name_at, elements);
+    for (u64& value : values) {
+        if (!read_aml_integer(aml, length, at, value))
+            return Error::format("acpi: \\_S5 package at AML offset {} does not start with two integers", name_at);
+        if (value > 7)
+            return Error::format("acpi: \\_S5 sleep type {:#x} does not fit SLP_TYP's 3 bits", value);
+    }
+    return SleepTypes { u8(values[0]), u8(values[1]) };
+}
+
+// A PM1 control block as an I/O port: the 32-bit FADT field, or the extended address
+// when that is zero (ACPI 2+), if it is in I/O space.
+u16 pm1_control_port(const u8* fadt, u32 fadt_length, u32 legacy_offset, u32 extended_offset)
+{
+    u32 legacy = read32(fadt + legacy_offset);
+    if (legacy)
+        return legacy <= 0xFFFF ? u16(legacy) : 0;
+    constexpr u8 system_io = 1;
+    if (fadt_length >= extended_offset + 12 && fadt[extended_offset] == system_io) {
+        u64 address = read64(fadt + extended_offset + 4);
+        return address <= 0xFFFF ? u16(address) : 0;
+    }
+    return 0;
+}
+
+}
+
+ErrorOr<SleepTypes> find_s5_sleep_types(const u8* aml, size_t length)
+{
+    Error last = Error::format("acpi: no \\_S5 object in the AML");
+    for (size_t at = 1; at + 4 <= length; ++at) {
+        if (!(aml[at] == '_' && aml[at + 1] == 'S' && aml[at + 2] == '5' && aml[at + 3] == '_'))
+            continue;
+        // A definition, `Name (_S5, ...)` or `Name (\_S5, ...)`, not a reference.
+        bool named = aml[at - 1] == name_op || (at >= 2 && aml[at - 1] == root_prefix && aml[at - 2] == name_op);
+        if (!named)
+            continue;
+        auto types = s5_package_at(aml, length, at);
+        if (!types.is_error())
+            return types;
+        last = types.release_error();
+    }
+    return last;
+}
+
+ErrorOr<SoftOff> soft_off_from_rsdp(const u8* rsdp, size_t length, u64 address_limit)
+{
+    const u8* fadt = nullptr;
+    TRY(for_each_table(rsdp, length, address_limit, [&](const u8* table) {
+        if (signature_is(table, "FACP"))
+            fadt = table;
+        return fadt != nullptr;
+    }));
+    if (!fadt)
+        return Error::format("acpi: no FADT (FACP table) found");
+    // FADT fields (ACPI 6.5, table 5.9): DSDT at 40, SMI_CMD at 48, ACPI_ENABLE at 52,
+    // PM1a/PM1b_CNT_BLK at 64/68, X_DSDT at 140, X_PM1a/X_PM1b_CNT_BLK at 172/184.
+    u32 fadt_length = read32(fadt + 4);
+    if (fadt_length < 116)
+        return Error::format("acpi: the FADT is too short ({} bytes)", fadt_length);
+    SoftOff off;
+    off.pm1a_control = pm1_control_port(fadt, fadt_length, 64, 172);
+    off.pm1b_control = pm1_control_port(fadt, fadt_length, 68, 184);
+    if (!off.pm1a_control)
+        return Error::format("acpi: the FADT names no PM1a control block in I/O space");
+    u32 smi_command = read32(fadt + 48);
+    if (smi_command <= 0xFFFF) {
+        off.smi_command = u16(smi_command);
+        off.acpi_enable = fadt[52];
+    }
+
+    u64 dsdt_address = fadt_length >= 148 ? read64(fadt + 140) : 0;
+    if (dsdt_address == 0 || dsdt_address >= address_limit)
+        dsdt_address = read32(fadt + 40);
+    auto dsdt = table_at(dsdt_address, address_limit, "DSDT");
+    Error why = Error::format("acpi: no \\_S5 object");
+    if (!dsdt.is_error()) {
+        auto types = find_s5_sleep_types(dsdt.value() + sdt_header_bytes, read32(dsdt.value() + 4) - sdt_header_bytes);
+        if (!types.is_error()) {
+            off.sleep_type_a = types.value().a;
+            off.sleep_type_b = types.value().b;
+            return off;
+        }
+        why = types.release_error();
+    } else {
+        why = dsdt.release_error();
+    }
+    // Some firmware defines \_S5 in a secondary table.
+    SleepTypes found {};
+    bool have_found = false;
+    TRY(for_each_table(rsdp, length, address_limit, [&](const u8* table) {
+        if (signature_is(table, "SSDT")) {
+            auto types = find_s5_sleep_types(table + sdt_header_bytes, read32(table + 4) - sdt_header_bytes);
+            if (!types.is_error()) {
+                found = types.value();
+                have_found = true;
+            }
+        }
+        return have_found;
+    }));
+    if (!have_found)
+        return why;
+    off.sleep_type_a = found.a;
+    off.sleep_type_b = found.b;
+    return off;
+}
+
+ErrorOr<Topology> topology_from_rsdp(const u8* rsdp, size_t length, u64 address_limit)
+{
+    const u8* madt = nullptr;
+    TRY(for_each_table(rsdp, length, address_limit, [&](const u8* table) {
+        if (signature_is(table, "APIC"))
+            madt = table;
+        return madt != nullptr;
+    }));
+    if (!madt)
+        return Error::format("acpi: no MADT (APIC table) found");
+    return parse_madt(madt, address_limit);
 }
 
 ErrorOr<Topology> topology_from_mp_tables(const u8* floating_pointer, u64 address_limit)

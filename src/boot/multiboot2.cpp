@@ -30,6 +30,17 @@ u64 read_u64(const u8* p)
     return u64(read_u32(p)) | u64(read_u32(p + 4)) << 32;
 }
 
+// The NUL-terminated string at `text`, which must end inside [text, text + available).
+ErrorOr<StringView> string_in_tag(const u8* text, size_t available, StringView what, size_t offset)
+{
+    size_t length = 0;
+    while (length < available && text[length])
+        ++length;
+    if (length == available)
+        return Error::format("multiboot2: {} tag at offset {} is not NUL-terminated", what, offset);
+    return StringView(reinterpret_cast<const char*>(text), length);
+}
+
 // Copies a NUL-terminated string that must end inside [text, text + available).
 ErrorOr<void> copy_string(const u8* text, size_t available, char* out, size_t capacity, StringView what, size_t offset)
 {
@@ -84,7 +95,7 @@ ErrorOr<void> parse(const u8* info, size_t available, BootInfo& out)
             saw_end = true;
             break;
         case CommandLine:
-            TRY(copy_string(body, body_size, out.command_line, sizeof out.command_line, "command line", offset));
+            out.command_line = TRY(string_in_tag(body, body_size, "command line", offset));
             break;
         case LoaderName:
             TRY(copy_string(body, body_size, out.loader_name, sizeof out.loader_name, "boot loader name", offset));

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # One boot test: builds an ISO, boots it headless in QEMU (always under a timeout), keeps
 # the serial log, and judges the run by the exit device's status and the log's lines.
-#   boot_test.sh --name NAME --kernel ELF --expect-status success|failure
+#   boot_test.sh --name NAME --kernel ELF --expect-status success|failure|ended
 #                [--expect REGEX]... [--reject REGEX]... [--expect-file FILE]
 #                [--models] [--model-variant V] [--tokenizer-variant V] [--make-checkpoint TOOL]
-#                [--iso-arg ARG]... [--stdin FILE [--prompt TEXT]] -- [scripts/boot.sh options]
+#                [--iso-arg ARG]... [--iso-cmdline-file FILE] [--cmdline-file FILE]
+#                [--stdin FILE [--prompt TEXT]] -- [scripts/boot.sh options]
+# --expect-status ended: QEMU ended by itself without the exit device's report (boot.sh
+# status 3), as a power-off does when boot.sh runs with --no-exit-device.
+# --iso-cmdline-file / --cmdline-file: the menu entry's command line / the one boot.sh
+# passes through fw_cfg, read from FILE (for lines too long to write in meson.build).
 # --stdin types the file's lines, each once the kernel's n-th TEXT prompt (default
 # "prompt> ") has appeared.
 # --models puts stories260K.bin + tok512.bin on the ISO (scripts/models.sh finds them: the
 # models folder, else the copies shipped in app/default_model/); a variant that needs a file
 # that is not shipped is skipped (exit 77) with a message saying why when it is missing.
 # Broken inputs for the bad-input tests, made from those files:
-#   --model-variant none|truncated|garbage|zero-dim|int8|nan-weights|context16|big-context|
+#   --model-variant none|empty|truncated|garbage|zero-dim|int8|nan-weights|context16|big-context|
+#                   larger-than-memory (~100 MB, for --mem 64)|
 #                   gguf-f32|gguf-q8|gguf-truncated (GGUFs from --convert-gguf TOOL)
 #                   gguf-mini-q4km (random weights in a Q4_K_M TinyLlama-Chat layout)
 #   --tokenizer-variant none|mismatched (the 32000-token tokenizer.bin with a 512 model)
@@ -21,7 +27,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 
 name="" kernel="" expect_status="success" with_models=0 stdin_file=/dev/null
 model_variant="" tokenizer_variant="" make_checkpoint="" convert_gguf="" prompt_text="prompt> "
-expects=() rejects=() expect_files=() iso_args=()
+expects=() rejects=() expect_files=() iso_args=() boot_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --name) name="$2"; shift 2 ;;
@@ -36,6 +42,8 @@ while [ $# -gt 0 ]; do
     --make-checkpoint) make_checkpoint="$2"; shift 2 ;;
     --convert-gguf) convert_gguf="$2"; shift 2 ;;
     --iso-arg) iso_args+=("$2"); shift 2 ;;
+    --iso-cmdline-file) iso_args+=(--cmdline "$(cat "$2")"); shift 2 ;;
+    --cmdline-file) boot_args+=(--cmdline "$(cat "$2")"); shift 2 ;;
     --stdin) stdin_file="$2"; shift 2 ;;
     --prompt) prompt_text="$2"; shift 2 ;;
     --) shift; break ;;
@@ -58,6 +66,10 @@ if [ "$with_models" -eq 1 ]; then
   case "$model_variant" in
     "") ;;
     none) model="" ;;
+    empty) : > "$work/model.bin"; model="$work/model.bin" ;;
+    larger-than-memory) # ~100 MB of random weights: more than a 64 MiB guest can hold
+      "$make_checkpoint" --dim 512 --hidden 1376 --layers 8 --heads 8 --kv-heads 8 --vocab 512 --seq-len 256 -o "$work/model.bin" >/dev/null
+      model="$work/model.bin" ;;
     truncated) head -c 500000 "$base_model" > "$work/model.bin"; model="$work/model.bin" ;;
     garbage) head -c 300000 /dev/urandom > "$work/model.bin"; model="$work/model.bin" ;;
     zero-dim) { printf '\0\0\0\0'; tail -c +5 "$base_model"; } > "$work/model.bin"; model="$work/model.bin" ;;
@@ -95,7 +107,7 @@ fi
 
 "$root/scripts/mkiso.sh" -o "$work/test.iso" --kernel "$kernel" --menu-timeout 0 "${iso_args[@]}" || exit 1
 if [ "$stdin_file" = /dev/null ]; then
-  "$root/scripts/boot.sh" "$work/test.iso" "$@" < /dev/null > "$log" 2>&1
+  "$root/scripts/boot.sh" "$work/test.iso" "$@" "${boot_args[@]}" < /dev/null > "$log" 2>&1
   status=$?
 else
   # Type each input line only once the kernel shows its n-th "prompt> ", as a person
@@ -117,7 +129,7 @@ else
     until [ -f "$work/boot-done" ]; do sleep 0.2; done
   ) &
   feeder=$!
-  "$root/scripts/boot.sh" "$work/test.iso" "$@" < "$work/keyboard" > "$log" 2>&1
+  "$root/scripts/boot.sh" "$work/test.iso" "$@" "${boot_args[@]}" < "$work/keyboard" > "$log" 2>&1
   status=$?
   touch "$work/boot-done"
   wait "$feeder" 2>/dev/null
@@ -130,6 +142,7 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 case "$expect_status" in
   success) [ $status -eq 0 ] || fail "expected the kernel to report success, boot.sh exited $status" ;;
   failure) [ $status -eq 1 ] || fail "expected the kernel to report failure (boot.sh status 1), got $status" ;;
+  ended) [ $status -eq 3 ] || fail "expected QEMU to end by itself (boot.sh status 3), got $status" ;;
 esac
 for pattern in "${expects[@]}"; do
   grep -Eq -- "$pattern" "$work/clean.log" || fail "log lacks /$pattern/"

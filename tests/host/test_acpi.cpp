@@ -80,6 +80,30 @@ TEST(Acpi, MadtThroughXsdt)
     EXPECT_FALSE(t.processors[2].enabled);
 }
 
+TEST(Acpi, TableListedOnlyInTheRsdtIsFound)
+{
+    // The XSDT is valid but lists nothing; the RSDT (32-bit entries, so in low memory) has the MADT.
+    Fixture f;
+    auto* low = static_cast<u8*>(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0));
+    ASSERT_NE(low, MAP_FAILED);
+    std::memcpy(low, f.madt.data(), f.madt.size());
+    std::vector<u8> entries;
+    put32(entries, u32(uptr(low)));
+    auto rsdt = table("RSDT", entries);
+    std::memcpy(low + 2048, rsdt.data(), rsdt.size());
+    auto empty_xsdt = table("XSDT", {});
+    u32 rsdt_address = u32(uptr(low + 2048));
+    u64 xsdt_address = uptr(empty_xsdt.data());
+    std::memcpy(f.rsdp.data() + 16, &rsdt_address, 4);
+    std::memcpy(f.rsdp.data() + 24, &xsdt_address, 8);
+    fix_checksum(f.rsdp.data(), 20, 8);
+    fix_checksum(f.rsdp.data(), 36, 32);
+    auto topology = rt::acpi::topology_from_rsdp(f.rsdp.data(), f.rsdp.size(), UINT64_MAX);
+    ASSERT_FALSE(topology.is_error()) << std::string(topology.error().message().data(), topology.error().message().length());
+    EXPECT_EQ(topology.value().count, 3u);
+    munmap(low, 4096);
+}
+
 TEST(Acpi, BadChecksumsAndSignaturesAreRefused)
 {
     Fixture f;
@@ -133,6 +157,163 @@ TEST(Acpi, MpTablesFallback)
     EXPECT_TRUE(topology.value().processors[0].enabled);
     EXPECT_EQ(topology.value().processors[1].apic_id, 7u);
     EXPECT_FALSE(topology.value().processors[1].enabled);
+}
+
+
+// --- Power-off: the FADT's PM1 control blocks and the DSDT's \_S5 package. ---
+
+std::string text(rt::Error const& error) { return std::string(error.message().data(), error.message().length()); }
+
+// `Name (_S5, Package (4) { a, b, Zero, Zero })` with a and b already AML-encoded.
+std::vector<u8> s5_definition(std::vector<u8> const& a, std::vector<u8> const& b, bool root_prefix = false)
+{
+    std::vector<u8> aml = { 0x08 };
+    if (root_prefix)
+        aml.push_back(0x5C);
+    aml.insert(aml.end(), { '_', 'S', '5', '_', 0x12, 0, 4 });
+    aml.insert(aml.end(), a.begin(), a.end());
+    aml.insert(aml.end(), b.begin(), b.end());
+    aml.insert(aml.end(), { 0x00, 0x00 });
+    aml[root_prefix ? 7 : 6] = u8(aml.size() - (root_prefix ? 7 : 6)); // PkgLength counts itself
+    return aml;
+}
+
+// An FADT of `length` bytes (116: ACPI 1.0; 244: ACPI 2+ with the extended fields).
+std::vector<u8> fadt(u32 length, u32 pm1a, u32 pm1b, u32 dsdt32, u64 x_dsdt = 0, u64 x_pm1a = 0)
+{
+    std::vector<u8> body(length - 36, 0);
+    auto put = [&](size_t offset, u64 value, int bytes) {
+        for (int i = 0; i < bytes; ++i)
+            body[offset - 36 + i] = u8(value >> (8 * i));
+    };
+    put(40, dsdt32, 4);
+    put(48, 0xB2, 4); // SMI_CMD
+    put(52, 0xF1, 1); // ACPI_ENABLE
+    put(64, pm1a, 4);
+    put(68, pm1b, 4);
+    if (length >= 244) {
+        put(140, x_dsdt, 8);
+        put(172, 1, 1); // X_PM1a_CNT_BLK: system I/O space
+        put(176, x_pm1a, 8);
+    }
+    return table("FACP", body);
+}
+
+// An RSDP (revision 2) whose XSDT lists `tables`.
+struct AcpiTables {
+    std::vector<u8> xsdt, rsdp;
+    explicit AcpiTables(std::vector<std::vector<u8>*> const& tables)
+    {
+        std::vector<u8> entries;
+        for (auto* t : tables)
+            put64(entries, uptr(t->data()));
+        xsdt = table("XSDT", entries);
+        rsdp.assign(36, 0);
+        std::memcpy(rsdp.data(), "RSD PTR ", 8);
+        rsdp[15] = 2;
+        u64 xsdt_address = uptr(xsdt.data());
+        std::memcpy(rsdp.data() + 24, &xsdt_address, 8);
+        fix_checksum(rsdp.data(), 20, 8);
+        fix_checksum(rsdp.data(), 36, 32);
+    }
+    rt::ErrorOr<rt::acpi::SoftOff> soft_off() { return rt::acpi::soft_off_from_rsdp(rsdp.data(), rsdp.size(), UINT64_MAX); }
+};
+
+TEST(AcpiSoftOff, S5FromDsdtWithBytePrefixedValues)
+{
+    // Some AML before the definition, including a reference to _S5_ that is not one.
+    std::vector<u8> aml = { 0x10, 0x05, '\\', '_', 'S', 'B', '_', 0x70, '_', 'S', '5', '_', 0x60 };
+    auto definition = s5_definition({ 0x0A, 0x05 }, { 0x0A, 0x07 });
+    aml.insert(aml.end(), definition.begin(), definition.end());
+    auto dsdt = table("DSDT", aml);
+    auto facp = fadt(244, 0, 0, 0, uptr(dsdt.data()), 0x1804);
+    AcpiTables tables({ &facp });
+    auto off = tables.soft_off();
+    ASSERT_FALSE(off.is_error()) << text(off.error());
+    EXPECT_EQ(off.value().pm1a_control, 0x1804); // the extended block: the 32-bit one is zero
+    EXPECT_EQ(off.value().pm1b_control, 0);
+    EXPECT_EQ(off.value().sleep_type_a, 5);
+    EXPECT_EQ(off.value().sleep_type_b, 7);
+    EXPECT_EQ(off.value().smi_command, 0xB2);
+    EXPECT_EQ(off.value().acpi_enable, 0xF1);
+}
+
+TEST(AcpiSoftOff, Acpi1FadtWith32BitDsdtAndZeroOneOps)
+{
+    // QEMU's i440fx layout: an ACPI 1.0 FADT, PM1a at 0x604, \_S5 as Zero/One ops.
+    auto aml = s5_definition({ 0x00 }, { 0x01 }, true);
+    auto dsdt = table("DSDT", aml);
+    auto* low = static_cast<u8*>(mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0));
+    ASSERT_NE(low, MAP_FAILED);
+    std::memcpy(low, dsdt.data(), dsdt.size());
+    auto facp = fadt(116, 0x604, 0x608, u32(uptr(low)));
+    AcpiTables tables({ &facp });
+    auto off = tables.soft_off();
+    ASSERT_FALSE(off.is_error()) << text(off.error());
+    EXPECT_EQ(off.value().pm1a_control, 0x604);
+    EXPECT_EQ(off.value().pm1b_control, 0x608);
+    EXPECT_EQ(off.value().sleep_type_a, 0);
+    EXPECT_EQ(off.value().sleep_type_b, 1);
+    munmap(low, 4096);
+}
+
+TEST(AcpiSoftOff, S5FromAnSsdtWhenTheDsdtHasNone)
+{
+    auto dsdt = table("DSDT", { 0x10, 0x05, '\\', '_', 'S', 'B', '_' });
+    auto ssdt = table("SSDT", s5_definition({ 0x0B, 0x03, 0x00 }, { 0x0C, 0x03, 0, 0, 0 }));
+    auto facp = fadt(244, 0xB004, 0, 0, uptr(dsdt.data()));
+    AcpiTables tables({ &facp, &ssdt });
+    auto off = tables.soft_off();
+    ASSERT_FALSE(off.is_error()) << text(off.error());
+    EXPECT_EQ(off.value().pm1a_control, 0xB004);
+    EXPECT_EQ(off.value().sleep_type_a, 3);
+    EXPECT_EQ(off.value().sleep_type_b, 3);
+}
+
+TEST(AcpiSoftOff, MissingPiecesAreNamed)
+{
+    auto dsdt = table("DSDT", s5_definition({ 0x0A, 0x05 }, { 0x0A, 0x05 }));
+    auto no_pm1 = fadt(244, 0, 0, 0, uptr(dsdt.data()));
+    no_pm1[36 + 172 - 36] = 0; // the extended block is in memory space, not I/O: unusable
+    fix_checksum(no_pm1.data(), no_pm1.size(), 9);
+    AcpiTables without_pm1({ &no_pm1 });
+    auto off = without_pm1.soft_off();
+    ASSERT_TRUE(off.is_error());
+    EXPECT_NE(text(off.error()).find("PM1a control block"), std::string::npos) << text(off.error());
+
+    auto empty_dsdt = table("DSDT", { 0x10, 0x05, '\\', '_', 'S', 'B', '_' });
+    auto facp = fadt(244, 0x604, 0, 0, uptr(empty_dsdt.data()));
+    AcpiTables without_s5({ &facp });
+    auto no_s5 = without_s5.soft_off();
+    ASSERT_TRUE(no_s5.is_error());
+    EXPECT_NE(text(no_s5.error()).find("no \\_S5"), std::string::npos) << text(no_s5.error());
+
+    auto madt_only = table("APIC", { 0, 0, 0xE0, 0xFE, 1, 0, 0, 0 });
+    AcpiTables without_fadt({ &madt_only });
+    auto no_fadt = without_fadt.soft_off();
+    ASSERT_TRUE(no_fadt.is_error());
+    EXPECT_NE(text(no_fadt.error()).find("no FADT"), std::string::npos) << text(no_fadt.error());
+}
+
+TEST(AcpiSoftOff, MalformedS5PackagesAreRefused)
+{
+    auto check = [](std::vector<u8> const& aml, const char* expected) {
+        auto types = rt::acpi::find_s5_sleep_types(aml.data(), aml.size());
+        ASSERT_TRUE(types.is_error()) << expected;
+        EXPECT_NE(text(types.error()).find(expected), std::string::npos) << text(types.error());
+    };
+    check(s5_definition({ 0x0A, 0x09 }, { 0x0A, 0x05 }), "does not fit SLP_TYP");
+    check({ 0x08, '_', 'S', '5', '_', 0x14, 0x03, 0x00 }, "is not a package"); // a method
+    check({ 0x08, '_', 'S', '5', '_', 0x12, 0x04, 0x01, 0x0A, 0x05 }, "needs 2");
+    check({ 0x08, '_', 'S', '5', '_', 0x12, 0x07, 0x02, 0x0A, 0x05, 0x0A }, "two integers"); // cut off
+    check({ 0x08, '_', 'S', '5', '_', 0x12, 0x07, 0x02, 0x0D, 'x', 0x00 }, "two integers"); // a string
+    check({ 0x70, '_', 'S', '5', '_', 0x60 }, "no \\_S5"); // a reference only
+    // A four-byte PkgLength (lead byte 0xC0 | low nibble, then three bytes) is skipped whole.
+    std::vector<u8> long_length = { 0x08, '_', 'S', '5', '_', 0x12, 0xC0, 0x00, 0x00, 0x00, 0x02, 0x0A, 0x02, 0x01 };
+    auto types = rt::acpi::find_s5_sleep_types(long_length.data(), long_length.size());
+    ASSERT_FALSE(types.is_error()) << text(types.error());
+    EXPECT_EQ(types.value().a, 2);
+    EXPECT_EQ(types.value().b, 1);
 }
 
 }

@@ -64,6 +64,7 @@ struct Aligned {
 };
 
 std::string message(rt::ErrorOr<void>& r) { return std::string(r.error().message().data(), r.error().message().length()); }
+std::string text(rt::StringView view) { return std::string(view.data(), view.length()); }
 
 TEST(Multiboot2, ParsesAWellFormedBlock)
 {
@@ -90,7 +91,7 @@ TEST(Multiboot2, ParsesAWellFormedBlock)
     rt::multiboot2::BootInfo out;
     auto r = rt::multiboot2::parse(info.data(), b.bytes.size(), out);
     ASSERT_FALSE(r.is_error()) << message(r);
-    EXPECT_STREQ(out.command_line, "prompt=\"hi\" steps=3");
+    EXPECT_EQ(text(out.command_line), "prompt=\"hi\" steps=3");
     EXPECT_STREQ(out.loader_name, "GRUB 2.06");
     ASSERT_EQ(out.module_count, 2u);
     EXPECT_EQ(out.modules[1].size(), 0x1000u);
@@ -104,6 +105,20 @@ TEST(Multiboot2, ParsesAWellFormedBlock)
     EXPECT_EQ(out.framebuffer.width, 1024u);
     EXPECT_EQ(out.framebuffer.red_position, 16);
     EXPECT_EQ(out.framebuffer.blue_size, 8);
+}
+
+// GRUB passes command lines of any length; one cut short would be parsed as if whole
+// ("steps=100" read as "steps=10", a long prompt's closing quote lost).
+TEST(Multiboot2, LongCommandLineArrivesWhole)
+{
+    std::string line = "prompt=\"" + std::string(1500, 'a') + "\" steps=100";
+    InfoBuilder b;
+    b.string_tag(1, line);
+    Aligned info(b.finish());
+    rt::multiboot2::BootInfo out;
+    auto r = rt::multiboot2::parse(info.data(), b.bytes.size(), out);
+    ASSERT_FALSE(r.is_error()) << message(r);
+    EXPECT_EQ(text(out.command_line), line);
 }
 
 TEST(Multiboot2, MemoryMapIsSteppedByEntrySize)
