@@ -16,8 +16,7 @@ rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
     TRY(command_line.check_known({ known, count }));
     // The runtime reads its own keys early; their values are checked here too, so a bad
     // one stops the boot like any other instead of being ignored.
-    rt::StringView faults[] = { "divide", "opcode", "protection", "ap-opcode" };
-    TRY(command_line.get_choice("fault", faults, "divide"));
+    TRY(command_line.get_choice("fault", rt::fault_kinds, "divide"));
     rt::StringView endings[] = { "halt", "poweroff" };
     TRY(command_line.get_choice("end", endings, "halt"));
     TRY(command_line.get_integer("cpus", 1, 1, i64(rt::WorkPool::max_workers)));

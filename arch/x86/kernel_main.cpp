@@ -146,8 +146,10 @@ void run_global_constructors()
 // fault is reported and ends the run with the failure code instead of a reboot loop.
 void trigger_requested_fault()
 {
-    auto kind = command_line.get_string("fault", "");
-    if (kind.is_error() || kind.value().is_empty())
+    auto kind = command_line.get_choice("fault", rt::fault_kinds, "");
+    if (kind.is_error())
+        fail(kind.error());
+    if (kind.value().is_empty())
         return;
     rt::println("[fault] triggering a deliberate '{}' fault as the command line asked", kind.value());
     if (kind.value() == "divide") {
@@ -168,7 +170,6 @@ void trigger_requested_fault()
                 asm volatile("ud2");
         });
     }
-    rt::println("[fault] unknown fault kind '{}' (divide, opcode, protection, ap-opcode)", kind.value());
 }
 
 // The whole command line: the menu entry's, then what scripts/boot.sh --cmdline passed

@@ -14,6 +14,8 @@ struct BootContext {
 
 // Command-line keys the runtime itself reads; the app accepts these besides its own.
 constexpr StringView runtime_command_line_keys[] = { "fault", "serial_color", "end", "cpus", "modules" };
+// The values fault= takes (a deliberate CPU exception, for testing the fault report).
+constexpr StringView fault_kinds[] = { "divide", "opcode", "protection", "ap-opcode" };
 
 // Stops the machine after printing `message`: for broken invariants, not for bad input.
 [[noreturn]] void panic(StringView message);
