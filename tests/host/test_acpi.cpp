@@ -23,7 +23,8 @@ std::vector<u8> table(const char* signature, std::vector<u8> const& body)
     std::memcpy(t.data(), signature, 4);
     u32 length = u32(t.size());
     std::memcpy(t.data() + 4, &length, 4);
-    std::memcpy(t.data() + 36, body.data(), body.size());
+    if (!body.empty()) // memcpy from an empty vector's null data is undefined
+        std::memcpy(t.data() + 36, body.data(), body.size());
     fix_checksum(t.data(), t.size(), 9);
     return t;
 }
