@@ -2,7 +2,6 @@
 #include "../../app/chat_template.h"
 #include "chat_templates.h"
 #include "models.h"
-#include <chrono>
 #include <gtest/gtest.h>
 #include <string>
 #include <vector>
@@ -89,15 +88,14 @@ TEST(ChatTemplate, RefusesWhatItDoesNotUnderstand)
 namespace {
 
 // Renders with a big output buffer, so only the renderer's own limits can stop it.
-Rendered render_timed(std::string const& source, size_t messages, double& seconds)
+Rendered render_many(std::string const& source, size_t messages)
 {
     std::vector<app::ChatMessage> conversation(messages, app::ChatMessage { "user", "hello there" });
-    auto start = std::chrono::steady_clock::now();
-    Rendered r = render(source, conversation, true, 256 << 10);
-    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return r;
+    return render(source, conversation, true, 256 << 10);
 }
 
+// Without the budget these renders run for minutes (the suite's timeout fails them); with
+// it they stop with the error. No timing is asserted: sanitized builds run several times slower.
 TEST(ChatTemplate, LoopsAndOutputHaveAWorkBudget)
 {
     // Six loops over 20 messages: 64 million passes, which would run for minutes.
@@ -106,17 +104,14 @@ TEST(ChatTemplate, LoopsAndOutputHaveAWorkBudget)
         nested += "{% for m" + std::to_string(i) + " in messages %}";
     for (int i = 0; i < 6; ++i)
         nested += "{% endfor %}";
-    double seconds;
-    Rendered r = render_timed(nested, 20, seconds);
+    Rendered r = render_many(nested, 20);
     EXPECT_NE(r.error.find("chat template: rendering needs more than"), std::string::npos) << r.error;
-    EXPECT_LT(seconds, 2.0);
 
     // Quiet work counts too: a branch not taken is still passed over on every pass.
     std::string skipped = "{% for a in messages %}{% for b in messages %}{% for c in messages %}{% if false %}"
         + std::string(200, 'x') + "{{ 1 }}{% endif %}{% endfor %}{% endfor %}{% endfor %}";
-    r = render_timed(skipped, 200, seconds);
+    r = render_many(skipped, 200);
     EXPECT_NE(r.error.find("rendering needs more than"), std::string::npos) << r.error;
-    EXPECT_LT(seconds, 2.0);
 
     // Output: each pass writes a long string, far more in all than the budget allows.
     std::string wide = "{% for a in messages %}{% for b in messages %}{{ '" + std::string(1000, 'y') + "' ~ a.content }}{% endfor %}{% endfor %}";
