@@ -140,20 +140,8 @@ esac
 if grep -aEiq 'triple fault|exception with no resolution|shutdown status' "$work/bochs.log" 2>/dev/null; then
   fail "Bochs reports a triple fault: $(grep -aEi -m1 'triple fault|exception with no resolution|shutdown status' "$work/bochs.log")"
 fi
-for pattern in "${expects[@]}"; do
-  grep -aEq -- "$pattern" "$work/clean.log" || fail "serial log lacks /$pattern/"
-done
-for pattern in "${rejects[@]}"; do
-  ! grep -aEq -- "$pattern" "$work/clean.log" || fail "serial log has /$pattern/: $(grep -aE -m1 -- "$pattern" "$work/clean.log")"
-done
-for file in "${expect_files[@]}"; do
-  python3 - "$work/clean.log" "$file" <<'PY' || fail "serial log lacks the text of $file"
-import sys
-log = open(sys.argv[1], encoding="utf-8", errors="replace").read()
-want = open(sys.argv[2], encoding="utf-8").read()
-sys.exit(0 if want in log else 1)
-PY
-done
+. "$root/tests/boot/log_checks.sh"
+check_log "$work/clean.log"
 
 echo "bochs $cpu x$cpus: $outcome after $elapsed s; serial log in $log"
 if [ $failures -ne 0 ]; then

@@ -144,20 +144,8 @@ case "$expect_status" in
   failure) [ $status -eq 1 ] || fail "expected the kernel to report failure (boot.sh status 1), got $status" ;;
   ended) [ $status -eq 3 ] || fail "expected QEMU to end by itself (boot.sh status 3), got $status" ;;
 esac
-for pattern in "${expects[@]}"; do
-  grep -Eq -- "$pattern" "$work/clean.log" || fail "log lacks /$pattern/"
-done
-for pattern in "${rejects[@]}"; do
-  ! grep -Eq -- "$pattern" "$work/clean.log" || fail "log has /$pattern/: $(grep -E -m1 -- "$pattern" "$work/clean.log")"
-done
-for file in "${expect_files[@]}"; do
-  python3 - "$work/clean.log" "$file" <<'PY' || fail "log lacks the text of $file"
-import sys
-log = open(sys.argv[1], encoding="utf-8", errors="replace").read()
-want = open(sys.argv[2], encoding="utf-8").read()
-sys.exit(0 if want in log else 1)
-PY
-done
+. "$root/tests/boot/log_checks.sh"
+check_log "$work/clean.log"
 
 if [ $failures -ne 0 ]; then
   echo "---- serial log ($log) ----"
