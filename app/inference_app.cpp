@@ -241,8 +241,8 @@ rt::ErrorOr<void> run(Inputs const& inputs)
     i32 steps = TRY(resolve_steps(options, checkpoint.config));
     auto transformer = TRY(llm::Transformer::create(checkpoint));
     u64 seed = options.seed_given ? options.seed : inputs.fallback_seed;
-    auto sampler = TRY(llm::Sampler::create(checkpoint.config.vocab_size, options.temperature, options.top_p, seed));
-    rt::println("[gen] steps={} temp={:.2f} topp={:.2f} seed={}", steps, double(options.temperature), double(options.top_p), seed);
+    auto sampler = TRY(llm::Sampler::create(checkpoint.config.vocab_size, options.temperature, options.top_p, seed, options.top_k));
+    rt::println("[gen] steps={} temp={:.2f} topp={:.2f} topk={} seed={}", steps, double(options.temperature), double(options.top_p), options.top_k, seed);
 
     switch (options.mode) {
     case Mode::Chat:

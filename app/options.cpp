@@ -30,6 +30,7 @@ rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
     options.steps = i32(TRY(command_line.get_integer("steps", 0, 1, 1 << 20)));
     options.temperature = float(TRY(command_line.get_number("temp", 1.0, 0.0, 100.0)));
     options.top_p = float(TRY(command_line.get_number("topp", 0.9, 0.0, 1.0)));
+    options.top_k = i32(TRY(command_line.get_integer("topk", 0, 0, 1 << 20)));
     options.seed_given = command_line.has("seed");
     options.seed = u64(TRY(command_line.get_integer("seed", 0, 0, INT64_MAX)));
     rt::StringView quant_choices[] = { "none", "q8" };

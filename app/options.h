@@ -12,6 +12,7 @@ struct Options {
     i32 steps { 0 }; // 0: not given, use min(256, context)
     float temperature { 1.0f };
     float top_p { 0.9f };
+    i32 top_k { 0 };     // 0: off (llama2.c's sampler); else only the k most probable tokens
     u64 seed { 0 };
     bool seed_given { false };
     bool quantize { false };            // quant=q8: int8 weights made at load time
@@ -20,7 +21,7 @@ struct Options {
 };
 
 // Keys the application reads; everything else on the command line is an error.
-constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "seed", "quant", "tune", "system" };
+constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "topk", "seed", "quant", "tune", "system" };
 
 rt::ErrorOr<Options> parse_options(rt::CommandLine const&);
 

@@ -26,9 +26,10 @@ i32 argmax(const float* values, i32 count)
     return poison == 0.0f ? best : -1;
 }
 
-rt::ErrorOr<Sampler> Sampler::create(i32 vocab_size, float temperature, float top_p, u64 seed)
+rt::ErrorOr<Sampler> Sampler::create(i32 vocab_size, float temperature, float top_p, u64 seed, i32 top_k)
 {
     Sampler sampler(vocab_size, temperature < min_temperature ? 0.0f : temperature, top_p, seed);
+    sampler.m_top_k = top_k > 0 && top_k < vocab_size ? top_k : 0;
     sampler.m_candidates = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
     sampler.m_sort_scratch = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
     sampler.m_histogram = TRY(rt::HeapArray<u32>::allocate(3 * 4096));
@@ -52,6 +53,8 @@ rt::ErrorOr<i32> Sampler::sample(float* logits)
         return not_finite();
     kernels::active().softmax(logits, m_vocab_size); // the reference unless tuned
     float coin = m_random.next_float();
+    if (m_top_k)
+        return sample_top_k(logits, coin);
     if (m_top_p <= 0.0f || m_top_p >= 1.0f) {
         float cumulative = 0.0f;
         for (i32 i = 0; i < m_vocab_size; ++i) {
@@ -193,6 +196,50 @@ i32 Sampler::sample_top_p(const float* probabilities, float coin)
         }
         return sorted[last].index;
     }
+}
+
+// The k most probable tokens (equal ones in index order), then nucleus sampling among them
+// with their probabilities renormalised: llama.cpp's chain of top-k and top-p.
+i32 Sampler::sample_top_k(const float* probabilities, float coin)
+{
+    size_t k = size_t(m_top_k);
+    // Lower the floor until at least k tokens stand above it (at 0, every token does).
+    constexpr float step = 1.0f / 64.0f;
+    float floor = maximum(probabilities, m_vocab_size) * step;
+    size_t count;
+    while (true) {
+        count = 0;
+        for (i32 i = 0; i < m_vocab_size; ++i)
+            if (probabilities[i] >= floor)
+                m_candidates[count++] = { probabilities[i], i };
+        if (count >= k || floor == 0.0f)
+            break;
+        floor = floor * step < 1e-30f ? 0.0f : floor * step;
+    }
+    Candidate* sorted = sort_descending(m_candidates.data(), m_sort_scratch.data(),
+        reinterpret_cast<u32(*)[4096]>(m_histogram.data()), count);
+    count = rt::min(count, k);
+    float kept = 0.0f;
+    for (size_t i = 0; i < count; ++i)
+        kept += sorted[i].probability;
+    bool nucleus = m_top_p > 0.0f && m_top_p < 1.0f;
+    float cumulative = 0.0f;
+    size_t last = count - 1;
+    for (size_t i = 0; i < count; ++i) {
+        cumulative += sorted[i].probability;
+        if (nucleus && cumulative > m_top_p * kept) {
+            last = i;
+            break;
+        }
+    }
+    float r = coin * cumulative;
+    float cdf = 0.0f;
+    for (size_t i = 0; i <= last; ++i) {
+        cdf += sorted[i].probability;
+        if (r < cdf)
+            return sorted[i].index;
+    }
+    return sorted[last].index;
 }
 
 }

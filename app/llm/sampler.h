@@ -1,7 +1,7 @@
 #pragma once
 // Picks the next token from the logits: greedy (temperature 0), or sampling at a
 // temperature, optionally restricted to the smallest set of tokens whose probability
-// reaches top-p (nucleus sampling). Same xorshift generator and the same algorithm as
+// reaches top-p (nucleus sampling), optionally after keeping only the top-k. Same xorshift generator and the same algorithm as
 // llama2.c's sampler, so equal settings and seed give equal tokens.
 #include <rt/error.h>
 #include <rt/heap.h>
@@ -27,7 +27,8 @@ private:
 
 class Sampler {
 public:
-    static rt::ErrorOr<Sampler> create(i32 vocab_size, float temperature, float top_p, u64 seed);
+    // top_k > 0 keeps only the k most probable tokens (then top-p among them).
+    static rt::ErrorOr<Sampler> create(i32 vocab_size, float temperature, float top_p, u64 seed, i32 top_k = 0);
 
     // May modify `logits` (scaled and turned into probabilities in place). Logits that
     // hold NaN or infinity (weights that do) are an error, found in the pass that reads
@@ -43,10 +44,12 @@ private:
     Sampler(i32 vocab_size, float temperature, float top_p, u64 seed)
         : m_vocab_size(vocab_size), m_temperature(temperature), m_top_p(top_p), m_random(seed) {}
     i32 sample_top_p(const float* probabilities, float coin);
+    i32 sample_top_k(const float* probabilities, float coin);
 
     i32 m_vocab_size;
     float m_temperature;
     float m_top_p;
+    i32 m_top_k { 0 };
     Random m_random;
     rt::HeapArray<Candidate> m_candidates;
     rt::HeapArray<Candidate> m_sort_scratch;

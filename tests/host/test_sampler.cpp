@@ -202,4 +202,65 @@ TEST(Sampler, TinyTemperaturesAreGreedyNotInfinite)
     EXPECT_EQ(sampler.sample(logits.data()).value(), 1);
 }
 
+TEST(Sampler, TopKKeepsOnlyTheKMostProbable)
+{
+    testing_support::ScopedHeap heap(8 << 20);
+    // Probabilities 0.4, 0.3, 0.2, 0.1 (shuffled): top-k 2 picks the 0.4 and 0.3 tokens only,
+    // in the ratio 4:3; top-k 1 is greedy; top-k with top-p 0.5 keeps 0.4/0.7 < 0.5 < 1: both.
+    std::vector<float> base = { std::log(0.2f), std::log(0.4f), std::log(0.1f), std::log(0.3f) };
+    for (i32 k : { 1, 2 }) {
+        auto sampler = llm::Sampler::create(4, 1.0f, 0.0f, 11, k).release_value();
+        int counts[4] = {};
+        for (int i = 0; i < 20000; ++i) {
+            auto logits = base;
+            counts[sampler.sample(logits.data()).value()]++;
+        }
+        EXPECT_EQ(counts[0] + counts[2], 0) << "k " << k;
+        if (k == 1)
+            EXPECT_EQ(counts[1], 20000);
+        else
+            EXPECT_NEAR(counts[1] / 20000.0, 4.0 / 7.0, 0.02);
+    }
+    // With top-p 0.5 after top-k 3 (0.4, 0.3, 0.2 renormalised: 0.44, 0.33, 0.22), the
+    // nucleus is the first two.
+    auto sampler = llm::Sampler::create(4, 1.0f, 0.5f, 12, 3).release_value();
+    int counts[4] = {};
+    for (int i = 0; i < 20000; ++i) {
+        auto logits = base;
+        counts[sampler.sample(logits.data()).value()]++;
+    }
+    EXPECT_EQ(counts[0] + counts[2], 0);
+    EXPECT_GT(counts[3], 0);
+}
+
+TEST(Sampler, TopKAtTheVocabularySizeIsOff)
+{
+    testing_support::ScopedHeap heap(8 << 20);
+    // k >= vocabulary keeps llama2.c's sampler: the same picks as without k.
+    auto plain = llm::Sampler::create(512, 0.9f, 0.9f, 5).release_value();
+    auto all = llm::Sampler::create(512, 0.9f, 0.9f, 5, 512).release_value();
+    std::mt19937 rng(3);
+    for (int step = 0; step < 50; ++step) {
+        auto a = make_logits(512, step % 4, rng);
+        auto b = a;
+        ASSERT_EQ(plain.sample(a.data()).value(), all.sample(b.data()).value());
+    }
+}
+
+TEST(Sampler, TopKOnAFlatVocabularyOf32000)
+{
+    testing_support::ScopedHeap heap(8 << 20);
+    auto sampler = llm::Sampler::create(32000, 1.0f, 0.95f, 8, 40).release_value();
+    std::mt19937 rng(4);
+    for (int step = 0; step < 20; ++step) {
+        auto logits = make_logits(32000, 0, rng);
+        i32 picked = sampler.sample(logits.data()).value();
+        // The pick is among the 40 most probable (logits now hold the probabilities).
+        size_t above = 0;
+        for (float p : logits)
+            above += p > logits[size_t(picked)];
+        EXPECT_LT(above, 40u);
+    }
+}
+
 }
