@@ -1,6 +1,6 @@
 #include "inference_app.h"
-#include "chat.h"
-#include "line_editor.h"
+#include "chat/chat.h"
+#include "chat/line_editor.h"
 #include "llm/generate.h"
 #include "llm/gguf_model.h"
 #include "llm/gguf_tokenizer.h"

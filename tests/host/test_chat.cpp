@@ -1,4 +1,4 @@
-#include "../../app/chat.h"
+#include "../../app/chat/chat.h"
 #include "chat_templates.h"
 #include "gguf_builder.h"
 #include "models.h"
