@@ -24,7 +24,7 @@ settings=(prompt="Lily and Tom" temp=0.8 topp=0.9 seed=42 steps=$steps tune=$pla
 
 # The story is what lies between the blank line after "[gen] prompt:" and the summary.
 extract() {
-  sed -e 's/\r$//' "$1" | awk '/^\[gen\] prompt:/ { inside = 1; getline; next } /^\[gen\] [0-9]+ prompt tokens/ { inside = 0 } inside' > "$2"
+  sed -e 's/\r$//' "$1" | awk '/^\[gen\] prompt:/ { inside = 1; getline; next } /^\[gen\] [0-9]+ prompt tokens?,/ { inside = 0 } inside' > "$2"
 }
 
 "$host" "$model" "$tokenizer" "${settings[@]}" > "$work/host.log" 2>&1 || { cat "$work/host.log"; exit 1; }
