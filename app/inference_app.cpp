@@ -1,6 +1,6 @@
 #include "inference_app.h"
-#include "chat.h"
-#include "line_editor.h"
+#include "chat/chat.h"
+#include "chat/line_editor.h"
 #include "llm/generate.h"
 #include "llm/gguf_model.h"
 #include "llm/gguf_tokenizer.h"
@@ -99,8 +99,10 @@ void report(llm::GenerationStats const& stats, u64 weight_bytes, bool with_profi
     double tokens_per_second = seconds > 0 ? double(stats.positions) / seconds : 0.0;
     double first_token_ms = stats.generated_tokens ? rt::CycleClock::to_seconds(stats.first_token_cycles - stats.start_cycles) * 1000.0 : 0.0;
     auto& console = rt::Console::the();
-    rt::println("[gen] {} prompt tokens + {} generated = {} positions in {:.3f} s{}", stats.prompt_tokens, stats.generated_tokens,
-        stats.positions, seconds, stats.stopped_at_bos ? " (the model ended the story)" : "");
+    // Not a sum: the prompt's tokens and all but the last generated one each take a
+    // position, so positions = prompt + generated - 1 (the last token is never fed back).
+    rt::println("[gen] {} prompt token{}, {} generated, {} positions in {:.3f} s{}", stats.prompt_tokens, stats.prompt_tokens == 1 ? "" : "s",
+        stats.generated_tokens, stats.positions, seconds, stats.stopped_at_bos ? " (the model ended the story)" : "");
     rt::println_colored(rt::Color::Good, "[gen] {:.2f} tok/s, time to first token {:.2f} ms", tokens_per_second, first_token_ms);
     rt::format_to(console.logs(), "{{\"generation\":{{\"prompt_tokens\":{},\"generated_tokens\":{},\"positions\":{},\"seconds\":{:.6f},\"tok_per_s\":{:.3f},\"ttft_ms\":{:.3f},\"weight_bytes_per_token\":{},\"weight_gb_per_s\":{:.3f}}}}}",
         stats.prompt_tokens, stats.generated_tokens, stats.positions, seconds, tokens_per_second, first_token_ms, weight_bytes,

@@ -100,7 +100,7 @@ int main(int argc, char** argv)
     rt::Console::the().attach_input(in);
     if (argc < 3) {
         fprintf(stderr, "usage: %s MODEL.bin TOKENIZER.bin [key=value ...]\n"
-                        "keys: mode=generate|interactive|bench prompt=\"...\" steps=N temp=T topp=P seed=S quant=q8 tune=auto|off|PLAN cpus=N\n", argv[0]);
+                        "keys: mode=generate|interactive|bench|chat prompt=\"...\" system=\"...\" steps=N temp=T topp=P seed=S quant=q8 tune=auto|off|PLAN cpus=N\n", argv[0]);
         return 2;
     }
     FileBytes model, tokenizer;

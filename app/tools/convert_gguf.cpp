@@ -10,6 +10,7 @@
 #include "../llm/checkpoint.h"
 #include "../llm/gguf.h"
 #include "../llm/ops.h"
+#include "gguf_writer.h"
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -87,37 +88,18 @@ bool read_vocabulary(std::vector<u8> const& file, u64 count, std::vector<std::st
     return true;
 }
 
-class Writer {
-public:
-    void raw(const void* data, size_t n) { bytes.insert(bytes.end(), static_cast<const u8*>(data), static_cast<const u8*>(data) + n); }
-    template<typename T>
-    void put(T v) { raw(&v, sizeof v); }
-    void string(std::string const& s) { put<u64>(s.size()), raw(s.data(), s.size()); }
-    void kv_u32(const char* key, u32 v) { string(key), put<u32>(4), put<u32>(v), ++pairs; }
-    void kv_f32(const char* key, float v) { string(key), put<u32>(6), put<float>(v), ++pairs; }
-    void kv_bool(const char* key, bool v) { string(key), put<u32>(7), put<u8>(v), ++pairs; }
-    void kv_string(const char* key, std::string const& v) { string(key), put<u32>(8), string(v), ++pairs; }
-    // An array's header: the caller writes its `count` elements next.
-    void kv_array(const char* key, u32 element_type, u64 count) { string(key), put<u32>(9), put<u32>(element_type), put<u64>(count), ++pairs; }
-    std::vector<u8> bytes;
-    u64 pairs = 0; // key-value pairs written
-};
-
 // tokenizer.ggml.*: the pieces, their scores and llama.cpp's token types (<unk> unknown,
 // <s> and </s> control, <0xXX> byte tokens, the rest normal), BOS 1, EOS 2, UNK 0.
-void put_vocabulary(Writer& out, std::vector<std::string> const& pieces, std::vector<float> const& scores)
+void put_vocabulary(tools::GgufWriter& out, std::vector<std::string> const& pieces, std::vector<float> const& scores)
 {
+    using ValueType = tools::GgufWriter::ValueType;
     out.kv_string("tokenizer.ggml.model", "llama");
-    out.kv_array("tokenizer.ggml.tokens", 8, pieces.size());
-    for (auto const& p : pieces)
-        out.string(p);
-    out.kv_array("tokenizer.ggml.scores", 6, scores.size());
-    out.raw(scores.data(), scores.size() * 4);
-    out.kv_array("tokenizer.ggml.token_type", 5, pieces.size());
-    for (u64 i = 0; i < pieces.size(); ++i) {
-        i32 type = i == 0 ? 2 : i < 3 ? 3 : (pieces[i].size() == 6 && pieces[i].rfind("<0x", 0) == 0) ? 6 : 1;
-        out.put<i32>(type);
-    }
+    out.kv_strings("tokenizer.ggml.tokens", pieces);
+    out.kv_numbers("tokenizer.ggml.scores", ValueType::Float32, scores);
+    std::vector<i32> types;
+    for (u64 i = 0; i < pieces.size(); ++i)
+        types.push_back(i == 0 ? 2 : i < 3 ? 3 : (pieces[i].size() == 6 && pieces[i].rfind("<0x", 0) == 0) ? 6 : 1);
+    out.kv_numbers("tokenizer.ggml.token_type", ValueType::Int32, types);
     out.kv_u32("tokenizer.ggml.bos_token_id", 1);
     out.kv_u32("tokenizer.ggml.eos_token_id", 2);
     out.kv_u32("tokenizer.ggml.unknown_token_id", 0);
@@ -188,9 +170,6 @@ int main(int argc, char** argv)
     auto const& c = loaded.value().config;
     auto const& w = loaded.value().weights;
 
-    Writer out;
-    out.raw("GGUF", 4);
-    out.put<u32>(3);
     std::vector<Tensor> tensors;
     u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv = u64(c.kv_dim()), vocab = u64(c.vocab_size);
     tensors.push_back({ "token_embd.weight", { dim, vocab }, w.token_embedding });
@@ -216,23 +195,20 @@ int main(int argc, char** argv)
         fprintf(stderr, "%s does not hold the model's %llu tokens\n", argv[2], (unsigned long long)vocab);
         return 1;
     }
-    Writer metadata;
-    metadata.kv_string("general.architecture", "llama");
-    metadata.kv_string("general.name", "converted by bareflow-convert-gguf");
-    metadata.kv_u32("general.alignment", 32);
-    metadata.kv_u32("llama.context_length", u32(c.seq_len));
-    metadata.kv_u32("llama.embedding_length", u32(c.dim));
-    metadata.kv_u32("llama.block_count", u32(c.n_layers));
-    metadata.kv_u32("llama.feed_forward_length", u32(c.hidden_dim));
-    metadata.kv_u32("llama.attention.head_count", u32(c.n_heads));
-    metadata.kv_u32("llama.attention.head_count_kv", u32(c.n_kv_heads));
-    metadata.kv_u32("llama.rope.dimension_count", u32(c.head_size()));
-    metadata.kv_f32("llama.rope.freq_base", 10000.0f);
-    metadata.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-    put_vocabulary(metadata, pieces, scores);
-    out.put<u64>(tensors.size());
-    out.put<u64>(metadata.pairs);
-    out.raw(metadata.bytes.data(), metadata.bytes.size());
+    tools::GgufWriter out;
+    out.kv_string("general.architecture", "llama");
+    out.kv_string("general.name", "converted by bareflow-convert-gguf");
+    out.kv_u32("general.alignment", 32);
+    out.kv_u32("llama.context_length", u32(c.seq_len));
+    out.kv_u32("llama.embedding_length", u32(c.dim));
+    out.kv_u32("llama.block_count", u32(c.n_layers));
+    out.kv_u32("llama.feed_forward_length", u32(c.hidden_dim));
+    out.kv_u32("llama.attention.head_count", u32(c.n_heads));
+    out.kv_u32("llama.attention.head_count_kv", u32(c.n_kv_heads));
+    out.kv_u32("llama.rope.dimension_count", u32(c.head_size()));
+    out.kv_f32("llama.rope.freq_base", 10000.0f);
+    out.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    put_vocabulary(out, pieces, scores);
 
     // Tensor infos, then the data, each tensor aligned to 32 bytes. Norms stay F32.
     std::vector<std::vector<u8>> blobs;
@@ -255,24 +231,12 @@ int main(int argc, char** argv)
         } else {
             blob.assign(reinterpret_cast<const u8*>(t.data), reinterpret_cast<const u8*>(t.data + count));
         }
-        out.string(t.name);
-        out.put<u32>(u32(t.dims.size()));
-        for (u64 d : t.dims)
-            out.put<u64>(d);
-        out.put<u32>(quantise ? 8 : 0);
-        out.put<u64>(offset);
-        offset += (blob.size() + 31) / 32 * 32;
+        out.tensor_info(t.name, t.dims, quantise ? 8 : 0, offset);
+        offset += tools::GgufWriter::padded(blob.size());
         blobs.push_back(std::move(blob));
     }
-    while (out.bytes.size() % 32)
-        out.bytes.push_back(0);
-    for (auto& blob : blobs) {
-        out.raw(blob.data(), blob.size());
-        while (out.bytes.size() % 32)
-            out.bytes.push_back(0);
-    }
     FILE* f = fopen(argv[3], "wb");
-    if (!f || fwrite(out.bytes.data(), 1, out.bytes.size(), f) != out.bytes.size() || fclose(f) != 0) {
+    if (!f || !out.write(f, blobs) || fclose(f) != 0) {
         fprintf(stderr, "cannot write %s\n", argv[3]);
         return 1;
     }
@@ -331,9 +295,6 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     }
     const u64 dim = shape->dim, hidden = shape->hidden, layers = shape->layers, vocab = 32000;
     u64 kv = dim / shape->heads * shape->kv_heads;
-    Writer out;
-    out.raw("GGUF", 4);
-    out.put<u32>(3);
     struct Entry {
         std::string name;
         u64 columns, rows;
@@ -361,26 +322,23 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         fprintf(stderr, "%s does not hold 32000 tokens\n", tokenizer_path);
         return 1;
     }
-    Writer metadata;
-    metadata.kv_string("general.architecture", "llama");
-    metadata.kv_string("general.name", std::string("random weights at the ") + shape->name + " shape (bareflow-convert-gguf)");
-    metadata.kv_u32("general.alignment", 32);
-    metadata.kv_u32("general.file_type", q4_k_m ? 15 : type == q4_0 ? 2 : type == q8_0 ? 7 : 14); // llama.cpp's ftype numbers
-    metadata.kv_u32("llama.context_length", u32(shape->context));
-    metadata.kv_u32("llama.embedding_length", u32(dim));
-    metadata.kv_u32("llama.block_count", u32(layers));
-    metadata.kv_u32("llama.feed_forward_length", u32(hidden));
-    metadata.kv_u32("llama.attention.head_count", u32(shape->heads));
-    metadata.kv_u32("llama.attention.head_count_kv", u32(shape->kv_heads));
-    metadata.kv_u32("llama.rope.dimension_count", u32(dim / shape->heads));
-    metadata.kv_f32("llama.rope.freq_base", 10000.0f);
-    metadata.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-    put_vocabulary(metadata, pieces, scores);
-    metadata.kv_u32("tokenizer.ggml.padding_token_id", 2);
-    metadata.kv_string("tokenizer.chat_template", tinyllama_chat_template);
-    out.put<u64>(tensors.size());
-    out.put<u64>(metadata.pairs);
-    out.raw(metadata.bytes.data(), metadata.bytes.size());
+    tools::GgufWriter out;
+    out.kv_string("general.architecture", "llama");
+    out.kv_string("general.name", std::string("random weights at the ") + shape->name + " shape (bareflow-convert-gguf)");
+    out.kv_u32("general.alignment", 32);
+    out.kv_u32("general.file_type", q4_k_m ? 15 : type == q4_0 ? 2 : type == q8_0 ? 7 : 14); // llama.cpp's ftype numbers
+    out.kv_u32("llama.context_length", u32(shape->context));
+    out.kv_u32("llama.embedding_length", u32(dim));
+    out.kv_u32("llama.block_count", u32(layers));
+    out.kv_u32("llama.feed_forward_length", u32(hidden));
+    out.kv_u32("llama.attention.head_count", u32(shape->heads));
+    out.kv_u32("llama.attention.head_count_kv", u32(shape->kv_heads));
+    out.kv_u32("llama.rope.dimension_count", u32(dim / shape->heads));
+    out.kv_f32("llama.rope.freq_base", 10000.0f);
+    out.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    put_vocabulary(out, pieces, scores);
+    out.kv_u32("tokenizer.ggml.padding_token_id", 2);
+    out.kv_string("tokenizer.chat_template", tinyllama_chat_template);
 
     u64 state = 0x9E3779B97F4A7C15ull;
     std::vector<std::vector<u8>> blobs;
@@ -394,30 +352,16 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         } else {
             blob = random_blocks(t.columns * t.rows, t.type, state);
         }
-        out.string(t.name);
-        out.put<u32>(norm ? 1 : 2);
-        out.put<u64>(t.columns);
-        if (!norm)
-            out.put<u64>(t.rows);
-        out.put<u32>(t.type);
-        out.put<u64>(offset);
-        offset += (blob.size() + 31) / 32 * 32;
+        out.tensor_info(t.name, norm ? std::vector<u64> { t.columns } : std::vector<u64> { t.columns, t.rows }, t.type, offset);
+        offset += tools::GgufWriter::padded(blob.size());
         blobs.push_back(std::move(blob));
     }
-    while (out.bytes.size() % 32)
-        out.bytes.push_back(0);
     FILE* f = fopen(output, "wb");
     if (!f) {
         perror(output);
         return 1;
     }
-    bool ok = fwrite(out.bytes.data(), 1, out.bytes.size(), f) == out.bytes.size();
-    static const u8 zeros[32] = {};
-    for (auto const& blob : blobs) {
-        ok = ok && fwrite(blob.data(), 1, blob.size(), f) == blob.size();
-        size_t pad = (32 - blob.size() % 32) % 32;
-        ok = ok && fwrite(zeros, 1, pad, f) == pad;
-    }
+    bool ok = out.write(f, blobs);
     if (fclose(f) != 0 || !ok) {
         fprintf(stderr, "cannot write %s\n", output);
         return 1;

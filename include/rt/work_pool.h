@@ -29,7 +29,8 @@ public:
 
     // Runs job on [0, count) split into chunks whose sizes are multiples of `granule`
     // (except the last), one per worker: `workers` of them (the tuner's choice for this
-    // operation), or worker_count when 0 or more; returns when every chunk is done.
+    // operation), or worker_count when `workers` is 0 or more than that; work of one
+    // granule or less runs on the caller alone. Returns when every chunk is done.
     void run(size_t count, size_t granule, Job, void* context, size_t workers = 0);
 
     template<typename Function>
@@ -63,7 +64,8 @@ public:
 
 private:
     void run_chunk(size_t index);
-    // Waits until *value != unwanted (or, when `until_zero`, until *value == 0).
+    // Returns once done() holds: spins a while, then, with sleep hooks, marks `worker`
+    // asleep and sleeps until woken (without hooks it keeps spinning).
     template<typename Condition>
     void wait(size_t worker, Condition const&);
 

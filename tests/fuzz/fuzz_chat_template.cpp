@@ -1,7 +1,7 @@
 // libFuzzer target: the chat-template renderer gets a GGUF's template from outside, so any
 // byte string must render or be refused without crashing, reading out of bounds or
 // recursing without limit. The conversation is fixed: system, user, assistant, user.
-#include "../../app/chat_template.h"
+#include "../../app/chat/chat_template.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size)

@@ -55,4 +55,14 @@ check fault-garbage 1 'fault="garbage" is not one of: divide, opcode, protection
 check tiny-temperature 0 '\[gen\] steps=20 temp=0.00' 'is not a number' \
   -- "$program" "$models/stories260K.bin" "$models/tok512.bin" temp=0.000000000000001 steps=20 < /dev/null
 
+# No model: the usage line names every mode the command line accepts (app/options.cpp).
+modes="$(sed -n 's/.*modes\[\] = { \(.*\) };/\1/p' "$root/app/options.cpp" | tr -d ' "' | tr ',' '|')"
+[ -n "$modes" ] || { echo "FAIL: no modes list found in app/options.cpp"; failures=$((failures + 1)); }
+check usage-names-every-mode 2 "mode=${modes//|/\\|}( |\$)" '' -- "$program"
+
+# The summary counts a one-token prompt in the singular, and does not claim that prompt
+# plus generated tokens add up to the positions (the last generated token is never run).
+check summary-one-prompt-token 0 '^\[gen\] 1 prompt token, 20 generated, 20 positions in ' '' \
+  -- "$program" "$models/stories260K.bin" "$models/tok512.bin" prompt= temp=0 steps=20 < /dev/null
+
 [ $failures -eq 0 ] || exit 1

@@ -1,6 +1,6 @@
-#include "../../app/chat.h"
+#include "../../app/chat/chat.h"
+#include "../../app/tools/gguf_writer.h"
 #include "chat_templates.h"
-#include "gguf_builder.h"
 #include "models.h"
 #include <algorithm>
 #include <cstdio>
@@ -97,14 +97,12 @@ TEST(ChatTokens, ChatMlMarkersBecomeTheirSpecialTokens)
         types.push_back(6);
     }
     std::vector<float> scores(pieces.size(), 0.0f);
-    testing_support::GgufBuilder b;
-    size_t start = b.header.size();
+    tools::GgufWriter b;
     b.kv_string("tokenizer.ggml.model", "llama");
     b.kv_strings("tokenizer.ggml.tokens", pieces);
-    b.kv_numbers("tokenizer.ggml.scores", 6, scores);
-    b.kv_numbers("tokenizer.ggml.token_type", 5, types);
-    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
-    auto bytes = testing_support::GgufBuilder().build(0, 4, body, 0);
+    b.kv_numbers("tokenizer.ggml.scores", tools::GgufWriter::ValueType::Float32, scores);
+    b.kv_numbers("tokenizer.ggml.token_type", tools::GgufWriter::ValueType::Int32, types);
+    auto bytes = b.file_start(0, 4);
     testing_support::ScopedHeap heap(8 << 20);
     auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
     ASSERT_FALSE(file.is_error()) << message_of(file.error());
@@ -125,14 +123,12 @@ TEST(ChatTokens, ChatMlMarkersBecomeTheirSpecialTokens)
 
 TEST(ChatTokens, TokenTypesMustCoverTheVocabulary)
 {
-    testing_support::GgufBuilder b;
-    size_t start = b.header.size();
+    tools::GgufWriter b;
     b.kv_string("tokenizer.ggml.model", "llama");
     b.kv_strings("tokenizer.ggml.tokens", { "<unk>", "<s>", "</s>" });
-    b.kv_numbers("tokenizer.ggml.scores", 6, std::vector<float> { 0, 0, 0 });
-    b.kv_numbers("tokenizer.ggml.token_type", 5, std::vector<i32> { 2, 3 });
-    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
-    auto bytes = testing_support::GgufBuilder().build(0, 4, body, 0);
+    b.kv_numbers("tokenizer.ggml.scores", tools::GgufWriter::ValueType::Float32, std::vector<float> { 0, 0, 0 });
+    b.kv_numbers("tokenizer.ggml.token_type", tools::GgufWriter::ValueType::Int32, std::vector<i32> { 2, 3 });
+    auto bytes = b.file_start(0, 4);
     testing_support::ScopedHeap heap(1 << 20);
     auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
     ASSERT_FALSE(file.is_error());

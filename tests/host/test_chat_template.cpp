@@ -1,5 +1,5 @@
 // The chat-template renderer on the templates real GGUF files carry, and on bad input.
-#include "../../app/chat_template.h"
+#include "../../app/chat/chat_template.h"
 #include "chat_templates.h"
 #include "models.h"
 #include <gtest/gtest.h>

@@ -2,7 +2,7 @@
 #include "../../app/llm/gguf_model.h"
 #include "../../app/llm/gguf_tokenizer.h"
 #include "../../app/llm/transformer.h"
-#include "gguf_builder.h"
+#include "../../app/tools/gguf_writer.h"
 #include "models.h"
 #include <cstring>
 #include <fstream>
@@ -13,19 +13,27 @@
 
 namespace {
 
-using testing_support::GgufBuilder;
+using tools::GgufWriter;
+using ValueType = GgufWriter::ValueType;
+
+// A file with the fields written so far and `data_bytes` of tensor data, all 0x11 (not
+// zeros, so that reading it shows).
+std::vector<u8> gguf_file(GgufWriter const& fields, u64 tensors, u64 pairs, size_t data_bytes)
+{
+    auto bytes = fields.file_start(tensors, pairs);
+    bytes.resize(bytes.size() + data_bytes, 0x11);
+    return bytes;
+}
 
 // A small valid file: two metadata entries, two F32 tensors of 4x2 and 8.
 std::vector<u8> small_file()
 {
-    GgufBuilder b;
-    size_t start = b.header.size();
+    GgufWriter b;
     b.kv_string("general.architecture", "llama");
     b.kv_u32("llama.block_count", 2);
-    b.tensor("a", { 4, 2 }, 0, 0);
-    b.tensor("b", { 8 }, 0, 32);
-    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
-    return GgufBuilder().build(2, 2, body, 64);
+    b.tensor_info("a", { 4, 2 }, 0, 0);
+    b.tensor_info("b", { 8 }, 0, 32);
+    return gguf_file(b, 2, 2, 64);
 }
 
 std::string error_of(std::vector<u8> const& bytes)
@@ -76,12 +84,10 @@ TEST(Gguf, MalformedHeadersAndTensors)
     EXPECT_NE(error_of(absurd).find("absurd counts"), std::string::npos);
 
     auto with_tensors = [](std::vector<std::tuple<std::string, std::vector<u64>, u32, u64>> tensors, size_t data) {
-        GgufBuilder b;
-        size_t start = b.header.size();
+        GgufWriter b;
         for (auto const& [name, dims, type, offset] : tensors)
-            b.tensor(name, dims, type, offset);
-        std::vector<u8> body(b.header.begin() + long(start), b.header.end());
-        return GgufBuilder().build(tensors.size(), 0, body, data);
+            b.tensor_info(name, dims, type, offset);
+        return gguf_file(b, tensors.size(), 0, data);
     };
     EXPECT_NE(error_of(with_tensors({ { "x", { 8 }, 0, 64 } }, 64)).find("outside"), std::string::npos);
     EXPECT_NE(error_of(with_tensors({ { "x", { 8 }, 0, 0 }, { "y", { 8 }, 0, 0 } }, 64)).find("overlap"), std::string::npos);
@@ -92,16 +98,12 @@ TEST(Gguf, MalformedHeadersAndTensors)
     EXPECT_NE(error_of(with_tensors({ { "x", { 16 }, 8, 0 } }, 64)).find("blocks"), std::string::npos); // Q8_0 rows need 32
     EXPECT_NE(error_of(with_tensors({ { "x", { 1, 1, 1, 1, 1 }, 0, 0 } }, 64)).find("5 dimensions"), std::string::npos);
 
-    GgufBuilder b;
-    size_t start = b.header.size();
-    b.string("key"), b.put32(8), b.put64(u64(1) << 40); // a string claiming a terabyte
-    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
-    EXPECT_NE(error_of(GgufBuilder().build(0, 1, body, 0)).find("claims"), std::string::npos);
-    GgufBuilder c;
-    start = c.header.size();
-    c.string("key"), c.put32(77); // unknown value type
-    std::vector<u8> body2(c.header.begin() + long(start), c.header.end());
-    EXPECT_NE(error_of(GgufBuilder().build(0, 1, body2, 0)).find("unknown value type 77"), std::string::npos);
+    GgufWriter b;
+    b.string("key"), b.put<u32>(8), b.put<u64>(u64(1) << 40); // a string claiming a terabyte
+    EXPECT_NE(error_of(gguf_file(b, 0, 1, 0)).find("claims"), std::string::npos);
+    GgufWriter c;
+    c.string("key"), c.put<u32>(77); // unknown value type
+    EXPECT_NE(error_of(gguf_file(c, 0, 1, 0)).find("unknown value type 77"), std::string::npos);
 }
 
 std::string model_error(std::vector<u8> const& bytes)
@@ -117,8 +119,7 @@ std::string model_error(std::vector<u8> const& bytes)
 // one tensor out, `wrong_shape` gives attn_q the wrong width.
 std::vector<u8> tiny_llama(std::string const& architecture, std::string const& skip = "", bool wrong_shape = false, std::string const& extra = "")
 {
-    GgufBuilder b;
-    size_t start = b.header.size();
+    GgufWriter b;
     b.kv_string("general.architecture", architecture);
     for (auto [key, value] : std::vector<std::pair<std::string, u32>> { { "llama.embedding_length", 32 }, { "llama.feed_forward_length", 32 },
              { "llama.block_count", 1 }, { "llama.attention.head_count", 4 }, { "llama.context_length", 16 } })
@@ -133,15 +134,14 @@ std::vector<u8> tiny_llama(std::string const& architecture, std::string const& s
     for (auto const& [name, dims] : tensors) {
         if (name == skip)
             continue;
-        b.tensor(name, dims, 0, offset);
+        b.tensor_info(name, dims, 0, offset);
         u64 elements = 1;
         for (u64 d : dims)
             elements *= d;
         offset += (elements * 4 + 31) / 32 * 32;
         ++count;
     }
-    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
-    return GgufBuilder().build(count, 6, body, size_t(offset));
+    return gguf_file(b, count, 6, size_t(offset));
 }
 
 TEST(GgufModel, LoadsAndRejectsWithClearMessages)
@@ -167,23 +167,19 @@ TEST(GgufModel, MetadataThatContradictsTheTensorsIsAnError)
 TEST(Gguf, DuplicatesAndOverflowingShapesAreErrors)
 {
     testing_support::ScopedHeap heap(1 << 20);
-    GgufBuilder b;
-    size_t start = b.header.size();
+    GgufWriter b;
     b.kv_u32("llama.block_count", 2);
     b.kv_string("general.architecture", "llama");
     b.kv_u32("llama.block_count", 22);
-    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
-    EXPECT_EQ(error_of(GgufBuilder().build(0, 3, body, 0)), "gguf: metadata key llama.block_count appears twice");
+    EXPECT_EQ(error_of(gguf_file(b, 0, 3, 0)), "gguf: metadata key llama.block_count appears twice");
 
     // 2^32 * 2^32 * 2^32 wraps to 0 in 64 bits, which would pass every size check.
     auto with_tensors = [](std::vector<std::pair<std::string, std::vector<u64>>> tensors) {
-        GgufBuilder t;
-        size_t at = t.header.size();
+        GgufWriter t;
         u64 offset = 0;
         for (auto const& [name, dims] : tensors)
-            t.tensor(name, dims, 0, offset), offset += 64;
-        std::vector<u8> body(t.header.begin() + long(at), t.header.end());
-        return GgufBuilder().build(tensors.size(), 0, body, size_t(offset));
+            t.tensor_info(name, dims, 0, offset), offset += 64;
+        return gguf_file(t, tensors.size(), 0, size_t(offset));
     };
     u64 big = u64(1) << 32;
     EXPECT_EQ(error_of(with_tensors({ { "x", { big, big, big } } })), "gguf: tensor x has dimensions whose product overflows 64 bits");
@@ -256,20 +252,18 @@ namespace {
 // A four-token GGUF vocabulary; `ids` adds bos/eos ids as (key, ggml value type, bytes).
 std::string tokenizer_error(std::vector<std::tuple<std::string, u32, u64>> const& ids)
 {
-    GgufBuilder b;
-    size_t start = b.header.size();
+    GgufWriter b;
     b.kv_string("tokenizer.ggml.model", "llama");
     b.kv_strings("tokenizer.ggml.tokens", { "<unk>", "<s>", "</s>", "a" });
-    b.kv_numbers("tokenizer.ggml.scores", 6, std::vector<float> { 0, 0, 0, -1 });
+    b.kv_numbers("tokenizer.ggml.scores", ValueType::Float32, std::vector<float> { 0, 0, 0, -1 });
     for (auto const& [key, type, value] : ids) {
-        b.string(key), b.put32(type);
+        b.string(key), b.put<u32>(type);
         if (type == 10 || type == 11)
-            b.put64(value);
+            b.put<u64>(value);
         else
-            b.put32(u32(value));
+            b.put<u32>(u32(value));
     }
-    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
-    auto bytes = GgufBuilder().build(0, 3 + ids.size(), body, 0);
+    auto bytes = gguf_file(b, 0, 3 + ids.size(), 0);
     auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
     if (file.is_error())
         return "parse: " + std::string(file.error().message().data(), file.error().message().length());
@@ -300,8 +294,7 @@ namespace {
 // given general.alignment; every tensor's data starts `skew` bytes past a multiple of it.
 std::vector<u8> random_tiny_llama(u32 alignment, u64 skew)
 {
-    GgufBuilder b;
-    size_t start = b.header.size();
+    GgufWriter b;
     b.kv_string("general.architecture", "llama");
     for (auto [key, value] : std::vector<std::pair<std::string, u32>> { { "llama.embedding_length", 32 }, { "llama.feed_forward_length", 32 },
              { "llama.block_count", 1 }, { "llama.attention.head_count", 4 }, { "llama.context_length", 16 }, { "general.alignment", alignment } })
@@ -313,14 +306,13 @@ std::vector<u8> random_tiny_llama(u32 alignment, u64 skew)
     std::vector<u64> offsets, sizes;
     u64 offset = skew;
     for (auto const& [name, dims] : tensors) {
-        b.tensor(name, dims, 0, offset);
+        b.tensor_info(name, dims, 0, offset);
         u64 bytes = dims[0] * (dims.size() > 1 ? dims[1] : 1) * 4;
         offsets.push_back(offset), sizes.push_back(bytes);
         offset += (bytes + alignment - 1) / alignment * alignment;
     }
-    std::vector<u8> body(b.header.begin() + long(start), b.header.end());
-    auto file = GgufBuilder().build(tensors.size(), 7, body, 0);
-    size_t header_end = 24 + body.size();
+    auto file = b.file_start(tensors.size(), 7);
+    size_t header_end = 24 + b.fields().size();
     size_t data_start = (header_end + alignment - 1) / alignment * alignment;
     file.resize(data_start + offset, 0);
     u32 state = 2024;

@@ -1,5 +1,7 @@
 // Every SIMD variant against the scalar reference, on random data and awkward sizes
-// (odd, below and just above the vector widths). Variants this CPU cannot run are skipped.
+// (odd, below and just above the vector widths). Each test runs once per instruction set
+// (Kernels/VariantsOf.X/sse2, /avx2, /avx512); on a CPU without one, its runs are reported
+// as skipped, naming what the CPU lacks, rather than passing without checking anything.
 #include "../../app/llm/kernels/kernels.h"
 #include "../../app/llm/ops.h"
 #include <arch/x86/cpu.h>
@@ -25,16 +27,60 @@ std::vector<float> random_floats(size_t n, u32 seed, float scale = 1.0f)
     return v;
 }
 
+using llm::kernels::Isa;
+
+const char* isa_name(Isa isa)
+{
+    switch (isa) {
+    case Isa::Sse2: return "sse2";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
+    default: return "scalar";
+    }
+}
+
+// What can_run() needs for each instruction set, for the skip message.
+const char* isa_requirement(Isa isa)
+{
+    switch (isa) {
+    case Isa::Sse2: return "SSE2";
+    case Isa::Avx2: return "AVX2 and FMA (with the OS saving AVX state)";
+    case Isa::Avx512: return "AVX-512 F and BW";
+    default: return "nothing";
+    }
+}
+
+class VariantsOf : public testing::TestWithParam<Isa> {
+protected:
+    void SetUp() override
+    {
+        if (!llm::kernels::can_run(GetParam(), cpu()))
+            GTEST_SKIP() << isa_name(GetParam()) << " variants not checked: this CPU lacks " << isa_requirement(GetParam());
+    }
+
+    // The variant of this run's instruction set in a table (every table has one per set).
+    template<typename Function>
+    static llm::kernels::Variant<Function> const& of_this_isa(rt::Span<const llm::kernels::Variant<Function>> table)
+    {
+        for (auto const& variant : table)
+            if (variant.isa == GetParam())
+                return variant;
+        ADD_FAILURE() << "no " << isa_name(GetParam()) << " variant";
+        return table[0];
+    }
+};
+
+INSTANTIATE_TEST_SUITE_P(Kernels, VariantsOf, testing::Values(Isa::Sse2, Isa::Avx2, Isa::Avx512),
+    [](testing::TestParamInfo<Isa> const& info) { return std::string(isa_name(info.param)); });
+
 const i32 sizes[] = { 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 172, 257, 288 };
 
-TEST(Kernels, MatmulVariantsMatchTheReference)
+TEST_P(VariantsOf, MatmulMatchesTheReference)
 {
-    for (auto const& variant : llm::kernels::matmul_variants()) {
-        if (!llm::kernels::can_run(variant.isa, cpu()))
-            continue;
-        for (i32 n : sizes)
-            for (i32 d : { 1, 3, 4, 5, 8, 13, 17 })
-                for (i32 offset : { 0, 7 }) { // 7 floats: the 28-byte offset of llama2.c weights
+    auto const& variant = of_this_isa(llm::kernels::matmul_variants());
+    for (i32 n : sizes)
+        for (i32 d : { 1, 3, 4, 5, 8, 13, 17 })
+            for (i32 offset : { 0, 7 }) { // 7 floats: the 28-byte offset of llama2.c weights
                 auto storage = random_floats(size_t(n * d + offset), u32(n * 31 + d)), x = random_floats(size_t(n), u32(n + 7));
                 const float* w = storage.data() + offset;
                 std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
@@ -48,33 +94,31 @@ TEST(Kernels, MatmulVariantsMatchTheReference)
                     ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-6f * magnitude + 1e-7f)
                         << variant.name << " n=" << n << " d=" << d << " offset " << offset << " row " << i;
                 }
-                }
-    }
+            }
 }
 
-TEST(Kernels, Int8MatmulVariantsAreBitIdentical)
+TEST_P(VariantsOf, Int8MatmulIsBitIdentical)
 {
-    for (auto const& variant : llm::kernels::matmul_q8_variants()) {
-        if (!llm::kernels::can_run(variant.isa, cpu()))
-            continue;
-        for (i32 group : { 8, 16, 32, 64 })
-            for (i32 n : { 64, 128, 172, 288 })
-                for (i32 d : { 1, 5, 16 }) {
-                    auto w = random_floats(size_t(n * d), u32(n + d + group)), x = random_floats(size_t(n), u32(n * 3));
-                    std::vector<i8> wq(static_cast<size_t>(n * d)), xq(static_cast<size_t>(n));
-                    std::vector<float> ws(static_cast<size_t>(n * d / group + 1)), xs(static_cast<size_t>(n / group + 1));
-                    llm::ops::quantize(wq.data(), ws.data(), w.data(), n * d, group);
-                    llm::ops::quantize(xq.data(), xs.data(), x.data(), n, group);
-                    std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
-                    llm::ops::matmul_q8(expected.data(), xq.data(), xs.data(), wq.data(), ws.data(), n, d, group);
-                    variant.function(actual.data(), xq.data(), xs.data(), wq.data(), ws.data(), n, d, group);
-                    ASSERT_EQ(actual, expected) << variant.name << " group=" << group << " n=" << n << " d=" << d;
-                }
-    }
+    auto const& variant = of_this_isa(llm::kernels::matmul_q8_variants());
+    for (i32 group : { 8, 16, 32, 64 })
+        for (i32 n : { 64, 128, 172, 288 })
+            for (i32 d : { 1, 5, 16 }) {
+                auto w = random_floats(size_t(n * d), u32(n + d + group)), x = random_floats(size_t(n), u32(n * 3));
+                std::vector<i8> wq(static_cast<size_t>(n * d)), xq(static_cast<size_t>(n));
+                std::vector<float> ws(static_cast<size_t>(n * d / group + 1)), xs(static_cast<size_t>(n / group + 1));
+                llm::ops::quantize(wq.data(), ws.data(), w.data(), n * d, group);
+                llm::ops::quantize(xq.data(), xs.data(), x.data(), n, group);
+                std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
+                llm::ops::matmul_q8(expected.data(), xq.data(), xs.data(), wq.data(), ws.data(), n, d, group);
+                variant.function(actual.data(), xq.data(), xs.data(), wq.data(), ws.data(), n, d, group);
+                ASSERT_EQ(actual, expected) << variant.name << " group=" << group << " n=" << n << " d=" << d;
+            }
 }
 
-TEST(Kernels, GgufBlockVariantsAreBitIdentical)
+TEST_P(VariantsOf, GgufBlocksAreBitIdentical)
 {
+    auto const& q8_0 = of_this_isa(llm::kernels::gguf_q8_0_variants());
+    auto const& q4_0 = of_this_isa(llm::kernels::gguf_q4_0_variants());
     for (i32 n : { 32, 64, 288 })
         for (i32 d : { 1, 3, 9 }) {
             auto x = random_floats(size_t(n), u32(n + d));
@@ -93,22 +137,18 @@ TEST(Kernels, GgufBlockVariantsAreBitIdentical)
                 q4[at + 1] = 0x20;
             std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
             llm::ops::matmul_q8_0(expected.data(), xq.data(), xs.data(), q8.data(), n, d);
-            for (auto const& variant : llm::kernels::gguf_q8_0_variants())
-                if (llm::kernels::can_run(variant.isa, cpu())) {
-                    variant.function(actual.data(), xq.data(), xs.data(), q8.data(), n, d);
-                    ASSERT_EQ(actual, expected) << "Q8_0 " << variant.name << " n=" << n << " d=" << d;
-                }
+            q8_0.function(actual.data(), xq.data(), xs.data(), q8.data(), n, d);
+            ASSERT_EQ(actual, expected) << "Q8_0 " << q8_0.name << " n=" << n << " d=" << d;
             llm::ops::matmul_q4_0(expected.data(), xq.data(), xs.data(), q4.data(), n, d);
-            for (auto const& variant : llm::kernels::gguf_q4_0_variants())
-                if (llm::kernels::can_run(variant.isa, cpu())) {
-                    variant.function(actual.data(), xq.data(), xs.data(), q4.data(), n, d);
-                    ASSERT_EQ(actual, expected) << "Q4_0 " << variant.name << " n=" << n << " d=" << d;
-                }
+            q4_0.function(actual.data(), xq.data(), xs.data(), q4.data(), n, d);
+            ASSERT_EQ(actual, expected) << "Q4_0 " << q4_0.name << " n=" << n << " d=" << d;
         }
 }
 
-TEST(Kernels, KQuantVariantsMatchTheReferenceExactly)
+TEST_P(VariantsOf, KQuantsMatchTheReferenceExactly)
 {
+    auto const& q4_k = of_this_isa(llm::kernels::gguf_q4_k_variants());
+    auto const& q6_k = of_this_isa(llm::kernels::gguf_q6_k_variants());
     for (i32 d : { 1, 3, 9 }) {
         for (i32 n : { 256, 512, 5632 }) {
             auto x = random_floats(size_t(n), u32(n + d), 3.0f);
@@ -130,57 +170,49 @@ TEST(Kernels, KQuantVariantsMatchTheReferenceExactly)
                         blocks[at + 1] = 0x20, blocks[at + 3] = 0x20;
                     }
                 }
-                auto variants = q6 ? llm::kernels::gguf_q6_k_variants() : llm::kernels::gguf_q4_k_variants();
+                auto const& variant = q6 ? q6_k : q4_k;
                 std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
                 if (q6)
                     llm::ops::matmul_q6_k(expected.data(), xq.data(), xs.data(), xsums.data(), blocks.data(), n, d);
                 else
                     llm::ops::matmul_q4_k(expected.data(), xq.data(), xs.data(), xsums.data(), blocks.data(), n, d);
-                for (auto const& variant : variants) {
-                    if (!llm::kernels::can_run(variant.isa, cpu()))
-                        continue;
-                    variant.function(actual.data(), xq.data(), xs.data(), xsums.data(), blocks.data(), n, d);
-                    ASSERT_EQ(actual, expected) << (q6 ? "Q6_K " : "Q4_K ") << variant.name << " n=" << n << " d=" << d;
-                }
+                variant.function(actual.data(), xq.data(), xs.data(), xsums.data(), blocks.data(), n, d);
+                ASSERT_EQ(actual, expected) << (q6 ? "Q6_K " : "Q4_K ") << variant.name << " n=" << n << " d=" << d;
             }
         }
     }
 }
 
-TEST(Kernels, ElementwiseVariantsMatchTheReference)
+TEST_P(VariantsOf, ElementwiseMatchTheReference)
 {
     for (i32 n : sizes) {
         auto x = random_floats(size_t(n), u32(n), 4.0f), w = random_floats(size_t(n), u32(n + 1)), y = random_floats(size_t(n), u32(n + 2));
-        for (auto const& variant : llm::kernels::rmsnorm_variants()) {
-            if (!llm::kernels::can_run(variant.isa, cpu()))
-                continue;
+        {
+            auto const& variant = of_this_isa(llm::kernels::rmsnorm_variants());
             std::vector<float> expected(static_cast<size_t>(n)), actual(static_cast<size_t>(n));
             llm::ops::rmsnorm(expected.data(), x.data(), w.data(), n, 1e-5f);
             variant.function(actual.data(), x.data(), w.data(), n, 1e-5f);
             for (i32 i = 0; i < n; ++i)
                 ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-5f * std::fabs(expected[size_t(i)]) + 1e-7f) << variant.name << " n=" << n;
         }
-        for (auto const& variant : llm::kernels::softmax_variants()) {
-            if (!llm::kernels::can_run(variant.isa, cpu()))
-                continue;
+        {
+            auto const& variant = of_this_isa(llm::kernels::softmax_variants());
             auto expected = x, actual = x;
             llm::ops::softmax(expected.data(), n);
             variant.function(actual.data(), n);
             for (i32 i = 0; i < n; ++i)
                 ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-6f * expected[size_t(i)] + 1e-9f) << variant.name << " n=" << n;
         }
-        for (auto const& variant : llm::kernels::swiglu_variants()) {
-            if (!llm::kernels::can_run(variant.isa, cpu()))
-                continue;
+        {
+            auto const& variant = of_this_isa(llm::kernels::swiglu_variants());
             auto expected = x, actual = x;
             llm::ops::swiglu(expected.data(), y.data(), n);
             variant.function(actual.data(), y.data(), n);
             for (i32 i = 0; i < n; ++i)
                 ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-6f * std::fabs(expected[size_t(i)]) + 1e-9f) << variant.name << " n=" << n;
         }
-        for (auto const& variant : llm::kernels::attention_variants()) {
-            if (!llm::kernels::can_run(variant.isa, cpu()))
-                continue;
+        {
+            auto const& variant = of_this_isa(llm::kernels::attention_variants());
             float magnitude = 0;
             for (i32 i = 0; i < n; ++i)
                 magnitude += std::fabs(x[size_t(i)] * y[size_t(i)]);
@@ -194,18 +226,15 @@ TEST(Kernels, ElementwiseVariantsMatchTheReference)
     }
 }
 
-TEST(Kernels, SoftmaxEdgeCases)
+TEST_P(VariantsOf, SoftmaxEdgeCases)
 {
-    for (auto const& variant : llm::kernels::softmax_variants()) {
-        if (!llm::kernels::can_run(variant.isa, cpu()))
-            continue;
-        std::vector<float> huge(37, 88.0f), tiny(37, -1000.0f);
-        huge[5] = 1000.0f; // exp(x - max) must not overflow
-        variant.function(huge.data(), 37);
-        EXPECT_NEAR(huge[5], 1.0f, 1e-6f) << variant.name;
-        variant.function(tiny.data(), 37);
-        EXPECT_NEAR(tiny[0], 1.0f / 37.0f, 1e-6f) << variant.name;
-    }
+    auto const& variant = of_this_isa(llm::kernels::softmax_variants());
+    std::vector<float> huge(37, 88.0f), tiny(37, -1000.0f);
+    huge[5] = 1000.0f; // exp(x - max) must not overflow
+    variant.function(huge.data(), 37);
+    EXPECT_NEAR(huge[5], 1.0f, 1e-6f) << variant.name;
+    variant.function(tiny.data(), 37);
+    EXPECT_NEAR(tiny[0], 1.0f / 37.0f, 1e-6f) << variant.name;
 }
 
 TEST(Kernels, PlansParseAndFormat)

@@ -3,9 +3,9 @@
 // same KV cache (nothing is recomputed), formatted in the model's chat format, and the
 // reply streams until the model closes its turn. When the context is full the user is
 // told and may start over; the cache never overflows.
-#include "llm/gguf_tokenizer.h"
-#include "llm/sampler.h"
-#include "llm/transformer.h"
+#include "../llm/gguf_tokenizer.h"
+#include "../llm/sampler.h"
+#include "../llm/transformer.h"
 
 namespace app {
 

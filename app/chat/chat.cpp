@@ -1,7 +1,7 @@
 #include "chat.h"
 #include "chat_template.h"
 #include "line_editor.h"
-#include "llm/tokenizer.h"
+#include "../llm/tokenizer.h"
 #include <rt/console.h>
 
 namespace app {
