@@ -5,11 +5,8 @@
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 make_checkpoint="$1" convert="$2" program="$3"
-models="${BAREFLOW_MODELS:-$root/models}"
-if [ ! -f "$models/stories260K.bin" ] || [ ! -f "$models/tok512.bin" ]; then
-  echo "SKIP: stories260K.bin and tok512.bin not in '$models' (set BAREFLOW_MODELS)"
-  exit 77
-fi
+. "$root/scripts/models.sh"
+model="$(find_model stories260K.bin)" && tokenizer="$(find_model tok512.bin)" || exit 1
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 failures=0
@@ -29,7 +26,7 @@ check() {
 
 # A chat model with a 128-position context (random weights, the stories260K vocabulary).
 "$make_checkpoint" --dim 64 --hidden 172 --layers 5 --heads 8 --kv-heads 4 --vocab 512 --seq-len 128 -o "$work/c128.bin" >/dev/null || exit 1
-"$convert" "$work/c128.bin" "$models/tok512.bin" "$work/c128.gguf" --type f32 >/dev/null || exit 1
+"$convert" "$work/c128.bin" "$tokenizer" "$work/c128.gguf" --type f32 >/dev/null || exit 1
 
 # A message that cannot fit even an empty context is too long, not a full context.
 python3 -c "print('the cat sat on the mat ' * 12); print('Hi'); print('exit')" > "$work/long.txt"
@@ -41,19 +38,19 @@ check chat-line-too-long 0 'message too long: at most 511 characters; it was not
   -- "$program" "$work/c128.gguf" /dev/null mode=chat temp=0 < "$work/wide.txt"
 
 # Weights that are all NaN: an error naming the position, not "<unk><unk>..." and success.
-python3 - "$models/stories260K.bin" "$work/nan.bin" <<'PY'
+python3 - "$model" "$work/nan.bin" <<'PY'
 import sys
 data = open(sys.argv[1], "rb").read()
 open(sys.argv[2], "wb").write(data[:28] + b"\xff" * (len(data) - 28))
 PY
 check nan-weights 1 '\[error\] generation stopped at position 4: the logits hold NaN or infinity' '<unk>' \
-  -- "$program" "$work/nan.bin" "$models/tok512.bin" temp=0 steps=20 < /dev/null
+  -- "$program" "$work/nan.bin" "$tokenizer" temp=0 steps=20 < /dev/null
 
 # Command-line values: a bad runtime value stops the run; a long decimal in range does not.
 check fault-garbage 1 'fault="garbage" is not one of: divide, opcode, protection, ap-opcode' '' \
-  -- "$program" "$models/stories260K.bin" "$models/tok512.bin" fault=garbage < /dev/null
+  -- "$program" "$model" "$tokenizer" fault=garbage < /dev/null
 check tiny-temperature 0 '\[gen\] steps=20 temp=0.00' 'is not a number' \
-  -- "$program" "$models/stories260K.bin" "$models/tok512.bin" temp=0.000000000000001 steps=20 < /dev/null
+  -- "$program" "$model" "$tokenizer" temp=0.000000000000001 steps=20 < /dev/null
 
 # No model: the usage line names every mode the command line accepts (app/options.cpp).
 modes="$(sed -n 's/.*modes\[\] = { \(.*\) };/\1/p' "$root/app/options.cpp" | tr -d ' "' | tr ',' '|')"
@@ -63,6 +60,6 @@ check usage-names-every-mode 2 "mode=${modes//|/\\|}( |\$)" '' -- "$program"
 # The summary counts a one-token prompt in the singular, and does not claim that prompt
 # plus generated tokens add up to the positions (the last generated token is never run).
 check summary-one-prompt-token 0 '^\[gen\] 1 prompt token, 20 generated, 20 positions in ' '' \
-  -- "$program" "$models/stories260K.bin" "$models/tok512.bin" prompt= temp=0 steps=20 < /dev/null
+  -- "$program" "$model" "$tokenizer" prompt= temp=0 steps=20 < /dev/null
 
 [ $failures -eq 0 ] || exit 1
