@@ -2,16 +2,16 @@
 // (odd, below and just above the vector widths). Variants this CPU cannot run are skipped.
 #include "../../app/llm/kernels/kernels.h"
 #include "../../app/llm/ops.h"
-#include <arch/x86/cpu.h>
 #include <cmath>
 #include <gtest/gtest.h>
+#include <rt/cpu_features.h>
 #include <vector>
 
 namespace {
 
 rt::CpuFeatures const& cpu()
 {
-    static rt::CpuFeatures features = x86::detect_features();
+    static rt::CpuFeatures features = rt::detect_cpu_features();
     return features;
 }
 

@@ -1,7 +1,8 @@
 // CPUID and XCR0 reads only: safe in user mode, so the hosted build uses this file too.
-#include <arch/x86/cpu.h>
+#include <rt/cpu_features.h>
+#include <rt/cpuid.h>
 
-namespace x86 {
+namespace rt {
 
 namespace {
 
@@ -16,9 +17,9 @@ u64 read_xcr0()
 
 }
 
-rt::CpuFeatures detect_features()
+CpuFeatures detect_cpu_features()
 {
-    rt::CpuFeatures f;
+    CpuFeatures f;
     auto leaf0 = cpuid(0);
     u32 max_leaf = leaf0.eax;
     u32 vendor[3] = { leaf0.ebx, leaf0.edx, leaf0.ecx };
