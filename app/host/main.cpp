@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <rt/cpu_features.h>
 #include <rt/console.h>
+#include <rt/cpu_features.h>
 #include <rt/cycles.h>
 #include <rt/heap.h>
 #include <rt/work_pool.h>

@@ -64,13 +64,6 @@ void attach_screen()
     rt::Console::the().attach_output(*screen);
 }
 
-void describe_cpu()
-{
-    rt::println("[cpu] {} family {} model {} stepping {}: {}", cpu.vendor, cpu.family, cpu.model, cpu.stepping, cpu.brand);
-    rt::println("[cpu] sse2={} sse3={} ssse3={} sse4.1={} sse4.2={} avx={} avx2={} fma={} avx512f={}{}", cpu.sse2, cpu.sse3, cpu.ssse3,
-        cpu.sse41, cpu.sse42, cpu.avx, cpu.avx2, cpu.fma, cpu.avx512f, cpu.hypervisor ? " (under a hypervisor)" : "");
-}
-
 void calibrate_clock()
 {
     u64 hz = x86::pit::measure_tsc_hz();
@@ -145,7 +138,7 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
 
     x86::enable_vector_state();
     cpu = rt::detect_cpu_features();
-    describe_cpu();
+    rt::describe_cpu_features(cpu);
 
     x86::initialize_interrupts();
     rt::println("[irq] IDT: 32 exception handlers; PIC remapped to vectors 32-47");
