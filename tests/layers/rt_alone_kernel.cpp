@@ -1,5 +1,6 @@
-// The kernel's runtime linked alone, every object of it (meson.build: layer-check-rt.elf):
-// the link fails if rt calls into llm or app. Only what a platform must provide is here.
+// The kernel's runtime linked alone (layer-check-rt.elf), or with llm only
+// (layer-check-llm.elf), every object of them: the link fails if a layer calls up into
+// llm or app (meson.build). Only what a platform must provide is here.
 #include <rt/boot.h>
 
 namespace rt {
