@@ -3,11 +3,11 @@
 // stdin the input, an mmap'd arena the heap, clock_gettime calibrates the TSC.
 //   bareflow-host MODEL.bin TOKENIZER.bin [key=value ...]   (the kernel's command-line keys)
 #include "../inference_app.h"
-#include <arch/x86/cpu.h>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <rt/console.h>
+#include <rt/cpu_features.h>
 #include <rt/cycles.h>
 #include <rt/heap.h>
 #include <rt/work_pool.h>
@@ -159,7 +159,7 @@ int main(int argc, char** argv)
         }
     } join_at_exit { helpers };
 
-    rt::CpuFeatures cpu = x86::detect_features();
+    rt::CpuFeatures cpu = rt::detect_cpu_features();
     auto result = app::run({ { model.data, model.size }, { tokenizer.data, tokenizer.size }, command_line, cpu, u64(time(nullptr)) });
     if (result.is_error()) {
         rt::println("[error] {}", result.error().message());

@@ -2,7 +2,6 @@
 #include <arch/x86/interrupts.h>
 #include <arch/x86/pic.h>
 #include <arch/x86/power.h>
-#include <arch/x86/smp.h>
 #include <rt/console.h>
 
 extern "C" const u32 isr_stub_table[64];
@@ -29,9 +28,12 @@ constexpr u16 kernel_code_selector = 0x08;
 constexpr u8 present_ring0_interrupt_gate = 0x8E;
 constexpr u32 exception_count = 32;
 
-IdtEntry idt[64];
-IrqHandler irq_handlers[16];
+IdtEntry idt[last_vector + 1];
+InterruptHandler vector_handlers[last_vector + 1 - first_device_vector];
+ProcessorHooks processor_hooks;
 volatile bool in_exception;
+
+u32 current_cpu_index() { return processor_hooks.current_cpu_index ? processor_hooks.current_cpu_index() : 0; }
 
 constexpr const char* exception_names[exception_count] = {
     "divide error", "debug", "non-maskable interrupt", "breakpoint", "overflow", "bound range exceeded",
@@ -51,7 +53,7 @@ void report_exception(InterruptFrame const& frame)
 {
     rt::Console::the().set_color(rt::Color::Bad);
     rt::println("\n[fault] CPU exception {} ({}) on CPU {}: {}", frame.vector, frame.vector < exception_count ? exception_names[frame.vector] : "?",
-        smp::current_cpu_index(), frame.vector == 14 ? "bad memory access" : "execution stopped");
+        current_cpu_index(), frame.vector == 14 ? "bad memory access" : "execution stopped");
     rt::Console::the().set_color(rt::Color::Log);
     rt::println("[fault] eip={:#010x} cs={:#06x} eflags={:#010x} error code={:#x}", frame.eip, frame.cs, frame.eflags, frame.error_code);
     rt::println("[fault] eax={:#010x} ebx={:#010x} ecx={:#010x} edx={:#010x}", frame.eax, frame.ebx, frame.ecx, frame.edx);
@@ -83,7 +85,7 @@ void report_exception(InterruptFrame const& frame)
 
 void initialize_interrupts()
 {
-    for (u32 vector = 0; vector < 64; ++vector) {
+    for (u32 vector = 0; vector <= last_vector; ++vector) {
         u32 handler = isr_stub_table[vector];
         idt[vector] = { u16(handler), kernel_code_selector, 0, present_ring0_interrupt_gate, u16(handler >> 16) };
     }
@@ -97,10 +99,14 @@ void load_interrupt_table()
     asm volatile("lidt %0" ::"m"(pointer));
 }
 
-void set_irq_handler(u8 irq, IrqHandler handler)
+void set_vector_handler(u8 vector, InterruptHandler handler)
 {
-    irq_handlers[irq] = handler;
-    pic::unmask(irq);
+    vector_handlers[vector - first_device_vector] = handler;
+}
+
+void set_processor_hooks(ProcessorHooks hooks)
+{
+    processor_hooks = hooks;
 }
 
 }
@@ -113,20 +119,16 @@ extern "C" void interrupt_dispatch(x86::InterruptFrame* frame)
         // or a fault while reporting. Halt without printing again (it could recurse).
         if (__atomic_exchange_n(&in_exception, true, __ATOMIC_ACQ_REL))
             halt_forever();
-        smp::stop_other_processors();
+        if (processor_hooks.stop_other_processors)
+            processor_hooks.stop_other_processors();
         report_exception(*frame);
         shut_down(ExitStatus::Failure);
     }
-    if (frame->vector == smp::spurious_vector)
-        return; // no acknowledgement for spurious interrupts
-    if (frame->vector > smp::wake_vector)
+    if (frame->vector > last_vector)
         return;
-    if (frame->vector == smp::wake_vector) {
-        smp::acknowledge_interrupt(); // the wake-up itself is the whole message
-        return;
-    }
-    u8 irq = u8(frame->vector - pic::irq_base);
-    if (irq_handlers[irq])
-        irq_handlers[irq](*frame);
-    pic::end_of_interrupt(irq);
+    auto handler = vector_handlers[frame->vector - first_device_vector];
+    if (handler)
+        handler(*frame);
+    if (frame->vector >= pic::irq_base && frame->vector < pic::irq_base + 16)
+        pic::end_of_interrupt(u8(frame->vector - pic::irq_base));
 }

@@ -31,21 +31,10 @@ void initialize()
     io_wait();
     out8(slave_data, icw4_8086_mode);
     io_wait();
-    // Everything masked except the cascade line; drivers unmask what they handle.
+    // Everything masked except the cascade line: the serial port and the keyboard are
+    // polled, and the clock is read from the TSC.
     out8(master_data, u8(~slave_on_irq2));
     out8(slave_data, 0xFF);
-}
-
-void unmask(u8 irq)
-{
-    u16 port = irq < 8 ? master_data : slave_data;
-    out8(port, in8(port) & u8(~(1 << (irq % 8))));
-}
-
-void mask(u8 irq)
-{
-    u16 port = irq < 8 ? master_data : slave_data;
-    out8(port, in8(port) | u8(1 << (irq % 8)));
 }
 
 void end_of_interrupt(u8 irq)

@@ -1,7 +1,10 @@
-#include <arch/x86/bios_rsdp.h>
+// Application-processor start-up: the trampoline page, INIT-SIPI-SIPI, each core's entry
+// (ap_main) and the bookkeeping of which core is which.
 #include <arch/x86/cpu.h>
 #include <arch/x86/interrupts.h>
+#include <arch/x86/local_apic.h>
 #include <arch/x86/pit.h>
+#include <arch/x86/processor_discovery.h>
 #include <arch/x86/smp.h>
 #include <rt/console.h>
 #include <rt/heap.h>
@@ -17,15 +20,6 @@ namespace {
 constexpr size_t ap_stack_bytes = 64 * 1024;
 constexpr u64 four_gib = 4ull << 30;
 
-// Local APIC registers (offsets from its base).
-enum LapicRegister : u32 { Id = 0x20, EndOfInterrupt = 0xB0, SpuriousVector = 0xF0, ErrorStatus = 0x280, CommandLow = 0x300, CommandHigh = 0x310 };
-constexpr u32 apic_software_enable = 1 << 8;
-constexpr u32 delivery_pending = 1 << 12;
-constexpr u32 level_assert = 1 << 14;
-constexpr u32 delivery_init = 5 << 8;
-constexpr u32 delivery_startup = 6 << 8;
-
-volatile u32* lapic_base;
 u32 apic_ids[rt::WorkPool::max_workers]; // by cpu index
 size_t cpu_count = 1;
 volatile bool started[rt::WorkPool::max_workers];
@@ -33,18 +27,6 @@ volatile bool started[rt::WorkPool::max_workers];
 u32 core_cr0[rt::WorkPool::max_workers], core_cr4[rt::WorkPool::max_workers];
 constexpr u32 cr0_not_write_through = 1u << 29, cr0_cache_disable = 1u << 30;
 u32 pool_generation;
-
-u32 lapic_read(u32 reg) { return lapic_base[reg / 4]; }
-void lapic_write(u32 reg, u32 value) { lapic_base[reg / 4] = value; }
-
-void send_ipi(u32 apic_id, u32 command)
-{
-    lapic_write(ErrorStatus, 0);
-    lapic_write(CommandHigh, apic_id << 24);
-    lapic_write(CommandLow, command);
-    for (int spins = 0; spins < 1'000'000 && (lapic_read(CommandLow) & delivery_pending); ++spins)
-        asm volatile("pause");
-}
 
 bool wait_started(size_t index, u32 microseconds)
 {
@@ -54,36 +36,6 @@ bool wait_started(size_t index, u32 microseconds)
         pit::wait_microseconds(100);
     }
     return started[index];
-}
-
-rt::ErrorOr<rt::acpi::Topology> find_topology(rt::multiboot2::BootInfo const& info)
-{
-    if (info.rsdp_length) {
-        auto topology = rt::acpi::topology_from_rsdp(info.rsdp, info.rsdp_length, four_gib);
-        if (!topology.is_error())
-            return topology;
-        rt::println("[smp] {}", topology.error().message());
-    }
-    if (auto const* rsdp = find_bios_rsdp()) {
-        auto topology = rt::acpi::topology_from_rsdp(rsdp, 36, four_gib);
-        if (!topology.is_error())
-            return topology;
-    }
-    // The MP tables: the first KiB of the EBDA, the last KiB of base memory, the BIOS ROM.
-    u32 ebda = u32(*reinterpret_cast<const volatile u16*>(uptr(0x40E))) << 4;
-    struct Area {
-        uptr start;
-        size_t length;
-    };
-    Area mp_areas[] = { { ebda, 1024 }, { 0x9FC00, 1024 }, { 0xF0000, 0x10000 } };
-    for (auto area : mp_areas) {
-        if (area.start == 0)
-            continue;
-        auto const* pointer = rt::acpi::find_structure(reinterpret_cast<const u8*>(area.start), area.length, "_MP_", 16);
-        if (pointer)
-            return rt::acpi::topology_from_mp_tables(pointer, four_gib);
-    }
-    return rt::Error::format("no ACPI MADT and no MP tables");
 }
 
 void report_cores()
@@ -117,47 +69,42 @@ bool page_is_free(rt::multiboot2::BootInfo const& info, uptr info_address, uptr 
     return true;
 }
 
-}
-
-namespace {
-
 // Work-pool sleeping: hlt with interrupts on for exactly that instruction (sti takes
 // effect after the next one, so a wake-up sent just before cannot be missed).
 void sleep_until_woken() { asm volatile("sti; hlt; cli" ::: "memory"); }
 
 void wake(size_t worker)
 {
-    constexpr u32 delivery_fixed = 0;
-    send_ipi(apic_ids[worker], delivery_fixed | wake_vector);
+    LocalApic::the().send_fixed(apic_ids[worker], LocalApic::wake_vector);
 }
 
-}
-
-void enable_local_apic()
-{
-    lapic_write(SpuriousVector, apic_software_enable | spurious_vector);
-}
-
-void acknowledge_interrupt()
-{
-    if (lapic_base)
-        lapic_write(EndOfInterrupt, 0);
-}
-
+// The index (0 = boot CPU) of the processor running this code, for the fault report.
 u32 current_cpu_index()
 {
-    if (!lapic_base)
+    if (!LocalApic::the().is_present())
         return 0;
-    u32 id = lapic_read(Id) >> 24;
+    u32 id = LocalApic::the().id();
     for (size_t i = 0; i < cpu_count; ++i)
         if (apic_ids[i] == id)
             return u32(i);
     return 0;
 }
 
+// When a fault stops the run: an NMI to every other processor, whose handler sees the
+// machine is stopping and halts.
+void stop_other_processors()
+{
+    if (!LocalApic::the().is_present() || cpu_count < 2)
+        return;
+    LocalApic::the().send_nmi_to_others();
+}
+
+}
+
 size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address, size_t wanted)
 {
-    auto topology_or_error = find_topology(info);
+    set_processor_hooks({ current_cpu_index, stop_other_processors });
+    auto topology_or_error = discover_processors(info);
     if (topology_or_error.is_error()) {
         rt::println("[smp] {}: running on the boot CPU only", topology_or_error.error().message());
         return 1;
@@ -172,9 +119,10 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
         rt::println("[smp] no usable local APIC: running on the boot CPU only");
         return 1;
     }
-    lapic_base = reinterpret_cast<volatile u32*>(uptr(topology.local_apic_address));
-    enable_local_apic();
-    u32 boot_apic_id = lapic_read(Id) >> 24;
+    auto& apic = LocalApic::the();
+    apic.initialize(uptr(topology.local_apic_address));
+    apic.enable();
+    u32 boot_apic_id = apic.id();
     apic_ids[0] = boot_apic_id;
     rt::println("[smp] CPU 0 is the boot processor (APIC id {})", boot_apic_id);
     if (wanted < enabled)
@@ -218,11 +166,11 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
         started[index] = false;
         // INIT, then the start-up IPI (twice if the first is not answered), as Intel's
         // MP specification prescribes.
-        send_ipi(processor.apic_id, delivery_init | level_assert);
+        apic.send_init(processor.apic_id);
         pit::wait_microseconds(10'000);
-        send_ipi(processor.apic_id, delivery_startup | start_vector);
+        apic.send_startup(processor.apic_id, start_vector);
         if (!wait_started(index, 1'000)) {
-            send_ipi(processor.apic_id, delivery_startup | start_vector);
+            apic.send_startup(processor.apic_id, start_vector);
             wait_started(index, 200'000);
         }
         if (!started[index]) {
@@ -237,16 +185,6 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
     return cpu_count;
 }
 
-void stop_other_processors()
-{
-    if (!lapic_base || cpu_count < 2)
-        return;
-    // An NMI to every other processor: their handler sees the machine is stopping and halts.
-    constexpr u32 delivery_nmi = 4 << 8, all_excluding_self = 3 << 18;
-    lapic_write(CommandHigh, 0);
-    lapic_write(CommandLow, delivery_nmi | level_assert | all_excluding_self);
-}
-
 }
 
 // Where each application processor arrives from ap_boot.asm, on its own stack.
@@ -254,7 +192,7 @@ extern "C" [[noreturn]] void ap_main(u32 index)
 {
     x86::load_interrupt_table();
     x86::enable_vector_state(); // XCR0 is per processor
-    x86::smp::enable_local_apic(); // so the wake-up IPI reaches this core
+    x86::LocalApic::the().enable(); // so the wake-up IPI reaches this core
     x86::smp::core_cr0[index] = x86::read_cr0();
     x86::smp::core_cr4[index] = x86::read_cr4();
     x86::smp::started[index] = true;

@@ -15,4 +15,11 @@ struct CpuFeatures {
     bool tsc { false }, invariant_tsc { false }, apic { false }, hypervisor { false };
 };
 
+// Reads CPUID (and XCR0 with xgetbv, also allowed in user mode); the AVX family is
+// reported usable only if XCR0 has its register state enabled. The kernel calls it after
+// arch/x86 has set XCR0; the hosted build calls it as it is, and sees what Linux enabled.
+CpuFeatures detect_cpu_features();
+// The two "[cpu] ..." lines of the boot report.
+void describe_cpu_features(CpuFeatures const&);
+
 }

@@ -6,7 +6,7 @@
 #include "../../app/llm/gguf.h"
 #include "../../app/llm/gguf_model.h"
 #include "fuzz_support.h"
-#include <arch/x86/cpu.h>
+#include <rt/cpu_features.h>
 #include <string>
 
 namespace {
@@ -34,7 +34,7 @@ rt::CpuFeatures const& cpu()
     static rt::CpuFeatures features = [] {
         rt::Console::the().attach_output(console_sink);
         rt::Console::the().attach_input(typed_input);
-        return x86::detect_features();
+        return rt::detect_cpu_features();
     }();
     return features;
 }

@@ -4,16 +4,16 @@
 // as skipped, naming what the CPU lacks, rather than passing without checking anything.
 #include "../../app/llm/kernels/kernels.h"
 #include "../../app/llm/ops.h"
-#include <arch/x86/cpu.h>
 #include <cmath>
 #include <gtest/gtest.h>
+#include <rt/cpu_features.h>
 #include <vector>
 
 namespace {
 
 rt::CpuFeatures const& cpu()
 {
-    static rt::CpuFeatures features = x86::detect_features();
+    static rt::CpuFeatures features = rt::detect_cpu_features();
     return features;
 }
 

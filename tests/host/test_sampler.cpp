@@ -1,12 +1,12 @@
 #include "../../app/llm/sampler.h"
 #include "../../app/llm/kernels/tuner.h"
 #include "models.h"
-#include <arch/x86/cpu.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <gtest/gtest.h>
 #include <random>
+#include <rt/cpu_features.h>
 #include <string>
 #include <vector>
 
@@ -147,7 +147,7 @@ TEST(Sampler, TopPCostAtVocabulary32000)
     testing_support::ScopedHeap heap(8 << 20);
     std::mt19937 rng(9);
     // The softmax the tuner would pick on this CPU, as in a real run.
-    llm::kernels::activate(llm::kernels::widest_plan(x86::detect_features()));
+    llm::kernels::activate(llm::kernels::widest_plan(rt::detect_cpu_features()));
     for (int shape : { 0, 1 }) {
         auto sampler = llm::Sampler::create(32000, 1.0f, 0.9f, 3).release_value();
         std::vector<std::vector<float>> inputs;

@@ -11,34 +11,27 @@ struct InterruptFrame {
     u32 eip, cs, eflags;
 };
 
-using IrqHandler = void (*)(InterruptFrame&);
+using InterruptHandler = void (*)(InterruptFrame&);
 
 // Installs handlers for the 32 CPU exceptions and the 16 PIC lines.
 void initialize_interrupts();
 // Loads the (already built) table on another processor.
 void load_interrupt_table();
-void set_irq_handler(u8 irq, IrqHandler);
 
-inline void enable_interrupts() { asm volatile("sti"); }
-inline void disable_interrupts() { asm volatile("cli"); }
+// The vectors above the exceptions: 32-47 are the PIC's lines (acknowledged at the PIC
+// after the handler runs), 48-63 belong to the local APIC (its driver registers what they
+// need). A vector without a handler is ignored.
+constexpr u8 first_device_vector = 32;
+constexpr u8 last_vector = 63;
+void set_vector_handler(u8 vector, InterruptHandler);
 
-// Disables interrupts for a scope and restores the previous state after it.
-class InterruptDisabler {
-public:
-    InterruptDisabler()
-    {
-        u32 flags;
-        asm volatile("pushfl; popl %0; cli" : "=r"(flags));
-        m_were_enabled = flags & (1u << 9);
-    }
-    ~InterruptDisabler()
-    {
-        if (m_were_enabled)
-            enable_interrupts();
-    }
-
-private:
-    bool m_were_enabled;
+// What the fault report needs from the multiprocessor code. It registers these when it
+// starts, so this file need not know about it; until then the report names CPU 0 and
+// stops nothing else (only the boot CPU runs).
+struct ProcessorHooks {
+    u32 (*current_cpu_index)();
+    void (*stop_other_processors)();
 };
+void set_processor_hooks(ProcessorHooks);
 
 }

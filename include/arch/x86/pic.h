@@ -7,8 +7,6 @@ constexpr u8 irq_base = 32; // IRQ n arrives as vector 32 + n, clear of the CPU 
 
 // Remaps both 8259 PICs to vectors 32..47 and masks every line.
 void initialize();
-void unmask(u8 irq);
-void mask(u8 irq);
 void end_of_interrupt(u8 irq);
 
 }

@@ -1,7 +1,9 @@
 // CPUID and XCR0 reads only: safe in user mode, so the hosted build uses this file too.
-#include <arch/x86/cpu.h>
+#include <rt/console.h>
+#include <rt/cpu_features.h>
+#include <rt/cpuid.h>
 
-namespace x86 {
+namespace rt {
 
 namespace {
 
@@ -16,9 +18,9 @@ u64 read_xcr0()
 
 }
 
-rt::CpuFeatures detect_features()
+CpuFeatures detect_cpu_features()
 {
-    rt::CpuFeatures f;
+    CpuFeatures f;
     auto leaf0 = cpuid(0);
     u32 max_leaf = leaf0.eax;
     u32 vendor[3] = { leaf0.ebx, leaf0.edx, leaf0.ecx };
@@ -84,6 +86,13 @@ rt::CpuFeatures detect_features()
     if (cpuid(0x80000000).eax >= 0x80000007)
         f.invariant_tsc = cpuid(0x80000007).edx & (1u << 8);
     return f;
+}
+
+void describe_cpu_features(CpuFeatures const& cpu)
+{
+    println("[cpu] {} family {} model {} stepping {}: {}", cpu.vendor, cpu.family, cpu.model, cpu.stepping, cpu.brand);
+    println("[cpu] sse2={} sse3={} ssse3={} sse4.1={} sse4.2={} avx={} avx2={} fma={} avx512f={}{}", cpu.sse2, cpu.sse3, cpu.ssse3,
+        cpu.sse41, cpu.sse42, cpu.avx, cpu.avx2, cpu.fma, cpu.avx512f, cpu.hypervisor ? " (under a hypervisor)" : "");
 }
 
 }

@@ -1,0 +1,19 @@
+#include <rt/boot_options.h>
+#include <rt/work_pool.h>
+
+namespace rt::boot {
+
+ErrorOr<size_t> wanted_processor_count(CommandLine const& command_line)
+{
+    auto wanted = TRY(command_line.get_integer("cpus", 0, 1, i64(WorkPool::max_workers)));
+    return wanted ? size_t(wanted) : WorkPool::max_workers;
+}
+
+ErrorOr<bool> power_off_at_end(CommandLine const& command_line)
+{
+    StringView endings[] = { "halt", "poweroff" };
+    auto ending = TRY(command_line.get_choice("end", endings, "halt"));
+    return ending == "poweroff";
+}
+
+}

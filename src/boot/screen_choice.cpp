@@ -1,0 +1,43 @@
+#include <rt/console.h>
+#include <rt/screen_choice.h>
+
+namespace rt::boot {
+
+namespace {
+
+constexpr u64 four_gib = 4ull * 1024 * 1024 * 1024;
+
+}
+
+ScreenChoice choose_screen(multiboot2::BootInfo const& info)
+{
+    auto const& fb = info.framebuffer;
+    // BIOS boots without the tag still have VGA text at 0xB8000; UEFI boots have nothing.
+    if (!fb.present)
+        return { info.efi_boot ? ScreenChoice::Kind::SerialOnly : ScreenChoice::Kind::VgaText };
+    if (fb.address + u64(fb.pitch) * fb.height > four_gib) {
+        println("[screen] framebuffer at {:#x} is above 4 GiB: serial only", fb.address);
+        return {};
+    }
+    if (fb.type == multiboot2::FramebufferType::EgaText)
+        return { ScreenChoice::Kind::EgaText };
+    if (fb.bpp != 32 && fb.bpp != 24 && fb.bpp != 16) {
+        println("[screen] {}-bit framebuffer not supported: serial only", fb.bpp);
+        return {};
+    }
+    PixelFormat format { u8(fb.bpp / 8), fb.red_position, fb.red_size, fb.green_position, fb.green_size, fb.blue_position, fb.blue_size };
+    return { ScreenChoice::Kind::Framebuffer, format };
+}
+
+void describe_screen(multiboot2::BootInfo const& info)
+{
+    auto const& fb = info.framebuffer;
+    if (!fb.present)
+        println("[screen] no framebuffer tag: {}", info.efi_boot ? "serial only" : "VGA text 80x25");
+    else if (fb.type == multiboot2::FramebufferType::EgaText)
+        println("[screen] EGA text {}x{} at {:#x}", fb.width, fb.height, fb.address);
+    else
+        println("[screen] framebuffer {}x{}x{} at {:#x}, pitch {}", fb.width, fb.height, fb.bpp, fb.address, fb.pitch);
+}
+
+}
