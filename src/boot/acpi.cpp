@@ -223,14 +223,21 @@ ErrorOr<SleepTypes> find_s5_sleep_types(const u8* aml, size_t length)
     return last;
 }
 
+// The first table with this signature that the RSDT/XSDT lists, or null when none does.
+ErrorOr<const u8*> find_table(const u8* rsdp, size_t length, u64 address_limit, const char* signature)
+{
+    const u8* found = nullptr;
+    TRY(for_each_table(rsdp, length, address_limit, [&](const u8* table) {
+        if (signature_is(table, signature))
+            found = table;
+        return found != nullptr;
+    }));
+    return found;
+}
+
 ErrorOr<SoftOff> soft_off_from_rsdp(const u8* rsdp, size_t length, u64 address_limit)
 {
-    const u8* fadt = nullptr;
-    TRY(for_each_table(rsdp, length, address_limit, [&](const u8* table) {
-        if (signature_is(table, "FACP"))
-            fadt = table;
-        return fadt != nullptr;
-    }));
+    const u8* fadt = TRY(find_table(rsdp, length, address_limit, "FACP"));
     if (!fadt)
         return Error::format("acpi: no FADT (FACP table) found");
     // FADT fields (ACPI 6.5, table 5.9): DSDT at 40, SMI_CMD at 48, ACPI_ENABLE at 52,
@@ -287,12 +294,7 @@ ErrorOr<SoftOff> soft_off_from_rsdp(const u8* rsdp, size_t length, u64 address_l
 
 ErrorOr<Topology> topology_from_rsdp(const u8* rsdp, size_t length, u64 address_limit)
 {
-    const u8* madt = nullptr;
-    TRY(for_each_table(rsdp, length, address_limit, [&](const u8* table) {
-        if (signature_is(table, "APIC"))
-            madt = table;
-        return madt != nullptr;
-    }));
+    const u8* madt = TRY(find_table(rsdp, length, address_limit, "APIC"));
     if (!madt)
         return Error::format("acpi: no MADT (APIC table) found");
     return parse_madt(madt, address_limit);
