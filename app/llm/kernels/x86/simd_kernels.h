@@ -4,8 +4,9 @@
 // V provides: width, Vector, zero(), set1(), load(), store(), add(), mul(), multiply_add(),
 // max(), sum() (horizontal), exp() (polynomial, ~1e-7 relative error), dot_i8().
 // Everything here is a template so each instruction set gets its own copy.
-#include "../k_quants.h"
-#include "../ops.h"
+#include "../../k_quants.h"
+#include "../../ops.h"
+#include "../operations.h"
 #include <rt/math.h>
 #include <rt/utility.h>
 
@@ -149,6 +150,18 @@ void matmul_k_quant(float* out, const i8* xq, const float* xs, const i32* xsums,
 }
 
 template<typename V>
+void matmul_q4_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
+{
+    matmul_k_quant<V, false>(out, xq, xs, xsums, blocks, n, d);
+}
+
+template<typename V>
+void matmul_q6_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
+{
+    matmul_k_quant<V, true>(out, xq, xs, xsums, blocks, n, d);
+}
+
+template<typename V>
 float dot(const float* a, const float* b, i32 n)
 {
     i32 vector_end = n - n % V::width;
@@ -260,35 +273,9 @@ typename V::Vector exp_polynomial(typename V::Vector x)
 
 }
 
-// The entry points variants.h declares, defined once for an instruction set's traits V
-// (used inside each ISA file's namespace, within its target pragma).
-#define BAREFLOW_SIMD_ENTRY_POINTS(V)                                                                                        \
-    void matmul(float* out, const float* x, const float* w, i32 n, i32 d) { simd::matmul<V>(out, x, w, n, d); }          \
-    void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group)   \
-    {                                                                                                                    \
-        simd::matmul_q8<V>(out, xq, xs, wq, ws, n, d, group);                                                            \
-    }                                                                                                                    \
-    void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon)                               \
-    {                                                                                                                    \
-        simd::rmsnorm<V>(out, x, weight, size, epsilon);                                                                 \
-    }                                                                                                                    \
-    void softmax(float* x, i32 size) { simd::softmax<V>(x, size); }                                                      \
-    float dot(const float* a, const float* b, i32 n) { return simd::dot<V>(a, b, n); }                                   \
-    void axpy(float* y, float a, const float* x, i32 n) { simd::axpy<V>(y, a, x, n); }                                   \
-    void swiglu(float* hb, const float* hb2, i32 size) { simd::swiglu<V>(hb, hb2, size); }                               \
-    void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)                          \
-    {                                                                                                                    \
-        simd::matmul_q8_0<V>(out, xq, xs, blocks, n, d);                                                                 \
-    }                                                                                                                    \
-    void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)                          \
-    {                                                                                                                    \
-        simd::matmul_q4_0<V>(out, xq, xs, blocks, n, d);                                                                 \
-    }                                                                                                                    \
-    void matmul_q4_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)        \
-    {                                                                                                                    \
-        simd::matmul_k_quant<V, false>(out, xq, xs, xsums, blocks, n, d);                                                \
-    }                                                                                                                    \
-    void matmul_q6_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)        \
-    {                                                                                                                    \
-        simd::matmul_k_quant<V, true>(out, xq, xs, xsums, blocks, n, d);                                                 \
-    }
+// The entry points entry_points.h declares, defined once for an instruction set's traits V
+// (used inside each ISA file's namespace, within its target pragma): each forwards to the
+// template of the same name.
+#define BAREFLOW_SIMD_ENTRY_POINT(type, result, name, parameters, arguments, V) \
+    result name parameters { return simd::name<V> arguments; }
+#define BAREFLOW_SIMD_ENTRY_POINTS(V) BAREFLOW_KERNEL_FUNCTIONS(BAREFLOW_SIMD_ENTRY_POINT, V)
