@@ -61,26 +61,12 @@ private:
     float* m_storage { nullptr };
 };
 
-// The ggml types this build computes with, as tensor types.
-bool tensor_type_of(TensorType ggml, llm::TensorType& type)
-{
-    switch (ggml) {
-    case TensorType::F32: type = llm::TensorType::F32; return true;
-    case TensorType::F16: type = llm::TensorType::F16; return true;
-    case TensorType::Q8_0: type = llm::TensorType::Q8_0; return true;
-    case TensorType::Q4_0: type = llm::TensorType::Q4_0; return true;
-    case TensorType::Q4_K: type = llm::TensorType::Q4_K; return true;
-    case TensorType::Q6_K: type = llm::TensorType::Q6_K; return true;
-    }
-    return false;
-}
-
 // A matrix of `rows` rows of `columns` values (GGUF lists the row length first).
 rt::ErrorOr<Tensor> matrix(gguf::File const& file, FloatData const& floats, rt::StringView name, u64 columns, u64 rows)
 {
     auto const* t = TRY(find_tensor(file, name, columns, rows));
     llm::TensorType type;
-    if (!tensor_type_of(t->type, type))
+    if (!gguf::tensor_type_of(t->type, type))
         return rt::Error::format("gguf: tensor {} is {}; this build computes with F32, F16, Q8_0, Q4_0, Q4_K and Q6_K", name,
             gguf::tensor_type_name(u32(t->type)));
     return Tensor { type, i32(rows), i32(columns), type == llm::TensorType::F32 ? floats.of(t) : t->data };

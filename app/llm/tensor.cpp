@@ -7,8 +7,10 @@
 namespace llm {
 
 namespace {
+float f16_scale(const u8* block) { return ops::half_to_float(u16(block[0] | block[1] << 8)); }
+}
 
-using kernels::Op;
+namespace by_type {
 
 // Each type's rows against the active kernels. `n` is the row length, the rows begin at
 // `begin`; the kernels see only the rows of their chunk.
@@ -49,8 +51,6 @@ void q6_k_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin,
     kernels::active().gguf_q6_k(out + begin, in.q, in.s, in.sums, w.row(begin), w.cols, i32(end - begin));
 }
 
-float f16_scale(const u8* block) { return ops::half_to_float(u16(block[0] | block[1] << 8)); }
-
 void f32_row(Tensor const& t, size_t row, float* out) { __builtin_memcpy(out, t.row(row), size_t(t.cols) * sizeof(float)); }
 
 void f16_row(Tensor const& t, size_t row, float* out)
@@ -72,7 +72,7 @@ void q8_row(Tensor const& t, size_t row, float* out)
 void q8_0_row(Tensor const& t, size_t row, float* out)
 {
     const u8* block = t.row(row);
-    for (i32 b = 0; b < t.cols / 32; ++b, block += 34) {
+    for (i32 b = 0; b < t.cols / 32; ++b, block += block_bytes(TensorType::Q8_0)) {
         float d = f16_scale(block);
         for (i32 i = 0; i < 32; ++i)
             out[b * 32 + i] = float(i8(block[2 + i])) * d;
@@ -82,7 +82,7 @@ void q8_0_row(Tensor const& t, size_t row, float* out)
 void q4_0_row(Tensor const& t, size_t row, float* out)
 {
     const u8* block = t.row(row);
-    for (i32 b = 0; b < t.cols / 32; ++b, block += 18) {
+    for (i32 b = 0; b < t.cols / 32; ++b, block += block_bytes(TensorType::Q4_0)) {
         float d = f16_scale(block);
         for (i32 i = 0; i < 16; ++i) {
             out[b * 32 + i] = float(i32(block[2 + i] & 0xF) - 8) * d;
@@ -94,30 +94,16 @@ void q4_0_row(Tensor const& t, size_t row, float* out)
 void q4_k_row(Tensor const& t, size_t row, float* out)
 {
     for (i32 b = 0; b < t.cols / 256; ++b)
-        k_quants::dequantize_q4_k(t.row(row) + size_t(b) * k_quants::q4_k_block_bytes, out + b * 256);
+        k_quants::dequantize_q4_k(t.row(row) + size_t(b) * block_bytes(TensorType::Q4_K), out + b * 256);
 }
 
 void q6_k_row(Tensor const& t, size_t row, float* out)
 {
     for (i32 b = 0; b < t.cols / 256; ++b)
-        k_quants::dequantize_q6_k(t.row(row) + size_t(b) * k_quants::q6_k_block_bytes, out + b * 256);
+        k_quants::dequantize_q6_k(t.row(row) + size_t(b) * block_bytes(TensorType::Q6_K), out + b * 256);
 }
 
-// In TensorType's order.
-constexpr TensorTypeTraits table[] = {
-    { "F32", 1, 4, Op::Matmul, f32_rows, f32_row },
-    { "F16", 1, 2, Op::Matmul, f16_rows, f16_row }, // no tuned variants: the reference, with matmul's cores
-    { "Q8", 1, 1, Op::MatmulQ8, q8_rows, q8_row },
-    { "Q8_0", 32, 34, Op::GgufQ8_0, q8_0_rows, q8_0_row },
-    { "Q4_0", 32, 18, Op::GgufQ4_0, q4_0_rows, q4_0_row },
-    { "Q4_K", 256, u32(k_quants::q4_k_block_bytes), Op::GgufQ4K, q4_k_rows, q4_k_row },
-    { "Q6_K", 256, u32(k_quants::q6_k_block_bytes), Op::GgufQ6K, q6_k_rows, q6_k_row },
-};
-static_assert(sizeof table / sizeof table[0] == size_t(TensorType::Q6_K) + 1);
-
 }
-
-TensorTypeTraits const& traits(TensorType type) { return table[size_t(type)]; }
 
 size_t Tensor::row_bytes() const
 {

@@ -54,7 +54,36 @@ struct TensorTypeTraits {
     void (*dequantize_row)(Tensor const&, size_t row, float* out);
 };
 
-TensorTypeTraits const& traits(TensorType);
+// What the traits table points at (tensor.cpp): each type's rows and row dequantiser.
+namespace by_type {
+#define BAREFLOW_TENSOR_FUNCTIONS(type)                                                                \
+    void type##_rows(float* out, MatmulInput const&, Tensor const&, size_t begin, size_t end); \
+    void type##_row(Tensor const&, size_t row, float* out);
+BAREFLOW_TENSOR_FUNCTIONS(f32)
+BAREFLOW_TENSOR_FUNCTIONS(f16)
+BAREFLOW_TENSOR_FUNCTIONS(q8)
+BAREFLOW_TENSOR_FUNCTIONS(q8_0)
+BAREFLOW_TENSOR_FUNCTIONS(q4_0)
+BAREFLOW_TENSOR_FUNCTIONS(q4_k)
+BAREFLOW_TENSOR_FUNCTIONS(q6_k)
+#undef BAREFLOW_TENSOR_FUNCTIONS
+}
+
+// In TensorType's order. The block layouts are constants the kernels use too.
+inline constexpr TensorTypeTraits tensor_types[] = {
+    { "F32", 1, 4, kernels::Op::Matmul, by_type::f32_rows, by_type::f32_row },
+    { "F16", 1, 2, kernels::Op::Matmul, by_type::f16_rows, by_type::f16_row }, // the reference only, on matmul's cores
+    { "Q8", 1, 1, kernels::Op::MatmulQ8, by_type::q8_rows, by_type::q8_row },
+    { "Q8_0", 32, 2 + 32, kernels::Op::GgufQ8_0, by_type::q8_0_rows, by_type::q8_0_row },    // f16 scale + 32 int8
+    { "Q4_0", 32, 2 + 16, kernels::Op::GgufQ4_0, by_type::q4_0_rows, by_type::q4_0_row },    // f16 scale + 32 nibbles
+    { "Q4_K", 256, 144, kernels::Op::GgufQ4K, by_type::q4_k_rows, by_type::q4_k_row },       // see k_quants.h
+    { "Q6_K", 256, 210, kernels::Op::GgufQ6K, by_type::q6_k_rows, by_type::q6_k_row },
+};
+static_assert(sizeof tensor_types / sizeof tensor_types[0] == size_t(TensorType::Q6_K) + 1);
+
+constexpr TensorTypeTraits const& traits(TensorType type) { return tensor_types[size_t(type)]; }
+constexpr size_t block_bytes(TensorType type) { return traits(type).block_bytes; }
+constexpr size_t block_values(TensorType type) { return traits(type).block_values; }
 inline const char* name(TensorType type) { return traits(type).name; }
 
 // Dequantises row `row` of a tensor into `out` (cols floats).

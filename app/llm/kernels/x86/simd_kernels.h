@@ -100,11 +100,12 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
 template<typename V>
 void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
+    constexpr size_t q8_0_bytes = block_bytes(TensorType::Q8_0);
     i32 per_row = n / 32;
     for (i32 i = 0; i < d; ++i) {
-        const u8* block = blocks + size_t(i) * size_t(per_row) * 34;
+        const u8* block = blocks + size_t(i) * size_t(per_row) * q8_0_bytes;
         float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, block += 34) {
+        for (i32 b = 0; b < per_row; ++b, block += q8_0_bytes) {
             i32 integer = V::dot_i8(reinterpret_cast<const i8*>(block + 2), xq + b * 32, 32);
             value += float(integer) * ops::half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
         }
@@ -115,12 +116,13 @@ void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
 template<typename V>
 void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
+    constexpr size_t q4_0_bytes = block_bytes(TensorType::Q4_0);
     i32 per_row = n / 32;
     alignas(32) i8 values[32];
     for (i32 i = 0; i < d; ++i) {
-        const u8* block = blocks + size_t(i) * size_t(per_row) * 18;
+        const u8* block = blocks + size_t(i) * size_t(per_row) * q4_0_bytes;
         float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, block += 18) {
+        for (i32 b = 0; b < per_row; ++b, block += q4_0_bytes) {
             V::unpack_q4(block + 2, values);
             i32 integer = V::dot_i8(values, xq + b * 32, 32);
             value += float(integer) * ops::half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
