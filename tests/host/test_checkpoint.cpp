@@ -190,4 +190,27 @@ TEST(Checkpoint, LoadTimeQuantisationEqualsLlama2cExport)
     EXPECT_TRUE(same(exported.weights.embedding, quantised.weights.embedding));
 }
 
+// An int8 model's embedding stays int8; the forward pass dequantises the token's row as
+// llama2.c's runq.c does for its whole table (value times its group's scale).
+TEST(Checkpoint, Int8EmbeddingRowsDequantiseLikeLlama2c)
+{
+    std::vector<u8> int8;
+    REQUIRE_MODEL_FILE("stories260K_q80.bin", int8);
+    testing_support::ScopedHeap heap(16 << 20);
+    auto model = llm::load_checkpoint({ int8.data(), int8.size() }).release_value();
+    auto const& embedding = model.weights.embedding;
+    ASSERT_EQ(embedding.type, llm::TensorType::Q8);
+    ASSERT_EQ(embedding.rows, model.config.vocab_size);
+    ASSERT_EQ(embedding.cols, model.config.dim);
+    std::vector<float> row(size_t(embedding.cols));
+    for (size_t token : { size_t(0), size_t(1), size_t(257), size_t(embedding.rows - 1) }) {
+        llm::dequantize_row(embedding, token, row.data());
+        for (size_t i = 0; i < row.size(); ++i) {
+            size_t at = token * size_t(embedding.cols) + i;
+            float expected = float(embedding.int8()[at]) * embedding.scales[at / size_t(embedding.group)];
+            ASSERT_EQ(std::memcmp(&row[i], &expected, 4), 0) << "token " << token << " value " << i;
+        }
+    }
+}
+
 }
