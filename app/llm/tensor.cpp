@@ -105,12 +105,6 @@ void q6_k_row(Tensor const& t, size_t row, float* out)
 
 }
 
-size_t Tensor::row_bytes() const
-{
-    auto const& t = traits(type);
-    return size_t(cols) / t.block_values * t.block_bytes;
-}
-
 void matmul(float* out, MatmulInput const& in, Tensor const& w)
 {
     auto const& type = traits(w.type);

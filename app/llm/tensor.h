@@ -44,8 +44,8 @@ struct MatmulInput {
 
 struct TensorTypeTraits {
     const char* name;
-    u32 block_values; // values per block (1 for plain floats and halves; the group for Q8)
-    u32 block_bytes;  // bytes per block (Q8: the int8 values only; its scales lie apart)
+    u32 block_values; // values per block (1 for F32, F16 and Q8, whose group size the tensor carries)
+    u32 block_bytes;  // bytes per block (Q8: one int8 value; its scales lie apart)
     // The operation whose tuned variant multiplies this type, and its core count.
     kernels::Op op;
     // Rows [begin, end) of out = W . x with the active variant of `op`.
@@ -84,6 +84,9 @@ static_assert(sizeof tensor_types / sizeof tensor_types[0] == size_t(TensorType:
 constexpr TensorTypeTraits const& traits(TensorType type) { return tensor_types[size_t(type)]; }
 constexpr size_t block_bytes(TensorType type) { return traits(type).block_bytes; }
 constexpr size_t block_values(TensorType type) { return traits(type).block_values; }
+// Bytes of one row of `cols` values (Q8: its int8 values; the scales lie apart).
+constexpr size_t row_bytes(TensorType type, i32 cols) { return size_t(cols) / block_values(type) * block_bytes(type); }
+inline size_t Tensor::row_bytes() const { return llm::row_bytes(type, cols); }
 inline const char* name(TensorType type) { return traits(type).name; }
 
 // Dequantises row `row` of a tensor into `out` (cols floats).

@@ -103,8 +103,6 @@ Overloaded(Calls...) -> Overloaded<Calls...>;
 // The block types that have tuned kernels of their own, in plan order.
 constexpr TensorType block_types[] = { TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K };
 
-size_t row_bytes(TensorType type, i32 columns) { return size_t(columns) / traits(type).block_values * traits(type).block_bytes; }
-
 }
 
 Plan widest_plan(rt::CpuFeatures const& cpu)
