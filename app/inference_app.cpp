@@ -2,10 +2,7 @@
 #include "chat/chat.h"
 #include "chat/line_editor.h"
 #include "llm/generate.h"
-#include "llm/gguf_model.h"
-#include "llm/gguf_tokenizer.h"
-#include "llm/tokenizer.h"
-#include "llm/kernels/tuner.h"
+#include "model_loader.h"
 #include "options.h"
 #include <rt/console.h>
 #include <rt/profile.h>
@@ -15,23 +12,6 @@ namespace app {
 
 namespace {
 
-// "[model] tensors: 5 F32, 13 Q4_K, 3 Q6_K": what a file's name (Q4_K_M, ...) stands for.
-void print_tensor_types(llm::gguf::File const& file)
-{
-    u32 counts[32] {};
-    for (auto const& t : file.tensors())
-        if (u32(t.type) < 32)
-            ++counts[u32(t.type)];
-    rt::print("[model] tensors:");
-    const char* separator = " ";
-    for (u32 type = 0; type < 32; ++type)
-        if (counts[type]) {
-            rt::print("{}{} {}", separator, counts[type], llm::gguf::tensor_type_name(type));
-            separator = ", ";
-        }
-    rt::println("");
-}
-
 constexpr i32 default_steps = 256;
 
 // Discards text: benchmark runs measure generation, not the console.
@@ -40,41 +20,11 @@ public:
     void write(rt::StringView) override {}
 };
 
-const char* format_name(llm::Checkpoint const& checkpoint)
-{
-    switch (checkpoint.format) {
-    case llm::WeightFormat::Int8: return "llama2.c int8";
-    case llm::WeightFormat::Gguf: return "GGUF llama";
-    case llm::WeightFormat::Float32: break;
-    }
-    return "llama2.c fp32";
-}
-
-void describe_model(llm::Checkpoint const& checkpoint)
-{
-    auto const& c = checkpoint.config;
-    rt::println("[model] {}: dim {}, hidden {}, {} layers, {} heads ({} kv), vocab {}, context {}", format_name(checkpoint), c.dim, c.hidden_dim,
-        c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len);
-    rt::println("[model] {:.2f}M parameters, {:.1f} MiB of weights read per token; KV cache and activations {:.1f} MiB",
-        double(c.parameter_count()) / 1e6, double(checkpoint.weight_bytes) / 1048576.0,
-        double(llm::Transformer::state_bytes(c)) / 1048576.0);
-}
-
-// The operation that carries most of a model's weights, named as in a tune= plan.
+// The operation that carries most of a model's weights, named as in a tune= plan: the
+// one that multiplies its gate matrices.
 llm::kernels::Op main_operation(llm::Checkpoint const& checkpoint)
 {
-    using llm::kernels::Op;
-    if (checkpoint.format == llm::WeightFormat::Int8)
-        return Op::MatmulQ8;
-    if (checkpoint.format != llm::WeightFormat::Gguf || checkpoint.gguf.w1.size() == 0)
-        return Op::Matmul;
-    switch (llm::gguf::TensorType(checkpoint.gguf.w1[0].type)) {
-    case llm::gguf::TensorType::Q8_0: return Op::GgufQ8_0;
-    case llm::gguf::TensorType::Q4_0: return Op::GgufQ4_0;
-    case llm::gguf::TensorType::Q4_K: return Op::GgufQ4K;
-    case llm::gguf::TensorType::Q6_K: return Op::GgufQ6K;
-    default: return Op::Matmul;
-    }
+    return llm::traits(checkpoint.weights.layers[0].w1.type).op;
 }
 
 // A person at the screen sees one header line (model, kernels, cores) above the story
@@ -86,7 +36,7 @@ void start_story_screen(llm::Checkpoint const& checkpoint, llm::kernels::Plan co
     auto op = main_operation(checkpoint);
     size_t cores = rt::WorkPool::the().worker_count();
     rt::ScopedColor color { rt::Color::Highlight };
-    rt::format_to(console.screens(), "BareFlow | {} {:.2f}M params | {}:{} | {} core{} | temp {:.2f}\n\n", format_name(checkpoint),
+    rt::format_to(console.screens(), "BareFlow | {} {:.2f}M params | {}:{} | {} core{} | temp {:.2f}\n\n", llm::format_name(checkpoint.format),
         double(checkpoint.config.parameter_count()) / 1e6, llm::kernels::op_names[size_t(op)],
         llm::kernels::variant_name(op, plan.choice[size_t(op)]), cores, cores == 1 ? "" : "s", double(options.temperature));
 }
@@ -124,21 +74,6 @@ void report(llm::GenerationStats const& stats, u64 weight_bytes, bool with_profi
             rt::Profiler::the().report(console.logs());
         rt::Profiler::the().report_json(console.logs());
     }
-}
-
-// tune=auto measures, tune=off uses the scalar reference, anything else is a plan.
-rt::ErrorOr<llm::kernels::Plan> choose_kernels(Options const& options, llm::Checkpoint const& checkpoint, rt::CpuFeatures const& cpu)
-{
-    llm::kernels::Plan plan;
-    if (options.tune == "auto")
-        plan = TRY(llm::kernels::tune(checkpoint, cpu, rt::Console::the()));
-    else if (!(options.tune == "off"))
-        plan = TRY(llm::kernels::Plan::parse(options.tune, cpu));
-    llm::kernels::activate(plan);
-    rt::print("[tune] plan (put on the command line to skip tuning): tune=");
-    plan.format(rt::Console::the());
-    rt::println("");
-    return plan;
 }
 
 rt::ErrorOr<i32> resolve_steps(Options const& options, llm::Config const& config)
@@ -188,97 +123,58 @@ rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, l
     }
 }
 
-}
-
-rt::ErrorOr<void> run(Inputs const& inputs)
+// Runs the mode the command line asked for on a loaded model.
+rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm::Transformer& transformer, llm::Sampler& sampler, i32 steps)
 {
-    Options options = TRY(parse_options(inputs.command_line));
-    if (!inputs.model.data())
-        return rt::Error::format("model: no model given (the GRUB entry needs `module2 --nounzip /boot/model.bin model`)");
-    // A GGUF file carries its own vocabulary; llama2.c checkpoints need tokenizer.bin.
-    bool is_gguf = inputs.model.size() >= 4 && rt::StringView(reinterpret_cast<const char*>(inputs.model.data()), 4) == "GGUF";
-    llm::Checkpoint checkpoint;
-    llm::Tokenizer bin_tokenizer;
-    llm::GgufTokenizer gguf_tokenizer;
-    llm::TextTokenizer const* tokenizer = nullptr;
-    ChatFormat chat_format = ChatFormat::from_template("");
-    rt::StringView chat_template;
-    if (is_gguf) {
-        auto file = TRY(llm::gguf::File::parse(inputs.model));
-        if (auto found = file.get_string("tokenizer.chat_template"); !found.is_error()) {
-            chat_template = found.value();
-            chat_format = ChatFormat::from_template(chat_template);
-        }
-        checkpoint = TRY(llm::load_gguf_checkpoint(file));
-        gguf_tokenizer = TRY(llm::GgufTokenizer::load(file));
-        if (gguf_tokenizer.vocab_size() != checkpoint.config.vocab_size)
-            return rt::Error::format("tokenizer: the GGUF vocabulary has {} tokens, the embedding {}", gguf_tokenizer.vocab_size(), checkpoint.config.vocab_size);
-        tokenizer = &gguf_tokenizer;
-        rt::println("[model] GGUF v{}: {} tensors, {} metadata entries; vocabulary from the file{}", file.version(), file.tensors().size(),
-            file.metadata().size(), inputs.tokenizer.data() ? " (tokenizer module ignored)" : "");
-        print_tensor_types(file);
-    } else {
-        if (!inputs.tokenizer.data())
-            return rt::Error::format("tokenizer: no tokenizer given (the GRUB entry needs `module2 --nounzip /boot/tokenizer.bin tokenizer`)");
-        checkpoint = TRY(llm::load_checkpoint(inputs.model));
-    }
-    if (options.quantize && checkpoint.format == llm::WeightFormat::Gguf)
-        rt::println("[quant] quant=q8 applies to llama2.c checkpoints; this GGUF keeps its own types");
-    if (options.quantize && checkpoint.format == llm::WeightFormat::Float32) {
-        // Group size 32, halved until it divides dim: llama2.c's export rule, from 32.
-        i32 group = 32;
-        while (checkpoint.config.dim % group)
-            group /= 2;
-        u64 start = rt::read_cycles();
-        TRY(llm::quantize_checkpoint(checkpoint, group));
-        rt::println("[quant] weights quantised to int8 (groups of {}) in {:.1f} ms", group,
-            rt::CycleClock::to_microseconds(rt::read_cycles() - start) / 1000.0);
-    }
-    describe_model(checkpoint);
-    auto plan = TRY(choose_kernels(options, checkpoint, inputs.cpu));
-    if (!is_gguf) {
-        bin_tokenizer = TRY(llm::Tokenizer::load(inputs.tokenizer, checkpoint.config.vocab_size));
-        tokenizer = &bin_tokenizer;
-    }
-    i32 steps = TRY(resolve_steps(options, checkpoint.config));
-    auto transformer = TRY(llm::Transformer::create(checkpoint));
-    u64 seed = options.seed_given ? options.seed : inputs.fallback_seed;
-    auto sampler = TRY(llm::Sampler::create(checkpoint.config.vocab_size, options.temperature, options.top_p, seed, options.top_k));
-    rt::println("[gen] steps={} temp={:.2f} topp={:.2f} topk={} seed={}", steps, double(options.temperature), double(options.top_p), options.top_k, seed);
-
+    u64 weight_bytes = model.checkpoint.weight_bytes;
     switch (options.mode) {
     case Mode::Chat:
-        if (!is_gguf)
+        if (!model.is_gguf)
             return rt::Error::format("mode=chat needs a GGUF chat model (its template ends turns with EOS); this is a llama2.c checkpoint");
-        return run_chat(transformer, gguf_tokenizer, sampler, options.system, chat_format, chat_template);
+        return run_chat(transformer, model.gguf_tokenizer, sampler, options.system, model.chat_format, model.chat_template);
     case Mode::Interactive:
-        return interactive(checkpoint.weight_bytes, transformer, *tokenizer, sampler, steps);
+        return interactive(weight_bytes, transformer, model.tokenizer(), sampler, steps);
     case Mode::Bench: {
         NullSink discard;
         rt::Profiler::the().reset();
         rt::WorkPool::the().reset_stats();
-        auto stats = TRY(llm::generate(transformer, *tokenizer, sampler, options.prompt, steps, discard));
-        report(stats, checkpoint.weight_bytes, true, true);
+        auto stats = TRY(llm::generate(transformer, model.tokenizer(), sampler, options.prompt, steps, discard));
+        report(stats, weight_bytes, true, true);
         return {};
     }
     case Mode::Generate: {
         rt::Profiler::the().reset();
         rt::WorkPool::the().reset_stats();
         rt::format_to(rt::Console::the().logs(), "[gen] prompt: \"{}\"\n\n", options.prompt);
-        start_story_screen(checkpoint, plan, options);
+        start_story_screen(model.checkpoint, model.plan, options);
         auto stats = [&] {
             rt::ScopedColor text { rt::Color::Text };
-            return llm::generate(transformer, *tokenizer, sampler, options.prompt, steps, rt::Console::the());
+            return llm::generate(transformer, model.tokenizer(), sampler, options.prompt, steps, rt::Console::the());
         }();
         rt::println("");
         rt::println("");
         if (stats.is_error())
             return stats.release_error();
-        report(stats.value(), checkpoint.weight_bytes, true);
+        report(stats.value(), weight_bytes, true);
         return {};
     }
     }
     return {};
+}
+
+}
+
+rt::ErrorOr<void> run(Inputs const& inputs)
+{
+    Options options = TRY(parse_options(inputs.command_line));
+    LoadedModel model;
+    TRY(load_model(model, inputs, options));
+    i32 steps = TRY(resolve_steps(options, model.checkpoint.config));
+    auto transformer = TRY(llm::Transformer::create(model.checkpoint));
+    u64 seed = options.seed_given ? options.seed : inputs.fallback_seed;
+    auto sampler = TRY(llm::Sampler::create(model.checkpoint.config.vocab_size, options.temperature, options.top_p, seed, options.top_k));
+    rt::println("[gen] steps={} temp={:.2f} topp={:.2f} topk={} seed={}", steps, double(options.temperature), double(options.top_p), options.top_k, seed);
+    return run_mode(options, model, transformer, sampler, steps);
 }
 
 }

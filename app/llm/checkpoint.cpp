@@ -58,6 +58,26 @@ u64 streamed_int8_bytes(Config const& c, i32 group)
     return values + values / u64(group) * sizeof(float) + (layers * 2 * dim + dim) * sizeof(float);
 }
 
+struct Shape {
+    u64 rows, cols;
+};
+
+// A layer matrix's [rows][columns].
+Shape matrix_shape(Config const& c, Tensor Layer::*kind)
+{
+    u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv_dim = u64(c.kv_dim());
+    if (kind == &Layer::wk || kind == &Layer::wv)
+        return { kv_dim, dim };
+    if (kind == &Layer::w1 || kind == &Layer::w3)
+        return { hidden, dim };
+    if (kind == &Layer::w2)
+        return { dim, hidden };
+    return { dim, dim }; // wq, wo
+}
+
+// The layer matrices in the order llama2.c's files store them (each for every layer).
+constexpr Tensor Layer::* matrix_kinds[] = { &Layer::wq, &Layer::wk, &Layer::wv, &Layer::wo, &Layer::w1, &Layer::w2, &Layer::w3 };
+
 rt::ErrorOr<Checkpoint> load_int8_checkpoint(rt::Bytes module)
 {
     if (module.size() < int8_header_bytes)
@@ -101,46 +121,47 @@ rt::ErrorOr<Checkpoint> load_int8_checkpoint(rt::Bytes module)
     Checkpoint checkpoint;
     checkpoint.config = config;
     checkpoint.format = WeightFormat::Int8;
+    Weights& w = checkpoint.weights;
+    w.layers = TRY(rt::HeapArray<Layer>::allocate(size_t(layers)));
+    w.input_group = group;
     const u8* p = module.data() + int8_header_bytes;
     auto floats = [&p](u64 count) {
-        auto const* tensor = reinterpret_cast<const float*>(p);
+        Tensor t { TensorType::F32, 1, i32(count), p };
         p += count * sizeof(float);
-        return tensor;
+        return t;
     };
-    auto matrix = [&p, g](u64 count) {
-        QuantizedMatrix m { reinterpret_cast<const i8*>(p), reinterpret_cast<const float*>(p + count) };
-        p += count + count / g * sizeof(float);
-        return m;
+    auto matrix = [&p, group](u64 rows, u64 cols) {
+        u64 count = rows * cols;
+        Tensor t { TensorType::Q8, i32(rows), i32(cols), p, reinterpret_cast<const float*>(p + count), group };
+        p += count + count / u64(group) * sizeof(float);
+        return t;
     };
-    Weights& w = checkpoint.weights;
-    w.rms_attention = floats(layers * dim);
-    w.rms_ffn = floats(layers * dim);
-    w.rms_final = floats(dim);
-    QuantizedWeights& q = checkpoint.quantized;
-    q.group = group;
-    QuantizedMatrix embedding = matrix(vocab * dim);
-    auto per_layer = [&](rt::HeapArray<QuantizedMatrix>& out, u64 count) -> rt::ErrorOr<void> {
-        out = TRY(rt::HeapArray<QuantizedMatrix>::allocate(size_t(layers)));
-        for (u64 l = 0; l < layers; ++l)
-            out[size_t(l)] = matrix(count);
-        return {};
-    };
-    TRY(per_layer(q.wq, dim * dim));
-    TRY(per_layer(q.wk, kv_dim * dim));
-    TRY(per_layer(q.wv, kv_dim * dim));
-    TRY(per_layer(q.wo, dim * dim));
-    TRY(per_layer(q.w1, hidden * dim));
-    TRY(per_layer(q.w2, dim * hidden));
-    TRY(per_layer(q.w3, hidden * dim));
-    q.classifier = shared ? embedding : matrix(vocab * dim);
-    checkpoint.dequantized_embedding = TRY(rt::HeapArray<float>::allocate(size_t(vocab * dim)));
-    for (u64 i = 0; i < vocab * dim; ++i)
-        checkpoint.dequantized_embedding[size_t(i)] = float(embedding.q[i]) * embedding.s[i / g];
-    w.token_embedding = checkpoint.dequantized_embedding.data();
+    for (u64 l = 0; l < layers; ++l)
+        w.layers[size_t(l)].attention_norm = floats(dim);
+    for (u64 l = 0; l < layers; ++l)
+        w.layers[size_t(l)].ffn_norm = floats(dim);
+    w.final_norm = floats(dim);
+    w.embedding = matrix(vocab, dim);
+    for (Tensor Layer::*kind : matrix_kinds)
+        for (u64 l = 0; l < layers; ++l) {
+            auto [rows, cols] = matrix_shape(config, kind);
+            w.layers[size_t(l)].*kind = matrix(rows, cols);
+        }
+    w.classifier = shared ? w.embedding : matrix(vocab, dim);
     checkpoint.weight_bytes = streamed_int8_bytes(config, group);
     return checkpoint;
 }
 
+}
+
+const char* format_name(WeightFormat format)
+{
+    switch (format) {
+    case WeightFormat::Int8: return "llama2.c int8";
+    case WeightFormat::Gguf: return "GGUF llama";
+    case WeightFormat::Float32: break;
+    }
+    return "llama2.c fp32";
 }
 
 u64 Config::parameter_count() const
@@ -198,29 +219,32 @@ rt::ErrorOr<Checkpoint> load_checkpoint(rt::Bytes module)
         return rt::Error::format("model: the checkpoint has {} bytes more than its header describes (wrong file or wrong format?)", module.size() - expected);
 
     auto const* p = reinterpret_cast<const float*>(module.data() + checkpoint_header_bytes);
-    u64 dim = u64(config.dim), hidden = u64(config.hidden_dim), layers = u64(config.n_layers), kv_dim = u64(config.kv_dim());
+    u64 dim = u64(config.dim), layers = u64(config.n_layers);
     auto take = [&p](u64 count) {
         const float* tensor = p;
         p += count;
         return tensor;
     };
-    Weights w {};
-    w.token_embedding = take(u64(config.vocab_size) * dim);
-    w.rms_attention = take(layers * dim);
-    w.wq = take(layers * dim * dim);
-    w.wk = take(layers * kv_dim * dim);
-    w.wv = take(layers * kv_dim * dim);
-    w.wo = take(layers * dim * dim);
-    w.rms_ffn = take(layers * dim);
-    w.w1 = take(layers * hidden * dim);
-    w.w2 = take(layers * dim * hidden);
-    w.w3 = take(layers * hidden * dim);
-    w.rms_final = take(dim);
-    take(u64(config.seq_len) * u64(config.head_size())); // freq_cis_real and freq_cis_imag
-    w.classifier = config.shared_classifier ? w.token_embedding : take(u64(config.vocab_size) * dim);
     Checkpoint checkpoint;
     checkpoint.config = config;
-    checkpoint.weights = w;
+    Weights& w = checkpoint.weights;
+    w.layers = TRY(rt::HeapArray<Layer>::allocate(size_t(layers)));
+    auto tensor = [&](u64 rows, u64 cols) { return Tensor { TensorType::F32, i32(rows), i32(cols), reinterpret_cast<const u8*>(take(rows * cols)) }; };
+    auto per_layer = [&](Tensor Layer::*kind, u64 rows, u64 cols) {
+        for (u64 l = 0; l < layers; ++l)
+            w.layers[size_t(l)].*kind = tensor(rows, cols);
+    };
+    w.embedding = tensor(u64(config.vocab_size), dim);
+    per_layer(&Layer::attention_norm, 1, dim);
+    for (Tensor Layer::*kind : matrix_kinds) {
+        if (kind == &Layer::w1) // the FFN norm sits between the attention and FFN matrices
+            per_layer(&Layer::ffn_norm, 1, dim);
+        auto [rows, cols] = matrix_shape(config, kind);
+        per_layer(kind, rows, cols);
+    }
+    w.final_norm = tensor(1, dim);
+    take(u64(config.seq_len) * u64(config.head_size())); // freq_cis_real and freq_cis_imag
+    w.classifier = config.shared_classifier ? w.embedding : tensor(u64(config.vocab_size), dim);
     checkpoint.weight_bytes = streamed_float_bytes(config);
     return checkpoint;
 }
@@ -234,40 +258,26 @@ rt::ErrorOr<void> quantize_checkpoint(Checkpoint& checkpoint, i32 group)
         return rt::Error::format("quant: dim {} is not a multiple of the group size {}", c.dim, group);
     u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), layers = u64(c.n_layers), kv_dim = u64(c.kv_dim()), vocab = u64(c.vocab_size);
     u64 values = vocab * dim * (c.shared_classifier ? 1 : 2) + layers * (2 * dim * dim + 2 * kv_dim * dim + 3 * hidden * dim);
-    Weights const& w = checkpoint.weights;
-    QuantizedWeights& q = checkpoint.quantized;
-    q.group = group;
-    q.owned_values = TRY(rt::HeapArray<i8>::allocate(size_t(values)));
-    q.owned_scales = TRY(rt::HeapArray<float>::allocate(size_t(values / u64(group))));
-    i8* next_value = q.owned_values.data();
-    float* next_scale = q.owned_scales.data();
-    auto quantize = [&](const float* source, u64 count) {
-        QuantizedMatrix m { next_value, next_scale };
-        ops::quantize(next_value, next_scale, source, i32(count), group);
+    Weights& w = checkpoint.weights;
+    w.owned_values = TRY(rt::HeapArray<i8>::allocate(size_t(values)));
+    w.owned_scales = TRY(rt::HeapArray<float>::allocate(size_t(values / u64(group))));
+    i8* next_value = w.owned_values.data();
+    float* next_scale = w.owned_scales.data();
+    auto quantize = [&](Tensor const& source) {
+        u64 count = u64(source.rows) * u64(source.cols);
+        Tensor t { TensorType::Q8, source.rows, source.cols, reinterpret_cast<const u8*>(next_value), next_scale, group };
+        ops::quantize(next_value, next_scale, source.floats(), i32(count), group);
         next_value += count;
         next_scale += count / u64(group);
-        return m;
+        return t;
     };
-    auto per_layer = [&](rt::HeapArray<QuantizedMatrix>& out, const float* source, u64 count) -> rt::ErrorOr<void> {
-        out = TRY(rt::HeapArray<QuantizedMatrix>::allocate(size_t(layers)));
-        for (u64 l = 0; l < layers; ++l)
-            out[size_t(l)] = quantize(source + l * count, count);
-        return {};
-    };
-    QuantizedMatrix embedding = quantize(w.token_embedding, vocab * dim);
-    TRY(per_layer(q.wq, w.wq, dim * dim));
-    TRY(per_layer(q.wk, w.wk, kv_dim * dim));
-    TRY(per_layer(q.wv, w.wv, kv_dim * dim));
-    TRY(per_layer(q.wo, w.wo, dim * dim));
-    TRY(per_layer(q.w1, w.w1, hidden * dim));
-    TRY(per_layer(q.w2, w.w2, dim * hidden));
-    TRY(per_layer(q.w3, w.w3, hidden * dim));
-    q.classifier = c.shared_classifier ? embedding : quantize(w.classifier, vocab * dim);
     // Like llama2.c's int8 runtime, the embedding rows come from the quantised table.
-    checkpoint.dequantized_embedding = TRY(rt::HeapArray<float>::allocate(size_t(vocab * dim)));
-    for (u64 i = 0; i < vocab * dim; ++i)
-        checkpoint.dequantized_embedding[size_t(i)] = float(embedding.q[i]) * embedding.s[i / u64(group)];
-    checkpoint.weights.token_embedding = checkpoint.dequantized_embedding.data();
+    w.embedding = quantize(w.embedding);
+    for (Tensor Layer::*kind : matrix_kinds)
+        for (u64 l = 0; l < layers; ++l)
+            w.layers[size_t(l)].*kind = quantize(w.layers[size_t(l)].*kind);
+    w.classifier = c.shared_classifier ? w.embedding : quantize(w.classifier);
+    w.input_group = group;
     checkpoint.format = WeightFormat::Int8;
     checkpoint.weight_bytes = streamed_int8_bytes(c, group);
     return {};

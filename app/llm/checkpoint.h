@@ -1,7 +1,11 @@
 #pragma once
-// llama2.c checkpoints: a header of seven int32 (dim, hidden_dim, n_layers, n_heads,
-// n_kv_heads, vocab_size, seq_len; a negative vocab_size means the classifier has its own
-// weights) followed by fp32 tensors. Weights are used in place, straight from the module.
+// Models: their shape (Config) and weights (tensors of any type, tensor.h), loaded from
+// llama2.c checkpoints (here) or GGUF files (gguf_model.h). A llama2.c checkpoint is a
+// header of seven int32 (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size,
+// seq_len; a negative vocab_size means the classifier has its own weights) followed by
+// fp32 tensors, or llama2.c's version-2 int8 export. GGUF tensors are F32, F16, Q8_0,
+// Q4_0, Q4_K or Q6_K. Weights are used in place, straight from the module.
+#include "tensor.h"
 #include <rt/error.h>
 #include <rt/heap.h>
 #include <rt/span.h>
@@ -25,67 +29,50 @@ struct Config {
     u64 parameter_count() const;
 };
 
-// Pointers into the checkpoint; shapes as [rows][columns], row-major.
+// One transformer layer's tensors; the shapes are [rows][columns] (a norm is one row).
+struct Layer {
+    Tensor attention_norm; // [1][dim], F32
+    Tensor wq;             // [dim][dim]
+    Tensor wk;             // [kv_dim][dim]
+    Tensor wv;             // [kv_dim][dim]
+    Tensor wo;             // [dim][dim]
+    Tensor ffn_norm;       // [1][dim], F32
+    Tensor w1;             // [hidden_dim][dim]  gate
+    Tensor w2;             // [dim][hidden_dim]  down
+    Tensor w3;             // [hidden_dim][dim]  up
+};
+
+// The weights of any model file, in one structure: tensors used in place where the file
+// holds them (module memory), or in storage owned here.
 struct Weights {
-    const float* token_embedding; // [vocab_size][dim]
-    const float* rms_attention;   // [n_layers][dim]
-    const float* wq;              // [n_layers][dim][dim]
-    const float* wk;              // [n_layers][kv_dim][dim]
-    const float* wv;              // [n_layers][kv_dim][dim]
-    const float* wo;              // [n_layers][dim][dim]
-    const float* rms_ffn;         // [n_layers][dim]
-    const float* w1;              // [n_layers][hidden_dim][dim]  gate
-    const float* w2;              // [n_layers][dim][hidden_dim]  down
-    const float* w3;              // [n_layers][hidden_dim][dim]  up
-    const float* rms_final;       // [dim]
-    const float* classifier;      // [vocab_size][dim]
-};
-
-// One layer's matrix in int8: values q (row-major, like the fp32 matrix) and one scale per
-// group of `group` consecutive values.
-struct QuantizedMatrix {
-    const i8* q;
-    const float* s;
-};
-
-struct QuantizedWeights {
-    i32 group { 0 };
-    // Per layer: [n_layers] entries each.
-    rt::HeapArray<QuantizedMatrix> wq, wk, wv, wo, w1, w2, w3;
-    QuantizedMatrix classifier {};
-    // Storage when the weights were quantised at load time (quant=q8).
+    Tensor embedding;             // [vocab_size][dim]
+    rt::HeapArray<Layer> layers;  // [n_layers]
+    Tensor final_norm;            // [1][dim], F32
+    Tensor classifier;            // [vocab_size][dim] (the embedding when shared)
+    // How the inputs of the matrix products are quantised: not at all (0), or in groups of
+    // `input_group` (the int8 types' scheme), with each group's sum when `input_sums`
+    // (the k-quants' mins multiply them). GGUF models quantise for all their matrices.
+    i32 input_group { 0 };
+    bool input_sums { false };
+    // Storage: int8 values and scales made at load time (quant=q8), and F32 tensors that a
+    // GGUF file left at unaligned addresses, copied once so every kernel can read floats.
     rt::HeapArray<i8> owned_values;
     rt::HeapArray<float> owned_scales;
-};
-
-enum class WeightFormat { Float32, Int8, Gguf };
-
-// A GGUF matrix used in place: its ggml type (F32, F16, Q8_0, Q4_0) and its bytes.
-struct BlockMatrix {
-    u32 type;
-    const u8* data;
-};
-
-// GGUF weights: per layer [n_layers] entries; norms are F32 and set in Weights.
-struct GgufWeights {
-    rt::HeapArray<BlockMatrix> wq, wk, wv, wo, w1, w2, w3;
-    rt::HeapArray<const float*> attention_norms, ffn_norms; // F32, in place
-    BlockMatrix embedding {};
-    BlockMatrix classifier {};
-    // F32 tensors that a file with general.alignment below 4 left at unaligned addresses,
-    // copied once at load so every kernel can read them as floats.
     rt::HeapArray<float> realigned;
 };
 
+// Where the weights came from: for messages and the tools; the forward pass never asks.
+enum class WeightFormat { Float32, Int8, Gguf };
+
 struct Checkpoint {
     Config config;
-    Weights weights; // fp32; for int8 models only the norms and the embedding are set
+    Weights weights;
     WeightFormat format { WeightFormat::Float32 };
-    QuantizedWeights quantized;
-    rt::HeapArray<float> dequantized_embedding; // int8 models: the embedding table as floats
-    GgufWeights gguf;
-    u64 weight_bytes { 0 };   // bytes of weights one token streams through
+    u64 weight_bytes { 0 }; // bytes of weights one token streams through
 };
+
+// "llama2.c fp32", "llama2.c int8" or "GGUF llama".
+const char* format_name(WeightFormat);
 
 constexpr size_t checkpoint_header_bytes = 7 * sizeof(i32);
 constexpr size_t int8_header_bytes = 256;
@@ -95,8 +82,10 @@ constexpr u32 int8_magic = 0x616b3432; // "ak42"
 // (version 0) checkpoints and llama2.c's version-2 int8 exports.
 rt::ErrorOr<Checkpoint> load_checkpoint(rt::Bytes module);
 
-// Quantises an fp32 checkpoint's matrices to int8 in groups of `group`, exactly as
-// llama2.c's export does (so stories260K at group 32 equals stories260K_q80.bin).
+// Quantises an fp32 checkpoint's matrices to int8 (Q8) in groups of `group`, exactly as
+// llama2.c's export does (so stories260K at group 32 equals stories260K_q80.bin). The
+// values are stored in file order: embedding, then each matrix kind for every layer
+// (wq of all layers, wk ...), then the classifier when it is not shared.
 rt::ErrorOr<void> quantize_checkpoint(Checkpoint&, i32 group);
 
 // The header values alone, checked for sense (shared with the tools that write checkpoints).

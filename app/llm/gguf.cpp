@@ -148,17 +148,27 @@ const char* tensor_type_name(u32 type)
     }
 }
 
-bool block_layout(u32 type, u64& block_elements, u64& block_bytes)
+bool tensor_type_of(TensorType ggml, llm::TensorType& type)
 {
-    switch (TensorType(type)) {
-    case TensorType::F32: block_elements = 1, block_bytes = 4; return true;
-    case TensorType::F16: block_elements = 1, block_bytes = 2; return true;
-    case TensorType::Q4_0: block_elements = 32, block_bytes = 18; return true;  // f16 scale + 16 bytes of nibbles
-    case TensorType::Q8_0: block_elements = 32, block_bytes = 34; return true;  // f16 scale + 32 int8
-    case TensorType::Q4_K: block_elements = 256, block_bytes = 144; return true;
-    case TensorType::Q6_K: block_elements = 256, block_bytes = 210; return true;
+    switch (ggml) {
+    case TensorType::F32: type = llm::TensorType::F32; return true;
+    case TensorType::F16: type = llm::TensorType::F16; return true;
+    case TensorType::Q8_0: type = llm::TensorType::Q8_0; return true;
+    case TensorType::Q4_0: type = llm::TensorType::Q4_0; return true;
+    case TensorType::Q4_K: type = llm::TensorType::Q4_K; return true;
+    case TensorType::Q6_K: type = llm::TensorType::Q6_K; return true;
     }
     return false;
+}
+
+bool block_layout(u32 type, u64& block_elements, u64& block_bytes)
+{
+    llm::TensorType known;
+    if (!tensor_type_of(TensorType(type), known))
+        return false;
+    block_elements = llm::block_values(known);
+    block_bytes = llm::block_bytes(known);
+    return true;
 }
 
 u64 TensorInfo::element_count() const

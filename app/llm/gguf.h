@@ -2,6 +2,7 @@
 // GGUF (versions 2 and 3), read in place from the module: header, metadata, tensor infos.
 // The file comes from outside, so every count, length and offset is checked against the
 // bytes actually present (and against the 32-bit address space) before it is used.
+#include "tensor.h"
 #include <rt/error.h>
 #include <rt/heap.h>
 
@@ -63,6 +64,8 @@ private:
 };
 
 const char* tensor_type_name(u32 type);
+// The ggml types this build computes with, as tensor types (false for the others).
+bool tensor_type_of(TensorType ggml, llm::TensorType& type);
 // Bytes and elements per block of a tensor type; false for types we cannot read.
 bool block_layout(u32 type, u64& block_elements, u64& block_bytes);
 

@@ -1,7 +1,4 @@
 #include "gguf_model.h"
-#include "ops.h"
-
-using llm::ops::half_to_float;
 
 namespace llm {
 
@@ -64,30 +61,23 @@ private:
     float* m_storage { nullptr };
 };
 
-rt::ErrorOr<BlockMatrix> matrix(gguf::File const& file, FloatData const& floats, rt::StringView name, u64 columns, u64 rows)
+// A matrix of `rows` rows of `columns` values (GGUF lists the row length first).
+rt::ErrorOr<Tensor> matrix(gguf::File const& file, FloatData const& floats, rt::StringView name, u64 columns, u64 rows)
 {
     auto const* t = TRY(find_tensor(file, name, columns, rows));
-    switch (t->type) {
-    case TensorType::F32:
-        return BlockMatrix { u32(t->type), floats.of(t) };
-    case TensorType::F16:
-    case TensorType::Q8_0:
-    case TensorType::Q4_0:
-    case TensorType::Q4_K:
-    case TensorType::Q6_K:
-        return BlockMatrix { u32(t->type), t->data };
-    default:
+    llm::TensorType type;
+    if (!gguf::tensor_type_of(t->type, type))
         return rt::Error::format("gguf: tensor {} is {}; this build computes with F32, F16, Q8_0, Q4_0, Q4_K and Q6_K", name,
             gguf::tensor_type_name(u32(t->type)));
-    }
+    return Tensor { type, i32(rows), i32(columns), type == llm::TensorType::F32 ? floats.of(t) : t->data };
 }
 
-rt::ErrorOr<const float*> norm(gguf::File const& file, FloatData const& floats, rt::StringView name, u64 size)
+rt::ErrorOr<Tensor> norm(gguf::File const& file, FloatData const& floats, rt::StringView name, u64 size)
 {
     auto const* t = TRY(find_tensor(file, name, size, 0));
     if (t->type != TensorType::F32)
         return rt::Error::format("gguf: norm tensor {} must be F32, it is {}", name, gguf::tensor_type_name(u32(t->type)));
-    return reinterpret_cast<const float*>(floats.of(t));
+    return Tensor { llm::TensorType::F32, 1, i32(size), floats.of(t) };
 }
 
 i32 as_i32(u64 v) { return v > u64(INT32_MAX) ? -1 : i32(v); }
@@ -111,52 +101,6 @@ rt::ErrorOr<void> check_layer_tensors(gguf::File const& file, i32 block_count)
     return {};
 }
 
-}
-
-void dequantize_row(BlockMatrix const& m, size_t row, i32 n, float* out)
-{
-    switch (TensorType(m.type)) {
-    case TensorType::F32:
-        __builtin_memcpy(out, m.data + row * size_t(n) * 4, size_t(n) * 4);
-        return;
-    case TensorType::F16: {
-        const u8* p = m.data + row * size_t(n) * 2;
-        for (i32 i = 0; i < n; ++i)
-            out[i] = half_to_float(u16(p[2 * i] | p[2 * i + 1] << 8));
-        return;
-    }
-    case TensorType::Q8_0: {
-        const u8* block = m.data + row * size_t(n / 32) * 34;
-        for (i32 b = 0; b < n / 32; ++b, block += 34) {
-            float d = half_to_float(u16(block[0] | block[1] << 8));
-            for (i32 i = 0; i < 32; ++i)
-                out[b * 32 + i] = float(i8(block[2 + i])) * d;
-        }
-        return;
-    }
-    case TensorType::Q4_0: {
-        const u8* block = m.data + row * size_t(n / 32) * 18;
-        for (i32 b = 0; b < n / 32; ++b, block += 18) {
-            float d = half_to_float(u16(block[0] | block[1] << 8));
-            for (i32 i = 0; i < 16; ++i) {
-                out[b * 32 + i] = float(i32(block[2 + i] & 0xF) - 8) * d;
-                out[b * 32 + i + 16] = float(i32(block[2 + i] >> 4) - 8) * d;
-            }
-        }
-        return;
-    }
-    case TensorType::Q4_K:
-        for (i32 b = 0; b < n / 256; ++b)
-            ops::dequantize_q4_k(m.data + (row * size_t(n / 256) + size_t(b)) * 144, out + b * 256);
-        return;
-    case TensorType::Q6_K:
-        for (i32 b = 0; b < n / 256; ++b)
-            ops::dequantize_q6_k(m.data + (row * size_t(n / 256) + size_t(b)) * 210, out + b * 256);
-        return;
-    default:
-        for (i32 i = 0; i < n; ++i)
-            out[i] = 0;
-    }
 }
 
 rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
@@ -198,21 +142,17 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     TRY(check_layer_tensors(file, c.n_layers));
 
     u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv = u64(c.kv_dim()), vocab = u64(c.vocab_size);
-    GgufWeights& g = checkpoint.gguf;
-    auto floats = TRY(FloatData::prepare(file, g.realigned));
-    g.embedding = TRY(matrix(file, floats, "token_embd.weight", dim, vocab));
-    g.classifier = c.shared_classifier ? g.embedding : TRY(matrix(file, floats, "output.weight", dim, vocab));
-    checkpoint.weights.rms_final = TRY(norm(file, floats, "output_norm.weight", dim));
+    Weights& w = checkpoint.weights;
+    auto floats = TRY(FloatData::prepare(file, w.realigned));
+    w.embedding = TRY(matrix(file, floats, "token_embd.weight", dim, vocab));
+    w.classifier = c.shared_classifier ? w.embedding : TRY(matrix(file, floats, "output.weight", dim, vocab));
+    w.final_norm = TRY(norm(file, floats, "output_norm.weight", dim));
+    // GGUF's quantised blocks hold 32 values each: inputs are quantised to match (for
+    // every matrix), and Q4_K's mins need each group's sum.
+    w.input_group = 32;
+    w.input_sums = true;
     auto layers = size_t(c.n_layers);
-    g.wq = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
-    g.wk = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
-    g.wv = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
-    g.wo = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
-    g.w1 = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
-    g.w2 = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
-    g.w3 = TRY(rt::HeapArray<BlockMatrix>::allocate(layers));
-    g.attention_norms = TRY(rt::HeapArray<const float*>::allocate(layers));
-    g.ffn_norms = TRY(rt::HeapArray<const float*>::allocate(layers));
+    w.layers = TRY(rt::HeapArray<Layer>::allocate(layers));
     char name[64];
     auto tensor_name = [&](size_t layer, const char* suffix) {
         rt::BufferSink sink(name, sizeof name);
@@ -221,15 +161,16 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     };
     u64 bytes = 0;
     for (size_t l = 0; l < layers; ++l) {
-        g.attention_norms[l] = TRY(norm(file, floats, tensor_name(l, "attn_norm.weight"), dim));
-        g.ffn_norms[l] = TRY(norm(file, floats, tensor_name(l, "ffn_norm.weight"), dim));
-        g.wq[l] = TRY(matrix(file, floats, tensor_name(l, "attn_q.weight"), dim, dim));
-        g.wk[l] = TRY(matrix(file, floats, tensor_name(l, "attn_k.weight"), dim, kv));
-        g.wv[l] = TRY(matrix(file, floats, tensor_name(l, "attn_v.weight"), dim, kv));
-        g.wo[l] = TRY(matrix(file, floats, tensor_name(l, "attn_output.weight"), dim, dim));
-        g.w1[l] = TRY(matrix(file, floats, tensor_name(l, "ffn_gate.weight"), dim, hidden));
-        g.w2[l] = TRY(matrix(file, floats, tensor_name(l, "ffn_down.weight"), hidden, dim));
-        g.w3[l] = TRY(matrix(file, floats, tensor_name(l, "ffn_up.weight"), dim, hidden));
+        Layer& layer = w.layers[l];
+        layer.attention_norm = TRY(norm(file, floats, tensor_name(l, "attn_norm.weight"), dim));
+        layer.ffn_norm = TRY(norm(file, floats, tensor_name(l, "ffn_norm.weight"), dim));
+        layer.wq = TRY(matrix(file, floats, tensor_name(l, "attn_q.weight"), dim, dim));
+        layer.wk = TRY(matrix(file, floats, tensor_name(l, "attn_k.weight"), dim, kv));
+        layer.wv = TRY(matrix(file, floats, tensor_name(l, "attn_v.weight"), dim, kv));
+        layer.wo = TRY(matrix(file, floats, tensor_name(l, "attn_output.weight"), dim, dim));
+        layer.w1 = TRY(matrix(file, floats, tensor_name(l, "ffn_gate.weight"), dim, hidden));
+        layer.w2 = TRY(matrix(file, floats, tensor_name(l, "ffn_down.weight"), hidden, dim));
+        layer.w3 = TRY(matrix(file, floats, tensor_name(l, "ffn_up.weight"), dim, hidden));
     }
     for (auto const& t : file.tensors())
         bytes += t.bytes;

@@ -8,7 +8,4 @@ namespace llm {
 
 rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const&);
 
-// Dequantises row `row` of a GGUF matrix with rows of `n` values into `out`.
-void dequantize_row(BlockMatrix const&, size_t row, i32 n, float* out);
-
 }

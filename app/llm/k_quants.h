@@ -9,12 +9,13 @@
 // Q6_K: 128 bytes of low nibbles, 64 of high 2-bit pairs, 16 int8 scales, f16 d;
 // value = d * scale * (q - 32), one scale per 16 values.
 #include "ops.h"
+#include "tensor.h"
 
 namespace llm::k_quants {
 namespace {
 
-constexpr size_t q4_k_block_bytes = 144;
-constexpr size_t q6_k_block_bytes = 210;
+constexpr size_t q4_k_block_bytes = block_bytes(TensorType::Q4_K);
+constexpr size_t q6_k_block_bytes = block_bytes(TensorType::Q6_K);
 
 inline u16 read_half(const u8* p) { return u16(p[0] | p[1] << 8); }
 

@@ -178,11 +178,12 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
 
 void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
+    constexpr size_t q8_0_bytes = block_bytes(TensorType::Q8_0);
     i32 per_row = n / 32;
     for (i32 i = 0; i < d; ++i) {
-        const u8* block = blocks + size_t(i) * size_t(per_row) * 34;
+        const u8* block = blocks + size_t(i) * size_t(per_row) * q8_0_bytes;
         float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, block += 34) {
+        for (i32 b = 0; b < per_row; ++b, block += q8_0_bytes) {
             i32 integer = 0;
             for (i32 k = 0; k < 32; ++k)
                 integer += i32(i8(block[2 + k])) * i32(xq[b * 32 + k]);
@@ -194,11 +195,12 @@ void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
 
 void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
+    constexpr size_t q4_0_bytes = block_bytes(TensorType::Q4_0);
     i32 per_row = n / 32;
     for (i32 i = 0; i < d; ++i) {
-        const u8* block = blocks + size_t(i) * size_t(per_row) * 18;
+        const u8* block = blocks + size_t(i) * size_t(per_row) * q4_0_bytes;
         float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, block += 18) {
+        for (i32 b = 0; b < per_row; ++b, block += q4_0_bytes) {
             i32 integer = 0;
             for (i32 k = 0; k < 16; ++k) {
                 integer += (i32(block[2 + k] & 0xF) - 8) * i32(xq[b * 32 + k]);

@@ -1,6 +1,7 @@
 #pragma once
 // The Llama forward pass over one token. The weights stay where the checkpoint has them
-// (module memory, or the int8 copies quantize_checkpoint made); every activation buffer
+// (module memory, or the int8 copies quantize_checkpoint made), whatever their type;
+// every activation buffer
 // and the KV cache are allocated once, up front. The operations run through the active
 // kernel plan (kernels::activate).
 #include "checkpoint.h"
@@ -21,23 +22,13 @@ public:
     Config const& config() const { return m_config; }
 
 private:
-    // An input vector, also in int8 when the weights are (GGUF: with its group sums).
-    struct Input {
-        const float* x;
-        const i8* q;
-        const float* s;
-        const i32* sums;
-    };
-    enum class Matrix { Q, K, V, O, Gate, Down, Up, Classifier };
-
-    Transformer(Checkpoint const& checkpoint) : m_config(checkpoint.config), m_checkpoint(&checkpoint) {}
-    Input prepare(const float* x, i32 n);
-    void project(float* out, Input const&, Matrix, size_t layer, i32 n, i32 d);
-    void project_blocks(float* out, Input const&, BlockMatrix const&, i32 n, i32 d);
+    Transformer(Checkpoint const& checkpoint) : m_config(checkpoint.config), m_weights(&checkpoint.weights) {}
+    // The input of the matrix products, quantised as the model's matrices want it.
+    MatmulInput prepare(const float* x, i32 n);
     void attention(i32 layer, i32 position);
 
     Config m_config;
-    Checkpoint const* m_checkpoint;
+    Weights const* m_weights;
     rt::HeapArray<float> m_x;           // [dim] residual stream
     rt::HeapArray<float> m_xb;          // [dim] normalised input / attention output
     rt::HeapArray<float> m_xb2;         // [dim]

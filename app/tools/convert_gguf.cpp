@@ -172,22 +172,23 @@ int main(int argc, char** argv)
 
     std::vector<Tensor> tensors;
     u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv = u64(c.kv_dim()), vocab = u64(c.vocab_size);
-    tensors.push_back({ "token_embd.weight", { dim, vocab }, w.token_embedding });
+    tensors.push_back({ "token_embd.weight", { dim, vocab }, w.embedding.floats() });
     for (u64 l = 0; l < u64(c.n_layers); ++l) {
         std::string p = "blk." + std::to_string(l) + ".";
-        tensors.push_back({ p + "attn_norm.weight", { dim }, w.rms_attention + l * dim });
-        tensors.push_back({ p + "attn_q.weight", { dim, dim }, w.wq + l * dim * dim });
-        tensors.push_back({ p + "attn_k.weight", { dim, kv }, w.wk + l * kv * dim });
-        tensors.push_back({ p + "attn_v.weight", { dim, kv }, w.wv + l * kv * dim });
-        tensors.push_back({ p + "attn_output.weight", { dim, dim }, w.wo + l * dim * dim });
-        tensors.push_back({ p + "ffn_norm.weight", { dim }, w.rms_ffn + l * dim });
-        tensors.push_back({ p + "ffn_gate.weight", { dim, hidden }, w.w1 + l * hidden * dim });
-        tensors.push_back({ p + "ffn_down.weight", { hidden, dim }, w.w2 + l * dim * hidden });
-        tensors.push_back({ p + "ffn_up.weight", { dim, hidden }, w.w3 + l * hidden * dim });
+        auto const& layer = w.layers[size_t(l)];
+        tensors.push_back({ p + "attn_norm.weight", { dim }, layer.attention_norm.floats() });
+        tensors.push_back({ p + "attn_q.weight", { dim, dim }, layer.wq.floats() });
+        tensors.push_back({ p + "attn_k.weight", { dim, kv }, layer.wk.floats() });
+        tensors.push_back({ p + "attn_v.weight", { dim, kv }, layer.wv.floats() });
+        tensors.push_back({ p + "attn_output.weight", { dim, dim }, layer.wo.floats() });
+        tensors.push_back({ p + "ffn_norm.weight", { dim }, layer.ffn_norm.floats() });
+        tensors.push_back({ p + "ffn_gate.weight", { dim, hidden }, layer.w1.floats() });
+        tensors.push_back({ p + "ffn_down.weight", { hidden, dim }, layer.w2.floats() });
+        tensors.push_back({ p + "ffn_up.weight", { dim, hidden }, layer.w3.floats() });
     }
-    tensors.push_back({ "output_norm.weight", { dim }, w.rms_final });
+    tensors.push_back({ "output_norm.weight", { dim }, w.final_norm.floats() });
     if (!c.shared_classifier)
-        tensors.push_back({ "output.weight", { dim, vocab }, w.classifier });
+        tensors.push_back({ "output.weight", { dim, vocab }, w.classifier.floats() });
 
     std::vector<std::string> pieces;
     std::vector<float> scores;

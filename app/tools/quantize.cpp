@@ -78,28 +78,26 @@ int main(int argc, char** argv)
         perror(argv[2]);
         return 1;
     }
-    size_t dim = size_t(c.dim), hidden = size_t(c.hidden_dim), layers = size_t(c.n_layers), kv = size_t(c.kv_dim());
-    size_t vocab = size_t(c.vocab_size), g = size_t(group);
+    size_t dim = size_t(c.dim), layers = size_t(c.n_layers), g = size_t(group);
     auto const& w = checkpoint.weights;
-    auto const& q = checkpoint.quantized;
     bool ok = write_all(out, header, sizeof header);
-    ok = ok && write_all(out, w.rms_attention, layers * dim * 4) && write_all(out, w.rms_ffn, layers * dim * 4) && write_all(out, w.rms_final, dim * 4);
-    auto matrix = [&](llm::QuantizedMatrix m, size_t count) { return write_all(out, m.q, count) && write_all(out, m.s, count / g * 4); };
-    // The embedding's int8 values and scales are the first block quantize_checkpoint made.
-    ok = ok && matrix({ q.owned_values.data(), q.owned_scales.data() }, vocab * dim);
-    auto per_layer = [&](rt::HeapArray<llm::QuantizedMatrix> const& ms, size_t count) {
-        for (size_t l = 0; l < layers && ok; ++l)
-            ok = matrix(ms[l], count);
+    for (size_t l = 0; l < layers && ok; ++l)
+        ok = write_all(out, w.layers[l].attention_norm.data, dim * 4);
+    for (size_t l = 0; l < layers && ok; ++l)
+        ok = write_all(out, w.layers[l].ffn_norm.data, dim * 4);
+    ok = ok && write_all(out, w.final_norm.data, dim * 4);
+    auto matrix = [&](llm::Tensor const& m) {
+        size_t count = size_t(m.rows) * size_t(m.cols);
+        return write_all(out, m.data, count) && write_all(out, m.scales, count / g * 4);
     };
-    per_layer(q.wq, dim * dim);
-    per_layer(q.wk, kv * dim);
-    per_layer(q.wv, kv * dim);
-    per_layer(q.wo, dim * dim);
-    per_layer(q.w1, hidden * dim);
-    per_layer(q.w2, dim * hidden);
-    per_layer(q.w3, hidden * dim);
+    ok = ok && matrix(w.embedding);
+    // Each matrix kind for every layer, in llama2.c's order.
+    for (llm::Tensor llm::Layer::*kind : { &llm::Layer::wq, &llm::Layer::wk, &llm::Layer::wv, &llm::Layer::wo, &llm::Layer::w1,
+             &llm::Layer::w2, &llm::Layer::w3 })
+        for (size_t l = 0; l < layers && ok; ++l)
+            ok = matrix(w.layers[l].*kind);
     if (!c.shared_classifier)
-        ok = ok && matrix(q.classifier, vocab * dim);
+        ok = ok && matrix(w.classifier);
     if (fclose(out) != 0 || !ok) {
         fprintf(stderr, "writing %s failed\n", argv[2]);
         return 1;

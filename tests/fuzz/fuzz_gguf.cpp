@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size)
         auto row = rt::HeapArray<float>::allocate(size_t(c.dim));
         if (!row.is_error())
             for (i32 token = 0; token < c.vocab_size; token += rt::max(1, c.vocab_size / 8))
-                llm::dequantize_row(checkpoint.value().gguf.embedding, size_t(token), c.dim, row.value().data());
+                llm::dequantize_row(checkpoint.value().weights.embedding, size_t(token), row.value().data());
     }
     return 0;
 }

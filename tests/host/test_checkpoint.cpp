@@ -37,6 +37,7 @@ const std::vector<i32> tiny = { 16, 24, 2, 4, 2, 32, 8 };
 
 TEST(Checkpoint, LoadsInPlaceWithTheRightOffsets)
 {
+    testing_support::ScopedHeap heap(1 << 20); // for the list of layers
     auto bytes = make_checkpoint(tiny);
     auto result = llm::load_checkpoint({ bytes.data(), bytes.size() });
     ASSERT_FALSE(result.is_error()) << load_error(bytes);
@@ -44,16 +45,27 @@ TEST(Checkpoint, LoadsInPlaceWithTheRightOffsets)
     EXPECT_EQ(ck.config.kv_dim(), 8);
     EXPECT_TRUE(ck.config.shared_classifier);
     auto base = reinterpret_cast<const float*>(bytes.data() + 28);
-    EXPECT_EQ(ck.weights.token_embedding, base);
-    EXPECT_EQ(ck.weights.rms_attention, base + 32 * 16);
-    EXPECT_EQ(ck.weights.wk, ck.weights.wq + 2 * 16 * 16);
-    EXPECT_EQ(ck.weights.wv, ck.weights.wk + 2 * 8 * 16);
-    EXPECT_EQ(ck.weights.classifier, ck.weights.token_embedding);
-    EXPECT_EQ(ck.weights.rms_final + 16 + 8 * 4, reinterpret_cast<const float*>(bytes.data() + bytes.size()));
+    auto const& w = ck.weights;
+    EXPECT_EQ(w.embedding.floats(), base);
+    EXPECT_EQ(w.layers[0].attention_norm.floats(), base + 32 * 16);
+    EXPECT_EQ(w.layers[1].attention_norm.floats(), base + 32 * 16 + 16);
+    // Each matrix kind is stored for every layer before the next kind begins.
+    EXPECT_EQ(w.layers[1].wq.floats(), w.layers[0].wq.floats() + 16 * 16);
+    EXPECT_EQ(w.layers[0].wk.floats(), w.layers[0].wq.floats() + 2 * 16 * 16);
+    EXPECT_EQ(w.layers[0].wv.floats(), w.layers[0].wk.floats() + 2 * 8 * 16);
+    EXPECT_EQ(w.layers[0].wk.rows, 8);
+    EXPECT_EQ(w.layers[0].wk.cols, 16);
+    EXPECT_EQ(w.layers[0].w2.rows, 16);
+    EXPECT_EQ(w.layers[0].w2.cols, 24);
+    EXPECT_EQ(w.layers[0].ffn_norm.floats(), w.layers[0].wo.floats() + 2 * 16 * 16);
+    EXPECT_EQ(w.layers[0].w1.floats(), w.layers[0].ffn_norm.floats() + 2 * 16);
+    EXPECT_EQ(w.classifier.data, w.embedding.data);
+    EXPECT_EQ(w.final_norm.floats() + 16 + 8 * 4, reinterpret_cast<const float*>(bytes.data() + bytes.size()));
 }
 
 TEST(Checkpoint, SeparateClassifier)
 {
+    testing_support::ScopedHeap heap(1 << 20);
     auto header = tiny;
     header[5] = -32;
     auto bytes = make_checkpoint(header);
@@ -61,7 +73,7 @@ TEST(Checkpoint, SeparateClassifier)
     ASSERT_FALSE(result.is_error()) << load_error(bytes);
     EXPECT_FALSE(result.value().config.shared_classifier);
     EXPECT_EQ(result.value().config.vocab_size, 32);
-    EXPECT_EQ(result.value().weights.classifier + 32 * 16, reinterpret_cast<const float*>(bytes.data() + bytes.size()));
+    EXPECT_EQ(result.value().weights.classifier.floats() + 32 * 16, reinterpret_cast<const float*>(bytes.data() + bytes.size()));
 }
 
 TEST(Checkpoint, RejectsTruncatedAndOversizedFiles)
@@ -153,25 +165,52 @@ TEST(Checkpoint, LoadTimeQuantisationEqualsLlama2cExport)
     auto quantised = llm::load_checkpoint({ fp32.data(), fp32.size() }).release_value();
     ASSERT_FALSE(llm::quantize_checkpoint(quantised, 32).is_error());
     ASSERT_EQ(exported.format, llm::WeightFormat::Int8);
-    EXPECT_EQ(exported.quantized.group, 32);
+    EXPECT_EQ(exported.weights.layers[0].wq.group, 32);
     EXPECT_EQ(exported.config.dim, 64);
     EXPECT_TRUE(exported.config.shared_classifier);
     auto const& c = exported.config;
-    size_t dim = size_t(c.dim), hidden = size_t(c.hidden_dim), kv = size_t(c.kv_dim());
-    auto same = [](llm::QuantizedMatrix a, llm::QuantizedMatrix b, size_t count) {
-        return std::memcmp(a.q, b.q, count) == 0 && std::memcmp(a.s, b.s, count / 32 * sizeof(float)) == 0;
+    auto same = [](llm::Tensor const& a, llm::Tensor const& b) {
+        size_t count = size_t(a.rows) * size_t(a.cols);
+        return a.type == llm::TensorType::Q8 && b.type == llm::TensorType::Q8 && a.rows == b.rows && a.cols == b.cols
+            && a.group == b.group && std::memcmp(a.data, b.data, count) == 0
+            && std::memcmp(a.scales, b.scales, count / 32 * sizeof(float)) == 0;
     };
     for (size_t l = 0; l < size_t(c.n_layers); ++l) {
-        EXPECT_TRUE(same(exported.quantized.wq[l], quantised.quantized.wq[l], dim * dim)) << "wq " << l;
-        EXPECT_TRUE(same(exported.quantized.wk[l], quantised.quantized.wk[l], kv * dim)) << "wk " << l;
-        EXPECT_TRUE(same(exported.quantized.wv[l], quantised.quantized.wv[l], kv * dim)) << "wv " << l;
-        EXPECT_TRUE(same(exported.quantized.wo[l], quantised.quantized.wo[l], dim * dim)) << "wo " << l;
-        EXPECT_TRUE(same(exported.quantized.w1[l], quantised.quantized.w1[l], hidden * dim)) << "w1 " << l;
-        EXPECT_TRUE(same(exported.quantized.w2[l], quantised.quantized.w2[l], hidden * dim)) << "w2 " << l;
-        EXPECT_TRUE(same(exported.quantized.w3[l], quantised.quantized.w3[l], hidden * dim)) << "w3 " << l;
+        auto const& e = exported.weights.layers[l];
+        auto const& q = quantised.weights.layers[l];
+        EXPECT_TRUE(same(e.wq, q.wq)) << "wq " << l;
+        EXPECT_TRUE(same(e.wk, q.wk)) << "wk " << l;
+        EXPECT_TRUE(same(e.wv, q.wv)) << "wv " << l;
+        EXPECT_TRUE(same(e.wo, q.wo)) << "wo " << l;
+        EXPECT_TRUE(same(e.w1, q.w1)) << "w1 " << l;
+        EXPECT_TRUE(same(e.w2, q.w2)) << "w2 " << l;
+        EXPECT_TRUE(same(e.w3, q.w3)) << "w3 " << l;
     }
-    EXPECT_TRUE(same(exported.quantized.classifier, quantised.quantized.classifier, size_t(c.vocab_size) * dim));
-    EXPECT_EQ(std::memcmp(exported.weights.token_embedding, quantised.weights.token_embedding, size_t(c.vocab_size) * dim * 4), 0);
+    EXPECT_TRUE(same(exported.weights.classifier, quantised.weights.classifier));
+    EXPECT_TRUE(same(exported.weights.embedding, quantised.weights.embedding));
+}
+
+// An int8 model's embedding stays int8; the forward pass dequantises the token's row as
+// llama2.c's runq.c does for its whole table (value times its group's scale).
+TEST(Checkpoint, Int8EmbeddingRowsDequantiseLikeLlama2c)
+{
+    std::vector<u8> int8;
+    REQUIRE_MODEL_FILE("stories260K_q80.bin", int8);
+    testing_support::ScopedHeap heap(16 << 20);
+    auto model = llm::load_checkpoint({ int8.data(), int8.size() }).release_value();
+    auto const& embedding = model.weights.embedding;
+    ASSERT_EQ(embedding.type, llm::TensorType::Q8);
+    ASSERT_EQ(embedding.rows, model.config.vocab_size);
+    ASSERT_EQ(embedding.cols, model.config.dim);
+    std::vector<float> row(size_t(embedding.cols));
+    for (size_t token : { size_t(0), size_t(1), size_t(257), size_t(embedding.rows - 1) }) {
+        llm::dequantize_row(embedding, token, row.data());
+        for (size_t i = 0; i < row.size(); ++i) {
+            size_t at = token * size_t(embedding.cols) + i;
+            float expected = float(embedding.int8()[at]) * embedding.scales[at / size_t(embedding.group)];
+            ASSERT_EQ(std::memcmp(&row[i], &expected, 4), 0) << "token " << token << " value " << i;
+        }
+    }
 }
 
 }

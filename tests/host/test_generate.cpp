@@ -153,7 +153,7 @@ TEST_F(Generate, NonFiniteWeightsStopGenerationWithAnError)
     std::fill(all_nan.begin() + 28, all_nan.end(), u8(0xFF)); // 0xFFFFFFFF is a NaN
     auto one_infinity = model; // in the first weight of the final norm
     auto layout = llm::load_checkpoint({ model.data(), model.size() }).release_value();
-    size_t final_norm = size_t(reinterpret_cast<const u8*>(layout.weights.rms_final) - model.data());
+    size_t final_norm = size_t(layout.weights.final_norm.data - model.data());
     float infinity = INFINITY;
     std::memcpy(one_infinity.data() + final_norm, &infinity, 4);
     for (auto* bytes : { &all_nan, &one_infinity }) {

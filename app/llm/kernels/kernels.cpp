@@ -1,57 +1,37 @@
 #include "kernels.h"
 #include "../ops.h"
-#include "variants.h"
+#include "x86/entry_points.h"
 #include <rt/cmdline.h>
+
+// The scalar "instruction set" is llm::ops, under the names the tables use.
+namespace llm::kernels::scalar {
+using namespace llm::ops;
+constexpr AttentionKernels attention { ops::dot, ops::axpy };
+}
 
 namespace llm::kernels {
 
 namespace {
 
-constexpr Variant<MatmulF32> matmul_table[] = {
-    { "scalar", Isa::Scalar, ops::matmul }, { "sse2", Isa::Sse2, sse2::matmul },
-    { "avx2", Isa::Avx2, avx2::matmul }, { "avx512", Isa::Avx512, avx512::matmul },
-};
-constexpr Variant<MatmulQ8> matmul_q8_table[] = {
-    { "scalar", Isa::Scalar, ops::matmul_q8 }, { "sse2", Isa::Sse2, sse2::matmul_q8 },
-    { "avx2", Isa::Avx2, avx2::matmul_q8 }, { "avx512", Isa::Avx512, avx512::matmul_q8 },
-};
-constexpr Variant<Rmsnorm> rmsnorm_table[] = {
-    { "scalar", Isa::Scalar, ops::rmsnorm }, { "sse2", Isa::Sse2, sse2::rmsnorm },
-    { "avx2", Isa::Avx2, avx2::rmsnorm }, { "avx512", Isa::Avx512, avx512::rmsnorm },
-};
-constexpr Variant<Softmax> softmax_table[] = {
-    { "scalar", Isa::Scalar, ops::softmax }, { "sse2", Isa::Sse2, sse2::softmax },
-    { "avx2", Isa::Avx2, avx2::softmax }, { "avx512", Isa::Avx512, avx512::softmax },
-};
-constexpr Variant<AttentionKernels> attention_table[] = {
-    { "scalar", Isa::Scalar, { ops::dot, ops::axpy } }, { "sse2", Isa::Sse2, { sse2::dot, sse2::axpy } },
-    { "avx2", Isa::Avx2, { avx2::dot, avx2::axpy } }, { "avx512", Isa::Avx512, { avx512::dot, avx512::axpy } },
-};
-constexpr Variant<Swiglu> swiglu_table[] = {
-    { "scalar", Isa::Scalar, ops::swiglu }, { "sse2", Isa::Sse2, sse2::swiglu },
-    { "avx2", Isa::Avx2, avx2::swiglu }, { "avx512", Isa::Avx512, avx512::swiglu },
-};
+// One table per operation, one row per instruction set:
+// matmul_table[] = { { "scalar", Isa::Scalar, scalar::matmul }, { "sse2", Isa::Sse2, sse2::matmul }, ... }
+#define BAREFLOW_VARIANT(isa, isa_name, entry) { #isa_name, Isa::isa, isa_name::entry },
+#define BAREFLOW_VARIANT_TABLE(op, name, type, entry) \
+    constexpr Variant<type> name##_table[] = { BAREFLOW_INSTRUCTION_SETS(BAREFLOW_VARIANT, entry) };
+BAREFLOW_OPERATIONS(BAREFLOW_VARIANT_TABLE)
+#undef BAREFLOW_VARIANT_TABLE
+#undef BAREFLOW_VARIANT
 
-constexpr Variant<MatmulBlocks> gguf_q8_0_table[] = {
-    { "scalar", Isa::Scalar, ops::matmul_q8_0 }, { "sse2", Isa::Sse2, sse2::matmul_q8_0 },
-    { "avx2", Isa::Avx2, avx2::matmul_q8_0 }, { "avx512", Isa::Avx512, avx512::matmul_q8_0 },
-};
-constexpr Variant<MatmulBlocks> gguf_q4_0_table[] = {
-    { "scalar", Isa::Scalar, ops::matmul_q4_0 }, { "sse2", Isa::Sse2, sse2::matmul_q4_0 },
-    { "avx2", Isa::Avx2, avx2::matmul_q4_0 }, { "avx512", Isa::Avx512, avx512::matmul_q4_0 },
-};
+// Until a plan is activated, the scalar reference.
+#define BAREFLOW_REFERENCE(op, name, type, entry) scalar::entry,
+Active active_kernels { BAREFLOW_OPERATIONS(BAREFLOW_REFERENCE) {} };
+#undef BAREFLOW_REFERENCE
 
-constexpr Variant<MatmulKBlocks> gguf_q4_k_table[] = {
-    { "scalar", Isa::Scalar, ops::matmul_q4_k }, { "sse2", Isa::Sse2, sse2::matmul_q4_k },
-    { "avx2", Isa::Avx2, avx2::matmul_q4_k }, { "avx512", Isa::Avx512, avx512::matmul_q4_k },
-};
-constexpr Variant<MatmulKBlocks> gguf_q6_k_table[] = {
-    { "scalar", Isa::Scalar, ops::matmul_q6_k }, { "sse2", Isa::Sse2, sse2::matmul_q6_k },
-    { "avx2", Isa::Avx2, avx2::matmul_q6_k }, { "avx512", Isa::Avx512, avx512::matmul_q6_k },
-};
-
-Active active_kernels { ops::matmul, ops::matmul_q8, ops::rmsnorm, ops::softmax, { ops::dot, ops::axpy }, ops::swiglu,
-    ops::matmul_q8_0, ops::matmul_q4_0, ops::matmul_q4_k, ops::matmul_q6_k, {} };
+// "matmul, matmul_q8, ..." and "scalar, sse2, ...", for error messages.
+#define BAREFLOW_LISTED(first, name, ...) ", " #name
+constexpr const char* all_op_names = &(BAREFLOW_OPERATIONS(BAREFLOW_LISTED))[2];
+constexpr const char* all_variant_names = &(BAREFLOW_INSTRUCTION_SETS(BAREFLOW_LISTED, ))[2];
+#undef BAREFLOW_LISTED
 
 template<typename T, size_t N>
 rt::Span<const T> span_of(T const (&array)[N]) { return { array, N }; }
@@ -69,18 +49,11 @@ bool can_run(Isa isa, rt::CpuFeatures const& cpu)
     return false;
 }
 
-rt::Span<const Variant<MatmulF32>> matmul_variants() { return span_of(matmul_table); }
-rt::Span<const Variant<MatmulQ8>> matmul_q8_variants() { return span_of(matmul_q8_table); }
-rt::Span<const Variant<Rmsnorm>> rmsnorm_variants() { return span_of(rmsnorm_table); }
-rt::Span<const Variant<Softmax>> softmax_variants() { return span_of(softmax_table); }
-rt::Span<const Variant<AttentionKernels>> attention_variants() { return span_of(attention_table); }
-rt::Span<const Variant<Swiglu>> swiglu_variants() { return span_of(swiglu_table); }
-rt::Span<const Variant<MatmulBlocks>> gguf_q8_0_variants() { return span_of(gguf_q8_0_table); }
-rt::Span<const Variant<MatmulBlocks>> gguf_q4_0_variants() { return span_of(gguf_q4_0_table); }
-rt::Span<const Variant<MatmulKBlocks>> gguf_q4_k_variants() { return span_of(gguf_q4_k_table); }
-rt::Span<const Variant<MatmulKBlocks>> gguf_q6_k_variants() { return span_of(gguf_q6_k_table); }
+#define BAREFLOW_VARIANTS_ACCESSOR(op, name, type, entry) \
+    rt::Span<const Variant<type>> name##_variants() { return span_of(name##_table); }
+BAREFLOW_OPERATIONS(BAREFLOW_VARIANTS_ACCESSOR)
+#undef BAREFLOW_VARIANTS_ACCESSOR
 
-// Every op has the same four instruction sets in the same order.
 size_t variant_count(Op) { return max_variants; }
 const char* variant_name(Op, size_t index) { return matmul_table[index].name; }
 Isa variant_isa(Op, size_t index) { return matmul_table[index].isa; }
@@ -121,12 +94,12 @@ rt::ErrorOr<Plan> Plan::parse(rt::StringView text, rt::CpuFeatures const& cpu)
         while (op < op_count && !(op_name == op_names[op]))
             ++op;
         if (op == op_count)
-            return rt::Error::format("tune: unknown operation \"{}\" (matmul, matmul_q8, rmsnorm, softmax, attention, swiglu, gguf_q8_0, gguf_q4_0, gguf_q4_k, gguf_q6_k)", op_name);
+            return rt::Error::format("tune: unknown operation \"{}\" ({})", op_name, all_op_names);
         size_t index = 0;
         while (index < max_variants && !(variant == variant_name(Op(op), index)))
             ++index;
         if (index == max_variants)
-            return rt::Error::format("tune: unknown variant \"{}\" for {} (scalar, sse2, avx2, avx512)", variant, op_name);
+            return rt::Error::format("tune: unknown variant \"{}\" for {} ({})", variant, op_name, all_variant_names);
         if (!can_run(variant_isa(Op(op), index), cpu))
             return rt::Error::format("tune: this CPU cannot run {}:{}", op_name, variant);
         plan.choice[op] = u8(index);
@@ -139,16 +112,9 @@ Active const& active() { return active_kernels; }
 
 void activate(Plan const& plan)
 {
-    active_kernels.matmul = matmul_table[plan.choice[size_t(Op::Matmul)]].function;
-    active_kernels.matmul_q8 = matmul_q8_table[plan.choice[size_t(Op::MatmulQ8)]].function;
-    active_kernels.rmsnorm = rmsnorm_table[plan.choice[size_t(Op::Rmsnorm)]].function;
-    active_kernels.softmax = softmax_table[plan.choice[size_t(Op::Softmax)]].function;
-    active_kernels.attention = attention_table[plan.choice[size_t(Op::Attention)]].function;
-    active_kernels.swiglu = swiglu_table[plan.choice[size_t(Op::Swiglu)]].function;
-    active_kernels.gguf_q8_0 = gguf_q8_0_table[plan.choice[size_t(Op::GgufQ8_0)]].function;
-    active_kernels.gguf_q4_0 = gguf_q4_0_table[plan.choice[size_t(Op::GgufQ4_0)]].function;
-    active_kernels.gguf_q4_k = gguf_q4_k_table[plan.choice[size_t(Op::GgufQ4K)]].function;
-    active_kernels.gguf_q6_k = gguf_q6_k_table[plan.choice[size_t(Op::GgufQ6K)]].function;
+#define BAREFLOW_ACTIVATE(op, name, type, entry) active_kernels.name = name##_table[plan.choice[size_t(Op::op)]].function;
+    BAREFLOW_OPERATIONS(BAREFLOW_ACTIVATE)
+#undef BAREFLOW_ACTIVATE
     for (size_t op = 0; op < op_count; ++op)
         active_kernels.workers[op] = plan.workers[op];
 }

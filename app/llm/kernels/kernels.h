@@ -1,31 +1,29 @@
 #pragma once
 // The hot operations, each in several implementations: the scalar reference (llm::ops,
-// the oracle) and SIMD variants for SSE2, AVX2+FMA and AVX-512. Which one runs is a
-// Plan, chosen at boot by measurement (the tuner) or given on the command line.
+// the oracle) and SIMD variants for SSE2, AVX2+FMA and AVX-512 (x86/). Which one runs is a
+// Plan, chosen at boot by measurement (the tuner) or given on the command line. The
+// operations and instruction sets are listed once, in operations.h; everything here is
+// generated from those lists.
+#include "operations.h"
 #include <rt/cpu_features.h>
 #include <rt/error.h>
 #include <rt/span.h>
 
 namespace llm::kernels {
 
-enum class Isa : u8 { Scalar, Sse2, Avx2, Avx512 };
+#define BAREFLOW_ISA_ENUMERATOR(isa, name, ...) isa,
+enum class Isa : u8 { BAREFLOW_INSTRUCTION_SETS(BAREFLOW_ISA_ENUMERATOR, ) };
+#undef BAREFLOW_ISA_ENUMERATOR
 bool can_run(Isa, rt::CpuFeatures const&);
 
-// out[d] = W[d][n] . x[n]
-using MatmulF32 = void (*)(float* out, const float* x, const float* w, i32 n, i32 d);
-// The int8 product of llama2.c's runq.c: x and W quantised in groups of `group` values
-// (int8 values q, one float scale s per group); scales of W are indexed by flat position.
-using MatmulQ8 = void (*)(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group);
-using Rmsnorm = void (*)(float* out, const float* x, const float* weight, i32 size, float epsilon);
-using Softmax = void (*)(float* x, i32 size);
-// Attention: scores are dot products, the output a weighted sum (y += a * x).
-using Dot = float (*)(const float* a, const float* b, i32 n);
-using Axpy = void (*)(float* y, float a, const float* x, i32 n);
-using Swiglu = void (*)(float* hb, const float* hb2, i32 size);
-// GGUF Q8_0 / Q4_0 rows against an input quantised in groups of 32.
-using MatmulBlocks = void (*)(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);
-// GGUF Q4_K / Q6_K rows against an input quantised in groups of 32, with its group sums.
-using MatmulKBlocks = void (*)(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
+#define BAREFLOW_FUNCTION_TYPE(type, result, name, parameters, ...) using type = result(*) parameters;
+BAREFLOW_KERNEL_FUNCTIONS(BAREFLOW_FUNCTION_TYPE, )
+#undef BAREFLOW_FUNCTION_TYPE
+
+struct AttentionKernels {
+    Dot dot;
+    Axpy axpy;
+};
 
 template<typename Function>
 struct Variant {
@@ -34,29 +32,26 @@ struct Variant {
     Function function;
 };
 
-struct AttentionKernels {
-    Dot dot;
-    Axpy axpy;
-};
+#define BAREFLOW_OP_ENUMERATOR(op, name, type, entry) op,
+enum class Op : u8 { BAREFLOW_OPERATIONS(BAREFLOW_OP_ENUMERATOR) };
+#undef BAREFLOW_OP_ENUMERATOR
 
-enum class Op : u8 { Matmul, MatmulQ8, Rmsnorm, Softmax, Attention, Swiglu, GgufQ8_0, GgufQ4_0, GgufQ4K, GgufQ6K };
-constexpr size_t op_count = 10;
-constexpr const char* op_names[op_count] = { "matmul", "matmul_q8", "rmsnorm", "softmax", "attention", "swiglu", "gguf_q8_0", "gguf_q4_0",
-    "gguf_q4_k", "gguf_q6_k" };
-constexpr size_t max_variants = 4;
+#define BAREFLOW_COUNT(...) +1
+constexpr size_t op_count = 0 BAREFLOW_OPERATIONS(BAREFLOW_COUNT);
+constexpr size_t max_variants = 0 BAREFLOW_INSTRUCTION_SETS(BAREFLOW_COUNT, );
+#undef BAREFLOW_COUNT
 
-// Variant tables, scalar reference first; a variant's index is its identity in a Plan.
-rt::Span<const Variant<MatmulF32>> matmul_variants();
-rt::Span<const Variant<MatmulQ8>> matmul_q8_variants();
-rt::Span<const Variant<Rmsnorm>> rmsnorm_variants();
-rt::Span<const Variant<Softmax>> softmax_variants();
-rt::Span<const Variant<AttentionKernels>> attention_variants();
-rt::Span<const Variant<Swiglu>> swiglu_variants();
-rt::Span<const Variant<MatmulBlocks>> gguf_q8_0_variants();
-rt::Span<const Variant<MatmulBlocks>> gguf_q4_0_variants();
-rt::Span<const Variant<MatmulKBlocks>> gguf_q4_k_variants();
-rt::Span<const Variant<MatmulKBlocks>> gguf_q6_k_variants();
+#define BAREFLOW_OP_NAME(op, name, type, entry) #name,
+constexpr const char* op_names[op_count] = { BAREFLOW_OPERATIONS(BAREFLOW_OP_NAME) };
+#undef BAREFLOW_OP_NAME
 
+// Variant tables, scalar reference first; a variant's index is its identity in a Plan:
+// matmul_variants(), matmul_q8_variants(), ...
+#define BAREFLOW_VARIANTS_ACCESSOR(op, name, type, entry) rt::Span<const Variant<type>> name##_variants();
+BAREFLOW_OPERATIONS(BAREFLOW_VARIANTS_ACCESSOR)
+#undef BAREFLOW_VARIANTS_ACCESSOR
+
+// Every op has the same instruction sets in the same order.
 size_t variant_count(Op);
 const char* variant_name(Op, size_t index);
 Isa variant_isa(Op, size_t index);
@@ -77,18 +72,12 @@ struct Plan {
     static rt::ErrorOr<Plan> parse(rt::StringView, rt::CpuFeatures const&);
 };
 
-// The functions the transformer calls, set from a Plan.
+// The functions the transformer calls, set from a Plan: one member per operation, named
+// as in the plan (matmul, matmul_q8, ..., attention.dot, gguf_q4_k ...).
 struct Active {
-    MatmulF32 matmul;
-    MatmulQ8 matmul_q8;
-    Rmsnorm rmsnorm;
-    Softmax softmax;
-    AttentionKernels attention;
-    Swiglu swiglu;
-    MatmulBlocks gguf_q8_0;
-    MatmulBlocks gguf_q4_0;
-    MatmulKBlocks gguf_q4_k;
-    MatmulKBlocks gguf_q6_k;
+#define BAREFLOW_ACTIVE_MEMBER(op, name, type, entry) type name;
+    BAREFLOW_OPERATIONS(BAREFLOW_ACTIVE_MEMBER)
+#undef BAREFLOW_ACTIVE_MEMBER
     u8 workers[op_count]; // cores per operation (0: all), for WorkPool::parallel_for
     size_t workers_for(Op op) const { return workers[size_t(op)]; }
 };

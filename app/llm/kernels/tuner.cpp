@@ -92,6 +92,17 @@ u8 choose_workers(const char* op, const char* variant, rt::TextSink& report, Run
     return choice;
 }
 
+// One callable from several lambdas, each taking its own kernel signature.
+template<typename... Calls>
+struct Overloaded : Calls... {
+    using Calls::operator()...;
+};
+template<typename... Calls>
+Overloaded(Calls...) -> Overloaded<Calls...>;
+
+// The block types that have tuned kernels of their own, in plan order.
+constexpr TensorType block_types[] = { TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K };
+
 }
 
 Plan widest_plan(rt::CpuFeatures const& cpu)
@@ -123,83 +134,86 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
     rt::format_to(report, "[tune] {:<10} {:<9} {:>19}  {:>7}\n", "operation", "variant", "median of 7", "speed-up");
     auto& pool = rt::WorkPool::the();
 
-    if (checkpoint.format != WeightFormat::Int8) {
-        // fp32 models are timed on their own gate matrix; GGUF ones on scratch data of its shape.
+    // The matrix products are timed on layer 0's gate matrix: the model's own when it is
+    // F32 or Q8, scratch data of its shape otherwise.
+    Tensor const& gate = checkpoint.weights.layers[0].w1;
+    if (gate.type != TensorType::Q8) {
         rt::HeapArray<float> scratch;
-        const float* gate = checkpoint.weights.w1;
-        if (checkpoint.format == WeightFormat::Gguf) {
+        const float* gate_floats = gate.floats();
+        if (gate.type != TensorType::F32) {
             scratch = TRY(rt::HeapArray<float>::allocate(size_t(c.dim) * size_t(c.hidden_dim)));
             fill(scratch.data(), scratch.size(), 6);
-            gate = scratch.data();
+            gate_floats = scratch.data();
         }
         plan.choice[size_t(Op::Matmul)] = choose("matmul", matmul_variants(), cpu, report,
-            [&](MatmulF32 f) { f(out.data(), x.data(), gate, c.dim, c.hidden_dim); });
+            [&](MatmulF32 f) { f(out.data(), x.data(), gate_floats, c.dim, c.hidden_dim); });
         auto const& matmul = matmul_variants()[plan.choice[size_t(Op::Matmul)]];
         plan.workers[size_t(Op::Matmul)] = choose_workers("matmul", matmul.name, report, [&](size_t workers) {
             pool.parallel_for(size_t(c.hidden_dim), row_granule, [&](size_t begin, size_t end) {
-                matmul.function(out.data() + begin, x.data(), gate + begin * size_t(c.dim), c.dim, i32(end - begin));
+                matmul.function(out.data() + begin, x.data(), gate_floats + begin * size_t(c.dim), c.dim, i32(end - begin));
             }, workers);
         });
     } else {
-        auto const& q = checkpoint.quantized;
         auto xq = TRY(rt::HeapArray<i8>::allocate(size_t(c.dim)));
         auto xs = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
-        ops::quantize(xq.data(), xs.data(), x.data(), c.dim, q.group);
-        QuantizedMatrix gate = q.w1[0];
+        ops::quantize(xq.data(), xs.data(), x.data(), c.dim, gate.group);
         plan.choice[size_t(Op::MatmulQ8)] = choose("matmul_q8", matmul_q8_variants(), cpu, report,
-            [&](MatmulQ8 f) { f(out.data(), xq.data(), xs.data(), gate.q, gate.s, c.dim, c.hidden_dim, q.group); });
+            [&](MatmulQ8 f) { f(out.data(), xq.data(), xs.data(), gate.int8(), gate.scales, c.dim, c.hidden_dim, gate.group); });
         auto const& matmul_q8 = matmul_q8_variants()[plan.choice[size_t(Op::MatmulQ8)]];
-        size_t group = size_t(q.group);
+        size_t group = size_t(gate.group);
         plan.workers[size_t(Op::MatmulQ8)] = choose_workers("matmul_q8", matmul_q8.name, report, [&](size_t workers) {
             pool.parallel_for(size_t(c.hidden_dim), rt::max(row_granule, group), [&](size_t begin, size_t end) {
                 size_t first = begin * size_t(c.dim);
-                matmul_q8.function(out.data() + begin, xq.data(), xs.data(), gate.q + first, gate.s + first / group, c.dim, i32(end - begin), q.group);
+                matmul_q8.function(out.data() + begin, xq.data(), xs.data(), gate.int8() + first, gate.scales + first / group, c.dim,
+                    i32(end - begin), gate.group);
             }, workers);
         });
     }
-    if (checkpoint.format == WeightFormat::Gguf && c.dim % 32 == 0) {
-        // GGUF block formats, on scratch blocks: rows as wide as the gate matrix's, an
+    if (checkpoint.weights.input_sums && c.dim % 32 == 0) {
+        // The GGUF block types, on scratch blocks: rows as wide as the gate matrix's, an
         // eighth as many (enough to rank the variants; big models would take seconds).
         i32 rows = rt::max(8, c.hidden_dim / 8);
-        size_t blocks = size_t(c.dim / 32) * size_t(rows);
-        auto data = TRY(rt::HeapArray<u8>::allocate(blocks * 34));
+        size_t data_bytes = 0;
+        for (auto type : block_types)
+            if (c.dim % i32(traits(type).block_values) == 0)
+                data_bytes = rt::max(data_bytes, size_t(rows) * row_bytes(type, c.dim));
+        auto data = TRY(rt::HeapArray<u8>::allocate(data_bytes));
         u32 seed = 7;
         for (size_t i = 0; i < data.size(); ++i)
             data[i] = u8((seed = seed * 1664525u + 1013904223u) >> 24);
-        for (size_t b = 0; b < blocks; ++b) {
-            data[b * 34 + 1] = 0x20; // small finite f16 scales
-            data[b * 18 + 1] = 0x20;
-        }
+        // Small finite f16 scales where the 32-value blocks keep theirs (their first two bytes).
+        for (auto type : block_types)
+            if (traits(type).block_values == 32)
+                for (size_t b = 0; b < size_t(c.dim / 32) * size_t(rows); ++b)
+                    data[b * traits(type).block_bytes + 1] = 0x20;
         auto xq = TRY(rt::HeapArray<i8>::allocate(size_t(c.dim)));
         auto xs = TRY(rt::HeapArray<float>::allocate(size_t(c.dim / 32)));
         ops::quantize(xq.data(), xs.data(), x.data(), c.dim, 32);
         auto xsums = TRY(rt::HeapArray<i32>::allocate(size_t(c.dim / 32)));
         ops::group_sums(xsums.data(), xq.data(), c.dim, 32);
-        // Each block format, then how many cores share it (rows of `row_bytes` each).
-        auto blocks_on_cores = [&](Op op, auto const& variant, size_t row_bytes, auto const& call) {
+        auto call = Overloaded {
+            [&](MatmulBlocks f, float* o, const u8* b, i32 r) { f(o, xq.data(), xs.data(), b, c.dim, r); },
+            [&](MatmulKBlocks f, float* o, const u8* b, i32 r) { f(o, xq.data(), xs.data(), xsums.data(), b, c.dim, r); },
+        };
+        // Each block type's variants, then how many cores share the fastest.
+        auto time_type = [&](TensorType type, auto variants) {
+            Op op = traits(type).op;
+            if (c.dim % i32(traits(type).block_values))
+                return;
+            plan.choice[size_t(op)] = choose(op_names[size_t(op)], variants, cpu, report,
+                [&](auto f) { call(f, out.data(), data.data(), rows); });
+            auto const& variant = variants[plan.choice[size_t(op)]];
+            size_t bytes_per_row = row_bytes(type, c.dim);
             plan.workers[size_t(op)] = choose_workers(op_names[size_t(op)], variant.name, report, [&](size_t workers) {
                 pool.parallel_for(size_t(rows), row_granule, [&](size_t begin, size_t end) {
-                    call(variant.function, out.data() + begin, data.data() + begin * row_bytes, i32(end - begin));
+                    call(variant.function, out.data() + begin, data.data() + begin * bytes_per_row, i32(end - begin));
                 }, workers);
             });
         };
-        auto plain_blocks = [&](MatmulBlocks f, float* o, const u8* b, i32 r) { f(o, xq.data(), xs.data(), b, c.dim, r); };
-        auto k_blocks = [&](MatmulKBlocks f, float* o, const u8* b, i32 r) { f(o, xq.data(), xs.data(), xsums.data(), b, c.dim, r); };
-        plan.choice[size_t(Op::GgufQ8_0)] = choose("gguf_q8_0", gguf_q8_0_variants(), cpu, report,
-            [&](MatmulBlocks f) { f(out.data(), xq.data(), xs.data(), data.data(), c.dim, rows); });
-        blocks_on_cores(Op::GgufQ8_0, gguf_q8_0_variants()[plan.choice[size_t(Op::GgufQ8_0)]], size_t(c.dim / 32) * 34, plain_blocks);
-        plan.choice[size_t(Op::GgufQ4_0)] = choose("gguf_q4_0", gguf_q4_0_variants(), cpu, report,
-            [&](MatmulBlocks f) { f(out.data(), xq.data(), xs.data(), data.data(), c.dim, rows); });
-        blocks_on_cores(Op::GgufQ4_0, gguf_q4_0_variants()[plan.choice[size_t(Op::GgufQ4_0)]], size_t(c.dim / 32) * 18, plain_blocks);
-        if (c.dim % 256 == 0) {
-            // k-quants: 256-value super-blocks (34 bytes per 32 values covers their 144 or 210 per 256).
-            plan.choice[size_t(Op::GgufQ4K)] = choose("gguf_q4_k", gguf_q4_k_variants(), cpu, report,
-                [&](MatmulKBlocks f) { f(out.data(), xq.data(), xs.data(), xsums.data(), data.data(), c.dim, rows); });
-            blocks_on_cores(Op::GgufQ4K, gguf_q4_k_variants()[plan.choice[size_t(Op::GgufQ4K)]], size_t(c.dim / 256) * 144, k_blocks);
-            plan.choice[size_t(Op::GgufQ6K)] = choose("gguf_q6_k", gguf_q6_k_variants(), cpu, report,
-                [&](MatmulKBlocks f) { f(out.data(), xq.data(), xs.data(), xsums.data(), data.data(), c.dim, rows); });
-            blocks_on_cores(Op::GgufQ6K, gguf_q6_k_variants()[plan.choice[size_t(Op::GgufQ6K)]], size_t(c.dim / 256) * 210, k_blocks);
-        }
+        time_type(TensorType::Q8_0, gguf_q8_0_variants());
+        time_type(TensorType::Q4_0, gguf_q4_0_variants());
+        time_type(TensorType::Q4_K, gguf_q4_k_variants());
+        time_type(TensorType::Q6_K, gguf_q6_k_variants());
     }
     plan.choice[size_t(Op::Rmsnorm)] = choose("rmsnorm", rmsnorm_variants(), cpu, report,
         [&](Rmsnorm f) { f(out.data(), x.data(), y.data(), c.dim, c.norm_epsilon); });

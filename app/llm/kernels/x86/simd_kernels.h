@@ -4,8 +4,9 @@
 // V provides: width, Vector, zero(), set1(), load(), store(), add(), mul(), multiply_add(),
 // max(), sum() (horizontal), exp() (polynomial, ~1e-7 relative error), dot_i8().
 // Everything here is a template so each instruction set gets its own copy.
-#include "../k_quants.h"
-#include "../ops.h"
+#include "../../k_quants.h"
+#include "../../ops.h"
+#include "../operations.h"
 #include <rt/math.h>
 #include <rt/utility.h>
 
@@ -99,11 +100,12 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
 template<typename V>
 void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
+    constexpr size_t q8_0_bytes = block_bytes(TensorType::Q8_0);
     i32 per_row = n / 32;
     for (i32 i = 0; i < d; ++i) {
-        const u8* block = blocks + size_t(i) * size_t(per_row) * 34;
+        const u8* block = blocks + size_t(i) * size_t(per_row) * q8_0_bytes;
         float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, block += 34) {
+        for (i32 b = 0; b < per_row; ++b, block += q8_0_bytes) {
             i32 integer = V::dot_i8(reinterpret_cast<const i8*>(block + 2), xq + b * 32, 32);
             value += float(integer) * ops::half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
         }
@@ -114,12 +116,13 @@ void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
 template<typename V>
 void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
+    constexpr size_t q4_0_bytes = block_bytes(TensorType::Q4_0);
     i32 per_row = n / 32;
     alignas(32) i8 values[32];
     for (i32 i = 0; i < d; ++i) {
-        const u8* block = blocks + size_t(i) * size_t(per_row) * 18;
+        const u8* block = blocks + size_t(i) * size_t(per_row) * q4_0_bytes;
         float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, block += 18) {
+        for (i32 b = 0; b < per_row; ++b, block += q4_0_bytes) {
             V::unpack_q4(block + 2, values);
             i32 integer = V::dot_i8(values, xq + b * 32, 32);
             value += float(integer) * ops::half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
@@ -146,6 +149,18 @@ void matmul_k_quant(float* out, const i8* xq, const float* xs, const i32* xsums,
         }
         out[i] = value;
     }
+}
+
+template<typename V>
+void matmul_q4_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
+{
+    matmul_k_quant<V, false>(out, xq, xs, xsums, blocks, n, d);
+}
+
+template<typename V>
+void matmul_q6_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
+{
+    matmul_k_quant<V, true>(out, xq, xs, xsums, blocks, n, d);
 }
 
 template<typename V>
@@ -260,35 +275,9 @@ typename V::Vector exp_polynomial(typename V::Vector x)
 
 }
 
-// The entry points variants.h declares, defined once for an instruction set's traits V
-// (used inside each ISA file's namespace, within its target pragma).
-#define BAREFLOW_SIMD_ENTRY_POINTS(V)                                                                                        \
-    void matmul(float* out, const float* x, const float* w, i32 n, i32 d) { simd::matmul<V>(out, x, w, n, d); }          \
-    void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group)   \
-    {                                                                                                                    \
-        simd::matmul_q8<V>(out, xq, xs, wq, ws, n, d, group);                                                            \
-    }                                                                                                                    \
-    void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon)                               \
-    {                                                                                                                    \
-        simd::rmsnorm<V>(out, x, weight, size, epsilon);                                                                 \
-    }                                                                                                                    \
-    void softmax(float* x, i32 size) { simd::softmax<V>(x, size); }                                                      \
-    float dot(const float* a, const float* b, i32 n) { return simd::dot<V>(a, b, n); }                                   \
-    void axpy(float* y, float a, const float* x, i32 n) { simd::axpy<V>(y, a, x, n); }                                   \
-    void swiglu(float* hb, const float* hb2, i32 size) { simd::swiglu<V>(hb, hb2, size); }                               \
-    void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)                          \
-    {                                                                                                                    \
-        simd::matmul_q8_0<V>(out, xq, xs, blocks, n, d);                                                                 \
-    }                                                                                                                    \
-    void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)                          \
-    {                                                                                                                    \
-        simd::matmul_q4_0<V>(out, xq, xs, blocks, n, d);                                                                 \
-    }                                                                                                                    \
-    void matmul_q4_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)        \
-    {                                                                                                                    \
-        simd::matmul_k_quant<V, false>(out, xq, xs, xsums, blocks, n, d);                                                \
-    }                                                                                                                    \
-    void matmul_q6_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)        \
-    {                                                                                                                    \
-        simd::matmul_k_quant<V, true>(out, xq, xs, xsums, blocks, n, d);                                                 \
-    }
+// The entry points entry_points.h declares, defined once for an instruction set's traits V
+// (used inside each ISA file's namespace, within its target pragma): each forwards to the
+// template of the same name.
+#define BAREFLOW_SIMD_ENTRY_POINT(type, result, name, parameters, arguments, V) \
+    result name parameters { return simd::name<V> arguments; }
+#define BAREFLOW_SIMD_ENTRY_POINTS(V) BAREFLOW_KERNEL_FUNCTIONS(BAREFLOW_SIMD_ENTRY_POINT, V)

@@ -1,21 +1,21 @@
 // AVX-512 variants: 16 floats per vector (AVX-512F, BW for the int8 products).
-#include "variants.h"
+#include "entry_points.h"
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx2,fma"))), apply_to = function)
+#include "eight_rows.h"
+#include "nibbles.h"
 #include "simd_kernels.h"
 
 namespace llm::kernels::avx512 {
 
 namespace {
-struct Avx512 {
+struct Avx512 : x86::EightRows, x86::NibbleUnpack {
     using Vector = __m512;
     static constexpr i32 width = 16;
 
     // Eight rows' integer sums for one group, as eight int32 lanes (row r in lane r).
-    static constexpr bool has_group_sums8 = true;
     static constexpr i32 group_step = 32;
-    static __m256 zero8() { return _mm256_setzero_ps(); }
     static __m256i group_sums8(const i8* x, const i8* rows, i32 n, i32 group)
     {
         __m256i acc[8];
@@ -32,28 +32,6 @@ struct Avx512 {
         }
         return transpose_sum8(acc);
     }
-    // Horizontal sums of eight vectors, gathered into one: lane r = sum of acc[r].
-    static __m256i transpose_sum8(__m256i const (&acc)[8])
-    {
-        __m256i s01 = _mm256_hadd_epi32(acc[0], acc[1]), s23 = _mm256_hadd_epi32(acc[2], acc[3]);
-        __m256i s45 = _mm256_hadd_epi32(acc[4], acc[5]), s67 = _mm256_hadd_epi32(acc[6], acc[7]);
-        __m256i s0123 = _mm256_hadd_epi32(s01, s23), s4567 = _mm256_hadd_epi32(s45, s67);
-        // Lanes now hold partial sums per 128-bit half: add the halves across.
-        __m256i low = _mm256_permute2x128_si256(s0123, s4567, 0x20);
-        __m256i high = _mm256_permute2x128_si256(s0123, s4567, 0x31);
-        return _mm256_add_epi32(low, high);
-    }
-    // values[r] += float(sums[r]) * scales[r * stride] * x_scale, in the reference's order.
-    static __m256 accumulate8(__m256 values, __m256i sums, const float* scales, i32 stride, float x_scale)
-    {
-        // Plain loads rather than a gather: as fast here, and QEMU's 32-bit emulation of
-        // vgatherdps was seen to return wrong values.
-        __m256 w_scales = _mm256_setr_ps(scales[0], scales[stride], scales[2 * stride], scales[3 * stride], scales[4 * stride],
-            scales[5 * stride], scales[6 * stride], scales[7 * stride]);
-        __m256 products = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(sums), w_scales), _mm256_set1_ps(x_scale));
-        return _mm256_add_ps(values, products);
-    }
-    static void store8(float* out, __m256 values) { _mm256_storeu_ps(out, values); }
     static Vector zero() { return _mm512_setzero_ps(); }
     static Vector set1(float v) { return _mm512_set1_ps(v); }
     static Vector load(const float* p) { return _mm512_loadu_ps(p); }
@@ -72,16 +50,6 @@ struct Avx512 {
     }
     static Vector exp(Vector x) { return simd::exp_polynomial<Avx512>(x); }
     static float sum(Vector v) { return _mm512_reduce_add_ps(v); }
-    // 16 bytes of nibbles to 32 int8 values minus 8: low nibbles first, then high.
-    static void unpack_q4(const u8* packed, i8* out)
-    {
-        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));
-        __m128i mask = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
-        __m128i low = _mm_sub_epi8(_mm_and_si128(bytes, mask), eight);
-        __m128i high = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), eight);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), low);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), high);
-    }
     static i32 dot_i8(const i8* a, const i8* b, i32 n)
     {
         __m512i acc = _mm512_setzero_si512();

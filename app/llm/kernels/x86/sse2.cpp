@@ -1,14 +1,15 @@
 // SSE2 variants: 4 floats per vector, no FMA (multiply then add).
-#include "variants.h"
+#include "entry_points.h"
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("sse2"))), apply_to = function)
+#include "nibbles.h"
 #include "simd_kernels.h"
 
 namespace llm::kernels::sse2 {
 
 namespace {
-struct Sse2 {
+struct Sse2 : x86::NibbleUnpack {
     using Vector = __m128;
     static constexpr i32 width = 4;
     static constexpr bool has_group_sums8 = false; // no eight-row int8 path on SSE2
@@ -40,16 +41,6 @@ struct Sse2 {
         __m128 pair = _mm_add_ps(v, high);
         __m128 odd = _mm_shuffle_ps(pair, pair, 0x55);
         return _mm_cvtss_f32(_mm_add_ss(pair, odd));
-    }
-    // 16 bytes of nibbles to 32 int8 values minus 8: low nibbles first, then high.
-    static void unpack_q4(const u8* packed, i8* out)
-    {
-        __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));
-        __m128i mask = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
-        __m128i low = _mm_sub_epi8(_mm_and_si128(bytes, mask), eight);
-        __m128i high = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), eight);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), low);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), high);
     }
     static i32 dot_i8(const i8* a, const i8* b, i32 n)
     {

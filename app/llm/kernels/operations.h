@@ -1,0 +1,61 @@
+#pragma once
+// Every tunable operation and every instruction set, described once. kernels.h turns these
+// lists into the Op enum, the names a tune= plan uses, the variant tables and the active
+// set; x86/entry_points.h into each instruction set's entry points. Adding an operation is
+// a line in BAREFLOW_KERNEL_FUNCTIONS (its signature), a line in BAREFLOW_OPERATIONS, its
+// scalar reference in ops.h and its SIMD template in x86/simd_kernels.h.
+#include <rt/types.h>
+
+// The functions each instruction set provides (the scalar ones are llm::ops's):
+// X(pointer type, return type, name, (parameters), (arguments), ...), where `...` passes on
+// whatever follows X.
+#define BAREFLOW_KERNEL_FUNCTIONS(X, ...)                                                                                      \
+    /* out[d] = W[d][n] . x[n] */                                                                                       \
+    X(MatmulF32, void, matmul, (float* out, const float* x, const float* w, i32 n, i32 d), (out, x, w, n, d), __VA_ARGS__)          \
+    /* The int8 product of llama2.c's runq.c: x and W quantised in groups of `group` values (int8 values q, one     */ \
+    /* float scale s per group); scales of W are indexed by flat position.                                          */ \
+    X(MatmulQ8, void, matmul_q8, (float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group), \
+        (out, xq, xs, wq, ws, n, d, group), __VA_ARGS__)                                                                              \
+    X(Rmsnorm, void, rmsnorm, (float* out, const float* x, const float* weight, i32 size, float epsilon),              \
+        (out, x, weight, size, epsilon), __VA_ARGS__)                                                                                 \
+    X(Softmax, void, softmax, (float* x, i32 size), (x, size), __VA_ARGS__)                                                         \
+    /* Attention: scores are dot products, the output a weighted sum (y += a * x). */                                   \
+    X(Dot, float, dot, (const float* a, const float* b, i32 n), (a, b, n), __VA_ARGS__)                                              \
+    X(Axpy, void, axpy, (float* y, float a, const float* x, i32 n), (y, a, x, n), __VA_ARGS__)                                      \
+    X(Swiglu, void, swiglu, (float* hb, const float* hb2, i32 size), (hb, hb2, size), __VA_ARGS__)                                  \
+    /* GGUF Q8_0 / Q4_0 rows against an input quantised in groups of 32. */                                           \
+    X(MatmulBlocks, void, matmul_q8_0, (float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d),    \
+        (out, xq, xs, blocks, n, d), __VA_ARGS__)                                                                                     \
+    X(MatmulBlocks, void, matmul_q4_0, (float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d),    \
+        (out, xq, xs, blocks, n, d), __VA_ARGS__)                                                                                     \
+    /* GGUF Q4_K / Q6_K rows against an input quantised in groups of 32, with its group sums. */                       \
+    X(MatmulKBlocks, void, matmul_q4_k,                                                                                 \
+        (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
+        (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
+    X(MatmulKBlocks, void, matmul_q6_k,                                                                                 \
+        (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
+        (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)
+
+// The operations a plan chooses a variant (and a core count) for, in plan order:
+// X(Op enumerator, name in tune=, function type, entry point in each instruction set).
+// `attention` is the pair {dot, axpy}, chosen together.
+#define BAREFLOW_OPERATIONS(X)                                    \
+    X(Matmul, matmul, MatmulF32, matmul)                          \
+    X(MatmulQ8, matmul_q8, MatmulQ8, matmul_q8)                   \
+    X(Rmsnorm, rmsnorm, Rmsnorm, rmsnorm)                         \
+    X(Softmax, softmax, Softmax, softmax)                         \
+    X(Attention, attention, AttentionKernels, attention)          \
+    X(Swiglu, swiglu, Swiglu, swiglu)                             \
+    X(GgufQ8_0, gguf_q8_0, MatmulBlocks, matmul_q8_0)             \
+    X(GgufQ4_0, gguf_q4_0, MatmulBlocks, matmul_q4_0)             \
+    X(GgufQ4K, gguf_q4_k, MatmulKBlocks, matmul_q4_k)             \
+    X(GgufQ6K, gguf_q6_k, MatmulKBlocks, matmul_q6_k)
+
+// The instruction sets, scalar reference first (a variant's index is its identity in a
+// plan): X(Isa enumerator, name in tune= and namespace of its entry points, ...), where
+// `...` passes on whatever follows X (so a list per operation can name its entry point).
+#define BAREFLOW_INSTRUCTION_SETS(X, ...) \
+    X(Scalar, scalar, __VA_ARGS__)        \
+    X(Sse2, sse2, __VA_ARGS__)            \
+    X(Avx2, avx2, __VA_ARGS__)            \
+    X(Avx512, avx512, __VA_ARGS__)

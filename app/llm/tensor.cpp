@@ -1,0 +1,118 @@
+#include "tensor.h"
+#include "k_quants.h"
+#include "ops.h"
+#include <rt/utility.h>
+#include <rt/work_pool.h>
+
+namespace llm {
+
+namespace {
+float f16_scale(const u8* block) { return ops::half_to_float(u16(block[0] | block[1] << 8)); }
+}
+
+namespace by_type {
+
+// Each type's rows against the active kernels. `n` is the row length, the rows begin at
+// `begin`; the kernels see only the rows of their chunk.
+void f32_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    kernels::active().matmul(out + begin, in.x, w.floats() + begin * size_t(w.cols), w.cols, i32(end - begin));
+}
+
+void f16_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    ops::matmul_f16(out + begin, in.x, w.row(begin), w.cols, i32(end - begin));
+}
+
+void q8_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    size_t first = begin * size_t(w.cols);
+    kernels::active().matmul_q8(out + begin, in.q, in.s, w.int8() + first, w.scales + first / size_t(w.group), w.cols,
+        i32(end - begin), w.group);
+}
+
+void q8_0_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    kernels::active().gguf_q8_0(out + begin, in.q, in.s, w.row(begin), w.cols, i32(end - begin));
+}
+
+void q4_0_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    kernels::active().gguf_q4_0(out + begin, in.q, in.s, w.row(begin), w.cols, i32(end - begin));
+}
+
+void q4_k_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    kernels::active().gguf_q4_k(out + begin, in.q, in.s, in.sums, w.row(begin), w.cols, i32(end - begin));
+}
+
+void q6_k_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    kernels::active().gguf_q6_k(out + begin, in.q, in.s, in.sums, w.row(begin), w.cols, i32(end - begin));
+}
+
+void f32_row(Tensor const& t, size_t row, float* out) { __builtin_memcpy(out, t.row(row), size_t(t.cols) * sizeof(float)); }
+
+void f16_row(Tensor const& t, size_t row, float* out)
+{
+    const u8* p = t.row(row);
+    for (i32 i = 0; i < t.cols; ++i)
+        out[i] = ops::half_to_float(u16(p[2 * i] | p[2 * i + 1] << 8));
+}
+
+void q8_row(Tensor const& t, size_t row, float* out)
+{
+    u64 first = u64(row) * u64(t.cols);
+    for (i32 i = 0; i < t.cols; ++i) {
+        u64 at = first + u64(i);
+        out[i] = float(t.int8()[at]) * t.scales[at / u64(t.group)];
+    }
+}
+
+void q8_0_row(Tensor const& t, size_t row, float* out)
+{
+    const u8* block = t.row(row);
+    for (i32 b = 0; b < t.cols / 32; ++b, block += block_bytes(TensorType::Q8_0)) {
+        float d = f16_scale(block);
+        for (i32 i = 0; i < 32; ++i)
+            out[b * 32 + i] = float(i8(block[2 + i])) * d;
+    }
+}
+
+void q4_0_row(Tensor const& t, size_t row, float* out)
+{
+    const u8* block = t.row(row);
+    for (i32 b = 0; b < t.cols / 32; ++b, block += block_bytes(TensorType::Q4_0)) {
+        float d = f16_scale(block);
+        for (i32 i = 0; i < 16; ++i) {
+            out[b * 32 + i] = float(i32(block[2 + i] & 0xF) - 8) * d;
+            out[b * 32 + i + 16] = float(i32(block[2 + i] >> 4) - 8) * d;
+        }
+    }
+}
+
+void q4_k_row(Tensor const& t, size_t row, float* out)
+{
+    for (i32 b = 0; b < t.cols / 256; ++b)
+        k_quants::dequantize_q4_k(t.row(row) + size_t(b) * block_bytes(TensorType::Q4_K), out + b * 256);
+}
+
+void q6_k_row(Tensor const& t, size_t row, float* out)
+{
+    for (i32 b = 0; b < t.cols / 256; ++b)
+        k_quants::dequantize_q6_k(t.row(row) + size_t(b) * block_bytes(TensorType::Q6_K), out + b * 256);
+}
+
+}
+
+void matmul(float* out, MatmulInput const& in, Tensor const& w)
+{
+    auto const& type = traits(w.type);
+    // Chunks start at multiples of the row granule (and of Q8's group, so each begins a
+    // scale group); each row is computed whole by one core.
+    size_t granule = rt::max(kernels::row_granule, size_t(w.group));
+    rt::WorkPool::the().parallel_for(size_t(w.rows), granule, [&](size_t begin, size_t end) { type.rows(out, in, w, begin, end); },
+        kernels::active().workers_for(type.op));
+}
+
+}

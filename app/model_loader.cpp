@@ -1,0 +1,124 @@
+#include "model_loader.h"
+#include "llm/gguf_model.h"
+#include "llm/kernels/tuner.h"
+#include "llm/transformer.h"
+#include <rt/console.h>
+#include <rt/cycles.h>
+
+namespace app {
+
+namespace {
+
+// "[model] tensors: 5 F32, 13 Q4_K, 3 Q6_K": what a file's name (Q4_K_M, ...) stands for.
+void print_tensor_types(llm::gguf::File const& file)
+{
+    u32 counts[32] {};
+    for (auto const& t : file.tensors())
+        if (u32(t.type) < 32)
+            ++counts[u32(t.type)];
+    rt::print("[model] tensors:");
+    const char* separator = " ";
+    for (u32 type = 0; type < 32; ++type)
+        if (counts[type]) {
+            rt::print("{}{} {}", separator, counts[type], llm::gguf::tensor_type_name(type));
+            separator = ", ";
+        }
+    rt::println("");
+}
+
+void describe_model(llm::Checkpoint const& checkpoint)
+{
+    auto const& c = checkpoint.config;
+    rt::println("[model] {}: dim {}, hidden {}, {} layers, {} heads ({} kv), vocab {}, context {}", llm::format_name(checkpoint.format), c.dim, c.hidden_dim,
+        c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len);
+    rt::println("[model] {:.2f}M parameters, {:.1f} MiB of weights read per token; KV cache and activations {:.1f} MiB",
+        double(c.parameter_count()) / 1e6, double(checkpoint.weight_bytes) / 1048576.0,
+        double(llm::Transformer::state_bytes(c)) / 1048576.0);
+}
+
+// tune=auto measures, tune=off uses the scalar reference, anything else is a plan.
+rt::ErrorOr<llm::kernels::Plan> choose_kernels(Options const& options, llm::Checkpoint const& checkpoint, rt::CpuFeatures const& cpu)
+{
+    llm::kernels::Plan plan;
+    if (options.tune == "auto")
+        plan = TRY(llm::kernels::tune(checkpoint, cpu, rt::Console::the()));
+    else if (!(options.tune == "off"))
+        plan = TRY(llm::kernels::Plan::parse(options.tune, cpu));
+    llm::kernels::activate(plan);
+    rt::print("[tune] plan (put on the command line to skip tuning): tune=");
+    plan.format(rt::Console::the());
+    rt::println("");
+    return plan;
+}
+
+// A GGUF file carries its weights, its vocabulary and perhaps a chat template.
+rt::ErrorOr<void> load_gguf(LoadedModel& model, Inputs const& inputs)
+{
+    auto file = TRY(llm::gguf::File::parse(inputs.model));
+    if (auto found = file.get_string("tokenizer.chat_template"); !found.is_error()) {
+        model.chat_template = found.value();
+        model.chat_format = ChatFormat::from_template(model.chat_template);
+    }
+    model.checkpoint = TRY(llm::load_gguf_checkpoint(file));
+    model.gguf_tokenizer = TRY(llm::GgufTokenizer::load(file));
+    if (model.gguf_tokenizer.vocab_size() != model.checkpoint.config.vocab_size)
+        return rt::Error::format("tokenizer: the GGUF vocabulary has {} tokens, the embedding {}", model.gguf_tokenizer.vocab_size(),
+            model.checkpoint.config.vocab_size);
+    rt::println("[model] GGUF v{}: {} tensors, {} metadata entries; vocabulary from the file{}", file.version(), file.tensors().size(),
+        file.metadata().size(), inputs.tokenizer.data() ? " (tokenizer module ignored)" : "");
+    print_tensor_types(file);
+    return {};
+}
+
+// quant=q8: llama2.c fp32 weights become int8; other models keep their types.
+rt::ErrorOr<void> apply_quantisation(llm::Checkpoint& checkpoint)
+{
+    if (checkpoint.format == llm::WeightFormat::Gguf) {
+        rt::println("[quant] quant=q8 applies to llama2.c checkpoints; this GGUF keeps its own types");
+        return {};
+    }
+    if (checkpoint.format != llm::WeightFormat::Float32)
+        return {};
+    // Group size 32, halved until it divides dim: llama2.c's export rule, from 32.
+    i32 group = 32;
+    while (checkpoint.config.dim % group)
+        group /= 2;
+    u64 start = rt::read_cycles();
+    TRY(llm::quantize_checkpoint(checkpoint, group));
+    rt::println("[quant] weights quantised to int8 (groups of {}) in {:.1f} ms", group,
+        rt::CycleClock::to_microseconds(rt::read_cycles() - start) / 1000.0);
+    return {};
+}
+
+}
+
+llm::TextTokenizer const& LoadedModel::tokenizer() const
+{
+    if (is_gguf)
+        return gguf_tokenizer;
+    return bin_tokenizer;
+}
+
+rt::ErrorOr<void> load_model(LoadedModel& model, Inputs const& inputs, Options const& options)
+{
+    if (!inputs.model.data())
+        return rt::Error::format("model: no model given (the GRUB entry needs `module2 --nounzip /boot/model.bin model`)");
+    // A GGUF file carries its own vocabulary; llama2.c checkpoints need tokenizer.bin.
+    model.is_gguf = inputs.model.size() >= 4 && rt::StringView(reinterpret_cast<const char*>(inputs.model.data()), 4) == "GGUF";
+    if (model.is_gguf) {
+        TRY(load_gguf(model, inputs));
+    } else {
+        if (!inputs.tokenizer.data())
+            return rt::Error::format("tokenizer: no tokenizer given (the GRUB entry needs `module2 --nounzip /boot/tokenizer.bin tokenizer`)");
+        model.checkpoint = TRY(llm::load_checkpoint(inputs.model));
+    }
+    if (options.quantize)
+        TRY(apply_quantisation(model.checkpoint));
+    describe_model(model.checkpoint);
+    model.plan = TRY(choose_kernels(options, model.checkpoint, inputs.cpu));
+    if (!model.is_gguf)
+        model.bin_tokenizer = TRY(llm::Tokenizer::load(inputs.tokenizer, model.checkpoint.config.vocab_size));
+    return {};
+}
+
+}
