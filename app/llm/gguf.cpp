@@ -150,14 +150,11 @@ const char* tensor_type_name(u32 type)
 
 bool tensor_type_of(TensorType ggml, llm::TensorType& type)
 {
-    switch (ggml) {
-    case TensorType::F32: type = llm::TensorType::F32; return true;
-    case TensorType::F16: type = llm::TensorType::F16; return true;
-    case TensorType::Q8_0: type = llm::TensorType::Q8_0; return true;
-    case TensorType::Q4_0: type = llm::TensorType::Q4_0; return true;
-    case TensorType::Q4_K: type = llm::TensorType::Q4_K; return true;
-    case TensorType::Q6_K: type = llm::TensorType::Q6_K; return true;
-    }
+    for (size_t i = 0; i < llm::tensor_type_count; ++i)
+        if (llm::tensor_types[i].ggml_type == i32(ggml)) {
+            type = llm::TensorType(i);
+            return true;
+        }
     return false;
 }
 

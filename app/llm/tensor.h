@@ -1,20 +1,34 @@
 #pragma once
 // A weight tensor as the forward pass sees it: a typed view {type, rows, cols, data} of a
 // row-major matrix (or a vector: one row), whatever file it came from. Every type's layout
-// is one entry of a traits table (tensor.cpp): adding a type is that entry plus its kernels.
+// is one line of BAREFLOW_TENSOR_TYPES below: adding a type is that line plus its kernels
+// (its by_type functions in tensor.cpp and, for tuned ones, an operation in operations.h).
 #include "kernels/kernels.h"
 #include <rt/types.h>
 
 namespace llm {
 
+// Every tensor type, once: X(Name, id, values per block, bytes per block, the operation
+// that multiplies it, its ggml type number in GGUF files or -1).
+//   F32   floats (llama2.c fp32, GGUF F32)
+//   F16   IEEE halves (the reference kernel only, on matmul's cores)
+//   Q8    llama2.c int8: `group` values share a float scale, kept apart from the values
+//   Q8_0  GGUF blocks: f16 scale + 32 int8
+//   Q4_0  GGUF blocks: f16 scale + 32 4-bit values
+//   Q4_K, Q6_K  GGUF k-quant super-blocks of 256 values (k_quants.h)
+#define BAREFLOW_TENSOR_TYPES(X)          \
+    X(F32, f32, 1, 4, Matmul, 0)          \
+    X(F16, f16, 1, 2, Matmul, 1)          \
+    X(Q8, q8, 1, 1, MatmulQ8, -1)         \
+    X(Q8_0, q8_0, 32, 2 + 32, GgufQ8_0, 8) \
+    X(Q4_0, q4_0, 32, 2 + 16, GgufQ4_0, 2) \
+    X(Q4_K, q4_k, 256, 144, GgufQ4K, 12)  \
+    X(Q6_K, q6_k, 256, 210, GgufQ6K, 14)
+
 enum class TensorType : u8 {
-    F32,  // floats (llama2.c fp32, GGUF F32)
-    F16,  // IEEE halves
-    Q8,   // llama2.c int8: `group` values share a float scale, scales apart from the values
-    Q8_0, // GGUF blocks: f16 scale + 32 int8
-    Q4_0, // GGUF blocks: f16 scale + 32 4-bit values
-    Q4_K, // GGUF k-quant super-blocks of 256 values (k_quants.h)
-    Q6_K,
+#define BAREFLOW_TENSOR_ENUM(name, id, values, bytes, op, ggml) name,
+    BAREFLOW_TENSOR_TYPES(BAREFLOW_TENSOR_ENUM)
+#undef BAREFLOW_TENSOR_ENUM
 };
 
 struct Tensor {
@@ -52,34 +66,26 @@ struct TensorTypeTraits {
     void (*rows)(float* out, MatmulInput const&, Tensor const&, size_t begin, size_t end);
     // Row `row` as floats (n = cols values).
     void (*dequantize_row)(Tensor const&, size_t row, float* out);
+    i32 ggml_type; // its number in GGUF files, -1 for llama2.c's own
 };
 
 // What the traits table points at (tensor.cpp): each type's rows and row dequantiser.
 namespace by_type {
-#define BAREFLOW_TENSOR_FUNCTIONS(type)                                                                \
-    void type##_rows(float* out, MatmulInput const&, Tensor const&, size_t begin, size_t end); \
-    void type##_row(Tensor const&, size_t row, float* out);
-BAREFLOW_TENSOR_FUNCTIONS(f32)
-BAREFLOW_TENSOR_FUNCTIONS(f16)
-BAREFLOW_TENSOR_FUNCTIONS(q8)
-BAREFLOW_TENSOR_FUNCTIONS(q8_0)
-BAREFLOW_TENSOR_FUNCTIONS(q4_0)
-BAREFLOW_TENSOR_FUNCTIONS(q4_k)
-BAREFLOW_TENSOR_FUNCTIONS(q6_k)
+#define BAREFLOW_TENSOR_FUNCTIONS(name, id, values, bytes, op, ggml)                               \
+    void id##_rows(float* out, MatmulInput const&, Tensor const&, size_t begin, size_t end); \
+    void id##_row(Tensor const&, size_t row, float* out);
+BAREFLOW_TENSOR_TYPES(BAREFLOW_TENSOR_FUNCTIONS)
 #undef BAREFLOW_TENSOR_FUNCTIONS
 }
 
 // In TensorType's order. The block layouts are constants the kernels use too.
 inline constexpr TensorTypeTraits tensor_types[] = {
-    { "F32", 1, 4, kernels::Op::Matmul, by_type::f32_rows, by_type::f32_row },
-    { "F16", 1, 2, kernels::Op::Matmul, by_type::f16_rows, by_type::f16_row }, // the reference only, on matmul's cores
-    { "Q8", 1, 1, kernels::Op::MatmulQ8, by_type::q8_rows, by_type::q8_row },
-    { "Q8_0", 32, 2 + 32, kernels::Op::GgufQ8_0, by_type::q8_0_rows, by_type::q8_0_row },    // f16 scale + 32 int8
-    { "Q4_0", 32, 2 + 16, kernels::Op::GgufQ4_0, by_type::q4_0_rows, by_type::q4_0_row },    // f16 scale + 32 nibbles
-    { "Q4_K", 256, 144, kernels::Op::GgufQ4K, by_type::q4_k_rows, by_type::q4_k_row },       // see k_quants.h
-    { "Q6_K", 256, 210, kernels::Op::GgufQ6K, by_type::q6_k_rows, by_type::q6_k_row },
+#define BAREFLOW_TENSOR_TRAITS(name, id, values, bytes, op, ggml) \
+    { #name, values, bytes, kernels::Op::op, by_type::id##_rows, by_type::id##_row, ggml },
+    BAREFLOW_TENSOR_TYPES(BAREFLOW_TENSOR_TRAITS)
+#undef BAREFLOW_TENSOR_TRAITS
 };
-static_assert(sizeof tensor_types / sizeof tensor_types[0] == size_t(TensorType::Q6_K) + 1);
+constexpr size_t tensor_type_count = sizeof tensor_types / sizeof tensor_types[0];
 
 constexpr TensorTypeTraits const& traits(TensorType type) { return tensor_types[size_t(type)]; }
 constexpr size_t block_bytes(TensorType type) { return traits(type).block_bytes; }
