@@ -91,6 +91,18 @@ float maximum(const float* values, i32 count)
 
 }
 
+// The token where the running sum of sorted[0..last] first passes r (llama2.c's last step).
+static i32 pick(Sampler::Candidate const* sorted, size_t last, float r)
+{
+    float cdf = 0.0f;
+    for (size_t i = 0; i <= last; ++i) {
+        cdf += sorted[i].probability;
+        if (r < cdf)
+            return sorted[i].index;
+    }
+    return sorted[last].index;
+}
+
 // Sorts candidates by probability, descending, equal ones in index order (the order a stable
 // sort of llama2.c's candidate list gives): an LSD radix sort on the float's bits, whose
 // order is the value's order for non-negative floats, in digits of 12, 12 and 8 bits.
@@ -187,14 +199,7 @@ i32 Sampler::sample_top_p(const float* probabilities, float coin)
             }
             last = count - 1;
         }
-        float r = coin * cumulative;
-        float cdf = 0.0f;
-        for (size_t i = 0; i <= last; ++i) {
-            cdf += sorted[i].probability;
-            if (r < cdf)
-                return sorted[i].index;
-        }
-        return sorted[last].index;
+        return pick(sorted, last, coin * cumulative);
     }
 }
 
@@ -232,14 +237,7 @@ i32 Sampler::sample_top_k(const float* probabilities, float coin)
             break;
         }
     }
-    float r = coin * cumulative;
-    float cdf = 0.0f;
-    for (size_t i = 0; i <= last; ++i) {
-        cdf += sorted[i].probability;
-        if (r < cdf)
-            return sorted[i].index;
-    }
-    return sorted[last].index;
+    return pick(sorted, last, coin * cumulative);
 }
 
 }
