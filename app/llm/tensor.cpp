@@ -115,4 +115,35 @@ void matmul(float* out, MatmulInput const& in, Tensor const& w)
         kernels::active().workers_for(type.op));
 }
 
+void matmul(rt::Span<const Product> products, MatmulInput const& in)
+{
+    if (products.size() == 0)
+        return;
+    Tensor const& first = *products[0].weights;
+    size_t granule = rt::max(kernels::row_granule, size_t(first.group));
+    size_t total = 0;
+    bool joinable = true;
+    for (size_t i = 0; i < products.size(); ++i) {
+        Tensor const& w = *products[i].weights;
+        joinable = joinable && w.type == first.type && w.group == first.group && (i + 1 == products.size() || size_t(w.rows) % granule == 0);
+        total += size_t(w.rows);
+    }
+    if (!joinable) {
+        for (auto const& product : products)
+            matmul(product.out, in, *product.weights);
+        return;
+    }
+    auto const& type = traits(first.type);
+    rt::WorkPool::the().parallel_for(total, granule, [&](size_t begin, size_t end) {
+        size_t offset = 0; // where this product's rows start in the joined range
+        for (auto const& product : products) {
+            size_t rows = size_t(product.weights->rows);
+            size_t from = rt::max(begin, offset), to = rt::min(end, offset + rows);
+            if (from < to)
+                type.rows(product.out, in, *product.weights, from - offset, to - offset);
+            offset += rows;
+        }
+    }, kernels::active().workers_for(type.op));
+}
+
 }

@@ -4,6 +4,7 @@
 // is one line of BAREFLOW_TENSOR_TYPES below: adding a type is that line plus its kernels
 // (its by_type functions in tensor.cpp and, for tuned ones, an operation in operations.h).
 #include "kernels/kernels.h"
+#include <rt/span.h>
 #include <rt/types.h>
 
 namespace llm {
@@ -102,5 +103,16 @@ inline void dequantize_row(Tensor const& t, size_t row, float* out) { traits(t.t
 // and of Q8's group so each chunk starts a scale group), each run by the tuned kernel of
 // the tensor's type on as many cores as the plan gives that operation.
 void matmul(float* out, MatmulInput const&, Tensor const&);
+
+// Several products of one input (Q, K and V; the FFN's gate and up) in one fork-join
+// instead of one each: their rows are split between the cores as one range. Every row is
+// still computed whole by the same kernel at the same offset within its matrix, so the
+// results are those of separate matmuls. Matrices of different types, or row counts that
+// would put a chunk start off the granule, take one matmul each.
+struct Product {
+    float* out;
+    Tensor const* weights;
+};
+void matmul(rt::Span<const Product>, MatmulInput const&);
 
 }

@@ -122,9 +122,8 @@ float* Transformer::forward(i32 token, i32 position)
         {
             MatmulInput in = prepare(m_xb.data(), c.dim);
             rt::ScopedCycles probe { "matmul qkv" };
-            matmul(m_q.data(), in, l.wq);
-            matmul(k, in, l.wk);
-            matmul(v, in, l.wv);
+            Product qkv[] = { { m_q.data(), &l.wq }, { k, &l.wk }, { v, &l.wv } };
+            matmul(qkv, in);
         }
         {
             rt::ScopedCycles probe { "rope" };
@@ -147,8 +146,8 @@ float* Transformer::forward(i32 token, i32 position)
         {
             MatmulInput in = prepare(m_xb.data(), c.dim);
             rt::ScopedCycles probe { "matmul ffn" };
-            matmul(m_hb.data(), in, l.w1);
-            matmul(m_hb2.data(), in, l.w3);
+            Product gate_and_up[] = { { m_hb.data(), &l.w1 }, { m_hb2.data(), &l.w3 } };
+            matmul(gate_and_up, in);
         }
         {
             rt::ScopedCycles probe { "swiglu" };

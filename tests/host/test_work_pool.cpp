@@ -1,5 +1,8 @@
 #include <atomic>
+#include <cstring>
 #include <gtest/gtest.h>
+#include "../../app/llm/tensor.h"
+#include "models.h"
 #include <rt/work_pool.h>
 #include <thread>
 #include <vector>
@@ -93,6 +96,37 @@ TEST_F(ThreadedPool, AJobUsesTheWorkersItAsksFor)
     EXPECT_EQ(rt::WorkPool::the().stats(1).jobs, 50u);
     EXPECT_EQ(rt::WorkPool::the().stats(2).jobs, 0u);
     EXPECT_EQ(rt::WorkPool::the().stats(3).jobs, 0u);
+}
+
+TEST_F(ThreadedPool, JoinedProductsEqualSeparateOnes)
+{
+    // Q, K and V of different heights in one fork-join: the same bits as one matmul each
+    // on one core, whatever chunk of the joined range a row falls in.
+    testing_support::ScopedHeap heap(4 << 20);
+    start(3);
+    const i32 n = 48;
+    std::vector<float> x(n), weights(size_t(n) * (64 + 32 + 32));
+    u32 seed = 1;
+    for (auto* values : { &x, &weights })
+        for (float& value : *values)
+            value = float(i32((seed = seed * 1664525u + 1013904223u) >> 9) % 2001 - 1000) / 997.0f;
+    auto tensor = [&](i32 rows, size_t first_row) {
+        return llm::Tensor { llm::TensorType::F32, rows, n, reinterpret_cast<const u8*>(weights.data() + first_row * n) };
+    };
+    llm::Tensor q = tensor(64, 0), k = tensor(32, 64), v = tensor(32, 96);
+    llm::MatmulInput in { x.data(), nullptr, nullptr, nullptr };
+    std::vector<float> joined(128), separate(128);
+    llm::Product products[] = { { joined.data(), &q }, { joined.data() + 64, &k }, { joined.data() + 96, &v } };
+    rt::WorkPool::the().reset_stats();
+    llm::matmul(products, in);
+    u64 helper_jobs = rt::WorkPool::the().stats(1).jobs + rt::WorkPool::the().stats(2).jobs;
+    rt::WorkPool::the().set_worker_count(1);
+    llm::matmul(separate.data(), in, q);
+    llm::matmul(separate.data() + 64, in, k);
+    llm::matmul(separate.data() + 96, in, v);
+    rt::WorkPool::the().set_worker_count(3);
+    EXPECT_EQ(0, std::memcmp(joined.data(), separate.data(), joined.size() * sizeof(float)));
+    EXPECT_GT(helper_jobs, 0u); // the joined range was really split
 }
 
 }
