@@ -1,4 +1,5 @@
 #include "ops.h"
+#include "block_quants.h"
 #include "k_quants.h"
 #include <rt/math.h>
 #include <rt/utility.h>
@@ -176,42 +177,6 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
 }
 
 
-void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
-{
-    constexpr size_t q8_0_bytes = block_bytes(TensorType::Q8_0);
-    i32 per_row = n / 32;
-    for (i32 i = 0; i < d; ++i) {
-        const u8* block = blocks + size_t(i) * size_t(per_row) * q8_0_bytes;
-        float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, block += q8_0_bytes) {
-            i32 integer = 0;
-            for (i32 k = 0; k < 32; ++k)
-                integer += i32(i8(block[2 + k])) * i32(xq[b * 32 + k]);
-            value += float(integer) * half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
-        }
-        out[i] = value;
-    }
-}
-
-void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
-{
-    constexpr size_t q4_0_bytes = block_bytes(TensorType::Q4_0);
-    i32 per_row = n / 32;
-    for (i32 i = 0; i < d; ++i) {
-        const u8* block = blocks + size_t(i) * size_t(per_row) * q4_0_bytes;
-        float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, block += q4_0_bytes) {
-            i32 integer = 0;
-            for (i32 k = 0; k < 16; ++k) {
-                integer += (i32(block[2 + k] & 0xF) - 8) * i32(xq[b * 32 + k]);
-                integer += (i32(block[2 + k] >> 4) - 8) * i32(xq[b * 32 + k + 16]);
-            }
-            value += float(integer) * half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
-        }
-        out[i] = value;
-    }
-}
-
 void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d)
 {
     for (i32 i = 0; i < d; ++i) {
@@ -244,6 +209,21 @@ i32 dot_i8(const i8* a, const i8* b, i32 n)
         sum += i32(a[k]) * i32(b[k]);
     return sum;
 }
+}
+
+void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
+{
+    block_quants::rows(TensorType::Q8_0, out, xs, blocks, n, d,
+        [&](const u8* block, i32 b) { return dot_i8(reinterpret_cast<const i8*>(block + 2), xq + b * 32, 32); });
+}
+
+void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
+{
+    i8 values[32];
+    block_quants::rows(TensorType::Q4_0, out, xs, blocks, n, d, [&](const u8* block, i32 b) {
+        block_quants::unpack_q4(block + 2, values);
+        return dot_i8(values, xq + b * 32, 32);
+    });
 }
 
 void matmul_q4_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)

@@ -4,6 +4,7 @@
 // V provides: width, Vector, zero(), set1(), load(), store(), add(), mul(), multiply_add(),
 // max(), sum() (horizontal), exp() (polynomial, ~1e-7 relative error), dot_i8().
 // Everything here is a template so each instruction set gets its own copy.
+#include "../../block_quants.h"
 #include "../../k_quants.h"
 #include "../../ops.h"
 #include "../operations.h"
@@ -94,41 +95,23 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
     }
 }
 
-// GGUF Q8_0 and Q4_0 rows (f16 scale + 32 values per block) against an input quantised
-// in groups of 32: integer block sums, then the float accumulation in the reference's
-// order (ops::matmul_q8_0 / matmul_q4_0), so results are bit-identical to it.
+// GGUF Q8_0 and Q4_0 rows: block_quants.h's accumulation with this instruction set's
+// unpacking and integer dot, so results are bit-identical to the reference.
 template<typename V>
 void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
-    constexpr size_t q8_0_bytes = block_bytes(TensorType::Q8_0);
-    i32 per_row = n / 32;
-    for (i32 i = 0; i < d; ++i) {
-        const u8* block = blocks + size_t(i) * size_t(per_row) * q8_0_bytes;
-        float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, block += q8_0_bytes) {
-            i32 integer = V::dot_i8(reinterpret_cast<const i8*>(block + 2), xq + b * 32, 32);
-            value += float(integer) * ops::half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
-        }
-        out[i] = value;
-    }
+    block_quants::rows(TensorType::Q8_0, out, xs, blocks, n, d,
+        [&](const u8* block, i32 b) { return V::dot_i8(reinterpret_cast<const i8*>(block + 2), xq + b * 32, 32); });
 }
 
 template<typename V>
 void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
-    constexpr size_t q4_0_bytes = block_bytes(TensorType::Q4_0);
-    i32 per_row = n / 32;
     alignas(32) i8 values[32];
-    for (i32 i = 0; i < d; ++i) {
-        const u8* block = blocks + size_t(i) * size_t(per_row) * q4_0_bytes;
-        float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, block += q4_0_bytes) {
-            V::unpack_q4(block + 2, values);
-            i32 integer = V::dot_i8(values, xq + b * 32, 32);
-            value += float(integer) * ops::half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
-        }
-        out[i] = value;
-    }
+    block_quants::rows(TensorType::Q4_0, out, xs, blocks, n, d, [&](const u8* block, i32 b) {
+        V::unpack_q4(block + 2, values);
+        return V::dot_i8(values, xq + b * 32, 32);
+    });
 }
 
 // GGUF k-quant rows against the quantised input: k_quants.h's block products with this

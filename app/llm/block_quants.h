@@ -1,0 +1,39 @@
+#pragma once
+// ggml's 32-value blocks (Q8_0: f16 scale + 32 int8; Q4_0: f16 scale + 16 bytes of nibbles)
+// against an input quantised in groups of 32: each block's integer dot product is exact,
+// and the float accumulation below is the one order every variant uses, so the scalar
+// reference and the SIMD kernels give the same bits. Internal linkage, as in k_quants.h:
+// each kernel file gets its own copy inside its target pragma.
+#include "ops.h"
+#include "tensor.h"
+
+namespace llm::block_quants {
+namespace {
+
+// Rows of `type` blocks; block_integer(block, b) is block b's integer dot with the input's
+// group b (whatever instruction set computes it).
+template<typename BlockInteger>
+void rows(TensorType type, float* out, const float* xs, const u8* blocks, i32 n, i32 d, BlockInteger const& block_integer)
+{
+    size_t bytes = block_bytes(type);
+    i32 per_row = n / 32;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* block = blocks + size_t(i) * size_t(per_row) * bytes;
+        float value = 0.0f;
+        for (i32 b = 0; b < per_row; ++b, block += bytes)
+            value += float(block_integer(block, b)) * ops::half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
+        out[i] = value;
+    }
+}
+
+// Q4_0's nibbles as values -8..7: low nibbles are values 0..15, high ones 16..31.
+inline void unpack_q4(const u8* packed, i8* out)
+{
+    for (i32 k = 0; k < 16; ++k) {
+        out[k] = i8((packed[k] & 0xF) - 8);
+        out[k + 16] = i8((packed[k] >> 4) - 8);
+    }
+}
+
+}
+}
