@@ -1,20 +1,26 @@
 #pragma once
 // A fork-join pool: the caller (the boot CPU, or the main thread when hosted) and N-1
-// helpers (application processors, or threads) split a range of work into fixed
-// contiguous chunks, one per worker. A given index always lands in a chunk computed by one
-// worker with the same code, so results do not depend on the worker count.
+// helpers (application processors, or threads) share a range of work cut into contiguous
+// chunks, a few per worker, which each worker takes from a shared counter as it becomes
+// free: a core that starts late (woken from hlt, or a vCPU its host descheduled) costs
+// only the chunks it did not take. Every index is computed by the same code whoever takes
+// its chunk, so results do not depend on the worker count.
 #include <rt/types.h>
 
 namespace rt {
 
 struct WorkerStats {
     u64 busy_cycles { 0 };
-    u64 jobs { 0 };
+    u64 jobs { 0 };   // fork-joins in which this worker took at least one chunk
+    u64 chunks { 0 }; // chunks it took
 };
 
 class WorkPool {
 public:
     static constexpr size_t max_workers = 64;
+    // Chunks per worker: enough that a late worker's share is taken by the others, few
+    // enough that taking one (an atomic compare-and-swap) stays negligible.
+    static constexpr size_t chunks_per_worker = 4;
     using Job = void (*)(void* context, size_t begin, size_t end);
 
     static WorkPool& the();
@@ -27,8 +33,8 @@ public:
     void set_worker_count(size_t count);
     size_t worker_count() const { return m_worker_count; }
 
-    // Runs job on [0, count) split into chunks whose sizes are multiples of `granule`
-    // (except the last), one per worker: `workers` of them (the tuner's choice for this
+    // Runs job on [0, count) cut into chunks whose sizes are multiples of `granule`
+    // (except the last), shared by `workers` workers (the tuner's choice for this
     // operation), or worker_count when `workers` is 0 or more than that; work of one
     // granule or less runs on the caller alone. Returns when every chunk is done.
     void run(size_t count, size_t granule, Job, void* context, size_t workers = 0);
@@ -40,13 +46,16 @@ public:
             const_cast<void*>(static_cast<const void*>(&function)), workers);
     }
 
-    // The chunk worker `index` of `workers` gets (exposed for tests and the profiler).
-    static void chunk(size_t count, size_t granule, size_t workers, size_t index, size_t& begin, size_t& end);
+    // How [0, count) is cut for `workers` workers: chunk_count(...) chunks, chunk `index`
+    // being [begin, end) (exposed for tests).
+    static size_t chunk_count(size_t count, size_t granule, size_t workers);
+    static void chunk(size_t count, size_t granule, size_t chunks, size_t index, size_t& begin, size_t& end);
 
     // Call before starting helpers; pass the result to each helper's worker_loop so none
     // can miss a job handed out while it was still starting.
     u32 prepare_helpers();
-    // What a helper runs: wait for work, do its chunk, repeat until shut_down_workers().
+    // What a helper runs: wait for work, take chunks while any are left, repeat until
+    // shut_down_workers(). A helper that falls behind skips to the newest job.
     void worker_loop(size_t index, u32 start_generation);
     void shut_down_workers();
 
@@ -63,7 +72,9 @@ public:
     void reset_stats();
 
 private:
-    void run_chunk(size_t index);
+    // Takes and runs chunks of job `generation` until none is left.
+    void take_chunks(size_t worker, u32 generation);
+    void run_chunk(size_t worker, size_t index);
     // Returns once done() holds: spins a while, then, with sleep hooks, marks `worker`
     // asleep and sleeps until woken (without hooks it keeps spinning).
     template<typename Condition>
@@ -71,13 +82,18 @@ private:
 
     size_t m_worker_count { 1 };
     size_t m_helper_count { 0 };
-    size_t m_job_workers { 1 }; // worker count of the job in flight
+    size_t m_job_workers { 1 }; // worker count of the job in flight (read by helpers only as a hint)
     Job m_job { nullptr };
     void* m_context { nullptr };
     size_t m_count { 0 };
     size_t m_granule { 1 };
+    size_t m_chunks { 0 };
     u32 m_generation { 0 };  // bumped (release) to hand out a job
-    u32 m_pending { 0 };     // helpers still working on the current job
+    // The next chunk to take, tagged with its job: generation << 32 | chunk index. Taking
+    // is a compare-and-swap on the whole word, so a helper still holding an old job's
+    // generation can never take (or run with the fields of) a newer job's chunk.
+    alignas(8) u64 m_next_chunk { 0 }; // aligned so i686 can use lock cmpxchg8b inline
+    u32 m_chunks_done { 0 }; // of the job in flight
     bool m_shutting_down { false };
     SleepHooks m_hooks { nullptr, nullptr };
     bool m_asleep[max_workers] {};

@@ -43,30 +43,71 @@ void WorkPool::set_worker_count(size_t count)
     m_worker_count = count < 1 ? 1 : count > limit ? limit : count;
 }
 
-void WorkPool::chunk(size_t count, size_t granule, size_t workers, size_t index, size_t& begin, size_t& end)
+size_t WorkPool::chunk_count(size_t count, size_t granule, size_t workers)
 {
     if (granule == 0)
         granule = 1;
     size_t granules = (count + granule - 1) / granule;
-    size_t per_worker = (granules + workers - 1) / workers;
-    begin = index * per_worker * granule;
-    end = begin + per_worker * granule;
+    size_t wanted = (workers < 1 ? 1 : workers) * chunks_per_worker;
+    if (wanted > granules)
+        wanted = granules;
+    if (wanted == 0)
+        return 0;
+    size_t per_chunk = (granules + wanted - 1) / wanted;
+    return (granules + per_chunk - 1) / per_chunk;
+}
+
+void WorkPool::chunk(size_t count, size_t granule, size_t chunks, size_t index, size_t& begin, size_t& end)
+{
+    if (granule == 0)
+        granule = 1;
+    size_t granules = (count + granule - 1) / granule;
+    size_t per_chunk = chunks ? (granules + chunks - 1) / chunks : 0;
+    begin = index * per_chunk * granule;
+    end = begin + per_chunk * granule;
     if (begin > count)
         begin = count;
     if (end > count)
         end = count;
 }
 
-void WorkPool::run_chunk(size_t index)
+void WorkPool::run_chunk(size_t worker, size_t index)
 {
     size_t begin, end;
-    chunk(m_count, m_granule, m_job_workers, index, begin, end);
+    chunk(m_count, m_granule, m_chunks, index, begin, end);
     if (begin == end)
         return;
     u64 start = read_cycles();
     m_job(m_context, begin, end);
-    m_stats[index].busy_cycles += read_cycles() - start;
-    ++m_stats[index].jobs;
+    m_stats[worker].busy_cycles += read_cycles() - start;
+    ++m_stats[worker].chunks;
+}
+
+void WorkPool::take_chunks(size_t worker, u32 generation)
+{
+    u64 tag = u64(generation) << 32;
+    u64 next = __atomic_load_n(&m_next_chunk, __ATOMIC_ACQUIRE);
+    bool took_any = false;
+    while (true) {
+        // Once the tag is this job's, the job fields are too (published before it); they
+        // stay this job's while any of its chunks is untaken or running.
+        if ((next & ~u64(0xFFFFFFFF)) != tag || (next & 0xFFFFFFFF) >= __atomic_load_n(&m_chunks, __ATOMIC_RELAXED))
+            break;
+        if (!__atomic_compare_exchange_n(&m_next_chunk, &next, next + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            continue; // someone else took it; `next` now holds the newer value
+        run_chunk(worker, size_t(next & 0xFFFFFFFF));
+        took_any = true;
+        u32 total = u32(__atomic_load_n(&m_chunks, __ATOMIC_RELAXED));
+        if (__atomic_add_fetch(&m_chunks_done, 1, __ATOMIC_SEQ_CST) == total) {
+            // The last chunk: wake the caller if it went to sleep waiting.
+            if (worker != 0 && m_hooks.wake && __atomic_load_n(&m_asleep[0], __ATOMIC_SEQ_CST))
+                m_hooks.wake(0);
+            break;
+        }
+        next = __atomic_load_n(&m_next_chunk, __ATOMIC_ACQUIRE);
+    }
+    if (took_any)
+        ++m_stats[worker].jobs;
 }
 
 void WorkPool::run(size_t count, size_t granule, Job job, void* context, size_t workers)
@@ -75,21 +116,27 @@ void WorkPool::run(size_t count, size_t granule, Job job, void* context, size_t 
     m_context = context;
     m_count = count;
     m_granule = granule;
-    m_job_workers = workers == 0 || workers > m_worker_count ? m_worker_count : workers;
+    size_t job_workers = workers == 0 || workers > m_worker_count ? m_worker_count : workers;
     // Work that fits in one granule is not worth waking anyone for.
-    if (m_job_workers == 1 || m_helper_count == 0 || count <= granule) {
-        m_job_workers = 1;
-        run_chunk(0);
+    if (job_workers == 1 || m_helper_count == 0 || count <= granule) {
+        __atomic_store_n(&m_chunks, size_t(1), __ATOMIC_RELAXED);
+        run_chunk(0, 0);
+        ++m_stats[0].jobs;
         return;
     }
-    __atomic_store_n(&m_pending, u32(m_helper_count), __ATOMIC_RELAXED);
-    __atomic_add_fetch(&m_generation, 1, __ATOMIC_SEQ_CST); // publishes the job fields above
+    __atomic_store_n(&m_chunks, chunk_count(count, granule, job_workers), __ATOMIC_RELAXED);
+    __atomic_store_n(&m_job_workers, job_workers, __ATOMIC_RELAXED);
+    __atomic_store_n(&m_chunks_done, 0u, __ATOMIC_RELAXED);
+    u32 generation = m_generation + 1;
+    __atomic_store_n(&m_next_chunk, u64(generation) << 32, __ATOMIC_RELEASE); // publishes the job fields above
+    __atomic_store_n(&m_generation, generation, __ATOMIC_SEQ_CST);
     if (m_hooks.wake)
-        for (size_t i = 1; i <= m_helper_count; ++i)
+        for (size_t i = 1; i < job_workers && i <= m_helper_count; ++i)
             if (__atomic_load_n(&m_asleep[i], __ATOMIC_SEQ_CST))
                 m_hooks.wake(i);
-    run_chunk(0);
-    wait(0, [this] { return __atomic_load_n(&m_pending, __ATOMIC_ACQUIRE) == 0; });
+    take_chunks(0, generation);
+    u32 total = u32(m_chunks);
+    wait(0, [&] { return __atomic_load_n(&m_chunks_done, __ATOMIC_ACQUIRE) == total; });
 }
 
 u32 WorkPool::prepare_helpers()
@@ -109,13 +156,10 @@ void WorkPool::worker_loop(size_t index, u32 start_generation)
         if (now == seen) // woken for shutdown
             return;
         seen = now;
-        // Helpers beyond the job's worker count (cpus=N below the cores started) sit this
-        // one out, but still acknowledge it.
-        if (index < m_job_workers)
-            run_chunk(index);
-        // The last helper to finish wakes the caller if it went to sleep waiting.
-        if (__atomic_sub_fetch(&m_pending, 1, __ATOMIC_SEQ_CST) == 0 && m_hooks.wake && __atomic_load_n(&m_asleep[0], __ATOMIC_SEQ_CST))
-            m_hooks.wake(0);
+        // Helpers beyond the job's worker count (the tuner keeps it on fewer cores, or
+        // cpus=N below the cores started) sit this one out.
+        if (index < __atomic_load_n(&m_job_workers, __ATOMIC_RELAXED))
+            take_chunks(index, now);
     }
 }
 

@@ -1,4 +1,5 @@
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <gtest/gtest.h>
 #include "../../app/llm/tensor.h"
@@ -14,12 +15,14 @@ TEST(WorkPool, ChunksCoverTheRangeOnceInGranules)
     for (size_t count : { 0u, 1u, 7u, 64u, 1000u, 10007u })
         for (size_t workers : { 1u, 2u, 3u, 4u, 7u })
             for (size_t granule : { 1u, 8u, 32u }) {
+                size_t chunks = rt::WorkPool::chunk_count(count, granule, workers);
+                ASSERT_LE(chunks, workers * rt::WorkPool::chunks_per_worker);
                 size_t next = 0;
-                for (size_t w = 0; w < workers; ++w) {
+                for (size_t c = 0; c < chunks; ++c) {
                     size_t begin, end;
-                    rt::WorkPool::chunk(count, granule, workers, w, begin, end);
+                    rt::WorkPool::chunk(count, granule, chunks, c, begin, end);
                     ASSERT_EQ(begin, next) << count << "/" << workers << "/" << granule;
-                    ASSERT_LE(begin, end);
+                    ASSERT_LT(begin, end) << "empty chunk " << c << " of " << chunks;
                     if (end != count)
                         ASSERT_EQ((end - begin) % granule, 0u);
                     next = end;
@@ -27,6 +30,40 @@ TEST(WorkPool, ChunksCoverTheRangeOnceInGranules)
                 ASSERT_EQ(next, count);
             }
 }
+
+TEST(WorkPool, ChunksAreSizedToTheWork)
+{
+    // Enough chunks that a late worker's share goes to the others, never below a granule.
+    EXPECT_EQ(rt::WorkPool::chunk_count(768, 16, 2), 2 * rt::WorkPool::chunks_per_worker);
+    EXPECT_EQ(rt::WorkPool::chunk_count(64, 16, 4), 4u);
+    EXPECT_EQ(rt::WorkPool::chunk_count(8192, 16, 16), 16 * rt::WorkPool::chunks_per_worker);
+}
+
+// A job whose chunks each wait (up to ten seconds) until `expected` distinct threads are
+// inside one: it can finish only if that many workers take part.
+struct Rendezvous {
+    explicit Rendezvous(int expected_threads) : expected(expected_threads) { }
+    void arrive()
+    {
+        thread_local int joined_round = -1;
+        if (joined_round != round) {
+            joined_round = round;
+            arrived.fetch_add(1);
+        }
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (arrived.load() < expected && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::yield();
+    }
+    void next_round()
+    {
+        static int rounds = 0; // unique across instances: `joined_round` is per thread
+        round = ++rounds;
+        arrived = 0;
+    }
+    int expected;
+    int round { 0 };
+    std::atomic<int> arrived { 0 };
+};
 
 class ThreadedPool : public ::testing::Test {
 protected:
@@ -65,10 +102,45 @@ TEST_F(ThreadedPool, EveryIndexOnceAndTheBarrierHolds)
     }
     for (size_t i = 0; i < count; ++i)
         ASSERT_EQ(hits[i].load(), 300) << i;
-    size_t workers_used = 0;
+}
+
+TEST_F(ThreadedPool, EveryWorkerTakesPart)
+{
+    start(4);
+    rt::WorkPool::the().reset_stats();
+    Rendezvous rendezvous(4);
+    for (int round = 0; round < 5; ++round) {
+        rendezvous.next_round();
+        rt::WorkPool::the().parallel_for(4, 1, [&](size_t, size_t) { rendezvous.arrive(); });
+        ASSERT_EQ(rendezvous.arrived.load(), 4) << "round " << round;
+    }
     for (size_t w = 0; w < 4; ++w)
-        workers_used += rt::WorkPool::the().stats(w).jobs > 0;
-    EXPECT_EQ(workers_used, 4u);
+        EXPECT_EQ(rt::WorkPool::the().stats(w).jobs, 5u) << "worker " << w;
+}
+
+TEST_F(ThreadedPool, ABusyWorkersShareIsTakenByTheOthers)
+{
+    // Worker 0 (the caller) is stuck in its first chunk until every other chunk is done:
+    // with one fixed chunk per worker the job could not finish; taken from a shared
+    // counter, the two helpers do the rest.
+    start(3);
+    const size_t count = 48;
+    std::atomic<size_t> done { 0 };
+    std::atomic<bool> caller_stuck { false };
+    auto caller = std::this_thread::get_id();
+    rt::WorkPool::the().reset_stats();
+    rt::WorkPool::the().parallel_for(count, 1, [&](size_t begin, size_t end) {
+        if (std::this_thread::get_id() == caller && !caller_stuck.exchange(true)) {
+            auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            while (done.load() < count - (end - begin) && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::yield();
+        }
+        done += end - begin;
+    });
+    EXPECT_EQ(done.load(), count);
+    EXPECT_EQ(rt::WorkPool::the().stats(0).chunks, 1u);
+    EXPECT_EQ(rt::WorkPool::the().stats(1).chunks + rt::WorkPool::the().stats(2).chunks,
+        rt::WorkPool::chunk_count(count, 1, 3) - 1);
 }
 
 TEST_F(ThreadedPool, FewerWorkersThanThreadsStillFinishes)
@@ -87,13 +159,19 @@ TEST_F(ThreadedPool, AJobUsesTheWorkersItAsksFor)
     start(4);
     rt::WorkPool::the().reset_stats();
     std::atomic<int> total { 0 };
-    for (int round = 0; round < 50; ++round) // an operation the tuner keeps on two cores
-        rt::WorkPool::the().parallel_for(1000, 8, [&](size_t begin, size_t end) { total += int(end - begin); }, 2);
-    for (int round = 0; round < 50; ++round) // and one it keeps on the calling core
+    Rendezvous pair(2);
+    for (int round = 0; round < 10; ++round) { // an operation the tuner keeps on two cores
+        pair.next_round();
+        rt::WorkPool::the().parallel_for(1000, 8, [&](size_t begin, size_t end) {
+            pair.arrive();
+            total += int(end - begin);
+        }, 2);
+    }
+    for (int round = 0; round < 10; ++round) // and one it keeps on the calling core
         rt::WorkPool::the().parallel_for(1000, 8, [&](size_t begin, size_t end) { total += int(end - begin); }, 1);
-    EXPECT_EQ(total.load(), 100 * 1000);
-    EXPECT_EQ(rt::WorkPool::the().stats(0).jobs, 100u);
-    EXPECT_EQ(rt::WorkPool::the().stats(1).jobs, 50u);
+    EXPECT_EQ(total.load(), 20 * 1000);
+    EXPECT_EQ(rt::WorkPool::the().stats(0).jobs, 20u);
+    EXPECT_EQ(rt::WorkPool::the().stats(1).jobs, 10u);
     EXPECT_EQ(rt::WorkPool::the().stats(2).jobs, 0u);
     EXPECT_EQ(rt::WorkPool::the().stats(3).jobs, 0u);
 }
@@ -119,14 +197,16 @@ TEST_F(ThreadedPool, JoinedProductsEqualSeparateOnes)
     llm::Product products[] = { { joined.data(), &q }, { joined.data() + 64, &k }, { joined.data() + 96, &v } };
     rt::WorkPool::the().reset_stats();
     llm::matmul(products, in);
-    u64 helper_jobs = rt::WorkPool::the().stats(1).jobs + rt::WorkPool::the().stats(2).jobs;
+    u64 chunks = 0;
+    for (size_t w = 0; w < 3; ++w)
+        chunks += rt::WorkPool::the().stats(w).chunks;
     rt::WorkPool::the().set_worker_count(1);
     llm::matmul(separate.data(), in, q);
     llm::matmul(separate.data() + 64, in, k);
     llm::matmul(separate.data() + 96, in, v);
     rt::WorkPool::the().set_worker_count(3);
     EXPECT_EQ(0, std::memcmp(joined.data(), separate.data(), joined.size() * sizeof(float)));
-    EXPECT_GT(helper_jobs, 0u); // the joined range was really split
+    EXPECT_GT(chunks, 1u); // the joined range was really split
 }
 
 }
