@@ -8,6 +8,8 @@
 #   scripts/bench.sh [--quick] [-o FILE.json]
 # Needs tokenizer.bin (32000 tokens) in $BAREFLOW_MODELS (default models/;
 # scripts/fetch-models.sh stories15M gets it); stories260K is shipped.
+# With LLAMA_BENCH=/path/to/llama-bench (README: "Comparing with llama.cpp"), the same
+# GGUF files also run in llama.cpp, interleaved with BareFlow, and the table gives ratios.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build"
@@ -48,6 +50,12 @@ else:
 plan = re.findall(r'tune=(\S+)', text)
 if plan:
     row["plan"] = plan[-1]
+profile = re.findall(r'\{"profile":(\{.*\})\}', text)
+if profile:
+    p = json.loads(profile[-1])
+    for probe in p["probes"]:
+        if probe["name"] == "sampling" and probe["calls"]:
+            row["sampling_us_per_token"] = probe["total"] / probe["calls"] / p["tsc_hz"] * 1e6
 print(json.dumps(row))
 PY
 }
@@ -74,6 +82,15 @@ for shape in "${shapes[@]}"; do
   done
 done
 
+# The default sampler (temp=1, topp=0.9) next to greedy: what sampling a 32000-token
+# vocabulary costs per token (the profiler's `sampling` probe).
+for shape in "${shapes[@]}"; do
+  log="$work/host-x86-64-$shape-sampled.log"
+  echo "[bench] x86-64 $shape fp32 temp=1 topp=0.9"
+  "$build/bareflow-host" "$work/random-$shape.bin" "$vocabulary" mode=bench temp=1 topp=0.9 seed=42 prompt="" steps=128 > "$log" 2>&1 || true
+  record host "$shape" none "x86-64 sampled" "$log"
+done
+
 # The TinyLlama-1.1B shape as GGUF (random weights), in the formats people download.
 if [ $quick -eq 0 ]; then
   for type in q4_0 q8_0 q4_k q4_k_m; do
@@ -88,6 +105,23 @@ if [ $quick -eq 0 ]; then
       record host "1.1B" "$type" "$arch" "$log"
     done
   done
+fi
+
+# llama.cpp's llama-bench on the same files, one thread, interleaved with BareFlow.
+if [ -n "${LLAMA_BENCH:-}" ]; then
+  for type in f32 q8_0; do
+    gguf="$work/random-15M-$type.gguf"
+    [ "$gguf" -nt "$work/random-15M.bin" ] || "$build/bareflow-convert-gguf" "$work/random-15M.bin" "$vocabulary" "$gguf" --type $type >/dev/null
+  done
+  comparisons=("15M F32=$work/random-15M-f32.gguf" "15M Q8_0=$work/random-15M-q8_0.gguf")
+  if [ $quick -eq 0 ]; then
+    for type in q4_k_m q4_0 q8_0; do
+      comparisons+=("1.1B ${type^^}=$work/random-tinyllama-$type.gguf")
+    done
+  fi
+  echo "[bench] llama.cpp ($LLAMA_BENCH) and BareFlow on the same GGUF files..."
+  "$root/scripts/compare_llama_cpp.py" --llama-bench "$LLAMA_BENCH" --bareflow "$build/bareflow-host" \
+    --rounds 3 --steps 32 --prompt 64 --jsonl "$results" "${comparisons[@]}" | tee "$work/llama-cpp.txt" || true
 fi
 
 # The work pool on threads: the same fork-join code the kernel runs on its cores.
@@ -155,11 +189,13 @@ if [ $quick -eq 0 ]; then
 fi
 
 # Cores in QEMU (multi-threaded TCG; this machine has $(nproc) host cores to run them on).
-for smp in 1 2 4; do
-  log="$work/qemu-15M-smp$smp.log"
-  echo "[bench] QEMU 15M -smp $smp"
-  "$root/scripts/boot.sh" "$work/bench-15M.iso" --timeout 600 --smp $smp > "$log" 2>&1 || true
-  record qemu 15M none "-smp $smp" "$log"
+for model in 260K 15M; do
+  for smp in 1 2 4; do
+    log="$work/qemu-$model-smp$smp.log"
+    echo "[bench] QEMU $model -smp $smp"
+    "$root/scripts/boot.sh" "$work/bench-$model.iso" --timeout 600 --smp $smp > "$log" 2>&1 || true
+    record qemu "$model" none "-smp $smp" "$log"
+  done
 done
 
 python3 - "$results" "$output" "$bandwidth_json" <<'PY'
@@ -171,7 +207,8 @@ print()
 print(f"BareFlow benchmark on {cpu}; single-thread read bandwidth {bandwidth:.1f} GB/s (bareflow-membench, same run)")
 print(f"{'where':<8} {'model':<6} {'weights':<7} {'tok/s':>9} {'GB/s':>7} {'of bw':>6}  plan / note")
 boots = [r for r in rows if r["kind"] == "boot"]
-rows = [r for r in rows if r["kind"] != "boot"]
+comparisons = [r for r in rows if r["kind"] == "llama.cpp"]
+rows = [r for r in rows if r["kind"] in ("host", "qemu")]
 for r in rows:
     where = r["arch"] if r["kind"] == "host" else "qemu"
     weights = {"q8": "int8", "none": "fp32"}.get(r["quant"], r["quant"].upper())
@@ -185,6 +222,10 @@ for r in rows:
         where, note = "x86-64", r["arch"].split(" ", 1)[1] + " (threads)"
     if r["kind"] == "host" and r["arch"] == "i686":
         note = "i686 build (qemu-i386 where the kernel cannot run 32-bit code)"
+    if r["kind"] == "host" and r["arch"] == "x86-64 sampled":
+        where, note = "x86-64", "temp=1 topp=0.9"
+        if "sampling_us_per_token" in r:
+            note += f": sampling {r['sampling_us_per_token']:.0f} us/token"
     print(f"{where:<8} {r['model']:<6} {weights:<7} {r['tok_per_s']:>9.2f} {rate:>7.2f} {fraction:>6}  {note}")
 if boots:
     print()
@@ -193,6 +234,18 @@ if boots:
     seconds = lambda v: f"{v:.2f}" if v is not None else "-"
     for r in boots:
         print(f"{r['model']:<6} {r['arch']:<4} {seconds(r['kernel_s']):>7} {seconds(r['modules_s']):>8} {seconds(r['tuned_s']):>7} {seconds(r['first_token_s']):>12}")
-json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "runs": rows}, open(sys.argv[2], "w"), indent=1)
+if comparisons:
+    print()
+    print("Next to llama.cpp (llama-bench -t 1 -lm none), same GGUF files, medians of interleaved rounds (tok/s):")
+    print(f"{'model':<12} {'BareFlow tg':>12} {'llama.cpp tg':>13} {'ratio':>6} {'BareFlow pp64':>14} {'llama.cpp pp64':>15}")
+    show = lambda v: f"{v:.2f}" if v is not None else "-"
+    for r in comparisons:
+        if "error" in r:
+            print(f"{r['model']:<12} {r['error']}")
+            continue
+        ratio = r["bareflow_tg"] / r["llama_tg"] if r.get("llama_tg") else None
+        print(f"{r['model']:<12} {show(r['bareflow_tg']):>12} {show(r['llama_tg']):>13} {show(ratio) + 'x':>6} "
+              f"{show(r.get('bareflow_pp')):>14} {show(r.get('llama_pp')):>15}")
+json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "runs": rows, "llama_cpp": comparisons}, open(sys.argv[2], "w"), indent=1)
 print(f"\nJSON: {sys.argv[2]}")
 PY
