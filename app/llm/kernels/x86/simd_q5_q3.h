@@ -1,49 +1,40 @@
 #pragma once
 // The SIMD variants of the Q5_0, Q5_1, Q5_K and Q3_K products, as templates over an
-// instruction set's traits V (see simd_kernels.h): q5_quants.h's and q3_k.h's row loops,
-// with V's integer dot product (and V's unpacking where it has its own, Unpack5 below).
-// The float accumulation is the reference's, so the results are bit-identical to it.
-// Included by sse2.cpp, avx2.cpp and avx512.cpp inside their target pragmas.
+// instruction set's traits V (see simd_kernels.h): q5_quants.h's and q3_k.h's row loops
+// with SSE2 unpacking (low_bit_unpack.h, the same bytes as the scalar unpacking) and V's
+// integer dot product. The float accumulation is the reference's, so the results are
+// bit-identical to it. Included by sse2.cpp, avx2.cpp and avx512.cpp inside their target
+// pragmas.
 #include "../../q3_k.h"
 #include "../../q5_quants.h"
+#include "low_bit_unpack.h"
 
 namespace llm::kernels::simd {
-
-// 32 five-bit values from 4 bytes of fifth bits and 16 bytes of nibbles: V's own version
-// when it has one (an SSE2 one for every x86 set, see five_bits.h), else the scalar one.
-template<typename V>
-void unpack_five_bits(const u8* high_bits, const u8* nibbles, i32 offset, i8* out)
-{
-    if constexpr (requires { V::unpack_five_bits(high_bits, nibbles, offset, out); })
-        V::unpack_five_bits(high_bits, nibbles, offset, out);
-    else
-        q5_quants::unpack_five_bits(high_bits, nibbles, offset, out);
-}
 
 template<typename V>
 void matmul_q5_0(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
 {
     q5_quants::matmul_q5_0(out, xq, xs, blocks, n, d,
-        [](const u8* block, i8* values) { unpack_five_bits<V>(block + 2, block + 6, 16, values); }, V::dot_i8);
+        [](const u8* block, i8* values) { x86::LowBitUnpack::unpack_five_bits(block + 2, block + 6, 16, values); }, V::dot_i8);
 }
 
 template<typename V>
 void matmul_q5_1(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
 {
     q5_quants::matmul_q5_1(out, xq, xs, xsums, blocks, n, d,
-        [](const u8* block, i8* values) { unpack_five_bits<V>(block + 4, block + 8, 0, values); }, V::dot_i8);
+        [](const u8* block, i8* values) { x86::LowBitUnpack::unpack_five_bits(block + 4, block + 8, 0, values); }, V::dot_i8);
 }
 
 template<typename V>
 void matmul_q5_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
 {
-    q5_quants::matmul_q5_k(out, xq, xs, xsums, blocks, n, d, q5_quants::q5_k_values, V::dot_i8);
+    q5_quants::matmul_q5_k(out, xq, xs, xsums, blocks, n, d, x86::LowBitUnpack::q5_k_values, V::dot_i8);
 }
 
 template<typename V>
 void matmul_q3_k(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
 {
-    q3_k::matmul(out, xq, xs, blocks, n, d, q3_k::group_values, V::dot_i8);
+    q3_k::matmul(out, xq, xs, blocks, n, d, x86::LowBitUnpack::q3_k_values, V::dot_i8);
 }
 
 }
