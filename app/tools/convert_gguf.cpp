@@ -156,7 +156,8 @@ int main(int argc, char** argv)
 
     std::vector<Tensor> tensors;
     u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv = u64(c.kv_dim()), vocab = u64(c.vocab_size);
-    tensors.push_back({ "token_embd.weight", { dim, vocab }, w.embedding.floats(), "token_embd", 0 });
+    // A tied embedding is also the classifier: llama-quantize gives it the classifier's type.
+    tensors.push_back({ "token_embd.weight", { dim, vocab }, w.embedding.floats(), c.shared_classifier ? "output" : "token_embd", 0 });
     for (u64 l = 0; l < u64(c.n_layers); ++l) {
         std::string p = "blk." + std::to_string(l) + ".";
         auto const& layer = w.layers[size_t(l)];

@@ -50,8 +50,9 @@ inline bool uses_more_bits(u64 layer, u64 layers)
 
 // The type of tensor `kind` ("token_embd", "output", "attn_q", ..., "ffn_down") in `layer`
 // of `layers`, whose rows are `columns` long. k-quants need rows of whole 256-value
-// super-blocks; narrower rows fall back as llama-quantize's do (Q4_K to Q5_0, Q5_K to
-// Q5_1, Q6_K to Q8_0; Q3_K goes to Q4_0, since BareFlow does not read llama.cpp's IQ4_NL).
+// super-blocks; narrower rows fall back as llama-quantize's do (Q3_K to Q4_0, Q4_K to
+// Q5_0, Q5_K to Q5_1, Q6_K to Q8_0). Rows that are not even whole 32-value blocks stay F32
+// (llama-quantize makes them F16). A classifier tied to the embedding is "output".
 inline u32 tensor_type(QuantMix const& mix, std::string const& kind, u64 layer, u64 layers, u64 columns)
 {
     u32 type = mix.base;
