@@ -22,7 +22,8 @@ struct LowBitUnpack {
     {
         i32 high;
         __builtin_memcpy(&high, high_bits, 4);
-        // Byte k of `spread` is byte k / 8 of the fifth bits, for values 0..15 and 16..31.
+        // Byte k of `first` (values 0..15) and `second` (16..31) is byte k / 8 of their
+        // fifth bits; each byte then keeps the bit k % 8 of the `bit` pattern.
         __m128i bytes = _mm_cvtsi32_si128(high);
         bytes = _mm_unpacklo_epi8(bytes, bytes);   // b0 b0 b1 b1 b2 b2 b3 b3
         bytes = _mm_unpacklo_epi16(bytes, bytes);  // each byte four times
