@@ -32,13 +32,15 @@ to_gguf() { # CHECKPOINT TOKENIZER OUT
     --llama2c-output-model "$3" > "$3.log" 2>&1 || { tail -5 "$3.log"; echo "FAIL: llama-convert-llama2c-to-ggml on $1"; exit 1; }
 }
 
-# check NAME F32.gguf TYPE MAX_ERROR: quantise with llama-quantize, compare the logits.
+# check NAME F32.gguf TYPE MAX_MEAN_ERROR: quantise with llama-quantize, compare the logits.
+# The bounds are about 1.5 times what these models give; logits read from a misread
+# layout are as far from the F32 ones as another model's (relative error above 1).
 check() {
   local name="$1" f32="$2" type="$3" bound="$4" out="$work/$1-$3.gguf"
   "$LLAMA_CPP_BIN/llama-quantize" "$f32" "$out" "$type" > "$out.log" 2>&1 \
     || { tail -5 "$out.log"; echo "FAIL: llama-quantize $type"; status=1; return; }
   echo "==== $name $type (llama-quantize)"
-  if "$compare" "$f32" "$out" --positions 24 --max-error "$bound" > "$out.compare" 2>&1; then
+  if "$compare" "$f32" "$out" --positions 24 --max-mean-error "$bound" > "$out.compare" 2>&1; then
     grep -v '^position' "$out.compare"
   else
     cat "$out.compare"; echo "FAIL: $name $type: logits too far from the F32 file's"; status=1
@@ -52,7 +54,14 @@ to_gguf "$model" "$tok512" "$work/s260k-f32.gguf"
 story_start() { sed -n '/prompt:/,/positions/p' "$1" | sed -n 3p | cut -c1-60; }
 expected="$(story_start "$work/s260k-f32.story")"
 echo "F32 story (llama.cpp's conversion): $expected"
-for type_bound in Q5_0:0.12 Q5_1:0.12 Q4_K_M:0.12 Q5_K_M:0.12 Q8_0:0.03; do
+# llama.cpp's F32 conversion is the checkpoint itself: the same story, token for token.
+"$host" "$model" "$tok512" temp=0 steps=60 > "$work/s260k-bin.story" 2>&1 || exit 1
+if [ "$(sed -n '/prompt:/,/positions/p' "$work/s260k-bin.story" | sed -n 3p)" = "$(sed -n '/prompt:/,/positions/p' "$work/s260k-f32.story" | sed -n 3p)" ]; then
+  echo "PASS: llama.cpp's F32 GGUF tells the .bin's story"
+else
+  echo "FAIL: llama.cpp's F32 GGUF and the .bin tell different stories"; status=1
+fi
+for type_bound in Q5_0:0.1 Q5_1:0.1 Q4_K_M:0.1 Q5_K_M:0.1 Q8_0:0.02; do
   type="${type_bound%%:*}"
   check s260k "$work/s260k-f32.gguf" "$type" "${type_bound#*:}"
   file="$work/s260k-$type.gguf"
@@ -69,7 +78,7 @@ done
 vocabulary="$(find_model tokenizer.bin)" || { echo "SKIP (42M part): tokenizer.bin not in '$(models_folder)'"; exit $status; }
 "$make_checkpoint" --shape 42M -o "$work/r42m.bin" > /dev/null || exit 1
 to_gguf "$work/r42m.bin" "$vocabulary" "$work/r42m-f32.gguf"
-for type_bound in Q5_K_M:0.2 Q3_K_M:0.6 Q5_0:0.2 Q5_1:0.2 Q4_K_M:0.35; do
+for type_bound in Q5_K_M:0.15 Q3_K_M:0.5 Q5_0:0.17 Q5_1:0.18 Q4_K_M:0.27; do
   check r42m "$work/r42m-f32.gguf" "${type_bound%%:*}" "${type_bound#*:}"
 done
 # BareFlow's own writer, for scale: its Q5_K_M and Q3_K_M against the same float model.
