@@ -17,6 +17,7 @@ namespace llm {
 //   Q8_0  GGUF blocks: f16 scale + 32 int8
 //   Q4_0  GGUF blocks: f16 scale + 32 4-bit values
 //   Q4_K, Q6_K  GGUF k-quant super-blocks of 256 values (k_quants.h)
+//   Q5_0, Q5_1, Q5_K  GGUF 5-bit blocks (q5_quants.h); Q3_K  3-bit super-blocks (q3_k.h)
 #define BAREFLOW_TENSOR_TYPES(X)          \
     X(F32, f32, 1, 4, Matmul, 0)          \
     X(F16, f16, 1, 2, Matmul, 1)          \
@@ -24,7 +25,11 @@ namespace llm {
     X(Q8_0, q8_0, 32, 2 + 32, GgufQ8_0, 8) \
     X(Q4_0, q4_0, 32, 2 + 16, GgufQ4_0, 2) \
     X(Q4_K, q4_k, 256, 144, GgufQ4K, 12)  \
-    X(Q6_K, q6_k, 256, 210, GgufQ6K, 14)
+    X(Q6_K, q6_k, 256, 210, GgufQ6K, 14)  \
+    X(Q5_0, q5_0, 32, 22, GgufQ5_0, 6)    \
+    X(Q5_1, q5_1, 32, 24, GgufQ5_1, 7)    \
+    X(Q5_K, q5_k, 256, 176, GgufQ5K, 13)  \
+    X(Q3_K, q3_k, 256, 110, GgufQ3K, 11)
 
 enum class TensorType : u8 {
 #define BAREFLOW_TENSOR_ENUM(name, id, values, bytes, op, ggml) name,

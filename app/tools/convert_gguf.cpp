@@ -1,19 +1,24 @@
 // Converts a llama2.c checkpoint and its tokenizer into a GGUF file (architecture llama),
-// with F32 or Q8_0 weights, the layout llama.cpp uses. Also the GGUF tests' source of files.
-//   bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type f32|q8_0]
+// the layout llama.cpp uses, with its matrices in one type or in one of llama-quantize's
+// mixes (quant_mix.h); norms stay F32. Also the GGUF tests' source of files.
+//   bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE]
+// TYPE: f32 (default), q8_0, q4_0, q5_0, q5_1, q3_k, q4_k, q5_k, q6_k, q3_k_m, q4_k_m, q5_k_m.
 // With --random, writes random weights at the TinyLlama-1.1B shape (22 layers, dim 2048,
 // 32 heads, 4 kv heads, hidden 5632, vocab 32000, context 2048) for speed work, or at a
 // mini shape with the same layout for boot tests; the 32000-token tokenizer.bin supplies
 // the vocabulary, and the metadata is TinyLlama-1.1B-Chat's (token types, chat template).
-// q4_k_m mixes Q4_K and Q6_K tensors as llama.cpp's Q4_K_M files do:
-//   bareflow-convert-gguf --random tinyllama|mini TOKENIZER.bin OUT.gguf --type q4_0|q8_0|q4_k|q4_k_m
+// The _m types mix types as llama.cpp's files of those names do (Q4_K_M: Q4_K and Q6_K):
+//   bareflow-convert-gguf --random tinyllama|mini TOKENIZER.bin OUT.gguf --type TYPE (any but f32)
 #include "../llm/checkpoint.h"
 #include "../llm/gguf.h"
 #include "../llm/ops.h"
+#include "block_quantize.h"
 #include "gguf_writer.h"
+#include "quant_mix.h"
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <string>
 #include <sys/mman.h>
 #include <vector>
@@ -33,34 +38,6 @@ std::vector<u8> read_file(const char* path)
         bytes.clear();
     fclose(f);
     return bytes;
-}
-
-// IEEE half precision from float, round to nearest even (for Q8_0 block scales).
-u16 to_half(float value)
-{
-    u32 bits;
-    memcpy(&bits, &value, 4);
-    u32 sign = (bits >> 16) & 0x8000;
-    i32 exponent = i32((bits >> 23) & 0xFF) - 127 + 15;
-    u32 mantissa = bits & 0x7FFFFF;
-    if (exponent >= 31)
-        return u16(sign | 0x7C00);
-    if (exponent <= 0) {
-        if (exponent < -10)
-            return u16(sign);
-        mantissa |= 0x800000;
-        u32 shift = u32(14 - exponent);
-        u32 half = mantissa >> shift;
-        u32 rest = mantissa & ((1u << shift) - 1), halfway = 1u << (shift - 1);
-        if (rest > halfway || (rest == halfway && (half & 1)))
-            ++half;
-        return u16(sign | half);
-    }
-    u32 half = sign | u32(exponent) << 10 | mantissa >> 13;
-    u32 rest = mantissa & 0x1FFF;
-    if (rest > 0x1000 || (rest == 0x1000 && (half & 1)))
-        ++half;
-    return u16(half);
 }
 
 // llama2.c's tokenizer.bin stores SentencePiece's U+2581 as a plain space; GGUF keeps it.
@@ -109,6 +86,8 @@ struct Tensor {
     std::string name;
     std::vector<u64> dims; // dims[0]: row length
     const float* data;
+    std::string kind; // what quant_mix.h calls it ("attn_v", ...); empty for norms
+    u64 layer;
 };
 
 }
@@ -130,6 +109,10 @@ std::vector<u8> random_blocks(u64 count, u32 type, u64& state)
         case llm::gguf::TensorType::Q8_0: b[0] = 0x19, b[1] = 0x10; break;                        // d ~ 0.0005
         case llm::gguf::TensorType::Q4_K: b[0] = 0x8E, b[1] = 0x06, b[2] = 0x8E, b[3] = 0x06; break; // d, dmin ~ 1e-4
         case llm::gguf::TensorType::Q6_K: b[208] = 0x8E, b[209] = 0x06; break;                      // d ~ 1e-4
+        case llm::gguf::TensorType::Q5_0: b[0] = 0x19, b[1] = 0x18; break;                        // d ~ 0.002
+        case llm::gguf::TensorType::Q5_1: b[0] = 0x19, b[1] = 0x18, b[2] = 0xAE, b[3] = 0xA7; break; // d ~ 0.002, m ~ -0.03
+        case llm::gguf::TensorType::Q5_K: b[0] = 0x8E, b[1] = 0x06, b[2] = 0x8E, b[3] = 0x06; break; // d, dmin ~ 1e-4
+        case llm::gguf::TensorType::Q3_K: b[108] = 0xBC, b[109] = 0x11; break;                      // d ~ 7e-4
         default: break;
         }
     }
@@ -143,13 +126,14 @@ int main(int argc, char** argv)
     if (argc == 7 && std::string(argv[1]) == "--random" && std::string(argv[5]) == "--type")
         return write_random(argv[2], argv[3], argv[4], argv[6]);
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
-        fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type f32|q8_0]\n"
-                        "       bareflow-convert-gguf --random tinyllama|mini TOKENIZER.bin OUT.gguf --type q4_0|q8_0|q4_k|q4_k_m\n");
+        fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE]\n"
+                        "       bareflow-convert-gguf --random tinyllama|mini TOKENIZER.bin OUT.gguf --type TYPE\n"
+                        "TYPE: f32 q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
         return 2;
     }
-    bool q8 = argc == 6 && std::string(argv[5]) == "q8_0";
-    if (argc == 6 && !q8 && std::string(argv[5]) != "f32") {
-        fprintf(stderr, "--type must be f32 or q8_0\n");
+    auto const* mix = tools::find_quant_mix(argc == 6 ? argv[5] : "f32");
+    if (!mix) {
+        fprintf(stderr, "--type %s is not one of f32 q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m\n", argv[5]);
         return 2;
     }
     auto model = read_file(argv[1]);
@@ -172,23 +156,24 @@ int main(int argc, char** argv)
 
     std::vector<Tensor> tensors;
     u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv = u64(c.kv_dim()), vocab = u64(c.vocab_size);
-    tensors.push_back({ "token_embd.weight", { dim, vocab }, w.embedding.floats() });
+    // A tied embedding is also the classifier: llama-quantize gives it the classifier's type.
+    tensors.push_back({ "token_embd.weight", { dim, vocab }, w.embedding.floats(), c.shared_classifier ? "output" : "token_embd", 0 });
     for (u64 l = 0; l < u64(c.n_layers); ++l) {
         std::string p = "blk." + std::to_string(l) + ".";
         auto const& layer = w.layers[size_t(l)];
-        tensors.push_back({ p + "attn_norm.weight", { dim }, layer.attention_norm.floats() });
-        tensors.push_back({ p + "attn_q.weight", { dim, dim }, layer.wq.floats() });
-        tensors.push_back({ p + "attn_k.weight", { dim, kv }, layer.wk.floats() });
-        tensors.push_back({ p + "attn_v.weight", { dim, kv }, layer.wv.floats() });
-        tensors.push_back({ p + "attn_output.weight", { dim, dim }, layer.wo.floats() });
-        tensors.push_back({ p + "ffn_norm.weight", { dim }, layer.ffn_norm.floats() });
-        tensors.push_back({ p + "ffn_gate.weight", { dim, hidden }, layer.w1.floats() });
-        tensors.push_back({ p + "ffn_down.weight", { hidden, dim }, layer.w2.floats() });
-        tensors.push_back({ p + "ffn_up.weight", { dim, hidden }, layer.w3.floats() });
+        tensors.push_back({ p + "attn_norm.weight", { dim }, layer.attention_norm.floats(), "", l });
+        tensors.push_back({ p + "attn_q.weight", { dim, dim }, layer.wq.floats(), "attn_q", l });
+        tensors.push_back({ p + "attn_k.weight", { dim, kv }, layer.wk.floats(), "attn_k", l });
+        tensors.push_back({ p + "attn_v.weight", { dim, kv }, layer.wv.floats(), "attn_v", l });
+        tensors.push_back({ p + "attn_output.weight", { dim, dim }, layer.wo.floats(), "attn_output", l });
+        tensors.push_back({ p + "ffn_norm.weight", { dim }, layer.ffn_norm.floats(), "", l });
+        tensors.push_back({ p + "ffn_gate.weight", { dim, hidden }, layer.w1.floats(), "ffn_gate", l });
+        tensors.push_back({ p + "ffn_down.weight", { hidden, dim }, layer.w2.floats(), "ffn_down", l });
+        tensors.push_back({ p + "ffn_up.weight", { dim, hidden }, layer.w3.floats(), "ffn_up", l });
     }
-    tensors.push_back({ "output_norm.weight", { dim }, w.final_norm.floats() });
+    tensors.push_back({ "output_norm.weight", { dim }, w.final_norm.floats(), "", 0 });
     if (!c.shared_classifier)
-        tensors.push_back({ "output.weight", { dim, vocab }, w.classifier.floats() });
+        tensors.push_back({ "output.weight", { dim, vocab }, w.classifier.floats(), "output", 0 });
 
     std::vector<std::string> pieces;
     std::vector<float> scores;
@@ -200,6 +185,8 @@ int main(int argc, char** argv)
     out.kv_string("general.architecture", "llama");
     out.kv_string("general.name", "converted by bareflow-convert-gguf");
     out.kv_u32("general.alignment", 32);
+    if (mix->base != tools::f32)
+        out.kv_u32("general.file_type", mix->file_type);
     out.kv_u32("llama.context_length", u32(c.seq_len));
     out.kv_u32("llama.embedding_length", u32(c.dim));
     out.kv_u32("llama.block_count", u32(c.n_layers));
@@ -214,34 +201,27 @@ int main(int argc, char** argv)
     // Tensor infos, then the data, each tensor aligned to 32 bytes. Norms stay F32.
     std::vector<std::vector<u8>> blobs;
     u64 offset = 0;
+    std::map<std::string, int> type_counts;
     for (auto const& t : tensors) {
         u64 count = 1;
         for (u64 d : t.dims)
             count *= d;
-        bool quantise = q8 && t.dims.size() == 2 && t.dims[0] % 32 == 0;
-        std::vector<u8> blob;
-        if (quantise) {
-            for (u64 b = 0; b < count / 32; ++b) {
-                i8 q[32];
-                float scale;
-                llm::ops::quantize(q, &scale, t.data + b * 32, 32, 32);
-                u16 half = to_half(scale);
-                blob.insert(blob.end(), reinterpret_cast<u8*>(&half), reinterpret_cast<u8*>(&half) + 2);
-                blob.insert(blob.end(), reinterpret_cast<u8*>(q), reinterpret_cast<u8*>(q) + 32);
-            }
-        } else {
-            blob.assign(reinterpret_cast<const u8*>(t.data), reinterpret_cast<const u8*>(t.data + count));
-        }
-        out.tensor_info(t.name, t.dims, quantise ? 8 : 0, offset);
+        u32 type = t.kind.empty() ? u32(tools::f32) : tools::tensor_type(*mix, t.kind, t.layer, u64(c.n_layers), t.dims[0]);
+        auto blob = tools::quantize_blocks(type, t.data, count);
+        out.tensor_info(t.name, t.dims, type, offset);
         offset += tools::GgufWriter::padded(blob.size());
         blobs.push_back(std::move(blob));
+        ++type_counts[llm::gguf::tensor_type_name(type)];
     }
     FILE* f = fopen(argv[3], "wb");
     if (!f || !out.write(f, blobs) || fclose(f) != 0) {
         fprintf(stderr, "cannot write %s\n", argv[3]);
         return 1;
     }
-    printf("wrote %s: GGUF v3, %zu tensors, %s\n", argv[3], tensors.size(), q8 ? "Q8_0" : "F32");
+    std::string counts;
+    for (auto const& [name, number] : type_counts)
+        counts += (counts.empty() ? "" : ", ") + std::to_string(number) + " " + name;
+    printf("wrote %s: GGUF v3, %zu tensors (%s)\n", argv[3], tensors.size(), counts.c_str());
     return 0;
 }
 
@@ -263,22 +243,13 @@ constexpr Shape shapes[] = {
     { "mini", 256, 768, 2, 8, 2, 128 },           // the same file layout, small enough for a boot test
 };
 
-// llama.cpp's Q4_K_M recipe: Q4_K everywhere except the classifier (Q6_K) and attn_v and
-// ffn_down in the first and last eighth of the layers and every third one between (Q6_K).
-bool q4_k_m_uses_more_bits(u64 layer, u64 layers)
-{
-    return layer < layers / 8 || layer >= 7 * layers / 8 || (layer >= layers / 8 && (layer - layers / 8) % 3 == 2);
-}
-
 }
 
 int write_random(std::string const& shape_name, const char* tokenizer_path, const char* output, std::string const& type_name)
 {
-    constexpr u32 q4_0 = 2, q8_0 = 8, q4_k = 12, q6_k = 14;
-    bool q4_k_m = type_name == "q4_k_m";
-    u32 type = type_name == "q4_0" ? q4_0 : type_name == "q8_0" ? q8_0 : type_name == "q4_k" || q4_k_m ? q4_k : 0;
-    if (type == 0) {
-        fprintf(stderr, "--type must be q4_0, q8_0, q4_k or q4_k_m\n");
+    auto const* mix = tools::find_quant_mix(type_name);
+    if (!mix || mix->base == tools::f32) {
+        fprintf(stderr, "--type must be one of q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m\n");
         return 2;
     }
     Shape const* shape = nullptr;
@@ -301,22 +272,22 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         u64 columns, rows;
         u32 type; // 0: an F32 norm vector
     };
-    std::vector<Entry> tensors { { "token_embd.weight", dim, vocab, type } };
+    auto type_of = [&](const char* kind, u64 layer, u64 columns) { return tools::tensor_type(*mix, kind, layer, layers, columns); };
+    std::vector<Entry> tensors { { "token_embd.weight", dim, vocab, type_of("token_embd", 0, dim) } };
     for (u64 l = 0; l < layers; ++l) {
         std::string p = "blk." + std::to_string(l) + ".";
-        u32 more_bits = q4_k_m && q4_k_m_uses_more_bits(l, layers) ? q6_k : type;
         tensors.push_back({ p + "attn_norm.weight", dim, 0, 0 });
-        tensors.push_back({ p + "attn_q.weight", dim, dim, type });
-        tensors.push_back({ p + "attn_k.weight", dim, kv, type });
-        tensors.push_back({ p + "attn_v.weight", dim, kv, more_bits });
-        tensors.push_back({ p + "attn_output.weight", dim, dim, type });
+        tensors.push_back({ p + "attn_q.weight", dim, dim, type_of("attn_q", l, dim) });
+        tensors.push_back({ p + "attn_k.weight", dim, kv, type_of("attn_k", l, dim) });
+        tensors.push_back({ p + "attn_v.weight", dim, kv, type_of("attn_v", l, dim) });
+        tensors.push_back({ p + "attn_output.weight", dim, dim, type_of("attn_output", l, dim) });
         tensors.push_back({ p + "ffn_norm.weight", dim, 0, 0 });
-        tensors.push_back({ p + "ffn_gate.weight", dim, hidden, type });
-        tensors.push_back({ p + "ffn_down.weight", hidden, dim, more_bits });
-        tensors.push_back({ p + "ffn_up.weight", dim, hidden, type });
+        tensors.push_back({ p + "ffn_gate.weight", dim, hidden, type_of("ffn_gate", l, dim) });
+        tensors.push_back({ p + "ffn_down.weight", hidden, dim, type_of("ffn_down", l, hidden) });
+        tensors.push_back({ p + "ffn_up.weight", dim, hidden, type_of("ffn_up", l, dim) });
     }
     tensors.push_back({ "output_norm.weight", dim, 0, 0 });
-    tensors.push_back({ "output.weight", dim, vocab, q4_k_m ? q6_k : type }); // TinyLlama's classifier is its own
+    tensors.push_back({ "output.weight", dim, vocab, type_of("output", 0, dim) }); // TinyLlama's classifier is its own
     std::vector<std::string> pieces;
     std::vector<float> scores;
     if (!read_vocabulary(tokenizer, vocab, pieces, scores)) {
@@ -327,7 +298,7 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     out.kv_string("general.architecture", "llama");
     out.kv_string("general.name", std::string("random weights at the ") + shape->name + " shape (bareflow-convert-gguf)");
     out.kv_u32("general.alignment", 32);
-    out.kv_u32("general.file_type", q4_k_m ? 15 : type == q4_0 ? 2 : type == q8_0 ? 7 : 14); // llama.cpp's ftype numbers
+    out.kv_u32("general.file_type", mix->file_type); // llama.cpp's ftype numbers
     out.kv_u32("llama.context_length", u32(shape->context));
     out.kv_u32("llama.embedding_length", u32(dim));
     out.kv_u32("llama.block_count", u32(layers));

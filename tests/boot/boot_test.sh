@@ -18,7 +18,8 @@
 # Broken inputs for the bad-input tests, made from those files:
 #   --model-variant none|empty|truncated|garbage|zero-dim|int8|nan-weights|context16|big-context|
 #                   larger-than-memory (~100 MB, for --mem 64)|
-#                   gguf-f32|gguf-q8|gguf-truncated (GGUFs from --convert-gguf TOOL)
+#                   gguf-f32|gguf-q8|gguf-truncated|gguf-TYPE (GGUFs from --convert-gguf TOOL; TYPE
+#                   any of its --type names, e.g. gguf-q5_k_m)
 #                   gguf-mini-q4km (random weights in a Q4_K_M TinyLlama-Chat layout)
 #   --tokenizer-variant none|mismatched (the 32000-token tokenizer.bin with a 512 model)
 # --expect-file: the log must contain that file's text verbatim.
@@ -86,6 +87,9 @@ if [ "$with_models" -eq 1 ]; then
       "$convert_gguf" "$base_model" "$base_tokenizer" "$work/model.gguf" --type $type >/dev/null || exit 1
       model="$work/model.gguf" tokenizer=""
       if [ "$model_variant" = gguf-truncated ]; then head -c 600000 "$work/model.gguf" > "$work/cut.gguf"; model="$work/cut.gguf"; fi ;;
+    gguf-q[0-9]*) # stories260K in another of convert_gguf's types (gguf-q5_k_m ...)
+      "$convert_gguf" "$base_model" "$base_tokenizer" "$work/model.gguf" --type "${model_variant#gguf-}" >/dev/null || exit 1
+      model="$work/model.gguf" tokenizer="" ;;
     gguf-mini-q4km) # random weights, TinyLlama-1.1B-Chat's file layout and metadata, small
       vocabulary="$(optional tokenizer.bin)" || exit 77
       "$convert_gguf" --random mini "$vocabulary" "$work/model.gguf" --type q4_k_m >/dev/null || exit 1

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # The hosted builds (x86-64 and i686) and the kernel in QEMU must print the same story for
 # the same model, prompt, temperature, top-p and seed: stories260K, or with
-# --gguf-mini-q4km a random-weight GGUF in TinyLlama-Chat's Q4_K_M layout (k-quant kernels).
-#   compare_host_kernel.sh KERNEL HOST_PROGRAM HOST_PROGRAM_I686 [--gguf-mini-q4km CONVERT_TOOL]
+# --gguf-mini-q4km a random-weight GGUF in TinyLlama-Chat's Q4_K_M layout (k-quant kernels),
+# or with --gguf-mini TYPE one of bareflow-convert-gguf's other types and mixes (q3_k_m:
+# Q3_K, Q4_K, Q5_K and Q6_K; q5_1 ...).
+#   compare_host_kernel.sh KERNEL HOST_PROGRAM HOST_PROGRAM_I686 [--gguf-mini-q4km CONVERT_TOOL | --gguf-mini TYPE CONVERT_TOOL]
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 kernel="$1" host="$2" host_i686="$3"
 . "$root/scripts/models.sh"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-if [ "${4:-}" = --gguf-mini-q4km ]; then
+mini_type=""
+case "${4:-}" in
+  --gguf-mini-q4km) mini_type=q4_k_m convert="$5" ;;
+  --gguf-mini) mini_type="$5" convert="$6" ;;
+esac
+if [ -n "$mini_type" ]; then
   vocabulary="$(find_model tokenizer.bin)" || { echo "SKIP: tokenizer.bin not in '$(models_folder)' (set BAREFLOW_MODELS)"; exit 77; }
-  "$5" --random mini "$vocabulary" "$work/model.gguf" --type q4_k_m >/dev/null || exit 1
+  "$convert" --random mini "$vocabulary" "$work/model.gguf" --type "$mini_type" >/dev/null || exit 1
   model="$work/model.gguf" tokenizer=/dev/null iso_models=(--model "$work/model.gguf") steps=100
 else
   model="$(find_model stories260K.bin)" && tokenizer="$(find_model tok512.bin)" || exit 1
@@ -23,7 +30,7 @@ fi
 # reference's bits (other summation orders), nor each other's, so host and kernel always
 # run the same plan, once per instruction set: SSE2, which every CPU here has, and AVX2,
 # the widest that both this CPU and QEMU's `-cpu max` (TCG: AVX2, no AVX-512) run.
-ops=(matmul matmul_q8 rmsnorm softmax attention swiglu gguf_q8_0 gguf_q4_0 gguf_q4_k gguf_q6_k)
+ops=(matmul matmul_q8 rmsnorm softmax attention swiglu gguf_q8_0 gguf_q4_0 gguf_q4_k gguf_q6_k gguf_q5_0 gguf_q5_1 gguf_q5_k gguf_q3_k)
 isas=(sse2)
 if grep -qw avx2 /proc/cpuinfo; then
   isas+=(avx2)

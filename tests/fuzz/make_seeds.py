@@ -101,6 +101,8 @@ def main():
     run(quantize, path("model32.bin"), path("model_q8.bin"))
     run(convert_gguf, path("model.bin"), path("tok.bin"), path("model.gguf"), "--type", "f32")
     run(convert_gguf, path("model32.bin"), path("tok.bin"), path("model_q8.gguf"), "--type", "q8_0")
+    for five_bit in ("q5_0", "q5_1"):  # the 32-value blocks with fifth bits
+        run(convert_gguf, path("model32.bin"), path("tok.bin"), path("model_" + five_bit + ".gguf"), "--type", five_bit)
     tok, model, model_q8, gguf, gguf_q8 = read("tok.bin"), read("model.bin"), read("model_q8.bin"), read("model.gguf"), read("model_q8.gguf")
     chatml = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
               "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
@@ -114,6 +116,8 @@ def main():
     write("chat_template", "zephyr", zephyr.encode())
     write("gguf", "f32.gguf", gguf)
     write("gguf", "q8_0.gguf", gguf_q8)
+    for five_bit in ("q5_0", "q5_1"):
+        write("gguf", five_bit + ".gguf", read("model_" + five_bit + ".gguf"))
     write("gguf", "chatml.gguf", gguf_chatml)
     write("checkpoint", "fp32", model + SEPARATOR + tok)
     write("checkpoint", "int8", model_q8 + SEPARATOR + tok)

@@ -34,6 +34,19 @@
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
     X(MatmulKBlocks, void, matmul_q6_k,                                                                                 \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
+        (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
+    /* GGUF Q5_0, Q5_1, Q5_K and Q3_K rows (q5_quants.h, q3_k.h), with the same input. */                               \
+    X(MatmulKBlocks, void, matmul_q5_0,                                                                                 \
+        (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
+        (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
+    X(MatmulKBlocks, void, matmul_q5_1,                                                                                 \
+        (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
+        (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
+    X(MatmulKBlocks, void, matmul_q5_k,                                                                                 \
+        (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
+        (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
+    X(MatmulKBlocks, void, matmul_q3_k,                                                                                 \
+        (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)
 
 // The operations a plan chooses a variant (and a core count) for, in plan order:
@@ -49,7 +62,11 @@
     X(GgufQ8_0, gguf_q8_0, MatmulBlocks, matmul_q8_0)             \
     X(GgufQ4_0, gguf_q4_0, MatmulBlocks, matmul_q4_0)             \
     X(GgufQ4K, gguf_q4_k, MatmulKBlocks, matmul_q4_k)             \
-    X(GgufQ6K, gguf_q6_k, MatmulKBlocks, matmul_q6_k)
+    X(GgufQ6K, gguf_q6_k, MatmulKBlocks, matmul_q6_k)             \
+    X(GgufQ5_0, gguf_q5_0, MatmulKBlocks, matmul_q5_0)            \
+    X(GgufQ5_1, gguf_q5_1, MatmulKBlocks, matmul_q5_1)            \
+    X(GgufQ5K, gguf_q5_k, MatmulKBlocks, matmul_q5_k)             \
+    X(GgufQ3K, gguf_q3_k, MatmulKBlocks, matmul_q3_k)
 
 // The instruction sets, scalar reference first (a variant's index is its identity in a
 // plan): X(Isa enumerator, name in tune= and namespace of its entry points, ...), where

@@ -101,7 +101,21 @@ template<typename... Calls>
 Overloaded(Calls...) -> Overloaded<Calls...>;
 
 // The block types that have tuned kernels of their own, in plan order.
-constexpr TensorType block_types[] = { TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K };
+constexpr TensorType block_types[] = { TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K, TensorType::Q5_0,
+    TensorType::Q5_1, TensorType::Q5_K, TensorType::Q3_K };
+
+// Whether any of the model's matrix products is of `type`.
+bool multiplies(Weights const& w, TensorType type)
+{
+    bool found = w.classifier.type == type;
+    for (size_t l = 0; l < w.layers.size(); ++l) {
+        Layer const& layer = w.layers[l];
+        Tensor const* matrices[] = { &layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.w1, &layer.w2, &layer.w3 };
+        for (Tensor const* m : matrices)
+            found = found || m->type == type;
+    }
+    return found;
+}
 
 }
 
@@ -214,6 +228,15 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         time_type(TensorType::Q4_0, gguf_q4_0_variants());
         time_type(TensorType::Q4_K, gguf_q4_k_variants());
         time_type(TensorType::Q6_K, gguf_q6_k_variants());
+        // The rarer types only when the model has them, to keep boots of the others short.
+        auto time_if_used = [&](TensorType type, auto variants) {
+            if (multiplies(checkpoint.weights, type))
+                time_type(type, variants);
+        };
+        time_if_used(TensorType::Q5_0, gguf_q5_0_variants());
+        time_if_used(TensorType::Q5_1, gguf_q5_1_variants());
+        time_if_used(TensorType::Q5_K, gguf_q5_k_variants());
+        time_if_used(TensorType::Q3_K, gguf_q3_k_variants());
     }
     plan.choice[size_t(Op::Rmsnorm)] = choose("rmsnorm", rmsnorm_variants(), cpu, report,
         [&](Rmsnorm f) { f(out.data(), x.data(), y.data(), c.dim, c.norm_epsilon); });

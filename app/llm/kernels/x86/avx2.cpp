@@ -6,6 +6,7 @@
 #include "eight_rows.h"
 #include "nibbles.h"
 #include "simd_kernels.h"
+#include "simd_q5_q3.h"
 
 namespace llm::kernels::avx2 {
 
