@@ -12,6 +12,10 @@
 // rounded before they are added: no fused multiply-add anywhere (SSE2 has none), and the
 // build passes -ffp-contract=off so the compiler does not fuse a * b + c either.
 //
+// One sum keeps the plain order (llama2.c's): rmsnorm's sum of squares. It feeds the int8
+// path's quantisation, whose rounding is so sensitive that the lane order flips llama2.c's
+// int8 golden story for stories260K; a serial sum over dim values costs little.
+//
 // e^x is one polynomial (exp_lanes below, and simd::exp_polynomial, the same steps on
 // vectors), not the C library's, for the same reason.
 #include <rt/types.h>
@@ -27,6 +31,15 @@ inline float fold(float (&lanes)[sum_lanes])
         for (i32 l = 0; l < half; ++l)
             lanes[l] = lanes[l] + lanes[l + half];
     return lanes[0];
+}
+
+// x[0]^2 + x[1]^2 + ... in order, each square rounded first.
+inline float sum_of_squares(const float* x, i32 n)
+{
+    float sum = 0.0f;
+    for (i32 i = 0; i < n; ++i)
+        sum += x[i] * x[i];
+    return sum;
 }
 
 // The same comparisons as minps/maxps: the second operand when either is NaN.

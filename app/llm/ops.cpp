@@ -11,7 +11,7 @@ using namespace rt::math;
 
 void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon)
 {
-    float sum_of_squares = dot(x, x, size);
+    float sum_of_squares = fp32::sum_of_squares(x, size);
     sum_of_squares /= float(size);
     sum_of_squares += epsilon;
     float scale = 1.0f / sqrtf(sum_of_squares);

@@ -232,7 +232,7 @@ void axpy(float* y, float a, const float* x, i32 n)
 template<typename V>
 void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon)
 {
-    float sum_of_squares = dot<V>(x, x, size);
+    float sum_of_squares = fp32::sum_of_squares(x, size);
     sum_of_squares = sum_of_squares / float(size) + epsilon;
     float scale = 1.0f / rt::math::sqrtf(sum_of_squares);
     i32 vector_end = size - size % V::width;
