@@ -11,64 +11,6 @@ rt::Error not_finite() { return rt::Error::format("the logits hold NaN or infini
 // is then all on the largest logit anyway, which is the greedy choice.
 constexpr float min_temperature = 1e-30f;
 
-}
-
-i32 argmax(const float* values, i32 count)
-{
-    // x * 0 is 0 for every finite x and NaN otherwise: one sum says whether all are finite.
-    float poison = 0.0f;
-    i32 best = 0;
-    for (i32 i = 0; i < count; ++i) {
-        poison += values[i] * 0.0f;
-        if (values[i] > values[best])
-            best = i;
-    }
-    return poison == 0.0f ? best : -1;
-}
-
-rt::ErrorOr<Sampler> Sampler::create(i32 vocab_size, float temperature, float top_p, u64 seed, i32 top_k)
-{
-    Sampler sampler(vocab_size, temperature < min_temperature ? 0.0f : temperature, top_p, seed);
-    sampler.m_top_k = top_k > 0 && top_k < vocab_size ? top_k : 0;
-    sampler.m_candidates = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
-    sampler.m_sort_scratch = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
-    sampler.m_histogram = TRY(rt::HeapArray<u32>::allocate(3 * 4096));
-    return sampler;
-}
-
-rt::ErrorOr<i32> Sampler::sample(float* logits)
-{
-    if (m_temperature == 0.0f) {
-        i32 best = argmax(logits, m_vocab_size);
-        if (best < 0)
-            return not_finite();
-        return best;
-    }
-    float poison = 0.0f; // as in argmax
-    for (i32 i = 0; i < m_vocab_size; ++i) {
-        poison += logits[i] * 0.0f;
-        logits[i] /= m_temperature;
-    }
-    if (poison != 0.0f)
-        return not_finite();
-    kernels::active().softmax(logits, m_vocab_size); // the reference unless tuned
-    float coin = m_random.next_float();
-    if (m_top_k)
-        return sample_top_k(logits, coin);
-    if (m_top_p <= 0.0f || m_top_p >= 1.0f) {
-        float cumulative = 0.0f;
-        for (i32 i = 0; i < m_vocab_size; ++i) {
-            cumulative += logits[i];
-            if (coin < cumulative)
-                return i;
-        }
-        return m_vocab_size - 1; // rounding left the total just under 1
-    }
-    return sample_top_p(logits, coin);
-}
-
-namespace {
-
 u32 bits_of(float value) { return __builtin_bit_cast(u32, value); }
 
 // The largest value, in eight independent lanes so the compiler can keep them in one vector.
@@ -89,18 +31,123 @@ float maximum(const float* values, i32 count)
     return best;
 }
 
+
+// Whether every value is finite: NaN and infinity have every exponent bit set. One OR
+// over the flags, in a loop the compiler can vectorise (a sum of x * 0 could not be).
+bool all_finite(const float* values, i32 count)
+{
+    u32 non_finite = 0;
+    for (i32 i = 0; i < count; ++i)
+        non_finite |= u32((bits_of(values[i]) & 0x7F800000u) == 0x7F800000u);
+    return non_finite == 0;
 }
 
-// The token where the running sum of sorted[0..last] first passes r (llama2.c's last step).
-static i32 pick(Sampler::Candidate const* sorted, size_t last, float r)
+// The sum, in double, of the values at or above `floor` (an estimate that only decides
+// whether a floor is low enough, so its order does not matter).
+double mass_at_or_above(const float* values, i32 count, float floor)
 {
-    float cdf = 0.0f;
-    for (size_t i = 0; i <= last; ++i) {
-        cdf += sorted[i].probability;
-        if (r < cdf)
-            return sorted[i].index;
+    double lanes[8] = {};
+    i32 i = 0;
+    for (; i + 8 <= count; i += 8)
+        for (i32 lane = 0; lane < 8; ++lane)
+            lanes[lane] += values[i + lane] >= floor ? double(values[i + lane]) : 0.0;
+    for (; i < count; ++i)
+        lanes[0] += values[i] >= floor ? double(values[i]) : 0.0;
+    double sum = 0.0;
+    for (double lane : lanes)
+        sum += lane;
+    return sum;
+}
+
+}
+
+i32 argmax(const float* values, i32 count)
+{
+    if (!all_finite(values, count))
+        return -1;
+    // The largest value in lanes, then its first occurrence: the first maximum, as a
+    // running comparison finds it (+0 and -0 compare equal there and here).
+    float best = maximum(values, count);
+    for (i32 i = 0; i < count; ++i)
+        if (values[i] == best)
+            return i;
+    return 0;
+}
+
+rt::ErrorOr<Sampler> Sampler::create(i32 vocab_size, float temperature, float top_p, u64 seed, i32 top_k)
+{
+    Sampler sampler(vocab_size, temperature < min_temperature ? 0.0f : temperature, top_p, seed);
+    sampler.m_top_k = top_k > 0 && top_k < vocab_size ? top_k : 0;
+    sampler.m_candidates = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
+    sampler.m_sort_scratch = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
+    sampler.m_histogram = TRY(rt::HeapArray<u32>::allocate(3 * 4096));
+    sampler.m_sums = TRY(rt::HeapArray<float>::allocate(size_t(vocab_size)));
+    return sampler;
+}
+
+rt::ErrorOr<i32> Sampler::sample(float* logits)
+{
+    if (m_temperature == 0.0f) {
+        i32 best = argmax(logits, m_vocab_size);
+        if (best < 0)
+            return not_finite();
+        return best;
     }
-    return sorted[last].index;
+    if (!all_finite(logits, m_vocab_size))
+        return not_finite();
+    if (m_temperature != 1.0f) // x / 1 is x
+        for (i32 i = 0; i < m_vocab_size; ++i)
+            logits[i] /= m_temperature;
+    kernels::active().softmax(logits, m_vocab_size); // the reference unless tuned
+    float coin = m_random.next_float();
+    if (m_top_k)
+        return sample_top_k(logits, coin);
+    if (m_top_p <= 0.0f || m_top_p >= 1.0f) {
+        float cumulative = 0.0f;
+        for (i32 i = 0; i < m_vocab_size; ++i) {
+            cumulative += logits[i];
+            if (coin < cumulative)
+                return i;
+        }
+        return m_vocab_size - 1; // rounding left the total just under 1
+    }
+    return sample_top_p(logits, coin);
+}
+
+
+// The running sums of sorted[0..] (llama2.c's cumulative probabilities, added in the same
+// order) until one passes `limit`, written to sums[]; returns the index of that one, or
+// count when none does. `cumulative` gets the last sum.
+static size_t running_sums(Sampler::Candidate const* sorted, float* sums, size_t count, float limit, bool cut, float& cumulative)
+{
+    float sum = 0.0f;
+    for (size_t i = 0; i < count; ++i) {
+        sum += sorted[i].probability;
+        sums[i] = sum;
+        if (cut && sum > limit) {
+            cumulative = sum;
+            return i;
+        }
+    }
+    cumulative = sum;
+    return count;
+}
+
+// The token where the running sum of sorted[0..last] first passes r (llama2.c's last step),
+// found by bisection in the sums running_sums() wrote (they never decrease).
+static i32 pick(Sampler::Candidate const* sorted, float const* sums, size_t last, float r)
+{
+    if (!(r < sums[last]))
+        return sorted[last].index;
+    size_t low = 0, high = last; // the first sum above r lies in [low, high]
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (r < sums[middle])
+            high = middle;
+        else
+            low = middle + 1;
+    }
+    return sorted[low].index;
 }
 
 // Sorts candidates by probability, descending, equal ones in index order (the order a stable
@@ -165,13 +212,16 @@ i32 Sampler::sample_top_p(const float* probabilities, float coin)
     constexpr float step = 1.0f / 64.0f; // a power of two: floors are exact
     float floor = rt::max(cutoff, maximum(probabilities, m_vocab_size) * step);
     while (true) {
+        // Without branches (a flat distribution makes them unpredictable): every token is
+        // written, the count advances only past those kept. Their mass is summed apart, in
+        // eight lanes the compiler can vectorise.
         size_t count = 0;
-        double mass = 0.0;
-        for (i32 i = 0; i < m_vocab_size; ++i)
-            if (probabilities[i] >= floor) {
-                m_candidates[count++] = { probabilities[i], i };
-                mass += double(probabilities[i]);
-            }
+        for (i32 i = 0; i < m_vocab_size; ++i) {
+            float p = probabilities[i];
+            m_candidates[count] = { p, i };
+            count += p >= floor;
+        }
+        double mass = mass_at_or_above(probabilities, m_vocab_size, floor);
         if (count == 0) // cannot happen: the largest probability is >= 1/n, and sample() refused NaNs
             return rt::max(argmax(probabilities, m_vocab_size), 0);
         bool everything = floor <= cutoff;
@@ -182,16 +232,9 @@ i32 Sampler::sample_top_p(const float* probabilities, float coin)
         }
         Candidate* sorted = sort_descending(m_candidates.data(), m_sort_scratch.data(),
             reinterpret_cast<u32(*)[4096]>(m_histogram.data()), count);
-
-        float cumulative = 0.0f;
-        size_t last = count;
-        for (size_t i = 0; i < count; ++i) {
-            cumulative += sorted[i].probability;
-            if (cumulative > m_top_p) {
-                last = i;
-                break;
-            }
-        }
+        float* sums = m_sums.data();
+        float cumulative;
+        size_t last = running_sums(sorted, sums, count, m_top_p, true, cumulative);
         if (last == count) {
             if (!everything) {
                 floor = cutoff; // the prefix was too short after all: sort every candidate
@@ -199,7 +242,7 @@ i32 Sampler::sample_top_p(const float* probabilities, float coin)
             }
             last = count - 1;
         }
-        return pick(sorted, last, coin * cumulative);
+        return pick(sorted, sums, last, coin * cumulative);
     }
 }
 
@@ -228,16 +271,12 @@ i32 Sampler::sample_top_k(const float* probabilities, float coin)
     for (size_t i = 0; i < count; ++i)
         kept += sorted[i].probability;
     bool nucleus = m_top_p > 0.0f && m_top_p < 1.0f;
-    float cumulative = 0.0f;
-    size_t last = count - 1;
-    for (size_t i = 0; i < count; ++i) {
-        cumulative += sorted[i].probability;
-        if (nucleus && cumulative > m_top_p * kept) {
-            last = i;
-            break;
-        }
-    }
-    return pick(sorted, last, coin * cumulative);
+    float* sums = m_sums.data();
+    float cumulative;
+    size_t last = running_sums(sorted, sums, count, m_top_p * kept, nucleus, cumulative);
+    if (last == count)
+        last = count - 1;
+    return pick(sorted, sums, last, coin * cumulative);
 }
 
 }
