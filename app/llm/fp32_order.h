@@ -4,11 +4,11 @@
 // the same command prints the same tokens whichever variant the tuner picks, on any CPU,
 // core count or build (x86-64, i686, kernel).
 //
-// Sums (dot products, matrix rows, sums of squares, softmax's total) run in `sum_lanes`
-// virtual lanes: element j of the first n - n % sum_lanes goes to lane j % sum_lanes
-// (SSE2 holds the lanes in four vectors of 4, AVX2 in two of 8, AVX-512 in one of 16).
-// The lanes are then folded by halving, lane l += lane l + half for half = 8, 4, 2, 1, and
-// the remaining n % sum_lanes elements are added one by one, in order. Products are
+// Sums (dot products, softmax's total) run in `sum_lanes` = 16 virtual lanes: element j of
+// the first n - n % 16 goes to lane j % 16 (SSE2 holds the lanes in four vectors of 4,
+// AVX2 in two of 8, AVX-512 in one of 16). The lanes are then folded by halving, lane l +=
+// lane l + half for half = 8, 4, 2, 1, and the remaining n % 16 elements are added one by
+// one, in order. Matrix rows (F32 and F16) do the same in `row_lanes` = 32 lanes. Products are
 // rounded before they are added: no fused multiply-add anywhere (SSE2 has none), and the
 // build passes -ffp-contract=off so the compiler does not fuse a * b + c either.
 //
@@ -23,14 +23,33 @@
 namespace llm::fp32 {
 
 constexpr i32 sum_lanes = 16;
+// Matrix rows use twice as many: two independent additions per 16 lanes keep the adder's
+// latency from limiting a row's streaming (AVX-512 holds them in two vectors).
+constexpr i32 row_lanes = 32;
 
 // The halving fold of the lanes (destroys `lanes`).
-inline float fold(float (&lanes)[sum_lanes])
+template<i32 count>
+inline float fold(float (&lanes)[count])
 {
-    for (i32 half = sum_lanes / 2; half >= 1; half /= 2)
+    for (i32 half = count / 2; half >= 1; half /= 2)
         for (i32 l = 0; l < half; ++l)
             lanes[l] = lanes[l] + lanes[l + half];
     return lanes[0];
+}
+
+// a . b in `count` lanes, then the tail in order.
+template<i32 count>
+inline float dot_in_lanes(const float* a, const float* b, i32 n)
+{
+    float lanes[count] {};
+    i32 lane_end = n - n % count;
+    for (i32 i = 0; i < lane_end; i += count)
+        for (i32 l = 0; l < count; ++l)
+            lanes[l] += a[i + l] * b[i + l];
+    float sum = fold(lanes);
+    for (i32 i = lane_end; i < n; ++i)
+        sum += a[i] * b[i];
+    return sum;
 }
 
 // x[0]^2 + x[1]^2 + ... in order, each square rounded first.

@@ -44,7 +44,7 @@ void softmax(float* x, i32 size)
 void matmul(float* out, const float* x, const float* w, i32 n, i32 d)
 {
     for (i32 i = 0; i < d; ++i)
-        out[i] = dot(w + size_t(i) * size_t(n), x, n);
+        out[i] = fp32::dot_in_lanes<fp32::row_lanes>(w + size_t(i) * size_t(n), x, n);
 }
 
 void rope(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 position)
@@ -108,18 +108,7 @@ void accumulate(float* x, const float* y, i32 size)
         x[i] += y[i];
 }
 
-float dot(const float* a, const float* b, i32 n)
-{
-    float lanes[fp32::sum_lanes] {};
-    i32 lane_end = n - n % fp32::sum_lanes;
-    for (i32 i = 0; i < lane_end; i += fp32::sum_lanes)
-        for (i32 l = 0; l < fp32::sum_lanes; ++l)
-            lanes[l] += a[i + l] * b[i + l];
-    float sum = fp32::fold(lanes);
-    for (i32 i = lane_end; i < n; ++i)
-        sum += a[i] * b[i];
-    return sum;
-}
+float dot(const float* a, const float* b, i32 n) { return fp32::dot_in_lanes<fp32::sum_lanes>(a, b, n); }
 
 void axpy(float* y, float a, const float* x, i32 n)
 {
@@ -186,12 +175,12 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
 void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d)
 {
     auto weight = [](const u8* row, i32 j) { return half_to_float(u16(row[2 * j] | row[2 * j + 1] << 8)); };
-    i32 lane_end = n - n % fp32::sum_lanes;
+    i32 lane_end = n - n % fp32::row_lanes;
     for (i32 i = 0; i < d; ++i) {
         const u8* row = halves + size_t(i) * size_t(n) * 2;
-        float lanes[fp32::sum_lanes] {};
-        for (i32 j = 0; j < lane_end; j += fp32::sum_lanes)
-            for (i32 l = 0; l < fp32::sum_lanes; ++l)
+        float lanes[fp32::row_lanes] {};
+        for (i32 j = 0; j < lane_end; j += fp32::row_lanes)
+            for (i32 l = 0; l < fp32::row_lanes; ++l)
                 lanes[l] += weight(row, j + l) * x[j + l];
         float value = fp32::fold(lanes);
         for (i32 j = lane_end; j < n; ++j)
