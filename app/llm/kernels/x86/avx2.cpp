@@ -34,6 +34,7 @@ struct Avx2 : x86::EightRows, x86::NibbleUnpack {
     static Vector zero() { return _mm256_setzero_ps(); }
     static Vector set1(float v) { return _mm256_set1_ps(v); }
     static Vector load(const float* p) { return _mm256_loadu_ps(p); }
+    static Vector load_stream(const float* p) { return _mm256_loadu_ps(p); }
     static Vector load_halves(const u16* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static void store(float* p, Vector v) { _mm256_storeu_ps(p, v); }
     static Vector add(Vector a, Vector b) { return _mm256_add_ps(a, b); }

@@ -49,7 +49,7 @@ struct Lanes {
 template<typename V>
 struct FloatRows {
     using Element = float;
-    static typename V::Vector load(const float* p) { return V::load(p); }
+    static typename V::Vector load(const float* p) { return V::load_stream(p); }
     static float scalar(const float* p) { return *p; }
 };
 template<typename V>

@@ -21,6 +21,7 @@ struct Sse2 : x86::NibbleUnpack {
     static Vector zero() { return _mm_setzero_ps(); }
     static Vector set1(float v) { return _mm_set1_ps(v); }
     static Vector load(const float* p) { return _mm_loadu_ps(p); }
+    static Vector load_stream(const float* p) { return _mm_loadu_ps(p); }
     // Four IEEE halves as floats, exactly, with integer steps (no F16C here): normal
     // values move their exponent (+112 << 23), infinities and NaNs further (+224), and
     // subnormals (exponent 0) are their mantissa times 2^-24, which is exact in float.
