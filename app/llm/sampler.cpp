@@ -59,6 +59,33 @@ double mass_at_or_above(const float* values, i32 count, float floor)
     return sum;
 }
 
+// The tokens at or above `floor`, in index order, written to `candidates`; returns how many.
+// Blocks of 16 with none are skipped after one vectorisable test (most of them, for the
+// peaked distributions trained models give); within a block there are no branches (a flat
+// distribution would make them unpredictable): every token is written, the count advances
+// only past those kept.
+size_t select_at_or_above(const float* values, i32 count, float floor, Sampler::Candidate* candidates)
+{
+    size_t kept = 0;
+    i32 i = 0;
+    for (; i + 16 <= count; i += 16) {
+        u32 any = 0;
+        for (i32 l = 0; l < 16; ++l)
+            any |= u32(values[i + l] >= floor);
+        if (!any)
+            continue;
+        for (i32 l = 0; l < 16; ++l) {
+            candidates[kept] = { values[i + l], i + l };
+            kept += values[i + l] >= floor;
+        }
+    }
+    for (; i < count; ++i) {
+        candidates[kept] = { values[i], i };
+        kept += values[i] >= floor;
+    }
+    return kept;
+}
+
 }
 
 i32 argmax(const float* values, i32 count)
@@ -212,15 +239,7 @@ i32 Sampler::sample_top_p(const float* probabilities, float coin)
     constexpr float step = 1.0f / 64.0f; // a power of two: floors are exact
     float floor = rt::max(cutoff, maximum(probabilities, m_vocab_size) * step);
     while (true) {
-        // Without branches (a flat distribution makes them unpredictable): every token is
-        // written, the count advances only past those kept. Their mass is summed apart, in
-        // eight lanes the compiler can vectorise.
-        size_t count = 0;
-        for (i32 i = 0; i < m_vocab_size; ++i) {
-            float p = probabilities[i];
-            m_candidates[count] = { p, i };
-            count += p >= floor;
-        }
+        size_t count = select_at_or_above(probabilities, m_vocab_size, floor, m_candidates.data());
         double mass = mass_at_or_above(probabilities, m_vocab_size, floor);
         if (count == 0) // cannot happen: the largest probability is >= 1/n, and sample() refused NaNs
             return rt::max(argmax(probabilities, m_vocab_size), 0);
@@ -256,10 +275,7 @@ i32 Sampler::sample_top_k(const float* probabilities, float coin)
     float floor = maximum(probabilities, m_vocab_size) * step;
     size_t count;
     while (true) {
-        count = 0;
-        for (i32 i = 0; i < m_vocab_size; ++i)
-            if (probabilities[i] >= floor)
-                m_candidates[count++] = { probabilities[i], i };
+        count = select_at_or_above(probabilities, m_vocab_size, floor, m_candidates.data());
         if (count >= k || floor == 0.0f)
             break;
         floor = floor * step < 1e-30f ? 0.0f : floor * step;
