@@ -208,6 +208,22 @@ TEST_F(Generate, EveryPlanTellsTheSameStory)
     auto sse2 = llm::kernels::Plan::parse("matmul:sse2,rmsnorm:sse2,softmax:sse2,attention:sse2,swiglu:sse2,gguf_f16:sse2", cpu);
     ASSERT_FALSE(sse2.is_error());
     llm::kernels::Plan plans[] = { llm::kernels::Plan {}, sse2.value(), llm::kernels::widest_plan(cpu) };
+    // The logits themselves, bit for bit, at every position of a fixed token sequence: a
+    // story can survive small differences, the logits cannot.
+    std::vector<u32> logits[3];
+    for (size_t p = 0; p < 3; ++p) {
+        llm::kernels::activate(plans[p]);
+        auto checkpoint = llm::load_checkpoint({ bytes.data(), bytes.size() }).release_value();
+        auto transformer = llm::Transformer::create(checkpoint).release_value();
+        for (i32 position = 0; position < 64; ++position) {
+            const float* values = transformer.forward((position * 37 + 1) % 512, position);
+            for (i32 i = 0; i < 512; ++i)
+                logits[p].push_back(__builtin_bit_cast(u32, values[i]));
+        }
+    }
+    llm::kernels::activate({});
+    EXPECT_TRUE(logits[1] == logits[0]) << "sse2 plan: logits differ from the reference's";
+    EXPECT_TRUE(logits[2] == logits[0]) << "widest plan: logits differ from the reference's";
     for (float temperature : { 0.0f, 1.0f }) {
         std::string stories[3];
         for (size_t p = 0; p < 3; ++p) {
