@@ -180,7 +180,7 @@ static i32 pick(Sampler::Candidate const* sorted, float const* sums, size_t last
 // Sorts candidates by probability, descending, equal ones in index order (the order a stable
 // sort of llama2.c's candidate list gives): an LSD radix sort on the float's bits, whose
 // order is the value's order for non-negative floats, in digits of 12, 12 and 8 bits.
-// A pass in which every key has the same digit is skipped (the exponent mostly is).
+// A pass in which every key has the same digit is skipped.
 // Returns where the sorted list is (source or scratch).
 static Sampler::Candidate* sort_descending(Sampler::Candidate* source, Sampler::Candidate* scratch, u32 (*histogram)[4096], size_t count)
 {
@@ -200,7 +200,15 @@ static Sampler::Candidate* sort_descending(Sampler::Candidate* source, Sampler::
     for (u32 pass = 0; pass < 3; ++pass)
         for (u32& slot : rt::Span<u32>(histogram[pass], 4096))
             slot = 0;
-    auto key = [](Sampler::Candidate const& c) { return ~bits_of(c.probability); }; // ascending keys = descending values
+    // Keys ascend as values descend; counted from the smallest key, so candidates within a
+    // few octaves of each other (a flat distribution's are) differ only in the low 24 bits
+    // and the third pass is skipped.
+    u32 smallest = ~0u;
+    for (size_t i = 0; i < count; ++i) {
+        u32 k = ~bits_of(source[i].probability);
+        smallest = k < smallest ? k : smallest;
+    }
+    auto key = [smallest](Sampler::Candidate const& c) { return ~bits_of(c.probability) - smallest; };
     for (size_t i = 0; i < count; ++i) {
         u32 k = key(source[i]);
         for (u32 pass = 0; pass < 3; ++pass)
