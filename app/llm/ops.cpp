@@ -1,5 +1,6 @@
 #include "ops.h"
 #include "block_quants.h"
+#include "fp32_order.h"
 #include "k_quants.h"
 #include <rt/math.h>
 #include <rt/utility.h>
@@ -10,9 +11,7 @@ using namespace rt::math;
 
 void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon)
 {
-    float sum_of_squares = 0.0f;
-    for (i32 j = 0; j < size; ++j)
-        sum_of_squares += x[j] * x[j];
+    float sum_of_squares = fp32::sum_of_squares(x, size);
     sum_of_squares /= float(size);
     sum_of_squares += epsilon;
     float scale = 1.0f / sqrtf(sum_of_squares);
@@ -26,9 +25,16 @@ void softmax(float* x, i32 size)
     for (i32 i = 1; i < size; ++i)
         if (x[i] > max_value)
             max_value = x[i];
-    float sum = 0.0f;
-    for (i32 i = 0; i < size; ++i) {
-        x[i] = expf(x[i] - max_value);
+    float lanes[fp32::sum_lanes] {};
+    i32 lane_end = size - size % fp32::sum_lanes;
+    for (i32 i = 0; i < lane_end; i += fp32::sum_lanes)
+        for (i32 l = 0; l < fp32::sum_lanes; ++l) {
+            x[i + l] = fp32::exp(x[i + l] - max_value);
+            lanes[l] += x[i + l];
+        }
+    float sum = fp32::fold(lanes);
+    for (i32 i = lane_end; i < size; ++i) {
+        x[i] = fp32::exp(x[i] - max_value);
         sum += x[i];
     }
     for (i32 i = 0; i < size; ++i)
@@ -37,13 +43,8 @@ void softmax(float* x, i32 size)
 
 void matmul(float* out, const float* x, const float* w, i32 n, i32 d)
 {
-    for (i32 i = 0; i < d; ++i) {
-        const float* row = w + size_t(i) * size_t(n);
-        float value = 0.0f;
-        for (i32 j = 0; j < n; ++j)
-            value += row[j] * x[j];
-        out[i] = value;
-    }
+    for (i32 i = 0; i < d; ++i)
+        out[i] = fp32::dot_in_lanes<fp32::row_lanes>(w + size_t(i) * size_t(n), x, n);
 }
 
 void rope(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 position)
@@ -96,7 +97,7 @@ void swiglu(float* hb, const float* hb2, i32 size)
 {
     for (i32 i = 0; i < size; ++i) {
         float value = hb[i];
-        value *= 1.0f / (1.0f + expf(-value)); // silu(x) = x * sigmoid(x)
+        value *= 1.0f / (1.0f + fp32::exp(value * -1.0f)); // silu(x) = x * sigmoid(x)
         hb[i] = value * hb2[i];
     }
 }
@@ -107,13 +108,7 @@ void accumulate(float* x, const float* y, i32 size)
         x[i] += y[i];
 }
 
-float dot(const float* a, const float* b, i32 n)
-{
-    float sum = 0.0f;
-    for (i32 i = 0; i < n; ++i)
-        sum += a[i] * b[i];
-    return sum;
-}
+float dot(const float* a, const float* b, i32 n) { return fp32::dot_in_lanes<fp32::sum_lanes>(a, b, n); }
 
 void axpy(float* y, float a, const float* x, i32 n)
 {
@@ -179,11 +174,17 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
 
 void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d)
 {
+    auto weight = [](const u8* row, i32 j) { return half_to_float(u16(row[2 * j] | row[2 * j + 1] << 8)); };
+    i32 lane_end = n - n % fp32::row_lanes;
     for (i32 i = 0; i < d; ++i) {
         const u8* row = halves + size_t(i) * size_t(n) * 2;
-        float value = 0.0f;
-        for (i32 j = 0; j < n; ++j)
-            value += half_to_float(u16(row[2 * j] | row[2 * j + 1] << 8)) * x[j];
+        float lanes[fp32::row_lanes] {};
+        for (i32 j = 0; j < lane_end; j += fp32::row_lanes)
+            for (i32 l = 0; l < fp32::row_lanes; ++l)
+                lanes[l] += weight(row, j + l) * x[j + l];
+        float value = fp32::fold(lanes);
+        for (i32 j = lane_end; j < n; ++j)
+            value += weight(row, j) * x[j];
         out[i] = value;
     }
 }

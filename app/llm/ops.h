@@ -1,6 +1,8 @@
 #pragma once
-// The transformer's building blocks, scalar reference versions: plain loops in the order
-// llama2.c's run.c uses, kept as the oracle that faster variants are tested against.
+// The transformer's building blocks, scalar reference versions: plain loops, kept as the
+// oracle that faster variants are tested against. The float operations follow the order of
+// fp32_order.h (sums in 16 lanes, no fused multiply-add, one exp polynomial), which every
+// SIMD variant follows too, so all variants give the same bits.
 #include <rt/types.h>
 
 namespace llm::ops {

@@ -11,64 +11,6 @@ rt::Error not_finite() { return rt::Error::format("the logits hold NaN or infini
 // is then all on the largest logit anyway, which is the greedy choice.
 constexpr float min_temperature = 1e-30f;
 
-}
-
-i32 argmax(const float* values, i32 count)
-{
-    // x * 0 is 0 for every finite x and NaN otherwise: one sum says whether all are finite.
-    float poison = 0.0f;
-    i32 best = 0;
-    for (i32 i = 0; i < count; ++i) {
-        poison += values[i] * 0.0f;
-        if (values[i] > values[best])
-            best = i;
-    }
-    return poison == 0.0f ? best : -1;
-}
-
-rt::ErrorOr<Sampler> Sampler::create(i32 vocab_size, float temperature, float top_p, u64 seed, i32 top_k)
-{
-    Sampler sampler(vocab_size, temperature < min_temperature ? 0.0f : temperature, top_p, seed);
-    sampler.m_top_k = top_k > 0 && top_k < vocab_size ? top_k : 0;
-    sampler.m_candidates = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
-    sampler.m_sort_scratch = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
-    sampler.m_histogram = TRY(rt::HeapArray<u32>::allocate(3 * 4096));
-    return sampler;
-}
-
-rt::ErrorOr<i32> Sampler::sample(float* logits)
-{
-    if (m_temperature == 0.0f) {
-        i32 best = argmax(logits, m_vocab_size);
-        if (best < 0)
-            return not_finite();
-        return best;
-    }
-    float poison = 0.0f; // as in argmax
-    for (i32 i = 0; i < m_vocab_size; ++i) {
-        poison += logits[i] * 0.0f;
-        logits[i] /= m_temperature;
-    }
-    if (poison != 0.0f)
-        return not_finite();
-    kernels::active().softmax(logits, m_vocab_size); // the reference unless tuned
-    float coin = m_random.next_float();
-    if (m_top_k)
-        return sample_top_k(logits, coin);
-    if (m_top_p <= 0.0f || m_top_p >= 1.0f) {
-        float cumulative = 0.0f;
-        for (i32 i = 0; i < m_vocab_size; ++i) {
-            cumulative += logits[i];
-            if (coin < cumulative)
-                return i;
-        }
-        return m_vocab_size - 1; // rounding left the total just under 1
-    }
-    return sample_top_p(logits, coin);
-}
-
-namespace {
-
 u32 bits_of(float value) { return __builtin_bit_cast(u32, value); }
 
 // The largest value, in eight independent lanes so the compiler can keep them in one vector.
@@ -89,24 +31,156 @@ float maximum(const float* values, i32 count)
     return best;
 }
 
+
+// Whether every value is finite: NaN and infinity have every exponent bit set. One OR
+// over the flags, in a loop the compiler can vectorise (a sum of x * 0 could not be).
+bool all_finite(const float* values, i32 count)
+{
+    u32 non_finite = 0;
+    for (i32 i = 0; i < count; ++i)
+        non_finite |= u32((bits_of(values[i]) & 0x7F800000u) == 0x7F800000u);
+    return non_finite == 0;
 }
 
-// The token where the running sum of sorted[0..last] first passes r (llama2.c's last step).
-static i32 pick(Sampler::Candidate const* sorted, size_t last, float r)
+// The sum, in double, of the values at or above `floor` (an estimate that only decides
+// whether a floor is low enough, so its order does not matter).
+double mass_at_or_above(const float* values, i32 count, float floor)
 {
-    float cdf = 0.0f;
-    for (size_t i = 0; i <= last; ++i) {
-        cdf += sorted[i].probability;
-        if (r < cdf)
-            return sorted[i].index;
+    double lanes[8] = {};
+    i32 i = 0;
+    for (; i + 8 <= count; i += 8)
+        for (i32 lane = 0; lane < 8; ++lane)
+            lanes[lane] += values[i + lane] >= floor ? double(values[i + lane]) : 0.0;
+    for (; i < count; ++i)
+        lanes[0] += values[i] >= floor ? double(values[i]) : 0.0;
+    double sum = 0.0;
+    for (double lane : lanes)
+        sum += lane;
+    return sum;
+}
+
+// The tokens at or above `floor`, in index order, written to `candidates`; returns how many.
+// Blocks of 16 with none are skipped after one vectorisable test (most of them, for the
+// peaked distributions trained models give); within a block there are no branches (a flat
+// distribution would make them unpredictable): every token is written, the count advances
+// only past those kept.
+size_t select_at_or_above(const float* values, i32 count, float floor, Sampler::Candidate* candidates)
+{
+    size_t kept = 0;
+    i32 i = 0;
+    for (; i + 16 <= count; i += 16) {
+        u32 any = 0;
+        for (i32 l = 0; l < 16; ++l)
+            any |= u32(values[i + l] >= floor);
+        if (!any)
+            continue;
+        for (i32 l = 0; l < 16; ++l) {
+            candidates[kept] = { values[i + l], i + l };
+            kept += values[i + l] >= floor;
+        }
     }
-    return sorted[last].index;
+    for (; i < count; ++i) {
+        candidates[kept] = { values[i], i };
+        kept += values[i] >= floor;
+    }
+    return kept;
+}
+
+}
+
+i32 argmax(const float* values, i32 count)
+{
+    if (!all_finite(values, count))
+        return -1;
+    // The largest value in lanes, then its first occurrence: the first maximum, as a
+    // running comparison finds it (+0 and -0 compare equal there and here).
+    float best = maximum(values, count);
+    for (i32 i = 0; i < count; ++i)
+        if (values[i] == best)
+            return i;
+    return 0;
+}
+
+rt::ErrorOr<Sampler> Sampler::create(i32 vocab_size, float temperature, float top_p, u64 seed, i32 top_k)
+{
+    Sampler sampler(vocab_size, temperature < min_temperature ? 0.0f : temperature, top_p, seed);
+    sampler.m_top_k = top_k > 0 && top_k < vocab_size ? top_k : 0;
+    sampler.m_candidates = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
+    sampler.m_sort_scratch = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
+    sampler.m_histogram = TRY(rt::HeapArray<u32>::allocate(3 * 4096));
+    sampler.m_sums = TRY(rt::HeapArray<float>::allocate(size_t(vocab_size)));
+    return sampler;
+}
+
+rt::ErrorOr<i32> Sampler::sample(float* logits)
+{
+    if (m_temperature == 0.0f) {
+        i32 best = argmax(logits, m_vocab_size);
+        if (best < 0)
+            return not_finite();
+        return best;
+    }
+    if (!all_finite(logits, m_vocab_size))
+        return not_finite();
+    if (m_temperature != 1.0f) // x / 1 is x
+        for (i32 i = 0; i < m_vocab_size; ++i)
+            logits[i] /= m_temperature;
+    kernels::active().softmax(logits, m_vocab_size); // the reference unless tuned
+    float coin = m_random.next_float();
+    if (m_top_k)
+        return sample_top_k(logits, coin);
+    if (m_top_p <= 0.0f || m_top_p >= 1.0f) {
+        float cumulative = 0.0f;
+        for (i32 i = 0; i < m_vocab_size; ++i) {
+            cumulative += logits[i];
+            if (coin < cumulative)
+                return i;
+        }
+        return m_vocab_size - 1; // rounding left the total just under 1
+    }
+    return sample_top_p(logits, coin);
+}
+
+
+// The running sums of sorted[0..] (llama2.c's cumulative probabilities, added in the same
+// order) until one passes `limit`, written to sums[]; returns the index of that one, or
+// count when none does. `cumulative` gets the last sum.
+static size_t running_sums(Sampler::Candidate const* sorted, float* sums, size_t count, float limit, bool cut, float& cumulative)
+{
+    float sum = 0.0f;
+    for (size_t i = 0; i < count; ++i) {
+        sum += sorted[i].probability;
+        sums[i] = sum;
+        if (cut && sum > limit) {
+            cumulative = sum;
+            return i;
+        }
+    }
+    cumulative = sum;
+    return count;
+}
+
+// The token where the running sum of sorted[0..last] first passes r (llama2.c's last step),
+// found by bisection in the sums running_sums() wrote (they never decrease).
+static i32 pick(Sampler::Candidate const* sorted, float const* sums, size_t last, float r)
+{
+    if (!(r < sums[last]))
+        return sorted[last].index;
+    size_t low = 0, high = last; // the first sum above r lies in [low, high]
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (r < sums[middle])
+            high = middle;
+        else
+            low = middle + 1;
+    }
+    return sorted[low].index;
 }
 
 // Sorts candidates by probability, descending, equal ones in index order (the order a stable
 // sort of llama2.c's candidate list gives): an LSD radix sort on the float's bits, whose
-// order is the value's order for non-negative floats, in digits of 12, 12 and 8 bits.
-// A pass in which every key has the same digit is skipped (the exponent mostly is).
+// order is the value's order for non-negative floats, in up to three digits of <= 12 bits.
+// A pass in which every key has the same digit is skipped.
 // Returns where the sorted list is (source or scratch).
 static Sampler::Candidate* sort_descending(Sampler::Candidate* source, Sampler::Candidate* scratch, u32 (*histogram)[4096], size_t count)
 {
@@ -122,17 +196,35 @@ static Sampler::Candidate* sort_descending(Sampler::Candidate* source, Sampler::
         }
         return source;
     }
-    constexpr u32 shifts[3] = { 0, 12, 24 }, masks[3] = { 0xFFF, 0xFFF, 0xFF };
-    for (u32 pass = 0; pass < 3; ++pass)
+    // Keys ascend as values descend; counted from the smallest, so candidates within a few
+    // octaves of each other (a flat distribution's are) differ only in their low bits.
+    // Those bits are split into as few digits of at most 12 bits as cover them, of equal
+    // width: a digit with only a few values would make each increment of its counters wait
+    // for the previous one.
+    u32 smallest = ~0u, largest = 0;
+    for (size_t i = 0; i < count; ++i) {
+        u32 k = ~bits_of(source[i].probability);
+        smallest = k < smallest ? k : smallest;
+        largest = k > largest ? k : largest;
+    }
+    u32 span = largest - smallest;
+    u32 span_bits = span ? 32 - u32(__builtin_clz(span)) : 1;
+    u32 passes = (span_bits + 11) / 12;
+    u32 width = (span_bits + passes - 1) / passes;
+    u32 shifts[3] = { 0, width, 2 * width }, mask = (1u << width) - 1, masks[3] = { mask, mask, mask };
+    for (u32 pass = 0; pass < passes; ++pass)
         for (u32& slot : rt::Span<u32>(histogram[pass], 4096))
             slot = 0;
-    auto key = [](Sampler::Candidate const& c) { return ~bits_of(c.probability); }; // ascending keys = descending values
+    auto key = [smallest](Sampler::Candidate const& c) { return ~bits_of(c.probability) - smallest; };
     for (size_t i = 0; i < count; ++i) {
         u32 k = key(source[i]);
-        for (u32 pass = 0; pass < 3; ++pass)
-            ++histogram[pass][(k >> shifts[pass]) & masks[pass]];
+        ++histogram[0][k & masks[0]];
+        if (passes > 1)
+            ++histogram[1][(k >> shifts[1]) & masks[1]];
+        if (passes > 2)
+            ++histogram[2][(k >> shifts[2]) & masks[2]];
     }
-    for (u32 pass = 0; pass < 3; ++pass) {
+    for (u32 pass = 0; pass < passes; ++pass) {
         u32* counts = histogram[pass];
         if (counts[(key(source[0]) >> shifts[pass]) & masks[pass]] == count)
             continue; // one digit everywhere: this pass would not move anything
@@ -165,13 +257,8 @@ i32 Sampler::sample_top_p(const float* probabilities, float coin)
     constexpr float step = 1.0f / 64.0f; // a power of two: floors are exact
     float floor = rt::max(cutoff, maximum(probabilities, m_vocab_size) * step);
     while (true) {
-        size_t count = 0;
-        double mass = 0.0;
-        for (i32 i = 0; i < m_vocab_size; ++i)
-            if (probabilities[i] >= floor) {
-                m_candidates[count++] = { probabilities[i], i };
-                mass += double(probabilities[i]);
-            }
+        size_t count = select_at_or_above(probabilities, m_vocab_size, floor, m_candidates.data());
+        double mass = mass_at_or_above(probabilities, m_vocab_size, floor);
         if (count == 0) // cannot happen: the largest probability is >= 1/n, and sample() refused NaNs
             return rt::max(argmax(probabilities, m_vocab_size), 0);
         bool everything = floor <= cutoff;
@@ -182,16 +269,9 @@ i32 Sampler::sample_top_p(const float* probabilities, float coin)
         }
         Candidate* sorted = sort_descending(m_candidates.data(), m_sort_scratch.data(),
             reinterpret_cast<u32(*)[4096]>(m_histogram.data()), count);
-
-        float cumulative = 0.0f;
-        size_t last = count;
-        for (size_t i = 0; i < count; ++i) {
-            cumulative += sorted[i].probability;
-            if (cumulative > m_top_p) {
-                last = i;
-                break;
-            }
-        }
+        float* sums = m_sums.data();
+        float cumulative;
+        size_t last = running_sums(sorted, sums, count, m_top_p, true, cumulative);
         if (last == count) {
             if (!everything) {
                 floor = cutoff; // the prefix was too short after all: sort every candidate
@@ -199,7 +279,7 @@ i32 Sampler::sample_top_p(const float* probabilities, float coin)
             }
             last = count - 1;
         }
-        return pick(sorted, last, coin * cumulative);
+        return pick(sorted, sums, last, coin * cumulative);
     }
 }
 
@@ -213,10 +293,7 @@ i32 Sampler::sample_top_k(const float* probabilities, float coin)
     float floor = maximum(probabilities, m_vocab_size) * step;
     size_t count;
     while (true) {
-        count = 0;
-        for (i32 i = 0; i < m_vocab_size; ++i)
-            if (probabilities[i] >= floor)
-                m_candidates[count++] = { probabilities[i], i };
+        count = select_at_or_above(probabilities, m_vocab_size, floor, m_candidates.data());
         if (count >= k || floor == 0.0f)
             break;
         floor = floor * step < 1e-30f ? 0.0f : floor * step;
@@ -228,16 +305,12 @@ i32 Sampler::sample_top_k(const float* probabilities, float coin)
     for (size_t i = 0; i < count; ++i)
         kept += sorted[i].probability;
     bool nucleus = m_top_p > 0.0f && m_top_p < 1.0f;
-    float cumulative = 0.0f;
-    size_t last = count - 1;
-    for (size_t i = 0; i < count; ++i) {
-        cumulative += sorted[i].probability;
-        if (nucleus && cumulative > m_top_p * kept) {
-            last = i;
-            break;
-        }
-    }
-    return pick(sorted, last, coin * cumulative);
+    float* sums = m_sums.data();
+    float cumulative;
+    size_t last = running_sums(sorted, sums, count, m_top_p * kept, nucleus, cumulative);
+    if (last == count)
+        last = count - 1;
+    return pick(sorted, sums, last, coin * cumulative);
 }
 
 }

@@ -54,6 +54,7 @@ private:
     rt::HeapArray<Candidate> m_candidates;
     rt::HeapArray<Candidate> m_sort_scratch;
     rt::HeapArray<u32> m_histogram; // the radix sort's digit counts: 3 passes of 4096
+    rt::HeapArray<float> m_sums;    // running sums of the sorted candidates, for the pick
 
 };
 

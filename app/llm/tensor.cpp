@@ -21,7 +21,7 @@ void f32_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, 
 
 void f16_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
 {
-    ops::matmul_f16(out + begin, in.x, w.row(begin), w.cols, i32(end - begin));
+    kernels::active().gguf_f16(out + begin, in.x, w.row(begin), w.cols, i32(end - begin));
 }
 
 void q8_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)

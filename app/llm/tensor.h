@@ -12,7 +12,7 @@ namespace llm {
 // Every tensor type, once: X(Name, id, values per block, bytes per block, the operation
 // that multiplies it, its ggml type number in GGUF files or -1).
 //   F32   floats (llama2.c fp32, GGUF F32)
-//   F16   IEEE halves (the reference kernel only, on matmul's cores)
+//   F16   IEEE halves (GGUF F16; converted with F16C where the CPU has it)
 //   Q8    llama2.c int8: `group` values share a float scale, kept apart from the values
 //   Q8_0  GGUF blocks: f16 scale + 32 int8
 //   Q4_0  GGUF blocks: f16 scale + 32 4-bit values
@@ -20,7 +20,7 @@ namespace llm {
 //   Q5_0, Q5_1, Q5_K  GGUF 5-bit blocks (q5_quants.h); Q3_K  3-bit super-blocks (q3_k.h)
 #define BAREFLOW_TENSOR_TYPES(X)          \
     X(F32, f32, 1, 4, Matmul, 0)          \
-    X(F16, f16, 1, 2, Matmul, 1)          \
+    X(F16, f16, 1, 2, GgufF16, 1)         \
     X(Q8, q8, 1, 1, MatmulQ8, -1)         \
     X(Q8_0, q8_0, 32, 2 + 32, GgufQ8_0, 8) \
     X(Q4_0, q4_0, 32, 2 + 16, GgufQ4_0, 2) \

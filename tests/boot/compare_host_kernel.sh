@@ -26,11 +26,11 @@ else
   iso_models=(--model "$model" --tokenizer "$tokenizer")
 fi
 # Every operation is named in the plan: one left out would run the scalar reference, and
-# its SIMD code would never be compared. The SIMD variants do not give the scalar
-# reference's bits (other summation orders), nor each other's, so host and kernel always
-# run the same plan, once per instruction set: SSE2, which every CPU here has, and AVX2,
-# the widest that both this CPU and QEMU's `-cpu max` (TCG: AVX2, no AVX-512) run.
-ops=(matmul matmul_q8 rmsnorm softmax attention swiglu gguf_q8_0 gguf_q4_0 gguf_q4_k gguf_q6_k gguf_q5_0 gguf_q5_1 gguf_q5_k gguf_q3_k)
+# its SIMD code would never be compared. Host and kernel run the same plan, once per
+# instruction set: SSE2, which every CPU here has, and AVX2, the widest that both this CPU
+# and QEMU's `-cpu max` (TCG: AVX2, no AVX-512) run. Every variant gives the reference's
+# bits (fp32_order.h), so the two plans must also tell the same story.
+ops=(matmul matmul_q8 rmsnorm softmax attention swiglu gguf_q8_0 gguf_q4_0 gguf_q4_k gguf_q6_k gguf_q5_0 gguf_q5_1 gguf_q5_k gguf_q3_k gguf_f16)
 isas=(sse2)
 if grep -qw avx2 /proc/cpuinfo; then
   isas+=(avx2)
@@ -77,4 +77,11 @@ for isa in "${isas[@]}"; do
     fi
   done
 done
+if [ "${#isas[@]}" -gt 1 ]; then
+  if cmp -s "$work/host-${isas[0]}.txt" "$work/host-${isas[1]}.txt"; then
+    echo "PASS: the ${isas[0]} and ${isas[1]} plans tell the same story"
+  else
+    echo "FAIL: the ${isas[0]} and ${isas[1]} plans tell different stories:"; diff "$work/host-${isas[0]}.txt" "$work/host-${isas[1]}.txt"; status=1
+  fi
+fi
 exit $status

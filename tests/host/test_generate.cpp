@@ -1,4 +1,5 @@
 #include "../../app/llm/generate.h"
+#include "../../app/llm/kernels/tuner.h"
 #include "../../app/llm/tokenizer.h"
 #include "models.h"
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <rt/cpu_features.h>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -167,6 +169,77 @@ TEST_F(Generate, NonFiniteWeightsStopGenerationWithAnError)
             EXPECT_EQ(message(stats.error()), "generation stopped at position 4: the logits hold NaN or infinity (are the model's weights broken?)");
             EXPECT_EQ(out.value, "Once upon a time"); // the prompt, nothing generated
         }
+    }
+}
+
+}
+
+namespace {
+
+// A random llama2.c checkpoint whose sizes are awkward for fp32_order.h's 16 lanes: dim 80
+// (5 x 16), head size 20 (16 + 4), hidden 200 (12 x 16 + 8), vocab 512 (tok512's). Random
+// weights give nearly flat logits, where a last-bit difference changes the greedy token.
+std::vector<u8> random_checkpoint()
+{
+    const i32 dim = 80, hidden = 200, layers = 2, heads = 4, vocab = 512, seq_len = 64;
+    size_t per_layer = dim + 4 * size_t(dim) * dim + dim + 3 * size_t(hidden) * dim;
+    size_t floats = 2 * size_t(vocab) * dim + layers * per_layer + dim + size_t(seq_len) * (dim / heads);
+    const i32 header[7] = { dim, hidden, layers, heads, heads, -vocab, seq_len }; // negative: own classifier
+    std::vector<u8> bytes(sizeof header + floats * sizeof(float));
+    std::memcpy(bytes.data(), header, sizeof header);
+    u32 seed = 12345;
+    for (size_t i = 0; i < floats; ++i) {
+        seed = seed * 1664525u + 1013904223u;
+        float value = (float(seed >> 8) / 16777216.0f - 0.5f) * 0.4f;
+        std::memcpy(bytes.data() + sizeof header + i * sizeof(float), &value, sizeof value);
+    }
+    return bytes;
+}
+
+// Issue 13: the tuner picks variants by timing, so the same command must print the same
+// tokens whatever it picks. The scalar reference, the narrowest SIMD plan (SSE2) and the
+// widest this CPU runs, greedy and sampled.
+TEST_F(Generate, EveryPlanTellsTheSameStory)
+{
+    testing_support::ScopedHeap heap(32 << 20);
+    auto bytes = random_checkpoint();
+    auto tokenizer = llm::Tokenizer::load({ tokenizer_file.data(), tokenizer_file.size() }, 512).release_value();
+    auto cpu = rt::detect_cpu_features();
+    auto sse2 = llm::kernels::Plan::parse("matmul:sse2,rmsnorm:sse2,softmax:sse2,attention:sse2,swiglu:sse2,gguf_f16:sse2", cpu);
+    ASSERT_FALSE(sse2.is_error());
+    llm::kernels::Plan plans[] = { llm::kernels::Plan {}, sse2.value(), llm::kernels::widest_plan(cpu) };
+    // The logits themselves, bit for bit, at every position of a fixed token sequence: a
+    // story can survive small differences, the logits cannot.
+    std::vector<u32> logits[3];
+    for (size_t p = 0; p < 3; ++p) {
+        llm::kernels::activate(plans[p]);
+        auto checkpoint = llm::load_checkpoint({ bytes.data(), bytes.size() }).release_value();
+        auto transformer = llm::Transformer::create(checkpoint).release_value();
+        for (i32 position = 0; position < 64; ++position) {
+            const float* values = transformer.forward((position * 37 + 1) % 512, position);
+            for (i32 i = 0; i < 512; ++i)
+                logits[p].push_back(__builtin_bit_cast(u32, values[i]));
+        }
+    }
+    llm::kernels::activate({});
+    EXPECT_TRUE(logits[1] == logits[0]) << "sse2 plan: logits differ from the reference's";
+    EXPECT_TRUE(logits[2] == logits[0]) << "widest plan: logits differ from the reference's";
+    for (float temperature : { 0.0f, 1.0f }) {
+        std::string stories[3];
+        for (size_t p = 0; p < 3; ++p) {
+            llm::kernels::activate(plans[p]);
+            auto checkpoint = llm::load_checkpoint({ bytes.data(), bytes.size() }).release_value();
+            auto transformer = llm::Transformer::create(checkpoint).release_value();
+            auto sampler = llm::Sampler::create(512, temperature, 0.9f, 42).release_value();
+            StringSink out;
+            auto stats = llm::generate(transformer, tokenizer, sampler, "Once upon a time", 64, out);
+            ASSERT_FALSE(stats.is_error()) << message(stats.error());
+            stories[p] = out.value;
+        }
+        llm::kernels::activate({});
+        EXPECT_GT(stories[0].size(), std::string("Once upon a time").size() + 20);
+        EXPECT_EQ(stories[1], stories[0]) << "sse2 plan, temperature " << temperature;
+        EXPECT_EQ(stories[2], stories[0]) << "widest plan, temperature " << temperature;
     }
 }
 

@@ -44,8 +44,8 @@ const char* isa_requirement(Isa isa)
 {
     switch (isa) {
     case Isa::Sse2: return "SSE2";
-    case Isa::Avx2: return "AVX2 and FMA (with the OS saving AVX state)";
-    case Isa::Avx512: return "AVX-512 F and BW";
+    case Isa::Avx2: return "AVX2, FMA and F16C (with the OS saving AVX state)";
+    case Isa::Avx512: return "AVX-512 F and BW, and F16C";
     default: return "nothing";
     }
 }
@@ -75,7 +75,19 @@ INSTANTIATE_TEST_SUITE_P(Kernels, VariantsOf, testing::Values(Isa::Sse2, Isa::Av
 
 const i32 sizes[] = { 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 172, 257, 288 };
 
-TEST_P(VariantsOf, MatmulMatchesTheReference)
+// Bit for bit: a float variant that differs from the reference in the last bit can change
+// a greedy story, so every variant must give the same bits (fp32_order.h).
+::testing::AssertionResult same_bits(const float* actual, const float* expected, i32 count)
+{
+    for (i32 i = 0; i < count; ++i)
+        if (__builtin_bit_cast(u32, actual[i]) != __builtin_bit_cast(u32, expected[i]))
+            return ::testing::AssertionFailure() << "element " << i << ": " << actual[i] << " (0x" << std::hex
+                                                 << __builtin_bit_cast(u32, actual[i]) << "), reference " << expected[i] << " (0x"
+                                                 << __builtin_bit_cast(u32, expected[i]) << std::dec << ")";
+    return ::testing::AssertionSuccess();
+}
+
+TEST_P(VariantsOf, MatmulIsBitIdentical)
 {
     auto const& variant = of_this_isa(llm::kernels::matmul_variants());
     for (i32 n : sizes)
@@ -86,15 +98,63 @@ TEST_P(VariantsOf, MatmulMatchesTheReference)
                 std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
                 llm::ops::matmul(expected.data(), x.data(), w, n, d);
                 variant.function(actual.data(), x.data(), w, n, d);
-                for (i32 i = 0; i < d; ++i) {
-                    float magnitude = 0;
-                    for (i32 j = 0; j < n; ++j)
-                        magnitude += std::fabs(w[i * n + j] * x[size_t(j)]);
-                    // Summation order differs: allow a few ulps of the sum of magnitudes.
-                    ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-6f * magnitude + 1e-7f)
-                        << variant.name << " n=" << n << " d=" << d << " offset " << offset << " row " << i;
-                }
+                ASSERT_TRUE(same_bits(actual.data(), expected.data(), d)) << variant.name << " n=" << n << " d=" << d << " offset " << offset;
             }
+}
+
+// IEEE halves: random bit patterns (subnormals, zeros of both signs, large values) except
+// infinities and NaNs, whose products would make every sum NaN.
+std::vector<u8> random_halves(size_t count, u32 seed)
+{
+    std::vector<u8> bytes(count * 2);
+    for (size_t i = 0; i < count; ++i) {
+        seed = seed * 1664525u + 1013904223u;
+        u16 h = u16(seed >> 16);
+        if ((h & 0x7C00) == 0x7C00)
+            h = u16(h & ~0x4000); // exponent 31 -> 15: a finite value
+        bytes[2 * i] = u8(h);
+        bytes[2 * i + 1] = u8(h >> 8);
+    }
+    return bytes;
+}
+
+TEST_P(VariantsOf, F16MatmulIsBitIdentical)
+{
+    auto const& variant = of_this_isa(llm::kernels::gguf_f16_variants());
+    for (i32 n : sizes)
+        for (i32 d : { 1, 3, 8, 13 }) {
+            auto halves = random_halves(size_t(n * d), u32(n * 17 + d));
+            auto x = random_floats(size_t(n), u32(n + 3), 1e-3f);
+            std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
+            llm::ops::matmul_f16(expected.data(), x.data(), halves.data(), n, d);
+            variant.function(actual.data(), x.data(), halves.data(), n, d);
+            ASSERT_TRUE(same_bits(actual.data(), expected.data(), d)) << variant.name << " n=" << n << " d=" << d;
+        }
+}
+
+// Every half, one by one (a row of 16 with a single 1.0 picks one weight out), including
+// subnormals, infinities and quiet NaNs.
+TEST_P(VariantsOf, F16ConversionIsExactForEveryHalf)
+{
+    auto const& variant = of_this_isa(llm::kernels::gguf_f16_variants());
+    std::vector<float> x(16, 0.0f);
+    x[5] = 1.0f;
+    for (u32 h = 0; h < 0x10000; ++h) {
+        bool nan = (h & 0x7C00) == 0x7C00 && (h & 0x3FF);
+        if (nan && !(h & 0x200))
+            continue; // signalling NaNs: F16C quiets them, and a NaN weight is an error anyway
+        std::vector<u8> row(32, 0);
+        row[10] = u8(h);
+        row[11] = u8(h >> 8);
+        float expected, actual;
+        x[5] = 1.0f;
+        llm::ops::matmul_f16(&expected, x.data(), row.data(), 16, 1);
+        variant.function(&actual, x.data(), row.data(), 16, 1);
+        if (nan)
+            ASSERT_TRUE(std::isnan(actual)) << std::hex << h;
+        else
+            ASSERT_TRUE(same_bits(&actual, &expected, 1)) << variant.name << std::hex << " half 0x" << h;
+    }
 }
 
 TEST_P(VariantsOf, Int8MatmulIsBitIdentical)
@@ -183,7 +243,7 @@ TEST_P(VariantsOf, KQuantsMatchTheReferenceExactly)
     }
 }
 
-TEST_P(VariantsOf, ElementwiseMatchTheReference)
+TEST_P(VariantsOf, ElementwiseAreBitIdentical)
 {
     for (i32 n : sizes) {
         auto x = random_floats(size_t(n), u32(n), 4.0f), w = random_floats(size_t(n), u32(n + 1)), y = random_floats(size_t(n), u32(n + 2));
@@ -192,36 +252,32 @@ TEST_P(VariantsOf, ElementwiseMatchTheReference)
             std::vector<float> expected(static_cast<size_t>(n)), actual(static_cast<size_t>(n));
             llm::ops::rmsnorm(expected.data(), x.data(), w.data(), n, 1e-5f);
             variant.function(actual.data(), x.data(), w.data(), n, 1e-5f);
-            for (i32 i = 0; i < n; ++i)
-                ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-5f * std::fabs(expected[size_t(i)]) + 1e-7f) << variant.name << " n=" << n;
+            ASSERT_TRUE(same_bits(actual.data(), expected.data(), n)) << variant.name << " n=" << n;
         }
-        {
+        for (float spread : { 4.0f, 100.0f }) { // 100: exponents down to the clamp
             auto const& variant = of_this_isa(llm::kernels::softmax_variants());
-            auto expected = x, actual = x;
+            auto expected = random_floats(size_t(n), u32(n), spread);
+            auto actual = expected;
             llm::ops::softmax(expected.data(), n);
             variant.function(actual.data(), n);
-            for (i32 i = 0; i < n; ++i)
-                ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-6f * expected[size_t(i)] + 1e-9f) << variant.name << " n=" << n;
+            ASSERT_TRUE(same_bits(actual.data(), expected.data(), n)) << variant.name << " n=" << n << " spread " << spread;
         }
-        {
+        for (float spread : { 4.0f, 100.0f }) {
             auto const& variant = of_this_isa(llm::kernels::swiglu_variants());
-            auto expected = x, actual = x;
+            auto expected = random_floats(size_t(n), u32(n), spread);
+            auto actual = expected;
             llm::ops::swiglu(expected.data(), y.data(), n);
             variant.function(actual.data(), y.data(), n);
-            for (i32 i = 0; i < n; ++i)
-                ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-6f * std::fabs(expected[size_t(i)]) + 1e-9f) << variant.name << " n=" << n;
+            ASSERT_TRUE(same_bits(actual.data(), expected.data(), n)) << variant.name << " n=" << n << " spread " << spread;
         }
         {
             auto const& variant = of_this_isa(llm::kernels::attention_variants());
-            float magnitude = 0;
-            for (i32 i = 0; i < n; ++i)
-                magnitude += std::fabs(x[size_t(i)] * y[size_t(i)]);
-            ASSERT_NEAR(variant.function.dot(x.data(), y.data(), n), llm::ops::dot(x.data(), y.data(), n), 1e-6f * magnitude + 1e-7f) << variant.name;
+            float expected_dot = llm::ops::dot(x.data(), y.data(), n), actual_dot = variant.function.dot(x.data(), y.data(), n);
+            ASSERT_TRUE(same_bits(&actual_dot, &expected_dot, 1)) << variant.name << " n=" << n;
             auto expected = w, actual = w;
             llm::ops::axpy(expected.data(), 0.37f, x.data(), n);
             variant.function.axpy(actual.data(), 0.37f, x.data(), n);
-            for (i32 i = 0; i < n; ++i)
-                ASSERT_NEAR(actual[size_t(i)], expected[size_t(i)], 1e-6f * (std::fabs(w[size_t(i)]) + std::fabs(x[size_t(i)]))) << variant.name;
+            ASSERT_TRUE(same_bits(actual.data(), expected.data(), n)) << variant.name << " n=" << n;
         }
     }
 }
@@ -245,7 +301,7 @@ TEST(Kernels, PlansParseAndFormat)
     char text[256];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_k:scalar,gguf_q6_k:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_k:scalar,gguf_q6_k:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
     // A core count per operation: chosen by the tuner, kept by the plan it prints.
     auto cores = llm::kernels::Plan::parse("matmul:sse2@2,attention:scalar@1", cpu());

@@ -1,7 +1,8 @@
 #pragma once
 // The hot operations, each in several implementations: the scalar reference (llm::ops,
-// the oracle) and SIMD variants for SSE2, AVX2+FMA and AVX-512 (x86/). Which one runs is a
-// Plan, chosen at boot by measurement (the tuner) or given on the command line. The
+// the oracle) and SIMD variants for SSE2, AVX2 and AVX-512 (x86/), all giving the
+// reference's bits. Which one runs is a Plan, chosen at boot by measurement (the tuner)
+// or given on the command line. The
 // operations and instruction sets are listed once, in operations.h; everything here is
 // generated from those lists.
 #include "operations.h"

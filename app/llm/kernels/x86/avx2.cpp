@@ -1,8 +1,9 @@
-// AVX2 + FMA variants: 8 floats per vector, fused multiply-add.
+// AVX2 variants: 8 floats per vector; F16C converts halves. (FMA only where integer or
+// quantised kernels use it: the float operations round products first, see fp32_order.h.)
 #include "entry_points.h"
 #include <immintrin.h>
 
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 #include "eight_rows.h"
 #include "nibbles.h"
 #include "simd_kernels.h"
@@ -34,6 +35,8 @@ struct Avx2 : x86::EightRows, x86::NibbleUnpack {
     static Vector zero() { return _mm256_setzero_ps(); }
     static Vector set1(float v) { return _mm256_set1_ps(v); }
     static Vector load(const float* p) { return _mm256_loadu_ps(p); }
+    static Vector load_stream(const float* p) { return _mm256_loadu_ps(p); }
+    static Vector load_halves(const u16* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static void store(float* p, Vector v) { _mm256_storeu_ps(p, v); }
     static Vector add(Vector a, Vector b) { return _mm256_add_ps(a, b); }
     static Vector sub(Vector a, Vector b) { return _mm256_sub_ps(a, b); }
@@ -48,6 +51,7 @@ struct Avx2 : x86::EightRows, x86::NibbleUnpack {
         return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23));
     }
     static Vector exp(Vector x) { return simd::exp_polynomial<Avx2>(x); }
+    // The halving fold of fp32_order.h: l + l+4, l + l+2, l + l+1.
     static float sum(Vector v)
     {
         __m128 quad = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

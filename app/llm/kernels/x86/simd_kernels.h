@@ -1,10 +1,14 @@
 #pragma once
 // The SIMD kernels, written once against a thin vector interface V and instantiated per
 // instruction set (sse2.cpp, avx2.cpp, avx512.cpp include this inside a target pragma).
-// V provides: width, Vector, zero(), set1(), load(), store(), add(), mul(), multiply_add(),
-// max(), sum() (horizontal), exp() (polynomial, ~1e-7 relative error), dot_i8().
+// V provides: width, Vector, zero(), set1(), load(), load_halves() (width IEEE halves as
+// floats), store(), add(), sub(), mul(), divide(), max(), min(), round(), power_of_two(),
+// sum() (the halving fold of one vector), exp(), dot_i8(). The float operations follow
+// fp32_order.h step for step (16 lanes, products rounded before they are added, the same
+// polynomial), so every variant gives the reference's bits.
 // Everything here is a template so each instruction set gets its own copy.
 #include "../../block_quants.h"
+#include "../../fp32_order.h"
 #include "../../k_quants.h"
 #include "../../ops.h"
 #include "../operations.h"
@@ -13,51 +17,105 @@
 
 namespace llm::kernels::simd {
 
-// `rows` rows of W against x at once: each load of x serves every row, and the rows'
-// independent streams keep enough memory requests in flight to approach full bandwidth.
-// The first `peel` columns are done one by one so the vector loads of W are aligned:
-// llama2.c files put the weights 28 bytes past an aligned boundary, and a load that
-// straddles two cache lines costs two.
-template<typename V, i32 rows>
-void matmul_rows(float* out, const float* x, const float* w, i32 n, i32 peel)
+// fp32_order.h's lanes (16, or 32 for matrix rows), as lanes / width vectors.
+template<typename V, i32 lane_count = fp32::sum_lanes>
+struct Lanes {
+    static constexpr i32 count = lane_count / V::width;
+    static_assert(count * V::width == lane_count);
+    typename V::Vector v[count];
+
+    static Lanes zero()
+    {
+        Lanes lanes;
+        for (auto& vector : lanes.v)
+            vector = V::zero();
+        return lanes;
+    }
+    // The halving fold: vectors first (lane l += lane l + half while half >= width), then
+    // V::sum inside the last one.
+    float fold() const
+    {
+        typename V::Vector f[count];
+        for (i32 c = 0; c < count; ++c)
+            f[c] = v[c];
+        for (i32 k = count; k > 1; k /= 2)
+            for (i32 c = 0; c < k / 2; ++c)
+                f[c] = V::add(f[c], f[c + k / 2]);
+        return V::sum(f[0]);
+    }
+};
+
+// Rows of floats, or of IEEE halves converted exactly as they are loaded.
+template<typename V>
+struct FloatRows {
+    using Element = float;
+    static typename V::Vector load(const float* p) { return V::load_stream(p); }
+    static float scalar(const float* p) { return *p; }
+};
+template<typename V>
+struct HalfRows {
+    using Element = u16;
+    static typename V::Vector load(const u16* p) { return V::load_halves(p); }
+    static float scalar(const u16* p)
+    {
+        u16 half;
+        __builtin_memcpy(&half, p, sizeof half);
+        return ops::half_to_float(half);
+    }
+};
+
+// `rows` rows of W against x at once (each load of x serves every row). Each row keeps its
+// own 32 lanes, so its sum is the reference's.
+template<typename V, typename Weights, i32 rows>
+void matmul_rows(float* out, const float* x, const typename Weights::Element* w, i32 n)
 {
-    constexpr i32 width = V::width;
-    i32 vector_end = peel + (n - peel) / width * width;
-    typename V::Vector acc[rows];
+    using RowLanes = Lanes<V, fp32::row_lanes>;
+    constexpr i32 width = V::width, count = RowLanes::count;
+    i32 lane_end = n - n % fp32::row_lanes;
+    RowLanes acc[rows];
     for (auto& a : acc)
-        a = V::zero();
-    for (i32 j = peel; j < vector_end; j += width) {
-        auto xv = V::load(x + j);
+        a = RowLanes::zero();
+    for (i32 j = 0; j < lane_end; j += fp32::row_lanes) {
+        typename V::Vector xv[count];
+        for (i32 c = 0; c < count; ++c)
+            xv[c] = V::load(x + j + c * width);
         for (i32 r = 0; r < rows; ++r)
-            acc[r] = V::multiply_add(V::load(w + size_t(r) * size_t(n) + size_t(j)), xv, acc[r]);
+            for (i32 c = 0; c < count; ++c)
+                acc[r].v[c] = V::add(acc[r].v[c], V::mul(Weights::load(w + size_t(r) * size_t(n) + size_t(j + c * width)), xv[c]));
     }
     for (i32 r = 0; r < rows; ++r) {
-        const float* row = w + size_t(r) * size_t(n);
-        float s = 0.0f;
-        for (i32 j = 0; j < peel; ++j)
-            s += row[j] * x[j];
-        s += V::sum(acc[r]);
-        for (i32 j = vector_end; j < n; ++j)
-            s += row[j] * x[j];
+        const auto* row = w + size_t(r) * size_t(n);
+        float s = acc[r].fold();
+        for (i32 j = lane_end; j < n; ++j)
+            s += Weights::scalar(row + j) * x[j];
         out[r] = s;
     }
+}
+
+// One row at a time: measured faster than two, four or eight interleaved rows on an AMD
+// EPYC (the rows' separate streams seem to confuse its prefetchers more than they help).
+template<typename V, typename Weights>
+void matmul_any(float* out, const float* x, const typename Weights::Element* w, i32 n, i32 d)
+{
+    constexpr i32 rows = 1;
+    i32 i = 0;
+    for (; i + rows <= d; i += rows)
+        matmul_rows<V, Weights, rows>(out + i, x, w + size_t(i) * size_t(n), n);
+    for (; i < d; ++i)
+        matmul_rows<V, Weights, 1>(out + i, x, w + size_t(i) * size_t(n), n);
 }
 
 template<typename V>
 void matmul(float* out, const float* x, const float* w, i32 n, i32 d)
 {
-    constexpr uptr vector_bytes = uptr(V::width) * sizeof(float);
-    // Rows share W's alignment only when a row is a whole number of vectors long.
-    i32 peel = 0;
-    if (uptr(n) * sizeof(float) % vector_bytes == 0 && uptr(w) % sizeof(float) == 0)
-        peel = i32(((vector_bytes - uptr(w) % vector_bytes) % vector_bytes) / sizeof(float));
-    if (peel > n)
-        peel = n;
-    i32 i = 0;
-    for (; i + 8 <= d; i += 8)
-        matmul_rows<V, 8>(out + i, x, w + size_t(i) * size_t(n), n, peel);
-    for (; i < d; ++i)
-        matmul_rows<V, 1>(out + i, x, w + size_t(i) * size_t(n), n, peel);
+    matmul_any<V, FloatRows<V>>(out, x, w, n, d);
+}
+
+// F16 weights (GGUF): converted exactly, then the float product's order.
+template<typename V>
+void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d)
+{
+    matmul_any<V, HalfRows<V>>(out, x, reinterpret_cast<const u16*>(halves), n, d);
 }
 
 // Same arithmetic as ops::matmul_q8: exact integer group sums, then the float
@@ -149,12 +207,14 @@ void matmul_q6_k(float* out, const i8* xq, const float* xs, const i32* xsums, co
 template<typename V>
 float dot(const float* a, const float* b, i32 n)
 {
-    i32 vector_end = n - n % V::width;
-    auto acc = V::zero();
-    for (i32 i = 0; i < vector_end; i += V::width)
-        acc = V::multiply_add(V::load(a + i), V::load(b + i), acc);
-    float s = V::sum(acc);
-    for (i32 i = vector_end; i < n; ++i)
+    constexpr i32 width = V::width;
+    i32 lane_end = n - n % fp32::sum_lanes;
+    auto acc = Lanes<V>::zero();
+    for (i32 i = 0; i < lane_end; i += fp32::sum_lanes)
+        for (i32 c = 0; c < Lanes<V>::count; ++c)
+            acc.v[c] = V::add(acc.v[c], V::mul(V::load(a + i + c * width), V::load(b + i + c * width)));
+    float s = acc.fold();
+    for (i32 i = lane_end; i < n; ++i)
         s += a[i] * b[i];
     return s;
 }
@@ -165,7 +225,7 @@ void axpy(float* y, float a, const float* x, i32 n)
     i32 vector_end = n - n % V::width;
     auto av = V::set1(a);
     for (i32 i = 0; i < vector_end; i += V::width)
-        V::store(y + i, V::multiply_add(av, V::load(x + i), V::load(y + i)));
+        V::store(y + i, V::add(V::load(y + i), V::mul(av, V::load(x + i))));
     for (i32 i = vector_end; i < n; ++i)
         y[i] += a * x[i];
 }
@@ -173,7 +233,7 @@ void axpy(float* y, float a, const float* x, i32 n)
 template<typename V>
 void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon)
 {
-    float sum_of_squares = dot<V>(x, x, size);
+    float sum_of_squares = fp32::sum_of_squares(x, size);
     sum_of_squares = sum_of_squares / float(size) + epsilon;
     float scale = 1.0f / rt::math::sqrtf(sum_of_squares);
     i32 vector_end = size - size % V::width;
@@ -187,33 +247,37 @@ void rmsnorm(float* out, const float* x, const float* weight, i32 size, float ep
 template<typename V>
 void softmax(float* x, i32 size)
 {
-    i32 vector_end = size - size % V::width;
+    constexpr i32 width = V::width;
+    i32 vector_end = size - size % width;
     float max_value = x[0];
     if (vector_end) {
         auto m = V::load(x);
-        for (i32 i = V::width; i < vector_end; i += V::width)
+        for (i32 i = width; i < vector_end; i += width)
             m = V::max(m, V::load(x + i));
-        float lanes[V::width];
+        float lanes[width];
         V::store(lanes, m);
         for (float lane : lanes)
             max_value = rt::max(max_value, lane);
     }
     for (i32 i = vector_end; i < size; ++i)
         max_value = rt::max(max_value, x[i]);
-    auto total = V::zero();
-    for (i32 i = 0; i < vector_end; i += V::width) {
-        auto e = V::exp(V::add(V::load(x + i), V::set1(-max_value)));
-        V::store(x + i, e);
-        total = V::add(total, e);
-    }
-    float sum = V::sum(total);
-    for (i32 i = vector_end; i < size; ++i) {
-        x[i] = rt::math::expf(x[i] - max_value);
+    i32 lane_end = size - size % fp32::sum_lanes;
+    auto total = Lanes<V>::zero();
+    auto maximum = V::set1(max_value);
+    for (i32 i = 0; i < lane_end; i += fp32::sum_lanes)
+        for (i32 c = 0; c < Lanes<V>::count; ++c) {
+            auto e = V::exp(V::sub(V::load(x + i + c * width), maximum));
+            V::store(x + i + c * width, e);
+            total.v[c] = V::add(total.v[c], e);
+        }
+    float sum = total.fold();
+    for (i32 i = lane_end; i < size; ++i) {
+        x[i] = fp32::exp(x[i] - max_value);
         sum += x[i];
     }
-    auto inverse = V::set1(1.0f / sum);
-    for (i32 i = 0; i < vector_end; i += V::width)
-        V::store(x + i, V::mul(V::load(x + i), inverse));
+    auto divisor = V::set1(sum);
+    for (i32 i = 0; i < vector_end; i += width)
+        V::store(x + i, V::divide(V::load(x + i), divisor));
     for (i32 i = vector_end; i < size; ++i)
         x[i] /= sum;
 }
@@ -226,33 +290,28 @@ void swiglu(float* hb, const float* hb2, i32 size)
     auto minus_one = V::set1(-1.0f);
     for (i32 i = 0; i < vector_end; i += V::width) {
         auto value = V::load(hb + i);
-        auto sigmoid_denominator = V::add(one, V::exp(V::mul(value, minus_one)));
-        V::store(hb + i, V::mul(V::divide(value, sigmoid_denominator), V::load(hb2 + i)));
+        auto sigmoid = V::divide(one, V::add(one, V::exp(V::mul(value, minus_one))));
+        V::store(hb + i, V::mul(V::mul(value, sigmoid), V::load(hb2 + i)));
     }
     for (i32 i = vector_end; i < size; ++i) {
         float value = hb[i];
-        value *= 1.0f / (1.0f + rt::math::expf(-value));
+        value *= 1.0f / (1.0f + fp32::exp(value * -1.0f));
         hb[i] = value * hb2[i];
     }
 }
 
-// e^x for a vector: 2^k * p(r) with x = k ln2 + r, |r| <= ln2/2, p the degree-7 Taylor
-// polynomial (relative error below 1e-7), inputs clamped to the float range.
+// fp32::exp on a vector, step for step.
 template<typename V>
 typename V::Vector exp_polynomial(typename V::Vector x)
 {
-    x = V::max(V::min(x, V::set1(88.0f)), V::set1(-87.3365447504019f)); // 2^k stays a normal float
-    auto k = V::round(V::mul(x, V::set1(1.44269504088896341f)));
-    auto r = V::sub(x, V::mul(k, V::set1(0.693359375f)));
-    r = V::sub(r, V::mul(k, V::set1(-2.12194440e-4f)));
-    auto p = V::set1(1.0f / 5040.0f);
-    p = V::multiply_add(p, r, V::set1(1.0f / 720.0f));
-    p = V::multiply_add(p, r, V::set1(1.0f / 120.0f));
-    p = V::multiply_add(p, r, V::set1(1.0f / 24.0f));
-    p = V::multiply_add(p, r, V::set1(1.0f / 6.0f));
-    p = V::multiply_add(p, r, V::set1(0.5f));
-    p = V::multiply_add(p, r, V::set1(1.0f));
-    p = V::multiply_add(p, r, V::set1(1.0f));
+    using namespace fp32::exp_constants;
+    x = V::max(V::min(x, V::set1(highest)), V::set1(lowest));
+    auto k = V::round(V::mul(x, V::set1(log2e)));
+    auto r = V::sub(x, V::mul(k, V::set1(ln2_high)));
+    r = V::sub(r, V::mul(k, V::set1(ln2_low)));
+    auto p = V::set1(coefficients[0]);
+    for (i32 i = 1; i < 8; ++i)
+        p = V::add(V::mul(p, r), V::set1(coefficients[i]));
     return V::mul(p, V::power_of_two(k));
 }
 

@@ -22,6 +22,24 @@ struct Sse2 : x86::NibbleUnpack {
     static Vector zero() { return _mm_setzero_ps(); }
     static Vector set1(float v) { return _mm_set1_ps(v); }
     static Vector load(const float* p) { return _mm_loadu_ps(p); }
+    static Vector load_stream(const float* p) { return _mm_loadu_ps(p); }
+    // Four IEEE halves as floats, exactly, with integer steps (no F16C here): normal
+    // values move their exponent (+112 << 23), infinities and NaNs further (+224), and
+    // subnormals (exponent 0) are their mantissa times 2^-24, which is exact in float.
+    static Vector load_halves(const u16* p)
+    {
+        __m128i h = _mm_unpacklo_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)), _mm_setzero_si128());
+        __m128i sign = _mm_slli_epi32(_mm_and_si128(h, _mm_set1_epi32(0x8000)), 16);
+        __m128i magnitude = _mm_and_si128(h, _mm_set1_epi32(0x7FFF));
+        __m128i exponent = _mm_and_si128(magnitude, _mm_set1_epi32(0x7C00));
+        __m128i normal = _mm_add_epi32(_mm_slli_epi32(magnitude, 13), _mm_set1_epi32(112 << 23));
+        __m128i special = _mm_cmpeq_epi32(exponent, _mm_set1_epi32(0x7C00));
+        normal = _mm_add_epi32(normal, _mm_and_si128(special, _mm_set1_epi32(112 << 23)));
+        __m128 subnormal = _mm_mul_ps(_mm_cvtepi32_ps(magnitude), _mm_set1_ps(1.0f / 16777216.0f));
+        __m128i tiny = _mm_cmpeq_epi32(exponent, _mm_setzero_si128());
+        __m128i bits = _mm_or_si128(_mm_and_si128(tiny, _mm_castps_si128(subnormal)), _mm_andnot_si128(tiny, normal));
+        return _mm_castsi128_ps(_mm_or_si128(bits, sign));
+    }
     static void store(float* p, Vector v) { _mm_storeu_ps(p, v); }
     static Vector add(Vector a, Vector b) { return _mm_add_ps(a, b); }
     static Vector sub(Vector a, Vector b) { return _mm_sub_ps(a, b); }
@@ -36,6 +54,7 @@ struct Sse2 : x86::NibbleUnpack {
         return _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(k), _mm_set1_epi32(127)), 23));
     }
     static Vector exp(Vector x) { return simd::exp_polynomial<Sse2>(x); }
+    // The halving fold of fp32_order.h: l + l+2, l + l+1.
     static float sum(Vector v)
     {
         __m128 high = _mm_movehl_ps(v, v);
