@@ -61,9 +61,8 @@ void report(llm::GenerationStats const& stats, u64 weight_bytes, i32 batch, bool
     // position, so positions = prompt + generated - 1 (the last token is never fed back).
     rt::println("[gen] {} prompt token{}, {} generated, {} positions in {:.3f} s{}", stats.prompt_tokens, stats.prompt_tokens == 1 ? "" : "s",
         stats.generated_tokens, stats.positions, seconds, stats.stopped_at_bos ? " (the model ended the story)" : "");
-    rt::println_colored(rt::Color::Good, "[gen] {:.2f} tok/s, time to first token {:.2f} ms", tokens_per_second, first_token_ms);
-    rt::println("[gen] prompt {:.2f} tok/s ({} position{} in batches of {}), generation {:.2f} tok/s", prompt_per_second, prompt_positions,
-        prompt_positions == 1 ? "" : "s", batch, generation_per_second);
+    rt::println_colored(rt::Color::Good, "[gen] {:.2f} tok/s, time to first token {:.2f} ms; prompt {:.2f} tok/s ({} position{} in batches of {}), generation {:.2f} tok/s",
+        tokens_per_second, first_token_ms, prompt_per_second, prompt_positions, prompt_positions == 1 ? "" : "s", batch, generation_per_second);
     rt::format_to(console.logs(), "{{\"generation\":{{\"prompt_tokens\":{},\"generated_tokens\":{},\"positions\":{},\"seconds\":{:.6f},\"tok_per_s\":{:.3f},\"ttft_ms\":{:.3f},\"weight_bytes_per_token\":{},\"weight_gb_per_s\":{:.3f},"
                                   "\"prompt_batch\":{},\"prompt_seconds\":{:.6f},\"prompt_tok_per_s\":{:.3f},\"generation_seconds\":{:.6f},\"generation_tok_per_s\":{:.3f}}}}}",
         stats.prompt_tokens, stats.generated_tokens, stats.positions, seconds, tokens_per_second, first_token_ms, weight_bytes,
