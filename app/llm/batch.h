@@ -17,7 +17,7 @@ struct BatchProduct {
 
 // Rows of a tile: a multiple of `granule` whose weights (row_bytes each) fit about
 // `tile_bytes`, so the tile stays in cache while every token of the batch uses it.
-constexpr size_t batch_tile_bytes = 48 * 1024;
+constexpr size_t batch_tile_bytes = 16 * 1024;
 size_t batch_tile_rows(size_t row_bytes, size_t granule);
 
 // out_t = W . inputs[t] for every token t and every product, in one fork-join: the rows

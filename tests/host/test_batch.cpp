@@ -264,7 +264,15 @@ INSTANTIATE_TEST_SUITE_P(Types, GgufBatch,
 
 TEST(Batch, TilesAreWholeGranulesThatFitTheCache)
 {
-    EXPECT_EQ(llm::batch_tile_rows(1024, 16), 48u);
+    for (size_t row_bytes : { 64u, 288u, 1024u, 1152u, 3168u }) {
+        size_t rows = llm::batch_tile_rows(row_bytes, 16);
+        EXPECT_EQ(rows % 16, 0u) << row_bytes;
+        if (16 * row_bytes > llm::batch_tile_bytes)
+            EXPECT_EQ(rows, 16u) << row_bytes; // one granule: the least a tile can be
+        else
+            EXPECT_LE(rows * row_bytes, llm::batch_tile_bytes) << row_bytes;
+        EXPECT_GT((rows + 16) * row_bytes, llm::batch_tile_bytes) << row_bytes; // no smaller than needed
+    }
     EXPECT_EQ(llm::batch_tile_rows(1 << 20, 16), 16u); // one granule even when a row is bigger than the tile
     EXPECT_EQ(llm::batch_tile_rows(256, 32) % 32, 0u);
 }
