@@ -43,20 +43,30 @@ void start_story_screen(llm::Checkpoint const& checkpoint, llm::kernels::Plan co
 
 // The summary is for everyone; per-core figures, the profiler table (unless asked for on
 // the screen too) and the JSON lines are for the log.
-void report(llm::GenerationStats const& stats, u64 weight_bytes, bool with_profile, bool table_on_screens = false)
+void report(llm::GenerationStats const& stats, u64 weight_bytes, i32 batch, bool with_profile, bool table_on_screens = false)
 {
     double seconds = rt::CycleClock::to_seconds(stats.end_cycles - stats.start_cycles);
     double tokens_per_second = seconds > 0 ? double(stats.positions) / seconds : 0.0;
     double first_token_ms = stats.generated_tokens ? rt::CycleClock::to_seconds(stats.first_token_cycles - stats.start_cycles) * 1000.0 : 0.0;
+    // The prompt (processed in batches) and the generation after it, apart: the prompt's
+    // positions against the time to its last logits, the rest against the time after.
+    i32 prompt_positions = rt::min(stats.positions, stats.prompt_tokens);
+    i32 generation_positions = stats.positions - prompt_positions;
+    double prompt_seconds = rt::CycleClock::to_seconds(stats.prompt_cycles - stats.start_cycles);
+    double generation_seconds = rt::CycleClock::to_seconds(stats.end_cycles - stats.prompt_cycles);
+    double prompt_per_second = prompt_seconds > 0 ? double(prompt_positions) / prompt_seconds : 0.0;
+    double generation_per_second = generation_seconds > 0 ? double(generation_positions) / generation_seconds : 0.0;
     auto& console = rt::Console::the();
     // Not a sum: the prompt's tokens and all but the last generated one each take a
     // position, so positions = prompt + generated - 1 (the last token is never fed back).
     rt::println("[gen] {} prompt token{}, {} generated, {} positions in {:.3f} s{}", stats.prompt_tokens, stats.prompt_tokens == 1 ? "" : "s",
         stats.generated_tokens, stats.positions, seconds, stats.stopped_at_bos ? " (the model ended the story)" : "");
-    rt::println_colored(rt::Color::Good, "[gen] {:.2f} tok/s, time to first token {:.2f} ms", tokens_per_second, first_token_ms);
-    rt::format_to(console.logs(), "{{\"generation\":{{\"prompt_tokens\":{},\"generated_tokens\":{},\"positions\":{},\"seconds\":{:.6f},\"tok_per_s\":{:.3f},\"ttft_ms\":{:.3f},\"weight_bytes_per_token\":{},\"weight_gb_per_s\":{:.3f}}}}}",
+    rt::println_colored(rt::Color::Good, "[gen] {:.2f} tok/s, time to first token {:.2f} ms; prompt {:.2f} tok/s ({} position{} in batches of {}), generation {:.2f} tok/s",
+        tokens_per_second, first_token_ms, prompt_per_second, prompt_positions, prompt_positions == 1 ? "" : "s", batch, generation_per_second);
+    rt::format_to(console.logs(), "{{\"generation\":{{\"prompt_tokens\":{},\"generated_tokens\":{},\"positions\":{},\"seconds\":{:.6f},\"tok_per_s\":{:.3f},\"ttft_ms\":{:.3f},\"weight_bytes_per_token\":{},\"weight_gb_per_s\":{:.3f},"
+                                  "\"prompt_batch\":{},\"prompt_seconds\":{:.6f},\"prompt_tok_per_s\":{:.3f},\"generation_seconds\":{:.6f},\"generation_tok_per_s\":{:.3f}}}}}",
         stats.prompt_tokens, stats.generated_tokens, stats.positions, seconds, tokens_per_second, first_token_ms, weight_bytes,
-        tokens_per_second * double(weight_bytes) / 1e9);
+        tokens_per_second * double(weight_bytes) / 1e9, batch, prompt_seconds, prompt_per_second, generation_seconds, generation_per_second);
     console.logs().write("\n");
     if (with_profile) {
         // Per-core busy time shows how evenly the work was split.
@@ -119,7 +129,7 @@ rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, l
             rt::println_colored(rt::Color::Warning, "[interactive] {}; try a shorter prompt", stats.error().message());
             continue;
         }
-        report(stats.value(), weight_bytes, false);
+        report(stats.value(), weight_bytes, transformer.batch_capacity(), false);
     }
 }
 
@@ -139,7 +149,7 @@ rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm
         rt::Profiler::the().reset();
         rt::WorkPool::the().reset_stats();
         auto stats = TRY(llm::generate(transformer, model.tokenizer(), sampler, options.prompt, steps, discard));
-        report(stats, weight_bytes, true, true);
+        report(stats, weight_bytes, transformer.batch_capacity(), true, true);
         return {};
     }
     case Mode::Generate: {
@@ -155,7 +165,7 @@ rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm
         rt::println("");
         if (stats.is_error())
             return stats.release_error();
-        report(stats.value(), weight_bytes, true);
+        report(stats.value(), weight_bytes, transformer.batch_capacity(), true);
         return {};
     }
     }
@@ -170,10 +180,11 @@ rt::ErrorOr<void> run(Inputs const& inputs)
     LoadedModel model;
     TRY(load_model(model, inputs, options));
     i32 steps = TRY(resolve_steps(options, model.checkpoint.config));
-    auto transformer = TRY(llm::Transformer::create(model.checkpoint));
+    auto transformer = TRY(llm::Transformer::create(model.checkpoint, options.batch ? options.batch : llm::default_batch, options.batch != 0));
     u64 seed = options.seed_given ? options.seed : inputs.fallback_seed;
     auto sampler = TRY(llm::Sampler::create(model.checkpoint.config.vocab_size, options.temperature, options.top_p, seed, options.top_k));
-    rt::println("[gen] steps={} temp={:.2f} topp={:.2f} topk={} seed={}", steps, double(options.temperature), double(options.top_p), options.top_k, seed);
+    rt::println("[gen] steps={} temp={:.2f} topp={:.2f} topk={} seed={} batch={}", steps, double(options.temperature), double(options.top_p), options.top_k, seed,
+        transformer.batch_capacity());
     return run_mode(options, model, transformer, sampler, steps);
 }
 

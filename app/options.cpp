@@ -1,4 +1,5 @@
 #include "options.h"
+#include "llm/batch_state.h"
 #include <rt/boot.h>
 #include <rt/work_pool.h>
 
@@ -36,6 +37,7 @@ rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
     rt::StringView quant_choices[] = { "none", "q8" };
     options.quantize = TRY(command_line.get_choice("quant", quant_choices, "none")) == "q8";
     options.tune = TRY(command_line.get_string("tune", "auto"));
+    options.batch = i32(TRY(command_line.get_integer("batch", 0, 1, llm::max_batch)));
     return options;
 }
 

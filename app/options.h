@@ -17,11 +17,12 @@ struct Options {
     bool seed_given { false };
     bool quantize { false };            // quant=q8: int8 weights made at load time
     rt::StringView tune { "auto" };     // auto, off, or a plan (matmul:avx2,...)
+    i32 batch { 0 };                    // prompt tokens processed together (0: not given, as many as fit up to 32)
     rt::StringView system { "You are a friendly assistant." }; // mode=chat's system message
 };
 
 // Keys the application reads; everything else on the command line is an error.
-constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "topk", "seed", "quant", "tune", "system" };
+constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "topk", "seed", "quant", "tune", "system", "batch" };
 
 rt::ErrorOr<Options> parse_options(rt::CommandLine const&);
 

@@ -107,6 +107,20 @@ if [ $quick -eq 0 ]; then
   done
 fi
 
+# Prompt processing: a 64-token prompt runs in batches (each weight tile read once for
+# all its tokens); its tok/s against the generation's that follows, on one thread.
+prompt64="Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball. She wanted to play with it, but it was too high. Lily asked her mom to help her get the ball down from the big tree"
+prompt_runs=("15M none $work/random-15M.bin $vocabulary 128" "15M q8 $work/random-15M.bin $vocabulary 128")
+[ $quick -eq 0 ] && prompt_runs+=("1.1B q4_k_m $work/random-tinyllama-q4_k_m.gguf /dev/null 72")
+for run in "${prompt_runs[@]}"; do
+  read -r name quant weights tokens steps <<< "$run"
+  log="$work/host-prompt-$name-$quant.log"
+  echo "[bench] x86-64 $name $quant: 64-token prompt in batches, steps=$steps, one thread"
+  quant_arg=(); [ "$quant" = q8 ] && quant_arg=(quant=q8)
+  "$build/bareflow-host" "$weights" "$tokens" mode=bench temp=0 prompt="$prompt64" steps=$steps cpus=1 "${quant_arg[@]}" > "$log" 2>&1 || true
+  record prompt "$name" "$quant" x86-64 "$log"
+done
+
 # llama.cpp's llama-bench on the same files, one thread, interleaved with BareFlow.
 if [ -n "${LLAMA_BENCH:-}" ]; then
   for type in f32 q8_0; do
@@ -208,6 +222,7 @@ print(f"BareFlow benchmark on {cpu}; single-thread read bandwidth {bandwidth:.1f
 print(f"{'where':<8} {'model':<6} {'weights':<7} {'tok/s':>9} {'GB/s':>7} {'of bw':>6}  plan / note")
 boots = [r for r in rows if r["kind"] == "boot"]
 comparisons = [r for r in rows if r["kind"] == "llama.cpp"]
+prompts = [r for r in rows if r["kind"] == "prompt"]
 rows = [r for r in rows if r["kind"] in ("host", "qemu")]
 for r in rows:
     where = r["arch"] if r["kind"] == "host" else "qemu"
@@ -227,6 +242,17 @@ for r in rows:
         if "sampling_us_per_token" in r:
             note += f": sampling {r['sampling_us_per_token']:.0f} us/token"
     print(f"{where:<8} {r['model']:<6} {weights:<7} {r['tok_per_s']:>9.2f} {rate:>7.2f} {fraction:>6}  {note}")
+if prompts:
+    print()
+    print("Prompt processing (x86-64, one thread, 64-token prompt in batches) against the generation after it:")
+    print(f"{'model':<6} {'weights':<7} {'batch':>5} {'prompt tok/s':>13} {'gen tok/s':>10} {'ratio':>6}")
+    for r in prompts:
+        weights = {"q8": "int8", "none": "fp32"}.get(r["quant"], r["quant"].upper())
+        if "error" in r or "prompt_tok_per_s" not in r:
+            print(f"{r['model']:<6} {weights:<7} {'-':>5} {'-':>13} {'-':>10} {'-':>6}  {r.get('error', 'no prompt figures')}")
+            continue
+        ratio = r["prompt_tok_per_s"] / r["generation_tok_per_s"] if r["generation_tok_per_s"] else 0.0
+        print(f"{r['model']:<6} {weights:<7} {r['prompt_batch']:>5} {r['prompt_tok_per_s']:>13.2f} {r['generation_tok_per_s']:>10.2f} {ratio:>5.1f}x")
 if boots:
     print()
     print("Boot to first token in QEMU (TCG), seconds from QEMU's start, median of 3:")
@@ -246,6 +272,6 @@ if comparisons:
         ratio = r["bareflow_tg"] / r["llama_tg"] if r.get("llama_tg") else None
         print(f"{r['model']:<12} {show(r['bareflow_tg']):>12} {show(r['llama_tg']):>13} {show(ratio) + 'x':>6} "
               f"{show(r.get('bareflow_pp')):>14} {show(r.get('llama_pp')):>15}")
-json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "runs": rows, "llama_cpp": comparisons}, open(sys.argv[2], "w"), indent=1)
+json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "runs": rows, "llama_cpp": comparisons, "prompt_runs": prompts}, open(sys.argv[2], "w"), indent=1)
 print(f"\nJSON: {sys.argv[2]}")
 PY

@@ -174,9 +174,9 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
     if (i64(m_position) + i64(count) + min_reply > i64(config.seq_len))
         return TurnResult::ContextFull;
 
-    float* logits = nullptr;
-    for (size_t i = 0; i < count; ++i)
-        logits = m_transformer.forward(tokens[i], m_position++);
+    // The message and its template text go into the cache in batches.
+    float* logits = m_transformer.forward_batch({ tokens.data(), count }, m_position);
+    m_position += i32(count);
     i32 previous = tokens[count - 1];
     while (m_position < config.seq_len) {
         auto sampled = m_sampler.sample(logits);

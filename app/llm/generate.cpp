@@ -5,6 +5,17 @@
 
 namespace llm {
 
+namespace {
+void write_piece(rt::StringView piece, rt::TextSink& out)
+{
+    if (is_printable_piece(piece)) {
+        // Serial and screen drawing are timed too: the console must keep up with the model.
+        rt::ScopedCycles probe { "output" };
+        out.write(piece);
+    }
+}
+}
+
 rt::ErrorOr<GenerationStats> generate(Transformer& transformer, TextTokenizer const& tokenizer, Sampler& sampler, rt::StringView prompt,
     i32 steps, rt::TextSink& out)
 {
@@ -23,34 +34,43 @@ rt::ErrorOr<GenerationStats> generate(Transformer& transformer, TextTokenizer co
     stats.prompt_tokens = count;
 
     stats.start_cycles = rt::read_cycles();
-    i32 token = tokens[0];
+    // The prompt, echoed as it would be token by token: up to a BOS or EOS inside it,
+    // which ends the text there.
     i32 position = 0;
-    while (position < steps) {
-        float* logits = transformer.forward(token, position);
+    while (position < count - 1) {
+        i32 next = tokens[size_t(position) + 1];
+        if (tokenizer.ends_text(next)) {
+            stats.stopped_at_bos = true;
+            break;
+        }
+        write_piece(tokenizer.decode(tokens[size_t(position)], next), out);
+        ++position;
+    }
+    float* logits = transformer.forward_batch({ tokens.data(), size_t(position) + 1 }, 0);
+    i32 token = tokens[size_t(position)];
+    ++position;
+    stats.prompt_cycles = rt::read_cycles();
+    while (!stats.stopped_at_bos && position <= steps) {
         i32 next;
-        if (position < count - 1) {
-            next = tokens[size_t(position) + 1]; // still reading the prompt
-        } else {
+        {
             rt::ScopedCycles probe { "sampling" };
             auto sampled = sampler.sample(logits);
             if (sampled.is_error())
-                return rt::Error::format("generation stopped at position {}: {}", position, sampled.error().message());
+                return rt::Error::format("generation stopped at position {}: {}", position - 1, sampled.error().message());
             next = sampled.value();
             if (stats.generated_tokens++ == 0)
                 stats.first_token_cycles = rt::read_cycles();
         }
-        ++position;
         if (tokenizer.ends_text(next)) { // BOS (llama2.c's stories) or EOS ends the text
             stats.stopped_at_bos = true;
             break;
         }
-        rt::StringView piece = tokenizer.decode(token, next);
-        if (is_printable_piece(piece)) {
-            // Serial and screen drawing are timed too: the console must keep up with the model.
-            rt::ScopedCycles probe { "output" };
-            out.write(piece);
-        }
+        write_piece(tokenizer.decode(token, next), out);
         token = next;
+        if (position == steps)
+            break;
+        logits = transformer.forward(token, position);
+        ++position;
     }
     stats.positions = position;
     stats.end_cycles = rt::read_cycles();

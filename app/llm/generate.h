@@ -12,13 +12,15 @@ struct GenerationStats {
     i32 generated_tokens { 0 }; // sampled tokens (after the prompt)
     i32 positions { 0 };        // forward passes run
     u64 start_cycles { 0 };
+    u64 prompt_cycles { 0 };       // when the prompt's last logits were ready
     u64 first_token_cycles { 0 }; // when the first sampled token was ready
     u64 end_cycles { 0 };
     bool stopped_at_bos { false };
 };
 
 // Encodes `prompt` with BOS and runs until `steps` positions (prompt included) or until
-// the model emits BOS, writing printable pieces to `out`. Prompt errors (too long for the
+// the model emits BOS, writing printable pieces to `out`. The prompt runs in batches
+// (Transformer::forward_batch), its text echoed before it. Prompt errors (too long for the
 // context or for `steps`) are reported before any forward pass runs.
 rt::ErrorOr<GenerationStats> generate(Transformer&, TextTokenizer const&, Sampler&, rt::StringView prompt, i32 steps, rt::TextSink& out);
 

@@ -17,7 +17,7 @@ u64 Transformer::state_bytes(Config const& c)
     return floats * sizeof(float) + widest * (1 + sizeof(float)) + (widest / 32 + 1) * sizeof(i32);
 }
 
-rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint)
+rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 batch, bool batch_required)
 {
     Config const& c = checkpoint.config;
     u64 needed = state_bytes(c);
@@ -44,6 +44,17 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint)
     t.m_input_q = TRY(rt::HeapArray<i8>::allocate(widest));
     t.m_input_s = TRY(rt::HeapArray<float>::allocate(widest));
     t.m_input_sums = TRY(rt::HeapArray<i32>::allocate(widest / 32 + 1));
+    // The prompt batch comes last, sized to what is left: halved until it fits, or an
+    // error when the caller asked for exactly that many tokens.
+    i32 capacity = rt::min(rt::min(batch, max_batch), c.seq_len);
+    u64 free = rt::Heap::the().largest_free_block();
+    if (batch_required && BatchState::bytes(c, capacity) > free)
+        return rt::Error::format("memory: a prompt batch of {} tokens needs {} KiB more in one block, only {} KiB is free; "
+                                 "give the machine more memory or ask for a smaller batch=",
+            capacity, (BatchState::bytes(c, capacity) + 1023) >> 10, free >> 10);
+    while (capacity > 1 && BatchState::bytes(c, capacity) > free)
+        capacity /= 2;
+    t.m_batch = TRY(BatchState::create(c, capacity));
     return t;
 }
 
@@ -160,14 +171,21 @@ float* Transformer::forward(i32 token, i32 position)
         }
         ops::accumulate(x, m_xb.data(), c.dim);
     }
+    return classify();
+}
+
+float* Transformer::classify()
+{
+    Config const& c = m_config;
+    float* x = m_x.data();
     {
         rt::ScopedCycles probe { "rmsnorm" };
-        kernels.rmsnorm(x, x, w.final_norm.floats(), c.dim, c.norm_epsilon);
+        kernels::active().rmsnorm(x, x, m_weights->final_norm.floats(), c.dim, c.norm_epsilon);
     }
     {
         MatmulInput in = prepare(x, c.dim);
         rt::ScopedCycles probe { "matmul classifier" };
-        matmul(m_logits.data(), in, w.classifier);
+        matmul(m_logits.data(), in, m_weights->classifier);
     }
     return m_logits.data();
 }

@@ -4,20 +4,33 @@
 // every activation buffer
 // and the KV cache are allocated once, up front. The operations run through the active
 // kernel plan (kernels::activate).
+#include "batch_state.h"
 #include "checkpoint.h"
 #include <rt/heap.h>
 
 namespace llm {
 
+// How many prompt tokens create() processes together at most (a batch's activations are
+// this many times one token's); fewer when memory is short.
+constexpr i32 default_batch = 32;
+
 class Transformer {
 public:
-    // Bytes of activations and KV cache a model needs (what create() allocates).
+    // Bytes of activations and KV cache a model needs (what create() allocates), without
+    // the prompt batch's (BatchState::bytes).
     static u64 state_bytes(Config const&);
-    // `checkpoint` must outlive the transformer.
-    static rt::ErrorOr<Transformer> create(Checkpoint const& checkpoint);
+    // `checkpoint` must outlive the transformer. Prompts are processed in batches of up
+    // to `batch` tokens (1: token by token), fewer if that many do not fit in memory;
+    // `batch_required` makes that an error instead.
+    static rt::ErrorOr<Transformer> create(Checkpoint const& checkpoint, i32 batch = default_batch, bool batch_required = false);
 
     // Runs `token` at `position` (0-based) and returns the logits over the vocabulary.
     float* forward(i32 token, i32 position);
+    // Runs `tokens` at positions `position`, `position` + 1, ... and returns the logits
+    // after the last: the bits `forward` would give token by token (transformer_batch.cpp).
+    float* forward_batch(rt::Span<const i32> tokens, i32 position);
+    // Tokens forward_batch processes together.
+    i32 batch_capacity() const { return m_batch.capacity(); }
 
     Config const& config() const { return m_config; }
 
@@ -26,6 +39,13 @@ private:
     // The input of the matrix products, quantised as the model's matrices want it.
     MatmulInput prepare(const float* x, i32 n);
     void attention(i32 layer, i32 position);
+    // The final norm and the classifier on the residual stream in m_x.
+    float* classify();
+    // One batch: at most batch_capacity() tokens.
+    void forward_chunk(rt::Span<const i32> tokens, i32 position);
+    // The batch's matrix inputs from rows of `x` (`count` rows of `n`, `stride` apart).
+    void prepare_batch(const float* x, size_t stride, i32 n, i32 count);
+    void attention_batch(i32 layer, i32 position, i32 count);
 
     Config m_config;
     Weights const* m_weights;
@@ -44,6 +64,8 @@ private:
     rt::HeapArray<i8> m_input_q;        // [max(dim, hidden_dim)] int8 input
     rt::HeapArray<float> m_input_s;     // its group scales
     rt::HeapArray<i32> m_input_sums;    // its group sums (GGUF groups of 32)
+    BatchState m_batch;                 // the prompt batch's activations
+    MatmulInput m_batch_inputs[max_batch]; // the batch's matrix inputs (prepare_batch)
 };
 
 }

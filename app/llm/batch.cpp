@@ -1,0 +1,63 @@
+#include "batch.h"
+#include <rt/utility.h>
+#include <rt/work_pool.h>
+
+namespace llm {
+
+size_t batch_tile_rows(size_t row_bytes, size_t granule)
+{
+    size_t rows = row_bytes ? batch_tile_bytes / row_bytes : granule;
+    return rt::max(granule, rows / granule * granule);
+}
+
+namespace {
+
+// Rows [begin, end) of the joined range of `products` (their rows one after another),
+// tile by tile, every token on each tile. `begin` lies on the granule and so do the
+// products' starts; tiles are granule multiples, so every call gets the row boundaries a
+// one-token matmul chunk would (a kernel that takes rows in groups groups them alike).
+void run_rows(rt::Span<const BatchProduct> products, rt::Span<const MatmulInput> inputs, TensorTypeTraits const& type, size_t tile,
+    size_t begin, size_t end)
+{
+    for (size_t tile_begin = begin; tile_begin < end; tile_begin += tile) {
+        size_t tile_end = rt::min(end, tile_begin + tile);
+        for (size_t t = 0; t < inputs.size(); ++t) {
+            size_t offset = 0; // where this product's rows start in the joined range
+            for (auto const& product : products) {
+                size_t rows = size_t(product.weights->rows);
+                size_t from = rt::max(tile_begin, offset), to = rt::min(tile_end, offset + rows);
+                if (from < to)
+                    type.rows(product.out + t * product.out_stride, inputs[t], *product.weights, from - offset, to - offset);
+                offset += rows;
+            }
+        }
+    }
+}
+
+}
+
+void matmul_batch(rt::Span<const BatchProduct> products, rt::Span<const MatmulInput> inputs)
+{
+    if (products.size() == 0 || inputs.size() == 0)
+        return;
+    Tensor const& first = *products[0].weights;
+    size_t granule = rt::max(kernels::row_granule, size_t(first.group));
+    size_t total = 0;
+    bool joinable = true;
+    for (size_t i = 0; i < products.size(); ++i) {
+        Tensor const& w = *products[i].weights;
+        joinable = joinable && w.type == first.type && w.group == first.group && (i + 1 == products.size() || size_t(w.rows) % granule == 0);
+        total += size_t(w.rows);
+    }
+    if (!joinable) {
+        for (auto const& product : products)
+            matmul_batch({ &product, 1 }, inputs);
+        return;
+    }
+    auto const& type = traits(first.type);
+    size_t tile = batch_tile_rows(first.row_bytes(), granule);
+    rt::WorkPool::the().parallel_for(total, granule, [&](size_t begin, size_t end) { run_rows(products, inputs, type, tile, begin, end); },
+        kernels::active().workers_for(type.op));
+}
+
+}

@@ -1,0 +1,29 @@
+#pragma once
+// Matrix products for a batch of tokens (the prompt, a chat turn's template text): every
+// weight tile is read once per batch instead of once per token. Each (row, token) output
+// is computed by the same row kernel (the tensor type's `rows`), on the same rows range
+// boundaries, with the same input as the one-token product, so a batch gives the bits
+// token-by-token processing gives, for every tensor type, plan and core count.
+#include "tensor.h"
+
+namespace llm {
+
+// One product of a batch: token t's output lies at out + t * out_stride.
+struct BatchProduct {
+    float* out;
+    size_t out_stride;
+    Tensor const* weights;
+};
+
+// Rows of a tile: a multiple of `granule` whose weights (row_bytes each) fit about
+// `tile_bytes`, so the tile stays in cache while every token of the batch uses it.
+constexpr size_t batch_tile_bytes = 16 * 1024;
+size_t batch_tile_rows(size_t row_bytes, size_t granule);
+
+// out_t = W . inputs[t] for every token t and every product, in one fork-join: the rows
+// (of all products joined, as matmul joins Q, K and V) are split between the cores as in
+// matmul, and each core walks its rows tile by tile, running every token on a tile before
+// the next. Products that matmul would not join run one fork-join each.
+void matmul_batch(rt::Span<const BatchProduct>, rt::Span<const MatmulInput> inputs);
+
+}

@@ -1,0 +1,60 @@
+#include "batch_state.h"
+#include <rt/utility.h>
+
+namespace llm {
+
+namespace {
+size_t line_multiple(size_t count, size_t element_bytes)
+{
+    size_t per_line = 64 / element_bytes;
+    return (count + per_line - 1) / per_line * per_line;
+}
+
+struct Strides {
+    size_t dim, hidden, rope, input, sums;
+    explicit Strides(Config const& c)
+    {
+        size_t widest = size_t(rt::max(c.dim, c.hidden_dim));
+        dim = line_multiple(size_t(c.dim), sizeof(float));
+        hidden = line_multiple(size_t(c.hidden_dim), sizeof(float));
+        rope = line_multiple(size_t(c.head_size() / 2), sizeof(float));
+        input = line_multiple(widest, sizeof(float));
+        sums = line_multiple(widest / 32 + 1, sizeof(i32));
+    }
+    u64 per_token() const
+    {
+        u64 floats = 4 * dim + 2 * hidden + 2 * rope + input;
+        return floats * sizeof(float) + input + sums * sizeof(i32);
+    }
+};
+}
+
+u64 BatchState::bytes(Config const& c, i32 capacity)
+{
+    return capacity > 1 ? u64(capacity) * Strides(c).per_token() : 0;
+}
+
+rt::ErrorOr<BatchState> BatchState::create(Config const& c, i32 capacity)
+{
+    BatchState b;
+    b.m_capacity = rt::max(capacity, 1);
+    if (capacity <= 1)
+        return b;
+    Strides s(c);
+    b.dim_stride = s.dim, b.hidden_stride = s.hidden, b.rope_stride = s.rope, b.input_stride = s.input, b.sums_stride = s.sums;
+    size_t n = size_t(capacity);
+    b.x = TRY(rt::HeapArray<float>::allocate(n * s.dim));
+    b.xb = TRY(rt::HeapArray<float>::allocate(n * s.dim));
+    b.xb2 = TRY(rt::HeapArray<float>::allocate(n * s.dim));
+    b.q = TRY(rt::HeapArray<float>::allocate(n * s.dim));
+    b.hb = TRY(rt::HeapArray<float>::allocate(n * s.hidden));
+    b.hb2 = TRY(rt::HeapArray<float>::allocate(n * s.hidden));
+    b.rope_cos = TRY(rt::HeapArray<float>::allocate(n * s.rope));
+    b.rope_sin = TRY(rt::HeapArray<float>::allocate(n * s.rope));
+    b.input_q = TRY(rt::HeapArray<i8>::allocate(n * s.input));
+    b.input_s = TRY(rt::HeapArray<float>::allocate(n * s.input));
+    b.input_sums = TRY(rt::HeapArray<i32>::allocate(n * s.sums));
+    return b;
+}
+
+}

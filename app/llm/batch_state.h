@@ -1,0 +1,35 @@
+#pragma once
+// The activations of a batch of prompt tokens: one token's buffers (transformer.h) for
+// each token of the batch, every token's row starting on a cache line. Allocated once,
+// with the transformer, never inside the forward pass.
+#include "checkpoint.h"
+#include <rt/heap.h>
+
+namespace llm {
+
+// The most tokens one batch takes (the command line's batch= limit).
+constexpr i32 max_batch = 64;
+
+struct BatchState {
+    // Bytes `capacity` tokens take (0 for a capacity of 1: one token runs forward()).
+    static u64 bytes(Config const&, i32 capacity);
+    static rt::ErrorOr<BatchState> create(Config const&, i32 capacity);
+
+    i32 capacity() const { return m_capacity; }
+
+    // Row strides, in elements: each a multiple of a 64-byte line.
+    size_t dim_stride { 0 };    // x, xb, xb2, q
+    size_t hidden_stride { 0 }; // hb, hb2
+    size_t rope_stride { 0 };   // rope_cos, rope_sin
+    size_t input_stride { 0 };  // input_q (int8), input_s (floats)
+    size_t sums_stride { 0 };   // input_sums
+    rt::HeapArray<float> x, xb, xb2, q, hb, hb2, rope_cos, rope_sin;
+    rt::HeapArray<i8> input_q;
+    rt::HeapArray<float> input_s;
+    rt::HeapArray<i32> input_sums;
+
+private:
+    i32 m_capacity { 1 };
+};
+
+}

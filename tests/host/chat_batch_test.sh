@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# mode=chat with the prompt's template text in batches: every reply (the first, and later
+# turns whose batches start past position 0) is the one token-by-token processing gives,
+# on a random-weight GGUF in TinyLlama-Chat's Q4_K_M layout, sampled (temp 0.8).
+#   chat_batch_test.sh CONVERT_TOOL HOST_PROGRAM
+set -uo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+convert="$1" program="$2"
+. "$root/scripts/models.sh"
+vocabulary="$(find_model tokenizer.bin)" || { echo "SKIP: tokenizer.bin not in '$(models_folder)' (set BAREFLOW_MODELS)"; exit 77; }
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+"$convert" --random mini "$vocabulary" "$work/model.gguf" --type q4_k_m >/dev/null || exit 1
+printf 'Hello there\nTell me about the little dog that lived in the big red house by the sea\n/reset\nWhat is two and two?\nexit\n' > "$work/input.txt"
+for batch in 1 4 32; do
+  timeout 300 "$program" "$work/model.gguf" /dev/null mode=chat temp=0.8 seed=7 tune=off batch=$batch < "$work/input.txt" > "$work/chat-$batch.log" 2>&1 \
+    || { cat "$work/chat-$batch.log"; echo "FAIL: the chat with batch=$batch did not end well"; exit 1; }
+  # The conversation, from the chat's first line on (the settings line names the batch).
+  sed -n '/^\[chat\]/,$p' "$work/chat-$batch.log" > "$work/conversation-$batch.txt"
+done
+[ "$(grep -c '^assistant> ' "$work/conversation-1.txt")" -ge 3 ] || { cat "$work/chat-1.log"; echo "FAIL: fewer than three replies"; exit 1; }
+status=0
+for batch in 4 32; do
+  if cmp -s "$work/conversation-1.txt" "$work/conversation-$batch.txt"; then
+    echo "PASS: batch=$batch gives token-by-token's replies"
+  else
+    echo "FAIL: batch=$batch replies differ:"; diff "$work/conversation-1.txt" "$work/conversation-$batch.txt"; status=1
+  fi
+done
+exit $status

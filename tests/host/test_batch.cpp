@@ -1,0 +1,334 @@
+// Prompt processing in batches (Transformer::forward_batch) must give the bits of token by
+// token processing: the last logits, the KV cache (every later logit) and so the sampled
+// tokens, for every tensor type, SIMD plan and worker count, with prompts longer than one
+// batch and batches that start past position 0 (a chat's later turns).
+#include "../../app/llm/batch.h"
+#include "../../app/llm/generate.h"
+#include "../../app/llm/gguf.h"
+#include "../../app/llm/gguf_model.h"
+#include "../../app/llm/tokenizer.h"
+#include "../../app/tools/gguf_writer.h"
+#include "models.h"
+#include <cstring>
+#include <gtest/gtest.h>
+#include <optional>
+#include <rt/work_pool.h>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+std::string message(rt::Error const& e) { return std::string(e.message().data(), e.message().length()); }
+
+u64 next_random(u64& state)
+{
+    state ^= state >> 12, state ^= state << 25, state ^= state >> 27;
+    return state * 0x2545F4914F6CDD1Dull;
+}
+float random_float(u64& state, float scale) { return (float(next_random(state) >> 40) / float(1 << 24) - 0.5f) * 2.0f * scale; }
+
+// A model shape every type takes: rows of 256 (k-quant super-blocks), grouped-query
+// attention, a classifier row count off the row granule.
+constexpr i32 dim = 256, hidden = 256, layers = 2, heads = 8, kv_heads = 4, vocab = 72, context = 128;
+
+// A llama2.c fp32 checkpoint (header and tensors in its order) with random weights.
+std::vector<u8> llama2c_checkpoint(u64 seed)
+{
+    i32 header[7] = { dim, hidden, layers, heads, kv_heads, vocab, context };
+    i32 kv = dim / heads * kv_heads;
+    u64 floats = u64(vocab) * dim + u64(layers) * (2 * dim + 2 * u64(dim) * dim + 2 * u64(kv) * dim + 3 * u64(hidden) * dim) + dim
+        + u64(context) * u64(dim / heads);
+    std::vector<u8> bytes(sizeof header + floats * 4);
+    std::memcpy(bytes.data(), header, sizeof header);
+    float* f = reinterpret_cast<float*>(bytes.data() + sizeof header);
+    for (u64 i = 0; i < floats; ++i)
+        f[i] = random_float(seed, 0.08f);
+    return bytes;
+}
+
+// Random blocks of a GGUF type whose scales are small normal halves (no NaN, no Inf).
+std::vector<u8> random_tensor(llm::TensorType type, u64 rows, u64 cols, u64& state)
+{
+    u64 bytes = rows * llm::row_bytes(type, i32(cols));
+    std::vector<u8> blob(bytes);
+    for (auto& byte : blob)
+        byte = u8(next_random(state) >> 56);
+    u64 block = llm::block_bytes(type);
+    for (u64 at = 0; at < bytes; at += block) {
+        u8* b = blob.data() + at;
+        auto small_half = [&](u8* h) { h[0] = u8(next_random(state) >> 56), h[1] = u8(0x14 + (next_random(state) >> 62)); }; // 2^-10..2^-7
+        switch (type) {
+        case llm::TensorType::F16: small_half(b); break;
+        case llm::TensorType::Q8_0:
+        case llm::TensorType::Q4_0: small_half(b); break;
+        case llm::TensorType::Q4_K: small_half(b), small_half(b + 2); break;
+        case llm::TensorType::Q6_K: small_half(b + 208); break;
+        default: break;
+        }
+    }
+    return blob;
+}
+
+// A GGUF llama of the same shape: matrices (and the embedding) of `type`, norms F32.
+std::vector<u8> gguf_model(llm::TensorType type, u64 seed)
+{
+    tools::GgufWriter out;
+    out.kv_string("general.architecture", "llama");
+    for (auto [key, value] : std::vector<std::pair<std::string, u32>> { { "llama.embedding_length", dim }, { "llama.feed_forward_length", hidden },
+             { "llama.block_count", layers }, { "llama.attention.head_count", heads }, { "llama.attention.head_count_kv", kv_heads },
+             { "llama.context_length", context } })
+        out.kv_u32(key, value);
+    struct Entry {
+        std::string name;
+        u64 cols, rows;
+        bool norm;
+    };
+    u64 kv = dim / heads * kv_heads;
+    std::vector<Entry> entries = { { "token_embd.weight", dim, vocab, false }, { "output_norm.weight", dim, 1, true } };
+    for (int l = 0; l < layers; ++l) {
+        std::string p = "blk." + std::to_string(l) + ".";
+        entries.insert(entries.end(), { { p + "attn_norm.weight", dim, 1, true }, { p + "ffn_norm.weight", dim, 1, true },
+                                          { p + "attn_q.weight", dim, dim, false }, { p + "attn_k.weight", dim, kv, false },
+                                          { p + "attn_v.weight", dim, kv, false }, { p + "attn_output.weight", dim, dim, false },
+                                          { p + "ffn_gate.weight", dim, hidden, false }, { p + "ffn_down.weight", hidden, dim, false },
+                                          { p + "ffn_up.weight", dim, hidden, false } });
+    }
+    std::vector<u8> data;
+    for (auto const& e : entries) {
+        std::vector<u8> blob;
+        if (e.norm) {
+            blob.resize(e.cols * 4);
+            for (u64 i = 0; i < e.cols; ++i) {
+                float v = 1.0f + random_float(seed, 0.2f);
+                std::memcpy(blob.data() + i * 4, &v, 4);
+            }
+        } else {
+            blob = random_tensor(type, e.rows, e.cols, seed);
+        }
+        std::vector<u64> dims = e.norm ? std::vector<u64> { e.cols } : std::vector<u64> { e.cols, e.rows };
+        out.tensor_info(e.name, dims, u32(e.norm ? 0 : llm::traits(type).ggml_type), data.size());
+        data.insert(data.end(), blob.begin(), blob.end());
+        data.resize(size_t(tools::GgufWriter::padded(data.size())), 0);
+    }
+    auto bytes = out.file_start(out.tensor_count(), out.pair_count());
+    bytes.insert(bytes.end(), data.begin(), data.end());
+    return bytes;
+}
+
+// `workers` workers (the caller and threads) for the work pool, for one scope.
+class ScopedWorkers {
+public:
+    explicit ScopedWorkers(size_t workers)
+    {
+        rt::WorkPool::the().set_helper_count(workers - 1);
+        rt::WorkPool::the().set_worker_count(workers);
+        u32 generation = rt::WorkPool::the().prepare_helpers();
+        for (size_t i = 1; i < workers; ++i)
+            m_threads.emplace_back([i, generation] { rt::WorkPool::the().worker_loop(i, generation); });
+    }
+    ~ScopedWorkers()
+    {
+        rt::WorkPool::the().shut_down_workers();
+        for (auto& t : m_threads)
+            t.join();
+        rt::WorkPool::the().set_helper_count(0);
+        rt::WorkPool::the().set_worker_count(1);
+    }
+
+private:
+    std::vector<std::thread> m_threads;
+};
+
+// Every operation on the widest instruction set this CPU runs (or the scalar reference):
+// the batch must give the bits of whatever kernels run.
+std::vector<llm::kernels::Plan> plans()
+{
+    using namespace llm::kernels;
+    static rt::CpuFeatures cpu = rt::detect_cpu_features();
+    std::vector<Plan> result { Plan {} };
+    Plan widest;
+    for (size_t op = 0; op < op_count; ++op)
+        for (size_t v = 0; v < variant_count(Op(op)); ++v)
+            if (can_run(variant_isa(Op(op), v), cpu))
+                widest.choice[op] = u8(v);
+    result.push_back(widest);
+    return result;
+}
+
+std::vector<float> copy(const float* logits) { return std::vector<float>(logits, logits + vocab); }
+
+// Bits, not values: -0.0 and 0.0, or two NaNs, would pass a float comparison.
+void expect_same_bits(std::vector<float> const& a, std::vector<float> const& b, std::string const& where)
+{
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << where << ": first logit " << a[0] << " vs " << b[0];
+}
+
+// What token-by-token processing gives: the logits after the prompt, after each sampled
+// token and after a later turn, and the sampled tokens.
+struct Run {
+    std::vector<std::vector<float>> logits;
+    std::vector<i32> sampled;
+};
+
+constexpr int generated_steps = 4;
+
+// The prompt (36 tokens: batches of 16 + 16 + 4), a few sampled tokens, then a turn of 18
+// tokens at a later position, as a chat's next message; batch 1 runs them token by token.
+Run run(llm::Transformer& transformer, std::vector<i32> const& prompt, std::vector<i32> const& turn)
+{
+    Run result;
+    auto sampler = llm::Sampler::create(vocab, 0.8f, 0.9f, 7).release_value();
+    result.logits.push_back(copy(transformer.forward_batch({ prompt.data(), prompt.size() }, 0)));
+    i32 position = i32(prompt.size());
+    for (int step = 0; step < generated_steps; ++step, ++position) {
+        i32 token = sampler.sample(result.logits.back().data()).release_value();
+        result.sampled.push_back(token);
+        result.logits.push_back(copy(transformer.forward(token, position)));
+    }
+    result.logits.push_back(copy(transformer.forward_batch({ turn.data(), turn.size() }, position)));
+    return result;
+}
+
+void expect_batches_match_tokens(llm::Checkpoint const& checkpoint, std::string const& name)
+{
+    u64 state = 99;
+    std::vector<i32> prompt(36), turn(18);
+    for (auto& t : prompt)
+        t = i32(next_random(state) % vocab);
+    for (auto& t : turn)
+        t = i32(next_random(state) % vocab);
+    for (auto const& plan : plans()) {
+        llm::kernels::activate(plan);
+        // Token by token on one worker (the project's rule: results do not depend on the
+        // worker count), against batches on one, two and three.
+        auto one = llm::Transformer::create(checkpoint, 1);
+        ASSERT_FALSE(one.is_error()) << message(one.error());
+        ASSERT_EQ(one.value().batch_capacity(), 1);
+        Run expected = run(one.value(), prompt, turn);
+        for (size_t workers : { 1u, 2u, 3u }) {
+            std::string where = name + " plan " + std::to_string(plan.choice[0]) + ", " + std::to_string(workers) + " worker(s)";
+            ScopedWorkers pool(workers);
+            auto batched = llm::Transformer::create(checkpoint, 16, true);
+            ASSERT_FALSE(batched.is_error()) << message(batched.error());
+            ASSERT_EQ(batched.value().batch_capacity(), 16);
+            Run got = run(batched.value(), prompt, turn);
+            EXPECT_EQ(got.sampled, expected.sampled) << where;
+            ASSERT_EQ(got.logits.size(), expected.logits.size());
+            for (size_t i = 0; i < got.logits.size(); ++i)
+                expect_same_bits(expected.logits[i], got.logits[i],
+                    where + (i == 0 ? ", prompt" : i + 1 == got.logits.size() ? ", later turn" : ", generated token " + std::to_string(i)));
+        }
+    }
+    llm::kernels::activate({});
+}
+
+TEST(Batch, Float32MatchesTokenByToken)
+{
+    testing_support::ScopedHeap heap(64 << 20);
+    auto bytes = llama2c_checkpoint(1);
+    auto checkpoint = llm::load_checkpoint({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(checkpoint.is_error()) << message(checkpoint.error());
+    expect_batches_match_tokens(checkpoint.value(), "F32");
+}
+
+TEST(Batch, Int8MatchesTokenByToken)
+{
+    testing_support::ScopedHeap heap(64 << 20);
+    auto bytes = llama2c_checkpoint(2);
+    auto checkpoint = llm::load_checkpoint({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(checkpoint.is_error()) << message(checkpoint.error());
+    ASSERT_FALSE(llm::quantize_checkpoint(checkpoint.value(), 32).is_error());
+    ASSERT_EQ(checkpoint.value().weights.layers[0].w1.type, llm::TensorType::Q8);
+    expect_batches_match_tokens(checkpoint.value(), "Q8");
+}
+
+class GgufBatch : public ::testing::TestWithParam<llm::TensorType> { };
+
+TEST_P(GgufBatch, MatchesTokenByToken)
+{
+    testing_support::ScopedHeap heap(64 << 20);
+    auto bytes = gguf_model(GetParam(), 3 + u64(GetParam()));
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(file.is_error()) << message(file.error());
+    auto checkpoint = llm::load_gguf_checkpoint(file.value());
+    ASSERT_FALSE(checkpoint.is_error()) << message(checkpoint.error());
+    ASSERT_EQ(checkpoint.value().weights.layers[0].w1.type, GetParam());
+    expect_batches_match_tokens(checkpoint.value(), llm::name(GetParam()));
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, GgufBatch,
+    ::testing::Values(llm::TensorType::F16, llm::TensorType::Q8_0, llm::TensorType::Q4_0, llm::TensorType::Q4_K, llm::TensorType::Q6_K),
+    [](auto const& info) { return std::string(llm::name(info.param)); });
+
+TEST(Batch, TilesAreWholeGranulesThatFitTheCache)
+{
+    for (size_t row_bytes : { 64u, 288u, 1024u, 1152u, 3168u }) {
+        size_t rows = llm::batch_tile_rows(row_bytes, 16);
+        EXPECT_EQ(rows % 16, 0u) << row_bytes;
+        if (16 * row_bytes > llm::batch_tile_bytes)
+            EXPECT_EQ(rows, 16u) << row_bytes; // one granule: the least a tile can be
+        else
+            EXPECT_LE(rows * row_bytes, llm::batch_tile_bytes) << row_bytes;
+        EXPECT_GT((rows + 16) * row_bytes, llm::batch_tile_bytes) << row_bytes; // no smaller than needed
+    }
+    EXPECT_EQ(llm::batch_tile_rows(1 << 20, 16), 16u); // one granule even when a row is bigger than the tile
+    EXPECT_EQ(llm::batch_tile_rows(256, 32) % 32, 0u);
+}
+
+TEST(Batch, ABatchThatDoesNotFitIsAClearErrorOrShrinks)
+{
+    std::vector<u8> model;
+    REQUIRE_MODEL_FILE("stories260K.bin", model);
+    testing_support::ScopedHeap heap(16 << 20);
+    auto checkpoint = llm::load_checkpoint({ model.data(), model.size() }).release_value();
+    u64 state = llm::Transformer::state_bytes(checkpoint.config);
+    u64 batch = llm::BatchState::bytes(checkpoint.config, 64);
+    ASSERT_GT(batch, 0u);
+    // Room for the state and a bit, not for 64 tokens' activations: a filler takes the rest.
+    u64 room = state + batch / 4 + (64 << 10);
+    auto filler = rt::HeapArray<u8>::allocate(size_t(rt::Heap::the().largest_free_block() - room - 4096)).release_value();
+    {
+        auto shrunk = llm::Transformer::create(checkpoint, 64);
+        ASSERT_FALSE(shrunk.is_error()) << message(shrunk.error());
+        EXPECT_LT(shrunk.value().batch_capacity(), 64);
+        EXPECT_GT(shrunk.value().batch_capacity(), 1);
+    }
+    auto required = llm::Transformer::create(checkpoint, 64, true);
+    ASSERT_TRUE(required.is_error());
+    EXPECT_NE(message(required.error()).find("a prompt batch of 64 tokens needs"), std::string::npos) << message(required.error());
+}
+
+// The story from a prompt longer than two batches: the same text, batched or not.
+TEST(Batch, GenerateTellsTheSameStory)
+{
+    std::vector<u8> model, tokenizer_file;
+    REQUIRE_MODEL_FILE("stories260K.bin", model);
+    REQUIRE_MODEL_FILE("tok512.bin", tokenizer_file);
+    testing_support::ScopedHeap heap(16 << 20);
+    auto checkpoint = llm::load_checkpoint({ model.data(), model.size() }).release_value();
+    auto tokenizer = llm::Tokenizer::load({ tokenizer_file.data(), tokenizer_file.size() }, 512).release_value();
+    const char* prompt = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. "
+                         "One day, she saw a big, red ball. She wanted to play with it, but it was too high.";
+    struct Sink final : rt::TextSink {
+        void write(rt::StringView text) override { value.append(text.data(), text.length()); }
+        std::string value;
+    };
+    std::string stories[2];
+    i32 batches[2] = { 1, 8 };
+    for (int i = 0; i < 2; ++i) {
+        auto transformer = llm::Transformer::create(checkpoint, batches[i], true).release_value();
+        auto sampler = llm::Sampler::create(512, 0.9f, 0.9f, 5).release_value();
+        Sink out;
+        auto stats = llm::generate(transformer, tokenizer, sampler, prompt, 160, out);
+        ASSERT_FALSE(stats.is_error()) << message(stats.error());
+        EXPECT_GT(stats.value().prompt_tokens, 2 * 8);
+        EXPECT_GE(stats.value().prompt_cycles, stats.value().start_cycles);
+        stories[i] = out.value;
+    }
+    EXPECT_EQ(stories[0], stories[1]);
+    EXPECT_EQ(stories[0].rfind(prompt, 0), 0u) << "the prompt is echoed first";
+}
+
+}
