@@ -95,11 +95,39 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
     }
 }
 
-// GGUF Q8_0 and Q4_0 rows: block_quants.h's accumulation with this instruction set's
-// unpacking and integer dot, so results are bit-identical to the reference.
+// How many rows the integer row kernels (block_rows.h, k_quant_rows.h) take per pass: the
+// x86-64 host has sixteen vector registers, the 32-bit kernel eight.
+constexpr i32 quantised_rows_per_pass = sizeof(void*) == 8 ? 4 : 1;
+
+template<i32 N>
+struct RowCount {
+    static constexpr i32 value = N;
+};
+
+// `d` rows, `Rows` at a time, then one at a time: pass(RowCount<rows>, first_row).
+template<i32 Rows, typename Pass>
+void in_passes(i32 d, Pass const& pass)
+{
+    i32 i = 0;
+    for (; i + Rows <= d; i += Rows)
+        pass(RowCount<Rows> {}, i);
+    for (; i < d; ++i)
+        pass(RowCount<1> {}, i);
+}
+
+// GGUF Q8_0 and Q4_0 rows: block_quants.h's accumulation, with this instruction set's
+// row kernels where it has them (block_rows.h) or its unpacking and integer dot, so
+// results are bit-identical to the reference.
 template<typename V>
 void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
+    if constexpr (V::has_block_rows) {
+        size_t row_bytes = size_t(n / 32) * block_bytes(TensorType::Q8_0);
+        in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
+            V::template rows<typename V::Q8_0, decltype(count)::value>(out + i, xq, xs, blocks + size_t(i) * row_bytes, n / 32);
+        });
+        return;
+    }
     block_quants::rows(TensorType::Q8_0, out, xs, blocks, n, d,
         [&](const u8* block, i32 b) { return V::dot_i8(reinterpret_cast<const i8*>(block + 2), xq + b * 32, 32); });
 }
@@ -107,6 +135,13 @@ void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
 template<typename V>
 void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
+    if constexpr (V::has_block_rows) {
+        size_t row_bytes = size_t(n / 32) * block_bytes(TensorType::Q4_0);
+        in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
+            V::template rows<typename V::Q4_0, decltype(count)::value>(out + i, xq, xs, blocks + size_t(i) * row_bytes, n / 32);
+        });
+        return;
+    }
     alignas(32) i8 values[32];
     block_quants::rows(TensorType::Q4_0, out, xs, blocks, n, d, [&](const u8* block, i32 b) {
         V::unpack_q4(block + 2, values);
@@ -114,13 +149,24 @@ void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
     });
 }
 
-// GGUF k-quant rows against the quantised input: k_quants.h's block products with this
-// instruction set's integer dot, so the results are bit-identical to the reference.
+// GGUF k-quant rows against the quantised input: this instruction set's row kernels where
+// it has them (k_quant_rows.h), else k_quants.h's block products with its integer dot;
+// either way the results are bit-identical to the reference.
 template<typename V, bool q6>
 void matmul_k_quant(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
 {
     constexpr size_t block_bytes = q6 ? k_quants::q6_k_block_bytes : k_quants::q4_k_block_bytes;
     i32 per_row = n / 256;
+    if constexpr (V::has_k_quant_rows) {
+        in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
+            const u8* first = blocks + size_t(i) * size_t(per_row) * block_bytes;
+            if constexpr (q6)
+                V::template q6_k_rows<decltype(count)::value>(out + i, xq, xs, first, per_row);
+            else
+                V::template q4_k_rows<decltype(count)::value>(out + i, xq, xs, xsums, first, per_row);
+        });
+        return;
+    }
     for (i32 i = 0; i < d; ++i) {
         const u8* block = blocks + size_t(i) * size_t(per_row) * block_bytes;
         float value = 0.0f;
