@@ -95,9 +95,12 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
     }
 }
 
-// How many rows the integer row kernels (block_rows.h, k_quant_rows.h) take per pass: the
-// x86-64 host has sixteen vector registers, the 32-bit kernel eight.
-constexpr i32 quantised_rows_per_pass = sizeof(void*) == 8 ? 4 : 1;
+// How many rows the integer row kernels (block_rows.h, k_quant_rows.h) take per pass.
+// Measured on a Zen EPYC (TinyLlama's 5632 x 2048 FFN matrix, weights streamed from
+// memory): one row at a time streams fastest; two or four rows sharing each input load
+// were 1.5-2.5x slower (more streams, more live registers), so sharing is left to the
+// caches.
+constexpr i32 quantised_rows_per_pass = 1;
 
 template<i32 N>
 struct RowCount {
