@@ -5,6 +5,7 @@
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #include "block_rows.h"
 #include "eight_rows.h"
+#include "int8_rows.h"
 #include "k_quant_rows.h"
 #include "nibbles.h"
 #include "simd_kernels.h"
@@ -12,7 +13,7 @@
 namespace llm::kernels::avx2 {
 
 namespace {
-struct Avx2 : x86::EightRows, x86::NibbleUnpack, x86::BlockRows, x86::KQuantRows {
+struct Avx2 : x86::EightRows, x86::NibbleUnpack, x86::BlockRows, x86::KQuantRows, x86::Int8Rows {
     using Vector = __m256;
     static constexpr i32 width = 8;
 

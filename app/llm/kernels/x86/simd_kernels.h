@@ -60,6 +60,33 @@ void matmul(float* out, const float* x, const float* w, i32 n, i32 d)
         matmul_rows<V, 1>(out + i, x, w + size_t(i) * size_t(n), n, peel);
 }
 
+// How many rows the integer row kernels (block_rows.h, k_quant_rows.h) take per pass.
+// Measured on a Zen EPYC (TinyLlama's 5632 x 2048 FFN matrix, weights streamed from
+// memory): one row at a time streams fastest; two or four rows sharing each input load
+// were 1.5-2.5x slower (more streams, more live registers), so sharing is left to the
+// caches.
+constexpr i32 quantised_rows_per_pass = 1;
+
+template<i32 N>
+struct RowCount {
+    static constexpr i32 value = N;
+};
+
+// `d` rows, `Rows` at a time, then one at a time: pass(RowCount<rows>, first_row).
+template<i32 Rows, typename Pass>
+void in_passes(i32 d, Pass const& pass)
+{
+    i32 i = 0;
+    for (; i + Rows <= d; i += Rows)
+        pass(RowCount<Rows> {}, i);
+    for (; i < d; ++i)
+        pass(RowCount<1> {}, i);
+}
+
+// llama2.c int8 rows (int8_rows.h): one row a pass streams fastest here too (two rows
+// interleaved, though adjacent in memory, streamed at under half the rate).
+constexpr i32 int8_rows_per_pass = 1;
+
 // Same arithmetic as ops::matmul_q8: exact integer group sums, then the float
 // accumulation in the same order, so the result is bit-identical to the reference.
 // Where V can sum a group for eight rows at once (group_sums8) and rows hold whole groups,
@@ -68,6 +95,16 @@ void matmul(float* out, const float* x, const float* w, i32 n, i32 d)
 template<typename V>
 void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group)
 {
+    if constexpr (V::has_int8_rows) {
+        // Groups of 32 (what quant=q8 picks for most models): int8_rows.h, a row at a time.
+        if (group == 32 && n % 32 == 0) {
+            in_passes<int8_rows_per_pass>(d, [&](auto count, i32 i) {
+                size_t first = size_t(i) * size_t(n);
+                V::template int8_rows<decltype(count)::value>(out + i, xq, xs, wq + first, ws + first / 32, n);
+            });
+            return;
+        }
+    }
     i32 i = 0;
     if constexpr (V::has_group_sums8) {
         if (n % group == 0 && group % V::group_step == 0) {
@@ -93,29 +130,6 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
         }
         out[i] = value;
     }
-}
-
-// How many rows the integer row kernels (block_rows.h, k_quant_rows.h) take per pass.
-// Measured on a Zen EPYC (TinyLlama's 5632 x 2048 FFN matrix, weights streamed from
-// memory): one row at a time streams fastest; two or four rows sharing each input load
-// were 1.5-2.5x slower (more streams, more live registers), so sharing is left to the
-// caches.
-constexpr i32 quantised_rows_per_pass = 1;
-
-template<i32 N>
-struct RowCount {
-    static constexpr i32 value = N;
-};
-
-// `d` rows, `Rows` at a time, then one at a time: pass(RowCount<rows>, first_row).
-template<i32 Rows, typename Pass>
-void in_passes(i32 d, Pass const& pass)
-{
-    i32 i = 0;
-    for (; i + Rows <= d; i += Rows)
-        pass(RowCount<Rows> {}, i);
-    for (; i < d; ++i)
-        pass(RowCount<1> {}, i);
 }
 
 // GGUF Q8_0 and Q4_0 rows: block_quants.h's accumulation, with this instruction set's
