@@ -46,8 +46,8 @@ const char* isa_requirement(Isa isa)
 {
     switch (isa) {
     case Isa::Sse2: return "SSE2";
-    case Isa::Avx2: return "AVX2 and FMA (with the OS saving AVX state)";
-    case Isa::Avx512: return "AVX-512 F and BW";
+    case Isa::Avx2: return "AVX2, FMA and F16C (with the OS saving AVX state)";
+    case Isa::Avx512: return "AVX-512 F and BW, and F16C";
     default: return "nothing";
     }
 }

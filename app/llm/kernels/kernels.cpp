@@ -43,8 +43,9 @@ bool can_run(Isa isa, rt::CpuFeatures const& cpu)
     switch (isa) {
     case Isa::Scalar: return true;
     case Isa::Sse2: return cpu.sse2;
-    case Isa::Avx2: return cpu.avx2 && cpu.fma; // already false unless XCR0 enables AVX state
-    case Isa::Avx512: return cpu.avx512f && cpu.avx512bw;
+    // F16C converts the GGUF block scales (every AVX2 CPU has it; so does QEMU's -cpu max).
+    case Isa::Avx2: return cpu.avx2 && cpu.fma && cpu.f16c; // already false unless XCR0 enables AVX state
+    case Isa::Avx512: return cpu.avx512f && cpu.avx512bw && cpu.f16c;
     }
     return false;
 }

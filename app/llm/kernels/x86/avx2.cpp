@@ -2,7 +2,7 @@
 #include "entry_points.h"
 #include <immintrin.h>
 
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 #include "block_rows.h"
 #include "eight_rows.h"
 #include "int8_rows.h"

@@ -47,31 +47,26 @@ struct BytePieces {
         return _mm_cvtsi128_si32(quad);
     }
 
-    // IEEE halves (one in the low 16 bits of each int32 lane) to floats, exactly as
-    // ops::half_to_float: the magnitude's bits shifted into a float's place are the value
-    // times 2^-112 (subnormal halves become float subnormals), so one multiply by 2^112
-    // rescales them; infinities and NaN get the all-ones exponent back; then the sign.
-    // (MXCSR's denormals-are-zero, never set here, would break the subnormal case.)
-    static __m256 halves_to_floats(__m256i halves)
-    {
-        __m256i magnitude = _mm256_slli_epi32(_mm256_and_si256(halves, _mm256_set1_epi32(0x7FFF)), 13);
-        __m256 scaled = _mm256_mul_ps(_mm256_castsi256_ps(magnitude), _mm256_set1_ps(0x1p112f));
-        __m256i special = _mm256_cmpeq_epi32(_mm256_and_si256(halves, _mm256_set1_epi32(0x7C00)), _mm256_set1_epi32(0x7C00));
-        __m256i bits = _mm256_or_si256(_mm256_castps_si256(scaled), _mm256_and_si256(special, _mm256_set1_epi32(0x7F800000)));
-        bits = _mm256_or_si256(bits, _mm256_slli_epi32(_mm256_and_si256(halves, _mm256_set1_epi32(0x8000)), 16));
-        return _mm256_castsi256_ps(bits);
-    }
-    // Eight halves from eight places.
+    // IEEE halves to floats with F16C (which can_run() requires with AVX2): exact, as
+    // ops::half_to_float is, subnormals, infinities and NaN included.
     static __m256 halves_to_floats(const u8* const (&at)[8])
     {
         auto half = [](const u8* p) { return short(p[0] | p[1] << 8); };
-        __m128i packed = _mm_setr_epi16(half(at[0]), half(at[1]), half(at[2]), half(at[3]), half(at[4]), half(at[5]), half(at[6]), half(at[7]));
-        return halves_to_floats(_mm256_cvtepu16_epi32(packed));
+        return _mm256_cvtph_ps(_mm_setr_epi16(half(at[0]), half(at[1]), half(at[2]), half(at[3]), half(at[4]), half(at[5]), half(at[6]), half(at[7])));
     }
-    // One half, broadcast.
+    // The half at p, broadcast.
     static __m256 half_to_floats(const u8* p)
     {
-        return halves_to_floats(_mm256_set1_epi32(i32(p[0] | p[1] << 8)));
+        return _mm256_broadcastss_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(p[0] | p[1] << 8)));
+    }
+    // The two halves at p (Q4_K's d and dmin), each broadcast.
+    static void two_halves_to_floats(const u8* p, __m256& first, __m256& second)
+    {
+        u32 both;
+        __builtin_memcpy(&both, p, 4);
+        __m128 floats = _mm_cvtph_ps(_mm_cvtsi32_si128(i32(both)));
+        first = _mm256_broadcastss_ps(floats);
+        second = _mm256_broadcastss_ps(_mm_movehdup_ps(floats));
     }
 };
 

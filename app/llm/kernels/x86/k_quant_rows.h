@@ -55,7 +55,8 @@ struct KQuantRows : BytePieces {
                 __m256 scales = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(packed));
                 __m256 mins = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(packed, 8)));
                 // Both products are exact integers below 2^24, as float(scale * products) is.
-                __m256 d = half_to_floats(block), dmin = half_to_floats(block + 2);
+                __m256 d, dmin;
+                two_halves_to_floats(block, d, dmin);
                 __m256 terms = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(scales, products), d),
                                                  _mm256_mul_ps(_mm256_mul_ps(mins, input_sums), dmin)),
                     input_scales);
