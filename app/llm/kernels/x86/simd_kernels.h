@@ -141,7 +141,7 @@ void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
     if constexpr (V::has_block_rows) {
         size_t row_bytes = size_t(n / 32) * block_bytes(TensorType::Q8_0);
         in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
-            V::template rows<typename V::Q8_0, decltype(count)::value>(out + i, xq, xs, blocks + size_t(i) * row_bytes, n / 32);
+            V::template rows<typename V::Q8_0, decltype(count)::value>(out + i, xq, xs, nullptr, blocks + size_t(i) * row_bytes, n / 32);
         });
         return;
     }
@@ -153,11 +153,18 @@ template<typename V>
 void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
     if constexpr (V::has_block_rows) {
-        size_t row_bytes = size_t(n / 32) * block_bytes(TensorType::Q4_0);
-        in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
-            V::template rows<typename V::Q4_0, decltype(count)::value>(out + i, xq, xs, blocks + size_t(i) * row_bytes, n / 32);
-        });
-        return;
+        // The input's block sums, once per call (up to 16384 columns: 2 KiB of stack;
+        // wider rows take the generic path below).
+        constexpr i32 most_blocks = 512;
+        if (n / 32 <= most_blocks) {
+            i32 x_sums[most_blocks];
+            V::block_sums(x_sums, xq, n / 32);
+            size_t row_bytes = size_t(n / 32) * block_bytes(TensorType::Q4_0);
+            in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
+                V::template rows<typename V::Q4_0, decltype(count)::value>(out + i, xq, xs, x_sums, blocks + size_t(i) * row_bytes, n / 32);
+            });
+            return;
+        }
     }
     alignas(32) i8 values[32];
     block_quants::rows(TensorType::Q4_0, out, xs, blocks, n, d, [&](const u8* block, i32 b) {
