@@ -51,8 +51,22 @@ struct BytePieces {
     // ops::half_to_float is, subnormals, infinities and NaN included.
     static __m256 halves_to_floats(const u8* const (&at)[8])
     {
-        auto half = [](const u8* p) { return short(p[0] | p[1] << 8); };
-        return _mm256_cvtph_ps(_mm_setr_epi16(half(at[0]), half(at[1]), half(at[2]), half(at[3]), half(at[4]), half(at[5]), half(at[6]), half(at[7])));
+        // Whole 16-bit loads and word inserts (built from bytes, the compiler inserted
+        // sixteen bytes one by one).
+        auto half = [](const u8* p) {
+            u16 h;
+            __builtin_memcpy(&h, p, 2);
+            return i32(h);
+        };
+        __m128i packed = _mm_cvtsi32_si128(half(at[0]));
+        packed = _mm_insert_epi16(packed, half(at[1]), 1);
+        packed = _mm_insert_epi16(packed, half(at[2]), 2);
+        packed = _mm_insert_epi16(packed, half(at[3]), 3);
+        packed = _mm_insert_epi16(packed, half(at[4]), 4);
+        packed = _mm_insert_epi16(packed, half(at[5]), 5);
+        packed = _mm_insert_epi16(packed, half(at[6]), 6);
+        packed = _mm_insert_epi16(packed, half(at[7]), 7);
+        return _mm256_cvtph_ps(packed);
     }
     // The half at p, broadcast.
     static __m256 half_to_floats(const u8* p)
