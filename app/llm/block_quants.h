@@ -2,8 +2,11 @@
 // ggml's 32-value blocks (Q8_0: f16 scale + 32 int8; Q4_0: f16 scale + 16 bytes of nibbles)
 // against an input quantised in groups of 32: each block's integer dot product is exact,
 // and the float accumulation below is the one order every variant uses, so the scalar
-// reference and the SIMD kernels give the same bits. Internal linkage, as in k_quants.h:
+// reference and the SIMD kernels give the same bits: block b's term is
+// float(integer) * d * xs[b]; each run of eight blocks is added as tree_sum8's tree (the
+// SIMD kernels compute eight terms in one vector), the last per_row % 8 blocks one by one. Internal linkage, as in k_quants.h:
 // each kernel file gets its own copy inside its target pragma.
+#include "block_sum.h"
 #include "ops.h"
 #include "tensor.h"
 
@@ -20,8 +23,16 @@ void rows(TensorType type, float* out, const float* xs, const u8* blocks, i32 n,
     for (i32 i = 0; i < d; ++i) {
         const u8* block = blocks + size_t(i) * size_t(per_row) * bytes;
         float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, block += bytes)
-            value += float(block_integer(block, b)) * ops::half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
+        auto term = [&](i32 b) { return float(block_integer(block, b)) * ops::half_to_float(u16(block[0] | block[1] << 8)) * xs[b]; };
+        i32 b = 0;
+        for (; b + 8 <= per_row; b += 8) {
+            float terms[8];
+            for (i32 k = 0; k < 8; ++k, block += bytes)
+                terms[k] = term(b + k);
+            value += tree_sum8(terms);
+        }
+        for (; b < per_row; ++b, block += bytes)
+            value += term(b);
         out[i] = value;
     }
 }

@@ -8,6 +8,7 @@
 // nibbles; value = d * scale * q - dmin * min, one scale and min per 32 values.
 // Q6_K: 128 bytes of low nibbles, 64 of high 2-bit pairs, 16 int8 scales, f16 d;
 // value = d * scale * (q - 32), one scale per 16 values.
+#include "block_sum.h"
 #include "ops.h"
 #include "tensor.h"
 
@@ -77,10 +78,11 @@ inline void dequantize_q6_k(const u8* block, float* out)
 }
 
 // One Q4_K super-block against its 256 inputs (8 groups: int8 values xq, scales xs, sums
-// xsums), added to `value`. The integer part of each group is exact whichever `dot_i8`
-// computes it; the float part is added in this fixed order, so every variant that goes
-// through here gives the reference's result bit for bit.
-// sum(x * (d*scale*q - dmin*min)) = xs * (d * scale * sum(xq * q) - dmin * min * sum(xq))
+// xsums), added to `value`. Each group's integer part is exact whichever `dot_i8`
+// computes it; its float term is
+//   sum(x * (d*scale*q - dmin*min)) = xs * (d * float(scale * sum(xq * q)) - dmin * float(min * sum(xq)))
+// and the eight terms are added as tree_sum8's tree, so every variant that follows this
+// order (the SIMD ones compute all eight terms in one vector) gives the reference's bits.
 template<typename DotI8>
 float q4_k_block_dot(float value, const u8* block, const i8* xq, const float* xs, const i32* xsums, DotI8 dot_i8)
 {
@@ -89,6 +91,7 @@ float q4_k_block_dot(float value, const u8* block, const i8* xq, const float* xs
     const u8* packed = block + 4;
     const u8* q = block + 16;
     alignas(32) i8 low[32], high[32];
+    float terms[8];
     for (i32 chunk = 0; chunk < 4; ++chunk, q += 32) {
         for (i32 l = 0; l < 32; ++l) {
             low[l] = i8(q[l] & 0xF);
@@ -99,14 +102,15 @@ float q4_k_block_dot(float value, const u8* block, const i8* xq, const float* xs
             u8 scale, min;
             scale_and_min(j, packed, scale, min);
             i32 products = dot_i8(part ? high : low, xq + 32 * j, 32);
-            value += (float(i32(scale) * products) * d - float(i32(min) * xsums[j]) * dmin) * xs[j];
+            terms[j] = (float(i32(scale) * products) * d - float(i32(min) * xsums[j]) * dmin) * xs[j];
         }
     }
-    return value;
+    return value + tree_sum8(terms);
 }
 
 // One Q6_K super-block against its 256 inputs, in the same manner: the two 16-value
-// halves of a group have their own scales, applied to exact integer sums.
+// halves of a group have their own scales, applied to exact integer sums; group j's term
+// is float(products) * d * xs[j], and the eight terms are added as tree_sum8's tree.
 template<typename DotI8>
 float q6_k_block_dot(float value, const u8* block, const i8* xq, const float* xs, DotI8 dot_i8)
 {
@@ -115,13 +119,14 @@ float q6_k_block_dot(float value, const u8* block, const i8* xq, const float* xs
     auto const* scales = reinterpret_cast<const i8*>(block + 192);
     float d = ops::half_to_float(read_half(block + 208));
     alignas(32) i8 values[32];
+    float terms[8];
     for (i32 half = 0; half < 2; ++half, low += 64, high += 32, scales += 8)
-        for (i32 k = 0; k < 4; ++k, xq += 32, ++xs) {
+        for (i32 k = 0; k < 4; ++k, xq += 32) {
             q6_k_group_values(low, high, k, values);
             i32 products = i32(scales[2 * k]) * dot_i8(values, xq, 16) + i32(scales[2 * k + 1]) * dot_i8(values + 16, xq + 16, 16);
-            value += float(products) * d * *xs;
+            terms[4 * half + k] = float(products) * d * xs[4 * half + k];
         }
-    return value;
+    return value + tree_sum8(terms);
 }
 
 }

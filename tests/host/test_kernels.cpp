@@ -4,7 +4,9 @@
 // as skipped, naming what the CPU lacks, rather than passing without checking anything.
 #include "../../app/llm/kernels/kernels.h"
 #include "../../app/llm/ops.h"
+#include "../../app/llm/tensor.h"
 #include <cmath>
+#include <cstring>
 #include <gtest/gtest.h>
 #include <rt/cpu_features.h>
 #include <vector>
@@ -160,8 +162,9 @@ TEST_P(VariantsOf, F16ConversionIsExactForEveryHalf)
 TEST_P(VariantsOf, Int8MatmulIsBitIdentical)
 {
     auto const& variant = of_this_isa(llm::kernels::matmul_q8_variants());
+    // n = 288 and 800 with groups of 32: runs of eight groups and a tail (int8_rows.h).
     for (i32 group : { 8, 16, 32, 64 })
-        for (i32 n : { 64, 128, 172, 288 })
+        for (i32 n : { 64, 128, 172, 288, 800 })
             for (i32 d : { 1, 5, 16 }) {
                 auto w = random_floats(size_t(n * d), u32(n + d + group)), x = random_floats(size_t(n), u32(n * 3));
                 std::vector<i8> wq(static_cast<size_t>(n * d)), xq(static_cast<size_t>(n));
@@ -240,6 +243,82 @@ TEST_P(VariantsOf, KQuantsMatchTheReferenceExactly)
                 ASSERT_EQ(actual, expected) << (q6 ? "Q6_K " : "Q4_K ") << variant.name << " n=" << n << " d=" << d;
             }
         }
+    }
+}
+
+// The row kernels of every GGUF block type against the reference, bit for bit: row counts
+// below, at and past the rows a pass takes (4 on x86-64, 1 on i686), rows whose blocks do
+// and do not fill runs of eight (block_quants.h's tree), weights starting at odd addresses
+// (rows of 34- and 18-byte blocks are unaligned anyway), and block scales that are
+// negative, subnormal, the largest half or infinite (the SIMD kernels convert halves
+// themselves).
+TEST_P(VariantsOf, QuantisedRowKernelsAtAwkwardSizesAndOffsets)
+{
+    using llm::TensorType;
+    struct Case {
+        TensorType type;
+        std::vector<i32> columns;
+    };
+    const Case cases[] = {
+        { TensorType::Q8_0, { 32, 224, 256, 288, 544 } },
+        // 16416 columns: past what the Q4_0 kernels keep input block sums for on the stack.
+        { TensorType::Q4_0, { 32, 224, 256, 288, 544, 16416 } },
+        { TensorType::Q4_K, { 256, 768, 2304 } },
+        { TensorType::Q6_K, { 256, 768, 2304 } },
+    };
+    const u16 special_scales[] = { 0x8C00 /* -2^-12 */, 0x0001 /* smallest subnormal */, 0x03FF /* largest subnormal */,
+        0x7BFF /* 65504 */, 0x7C00 /* infinity */ };
+    for (auto const& c : cases) {
+        size_t bytes = llm::block_bytes(c.type), values = llm::block_values(c.type);
+        // Where each block keeps its f16 scales (Q4_K: d and dmin).
+        std::vector<size_t> scale_at = c.type == TensorType::Q6_K ? std::vector<size_t> { 208 }
+            : c.type == TensorType::Q4_K                          ? std::vector<size_t> { 0, 2 }
+                                                                  : std::vector<size_t> { 0 };
+        for (i32 n : c.columns)
+            for (i32 d : { 1, 2, 3, 4, 5, 7, 9, 13 })
+                for (size_t offset : { size_t(0), size_t(1), size_t(3) }) {
+                    auto x = random_floats(size_t(n), u32(n * 5 + d), 2.0f);
+                    std::vector<i8> xq(static_cast<size_t>(n));
+                    std::vector<float> xs(static_cast<size_t>(n / 32));
+                    std::vector<i32> xsums(static_cast<size_t>(n / 32));
+                    llm::ops::quantize(xq.data(), xs.data(), x.data(), n, 32);
+                    llm::ops::group_sums(xsums.data(), xq.data(), n, 32);
+                    size_t blocks = size_t(n) / values * size_t(d);
+                    std::vector<u8> storage(blocks * bytes + offset);
+                    u32 seed = u32(n * 13 + d * 7) + u32(offset);
+                    for (auto& b : storage)
+                        b = u8((seed = seed * 1664525u + 1013904223u) >> 24);
+                    u8* data = storage.data() + offset;
+                    for (size_t b = 0; b < blocks; ++b)
+                        for (size_t at : scale_at) {
+                            // Mostly small finite scales; every seventh block a special one.
+                            u16 half = b % 7 == 3 ? special_scales[(b / 7) % 5] : u16(0x2000 | (data[b * bytes + at] & 0x3FF));
+                            data[b * bytes + at] = u8(half), data[b * bytes + at + 1] = u8(half >> 8);
+                        }
+                    auto op = llm::traits(c.type).op;
+                    std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
+                    const char* name = "";
+                    switch (op) {
+                    case llm::kernels::Op::GgufQ8_0:
+                    case llm::kernels::Op::GgufQ4_0: {
+                        auto const& table = op == llm::kernels::Op::GgufQ8_0 ? llm::kernels::gguf_q8_0_variants() : llm::kernels::gguf_q4_0_variants();
+                        table[0].function(expected.data(), xq.data(), xs.data(), data, n, d);
+                        of_this_isa(table).function(actual.data(), xq.data(), xs.data(), data, n, d);
+                        name = of_this_isa(table).name;
+                        break;
+                    }
+                    default: {
+                        auto const& table = op == llm::kernels::Op::GgufQ4K ? llm::kernels::gguf_q4_k_variants() : llm::kernels::gguf_q6_k_variants();
+                        table[0].function(expected.data(), xq.data(), xs.data(), xsums.data(), data, n, d);
+                        of_this_isa(table).function(actual.data(), xq.data(), xs.data(), xsums.data(), data, n, d);
+                        name = of_this_isa(table).name;
+                    }
+                    }
+                    // Bits, not values: infinite scales make NaN, which is never equal to itself.
+                    ASSERT_EQ(std::memcmp(actual.data(), expected.data(), actual.size() * sizeof(float)), 0)
+                        << llm::name(c.type) << " " << name << " n=" << n << " d=" << d << " offset " << offset << ": " << actual[0]
+                        << " vs " << expected[0];
+                }
     }
 }
 

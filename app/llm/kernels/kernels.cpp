@@ -43,7 +43,8 @@ bool can_run(Isa isa, rt::CpuFeatures const& cpu)
     switch (isa) {
     case Isa::Scalar: return true;
     case Isa::Sse2: return cpu.sse2;
-    // F16C converts halves (every AVX2 processor has it); false unless XCR0 enables AVX state.
+    // F16C converts halves: the GGUF block scales and F16 weights (every AVX2 CPU has it; so
+    // does QEMU's -cpu max). Already false unless XCR0 enables AVX state.
     case Isa::Avx2: return cpu.avx2 && cpu.fma && cpu.f16c;
     case Isa::Avx512: return cpu.avx512f && cpu.avx512bw && cpu.f16c;
     }

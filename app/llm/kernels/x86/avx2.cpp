@@ -4,7 +4,10 @@
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#include "block_rows.h"
 #include "eight_rows.h"
+#include "int8_rows.h"
+#include "k_quant_rows.h"
 #include "nibbles.h"
 #include "simd_kernels.h"
 #include "simd_q5_q3.h"
@@ -12,7 +15,7 @@
 namespace llm::kernels::avx2 {
 
 namespace {
-struct Avx2 : x86::EightRows, x86::NibbleUnpack {
+struct Avx2 : x86::EightRows, x86::NibbleUnpack, x86::BlockRows, x86::KQuantRows, x86::Int8Rows {
     using Vector = __m256;
     static constexpr i32 width = 8;
 
@@ -23,7 +26,19 @@ struct Avx2 : x86::EightRows, x86::NibbleUnpack {
         __m256i acc[8];
         for (auto& a : acc)
             a = _mm256_setzero_si256();
-        for (i32 k = 0; k < group; k += 16) {
+        i32 k = 0;
+        // 32 values a step with pmaddubsw: |w| times x with w's sign, so the unsigned
+        // operand is |w| <= 128 and the signed one |x| <= 127 (ops::quantize's range):
+        // |pair| <= 2 * 128 * 127 = 32512, below int16's saturation.
+        for (; k + 32 <= group; k += 32) {
+            __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + k));
+            for (i32 r = 0; r < 8; ++r) {
+                __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + size_t(r) * size_t(n) + size_t(k)));
+                __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(wv), _mm256_sign_epi8(xv, wv));
+                acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+            }
+        }
+        for (; k < group; k += 16) {
             __m256i xv = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + k)));
             for (i32 r = 0; r < 8; ++r) {
                 __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows + size_t(r) * size_t(n) + size_t(k))));

@@ -3,7 +3,10 @@
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx2,fma,f16c"))), apply_to = function)
+#include "block_rows.h"
 #include "eight_rows.h"
+#include "int8_rows.h"
+#include "k_quant_rows.h"
 #include "nibbles.h"
 #include "simd_kernels.h"
 #include "simd_q5_q3.h"
@@ -11,7 +14,7 @@
 namespace llm::kernels::avx512 {
 
 namespace {
-struct Avx512 : x86::EightRows, x86::NibbleUnpack {
+struct Avx512 : x86::EightRows, x86::NibbleUnpack, x86::BlockRows, x86::KQuantRows, x86::Int8Rows {
     using Vector = __m512;
     static constexpr i32 width = 16;
 

@@ -118,6 +118,33 @@ void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d)
     matmul_any<V, HalfRows<V>>(out, x, reinterpret_cast<const u16*>(halves), n, d);
 }
 
+// How many rows the integer row kernels (block_rows.h, k_quant_rows.h) take per pass.
+// Measured on a Zen EPYC (TinyLlama's 5632 x 2048 FFN matrix, weights streamed from
+// memory): one row at a time streams fastest; two or four rows sharing each input load
+// were 1.5-2.5x slower (more streams, more live registers), so sharing is left to the
+// caches.
+constexpr i32 quantised_rows_per_pass = 1;
+
+template<i32 N>
+struct RowCount {
+    static constexpr i32 value = N;
+};
+
+// `d` rows, `Rows` at a time, then one at a time: pass(RowCount<rows>, first_row).
+template<i32 Rows, typename Pass>
+void in_passes(i32 d, Pass const& pass)
+{
+    i32 i = 0;
+    for (; i + Rows <= d; i += Rows)
+        pass(RowCount<Rows> {}, i);
+    for (; i < d; ++i)
+        pass(RowCount<1> {}, i);
+}
+
+// llama2.c int8 rows (int8_rows.h): one row a pass streams fastest here too (two rows
+// interleaved, though adjacent in memory, streamed at under half the rate).
+constexpr i32 int8_rows_per_pass = 1;
+
 // Same arithmetic as ops::matmul_q8: exact integer group sums, then the float
 // accumulation in the same order, so the result is bit-identical to the reference.
 // Where V can sum a group for eight rows at once (group_sums8) and rows hold whole groups,
@@ -126,6 +153,16 @@ void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d)
 template<typename V>
 void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group)
 {
+    if constexpr (V::has_int8_rows) {
+        // Groups of 32 (what quant=q8 picks for most models): int8_rows.h, a row at a time.
+        if (group == 32 && n % 32 == 0) {
+            in_passes<int8_rows_per_pass>(d, [&](auto count, i32 i) {
+                size_t first = size_t(i) * size_t(n);
+                V::template int8_rows<decltype(count)::value>(out + i, xq, xs, wq + first, ws + first / 32, n);
+            });
+            return;
+        }
+    }
     i32 i = 0;
     if constexpr (V::has_group_sums8) {
         if (n % group == 0 && group % V::group_step == 0) {
@@ -153,11 +190,19 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
     }
 }
 
-// GGUF Q8_0 and Q4_0 rows: block_quants.h's accumulation with this instruction set's
-// unpacking and integer dot, so results are bit-identical to the reference.
+// GGUF Q8_0 and Q4_0 rows: block_quants.h's accumulation, with this instruction set's
+// row kernels where it has them (block_rows.h) or its unpacking and integer dot, so
+// results are bit-identical to the reference.
 template<typename V>
 void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
+    if constexpr (V::has_block_rows) {
+        size_t row_bytes = size_t(n / 32) * block_bytes(TensorType::Q8_0);
+        in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
+            V::template rows<typename V::Q8_0, decltype(count)::value>(out + i, xq, xs, nullptr, blocks + size_t(i) * row_bytes, n / 32);
+        });
+        return;
+    }
     block_quants::rows(TensorType::Q8_0, out, xs, blocks, n, d,
         [&](const u8* block, i32 b) { return V::dot_i8(reinterpret_cast<const i8*>(block + 2), xq + b * 32, 32); });
 }
@@ -165,6 +210,20 @@ void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
 template<typename V>
 void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
+    if constexpr (V::has_block_rows) {
+        // The input's block sums, once per call (up to 16384 columns: 2 KiB of stack;
+        // wider rows take the generic path below).
+        constexpr i32 most_blocks = 512;
+        if (n / 32 <= most_blocks) {
+            i32 x_sums[most_blocks];
+            V::block_sums(x_sums, xq, n / 32);
+            size_t row_bytes = size_t(n / 32) * block_bytes(TensorType::Q4_0);
+            in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
+                V::template rows<typename V::Q4_0, decltype(count)::value>(out + i, xq, xs, x_sums, blocks + size_t(i) * row_bytes, n / 32);
+            });
+            return;
+        }
+    }
     alignas(32) i8 values[32];
     block_quants::rows(TensorType::Q4_0, out, xs, blocks, n, d, [&](const u8* block, i32 b) {
         V::unpack_q4(block + 2, values);
@@ -172,13 +231,24 @@ void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
     });
 }
 
-// GGUF k-quant rows against the quantised input: k_quants.h's block products with this
-// instruction set's integer dot, so the results are bit-identical to the reference.
+// GGUF k-quant rows against the quantised input: this instruction set's row kernels where
+// it has them (k_quant_rows.h), else k_quants.h's block products with its integer dot;
+// either way the results are bit-identical to the reference.
 template<typename V, bool q6>
 void matmul_k_quant(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
 {
     constexpr size_t block_bytes = q6 ? k_quants::q6_k_block_bytes : k_quants::q4_k_block_bytes;
     i32 per_row = n / 256;
+    if constexpr (V::has_k_quant_rows) {
+        in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
+            const u8* first = blocks + size_t(i) * size_t(per_row) * block_bytes;
+            if constexpr (q6)
+                V::template q6_k_rows<decltype(count)::value>(out + i, xq, xs, first, per_row);
+            else
+                V::template q4_k_rows<decltype(count)::value>(out + i, xq, xs, xsums, first, per_row);
+        });
+        return;
+    }
     for (i32 i = 0; i < d; ++i) {
         const u8* block = blocks + size_t(i) * size_t(per_row) * block_bytes;
         float value = 0.0f;

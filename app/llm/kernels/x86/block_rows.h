@@ -1,0 +1,100 @@
+#pragma once
+// Q8_0 and Q4_0 rows on the integer units (AVX2, also compiled into AVX-512), in
+// block_quants.h's order: eight blocks at a time, their integer sums gathered into the
+// lanes of one vector, their terms float(integer) * d * xs computed lane for lane and
+// added with tree_sum8's tree; the last per_row % 8 blocks one by one. `Rows` rows advance
+// together so each slice of the input (and Q4_0's offsets) serves all of them.
+//
+// Saturation bounds of pmaddubsw (int16 pair sums), with |x| <= 128 unless said:
+//   Q8_0: |w| * sign(x, w), |w| <= 128 and |x| <= 127 (ops::quantize's range; -128 would
+//         not survive the sign flip): |pair| <= 2 * 128 * 127 = 32512.
+//   Q4_0: nibble (0..15) * x: |pair| <= 3840. The offset, (q - 8) . x = q . x - 8 * sum(x),
+//         is subtracted from each block's int32 sum, the input's block sums being computed
+//         once per call (block_sums) rather than once per row.
+#include "byte_products.h"
+#include "../../block_sum.h"
+#include "../../ops.h"
+#include <rt/types.h>
+
+namespace llm::kernels::x86 {
+namespace {
+
+struct BlockRows : BytePieces {
+    static constexpr bool has_block_rows = true;
+
+    // Block k's int32 pair sums against input slice x, and what its integer sum lacks:
+    // Q4_0's values are stored plus 8, so 8 * sum(x) comes off.
+    struct Q8_0 {
+        static constexpr size_t bytes = 34;
+        static constexpr i32 stored_offset = 0;
+        static __m256i products(const u8* block, __m256i x)
+        {
+            __m256i w = load(block + 2);
+            return pair_sums(_mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w)));
+        }
+    };
+    struct Q4_0 {
+        static constexpr size_t bytes = 18;
+        static constexpr i32 stored_offset = 8;
+        static __m256i products(const u8* block, __m256i x)
+        {
+            __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
+            // Values 0-15 are the low nibbles, 16-31 the high ones.
+            __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
+            return pair_sums(_mm256_maddubs_epi16(_mm256_and_si256(both, _mm256_set1_epi8(0x0F)), x));
+        }
+    };
+
+    // The sums of the input's 32-value blocks (`count` of them), for the stored offsets.
+    static void block_sums(i32* sums, const i8* xq, i32 count)
+    {
+        for (i32 b = 0; b < count; ++b)
+            sums[b] = horizontal_sum(pair_sums(_mm256_maddubs_epi16(_mm256_set1_epi8(1), load(xq + 32 * b))));
+    }
+
+    // `Rows` rows of `per_row` blocks; x_sums: block_sums() of the input (Q4_0 only).
+    template<typename Type, i32 Rows>
+    static void rows(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* blocks, i32 per_row)
+    {
+        size_t row_stride = size_t(per_row) * Type::bytes;
+        float values[Rows] {};
+        i32 b = 0;
+        for (; b + 8 <= per_row; b += 8) {
+            __m256i x[8];
+            for (i32 k = 0; k < 8; ++k)
+                x[k] = load(xq + 32 * (b + k));
+            __m256 input_scales = _mm256_loadu_ps(xs + b);
+            __m256i offsets = _mm256_setzero_si256();
+            if constexpr (Type::stored_offset != 0)
+                offsets = _mm256_mullo_epi32(load(x_sums + b), _mm256_set1_epi32(Type::stored_offset));
+            for (i32 r = 0; r < Rows; ++r) {
+                const u8* block = blocks + size_t(r) * row_stride + size_t(b) * Type::bytes;
+                __m256i pairs[4];
+                for (i32 k = 0; k < 8; k += 2)
+                    pairs[k / 2] = pair(Type::products(block + size_t(k) * Type::bytes, x[k]), Type::products(block + size_t(k + 1) * Type::bytes, x[k + 1]));
+                __m256i integers = finish(pairs[0], pairs[1], pairs[2], pairs[3]);
+                if constexpr (Type::stored_offset != 0)
+                    integers = _mm256_sub_epi32(integers, offsets);
+                const u8* scales[8];
+                for (i32 k = 0; k < 8; ++k)
+                    scales[k] = block + size_t(k) * Type::bytes;
+                values[r] += tree_sum(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), halves_to_floats(scales)), input_scales));
+            }
+        }
+        for (; b < per_row; ++b) {
+            __m256i x = load(xq + 32 * b);
+            for (i32 r = 0; r < Rows; ++r) {
+                const u8* block = blocks + size_t(r) * row_stride + size_t(b) * Type::bytes;
+                i32 integer = horizontal_sum(Type::products(block, x));
+                if constexpr (Type::stored_offset != 0)
+                    integer -= Type::stored_offset * x_sums[b];
+                values[r] += float(integer) * ops::half_to_float(u16(block[0] | block[1] << 8)) * xs[b];
+            }
+        }
+        for (i32 r = 0; r < Rows; ++r)
+            out[r] = values[r];
+    }
+};
+
+}
+}
