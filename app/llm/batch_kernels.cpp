@@ -50,6 +50,18 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
         return true;
     }
+    case TensorType::Q8_0:
+    case TensorType::Q4_0: {
+        bool q4 = w.type == TensorType::Q4_0;
+        if (q4 && !inputs[0].sums)
+            return false;
+        auto batch = q4 ? pick(active.gguf_q4_0, k::avx2::matmul_q4_0, k::avx2::q4_0_rows_batch, k::avx512::matmul_q4_0, k::avx512::q4_0_rows_batch)
+                        : pick(active.gguf_q8_0, k::avx2::matmul_q8_0, k::avx2::q8_0_rows_batch, k::avx512::matmul_q8_0, k::avx512::q8_0_rows_batch);
+        if (!batch)
+            return false;
+        batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
+        return true;
+    }
     default: return false;
     }
 }

@@ -300,7 +300,7 @@ struct BatchSet {
     const char* name;
     llm::kernels::Isa isa;
     Int8BatchKernel q8;
-    BatchKernel q4_k, q6_k;
+    BatchKernel q4_k, q6_k, q8_0, q4_0;
 };
 
 std::vector<BatchSet> batch_sets()
@@ -308,8 +308,9 @@ std::vector<BatchSet> batch_sets()
     using namespace llm::kernels;
     static rt::CpuFeatures cpu = rt::detect_cpu_features();
     std::vector<BatchSet> sets;
-    for (BatchSet set : { BatchSet { "avx2", Isa::Avx2, avx2::q8_rows_batch, avx2::q4_k_rows_batch, avx2::q6_k_rows_batch },
-             BatchSet { "avx512", Isa::Avx512, avx512::q8_rows_batch, avx512::q4_k_rows_batch, avx512::q6_k_rows_batch } })
+    for (BatchSet set : { BatchSet { "avx2", Isa::Avx2, avx2::q8_rows_batch, avx2::q4_k_rows_batch, avx2::q6_k_rows_batch, avx2::q8_0_rows_batch, avx2::q4_0_rows_batch },
+             BatchSet { "avx512", Isa::Avx512, avx512::q8_rows_batch, avx512::q4_k_rows_batch, avx512::q6_k_rows_batch, avx512::q8_0_rows_batch,
+                 avx512::q4_0_rows_batch } })
         if (can_run(set.isa, cpu))
             sets.push_back(set);
     return sets;
@@ -342,29 +343,47 @@ TEST(BatchKernels, Int8RowsMatchTheReferenceForEveryToken)
         }
 }
 
-void expect_k_quant_batches_match(llm::TensorType type)
+// n: 512 values (two k-quant super-blocks; sixteen Q8_0/Q4_0 blocks) or, for Q8_0 and Q4_0,
+// 352 (one run of eight blocks and three single ones).
+void expect_block_batches_match(llm::TensorType type, i32 n)
 {
     u64 state = 23 + u64(type);
-    constexpr i32 n = 512;
-    auto blocks = random_tensor(type, awkward_rows, n, state);
+    auto blocks = random_tensor(type, awkward_rows, u64(n), state);
     for (auto const& set : batch_sets())
         for (i32 tokens = 1; tokens <= most_tokens; ++tokens) {
             auto in = random_inputs(tokens, n, state);
             size_t stride = awkward_rows + 3;
             std::vector<float> got(size_t(tokens) * stride, -1.0f);
-            (type == llm::TensorType::Q4_K ? set.q4_k : set.q6_k)(got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, awkward_rows);
+            BatchKernel batch = type == llm::TensorType::Q4_K ? set.q4_k : type == llm::TensorType::Q6_K ? set.q6_k : type == llm::TensorType::Q8_0 ? set.q8_0 : set.q4_0;
+            batch(got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, awkward_rows);
             for (i32 t = 0; t < tokens; ++t) {
                 std::vector<float> expected(awkward_rows);
-                (type == llm::TensorType::Q4_K ? llm::ops::matmul_q4_k : llm::ops::matmul_q6_k)(expected.data(), in.q[size_t(t)].data(),
-                    in.s[size_t(t)].data(), in.sums[size_t(t)].data(), blocks.data(), n, awkward_rows);
+                const i8* q = in.q[size_t(t)].data();
+                const float* s = in.s[size_t(t)].data();
+                switch (type) {
+                case llm::TensorType::Q4_K: llm::ops::matmul_q4_k(expected.data(), q, s, in.sums[size_t(t)].data(), blocks.data(), n, awkward_rows); break;
+                case llm::TensorType::Q6_K: llm::ops::matmul_q6_k(expected.data(), q, s, in.sums[size_t(t)].data(), blocks.data(), n, awkward_rows); break;
+                case llm::TensorType::Q8_0: llm::ops::matmul_q8_0(expected.data(), q, s, blocks.data(), n, awkward_rows); break;
+                default: llm::ops::matmul_q4_0(expected.data(), q, s, blocks.data(), n, awkward_rows); break;
+                }
                 EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(t) * stride, sizeof(float) * awkward_rows), 0)
-                    << set.name << " " << llm::name(type) << ", " << tokens << " tokens, token " << t;
+                    << set.name << " " << llm::name(type) << " n " << n << ", " << tokens << " tokens, token " << t;
             }
         }
 }
 
-TEST(BatchKernels, Q4KRowsMatchTheReferenceForEveryToken) { expect_k_quant_batches_match(llm::TensorType::Q4_K); }
-TEST(BatchKernels, Q6KRowsMatchTheReferenceForEveryToken) { expect_k_quant_batches_match(llm::TensorType::Q6_K); }
+TEST(BatchKernels, Q4KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q4_K, 512); }
+TEST(BatchKernels, Q6KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q6_K, 512); }
+TEST(BatchKernels, Q8_0RowsMatchTheReferenceForEveryToken)
+{
+    expect_block_batches_match(llm::TensorType::Q8_0, 512);
+    expect_block_batches_match(llm::TensorType::Q8_0, 352);
+}
+TEST(BatchKernels, Q4_0RowsMatchTheReferenceForEveryToken)
+{
+    expect_block_batches_match(llm::TensorType::Q4_0, 512);
+    expect_block_batches_match(llm::TensorType::Q4_0, 352);
+}
 
 // rows_batch follows the plan: a batch kernel where the type's operation runs on AVX2 or
 // AVX-512, none (false: token by token) on the scalar reference.

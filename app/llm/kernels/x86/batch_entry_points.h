@@ -12,6 +12,11 @@
     X(q4_k_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     X(q6_k_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
+        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
+    X(q8_0_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
+        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
+    /* Q4_0 needs the inputs' group sums. */                                                                         \
+    X(q4_0_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))
 
 #define BAREFLOW_DECLARE_BATCH_KERNEL(name, parameters, arguments) void name parameters;

@@ -19,6 +19,7 @@
 //         (q0 - 32) x0 + (q1 - 32) x1, the one-token kernel's q . x - 32 . x pair for pair.
 // Included inside a target pragma that enables AVX2, after tensor.h (for MatmulInput).
 #include "byte_products.h"
+#include "../../ops.h"
 #include <rt/types.h>
 
 namespace llm::kernels::x86 {
@@ -179,6 +180,74 @@ struct BatchRows : BytePieces {
             out[size_t(t) * out_stride] = values[t];
     }
 
+    // GGUF Q8_0 (34-byte blocks) and Q4_0 (18-byte blocks) rows, `per_row` blocks: one row,
+    // `Tokens` tokens, in block_rows.h's order (eight blocks' sums in the lanes of a vector,
+    // then the last per_row % 8 blocks one by one). Q4_0's stored offset, 8 * sum(x),
+    // comes off each block's integer sum with the input's group sums (MatmulInput::sums).
+    template<bool Q4, i32 Tokens>
+    static void block_row(float* out, size_t out_stride, const MatmulInput* in, const u8* row, i32 per_row)
+    {
+        constexpr size_t bytes = Q4 ? 18 : 34;
+        const __m256i nibble = _mm256_set1_epi8(0x0F);
+        // A block's weights, ready for the products: Q8_0's magnitudes and values (the sign
+        // goes onto x), Q4_0's nibbles, low ones first.
+        struct Weights {
+            __m256i magnitude, values;
+        };
+        auto unpack = [&](const u8* block) {
+            if constexpr (Q4) {
+                __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
+                __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
+                return Weights { _mm256_and_si256(both, nibble), _mm256_setzero_si256() };
+            } else {
+                __m256i w = load(block + 2);
+                return Weights { _mm256_abs_epi8(w), w };
+            }
+        };
+        auto products = [](Weights const& w, const i8* x) {
+            if constexpr (Q4)
+                return pair_sums(_mm256_maddubs_epi16(w.magnitude, load(x)));
+            else
+                return pair_sums(_mm256_maddubs_epi16(w.magnitude, _mm256_sign_epi8(load(x), w.values)));
+        };
+        float values[Tokens] {};
+        i32 b = 0;
+        for (; b + 8 <= per_row; b += 8) {
+            const u8* blocks = row + size_t(b) * bytes;
+            __m256i pairs[Tokens][4];
+            for (i32 k = 0; k < 8; k += 2) {
+                Weights w0 = unpack(blocks + size_t(k) * bytes), w1 = unpack(blocks + size_t(k + 1) * bytes);
+                for (i32 t = 0; t < Tokens; ++t) {
+                    const i8* x = in[t].q + 32 * (b + k);
+                    pairs[t][k / 2] = pair(products(w0, x), products(w1, x + 32));
+                }
+            }
+            const u8* scales[8];
+            for (i32 k = 0; k < 8; ++k)
+                scales[k] = blocks + size_t(k) * bytes;
+            __m256 d = halves_to_floats(scales);
+            for (i32 t = 0; t < Tokens; ++t) {
+                __m256i integers = finish(pairs[t][0], pairs[t][1], pairs[t][2], pairs[t][3]);
+                if constexpr (Q4)
+                    integers = _mm256_sub_epi32(integers, _mm256_mullo_epi32(load(in[t].sums + b), _mm256_set1_epi32(8)));
+                values[t] += tree_sum(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), d), _mm256_loadu_ps(in[t].s + b)));
+            }
+        }
+        for (; b < per_row; ++b) {
+            const u8* block = row + size_t(b) * bytes;
+            Weights w = unpack(block);
+            float d = ops::half_to_float(u16(block[0] | block[1] << 8));
+            for (i32 t = 0; t < Tokens; ++t) {
+                i32 integer = horizontal_sum(products(w, in[t].q + 32 * b));
+                if constexpr (Q4)
+                    integer -= 8 * in[t].sums[b];
+                values[t] += float(integer) * d * in[t].s[b];
+            }
+        }
+        for (i32 t = 0; t < Tokens; ++t)
+            out[size_t(t) * out_stride] = values[t];
+    }
+
     // The entry points (batch_entry_points.h): `d` rows against `tokens` inputs, token t's
     // row i at out[t * out_stride + i]; four tokens a pass over each row.
     template<typename RowKernel>
@@ -211,6 +280,24 @@ struct BatchRows : BytePieces {
             q6_k_row<decltype(count)::value>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first,
                 blocks + size_t(i) * size_t(per_row) * 210, per_row);
         });
+    }
+    template<bool Q4>
+    static void blocks_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 32;
+        rows(tokens, d, [&](auto count, i32 first, i32 i) {
+            block_row<Q4, decltype(count)::value>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first,
+                blocks + size_t(i) * size_t(per_row) * (Q4 ? 18 : 34), per_row);
+        });
+    }
+    static void q8_0_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        blocks_rows_batch<false>(out, out_stride, in, tokens, blocks, n, d);
+    }
+    // Needs the inputs' group sums (GGUF models have them).
+    static void q4_0_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        blocks_rows_batch<true>(out, out_stride, in, tokens, blocks, n, d);
     }
 };
 
