@@ -21,15 +21,14 @@ void run_rows(rt::Span<const BatchProduct> products, rt::Span<const MatmulInput>
 {
     for (size_t tile_begin = begin; tile_begin < end; tile_begin += tile) {
         size_t tile_end = rt::min(end, tile_begin + tile);
-        for (size_t t = 0; t < inputs.size(); ++t) {
-            size_t offset = 0; // where this product's rows start in the joined range
-            for (auto const& product : products) {
-                size_t rows = size_t(product.weights->rows);
-                size_t from = rt::max(tile_begin, offset), to = rt::min(tile_end, offset + rows);
-                if (from < to)
+        size_t offset = 0; // where this product's rows start in the joined range
+        for (auto const& product : products) {
+            size_t rows = size_t(product.weights->rows);
+            size_t from = rt::max(tile_begin, offset), to = rt::min(tile_end, offset + rows);
+            if (from < to && !rows_batch(product.out, product.out_stride, inputs, *product.weights, from - offset, to - offset))
+                for (size_t t = 0; t < inputs.size(); ++t)
                     type.rows(product.out + t * product.out_stride, inputs[t], *product.weights, from - offset, to - offset);
-                offset += rows;
-            }
+            offset += rows;
         }
     }
 }

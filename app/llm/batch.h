@@ -26,4 +26,10 @@ size_t batch_tile_rows(size_t row_bytes, size_t granule);
 // the next. Products that matmul would not join run one fork-join each.
 void matmul_batch(rt::Span<const BatchProduct>, rt::Span<const MatmulInput> inputs);
 
+// Rows [begin, end) of W for every token at once (token t's at out + t * out_stride), with
+// a kernel that unpacks each weight block once for several tokens (batch_kernels.cpp), in
+// the one-token kernel's arithmetic. False where the type or the active instruction set
+// has none: the caller then runs the type's rows token by token.
+bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> inputs, Tensor const&, size_t begin, size_t end);
+
 }

@@ -6,6 +6,9 @@
 #include "../../app/llm/generate.h"
 #include "../../app/llm/gguf.h"
 #include "../../app/llm/gguf_model.h"
+#include "../../app/llm/kernels/x86/batch_entry_points.h"
+#include "../../app/llm/kernels/x86/entry_points.h"
+#include "../../app/llm/ops.h"
 #include "../../app/llm/tokenizer.h"
 #include "../../app/tools/gguf_writer.h"
 #include "models.h"
@@ -261,6 +264,151 @@ TEST_P(GgufBatch, MatchesTokenByToken)
 INSTANTIATE_TEST_SUITE_P(Types, GgufBatch,
     ::testing::Values(llm::TensorType::F16, llm::TensorType::Q8_0, llm::TensorType::Q4_0, llm::TensorType::Q4_K, llm::TensorType::Q6_K),
     [](auto const& info) { return std::string(llm::name(info.param)); });
+
+// The batch kernels (x86/batch_rows.h) directly: every (row, token) result has the bits of
+// the scalar reference's one-token product, at row counts and token counts that are not
+// multiples of anything (the token blocks of four and their remainders), with int8 rows
+// whose group count leaves a remainder after the blocks of eight.
+struct TokenInputs {
+    std::vector<std::vector<i8>> q;
+    std::vector<std::vector<float>> s;
+    std::vector<std::vector<i32>> sums;
+    std::vector<llm::MatmulInput> inputs;
+};
+
+TokenInputs random_inputs(i32 tokens, i32 n, u64& state)
+{
+    TokenInputs in;
+    for (i32 t = 0; t < tokens; ++t) {
+        std::vector<float> x(size_t(n), 0.0f);
+        for (auto& v : x)
+            v = random_float(state, t % 2 ? 3.0f : 0.5f);
+        in.q.emplace_back(size_t(n));
+        in.s.emplace_back(size_t(n / 32));
+        in.sums.emplace_back(size_t(n / 32));
+        llm::ops::quantize(in.q.back().data(), in.s.back().data(), x.data(), n, 32);
+        llm::ops::group_sums(in.sums.back().data(), in.q.back().data(), n, 32);
+    }
+    for (i32 t = 0; t < tokens; ++t)
+        in.inputs.push_back({ nullptr, in.q[size_t(t)].data(), in.s[size_t(t)].data(), in.sums[size_t(t)].data() });
+    return in;
+}
+
+using BatchKernel = void (*)(float*, size_t, const llm::MatmulInput*, i32, const u8*, i32, i32);
+using Int8BatchKernel = void (*)(float*, size_t, const llm::MatmulInput*, i32, const i8*, const float*, i32, i32);
+struct BatchSet {
+    const char* name;
+    llm::kernels::Isa isa;
+    Int8BatchKernel q8;
+    BatchKernel q4_k, q6_k, q8_0, q4_0;
+};
+
+std::vector<BatchSet> batch_sets()
+{
+    using namespace llm::kernels;
+    static rt::CpuFeatures cpu = rt::detect_cpu_features();
+    std::vector<BatchSet> sets;
+    for (BatchSet set : { BatchSet { "avx2", Isa::Avx2, avx2::q8_rows_batch, avx2::q4_k_rows_batch, avx2::q6_k_rows_batch, avx2::q8_0_rows_batch, avx2::q4_0_rows_batch },
+             BatchSet { "avx512", Isa::Avx512, avx512::q8_rows_batch, avx512::q4_k_rows_batch, avx512::q6_k_rows_batch, avx512::q8_0_rows_batch,
+                 avx512::q4_0_rows_batch } })
+        if (can_run(set.isa, cpu))
+            sets.push_back(set);
+    return sets;
+}
+
+constexpr i32 awkward_rows = 19, most_tokens = 9;
+
+TEST(BatchKernels, Int8RowsMatchTheReferenceForEveryToken)
+{
+    u64 state = 17;
+    constexpr i32 n = 32 * 11; // one block of eight groups and three single groups
+    std::vector<i8> wq(size_t(awkward_rows) * n);
+    for (auto& w : wq)
+        w = i8(next_random(state) >> 56); // -128 included: the bound allows it
+    std::vector<float> ws(wq.size() / 32, 0.0f);
+    for (auto& s : ws)
+        s = random_float(state, 0.01f);
+    for (auto const& set : batch_sets())
+        for (i32 tokens = 1; tokens <= most_tokens; ++tokens) {
+            auto in = random_inputs(tokens, n, state);
+            size_t stride = awkward_rows + 5;
+            std::vector<float> got(size_t(tokens) * stride, -1.0f);
+            set.q8(got.data(), stride, in.inputs.data(), tokens, wq.data(), ws.data(), n, awkward_rows);
+            for (i32 t = 0; t < tokens; ++t) {
+                std::vector<float> expected(awkward_rows);
+                llm::ops::matmul_q8(expected.data(), in.q[size_t(t)].data(), in.s[size_t(t)].data(), wq.data(), ws.data(), n, awkward_rows, 32);
+                EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(t) * stride, sizeof(float) * awkward_rows), 0)
+                    << set.name << ", " << tokens << " tokens, token " << t;
+            }
+        }
+}
+
+// n: 512 values (two k-quant super-blocks; sixteen Q8_0/Q4_0 blocks) or, for Q8_0 and Q4_0,
+// 352 (one run of eight blocks and three single ones).
+void expect_block_batches_match(llm::TensorType type, i32 n)
+{
+    u64 state = 23 + u64(type);
+    auto blocks = random_tensor(type, awkward_rows, u64(n), state);
+    for (auto const& set : batch_sets())
+        for (i32 tokens = 1; tokens <= most_tokens; ++tokens) {
+            auto in = random_inputs(tokens, n, state);
+            size_t stride = awkward_rows + 3;
+            std::vector<float> got(size_t(tokens) * stride, -1.0f);
+            BatchKernel batch = type == llm::TensorType::Q4_K ? set.q4_k : type == llm::TensorType::Q6_K ? set.q6_k : type == llm::TensorType::Q8_0 ? set.q8_0 : set.q4_0;
+            batch(got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, awkward_rows);
+            for (i32 t = 0; t < tokens; ++t) {
+                std::vector<float> expected(awkward_rows);
+                const i8* q = in.q[size_t(t)].data();
+                const float* s = in.s[size_t(t)].data();
+                switch (type) {
+                case llm::TensorType::Q4_K: llm::ops::matmul_q4_k(expected.data(), q, s, in.sums[size_t(t)].data(), blocks.data(), n, awkward_rows); break;
+                case llm::TensorType::Q6_K: llm::ops::matmul_q6_k(expected.data(), q, s, in.sums[size_t(t)].data(), blocks.data(), n, awkward_rows); break;
+                case llm::TensorType::Q8_0: llm::ops::matmul_q8_0(expected.data(), q, s, blocks.data(), n, awkward_rows); break;
+                default: llm::ops::matmul_q4_0(expected.data(), q, s, blocks.data(), n, awkward_rows); break;
+                }
+                EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(t) * stride, sizeof(float) * awkward_rows), 0)
+                    << set.name << " " << llm::name(type) << " n " << n << ", " << tokens << " tokens, token " << t;
+            }
+        }
+}
+
+TEST(BatchKernels, Q4KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q4_K, 512); }
+TEST(BatchKernels, Q6KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q6_K, 512); }
+TEST(BatchKernels, Q8_0RowsMatchTheReferenceForEveryToken)
+{
+    expect_block_batches_match(llm::TensorType::Q8_0, 512);
+    expect_block_batches_match(llm::TensorType::Q8_0, 352);
+}
+TEST(BatchKernels, Q4_0RowsMatchTheReferenceForEveryToken)
+{
+    expect_block_batches_match(llm::TensorType::Q4_0, 512);
+    expect_block_batches_match(llm::TensorType::Q4_0, 352);
+}
+
+// rows_batch follows the plan: a batch kernel where the type's operation runs on AVX2 or
+// AVX-512, none (false: token by token) on the scalar reference.
+TEST(BatchKernels, RowsBatchFollowsThePlan)
+{
+    u64 state = 5;
+    constexpr i32 n = 256, d = 32;
+    auto blocks = random_tensor(llm::TensorType::Q4_K, d, n, state);
+    llm::Tensor w { llm::TensorType::Q4_K, d, n, blocks.data(), nullptr, 0 };
+    auto in = random_inputs(3, n, state);
+    std::vector<float> got(3 * d);
+    auto all_plans = plans();
+    llm::kernels::activate(all_plans.front());
+    EXPECT_FALSE(llm::rows_batch(got.data(), d, { in.inputs.data(), 3 }, w, 16, 32));
+    if (!batch_sets().empty()) {
+        llm::kernels::activate(all_plans.back());
+        EXPECT_TRUE(llm::rows_batch(got.data(), d, { in.inputs.data(), 3 }, w, 16, 32));
+        std::vector<float> expected(16);
+        for (i32 t = 0; t < 3; ++t) {
+            llm::ops::matmul_q4_k(expected.data(), in.q[size_t(t)].data(), in.s[size_t(t)].data(), in.sums[size_t(t)].data(), w.row(16), n, 16);
+            EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(t) * d + 16, sizeof(float) * 16), 0) << t;
+        }
+    }
+    llm::kernels::activate({});
+}
 
 TEST(Batch, TilesAreWholeGranulesThatFitTheCache)
 {

@@ -1,9 +1,11 @@
 // AVX2 variants: 8 floats per vector; F16C converts halves. (FMA only where integer or
 // quantised kernels use it: the float operations round products first, see fp32_order.h.)
+#include "batch_entry_points.h"
 #include "entry_points.h"
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#include "batch_rows.h"
 #include "block_rows.h"
 #include "eight_rows.h"
 #include "int8_rows.h"
@@ -92,6 +94,8 @@ struct Avx2 : x86::EightRows, x86::NibbleUnpack, x86::BlockRows, x86::KQuantRows
     }
 };
 }
+
+BAREFLOW_BATCH_ENTRY_POINTS
 
 BAREFLOW_SIMD_ENTRY_POINTS(Avx2)
 

@@ -1,8 +1,10 @@
 // AVX-512 variants: 16 floats per vector (AVX-512F, BW for the int8 products, F16C for halves).
+#include "batch_entry_points.h"
 #include "entry_points.h"
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx2,fma,f16c"))), apply_to = function)
+#include "batch_rows.h"
 #include "block_rows.h"
 #include "eight_rows.h"
 #include "int8_rows.h"
@@ -95,6 +97,8 @@ struct Avx512 : x86::EightRows, x86::NibbleUnpack, x86::BlockRows, x86::KQuantRo
     }
 };
 }
+
+BAREFLOW_BATCH_ENTRY_POINTS
 
 BAREFLOW_SIMD_ENTRY_POINTS(Avx512)
 

@@ -1,0 +1,69 @@
+// Batch row kernels (kernels/x86/batch_rows.h) where the tensor type has them: they run
+// on the instruction set the plan chose for the type's one-token operation, so a tune=
+// plan (or the tuner's choice) governs both. Other types and sets (the scalar reference,
+// SSE2) run the one-token rows token by token, which gives the same bits.
+#include "batch.h"
+#include "kernels/x86/batch_entry_points.h"
+#include "kernels/x86/entry_points.h"
+
+namespace llm {
+
+namespace {
+
+// The batch kernel of whichever set `chosen` (the active one-token kernel) belongs to.
+template<typename OneToken, typename Batch>
+Batch pick(OneToken chosen, OneToken avx2, Batch avx2_batch, OneToken avx512, Batch avx512_batch)
+{
+    if (chosen == avx2)
+        return avx2_batch;
+    if (chosen == avx512)
+        return avx512_batch;
+    return nullptr;
+}
+
+}
+
+bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> inputs, Tensor const& w, size_t begin, size_t end)
+{
+    namespace k = kernels;
+    auto const& active = k::active();
+    i32 tokens = i32(inputs.size()), d = i32(end - begin);
+    switch (w.type) {
+    case TensorType::Q8: {
+        // The one-token kernel takes int8_rows.h's path only for groups of 32.
+        if (w.group != 32 || w.cols % 32 != 0)
+            return false;
+        auto batch = pick(active.matmul_q8, k::avx2::matmul_q8, k::avx2::q8_rows_batch, k::avx512::matmul_q8, k::avx512::q8_rows_batch);
+        if (!batch)
+            return false;
+        size_t first = begin * size_t(w.cols);
+        batch(out + begin, out_stride, inputs.data(), tokens, w.int8() + first, w.scales + first / 32, w.cols, d);
+        return true;
+    }
+    case TensorType::Q4_K:
+    case TensorType::Q6_K: {
+        bool q6 = w.type == TensorType::Q6_K;
+        auto batch = q6 ? pick(active.gguf_q6_k, k::avx2::matmul_q6_k, k::avx2::q6_k_rows_batch, k::avx512::matmul_q6_k, k::avx512::q6_k_rows_batch)
+                        : pick(active.gguf_q4_k, k::avx2::matmul_q4_k, k::avx2::q4_k_rows_batch, k::avx512::matmul_q4_k, k::avx512::q4_k_rows_batch);
+        if (!batch)
+            return false;
+        batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
+        return true;
+    }
+    case TensorType::Q8_0:
+    case TensorType::Q4_0: {
+        bool q4 = w.type == TensorType::Q4_0;
+        if (q4 && !inputs[0].sums)
+            return false;
+        auto batch = q4 ? pick(active.gguf_q4_0, k::avx2::matmul_q4_0, k::avx2::q4_0_rows_batch, k::avx512::matmul_q4_0, k::avx512::q4_0_rows_batch)
+                        : pick(active.gguf_q8_0, k::avx2::matmul_q8_0, k::avx2::q8_0_rows_batch, k::avx512::matmul_q8_0, k::avx512::q8_0_rows_batch);
+        if (!batch)
+            return false;
+        batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
+        return true;
+    }
+    default: return false;
+    }
+}
+
+}

@@ -1,0 +1,34 @@
+#pragma once
+// The batch row kernels (batch_rows.h) of the x86 instruction sets that have them (AVX2,
+// AVX-512): `d` rows against `tokens` inputs, token t's row i at out[t * out_stride + i].
+// Which set runs follows the one-token choice of the type's operation (llm/batch_kernels.cpp).
+#include "../../tensor.h"
+
+// X(name, (parameters), (arguments))
+#define BAREFLOW_BATCH_KERNEL_FUNCTIONS(X)                                                                                \
+    /* llama2.c int8 rows in groups of 32 (n a multiple of 32); ws: the first row's scales. */                         \
+    X(q8_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const i8* wq, const float* ws, i32 n, i32 d), \
+        (out, out_stride, inputs, tokens, wq, ws, n, d))                                                                  \
+    X(q4_k_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
+        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
+    X(q6_k_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
+        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
+    X(q8_0_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
+        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
+    /* Q4_0 needs the inputs' group sums. */                                                                         \
+    X(q4_0_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
+        (out, out_stride, inputs, tokens, blocks, n, d))
+
+#define BAREFLOW_DECLARE_BATCH_KERNEL(name, parameters, arguments) void name parameters;
+namespace llm::kernels::avx2 {
+BAREFLOW_BATCH_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_BATCH_KERNEL)
+}
+namespace llm::kernels::avx512 {
+BAREFLOW_BATCH_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_BATCH_KERNEL)
+}
+#undef BAREFLOW_DECLARE_BATCH_KERNEL
+
+// Defines them in an instruction set's file (inside its namespace and target pragma).
+#define BAREFLOW_BATCH_ENTRY_POINT(name, parameters, arguments) \
+    void name parameters { x86::BatchRows::name arguments; }
+#define BAREFLOW_BATCH_ENTRY_POINTS BAREFLOW_BATCH_KERNEL_FUNCTIONS(BAREFLOW_BATCH_ENTRY_POINT)
