@@ -167,7 +167,7 @@ TEST_P(NewTypeVariants, RowKernelsAtAwkwardSizesAndScales)
         std::vector<size_t> scale_at = type.ggml == tools::q3_k ? std::vector<size_t> { 108 }
             : type.ggml == tools::q5_0                          ? std::vector<size_t> { 0 }
                                                                 : std::vector<size_t> { 0, 2 };
-        std::vector<i32> columns = values == 32 ? std::vector<i32> { 32, 224, 256, 288, 544, 1056 } : std::vector<i32> { 256, 768, 2304 };
+        std::vector<i32> columns = values == 32 ? std::vector<i32> { 32, 224, 256, 288, 544, 1056 } : std::vector<i32> { 256, 768, 2304, 8448 };
         for (i32 n : columns) {
             Input in(n, u32(n * 5 + 3));
             for (i32 d : { 1, 2, 3, 5, 7, 9, 13 })

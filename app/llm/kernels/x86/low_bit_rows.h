@@ -9,9 +9,9 @@
 // Saturation bounds of pmaddubsw (int16 pair sums), with |x| <= 128:
 //   Q5_K, Q5_0, Q5_1: five-bit value (0..31) * x: |pair| <= 2 * 31 * 128 = 7936. Q5_0's
 //         offset, (q - 16) . x = q . x - 16 * sum(x), comes off each block's int32 sum.
-//   Q3_K: three-bit value u = q + 4 (0..7) * x: |pair| <= 1792; the offset 4 * x:
-//         |pair| <= 1024; their difference (pairs of q * x, q in -4..3) stays within 1024,
-//         and pmaddwd multiplies it by the 16 values' scale (-32..31) into int32.
+//   Q3_K: three-bit value u = q + 4 (0..7) * x: |pair| <= 1792. The offset,
+//         4 * sum(x) per 16 values, comes off the int32 sums (computed once per call,
+//         q3_k_offsets), which are then multiplied by their scales (-32..31).
 #include "byte_products.h"
 #include "../../ops.h"
 #include <rt/types.h>
@@ -21,6 +21,17 @@ namespace {
 
 struct LowBitRows : BytePieces {
     static constexpr bool has_low_bit_rows = true;
+
+    // pair(pair_sums(a), pair_sums(b)) for pmaddubsw results a and b whose adjacent pair
+    // sums stay within int16 (every type here: |pair| <= 7936), in one pmaddwd fewer.
+    static __m256i pair_of_products(__m256i a, __m256i b) { return pair_sums(_mm256_hadd_epi16(a, b)); }
+
+    // Bit `from` of every byte moved to bit `to` (other bits follow; callers mask). Shifts
+    // of 16-bit lanes: by at most 7, a byte's bit `to` still comes from the same byte.
+    static __m256i move_bit(__m256i v, i32 from, i32 to)
+    {
+        return from < to ? _mm256_slli_epi16(v, to - from) : from > to ? _mm256_srli_epi16(v, from - to) : v;
+    }
 
     // Q4_K's (and Q5_K's) twelve bytes of packed 6-bit scales and mins as floats.
     static void scales_and_mins(const u8* packed, __m256& scales, __m256& mins)
@@ -43,18 +54,16 @@ struct LowBitRows : BytePieces {
         const __m256i nibble = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(16);
         float value = 0.0f;
         for (i32 b = 0; b < per_row; ++b, xq += 256, xs += 8, xsums += 8, block += 176) {
-            // Sub-block j's fifth bits are bit j of these 32 bytes: shifted down by two per
-            // chunk, bits 0 and 1 then go to bit 4 (16-bit shifts by at most 7 keep each
-            // byte's bits within the byte that matters).
+            // Sub-block j's fifth bits are bit j of these 32 bytes, moved to bit 4.
             __m256i high = load(block + 16);
             __m256i pairs[4];
-            for (i32 chunk = 0; chunk < 4; ++chunk, high = _mm256_srli_epi16(high, 2)) {
+            for (i32 chunk = 0; chunk < 4; ++chunk) {
                 __m256i bytes = load(block + 48 + 32 * chunk);
-                __m256i first = _mm256_or_si256(_mm256_and_si256(bytes, nibble), _mm256_and_si256(_mm256_slli_epi16(high, 4), sixteen));
+                __m256i first = _mm256_or_si256(_mm256_and_si256(bytes, nibble), _mm256_and_si256(move_bit(high, 2 * chunk, 4), sixteen));
                 __m256i second = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble),
-                    _mm256_and_si256(_mm256_slli_epi16(high, 3), sixteen));
-                pairs[chunk] = pair(pair_sums(_mm256_maddubs_epi16(first, load(xq + 64 * chunk))),
-                    pair_sums(_mm256_maddubs_epi16(second, load(xq + 64 * chunk + 32))));
+                    _mm256_and_si256(move_bit(high, 2 * chunk + 1, 4), sixteen));
+                pairs[chunk] = pair_of_products(_mm256_maddubs_epi16(first, load(xq + 64 * chunk)),
+                    _mm256_maddubs_epi16(second, load(xq + 64 * chunk + 32)));
             }
             __m256 products = _mm256_cvtepi32_ps(finish(pairs[0], pairs[1], pairs[2], pairs[3]));
             __m256 scales, mins, d, dmin;
@@ -130,8 +139,8 @@ struct LowBitRows : BytePieces {
             __m256i pairs[4];
             for (i32 k = 0; k < 8; k += 2) {
                 const u8* first = block + size_t(k) * Type::bytes;
-                pairs[k / 2] = pair(pair_sums(_mm256_maddubs_epi16(Type::values(first), load(xq + 32 * (b + k)))),
-                    pair_sums(_mm256_maddubs_epi16(Type::values(first + Type::bytes), load(xq + 32 * (b + k + 1)))));
+                pairs[k / 2] = pair_of_products(_mm256_maddubs_epi16(Type::values(first), load(xq + 32 * (b + k))),
+                    _mm256_maddubs_epi16(Type::values(first + Type::bytes), load(xq + 32 * (b + k + 1))));
             }
             const u8* at[8];
             for (i32 k = 0; k < 8; ++k)
@@ -145,13 +154,42 @@ struct LowBitRows : BytePieces {
         return value;
     }
 
+    // Q3_K's sixteen 16-value sub-blocks of a super-block, as two int32 vectors: the
+    // eight groups' pmaddubsw products (values 0-15 in the low 128 bits, 16-31 in the high)
+    // folded so that `first` holds groups 0-3's first halves, then their second halves,
+    // and `second` the same for groups 4-7.
+    static void sub_block_sums(__m256i const (&groups)[8], __m256i& first, __m256i& second)
+    {
+        first = _mm256_hadd_epi32(pair_of_products(groups[0], groups[1]), pair_of_products(groups[2], groups[3]));
+        second = _mm256_hadd_epi32(pair_of_products(groups[4], groups[5]), pair_of_products(groups[6], groups[7]));
+    }
+
+    // 4 * x summed over each 16 values of the input, for Q3_K's offset (its values are
+    // stored plus 4), per super-block in sub_block_sums' order: `blocks` super-blocks.
+    static void q3_k_offsets(i32* out, const i8* xq, i32 blocks)
+    {
+        const __m256i four = _mm256_set1_epi8(4);
+        for (i32 b = 0; b < blocks; ++b, xq += 256, out += 16) {
+            __m256i groups[8];
+            for (i32 g = 0; g < 8; ++g)
+                groups[g] = _mm256_maddubs_epi16(four, load(xq + 32 * g));
+            __m256i first, second;
+            sub_block_sums(groups, first, second);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), first);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), second);
+        }
+    }
+
     // Q3_K: 110-byte blocks (32 bytes of high bits, 64 of bit pairs, 12 of packed scales,
-    // f16 d), `per_row` of them.
-    static float q3_k_row(const i8* xq, const float* xs, const u8* block, i32 per_row)
+    // f16 d), `per_row` of them; offsets: q3_k_offsets() of the input. Each 16 values'
+    // integer sum q . x = u . x - 4 * sum(x) (u = q + 4, stored) is exact, times its scale.
+    static float q3_k_row(const i8* xq, const float* xs, const i32* offsets, const u8* block, i32 per_row)
     {
         const __m256i three = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
+        // The scales in sub_block_sums' order: sub-blocks 0 2 4 6 1 3 5 7, 8 10 ... 15.
+        const __m128i order = _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
         float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, xq += 256, xs += 8, block += 110) {
+        for (i32 b = 0; b < per_row; ++b, xq += 256, xs += 8, offsets += 16, block += 110) {
             // The sixteen scales (q3_k::scales) as bytes: low nibbles of bytes 0-7, then
             // their high nibbles, each with two bits of bytes 8-11 on top; minus 32.
             u32 low0, low1, top;
@@ -163,24 +201,24 @@ struct LowBitRows : BytePieces {
                                                    i32(((low0 >> 4) & 0x0F0F0F0F) | ((top >> 4) & 0x03030303) << 4),
                                                    i32(((low1 >> 4) & 0x0F0F0F0F) | ((top >> 6) & 0x03030303) << 4)),
                 _mm_set1_epi8(32));
-            // Group g's value bit 2 is bit g of these bytes: shifted down by one per group.
+            scale_bytes = _mm_shuffle_epi8(scale_bytes, order);
+            // Group g's bit 2 is bit g of the high bits.
             __m256i high = load(block);
             __m256i groups[8];
-            for (i32 g = 0; g < 8; ++g, high = _mm256_srli_epi16(high, 1)) {
+            for (i32 g = 0; g < 8; ++g) {
                 __m256i bit_pairs = load(block + 32 + 32 * (g / 4));
                 __m256i u = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bit_pairs, 2 * (g % 4)), three),
-                    _mm256_and_si256(_mm256_slli_epi16(high, 2), four));
-                __m256i x = load(xq + 32 * g);
-                __m256i centred = _mm256_sub_epi16(_mm256_maddubs_epi16(u, x), _mm256_maddubs_epi16(four, x));
-                // The group's two scales, eight int16 lanes each (one per 16 values).
-                __m128i which = _mm_setr_epi8(char(2 * g), char(2 * g), char(2 * g), char(2 * g), char(2 * g), char(2 * g), char(2 * g),
-                    char(2 * g), char(2 * g + 1), char(2 * g + 1), char(2 * g + 1), char(2 * g + 1), char(2 * g + 1), char(2 * g + 1),
-                    char(2 * g + 1), char(2 * g + 1));
-                groups[g] = _mm256_madd_epi16(centred, _mm256_cvtepi8_epi16(_mm_shuffle_epi8(scale_bytes, which)));
+                    _mm256_and_si256(move_bit(high, g, 2), four));
+                groups[g] = _mm256_maddubs_epi16(u, load(xq + 32 * g));
             }
-            __m256 products = _mm256_cvtepi32_ps(
-                finish(pair(groups[0], groups[1]), pair(groups[2], groups[3]), pair(groups[4], groups[5]), pair(groups[6], groups[7])));
-            __m256 terms = _mm256_mul_ps(_mm256_mul_ps(products, half_to_floats(block + 108)), _mm256_loadu_ps(xs));
+            __m256i first, second;
+            sub_block_sums(groups, first, second);
+            // Exact: |q . x| <= 16 * 4 * 128 per sub-block, times |scale| <= 32.
+            first = _mm256_mullo_epi32(_mm256_sub_epi32(first, load(offsets)), _mm256_cvtepi8_epi32(scale_bytes));
+            second = _mm256_mullo_epi32(_mm256_sub_epi32(second, load(offsets + 8)), _mm256_cvtepi8_epi32(_mm_srli_si128(scale_bytes, 8)));
+            // Each group's two halves added: lanes 0-7 are groups 0-7.
+            __m256i integers = _mm256_add_epi32(_mm256_permute2x128_si256(first, second, 0x20), _mm256_permute2x128_si256(first, second, 0x31));
+            __m256 terms = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), half_to_floats(block + 108)), _mm256_loadu_ps(xs));
             value += tree_sum(terms);
         }
         return value;

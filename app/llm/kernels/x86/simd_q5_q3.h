@@ -59,8 +59,16 @@ template<typename V>
 void matmul_q3_k(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
 {
     if constexpr (V::has_low_bit_rows) {
-        each_row(out, blocks, size_t(n / 256) * q3_k::q3_k_bytes, d, [&](const u8* row) { return V::q3_k_row(xq, xs, row, n / 256); });
-        return;
+        // The input's offsets, once per call (up to 8192 columns: 2 KiB of stack; wider
+        // rows take the generic path below).
+        constexpr i32 most_blocks = 32;
+        if (n / 256 <= most_blocks) {
+            i32 offsets[16 * most_blocks];
+            V::q3_k_offsets(offsets, xq, n / 256);
+            each_row(out, blocks, size_t(n / 256) * q3_k::q3_k_bytes, d,
+                [&](const u8* row) { return V::q3_k_row(xq, xs, offsets, row, n / 256); });
+            return;
+        }
     }
     q3_k::matmul(out, xq, xs, blocks, n, d, x86::LowBitUnpack::q3_k_values, V::dot_i8);
 }
