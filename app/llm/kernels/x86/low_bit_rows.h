@@ -22,8 +22,9 @@ namespace {
 struct LowBitRows : BytePieces {
     static constexpr bool has_low_bit_rows = true;
 
-    // pair(pair_sums(a), pair_sums(b)) for pmaddubsw results a and b whose adjacent pair
-    // sums stay within int16 (every type here: |pair| <= 7936), in one pmaddwd fewer.
+    // pair(pair_sums(a), pair_sums(b)) for pmaddubsw results a and b, in one pmaddwd
+    // fewer: phaddw adds two adjacent int16 pairs first, which stays within int16 here
+    // (|pair| <= 7936, so two add to at most 15872).
     static __m256i pair_of_products(__m256i a, __m256i b) { return pair_sums(_mm256_hadd_epi16(a, b)); }
 
     // Bit `from` of every byte moved to bit `to` (other bits follow; callers mask). Shifts
