@@ -93,7 +93,7 @@ done
 
 # The TinyLlama-1.1B shape as GGUF (random weights), in the formats people download.
 if [ $quick -eq 0 ]; then
-  for type in q4_0 q8_0 q4_k q4_k_m; do
+  for type in q4_0 q8_0 q4_k q4_k_m q5_k_m q3_k_m; do
     gguf="$work/random-tinyllama-$type.gguf"
     [ "$gguf" -nt "$build/bareflow-convert-gguf" ] || "$build/bareflow-convert-gguf" --random tinyllama "$vocabulary" "$gguf" --type $type >/dev/null
     for arch in x86-64 i686; do
@@ -129,7 +129,7 @@ if [ -n "${LLAMA_BENCH:-}" ]; then
   done
   comparisons=("15M F32=$work/random-15M-f32.gguf" "15M Q8_0=$work/random-15M-q8_0.gguf")
   if [ $quick -eq 0 ]; then
-    for type in q4_k_m q4_0 q8_0; do
+    for type in q4_k_m q5_k_m q3_k_m q4_0 q8_0; do
       comparisons+=("1.1B ${type^^}=$work/random-tinyllama-$type.gguf")
     done
   fi

@@ -10,6 +10,7 @@
 // (sub-block 8h + 2k + l / 16) have a signed scale: value = d * (scale - 32) * q.
 // Scale j's low four bits are nibble j / 8 of byte j % 8; its top two are bits
 // 2 * (j / 4) of byte 8 + j % 4.
+#include "block_sum.h"
 #include "ops.h"
 #include "tensor.h"
 
@@ -56,7 +57,9 @@ inline void dequantize(const u8* block, float* out)
 }
 
 // One super-block against its 256 inputs, added to `value`: per group of 32, the two
-// 16-value halves' exact integer sums times their scales, then one float step (as Q6_K's).
+// 16-value halves' exact integer sums times their scales, then one float term (as Q6_K's);
+// the eight terms are added as tree_sum8's tree (block_sum.h), the order every variant
+// follows.
 template<typename Values, typename DotI8>
 float block_dot(float value, const u8* block, const i8* xq, const float* xs, Values const& values_of, DotI8 const& dot_i8)
 {
@@ -64,12 +67,13 @@ float block_dot(float value, const u8* block, const i8* xq, const float* xs, Val
     i32 scale[16];
     scales(block, scale);
     alignas(32) i8 values[32];
+    float terms[8];
     for (i32 g = 0; g < 8; ++g, xq += 32) {
         values_of(block, g, values);
         i32 products = scale[2 * g] * dot_i8(values, xq, 16) + scale[2 * g + 1] * dot_i8(values + 16, xq + 16, 16);
-        value += float(products) * d * xs[g];
+        terms[g] = float(products) * d * xs[g];
     }
-    return value;
+    return value + tree_sum8(terms);
 }
 
 template<typename Values, typename DotI8>

@@ -14,9 +14,12 @@
 //   the high nibbles the next 32; their fifth bits are bits 2c and 2c+1 of qh[0..31].
 //   value = d * scale * q - dmin * min, one scale and min per 32 values.
 //
-// Every product below adds exact integer sums (whatever `dot_i8` computes them) to the
-// float result in one fixed order, so the reference and every SIMD variant agree bit for
-// bit.
+// Every product below turns exact integer sums (whatever `dot_i8` computes them) into one
+// float term per 32 values and adds the terms in one fixed order, block_sum.h's: eight
+// groups (a Q5_K super-block, or eight Q5_0/Q5_1 blocks, the last per_row % 8 of those one
+// by one) as tree_sum8's tree, so the reference and every SIMD variant (which computes the
+// eight terms in one vector, x86/low_bit_rows.h) agree bit for bit.
+#include "block_sum.h"
 #include "ops.h"
 #include "tensor.h"
 
@@ -100,17 +103,25 @@ inline void dequantize_q5_k(const u8* block, float* out)
     }
 }
 
-// Rows of 32-value blocks of `bytes` bytes; block_value(value, block, b) adds block b's
-// product with the input's group b to `value`.
-template<typename BlockValue>
-void rows_of_32(float* out, const u8* blocks, size_t bytes, i32 n, i32 d, BlockValue const& block_value)
+// Rows of 32-value blocks of `bytes` bytes; term(block, b) is block b's float term against
+// the input's group b. Runs of eight blocks are added as tree_sum8's tree, the rest one by
+// one (block_quants.h's order).
+template<typename Term>
+void rows_of_32(float* out, const u8* blocks, size_t bytes, i32 n, i32 d, Term const& term)
 {
     i32 per_row = n / 32;
     for (i32 i = 0; i < d; ++i) {
         const u8* block = blocks + size_t(i) * size_t(per_row) * bytes;
         float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, block += bytes)
-            value = block_value(value, block, b);
+        i32 b = 0;
+        for (; b + 8 <= per_row; b += 8) {
+            float terms[8];
+            for (i32 k = 0; k < 8; ++k, block += bytes)
+                terms[k] = term(block, b + k);
+            value += tree_sum8(terms);
+        }
+        for (; b < per_row; ++b, block += bytes)
+            value += term(block, b);
         out[i] = value;
     }
 }
@@ -120,9 +131,9 @@ template<typename Values, typename DotI8>
 void matmul_q5_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d, Values const& values_of, DotI8 const& dot_i8)
 {
     alignas(32) i8 values[32];
-    rows_of_32(out, blocks, q5_0_bytes, n, d, [&](float value, const u8* block, i32 b) {
+    rows_of_32(out, blocks, q5_0_bytes, n, d, [&](const u8* block, i32 b) {
         values_of(block, values);
-        return value + float(dot_i8(values, xq + 32 * b, 32)) * half_at(block) * xs[b];
+        return float(dot_i8(values, xq + 32 * b, 32)) * half_at(block) * xs[b];
     });
 }
 
@@ -132,14 +143,15 @@ void matmul_q5_1(float* out, const i8* xq, const float* xs, const i32* xsums, co
     DotI8 const& dot_i8)
 {
     alignas(32) i8 values[32];
-    rows_of_32(out, blocks, q5_1_bytes, n, d, [&](float value, const u8* block, i32 b) {
+    rows_of_32(out, blocks, q5_1_bytes, n, d, [&](const u8* block, i32 b) {
         values_of(block, values);
         float products = float(dot_i8(values, xq + 32 * b, 32)) * half_at(block);
-        return value + (products + float(xsums[b]) * half_at(block + 2)) * xs[b];
+        return (products + float(xsums[b]) * half_at(block + 2)) * xs[b];
     });
 }
 
-// One Q5_K super-block against its 256 inputs, added to `value`, in Q4_K's order:
+// One Q5_K super-block against its 256 inputs, added to `value`, in Q4_K's order (its
+// eight terms as tree_sum8's tree):
 // sum(x * (d*scale*q - dmin*min)) = xs * (d * scale * sum(xq * q) - dmin * min * sum(xq))
 template<typename Values, typename DotI8>
 float q5_k_block_dot(float value, const u8* block, const i8* xq, const float* xs, const i32* xsums, Values const& values_of,
@@ -147,14 +159,15 @@ float q5_k_block_dot(float value, const u8* block, const i8* xq, const float* xs
 {
     float d = half_at(block), dmin = half_at(block + 2);
     alignas(32) i8 values[32];
+    float terms[8];
     for (i32 j = 0; j < 8; ++j) {
         u8 scale, min;
         scale_and_min(j, block + 4, scale, min);
         values_of(block, j, values);
         i32 products = dot_i8(values, xq + 32 * j, 32);
-        value += (float(i32(scale) * products) * d - float(i32(min) * xsums[j]) * dmin) * xs[j];
+        terms[j] = (float(i32(scale) * products) * d - float(i32(min) * xsums[j]) * dmin) * xs[j];
     }
-    return value;
+    return value + tree_sum8(terms);
 }
 
 template<typename Values, typename DotI8>

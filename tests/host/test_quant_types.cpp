@@ -14,6 +14,7 @@
 #include "../../app/tools/quant_mix.h"
 #include "models.h"
 #include <cmath>
+#include <cstring>
 #include <gtest/gtest.h>
 #include <map>
 #include <rt/cpu_features.h>
@@ -139,6 +140,52 @@ TEST_P(NewTypeVariants, BitIdenticalToTheReference)
                     type.reference(expected.data(), in.q.data(), in.s.data(), in.sums.data(), blocks, n, d);
                     variant(actual.data(), in.q.data(), in.s.data(), in.sums.data(), blocks, n, d);
                     ASSERT_EQ(actual, expected) << type.name << " " << isa_name(GetParam()) << " n=" << n << " d=" << d << " skew " << skew;
+                }
+        }
+    }
+}
+
+// The row kernels on the integer units (low_bit_rows.h) at the sizes where their paths
+// part: rows of one to nine 32-value blocks and more (eight at a time, then the rest one
+// by one), one or several super-blocks, row counts that are no multiple of anything, and
+// weights at odd byte offsets; every f16 scale mostly small, but every seventh block's
+// special (negative, subnormal, the largest half, infinity). Compared bit for bit: the
+// infinite scales make NaN, which is never equal to itself.
+TEST_P(NewTypeVariants, RowKernelsAtAwkwardSizesAndScales)
+{
+    const u16 special_scales[] = { 0x8C00 /* -2^-12 */, 0x0001 /* smallest subnormal */, 0x03FF /* largest subnormal */,
+        0x7BFF /* 65504 */, 0x7C00 /* infinity */ };
+    for (auto const& type : new_types) {
+        Kernel variant = nullptr;
+        for (auto const& v : type.variants())
+            if (v.isa == GetParam())
+                variant = v.function;
+        ASSERT_NE(variant, nullptr) << type.name;
+        u64 values = block_values(type.ggml);
+        size_t bytes = size_t(block_bytes(type.ggml));
+        // Where each layout keeps its f16 scales.
+        std::vector<size_t> scale_at = type.ggml == tools::q3_k ? std::vector<size_t> { 108 }
+            : type.ggml == tools::q5_0                          ? std::vector<size_t> { 0 }
+                                                                : std::vector<size_t> { 0, 2 };
+        std::vector<i32> columns = values == 32 ? std::vector<i32> { 32, 224, 256, 288, 544, 1056 } : std::vector<i32> { 256, 768, 2304, 8448 };
+        for (i32 n : columns) {
+            Input in(n, u32(n * 5 + 3));
+            for (i32 d : { 1, 2, 3, 5, 7, 9, 13 })
+                for (size_t skew : { 0, 1, 3 }) {
+                    size_t blocks = size_t(n / i32(values) * d);
+                    auto data = random_blocks(type.ggml, blocks, u32(n * 13 + d * 7) + u32(skew), skew);
+                    u8* first = data.data() + skew;
+                    for (size_t b = 0; b < blocks; ++b)
+                        for (size_t at : scale_at) {
+                            u16 half = b % 7 == 3 ? special_scales[(b / 7) % 5] : u16(0x2000 | (first[b * bytes + at] & 0x3FF));
+                            first[b * bytes + at] = u8(half), first[b * bytes + at + 1] = u8(half >> 8);
+                        }
+                    std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
+                    type.reference(expected.data(), in.q.data(), in.s.data(), in.sums.data(), first, n, d);
+                    variant(actual.data(), in.q.data(), in.s.data(), in.sums.data(), first, n, d);
+                    ASSERT_EQ(std::memcmp(actual.data(), expected.data(), actual.size() * sizeof(float)), 0)
+                        << type.name << " " << isa_name(GetParam()) << " n=" << n << " d=" << d << " skew " << skew << ": " << actual[0]
+                        << " vs " << expected[0];
                 }
         }
     }

@@ -9,6 +9,7 @@
 #include "eight_rows.h"
 #include "int8_rows.h"
 #include "k_quant_rows.h"
+#include "low_bit_rows.h"
 #include "nibbles.h"
 #include "simd_kernels.h"
 #include "simd_q5_q3.h"
@@ -16,7 +17,7 @@
 namespace llm::kernels::avx512 {
 
 namespace {
-struct Avx512 : x86::EightRows, x86::NibbleUnpack, x86::BlockRows, x86::KQuantRows, x86::Int8Rows {
+struct Avx512 : x86::EightRows, x86::NibbleUnpack, x86::BlockRows, x86::KQuantRows, x86::Int8Rows, x86::LowBitRows {
     using Vector = __m512;
     static constexpr i32 width = 16;
 

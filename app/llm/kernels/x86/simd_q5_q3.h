@@ -1,19 +1,33 @@
 #pragma once
 // The SIMD variants of the Q5_0, Q5_1, Q5_K and Q3_K products, as templates over an
-// instruction set's traits V (see simd_kernels.h): q5_quants.h's and q3_k.h's row loops
-// with SSE2 unpacking (low_bit_unpack.h, the same bytes as the scalar unpacking) and V's
-// integer dot product. The float accumulation is the reference's, so the results are
-// bit-identical to it. Included by sse2.cpp, avx2.cpp and avx512.cpp inside their target
-// pragmas.
+// instruction set's traits V (see simd_kernels.h): V's row kernels on the integer units
+// where it has them (low_bit_rows.h, AVX2 and AVX-512), else q5_quants.h's and q3_k.h's row
+// loops with SSE2 unpacking (low_bit_unpack.h, the same bytes as the scalar unpacking) and
+// V's integer dot product. Either way the float order is the reference's, so the results
+// are bit-identical to it. Included by sse2.cpp, avx2.cpp and avx512.cpp inside their
+// target pragmas.
 #include "../../q3_k.h"
 #include "../../q5_quants.h"
 #include "low_bit_unpack.h"
 
 namespace llm::kernels::simd {
 
-template<typename V>
-void matmul_q5_0(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
+// Each row through V's row kernel `row(first block)`; `bytes` per row.
+template<typename Row>
+void each_row(float* out, const u8* blocks, size_t bytes, i32 d, Row const& row)
 {
+    for (i32 i = 0; i < d; ++i)
+        out[i] = row(blocks + size_t(i) * bytes);
+}
+
+template<typename V>
+void matmul_q5_0(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
+{
+    if constexpr (V::has_low_bit_rows) {
+        each_row(out, blocks, size_t(n / 32) * q5_quants::q5_0_bytes, d,
+            [&](const u8* row) { return V::template block_row<typename V::Q5_0>(xq, xs, xsums, row, n / 32); });
+        return;
+    }
     q5_quants::matmul_q5_0(out, xq, xs, blocks, n, d,
         [](const u8* block, i8* values) { x86::LowBitUnpack::unpack_five_bits(block + 2, block + 6, 16, values); }, V::dot_i8);
 }
@@ -21,6 +35,11 @@ void matmul_q5_0(float* out, const i8* xq, const float* xs, const i32*, const u8
 template<typename V>
 void matmul_q5_1(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
 {
+    if constexpr (V::has_low_bit_rows) {
+        each_row(out, blocks, size_t(n / 32) * q5_quants::q5_1_bytes, d,
+            [&](const u8* row) { return V::template block_row<typename V::Q5_1>(xq, xs, xsums, row, n / 32); });
+        return;
+    }
     q5_quants::matmul_q5_1(out, xq, xs, xsums, blocks, n, d,
         [](const u8* block, i8* values) { x86::LowBitUnpack::unpack_five_bits(block + 4, block + 8, 0, values); }, V::dot_i8);
 }
@@ -28,12 +47,29 @@ void matmul_q5_1(float* out, const i8* xq, const float* xs, const i32* xsums, co
 template<typename V>
 void matmul_q5_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
 {
+    if constexpr (V::has_low_bit_rows) {
+        each_row(out, blocks, size_t(n / 256) * q5_quants::q5_k_bytes, d,
+            [&](const u8* row) { return V::q5_k_row(xq, xs, xsums, row, n / 256); });
+        return;
+    }
     q5_quants::matmul_q5_k(out, xq, xs, xsums, blocks, n, d, x86::LowBitUnpack::q5_k_values, V::dot_i8);
 }
 
 template<typename V>
 void matmul_q3_k(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
 {
+    if constexpr (V::has_low_bit_rows) {
+        // The input's offsets, once per call (up to 8192 columns: 2 KiB of stack; wider
+        // rows take the generic path below).
+        constexpr i32 most_blocks = 32;
+        if (n / 256 <= most_blocks) {
+            i32 offsets[16 * most_blocks];
+            V::q3_k_offsets(offsets, xq, n / 256);
+            each_row(out, blocks, size_t(n / 256) * q3_k::q3_k_bytes, d,
+                [&](const u8* row) { return V::q3_k_row(xq, xs, offsets, row, n / 256); });
+            return;
+        }
+    }
     q3_k::matmul(out, xq, xs, blocks, n, d, x86::LowBitUnpack::q3_k_values, V::dot_i8);
 }
 
