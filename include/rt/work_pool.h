@@ -21,6 +21,7 @@ public:
     // Chunks per worker: enough that a late worker's share is taken by the others, few
     // enough that taking one (an atomic compare-and-swap) stays negligible.
     static constexpr size_t chunks_per_worker = 4;
+    static_assert(max_workers * chunks_per_worker < 0x10000, "a chunk count fits the claim word's 16 bits");
     using Job = void (*)(void* context, size_t begin, size_t end);
 
     static WorkPool& the();
@@ -74,7 +75,7 @@ public:
 private:
     // Takes and runs chunks of job `generation` until none is left.
     void take_chunks(size_t worker, u32 generation);
-    void run_chunk(size_t worker, size_t index);
+    void run_chunk(size_t worker, size_t chunks, size_t index);
     // Returns once done() holds: spins a while, then, with sleep hooks, marks `worker`
     // asleep and sleeps until woken (without hooks it keeps spinning).
     template<typename Condition>
@@ -87,11 +88,11 @@ private:
     void* m_context { nullptr };
     size_t m_count { 0 };
     size_t m_granule { 1 };
-    size_t m_chunks { 0 };
     u32 m_generation { 0 };  // bumped (release) to hand out a job
-    // The next chunk to take, tagged with its job: generation << 32 | chunk index. Taking
-    // is a compare-and-swap on the whole word, so a helper still holding an old job's
-    // generation can never take (or run with the fields of) a newer job's chunk.
+    // The next chunk to take, tagged with its job: generation << 32 | chunk count << 16 |
+    // chunk index. Taking is a compare-and-swap on the whole word, so a helper still
+    // holding an old job's word can never take (or run with the fields of) a newer job's
+    // chunk.
     alignas(8) u64 m_next_chunk { 0 }; // aligned so i686 can use lock cmpxchg8b inline
     u32 m_chunks_done { 0 }; // of the job in flight
     bool m_shutting_down { false };

@@ -71,10 +71,20 @@ void WorkPool::chunk(size_t count, size_t granule, size_t chunks, size_t index, 
         end = count;
 }
 
-void WorkPool::run_chunk(size_t worker, size_t index)
+namespace {
+// The claim word: generation << 32 | chunk count << 16 | next chunk. The count travels in
+// the word so that whoever holds a word knows its job's count: a field could already hold
+// the next job's while a slow helper still looks at an old word.
+constexpr u64 claim_word(u32 generation, size_t chunks, size_t next) { return u64(generation) << 32 | u64(chunks) << 16 | u64(next); }
+constexpr u32 claim_generation(u64 word) { return u32(word >> 32); }
+constexpr size_t claim_chunks(u64 word) { return size_t((word >> 16) & 0xFFFF); }
+constexpr size_t claim_next(u64 word) { return size_t(word & 0xFFFF); }
+}
+
+void WorkPool::run_chunk(size_t worker, size_t chunks, size_t index)
 {
     size_t begin, end;
-    chunk(m_count, m_granule, m_chunks, index, begin, end);
+    chunk(m_count, m_granule, chunks, index, begin, end);
     if (begin == end)
         return;
     u64 start = read_cycles();
@@ -85,26 +95,26 @@ void WorkPool::run_chunk(size_t worker, size_t index)
 
 void WorkPool::take_chunks(size_t worker, u32 generation)
 {
-    u64 tag = u64(generation) << 32;
-    u64 next = __atomic_load_n(&m_next_chunk, __ATOMIC_ACQUIRE);
+    u64 word = __atomic_load_n(&m_next_chunk, __ATOMIC_ACQUIRE);
     bool took_any = false;
     while (true) {
-        // Once the tag is this job's, the job fields are too (published before it); they
-        // stay this job's while any of its chunks is untaken or running.
-        if ((next & ~u64(0xFFFFFFFF)) != tag || (next & 0xFFFFFFFF) >= __atomic_load_n(&m_chunks, __ATOMIC_RELAXED))
+        // A word of this job with a chunk left. Once it is taken, the job cannot end
+        // before that chunk is done, so the job fields (published before the word) stay
+        // this job's while it runs.
+        if (claim_generation(word) != generation || claim_next(word) >= claim_chunks(word))
             break;
-        if (!__atomic_compare_exchange_n(&m_next_chunk, &next, next + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-            continue; // someone else took it; `next` now holds the newer value
-        run_chunk(worker, size_t(next & 0xFFFFFFFF));
+        if (!__atomic_compare_exchange_n(&m_next_chunk, &word, word + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            continue; // someone else took it; `word` now holds the newer value
+        size_t chunks = claim_chunks(word);
+        run_chunk(worker, chunks, claim_next(word));
         took_any = true;
-        u32 total = u32(__atomic_load_n(&m_chunks, __ATOMIC_RELAXED));
-        if (__atomic_add_fetch(&m_chunks_done, 1, __ATOMIC_SEQ_CST) == total) {
+        if (__atomic_add_fetch(&m_chunks_done, 1, __ATOMIC_SEQ_CST) == chunks) {
             // The last chunk: wake the caller if it went to sleep waiting.
             if (worker != 0 && m_hooks.wake && __atomic_load_n(&m_asleep[0], __ATOMIC_SEQ_CST))
                 m_hooks.wake(0);
             break;
         }
-        next = __atomic_load_n(&m_next_chunk, __ATOMIC_ACQUIRE);
+        word = __atomic_load_n(&m_next_chunk, __ATOMIC_ACQUIRE);
     }
     if (took_any)
         ++m_stats[worker].jobs;
@@ -119,24 +129,22 @@ void WorkPool::run(size_t count, size_t granule, Job job, void* context, size_t 
     size_t job_workers = workers == 0 || workers > m_worker_count ? m_worker_count : workers;
     // Work that fits in one granule is not worth waking anyone for.
     if (job_workers == 1 || m_helper_count == 0 || count <= granule) {
-        __atomic_store_n(&m_chunks, size_t(1), __ATOMIC_RELAXED);
-        run_chunk(0, 0);
+        run_chunk(0, 1, 0);
         ++m_stats[0].jobs;
         return;
     }
-    __atomic_store_n(&m_chunks, chunk_count(count, granule, job_workers), __ATOMIC_RELAXED);
+    size_t chunks = chunk_count(count, granule, job_workers);
     __atomic_store_n(&m_job_workers, job_workers, __ATOMIC_RELAXED);
     __atomic_store_n(&m_chunks_done, 0u, __ATOMIC_RELAXED);
     u32 generation = m_generation + 1;
-    __atomic_store_n(&m_next_chunk, u64(generation) << 32, __ATOMIC_RELEASE); // publishes the job fields above
+    __atomic_store_n(&m_next_chunk, claim_word(generation, chunks, 0), __ATOMIC_RELEASE); // publishes the job fields above
     __atomic_store_n(&m_generation, generation, __ATOMIC_SEQ_CST);
     if (m_hooks.wake)
         for (size_t i = 1; i < job_workers && i <= m_helper_count; ++i)
             if (__atomic_load_n(&m_asleep[i], __ATOMIC_SEQ_CST))
                 m_hooks.wake(i);
     take_chunks(0, generation);
-    u32 total = u32(m_chunks);
-    wait(0, [&] { return __atomic_load_n(&m_chunks_done, __ATOMIC_ACQUIRE) == total; });
+    wait(0, [&] { return __atomic_load_n(&m_chunks_done, __ATOMIC_ACQUIRE) == u32(chunks); });
 }
 
 u32 WorkPool::prepare_helpers()

@@ -104,6 +104,26 @@ TEST_F(ThreadedPool, EveryIndexOnceAndTheBarrierHolds)
         ASSERT_EQ(hits[i].load(), 300) << i;
 }
 
+TEST_F(ThreadedPool, BackToBackJobsOfDifferentSizesNeverMix)
+{
+    // Consecutive jobs cut into different chunk counts: a helper that is slow to look at
+    // a finished job's claim word must not take a chunk of the next job with it. (When the
+    // count was a field apart from the word, a stale word could pass against the next
+    // job's count. The window is a few instructions wide, so this stress test catches such
+    // a mix-up only sometimes: the claim word's layout is what rules it out.)
+    start(4);
+    std::vector<std::atomic<int>> hits(4096);
+    for (int round = 0; round < 20000; ++round) {
+        size_t count = round % 3 == 0 ? 4096 : round % 3 == 1 ? 48 : 700;
+        rt::WorkPool::the().parallel_for(count, 16, [&](size_t begin, size_t end) {
+            for (size_t i = begin; i < end; ++i)
+                hits[i].fetch_add(1, std::memory_order_relaxed);
+        });
+        for (size_t i = 0; i < count; ++i)
+            ASSERT_EQ(hits[i].exchange(0), 1) << "index " << i << " of " << count << ", round " << round;
+    }
+}
+
 TEST_F(ThreadedPool, EveryWorkerTakesPart)
 {
     start(4);
