@@ -15,13 +15,25 @@
 namespace llm::kernels::x86 {
 namespace {
 
-struct Int8Rows : BytePieces {
+// Pieces: BytePieces (pmaddubsw) or a VNNI variant of it (vnni_products.h).
+template<typename Pieces>
+struct Int8RowsWith : Pieces {
+    using Pieces::byte_products;
+    using Pieces::finish;
+    using Pieces::half_to_floats;
+    using Pieces::halves_to_floats;
+    using Pieces::horizontal_sum;
+    using Pieces::load;
+    using Pieces::pair;
+    using Pieces::pair_sums;
+    using Pieces::tree_sum;
+    using Pieces::two_halves_to_floats;
     static constexpr bool has_int8_rows = true;
 
     static __m256i products32(const i8* w, const i8* x)
     {
         __m256i wv = load(w);
-        return pair_sums(_mm256_maddubs_epi16(_mm256_abs_epi8(wv), _mm256_sign_epi8(load(x), wv)));
+        return byte_products(_mm256_abs_epi8(wv), _mm256_sign_epi8(load(x), wv));
     }
 
     // Rows [0, Rows) of W (n values each, n a multiple of 32; their scales ws, n / 32 a row).
@@ -58,6 +70,7 @@ struct Int8Rows : BytePieces {
             out[r] = values[r];
     }
 };
+using Int8Rows = Int8RowsWith<BytePieces>;
 
 }
 }

@@ -17,7 +17,19 @@
 namespace llm::kernels::x86 {
 namespace {
 
-struct KQuantRows : BytePieces {
+// Pieces: BytePieces (pmaddubsw) or a VNNI variant of it (vnni_products.h).
+template<typename Pieces>
+struct KQuantRowsWith : Pieces {
+    using Pieces::byte_products;
+    using Pieces::finish;
+    using Pieces::half_to_floats;
+    using Pieces::halves_to_floats;
+    using Pieces::horizontal_sum;
+    using Pieces::load;
+    using Pieces::pair;
+    using Pieces::pair_sums;
+    using Pieces::tree_sum;
+    using Pieces::two_halves_to_floats;
     static constexpr bool has_k_quant_rows = true;
 
     // Q4_K: 144-byte blocks, `per_row` of them a row; `Rows` rows from `blocks` on.
@@ -39,8 +51,8 @@ struct KQuantRows : BytePieces {
                     __m256i bytes = load(q + 32 * chunk);
                     __m256i low = _mm256_and_si256(bytes, nibble);
                     __m256i high = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble);
-                    __m256i a = pair_sums(_mm256_maddubs_epi16(low, load(xq + 64 * chunk)));
-                    __m256i c = pair_sums(_mm256_maddubs_epi16(high, load(xq + 64 * chunk + 32)));
+                    __m256i a = byte_products(low, load(xq + 64 * chunk));
+                    __m256i c = byte_products(high, load(xq + 64 * chunk + 32));
                     pairs[chunk] = pair(a, c);
                 }
                 __m256 products = _mm256_cvtepi32_ps(finish(pairs[0], pairs[1], pairs[2], pairs[3]));
@@ -119,6 +131,7 @@ struct KQuantRows : BytePieces {
             out[r] = values[r];
     }
 };
+using KQuantRows = KQuantRowsWith<BytePieces>;
 
 }
 }
