@@ -269,7 +269,8 @@ TEST_P(VariantsOf, QuantisedRowKernelsAtAwkwardSizesAndOffsets)
         // 16416 columns: past what the Q4_0 kernels keep input block sums for on the stack.
         { TensorType::Q4_0, { 32, 224, 256, 288, 544, 16416 } },
         { TensorType::Q4_K, { 256, 768, 2304 } },
-        { TensorType::Q6_K, { 256, 768, 2304 } },
+        // 16640 columns: past what the Q6_K kernels keep the input's 16-value sums for.
+        { TensorType::Q6_K, { 256, 768, 2304, 16640 } },
     };
     const u16 special_scales[] = { 0x8C00 /* -2^-12 */, 0x0001 /* smallest subnormal */, 0x03FF /* largest subnormal */,
         0x7BFF /* 65504 */, 0x7C00 /* infinity */ };

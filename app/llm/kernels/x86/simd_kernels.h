@@ -240,10 +240,21 @@ void matmul_k_quant(float* out, const i8* xq, const float* xs, const i32* xsums,
     constexpr size_t block_bytes = q6 ? k_quants::q6_k_block_bytes : k_quants::q4_k_block_bytes;
     i32 per_row = n / 256;
     if constexpr (V::has_k_quant_rows) {
+        // Q6_K's offsets through the input's 16-value sums, once per call (up to 16384
+        // columns: 2 KiB of stack; wider rows take them off group by group).
+        constexpr i32 most_sums = 1024;
+        alignas(32) i16 x_sums16[most_sums];
+        bool with_sums = q6 && n / 16 <= most_sums;
+        if (with_sums)
+            V::sixteen_sums(x_sums16, xq, n / 16);
         in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
             const u8* first = blocks + size_t(i) * size_t(per_row) * block_bytes;
-            if constexpr (q6)
-                V::template q6_k_rows<decltype(count)::value>(out + i, xq, xs, first, per_row);
+            if constexpr (q6) {
+                if (with_sums)
+                    V::template q6_k_rows<decltype(count)::value>(out + i, xq, xs, x_sums16, first, per_row);
+                else
+                    V::template q6_k_rows<decltype(count)::value>(out + i, xq, xs, first, per_row);
+            }
             else
                 V::template q4_k_rows<decltype(count)::value>(out + i, xq, xs, xsums, first, per_row);
         });
