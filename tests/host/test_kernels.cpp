@@ -265,8 +265,9 @@ TEST_P(VariantsOf, QuantisedRowKernelsAtAwkwardSizesAndOffsets)
         std::vector<i32> columns;
     };
     const Case cases[] = {
-        { TensorType::Q8_0, { 32, 224, 256, 288, 544 } },
-        // 16416 columns: past what the Q4_0 kernels keep input block sums for on the stack.
+        // 16416 columns: past what the Q4_0 (and VNNI Q8_0) kernels keep input block sums
+        // for on the stack.
+        { TensorType::Q8_0, { 32, 224, 256, 288, 544, 16416 } },
         { TensorType::Q4_0, { 32, 224, 256, 288, 544, 16416 } },
         { TensorType::Q4_K, { 256, 768, 2304 } },
         // 16640 columns: past what the Q6_K kernels keep the input's 16-value sums for.

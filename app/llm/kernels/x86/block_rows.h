@@ -7,7 +7,8 @@
 //
 // Saturation bounds of pmaddubsw (int16 pair sums), with |x| <= 128 unless said:
 //   Q8_0: |w| * sign(x, w), |w| <= 128 and |x| <= 127 (ops::quantize's range; -128 would
-//         not survive the sign flip): |pair| <= 2 * 128 * 127 = 32512.
+//         not survive the sign flip): |pair| <= 2 * 128 * 127 = 32512. (With VNNI, no
+//         bound: see Q8_0 below.)
 //   Q4_0: nibble (0..15) * x: |pair| <= 3840. The offset, (q - 8) . x = q . x - 8 * sum(x),
 //         is subtracted from each block's int32 sum, the input's block sums being computed
 //         once per call (block_sums) rather than once per row.
@@ -36,13 +37,19 @@ struct BlockRowsWith : Pieces {
 
     // Block k's int32 pair sums against input slice x, and what its integer sum lacks:
     // Q4_0's values are stored plus 8, so 8 * sum(x) comes off.
+    // Q8_0 with exact byte products (VNNI) takes w + 128 (w xor 0x80) as the unsigned
+    // operand and 128 * sum(x) off like Q4_0's offset: one xor instead of pabsb and
+    // psignb. (pmaddubsw would saturate on it: 2 * 255 * 127 > 32767.)
     struct Q8_0 {
         static constexpr size_t bytes = 34;
-        static constexpr i32 stored_offset = 0;
+        static constexpr i32 stored_offset = Pieces::exact_byte_products ? 128 : 0;
         static __m256i products(const u8* block, __m256i x)
         {
             __m256i w = load(block + 2);
-            return byte_products(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w));
+            if constexpr (Pieces::exact_byte_products)
+                return byte_products(_mm256_xor_si256(w, _mm256_set1_epi8(char(0x80))), x);
+            else
+                return byte_products(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w));
         }
     };
     struct Q4_0 {

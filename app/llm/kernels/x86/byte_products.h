@@ -28,6 +28,8 @@ struct BytePieces {
     {
         return pair_sums(_mm256_maddubs_epi16(unsigned_bytes, signed_bytes));
     }
+    // Whether byte_products is exact for any bytes (no int16 stage to saturate).
+    static constexpr bool exact_byte_products = false;
 
     // Eight groups' int32 vectors, given as four pairs: lane j of `finish` is the sum of
     // every lane of group j. `pair` folds two groups into one vector as they come, so

@@ -197,11 +197,20 @@ template<typename V>
 void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
     if constexpr (V::has_block_rows) {
-        size_t row_bytes = size_t(n / 32) * block_bytes(TensorType::Q8_0);
-        in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
-            V::template rows<typename V::Q8_0, decltype(count)::value>(out + i, xq, xs, nullptr, blocks + size_t(i) * row_bytes, n / 32);
-        });
-        return;
+        // With VNNI, Q8_0 rows take an offset off too (block_rows.h): the input's block
+        // sums once per call, as for Q4_0 below.
+        constexpr i32 most_blocks = 512;
+        constexpr bool offset = V::Q8_0::stored_offset != 0;
+        if (!offset || n / 32 <= most_blocks) {
+            i32 x_sums[offset ? most_blocks : 1];
+            if constexpr (offset)
+                V::block_sums(x_sums, xq, n / 32);
+            size_t row_bytes = size_t(n / 32) * block_bytes(TensorType::Q8_0);
+            in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
+                V::template rows<typename V::Q8_0, decltype(count)::value>(out + i, xq, xs, x_sums, blocks + size_t(i) * row_bytes, n / 32);
+            });
+            return;
+        }
     }
     block_quants::rows(TensorType::Q8_0, out, xs, blocks, n, d,
         [&](const u8* block, i32 b) { return V::dot_i8(reinterpret_cast<const i8*>(block + 2), xq + b * 32, 32); });

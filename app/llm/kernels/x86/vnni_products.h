@@ -17,6 +17,7 @@ struct Avx512VnniPieces : BytePieces {
     {
         return _mm256_dpbusd_epi32(_mm256_setzero_si256(), unsigned_bytes, signed_bytes);
     }
+    static constexpr bool exact_byte_products = true;
 };
 
 struct AvxVnniPieces : BytePieces {
@@ -24,6 +25,7 @@ struct AvxVnniPieces : BytePieces {
     {
         return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), unsigned_bytes, signed_bytes);
     }
+    static constexpr bool exact_byte_products = true;
 };
 
 }
