@@ -156,8 +156,22 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
     if constexpr (V::has_int8_rows) {
         // Groups of 32 (what quant=q8 picks for most models): int8_rows.h, a row at a time.
         if (group == 32 && n % 32 == 0) {
+            // With VNNI, the input's group sums once per call for the rows' offsets
+            // (int8_rows.h), up to 16384 columns on the stack.
+            constexpr i32 most_groups = 512;
+            i32 x_sums[V::exact_byte_products ? most_groups : 1];
+            bool offset = V::exact_byte_products && n / 32 <= most_groups;
+            if constexpr (V::exact_byte_products)
+                if (offset)
+                    V::block_sums(x_sums, xq, n / 32);
             in_passes<int8_rows_per_pass>(d, [&](auto count, i32 i) {
                 size_t first = size_t(i) * size_t(n);
+                if constexpr (V::exact_byte_products) {
+                    if (offset) {
+                        V::template int8_rows<decltype(count)::value>(out + i, xq, xs, x_sums, wq + first, ws + first / 32, n);
+                        return;
+                    }
+                }
                 V::template int8_rows<decltype(count)::value>(out + i, xq, xs, wq + first, ws + first / 32, n);
             });
             return;
