@@ -266,7 +266,7 @@ void matmul_k_quant(float* out, const i8* xq, const float* xs, const i32* xsums,
         // Q6_K's offsets through the input's 16-value sums, once per call (up to 16384
         // columns: 2 KiB of stack; wider rows take them off group by group).
         constexpr i32 most_sums = 1024;
-        alignas(32) i16 x_sums16[most_sums];
+        alignas(32) i16 x_sums16[q6 ? most_sums : 1];
         bool with_sums = q6 && n / 16 <= most_sums;
         if (with_sums)
             V::sixteen_sums(x_sums16, xq, n / 16);
