@@ -10,14 +10,18 @@ namespace llm {
 
 namespace {
 
-// The batch kernel of whichever set `chosen` (the active one-token kernel) belongs to.
+// The batch kernel of whichever set `chosen` (the active one-token kernel) belongs to. The
+// VNNI sets take their base set's batch kernel: the integer sums are exact either way, so
+// the bits are the same, and the CPU has the base set.
 template<typename OneToken, typename Batch>
-Batch pick(OneToken chosen, OneToken avx2, Batch avx2_batch, OneToken avx512, Batch avx512_batch)
+Batch pick(OneToken chosen, OneToken const (&avx2_family)[2], Batch avx2_batch, OneToken const (&avx512_family)[2], Batch avx512_batch)
 {
-    if (chosen == avx2)
-        return avx2_batch;
-    if (chosen == avx512)
-        return avx512_batch;
+    for (OneToken member : avx2_family)
+        if (chosen == member)
+            return avx2_batch;
+    for (OneToken member : avx512_family)
+        if (chosen == member)
+            return avx512_batch;
     return nullptr;
 }
 
@@ -33,7 +37,7 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         // The one-token kernel takes int8_rows.h's path only for groups of 32.
         if (w.group != 32 || w.cols % 32 != 0)
             return false;
-        auto batch = pick(active.matmul_q8, k::avx2::matmul_q8, k::avx2::q8_rows_batch, k::avx512::matmul_q8, k::avx512::q8_rows_batch);
+        auto batch = pick(active.matmul_q8, { k::avx2::matmul_q8, k::avxvnni::matmul_q8 }, k::avx2::q8_rows_batch, { k::avx512::matmul_q8, k::avx512vnni::matmul_q8 }, k::avx512::q8_rows_batch);
         if (!batch)
             return false;
         size_t first = begin * size_t(w.cols);
@@ -43,8 +47,8 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
     case TensorType::Q4_K:
     case TensorType::Q6_K: {
         bool q6 = w.type == TensorType::Q6_K;
-        auto batch = q6 ? pick(active.gguf_q6_k, k::avx2::matmul_q6_k, k::avx2::q6_k_rows_batch, k::avx512::matmul_q6_k, k::avx512::q6_k_rows_batch)
-                        : pick(active.gguf_q4_k, k::avx2::matmul_q4_k, k::avx2::q4_k_rows_batch, k::avx512::matmul_q4_k, k::avx512::q4_k_rows_batch);
+        auto batch = q6 ? pick(active.gguf_q6_k, { k::avx2::matmul_q6_k, k::avxvnni::matmul_q6_k }, k::avx2::q6_k_rows_batch, { k::avx512::matmul_q6_k, k::avx512vnni::matmul_q6_k }, k::avx512::q6_k_rows_batch)
+                        : pick(active.gguf_q4_k, { k::avx2::matmul_q4_k, k::avxvnni::matmul_q4_k }, k::avx2::q4_k_rows_batch, { k::avx512::matmul_q4_k, k::avx512vnni::matmul_q4_k }, k::avx512::q4_k_rows_batch);
         if (!batch)
             return false;
         batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
@@ -55,8 +59,8 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         bool q4 = w.type == TensorType::Q4_0;
         if (q4 && !inputs[0].sums)
             return false;
-        auto batch = q4 ? pick(active.gguf_q4_0, k::avx2::matmul_q4_0, k::avx2::q4_0_rows_batch, k::avx512::matmul_q4_0, k::avx512::q4_0_rows_batch)
-                        : pick(active.gguf_q8_0, k::avx2::matmul_q8_0, k::avx2::q8_0_rows_batch, k::avx512::matmul_q8_0, k::avx512::q8_0_rows_batch);
+        auto batch = q4 ? pick(active.gguf_q4_0, { k::avx2::matmul_q4_0, k::avxvnni::matmul_q4_0 }, k::avx2::q4_0_rows_batch, { k::avx512::matmul_q4_0, k::avx512vnni::matmul_q4_0 }, k::avx512::q4_0_rows_batch)
+                        : pick(active.gguf_q8_0, { k::avx2::matmul_q8_0, k::avxvnni::matmul_q8_0 }, k::avx2::q8_0_rows_batch, { k::avx512::matmul_q8_0, k::avx512vnni::matmul_q8_0 }, k::avx512::q8_0_rows_batch);
         if (!batch)
             return false;
         batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);

@@ -12,6 +12,7 @@ struct CpuFeatures {
     bool sse2 { false }, sse3 { false }, ssse3 { false }, sse41 { false }, sse42 { false };
     bool xsave { false }, avx { false }, avx2 { false }, fma { false }, f16c { false };
     bool avx512f { false }, avx512bw { false }, avx512vl { false };
+    bool avx512_vnni { false }, avx_vnni { false }; // vpdpbusd: EVEX (AVX-512) or VEX encoded
     bool tsc { false }, invariant_tsc { false }, apic { false }, hypervisor { false };
 };
 

@@ -54,6 +54,10 @@ CpuFeatures detect_cpu_features()
         f.avx512f = leaf7.ebx & (1u << 16);
         f.avx512bw = leaf7.ebx & (1u << 30);
         f.avx512vl = leaf7.ebx & (1u << 31);
+        f.avx512_vnni = leaf7.ecx & (1u << 11);
+        // Subleaf 1 exists when subleaf 0's EAX says so.
+        if (leaf7.eax >= 1)
+            f.avx_vnni = cpuid(7, 1).eax & (1u << 4);
     }
     // Vector units are only usable when the OS (us) enabled their register state.
     u64 xcr0 = osxsave ? read_xcr0() : 0;
@@ -66,6 +70,8 @@ CpuFeatures detect_cpu_features()
     f.avx512f = f.avx512f && avx512_state;
     f.avx512bw = f.avx512bw && avx512_state;
     f.avx512vl = f.avx512vl && avx512_state;
+    f.avx512_vnni = f.avx512_vnni && avx512_state;
+    f.avx_vnni = f.avx_vnni && avx_state;
 
     if (cpuid(0x80000000).eax >= 0x80000004) {
         for (u32 leaf = 0; leaf < 3; ++leaf) {
@@ -91,8 +97,8 @@ CpuFeatures detect_cpu_features()
 void describe_cpu_features(CpuFeatures const& cpu)
 {
     println("[cpu] {} family {} model {} stepping {}: {}", cpu.vendor, cpu.family, cpu.model, cpu.stepping, cpu.brand);
-    println("[cpu] sse2={} sse3={} ssse3={} sse4.1={} sse4.2={} avx={} avx2={} fma={} avx512f={}{}", cpu.sse2, cpu.sse3, cpu.ssse3,
-        cpu.sse41, cpu.sse42, cpu.avx, cpu.avx2, cpu.fma, cpu.avx512f, cpu.hypervisor ? " (under a hypervisor)" : "");
+    println("[cpu] sse2={} sse3={} ssse3={} sse4.1={} sse4.2={} avx={} avx2={} fma={} avx512f={} avx512vnni={} avxvnni={}{}", cpu.sse2, cpu.sse3,
+        cpu.ssse3, cpu.sse41, cpu.sse42, cpu.avx, cpu.avx2, cpu.fma, cpu.avx512f, cpu.avx512_vnni, cpu.avx_vnni, cpu.hypervisor ? " (under a hypervisor)" : "");
 }
 
 }

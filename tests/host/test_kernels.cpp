@@ -3,6 +3,7 @@
 // (Kernels/VariantsOf.X/sse2, /avx2, /avx512); on a CPU without one, its runs are reported
 // as skipped, naming what the CPU lacks, rather than passing without checking anything.
 #include "../../app/llm/kernels/kernels.h"
+#include "../../app/llm/kernels/tuner.h"
 #include "../../app/llm/ops.h"
 #include "../../app/llm/tensor.h"
 #include <cmath>
@@ -36,7 +37,9 @@ const char* isa_name(Isa isa)
     switch (isa) {
     case Isa::Sse2: return "sse2";
     case Isa::Avx2: return "avx2";
+    case Isa::AvxVnni: return "avxvnni";
     case Isa::Avx512: return "avx512";
+    case Isa::Avx512Vnni: return "avx512vnni";
     default: return "scalar";
     }
 }
@@ -47,7 +50,9 @@ const char* isa_requirement(Isa isa)
     switch (isa) {
     case Isa::Sse2: return "SSE2";
     case Isa::Avx2: return "AVX2, FMA and F16C (with the OS saving AVX state)";
+    case Isa::AvxVnni: return "AVX2, FMA, F16C and AVX-VNNI";
     case Isa::Avx512: return "AVX-512 F and BW, and F16C";
+    case Isa::Avx512Vnni: return "AVX-512 F, BW, VL and VNNI, and F16C";
     default: return "nothing";
     }
 }
@@ -72,7 +77,7 @@ protected:
     }
 };
 
-INSTANTIATE_TEST_SUITE_P(Kernels, VariantsOf, testing::Values(Isa::Sse2, Isa::Avx2, Isa::Avx512),
+INSTANTIATE_TEST_SUITE_P(Kernels, VariantsOf, testing::Values(Isa::Sse2, Isa::Avx2, Isa::AvxVnni, Isa::Avx512, Isa::Avx512Vnni),
     [](testing::TestParamInfo<Isa> const& info) { return std::string(isa_name(info.param)); });
 
 const i32 sizes[] = { 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 172, 257, 288 };
@@ -162,9 +167,10 @@ TEST_P(VariantsOf, F16ConversionIsExactForEveryHalf)
 TEST_P(VariantsOf, Int8MatmulIsBitIdentical)
 {
     auto const& variant = of_this_isa(llm::kernels::matmul_q8_variants());
-    // n = 288 and 800 with groups of 32: runs of eight groups and a tail (int8_rows.h).
+    // n = 288 and 800 with groups of 32: runs of eight groups and a tail (int8_rows.h);
+    // 16416: past the input group sums the VNNI rows keep on the stack.
     for (i32 group : { 8, 16, 32, 64 })
-        for (i32 n : { 64, 128, 172, 288, 800 })
+        for (i32 n : { 64, 128, 172, 288, 800, 16416 })
             for (i32 d : { 1, 5, 16 }) {
                 auto w = random_floats(size_t(n * d), u32(n + d + group)), x = random_floats(size_t(n), u32(n * 3));
                 std::vector<i8> wq(static_cast<size_t>(n * d)), xq(static_cast<size_t>(n));
@@ -260,11 +266,13 @@ TEST_P(VariantsOf, QuantisedRowKernelsAtAwkwardSizesAndOffsets)
         std::vector<i32> columns;
     };
     const Case cases[] = {
-        { TensorType::Q8_0, { 32, 224, 256, 288, 544 } },
-        // 16416 columns: past what the Q4_0 kernels keep input block sums for on the stack.
+        // 16416 columns: past what the Q4_0 (and VNNI Q8_0) kernels keep input block sums
+        // for on the stack.
+        { TensorType::Q8_0, { 32, 224, 256, 288, 544, 16416 } },
         { TensorType::Q4_0, { 32, 224, 256, 288, 544, 16416 } },
         { TensorType::Q4_K, { 256, 768, 2304 } },
-        { TensorType::Q6_K, { 256, 768, 2304 } },
+        // 16640 columns: past what the Q6_K kernels keep the input's 16-value sums for.
+        { TensorType::Q6_K, { 256, 768, 2304, 16640 } },
     };
     const u16 special_scales[] = { 0x8C00 /* -2^-12 */, 0x0001 /* smallest subnormal */, 0x03FF /* largest subnormal */,
         0x7BFF /* 65504 */, 0x7C00 /* infinity */ };
@@ -402,6 +410,40 @@ TEST(Kernels, PlansParseAndFormat)
     auto refused = llm::kernels::Plan::parse("matmul:avx2", old_cpu);
     ASSERT_TRUE(refused.is_error());
     EXPECT_NE(std::string(refused.error().message().data(), refused.error().message().length()).find("cannot run"), std::string::npos);
+}
+
+// The VNNI sets: named in plans like the others, refused on CPUs without VNNI (QEMU's
+// -cpu max among them, which must keep choosing avx2 or avx512), and the widest that a
+// CPU can run is the untuned default.
+TEST(Kernels, VnniPlansNeedVnni)
+{
+    rt::CpuFeatures avx512_only;
+    avx512_only.sse2 = avx512_only.avx2 = avx512_only.fma = avx512_only.f16c = true;
+    avx512_only.avx512f = avx512_only.avx512bw = avx512_only.avx512vl = true;
+    EXPECT_TRUE(llm::kernels::Plan::parse("gguf_q4_k:avx512vnni", avx512_only).is_error());
+    EXPECT_TRUE(llm::kernels::Plan::parse("gguf_q4_k:avxvnni", avx512_only).is_error());
+    EXPECT_EQ(llm::kernels::variant_name(llm::kernels::Op::GgufQ4K, llm::kernels::widest_plan(avx512_only).choice[size_t(llm::kernels::Op::GgufQ4K)]),
+        std::string("avx512"));
+
+    rt::CpuFeatures with_vnni = avx512_only;
+    with_vnni.avx512_vnni = true;
+    auto plan = llm::kernels::Plan::parse("gguf_q4_k:avx512vnni,gguf_q8_0:avx512vnni@2", with_vnni);
+    ASSERT_FALSE(plan.is_error());
+    char text[512];
+    rt::BufferSink sink(text, sizeof text);
+    plan.value().format(sink);
+    EXPECT_NE(std::string(text).find(",gguf_q8_0:avx512vnni@2,"), std::string::npos) << text;
+    EXPECT_NE(std::string(text).find(",gguf_q4_k:avx512vnni,"), std::string::npos) << text;
+    EXPECT_TRUE(llm::kernels::Plan::parse("gguf_q4_k:avxvnni", with_vnni).is_error());
+    EXPECT_EQ(llm::kernels::variant_name(llm::kernels::Op::GgufQ4K, llm::kernels::widest_plan(with_vnni).choice[size_t(llm::kernels::Op::GgufQ4K)]),
+        std::string("avx512vnni"));
+
+    rt::CpuFeatures avx_vnni_only;
+    avx_vnni_only.sse2 = avx_vnni_only.avx2 = avx_vnni_only.fma = avx_vnni_only.f16c = avx_vnni_only.avx_vnni = true;
+    EXPECT_FALSE(llm::kernels::Plan::parse("gguf_q4_0:avxvnni", avx_vnni_only).is_error());
+    EXPECT_TRUE(llm::kernels::Plan::parse("gguf_q4_0:avx512vnni", avx_vnni_only).is_error());
+    EXPECT_EQ(llm::kernels::variant_name(llm::kernels::Op::GgufQ4_0, llm::kernels::widest_plan(avx_vnni_only).choice[size_t(llm::kernels::Op::GgufQ4_0)]),
+        std::string("avxvnni"));
 }
 
 }

@@ -105,7 +105,17 @@ rt::CpuFeatures const& cpu()
     return features;
 }
 
-const char* isa_name(Isa isa) { return isa == Isa::Sse2 ? "sse2" : isa == Isa::Avx2 ? "avx2" : "avx512"; }
+const char* isa_name(Isa isa)
+{
+    switch (isa) {
+    case Isa::Sse2: return "sse2";
+    case Isa::Avx2: return "avx2";
+    case Isa::AvxVnni: return "avxvnni";
+    case Isa::Avx512: return "avx512";
+    case Isa::Avx512Vnni: return "avx512vnni";
+    default: return "scalar";
+    }
+}
 
 class NewTypeVariants : public testing::TestWithParam<Isa> {
 protected:
@@ -116,7 +126,7 @@ protected:
     }
 };
 
-INSTANTIATE_TEST_SUITE_P(QuantTypes, NewTypeVariants, testing::Values(Isa::Sse2, Isa::Avx2, Isa::Avx512),
+INSTANTIATE_TEST_SUITE_P(QuantTypes, NewTypeVariants, testing::Values(Isa::Sse2, Isa::Avx2, Isa::AvxVnni, Isa::Avx512, Isa::Avx512Vnni),
     [](testing::TestParamInfo<Isa> const& info) { return std::string(isa_name(info.param)); });
 
 // Odd row counts (not multiples of the eight-row or granule steps), rows of one block and

@@ -46,7 +46,10 @@ bool can_run(Isa isa, rt::CpuFeatures const& cpu)
     // F16C converts halves: the GGUF block scales and F16 weights (every AVX2 CPU has it; so
     // does QEMU's -cpu max). Already false unless XCR0 enables AVX state.
     case Isa::Avx2: return cpu.avx2 && cpu.fma && cpu.f16c;
+    case Isa::AvxVnni: return cpu.avx2 && cpu.fma && cpu.f16c && cpu.avx_vnni;
     case Isa::Avx512: return cpu.avx512f && cpu.avx512bw && cpu.f16c;
+    // VL: its vpdpbusd works on 256-bit vectors.
+    case Isa::Avx512Vnni: return cpu.avx512f && cpu.avx512bw && cpu.avx512vl && cpu.avx512_vnni && cpu.f16c;
     }
     return false;
 }

@@ -74,8 +74,13 @@
 // The instruction sets, scalar reference first (a variant's index is its identity in a
 // plan): X(Isa enumerator, name in tune= and namespace of its entry points, ...), where
 // `...` passes on whatever follows X (so a list per operation can name its entry point).
-#define BAREFLOW_INSTRUCTION_SETS(X, ...) \
-    X(Scalar, scalar, __VA_ARGS__)        \
-    X(Sse2, sse2, __VA_ARGS__)            \
-    X(Avx2, avx2, __VA_ARGS__)            \
-    X(Avx512, avx512, __VA_ARGS__)
+// Narrower sets before wider ones: without tuning, the last one a CPU can run is taken
+// (widest_plan). The VNNI sets differ from the one before them only in the quantised row
+// kernels' byte products (x86/vnni_products.h); their float operations are the same code.
+#define BAREFLOW_INSTRUCTION_SETS(X, ...)  \
+    X(Scalar, scalar, __VA_ARGS__)         \
+    X(Sse2, sse2, __VA_ARGS__)             \
+    X(Avx2, avx2, __VA_ARGS__)             \
+    X(AvxVnni, avxvnni, __VA_ARGS__)       \
+    X(Avx512, avx512, __VA_ARGS__)         \
+    X(Avx512Vnni, avx512vnni, __VA_ARGS__)

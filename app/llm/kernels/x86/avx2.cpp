@@ -5,95 +5,12 @@
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#include "avx2_vectors.h"
 #include "batch_rows.h"
-#include "block_rows.h"
-#include "eight_rows.h"
-#include "int8_rows.h"
-#include "k_quant_rows.h"
-#include "low_bit_rows.h"
-#include "nibbles.h"
-#include "simd_kernels.h"
-#include "simd_q5_q3.h"
-
 namespace llm::kernels::avx2 {
 
 namespace {
-struct Avx2 : x86::EightRows, x86::NibbleUnpack, x86::BlockRows, x86::KQuantRows, x86::Int8Rows, x86::LowBitRows {
-    using Vector = __m256;
-    static constexpr i32 width = 8;
-
-    // Eight rows' integer sums for one group, as eight int32 lanes (row r in lane r).
-    static constexpr i32 group_step = 16;
-    static __m256i group_sums8(const i8* x, const i8* rows, i32 n, i32 group)
-    {
-        __m256i acc[8];
-        for (auto& a : acc)
-            a = _mm256_setzero_si256();
-        i32 k = 0;
-        // 32 values a step with pmaddubsw: |w| times x with w's sign, so the unsigned
-        // operand is |w| <= 128 and the signed one |x| <= 127 (ops::quantize's range):
-        // |pair| <= 2 * 128 * 127 = 32512, below int16's saturation.
-        for (; k + 32 <= group; k += 32) {
-            __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + k));
-            for (i32 r = 0; r < 8; ++r) {
-                __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + size_t(r) * size_t(n) + size_t(k)));
-                __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(wv), _mm256_sign_epi8(xv, wv));
-                acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
-            }
-        }
-        for (; k < group; k += 16) {
-            __m256i xv = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + k)));
-            for (i32 r = 0; r < 8; ++r) {
-                __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(rows + size_t(r) * size_t(n) + size_t(k))));
-                acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(xv, wv));
-            }
-        }
-        return transpose_sum8(acc);
-    }
-    static Vector zero() { return _mm256_setzero_ps(); }
-    static Vector set1(float v) { return _mm256_set1_ps(v); }
-    static Vector load(const float* p) { return _mm256_loadu_ps(p); }
-    static Vector load_stream(const float* p) { return _mm256_loadu_ps(p); }
-    static Vector load_halves(const u16* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
-    static void store(float* p, Vector v) { _mm256_storeu_ps(p, v); }
-    static Vector add(Vector a, Vector b) { return _mm256_add_ps(a, b); }
-    static Vector sub(Vector a, Vector b) { return _mm256_sub_ps(a, b); }
-    static Vector mul(Vector a, Vector b) { return _mm256_mul_ps(a, b); }
-    static Vector divide(Vector a, Vector b) { return _mm256_div_ps(a, b); }
-    static Vector multiply_add(Vector a, Vector b, Vector c) { return _mm256_fmadd_ps(a, b, c); }
-    static Vector max(Vector a, Vector b) { return _mm256_max_ps(a, b); }
-    static Vector min(Vector a, Vector b) { return _mm256_min_ps(a, b); }
-    static Vector round(Vector v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-    static Vector power_of_two(Vector k)
-    {
-        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23));
-    }
-    static Vector exp(Vector x) { return simd::exp_polynomial<Avx2>(x); }
-    // The halving fold of fp32_order.h: l + l+4, l + l+2, l + l+1.
-    static float sum(Vector v)
-    {
-        __m128 quad = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-        __m128 pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
-        return _mm_cvtss_f32(_mm_add_ss(pair, _mm_shuffle_ps(pair, pair, 0x55)));
-    }
-    static i32 dot_i8(const i8* a, const i8* b, i32 n)
-    {
-        __m256i acc = _mm256_setzero_si256();
-        i32 i = 0;
-        for (; i + 16 <= n; i += 16) {
-            __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
-            __m256i y = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
-            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
-        }
-        __m128i quad = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
-        quad = _mm_add_epi32(quad, _mm_shuffle_epi32(quad, 0x4E));
-        quad = _mm_add_epi32(quad, _mm_shuffle_epi32(quad, 0xB1));
-        i32 total = _mm_cvtsi128_si32(quad);
-        for (; i < n; ++i)
-            total += i32(a[i]) * i32(b[i]);
-        return total;
-    }
-};
+using Avx2 = x86::Avx2With<x86::BytePieces>;
 }
 
 BAREFLOW_BATCH_ENTRY_POINTS

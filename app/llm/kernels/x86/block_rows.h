@@ -7,7 +7,8 @@
 //
 // Saturation bounds of pmaddubsw (int16 pair sums), with |x| <= 128 unless said:
 //   Q8_0: |w| * sign(x, w), |w| <= 128 and |x| <= 127 (ops::quantize's range; -128 would
-//         not survive the sign flip): |pair| <= 2 * 128 * 127 = 32512.
+//         not survive the sign flip): |pair| <= 2 * 128 * 127 = 32512. (With VNNI, no
+//         bound: see Q8_0 below.)
 //   Q4_0: nibble (0..15) * x: |pair| <= 3840. The offset, (q - 8) . x = q . x - 8 * sum(x),
 //         is subtracted from each block's int32 sum, the input's block sums being computed
 //         once per call (block_sums) rather than once per row.
@@ -19,18 +20,36 @@
 namespace llm::kernels::x86 {
 namespace {
 
-struct BlockRows : BytePieces {
+// Pieces: BytePieces (pmaddubsw) or a VNNI variant of it (vnni_products.h).
+template<typename Pieces>
+struct BlockRowsWith : Pieces {
+    using Pieces::byte_products;
+    using Pieces::finish;
+    using Pieces::half_to_floats;
+    using Pieces::halves_to_floats;
+    using Pieces::horizontal_sum;
+    using Pieces::load;
+    using Pieces::pair;
+    using Pieces::pair_sums;
+    using Pieces::tree_sum;
+    using Pieces::two_halves_to_floats;
     static constexpr bool has_block_rows = true;
 
     // Block k's int32 pair sums against input slice x, and what its integer sum lacks:
     // Q4_0's values are stored plus 8, so 8 * sum(x) comes off.
+    // Q8_0 with exact byte products (VNNI) takes w + 128 (w xor 0x80) as the unsigned
+    // operand and 128 * sum(x) off like Q4_0's offset: one xor instead of pabsb and
+    // psignb. (pmaddubsw would saturate on it: 2 * 255 * 127 > 32767.)
     struct Q8_0 {
         static constexpr size_t bytes = 34;
-        static constexpr i32 stored_offset = 0;
+        static constexpr i32 stored_offset = Pieces::exact_byte_products ? 128 : 0;
         static __m256i products(const u8* block, __m256i x)
         {
             __m256i w = load(block + 2);
-            return pair_sums(_mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w)));
+            if constexpr (Pieces::exact_byte_products)
+                return byte_products(_mm256_xor_si256(w, _mm256_set1_epi8(char(0x80))), x);
+            else
+                return byte_products(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w));
         }
     };
     struct Q4_0 {
@@ -41,7 +60,7 @@ struct BlockRows : BytePieces {
             __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
             // Values 0-15 are the low nibbles, 16-31 the high ones.
             __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
-            return pair_sums(_mm256_maddubs_epi16(_mm256_and_si256(both, _mm256_set1_epi8(0x0F)), x));
+            return byte_products(_mm256_and_si256(both, _mm256_set1_epi8(0x0F)), x);
         }
     };
 
@@ -49,7 +68,7 @@ struct BlockRows : BytePieces {
     static void block_sums(i32* sums, const i8* xq, i32 count)
     {
         for (i32 b = 0; b < count; ++b)
-            sums[b] = horizontal_sum(pair_sums(_mm256_maddubs_epi16(_mm256_set1_epi8(1), load(xq + 32 * b))));
+            sums[b] = horizontal_sum(byte_products(_mm256_set1_epi8(1), load(xq + 32 * b)));
     }
 
     // `Rows` rows of `per_row` blocks; x_sums: block_sums() of the input (Q4_0 only).
@@ -95,6 +114,7 @@ struct BlockRows : BytePieces {
             out[r] = values[r];
     }
 };
+using BlockRows = BlockRowsWith<BytePieces>;
 
 }
 }

@@ -20,6 +20,17 @@ struct BytePieces {
     // Sums of int16 pairs into int32 lanes.
     static __m256i pair_sums(__m256i v) { return _mm256_madd_epi16(v, _mm256_set1_epi16(1)); }
 
+    // Unsigned bytes times signed bytes, four adjacent products summed into each int32
+    // lane: pmaddubsw then pmaddwd here (callers state their int16 bound); VNNI's
+    // vpdpbusd does it in one step without the int16 stage (vnni_products.h). The row
+    // kernels take their pieces as a template parameter so either can be plugged in.
+    static __m256i byte_products(__m256i unsigned_bytes, __m256i signed_bytes)
+    {
+        return pair_sums(_mm256_maddubs_epi16(unsigned_bytes, signed_bytes));
+    }
+    // Whether byte_products is exact for any bytes (no int16 stage to saturate).
+    static constexpr bool exact_byte_products = false;
+
     // Eight groups' int32 vectors, given as four pairs: lane j of `finish` is the sum of
     // every lane of group j. `pair` folds two groups into one vector as they come, so
     // only two partial vectors per row stay live.

@@ -156,8 +156,22 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
     if constexpr (V::has_int8_rows) {
         // Groups of 32 (what quant=q8 picks for most models): int8_rows.h, a row at a time.
         if (group == 32 && n % 32 == 0) {
+            // With VNNI, the input's group sums once per call for the rows' offsets
+            // (int8_rows.h), up to 16384 columns on the stack.
+            constexpr i32 most_groups = 512;
+            i32 x_sums[V::exact_byte_products ? most_groups : 1];
+            bool offset = V::exact_byte_products && n / 32 <= most_groups;
+            if constexpr (V::exact_byte_products)
+                if (offset)
+                    V::block_sums(x_sums, xq, n / 32);
             in_passes<int8_rows_per_pass>(d, [&](auto count, i32 i) {
                 size_t first = size_t(i) * size_t(n);
+                if constexpr (V::exact_byte_products) {
+                    if (offset) {
+                        V::template int8_rows<decltype(count)::value>(out + i, xq, xs, x_sums, wq + first, ws + first / 32, n);
+                        return;
+                    }
+                }
                 V::template int8_rows<decltype(count)::value>(out + i, xq, xs, wq + first, ws + first / 32, n);
             });
             return;
@@ -197,11 +211,20 @@ template<typename V>
 void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
     if constexpr (V::has_block_rows) {
-        size_t row_bytes = size_t(n / 32) * block_bytes(TensorType::Q8_0);
-        in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
-            V::template rows<typename V::Q8_0, decltype(count)::value>(out + i, xq, xs, nullptr, blocks + size_t(i) * row_bytes, n / 32);
-        });
-        return;
+        // With VNNI, Q8_0 rows take an offset off too (block_rows.h): the input's block
+        // sums once per call, as for Q4_0 below.
+        constexpr i32 most_blocks = 512;
+        constexpr bool offset = V::Q8_0::stored_offset != 0;
+        if (!offset || n / 32 <= most_blocks) {
+            i32 x_sums[offset ? most_blocks : 1];
+            if constexpr (offset)
+                V::block_sums(x_sums, xq, n / 32);
+            size_t row_bytes = size_t(n / 32) * block_bytes(TensorType::Q8_0);
+            in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
+                V::template rows<typename V::Q8_0, decltype(count)::value>(out + i, xq, xs, x_sums, blocks + size_t(i) * row_bytes, n / 32);
+            });
+            return;
+        }
     }
     block_quants::rows(TensorType::Q8_0, out, xs, blocks, n, d,
         [&](const u8* block, i32 b) { return V::dot_i8(reinterpret_cast<const i8*>(block + 2), xq + b * 32, 32); });
@@ -240,10 +263,21 @@ void matmul_k_quant(float* out, const i8* xq, const float* xs, const i32* xsums,
     constexpr size_t block_bytes = q6 ? k_quants::q6_k_block_bytes : k_quants::q4_k_block_bytes;
     i32 per_row = n / 256;
     if constexpr (V::has_k_quant_rows) {
+        // Q6_K's offsets through the input's 16-value sums, once per call (up to 16384
+        // columns: 2 KiB of stack; wider rows take them off group by group).
+        constexpr i32 most_sums = 1024;
+        alignas(32) i16 x_sums16[q6 ? most_sums : 1];
+        bool with_sums = q6 && n / 16 <= most_sums;
+        if (with_sums)
+            V::sixteen_sums(x_sums16, xq, n / 16);
         in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
             const u8* first = blocks + size_t(i) * size_t(per_row) * block_bytes;
-            if constexpr (q6)
-                V::template q6_k_rows<decltype(count)::value>(out + i, xq, xs, first, per_row);
+            if constexpr (q6) {
+                if (with_sums)
+                    V::template q6_k_rows<decltype(count)::value>(out + i, xq, xs, x_sums16, first, per_row);
+                else
+                    V::template q6_k_rows<decltype(count)::value>(out + i, xq, xs, first, per_row);
+            }
             else
                 V::template q4_k_rows<decltype(count)::value>(out + i, xq, xs, xsums, first, per_row);
         });

@@ -1,0 +1,105 @@
+#pragma once
+// The AVX-512 variants' traits (avx512.cpp, and avx512vnni.cpp with VNNI's byte products):
+// 16 floats per vector (AVX-512F, BW for the int8 products, F16C for halves).
+// Included inside a target pragma that enables at least the instruction set named; the
+// row kernels' byte products come from Pieces (byte_products.h, vnni_products.h).
+#include <immintrin.h>
+#include "block_rows.h"
+#include "eight_rows.h"
+#include "int8_rows.h"
+#include "k_quant_rows.h"
+#include "low_bit_rows.h"
+#include "nibbles.h"
+#include "simd_kernels.h"
+#include "simd_q5_q3.h"
+
+namespace llm::kernels::x86 {
+namespace {
+
+template<typename Pieces>
+struct Avx512With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWith<Pieces>, Int8RowsWith<Pieces>, LowBitRows {
+    // LowBitRows brings plain BytePieces too: the row kernels' pieces are Pieces'.
+    using Pieces::byte_products;
+    using Pieces::exact_byte_products;
+    using Vector = __m512;
+    static constexpr i32 width = 16;
+
+    // Eight rows' integer sums for one group, as eight int32 lanes (row r in lane r).
+    static constexpr i32 group_step = 32;
+    static __m256i group_sums8(const i8* x, const i8* rows, i32 n, i32 group)
+    {
+        __m256i acc[8];
+        for (auto& a : acc)
+            a = _mm256_setzero_si256();
+        for (i32 k = 0; k < group; k += 32) {
+            __m512i xv = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + k)));
+            for (i32 r = 0; r < 8; ++r) {
+                __m512i wv = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + size_t(r) * size_t(n) + size_t(k))));
+                __m512i products = _mm512_madd_epi16(xv, wv);
+                // Fold 16 lanes to 8 so the AVX2 transpose can finish the job.
+                acc[r] = _mm256_add_epi32(acc[r], _mm256_add_epi32(_mm512_castsi512_si256(products), _mm512_extracti64x4_epi64(products, 1)));
+            }
+        }
+        return transpose_sum8(acc);
+    }
+    static Vector zero() { return _mm512_setzero_ps(); }
+    static Vector set1(float v) { return _mm512_set1_ps(v); }
+    static Vector load(const float* p) { return _mm512_loadu_ps(p); }
+    // Matrix rows as two 256-bit halves: llama2.c files put rows 28 bytes off a cache line,
+    // where every 512-bit load straddles two lines; halves straddle only every other time.
+    // (On this shared machine whole loads streamed such rows at ~10-15 GB/s against ~25
+    // aligned; halves, like AVX2, mostly kept ~20-25. The figures are noisy.)
+    static Vector load_stream(const float* p)
+    {
+        __m256 low = _mm256_loadu_ps(p), high = _mm256_loadu_ps(p + 8);
+        return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(low)), _mm256_castps_pd(high), 1));
+    }
+    static Vector load_halves(const u16* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+    static void store(float* p, Vector v) { _mm512_storeu_ps(p, v); }
+    static Vector add(Vector a, Vector b) { return _mm512_add_ps(a, b); }
+    static Vector sub(Vector a, Vector b) { return _mm512_sub_ps(a, b); }
+    static Vector mul(Vector a, Vector b) { return _mm512_mul_ps(a, b); }
+    static Vector divide(Vector a, Vector b) { return _mm512_div_ps(a, b); }
+    static Vector multiply_add(Vector a, Vector b, Vector c) { return _mm512_fmadd_ps(a, b, c); }
+    static Vector max(Vector a, Vector b) { return _mm512_max_ps(a, b); }
+    static Vector min(Vector a, Vector b) { return _mm512_min_ps(a, b); }
+    static Vector round(Vector v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+    static Vector power_of_two(Vector k)
+    {
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23));
+    }
+    static Vector exp(Vector x) { return simd::exp_polynomial<Avx512With>(x); }
+    // The halving fold of fp32_order.h: 16 lanes to 8 (l + l+8), then as AVX2 does.
+    static float sum(Vector v)
+    {
+        __m256 low = _mm512_castps512_ps256(v);
+        __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+        __m256 octet = _mm256_add_ps(low, high);
+        __m128 quad = _mm_add_ps(_mm256_castps256_ps128(octet), _mm256_extractf128_ps(octet, 1));
+        __m128 pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
+        return _mm_cvtss_f32(_mm_add_ss(pair, _mm_shuffle_ps(pair, pair, 0x55)));
+    }
+    static i32 dot_i8(const i8* a, const i8* b, i32 n)
+    {
+        __m512i acc = _mm512_setzero_si512();
+        i32 i = 0;
+        for (; i + 32 <= n; i += 32) {
+            __m512i x = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i)));
+            __m512i y = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i)));
+            acc = _mm512_add_epi32(acc, _mm512_madd_epi16(x, y));
+        }
+        if (i + 16 <= n) { // k-quant groups are 16 values: one 256-bit step
+            __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+            __m256i y = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+            acc = _mm512_add_epi32(acc, _mm512_zextsi256_si512(_mm256_madd_epi16(x, y)));
+            i += 16;
+        }
+        i32 total = _mm512_reduce_add_epi32(acc);
+        for (; i < n; ++i)
+            total += i32(a[i]) * i32(b[i]);
+        return total;
+    }
+};
+
+}
+}

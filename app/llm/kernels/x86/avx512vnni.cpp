@@ -1,0 +1,18 @@
+// AVX-512 variants with VNNI's byte products (vnni_products.h): the float operations are
+// avx512.cpp's, the quantised row kernels take vpdpbusd instead of pmaddubsw + pmaddwd.
+#include "entry_points.h"
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c"))), apply_to = function)
+#include "avx512_vectors.h"
+#include "vnni_products.h"
+namespace llm::kernels::avx512vnni {
+
+namespace {
+using Avx512Vnni = x86::Avx512With<x86::Avx512VnniPieces>;
+}
+
+BAREFLOW_SIMD_ENTRY_POINTS(Avx512Vnni)
+
+}
+#pragma clang attribute pop
