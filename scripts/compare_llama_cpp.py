@@ -64,13 +64,18 @@ def main():
                 generation = run_bareflow(options.bareflow, gguf, options.steps, 0)
                 figures[name]["bareflow_tg"].append(generation["tok_per_s"])
                 figures[name]["llama_tg"].append(run_llama(options.llama_bench, gguf, 0, options.steps))
-                if options.prompt:
-                    prompted = run_bareflow(options.bareflow, gguf, 1, options.prompt)
+            except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as error:
+                errors[name] = str(error)
+                continue
+            if options.prompt:
+                try:
+                    # steps counts positions: the prompt (with BOS) and a token or two after it.
+                    prompted = run_bareflow(options.bareflow, gguf, options.prompt + 3, options.prompt)
                     if "prompt_tok_per_s" in prompted:
                         figures[name]["bareflow_pp"].append(prompted["prompt_tok_per_s"])
                     figures[name]["llama_pp"].append(run_llama(options.llama_bench, gguf, options.prompt, 0))
-            except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as error:
-                errors[name] = str(error)
+                except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError) as error:
+                    print(f"[compare] {name}: prompt run failed: {error}", file=sys.stderr)
 
     median = lambda values: statistics.median(values) if values else None
     show = lambda value: f"{value:.2f}" if value is not None else "-"
