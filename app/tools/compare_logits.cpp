@@ -7,6 +7,7 @@
 // the relative error (|other - reference| / |reference| over the vocabulary) exceeds E.
 // (The mean, not the largest: a position whose logits are all small has a large relative
 // error from the same absolute one.)
+#include "read_file.h"
 #include "../llm/gguf.h"
 #include "../llm/gguf_model.h"
 #include "../llm/kernels/tuner.h"
@@ -22,20 +23,7 @@
 
 namespace {
 
-std::vector<u8> read_file(const char* path)
-{
-    std::vector<u8> bytes;
-    FILE* f = fopen(path, "rb");
-    if (!f)
-        return bytes;
-    fseek(f, 0, SEEK_END);
-    bytes.resize(size_t(ftell(f)));
-    fseek(f, 0, SEEK_SET);
-    if (fread(bytes.data(), 1, bytes.size(), f) != bytes.size())
-        bytes.clear();
-    fclose(f);
-    return bytes;
-}
+using tools::read_file;
 
 std::string text(rt::Error const& error) { return std::string(error.message().data(), error.message().length()); }
 

@@ -9,6 +9,7 @@
 // the vocabulary, and the metadata is TinyLlama-1.1B-Chat's (token types, chat template).
 // The _m types mix types as llama.cpp's files of those names do (Q4_K_M: Q4_K and Q6_K):
 //   bareflow-convert-gguf --random tinyllama|mini TOKENIZER.bin OUT.gguf --type TYPE (any but f32)
+#include "read_file.h"
 #include "../llm/checkpoint.h"
 #include "../llm/gguf.h"
 #include "../llm/ops.h"
@@ -25,20 +26,7 @@
 
 namespace {
 
-std::vector<u8> read_file(const char* path)
-{
-    std::vector<u8> bytes;
-    FILE* f = fopen(path, "rb");
-    if (!f)
-        return bytes;
-    fseek(f, 0, SEEK_END);
-    bytes.resize(size_t(ftell(f)));
-    fseek(f, 0, SEEK_SET);
-    if (fread(bytes.data(), 1, bytes.size(), f) != bytes.size())
-        bytes.clear();
-    fclose(f);
-    return bytes;
-}
+using tools::read_file;
 
 // llama2.c's tokenizer.bin stores SentencePiece's U+2581 as a plain space; GGUF keeps it.
 bool read_vocabulary(std::vector<u8> const& file, u64 count, std::vector<std::string>& pieces, std::vector<float>& scores)
