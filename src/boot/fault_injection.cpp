@@ -22,11 +22,28 @@ ErrorOr<void> trigger_requested_fault(CommandLine const& command_line, FaultTrig
             println("[fault] only one core is working: no application processor to fault on");
             return {};
         }
-        // Two one-item chunks: the second goes to CPU 1, which runs into the invalid opcode.
-        WorkPool::the().parallel_for(2, 1, [&triggers](size_t begin, size_t) {
-            if (begin == 1)
+        // Two one-item chunks, taken from the pool's shared counter by whoever is free. Each
+        // waits until both are taken, so the caller cannot run both: one is on another
+        // core. That one (it is not on the caller's stack: every core has its own) faults.
+        char caller_frame;
+        uptr caller_stack = uptr(&caller_frame);
+        u32 started = 0;
+        bool alone = false;
+        WorkPool::the().parallel_for(2, 1, [&](size_t, size_t) {
+            __atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
+            for (u64 spin = 0; __atomic_load_n(&started, __ATOMIC_SEQ_CST) < 2; ++spin)
+                if (spin == 1'000'000'000) { // seconds: the other core never came
+                    alone = true;
+                    return;
+                }
+            char frame;
+            uptr here = uptr(&frame);
+            bool on_caller = (here > caller_stack ? here - caller_stack : caller_stack - here) < 64 * 1024;
+            if (!on_caller)
                 triggers.invalid_opcode();
         });
+        if (alone)
+            println("[fault] no application processor took part: nothing faulted");
     }
     return {};
 }
