@@ -3,6 +3,7 @@
 #include "line_editor.h"
 #include "../llm/tokenizer.h"
 #include <rt/console.h>
+#include <rt/cycles.h>
 
 namespace app {
 
@@ -153,6 +154,7 @@ Chat::Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, l
 rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& out)
 {
     auto const& config = m_transformer.config();
+    m_last_turn = {}; // until the message goes into the cache
     rt::HeapArray<i32> tokens;
     size_t count = 0;
     if (uses_template()) {
@@ -175,14 +177,24 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
         return TurnResult::ContextFull;
 
     // The message and its template text go into the cache in batches.
+    TurnTimes& times = m_last_turn;
+    times = { i32(count), 0, rt::read_cycles(), 0, 0, 0 };
     float* logits = m_transformer.forward_batch({ tokens.data(), count }, m_position);
+    times.prompt_done = rt::read_cycles();
     m_position += i32(count);
     i32 previous = tokens[count - 1];
+    // Every way out of the reply loop below stamps the turn's end.
+    struct EndStamp {
+        TurnTimes& times;
+        ~EndStamp() { times.end = rt::read_cycles(); }
+    } end_stamp { times };
     while (m_position < config.seq_len) {
         auto sampled = m_sampler.sample(logits);
         if (sampled.is_error())
             return rt::Error::format("the reply stopped at position {}: {}", m_position, sampled.error().message());
         i32 next = sampled.value();
+        if (times.reply_tokens++ == 0)
+            times.first_reply = rt::read_cycles();
         if (next == m_close_token || next == m_tokenizer.eos() || next == m_tokenizer.bos()) {
             // The reply is over: its closing token goes into the cache as the format says.
             logits = m_transformer.forward(m_close_token, m_position++);
@@ -198,6 +210,22 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
         previous = next;
     }
     return TurnResult::ContextFull;
+}
+
+namespace {
+// One line after each turn: how long the message took to read, when the reply began and
+// how fast it came (llama.cpp's programs print the same figures).
+void report_turn(Chat::TurnTimes const& t, i32 batch)
+{
+    if (t.end == 0)
+        return; // the message never went in (the context was full)
+    double reading = rt::CycleClock::to_seconds(t.prompt_done - t.start);
+    double replying = rt::CycleClock::to_seconds(t.end - t.prompt_done);
+    double first = rt::CycleClock::to_seconds(t.first_reply - t.start);
+    rt::println_colored(rt::Color::Log, "[chat] read {} tokens in {:.2f} s ({:.1f} tok/s, batches of {}); first reply token after {:.2f} s; {} reply tokens at {:.2f} tok/s",
+        t.prompt_tokens, reading, reading > 0 ? t.prompt_tokens / reading : 0.0, batch, t.reply_tokens ? first : 0.0, t.reply_tokens,
+        replying > 0 ? t.reply_tokens / replying : 0.0);
+}
 }
 
 rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system,
@@ -243,9 +271,10 @@ rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer con
         if (result.value() == Chat::TurnResult::ContextFull) {
             rt::println_colored(rt::Color::Warning, "\n[chat] the context is full ({} of {} positions): type /reset to start over",
                 chat.position(), transformer.config().seq_len);
-            continue;
+        } else {
+            rt::println("");
         }
-        rt::println("");
+        report_turn(chat.last_turn(), transformer.batch_capacity());
     }
 }
 

@@ -44,6 +44,16 @@ public:
     enum class TurnResult { Replied, ContextFull };
     // Adds the user's message, streams the reply to `out`.
     rt::ErrorOr<TurnResult> turn(rt::StringView message, rt::TextSink& out);
+
+    // Where the last turn's time went, in TSC cycles: reading the message and its template
+    // text into the cache (in batches), then the reply. A user waits `first_reply` for the
+    // first word; that is what batching the prompt shortens.
+    struct TurnTimes {
+        i32 prompt_tokens { 0 };
+        i32 reply_tokens { 0 }; // sampled, the closing token included
+        u64 start { 0 }, prompt_done { 0 }, first_reply { 0 }, end { 0 };
+    };
+    TurnTimes const& last_turn() const { return m_last_turn; }
     void reset()
     {
         m_position = 0;
@@ -63,6 +73,7 @@ private:
     i32 m_replies { 0 }; // replies in the cache
     i32 m_position { 0 };
     i32 m_last_token { 0 };
+    TurnTimes m_last_turn;
 };
 
 // Runs the chat loop on the console: /reset starts over, exit or quit ends.

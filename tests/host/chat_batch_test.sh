@@ -15,11 +15,28 @@ printf 'Hello there\nTell me about the little dog that lived in the big red hous
 for batch in 1 4 32; do
   timeout 300 "$program" "$work/model.gguf" /dev/null mode=chat temp=0.8 seed=7 tune=off batch=$batch < "$work/input.txt" > "$work/chat-$batch.log" 2>&1 \
     || { cat "$work/chat-$batch.log"; echo "FAIL: the chat with batch=$batch did not end well"; exit 1; }
-  # The conversation, from the chat's first line on (the settings line names the batch).
-  sed -n '/^\[chat\]/,$p' "$work/chat-$batch.log" > "$work/conversation-$batch.txt"
+  # The conversation, from the chat's first line on (the settings line names the batch),
+  # less each turn's timing line; those lines, with their times blanked, apart.
+  sed -n '/^\[chat\]/,$p' "$work/chat-$batch.log" | grep -v '^\[chat\] read ' > "$work/conversation-$batch.txt"
+  grep '^\[chat\] read ' "$work/chat-$batch.log" | sed -E 's/[0-9]+\.[0-9]+/T/g' > "$work/timings-$batch.txt"
 done
 [ "$(grep -c '^assistant> ' "$work/conversation-1.txt")" -ge 3 ] || { cat "$work/chat-1.log"; echo "FAIL: fewer than three replies"; exit 1; }
 status=0
+# A timing line after each turn whose message went into the cache (here the first, and the
+# one after /reset: the second message finds the context full), naming the batch size; the
+# token counts are the same whatever the batch (times blanked, only 'batches of N' differ).
+for batch in 1 4 32; do
+  lines="$(wc -l < "$work/timings-$batch.txt")"
+  good="$(grep -c "^\[chat\] read [0-9]* tokens in T s (T tok/s, batches of $batch); first reply token after T s; [0-9]* reply tokens at T tok/s\$" "$work/timings-$batch.txt")"
+  if [ "$lines" -eq 2 ] && [ "$good" -eq 2 ]; then
+    echo "PASS: batch=$batch reports both turns"
+  else
+    echo "FAIL: batch=$batch printed $good well-formed timing lines of $lines, for 2 turns:"; cat "$work/timings-$batch.txt"; status=1
+  fi
+  if ! diff <(sed 's/batches of [0-9]*/batches of B/' "$work/timings-1.txt") <(sed 's/batches of [0-9]*/batches of B/' "$work/timings-$batch.txt"); then
+    echo "FAIL: batch=$batch turns read or wrote other token counts than batch=1's"; status=1
+  fi
+done
 for batch in 4 32; do
   if cmp -s "$work/conversation-1.txt" "$work/conversation-$batch.txt"; then
     echo "PASS: batch=$batch gives token-by-token's replies"
