@@ -141,7 +141,9 @@ rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm
     case Mode::Chat:
         if (!model.is_gguf)
             return rt::Error::format("mode=chat needs a GGUF chat model (its template ends turns with EOS); this is a llama2.c checkpoint");
-        return run_chat(transformer, model.gguf_tokenizer, sampler, options.system, model.chat_format, model.chat_template);
+        // The conversation may use the whole context unless steps=N says fewer.
+        return run_chat(transformer, model.gguf_tokenizer, sampler, options.system, model.chat_format, model.chat_template,
+            options.steps ? steps : model.checkpoint.config.seq_len);
     case Mode::Interactive:
         return interactive(weight_bytes, transformer, model.tokenizer(), sampler, steps);
     case Mode::Bench: {

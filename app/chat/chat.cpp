@@ -144,8 +144,9 @@ rt::ErrorOr<size_t> template_exchange_tokens(rt::StringView chat_template, llm::
 }
 
 Chat::Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system, ChatFormat format,
-    rt::StringView chat_template)
-    : m_transformer(transformer), m_tokenizer(tokenizer), m_sampler(sampler), m_system(system), m_format(format), m_template(chat_template)
+    rt::StringView chat_template, i32 context)
+    : m_transformer(transformer), m_tokenizer(tokenizer), m_sampler(sampler), m_system(system), m_format(format), m_template(chat_template),
+      m_context(rt::min(context, transformer.config().seq_len))
 {
     i32 close = format.close_piece.is_empty() ? -1 : tokenizer.find_piece(format.close_piece);
     m_close_token = close >= 0 ? close : tokenizer.eos();
@@ -153,7 +154,6 @@ Chat::Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, l
 
 rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& out)
 {
-    auto const& config = m_transformer.config();
     m_last_turn = {}; // until the message goes into the cache
     rt::HeapArray<i32> tokens;
     size_t count = 0;
@@ -170,10 +170,10 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
         count = TRY(exchange_tokens(m_format, m_tokenizer, m_system, message, m_position == 0, tokens));
     // Room for the message and at least a few words of reply, or the context is full;
     // a message that would not fit even an empty context is too long, not a full context.
-    if (i64(count) + min_reply > i64(config.seq_len))
+    if (i64(count) + min_reply > i64(m_context))
         return rt::Error::format("message too long: {} tokens with the chat markers, the limit is {} (a context of {} positions, {} kept for the reply)",
-            count, config.seq_len - min_reply, config.seq_len, min_reply);
-    if (i64(m_position) + i64(count) + min_reply > i64(config.seq_len))
+            count, m_context - min_reply, m_context, min_reply);
+    if (i64(m_position) + i64(count) + min_reply > i64(m_context))
         return TurnResult::ContextFull;
 
     // The message and its template text go into the cache in batches.
@@ -188,7 +188,7 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
         TurnTimes& times;
         ~EndStamp() { times.end = rt::read_cycles(); }
     } end_stamp { times };
-    while (m_position < config.seq_len) {
+    while (m_position < m_context) {
         auto sampled = m_sampler.sample(logits);
         if (sampled.is_error())
             return rt::Error::format("the reply stopped at position {}: {}", m_position, sampled.error().message());
@@ -229,9 +229,9 @@ void report_turn(Chat::TurnTimes const& t, i32 batch)
 }
 
 rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system,
-    ChatFormat format, rt::StringView chat_template)
+    ChatFormat format, rt::StringView chat_template, i32 context)
 {
-    Chat chat(transformer, tokenizer, sampler, system, format, chat_template);
+    Chat chat(transformer, tokenizer, sampler, system, format, chat_template, context);
     char line[max_message];
     rt::println("[chat] {} chat format{}; type a message; /reset starts over, exit ends", format.name,
         chat.uses_template() ? ", rendered from the model's chat template" : " (built-in markers: the model has no chat template)");
@@ -270,7 +270,7 @@ rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer con
         }
         if (result.value() == Chat::TurnResult::ContextFull) {
             rt::println_colored(rt::Color::Warning, "\n[chat] the context is full ({} of {} positions): type /reset to start over",
-                chat.position(), transformer.config().seq_len);
+                chat.position(), chat.context());
         } else {
             rt::println("");
         }

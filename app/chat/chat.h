@@ -37,9 +37,10 @@ rt::ErrorOr<size_t> template_exchange_tokens(rt::StringView chat_template, llm::
 class Chat {
 public:
     // `chat_template` (may be empty) is rendered for each exchange; `format`'s markers are
-    // the fallback when it cannot be.
+    // the fallback when it cannot be. The conversation holds at most `context` positions
+    // (the model's context, or fewer: steps=N).
     Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system, ChatFormat format,
-        rt::StringView chat_template);
+        rt::StringView chat_template, i32 context);
 
     enum class TurnResult { Replied, ContextFull };
     // Adds the user's message, streams the reply to `out`.
@@ -61,6 +62,7 @@ public:
     }
     bool uses_template() const { return !m_template.is_empty(); }
     i32 position() const { return m_position; }
+    i32 context() const { return m_context; }
 
 private:
     llm::Transformer& m_transformer;
@@ -70,6 +72,7 @@ private:
     ChatFormat m_format;
     rt::StringView m_template;
     i32 m_close_token; // the token that ends a turn
+    i32 m_context;
     i32 m_replies { 0 }; // replies in the cache
     i32 m_position { 0 };
     i32 m_last_token { 0 };
@@ -78,6 +81,6 @@ private:
 
 // Runs the chat loop on the console: /reset starts over, exit or quit ends.
 rt::ErrorOr<void> run_chat(llm::Transformer&, llm::GgufTokenizer const&, llm::Sampler&, rt::StringView system, ChatFormat,
-    rt::StringView chat_template);
+    rt::StringView chat_template, i32 context);
 
 }

@@ -44,4 +44,12 @@ for batch in 4 32; do
     echo "FAIL: batch=$batch replies differ:"; diff "$work/conversation-1.txt" "$work/conversation-$batch.txt"; status=1
   fi
 done
+# steps=N caps the conversation: a 48-position chat fills up after the first reply's few
+# tokens and says so, with the cap as the context.
+printf 'Hello there\nexit\n' | timeout 300 "$program" "$work/model.gguf" /dev/null mode=chat temp=0.8 seed=7 tune=off steps=48 > "$work/chat-steps.log" 2>&1
+if grep -q 'the context is full (48 of 48 positions)' "$work/chat-steps.log" && grep -q '^\[chat\] read [0-9]* tokens' "$work/chat-steps.log"; then
+  echo "PASS: steps=48 caps the conversation at 48 positions"
+else
+  cat "$work/chat-steps.log"; echo "FAIL: steps=48 did not cap the conversation"; status=1
+fi
 exit $status
