@@ -58,52 +58,51 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
     return t;
 }
 
-MatmulInput Transformer::prepare(const float* x, i32 n)
+MatmulInput Transformer::quantize_input(const float* x, i32 n, i8* q, float* s, i32* sums) const
 {
     i32 group = m_weights->input_group;
     if (group == 0)
         return { x, nullptr, nullptr, nullptr };
     rt::ScopedCycles probe { "quantize" };
-    i8* q = m_input_q.data();
-    float* s = m_input_s.data();
     ops::quantize(q, s, x, n, group);
     if (!m_weights->input_sums)
         return { x, q, s, nullptr };
-    i32* sums = m_input_sums.data();
     ops::group_sums(sums, q, n, group);
     return { x, q, s, sums };
 }
 
-void Transformer::attention(i32 layer, i32 position)
+MatmulInput Transformer::prepare(const float* x, i32 n)
+{
+    return quantize_input(x, n, m_input_q.data(), m_input_s.data(), m_input_sums.data());
+}
+
+void Transformer::attend(i32 layer, i32 head, const float* q, i32 position, float* scores, float* out) const
 {
     Config const& c = m_config;
     i32 head_size = c.head_size();
-    i32 kv_dim = c.kv_dim();
-    i32 queries_per_kv_head = c.n_heads / c.n_kv_heads;
-    size_t layer_offset = size_t(layer) * size_t(c.seq_len) * size_t(kv_dim);
+    size_t kv_dim = size_t(c.kv_dim());
+    // The head's slice of every cached position, in the layer's part of the cache.
+    size_t first = size_t(layer) * size_t(c.seq_len) * kv_dim + size_t(head / (c.n_heads / c.n_kv_heads)) * size_t(head_size);
     float head_scale = rt::math::sqrtf(float(head_size));
     auto const& kernels = kernels::active();
+    for (i32 t = 0; t <= position; ++t)
+        scores[t] = kernels.attention.dot(q, m_key_cache.data() + first + size_t(t) * kv_dim, head_size) / head_scale;
+    kernels.softmax(scores, position + 1);
+    for (i32 i = 0; i < head_size; ++i)
+        out[i] = 0.0f;
+    for (i32 t = 0; t <= position; ++t)
+        kernels.attention.axpy(out, scores[t], m_value_cache.data() + first + size_t(t) * kv_dim, head_size);
+}
 
+void Transformer::attention(i32 layer, i32 position)
+{
+    i32 head_size = m_config.head_size();
     // Heads are independent: split them between the cores.
-    rt::WorkPool::the().parallel_for(size_t(c.n_heads), 1, [&](size_t first_head, size_t end_head) {
-    for (i32 h = i32(first_head); h < i32(end_head); ++h) {
-        const float* q = m_q.data() + h * head_size;
-        float* scores = m_attention.data() + size_t(h) * size_t(c.seq_len);
-        size_t kv_head_offset = size_t(h / queries_per_kv_head) * size_t(head_size);
-        for (i32 t = 0; t <= position; ++t) {
-            const float* k = m_key_cache.data() + layer_offset + size_t(t) * size_t(kv_dim) + kv_head_offset;
-            scores[t] = kernels.attention.dot(q, k, head_size) / head_scale;
-        }
-        kernels.softmax(scores, position + 1);
-        float* out = m_xb.data() + h * head_size;
-        for (i32 i = 0; i < head_size; ++i)
-            out[i] = 0.0f;
-        for (i32 t = 0; t <= position; ++t) {
-            const float* v = m_value_cache.data() + layer_offset + size_t(t) * size_t(kv_dim) + kv_head_offset;
-            kernels.attention.axpy(out, scores[t], v, head_size);
-        }
-    }
-    }, kernels.workers_for(kernels::Op::Attention));
+    rt::WorkPool::the().parallel_for(size_t(m_config.n_heads), 1, [&](size_t first_head, size_t end_head) {
+        for (i32 h = i32(first_head); h < i32(end_head); ++h)
+            attend(layer, h, m_q.data() + h * head_size, position, m_attention.data() + size_t(h) * size_t(m_config.seq_len),
+                m_xb.data() + h * head_size);
+    }, kernels::active().workers_for(kernels::Op::Attention));
 }
 
 float* Transformer::forward(i32 token, i32 position)

@@ -36,9 +36,14 @@ public:
 
 private:
     Transformer(Checkpoint const& checkpoint) : m_config(checkpoint.config), m_weights(&checkpoint.weights) {}
-    // The input of the matrix products, quantised as the model's matrices want it.
+    // The input of the matrix products, quantised as the model's matrices want it (into
+    // q, s and sums; x alone when they take floats).
+    MatmulInput quantize_input(const float* x, i32 n, i8* q, float* s, i32* sums) const;
     MatmulInput prepare(const float* x, i32 n);
     void attention(i32 layer, i32 position);
+    // One head's attention for query `q` at `position` over the layer's cache up to it:
+    // `scores` (position + 1 floats) scratch, `out` the head's head_size outputs.
+    void attend(i32 layer, i32 head, const float* q, i32 position, float* scores, float* out) const;
     // The final norm and the classifier on the residual stream in m_x.
     float* classify();
     // One batch: at most batch_capacity() tokens.

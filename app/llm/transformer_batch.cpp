@@ -8,7 +8,6 @@
 #include "kernels/kernels.h"
 #include "ops.h"
 #include "transformer.h"
-#include <rt/math.h>
 #include <rt/profile.h>
 #include <rt/utility.h>
 #include <rt/work_pool.h>
@@ -40,63 +39,25 @@ float* Transformer::forward_batch(rt::Span<const i32> tokens, i32 position)
 
 void Transformer::prepare_batch(const float* x, size_t stride, i32 n, i32 count)
 {
-    i32 group = m_weights->input_group;
     BatchState& b = m_batch;
-    if (group == 0) {
-        for (i32 t = 0; t < count; ++t)
-            m_batch_inputs[t] = { x + size_t(t) * stride, nullptr, nullptr, nullptr };
-        return;
-    }
-    rt::ScopedCycles probe { "quantize" };
-    for (i32 t = 0; t < count; ++t) {
-        const float* xt = x + size_t(t) * stride;
-        i8* q = b.input_q.data() + size_t(t) * b.input_stride;
-        float* s = b.input_s.data() + size_t(t) * b.input_stride;
-        ops::quantize(q, s, xt, n, group);
-        i32* sums = nullptr;
-        if (m_weights->input_sums) {
-            sums = b.input_sums.data() + size_t(t) * b.sums_stride;
-            ops::group_sums(sums, q, n, group);
-        }
-        m_batch_inputs[t] = { xt, q, s, sums };
-    }
+    for (i32 t = 0; t < count; ++t)
+        m_batch_inputs[t] = quantize_input(x + size_t(t) * stride, n, b.input_q.data() + size_t(t) * b.input_stride,
+            b.input_s.data() + size_t(t) * b.input_stride, b.input_sums.data() + size_t(t) * b.sums_stride);
 }
 
 void Transformer::attention_batch(i32 layer, i32 position, i32 count)
 {
-    Config const& c = m_config;
     BatchState& b = m_batch;
-    i32 head_size = c.head_size();
-    i32 kv_dim = c.kv_dim();
-    i32 queries_per_kv_head = c.n_heads / c.n_kv_heads;
-    size_t layer_offset = size_t(layer) * size_t(c.seq_len) * size_t(kv_dim);
-    float head_scale = rt::math::sqrtf(float(head_size));
-    auto const& kernels = kernels::active();
-
+    i32 head_size = m_config.head_size();
     // Heads are independent: split them between the cores. Each head runs the batch's
     // tokens in order, token t seeing the cache up to its own position (causal).
-    rt::WorkPool::the().parallel_for(size_t(c.n_heads), 1, [&](size_t first_head, size_t end_head) {
-        for (i32 h = i32(first_head); h < i32(end_head); ++h) {
-            float* scores = m_attention.data() + size_t(h) * size_t(c.seq_len);
-            size_t kv_head_offset = size_t(h / queries_per_kv_head) * size_t(head_size);
+    rt::WorkPool::the().parallel_for(size_t(m_config.n_heads), 1, [&](size_t first_head, size_t end_head) {
+        for (i32 h = i32(first_head); h < i32(end_head); ++h)
             for (i32 token = 0; token < count; ++token) {
-                i32 at = position + token;
-                const float* q = b.q.data() + size_t(token) * b.dim_stride + size_t(h * head_size);
-                for (i32 t = 0; t <= at; ++t) {
-                    const float* k = m_key_cache.data() + layer_offset + size_t(t) * size_t(kv_dim) + kv_head_offset;
-                    scores[t] = kernels.attention.dot(q, k, head_size) / head_scale;
-                }
-                kernels.softmax(scores, at + 1);
-                float* out = b.xb.data() + size_t(token) * b.dim_stride + size_t(h * head_size);
-                for (i32 i = 0; i < head_size; ++i)
-                    out[i] = 0.0f;
-                for (i32 t = 0; t <= at; ++t) {
-                    const float* v = m_value_cache.data() + layer_offset + size_t(t) * size_t(kv_dim) + kv_head_offset;
-                    kernels.attention.axpy(out, scores[t], v, head_size);
-                }
+                size_t at = size_t(token) * b.dim_stride + size_t(h * head_size);
+                attend(layer, h, b.q.data() + at, position + token, m_attention.data() + size_t(h) * size_t(m_config.seq_len), b.xb.data() + at);
             }
-        }
-    }, kernels.workers_for(kernels::Op::Attention));
+    }, kernels::active().workers_for(kernels::Op::Attention));
 }
 
 void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
