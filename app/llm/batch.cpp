@@ -39,23 +39,16 @@ void matmul_batch(rt::Span<const BatchProduct> products, rt::Span<const MatmulIn
 {
     if (products.size() == 0 || inputs.size() == 0)
         return;
-    Tensor const& first = *products[0].weights;
-    size_t granule = rt::max(kernels::row_granule, size_t(first.group));
-    size_t total = 0;
-    bool joinable = true;
-    for (size_t i = 0; i < products.size(); ++i) {
-        Tensor const& w = *products[i].weights;
-        joinable = joinable && w.type == first.type && w.group == first.group && (i + 1 == products.size() || size_t(w.rows) % granule == 0);
-        total += size_t(w.rows);
-    }
-    if (!joinable) {
+    JoinedRows joined = joined_rows(products);
+    if (!joined.joinable) {
         for (auto const& product : products)
             matmul_batch({ &product, 1 }, inputs);
         return;
     }
+    Tensor const& first = *products[0].weights;
     auto const& type = traits(first.type);
-    size_t tile = batch_tile_rows(first.row_bytes(), granule);
-    rt::WorkPool::the().parallel_for(total, granule, [&](size_t begin, size_t end) { run_rows(products, inputs, type, tile, begin, end); },
+    size_t tile = batch_tile_rows(first.row_bytes(), joined.granule);
+    rt::WorkPool::the().parallel_for(joined.total, joined.granule, [&](size_t begin, size_t end) { run_rows(products, inputs, type, tile, begin, end); },
         kernels::active().workers_for(type.op));
 }
 

@@ -145,10 +145,8 @@ void q3_k_row(Tensor const& t, size_t row, float* out) { dequantize_blocks(t, ro
 void matmul(float* out, MatmulInput const& in, Tensor const& w)
 {
     auto const& type = traits(w.type);
-    // Chunks start at multiples of the row granule (and of Q8's group, so each begins a
-    // scale group); each row is computed whole by one core.
-    size_t granule = rt::max(kernels::row_granule, size_t(w.group));
-    rt::WorkPool::the().parallel_for(size_t(w.rows), granule, [&](size_t begin, size_t end) { type.rows(out, in, w, begin, end); },
+    // Each row is computed whole by one core.
+    rt::WorkPool::the().parallel_for(size_t(w.rows), row_granule(w), [&](size_t begin, size_t end) { type.rows(out, in, w, begin, end); },
         kernels::active().workers_for(type.op));
 }
 
@@ -156,22 +154,14 @@ void matmul(rt::Span<const Product> products, MatmulInput const& in)
 {
     if (products.size() == 0)
         return;
-    Tensor const& first = *products[0].weights;
-    size_t granule = rt::max(kernels::row_granule, size_t(first.group));
-    size_t total = 0;
-    bool joinable = true;
-    for (size_t i = 0; i < products.size(); ++i) {
-        Tensor const& w = *products[i].weights;
-        joinable = joinable && w.type == first.type && w.group == first.group && (i + 1 == products.size() || size_t(w.rows) % granule == 0);
-        total += size_t(w.rows);
-    }
-    if (!joinable) {
+    JoinedRows joined = joined_rows(products);
+    if (!joined.joinable) {
         for (auto const& product : products)
             matmul(product.out, in, *product.weights);
         return;
     }
-    auto const& type = traits(first.type);
-    rt::WorkPool::the().parallel_for(total, granule, [&](size_t begin, size_t end) {
+    auto const& type = traits(products[0].weights->type);
+    rt::WorkPool::the().parallel_for(joined.total, joined.granule, [&](size_t begin, size_t end) {
         size_t offset = 0; // where this product's rows start in the joined range
         for (auto const& product : products) {
             size_t rows = size_t(product.weights->rows);

@@ -104,6 +104,32 @@ inline const char* name(TensorType type) { return traits(type).name; }
 // Dequantises row `row` of a tensor into `out` (cols floats).
 inline void dequantize_row(Tensor const& t, size_t row, float* out) { traits(t.type).dequantize_row(t, row, out); }
 
+// Where a tensor's rows may be split between cores: multiples of kernels::row_granule, and
+// of Q8's group so each chunk starts a scale group.
+inline size_t row_granule(Tensor const& w) { return w.group > 0 && size_t(w.group) > kernels::row_granule ? size_t(w.group) : kernels::row_granule; }
+
+// Several products of one input split between the cores as one range of rows (their rows
+// one after another): possible when they share a type and group and each but the last ends
+// on the granule, so every chunk starts where a product's own split could.
+struct JoinedRows {
+    size_t granule;
+    size_t total;
+    bool joinable;
+};
+template<typename Products> // Product or BatchProduct: what matters is .weights
+JoinedRows joined_rows(Products const& products)
+{
+    Tensor const& first = *products[0].weights;
+    JoinedRows joined { row_granule(first), 0, true };
+    for (size_t i = 0; i < products.size(); ++i) {
+        Tensor const& w = *products[i].weights;
+        joined.joinable = joined.joinable && w.type == first.type && w.group == first.group
+            && (i + 1 == products.size() || size_t(w.rows) % joined.granule == 0);
+        joined.total += size_t(w.rows);
+    }
+    return joined;
+}
+
 // out[rows] = W . x: rows split between the cores (in multiples of kernels::row_granule,
 // and of Q8's group so each chunk starts a scale group), each run by the tuned kernel of
 // the tensor's type on as many cores as the plan gives that operation.
