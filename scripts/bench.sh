@@ -202,6 +202,32 @@ if [ $quick -eq 0 ]; then
   done
 fi
 
+# A chat's first reply in QEMU: "Hello there" in TinyLlama's chat template (34 tokens) read
+# token by token (batch=1) and in batches (batch=32), on the TinyLlama shape in Q4_K_M; the
+# chat's own timing line says when the first reply token came. steps=44 ends the reply
+# after a few tokens.
+if [ $quick -eq 0 ]; then
+  printf 'Hello there\nexit\n' > "$work/chat-input.txt"
+  for batch in 1 32; do
+    echo "[bench] QEMU TinyLlama-1.1B shape q4_k_m chat, batch=$batch"
+    "$root/tests/boot/boot_test.sh" --name "bench-chat-batch$batch" --kernel "$build/bareflow.elf" \
+      --iso-arg --model --iso-arg "$work/random-tinyllama-q4_k_m.gguf" --iso-arg --cmdline --iso-arg "mode=chat temp=0 steps=44 batch=$batch" \
+      --stdin "$work/chat-input.txt" --prompt 'you> ' --expect '^\[chat\] read' -- --mem 2048 --timeout 900 >/dev/null 2>&1 || true
+    python3 - "$batch" "$build/boot-logs/bench-chat-batch$batch.log" >> "$results" <<'PY'
+import json, re, sys
+batch, path = sys.argv[1:3]
+row = {"kind": "chat", "model": "1.1B", "quant": "q4_k_m", "batch": int(batch)}
+line = next((l for l in open(path, errors="replace") if l.startswith("[chat] read ")), None)
+m = line and re.match(r"\[chat\] read (\d+) tokens in ([\d.]+) s .*first reply token after ([\d.]+) s; (\d+) reply tokens at ([\d.]+) tok/s", line)
+if m:
+    row.update(prompt_tokens=int(m[1]), read_s=float(m[2]), first_reply_s=float(m[3]), reply_tok_per_s=float(m[5]))
+else:
+    row["error"] = f"no timing line in {path}"
+print(json.dumps(row))
+PY
+  done
+fi
+
 # Cores in QEMU (multi-threaded TCG; this machine has $(nproc) host cores to run them on).
 for model in 260K 15M; do
   for smp in 1 2 4; do
@@ -231,6 +257,7 @@ def main_kernels(plan, quant):
 boots = [r for r in rows if r["kind"] == "boot"]
 comparisons = [r for r in rows if r["kind"] == "llama.cpp"]
 prompts = [r for r in rows if r["kind"] == "prompt"]
+chats = [r for r in rows if r["kind"] == "chat"]
 rows = [r for r in rows if r["kind"] in ("host", "qemu")]
 for r in rows:
     where = r["arch"] if r["kind"] == "host" else "qemu"
@@ -261,6 +288,15 @@ if prompts:
             continue
         ratio = r["prompt_tok_per_s"] / r["generation_tok_per_s"] if r["generation_tok_per_s"] else 0.0
         print(f"{r['model']:<6} {weights:<7} {r['prompt_batch']:>5} {r['prompt_tok_per_s']:>13.2f} {r['generation_tok_per_s']:>10.2f} {ratio:>5.1f}x")
+if chats:
+    print()
+    print("A chat's first reply in QEMU (TCG, -smp 1), TinyLlama-1.1B shape Q4_K_M, one message in the chat template:")
+    print(f"{'batch':>5} {'tokens read':>12} {'read tok/s':>11} {'first reply token':>18} {'reply tok/s':>12}")
+    for r in chats:
+        if "error" in r:
+            print(f"{r['batch']:>5} {r['error']}")
+            continue
+        print(f"{r['batch']:>5} {r['prompt_tokens']:>12} {r['prompt_tokens'] / r['read_s']:>11.2f} {r['first_reply_s']:>16.1f} s {r['reply_tok_per_s']:>12.2f}")
 if boots:
     print()
     print("Boot to first token in QEMU (TCG), seconds from QEMU's start, median of 3:")
@@ -280,6 +316,6 @@ if comparisons:
         ratio = r["bareflow_tg"] / r["llama_tg"] if r.get("llama_tg") else None
         print(f"{r['model']:<12} {show(r['bareflow_tg']):>12} {show(r['llama_tg']):>13} {show(ratio) + 'x':>6} "
               f"{show(r.get('bareflow_pp')):>14} {show(r.get('llama_pp')):>15}")
-json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "runs": rows, "llama_cpp": comparisons, "prompt_runs": prompts}, open(sys.argv[2], "w"), indent=1)
+json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "runs": rows, "llama_cpp": comparisons, "prompt_runs": prompts, "chat_runs": chats}, open(sys.argv[2], "w"), indent=1)
 print(f"\nJSON: {sys.argv[2]}")
 PY
