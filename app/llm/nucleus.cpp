@@ -1,0 +1,334 @@
+#include "nucleus.h"
+#include <rt/utility.h>
+
+namespace llm {
+
+namespace {
+
+u32 bits_of(float value) { return __builtin_bit_cast(u32, value); }
+float float_of(u32 bits) { return __builtin_bit_cast(float, bits); }
+
+constexpr u32 one_bits = 0x3F800000u; // 1.0f
+constexpr u32 mantissa_bits = 23;
+constexpr u32 implicit_one = 1u << mantissa_bits;
+
+// At most this many buckets: enough that a flat distribution puts a few dozen tokens in
+// each (the ones sorted by insertion), few enough that counting them stays cheap.
+constexpr u32 max_buckets = 8192;
+// Buckets of more tokens than this are radix-sorted rather than by insertion.
+constexpr u32 insertion_limit = 48;
+
+// Stable insertion sort of a bucket, by value descending (equal values keep index order).
+void insertion_sort(float* values, i32* indices, u32 count)
+{
+    for (u32 i = 1; i < count; ++i) {
+        float value = values[i];
+        i32 index = indices[i];
+        u32 j = i;
+        while (j > 0 && values[j - 1] < value) {
+            values[j] = values[j - 1];
+            indices[j] = indices[j - 1];
+            --j;
+        }
+        values[j] = value;
+        indices[j] = index;
+    }
+}
+
+// What a run of tokens adds to a running sum whose ulp is u: the integer sum of their
+// probabilities over u, each rounded to the nearest integer, or where the first one lies
+// exactly halfway (its rounding then depends on the sum). `shifter` is 1.5 * 2^23 * u: adding
+// a p of at most 2^22 * u keeps the result in the shifter's binade, where the ulp is u, so
+// the addition rounds p to a multiple of u and the bits above the shifter's count them.
+// Blocks of 256 keep the 32-bit sums from overflowing (each term is at most 2^22); the loop
+// stops once `limit` is reached (the run would leave the sum's binade).
+struct RoundedSum {
+    u64 units;
+    u32 halfway_at; // the count when none is
+};
+RoundedSum rounded_sum(const float* values, u32 count, float shifter, u64 limit)
+{
+    u32 base = bits_of(shifter);
+    float half_ulp = (shifter / 12582912.0f) * 0.5f; // exact: powers of two
+    auto halfway = [=](float value) {
+        float rest = value - ((value + shifter) - shifter); // exact: |rest| <= u / 2
+        return rest == half_ulp || rest == -half_ulp;
+    };
+    RoundedSum result { 0, count };
+    for (u32 begin = 0; begin < count && result.units < limit; begin += 256) {
+        u32 end = begin + 256 < count ? begin + 256 : count;
+        u32 units = 0, any_halfway = 0;
+        for (u32 i = begin; i < end; ++i) {
+            units += bits_of(values[i] + shifter) - base;
+            any_halfway |= u32(halfway(values[i]));
+        }
+        if (any_halfway) {
+            for (u32 i = begin; i < end; ++i)
+                if (halfway(values[i])) {
+                    result.halfway_at = i;
+                    return result;
+                }
+        }
+        result.units += units;
+    }
+    return result;
+}
+
+}
+
+rt::ErrorOr<Nucleus> Nucleus::create(i32 vocab_size)
+{
+    Nucleus nucleus;
+    nucleus.m_vocab_size = vocab_size;
+    size_t buckets = max_buckets;
+    nucleus.m_counts = TRY(rt::HeapArray<u32>::allocate(buckets));
+    nucleus.m_starts = TRY(rt::HeapArray<u32>::allocate(buckets));
+    nucleus.m_bucket_of = TRY(rt::HeapArray<u16>::allocate(size_t(vocab_size)));
+    nucleus.m_values = TRY(rt::HeapArray<float>::allocate(size_t(vocab_size)));
+    nucleus.m_indices = TRY(rt::HeapArray<i32>::allocate(size_t(vocab_size)));
+    nucleus.m_run_first = TRY(rt::HeapArray<u32>::allocate(max_buckets + 1));
+    nucleus.m_run_sums = TRY(rt::HeapArray<float>::allocate(max_buckets + 1));
+    nucleus.m_run_sorted = TRY(rt::HeapArray<bool>::allocate(max_buckets + 1));
+    nucleus.m_large = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
+    nucleus.m_large_scratch = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
+    nucleus.m_histogram = TRY(rt::HeapArray<u32>::allocate(3 * 4096));
+    return nucleus;
+}
+
+// Two passes over the probabilities: count the candidates per bucket, then place them, each
+// bucket's in index order. Blocks of 16 are tested at once; in a block of candidates only
+// (a flat distribution's) every token is handled without a branch, in others (most, for the
+// peaked distributions of trained models) only the candidates, by their bits in a mask.
+u32 Nucleus::bucket_tokens(const float* probabilities, float cutoff)
+{
+    u32 span = one_bits - bits_of(cutoff);
+    m_shift = 0;
+    while ((span >> m_shift) >= max_buckets)
+        ++m_shift;
+    u32 buckets = (span >> m_shift) + 1;
+    u32* counts = m_counts.data();
+    for (u32 b = 0; b < buckets; ++b)
+        counts[b] = 0;
+    u32 shift = m_shift;
+    u16* bucket_of = m_bucket_of.data();
+    auto count = [=](i32 i) {
+        u32 bits = bits_of(probabilities[i]);
+        u32 distance = bits < one_bits ? one_bits - bits : 0; // above 1 (not a probability): with 1
+        u32 b = distance >> shift;
+        bucket_of[i] = u16(b);
+        ++counts[b];
+    };
+    auto candidates = [=](const float* block) {
+        u32 mask = 0;
+        for (u32 l = 0; l < 16; ++l)
+            mask |= u32(block[l] >= cutoff) << l;
+        return mask;
+    };
+    auto for_each_candidate = [&](auto&& handle) {
+        i32 n = m_vocab_size;
+        i32 block_end = n - n % 16;
+        for (i32 i = 0; i < block_end; i += 16) {
+            u32 mask = candidates(probabilities + i);
+            if (mask == 0xFFFF) {
+                for (i32 l = 0; l < 16; ++l)
+                    handle(i + l);
+                continue;
+            }
+            for (; mask; mask &= mask - 1)
+                handle(i + __builtin_ctz(mask));
+        }
+        for (i32 i = block_end; i < n; ++i)
+            if (probabilities[i] >= cutoff)
+                handle(i);
+    };
+    for_each_candidate(count);
+
+    u32* next = m_starts.data(); // where the next candidate of each bucket goes
+    u32 offset = 0;
+    for (u32 b = 0; b < buckets; ++b) {
+        next[b] = offset;
+        offset += counts[b];
+    }
+    float* values = m_values.data();
+    i32* indices = m_indices.data();
+    for_each_candidate([=](i32 i) {
+        u32 at = next[bucket_of[i]]++;
+        values[at] = probabilities[i];
+        indices[at] = i;
+    });
+    for (u32 b = 0; b < buckets; ++b) // back to where each bucket begins
+        next[b] -= counts[b];
+    return buckets;
+}
+
+// Sorts one bucket's tokens (insertion for the few a bucket usually holds, radix for more).
+void Nucleus::sort_bucket(u32 bucket)
+{
+    u32 count = m_counts[bucket];
+    float* values = m_values.data() + m_starts[bucket];
+    i32* indices = m_indices.data() + m_starts[bucket];
+    if (count <= insertion_limit) {
+        insertion_sort(values, indices, count);
+        return;
+    }
+    Candidate* list = m_large.data();
+    for (u32 i = 0; i < count; ++i)
+        list[i] = { values[i], indices[i] };
+    list = sort_descending(list, m_large_scratch.data(), *reinterpret_cast<RadixHistogram*>(m_histogram.data()), count);
+    for (u32 i = 0; i < count; ++i) {
+        values[i] = list[i].probability;
+        indices[i] = list[i].index;
+    }
+}
+
+// How far a run of buckets from `first` may go with the sum staying under `room`: the
+// largest value a bucket can hold times its count, added up (the rounding of each term to
+// the sum's ulp is covered by the margin the caller leaves).
+u32 Nucleus::run_end(u32 first, u32 buckets, float room) const
+{
+    float bound = 0.0f;
+    u32 b = first;
+    for (; b < buckets; ++b) {
+        float highest = float_of(one_bits - (b << m_shift));
+        bound += highest * float(m_counts[b]);
+        if (bound >= room)
+            break;
+    }
+    return b;
+}
+
+// Adds the buckets [first, end) to `sum` at once if that is exact (see nucleus.h) and the
+// sum does not pass top_p; returns `end` if it did, else the first bucket with a token
+// halfway between multiples of the sum's ulp (the run up to it can be added), or `first`
+// if the sum would leave its binade or pass top_p. `sum` is positive, and no token of the
+// run above 2^22 of its ulps.
+u32 Nucleus::add_run(u32 first, u32 end, float& sum, float top_p) const
+{
+    u32 exponent = bits_of(sum) >> mantissa_bits;
+    u64 mantissa = (bits_of(sum) & (implicit_one - 1)) | implicit_one;
+    float shifter = float_of((exponent << mantissa_bits) | (implicit_one >> 1));
+    u32 first_token = m_starts[first], tokens = m_starts[end - 1] + m_counts[end - 1] - first_token;
+    auto added = rounded_sum(m_values.data() + first_token, tokens, shifter, 2 * u64(implicit_one) - mantissa);
+    if (added.halfway_at < tokens) {
+        u32 halfway_bucket = first;
+        while (m_starts[halfway_bucket] + m_counts[halfway_bucket] <= first_token + added.halfway_at)
+            ++halfway_bucket;
+        return halfway_bucket;
+    }
+    u64 total = mantissa + added.units;
+    if (total >= 2 * u64(implicit_one))
+        return first;
+    float after = float_of((exponent << mantissa_bits) | u32(total - implicit_one));
+    if (after > top_p)
+        return first;
+    sum = after;
+    return end;
+}
+
+// Whether the tokens of buckets from `first` on are at most 2^22 ulps of `sum`.
+bool Nucleus::small_enough(u32 first, float sum) const
+{
+    u32 exponent = bits_of(sum) >> mantissa_bits;
+    float highest = float_of(one_bits - (first << m_shift));
+    return sum > 0.0f && highest <= float_of((exponent - 1) << mantissa_bits);
+}
+
+i32 Nucleus::pick(const float* probabilities, float top_p, float coin)
+{
+    if (m_vocab_size == 1)
+        return 0;
+    float cutoff = (1.0f - top_p) / float(m_vocab_size - 1);
+    u32 buckets = bucket_tokens(probabilities, cutoff);
+    u32 const* counts = m_counts.data();
+    u32 const* starts = m_starts.data();
+    float const* values = m_values.data();
+
+    // llama2.c's first loop: the running sum until it passes top_p, run after run. A run is
+    // some buckets whose tokens are added at once (nucleus.h), or a single bucket, sorted and
+    // added token by token: the first, those where the sum leaves its binade or passes top_p,
+    // and those with a token exactly halfway between two multiples of the sum's ulp.
+    float sum = 0.0f;
+    u32 runs = 0;
+    u32 last = ~0u, last_bucket = 0; // the last kept token's place in m_values, and its bucket
+    for (u32 b = 0; b < buckets && last == ~0u;) {
+        if (!counts[b]) {
+            ++b;
+            continue;
+        }
+        m_run_first[runs] = b;
+        m_run_sums[runs] = sum;
+        m_run_sorted[runs] = false;
+        ++runs;
+        if (small_enough(b, sum)) {
+            // As many buckets as surely stay in the sum's binade and under top_p (their
+            // largest possible values counted; the margin covers the rounding); fewer when
+            // that fails after all.
+            u32 exponent = bits_of(sum) >> mantissa_bits;
+            float room = rt::min(float_of((exponent + 1) << mantissa_bits), top_p) - sum;
+            u32 end = run_end(b, buckets, room * 0.99f);
+            while (end > b) {
+                u32 reached = add_run(b, end, sum, top_p);
+                if (reached == end)
+                    break;
+                end = reached > b ? reached : b + (end - b) / 2; // up to the halfway token's bucket, or half
+            }
+            if (end > b) {
+                b = end;
+                continue;
+            }
+        }
+        m_run_sorted[runs - 1] = true;
+        sort_bucket(b);
+        for (u32 i = starts[b], end = starts[b] + counts[b]; i < end; ++i) {
+            sum += values[i];
+            if (sum > top_p) {
+                last = i;
+                last_bucket = b;
+                break;
+            }
+        }
+        ++b;
+    }
+    if (runs == 0) // no token reaches the cutoff
+        return -1;
+    if (last == ~0u) { // the sum never passed top_p: llama2.c keeps every candidate
+        last_bucket = m_run_first[runs - 1];
+        for (u32 b = last_bucket; b < buckets; ++b)
+            last_bucket = counts[b] ? b : last_bucket;
+        sort_bucket(last_bucket);
+        last = starts[last_bucket] + counts[last_bucket] - 1;
+    }
+
+    // llama2.c's second loop: the first token whose running sum passes r. Its run is the
+    // first whose sum at the end does; within a run of buckets added at once, its bucket the
+    // first whose sum does (each bucket's sum exact, as the run's was); that bucket is then
+    // sorted and added token by token.
+    float r = coin * sum;
+    u32 run = 0;
+    while (run + 1 < runs && !(r < m_run_sums[run + 1]))
+        ++run;
+    float partial = m_run_sums[run];
+    u32 end_bucket = run + 1 < runs ? m_run_first[run + 1] : last_bucket + 1;
+    for (u32 b = m_run_first[run]; b < end_bucket; ++b) {
+        if (!counts[b])
+            continue;
+        if (!m_run_sorted[run]) {
+            float after = partial;
+            bool added = add_run(b, b + 1, after, 2.0f) == b + 1;
+            if (added && !(r < after)) {
+                partial = after;
+                continue;
+            }
+            sort_bucket(b);
+        }
+        u32 end = b == last_bucket ? last + 1 : starts[b] + counts[b];
+        for (u32 i = starts[b]; i < end; ++i) {
+            partial += values[i];
+            if (r < partial)
+                return m_indices[i];
+        }
+    }
+    return m_indices[last];
+}
+
+}
