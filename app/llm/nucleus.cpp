@@ -1,4 +1,5 @@
 #include "nucleus.h"
+#include <emmintrin.h>
 #include <rt/utility.h>
 
 namespace llm {
@@ -43,7 +44,7 @@ void insertion_sort(float* values, i32* indices, u32 count)
 // Blocks of 256 keep the 32-bit sums from overflowing (each term is at most 2^22); the loop
 // stops once `limit` is reached (the run would leave the sum's binade).
 struct RoundedSum {
-    u64 units;
+    u64 units;      // of the tokens before the first halfway one
     u32 halfway_at; // the count when none is
 };
 RoundedSum rounded_sum(const float* values, u32 count, float shifter, u64 limit)
@@ -63,11 +64,13 @@ RoundedSum rounded_sum(const float* values, u32 count, float shifter, u64 limit)
             any_halfway |= u32(halfway(values[i]));
         }
         if (any_halfway) {
-            for (u32 i = begin; i < end; ++i)
+            for (u32 i = begin;; ++i) {
                 if (halfway(values[i])) {
                     result.halfway_at = i;
                     return result;
                 }
+                result.units += bits_of(values[i] + shifter) - base;
+            }
         }
         result.units += units;
     }
@@ -83,7 +86,8 @@ rt::ErrorOr<Nucleus> Nucleus::create(i32 vocab_size)
     size_t buckets = max_buckets;
     nucleus.m_counts = TRY(rt::HeapArray<u32>::allocate(buckets));
     nucleus.m_starts = TRY(rt::HeapArray<u32>::allocate(buckets));
-    nucleus.m_bucket_of = TRY(rt::HeapArray<u16>::allocate(size_t(vocab_size)));
+    nucleus.m_bucket_of = TRY(rt::HeapArray<u32>::allocate(size_t(vocab_size)));
+    nucleus.m_masks = TRY(rt::HeapArray<u16>::allocate(size_t(vocab_size) / 16 + 1));
     nucleus.m_values = TRY(rt::HeapArray<float>::allocate(size_t(vocab_size)));
     nucleus.m_indices = TRY(rt::HeapArray<i32>::allocate(size_t(vocab_size)));
     nucleus.m_run_first = TRY(rt::HeapArray<u32>::allocate(max_buckets + 1));
@@ -96,9 +100,12 @@ rt::ErrorOr<Nucleus> Nucleus::create(i32 vocab_size)
 }
 
 // Two passes over the probabilities: count the candidates per bucket, then place them, each
-// bucket's in index order. Blocks of 16 are tested at once; in a block of candidates only
-// (a flat distribution's) every token is handled without a branch, in others (most, for the
-// peaked distributions of trained models) only the candidates, by their bits in a mask.
+// bucket's in index order. Blocks of 16 are tested and their buckets computed in SSE2
+// vectors (every build has SSE2); in a block of candidates only (a flat distribution's)
+// every token is handled without a branch, in others (most, for the peaked distributions of
+// trained models) only the candidates, by their bits in a mask. A token's bucket is
+// bits(1) - bits(p), as signed integers (non-negative floats' order; SSE2 compares no
+// others), 0 for p above 1 (not a probability), shifted.
 u32 Nucleus::bucket_tokens(const float* probabilities, float cutoff)
 {
     u32 span = one_bits - bits_of(cutoff);
@@ -109,39 +116,51 @@ u32 Nucleus::bucket_tokens(const float* probabilities, float cutoff)
     u32* counts = m_counts.data();
     for (u32 b = 0; b < buckets; ++b)
         counts[b] = 0;
-    u32 shift = m_shift;
-    u16* bucket_of = m_bucket_of.data();
-    auto count = [=](i32 i) {
-        u32 bits = bits_of(probabilities[i]);
-        u32 distance = bits < one_bits ? one_bits - bits : 0; // above 1 (not a probability): with 1
-        u32 b = distance >> shift;
-        bucket_of[i] = u16(b);
-        ++counts[b];
-    };
-    auto candidates = [=](const float* block) {
+    u32* bucket_of = m_bucket_of.data();
+    i32 n = m_vocab_size;
+    i32 block_end = n - n % 16;
+    __m128 threshold = _mm_set1_ps(cutoff);
+    __m128i one = _mm_set1_epi32(i32(one_bits)), zero = _mm_setzero_si128();
+    __m128i shift = _mm_cvtsi32_si128(i32(m_shift));
+    // The candidates of the block at i as a mask, their buckets in bucket_of[i..i + 16).
+    auto block_buckets = [&](i32 i) {
         u32 mask = 0;
-        for (u32 l = 0; l < 16; ++l)
-            mask |= u32(block[l] >= cutoff) << l;
+        for (i32 v = 0; v < 4; ++v)
+            mask |= u32(_mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(probabilities + i + 4 * v), threshold))) << (4 * v);
+        if (mask)
+            for (i32 v = 0; v < 4; ++v) {
+                __m128i distance = _mm_sub_epi32(one, _mm_loadu_si128(reinterpret_cast<const __m128i*>(probabilities + i + 4 * v)));
+                distance = _mm_and_si128(distance, _mm_cmpgt_epi32(distance, zero));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(bucket_of + i + 4 * v), _mm_srl_epi32(distance, shift));
+            }
         return mask;
     };
-    auto for_each_candidate = [&](auto&& handle) {
-        i32 n = m_vocab_size;
-        i32 block_end = n - n % 16;
-        for (i32 i = 0; i < block_end; i += 16) {
-            u32 mask = candidates(probabilities + i);
-            if (mask == 0xFFFF) {
-                for (i32 l = 0; l < 16; ++l)
-                    handle(i + l);
-                continue;
-            }
-            for (; mask; mask &= mask - 1)
-                handle(i + __builtin_ctz(mask));
-        }
-        for (i32 i = block_end; i < n; ++i)
-            if (probabilities[i] >= cutoff)
-                handle(i);
+    auto tail_bucket = [&](i32 i) {
+        u32 bits = bits_of(probabilities[i]);
+        bucket_of[i] = (bits < one_bits ? one_bits - bits : 0) >> m_shift;
     };
-    for_each_candidate(count);
+    // handle(i) for every candidate of the block at i, given its mask.
+    auto for_each_candidate = [](i32 i, u32 mask, auto&& handle) {
+        if (mask == 0xFFFF) {
+            for (i32 l = 0; l < 16; ++l)
+                handle(i + l);
+            return;
+        }
+        for (; mask; mask &= mask - 1)
+            handle(i + __builtin_ctz(mask));
+    };
+    u16* masks = m_masks.data();
+    auto count = [=](i32 i) { ++counts[bucket_of[i]]; };
+    for (i32 i = 0; i < block_end; i += 16) {
+        u32 mask = block_buckets(i);
+        masks[i / 16] = u16(mask);
+        for_each_candidate(i, mask, count);
+    }
+    for (i32 i = block_end; i < n; ++i)
+        if (probabilities[i] >= cutoff) {
+            tail_bucket(i);
+            count(i);
+        }
 
     u32* next = m_starts.data(); // where the next candidate of each bucket goes
     u32 offset = 0;
@@ -151,11 +170,17 @@ u32 Nucleus::bucket_tokens(const float* probabilities, float cutoff)
     }
     float* values = m_values.data();
     i32* indices = m_indices.data();
-    for_each_candidate([=](i32 i) {
+    auto place = [=](i32 i) {
         u32 at = next[bucket_of[i]]++;
         values[at] = probabilities[i];
         indices[at] = i;
-    });
+    };
+    for (i32 i = 0; i < block_end; i += 16)
+        if (masks[i / 16])
+            for_each_candidate(i, masks[i / 16], place);
+    for (i32 i = block_end; i < n; ++i)
+        if (probabilities[i] >= cutoff)
+            place(i);
     for (u32 b = 0; b < buckets; ++b) // back to where each bucket begins
         next[b] -= counts[b];
     return buckets;
@@ -197,30 +222,39 @@ u32 Nucleus::run_end(u32 first, u32 buckets, float room) const
     return b;
 }
 
-// Adds the buckets [first, end) to `sum` at once if that is exact (see nucleus.h) and the
-// sum does not pass top_p; returns `end` if it did, else the first bucket with a token
-// halfway between multiples of the sum's ulp (the run up to it can be added), or `first`
-// if the sum would leave its binade or pass top_p. `sum` is positive, and no token of the
+// Adds the buckets [first, end) to `sum` at once where that is exact (see nucleus.h): up to
+// the first bucket with a token halfway between multiples of the sum's ulp (`halfway` then
+// says so), and only if the sum stays in its binade and does not pass top_p. Returns the
+// bucket reached (`first` when nothing was added). `sum` is positive, and no token of the
 // run above 2^22 of its ulps.
-u32 Nucleus::add_run(u32 first, u32 end, float& sum, float top_p) const
+u32 Nucleus::add_run(u32 first, u32 end, float& sum, float top_p, bool& halfway) const
 {
     u32 exponent = bits_of(sum) >> mantissa_bits;
     u64 mantissa = (bits_of(sum) & (implicit_one - 1)) | implicit_one;
     float shifter = float_of((exponent << mantissa_bits) | (implicit_one >> 1));
     u32 first_token = m_starts[first], tokens = m_starts[end - 1] + m_counts[end - 1] - first_token;
-    auto added = rounded_sum(m_values.data() + first_token, tokens, shifter, 2 * u64(implicit_one) - mantissa);
-    if (added.halfway_at < tokens) {
-        u32 halfway_bucket = first;
-        while (m_starts[halfway_bucket] + m_counts[halfway_bucket] <= first_token + added.halfway_at)
-            ++halfway_bucket;
-        return halfway_bucket;
+    float const* values = m_values.data() + first_token;
+    auto added = rounded_sum(values, tokens, shifter, 2 * u64(implicit_one) - mantissa);
+    halfway = added.halfway_at < tokens;
+    if (halfway) { // back to the start of the halfway token's bucket
+        end = first;
+        while (m_starts[end] + m_counts[end] <= first_token + added.halfway_at)
+            ++end;
+        for (u32 i = m_starts[end] - first_token; i < added.halfway_at; ++i)
+            added.units -= bits_of(values[i] + shifter) - bits_of(shifter);
+        if (end == first)
+            return first;
     }
     u64 total = mantissa + added.units;
-    if (total >= 2 * u64(implicit_one))
+    if (total >= 2 * u64(implicit_one)) {
+        halfway = false;
         return first;
+    }
     float after = float_of((exponent << mantissa_bits) | u32(total - implicit_one));
-    if (after > top_p)
+    if (after > top_p) {
+        halfway = false;
         return first;
+    }
     sum = after;
     return end;
 }
@@ -250,34 +284,41 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin)
     float sum = 0.0f;
     u32 runs = 0;
     u32 last = ~0u, last_bucket = 0; // the last kept token's place in m_values, and its bucket
+    u32 halfway_bucket = buckets; // a bucket known to hold a halfway token
     for (u32 b = 0; b < buckets && last == ~0u;) {
         if (!counts[b]) {
             ++b;
             continue;
         }
-        m_run_first[runs] = b;
-        m_run_sums[runs] = sum;
-        m_run_sorted[runs] = false;
-        ++runs;
-        if (small_enough(b, sum)) {
+        if (b != halfway_bucket && small_enough(b, sum)) {
             // As many buckets as surely stay in the sum's binade and under top_p (their
             // largest possible values counted; the margin covers the rounding); fewer when
             // that fails after all.
             u32 exponent = bits_of(sum) >> mantissa_bits;
             float room = rt::min(float_of((exponent + 1) << mantissa_bits), top_p) - sum;
             u32 end = run_end(b, buckets, room * 0.99f);
-            while (end > b) {
-                u32 reached = add_run(b, end, sum, top_p);
-                if (reached == end)
-                    break;
-                end = reached > b ? reached : b + (end - b) / 2; // up to the halfway token's bucket, or half
+            bool halfway = false;
+            float before = sum;
+            u32 reached = b;
+            while (end > b && reached == b && !halfway) {
+                reached = add_run(b, end, sum, top_p, halfway);
+                end = b + (end - b) / 2;
             }
-            if (end > b) {
-                b = end;
+            if (halfway)
+                halfway_bucket = reached;
+            if (reached > b) {
+                m_run_first[runs] = b;
+                m_run_sums[runs] = before;
+                m_run_sorted[runs] = false;
+                ++runs;
+                b = reached;
                 continue;
             }
         }
-        m_run_sorted[runs - 1] = true;
+        m_run_first[runs] = b;
+        m_run_sums[runs] = sum;
+        m_run_sorted[runs] = true;
+        ++runs;
         sort_bucket(b);
         for (u32 i = starts[b], end = starts[b] + counts[b]; i < end; ++i) {
             sum += values[i];
@@ -314,7 +355,8 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin)
             continue;
         if (!m_run_sorted[run]) {
             float after = partial;
-            bool added = add_run(b, b + 1, after, 2.0f) == b + 1;
+            bool halfway;
+            bool added = add_run(b, b + 1, after, 2.0f, halfway) == b + 1;
             if (added && !(r < after)) {
                 partial = after;
                 continue;

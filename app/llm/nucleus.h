@@ -43,13 +43,14 @@ private:
     void sort_bucket(u32 bucket);
     u32 run_end(u32 first, u32 buckets, float room) const;
     bool small_enough(u32 first, float sum) const;
-    u32 add_run(u32 first, u32 end, float& sum, float top_p) const;
+    u32 add_run(u32 first, u32 end, float& sum, float top_p, bool& halfway) const;
 
     i32 m_vocab_size { 0 };
     u32 m_shift { 0 };
     rt::HeapArray<u32> m_counts;   // candidates per bucket
     rt::HeapArray<u32> m_starts;   // where each bucket's candidates begin in m_values and m_indices
-    rt::HeapArray<u16> m_bucket_of; // each candidate's bucket, from the counting pass
+    rt::HeapArray<u32> m_bucket_of; // each candidate's bucket, from the counting pass
+    rt::HeapArray<u16> m_masks;     // each block of 16 tokens' candidates, from the counting pass
     rt::HeapArray<float> m_values; // the candidates' probabilities, bucket after bucket
     rt::HeapArray<i32> m_indices;  // and their tokens
     // The runs of the first loop: their first bucket, the running sum before them, and
