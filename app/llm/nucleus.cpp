@@ -15,9 +15,60 @@ constexpr u32 implicit_one = 1u << mantissa_bits;
 
 // At most this many buckets: enough that a flat distribution puts a few dozen tokens in
 // each (the ones sorted by insertion), few enough that counting them stays cheap.
-constexpr u32 max_buckets = 8192;
+constexpr u32 max_buckets = 4096;
 // Buckets of more tokens than this are radix-sorted rather than by insertion.
 constexpr u32 insertion_limit = 48;
+
+// `kept ? a : b` in bit operations: a branch there would be mispredicted often.
+u32 select(bool kept, u32 a, u32 b)
+{
+    u32 mask = 0u - u32(kept);
+    return (a & mask) | (b & ~mask);
+}
+
+// The largest of the values (finite), in four SSE2 vectors (one would wait for each maximum
+// before the next).
+float largest(const float* values, i32 count)
+{
+    i32 vector_end = count - count % 16;
+    __m128 lanes[4];
+    for (__m128& lane : lanes)
+        lane = _mm_set1_ps(values[0]);
+    for (i32 i = 0; i < vector_end; i += 16)
+        for (i32 v = 0; v < 4; ++v)
+            lanes[v] = _mm_max_ps(lanes[v], _mm_loadu_ps(values + i + 4 * v));
+    float lane[4];
+    _mm_storeu_ps(lane, _mm_max_ps(_mm_max_ps(lanes[0], lanes[1]), _mm_max_ps(lanes[2], lanes[3])));
+    float best = rt::max(rt::max(lane[0], lane[1]), rt::max(lane[2], lane[3]));
+    for (i32 i = vector_end; i < count; ++i)
+        best = rt::max(best, values[i]);
+    return best;
+}
+
+// Which of the 16 values at `block` are at or above `floor`, as a mask.
+u32 candidates(const float* block, float floor)
+{
+    __m128 threshold = _mm_set1_ps(floor);
+    u32 mask = 0;
+    for (i32 v = 0; v < 4; ++v)
+        mask |= u32(_mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(block + 4 * v), threshold))) << (4 * v);
+    return mask;
+}
+
+// handle(i + l, kept) for the tokens of a block of 16 whose bits l are set in `mask`: in a
+// dense block, for all 16 without a branch (kept says which count), in a sparse one only for
+// those, by their bits (kept true).
+template<typename Handle>
+void for_each_candidate(i32 i, u32 mask, Handle&& handle)
+{
+    if (__builtin_popcount(mask) >= 8) {
+        for (i32 l = 0; l < 16; ++l)
+            handle(i + l, (mask >> l) & 1);
+        return;
+    }
+    for (; mask; mask &= mask - 1)
+        handle(i + __builtin_ctz(mask), true);
+}
 
 // Stable insertion sort of a bucket, by value descending (equal values keep index order).
 void insertion_sort(float* values, i32* indices, u32 count)
@@ -83,13 +134,13 @@ rt::ErrorOr<Nucleus> Nucleus::create(i32 vocab_size)
 {
     Nucleus nucleus;
     nucleus.m_vocab_size = vocab_size;
-    size_t buckets = max_buckets;
+    size_t buckets = max_buckets + 8; // and those for the tokens not kept
     nucleus.m_counts = TRY(rt::HeapArray<u32>::allocate(buckets));
     nucleus.m_starts = TRY(rt::HeapArray<u32>::allocate(buckets));
     nucleus.m_bucket_of = TRY(rt::HeapArray<u32>::allocate(size_t(vocab_size)));
+    nucleus.m_values = TRY(rt::HeapArray<float>::allocate(size_t(vocab_size) + 8));
+    nucleus.m_indices = TRY(rt::HeapArray<i32>::allocate(size_t(vocab_size) + 8));
     nucleus.m_masks = TRY(rt::HeapArray<u16>::allocate(size_t(vocab_size) / 16 + 1));
-    nucleus.m_values = TRY(rt::HeapArray<float>::allocate(size_t(vocab_size)));
-    nucleus.m_indices = TRY(rt::HeapArray<i32>::allocate(size_t(vocab_size)));
     nucleus.m_run_first = TRY(rt::HeapArray<u32>::allocate(max_buckets + 1));
     nucleus.m_run_sums = TRY(rt::HeapArray<float>::allocate(max_buckets + 1));
     nucleus.m_run_sorted = TRY(rt::HeapArray<bool>::allocate(max_buckets + 1));
@@ -99,14 +150,13 @@ rt::ErrorOr<Nucleus> Nucleus::create(i32 vocab_size)
     return nucleus;
 }
 
-// Two passes over the probabilities: count the candidates per bucket, then place them, each
-// bucket's in index order. Blocks of 16 are tested and their buckets computed in SSE2
-// vectors (every build has SSE2); in a block of candidates only (a flat distribution's)
-// every token is handled without a branch, in others (most, for the peaked distributions of
+// The candidates' buckets (of those at or above `floor`), counted. Blocks of 16 are tested and their buckets computed in
+// SSE2 vectors (every build has SSE2); in a block of candidates only (a flat distribution's)
+// every token is counted without a branch, in others (most, for the peaked distributions of
 // trained models) only the candidates, by their bits in a mask. A token's bucket is
 // bits(1) - bits(p), as signed integers (non-negative floats' order; SSE2 compares no
 // others), 0 for p above 1 (not a probability), shifted.
-u32 Nucleus::bucket_tokens(const float* probabilities, float cutoff)
+u32 Nucleus::count_tokens(const float* probabilities, float cutoff, float floor)
 {
     u32 span = one_bits - bits_of(cutoff);
     m_shift = 0;
@@ -119,71 +169,91 @@ u32 Nucleus::bucket_tokens(const float* probabilities, float cutoff)
     u32* bucket_of = m_bucket_of.data();
     i32 n = m_vocab_size;
     i32 block_end = n - n % 16;
-    __m128 threshold = _mm_set1_ps(cutoff);
     __m128i one = _mm_set1_epi32(i32(one_bits)), zero = _mm_setzero_si128();
     __m128i shift = _mm_cvtsi32_si128(i32(m_shift));
-    // The candidates of the block at i as a mask, their buckets in bucket_of[i..i + 16).
-    auto block_buckets = [&](i32 i) {
-        u32 mask = 0;
-        for (i32 v = 0; v < 4; ++v)
-            mask |= u32(_mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(probabilities + i + 4 * v), threshold))) << (4 * v);
-        if (mask)
-            for (i32 v = 0; v < 4; ++v) {
-                __m128i distance = _mm_sub_epi32(one, _mm_loadu_si128(reinterpret_cast<const __m128i*>(probabilities + i + 4 * v)));
-                distance = _mm_and_si128(distance, _mm_cmpgt_epi32(distance, zero));
-                _mm_storeu_si128(reinterpret_cast<__m128i*>(bucket_of + i + 4 * v), _mm_srl_epi32(distance, shift));
-            }
-        return mask;
-    };
-    auto tail_bucket = [&](i32 i) {
-        u32 bits = bits_of(probabilities[i]);
-        bucket_of[i] = (bits < one_bits ? one_bits - bits : 0) >> m_shift;
-    };
-    // handle(i) for every candidate of the block at i, given its mask.
-    auto for_each_candidate = [](i32 i, u32 mask, auto&& handle) {
-        if (mask == 0xFFFF) {
-            for (i32 l = 0; l < 16; ++l)
-                handle(i + l);
-            return;
-        }
-        for (; mask; mask &= mask - 1)
-            handle(i + __builtin_ctz(mask));
-    };
+    // Tokens not kept in a dense block are counted in an extra bucket, never read.
+    // Tokens not kept in a dense block are counted in extra buckets (one per lane of 8, so
+    // that their increments do not wait for one another), never read.
+    auto count = [=](i32 i, bool kept) { ++counts[select(kept, bucket_of[i], max_buckets + u32(i) % 8)]; };
+    // The buckets first, all of them, then the counting: counting straight after writing
+    // them would read each bucket from a vector store still in flight (a slow forward).
     u16* masks = m_masks.data();
-    auto count = [=](i32 i) { ++counts[bucket_of[i]]; };
     for (i32 i = 0; i < block_end; i += 16) {
-        u32 mask = block_buckets(i);
+        u32 mask = candidates(probabilities + i, floor);
         masks[i / 16] = u16(mask);
-        for_each_candidate(i, mask, count);
-    }
-    for (i32 i = block_end; i < n; ++i)
-        if (probabilities[i] >= cutoff) {
-            tail_bucket(i);
-            count(i);
+        if (!mask)
+            continue;
+        for (i32 v = 0; v < 4; ++v) {
+            __m128i distance = _mm_sub_epi32(one, _mm_loadu_si128(reinterpret_cast<const __m128i*>(probabilities + i + 4 * v)));
+            distance = _mm_and_si128(distance, _mm_cmpgt_epi32(distance, zero));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(bucket_of + i + 4 * v), _mm_srl_epi32(distance, shift));
         }
+    }
+    for (i32 i = 0; i < block_end; i += 16)
+        if (u32 mask = masks[i / 16])
+            for_each_candidate(i, mask, count);
+    for (i32 i = block_end; i < n; ++i)
+        if (probabilities[i] >= floor) {
+            u32 bits = bits_of(probabilities[i]);
+            bucket_of[i] = (bits < one_bits ? one_bits - bits : 0) >> m_shift;
+            count(i, true);
+        }
+    return buckets;
+}
 
+// The buckets that can hold the nucleus: those up to the first where the least their tokens
+// can add up to (each at its bucket's lower bound) passes top_p by more than the rounding of
+// a float sum of the vocabulary's length can take off.
+u32 Nucleus::nucleus_buckets(u32 buckets, float cutoff, float top_p) const
+{
+    double shrink = 1.0 - double(m_vocab_size + 2) * 0x1p-24;
+    if (shrink <= 0.5)
+        return buckets;
+    double least = 0.0, needed = double(top_p) / shrink;
+    for (u32 b = 0; b + 1 < buckets; ++b) {
+        least += double(m_counts[b]) * double(rt::max(float_of(one_bits - ((b + 1) << m_shift)), cutoff));
+        if (least > needed)
+            return b + 1;
+    }
+    return buckets;
+}
+
+// The candidates of buckets [0, placed) in their buckets, each bucket's in index order (the
+// tokens at or above `floor`, the smallest value those buckets take).
+void Nucleus::place_tokens(const float* probabilities, u32 buckets, float floor)
+{
+    u32 const* counts = m_counts.data();
     u32* next = m_starts.data(); // where the next candidate of each bucket goes
     u32 offset = 0;
     for (u32 b = 0; b < buckets; ++b) {
         next[b] = offset;
         offset += counts[b];
     }
+    u32 const* bucket_of = m_bucket_of.data();
     float* values = m_values.data();
     i32* indices = m_indices.data();
-    auto place = [=](i32 i) {
-        u32 at = next[bucket_of[i]]++;
+    // Tokens not kept in a dense block are written to slots after the candidates (one per
+    // lane of 8, so that they do not wait for one another), never read.
+    for (u32 lane = 0; lane < 8; ++lane)
+        next[max_buckets + lane] = u32(m_vocab_size) + lane;
+    auto place = [=](i32 i, bool kept) {
+        u32 b = select(kept, bucket_of[i], max_buckets + u32(i) % 8);
+        u32 at = next[b];
         values[at] = probabilities[i];
         indices[at] = i;
+        next[b] = at + kept;
     };
+    i32 n = m_vocab_size;
+    i32 block_end = n - n % 16;
+    u16 const* masks = m_masks.data();
     for (i32 i = 0; i < block_end; i += 16)
-        if (masks[i / 16])
-            for_each_candidate(i, masks[i / 16], place);
+        if (u32 mask = masks[i / 16] ? candidates(probabilities + i, floor) : 0)
+            for_each_candidate(i, mask, place);
     for (i32 i = block_end; i < n; ++i)
-        if (probabilities[i] >= cutoff)
-            place(i);
+        if (probabilities[i] >= floor)
+            place(i, true);
     for (u32 b = 0; b < buckets; ++b) // back to where each bucket begins
         next[b] -= counts[b];
-    return buckets;
 }
 
 // Sorts one bucket's tokens (insertion for the few a bucket usually holds, radix for more).
@@ -267,24 +337,19 @@ bool Nucleus::small_enough(u32 first, float sum) const
     return sum > 0.0f && highest <= float_of((exponent - 1) << mantissa_bits);
 }
 
-i32 Nucleus::pick(const float* probabilities, float top_p, float coin)
+// llama2.c's first loop: the running sum until it passes top_p, run after run. A run is
+// some buckets whose tokens are added at once (nucleus.h), or a single bucket, sorted and
+// added token by token: the first, those where the sum leaves its binade or passes top_p,
+// and those with a token exactly halfway between two multiples of the sum's ulp.
+Nucleus::Cut Nucleus::first_loop(u32 buckets, float top_p)
 {
-    if (m_vocab_size == 1)
-        return 0;
-    float cutoff = (1.0f - top_p) / float(m_vocab_size - 1);
-    u32 buckets = bucket_tokens(probabilities, cutoff);
     u32 const* counts = m_counts.data();
     u32 const* starts = m_starts.data();
     float const* values = m_values.data();
-
-    // llama2.c's first loop: the running sum until it passes top_p, run after run. A run is
-    // some buckets whose tokens are added at once (nucleus.h), or a single bucket, sorted and
-    // added token by token: the first, those where the sum leaves its binade or passes top_p,
-    // and those with a token exactly halfway between two multiples of the sum's ulp.
     float sum = 0.0f;
     u32 runs = 0;
     u32 last = ~0u, last_bucket = 0; // the last kept token's place in m_values, and its bucket
-    u32 halfway_bucket = buckets; // a bucket known to hold a halfway token
+    u32 halfway_bucket = ~0u; // a bucket known to hold a halfway token
     for (u32 b = 0; b < buckets && last == ~0u;) {
         if (!counts[b]) {
             ++b;
@@ -330,6 +395,42 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin)
         }
         ++b;
     }
+    return { sum, runs, last, last_bucket };
+}
+
+i32 Nucleus::pick(const float* probabilities, float top_p, float coin)
+{
+    if (m_vocab_size == 1)
+        return 0;
+    float cutoff = (1.0f - top_p) / float(m_vocab_size - 1);
+    // Most of a peaked distribution's candidates lie far below its nucleus: counted first are
+    // those within 2^-10 of the largest probability, every candidate when they cannot hold
+    // the nucleus. Only the buckets that can are placed and walked; should the sum not pass
+    // top_p in them after all (rounding), every candidate is.
+    float floor = rt::max(cutoff, largest(probabilities, m_vocab_size) * 0x1p-10f);
+    bool limited = true;
+    Cut cut;
+    u32 buckets;
+    while (true) {
+        u32 all = count_tokens(probabilities, cutoff, floor);
+        buckets = limited ? nucleus_buckets(all, cutoff, top_p) : all;
+        if (buckets == all && floor > cutoff) {
+            floor = cutoff;
+            continue;
+        }
+        float lowest = buckets == all ? cutoff : float_of(one_bits - (buckets << m_shift) + 1);
+        place_tokens(probabilities, buckets, rt::max(floor, lowest));
+        cut = first_loop(buckets, top_p);
+        if (cut.last != ~0u || buckets == all)
+            break;
+        floor = cutoff;
+        limited = false;
+    }
+    u32 const* counts = m_counts.data();
+    u32 const* starts = m_starts.data();
+    float const* values = m_values.data();
+    float sum = cut.sum;
+    u32 runs = cut.runs, last = cut.last, last_bucket = cut.last_bucket;
     if (runs == 0) // no token reaches the cutoff
         return -1;
     if (last == ~0u) { // the sum never passed top_p: llama2.c keeps every candidate

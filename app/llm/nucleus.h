@@ -39,18 +39,27 @@ public:
 private:
     // Bucket b holds the candidates whose bits are bits(1) - d with d >> m_shift == b, so the
     // buckets come in descending order of probability; returns how many there are.
-    u32 bucket_tokens(const float* probabilities, float cutoff);
+    u32 count_tokens(const float* probabilities, float cutoff, float floor);
+    u32 nucleus_buckets(u32 buckets, float cutoff, float top_p) const;
+    void place_tokens(const float* probabilities, u32 buckets, float floor);
     void sort_bucket(u32 bucket);
     u32 run_end(u32 first, u32 buckets, float room) const;
     bool small_enough(u32 first, float sum) const;
     u32 add_run(u32 first, u32 end, float& sum, float top_p, bool& halfway) const;
+    // Where llama2.c's first loop stops: its sum, the runs it took (m_run_*), the last kept
+    // token's place in m_values (~0 when the sum never passes top_p) and its bucket.
+    struct Cut {
+        float sum;
+        u32 runs, last, last_bucket;
+    };
+    Cut first_loop(u32 buckets, float top_p);
 
     i32 m_vocab_size { 0 };
     u32 m_shift { 0 };
     rt::HeapArray<u32> m_counts;   // candidates per bucket
     rt::HeapArray<u32> m_starts;   // where each bucket's candidates begin in m_values and m_indices
     rt::HeapArray<u32> m_bucket_of; // each candidate's bucket, from the counting pass
-    rt::HeapArray<u16> m_masks;     // each block of 16 tokens' candidates, from the counting pass
+    rt::HeapArray<u16> m_masks;     // the candidates of each block of 16 tokens, from the same
     rt::HeapArray<float> m_values; // the candidates' probabilities, bucket after bucket
     rt::HeapArray<i32> m_indices;  // and their tokens
     // The runs of the first loop: their first bucket, the running sum before them, and
