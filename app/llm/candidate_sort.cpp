@@ -43,8 +43,8 @@ Candidate* sort_descending(Candidate* source, Candidate* scratch, RadixHistogram
     u32 passes = (span_bits + 11) / 12;
     u32 width = (span_bits + passes - 1) / passes;
     u32 shifts[3] = { 0, width, 2 * width }, mask = (1u << width) - 1, masks[3] = { mask, mask, mask };
-    for (u32 pass = 0; pass < passes; ++pass)
-        for (u32& slot : rt::Span<u32>(histogram[pass], 4096))
+    for (u32 pass = 0; pass < passes; ++pass) // only the digits used: a few, for small spans
+        for (u32& slot : rt::Span<u32>(histogram[pass], size_t(mask) + 1))
             slot = 0;
     auto key = [smallest](Candidate const& c) { return ~bits_of(c.probability) - smallest; };
     for (size_t i = 0; i < count; ++i) {

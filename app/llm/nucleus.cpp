@@ -70,20 +70,17 @@ void for_each_candidate(i32 i, u32 mask, Handle&& handle)
         handle(i + __builtin_ctz(mask), true);
 }
 
-// Stable insertion sort of a bucket, by value descending (equal values keep index order).
-void insertion_sort(float* values, i32* indices, u32 count)
+// Stable insertion sort of a bucket, by probability descending (equal ones keep index order).
+void insertion_sort(Candidate* tokens, u32 count)
 {
     for (u32 i = 1; i < count; ++i) {
-        float value = values[i];
-        i32 index = indices[i];
+        Candidate token = tokens[i];
         u32 j = i;
-        while (j > 0 && values[j - 1] < value) {
-            values[j] = values[j - 1];
-            indices[j] = indices[j - 1];
+        while (j > 0 && tokens[j - 1].probability < token.probability) {
+            tokens[j] = tokens[j - 1];
             --j;
         }
-        values[j] = value;
-        indices[j] = index;
+        tokens[j] = token;
     }
 }
 
@@ -98,7 +95,7 @@ struct RoundedSum {
     u64 units;      // of the tokens before the first halfway one
     u32 halfway_at; // the count when none is
 };
-RoundedSum rounded_sum(const float* values, u32 count, float shifter, u64 limit)
+RoundedSum rounded_sum(Candidate const* tokens, u32 count, float shifter, u64 limit)
 {
     u32 base = bits_of(shifter);
     float half_ulp = (shifter / 12582912.0f) * 0.5f; // exact: powers of two
@@ -106,24 +103,45 @@ RoundedSum rounded_sum(const float* values, u32 count, float shifter, u64 limit)
         float rest = value - ((value + shifter) - shifter); // exact: |rest| <= u / 2
         return rest == half_ulp || rest == -half_ulp;
     };
+    auto units_of = [=](float value) { return bits_of(value + shifter) - base; };
+    // Four tokens' probabilities at a time (the even floats of 8), in SSE2 vectors.
+    __m128 shifters = _mm_set1_ps(shifter), halves = _mm_set1_ps(half_ulp), minus_halves = _mm_set1_ps(-half_ulp);
+    __m128i bases = _mm_set1_epi32(i32(base));
+    auto four = [](Candidate const* at) {
+        __m128 low = _mm_loadu_ps(&at[0].probability), high = _mm_loadu_ps(&at[2].probability);
+        return _mm_shuffle_ps(low, high, _MM_SHUFFLE(2, 0, 2, 0));
+    };
     RoundedSum result { 0, count };
     for (u32 begin = 0; begin < count && result.units < limit; begin += 256) {
         u32 end = begin + 256 < count ? begin + 256 : count;
-        u32 units = 0, any_halfway = 0;
-        for (u32 i = begin; i < end; ++i) {
-            units += bits_of(values[i] + shifter) - base;
-            any_halfway |= u32(halfway(values[i]));
+        u32 vector_end = begin + (end - begin) / 4 * 4;
+        __m128i units = _mm_setzero_si128();
+        __m128 any_halfway = _mm_setzero_ps();
+        for (u32 i = begin; i < vector_end; i += 4) {
+            __m128 p = four(tokens + i);
+            __m128 rounded = _mm_add_ps(p, shifters);
+            units = _mm_add_epi32(units, _mm_sub_epi32(_mm_castps_si128(rounded), bases));
+            __m128 rest = _mm_sub_ps(p, _mm_sub_ps(rounded, shifters));
+            any_halfway = _mm_or_ps(any_halfway, _mm_or_ps(_mm_cmpeq_ps(rest, halves), _mm_cmpeq_ps(rest, minus_halves)));
         }
-        if (any_halfway) {
+        u32 lane[4];
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(lane), units);
+        u32 block_units = lane[0] + lane[1] + lane[2] + lane[3];
+        bool block_halfway = _mm_movemask_ps(any_halfway) != 0;
+        for (u32 i = vector_end; i < end; ++i) {
+            block_units += units_of(tokens[i].probability);
+            block_halfway = block_halfway || halfway(tokens[i].probability);
+        }
+        if (block_halfway) {
             for (u32 i = begin;; ++i) {
-                if (halfway(values[i])) {
+                if (halfway(tokens[i].probability)) {
                     result.halfway_at = i;
                     return result;
                 }
-                result.units += bits_of(values[i] + shifter) - base;
+                result.units += units_of(tokens[i].probability);
             }
         }
-        result.units += units;
+        result.units += block_units;
     }
     return result;
 }
@@ -138,13 +156,11 @@ rt::ErrorOr<Nucleus> Nucleus::create(i32 vocab_size)
     nucleus.m_counts = TRY(rt::HeapArray<u32>::allocate(buckets));
     nucleus.m_starts = TRY(rt::HeapArray<u32>::allocate(buckets));
     nucleus.m_bucket_of = TRY(rt::HeapArray<u32>::allocate(size_t(vocab_size)));
-    nucleus.m_values = TRY(rt::HeapArray<float>::allocate(size_t(vocab_size) + 8));
-    nucleus.m_indices = TRY(rt::HeapArray<i32>::allocate(size_t(vocab_size) + 8));
+    nucleus.m_tokens = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size) + 8));
     nucleus.m_masks = TRY(rt::HeapArray<u16>::allocate(size_t(vocab_size) / 16 + 1));
     nucleus.m_run_first = TRY(rt::HeapArray<u32>::allocate(max_buckets + 1));
     nucleus.m_run_sums = TRY(rt::HeapArray<float>::allocate(max_buckets + 1));
     nucleus.m_run_sorted = TRY(rt::HeapArray<bool>::allocate(max_buckets + 1));
-    nucleus.m_large = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
     nucleus.m_large_scratch = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
     nucleus.m_histogram = TRY(rt::HeapArray<u32>::allocate(3 * 4096));
     return nucleus;
@@ -230,8 +246,7 @@ void Nucleus::place_tokens(const float* probabilities, u32 buckets, float floor)
         offset += counts[b];
     }
     u32 const* bucket_of = m_bucket_of.data();
-    float* values = m_values.data();
-    i32* indices = m_indices.data();
+    Candidate* tokens = m_tokens.data();
     // Tokens not kept in a dense block are written to slots after the candidates (one per
     // lane of 8, so that they do not wait for one another), never read.
     for (u32 lane = 0; lane < 8; ++lane)
@@ -239,8 +254,7 @@ void Nucleus::place_tokens(const float* probabilities, u32 buckets, float floor)
     auto place = [=](i32 i, bool kept) {
         u32 b = select(kept, bucket_of[i], max_buckets + u32(i) % 8);
         u32 at = next[b];
-        values[at] = probabilities[i];
-        indices[at] = i;
+        tokens[at] = { probabilities[i], i };
         next[b] = at + kept;
     };
     i32 n = m_vocab_size;
@@ -260,20 +274,15 @@ void Nucleus::place_tokens(const float* probabilities, u32 buckets, float floor)
 void Nucleus::sort_bucket(u32 bucket)
 {
     u32 count = m_counts[bucket];
-    float* values = m_values.data() + m_starts[bucket];
-    i32* indices = m_indices.data() + m_starts[bucket];
+    Candidate* tokens = m_tokens.data() + m_starts[bucket];
     if (count <= insertion_limit) {
-        insertion_sort(values, indices, count);
+        insertion_sort(tokens, count);
         return;
     }
-    Candidate* list = m_large.data();
-    for (u32 i = 0; i < count; ++i)
-        list[i] = { values[i], indices[i] };
-    list = sort_descending(list, m_large_scratch.data(), *reinterpret_cast<RadixHistogram*>(m_histogram.data()), count);
-    for (u32 i = 0; i < count; ++i) {
-        values[i] = list[i].probability;
-        indices[i] = list[i].index;
-    }
+    Candidate* sorted = sort_descending(tokens, m_large_scratch.data(), *reinterpret_cast<RadixHistogram*>(m_histogram.data()), count);
+    if (sorted != tokens)
+        for (u32 i = 0; i < count; ++i)
+            tokens[i] = sorted[i];
 }
 
 // How far a run of buckets from `first` may go with the sum staying under `room`: the
@@ -303,15 +312,15 @@ u32 Nucleus::add_run(u32 first, u32 end, float& sum, float top_p, bool& halfway)
     u64 mantissa = (bits_of(sum) & (implicit_one - 1)) | implicit_one;
     float shifter = float_of((exponent << mantissa_bits) | (implicit_one >> 1));
     u32 first_token = m_starts[first], tokens = m_starts[end - 1] + m_counts[end - 1] - first_token;
-    float const* values = m_values.data() + first_token;
-    auto added = rounded_sum(values, tokens, shifter, 2 * u64(implicit_one) - mantissa);
+    Candidate const* run = m_tokens.data() + first_token;
+    auto added = rounded_sum(run, tokens, shifter, 2 * u64(implicit_one) - mantissa);
     halfway = added.halfway_at < tokens;
     if (halfway) { // back to the start of the halfway token's bucket
         end = first;
         while (m_starts[end] + m_counts[end] <= first_token + added.halfway_at)
             ++end;
         for (u32 i = m_starts[end] - first_token; i < added.halfway_at; ++i)
-            added.units -= bits_of(values[i] + shifter) - bits_of(shifter);
+            added.units -= bits_of(run[i].probability + shifter) - bits_of(shifter);
         if (end == first)
             return first;
     }
@@ -345,10 +354,10 @@ Nucleus::Cut Nucleus::first_loop(u32 buckets, float top_p)
 {
     u32 const* counts = m_counts.data();
     u32 const* starts = m_starts.data();
-    float const* values = m_values.data();
+    Candidate const* tokens = m_tokens.data();
     float sum = 0.0f;
     u32 runs = 0;
-    u32 last = ~0u, last_bucket = 0; // the last kept token's place in m_values, and its bucket
+    u32 last = ~0u, last_bucket = 0; // the last kept token's place in m_tokens, and its bucket
     u32 halfway_bucket = ~0u; // a bucket known to hold a halfway token
     for (u32 b = 0; b < buckets && last == ~0u;) {
         if (!counts[b]) {
@@ -386,7 +395,7 @@ Nucleus::Cut Nucleus::first_loop(u32 buckets, float top_p)
         ++runs;
         sort_bucket(b);
         for (u32 i = starts[b], end = starts[b] + counts[b]; i < end; ++i) {
-            sum += values[i];
+            sum += tokens[i].probability;
             if (sum > top_p) {
                 last = i;
                 last_bucket = b;
@@ -428,7 +437,7 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin)
     }
     u32 const* counts = m_counts.data();
     u32 const* starts = m_starts.data();
-    float const* values = m_values.data();
+    Candidate const* tokens = m_tokens.data();
     float sum = cut.sum;
     u32 runs = cut.runs, last = cut.last, last_bucket = cut.last_bucket;
     if (runs == 0) // no token reaches the cutoff
@@ -466,12 +475,12 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin)
         }
         u32 end = b == last_bucket ? last + 1 : starts[b] + counts[b];
         for (u32 i = starts[b]; i < end; ++i) {
-            partial += values[i];
+            partial += tokens[i].probability;
             if (r < partial)
-                return m_indices[i];
+                return tokens[i].index;
         }
     }
-    return m_indices[last];
+    return tokens[last].index;
 }
 
 }

@@ -47,7 +47,7 @@ private:
     bool small_enough(u32 first, float sum) const;
     u32 add_run(u32 first, u32 end, float& sum, float top_p, bool& halfway) const;
     // Where llama2.c's first loop stops: its sum, the runs it took (m_run_*), the last kept
-    // token's place in m_values (~0 when the sum never passes top_p) and its bucket.
+    // token's place in m_tokens (~0 when the sum never passes top_p) and its bucket.
     struct Cut {
         float sum;
         u32 runs, last, last_bucket;
@@ -57,18 +57,16 @@ private:
     i32 m_vocab_size { 0 };
     u32 m_shift { 0 };
     rt::HeapArray<u32> m_counts;   // candidates per bucket
-    rt::HeapArray<u32> m_starts;   // where each bucket's candidates begin in m_values and m_indices
+    rt::HeapArray<u32> m_starts;   // where each bucket's candidates begin in m_tokens
     rt::HeapArray<u32> m_bucket_of; // each candidate's bucket, from the counting pass
     rt::HeapArray<u16> m_masks;     // the candidates of each block of 16 tokens, from the same
-    rt::HeapArray<float> m_values; // the candidates' probabilities, bucket after bucket
-    rt::HeapArray<i32> m_indices;  // and their tokens
+    rt::HeapArray<Candidate> m_tokens; // the candidates, bucket after bucket
     // The runs of the first loop: their first bucket, the running sum before them, and
     // whether they were added token by token.
     rt::HeapArray<u32> m_run_first;
     rt::HeapArray<float> m_run_sums;
     rt::HeapArray<bool> m_run_sorted;
     // Room to radix-sort a large bucket.
-    rt::HeapArray<Candidate> m_large;
     rt::HeapArray<Candidate> m_large_scratch;
     rt::HeapArray<u32> m_histogram;
 };
