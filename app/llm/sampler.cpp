@@ -42,6 +42,17 @@ bool all_finite(const float* values, i32 count)
     return non_finite == 0;
 }
 
+// all_finite(values) and then values[i] /= divisor, in one pass.
+bool divide_all_finite(float* values, i32 count, float divisor)
+{
+    u32 non_finite = 0;
+    for (i32 i = 0; i < count; ++i) {
+        non_finite |= u32((bits_of(values[i]) & 0x7F800000u) == 0x7F800000u);
+        values[i] /= divisor;
+    }
+    return non_finite == 0;
+}
+
 // The tokens at or above `floor`, in index order, written to `candidates`; returns how many.
 // Blocks of 16 with none are skipped after one vectorisable test (most of them, for the
 // peaked distributions trained models give); within a block there are no branches (a flat
@@ -104,11 +115,10 @@ rt::ErrorOr<i32> Sampler::sample(float* logits)
             return not_finite();
         return best;
     }
-    if (!all_finite(logits, m_vocab_size))
+    bool finite = m_temperature == 1.0f ? all_finite(logits, m_vocab_size) // x / 1 is x
+                                        : divide_all_finite(logits, m_vocab_size, m_temperature);
+    if (!finite)
         return not_finite();
-    if (m_temperature != 1.0f) // x / 1 is x
-        for (i32 i = 0; i < m_vocab_size; ++i)
-            logits[i] /= m_temperature;
     kernels::active().softmax(logits, m_vocab_size); // the reference unless tuned
     float coin = m_random.next_float();
     if (m_top_k)
