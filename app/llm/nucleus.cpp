@@ -187,32 +187,38 @@ u32 Nucleus::count_tokens(const float* probabilities, float cutoff, float floor)
     i32 block_end = n - n % 16;
     __m128i one = _mm_set1_epi32(i32(one_bits)), zero = _mm_setzero_si128();
     __m128i shift = _mm_cvtsi32_si128(i32(m_shift));
-    // Tokens not kept in a dense block are counted in an extra bucket, never read.
     // Tokens not kept in a dense block are counted in extra buckets (one per lane of 8, so
-    // that their increments do not wait for one another), never read.
-    auto count = [=](i32 i, bool kept) { ++counts[select(kept, bucket_of[i], max_buckets + u32(i) % 8)]; };
-    // The buckets first, all of them, then the counting: counting straight after writing
-    // them would read each bucket from a vector store still in flight (a slow forward).
+    // that their increments do not wait for one another), never read. The buckets are
+    // counted from the vector that computed them, or from the token's bits: not read back
+    // from their store, still in flight (a slow forward).
     u16* masks = m_masks.data();
     for (i32 i = 0; i < block_end; i += 16) {
         u32 mask = candidates(probabilities + i, floor);
         masks[i / 16] = u16(mask);
         if (!mask)
             continue;
+        bool dense = __builtin_popcount(mask) >= 8;
         for (i32 v = 0; v < 4; ++v) {
             __m128i distance = _mm_sub_epi32(one, _mm_loadu_si128(reinterpret_cast<const __m128i*>(probabilities + i + 4 * v)));
             distance = _mm_and_si128(distance, _mm_cmpgt_epi32(distance, zero));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(bucket_of + i + 4 * v), _mm_srl_epi32(distance, shift));
+            __m128i ids = _mm_srl_epi32(distance, shift);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(bucket_of + i + 4 * v), ids);
+            if (dense)
+                for (i32 l = 0; l < 4; ++l, ids = _mm_srli_si128(ids, 4))
+                    ++counts[select((mask >> (4 * v + l)) & 1, u32(_mm_cvtsi128_si32(ids)), max_buckets + u32(l))];
         }
+        if (!dense)
+            for (; mask; mask &= mask - 1) {
+                i32 at = i + __builtin_ctz(mask);
+                i32 distance = i32(one_bits) - __builtin_bit_cast(i32, probabilities[at]);
+                ++counts[u32(distance > 0 ? distance : 0) >> m_shift];
+            }
     }
-    for (i32 i = 0; i < block_end; i += 16)
-        if (u32 mask = masks[i / 16])
-            for_each_candidate(i, mask, count);
     for (i32 i = block_end; i < n; ++i)
         if (probabilities[i] >= floor) {
             u32 bits = bits_of(probabilities[i]);
             bucket_of[i] = (bits < one_bits ? one_bits - bits : 0) >> m_shift;
-            count(i, true);
+            ++counts[bucket_of[i]];
         }
     return buckets;
 }
