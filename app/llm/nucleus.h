@@ -10,16 +10,19 @@
 //
 // Here the tokens are counted into buckets by the bits of their probability (a float's bits
 // order non-negative floats), one pass to count and one to place them, so the buckets come in
-// descending order and each holds its tokens in index order. The running sum is then carried
+// descending order and each holds its tokens in index order. Counted first are the tokens
+// within 2^-10 of the largest probability (a peaked distribution's nucleus lies there), and
+// placed only the buckets that can hold the nucleus, by the least their tokens add up to;
+// every candidate, should those not suffice. The running sum is then carried
 // over whole runs of buckets at once, exactly: while the sum S stays in one binade
 // [2^e, 2^(e+1)), every addition S + p rounds to a multiple of S's ulp u, and as S is one
 // already, S + p = S + round(p / u) * u, whatever S is, unless p / u lies exactly halfway
 // between two integers (then the rounding to even depends on S). So the sum of a run of
 // tokens is S plus the integer sum of their rounded p / u, a sum in any order, which vector
 // instructions compute; it is taken as long as the run has no halfway case, the sum stays
-// in S's binade and does not pass top_p. Where it would (a binade boundary, the cut at top_p,
-// the bucket of the picked token), that bucket alone is sorted and added one by one, as
-// llama2.c does. The sums, the cut and the pick are those of llama2.c's sorted list.
+// in S's binade and does not pass top_p. Where it would not (a binade boundary, the cut at
+// top_p, a halfway token) and in the bucket of the picked token, that bucket alone is sorted
+// and added one by one, as llama2.c does. The sums, the cut and the pick are those of llama2.c's sorted list.
 #include "candidate_sort.h"
 #include <rt/error.h>
 #include <rt/heap.h>
@@ -38,7 +41,8 @@ public:
 
 private:
     // Bucket b holds the candidates whose bits are bits(1) - d with d >> m_shift == b, so the
-    // buckets come in descending order of probability; returns how many there are.
+    // buckets come in descending order of probability; count_tokens returns how many there
+    // are, nucleus_buckets how many can hold the nucleus.
     u32 count_tokens(const float* probabilities, float cutoff, float floor);
     u32 nucleus_buckets(u32 buckets, float cutoff, float top_p) const;
     void place_tokens(const float* probabilities, u32 buckets, float floor);
