@@ -53,6 +53,28 @@ bool divide_all_finite(float* values, i32 count, float divisor)
     return non_finite == 0;
 }
 
+// A floor with at least k of the values (probabilities: 0 to 1) at or above it, and few more:
+// the values counted by the top bits of their distance below 1 (a float's bits order
+// non-negative floats), 1/64 of an octave a bucket, then buckets taken from the top until
+// they hold k. `counts` has room for 8192 buckets.
+float top_k_floor(const float* values, i32 count, size_t k, rt::Span<u32> counts)
+{
+    constexpr u32 one_bits = 0x3F800000u, shift = 17; // 0x3F800000 >> 17 < 8192
+    for (u32& slot : counts)
+        slot = 0;
+    for (i32 i = 0; i < count; ++i) {
+        i32 distance = i32(one_bits) - i32(bits_of(values[i]));
+        ++counts[u32(distance > 0 ? distance : 0) >> shift];
+    }
+    size_t kept = 0;
+    for (u32 b = 0; b <= (one_bits >> shift); ++b) {
+        kept += counts[b];
+        if (kept >= k) // the smallest value of bucket b
+            return b == (one_bits >> shift) ? 0.0f : __builtin_bit_cast(float, one_bits - ((b + 1) << shift) + 1);
+    }
+    return 0.0f;
+}
+
 // The tokens at or above `floor`, in index order, written to `candidates`; returns how many.
 // Blocks of 16 with none are skipped after one vectorisable test (most of them, for the
 // peaked distributions trained models give); within a block there are no branches (a flat
@@ -177,16 +199,8 @@ static i32 pick(Candidate const* sorted, float const* sums, size_t last, float r
 i32 Sampler::sample_top_k(const float* probabilities, float coin)
 {
     size_t k = size_t(m_top_k);
-    // Lower the floor until at least k tokens stand above it (at 0, every token does).
-    constexpr float step = 1.0f / 64.0f;
-    float floor = maximum(probabilities, m_vocab_size) * step;
-    size_t count;
-    while (true) {
-        count = select_at_or_above(probabilities, m_vocab_size, floor, m_candidates.data());
-        if (count >= k || floor == 0.0f)
-            break;
-        floor = floor * step < 1e-30f ? 0.0f : floor * step;
-    }
+    float floor = top_k_floor(probabilities, m_vocab_size, k, m_histogram.span());
+    size_t count = select_at_or_above(probabilities, m_vocab_size, floor, m_candidates.data());
     Candidate* sorted = sort_descending(m_candidates.data(), m_sort_scratch.data(),
         *reinterpret_cast<RadixHistogram*>(m_histogram.data()), count);
     count = rt::min(count, k);

@@ -5,7 +5,7 @@
 // With a llama2.c checkpoint, the flat logits are that model's own, from its first positions
 // (greedy); without, normal logits with the spread a random 15M checkpoint's have. The peaked
 // ones are normal with a wider spread. Prints one JSON line: medians in µs per pick, and the
-// mean nucleus size of each kind.
+// mean nucleus size of each kind; and the flat logits with top-k 40 before top-p.
 #include "read_file.h"
 #include "../llm/checkpoint.h"
 #include "../llm/kernels/tuner.h"
@@ -106,9 +106,9 @@ double nucleus_size(std::vector<Logits> const& sets)
 }
 
 // The median over `picks` samples (cycling through the sets) of one Sampler::sample call.
-double median_us(std::vector<Logits> const& sets, size_t picks)
+double median_us(std::vector<Logits> const& sets, size_t picks, i32 top_k = 0)
 {
-    auto sampler = llm::Sampler::create(vocabulary, temperature, top_p, 42).release_value();
+    auto sampler = llm::Sampler::create(vocabulary, temperature, top_p, 42, top_k).release_value();
     Logits work(static_cast<size_t>(vocabulary));
     std::vector<double> times;
     i64 checksum = 0;
@@ -156,9 +156,11 @@ int main(int argc, char** argv)
         flat = normal_logits(random_model_spread, 32, 1);
     auto peaked = normal_logits(peaked_spread, 32, 2);
     double flat_us = median_us(flat, picks), peaked_us = median_us(peaked, picks);
+    double flat_top_k_us = median_us(flat, picks / 4, 40);
     printf("{\"sampler\": {\"vocabulary\": %d, \"temp\": %.1f, \"topp\": %.1f, \"flat_us\": %.1f, \"peaked_us\": %.1f, "
-           "\"flat_nucleus\": %.0f, \"peaked_nucleus\": %.0f, \"flat_spread\": %.3f, \"flat_source\": \"%s\"}}\n",
+           "\"flat_nucleus\": %.0f, \"peaked_nucleus\": %.0f, \"flat_spread\": %.3f, \"flat_source\": \"%s\", "
+           "\"flat_top_k_40_us\": %.1f}}\n",
         vocabulary, double(temperature), double(top_p), flat_us, peaked_us, nucleus_size(flat), nucleus_size(peaked),
-        spread_of(flat), model ? "checkpoint" : "normal");
+        spread_of(flat), model ? "checkpoint" : "normal", flat_top_k_us);
     return 0;
 }
