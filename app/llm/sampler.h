@@ -49,7 +49,7 @@ private:
     Random m_random;
     rt::HeapArray<Candidate> m_candidates;
     rt::HeapArray<Candidate> m_sort_scratch;
-    rt::HeapArray<u32> m_histogram; // the radix sort's digit counts: 3 passes of 4096
+    rt::HeapArray<u32> m_histogram; // top-k: the floor's bucket counts, then the radix sort's digit counts
     rt::HeapArray<float> m_sums;    // running sums of the sorted candidates, for the pick
     Nucleus m_nucleus;              // top-p without top-k
 
