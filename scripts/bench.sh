@@ -90,6 +90,18 @@ for shape in "${shapes[@]}"; do
   "$build/bareflow-host" "$work/random-$shape.bin" "$vocabulary" mode=bench temp=1 topp=0.9 seed=42 prompt="" steps=128 > "$log" 2>&1 || true
   record host "$shape" none "x86-64 sampled" "$log"
 done
+# The sampler alone: one pick (temp=1, topp=0.9, vocabulary 32000) on the random 15M
+# model's own flat logits and on peaked ones such as a trained model gives; medians of five runs.
+echo "[bench] sampler alone (bareflow-sampler-bench), five runs"
+for _ in 1 2 3 4 5; do "$build/bareflow-sampler-bench" "$work/random-15M.bin"; done > "$work/sampler.jsonl" 2>&1 || true
+python3 - "$work/sampler.jsonl" >> "$results" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l)["sampler"] for l in open(sys.argv[1]) if l.startswith("{")]
+row = {"kind": "sampler"}
+for key in ("flat_us", "peaked_us", "flat_nucleus", "peaked_nucleus", "flat_top_k_40_us"):
+    row[key] = statistics.median(r[key] for r in runs) if runs else None
+print(json.dumps(row))
+PY
 
 # The TinyLlama-1.1B shape as GGUF (random weights), in the formats people download.
 if [ $quick -eq 0 ]; then
@@ -258,6 +270,7 @@ boots = [r for r in rows if r["kind"] == "boot"]
 comparisons = [r for r in rows if r["kind"] == "llama.cpp"]
 prompts = [r for r in rows if r["kind"] == "prompt"]
 chats = [r for r in rows if r["kind"] == "chat"]
+samplers = [r for r in rows if r["kind"] == "sampler"]
 rows = [r for r in rows if r["kind"] in ("host", "qemu")]
 for r in rows:
     where = r["arch"] if r["kind"] == "host" else "qemu"
@@ -277,6 +290,13 @@ for r in rows:
         if "sampling_us_per_token" in r:
             note += f": sampling {r['sampling_us_per_token']:.0f} us/token"
     print(f"{where:<8} {r['model']:<6} {weights:<7} {r['tok_per_s']:>9.2f} {rate:>7.2f} {fraction:>6}  {note}")
+for r in samplers:
+    if r["flat_us"] is None:
+        print("sampler alone: no result (bareflow-sampler-bench failed)")
+        continue
+    print(f"sampler alone (temp=1 topp=0.9, vocabulary 32000, median of 5): flat logits of the random 15M model "
+          f"{r['flat_us']:.1f} us/pick (nucleus {r['flat_nucleus']:.0f} tokens), peaked logits {r['peaked_us']:.1f} us/pick "
+          f"(nucleus {r['peaked_nucleus']:.0f}); flat with topk=40 {r['flat_top_k_40_us']:.1f} us/pick")
 if prompts:
     print()
     print("Prompt processing (x86-64, one thread, 64-token prompt in batches) against the generation after it:")
@@ -316,6 +336,7 @@ if comparisons:
         ratio = r["bareflow_tg"] / r["llama_tg"] if r.get("llama_tg") else None
         print(f"{r['model']:<12} {show(r['bareflow_tg']):>12} {show(r['llama_tg']):>13} {show(ratio) + 'x':>6} "
               f"{show(r.get('bareflow_pp')):>14} {show(r.get('llama_pp')):>15}")
-json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "runs": rows, "llama_cpp": comparisons, "prompt_runs": prompts, "chat_runs": chats}, open(sys.argv[2], "w"), indent=1)
+json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "runs": rows, "llama_cpp": comparisons, "prompt_runs": prompts, "chat_runs": chats,
+           "sampler": samplers}, open(sys.argv[2], "w"), indent=1)
 print(f"\nJSON: {sys.argv[2]}")
 PY

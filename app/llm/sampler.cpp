@@ -42,21 +42,37 @@ bool all_finite(const float* values, i32 count)
     return non_finite == 0;
 }
 
-// The sum, in double, of the values at or above `floor` (an estimate that only decides
-// whether a floor is low enough, so its order does not matter).
-double mass_at_or_above(const float* values, i32 count, float floor)
+// all_finite(values) and then values[i] /= divisor, in one pass.
+bool divide_all_finite(float* values, i32 count, float divisor)
 {
-    double lanes[8] = {};
-    i32 i = 0;
-    for (; i + 8 <= count; i += 8)
-        for (i32 lane = 0; lane < 8; ++lane)
-            lanes[lane] += values[i + lane] >= floor ? double(values[i + lane]) : 0.0;
-    for (; i < count; ++i)
-        lanes[0] += values[i] >= floor ? double(values[i]) : 0.0;
-    double sum = 0.0;
-    for (double lane : lanes)
-        sum += lane;
-    return sum;
+    u32 non_finite = 0;
+    for (i32 i = 0; i < count; ++i) {
+        non_finite |= u32((bits_of(values[i]) & 0x7F800000u) == 0x7F800000u);
+        values[i] /= divisor;
+    }
+    return non_finite == 0;
+}
+
+// A floor with at least k of the values (probabilities: 0 to 1) at or above it, and few more:
+// the values counted by the top bits of their distance below 1 (a float's bits order
+// non-negative floats), 1/64 of an octave a bucket, then buckets taken from the top until
+// they hold k. `counts` has room for 8192 buckets.
+float top_k_floor(const float* values, i32 count, size_t k, rt::Span<u32> counts)
+{
+    constexpr u32 one_bits = 0x3F800000u, shift = 17; // 0x3F800000 >> 17 < 8192
+    for (u32& slot : counts)
+        slot = 0;
+    for (i32 i = 0; i < count; ++i) {
+        i32 distance = i32(one_bits) - i32(bits_of(values[i]));
+        ++counts[u32(distance > 0 ? distance : 0) >> shift];
+    }
+    size_t kept = 0;
+    for (u32 b = 0; b <= (one_bits >> shift); ++b) {
+        kept += counts[b];
+        if (kept >= k) // the smallest value of bucket b
+            return b == (one_bits >> shift) ? 0.0f : __builtin_bit_cast(float, one_bits - ((b + 1) << shift) + 1);
+    }
+    return 0.0f;
 }
 
 // The tokens at or above `floor`, in index order, written to `candidates`; returns how many.
@@ -64,7 +80,7 @@ double mass_at_or_above(const float* values, i32 count, float floor)
 // peaked distributions trained models give); within a block there are no branches (a flat
 // distribution would make them unpredictable): every token is written, the count advances
 // only past those kept.
-size_t select_at_or_above(const float* values, i32 count, float floor, Sampler::Candidate* candidates)
+size_t select_at_or_above(const float* values, i32 count, float floor, Candidate* candidates)
 {
     size_t kept = 0;
     i32 i = 0;
@@ -109,6 +125,7 @@ rt::ErrorOr<Sampler> Sampler::create(i32 vocab_size, float temperature, float to
     sampler.m_sort_scratch = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
     sampler.m_histogram = TRY(rt::HeapArray<u32>::allocate(3 * 4096));
     sampler.m_sums = TRY(rt::HeapArray<float>::allocate(size_t(vocab_size)));
+    sampler.m_nucleus = TRY(Nucleus::create(vocab_size));
     return sampler;
 }
 
@@ -120,11 +137,10 @@ rt::ErrorOr<i32> Sampler::sample(float* logits)
             return not_finite();
         return best;
     }
-    if (!all_finite(logits, m_vocab_size))
+    bool finite = m_temperature == 1.0f ? all_finite(logits, m_vocab_size) // x / 1 is x
+                                        : divide_all_finite(logits, m_vocab_size, m_temperature);
+    if (!finite)
         return not_finite();
-    if (m_temperature != 1.0f) // x / 1 is x
-        for (i32 i = 0; i < m_vocab_size; ++i)
-            logits[i] /= m_temperature;
     kernels::active().softmax(logits, m_vocab_size); // the reference unless tuned
     float coin = m_random.next_float();
     if (m_top_k)
@@ -138,14 +154,15 @@ rt::ErrorOr<i32> Sampler::sample(float* logits)
         }
         return m_vocab_size - 1; // rounding left the total just under 1
     }
-    return sample_top_p(logits, coin);
+    i32 token = m_nucleus.pick(logits, m_top_p, coin);
+    return token >= 0 ? token : rt::max(argmax(logits, m_vocab_size), 0); // no candidate: cannot happen for probabilities
 }
 
 
 // The running sums of sorted[0..] (llama2.c's cumulative probabilities, added in the same
 // order) until one passes `limit`, written to sums[]; returns the index of that one, or
 // count when none does. `cumulative` gets the last sum.
-static size_t running_sums(Sampler::Candidate const* sorted, float* sums, size_t count, float limit, bool cut, float& cumulative)
+static size_t running_sums(Candidate const* sorted, float* sums, size_t count, float limit, bool cut, float& cumulative)
 {
     float sum = 0.0f;
     for (size_t i = 0; i < count; ++i) {
@@ -162,7 +179,7 @@ static size_t running_sums(Sampler::Candidate const* sorted, float* sums, size_t
 
 // The token where the running sum of sorted[0..last] first passes r (llama2.c's last step),
 // found by bisection in the sums running_sums() wrote (they never decrease).
-static i32 pick(Sampler::Candidate const* sorted, float const* sums, size_t last, float r)
+static i32 pick(Candidate const* sorted, float const* sums, size_t last, float r)
 {
     if (!(r < sums[last]))
         return sorted[last].index;
@@ -177,129 +194,15 @@ static i32 pick(Sampler::Candidate const* sorted, float const* sums, size_t last
     return sorted[low].index;
 }
 
-// Sorts candidates by probability, descending, equal ones in index order (the order a stable
-// sort of llama2.c's candidate list gives): an LSD radix sort on the float's bits, whose
-// order is the value's order for non-negative floats, in up to three digits of <= 12 bits.
-// A pass in which every key has the same digit is skipped.
-// Returns where the sorted list is (source or scratch).
-static Sampler::Candidate* sort_descending(Sampler::Candidate* source, Sampler::Candidate* scratch, u32 (*histogram)[4096], size_t count)
-{
-    if (count < 32) { // insertion sort: stable, and cheaper than the passes for a few
-        for (size_t i = 1; i < count; ++i) {
-            auto item = source[i];
-            size_t j = i;
-            while (j > 0 && source[j - 1].probability < item.probability) {
-                source[j] = source[j - 1];
-                --j;
-            }
-            source[j] = item;
-        }
-        return source;
-    }
-    // Keys ascend as values descend; counted from the smallest, so candidates within a few
-    // octaves of each other (a flat distribution's are) differ only in their low bits.
-    // Those bits are split into as few digits of at most 12 bits as cover them, of equal
-    // width: a digit with only a few values would make each increment of its counters wait
-    // for the previous one.
-    u32 smallest = ~0u, largest = 0;
-    for (size_t i = 0; i < count; ++i) {
-        u32 k = ~bits_of(source[i].probability);
-        smallest = k < smallest ? k : smallest;
-        largest = k > largest ? k : largest;
-    }
-    u32 span = largest - smallest;
-    u32 span_bits = span ? 32 - u32(__builtin_clz(span)) : 1;
-    u32 passes = (span_bits + 11) / 12;
-    u32 width = (span_bits + passes - 1) / passes;
-    u32 shifts[3] = { 0, width, 2 * width }, mask = (1u << width) - 1, masks[3] = { mask, mask, mask };
-    for (u32 pass = 0; pass < passes; ++pass)
-        for (u32& slot : rt::Span<u32>(histogram[pass], 4096))
-            slot = 0;
-    auto key = [smallest](Sampler::Candidate const& c) { return ~bits_of(c.probability) - smallest; };
-    for (size_t i = 0; i < count; ++i) {
-        u32 k = key(source[i]);
-        ++histogram[0][k & masks[0]];
-        if (passes > 1)
-            ++histogram[1][(k >> shifts[1]) & masks[1]];
-        if (passes > 2)
-            ++histogram[2][(k >> shifts[2]) & masks[2]];
-    }
-    for (u32 pass = 0; pass < passes; ++pass) {
-        u32* counts = histogram[pass];
-        if (counts[(key(source[0]) >> shifts[pass]) & masks[pass]] == count)
-            continue; // one digit everywhere: this pass would not move anything
-        u32 offset = 0;
-        for (u32 digit = 0; digit <= masks[pass]; ++digit) {
-            u32 here = counts[digit];
-            counts[digit] = offset;
-            offset += here;
-        }
-        for (size_t i = 0; i < count; ++i)
-            scratch[counts[(key(source[i]) >> shifts[pass]) & masks[pass]]++] = source[i];
-        auto* swap = source;
-        source = scratch;
-        scratch = swap;
-    }
-    return source;
-}
-
-// llama2.c's nucleus sampling, without sorting every candidate: the nucleus (the most
-// probable tokens until their sum passes top_p) is looked for among the tokens above a
-// floor, starting at 1/64 of the largest probability and lowered 64-fold until their mass
-// passes top_p; only those are sorted. They are a prefix of llama2.c's sorted candidate
-// list (a floor on the value keeps ties together), so the running sums, the cut and the pick
-// are the same, bit for bit. Should rounding leave that prefix's sum at or under top_p,
-// every candidate is sorted, as llama2.c does.
-i32 Sampler::sample_top_p(const float* probabilities, float coin)
-{
-    // Tokens below this cannot be in the nucleus (llama2.c's cutoff).
-    float cutoff = (1.0f - m_top_p) / float(m_vocab_size - 1);
-    constexpr float step = 1.0f / 64.0f; // a power of two: floors are exact
-    float floor = rt::max(cutoff, maximum(probabilities, m_vocab_size) * step);
-    while (true) {
-        size_t count = select_at_or_above(probabilities, m_vocab_size, floor, m_candidates.data());
-        double mass = mass_at_or_above(probabilities, m_vocab_size, floor);
-        if (count == 0) // cannot happen: the largest probability is >= 1/n, and sample() refused NaNs
-            return rt::max(argmax(probabilities, m_vocab_size), 0);
-        bool everything = floor <= cutoff;
-        // The margin covers these sums being rounded differently from the sorted ones.
-        if (!everything && mass <= double(m_top_p) + 1e-3) {
-            floor = rt::max(cutoff, floor * step);
-            continue;
-        }
-        Candidate* sorted = sort_descending(m_candidates.data(), m_sort_scratch.data(),
-            reinterpret_cast<u32(*)[4096]>(m_histogram.data()), count);
-        float* sums = m_sums.data();
-        float cumulative;
-        size_t last = running_sums(sorted, sums, count, m_top_p, true, cumulative);
-        if (last == count) {
-            if (!everything) {
-                floor = cutoff; // the prefix was too short after all: sort every candidate
-                continue;
-            }
-            last = count - 1;
-        }
-        return pick(sorted, sums, last, coin * cumulative);
-    }
-}
-
 // The k most probable tokens (equal ones in index order), then nucleus sampling among them
 // with their probabilities renormalised: llama.cpp's chain of top-k and top-p.
 i32 Sampler::sample_top_k(const float* probabilities, float coin)
 {
     size_t k = size_t(m_top_k);
-    // Lower the floor until at least k tokens stand above it (at 0, every token does).
-    constexpr float step = 1.0f / 64.0f;
-    float floor = maximum(probabilities, m_vocab_size) * step;
-    size_t count;
-    while (true) {
-        count = select_at_or_above(probabilities, m_vocab_size, floor, m_candidates.data());
-        if (count >= k || floor == 0.0f)
-            break;
-        floor = floor * step < 1e-30f ? 0.0f : floor * step;
-    }
+    float floor = top_k_floor(probabilities, m_vocab_size, k, m_histogram.span());
+    size_t count = select_at_or_above(probabilities, m_vocab_size, floor, m_candidates.data());
     Candidate* sorted = sort_descending(m_candidates.data(), m_sort_scratch.data(),
-        reinterpret_cast<u32(*)[4096]>(m_histogram.data()), count);
+        *reinterpret_cast<RadixHistogram*>(m_histogram.data()), count);
     count = rt::min(count, k);
     float kept = 0.0f;
     for (size_t i = 0; i < count; ++i)

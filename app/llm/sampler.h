@@ -3,6 +3,8 @@
 // temperature, optionally restricted to the smallest set of tokens whose probability
 // reaches top-p (nucleus sampling), optionally after keeping only the top-k. Same xorshift generator and the same algorithm as
 // llama2.c's sampler, so equal settings and seed give equal tokens.
+#include "candidate_sort.h"
+#include "nucleus.h"
 #include <rt/error.h>
 #include <rt/heap.h>
 
@@ -35,15 +37,9 @@ public:
     // them anyway, rather than a run of arbitrary tokens.
     rt::ErrorOr<i32> sample(float* logits);
 
-    struct Candidate {
-        float probability;
-        i32 index;
-    };
-
 private:
     Sampler(i32 vocab_size, float temperature, float top_p, u64 seed)
         : m_vocab_size(vocab_size), m_temperature(temperature), m_top_p(top_p), m_random(seed) {}
-    i32 sample_top_p(const float* probabilities, float coin);
     i32 sample_top_k(const float* probabilities, float coin);
 
     i32 m_vocab_size;
@@ -53,8 +49,9 @@ private:
     Random m_random;
     rt::HeapArray<Candidate> m_candidates;
     rt::HeapArray<Candidate> m_sort_scratch;
-    rt::HeapArray<u32> m_histogram; // the radix sort's digit counts: 3 passes of 4096
+    rt::HeapArray<u32> m_histogram; // top-k: the floor's bucket counts, then the radix sort's digit counts
     rt::HeapArray<float> m_sums;    // running sums of the sorted candidates, for the pick
+    Nucleus m_nucleus;              // top-p without top-k
 
 };
 

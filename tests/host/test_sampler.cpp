@@ -1,3 +1,5 @@
+#include "../../app/llm/nucleus.h"
+#include "../../app/llm/ops.h"
 #include "../../app/llm/sampler.h"
 #include "../../app/llm/kernels/tuner.h"
 #include "models.h"
@@ -75,33 +77,50 @@ TEST(Sampler, SameSeedSameTokens)
 }
 
 // llama2.c's nucleus sampling as written there: every candidate above the cutoff sorted
-// (stably: glibc's qsort is a merge sort), then the running sum cut at top_p.
-i32 reference_top_p(std::vector<float> const& probabilities, float top_p, float coin)
-{
-    size_t n = probabilities.size();
-    float cutoff = (1.0f - top_p) / float(n - 1);
-    std::vector<std::pair<float, i32>> candidates;
-    for (size_t i = 0; i < n; ++i)
-        if (probabilities[i] >= cutoff)
-            candidates.push_back({ probabilities[i], i32(i) });
-    std::stable_sort(candidates.begin(), candidates.end(), [](auto const& a, auto const& b) { return a.first > b.first; });
-    float cumulative = 0.0f;
-    size_t last = candidates.size() - 1;
-    for (size_t i = 0; i < candidates.size(); ++i) {
-        cumulative += candidates[i].first;
-        if (cumulative > top_p) {
-            last = i;
-            break;
+// (stably: glibc's qsort is a merge sort), then the running sum cut at top_p. The sorted list
+// and the cut are made once; pick() is llama2.c's last loop, for any coin.
+class ReferenceTopP {
+public:
+    ReferenceTopP(std::vector<float> const& probabilities, float top_p)
+    {
+        size_t n = probabilities.size();
+        float cutoff = (1.0f - top_p) / float(n - 1);
+        for (size_t i = 0; i < n; ++i)
+            if (probabilities[i] >= cutoff)
+                m_candidates.push_back({ probabilities[i], i32(i) });
+        std::stable_sort(m_candidates.begin(), m_candidates.end(), [](auto const& a, auto const& b) { return a.first > b.first; });
+        m_last = m_candidates.size() - 1;
+        for (size_t i = 0; i < m_candidates.size(); ++i) {
+            m_cumulative += m_candidates[i].first;
+            if (m_cumulative > top_p) {
+                m_last = i;
+                break;
+            }
         }
     }
-    float r = coin * cumulative;
-    float cdf = 0.0f;
-    for (size_t i = 0; i <= last; ++i) {
-        cdf += candidates[i].first;
-        if (r < cdf)
-            return candidates[i].second;
+    i32 pick(float coin) const
+    {
+        if (m_candidates.empty()) // llama2.c would read outside its list; Nucleus says -1
+            return -1;
+        float r = coin * m_cumulative;
+        float cdf = 0.0f;
+        for (size_t i = 0; i <= m_last; ++i) {
+            cdf += m_candidates[i].first;
+            if (r < cdf)
+                return m_candidates[i].second;
+        }
+        return m_candidates[m_last].second;
     }
-    return candidates[last].second;
+
+private:
+    std::vector<std::pair<float, i32>> m_candidates;
+    size_t m_last { 0 };
+    float m_cumulative { 0.0f };
+};
+
+i32 reference_top_p(std::vector<float> const& probabilities, float top_p, float coin)
+{
+    return ReferenceTopP(probabilities, top_p).pick(coin);
 }
 
 // Logits of several shapes: flat (random weights), peaked (a trained model), ties.
@@ -173,7 +192,7 @@ TEST(Sampler, NonFiniteLogitsAreAnError)
     testing_support::ScopedHeap heap(1 << 20);
     const float bad_values[] = { std::nanf(""), INFINITY, -INFINITY };
     for (float bad : bad_values) {
-        for (float temperature : { 0.0f, 1.0f }) {
+        for (float temperature : { 0.0f, 1.0f, 0.7f }) { // 0.7: the check shares the division's pass
             for (float top_p : { 0.9f, 1.0f }) {
                 auto sampler = llm::Sampler::create(5, temperature, top_p, 1).release_value();
                 for (size_t at = 0; at < 5; ++at) { // first, last and between: every slot is checked
@@ -260,6 +279,182 @@ TEST(Sampler, TopKOnAFlatVocabularyOf32000)
         for (float p : logits)
             above += p > logits[size_t(picked)];
         EXPECT_LT(above, 40u);
+    }
+}
+
+}
+
+namespace {
+
+// Probabilities as the sampler sees them: the reference softmax of normal logits.
+std::vector<float> normal_probabilities(size_t n, float spread, std::mt19937& rng)
+{
+    std::normal_distribution<float> normal(0.0f, spread);
+    std::vector<float> p(n);
+    for (float& x : p)
+        x = normal(rng);
+    llm::ops::softmax(p.data(), i32(n));
+    return p;
+}
+
+// The cases that decide whether runs of tokens may be added at once: a random model's flat
+// distribution (25,000 tokens in the nucleus at top-p 0.9), a trained model's peaked one, one
+// so flat that a few buckets hold everything, exact ties, and values that lie exactly halfway
+// between two multiples of the running sum's ulp (2k + 1 times 2^-25: halfway for sums in
+// [0.5, 1), whose rounding to even then depends on the sum), alone and mixed with others.
+std::vector<float> probabilities_of_shape(size_t n, int shape, std::mt19937& rng)
+{
+    switch (shape) {
+    case 0: return normal_probabilities(n, 0.49f, rng);
+    case 1: return normal_probabilities(n, 4.0f, rng);
+    case 2: return normal_probabilities(n, 0.001f, rng);
+    case 3: {
+        std::vector<float> p(n);
+        std::uniform_int_distribution<int> level(0, 3);
+        for (float& x : p)
+            x = float(1 + level(rng));
+        float total = 0.0f;
+        for (float x : p)
+            total += x;
+        for (float& x : p)
+            x /= total;
+        return p;
+    }
+    default: {
+        std::vector<float> p(n);
+        std::uniform_int_distribution<int> odd(300, 700);
+        std::uniform_real_distribution<float> other(1e-5f, 5e-5f);
+        float scale = 32000.0f / float(n); // the sum stays near 1 at any n
+        for (size_t i = 0; i < n; ++i)
+            p[i] = (shape == 4 || i % 3 ? float(2 * odd(rng) + 1) * 0x1p-25f : other(rng)) * scale;
+        return p;
+    }
+    }
+}
+
+TEST(Nucleus, PicksWhatLlama2cPicksOnEveryShape)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    std::mt19937 rng(21);
+    int picks = 0;
+    for (size_t n : { size_t(32000), size_t(7), size_t(1000), size_t(50257) }) {
+        auto nucleus = llm::Nucleus::create(i32(n)).release_value();
+        for (int shape = 0; shape < 6; ++shape) {
+            for (float top_p : { 0.1f, 0.5f, 0.9f, 0.95f, 0.999f }) {
+                auto p = probabilities_of_shape(n, shape, rng);
+                ReferenceTopP reference(p, top_p);
+                llm::Random coins(u64(n + 100 * size_t(shape)) + u64(top_p * 1000));
+                for (int step = 0; step < 40; ++step) { // many coins: picks all along the nucleus
+                    float coin = step == 0 ? 0.0f : step == 1 ? 0.99999994f : coins.next_float();
+                    ASSERT_EQ(nucleus.pick(p.data(), top_p, coin), reference.pick(coin))
+                        << "n " << n << " shape " << shape << " top_p " << top_p << " coin " << coin;
+                    ++picks;
+                }
+            }
+        }
+    }
+    EXPECT_EQ(picks, 4 * 6 * 5 * 40);
+}
+
+// When the probabilities add up to less than top_p (only rounding can do that to a softmax),
+// llama2.c keeps every candidate; and none at all reaches the cutoff: -1.
+TEST(Nucleus, SumThatNeverPassesTopP)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    std::mt19937 rng(5);
+    auto nucleus = llm::Nucleus::create(32000).release_value();
+    for (int shape : { 0, 4, 5 }) {
+        auto p = probabilities_of_shape(32000, shape, rng);
+        for (float& x : p)
+            x *= 0.8f;
+        llm::Random coins(9);
+        for (int step = 0; step < 40; ++step) {
+            float coin = coins.next_float();
+            ASSERT_EQ(nucleus.pick(p.data(), 0.9f, coin), reference_top_p(p, 0.9f, coin)) << "shape " << shape;
+        }
+    }
+    std::vector<float> tiny(32000, 1e-9f);
+    EXPECT_EQ(nucleus.pick(tiny.data(), 0.9f, 0.5f), -1);
+}
+
+// Tokens close to the running sum's ulp round up by nearly half of themselves, so a run's
+// sum can grow past what their values add up to: past the end of the sum's binade (0.5,
+// after a first token of 0.4999) or past top_p (0.9995, after one of 0.9994). Thousands of
+// them follow the large token; coins near 1 pick among them.
+TEST(Nucleus, TokensNearTheSumsUlp)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    std::mt19937 rng(17);
+    std::uniform_real_distribution<float> near_ulp(0.51f, 0.7f);
+    auto nucleus = llm::Nucleus::create(32000).release_value();
+    struct Case {
+        float first, ulp, top_p;
+    };
+    for (Case c : { Case { 0.4999f, 0x1p-25f, 0.9999f }, Case { 0.9994f, 0x1p-24f, 0.9995f } }) {
+        std::vector<float> p(32000, 0.0f);
+        p[100] = c.first;
+        for (size_t i = 200; i < 6200; ++i)
+            p[i] = near_ulp(rng) * c.ulp;
+        ReferenceTopP reference(p, c.top_p);
+        for (int step = 0; step < 800; ++step) {
+            float coin = 1.0f - float(step) * 0x1p-20f;
+            ASSERT_EQ(nucleus.pick(p.data(), c.top_p, coin), reference.pick(coin)) << "top_p " << c.top_p << " coin " << coin;
+        }
+    }
+}
+
+// The sampler's top-k: the k most probable (equal ones in index order), their probabilities
+// renormalised by their sum, then top-p among them (llama.cpp's order), serial float sums.
+i32 reference_top_k(std::vector<float> const& probabilities, size_t k, float top_p, float coin)
+{
+    std::vector<std::pair<float, i32>> sorted;
+    for (size_t i = 0; i < probabilities.size(); ++i)
+        sorted.push_back({ probabilities[i], i32(i) });
+    std::stable_sort(sorted.begin(), sorted.end(), [](auto const& a, auto const& b) { return a.first > b.first; });
+    sorted.resize(k);
+    float kept = 0.0f;
+    for (auto const& c : sorted)
+        kept += c.first;
+    bool nucleus = top_p > 0.0f && top_p < 1.0f;
+    float cumulative = 0.0f;
+    size_t last = k - 1;
+    for (size_t i = 0; i < k; ++i) {
+        cumulative += sorted[i].first;
+        if (nucleus && cumulative > top_p * kept) {
+            last = i;
+            break;
+        }
+    }
+    float r = coin * cumulative, cdf = 0.0f;
+    for (size_t i = 0; i <= last; ++i) {
+        cdf += sorted[i].first;
+        if (r < cdf)
+            return sorted[i].second;
+    }
+    return sorted[last].second;
+}
+
+TEST(Sampler, TopKPicksWhatTheReferencePicks)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    std::mt19937 rng(8);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (float spread : { 0.49f, 4.0f }) { // a random model's flat logits, a trained model's peaked ones
+        for (i32 k : { 1, 40, 1000 }) {
+            for (float top_p : { 0.9f, 1.0f }) {
+                u64 seed = u64(k) * 7 + u64(spread * 10) + u64(top_p * 100);
+                auto sampler = llm::Sampler::create(32000, 1.0f, top_p, seed, k).release_value();
+                llm::Random coins(seed);
+                for (int step = 0; step < 10; ++step) {
+                    std::vector<float> logits(32000);
+                    for (float& x : logits)
+                        x = normal(rng) * spread;
+                    i32 picked = sampler.sample(logits.data()).value(); // logits now hold the probabilities
+                    ASSERT_EQ(picked, reference_top_k(logits, size_t(k), top_p, coins.next_float()))
+                        << "spread " << spread << " k " << k << " top_p " << top_p << " step " << step;
+                }
+            }
+        }
     }
 }
 

@@ -1,0 +1,77 @@
+#include "candidate_sort.h"
+#include <rt/span.h>
+
+namespace llm {
+
+namespace {
+
+u32 bits_of(float value) { return __builtin_bit_cast(u32, value); }
+
+}
+
+// Sorts candidates by probability, descending, equal ones in index order (the order a stable
+// sort of llama2.c's candidate list gives): an LSD radix sort on the float's bits, whose
+// order is the value's order for non-negative floats, in up to three digits of <= 12 bits.
+// A pass in which every key has the same digit is skipped.
+Candidate* sort_descending(Candidate* source, Candidate* scratch, RadixHistogram& histogram, size_t count)
+{
+    if (count < 32) { // insertion sort: stable, and cheaper than the passes for a few
+        for (size_t i = 1; i < count; ++i) {
+            auto item = source[i];
+            size_t j = i;
+            while (j > 0 && source[j - 1].probability < item.probability) {
+                source[j] = source[j - 1];
+                --j;
+            }
+            source[j] = item;
+        }
+        return source;
+    }
+    // Keys ascend as values descend; counted from the smallest, so candidates within a few
+    // octaves of each other (a flat distribution's are) differ only in their low bits.
+    // Those bits are split into as few digits of at most 12 bits as cover them, of equal
+    // width: a digit with only a few values would make each increment of its counters wait
+    // for the previous one.
+    u32 smallest = ~0u, largest = 0;
+    for (size_t i = 0; i < count; ++i) {
+        u32 k = ~bits_of(source[i].probability);
+        smallest = k < smallest ? k : smallest;
+        largest = k > largest ? k : largest;
+    }
+    u32 span = largest - smallest;
+    u32 span_bits = span ? 32 - u32(__builtin_clz(span)) : 1;
+    u32 passes = (span_bits + 11) / 12;
+    u32 width = (span_bits + passes - 1) / passes;
+    u32 shifts[3] = { 0, width, 2 * width }, mask = (1u << width) - 1, masks[3] = { mask, mask, mask };
+    for (u32 pass = 0; pass < passes; ++pass) // only the digits used: a few, for small spans
+        for (u32& slot : rt::Span<u32>(histogram[pass], size_t(mask) + 1))
+            slot = 0;
+    auto key = [smallest](Candidate const& c) { return ~bits_of(c.probability) - smallest; };
+    for (size_t i = 0; i < count; ++i) {
+        u32 k = key(source[i]);
+        ++histogram[0][k & masks[0]];
+        if (passes > 1)
+            ++histogram[1][(k >> shifts[1]) & masks[1]];
+        if (passes > 2)
+            ++histogram[2][(k >> shifts[2]) & masks[2]];
+    }
+    for (u32 pass = 0; pass < passes; ++pass) {
+        u32* counts = histogram[pass];
+        if (counts[(key(source[0]) >> shifts[pass]) & masks[pass]] == count)
+            continue; // one digit everywhere: this pass would not move anything
+        u32 offset = 0;
+        for (u32 digit = 0; digit <= masks[pass]; ++digit) {
+            u32 here = counts[digit];
+            counts[digit] = offset;
+            offset += here;
+        }
+        for (size_t i = 0; i < count; ++i)
+            scratch[counts[(key(source[i]) >> shifts[pass]) & masks[pass]]++] = source[i];
+        auto* swap = source;
+        source = scratch;
+        scratch = swap;
+    }
+    return source;
+}
+
+}
