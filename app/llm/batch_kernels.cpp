@@ -3,6 +3,7 @@
 // plan (or the tuner's choice) governs both. Other types and sets (the scalar reference,
 // SSE2) run the one-token rows token by token, which gives the same bits.
 #include "batch.h"
+#include "batch_state.h"
 #include "kernels/x86/batch_entry_points.h"
 #include "kernels/x86/entry_points.h"
 
@@ -64,6 +65,24 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         if (!batch)
             return false;
         batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
+        return true;
+    }
+    case TensorType::F32:
+    case TensorType::F16: {
+        const float* x[max_batch];
+        for (i32 t = 0; t < tokens; ++t)
+            x[t] = inputs[size_t(t)].x;
+        if (w.type == TensorType::F16) {
+            auto batch = pick(active.gguf_f16, { k::avx2::matmul_f16, k::avxvnni::matmul_f16 }, k::avx2::f16_rows_batch, { k::avx512::matmul_f16, k::avx512vnni::matmul_f16 }, k::avx512::f16_rows_batch);
+            if (!batch)
+                return false;
+            batch(out + begin, out_stride, x, tokens, w.row(begin), w.cols, d);
+        } else {
+            auto batch = pick(active.matmul, { k::avx2::matmul, k::avxvnni::matmul }, k::avx2::f32_rows_batch, { k::avx512::matmul, k::avx512vnni::matmul }, k::avx512::f32_rows_batch);
+            if (!batch)
+                return false;
+            batch(out + begin, out_stride, x, tokens, w.floats() + begin * size_t(w.cols), w.cols, d);
+        }
         return true;
     }
     default: return false;

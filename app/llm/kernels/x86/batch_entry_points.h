@@ -19,12 +19,22 @@
     X(q4_0_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))
 
-#define BAREFLOW_DECLARE_BATCH_KERNEL(name, parameters, arguments) void name parameters;
+// F32 and F16 rows run the set's own vector width (simd_kernels.h's matmul_batch_any);
+// x: the tokens' float inputs.
+#define BAREFLOW_FLOAT_BATCH_KERNEL_FUNCTIONS(X)                                                                          \
+    X(f32_rows_batch, (float* out, size_t out_stride, const float* const* x, i32 tokens, const float* w, i32 n, i32 d), \
+        (out, out_stride, x, tokens, w, n, d), FloatRows, w)                                                             \
+    X(f16_rows_batch, (float* out, size_t out_stride, const float* const* x, i32 tokens, const u8* halves, i32 n, i32 d), \
+        (out, out_stride, x, tokens, halves, n, d), HalfRows, reinterpret_cast<const u16*>(halves))
+
+#define BAREFLOW_DECLARE_BATCH_KERNEL(name, parameters, arguments, ...) void name parameters;
 namespace llm::kernels::avx2 {
 BAREFLOW_BATCH_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_BATCH_KERNEL)
+BAREFLOW_FLOAT_BATCH_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_BATCH_KERNEL)
 }
 namespace llm::kernels::avx512 {
 BAREFLOW_BATCH_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_BATCH_KERNEL)
+BAREFLOW_FLOAT_BATCH_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_BATCH_KERNEL)
 }
 #undef BAREFLOW_DECLARE_BATCH_KERNEL
 
@@ -32,3 +42,7 @@ BAREFLOW_BATCH_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_BATCH_KERNEL)
 #define BAREFLOW_BATCH_ENTRY_POINT(name, parameters, arguments) \
     void name parameters { x86::BatchRows::name arguments; }
 #define BAREFLOW_BATCH_ENTRY_POINTS BAREFLOW_BATCH_KERNEL_FUNCTIONS(BAREFLOW_BATCH_ENTRY_POINT)
+// The float ones, with the set's vector interface V (after simd_kernels.h).
+#define BAREFLOW_FLOAT_BATCH_ENTRY_POINT(name, parameters, arguments, Rows, weights) \
+    void name parameters { simd::matmul_batch_any<BAREFLOW_FLOAT_BATCH_V, simd::Rows<BAREFLOW_FLOAT_BATCH_V>>(out, out_stride, x, tokens, weights, n, d); }
+#define BAREFLOW_FLOAT_BATCH_ENTRY_POINTS BAREFLOW_FLOAT_BATCH_KERNEL_FUNCTIONS(BAREFLOW_FLOAT_BATCH_ENTRY_POINT)

@@ -105,6 +105,52 @@ void matmul_any(float* out, const float* x, const typename Weights::Element* w, 
         matmul_rows<V, Weights, 1>(out + i, x, w + size_t(i) * size_t(n), n);
 }
 
+// One row of W against `Tokens` inputs at once (a batch of prompt tokens): each load of
+// the row serves every token, and the tokens' sums, each in its own 32 lanes as
+// matmul_rows keeps them, are independent additions where one token's would wait on the
+// adder's latency. Token t's result goes to out[t * out_stride].
+template<typename V, typename Weights, i32 Tokens>
+void matmul_row_tokens(float* out, size_t out_stride, const float* const* x, const typename Weights::Element* row, i32 n)
+{
+    using RowLanes = Lanes<V, fp32::row_lanes>;
+    constexpr i32 width = V::width, count = RowLanes::count;
+    i32 lane_end = n - n % fp32::row_lanes;
+    RowLanes acc[Tokens];
+    for (auto& a : acc)
+        a = RowLanes::zero();
+    for (i32 j = 0; j < lane_end; j += fp32::row_lanes) {
+        typename V::Vector wv[count];
+        for (i32 c = 0; c < count; ++c)
+            wv[c] = Weights::load(row + j + c * width);
+        for (i32 t = 0; t < Tokens; ++t)
+            for (i32 c = 0; c < count; ++c)
+                acc[t].v[c] = V::add(acc[t].v[c], V::mul(wv[c], V::load(x[t] + j + c * width)));
+    }
+    for (i32 t = 0; t < Tokens; ++t) {
+        float s = acc[t].fold();
+        for (i32 j = lane_end; j < n; ++j)
+            s += Weights::scalar(row + j) * x[t][j];
+        out[size_t(t) * out_stride] = s;
+    }
+}
+
+// `d` rows against `tokens` inputs: token t's row i at out[t * out_stride + i]. As many
+// tokens at a time as keep their lanes, and the row's, in eight vectors.
+template<typename V, typename Weights>
+void matmul_batch_any(float* out, size_t out_stride, const float* const* x, i32 tokens, const typename Weights::Element* w, i32 n, i32 d)
+{
+    constexpr i32 count = Lanes<V, fp32::row_lanes>::count;
+    constexpr i32 block = count >= 8 ? 1 : 8 / count;
+    for (i32 i = 0; i < d; ++i) {
+        const auto* row = w + size_t(i) * size_t(n);
+        i32 t = 0;
+        for (; t + block <= tokens; t += block)
+            matmul_row_tokens<V, Weights, block>(out + size_t(t) * out_stride + size_t(i), out_stride, x + t, row, n);
+        for (; t < tokens; ++t)
+            matmul_row_tokens<V, Weights, 1>(out + size_t(t) * out_stride + size_t(i), out_stride, x + t, row, n);
+    }
+}
+
 template<typename V>
 void matmul(float* out, const float* x, const float* w, i32 n, i32 d)
 {
