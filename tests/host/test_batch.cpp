@@ -6,6 +6,7 @@
 #include "../../app/llm/generate.h"
 #include "../../app/llm/gguf.h"
 #include "../../app/llm/gguf_model.h"
+#include "../../app/llm/interleave.h"
 #include "../../app/llm/kernels/x86/batch_entry_points.h"
 #include "../../app/llm/kernels/x86/entry_points.h"
 #include "../../app/llm/ops.h"
@@ -194,14 +195,24 @@ Run run(llm::Transformer& transformer, std::vector<i32> const& prompt, std::vect
     return result;
 }
 
-void expect_batches_match_tokens(llm::Checkpoint const& checkpoint, std::string const& name)
+// The prompt and the later turn every test runs.
+struct Prompts {
+    std::vector<i32> prompt, turn;
+};
+Prompts random_prompts()
 {
     u64 state = 99;
-    std::vector<i32> prompt(36), turn(18);
-    for (auto& t : prompt)
+    Prompts p { std::vector<i32>(36), std::vector<i32>(18) };
+    for (auto& t : p.prompt)
         t = i32(next_random(state) % vocab);
-    for (auto& t : turn)
+    for (auto& t : p.turn)
         t = i32(next_random(state) % vocab);
+    return p;
+}
+
+void expect_batches_match_tokens(llm::Checkpoint const& checkpoint, std::string const& name)
+{
+    auto [prompt, turn] = random_prompts();
     for (auto const& plan : plans()) {
         llm::kernels::activate(plan);
         // Token by token on one worker (the project's rule: results do not depend on the
@@ -259,6 +270,45 @@ TEST_P(GgufBatch, MatchesTokenByToken)
     ASSERT_FALSE(checkpoint.is_error()) << message(checkpoint.error());
     ASSERT_EQ(checkpoint.value().weights.layers[0].w1.type, GetParam());
     expect_batches_match_tokens(checkpoint.value(), llm::name(GetParam()));
+}
+
+// Q4_0 matrices repacked at load (interleave.h), the embedding and the tied classifier
+// included: batches still give token by token's bits, and token by token gives the plain
+// Q4_0 model's bits, on every plan.
+TEST(GgufBatch, InterleavedQ4_0MatchesPlainQ4_0)
+{
+    testing_support::ScopedHeap heap(64 << 20);
+    auto bytes = gguf_model(llm::TensorType::Q4_0, 11);
+    auto plain_bytes = bytes;
+    auto plain_file = llm::gguf::File::parse({ plain_bytes.data(), plain_bytes.size() });
+    ASSERT_FALSE(plain_file.is_error()) << message(plain_file.error());
+    auto plain = llm::load_gguf_checkpoint(plain_file.value());
+    ASSERT_FALSE(plain.is_error()) << message(plain.error());
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(file.is_error()) << message(file.error());
+    auto checkpoint = llm::load_gguf_checkpoint(file.value());
+    ASSERT_FALSE(checkpoint.is_error()) << message(checkpoint.error());
+    auto repacked = llm::interleave_weights(checkpoint.value().weights, { bytes.data(), bytes.size() });
+    ASSERT_FALSE(repacked.is_error()) << message(repacked.error());
+    auto const& w = checkpoint.value().weights;
+    EXPECT_EQ(repacked.value(), size_t(1 + 7 * layers)); // the tied classifier is the embedding
+    EXPECT_EQ(w.layers[0].wk.type, llm::TensorType::Q4_0x8);
+    EXPECT_EQ(w.embedding.type, llm::TensorType::Q4_0x8);
+    EXPECT_EQ(w.classifier.type, llm::TensorType::Q4_0x8);
+    expect_batches_match_tokens(checkpoint.value(), "Q4_0x8");
+    auto [prompt, turn] = random_prompts();
+    for (auto const& plan : plans()) {
+        llm::kernels::activate(plan);
+        auto a = llm::Transformer::create(plain.value(), 1);
+        auto b = llm::Transformer::create(checkpoint.value(), 1);
+        ASSERT_FALSE(a.is_error() || b.is_error());
+        struct Run expected = run(a.value(), prompt, turn);
+        struct Run got = run(b.value(), prompt, turn);
+        EXPECT_EQ(got.sampled, expected.sampled);
+        for (size_t i = 0; i < got.logits.size(); ++i)
+            expect_same_bits(expected.logits[i], got.logits[i], "plain against interleaved Q4_0, plan " + std::to_string(plan.choice[0]) + ", logits " + std::to_string(i));
+    }
+    llm::kernels::activate({});
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, GgufBatch,

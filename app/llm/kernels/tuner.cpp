@@ -1,4 +1,5 @@
 #include "tuner.h"
+#include "../interleave.h"
 #include "../ops.h"
 #include <rt/cycles.h>
 #include <rt/heap.h>
@@ -212,21 +213,23 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             [&](MatmulBlocks f, float* o, const u8* b, i32 r) { f(o, xq.data(), xs.data(), b, c.dim, r); },
             [&](MatmulKBlocks f, float* o, const u8* b, i32 r) { f(o, xq.data(), xs.data(), xsums.data(), b, c.dim, r); },
         };
-        // Each block type's variants, then how many cores share the fastest.
-        auto time_type = [&](TensorType type, auto variants) {
+        // Each block type's variants on `blocks` (`count` rows), then how many cores share
+        // the fastest.
+        auto time_blocks = [&](TensorType type, auto variants, const u8* blocks, i32 count) {
             Op op = traits(type).op;
             if (c.dim % i32(traits(type).block_values))
                 return;
             plan.choice[size_t(op)] = choose(op_names[size_t(op)], variants, cpu, report,
-                [&](auto f) { call(f, out.data(), data.data(), rows); });
+                [&](auto f) { call(f, out.data(), blocks, count); });
             auto const& variant = variants[plan.choice[size_t(op)]];
             size_t bytes_per_row = row_bytes(type, c.dim);
             plan.workers[size_t(op)] = choose_workers(op_names[size_t(op)], variant.name, report, [&](size_t workers) {
-                pool.parallel_for(size_t(rows), row_granule, [&](size_t begin, size_t end) {
-                    call(variant.function, out.data() + begin, data.data() + begin * bytes_per_row, i32(end - begin));
+                pool.parallel_for(size_t(count), row_granule, [&](size_t begin, size_t end) {
+                    call(variant.function, out.data() + begin, blocks + begin * bytes_per_row, i32(end - begin));
                 }, workers);
             });
         };
+        auto time_type = [&](TensorType type, auto variants) { time_blocks(type, variants, data.data(), rows); };
         time_type(TensorType::Q8_0, gguf_q8_0_variants());
         time_type(TensorType::Q4_0, gguf_q4_0_variants());
         time_type(TensorType::Q4_K, gguf_q4_k_variants());
@@ -236,9 +239,17 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             if (multiplies(checkpoint.weights, type))
                 time_type(type, variants);
         };
-        time_if_used(TensorType::Q5_0, gguf_q5_0_variants());
-        time_if_used(TensorType::Q5_1, gguf_q5_1_variants());
-        time_if_used(TensorType::Q5_K, gguf_q5_k_variants());
+        // Interleaved Q4_0 (interleave.h): the Q4_0 scratch rows, whole groups of them,
+        // repacked.
+        if (multiplies(checkpoint.weights, TensorType::Q4_0x8)) {
+            Tensor plain { TensorType::Q4_0, rows / 8 * 8, c.dim, nullptr };
+            size_t bytes = size_t(plain.rows) * plain.row_bytes();
+            auto repacked = TRY(rt::HeapArray<u8>::allocate(bytes));
+            auto scratch = TRY(rt::HeapArray<u8>::allocate(8 * plain.row_bytes()));
+            __builtin_memcpy(repacked.data(), data.data(), bytes);
+            interleave(plain, repacked.data(), { scratch.data(), scratch.size() });
+            time_blocks(TensorType::Q4_0x8, gguf_q4_0x8_variants(), repacked.data(), plain.rows);
+        }
         time_if_used(TensorType::Q3_K, gguf_q3_k_variants());
     }
     // F16 products (GGUF files may keep some or all matrices as halves): scratch halves as

@@ -9,6 +9,7 @@
 // Everything here is a template so each instruction set gets its own copy.
 #include "../../block_quants.h"
 #include "../../fp32_order.h"
+#include "../../interleaved_blocks.h"
 #include "../../k_quants.h"
 #include "../../ops.h"
 #include "../operations.h"
@@ -249,6 +250,26 @@ void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
     }
     alignas(32) i8 values[32];
     block_quants::rows(TensorType::Q4_0, out, xs, blocks, n, d, [&](const u8* block, i32 b) {
+        V::unpack_q4(block + 2, values);
+        return V::dot_i8(values, xq + b * 32, 32);
+    });
+}
+
+// Q4_0 rows interleaved in groups of eight: interleaved_rows.h's kernels a group at a
+// time where this instruction set has them, else the reference's gathering with this
+// set's unpacking and integer dot. Bit-identical to the reference either way.
+template<typename V>
+void matmul_q4_0x8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
+{
+    if constexpr (V::has_interleaved_rows) {
+        i32 per_row = n / 32;
+        size_t group_bytes = size_t(per_row) * q4_0x8::octet_bytes;
+        for (i32 i = 0; i < d; i += q4_0x8::group_rows)
+            V::q4_0x8_group(out + i, xq, xs, xsums, blocks + size_t(i / q4_0x8::group_rows) * group_bytes, per_row);
+        return;
+    }
+    alignas(32) i8 values[32];
+    q4_0x8::rows(out, xs, blocks, n, d, [&](const u8* block, i32 b) {
         V::unpack_q4(block + 2, values);
         return V::dot_i8(values, xq + b * 32, 32);
     });

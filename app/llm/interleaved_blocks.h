@@ -1,0 +1,71 @@
+#pragma once
+// Q4_0x8: Q4_0 rows repacked at load (interleave.cpp) in groups of eight, so that a SIMD
+// kernel multiplies one broadcast slice of the input with the same slice of eight rows and
+// each int32 lane ends up holding one row's block sum: no horizontal sums per (row, block),
+// the block's float terms lane for lane (lane = row) and tree_sum8's tree as vertical adds.
+//
+// A group of eight rows of `per_row` blocks is `per_row` octets of 144 bytes, octet b
+// holding the eight rows' block b:
+//   bytes   0-15   the eight f16 scales, row r's at 2r
+//   bytes  16-143  four chunks of 32 bytes; chunk c has row r's packed bytes 4c..4c+3 at
+//                  4r..4r+3, whose low nibbles are values 4c..4c+3 and high nibbles values
+//                  16+4c..16+4c+3 (Q4_0 keeps value k in byte k's low nibble, k+16 in its
+//                  high one)
+// So a 32-byte load of chunk c, masked, is the values 4c..4c+3 of every row, one row per
+// 32-bit lane (shifted by 4 first: values 16+4c..), to be multiplied by the input's
+// values at the same positions broadcast to every lane. A group takes the bytes of its
+// eight plain rows, so the repack is in place and Tensor::row(8g) still finds group g.
+#include "block_quants.h"
+#include <rt/types.h>
+
+namespace llm::q4_0x8 {
+namespace {
+
+constexpr i32 group_rows = 8;
+constexpr size_t plain_bytes = 18; // one Q4_0 block
+constexpr size_t octet_bytes = group_rows * plain_bytes;
+constexpr size_t scales_bytes = 2 * group_rows;
+
+inline const u8* octet(const u8* group, i32 block) { return group + size_t(block) * octet_bytes; }
+
+// Row r's block in Q4_0's own layout, from its octet.
+inline void gather(const u8* octet, i32 r, u8* block)
+{
+    block[0] = octet[2 * r];
+    block[1] = octet[2 * r + 1];
+    for (i32 c = 0; c < 4; ++c)
+        for (i32 i = 0; i < 4; ++i)
+            block[2 + 4 * c + i] = octet[scales_bytes + 32 * size_t(c) + 4 * size_t(r) + size_t(i)];
+}
+
+// The inverse: row r's plain block into its place in the octet.
+inline void scatter(const u8* block, i32 r, u8* octet)
+{
+    octet[2 * r] = block[0];
+    octet[2 * r + 1] = block[1];
+    for (i32 c = 0; c < 4; ++c)
+        for (i32 i = 0; i < 4; ++i)
+            octet[scales_bytes + 32 * size_t(c) + 4 * size_t(r) + size_t(i)] = block[2 + 4 * c + i];
+}
+
+// `d` interleaved rows (d a multiple of 8, `groups` starting at a group) computed as
+// block_quants::rows computes the plain rows: each row's blocks gathered back one by one
+// and given to block_integer(plain block, b), then the same float terms and tree. The
+// scalar reference, and the instruction sets without interleaved kernels.
+template<typename BlockInteger>
+void rows(float* out, const float* xs, const u8* groups, i32 n, i32 d, BlockInteger const& block_integer)
+{
+    i32 per_row = n / 32;
+    size_t group_bytes = size_t(per_row) * octet_bytes;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* group = groups + size_t(i / group_rows) * group_bytes;
+        out[i] = block_quants::row_sum(per_row, [&](i32 b) {
+            u8 block[plain_bytes];
+            gather(octet(group, b), i % group_rows, block);
+            return block_quants::term(block_integer(block, b), block, xs[b]);
+        });
+    }
+}
+
+}
+}

@@ -1,0 +1,83 @@
+#pragma once
+// Rows interleaved in groups of eight (interleaved_blocks.h) on the integer units, shared
+// by AVX2 and AVX-512 (256-bit vectors, lane r = row r of the group). Per block, four
+// 4-byte slices of the input are broadcast and multiplied with chunk loads that hold the
+// same four values of all eight rows, so the eight rows' exact block sums come out in the
+// eight int32 lanes with no horizontal step. The float term float(integer) * d * xs is
+// then computed lane for lane (the eight f16 scales converted by one F16C instruction)
+// and tree_sum8's tree across a row's eight blocks becomes vertical adds in the same
+// order: the scalar reference's bits for every row.
+//
+// Saturation bound without VNNI: pmaddubsw multiplies nibbles (0..15) by input values
+// (|x| <= 128): |pair| <= 3840, and the eight pair vectors of one block are added in
+// int16 before pmaddwd: |sum| <= 8 * 3840 = 30720 < 32767. The stored offset, 8 * sum(x)
+// over the block, comes off the int32 sums (the input's group sums, given).
+#include "byte_products.h"
+#include "../../interleaved_blocks.h"
+#include <rt/types.h>
+
+namespace llm::kernels::x86 {
+namespace {
+
+template<typename Pieces>
+struct InterleavedRowsWith {
+    static constexpr bool has_interleaved_rows = true;
+
+    // The eight rows' integer sums q . x of one block (before the offset), lane r = row r.
+    static __m256i q4_0x8_integers(const u8* octet, const i8* x)
+    {
+        const u8* chunks = octet + q4_0x8::scales_bytes;
+        __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+        auto slice = [&](i32 j) {
+            i32 word;
+            __builtin_memcpy(&word, x + 4 * j, 4);
+            return _mm256_set1_epi32(word);
+        };
+        if constexpr (Pieces::exact_byte_products) {
+            __m256i sums = _mm256_setzero_si256();
+            for (i32 c = 0; c < 4; ++c) {
+                __m256i w = Pieces::load(chunks + 32 * c);
+                sums = Pieces::add_byte_products(sums, _mm256_and_si256(w, low_nibbles), slice(c));
+                sums = Pieces::add_byte_products(sums, _mm256_and_si256(_mm256_srli_epi16(w, 4), low_nibbles), slice(c + 4));
+            }
+            return sums;
+        } else {
+            __m256i pairs = _mm256_setzero_si256();
+            for (i32 c = 0; c < 4; ++c) {
+                __m256i w = Pieces::load(chunks + 32 * c);
+                pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(_mm256_and_si256(w, low_nibbles), slice(c)));
+                pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(w, 4), low_nibbles), slice(c + 4)));
+            }
+            return Pieces::pair_sums(pairs);
+        }
+    }
+
+    // Block b's eight terms float(q . x - 8 * sum(x)) * d * xs[b], lane for lane.
+    static __m256 q4_0x8_terms(const u8* group, const i8* xq, const float* xs, const i32* x_sums, i32 b)
+    {
+        const u8* octet = q4_0x8::octet(group, b);
+        __m256i integers = _mm256_sub_epi32(q4_0x8_integers(octet, xq + 32 * b), _mm256_set1_epi32(8 * x_sums[b]));
+        __m256 scales = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
+        return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), scales), _mm256_set1_ps(xs[b]));
+    }
+
+    // One group of eight rows of `per_row` blocks into out[0..8).
+    static void q4_0x8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    {
+        __m256 values = _mm256_setzero_ps();
+        auto terms = [&](i32 b) { return q4_0x8_terms(group, xq, xs, x_sums, b); };
+        i32 b = 0;
+        for (; b + 8 <= per_row; b += 8) {
+            // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
+            __m256 even = _mm256_add_ps(_mm256_add_ps(terms(b), terms(b + 4)), _mm256_add_ps(terms(b + 2), terms(b + 6)));
+            __m256 odd = _mm256_add_ps(_mm256_add_ps(terms(b + 1), terms(b + 5)), _mm256_add_ps(terms(b + 3), terms(b + 7)));
+            values = _mm256_add_ps(values, _mm256_add_ps(even, odd));
+        }
+        for (; b < per_row; ++b)
+            values = _mm256_add_ps(values, terms(b));
+        _mm256_storeu_ps(out, values);
+    }
+};
+
+}
+}
