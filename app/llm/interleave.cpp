@@ -5,24 +5,48 @@
 
 namespace llm {
 
+namespace {
+
+// A plain type, its interleaved one, and how one row's block moves into its octet.
+struct Interleaving {
+    TensorType plain, interleaved;
+    void (*scatter)(const u8* block, i32 r, u8* octet);
+};
+constexpr Interleaving interleavings[] = {
+    { TensorType::Q4_0, TensorType::Q4_0x8, q4_0x8::scatter },
+    { TensorType::Q4_K, TensorType::Q4_Kx8, q4_kx8::scatter },
+};
+constexpr i32 group_rows = 8;
+static_assert(q4_0x8::group_rows == group_rows && q4_kx8::group_rows == group_rows);
+
+Interleaving const* interleaving_of(TensorType type)
+{
+    for (auto const& i : interleavings)
+        if (i.plain == type)
+            return &i;
+    return nullptr;
+}
+
+}
+
 bool can_interleave(Tensor const& t)
 {
-    return t.type == TensorType::Q4_0 && t.rows > 0 && t.rows % q4_0x8::group_rows == 0 && t.cols % 32 == 0;
+    return interleaving_of(t.type) && t.rows > 0 && t.rows % group_rows == 0 && t.cols % i32(block_values(t.type)) == 0;
 }
 
 void interleave(Tensor& t, u8* data, rt::Span<u8> scratch)
 {
-    size_t row_bytes = t.row_bytes(), group_bytes = q4_0x8::group_rows * row_bytes;
-    i32 per_row = t.cols / 32;
-    for (i32 first = 0; first < t.rows; first += q4_0x8::group_rows) {
+    auto const& how = *interleaving_of(t.type);
+    size_t row_bytes = t.row_bytes(), group_bytes = group_rows * row_bytes, bytes = block_bytes(t.type);
+    size_t per_row = size_t(t.cols) / block_values(t.type);
+    for (i32 first = 0; first < t.rows; first += group_rows) {
         u8* group = data + size_t(first) * row_bytes;
         __builtin_memcpy(scratch.data(), group, group_bytes);
-        for (i32 r = 0; r < q4_0x8::group_rows; ++r)
-            for (i32 b = 0; b < per_row; ++b)
-                q4_0x8::scatter(scratch.data() + size_t(r) * row_bytes + size_t(b) * q4_0x8::plain_bytes, r,
-                    group + size_t(b) * q4_0x8::octet_bytes);
+        for (i32 r = 0; r < group_rows; ++r)
+            for (size_t b = 0; b < per_row; ++b)
+                how.scatter(scratch.data() + size_t(r) * row_bytes + b * bytes, r, group + b * group_rows * bytes);
     }
-    t.type = TensorType::Q4_0x8;
+    t.type = how.interleaved;
 }
 
 rt::ErrorOr<size_t> interleave_weights(Weights& weights, rt::Span<u8> model)
@@ -42,7 +66,7 @@ rt::ErrorOr<size_t> interleave_weights(Weights& weights, rt::Span<u8> model)
     size_t scratch_bytes = 0;
     for (size_t i = 0; i < count; ++i)
         if (can_interleave(*matrices[i]))
-            scratch_bytes = rt::max(scratch_bytes, q4_0x8::group_rows * matrices[i]->row_bytes());
+            scratch_bytes = rt::max(scratch_bytes, group_rows * matrices[i]->row_bytes());
     if (scratch_bytes == 0)
         return size_t(0);
     auto scratch = TRY(rt::HeapArray<u8>::allocate(scratch_bytes));
@@ -54,9 +78,9 @@ rt::ErrorOr<size_t> interleave_weights(Weights& weights, rt::Span<u8> model)
         // Already repacked in another role: take its type.
         bool shared = false;
         for (size_t j = 0; j < i && !shared; ++j)
-            shared = matrices[j]->data == t.data && matrices[j]->type == TensorType::Q4_0x8;
+            shared = matrices[j]->data == t.data && matrices[j]->type == interleaving_of(t.type)->interleaved;
         if (shared) {
-            t.type = TensorType::Q4_0x8;
+            t.type = interleaving_of(t.type)->interleaved;
             continue;
         }
         size_t bytes = size_t(t.rows) * t.row_bytes();

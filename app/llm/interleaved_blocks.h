@@ -16,6 +16,7 @@
 // values at the same positions broadcast to every lane. A group takes the bytes of its
 // eight plain rows, so the repack is in place and Tensor::row(8g) still finds group g.
 #include "block_quants.h"
+#include "k_quants.h"
 #include <rt/types.h>
 
 namespace llm::q4_0x8 {
@@ -64,6 +65,70 @@ void rows(float* out, const float* xs, const u8* groups, i32 n, i32 d, BlockInte
             gather(octet(group, b), i % group_rows, block);
             return block_quants::term(block_integer(block, b), block, xs[b]);
         });
+    }
+}
+
+}
+}
+
+// Q4_Kx8: Q4_K super-blocks (k_quants.h) the same way, octets of 8 x 144 bytes:
+//   bytes    0-15   the eight rows' d, row r's at 2r
+//   bytes   16-31   their dmin
+//   bytes   32-127  the packed 6-bit scales and mins, as three 32-byte vectors: vector k
+//                   has row r's packed bytes 4k..4k+3 at 4r, so each group's scale and min
+//                   decode lane for lane with shifts and masks
+//   bytes  128-1151 per 32-byte chunk c of the plain block (low nibbles group 2c, high
+//                   ones group 2c+1), eight slices of 32 bytes: slice s has row r's chunk
+//                   bytes 4s..4s+3 at 4r
+namespace llm::q4_kx8 {
+namespace {
+
+constexpr i32 group_rows = 8;
+constexpr size_t plain_bytes = k_quants::q4_k_block_bytes;
+constexpr size_t octet_bytes = group_rows * plain_bytes;
+constexpr size_t scales_at = 32, nibbles_at = 128;
+
+inline const u8* octet(const u8* group, i32 block) { return group + size_t(block) * octet_bytes; }
+
+// Calls move(plain offset, octet offset, bytes) for each piece of row r's block.
+template<typename Move>
+void pieces(i32 r, Move const& move)
+{
+    move(0, 2 * size_t(r), 2);
+    move(2, 16 + 2 * size_t(r), 2);
+    for (size_t k = 0; k < 3; ++k)
+        move(4 + 4 * k, scales_at + 32 * k + 4 * size_t(r), 4);
+    for (size_t c = 0; c < 4; ++c)
+        for (size_t s = 0; s < 8; ++s)
+            move(16 + 32 * c + 4 * s, nibbles_at + 256 * c + 32 * s + 4 * size_t(r), 4);
+}
+
+inline void gather(const u8* octet, i32 r, u8* block)
+{
+    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(block + plain, octet + at, bytes); });
+}
+
+inline void scatter(const u8* block, i32 r, u8* octet)
+{
+    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(octet + at, block + plain, bytes); });
+}
+
+// `d` interleaved rows as k_quants.h's reference computes the plain ones: each block
+// gathered back and given to q4_k_block_dot with `dot_i8`.
+template<typename DotI8>
+void rows(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* groups, i32 n, i32 d, DotI8 dot_i8)
+{
+    i32 per_row = n / 256;
+    size_t group_bytes = size_t(per_row) * octet_bytes;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* group = groups + size_t(i / group_rows) * group_bytes;
+        float value = 0.0f;
+        for (i32 b = 0; b < per_row; ++b) {
+            u8 block[plain_bytes];
+            gather(octet(group, b), i % group_rows, block);
+            value = k_quants::q4_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, xsums + 8 * b, dot_i8);
+        }
+        out[i] = value;
     }
 }
 

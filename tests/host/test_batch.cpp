@@ -272,13 +272,13 @@ TEST_P(GgufBatch, MatchesTokenByToken)
     expect_batches_match_tokens(checkpoint.value(), llm::name(GetParam()));
 }
 
-// Q4_0 matrices repacked at load (interleave.h), the embedding and the tied classifier
-// included: batches still give token by token's bits, and token by token gives the plain
-// Q4_0 model's bits, on every plan.
-TEST(GgufBatch, InterleavedQ4_0MatchesPlainQ4_0)
+// Q4_0 and Q4_K matrices repacked at load (interleave.h), the embedding and the tied
+// classifier included: batches still give token by token's bits, and token by token gives
+// the plain model's bits, on every plan.
+void expect_interleaved_matches_plain(llm::TensorType type, llm::TensorType interleaved)
 {
     testing_support::ScopedHeap heap(64 << 20);
-    auto bytes = gguf_model(llm::TensorType::Q4_0, 11);
+    auto bytes = gguf_model(type, 11);
     auto plain_bytes = bytes;
     auto plain_file = llm::gguf::File::parse({ plain_bytes.data(), plain_bytes.size() });
     ASSERT_FALSE(plain_file.is_error()) << message(plain_file.error());
@@ -292,10 +292,10 @@ TEST(GgufBatch, InterleavedQ4_0MatchesPlainQ4_0)
     ASSERT_FALSE(repacked.is_error()) << message(repacked.error());
     auto const& w = checkpoint.value().weights;
     EXPECT_EQ(repacked.value(), size_t(1 + 7 * layers)); // the tied classifier is the embedding
-    EXPECT_EQ(w.layers[0].wk.type, llm::TensorType::Q4_0x8);
-    EXPECT_EQ(w.embedding.type, llm::TensorType::Q4_0x8);
-    EXPECT_EQ(w.classifier.type, llm::TensorType::Q4_0x8);
-    expect_batches_match_tokens(checkpoint.value(), "Q4_0x8");
+    EXPECT_EQ(w.layers[0].wk.type, interleaved);
+    EXPECT_EQ(w.embedding.type, interleaved);
+    EXPECT_EQ(w.classifier.type, interleaved);
+    expect_batches_match_tokens(checkpoint.value(), llm::name(interleaved));
     auto [prompt, turn] = random_prompts();
     for (auto const& plan : plans()) {
         llm::kernels::activate(plan);
@@ -306,10 +306,14 @@ TEST(GgufBatch, InterleavedQ4_0MatchesPlainQ4_0)
         struct Run got = run(b.value(), prompt, turn);
         EXPECT_EQ(got.sampled, expected.sampled);
         for (size_t i = 0; i < got.logits.size(); ++i)
-            expect_same_bits(expected.logits[i], got.logits[i], "plain against interleaved Q4_0, plan " + std::to_string(plan.choice[0]) + ", logits " + std::to_string(i));
+            expect_same_bits(expected.logits[i], got.logits[i],
+                std::string("plain against interleaved ") + llm::name(type) + ", plan " + std::to_string(plan.choice[0]) + ", logits " + std::to_string(i));
     }
     llm::kernels::activate({});
 }
+
+TEST(GgufBatch, InterleavedQ4_0MatchesPlainQ4_0) { expect_interleaved_matches_plain(llm::TensorType::Q4_0, llm::TensorType::Q4_0x8); }
+TEST(GgufBatch, InterleavedQ4KMatchesPlainQ4K) { expect_interleaved_matches_plain(llm::TensorType::Q4_K, llm::TensorType::Q4_Kx8); }
 
 INSTANTIATE_TEST_SUITE_P(Types, GgufBatch,
     ::testing::Values(llm::TensorType::F16, llm::TensorType::Q8_0, llm::TensorType::Q4_0, llm::TensorType::Q4_K, llm::TensorType::Q6_K),

@@ -10,16 +10,21 @@
 
 namespace {
 
-// `rows` random Q4_0 rows of `cols` values with small finite scales.
-std::vector<u8> random_q4_0(i32 rows, i32 cols, u32 seed)
+// `rows` random rows of `cols` values of `type` (Q4_0 or Q4_K) with small finite scales.
+std::vector<u8> random_rows(llm::TensorType type, i32 rows, i32 cols, u32 seed)
 {
-    std::vector<u8> bytes(size_t(rows) * llm::row_bytes(llm::TensorType::Q4_0, cols));
+    std::vector<u8> bytes(size_t(rows) * llm::row_bytes(type, cols));
     for (auto& b : bytes)
         b = u8((seed = seed * 1664525u + 1013904223u) >> 24);
-    for (size_t at = 0; at < bytes.size(); at += 18)
-        bytes[at + 1] = u8(0x20 | (bytes[at + 1] & 0x83)); // some negative
+    size_t block = llm::block_bytes(type);
+    for (size_t at = 0; at < bytes.size(); at += block) {
+        bytes[at + 1] = u8(0x20 | (bytes[at + 1] & 0x83)); // d, some negative
+        if (type == llm::TensorType::Q4_K)
+            bytes[at + 3] = u8(0x20 | (bytes[at + 3] & 0x83)); // dmin
+    }
     return bytes;
 }
+std::vector<u8> random_q4_0(i32 rows, i32 cols, u32 seed) { return random_rows(llm::TensorType::Q4_0, rows, cols, seed); }
 
 std::vector<float> dequantized(llm::Tensor const& t, i32 row)
 {
@@ -31,19 +36,25 @@ std::vector<float> dequantized(llm::Tensor const& t, i32 row)
 // Rows whose blocks do and do not fill runs of eight, one to three groups.
 TEST(Interleave, DequantizedRowsAreThePlainRows)
 {
-    for (i32 cols : { 32, 224, 288, 2048 })
+    using llm::TensorType;
+    struct Case {
+        TensorType type;
+        i32 cols;
+    };
+    for (auto [type, cols] : { Case { TensorType::Q4_0, 32 }, Case { TensorType::Q4_0, 224 }, Case { TensorType::Q4_0, 288 },
+             Case { TensorType::Q4_0, 2048 }, Case { TensorType::Q4_K, 256 }, Case { TensorType::Q4_K, 768 } })
         for (i32 rows : { 8, 16, 24 }) {
-            auto bytes = random_q4_0(rows, cols, u32(rows * 7 + cols));
+            auto bytes = random_rows(type, rows, cols, u32(rows * 7 + cols));
             auto original = bytes;
-            llm::Tensor plain { llm::TensorType::Q4_0, rows, cols, original.data() };
-            llm::Tensor t { llm::TensorType::Q4_0, rows, cols, bytes.data() };
+            llm::Tensor plain { type, rows, cols, original.data() };
+            llm::Tensor t { type, rows, cols, bytes.data() };
             ASSERT_TRUE(llm::can_interleave(t));
             std::vector<u8> scratch(8 * t.row_bytes());
             llm::interleave(t, bytes.data(), { scratch.data(), scratch.size() });
-            EXPECT_EQ(t.type, llm::TensorType::Q4_0x8);
+            EXPECT_EQ(t.type, type == TensorType::Q4_0 ? TensorType::Q4_0x8 : TensorType::Q4_Kx8);
             EXPECT_NE(bytes, original) << "nothing moved";
             for (i32 r = 0; r < rows; ++r)
-                ASSERT_EQ(dequantized(t, r), dequantized(plain, r)) << "row " << r << " of " << rows << ", " << cols << " columns";
+                ASSERT_EQ(dequantized(t, r), dequantized(plain, r)) << llm::name(type) << " row " << r << " of " << rows << ", " << cols << " columns";
         }
 }
 

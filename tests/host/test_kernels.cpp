@@ -352,33 +352,51 @@ TEST_P(VariantsOf, QuantisedRowKernelsAtAwkwardSizesAndOffsets)
     }
 }
 
-// Q4_0 rows repacked in groups of eight (interleave.h) against the plain rows' reference,
-// bit for bit, with the scalar reading of the interleaved layout too: rows whose blocks do
-// and do not fill runs of eight (7, 9, 17 blocks), one to three groups, weights at odd
-// addresses and the special scales above.
-TEST_P(VariantsOf, InterleavedQ4_0GivesThePlainRowsBits)
+// Q4_0 and Q4_K rows repacked in groups of eight (interleave.h) against the plain rows'
+// reference, bit for bit, with the scalar reading of the interleaved layout too: Q4_0 rows
+// whose blocks do and do not fill runs of eight (7, 9, 17 blocks), one to three groups,
+// weights at odd addresses and the special scales above.
+TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
 {
-    auto const& variants = llm::kernels::gguf_q4_0x8_variants();
-    auto const& variant = of_this_isa(variants);
-    for (i32 n : { 32, 224, 256, 288, 544, 16416 })
-        for (i32 d : { 8, 16, 24 })
-            for (size_t offset : { size_t(0), size_t(1), size_t(3) }) {
-                QuantisedInput in(n, u32(n * 3 + d));
-                auto storage = awkward_blocks(llm::TensorType::Q4_0, n, d, offset);
-                u8* data = storage.data() + offset;
-                std::vector<float> expected(static_cast<size_t>(d)), reference(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
-                llm::ops::matmul_q4_0(expected.data(), in.q.data(), in.s.data(), data, n, d);
-                llm::Tensor t { llm::TensorType::Q4_0, d, n, data };
-                std::vector<u8> scratch(8 * t.row_bytes());
-                llm::interleave(t, data, { scratch.data(), scratch.size() });
-                ASSERT_EQ(t.type, llm::TensorType::Q4_0x8);
-                variants[0].function(reference.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
-                variant.function(actual.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
-                // Bits, not values: infinite scales make NaN.
-                ASSERT_EQ(std::memcmp(reference.data(), expected.data(), sizeof(float) * size_t(d)), 0) << "scalar n=" << n << " d=" << d;
-                ASSERT_EQ(std::memcmp(actual.data(), expected.data(), sizeof(float) * size_t(d)), 0)
-                    << variant.name << " n=" << n << " d=" << d << " offset " << offset << ": " << actual[0] << " vs " << expected[0];
-            }
+    using llm::TensorType;
+    using Table = rt::Span<const llm::kernels::Variant<llm::kernels::MatmulKBlocks>>;
+    struct Case {
+        TensorType type;
+        std::vector<i32> columns;
+        Table variants;
+    };
+    const Case cases[] = {
+        { TensorType::Q4_0, { 32, 224, 256, 288, 544, 16416 }, llm::kernels::gguf_q4_0x8_variants() },
+        { TensorType::Q4_K, { 256, 768, 2304, 5632 }, llm::kernels::gguf_q4_kx8_variants() },
+    };
+    for (auto const& c : cases) {
+        auto const& variant = of_this_isa(c.variants);
+        for (i32 n : c.columns)
+            for (i32 d : { 8, 16, 24 })
+                for (size_t offset : { size_t(0), size_t(1), size_t(3) }) {
+                    QuantisedInput in(n, u32(n * 3 + d));
+                    auto storage = awkward_blocks(c.type, n, d, offset);
+                    u8* data = storage.data() + offset;
+                    std::vector<float> expected(static_cast<size_t>(d)), reference(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
+                    auto const& plain = c.type == TensorType::Q4_0 ? llm::kernels::gguf_q4_0_variants()[0].function : nullptr;
+                    if (plain)
+                        plain(expected.data(), in.q.data(), in.s.data(), data, n, d);
+                    else
+                        llm::ops::matmul_q4_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+                    llm::Tensor t { c.type, d, n, data };
+                    std::vector<u8> scratch(8 * t.row_bytes());
+                    ASSERT_TRUE(llm::can_interleave(t));
+                    llm::interleave(t, data, { scratch.data(), scratch.size() });
+                    c.variants[0].function(reference.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+                    variant.function(actual.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+                    // Bits, not values: infinite scales make NaN.
+                    ASSERT_EQ(std::memcmp(reference.data(), expected.data(), sizeof(float) * size_t(d)), 0)
+                        << llm::name(t.type) << " scalar n=" << n << " d=" << d;
+                    ASSERT_EQ(std::memcmp(actual.data(), expected.data(), sizeof(float) * size_t(d)), 0)
+                        << llm::name(t.type) << " " << variant.name << " n=" << n << " d=" << d << " offset " << offset << ": " << actual[0]
+                        << " vs " << expected[0];
+                }
+    }
 }
 
 TEST_P(VariantsOf, ElementwiseAreBitIdentical)
@@ -436,10 +454,10 @@ TEST(Kernels, PlansParseAndFormat)
     auto plan = llm::kernels::Plan::parse("matmul:sse2,attention:scalar", cpu());
     ASSERT_FALSE(plan.is_error());
     EXPECT_EQ(plan.value().choice[size_t(llm::kernels::Op::Matmul)], 1);
-    char text[256];
+    char text[512];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_k:scalar,gguf_q6_k:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
     // A core count per operation: chosen by the tuner, kept by the plan it prints.
     auto cores = llm::kernels::Plan::parse("matmul:sse2@2,attention:scalar@1", cpu());

@@ -239,17 +239,25 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             if (multiplies(checkpoint.weights, type))
                 time_type(type, variants);
         };
-        // Interleaved Q4_0 (interleave.h): the Q4_0 scratch rows, whole groups of them,
-        // repacked.
-        if (multiplies(checkpoint.weights, TensorType::Q4_0x8)) {
-            Tensor plain { TensorType::Q4_0, rows / 8 * 8, c.dim, nullptr };
+        time_if_used(TensorType::Q5_0, gguf_q5_0_variants());
+        time_if_used(TensorType::Q5_1, gguf_q5_1_variants());
+        time_if_used(TensorType::Q5_K, gguf_q5_k_variants());
+        // The interleaved types (interleave.h): their plain type's scratch rows, whole
+        // groups of them, repacked.
+        auto time_interleaved = [&](TensorType plain_type, TensorType type, auto variants) -> rt::ErrorOr<void> {
+            if (!multiplies(checkpoint.weights, type) || c.dim % i32(traits(plain_type).block_values))
+                return {};
+            Tensor plain { plain_type, rows / 8 * 8, c.dim, nullptr };
             size_t bytes = size_t(plain.rows) * plain.row_bytes();
             auto repacked = TRY(rt::HeapArray<u8>::allocate(bytes));
             auto scratch = TRY(rt::HeapArray<u8>::allocate(8 * plain.row_bytes()));
             __builtin_memcpy(repacked.data(), data.data(), bytes);
             interleave(plain, repacked.data(), { scratch.data(), scratch.size() });
-            time_blocks(TensorType::Q4_0x8, gguf_q4_0x8_variants(), repacked.data(), plain.rows);
-        }
+            time_blocks(type, variants, repacked.data(), plain.rows);
+            return {};
+        };
+        TRY(time_interleaved(TensorType::Q4_0, TensorType::Q4_0x8, gguf_q4_0x8_variants()));
+        TRY(time_interleaved(TensorType::Q4_K, TensorType::Q4_Kx8, gguf_q4_kx8_variants()));
         time_if_used(TensorType::Q3_K, gguf_q3_k_variants());
     }
     // F16 products (GGUF files may keep some or all matrices as halves): scratch halves as

@@ -77,6 +77,88 @@ struct InterleavedRowsWith {
             values = _mm256_add_ps(values, terms(b));
         _mm256_storeu_ps(out, values);
     }
+
+    // Q4_Kx8: super-block b's eight groups for eight rows. Groups 2c and 2c+1 share chunk
+    // c's slices (low and high nibbles). Without VNNI the int16 bound is the one above:
+    // eight pair vectors of one group added, |sum| <= 30720.
+    static void q4_kx8_chunk(const u8* slices, const i8* x, __m256i& low_sums, __m256i& high_sums)
+    {
+        __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+        auto slice = [&](const i8* at) {
+            i32 word;
+            __builtin_memcpy(&word, at, 4);
+            return _mm256_set1_epi32(word);
+        };
+        if constexpr (Pieces::exact_byte_products) {
+            low_sums = _mm256_setzero_si256(), high_sums = _mm256_setzero_si256();
+            for (i32 s = 0; s < 8; ++s) {
+                __m256i w = Pieces::load(slices + 32 * s);
+                low_sums = Pieces::add_byte_products(low_sums, _mm256_and_si256(w, low_nibbles), slice(x + 4 * s));
+                high_sums = Pieces::add_byte_products(high_sums, _mm256_and_si256(_mm256_srli_epi16(w, 4), low_nibbles), slice(x + 32 + 4 * s));
+            }
+        } else {
+            __m256i low = _mm256_setzero_si256(), high = _mm256_setzero_si256();
+            for (i32 s = 0; s < 8; ++s) {
+                __m256i w = Pieces::load(slices + 32 * s);
+                low = _mm256_add_epi16(low, _mm256_maddubs_epi16(_mm256_and_si256(w, low_nibbles), slice(x + 4 * s)));
+                high = _mm256_add_epi16(high, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(w, 4), low_nibbles), slice(x + 32 + 4 * s)));
+            }
+            low_sums = Pieces::pair_sums(low), high_sums = Pieces::pair_sums(high);
+        }
+    }
+
+    // Group j's 6-bit scale and min for eight rows (k_quants::scale_and_min, lane for lane)
+    // from the three vectors of packed bytes.
+    static void q4_kx8_scale_and_min(__m256i const (&packed)[3], i32 j, __m256i& scale, __m256i& min)
+    {
+        __m256i six = _mm256_set1_epi32(63), four = _mm256_set1_epi32(0xF), two = _mm256_set1_epi32(3);
+        auto byte = [](__m256i v, i32 shift) { return _mm256_srl_epi32(v, _mm_cvtsi32_si128(shift)); };
+        if (j < 4) {
+            scale = _mm256_and_si256(byte(packed[0], 8 * j), six);
+            min = _mm256_and_si256(byte(packed[1], 8 * j), six);
+        } else {
+            i32 k = j - 4;
+            scale = _mm256_or_si256(_mm256_and_si256(byte(packed[2], 8 * k), four), _mm256_slli_epi32(_mm256_and_si256(byte(packed[0], 8 * k + 6), two), 4));
+            min = _mm256_or_si256(_mm256_and_si256(byte(packed[2], 8 * k + 4), four), _mm256_slli_epi32(_mm256_and_si256(byte(packed[1], 8 * k + 6), two), 4));
+        }
+    }
+
+    // Super-block b's eight terms, k_quants::q4_k_block_dot's
+    // (float(scale * products) * d - float(min * xsums) * dmin) * xs, lane for lane.
+    static void q4_kx8_terms(const u8* octet, const i8* xq, const float* xs, const i32* x_sums, __m256 (&terms)[8])
+    {
+        __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
+        __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet + 16)));
+        __m256i packed[3];
+        for (i32 k = 0; k < 3; ++k)
+            packed[k] = Pieces::load(octet + q4_kx8::scales_at + 32 * k);
+        for (i32 c = 0; c < 4; ++c) {
+            __m256i sums[2];
+            q4_kx8_chunk(octet + q4_kx8::nibbles_at + 256 * c, xq + 64 * c, sums[0], sums[1]);
+            for (i32 part = 0; part < 2; ++part) {
+                i32 j = 2 * c + part;
+                __m256i scale, min;
+                q4_kx8_scale_and_min(packed, j, scale, min);
+                __m256 scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_mullo_epi32(scale, sums[part])), d);
+                __m256 offset = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_mullo_epi32(min, _mm256_set1_epi32(x_sums[j]))), dmin);
+                terms[j] = _mm256_mul_ps(_mm256_sub_ps(scaled, offset), _mm256_set1_ps(xs[j]));
+            }
+        }
+    }
+
+    static void q4_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    {
+        __m256 values = _mm256_setzero_ps();
+        for (i32 b = 0; b < per_row; ++b) {
+            __m256 t[8];
+            q4_kx8_terms(q4_kx8::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums + 8 * b, t);
+            // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
+            __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
+            __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
+            values = _mm256_add_ps(values, _mm256_add_ps(even, odd));
+        }
+        _mm256_storeu_ps(out, values);
+    }
 };
 
 }

@@ -275,6 +275,20 @@ void matmul_q4_0x8(float* out, const i8* xq, const float* xs, const i32* xsums, 
     });
 }
 
+// Q4_K rows interleaved in groups of eight, in the same manner.
+template<typename V>
+void matmul_q4_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
+{
+    if constexpr (V::has_interleaved_rows) {
+        i32 per_row = n / 256;
+        size_t group_bytes = size_t(per_row) * q4_kx8::octet_bytes;
+        for (i32 i = 0; i < d; i += q4_kx8::group_rows)
+            V::q4_kx8_group(out + i, xq, xs, xsums, blocks + size_t(i / q4_kx8::group_rows) * group_bytes, per_row);
+        return;
+    }
+    q4_kx8::rows(out, xq, xs, xsums, blocks, n, d, V::dot_i8);
+}
+
 // GGUF k-quant rows against the quantised input: this instruction set's row kernels where
 // it has them (k_quant_rows.h), else k_quants.h's block products with its integer dot;
 // either way the results are bit-identical to the reference.
