@@ -7,10 +7,10 @@ namespace llm {
 
 namespace {
 
-// A plain type, its interleaved one, and how one row's block moves into its octet.
+// A plain type, its interleaved one, and how row r's block b moves into its group.
 struct Interleaving {
     TensorType plain, interleaved;
-    void (*scatter)(const u8* block, i32 r, u8* octet);
+    void (*scatter)(const u8* block, i32 r, u8* group, i32 per_row, i32 b);
 };
 constexpr Interleaving interleavings[] = {
     { TensorType::Q4_0, TensorType::Q4_0x8, q4_0x8::scatter },
@@ -44,7 +44,7 @@ void interleave(Tensor& t, u8* data, rt::Span<u8> scratch)
         __builtin_memcpy(scratch.data(), group, group_bytes);
         for (i32 r = 0; r < group_rows; ++r)
             for (size_t b = 0; b < per_row; ++b)
-                how.scatter(scratch.data() + size_t(r) * row_bytes + b * bytes, r, group + b * group_rows * bytes);
+                how.scatter(scratch.data() + size_t(r) * row_bytes + b * bytes, r, group, i32(per_row), i32(b));
     }
     t.type = how.interleaved;
 }

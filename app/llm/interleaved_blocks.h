@@ -4,17 +4,22 @@
 // each int32 lane ends up holding one row's block sum: no horizontal sums per (row, block),
 // the block's float terms lane for lane (lane = row) and tree_sum8's tree as vertical adds.
 //
-// A group of eight rows of `per_row` blocks is `per_row` octets of 144 bytes, octet b
-// holding the eight rows' block b:
-//   bytes   0-15   the eight f16 scales, row r's at 2r
-//   bytes  16-143  four chunks of 32 bytes; chunk c has row r's packed bytes 4c..4c+3 at
-//                  4r..4r+3, whose low nibbles are values 4c..4c+3 and high nibbles values
-//                  16+4c..16+4c+3 (Q4_0 keeps value k in byte k's low nibble, k+16 in its
-//                  high one)
+// A group of eight rows of `per_row` blocks takes their 144 * per_row bytes, blocks in
+// pairs of 288 bytes (the last one alone when per_row is odd):
+//   128 bytes  block b's nibbles: four chunks of 32 bytes; chunk c has row r's packed
+//              bytes 4c..4c+3 at 4r..4r+3, whose low nibbles are values 4c..4c+3 and
+//              high nibbles values 16+4c..16+4c+3 (Q4_0 keeps value k in byte k's low
+//              nibble, k+16 in its high one)
+//   128 bytes  block b+1's nibbles
+//   16 bytes   block b's eight f16 scales, row r's at 2r
+//   16 bytes   block b+1's
 // So a 32-byte load of chunk c, masked, is the values 4c..4c+3 of every row, one row per
 // 32-bit lane (shifted by 4 first: values 16+4c..), to be multiplied by the input's
-// values at the same positions broadcast to every lane. A group takes the bytes of its
-// eight plain rows, so the repack is in place and Tensor::row(8g) still finds group g.
+// values at the same positions broadcast to every lane. Pairs keep every load on a
+// multiple of 32 bytes from the group's start (GGUF aligns tensors to 32), so none
+// straddles a cache line (with each block's 16 bytes of scales before its chunks, every
+// other chunk load would). A group takes the bytes of its eight plain rows, so the
+// repack is in place and Tensor::row(8g) still finds group g.
 #include "block_quants.h"
 #include "k_quants.h"
 #include <rt/types.h>
@@ -24,29 +29,40 @@ namespace {
 
 constexpr i32 group_rows = 8;
 constexpr size_t plain_bytes = 18; // one Q4_0 block
-constexpr size_t octet_bytes = group_rows * plain_bytes;
-constexpr size_t scales_bytes = 2 * group_rows;
+constexpr size_t chunks_bytes = 128, scales_bytes = 2 * group_rows, pair_bytes = 2 * (chunks_bytes + scales_bytes);
+static_assert(chunks_bytes + scales_bytes == group_rows * plain_bytes);
 
-inline const u8* octet(const u8* group, i32 block) { return group + size_t(block) * octet_bytes; }
-
-// Row r's block in Q4_0's own layout, from its octet.
-inline void gather(const u8* octet, i32 r, u8* block)
+// Block b of a group of rows of `per_row` blocks: where its chunks and its scales are.
+struct Block {
+    const u8* chunks;
+    const u8* scales;
+};
+inline size_t chunks_at(i32, i32 b) { return size_t(b / 2) * pair_bytes + size_t(b % 2) * chunks_bytes; }
+inline size_t scales_at(i32 per_row, i32 b)
 {
-    block[0] = octet[2 * r];
-    block[1] = octet[2 * r + 1];
-    for (i32 c = 0; c < 4; ++c)
-        for (i32 i = 0; i < 4; ++i)
-            block[2 + 4 * c + i] = octet[scales_bytes + 32 * size_t(c) + 4 * size_t(r) + size_t(i)];
+    size_t in_pair = per_row - b / 2 * 2 >= 2 ? 2 : 1;
+    return size_t(b / 2) * pair_bytes + in_pair * chunks_bytes + size_t(b % 2) * scales_bytes;
+}
+inline Block block_of(const u8* group, i32 per_row, i32 b) { return { group + chunks_at(per_row, b), group + scales_at(per_row, b) }; }
+
+// Row r's block in Q4_0's own layout.
+inline void gather(Block from, i32 r, u8* block)
+{
+    block[0] = from.scales[2 * r];
+    block[1] = from.scales[2 * r + 1];
+    for (size_t c = 0; c < 4; ++c)
+        __builtin_memcpy(block + 2 + 4 * c, from.chunks + 32 * c + 4 * size_t(r), 4);
 }
 
-// The inverse: row r's plain block into its place in the octet.
-inline void scatter(const u8* block, i32 r, u8* octet)
+// The inverse: row r's plain block into block b of a group.
+inline void scatter(const u8* block, i32 r, u8* group, i32 per_row, i32 b)
 {
-    octet[2 * r] = block[0];
-    octet[2 * r + 1] = block[1];
-    for (i32 c = 0; c < 4; ++c)
-        for (i32 i = 0; i < 4; ++i)
-            octet[scales_bytes + 32 * size_t(c) + 4 * size_t(r) + size_t(i)] = block[2 + 4 * c + i];
+    u8* chunks = group + chunks_at(per_row, b);
+    u8* scales = group + scales_at(per_row, b);
+    scales[2 * r] = block[0];
+    scales[2 * r + 1] = block[1];
+    for (size_t c = 0; c < 4; ++c)
+        __builtin_memcpy(chunks + 32 * c + 4 * size_t(r), block + 2 + 4 * c, 4);
 }
 
 // `d` interleaved rows (d a multiple of 8, `groups` starting at a group) computed as
@@ -57,12 +73,12 @@ template<typename BlockInteger>
 void rows(float* out, const float* xs, const u8* groups, i32 n, i32 d, BlockInteger const& block_integer)
 {
     i32 per_row = n / 32;
-    size_t group_bytes = size_t(per_row) * octet_bytes;
+    size_t group_bytes = size_t(per_row) * group_rows * plain_bytes;
     for (i32 i = 0; i < d; ++i) {
         const u8* group = groups + size_t(i / group_rows) * group_bytes;
         out[i] = block_quants::row_sum(per_row, [&](i32 b) {
             u8 block[plain_bytes];
-            gather(octet(group, b), i % group_rows, block);
+            gather(block_of(group, per_row, b), i % group_rows, block);
             return block_quants::term(block_integer(block, b), block, xs[b]);
         });
     }
@@ -108,9 +124,10 @@ inline void gather(const u8* octet, i32 r, u8* block)
     pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(block + plain, octet + at, bytes); });
 }
 
-inline void scatter(const u8* block, i32 r, u8* octet)
+inline void scatter(const u8* block, i32 r, u8* group, i32, i32 b)
 {
-    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(octet + at, block + plain, bytes); });
+    u8* to = group + size_t(b) * octet_bytes;
+    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(to + at, block + plain, bytes); });
 }
 
 // `d` interleaved rows as k_quants.h's reference computes the plain ones: each block

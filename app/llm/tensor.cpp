@@ -114,7 +114,7 @@ void q4_0x8_row(Tensor const& t, size_t row, float* out)
     const u8* group = t.row(row / q4_0x8::group_rows * q4_0x8::group_rows);
     u8 block[q4_0x8::plain_bytes];
     for (i32 b = 0; b < t.cols / 32; ++b) {
-        q4_0x8::gather(q4_0x8::octet(group, b), i32(row % q4_0x8::group_rows), block);
+        q4_0x8::gather(q4_0x8::block_of(group, t.cols / 32, b), i32(row % q4_0x8::group_rows), block);
         dequantize_q4_0(block, out + b * 32);
     }
 }

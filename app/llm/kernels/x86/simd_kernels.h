@@ -263,7 +263,7 @@ void matmul_q4_0x8(float* out, const i8* xq, const float* xs, const i32* xsums, 
 {
     if constexpr (V::has_interleaved_rows) {
         i32 per_row = n / 32;
-        size_t group_bytes = size_t(per_row) * q4_0x8::octet_bytes;
+        size_t group_bytes = size_t(per_row) * q4_0x8::group_rows * q4_0x8::plain_bytes;
         for (i32 i = 0; i < d; i += q4_0x8::group_rows)
             V::q4_0x8_group(out + i, xq, xs, xsums, blocks + size_t(i / q4_0x8::group_rows) * group_bytes, per_row);
         return;
