@@ -151,3 +151,75 @@ void rows(float* out, const i8* xq, const float* xs, const i32* xsums, const u8*
 
 }
 }
+
+// Q6_Kx8: Q6_K super-blocks (k_quants.h) the same way, octets of 8 x 210 bytes:
+//   bytes    0-15    the eight rows' d, row r's at 2r
+//   bytes   16-143   the int8 scales: sub-group t's (16 values) eight at 16 + 8t, row r's
+//                    at 8t + r, so one 8-byte load widens to the eight rows' lanes
+//   bytes  144-911   the first 128 values in eight slices of 96 bytes: slice s holds
+//                    bytes 4s..4s+3 of the half's three 32-byte runs, the low nibbles'
+//                    two (groups 0 and 2 in the first's low and high nibbles, 1 and 3 in
+//                    the second's) and the high bit pairs' (bits 2k, 2k+1: group k), each
+//                    as 32 bytes with row r's four at 4r: what one step of the kernel
+//                    reads, in the order it reads it (from memory, three runs read side
+//                    by side streamed at about half the speed)
+//   bytes  912-1679  the second 128 values, likewise
+namespace llm::q6_kx8 {
+namespace {
+
+constexpr i32 group_rows = 8;
+constexpr size_t plain_bytes = k_quants::q6_k_block_bytes;
+constexpr size_t octet_bytes = group_rows * plain_bytes;
+constexpr size_t scales_at = 16, halves_at = 144, half_bytes = 768;
+
+inline const u8* octet(const u8* group, i32 block) { return group + size_t(block) * octet_bytes; }
+
+// Calls move(plain offset, octet offset, bytes) for each piece of row r's block.
+template<typename Move>
+void pieces(i32 r, Move const& move)
+{
+    size_t row = size_t(r);
+    move(208, 2 * row, 2);
+    for (size_t t = 0; t < 16; ++t)
+        move(192 + t, scales_at + 8 * t + row, 1);
+    for (size_t half = 0; half < 2; ++half)
+        for (size_t run = 0; run < 3; ++run) {
+            // Runs 0 and 1: the half's low nibbles (64 bytes from 64 * half); run 2: its
+            // high bit pairs (32 bytes from 128 + 32 * half).
+            size_t from = run < 2 ? 64 * half + 32 * run : 128 + 32 * half;
+            for (size_t s = 0; s < 8; ++s)
+                move(from + 4 * s, halves_at + half_bytes * half + 96 * s + 32 * run + 4 * row, 4);
+        }
+}
+
+inline void gather(const u8* octet, i32 r, u8* block)
+{
+    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(block + plain, octet + at, bytes); });
+}
+
+inline void scatter(const u8* block, i32 r, u8* group, i32, i32 b)
+{
+    u8* to = group + size_t(b) * octet_bytes;
+    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(to + at, block + plain, bytes); });
+}
+
+// `d` interleaved rows as k_quants.h's reference computes the plain ones.
+template<typename DotI8>
+void rows(float* out, const i8* xq, const float* xs, const u8* groups, i32 n, i32 d, DotI8 dot_i8)
+{
+    i32 per_row = n / 256;
+    size_t group_bytes = size_t(per_row) * octet_bytes;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* group = groups + size_t(i / group_rows) * group_bytes;
+        float value = 0.0f;
+        for (i32 b = 0; b < per_row; ++b) {
+            u8 block[plain_bytes];
+            gather(octet(group, b), i % group_rows, block);
+            value = k_quants::q6_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, dot_i8);
+        }
+        out[i] = value;
+    }
+}
+
+}
+}

@@ -10,15 +10,17 @@
 
 namespace {
 
-// `rows` random rows of `cols` values of `type` (Q4_0 or Q4_K) with small finite scales.
+// `rows` random rows of `cols` values of `type` (Q4_0, Q4_K or Q6_K) with small finite
+// scales.
 std::vector<u8> random_rows(llm::TensorType type, i32 rows, i32 cols, u32 seed)
 {
     std::vector<u8> bytes(size_t(rows) * llm::row_bytes(type, cols));
     for (auto& b : bytes)
         b = u8((seed = seed * 1664525u + 1013904223u) >> 24);
     size_t block = llm::block_bytes(type);
+    size_t d_at = type == llm::TensorType::Q6_K ? 208 : 0;
     for (size_t at = 0; at < bytes.size(); at += block) {
-        bytes[at + 1] = u8(0x20 | (bytes[at + 1] & 0x83)); // d, some negative
+        bytes[at + d_at + 1] = u8(0x20 | (bytes[at + d_at + 1] & 0x83)); // d, some negative
         if (type == llm::TensorType::Q4_K)
             bytes[at + 3] = u8(0x20 | (bytes[at + 3] & 0x83)); // dmin
     }
@@ -42,7 +44,8 @@ TEST(Interleave, DequantizedRowsAreThePlainRows)
         i32 cols;
     };
     for (auto [type, cols] : { Case { TensorType::Q4_0, 32 }, Case { TensorType::Q4_0, 224 }, Case { TensorType::Q4_0, 288 },
-             Case { TensorType::Q4_0, 2048 }, Case { TensorType::Q4_K, 256 }, Case { TensorType::Q4_K, 768 } })
+             Case { TensorType::Q4_0, 2048 }, Case { TensorType::Q4_K, 256 }, Case { TensorType::Q4_K, 768 },
+             Case { TensorType::Q6_K, 256 }, Case { TensorType::Q6_K, 768 } })
         for (i32 rows : { 8, 16, 24 }) {
             auto bytes = random_rows(type, rows, cols, u32(rows * 7 + cols));
             auto original = bytes;
@@ -51,7 +54,7 @@ TEST(Interleave, DequantizedRowsAreThePlainRows)
             ASSERT_TRUE(llm::can_interleave(t));
             std::vector<u8> scratch(8 * t.row_bytes());
             llm::interleave(t, bytes.data(), { scratch.data(), scratch.size() });
-            EXPECT_EQ(t.type, type == TensorType::Q4_0 ? TensorType::Q4_0x8 : TensorType::Q4_Kx8);
+            EXPECT_EQ(t.type, type == TensorType::Q4_0 ? TensorType::Q4_0x8 : type == TensorType::Q4_K ? TensorType::Q4_Kx8 : TensorType::Q6_Kx8);
             EXPECT_NE(bytes, original) << "nothing moved";
             for (i32 r = 0; r < rows; ++r)
                 ASSERT_EQ(dequantized(t, r), dequantized(plain, r)) << llm::name(type) << " row " << r << " of " << rows << ", " << cols << " columns";

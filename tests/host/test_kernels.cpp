@@ -352,7 +352,7 @@ TEST_P(VariantsOf, QuantisedRowKernelsAtAwkwardSizesAndOffsets)
     }
 }
 
-// Q4_0 and Q4_K rows repacked in groups of eight (interleave.h) against the plain rows'
+// Q4_0, Q4_K and Q6_K rows repacked in groups of eight (interleave.h) against the plain rows'
 // reference, bit for bit, with the scalar reading of the interleaved layout too: Q4_0 rows
 // whose blocks do and do not fill runs of eight (7, 9, 17 blocks), one to three groups,
 // weights at odd addresses and the special scales above.
@@ -368,6 +368,8 @@ TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
     const Case cases[] = {
         { TensorType::Q4_0, { 32, 224, 256, 288, 544, 16416 }, llm::kernels::gguf_q4_0x8_variants() },
         { TensorType::Q4_K, { 256, 768, 2304, 5632 }, llm::kernels::gguf_q4_kx8_variants() },
+        // 16640 columns: past what the Q6_Kx8 kernels keep the input's 16-value sums for.
+        { TensorType::Q6_K, { 256, 768, 5632, 16640 }, llm::kernels::gguf_q6_kx8_variants() },
     };
     for (auto const& c : cases) {
         auto const& variant = of_this_isa(c.variants);
@@ -381,8 +383,10 @@ TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
                     auto const& plain = c.type == TensorType::Q4_0 ? llm::kernels::gguf_q4_0_variants()[0].function : nullptr;
                     if (plain)
                         plain(expected.data(), in.q.data(), in.s.data(), data, n, d);
-                    else
+                    else if (c.type == TensorType::Q4_K)
                         llm::ops::matmul_q4_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+                    else
+                        llm::ops::matmul_q6_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
                     llm::Tensor t { c.type, d, n, data };
                     std::vector<u8> scratch(8 * t.row_bytes());
                     ASSERT_TRUE(llm::can_interleave(t));
@@ -457,7 +461,7 @@ TEST(Kernels, PlansParseAndFormat)
     char text[512];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
     // A core count per operation: chosen by the tuner, kept by the plan it prints.
     auto cores = llm::kernels::Plan::parse("matmul:sse2@2,attention:scalar@1", cpu());

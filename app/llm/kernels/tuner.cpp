@@ -258,6 +258,7 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         };
         TRY(time_interleaved(TensorType::Q4_0, TensorType::Q4_0x8, gguf_q4_0x8_variants()));
         TRY(time_interleaved(TensorType::Q4_K, TensorType::Q4_Kx8, gguf_q4_kx8_variants()));
+        TRY(time_interleaved(TensorType::Q6_K, TensorType::Q6_Kx8, gguf_q6_kx8_variants()));
         time_if_used(TensorType::Q3_K, gguf_q3_k_variants());
     }
     // F16 products (GGUF files may keep some or all matrices as halves): scratch halves as

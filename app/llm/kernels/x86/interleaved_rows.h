@@ -163,6 +163,84 @@ struct InterleavedRowsWith {
         }
         _mm256_storeu_ps(out, values);
     }
+
+    // Q6_Kx8: one 128-value half of a super-block, its four groups' sums of q . x (q the
+    // stored 0..63, before the offset) over their first and second 16 values, lane r =
+    // row r. Without VNNI: pmaddubsw's pairs are at most 2 * 63 * 128 = 16128, two
+    // slices' pairs added in int16 at most 32256, then pmaddwd.
+    static void q6_kx8_half(const u8* half, const i8* x, __m256i (&first)[4], __m256i (&second)[4])
+    {
+        __m256i nibble = _mm256_set1_epi8(0x0F), top = _mm256_set1_epi8(0x30);
+        auto broadcast = [&](const i8* at) {
+            i32 word;
+            __builtin_memcpy(&word, at, 4);
+            return _mm256_set1_epi32(word);
+        };
+        // Slice s's values of the four groups (k_quants::q6_k_group_values, lane for lane).
+        auto values = [&](i32 s, __m256i (&v)[4]) {
+            __m256i low = Pieces::load(half + 96 * s), odd = Pieces::load(half + 96 * s + 32), high = Pieces::load(half + 96 * s + 64);
+            v[0] = _mm256_or_si256(_mm256_and_si256(low, nibble), _mm256_and_si256(_mm256_slli_epi16(high, 4), top));
+            v[1] = _mm256_or_si256(_mm256_and_si256(odd, nibble), _mm256_and_si256(_mm256_slli_epi16(high, 2), top));
+            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(low, 4), nibble), _mm256_and_si256(high, top));
+            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(odd, 4), nibble), _mm256_and_si256(_mm256_srli_epi16(high, 2), top));
+        };
+        for (i32 part = 0; part < 2; ++part) {
+            __m256i (&sums)[4] = part ? second : first;
+            for (auto& sum : sums)
+                sum = _mm256_setzero_si256();
+            for (i32 s = 4 * part; s < 4 * part + 4; s += 2) {
+                __m256i a[4], b[4];
+                values(s, a);
+                values(s + 1, b);
+                for (i32 k = 0; k < 4; ++k) {
+                    const i8* at = x + 32 * k + 4 * s;
+                    if constexpr (Pieces::exact_byte_products) {
+                        sums[k] = Pieces::add_byte_products(sums[k], a[k], broadcast(at));
+                        sums[k] = Pieces::add_byte_products(sums[k], b[k], broadcast(at + 4));
+                    } else {
+                        __m256i pairs = _mm256_add_epi16(_mm256_maddubs_epi16(a[k], broadcast(at)), _mm256_maddubs_epi16(b[k], broadcast(at + 4)));
+                        sums[k] = _mm256_add_epi32(sums[k], Pieces::pair_sums(pairs));
+                    }
+                }
+            }
+        }
+    }
+
+    // Super-block b's eight terms, k_quants::q6_k_block_dot's float(products) * d * xs,
+    // products = s_a * ((q - 32) . x over the first 16) + s_b * (... the second 16).
+    static void q6_kx8_terms(const u8* octet, const i8* xq, const float* xs, const i32* x_sums16, __m256 (&terms)[8])
+    {
+        __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
+        for (i32 h = 0; h < 2; ++h) {
+            __m256i first[4], second[4];
+            q6_kx8_half(octet + q6_kx8::halves_at + q6_kx8::half_bytes * size_t(h), xq + 128 * h, first, second);
+            for (i32 k = 0; k < 4; ++k) {
+                i32 j = 4 * h + k;
+                auto scale = [&](i32 t) {
+                    return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(octet + q6_kx8::scales_at + 8 * size_t(t))));
+                };
+                __m256i a = _mm256_sub_epi32(first[k], _mm256_set1_epi32(32 * x_sums16[2 * j]));
+                __m256i b = _mm256_sub_epi32(second[k], _mm256_set1_epi32(32 * x_sums16[2 * j + 1]));
+                __m256i products = _mm256_add_epi32(_mm256_mullo_epi32(scale(2 * j), a), _mm256_mullo_epi32(scale(2 * j + 1), b));
+                terms[j] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(products), d), _mm256_set1_ps(xs[j]));
+            }
+        }
+    }
+
+    // x_sums16: the input's 16-value sums.
+    static void q6_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums16, const u8* group, i32 per_row)
+    {
+        __m256 values = _mm256_setzero_ps();
+        for (i32 b = 0; b < per_row; ++b) {
+            __m256 t[8];
+            q6_kx8_terms(q6_kx8::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums16 + 16 * b, t);
+            // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
+            __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
+            __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
+            values = _mm256_add_ps(values, _mm256_add_ps(even, odd));
+        }
+        _mm256_storeu_ps(out, values);
+    }
 };
 
 }
