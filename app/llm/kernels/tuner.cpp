@@ -231,14 +231,16 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         };
         auto time_type = [&](TensorType type, auto variants) { time_blocks(type, variants, data.data(), rows); };
         time_type(TensorType::Q8_0, gguf_q8_0_variants());
-        time_type(TensorType::Q4_0, gguf_q4_0_variants());
-        time_type(TensorType::Q4_K, gguf_q4_k_variants());
-        time_type(TensorType::Q6_K, gguf_q6_k_variants());
-        // The rarer types only when the model has them, to keep boots of the others short.
+        // The other types only when the model has them, to keep boots short: the loader
+        // repacks Q4_0, Q4_K and Q6_K matrices with whole groups of eight rows
+        // (interleave.h), so their plain kernels run only for the odd others.
         auto time_if_used = [&](TensorType type, auto variants) {
             if (multiplies(checkpoint.weights, type))
                 time_type(type, variants);
         };
+        time_if_used(TensorType::Q4_0, gguf_q4_0_variants());
+        time_if_used(TensorType::Q4_K, gguf_q4_k_variants());
+        time_if_used(TensorType::Q6_K, gguf_q6_k_variants());
         time_if_used(TensorType::Q5_0, gguf_q5_0_variants());
         time_if_used(TensorType::Q5_1, gguf_q5_1_variants());
         time_if_used(TensorType::Q5_K, gguf_q5_k_variants());
