@@ -440,6 +440,58 @@ TEST(BatchKernels, Q4_0RowsMatchTheReferenceForEveryToken)
     expect_block_batches_match(llm::TensorType::Q4_0, 352);
 }
 
+// The interleaved types' batch kernels (interleaved_batch.h): every (row, token) has the
+// bits of the plain type's scalar reference, at one to three groups of eight rows, 1 to 9
+// tokens, Q4_0 rows with and without a remainder after the runs of eight blocks.
+void expect_interleaved_batches_match(llm::TensorType type, i32 n, i32 rows)
+{
+    u64 state = 41 + u64(type) + u64(rows);
+    auto plain = random_tensor(type, u64(rows), u64(n), state);
+    auto blocks = plain;
+    llm::Tensor t { type, rows, n, blocks.data() };
+    std::vector<u8> scratch(8 * t.row_bytes());
+    llm::interleave(t, blocks.data(), { scratch.data(), scratch.size() });
+    using namespace llm::kernels;
+    static rt::CpuFeatures cpu = rt::detect_cpu_features();
+    bool q4_0 = type == llm::TensorType::Q4_0;
+    struct Set {
+        const char* name;
+        Isa isa;
+        BatchKernel kernel;
+    };
+    for (Set set : { Set { "avx2", Isa::Avx2, q4_0 ? avx2::q4_0x8_rows_batch : avx2::q4_kx8_rows_batch },
+             Set { "avx512", Isa::Avx512, q4_0 ? avx512::q4_0x8_rows_batch : avx512::q4_kx8_rows_batch } }) {
+        if (!can_run(set.isa, cpu))
+            continue;
+        for (i32 tokens = 1; tokens <= most_tokens; ++tokens) {
+            auto in = random_inputs(tokens, n, state);
+            size_t stride = size_t(rows) + 3;
+            std::vector<float> got(size_t(tokens) * stride, -1.0f);
+            set.kernel(got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, rows);
+            for (i32 k = 0; k < tokens; ++k) {
+                std::vector<float> expected(static_cast<size_t>(rows));
+                const i8* q = in.q[size_t(k)].data();
+                const float* s = in.s[size_t(k)].data();
+                if (q4_0)
+                    llm::ops::matmul_q4_0(expected.data(), q, s, plain.data(), n, rows);
+                else
+                    llm::ops::matmul_q4_k(expected.data(), q, s, in.sums[size_t(k)].data(), plain.data(), n, rows);
+                EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(k) * stride, sizeof(float) * size_t(rows)), 0)
+                    << set.name << " " << llm::name(type) << "x8 n " << n << ", " << rows << " rows, " << tokens << " tokens, token " << k;
+            }
+        }
+    }
+}
+
+TEST(BatchKernels, InterleavedRowsMatchThePlainReferenceForEveryToken)
+{
+    for (i32 rows : { 8, 24 }) {
+        expect_interleaved_batches_match(llm::TensorType::Q4_0, 512, rows);
+        expect_interleaved_batches_match(llm::TensorType::Q4_0, 352, rows);
+        expect_interleaved_batches_match(llm::TensorType::Q4_K, 512, rows);
+    }
+}
+
 // rows_batch follows the plan: a batch kernel where the type's operation runs on AVX2 or
 // AVX-512, none (false: token by token) on the scalar reference.
 TEST(BatchKernels, RowsBatchFollowsThePlan)
