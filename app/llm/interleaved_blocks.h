@@ -37,13 +37,13 @@ struct Block {
     const u8* chunks;
     const u8* scales;
 };
-inline size_t chunks_at(i32, i32 b) { return size_t(b / 2) * pair_bytes + size_t(b % 2) * chunks_bytes; }
+inline size_t chunks_at(i32 b) { return size_t(b / 2) * pair_bytes + size_t(b % 2) * chunks_bytes; }
 inline size_t scales_at(i32 per_row, i32 b)
 {
     size_t in_pair = per_row - b / 2 * 2 >= 2 ? 2 : 1;
     return size_t(b / 2) * pair_bytes + in_pair * chunks_bytes + size_t(b % 2) * scales_bytes;
 }
-inline Block block_of(const u8* group, i32 per_row, i32 b) { return { group + chunks_at(per_row, b), group + scales_at(per_row, b) }; }
+inline Block block_of(const u8* group, i32 per_row, i32 b) { return { group + chunks_at(b), group + scales_at(per_row, b) }; }
 
 // Row r's block in Q4_0's own layout.
 inline void gather(Block from, i32 r, u8* block)
@@ -57,7 +57,7 @@ inline void gather(Block from, i32 r, u8* block)
 // The inverse: row r's plain block into block b of a group.
 inline void scatter(const u8* block, i32 r, u8* group, i32 per_row, i32 b)
 {
-    u8* chunks = group + chunks_at(per_row, b);
+    u8* chunks = group + chunks_at(b);
     u8* scales = group + scales_at(per_row, b);
     scales[2 * r] = block[0];
     scales[2 * r + 1] = block[1];
