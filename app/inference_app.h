@@ -8,7 +8,8 @@
 namespace app {
 
 struct Inputs {
-    rt::Bytes model;
+    // Writable: the loader may rearrange a model's weights in place (interleave.h).
+    rt::Span<u8> model;
     rt::Bytes tokenizer;
     rt::CommandLine const& command_line;
     rt::CpuFeatures const& cpu;

@@ -8,7 +8,7 @@
 
 namespace {
 
-rt::Bytes module_bytes(rt::multiboot2::BootInfo const& info, rt::StringView name)
+rt::Span<u8> module_bytes(rt::multiboot2::BootInfo const& info, rt::StringView name)
 {
     auto const* module = info.find_module(name);
     if (!module)
@@ -20,7 +20,7 @@ rt::Bytes module_bytes(rt::multiboot2::BootInfo const& info, rt::StringView name
     else
         rt::println("[mod] {:<10} {:>10} bytes at {:#010x}", module->name, module->size(), module->start);
     // A present but empty module must still count as present.
-    return module->size() ? module->bytes() : rt::Bytes(reinterpret_cast<const u8*>(uptr(module->start)), 0);
+    return module->size() ? module->writable_bytes() : rt::Span<u8>(reinterpret_cast<u8*>(uptr(module->start)), 0);
 }
 
 }
@@ -32,7 +32,7 @@ rt::ErrorOr<void> app_main(rt::BootContext const& boot)
         if (!(name == "model") && !(name == "tokenizer"))
             rt::println("[mod] ignoring module \"{}\" (expected \"model\" and \"tokenizer\")", name);
     }
-    rt::Bytes model = module_bytes(boot.info, "model");
+    rt::Span<u8> model = module_bytes(boot.info, "model");
     rt::Bytes tokenizer = module_bytes(boot.info, "tokenizer");
     // An empty module, or one the menu entry names but GRUB could not load, is named here:
     // without this it would read as "no model given".

@@ -1,5 +1,6 @@
 #include "model_loader.h"
 #include "llm/gguf_model.h"
+#include "llm/interleave.h"
 #include "llm/kernels/tuner.h"
 #include "llm/transformer.h"
 #include <rt/console.h>
@@ -60,6 +61,10 @@ rt::ErrorOr<void> load_gguf(LoadedModel& model, Inputs const& inputs)
         model.chat_format = ChatFormat::from_template(model.chat_template);
     }
     model.checkpoint = TRY(llm::load_gguf_checkpoint(file));
+    u64 start = rt::read_cycles();
+    if (size_t repacked = TRY(llm::interleave_weights(model.checkpoint.weights, inputs.model)))
+        rt::println("[model] {} Q4_0/Q4_K/Q6_K matrices interleaved in groups of eight rows in {:.1f} ms", repacked,
+            rt::CycleClock::to_microseconds(rt::read_cycles() - start) / 1000.0);
     model.gguf_tokenizer = TRY(llm::GgufTokenizer::load(file));
     if (model.gguf_tokenizer.vocab_size() != model.checkpoint.config.vocab_size)
         return rt::Error::format("tokenizer: the GGUF vocabulary has {} tokens, the embedding {}", model.gguf_tokenizer.vocab_size(),

@@ -85,6 +85,19 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         }
         return true;
     }
+    case TensorType::Q4_0x8:
+    case TensorType::Q4_Kx8: {
+        // Chunks and tiles start and end on groups of eight rows (row_granule's multiples).
+        if (!inputs[0].sums)
+            return false;
+        auto batch = w.type == TensorType::Q4_0x8
+            ? pick(active.gguf_q4_0x8, { k::avx2::matmul_q4_0x8, k::avxvnni::matmul_q4_0x8 }, k::avx2::q4_0x8_rows_batch, { k::avx512::matmul_q4_0x8, k::avx512vnni::matmul_q4_0x8 }, k::avx512::q4_0x8_rows_batch)
+            : pick(active.gguf_q4_kx8, { k::avx2::matmul_q4_kx8, k::avxvnni::matmul_q4_kx8 }, k::avx2::q4_kx8_rows_batch, { k::avx512::matmul_q4_kx8, k::avx512vnni::matmul_q4_kx8 }, k::avx512::q4_kx8_rows_batch);
+        if (!batch)
+            return false;
+        batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
+        return true;
+    }
     default: return false;
     }
 }

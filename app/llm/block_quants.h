@@ -13,6 +13,31 @@
 namespace llm::block_quants {
 namespace {
 
+// Block b's float term: the block's integer dot with the input's group b, times the
+// block's f16 scale d, times the group's scale.
+inline float term(i32 integer, const u8* block, float x_scale)
+{
+    return float(integer) * ops::half_to_float(u16(block[0] | block[1] << 8)) * x_scale;
+}
+
+// One row's sum of its `per_row` terms (term_of(b)): runs of eight as tree_sum8's tree,
+// the last per_row % 8 one by one.
+template<typename TermOf>
+float row_sum(i32 per_row, TermOf const& term_of)
+{
+    float value = 0.0f;
+    i32 b = 0;
+    for (; b + 8 <= per_row; b += 8) {
+        float terms[8];
+        for (i32 k = 0; k < 8; ++k)
+            terms[k] = term_of(b + k);
+        value += tree_sum8(terms);
+    }
+    for (; b < per_row; ++b)
+        value += term_of(b);
+    return value;
+}
+
 // Rows of `type` blocks; block_integer(block, b) is block b's integer dot with the input's
 // group b (whatever instruction set computes it).
 template<typename BlockInteger>
@@ -21,19 +46,11 @@ void rows(TensorType type, float* out, const float* xs, const u8* blocks, i32 n,
     size_t bytes = block_bytes(type);
     i32 per_row = n / 32;
     for (i32 i = 0; i < d; ++i) {
-        const u8* block = blocks + size_t(i) * size_t(per_row) * bytes;
-        float value = 0.0f;
-        auto term = [&](i32 b) { return float(block_integer(block, b)) * ops::half_to_float(u16(block[0] | block[1] << 8)) * xs[b]; };
-        i32 b = 0;
-        for (; b + 8 <= per_row; b += 8) {
-            float terms[8];
-            for (i32 k = 0; k < 8; ++k, block += bytes)
-                terms[k] = term(b + k);
-            value += tree_sum8(terms);
-        }
-        for (; b < per_row; ++b, block += bytes)
-            value += term(b);
-        out[i] = value;
+        const u8* row = blocks + size_t(i) * size_t(per_row) * bytes;
+        out[i] = row_sum(per_row, [&](i32 b) {
+            const u8* block = row + size_t(b) * bytes;
+            return term(block_integer(block, b), block, xs[b]);
+        });
     }
 }
 

@@ -1,6 +1,7 @@
 #include "ops.h"
 #include "block_quants.h"
 #include "fp32_order.h"
+#include "interleaved_blocks.h"
 #include "k_quants.h"
 #include <rt/math.h>
 #include <rt/utility.h>
@@ -225,6 +226,25 @@ void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
         block_quants::unpack_q4(block + 2, values);
         return dot_i8(values, xq + b * 32, 32);
     });
+}
+
+void matmul_q4_0x8(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
+{
+    i8 values[32];
+    q4_0x8::rows(out, xs, blocks, n, d, [&](const u8* block, i32 b) {
+        block_quants::unpack_q4(block + 2, values);
+        return dot_i8(values, xq + b * 32, 32);
+    });
+}
+
+void matmul_q4_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
+{
+    q4_kx8::rows(out, xq, xs, xsums, blocks, n, d, dot_i8);
+}
+
+void matmul_q6_kx8(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
+{
+    q6_kx8::rows(out, xq, xs, blocks, n, d, dot_i8);
 }
 
 void matmul_q4_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)

@@ -1,4 +1,5 @@
 #include "tensor.h"
+#include "interleaved_blocks.h"
 #include "k_quants.h"
 #include "ops.h"
 #include <rt/utility.h>
@@ -8,6 +9,15 @@ namespace llm {
 
 namespace {
 float f16_scale(const u8* block) { return ops::half_to_float(u16(block[0] | block[1] << 8)); }
+
+void dequantize_q4_0(const u8* block, float* out)
+{
+    float d = f16_scale(block);
+    for (i32 i = 0; i < 16; ++i) {
+        out[i] = float(i32(block[2 + i] & 0xF) - 8) * d;
+        out[i + 16] = float(i32(block[2 + i] >> 4) - 8) * d;
+    }
+}
 }
 
 namespace by_type {
@@ -39,6 +49,25 @@ void q8_0_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin,
 void q4_0_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
 {
     kernels::active().gguf_q4_0(out + begin, in.q, in.s, w.row(begin), w.cols, i32(end - begin));
+}
+
+// Interleaved rows: chunks start on a group (row_granule is a multiple of 8) and end on
+// one (such tensors have whole groups).
+static_assert(kernels::row_granule % q4_0x8::group_rows == 0 && kernels::row_granule % q4_kx8::group_rows == 0
+    && kernels::row_granule % q6_kx8::group_rows == 0);
+void q4_0x8_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    kernels::active().gguf_q4_0x8(out + begin, in.q, in.s, in.sums, w.row(begin), w.cols, i32(end - begin));
+}
+
+void q4_kx8_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    kernels::active().gguf_q4_kx8(out + begin, in.q, in.s, in.sums, w.row(begin), w.cols, i32(end - begin));
+}
+
+void q6_kx8_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    kernels::active().gguf_q6_kx8(out + begin, in.q, in.s, in.sums, w.row(begin), w.cols, i32(end - begin));
 }
 
 void q4_k_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
@@ -82,12 +111,37 @@ void q8_0_row(Tensor const& t, size_t row, float* out)
 void q4_0_row(Tensor const& t, size_t row, float* out)
 {
     const u8* block = t.row(row);
-    for (i32 b = 0; b < t.cols / 32; ++b, block += block_bytes(TensorType::Q4_0)) {
-        float d = f16_scale(block);
-        for (i32 i = 0; i < 16; ++i) {
-            out[b * 32 + i] = float(i32(block[2 + i] & 0xF) - 8) * d;
-            out[b * 32 + i + 16] = float(i32(block[2 + i] >> 4) - 8) * d;
-        }
+    for (i32 b = 0; b < t.cols / 32; ++b, block += block_bytes(TensorType::Q4_0))
+        dequantize_q4_0(block, out + b * 32);
+}
+
+void q4_0x8_row(Tensor const& t, size_t row, float* out)
+{
+    const u8* group = t.row(row / q4_0x8::group_rows * q4_0x8::group_rows);
+    u8 block[q4_0x8::plain_bytes];
+    for (i32 b = 0; b < t.cols / 32; ++b) {
+        q4_0x8::gather(q4_0x8::block_of(group, t.cols / 32, b), i32(row % q4_0x8::group_rows), block);
+        dequantize_q4_0(block, out + b * 32);
+    }
+}
+
+void q4_kx8_row(Tensor const& t, size_t row, float* out)
+{
+    const u8* group = t.row(row / q4_kx8::group_rows * q4_kx8::group_rows);
+    u8 block[q4_kx8::plain_bytes];
+    for (i32 b = 0; b < t.cols / 256; ++b) {
+        q4_kx8::gather(q4_kx8::octet(group, b), i32(row % q4_kx8::group_rows), block);
+        k_quants::dequantize_q4_k(block, out + b * 256);
+    }
+}
+
+void q6_kx8_row(Tensor const& t, size_t row, float* out)
+{
+    const u8* group = t.row(row / q6_kx8::group_rows * q6_kx8::group_rows);
+    u8 block[q6_kx8::plain_bytes];
+    for (i32 b = 0; b < t.cols / 256; ++b) {
+        q6_kx8::gather(q6_kx8::octet(group, b), i32(row % q6_kx8::group_rows), block);
+        k_quants::dequantize_q6_k(block, out + b * 256);
     }
 }
 

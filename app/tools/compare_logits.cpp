@@ -10,6 +10,7 @@
 #include "read_file.h"
 #include "../llm/gguf.h"
 #include "../llm/gguf_model.h"
+#include "../llm/interleave.h"
 #include "../llm/kernels/tuner.h"
 #include "../llm/transformer.h"
 #include <cmath>
@@ -53,6 +54,12 @@ bool load(const char* path, Model& model)
         return false;
     }
     model.checkpoint = checkpoint.release_value();
+    // As the program does at load (interleave.h), so the logits are the ones it computes.
+    auto repacked = llm::interleave_weights(model.checkpoint.weights, { model.bytes.data(), model.bytes.size() });
+    if (repacked.is_error()) {
+        fprintf(stderr, "%s: %s\n", path, text(repacked.error()).c_str());
+        return false;
+    }
     std::map<std::string, int> types;
     for (auto const& t : model.file.tensors())
         ++types[llm::gguf::tensor_type_name(u32(t.type))];

@@ -15,6 +15,9 @@ struct Module {
     char name[64];
     u32 size() const { return end - start; }
     Bytes bytes() const { return { reinterpret_cast<const u8*>(uptr(start)), size() }; }
+    // The same memory to write: RAM the boot loader filled and the heap keeps clear of,
+    // the kernel's own (the model loader rearranges weights in place, interleave.h).
+    Span<u8> writable_bytes() const { return { reinterpret_cast<u8*>(uptr(start)), size() }; }
 };
 
 enum class MemoryType : u32 { Available = 1, Reserved = 2, AcpiReclaimable = 3, Nvs = 4, Bad = 5 };

@@ -11,6 +11,10 @@ public:
     constexpr Span(T* data, size_t count) : m_data(data), m_count(count) {}
     template<size_t N>
     constexpr Span(T (&array)[N]) : m_data(array), m_count(N) {}
+    // A span of U converts to a span of const U.
+    template<typename U>
+        requires(__is_same(T, const U))
+    constexpr Span(Span<U> other) : m_data(other.data()), m_count(other.size()) {}
 
     constexpr T* data() const { return m_data; }
     constexpr size_t size() const { return m_count; }

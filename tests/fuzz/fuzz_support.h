@@ -29,6 +29,7 @@ public:
     Part& operator=(Part const&) = delete;
     ~Part() { free(m_data); }
     rt::Bytes bytes() const { return { m_data, m_size }; }
+    rt::Span<u8> writable_bytes() { return { m_data, m_size }; }
     rt::StringView text() const { return { reinterpret_cast<const char*>(m_data), m_size }; }
     size_t size() const { return m_size; }
 

@@ -6,6 +6,7 @@
 #include "../../app/llm/generate.h"
 #include "../../app/llm/gguf.h"
 #include "../../app/llm/gguf_model.h"
+#include "../../app/llm/interleave.h"
 #include "../../app/llm/kernels/x86/batch_entry_points.h"
 #include "../../app/llm/kernels/x86/entry_points.h"
 #include "../../app/llm/ops.h"
@@ -194,14 +195,24 @@ Run run(llm::Transformer& transformer, std::vector<i32> const& prompt, std::vect
     return result;
 }
 
-void expect_batches_match_tokens(llm::Checkpoint const& checkpoint, std::string const& name)
+// The prompt and the later turn every test runs.
+struct Prompts {
+    std::vector<i32> prompt, turn;
+};
+Prompts random_prompts()
 {
     u64 state = 99;
-    std::vector<i32> prompt(36), turn(18);
-    for (auto& t : prompt)
+    Prompts p { std::vector<i32>(36), std::vector<i32>(18) };
+    for (auto& t : p.prompt)
         t = i32(next_random(state) % vocab);
-    for (auto& t : turn)
+    for (auto& t : p.turn)
         t = i32(next_random(state) % vocab);
+    return p;
+}
+
+void expect_batches_match_tokens(llm::Checkpoint const& checkpoint, std::string const& name)
+{
+    auto [prompt, turn] = random_prompts();
     for (auto const& plan : plans()) {
         llm::kernels::activate(plan);
         // Token by token on one worker (the project's rule: results do not depend on the
@@ -260,6 +271,50 @@ TEST_P(GgufBatch, MatchesTokenByToken)
     ASSERT_EQ(checkpoint.value().weights.layers[0].w1.type, GetParam());
     expect_batches_match_tokens(checkpoint.value(), llm::name(GetParam()));
 }
+
+// Q4_0, Q4_K and Q6_K matrices repacked at load (interleave.h), the embedding and the tied
+// classifier included: batches still give token by token's bits, and token by token gives
+// the plain model's bits, on every plan.
+void expect_interleaved_matches_plain(llm::TensorType type, llm::TensorType interleaved)
+{
+    testing_support::ScopedHeap heap(64 << 20);
+    auto bytes = gguf_model(type, 11);
+    auto plain_bytes = bytes;
+    auto plain_file = llm::gguf::File::parse({ plain_bytes.data(), plain_bytes.size() });
+    ASSERT_FALSE(plain_file.is_error()) << message(plain_file.error());
+    auto plain = llm::load_gguf_checkpoint(plain_file.value());
+    ASSERT_FALSE(plain.is_error()) << message(plain.error());
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(file.is_error()) << message(file.error());
+    auto checkpoint = llm::load_gguf_checkpoint(file.value());
+    ASSERT_FALSE(checkpoint.is_error()) << message(checkpoint.error());
+    auto repacked = llm::interleave_weights(checkpoint.value().weights, { bytes.data(), bytes.size() });
+    ASSERT_FALSE(repacked.is_error()) << message(repacked.error());
+    auto const& w = checkpoint.value().weights;
+    EXPECT_EQ(repacked.value(), size_t(1 + 7 * layers)); // the tied classifier is the embedding
+    EXPECT_EQ(w.layers[0].wk.type, interleaved);
+    EXPECT_EQ(w.embedding.type, interleaved);
+    EXPECT_EQ(w.classifier.type, interleaved);
+    expect_batches_match_tokens(checkpoint.value(), llm::name(interleaved));
+    auto [prompt, turn] = random_prompts();
+    for (auto const& plan : plans()) {
+        llm::kernels::activate(plan);
+        auto a = llm::Transformer::create(plain.value(), 1);
+        auto b = llm::Transformer::create(checkpoint.value(), 1);
+        ASSERT_FALSE(a.is_error() || b.is_error());
+        struct Run expected = run(a.value(), prompt, turn);
+        struct Run got = run(b.value(), prompt, turn);
+        EXPECT_EQ(got.sampled, expected.sampled);
+        for (size_t i = 0; i < got.logits.size(); ++i)
+            expect_same_bits(expected.logits[i], got.logits[i],
+                std::string("plain against interleaved ") + llm::name(type) + ", plan " + std::to_string(plan.choice[0]) + ", logits " + std::to_string(i));
+    }
+    llm::kernels::activate({});
+}
+
+TEST(GgufBatch, InterleavedQ4_0MatchesPlainQ4_0) { expect_interleaved_matches_plain(llm::TensorType::Q4_0, llm::TensorType::Q4_0x8); }
+TEST(GgufBatch, InterleavedQ4KMatchesPlainQ4K) { expect_interleaved_matches_plain(llm::TensorType::Q4_K, llm::TensorType::Q4_Kx8); }
+TEST(GgufBatch, InterleavedQ6KMatchesPlainQ6K) { expect_interleaved_matches_plain(llm::TensorType::Q6_K, llm::TensorType::Q6_Kx8); }
 
 INSTANTIATE_TEST_SUITE_P(Types, GgufBatch,
     ::testing::Values(llm::TensorType::F16, llm::TensorType::Q8_0, llm::TensorType::Q4_0, llm::TensorType::Q4_K, llm::TensorType::Q6_K),
@@ -383,6 +438,58 @@ TEST(BatchKernels, Q4_0RowsMatchTheReferenceForEveryToken)
 {
     expect_block_batches_match(llm::TensorType::Q4_0, 512);
     expect_block_batches_match(llm::TensorType::Q4_0, 352);
+}
+
+// The interleaved types' batch kernels (interleaved_batch.h): every (row, token) has the
+// bits of the plain type's scalar reference, at one to three groups of eight rows, 1 to 9
+// tokens, Q4_0 rows with and without a remainder after the runs of eight blocks.
+void expect_interleaved_batches_match(llm::TensorType type, i32 n, i32 rows)
+{
+    u64 state = 41 + u64(type) + u64(rows);
+    auto plain = random_tensor(type, u64(rows), u64(n), state);
+    auto blocks = plain;
+    llm::Tensor t { type, rows, n, blocks.data() };
+    std::vector<u8> scratch(8 * t.row_bytes());
+    llm::interleave(t, blocks.data(), { scratch.data(), scratch.size() });
+    using namespace llm::kernels;
+    static rt::CpuFeatures cpu = rt::detect_cpu_features();
+    bool q4_0 = type == llm::TensorType::Q4_0;
+    struct Set {
+        const char* name;
+        Isa isa;
+        BatchKernel kernel;
+    };
+    for (Set set : { Set { "avx2", Isa::Avx2, q4_0 ? avx2::q4_0x8_rows_batch : avx2::q4_kx8_rows_batch },
+             Set { "avx512", Isa::Avx512, q4_0 ? avx512::q4_0x8_rows_batch : avx512::q4_kx8_rows_batch } }) {
+        if (!can_run(set.isa, cpu))
+            continue;
+        for (i32 tokens = 1; tokens <= most_tokens; ++tokens) {
+            auto in = random_inputs(tokens, n, state);
+            size_t stride = size_t(rows) + 3;
+            std::vector<float> got(size_t(tokens) * stride, -1.0f);
+            set.kernel(got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, rows);
+            for (i32 k = 0; k < tokens; ++k) {
+                std::vector<float> expected(static_cast<size_t>(rows));
+                const i8* q = in.q[size_t(k)].data();
+                const float* s = in.s[size_t(k)].data();
+                if (q4_0)
+                    llm::ops::matmul_q4_0(expected.data(), q, s, plain.data(), n, rows);
+                else
+                    llm::ops::matmul_q4_k(expected.data(), q, s, in.sums[size_t(k)].data(), plain.data(), n, rows);
+                EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(k) * stride, sizeof(float) * size_t(rows)), 0)
+                    << set.name << " " << llm::name(type) << "x8 n " << n << ", " << rows << " rows, " << tokens << " tokens, token " << k;
+            }
+        }
+    }
+}
+
+TEST(BatchKernels, InterleavedRowsMatchThePlainReferenceForEveryToken)
+{
+    for (i32 rows : { 8, 24 }) {
+        expect_interleaved_batches_match(llm::TensorType::Q4_0, 512, rows);
+        expect_interleaved_batches_match(llm::TensorType::Q4_0, 352, rows);
+        expect_interleaved_batches_match(llm::TensorType::Q4_K, 512, rows);
+    }
 }
 
 // rows_batch follows the plan: a batch kernel where the type's operation runs on AVX2 or

@@ -2,6 +2,7 @@
 // (odd, below and just above the vector widths). Each test runs once per instruction set
 // (Kernels/VariantsOf.X/sse2, /avx2, /avx512); on a CPU without one, its runs are reported
 // as skipped, naming what the CPU lacks, rather than passing without checking anything.
+#include "../../app/llm/interleave.h"
 #include "../../app/llm/kernels/kernels.h"
 #include "../../app/llm/kernels/tuner.h"
 #include "../../app/llm/ops.h"
@@ -252,6 +253,49 @@ TEST_P(VariantsOf, KQuantsMatchTheReferenceExactly)
     }
 }
 
+const u16 special_scales[] = { 0x8C00 /* -2^-12 */, 0x0001 /* smallest subnormal */, 0x03FF /* largest subnormal */,
+    0x7BFF /* 65504 */, 0x7C00 /* infinity */ };
+
+// `d` rows of `n` random values in blocks of `type`, starting `offset` bytes into the
+// returned storage; the f16 scales mostly small and finite, every seventh block's special
+// (negative, subnormal, the largest half or infinite: the SIMD kernels convert halves
+// themselves).
+std::vector<u8> awkward_blocks(llm::TensorType type, i32 n, i32 d, size_t offset)
+{
+    using llm::TensorType;
+    size_t bytes = llm::block_bytes(type), values = llm::block_values(type);
+    // Where each block keeps its f16 scales (Q4_K: d and dmin).
+    std::vector<size_t> scale_at = type == TensorType::Q6_K ? std::vector<size_t> { 208 }
+        : type == TensorType::Q4_K                          ? std::vector<size_t> { 0, 2 }
+                                                            : std::vector<size_t> { 0 };
+    size_t blocks = size_t(n) / values * size_t(d);
+    std::vector<u8> storage(blocks * bytes + offset);
+    u32 seed = u32(n * 13 + d * 7) + u32(offset);
+    for (auto& b : storage)
+        b = u8((seed = seed * 1664525u + 1013904223u) >> 24);
+    u8* data = storage.data() + offset;
+    for (size_t b = 0; b < blocks; ++b)
+        for (size_t at : scale_at) {
+            u16 half = b % 7 == 3 ? special_scales[(b / 7) % 5] : u16(0x2000 | (data[b * bytes + at] & 0x3FF));
+            data[b * bytes + at] = u8(half), data[b * bytes + at + 1] = u8(half >> 8);
+        }
+    return storage;
+}
+
+// The input of a quantised product: n random values quantised in groups of 32, with the
+// groups' sums.
+struct QuantisedInput {
+    std::vector<i8> q;
+    std::vector<float> s;
+    std::vector<i32> sums;
+    explicit QuantisedInput(i32 n, u32 seed) : q(size_t(n)), s(size_t(n / 32)), sums(size_t(n / 32))
+    {
+        auto x = random_floats(size_t(n), seed, 2.0f);
+        llm::ops::quantize(q.data(), s.data(), x.data(), n, 32);
+        llm::ops::group_sums(sums.data(), q.data(), n, 32);
+    }
+};
+
 // The row kernels of every GGUF block type against the reference, bit for bit: row counts
 // below, at and past the rows a pass takes (4 on x86-64, 1 on i686), rows whose blocks do
 // and do not fill runs of eight (block_quants.h's tree), weights starting at odd addresses
@@ -274,35 +318,13 @@ TEST_P(VariantsOf, QuantisedRowKernelsAtAwkwardSizesAndOffsets)
         // 16640 columns: past what the Q6_K kernels keep the input's 16-value sums for.
         { TensorType::Q6_K, { 256, 768, 2304, 16640 } },
     };
-    const u16 special_scales[] = { 0x8C00 /* -2^-12 */, 0x0001 /* smallest subnormal */, 0x03FF /* largest subnormal */,
-        0x7BFF /* 65504 */, 0x7C00 /* infinity */ };
     for (auto const& c : cases) {
-        size_t bytes = llm::block_bytes(c.type), values = llm::block_values(c.type);
-        // Where each block keeps its f16 scales (Q4_K: d and dmin).
-        std::vector<size_t> scale_at = c.type == TensorType::Q6_K ? std::vector<size_t> { 208 }
-            : c.type == TensorType::Q4_K                          ? std::vector<size_t> { 0, 2 }
-                                                                  : std::vector<size_t> { 0 };
         for (i32 n : c.columns)
             for (i32 d : { 1, 2, 3, 4, 5, 7, 9, 13 })
                 for (size_t offset : { size_t(0), size_t(1), size_t(3) }) {
-                    auto x = random_floats(size_t(n), u32(n * 5 + d), 2.0f);
-                    std::vector<i8> xq(static_cast<size_t>(n));
-                    std::vector<float> xs(static_cast<size_t>(n / 32));
-                    std::vector<i32> xsums(static_cast<size_t>(n / 32));
-                    llm::ops::quantize(xq.data(), xs.data(), x.data(), n, 32);
-                    llm::ops::group_sums(xsums.data(), xq.data(), n, 32);
-                    size_t blocks = size_t(n) / values * size_t(d);
-                    std::vector<u8> storage(blocks * bytes + offset);
-                    u32 seed = u32(n * 13 + d * 7) + u32(offset);
-                    for (auto& b : storage)
-                        b = u8((seed = seed * 1664525u + 1013904223u) >> 24);
-                    u8* data = storage.data() + offset;
-                    for (size_t b = 0; b < blocks; ++b)
-                        for (size_t at : scale_at) {
-                            // Mostly small finite scales; every seventh block a special one.
-                            u16 half = b % 7 == 3 ? special_scales[(b / 7) % 5] : u16(0x2000 | (data[b * bytes + at] & 0x3FF));
-                            data[b * bytes + at] = u8(half), data[b * bytes + at + 1] = u8(half >> 8);
-                        }
+                    QuantisedInput in(n, u32(n * 5 + d));
+                    auto storage = awkward_blocks(c.type, n, d, offset);
+                    const u8* data = storage.data() + offset;
                     auto op = llm::traits(c.type).op;
                     std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
                     const char* name = "";
@@ -310,21 +332,72 @@ TEST_P(VariantsOf, QuantisedRowKernelsAtAwkwardSizesAndOffsets)
                     case llm::kernels::Op::GgufQ8_0:
                     case llm::kernels::Op::GgufQ4_0: {
                         auto const& table = op == llm::kernels::Op::GgufQ8_0 ? llm::kernels::gguf_q8_0_variants() : llm::kernels::gguf_q4_0_variants();
-                        table[0].function(expected.data(), xq.data(), xs.data(), data, n, d);
-                        of_this_isa(table).function(actual.data(), xq.data(), xs.data(), data, n, d);
+                        table[0].function(expected.data(), in.q.data(), in.s.data(), data, n, d);
+                        of_this_isa(table).function(actual.data(), in.q.data(), in.s.data(), data, n, d);
                         name = of_this_isa(table).name;
                         break;
                     }
                     default: {
                         auto const& table = op == llm::kernels::Op::GgufQ4K ? llm::kernels::gguf_q4_k_variants() : llm::kernels::gguf_q6_k_variants();
-                        table[0].function(expected.data(), xq.data(), xs.data(), xsums.data(), data, n, d);
-                        of_this_isa(table).function(actual.data(), xq.data(), xs.data(), xsums.data(), data, n, d);
+                        table[0].function(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+                        of_this_isa(table).function(actual.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
                         name = of_this_isa(table).name;
                     }
                     }
                     // Bits, not values: infinite scales make NaN, which is never equal to itself.
                     ASSERT_EQ(std::memcmp(actual.data(), expected.data(), actual.size() * sizeof(float)), 0)
                         << llm::name(c.type) << " " << name << " n=" << n << " d=" << d << " offset " << offset << ": " << actual[0]
+                        << " vs " << expected[0];
+                }
+    }
+}
+
+// Q4_0, Q4_K and Q6_K rows repacked in groups of eight (interleave.h) against the plain rows'
+// reference, bit for bit, with the scalar reading of the interleaved layout too: Q4_0 rows
+// whose blocks do and do not fill runs of eight (7, 9, 17 blocks), one to three groups,
+// weights at odd addresses and the special scales above.
+TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
+{
+    using llm::TensorType;
+    using Table = rt::Span<const llm::kernels::Variant<llm::kernels::MatmulKBlocks>>;
+    struct Case {
+        TensorType type;
+        std::vector<i32> columns;
+        Table variants;
+    };
+    const Case cases[] = {
+        { TensorType::Q4_0, { 32, 224, 256, 288, 544, 16416 }, llm::kernels::gguf_q4_0x8_variants() },
+        { TensorType::Q4_K, { 256, 768, 2304, 5632 }, llm::kernels::gguf_q4_kx8_variants() },
+        // 16640 columns: past what the Q6_Kx8 kernels keep the input's 16-value sums for.
+        { TensorType::Q6_K, { 256, 768, 5632, 16640 }, llm::kernels::gguf_q6_kx8_variants() },
+    };
+    for (auto const& c : cases) {
+        auto const& variant = of_this_isa(c.variants);
+        for (i32 n : c.columns)
+            for (i32 d : { 8, 16, 24 })
+                for (size_t offset : { size_t(0), size_t(1), size_t(3) }) {
+                    QuantisedInput in(n, u32(n * 3 + d));
+                    auto storage = awkward_blocks(c.type, n, d, offset);
+                    u8* data = storage.data() + offset;
+                    std::vector<float> expected(static_cast<size_t>(d)), reference(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
+                    auto const& plain = c.type == TensorType::Q4_0 ? llm::kernels::gguf_q4_0_variants()[0].function : nullptr;
+                    if (plain)
+                        plain(expected.data(), in.q.data(), in.s.data(), data, n, d);
+                    else if (c.type == TensorType::Q4_K)
+                        llm::ops::matmul_q4_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+                    else
+                        llm::ops::matmul_q6_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+                    llm::Tensor t { c.type, d, n, data };
+                    std::vector<u8> scratch(8 * t.row_bytes());
+                    ASSERT_TRUE(llm::can_interleave(t));
+                    llm::interleave(t, data, { scratch.data(), scratch.size() });
+                    c.variants[0].function(reference.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+                    variant.function(actual.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+                    // Bits, not values: infinite scales make NaN.
+                    ASSERT_EQ(std::memcmp(reference.data(), expected.data(), sizeof(float) * size_t(d)), 0)
+                        << llm::name(t.type) << " scalar n=" << n << " d=" << d;
+                    ASSERT_EQ(std::memcmp(actual.data(), expected.data(), sizeof(float) * size_t(d)), 0)
+                        << llm::name(t.type) << " " << variant.name << " n=" << n << " d=" << d << " offset " << offset << ": " << actual[0]
                         << " vs " << expected[0];
                 }
     }
@@ -385,10 +458,10 @@ TEST(Kernels, PlansParseAndFormat)
     auto plan = llm::kernels::Plan::parse("matmul:sse2,attention:scalar", cpu());
     ASSERT_FALSE(plan.is_error());
     EXPECT_EQ(plan.value().choice[size_t(llm::kernels::Op::Matmul)], 1);
-    char text[256];
+    char text[512];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_k:scalar,gguf_q6_k:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
     // A core count per operation: chosen by the tuner, kept by the plan it prints.
     auto cores = llm::kernels::Plan::parse("matmul:sse2@2,attention:scalar@1", cpu());

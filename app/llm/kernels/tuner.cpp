@@ -1,4 +1,5 @@
 #include "tuner.h"
+#include "../interleave.h"
 #include "../ops.h"
 #include <rt/cycles.h>
 #include <rt/heap.h>
@@ -212,33 +213,54 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             [&](MatmulBlocks f, float* o, const u8* b, i32 r) { f(o, xq.data(), xs.data(), b, c.dim, r); },
             [&](MatmulKBlocks f, float* o, const u8* b, i32 r) { f(o, xq.data(), xs.data(), xsums.data(), b, c.dim, r); },
         };
-        // Each block type's variants, then how many cores share the fastest.
-        auto time_type = [&](TensorType type, auto variants) {
+        // Each block type's variants on `blocks` (`count` rows), then how many cores share
+        // the fastest.
+        auto time_blocks = [&](TensorType type, auto variants, const u8* blocks, i32 count) {
             Op op = traits(type).op;
             if (c.dim % i32(traits(type).block_values))
                 return;
             plan.choice[size_t(op)] = choose(op_names[size_t(op)], variants, cpu, report,
-                [&](auto f) { call(f, out.data(), data.data(), rows); });
+                [&](auto f) { call(f, out.data(), blocks, count); });
             auto const& variant = variants[plan.choice[size_t(op)]];
             size_t bytes_per_row = row_bytes(type, c.dim);
             plan.workers[size_t(op)] = choose_workers(op_names[size_t(op)], variant.name, report, [&](size_t workers) {
-                pool.parallel_for(size_t(rows), row_granule, [&](size_t begin, size_t end) {
-                    call(variant.function, out.data() + begin, data.data() + begin * bytes_per_row, i32(end - begin));
+                pool.parallel_for(size_t(count), row_granule, [&](size_t begin, size_t end) {
+                    call(variant.function, out.data() + begin, blocks + begin * bytes_per_row, i32(end - begin));
                 }, workers);
             });
         };
+        auto time_type = [&](TensorType type, auto variants) { time_blocks(type, variants, data.data(), rows); };
         time_type(TensorType::Q8_0, gguf_q8_0_variants());
-        time_type(TensorType::Q4_0, gguf_q4_0_variants());
-        time_type(TensorType::Q4_K, gguf_q4_k_variants());
-        time_type(TensorType::Q6_K, gguf_q6_k_variants());
-        // The rarer types only when the model has them, to keep boots of the others short.
+        // The other types only when the model has them, to keep boots short: the loader
+        // repacks Q4_0, Q4_K and Q6_K matrices with whole groups of eight rows
+        // (interleave.h), so their plain kernels run only for the odd others.
         auto time_if_used = [&](TensorType type, auto variants) {
             if (multiplies(checkpoint.weights, type))
                 time_type(type, variants);
         };
+        time_if_used(TensorType::Q4_0, gguf_q4_0_variants());
+        time_if_used(TensorType::Q4_K, gguf_q4_k_variants());
+        time_if_used(TensorType::Q6_K, gguf_q6_k_variants());
         time_if_used(TensorType::Q5_0, gguf_q5_0_variants());
         time_if_used(TensorType::Q5_1, gguf_q5_1_variants());
         time_if_used(TensorType::Q5_K, gguf_q5_k_variants());
+        // The interleaved types (interleave.h): their plain type's scratch rows, whole
+        // groups of them, repacked.
+        auto time_interleaved = [&](TensorType plain_type, TensorType type, auto variants) -> rt::ErrorOr<void> {
+            if (!multiplies(checkpoint.weights, type) || c.dim % i32(traits(plain_type).block_values))
+                return {};
+            Tensor plain { plain_type, rows / 8 * 8, c.dim, nullptr };
+            size_t bytes = size_t(plain.rows) * plain.row_bytes();
+            auto repacked = TRY(rt::HeapArray<u8>::allocate(bytes));
+            auto scratch = TRY(rt::HeapArray<u8>::allocate(8 * plain.row_bytes()));
+            __builtin_memcpy(repacked.data(), data.data(), bytes);
+            interleave(plain, repacked.data(), { scratch.data(), scratch.size() });
+            time_blocks(type, variants, repacked.data(), plain.rows);
+            return {};
+        };
+        TRY(time_interleaved(TensorType::Q4_0, TensorType::Q4_0x8, gguf_q4_0x8_variants()));
+        TRY(time_interleaved(TensorType::Q4_K, TensorType::Q4_Kx8, gguf_q4_kx8_variants()));
+        TRY(time_interleaved(TensorType::Q6_K, TensorType::Q6_Kx8, gguf_q6_kx8_variants()));
         time_if_used(TensorType::Q3_K, gguf_q3_k_variants());
     }
     // F16 products (GGUF files may keep some or all matrices as halves): scratch halves as

@@ -8,6 +8,7 @@
 #include "block_rows.h"
 #include "eight_rows.h"
 #include "int8_rows.h"
+#include "interleaved_rows.h"
 #include "k_quant_rows.h"
 #include "low_bit_rows.h"
 #include "nibbles.h"
@@ -18,7 +19,8 @@ namespace llm::kernels::x86 {
 namespace {
 
 template<typename Pieces>
-struct Avx2With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWith<Pieces>, Int8RowsWith<Pieces>, LowBitRows {
+struct Avx2With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWith<Pieces>, Int8RowsWith<Pieces>, InterleavedRowsWith<Pieces>,
+                  LowBitRows {
     // LowBitRows brings plain BytePieces too: the row kernels' pieces are Pieces'.
     using Pieces::byte_products;
     using Pieces::exact_byte_products;

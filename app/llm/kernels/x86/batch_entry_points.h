@@ -17,6 +17,11 @@
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     /* Q4_0 needs the inputs' group sums. */                                                                         \
     X(q4_0_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
+        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
+    /* Rows interleaved in groups of eight (interleaved_batch.h), d a multiple of 8; with the group sums. */           \
+    X(q4_0x8_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),       \
+        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
+    X(q4_kx8_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),       \
         (out, out_stride, inputs, tokens, blocks, n, d))
 
 // F32 and F16 rows run the set's own vector width (simd_kernels.h's matmul_batch_any);

@@ -19,13 +19,14 @@
 //         (q0 - 32) x0 + (q1 - 32) x1, the one-token kernel's q . x - 32 . x pair for pair.
 // Included inside a target pragma that enables AVX2, after tensor.h (for MatmulInput).
 #include "byte_products.h"
+#include "interleaved_batch.h"
 #include "../../ops.h"
 #include <rt/types.h>
 
 namespace llm::kernels::x86 {
 namespace {
 
-struct BatchRows : BytePieces {
+struct BatchRows : InterleavedBatchRows {
     // Runs kernel(RowCount<T>, first token) over `tokens` tokens, four at a time, then the
     // rest as one smaller block.
     static constexpr i32 token_block = 4;

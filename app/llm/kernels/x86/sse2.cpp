@@ -15,7 +15,8 @@ struct Sse2 : x86::NibbleUnpack {
     static constexpr i32 width = 4;
     static constexpr bool has_group_sums8 = false; // no eight-row int8 path on SSE2
     // Nor the byte-product row kernels: pmaddubsw came with SSSE3.
-    static constexpr bool has_block_rows = false, has_k_quant_rows = false, has_int8_rows = false, has_low_bit_rows = false;
+    static constexpr bool has_block_rows = false, has_k_quant_rows = false, has_int8_rows = false, has_low_bit_rows = false,
+                          has_interleaved_rows = false;
     [[maybe_unused]] static constexpr i32 group_step = 16;
     static Vector zero8() { return zero(); }
     static Vector group_sums8(const i8*, const i8*, i32, i32) { return zero(); }

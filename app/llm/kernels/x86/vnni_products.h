@@ -17,6 +17,11 @@ struct Avx512VnniPieces : BytePieces {
     {
         return _mm256_dpbusd_epi32(_mm256_setzero_si256(), unsigned_bytes, signed_bytes);
     }
+    // sums + byte_products(...), in the one instruction.
+    static __m256i add_byte_products(__m256i sums, __m256i unsigned_bytes, __m256i signed_bytes)
+    {
+        return _mm256_dpbusd_epi32(sums, unsigned_bytes, signed_bytes);
+    }
     static constexpr bool exact_byte_products = true;
 };
 
@@ -24,6 +29,10 @@ struct AvxVnniPieces : BytePieces {
     static __m256i byte_products(__m256i unsigned_bytes, __m256i signed_bytes)
     {
         return _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), unsigned_bytes, signed_bytes);
+    }
+    static __m256i add_byte_products(__m256i sums, __m256i unsigned_bytes, __m256i signed_bytes)
+    {
+        return _mm256_dpbusd_avx_epi32(sums, unsigned_bytes, signed_bytes);
     }
     static constexpr bool exact_byte_products = true;
 };

@@ -1,0 +1,27 @@
+#pragma once
+// Weights repacked at load so that eight rows' blocks interleave (interleaved_blocks.h):
+// the SIMD kernels then hold one row per vector lane and need no horizontal sums. Only
+// Q4_0, Q4_K and Q6_K matrices whose row count is a multiple of 8 are repacked (to Q4_0x8,
+// Q4_Kx8 and Q6_Kx8); the others stay as the file has them. Every CPU runs the new layout (its scalar reference reads it
+// directly), so it is done always, and the bits of every product stay those of the
+// plain type.
+#include "checkpoint.h"
+#include <rt/error.h>
+#include <rt/span.h>
+
+namespace llm {
+
+// Whether `t` would be repacked.
+bool can_interleave(Tensor const&);
+
+// Repacks the rows of `t` (whose bytes are `data`, writable) in place, through `scratch`
+// (at least 8 rows' bytes), and gives `t` the interleaved type.
+void interleave(Tensor& t, u8* data, rt::Span<u8> scratch);
+
+// Repacks every matrix of `weights` that can be, in place: `model` is the writable memory
+// their bytes lie in (the file as loaded, used by this checkpoint alone); tensors outside
+// it stay plain. A matrix shared by two roles (a tied classifier) is repacked once.
+// Returns how many tensors were repacked.
+rt::ErrorOr<size_t> interleave_weights(Weights&, rt::Span<u8> model);
+
+}

@@ -1,0 +1,225 @@
+#pragma once
+// Q4_0x8: Q4_0 rows repacked at load (interleave.cpp) in groups of eight, so that a SIMD
+// kernel multiplies one broadcast slice of the input with the same slice of eight rows and
+// each int32 lane ends up holding one row's block sum: no horizontal sums per (row, block),
+// the block's float terms lane for lane (lane = row) and tree_sum8's tree as vertical adds.
+//
+// A group of eight rows of `per_row` blocks takes their 144 * per_row bytes, blocks in
+// pairs of 288 bytes (the last one alone when per_row is odd):
+//   128 bytes  block b's nibbles: four chunks of 32 bytes; chunk c has row r's packed
+//              bytes 4c..4c+3 at 4r..4r+3, whose low nibbles are values 4c..4c+3 and
+//              high nibbles values 16+4c..16+4c+3 (Q4_0 keeps value k in byte k's low
+//              nibble, k+16 in its high one)
+//   128 bytes  block b+1's nibbles
+//   16 bytes   block b's eight f16 scales, row r's at 2r
+//   16 bytes   block b+1's
+// So a 32-byte load of chunk c, masked, is the values 4c..4c+3 of every row, one row per
+// 32-bit lane (shifted by 4 first: values 16+4c..), to be multiplied by the input's
+// values at the same positions broadcast to every lane. Pairs keep every load on a
+// multiple of 32 bytes from the group's start (GGUF aligns tensors to 32), so none
+// straddles a cache line (with each block's 16 bytes of scales before its chunks, every
+// other chunk load would). A group takes the bytes of its eight plain rows, so the
+// repack is in place and Tensor::row(8g) still finds group g.
+#include "block_quants.h"
+#include "k_quants.h"
+#include <rt/types.h>
+
+namespace llm::q4_0x8 {
+namespace {
+
+constexpr i32 group_rows = 8;
+constexpr size_t plain_bytes = 18; // one Q4_0 block
+constexpr size_t chunks_bytes = 128, scales_bytes = 2 * group_rows, pair_bytes = 2 * (chunks_bytes + scales_bytes);
+static_assert(chunks_bytes + scales_bytes == group_rows * plain_bytes);
+
+// Block b of a group of rows of `per_row` blocks: where its chunks and its scales are.
+struct Block {
+    const u8* chunks;
+    const u8* scales;
+};
+inline size_t chunks_at(i32 b) { return size_t(b / 2) * pair_bytes + size_t(b % 2) * chunks_bytes; }
+inline size_t scales_at(i32 per_row, i32 b)
+{
+    size_t in_pair = per_row - b / 2 * 2 >= 2 ? 2 : 1;
+    return size_t(b / 2) * pair_bytes + in_pair * chunks_bytes + size_t(b % 2) * scales_bytes;
+}
+inline Block block_of(const u8* group, i32 per_row, i32 b) { return { group + chunks_at(b), group + scales_at(per_row, b) }; }
+
+// Row r's block in Q4_0's own layout.
+inline void gather(Block from, i32 r, u8* block)
+{
+    block[0] = from.scales[2 * r];
+    block[1] = from.scales[2 * r + 1];
+    for (size_t c = 0; c < 4; ++c)
+        __builtin_memcpy(block + 2 + 4 * c, from.chunks + 32 * c + 4 * size_t(r), 4);
+}
+
+// The inverse: row r's plain block into block b of a group.
+inline void scatter(const u8* block, i32 r, u8* group, i32 per_row, i32 b)
+{
+    u8* chunks = group + chunks_at(b);
+    u8* scales = group + scales_at(per_row, b);
+    scales[2 * r] = block[0];
+    scales[2 * r + 1] = block[1];
+    for (size_t c = 0; c < 4; ++c)
+        __builtin_memcpy(chunks + 32 * c + 4 * size_t(r), block + 2 + 4 * c, 4);
+}
+
+// `d` interleaved rows (d a multiple of 8, `groups` starting at a group) computed as
+// block_quants::rows computes the plain rows: each row's blocks gathered back one by one
+// and given to block_integer(plain block, b), then the same float terms and tree. The
+// scalar reference, and the instruction sets without interleaved kernels.
+template<typename BlockInteger>
+void rows(float* out, const float* xs, const u8* groups, i32 n, i32 d, BlockInteger const& block_integer)
+{
+    i32 per_row = n / 32;
+    size_t group_bytes = size_t(per_row) * group_rows * plain_bytes;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* group = groups + size_t(i / group_rows) * group_bytes;
+        out[i] = block_quants::row_sum(per_row, [&](i32 b) {
+            u8 block[plain_bytes];
+            gather(block_of(group, per_row, b), i % group_rows, block);
+            return block_quants::term(block_integer(block, b), block, xs[b]);
+        });
+    }
+}
+
+}
+}
+
+// Q4_Kx8: Q4_K super-blocks (k_quants.h) the same way, octets of 8 x 144 bytes:
+//   bytes    0-15   the eight rows' d, row r's at 2r
+//   bytes   16-31   their dmin
+//   bytes   32-127  the packed 6-bit scales and mins, as three 32-byte vectors: vector k
+//                   has row r's packed bytes 4k..4k+3 at 4r, so each group's scale and min
+//                   decode lane for lane with shifts and masks
+//   bytes  128-1151 per 32-byte chunk c of the plain block (low nibbles group 2c, high
+//                   ones group 2c+1), eight slices of 32 bytes: slice s has row r's chunk
+//                   bytes 4s..4s+3 at 4r
+namespace llm::q4_kx8 {
+namespace {
+
+constexpr i32 group_rows = 8;
+constexpr size_t plain_bytes = k_quants::q4_k_block_bytes;
+constexpr size_t octet_bytes = group_rows * plain_bytes;
+constexpr size_t scales_at = 32, nibbles_at = 128;
+
+inline const u8* octet(const u8* group, i32 block) { return group + size_t(block) * octet_bytes; }
+
+// Calls move(plain offset, octet offset, bytes) for each piece of row r's block.
+template<typename Move>
+void pieces(i32 r, Move const& move)
+{
+    move(0, 2 * size_t(r), 2);
+    move(2, 16 + 2 * size_t(r), 2);
+    for (size_t k = 0; k < 3; ++k)
+        move(4 + 4 * k, scales_at + 32 * k + 4 * size_t(r), 4);
+    for (size_t c = 0; c < 4; ++c)
+        for (size_t s = 0; s < 8; ++s)
+            move(16 + 32 * c + 4 * s, nibbles_at + 256 * c + 32 * s + 4 * size_t(r), 4);
+}
+
+inline void gather(const u8* octet, i32 r, u8* block)
+{
+    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(block + plain, octet + at, bytes); });
+}
+
+inline void scatter(const u8* block, i32 r, u8* group, i32, i32 b)
+{
+    u8* to = group + size_t(b) * octet_bytes;
+    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(to + at, block + plain, bytes); });
+}
+
+// `d` interleaved rows as k_quants.h's reference computes the plain ones: each block
+// gathered back and given to q4_k_block_dot with `dot_i8`.
+template<typename DotI8>
+void rows(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* groups, i32 n, i32 d, DotI8 dot_i8)
+{
+    i32 per_row = n / 256;
+    size_t group_bytes = size_t(per_row) * octet_bytes;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* group = groups + size_t(i / group_rows) * group_bytes;
+        float value = 0.0f;
+        for (i32 b = 0; b < per_row; ++b) {
+            u8 block[plain_bytes];
+            gather(octet(group, b), i % group_rows, block);
+            value = k_quants::q4_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, xsums + 8 * b, dot_i8);
+        }
+        out[i] = value;
+    }
+}
+
+}
+}
+
+// Q6_Kx8: Q6_K super-blocks (k_quants.h) the same way, octets of 8 x 210 bytes:
+//   bytes    0-15    the eight rows' d, row r's at 2r
+//   bytes   16-143   the int8 scales: sub-group t's (16 values) eight at 16 + 8t, row r's
+//                    at 8t + r, so one 8-byte load widens to the eight rows' lanes
+//   bytes  144-911   the first 128 values in eight slices of 96 bytes: slice s holds
+//                    bytes 4s..4s+3 of the half's three 32-byte runs, the low nibbles'
+//                    two (groups 0 and 2 in the first's low and high nibbles, 1 and 3 in
+//                    the second's) and the high bit pairs' (bits 2k, 2k+1: group k), each
+//                    as 32 bytes with row r's four at 4r: what one step of the kernel
+//                    reads, in the order it reads it (from memory, three runs read side
+//                    by side streamed at about half the speed)
+//   bytes  912-1679  the second 128 values, likewise
+namespace llm::q6_kx8 {
+namespace {
+
+constexpr i32 group_rows = 8;
+constexpr size_t plain_bytes = k_quants::q6_k_block_bytes;
+constexpr size_t octet_bytes = group_rows * plain_bytes;
+constexpr size_t scales_at = 16, halves_at = 144, half_bytes = 768;
+
+inline const u8* octet(const u8* group, i32 block) { return group + size_t(block) * octet_bytes; }
+
+// Calls move(plain offset, octet offset, bytes) for each piece of row r's block.
+template<typename Move>
+void pieces(i32 r, Move const& move)
+{
+    size_t row = size_t(r);
+    move(208, 2 * row, 2);
+    for (size_t t = 0; t < 16; ++t)
+        move(192 + t, scales_at + 8 * t + row, 1);
+    for (size_t half = 0; half < 2; ++half)
+        for (size_t run = 0; run < 3; ++run) {
+            // Runs 0 and 1: the half's low nibbles (64 bytes from 64 * half); run 2: its
+            // high bit pairs (32 bytes from 128 + 32 * half).
+            size_t from = run < 2 ? 64 * half + 32 * run : 128 + 32 * half;
+            for (size_t s = 0; s < 8; ++s)
+                move(from + 4 * s, halves_at + half_bytes * half + 96 * s + 32 * run + 4 * row, 4);
+        }
+}
+
+inline void gather(const u8* octet, i32 r, u8* block)
+{
+    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(block + plain, octet + at, bytes); });
+}
+
+inline void scatter(const u8* block, i32 r, u8* group, i32, i32 b)
+{
+    u8* to = group + size_t(b) * octet_bytes;
+    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(to + at, block + plain, bytes); });
+}
+
+// `d` interleaved rows as k_quants.h's reference computes the plain ones.
+template<typename DotI8>
+void rows(float* out, const i8* xq, const float* xs, const u8* groups, i32 n, i32 d, DotI8 dot_i8)
+{
+    i32 per_row = n / 256;
+    size_t group_bytes = size_t(per_row) * octet_bytes;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* group = groups + size_t(i / group_rows) * group_bytes;
+        float value = 0.0f;
+        for (i32 b = 0; b < per_row; ++b) {
+            u8 block[plain_bytes];
+            gather(octet(group, b), i % group_rows, block);
+            value = k_quants::q6_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, dot_i8);
+        }
+        out[i] = value;
+    }
+}
+
+}
+}

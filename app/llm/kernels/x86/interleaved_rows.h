@@ -1,0 +1,247 @@
+#pragma once
+// Rows interleaved in groups of eight (interleaved_blocks.h) on the integer units, shared
+// by AVX2 and AVX-512 (256-bit vectors, lane r = row r of the group). Per block, four
+// 4-byte slices of the input are broadcast and multiplied with chunk loads that hold the
+// same four values of all eight rows, so the eight rows' exact block sums come out in the
+// eight int32 lanes with no horizontal step. The float term float(integer) * d * xs is
+// then computed lane for lane (the eight f16 scales converted by one F16C instruction)
+// and tree_sum8's tree across a row's eight blocks becomes vertical adds in the same
+// order: the scalar reference's bits for every row.
+//
+// Saturation bound without VNNI: pmaddubsw multiplies nibbles (0..15) by input values
+// (|x| <= 128): |pair| <= 3840, and the eight pair vectors of one block are added in
+// int16 before pmaddwd: |sum| <= 8 * 3840 = 30720 < 32767. The stored offset, 8 * sum(x)
+// over the block, comes off the int32 sums (the input's group sums, given).
+#include "byte_products.h"
+#include "../../interleaved_blocks.h"
+#include <rt/types.h>
+
+namespace llm::kernels::x86 {
+namespace {
+
+template<typename Pieces>
+struct InterleavedRowsWith {
+    static constexpr bool has_interleaved_rows = true;
+
+    // The eight rows' integer sums q . x of one block (before the offset), lane r = row r.
+    static __m256i q4_0x8_integers(const u8* chunks, const i8* x)
+    {
+        __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+        auto slice = [&](i32 j) {
+            i32 word;
+            __builtin_memcpy(&word, x + 4 * j, 4);
+            return _mm256_set1_epi32(word);
+        };
+        if constexpr (Pieces::exact_byte_products) {
+            __m256i sums = _mm256_setzero_si256();
+            for (i32 c = 0; c < 4; ++c) {
+                __m256i w = Pieces::load(chunks + 32 * c);
+                sums = Pieces::add_byte_products(sums, _mm256_and_si256(w, low_nibbles), slice(c));
+                sums = Pieces::add_byte_products(sums, _mm256_and_si256(_mm256_srli_epi16(w, 4), low_nibbles), slice(c + 4));
+            }
+            return sums;
+        } else {
+            __m256i pairs = _mm256_setzero_si256();
+            for (i32 c = 0; c < 4; ++c) {
+                __m256i w = Pieces::load(chunks + 32 * c);
+                pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(_mm256_and_si256(w, low_nibbles), slice(c)));
+                pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(w, 4), low_nibbles), slice(c + 4)));
+            }
+            return Pieces::pair_sums(pairs);
+        }
+    }
+
+    // Block b's eight terms float(q . x - 8 * sum(x)) * d * xs[b], lane for lane.
+    static __m256 q4_0x8_terms(const u8* group, i32 per_row, const i8* xq, const float* xs, const i32* x_sums, i32 b)
+    {
+        auto block = q4_0x8::block_of(group, per_row, b);
+        __m256i integers = _mm256_sub_epi32(q4_0x8_integers(block.chunks, xq + 32 * b), _mm256_set1_epi32(8 * x_sums[b]));
+        __m256 scales = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block.scales)));
+        return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), scales), _mm256_set1_ps(xs[b]));
+    }
+
+    // One group of eight rows of `per_row` blocks into out[0..8).
+    static void q4_0x8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    {
+        __m256 values = _mm256_setzero_ps();
+        auto terms = [&](i32 b) { return q4_0x8_terms(group, per_row, xq, xs, x_sums, b); };
+        i32 b = 0;
+        for (; b + 8 <= per_row; b += 8) {
+            // The blocks in memory order (streaming from memory, the tree's order of
+            // 0, 4, 2, 6, ... ran slower), then tree_sum8's tree:
+            // ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
+            __m256 t[8];
+            for (i32 k = 0; k < 8; ++k)
+                t[k] = terms(b + k);
+            __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
+            __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
+            values = _mm256_add_ps(values, _mm256_add_ps(even, odd));
+        }
+        for (; b < per_row; ++b)
+            values = _mm256_add_ps(values, terms(b));
+        _mm256_storeu_ps(out, values);
+    }
+
+    // Q4_Kx8: super-block b's eight groups for eight rows. Groups 2c and 2c+1 share chunk
+    // c's slices (low and high nibbles). Without VNNI the int16 bound is the one above:
+    // eight pair vectors of one group added, |sum| <= 30720.
+    static void q4_kx8_chunk(const u8* slices, const i8* x, __m256i& low_sums, __m256i& high_sums)
+    {
+        __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+        auto slice = [&](const i8* at) {
+            i32 word;
+            __builtin_memcpy(&word, at, 4);
+            return _mm256_set1_epi32(word);
+        };
+        if constexpr (Pieces::exact_byte_products) {
+            low_sums = _mm256_setzero_si256(), high_sums = _mm256_setzero_si256();
+            for (i32 s = 0; s < 8; ++s) {
+                __m256i w = Pieces::load(slices + 32 * s);
+                low_sums = Pieces::add_byte_products(low_sums, _mm256_and_si256(w, low_nibbles), slice(x + 4 * s));
+                high_sums = Pieces::add_byte_products(high_sums, _mm256_and_si256(_mm256_srli_epi16(w, 4), low_nibbles), slice(x + 32 + 4 * s));
+            }
+        } else {
+            __m256i low = _mm256_setzero_si256(), high = _mm256_setzero_si256();
+            for (i32 s = 0; s < 8; ++s) {
+                __m256i w = Pieces::load(slices + 32 * s);
+                low = _mm256_add_epi16(low, _mm256_maddubs_epi16(_mm256_and_si256(w, low_nibbles), slice(x + 4 * s)));
+                high = _mm256_add_epi16(high, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(w, 4), low_nibbles), slice(x + 32 + 4 * s)));
+            }
+            low_sums = Pieces::pair_sums(low), high_sums = Pieces::pair_sums(high);
+        }
+    }
+
+    // Group j's 6-bit scale and min for eight rows (k_quants::scale_and_min, lane for lane)
+    // from the three vectors of packed bytes.
+    static void q4_kx8_scale_and_min(__m256i const (&packed)[3], i32 j, __m256i& scale, __m256i& min)
+    {
+        __m256i six = _mm256_set1_epi32(63), four = _mm256_set1_epi32(0xF), two = _mm256_set1_epi32(3);
+        auto byte = [](__m256i v, i32 shift) { return _mm256_srl_epi32(v, _mm_cvtsi32_si128(shift)); };
+        if (j < 4) {
+            scale = _mm256_and_si256(byte(packed[0], 8 * j), six);
+            min = _mm256_and_si256(byte(packed[1], 8 * j), six);
+        } else {
+            i32 k = j - 4;
+            scale = _mm256_or_si256(_mm256_and_si256(byte(packed[2], 8 * k), four), _mm256_slli_epi32(_mm256_and_si256(byte(packed[0], 8 * k + 6), two), 4));
+            min = _mm256_or_si256(_mm256_and_si256(byte(packed[2], 8 * k + 4), four), _mm256_slli_epi32(_mm256_and_si256(byte(packed[1], 8 * k + 6), two), 4));
+        }
+    }
+
+    // Super-block b's eight terms, k_quants::q4_k_block_dot's
+    // (float(scale * products) * d - float(min * xsums) * dmin) * xs, lane for lane.
+    static void q4_kx8_terms(const u8* octet, const i8* xq, const float* xs, const i32* x_sums, __m256 (&terms)[8])
+    {
+        __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
+        __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet + 16)));
+        __m256i packed[3];
+        for (i32 k = 0; k < 3; ++k)
+            packed[k] = Pieces::load(octet + q4_kx8::scales_at + 32 * k);
+        for (i32 c = 0; c < 4; ++c) {
+            __m256i sums[2];
+            q4_kx8_chunk(octet + q4_kx8::nibbles_at + 256 * c, xq + 64 * c, sums[0], sums[1]);
+            for (i32 part = 0; part < 2; ++part) {
+                i32 j = 2 * c + part;
+                __m256i scale, min;
+                q4_kx8_scale_and_min(packed, j, scale, min);
+                __m256 scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_mullo_epi32(scale, sums[part])), d);
+                __m256 offset = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_mullo_epi32(min, _mm256_set1_epi32(x_sums[j]))), dmin);
+                terms[j] = _mm256_mul_ps(_mm256_sub_ps(scaled, offset), _mm256_set1_ps(xs[j]));
+            }
+        }
+    }
+
+    static void q4_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    {
+        __m256 values = _mm256_setzero_ps();
+        for (i32 b = 0; b < per_row; ++b) {
+            __m256 t[8];
+            q4_kx8_terms(q4_kx8::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums + 8 * b, t);
+            // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
+            __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
+            __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
+            values = _mm256_add_ps(values, _mm256_add_ps(even, odd));
+        }
+        _mm256_storeu_ps(out, values);
+    }
+
+    // Q6_Kx8: one 128-value half of a super-block, its four groups' sums of q . x (q the
+    // stored 0..63, before the offset) over their first and second 16 values, lane r =
+    // row r. Without VNNI: pmaddubsw's pairs are at most 2 * 63 * 128 = 16128, two
+    // slices' pairs added in int16 at most 32256, then pmaddwd.
+    static void q6_kx8_half(const u8* half, const i8* x, __m256i (&first)[4], __m256i (&second)[4])
+    {
+        __m256i nibble = _mm256_set1_epi8(0x0F), top = _mm256_set1_epi8(0x30);
+        auto broadcast = [&](const i8* at) {
+            i32 word;
+            __builtin_memcpy(&word, at, 4);
+            return _mm256_set1_epi32(word);
+        };
+        // Slice s's values of the four groups (k_quants::q6_k_group_values, lane for lane).
+        auto values = [&](i32 s, __m256i (&v)[4]) {
+            __m256i low = Pieces::load(half + 96 * s), odd = Pieces::load(half + 96 * s + 32), high = Pieces::load(half + 96 * s + 64);
+            v[0] = _mm256_or_si256(_mm256_and_si256(low, nibble), _mm256_and_si256(_mm256_slli_epi16(high, 4), top));
+            v[1] = _mm256_or_si256(_mm256_and_si256(odd, nibble), _mm256_and_si256(_mm256_slli_epi16(high, 2), top));
+            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(low, 4), nibble), _mm256_and_si256(high, top));
+            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(odd, 4), nibble), _mm256_and_si256(_mm256_srli_epi16(high, 2), top));
+        };
+        for (i32 part = 0; part < 2; ++part) {
+            __m256i (&sums)[4] = part ? second : first;
+            for (auto& sum : sums)
+                sum = _mm256_setzero_si256();
+            for (i32 s = 4 * part; s < 4 * part + 4; s += 2) {
+                __m256i a[4], b[4];
+                values(s, a);
+                values(s + 1, b);
+                for (i32 k = 0; k < 4; ++k) {
+                    const i8* at = x + 32 * k + 4 * s;
+                    if constexpr (Pieces::exact_byte_products) {
+                        sums[k] = Pieces::add_byte_products(sums[k], a[k], broadcast(at));
+                        sums[k] = Pieces::add_byte_products(sums[k], b[k], broadcast(at + 4));
+                    } else {
+                        __m256i pairs = _mm256_add_epi16(_mm256_maddubs_epi16(a[k], broadcast(at)), _mm256_maddubs_epi16(b[k], broadcast(at + 4)));
+                        sums[k] = _mm256_add_epi32(sums[k], Pieces::pair_sums(pairs));
+                    }
+                }
+            }
+        }
+    }
+
+    // Super-block b's eight terms, k_quants::q6_k_block_dot's float(products) * d * xs,
+    // products = s_a * ((q - 32) . x over the first 16) + s_b * (... the second 16).
+    static void q6_kx8_terms(const u8* octet, const i8* xq, const float* xs, const i32* x_sums16, __m256 (&terms)[8])
+    {
+        __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
+        for (i32 h = 0; h < 2; ++h) {
+            __m256i first[4], second[4];
+            q6_kx8_half(octet + q6_kx8::halves_at + q6_kx8::half_bytes * size_t(h), xq + 128 * h, first, second);
+            for (i32 k = 0; k < 4; ++k) {
+                i32 j = 4 * h + k;
+                auto scale = [&](i32 t) {
+                    return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(octet + q6_kx8::scales_at + 8 * size_t(t))));
+                };
+                __m256i a = _mm256_sub_epi32(first[k], _mm256_set1_epi32(32 * x_sums16[2 * j]));
+                __m256i b = _mm256_sub_epi32(second[k], _mm256_set1_epi32(32 * x_sums16[2 * j + 1]));
+                __m256i products = _mm256_add_epi32(_mm256_mullo_epi32(scale(2 * j), a), _mm256_mullo_epi32(scale(2 * j + 1), b));
+                terms[j] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(products), d), _mm256_set1_ps(xs[j]));
+            }
+        }
+    }
+
+    // x_sums16: the input's 16-value sums.
+    static void q6_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums16, const u8* group, i32 per_row)
+    {
+        __m256 values = _mm256_setzero_ps();
+        for (i32 b = 0; b < per_row; ++b) {
+            __m256 t[8];
+            q6_kx8_terms(q6_kx8::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums16 + 16 * b, t);
+            // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
+            __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
+            __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
+            values = _mm256_add_ps(values, _mm256_add_ps(even, odd));
+        }
+        _mm256_storeu_ps(out, values);
+    }
+};
+
+}
+}
