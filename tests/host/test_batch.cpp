@@ -440,6 +440,60 @@ TEST(BatchKernels, Q4_0RowsMatchTheReferenceForEveryToken)
     expect_block_batches_match(llm::TensorType::Q4_0, 352);
 }
 
+// F32 and F16 rows (simd_kernels.h's matmul_batch_any): every (row, token) has the scalar
+// reference's bits, for rows whose length leaves a tail after the 32 lanes and one that
+// does not, 1 to 9 tokens (blocks of four or two and their remainders).
+TEST(BatchKernels, FloatRowsMatchTheReferenceForEveryToken)
+{
+    using namespace llm::kernels;
+    using FloatBatch = void (*)(float*, size_t, const float* const*, i32, const float*, i32, i32);
+    using HalfBatch = void (*)(float*, size_t, const float* const*, i32, const u8*, i32, i32);
+    struct Set {
+        const char* name;
+        Isa isa;
+        FloatBatch f32;
+        HalfBatch f16;
+    };
+    static rt::CpuFeatures cpu = rt::detect_cpu_features();
+    u64 state = 31;
+    for (i32 n : { 32 * 3 + 7, 64 })
+        for (Set set : { Set { "avx2", Isa::Avx2, avx2::f32_rows_batch, avx2::f16_rows_batch },
+                 Set { "avx512", Isa::Avx512, avx512::f32_rows_batch, avx512::f16_rows_batch } }) {
+            if (!can_run(set.isa, cpu))
+                continue;
+            std::vector<float> w(size_t(awkward_rows) * size_t(n));
+            for (auto& v : w)
+                v = random_float(state, 1.0f);
+            // Halves: small finite ones (exponent bits 0x3800-0x3BFF: 0.5 to 1), either sign.
+            std::vector<u16> halves(w.size());
+            for (auto& h : halves)
+                h = u16(0x3800 | (next_random(state) >> 54) | ((next_random(state) >> 63) << 15));
+            for (i32 tokens = 1; tokens <= most_tokens; ++tokens) {
+                std::vector<std::vector<float>> x;
+                std::vector<const float*> xs;
+                for (i32 t = 0; t < tokens; ++t) {
+                    x.emplace_back(size_t(n));
+                    for (auto& v : x.back())
+                        v = random_float(state, t % 2 ? 3.0f : 0.5f);
+                    xs.push_back(x.back().data());
+                }
+                size_t stride = awkward_rows + 2;
+                std::vector<float> got(size_t(tokens) * stride, -1.0f), got_halves(got);
+                set.f32(got.data(), stride, xs.data(), tokens, w.data(), n, awkward_rows);
+                set.f16(got_halves.data(), stride, xs.data(), tokens, reinterpret_cast<const u8*>(halves.data()), n, awkward_rows);
+                for (i32 t = 0; t < tokens; ++t) {
+                    std::vector<float> expected(awkward_rows), expected_halves(awkward_rows);
+                    llm::ops::matmul(expected.data(), xs[size_t(t)], w.data(), n, awkward_rows);
+                    llm::ops::matmul_f16(expected_halves.data(), xs[size_t(t)], reinterpret_cast<const u8*>(halves.data()), n, awkward_rows);
+                    EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(t) * stride, sizeof(float) * awkward_rows), 0)
+                        << set.name << " F32 n " << n << ", " << tokens << " tokens, token " << t;
+                    EXPECT_EQ(std::memcmp(expected_halves.data(), got_halves.data() + size_t(t) * stride, sizeof(float) * awkward_rows), 0)
+                        << set.name << " F16 n " << n << ", " << tokens << " tokens, token " << t;
+                }
+            }
+        }
+}
+
 // The interleaved types' batch kernels (interleaved_batch.h): every (row, token) has the
 // bits of the plain type's scalar reference, at one to three groups of eight rows, 1 to 9
 // tokens, Q4_0 rows with and without a remainder after the runs of eight blocks.
