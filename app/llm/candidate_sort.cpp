@@ -9,22 +9,27 @@ u32 bits_of(float value) { return __builtin_bit_cast(u32, value); }
 
 }
 
+void insertion_sort(Candidate* tokens, size_t count)
+{
+    for (size_t i = 1; i < count; ++i) {
+        Candidate token = tokens[i];
+        size_t j = i;
+        while (j > 0 && tokens[j - 1].probability < token.probability) {
+            tokens[j] = tokens[j - 1];
+            --j;
+        }
+        tokens[j] = token;
+    }
+}
+
 // Sorts candidates by probability, descending, equal ones in index order (the order a stable
 // sort of llama2.c's candidate list gives): an LSD radix sort on the float's bits, whose
 // order is the value's order for non-negative floats, in up to three digits of <= 12 bits.
 // A pass in which every key has the same digit is skipped.
 Candidate* sort_descending(Candidate* source, Candidate* scratch, RadixHistogram& histogram, size_t count)
 {
-    if (count < 32) { // insertion sort: stable, and cheaper than the passes for a few
-        for (size_t i = 1; i < count; ++i) {
-            auto item = source[i];
-            size_t j = i;
-            while (j > 0 && source[j - 1].probability < item.probability) {
-                source[j] = source[j - 1];
-                --j;
-            }
-            source[j] = item;
-        }
+    if (count < 32) { // cheaper than the passes for a few
+        insertion_sort(source, count);
         return source;
     }
     // Keys ascend as values descend; counted from the smallest, so candidates within a few

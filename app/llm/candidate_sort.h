@@ -14,6 +14,9 @@ struct Candidate {
 // Digit counts of the radix sort: three passes of up to 12 bits.
 using RadixHistogram = u32[3][4096];
 
+// Sorts tokens[0..count) in place by insertion: stable, and the cheapest for a few.
+void insertion_sort(Candidate* tokens, size_t count);
+
 // Sorts source[0..count) (using scratch, as large); returns where the sorted list is, source
 // or scratch.
 Candidate* sort_descending(Candidate* source, Candidate* scratch, RadixHistogram& histogram, size_t count);

@@ -70,20 +70,6 @@ void for_each_candidate(i32 i, u32 mask, Handle&& handle)
         handle(i + __builtin_ctz(mask), true);
 }
 
-// Stable insertion sort of a bucket, by probability descending (equal ones keep index order).
-void insertion_sort(Candidate* tokens, u32 count)
-{
-    for (u32 i = 1; i < count; ++i) {
-        Candidate token = tokens[i];
-        u32 j = i;
-        while (j > 0 && tokens[j - 1].probability < token.probability) {
-            tokens[j] = tokens[j - 1];
-            --j;
-        }
-        tokens[j] = token;
-    }
-}
-
 // What a run of tokens adds to a running sum whose ulp is u: the integer sum of their
 // probabilities over u, each rounded to the nearest integer, or where the first one lies
 // exactly halfway (its rounding then depends on the sum). `shifter` is 1.5 * 2^23 * u: adding
