@@ -7,6 +7,7 @@
 #include "../../app/llm/kernels/tuner.h"
 #include "../../app/llm/ops.h"
 #include "../../app/llm/tensor.h"
+#include "random_data.h"
 #include <cmath>
 #include <cstring>
 #include <gtest/gtest.h>
@@ -19,16 +20,6 @@ rt::CpuFeatures const& cpu()
 {
     static rt::CpuFeatures features = rt::detect_cpu_features();
     return features;
-}
-
-std::vector<float> random_floats(size_t n, u32 seed, float scale = 1.0f)
-{
-    std::vector<float> v(n);
-    for (auto& x : v) {
-        seed = seed * 1664525u + 1013904223u;
-        x = (float(seed >> 8) / 16777216.0f - 0.5f) * 2.0f * scale;
-    }
-    return v;
 }
 
 using llm::kernels::Isa;

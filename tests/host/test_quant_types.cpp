@@ -13,6 +13,7 @@
 #include "../../app/tools/gguf_writer.h"
 #include "../../app/tools/quant_mix.h"
 #include "models.h"
+#include "random_data.h"
 #include <cmath>
 #include <cstring>
 #include <gtest/gtest.h>
@@ -52,16 +53,6 @@ u64 block_bytes(u32 ggml)
     u64 values = 0, bytes = 0;
     EXPECT_TRUE(llm::gguf::block_layout(ggml, values, bytes));
     return bytes;
-}
-
-std::vector<float> random_floats(size_t n, u32 seed, float scale = 1.0f)
-{
-    std::vector<float> v(n);
-    for (auto& x : v) {
-        seed = seed * 1664525u + 1013904223u;
-        x = (float(seed >> 8) / 16777216.0f - 0.5f) * 2.0f * scale;
-    }
-    return v;
 }
 
 // Random block bytes with small finite f16 scales where each layout keeps them (random
