@@ -258,6 +258,48 @@ TEST(Batch, Int8MatchesTokenByToken)
     expect_batches_match_tokens(checkpoint.value(), "Q8");
 }
 
+// Token by token, the interleaved model gives the plain one's bits on every plan.
+void expect_same_as_plain(llm::Checkpoint const& plain, llm::Checkpoint const& interleaved, std::string const& name)
+{
+    auto [prompt, turn] = random_prompts();
+    for (auto const& plan : plans()) {
+        llm::kernels::activate(plan);
+        auto a = llm::Transformer::create(plain, 1);
+        auto b = llm::Transformer::create(interleaved, 1);
+        ASSERT_FALSE(a.is_error() || b.is_error());
+        struct Run expected = run(a.value(), prompt, turn);
+        struct Run got = run(b.value(), prompt, turn);
+        EXPECT_EQ(got.sampled, expected.sampled);
+        for (size_t i = 0; i < got.logits.size(); ++i)
+            expect_same_bits(expected.logits[i], got.logits[i],
+                "plain against interleaved " + name + ", plan " + std::to_string(plan.choice[0]) + ", logits " + std::to_string(i));
+    }
+    llm::kernels::activate({});
+}
+
+// quant=q8's int8 matrices (group 32) repacked at load with their scales (Q8x8), the
+// embedding and the tied classifier included: batches give token by token's bits, and
+// token by token the plain int8 model's.
+TEST(Batch, InterleavedInt8MatchesPlainInt8)
+{
+    testing_support::ScopedHeap heap(64 << 20);
+    auto bytes = llama2c_checkpoint(2);
+    auto plain = llm::load_checkpoint({ bytes.data(), bytes.size() });
+    auto checkpoint = llm::load_checkpoint({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(plain.is_error() || checkpoint.is_error());
+    ASSERT_FALSE(llm::quantize_checkpoint(plain.value(), 32).is_error());
+    ASSERT_FALSE(llm::quantize_checkpoint(checkpoint.value(), 32).is_error());
+    auto repacked = llm::interleave_weights(checkpoint.value().weights, { bytes.data(), bytes.size() });
+    ASSERT_FALSE(repacked.is_error()) << message(repacked.error());
+    auto const& w = checkpoint.value().weights;
+    EXPECT_EQ(repacked.value(), size_t(1 + 7 * layers));
+    EXPECT_EQ(w.layers[0].w2.type, llm::TensorType::Q8x8);
+    EXPECT_EQ(w.embedding.type, llm::TensorType::Q8x8);
+    EXPECT_EQ(w.classifier.type, llm::TensorType::Q8x8);
+    expect_batches_match_tokens(checkpoint.value(), "Q8x8");
+    expect_same_as_plain(plain.value(), checkpoint.value(), "Q8");
+}
+
 class GgufBatch : public ::testing::TestWithParam<llm::TensorType> { };
 
 TEST_P(GgufBatch, MatchesTokenByToken)
@@ -296,20 +338,7 @@ void expect_interleaved_matches_plain(llm::TensorType type, llm::TensorType inte
     EXPECT_EQ(w.embedding.type, interleaved);
     EXPECT_EQ(w.classifier.type, interleaved);
     expect_batches_match_tokens(checkpoint.value(), llm::name(interleaved));
-    auto [prompt, turn] = random_prompts();
-    for (auto const& plan : plans()) {
-        llm::kernels::activate(plan);
-        auto a = llm::Transformer::create(plain.value(), 1);
-        auto b = llm::Transformer::create(checkpoint.value(), 1);
-        ASSERT_FALSE(a.is_error() || b.is_error());
-        struct Run expected = run(a.value(), prompt, turn);
-        struct Run got = run(b.value(), prompt, turn);
-        EXPECT_EQ(got.sampled, expected.sampled);
-        for (size_t i = 0; i < got.logits.size(); ++i)
-            expect_same_bits(expected.logits[i], got.logits[i],
-                std::string("plain against interleaved ") + llm::name(type) + ", plan " + std::to_string(plan.choice[0]) + ", logits " + std::to_string(i));
-    }
-    llm::kernels::activate({});
+    expect_same_as_plain(plain.value(), checkpoint.value(), llm::name(type));
 }
 
 TEST(GgufBatch, InterleavedQ4_0MatchesPlainQ4_0) { expect_interleaved_matches_plain(llm::TensorType::Q4_0, llm::TensorType::Q4_0x8); }
