@@ -131,6 +131,8 @@ rt::ErrorOr<size_t> interleave_weights(Weights& weights, rt::Span<u8> model)
             if (!scales)
                 continue;
             interleave_q8(t, data, reinterpret_cast<float*>(scales), { scratch.data(), scratch.size() });
+            // The VNNI kernels take 128 * sum(x) off each group: the inputs' sums, made once.
+            weights.input_sums = true;
         } else {
             interleave(t, data, { scratch.data(), scratch.size() });
         }

@@ -30,7 +30,8 @@ void interleave_q8(Tensor& t, u8* values, float* scales, rt::Span<u8> scratch);
 // their bytes lie in (the file as loaded, used by this checkpoint alone); tensors outside
 // it stay plain (Q8: the values and scales quant=q8 made, owned by `weights`, count as
 // writable too). A matrix shared by two roles (a tied classifier) is repacked once.
-// Returns how many tensors were repacked.
+// Returns how many tensors were repacked. With a Q8x8 among them the inputs come with
+// their group sums (input_sums) from then on.
 rt::ErrorOr<size_t> interleave_weights(Weights&, rt::Span<u8> model);
 
 }

@@ -202,7 +202,8 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             }, workers);
         });
     }
-    if (checkpoint.weights.input_sums && c.dim % 32 == 0) {
+    // (GGUF models only: interleaved llama2.c int8 models have the inputs' sums too.)
+    if (checkpoint.format == WeightFormat::Gguf && checkpoint.weights.input_sums && c.dim % 32 == 0) {
         // The GGUF block types, on scratch blocks: rows as wide as the gate matrix's, an
         // eighth as many (enough to rank the variants; big models would take seconds).
         i32 rows = rt::max(8, c.hidden_dim / 8);
