@@ -119,6 +119,13 @@ rt::ErrorOr<void> load_model(LoadedModel& model, Inputs const& inputs, Options c
     }
     if (options.quantize)
         TRY(apply_quantisation(model.checkpoint));
+    if (!model.is_gguf) {
+        // llama2.c int8 (quant=q8's copies, or a version-2 file as loaded) in groups of 32.
+        u64 start = rt::read_cycles();
+        if (size_t repacked = TRY(llm::interleave_weights(model.checkpoint.weights, inputs.model)))
+            rt::println("[model] {} int8 matrices interleaved in groups of eight rows in {:.1f} ms", repacked,
+                rt::CycleClock::to_microseconds(rt::read_cycles() - start) / 1000.0);
+    }
     describe_model(model.checkpoint);
     model.plan = TRY(choose_kernels(options, model.checkpoint, inputs.cpu));
     if (!model.is_gguf)

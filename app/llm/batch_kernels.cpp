@@ -98,6 +98,21 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
         return true;
     }
+    case TensorType::Q8x8: {
+        // Every set with interleaved rows has its own (VNNI's byte products included); chunks
+        // start and end on groups of eight rows, and their scales at 8i * cols / 32.
+        auto const& chosen = active.matmul_q8x8;
+        auto batch = chosen == k::avx2::matmul_q8x8 ? k::avx2::q8x8_rows_batch
+            : chosen == k::avxvnni::matmul_q8x8     ? k::avxvnni::q8x8_rows_batch
+            : chosen == k::avx512::matmul_q8x8      ? k::avx512::q8x8_rows_batch
+            : chosen == k::avx512vnni::matmul_q8x8  ? k::avx512vnni::q8x8_rows_batch
+                                                    : nullptr;
+        if (!batch)
+            return false;
+        size_t first = begin * size_t(w.cols);
+        batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.scales + first / 32, w.cols, d);
+        return true;
+    }
     default: return false;
     }
 }

@@ -51,7 +51,8 @@ struct Weights {
     Tensor classifier;            // [vocab_size][dim] (the embedding when shared)
     // How the inputs of the matrix products are quantised: not at all (0), or in groups of
     // `input_group` (the int8 types' scheme), with each group's sum when `input_sums`
-    // (the k-quants' mins multiply them). GGUF models quantise for all their matrices.
+    // (the k-quants' mins multiply them; int8 rows interleaved at load take an offset off).
+    // GGUF models quantise for all their matrices.
     i32 input_group { 0 };
     bool input_sums { false };
     // Storage: int8 values and scales made at load time (quant=q8), and F32 tensors that a

@@ -32,7 +32,25 @@ Interleaving const* interleaving_of(TensorType type)
 
 bool can_interleave(Tensor const& t)
 {
+    if (t.type == TensorType::Q8)
+        return t.group == q8x8::values_per_group && t.rows > 0 && t.rows % group_rows == 0 && t.cols % q8x8::values_per_group == 0;
     return interleaving_of(t.type) && t.rows > 0 && t.rows % group_rows == 0 && t.cols % i32(block_values(t.type)) == 0;
+}
+
+size_t scratch_bytes(Tensor const& t)
+{
+    // Q8: eight rows' values, then their scales (4-byte aligned: cols is a multiple of 32).
+    return group_rows * t.row_bytes() + (t.type == TensorType::Q8 ? group_rows * size_t(t.cols) / 32 * sizeof(float) : 0);
+}
+
+void interleave_q8(Tensor& t, u8* values, float* scales, rt::Span<u8> scratch)
+{
+    size_t row_scales = size_t(t.cols) / 32;
+    u8* value_scratch = scratch.data();
+    float* scale_scratch = reinterpret_cast<float*>(scratch.data() + group_rows * t.row_bytes());
+    for (i32 first = 0; first < t.rows; first += group_rows)
+        q8x8::scatter_rows(values + size_t(first) * size_t(t.cols), scales + size_t(first) * row_scales, t.cols, value_scratch, scale_scratch);
+    t.type = TensorType::Q8x8;
 }
 
 void interleave(Tensor& t, u8* data, rt::Span<u8> scratch)
@@ -48,6 +66,21 @@ void interleave(Tensor& t, u8* data, rt::Span<u8> scratch)
                 how.scatter(scratch.data() + size_t(r) * row_bytes + b * bytes, r, group, i32(per_row), i32(b));
     }
     t.type = how.interleaved;
+}
+
+namespace {
+// The interleaved type `t` takes.
+TensorType interleaved_type(Tensor const& t) { return t.type == TensorType::Q8 ? TensorType::Q8x8 : interleaving_of(t.type)->interleaved; }
+
+// `bytes` at `p` as a writable pointer into one of `regions`, or null when outside them all.
+u8* writable(const void* p, size_t bytes, rt::Span<const rt::Span<u8>> regions)
+{
+    auto const* at = static_cast<const u8*>(p);
+    for (auto const& region : regions)
+        if (at >= region.data() && size_t(at - region.data()) <= region.size() && bytes <= region.size() - size_t(at - region.data()))
+            return region.data() + (at - region.data());
+    return nullptr;
+}
 }
 
 rt::ErrorOr<size_t> interleave_weights(Weights& weights, rt::Span<u8> model)
@@ -67,7 +100,7 @@ rt::ErrorOr<size_t> interleave_weights(Weights& weights, rt::Span<u8> model)
     size_t scratch_bytes = 0;
     for (size_t i = 0; i < count; ++i)
         if (can_interleave(*matrices[i]))
-            scratch_bytes = rt::max(scratch_bytes, group_rows * matrices[i]->row_bytes());
+            scratch_bytes = rt::max(scratch_bytes, llm::scratch_bytes(*matrices[i]));
     if (scratch_bytes == 0)
         return size_t(0);
     auto scratch = TRY(rt::HeapArray<u8>::allocate(scratch_bytes));
@@ -79,15 +112,30 @@ rt::ErrorOr<size_t> interleave_weights(Weights& weights, rt::Span<u8> model)
         // Already repacked in another role: take its type.
         bool shared = false;
         for (size_t j = 0; j < i && !shared; ++j)
-            shared = matrices[j]->data == t.data && matrices[j]->type == interleaving_of(t.type)->interleaved;
+            shared = matrices[j]->data == t.data && matrices[j]->type == interleaved_type(t);
         if (shared) {
-            t.type = interleaving_of(t.type)->interleaved;
+            t.type = interleaved_type(t);
             continue;
         }
+        // Writable: the file as loaded, or (Q8) the values and scales quant=q8 made.
+        rt::Span<u8> regions[] = { model,
+            { reinterpret_cast<u8*>(weights.owned_values.data()), weights.owned_values.size() },
+            { reinterpret_cast<u8*>(weights.owned_scales.data()), weights.owned_scales.size() * sizeof(float) } };
+        rt::Span<const rt::Span<u8>> where { regions, t.type == TensorType::Q8 ? 3u : 1u };
         size_t bytes = size_t(t.rows) * t.row_bytes();
-        if (t.data < model.data() || size_t(t.data - model.data()) > model.size() || bytes > model.size() - size_t(t.data - model.data()))
+        u8* data = writable(t.data, bytes, where);
+        if (!data)
             continue;
-        interleave(t, model.data() + (t.data - model.data()), { scratch.data(), scratch.size() });
+        if (t.type == TensorType::Q8) {
+            u8* scales = writable(t.scales, size_t(t.rows) * size_t(t.cols) / 32 * sizeof(float), where);
+            if (!scales)
+                continue;
+            interleave_q8(t, data, reinterpret_cast<float*>(scales), { scratch.data(), scratch.size() });
+            // The VNNI kernels take 128 * sum(x) off each group: the inputs' sums, made once.
+            weights.input_sums = true;
+        } else {
+            interleave(t, data, { scratch.data(), scratch.size() });
+        }
         ++repacked;
     }
     return repacked;

@@ -223,3 +223,65 @@ void rows(float* out, const i8* xq, const float* xs, const u8* groups, i32 n, i3
 
 }
 }
+
+// Q8x8: llama2.c int8 rows (groups of 32 values, one float scale per group kept apart in
+// the tensor's scales) repacked the same way, for group == 32 only. A group of eight rows
+// of n values takes their 8n bytes, 256 bytes per 32-value group g in order:
+//   chunk c (32 bytes at 32c), c = 0..7: row r's values 4c..4c+3 at 4r
+// each value stored as its byte xor 0x80 (w + 128 as an unsigned byte, what VNNI's
+// unsigned operand takes; the kernels without VNNI flip it back). The eight rows' scales,
+// 8 * n / 32 floats where the plain rows' lay, go the same way: group g's eight at 8g,
+// row r's at 8g + r. So Tensor::row(8i) and the scales at 8i * n / 32 still find group i.
+namespace llm::q8x8 {
+namespace {
+
+constexpr i32 group_rows = 8;
+constexpr i32 values_per_group = 32;
+constexpr size_t group_bytes = group_rows * values_per_group; // one 32-value group of eight rows
+constexpr u8 flip = 0x80;
+
+// Where value k (0..31) of row r lies within group g's 256 bytes.
+constexpr size_t value_at(i32 r, i32 k) { return size_t(k / 4) * 32 + 4 * size_t(r) + size_t(k % 4); }
+
+// Value j of row r of a group of rows, and its scale.
+inline i8 value(const u8* rows, i32 r, i32 j) { return i8(rows[size_t(j / 32) * group_bytes + value_at(r, j % 32)] ^ flip); }
+inline float scale(const float* scales, i32 r, i32 g) { return scales[size_t(g) * group_rows + size_t(r)]; }
+
+// Repacks one group of eight plain rows (`values`, `scales`: n values and n / 32 scales
+// each) in place, through `scratch` (8n bytes) and `scale_scratch` (8n / 32 floats).
+inline void scatter_rows(u8* values, float* scales, i32 n, u8* scratch, float* scale_scratch)
+{
+    i32 groups = n / values_per_group;
+    __builtin_memcpy(scratch, values, size_t(group_rows) * size_t(n));
+    __builtin_memcpy(scale_scratch, scales, size_t(group_rows) * size_t(groups) * sizeof(float));
+    for (i32 r = 0; r < group_rows; ++r)
+        for (i32 g = 0; g < groups; ++g) {
+            scales[size_t(g) * group_rows + size_t(r)] = scale_scratch[size_t(r) * size_t(groups) + size_t(g)];
+            for (i32 k = 0; k < values_per_group; ++k)
+                values[size_t(g) * group_bytes + value_at(r, k)] = u8(scratch[size_t(r) * size_t(n) + size_t(g * 32 + k)] ^ flip);
+        }
+}
+
+// `d` interleaved rows (d a multiple of 8) as ops::matmul_q8 computes the plain ones with
+// group 32: per row, each group's exact integer sum, then value += float(sum) * ws * xs
+// in group order. The scalar reference; `dot` sums a group (the plain values gathered).
+template<typename Dot>
+void rows(float* out, const i8* xq, const float* xs, const u8* wq, const float* ws, i32 n, i32 d, Dot const& dot)
+{
+    i32 groups = n / values_per_group;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* group = wq + size_t(i / group_rows) * group_rows * size_t(n);
+        const float* scales = ws + size_t(i / group_rows) * group_rows * size_t(groups);
+        float value = 0.0f;
+        for (i32 g = 0; g < groups; ++g) {
+            i8 w[values_per_group];
+            for (i32 k = 0; k < values_per_group; ++k)
+                w[k] = q8x8::value(group, i % group_rows, g * 32 + k);
+            value += float(dot(xq + g * 32, w, values_per_group)) * scale(scales, i % group_rows, g) * xs[g];
+        }
+        out[i] = value;
+    }
+}
+
+}
+}

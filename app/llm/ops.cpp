@@ -237,6 +237,11 @@ void matmul_q4_0x8(float* out, const i8* xq, const float* xs, const i32*, const 
     });
 }
 
+void matmul_q8x8(float* out, const i8* xq, const float* xs, const i32*, const u8* wq, const float* ws, i32 n, i32 d)
+{
+    q8x8::rows(out, xq, xs, wq, ws, n, d, dot_i8);
+}
+
 void matmul_q4_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
 {
     q4_kx8::rows(out, xq, xs, xsums, blocks, n, d, dot_i8);

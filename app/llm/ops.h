@@ -38,6 +38,9 @@ void axpy(float* y, float a, const float* x, i32 n);
 void quantize(i8* q, float* scales, const float* x, i32 n, i32 group);
 // out[i] = sum over whole groups g of row i: float(sum q_x * q_w) * s_w[(i*n + g*group)/group] * s_x[g]
 void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group);
+// The same on Q8x8 rows (interleaved_blocks.h; group 32, d a multiple of 8): the bits of
+// matmul_q8 on the rows before the repack (xsums unused here).
+void matmul_q8x8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* wq, const float* ws, i32 n, i32 d);
 // GGUF block formats against an input quantised with quantize(..., 32): Q8_0 blocks are
 // an f16 scale and 32 int8; Q4_0 an f16 scale and 32 4-bit values (offset 8), low nibbles
 // first. F16 rows are used with the float input.

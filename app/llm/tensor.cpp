@@ -54,10 +54,17 @@ void q4_0_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin,
 // Interleaved rows: chunks start on a group (row_granule is a multiple of 8) and end on
 // one (such tensors have whole groups).
 static_assert(kernels::row_granule % q4_0x8::group_rows == 0 && kernels::row_granule % q4_kx8::group_rows == 0
-    && kernels::row_granule % q6_kx8::group_rows == 0);
+    && kernels::row_granule % q6_kx8::group_rows == 0 && kernels::row_granule % q8x8::group_rows == 0);
 void q4_0x8_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
 {
     kernels::active().gguf_q4_0x8(out + begin, in.q, in.s, in.sums, w.row(begin), w.cols, i32(end - begin));
+}
+
+// Q8x8: chunks start on a group of eight rows, and its scales at 8i * groups.
+void q8x8_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    size_t first = begin * size_t(w.cols);
+    kernels::active().matmul_q8x8(out + begin, in.q, in.s, in.sums, w.row(begin), w.scales + first / 32, w.cols, i32(end - begin));
 }
 
 void q4_kx8_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
@@ -123,6 +130,16 @@ void q4_0x8_row(Tensor const& t, size_t row, float* out)
         q4_0x8::gather(q4_0x8::block_of(group, t.cols / 32, b), i32(row % q4_0x8::group_rows), block);
         dequantize_q4_0(block, out + b * 32);
     }
+}
+
+void q8x8_row(Tensor const& t, size_t row, float* out)
+{
+    size_t first = row / q8x8::group_rows * q8x8::group_rows;
+    const u8* rows = t.row(first);
+    const float* scales = t.scales + first * size_t(t.cols) / 32;
+    i32 r = i32(row % q8x8::group_rows);
+    for (i32 j = 0; j < t.cols; ++j)
+        out[j] = float(q8x8::value(rows, r, j)) * q8x8::scale(scales, r, j / 32);
 }
 
 void q4_kx8_row(Tensor const& t, size_t row, float* out)

@@ -22,6 +22,7 @@ namespace llm {
 //         (interleaved_blocks.h): no file
 //         holds it; a group takes the bytes of its eight plain rows, so row(i) still
 //         points at group i / 8 when i is a multiple of 8
+//   Q8x8  Q8 rows (group 32) repacked likewise, their scales too (interleaved_blocks.h)
 #define BAREFLOW_TENSOR_TYPES(X)          \
     X(F32, f32, 1, 4, Matmul, 0)          \
     X(F16, f16, 1, 2, GgufF16, 1)         \
@@ -36,7 +37,8 @@ namespace llm {
     X(Q3_K, q3_k, 256, 110, GgufQ3K, 11)   \
     X(Q4_0x8, q4_0x8, 32, 2 + 16, GgufQ4_0x8, -1) \
     X(Q4_Kx8, q4_kx8, 256, 144, GgufQ4Kx8, -1)   \
-    X(Q6_Kx8, q6_kx8, 256, 210, GgufQ6Kx8, -1)
+    X(Q6_Kx8, q6_kx8, 256, 210, GgufQ6Kx8, -1) \
+    X(Q8x8, q8x8, 1, 1, MatmulQ8x8, -1)
 
 enum class TensorType : u8 {
 #define BAREFLOW_TENSOR_ENUM(name, id, values, bytes, op, ggml) name,
@@ -49,7 +51,8 @@ struct Tensor {
     i32 rows { 0 };
     i32 cols { 0 };
     const u8* data { nullptr };
-    // Q8 only: one scale per `group` consecutive values, indexed by flat position.
+    // Q8 only: one scale per `group` consecutive values, indexed by flat position (Q8x8:
+    // those of a group of eight rows reordered among themselves).
     const float* scales { nullptr };
     i32 group { 0 };
 

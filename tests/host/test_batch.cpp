@@ -258,6 +258,48 @@ TEST(Batch, Int8MatchesTokenByToken)
     expect_batches_match_tokens(checkpoint.value(), "Q8");
 }
 
+// Token by token, the interleaved model gives the plain one's bits on every plan.
+void expect_same_as_plain(llm::Checkpoint const& plain, llm::Checkpoint const& interleaved, std::string const& name)
+{
+    auto [prompt, turn] = random_prompts();
+    for (auto const& plan : plans()) {
+        llm::kernels::activate(plan);
+        auto a = llm::Transformer::create(plain, 1);
+        auto b = llm::Transformer::create(interleaved, 1);
+        ASSERT_FALSE(a.is_error() || b.is_error());
+        struct Run expected = run(a.value(), prompt, turn);
+        struct Run got = run(b.value(), prompt, turn);
+        EXPECT_EQ(got.sampled, expected.sampled);
+        for (size_t i = 0; i < got.logits.size(); ++i)
+            expect_same_bits(expected.logits[i], got.logits[i],
+                "plain against interleaved " + name + ", plan " + std::to_string(plan.choice[0]) + ", logits " + std::to_string(i));
+    }
+    llm::kernels::activate({});
+}
+
+// quant=q8's int8 matrices (group 32) repacked at load with their scales (Q8x8), the
+// embedding and the tied classifier included: batches give token by token's bits, and
+// token by token the plain int8 model's.
+TEST(Batch, InterleavedInt8MatchesPlainInt8)
+{
+    testing_support::ScopedHeap heap(64 << 20);
+    auto bytes = llama2c_checkpoint(2);
+    auto plain = llm::load_checkpoint({ bytes.data(), bytes.size() });
+    auto checkpoint = llm::load_checkpoint({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(plain.is_error() || checkpoint.is_error());
+    ASSERT_FALSE(llm::quantize_checkpoint(plain.value(), 32).is_error());
+    ASSERT_FALSE(llm::quantize_checkpoint(checkpoint.value(), 32).is_error());
+    auto repacked = llm::interleave_weights(checkpoint.value().weights, { bytes.data(), bytes.size() });
+    ASSERT_FALSE(repacked.is_error()) << message(repacked.error());
+    auto const& w = checkpoint.value().weights;
+    EXPECT_EQ(repacked.value(), size_t(1 + 7 * layers));
+    EXPECT_EQ(w.layers[0].w2.type, llm::TensorType::Q8x8);
+    EXPECT_EQ(w.embedding.type, llm::TensorType::Q8x8);
+    EXPECT_EQ(w.classifier.type, llm::TensorType::Q8x8);
+    expect_batches_match_tokens(checkpoint.value(), "Q8x8");
+    expect_same_as_plain(plain.value(), checkpoint.value(), "Q8");
+}
+
 class GgufBatch : public ::testing::TestWithParam<llm::TensorType> { };
 
 TEST_P(GgufBatch, MatchesTokenByToken)
@@ -296,20 +338,7 @@ void expect_interleaved_matches_plain(llm::TensorType type, llm::TensorType inte
     EXPECT_EQ(w.embedding.type, interleaved);
     EXPECT_EQ(w.classifier.type, interleaved);
     expect_batches_match_tokens(checkpoint.value(), llm::name(interleaved));
-    auto [prompt, turn] = random_prompts();
-    for (auto const& plan : plans()) {
-        llm::kernels::activate(plan);
-        auto a = llm::Transformer::create(plain.value(), 1);
-        auto b = llm::Transformer::create(checkpoint.value(), 1);
-        ASSERT_FALSE(a.is_error() || b.is_error());
-        struct Run expected = run(a.value(), prompt, turn);
-        struct Run got = run(b.value(), prompt, turn);
-        EXPECT_EQ(got.sampled, expected.sampled);
-        for (size_t i = 0; i < got.logits.size(); ++i)
-            expect_same_bits(expected.logits[i], got.logits[i],
-                std::string("plain against interleaved ") + llm::name(type) + ", plan " + std::to_string(plan.choice[0]) + ", logits " + std::to_string(i));
-    }
-    llm::kernels::activate({});
+    expect_same_as_plain(plain.value(), checkpoint.value(), llm::name(type));
 }
 
 TEST(GgufBatch, InterleavedQ4_0MatchesPlainQ4_0) { expect_interleaved_matches_plain(llm::TensorType::Q4_0, llm::TensorType::Q4_0x8); }
@@ -544,6 +573,62 @@ TEST(BatchKernels, InterleavedRowsMatchThePlainReferenceForEveryToken)
         expect_interleaved_batches_match(llm::TensorType::Q4_0, 352, rows);
         expect_interleaved_batches_match(llm::TensorType::Q4_K, 512, rows);
     }
+}
+
+// Q8x8's batch kernels (q8x8_batch.h), in every set the CPU runs, VNNI included: every
+// (row, token) has the bits of ops::matmul_q8 on the plain rows, at one to three groups
+// of eight rows, 1 to 9 tokens, group counts with and without runs of eight, with the
+// inputs' group sums and without (VNNI then takes |w| and sign(x, w)), weights at -128.
+TEST(BatchKernels, InterleavedInt8RowsMatchThePlainReferenceForEveryToken)
+{
+    using namespace llm::kernels;
+    using Int8x8BatchKernel = void (*)(float*, size_t, const llm::MatmulInput*, i32, const u8*, const float*, i32, i32);
+    static rt::CpuFeatures cpu = rt::detect_cpu_features();
+    struct Set {
+        const char* name;
+        Isa isa;
+        Int8x8BatchKernel kernel;
+    };
+    u64 state = 77;
+    for (i32 n : { 256, 352, 800 })
+        for (i32 rows : { 8, 24 }) {
+            size_t count = size_t(n) * size_t(rows);
+            std::vector<float> w(count);
+            for (auto& v : w)
+                v = random_float(state, 1.0f);
+            std::vector<i8> plain(count);
+            std::vector<float> scales(count / 32);
+            llm::ops::quantize(plain.data(), scales.data(), w.data(), i32(count), 32);
+            for (size_t i = 0; i < count; i += 29)
+                plain[i] = i8(-128);
+            auto values = plain;
+            auto repacked_scales = scales;
+            llm::Tensor t { llm::TensorType::Q8, rows, n, reinterpret_cast<const u8*>(values.data()), repacked_scales.data(), 32 };
+            std::vector<u8> scratch(llm::scratch_bytes(t));
+            llm::interleave_q8(t, reinterpret_cast<u8*>(values.data()), repacked_scales.data(), { scratch.data(), scratch.size() });
+            for (Set set : { Set { "avx2", Isa::Avx2, avx2::q8x8_rows_batch }, Set { "avxvnni", Isa::AvxVnni, avxvnni::q8x8_rows_batch },
+                     Set { "avx512", Isa::Avx512, avx512::q8x8_rows_batch }, Set { "avx512vnni", Isa::Avx512Vnni, avx512vnni::q8x8_rows_batch } }) {
+                if (!can_run(set.isa, cpu))
+                    continue;
+                for (i32 tokens = 1; tokens <= most_tokens; ++tokens)
+                    for (bool with_sums : { true, false }) {
+                        auto in = random_inputs(tokens, n, state);
+                        if (!with_sums)
+                            for (auto& input : in.inputs)
+                                input.sums = nullptr;
+                        size_t stride = size_t(rows) + 3;
+                        std::vector<float> got(size_t(tokens) * stride, -1.0f);
+                        set.kernel(got.data(), stride, in.inputs.data(), tokens, t.data, t.scales, n, rows);
+                        for (i32 k = 0; k < tokens; ++k) {
+                            std::vector<float> expected(static_cast<size_t>(rows));
+                            llm::ops::matmul_q8(expected.data(), in.q[size_t(k)].data(), in.s[size_t(k)].data(), plain.data(), scales.data(), n, rows, 32);
+                            EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(k) * stride, sizeof(float) * size_t(rows)), 0)
+                                << set.name << " Q8x8 n " << n << ", " << rows << " rows, " << tokens << " tokens, token " << k
+                                << (with_sums ? "" : ", without sums");
+                        }
+                    }
+            }
+        }
 }
 
 // rows_batch follows the plan: a batch kernel where the type's operation runs on AVX2 or

@@ -1,4 +1,5 @@
 #include "../../app/llm/generate.h"
+#include "../../app/llm/interleave.h"
 #include "../../app/llm/kernels/tuner.h"
 #include "../../app/llm/tokenizer.h"
 #include "models.h"
@@ -96,17 +97,33 @@ TEST_F(Generate, Int8TellsLlama2cInt8Story)
     auto tokenizer = llm::Tokenizer::load({ tokenizer_file.data(), tokenizer_file.size() }, 512).release_value();
     const std::string expected_start = "Once upon a time, there was a little girl named Lily. She loved to play outside in the "
                                        "phower and see all of her family.";
-    for (int source = 0; source < 2; ++source) {
-        // The llama2.c export, and the fp32 checkpoint quantised at load time.
-        auto checkpoint = source == 0 ? llm::load_checkpoint({ int8.data(), int8.size() }).release_value()
-                                      : llm::load_checkpoint({ model.data(), model.size() }).release_value();
-        if (source == 1)
+    for (int source = 0; source < 4; ++source) {
+        // The llama2.c export, and the fp32 checkpoint quantised at load time; then both
+        // with their matrices of whole groups of eight rows interleaved as the loader
+        // does (Q8x8: the file's copy in place, quant=q8's in its own storage), run on
+        // the scalar reference and on the widest kernels.
+        std::vector<u8> file = int8;
+        bool quantised = source % 2, interleaved = source >= 2;
+        auto checkpoint = !quantised ? llm::load_checkpoint({ file.data(), file.size() }).release_value()
+                                     : llm::load_checkpoint({ model.data(), model.size() }).release_value();
+        if (quantised)
             ASSERT_FALSE(llm::quantize_checkpoint(checkpoint, 32).is_error());
-        auto transformer = llm::Transformer::create(checkpoint).release_value();
-        auto sampler = llm::Sampler::create(512, 0.0f, 0.9f, 1).release_value();
-        StringSink out;
-        ASSERT_FALSE(llm::generate(transformer, tokenizer, sampler, "Once upon a time", 60, out).is_error());
-        EXPECT_EQ(out.value.substr(0, expected_start.size()), expected_start) << (source ? "quant=q8" : "q80 file");
+        if (interleaved) {
+            auto repacked = llm::interleave_weights(checkpoint.weights, { file.data(), file.size() });
+            ASSERT_FALSE(repacked.is_error());
+            EXPECT_GT(repacked.value(), 0u);
+            EXPECT_EQ(checkpoint.weights.layers[0].wq.type, llm::TensorType::Q8x8);
+        }
+        for (bool widest : { false, true }) {
+            llm::kernels::activate(widest ? llm::kernels::widest_plan(rt::detect_cpu_features()) : llm::kernels::Plan {});
+            auto transformer = llm::Transformer::create(checkpoint).release_value();
+            auto sampler = llm::Sampler::create(512, 0.0f, 0.9f, 1).release_value();
+            StringSink out;
+            ASSERT_FALSE(llm::generate(transformer, tokenizer, sampler, "Once upon a time", 60, out).is_error());
+            EXPECT_EQ(out.value.substr(0, expected_start.size()), expected_start)
+                << (quantised ? "quant=q8" : "q80 file") << (interleaved ? ", interleaved" : "") << (widest ? ", widest plan" : ", scalar");
+        }
+        llm::kernels::activate({});
     }
 }
 

@@ -3,6 +3,7 @@
 // (dequantize_row, which the embedding lookup takes). The products' bits are checked in
 // test_kernels (every instruction set) and test_batch (whole models, batches).
 #include "../../app/llm/interleave.h"
+#include "../../app/llm/ops.h"
 #include "models.h"
 #include <cstring>
 #include <gtest/gtest.h>
@@ -100,6 +101,75 @@ TEST(Interleave, OnlyWholeGroupsInTheGivenMemoryAreRepacked)
             ASSERT_EQ(dequantized(*now[i], r), dequantized(plain[i], r)) << "tensor " << i << " row " << r;
     for (i32 r = 0; r < 8; ++r)
         ASSERT_EQ(dequantized(w.classifier, r), dequantized(plain[0], r)) << "classifier row " << r;
+}
+
+// llama2.c int8 (Q8): only matrices of group 32 with whole groups of eight rows become
+// Q8x8, in the model's memory (a version-2 file: values then scales) or in the storage
+// quant=q8 made (owned_values, owned_scales); others stay Q8, untouched. The tied
+// classifier is repacked once with the embedding; every row dequantises as before; the
+// inputs' group sums are asked for.
+TEST(Interleave, Int8MatricesWithWholeGroupsAreRepackedWithTheirScales)
+{
+    testing_support::ScopedHeap heap(4 << 20);
+    constexpr i32 cols = 64;
+    auto quantised = [](i32 rows, u32 seed, i8* values, float* scales, i32 group) {
+        std::vector<float> w(size_t(rows) * cols);
+        for (auto& v : w)
+            v = float(i32((seed = seed * 1664525u + 1013904223u) >> 16) % 2001 - 1000) / 1000.0f;
+        llm::ops::quantize(values, scales, w.data(), rows * cols, group);
+    };
+    // The "file": wq (16 rows) then wk (12 rows), each values then scales.
+    std::vector<u8> model(16 * cols + 16 * cols / 32 * 4 + 12 * cols + 12 * cols / 32 * 4);
+    u8* wq = model.data();
+    auto* wq_scales = reinterpret_cast<float*>(wq + 16 * cols);
+    u8* wk = wq + 16 * cols + 16 * cols / 32 * 4;
+    auto* wk_scales = reinterpret_cast<float*>(wk + 12 * cols);
+    quantised(16, 1, reinterpret_cast<i8*>(wq), wq_scales, 32);
+    quantised(12, 2, reinterpret_cast<i8*>(wk), wk_scales, 32);
+    llm::Weights w;
+    // quant=q8's storage: the embedding (8 rows, group 32), wv (8 rows, group 16).
+    w.owned_values = rt::HeapArray<i8>::allocate(16 * cols).release_value();
+    w.owned_scales = rt::HeapArray<float>::allocate(8 * cols / 32 + 8 * cols / 16).release_value();
+    quantised(8, 3, w.owned_values.data(), w.owned_scales.data(), 32);
+    quantised(8, 4, w.owned_values.data() + 8 * cols, w.owned_scales.data() + 8 * cols / 32, 16);
+    // Outside both: wo.
+    std::vector<i8> outside(16 * cols);
+    std::vector<float> outside_scales(16 * cols / 32);
+    quantised(16, 5, outside.data(), outside_scales.data(), 32);
+    auto as_bytes = [](const void* p) { return static_cast<const u8*>(p); };
+    w.embedding = { llm::TensorType::Q8, 8, cols, as_bytes(w.owned_values.data()), w.owned_scales.data(), 32 };
+    w.classifier = w.embedding;
+    w.layers = rt::HeapArray<llm::Layer>::allocate(1).release_value();
+    llm::Layer& layer = w.layers[0];
+    layer.wq = { llm::TensorType::Q8, 16, cols, wq, wq_scales, 32 };
+    layer.wk = { llm::TensorType::Q8, 12, cols, wk, wk_scales, 32 };
+    layer.wv = { llm::TensorType::Q8, 8, cols, as_bytes(w.owned_values.data() + 8 * cols), w.owned_scales.data() + 8 * cols / 32, 16 };
+    layer.wo = { llm::TensorType::Q8, 16, cols, as_bytes(outside.data()), outside_scales.data(), 32 };
+    llm::Tensor* all[] = { &w.embedding, &layer.wq, &layer.wk, &layer.wv, &layer.wo };
+    std::vector<std::vector<std::vector<float>>> before;
+    for (auto* t : all) {
+        before.emplace_back();
+        for (i32 r = 0; r < t->rows; ++r)
+            before.back().push_back(dequantized(*t, r));
+    }
+    auto original = model;
+    auto repacked = llm::interleave_weights(w, { model.data(), model.size() });
+    ASSERT_FALSE(repacked.is_error());
+    EXPECT_EQ(repacked.value(), 2u);
+    EXPECT_EQ(w.embedding.type, llm::TensorType::Q8x8);
+    EXPECT_EQ(w.classifier.type, llm::TensorType::Q8x8);
+    EXPECT_EQ(layer.wq.type, llm::TensorType::Q8x8);
+    EXPECT_EQ(layer.wk.type, llm::TensorType::Q8) << "12 rows: not whole groups";
+    EXPECT_EQ(layer.wv.type, llm::TensorType::Q8) << "group 16";
+    EXPECT_EQ(layer.wo.type, llm::TensorType::Q8) << "outside the model's memory";
+    EXPECT_TRUE(w.input_sums);
+    EXPECT_NE(std::memcmp(model.data(), original.data(), 16 * cols), 0);
+    EXPECT_EQ(std::memcmp(wk, original.data() + (wk - model.data()), 12 * cols + 12 * cols / 32 * 4), 0);
+    for (size_t i = 0; i < 5; ++i)
+        for (i32 r = 0; r < all[i]->rows; ++r)
+            ASSERT_EQ(dequantized(*all[i], r), before[i][size_t(r)]) << "tensor " << i << " row " << r;
+    for (i32 r = 0; r < 8; ++r)
+        ASSERT_EQ(dequantized(w.classifier, r), before[0][size_t(r)]) << "classifier row " << r;
 }
 
 }

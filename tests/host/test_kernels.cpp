@@ -394,6 +394,63 @@ TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
     }
 }
 
+// llama2.c int8 rows (group 32) repacked in groups of eight with their scales (Q8x8,
+// interleave.h) against ops::matmul_q8 on the plain rows, bit for bit: the scalar reading
+// of the layout and this instruction set's kernel, with the input's group sums given and
+// not (the VNNI kernels then sum them, or past 512 groups take |w| and sign(x, w)); group
+// counts with and without runs of eight (1, 7, 9, 25, 513), one to three row groups,
+// values and scales at odd addresses, weights at -128 and +-127. Row by row, the repacked
+// tensor dequantises to the plain one's floats.
+TEST_P(VariantsOf, Int8InterleavedRowsGiveThePlainRowsBits)
+{
+    auto const& variant = of_this_isa(llm::kernels::matmul_q8x8_variants());
+    for (i32 n : { 32, 224, 288, 800, 16416 })
+        for (i32 d : { 8, 16, 24 })
+            for (size_t offset : { size_t(0), size_t(1), size_t(3) }) {
+                size_t count = size_t(n) * size_t(d), groups = count / 32;
+                auto w = random_floats(count, u32(n + d + 5)), x = random_floats(size_t(n), u32(n * 3 + 1));
+                std::vector<i8> values(count + offset);
+                std::vector<float> scales(groups + offset), xs(size_t(n / 32));
+                std::vector<i8> xq(static_cast<size_t>(n));
+                i8* wq = values.data() + offset;
+                float* ws = scales.data() + offset;
+                llm::ops::quantize(wq, ws, w.data(), i32(count), 32);
+                llm::ops::quantize(xq.data(), xs.data(), x.data(), n, 32);
+                // The extremes the stored w + 128 and pmaddubsw's bound must carry.
+                for (size_t i = 0; i < count; i += 37)
+                    wq[i] = i % 3 == 0 ? i8(-128) : i % 3 == 1 ? i8(127) : i8(-127);
+                std::vector<i32> sums(static_cast<size_t>(n / 32));
+                llm::ops::group_sums(sums.data(), xq.data(), n, 32);
+                std::vector<float> expected(static_cast<size_t>(d)), reference(static_cast<size_t>(d)), actual(static_cast<size_t>(d)),
+                    without_sums(static_cast<size_t>(d));
+                llm::ops::matmul_q8(expected.data(), xq.data(), xs.data(), wq, ws, n, d, 32);
+                llm::Tensor t { llm::TensorType::Q8, d, n, reinterpret_cast<const u8*>(wq), ws, 32 };
+                std::vector<std::vector<float>> plain_rows;
+                for (i32 r = 0; r < d; ++r) {
+                    plain_rows.emplace_back(size_t(n));
+                    llm::dequantize_row(t, size_t(r), plain_rows.back().data());
+                }
+                ASSERT_TRUE(llm::can_interleave(t));
+                std::vector<u8> scratch(llm::scratch_bytes(t));
+                llm::interleave_q8(t, reinterpret_cast<u8*>(wq), ws, { scratch.data(), scratch.size() });
+                ASSERT_EQ(t.type, llm::TensorType::Q8x8);
+                auto bytes = reinterpret_cast<const u8*>(wq);
+                llm::kernels::matmul_q8x8_variants()[0].function(reference.data(), xq.data(), xs.data(), sums.data(), bytes, ws, n, d);
+                variant.function(actual.data(), xq.data(), xs.data(), sums.data(), bytes, ws, n, d);
+                variant.function(without_sums.data(), xq.data(), xs.data(), nullptr, bytes, ws, n, d);
+                ASSERT_EQ(std::memcmp(reference.data(), expected.data(), sizeof(float) * size_t(d)), 0) << "scalar n=" << n << " d=" << d;
+                ASSERT_EQ(std::memcmp(actual.data(), expected.data(), sizeof(float) * size_t(d)), 0)
+                    << variant.name << " n=" << n << " d=" << d << " offset " << offset << ": " << actual[0] << " vs " << expected[0];
+                ASSERT_EQ(std::memcmp(without_sums.data(), expected.data(), sizeof(float) * size_t(d)), 0)
+                    << variant.name << " without sums n=" << n << " d=" << d << " offset " << offset;
+                std::vector<float> row(static_cast<size_t>(n));
+                for (i32 r = 0; r < d; ++r) {
+                    llm::dequantize_row(t, size_t(r), row.data());
+                    ASSERT_EQ(std::memcmp(row.data(), plain_rows[size_t(r)].data(), sizeof(float) * size_t(n)), 0) << "row " << r << " n=" << n;
+                }
+            }
+}
+
 TEST_P(VariantsOf, ElementwiseAreBitIdentical)
 {
     for (i32 n : sizes) {
@@ -452,7 +509,7 @@ TEST(Kernels, PlansParseAndFormat)
     char text[512];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar,matmul_q8x8:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
     // A core count per operation: chosen by the tuner, kept by the plan it prints.
     auto cores = llm::kernels::Plan::parse("matmul:sse2@2,attention:scalar@1", cpu());

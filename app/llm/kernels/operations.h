@@ -16,6 +16,10 @@
     /* float scale s per group); scales of W are indexed by flat position.                                          */ \
     X(MatmulQ8, void, matmul_q8, (float* out, const i8* xq, const float* xs, const i8* wq, const float* ws, i32 n, i32 d, i32 group), \
         (out, xq, xs, wq, ws, n, d, group), __VA_ARGS__)                                                                              \
+    /* The same product on int8 rows interleaved in groups of eight (Q8x8, interleaved_blocks.h), group 32, d a      */ \
+    /* multiple of 8; xsums: the input's group sums, or null (the kernel then sums them itself where it needs them). */ \
+    X(MatmulQ8x8, void, matmul_q8x8, (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* wq, const float* ws, i32 n, i32 d), \
+        (out, xq, xs, xsums, wq, ws, n, d), __VA_ARGS__)                                                                              \
     X(Rmsnorm, void, rmsnorm, (float* out, const float* x, const float* weight, i32 size, float epsilon),              \
         (out, x, weight, size, epsilon), __VA_ARGS__)                                                                                 \
     X(Softmax, void, softmax, (float* x, i32 size), (x, size), __VA_ARGS__)                                                         \
@@ -83,7 +87,8 @@
     X(GgufQ5_1, gguf_q5_1, MatmulKBlocks, matmul_q5_1)            \
     X(GgufQ5K, gguf_q5_k, MatmulKBlocks, matmul_q5_k)             \
     X(GgufQ3K, gguf_q3_k, MatmulKBlocks, matmul_q3_k)             \
-    X(GgufF16, gguf_f16, MatmulF16, matmul_f16)
+    X(GgufF16, gguf_f16, MatmulF16, matmul_f16)                   \
+    X(MatmulQ8x8, matmul_q8x8, MatmulQ8x8, matmul_q8x8)
 
 // The instruction sets, scalar reference first (a variant's index is its identity in a
 // plan): X(Isa enumerator, name in tune= and namespace of its entry points, ...), where

@@ -155,7 +155,22 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
     // The matrix products are timed on layer 0's gate matrix: the model's own when it is
     // F32 or Q8, scratch data of its shape otherwise.
     Tensor const& gate = checkpoint.weights.layers[0].w1;
-    if (gate.type != TensorType::Q8) {
+    if (gate.type == TensorType::Q8x8) {
+        // llama2.c int8 rows interleaved at load (interleave.h): the plain Q8 kernels run
+        // only for odd matrices, which keep the widest variant (widest_plan).
+        auto xq = TRY(rt::HeapArray<i8>::allocate(size_t(c.dim)));
+        auto xs = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
+        ops::quantize(xq.data(), xs.data(), x.data(), c.dim, 32);
+        plan.choice[size_t(Op::MatmulQ8x8)] = choose("matmul_q8x8", matmul_q8x8_variants(), cpu, report,
+            [&](MatmulQ8x8 f) { f(out.data(), xq.data(), xs.data(), nullptr, gate.data, gate.scales, c.dim, c.hidden_dim); });
+        auto const& q8x8 = matmul_q8x8_variants()[plan.choice[size_t(Op::MatmulQ8x8)]];
+        plan.workers[size_t(Op::MatmulQ8x8)] = choose_workers("matmul_q8x8", q8x8.name, report, [&](size_t workers) {
+            pool.parallel_for(size_t(c.hidden_dim), rt::max(row_granule, size_t(32)), [&](size_t begin, size_t end) {
+                size_t first = begin * size_t(c.dim);
+                q8x8.function(out.data() + begin, xq.data(), xs.data(), nullptr, gate.data + first, gate.scales + first / 32, c.dim, i32(end - begin));
+            }, workers);
+        });
+    } else if (gate.type != TensorType::Q8) {
         rt::HeapArray<float> scratch;
         const float* gate_floats = gate.floats();
         if (gate.type != TensorType::F32) {
@@ -187,7 +202,8 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             }, workers);
         });
     }
-    if (checkpoint.weights.input_sums && c.dim % 32 == 0) {
+    // (GGUF models only: interleaved llama2.c int8 models have the inputs' sums too.)
+    if (checkpoint.format == WeightFormat::Gguf && checkpoint.weights.input_sums && c.dim % 32 == 0) {
         // The GGUF block types, on scratch blocks: rows as wide as the gate matrix's, an
         // eighth as many (enough to rank the variants; big models would take seconds).
         i32 rows = rt::max(8, c.hidden_dim / 8);

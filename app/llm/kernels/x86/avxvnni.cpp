@@ -1,13 +1,17 @@
 // AVX2 variants with AVX-VNNI's byte products (vnni_products.h), for CPUs that have
 // AVX-VNNI but no AVX-512: the float operations are avx2.cpp's, the quantised row kernels
 // take vpdpbusd (VEX) instead of pmaddubsw + pmaddwd.
+#include "batch_entry_points.h"
 #include "entry_points.h"
 #include <immintrin.h>
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c,avxvnni"))), apply_to = function)
 #include "avx2_vectors.h"
+#include "q8x8_batch.h"
 #include "vnni_products.h"
 namespace llm::kernels::avxvnni {
+
+BAREFLOW_Q8X8_BATCH_ENTRY_POINT(x86::AvxVnniPieces)
 
 namespace {
 using AvxVnni = x86::Avx2With<x86::AvxVnniPieces>;

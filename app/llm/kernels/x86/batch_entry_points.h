@@ -43,6 +43,24 @@ BAREFLOW_FLOAT_BATCH_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_BATCH_KERNEL)
 }
 #undef BAREFLOW_DECLARE_BATCH_KERNEL
 
+// Q8x8 rows (q8x8_batch.h), in the VNNI sets too: `d` rows (a multiple of 8) from a group
+// of eight rows' values `wq` and scales `ws`; with VNNI, the inputs' group sums when given.
+#define BAREFLOW_DECLARE_Q8X8_BATCH(isa) \
+    namespace llm::kernels::isa {        \
+    void q8x8_rows_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* wq, const float* ws, i32 n, i32 d); \
+    }
+BAREFLOW_DECLARE_Q8X8_BATCH(avx2)
+BAREFLOW_DECLARE_Q8X8_BATCH(avxvnni)
+BAREFLOW_DECLARE_Q8X8_BATCH(avx512)
+BAREFLOW_DECLARE_Q8X8_BATCH(avx512vnni)
+#undef BAREFLOW_DECLARE_Q8X8_BATCH
+// Its definition in a set's file (inside its namespace and target pragma), with its pieces.
+#define BAREFLOW_Q8X8_BATCH_ENTRY_POINT(Pieces)                                                                                                \
+    void q8x8_rows_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* wq, const float* ws, i32 n, i32 d) \
+    {                                                                                                                                          \
+        x86::Q8x8BatchWith<Pieces>::rows_batch(out, out_stride, inputs, tokens, wq, ws, n, d);                                                 \
+    }
+
 // Defines them in an instruction set's file (inside its namespace and target pragma).
 #define BAREFLOW_BATCH_ENTRY_POINT(name, parameters, arguments) \
     void name parameters { x86::BatchRows::name arguments; }

@@ -241,6 +241,58 @@ struct InterleavedRowsWith {
         }
         _mm256_storeu_ps(out, values);
     }
+
+    // Q8x8 (llama2.c int8, interleaved_blocks.h): one 32-value group of eight rows, 256
+    // bytes, lane r = row r's exact integer sum q . x. With VNNI (Offset): the stored
+    // bytes are w + 128, unsigned, straight into vpdpbusd against the broadcast input
+    // slices; 128 * sum(x) comes off. Without: the bytes flipped back to w, then |w| times
+    // sign(x, w) with pmaddubsw, whose pairs are at most 2 * 128 * 127 = 32512 (no two
+    // chunks' pairs are added in int16), and pmaddwd.
+    template<bool Offset>
+    static __m256i q8x8_integers(const u8* chunks, const i8* x, i32 x_sum)
+    {
+        auto slice = [&](i32 c) {
+            i32 word;
+            __builtin_memcpy(&word, x + 4 * c, 4);
+            return _mm256_set1_epi32(word);
+        };
+        if constexpr (Offset) {
+            static_assert(Pieces::exact_byte_products);
+            __m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
+            for (i32 c = 0; c < 8; c += 2) {
+                even = Pieces::add_byte_products(even, Pieces::load(chunks + 32 * c), slice(c));
+                odd = Pieces::add_byte_products(odd, Pieces::load(chunks + 32 * c + 32), slice(c + 1));
+            }
+            return _mm256_sub_epi32(_mm256_add_epi32(even, odd), _mm256_set1_epi32(128 * x_sum));
+        } else {
+            __m256i flip = _mm256_set1_epi8(char(0x80));
+            __m256i even = _mm256_setzero_si256(), odd = _mm256_setzero_si256();
+            for (i32 c = 0; c < 8; ++c) {
+                __m256i w = _mm256_xor_si256(Pieces::load(chunks + 32 * c), flip);
+                __m256i products = Pieces::byte_products(_mm256_abs_epi8(w), _mm256_sign_epi8(slice(c), w));
+                if (c % 2)
+                    odd = _mm256_add_epi32(odd, products);
+                else
+                    even = _mm256_add_epi32(even, products);
+            }
+            return _mm256_add_epi32(even, odd);
+        }
+    }
+
+    // One group of eight Q8x8 rows of `groups` 32-value groups into out[0..8): per group,
+    // value += float(sum) * ws * xs lane for lane, in group order (ops::matmul_q8's).
+    // x_sums: the input's group sums (Offset only).
+    template<bool Offset>
+    static void q8x8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* rows, const float* scales, i32 groups)
+    {
+        __m256 values = _mm256_setzero_ps();
+        for (i32 g = 0; g < groups; ++g) {
+            __m256i sums = q8x8_integers<Offset>(rows + q8x8::group_bytes * size_t(g), xq + 32 * g, Offset ? x_sums[g] : 0);
+            __m256 scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(sums), _mm256_loadu_ps(scales + 8 * g));
+            values = _mm256_add_ps(values, _mm256_mul_ps(scaled, _mm256_set1_ps(xs[g])));
+        }
+        _mm256_storeu_ps(out, values);
+    }
 };
 
 }

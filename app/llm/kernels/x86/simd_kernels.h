@@ -251,6 +251,46 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
     }
 }
 
+template<bool B>
+struct Flag {
+    static constexpr bool value = B;
+};
+
+// llama2.c int8 rows interleaved in groups of eight (Q8x8): interleaved_rows.h's kernels
+// a group of rows at a time where this instruction set has them (with VNNI, the stored
+// w + 128 against the input and the input's group sums, given or summed here once per
+// call, up to 16384 columns on the stack), else the reference's gathering with this
+// set's integer dot. Bit-identical to ops::matmul_q8 on the plain rows either way.
+template<typename V>
+void matmul_q8x8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* wq, const float* ws, i32 n, i32 d)
+{
+    if constexpr (V::has_interleaved_rows) {
+        i32 groups = n / 32;
+        size_t rows_bytes = size_t(q8x8::group_rows) * size_t(n), scales_count = size_t(q8x8::group_rows) * size_t(groups);
+        auto run = [&](auto offset, const i32* sums) {
+            for (i32 i = 0; i < d; i += q8x8::group_rows) {
+                size_t group = size_t(i / q8x8::group_rows);
+                V::template q8x8_group<decltype(offset)::value>(out + i, xq, xs, sums, wq + group * rows_bytes, ws + group * scales_count, groups);
+            }
+        };
+        if constexpr (V::exact_byte_products) {
+            constexpr i32 most_groups = 512;
+            i32 own_sums[most_groups];
+            if (!xsums && groups <= most_groups) {
+                V::block_sums(own_sums, xq, groups);
+                xsums = own_sums;
+            }
+            if (xsums) {
+                run(Flag<true> {}, xsums);
+                return;
+            }
+        }
+        run(Flag<false> {}, nullptr);
+        return;
+    }
+    q8x8::rows(out, xq, xs, wq, ws, n, d, V::dot_i8);
+}
+
 // GGUF Q8_0 and Q4_0 rows: block_quants.h's accumulation, with this instruction set's
 // row kernels where it has them (block_rows.h) or its unpacking and integer dot, so
 // results are bit-identical to the reference.
