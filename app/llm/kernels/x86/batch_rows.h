@@ -19,6 +19,7 @@
 //         (q0 - 32) x0 + (q1 - 32) x1, the one-token kernel's q . x - 32 . x pair for pair.
 // Included inside a target pragma that enables AVX2, after tensor.h (for MatmulInput).
 #include "byte_products.h"
+#include "token_blocks.h"
 #include "interleaved_batch.h"
 #include "../../ops.h"
 #include <rt/types.h>
@@ -27,27 +28,6 @@ namespace llm::kernels::x86 {
 namespace {
 
 struct BatchRows : InterleavedBatchRows {
-    // Runs kernel(RowCount<T>, first token) over `tokens` tokens, four at a time, then the
-    // rest as one smaller block.
-    static constexpr i32 token_block = 4;
-    template<i32 N>
-    struct TokenCount {
-        static constexpr i32 value = N;
-    };
-    template<typename Kernel>
-    static void in_token_blocks(i32 tokens, Kernel const& kernel)
-    {
-        i32 t = 0;
-        for (; t + token_block <= tokens; t += token_block)
-            kernel(TokenCount<token_block> {}, t);
-        switch (tokens - t) {
-        case 3: kernel(TokenCount<3> {}, t); break;
-        case 2: kernel(TokenCount<2> {}, t); break;
-        case 1: kernel(TokenCount<1> {}, t); break;
-        default: break;
-        }
-    }
-
     // llama2.c int8 rows (groups of 32, n a multiple of 32): one row, `Tokens` tokens.
     template<i32 Tokens>
     static void int8_row(float* out, size_t out_stride, const MatmulInput* in, const i8* w, const float* ws, i32 n)

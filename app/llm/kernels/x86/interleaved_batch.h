@@ -9,6 +9,7 @@
 // Included inside a target pragma that enables AVX2, after tensor.h (for MatmulInput).
 #include "byte_products.h"
 #include "interleaved_rows.h"
+#include "token_blocks.h"
 #include "../../interleaved_blocks.h"
 #include <rt/types.h>
 
@@ -30,33 +31,13 @@ struct InterleavedBatchRows : BytePieces {
         return _mm256_add_ps(even, odd);
     }
 
-    // Runs group(TokenCount<T>, first token) over `tokens` tokens, four at a time, then
-    // the rest as one smaller block.
-    template<i32 N>
-    struct Tokens {
-        static constexpr i32 value = N;
-    };
-    template<typename Group>
-    static void in_fours(i32 tokens, Group const& group)
-    {
-        i32 t = 0;
-        for (; t + 4 <= tokens; t += 4)
-            group(Tokens<4> {}, t);
-        switch (tokens - t) {
-        case 3: group(Tokens<3> {}, t); break;
-        case 2: group(Tokens<2> {}, t); break;
-        case 1: group(Tokens<1> {}, t); break;
-        default: break;
-        }
-    }
-
     // `d` interleaved rows (d a multiple of 8, `blocks` at a group) against `tokens` inputs.
     static void q4_0x8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 32;
         size_t group_bytes = size_t(per_row) * q4_0x8::group_rows * q4_0x8::plain_bytes;
         for (i32 i = 0; i < d; i += q4_0x8::group_rows)
-            in_fours(tokens, [&](auto count, i32 t) {
+            in_token_blocks(tokens, [&](auto count, i32 t) {
                 q4_0x8_group<decltype(count)::value>(out + size_t(t) * out_stride + i, out_stride, in + t,
                     blocks + size_t(i / q4_0x8::group_rows) * group_bytes, per_row);
             });
@@ -66,7 +47,7 @@ struct InterleavedBatchRows : BytePieces {
         i32 per_row = n / 256;
         size_t group_bytes = size_t(per_row) * q4_kx8::octet_bytes;
         for (i32 i = 0; i < d; i += q4_kx8::group_rows)
-            in_fours(tokens, [&](auto count, i32 t) {
+            in_token_blocks(tokens, [&](auto count, i32 t) {
                 q4_kx8_group<decltype(count)::value>(out + size_t(t) * out_stride + i, out_stride, in + t,
                     blocks + size_t(i / q4_kx8::group_rows) * group_bytes, per_row);
             });

@@ -10,6 +10,7 @@
 // the VNNI sets too (their byte products are what makes it pay). Included inside a
 // target pragma that enables AVX2, after tensor.h (for MatmulInput).
 #include "byte_products.h"
+#include "token_blocks.h"
 #include "../../interleaved_blocks.h"
 #include <rt/types.h>
 
@@ -41,15 +42,9 @@ private:
             const u8* rows = wq + size_t(i / q8x8::group_rows) * rows_bytes;
             const float* scales = ws + size_t(i / q8x8::group_rows) * scales_count;
             float* at = out + i;
-            i32 t = 0;
-            for (; t + 4 <= tokens; t += 4)
-                group<4, Offset>(at + size_t(t) * out_stride, out_stride, in + t, rows, scales, groups);
-            switch (tokens - t) {
-            case 3: group<3, Offset>(at + size_t(t) * out_stride, out_stride, in + t, rows, scales, groups); break;
-            case 2: group<2, Offset>(at + size_t(t) * out_stride, out_stride, in + t, rows, scales, groups); break;
-            case 1: group<1, Offset>(at + size_t(t) * out_stride, out_stride, in + t, rows, scales, groups); break;
-            default: break;
-            }
+            in_token_blocks(tokens, [&](auto count, i32 t) {
+                group<decltype(count)::value, Offset>(at + size_t(t) * out_stride, out_stride, in + t, rows, scales, groups);
+            });
         }
     }
 
