@@ -12,10 +12,10 @@ namespace llm {
 namespace {
 
 // The batch kernel of whichever set `chosen` (the active one-token kernel) belongs to. The
-// VNNI sets take their base set's batch kernel: the integer sums are exact either way, so
+// VNNI sets (and avx2tcg, AVX2 shaped for QEMU's emulation) take their base set's batch kernel: the integer sums are exact either way, so
 // the bits are the same, and the CPU has the base set.
-template<typename OneToken, typename Batch>
-Batch pick(OneToken chosen, OneToken const (&avx2_family)[2], Batch avx2_batch, OneToken const (&avx512_family)[2], Batch avx512_batch)
+template<typename OneToken, typename Batch, size_t avx2_members>
+Batch pick(OneToken chosen, OneToken const (&avx2_family)[avx2_members], Batch avx2_batch, OneToken const (&avx512_family)[2], Batch avx512_batch)
 {
     for (OneToken member : avx2_family)
         if (chosen == member)
@@ -38,7 +38,7 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         // The one-token kernel takes int8_rows.h's path only for groups of 32.
         if (w.group != 32 || w.cols % 32 != 0)
             return false;
-        auto batch = pick(active.matmul_q8, { k::avx2::matmul_q8, k::avxvnni::matmul_q8 }, k::avx2::q8_rows_batch, { k::avx512::matmul_q8, k::avx512vnni::matmul_q8 }, k::avx512::q8_rows_batch);
+        auto batch = pick(active.matmul_q8, { k::avx2::matmul_q8, k::avxvnni::matmul_q8, k::avx2tcg::matmul_q8 }, k::avx2::q8_rows_batch, { k::avx512::matmul_q8, k::avx512vnni::matmul_q8 }, k::avx512::q8_rows_batch);
         if (!batch)
             return false;
         size_t first = begin * size_t(w.cols);
@@ -48,8 +48,8 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
     case TensorType::Q4_K:
     case TensorType::Q6_K: {
         bool q6 = w.type == TensorType::Q6_K;
-        auto batch = q6 ? pick(active.gguf_q6_k, { k::avx2::matmul_q6_k, k::avxvnni::matmul_q6_k }, k::avx2::q6_k_rows_batch, { k::avx512::matmul_q6_k, k::avx512vnni::matmul_q6_k }, k::avx512::q6_k_rows_batch)
-                        : pick(active.gguf_q4_k, { k::avx2::matmul_q4_k, k::avxvnni::matmul_q4_k }, k::avx2::q4_k_rows_batch, { k::avx512::matmul_q4_k, k::avx512vnni::matmul_q4_k }, k::avx512::q4_k_rows_batch);
+        auto batch = q6 ? pick(active.gguf_q6_k, { k::avx2::matmul_q6_k, k::avxvnni::matmul_q6_k, k::avx2tcg::matmul_q6_k }, k::avx2::q6_k_rows_batch, { k::avx512::matmul_q6_k, k::avx512vnni::matmul_q6_k }, k::avx512::q6_k_rows_batch)
+                        : pick(active.gguf_q4_k, { k::avx2::matmul_q4_k, k::avxvnni::matmul_q4_k, k::avx2tcg::matmul_q4_k }, k::avx2::q4_k_rows_batch, { k::avx512::matmul_q4_k, k::avx512vnni::matmul_q4_k }, k::avx512::q4_k_rows_batch);
         if (!batch)
             return false;
         batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
@@ -60,8 +60,8 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         bool q4 = w.type == TensorType::Q4_0;
         if (q4 && !inputs[0].sums)
             return false;
-        auto batch = q4 ? pick(active.gguf_q4_0, { k::avx2::matmul_q4_0, k::avxvnni::matmul_q4_0 }, k::avx2::q4_0_rows_batch, { k::avx512::matmul_q4_0, k::avx512vnni::matmul_q4_0 }, k::avx512::q4_0_rows_batch)
-                        : pick(active.gguf_q8_0, { k::avx2::matmul_q8_0, k::avxvnni::matmul_q8_0 }, k::avx2::q8_0_rows_batch, { k::avx512::matmul_q8_0, k::avx512vnni::matmul_q8_0 }, k::avx512::q8_0_rows_batch);
+        auto batch = q4 ? pick(active.gguf_q4_0, { k::avx2::matmul_q4_0, k::avxvnni::matmul_q4_0, k::avx2tcg::matmul_q4_0 }, k::avx2::q4_0_rows_batch, { k::avx512::matmul_q4_0, k::avx512vnni::matmul_q4_0 }, k::avx512::q4_0_rows_batch)
+                        : pick(active.gguf_q8_0, { k::avx2::matmul_q8_0, k::avxvnni::matmul_q8_0, k::avx2tcg::matmul_q8_0 }, k::avx2::q8_0_rows_batch, { k::avx512::matmul_q8_0, k::avx512vnni::matmul_q8_0 }, k::avx512::q8_0_rows_batch);
         if (!batch)
             return false;
         batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
@@ -73,12 +73,12 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         for (i32 t = 0; t < tokens; ++t)
             x[t] = inputs[size_t(t)].x;
         if (w.type == TensorType::F16) {
-            auto batch = pick(active.gguf_f16, { k::avx2::matmul_f16, k::avxvnni::matmul_f16 }, k::avx2::f16_rows_batch, { k::avx512::matmul_f16, k::avx512vnni::matmul_f16 }, k::avx512::f16_rows_batch);
+            auto batch = pick(active.gguf_f16, { k::avx2::matmul_f16, k::avxvnni::matmul_f16, k::avx2tcg::matmul_f16 }, k::avx2::f16_rows_batch, { k::avx512::matmul_f16, k::avx512vnni::matmul_f16 }, k::avx512::f16_rows_batch);
             if (!batch)
                 return false;
             batch(out + begin, out_stride, x, tokens, w.row(begin), w.cols, d);
         } else {
-            auto batch = pick(active.matmul, { k::avx2::matmul, k::avxvnni::matmul }, k::avx2::f32_rows_batch, { k::avx512::matmul, k::avx512vnni::matmul }, k::avx512::f32_rows_batch);
+            auto batch = pick(active.matmul, { k::avx2::matmul, k::avxvnni::matmul, k::avx2tcg::matmul }, k::avx2::f32_rows_batch, { k::avx512::matmul, k::avx512vnni::matmul }, k::avx512::f32_rows_batch);
             if (!batch)
                 return false;
             batch(out + begin, out_stride, x, tokens, w.floats() + begin * size_t(w.cols), w.cols, d);
@@ -91,8 +91,8 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         if (!inputs[0].sums)
             return false;
         auto batch = w.type == TensorType::Q4_0x8
-            ? pick(active.gguf_q4_0x8, { k::avx2::matmul_q4_0x8, k::avxvnni::matmul_q4_0x8 }, k::avx2::q4_0x8_rows_batch, { k::avx512::matmul_q4_0x8, k::avx512vnni::matmul_q4_0x8 }, k::avx512::q4_0x8_rows_batch)
-            : pick(active.gguf_q4_kx8, { k::avx2::matmul_q4_kx8, k::avxvnni::matmul_q4_kx8 }, k::avx2::q4_kx8_rows_batch, { k::avx512::matmul_q4_kx8, k::avx512vnni::matmul_q4_kx8 }, k::avx512::q4_kx8_rows_batch);
+            ? pick(active.gguf_q4_0x8, { k::avx2::matmul_q4_0x8, k::avxvnni::matmul_q4_0x8, k::avx2tcg::matmul_q4_0x8 }, k::avx2::q4_0x8_rows_batch, { k::avx512::matmul_q4_0x8, k::avx512vnni::matmul_q4_0x8 }, k::avx512::q4_0x8_rows_batch)
+            : pick(active.gguf_q4_kx8, { k::avx2::matmul_q4_kx8, k::avxvnni::matmul_q4_kx8, k::avx2tcg::matmul_q4_kx8 }, k::avx2::q4_kx8_rows_batch, { k::avx512::matmul_q4_kx8, k::avx512vnni::matmul_q4_kx8 }, k::avx512::q4_kx8_rows_batch);
         if (!batch)
             return false;
         batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
@@ -103,6 +103,7 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         // start and end on groups of eight rows, and their scales at 8i * cols / 32.
         auto const& chosen = active.matmul_q8x8;
         auto batch = chosen == k::avx2::matmul_q8x8 ? k::avx2::q8x8_rows_batch
+            : chosen == k::avx2tcg::matmul_q8x8     ? k::avx2::q8x8_rows_batch // avx2's rows exactly
             : chosen == k::avxvnni::matmul_q8x8     ? k::avxvnni::q8x8_rows_batch
             : chosen == k::avx512::matmul_q8x8      ? k::avx512::q8x8_rows_batch
             : chosen == k::avx512vnni::matmul_q8x8  ? k::avx512vnni::q8x8_rows_batch

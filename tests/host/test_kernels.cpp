@@ -28,6 +28,7 @@ const char* isa_name(Isa isa)
 {
     switch (isa) {
     case Isa::Sse2: return "sse2";
+    case Isa::Avx2Tcg: return "avx2tcg";
     case Isa::Avx2: return "avx2";
     case Isa::AvxVnni: return "avxvnni";
     case Isa::Avx512: return "avx512";
@@ -41,6 +42,7 @@ const char* isa_requirement(Isa isa)
 {
     switch (isa) {
     case Isa::Sse2: return "SSE2";
+    case Isa::Avx2Tcg:
     case Isa::Avx2: return "AVX2, FMA and F16C (with the OS saving AVX state)";
     case Isa::AvxVnni: return "AVX2, FMA, F16C and AVX-VNNI";
     case Isa::Avx512: return "AVX-512 F and BW, and F16C";
@@ -69,7 +71,7 @@ protected:
     }
 };
 
-INSTANTIATE_TEST_SUITE_P(Kernels, VariantsOf, testing::Values(Isa::Sse2, Isa::Avx2, Isa::AvxVnni, Isa::Avx512, Isa::Avx512Vnni),
+INSTANTIATE_TEST_SUITE_P(Kernels, VariantsOf, testing::Values(Isa::Sse2, Isa::Avx2Tcg, Isa::Avx2, Isa::AvxVnni, Isa::Avx512, Isa::Avx512Vnni),
     [](testing::TestParamInfo<Isa> const& info) { return std::string(isa_name(info.param)); });
 
 const i32 sizes[] = { 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 172, 257, 288 };

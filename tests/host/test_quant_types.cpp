@@ -100,6 +100,7 @@ const char* isa_name(Isa isa)
 {
     switch (isa) {
     case Isa::Sse2: return "sse2";
+    case Isa::Avx2Tcg: return "avx2tcg";
     case Isa::Avx2: return "avx2";
     case Isa::AvxVnni: return "avxvnni";
     case Isa::Avx512: return "avx512";
@@ -117,7 +118,7 @@ protected:
     }
 };
 
-INSTANTIATE_TEST_SUITE_P(QuantTypes, NewTypeVariants, testing::Values(Isa::Sse2, Isa::Avx2, Isa::AvxVnni, Isa::Avx512, Isa::Avx512Vnni),
+INSTANTIATE_TEST_SUITE_P(QuantTypes, NewTypeVariants, testing::Values(Isa::Sse2, Isa::Avx2Tcg, Isa::Avx2, Isa::AvxVnni, Isa::Avx512, Isa::Avx512Vnni),
     [](testing::TestParamInfo<Isa> const& info) { return std::string(isa_name(info.param)); });
 
 // Odd row counts (not multiples of the eight-row or granule steps), rows of one block and

@@ -45,6 +45,7 @@ bool can_run(Isa isa, rt::CpuFeatures const& cpu)
     case Isa::Sse2: return cpu.sse2;
     // F16C converts halves: the GGUF block scales and F16 weights (every AVX2 CPU has it; so
     // does QEMU's -cpu max). Already false unless XCR0 enables AVX state.
+    case Isa::Avx2Tcg:
     case Isa::Avx2: return cpu.avx2 && cpu.fma && cpu.f16c;
     case Isa::AvxVnni: return cpu.avx2 && cpu.fma && cpu.f16c && cpu.avx_vnni;
     case Isa::Avx512: return cpu.avx512f && cpu.avx512bw && cpu.f16c;

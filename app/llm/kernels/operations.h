@@ -94,11 +94,13 @@
 // plan): X(Isa enumerator, name in tune= and namespace of its entry points, ...), where
 // `...` passes on whatever follows X (so a list per operation can name its entry point).
 // Narrower sets before wider ones: without tuning, the last one a CPU can run is taken
-// (widest_plan). The VNNI sets differ from the one before them only in the quantised row
+// (widest_plan); avx2tcg (AVX2 shaped for QEMU's emulation, x86/avx2tcg.cpp) comes before
+// avx2 so that a real CPU without tuning keeps avx2. The VNNI sets differ from the one before them only in the quantised row
 // kernels' byte products (x86/vnni_products.h); their float operations are the same code.
 #define BAREFLOW_INSTRUCTION_SETS(X, ...)  \
     X(Scalar, scalar, __VA_ARGS__)         \
     X(Sse2, sse2, __VA_ARGS__)             \
+    X(Avx2Tcg, avx2tcg, __VA_ARGS__)       \
     X(Avx2, avx2, __VA_ARGS__)             \
     X(AvxVnni, avxvnni, __VA_ARGS__)       \
     X(Avx512, avx512, __VA_ARGS__)         \

@@ -1,0 +1,29 @@
+// AVX2 variants for QEMU's TCG: avx2.cpp's kernels, except the Q4_Kx8 and Q6_Kx8 rows,
+// whose byte products come from the integer steps TCG emulates inline (emulated_rows.h)
+// instead of pmaddubsw and pmaddwd, which it runs as C helpers. Same bits as every set.
+#include "entry_points.h"
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#include "avx2_vectors.h"
+#include "emulated_rows.h"
+namespace llm::kernels::avx2tcg {
+
+namespace {
+struct Avx2Tcg : x86::Avx2With<x86::BytePieces> {
+    // These hide Avx2With's (InterleavedRowsWith's) versions.
+    static void q4_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    {
+        x86::EmulatedInterleavedRows::q4_kx8_group(out, xq, xs, x_sums, group, per_row);
+    }
+    static void q6_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums16, const u8* group, i32 per_row)
+    {
+        x86::EmulatedInterleavedRows::q6_kx8_group(out, xq, xs, x_sums16, group, per_row);
+    }
+};
+}
+
+BAREFLOW_SIMD_ENTRY_POINTS(Avx2Tcg)
+
+}
+#pragma clang attribute pop

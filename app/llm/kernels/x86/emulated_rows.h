@@ -1,0 +1,193 @@
+#pragma once
+// Q4_Kx8 and Q6_Kx8 rows (interleaved_rows.h's kernels) for an AVX2 that QEMU emulates
+// (TCG, the avx2tcg set). QEMU 7.2 turns and/or/add/sub, 16- and 32-bit multiplies and
+// shifts by an immediate into inline host vector code, but calls a C helper for pmaddubsw
+// and pmaddwd (a loop over the lanes, ~100 host cycles a call: a quarter of a TinyLlama
+// Q4_K_M token's time under TCG), for shifts by a register count, and for every float step.
+// Here the byte products come from those inline steps instead: bytes split into int16
+// lanes by shifts and masks, products by vpmullw, int16 pairs into int32 by shifts, the
+// scales unpacked with immediate shifts only. The integer sums are the same (no step can
+// wrap: each int16 sum keeps the bound interleaved_rows.h states for its pmaddubsw pairs),
+// and the float steps are interleaved_rows.h's, so the bits are the reference's.
+// On a real CPU these kernels are slower than pmaddubsw's: the tuner picks them only where
+// they win, i.e. under emulation.
+#include "interleaved_rows.h"
+
+namespace llm::kernels::x86 {
+namespace {
+
+struct EmulatedInterleavedRows {
+    // The four bytes at `at`, broadcast, sign-extended to int16: `even` holds the first and
+    // third byte in the low and high int16 of every 32-bit lane, `odd` the second and fourth.
+    static void widened_slice(const i8* at, __m256i& even, __m256i& odd)
+    {
+        i32 word;
+        __builtin_memcpy(&word, at, 4);
+        __m256i v = _mm256_set1_epi32(word);
+        even = _mm256_srai_epi16(_mm256_slli_epi16(v, 8), 8);
+        odd = _mm256_srai_epi16(v, 8);
+    }
+
+    // Adjacent int16 pairs summed into int32 lanes: pmaddwd(v, 1)'s result.
+    static __m256i pair_sums(__m256i v)
+    {
+        return _mm256_add_epi32(_mm256_srai_epi32(_mm256_slli_epi32(v, 16), 16), _mm256_srai_epi32(v, 16));
+    }
+
+    // interleaved_rows.h's q4_kx8_chunk: nibble n of a 16-bit lane (bits 4n..4n+3) times
+    // the input byte it pairs with. |product| <= 15 * 128, sixteen of them per int16 sum.
+    static void q4_kx8_chunk(const u8* slices, const i8* x, __m256i& low_sums, __m256i& high_sums)
+    {
+        __m256i nibble = _mm256_set1_epi16(0x000F);
+        __m256i low = _mm256_setzero_si256(), high = _mm256_setzero_si256();
+        for (i32 s = 0; s < 8; ++s) {
+            __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(slices + 32 * s));
+            __m256i x_even, x_odd, y_even, y_odd;
+            widened_slice(x + 4 * s, x_even, x_odd);
+            widened_slice(x + 32 + 4 * s, y_even, y_odd);
+            low = _mm256_add_epi16(low, _mm256_mullo_epi16(_mm256_and_si256(w, nibble), x_even));
+            low = _mm256_add_epi16(low, _mm256_mullo_epi16(_mm256_and_si256(_mm256_srli_epi16(w, 8), nibble), x_odd));
+            high = _mm256_add_epi16(high, _mm256_mullo_epi16(_mm256_and_si256(_mm256_srli_epi16(w, 4), nibble), y_even));
+            high = _mm256_add_epi16(high, _mm256_mullo_epi16(_mm256_srli_epi16(w, 12), y_odd));
+        }
+        low_sums = pair_sums(low), high_sums = pair_sums(high);
+    }
+
+    // k_quants::scale_and_min of group j for eight rows, with immediate shifts (j known).
+    template<i32 j>
+    static void q4_kx8_scale_and_min(__m256i const (&packed)[3], __m256i& scale, __m256i& min)
+    {
+        __m256i six = _mm256_set1_epi32(63), four = _mm256_set1_epi32(0xF), two = _mm256_set1_epi32(3);
+        if constexpr (j < 4) {
+            scale = _mm256_and_si256(_mm256_srli_epi32(packed[0], 8 * j), six);
+            min = _mm256_and_si256(_mm256_srli_epi32(packed[1], 8 * j), six);
+        } else {
+            constexpr i32 k = j - 4;
+            scale = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(packed[2], 8 * k), four),
+                _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(packed[0], 8 * k + 6), two), 4));
+            min = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(packed[2], 8 * k + 4), four),
+                _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(packed[1], 8 * k + 6), two), 4));
+        }
+    }
+
+    // Group j's term, interleaved_rows.h's q4_kx8_terms step for step.
+    template<i32 j>
+    static __m256 q4_kx8_term(__m256i const (&packed)[3], __m256i sums, __m256 d, __m256 dmin, const float* xs, const i32* x_sums)
+    {
+        __m256i scale, min;
+        q4_kx8_scale_and_min<j>(packed, scale, min);
+        __m256 scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_mullo_epi32(scale, sums)), d);
+        __m256 offset = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_mullo_epi32(min, _mm256_set1_epi32(x_sums[j]))), dmin);
+        return _mm256_mul_ps(_mm256_sub_ps(scaled, offset), _mm256_set1_ps(xs[j]));
+    }
+
+    template<i32 c>
+    static void q4_kx8_chunk_terms(const u8* octet, const i8* xq, const float* xs, const i32* x_sums, __m256i const (&packed)[3], __m256 d,
+        __m256 dmin, __m256 (&terms)[8])
+    {
+        __m256i low, high;
+        q4_kx8_chunk(octet + q4_kx8::nibbles_at + 256 * c, xq + 64 * c, low, high);
+        terms[2 * c] = q4_kx8_term<2 * c>(packed, low, d, dmin, xs, x_sums);
+        terms[2 * c + 1] = q4_kx8_term<2 * c + 1>(packed, high, d, dmin, xs, x_sums);
+    }
+
+    static void q4_kx8_terms(const u8* octet, const i8* xq, const float* xs, const i32* x_sums, __m256 (&terms)[8])
+    {
+        __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
+        __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet + 16)));
+        __m256i packed[3];
+        for (i32 k = 0; k < 3; ++k)
+            packed[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(octet + q4_kx8::scales_at + 32 * k));
+        q4_kx8_chunk_terms<0>(octet, xq, xs, x_sums, packed, d, dmin, terms);
+        q4_kx8_chunk_terms<1>(octet, xq, xs, x_sums, packed, d, dmin, terms);
+        q4_kx8_chunk_terms<2>(octet, xq, xs, x_sums, packed, d, dmin, terms);
+        q4_kx8_chunk_terms<3>(octet, xq, xs, x_sums, packed, d, dmin, terms);
+    }
+
+    static void q4_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    {
+        __m256 values = _mm256_setzero_ps();
+        for (i32 b = 0; b < per_row; ++b) {
+            __m256 t[8];
+            q4_kx8_terms(q4_kx8::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums + 8 * b, t);
+            // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
+            __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
+            __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
+            values = _mm256_add_ps(values, _mm256_add_ps(even, odd));
+        }
+        _mm256_storeu_ps(out, values);
+    }
+
+    // interleaved_rows.h's q6_kx8_half: the stored values (0..63, one a byte) times the
+    // input, |product| <= 63 * 128, four of them per int16 sum (at most 32256).
+    static void q6_kx8_half(const u8* half, const i8* x, __m256i (&first)[4], __m256i (&second)[4])
+    {
+        __m256i nibble = _mm256_set1_epi8(0x0F), top = _mm256_set1_epi8(0x30), low_byte = _mm256_set1_epi16(0x00FF);
+        auto values = [&](i32 s, __m256i (&v)[4]) {
+            __m256i low = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half + 96 * s));
+            __m256i odd = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half + 96 * s + 32));
+            __m256i high = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half + 96 * s + 64));
+            v[0] = _mm256_or_si256(_mm256_and_si256(low, nibble), _mm256_and_si256(_mm256_slli_epi16(high, 4), top));
+            v[1] = _mm256_or_si256(_mm256_and_si256(odd, nibble), _mm256_and_si256(_mm256_slli_epi16(high, 2), top));
+            v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(low, 4), nibble), _mm256_and_si256(high, top));
+            v[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(odd, 4), nibble), _mm256_and_si256(_mm256_srli_epi16(high, 2), top));
+        };
+        // Bytes (0..63) times one widened slice: the int16 pair sums pmaddubsw gives.
+        auto products = [&](__m256i bytes, const i8* at) {
+            __m256i x_even, x_odd;
+            widened_slice(at, x_even, x_odd);
+            return _mm256_add_epi16(_mm256_mullo_epi16(_mm256_and_si256(bytes, low_byte), x_even), _mm256_mullo_epi16(_mm256_srli_epi16(bytes, 8), x_odd));
+        };
+        for (i32 part = 0; part < 2; ++part) {
+            __m256i (&sums)[4] = part ? second : first;
+            for (auto& sum : sums)
+                sum = _mm256_setzero_si256();
+            for (i32 s = 4 * part; s < 4 * part + 4; s += 2) {
+                __m256i a[4], b[4];
+                values(s, a);
+                values(s + 1, b);
+                for (i32 k = 0; k < 4; ++k) {
+                    const i8* at = x + 32 * k + 4 * s;
+                    sums[k] = _mm256_add_epi32(sums[k], pair_sums(_mm256_add_epi16(products(a[k], at), products(b[k], at + 4))));
+                }
+            }
+        }
+    }
+
+    // interleaved_rows.h's q6_kx8_terms with the half above.
+    static void q6_kx8_terms(const u8* octet, const i8* xq, const float* xs, const i32* x_sums16, __m256 (&terms)[8])
+    {
+        __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
+        for (i32 h = 0; h < 2; ++h) {
+            __m256i first[4], second[4];
+            q6_kx8_half(octet + q6_kx8::halves_at + q6_kx8::half_bytes * size_t(h), xq + 128 * h, first, second);
+            for (i32 k = 0; k < 4; ++k) {
+                i32 j = 4 * h + k;
+                auto scale = [&](i32 t) {
+                    return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(octet + q6_kx8::scales_at + 8 * size_t(t))));
+                };
+                __m256i a = _mm256_sub_epi32(first[k], _mm256_set1_epi32(32 * x_sums16[2 * j]));
+                __m256i b = _mm256_sub_epi32(second[k], _mm256_set1_epi32(32 * x_sums16[2 * j + 1]));
+                __m256i products = _mm256_add_epi32(_mm256_mullo_epi32(scale(2 * j), a), _mm256_mullo_epi32(scale(2 * j + 1), b));
+                terms[j] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(products), d), _mm256_set1_ps(xs[j]));
+            }
+        }
+    }
+
+    static void q6_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums16, const u8* group, i32 per_row)
+    {
+        __m256 values = _mm256_setzero_ps();
+        for (i32 b = 0; b < per_row; ++b) {
+            __m256 t[8];
+            q6_kx8_terms(q6_kx8::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums16 + 16 * b, t);
+            // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
+            __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
+            __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
+            values = _mm256_add_ps(values, _mm256_add_ps(even, odd));
+        }
+        _mm256_storeu_ps(out, values);
+    }
+};
+
+}
+}
