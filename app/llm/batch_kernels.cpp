@@ -12,8 +12,9 @@ namespace llm {
 namespace {
 
 // The batch kernel of whichever set `chosen` (the active one-token kernel) belongs to. The
-// VNNI sets (and avx2tcg, AVX2 shaped for QEMU's emulation) take their base set's batch kernel: the integer sums are exact either way, so
-// the bits are the same, and the CPU has the base set.
+// VNNI sets take their base set's batch kernel: the integer sums are exact either way, so
+// the bits are the same, and the CPU has the base set. So does avx2tcg (AVX2 shaped for
+// QEMU's emulation), whose one-token kernels are avx2's but for the interleaved K rows.
 template<typename OneToken, typename Batch, size_t avx2_members>
 Batch pick(OneToken chosen, OneToken const (&avx2_family)[avx2_members], Batch avx2_batch, OneToken const (&avx512_family)[2], Batch avx512_batch)
 {
@@ -88,11 +89,12 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
     case TensorType::Q4_0x8:
     case TensorType::Q4_Kx8: {
         // Chunks and tiles start and end on groups of eight rows (row_granule's multiples).
+        // avx2tcg's Q4_Kx8 rows are not avx2's (emulated_rows.h): its tokens go one by one.
         if (!inputs[0].sums)
             return false;
         auto batch = w.type == TensorType::Q4_0x8
             ? pick(active.gguf_q4_0x8, { k::avx2::matmul_q4_0x8, k::avxvnni::matmul_q4_0x8, k::avx2tcg::matmul_q4_0x8 }, k::avx2::q4_0x8_rows_batch, { k::avx512::matmul_q4_0x8, k::avx512vnni::matmul_q4_0x8 }, k::avx512::q4_0x8_rows_batch)
-            : pick(active.gguf_q4_kx8, { k::avx2::matmul_q4_kx8, k::avxvnni::matmul_q4_kx8, k::avx2tcg::matmul_q4_kx8 }, k::avx2::q4_kx8_rows_batch, { k::avx512::matmul_q4_kx8, k::avx512vnni::matmul_q4_kx8 }, k::avx512::q4_kx8_rows_batch);
+            : pick(active.gguf_q4_kx8, { k::avx2::matmul_q4_kx8, k::avxvnni::matmul_q4_kx8 }, k::avx2::q4_kx8_rows_batch, { k::avx512::matmul_q4_kx8, k::avx512vnni::matmul_q4_kx8 }, k::avx512::q4_kx8_rows_batch);
         if (!batch)
             return false;
         batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);

@@ -17,6 +17,13 @@ namespace llm::kernels::x86 {
 namespace {
 
 struct EmulatedInterleavedRows {
+    // TCG keeps the guest's vector registers in memory and loads them for each instruction
+    // at no cost, but a guest load of 32 bytes costs as much as ten inline instructions:
+    // a spilled value or a mask constant taken from memory (vpand mem) undoes the gain.
+    // This empty asm pins `v` in a register where it is computed, so the compiler neither
+    // reorders the int16 sums into a tree of spilled partial sums nor hoists loads.
+    static void in_register(__m256i& v) { asm volatile("" : "+x"(v)); }
+
     // The four bytes at `at`, broadcast, sign-extended to int16: `even` holds the first and
     // third byte in the low and high int16 of every 32-bit lane, `odd` the second and fourth.
     static void widened_slice(const i8* at, __m256i& even, __m256i& odd)
@@ -26,6 +33,25 @@ struct EmulatedInterleavedRows {
         __m256i v = _mm256_set1_epi32(word);
         even = _mm256_srai_epi16(_mm256_slli_epi16(v, 8), 8);
         odd = _mm256_srai_epi16(v, 8);
+    }
+
+    // Bits [low, low + count) of each 16-bit lane, by two shifts (a mask would be a load).
+    template<i32 low, i32 count>
+    static __m256i bits16(__m256i v)
+    {
+        if constexpr (low + count == 16)
+            return _mm256_srli_epi16(v, low);
+        else
+            return _mm256_srli_epi16(_mm256_slli_epi16(v, 16 - low - count), 16 - count);
+    }
+    // The same in 32-bit lanes.
+    template<i32 low, i32 count>
+    static __m256i bits32(__m256i v)
+    {
+        if constexpr (low + count == 32)
+            return _mm256_srli_epi32(v, low);
+        else
+            return _mm256_srli_epi32(_mm256_slli_epi32(v, 32 - low - count), 32 - count);
     }
 
     // Adjacent int16 pairs summed into int32 lanes: pmaddwd(v, 1)'s result.
@@ -38,35 +64,36 @@ struct EmulatedInterleavedRows {
     // the input byte it pairs with. |product| <= 15 * 128, sixteen of them per int16 sum.
     static void q4_kx8_chunk(const u8* slices, const i8* x, __m256i& low_sums, __m256i& high_sums)
     {
-        __m256i nibble = _mm256_set1_epi16(0x000F);
         __m256i low = _mm256_setzero_si256(), high = _mm256_setzero_si256();
+#pragma clang loop unroll(disable)
         for (i32 s = 0; s < 8; ++s) {
             __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(slices + 32 * s));
-            __m256i x_even, x_odd, y_even, y_odd;
+            __m256i x_even, x_odd;
             widened_slice(x + 4 * s, x_even, x_odd);
-            widened_slice(x + 32 + 4 * s, y_even, y_odd);
-            low = _mm256_add_epi16(low, _mm256_mullo_epi16(_mm256_and_si256(w, nibble), x_even));
-            low = _mm256_add_epi16(low, _mm256_mullo_epi16(_mm256_and_si256(_mm256_srli_epi16(w, 8), nibble), x_odd));
-            high = _mm256_add_epi16(high, _mm256_mullo_epi16(_mm256_and_si256(_mm256_srli_epi16(w, 4), nibble), y_even));
-            high = _mm256_add_epi16(high, _mm256_mullo_epi16(_mm256_srli_epi16(w, 12), y_odd));
+            low = _mm256_add_epi16(low, _mm256_mullo_epi16(bits16<0, 4>(w), x_even));
+            in_register(low);
+            low = _mm256_add_epi16(low, _mm256_mullo_epi16(bits16<8, 4>(w), x_odd));
+            in_register(low);
+            widened_slice(x + 32 + 4 * s, x_even, x_odd);
+            high = _mm256_add_epi16(high, _mm256_mullo_epi16(bits16<4, 4>(w), x_even));
+            in_register(high);
+            high = _mm256_add_epi16(high, _mm256_mullo_epi16(bits16<12, 4>(w), x_odd));
+            in_register(high);
         }
         low_sums = pair_sums(low), high_sums = pair_sums(high);
     }
 
-    // k_quants::scale_and_min of group j for eight rows, with immediate shifts (j known).
+    // k_quants::scale_and_min of group j for eight rows, by shifts alone (j known).
     template<i32 j>
     static void q4_kx8_scale_and_min(__m256i const (&packed)[3], __m256i& scale, __m256i& min)
     {
-        __m256i six = _mm256_set1_epi32(63), four = _mm256_set1_epi32(0xF), two = _mm256_set1_epi32(3);
         if constexpr (j < 4) {
-            scale = _mm256_and_si256(_mm256_srli_epi32(packed[0], 8 * j), six);
-            min = _mm256_and_si256(_mm256_srli_epi32(packed[1], 8 * j), six);
+            scale = bits32<8 * j, 6>(packed[0]);
+            min = bits32<8 * j, 6>(packed[1]);
         } else {
             constexpr i32 k = j - 4;
-            scale = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(packed[2], 8 * k), four),
-                _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(packed[0], 8 * k + 6), two), 4));
-            min = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(packed[2], 8 * k + 4), four),
-                _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(packed[1], 8 * k + 6), two), 4));
+            scale = _mm256_or_si256(bits32<8 * k, 4>(packed[2]), _mm256_slli_epi32(bits32<8 * k + 6, 2>(packed[0]), 4));
+            min = _mm256_or_si256(bits32<8 * k + 4, 4>(packed[2]), _mm256_slli_epi32(bits32<8 * k + 6, 2>(packed[1]), 4));
         }
     }
 
