@@ -360,7 +360,8 @@ TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
     };
     const Case cases[] = {
         { TensorType::Q4_0, { 32, 224, 256, 288, 544, 16416 }, llm::kernels::gguf_q4_0x8_variants() },
-        { TensorType::Q4_K, { 256, 768, 2304, 5632 }, llm::kernels::gguf_q4_kx8_variants() },
+        // 8448 columns: past what avx2tcg's Q4_Kx8 rows widen the input for on the stack.
+        { TensorType::Q4_K, { 256, 768, 2304, 5632, 8448 }, llm::kernels::gguf_q4_kx8_variants() },
         // 16640 columns: past what the Q6_Kx8 kernels keep the input's 16-value sums for.
         { TensorType::Q6_K, { 256, 768, 5632, 16640 }, llm::kernels::gguf_q6_kx8_variants() },
     };

@@ -11,10 +11,11 @@ namespace llm::kernels::avx2tcg {
 
 namespace {
 struct Avx2Tcg : x86::Avx2With<x86::BytePieces> {
-    // These hide Avx2With's (InterleavedRowsWith's) versions.
-    static void q4_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    // simd::matmul_q4_kx8 hands the whole call to this one (it widens the input once);
+    // q6_kx8_group hides Avx2With's (InterleavedRowsWith's).
+    static void q4_kx8_rows(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* blocks, i32 n, i32 d)
     {
-        x86::EmulatedInterleavedRows::q4_kx8_group(out, xq, xs, x_sums, group, per_row);
+        x86::EmulatedInterleavedRows::q4_kx8_rows(out, xq, xs, x_sums, blocks, n, d);
     }
     static void q6_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums16, const u8* group, i32 per_row)
     {

@@ -60,21 +60,49 @@ struct EmulatedInterleavedRows {
         return _mm256_add_epi32(_mm256_srai_epi32(_mm256_slli_epi32(v, 16), 16), _mm256_srai_epi32(v, 16));
     }
 
+    // The input as the int16 pairs widened_slice makes, once per call: for the four values
+    // of slice t, word 2t holds the first and third, word 2t + 1 the second and fourth.
+    // A broadcast of one word then replaces a broadcast and three shifts per slice.
+    static void widen_input(const i8* x, i32 n, i32* wide)
+    {
+        auto pair = [](i8 a, i8 b) { return i32(u32(u16(i16(a))) | u32(u16(i16(b))) << 16); };
+        for (i32 t = 0; t < n / 4; ++t) {
+            wide[2 * t] = pair(x[4 * t], x[4 * t + 2]);
+            wide[2 * t + 1] = pair(x[4 * t + 1], x[4 * t + 3]);
+        }
+    }
+
+    // Slice t's widened pairs: from `wide` where the call widened the input, else from x.
+    struct Slices {
+        const i8* x;
+        const i32* wide; // null: widen as we go
+        void at(i32 t, __m256i& even, __m256i& odd) const
+        {
+            if (wide) {
+                even = _mm256_set1_epi32(wide[2 * t]);
+                odd = _mm256_set1_epi32(wide[2 * t + 1]);
+            } else {
+                widened_slice(x + 4 * t, even, odd);
+            }
+        }
+    };
+
     // interleaved_rows.h's q4_kx8_chunk: nibble n of a 16-bit lane (bits 4n..4n+3) times
     // the input byte it pairs with. |product| <= 15 * 128, sixteen of them per int16 sum.
-    static void q4_kx8_chunk(const u8* slices, const i8* x, __m256i& low_sums, __m256i& high_sums)
+    // `first`: the slice of the chunk's first input value.
+    static void q4_kx8_chunk(const u8* slices, Slices const& input, i32 first, __m256i& low_sums, __m256i& high_sums)
     {
         __m256i low = _mm256_setzero_si256(), high = _mm256_setzero_si256();
 #pragma clang loop unroll(disable)
         for (i32 s = 0; s < 8; ++s) {
             __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(slices + 32 * s));
             __m256i x_even, x_odd;
-            widened_slice(x + 4 * s, x_even, x_odd);
+            input.at(first + s, x_even, x_odd);
             low = _mm256_add_epi16(low, _mm256_mullo_epi16(bits16<0, 4>(w), x_even));
             in_register(low);
             low = _mm256_add_epi16(low, _mm256_mullo_epi16(bits16<8, 4>(w), x_odd));
             in_register(low);
-            widened_slice(x + 32 + 4 * s, x_even, x_odd);
+            input.at(first + 8 + s, x_even, x_odd);
             high = _mm256_add_epi16(high, _mm256_mullo_epi16(bits16<4, 4>(w), x_even));
             in_register(high);
             high = _mm256_add_epi16(high, _mm256_mullo_epi16(bits16<12, 4>(w), x_odd));
@@ -109,40 +137,61 @@ struct EmulatedInterleavedRows {
     }
 
     template<i32 c>
-    static void q4_kx8_chunk_terms(const u8* octet, const i8* xq, const float* xs, const i32* x_sums, __m256i const (&packed)[3], __m256 d,
-        __m256 dmin, __m256 (&terms)[8])
+    static void q4_kx8_chunk_terms(const u8* octet, Slices const& input, i32 first, const float* xs, const i32* x_sums, __m256i const (&packed)[3],
+        __m256 d, __m256 dmin, __m256 (&terms)[8])
     {
         __m256i low, high;
-        q4_kx8_chunk(octet + q4_kx8::nibbles_at + 256 * c, xq + 64 * c, low, high);
+        q4_kx8_chunk(octet + q4_kx8::nibbles_at + 256 * c, input, first + 16 * c, low, high);
         terms[2 * c] = q4_kx8_term<2 * c>(packed, low, d, dmin, xs, x_sums);
         terms[2 * c + 1] = q4_kx8_term<2 * c + 1>(packed, high, d, dmin, xs, x_sums);
     }
 
-    static void q4_kx8_terms(const u8* octet, const i8* xq, const float* xs, const i32* x_sums, __m256 (&terms)[8])
+    // Super-block terms; `first`: the slice of its first input value.
+    static void q4_kx8_terms(const u8* octet, Slices const& input, i32 first, const float* xs, const i32* x_sums, __m256 (&terms)[8])
     {
         __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
         __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet + 16)));
         __m256i packed[3];
         for (i32 k = 0; k < 3; ++k)
             packed[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(octet + q4_kx8::scales_at + 32 * k));
-        q4_kx8_chunk_terms<0>(octet, xq, xs, x_sums, packed, d, dmin, terms);
-        q4_kx8_chunk_terms<1>(octet, xq, xs, x_sums, packed, d, dmin, terms);
-        q4_kx8_chunk_terms<2>(octet, xq, xs, x_sums, packed, d, dmin, terms);
-        q4_kx8_chunk_terms<3>(octet, xq, xs, x_sums, packed, d, dmin, terms);
+        q4_kx8_chunk_terms<0>(octet, input, first, xs, x_sums, packed, d, dmin, terms);
+        q4_kx8_chunk_terms<1>(octet, input, first, xs, x_sums, packed, d, dmin, terms);
+        q4_kx8_chunk_terms<2>(octet, input, first, xs, x_sums, packed, d, dmin, terms);
+        q4_kx8_chunk_terms<3>(octet, input, first, xs, x_sums, packed, d, dmin, terms);
     }
 
-    static void q4_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    static void q4_kx8_group(float* out, Slices const& input, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
     {
         __m256 values = _mm256_setzero_ps();
         for (i32 b = 0; b < per_row; ++b) {
             __m256 t[8];
-            q4_kx8_terms(q4_kx8::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums + 8 * b, t);
+            q4_kx8_terms(q4_kx8::octet(group, b), input, 64 * b, xs + 8 * b, x_sums + 8 * b, t);
             // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
             __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
             __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
             values = _mm256_add_ps(values, _mm256_add_ps(even, odd));
         }
         _mm256_storeu_ps(out, values);
+    }
+
+    // All of simd::matmul_q4_kx8's rows (d a multiple of 8): the input widened once on the
+    // stack (up to 8192 columns, 16 KiB), wider inputs as they come.
+    static void q4_kx8_rows(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* blocks, i32 n, i32 d)
+    {
+        constexpr i32 most_columns = 8192;
+        i32 per_row = n / 256;
+        size_t group_bytes = size_t(per_row) * q4_kx8::octet_bytes;
+        auto rows = [&](Slices const& input) {
+            for (i32 i = 0; i < d; i += q4_kx8::group_rows)
+                q4_kx8_group(out + i, input, xs, x_sums, blocks + size_t(i / q4_kx8::group_rows) * group_bytes, per_row);
+        };
+        if (n > most_columns) {
+            rows({ xq, nullptr });
+            return;
+        }
+        i32 wide[most_columns / 2];
+        widen_input(xq, n, wide);
+        rows({ xq, wide });
     }
 
     // interleaved_rows.h's q6_kx8_half: the stored values (0..63, one a byte) times the
