@@ -19,7 +19,7 @@ struct Strides {
         hidden = line_multiple(size_t(c.hidden_dim), sizeof(float));
         rope = line_multiple(size_t(c.head_size() / 2), sizeof(float));
         input = line_multiple(widest, sizeof(float));
-        sums = line_multiple(widest / 32 + 1, sizeof(i32));
+        sums = line_multiple(input_sums_count(c), sizeof(i32));
     }
     u64 per_token() const
     {
