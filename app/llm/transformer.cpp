@@ -34,8 +34,10 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
     t.m_hb = TRY(rt::HeapArray<float>::allocate(size_t(c.hidden_dim)));
     t.m_hb2 = TRY(rt::HeapArray<float>::allocate(size_t(c.hidden_dim)));
     t.m_q = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
-    t.m_key_cache = TRY(rt::HeapArray<float>::allocate(cache));
-    t.m_value_cache = TRY(rt::HeapArray<float>::allocate(cache));
+    // Zeroed: the cache fills position by position, and a prompt batch writes tens of
+    // positions at once; their first touch belongs to loading, not to the first tokens.
+    t.m_key_cache = TRY(rt::HeapArray<float>::allocate_zeroed(cache));
+    t.m_value_cache = TRY(rt::HeapArray<float>::allocate_zeroed(cache));
     t.m_attention = TRY(rt::HeapArray<float>::allocate(size_t(c.n_heads) * size_t(c.seq_len)));
     t.m_logits = TRY(rt::HeapArray<float>::allocate(size_t(c.vocab_size)));
     t.m_rope_cos = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
