@@ -264,7 +264,9 @@ void Nucleus::place_tokens(const float* probabilities, u32 buckets, float floor)
     auto place = [=](i32 i, bool kept) {
         u32 b = select(kept, bucket_of[i], max_buckets + u32(i) % 8);
         u32 at = next[b];
-        tokens[at] = { probabilities[i], i };
+        // One 8-byte store rather than two of 4 (stores are what this loop is bound by).
+        u64 candidate = u64(bits_of(probabilities[i])) | (u64(u32(i)) << 32);
+        __builtin_memcpy(tokens + at, &candidate, sizeof candidate);
         next[b] = at + kept;
     };
     i32 n = m_vocab_size;
