@@ -59,10 +59,28 @@ u32 candidates(const float* block, float floor)
 // handle(i + l, kept) for the tokens of a block of 16 whose bits l are set in `mask`: in a
 // dense block, for all 16 without a branch (kept says which count), in a sparse one only for
 // those, by their bits (kept true).
+// The number of bits set in a block's mask of 16 (a table: the builds target CPUs without
+// a population count instruction, and the compiler's replacement costs a dozen).
+struct BitCounts {
+    u8 of_byte[256];
+    constexpr BitCounts() : of_byte {}
+    {
+        for (u32 b = 1; b < 256; ++b)
+            of_byte[b] = u8(of_byte[b / 2] + (b & 1));
+    }
+};
+constexpr BitCounts bit_counts;
+u32 bits_set(u32 mask) { return bit_counts.of_byte[mask & 0xFF] + bit_counts.of_byte[(mask >> 8) & 0xFF]; }
+
 template<typename Handle>
 void for_each_candidate(i32 i, u32 mask, Handle&& handle)
 {
-    if (__builtin_popcount(mask) >= 8) {
+    if (mask == 0xFFFF) { // all 16 (most blocks of a flat distribution): no mask to apply
+        for (i32 l = 0; l < 16; ++l)
+            handle(i + l, true);
+        return;
+    }
+    if (bits_set(mask) >= 8) {
         for (i32 l = 0; l < 16; ++l)
             handle(i + l, (mask >> l) & 1);
         return;
@@ -191,7 +209,7 @@ u32 Nucleus::count_tokens(const float* probabilities, float cutoff, float floor)
         masks[i / 16] = u16(mask);
         if (!mask)
             continue;
-        u32 kept = u32(__builtin_popcount(mask));
+        u32 kept = bits_set(mask);
         _mm_prefetch(places + sizeof(Candidate) * counted, _MM_HINT_T0);
         _mm_prefetch(places + sizeof(Candidate) * counted + 64, _MM_HINT_T0);
         counted += kept;
@@ -207,7 +225,10 @@ u32 Nucleus::count_tokens(const float* probabilities, float cutoff, float floor)
         _mm_storeu_si128(reinterpret_cast<__m128i*>(bucket_of + i + 8), _mm_packs_epi32(ids[2], ids[3]));
         for (i32 v = 0; v < 4; ++v) {
             __m128i ids_v = ids[v];
-            if (dense)
+            if (kept == 16) // no mask to apply
+                for (i32 l = 0; l < 4; ++l, ids_v = _mm_srli_si128(ids_v, 4))
+                    ++counts[u32(_mm_cvtsi128_si32(ids_v))];
+            else if (dense)
                 for (i32 l = 0; l < 4; ++l, ids_v = _mm_srli_si128(ids_v, 4))
                     ++counts[select((mask >> (4 * v + l)) & 1, u32(_mm_cvtsi128_si32(ids_v)), max_buckets + u32(l))];
         }
