@@ -17,6 +17,7 @@ constexpr u32 implicit_one = 1u << mantissa_bits;
 // each (the ones sorted by insertion), few enough that counting them stays cheap.
 constexpr u32 max_buckets = 4096;
 static_assert(max_buckets + 8 <= 0x7FFF, "bucket numbers are packed to 16 bits, with signed saturation");
+static_assert(sizeof(Candidate) == 8 && __builtin_offsetof(Candidate, index) == 4, "candidates are placed as one 8-byte store");
 // Buckets of more tokens than this are radix-sorted rather than by insertion.
 constexpr u32 insertion_limit = 48;
 
@@ -56,9 +57,6 @@ u32 candidates(const float* block, float floor)
     return mask;
 }
 
-// handle(i + l, kept) for the tokens of a block of 16 whose bits l are set in `mask`: in a
-// dense block, for all 16 without a branch (kept says which count), in a sparse one only for
-// those, by their bits (kept true).
 // The number of bits set in a block's mask of 16 (a table: the builds target CPUs without
 // a population count instruction, and the compiler's replacement costs a dozen).
 struct BitCounts {
@@ -72,6 +70,9 @@ struct BitCounts {
 constexpr BitCounts bit_counts;
 u32 bits_set(u32 mask) { return bit_counts.of_byte[mask & 0xFF] + bit_counts.of_byte[(mask >> 8) & 0xFF]; }
 
+// handle(i + l, kept) for the tokens of a block of 16 whose bits l are set in `mask`: in a
+// full block, for all 16 (kept true); in a dense one, for all 16 without a branch (kept says
+// which count); in a sparse one only for those, by their bits (kept true).
 template<typename Handle>
 void for_each_candidate(i32 i, u32 mask, Handle&& handle)
 {
@@ -285,7 +286,8 @@ void Nucleus::place_tokens(const float* probabilities, u32 buckets, float floor)
     auto place = [=](i32 i, bool kept) {
         u32 b = select(kept, bucket_of[i], max_buckets + u32(i) % 8);
         u32 at = next[b];
-        // One 8-byte store rather than two of 4 (stores are what this loop is bound by).
+        // One 8-byte store rather than two of 4 (stores are what this loop is bound by): the
+        // probability's bits first, as the Candidate lays them out on a little-endian x86.
         u64 candidate = u64(bits_of(probabilities[i])) | (u64(u32(i)) << 32);
         __builtin_memcpy(tokens + at, &candidate, sizeof candidate);
         next[b] = at + kept;
