@@ -98,8 +98,8 @@ python3 - "$work/sampler.jsonl" >> "$results" <<'PY'
 import json, statistics, sys
 runs = [json.loads(l)["sampler"] for l in open(sys.argv[1]) if l.startswith("{")]
 row = {"kind": "sampler"}
-for key in ("flat_us", "peaked_us", "flat_nucleus", "peaked_nucleus", "flat_top_k_40_us"):
-    row[key] = statistics.median(r[key] for r in runs) if runs else None
+for key in ("flat_us", "peaked_us", "flat_nucleus", "peaked_nucleus", "flat_top_k_40_us", "flat_cold_us", "peaked_cold_us"):
+    row[key] = statistics.median(r[key] for r in runs) if runs and key in runs[0] else None
 print(json.dumps(row))
 PY
 
@@ -325,7 +325,9 @@ for r in samplers:
         continue
     print(f"sampler alone (temp=1 topp=0.9, vocabulary 32000, median of 5): flat logits of the random 15M model "
           f"{r['flat_us']:.1f} us/pick (nucleus {r['flat_nucleus']:.0f} tokens), peaked logits {r['peaked_us']:.1f} us/pick "
-          f"(nucleus {r['peaked_nucleus']:.0f}); flat with topk=40 {r['flat_top_k_40_us']:.1f} us/pick")
+          f"(nucleus {r['peaked_nucleus']:.0f}); flat with topk=40 {r['flat_top_k_40_us']:.1f} us/pick"
+          + (f"; cold caches (as after a forward pass): flat {r['flat_cold_us']:.1f}, peaked {r['peaked_cold_us']:.1f} us/pick"
+             if r.get("flat_cold_us") is not None else ""))
 if batch_kernels:
     print()
     print(f"Batch kernels (x86-64, one thread, {batch_kernels[0]['rows']}x{batch_kernels[0]['cols']} product, {batch_kernels[0]['tokens']} tokens), us per token:")
