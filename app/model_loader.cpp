@@ -43,8 +43,18 @@ rt::ErrorOr<llm::kernels::Plan> choose_kernels(Options const& options, llm::Chec
     llm::kernels::Plan plan;
     if (options.tune == "auto")
         plan = TRY(llm::kernels::tune(checkpoint, cpu, rt::Console::the()));
-    else if (!(options.tune == "off"))
+    else if (!(options.tune == "off")) {
         plan = TRY(llm::kernels::Plan::parse(options.tune, cpu));
+        // A plan names what the build that printed it knew; one from an older build
+        // leaves newer operations (or a hand-written one, those it skips) on the scalar
+        // reference, many times slower: say so rather than run slowly without a word.
+        char names[256];
+        rt::BufferSink unnamed(names, sizeof names);
+        if (llm::kernels::unnamed_operations(plan, checkpoint.weights, unnamed))
+            rt::println("[tune] note: the plan does not name {}, which this model runs: they run the scalar reference "
+                        "(name them, or leave tune= out to time every operation)",
+                unnamed.view());
+    }
     llm::kernels::activate(plan);
     rt::print("[tune] plan (put on the command line to skip tuning): tune=");
     plan.format(rt::Console::the());

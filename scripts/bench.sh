@@ -98,8 +98,8 @@ python3 - "$work/sampler.jsonl" >> "$results" <<'PY'
 import json, statistics, sys
 runs = [json.loads(l)["sampler"] for l in open(sys.argv[1]) if l.startswith("{")]
 row = {"kind": "sampler"}
-for key in ("flat_us", "peaked_us", "flat_nucleus", "peaked_nucleus", "flat_top_k_40_us"):
-    row[key] = statistics.median(r[key] for r in runs) if runs else None
+for key in ("flat_us", "peaked_us", "flat_nucleus", "peaked_nucleus", "flat_top_k_40_us", "flat_cold_us", "peaked_cold_us"):
+    row[key] = statistics.median(r[key] for r in runs) if runs and key in runs[0] else None
 print(json.dumps(row))
 PY
 
@@ -120,7 +120,8 @@ if [ $quick -eq 0 ]; then
 fi
 
 # Prompt processing: a 64-token prompt runs in batches (each weight tile read once for
-# all its tokens); its tok/s against the generation's that follows, on one thread.
+# all its tokens); its tok/s against the generation's that follows, on one thread; the
+# run with the median prompt figure of three.
 prompt64="Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball. She wanted to play with it, but it was too high. Lily asked her mom to help her get the ball down from the big tree"
 prompt_runs=("15M none $work/random-15M.bin $vocabulary 128" "15M q8 $work/random-15M.bin $vocabulary 128")
 [ $quick -eq 0 ] && prompt_runs+=("1.1B q4_k_m $work/random-tinyllama-q4_k_m.gguf /dev/null 72")
@@ -129,9 +130,34 @@ for run in "${prompt_runs[@]}"; do
   log="$work/host-prompt-$name-$quant.log"
   echo "[bench] x86-64 $name $quant: 64-token prompt in batches, steps=$steps, one thread"
   quant_arg=(); [ "$quant" = q8 ] && quant_arg=(quant=q8)
-  "$build/bareflow-host" "$weights" "$tokens" mode=bench temp=0 prompt="$prompt64" steps=$steps cpus=1 "${quant_arg[@]}" > "$log" 2>&1 || true
+  for round in 1 2 3; do
+    "$build/bareflow-host" "$weights" "$tokens" mode=bench temp=0 prompt="$prompt64" steps=$steps cpus=1 "${quant_arg[@]}" > "$log.$round" 2>&1 || true
+  done
+  median_log=$(python3 - "$log".[123] <<'PY'
+import re, sys
+def prompt_rate(path):
+    m = re.findall(r'"prompt_tok_per_s":([\d.]+)', open(path, errors="replace").read())
+    return float(m[-1]) if m else 0.0
+print(sorted(sys.argv[1:], key=prompt_rate)[1])
+PY
+)
+  cp "$median_log" "$log"
   record prompt "$name" "$quant" x86-64 "$log"
 done
+
+# The batch kernels alone: each interleaved type's ffn_down-shape product, 32 tokens one
+# by one and as one batch, in every instruction set this CPU runs (thread CPU time,
+# alternating, medians): what a batch can save per type, whatever the rest of the pass costs.
+echo "[bench] batch kernels against one-token kernels (bareflow-batch-bench)"
+"$build/bareflow-batch-bench" --rounds 9 > "$work/batch-kernels.jsonl" 2>&1 || true
+python3 - "$work/batch-kernels.jsonl" >> "$results" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    if line.startswith("{"):
+        row = json.loads(line)
+        row["kind"] = "batch_kernel"
+        print(json.dumps(row))
+PY
 
 # llama.cpp's llama-bench on the same files, one thread, interleaved with BareFlow.
 if [ -n "${LLAMA_BENCH:-}" ]; then
@@ -215,20 +241,22 @@ if [ $quick -eq 0 ]; then
 fi
 
 # A chat's first reply in QEMU: "Hello there" in TinyLlama's chat template (34 tokens) read
-# token by token (batch=1) and in batches (batch=32), on the TinyLlama shape in Q4_K_M; the
-# chat's own timing line says when the first reply token came. steps=44 ends the reply
-# after a few tokens.
+# token by token (batch=1) and in batches (batch=32) on one core, and in batches on the
+# machine's two cores (-smp 2, the batch's rows split between them), on the TinyLlama
+# shape in Q4_K_M; the chat's own timing line says when the first reply token came.
+# steps=44 ends the reply after a few tokens.
 if [ $quick -eq 0 ]; then
   printf 'Hello there\nexit\n' > "$work/chat-input.txt"
-  for batch in 1 32; do
-    echo "[bench] QEMU TinyLlama-1.1B shape q4_k_m chat, batch=$batch"
-    "$root/tests/boot/boot_test.sh" --name "bench-chat-batch$batch" --kernel "$build/bareflow.elf" \
+  for run in "1 1" "32 1" "32 2"; do
+    read -r batch smp <<< "$run"
+    echo "[bench] QEMU TinyLlama-1.1B shape q4_k_m chat, batch=$batch, -smp $smp"
+    "$root/tests/boot/boot_test.sh" --name "bench-chat-batch$batch-smp$smp" --kernel "$build/bareflow.elf" \
       --iso-arg --model --iso-arg "$work/random-tinyllama-q4_k_m.gguf" --iso-arg --cmdline --iso-arg "mode=chat temp=0 steps=44 batch=$batch" \
-      --stdin "$work/chat-input.txt" --prompt 'you> ' --expect '^\[chat\] read' -- --mem 2048 --timeout 900 >/dev/null 2>&1 || true
-    python3 - "$batch" "$build/boot-logs/bench-chat-batch$batch.log" >> "$results" <<'PY'
+      --stdin "$work/chat-input.txt" --prompt 'you> ' --expect '^\[chat\] read' -- --mem 2048 --smp $smp --timeout 900 >/dev/null 2>&1 || true
+    python3 - "$batch" "$smp" "$build/boot-logs/bench-chat-batch$batch-smp$smp.log" >> "$results" <<'PY'
 import json, re, sys
-batch, path = sys.argv[1:3]
-row = {"kind": "chat", "model": "1.1B", "quant": "q4_k_m", "batch": int(batch)}
+batch, smp, path = sys.argv[1:4]
+row = {"kind": "chat", "model": "1.1B", "quant": "q4_k_m", "batch": int(batch), "smp": int(smp)}
 line = next((l for l in open(path, errors="replace") if l.startswith("[chat] read ")), None)
 m = line and re.match(r"\[chat\] read (\d+) tokens in ([\d.]+) s .*first reply token after ([\d.]+) s; (\d+) reply tokens at ([\d.]+) tok/s", line)
 if m:
@@ -269,6 +297,7 @@ def main_kernels(plan, quant):
 boots = [r for r in rows if r["kind"] == "boot"]
 comparisons = [r for r in rows if r["kind"] == "llama.cpp"]
 prompts = [r for r in rows if r["kind"] == "prompt"]
+batch_kernels = [r for r in rows if r["kind"] == "batch_kernel"]
 chats = [r for r in rows if r["kind"] == "chat"]
 samplers = [r for r in rows if r["kind"] == "sampler"]
 rows = [r for r in rows if r["kind"] in ("host", "qemu")]
@@ -296,10 +325,18 @@ for r in samplers:
         continue
     print(f"sampler alone (temp=1 topp=0.9, vocabulary 32000, median of 5): flat logits of the random 15M model "
           f"{r['flat_us']:.1f} us/pick (nucleus {r['flat_nucleus']:.0f} tokens), peaked logits {r['peaked_us']:.1f} us/pick "
-          f"(nucleus {r['peaked_nucleus']:.0f}); flat with topk=40 {r['flat_top_k_40_us']:.1f} us/pick")
+          f"(nucleus {r['peaked_nucleus']:.0f}); flat with topk=40 {r['flat_top_k_40_us']:.1f} us/pick"
+          + (f"; cold caches (as after a forward pass): flat {r['flat_cold_us']:.1f}, peaked {r['peaked_cold_us']:.1f} us/pick"
+             if r.get("flat_cold_us") is not None else ""))
+if batch_kernels:
+    print()
+    print(f"Batch kernels (x86-64, one thread, {batch_kernels[0]['rows']}x{batch_kernels[0]['cols']} product, {batch_kernels[0]['tokens']} tokens), us per token:")
+    print(f"{'type':<7} {'set':<11} {'one by one':>10} {'batch':>7} {'speed-up':>8} {'same bits':>9}")
+    for r in batch_kernels:
+        print(f"{r['type']:<7} {r['set']:<11} {r['one_token_us']:>10.1f} {r['batch_us']:>7.1f} {r['speedup']:>7.2f}x {'yes' if r['same_bits'] else 'NO':>9}")
 if prompts:
     print()
-    print("Prompt processing (x86-64, one thread, 64-token prompt in batches) against the generation after it:")
+    print("Prompt processing (x86-64, one thread, 64-token prompt in batches, median of 3) against the generation after it:")
     print(f"{'model':<6} {'weights':<7} {'batch':>5} {'prompt tok/s':>13} {'gen tok/s':>10} {'ratio':>6}")
     for r in prompts:
         weights = {"q8": "int8", "none": "fp32"}.get(r["quant"], r["quant"].upper())
@@ -310,13 +347,13 @@ if prompts:
         print(f"{r['model']:<6} {weights:<7} {r['prompt_batch']:>5} {r['prompt_tok_per_s']:>13.2f} {r['generation_tok_per_s']:>10.2f} {ratio:>5.1f}x")
 if chats:
     print()
-    print("A chat's first reply in QEMU (TCG, -smp 1), TinyLlama-1.1B shape Q4_K_M, one message in the chat template:")
-    print(f"{'batch':>5} {'tokens read':>12} {'read tok/s':>11} {'first reply token':>18} {'reply tok/s':>12}")
+    print("A chat's first reply in QEMU (TCG), TinyLlama-1.1B shape Q4_K_M, one message in the chat template:")
+    print(f"{'batch':>5} {'-smp':>4} {'tokens read':>12} {'read tok/s':>11} {'first reply token':>18} {'reply tok/s':>12}")
     for r in chats:
         if "error" in r:
-            print(f"{r['batch']:>5} {r['error']}")
+            print(f"{r['batch']:>5} {r.get('smp', 1):>4} {r['error']}")
             continue
-        print(f"{r['batch']:>5} {r['prompt_tokens']:>12} {r['prompt_tokens'] / r['read_s']:>11.2f} {r['first_reply_s']:>16.1f} s {r['reply_tok_per_s']:>12.2f}")
+        print(f"{r['batch']:>5} {r.get('smp', 1):>4} {r['prompt_tokens']:>12} {r['prompt_tokens'] / r['read_s']:>11.2f} {r['first_reply_s']:>16.1f} s {r['reply_tok_per_s']:>12.2f}")
 if boots:
     print()
     print("Boot to first token in QEMU (TCG), seconds from QEMU's start, median of 3:")
@@ -337,6 +374,6 @@ if comparisons:
         print(f"{r['model']:<12} {show(r['bareflow_tg']):>12} {show(r['llama_tg']):>13} {show(ratio) + 'x':>6} "
               f"{show(r.get('bareflow_pp')):>14} {show(r.get('llama_pp')):>15}")
 json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "runs": rows, "llama_cpp": comparisons, "prompt_runs": prompts, "chat_runs": chats,
-           "sampler": samplers}, open(sys.argv[2], "w"), indent=1)
+           "sampler": samplers, "batch_kernels": batch_kernels}, open(sys.argv[2], "w"), indent=1)
 print(f"\nJSON: {sys.argv[2]}")
 PY

@@ -11,6 +11,20 @@ namespace llm {
 
 namespace {
 
+using BatchKernel = void (*)(float*, size_t, const MatmulInput*, i32, const u8*, i32, i32);
+
+// Each set's one-token and batch kernels of Q4_0x8, Q4_Kx8 and Q6_Kx8, in that order.
+struct InterleavedSet {
+    kernels::MatmulKBlocks one_token[3];
+    BatchKernel batch[3];
+};
+#define BAREFLOW_INTERLEAVED_SET(isa)                                                                                   \
+    InterleavedSet { { kernels::isa::matmul_q4_0x8, kernels::isa::matmul_q4_kx8, kernels::isa::matmul_q6_kx8 },          \
+        { kernels::isa::q4_0x8_rows_batch, kernels::isa::q4_kx8_rows_batch, kernels::isa::q6_kx8_rows_batch } }
+constexpr InterleavedSet interleaved_sets[] = { BAREFLOW_INTERLEAVED_SET(avx2), BAREFLOW_INTERLEAVED_SET(avxvnni), BAREFLOW_INTERLEAVED_SET(avx512),
+    BAREFLOW_INTERLEAVED_SET(avx512vnni) };
+#undef BAREFLOW_INTERLEAVED_SET
+
 // The batch kernel of whichever set `chosen` (the active one-token kernel) belongs to. The
 // VNNI sets take their base set's batch kernel: the integer sums are exact either way, so
 // the bits are the same, and the CPU has the base set. So does avx2tcg (AVX2 shaped for
@@ -87,14 +101,20 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         return true;
     }
     case TensorType::Q4_0x8:
-    case TensorType::Q4_Kx8: {
-        // Chunks and tiles start and end on groups of eight rows (row_granule's multiples).
-        // avx2tcg's Q4_Kx8 rows are not avx2's (emulated_rows.h): its tokens go one by one.
-        if (!inputs[0].sums)
+    case TensorType::Q4_Kx8:
+    case TensorType::Q6_Kx8: {
+        // Every set with interleaved rows has these, VNNI's byte products included; chunks
+        // and tiles start and end on groups of eight rows (row_granule's multiples). Not
+        // avx2tcg (emulated_rows.h's K rows are not avx2's): its tokens go one by one.
+        bool q6 = w.type == TensorType::Q6_Kx8;
+        if (q6 ? !inputs[0].sums16 : !inputs[0].sums)
             return false;
-        auto batch = w.type == TensorType::Q4_0x8
-            ? pick(active.gguf_q4_0x8, { k::avx2::matmul_q4_0x8, k::avxvnni::matmul_q4_0x8, k::avx2tcg::matmul_q4_0x8 }, k::avx2::q4_0x8_rows_batch, { k::avx512::matmul_q4_0x8, k::avx512vnni::matmul_q4_0x8 }, k::avx512::q4_0x8_rows_batch)
-            : pick(active.gguf_q4_kx8, { k::avx2::matmul_q4_kx8, k::avxvnni::matmul_q4_kx8 }, k::avx2::q4_kx8_rows_batch, { k::avx512::matmul_q4_kx8, k::avx512vnni::matmul_q4_kx8 }, k::avx512::q4_kx8_rows_batch);
+        i32 kind = w.type == TensorType::Q4_0x8 ? 0 : q6 ? 2 : 1;
+        auto chosen = kind == 0 ? active.gguf_q4_0x8 : kind == 1 ? active.gguf_q4_kx8 : active.gguf_q6_kx8;
+        BatchKernel batch = nullptr;
+        for (auto const& set : interleaved_sets)
+            if (set.one_token[kind] == chosen)
+                batch = set.batch[kind];
         if (!batch)
             return false;
         batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);

@@ -19,7 +19,7 @@ struct Strides {
         hidden = line_multiple(size_t(c.hidden_dim), sizeof(float));
         rope = line_multiple(size_t(c.head_size() / 2), sizeof(float));
         input = line_multiple(widest, sizeof(float));
-        sums = line_multiple(widest / 32 + 1, sizeof(i32));
+        sums = line_multiple(input_sums_count(c), sizeof(i32));
     }
     u64 per_token() const
     {
@@ -43,17 +43,18 @@ rt::ErrorOr<BatchState> BatchState::create(Config const& c, i32 capacity)
     Strides s(c);
     b.dim_stride = s.dim, b.hidden_stride = s.hidden, b.rope_stride = s.rope, b.input_stride = s.input, b.sums_stride = s.sums;
     size_t n = size_t(capacity);
-    b.x = TRY(rt::HeapArray<float>::allocate(n * s.dim));
-    b.xb = TRY(rt::HeapArray<float>::allocate(n * s.dim));
-    b.xb2 = TRY(rt::HeapArray<float>::allocate(n * s.dim));
-    b.q = TRY(rt::HeapArray<float>::allocate(n * s.dim));
-    b.hb = TRY(rt::HeapArray<float>::allocate(n * s.hidden));
-    b.hb2 = TRY(rt::HeapArray<float>::allocate(n * s.hidden));
-    b.rope_cos = TRY(rt::HeapArray<float>::allocate(n * s.rope));
-    b.rope_sin = TRY(rt::HeapArray<float>::allocate(n * s.rope));
-    b.input_q = TRY(rt::HeapArray<i8>::allocate(n * s.input));
-    b.input_s = TRY(rt::HeapArray<float>::allocate(n * s.input));
-    b.input_sums = TRY(rt::HeapArray<i32>::allocate(n * s.sums));
+    // Zeroed like the KV cache (Transformer::create): touched once at load.
+    b.x = TRY(rt::HeapArray<float>::allocate_zeroed(n * s.dim));
+    b.xb = TRY(rt::HeapArray<float>::allocate_zeroed(n * s.dim));
+    b.xb2 = TRY(rt::HeapArray<float>::allocate_zeroed(n * s.dim));
+    b.q = TRY(rt::HeapArray<float>::allocate_zeroed(n * s.dim));
+    b.hb = TRY(rt::HeapArray<float>::allocate_zeroed(n * s.hidden));
+    b.hb2 = TRY(rt::HeapArray<float>::allocate_zeroed(n * s.hidden));
+    b.rope_cos = TRY(rt::HeapArray<float>::allocate_zeroed(n * s.rope));
+    b.rope_sin = TRY(rt::HeapArray<float>::allocate_zeroed(n * s.rope));
+    b.input_q = TRY(rt::HeapArray<i8>::allocate_zeroed(n * s.input));
+    b.input_s = TRY(rt::HeapArray<float>::allocate_zeroed(n * s.input));
+    b.input_sums = TRY(rt::HeapArray<i32>::allocate_zeroed(n * s.sums));
     return b;
 }
 

@@ -55,6 +55,8 @@ struct Weights {
     // GGUF models quantise for all their matrices.
     i32 input_group { 0 };
     bool input_sums { false };
+    // And the sums of each 16 values (Q6_Kx8's batch kernels take them; interleave.h).
+    bool input_sums16 { false };
     // Storage: int8 values and scales made at load time (quant=q8), and F32 tensors that a
     // GGUF file left at unaligned addresses, copied once so every kernel can read floats.
     rt::HeapArray<i8> owned_values;

@@ -135,6 +135,8 @@ rt::ErrorOr<size_t> interleave_weights(Weights& weights, rt::Span<u8> model)
             weights.input_sums = true;
         } else {
             interleave(t, data, { scratch.data(), scratch.size() });
+            if (t.type == TensorType::Q6_Kx8)
+                weights.input_sums16 = true;
         }
         ++repacked;
     }

@@ -16,6 +16,8 @@ constexpr u32 implicit_one = 1u << mantissa_bits;
 // At most this many buckets: enough that a flat distribution puts a few dozen tokens in
 // each (the ones sorted by insertion), few enough that counting them stays cheap.
 constexpr u32 max_buckets = 4096;
+static_assert(max_buckets + 8 <= 0x7FFF, "bucket numbers are packed to 16 bits, with signed saturation");
+static_assert(sizeof(Candidate) == 8 && __builtin_offsetof(Candidate, index) == 4, "candidates are placed as one 8-byte store");
 // Buckets of more tokens than this are radix-sorted rather than by insertion.
 constexpr u32 insertion_limit = 48;
 
@@ -55,13 +57,31 @@ u32 candidates(const float* block, float floor)
     return mask;
 }
 
+// The number of bits set in a block's mask of 16 (a table: the builds target CPUs without
+// a population count instruction, and the compiler's replacement costs a dozen).
+struct BitCounts {
+    u8 of_byte[256];
+    constexpr BitCounts() : of_byte {}
+    {
+        for (u32 b = 1; b < 256; ++b)
+            of_byte[b] = u8(of_byte[b / 2] + (b & 1));
+    }
+};
+constexpr BitCounts bit_counts;
+u32 bits_set(u32 mask) { return bit_counts.of_byte[mask & 0xFF] + bit_counts.of_byte[(mask >> 8) & 0xFF]; }
+
 // handle(i + l, kept) for the tokens of a block of 16 whose bits l are set in `mask`: in a
-// dense block, for all 16 without a branch (kept says which count), in a sparse one only for
-// those, by their bits (kept true).
+// full block, for all 16 (kept true); in a dense one, for all 16 without a branch (kept says
+// which count); in a sparse one only for those, by their bits (kept true).
 template<typename Handle>
 void for_each_candidate(i32 i, u32 mask, Handle&& handle)
 {
-    if (__builtin_popcount(mask) >= 8) {
+    if (mask == 0xFFFF) { // all 16 (most blocks of a flat distribution): no mask to apply
+        for (i32 l = 0; l < 16; ++l)
+            handle(i + l, true);
+        return;
+    }
+    if (bits_set(mask) >= 8) {
         for (i32 l = 0; l < 16; ++l)
             handle(i + l, (mask >> l) & 1);
         return;
@@ -141,7 +161,7 @@ rt::ErrorOr<Nucleus> Nucleus::create(i32 vocab_size)
     size_t buckets = max_buckets + 8; // and those for the tokens not kept
     nucleus.m_counts = TRY(rt::HeapArray<u32>::allocate(buckets));
     nucleus.m_starts = TRY(rt::HeapArray<u32>::allocate(buckets));
-    nucleus.m_bucket_of = TRY(rt::HeapArray<u32>::allocate(size_t(vocab_size)));
+    nucleus.m_bucket_of = TRY(rt::HeapArray<u16>::allocate(size_t(vocab_size)));
     nucleus.m_tokens = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size) + 8));
     nucleus.m_masks = TRY(rt::HeapArray<u16>::allocate(size_t(vocab_size) / 16 + 1));
     nucleus.m_run_first = TRY(rt::HeapArray<u32>::allocate(max_buckets + 1));
@@ -168,7 +188,7 @@ u32 Nucleus::count_tokens(const float* probabilities, float cutoff, float floor)
     u32* counts = m_counts.data();
     for (u32 b = 0; b < buckets; ++b)
         counts[b] = 0;
-    u32* bucket_of = m_bucket_of.data();
+    u16* bucket_of = m_bucket_of.data();
     i32 n = m_vocab_size;
     i32 block_end = n - n % 16;
     __m128i one = _mm_set1_epi32(i32(one_bits)), zero = _mm_setzero_si128();
@@ -177,21 +197,41 @@ u32 Nucleus::count_tokens(const float* probabilities, float cutoff, float floor)
     // that their increments do not wait for one another), never read. The buckets are
     // counted from the vector that computed them, or from the token's bits: not read back
     // from their store, still in flight (a slow forward).
+    //
+    // After a forward pass (tens of megabytes of weights) the caches hold none of the places
+    // the candidates go to; place_tokens writes them in an order no prefetcher follows, and
+    // would wait for memory at almost every one. So they are prefetched here, in order, as
+    // far as the candidates counted so far reach: place_tokens then finds them in the cache.
     u16* masks = m_masks.data();
+    char const* places = reinterpret_cast<char const*>(m_tokens.data());
+    u32 counted = 0;
     for (i32 i = 0; i < block_end; i += 16) {
         u32 mask = candidates(probabilities + i, floor);
         masks[i / 16] = u16(mask);
         if (!mask)
             continue;
-        bool dense = __builtin_popcount(mask) >= 8;
+        u32 kept = bits_set(mask);
+        _mm_prefetch(places + sizeof(Candidate) * counted, _MM_HINT_T0);
+        _mm_prefetch(places + sizeof(Candidate) * counted + 64, _MM_HINT_T0);
+        counted += kept;
+        bool dense = kept >= 8;
+        __m128i ids[4];
         for (i32 v = 0; v < 4; ++v) {
             __m128i distance = _mm_sub_epi32(one, _mm_loadu_si128(reinterpret_cast<const __m128i*>(probabilities + i + 4 * v)));
             distance = _mm_and_si128(distance, _mm_cmpgt_epi32(distance, zero));
-            __m128i ids = _mm_srl_epi32(distance, shift);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(bucket_of + i + 4 * v), ids);
-            if (dense)
-                for (i32 l = 0; l < 4; ++l, ids = _mm_srli_si128(ids, 4))
-                    ++counts[select((mask >> (4 * v + l)) & 1, u32(_mm_cvtsi128_si32(ids)), max_buckets + u32(l))];
+            ids[v] = _mm_srl_epi32(distance, shift);
+        }
+        // Buckets are below 2^15: packed to 16 bits, half the bytes to write and read back.
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(bucket_of + i), _mm_packs_epi32(ids[0], ids[1]));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(bucket_of + i + 8), _mm_packs_epi32(ids[2], ids[3]));
+        for (i32 v = 0; v < 4; ++v) {
+            __m128i ids_v = ids[v];
+            if (kept == 16) // no mask to apply
+                for (i32 l = 0; l < 4; ++l, ids_v = _mm_srli_si128(ids_v, 4))
+                    ++counts[u32(_mm_cvtsi128_si32(ids_v))];
+            else if (dense)
+                for (i32 l = 0; l < 4; ++l, ids_v = _mm_srli_si128(ids_v, 4))
+                    ++counts[select((mask >> (4 * v + l)) & 1, u32(_mm_cvtsi128_si32(ids_v)), max_buckets + u32(l))];
         }
         if (!dense)
             for (; mask; mask &= mask - 1) {
@@ -203,7 +243,7 @@ u32 Nucleus::count_tokens(const float* probabilities, float cutoff, float floor)
     for (i32 i = block_end; i < n; ++i)
         if (probabilities[i] >= floor) {
             u32 bits = bits_of(probabilities[i]);
-            bucket_of[i] = (bits < one_bits ? one_bits - bits : 0) >> m_shift;
+            bucket_of[i] = u16((bits < one_bits ? one_bits - bits : 0) >> m_shift);
             ++counts[bucket_of[i]];
         }
     return buckets;
@@ -237,7 +277,7 @@ void Nucleus::place_tokens(const float* probabilities, u32 buckets, float floor)
         next[b] = offset;
         offset += counts[b];
     }
-    u32 const* bucket_of = m_bucket_of.data();
+    u16 const* bucket_of = m_bucket_of.data();
     Candidate* tokens = m_tokens.data();
     // Tokens not kept in a dense block are written to slots after the candidates (one per
     // lane of 8, so that they do not wait for one another), never read.
@@ -246,7 +286,10 @@ void Nucleus::place_tokens(const float* probabilities, u32 buckets, float floor)
     auto place = [=](i32 i, bool kept) {
         u32 b = select(kept, bucket_of[i], max_buckets + u32(i) % 8);
         u32 at = next[b];
-        tokens[at] = { probabilities[i], i };
+        // One 8-byte store rather than two of 4 (stores are what this loop is bound by): the
+        // probability's bits first, as the Candidate lays them out on a little-endian x86.
+        u64 candidate = u64(bits_of(probabilities[i])) | (u64(u32(i)) << 32);
+        __builtin_memcpy(tokens + at, &candidate, sizeof candidate);
         next[b] = at + kept;
     };
     i32 n = m_vocab_size;

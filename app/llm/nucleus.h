@@ -62,7 +62,7 @@ private:
     u32 m_shift { 0 };
     rt::HeapArray<u32> m_counts;   // candidates per bucket
     rt::HeapArray<u32> m_starts;   // where each bucket's candidates begin in m_tokens
-    rt::HeapArray<u32> m_bucket_of; // each candidate's bucket, from the counting pass
+    rt::HeapArray<u16> m_bucket_of; // each candidate's bucket (below max_buckets + 8), from the counting pass
     rt::HeapArray<u16> m_masks;     // the candidates of each block of 16 tokens, from the same
     rt::HeapArray<Candidate> m_tokens; // the candidates, bucket after bucket
     // The runs of the first loop: their first bucket, the running sum before them, and

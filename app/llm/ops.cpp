@@ -141,6 +141,22 @@ i8 saturate_to_i8(float x)
         return i8(x);
     return x > 127.0f ? i8(127) : x < -127.0f ? i8(-127) : i8(0);
 }
+
+// A group of finite values whose scale is a normal float: each |x / scale| is at most 127
+// up to two roundings (of the scale and of the quotient), far below 127.5, so rounding
+// half away from zero needs neither range checks nor saturation, and the loop, free of
+// branches, is vectorised (the prompt's batches quantise every token's input). The same
+// integers as round_half_away and saturate_to_i8.
+void quantize_normal_group(i8* q, const float* values, float scale, i32 group)
+{
+    for (i32 i = 0; i < group; ++i) {
+        float v = values[i] / scale;
+        i32 whole = i32(v);
+        float fraction = v - float(whole); // exact: |v| < 2^23
+        whole += i32(fraction >= 0.5f) - i32(fraction <= -0.5f);
+        q[i] = i8(whole);
+    }
+}
 }
 
 void quantize(i8* q, float* scales, const float* x, i32 n, i32 group)
@@ -148,10 +164,18 @@ void quantize(i8* q, float* scales, const float* x, i32 n, i32 group)
     for (i32 g = 0; g < n / group; ++g) {
         const float* values = x + g * group;
         float largest = 0.0f;
-        for (i32 i = 0; i < group; ++i)
+        bool finite = true;
+        for (i32 i = 0; i < group; ++i) {
             largest = rt::max(largest, fabsf(values[i]));
+            finite &= fabsf(values[i]) <= 3.40282347e38f; // false for NaN and infinities
+        }
         float scale = largest / 127.0f;
         scales[g] = scale;
+        if (finite && scale >= 1.17549435e-38f) {
+            quantize_normal_group(q + g * group, values, scale, group);
+            continue;
+        }
+        // Zero, subnormal, infinite or NaN: value by value, saturating.
         for (i32 i = 0; i < group; ++i)
             q[g * group + i] = scale == 0.0f ? i8(0) : saturate_to_i8(round_half_away(values[i] / scale));
     }

@@ -64,12 +64,14 @@ struct Tensor {
 
 // The input vector of a matrix product, in every form a tensor type reads: the floats, and
 // (when the model's matrices want it) its int8 quantisation in groups with their scales
-// and, for GGUF's k-quants, the groups' sums.
+// and, for GGUF's k-quants, the groups' sums; with Q6_Kx8 rows in the model also the
+// sums of each 16 values (the batch kernel's offsets; null otherwise).
 struct MatmulInput {
     const float* x;
     const i8* q;
     const float* s;
     const i32* sums;
+    const i32* sums16 { nullptr };
 };
 
 struct TensorTypeTraits {

@@ -14,7 +14,7 @@ u64 Transformer::state_bytes(Config const& c)
     u64 floats = 4 * u64(c.dim) + 2 * u64(c.hidden_dim) + 2 * cache + u64(c.n_heads) * u64(c.seq_len) + u64(c.vocab_size);
     floats += u64(c.head_size()); // RoPE cosines and sines
     // plus the int8 input, its scales and group sums
-    return floats * sizeof(float) + widest * (1 + sizeof(float)) + (widest / 32 + 1) * sizeof(i32);
+    return floats * sizeof(float) + widest * (1 + sizeof(float)) + input_sums_count(c) * sizeof(i32);
 }
 
 rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 batch, bool batch_required)
@@ -34,8 +34,10 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
     t.m_hb = TRY(rt::HeapArray<float>::allocate(size_t(c.hidden_dim)));
     t.m_hb2 = TRY(rt::HeapArray<float>::allocate(size_t(c.hidden_dim)));
     t.m_q = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
-    t.m_key_cache = TRY(rt::HeapArray<float>::allocate(cache));
-    t.m_value_cache = TRY(rt::HeapArray<float>::allocate(cache));
+    // Zeroed: the cache fills position by position, and a prompt batch writes tens of
+    // positions at once; their first touch belongs to loading, not to the first tokens.
+    t.m_key_cache = TRY(rt::HeapArray<float>::allocate_zeroed(cache));
+    t.m_value_cache = TRY(rt::HeapArray<float>::allocate_zeroed(cache));
     t.m_attention = TRY(rt::HeapArray<float>::allocate(size_t(c.n_heads) * size_t(c.seq_len)));
     t.m_logits = TRY(rt::HeapArray<float>::allocate(size_t(c.vocab_size)));
     t.m_rope_cos = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
@@ -43,7 +45,7 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
     size_t widest = size_t(rt::max(c.dim, c.hidden_dim));
     t.m_input_q = TRY(rt::HeapArray<i8>::allocate(widest));
     t.m_input_s = TRY(rt::HeapArray<float>::allocate(widest));
-    t.m_input_sums = TRY(rt::HeapArray<i32>::allocate(widest / 32 + 1));
+    t.m_input_sums = TRY(rt::HeapArray<i32>::allocate(input_sums_count(c)));
     // The prompt batch comes last, sized to what is left: halved until it fits, or an
     // error when the caller asked for exactly that many tokens.
     i32 capacity = rt::min(rt::min(batch, max_batch), c.seq_len);
@@ -68,7 +70,11 @@ MatmulInput Transformer::quantize_input(const float* x, i32 n, i8* q, float* s, 
     if (!m_weights->input_sums)
         return { x, q, s, nullptr };
     ops::group_sums(sums, q, n, group);
-    return { x, q, s, sums };
+    if (!m_weights->input_sums16)
+        return { x, q, s, sums };
+    i32* sums16 = sums + sums16_offset(m_config);
+    ops::group_sums(sums16, q, n, 16);
+    return { x, q, s, sums, sums16 };
 }
 
 MatmulInput Transformer::prepare(const float* x, i32 n)

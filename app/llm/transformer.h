@@ -68,7 +68,7 @@ private:
     rt::HeapArray<float> m_rope_sin;
     rt::HeapArray<i8> m_input_q;        // [max(dim, hidden_dim)] int8 input
     rt::HeapArray<float> m_input_s;     // its group scales
-    rt::HeapArray<i32> m_input_sums;    // its group sums (GGUF groups of 32)
+    rt::HeapArray<i32> m_input_sums;    // its group sums (GGUF groups of 32; input_sums_count)
     BatchState m_batch;                 // the prompt batch's activations
     MatmulInput m_batch_inputs[max_batch]; // the batch's matrix inputs (prepare_batch)
 };

@@ -5,7 +5,8 @@
 // With a llama2.c checkpoint, the flat logits are that model's own, from its first positions
 // (greedy); without, normal logits with the spread a random 15M checkpoint's have. The peaked
 // ones are normal with a wider spread. Prints one JSON line: medians in µs per pick, and the
-// mean nucleus size of each kind; and the flat logits with top-k 40 before top-p.
+// mean nucleus size of each kind; the flat logits with top-k 40 before top-p; and both kinds
+// with cold caches (more memory than they hold touched before each pick), as in generation.
 #include "read_file.h"
 #include "../llm/checkpoint.h"
 #include "../llm/kernels/tuner.h"
@@ -105,8 +106,25 @@ double nucleus_size(std::vector<Logits> const& sets)
     return total / double(sets.size());
 }
 
-// The median over `picks` samples (cycling through the sets) of one Sampler::sample call.
-double median_us(std::vector<Logits> const& sets, size_t picks, i32 top_k = 0)
+// Touched between the picks of a cold measurement: more than the caches hold, as a forward
+// pass's weights are (60 MB for the 15M model), so the sampler starts with cold caches as
+// it does in generation.
+std::vector<u64>& cache_flusher()
+{
+    static std::vector<u64> lines((size_t(64) << 20) / sizeof(u64));
+    return lines;
+}
+
+void flush_caches()
+{
+    auto& lines = cache_flusher();
+    for (size_t i = 0; i < lines.size(); i += 8)
+        lines[i] += i;
+}
+
+// The median over `picks` samples (cycling through the sets) of one Sampler::sample call,
+// with warm caches or (cold) after touching more memory than they hold.
+double median_us(std::vector<Logits> const& sets, size_t picks, i32 top_k = 0, bool cold = false)
 {
     auto sampler = llm::Sampler::create(vocabulary, temperature, top_p, 42, top_k).release_value();
     Logits work(static_cast<size_t>(vocabulary));
@@ -114,6 +132,8 @@ double median_us(std::vector<Logits> const& sets, size_t picks, i32 top_k = 0)
     i64 checksum = 0;
     for (size_t i = 0; i < picks + picks / 10; ++i) {
         std::memcpy(work.data(), sets[i % sets.size()].data(), sizeof(float) * size_t(vocabulary));
+        if (cold)
+            flush_caches();
         auto start = std::chrono::steady_clock::now();
         checksum += sampler.sample(work.data()).value();
         double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
@@ -157,10 +177,11 @@ int main(int argc, char** argv)
     auto peaked = normal_logits(peaked_spread, 32, 2);
     double flat_us = median_us(flat, picks), peaked_us = median_us(peaked, picks);
     double flat_top_k_us = median_us(flat, picks / 4, 40);
+    double flat_cold_us = median_us(flat, picks / 10, 0, true), peaked_cold_us = median_us(peaked, picks / 10, 0, true);
     printf("{\"sampler\": {\"vocabulary\": %d, \"temp\": %.1f, \"topp\": %.1f, \"flat_us\": %.1f, \"peaked_us\": %.1f, "
            "\"flat_nucleus\": %.0f, \"peaked_nucleus\": %.0f, \"flat_spread\": %.3f, \"flat_source\": \"%s\", "
-           "\"flat_top_k_40_us\": %.1f}}\n",
+           "\"flat_top_k_40_us\": %.1f, \"flat_cold_us\": %.1f, \"peaked_cold_us\": %.1f}}\n",
         vocabulary, double(temperature), double(top_p), flat_us, peaked_us, nucleus_size(flat), nucleus_size(peaked),
-        spread_of(flat), model ? "checkpoint" : "normal", flat_top_k_us);
+        spread_of(flat), model ? "checkpoint" : "normal", flat_top_k_us, flat_cold_us, peaked_cold_us);
     return 0;
 }

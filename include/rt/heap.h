@@ -82,6 +82,14 @@ public:
         array.m_count = count;
         return array;
     }
+    // The same with every byte zero: written once now, so a hosted build's arena (mapped
+    // on first touch) takes its page faults here rather than in the first use.
+    static ErrorOr<HeapArray> allocate_zeroed(size_t count, size_t alignment = 64)
+    {
+        HeapArray array = TRY(allocate(count, alignment));
+        __builtin_memset(array.m_data, 0, count * sizeof(T));
+        return array;
+    }
     HeapArray(HeapArray&& other) : m_data(other.m_data), m_count(other.m_count)
     {
         other.m_data = nullptr;

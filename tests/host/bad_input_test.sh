@@ -62,4 +62,11 @@ check usage-names-every-mode 2 "mode=${modes//|/\\|}( |\$)" '' -- "$program"
 check summary-one-prompt-token 0 '^\[gen\] 1 prompt token, 20 generated, 20 positions in ' '' \
   -- "$program" "$model" "$tokenizer" prompt= temp=0 steps=20 < /dev/null
 
+# A tune= plan that leaves out operations the model runs (an older build's plan, a
+# hand-written one) says which run the scalar reference; a plan naming them all does not.
+check tune-plan-names-what-it-leaves-out 0 'note: the plan does not name rmsnorm, softmax, attention, swiglu, which this model runs' '' \
+  -- "$program" "$model" "$tokenizer" temp=0 steps=10 tune=matmul:scalar < /dev/null
+check tune-plan-naming-everything 0 '^\[tune\] plan .*tune=matmul:scalar' 'does not name' \
+  -- "$program" "$model" "$tokenizer" temp=0 steps=10 tune=matmul:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar < /dev/null
+
 [ $failures -eq 0 ] || exit 1

@@ -356,7 +356,7 @@ INSTANTIATE_TEST_SUITE_P(Types, GgufBatch,
 struct TokenInputs {
     std::vector<std::vector<i8>> q;
     std::vector<std::vector<float>> s;
-    std::vector<std::vector<i32>> sums;
+    std::vector<std::vector<i32>> sums, sums16;
     std::vector<llm::MatmulInput> inputs;
 };
 
@@ -370,11 +370,13 @@ TokenInputs random_inputs(i32 tokens, i32 n, u64& state)
         in.q.emplace_back(size_t(n));
         in.s.emplace_back(size_t(n / 32));
         in.sums.emplace_back(size_t(n / 32));
+        in.sums16.emplace_back(size_t(n / 16));
         llm::ops::quantize(in.q.back().data(), in.s.back().data(), x.data(), n, 32);
         llm::ops::group_sums(in.sums.back().data(), in.q.back().data(), n, 32);
+        llm::ops::group_sums(in.sums16.back().data(), in.q.back().data(), n, 16);
     }
     for (i32 t = 0; t < tokens; ++t)
-        in.inputs.push_back({ nullptr, in.q[size_t(t)].data(), in.s[size_t(t)].data(), in.sums[size_t(t)].data() });
+        in.inputs.push_back({ nullptr, in.q[size_t(t)].data(), in.s[size_t(t)].data(), in.sums[size_t(t)].data(), in.sums16[size_t(t)].data() });
     return in;
 }
 
@@ -523,9 +525,10 @@ TEST(BatchKernels, FloatRowsMatchTheReferenceForEveryToken)
         }
 }
 
-// The interleaved types' batch kernels (interleaved_batch.h): every (row, token) has the
-// bits of the plain type's scalar reference, at one to three groups of eight rows, 1 to 9
-// tokens, Q4_0 rows with and without a remainder after the runs of eight blocks.
+// The interleaved types' batch kernels (interleaved_batch.h), in every set the CPU runs,
+// VNNI included: every (row, token) has the bits of the plain type's scalar reference, at
+// one to three groups of eight rows, 1 to 9 tokens (the AVX-512 VNNI set's blocks of
+// eight and the rest), Q4_0 rows with and without a remainder after the runs of eight blocks.
 void expect_interleaved_batches_match(llm::TensorType type, i32 n, i32 rows)
 {
     u64 state = 41 + u64(type) + u64(rows);
@@ -536,29 +539,32 @@ void expect_interleaved_batches_match(llm::TensorType type, i32 n, i32 rows)
     llm::interleave(t, blocks.data(), { scratch.data(), scratch.size() });
     using namespace llm::kernels;
     static rt::CpuFeatures cpu = rt::detect_cpu_features();
-    bool q4_0 = type == llm::TensorType::Q4_0;
+    i32 kind = type == llm::TensorType::Q4_0 ? 0 : type == llm::TensorType::Q4_K ? 1 : 2;
     struct Set {
         const char* name;
         Isa isa;
-        BatchKernel kernel;
+        BatchKernel kernels[3];
     };
-    for (Set set : { Set { "avx2", Isa::Avx2, q4_0 ? avx2::q4_0x8_rows_batch : avx2::q4_kx8_rows_batch },
-             Set { "avx512", Isa::Avx512, q4_0 ? avx512::q4_0x8_rows_batch : avx512::q4_kx8_rows_batch } }) {
+#define BAREFLOW_TEST_SET(isa, enumerator) Set { #isa, Isa::enumerator, { isa::q4_0x8_rows_batch, isa::q4_kx8_rows_batch, isa::q6_kx8_rows_batch } }
+    for (Set set : { BAREFLOW_TEST_SET(avx2, Avx2), BAREFLOW_TEST_SET(avxvnni, AvxVnni), BAREFLOW_TEST_SET(avx512, Avx512), BAREFLOW_TEST_SET(avx512vnni, Avx512Vnni) }) {
+#undef BAREFLOW_TEST_SET
         if (!can_run(set.isa, cpu))
             continue;
         for (i32 tokens = 1; tokens <= most_tokens; ++tokens) {
             auto in = random_inputs(tokens, n, state);
             size_t stride = size_t(rows) + 3;
             std::vector<float> got(size_t(tokens) * stride, -1.0f);
-            set.kernel(got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, rows);
+            set.kernels[kind](got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, rows);
             for (i32 k = 0; k < tokens; ++k) {
                 std::vector<float> expected(static_cast<size_t>(rows));
                 const i8* q = in.q[size_t(k)].data();
                 const float* s = in.s[size_t(k)].data();
-                if (q4_0)
+                if (kind == 0)
                     llm::ops::matmul_q4_0(expected.data(), q, s, plain.data(), n, rows);
-                else
+                else if (kind == 1)
                     llm::ops::matmul_q4_k(expected.data(), q, s, in.sums[size_t(k)].data(), plain.data(), n, rows);
+                else
+                    llm::ops::matmul_q6_k(expected.data(), q, s, nullptr, plain.data(), n, rows);
                 EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(k) * stride, sizeof(float) * size_t(rows)), 0)
                     << set.name << " " << llm::name(type) << "x8 n " << n << ", " << rows << " rows, " << tokens << " tokens, token " << k;
             }
@@ -572,6 +578,7 @@ TEST(BatchKernels, InterleavedRowsMatchThePlainReferenceForEveryToken)
         expect_interleaved_batches_match(llm::TensorType::Q4_0, 512, rows);
         expect_interleaved_batches_match(llm::TensorType::Q4_0, 352, rows);
         expect_interleaved_batches_match(llm::TensorType::Q4_K, 512, rows);
+        expect_interleaved_batches_match(llm::TensorType::Q6_K, 512, rows);
     }
 }
 

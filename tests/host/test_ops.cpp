@@ -1,5 +1,6 @@
 #include "../../app/llm/ops.h"
 #include <cmath>
+#include "random_data.h"
 #include <gtest/gtest.h>
 #include <vector>
 
@@ -238,6 +239,29 @@ TEST(Ops, RopeBaseFrequencyIsAParameter)
 }
 
 namespace {
+
+// quantize's branch-free path (groups of finite values with a normal scale) gives the
+// per-value rounding: x / scale rounded half away from zero (ties exact where the scale is
+// 1), at scales from tiny normal to huge, groups of 32 and of 4.
+TEST(Ops, QuantizeRoundsEveryValueHalfAwayFromZero)
+{
+    u32 seed = 99;
+    for (float magnitude : { 1e-36f, 1e-10f, 0.5f, 127.0f, 3.0e5f, 1e30f })
+        for (i32 group : { 32, 4 }) {
+            auto x = random_floats(size_t(group) * 64, seed++, magnitude);
+            if (magnitude == 127.0f) // scale 1 (each group holds 127): exact halves
+                for (size_t i = 0; i < x.size(); ++i)
+                    x[i] = i % size_t(group) == 0 ? 127.0f : float(i32(i % 253) - 126) + (i % 2 ? 0.5f : -0.5f);
+            std::vector<i8> q(x.size(), 99);
+            std::vector<float> scales(x.size() / size_t(group));
+            llm::ops::quantize(q.data(), scales.data(), x.data(), i32(x.size()), group);
+            for (size_t i = 0; i < x.size(); ++i) {
+                float scale = scales[i / size_t(group)];
+                float expected = scale == 0.0f ? 0.0f : llm::ops::round_half_away(x[i] / scale);
+                ASSERT_EQ(float(q[i]), expected) << "x " << x[i] << " scale " << scale << " magnitude " << magnitude << " group " << group;
+            }
+        }
+}
 
 // Values whose int8 conversion would be undefined: NaN, infinities, and a subnormal group
 // whose rounded scale is smaller than max|x| / 127 (x / scale passes 127).

@@ -377,6 +377,42 @@ TEST(Nucleus, SumThatNeverPassesTopP)
     EXPECT_EQ(nucleus.pick(tiny.data(), 0.9f, 0.5f), -1);
 }
 
+// The counting and placing passes take blocks of 16 tokens three ways: all 16 candidates (no
+// mask applied: most of a flat distribution's blocks), some but at least 8 (without a branch,
+// the others sent to buckets never read), fewer (by their bits); blocks of none are skipped,
+// and the tokens after the last whole block go one by one. Blocks of each kind, in turn,
+// at a vocabulary that leaves a tail, against llama2.c's picks.
+TEST(Nucleus, BlocksOfEveryKind)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    std::mt19937 rng(29);
+    std::uniform_real_distribution<float> weight(0.5f, 1.5f);
+    constexpr size_t n = 32000 + 5;
+    auto nucleus = llm::Nucleus::create(i32(n)).release_value();
+    constexpr int kept_in_block[] = { 16, 12, 3, 0, 15, 8 };
+    for (int rotation = 0; rotation < 6; ++rotation) {
+        std::vector<float> p(n);
+        float total = 0.0f;
+        for (size_t i = 0; i < n; ++i) {
+            int kept = kept_in_block[(i / 16 + size_t(rotation)) % 6];
+            bool candidate = int(i % 16) < kept || i >= n - n % 16;
+            p[i] = candidate ? weight(rng) : 1e-12f;
+            total += p[i];
+        }
+        for (float& x : p)
+            x /= total;
+        for (float top_p : { 0.5f, 0.9f, 0.999f }) {
+            ReferenceTopP reference(p, top_p);
+            llm::Random coins(u64(rotation) * 10 + u64(top_p * 1000));
+            for (int step = 0; step < 30; ++step) {
+                float coin = step == 0 ? 0.99999994f : coins.next_float();
+                ASSERT_EQ(nucleus.pick(p.data(), top_p, coin), reference.pick(coin))
+                    << "rotation " << rotation << " top_p " << top_p << " coin " << coin;
+            }
+        }
+    }
+}
+
 // Tokens close to the running sum's ulp round up by nearly half of themselves, so a run's
 // sum can grow past what their values add up to: past the end of the sum's binade (0.5,
 // after a first token of 0.4999) or past top_p (0.9995, after one of 0.9994). Thousands of

@@ -110,6 +110,7 @@ rt::ErrorOr<Plan> Plan::parse(rt::StringView text, rt::CpuFeatures const& cpu)
             return rt::Error::format("tune: this CPU cannot run {}:{}", op_name, variant);
         plan.choice[op] = u8(index);
         plan.workers[op] = workers;
+        plan.named[op] = true;
     }
     return plan;
 }

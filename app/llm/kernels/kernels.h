@@ -66,6 +66,7 @@ constexpr size_t row_granule = 16;
 struct Plan {
     u8 choice[op_count] {};  // all zero: the scalar reference
     u8 workers[op_count] {}; // 0: every core; small models run faster on fewer
+    bool named[op_count] {};  // parse: which operations the text named
 
     // "matmul:avx2@2,matmul_q8:avx2,rmsnorm:sse2,..." (the format tune= takes; @N only
     // where a core count was chosen).

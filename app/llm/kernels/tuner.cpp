@@ -108,7 +108,9 @@ Overloaded(Calls...) -> Overloaded<Calls...>;
 constexpr TensorType block_types[] = { TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K, TensorType::Q5_0,
     TensorType::Q5_1, TensorType::Q5_K, TensorType::Q3_K };
 
-// Whether any of the model's matrix products is of `type`.
+
+}
+
 bool multiplies(Weights const& w, TensorType type)
 {
     bool found = w.classifier.type == type;
@@ -121,6 +123,20 @@ bool multiplies(Weights const& w, TensorType type)
     return found;
 }
 
+size_t unnamed_operations(Plan const& plan, Weights const& weights, rt::TextSink& out)
+{
+    bool used[op_count] {};
+    constexpr Op every_model[] = { Op::Rmsnorm, Op::Softmax, Op::Attention, Op::Swiglu };
+    for (Op op : every_model)
+        used[size_t(op)] = true;
+    for (u8 type = 0; type < u8(tensor_type_count); ++type)
+        if (multiplies(weights, TensorType(type)))
+            used[size_t(traits(TensorType(type)).op)] = true;
+    size_t count = 0;
+    for (size_t op = 0; op < op_count; ++op)
+        if (used[op] && !plan.named[op])
+            rt::format_to(out, "{}{}", count++ ? ", " : "", op_names[op]);
+    return count;
 }
 
 Plan widest_plan(rt::CpuFeatures const& cpu)

@@ -11,4 +11,11 @@ rt::ErrorOr<Plan> tune(Checkpoint const&, rt::CpuFeatures const&, rt::TextSink& 
 // The fastest-looking plan without measuring: the widest instruction set that can run.
 Plan widest_plan(rt::CpuFeatures const&);
 
+// Whether any of the model's matrix products is of `type`.
+bool multiplies(Weights const&, TensorType);
+
+// Writes the operations this model runs that a tune= plan did not name (they run the
+// scalar reference) as "rmsnorm, gguf_q6_kx8"; returns how many.
+size_t unnamed_operations(Plan const&, Weights const&, rt::TextSink&);
+
 }

@@ -17,11 +17,6 @@
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     /* Q4_0 needs the inputs' group sums. */                                                                         \
     X(q4_0_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
-        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
-    /* Rows interleaved in groups of eight (interleaved_batch.h), d a multiple of 8; with the group sums. */           \
-    X(q4_0x8_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),       \
-        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
-    X(q4_kx8_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),       \
         (out, out_stride, inputs, tokens, blocks, n, d))
 
 // F32 and F16 rows run the set's own vector width (simd_kernels.h's matmul_batch_any);
@@ -43,23 +38,38 @@ BAREFLOW_FLOAT_BATCH_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_BATCH_KERNEL)
 }
 #undef BAREFLOW_DECLARE_BATCH_KERNEL
 
-// Q8x8 rows (q8x8_batch.h), in the VNNI sets too: `d` rows (a multiple of 8) from a group
-// of eight rows' values `wq` and scales `ws`; with VNNI, the inputs' group sums when given.
-#define BAREFLOW_DECLARE_Q8X8_BATCH(isa) \
-    namespace llm::kernels::isa {        \
+// The batch kernels every set has, the VNNI sets included (their byte products are what
+// makes a batch pay): Q8x8 rows (q8x8_batch.h), `d` rows (a multiple of 8) from a group
+// of eight rows' values `wq` and scales `ws`, with VNNI the inputs' group sums when given;
+// and Q4_0x8, Q4_Kx8 and Q6_Kx8 rows (interleaved_batch.h), d a multiple of 8, with the
+// group sums (Q6_Kx8: the 16-value sums).
+#define BAREFLOW_INTERLEAVED_BATCH_KERNELS(X) X(q4_0x8_rows_batch) X(q4_kx8_rows_batch) X(q6_kx8_rows_batch)
+#define BAREFLOW_DECLARE_INTERLEAVED_BATCH(name) \
+    void name(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d);
+#define BAREFLOW_DECLARE_EVERY_SET_BATCH(isa)                                                                                                   \
+    namespace llm::kernels::isa {                                                                                                              \
     void q8x8_rows_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* wq, const float* ws, i32 n, i32 d); \
+    BAREFLOW_INTERLEAVED_BATCH_KERNELS(BAREFLOW_DECLARE_INTERLEAVED_BATCH)                                                                     \
     }
-BAREFLOW_DECLARE_Q8X8_BATCH(avx2)
-BAREFLOW_DECLARE_Q8X8_BATCH(avxvnni)
-BAREFLOW_DECLARE_Q8X8_BATCH(avx512)
-BAREFLOW_DECLARE_Q8X8_BATCH(avx512vnni)
-#undef BAREFLOW_DECLARE_Q8X8_BATCH
-// Its definition in a set's file (inside its namespace and target pragma), with its pieces.
-#define BAREFLOW_Q8X8_BATCH_ENTRY_POINT(Pieces)                                                                                                \
+BAREFLOW_DECLARE_EVERY_SET_BATCH(avx2)
+BAREFLOW_DECLARE_EVERY_SET_BATCH(avxvnni)
+BAREFLOW_DECLARE_EVERY_SET_BATCH(avx512)
+BAREFLOW_DECLARE_EVERY_SET_BATCH(avx512vnni)
+#undef BAREFLOW_DECLARE_EVERY_SET_BATCH
+#undef BAREFLOW_DECLARE_INTERLEAVED_BATCH
+// Their definitions in a set's file (inside its namespace and target pragma), with its pieces.
+#define BAREFLOW_INTERLEAVED_BATCH_ENTRY_POINT(name)                                                                     \
+    void name(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d) \
+    {                                                                                                                    \
+        InterleavedBatch::name(out, out_stride, inputs, tokens, blocks, n, d);                                           \
+    }
+#define BAREFLOW_EVERY_SET_BATCH_ENTRY_POINTS(Pieces)                                                                                          \
     void q8x8_rows_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* wq, const float* ws, i32 n, i32 d) \
     {                                                                                                                                          \
         x86::Q8x8BatchWith<Pieces>::rows_batch(out, out_stride, inputs, tokens, wq, ws, n, d);                                                 \
-    }
+    }                                                                                                                                          \
+    using InterleavedBatch = x86::InterleavedBatchWith<Pieces>;                                                                               \
+    BAREFLOW_INTERLEAVED_BATCH_KERNELS(BAREFLOW_INTERLEAVED_BATCH_ENTRY_POINT)
 
 // Defines them in an instruction set's file (inside its namespace and target pragma).
 #define BAREFLOW_BATCH_ENTRY_POINT(name, parameters, arguments) \

@@ -20,14 +20,13 @@
 // Included inside a target pragma that enables AVX2, after tensor.h (for MatmulInput).
 #include "byte_products.h"
 #include "token_blocks.h"
-#include "interleaved_batch.h"
 #include "../../ops.h"
 #include <rt/types.h>
 
 namespace llm::kernels::x86 {
 namespace {
 
-struct BatchRows : InterleavedBatchRows {
+struct BatchRows : BytePieces {
     // llama2.c int8 rows (groups of 32, n a multiple of 32): one row, `Tokens` tokens.
     template<i32 Tokens>
     static void int8_row(float* out, size_t out_stride, const MatmulInput* in, const i8* w, const float* ws, i32 n)

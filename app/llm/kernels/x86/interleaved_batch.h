@@ -1,12 +1,17 @@
 #pragma once
-// Rows interleaved in groups of eight (interleaved_blocks.h) against a batch of tokens,
-// for batch_rows.h: each weight vector is loaded and its nibbles unpacked once and
-// multiplied with `Tokens` tokens' broadcast inputs, instead of once per token as the
-// one-token kernels (interleaved_rows.h) do. Each (row, token) keeps the one-token
-// kernel's arithmetic: the same exact integer sums (int16 pairs within the bounds stated
-// there, then pmaddwd; integer addition in any order gives the same sums), the same float
-// terms lane for lane and tree_sum8's tree, so a batch gives the one-token bits.
-// Included inside a target pragma that enables AVX2, after tensor.h (for MatmulInput).
+// Rows interleaved in groups of eight (interleaved_blocks.h) against a batch of tokens:
+// each weight vector is loaded and unpacked once and multiplied with four tokens'
+// broadcast inputs (token_blocks.h), where the one-token kernels (interleaved_rows.h) unpack it once per
+// token. Each (row, token) keeps the one-token kernel's arithmetic: the same exact integer
+// sums (integer addition in any order gives the same sums), the same float terms lane for
+// lane and tree_sum8's tree, so a batch gives the one-token bits.
+//
+// The byte products come from `Pieces` (byte_products.h, vnni_products.h): with VNNI,
+// vpdpbusd adds four products into each int32 lane in one instruction, which halves the
+// work per token; without, pmaddubsw's int16 pairs are added in int16 within the bounds
+// interleaved_rows.h states (Q4_0x8 and Q4_Kx8: eight pair vectors, |sum| <= 30720;
+// Q6_Kx8: two, |sum| <= 32256) and widened with pmaddwd. Included inside a target pragma
+// that enables AVX2, after tensor.h (for MatmulInput).
 #include "byte_products.h"
 #include "interleaved_rows.h"
 #include "token_blocks.h"
@@ -16,41 +21,71 @@
 namespace llm::kernels::x86 {
 namespace {
 
-struct InterleavedBatchRows : BytePieces {
+template<typename Pieces>
+struct InterleavedBatchWith {
+    // `d` interleaved rows (d a multiple of 8, `blocks` at a group) against `tokens`
+    // inputs, token t's row i at out[t * out_stride + i]. Q4_0x8 and Q4_Kx8 need the
+    // inputs' group sums (MatmulInput::sums), Q6_Kx8 their 16-value sums (sums16).
+    static void q4_0x8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 32;
+        groups_batch(out, out_stride, in, tokens, blocks, size_t(per_row) * q4_0x8::group_rows * q4_0x8::plain_bytes, d,
+            [&](auto count, float* at, const MatmulInput* first, const u8* group) { q4_0x8_group<decltype(count)::value>(at, out_stride, first, group, per_row); });
+    }
+    static void q4_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 256;
+        groups_batch(out, out_stride, in, tokens, blocks, size_t(per_row) * q4_kx8::octet_bytes, d,
+            [&](auto count, float* at, const MatmulInput* first, const u8* group) { q4_kx8_group<decltype(count)::value>(at, out_stride, first, group, per_row); });
+    }
+    static void q6_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 256;
+        groups_batch(out, out_stride, in, tokens, blocks, size_t(per_row) * q6_kx8::octet_bytes, d,
+            [&](auto count, float* at, const MatmulInput* first, const u8* group) { q6_kx8_group<decltype(count)::value>(at, out_stride, first, group, per_row); });
+    }
+
+private:
+    // Each group of eight rows (`group_bytes` apart) against every block of tokens, so a
+    // group's weights are read from memory once and stay in the cache for the blocks.
+    template<typename GroupKernel>
+    static void groups_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, size_t group_bytes, i32 d, GroupKernel const& kernel)
+    {
+        for (i32 i = 0; i < d; i += 8)
+            in_token_blocks(tokens, [&](auto count, i32 t) {
+                kernel(count, out + size_t(t) * out_stride + size_t(i), in + t, blocks + size_t(i / 8) * group_bytes);
+            });
+    }
+
     static __m256i broadcast(const i8* at)
     {
         i32 word;
         __builtin_memcpy(&word, at, 4);
         return _mm256_set1_epi32(word);
     }
-    // tree_sum8's tree of eight lane-wise terms.
+    // sums + unsigned weight bytes times a token's signed input bytes: with VNNI, four
+    // products into each int32 lane; otherwise pmaddubsw's pairs added in int16 (the
+    // caller's bound), to be widened by `widened`.
+    static __m256i add_products(__m256i sums, __m256i weights, __m256i inputs)
+    {
+        if constexpr (Pieces::exact_byte_products)
+            return Pieces::add_byte_products(sums, weights, inputs);
+        else
+            return _mm256_add_epi16(sums, _mm256_maddubs_epi16(weights, inputs));
+    }
+    static __m256i widened(__m256i sums)
+    {
+        if constexpr (Pieces::exact_byte_products)
+            return sums;
+        else
+            return Pieces::pair_sums(sums);
+    }
+    // tree_sum8's tree of eight lane-wise terms: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
     static __m256 tree(__m256 const (&t)[8])
     {
         __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
         __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
         return _mm256_add_ps(even, odd);
-    }
-
-    // `d` interleaved rows (d a multiple of 8, `blocks` at a group) against `tokens` inputs.
-    static void q4_0x8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
-    {
-        i32 per_row = n / 32;
-        size_t group_bytes = size_t(per_row) * q4_0x8::group_rows * q4_0x8::plain_bytes;
-        for (i32 i = 0; i < d; i += q4_0x8::group_rows)
-            in_token_blocks(tokens, [&](auto count, i32 t) {
-                q4_0x8_group<decltype(count)::value>(out + size_t(t) * out_stride + i, out_stride, in + t,
-                    blocks + size_t(i / q4_0x8::group_rows) * group_bytes, per_row);
-            });
-    }
-    static void q4_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
-    {
-        i32 per_row = n / 256;
-        size_t group_bytes = size_t(per_row) * q4_kx8::octet_bytes;
-        for (i32 i = 0; i < d; i += q4_kx8::group_rows)
-            in_token_blocks(tokens, [&](auto count, i32 t) {
-                q4_kx8_group<decltype(count)::value>(out + size_t(t) * out_stride + i, out_stride, in + t,
-                    blocks + size_t(i / q4_kx8::group_rows) * group_bytes, per_row);
-            });
     }
 
     // One group of eight Q4_0x8 rows, `Tokens` tokens (token t's rows at out + t * out_stride).
@@ -66,19 +101,19 @@ struct InterleavedBatchRows : BytePieces {
             auto block = q4_0x8::block_of(group, per_row, b);
             __m256i low[4], high[4];
             for (i32 c = 0; c < 4; ++c) {
-                __m256i w = load(block.chunks + 32 * c);
+                __m256i w = Pieces::load(block.chunks + 32 * c);
                 low[c] = _mm256_and_si256(w, mask);
                 high[c] = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
             }
             __m256 scales = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block.scales)));
             for (i32 t = 0; t < Tokens; ++t) {
                 const i8* x = in[t].q + 32 * b;
-                __m256i pairs = _mm256_setzero_si256();
+                __m256i sums = _mm256_setzero_si256();
                 for (i32 c = 0; c < 4; ++c) {
-                    pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(low[c], broadcast(x + 4 * c)));
-                    pairs = _mm256_add_epi16(pairs, _mm256_maddubs_epi16(high[c], broadcast(x + 16 + 4 * c)));
+                    sums = add_products(sums, low[c], broadcast(x + 4 * c));
+                    sums = add_products(sums, high[c], broadcast(x + 16 + 4 * c));
                 }
-                __m256i integers = _mm256_sub_epi32(pair_sums(pairs), _mm256_set1_epi32(8 * in[t].sums[b]));
+                __m256i integers = _mm256_sub_epi32(widened(sums), _mm256_set1_epi32(8 * in[t].sums[b]));
                 __m256 term = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), scales), _mm256_set1_ps(in[t].s[b]));
                 if (b < full_runs)
                     terms[t][b % 8] = term;
@@ -108,7 +143,7 @@ struct InterleavedBatchRows : BytePieces {
             __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet + 16)));
             __m256i packed[3];
             for (i32 k = 0; k < 3; ++k)
-                packed[k] = load(octet + q4_kx8::scales_at + 32 * k);
+                packed[k] = Pieces::load(octet + q4_kx8::scales_at + 32 * k);
             __m256 terms[Tokens][8];
             for (i32 c = 0; c < 4; ++c) {
                 const u8* slices = octet + q4_kx8::nibbles_at + 256 * c;
@@ -116,24 +151,93 @@ struct InterleavedBatchRows : BytePieces {
                 for (i32 t = 0; t < Tokens; ++t)
                     low[t] = _mm256_setzero_si256(), high[t] = _mm256_setzero_si256();
                 for (i32 s = 0; s < 8; ++s) {
-                    __m256i w = load(slices + 32 * s);
+                    __m256i w = Pieces::load(slices + 32 * s);
                     __m256i w_low = _mm256_and_si256(w, mask), w_high = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
                     for (i32 t = 0; t < Tokens; ++t) {
                         const i8* x = in[t].q + 256 * b + 64 * c + 4 * s;
-                        low[t] = _mm256_add_epi16(low[t], _mm256_maddubs_epi16(w_low, broadcast(x)));
-                        high[t] = _mm256_add_epi16(high[t], _mm256_maddubs_epi16(w_high, broadcast(x + 32)));
+                        low[t] = add_products(low[t], w_low, broadcast(x));
+                        high[t] = add_products(high[t], w_high, broadcast(x + 32));
                     }
                 }
                 for (i32 part = 0; part < 2; ++part) {
                     i32 j = 2 * c + part;
                     __m256i scale, min;
-                    InterleavedRowsWith<BytePieces>::q4_kx8_scale_and_min(packed, j, scale, min);
+                    InterleavedRowsWith<Pieces>::q4_kx8_scale_and_min(packed, j, scale, min);
                     for (i32 t = 0; t < Tokens; ++t) {
-                        __m256i sums = pair_sums(part ? high[t] : low[t]);
+                        __m256i sums = widened(part ? high[t] : low[t]);
                         __m256 scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_mullo_epi32(scale, sums)), d);
                         __m256 offset = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_mullo_epi32(min, _mm256_set1_epi32(in[t].sums[8 * b + j]))), dmin);
                         terms[t][j] = _mm256_mul_ps(_mm256_sub_ps(scaled, offset), _mm256_set1_ps(in[t].s[8 * b + j]));
                     }
+                }
+            }
+            for (i32 t = 0; t < Tokens; ++t)
+                values[t] = _mm256_add_ps(values[t], tree(terms[t]));
+        }
+        for (i32 t = 0; t < Tokens; ++t)
+            _mm256_storeu_ps(out + size_t(t) * out_stride, values[t]);
+    }
+
+    // Group k's stored six-bit values (0..63) of slice s of a Q6_Kx8 half, eight rows'
+    // four each (k_quants::q6_k_group_values, lane for lane; interleaved_rows.h's
+    // q6_kx8_half unpacks all four groups at once, which needs more registers than a
+    // batch has to spare).
+    static __m256i q6_kx8_values(const u8* half, i32 s, i32 k)
+    {
+        __m256i nibble = _mm256_set1_epi8(0x0F), top = _mm256_set1_epi8(0x30);
+        __m256i low = Pieces::load(half + 96 * s + 32 * (k & 1)), high = Pieces::load(half + 96 * s + 64);
+        if (k >= 2)
+            low = _mm256_srli_epi16(low, 4);
+        switch (k) {
+        case 0: high = _mm256_slli_epi16(high, 4); break;
+        case 1: high = _mm256_slli_epi16(high, 2); break;
+        case 3: high = _mm256_srli_epi16(high, 2); break;
+        default: break;
+        }
+        return _mm256_or_si256(_mm256_and_si256(low, nibble), _mm256_and_si256(high, top));
+    }
+
+    // One group of eight Q6_Kx8 rows, `Tokens` tokens: interleaved_rows.h's q6_kx8_terms,
+    // one group of 32 values at a time. A group's two 16-value sums per token are
+    // products over slices 0-3 and 4-7; without VNNI two slices' pairs are added in int16
+    // (|sum| <= 32256) before widening.
+    template<i32 Tokens>
+    static void q6_kx8_group(float* out, size_t out_stride, const MatmulInput* in, const u8* group, i32 per_row)
+    {
+        __m256 values[Tokens];
+        for (auto& v : values)
+            v = _mm256_setzero_ps();
+        for (i32 b = 0; b < per_row; ++b) {
+            const u8* octet = q6_kx8::octet(group, b);
+            __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
+            __m256 terms[Tokens][8];
+            for (i32 j = 0; j < 8; ++j) {
+                i32 h = j / 4, k = j % 4;
+                const u8* half = octet + q6_kx8::halves_at + q6_kx8::half_bytes * size_t(h);
+                __m256i first[Tokens], second[Tokens];
+                for (i32 t = 0; t < Tokens; ++t)
+                    first[t] = _mm256_setzero_si256(), second[t] = _mm256_setzero_si256();
+                for (i32 s = 0; s < 8; s += 2) {
+                    __m256i a = q6_kx8_values(half, s, k), a_next = q6_kx8_values(half, s + 1, k);
+                    for (i32 t = 0; t < Tokens; ++t) {
+                        const i8* x = in[t].q + 256 * b + 128 * h + 32 * k + 4 * s;
+                        __m256i& sums = s < 4 ? first[t] : second[t];
+                        if constexpr (Pieces::exact_byte_products)
+                            sums = Pieces::add_byte_products(Pieces::add_byte_products(sums, a, broadcast(x)), a_next, broadcast(x + 4));
+                        else
+                            sums = _mm256_add_epi32(sums, Pieces::pair_sums(_mm256_add_epi16(_mm256_maddubs_epi16(a, broadcast(x)), _mm256_maddubs_epi16(a_next, broadcast(x + 4)))));
+                    }
+                }
+                auto scale = [&](i32 sub) {
+                    return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(octet + q6_kx8::scales_at + 8 * size_t(sub))));
+                };
+                __m256i scale_a = scale(2 * j), scale_b = scale(2 * j + 1);
+                for (i32 t = 0; t < Tokens; ++t) {
+                    const i32* sums16 = in[t].sums16 + 16 * b;
+                    __m256i a = _mm256_sub_epi32(first[t], _mm256_set1_epi32(32 * sums16[2 * j]));
+                    __m256i second_a = _mm256_sub_epi32(second[t], _mm256_set1_epi32(32 * sums16[2 * j + 1]));
+                    __m256i products = _mm256_add_epi32(_mm256_mullo_epi32(scale_a, a), _mm256_mullo_epi32(scale_b, second_a));
+                    terms[t][j] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(products), d), _mm256_set1_ps(in[t].s[8 * b + j]));
                 }
             }
             for (i32 t = 0; t < Tokens; ++t)
