@@ -21,8 +21,12 @@ struct InterleavedSet {
 #define BAREFLOW_INTERLEAVED_SET(isa)                                                                                   \
     InterleavedSet { { kernels::isa::matmul_q4_0x8, kernels::isa::matmul_q4_kx8, kernels::isa::matmul_q6_kx8 },          \
         { kernels::isa::q4_0x8_rows_batch, kernels::isa::q4_kx8_rows_batch, kernels::isa::q6_kx8_rows_batch } }
+// avx2tcg's Q4_0x8 rows are avx2's, so they take its batch kernel; its own K rows
+// (emulated_rows.h, for QEMU) have none: their tokens go one by one.
 constexpr InterleavedSet interleaved_sets[] = { BAREFLOW_INTERLEAVED_SET(avx2), BAREFLOW_INTERLEAVED_SET(avxvnni), BAREFLOW_INTERLEAVED_SET(avx512),
-    BAREFLOW_INTERLEAVED_SET(avx512vnni) };
+    BAREFLOW_INTERLEAVED_SET(avx512vnni),
+    InterleavedSet { { kernels::avx2tcg::matmul_q4_0x8, kernels::avx2tcg::matmul_q4_kx8, kernels::avx2tcg::matmul_q6_kx8 },
+        { kernels::avx2::q4_0x8_rows_batch, nullptr, nullptr } } };
 #undef BAREFLOW_INTERLEAVED_SET
 
 // The batch kernel of whichever set `chosen` (the active one-token kernel) belongs to. The
@@ -104,8 +108,7 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
     case TensorType::Q4_Kx8:
     case TensorType::Q6_Kx8: {
         // Every set with interleaved rows has these, VNNI's byte products included; chunks
-        // and tiles start and end on groups of eight rows (row_granule's multiples). Not
-        // avx2tcg (emulated_rows.h's K rows are not avx2's): its tokens go one by one.
+        // and tiles start and end on groups of eight rows (row_granule's multiples).
         bool q6 = w.type == TensorType::Q6_Kx8;
         if (q6 ? !inputs[0].sums16 : !inputs[0].sums)
             return false;
