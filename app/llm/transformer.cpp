@@ -60,7 +60,7 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
     return t;
 }
 
-MatmulInput Transformer::quantize_input(const float* x, i32 n, i8* q, float* s, i32* sums) const
+MatmulInput Transformer::quantize_input(const float* x, i32 n, i8* q, float* s, i32* sums, bool batch) const
 {
     i32 group = m_weights->input_group;
     if (group == 0)
@@ -70,7 +70,7 @@ MatmulInput Transformer::quantize_input(const float* x, i32 n, i8* q, float* s, 
     if (!m_weights->input_sums)
         return { x, q, s, nullptr };
     ops::group_sums(sums, q, n, group);
-    if (!m_weights->input_sums16)
+    if (!batch || !m_weights->input_sums16)
         return { x, q, s, sums };
     i32* sums16 = sums + sums16_offset(m_config);
     ops::group_sums(sums16, q, n, 16);
@@ -79,7 +79,7 @@ MatmulInput Transformer::quantize_input(const float* x, i32 n, i8* q, float* s, 
 
 MatmulInput Transformer::prepare(const float* x, i32 n)
 {
-    return quantize_input(x, n, m_input_q.data(), m_input_s.data(), m_input_sums.data());
+    return quantize_input(x, n, m_input_q.data(), m_input_s.data(), m_input_sums.data(), false);
 }
 
 void Transformer::attend(i32 layer, i32 head, const float* q, i32 position, float* scores, float* out) const

@@ -37,8 +37,10 @@ public:
 private:
     Transformer(Checkpoint const& checkpoint) : m_config(checkpoint.config), m_weights(&checkpoint.weights) {}
     // The input of the matrix products, quantised as the model's matrices want it (into
-    // q, s and sums; x alone when they take floats).
-    MatmulInput quantize_input(const float* x, i32 n, i8* q, float* s, i32* sums) const;
+    // q, s and sums; x alone when they take floats). `batch`: for a batch kernel, which
+    // for Q6_Kx8 rows also takes the 16-value sums (after the 32-value ones in `sums`);
+    // the one-token kernels make their own.
+    MatmulInput quantize_input(const float* x, i32 n, i8* q, float* s, i32* sums, bool batch) const;
     MatmulInput prepare(const float* x, i32 n);
     void attention(i32 layer, i32 position);
     // One head's attention for query `q` at `position` over the layer's cache up to it:

@@ -42,7 +42,7 @@ void Transformer::prepare_batch(const float* x, size_t stride, i32 n, i32 count)
     BatchState& b = m_batch;
     for (i32 t = 0; t < count; ++t)
         m_batch_inputs[t] = quantize_input(x + size_t(t) * stride, n, b.input_q.data() + size_t(t) * b.input_stride,
-            b.input_s.data() + size_t(t) * b.input_stride, b.input_sums.data() + size_t(t) * b.sums_stride);
+            b.input_s.data() + size_t(t) * b.input_stride, b.input_sums.data() + size_t(t) * b.sums_stride, true);
 }
 
 void Transformer::attention_batch(i32 layer, i32 position, i32 count)
