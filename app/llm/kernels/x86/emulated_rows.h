@@ -230,38 +230,11 @@ struct EmulatedInterleavedRows {
         }
     }
 
-    // interleaved_rows.h's q6_kx8_terms with the half above.
-    static void q6_kx8_terms(const u8* octet, const i8* xq, const float* xs, const i32* x_sums16, __m256 (&terms)[8])
-    {
-        __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
-        for (i32 h = 0; h < 2; ++h) {
-            __m256i first[4], second[4];
-            q6_kx8_half(octet + q6_kx8::halves_at + q6_kx8::half_bytes * size_t(h), xq + 128 * h, first, second);
-            for (i32 k = 0; k < 4; ++k) {
-                i32 j = 4 * h + k;
-                auto scale = [&](i32 t) {
-                    return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(octet + q6_kx8::scales_at + 8 * size_t(t))));
-                };
-                __m256i a = _mm256_sub_epi32(first[k], _mm256_set1_epi32(32 * x_sums16[2 * j]));
-                __m256i b = _mm256_sub_epi32(second[k], _mm256_set1_epi32(32 * x_sums16[2 * j + 1]));
-                __m256i products = _mm256_add_epi32(_mm256_mullo_epi32(scale(2 * j), a), _mm256_mullo_epi32(scale(2 * j + 1), b));
-                terms[j] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(products), d), _mm256_set1_ps(xs[j]));
-            }
-        }
-    }
-
+    // interleaved_rows.h's Q6_Kx8 terms and tree with the half above.
     static void q6_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums16, const u8* group, i32 per_row)
     {
-        __m256 values = _mm256_setzero_ps();
-        for (i32 b = 0; b < per_row; ++b) {
-            __m256 t[8];
-            q6_kx8_terms(q6_kx8::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums16 + 16 * b, t);
-            // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
-            __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
-            __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
-            values = _mm256_add_ps(values, _mm256_add_ps(even, odd));
-        }
-        _mm256_storeu_ps(out, values);
+        auto half = [](const u8* at, const i8* x, __m256i (&first)[4], __m256i (&second)[4]) { q6_kx8_half(at, x, first, second); };
+        InterleavedRowsWith<BytePieces>::q6_kx8_group_with(half, out, xq, xs, x_sums16, group, per_row);
     }
 };
 
