@@ -1,6 +1,7 @@
 #include "inference_app.h"
 #include "chat/chat.h"
 #include "chat/line_editor.h"
+#include "llm/core_count_check.h"
 #include "llm/generate.h"
 #include "model_loader.h"
 #include "options.h"
@@ -183,6 +184,11 @@ rt::ErrorOr<void> run(Inputs const& inputs)
     TRY(load_model(model, inputs, options));
     i32 steps = TRY(resolve_steps(options, model.checkpoint.config));
     auto transformer = TRY(llm::Transformer::create(model.checkpoint, options.batch ? options.batch : llm::default_batch, options.batch != 0));
+    if (options.tune == "auto")
+        model.plan = llm::check_core_counts(transformer, model.plan, model.checkpoint.weights, rt::Console::the());
+    rt::print("[tune] plan (put on the command line to skip tuning): tune=");
+    model.plan.format(rt::Console::the());
+    rt::println("");
     u64 seed = options.seed_given ? options.seed : inputs.fallback_seed;
     auto sampler = TRY(llm::Sampler::create(model.checkpoint.config.vocab_size, options.temperature, options.top_p, seed, options.top_k));
     rt::println("[gen] steps={} temp={:.2f} topp={:.2f} topk={} seed={} batch={}", steps, double(options.temperature), double(options.top_p), options.top_k, seed,

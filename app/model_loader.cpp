@@ -56,9 +56,6 @@ rt::ErrorOr<llm::kernels::Plan> choose_kernels(Options const& options, llm::Chec
                 unnamed.view());
     }
     llm::kernels::activate(plan);
-    rt::print("[tune] plan (put on the command line to skip tuning): tune=");
-    plan.format(rt::Console::the());
-    rt::println("");
     return plan;
 }
 

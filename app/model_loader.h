@@ -1,7 +1,7 @@
 #pragma once
 // Loading a model for the application: the file's format (GGUF or llama2.c), its weights
 // and vocabulary, quant=q8, and the kernel plan (tune=), printing the boot log's [model],
-// [quant] and [tune] lines in the order a run shows them.
+// [quant] and [tune] lines in the order a run shows them (the plan line is run()'s).
 #include "chat/chat.h"
 #include "inference_app.h"
 #include "llm/checkpoint.h"
@@ -19,7 +19,7 @@ struct LoadedModel {
     llm::GgufTokenizer gguf_tokenizer; // GGUF: the file's own vocabulary
     ChatFormat chat_format { ChatFormat::from_template("") };
     rt::StringView chat_template;
-    llm::kernels::Plan plan; // active once loaded
+    llm::kernels::Plan plan; // active once loaded; run() may lower its core counts (core_count_check.h)
 
     llm::TextTokenizer const& tokenizer() const;
 };

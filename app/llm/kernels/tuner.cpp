@@ -123,18 +123,21 @@ bool multiplies(Weights const& w, TensorType type)
     return found;
 }
 
+bool runs(Weights const& weights, Op op)
+{
+    if (op == Op::Rmsnorm || op == Op::Softmax || op == Op::Attention || op == Op::Swiglu)
+        return true; // every model
+    for (u8 type = 0; type < u8(tensor_type_count); ++type)
+        if (traits(TensorType(type)).op == op && multiplies(weights, TensorType(type)))
+            return true;
+    return false;
+}
+
 size_t unnamed_operations(Plan const& plan, Weights const& weights, rt::TextSink& out)
 {
-    bool used[op_count] {};
-    constexpr Op every_model[] = { Op::Rmsnorm, Op::Softmax, Op::Attention, Op::Swiglu };
-    for (Op op : every_model)
-        used[size_t(op)] = true;
-    for (u8 type = 0; type < u8(tensor_type_count); ++type)
-        if (multiplies(weights, TensorType(type)))
-            used[size_t(traits(TensorType(type)).op)] = true;
     size_t count = 0;
     for (size_t op = 0; op < op_count; ++op)
-        if (used[op] && !plan.named[op])
+        if (!plan.named[op] && runs(weights, Op(op)))
             rt::format_to(out, "{}{}", count++ ? ", " : "", op_names[op]);
     return count;
 }

@@ -14,6 +14,9 @@ Plan widest_plan(rt::CpuFeatures const&);
 // Whether any of the model's matrix products is of `type`.
 bool multiplies(Weights const&, TensorType);
 
+// Whether the model runs `op` (a matrix type's product only if it has such matrices).
+bool runs(Weights const&, Op);
+
 // Writes the operations this model runs that a tune= plan did not name (they run the
 // scalar reference) as "rmsnorm, gguf_q6_kx8"; returns how many.
 size_t unnamed_operations(Plan const&, Weights const&, rt::TextSink&);

@@ -1,0 +1,129 @@
+#include "core_count_check.h"
+#include "kernels/tuner.h"
+#include <rt/cycles.h>
+#include <rt/format.h>
+#include <rt/work_pool.h>
+
+namespace llm {
+
+namespace {
+
+// Tokens slower than this are not checked: their operations run long enough for the
+// tuner's figures to hold, and checking would take seconds.
+constexpr double slowest_checked_ms = 100.0;
+// Each timed run lasts about this long (several tokens of a small model); each candidate
+// runs `rounds` times, interleaved with the others, and its median counts.
+constexpr double run_ms = 20.0;
+constexpr int rounds = 5;
+constexpr i32 most_positions = 32;
+// 1, 2, 4 ... cores and the plan as tuned.
+constexpr size_t max_candidates = 9;
+
+// Whether an operation's work is split among cores (the others run on the calling one).
+bool splits(kernels::Op op)
+{
+    return op != kernels::Op::Rmsnorm && op != kernels::Op::Softmax && op != kernels::Op::Swiglu;
+}
+
+u64 time_tokens(Transformer& transformer, i32 positions)
+{
+    u64 start = rt::read_cycles();
+    for (i32 position = 0; position < positions; ++position)
+        transformer.forward(1, position);
+    return rt::read_cycles() - start;
+}
+
+u64 median(u64* values, size_t count)
+{
+    for (size_t i = 1; i < count; ++i)
+        for (size_t j = i; j > 0 && values[j] < values[j - 1]; --j)
+        {
+            u64 larger = values[j - 1];
+            values[j - 1] = values[j];
+            values[j] = larger;
+        }
+    return values[count / 2];
+}
+
+double milliseconds(u64 cycles) { return rt::CycleClock::to_microseconds(cycles) / 1000.0; }
+
+}
+
+kernels::Plan capped(kernels::Plan const& plan, size_t cap, size_t cores)
+{
+    kernels::Plan result = plan;
+    for (size_t op = 0; op < kernels::op_count; ++op) {
+        size_t workers = plan.workers[op] ? plan.workers[op] : cores;
+        result.workers[op] = u8(rt::min(rt::min(workers, cap), size_t(255)));
+    }
+    return result;
+}
+
+size_t most_cores(kernels::Plan const& plan, Weights const& weights, size_t cores)
+{
+    size_t most = 1;
+    for (size_t op = 0; op < kernels::op_count; ++op)
+        if (splits(kernels::Op(op)) && kernels::runs(weights, kernels::Op(op)))
+            most = rt::max(most, rt::min(plan.workers[op] ? size_t(plan.workers[op]) : cores, cores));
+    return most;
+}
+
+size_t fastest_with_fewest_cores(u64 const* times, size_t count)
+{
+    size_t kept = 0;
+    for (size_t i = 1; i < count; ++i)
+        if (times[i] + times[i] / 16 < times[kept])
+            kept = i;
+    return kept;
+}
+
+kernels::Plan check_core_counts(Transformer& transformer, kernels::Plan const& tuned, Weights const& weights, rt::TextSink& report)
+{
+    size_t cores = rt::WorkPool::the().worker_count();
+    size_t most = most_cores(tuned, weights, cores);
+    if (most < 2)
+        return tuned;
+    // The candidates: at most 1, 2, 4 ... cores (below the most the plan uses), then the plan.
+    kernels::Plan candidates[max_candidates];
+    size_t caps[max_candidates];
+    size_t count = 0;
+    for (size_t cap = 1; cap < most && count + 1 < max_candidates; cap *= 2) {
+        caps[count] = cap;
+        candidates[count++] = capped(tuned, cap, cores);
+    }
+    caps[count] = most;
+    candidates[count++] = tuned;
+
+    kernels::activate(tuned);
+    u64 one_token = time_tokens(transformer, 1); // also warms the caches
+    if (milliseconds(one_token) > slowest_checked_ms) {
+        rt::format_to(report, "[tune] cores per operation as timed: a token takes {:.0f} ms, long enough for those times to hold\n",
+            milliseconds(one_token));
+        return tuned;
+    }
+    i32 positions = i32(run_ms / rt::max(milliseconds(one_token), 0.001));
+    positions = rt::max(1, rt::min(positions, rt::min(most_positions, transformer.config().seq_len)));
+    u64 samples[max_candidates][rounds];
+    for (int round = 0; round < rounds; ++round)
+        for (size_t c = 0; c < count; ++c) {
+            kernels::activate(candidates[c]);
+            samples[c][round] = time_tokens(transformer, positions);
+        }
+    u64 times[max_candidates];
+    for (size_t c = 0; c < count; ++c)
+        times[c] = median(samples[c], rounds);
+    size_t kept = fastest_with_fewest_cores(times, count);
+    kernels::activate(candidates[kept]);
+
+    rt::format_to(report, "[tune] whole tokens, median of {} runs of {}:", rounds, positions);
+    for (size_t c = 0; c < count; ++c)
+        rt::format_to(report, "{} {} {} core{} {:.2f} ms", c ? "," : "", c + 1 < count ? "at most" : "as tuned, up to", caps[c],
+            caps[c] == 1 ? "" : "s", milliseconds(times[c]) / positions);
+    if (kept + 1 < count)
+        rt::format_to(report, " a token; runs at most {} core{} per operation\n", caps[kept], caps[kept] == 1 ? "" : "s");
+    else
+        rt::format_to(report, " a token; runs as tuned\n");
+    return candidates[kept];
+}
+
+}

@@ -1,0 +1,159 @@
+// The whole-token check of the tuner's core counts (core_count_check.h): the capped
+// plans, the choice between their times, and a real check on threads after which the
+// story is still the golden one (the check's forward passes wrote the KV cache).
+#include "../../app/llm/core_count_check.h"
+#include "../../app/llm/generate.h"
+#include "../../app/llm/kernels/tuner.h"
+#include "../../app/llm/tokenizer.h"
+#include "models.h"
+#include <fstream>
+#include <gtest/gtest.h>
+#include <rt/cpu_features.h>
+#include <rt/work_pool.h>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using llm::kernels::Op;
+using llm::kernels::Plan;
+
+class StringSink final : public rt::TextSink {
+public:
+    void write(rt::StringView text) override { value.append(text.data(), text.length()); }
+    std::string value;
+};
+
+std::string golden()
+{
+    const char* dir = std::getenv("BAREFLOW_GOLDEN");
+    std::ifstream file(std::string(dir ? dir : "tests/golden") + "/stories260K_greedy_200.txt");
+    std::stringstream s;
+    s << file.rdbuf();
+    return s.str();
+}
+
+u8 workers(Plan const& plan, Op op) { return plan.workers[size_t(op)]; }
+
+TEST(CoreCounts, CappedPlansKeepVariantsAndLowerOnlyLargerCounts)
+{
+    Plan plan;
+    plan.choice[size_t(Op::Matmul)] = 3;
+    plan.workers[size_t(Op::Matmul)] = 4;
+    plan.workers[size_t(Op::Attention)] = 1;
+    plan.workers[size_t(Op::GgufQ4_0)] = 0; // every core
+    Plan two = llm::capped(plan, 2, 8);
+    EXPECT_EQ(two.choice[size_t(Op::Matmul)], 3);
+    EXPECT_EQ(workers(two, Op::Matmul), 2);
+    EXPECT_EQ(workers(two, Op::Attention), 1);
+    EXPECT_EQ(workers(two, Op::GgufQ4_0), 2);
+    Plan one = llm::capped(plan, 1, 8);
+    for (size_t op = 0; op < llm::kernels::op_count; ++op)
+        EXPECT_EQ(one.workers[op], 1) << llm::kernels::op_names[op];
+    Plan wide = llm::capped(plan, 16, 8); // a cap above the cores leaves every count as it is, 0 as all
+    EXPECT_EQ(workers(wide, Op::Matmul), 4);
+    EXPECT_EQ(workers(wide, Op::GgufQ4_0), 8);
+}
+
+TEST(CoreCounts, TheFewestCoresUnlessMoreAreClearlyFaster)
+{
+    u64 clearly_faster[] = { 1000, 700, 900 };
+    EXPECT_EQ(llm::fastest_with_fewest_cores(clearly_faster, 3), 1u);
+    u64 within_a_sixteenth[] = { 1000, 960, 950 };
+    EXPECT_EQ(llm::fastest_with_fewest_cores(within_a_sixteenth, 3), 0u);
+    u64 more_is_best[] = { 1000, 800, 500 };
+    EXPECT_EQ(llm::fastest_with_fewest_cores(more_is_best, 3), 2u);
+    u64 compared_with_the_kept[] = { 1000, 900, 860 }; // 860 beats 1000 by more, 900 by less than 1/16
+    EXPECT_EQ(llm::fastest_with_fewest_cores(compared_with_the_kept, 3), 1u);
+    u64 one[] = { 5 };
+    EXPECT_EQ(llm::fastest_with_fewest_cores(one, 1), 0u);
+}
+
+class CoreCountCheck : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        REQUIRE_MODEL_FILE("stories260K.bin", model);
+        REQUIRE_MODEL_FILE("tok512.bin", tokenizer_file);
+    }
+    void start_threads(size_t count)
+    {
+        rt::WorkPool::the().set_helper_count(count - 1);
+        rt::WorkPool::the().set_worker_count(count);
+        u32 generation = rt::WorkPool::the().prepare_helpers();
+        for (size_t i = 1; i < count; ++i)
+            threads.emplace_back([i, generation] { rt::WorkPool::the().worker_loop(i, generation); });
+    }
+    void TearDown() override
+    {
+        rt::WorkPool::the().shut_down_workers();
+        for (auto& t : threads)
+            t.join();
+        rt::WorkPool::the().set_helper_count(0);
+        rt::WorkPool::the().set_worker_count(1);
+        llm::kernels::activate(Plan {});
+    }
+    std::vector<u8> model, tokenizer_file;
+    std::vector<std::thread> threads;
+};
+
+TEST_F(CoreCountCheck, OnlyOperationsTheModelRunsCount)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    auto checkpoint = llm::load_checkpoint({ model.data(), model.size() }).release_value();
+    Plan plan;
+    plan.workers[size_t(Op::Matmul)] = 2;
+    plan.workers[size_t(Op::Attention)] = 1;
+    plan.workers[size_t(Op::GgufQ4_0)] = 0; // all 4, but an F32 model has no Q4_0 matrix
+    plan.workers[size_t(Op::Rmsnorm)] = 0;  // runs on the calling core whatever the plan says
+    EXPECT_EQ(llm::most_cores(plan, checkpoint.weights, 4), 2u);
+    plan.workers[size_t(Op::Attention)] = 0;
+    EXPECT_EQ(llm::most_cores(plan, checkpoint.weights, 4), 4u);
+}
+
+TEST_F(CoreCountCheck, OneCoreIsNotChecked)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    auto checkpoint = llm::load_checkpoint({ model.data(), model.size() }).release_value();
+    auto transformer = llm::Transformer::create(checkpoint).release_value();
+    Plan plan = llm::kernels::widest_plan(rt::detect_cpu_features());
+    StringSink report;
+    Plan kept = llm::check_core_counts(transformer, plan, checkpoint.weights, report);
+    EXPECT_EQ(report.value, "");
+    EXPECT_EQ(workers(kept, Op::Matmul), workers(plan, Op::Matmul));
+}
+
+// On two threads with a plan that splits the matrices: the check times both plans, keeps
+// one of them (which, the machine decides), activates it, and the story that follows is
+// the golden one.
+TEST_F(CoreCountCheck, ChecksOnThreadsAndTheStoryStaysGolden)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    start_threads(2);
+    auto checkpoint = llm::load_checkpoint({ model.data(), model.size() }).release_value();
+    auto tokenizer = llm::Tokenizer::load({ tokenizer_file.data(), tokenizer_file.size() }, 512).release_value();
+    auto transformer = llm::Transformer::create(checkpoint).release_value();
+    Plan plan = llm::kernels::widest_plan(rt::detect_cpu_features());
+    plan.workers[size_t(Op::Matmul)] = 2;
+    plan.workers[size_t(Op::Attention)] = 2;
+    StringSink report;
+    Plan kept = llm::check_core_counts(transformer, plan, checkpoint.weights, report);
+    EXPECT_NE(report.value.find("[tune] whole tokens, median of 5 runs of "), std::string::npos) << report.value;
+    EXPECT_NE(report.value.find("at most 1 core "), std::string::npos) << report.value;
+    EXPECT_NE(report.value.find("as tuned, up to 2 cores "), std::string::npos) << report.value;
+    bool as_tuned = report.value.find("runs as tuned") != std::string::npos;
+    EXPECT_EQ(as_tuned || report.value.find("runs at most 1 core per operation") != std::string::npos, true) << report.value;
+    EXPECT_EQ(workers(kept, Op::Matmul), as_tuned ? 2 : 1);
+    EXPECT_EQ(llm::kernels::active().workers_for(Op::Matmul), workers(kept, Op::Matmul));
+    EXPECT_EQ(llm::kernels::active().workers_for(Op::Attention), workers(kept, Op::Attention));
+
+    auto sampler = llm::Sampler::create(512, 0.0f, 0.9f, 1).release_value();
+    StringSink out;
+    auto stats = llm::generate(transformer, tokenizer, sampler, "Once upon a time", 200, out);
+    ASSERT_FALSE(stats.is_error());
+    EXPECT_EQ(out.value, golden());
+}
+
+}
