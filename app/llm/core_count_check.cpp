@@ -22,7 +22,8 @@ constexpr size_t max_candidates = 9;
 // Whether an operation's work is split among cores (the others run on the calling one).
 bool splits(kernels::Op op)
 {
-    return op != kernels::Op::Rmsnorm && op != kernels::Op::Softmax && op != kernels::Op::Swiglu;
+    using kernels::Op;
+    return op != Op::Rmsnorm && op != Op::Softmax && op != Op::Swiglu && op != Op::Quantize;
 }
 
 u64 time_tokens(Transformer& transformer, i32 positions)

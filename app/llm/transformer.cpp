@@ -66,7 +66,7 @@ MatmulInput Transformer::quantize_input(const float* x, i32 n, i8* q, float* s, 
     if (group == 0)
         return { x, nullptr, nullptr, nullptr };
     rt::ScopedCycles probe { "quantize" };
-    ops::quantize(q, s, x, n, group);
+    kernels::active().quantize(q, s, x, n, group);
     if (!m_weights->input_sums)
         return { x, q, s, nullptr };
     ops::group_sums(sums, q, n, group);

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <gtest/gtest.h>
+#include <limits>
 #include <rt/cpu_features.h>
 #include <vector>
 
@@ -493,6 +494,38 @@ TEST_P(VariantsOf, ElementwiseAreBitIdentical)
     }
 }
 
+// The input quantisation: every group kind the reference tells apart (normal ones, exact
+// halves of the scale, zeros, subnormal scales, infinities and NaNs), at group sizes the
+// vectors divide and ones they do not, the int8 values and the scales bit for bit.
+TEST_P(VariantsOf, QuantizeIsBitIdentical)
+{
+    auto const& variant = of_this_isa(llm::kernels::quantize_variants());
+    for (i32 group : { 8, 16, 32, 64, 12 }) {
+        i32 n = group * 9;
+        auto x = random_floats(size_t(n), u32(group), 3.0f);
+        for (i32 i = 0; i < group; ++i) {
+            x[size_t(group + i)] = float(i % 9 - 4) * 0.5f * 0x1p-7f; // halves of the scale, 2^-7 (set below)
+            x[size_t(2 * group + i)] = 0.0f;                                           // scale 0
+            x[size_t(3 * group + i)] = x[size_t(i)] * 1e-39f;                          // subnormal scale
+            x[size_t(4 * group + i)] = -x[size_t(i)] * 1e30f;                          // large
+        }
+        x[size_t(group)] = 127.0f * 0x1p-7f;
+        x[size_t(2 * group)] = -0.0f;
+        x[size_t(5 * group + 1)] = std::numeric_limits<float>::infinity();
+        x[size_t(6 * group + 2)] = std::numeric_limits<float>::quiet_NaN();
+        x[size_t(7 * group + 3)] = 1e-45f; // the only non-zero value: a subnormal scale
+        for (i32 i = 0; i < group; ++i)
+            x[size_t(7 * group + i)] = i == 3 ? 1e-45f : 0.0f;
+        x[size_t(8 * group)] = 127.0f; // the largest value is exactly 127 scales
+        std::vector<i8> expected_q(static_cast<size_t>(n)), actual_q(static_cast<size_t>(n), i8(99));
+        std::vector<float> expected_s(9), actual_s(9, -1.0f);
+        llm::ops::quantize(expected_q.data(), expected_s.data(), x.data(), n, group);
+        variant.function(actual_q.data(), actual_s.data(), x.data(), n, group);
+        EXPECT_EQ(actual_q, expected_q) << variant.name << " group " << group;
+        ASSERT_TRUE(same_bits(actual_s.data(), expected_s.data(), 9)) << variant.name << " group " << group;
+    }
+}
+
 TEST_P(VariantsOf, SoftmaxEdgeCases)
 {
     auto const& variant = of_this_isa(llm::kernels::softmax_variants());
@@ -512,7 +545,7 @@ TEST(Kernels, PlansParseAndFormat)
     char text[512];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar,matmul_q8x8:scalar");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar,matmul_q8x8:scalar,quantize:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
     // A core count per operation: chosen by the tuner, kept by the plan it prints.
     auto cores = llm::kernels::Plan::parse("matmul:sse2@2,attention:scalar@1", cpu());

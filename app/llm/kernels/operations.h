@@ -27,6 +27,8 @@
     X(Dot, float, dot, (const float* a, const float* b, i32 n), (a, b, n), __VA_ARGS__)                                              \
     X(Axpy, void, axpy, (float* y, float a, const float* x, i32 n), (y, a, x, n), __VA_ARGS__)                                      \
     X(Swiglu, void, swiglu, (float* hb, const float* hb2, i32 size), (hb, hb2, size), __VA_ARGS__)                                  \
+    /* The matrix products' input in int8 groups of `group` values with one float scale each (ops::quantize). */     \
+    X(Quantize, void, quantize, (i8* q, float* scales, const float* x, i32 n, i32 group), (q, scales, x, n, group), __VA_ARGS__)    \
     /* GGUF F16 rows against the float input (halves converted exactly). */                                          \
     X(MatmulF16, void, matmul_f16, (float* out, const float* x, const u8* halves, i32 n, i32 d), (out, x, halves, n, d), __VA_ARGS__) \
     /* GGUF Q8_0 / Q4_0 rows against an input quantised in groups of 32. */                                           \
@@ -88,7 +90,8 @@
     X(GgufQ5K, gguf_q5_k, MatmulKBlocks, matmul_q5_k)             \
     X(GgufQ3K, gguf_q3_k, MatmulKBlocks, matmul_q3_k)             \
     X(GgufF16, gguf_f16, MatmulF16, matmul_f16)                   \
-    X(MatmulQ8x8, matmul_q8x8, MatmulQ8x8, matmul_q8x8)
+    X(MatmulQ8x8, matmul_q8x8, MatmulQ8x8, matmul_q8x8)           \
+    X(Quantize, quantize, Quantize, quantize)
 
 // The instruction sets, scalar reference first (a variant's index is its identity in a
 // plan): X(Isa enumerator, name in tune= and namespace of its entry points, ...), where

@@ -127,6 +127,8 @@ bool runs(Weights const& weights, Op op)
 {
     if (op == Op::Rmsnorm || op == Op::Softmax || op == Op::Attention || op == Op::Swiglu)
         return true; // every model
+    if (op == Op::Quantize)
+        return weights.input_group > 0; // the products take int8 input
     for (u8 type = 0; type < u8(tensor_type_count); ++type)
         if (traits(TensorType(type)).op == op && multiplies(weights, TensorType(type)))
             return true;
@@ -354,6 +356,15 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         fill(out.data(), size_t(c.hidden_dim), 5);
         f(out.data(), y.data(), c.hidden_dim);
     });
+    // The matrix products' input quantisation (models with int8 or block weights), at the
+    // hidden layer's width.
+    if (i32 group = checkpoint.weights.input_group; group > 0 && c.hidden_dim % group == 0) {
+        auto xq = TRY(rt::HeapArray<i8>::allocate(size_t(c.hidden_dim)));
+        auto xs = TRY(rt::HeapArray<float>::allocate(size_t(c.hidden_dim / group)));
+        fill(out.data(), size_t(c.hidden_dim), 7);
+        plan.choice[size_t(Op::Quantize)] = choose("quantize", quantize_variants(), cpu, report,
+            [&](Quantize f) { f(xq.data(), xs.data(), out.data(), c.hidden_dim, group); });
+    }
     rt::format_to(report, "[tune] tuning took {:.1f} ms\n", rt::CycleClock::to_microseconds(rt::read_cycles() - start) / 1000.0);
     return plan;
 }

@@ -69,6 +69,18 @@ struct Avx2With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWith
     static Vector max(Vector a, Vector b) { return _mm256_max_ps(a, b); }
     static Vector min(Vector a, Vector b) { return _mm256_min_ps(a, b); }
     static Vector round(Vector v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+    static Vector abs(Vector v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
+    // v rounded half away from zero as ops::quantize does, stored as 8 bytes, saturated.
+    static void round_half_away_to_bytes(i8* out, Vector v)
+    {
+        __m256 whole = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __m256 fraction = _mm256_sub_ps(v, whole), one = _mm256_set1_ps(1.0f);
+        whole = _mm256_add_ps(whole, _mm256_and_ps(_mm256_cmp_ps(fraction, _mm256_set1_ps(0.5f), _CMP_GE_OQ), one));
+        whole = _mm256_sub_ps(whole, _mm256_and_ps(_mm256_cmp_ps(fraction, _mm256_set1_ps(-0.5f), _CMP_LE_OQ), one));
+        __m256i integers = _mm256_cvtps_epi32(whole);
+        __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(integers), _mm256_extracti128_si256(integers, 1));
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out), _mm_packs_epi16(words, words));
+    }
     static Vector power_of_two(Vector k)
     {
         return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23));

@@ -66,6 +66,16 @@ struct Avx512With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWi
     static Vector max(Vector a, Vector b) { return _mm512_max_ps(a, b); }
     static Vector min(Vector a, Vector b) { return _mm512_min_ps(a, b); }
     static Vector round(Vector v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+    static Vector abs(Vector v) { return _mm512_abs_ps(v); }
+    // v rounded half away from zero as ops::quantize does, stored as 16 bytes, saturated.
+    static void round_half_away_to_bytes(i8* out, Vector v)
+    {
+        __m512 whole = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __m512 fraction = _mm512_sub_ps(v, whole), one = _mm512_set1_ps(1.0f);
+        whole = _mm512_mask_add_ps(whole, _mm512_cmp_ps_mask(fraction, _mm512_set1_ps(0.5f), _CMP_GE_OQ), whole, one);
+        whole = _mm512_mask_sub_ps(whole, _mm512_cmp_ps_mask(fraction, _mm512_set1_ps(-0.5f), _CMP_LE_OQ), whole, one);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm512_cvtsepi32_epi8(_mm512_cvtps_epi32(whole)));
+    }
     static Vector power_of_two(Vector k)
     {
         return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23));

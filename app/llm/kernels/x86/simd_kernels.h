@@ -553,6 +553,43 @@ void swiglu(float* hb, const float* hb2, i32 size)
     }
 }
 
+// ops::quantize in vectors: per group the largest magnitude (a maximum: any order gives
+// the same), its scale, then every value divided by it and rounded half away from zero, as
+// the reference's branch-free path does. A group with an infinity or a NaN (x * 0 is then
+// NaN, else 0) or a scale below the normal floats goes to the reference, which handles
+// those value by value; so do groups the vectors do not divide.
+template<typename V>
+void quantize(i8* q, float* scales, const float* x, i32 n, i32 group)
+{
+    if (group % V::width) {
+        ops::quantize(q, scales, x, n, group);
+        return;
+    }
+    for (i32 g = 0; g < n / group; ++g) {
+        const float* values = x + g * group;
+        auto largest = V::zero(), finite_zero = V::zero();
+        for (i32 i = 0; i < group; i += V::width) {
+            auto v = V::load(values + i);
+            largest = V::max(largest, V::abs(v));
+            finite_zero = V::add(finite_zero, V::mul(v, V::zero()));
+        }
+        float lanes[V::width];
+        V::store(lanes, largest);
+        float most = 0.0f;
+        for (float lane : lanes)
+            most = rt::max(most, lane);
+        float scale = most / 127.0f;
+        if (!(V::sum(finite_zero) == 0.0f) || !(scale >= 1.17549435e-38f)) {
+            ops::quantize(q + g * group, scales + g, values, group, group);
+            continue;
+        }
+        scales[g] = scale;
+        auto divisor = V::set1(scale);
+        for (i32 i = 0; i < group; i += V::width)
+            V::round_half_away_to_bytes(q + g * group + i, V::divide(V::load(values + i), divisor));
+    }
+}
+
 // fp32::exp on a vector, step for step.
 template<typename V>
 typename V::Vector exp_polynomial(typename V::Vector x)

@@ -52,6 +52,19 @@ struct Sse2 : x86::NibbleUnpack {
     static Vector max(Vector a, Vector b) { return _mm_max_ps(a, b); }
     static Vector min(Vector a, Vector b) { return _mm_min_ps(a, b); }
     static Vector round(Vector v) { return _mm_cvtepi32_ps(_mm_cvtps_epi32(v)); }
+    static Vector abs(Vector v) { return _mm_andnot_ps(_mm_set1_ps(-0.0f), v); }
+    // v (|v| < 2^31) rounded half away from zero as ops::quantize does (the truncation, then
+    // one up or down by the fraction), stored as `width` bytes, saturated.
+    static void round_half_away_to_bytes(i8* out, Vector v)
+    {
+        __m128 whole = _mm_cvtepi32_ps(_mm_cvttps_epi32(v));
+        __m128 fraction = _mm_sub_ps(v, whole), one = _mm_set1_ps(1.0f);
+        whole = _mm_add_ps(whole, _mm_and_ps(_mm_cmpge_ps(fraction, _mm_set1_ps(0.5f)), one));
+        whole = _mm_sub_ps(whole, _mm_and_ps(_mm_cmple_ps(fraction, _mm_set1_ps(-0.5f)), one));
+        __m128i words = _mm_packs_epi32(_mm_cvtps_epi32(whole), _mm_setzero_si128());
+        i32 bytes = _mm_cvtsi128_si32(_mm_packs_epi16(words, words));
+        __builtin_memcpy(out, &bytes, 4);
+    }
     static Vector power_of_two(Vector k)
     {
         return _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(k), _mm_set1_epi32(127)), 23));
