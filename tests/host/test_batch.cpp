@@ -13,6 +13,7 @@
 #include "../../app/llm/tokenizer.h"
 #include "../../app/tools/gguf_writer.h"
 #include "models.h"
+#include "scoped_workers.h"
 #include <cstring>
 #include <gtest/gtest.h>
 #include <optional>
@@ -120,29 +121,7 @@ std::vector<u8> gguf_model(llm::TensorType type, u64 seed)
     return bytes;
 }
 
-// `workers` workers (the caller and threads) for the work pool, for one scope.
-class ScopedWorkers {
-public:
-    explicit ScopedWorkers(size_t workers)
-    {
-        rt::WorkPool::the().set_helper_count(workers - 1);
-        rt::WorkPool::the().set_worker_count(workers);
-        u32 generation = rt::WorkPool::the().prepare_helpers();
-        for (size_t i = 1; i < workers; ++i)
-            m_threads.emplace_back([i, generation] { rt::WorkPool::the().worker_loop(i, generation); });
-    }
-    ~ScopedWorkers()
-    {
-        rt::WorkPool::the().shut_down_workers();
-        for (auto& t : m_threads)
-            t.join();
-        rt::WorkPool::the().set_helper_count(0);
-        rt::WorkPool::the().set_worker_count(1);
-    }
-
-private:
-    std::vector<std::thread> m_threads;
-};
+using testing_support::ScopedWorkers;
 
 // Every operation on the widest instruction set this CPU runs (or the scalar reference):
 // the batch must give the bits of whatever kernels run.

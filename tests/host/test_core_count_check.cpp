@@ -5,14 +5,13 @@
 #include "../../app/llm/generate.h"
 #include "../../app/llm/kernels/tuner.h"
 #include "../../app/llm/tokenizer.h"
+#include "golden_story.h"
 #include "models.h"
-#include <fstream>
+#include "scoped_workers.h"
 #include <gtest/gtest.h>
 #include <rt/cpu_features.h>
 #include <rt/work_pool.h>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace {
@@ -20,20 +19,8 @@ namespace {
 using llm::kernels::Op;
 using llm::kernels::Plan;
 
-class StringSink final : public rt::TextSink {
-public:
-    void write(rt::StringView text) override { value.append(text.data(), text.length()); }
-    std::string value;
-};
-
-std::string golden()
-{
-    const char* dir = std::getenv("BAREFLOW_GOLDEN");
-    std::ifstream file(std::string(dir ? dir : "tests/golden") + "/stories260K_greedy_200.txt");
-    std::stringstream s;
-    s << file.rdbuf();
-    return s.str();
-}
+using testing_support::StringSink;
+std::string golden() { return testing_support::golden_story(); }
 
 u8 workers(Plan const& plan, Op op) { return plan.workers[size_t(op)]; }
 
@@ -78,25 +65,8 @@ protected:
         REQUIRE_MODEL_FILE("stories260K.bin", model);
         REQUIRE_MODEL_FILE("tok512.bin", tokenizer_file);
     }
-    void start_threads(size_t count)
-    {
-        rt::WorkPool::the().set_helper_count(count - 1);
-        rt::WorkPool::the().set_worker_count(count);
-        u32 generation = rt::WorkPool::the().prepare_helpers();
-        for (size_t i = 1; i < count; ++i)
-            threads.emplace_back([i, generation] { rt::WorkPool::the().worker_loop(i, generation); });
-    }
-    void TearDown() override
-    {
-        rt::WorkPool::the().shut_down_workers();
-        for (auto& t : threads)
-            t.join();
-        rt::WorkPool::the().set_helper_count(0);
-        rt::WorkPool::the().set_worker_count(1);
-        llm::kernels::activate(Plan {});
-    }
+    void TearDown() override { llm::kernels::activate(Plan {}); }
     std::vector<u8> model, tokenizer_file;
-    std::vector<std::thread> threads;
 };
 
 TEST_F(CoreCountCheck, OnlyOperationsTheModelRunsCount)
@@ -131,7 +101,7 @@ TEST_F(CoreCountCheck, OneCoreIsNotChecked)
 TEST_F(CoreCountCheck, ChecksOnThreadsAndTheStoryStaysGolden)
 {
     testing_support::ScopedHeap heap(16 << 20);
-    start_threads(2);
+    testing_support::ScopedWorkers two_threads(2);
     auto checkpoint = llm::load_checkpoint({ model.data(), model.size() }).release_value();
     auto tokenizer = llm::Tokenizer::load({ tokenizer_file.data(), tokenizer_file.size() }, 512).release_value();
     auto transformer = llm::Transformer::create(checkpoint).release_value();

@@ -2,6 +2,7 @@
 #include "../../app/llm/interleave.h"
 #include "../../app/llm/kernels/tuner.h"
 #include "../../app/llm/tokenizer.h"
+#include "golden_story.h"
 #include "models.h"
 #include <algorithm>
 #include <cmath>
@@ -16,20 +17,8 @@
 
 namespace {
 
-class StringSink final : public rt::TextSink {
-public:
-    void write(rt::StringView text) override { value.append(text.data(), text.length()); }
-    std::string value;
-};
-
-std::string golden()
-{
-    const char* dir = std::getenv("BAREFLOW_GOLDEN");
-    std::ifstream file(std::string(dir ? dir : "tests/golden") + "/stories260K_greedy_200.txt");
-    std::stringstream s;
-    s << file.rdbuf();
-    return s.str();
-}
+using testing_support::StringSink;
+std::string golden() { return testing_support::golden_story(); }
 
 std::string message(rt::Error const& e) { return std::string(e.message().data(), e.message().length()); }
 

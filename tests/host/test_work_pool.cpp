@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include "../../app/llm/tensor.h"
 #include "models.h"
+#include "scoped_workers.h"
+#include <optional>
 #include <rt/work_pool.h>
 #include <thread>
 #include <vector>
@@ -67,23 +69,9 @@ struct Rendezvous {
 
 class ThreadedPool : public ::testing::Test {
 protected:
-    void start(size_t workers)
-    {
-        rt::WorkPool::the().set_helper_count(workers - 1);
-        rt::WorkPool::the().set_worker_count(workers);
-        u32 generation = rt::WorkPool::the().prepare_helpers();
-        for (size_t i = 1; i < workers; ++i)
-            threads.emplace_back([i, generation] { rt::WorkPool::the().worker_loop(i, generation); });
-    }
-    void TearDown() override
-    {
-        rt::WorkPool::the().shut_down_workers();
-        for (auto& t : threads)
-            t.join();
-        rt::WorkPool::the().set_helper_count(0);
-        rt::WorkPool::the().set_worker_count(1);
-    }
-    std::vector<std::thread> threads;
+    void start(size_t workers) { pool.emplace(workers); }
+    void TearDown() override { pool.reset(); }
+    std::optional<testing_support::ScopedWorkers> pool;
 };
 
 TEST_F(ThreadedPool, EveryIndexOnceAndTheBarrierHolds)
