@@ -501,26 +501,27 @@ TEST_P(VariantsOf, QuantizeIsBitIdentical)
 {
     auto const& variant = of_this_isa(llm::kernels::quantize_variants());
     for (i32 group : { 8, 16, 32, 64, 12 }) {
-        i32 n = group * 9;
-        auto x = random_floats(size_t(n), u32(group), 3.0f);
+        // Nine groups, then five values that make no group (left alone), one float past
+        // an aligned start.
+        i32 n = group * 9 + 5;
+        auto storage = random_floats(size_t(n) + 1, u32(group), 3.0f);
+        float* x = storage.data() + 1;
         for (i32 i = 0; i < group; ++i) {
-            x[size_t(group + i)] = float(i % 9 - 4) * 0.5f * 0x1p-7f; // halves of the scale, 2^-7 (set below)
-            x[size_t(2 * group + i)] = 0.0f;                                           // scale 0
-            x[size_t(3 * group + i)] = x[size_t(i)] * 1e-39f;                          // subnormal scale
-            x[size_t(4 * group + i)] = -x[size_t(i)] * 1e30f;                          // large
+            x[group + i] = float(i % 9 - 4) * 0.5f * 0x1p-7f; // halves of the scale, 2^-7 (set below)
+            x[2 * group + i] = 0.0f;                           // scale 0
+            x[3 * group + i] = x[i] * 1e-39f;                  // subnormal scale
+            x[4 * group + i] = -x[i] * 1e30f;                  // large
+            x[7 * group + i] = i == 3 ? 1e-45f : 0.0f;         // one subnormal value alone
         }
-        x[size_t(group)] = 127.0f * 0x1p-7f;
-        x[size_t(2 * group)] = -0.0f;
-        x[size_t(5 * group + 1)] = std::numeric_limits<float>::infinity();
-        x[size_t(6 * group + 2)] = std::numeric_limits<float>::quiet_NaN();
-        x[size_t(7 * group + 3)] = 1e-45f; // the only non-zero value: a subnormal scale
-        for (i32 i = 0; i < group; ++i)
-            x[size_t(7 * group + i)] = i == 3 ? 1e-45f : 0.0f;
-        x[size_t(8 * group)] = 127.0f; // the largest value is exactly 127 scales
-        std::vector<i8> expected_q(static_cast<size_t>(n)), actual_q(static_cast<size_t>(n), i8(99));
+        x[group] = 127.0f * 0x1p-7f;
+        x[2 * group] = -0.0f;
+        x[5 * group + 1] = std::numeric_limits<float>::infinity();
+        x[6 * group + 2] = std::numeric_limits<float>::quiet_NaN();
+        x[8 * group] = 127.0f; // the largest value is exactly 127 scales
+        std::vector<i8> expected_q(static_cast<size_t>(n), i8(99)), actual_q(static_cast<size_t>(n), i8(99));
         std::vector<float> expected_s(9), actual_s(9, -1.0f);
-        llm::ops::quantize(expected_q.data(), expected_s.data(), x.data(), n, group);
-        variant.function(actual_q.data(), actual_s.data(), x.data(), n, group);
+        llm::ops::quantize(expected_q.data(), expected_s.data(), x, n, group);
+        variant.function(actual_q.data(), actual_s.data(), x, n, group);
         EXPECT_EQ(actual_q, expected_q) << variant.name << " group " << group;
         ASSERT_TRUE(same_bits(actual_s.data(), expected_s.data(), 9)) << variant.name << " group " << group;
     }
