@@ -227,14 +227,31 @@ PY
   done
 done
 
+# The boot with the median generation speed of LOG.1 LOG.2 LOG.3, copied to LOG.
+median_boot() {
+  cp "$(python3 - "$1".[123] <<'PY'
+import re, sys
+def generation_rate(path):
+    m = re.findall(r'"generation_tok_per_s":([\d.]+)', open(path, errors="replace").read())
+    return float(m[-1]) if m else 0.0
+print(sorted(sys.argv[1:], key=generation_rate)[1])
+PY
+)" "$1"
+}
+
 # TinyLlama shape in QEMU, in each format (Q4_K_M is the file people download): -m 2048.
+# Q4_K_M, the format with a target, boots three times (median); the others once.
 if [ $quick -eq 0 ]; then
   for type in q4_k_m q4_0 q8_0; do
     "$root/scripts/mkiso.sh" -o "$work/bench-tinyllama.iso" --model "$work/random-tinyllama-$type.gguf" --menu-timeout 0 \
       --cmdline "mode=bench temp=0 prompt=\"\" steps=4" >/dev/null
     log="$work/qemu-tinyllama-$type.log"
-    echo "[bench] QEMU TinyLlama-1.1B shape $type steps=4"
-    "$root/scripts/boot.sh" "$work/bench-tinyllama.iso" --timeout 600 --mem 2048 > "$log" 2>&1 || true
+    boots=1; [ "$type" = q4_k_m ] && boots=3
+    for round in $(seq 1 $boots); do
+      echo "[bench] QEMU TinyLlama-1.1B shape $type steps=4 (boot $round of $boots)"
+      "$root/scripts/boot.sh" "$work/bench-tinyllama.iso" --timeout 600 --mem 2048 > "$log.$round" 2>&1 || true
+    done
+    if [ $boots -eq 3 ]; then median_boot "$log"; else cp "$log.1" "$log"; fi
     record qemu "1.1B" "$type" "-m 2048" "$log"
     rm -f "$work/bench-tinyllama.iso"
   done
@@ -280,14 +297,7 @@ for model in 260K 15M; do
   done
   for smp in 1 2 4; do
     log="$work/qemu-$model-smp$smp.log"
-    cp "$(python3 - "$log".[123] <<'PY'
-import re, sys
-def generation_rate(path):
-    m = re.findall(r'"generation_tok_per_s":([\d.]+)', open(path, errors="replace").read())
-    return float(m[-1]) if m else 0.0
-print(sorted(sys.argv[1:], key=generation_rate)[1])
-PY
-)" "$log"
+    median_boot "$log"
     record qemu "$model" none "-smp $smp" "$log"
   done
 done
