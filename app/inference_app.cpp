@@ -36,10 +36,13 @@ void start_story_screen(llm::Checkpoint const& checkpoint, llm::kernels::Plan co
     console.clear_screens();
     auto op = main_operation(checkpoint);
     size_t cores = rt::WorkPool::the().worker_count();
+    // With several cores, how many the main product runs on (the plan's @N; all when unset).
+    auto on_cores = rt::FixedString<16>::formatted("@{}", plan.workers[size_t(op)] ? size_t(plan.workers[size_t(op)]) : cores);
     rt::ScopedColor color { rt::Color::Highlight };
-    rt::format_to(console.screens(), "BareFlow | {} {:.2f}M params | {}:{} | {} core{} | temp {:.2f}\n\n", llm::format_name(checkpoint.format),
+    rt::format_to(console.screens(), "BareFlow | {} {:.2f}M params | {}:{}{} | {} core{} | temp {:.2f}\n\n", llm::format_name(checkpoint.format),
         double(checkpoint.config.parameter_count()) / 1e6, llm::kernels::op_names[size_t(op)],
-        llm::kernels::variant_name(op, plan.choice[size_t(op)]), cores, cores == 1 ? "" : "s", double(options.temperature));
+        llm::kernels::variant_name(op, plan.choice[size_t(op)]), cores > 1 ? on_cores.view() : rt::StringView(""), cores, cores == 1 ? "" : "s",
+        double(options.temperature));
 }
 
 // The summary is for everyone; per-core figures, the profiler table (unless asked for on

@@ -54,6 +54,8 @@ kernels::Plan capped(kernels::Plan const& plan, size_t cap, size_t cores)
 {
     kernels::Plan result = plan;
     for (size_t op = 0; op < kernels::op_count; ++op) {
+        if (!splits(kernels::Op(op)))
+            continue; // a count there would mean nothing
         size_t workers = plan.workers[op] ? plan.workers[op] : cores;
         result.workers[op] = u8(rt::min(rt::min(workers, cap), size_t(255)));
     }

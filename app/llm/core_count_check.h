@@ -14,7 +14,8 @@
 
 namespace llm {
 
-// `plan` with no operation on more than `cap` cores (0, every core, counts as `cores`).
+// `plan` with no operation on more than `cap` cores (0, every core, counts as `cores`);
+// those that never split their work keep their 0.
 kernels::Plan capped(kernels::Plan const& plan, size_t cap, size_t cores);
 
 // The most cores any operation the model runs gets in `plan`.
