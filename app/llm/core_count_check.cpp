@@ -36,9 +36,8 @@ u64 time_tokens(Transformer& transformer, i32 positions)
 
 u64 median(u64* values, size_t count)
 {
-    for (size_t i = 1; i < count; ++i)
-        for (size_t j = i; j > 0 && values[j] < values[j - 1]; --j)
-        {
+    for (size_t i = 1; i < count; ++i) // insertion sort: a handful of values
+        for (size_t j = i; j > 0 && values[j] < values[j - 1]; --j) {
             u64 larger = values[j - 1];
             values[j - 1] = values[j];
             values[j] = larger;
