@@ -375,7 +375,13 @@ std::vector<BatchSet> batch_sets()
     std::vector<BatchSet> sets;
     for (BatchSet set : { BatchSet { "avx2", Isa::Avx2, avx2::q8_rows_batch, avx2::q4_k_rows_batch, avx2::q6_k_rows_batch, avx2::q8_0_rows_batch, avx2::q4_0_rows_batch },
              BatchSet { "avx512", Isa::Avx512, avx512::q8_rows_batch, avx512::q4_k_rows_batch, avx512::q6_k_rows_batch, avx512::q8_0_rows_batch,
-                 avx512::q4_0_rows_batch } })
+                 avx512::q4_0_rows_batch },
+             // The VNNI sets have a Q8_0 kernel of their own (w + 128 against x, the block sums
+             // taken off) and take their base set's others.
+             BatchSet { "avxvnni", Isa::AvxVnni, avx2::q8_rows_batch, avx2::q4_k_rows_batch, avx2::q6_k_rows_batch, avxvnni::q8_0_rows_batch,
+                 avx2::q4_0_rows_batch },
+             BatchSet { "avx512vnni", Isa::Avx512Vnni, avx512::q8_rows_batch, avx512::q4_k_rows_batch, avx512::q6_k_rows_batch,
+                 avx512vnni::q8_0_rows_batch, avx512::q4_0_rows_batch } })
         if (can_run(set.isa, cpu))
             sets.push_back(set);
     return sets;

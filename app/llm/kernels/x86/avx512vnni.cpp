@@ -8,6 +8,7 @@
 #include "avx512_vectors.h"
 #include "q8x8_batch.h"
 #include "interleaved_batch.h"
+#include "batch_rows.h"
 #include "vnni_products.h"
 namespace llm::kernels::avx512vnni {
 

@@ -13,8 +13,6 @@
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     X(q6_k_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
-    X(q8_0_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
-        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     /* Q4_0 needs the inputs' group sums. */                                                                         \
     X(q4_0_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))
@@ -41,8 +39,8 @@ BAREFLOW_FLOAT_BATCH_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_BATCH_KERNEL)
 // The batch kernels every set has, the VNNI sets included (their byte products are what
 // makes a batch pay): Q8x8 rows (q8x8_batch.h), `d` rows (a multiple of 8) from a group
 // of eight rows' values `wq` and scales `ws`, with VNNI the inputs' group sums when given;
-// and Q4_0x8, Q4_Kx8 and Q6_Kx8 rows (interleaved_batch.h), d a multiple of 8, with the
-// group sums (Q6_Kx8: the 16-value sums).
+// Q4_0x8, Q4_Kx8 and Q6_Kx8 rows (interleaved_batch.h), d a multiple of 8, with the
+// group sums (Q6_Kx8: the 16-value sums); and Q8_0 rows (batch_rows.h).
 #define BAREFLOW_INTERLEAVED_BATCH_KERNELS(X) X(q4_0x8_rows_batch) X(q4_kx8_rows_batch) X(q6_kx8_rows_batch)
 #define BAREFLOW_DECLARE_INTERLEAVED_BATCH(name) \
     void name(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d);
@@ -50,6 +48,7 @@ BAREFLOW_FLOAT_BATCH_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_BATCH_KERNEL)
     namespace llm::kernels::isa {                                                                                                              \
     void q8x8_rows_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* wq, const float* ws, i32 n, i32 d); \
     BAREFLOW_INTERLEAVED_BATCH_KERNELS(BAREFLOW_DECLARE_INTERLEAVED_BATCH)                                                                     \
+    void q8_0_rows_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d);         \
     }
 BAREFLOW_DECLARE_EVERY_SET_BATCH(avx2)
 BAREFLOW_DECLARE_EVERY_SET_BATCH(avxvnni)
@@ -69,7 +68,11 @@ BAREFLOW_DECLARE_EVERY_SET_BATCH(avx512vnni)
         x86::Q8x8BatchWith<Pieces>::rows_batch(out, out_stride, inputs, tokens, wq, ws, n, d);                                                 \
     }                                                                                                                                          \
     using InterleavedBatch = x86::InterleavedBatchWith<Pieces>;                                                                               \
-    BAREFLOW_INTERLEAVED_BATCH_KERNELS(BAREFLOW_INTERLEAVED_BATCH_ENTRY_POINT)
+    BAREFLOW_INTERLEAVED_BATCH_KERNELS(BAREFLOW_INTERLEAVED_BATCH_ENTRY_POINT)                                                                \
+    void q8_0_rows_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d)          \
+    {                                                                                                                                          \
+        x86::BatchRows::q8_0_rows_batch_with<Pieces>(out, out_stride, inputs, tokens, blocks, n, d);                                          \
+    }
 
 // Defines them in an instruction set's file (inside its namespace and target pragma).
 #define BAREFLOW_BATCH_ENTRY_POINT(name, parameters, arguments) \

@@ -164,13 +164,16 @@ struct BatchRows : BytePieces {
     // `Tokens` tokens, in block_rows.h's order (eight blocks' sums in the lanes of a vector,
     // then the last per_row % 8 blocks one by one). Q4_0's stored offset, 8 * sum(x),
     // comes off each block's integer sum with the input's group sums (MatmulInput::sums).
-    template<bool Q4, i32 Tokens>
+    // Q8_0 with exact byte products (`Pieces`, VNNI: in[t].sums needed): the weights plus
+    // 128 as unsigned bytes against x, 128 times the block's input sum taken off after.
+    template<bool Q4, i32 Tokens, typename Pieces = BytePieces>
     static void block_row(float* out, size_t out_stride, const MatmulInput* in, const u8* row, i32 per_row)
     {
         constexpr size_t bytes = Q4 ? 18 : 34;
-        const __m256i nibble = _mm256_set1_epi8(0x0F);
+        constexpr bool offset_q8 = !Q4 && Pieces::exact_byte_products;
+        const __m256i nibble = _mm256_set1_epi8(0x0F), flip = _mm256_set1_epi8(char(0x80));
         // A block's weights, ready for the products: Q8_0's magnitudes and values (the sign
-        // goes onto x), Q4_0's nibbles, low ones first.
+        // goes onto x) or, offset, the weights plus 128; Q4_0's nibbles, low ones first.
         struct Weights {
             __m256i magnitude, values;
         };
@@ -179,6 +182,8 @@ struct BatchRows : BytePieces {
                 __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
                 __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
                 return Weights { _mm256_and_si256(both, nibble), _mm256_setzero_si256() };
+            } else if constexpr (offset_q8) {
+                return Weights { _mm256_xor_si256(load(block + 2), flip), _mm256_setzero_si256() };
             } else {
                 __m256i w = load(block + 2);
                 return Weights { _mm256_abs_epi8(w), w };
@@ -187,6 +192,8 @@ struct BatchRows : BytePieces {
         auto products = [](Weights const& w, const i8* x) {
             if constexpr (Q4)
                 return pair_sums(_mm256_maddubs_epi16(w.magnitude, load(x)));
+            else if constexpr (offset_q8)
+                return Pieces::byte_products(w.magnitude, load(x));
             else
                 return pair_sums(_mm256_maddubs_epi16(w.magnitude, _mm256_sign_epi8(load(x), w.values)));
         };
@@ -210,6 +217,8 @@ struct BatchRows : BytePieces {
                 __m256i integers = finish(pairs[t][0], pairs[t][1], pairs[t][2], pairs[t][3]);
                 if constexpr (Q4)
                     integers = _mm256_sub_epi32(integers, _mm256_mullo_epi32(load(in[t].sums + b), _mm256_set1_epi32(8)));
+                if constexpr (offset_q8)
+                    integers = _mm256_sub_epi32(integers, _mm256_slli_epi32(load(in[t].sums + b), 7));
                 values[t] += tree_sum(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), d), _mm256_loadu_ps(in[t].s + b)));
             }
         }
@@ -221,6 +230,8 @@ struct BatchRows : BytePieces {
                 i32 integer = horizontal_sum(products(w, in[t].q + 32 * b));
                 if constexpr (Q4)
                     integer -= 8 * in[t].sums[b];
+                if constexpr (offset_q8)
+                    integer -= 128 * in[t].sums[b];
                 values[t] += float(integer) * d * in[t].s[b];
             }
         }
@@ -270,8 +281,20 @@ struct BatchRows : BytePieces {
                 blocks + size_t(i) * size_t(per_row) * (Q4 ? 18 : 34), per_row);
         });
     }
-    static void q8_0_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    // Every set's (batch_entry_points.h), with its byte products: VNNI's where the inputs
+    // come with their block sums (GGUF's always do).
+    template<typename Pieces>
+    static void q8_0_rows_batch_with(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
+        if constexpr (Pieces::exact_byte_products)
+            if (in[0].sums) {
+                i32 per_row = n / 32;
+                rows(tokens, d, [&](auto count, i32 first, i32 i) {
+                    block_row<false, decltype(count)::value, Pieces>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first,
+                        blocks + size_t(i) * size_t(per_row) * 34, per_row);
+                });
+                return;
+            }
         blocks_rows_batch<false>(out, out_stride, in, tokens, blocks, n, d);
     }
     // Needs the inputs' group sums (GGUF models have them).
