@@ -135,13 +135,20 @@ void matmul_row_tokens(float* out, size_t out_stride, const float* const* x, con
     }
 }
 
+// Vectors a batch kernel may keep its tokens' sums in: half the registers of the host
+// x86-64 build (16), all but the row's of the 32-bit kernel's 8. More tokens at once there
+// spilled their sums to the stack every step, which under QEMU's TCG are loads and stores
+// through its soft MMU: the random 15M model's 64-token prompt ran at a median 25.8 tok/s
+// with two tokens at a time, 29.1 with one (seven boots each, alternating, busy machine).
+constexpr i32 batch_sum_vectors = sizeof(void*) == 8 ? 8 : 4;
+
 // `d` rows against `tokens` inputs: token t's row i at out[t * out_stride + i]. As many
-// tokens at a time as keep their lanes, and the row's, in eight vectors.
+// tokens at a time as keep their lanes in batch_sum_vectors vectors.
 template<typename V, typename Weights>
 void matmul_batch_any(float* out, size_t out_stride, const float* const* x, i32 tokens, const typename Weights::Element* w, i32 n, i32 d)
 {
     constexpr i32 count = Lanes<V, fp32::row_lanes>::count;
-    constexpr i32 block = count >= 8 ? 1 : 8 / count;
+    constexpr i32 block = count >= batch_sum_vectors ? 1 : batch_sum_vectors / count;
     for (i32 i = 0; i < d; ++i) {
         const auto* row = w + size_t(i) * size_t(n);
         i32 t = 0;
