@@ -9,6 +9,8 @@
 // scales unpacked with immediate shifts only. The integer sums are the same (no step can
 // wrap: each int16 sum keeps the bound interleaved_rows.h states for its pmaddubsw pairs),
 // and the float steps are interleaved_rows.h's, so the bits are the reference's.
+// The f16 scales, too, become floats by integer steps: TCG runs vcvtph2ps as a C helper
+// (~100 ns), eight halves by bit moves cost a tenth of that, with the same bits.
 // On a real CPU these kernels are slower than pmaddubsw's: the tuner picks them only where
 // they win, i.e. under emulation.
 #include "interleaved_rows.h"
@@ -23,6 +25,7 @@ struct EmulatedInterleavedRows {
     // This empty asm pins `v` in a register where it is computed, so the compiler neither
     // reorders the int16 sums into a tree of spilled partial sums nor hoists loads.
     static void in_register(__m256i& v) { asm volatile("" : "+x"(v)); }
+    static void in_register(__m256& v) { asm volatile("" : "+x"(v)); }
 
     // The four bytes at `at`, broadcast, sign-extended to int16: `even` holds the first and
     // third byte in the low and high int16 of every 32-bit lane, `odd` the second and fourth.
@@ -87,6 +90,78 @@ struct EmulatedInterleavedRows {
         }
     };
 
+    // Eight halves (half r in bits 16r..16r+15 of `halves`) spread one to a 32-bit lane, in
+    // its high 16 bits (the low 16 zero), by immediate shifts and vpermq (vpmovzxwd,
+    // vpunpck* and vpshufb are C helpers under TCG). vpermq takes the zero upper 128 bits in
+    // place of the units it leaves out, so an or joins two selections. in_register keeps
+    // clang from folding the steps into vpblendd and vpshufb (helpers again).
+    static __m256i spread_halves(__m128i halves)
+    {
+        __m256i x = _mm256_zextsi128_si256(halves); // 64-bit units: halves 0-3, 4-7, 0, 0
+        in_register(x);
+        __m256i odd_pairs = _mm256_srli_epi64(x, 32); // halves 2-3, 6-7, 0, 0
+        in_register(odd_pairs);
+        // Unit u's low 32 bits: halves 2u and 2u + 1 (units 0 and 2 carry halves 2u + 2 and
+        // 2u + 3 above them, which the shifts below drop).
+        __m256i pairs = _mm256_or_si256(_mm256_permute4x64_epi64(x, 0b10'01'10'00), _mm256_permute4x64_epi64(odd_pairs, 0b01'10'00'10));
+        __m256i first = _mm256_slli_epi64(pairs, 48), second = _mm256_srli_epi64(pairs, 16);
+        in_register(first), in_register(second);
+        return _mm256_or_si256(_mm256_srli_epi64(first, 32), _mm256_slli_epi64(second, 48));
+    }
+
+    // The floats of spread_halves' halves, vcvtph2ps's bits where each is zero or normal:
+    // the sign kept, exponent and mantissa moved to a float's places and the exponent
+    // rebased (15 -> 127: + 112), a zero the sign alone. `unusual`: all ones in the lanes
+    // of a subnormal, infinite or NaN half, whose float this does not give. The constants
+    // come from all ones by shifts (a constant from memory is a 32-byte load under TCG).
+    static __m256 halves_to_floats(__m256i spread, __m256i& unusual)
+    {
+        __m256i zeros = _mm256_setzero_si256(), ones = _mm256_cmpeq_epi32(spread, spread);
+        in_register(ones);
+        __m256i sign = _mm256_srli_epi32(spread, 31), unsigned_half = _mm256_slli_epi32(spread, 1);
+        in_register(sign), in_register(unsigned_half);
+        sign = _mm256_slli_epi32(sign, 31);
+        __m256i magnitude = _mm256_srli_epi32(unsigned_half, 4); // exponent and mantissa, << 13
+        __m256i exponent = _mm256_srli_epi32(unsigned_half, 27);
+        in_register(magnitude), in_register(exponent); // else clang tests them with vpminud/vpmaxud against spilled constants
+        __m256i bias = _mm256_srli_epi32(ones, 29); // 112 << 23 = 7 << 27
+        in_register(bias);
+        __m256i rebased = _mm256_add_epi32(magnitude, _mm256_slli_epi32(bias, 27));
+        __m256i zero = _mm256_cmpeq_epi32(magnitude, zeros);
+        __m256i subnormal = _mm256_andnot_si256(zero, _mm256_cmpeq_epi32(exponent, zeros));
+        unusual = _mm256_or_si256(subnormal, _mm256_cmpeq_epi32(exponent, _mm256_srli_epi32(ones, 27)));
+        in_register(unusual); // so that clang tests it with vpmovmskb (inline), not vmovmskps
+        return _mm256_castsi256_ps(_mm256_or_si256(sign, _mm256_andnot_si256(zero, rebased)));
+    }
+
+    // The eight rows' f16 scales at `at` as floats: vcvtph2ps's bits, which it gives itself
+    // only when a half is subnormal, infinite or NaN (rare in a model's scales).
+    static __m256 scales_to_floats(const u8* at)
+    {
+        __m256i unusual;
+        __m256 floats = halves_to_floats(spread_halves(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at))), unusual);
+        in_register(floats);
+        if (__builtin_expect(_mm256_movemask_epi8(unusual) != 0, 0))
+            return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at)));
+        return floats;
+    }
+
+    // The same for Q4_K's d and dmin, which lie side by side: one 32-byte load, one test.
+    static void scale_pair_to_floats(const u8* at, __m256& first, __m256& second)
+    {
+        __m256i both = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
+        in_register(both);
+        __m256i unusual_first, unusual_second;
+        first = halves_to_floats(spread_halves(_mm256_castsi256_si128(both)), unusual_first);
+        in_register(first); // made here, not spilled in pieces past the test
+        second = halves_to_floats(spread_halves(_mm256_extracti128_si256(both, 1)), unusual_second);
+        in_register(second);
+        if (__builtin_expect(_mm256_movemask_epi8(_mm256_or_si256(unusual_first, unusual_second)) != 0, 0)) {
+            first = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at)));
+            second = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at + 16)));
+        }
+    }
+
     // interleaved_rows.h's q4_kx8_chunk: nibble n of a 16-bit lane (bits 4n..4n+3) times
     // the input byte it pairs with. |product| <= 15 * 128, sixteen of them per int16 sum.
     // `first`: the slice of the chunk's first input value.
@@ -149,8 +224,8 @@ struct EmulatedInterleavedRows {
     // Super-block terms; `first`: the slice of its first input value.
     static void q4_kx8_terms(const u8* octet, Slices const& input, i32 first, const float* xs, const i32* x_sums, __m256 (&terms)[8])
     {
-        __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
-        __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet + 16)));
+        __m256 d, dmin;
+        scale_pair_to_floats(octet, d, dmin);
         __m256i packed[3];
         for (i32 k = 0; k < 3; ++k)
             packed[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(octet + q4_kx8::scales_at + 32 * k));
@@ -230,11 +305,12 @@ struct EmulatedInterleavedRows {
         }
     }
 
-    // interleaved_rows.h's Q6_Kx8 terms and tree with the half above.
+    // interleaved_rows.h's Q6_Kx8 terms and tree with the half and the scales above.
     static void q6_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums16, const u8* group, i32 per_row)
     {
         auto half = [](const u8* at, const i8* x, __m256i (&first)[4], __m256i (&second)[4]) { q6_kx8_half(at, x, first, second); };
-        InterleavedRowsWith<BytePieces>::q6_kx8_group_with(half, out, xq, xs, x_sums16, group, per_row);
+        auto floats = [](const u8* at) { return scales_to_floats(at); };
+        InterleavedRowsWith<BytePieces>::q6_kx8_group_with(half, floats, out, xq, xs, x_sums16, group, per_row);
     }
 };
 
