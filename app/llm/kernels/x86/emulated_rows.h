@@ -27,6 +27,17 @@ struct EmulatedInterleavedRows {
     static void in_register(__m256i& v) { asm volatile("" : "+x"(v)); }
     static void in_register(__m256& v) { asm volatile("" : "+x"(v)); }
 
+    // A mask broadcast from memory where it is used (vpbroadcastd, ~1 ns under TCG) rather
+    // than kept in one of i686's eight vector registers, which clang then spills and
+    // reloads (a 32-byte load, 6-10 ns, at each use). Volatile: not hoisted or merged.
+    static __m256i broadcast_here(const u32& pattern)
+    {
+        __m256i v;
+        asm volatile("vpbroadcastd %1, %0" : "=x"(v) : "m"(pattern));
+        return v;
+    }
+    static constexpr u32 low_nibbles = 0x0F0F0F0F, bits_4_and_5 = 0x30303030, low_bytes = 0x00FF00FF;
+
     // The four bytes at `at`, broadcast, sign-extended to int16: `even` holds the first and
     // third byte in the low and high int16 of every 32-bit lane, `odd` the second and fourth.
     static void widened_slice(const i8* at, __m256i& even, __m256i& odd)
@@ -273,11 +284,11 @@ struct EmulatedInterleavedRows {
     // input, |product| <= 63 * 128, four of them per int16 sum (at most 32256).
     static void q6_kx8_half(const u8* half, const i8* x, __m256i (&first)[4], __m256i (&second)[4])
     {
-        __m256i nibble = _mm256_set1_epi8(0x0F), top = _mm256_set1_epi8(0x30), low_byte = _mm256_set1_epi16(0x00FF);
         auto values = [&](i32 s, __m256i (&v)[4]) {
             __m256i low = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half + 96 * s));
             __m256i odd = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half + 96 * s + 32));
             __m256i high = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half + 96 * s + 64));
+            __m256i nibble = broadcast_here(low_nibbles), top = broadcast_here(bits_4_and_5);
             v[0] = _mm256_or_si256(_mm256_and_si256(low, nibble), _mm256_and_si256(_mm256_slli_epi16(high, 4), top));
             v[1] = _mm256_or_si256(_mm256_and_si256(odd, nibble), _mm256_and_si256(_mm256_slli_epi16(high, 2), top));
             v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(low, 4), nibble), _mm256_and_si256(high, top));
@@ -287,6 +298,7 @@ struct EmulatedInterleavedRows {
         auto products = [&](__m256i bytes, const i8* at) {
             __m256i x_even, x_odd;
             widened_slice(at, x_even, x_odd);
+            __m256i low_byte = broadcast_here(low_bytes);
             return _mm256_add_epi16(_mm256_mullo_epi16(_mm256_and_si256(bytes, low_byte), x_even), _mm256_mullo_epi16(_mm256_srli_epi16(bytes, 8), x_odd));
         };
         for (i32 part = 0; part < 2; ++part) {
