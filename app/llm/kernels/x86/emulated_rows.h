@@ -87,12 +87,15 @@ struct EmulatedInterleavedRows {
     }
 
     // Slice t's widened pairs: from `wide` where the call widened the input, else from x.
+    // Which of the two is a template parameter, not tested per slice: under TCG each branch
+    // ends a translation block.
+    template<bool Widened>
     struct Slices {
         const i8* x;
-        const i32* wide; // null: widen as we go
+        const i32* wide; // null unless Widened
         void at(i32 t, __m256i& even, __m256i& odd) const
         {
-            if (wide) {
+            if constexpr (Widened) {
                 even = _mm256_set1_epi32(wide[2 * t]);
                 odd = _mm256_set1_epi32(wide[2 * t + 1]);
             } else {
@@ -176,7 +179,8 @@ struct EmulatedInterleavedRows {
     // interleaved_rows.h's q4_kx8_chunk: nibble n of a 16-bit lane (bits 4n..4n+3) times
     // the input byte it pairs with. |product| <= 15 * 128, sixteen of them per int16 sum.
     // `first`: the slice of the chunk's first input value.
-    static void q4_kx8_chunk(const u8* slices, Slices const& input, i32 first, __m256i& low_sums, __m256i& high_sums)
+    template<typename Input>
+    static void q4_kx8_chunk(const u8* slices, Input const& input, i32 first, __m256i& low_sums, __m256i& high_sums)
     {
         __m256i low = _mm256_setzero_si256(), high = _mm256_setzero_si256();
 #pragma clang loop unroll(disable)
@@ -222,8 +226,8 @@ struct EmulatedInterleavedRows {
         return _mm256_mul_ps(_mm256_sub_ps(scaled, offset), _mm256_set1_ps(xs[j]));
     }
 
-    template<i32 c>
-    static void q4_kx8_chunk_terms(const u8* octet, Slices const& input, i32 first, const float* xs, const i32* x_sums, __m256i const (&packed)[3],
+    template<i32 c, typename Input>
+    static void q4_kx8_chunk_terms(const u8* octet, Input const& input, i32 first, const float* xs, const i32* x_sums, __m256i const (&packed)[3],
         __m256 d, __m256 dmin, __m256 (&terms)[8])
     {
         __m256i low, high;
@@ -233,7 +237,8 @@ struct EmulatedInterleavedRows {
     }
 
     // Super-block terms; `first`: the slice of its first input value.
-    static void q4_kx8_terms(const u8* octet, Slices const& input, i32 first, const float* xs, const i32* x_sums, __m256 (&terms)[8])
+    template<typename Input>
+    static void q4_kx8_terms(const u8* octet, Input const& input, i32 first, const float* xs, const i32* x_sums, __m256 (&terms)[8])
     {
         __m256 d, dmin;
         scale_pair_to_floats(octet, d, dmin);
@@ -246,7 +251,8 @@ struct EmulatedInterleavedRows {
         q4_kx8_chunk_terms<3>(octet, input, first, xs, x_sums, packed, d, dmin, terms);
     }
 
-    static void q4_kx8_group(float* out, Slices const& input, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    template<typename Input>
+    static void q4_kx8_group(float* out, Input const& input, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
     {
         __m256 values = _mm256_setzero_ps();
         for (i32 b = 0; b < per_row; ++b) {
@@ -267,17 +273,17 @@ struct EmulatedInterleavedRows {
         constexpr i32 most_columns = 8192;
         i32 per_row = n / 256;
         size_t group_bytes = size_t(per_row) * q4_kx8::octet_bytes;
-        auto rows = [&](Slices const& input) {
+        auto rows = [&](auto const& input) {
             for (i32 i = 0; i < d; i += q4_kx8::group_rows)
                 q4_kx8_group(out + i, input, xs, x_sums, blocks + size_t(i / q4_kx8::group_rows) * group_bytes, per_row);
         };
         if (n > most_columns) {
-            rows({ xq, nullptr });
+            rows(Slices<false> { xq, nullptr });
             return;
         }
         i32 wide[most_columns / 2];
         widen_input(xq, n, wide);
-        rows({ xq, wide });
+        rows(Slices<true> { xq, wide });
     }
 
     // interleaved_rows.h's q6_kx8_half: the stored values (0..63, one a byte) times the
