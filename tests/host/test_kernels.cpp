@@ -561,6 +561,34 @@ TEST_P(VariantsOf, SoftmaxEdgeCases)
     EXPECT_NEAR(tiny[0], 1.0f / 37.0f, 1e-6f) << variant.name;
 }
 
+// The tuner times the GGUF kernels on scratch blocks that every block type reads from the
+// same bytes: each type's f16 scales there must be small normal halves, as a model's are (a
+// random half is subnormal, infinite or NaN one time in sixteen: slow paths that would time
+// what a model never runs, e.g. avx2tcg's vcvtph2ps fallback).
+TEST(Kernels, TunerScratchBlocksHaveSmallNormalScales)
+{
+    using llm::TensorType;
+    struct Scales {
+        TensorType type;
+        std::vector<size_t> at; // d, and the min's scale where the block has one (GGUF's layouts)
+    };
+    const Scales types[] = { { TensorType::Q8_0, { 0 } }, { TensorType::Q4_0, { 0 } }, { TensorType::Q5_0, { 0 } }, { TensorType::Q5_1, { 0, 2 } },
+        { TensorType::Q4_K, { 0, 2 } }, { TensorType::Q5_K, { 0, 2 } }, { TensorType::Q6_K, { 208 } }, { TensorType::Q3_K, { 108 } } };
+    const i32 columns = 2048;
+    std::vector<u8> data(4 * llm::row_bytes(TensorType::Q8_0, columns));
+    llm::kernels::fill_scratch_blocks({ data.data(), data.size() }, columns);
+    for (auto const& t : types) {
+        size_t bytes = llm::block_bytes(t.type);
+        for (size_t b = 0; (b + 1) * bytes <= data.size(); ++b)
+            for (size_t at : t.at) {
+                u16 half = u16(data[b * bytes + at] | data[b * bytes + at + 1] << 8);
+                u32 exponent = (half >> 10) & 31;
+                ASSERT_TRUE(exponent > 0 && exponent < 31) << llm::name(t.type) << " block " << b << " byte " << at << ": 0x" << std::hex << half;
+                ASSERT_LT(std::fabs(llm::ops::half_to_float(half)), 1.0f) << llm::name(t.type) << " block " << b;
+            }
+    }
+}
+
 TEST(Kernels, PlansParseAndFormat)
 {
     auto plan = llm::kernels::Plan::parse("matmul:sse2,attention:scalar", cpu());
