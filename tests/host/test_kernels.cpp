@@ -398,6 +398,63 @@ TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
     }
 }
 
+// Every kind of f16 scale in the eight rows of one interleaved Q4_K or Q6_K super-block,
+// against the plain rows' reference, bit for bit. avx2tcg converts the eight halves by
+// integer steps (emulated_rows.h) and hands subnormal and infinite ones to vcvtph2ps, so
+// each case puts a different mix into every group of eight rows: normal halves of either
+// sign up to the largest (65504) and down to the smallest (2^-14), zeros of both signs,
+// then the same with one subnormal, or one infinity, among them. No NaN: which of two NaNs
+// a float step keeps is not part of the result the reference defines.
+TEST_P(VariantsOf, InterleavedRowsConvertEveryKindOfScale)
+{
+    using llm::TensorType;
+    const u16 normal_and_zero[] = { 0x3C00 /* 1 */, 0xBC00 /* -1 */, 0x0000 /* +0 */, 0x8000 /* -0 */, 0x7BFF /* 65504 */,
+        0xFBFF /* -65504 */, 0x0400 /* 2^-14 */, 0x8401 /* -(2^-14 + 2^-24) */ };
+    struct Case {
+        const char* name;
+        u16 odd_one; // replaces one of the normal halves in each group of eight rows
+    };
+    const Case cases[] = { { "normal and zero", 0x2E66 /* 0.1 */ }, { "smallest subnormal", 0x0001 }, { "largest subnormal", 0x03FF },
+        { "negative subnormal", 0x8200 }, { "infinity", 0x7C00 } };
+    for (TensorType type : { TensorType::Q4_K, TensorType::Q6_K }) {
+        auto const& variant = of_this_isa(type == TensorType::Q4_K ? llm::kernels::gguf_q4_kx8_variants() : llm::kernels::gguf_q6_kx8_variants());
+        // Where each block keeps its f16 scales (Q4_K: d and dmin).
+        std::vector<size_t> scale_at = type == TensorType::Q4_K ? std::vector<size_t> { 0, 2 } : std::vector<size_t> { 208 };
+        const i32 n = 512, d = 16, per_row = n / 256;
+        size_t bytes = llm::block_bytes(type);
+        for (auto const& c : cases)
+            for (i32 odd_row = 0; odd_row < 8; odd_row += 3) {
+                QuantisedInput in(n, u32(odd_row + 11));
+                auto storage = awkward_blocks(type, n, d, 0);
+                u8* data = storage.data();
+                for (i32 r = 0; r < d; ++r)
+                    for (i32 b = 0; b < per_row; ++b)
+                        for (size_t k = 0; k < scale_at.size(); ++k) {
+                            // Rows r of a group see the eight halves in an order that
+                            // changes with the block and between d and dmin.
+                            i32 slot = (r + 3 * b + 5 * i32(k)) % 8;
+                            u16 half = r % 8 == odd_row && k == 0 ? c.odd_one : normal_and_zero[slot];
+                            u8* at = data + (size_t(r) * size_t(per_row) + size_t(b)) * bytes + scale_at[k];
+                            at[0] = u8(half), at[1] = u8(half >> 8);
+                        }
+                std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
+                if (type == TensorType::Q4_K)
+                    llm::ops::matmul_q4_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+                else
+                    llm::ops::matmul_q6_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+                llm::Tensor t { type, d, n, data };
+                std::vector<u8> scratch(8 * t.row_bytes());
+                ASSERT_TRUE(llm::can_interleave(t));
+                llm::interleave(t, data, { scratch.data(), scratch.size() });
+                variant.function(actual.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+                for (i32 r = 0; r < d; ++r)
+                    ASSERT_EQ(__builtin_bit_cast(u32, actual[size_t(r)]), __builtin_bit_cast(u32, expected[size_t(r)]))
+                        << llm::name(type) << " " << variant.name << ", " << c.name << " in row " << odd_row << ": row " << r << " gives "
+                        << actual[size_t(r)] << ", reference " << expected[size_t(r)];
+            }
+    }
+}
+
 // llama2.c int8 rows (group 32) repacked in groups of eight with their scales (Q8x8,
 // interleave.h) against ops::matmul_q8 on the plain rows, bit for bit: the scalar reading
 // of the layout and this instruction set's kernel, with the input's group sums given and
@@ -536,6 +593,34 @@ TEST_P(VariantsOf, SoftmaxEdgeCases)
     EXPECT_NEAR(huge[5], 1.0f, 1e-6f) << variant.name;
     variant.function(tiny.data(), 37);
     EXPECT_NEAR(tiny[0], 1.0f / 37.0f, 1e-6f) << variant.name;
+}
+
+// The tuner times the GGUF kernels on scratch blocks that every block type reads from the
+// same bytes: each type's f16 scales there must be small normal halves, as a model's are (a
+// random half is subnormal, infinite or NaN one time in sixteen: slow paths that would time
+// what a model never runs, e.g. avx2tcg's vcvtph2ps fallback).
+TEST(Kernels, TunerScratchBlocksHaveSmallNormalScales)
+{
+    using llm::TensorType;
+    struct Scales {
+        TensorType type;
+        std::vector<size_t> at; // d, and the min's scale where the block has one (GGUF's layouts)
+    };
+    const Scales types[] = { { TensorType::Q8_0, { 0 } }, { TensorType::Q4_0, { 0 } }, { TensorType::Q5_0, { 0 } }, { TensorType::Q5_1, { 0, 2 } },
+        { TensorType::Q4_K, { 0, 2 } }, { TensorType::Q5_K, { 0, 2 } }, { TensorType::Q6_K, { 208 } }, { TensorType::Q3_K, { 108 } } };
+    const i32 columns = 2048;
+    std::vector<u8> data(4 * llm::row_bytes(TensorType::Q8_0, columns));
+    llm::kernels::fill_scratch_blocks({ data.data(), data.size() }, columns);
+    for (auto const& t : types) {
+        size_t bytes = llm::block_bytes(t.type);
+        for (size_t b = 0; (b + 1) * bytes <= data.size(); ++b)
+            for (size_t at : t.at) {
+                u16 half = u16(data[b * bytes + at] | data[b * bytes + at + 1] << 8);
+                u32 exponent = (half >> 10) & 31;
+                ASSERT_TRUE(exponent > 0 && exponent < 31) << llm::name(t.type) << " block " << b << " byte " << at << ": 0x" << std::hex << half;
+                ASSERT_LT(std::fabs(llm::ops::half_to_float(half)), 1.0f) << llm::name(t.type) << " block " << b;
+            }
+    }
 }
 
 TEST(Kernels, PlansParseAndFormat)

@@ -108,6 +108,16 @@ Overloaded(Calls...) -> Overloaded<Calls...>;
 constexpr TensorType block_types[] = { TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K, TensorType::Q5_0,
     TensorType::Q5_1, TensorType::Q5_K, TensorType::Q3_K };
 
+// Where a block of each of them keeps its f16 scales (d, and the min's scale where it has one).
+struct ScaleBytes {
+    TensorType type;
+    u16 at[2];
+    u8 count;
+};
+constexpr ScaleBytes scale_bytes[] = { { TensorType::Q8_0, { 0 }, 1 }, { TensorType::Q4_0, { 0 }, 1 }, { TensorType::Q4_K, { 0, 2 }, 2 },
+    { TensorType::Q6_K, { 208 }, 1 }, { TensorType::Q5_0, { 0 }, 1 }, { TensorType::Q5_1, { 0, 2 }, 2 }, { TensorType::Q5_K, { 0, 2 }, 2 },
+    { TensorType::Q3_K, { 108 }, 1 } };
+
 
 }
 
@@ -142,6 +152,24 @@ size_t unnamed_operations(Plan const& plan, Weights const& weights, rt::TextSink
         if (!plan.named[op] && runs(weights, Op(op)))
             rt::format_to(out, "{}{}", count++ ? ", " : "", op_names[op]);
     return count;
+}
+
+void fill_scratch_blocks(rt::Span<u8> data, i32 columns)
+{
+    u32 seed = 7;
+    for (auto& byte : data)
+        byte = u8((seed = seed * 1664525u + 1013904223u) >> 24);
+    // Every high byte 0x20: exponent 8, 2^-7 to 2^-6. A high byte written for one type may
+    // be a low byte (a mantissa) of another's, never the high byte of another's with other
+    // bits, so every type reads small normal scales.
+    for (auto const& scales : scale_bytes) {
+        size_t bytes = block_bytes(scales.type);
+        if (columns % i32(block_values(scales.type)))
+            continue;
+        for (size_t b = 0; (b + 1) * bytes <= data.size(); ++b)
+            for (u8 k = 0; k < scales.count; ++k)
+                data[b * bytes + scales.at[k] + 1] = 0x20;
+    }
 }
 
 Plan widest_plan(rt::CpuFeatures const& cpu)
@@ -233,14 +261,7 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             if (c.dim % i32(traits(type).block_values) == 0)
                 data_bytes = rt::max(data_bytes, size_t(rows) * row_bytes(type, c.dim));
         auto data = TRY(rt::HeapArray<u8>::allocate(data_bytes));
-        u32 seed = 7;
-        for (size_t i = 0; i < data.size(); ++i)
-            data[i] = u8((seed = seed * 1664525u + 1013904223u) >> 24);
-        // Small finite f16 scales where the 32-value blocks keep theirs (their first two bytes).
-        for (auto type : block_types)
-            if (traits(type).block_values == 32)
-                for (size_t b = 0; b < size_t(c.dim / 32) * size_t(rows); ++b)
-                    data[b * traits(type).block_bytes + 1] = 0x20;
+        fill_scratch_blocks({ data.data(), data.size() }, c.dim);
         auto xq = TRY(rt::HeapArray<i8>::allocate(size_t(c.dim)));
         auto xs = TRY(rt::HeapArray<float>::allocate(size_t(c.dim / 32)));
         ops::quantize(xq.data(), xs.data(), x.data(), c.dim, 32);

@@ -8,6 +8,12 @@ namespace llm::kernels {
 
 rt::ErrorOr<Plan> tune(Checkpoint const&, rt::CpuFeatures const&, rt::TextSink& report);
 
+// The tuner's scratch GGUF blocks: random bytes that every tuned block type reads as its
+// blocks (of rows `columns` wide), each with small normal f16 scales as a model's have (a
+// random half is subnormal, infinite or NaN one time in sixteen, which takes slow paths:
+// microcode assists on CPUs, vcvtph2ps where avx2tcg converts scales by integer steps).
+void fill_scratch_blocks(rt::Span<u8> data, i32 columns);
+
 // The fastest-looking plan without measuring: the widest instruction set that can run.
 Plan widest_plan(rt::CpuFeatures const&);
 

@@ -9,6 +9,8 @@
 // scales unpacked with immediate shifts only. The integer sums are the same (no step can
 // wrap: each int16 sum keeps the bound interleaved_rows.h states for its pmaddubsw pairs),
 // and the float steps are interleaved_rows.h's, so the bits are the reference's.
+// The f16 scales, too, become floats by integer steps: TCG runs vcvtph2ps as a C helper
+// (~100 ns), eight halves by bit moves cost a tenth of that, with the same bits.
 // On a real CPU these kernels are slower than pmaddubsw's: the tuner picks them only where
 // they win, i.e. under emulation.
 #include "interleaved_rows.h"
@@ -23,6 +25,18 @@ struct EmulatedInterleavedRows {
     // This empty asm pins `v` in a register where it is computed, so the compiler neither
     // reorders the int16 sums into a tree of spilled partial sums nor hoists loads.
     static void in_register(__m256i& v) { asm volatile("" : "+x"(v)); }
+    static void in_register(__m256& v) { asm volatile("" : "+x"(v)); }
+
+    // A mask broadcast from memory where it is used (vpbroadcastd, ~1 ns under TCG) rather
+    // than kept in one of i686's eight vector registers, which clang then spills and
+    // reloads (a 32-byte load, 6-10 ns, at each use). Volatile: not hoisted or merged.
+    static __m256i broadcast_here(const u32& pattern)
+    {
+        __m256i v;
+        asm volatile("vpbroadcastd %1, %0" : "=x"(v) : "m"(pattern));
+        return v;
+    }
+    static constexpr u32 low_nibbles = 0x0F0F0F0F, bits_4_and_5 = 0x30303030, low_bytes = 0x00FF00FF;
 
     // The four bytes at `at`, broadcast, sign-extended to int16: `even` holds the first and
     // third byte in the low and high int16 of every 32-bit lane, `odd` the second and fourth.
@@ -73,12 +87,15 @@ struct EmulatedInterleavedRows {
     }
 
     // Slice t's widened pairs: from `wide` where the call widened the input, else from x.
+    // Which of the two is a template parameter, not tested per slice: under TCG each branch
+    // ends a translation block.
+    template<bool Widened>
     struct Slices {
         const i8* x;
-        const i32* wide; // null: widen as we go
+        const i32* wide; // null unless Widened
         void at(i32 t, __m256i& even, __m256i& odd) const
         {
-            if (wide) {
+            if constexpr (Widened) {
                 even = _mm256_set1_epi32(wide[2 * t]);
                 odd = _mm256_set1_epi32(wide[2 * t + 1]);
             } else {
@@ -87,10 +104,83 @@ struct EmulatedInterleavedRows {
         }
     };
 
+    // Eight halves (half r in bits 16r..16r+15 of `halves`) spread one to a 32-bit lane, in
+    // its high 16 bits (the low 16 zero), by immediate shifts and vpermq (vpmovzxwd,
+    // vpunpck* and vpshufb are C helpers under TCG). vpermq takes the zero upper 128 bits in
+    // place of the units it leaves out, so an or joins two selections. in_register keeps
+    // clang from folding the steps into vpblendd and vpshufb (helpers again).
+    static __m256i spread_halves(__m128i halves)
+    {
+        __m256i x = _mm256_zextsi128_si256(halves); // 64-bit units: halves 0-3, 4-7, 0, 0
+        in_register(x);
+        __m256i odd_pairs = _mm256_srli_epi64(x, 32); // halves 2-3, 6-7, 0, 0
+        in_register(odd_pairs);
+        // Unit u's low 32 bits: halves 2u and 2u + 1 (units 0 and 2 carry halves 2u + 2 and
+        // 2u + 3 above them, which the shifts below drop).
+        __m256i pairs = _mm256_or_si256(_mm256_permute4x64_epi64(x, 0b10'01'10'00), _mm256_permute4x64_epi64(odd_pairs, 0b01'10'00'10));
+        __m256i first = _mm256_slli_epi64(pairs, 48), second = _mm256_srli_epi64(pairs, 16);
+        in_register(first), in_register(second);
+        return _mm256_or_si256(_mm256_srli_epi64(first, 32), _mm256_slli_epi64(second, 48));
+    }
+
+    // The floats of spread_halves' halves, vcvtph2ps's bits where each is zero or normal:
+    // the sign kept, exponent and mantissa moved to a float's places and the exponent
+    // rebased (15 -> 127: + 112), a zero the sign alone. `unusual`: all ones in the lanes
+    // of a subnormal, infinite or NaN half, whose float this does not give. The constants
+    // come from all ones by shifts (a constant from memory is a 32-byte load under TCG).
+    static __m256 halves_to_floats(__m256i spread, __m256i& unusual)
+    {
+        __m256i zeros = _mm256_setzero_si256(), ones = _mm256_cmpeq_epi32(spread, spread);
+        in_register(ones);
+        __m256i sign = _mm256_srli_epi32(spread, 31), unsigned_half = _mm256_slli_epi32(spread, 1);
+        in_register(sign), in_register(unsigned_half);
+        sign = _mm256_slli_epi32(sign, 31);
+        __m256i magnitude = _mm256_srli_epi32(unsigned_half, 4); // exponent and mantissa, << 13
+        __m256i exponent = _mm256_srli_epi32(unsigned_half, 27);
+        in_register(magnitude), in_register(exponent); // else clang tests them with vpminud/vpmaxud against spilled constants
+        __m256i bias = _mm256_srli_epi32(ones, 29); // 112 << 23 = 7 << 27
+        in_register(bias);
+        __m256i rebased = _mm256_add_epi32(magnitude, _mm256_slli_epi32(bias, 27));
+        __m256i zero = _mm256_cmpeq_epi32(magnitude, zeros);
+        __m256i subnormal = _mm256_andnot_si256(zero, _mm256_cmpeq_epi32(exponent, zeros));
+        unusual = _mm256_or_si256(subnormal, _mm256_cmpeq_epi32(exponent, _mm256_srli_epi32(ones, 27)));
+        in_register(unusual); // so that clang tests it with vpmovmskb (inline), not vmovmskps
+        return _mm256_castsi256_ps(_mm256_or_si256(sign, _mm256_andnot_si256(zero, rebased)));
+    }
+
+    // The eight rows' f16 scales at `at` as floats: vcvtph2ps's bits, which it gives itself
+    // only when a half is subnormal, infinite or NaN (rare in a model's scales).
+    static __m256 scales_to_floats(const u8* at)
+    {
+        __m256i unusual;
+        __m256 floats = halves_to_floats(spread_halves(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at))), unusual);
+        in_register(floats);
+        if (__builtin_expect(_mm256_movemask_epi8(unusual) != 0, 0))
+            return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at)));
+        return floats;
+    }
+
+    // The same for Q4_K's d and dmin, which lie side by side: one 32-byte load, one test.
+    static void scale_pair_to_floats(const u8* at, __m256& first, __m256& second)
+    {
+        __m256i both = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
+        in_register(both);
+        __m256i unusual_first, unusual_second;
+        first = halves_to_floats(spread_halves(_mm256_castsi256_si128(both)), unusual_first);
+        in_register(first); // made here, not spilled in pieces past the test
+        second = halves_to_floats(spread_halves(_mm256_extracti128_si256(both, 1)), unusual_second);
+        in_register(second);
+        if (__builtin_expect(_mm256_movemask_epi8(_mm256_or_si256(unusual_first, unusual_second)) != 0, 0)) {
+            first = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at)));
+            second = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at + 16)));
+        }
+    }
+
     // interleaved_rows.h's q4_kx8_chunk: nibble n of a 16-bit lane (bits 4n..4n+3) times
     // the input byte it pairs with. |product| <= 15 * 128, sixteen of them per int16 sum.
     // `first`: the slice of the chunk's first input value.
-    static void q4_kx8_chunk(const u8* slices, Slices const& input, i32 first, __m256i& low_sums, __m256i& high_sums)
+    template<typename Input>
+    static void q4_kx8_chunk(const u8* slices, Input const& input, i32 first, __m256i& low_sums, __m256i& high_sums)
     {
         __m256i low = _mm256_setzero_si256(), high = _mm256_setzero_si256();
 #pragma clang loop unroll(disable)
@@ -136,8 +226,8 @@ struct EmulatedInterleavedRows {
         return _mm256_mul_ps(_mm256_sub_ps(scaled, offset), _mm256_set1_ps(xs[j]));
     }
 
-    template<i32 c>
-    static void q4_kx8_chunk_terms(const u8* octet, Slices const& input, i32 first, const float* xs, const i32* x_sums, __m256i const (&packed)[3],
+    template<i32 c, typename Input>
+    static void q4_kx8_chunk_terms(const u8* octet, Input const& input, i32 first, const float* xs, const i32* x_sums, __m256i const (&packed)[3],
         __m256 d, __m256 dmin, __m256 (&terms)[8])
     {
         __m256i low, high;
@@ -147,10 +237,11 @@ struct EmulatedInterleavedRows {
     }
 
     // Super-block terms; `first`: the slice of its first input value.
-    static void q4_kx8_terms(const u8* octet, Slices const& input, i32 first, const float* xs, const i32* x_sums, __m256 (&terms)[8])
+    template<typename Input>
+    static void q4_kx8_terms(const u8* octet, Input const& input, i32 first, const float* xs, const i32* x_sums, __m256 (&terms)[8])
     {
-        __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
-        __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet + 16)));
+        __m256 d, dmin;
+        scale_pair_to_floats(octet, d, dmin);
         __m256i packed[3];
         for (i32 k = 0; k < 3; ++k)
             packed[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(octet + q4_kx8::scales_at + 32 * k));
@@ -160,7 +251,8 @@ struct EmulatedInterleavedRows {
         q4_kx8_chunk_terms<3>(octet, input, first, xs, x_sums, packed, d, dmin, terms);
     }
 
-    static void q4_kx8_group(float* out, Slices const& input, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    template<typename Input>
+    static void q4_kx8_group(float* out, Input const& input, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
     {
         __m256 values = _mm256_setzero_ps();
         for (i32 b = 0; b < per_row; ++b) {
@@ -181,28 +273,28 @@ struct EmulatedInterleavedRows {
         constexpr i32 most_columns = 8192;
         i32 per_row = n / 256;
         size_t group_bytes = size_t(per_row) * q4_kx8::octet_bytes;
-        auto rows = [&](Slices const& input) {
+        auto rows = [&](auto const& input) {
             for (i32 i = 0; i < d; i += q4_kx8::group_rows)
                 q4_kx8_group(out + i, input, xs, x_sums, blocks + size_t(i / q4_kx8::group_rows) * group_bytes, per_row);
         };
         if (n > most_columns) {
-            rows({ xq, nullptr });
+            rows(Slices<false> { xq, nullptr });
             return;
         }
         i32 wide[most_columns / 2];
         widen_input(xq, n, wide);
-        rows({ xq, wide });
+        rows(Slices<true> { xq, wide });
     }
 
     // interleaved_rows.h's q6_kx8_half: the stored values (0..63, one a byte) times the
     // input, |product| <= 63 * 128, four of them per int16 sum (at most 32256).
     static void q6_kx8_half(const u8* half, const i8* x, __m256i (&first)[4], __m256i (&second)[4])
     {
-        __m256i nibble = _mm256_set1_epi8(0x0F), top = _mm256_set1_epi8(0x30), low_byte = _mm256_set1_epi16(0x00FF);
         auto values = [&](i32 s, __m256i (&v)[4]) {
             __m256i low = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half + 96 * s));
             __m256i odd = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half + 96 * s + 32));
             __m256i high = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(half + 96 * s + 64));
+            __m256i nibble = broadcast_here(low_nibbles), top = broadcast_here(bits_4_and_5);
             v[0] = _mm256_or_si256(_mm256_and_si256(low, nibble), _mm256_and_si256(_mm256_slli_epi16(high, 4), top));
             v[1] = _mm256_or_si256(_mm256_and_si256(odd, nibble), _mm256_and_si256(_mm256_slli_epi16(high, 2), top));
             v[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(low, 4), nibble), _mm256_and_si256(high, top));
@@ -212,6 +304,7 @@ struct EmulatedInterleavedRows {
         auto products = [&](__m256i bytes, const i8* at) {
             __m256i x_even, x_odd;
             widened_slice(at, x_even, x_odd);
+            __m256i low_byte = broadcast_here(low_bytes);
             return _mm256_add_epi16(_mm256_mullo_epi16(_mm256_and_si256(bytes, low_byte), x_even), _mm256_mullo_epi16(_mm256_srli_epi16(bytes, 8), x_odd));
         };
         for (i32 part = 0; part < 2; ++part) {
@@ -230,11 +323,12 @@ struct EmulatedInterleavedRows {
         }
     }
 
-    // interleaved_rows.h's Q6_Kx8 terms and tree with the half above.
+    // interleaved_rows.h's Q6_Kx8 terms and tree with the half and the scales above.
     static void q6_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums16, const u8* group, i32 per_row)
     {
         auto half = [](const u8* at, const i8* x, __m256i (&first)[4], __m256i (&second)[4]) { q6_kx8_half(at, x, first, second); };
-        InterleavedRowsWith<BytePieces>::q6_kx8_group_with(half, out, xq, xs, x_sums16, group, per_row);
+        auto floats = [](const u8* at) { return scales_to_floats(at); };
+        InterleavedRowsWith<BytePieces>::q6_kx8_group_with(half, floats, out, xq, xs, x_sums16, group, per_row);
     }
 };
 

@@ -206,13 +206,18 @@ struct InterleavedRowsWith {
         }
     }
 
+    // The eight rows' f16 scales at `at` as floats, by F16C.
+    static __m256 halves_to_floats(const u8* at) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at))); }
+
     // Super-block b's eight terms, k_quants::q6_k_block_dot's float(products) * d * xs,
     // products = s_a * ((q - 32) . x over the first 16) + s_b * (... the second 16), with
-    // `half` computing a half's sums as q6_kx8_half does (emulated_rows.h has its own).
-    template<typename Half>
-    static void q6_kx8_terms(Half const& half, const u8* octet, const i8* xq, const float* xs, const i32* x_sums16, __m256 (&terms)[8])
+    // `half` computing a half's sums as q6_kx8_half does and `floats` converting the eight
+    // f16 d as halves_to_floats does (emulated_rows.h has its own of both).
+    template<typename Half, typename Floats>
+    static void q6_kx8_terms(Half const& half, Floats const& floats, const u8* octet, const i8* xq, const float* xs, const i32* x_sums16,
+        __m256 (&terms)[8])
     {
-        __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
+        __m256 d = floats(octet);
         for (i32 h = 0; h < 2; ++h) {
             __m256i first[4], second[4];
             half(octet + q6_kx8::halves_at + q6_kx8::half_bytes * size_t(h), xq + 128 * h, first, second);
@@ -229,15 +234,16 @@ struct InterleavedRowsWith {
         }
     }
 
-    // One group of eight rows of `per_row` super-blocks into out[0..8), halves by `half`.
-    // x_sums16: the input's 16-value sums.
-    template<typename Half>
-    static void q6_kx8_group_with(Half const& half, float* out, const i8* xq, const float* xs, const i32* x_sums16, const u8* group, i32 per_row)
+    // One group of eight rows of `per_row` super-blocks into out[0..8), halves by `half`,
+    // scales by `floats`. x_sums16: the input's 16-value sums.
+    template<typename Half, typename Floats>
+    static void q6_kx8_group_with(Half const& half, Floats const& floats, float* out, const i8* xq, const float* xs, const i32* x_sums16,
+        const u8* group, i32 per_row)
     {
         __m256 values = _mm256_setzero_ps();
         for (i32 b = 0; b < per_row; ++b) {
             __m256 t[8];
-            q6_kx8_terms(half, q6_kx8::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums16 + 16 * b, t);
+            q6_kx8_terms(half, floats, q6_kx8::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums16 + 16 * b, t);
             // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
             __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
             __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
@@ -248,7 +254,8 @@ struct InterleavedRowsWith {
     static void q6_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums16, const u8* group, i32 per_row)
     {
         auto half = [](const u8* at, const i8* x, __m256i (&first)[4], __m256i (&second)[4]) { q6_kx8_half(at, x, first, second); };
-        q6_kx8_group_with(half, out, xq, xs, x_sums16, group, per_row);
+        auto floats = [](const u8* at) { return halves_to_floats(at); };
+        q6_kx8_group_with(half, floats, out, xq, xs, x_sums16, group, per_row);
     }
 
     // Q8x8 (llama2.c int8, interleaved_blocks.h): one 32-value group of eight rows, 256
