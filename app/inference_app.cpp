@@ -3,9 +3,12 @@
 #include "chat/line_editor.h"
 #include "llm/core_count_check.h"
 #include "llm/generate.h"
+#include "llm/kernels/tuner.h"
 #include "model_loader.h"
 #include "options.h"
 #include <rt/console.h>
+#include <rt/cycles.h>
+#include <rt/heap.h>
 #include <rt/profile.h>
 #include <rt/work_pool.h>
 
@@ -137,10 +140,56 @@ rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, l
     }
 }
 
+// Greedy decoding computes only the logits that can be the largest (screened_argmax.h),
+// when the classifier is large enough for that to gain. Without the memory for the int8
+// copy it runs as before.
+void screen_classifier(llm::Transformer& transformer, llm::Checkpoint const& checkpoint)
+{
+    llm::Tensor const& classifier = checkpoint.weights.classifier;
+    if (!llm::kernels::screens_classifier(checkpoint.weights))
+        return;
+    u64 bytes = llm::ScreenedArgmax::bytes(classifier);
+    if (bytes > rt::Heap::the().largest_free_block() / 2) {
+        rt::println("[gen] greedy: every logit computed (the classifier's int8 copy would take {} of the {} MiB free)", (bytes + (1 << 20) - 1) >> 20,
+            rt::Heap::the().largest_free_block() >> 20);
+        return;
+    }
+    u64 start = rt::read_cycles();
+    auto made = transformer.screen_classifier();
+    if (made.is_error()) {
+        rt::println("[gen] greedy: every logit computed ({})", made.error().message());
+        return;
+    }
+    rt::println("[gen] greedy: only the logits that can be the largest, screened by an int8 copy of the classifier ({} MiB, made in {:.2f} s; "
+                "argmax=full computes them all)",
+        (bytes + (1 << 20) - 1) >> 20, rt::CycleClock::to_seconds(rt::read_cycles() - start));
+}
+
+// Bytes one token streams: the classifier's int8 copy instead of the classifier when it
+// is screened (rows with a logit computed exactly add little).
+u64 streamed_bytes(llm::Checkpoint const& checkpoint, llm::Transformer const& transformer)
+{
+    if (!transformer.screen().ready())
+        return checkpoint.weight_bytes;
+    llm::Tensor const& classifier = checkpoint.weights.classifier;
+    u64 values = u64(classifier.rows) * u64(classifier.cols);
+    return checkpoint.weight_bytes - u64(classifier.rows) * classifier.row_bytes() + values + values / 32 * sizeof(float);
+}
+
+// A greedy run's screening: how many rows a token computed exactly.
+void report_screen(llm::Transformer const& transformer)
+{
+    auto const& screen = transformer.screen();
+    if (!screen.ready() || screen.tokens() == 0)
+        return;
+    rt::println("[gen] screened argmax: {:.1f} of {} logits computed exactly per token on average, {} of {} tokens took the full product",
+        double(screen.exact_rows()) / double(screen.tokens()), transformer.config().vocab_size, screen.full_products(), screen.tokens());
+}
+
 // Runs the mode the command line asked for on a loaded model.
 rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm::Transformer& transformer, llm::Sampler& sampler, i32 steps)
 {
-    u64 weight_bytes = model.checkpoint.weight_bytes;
+    u64 weight_bytes = streamed_bytes(model.checkpoint, transformer);
     switch (options.mode) {
     case Mode::Chat:
         if (!model.is_gguf)
@@ -156,6 +205,7 @@ rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm
         rt::WorkPool::the().reset_stats();
         auto stats = TRY(llm::generate(transformer, model.tokenizer(), sampler, options.prompt, steps, discard));
         report(stats, weight_bytes, transformer.batch_capacity(), true, true);
+        report_screen(transformer);
         return {};
     }
     case Mode::Generate: {
@@ -172,6 +222,7 @@ rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm
         if (stats.is_error())
             return stats.release_error();
         report(stats.value(), weight_bytes, transformer.batch_capacity(), true);
+        report_screen(transformer);
         return {};
     }
     }
@@ -194,6 +245,8 @@ rt::ErrorOr<void> run(Inputs const& inputs)
     rt::println("");
     u64 seed = options.seed_given ? options.seed : inputs.fallback_seed;
     auto sampler = TRY(llm::Sampler::create(model.checkpoint.config.vocab_size, options.temperature, options.top_p, seed, options.top_k));
+    if (sampler.greedy() && options.screened_argmax)
+        screen_classifier(transformer, model.checkpoint);
     rt::println("[gen] steps={} temp={:.2f} topp={:.2f} topk={} seed={} batch={}", steps, double(options.temperature), double(options.top_p), options.top_k, seed,
         transformer.batch_capacity());
     return run_mode(options, model, transformer, sampler, steps);

@@ -38,6 +38,8 @@ rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
     options.quantize = TRY(command_line.get_choice("quant", quant_choices, "none")) == "q8";
     options.tune = TRY(command_line.get_string("tune", "auto"));
     options.batch = i32(TRY(command_line.get_integer("batch", 0, 1, llm::max_batch)));
+    rt::StringView argmax_choices[] = { "screened", "full" };
+    options.screened_argmax = TRY(command_line.get_choice("argmax", argmax_choices, "screened")) == "screened";
     return options;
 }
 

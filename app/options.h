@@ -18,11 +18,14 @@ struct Options {
     bool quantize { false };            // quant=q8: int8 weights made at load time
     rt::StringView tune { "auto" };     // auto, off, or a plan (matmul:avx2,...)
     i32 batch { 0 };                    // prompt tokens processed together (0: not given, as many as fit up to 32)
+    // Greedy decoding: only the logits that can be the largest (argmax=screened), when the
+    // classifier is large enough to gain; argmax=full computes them all.
+    bool screened_argmax { true };
     rt::StringView system { "You are a friendly assistant." }; // mode=chat's system message
 };
 
 // Keys the application reads; everything else on the command line is an error.
-constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "topk", "seed", "quant", "tune", "system", "batch" };
+constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "topk", "seed", "quant", "tune", "system", "batch", "argmax" };
 
 rt::ErrorOr<Options> parse_options(rt::CommandLine const&);
 

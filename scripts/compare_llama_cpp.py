@@ -6,7 +6,7 @@
 
 For every round, every file runs once in each engine, one after the other, so both see
 the same machine state (this VM's figures move 10-20% from minute to minute); the table
-gives medians. Text generation: BareFlow `mode=bench temp=0` for --steps tokens against
+gives medians. Text generation: BareFlow `mode=bench temp=0 argmax=full` (every logit, as llama.cpp computes them) for --steps tokens against
 `llama-bench -p 0 -n STEPS -t 1 -lm none` (-lm none: llama.cpp's mmap loading is
 distorted by this VM's page reclaim). With --prompt N, also prompt processing: llama.cpp's
 ppN next to BareFlow's prompt tok/s for an N-token prompt (where BareFlow reports it).
@@ -20,7 +20,7 @@ import sys
 
 
 def run_bareflow(program, gguf, steps, prompt_tokens):
-    args = [program, gguf, "/dev/null", "mode=bench", "temp=0", "cpus=1", f"steps={steps}"]
+    args = [program, gguf, "/dev/null", "mode=bench", "temp=0", "cpus=1", "argmax=full", f"steps={steps}"]
     # A prompt of N tokens: BareFlow's tokenizer gives one token per " the" in Llama
     # vocabularies; the bench prints how many it got.
     args.append("prompt=" + ("the " * prompt_tokens).strip() if prompt_tokens else 'prompt=')

@@ -188,8 +188,11 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
         TurnTimes& times;
         ~EndStamp() { times.end = rt::read_cycles(); }
     } end_stamp { times };
+    // Greedy decoding with a screened classifier: forward_argmax's token, no logits.
+    bool screened = m_sampler.greedy() && m_transformer.screen().ready();
+    i32 screened_token = -1;
     while (m_position < m_context) {
-        auto sampled = m_sampler.sample(logits);
+        auto sampled = logits ? m_sampler.sample(logits) : llm::Sampler::greedy_pick(screened_token);
         if (sampled.is_error())
             return rt::Error::format("the reply stopped at position {}: {}", m_position, sampled.error().message());
         i32 next = sampled.value();
@@ -206,7 +209,12 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
         rt::StringView piece = m_tokenizer.decode(previous, next);
         if (llm::is_printable_piece(piece))
             out.write(piece);
-        logits = m_transformer.forward(next, m_position++);
+        if (screened) {
+            screened_token = m_transformer.forward_argmax(next, m_position++);
+            logits = nullptr;
+        } else {
+            logits = m_transformer.forward(next, m_position++);
+        }
         previous = next;
     }
     return TurnResult::ContextFull;

@@ -50,11 +50,15 @@ rt::ErrorOr<GenerationStats> generate(Transformer& transformer, TextTokenizer co
     i32 token = tokens[size_t(position)];
     ++position;
     stats.prompt_cycles = rt::read_cycles();
+    // Greedy decoding with a screened classifier takes forward_argmax's token, for which
+    // not every logit is computed (logits is then null).
+    bool screened = sampler.greedy() && transformer.screen().ready();
+    i32 screened_token = -1;
     while (!stats.stopped_at_bos && position <= steps) {
         i32 next;
         {
             rt::ScopedCycles probe { "sampling" };
-            auto sampled = sampler.sample(logits);
+            auto sampled = logits ? sampler.sample(logits) : Sampler::greedy_pick(screened_token);
             if (sampled.is_error())
                 return rt::Error::format("generation stopped at position {}: {}", position - 1, sampled.error().message());
             next = sampled.value();
@@ -69,7 +73,12 @@ rt::ErrorOr<GenerationStats> generate(Transformer& transformer, TextTokenizer co
         token = next;
         if (position == steps)
             break;
-        logits = transformer.forward(token, position);
+        if (screened) {
+            screened_token = transformer.forward_argmax(token, position);
+            logits = nullptr;
+        } else {
+            logits = transformer.forward(token, position);
+        }
         ++position;
     }
     stats.positions = position;

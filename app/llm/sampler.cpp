@@ -32,16 +32,6 @@ float maximum(const float* values, i32 count)
 }
 
 
-// Whether every value is finite: NaN and infinity have every exponent bit set. One OR
-// over the flags, in a loop the compiler can vectorise (a sum of x * 0 could not be).
-bool all_finite(const float* values, i32 count)
-{
-    u32 non_finite = 0;
-    for (i32 i = 0; i < count; ++i)
-        non_finite |= u32((bits_of(values[i]) & 0x7F800000u) == 0x7F800000u);
-    return non_finite == 0;
-}
-
 // all_finite(values) and then values[i] /= divisor, in one pass.
 bool divide_all_finite(float* values, i32 count, float divisor)
 {
@@ -104,6 +94,16 @@ size_t select_at_or_above(const float* values, i32 count, float floor, Candidate
 
 }
 
+// Whether every value is finite: NaN and infinity have every exponent bit set. One OR
+// over the flags, in a loop the compiler can vectorise (a sum of x * 0 could not be).
+bool all_finite(const float* values, i32 count)
+{
+    u32 non_finite = 0;
+    for (i32 i = 0; i < count; ++i)
+        non_finite |= u32((bits_of(values[i]) & 0x7F800000u) == 0x7F800000u);
+    return non_finite == 0;
+}
+
 i32 argmax(const float* values, i32 count)
 {
     if (!all_finite(values, count))
@@ -115,6 +115,13 @@ i32 argmax(const float* values, i32 count)
         if (values[i] == best)
             return i;
     return 0;
+}
+
+rt::ErrorOr<i32> Sampler::greedy_pick(i32 argmax_index)
+{
+    if (argmax_index < 0)
+        return not_finite();
+    return argmax_index;
 }
 
 rt::ErrorOr<Sampler> Sampler::create(i32 vocab_size, float temperature, float top_p, u64 seed, i32 top_k)

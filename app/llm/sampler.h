@@ -36,6 +36,12 @@ public:
     // hold NaN or infinity (weights that do) are an error, found in the pass that reads
     // them anyway, rather than a run of arbitrary tokens.
     rt::ErrorOr<i32> sample(float* logits);
+    // Temperature 0: the pick is the largest logit, which Transformer::forward_argmax can
+    // find without computing them all.
+    bool greedy() const { return m_temperature == 0.0f; }
+    // Such a pick made elsewhere (argmax()'s index): the token, or sample()'s error for
+    // logits that were not finite (-1).
+    static rt::ErrorOr<i32> greedy_pick(i32 argmax_index);
 
 private:
     Sampler(i32 vocab_size, float temperature, float top_p, u64 seed)
@@ -57,5 +63,7 @@ private:
 
 // The index of the largest value, or -1 when a value is NaN or infinite.
 i32 argmax(const float* values, i32 count);
+// Whether no value is NaN or infinite.
+bool all_finite(const float* values, i32 count);
 
 }

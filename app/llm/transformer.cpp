@@ -1,6 +1,7 @@
 #include "transformer.h"
 #include "kernels/kernels.h"
 #include "ops.h"
+#include "sampler.h"
 #include <rt/math.h>
 #include <rt/profile.h>
 #include <rt/work_pool.h>
@@ -113,6 +114,28 @@ void Transformer::attention(i32 layer, i32 position)
 
 float* Transformer::forward(i32 token, i32 position)
 {
+    run_layers(token, position);
+    return classify();
+}
+
+i32 Transformer::forward_argmax(i32 token, i32 position)
+{
+    if (!m_screen.ready())
+        return argmax(forward(token, position), m_config.vocab_size);
+    run_layers(token, position);
+    final_norm();
+    rt::ScopedCycles probe { "matmul classifier" };
+    return m_screen.argmax(m_x.data(), m_logits.data());
+}
+
+rt::ErrorOr<void> Transformer::screen_classifier()
+{
+    m_screen = TRY(ScreenedArgmax::create(m_weights->classifier));
+    return {};
+}
+
+void Transformer::run_layers(i32 token, i32 position)
+{
     Config const& c = m_config;
     Weights const& w = *m_weights;
     auto const& kernels = kernels::active();
@@ -176,19 +199,19 @@ float* Transformer::forward(i32 token, i32 position)
         }
         ops::accumulate(x, m_xb.data(), c.dim);
     }
-    return classify();
+}
+
+void Transformer::final_norm()
+{
+    rt::ScopedCycles probe { "rmsnorm" };
+    kernels::active().rmsnorm(m_x.data(), m_x.data(), m_weights->final_norm.floats(), m_config.dim, m_config.norm_epsilon);
 }
 
 float* Transformer::classify()
 {
-    Config const& c = m_config;
-    float* x = m_x.data();
+    final_norm();
     {
-        rt::ScopedCycles probe { "rmsnorm" };
-        kernels::active().rmsnorm(x, x, m_weights->final_norm.floats(), c.dim, c.norm_epsilon);
-    }
-    {
-        MatmulInput in = prepare(x, c.dim);
+        MatmulInput in = prepare(m_x.data(), m_config.dim);
         rt::ScopedCycles probe { "matmul classifier" };
         matmul(m_logits.data(), in, m_weights->classifier);
     }

@@ -6,6 +6,7 @@
 // kernel plan (kernels::activate).
 #include "batch_state.h"
 #include "checkpoint.h"
+#include "screened_argmax.h"
 #include <rt/heap.h>
 
 namespace llm {
@@ -26,6 +27,15 @@ public:
 
     // Runs `token` at `position` (0-based) and returns the logits over the vocabulary.
     float* forward(i32 token, i32 position);
+    // Greedy decoding's next token: forward() and then the index of the first largest
+    // logit, -1 when a logit is NaN or infinite (argmax() of forward's logits). Once
+    // screen_classifier() has made the int8 copy, only the logits that can be the largest
+    // are computed (screened_argmax.h).
+    i32 forward_argmax(i32 token, i32 position);
+    // Makes that copy; an error when the classifier's type or width cannot be screened or
+    // the copy does not fit in memory.
+    rt::ErrorOr<void> screen_classifier();
+    ScreenedArgmax const& screen() const { return m_screen; }
     // Runs `tokens` at positions `position`, `position` + 1, ... and returns the logits
     // after the last: the bits `forward` would give token by token (transformer_batch.cpp).
     float* forward_batch(rt::Span<const i32> tokens, i32 position);
@@ -46,6 +56,10 @@ private:
     // One head's attention for query `q` at `position` over the layer's cache up to it:
     // `scores` (position + 1 floats) scratch, `out` the head's head_size outputs.
     void attend(i32 layer, i32 head, const float* q, i32 position, float* scores, float* out) const;
+    // Every layer for `token` at `position`, leaving the residual stream in m_x.
+    void run_layers(i32 token, i32 position);
+    // The final norm on the residual stream in m_x, in place.
+    void final_norm();
     // The final norm and the classifier on the residual stream in m_x.
     float* classify();
     // One batch: at most batch_capacity() tokens.
@@ -71,6 +85,7 @@ private:
     rt::HeapArray<i8> m_input_q;        // [max(dim, hidden_dim)] int8 input
     rt::HeapArray<float> m_input_s;     // its group scales
     rt::HeapArray<i32> m_input_sums;    // its group sums (GGUF groups of 32; input_sums_count)
+    ScreenedArgmax m_screen;            // greedy decoding's int8 classifier (empty until screen_classifier)
     BatchState m_batch;                 // the prompt batch's activations
     MatmulInput m_batch_inputs[max_batch]; // the batch's matrix inputs (prepare_batch)
 };

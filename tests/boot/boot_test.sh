@@ -16,7 +16,7 @@
 # models folder, else the copies shipped in app/default_model/); a variant that needs a file
 # that is not shipped is skipped (exit 77) with a message saying why when it is missing.
 # Broken inputs for the bad-input tests, made from those files:
-#   --model-variant none|empty|truncated|garbage|zero-dim|int8|nan-weights|context16|big-context|
+#   --model-variant none|empty|truncated|garbage|zero-dim|int8|nan-weights|context16|big-context|wide-vocab|
 #                   larger-than-memory (~100 MB, for --mem 64)|
 #                   gguf-f32|gguf-q8|gguf-truncated|gguf-TYPE (GGUFs from --convert-gguf TOOL; TYPE
 #                   any of its --type names, e.g. gguf-q5_k_m)
@@ -90,6 +90,10 @@ if [ "$with_models" -eq 1 ]; then
     gguf-q[0-9]*) # stories260K in another of convert_gguf's types (gguf-q5_k_m ...)
       "$convert_gguf" "$base_model" "$base_tokenizer" "$work/model.gguf" --type "${model_variant#gguf-}" >/dev/null || exit 1
       model="$work/model.gguf" tokenizer="" ;;
+    wide-vocab) # random weights, 32000 tokens of 64 values: a classifier greedy decoding screens
+      tokenizer="$(optional tokenizer.bin)" || exit 77
+      "$make_checkpoint" --dim 64 --hidden 176 --layers 2 --heads 8 --kv-heads 4 --vocab 32000 --seq-len 128 -o "$work/model.bin" >/dev/null
+      model="$work/model.bin" ;;
     gguf-mini-q4km) # random weights, TinyLlama-1.1B-Chat's file layout and metadata, small
       vocabulary="$(optional tokenizer.bin)" || exit 77
       "$convert_gguf" --random mini "$vocabulary" "$work/model.gguf" --type q4_k_m >/dev/null || exit 1

@@ -1,6 +1,7 @@
 #include "tuner.h"
 #include "../interleave.h"
 #include "../ops.h"
+#include "../screened_argmax.h"
 #include <rt/cycles.h>
 #include <rt/heap.h>
 #include <rt/work_pool.h>
@@ -121,6 +122,13 @@ constexpr ScaleBytes scale_bytes[] = { { TensorType::Q8_0, { 0 }, 1 }, { TensorT
 
 }
 
+bool screens_classifier(Weights const& w)
+{
+    // The tuner's scratch copy is of the gate matrix: it must repack too.
+    Tensor const& gate = w.layers[0].w1;
+    return ScreenedArgmax::worth_screening(w.classifier) && gate.type == TensorType::F32 && gate.cols % 32 == 0 && gate.rows % 8 == 0;
+}
+
 bool multiplies(Weights const& w, TensorType type)
 {
     bool found = w.classifier.type == type;
@@ -138,7 +146,9 @@ bool runs(Weights const& weights, Op op)
     if (op == Op::Rmsnorm || op == Op::Softmax || op == Op::Attention || op == Op::Swiglu)
         return true; // every model
     if (op == Op::Quantize)
-        return weights.input_group > 0; // the products take int8 input
+        return weights.input_group > 0 || screens_classifier(weights); // the products take int8 input
+    if (op == Op::MatmulQ8x8 && screens_classifier(weights))
+        return true;
     for (u8 type = 0; type < u8(tensor_type_count); ++type)
         if (traits(TensorType(type)).op == op && multiplies(weights, TensorType(type)))
             return true;
@@ -204,21 +214,27 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
     // The matrix products are timed on layer 0's gate matrix: the model's own when it is
     // F32 or Q8, scratch data of its shape otherwise.
     Tensor const& gate = checkpoint.weights.layers[0].w1;
-    if (gate.type == TensorType::Q8x8) {
-        // llama2.c int8 rows interleaved at load (interleave.h): the plain Q8 kernels run
-        // only for odd matrices, which keep the widest variant (widest_plan).
+    // llama2.c int8 rows interleaved in groups of eight (Q8x8) of the gate matrix's shape:
+    // the variants, then how many cores share the fastest.
+    auto time_q8x8 = [&](const u8* values, const float* scales) -> rt::ErrorOr<void> {
         auto xq = TRY(rt::HeapArray<i8>::allocate(size_t(c.dim)));
         auto xs = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
         ops::quantize(xq.data(), xs.data(), x.data(), c.dim, 32);
         plan.choice[size_t(Op::MatmulQ8x8)] = choose("matmul_q8x8", matmul_q8x8_variants(), cpu, report,
-            [&](MatmulQ8x8 f) { f(out.data(), xq.data(), xs.data(), nullptr, gate.data, gate.scales, c.dim, c.hidden_dim); });
+            [&](MatmulQ8x8 f) { f(out.data(), xq.data(), xs.data(), nullptr, values, scales, c.dim, c.hidden_dim); });
         auto const& q8x8 = matmul_q8x8_variants()[plan.choice[size_t(Op::MatmulQ8x8)]];
         plan.workers[size_t(Op::MatmulQ8x8)] = choose_workers("matmul_q8x8", q8x8.name, report, [&](size_t workers) {
             pool.parallel_for(size_t(c.hidden_dim), rt::max(row_granule, size_t(32)), [&](size_t begin, size_t end) {
                 size_t first = begin * size_t(c.dim);
-                q8x8.function(out.data() + begin, xq.data(), xs.data(), nullptr, gate.data + first, gate.scales + first / 32, c.dim, i32(end - begin));
+                q8x8.function(out.data() + begin, xq.data(), xs.data(), nullptr, values + first, scales + first / 32, c.dim, i32(end - begin));
             }, workers);
         });
+        return {};
+    };
+    if (gate.type == TensorType::Q8x8) {
+        // llama2.c int8 rows interleaved at load (interleave.h): the plain Q8 kernels run
+        // only for odd matrices, which keep the widest variant (widest_plan).
+        TRY(time_q8x8(gate.data, gate.scales));
     } else if (gate.type != TensorType::Q8) {
         rt::HeapArray<float> scratch;
         const float* gate_floats = gate.floats();
@@ -235,6 +251,18 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
                 matmul.function(out.data() + begin, x.data(), gate_floats + begin * size_t(c.dim), c.dim, i32(end - begin));
             }, workers);
         });
+        // Greedy decoding screens a large classifier through an int8 copy in Q8x8 rows
+        // (screened_argmax.h): those rows, timed on the gate matrix quantised the same way.
+        if (screens_classifier(checkpoint.weights)) {
+            size_t count = size_t(c.hidden_dim) * size_t(c.dim);
+            auto values = TRY(rt::HeapArray<i8>::allocate(count));
+            auto scales = TRY(rt::HeapArray<float>::allocate(count / 32));
+            ops::quantize(values.data(), scales.data(), gate_floats, i32(count), 32);
+            Tensor copy { TensorType::Q8, c.hidden_dim, c.dim, reinterpret_cast<const u8*>(values.data()), scales.data(), 32 };
+            auto scratch = TRY(rt::HeapArray<u8>::allocate(scratch_bytes(copy)));
+            interleave_q8(copy, reinterpret_cast<u8*>(values.data()), scales.data(), { scratch.data(), scratch.size() });
+            TRY(time_q8x8(copy.data, copy.scales));
+        }
     } else {
         auto xq = TRY(rt::HeapArray<i8>::allocate(size_t(c.dim)));
         auto xs = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
@@ -378,8 +406,9 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         f(out.data(), y.data(), c.hidden_dim);
     });
     // The matrix products' input quantisation (models with int8 or block weights), at the
-    // hidden layer's width.
-    if (i32 group = checkpoint.weights.input_group; group > 0 && c.hidden_dim % group == 0) {
+    // hidden layer's width (the screened classifier's input takes groups of 32).
+    i32 group = screens_classifier(checkpoint.weights) ? 32 : checkpoint.weights.input_group;
+    if (group > 0 && c.hidden_dim % group == 0) {
         auto xq = TRY(rt::HeapArray<i8>::allocate(size_t(c.hidden_dim)));
         auto xs = TRY(rt::HeapArray<float>::allocate(size_t(c.hidden_dim / group)));
         fill(out.data(), size_t(c.hidden_dim), 7);

@@ -20,6 +20,10 @@ Plan widest_plan(rt::CpuFeatures const&);
 // Whether any of the model's matrix products is of `type`.
 bool multiplies(Weights const&, TensorType);
 
+// Whether greedy decoding would screen the model's classifier through an int8 copy in
+// Q8x8 rows (screened_argmax.h), whose product and input quantisation are then tuned too.
+bool screens_classifier(Weights const&);
+
 // Whether the model runs `op` (a matrix type's product only if it has such matrices).
 bool runs(Weights const&, Op);
 

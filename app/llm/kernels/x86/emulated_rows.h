@@ -36,7 +36,7 @@ struct EmulatedInterleavedRows {
         asm volatile("vpbroadcastd %1, %0" : "=x"(v) : "m"(pattern));
         return v;
     }
-    static constexpr u32 low_nibbles = 0x0F0F0F0F, bits_4_and_5 = 0x30303030, low_bytes = 0x00FF00FF;
+    static constexpr u32 low_nibbles = 0x0F0F0F0F, bits_4_and_5 = 0x30303030, low_bytes = 0x00FF00FF, byte_flip = 0x80808080;
 
     // The four bytes at `at`, broadcast, sign-extended to int16: `even` holds the first and
     // third byte in the low and high int16 of every 32-bit lane, `odd` the second and fourth.
@@ -321,6 +321,57 @@ struct EmulatedInterleavedRows {
                 }
             }
         }
+    }
+
+    // Q8x8 (llama2.c int8, interleaved_blocks.h): one 32-value group of eight rows, lane r =
+    // row r's exact integer sum, without pmaddubsw and pmaddwd. Chunk c holds each row's
+    // values 4c..4c+3 in its 32-bit lane, stored as w xor 0x80: flipped back, split into
+    // the even and odd bytes' int16 lanes by shifts, each times the input's widened slice
+    // by vpmullw (a product is at most 128 * 128, so it fits), and each product pair into
+    // int32 apart (two such products could reach 32768).
+    template<typename Input>
+    static __m256i q8x8_integers(const u8* chunks, Input const& input, i32 first_slice)
+    {
+        __m256i sums = _mm256_setzero_si256();
+        for (i32 c = 0; c < 8; ++c) {
+            __m256i w = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(chunks + 32 * c)), broadcast_here(byte_flip));
+            __m256i x_even, x_odd;
+            input.at(first_slice + c, x_even, x_odd);
+            __m256i even = _mm256_mullo_epi16(_mm256_srai_epi16(_mm256_slli_epi16(w, 8), 8), x_even);
+            __m256i odd = _mm256_mullo_epi16(_mm256_srai_epi16(w, 8), x_odd);
+            sums = _mm256_add_epi32(sums, _mm256_add_epi32(pair_sums(even), pair_sums(odd)));
+        }
+        return sums;
+    }
+
+    // All of simd::matmul_q8x8's rows (d a multiple of 8): per group of rows, each 32-value
+    // group's sums, then value += float(sum) * ws * xs lane for lane in group order, as
+    // interleaved_rows.h's q8x8_group does. The input widened once, as for Q4_Kx8.
+    static void q8x8_rows(float* out, const i8* xq, const float* xs, const u8* wq, const float* ws, i32 n, i32 d)
+    {
+        constexpr i32 most_columns = 8192;
+        i32 groups = n / q8x8::values_per_group;
+        size_t rows_bytes = size_t(q8x8::group_rows) * size_t(n), scales_count = size_t(q8x8::group_rows) * size_t(groups);
+        auto rows = [&](auto const& input) {
+            for (i32 i = 0; i < d; i += q8x8::group_rows) {
+                const u8* group = wq + size_t(i / q8x8::group_rows) * rows_bytes;
+                const float* scales = ws + size_t(i / q8x8::group_rows) * scales_count;
+                __m256 values = _mm256_setzero_ps();
+                for (i32 g = 0; g < groups; ++g) {
+                    __m256i sums = q8x8_integers(group + q8x8::group_bytes * size_t(g), input, 8 * g);
+                    __m256 scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(sums), _mm256_loadu_ps(scales + 8 * g));
+                    values = _mm256_add_ps(values, _mm256_mul_ps(scaled, _mm256_set1_ps(xs[g])));
+                }
+                _mm256_storeu_ps(out + i, values);
+            }
+        };
+        if (n > most_columns) {
+            rows(Slices<false> { xq, nullptr });
+            return;
+        }
+        i32 wide[most_columns / 2];
+        widen_input(xq, n, wide);
+        rows(Slices<true> { xq, wide });
     }
 
     // interleaved_rows.h's Q6_Kx8 terms and tree with the half and the scales above.

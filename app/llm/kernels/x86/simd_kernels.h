@@ -271,7 +271,10 @@ struct Flag {
 template<typename V>
 void matmul_q8x8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* wq, const float* ws, i32 n, i32 d)
 {
-    if constexpr (V::has_interleaved_rows) {
+    if constexpr (requires { V::q8x8_rows(out, xq, xs, wq, ws, n, d); }) {
+        V::q8x8_rows(out, xq, xs, wq, ws, n, d); // the whole call (avx2tcg)
+        return;
+    } else if constexpr (V::has_interleaved_rows) {
         i32 groups = n / 32;
         size_t rows_bytes = size_t(q8x8::group_rows) * size_t(n), scales_count = size_t(q8x8::group_rows) * size_t(groups);
         auto run = [&](auto offset, const i32* sums) {
