@@ -199,7 +199,7 @@ done
 echo "[bench] QEMU (TCG) boots..."
 for model in 260K 15M; do
   if [ "$model" = 260K ]; then weights="$small_model" tokenizer="$small_tokenizer" steps=256
-  else weights="$work/random-15M.bin" tokenizer="$vocabulary" steps=24; fi
+  else weights="$work/random-15M.bin" tokenizer="$vocabulary" steps=64; fi
   "$root/scripts/mkiso.sh" -o "$work/bench-$model.iso" --model "$weights" --tokenizer "$tokenizer" --menu-timeout 0 \
     --cmdline "mode=bench temp=0 prompt=\"\" steps=$steps" >/dev/null
   for tune in auto off; do
