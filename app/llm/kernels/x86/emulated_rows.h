@@ -266,17 +266,12 @@ struct EmulatedInterleavedRows {
         _mm256_storeu_ps(out, values);
     }
 
-    // All of simd::matmul_q4_kx8's rows (d a multiple of 8): the input widened once on the
-    // stack (up to 8192 columns, 16 KiB), wider inputs as they come.
-    static void q4_kx8_rows(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* blocks, i32 n, i32 d)
+    // rows(input) with the input widened once on the stack (up to 8192 columns, 16 KiB), or
+    // for wider inputs as they come.
+    template<typename Rows>
+    static void with_widened_input(const i8* xq, i32 n, Rows const& rows)
     {
         constexpr i32 most_columns = 8192;
-        i32 per_row = n / 256;
-        size_t group_bytes = size_t(per_row) * q4_kx8::octet_bytes;
-        auto rows = [&](auto const& input) {
-            for (i32 i = 0; i < d; i += q4_kx8::group_rows)
-                q4_kx8_group(out + i, input, xs, x_sums, blocks + size_t(i / q4_kx8::group_rows) * group_bytes, per_row);
-        };
         if (n > most_columns) {
             rows(Slices<false> { xq, nullptr });
             return;
@@ -284,6 +279,18 @@ struct EmulatedInterleavedRows {
         i32 wide[most_columns / 2];
         widen_input(xq, n, wide);
         rows(Slices<true> { xq, wide });
+    }
+
+    // All of simd::matmul_q4_kx8's rows (d a multiple of 8), the input widened once.
+    static void q4_kx8_rows(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 256;
+        size_t group_bytes = size_t(per_row) * q4_kx8::octet_bytes;
+        auto rows = [&](auto const& input) {
+            for (i32 i = 0; i < d; i += q4_kx8::group_rows)
+                q4_kx8_group(out + i, input, xs, x_sums, blocks + size_t(i / q4_kx8::group_rows) * group_bytes, per_row);
+        };
+        with_widened_input(xq, n, rows);
     }
 
     // interleaved_rows.h's q6_kx8_half: the stored values (0..63, one a byte) times the
@@ -349,7 +356,6 @@ struct EmulatedInterleavedRows {
     // interleaved_rows.h's q8x8_group does. The input widened once, as for Q4_Kx8.
     static void q8x8_rows(float* out, const i8* xq, const float* xs, const u8* wq, const float* ws, i32 n, i32 d)
     {
-        constexpr i32 most_columns = 8192;
         i32 groups = n / q8x8::values_per_group;
         size_t rows_bytes = size_t(q8x8::group_rows) * size_t(n), scales_count = size_t(q8x8::group_rows) * size_t(groups);
         auto rows = [&](auto const& input) {
@@ -365,13 +371,7 @@ struct EmulatedInterleavedRows {
                 _mm256_storeu_ps(out + i, values);
             }
         };
-        if (n > most_columns) {
-            rows(Slices<false> { xq, nullptr });
-            return;
-        }
-        i32 wide[most_columns / 2];
-        widen_input(xq, n, wide);
-        rows(Slices<true> { xq, wide });
+        with_widened_input(xq, n, rows);
     }
 
     // interleaved_rows.h's Q6_Kx8 terms and tree with the half and the scales above.
