@@ -3,7 +3,7 @@
 //
 // Greedy decoding needs only the index of the largest logit, yet the classifier is the
 // largest matrix of a small model (60% of the 15M model's bytes: 32000 rows of 288). Here
-// an int8 copy of it (groups of 32, llama2.c's scheme, made once) gives each row an
+// an int8 copy of it (groups of 32 with a scale each, made once) gives each row an
 // approximate logit a, and a bound E on how far the logit the F32 kernel computes can lie
 // from it. Only rows whose a + E reaches the best a - E of all rows can be the largest;
 // their logits are computed exactly, by the same kernel as the full product, and the first
@@ -14,9 +14,11 @@
 //   |sum w x - sum w^ x^| <= |w|_1 max|x - x^| + |x^|_1 max|w - w^|
 //   the F32 kernel's rounding in any summation order <= (n + 2) u max|x| |w|_1
 //   the int8 kernel's float steps (group sums exact) <= (G + 4) u max|x^| |w^|_1
-// A value quantised to q = round(v / s) lies within s (1/2 + 127 u) of s q; the per-row
-// terms (|w|_1, |w^|_1, max|w - w^|) are made with the copy and rounded up. Rows with NaN,
-// infinite or subnormal scales get an infinite bound (always computed), and so does any row
+// The weights are quantised exactly, with power-of-two scales (integer steps only), so a
+// weight lies within s / 2 of s q; the input as the products' inputs are (ops::quantize),
+// within s (1/2 + 127 u). The per-row terms (|w|_1, |w^|_1, max|w - w^|) are made with the
+// copy and rounded up. Rows with NaN, infinite or tiny weights (a subnormal scale) get an
+// infinite bound (always computed), and so does any row
 // whose logit could overflow, so a non-finite logit is still found wherever it is; an input
 // that is not finite, or that quantises with a subnormal scale, takes the full product.
 #include "tensor.h"
