@@ -60,9 +60,11 @@ print(json.dumps(row))
 PY
 }
 
-echo "[bench] memory read bandwidth (single thread)..."
+echo "[bench] memory read bandwidth (one thread, then two: the cpus=2 rows' ceiling)..."
 bandwidth_json="$("$build/bareflow-membench" 1024)"
 echo "[bench] $bandwidth_json"
+bandwidth2_json="$("$build/bareflow-membench" 1024 --threads 2)"
+echo "[bench] $bandwidth2_json"
 
 i686_runner="$root/scripts/run-i686.sh"
 for shape in "${shapes[@]}"; do
@@ -312,13 +314,15 @@ for model in 260K 15M; do
   done
 done
 
-python3 - "$results" "$output" "$bandwidth_json" <<'PY'
+python3 - "$results" "$output" "$bandwidth_json" "$bandwidth2_json" <<'PY'
 import json, sys, platform
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 bandwidth = json.loads(sys.argv[3])["read_gb_per_s"]
+bandwidth2 = json.loads(sys.argv[4])["read_gb_per_s"]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
 print()
-print(f"BareFlow benchmark on {cpu}; single-thread read bandwidth {bandwidth:.1f} GB/s (bareflow-membench, same run)")
+print(f"BareFlow benchmark on {cpu}; read bandwidth {bandwidth:.1f} GB/s on one thread, {bandwidth2:.1f} GB/s on two "
+      f"({bandwidth2 / bandwidth:.2f}x; bareflow-membench, same run)")
 print(f"{'where':<8} {'model':<6} {'weights':<7} {'tok/s':>9} {'GB/s':>7} {'of bw':>6}  plan / note")
 # The plan entries of the matrix products a row's weights use (the whole plan is in the JSON).
 products = {"none": ["matmul"], "q8": ["matmul_q8x8"], "q4_0": ["gguf_q4_0x8"], "q8_0": ["gguf_q8_0"], "q4_k": ["gguf_q4_kx8"],
@@ -342,7 +346,9 @@ for r in rows:
         print(f"{where:<8} {r['model']:<6} {weights:<7} {'-':>9} {'-':>7} {'-':>6}  {r['error']}")
         continue
     rate = r["weight_gb_per_s"]
-    fraction = f"{100 * rate / bandwidth:.0f}%" if r["kind"] == "host" else ""
+    # Rows on two threads against what two threads can read.
+    two_threads = r["kind"] == "host" and r["arch"].startswith("x86-64 cpus=2")
+    fraction = f"{100 * rate / (bandwidth2 if two_threads else bandwidth):.0f}%" if r["kind"] == "host" else ""
     note = main_kernels(r.get("plan", ""), r["quant"]) if r["kind"] == "host" else r["arch"]
     if r["kind"] == "host" and r["arch"].startswith("x86-64 cpus"):
         where, note = "x86-64", r["arch"].split(" ", 1)[1] + " (threads)"
@@ -409,7 +415,7 @@ if comparisons:
         ratio = r["bareflow_tg"] / r["llama_tg"] if r.get("llama_tg") else None
         print(f"{r['model']:<12} {show(r['bareflow_tg']):>12} {show(r['llama_tg']):>13} {show(ratio) + 'x':>6} "
               f"{show(r.get('bareflow_pp')):>14} {show(r.get('llama_pp')):>15}")
-json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "runs": rows, "llama_cpp": comparisons, "prompt_runs": prompts, "chat_runs": chats,
+json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "read_gb_per_s_two_threads": bandwidth2, "runs": rows, "llama_cpp": comparisons, "prompt_runs": prompts, "chat_runs": chats,
            "sampler": samplers, "batch_kernels": batch_kernels}, open(sys.argv[2], "w"), indent=1)
 print(f"\nJSON: {sys.argv[2]}")
 PY

@@ -75,7 +75,7 @@ i32 quantize_weights(const float* values, i8* q, float& step)
 
 bool ScreenedArgmax::can_screen(Tensor const& classifier)
 {
-    return (classifier.type == TensorType::F32 || classifier.type == TensorType::F16) && classifier.cols % group == 0 && classifier.rows > 0;
+    return classifier.type == TensorType::F32 && classifier.cols % group == 0 && classifier.rows > 0;
 }
 
 bool ScreenedArgmax::worth_screening(Tensor const& classifier)
@@ -95,7 +95,7 @@ u64 ScreenedArgmax::bytes(Tensor const& classifier)
 rt::ErrorOr<ScreenedArgmax> ScreenedArgmax::create(Tensor const& classifier)
 {
     if (!can_screen(classifier))
-        return rt::Error::format("screened argmax: the classifier is {} with rows of {} values; it takes F32 or F16 rows of a multiple of {}",
+        return rt::Error::format("screened argmax: the classifier is {} with rows of {} values; it takes F32 rows of a multiple of {}",
             name(classifier.type), classifier.cols, group);
     size_t rows = size_t(classifier.rows), cols = size_t(classifier.cols), groups = cols / group;
     ScreenedArgmax screen;
@@ -108,16 +108,15 @@ rt::ErrorOr<ScreenedArgmax> ScreenedArgmax::create(Tensor const& classifier)
     screen.m_input_q = TRY(rt::HeapArray<i8>::allocate(cols));
     screen.m_input_s = TRY(rt::HeapArray<float>::allocate(groups));
     screen.m_input_sums = TRY(rt::HeapArray<i32>::allocate(groups));
-    auto row = TRY(rt::HeapArray<float>::allocate(cols));
 
     for (size_t r = 0; r < rows; ++r) {
         i8* q = screen.m_values.data() + r * cols;
         float* s = screen.m_scales.data() + r * groups;
-        dequantize_row(classifier, r, row.data());
+        const float* row = classifier.floats() + r * cols;
         double w_hat1 = 0.0, w_error = 0.0;
         bool bounded = true;
         for (size_t g = 0; g < groups; ++g) {
-            i32 magnitude = quantize_weights(row.data() + g * group, q + g * group, s[g]);
+            i32 magnitude = quantize_weights(row + g * group, q + g * group, s[g]);
             if (magnitude < 0) {
                 bounded = false;
                 for (size_t i = 0; i < group; ++i)

@@ -30,7 +30,7 @@ namespace llm {
 class ScreenedArgmax {
 public:
     ScreenedArgmax() = default; // empty: create() makes a usable one
-    // For an F32 or F16 classifier whose rows have a multiple of 32 values; an error
+    // For an F32 classifier whose rows have a multiple of 32 values; an error
     // otherwise, or when its int8 copy (rows x cols bytes and a little) does not fit.
     static rt::ErrorOr<ScreenedArgmax> create(Tensor const& classifier);
     // Whether a classifier can be screened (its type and width).

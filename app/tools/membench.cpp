@@ -1,12 +1,16 @@
-// Single-thread memory read bandwidth: sums a buffer far larger than any cache with the
-// widest loads the CPU has, best of several passes. The benchmark divides its weight
-// streaming rates by this figure.
-//   bareflow-membench [MiB]   prints {"read_gb_per_s": X, "buffer_mib": N}
+// Memory read bandwidth: sums a buffer far larger than any cache with the widest loads the
+// CPU has, best of several passes; with --threads N, N threads each sum their own part at
+// once (the figure a many-core run's weight streaming can reach). The benchmark divides its
+// weight streaming rates by these figures.
+//   bareflow-membench [MiB] [--threads N]   prints {"read_gb_per_s": X, "buffer_mib": M, "threads": N}
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <immintrin.h>
 #include <rt/types.h>
+#include <cstring>
+#include <thread>
+#include <vector>
 
 namespace {
 
@@ -29,7 +33,17 @@ __attribute__((target("avx2"))) float sum_avx2(const float* data, size_t count)
 
 int main(int argc, char** argv)
 {
-    size_t mib = argc > 1 ? size_t(strtoul(argv[1], nullptr, 10)) : 1024;
+    size_t mib = 1024, threads = 1;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+            threads = size_t(strtoul(argv[++i], nullptr, 10));
+        else
+            mib = size_t(strtoul(argv[i], nullptr, 10));
+    }
+    if (threads == 0 || mib == 0) {
+        fprintf(stderr, "usage: bareflow-membench [MiB] [--threads N]\n");
+        return 2;
+    }
     size_t count = mib * 1024 * 1024 / sizeof(float);
     auto* data = static_cast<float*>(aligned_alloc(64, count * sizeof(float)));
     if (!data) {
@@ -38,17 +52,27 @@ int main(int argc, char** argv)
     }
     for (size_t i = 0; i < count; ++i)
         data[i] = float(i & 7);
+    // Each thread's part, in whole 32-float steps.
+    size_t part = count / threads / 32 * 32;
+    std::vector<float> sinks(threads);
     double best = 0;
-    float sink = 0;
     for (int pass = 0; pass < 5; ++pass) {
         auto start = std::chrono::steady_clock::now();
-        sink += sum_avx2(data, count);
+        std::vector<std::thread> workers;
+        for (size_t t = 1; t < threads; ++t)
+            workers.emplace_back([&, t] { sinks[t] += sum_avx2(data + t * part, part); });
+        sinks[0] += sum_avx2(data, part);
+        for (auto& w : workers)
+            w.join();
         double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        double rate = double(count * sizeof(float)) / seconds / 1e9;
+        double rate = double(threads * part * sizeof(float)) / seconds / 1e9;
         if (rate > best)
             best = rate;
     }
-    printf("{\"read_gb_per_s\": %.2f, \"buffer_mib\": %zu, \"checksum\": %.0f}\n", best, mib, double(sink));
+    float sink = 0;
+    for (float s : sinks)
+        sink += s;
+    printf("{\"read_gb_per_s\": %.2f, \"buffer_mib\": %zu, \"threads\": %zu, \"checksum\": %.0f}\n", best, mib, threads, double(sink));
     free(data);
     return 0;
 }
