@@ -2,6 +2,7 @@
 #include "interleave.h"
 #include "ops.h"
 #include "sampler.h"
+#include <emmintrin.h>
 #include <rt/profile.h>
 
 namespace llm {
@@ -102,9 +103,9 @@ rt::ErrorOr<ScreenedArgmax> ScreenedArgmax::create(Tensor const& classifier)
     screen.m_values = TRY(rt::HeapArray<i8>::allocate(rows * cols));
     screen.m_scales = TRY(rt::HeapArray<float>::allocate(rows * groups));
     screen.m_w1 = TRY(rt::HeapArray<float>::allocate(rows));
-    screen.m_w_hat1 = TRY(rt::HeapArray<float>::allocate(rows));
     screen.m_w_error = TRY(rt::HeapArray<float>::allocate(rows));
     screen.m_candidates = TRY(rt::HeapArray<i32>::allocate(rows));
+    screen.m_uppers = TRY(rt::HeapArray<float>::allocate(rows));
     screen.m_input_q = TRY(rt::HeapArray<i8>::allocate(cols));
     screen.m_input_s = TRY(rt::HeapArray<float>::allocate(groups));
     screen.m_input_sums = TRY(rt::HeapArray<i32>::allocate(groups));
@@ -127,11 +128,10 @@ rt::ErrorOr<ScreenedArgmax> ScreenedArgmax::create(Tensor const& classifier)
             w_hat1 += double(s[g]) * double(magnitude);
             w_error = rt::max(w_error, double(s[g]) * quantisation_error);
         }
-        // |w|_1 <= |w^|_1 + n max|w - w^|; the doubles' own rounding is far below the
-        // margin the float rounding up adds.
+        // |w|_1 <= |w^|_1 + n max|w - w^| (so |w^|_1 <= |w|_1 too); the doubles' own
+        // rounding is far below the margin the float rounding up adds.
         double w1 = w_hat1 + double(cols) * w_error;
         screen.m_w1[r] = bounded ? rounded_up(w1 * (1.0 + 1e-12)) : float(infinity);
-        screen.m_w_hat1[r] = bounded ? rounded_up(w_hat1 * (1.0 + 1e-12)) : float(infinity);
         screen.m_w_error[r] = bounded ? rounded_up(w_error) : float(infinity);
     }
     screen.m_copy = { TensorType::Q8, classifier.rows, classifier.cols, reinterpret_cast<const u8*>(screen.m_values.data()), screen.m_scales.data(), group };
@@ -166,9 +166,11 @@ bool ScreenedArgmax::quantize_input(const float* x, InputBounds& bounds)
         x_error = rt::max(x_error, double(s) * quantisation_error);
     }
     double groups = double(n / group);
-    bounds.times_w1 = x_error + (double(n) + 2.0) * unit_roundoff * x_max;
-    bounds.times_w_error = x_hat1;
-    bounds.times_w_hat1 = (groups + 4.0) * unit_roundoff * x_hat_max;
+    // The int8 product's rounding term multiplies |w^|_1, at most |w|_1. At least the
+    // smallest normal float: an infinite bound times zero would be NaN, not infinite.
+    double times_w1 = x_error + (double(n) + 2.0) * unit_roundoff * x_max + (groups + 4.0) * unit_roundoff * x_hat_max;
+    bounds.times_w1 = rounded_up(rt::max(times_w1, smallest_normal));
+    bounds.times_w_error = rounded_up(rt::max(x_hat1, smallest_normal));
     return true;
 }
 
@@ -179,6 +181,80 @@ i32 ScreenedArgmax::full_product(const float* x, float* logits)
     return llm::argmax(logits, m_classifier->rows);
 }
 
+size_t ScreenedArgmax::screen_rows(const float* logits, InputBounds const& input)
+{
+    size_t rows = size_t(m_classifier->rows);
+    if (!all_finite(logits, i32(rows))) // the int8 product overflowed
+        return screened_out;
+    // Row r's bound E = |w|_1 times_w1 + max|w - w^| times_w_error, in float: each factor
+    // is rounded up, and E (1 + 2^-20) + |a| 2^-21 more than covers the float rounding of
+    // E and of a - E and a + E (at most a few 2^-24 of |a| + E).
+    float const* w1 = m_w1.data();
+    float const* w_error = m_w_error.data();
+    __m128 times_w1 = _mm_set1_ps(input.times_w1), times_w_error = _mm_set1_ps(input.times_w_error);
+    __m128 inflate = _mm_set1_ps(1.0f + 0x1p-20f), relative = _mm_set1_ps(0x1p-21f);
+    __m128 magnitude = _mm_castsi128_ps(_mm_set1_epi32(0x7FFFFFFF));
+    auto bounds = [&](__m128 a, size_t r, __m128& lower, __m128& upper, __m128& error) {
+        error = _mm_add_ps(_mm_mul_ps(_mm_loadu_ps(w1 + r), times_w1), _mm_mul_ps(_mm_loadu_ps(w_error + r), times_w_error));
+        error = _mm_add_ps(_mm_mul_ps(error, inflate), _mm_mul_ps(_mm_and_ps(a, magnitude), relative));
+        lower = _mm_sub_ps(a, error);
+        upper = _mm_add_ps(a, error);
+    };
+    // One pass. Each lane keeps the best lower bound of its rows so far (no horizontal step
+    // per block), and a row whose upper bound reaches its lane's is kept for now: the final
+    // best lower bound, the largest of the lanes', is at least as high, so no row that can
+    // reach it is missed. The largest row (largest logit) always reaches it.
+    __m128 no_bound = _mm_set1_ps(float(infinity));
+    __m128 best = _mm_set1_ps(-float(infinity)), largest_a = _mm_setzero_ps(), largest_error = _mm_setzero_ps();
+    size_t count = 0;
+    size_t vector_end = rows - rows % 4;
+    for (size_t r = 0; r < vector_end; r += 4) {
+        __m128 a = _mm_loadu_ps(logits + r), lower, upper, error;
+        bounds(a, r, lower, upper, error);
+        best = _mm_max_ps(best, lower);
+        largest_a = _mm_max_ps(largest_a, _mm_and_ps(a, magnitude));
+        // (Rows with an infinite bound are computed anyway.)
+        largest_error = _mm_max_ps(largest_error, _mm_and_ps(error, _mm_cmplt_ps(error, no_bound)));
+        if (u32 reach = u32(_mm_movemask_ps(_mm_cmpge_ps(upper, best)))) {
+            float uppers[4];
+            _mm_storeu_ps(uppers, upper);
+            for (; reach; reach &= reach - 1) {
+                u32 lane = u32(__builtin_ctz(reach));
+                m_candidates[count] = i32(r + lane);
+                m_uppers[count++] = uppers[lane];
+            }
+        }
+    }
+    float lanes[4], a_lanes[4], error_lanes[4];
+    _mm_storeu_ps(lanes, best);
+    _mm_storeu_ps(a_lanes, largest_a);
+    _mm_storeu_ps(error_lanes, largest_error);
+    float best_lower = rt::max(rt::max(lanes[0], lanes[1]), rt::max(lanes[2], lanes[3]));
+    float most_a = rt::max(rt::max(a_lanes[0], a_lanes[1]), rt::max(a_lanes[2], a_lanes[3]));
+    float most_error = rt::max(rt::max(error_lanes[0], error_lanes[1]), rt::max(error_lanes[2], error_lanes[3]));
+    // The last rows, one at a time in the first lane (the same float steps).
+    for (size_t r = vector_end; r < rows; ++r) {
+        float row_w1[4] = { w1[r] }, row_error[4] = { w_error[r] };
+        __m128 a = _mm_set_ss(logits[r]), error = _mm_add_ss(_mm_mul_ss(_mm_loadu_ps(row_w1), times_w1), _mm_mul_ss(_mm_loadu_ps(row_error), times_w_error));
+        error = _mm_add_ss(_mm_mul_ss(error, inflate), _mm_mul_ss(_mm_and_ps(a, magnitude), relative));
+        float e = _mm_cvtss_f32(error), lower = _mm_cvtss_f32(_mm_sub_ss(a, error)), upper = _mm_cvtss_f32(_mm_add_ss(a, error));
+        best_lower = rt::max(best_lower, lower);
+        most_a = rt::max(most_a, __builtin_fabsf(logits[r]));
+        most_error = e < float(infinity) ? rt::max(most_error, e) : most_error;
+        m_candidates[count] = i32(r);
+        m_uppers[count++] = upper;
+    }
+    // A logit that could overflow (to either infinity) is found only by the full product.
+    if (!(most_a + most_error < float(largest_float) / 4))
+        return screened_out;
+    // Of the rows kept, those that reach the final best lower bound, in index order.
+    size_t kept = 0;
+    for (size_t c = 0; c < count; ++c)
+        if (m_uppers[c] >= best_lower)
+            m_candidates[kept++] = m_candidates[c];
+    return kept;
+}
+
 i32 ScreenedArgmax::argmax(const float* x, float* logits)
 {
     ++m_tokens;
@@ -187,32 +263,11 @@ i32 ScreenedArgmax::argmax(const float* x, float* logits)
         return full_product(x, logits);
     matmul(logits, { x, m_input_q.data(), m_input_s.data(), m_input_sums.data() }, m_copy);
 
-    size_t rows = size_t(m_classifier->rows);
-    // The bound of row r, with room for the doubles' rounding of a and of the bound itself.
-    auto bound = [&](size_t r, double approximate) {
-        if (!(m_w1[r] <= float(largest_float))) // always computed (not: infinity times a zero input)
-            return infinity;
-        double error = double(m_w1[r]) * input.times_w1 + double(m_w_error[r]) * input.times_w_error + double(m_w_hat1[r]) * input.times_w_hat1;
-        return error * (1.0 + 1e-9) + __builtin_fabs(approximate) * 1e-12;
-    };
-    double best_lower = -infinity;
-    for (size_t r = 0; r < rows; ++r) {
-        double approximate = double(logits[r]);
-        if (!(__builtin_fabs(approximate) <= largest_float)) // the int8 product overflowed
-            return full_product(x, logits);
-        best_lower = rt::max(best_lower, approximate - bound(r, approximate));
-    }
-    // Every row that can reach the best lower bound, and every row whose logit could
-    // overflow (so that a non-finite logit is found, as in the full product).
-    size_t count = 0;
-    for (size_t r = 0; r < rows; ++r) {
-        double approximate = double(logits[r]);
-        double error = bound(r, approximate);
-        m_candidates[count] = i32(r);
-        count += approximate + error >= best_lower || __builtin_fabs(approximate) + error >= largest_float;
-    }
+    size_t count = screen_rows(logits, input);
+    if (count == screened_out)
+        return full_product(x, logits);
     // Too many to compute one by one on one core (weights whose rows are alike).
-    if (count > rows / 16)
+    if (count > size_t(m_classifier->rows) / 16)
         return full_product(x, logits);
     m_exact_rows += count;
     auto rows_of = traits(m_classifier->type).rows;

@@ -57,9 +57,14 @@ public:
 private:
     // What bounds one token's input: see the header comment; false when it cannot be screened.
     struct InputBounds {
-        double times_w1, times_w_error, times_w_hat1;
+        float times_w1, times_w_error; // rounded up
     };
     bool quantize_input(const float* x, InputBounds&);
+    // The rows to compute exactly (into m_candidates, in index order): how many, or
+    // screened_out when the full product must run (an approximation overflowed, or a logit
+    // could).
+    static constexpr size_t screened_out = ~size_t(0);
+    size_t screen_rows(const float* logits, InputBounds const&);
     i32 full_product(const float* x, float* logits);
 
     Tensor const* m_classifier { nullptr };
@@ -67,9 +72,9 @@ private:
     rt::HeapArray<i8> m_values;
     rt::HeapArray<float> m_scales;
     rt::HeapArray<float> m_w1;          // per row: |w|_1, rounded up (infinite: always computed)
-    rt::HeapArray<float> m_w_hat1;      // |w^|_1
     rt::HeapArray<float> m_w_error;     // max |w - w^|
     rt::HeapArray<i32> m_candidates;    // rows to compute exactly
+    rt::HeapArray<float> m_uppers;      // their upper bounds, while screening
     rt::HeapArray<i8> m_input_q;        // the input in int8, its scales and group sums
     rt::HeapArray<float> m_input_s;
     rt::HeapArray<i32> m_input_sums;

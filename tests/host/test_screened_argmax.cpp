@@ -111,15 +111,16 @@ TEST_P(ScreenedArgmax, NearTiesAreDecidedByTheExactLogits)
 // Copies that order two rows the wrong way round: with s the group's scale, row 1 holds
 // 0.51 s at value 0 (a copy of s) and row 2 holds 0.49 s there (a copy of 0) and 0.03 s at
 // value 1, which the input weighs ten times. Exactly row 2 is larger (0.79 s against
-// 0.51 s); by the copies row 1 is. Every row shares value 2, s * 127, which sets s.
+// 0.51 s); by the copies row 1 is. Every row shares value 2, 127 s with s = 1/128, which
+// sets s (127 s is the largest a step of s holds, and s a power of two).
 TEST_P(ScreenedArgmax, CopiesThatOrderRowsWronglyDoNotDecide)
 {
     testing_support::ScopedHeap heap(16 << 20);
     i32 rows = 16, cols = 32;
-    float s = 1.0f / 127.0f;
+    float s = 1.0f / 128.0f;
     std::vector<float> weights(size_t(rows) * size_t(cols), 0.0f);
     for (i32 r = 0; r < rows; ++r)
-        weights[size_t(r) * size_t(cols) + 2] = 1.0f;
+        weights[size_t(r) * size_t(cols) + 2] = 127.0f * s;
     weights[size_t(cols) + 0] = 0.51f * s;
     weights[size_t(2 * cols) + 0] = 0.49f * s;
     weights[size_t(2 * cols) + 1] = 0.03f * s;
@@ -189,6 +190,30 @@ TEST_P(ScreenedArgmax, NonFiniteLogitsAreFoundWhereverTheyAre)
     std::vector<float> ones(size_t(cols), 1.0f);
     EXPECT_EQ(full_argmax(classifier, ones), -1);
     EXPECT_EQ(overflowing.argmax(ones.data(), scratch.data()), -1);
+}
+
+// A row of subnormal weights (a copy would need a subnormal scale) has no bound: it is
+// computed for every input, and the others are still screened (no full product).
+TEST_P(ScreenedArgmax, RowsWithoutABoundAreAlwaysComputed)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    i32 rows = 203, cols = 64;
+    auto weights = random_floats(size_t(rows) * size_t(cols), 31, 0.1f);
+    for (i32 k = 0; k < cols; ++k)
+        weights[size_t(7) * size_t(cols) + size_t(k)] = 1e-40f;
+    double exact = expect_same_index(weights, rows, cols, random_inputs(cols, 20, 32), "subnormal row");
+    EXPECT_GE(exact, 1.0);
+    llm::Tensor classifier { llm::TensorType::F32, rows, cols, reinterpret_cast<const u8*>(weights.data()) };
+    std::vector<float> scratch(static_cast<size_t>(rows));
+    // Inputs that make row 7 (a tiny positive logit) the largest: every other row negative.
+    std::vector<float> x(size_t(cols), 1.0f);
+    for (i32 r = 0; r < rows; ++r)
+        for (i32 k = 0; k < cols && r != 7; ++k)
+            weights[size_t(r) * size_t(cols) + size_t(k)] = -std::fabs(weights[size_t(r) * size_t(cols) + size_t(k)]);
+    auto negative = llm::ScreenedArgmax::create(classifier).release_value();
+    EXPECT_EQ(full_argmax(classifier, x), 7);
+    EXPECT_EQ(negative.argmax(x.data(), scratch.data()), 7);
+    EXPECT_EQ(negative.full_products(), 0u);
 }
 
 // The same indices whichever worker count runs the int8 product.
