@@ -31,8 +31,9 @@ bool normal_or_zero(float scale) { return scale == 0.0f || (double(scale) >= sma
 // One group of weights in int8 with a power-of-two step s, by integer steps alone: each
 // q = w / s rounded half away from zero, exactly, so |w - s q| <= s / 2; s is the smallest
 // power of two with max|w| <= 127 s. No float arithmetic: QEMU emulates that lane by lane,
-// and ops::quantize's division made the 15M model's copy take 0.9 s there (0.37 s now). Returns the sum
-// of |q|, or -1 for a group with NaN or infinity or one so small that s would be subnormal.
+// and ops::quantize's division made the 15M model's copy take 0.9 s there (0.37 s now).
+// Returns the sum of |q|, or -1 for a group with NaN or infinity or one so small that s
+// would be subnormal.
 i32 quantize_weights(const float* values, i8* q, float& step)
 {
     u32 largest = 0; // the bits of the largest magnitude (non-negative floats order as their bits)
@@ -128,8 +129,9 @@ rt::ErrorOr<ScreenedArgmax> ScreenedArgmax::create(Tensor const& classifier)
             w_hat1 += double(s[g]) * double(magnitude);
             w_error = rt::max(w_error, double(s[g]) * quantisation_error);
         }
-        // |w|_1 <= |w^|_1 + n max|w - w^| (so |w^|_1 <= |w|_1 too); the doubles' own
-        // rounding is far below the margin the float rounding up adds.
+        // |w|_1 <= |w^|_1 + n max|w - w^|, which bounds |w^|_1 too (the int8 product's
+        // rounding term uses it); the doubles' own rounding is far below the margin the
+        // float rounding up adds.
         double w1 = w_hat1 + double(cols) * w_error;
         screen.m_w1[r] = bounded ? rounded_up(w1 * (1.0 + 1e-12)) : float(infinity);
         screen.m_w_error[r] = bounded ? rounded_up(w_error) : float(infinity);

@@ -16,11 +16,12 @@
 //   the int8 kernel's float steps (group sums exact) <= (G + 4) u max|x^| |w^|_1
 // The weights are quantised exactly, with power-of-two scales (integer steps only), so a
 // weight lies within s / 2 of s q; the input as the products' inputs are (ops::quantize),
-// within s (1/2 + 127 u). The per-row terms (|w|_1, |w^|_1, max|w - w^|) are made with the
-// copy and rounded up. Rows with NaN, infinite or tiny weights (a subnormal scale) get an
-// infinite bound (always computed), and so does any row
-// whose logit could overflow, so a non-finite logit is still found wherever it is; an input
-// that is not finite, or that quantises with a subnormal scale, takes the full product.
+// within s (1/2 + 127 u). The per-row terms (a bound on |w|_1, which bounds |w^|_1 too, and
+// max|w - w^|) are made with the copy and rounded up; the screening pass runs in float with
+// a margin that covers its own rounding. Rows with NaN, infinite or tiny weights (a
+// subnormal scale) get an infinite bound (always computed). A logit that could overflow,
+// or an input that is not finite or quantises with a subnormal scale, takes the full
+// product, so a non-finite logit is still found wherever it is.
 #include "tensor.h"
 #include <rt/error.h>
 #include <rt/heap.h>
