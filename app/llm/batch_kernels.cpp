@@ -21,18 +21,20 @@ struct InterleavedSet {
 #define BAREFLOW_INTERLEAVED_SET(isa)                                                                                   \
     InterleavedSet { { kernels::isa::matmul_q4_0x8, kernels::isa::matmul_q4_kx8, kernels::isa::matmul_q6_kx8 },          \
         { kernels::isa::q4_0x8_rows_batch, kernels::isa::q4_kx8_rows_batch, kernels::isa::q6_kx8_rows_batch } }
-// avx2tcg's Q4_0x8 rows are avx2's, so they take its batch kernel; its own K rows
-// (emulated_rows.h, for QEMU) have none: their tokens go one by one.
+// avx2tcg's interleaved rows (emulated_rows.h, for QEMU) have no batch kernels: their
+// tokens go one by one. avx2's batch kernels would give the same bits, but under TCG
+// their pmaddubsw, a C helper there, costs more than reading each weight once per batch
+// saves: a 31-token prompt ran at 0.73 tok/s in batches against 0.92 one by one
+// (TinyLlama shape Q4_0 under qemu-i386), and likewise for the K rows.
 constexpr InterleavedSet interleaved_sets[] = { BAREFLOW_INTERLEAVED_SET(avx2), BAREFLOW_INTERLEAVED_SET(avxvnni), BAREFLOW_INTERLEAVED_SET(avx512),
     BAREFLOW_INTERLEAVED_SET(avx512vnni),
-    InterleavedSet { { kernels::avx2tcg::matmul_q4_0x8, kernels::avx2tcg::matmul_q4_kx8, kernels::avx2tcg::matmul_q6_kx8 },
-        { kernels::avx2::q4_0x8_rows_batch, nullptr, nullptr } } };
+    InterleavedSet { { kernels::avx2tcg::matmul_q4_0x8, kernels::avx2tcg::matmul_q4_kx8, kernels::avx2tcg::matmul_q6_kx8 }, { nullptr, nullptr, nullptr } } };
 #undef BAREFLOW_INTERLEAVED_SET
 
 // The batch kernel of whichever set `chosen` (the active one-token kernel) belongs to. The
 // VNNI sets take their base set's batch kernel: the integer sums are exact either way, so
 // the bits are the same, and the CPU has the base set. So does avx2tcg (AVX2 shaped for
-// QEMU's emulation), whose one-token kernels are avx2's but for the interleaved K rows.
+// QEMU's emulation), whose one-token kernels are avx2's but for the interleaved rows.
 template<typename OneToken, typename Batch, size_t avx2_members>
 Batch pick(OneToken chosen, OneToken const (&avx2_family)[avx2_members], Batch avx2_batch, OneToken const (&avx512_family)[2], Batch avx512_batch)
 {
@@ -133,8 +135,9 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         // Every set with interleaved rows has its own (VNNI's byte products included); chunks
         // start and end on groups of eight rows, and their scales at 8i * cols / 32.
         auto const& chosen = active.matmul_q8x8;
+        // avx2tcg's rows have none (see interleaved_sets): 110M int8's prompt ran at 4.1
+        // tok/s in avx2's batches, 6.6 one by one, under qemu-i386.
         auto batch = chosen == k::avx2::matmul_q8x8 ? k::avx2::q8x8_rows_batch
-            : chosen == k::avx2tcg::matmul_q8x8     ? k::avx2::q8x8_rows_batch // avx2's rows exactly
             : chosen == k::avxvnni::matmul_q8x8     ? k::avxvnni::q8x8_rows_batch
             : chosen == k::avx512::matmul_q8x8      ? k::avx512::q8x8_rows_batch
             : chosen == k::avx512vnni::matmul_q8x8  ? k::avx512vnni::q8x8_rows_batch

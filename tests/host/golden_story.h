@@ -18,7 +18,10 @@ public:
 inline std::string golden_story()
 {
     const char* dir = std::getenv("BAREFLOW_GOLDEN");
-    std::ifstream file(std::string(dir ? dir : "tests/golden") + "/stories260K_greedy_200.txt");
+    std::string path = std::string(dir ? dir : "tests/golden") + "/stories260K_greedy_200.txt";
+    std::ifstream file(path);
+    if (!file) // no story can equal this, and the failing comparison says why
+        return "(the golden story " + path + " cannot be read: run from the repository root or set BAREFLOW_GOLDEN)";
     std::stringstream s;
     s << file.rdbuf();
     return s.str();

@@ -12,7 +12,7 @@
 #include "../../app/llm/ops.h"
 #include "../../app/llm/tokenizer.h"
 #include "../../app/tools/gguf_writer.h"
-#include "models.h"
+#include "default_model.h"
 #include "scoped_workers.h"
 #include <cstring>
 #include <gtest/gtest.h>
@@ -624,7 +624,8 @@ TEST(BatchKernels, InterleavedInt8RowsMatchThePlainReferenceForEveryToken)
 }
 
 // rows_batch follows the plan: a batch kernel where the type's operation runs on AVX2 or
-// AVX-512, none (false: token by token) on the scalar reference.
+// AVX-512, none (false: token by token) on the scalar reference, nor on avx2tcg's
+// interleaved rows, which are shaped for QEMU, where they beat avx2's batches.
 TEST(BatchKernels, RowsBatchFollowsThePlan)
 {
     u64 state = 5;
@@ -643,6 +644,21 @@ TEST(BatchKernels, RowsBatchFollowsThePlan)
         for (i32 t = 0; t < 3; ++t) {
             llm::ops::matmul_q4_k(expected.data(), in.q[size_t(t)].data(), in.s[size_t(t)].data(), in.sums[size_t(t)].data(), w.row(16), n, 16);
             EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(t) * d + 16, sizeof(float) * 16), 0) << t;
+        }
+    }
+    auto cpu = rt::detect_cpu_features();
+    if (llm::kernels::can_run(llm::kernels::Isa::Avx2, cpu)) {
+        auto emulated = llm::kernels::Plan::parse("gguf_q4_0x8:avx2tcg,gguf_q4_kx8:avx2tcg,matmul_q8x8:avx2tcg", cpu).release_value();
+        auto avx2 = llm::kernels::Plan::parse("gguf_q4_0x8:avx2,gguf_q4_kx8:avx2,matmul_q8x8:avx2", cpu).release_value();
+        // Zeros, room for any of the three types (Q8x8's int8 values are the most bytes).
+        std::vector<u8> zeros(size_t(d) * size_t(n));
+        std::vector<float> scales(size_t(d) * size_t(n) / 32);
+        for (auto type : { llm::TensorType::Q4_0x8, llm::TensorType::Q4_Kx8, llm::TensorType::Q8x8 }) {
+            llm::Tensor interleaved { type, d, n, zeros.data(), scales.data(), type == llm::TensorType::Q8x8 ? 32 : 0 };
+            llm::kernels::activate(avx2);
+            EXPECT_TRUE(llm::rows_batch(got.data(), d, { in.inputs.data(), 3 }, interleaved, 16, 32)) << llm::name(type);
+            llm::kernels::activate(emulated);
+            EXPECT_FALSE(llm::rows_batch(got.data(), d, { in.inputs.data(), 3 }, interleaved, 16, 32)) << llm::name(type);
         }
     }
     llm::kernels::activate({});
@@ -689,12 +705,11 @@ TEST(Batch, ABatchThatDoesNotFitIsAClearErrorOrShrinks)
 // The story from a prompt longer than two batches: the same text, batched or not.
 TEST(Batch, GenerateTellsTheSameStory)
 {
-    std::vector<u8> model, tokenizer_file;
-    REQUIRE_MODEL_FILE("stories260K.bin", model);
-    REQUIRE_MODEL_FILE("tok512.bin", tokenizer_file);
+    testing_support::DefaultModel files;
+    REQUIRE_DEFAULT_MODEL(files);
     testing_support::ScopedHeap heap(16 << 20);
-    auto checkpoint = llm::load_checkpoint({ model.data(), model.size() }).release_value();
-    auto tokenizer = llm::Tokenizer::load({ tokenizer_file.data(), tokenizer_file.size() }, 512).release_value();
+    auto checkpoint = files.load_checkpoint();
+    auto tokenizer = files.load_tokenizer();
     const char* prompt = "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. "
                          "One day, she saw a big, red ball. She wanted to play with it, but it was too high.";
     struct Sink final : rt::TextSink {

@@ -6,7 +6,7 @@
 #include "../../app/llm/kernels/tuner.h"
 #include "../../app/llm/tokenizer.h"
 #include "golden_story.h"
-#include "models.h"
+#include "default_model.h"
 #include "scoped_workers.h"
 #include <gtest/gtest.h>
 #include <rt/cpu_features.h>
@@ -64,17 +64,16 @@ class CoreCountCheck : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        REQUIRE_MODEL_FILE("stories260K.bin", model);
-        REQUIRE_MODEL_FILE("tok512.bin", tokenizer_file);
+        REQUIRE_DEFAULT_MODEL(files);
     }
     void TearDown() override { llm::kernels::activate(Plan {}); }
-    std::vector<u8> model, tokenizer_file;
+    testing_support::DefaultModel files;
 };
 
 TEST_F(CoreCountCheck, OnlyOperationsTheModelRunsCount)
 {
     testing_support::ScopedHeap heap(16 << 20);
-    auto checkpoint = llm::load_checkpoint({ model.data(), model.size() }).release_value();
+    auto checkpoint = files.load_checkpoint();
     Plan plan;
     plan.workers[size_t(Op::Matmul)] = 2;
     plan.workers[size_t(Op::Attention)] = 1;
@@ -88,7 +87,7 @@ TEST_F(CoreCountCheck, OnlyOperationsTheModelRunsCount)
 TEST_F(CoreCountCheck, OneCoreIsNotChecked)
 {
     testing_support::ScopedHeap heap(16 << 20);
-    auto checkpoint = llm::load_checkpoint({ model.data(), model.size() }).release_value();
+    auto checkpoint = files.load_checkpoint();
     auto transformer = llm::Transformer::create(checkpoint).release_value();
     Plan plan = llm::kernels::widest_plan(rt::detect_cpu_features());
     StringSink report;
@@ -104,8 +103,8 @@ TEST_F(CoreCountCheck, ChecksOnThreadsAndTheStoryStaysGolden)
 {
     testing_support::ScopedHeap heap(16 << 20);
     testing_support::ScopedWorkers two_threads(2);
-    auto checkpoint = llm::load_checkpoint({ model.data(), model.size() }).release_value();
-    auto tokenizer = llm::Tokenizer::load({ tokenizer_file.data(), tokenizer_file.size() }, 512).release_value();
+    auto checkpoint = files.load_checkpoint();
+    auto tokenizer = files.load_tokenizer();
     auto transformer = llm::Transformer::create(checkpoint).release_value();
     Plan plan = llm::kernels::widest_plan(rt::detect_cpu_features());
     plan.workers[size_t(Op::Matmul)] = 2;

@@ -3,7 +3,7 @@
 #include "../../app/llm/kernels/tuner.h"
 #include "../../app/llm/tokenizer.h"
 #include "golden_story.h"
-#include "models.h"
+#include "default_model.h"
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -26,17 +26,16 @@ class Generate : public ::testing::Test {
 protected:
     void SetUp() override
     {
-        REQUIRE_MODEL_FILE("stories260K.bin", model);
-        REQUIRE_MODEL_FILE("tok512.bin", tokenizer_file);
+        REQUIRE_DEFAULT_MODEL(files);
     }
-    std::vector<u8> model, tokenizer_file;
+    testing_support::DefaultModel files;
 };
 
 TEST_F(Generate, GreedyStories260KTellsTheGoldenStory)
 {
     testing_support::ScopedHeap heap(16 << 20);
-    auto checkpoint = llm::load_checkpoint({ model.data(), model.size() }).release_value();
-    auto tokenizer = llm::Tokenizer::load({ tokenizer_file.data(), tokenizer_file.size() }, 512).release_value();
+    auto checkpoint = files.load_checkpoint();
+    auto tokenizer = files.load_tokenizer();
     auto transformer = llm::Transformer::create(checkpoint).release_value();
     auto sampler = llm::Sampler::create(512, 0.0f, 0.9f, 1).release_value();
     StringSink out;
@@ -50,8 +49,8 @@ TEST_F(Generate, GreedyStories260KTellsTheGoldenStory)
 TEST_F(Generate, PromptErrorsComeBeforeAnyWork)
 {
     testing_support::ScopedHeap heap(16 << 20);
-    auto checkpoint = llm::load_checkpoint({ model.data(), model.size() }).release_value();
-    auto tokenizer = llm::Tokenizer::load({ tokenizer_file.data(), tokenizer_file.size() }, 512).release_value();
+    auto checkpoint = files.load_checkpoint();
+    auto tokenizer = files.load_tokenizer();
     auto transformer = llm::Transformer::create(checkpoint).release_value();
     auto sampler = llm::Sampler::create(512, 0.0f, 0.9f, 1).release_value();
     StringSink out;
@@ -70,7 +69,7 @@ TEST_F(Generate, PromptErrorsComeBeforeAnyWork)
 TEST_F(Generate, TooLittleMemoryForTheKvCacheSaysHowMuch)
 {
     testing_support::ScopedHeap heap(256 << 10);
-    auto checkpoint = llm::load_checkpoint({ model.data(), model.size() }).release_value();
+    auto checkpoint = files.load_checkpoint();
     auto transformer = llm::Transformer::create(checkpoint);
     ASSERT_TRUE(transformer.is_error());
     std::string text = message(transformer.error());
@@ -83,7 +82,7 @@ TEST_F(Generate, Int8TellsLlama2cInt8Story)
     std::vector<u8> int8;
     REQUIRE_MODEL_FILE("stories260K_q80.bin", int8);
     testing_support::ScopedHeap heap(16 << 20);
-    auto tokenizer = llm::Tokenizer::load({ tokenizer_file.data(), tokenizer_file.size() }, 512).release_value();
+    auto tokenizer = files.load_tokenizer();
     const std::string expected_start = "Once upon a time, there was a little girl named Lily. She loved to play outside in the "
                                        "phower and see all of her family.";
     for (int source = 0; source < 4; ++source) {
@@ -94,7 +93,7 @@ TEST_F(Generate, Int8TellsLlama2cInt8Story)
         std::vector<u8> file = int8;
         bool quantised = source % 2, interleaved = source >= 2;
         auto checkpoint = !quantised ? llm::load_checkpoint({ file.data(), file.size() }).release_value()
-                                     : llm::load_checkpoint({ model.data(), model.size() }).release_value();
+                                     : files.load_checkpoint();
         if (quantised)
             ASSERT_FALSE(llm::quantize_checkpoint(checkpoint, 32).is_error());
         if (interleaved) {
@@ -119,8 +118,8 @@ TEST_F(Generate, Int8TellsLlama2cInt8Story)
 TEST_F(Generate, Int8MeanAbsoluteLogitErrorAgainstFp32)
 {
     testing_support::ScopedHeap heap(32 << 20);
-    auto fp32 = llm::load_checkpoint({ model.data(), model.size() }).release_value();
-    auto int8 = llm::load_checkpoint({ model.data(), model.size() }).release_value();
+    auto fp32 = files.load_checkpoint();
+    auto int8 = files.load_checkpoint();
     ASSERT_FALSE(llm::quantize_checkpoint(int8, 32).is_error());
     auto a = llm::Transformer::create(fp32).release_value();
     auto b = llm::Transformer::create(int8).release_value();
@@ -156,12 +155,12 @@ namespace {
 TEST_F(Generate, NonFiniteWeightsStopGenerationWithAnError)
 {
     testing_support::ScopedHeap heap(16 << 20);
-    auto tokenizer = llm::Tokenizer::load({ tokenizer_file.data(), tokenizer_file.size() }, 512).release_value();
-    auto all_nan = model;
+    auto tokenizer = files.load_tokenizer();
+    auto all_nan = files.model;
     std::fill(all_nan.begin() + 28, all_nan.end(), u8(0xFF)); // 0xFFFFFFFF is a NaN
-    auto one_infinity = model; // in the first weight of the final norm
-    auto layout = llm::load_checkpoint({ model.data(), model.size() }).release_value();
-    size_t final_norm = size_t(layout.weights.final_norm.data - model.data());
+    auto one_infinity = files.model; // in the first weight of the final norm
+    auto layout = files.load_checkpoint();
+    size_t final_norm = size_t(layout.weights.final_norm.data - files.model.data());
     float infinity = INFINITY;
     std::memcpy(one_infinity.data() + final_norm, &infinity, 4);
     for (auto* bytes : { &all_nan, &one_infinity }) {
@@ -209,7 +208,7 @@ TEST_F(Generate, EveryPlanTellsTheSameStory)
 {
     testing_support::ScopedHeap heap(32 << 20);
     auto bytes = random_checkpoint();
-    auto tokenizer = llm::Tokenizer::load({ tokenizer_file.data(), tokenizer_file.size() }, 512).release_value();
+    auto tokenizer = files.load_tokenizer();
     auto cpu = rt::detect_cpu_features();
     auto sse2 = llm::kernels::Plan::parse("matmul:sse2,rmsnorm:sse2,softmax:sse2,attention:sse2,swiglu:sse2,gguf_f16:sse2", cpu);
     ASSERT_FALSE(sse2.is_error());

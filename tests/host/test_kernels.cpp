@@ -398,8 +398,8 @@ TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
     }
 }
 
-// Every kind of f16 scale in the eight rows of one interleaved Q4_K or Q6_K super-block,
-// against the plain rows' reference, bit for bit. avx2tcg converts the eight halves by
+// Every kind of f16 scale in the eight rows of interleaved Q4_0 blocks and Q4_K and Q6_K
+// super-blocks, against the plain rows' reference, bit for bit. avx2tcg converts the eight halves by
 // integer steps (emulated_rows.h) and hands subnormal and infinite ones to vcvtph2ps, so
 // each case puts a different mix into every group of eight rows: normal halves of either
 // sign up to the largest (65504) and down to the smallest (2^-14), zeros of both signs,
@@ -416,11 +416,15 @@ TEST_P(VariantsOf, InterleavedRowsConvertEveryKindOfScale)
     };
     const Case cases[] = { { "normal and zero", 0x2E66 /* 0.1 */ }, { "smallest subnormal", 0x0001 }, { "largest subnormal", 0x03FF },
         { "negative subnormal", 0x8200 }, { "infinity", 0x7C00 } };
-    for (TensorType type : { TensorType::Q4_K, TensorType::Q6_K }) {
-        auto const& variant = of_this_isa(type == TensorType::Q4_K ? llm::kernels::gguf_q4_kx8_variants() : llm::kernels::gguf_q6_kx8_variants());
+    for (TensorType type : { TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K }) {
+        auto const& variant = of_this_isa(type == TensorType::Q4_0 ? llm::kernels::gguf_q4_0x8_variants()
+                : type == TensorType::Q4_K                        ? llm::kernels::gguf_q4_kx8_variants()
+                                                                  : llm::kernels::gguf_q6_kx8_variants());
         // Where each block keeps its f16 scales (Q4_K: d and dmin).
-        std::vector<size_t> scale_at = type == TensorType::Q4_K ? std::vector<size_t> { 0, 2 } : std::vector<size_t> { 208 };
-        const i32 n = 512, d = 16, per_row = n / 256;
+        std::vector<size_t> scale_at = type == TensorType::Q4_0 ? std::vector<size_t> { 0 }
+            : type == TensorType::Q4_K                          ? std::vector<size_t> { 0, 2 }
+                                                                : std::vector<size_t> { 208 };
+        const i32 n = 512, d = 16, per_row = n / i32(llm::block_values(type));
         size_t bytes = llm::block_bytes(type);
         for (auto const& c : cases)
             for (i32 odd_row = 0; odd_row < 8; odd_row += 3) {
@@ -438,7 +442,9 @@ TEST_P(VariantsOf, InterleavedRowsConvertEveryKindOfScale)
                             at[0] = u8(half), at[1] = u8(half >> 8);
                         }
                 std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
-                if (type == TensorType::Q4_K)
+                if (type == TensorType::Q4_0)
+                    llm::kernels::gguf_q4_0_variants()[0].function(expected.data(), in.q.data(), in.s.data(), data, n, d);
+                else if (type == TensorType::Q4_K)
                     llm::ops::matmul_q4_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
                 else
                     llm::ops::matmul_q6_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);

@@ -8,7 +8,7 @@
 #include "../../app/llm/screened_argmax.h"
 #include "../../app/llm/tokenizer.h"
 #include "golden_story.h"
-#include "models.h"
+#include "default_model.h"
 #include "random_data.h"
 #include "scoped_workers.h"
 #include <gtest/gtest.h>
@@ -248,12 +248,11 @@ TEST_P(ScreenedArgmax, WhatCannotBeScreenedIsRefused)
 // Greedy generation through the screen (forward_argmax) tells the golden story.
 TEST_P(ScreenedArgmax, GreedyGenerationTellsTheGoldenStory)
 {
-    std::vector<u8> model, tokenizer_file;
-    REQUIRE_MODEL_FILE("stories260K.bin", model);
-    REQUIRE_MODEL_FILE("tok512.bin", tokenizer_file);
+    testing_support::DefaultModel files;
+    REQUIRE_DEFAULT_MODEL(files);
     testing_support::ScopedHeap heap(16 << 20);
-    auto checkpoint = llm::load_checkpoint({ model.data(), model.size() }).release_value();
-    auto tokenizer = llm::Tokenizer::load({ tokenizer_file.data(), tokenizer_file.size() }, 512).release_value();
+    auto checkpoint = files.load_checkpoint();
+    auto tokenizer = files.load_tokenizer();
     auto transformer = llm::Transformer::create(checkpoint).release_value();
     auto screened = transformer.screen_classifier();
     ASSERT_FALSE(screened.is_error()) << message(screened.error());

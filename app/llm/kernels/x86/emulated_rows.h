@@ -1,5 +1,5 @@
 #pragma once
-// Q4_Kx8 and Q6_Kx8 rows (interleaved_rows.h's kernels) for an AVX2 that QEMU emulates
+// Q4_0x8, Q4_Kx8 and Q6_Kx8 rows (interleaved_rows.h's kernels) for an AVX2 that QEMU emulates
 // (TCG, the avx2tcg set). QEMU 7.2 turns and/or/add/sub, 16- and 32-bit multiplies and
 // shifts by an immediate into inline host vector code, but calls a C helper for pmaddubsw
 // and pmaddwd (a loop over the lanes, ~100 host cycles a call: a quarter of a TinyLlama
@@ -176,6 +176,62 @@ struct EmulatedInterleavedRows {
         }
     }
 
+    // interleaved_rows.h's q4_0x8_integers: chunk c's 16-bit lanes hold bytes 4c..4c+3 of
+    // a row, two to a lane, their low nibbles values 4c..4c+3 and their high ones
+    // 16+4c..16+4c+3, so nibble n pairs with the input's slice c (n = 0, 2) or c + 4
+    // (n = 1, 3). |product| <= 15 * 128, sixteen of them per int16 sum. `first`: the slice
+    // of the block's first input value.
+    template<typename Input>
+    static __m256i q4_0x8_integers(const u8* chunks, Input const& input, i32 first)
+    {
+        __m256i sums = _mm256_setzero_si256();
+#pragma clang loop unroll(disable)
+        for (i32 c = 0; c < 4; ++c) {
+            __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(chunks + 32 * c));
+            __m256i x_even, x_odd;
+            input.at(first + c, x_even, x_odd);
+            sums = _mm256_add_epi16(sums, _mm256_mullo_epi16(bits16<0, 4>(w), x_even));
+            in_register(sums);
+            sums = _mm256_add_epi16(sums, _mm256_mullo_epi16(bits16<8, 4>(w), x_odd));
+            in_register(sums);
+            input.at(first + 4 + c, x_even, x_odd);
+            sums = _mm256_add_epi16(sums, _mm256_mullo_epi16(bits16<4, 4>(w), x_even));
+            in_register(sums);
+            sums = _mm256_add_epi16(sums, _mm256_mullo_epi16(bits16<12, 4>(w), x_odd));
+            in_register(sums);
+        }
+        return pair_sums(sums);
+    }
+
+    // interleaved_rows.h's q4_0x8_terms, step for step, with the scales above.
+    template<typename Input>
+    static __m256 q4_0x8_terms(const u8* group, i32 per_row, Input const& input, const float* xs, const i32* x_sums, i32 b)
+    {
+        auto block = q4_0x8::block_of(group, per_row, b);
+        __m256i integers = _mm256_sub_epi32(q4_0x8_integers(block.chunks, input, 8 * b), _mm256_set1_epi32(8 * x_sums[b]));
+        return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), scales_to_floats(block.scales)), _mm256_set1_ps(xs[b]));
+    }
+
+    // interleaved_rows.h's q4_0x8_group: the same terms, tree and tail.
+    template<typename Input>
+    static void q4_0x8_group(float* out, Input const& input, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    {
+        __m256 values = _mm256_setzero_ps();
+        auto terms = [&](i32 b) { return q4_0x8_terms(group, per_row, input, xs, x_sums, b); };
+        i32 b = 0;
+        for (; b + 8 <= per_row; b += 8) {
+            __m256 t[8];
+            for (i32 k = 0; k < 8; ++k)
+                t[k] = terms(b + k);
+            __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
+            __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
+            values = _mm256_add_ps(values, _mm256_add_ps(even, odd));
+        }
+        for (; b < per_row; ++b)
+            values = _mm256_add_ps(values, terms(b));
+        _mm256_storeu_ps(out, values);
+    }
+
     // interleaved_rows.h's q4_kx8_chunk: nibble n of a 16-bit lane (bits 4n..4n+3) times
     // the input byte it pairs with. |product| <= 15 * 128, sixteen of them per int16 sum.
     // `first`: the slice of the chunk's first input value.
@@ -289,6 +345,18 @@ struct EmulatedInterleavedRows {
         auto rows = [&](auto const& input) {
             for (i32 i = 0; i < d; i += q4_kx8::group_rows)
                 q4_kx8_group(out + i, input, xs, x_sums, blocks + size_t(i / q4_kx8::group_rows) * group_bytes, per_row);
+        };
+        with_widened_input(xq, n, rows);
+    }
+
+    // All of simd::matmul_q4_0x8's rows (d a multiple of 8), the input widened once.
+    static void q4_0x8_rows(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 32;
+        size_t group_bytes = size_t(per_row) * q4_0x8::group_rows * q4_0x8::plain_bytes;
+        auto rows = [&](auto const& input) {
+            for (i32 i = 0; i < d; i += q4_0x8::group_rows)
+                q4_0x8_group(out + i, input, xs, x_sums, blocks + size_t(i / q4_0x8::group_rows) * group_bytes, per_row);
         };
         with_widened_input(xq, n, rows);
     }

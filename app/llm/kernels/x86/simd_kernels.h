@@ -357,7 +357,10 @@ void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
 template<typename V>
 void matmul_q4_0x8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
 {
-    if constexpr (V::has_interleaved_rows) {
+    if constexpr (requires { V::q4_0x8_rows(out, xq, xs, xsums, blocks, n, d); }) {
+        V::q4_0x8_rows(out, xq, xs, xsums, blocks, n, d); // the whole call (avx2tcg)
+        return;
+    } else if constexpr (V::has_interleaved_rows) {
         i32 per_row = n / 32;
         size_t group_bytes = size_t(per_row) * q4_0x8::group_rows * q4_0x8::plain_bytes;
         for (i32 i = 0; i < d; i += q4_0x8::group_rows)
