@@ -176,30 +176,38 @@ struct EmulatedInterleavedRows {
         }
     }
 
-    // interleaved_rows.h's q4_0x8_integers: chunk c's 16-bit lanes hold bytes 4c..4c+3 of
-    // a row, two to a lane, their low nibbles values 4c..4c+3 and their high ones
-    // 16+4c..16+4c+3, so nibble n pairs with the input's slice c (n = 0, 2) or c + 4
-    // (n = 1, 3). |product| <= 15 * 128, sixteen of them per int16 sum. `first`: the slice
-    // of the block's first input value.
+    // 32 bytes of nibbles, two bytes to a 16-bit lane, times the input: the low nibbles
+    // (bits 0-3 and 8-11) with slice `low_slice`'s widened pairs into `low`, the high ones
+    // (bits 4-7 and 12-15) with slice `high_slice`'s into `high` (which may be `low`).
+    // |product| <= 15 * 128.
+    template<typename Input>
+    static void add_nibble_products(const u8* at, Input const& input, i32 low_slice, i32 high_slice, __m256i& low, __m256i& high)
+    {
+        __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at));
+        __m256i x_even, x_odd;
+        input.at(low_slice, x_even, x_odd);
+        low = _mm256_add_epi16(low, _mm256_mullo_epi16(bits16<0, 4>(w), x_even));
+        in_register(low);
+        low = _mm256_add_epi16(low, _mm256_mullo_epi16(bits16<8, 4>(w), x_odd));
+        in_register(low);
+        input.at(high_slice, x_even, x_odd);
+        high = _mm256_add_epi16(high, _mm256_mullo_epi16(bits16<4, 4>(w), x_even));
+        in_register(high);
+        high = _mm256_add_epi16(high, _mm256_mullo_epi16(bits16<12, 4>(w), x_odd));
+        in_register(high);
+    }
+
+    // interleaved_rows.h's q4_0x8_integers: chunk c holds bytes 4c..4c+3 of each row, their
+    // low nibbles values 4c..4c+3 and their high ones 16+4c..16+4c+3, so they pair with the
+    // input's slices c and c + 4. Sixteen products per int16 sum. `first`: the slice of the
+    // block's first input value.
     template<typename Input>
     static __m256i q4_0x8_integers(const u8* chunks, Input const& input, i32 first)
     {
         __m256i sums = _mm256_setzero_si256();
 #pragma clang loop unroll(disable)
-        for (i32 c = 0; c < 4; ++c) {
-            __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(chunks + 32 * c));
-            __m256i x_even, x_odd;
-            input.at(first + c, x_even, x_odd);
-            sums = _mm256_add_epi16(sums, _mm256_mullo_epi16(bits16<0, 4>(w), x_even));
-            in_register(sums);
-            sums = _mm256_add_epi16(sums, _mm256_mullo_epi16(bits16<8, 4>(w), x_odd));
-            in_register(sums);
-            input.at(first + 4 + c, x_even, x_odd);
-            sums = _mm256_add_epi16(sums, _mm256_mullo_epi16(bits16<4, 4>(w), x_even));
-            in_register(sums);
-            sums = _mm256_add_epi16(sums, _mm256_mullo_epi16(bits16<12, 4>(w), x_odd));
-            in_register(sums);
-        }
+        for (i32 c = 0; c < 4; ++c)
+            add_nibble_products(chunks + 32 * c, input, first + c, first + 4 + c, sums, sums);
         return pair_sums(sums);
     }
 
@@ -212,24 +220,11 @@ struct EmulatedInterleavedRows {
         return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), scales_to_floats(block.scales)), _mm256_set1_ps(xs[b]));
     }
 
-    // interleaved_rows.h's q4_0x8_group: the same terms, tree and tail.
+    // interleaved_rows.h's q4_0x8_group with these terms.
     template<typename Input>
     static void q4_0x8_group(float* out, Input const& input, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
     {
-        __m256 values = _mm256_setzero_ps();
-        auto terms = [&](i32 b) { return q4_0x8_terms(group, per_row, input, xs, x_sums, b); };
-        i32 b = 0;
-        for (; b + 8 <= per_row; b += 8) {
-            __m256 t[8];
-            for (i32 k = 0; k < 8; ++k)
-                t[k] = terms(b + k);
-            __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
-            __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
-            values = _mm256_add_ps(values, _mm256_add_ps(even, odd));
-        }
-        for (; b < per_row; ++b)
-            values = _mm256_add_ps(values, terms(b));
-        _mm256_storeu_ps(out, values);
+        InterleavedRowsWith<BytePieces>::q4_0x8_group_with([&](i32 b) { return q4_0x8_terms(group, per_row, input, xs, x_sums, b); }, out, per_row);
     }
 
     // interleaved_rows.h's q4_kx8_chunk: nibble n of a 16-bit lane (bits 4n..4n+3) times
@@ -240,20 +235,8 @@ struct EmulatedInterleavedRows {
     {
         __m256i low = _mm256_setzero_si256(), high = _mm256_setzero_si256();
 #pragma clang loop unroll(disable)
-        for (i32 s = 0; s < 8; ++s) {
-            __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(slices + 32 * s));
-            __m256i x_even, x_odd;
-            input.at(first + s, x_even, x_odd);
-            low = _mm256_add_epi16(low, _mm256_mullo_epi16(bits16<0, 4>(w), x_even));
-            in_register(low);
-            low = _mm256_add_epi16(low, _mm256_mullo_epi16(bits16<8, 4>(w), x_odd));
-            in_register(low);
-            input.at(first + 8 + s, x_even, x_odd);
-            high = _mm256_add_epi16(high, _mm256_mullo_epi16(bits16<4, 4>(w), x_even));
-            in_register(high);
-            high = _mm256_add_epi16(high, _mm256_mullo_epi16(bits16<12, 4>(w), x_odd));
-            in_register(high);
-        }
+        for (i32 s = 0; s < 8; ++s)
+            add_nibble_products(slices + 32 * s, input, first + s, first + 8 + s, low, high);
         low_sums = pair_sums(low), high_sums = pair_sums(high);
     }
 

@@ -60,11 +60,12 @@ struct InterleavedRowsWith {
         return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), scales), _mm256_set1_ps(xs[b]));
     }
 
-    // One group of eight rows of `per_row` blocks into out[0..8).
-    static void q4_0x8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    // One group of eight rows of `per_row` blocks into out[0..8), block b's terms by
+    // terms(b) (avx2tcg's come from its own steps, emulated_rows.h).
+    template<typename Terms>
+    static void q4_0x8_group_with(Terms const& terms, float* out, i32 per_row)
     {
         __m256 values = _mm256_setzero_ps();
-        auto terms = [&](i32 b) { return q4_0x8_terms(group, per_row, xq, xs, x_sums, b); };
         i32 b = 0;
         for (; b + 8 <= per_row; b += 8) {
             // The blocks in memory order (streaming from memory, the tree's order of
@@ -80,6 +81,11 @@ struct InterleavedRowsWith {
         for (; b < per_row; ++b)
             values = _mm256_add_ps(values, terms(b));
         _mm256_storeu_ps(out, values);
+    }
+
+    static void q4_0x8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    {
+        q4_0x8_group_with([&](i32 b) { return q4_0x8_terms(group, per_row, xq, xs, x_sums, b); }, out, per_row);
     }
 
     // Q4_Kx8: super-block b's eight groups for eight rows. Groups 2c and 2c+1 share chunk
