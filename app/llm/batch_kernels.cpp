@@ -81,14 +81,16 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         bool q4 = w.type == TensorType::Q4_0;
         if (q4 && !inputs[0].sums)
             return false;
-        // Q8_0: every set has its own batch kernel, VNNI's byte products included.
+        // Q8_0: every set has its own batch kernel, VNNI's byte products included, but for
+        // avx2tcg, whose rows are emulated_rows.h's (see interleaved_sets: a TinyLlama-shape
+        // Q8_0 prompt ran at 0.19 tok/s in avx2's batches, 0.45 one by one, under qemu-i386).
         auto const& q8_0 = active.gguf_q8_0;
         auto batch = q4 ? pick(active.gguf_q4_0, { k::avx2::matmul_q4_0, k::avxvnni::matmul_q4_0, k::avx2tcg::matmul_q4_0 }, k::avx2::q4_0_rows_batch, { k::avx512::matmul_q4_0, k::avx512vnni::matmul_q4_0 }, k::avx512::q4_0_rows_batch)
-            : q8_0 == k::avx2::matmul_q8_0 || q8_0 == k::avx2tcg::matmul_q8_0 ? k::avx2::q8_0_rows_batch
-            : q8_0 == k::avxvnni::matmul_q8_0                                  ? k::avxvnni::q8_0_rows_batch
-            : q8_0 == k::avx512::matmul_q8_0                                   ? k::avx512::q8_0_rows_batch
-            : q8_0 == k::avx512vnni::matmul_q8_0                               ? k::avx512vnni::q8_0_rows_batch
-                                                                                : nullptr;
+            : q8_0 == k::avx2::matmul_q8_0       ? k::avx2::q8_0_rows_batch
+            : q8_0 == k::avxvnni::matmul_q8_0    ? k::avxvnni::q8_0_rows_batch
+            : q8_0 == k::avx512::matmul_q8_0     ? k::avx512::q8_0_rows_batch
+            : q8_0 == k::avx512vnni::matmul_q8_0 ? k::avx512vnni::q8_0_rows_batch
+                                                  : nullptr;
         if (!batch)
             return false;
         batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);

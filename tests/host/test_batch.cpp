@@ -624,8 +624,8 @@ TEST(BatchKernels, InterleavedInt8RowsMatchThePlainReferenceForEveryToken)
 }
 
 // rows_batch follows the plan: a batch kernel where the type's operation runs on AVX2 or
-// AVX-512, none (false: token by token) on the scalar reference, nor on avx2tcg's
-// interleaved rows, which are shaped for QEMU, where they beat avx2's batches.
+// AVX-512, none (false: token by token) on the scalar reference, nor on avx2tcg's Q8_0
+// and interleaved rows, which are shaped for QEMU, where they beat avx2's batches.
 TEST(BatchKernels, RowsBatchFollowsThePlan)
 {
     u64 state = 5;
@@ -648,12 +648,12 @@ TEST(BatchKernels, RowsBatchFollowsThePlan)
     }
     auto cpu = rt::detect_cpu_features();
     if (llm::kernels::can_run(llm::kernels::Isa::Avx2, cpu)) {
-        auto emulated = llm::kernels::Plan::parse("gguf_q4_0x8:avx2tcg,gguf_q4_kx8:avx2tcg,matmul_q8x8:avx2tcg", cpu).release_value();
-        auto avx2 = llm::kernels::Plan::parse("gguf_q4_0x8:avx2,gguf_q4_kx8:avx2,matmul_q8x8:avx2", cpu).release_value();
-        // Zeros, room for any of the three types (Q8x8's int8 values are the most bytes).
-        std::vector<u8> zeros(size_t(d) * size_t(n));
+        auto emulated = llm::kernels::Plan::parse("gguf_q8_0:avx2tcg,gguf_q4_0x8:avx2tcg,gguf_q4_kx8:avx2tcg,matmul_q8x8:avx2tcg", cpu).release_value();
+        auto avx2 = llm::kernels::Plan::parse("gguf_q8_0:avx2,gguf_q4_0x8:avx2,gguf_q4_kx8:avx2,matmul_q8x8:avx2", cpu).release_value();
+        // Zeros, room for any of the four types (Q8_0's blocks are the most bytes).
+        std::vector<u8> zeros(size_t(d) * size_t(n) / 32 * 34);
         std::vector<float> scales(size_t(d) * size_t(n) / 32);
-        for (auto type : { llm::TensorType::Q4_0x8, llm::TensorType::Q4_Kx8, llm::TensorType::Q8x8 }) {
+        for (auto type : { llm::TensorType::Q8_0, llm::TensorType::Q4_0x8, llm::TensorType::Q4_Kx8, llm::TensorType::Q8x8 }) {
             llm::Tensor interleaved { type, d, n, zeros.data(), scales.data(), type == llm::TensorType::Q8x8 ? 32 : 0 };
             llm::kernels::activate(avx2);
             EXPECT_TRUE(llm::rows_batch(got.data(), d, { in.inputs.data(), 3 }, interleaved, 16, 32)) << llm::name(type);

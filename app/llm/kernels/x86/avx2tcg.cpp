@@ -1,4 +1,4 @@
-// AVX2 variants for QEMU's TCG: avx2.cpp's kernels, except the Q4_0x8, Q4_Kx8, Q6_Kx8 and Q8x8 rows,
+// AVX2 variants for QEMU's TCG: avx2.cpp's kernels, except the Q8_0, Q4_0x8, Q4_Kx8, Q6_Kx8 and Q8x8 rows,
 // whose byte products come from the integer steps TCG emulates inline (emulated_rows.h)
 // instead of pmaddubsw and pmaddwd, which it runs as C helpers. Same bits as every set.
 #include "entry_points.h"
@@ -12,7 +12,12 @@ namespace llm::kernels::avx2tcg {
 namespace {
 struct Avx2Tcg : x86::Avx2With<x86::BytePieces> {
     // simd::matmul_q4_0x8 and matmul_q4_kx8 hand the whole call to these (they widen the
-    // input once); q6_kx8_group hides Avx2With's (InterleavedRowsWith's).
+    // input once), simd::matmul_q8_0 its rows in groups of eight; q6_kx8_group hides
+    // Avx2With's (InterleavedRowsWith's).
+    static void q8_0_rows(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
+    {
+        x86::EmulatedInterleavedRows::q8_0_rows(out, xq, xs, blocks, n, d);
+    }
     static void q4_0x8_rows(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* blocks, i32 n, i32 d)
     {
         x86::EmulatedInterleavedRows::q4_0x8_rows(out, xq, xs, x_sums, blocks, n, d);

@@ -1,5 +1,5 @@
 #pragma once
-// Q4_0x8, Q4_Kx8 and Q6_Kx8 rows (interleaved_rows.h's kernels) for an AVX2 that QEMU emulates
+// Q4_0x8, Q4_Kx8, Q6_Kx8 and Q8x8 rows (interleaved_rows.h's kernels) and plain Q8_0 rows for an AVX2 that QEMU emulates
 // (TCG, the avx2tcg set). QEMU 7.2 turns and/or/add/sub, 16- and 32-bit multiplies and
 // shifts by an immediate into inline host vector code, but calls a C helper for pmaddubsw
 // and pmaddwd (a loop over the lanes, ~100 host cycles a call: a quarter of a TinyLlama
@@ -224,7 +224,76 @@ struct EmulatedInterleavedRows {
     template<typename Input>
     static void q4_0x8_group(float* out, Input const& input, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
     {
-        InterleavedRowsWith<BytePieces>::q4_0x8_group_with([&](i32 b) { return q4_0x8_terms(group, per_row, input, xs, x_sums, b); }, out, per_row);
+        InterleavedRowsWith<BytePieces>::eight_rows_of_blocks([&](i32 b) { return q4_0x8_terms(group, per_row, input, xs, x_sums, b); }, out, per_row);
+    }
+
+    // Plain GGUF Q8_0 rows (not interleaved: the file's layout), eight at a time. Each row's
+    // block integer q . x comes from shifts and vpmullw (a byte pair's two products add up
+    // to at most 2 * 128 * 127 in int16), its eight int32 partial sums then fold with the
+    // seven other rows' into one vector, lane r = row r, by 64-bit shifts, vpermq and masks
+    // (hadd and vpunpck would be C helpers), and the terms follow block_quants.h's order
+    // with the eight rows' f16 scales converted as above.
+    //
+    // Two rows' partial sums into one vector: lane 2i row a's lanes 2i and 2i+1 added,
+    // lane 2i+1 row b's.
+    static __m256i fold_pair(__m256i a, __m256i b)
+    {
+        __m256i ones = _mm256_cmpeq_epi32(a, a);
+        __m256i low_halves = _mm256_srli_epi64(ones, 32);
+        __m256i a_sums = _mm256_add_epi32(a, _mm256_srli_epi64(a, 32)), b_sums = _mm256_add_epi32(b, _mm256_slli_epi64(b, 32));
+        return _mm256_or_si256(_mm256_and_si256(a_sums, low_halves), _mm256_andnot_si256(low_halves, b_sums));
+    }
+    // Four rows' folded pairs (fold_pair(rows 0, 1) and fold_pair(rows 2, 3)) into the low
+    // 128 bits: lane r = row r's whole sum (the high 128 bits hold the same).
+    static __m256i fold_quad(__m256i pair01, __m256i pair23)
+    {
+        __m256i ones = _mm256_cmpeq_epi32(pair01, pair01);
+        __m256i low_units = _mm256_permute4x64_epi64(_mm256_zextsi128_si256(_mm256_castsi256_si128(ones)), 0b11'01'10'00); // 64-bit units 0 and 2
+        __m256i a = _mm256_add_epi32(pair01, _mm256_permute4x64_epi64(pair01, 0b10'11'00'01)); // units 0+1 twice, 2+3 twice
+        __m256i b = _mm256_add_epi32(pair23, _mm256_permute4x64_epi64(pair23, 0b10'11'00'01));
+        in_register(a), in_register(b);
+        __m256i both = _mm256_or_si256(_mm256_and_si256(a, low_units), _mm256_andnot_si256(low_units, b));
+        return _mm256_add_epi32(both, _mm256_permute4x64_epi64(both, 0b01'00'11'10));
+    }
+    // Row r's block integer (r < 8) for the input's widened block (x_even, x_odd: its even
+    // and odd bytes sign-extended to int16), as eight int32 partial sums.
+    static __m256i q8_0_partial_sums(const u8* block, __m256i x_even, __m256i x_odd)
+    {
+        __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
+        __m256i products = _mm256_add_epi16(_mm256_mullo_epi16(_mm256_srai_epi16(_mm256_slli_epi16(w, 8), 8), x_even),
+            _mm256_mullo_epi16(_mm256_srai_epi16(w, 8), x_odd));
+        return pair_sums(products);
+    }
+    // Block b's terms float(q . x) * d * xs[b] of eight rows `row_bytes` apart, lane r = row r.
+    static __m256 q8_0_terms(const u8* rows, size_t row_bytes, const i8* xq, const float* xs, i32 b)
+    {
+        __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + 32 * b));
+        __m256i x_even = _mm256_srai_epi16(_mm256_slli_epi16(x, 8), 8), x_odd = _mm256_srai_epi16(x, 8);
+        in_register(x_even), in_register(x_odd);
+        const u8* first = rows + 34 * size_t(b);
+        auto pair = [&](size_t r) {
+            return fold_pair(q8_0_partial_sums(first + r * row_bytes, x_even, x_odd), q8_0_partial_sums(first + (r + 1) * row_bytes, x_even, x_odd));
+        };
+        __m256i low = fold_quad(pair(0), pair(2));
+        in_register(low);
+        __m256i high = fold_quad(pair(4), pair(6));
+        __m256i integers = _mm256_or_si256(_mm256_zextsi128_si256(_mm256_castsi256_si128(low)),
+            _mm256_permute4x64_epi64(_mm256_zextsi128_si256(_mm256_castsi256_si128(high)), 0b01'00'11'10));
+        u16 halves[8];
+        for (size_t r = 0; r < 8; ++r)
+            __builtin_memcpy(&halves[r], first + r * row_bytes, 2);
+        __m256 scales = scales_to_floats(reinterpret_cast<const u8*>(halves));
+        return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), scales), _mm256_set1_ps(xs[b]));
+    }
+    // simd::matmul_q8_0's rows in groups of eight (d a multiple of 8).
+    static void q8_0_rows(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 32;
+        size_t row_bytes = size_t(per_row) * 34;
+        for (i32 i = 0; i < d; i += 8) {
+            const u8* rows = blocks + size_t(i) * row_bytes;
+            InterleavedRowsWith<BytePieces>::eight_rows_of_blocks([&](i32 b) { return q8_0_terms(rows, row_bytes, xq, xs, b); }, out + i, per_row);
+        }
     }
 
     // interleaved_rows.h's q4_kx8_chunk: nibble n of a 16-bit lane (bits 4n..4n+3) times

@@ -60,10 +60,11 @@ struct InterleavedRowsWith {
         return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), scales), _mm256_set1_ps(xs[b]));
     }
 
-    // One group of eight rows of `per_row` blocks into out[0..8), block b's terms by
-    // terms(b) (avx2tcg's come from its own steps, emulated_rows.h).
+    // Eight rows of `per_row` 32-value blocks into out[0..8), block b's terms by terms(b),
+    // lane r = row r: block_quants.h's order for every row (avx2tcg's terms, Q4_0x8's and
+    // plain Q8_0's, come from its own steps, emulated_rows.h).
     template<typename Terms>
-    static void q4_0x8_group_with(Terms const& terms, float* out, i32 per_row)
+    static void eight_rows_of_blocks(Terms const& terms, float* out, i32 per_row)
     {
         __m256 values = _mm256_setzero_ps();
         i32 b = 0;
@@ -85,7 +86,7 @@ struct InterleavedRowsWith {
 
     static void q4_0x8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
     {
-        q4_0x8_group_with([&](i32 b) { return q4_0x8_terms(group, per_row, xq, xs, x_sums, b); }, out, per_row);
+        eight_rows_of_blocks([&](i32 b) { return q4_0x8_terms(group, per_row, xq, xs, x_sums, b); }, out, per_row);
     }
 
     // Q4_Kx8: super-block b's eight groups for eight rows. Groups 2c and 2c+1 share chunk

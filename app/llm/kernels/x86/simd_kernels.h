@@ -307,6 +307,14 @@ void matmul_q8x8(float* out, const i8* xq, const float* xs, const i32* xsums, co
 template<typename V>
 void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
+    if constexpr (requires { V::q8_0_rows(out, xq, xs, blocks, n, d); }) {
+        // Eight rows at a time (avx2tcg), the rest below.
+        i32 grouped = d - d % 8;
+        V::q8_0_rows(out, xq, xs, blocks, n, grouped);
+        out += grouped, blocks += size_t(grouped) * size_t(n / 32) * block_bytes(TensorType::Q8_0), d -= grouped;
+        if (d == 0)
+            return;
+    }
     if constexpr (V::has_block_rows) {
         // With VNNI, Q8_0 rows take an offset off too (block_rows.h): the input's block
         // sums once per call, as for Q4_0 below.
