@@ -16,24 +16,24 @@ struct Avx2Tcg : x86::Avx2With<x86::BytePieces> {
     // Avx2With's (InterleavedRowsWith's).
     static void q8_0_rows(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
     {
-        x86::EmulatedInterleavedRows::q8_0_rows(out, xq, xs, blocks, n, d);
+        x86::EmulatedRows::q8_0_rows(out, xq, xs, blocks, n, d);
     }
     static void q4_0x8_rows(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* blocks, i32 n, i32 d)
     {
-        x86::EmulatedInterleavedRows::q4_0x8_rows(out, xq, xs, x_sums, blocks, n, d);
+        x86::EmulatedRows::q4_0x8_rows(out, xq, xs, x_sums, blocks, n, d);
     }
     static void q4_kx8_rows(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* blocks, i32 n, i32 d)
     {
-        x86::EmulatedInterleavedRows::q4_kx8_rows(out, xq, xs, x_sums, blocks, n, d);
+        x86::EmulatedRows::q4_kx8_rows(out, xq, xs, x_sums, blocks, n, d);
     }
     // simd::matmul_q8x8 hands the whole call to this one too.
     static void q8x8_rows(float* out, const i8* xq, const float* xs, const u8* wq, const float* ws, i32 n, i32 d)
     {
-        x86::EmulatedInterleavedRows::q8x8_rows(out, xq, xs, wq, ws, n, d);
+        x86::EmulatedRows::q8x8_rows(out, xq, xs, wq, ws, n, d);
     }
     static void q6_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums16, const u8* group, i32 per_row)
     {
-        x86::EmulatedInterleavedRows::q6_kx8_group(out, xq, xs, x_sums16, group, per_row);
+        x86::EmulatedRows::q6_kx8_group(out, xq, xs, x_sums16, group, per_row);
     }
 };
 }

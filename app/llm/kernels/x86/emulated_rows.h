@@ -1,6 +1,6 @@
 #pragma once
-// Q4_0x8, Q4_Kx8, Q6_Kx8 and Q8x8 rows (interleaved_rows.h's kernels) and plain Q8_0 rows for an AVX2 that QEMU emulates
-// (TCG, the avx2tcg set). QEMU 7.2 turns and/or/add/sub, 16- and 32-bit multiplies and
+// Q4_0x8, Q4_Kx8, Q6_Kx8 and Q8x8 rows (interleaved_rows.h's kernels) and plain Q8_0 rows
+// for an AVX2 that QEMU emulates (TCG, the avx2tcg set). QEMU 7.2 turns and/or/add/sub, 16- and 32-bit multiplies and
 // shifts by an immediate into inline host vector code, but calls a C helper for pmaddubsw
 // and pmaddwd (a loop over the lanes, ~100 host cycles a call: a quarter of a TinyLlama
 // Q4_K_M token's time under TCG), for shifts by a register count, and for every float step.
@@ -18,7 +18,7 @@
 namespace llm::kernels::x86 {
 namespace {
 
-struct EmulatedInterleavedRows {
+struct EmulatedRows {
     // TCG keeps the guest's vector registers in memory and loads them for each instruction
     // at no cost, but a guest load of 32 bytes costs as much as ten inline instructions:
     // a spilled value or a mask constant taken from memory (vpand mem) undoes the gain.
@@ -229,7 +229,8 @@ struct EmulatedInterleavedRows {
 
     // Plain GGUF Q8_0 rows (not interleaved: the file's layout), eight at a time. Each row's
     // block integer q . x comes from shifts and vpmullw (a byte pair's two products add up
-    // to at most 2 * 128 * 127 in int16), its eight int32 partial sums then fold with the
+    // to at most 2 * 128 * 127 in int16: ops::quantize keeps the input within +-127, as
+    // block_rows.h's bound has it), its eight int32 partial sums then fold with the
     // seven other rows' into one vector, lane r = row r, by 64-bit shifts, vpermq and masks
     // (hadd and vpunpck would be C helpers), and the terms follow block_quants.h's order
     // with the eight rows' f16 scales converted as above.
@@ -270,7 +271,7 @@ struct EmulatedInterleavedRows {
         __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + 32 * b));
         __m256i x_even = _mm256_srai_epi16(_mm256_slli_epi16(x, 8), 8), x_odd = _mm256_srai_epi16(x, 8);
         in_register(x_even), in_register(x_odd);
-        const u8* first = rows + 34 * size_t(b);
+        const u8* first = rows + block_bytes(TensorType::Q8_0) * size_t(b);
         auto pair = [&](size_t r) {
             return fold_pair(q8_0_partial_sums(first + r * row_bytes, x_even, x_odd), q8_0_partial_sums(first + (r + 1) * row_bytes, x_even, x_odd));
         };
@@ -289,7 +290,7 @@ struct EmulatedInterleavedRows {
     static void q8_0_rows(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 32;
-        size_t row_bytes = size_t(per_row) * 34;
+        size_t row_bytes = size_t(per_row) * block_bytes(TensorType::Q8_0);
         for (i32 i = 0; i < d; i += 8) {
             const u8* rows = blocks + size_t(i) * row_bytes;
             InterleavedRowsWith<BytePieces>::eight_rows_of_blocks([&](i32 b) { return q8_0_terms(rows, row_bytes, xq, xs, b); }, out + i, per_row);
