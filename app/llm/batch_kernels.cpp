@@ -34,7 +34,8 @@ constexpr InterleavedSet interleaved_sets[] = { BAREFLOW_INTERLEAVED_SET(avx2), 
 // The batch kernel of whichever set `chosen` (the active one-token kernel) belongs to. The
 // VNNI sets take their base set's batch kernel: the integer sums are exact either way, so
 // the bits are the same, and the CPU has the base set. So does avx2tcg (AVX2 shaped for
-// QEMU's emulation), whose one-token kernels are avx2's but for the interleaved rows.
+// QEMU's emulation), whose one-token kernels are avx2's but for Q8_0's and the interleaved
+// rows (below).
 template<typename OneToken, typename Batch, size_t avx2_members>
 Batch pick(OneToken chosen, OneToken const (&avx2_family)[avx2_members], Batch avx2_batch, OneToken const (&avx512_family)[2], Batch avx512_batch)
 {
