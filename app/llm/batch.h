@@ -16,9 +16,14 @@ struct BatchProduct {
 };
 
 // Rows of a tile: a multiple of `granule` whose weights (row_bytes each) fit about
-// `tile_bytes`, so the tile stays in cache while every token of the batch uses it.
+// `tile_bytes`, so the tile stays in cache while every token of the batch uses it. A batch
+// kernel reads a tile once for all the tokens: it stays in the L1 cache. Rows without one
+// run token by token, a call for each: each call pays again for what the kernel does once
+// per call (avx2tcg's rows widen the whole input, as much work as a dozen rows of weights
+// under QEMU), so their tiles are as large as an L2 cache still holds.
 constexpr size_t batch_tile_bytes = 16 * 1024;
-size_t batch_tile_rows(size_t row_bytes, size_t granule);
+constexpr size_t unbatched_tile_bytes = 256 * 1024;
+size_t batch_tile_rows(size_t row_bytes, size_t granule, size_t tile_bytes = batch_tile_bytes);
 
 // out_t = W . inputs[t] for every token t and every product, in one fork-join: the rows
 // (of all products joined, as matmul joins Q, K and V) are split between the cores as in

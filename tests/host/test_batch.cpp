@@ -666,17 +666,21 @@ TEST(BatchKernels, RowsBatchFollowsThePlan)
 
 TEST(Batch, TilesAreWholeGranulesThatFitTheCache)
 {
-    for (size_t row_bytes : { 64u, 288u, 1024u, 1152u, 3168u }) {
-        size_t rows = llm::batch_tile_rows(row_bytes, 16);
-        EXPECT_EQ(rows % 16, 0u) << row_bytes;
-        if (16 * row_bytes > llm::batch_tile_bytes)
-            EXPECT_EQ(rows, 16u) << row_bytes; // one granule: the least a tile can be
-        else
-            EXPECT_LE(rows * row_bytes, llm::batch_tile_bytes) << row_bytes;
-        EXPECT_GT((rows + 16) * row_bytes, llm::batch_tile_bytes) << row_bytes; // no smaller than needed
-    }
+    for (size_t tile_bytes : { llm::batch_tile_bytes, llm::unbatched_tile_bytes })
+        for (size_t row_bytes : { 64u, 288u, 1024u, 1152u, 3168u, 4620u, 40000u }) {
+            size_t rows = llm::batch_tile_rows(row_bytes, 16, tile_bytes);
+            EXPECT_EQ(rows % 16, 0u) << row_bytes;
+            if (16 * row_bytes > tile_bytes)
+                EXPECT_EQ(rows, 16u) << row_bytes; // one granule: the least a tile can be
+            else
+                EXPECT_LE(rows * row_bytes, tile_bytes) << row_bytes;
+            EXPECT_GT((rows + 16) * row_bytes, tile_bytes) << row_bytes; // no smaller than needed
+        }
     EXPECT_EQ(llm::batch_tile_rows(1 << 20, 16), 16u); // one granule even when a row is bigger than the tile
     EXPECT_EQ(llm::batch_tile_rows(256, 32) % 32, 0u);
+    // The default is the batch kernels' tile; rows run token by token get larger ones.
+    EXPECT_EQ(llm::batch_tile_rows(1152, 8), llm::batch_tile_rows(1152, 8, llm::batch_tile_bytes));
+    EXPECT_GT(llm::batch_tile_rows(1152, 8, llm::unbatched_tile_bytes), 8 * llm::batch_tile_rows(1152, 8));
 }
 
 TEST(Batch, ABatchThatDoesNotFitIsAClearErrorOrShrinks)
