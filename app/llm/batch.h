@@ -19,8 +19,8 @@ struct BatchProduct {
 // `tile_bytes`, so the tile stays in cache while every token of the batch uses it. A batch
 // kernel reads a tile once for all the tokens: it stays in the L1 cache. Rows without one
 // run token by token, a call for each: each call pays again for what the kernel does once
-// per call (avx2tcg's rows widen the whole input, as much work as a dozen rows of weights
-// under QEMU), so their tiles are as large as an L2 cache still holds.
+// per call (avx2tcg's rows widen the whole input, under QEMU as much work as several rows of
+// weights), so their tiles are as large as an L2 cache still holds.
 constexpr size_t batch_tile_bytes = 16 * 1024;
 constexpr size_t unbatched_tile_bytes = 256 * 1024;
 size_t batch_tile_rows(size_t row_bytes, size_t granule, size_t tile_bytes = batch_tile_bytes);

@@ -20,6 +20,7 @@
 // by one) as tree_sum8's tree, so the reference and every SIMD variant (which computes the
 // eight terms in one vector, x86/low_bit_rows.h) agree bit for bit.
 #include "block_sum.h"
+#include "k_quants.h"
 #include "ops.h"
 #include "tensor.h"
 
@@ -46,20 +47,8 @@ inline void unpack_five_bits(const u8* high_bits, const u8* nibbles, i32 offset,
 inline void q5_0_values(const u8* block, i8* out) { unpack_five_bits(block + 2, block + 6, 16, out); }
 inline void q5_1_values(const u8* block, i8* out) { unpack_five_bits(block + 4, block + 8, 0, out); }
 
-// Sub-block j's 6-bit scale and min: the same packing as Q4_K's (k_quants.h), repeated
-// here so that this file stands alone. Sub-blocks 0..3 keep theirs in the low six bits of
-// bytes j and j + 4; 4..7 in the nibbles of byte j + 4, with the top two bits in the
-// spare high bits of bytes j - 4 (scale) and j (min).
-inline void scale_and_min(i32 j, const u8* packed, u8& scale, u8& min)
-{
-    if (j < 4) {
-        scale = packed[j] & 63;
-        min = packed[j + 4] & 63;
-    } else {
-        scale = u8((packed[j + 4] & 0xF) | ((packed[j - 4] >> 6) << 4));
-        min = u8((packed[j + 4] >> 4) | ((packed[j] >> 6) << 4));
-    }
-}
+// Sub-block j's 6-bit scale and min: packed as Q4_K's.
+using k_quants::scale_and_min;
 
 // Q5_K sub-block j's 32 values (0..31).
 inline void q5_k_values(const u8* block, i32 j, i8* out)
