@@ -510,10 +510,11 @@ TEST(BatchKernels, FloatRowsMatchTheReferenceForEveryToken)
         }
 }
 
-// The interleaved types' batch kernels (interleaved_batch.h), in every set the CPU runs,
-// VNNI included: every (row, token) has the bits of the plain type's scalar reference, at
-// one to three groups of eight rows, 1 to 9 tokens (the AVX-512 VNNI set's blocks of
-// eight and the rest), Q4_0 rows with and without a remainder after the runs of eight blocks.
+// The interleaved types' batch kernels (interleaved_batch.h; AVX-512 VNNI's two groups a
+// vector, paired_groups_batch.h), in every set the CPU runs, VNNI included: every (row,
+// token) has the bits of the plain type's scalar reference, at one to five groups of eight
+// rows (a lone group, pairs, pairs and a lone group), 1 to 9 tokens (blocks of four and
+// the rest), Q4_0 rows with and without a remainder after the runs of eight blocks.
 void expect_interleaved_batches_match(llm::TensorType type, i32 n, i32 rows)
 {
     u64 state = 41 + u64(type) + u64(rows);
@@ -559,7 +560,7 @@ void expect_interleaved_batches_match(llm::TensorType type, i32 n, i32 rows)
 
 TEST(BatchKernels, InterleavedRowsMatchThePlainReferenceForEveryToken)
 {
-    for (i32 rows : { 8, 24 }) {
+    for (i32 rows : { 8, 24, 32, 40 }) {
         expect_interleaved_batches_match(llm::TensorType::Q4_0, 512, rows);
         expect_interleaved_batches_match(llm::TensorType::Q4_0, 352, rows);
         expect_interleaved_batches_match(llm::TensorType::Q4_K, 512, rows);
@@ -567,9 +568,9 @@ TEST(BatchKernels, InterleavedRowsMatchThePlainReferenceForEveryToken)
     }
 }
 
-// Q8x8's batch kernels (q8x8_batch.h), in every set the CPU runs, VNNI included: every
-// (row, token) has the bits of ops::matmul_q8 on the plain rows, at one to three groups
-// of eight rows, 1 to 9 tokens, group counts with and without runs of eight, with the
+// Q8x8's batch kernels (q8x8_batch.h; AVX-512 VNNI's pairs of groups with the sums,
+// paired_groups_batch.h), in every set the CPU runs, VNNI included: every (row, token)
+// has the bits of ops::matmul_q8 on the plain rows, at one to five groups of eight rows, 1 to 9 tokens, group counts with and without runs of eight, with the
 // inputs' group sums and without (VNNI then takes |w| and sign(x, w)), weights at -128.
 TEST(BatchKernels, InterleavedInt8RowsMatchThePlainReferenceForEveryToken)
 {
@@ -583,7 +584,7 @@ TEST(BatchKernels, InterleavedInt8RowsMatchThePlainReferenceForEveryToken)
     };
     u64 state = 77;
     for (i32 n : { 256, 352, 800 })
-        for (i32 rows : { 8, 24 }) {
+        for (i32 rows : { 8, 24, 32, 40 }) {
             size_t count = size_t(n) * size_t(rows);
             std::vector<float> w(count);
             for (auto& v : w)

@@ -348,7 +348,7 @@ TEST_P(VariantsOf, QuantisedRowKernelsAtAwkwardSizesAndOffsets)
 
 // Q4_0, Q4_K and Q6_K rows repacked in groups of eight (interleave.h) against the plain rows'
 // reference, bit for bit, with the scalar reading of the interleaved layout too: Q4_0 rows
-// whose blocks do and do not fill runs of eight (7, 9, 17 blocks), one to three groups,
+// whose blocks do and do not fill runs of eight (7, 9, 17 blocks), one to five groups (AVX-512 VNNI pairs them),
 // weights at odd addresses and the special scales above.
 TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
 {
@@ -369,7 +369,7 @@ TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
     for (auto const& c : cases) {
         auto const& variant = of_this_isa(c.variants);
         for (i32 n : c.columns)
-            for (i32 d : { 8, 16, 24 })
+            for (i32 d : { 8, 16, 24, 40 })
                 for (size_t offset : { size_t(0), size_t(1), size_t(3) }) {
                     QuantisedInput in(n, u32(n * 3 + d));
                     auto storage = awkward_blocks(c.type, n, d, offset);
@@ -465,14 +465,14 @@ TEST_P(VariantsOf, InterleavedRowsConvertEveryKindOfScale)
 // interleave.h) against ops::matmul_q8 on the plain rows, bit for bit: the scalar reading
 // of the layout and this instruction set's kernel, with the input's group sums given and
 // not (the VNNI kernels then sum them, or past 512 groups take |w| and sign(x, w)); group
-// counts with and without runs of eight (1, 7, 9, 25, 513), one to three row groups,
+// counts with and without runs of eight (1, 7, 9, 25, 513), one to five row groups (AVX-512 VNNI pairs them),
 // values and scales at odd addresses, weights at -128 and +-127. Row by row, the repacked
 // tensor dequantises to the plain one's floats.
 TEST_P(VariantsOf, Int8InterleavedRowsGiveThePlainRowsBits)
 {
     auto const& variant = of_this_isa(llm::kernels::matmul_q8x8_variants());
     for (i32 n : { 32, 224, 288, 800, 16416 })
-        for (i32 d : { 8, 16, 24 })
+        for (i32 d : { 8, 16, 24, 40 })
             for (size_t offset : { size_t(0), size_t(1), size_t(3) }) {
                 size_t count = size_t(n) * size_t(d), groups = count / 32;
                 auto w = random_floats(count, u32(n + d + 5)), x = random_floats(size_t(n), u32(n * 3 + 1));

@@ -6,12 +6,11 @@
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 #include "avx2_vectors.h"
-#include "q8x8_batch.h"
-#include "interleaved_batch.h"
+#include "groups_batch.h"
 #include "batch_rows.h"
 namespace llm::kernels::avx2 {
 
-BAREFLOW_EVERY_SET_BATCH_ENTRY_POINTS(x86::BytePieces)
+BAREFLOW_EVERY_SET_BATCH_ENTRY_POINTS(x86::BytePieces, x86::GroupsBatchWith<x86::BytePieces>)
 
 namespace {
 using Avx2 = x86::Avx2With<x86::BytePieces>;

@@ -5,12 +5,11 @@
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx2,fma,f16c"))), apply_to = function)
 #include "avx512_vectors.h"
-#include "q8x8_batch.h"
-#include "interleaved_batch.h"
+#include "groups_batch.h"
 #include "batch_rows.h"
 namespace llm::kernels::avx512 {
 
-BAREFLOW_EVERY_SET_BATCH_ENTRY_POINTS(x86::BytePieces)
+BAREFLOW_EVERY_SET_BATCH_ENTRY_POINTS(x86::BytePieces, x86::GroupsBatchWith<x86::BytePieces>)
 
 namespace {
 using Avx512 = x86::Avx512With<x86::BytePieces>;

@@ -7,13 +7,12 @@
 
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c,avxvnni"))), apply_to = function)
 #include "avx2_vectors.h"
-#include "q8x8_batch.h"
-#include "interleaved_batch.h"
+#include "groups_batch.h"
 #include "batch_rows.h"
 #include "vnni_products.h"
 namespace llm::kernels::avxvnni {
 
-BAREFLOW_EVERY_SET_BATCH_ENTRY_POINTS(x86::AvxVnniPieces)
+BAREFLOW_EVERY_SET_BATCH_ENTRY_POINTS(x86::AvxVnniPieces, x86::GroupsBatchWith<x86::AvxVnniPieces>)
 
 namespace {
 using AvxVnni = x86::Avx2With<x86::AvxVnniPieces>;

@@ -56,18 +56,20 @@ BAREFLOW_DECLARE_EVERY_SET_BATCH(avx512)
 BAREFLOW_DECLARE_EVERY_SET_BATCH(avx512vnni)
 #undef BAREFLOW_DECLARE_EVERY_SET_BATCH
 #undef BAREFLOW_DECLARE_INTERLEAVED_BATCH
-// Their definitions in a set's file (inside its namespace and target pragma), with its pieces.
+// Their definitions in a set's file (inside its namespace and target pragma), with its
+// pieces and its kernels for groups of eight rows (groups_batch.h's GroupsBatchWith<Pieces>
+// unless the set has wider ones).
 #define BAREFLOW_INTERLEAVED_BATCH_ENTRY_POINT(name)                                                                     \
     void name(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d) \
     {                                                                                                                    \
-        InterleavedBatch::name(out, out_stride, inputs, tokens, blocks, n, d);                                           \
+        GroupsBatch::name(out, out_stride, inputs, tokens, blocks, n, d);                                                \
     }
-#define BAREFLOW_EVERY_SET_BATCH_ENTRY_POINTS(Pieces)                                                                                          \
+#define BAREFLOW_EVERY_SET_BATCH_ENTRY_POINTS(Pieces, Groups)                                                                                             \
     void q8x8_rows_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* wq, const float* ws, i32 n, i32 d) \
     {                                                                                                                                          \
-        x86::Q8x8BatchWith<Pieces>::rows_batch(out, out_stride, inputs, tokens, wq, ws, n, d);                                                 \
+        Groups::q8x8_rows_batch(out, out_stride, inputs, tokens, wq, ws, n, d);                                                                \
     }                                                                                                                                          \
-    using InterleavedBatch = x86::InterleavedBatchWith<Pieces>;                                                                               \
+    using GroupsBatch = Groups;                                                                                                               \
     BAREFLOW_INTERLEAVED_BATCH_KERNELS(BAREFLOW_INTERLEAVED_BATCH_ENTRY_POINT)                                                                \
     void q8_0_rows_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d)          \
     {                                                                                                                                          \

@@ -30,6 +30,9 @@ struct BytePieces {
     }
     // Whether byte_products is exact for any bytes (no int16 stage to saturate).
     static constexpr bool exact_byte_products = false;
+    // Whether the pieces multiply two neighbouring slices in one 512-bit vector
+    // (vnni_products.h's Avx512VnniPieces: add_slice_pair, fold).
+    static constexpr bool pairs_slices = false;
 
     // Eight groups' int32 vectors, given as four pairs: lane j of `finish` is the sum of
     // every lane of group j. `pair` folds two groups into one vector as they come, so

@@ -22,7 +22,7 @@ struct Q8x8BatchWith {
     // `d` rows (d a multiple of 8, wq and ws at a group of eight rows) against `tokens`
     // inputs; token t's row i at out[t * out_stride + i]. With VNNI the inputs' group
     // sums are used where they come with the inputs.
-    static void rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* wq, const float* ws, i32 n, i32 d)
+    static void q8x8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* wq, const float* ws, i32 n, i32 d)
     {
         if constexpr (Pieces::exact_byte_products)
             if (in[0].sums) {

@@ -1,0 +1,352 @@
+#pragma once
+// Rows in groups of eight (Q8x8, and the interleaved Q4_0x8, Q4_Kx8 and Q6_Kx8) against a
+// batch two groups at a time, for AVX-512 with VNNI. A group's eight rows fill half of a
+// 512-bit vector, so one vector holds the same slice of two neighbouring groups, and one
+// vpdpbusd adds four products into sixteen rows' sums where groups_batch.h's 256-bit one
+// reaches eight. Both groups take the same four input bytes, broadcast to all sixteen
+// lanes by the instruction's own memory operand, and the float terms run sixteen lanes
+// wide too: per row, half the instructions (bareflow-batch-bench, 2048 x 5632, 32 tokens:
+// Q4_Kx8 107 -> 62 us a token, Q6_Kx8 132 -> 90, Q4_0x8 93 -> 56, Q8x8 94 -> 56). One
+// token reads its rows from memory, and two streams at once ran slower there: the
+// one-token kernels pair neighbouring slices of one group instead (interleaved_rows.h).
+//
+// Lane for lane every step is groups_batch.h's: the same exact integer sums, the same
+// float terms and tree_sum8's tree (accumulated as the terms come, in the tree's order),
+// so a row gets the one-token kernel's bits. A last group without a partner takes the
+// 256-bit kernel. Only the 64-bit build pairs groups: the 32-bit one has eight vector
+// registers, too few for sixteen lanes of several tokens' sums. Included inside
+// avx512vnni.cpp's target pragma.
+#include "groups_batch.h"
+#include "token_blocks.h"
+#include "vnni_products.h"
+#include "../../interleaved_blocks.h"
+#include <rt/types.h>
+
+namespace llm::kernels::x86 {
+namespace {
+
+struct PairedGroupsBatch : GroupsBatchWith<Avx512VnniPieces> {
+    using Narrow = GroupsBatchWith<Avx512VnniPieces>;
+
+    // Q8x8 with the inputs' group sums (without, the 256-bit kernels' |w| and sign(x, w)).
+    static void q8x8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* wq, const float* ws, i32 n, i32 d)
+    {
+        i32 groups = n / q8x8::values_per_group;
+        size_t rows_bytes = size_t(q8x8::group_rows) * size_t(n), scales_count = size_t(q8x8::group_rows) * size_t(groups);
+        i32 paired = 0;
+        if (in[0].sums)
+            paired = pairs_batch(out, out_stride, in, tokens, wq, rows_bytes, d, [&](auto count, float* at, const MatmulInput* first, Pair pair, i32 row) {
+                Scales scales { ws + size_t(row / 8) * scales_count, scales_count };
+                q8x8_pair<decltype(count)::value>(at, out_stride, first, pair, scales, groups);
+            });
+        if (paired < d)
+            Narrow::q8x8_rows_batch(out + paired, out_stride, in, tokens, wq + size_t(paired / 8) * rows_bytes, ws + size_t(paired / 8) * scales_count, n, d - paired);
+    }
+    static void q4_0x8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 32;
+        size_t group_bytes = size_t(per_row) * q4_0x8::group_rows * q4_0x8::plain_bytes;
+        i32 paired = pairs_batch(out, out_stride, in, tokens, blocks, group_bytes, d,
+            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { q4_0x8_pair<decltype(count)::value>(at, out_stride, first, pair, per_row); });
+        if (paired < d) // a last group alone
+            Narrow::q4_0x8_rows_batch(out + paired, out_stride, in, tokens, blocks + size_t(paired / 8) * group_bytes, n, d - paired);
+    }
+    static void q4_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 256;
+        size_t group_bytes = size_t(per_row) * q4_kx8::octet_bytes;
+        i32 paired = pairs_batch(out, out_stride, in, tokens, blocks, group_bytes, d,
+            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { q4_kx8_pair<decltype(count)::value>(at, out_stride, first, pair, per_row); });
+        if (paired < d)
+            Narrow::q4_kx8_rows_batch(out + paired, out_stride, in, tokens, blocks + size_t(paired / 8) * group_bytes, n, d - paired);
+    }
+    static void q6_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 256;
+        size_t group_bytes = size_t(per_row) * q6_kx8::octet_bytes;
+        i32 paired = pairs_batch(out, out_stride, in, tokens, blocks, group_bytes, d,
+            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { q6_kx8_pair<decltype(count)::value>(at, out_stride, first, pair, per_row); });
+        if (paired < d)
+            Narrow::q6_kx8_rows_batch(out + paired, out_stride, in, tokens, blocks + size_t(paired / 8) * group_bytes, n, d - paired);
+    }
+
+private:
+    // Two neighbouring groups' bytes at the same offset: the first group's at `first`, the
+    // second's `apart` bytes on.
+    struct Pair {
+        const u8* first;
+        size_t apart;
+
+        Pair at(size_t offset) const { return { first + offset, apart }; }
+        // The 32 bytes at `offset` of each: the first's in the low half, the second's in the high.
+        __m512i bytes(size_t offset) const
+        {
+            __m256i low = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(first + offset));
+            return _mm512_inserti64x4(_mm512_castsi256_si512(low), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(first + apart + offset)), 1);
+        }
+        // Eight f16 values of each at `offset`, as sixteen floats.
+        __m512 halves(size_t offset) const
+        {
+            __m128i low = _mm_loadu_si128(reinterpret_cast<const __m128i*>(first + offset));
+            __m128i high = _mm_loadu_si128(reinterpret_cast<const __m128i*>(first + apart + offset));
+            return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(low), high, 1));
+        }
+        // Eight signed bytes of each at `offset`, as sixteen int32 lanes.
+        __m512i signed_bytes(size_t offset) const
+        {
+            __m128i low = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(first + offset));
+            __m128i high = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(first + apart + offset));
+            return _mm512_cvtepi8_epi32(_mm_unpacklo_epi64(low, high));
+        }
+    };
+
+    // The groups of `d` rows two at a time, each pair (its first row's number given too)
+    // against every block of tokens; returns how many rows that covered (none in the
+    // 32-bit build).
+    template<typename PairKernel>
+    static i32 pairs_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, size_t group_bytes, i32 d, PairKernel const& kernel)
+    {
+        i32 paired = sizeof(void*) == 8 ? d / 16 * 16 : 0;
+        for (i32 i = 0; i < paired; i += 16)
+            in_token_blocks(tokens, [&](auto count, i32 t) {
+                kernel(count, out + size_t(t) * out_stride + size_t(i), in + t, Pair { blocks + size_t(i / 8) * group_bytes, group_bytes }, i);
+            });
+        return paired;
+    }
+
+    static __m512i broadcast(const i8* at)
+    {
+        i32 word;
+        __builtin_memcpy(&word, at, 4);
+        return _mm512_set1_epi32(word);
+    }
+
+    // tree_sum8's ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)) with the terms given in
+    // order 0..7: t0..t3 are held until their partners come, so a token keeps four vectors
+    // rather than eight.
+    struct Tree {
+        __m512 held[4];
+        void add(i32 j, __m512 term)
+        {
+            if (j < 4)
+                held[j] = term;
+            else
+                held[j - 4] = _mm512_add_ps(held[j - 4], term);
+        }
+        __m512 sum() const { return _mm512_add_ps(_mm512_add_ps(held[0], held[2]), _mm512_add_ps(held[1], held[3])); }
+    };
+
+    // The first group's eight rows at row, the second's at row + 8.
+    static void store(float* row, __m512 values)
+    {
+        _mm256_storeu_ps(row, _mm512_castps512_ps256(values));
+        _mm256_storeu_ps(row + 8, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(values), 1)));
+    }
+
+    // Two groups' float scales: the first's at `first`, the second's `apart` floats on.
+    struct Scales {
+        const float* first;
+        size_t apart;
+        // Eight of each from `offset`.
+        __m512 at(size_t offset) const
+        {
+            __m256 low = _mm256_loadu_ps(first + offset);
+            return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(low)), _mm256_castps_pd(_mm256_loadu_ps(first + apart + offset)), 1));
+        }
+    };
+
+    // Two groups of Q8x8 rows, `Tokens` tokens: q8x8_batch.h's group with the inputs'
+    // group sums (the stored w + 128 against x, 128 * sum(x) taken off).
+    template<i32 Tokens>
+    static void q8x8_pair(float* out, size_t out_stride, const MatmulInput* in, Pair rows, Scales scales, i32 groups)
+    {
+        __m512 values[Tokens];
+        for (auto& v : values)
+            v = _mm512_setzero_ps();
+        for (i32 g = 0; g < groups; ++g) {
+            Pair chunks = rows.at(q8x8::group_bytes * size_t(g));
+            __m512i sums[Tokens];
+            for (auto& sum : sums)
+                sum = _mm512_setzero_si512();
+            for (i32 c = 0; c < 8; ++c) {
+                __m512i w = chunks.bytes(32 * size_t(c));
+                for (i32 t = 0; t < Tokens; ++t)
+                    sums[t] = _mm512_dpbusd_epi32(sums[t], w, broadcast(in[t].q + 32 * g + 4 * c));
+            }
+            __m512 row_scales = scales.at(8 * size_t(g));
+            for (i32 t = 0; t < Tokens; ++t) {
+                __m512i integers = _mm512_sub_epi32(sums[t], _mm512_set1_epi32(128 * in[t].sums[g]));
+                __m512 scaled = _mm512_mul_ps(_mm512_cvtepi32_ps(integers), row_scales);
+                values[t] = _mm512_add_ps(values[t], _mm512_mul_ps(scaled, _mm512_set1_ps(in[t].s[g])));
+            }
+        }
+        for (i32 t = 0; t < Tokens; ++t)
+            store(out + size_t(t) * out_stride, values[t]);
+    }
+
+    // Two groups of Q4_0x8 rows, `Tokens` tokens (token t's rows at out + t * out_stride):
+    // interleaved_batch.h's q4_0x8_group.
+    template<i32 Tokens>
+    static void q4_0x8_pair(float* out, size_t out_stride, const MatmulInput* in, Pair groups, i32 per_row)
+    {
+        __m512i mask = _mm512_set1_epi8(0x0F);
+        __m512 values[Tokens];
+        for (auto& v : values)
+            v = _mm512_setzero_ps();
+        Tree trees[Tokens];
+        i32 full_runs = per_row / 8 * 8;
+        for (i32 b = 0; b < per_row; ++b) {
+            Pair chunks = groups.at(q4_0x8::chunks_at(b));
+            __m512i low[4], high[4];
+            for (i32 c = 0; c < 4; ++c) {
+                __m512i w = chunks.bytes(32 * size_t(c));
+                low[c] = _mm512_and_si512(w, mask);
+                high[c] = _mm512_and_si512(_mm512_srli_epi16(w, 4), mask);
+            }
+            __m512 scales = groups.halves(q4_0x8::scales_at(per_row, b));
+            for (i32 t = 0; t < Tokens; ++t) {
+                const i8* x = in[t].q + 32 * b;
+                __m512i sums = _mm512_setzero_si512();
+                for (i32 c = 0; c < 4; ++c) {
+                    sums = _mm512_dpbusd_epi32(sums, low[c], broadcast(x + 4 * c));
+                    sums = _mm512_dpbusd_epi32(sums, high[c], broadcast(x + 16 + 4 * c));
+                }
+                __m512i integers = _mm512_sub_epi32(sums, _mm512_set1_epi32(8 * in[t].sums[b]));
+                __m512 term = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(integers), scales), _mm512_set1_ps(in[t].s[b]));
+                if (b < full_runs)
+                    trees[t].add(b % 8, term);
+                else
+                    values[t] = _mm512_add_ps(values[t], term);
+            }
+            if (b < full_runs && b % 8 == 7)
+                for (i32 t = 0; t < Tokens; ++t)
+                    values[t] = _mm512_add_ps(values[t], trees[t].sum());
+        }
+        for (i32 t = 0; t < Tokens; ++t)
+            store(out + size_t(t) * out_stride, values[t]);
+    }
+
+    // InterleavedRowsWith::q4_kx8_scale_and_min, sixteen lanes wide.
+    static void q4_kx8_scale_and_min(__m512i const (&packed)[3], i32 j, __m512i& scale, __m512i& min)
+    {
+        __m512i six = _mm512_set1_epi32(63), four = _mm512_set1_epi32(0xF), two = _mm512_set1_epi32(3);
+        auto byte = [](__m512i v, i32 shift) { return _mm512_srl_epi32(v, _mm_cvtsi32_si128(shift)); };
+        if (j < 4) {
+            scale = _mm512_and_si512(byte(packed[0], 8 * j), six);
+            min = _mm512_and_si512(byte(packed[1], 8 * j), six);
+        } else {
+            i32 k = j - 4;
+            scale = _mm512_or_si512(_mm512_and_si512(byte(packed[2], 8 * k), four), _mm512_slli_epi32(_mm512_and_si512(byte(packed[0], 8 * k + 6), two), 4));
+            min = _mm512_or_si512(_mm512_and_si512(byte(packed[2], 8 * k + 4), four), _mm512_slli_epi32(_mm512_and_si512(byte(packed[1], 8 * k + 6), two), 4));
+        }
+    }
+
+    // Two groups of Q4_Kx8 rows, `Tokens` tokens: interleaved_batch.h's q4_kx8_group.
+    template<i32 Tokens>
+    static void q4_kx8_pair(float* out, size_t out_stride, const MatmulInput* in, Pair groups, i32 per_row)
+    {
+        __m512i mask = _mm512_set1_epi8(0x0F);
+        __m512 values[Tokens];
+        for (auto& v : values)
+            v = _mm512_setzero_ps();
+        for (i32 b = 0; b < per_row; ++b) {
+            Pair octets = groups.at(size_t(b) * q4_kx8::octet_bytes);
+            __m512 d = octets.halves(0), dmin = octets.halves(16);
+            __m512i packed[3];
+            for (i32 k = 0; k < 3; ++k)
+                packed[k] = octets.bytes(q4_kx8::scales_at + 32 * size_t(k));
+            Tree trees[Tokens];
+            for (i32 c = 0; c < 4; ++c) {
+                Pair slices = octets.at(q4_kx8::nibbles_at + 256 * size_t(c));
+                __m512i low[Tokens], high[Tokens];
+                for (i32 t = 0; t < Tokens; ++t)
+                    low[t] = _mm512_setzero_si512(), high[t] = _mm512_setzero_si512();
+                for (i32 s = 0; s < 8; ++s) {
+                    __m512i w = slices.bytes(32 * size_t(s));
+                    __m512i w_low = _mm512_and_si512(w, mask), w_high = _mm512_and_si512(_mm512_srli_epi16(w, 4), mask);
+                    for (i32 t = 0; t < Tokens; ++t) {
+                        const i8* x = in[t].q + 256 * b + 64 * c + 4 * s;
+                        low[t] = _mm512_dpbusd_epi32(low[t], w_low, broadcast(x));
+                        high[t] = _mm512_dpbusd_epi32(high[t], w_high, broadcast(x + 32));
+                    }
+                }
+                for (i32 part = 0; part < 2; ++part) {
+                    i32 j = 2 * c + part;
+                    __m512i scale, min;
+                    q4_kx8_scale_and_min(packed, j, scale, min);
+                    for (i32 t = 0; t < Tokens; ++t) {
+                        __m512i sums = part ? high[t] : low[t];
+                        __m512 scaled = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_mullo_epi32(scale, sums)), d);
+                        __m512 offset = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_mullo_epi32(min, _mm512_set1_epi32(in[t].sums[8 * b + j]))), dmin);
+                        trees[t].add(j, _mm512_mul_ps(_mm512_sub_ps(scaled, offset), _mm512_set1_ps(in[t].s[8 * b + j])));
+                    }
+                }
+            }
+            for (i32 t = 0; t < Tokens; ++t)
+                values[t] = _mm512_add_ps(values[t], trees[t].sum());
+        }
+        for (i32 t = 0; t < Tokens; ++t)
+            store(out + size_t(t) * out_stride, values[t]);
+    }
+
+    // interleaved_batch.h's q6_kx8_values for two groups' halves.
+    static __m512i q6_kx8_values(Pair half, i32 s, i32 k)
+    {
+        __m512i nibble = _mm512_set1_epi8(0x0F), top = _mm512_set1_epi8(0x30);
+        __m512i low = half.bytes(96 * size_t(s) + 32 * size_t(k & 1)), high = half.bytes(96 * size_t(s) + 64);
+        if (k >= 2)
+            low = _mm512_srli_epi16(low, 4);
+        switch (k) {
+        case 0: high = _mm512_slli_epi16(high, 4); break;
+        case 1: high = _mm512_slli_epi16(high, 2); break;
+        case 3: high = _mm512_srli_epi16(high, 2); break;
+        default: break;
+        }
+        return _mm512_or_si512(_mm512_and_si512(low, nibble), _mm512_and_si512(high, top));
+    }
+
+    // Two groups of Q6_Kx8 rows, `Tokens` tokens: interleaved_batch.h's q6_kx8_group.
+    template<i32 Tokens>
+    static void q6_kx8_pair(float* out, size_t out_stride, const MatmulInput* in, Pair groups, i32 per_row)
+    {
+        __m512 values[Tokens];
+        for (auto& v : values)
+            v = _mm512_setzero_ps();
+        for (i32 b = 0; b < per_row; ++b) {
+            Pair octets = groups.at(size_t(b) * q6_kx8::octet_bytes);
+            __m512 d = octets.halves(0);
+            Tree trees[Tokens];
+            for (i32 j = 0; j < 8; ++j) {
+                i32 h = j / 4, k = j % 4;
+                Pair half = octets.at(q6_kx8::halves_at + q6_kx8::half_bytes * size_t(h));
+                __m512i first[Tokens], second[Tokens];
+                for (i32 t = 0; t < Tokens; ++t)
+                    first[t] = _mm512_setzero_si512(), second[t] = _mm512_setzero_si512();
+                for (i32 s = 0; s < 8; s += 2) {
+                    __m512i a = q6_kx8_values(half, s, k), a_next = q6_kx8_values(half, s + 1, k);
+                    for (i32 t = 0; t < Tokens; ++t) {
+                        const i8* x = in[t].q + 256 * b + 128 * h + 32 * k + 4 * s;
+                        __m512i& sums = s < 4 ? first[t] : second[t];
+                        sums = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(sums, a, broadcast(x)), a_next, broadcast(x + 4));
+                    }
+                }
+                __m512i scale_a = octets.signed_bytes(q6_kx8::scales_at + 8 * size_t(2 * j));
+                __m512i scale_b = octets.signed_bytes(q6_kx8::scales_at + 8 * size_t(2 * j + 1));
+                for (i32 t = 0; t < Tokens; ++t) {
+                    const i32* sums16 = in[t].sums16 + 16 * b;
+                    __m512i a = _mm512_sub_epi32(first[t], _mm512_set1_epi32(32 * sums16[2 * j]));
+                    __m512i second_a = _mm512_sub_epi32(second[t], _mm512_set1_epi32(32 * sums16[2 * j + 1]));
+                    __m512i products = _mm512_add_epi32(_mm512_mullo_epi32(scale_a, a), _mm512_mullo_epi32(scale_b, second_a));
+                    trees[t].add(j, _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(products), d), _mm512_set1_ps(in[t].s[8 * b + j])));
+                }
+            }
+            for (i32 t = 0; t < Tokens; ++t)
+                values[t] = _mm512_add_ps(values[t], trees[t].sum());
+        }
+        for (i32 t = 0; t < Tokens; ++t)
+            store(out + size_t(t) * out_stride, values[t]);
+    }
+};
+
+}
+}
