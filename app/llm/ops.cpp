@@ -68,13 +68,18 @@ void rope(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 position)
     }
 }
 
-void rope_angles(float* cosines, float* sines, i32 head_size, i32 position, float theta)
+void rope_frequencies(float* frequencies, i32 head_size, float theta)
 {
-    for (i32 head_dim = 0; head_dim < head_size; head_dim += 2) {
-        float frequency = 1.0f / powf(theta, float(head_dim) / float(head_size));
-        float angle = float(position) * frequency;
-        cosines[head_dim / 2] = cosf(angle);
-        sines[head_dim / 2] = sinf(angle);
+    for (i32 head_dim = 0; head_dim < head_size; head_dim += 2)
+        frequencies[head_dim / 2] = 1.0f / powf(theta, float(head_dim) / float(head_size));
+}
+
+void rope_angles(float* cosines, float* sines, const float* frequencies, i32 head_size, i32 position)
+{
+    for (i32 pair = 0; pair < head_size / 2; ++pair) {
+        float angle = float(position) * frequencies[pair];
+        cosines[pair] = cosf(angle);
+        sines[pair] = sinf(angle);
     }
 }
 
@@ -109,12 +114,19 @@ void accumulate(float* x, const float* y, i32 size)
         x[i] += y[i];
 }
 
-float dot(const float* a, const float* b, i32 n) { return fp32::dot_in_lanes<fp32::sum_lanes>(a, b, n); }
+void attention_scores(float* scores, const float* q, const float* keys, size_t stride, i32 count, i32 n, float scale)
+{
+    for (i32 t = 0; t < count; ++t)
+        scores[t] = fp32::dot_in_lanes<fp32::sum_lanes>(q, keys + size_t(t) * stride, n) / scale;
+}
 
-void axpy(float* y, float a, const float* x, i32 n)
+void weighted_sum(float* out, const float* weights, const float* values, size_t stride, i32 count, i32 n)
 {
     for (i32 i = 0; i < n; ++i)
-        y[i] += a * x[i];
+        out[i] = 0.0f;
+    for (i32 t = 0; t < count; ++t)
+        for (i32 i = 0; i < n; ++i)
+            out[i] += weights[t] * values[size_t(t) * stride + size_t(i)];
 }
 
 float round_half_away(float x)

@@ -18,9 +18,11 @@ void matmul(float* out, const float* x, const float* w, i32 n, i32 d);
 
 // Rotary position embedding on interleaved pairs of q (dim) and k (kv_dim).
 void rope(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 position);
-// The same in two steps: the rotation of each pair for a position (head_size / 2 cosines
-// and sines, the same for every layer), then applying it. Results equal rope()'s.
-void rope_angles(float* cosines, float* sines, i32 head_size, i32 position, float theta = 10000.0f);
+// The same in steps: each pair's frequency (head_size / 2 of them, the same for every
+// position), the rotation of each pair for a position (cosines and sines, the same for
+// every layer), then applying it. Results equal rope()'s.
+void rope_frequencies(float* frequencies, i32 head_size, float theta = 10000.0f);
+void rope_angles(float* cosines, float* sines, const float* frequencies, i32 head_size, i32 position);
 void rope_apply(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, const float* cosines, const float* sines);
 
 // hb = silu(hb) * hb2 (the SwiGLU gate)
@@ -29,9 +31,11 @@ void swiglu(float* hb, const float* hb2, i32 size);
 // x += y
 void accumulate(float* x, const float* y, i32 size);
 
-// Attention's pieces: a . b, and y += a * x.
-float dot(const float* a, const float* b, i32 n);
-void axpy(float* y, float a, const float* x, i32 n);
+// Attention over `count` positions `stride` floats apart (n values each): scores[t] =
+// (q . keys[t]) / scale, each dot in fp32_order.h's lanes; out = the weights' sum of the
+// values, added position by position (out = 0, then out += weights[t] * values[t]).
+void attention_scores(float* scores, const float* q, const float* keys, size_t stride, i32 count, i32 n, float scale);
+void weighted_sum(float* out, const float* weights, const float* values, size_t stride, i32 count, i32 n);
 
 // llama2.c's int8 scheme (runq.c): groups of `group` values, scale = max|x| / 127,
 // q = round(x / scale). Only whole groups are quantised, exactly as runq.c does.

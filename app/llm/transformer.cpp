@@ -41,6 +41,8 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
     t.m_value_cache = TRY(rt::HeapArray<float>::allocate_zeroed(cache));
     t.m_attention = TRY(rt::HeapArray<float>::allocate(size_t(c.n_heads) * size_t(c.seq_len)));
     t.m_logits = TRY(rt::HeapArray<float>::allocate(size_t(c.vocab_size)));
+    t.m_rope_frequencies = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
+    ops::rope_frequencies(t.m_rope_frequencies.data(), c.head_size(), c.rope_theta);
     t.m_rope_cos = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
     t.m_rope_sin = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
     size_t widest = size_t(rt::max(c.dim, c.hidden_dim));
@@ -92,13 +94,9 @@ void Transformer::attend(i32 layer, i32 head, const float* q, i32 position, floa
     size_t first = size_t(layer) * size_t(c.seq_len) * kv_dim + size_t(head / (c.n_heads / c.n_kv_heads)) * size_t(head_size);
     float head_scale = rt::math::sqrtf(float(head_size));
     auto const& kernels = kernels::active();
-    for (i32 t = 0; t <= position; ++t)
-        scores[t] = kernels.attention.dot(q, m_key_cache.data() + first + size_t(t) * kv_dim, head_size) / head_scale;
+    kernels.attention.scores(scores, q, m_key_cache.data() + first, kv_dim, position + 1, head_size, head_scale);
     kernels.softmax(scores, position + 1);
-    for (i32 i = 0; i < head_size; ++i)
-        out[i] = 0.0f;
-    for (i32 t = 0; t <= position; ++t)
-        kernels.attention.axpy(out, scores[t], m_value_cache.data() + first + size_t(t) * kv_dim, head_size);
+    kernels.attention.weighted_sum(out, scores, m_value_cache.data() + first, kv_dim, position + 1, head_size);
 }
 
 void Transformer::attention(i32 layer, i32 position)
@@ -144,7 +142,7 @@ void Transformer::run_layers(i32 token, i32 position)
 
     {
         rt::ScopedCycles probe { "rope" };
-        ops::rope_angles(m_rope_cos.data(), m_rope_sin.data(), c.head_size(), position, c.rope_theta);
+        ops::rope_angles(m_rope_cos.data(), m_rope_sin.data(), m_rope_frequencies.data(), c.head_size(), position);
     }
     dequantize_row(w.embedding, size_t(token), x);
 

@@ -80,6 +80,7 @@ private:
     rt::HeapArray<float> m_value_cache; // [n_layers][seq_len][kv_dim]
     rt::HeapArray<float> m_attention;   // [n_heads][seq_len]
     rt::HeapArray<float> m_logits;      // [vocab_size]
+    rt::HeapArray<float> m_rope_frequencies; // [head_size / 2], the same at every position
     rt::HeapArray<float> m_rope_cos;    // [head_size / 2] for the current position
     rt::HeapArray<float> m_rope_sin;
     rt::HeapArray<i8> m_input_q;        // [max(dim, hidden_dim)] int8 input

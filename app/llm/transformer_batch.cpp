@@ -75,7 +75,7 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
     {
         rt::ScopedCycles probe { "rope" };
         for (i32 t = 0; t < count; ++t)
-            ops::rope_angles(row(b.rope_cos, b.rope_stride, t), row(b.rope_sin, b.rope_stride, t), c.head_size(), position + t, c.rope_theta);
+            ops::rope_angles(row(b.rope_cos, b.rope_stride, t), row(b.rope_sin, b.rope_stride, t), m_rope_frequencies.data(), c.head_size(), position + t);
     }
     for (i32 t = 0; t < count; ++t)
         dequantize_row(w.embedding, size_t(tokens[size_t(t)]), row(b.x, ds, t));

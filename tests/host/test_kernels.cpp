@@ -545,16 +545,31 @@ TEST_P(VariantsOf, ElementwiseAreBitIdentical)
             variant.function(actual.data(), y.data(), n);
             ASSERT_TRUE(same_bits(actual.data(), expected.data(), n)) << variant.name << " n=" << n << " spread " << spread;
         }
-        {
-            auto const& variant = of_this_isa(llm::kernels::attention_variants());
-            float expected_dot = llm::ops::dot(x.data(), y.data(), n), actual_dot = variant.function.dot(x.data(), y.data(), n);
-            ASSERT_TRUE(same_bits(&actual_dot, &expected_dot, 1)) << variant.name << " n=" << n;
-            auto expected = w, actual = w;
-            llm::ops::axpy(expected.data(), 0.37f, x.data(), n);
-            variant.function.axpy(actual.data(), 0.37f, x.data(), n);
-            ASSERT_TRUE(same_bits(actual.data(), expected.data(), n)) << variant.name << " n=" << n;
-        }
     }
+}
+
+// Attention's scores and weighted sums against the reference, bit for bit: head sizes
+// around every vector width and its multiples, 1 to 67 positions, positions further
+// apart than a head (the cache's kv_dim) and at an odd address.
+TEST_P(VariantsOf, AttentionIsBitIdentical)
+{
+    auto const& variant = of_this_isa(llm::kernels::attention_variants());
+    for (i32 n : { 1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 48, 63, 64, 65, 80, 100, 128, 129 })
+        for (i32 count : { 1, 2, 5, 16, 67 })
+            for (size_t stride : { size_t(n), size_t(n) + 13 }) {
+                auto q = random_floats(size_t(n), u32(n + count), 4.0f);
+                auto cache = random_floats(stride * size_t(count) + 1, u32(3 * n + count));
+                const float* rows = cache.data() + 1;
+                std::vector<float> expected(static_cast<size_t>(count)), actual(static_cast<size_t>(count), -1.0f);
+                llm::ops::attention_scores(expected.data(), q.data(), rows, stride, count, n, 6.9282f);
+                variant.function.scores(actual.data(), q.data(), rows, stride, count, n, 6.9282f);
+                ASSERT_TRUE(same_bits(actual.data(), expected.data(), count)) << variant.name << " scores n=" << n << " count " << count;
+                llm::ops::softmax(expected.data(), count);
+                std::vector<float> expected_out(static_cast<size_t>(n)), actual_out(static_cast<size_t>(n), -1.0f);
+                llm::ops::weighted_sum(expected_out.data(), expected.data(), rows, stride, count, n);
+                variant.function.weighted_sum(actual_out.data(), expected.data(), rows, stride, count, n);
+                ASSERT_TRUE(same_bits(actual_out.data(), expected_out.data(), n)) << variant.name << " weighted sum n=" << n << " count " << count;
+            }
 }
 
 // The input quantisation: every group kind the reference tells apart (normal ones, exact

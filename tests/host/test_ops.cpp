@@ -74,8 +74,9 @@ TEST(Ops, RopeInTwoStepsEqualsRope)
             k[i] = float(i) * -0.07f + 1.0f;
         auto q2 = q, k2 = k;
         llm::ops::rope(q.data(), k.data(), 64, 32, 8, position);
-        std::vector<float> c(4), s(4);
-        llm::ops::rope_angles(c.data(), s.data(), 8, position);
+        std::vector<float> c(4), s(4), frequencies(4);
+        llm::ops::rope_frequencies(frequencies.data(), 8);
+        llm::ops::rope_angles(c.data(), s.data(), frequencies.data(), 8, position);
         llm::ops::rope_apply(q2.data(), k2.data(), 64, 32, 8, c.data(), s.data());
         EXPECT_EQ(q, q2);
         EXPECT_EQ(k, k2);
@@ -226,8 +227,9 @@ TEST(GgufBlocks, KQuantMatmulsMatchDequantisedProducts)
 
 TEST(Ops, RopeBaseFrequencyIsAParameter)
 {
-    std::vector<float> c(4), s(4);
-    llm::ops::rope_angles(c.data(), s.data(), 8, 3, 500000.0f); // Llama-3-style base
+    std::vector<float> c(4), s(4), frequencies(4);
+    llm::ops::rope_frequencies(frequencies.data(), 8, 500000.0f); // Llama-3-style base
+    llm::ops::rope_angles(c.data(), s.data(), frequencies.data(), 8, 3);
     for (int pair = 0; pair < 4; ++pair) {
         double angle = 3.0 / std::pow(500000.0, 2.0 * pair / 8.0);
         EXPECT_NEAR(c[size_t(pair)], std::cos(angle), 1e-6);

@@ -6,7 +6,7 @@
 // The scalar "instruction set" is llm::ops, under the names the tables use.
 namespace llm::kernels::scalar {
 using namespace llm::ops;
-constexpr AttentionKernels attention { ops::dot, ops::axpy };
+constexpr AttentionKernels attention { ops::attention_scores, ops::weighted_sum };
 }
 
 namespace llm::kernels {

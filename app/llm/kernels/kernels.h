@@ -22,8 +22,8 @@ BAREFLOW_KERNEL_FUNCTIONS(BAREFLOW_FUNCTION_TYPE, )
 #undef BAREFLOW_FUNCTION_TYPE
 
 struct AttentionKernels {
-    Dot dot;
-    Axpy axpy;
+    AttentionScores scores;
+    WeightedSum weighted_sum;
 };
 
 template<typename Function>
@@ -75,7 +75,7 @@ struct Plan {
 };
 
 // The functions the transformer calls, set from a Plan: one member per operation, named
-// as in the plan (matmul, matmul_q8, ..., attention.dot, gguf_q4_k ...).
+// as in the plan (matmul, matmul_q8, ..., attention.scores, gguf_q4_k ...).
 struct Active {
 #define BAREFLOW_ACTIVE_MEMBER(op, name, type, entry) type name;
     BAREFLOW_OPERATIONS(BAREFLOW_ACTIVE_MEMBER)

@@ -23,9 +23,13 @@
     X(Rmsnorm, void, rmsnorm, (float* out, const float* x, const float* weight, i32 size, float epsilon),              \
         (out, x, weight, size, epsilon), __VA_ARGS__)                                                                                 \
     X(Softmax, void, softmax, (float* x, i32 size), (x, size), __VA_ARGS__)                                                         \
-    /* Attention: scores are dot products, the output a weighted sum (y += a * x). */                                   \
-    X(Dot, float, dot, (const float* a, const float* b, i32 n), (a, b, n), __VA_ARGS__)                                              \
-    X(Axpy, void, axpy, (float* y, float a, const float* x, i32 n), (y, a, x, n), __VA_ARGS__)                                      \
+    /* Attention over `count` cached positions `stride` floats apart, n values each: the scores are the query's */  \
+    /* dot products with the keys over `scale`; the output the values' sum weighted by the softmaxed scores, */      \
+    /* position by position (out = 0, then out += weight * value). */                                               \
+    X(AttentionScores, void, attention_scores, (float* scores, const float* q, const float* keys, size_t stride, i32 count, i32 n, float scale), \
+        (scores, q, keys, stride, count, n, scale), __VA_ARGS__)                                                                      \
+    X(WeightedSum, void, weighted_sum, (float* out, const float* weights, const float* values, size_t stride, i32 count, i32 n),        \
+        (out, weights, values, stride, count, n), __VA_ARGS__)                                                                        \
     X(Swiglu, void, swiglu, (float* hb, const float* hb2, i32 size), (hb, hb2, size), __VA_ARGS__)                                  \
     /* The matrix products' input in int8 groups of `group` values with one float scale each (ops::quantize). */     \
     X(Quantize, void, quantize, (i8* q, float* scales, const float* x, i32 n, i32 group), (q, scales, x, n, group), __VA_ARGS__)    \
@@ -70,7 +74,7 @@
 
 // The operations a plan chooses a variant (and a core count) for, in plan order:
 // X(Op enumerator, name in tune=, function type, entry point in each instruction set).
-// `attention` is the pair {dot, axpy}, chosen together.
+// `attention` is the pair {attention_scores, weighted_sum}, chosen together.
 #define BAREFLOW_OPERATIONS(X)                                    \
     X(Matmul, matmul, MatmulF32, matmul)                          \
     X(MatmulQ8, matmul_q8, MatmulQ8, matmul_q8)                   \

@@ -378,11 +378,10 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         fill(scores.data(), scores.size(), 4);
         f(scores.data(), positions);
     });
+    size_t key_stride = size_t(c.head_size());
     plan.choice[size_t(Op::Attention)] = choose("attention", attention_variants(), cpu, report, [&](AttentionKernels f) {
-        for (i32 t = 0; t < positions; ++t)
-            scores[size_t(t)] = f.dot(x.data(), keys.data() + size_t(t) * size_t(c.head_size()), c.head_size());
-        for (i32 t = 0; t < positions; ++t)
-            f.axpy(out.data(), scores[size_t(t)] * 1e-3f, keys.data() + size_t(t) * size_t(c.head_size()), c.head_size());
+        f.scores(scores.data(), x.data(), keys.data(), key_stride, positions, c.head_size(), 8.0f);
+        f.weighted_sum(out.data(), scores.data(), keys.data(), key_stride, positions, c.head_size());
     });
     // Attention is split by heads: every head scores the same scratch keys.
     auto const& attention = attention_variants()[plan.choice[size_t(Op::Attention)]];
@@ -393,11 +392,9 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             for (size_t h = first; h < end; ++h) {
                 float* s = head_scores.data() + h * size_t(positions);
                 float* o = head_outputs.data() + h * size_t(c.head_size());
-                for (i32 t = 0; t < positions; ++t)
-                    s[t] = attention.function.dot(x.data(), keys.data() + size_t(t) * size_t(c.head_size()), c.head_size());
+                attention.function.scores(s, x.data(), keys.data(), key_stride, positions, c.head_size(), 8.0f);
                 softmax_variants()[plan.choice[size_t(Op::Softmax)]].function(s, positions);
-                for (i32 t = 0; t < positions; ++t)
-                    attention.function.axpy(o, s[t], keys.data() + size_t(t) * size_t(c.head_size()), c.head_size());
+                attention.function.weighted_sum(o, s, keys.data(), key_stride, positions, c.head_size());
             }
         }, workers);
     });

@@ -7,7 +7,7 @@
 #define BAREFLOW_DECLARE_KERNELS(isa)                                        \
     namespace llm::kernels::isa {                                            \
     BAREFLOW_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_ENTRY_POINT, )                \
-    constexpr AttentionKernels attention { dot, axpy };                      \
+    constexpr AttentionKernels attention { attention_scores, weighted_sum }; \
     }
 
 BAREFLOW_DECLARE_KERNELS(sse2)

@@ -494,14 +494,43 @@ float dot(const float* a, const float* b, i32 n)
 }
 
 template<typename V>
-void axpy(float* y, float a, const float* x, i32 n)
+void attention_scores(float* scores, const float* q, const float* keys, size_t stride, i32 count, i32 n, float scale)
 {
-    i32 vector_end = n - n % V::width;
-    auto av = V::set1(a);
-    for (i32 i = 0; i < vector_end; i += V::width)
-        V::store(y + i, V::add(V::load(y + i), V::mul(av, V::load(x + i))));
-    for (i32 i = vector_end; i < n; ++i)
-        y[i] += a * x[i];
+    for (i32 t = 0; t < count; ++t)
+        scores[t] = dot<V>(q, keys + size_t(t) * stride, n) / scale;
+}
+
+// ops::weighted_sum with up to four vectors of the output held in registers across the
+// positions: each element still gets out = 0, then out + weight * value position by
+// position (the reference's steps), loaded and stored once instead of once per position.
+template<typename V>
+void weighted_sum(float* out, const float* weights, const float* values, size_t stride, i32 count, i32 n)
+{
+    constexpr i32 width = V::width;
+    auto columns = [&]<i32 Vectors>(i32 first) {
+        typename V::Vector sums[Vectors];
+        for (auto& sum : sums)
+            sum = V::zero();
+        for (i32 t = 0; t < count; ++t) {
+            auto weight = V::set1(weights[t]);
+            const float* row = values + size_t(t) * stride + size_t(first);
+            for (i32 v = 0; v < Vectors; ++v)
+                sums[v] = V::add(sums[v], V::mul(weight, V::load(row + v * width)));
+        }
+        for (i32 v = 0; v < Vectors; ++v)
+            V::store(out + first + v * width, sums[v]);
+    };
+    i32 i = 0;
+    for (; i + 4 * width <= n; i += 4 * width)
+        columns.template operator()<4>(i);
+    for (; i + width <= n; i += width)
+        columns.template operator()<1>(i);
+    for (; i < n; ++i) {
+        float sum = 0.0f;
+        for (i32 t = 0; t < count; ++t)
+            sum += weights[t] * values[size_t(t) * stride + size_t(i)];
+        out[i] = sum;
+    }
 }
 
 template<typename V>
