@@ -19,6 +19,7 @@
 //         (q0 - 32) x0 + (q1 - 32) x1, the one-token kernel's q . x - 32 . x pair for pair.
 // Included inside a target pragma that enables AVX2, after tensor.h (for MatmulInput).
 #include "byte_products.h"
+#include "low_bit_rows.h"
 #include "token_blocks.h"
 #include "../../ops.h"
 #include <rt/types.h>
@@ -262,6 +263,53 @@ struct BatchRows : BytePieces {
         rows(tokens, d, [&](auto count, i32 first, i32 i) {
             q4_k_row<decltype(count)::value>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first,
                 blocks + size_t(i) * size_t(per_row) * 144, per_row);
+        });
+    }
+    // Q5_K (176-byte blocks): low_bit_rows.h's q5_k_row with each block's five-bit values
+    // assembled once for `Tokens` tokens, then every token's products, terms and sum by
+    // the same steps.
+    template<i32 Tokens>
+    static void q5_k_row(float* out, size_t out_stride, const MatmulInput* in, const u8* row, i32 per_row)
+    {
+        const __m256i nibble = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(16);
+        float values[Tokens] {};
+        for (i32 b = 0; b < per_row; ++b) {
+            const u8* block = row + size_t(b) * 176;
+            __m256i high = load(block + 16);
+            __m256i first[4], second[4];
+            for (i32 chunk = 0; chunk < 4; ++chunk) {
+                __m256i bytes = load(block + 48 + 32 * chunk);
+                first[chunk] = _mm256_or_si256(_mm256_and_si256(bytes, nibble), _mm256_and_si256(LowBitRows::move_bit(high, 2 * chunk, 4), sixteen));
+                second[chunk] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble),
+                    _mm256_and_si256(LowBitRows::move_bit(high, 2 * chunk + 1, 4), sixteen));
+            }
+            __m256 scales, mins, d, dmin;
+            LowBitRows::scales_and_mins(block + 4, scales, mins);
+            two_halves_to_floats(block, d, dmin);
+            for (i32 t = 0; t < Tokens; ++t) {
+                const i8* xq = in[t].q + 256 * b;
+                __m256i pairs[4];
+                for (i32 chunk = 0; chunk < 4; ++chunk)
+                    pairs[chunk] = LowBitRows::pair_of_products(_mm256_maddubs_epi16(first[chunk], load(xq + 64 * chunk)),
+                        _mm256_maddubs_epi16(second[chunk], load(xq + 64 * chunk + 32)));
+                __m256 products = _mm256_cvtepi32_ps(finish(pairs[0], pairs[1], pairs[2], pairs[3]));
+                __m256 input_sums = _mm256_cvtepi32_ps(load(in[t].sums + 8 * b));
+                __m256 terms = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(scales, products), d),
+                                                 _mm256_mul_ps(_mm256_mul_ps(mins, input_sums), dmin)),
+                    _mm256_loadu_ps(in[t].s + 8 * b));
+                values[t] += tree_sum(terms);
+            }
+        }
+        for (i32 t = 0; t < Tokens; ++t)
+            out[size_t(t) * out_stride] = values[t];
+    }
+
+    static void q5_k_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 256;
+        rows(tokens, d, [&](auto count, i32 first, i32 i) {
+            q5_k_row<decltype(count)::value>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first,
+                blocks + size_t(i) * size_t(per_row) * 176, per_row);
         });
     }
     static void q6_k_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
