@@ -70,6 +70,7 @@ std::vector<u8> random_tensor(llm::TensorType type, u64 rows, u64 cols, u64& sta
         case llm::TensorType::Q4_K:
         case llm::TensorType::Q5_K: small_half(b), small_half(b + 2); break;
         case llm::TensorType::Q6_K: small_half(b + 208); break;
+        case llm::TensorType::Q3_K: small_half(b + 108); break;
         default: break;
         }
     }
@@ -366,7 +367,7 @@ struct BatchSet {
     const char* name;
     llm::kernels::Isa isa;
     Int8BatchKernel q8;
-    BatchKernel q4_k, q6_k, q8_0, q4_0, q5_k;
+    BatchKernel q4_k, q6_k, q8_0, q4_0, q5_k, q3_k;
 };
 
 std::vector<BatchSet> batch_sets()
@@ -375,15 +376,16 @@ std::vector<BatchSet> batch_sets()
     static rt::CpuFeatures cpu = rt::detect_cpu_features();
     std::vector<BatchSet> sets;
     for (BatchSet set : { BatchSet { "avx2", Isa::Avx2, avx2::q8_rows_batch, avx2::q4_k_rows_batch, avx2::q6_k_rows_batch, avx2::q8_0_rows_batch, avx2::q4_0_rows_batch,
-                 avx2::q5_k_rows_batch },
+                 avx2::q5_k_rows_batch, avx2::q3_k_rows_batch },
              BatchSet { "avx512", Isa::Avx512, avx512::q8_rows_batch, avx512::q4_k_rows_batch, avx512::q6_k_rows_batch, avx512::q8_0_rows_batch,
-                 avx512::q4_0_rows_batch, avx512::q5_k_rows_batch },
+                 avx512::q4_0_rows_batch, avx512::q5_k_rows_batch, avx512::q3_k_rows_batch },
              // The VNNI sets have a Q8_0 kernel of their own (w + 128 against x, the block sums
              // taken off) and take their base set's others.
              BatchSet { "avxvnni", Isa::AvxVnni, avx2::q8_rows_batch, avx2::q4_k_rows_batch, avx2::q6_k_rows_batch, avxvnni::q8_0_rows_batch,
-                 avx2::q4_0_rows_batch, avx2::q5_k_rows_batch },
+                 avx2::q4_0_rows_batch, avx2::q5_k_rows_batch, avx2::q3_k_rows_batch },
              BatchSet { "avx512vnni", Isa::Avx512Vnni, avx512::q8_rows_batch, avx512::q4_k_rows_batch, avx512::q6_k_rows_batch,
-                 avx512vnni::q8_0_rows_batch, avx512::q4_0_rows_batch, avx512::q5_k_rows_batch } })
+                 avx512vnni::q8_0_rows_batch, avx512::q4_0_rows_batch, avx512::q5_k_rows_batch,
+                 avx512::q3_k_rows_batch } })
         if (can_run(set.isa, cpu))
             sets.push_back(set);
     return sets;
@@ -430,6 +432,7 @@ void expect_block_batches_match(llm::TensorType type, i32 n)
             BatchKernel batch = type == llm::TensorType::Q4_K ? set.q4_k
                 : type == llm::TensorType::Q6_K               ? set.q6_k
                 : type == llm::TensorType::Q5_K               ? set.q5_k
+                : type == llm::TensorType::Q3_K               ? set.q3_k
                 : type == llm::TensorType::Q8_0               ? set.q8_0
                                                               : set.q4_0;
             batch(got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, awkward_rows);
@@ -441,6 +444,7 @@ void expect_block_batches_match(llm::TensorType type, i32 n)
                 case llm::TensorType::Q4_K: llm::ops::matmul_q4_k(expected.data(), q, s, in.sums[size_t(t)].data(), blocks.data(), n, awkward_rows); break;
                 case llm::TensorType::Q6_K: llm::ops::matmul_q6_k(expected.data(), q, s, in.sums[size_t(t)].data(), blocks.data(), n, awkward_rows); break;
                 case llm::TensorType::Q5_K: llm::ops::matmul_q5_k(expected.data(), q, s, in.sums[size_t(t)].data(), blocks.data(), n, awkward_rows); break;
+                case llm::TensorType::Q3_K: llm::ops::matmul_q3_k(expected.data(), q, s, nullptr, blocks.data(), n, awkward_rows); break;
                 case llm::TensorType::Q8_0: llm::ops::matmul_q8_0(expected.data(), q, s, blocks.data(), n, awkward_rows); break;
                 default: llm::ops::matmul_q4_0(expected.data(), q, s, blocks.data(), n, awkward_rows); break;
                 }
@@ -453,6 +457,7 @@ void expect_block_batches_match(llm::TensorType type, i32 n)
 TEST(BatchKernels, Q4KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q4_K, 512); }
 TEST(BatchKernels, Q6KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q6_K, 512); }
 TEST(BatchKernels, Q5KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q5_K, 512); }
+TEST(BatchKernels, Q3KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q3_K, 512); }
 TEST(BatchKernels, Q8_0RowsMatchTheReferenceForEveryToken)
 {
     expect_block_batches_match(llm::TensorType::Q8_0, 512);

@@ -13,7 +13,9 @@
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     X(q6_k_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
-    /* Q5_K needs the inputs' group sums (GGUF models have them). */                                                 \
+    /* Q5_K needs the inputs' group sums (GGUF models have them); Q3_K rows of at most 32 super-blocks. */        \
+    X(q3_k_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
+        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     X(q5_k_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     /* Q4_0 needs the inputs' group sums. */                                                                         \

@@ -312,6 +312,72 @@ struct BatchRows : BytePieces {
                 blocks + size_t(i) * size_t(per_row) * 176, per_row);
         });
     }
+    // Q3_K (110-byte blocks): low_bit_rows.h's q3_k_row with each block's three-bit values
+    // and scales unpacked once for `Tokens` tokens, then every token's products, offsets,
+    // terms and sum by the same steps; token t's offsets (q3_k_offsets) at offsets[t].
+    template<i32 Tokens>
+    static void q3_k_row(float* out, size_t out_stride, const MatmulInput* in, const i32* const* offsets, const u8* row, i32 per_row)
+    {
+        const __m256i three = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
+        const __m128i order = _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
+        float values[Tokens] {};
+        for (i32 b = 0; b < per_row; ++b) {
+            const u8* block = row + size_t(b) * 110;
+            u32 low0, low1, top;
+            __builtin_memcpy(&low0, block + 96, 4);
+            __builtin_memcpy(&low1, block + 100, 4);
+            __builtin_memcpy(&top, block + 104, 4);
+            __m128i scale_bytes = _mm_sub_epi8(_mm_setr_epi32(i32((low0 & 0x0F0F0F0F) | (top & 0x03030303) << 4),
+                                                   i32((low1 & 0x0F0F0F0F) | ((top >> 2) & 0x03030303) << 4),
+                                                   i32(((low0 >> 4) & 0x0F0F0F0F) | ((top >> 4) & 0x03030303) << 4),
+                                                   i32(((low1 >> 4) & 0x0F0F0F0F) | ((top >> 6) & 0x03030303) << 4)),
+                _mm_set1_epi8(32));
+            scale_bytes = _mm_shuffle_epi8(scale_bytes, order);
+            __m256i first_scales = _mm256_cvtepi8_epi32(scale_bytes), second_scales = _mm256_cvtepi8_epi32(_mm_srli_si128(scale_bytes, 8));
+            __m256i high = load(block);
+            __m256i u[8];
+            for (i32 g = 0; g < 8; ++g) {
+                __m256i bit_pairs = load(block + 32 + 32 * (g / 4));
+                u[g] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bit_pairs, 2 * (g % 4)), three),
+                    _mm256_and_si256(LowBitRows::move_bit(high, g, 2), four));
+            }
+            __m256 d = half_to_floats(block + 108);
+            for (i32 t = 0; t < Tokens; ++t) {
+                const i8* xq = in[t].q + 256 * b;
+                __m256i groups[8];
+                for (i32 g = 0; g < 8; ++g)
+                    groups[g] = _mm256_maddubs_epi16(u[g], load(xq + 32 * g));
+                __m256i first, second;
+                LowBitRows::sub_block_sums(groups, first, second);
+                first = _mm256_mullo_epi32(_mm256_sub_epi32(first, load(offsets[t] + 16 * b)), first_scales);
+                second = _mm256_mullo_epi32(_mm256_sub_epi32(second, load(offsets[t] + 16 * b + 8)), second_scales);
+                __m256i integers = _mm256_add_epi32(_mm256_permute2x128_si256(first, second, 0x20), _mm256_permute2x128_si256(first, second, 0x31));
+                values[t] += tree_sum(_mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), d), _mm256_loadu_ps(in[t].s + 8 * b)));
+            }
+        }
+        for (i32 t = 0; t < Tokens; ++t)
+            out[size_t(t) * out_stride] = values[t];
+    }
+
+    // Rows of at most q3_k_most_blocks super-blocks (the caller checks): each block of
+    // tokens' offsets once, on the stack.
+    static constexpr i32 q3_k_most_blocks = 32;
+    static void q3_k_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 256;
+        in_token_blocks(tokens, [&](auto count, i32 first) {
+            constexpr i32 block_tokens = decltype(count)::value;
+            i32 offsets[block_tokens][16 * q3_k_most_blocks];
+            const i32* token_offsets[block_tokens];
+            for (i32 t = 0; t < block_tokens; ++t) {
+                LowBitRows::q3_k_offsets(offsets[t], in[first + t].q, per_row);
+                token_offsets[t] = offsets[t];
+            }
+            for (i32 i = 0; i < d; ++i)
+                q3_k_row<block_tokens>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first, token_offsets,
+                    blocks + size_t(i) * size_t(per_row) * 110, per_row);
+        });
+    }
     static void q6_k_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 256;
