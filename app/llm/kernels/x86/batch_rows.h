@@ -319,20 +319,10 @@ struct BatchRows : BytePieces {
     static void q3_k_row(float* out, size_t out_stride, const MatmulInput* in, const i32* const* offsets, const u8* row, i32 per_row)
     {
         const __m256i three = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
-        const __m128i order = _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
         float values[Tokens] {};
         for (i32 b = 0; b < per_row; ++b) {
             const u8* block = row + size_t(b) * 110;
-            u32 low0, low1, top;
-            __builtin_memcpy(&low0, block + 96, 4);
-            __builtin_memcpy(&low1, block + 100, 4);
-            __builtin_memcpy(&top, block + 104, 4);
-            __m128i scale_bytes = _mm_sub_epi8(_mm_setr_epi32(i32((low0 & 0x0F0F0F0F) | (top & 0x03030303) << 4),
-                                                   i32((low1 & 0x0F0F0F0F) | ((top >> 2) & 0x03030303) << 4),
-                                                   i32(((low0 >> 4) & 0x0F0F0F0F) | ((top >> 4) & 0x03030303) << 4),
-                                                   i32(((low1 >> 4) & 0x0F0F0F0F) | ((top >> 6) & 0x03030303) << 4)),
-                _mm_set1_epi8(32));
-            scale_bytes = _mm_shuffle_epi8(scale_bytes, order);
+            __m128i scale_bytes = LowBitRows::q3_k_scales(block);
             __m256i first_scales = _mm256_cvtepi8_epi32(scale_bytes), second_scales = _mm256_cvtepi8_epi32(_mm_srli_si128(scale_bytes, 8));
             __m256i high = load(block);
             __m256i u[8];

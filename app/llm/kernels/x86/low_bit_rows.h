@@ -181,28 +181,32 @@ struct LowBitRows : BytePieces {
         }
     }
 
+    // Q3_K's sixteen scales (q3_k::scales) as bytes, in sub_block_sums' order (sub-blocks
+    // 0 2 4 6 1 3 5 7, 8 10 ... 15): low nibbles of bytes 96-103, then their high nibbles,
+    // each with two bits of bytes 104-107 on top; minus 32.
+    static __m128i q3_k_scales(const u8* block)
+    {
+        u32 low0, low1, top;
+        __builtin_memcpy(&low0, block + 96, 4);
+        __builtin_memcpy(&low1, block + 100, 4);
+        __builtin_memcpy(&top, block + 104, 4);
+        __m128i scale_bytes = _mm_sub_epi8(_mm_setr_epi32(i32((low0 & 0x0F0F0F0F) | (top & 0x03030303) << 4),
+                                               i32((low1 & 0x0F0F0F0F) | ((top >> 2) & 0x03030303) << 4),
+                                               i32(((low0 >> 4) & 0x0F0F0F0F) | ((top >> 4) & 0x03030303) << 4),
+                                               i32(((low1 >> 4) & 0x0F0F0F0F) | ((top >> 6) & 0x03030303) << 4)),
+            _mm_set1_epi8(32));
+        return _mm_shuffle_epi8(scale_bytes, _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15));
+    }
+
     // Q3_K: 110-byte blocks (32 bytes of high bits, 64 of bit pairs, 12 of packed scales,
     // f16 d), `per_row` of them; offsets: q3_k_offsets() of the input. Each 16 values'
     // integer sum q . x = u . x - 4 * sum(x) (u = q + 4, stored) is exact, times its scale.
     static float q3_k_row(const i8* xq, const float* xs, const i32* offsets, const u8* block, i32 per_row)
     {
         const __m256i three = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
-        // The scales in sub_block_sums' order: sub-blocks 0 2 4 6 1 3 5 7, 8 10 ... 15.
-        const __m128i order = _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
         float value = 0.0f;
         for (i32 b = 0; b < per_row; ++b, xq += 256, xs += 8, offsets += 16, block += 110) {
-            // The sixteen scales (q3_k::scales) as bytes: low nibbles of bytes 0-7, then
-            // their high nibbles, each with two bits of bytes 8-11 on top; minus 32.
-            u32 low0, low1, top;
-            __builtin_memcpy(&low0, block + 96, 4);
-            __builtin_memcpy(&low1, block + 100, 4);
-            __builtin_memcpy(&top, block + 104, 4);
-            __m128i scale_bytes = _mm_sub_epi8(_mm_setr_epi32(i32((low0 & 0x0F0F0F0F) | (top & 0x03030303) << 4),
-                                                   i32((low1 & 0x0F0F0F0F) | ((top >> 2) & 0x03030303) << 4),
-                                                   i32(((low0 >> 4) & 0x0F0F0F0F) | ((top >> 4) & 0x03030303) << 4),
-                                                   i32(((low1 >> 4) & 0x0F0F0F0F) | ((top >> 6) & 0x03030303) << 4)),
-                _mm_set1_epi8(32));
-            scale_bytes = _mm_shuffle_epi8(scale_bytes, order);
+            __m128i scale_bytes = q3_k_scales(block);
             // Group g's bit 2 is bit g of the high bits.
             __m256i high = load(block);
             __m256i groups[8];

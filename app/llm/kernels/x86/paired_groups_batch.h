@@ -45,29 +45,23 @@ struct PairedGroupsBatch : GroupsBatchWith<Avx512VnniPieces> {
     static void q4_0x8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 32;
-        size_t group_bytes = size_t(per_row) * q4_0x8::group_rows * q4_0x8::plain_bytes;
-        i32 paired = pairs_batch(out, out_stride, in, tokens, blocks, group_bytes, d,
-            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { q4_0x8_pair<decltype(count)::value>(at, out_stride, first, pair, per_row); });
-        if (paired < d) // a last group alone
-            Narrow::q4_0x8_rows_batch(out + paired, out_stride, in, tokens, blocks + size_t(paired / 8) * group_bytes, n, d - paired);
+        pairs_then_rest(out, out_stride, in, tokens, blocks, size_t(per_row) * q4_0x8::group_rows * q4_0x8::plain_bytes, n, d,
+            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { q4_0x8_pair<decltype(count)::value>(at, out_stride, first, pair, per_row); },
+            Narrow::q4_0x8_rows_batch);
     }
     static void q4_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 256;
-        size_t group_bytes = size_t(per_row) * q4_kx8::octet_bytes;
-        i32 paired = pairs_batch(out, out_stride, in, tokens, blocks, group_bytes, d,
-            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { q4_kx8_pair<decltype(count)::value>(at, out_stride, first, pair, per_row); });
-        if (paired < d)
-            Narrow::q4_kx8_rows_batch(out + paired, out_stride, in, tokens, blocks + size_t(paired / 8) * group_bytes, n, d - paired);
+        pairs_then_rest(out, out_stride, in, tokens, blocks, size_t(per_row) * q4_kx8::octet_bytes, n, d,
+            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { q4_kx8_pair<decltype(count)::value>(at, out_stride, first, pair, per_row); },
+            Narrow::q4_kx8_rows_batch);
     }
     static void q6_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 256;
-        size_t group_bytes = size_t(per_row) * q6_kx8::octet_bytes;
-        i32 paired = pairs_batch(out, out_stride, in, tokens, blocks, group_bytes, d,
-            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { q6_kx8_pair<decltype(count)::value>(at, out_stride, first, pair, per_row); });
-        if (paired < d)
-            Narrow::q6_kx8_rows_batch(out + paired, out_stride, in, tokens, blocks + size_t(paired / 8) * group_bytes, n, d - paired);
+        pairs_then_rest(out, out_stride, in, tokens, blocks, size_t(per_row) * q6_kx8::octet_bytes, n, d,
+            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { q6_kx8_pair<decltype(count)::value>(at, out_stride, first, pair, per_row); },
+            Narrow::q6_kx8_rows_batch);
     }
 
 private:
@@ -112,6 +106,17 @@ private:
                 kernel(count, out + size_t(t) * out_stride + size_t(i), in + t, Pair { blocks + size_t(i / 8) * group_bytes, group_bytes }, i);
             });
         return paired;
+    }
+
+    // An interleaved type's rows: the pairs, then a last group alone through `narrow`
+    // (the 256-bit kernel).
+    template<typename PairKernel>
+    static void pairs_then_rest(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, size_t group_bytes, i32 n, i32 d,
+        PairKernel const& kernel, void (*narrow)(float*, size_t, const MatmulInput*, i32, const u8*, i32, i32))
+    {
+        i32 paired = pairs_batch(out, out_stride, in, tokens, blocks, group_bytes, d, kernel);
+        if (paired < d)
+            narrow(out + paired, out_stride, in, tokens, blocks + size_t(paired / 8) * group_bytes, n, d - paired);
     }
 
     static __m512i broadcast(const i8* at)
