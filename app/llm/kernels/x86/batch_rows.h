@@ -3,7 +3,7 @@
 // each weight block is loaded and unpacked once (nibbles split, six-bit values assembled
 // and centred, scales decoded, halves converted) and then multiplied with `Tokens` tokens'
 // inputs, instead of once per token as the one-token kernels (int8_rows.h, k_quant_rows.h,
-// block_rows.h) do. The one-token kernels are compute-bound, so the unpacking, not the
+// block_rows.h, low_bit_rows.h) do. The one-token kernels are compute-bound, so the unpacking, not the
 // memory traffic, is what a batch saves; the independent float sums of several tokens
 // also hide each other's latency.
 //
@@ -17,6 +17,7 @@
 //   Q4_K, Q4_0: nibble (0..15) * x: |pair| <= 3840.
 //   Q6_K: |q - 32| * sign(x, q - 32), |q - 32| <= 32: |pair| <= 8128. Its pairs are
 //         (q0 - 32) x0 + (q1 - 32) x1, the one-token kernel's q . x - 32 . x pair for pair.
+//   Q5_K, Q3_K: low_bit_rows.h's bounds, the same steps.
 // Included inside a target pragma that enables AVX2, after tensor.h (for MatmulInput).
 #include "byte_products.h"
 #include "low_bit_rows.h"
