@@ -128,10 +128,10 @@ rt::ErrorOr<Sampler> Sampler::create(i32 vocab_size, float temperature, float to
 {
     Sampler sampler(vocab_size, temperature < min_temperature ? 0.0f : temperature, top_p, seed);
     sampler.m_top_k = top_k > 0 && top_k < vocab_size ? top_k : 0;
-    sampler.m_candidates = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
-    sampler.m_sort_scratch = TRY(rt::HeapArray<Candidate>::allocate(size_t(vocab_size)));
-    sampler.m_histogram = TRY(rt::HeapArray<u32>::allocate(3 * 4096));
-    sampler.m_sums = TRY(rt::HeapArray<float>::allocate(size_t(vocab_size)));
+    sampler.m_candidates = TRY(rt::HeapArray<Candidate>::allocate_zeroed(size_t(vocab_size)));
+    sampler.m_sort_scratch = TRY(rt::HeapArray<Candidate>::allocate_zeroed(size_t(vocab_size)));
+    sampler.m_histogram = TRY(rt::HeapArray<u32>::allocate_zeroed(3 * 4096));
+    sampler.m_sums = TRY(rt::HeapArray<float>::allocate_zeroed(size_t(vocab_size)));
     sampler.m_nucleus = TRY(Nucleus::create(vocab_size));
     return sampler;
 }
