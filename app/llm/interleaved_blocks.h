@@ -24,26 +24,65 @@
 #include "k_quants.h"
 #include <rt/types.h>
 
+namespace llm::paired_blocks {
+namespace {
+
+// The layout Q4_0x8 (above) and Q8_0x8 (below) share: a group of eight rows' 32-value
+// blocks, each `ChunksBytes` of values and 16 bytes of f16 scales, in pairs whose values
+// come first, the last block alone when a row has an odd number of blocks.
+template<size_t ChunksBytes>
+struct Layout {
+    static constexpr i32 group_rows = 8;
+    static constexpr size_t chunks_bytes = ChunksBytes, scales_bytes = 2 * group_rows, pair_bytes = 2 * (chunks_bytes + scales_bytes);
+
+    // Block b of a group of rows of `per_row` blocks: where its chunks and its scales are.
+    struct Block {
+        const u8* chunks;
+        const u8* scales;
+    };
+    static size_t chunks_at(i32 b) { return size_t(b / 2) * pair_bytes + size_t(b % 2) * chunks_bytes; }
+    static size_t scales_at(i32 per_row, i32 b)
+    {
+        size_t in_pair = per_row - b / 2 * 2 >= 2 ? 2 : 1;
+        return size_t(b / 2) * pair_bytes + in_pair * chunks_bytes + size_t(b % 2) * scales_bytes;
+    }
+    static Block block_of(const u8* group, i32 per_row, i32 b) { return { group + chunks_at(b), group + scales_at(per_row, b) }; }
+
+    // `d` interleaved rows (d a multiple of 8, `groups` starting at a group) computed as
+    // block_quants::rows computes the plain rows: each row's blocks gathered back one by one
+    // (gather(block, r, plain): `PlainBytes` each) and given to block_integer(plain block, b),
+    // then the same float terms and tree. The scalar reference, and the instruction sets
+    // without interleaved kernels.
+    template<size_t PlainBytes, typename Gather, typename BlockInteger>
+    static void rows(float* out, const float* xs, const u8* groups, i32 n, i32 d, Gather const& gather, BlockInteger const& block_integer)
+    {
+        static_assert(chunks_bytes + scales_bytes == group_rows * PlainBytes);
+        i32 per_row = n / 32;
+        size_t group_bytes = size_t(per_row) * group_rows * PlainBytes;
+        for (i32 i = 0; i < d; ++i) {
+            const u8* group = groups + size_t(i / group_rows) * group_bytes;
+            out[i] = block_quants::row_sum(per_row, [&](i32 b) {
+                u8 block[PlainBytes];
+                gather(block_of(group, per_row, b), i % group_rows, block);
+                return block_quants::term(block_integer(block, b), block, xs[b]);
+            });
+        }
+    }
+};
+
+}
+}
+
 namespace llm::q4_0x8 {
 namespace {
 
-constexpr i32 group_rows = 8;
+using Layout = paired_blocks::Layout<128>;
+using Block = Layout::Block;
+constexpr i32 group_rows = Layout::group_rows;
 constexpr size_t plain_bytes = 18; // one Q4_0 block
-constexpr size_t chunks_bytes = 128, scales_bytes = 2 * group_rows, pair_bytes = 2 * (chunks_bytes + scales_bytes);
-static_assert(chunks_bytes + scales_bytes == group_rows * plain_bytes);
-
-// Block b of a group of rows of `per_row` blocks: where its chunks and its scales are.
-struct Block {
-    const u8* chunks;
-    const u8* scales;
-};
-inline size_t chunks_at(i32 b) { return size_t(b / 2) * pair_bytes + size_t(b % 2) * chunks_bytes; }
-inline size_t scales_at(i32 per_row, i32 b)
-{
-    size_t in_pair = per_row - b / 2 * 2 >= 2 ? 2 : 1;
-    return size_t(b / 2) * pair_bytes + in_pair * chunks_bytes + size_t(b % 2) * scales_bytes;
-}
-inline Block block_of(const u8* group, i32 per_row, i32 b) { return { group + chunks_at(b), group + scales_at(per_row, b) }; }
+inline size_t chunks_at(i32 b) { return Layout::chunks_at(b); }
+inline size_t scales_at(i32 per_row, i32 b) { return Layout::scales_at(per_row, b); }
+inline Block block_of(const u8* group, i32 per_row, i32 b) { return Layout::block_of(group, per_row, b); }
 
 // Row r's block in Q4_0's own layout.
 inline void gather(Block from, i32 r, u8* block)
@@ -65,23 +104,11 @@ inline void scatter(const u8* block, i32 r, u8* group, i32 per_row, i32 b)
         __builtin_memcpy(chunks + 32 * c + 4 * size_t(r), block + 2 + 4 * c, 4);
 }
 
-// `d` interleaved rows (d a multiple of 8, `groups` starting at a group) computed as
-// block_quants::rows computes the plain rows: each row's blocks gathered back one by one
-// and given to block_integer(plain block, b), then the same float terms and tree. The
-// scalar reference, and the instruction sets without interleaved kernels.
+// The scalar reference (paired_blocks::Layout::rows).
 template<typename BlockInteger>
 void rows(float* out, const float* xs, const u8* groups, i32 n, i32 d, BlockInteger const& block_integer)
 {
-    i32 per_row = n / 32;
-    size_t group_bytes = size_t(per_row) * group_rows * plain_bytes;
-    for (i32 i = 0; i < d; ++i) {
-        const u8* group = groups + size_t(i / group_rows) * group_bytes;
-        out[i] = block_quants::row_sum(per_row, [&](i32 b) {
-            u8 block[plain_bytes];
-            gather(block_of(group, per_row, b), i % group_rows, block);
-            return block_quants::term(block_integer(block, b), block, xs[b]);
-        });
-    }
+    Layout::rows<plain_bytes>(out, xs, groups, n, d, gather, block_integer);
 }
 
 }
@@ -281,6 +308,51 @@ void rows(float* out, const i8* xq, const float* xs, const u8* wq, const float* 
         }
         out[i] = value;
     }
+}
+
+}
+}
+
+// Q8_0x8: GGUF Q8_0 rows (an f16 scale and 32 int8 values a block) repacked in groups of
+// eight as Q4_0x8 is (paired_blocks::Layout), each block's values in Q8x8's order: 256
+// bytes of eight chunks, chunk c (32 bytes at 32c) holding row r's values 4c..4c+3 at 4r,
+// each stored as its byte xor 0x80 (w + 128, VNNI's unsigned operand; the kernels without
+// VNNI flip it back). So Q8x8's kernels give a block's eight exact integer sums, and the
+// float terms and their tree are Q8_0's (block_quants.h): a row's bits are the plain
+// row's. A pair of blocks takes 2 * (256 + 16) = 544 bytes, 17 times 32.
+namespace llm::q8_0x8 {
+namespace {
+
+using Layout = paired_blocks::Layout<q8x8::group_bytes>;
+using Block = Layout::Block;
+constexpr i32 group_rows = Layout::group_rows;
+constexpr size_t plain_bytes = 34; // one Q8_0 block
+
+// Row r's block in Q8_0's own layout.
+inline void gather(Block from, i32 r, u8* block)
+{
+    block[0] = from.scales[2 * r];
+    block[1] = from.scales[2 * r + 1];
+    for (i32 k = 0; k < q8x8::values_per_group; ++k)
+        block[2 + k] = u8(from.chunks[q8x8::value_at(r, k)] ^ q8x8::flip);
+}
+
+// The inverse: row r's plain block into block b of a group.
+inline void scatter(const u8* block, i32 r, u8* group, i32 per_row, i32 b)
+{
+    u8* chunks = group + Layout::chunks_at(b);
+    u8* scales = group + Layout::scales_at(per_row, b);
+    scales[2 * r] = block[0];
+    scales[2 * r + 1] = block[1];
+    for (i32 k = 0; k < q8x8::values_per_group; ++k)
+        chunks[q8x8::value_at(r, k)] = u8(block[2 + k] ^ q8x8::flip);
+}
+
+// The scalar reference (paired_blocks::Layout::rows).
+template<typename BlockInteger>
+void rows(float* out, const float* xs, const u8* groups, i32 n, i32 d, BlockInteger const& block_integer)
+{
+    Layout::rows<plain_bytes>(out, xs, groups, n, d, gather, block_integer);
 }
 
 }

@@ -273,6 +273,12 @@ void matmul_q4_0x8(float* out, const i8* xq, const float* xs, const i32*, const 
     });
 }
 
+void matmul_q8_0x8(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
+{
+    q8_0x8::rows(out, xs, blocks, n, d,
+        [&](const u8* block, i32 b) { return dot_i8(reinterpret_cast<const i8*>(block + 2), xq + b * 32, 32); });
+}
+
 void matmul_q8x8(float* out, const i8* xq, const float* xs, const i32*, const u8* wq, const float* ws, i32 n, i32 d)
 {
     q8x8::rows(out, xq, xs, wq, ws, n, d, dot_i8);

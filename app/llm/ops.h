@@ -73,6 +73,8 @@ void matmul_q3_k(float* out, const i8* xq, const float* xs, const i32* xsums, co
 // Q4_0 rows interleaved in groups of eight (interleaved_blocks.h), d a multiple of 8: the
 // bits of matmul_q4_0 on the same rows before the repack (xsums unused here).
 void matmul_q4_0x8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
+// Q8_0 rows interleaved likewise: the bits of matmul_q8_0 on the plain rows.
+void matmul_q8_0x8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
 // Q4_K and Q6_K rows interleaved likewise: the bits of matmul_q4_k and matmul_q6_k on the
 // plain rows.
 void matmul_q4_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);

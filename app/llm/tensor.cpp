@@ -18,6 +18,13 @@ void dequantize_q4_0(const u8* block, float* out)
         out[i + 16] = float(i32(block[2 + i] >> 4) - 8) * d;
     }
 }
+
+void dequantize_q8_0(const u8* block, float* out)
+{
+    float d = f16_scale(block);
+    for (i32 i = 0; i < 32; ++i)
+        out[i] = float(i8(block[2 + i])) * d;
+}
 }
 
 namespace by_type {
@@ -53,11 +60,17 @@ void q4_0_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin,
 
 // Interleaved rows: chunks start on a group (row_granule is a multiple of 8) and end on
 // one (such tensors have whole groups).
-static_assert(kernels::row_granule % q4_0x8::group_rows == 0 && kernels::row_granule % q4_kx8::group_rows == 0
-    && kernels::row_granule % q6_kx8::group_rows == 0 && kernels::row_granule % q8x8::group_rows == 0);
+static_assert(kernels::row_granule % q4_0x8::group_rows == 0 && kernels::row_granule % q8_0x8::group_rows == 0
+    && kernels::row_granule % q4_kx8::group_rows == 0 && kernels::row_granule % q6_kx8::group_rows == 0
+    && kernels::row_granule % q8x8::group_rows == 0);
 void q4_0x8_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
 {
     kernels::active().gguf_q4_0x8(out + begin, in.q, in.s, in.sums, w.row(begin), w.cols, i32(end - begin));
+}
+
+void q8_0x8_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    kernels::active().gguf_q8_0x8(out + begin, in.q, in.s, in.sums, w.row(begin), w.cols, i32(end - begin));
 }
 
 // Q8x8: chunks start on a group of eight rows, and its scales at 8i * groups.
@@ -108,11 +121,8 @@ void q8_row(Tensor const& t, size_t row, float* out)
 void q8_0_row(Tensor const& t, size_t row, float* out)
 {
     const u8* block = t.row(row);
-    for (i32 b = 0; b < t.cols / 32; ++b, block += block_bytes(TensorType::Q8_0)) {
-        float d = f16_scale(block);
-        for (i32 i = 0; i < 32; ++i)
-            out[b * 32 + i] = float(i8(block[2 + i])) * d;
-    }
+    for (i32 b = 0; b < t.cols / 32; ++b, block += block_bytes(TensorType::Q8_0))
+        dequantize_q8_0(block, out + b * 32);
 }
 
 void q4_0_row(Tensor const& t, size_t row, float* out)
@@ -129,6 +139,16 @@ void q4_0x8_row(Tensor const& t, size_t row, float* out)
     for (i32 b = 0; b < t.cols / 32; ++b) {
         q4_0x8::gather(q4_0x8::block_of(group, t.cols / 32, b), i32(row % q4_0x8::group_rows), block);
         dequantize_q4_0(block, out + b * 32);
+    }
+}
+
+void q8_0x8_row(Tensor const& t, size_t row, float* out)
+{
+    const u8* group = t.row(row / q8_0x8::group_rows * q8_0x8::group_rows);
+    u8 block[q8_0x8::plain_bytes];
+    for (i32 b = 0; b < t.cols / 32; ++b) {
+        q8_0x8::gather(q8_0x8::Layout::block_of(group, t.cols / 32, b), i32(row % q8_0x8::group_rows), block);
+        dequantize_q8_0(block, out + b * 32);
     }
 }
 

@@ -295,7 +295,7 @@ TEST_P(GgufBatch, MatchesTokenByToken)
     expect_batches_match_tokens(checkpoint.value(), llm::name(GetParam()));
 }
 
-// Q4_0, Q4_K and Q6_K matrices repacked at load (interleave.h), the embedding and the tied
+// Q4_0, Q8_0, Q4_K and Q6_K matrices repacked at load (interleave.h), the embedding and the tied
 // classifier included: batches still give token by token's bits, and token by token gives
 // the plain model's bits, on every plan.
 void expect_interleaved_matches_plain(llm::TensorType type, llm::TensorType interleaved)
@@ -323,6 +323,7 @@ void expect_interleaved_matches_plain(llm::TensorType type, llm::TensorType inte
 }
 
 TEST(GgufBatch, InterleavedQ4_0MatchesPlainQ4_0) { expect_interleaved_matches_plain(llm::TensorType::Q4_0, llm::TensorType::Q4_0x8); }
+TEST(GgufBatch, InterleavedQ8_0MatchesPlainQ8_0) { expect_interleaved_matches_plain(llm::TensorType::Q8_0, llm::TensorType::Q8_0x8); }
 TEST(GgufBatch, InterleavedQ4KMatchesPlainQ4K) { expect_interleaved_matches_plain(llm::TensorType::Q4_K, llm::TensorType::Q4_Kx8); }
 TEST(GgufBatch, InterleavedQ6KMatchesPlainQ6K) { expect_interleaved_matches_plain(llm::TensorType::Q6_K, llm::TensorType::Q6_Kx8); }
 

@@ -45,7 +45,8 @@ TEST(Interleave, DequantizedRowsAreThePlainRows)
         i32 cols;
     };
     for (auto [type, cols] : { Case { TensorType::Q4_0, 32 }, Case { TensorType::Q4_0, 224 }, Case { TensorType::Q4_0, 288 },
-             Case { TensorType::Q4_0, 2048 }, Case { TensorType::Q4_K, 256 }, Case { TensorType::Q4_K, 768 },
+             Case { TensorType::Q4_0, 2048 }, Case { TensorType::Q8_0, 32 }, Case { TensorType::Q8_0, 288 }, Case { TensorType::Q8_0, 2048 },
+             Case { TensorType::Q4_K, 256 }, Case { TensorType::Q4_K, 768 },
              Case { TensorType::Q6_K, 256 }, Case { TensorType::Q6_K, 768 } })
         for (i32 rows : { 8, 16, 24 }) {
             auto bytes = random_rows(type, rows, cols, u32(rows * 7 + cols));
@@ -55,7 +56,10 @@ TEST(Interleave, DequantizedRowsAreThePlainRows)
             ASSERT_TRUE(llm::can_interleave(t));
             std::vector<u8> scratch(8 * t.row_bytes());
             llm::interleave(t, bytes.data(), { scratch.data(), scratch.size() });
-            EXPECT_EQ(t.type, type == TensorType::Q4_0 ? TensorType::Q4_0x8 : type == TensorType::Q4_K ? TensorType::Q4_Kx8 : TensorType::Q6_Kx8);
+            EXPECT_EQ(t.type, type == TensorType::Q4_0 ? TensorType::Q4_0x8
+                    : type == TensorType::Q8_0    ? TensorType::Q8_0x8
+                    : type == TensorType::Q4_K    ? TensorType::Q4_Kx8
+                                                  : TensorType::Q6_Kx8);
             EXPECT_NE(bytes, original) << "nothing moved";
             for (i32 r = 0; r < rows; ++r)
                 ASSERT_EQ(dequantized(t, r), dequantized(plain, r)) << llm::name(type) << " row " << r << " of " << rows << ", " << cols << " columns";

@@ -346,8 +346,8 @@ TEST_P(VariantsOf, QuantisedRowKernelsAtAwkwardSizesAndOffsets)
     }
 }
 
-// Q4_0, Q4_K and Q6_K rows repacked in groups of eight (interleave.h) against the plain rows'
-// reference, bit for bit, with the scalar reading of the interleaved layout too: Q4_0 rows
+// Q4_0, Q8_0, Q4_K and Q6_K rows repacked in groups of eight (interleave.h) against the plain rows'
+// reference, bit for bit, with the scalar reading of the interleaved layout too: Q4_0 and Q8_0 rows
 // whose blocks do and do not fill runs of eight (7, 9, 17 blocks), one to five groups (AVX-512 VNNI pairs them),
 // weights at odd addresses and the special scales above.
 TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
@@ -361,6 +361,7 @@ TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
     };
     const Case cases[] = {
         { TensorType::Q4_0, { 32, 224, 256, 288, 544, 16416 }, llm::kernels::gguf_q4_0x8_variants() },
+        { TensorType::Q8_0, { 32, 224, 256, 288, 544, 16416 }, llm::kernels::gguf_q8_0x8_variants() },
         // 8448 columns: past what avx2tcg's Q4_Kx8 rows widen the input for on the stack.
         { TensorType::Q4_K, { 256, 768, 2304, 5632, 8448 }, llm::kernels::gguf_q4_kx8_variants() },
         // 16640 columns: past what the Q6_Kx8 kernels keep the input's 16-value sums for.
@@ -375,7 +376,9 @@ TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
                     auto storage = awkward_blocks(c.type, n, d, offset);
                     u8* data = storage.data() + offset;
                     std::vector<float> expected(static_cast<size_t>(d)), reference(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
-                    auto const& plain = c.type == TensorType::Q4_0 ? llm::kernels::gguf_q4_0_variants()[0].function : nullptr;
+                    auto const& plain = c.type == TensorType::Q4_0 ? llm::kernels::gguf_q4_0_variants()[0].function
+                        : c.type == TensorType::Q8_0               ? llm::kernels::gguf_q8_0_variants()[0].function
+                                                                   : nullptr;
                     if (plain)
                         plain(expected.data(), in.q.data(), in.s.data(), data, n, d);
                     else if (c.type == TensorType::Q4_K)
@@ -398,7 +401,7 @@ TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
     }
 }
 
-// Every kind of f16 scale in the eight rows of interleaved Q4_0 blocks and Q4_K and Q6_K
+// Every kind of f16 scale in the eight rows of interleaved Q4_0 and Q8_0 blocks and Q4_K and Q6_K
 // super-blocks, against the plain rows' reference, bit for bit. avx2tcg converts the eight halves by
 // integer steps (emulated_rows.h) and hands subnormal and infinite ones to vcvtph2ps, so
 // each case puts a different mix into every group of eight rows: normal halves of either
@@ -416,12 +419,13 @@ TEST_P(VariantsOf, InterleavedRowsConvertEveryKindOfScale)
     };
     const Case cases[] = { { "normal and zero", 0x2E66 /* 0.1 */ }, { "smallest subnormal", 0x0001 }, { "largest subnormal", 0x03FF },
         { "negative subnormal", 0x8200 }, { "infinity", 0x7C00 } };
-    for (TensorType type : { TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K }) {
+    for (TensorType type : { TensorType::Q4_0, TensorType::Q8_0, TensorType::Q4_K, TensorType::Q6_K }) {
         auto const& variant = of_this_isa(type == TensorType::Q4_0 ? llm::kernels::gguf_q4_0x8_variants()
+                : type == TensorType::Q8_0                        ? llm::kernels::gguf_q8_0x8_variants()
                 : type == TensorType::Q4_K                        ? llm::kernels::gguf_q4_kx8_variants()
                                                                   : llm::kernels::gguf_q6_kx8_variants());
         // Where each block keeps its f16 scales (Q4_K: d and dmin).
-        std::vector<size_t> scale_at = type == TensorType::Q4_0 ? std::vector<size_t> { 0 }
+        std::vector<size_t> scale_at = type == TensorType::Q4_0 || type == TensorType::Q8_0 ? std::vector<size_t> { 0 }
             : type == TensorType::Q4_K                          ? std::vector<size_t> { 0, 2 }
                                                                 : std::vector<size_t> { 208 };
         const i32 n = 512, d = 16, per_row = n / i32(llm::block_values(type));
@@ -444,6 +448,8 @@ TEST_P(VariantsOf, InterleavedRowsConvertEveryKindOfScale)
                 std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
                 if (type == TensorType::Q4_0)
                     llm::kernels::gguf_q4_0_variants()[0].function(expected.data(), in.q.data(), in.s.data(), data, n, d);
+                else if (type == TensorType::Q8_0)
+                    llm::kernels::gguf_q8_0_variants()[0].function(expected.data(), in.q.data(), in.s.data(), data, n, d);
                 else if (type == TensorType::Q4_K)
                     llm::ops::matmul_q4_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
                 else
@@ -652,7 +658,7 @@ TEST(Kernels, PlansParseAndFormat)
     char text[512];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar,matmul_q8x8:scalar,quantize:scalar");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q8_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar,matmul_q8x8:scalar,quantize:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
     // A core count per operation: chosen by the tuner, kept by the plan it prints.
     auto cores = llm::kernels::Plan::parse("matmul:sse2@2,attention:scalar@1", cpu());

@@ -60,9 +60,12 @@
     X(MatmulKBlocks, void, matmul_q3_k,                                                                                 \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
-    /* Q4_0, Q4_K and Q6_K rows interleaved in groups of eight (interleaved_blocks.h); d a multiple of 8. Q4_0 takes */      \
-    /* the group sums for the offset of 8 of a whole block's eight rows at once. */                                   \
+    /* Q4_0, Q8_0, Q4_K and Q6_K rows interleaved in groups of eight (interleaved_blocks.h); d a multiple of 8. Q4_0 */   \
+    /* takes the group sums for the offset of 8 of a whole block's eight rows at once, Q8_0 (with VNNI) for 128's. */      \
     X(MatmulKBlocks, void, matmul_q4_0x8,                                                                               \
+        (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
+        (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
+    X(MatmulKBlocks, void, matmul_q8_0x8,                                                                               \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
     X(MatmulKBlocks, void, matmul_q4_kx8,                                                                               \
@@ -85,6 +88,7 @@
     X(GgufQ8_0, gguf_q8_0, MatmulBlocks, matmul_q8_0)             \
     X(GgufQ4_0, gguf_q4_0, MatmulBlocks, matmul_q4_0)             \
     X(GgufQ4_0x8, gguf_q4_0x8, MatmulKBlocks, matmul_q4_0x8)      \
+    X(GgufQ8_0x8, gguf_q8_0x8, MatmulKBlocks, matmul_q8_0x8)      \
     X(GgufQ4K, gguf_q4_k, MatmulKBlocks, matmul_q4_k)             \
     X(GgufQ4Kx8, gguf_q4_kx8, MatmulKBlocks, matmul_q4_kx8)       \
     X(GgufQ6K, gguf_q6_k, MatmulKBlocks, matmul_q6_k)             \

@@ -318,7 +318,7 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         auto time_type = [&](TensorType type, auto variants) { time_blocks(type, variants, data.data(), rows); };
         time_type(TensorType::Q8_0, gguf_q8_0_variants());
         // The other types only when the model has them, to keep boots short: the loader
-        // repacks Q4_0, Q4_K and Q6_K matrices with whole groups of eight rows
+        // repacks Q4_0, Q8_0, Q4_K and Q6_K matrices with whole groups of eight rows
         // (interleave.h), so their plain kernels run only for the odd others.
         auto time_if_used = [&](TensorType type, auto variants) {
             if (multiplies(checkpoint.weights, type))
@@ -345,6 +345,7 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             return {};
         };
         TRY(time_interleaved(TensorType::Q4_0, TensorType::Q4_0x8, gguf_q4_0x8_variants()));
+        TRY(time_interleaved(TensorType::Q8_0, TensorType::Q8_0x8, gguf_q8_0x8_variants()));
         TRY(time_interleaved(TensorType::Q4_K, TensorType::Q4_Kx8, gguf_q4_kx8_variants()));
         TRY(time_interleaved(TensorType::Q6_K, TensorType::Q6_Kx8, gguf_q6_kx8_variants()));
         time_if_used(TensorType::Q3_K, gguf_q3_k_variants());

@@ -1,4 +1,4 @@
-// AVX2 variants for QEMU's TCG: avx2.cpp's kernels, except the Q8_0, Q4_0x8, Q4_Kx8, Q6_Kx8 and Q8x8 rows,
+// AVX2 variants for QEMU's TCG: avx2.cpp's kernels, except the Q8_0, Q4_0x8, Q8_0x8, Q4_Kx8, Q6_Kx8 and Q8x8 rows,
 // whose byte products come from the integer steps TCG emulates inline (emulated_rows.h)
 // instead of pmaddubsw and pmaddwd, which it runs as C helpers. Same bits as every set.
 #include "entry_points.h"
@@ -26,7 +26,11 @@ struct Avx2Tcg : x86::Avx2With<x86::BytePieces> {
     {
         x86::EmulatedRows::q4_kx8_rows(out, xq, xs, x_sums, blocks, n, d);
     }
-    // simd::matmul_q8x8 hands the whole call to this one too.
+    // simd::matmul_q8_0x8 and matmul_q8x8 hand the whole call to these too.
+    static void q8_0x8_rows(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
+    {
+        x86::EmulatedRows::q8_0x8_rows(out, xq, xs, blocks, n, d);
+    }
     static void q8x8_rows(float* out, const i8* xq, const float* xs, const u8* wq, const float* ws, i32 n, i32 d)
     {
         x86::EmulatedRows::q8x8_rows(out, xq, xs, wq, ws, n, d);

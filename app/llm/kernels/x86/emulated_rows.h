@@ -211,13 +211,19 @@ struct EmulatedRows {
         return pair_sums(sums);
     }
 
+    // interleaved_rows.h's block_terms, step for step, with the scales above.
+    static __m256 block_terms(__m256i integers, const u8* scales, float x_scale)
+    {
+        return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), scales_to_floats(scales)), _mm256_set1_ps(x_scale));
+    }
+
     // interleaved_rows.h's q4_0x8_terms, step for step, with the scales above.
     template<typename Input>
     static __m256 q4_0x8_terms(const u8* group, i32 per_row, Input const& input, const float* xs, const i32* x_sums, i32 b)
     {
         auto block = q4_0x8::block_of(group, per_row, b);
         __m256i integers = _mm256_sub_epi32(q4_0x8_integers(block.chunks, input, 8 * b), _mm256_set1_epi32(8 * x_sums[b]));
-        return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), scales_to_floats(block.scales)), _mm256_set1_ps(xs[b]));
+        return block_terms(integers, block.scales, xs[b]);
     }
 
     // interleaved_rows.h's q4_0x8_group with these terms.
@@ -410,6 +416,24 @@ struct EmulatedRows {
         auto rows = [&](auto const& input) {
             for (i32 i = 0; i < d; i += q4_0x8::group_rows)
                 q4_0x8_group(out + i, input, xs, x_sums, blocks + size_t(i / q4_0x8::group_rows) * group_bytes, per_row);
+        };
+        with_widened_input(xq, n, rows);
+    }
+
+    // All of simd::matmul_q8_0x8's rows (d a multiple of 8): each block's integers as Q8x8's
+    // below, the terms and tree as Q4_0x8's above. The input widened once.
+    static void q8_0x8_rows(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 32;
+        size_t group_bytes = size_t(per_row) * q8_0x8::group_rows * q8_0x8::plain_bytes;
+        auto rows = [&](auto const& input) {
+            for (i32 i = 0; i < d; i += q8_0x8::group_rows) {
+                const u8* group = blocks + size_t(i / q8_0x8::group_rows) * group_bytes;
+                InterleavedRowsWith<BytePieces>::eight_rows_of_blocks([&](i32 b) {
+                    auto block = q8_0x8::Layout::block_of(group, per_row, b);
+                    return block_terms(q8x8_integers(block.chunks, input, 8 * b), block.scales, xs[b]);
+                }, out + i, per_row);
+            }
         };
         with_widened_input(xq, n, rows);
     }

@@ -64,13 +64,20 @@ struct InterleavedRowsWith {
         }
     }
 
+    // A block's eight terms float(integer) * d * x_scale, lane for lane, its eight f16
+    // scales d at `scales`.
+    static __m256 block_terms(__m256i integers, const u8* scales, float x_scale)
+    {
+        __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales)));
+        return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), d), _mm256_set1_ps(x_scale));
+    }
+
     // Block b's eight terms float(q . x - 8 * sum(x)) * d * xs[b], lane for lane.
     static __m256 q4_0x8_terms(const u8* group, i32 per_row, const i8* xq, const float* xs, const i32* x_sums, i32 b)
     {
         auto block = q4_0x8::block_of(group, per_row, b);
         __m256i integers = _mm256_sub_epi32(q4_0x8_integers(block.chunks, xq + 32 * b), _mm256_set1_epi32(8 * x_sums[b]));
-        __m256 scales = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block.scales)));
-        return _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), scales), _mm256_set1_ps(xs[b]));
+        return block_terms(integers, block.scales, xs[b]);
     }
 
     // Eight rows of `per_row` 32-value blocks into out[0..8), block b's terms by terms(b),
@@ -100,6 +107,17 @@ struct InterleavedRowsWith {
     static void q4_0x8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
     {
         eight_rows_of_blocks([&](i32 b) { return q4_0x8_terms(group, per_row, xq, xs, x_sums, b); }, out, per_row);
+    }
+
+    // Q8_0x8: block b's integers as Q8x8's (its values lie the same way), the terms and
+    // tree as Q4_0x8's. x_sums: the input's group sums (Offset only).
+    template<bool Offset>
+    static void q8_0x8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    {
+        eight_rows_of_blocks([&](i32 b) {
+            auto block = q8_0x8::Layout::block_of(group, per_row, b);
+            return block_terms(q8x8_integers<Offset>(block.chunks, xq + 32 * b, Offset ? x_sums[b] : 0), block.scales, xs[b]);
+        }, out, per_row);
     }
 
     // Q4_Kx8: super-block b's eight groups for eight rows. Groups 2c and 2c+1 share chunk

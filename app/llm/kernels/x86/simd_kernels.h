@@ -382,6 +382,33 @@ void matmul_q4_0x8(float* out, const i8* xq, const float* xs, const i32* xsums, 
     });
 }
 
+// Q8_0 rows interleaved in groups of eight, in the same manner: with VNNI the stored
+// w + 128 against the input and its group sums (GGUF inputs come with them), without it
+// the values flipped back (interleaved_rows.h's q8x8_integers).
+template<typename V>
+void matmul_q8_0x8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
+{
+    if constexpr (requires { V::q8_0x8_rows(out, xq, xs, xsums, blocks, n, d); }) {
+        V::q8_0x8_rows(out, xq, xs, xsums, blocks, n, d); // the whole call (avx2tcg)
+        return;
+    } else if constexpr (V::has_interleaved_rows) {
+        i32 per_row = n / 32;
+        size_t group_bytes = size_t(per_row) * q8_0x8::group_rows * q8_0x8::plain_bytes;
+        auto run = [&](auto offset) {
+            for (i32 i = 0; i < d; i += q8_0x8::group_rows)
+                V::template q8_0x8_group<decltype(offset)::value>(out + i, xq, xs, xsums, blocks + size_t(i / q8_0x8::group_rows) * group_bytes, per_row);
+        };
+        if constexpr (V::exact_byte_products)
+            if (xsums) {
+                run(Flag<true> {});
+                return;
+            }
+        run(Flag<false> {});
+        return;
+    }
+    q8_0x8::rows(out, xs, blocks, n, d, [&](const u8* block, i32 b) { return V::dot_i8(reinterpret_cast<const i8*>(block + 2), xq + b * 32, 32); });
+}
+
 // Q4_K rows interleaved in groups of eight, in the same manner.
 template<typename V>
 void matmul_q4_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
