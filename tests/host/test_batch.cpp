@@ -528,7 +528,8 @@ TEST(BatchKernels, FloatRowsMatchTheReferenceForEveryToken)
 // vector, paired_groups_batch.h), in every set the CPU runs, VNNI included: every (row,
 // token) has the bits of the plain type's scalar reference, at one to five groups of eight
 // rows (a lone group, pairs, pairs and a lone group), 1 to 9 tokens (blocks of four and
-// the rest), Q4_0 rows with and without a remainder after the runs of eight blocks.
+// the rest), Q4_0 and Q8_0 rows with and without a remainder after the runs of eight
+// blocks, Q8_0 with the inputs' group sums and without.
 void expect_interleaved_batches_match(llm::TensorType type, i32 n, i32 rows)
 {
     u64 state = 41 + u64(type) + u64(rows);
@@ -539,36 +540,47 @@ void expect_interleaved_batches_match(llm::TensorType type, i32 n, i32 rows)
     llm::interleave(t, blocks.data(), { scratch.data(), scratch.size() });
     using namespace llm::kernels;
     static rt::CpuFeatures cpu = rt::detect_cpu_features();
-    i32 kind = type == llm::TensorType::Q4_0 ? 0 : type == llm::TensorType::Q4_K ? 1 : 2;
+    i32 kind = type == llm::TensorType::Q4_0 ? 0 : type == llm::TensorType::Q4_K ? 1 : type == llm::TensorType::Q6_K ? 2 : 3;
     struct Set {
         const char* name;
         Isa isa;
-        BatchKernel kernels[3];
+        BatchKernel kernels[4];
     };
-#define BAREFLOW_TEST_SET(isa, enumerator) Set { #isa, Isa::enumerator, { isa::q4_0x8_rows_batch, isa::q4_kx8_rows_batch, isa::q6_kx8_rows_batch } }
+#define BAREFLOW_TEST_SET(isa, enumerator) \
+    Set { #isa, Isa::enumerator, { isa::q4_0x8_rows_batch, isa::q4_kx8_rows_batch, isa::q6_kx8_rows_batch, isa::q8_0x8_rows_batch } }
     for (Set set : { BAREFLOW_TEST_SET(avx2, Avx2), BAREFLOW_TEST_SET(avxvnni, AvxVnni), BAREFLOW_TEST_SET(avx512, Avx512), BAREFLOW_TEST_SET(avx512vnni, Avx512Vnni) }) {
 #undef BAREFLOW_TEST_SET
         if (!can_run(set.isa, cpu))
             continue;
-        for (i32 tokens = 1; tokens <= most_tokens; ++tokens) {
-            auto in = random_inputs(tokens, n, state);
-            size_t stride = size_t(rows) + 3;
-            std::vector<float> got(size_t(tokens) * stride, -1.0f);
-            set.kernels[kind](got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, rows);
-            for (i32 k = 0; k < tokens; ++k) {
-                std::vector<float> expected(static_cast<size_t>(rows));
-                const i8* q = in.q[size_t(k)].data();
-                const float* s = in.s[size_t(k)].data();
-                if (kind == 0)
-                    llm::ops::matmul_q4_0(expected.data(), q, s, plain.data(), n, rows);
-                else if (kind == 1)
-                    llm::ops::matmul_q4_k(expected.data(), q, s, in.sums[size_t(k)].data(), plain.data(), n, rows);
-                else
-                    llm::ops::matmul_q6_k(expected.data(), q, s, nullptr, plain.data(), n, rows);
-                EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(k) * stride, sizeof(float) * size_t(rows)), 0)
-                    << set.name << " " << llm::name(type) << "x8 n " << n << ", " << rows << " rows, " << tokens << " tokens, token " << k;
+        // Q8_0x8 with the inputs' group sums (VNNI's offset) and without (|w| and sign(x, w)).
+        for (i32 tokens = 1; tokens <= most_tokens; ++tokens)
+            for (bool with_sums : { true, false }) {
+                if (!with_sums && kind != 3)
+                    continue;
+                auto in = random_inputs(tokens, n, state);
+                if (!with_sums)
+                    for (auto& input : in.inputs)
+                        input.sums = nullptr;
+                size_t stride = size_t(rows) + 3;
+                std::vector<float> got(size_t(tokens) * stride, -1.0f);
+                set.kernels[kind](got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, rows);
+                for (i32 k = 0; k < tokens; ++k) {
+                    std::vector<float> expected(static_cast<size_t>(rows));
+                    const i8* q = in.q[size_t(k)].data();
+                    const float* s = in.s[size_t(k)].data();
+                    if (kind == 0)
+                        llm::ops::matmul_q4_0(expected.data(), q, s, plain.data(), n, rows);
+                    else if (kind == 1)
+                        llm::ops::matmul_q4_k(expected.data(), q, s, in.sums[size_t(k)].data(), plain.data(), n, rows);
+                    else if (kind == 2)
+                        llm::ops::matmul_q6_k(expected.data(), q, s, nullptr, plain.data(), n, rows);
+                    else
+                        llm::ops::matmul_q8_0(expected.data(), q, s, plain.data(), n, rows);
+                    EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(k) * stride, sizeof(float) * size_t(rows)), 0)
+                        << set.name << " " << llm::name(type) << "x8 n " << n << ", " << rows << " rows, " << tokens << " tokens, token " << k
+                        << (with_sums ? "" : ", without sums");
+                }
             }
-        }
     }
 }
 
@@ -577,6 +589,8 @@ TEST(BatchKernels, InterleavedRowsMatchThePlainReferenceForEveryToken)
     for (i32 rows : { 8, 24, 32, 40 }) {
         expect_interleaved_batches_match(llm::TensorType::Q4_0, 512, rows);
         expect_interleaved_batches_match(llm::TensorType::Q4_0, 352, rows);
+        expect_interleaved_batches_match(llm::TensorType::Q8_0, 512, rows);
+        expect_interleaved_batches_match(llm::TensorType::Q8_0, 352, rows);
         expect_interleaved_batches_match(llm::TensorType::Q4_K, 512, rows);
         expect_interleaved_batches_match(llm::TensorType::Q6_K, 512, rows);
     }

@@ -13,6 +13,7 @@ template<typename Pieces>
 struct GroupsBatchWith : Q8x8BatchWith<Pieces>, InterleavedBatchWith<Pieces> {
     using Q8x8BatchWith<Pieces>::q8x8_rows_batch;
     using InterleavedBatchWith<Pieces>::q4_0x8_rows_batch;
+    using InterleavedBatchWith<Pieces>::q8_0x8_rows_batch;
     using InterleavedBatchWith<Pieces>::q4_kx8_rows_batch;
     using InterleavedBatchWith<Pieces>::q6_kx8_rows_batch;
 };

@@ -14,6 +14,7 @@
 // that enables AVX2, after tensor.h (for MatmulInput).
 #include "byte_products.h"
 #include "interleaved_rows.h"
+#include "q8x8_batch.h"
 #include "token_blocks.h"
 #include "../../interleaved_blocks.h"
 #include <rt/types.h>
@@ -30,7 +31,33 @@ struct InterleavedBatchWith {
     {
         i32 per_row = n / 32;
         groups_batch(out, out_stride, in, tokens, blocks, size_t(per_row) * q4_0x8::group_rows * q4_0x8::plain_bytes, d,
-            [&](auto count, float* at, const MatmulInput* first, const u8* group) { q4_0x8_group<decltype(count)::value>(at, out_stride, first, group, per_row); });
+            [&](auto count, float* at, const MatmulInput* first, const u8* group) {
+                constexpr i32 block_tokens = decltype(count)::value;
+                blocks_group<block_tokens, q4_0x8::Layout>(at, out_stride, first, group, per_row, [&](const u8* chunks, i32 b, __m256i (&integers)[block_tokens]) {
+                    q4_0x8_integers<block_tokens>(chunks, first, b, integers);
+                });
+            });
+    }
+    // Q8_0x8: each block's integers as Q8x8's (q8x8_batch.h; with VNNI from the inputs'
+    // group sums where they come with the inputs), the terms and tree as Q4_0x8's.
+    static void q8_0x8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 32;
+        auto run = [&]<bool Offset>() {
+            groups_batch(out, out_stride, in, tokens, blocks, size_t(per_row) * q8_0x8::group_rows * q8_0x8::plain_bytes, d,
+                [&](auto count, float* at, const MatmulInput* first, const u8* group) {
+                    constexpr i32 block_tokens = decltype(count)::value;
+                    blocks_group<block_tokens, q8_0x8::Layout>(at, out_stride, first, group, per_row, [&](const u8* chunks, i32 b, __m256i (&integers)[block_tokens]) {
+                        Q8x8BatchWith<Pieces>::template group_integers<block_tokens, Offset>(chunks, first, b, integers);
+                    });
+                });
+        };
+        if constexpr (Pieces::exact_byte_products)
+            if (in[0].sums) {
+                run.template operator()<true>();
+                return;
+            }
+        run.template operator()<false>();
     }
     static void q4_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
@@ -88,33 +115,47 @@ private:
         return _mm256_add_ps(even, odd);
     }
 
-    // One group of eight Q4_0x8 rows, `Tokens` tokens (token t's rows at out + t * out_stride).
+    // Q4_0x8 block b's integers for `Tokens` tokens: its nibbles unpacked once, 8 * sum(x)
+    // taken off.
     template<i32 Tokens>
-    static void q4_0x8_group(float* out, size_t out_stride, const MatmulInput* in, const u8* group, i32 per_row)
+    static void q4_0x8_integers(const u8* chunks, const MatmulInput* in, i32 b, __m256i (&integers)[Tokens])
     {
         __m256i mask = _mm256_set1_epi8(0x0F);
+        __m256i low[4], high[4];
+        for (i32 c = 0; c < 4; ++c) {
+            __m256i w = Pieces::load(chunks + 32 * c);
+            low[c] = _mm256_and_si256(w, mask);
+            high[c] = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
+        }
+        for (i32 t = 0; t < Tokens; ++t) {
+            const i8* x = in[t].q + 32 * b;
+            __m256i sums = _mm256_setzero_si256();
+            for (i32 c = 0; c < 4; ++c) {
+                sums = add_products(sums, low[c], broadcast(x + 4 * c));
+                sums = add_products(sums, high[c], broadcast(x + 16 + 4 * c));
+            }
+            integers[t] = _mm256_sub_epi32(widened(sums), _mm256_set1_epi32(8 * in[t].sums[b]));
+        }
+    }
+
+    // One group of eight rows of 32-value blocks laid out as `Layout` says (Q4_0x8, Q8_0x8),
+    // `Tokens` tokens (token t's rows at out + t * out_stride): per block, the tokens' exact
+    // integers from block_integers(chunks, b, integers), then each term float(integer) * d *
+    // xs lane for lane and tree_sum8's tree over each run of eight blocks.
+    template<i32 Tokens, typename Layout, typename BlockIntegers>
+    static void blocks_group(float* out, size_t out_stride, const MatmulInput* in, const u8* group, i32 per_row, BlockIntegers const& block_integers)
+    {
         __m256 values[Tokens], terms[Tokens][8];
         for (auto& v : values)
             v = _mm256_setzero_ps();
         i32 full_runs = per_row / 8 * 8;
         for (i32 b = 0; b < per_row; ++b) {
-            auto block = q4_0x8::block_of(group, per_row, b);
-            __m256i low[4], high[4];
-            for (i32 c = 0; c < 4; ++c) {
-                __m256i w = Pieces::load(block.chunks + 32 * c);
-                low[c] = _mm256_and_si256(w, mask);
-                high[c] = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
-            }
+            auto block = Layout::block_of(group, per_row, b);
+            __m256i integers[Tokens];
+            block_integers(block.chunks, b, integers);
             __m256 scales = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block.scales)));
             for (i32 t = 0; t < Tokens; ++t) {
-                const i8* x = in[t].q + 32 * b;
-                __m256i sums = _mm256_setzero_si256();
-                for (i32 c = 0; c < 4; ++c) {
-                    sums = add_products(sums, low[c], broadcast(x + 4 * c));
-                    sums = add_products(sums, high[c], broadcast(x + 16 + 4 * c));
-                }
-                __m256i integers = _mm256_sub_epi32(widened(sums), _mm256_set1_epi32(8 * in[t].sums[b]));
-                __m256 term = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), scales), _mm256_set1_ps(in[t].s[b]));
+                __m256 term = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers[t]), scales), _mm256_set1_ps(in[t].s[b]));
                 if (b < full_runs)
                     terms[t][b % 8] = term;
                 else

@@ -32,6 +32,33 @@ struct Q8x8BatchWith {
         rows_batch_with<false>(out, out_stride, in, tokens, wq, ws, n, d);
     }
 
+    // The eight rows' exact integer sums of one 32-value group (chunks at `chunks`, Q8x8's
+    // order) with the input group g of `Tokens` tokens: with Offset (VNNI) the stored
+    // w + 128 against x, 128 * sum(x) taken off; otherwise |w| and sign(x, w). Q8_0x8's
+    // batches take these too (interleaved_batch.h).
+    template<i32 Tokens, bool Offset>
+    static void group_integers(const u8* chunks, const MatmulInput* in, i32 g, __m256i (&sums)[Tokens])
+    {
+        __m256i flip = _mm256_set1_epi8(char(0x80));
+        for (auto& s : sums)
+            s = _mm256_setzero_si256();
+        for (i32 c = 0; c < 8; ++c) {
+            __m256i w = Pieces::load(chunks + 32 * c);
+            if constexpr (Offset) {
+                for (i32 t = 0; t < Tokens; ++t)
+                    sums[t] = Pieces::add_byte_products(sums[t], w, broadcast(in[t].q + 32 * g + 4 * c));
+            } else {
+                w = _mm256_xor_si256(w, flip);
+                __m256i magnitudes = _mm256_abs_epi8(w);
+                for (i32 t = 0; t < Tokens; ++t)
+                    sums[t] = _mm256_add_epi32(sums[t], Pieces::byte_products(magnitudes, _mm256_sign_epi8(broadcast(in[t].q + 32 * g + 4 * c), w)));
+            }
+        }
+        if constexpr (Offset)
+            for (i32 t = 0; t < Tokens; ++t)
+                sums[t] = _mm256_sub_epi32(sums[t], _mm256_set1_epi32(128 * in[t].sums[g]));
+    }
+
 private:
     template<bool Offset>
     static void rows_batch_with(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* wq, const float* ws, i32 n, i32 d)
@@ -62,30 +89,12 @@ private:
         __m256 values[Tokens];
         for (auto& v : values)
             v = _mm256_setzero_ps();
-        __m256i flip = _mm256_set1_epi8(char(0x80));
         for (i32 g = 0; g < groups; ++g) {
-            const u8* chunks = rows + q8x8::group_bytes * size_t(g);
             __m256i sums[Tokens];
-            for (auto& s : sums)
-                s = _mm256_setzero_si256();
-            for (i32 c = 0; c < 8; ++c) {
-                __m256i w = Pieces::load(chunks + 32 * c);
-                if constexpr (Offset) {
-                    for (i32 t = 0; t < Tokens; ++t)
-                        sums[t] = Pieces::add_byte_products(sums[t], w, broadcast(in[t].q + 32 * g + 4 * c));
-                } else {
-                    w = _mm256_xor_si256(w, flip);
-                    __m256i magnitudes = _mm256_abs_epi8(w);
-                    for (i32 t = 0; t < Tokens; ++t)
-                        sums[t] = _mm256_add_epi32(sums[t], Pieces::byte_products(magnitudes, _mm256_sign_epi8(broadcast(in[t].q + 32 * g + 4 * c), w)));
-                }
-            }
+            group_integers<Tokens, Offset>(rows + q8x8::group_bytes * size_t(g), in, g, sums);
             __m256 row_scales = _mm256_loadu_ps(scales + 8 * g);
             for (i32 t = 0; t < Tokens; ++t) {
-                __m256i integers = sums[t];
-                if constexpr (Offset)
-                    integers = _mm256_sub_epi32(integers, _mm256_set1_epi32(128 * in[t].sums[g]));
-                __m256 scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(integers), row_scales);
+                __m256 scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(sums[t]), row_scales);
                 values[t] = _mm256_add_ps(values[t], _mm256_mul_ps(scaled, _mm256_set1_ps(in[t].s[g])));
             }
         }
