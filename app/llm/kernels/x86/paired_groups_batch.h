@@ -46,8 +46,38 @@ struct PairedGroupsBatch : GroupsBatchWith<Avx512VnniPieces> {
     {
         i32 per_row = n / 32;
         pairs_then_rest(out, out_stride, in, tokens, blocks, size_t(per_row) * q4_0x8::group_rows * q4_0x8::plain_bytes, n, d,
-            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { q4_0x8_pair<decltype(count)::value>(at, out_stride, first, pair, per_row); },
+            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) {
+                constexpr i32 block_tokens = decltype(count)::value;
+                blocks_pair<block_tokens, q4_0x8::Layout>(at, out_stride, first, pair, per_row, [&](Pair chunks, i32 b, __m512i (&integers)[block_tokens]) {
+                    q4_0x8_integers<block_tokens>(chunks, first, b, integers);
+                });
+            },
             Narrow::q4_0x8_rows_batch);
+    }
+    // Q8_0x8 with the inputs' group sums (without: the 256-bit kernels' |w| and sign(x, w)).
+    static void q8_0x8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        if (!in[0].sums) {
+            Narrow::q8_0x8_rows_batch(out, out_stride, in, tokens, blocks, n, d);
+            return;
+        }
+        i32 per_row = n / 32;
+        pairs_then_rest(out, out_stride, in, tokens, blocks, size_t(per_row) * q8_0x8::group_rows * q8_0x8::plain_bytes, n, d,
+            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) {
+                constexpr i32 block_tokens = decltype(count)::value;
+                blocks_pair<block_tokens, q8_0x8::Layout>(at, out_stride, first, pair, per_row, [&](Pair chunks, i32 b, __m512i (&integers)[block_tokens]) {
+                    for (auto& sums : integers)
+                        sums = _mm512_setzero_si512();
+                    for (i32 c = 0; c < 8; ++c) {
+                        __m512i w = chunks.bytes(32 * size_t(c));
+                        for (i32 t = 0; t < block_tokens; ++t)
+                            integers[t] = _mm512_dpbusd_epi32(integers[t], w, broadcast(first[t].q + 32 * b + 4 * c));
+                    }
+                    for (i32 t = 0; t < block_tokens; ++t)
+                        integers[t] = _mm512_sub_epi32(integers[t], _mm512_set1_epi32(128 * first[t].sums[b]));
+                });
+            },
+            Narrow::q8_0x8_rows_batch);
     }
     static void q4_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
@@ -189,35 +219,45 @@ private:
             store(out + size_t(t) * out_stride, values[t]);
     }
 
-    // Two groups of Q4_0x8 rows, `Tokens` tokens (token t's rows at out + t * out_stride):
-    // interleaved_batch.h's q4_0x8_group.
+    // Q4_0x8 block b's integers for two groups and `Tokens` tokens: interleaved_batch.h's.
     template<i32 Tokens>
-    static void q4_0x8_pair(float* out, size_t out_stride, const MatmulInput* in, Pair groups, i32 per_row)
+    static void q4_0x8_integers(Pair chunks, const MatmulInput* in, i32 b, __m512i (&integers)[Tokens])
     {
         __m512i mask = _mm512_set1_epi8(0x0F);
+        __m512i low[4], high[4];
+        for (i32 c = 0; c < 4; ++c) {
+            __m512i w = chunks.bytes(32 * size_t(c));
+            low[c] = _mm512_and_si512(w, mask);
+            high[c] = _mm512_and_si512(_mm512_srli_epi16(w, 4), mask);
+        }
+        for (i32 t = 0; t < Tokens; ++t) {
+            const i8* x = in[t].q + 32 * b;
+            __m512i sums = _mm512_setzero_si512();
+            for (i32 c = 0; c < 4; ++c) {
+                sums = _mm512_dpbusd_epi32(sums, low[c], broadcast(x + 4 * c));
+                sums = _mm512_dpbusd_epi32(sums, high[c], broadcast(x + 16 + 4 * c));
+            }
+            integers[t] = _mm512_sub_epi32(sums, _mm512_set1_epi32(8 * in[t].sums[b]));
+        }
+    }
+
+    // Two groups of rows of 32-value blocks laid out as `Layout` says (Q4_0x8, Q8_0x8),
+    // `Tokens` tokens (token t's rows at out + t * out_stride): interleaved_batch.h's
+    // blocks_group, the integers from block_integers(chunks, b, integers).
+    template<i32 Tokens, typename Layout, typename BlockIntegers>
+    static void blocks_pair(float* out, size_t out_stride, const MatmulInput* in, Pair groups, i32 per_row, BlockIntegers const& block_integers)
+    {
         __m512 values[Tokens];
         for (auto& v : values)
             v = _mm512_setzero_ps();
         Tree trees[Tokens];
         i32 full_runs = per_row / 8 * 8;
         for (i32 b = 0; b < per_row; ++b) {
-            Pair chunks = groups.at(q4_0x8::chunks_at(b));
-            __m512i low[4], high[4];
-            for (i32 c = 0; c < 4; ++c) {
-                __m512i w = chunks.bytes(32 * size_t(c));
-                low[c] = _mm512_and_si512(w, mask);
-                high[c] = _mm512_and_si512(_mm512_srli_epi16(w, 4), mask);
-            }
-            __m512 scales = groups.halves(q4_0x8::scales_at(per_row, b));
+            __m512i integers[Tokens];
+            block_integers(groups.at(Layout::chunks_at(b)), b, integers);
+            __m512 scales = groups.halves(Layout::scales_at(per_row, b));
             for (i32 t = 0; t < Tokens; ++t) {
-                const i8* x = in[t].q + 32 * b;
-                __m512i sums = _mm512_setzero_si512();
-                for (i32 c = 0; c < 4; ++c) {
-                    sums = _mm512_dpbusd_epi32(sums, low[c], broadcast(x + 4 * c));
-                    sums = _mm512_dpbusd_epi32(sums, high[c], broadcast(x + 16 + 4 * c));
-                }
-                __m512i integers = _mm512_sub_epi32(sums, _mm512_set1_epi32(8 * in[t].sums[b]));
-                __m512 term = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(integers), scales), _mm512_set1_ps(in[t].s[b]));
+                __m512 term = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(integers[t]), scales), _mm512_set1_ps(in[t].s[b]));
                 if (b < full_runs)
                     trees[t].add(b % 8, term);
                 else
