@@ -36,14 +36,16 @@ using Int8Batch = void (*)(float*, size_t, const llm::MatmulInput*, i32, const u
 struct Set {
     const char* name;
     llm::kernels::Isa isa;
-    OneToken one_token[3]; // Q4_0x8, Q4_Kx8, Q6_Kx8
-    Batch batch[3];
+    OneToken one_token[4]; // Q4_0x8, Q4_Kx8, Q6_Kx8, Q8_0x8
+    Batch batch[4];
     Int8OneToken int8_one_token; // Q8x8
     Int8Batch int8_batch;
 };
 #define BAREFLOW_BENCH_SET(isa, set_isa)                                                                                                 \
-    Set { #isa, llm::kernels::Isa::set_isa, { llm::kernels::isa::matmul_q4_0x8, llm::kernels::isa::matmul_q4_kx8, llm::kernels::isa::matmul_q6_kx8 }, \
-        { llm::kernels::isa::q4_0x8_rows_batch, llm::kernels::isa::q4_kx8_rows_batch, llm::kernels::isa::q6_kx8_rows_batch },                 \
+    Set { #isa, llm::kernels::Isa::set_isa,                                                                                              \
+        { llm::kernels::isa::matmul_q4_0x8, llm::kernels::isa::matmul_q4_kx8, llm::kernels::isa::matmul_q6_kx8, llm::kernels::isa::matmul_q8_0x8 }, \
+        { llm::kernels::isa::q4_0x8_rows_batch, llm::kernels::isa::q4_kx8_rows_batch, llm::kernels::isa::q6_kx8_rows_batch,                   \
+            llm::kernels::isa::q8_0x8_rows_batch },                                                                                          \
         llm::kernels::isa::matmul_q8x8, llm::kernels::isa::q8x8_rows_batch }
 const Set sets[] = { BAREFLOW_BENCH_SET(avx2, Avx2), BAREFLOW_BENCH_SET(avxvnni, AvxVnni), BAREFLOW_BENCH_SET(avx512, Avx512),
     BAREFLOW_BENCH_SET(avx512vnni, Avx512Vnni) };
@@ -55,7 +57,9 @@ struct Type {
     llm::gguf::TensorType file_type;
 };
 const Type types[] = { { "Q4_0x8", llm::TensorType::Q4_0, llm::gguf::TensorType::Q4_0 }, { "Q4_Kx8", llm::TensorType::Q4_K, llm::gguf::TensorType::Q4_K },
-    { "Q6_Kx8", llm::TensorType::Q6_K, llm::gguf::TensorType::Q6_K }, { "Q8x8", llm::TensorType::Q8, llm::gguf::TensorType::F32 } };
+    { "Q6_Kx8", llm::TensorType::Q6_K, llm::gguf::TensorType::Q6_K }, { "Q8_0x8", llm::TensorType::Q8_0, llm::gguf::TensorType::Q8_0 },
+    { "Q8x8", llm::TensorType::Q8, llm::gguf::TensorType::F32 } };
+constexpr i32 int8_kind = 4; // Q8x8, whose kernels take the scales apart
 
 // The product's weights as `type` after the load-time repacking (interleave.h): the
 // bytes, and for int8 the group scales.
@@ -155,7 +159,7 @@ int main(int argc, char** argv)
         w = normal(rng);
     Inputs in = random_inputs(tokens, rng);
     std::vector<float> out(size_t(tokens) * rows), batch_out(out.size());
-    for (i32 kind = 0; kind < 4; ++kind) {
+    for (i32 kind = 0; kind <= int8_kind; ++kind) {
         Type const& type = types[kind];
         Matrix matrix = repacked(type, weights);
         const u8* blocks = matrix.bytes.data();
@@ -165,13 +169,13 @@ int main(int argc, char** argv)
             auto one_token = [&](i32 t) {
                 auto const& x = in.inputs[size_t(t)];
                 float* at = out.data() + size_t(t) * rows;
-                if (kind == 3)
+                if (kind == int8_kind)
                     set.int8_one_token(at, x.q, x.s, x.sums, blocks, matrix.scales.data(), cols, rows);
                 else
                     set.one_token[kind](at, x.q, x.s, x.sums, blocks, cols, rows);
             };
             auto batch = [&] {
-                if (kind == 3)
+                if (kind == int8_kind)
                     set.int8_batch(batch_out.data(), rows, in.inputs.data(), tokens, blocks, matrix.scales.data(), cols, rows);
                 else
                     set.batch[kind](batch_out.data(), rows, in.inputs.data(), tokens, blocks, cols, rows);
