@@ -328,13 +328,22 @@ using Block = Layout::Block;
 constexpr i32 group_rows = Layout::group_rows;
 constexpr size_t plain_bytes = 34; // one Q8_0 block
 
+// Four values at `from` to `to`, each byte xor 0x80 (the flip is its own inverse).
+inline void move_flipped(const u8* from, u8* to)
+{
+    u32 word;
+    __builtin_memcpy(&word, from, 4);
+    word ^= 0x80808080u;
+    __builtin_memcpy(to, &word, 4);
+}
+
 // Row r's block in Q8_0's own layout.
 inline void gather(Block from, i32 r, u8* block)
 {
     block[0] = from.scales[2 * r];
     block[1] = from.scales[2 * r + 1];
-    for (i32 k = 0; k < q8x8::values_per_group; ++k)
-        block[2 + k] = u8(from.chunks[q8x8::value_at(r, k)] ^ q8x8::flip);
+    for (i32 c = 0; c < 8; ++c)
+        move_flipped(from.chunks + q8x8::value_at(r, 4 * c), block + 2 + 4 * c);
 }
 
 // The inverse: row r's plain block into block b of a group.
@@ -344,8 +353,8 @@ inline void scatter(const u8* block, i32 r, u8* group, i32 per_row, i32 b)
     u8* scales = group + Layout::scales_at(per_row, b);
     scales[2 * r] = block[0];
     scales[2 * r + 1] = block[1];
-    for (i32 k = 0; k < q8x8::values_per_group; ++k)
-        chunks[q8x8::value_at(r, k)] = u8(block[2 + k] ^ q8x8::flip);
+    for (i32 c = 0; c < 8; ++c)
+        move_flipped(block + 2 + 4 * c, chunks + q8x8::value_at(r, 4 * c));
 }
 
 // The scalar reference (paired_blocks::Layout::rows).
