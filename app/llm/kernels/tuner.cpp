@@ -42,12 +42,13 @@ void fill(float* values, size_t count, u32 seed)
     }
 }
 
-// Times each runnable variant of one op; returns the index of the fastest.
+// Times each runnable variant of one op; returns the index of the fastest, or that of the
+// `preferred` set where it is within 1/16 of the fastest.
 template<typename Variants, typename Run>
-u8 choose(const char* op, Variants variants, rt::CpuFeatures const& cpu, rt::TextSink& report, Run const& run)
+u8 choose(const char* op, Variants variants, rt::CpuFeatures const& cpu, rt::TextSink& report, Run const& run, Isa preferred = Isa::Scalar)
 {
-    u64 reference = 0, best = ~u64(0);
-    u8 choice = 0;
+    u64 reference = 0, best = ~u64(0), preferred_cycles = 0;
+    u8 choice = 0, preferred_choice = 0;
     for (size_t i = 0; i < variants.size(); ++i) {
         if (!can_run(variants[i].isa, cpu))
             continue;
@@ -60,7 +61,11 @@ u8 choose(const char* op, Variants variants, rt::CpuFeatures const& cpu, rt::Tex
             best = cycles;
             choice = u8(i);
         }
+        if (variants[i].isa == preferred && preferred != Isa::Scalar)
+            preferred_cycles = cycles, preferred_choice = u8(i);
     }
+    if (preferred_choice && preferred_cycles <= best + best / 16)
+        return preferred_choice;
     return choice;
 }
 
@@ -300,13 +305,13 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             [&](MatmulKBlocks f, float* o, const u8* b, i32 r) { f(o, xq.data(), xs.data(), xsums.data(), b, c.dim, r); },
         };
         // Each block type's variants on `blocks` (`count` rows), then how many cores share
-        // the fastest.
-        auto time_blocks = [&](TensorType type, auto variants, const u8* blocks, i32 count) {
+        // the fastest. `preferred`: a set taken where it is about as fast.
+        auto time_blocks = [&](TensorType type, auto variants, const u8* blocks, i32 count, Isa preferred = Isa::Scalar) {
             Op op = traits(type).op;
             if (c.dim % i32(traits(type).block_values))
                 return;
             plan.choice[size_t(op)] = choose(op_names[size_t(op)], variants, cpu, report,
-                [&](auto f) { call(f, out.data(), blocks, count); });
+                [&](auto f) { call(f, out.data(), blocks, count); }, preferred);
             auto const& variant = variants[plan.choice[size_t(op)]];
             size_t bytes_per_row = row_bytes(type, c.dim);
             plan.workers[size_t(op)] = choose_workers(op_names[size_t(op)], variant.name, report, [&](size_t workers) {
@@ -341,7 +346,11 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             auto scratch = TRY(rt::HeapArray<u8>::allocate(8 * plain.row_bytes()));
             __builtin_memcpy(repacked.data(), data.data(), bytes);
             interleave(plain, repacked.data(), { scratch.data(), scratch.size() });
-            time_blocks(type, variants, repacked.data(), plain.rows);
+            // The one-token choice picks the batch kernels too (batch_kernels.cpp), and
+            // avx512vnni's take two groups of rows a vector where avxvnni's take one: where
+            // the two sets' one-token kernels run alike (Q8_0x8's are the same 256-bit
+            // steps), avx512vnni.
+            time_blocks(type, variants, repacked.data(), plain.rows, Isa::Avx512Vnni);
             return {};
         };
         TRY(time_interleaved(TensorType::Q4_0, TensorType::Q4_0x8, gguf_q4_0x8_variants()));

@@ -110,13 +110,16 @@ struct InterleavedRowsWith {
     }
 
     // Q8_0x8: block b's integers as Q8x8's (its values lie the same way), the terms and
-    // tree as Q4_0x8's. x_sums: the input's group sums (Offset only).
+    // tree as Q4_0x8's. x_sums: the input's group sums (Offset only). 256-bit steps with
+    // AVX-512 VNNI too: slice pairs were faster in the caches but slower from memory
+    // (TinyLlama-shape Q8_0 generated at 18-22 tok/s with them, 23-24 without, as plain
+    // Q8_0 does).
     template<bool Offset>
     static void q8_0x8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
     {
         eight_rows_of_blocks([&](i32 b) {
             auto block = q8_0x8::Layout::block_of(group, per_row, b);
-            return block_terms(q8x8_integers<Offset>(block.chunks, xq + 32 * b, Offset ? x_sums[b] : 0), block.scales, xs[b]);
+            return block_terms(q8x8_integers<Offset, false>(block.chunks, xq + 32 * b, Offset ? x_sums[b] : 0), block.scales, xs[b]);
         }, out, per_row);
     }
 
@@ -309,8 +312,9 @@ struct InterleavedRowsWith {
     // bytes are w + 128, unsigned, straight into vpdpbusd against the broadcast input
     // slices; 128 * sum(x) comes off. Without: the bytes flipped back to w, then |w| times
     // sign(x, w) with pmaddubsw, whose pairs are at most 2 * 128 * 127 = 32512 (no two
-    // chunks' pairs are added in int16), and pmaddwd.
-    template<bool Offset>
+    // chunks' pairs are added in int16), and pmaddwd. Paired: with AVX-512 VNNI, two
+    // slices a 512-bit step (Q8x8's); Q8_0x8 takes 256-bit steps.
+    template<bool Offset, bool Paired = Pieces::pairs_slices>
     static __m256i q8x8_integers(const u8* chunks, const i8* x, i32 x_sum)
     {
         auto slice = [&](i32 c) {
@@ -318,7 +322,7 @@ struct InterleavedRowsWith {
             __builtin_memcpy(&word, x + 4 * c, 4);
             return _mm256_set1_epi32(word);
         };
-        if constexpr (Offset && Pieces::pairs_slices) {
+        if constexpr (Offset && Paired) {
             __m512i sums = _mm512_setzero_si512();
             for (i32 c = 0; c < 8; c += 2)
                 sums = Pieces::add_slice_pair(sums, Pieces::load_pair(chunks + 32 * c), x + 4 * c);
