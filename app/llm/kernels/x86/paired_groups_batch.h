@@ -66,15 +66,7 @@ struct PairedGroupsBatch : GroupsBatchWith<Avx512VnniPieces> {
             [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) {
                 constexpr i32 block_tokens = decltype(count)::value;
                 blocks_pair<block_tokens, q8_0x8::Layout>(at, out_stride, first, pair, per_row, [&](Pair chunks, i32 b, __m512i (&integers)[block_tokens]) {
-                    for (auto& sums : integers)
-                        sums = _mm512_setzero_si512();
-                    for (i32 c = 0; c < 8; ++c) {
-                        __m512i w = chunks.bytes(32 * size_t(c));
-                        for (i32 t = 0; t < block_tokens; ++t)
-                            integers[t] = _mm512_dpbusd_epi32(integers[t], w, broadcast(first[t].q + 32 * b + 4 * c));
-                    }
-                    for (i32 t = 0; t < block_tokens; ++t)
-                        integers[t] = _mm512_sub_epi32(integers[t], _mm512_set1_epi32(128 * first[t].sums[b]));
+                    q8_0x8_integers<block_tokens>(chunks, first, b, integers);
                 });
             },
             Narrow::q8_0x8_rows_batch);
@@ -239,6 +231,22 @@ private:
             }
             integers[t] = _mm512_sub_epi32(sums, _mm512_set1_epi32(8 * in[t].sums[b]));
         }
+    }
+
+    // Q8_0x8 block b's integers for two groups and `Tokens` tokens: the stored w + 128
+    // against each token's input, 128 * sum(x) taken off (q8x8_batch.h's group_integers).
+    template<i32 Tokens>
+    static void q8_0x8_integers(Pair chunks, const MatmulInput* in, i32 b, __m512i (&integers)[Tokens])
+    {
+        for (auto& sums : integers)
+            sums = _mm512_setzero_si512();
+        for (i32 c = 0; c < 8; ++c) {
+            __m512i w = chunks.bytes(32 * size_t(c));
+            for (i32 t = 0; t < Tokens; ++t)
+                integers[t] = _mm512_dpbusd_epi32(integers[t], w, broadcast(in[t].q + 32 * b + 4 * c));
+        }
+        for (i32 t = 0; t < Tokens; ++t)
+            integers[t] = _mm512_sub_epi32(integers[t], _mm512_set1_epi32(128 * in[t].sums[b]));
     }
 
     // Two groups of rows of 32-value blocks laid out as `Layout` says (Q4_0x8, Q8_0x8),
