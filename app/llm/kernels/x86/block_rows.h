@@ -13,6 +13,7 @@
 //         is subtracted from each block's int32 sum, the input's block sums being computed
 //         once per call (block_sums) rather than once per row.
 #include "byte_products.h"
+#include "prefetch.h"
 #include "../../block_sum.h"
 #include "../../ops.h"
 #include <rt/types.h>
@@ -88,6 +89,7 @@ struct BlockRowsWith : Pieces {
                 offsets = _mm256_mullo_epi32(load(x_sums + b), _mm256_set1_epi32(Type::stored_offset));
             for (i32 r = 0; r < Rows; ++r) {
                 const u8* block = blocks + size_t(r) * row_stride + size_t(b) * Type::bytes;
+                prefetch_ahead(block, 8 * Type::bytes);
                 __m256i pairs[4];
                 for (i32 k = 0; k < 8; k += 2)
                     pairs[k / 2] = pair(Type::products(block + size_t(k) * Type::bytes, x[k]), Type::products(block + size_t(k + 1) * Type::bytes, x[k + 1]));

@@ -10,6 +10,7 @@
 // Saturation bound of pmaddubsw: |w| * sign(x, w), |w| <= 128 and |x| <= 127
 // (ops::quantize's range): |pair| <= 2 * 128 * 127 = 32512.
 #include "byte_products.h"
+#include "prefetch.h"
 #include <rt/types.h>
 
 namespace llm::kernels::x86 {
@@ -76,6 +77,7 @@ private:
             __m256 input_scales = _mm256_loadu_ps(xs + g);
             for (i32 r = 0; r < Rows; ++r) {
                 const i8* w = wq + size_t(r) * size_t(n) + size_t(g) * 32;
+                prefetch_ahead(w, 256);
                 const i8* x = xq + g * 32;
                 __m256i pairs[4];
                 for (i32 k = 0; k < 8; k += 2)

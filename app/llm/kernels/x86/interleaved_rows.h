@@ -18,6 +18,7 @@
 // int16 before pmaddwd: |sum| <= 8 * 3840 = 30720 < 32767. The stored offset, 8 * sum(x)
 // over the block, comes off the int32 sums (the input's group sums, given).
 #include "byte_products.h"
+#include "prefetch.h"
 #include "../../interleaved_blocks.h"
 #include <rt/types.h>
 
@@ -83,12 +84,16 @@ struct InterleavedRowsWith {
     // Eight rows of `per_row` 32-value blocks into out[0..8), block b's terms by terms(b),
     // lane r = row r: block_quants.h's order for every row (avx2tcg's terms, Q4_0x8's and
     // plain Q8_0's, come from its own steps, emulated_rows.h).
+    // `stream`, when given, is the group's bytes, `pair_bytes` a pair of blocks' (paired_blocks's
+    // layout): prefetched ahead of the blocks read.
     template<typename Terms>
-    static void eight_rows_of_blocks(Terms const& terms, float* out, i32 per_row)
+    static void eight_rows_of_blocks(Terms const& terms, float* out, i32 per_row, const u8* stream = nullptr, size_t pair_bytes = 0)
     {
         __m256 values = _mm256_setzero_ps();
         i32 b = 0;
         for (; b + 8 <= per_row; b += 8) {
+            if (stream)
+                prefetch_ahead(stream + size_t(b / 2) * pair_bytes, 4 * pair_bytes);
             // The blocks in memory order (streaming from memory, the tree's order of
             // 0, 4, 2, 6, ... ran slower), then tree_sum8's tree:
             // ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
@@ -106,7 +111,7 @@ struct InterleavedRowsWith {
 
     static void q4_0x8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
     {
-        eight_rows_of_blocks([&](i32 b) { return q4_0x8_terms(group, per_row, xq, xs, x_sums, b); }, out, per_row);
+        eight_rows_of_blocks([&](i32 b) { return q4_0x8_terms(group, per_row, xq, xs, x_sums, b); }, out, per_row, group, q4_0x8::Layout::pair_bytes);
     }
 
     // Q8_0x8: block b's integers as Q8x8's (its values lie the same way), the terms and
@@ -120,7 +125,7 @@ struct InterleavedRowsWith {
         eight_rows_of_blocks([&](i32 b) {
             auto block = q8_0x8::Layout::block_of(group, per_row, b);
             return block_terms(q8x8_integers<Offset, false>(block.chunks, xq + 32 * b, Offset ? x_sums[b] : 0), block.scales, xs[b]);
-        }, out, per_row);
+        }, out, per_row, group, q8_0x8::Layout::pair_bytes);
     }
 
     // Q4_Kx8: super-block b's eight groups for eight rows. Groups 2c and 2c+1 share chunk
@@ -203,6 +208,7 @@ struct InterleavedRowsWith {
     {
         __m256 values = _mm256_setzero_ps();
         for (i32 b = 0; b < per_row; ++b) {
+            prefetch_ahead(q4_kx8::octet(group, b), q4_kx8::octet_bytes);
             __m256 t[8];
             q4_kx8_terms(q4_kx8::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums + 8 * b, t);
             // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
@@ -291,6 +297,7 @@ struct InterleavedRowsWith {
     {
         __m256 values = _mm256_setzero_ps();
         for (i32 b = 0; b < per_row; ++b) {
+            prefetch_ahead(q6_kx8::octet(group, b), q6_kx8::octet_bytes);
             __m256 t[8];
             q6_kx8_terms(half, floats, q6_kx8::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums16 + 16 * b, t);
             // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
@@ -358,6 +365,7 @@ struct InterleavedRowsWith {
     {
         __m256 values = _mm256_setzero_ps();
         for (i32 g = 0; g < groups; ++g) {
+            prefetch_ahead(rows + q8x8::group_bytes * size_t(g), q8x8::group_bytes);
             __m256i sums = q8x8_integers<Offset>(rows + q8x8::group_bytes * size_t(g), xq + 32 * g, Offset ? x_sums[g] : 0);
             __m256 scaled = _mm256_mul_ps(_mm256_cvtepi32_ps(sums), _mm256_loadu_ps(scales + 8 * g));
             values = _mm256_add_ps(values, _mm256_mul_ps(scaled, _mm256_set1_ps(xs[g])));

@@ -14,6 +14,7 @@
 //         most 2 * 128 * 2048, times 32 below 2^25.
 // pmaddwd then multiplies by 1 or by Q6_K's int8 scale (|s| <= 128) into int32.
 #include "byte_products.h"
+#include "prefetch.h"
 #include <rt/types.h>
 
 namespace llm::kernels::x86 {
@@ -47,6 +48,7 @@ struct KQuantRowsWith : Pieces {
             __m256 input_sums = _mm256_cvtepi32_ps(load(xsums));
             for (i32 r = 0; r < Rows; ++r) {
                 const u8* block = blocks + size_t(r) * row_stride + size_t(b) * block_bytes;
+                prefetch_ahead(block, block_bytes);
                 const u8* q = block + 16;
                 __m256i pairs[4];
                 for (i32 chunk = 0; chunk < 4; ++chunk) {
@@ -138,6 +140,7 @@ private:
                     offsets[k] = _mm256_maddubs_epi16(thirty_two, load(xq + 32 * k));
             for (i32 r = 0; r < Rows; ++r) {
                 const u8* block = blocks + size_t(r) * row_stride + size_t(b) * block_bytes;
+                prefetch_ahead(block, block_bytes);
                 __m256i scales = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 192)));
                 __m256i scale_halves[2] = { _mm256_permute2x128_si256(scales, scales, 0x00), _mm256_permute2x128_si256(scales, scales, 0x11) };
                 __m256i pairs[4];

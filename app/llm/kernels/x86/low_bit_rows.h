@@ -13,6 +13,7 @@
 //         4 * sum(x) per 16 values, comes off the int32 sums (computed once per call,
 //         q3_k_offsets), which are then multiplied by their scales (-32..31).
 #include "byte_products.h"
+#include "prefetch.h"
 #include "../../ops.h"
 #include <rt/types.h>
 
@@ -55,6 +56,7 @@ struct LowBitRows : BytePieces {
         const __m256i nibble = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(16);
         float value = 0.0f;
         for (i32 b = 0; b < per_row; ++b, xq += 256, xs += 8, xsums += 8, block += 176) {
+            prefetch_ahead(block, 176);
             // Sub-block j's fifth bits are bit j of these 32 bytes, moved to bit 4.
             __m256i high = load(block + 16);
             __m256i pairs[4];
@@ -137,6 +139,7 @@ struct LowBitRows : BytePieces {
         float value = 0.0f;
         i32 b = 0;
         for (; b + 8 <= per_row; b += 8, block += 8 * Type::bytes) {
+            prefetch_ahead(block, 8 * Type::bytes);
             __m256i pairs[4];
             for (i32 k = 0; k < 8; k += 2) {
                 const u8* first = block + size_t(k) * Type::bytes;
@@ -206,6 +209,7 @@ struct LowBitRows : BytePieces {
         const __m256i three = _mm256_set1_epi8(3), four = _mm256_set1_epi8(4);
         float value = 0.0f;
         for (i32 b = 0; b < per_row; ++b, xq += 256, xs += 8, offsets += 16, block += 110) {
+            prefetch_ahead(block, 110);
             __m128i scale_bytes = q3_k_scales(block);
             // Group g's bit 2 is bit g of the high bits.
             __m256i high = load(block);

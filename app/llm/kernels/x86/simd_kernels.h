@@ -13,6 +13,7 @@
 #include "../../k_quants.h"
 #include "../../ops.h"
 #include "../operations.h"
+#include "prefetch.h"
 #include <rt/math.h>
 #include <rt/utility.h>
 
@@ -77,6 +78,8 @@ void matmul_rows(float* out, const float* x, const typename Weights::Element* w,
     for (auto& a : acc)
         a = RowLanes::zero();
     for (i32 j = 0; j < lane_end; j += fp32::row_lanes) {
+        for (i32 r = 0; r < rows; ++r)
+            x86::prefetch_ahead(w + size_t(r) * size_t(n) + size_t(j), sizeof(*w) * fp32::row_lanes);
         typename V::Vector xv[count];
         for (i32 c = 0; c < count; ++c)
             xv[c] = V::load(x + j + c * width);
