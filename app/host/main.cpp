@@ -12,6 +12,7 @@
 #include <rt/heap.h>
 #include <rt/work_pool.h>
 #include <string>
+#include <xmmintrin.h>
 #include <thread>
 #include <sys/mman.h>
 #include <vector>
@@ -92,8 +93,14 @@ std::string quoted(const char* argument)
 
 }
 
+// Denormals flushed to zero and read as zero (MXCSR's FTZ and DAZ) on the calling thread,
+// as the kernel sets them on every core (arch/x86/boot.asm): part of the model's one
+// order of arithmetic (app/llm/fp32_order.h), so the host prints the kernel's tokens.
+static void flush_denormals() { _mm_setcsr(_mm_getcsr() | 0x8040); }
+
 int main(int argc, char** argv)
 {
+    flush_denormals();
     StdoutSink out;
     StdinSource in;
     rt::Console::the().attach_output(out);
@@ -148,7 +155,10 @@ int main(int argc, char** argv)
     u32 generation = pool.prepare_helpers();
     std::vector<std::thread> helpers;
     for (size_t i = 1; i < size_t(cpus.value()); ++i)
-        helpers.emplace_back([i, generation] { rt::WorkPool::the().worker_loop(i, generation); });
+        helpers.emplace_back([i, generation] {
+            flush_denormals();
+            rt::WorkPool::the().worker_loop(i, generation);
+        });
     struct JoinAtExit {
         std::vector<std::thread>& threads;
         ~JoinAtExit()

@@ -72,6 +72,14 @@ section .text
 ; x87 on (the i386 ABI returns floats in st0), SSE on with its exceptions reported, and
 ; the caches on in case a loader left them off. Every processor runs this: the boot CPU
 ; here, the others from ap_boot.asm.
+;
+; MXCSR: every exception masked, and denormals flushed to zero (FTZ) and read as zero
+; (DAZ), as app/llm/fp32_order.h defines the model's arithmetic on every core: Intel cores
+; take a slow microcode assist on each denormal, and attention's weights underflow to them.
+; DAZ only where the CPU has it (bit 6 of the MXCSR_MASK that FXSAVE stores; a mask of 0
+; means the original 0xFFBF, without it): setting an unsupported bit faults.
+MXCSR_FTZ equ 1 << 15
+MXCSR_DAZ equ 1 << 6
 global enable_fpu_and_sse
 enable_fpu_and_sse:
     mov eax, cr0
@@ -82,10 +90,22 @@ enable_fpu_and_sse:
     or eax, (1 << 9) | (1 << 10)          ; OSFXSR, OSXMMEXCPT
     mov cr4, eax
     fninit
-    sub esp, 4
-    mov dword [esp], 0x1F80               ; MXCSR default: all exceptions masked
+    push ebp
+    mov ebp, esp
+    sub esp, 512 + 16                     ; an FXSAVE area, 16-byte aligned
+    and esp, ~15
+    fxsave [esp]
+    mov eax, [esp + 28]                   ; MXCSR_MASK
+    test eax, eax
+    jnz .mask_known
+    mov eax, 0xFFBF
+.mask_known:
+    and eax, MXCSR_DAZ
+    or eax, 0x1F80 | MXCSR_FTZ            ; all exceptions masked
+    mov [esp], eax
     ldmxcsr [esp]
-    add esp, 4
+    mov esp, ebp
+    pop ebp
     ret
 
 section .text.entry

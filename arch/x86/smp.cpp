@@ -23,8 +23,8 @@ constexpr u64 four_gib = 4ull << 30;
 u32 apic_ids[rt::WorkPool::max_workers]; // by cpu index
 size_t cpu_count = 1;
 volatile bool started[rt::WorkPool::max_workers];
-// Each core's CR0 and CR4 as it joined the pool, for the report (tests read it).
-u32 core_cr0[rt::WorkPool::max_workers], core_cr4[rt::WorkPool::max_workers];
+// Each core's CR0, CR4 and MXCSR as it joined the pool, for the report (tests read it).
+u32 core_cr0[rt::WorkPool::max_workers], core_cr4[rt::WorkPool::max_workers], core_mxcsr[rt::WorkPool::max_workers];
 constexpr u32 cr0_not_write_through = 1u << 29, cr0_cache_disable = 1u << 30;
 u32 pool_generation;
 
@@ -42,12 +42,13 @@ void report_cores()
 {
     core_cr0[0] = read_cr0();
     core_cr4[0] = read_cr4();
+    core_mxcsr[0] = read_mxcsr();
     rt::print("[smp] {} core(s) working, APIC ids:", cpu_count);
     for (size_t i = 0; i < cpu_count; ++i)
         rt::print(" {}", apic_ids[i]);
     rt::println("");
     for (size_t i = 0; i < cpu_count; ++i)
-        rt::println("[smp] core {}: cr0={:#010x} cr4={:#010x}{}", i, core_cr0[i], core_cr4[i],
+        rt::println("[smp] core {}: cr0={:#010x} cr4={:#010x} mxcsr={:#010x}{}", i, core_cr0[i], core_cr4[i], core_mxcsr[i],
             core_cr0[i] & (cr0_cache_disable | cr0_not_write_through) ? " (caches off!)" : "");
 }
 
@@ -195,6 +196,7 @@ extern "C" [[noreturn]] void ap_main(u32 index)
     x86::LocalApic::the().enable(); // so the wake-up IPI reaches this core
     x86::smp::core_cr0[index] = x86::read_cr0();
     x86::smp::core_cr4[index] = x86::read_cr4();
+    x86::smp::core_mxcsr[index] = x86::read_mxcsr();
     x86::smp::started[index] = true;
     rt::WorkPool::the().worker_loop(index, x86::smp::pool_generation);
     x86::halt_forever();

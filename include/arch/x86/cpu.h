@@ -13,6 +13,7 @@ inline u32 read_cr0() { u32 v; asm volatile("mov %%cr0, %0" : "=r"(v)); return v
 inline u32 read_cr2() { u32 v; asm volatile("mov %%cr2, %0" : "=r"(v)); return v; }
 inline u32 read_cr3() { u32 v; asm volatile("mov %%cr3, %0" : "=r"(v)); return v; }
 inline u32 read_cr4() { u32 v; asm volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+inline u32 read_mxcsr() { u32 v; asm volatile("stmxcsr %0" : "=m"(v)); return v; }
 inline void write_cr4(u32 v) { asm volatile("mov %0, %%cr4" ::"r"(v)); }
 
 [[noreturn]] inline void halt_forever()
