@@ -150,8 +150,10 @@ const char* tensor_type_name(u32 type)
 
 bool tensor_type_of(TensorType ggml, llm::TensorType& type)
 {
+    // Types no file holds carry -1, which a file's 0xFFFFFFFF must not match (it made a
+    // llama2.c int8 tensor without a scale group, found by fuzzing).
     for (size_t i = 0; i < llm::tensor_type_count; ++i)
-        if (llm::tensor_types[i].ggml_type == i32(ggml)) {
+        if (llm::tensor_types[i].ggml_type >= 0 && u32(llm::tensor_types[i].ggml_type) == u32(ggml)) {
             type = llm::TensorType(i);
             return true;
         }
