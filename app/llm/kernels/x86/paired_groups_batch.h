@@ -323,14 +323,20 @@ private:
                         high[t] = _mm512_dpbusd_epi32(high[t], w_high, broadcast(x + 32));
                     }
                 }
+                // float(scale * sums) as float(scale) * float(sums), the same value: both
+                // products are integers below 2^24 (|sums| <= 32 * 15 * 128, scale and min
+                // below 64, |x sums| <= 32 * 128), which floats hold exactly. A float
+                // multiply is one instruction where vpmulld is two, and the scales'
+                // conversion is shared by the tokens.
                 for (i32 part = 0; part < 2; ++part) {
                     i32 j = 2 * c + part;
                     __m512i scale, min;
                     q4_kx8_scale_and_min(packed, j, scale, min);
+                    __m512 float_scale = _mm512_cvtepi32_ps(scale), float_min = _mm512_cvtepi32_ps(min);
                     for (i32 t = 0; t < Tokens; ++t) {
                         __m512i sums = part ? high[t] : low[t];
-                        __m512 scaled = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_mullo_epi32(scale, sums)), d);
-                        __m512 offset = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_mullo_epi32(min, _mm512_set1_epi32(in[t].sums[8 * b + j]))), dmin);
+                        __m512 scaled = _mm512_mul_ps(_mm512_mul_ps(float_scale, _mm512_cvtepi32_ps(sums)), d);
+                        __m512 offset = _mm512_mul_ps(_mm512_mul_ps(float_min, _mm512_set1_ps(float(in[t].sums[8 * b + j]))), dmin);
                         trees[t].add(j, _mm512_mul_ps(_mm512_sub_ps(scaled, offset), _mm512_set1_ps(in[t].s[8 * b + j])));
                     }
                 }
@@ -383,14 +389,18 @@ private:
                         sums = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(sums, a, broadcast(x)), a_next, broadcast(x + 4));
                     }
                 }
-                __m512i scale_a = octets.signed_bytes(q6_kx8::scales_at + 8 * size_t(2 * j));
-                __m512i scale_b = octets.signed_bytes(q6_kx8::scales_at + 8 * size_t(2 * j + 1));
+                // float(s_a * a + s_b * b) as float(s_a) * float(a) + float(s_b) * float(b),
+                // the same value: |a|, |b| <= 16 * 32 * 128 = 2^16 and |s| <= 128, so each
+                // product is an integer of at most 2^23 and their sum one of at most 2^24,
+                // all exact in floats (q4_kx8_pair's reason: vpmulld is two instructions).
+                __m512 scale_a = _mm512_cvtepi32_ps(octets.signed_bytes(q6_kx8::scales_at + 8 * size_t(2 * j)));
+                __m512 scale_b = _mm512_cvtepi32_ps(octets.signed_bytes(q6_kx8::scales_at + 8 * size_t(2 * j + 1)));
                 for (i32 t = 0; t < Tokens; ++t) {
                     const i32* sums16 = in[t].sums16 + 16 * b;
                     __m512i a = _mm512_sub_epi32(first[t], _mm512_set1_epi32(32 * sums16[2 * j]));
                     __m512i second_a = _mm512_sub_epi32(second[t], _mm512_set1_epi32(32 * sums16[2 * j + 1]));
-                    __m512i products = _mm512_add_epi32(_mm512_mullo_epi32(scale_a, a), _mm512_mullo_epi32(scale_b, second_a));
-                    trees[t].add(j, _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(products), d), _mm512_set1_ps(in[t].s[8 * b + j])));
+                    __m512 products = _mm512_add_ps(_mm512_mul_ps(scale_a, _mm512_cvtepi32_ps(a)), _mm512_mul_ps(scale_b, _mm512_cvtepi32_ps(second_a)));
+                    trees[t].add(j, _mm512_mul_ps(_mm512_mul_ps(products, d), _mm512_set1_ps(in[t].s[8 * b + j])));
                 }
             }
             for (i32 t = 0; t < Tokens; ++t)
