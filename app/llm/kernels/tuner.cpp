@@ -248,8 +248,13 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
             fill(scratch.data(), scratch.size(), 6);
             gate_floats = scratch.data();
         }
+        // With the weights prefetched every set streams the gate matrix at about the same
+        // speed here, and a near tie used to go to whichever the noise favoured: SSE2 then
+        // generated the 110M model at 26-28 tok/s where AVX-512 gave 30 (a Xeon, the
+        // benchmark's rows), its four times as many instructions leaving less room
+        // for the loads in flight. So AVX-512 is taken where it is about as fast.
         plan.choice[size_t(Op::Matmul)] = choose("matmul", matmul_variants(), cpu, report,
-            [&](MatmulF32 f) { f(out.data(), x.data(), gate_floats, c.dim, c.hidden_dim); });
+            [&](MatmulF32 f) { f(out.data(), x.data(), gate_floats, c.dim, c.hidden_dim); }, Isa::Avx512);
         auto const& matmul = matmul_variants()[plan.choice[size_t(Op::Matmul)]];
         plan.workers[size_t(Op::Matmul)] = choose_workers("matmul", matmul.name, report, [&](size_t workers) {
             pool.parallel_for(size_t(c.hidden_dim), row_granule, [&](size_t begin, size_t end) {
