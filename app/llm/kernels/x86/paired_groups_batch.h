@@ -191,19 +191,12 @@ private:
         for (auto& v : values)
             v = _mm512_setzero_ps();
         for (i32 g = 0; g < groups; ++g) {
-            Pair chunks = rows.at(q8x8::group_bytes * size_t(g));
-            __m512i sums[Tokens];
-            for (auto& sum : sums)
-                sum = _mm512_setzero_si512();
-            for (i32 c = 0; c < 8; ++c) {
-                __m512i w = chunks.bytes(32 * size_t(c));
-                for (i32 t = 0; t < Tokens; ++t)
-                    sums[t] = _mm512_dpbusd_epi32(sums[t], w, broadcast(in[t].q + 32 * g + 4 * c));
-            }
+            // A Q8x8 group's values lie as a Q8_0x8 block's do.
+            __m512i integers[Tokens];
+            q8_0x8_integers<Tokens>(rows.at(q8x8::group_bytes * size_t(g)), in, g, integers);
             __m512 row_scales = scales.at(8 * size_t(g));
             for (i32 t = 0; t < Tokens; ++t) {
-                __m512i integers = _mm512_sub_epi32(sums[t], _mm512_set1_epi32(128 * in[t].sums[g]));
-                __m512 scaled = _mm512_mul_ps(_mm512_cvtepi32_ps(integers), row_scales);
+                __m512 scaled = _mm512_mul_ps(_mm512_cvtepi32_ps(integers[t]), row_scales);
                 values[t] = _mm512_add_ps(values[t], _mm512_mul_ps(scaled, _mm512_set1_ps(in[t].s[g])));
             }
         }
@@ -233,8 +226,9 @@ private:
         }
     }
 
-    // Q8_0x8 block b's integers for two groups and `Tokens` tokens: the stored w + 128
-    // against each token's input, 128 * sum(x) taken off (q8x8_batch.h's group_integers).
+    // Q8_0x8 block b's integers for two groups and `Tokens` tokens (Q8x8 group b's too): the
+    // stored w + 128 against each token's input, 128 * sum(x) taken off (q8x8_batch.h's
+    // group_integers).
     template<i32 Tokens>
     static void q8_0x8_integers(Pair chunks, const MatmulInput* in, i32 b, __m512i (&integers)[Tokens])
     {
