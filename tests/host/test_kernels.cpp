@@ -622,6 +622,26 @@ TEST_P(VariantsOf, SoftmaxEdgeCases)
     EXPECT_NEAR(tiny[0], 1.0f / 37.0f, 1e-6f) << variant.name;
 }
 
+// Vocabulary-sized softmaxes, bit for bit: sums in the tens of thousands (the FMA
+// variants divide by Markstein's correction, simd::divide_all), values spread down past
+// the 2^-100 below which a vector is divided after all, and a sum above the 2^20 up to
+// which the correction is used.
+TEST_P(VariantsOf, SoftmaxAtVocabularySizesIsBitIdentical)
+{
+    auto const& variant = of_this_isa(llm::kernels::softmax_variants());
+    auto check = [&](i32 n, float spread) {
+        auto expected = random_floats(size_t(n), u32(n) ^ u32(spread), spread);
+        auto actual = expected;
+        llm::ops::softmax(expected.data(), n);
+        variant.function(actual.data(), n);
+        ASSERT_TRUE(same_bits(actual.data(), expected.data(), n)) << variant.name << " n=" << n << " spread " << spread;
+    };
+    for (i32 n : { 32000, 32003 })
+        for (float spread : { 0.5f, 4.0f, 40.0f, 75.0f })
+            check(n, spread);
+    check((1 << 20) + 4099, 0.01f);
+}
+
 // The tuner times the GGUF kernels on scratch blocks that every block type reads from the
 // same bytes: each type's f16 scales there must be small normal halves, as a model's are (a
 // random half is subnormal, infinite or NaN one time in sixteen: slow paths that would time

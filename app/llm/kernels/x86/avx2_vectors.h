@@ -66,6 +66,12 @@ struct Avx2With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWith
     static Vector mul(Vector a, Vector b) { return _mm256_mul_ps(a, b); }
     static Vector divide(Vector a, Vector b) { return _mm256_div_ps(a, b); }
     static Vector multiply_add(Vector a, Vector b, Vector c) { return _mm256_fmadd_ps(a, b, c); }
+    // c - a * b, rounded once.
+    static Vector negated_multiply_add(Vector a, Vector b, Vector c) { return _mm256_fnmadd_ps(a, b, c); }
+    // Quotients by simd::divide_all's FMA steps (see there).
+    static constexpr bool fused_quotients = true;
+    // Whether a lane is below `limit` or NaN.
+    static bool any_not_at_least(Vector v, Vector limit) { return _mm256_movemask_ps(_mm256_cmp_ps(v, limit, _CMP_NGE_UQ)) != 0; }
     static Vector max(Vector a, Vector b) { return _mm256_max_ps(a, b); }
     static Vector min(Vector a, Vector b) { return _mm256_min_ps(a, b); }
     static Vector round(Vector v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
@@ -85,6 +91,7 @@ struct Avx2With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWith
     {
         return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23));
     }
+    static Vector times_power_of_two(Vector p, Vector k) { return mul(p, power_of_two(k)); }
     static Vector exp(Vector x) { return simd::exp_polynomial<Avx2With>(x); }
     // The halving fold of fp32_order.h: l + l+4, l + l+2, l + l+1.
     static float sum(Vector v)

@@ -11,6 +11,9 @@ namespace llm::kernels::avx2tcg {
 
 namespace {
 struct Avx2Tcg : x86::Avx2With<x86::BytePieces> {
+    // TCG runs an FMA as a C helper call, as it does a division: one division is cheaper
+    // than simd::divide_all's three steps there.
+    static constexpr bool fused_quotients = false;
     // simd::matmul_q4_0x8 and matmul_q4_kx8 hand the whole call to these (they widen the
     // input once), simd::matmul_q8_0 its rows in groups of eight; q6_kx8_group hides
     // Avx2With's (InterleavedRowsWith's).

@@ -3,9 +3,11 @@
 // instruction set (sse2.cpp, avx2.cpp, avx512.cpp include this inside a target pragma).
 // V provides: width, Vector, zero(), set1(), load(), load_halves() (width IEEE halves as
 // floats), store(), add(), sub(), mul(), divide(), max(), min(), round(), power_of_two(),
-// sum() (the halving fold of one vector), exp(), dot_i8(). The float operations follow
-// fp32_order.h step for step (16 lanes, products rounded before they are added, the same
-// polynomial), so every variant gives the reference's bits.
+// times_power_of_two(), fused_quotients (where true, with multiply_add(),
+// negated_multiply_add() and any_not_at_least()), sum() (the halving fold of one vector),
+// exp(), dot_i8(). The float operations follow fp32_order.h step for step (16 lanes,
+// products rounded before they are added, the same polynomial), so every variant gives the
+// reference's bits.
 // Everything here is a template so each instruction set gets its own copy.
 #include "../../block_quants.h"
 #include "../../fp32_order.h"
@@ -577,6 +579,40 @@ void rmsnorm(float* out, const float* x, const float* weight, i32 size, float ep
         out[j] = weight[j] * (scale * x[j]);
 }
 
+// x[i] / divisor for the first `count` values (a multiple of the width), with V::divide's
+// bits. Where V::fused_quotients, by Markstein's correction rather than a division (one per
+// ~10 cycles at best): with y = 1 / divisor correctly rounded and q = x * y, the remainder
+// r = x - q * divisor is exact in an FMA, and q + r * y, rounded once, is the correctly
+// rounded quotient as long as no step leaves the normal floats (P. Markstein, "Computation
+// of elementary functions on the IBM RISC System/6000 processor", 1990; checked against
+// vdivps for all 2^23 significands of x and 30,000 divisors). A remainder too small to be
+// normal is far below half an ulp of q, so flushing it to zero changes nothing. Hence the
+// bounds: divisors in [1, 2^20] (a softmax's sum is at least the 1 of its largest value),
+// and vectors with a lane below 2^-100 (or NaN) divided.
+template<typename V>
+void divide_all(float* x, i32 count, float divisor)
+{
+    auto d = V::set1(divisor);
+    if constexpr (V::fused_quotients) {
+        if (divisor >= 1.0f && divisor <= 0x1p20f) {
+            auto y = V::divide(V::set1(1.0f), d);
+            auto smallest = V::set1(0x1p-100f);
+            for (i32 i = 0; i < count; i += V::width) {
+                auto a = V::load(x + i);
+                if (V::any_not_at_least(a, smallest)) {
+                    V::store(x + i, V::divide(a, d));
+                    continue;
+                }
+                auto q = V::mul(a, y);
+                V::store(x + i, V::multiply_add(V::negated_multiply_add(q, d, a), y, q));
+            }
+            return;
+        }
+    }
+    for (i32 i = 0; i < count; i += V::width)
+        V::store(x + i, V::divide(V::load(x + i), d));
+}
+
 template<typename V>
 void softmax(float* x, i32 size)
 {
@@ -608,9 +644,7 @@ void softmax(float* x, i32 size)
         x[i] = fp32::exp(x[i] - max_value);
         sum += x[i];
     }
-    auto divisor = V::set1(sum);
-    for (i32 i = 0; i < vector_end; i += width)
-        V::store(x + i, V::divide(V::load(x + i), divisor));
+    divide_all<V>(x, vector_end, sum);
     for (i32 i = vector_end; i < size; ++i)
         x[i] /= sum;
 }
@@ -682,7 +716,7 @@ typename V::Vector exp_polynomial(typename V::Vector x)
     auto p = V::set1(coefficients[0]);
     for (i32 i = 1; i < 8; ++i)
         p = V::add(V::mul(p, r), V::set1(coefficients[i]));
-    return V::mul(p, V::power_of_two(k));
+    return V::times_power_of_two(p, k);
 }
 
 }

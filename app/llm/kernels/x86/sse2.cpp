@@ -69,6 +69,8 @@ struct Sse2 : x86::NibbleUnpack {
     {
         return _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(_mm_cvtps_epi32(k), _mm_set1_epi32(127)), 23));
     }
+    static Vector times_power_of_two(Vector p, Vector k) { return mul(p, power_of_two(k)); }
+    static constexpr bool fused_quotients = false; // no FMA
     static Vector exp(Vector x) { return simd::exp_polynomial<Sse2>(x); }
     // The halving fold of fp32_order.h: l + l+2, l + l+1.
     static float sum(Vector v)
