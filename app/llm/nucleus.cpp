@@ -446,6 +446,11 @@ Nucleus::Cut Nucleus::first_loop(u32 buckets, float top_p)
 
 i32 Nucleus::pick(const float* probabilities, float top_p, float coin)
 {
+    return pick(probabilities, top_p, coin, largest(probabilities, m_vocab_size));
+}
+
+i32 Nucleus::pick(const float* probabilities, float top_p, float coin, float largest_probability)
+{
     if (m_vocab_size == 1)
         return 0;
     float cutoff = (1.0f - top_p) / float(m_vocab_size - 1);
@@ -453,7 +458,7 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin)
     // those within 2^-10 of the largest probability, every candidate when they cannot hold
     // the nucleus. Only the buckets that can are placed and walked; should the sum not pass
     // top_p in them after all (rounding), every candidate is.
-    float floor = rt::max(cutoff, largest(probabilities, m_vocab_size) * 0x1p-10f);
+    float floor = rt::max(cutoff, largest_probability * 0x1p-10f);
     bool limited = true;
     Cut cut;
     u32 buckets;

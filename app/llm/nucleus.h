@@ -38,6 +38,8 @@ public:
     // 1, not all below the cutoff) for this top_p (between 0 and 1) and coin (in [0, 1)).
     // -1 when no probability reaches the cutoff (llama2.c reads outside its list then).
     i32 pick(const float* probabilities, float top_p, float coin);
+    // The same, told the largest probability (a softmax's is 1 / its sum: no pass to find it).
+    i32 pick(const float* probabilities, float top_p, float coin, float largest_probability);
 
 private:
     // Bucket b holds the candidates whose bits are bits(1) - d with d >> m_shift == b, so the

@@ -20,12 +20,15 @@ void rmsnorm(float* out, const float* x, const float* weight, i32 size, float ep
         out[j] = weight[j] * (scale * x[j]);
 }
 
-void softmax(float* x, i32 size)
+float softmax(float* x, i32 size)
 {
     float max_value = x[0];
-    for (i32 i = 1; i < size; ++i)
+    bool finite = true;
+    for (i32 i = 0; i < size; ++i) {
+        finite &= (__builtin_bit_cast(u32, x[i]) & 0x7F800000u) != 0x7F800000u; // exponent all ones: NaN or infinity
         if (x[i] > max_value)
             max_value = x[i];
+    }
     float lanes[fp32::sum_lanes] {};
     i32 lane_end = size - size % fp32::sum_lanes;
     for (i32 i = 0; i < lane_end; i += fp32::sum_lanes)
@@ -40,6 +43,7 @@ void softmax(float* x, i32 size)
     }
     for (i32 i = 0; i < size; ++i)
         x[i] /= sum;
+    return finite ? sum : __builtin_nanf("");
 }
 
 void matmul(float* out, const float* x, const float* w, i32 n, i32 d)

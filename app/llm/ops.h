@@ -10,8 +10,10 @@ namespace llm::ops {
 // out = weight * x / sqrt(mean(x^2) + epsilon)
 void rmsnorm(float* out, const float* x, const float* weight, i32 size, float epsilon);
 
-// In place: x = exp(x - max) / sum(exp(x - max))
-void softmax(float* x, i32 size);
+// In place: x = exp(x - max) / sum(exp(x - max)). Returns that sum (the largest result is
+// exactly 1 / sum: the largest exponential is exp(0) = 1), or NaN when an input was NaN or
+// infinite (the results then mean nothing).
+float softmax(float* x, i32 size);
 
 // out[d] = W[d][n] . x[n]: the matrix-vector product that dominates inference.
 void matmul(float* out, const float* x, const float* w, i32 n, i32 d);

@@ -144,11 +144,13 @@ rt::ErrorOr<i32> Sampler::sample(float* logits)
             return not_finite();
         return best;
     }
-    bool finite = m_temperature == 1.0f ? all_finite(logits, m_vocab_size) // x / 1 is x
-                                        : divide_all_finite(logits, m_vocab_size, m_temperature);
-    if (!finite)
+    // x / 1 is x; at other temperatures the logits are checked before a division could make
+    // a huge one infinite.
+    if (m_temperature != 1.0f && !divide_all_finite(logits, m_vocab_size, m_temperature))
         return not_finite();
-    kernels::active().softmax(logits, m_vocab_size); // the reference unless tuned
+    float sum = kernels::active().softmax(logits, m_vocab_size); // the reference unless tuned
+    if (sum != sum) // NaN: a logit was not finite
+        return not_finite();
     float coin = m_random.next_float();
     if (m_top_k)
         return sample_top_k(logits, coin);
@@ -161,7 +163,7 @@ rt::ErrorOr<i32> Sampler::sample(float* logits)
         }
         return m_vocab_size - 1; // rounding left the total just under 1
     }
-    i32 token = m_nucleus.pick(logits, m_top_p, coin);
+    i32 token = m_nucleus.pick(logits, m_top_p, coin, 1.0f / sum); // softmax's largest probability
     return token >= 0 ? token : rt::max(argmax(logits, m_vocab_size), 0); // no candidate: cannot happen for probabilities
 }
 

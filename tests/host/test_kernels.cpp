@@ -8,6 +8,7 @@
 #include "../../app/llm/ops.h"
 #include "../../app/llm/tensor.h"
 #include "random_data.h"
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <gtest/gtest.h>
@@ -640,6 +641,30 @@ TEST_P(VariantsOf, SoftmaxAtVocabularySizesIsBitIdentical)
         for (float spread : { 0.5f, 4.0f, 40.0f, 75.0f })
             check(n, spread);
     check((1 << 20) + 4099, 0.01f);
+}
+
+// What softmax returns: the reference's sum, bit for bit, whose reciprocal is the largest
+// result; NaN for a NaN or an infinity anywhere (in each of the four maxima's vectors, in a
+// leftover vector and in the tail), which the sampler turns into an error.
+TEST_P(VariantsOf, SoftmaxReturnsItsSumOrNaNForNonFiniteInputs)
+{
+    auto const& variant = of_this_isa(llm::kernels::softmax_variants());
+    for (i32 n : { 1, 7, 16, 17, 100, 1000, 32003 }) {
+        auto expected = random_floats(size_t(n), u32(n) + 5, 4.0f);
+        auto actual = expected;
+        float expected_sum = llm::ops::softmax(expected.data(), n);
+        float sum = variant.function(actual.data(), n);
+        ASSERT_TRUE(same_bits(&sum, &expected_sum, 1)) << variant.name << " n=" << n;
+        EXPECT_EQ(1.0f / sum, *std::max_element(actual.begin(), actual.end())) << variant.name << " n=" << n;
+        for (float bad : { std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity() })
+            for (i32 at : { 0, n / 3, n / 2, std::max(0, n - 1 - n % 16), n - 1 }) {
+                auto values = random_floats(size_t(n), u32(n), 4.0f);
+                values[size_t(at)] = bad;
+                auto reference = values;
+                EXPECT_TRUE(std::isnan(llm::ops::softmax(reference.data(), n))) << "reference n=" << n << " at " << at << " " << bad;
+                EXPECT_TRUE(std::isnan(variant.function(values.data(), n))) << variant.name << " n=" << n << " at " << at << " " << bad;
+            }
+    }
 }
 
 // The tuner times the GGUF kernels on scratch blocks that every block type reads from the

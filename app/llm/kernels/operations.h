@@ -22,7 +22,9 @@
         (out, xq, xs, xsums, wq, ws, n, d), __VA_ARGS__)                                                                              \
     X(Rmsnorm, void, rmsnorm, (float* out, const float* x, const float* weight, i32 size, float epsilon),              \
         (out, x, weight, size, epsilon), __VA_ARGS__)                                                                                 \
-    X(Softmax, void, softmax, (float* x, i32 size), (x, size), __VA_ARGS__)                                                         \
+    /* In place, x = exp(x - max) / sum: returns the sum (the largest result is exactly 1 / sum, as the largest */  \
+    /* exponential is exp(0) = 1), or NaN when an input was NaN or infinite (the results then mean nothing). */      \
+    X(Softmax, float, softmax, (float* x, i32 size), (x, size), __VA_ARGS__)                                                        \
     /* Attention over `count` cached positions `stride` floats apart, n values each: the scores are the query's */  \
     /* dot products with the keys over `scale`; the output the values' sum weighted by the softmaxed scores, */      \
     /* position by position (out = 0, then out += weight * value). */                                               \

@@ -613,23 +613,54 @@ void divide_all(float* x, i32 count, float divisor)
         V::store(x + i, V::divide(V::load(x + i), d));
 }
 
+// The largest of x[0..size), and in `finite` whether every value is finite: the vectors in
+// four independent maxima (one would wait for the one before), and beside them x * 0 added
+// up, which stays 0 until a NaN or an infinity makes it NaN.
 template<typename V>
-void softmax(float* x, i32 size)
+float maximum_if_finite(const float* x, i32 size, bool& finite)
+{
+    constexpr i32 width = V::width, ways = 4;
+    i32 vector_end = size - size % width;
+    float max_value = x[0];
+    finite = true;
+    if (vector_end) {
+        typename V::Vector maxima[ways], zeros[ways];
+        for (i32 w = 0; w < ways; ++w)
+            maxima[w] = V::load(x), zeros[w] = V::zero();
+        i32 i = 0;
+        for (; i + ways * width <= vector_end; i += ways * width)
+            for (i32 w = 0; w < ways; ++w) {
+                auto v = V::load(x + i + w * width);
+                maxima[w] = V::max(maxima[w], v);
+                zeros[w] = V::add(zeros[w], V::mul(v, V::zero()));
+            }
+        for (; i < vector_end; i += width) {
+            auto v = V::load(x + i);
+            maxima[0] = V::max(maxima[0], v);
+            zeros[0] = V::add(zeros[0], V::mul(v, V::zero()));
+        }
+        float lanes[width], flags[width];
+        V::store(lanes, V::max(V::max(maxima[0], maxima[1]), V::max(maxima[2], maxima[3])));
+        V::store(flags, V::add(V::add(zeros[0], zeros[1]), V::add(zeros[2], zeros[3])));
+        for (i32 l = 0; l < width; ++l) {
+            max_value = rt::max(max_value, lanes[l]);
+            finite &= flags[l] == 0.0f;
+        }
+    }
+    for (i32 i = vector_end; i < size; ++i) {
+        max_value = rt::max(max_value, x[i]);
+        finite &= x[i] * 0.0f == 0.0f;
+    }
+    return max_value;
+}
+
+template<typename V>
+float softmax(float* x, i32 size)
 {
     constexpr i32 width = V::width;
     i32 vector_end = size - size % width;
-    float max_value = x[0];
-    if (vector_end) {
-        auto m = V::load(x);
-        for (i32 i = width; i < vector_end; i += width)
-            m = V::max(m, V::load(x + i));
-        float lanes[width];
-        V::store(lanes, m);
-        for (float lane : lanes)
-            max_value = rt::max(max_value, lane);
-    }
-    for (i32 i = vector_end; i < size; ++i)
-        max_value = rt::max(max_value, x[i]);
+    bool finite;
+    float max_value = maximum_if_finite<V>(x, size, finite);
     i32 lane_end = size - size % fp32::sum_lanes;
     auto total = Lanes<V>::zero();
     auto maximum = V::set1(max_value);
@@ -647,6 +678,7 @@ void softmax(float* x, i32 size)
     divide_all<V>(x, vector_end, sum);
     for (i32 i = vector_end; i < size; ++i)
         x[i] /= sum;
+    return finite ? sum : __builtin_nanf("");
 }
 
 template<typename V>
