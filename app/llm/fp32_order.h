@@ -9,8 +9,10 @@
 // AVX2 in two of 8, AVX-512 in one of 16). The lanes are then folded by halving, lane l +=
 // lane l + half for half = 8, 4, 2, 1, and the remaining n % 16 elements are added one by
 // one, in order. Matrix rows (F32 and F16) do the same in `row_lanes` = 32 lanes. Products are
-// rounded before they are added: no fused multiply-add anywhere (SSE2 has none), and the
-// build passes -ffp-contract=off so the compiler does not fuse a * b + c either.
+// rounded before they are added: no fused multiply-add in any sum (SSE2 has none), and the
+// build passes -ffp-contract=off so the compiler does not fuse a * b + c either. Quotients
+// are IEEE's correctly rounded ones however they are computed (simd::divide_all corrects a
+// product by the reciprocal with two FMAs, which gives exactly the quotient).
 //
 // Denormals are zero: the programs run the model with MXCSR's FTZ and DAZ set (the kernel
 // on every core, arch/x86/boot.asm; the host on every thread, app/host/main.cpp), so a
