@@ -48,7 +48,6 @@ struct Sse2 : x86::NibbleUnpack {
     static Vector sub(Vector a, Vector b) { return _mm_sub_ps(a, b); }
     static Vector mul(Vector a, Vector b) { return _mm_mul_ps(a, b); }
     static Vector divide(Vector a, Vector b) { return _mm_div_ps(a, b); }
-    static Vector multiply_add(Vector a, Vector b, Vector c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
     static Vector max(Vector a, Vector b) { return _mm_max_ps(a, b); }
     static Vector min(Vector a, Vector b) { return _mm_min_ps(a, b); }
     static Vector round(Vector v) { return _mm_cvtepi32_ps(_mm_cvtps_epi32(v)); }
