@@ -333,7 +333,7 @@ INSTANTIATE_TEST_SUITE_P(Types, GgufBatch,
 
 // The batch kernels (x86/batch_rows.h) directly: every (row, token) result has the bits of
 // the scalar reference's one-token product, at row counts and token counts that are not
-// multiples of anything (the token blocks of four and their remainders), with int8 rows
+// multiples of anything (the token blocks and their remainders), with int8 rows
 // whose group count leaves a remainder after the blocks of eight.
 struct TokenInputs {
     std::vector<std::vector<i8>> q;
@@ -392,7 +392,9 @@ std::vector<BatchSet> batch_sets()
     return sets;
 }
 
-constexpr i32 awkward_rows = 19, most_tokens = 9;
+// 11 tokens: a block of eight (AVX-512 VNNI's pairs of groups) and three, two blocks of
+// four and three, five of two and one.
+constexpr i32 awkward_rows = 19, most_tokens = 11;
 
 TEST(BatchKernels, Int8RowsMatchTheReferenceForEveryToken)
 {
@@ -472,7 +474,7 @@ TEST(BatchKernels, Q4_0RowsMatchTheReferenceForEveryToken)
 
 // F32 and F16 rows (simd_kernels.h's matmul_batch_any): every (row, token) has the scalar
 // reference's bits, for rows whose length leaves a tail after the 32 lanes and one that
-// does not, 1 to 9 tokens (blocks of four or two and their remainders).
+// does not, 1 to 11 tokens (blocks of four or two and their remainders).
 TEST(BatchKernels, FloatRowsMatchTheReferenceForEveryToken)
 {
     using namespace llm::kernels;
@@ -527,8 +529,8 @@ TEST(BatchKernels, FloatRowsMatchTheReferenceForEveryToken)
 // The interleaved types' batch kernels (interleaved_batch.h; AVX-512 VNNI's two groups a
 // vector, paired_groups_batch.h), in every set the CPU runs, VNNI included: every (row,
 // token) has the bits of the plain type's scalar reference, at one to five groups of eight
-// rows (a lone group, pairs, pairs and a lone group), 1 to 9 tokens (blocks of four and
-// the rest), Q4_0 and Q8_0 rows with and without a remainder after the runs of eight
+// rows (a lone group, pairs, pairs and a lone group), 1 to 11 tokens (blocks of eight or
+// four and the rest), Q4_0 and Q8_0 rows with and without a remainder after the runs of eight
 // blocks, Q8_0 with the inputs' group sums and without.
 void expect_interleaved_batches_match(llm::TensorType type, i32 n, i32 rows)
 {
@@ -598,7 +600,7 @@ TEST(BatchKernels, InterleavedRowsMatchThePlainReferenceForEveryToken)
 
 // Q8x8's batch kernels (q8x8_batch.h; AVX-512 VNNI's pairs of groups with the sums,
 // paired_groups_batch.h), in every set the CPU runs, VNNI included: every (row, token)
-// has the bits of ops::matmul_q8 on the plain rows, at one to five groups of eight rows, 1 to 9 tokens, group counts with and without runs of eight, with the
+// has the bits of ops::matmul_q8 on the plain rows, at one to five groups of eight rows, 1 to 11 tokens, group counts with and without runs of eight, with the
 // inputs' group sums and without (VNNI then takes |w| and sign(x, w)), weights at -128.
 TEST(BatchKernels, InterleavedInt8RowsMatchThePlainReferenceForEveryToken)
 {
