@@ -391,9 +391,9 @@ private:
             for (i32 j = 0; j < 8; ++j) {
                 i32 h = j / 4, k = j % 4;
                 Pair half = octets.at(q6_kx8::halves_at + q6_kx8::half_bytes * size_t(h));
-                // Slices from..from+3 (16 values) into sums: a function of its own, so that
-                // each call's sums are registers (choosing first or second inside the
-                // loop kept them in memory).
+                // Slices from..from+3 (16 values) into sums. Inlined, each call's sums are
+                // registers; choosing first or second inside one loop over all eight slices
+                // kept both in memory.
                 auto sixteen_values = [&](__m512i (&sums)[Tokens], i32 from) __attribute__((always_inline)) {
                     for (auto& v : sums)
                         v = _mm512_setzero_si512();
@@ -418,7 +418,7 @@ private:
                     const i32* sums16 = in[t].sums16 + 16 * b;
                     __m512i a = _mm512_sub_epi32(first[t], _mm512_set1_epi32(32 * sums16[2 * j]));
                     __m512i second_a = _mm512_sub_epi32(second[t], _mm512_set1_epi32(32 * sums16[2 * j + 1]));
-                    __m512 products = _mm512_fmadd_ps(scale_a, _mm512_cvtepi32_ps(a), _mm512_mul_ps(scale_b, _mm512_cvtepi32_ps(second_a)));
+                    __m512 products = _mm512_add_ps(_mm512_mul_ps(scale_a, _mm512_cvtepi32_ps(a)), _mm512_mul_ps(scale_b, _mm512_cvtepi32_ps(second_a)));
                     trees[t].add(j, _mm512_mul_ps(_mm512_mul_ps(products, d), _mm512_set1_ps(in[t].s[8 * b + j])));
                 }
             }

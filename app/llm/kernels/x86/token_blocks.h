@@ -1,8 +1,9 @@
 #pragma once
-// The batch kernels run a batch's tokens in blocks of four (two in the 32-bit kernel),
-// whose sums run side by side, then the rest as one smaller block; the block's size is a
-// template argument, so each size gets its own unrolled code. Included inside an instruction set's target pragma,
-// like the kernels that use it (an anonymous namespace keeps each set's copy apart).
+// The batch kernels run a batch's tokens in blocks of four (two in the 32-bit kernel, eight
+// in AVX-512's pairs of groups), whose sums run side by side, then the rest as one smaller
+// block; the block's size is a template argument, so each size gets its own unrolled code.
+// Included inside an instruction set's target pragma, like the kernels that use it (an
+// anonymous namespace keeps each set's copy apart).
 #include <rt/types.h>
 
 namespace llm::kernels::x86 {
