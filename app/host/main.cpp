@@ -42,6 +42,20 @@ struct FileBytes {
     size_t size { 0 };
 };
 
+// Memory for the weights and the heap, in 2 MiB pages where the kernel gives them (Linux's
+// transparent huge pages, often left to madvise): streaming a model's weights then misses
+// the TLB 512 times less often. 110M fp32, one thread, alternating: 12.8-13.4 GB/s of
+// weights read with 4 KiB pages, 13.6-14.4 with 2 MiB ones (bareflow-membench likewise).
+void* allocate_in_huge_pages(size_t bytes)
+{
+    constexpr size_t huge_page = size_t(2) << 20;
+    bytes = (bytes + huge_page - 1) & ~(huge_page - 1);
+    void* memory = aligned_alloc(huge_page, bytes);
+    if (memory)
+        madvise(memory, bytes, MADV_HUGEPAGE); // a hint: without it, 4 KiB pages
+    return memory;
+}
+
 bool read_file(const char* path, FileBytes& out)
 {
     FILE* file = fopen(path, "rb");
@@ -50,9 +64,10 @@ bool read_file(const char* path, FileBytes& out)
     fseek(file, 0, SEEK_END);
     long size = ftell(file);
     fseek(file, 0, SEEK_SET);
-    // Page-aligned like a Multiboot2 module, so both builds see the same alignment.
+    // Page-aligned (on a 2 MiB page) like a Multiboot2 module, so both builds see the same
+    // alignment.
     out.size = size_t(size);
-    out.data = static_cast<u8*>(aligned_alloc(4096, (out.size + 4096) & ~size_t(4095)));
+    out.data = static_cast<u8*>(allocate_in_huge_pages(out.size + 1));
     bool ok = out.data && fread(out.data, 1, out.size, file) == out.size;
     fclose(file);
     // Read one byte per page now: under some hypervisors the first touch of a freshly
@@ -126,6 +141,8 @@ int main(int argc, char** argv)
     if (const char* mib = getenv("BAREFLOW_HEAP_MIB"))
         heap_bytes = size_t(strtoul(mib, nullptr, 10)) << 20;
     void* arena = mmap(nullptr, heap_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (arena != MAP_FAILED)
+        madvise(arena, heap_bytes, MADV_HUGEPAGE); // int8 copies of weights live there
     if (arena == MAP_FAILED) {
         fprintf(stderr, "[error] cannot reserve %zu MiB for the heap\n", heap_bytes >> 20);
         return 1;
