@@ -141,12 +141,11 @@ int main(int argc, char** argv)
     if (const char* mib = getenv("BAREFLOW_HEAP_MIB"))
         heap_bytes = size_t(strtoul(mib, nullptr, 10)) << 20;
     void* arena = mmap(nullptr, heap_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (arena != MAP_FAILED)
-        madvise(arena, heap_bytes, MADV_HUGEPAGE); // int8 copies of weights live there
     if (arena == MAP_FAILED) {
         fprintf(stderr, "[error] cannot reserve %zu MiB for the heap\n", heap_bytes >> 20);
         return 1;
     }
+    madvise(arena, heap_bytes, MADV_HUGEPAGE); // int8 copies of weights live there too
     rt::MemoryRange usable[] = { { uptr(arena), heap_bytes } };
     rt::Heap::the().initialize(usable, {}, UINT64_MAX);
     calibrate_cycle_clock();
