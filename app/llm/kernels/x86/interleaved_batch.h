@@ -159,17 +159,18 @@ private:
         };
         i32 b = 0;
         for (; b + 8 <= per_row; b += 8) {
-            __m256 run[8][Tokens];
+            __m256 run[Tokens][8];
             // Unrolled, so that each term has a place of its own rather than one chosen
             // at run time (which kept them all in memory).
 #pragma unroll
-            for (i32 j = 0; j < 8; ++j)
-                block_terms(b + j, run[j]);
-            for (i32 t = 0; t < Tokens; ++t) {
-                __m256 even = _mm256_add_ps(_mm256_add_ps(run[0][t], run[4][t]), _mm256_add_ps(run[2][t], run[6][t]));
-                __m256 odd = _mm256_add_ps(_mm256_add_ps(run[1][t], run[5][t]), _mm256_add_ps(run[3][t], run[7][t]));
-                values[t] = _mm256_add_ps(values[t], _mm256_add_ps(even, odd));
+            for (i32 j = 0; j < 8; ++j) {
+                __m256 terms[Tokens];
+                block_terms(b + j, terms);
+                for (i32 t = 0; t < Tokens; ++t)
+                    run[t][j] = terms[t];
             }
+            for (i32 t = 0; t < Tokens; ++t)
+                values[t] = _mm256_add_ps(values[t], tree(run[t]));
         }
         for (; b < per_row; ++b) {
             __m256 terms[Tokens];
