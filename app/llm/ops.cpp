@@ -46,6 +46,32 @@ float softmax(float* x, i32 size)
     return finite ? sum : __builtin_nanf("");
 }
 
+// Blocks of 16 with none are skipped after one vectorisable test (most of them, for the
+// peaked distributions trained models give); within a block there are no branches (a flat
+// distribution would make them unpredictable): every token is written, the count advances
+// only past those kept. A token is written at `kept`, never past its own index.
+size_t select_candidates(const float* values, i32 count, float floor, Candidate* candidates)
+{
+    size_t kept = 0;
+    i32 i = 0;
+    for (; i + 16 <= count; i += 16) {
+        u32 any = 0;
+        for (i32 l = 0; l < 16; ++l)
+            any |= u32(values[i + l] >= floor);
+        if (!any)
+            continue;
+        for (i32 l = 0; l < 16; ++l) {
+            candidates[kept] = { values[i + l], i + l };
+            kept += values[i + l] >= floor;
+        }
+    }
+    for (; i < count; ++i) {
+        candidates[kept] = { values[i], i };
+        kept += values[i] >= floor;
+    }
+    return kept;
+}
+
 void matmul(float* out, const float* x, const float* w, i32 n, i32 d)
 {
     for (i32 i = 0; i < d; ++i)

@@ -3,6 +3,7 @@
 // oracle that faster variants are tested against. The float operations follow the order of
 // fp32_order.h (sums in 16 lanes, no fused multiply-add, one exp polynomial), which every
 // SIMD variant follows too, so all variants give the same bits.
+#include "candidate_sort.h"
 #include <rt/types.h>
 
 namespace llm::ops {
@@ -14,6 +15,9 @@ void rmsnorm(float* out, const float* x, const float* weight, i32 size, float ep
 // exactly 1 / sum: the largest exponential is exp(0) = 1), or NaN when an input was NaN or
 // infinite (the results then mean nothing).
 float softmax(float* x, i32 size);
+// The values at or above `floor`, in index order, as candidates; returns how many
+// (kernels/operations.h).
+size_t select_candidates(const float* values, i32 count, float floor, Candidate* out);
 
 // out[d] = W[d][n] . x[n]: the matrix-vector product that dominates inference.
 void matmul(float* out, const float* x, const float* w, i32 n, i32 d);

@@ -65,33 +65,6 @@ float top_k_floor(const float* values, i32 count, size_t k, rt::Span<u32> counts
     return 0.0f;
 }
 
-// The tokens at or above `floor`, in index order, written to `candidates`; returns how many.
-// Blocks of 16 with none are skipped after one vectorisable test (most of them, for the
-// peaked distributions trained models give); within a block there are no branches (a flat
-// distribution would make them unpredictable): every token is written, the count advances
-// only past those kept.
-size_t select_at_or_above(const float* values, i32 count, float floor, Candidate* candidates)
-{
-    size_t kept = 0;
-    i32 i = 0;
-    for (; i + 16 <= count; i += 16) {
-        u32 any = 0;
-        for (i32 l = 0; l < 16; ++l)
-            any |= u32(values[i + l] >= floor);
-        if (!any)
-            continue;
-        for (i32 l = 0; l < 16; ++l) {
-            candidates[kept] = { values[i + l], i + l };
-            kept += values[i + l] >= floor;
-        }
-    }
-    for (; i < count; ++i) {
-        candidates[kept] = { values[i], i };
-        kept += values[i] >= floor;
-    }
-    return kept;
-}
-
 }
 
 // Whether every value is finite: NaN and infinity have every exponent bit set. One OR
@@ -128,7 +101,7 @@ rt::ErrorOr<Sampler> Sampler::create(i32 vocab_size, float temperature, float to
 {
     Sampler sampler(vocab_size, temperature < min_temperature ? 0.0f : temperature, top_p, seed);
     sampler.m_top_k = top_k > 0 && top_k < vocab_size ? top_k : 0;
-    sampler.m_candidates = TRY(rt::HeapArray<Candidate>::allocate_zeroed(size_t(vocab_size)));
+    sampler.m_candidates = TRY(rt::HeapArray<Candidate>::allocate_zeroed(size_t(vocab_size) + 16)); // select_candidates' room
     sampler.m_sort_scratch = TRY(rt::HeapArray<Candidate>::allocate_zeroed(size_t(vocab_size)));
     sampler.m_histogram = TRY(rt::HeapArray<u32>::allocate_zeroed(3 * 4096));
     sampler.m_sums = TRY(rt::HeapArray<float>::allocate_zeroed(size_t(vocab_size)));
@@ -209,7 +182,7 @@ i32 Sampler::sample_top_k(const float* probabilities, float coin)
 {
     size_t k = size_t(m_top_k);
     float floor = top_k_floor(probabilities, m_vocab_size, k, m_histogram.span());
-    size_t count = select_at_or_above(probabilities, m_vocab_size, floor, m_candidates.data());
+    size_t count = kernels::active().select_candidates(probabilities, m_vocab_size, floor, m_candidates.data());
     Candidate* sorted = sort_descending(m_candidates.data(), m_sort_scratch.data(),
         *reinterpret_cast<RadixHistogram*>(m_histogram.data()), count);
     count = rt::min(count, k);

@@ -612,6 +612,55 @@ TEST_P(VariantsOf, QuantizeIsBitIdentical)
     }
 }
 
+// The sampler's candidate list, as the reference makes it: every count around the vector
+// widths, floors that keep none, some and all, values equal to the floor, NaN (never kept),
+// and the room past the kept ones left as it was beyond the 16 slots the contract allows.
+TEST_P(VariantsOf, SelectCandidatesAsTheReference)
+{
+    auto const& variant = of_this_isa(llm::kernels::select_candidates_variants());
+    std::vector<i32> counts(sizes, sizes + sizeof sizes / sizeof sizes[0]);
+    counts.insert(counts.end(), { 0, 2, 48, 513, 32000 });
+    for (i32 count : counts) {
+        auto values = random_floats(size_t(count), u32(count + 5), 1.0f);
+        for (size_t i = 0; i < values.size(); i += 7)
+            values[i] = 0.25f; // equal to one of the floors
+        if (count > 20)
+            values[19] = std::numeric_limits<float>::quiet_NaN();
+        for (float floor : { -2.0f, 0.0f, 0.25f, 0.9f, 2.0f }) {
+            llm::Candidate marker { -1.0f, -1 };
+            std::vector<llm::Candidate> expected(size_t(count) + 16, marker), actual(size_t(count) + 16, marker);
+            size_t expected_count = llm::ops::select_candidates(values.data(), count, floor, expected.data());
+            size_t actual_count = variant.function(values.data(), count, floor, actual.data());
+            ASSERT_EQ(actual_count, expected_count) << variant.name << " count " << count << " floor " << floor;
+            size_t kept_nan = 0;
+            for (size_t i = 0; i < actual_count; ++i) {
+                ASSERT_EQ(actual[i].index, expected[i].index) << variant.name << " count " << count << " floor " << floor << " at " << i;
+                ASSERT_EQ(actual[i].probability, values[size_t(actual[i].index)]) << variant.name << " at " << i;
+                ASSERT_GE(actual[i].probability, floor) << variant.name << " at " << i;
+                kept_nan += std::isnan(actual[i].probability);
+            }
+            EXPECT_EQ(kept_nan, 0u) << variant.name;
+            size_t written_past = 0;
+            for (size_t i = actual_count; i < actual.size(); ++i)
+                written_past = actual[i].index != -1 ? i + 1 - actual_count : written_past;
+            EXPECT_LE(written_past, 16u) << variant.name << " count " << count;
+            EXPECT_LE(actual_count + written_past, size_t(count) + 16) << variant.name;
+        }
+    }
+}
+
+// The active set's list follows the plan's softmax choice.
+TEST(Kernels, SelectCandidatesFollowsTheSoftmaxChoice)
+{
+    auto cpu = rt::detect_cpu_features();
+    auto plan = llm::kernels::widest_plan(cpu);
+    llm::kernels::activate(plan);
+    size_t chosen = plan.choice[size_t(llm::kernels::Op::Softmax)];
+    EXPECT_EQ(llm::kernels::active().select_candidates, llm::kernels::select_candidates_variants()[chosen].function);
+    llm::kernels::activate(llm::kernels::Plan {});
+    EXPECT_EQ(llm::kernels::active().select_candidates, llm::kernels::select_candidates_variants()[0].function);
+}
+
 TEST_P(VariantsOf, SoftmaxEdgeCases)
 {
     auto const& variant = of_this_isa(llm::kernels::softmax_variants());

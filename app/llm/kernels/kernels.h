@@ -51,6 +51,8 @@ constexpr const char* op_names[op_count] = { BAREFLOW_OPERATIONS(BAREFLOW_OP_NAM
 #define BAREFLOW_VARIANTS_ACCESSOR(op, name, type, entry) rt::Span<const Variant<type>> name##_variants();
 BAREFLOW_OPERATIONS(BAREFLOW_VARIANTS_ACCESSOR)
 #undef BAREFLOW_VARIANTS_ACCESSOR
+// select_candidates in every set, in the same order (not an operation of a plan).
+rt::Span<const Variant<SelectCandidates>> select_candidates_variants();
 
 // Every op has the same instruction sets in the same order.
 size_t variant_count(Op);
@@ -82,6 +84,9 @@ struct Active {
 #undef BAREFLOW_ACTIVE_MEMBER
     u8 workers[op_count]; // cores per operation (0: all), for WorkPool::parallel_for
     size_t workers_for(Op op) const { return workers[size_t(op)]; }
+    // The sampler's candidate list, from the set chosen for softmax: it reads softmax's
+    // output right after it (tuning it apart would time the same vector loads again).
+    SelectCandidates select_candidates;
 };
 Active const& active();
 void activate(Plan const&);

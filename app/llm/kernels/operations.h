@@ -4,6 +4,7 @@
 // set; x86/entry_points.h into each instruction set's entry points. Adding an operation is
 // a line in BAREFLOW_KERNEL_FUNCTIONS (its signature), a line in BAREFLOW_OPERATIONS, its
 // scalar reference in ops.h and its SIMD template in x86/simd_kernels.h.
+#include "../candidate_sort.h"
 #include <rt/types.h>
 
 // The functions each instruction set provides (the scalar ones are llm::ops's):
@@ -25,6 +26,11 @@
     /* In place, x = exp(x - max) / sum: returns the sum (the largest result is exactly 1 / sum, as the largest */  \
     /* exponential is exp(0) = 1), or NaN when an input was NaN or infinite (the results then mean nothing). */      \
     X(Softmax, float, softmax, (float* x, i32 size), (x, size), __VA_ARGS__)                                                        \
+    /* llama2.c's candidate list: the values at or above `floor` (never NaN), in index order, as (value, index)  */  \
+    /* pairs; returns how many. `out` has room for count + 16 (whole vectors are stored). Not in a plan: it runs */  \
+    /* on the set chosen for softmax, whose output it reads (Active::select_candidates). */                         \
+    X(SelectCandidates, size_t, select_candidates, (const float* values, i32 count, float floor, llm::Candidate* out),        \
+        (values, count, floor, out), __VA_ARGS__)                                                                                     \
     /* Attention over `count` cached positions `stride` floats apart, n values each: the scores are the query's */  \
     /* dot products with the keys over `scale`; the output the values' sum weighted by the softmaxed scores, */      \
     /* position by position (out = 0, then out += weight * value). */                                               \

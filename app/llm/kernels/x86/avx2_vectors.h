@@ -72,6 +72,7 @@ struct Avx2With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWith
     static constexpr bool fused_quotients = true;
     // Whether a lane is below `limit` or NaN.
     static bool any_not_at_least(Vector v, Vector limit) { return _mm256_movemask_ps(_mm256_cmp_ps(v, limit, _CMP_NGE_UQ)) != 0; }
+    static u32 at_least_mask(Vector v, Vector limit) { return u32(_mm256_movemask_ps(_mm256_cmp_ps(v, limit, _CMP_GE_OQ))); }
     static Vector max(Vector a, Vector b) { return _mm256_max_ps(a, b); }
     static Vector min(Vector a, Vector b) { return _mm256_min_ps(a, b); }
     static Vector round(Vector v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }

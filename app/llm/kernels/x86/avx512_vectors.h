@@ -69,6 +69,34 @@ struct Avx512With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWi
     static constexpr bool fused_quotients = true;
     // Whether a lane is below `limit` or NaN.
     static bool any_not_at_least(Vector v, Vector limit) { return _mm512_cmp_ps_mask(v, limit, _CMP_NGE_UQ) != 0; }
+    static u32 at_least_mask(Vector v, Vector limit) { return _mm512_cmp_ps_mask(v, limit, _CMP_GE_OQ); }
+    // The lanes of v set in `mask` (of 16) as (value, first + lane) candidates at out, in lane
+    // order; returns how many. Each eight lanes' pairs are one vector of 64-bit lanes,
+    // compressed in a register and stored whole (a compressing store to memory is far
+    // slower): up to eight slots past the kept ones are written.
+    static u32 compress_candidates(llm::Candidate* out, Vector v, i32 first, u32 mask)
+    {
+        __m512i index = _mm512_add_epi32(_mm512_set1_epi32(first), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+        // Value l then index l (the second operand's lanes are 16 on).
+        __m512i first_eight = _mm512_permutex2var_epi32(_mm512_castps_si512(v), _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), index);
+        __m512i last_eight = _mm512_permutex2var_epi32(_mm512_castps_si512(v), _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), index);
+        if (mask == 0xFFFF) { // all sixteen (a flat distribution's vectors): nothing to compress
+            _mm512_storeu_si512(out, first_eight);
+            _mm512_storeu_si512(out + 8, last_eight);
+            return 16;
+        }
+        u32 low = mask & 0xFF, high = mask >> 8;
+        u32 low_count = bits_set(low);
+        _mm512_storeu_si512(out, _mm512_maskz_compress_epi64(__mmask8(low), first_eight));
+        _mm512_storeu_si512(out + low_count, _mm512_maskz_compress_epi64(__mmask8(high), last_eight));
+        return low_count + bits_set(high);
+    }
+    // The bits set in a byte (a table: the AVX-512 target here does not name POPCNT).
+    static u32 bits_set(u32 byte)
+    {
+        static constexpr u8 counts[16] = { 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4 };
+        return counts[byte & 0xF] + counts[byte >> 4];
+    }
     static Vector max(Vector a, Vector b) { return _mm512_max_ps(a, b); }
     static Vector min(Vector a, Vector b) { return _mm512_min_ps(a, b); }
     static Vector round(Vector v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }

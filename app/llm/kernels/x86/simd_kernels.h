@@ -681,6 +681,36 @@ float softmax(float* x, i32 size)
     return finite ? sum : __builtin_nanf("");
 }
 
+// ops::select_candidates: a vector's values tested at once, a vector with none skipped
+// (most, for the peaked distributions of trained models); V::compress_candidates (AVX-512)
+// writes a vector's kept pairs in a few instructions, other sets write every pair of the
+// vector and advance past the kept ones only, without a branch.
+template<typename V>
+size_t select_candidates(const float* values, i32 count, float floor, llm::Candidate* out)
+{
+    auto threshold = V::set1(floor);
+    size_t kept = 0;
+    i32 i = 0;
+    for (; i + V::width <= count; i += V::width) {
+        auto v = V::load(values + i);
+        u32 mask = V::at_least_mask(v, threshold);
+        if (!mask)
+            continue;
+        if constexpr (requires { V::compress_candidates(out, v, i, mask); })
+            kept += V::compress_candidates(out + kept, v, i, mask);
+        else
+            for (i32 l = 0; l < V::width; ++l) {
+                out[kept] = { values[i + l], i + l };
+                kept += (mask >> l) & 1;
+            }
+    }
+    for (; i < count; ++i) {
+        out[kept] = { values[i], i };
+        kept += values[i] >= floor;
+    }
+    return kept;
+}
+
 template<typename V>
 void swiglu(float* hb, const float* hb2, i32 size)
 {

@@ -25,6 +25,8 @@ struct Sse2 : x86::NibbleUnpack {
     static Vector zero() { return _mm_setzero_ps(); }
     static Vector set1(float v) { return _mm_set1_ps(v); }
     static Vector load(const float* p) { return _mm_loadu_ps(p); }
+    // Bit l set where lane l of v is at least limit (false for NaN, as >= is).
+    static u32 at_least_mask(Vector v, Vector limit) { return u32(_mm_movemask_ps(_mm_cmpge_ps(v, limit))); }
     static Vector load_stream(const float* p) { return _mm_loadu_ps(p); }
     // Four IEEE halves as floats, exactly, with integer steps (no F16C here): normal
     // values move their exponent (+112 << 23), infinities and NaNs further (+224), and
