@@ -1,5 +1,4 @@
 #include "nucleus.h"
-#include "kernels/kernels.h"
 #include <emmintrin.h>
 #include <rt/utility.h>
 
@@ -17,7 +16,8 @@ constexpr u32 implicit_one = 1u << mantissa_bits;
 // At most this many buckets: enough that a flat distribution puts a few dozen tokens in
 // each (the ones sorted by insertion), few enough that counting them stays cheap.
 constexpr u32 max_buckets = 4096;
-static_assert(max_buckets + 8 <= 0xFFFF, "bucket numbers are kept in 16 bits");
+static_assert(max_buckets + 8 <= 0x7FFF, "bucket numbers are packed to 16 bits, with signed saturation");
+static_assert(sizeof(Candidate) == 8 && __builtin_offsetof(Candidate, index) == 4, "candidates are placed as one 8-byte store");
 // Buckets of more tokens than this are radix-sorted rather than by insertion.
 constexpr u32 insertion_limit = 48;
 
@@ -45,6 +45,49 @@ float largest(const float* values, i32 count)
     for (i32 i = vector_end; i < count; ++i)
         best = rt::max(best, values[i]);
     return best;
+}
+
+// Which of the 16 values at `block` are at or above `floor`, as a mask.
+u32 candidates(const float* block, float floor)
+{
+    __m128 threshold = _mm_set1_ps(floor);
+    u32 mask = 0;
+    for (i32 v = 0; v < 4; ++v)
+        mask |= u32(_mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(block + 4 * v), threshold))) << (4 * v);
+    return mask;
+}
+
+// The number of bits set in a block's mask of 16 (a table: the builds target CPUs without
+// a population count instruction, and the compiler's replacement costs a dozen).
+struct BitCounts {
+    u8 of_byte[256];
+    constexpr BitCounts() : of_byte {}
+    {
+        for (u32 b = 1; b < 256; ++b)
+            of_byte[b] = u8(of_byte[b / 2] + (b & 1));
+    }
+};
+constexpr BitCounts bit_counts;
+u32 bits_set(u32 mask) { return bit_counts.of_byte[mask & 0xFF] + bit_counts.of_byte[(mask >> 8) & 0xFF]; }
+
+// handle(i + l, kept) for the tokens of a block of 16 whose bits l are set in `mask`: in a
+// full block, for all 16 (kept true); in a dense one, for all 16 without a branch (kept says
+// which count); in a sparse one only for those, by their bits (kept true).
+template<typename Handle>
+void for_each_candidate(i32 i, u32 mask, Handle&& handle)
+{
+    if (mask == 0xFFFF) { // all 16 (most blocks of a flat distribution): no mask to apply
+        for (i32 l = 0; l < 16; ++l)
+            handle(i + l, true);
+        return;
+    }
+    if (bits_set(mask) >= 8) {
+        for (i32 l = 0; l < 16; ++l)
+            handle(i + l, (mask >> l) & 1);
+        return;
+    }
+    for (; mask; mask &= mask - 1)
+        handle(i + __builtin_ctz(mask), true);
 }
 
 // What a run of tokens adds to a running sum whose ulp is u: the integer sum of their
@@ -122,7 +165,7 @@ rt::ErrorOr<Nucleus> Nucleus::create(i32 vocab_size)
     nucleus.m_starts = TRY(rt::HeapArray<u32>::allocate_zeroed(buckets));
     nucleus.m_bucket_of = TRY(rt::HeapArray<u16>::allocate_zeroed(size_t(vocab_size)));
     nucleus.m_tokens = TRY(rt::HeapArray<Candidate>::allocate_zeroed(size_t(vocab_size) + 8));
-    nucleus.m_selected = TRY(rt::HeapArray<Candidate>::allocate_zeroed(size_t(vocab_size) + 16)); // select_candidates' room
+    nucleus.m_masks = TRY(rt::HeapArray<u16>::allocate_zeroed(size_t(vocab_size) / 16 + 1));
     nucleus.m_run_first = TRY(rt::HeapArray<u32>::allocate_zeroed(max_buckets + 1));
     nucleus.m_run_sums = TRY(rt::HeapArray<float>::allocate_zeroed(max_buckets + 1));
     nucleus.m_run_sorted = TRY(rt::HeapArray<bool>::allocate_zeroed(max_buckets + 1));
@@ -131,15 +174,13 @@ rt::ErrorOr<Nucleus> Nucleus::create(i32 vocab_size)
     return nucleus;
 }
 
-// The tokens at or above `floor`, in index order, into m_selected; returns how many.
-u32 Nucleus::select_tokens(const float* probabilities, float floor)
-{
-    return u32(kernels::active().select_candidates(probabilities, m_vocab_size, floor, m_selected.data()));
-}
-
-// The selected tokens' buckets, counted. A token's bucket is bits(1) - bits(p), as signed
-// integers (non-negative floats' order), 0 for p above 1 (not a probability), shifted.
-u32 Nucleus::count_tokens(u32 selected, float cutoff)
+// The candidates' buckets (of those at or above `floor`), counted. Blocks of 16 are tested and their buckets computed in
+// SSE2 vectors (every build has SSE2); in a block of candidates only (a flat distribution's)
+// every token is counted without a branch, in others (most, for the peaked distributions of
+// trained models) only the candidates, by their bits in a mask. A token's bucket is
+// bits(1) - bits(p), as signed integers (non-negative floats' order; SSE2 compares no
+// others), 0 for p above 1 (not a probability), shifted.
+u32 Nucleus::count_tokens(const float* probabilities, float cutoff, float floor)
 {
     u32 span = one_bits - bits_of(cutoff);
     m_shift = 0;
@@ -150,26 +191,63 @@ u32 Nucleus::count_tokens(u32 selected, float cutoff)
     for (u32 b = 0; b < buckets; ++b)
         counts[b] = 0;
     u16* bucket_of = m_bucket_of.data();
-    Candidate const* tokens = m_selected.data();
-    // After a forward pass the caches hold none of the places the candidates go to;
-    // place_tokens writes them in an order no prefetcher follows. So they are prefetched
-    // here, in order: place_tokens then finds them in the cache.
+    i32 n = m_vocab_size;
+    i32 block_end = n - n % 16;
+    __m128i one = _mm_set1_epi32(i32(one_bits)), zero = _mm_setzero_si128();
+    __m128i shift = _mm_cvtsi32_si128(i32(m_shift));
+    // Tokens not kept in a dense block are counted in extra buckets (one per lane of 8, so
+    // that their increments do not wait for one another), never read. The buckets are
+    // counted from the vector that computed them, or from the token's bits: not read back
+    // from their store, still in flight (a slow forward).
+    //
+    // After a forward pass (tens of megabytes of weights) the caches hold none of the places
+    // the candidates go to; place_tokens writes them in an order no prefetcher follows, and
+    // would wait for memory at almost every one. So they are prefetched here, in order, as
+    // far as the candidates counted so far reach: place_tokens then finds them in the cache.
+    u16* masks = m_masks.data();
     char const* places = reinterpret_cast<char const*>(m_tokens.data());
-    u32 shift = m_shift; // a local: the counts' stores could alias the member, reloaded after each
-    auto count = [&](u32 j) {
-        i32 distance = i32(one_bits) - __builtin_bit_cast(i32, tokens[j].probability);
-        u32 b = u32(distance > 0 ? distance : 0) >> shift;
-        bucket_of[j] = u16(b);
-        ++counts[b];
-    };
-    u32 j = 0;
-    for (; j + 8 <= selected; j += 8) { // a cache line of places each
-        _mm_prefetch(places + sizeof(Candidate) * j, _MM_HINT_T0);
-        for (u32 l = 0; l < 8; ++l)
-            count(j + l);
+    u32 counted = 0;
+    for (i32 i = 0; i < block_end; i += 16) {
+        u32 mask = candidates(probabilities + i, floor);
+        masks[i / 16] = u16(mask);
+        if (!mask)
+            continue;
+        u32 kept = bits_set(mask);
+        _mm_prefetch(places + sizeof(Candidate) * counted, _MM_HINT_T0);
+        _mm_prefetch(places + sizeof(Candidate) * counted + 64, _MM_HINT_T0);
+        counted += kept;
+        bool dense = kept >= 8;
+        __m128i ids[4];
+        for (i32 v = 0; v < 4; ++v) {
+            __m128i distance = _mm_sub_epi32(one, _mm_loadu_si128(reinterpret_cast<const __m128i*>(probabilities + i + 4 * v)));
+            distance = _mm_and_si128(distance, _mm_cmpgt_epi32(distance, zero));
+            ids[v] = _mm_srl_epi32(distance, shift);
+        }
+        // Buckets are below 2^15: packed to 16 bits, half the bytes to write and read back.
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(bucket_of + i), _mm_packs_epi32(ids[0], ids[1]));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(bucket_of + i + 8), _mm_packs_epi32(ids[2], ids[3]));
+        for (i32 v = 0; v < 4; ++v) {
+            __m128i ids_v = ids[v];
+            if (kept == 16) // no mask to apply
+                for (i32 l = 0; l < 4; ++l, ids_v = _mm_srli_si128(ids_v, 4))
+                    ++counts[u32(_mm_cvtsi128_si32(ids_v))];
+            else if (dense)
+                for (i32 l = 0; l < 4; ++l, ids_v = _mm_srli_si128(ids_v, 4))
+                    ++counts[select((mask >> (4 * v + l)) & 1, u32(_mm_cvtsi128_si32(ids_v)), max_buckets + u32(l))];
+        }
+        if (!dense)
+            for (; mask; mask &= mask - 1) {
+                i32 at = i + __builtin_ctz(mask);
+                i32 distance = i32(one_bits) - __builtin_bit_cast(i32, probabilities[at]);
+                ++counts[u32(distance > 0 ? distance : 0) >> m_shift];
+            }
     }
-    for (; j < selected; ++j)
-        count(j);
+    for (i32 i = block_end; i < n; ++i)
+        if (probabilities[i] >= floor) {
+            u32 bits = bits_of(probabilities[i]);
+            bucket_of[i] = u16((bits < one_bits ? one_bits - bits : 0) >> m_shift);
+            ++counts[bucket_of[i]];
+        }
     return buckets;
 }
 
@@ -190,9 +268,9 @@ u32 Nucleus::nucleus_buckets(u32 buckets, float cutoff, float top_p) const
     return buckets;
 }
 
-// The selected tokens of buckets [0, buckets) in their buckets, each bucket's in index
-// order: those at or above `lowest`, the smallest value those buckets take (0: every one).
-void Nucleus::place_tokens(u32 selected, u32 buckets, float lowest)
+// The candidates of buckets [0, placed) in their buckets, each bucket's in index order (the
+// tokens at or above `floor`, the smallest value those buckets take).
+void Nucleus::place_tokens(const float* probabilities, u32 buckets, float floor)
 {
     u32 const* counts = m_counts.data();
     u32* next = m_starts.data(); // where the next candidate of each bucket goes
@@ -202,23 +280,29 @@ void Nucleus::place_tokens(u32 selected, u32 buckets, float lowest)
         offset += counts[b];
     }
     u16 const* bucket_of = m_bucket_of.data();
-    Candidate const* from = m_selected.data();
     Candidate* tokens = m_tokens.data();
-    // Tokens below `lowest` are written to slots after the candidates (one per lane of 8,
-    // so that they do not wait for one another), never read.
+    // Tokens not kept in a dense block are written to slots after the candidates (one per
+    // lane of 8, so that they do not wait for one another), never read.
     for (u32 lane = 0; lane < 8; ++lane)
         next[max_buckets + lane] = u32(m_vocab_size) + lane;
-    if (lowest <= 0.0f) // every one: a flat distribution's case, without the test
-        for (u32 j = 0; j < selected; ++j)
-            tokens[next[bucket_of[j]]++] = from[j];
-    else
-        for (u32 j = 0; j < selected; ++j) {
-            bool kept = from[j].probability >= lowest;
-            u32 b = select(kept, bucket_of[j], max_buckets + j % 8);
-            u32 at = next[b];
-            tokens[at] = from[j];
-            next[b] = at + kept;
-        }
+    auto place = [=](i32 i, bool kept) {
+        u32 b = select(kept, bucket_of[i], max_buckets + u32(i) % 8);
+        u32 at = next[b];
+        // One 8-byte store rather than two of 4 (stores are what this loop is bound by): the
+        // probability's bits first, as the Candidate lays them out on a little-endian x86.
+        u64 candidate = u64(bits_of(probabilities[i])) | (u64(u32(i)) << 32);
+        __builtin_memcpy(tokens + at, &candidate, sizeof candidate);
+        next[b] = at + kept;
+    };
+    i32 n = m_vocab_size;
+    i32 block_end = n - n % 16;
+    u16 const* masks = m_masks.data();
+    for (i32 i = 0; i < block_end; i += 16)
+        if (u32 mask = masks[i / 16] ? candidates(probabilities + i, floor) : 0)
+            for_each_candidate(i, mask, place);
+    for (i32 i = block_end; i < n; ++i)
+        if (probabilities[i] >= floor)
+            place(i, true);
     for (u32 b = 0; b < buckets; ++b) // back to where each bucket begins
         next[b] -= counts[b];
 }
@@ -370,7 +454,7 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin, float lar
     if (m_vocab_size == 1)
         return 0;
     float cutoff = (1.0f - top_p) / float(m_vocab_size - 1);
-    // Most of a peaked distribution's candidates lie far below its nucleus: selected first are
+    // Most of a peaked distribution's candidates lie far below its nucleus: counted first are
     // those within 2^-10 of the largest probability, every candidate when they cannot hold
     // the nucleus. Only the buckets that can are placed and walked; should the sum not pass
     // top_p in them after all (rounding), every candidate is.
@@ -379,14 +463,14 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin, float lar
     Cut cut;
     u32 buckets;
     while (true) {
-        u32 selected = select_tokens(probabilities, floor);
-        u32 all = count_tokens(selected, cutoff);
+        u32 all = count_tokens(probabilities, cutoff, floor);
         buckets = limited ? nucleus_buckets(all, cutoff, top_p) : all;
         if (buckets == all && floor > cutoff) {
             floor = cutoff;
             continue;
         }
-        place_tokens(selected, buckets, buckets == all ? 0.0f : float_of(one_bits - (buckets << m_shift) + 1));
+        float lowest = buckets == all ? cutoff : float_of(one_bits - (buckets << m_shift) + 1);
+        place_tokens(probabilities, buckets, rt::max(floor, lowest));
         cut = first_loop(buckets, top_p);
         if (cut.last != ~0u || buckets == all)
             break;

@@ -8,10 +8,9 @@
 // (a random-weight model's) tens of thousands of tokens are kept, and sorting them and adding
 // them one after the other cost far more than the rest of a token.
 //
-// Here the candidates are selected first, in index order (kernels' select_candidates: a few
-// vector instructions for sixteen tokens), then counted into buckets by the bits of their
-// probability (a float's bits order non-negative floats) and placed, so the buckets come in
-// descending order and each holds its tokens in index order. Selected first are the tokens
+// Here the tokens are counted into buckets by the bits of their probability (a float's bits
+// order non-negative floats), one pass to count and one to place them, so the buckets come in
+// descending order and each holds its tokens in index order. Counted first are the tokens
 // within 2^-10 of the largest probability (a peaked distribution's nucleus lies there), and
 // placed only the buckets that can hold the nucleus, by the least their tokens add up to;
 // every candidate, should those not suffice. The running sum is then carried
@@ -44,13 +43,11 @@ public:
 
 private:
     // Bucket b holds the candidates whose bits are bits(1) - d with d >> m_shift == b, so the
-    // buckets come in descending order of probability; select_tokens returns how many
-    // tokens it selected, count_tokens how many buckets there are, nucleus_buckets how many
-    // can hold the nucleus.
-    u32 select_tokens(const float* probabilities, float floor);
-    u32 count_tokens(u32 selected, float cutoff);
+    // buckets come in descending order of probability; count_tokens returns how many there
+    // are, nucleus_buckets how many can hold the nucleus.
+    u32 count_tokens(const float* probabilities, float cutoff, float floor);
     u32 nucleus_buckets(u32 buckets, float cutoff, float top_p) const;
-    void place_tokens(u32 selected, u32 buckets, float lowest);
+    void place_tokens(const float* probabilities, u32 buckets, float floor);
     void sort_bucket(u32 bucket);
     u32 run_end(u32 first, u32 buckets, float room) const;
     bool small_enough(u32 first, float sum) const;
@@ -67,8 +64,8 @@ private:
     u32 m_shift { 0 };
     rt::HeapArray<u32> m_counts;   // candidates per bucket
     rt::HeapArray<u32> m_starts;   // where each bucket's candidates begin in m_tokens
-    rt::HeapArray<Candidate> m_selected; // the tokens at or above the floor, in index order
-    rt::HeapArray<u16> m_bucket_of; // each selected token's bucket (below max_buckets + 8), from the counting pass
+    rt::HeapArray<u16> m_bucket_of; // each candidate's bucket (below max_buckets + 8), from the counting pass
+    rt::HeapArray<u16> m_masks;     // the candidates of each block of 16 tokens, from the same
     rt::HeapArray<Candidate> m_tokens; // the candidates, bucket after bucket
     // The runs of the first loop: their first bucket, the running sum before them, and
     // whether they were added token by token.
