@@ -84,8 +84,8 @@ struct Active {
 #undef BAREFLOW_ACTIVE_MEMBER
     u8 workers[op_count]; // cores per operation (0: all), for WorkPool::parallel_for
     size_t workers_for(Op op) const { return workers[size_t(op)]; }
-    // The sampler's candidate list, from the set chosen for softmax: it reads softmax's
-    // output right after it (tuning it apart would time the same vector loads again).
+    // Top-k's candidate list (the sampler's), from the set chosen for softmax: it reads
+    // softmax's output right after it (tuning it apart would time the same vector loads).
     SelectCandidates select_candidates;
 };
 Active const& active();
