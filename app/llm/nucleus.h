@@ -45,9 +45,12 @@ private:
     // Bucket b holds the candidates whose bits are bits(1) - d with d >> m_shift == b, so the
     // buckets come in descending order of probability; count_tokens returns how many there
     // are, nucleus_buckets how many can hold the nucleus.
+    u32 empty_buckets(float cutoff);
+    u32 select_and_count(const float* probabilities, float floor);
     u32 count_tokens(const float* probabilities, float cutoff, float floor);
     u32 nucleus_buckets(u32 buckets, float cutoff, float top_p) const;
     void place_tokens(const float* probabilities, u32 buckets, float floor);
+    void place_selected(u32 selected, u32 buckets, float lowest);
     void sort_bucket(u32 bucket);
     u32 run_end(u32 first, u32 buckets, float room) const;
     bool small_enough(u32 first, float sum) const;
@@ -66,6 +69,7 @@ private:
     rt::HeapArray<u32> m_starts;   // where each bucket's candidates begin in m_tokens
     rt::HeapArray<u16> m_bucket_of; // each candidate's bucket (below max_buckets + 8), from the counting pass
     rt::HeapArray<u16> m_masks;     // the candidates of each block of 16 tokens, from the same
+    rt::HeapArray<Candidate> m_selected; // select_and_count's tokens, in index order (their buckets in m_bucket_of)
     rt::HeapArray<Candidate> m_tokens; // the candidates, bucket after bucket
     // The runs of the first loop: their first bucket, the running sum before them, and
     // whether they were added token by token.
