@@ -11,7 +11,9 @@
 // Here the tokens are counted into buckets by the bits of their probability (a float's bits
 // order non-negative floats), one pass to count and one to place them, so the buckets come in
 // descending order and each holds its tokens in index order. Counted first are the tokens
-// within 2^-10 of the largest probability (a peaked distribution's nucleus lies there), and
+// within 2^-10 of the largest probability (a peaked distribution's nucleus lies there;
+// those few are selected first, by the kernels' select_candidates, and counted and placed
+// from that list), and
 // placed only the buckets that can hold the nucleus, by the least their tokens add up to;
 // every candidate, should those not suffice. The running sum is then carried
 // over whole runs of buckets at once, exactly: while the sum S stays in one binade
