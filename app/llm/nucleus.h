@@ -13,9 +13,8 @@
 // descending order and each holds its tokens in index order. Counted first are the tokens
 // within 2^-10 of the largest probability (a peaked distribution's nucleus lies there;
 // those few are selected first, by the kernels' select_candidates, and counted and placed
-// from that list), and
-// placed only the buckets that can hold the nucleus, by the least their tokens add up to;
-// every candidate, should those not suffice. The running sum is then carried
+// from that list), and placed only the buckets that can hold the nucleus, by the least
+// their tokens add up to; every candidate, should those not suffice. The running sum is then carried
 // over whole runs of buckets at once, exactly: while the sum S stays in one binade
 // [2^e, 2^(e+1)), every addition S + p rounds to a multiple of S's ulp u, and as S is one
 // already, S + p = S + round(p / u) * u, whatever S is, unless p / u lies exactly halfway
