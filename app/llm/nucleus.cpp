@@ -517,8 +517,13 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin, float lar
     u32 buckets;
     while (true) {
         bool top = floor > cutoff;
-        u32 all = top ? empty_buckets(cutoff) : count_tokens(probabilities, cutoff, floor);
-        u32 selected = top ? select_and_count(probabilities, floor) : 0;
+        u32 all, selected = 0;
+        if (top) {
+            all = empty_buckets(cutoff); // sets the bucket width select_and_count counts with
+            selected = select_and_count(probabilities, floor);
+        } else {
+            all = count_tokens(probabilities, cutoff, floor);
+        }
         buckets = limited ? nucleus_buckets(all, cutoff, top_p) : all;
         if (buckets == all && floor > cutoff) {
             floor = cutoff;
