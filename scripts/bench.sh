@@ -9,7 +9,9 @@
 # Needs tokenizer.bin (32000 tokens) in $BAREFLOW_MODELS (default models/;
 # scripts/fetch-models.sh stories15M gets it); stories260K is shipped.
 # With LLAMA_BENCH=/path/to/llama-bench (README: "Comparing with llama.cpp"), the same
-# GGUF files also run in llama.cpp, interleaved with BareFlow, and the table gives ratios.
+# GGUF files also run in llama.cpp, interleaved with BareFlow, and the table gives ratios;
+# with LLAMA2C_RUN=/path/to/run (llama2.c's run.c, README: "Comparing with llama2.c"), the
+# fp32 checkpoints also run in llama2.c, on one thread and on all of them.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build"
@@ -18,7 +20,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     -o) output="$2"; shift 2 ;;
     --quick) quick=1; shift ;;
-    *) sed -n '2,10p' "$0"; exit 2 ;;
+    *) sed -n '2,14p' "$0"; exit 2 ;;
   esac
 done
 . "$root/scripts/models.sh"
@@ -210,6 +212,18 @@ if [ -n "${LLAMA_BENCH:-}" ]; then
     --rounds 3 --steps 32 --prompt 64 --jsonl "$results" "${comparisons[@]}" | tee "$work/llama-cpp.txt" || true
 fi
 
+# llama2.c's run.c on the same fp32 checkpoints, greedy, on one thread and on all of this
+# machine's, interleaved with BareFlow (LLAMA2C_RUN: a build of run.c, with -fopenmp for
+# threads; README: "Comparing with llama2.c").
+if [ -n "${LLAMA2C_RUN:-}" ]; then
+  threads=1; [ "$(nproc)" -gt 1 ] && threads="1,$(nproc)"
+  checkpoints=("15M=$work/random-15M.bin")
+  [ $quick -eq 0 ] && checkpoints+=("110M=$work/random-110M.bin")
+  echo "[bench] llama2.c ($LLAMA2C_RUN) and BareFlow on the same checkpoints, threads $threads..."
+  "$root/scripts/compare_llama2c.py" --run "$LLAMA2C_RUN" --bareflow "$build/bareflow-host" --tokenizer "$vocabulary" \
+    --threads "$threads" --rounds 3 --steps 128 --jsonl "$results" "${checkpoints[@]}" | tee "$work/llama2c.txt" || true
+fi
+
 # The work pool on threads: the same fork-join code the kernel runs on its cores.
 for shape in "${shapes[@]}"; do
   for cpus in 2; do
@@ -356,6 +370,7 @@ def main_kernels(plan, quant):
     return ",".join(e for e in plan.split(",") if e.split(":")[0] in wanted)
 boots = [r for r in rows if r["kind"] == "boot"]
 comparisons = [r for r in rows if r["kind"] == "llama.cpp"]
+llama2c = [r for r in rows if r["kind"] == "llama2.c"]
 prompts = [r for r in rows if r["kind"] == "prompt"]
 batch_kernels = [r for r in rows if r["kind"] == "batch_kernel"]
 chats = [r for r in rows if r["kind"] == "chat"]
@@ -446,7 +461,17 @@ if comparisons:
         ratio = r["bareflow_tg"] / r["llama_tg"] if r.get("llama_tg") else None
         print(f"{r['model']:<12} {show(r['bareflow_tg']):>12} {show(r['llama_tg']):>13} {show(ratio) + 'x':>6} "
               f"{show(r.get('bareflow_pp')):>14} {show(r.get('llama_pp')):>15}")
-json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "read_gb_per_s_two_threads": bandwidth2, "runs": rows, "llama_cpp": comparisons, "prompt_runs": prompts, "chat_runs": chats,
+if llama2c:
+    print()
+    print("Next to llama2.c's run.c (OMP_NUM_THREADS), fp32, greedy, every logit, medians of interleaved rounds (tok/s):")
+    print(f"{'model':<6} {'threads':>7} {'BareFlow':>9} {'llama2.c':>9} {'ratio':>6}")
+    for r in llama2c:
+        if "error" in r:
+            print(f"{r['model']:<6} {r['threads']:>7} {r['error']}")
+            continue
+        print(f"{r['model']:<6} {r['threads']:>7} {r['bareflow_tok_per_s']:>9.2f} {r['llama2c_tok_per_s']:>9.2f} "
+              f"{r['bareflow_tok_per_s'] / r['llama2c_tok_per_s']:>5.2f}x")
+json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "read_gb_per_s_two_threads": bandwidth2, "runs": rows, "llama_cpp": comparisons, "llama2c": llama2c, "prompt_runs": prompts, "chat_runs": chats,
            "sampler": samplers, "batch_kernels": batch_kernels, "beside_membench": besides}, open(sys.argv[2], "w"), indent=1)
 print(f"\nJSON: {sys.argv[2]}")
 PY
