@@ -11,7 +11,8 @@
 # With LLAMA_BENCH=/path/to/llama-bench (README: "Comparing with llama.cpp"), the same
 # GGUF files also run in llama.cpp, interleaved with BareFlow, and the table gives ratios;
 # with LLAMA2C_RUN=/path/to/run (llama2.c's run.c, README: "Comparing with llama2.c"), the
-# fp32 checkpoints also run in llama2.c, on one thread and on all of them.
+# fp32 checkpoints also run in llama2.c, on one thread and on all of them (LLAMA2C_RUNQ:
+# runq.c, for their int8 exports too).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build"
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     -o) output="$2"; shift 2 ;;
     --quick) quick=1; shift ;;
-    *) sed -n '2,14p' "$0"; exit 2 ;;
+    *) sed -n '2,15p' "$0"; exit 2 ;;
   esac
 done
 . "$root/scripts/models.sh"
@@ -214,13 +215,23 @@ fi
 
 # llama2.c's run.c on the same fp32 checkpoints, greedy, on one thread and on all of this
 # machine's, interleaved with BareFlow (LLAMA2C_RUN: a build of run.c, with -fopenmp for
-# threads; README: "Comparing with llama2.c").
+# threads; README: "Comparing with llama2.c"); with LLAMA2C_RUNQ (runq.c) also their int8
+# exports (llama2.c's version 2, written by bareflow-quantize).
 if [ -n "${LLAMA2C_RUN:-}" ]; then
   threads=1; [ "$(nproc)" -gt 1 ] && threads="1,$(nproc)"
-  checkpoints=("15M=$work/random-15M.bin")
-  [ $quick -eq 0 ] && checkpoints+=("110M=$work/random-110M.bin")
-  echo "[bench] llama2.c ($LLAMA2C_RUN) and BareFlow on the same checkpoints, threads $threads..."
-  "$root/scripts/compare_llama2c.py" --run "$LLAMA2C_RUN" --bareflow "$build/bareflow-host" --tokenizer "$vocabulary" \
+  shapes_compared=(15M); [ $quick -eq 0 ] && shapes_compared+=(110M)
+  checkpoints=() runq=()
+  for shape in "${shapes_compared[@]}"; do
+    checkpoints+=("$shape=$work/random-$shape.bin")
+    if [ -n "${LLAMA2C_RUNQ:-}" ]; then
+      [ "$work/random-$shape-q80.bin" -nt "$work/random-$shape.bin" ] ||
+        "$build/bareflow-quantize" "$work/random-$shape.bin" "$work/random-$shape-q80.bin" >/dev/null
+      checkpoints+=("$shape int8=$work/random-$shape-q80.bin")
+      runq=(--runq "$LLAMA2C_RUNQ")
+    fi
+  done
+  echo "[bench] llama2.c ($LLAMA2C_RUN ${LLAMA2C_RUNQ:-}) and BareFlow on the same checkpoints, threads $threads..."
+  "$root/scripts/compare_llama2c.py" --run "$LLAMA2C_RUN" "${runq[@]}" --bareflow "$build/bareflow-host" --tokenizer "$vocabulary" \
     --threads "$threads" --rounds 3 --steps 128 --jsonl "$results" "${checkpoints[@]}" | tee "$work/llama2c.txt" || true
 fi
 
@@ -463,13 +474,13 @@ if comparisons:
               f"{show(r.get('bareflow_pp')):>14} {show(r.get('llama_pp')):>15}")
 if llama2c:
     print()
-    print("Next to llama2.c's run.c (OMP_NUM_THREADS), fp32, greedy, every logit, medians of interleaved rounds (tok/s):")
-    print(f"{'model':<6} {'threads':>7} {'BareFlow':>9} {'llama2.c':>9} {'ratio':>6}")
+    print("Next to llama2.c (run.c fp32, runq.c int8; OMP_NUM_THREADS threads), greedy, every logit, medians of interleaved rounds (tok/s):")
+    print(f"{'model':<9} {'threads':>7} {'BareFlow':>9} {'llama2.c':>9} {'ratio':>6}")
     for r in llama2c:
         if "error" in r:
-            print(f"{r['model']:<6} {r['threads']:>7} {r['error']}")
+            print(f"{r['model']:<9} {r['threads']:>7} {r['error']}")
             continue
-        print(f"{r['model']:<6} {r['threads']:>7} {r['bareflow_tok_per_s']:>9.2f} {r['llama2c_tok_per_s']:>9.2f} "
+        print(f"{r['model']:<9} {r['threads']:>7} {r['bareflow_tok_per_s']:>9.2f} {r['llama2c_tok_per_s']:>9.2f} "
               f"{r['bareflow_tok_per_s'] / r['llama2c_tok_per_s']:>5.2f}x")
 json.dump({"cpu": cpu, "read_gb_per_s": bandwidth, "read_gb_per_s_two_threads": bandwidth2, "runs": rows, "llama_cpp": comparisons, "llama2c": llama2c, "prompt_runs": prompts, "chat_runs": chats,
            "sampler": samplers, "batch_kernels": batch_kernels, "beside_membench": besides}, open(sys.argv[2], "w"), indent=1)

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""BareFlow next to llama2.c's run.c on the same checkpoints, greedy, interleaved.
+"""BareFlow next to llama2.c's run.c and runq.c on the same checkpoints, greedy, interleaved.
 
-  scripts/compare_llama2c.py --run PATH --bareflow build/bareflow-host --tokenizer tokenizer.bin
-      [--threads 1,2] [--rounds 3] [--steps 64] [--jsonl OUT] NAME=FILE.bin ...
+  scripts/compare_llama2c.py --run PATH [--runq PATH] --bareflow build/bareflow-host
+      --tokenizer tokenizer.bin [--threads 1,2] [--rounds 3] [--steps 64] [--jsonl OUT] NAME=FILE.bin ...
 
---run is a build of llama2.c's run.c; built with -fopenmp, its threads follow
-OMP_NUM_THREADS, which this script sets for each thread count (a build without OpenMP runs
-one thread whatever it is told: give it --threads 1). For every round, every checkpoint and
+--run is a build of llama2.c's run.c, for fp32 (version 0) checkpoints; --runq one of its
+runq.c, for int8 (version 2, "ak42") ones, which the checkpoint's magic tells apart. Built
+with -fopenmp, their threads follow OMP_NUM_THREADS, which this script sets for each
+thread count (a build without OpenMP runs one thread whatever it is told: give it
+--threads 1). For every round, every checkpoint and
 thread count runs once in each engine, one after the other, so both see the same machine
 state (this VM's figures move 10-20% from minute to minute); the table gives medians.
 Both generate from BOS alone at temperature 0 and compute every logit: llama2.c
@@ -34,6 +36,12 @@ def run_bareflow(program, checkpoint, tokenizer, steps, threads):
     return json.loads(found[-1])["generation_tok_per_s"]
 
 
+def is_int8(checkpoint):
+    """Whether the checkpoint is llama2.c's version-2 int8 export (magic "ak42")."""
+    with open(checkpoint, "rb") as f:
+        return f.read(4) == (0x616B3432).to_bytes(4, "little")
+
+
 def run_llama2c(program, checkpoint, tokenizer, steps, threads):
     args = [program, checkpoint, "-z", tokenizer, "-t", "0", "-n", str(steps), "-i", ""]
     environment = dict(os.environ, OMP_NUM_THREADS=str(threads))
@@ -47,6 +55,7 @@ def run_llama2c(program, checkpoint, tokenizer, steps, threads):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--run", required=True, help="llama2.c's run.c, built (with -fopenmp for threads)")
+    parser.add_argument("--runq", help="llama2.c's runq.c, built, for int8 checkpoints")
     parser.add_argument("--bareflow", required=True)
     parser.add_argument("--tokenizer", required=True)
     parser.add_argument("--threads", default="1", help="comma-separated thread counts")
@@ -69,13 +78,17 @@ def main():
             print(f"[compare] round {round_index + 1}/{options.rounds}: {name}, {threads} thread(s)", file=sys.stderr, flush=True)
             try:
                 figures[key]["bareflow"].append(run_bareflow(options.bareflow, path, options.tokenizer, options.steps, threads))
-                figures[key]["llama2c"].append(run_llama2c(options.run, path, options.tokenizer, options.steps, threads))
-            except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError, KeyError) as error:
+                int8 = is_int8(path)
+                if int8 and not options.runq:
+                    raise RuntimeError("an int8 checkpoint needs --runq")
+                program = options.runq if int8 else options.run
+                figures[key]["llama2c"].append(run_llama2c(program, path, options.tokenizer, options.steps, threads))
+            except (RuntimeError, OSError, subprocess.TimeoutExpired, json.JSONDecodeError, KeyError) as error:
                 errors[key] = str(error)
 
     show = lambda value: f"{value:.2f}" if value is not None else "-"
     print()
-    print(f"BareFlow and llama2.c's run.c, greedy, every logit, medians of {options.rounds} interleaved rounds (tok/s)")
+    print(f"BareFlow and llama2.c (run.c fp32, runq.c int8), greedy, every logit, medians of {options.rounds} interleaved rounds (tok/s)")
     print(f"{'model':<12} {'threads':>7} {'BareFlow':>9} {'llama2.c':>9} {'ratio':>6}")
     rows = []
     for name, path, threads in runs:

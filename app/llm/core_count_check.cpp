@@ -16,8 +16,8 @@ constexpr double slowest_checked_ms = 100.0;
 constexpr double run_ms = 20.0;
 constexpr int rounds = 5;
 constexpr i32 most_positions = 32;
-// 1, 2, 4 ... cores and the plan as tuned.
-constexpr size_t max_candidates = 9;
+// 1, 2, 4 ... cores, the plan as tuned and the widened one.
+constexpr size_t max_candidates = 10;
 
 // Whether an operation's work is split among cores (the others run on the calling one).
 bool splits(kernels::Op op)
@@ -61,6 +61,15 @@ kernels::Plan capped(kernels::Plan const& plan, size_t cap, size_t cores)
     return result;
 }
 
+kernels::Plan widened(kernels::Plan const& plan, size_t cores)
+{
+    kernels::Plan result = plan;
+    for (size_t op = 0; op < kernels::op_count; ++op)
+        if (splits(kernels::Op(op)))
+            result.workers[op] = u8(rt::min(cores, size_t(255)));
+    return result;
+}
+
 size_t most_cores(kernels::Plan const& plan, Weights const& weights, size_t cores)
 {
     size_t most = 1;
@@ -82,19 +91,31 @@ size_t fastest_with_fewest_cores(u64 const* times, size_t count)
 kernels::Plan check_core_counts(Transformer& transformer, kernels::Plan const& tuned, Weights const& weights, rt::TextSink& report)
 {
     size_t cores = rt::WorkPool::the().worker_count();
-    size_t most = most_cores(tuned, weights, cores);
-    if (most < 2)
+    if (cores < 2)
         return tuned;
-    // The candidates: at most 1, 2, 4 ... cores (below the most the plan uses), then the plan.
+    size_t most = most_cores(tuned, weights, cores);
+    // The candidates: at most 1, 2, 4 ... cores (below the most the plan uses), the plan,
+    // then every operation on all cores where the plan keeps one on fewer.
     kernels::Plan candidates[max_candidates];
     size_t caps[max_candidates];
     size_t count = 0;
-    for (size_t cap = 1; cap < most && count + 1 < max_candidates; cap *= 2) {
+    for (size_t cap = 1; cap < most && count + 2 < max_candidates; cap *= 2) {
         caps[count] = cap;
         candidates[count++] = capped(tuned, cap, cores);
     }
     caps[count] = most;
     candidates[count++] = tuned;
+    kernels::Plan wide = widened(tuned, cores);
+    bool widens = false;
+    for (size_t op = 0; op < kernels::op_count; ++op)
+        widens = widens || (splits(kernels::Op(op)) && kernels::runs(weights, kernels::Op(op)) && tuned.workers[op] && tuned.workers[op] < cores);
+    size_t tuned_index = count - 1;
+    if (widens) {
+        caps[count] = cores;
+        candidates[count++] = wide;
+    }
+    if (count < 2)
+        return tuned;
 
     kernels::activate(tuned);
     u64 one_token = time_tokens(transformer, 1); // also warms the caches
@@ -118,13 +139,17 @@ kernels::Plan check_core_counts(Transformer& transformer, kernels::Plan const& t
     kernels::activate(candidates[kept]);
 
     rt::format_to(report, "[tune] whole tokens, median of {} runs of {}:", rounds, positions);
-    for (size_t c = 0; c < count; ++c)
-        rt::format_to(report, "{} {} {} core{} {:.2f} ms", c ? "," : "", c + 1 < count ? "at most" : "as tuned, up to", caps[c],
-            caps[c] == 1 ? "" : "s", milliseconds(times[c]) / positions);
-    if (kept + 1 < count)
+    for (size_t c = 0; c < count; ++c) {
+        char const* what = c < tuned_index ? "at most" : c == tuned_index ? "as tuned, up to" : "every operation on";
+        rt::format_to(report, "{} {} {} core{} {:.2f} ms", c ? "," : "", what, caps[c], caps[c] == 1 ? "" : "s",
+            milliseconds(times[c]) / positions);
+    }
+    if (kept < tuned_index)
         rt::format_to(report, " a token; runs at most {} core{} per operation\n", caps[kept], caps[kept] == 1 ? "" : "s");
-    else
+    else if (kept == tuned_index)
         rt::format_to(report, " a token; runs as tuned\n");
+    else
+        rt::format_to(report, " a token; runs every operation on {} cores\n", cores);
     return candidates[kept];
 }
 

@@ -24,10 +24,10 @@ void WorkPool::wait(size_t worker, Condition const& done)
         }
         // Announce the sleep, then look once more: a waker that published just before
         // the announcement is seen here; one that publishes after it sees the flag.
-        __atomic_store_n(&m_asleep[worker], true, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&m_workers[worker].asleep, true, __ATOMIC_SEQ_CST);
         if (!done())
             m_hooks.sleep();
-        __atomic_store_n(&m_asleep[worker], false, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&m_workers[worker].asleep, false, __ATOMIC_SEQ_CST);
     }
 }
 
@@ -89,35 +89,38 @@ void WorkPool::run_chunk(size_t worker, size_t chunks, size_t index)
         return;
     u64 start = read_cycles();
     m_job(m_context, begin, end);
-    m_stats[worker].busy_cycles += read_cycles() - start;
-    ++m_stats[worker].chunks;
+    m_workers[worker].stats.busy_cycles += read_cycles() - start;
+    ++m_workers[worker].stats.chunks;
 }
 
 void WorkPool::take_chunks(size_t worker, u32 generation)
 {
     u64 word = __atomic_load_n(&m_next_chunk, __ATOMIC_ACQUIRE);
-    bool took_any = false;
+    u32 taken = 0;
+    size_t chunks = 0;
     while (true) {
-        // A word of this job with a chunk left. Once it is taken, the job cannot end
-        // before that chunk is done, so the job fields (published before the word) stay
-        // this job's while it runs.
+        // A word of this job with a chunk left. Once a worker has taken one, the job
+        // cannot end before it has counted it done (below), so the job fields (published
+        // before the word) stay this job's until then.
         if (claim_generation(word) != generation || claim_next(word) >= claim_chunks(word))
             break;
         if (!__atomic_compare_exchange_n(&m_next_chunk, &word, word + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             continue; // someone else took it; `word` now holds the newer value
-        size_t chunks = claim_chunks(word);
+        chunks = claim_chunks(word);
         run_chunk(worker, chunks, claim_next(word));
-        took_any = true;
-        if (__atomic_add_fetch(&m_chunks_done, 1, __ATOMIC_SEQ_CST) == chunks) {
-            // The last chunk: wake the caller if it went to sleep waiting.
-            if (worker != 0 && m_hooks.wake && __atomic_load_n(&m_asleep[0], __ATOMIC_SEQ_CST))
-                m_hooks.wake(0);
-            break;
-        }
+        ++taken;
         word = __atomic_load_n(&m_next_chunk, __ATOMIC_ACQUIRE);
     }
-    if (took_any)
-        ++m_stats[worker].jobs;
+    if (!taken)
+        return;
+    ++m_workers[worker].stats.jobs;
+    // The chunks it ran counted at once, not one by one: every addition takes the
+    // counter's line from the caller, who waits on it.
+    if (__atomic_add_fetch(&m_chunks_done, taken, __ATOMIC_SEQ_CST) == chunks) {
+        // The last ones: wake the caller if it went to sleep waiting.
+        if (worker != 0 && m_hooks.wake && __atomic_load_n(&m_workers[0].asleep, __ATOMIC_SEQ_CST))
+            m_hooks.wake(0);
+    }
 }
 
 void WorkPool::run(size_t count, size_t granule, Job job, void* context, size_t workers)
@@ -130,7 +133,7 @@ void WorkPool::run(size_t count, size_t granule, Job job, void* context, size_t 
     // Work that fits in one granule is not worth waking anyone for.
     if (job_workers == 1 || m_helper_count == 0 || count <= granule) {
         run_chunk(0, 1, 0);
-        ++m_stats[0].jobs;
+        ++m_workers[0].stats.jobs;
         return;
     }
     size_t chunks = chunk_count(count, granule, job_workers);
@@ -141,7 +144,7 @@ void WorkPool::run(size_t count, size_t granule, Job job, void* context, size_t 
     __atomic_store_n(&m_generation, generation, __ATOMIC_SEQ_CST);
     if (m_hooks.wake)
         for (size_t i = 1; i < job_workers && i <= m_helper_count; ++i)
-            if (__atomic_load_n(&m_asleep[i], __ATOMIC_SEQ_CST))
+            if (__atomic_load_n(&m_workers[i].asleep, __ATOMIC_SEQ_CST))
                 m_hooks.wake(i);
     take_chunks(0, generation);
     wait(0, [&] { return __atomic_load_n(&m_chunks_done, __ATOMIC_ACQUIRE) == u32(chunks); });
@@ -178,8 +181,8 @@ void WorkPool::shut_down_workers()
 
 void WorkPool::reset_stats()
 {
-    for (auto& s : m_stats)
-        s = {};
+    for (auto& w : m_workers)
+        w.stats = {};
 }
 
 }

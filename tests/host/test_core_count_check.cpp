@@ -46,6 +46,20 @@ TEST(CoreCounts, CappedPlansKeepVariantsAndLowerOnlyLargerCounts)
     EXPECT_EQ(workers(wide, Op::GgufQ4_0), 8);
 }
 
+TEST(CoreCounts, WidenedPlansPutEverySplitOperationOnAllCores)
+{
+    Plan plan;
+    plan.choice[size_t(Op::Matmul)] = 3;
+    plan.workers[size_t(Op::Matmul)] = 1;
+    plan.workers[size_t(Op::Attention)] = 2;
+    Plan wide = llm::widened(plan, 4);
+    EXPECT_EQ(wide.choice[size_t(Op::Matmul)], 3);
+    for (Op op : { Op::Matmul, Op::MatmulQ8, Op::Attention, Op::GgufQ4_0, Op::GgufQ6Kx8, Op::GgufF16, Op::MatmulQ8x8 })
+        EXPECT_EQ(workers(wide, op), 4) << llm::kernels::op_names[size_t(op)];
+    for (Op op : { Op::Rmsnorm, Op::Softmax, Op::Swiglu, Op::Quantize })
+        EXPECT_EQ(workers(wide, op), 0) << llm::kernels::op_names[size_t(op)];
+}
+
 TEST(CoreCounts, TheFewestCoresUnlessMoreAreClearlyFaster)
 {
     u64 clearly_faster[] = { 1000, 700, 900 };
@@ -119,6 +133,34 @@ TEST_F(CoreCountCheck, ChecksOnThreadsAndTheStoryStaysGolden)
     EXPECT_EQ(workers(kept, Op::Matmul), as_tuned ? 2 : 1);
     EXPECT_EQ(llm::kernels::active().workers_for(Op::Matmul), workers(kept, Op::Matmul));
     EXPECT_EQ(llm::kernels::active().workers_for(Op::Attention), workers(kept, Op::Attention));
+
+    auto sampler = llm::Sampler::create(512, 0.0f, 0.9f, 1).release_value();
+    StringSink out;
+    auto stats = llm::generate(transformer, tokenizer, sampler, "Once upon a time", 200, out);
+    ASSERT_FALSE(stats.is_error());
+    EXPECT_EQ(out.value, golden());
+}
+
+// A plan that keeps the matrices on one core of two: the check also times every operation
+// on both, keeps one of the two plans, and the story is still the golden one.
+TEST_F(CoreCountCheck, AlsoTimesEveryOperationOnAllCores)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    testing_support::ScopedWorkers two_threads(2);
+    auto checkpoint = files.load_checkpoint();
+    auto tokenizer = files.load_tokenizer();
+    auto transformer = llm::Transformer::create(checkpoint).release_value();
+    Plan plan = llm::kernels::widest_plan(rt::detect_cpu_features());
+    plan.workers[size_t(Op::Matmul)] = 1;
+    plan.workers[size_t(Op::Attention)] = 2;
+    StringSink report;
+    Plan kept = llm::check_core_counts(transformer, plan, checkpoint.weights, report);
+    EXPECT_NE(report.value.find("at most 1 core "), std::string::npos) << report.value;
+    EXPECT_NE(report.value.find("as tuned, up to 2 cores "), std::string::npos) << report.value;
+    EXPECT_NE(report.value.find("every operation on 2 cores "), std::string::npos) << report.value;
+    bool widened = report.value.find("runs every operation on 2 cores") != std::string::npos;
+    EXPECT_EQ(workers(kept, Op::Matmul), widened ? 2 : 1);
+    EXPECT_EQ(llm::kernels::active().workers_for(Op::Matmul), workers(kept, Op::Matmul));
 
     auto sampler = llm::Sampler::create(512, 0.0f, 0.9f, 1).release_value();
     StringSink out;
