@@ -5,7 +5,6 @@
 #include "../../app/llm/interleave.h"
 #include "../../app/llm/kernels/kernels.h"
 #include "../../app/llm/kernels/tuner.h"
-#include "../../app/llm/kernels/turn_timing.h"
 #include "../../app/llm/ops.h"
 #include "../../app/llm/tensor.h"
 #include "random_data.h"
@@ -809,39 +808,6 @@ TEST(Kernels, VnniPlansNeedVnni)
     EXPECT_TRUE(llm::kernels::Plan::parse("gguf_q4_0:avx512vnni", avx_vnni_only).is_error());
     EXPECT_EQ(llm::kernels::variant_name(llm::kernels::Op::GgufQ4_0, llm::kernels::widest_plan(avx_vnni_only).choice[size_t(llm::kernels::Op::GgufQ4_0)]),
         std::string("avxvnni"));
-}
-
-// Busy for `cycles` TSC cycles.
-void spin_for(u64 cycles)
-{
-    u64 until = rt::read_cycles() + cycles;
-    while (rt::read_cycles() < until) {
-    }
-}
-
-TEST(TurnTiming, CandidatesTakeTurns)
-{
-    std::vector<size_t> calls;
-    u64 medians[llm::kernels::max_timed_candidates];
-    llm::kernels::median_cycles(3, [&](size_t c) { calls.push_back(c); }, medians);
-    ASSERT_EQ(calls.size(), size_t(3 * (llm::kernels::warmup_rounds + llm::kernels::timed_rounds)));
-    for (size_t k = 0; k < calls.size(); ++k)
-        EXPECT_EQ(calls[k], k % 3) << "call " << k;
-}
-
-// A slow stretch of the host that begins part-way through the timing (here: every call
-// from the ninth on takes three times as long) must not make the faster candidate look
-// slower. Timed one after the other, candidate 1 (twice as fast) would fall entirely into
-// the stretch and lose.
-TEST(TurnTiming, ASlowStretchFallsOnEveryCandidate)
-{
-    size_t call_number = 0;
-    u64 const base[2] = { 400000, 200000 };
-    u64 medians[llm::kernels::max_timed_candidates];
-    llm::kernels::median_cycles(2, [&](size_t c) { spin_for(base[c] * (++call_number > 8 ? 3 : 1)); }, medians);
-    EXPECT_GE(medians[0], base[0]);
-    EXPECT_GE(medians[1], base[1]);
-    EXPECT_LT(medians[1], medians[0]);
 }
 
 }

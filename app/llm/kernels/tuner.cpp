@@ -1,14 +1,38 @@
 #include "tuner.h"
-#include "turn_timing.h"
 #include "../interleave.h"
 #include "../ops.h"
 #include "../screened_argmax.h"
+#include <rt/cycles.h>
 #include <rt/heap.h>
 #include <rt/work_pool.h>
 
 namespace llm::kernels {
 
 namespace {
+
+constexpr int warmup_runs = 1;
+constexpr int timed_runs = 7;
+
+// Median cycles of `timed_runs` calls after a warm-up.
+template<typename Call>
+u64 median_cycles(Call const& call)
+{
+    for (int i = 0; i < warmup_runs; ++i)
+        call();
+    u64 samples[timed_runs];
+    for (auto& sample : samples) {
+        u64 start = rt::read_cycles();
+        call();
+        sample = rt::read_cycles() - start;
+    }
+    for (int i = 1; i < timed_runs; ++i) // insertion sort: seven values
+        for (int j = i; j > 0 && samples[j] < samples[j - 1]; --j) {
+            u64 t = samples[j];
+            samples[j] = samples[j - 1];
+            samples[j - 1] = t;
+        }
+    return samples[timed_runs / 2];
+}
 
 void fill(float* values, size_t count, u32 seed)
 {
@@ -23,27 +47,22 @@ void fill(float* values, size_t count, u32 seed)
 template<typename Variants, typename Run>
 u8 choose(const char* op, Variants variants, rt::CpuFeatures const& cpu, rt::TextSink& report, Run const& run, Isa preferred = Isa::Scalar)
 {
-    u8 runnable[max_timed_candidates];
-    size_t count = 0;
-    for (size_t i = 0; i < variants.size() && count < max_timed_candidates; ++i)
-        if (can_run(variants[i].isa, cpu))
-            runnable[count++] = u8(i);
-    u64 cycles[max_timed_candidates];
-    median_cycles(count, [&](size_t c) { run(variants[runnable[c]].function); }, cycles);
     u64 reference = 0, best = ~u64(0), preferred_cycles = 0;
     u8 choice = 0, preferred_choice = 0;
-    for (size_t c = 0; c < count; ++c) {
-        u8 i = runnable[c];
+    for (size_t i = 0; i < variants.size(); ++i) {
+        if (!can_run(variants[i].isa, cpu))
+            continue;
+        u64 cycles = median_cycles([&] { run(variants[i].function); });
         if (i == 0)
-            reference = cycles[c];
-        rt::format_to(report, "[tune] {:<10} {:<9} {:>12} cycles  {:>6.2f}x\n", op, variants[i].name, cycles[c],
-            cycles[c] ? double(reference) / double(cycles[c]) : 0.0);
-        if (cycles[c] < best) {
-            best = cycles[c];
-            choice = i;
+            reference = cycles;
+        rt::format_to(report, "[tune] {:<10} {:<9} {:>12} cycles  {:>6.2f}x\n", op, variants[i].name, cycles,
+            cycles ? double(reference) / double(cycles) : 0.0);
+        if (cycles < best) {
+            best = cycles;
+            choice = u8(i);
         }
         if (variants[i].isa == preferred && preferred != Isa::Scalar)
-            preferred_cycles = cycles[c], preferred_choice = i;
+            preferred_cycles = cycles, preferred_choice = u8(i);
     }
     if (preferred_choice && preferred_cycles <= best + best / 16)
         return preferred_choice;
@@ -62,26 +81,23 @@ u8 choose_workers(const char* op, const char* variant, rt::TextSink& report, Run
         return 0;
     if (available > 255)
         available = 255;
-    size_t counts[max_timed_candidates], candidates = 0;
-    for (size_t workers = 1; candidates < max_timed_candidates; workers = rt::min(workers * 2, available)) {
-        counts[candidates++] = workers;
-        if (workers == available)
-            break;
-    }
-    u64 cycles[max_timed_candidates];
-    median_cycles(candidates, [&](size_t c) { run(counts[c]); }, cycles);
-    u64 best = ~u64(0);
+    u64 single = 0, best = ~u64(0);
     u8 choice = 1;
-    for (size_t c = 0; c < candidates; ++c) {
-        auto name = rt::FixedString<16>::formatted("{}@{}", variant, counts[c]);
-        rt::format_to(report, "[tune] {:<10} {:<9} {:>12} cycles  {:>6.2f}x\n", op, name.view(), cycles[c],
-            cycles[c] ? double(cycles[0]) / double(cycles[c]) : 0.0);
+    for (size_t workers = 1;; workers = rt::min(workers * 2, available)) {
+        u64 cycles = median_cycles([&] { run(workers); });
+        if (workers == 1)
+            single = cycles;
+        auto name = rt::FixedString<16>::formatted("{}@{}", variant, workers);
+        rt::format_to(report, "[tune] {:<10} {:<9} {:>12} cycles  {:>6.2f}x\n", op, name.view(), cycles,
+            cycles ? double(single) / double(cycles) : 0.0);
         // More cores must be clearly faster: back-to-back timing with warm caches flatters
         // them, and in a run the other cores may be busy (a VM's vCPUs share host cores).
-        if (c == 0 || cycles[c] + cycles[c] / 8 < best) {
-            best = cycles[c];
-            choice = u8(counts[c]);
+        if (workers == 1 || cycles + cycles / 8 < best) {
+            best = cycles;
+            choice = u8(workers);
         }
+        if (workers == available)
+            break;
     }
     return choice;
 }
