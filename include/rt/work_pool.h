@@ -1,10 +1,11 @@
 #pragma once
 // A fork-join pool: the caller (the boot CPU, or the main thread when hosted) and N-1
 // helpers (application processors, or threads) share a range of work cut into contiguous
-// chunks, a few per worker, which each worker takes from a shared counter as it becomes
-// free: a core that starts late (woken from hlt, or a vCPU its host descheduled) costs
-// only the chunks it did not take. Every index is computed by the same code whoever takes
-// its chunk, so results do not depend on the worker count.
+// chunks, a few per worker. Each worker owns a share of the chunks and takes them one by
+// one from a claim word of its own; a worker whose share is done takes what is left of
+// the others': a core that starts late (woken from hlt, or a vCPU its host descheduled)
+// costs only the chunks it did not take. Every index is computed by the same code whoever
+// takes its chunk, so results do not depend on the worker count.
 #include <rt/types.h>
 
 namespace rt {
@@ -15,8 +16,8 @@ struct WorkerStats {
     u64 chunks { 0 }; // chunks it took
 };
 
-// The cache line size of every x86 CPU: what each worker writes, and each word all of them
-// write, gets a line of its own (see m_next_chunk).
+// The cache line size of every x86 CPU: what each worker writes, and each word several of
+// them write, gets a line of its own (see m_job_word).
 constexpr size_t cache_line = 64;
 
 class WorkPool {
@@ -25,7 +26,7 @@ public:
     // Chunks per worker: enough that a late worker's share is taken by the others, few
     // enough that taking one (an atomic compare-and-swap) stays negligible.
     static constexpr size_t chunks_per_worker = 4;
-    static_assert(max_workers * chunks_per_worker < 0x10000, "a chunk count fits the claim word's 16 bits");
+    static_assert(max_workers * chunks_per_worker < 0x10000, "a chunk index fits the claim words' 16 bits");
     using Job = void (*)(void* context, size_t begin, size_t end);
 
     static WorkPool& the();
@@ -56,6 +57,10 @@ public:
     static size_t chunk_count(size_t count, size_t granule, size_t workers);
     static void chunk(size_t count, size_t granule, size_t chunks, size_t index, size_t& begin, size_t& end);
 
+    // Worker `worker`'s share of `chunks` chunks among `workers`: [begin, end) (exposed for
+    // tests).
+    static void share(size_t chunks, size_t workers, size_t worker, size_t& begin, size_t& end);
+
     // Call before starting helpers; pass the result to each helper's worker_loop so none
     // can miss a job handed out while it was still starting.
     u32 prepare_helpers();
@@ -77,8 +82,13 @@ public:
     void reset_stats();
 
 private:
-    // Takes and runs chunks of job `generation` until none is left.
-    void take_chunks(size_t worker, u32 generation);
+    // Takes and runs chunks of the job `job` (its job word) until none is left.
+    void take_chunks(size_t worker, u64 job);
+    // Takes and runs chunks of `owner`'s share of `job` until it is empty; returns how many.
+    u32 drain_share(size_t worker, size_t owner, u64 job);
+    // Counts `taken` chunks of a job of `chunks` done; wakes the caller when they were the
+    // last. Returns whether they were.
+    bool count_done(size_t worker, u32 taken, size_t chunks);
     void run_chunk(size_t worker, size_t chunks, size_t index);
     // Returns once done() holds: spins a while, then, with sleep hooks, marks `worker`
     // asleep and sleeps until woken (without hooks it keeps spinning).
@@ -87,27 +97,34 @@ private:
 
     size_t m_worker_count { 1 };
     size_t m_helper_count { 0 };
-    size_t m_job_workers { 1 }; // worker count of the job in flight (read by helpers only as a hint)
     Job m_job { nullptr };
     void* m_context { nullptr };
     size_t m_count { 0 };
     size_t m_granule { 1 };
     bool m_shutting_down { false };
     SleepHooks m_hooks { nullptr, nullptr };
-    // The words every worker writes in each job, each on a line of its own: a worker
-    // that writes one takes its line from the others, and a write to one that shared a
-    // line with another (or with the job fields the waiting helpers read) would take
-    // that one with it. (A fork-join of a job of eight granules on two hosted threads:
-    // ~5,500 cycles with them side by side, ~4,400 apart, counting done once per worker.)
-    alignas(cache_line) u32 m_generation { 0 }; // bumped (release) to hand out a job
-    // The next chunk to take, tagged with its job: generation << 32 | chunk count << 16 |
-    // chunk index. Taking is a compare-and-swap on the whole word, so a helper still
-    // holding an old job's word can never take (or run with the fields of) a newer job's
-    // chunk. (Aligned, as i686's lock cmpxchg8b needs 8 bytes.)
-    alignas(cache_line) u64 m_next_chunk { 0 };
+    // The words several workers write, each on a line of its own: a worker that writes
+    // one takes its line from the others, and a write to one that shared a line with
+    // another (or with the job fields the waiting helpers read) would take that one with
+    // it. (A fork-join of a job of eight granules on two hosted threads: ~5,500 cycles
+    // with them side by side, ~4,400 apart, counting done once per worker; ~2,900 with a
+    // claim word per worker instead of one all of them took their chunks from.)
+    //
+    // The job in flight: generation << 32 | chunk count << 16 | worker count. Stored
+    // (release) to hand out a job, publishing the job fields above; helpers wait for its
+    // generation to change. (Aligned, as i686's 8-byte atomics need.)
+    alignas(cache_line) u64 m_job_word { 0 };
     alignas(cache_line) u32 m_chunks_done { 0 }; // of the job in flight
-    struct alignas(cache_line) Worker {
-        bool asleep { false };
+    struct Worker {
+        // The next chunk of this worker's share, tagged with its job: generation << 32 |
+        // share end << 16 | next chunk. Its owner and the workers that take what is left
+        // of it take a chunk by a compare-and-swap on the whole word, so a worker still
+        // holding an old job's word can never take (or run with the fields of) a newer
+        // job's chunk. Whoever first finds it a job behind sets it to the new share.
+        alignas(cache_line) u64 claim { 0 };
+        // Read by whoever wakes this worker: a line apart from the claim word, which its
+        // owner writes in every job.
+        alignas(cache_line) bool asleep { false };
         WorkerStats stats;
     };
     Worker m_workers[max_workers];

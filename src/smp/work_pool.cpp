@@ -71,14 +71,28 @@ void WorkPool::chunk(size_t count, size_t granule, size_t chunks, size_t index, 
         end = count;
 }
 
+void WorkPool::share(size_t chunks, size_t workers, size_t worker, size_t& begin, size_t& end)
+{
+    begin = chunks * worker / workers;
+    end = chunks * (worker + 1) / workers;
+}
+
 namespace {
-// The claim word: generation << 32 | chunk count << 16 | next chunk. The count travels in
-// the word so that whoever holds a word knows its job's count: a field could already hold
-// the next job's while a slow helper still looks at an old word.
-constexpr u64 claim_word(u32 generation, size_t chunks, size_t next) { return u64(generation) << 32 | u64(chunks) << 16 | u64(next); }
+// The job word: generation << 32 | chunk count << 16 | worker count. The counts travel
+// with the generation so that whoever holds the word knows its job's: a field could
+// already hold the next job's while a slow helper still looks at an old word.
+constexpr u64 job_word(u32 generation, size_t chunks, size_t workers) { return u64(generation) << 32 | u64(chunks) << 16 | u64(workers); }
+constexpr u32 job_generation(u64 word) { return u32(word >> 32); }
+constexpr size_t job_chunks(u64 word) { return size_t((word >> 16) & 0xFFFF); }
+constexpr size_t job_workers(u64 word) { return size_t(word & 0xFFFF); }
+
+// A claim word: generation << 32 | share end << 16 | next chunk.
+constexpr u64 claim_word(u32 generation, size_t end, size_t next) { return u64(generation) << 32 | u64(end) << 16 | u64(next); }
 constexpr u32 claim_generation(u64 word) { return u32(word >> 32); }
-constexpr size_t claim_chunks(u64 word) { return size_t((word >> 16) & 0xFFFF); }
+constexpr size_t claim_end(u64 word) { return size_t((word >> 16) & 0xFFFF); }
 constexpr size_t claim_next(u64 word) { return size_t(word & 0xFFFF); }
+// Whether generation `a` was handed out before `b` (generations wrap).
+constexpr bool older(u32 a, u32 b) { return i32(a - b) < 0; }
 }
 
 void WorkPool::run_chunk(size_t worker, size_t chunks, size_t index)
@@ -93,34 +107,66 @@ void WorkPool::run_chunk(size_t worker, size_t chunks, size_t index)
     ++m_workers[worker].stats.chunks;
 }
 
-void WorkPool::take_chunks(size_t worker, u32 generation)
+u32 WorkPool::drain_share(size_t worker, size_t owner, u64 job)
 {
-    u64 word = __atomic_load_n(&m_next_chunk, __ATOMIC_ACQUIRE);
+    u32 generation = job_generation(job);
+    size_t chunks = job_chunks(job);
+    // (Reached through its Worker, whose alignment the compiler knows: i686's 8-byte
+    // atomics are inline only on words it knows are 8-byte aligned.)
+    Worker& shared = m_workers[owner];
+    u64 word = __atomic_load_n(&shared.claim, __ATOMIC_ACQUIRE);
+    // Still a job behind: the share's first taker sets it up. (A job cannot end before
+    // every share with chunks in it has been set up and emptied, so a worker holding an
+    // old job can only ever set up an empty share, or fail.)
+    while (older(claim_generation(word), generation)) {
+        size_t begin, end;
+        share(chunks, job_workers(job), owner, begin, end);
+        u64 fresh = claim_word(generation, end, begin);
+        if (__atomic_compare_exchange_n(&shared.claim, &word, fresh, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            word = fresh;
+    }
     u32 taken = 0;
-    size_t chunks = 0;
-    while (true) {
-        // A word of this job with a chunk left. Once a worker has taken one, the job
-        // cannot end before it has counted it done (below), so the job fields (published
-        // before the word) stay this job's until then.
-        if (claim_generation(word) != generation || claim_next(word) >= claim_chunks(word))
-            break;
-        if (!__atomic_compare_exchange_n(&m_next_chunk, &word, word + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-            continue; // someone else took it; `word` now holds the newer value
-        chunks = claim_chunks(word);
+    // Once a worker has taken a chunk, the job cannot end before it has counted it done,
+    // so the job fields (published before the job word) stay this job's until then.
+    while (claim_generation(word) == generation && claim_next(word) < claim_end(word)) {
+        if (!__atomic_compare_exchange_n(&shared.claim, &word, word + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            continue; // another worker took it; `word` now holds the newer value
         run_chunk(worker, chunks, claim_next(word));
         ++taken;
-        word = __atomic_load_n(&m_next_chunk, __ATOMIC_ACQUIRE);
+        word = __atomic_load_n(&shared.claim, __ATOMIC_ACQUIRE);
     }
-    if (!taken)
+    return taken;
+}
+
+bool WorkPool::count_done(size_t worker, u32 taken, size_t chunks)
+{
+    // Counted a share at a time, not chunk by chunk: every addition takes the counter's
+    // line from the caller, who waits on it.
+    if (__atomic_add_fetch(&m_chunks_done, taken, __ATOMIC_SEQ_CST) != chunks)
+        return false;
+    // The last ones: wake the caller if it went to sleep waiting.
+    if (worker != 0 && m_hooks.wake && __atomic_load_n(&m_workers[0].asleep, __ATOMIC_SEQ_CST))
+        m_hooks.wake(0);
+    return true;
+}
+
+void WorkPool::take_chunks(size_t worker, u64 job)
+{
+    size_t chunks = job_chunks(job), workers = job_workers(job);
+    u32 own = drain_share(worker, worker, job);
+    // Counted before looking at the others' shares: in a balanced job the last worker to
+    // finish its own ends the job here, without reading the other claim words first.
+    if (own && count_done(worker, own, chunks)) {
+        ++m_workers[worker].stats.jobs;
         return;
-    ++m_workers[worker].stats.jobs;
-    // The chunks it ran counted at once, not one by one: every addition takes the
-    // counter's line from the caller, who waits on it.
-    if (__atomic_add_fetch(&m_chunks_done, taken, __ATOMIC_SEQ_CST) == chunks) {
-        // The last ones: wake the caller if it went to sleep waiting.
-        if (worker != 0 && m_hooks.wake && __atomic_load_n(&m_workers[0].asleep, __ATOMIC_SEQ_CST))
-            m_hooks.wake(0);
     }
+    u32 others = 0;
+    for (size_t step = 1; step < workers; ++step)
+        others += drain_share(worker, (worker + step) % workers, job);
+    if (others)
+        count_done(worker, others, chunks);
+    if (own || others)
+        ++m_workers[worker].stats.jobs;
 }
 
 void WorkPool::run(size_t count, size_t granule, Job job, void* context, size_t workers)
@@ -137,23 +183,21 @@ void WorkPool::run(size_t count, size_t granule, Job job, void* context, size_t 
         return;
     }
     size_t chunks = chunk_count(count, granule, job_workers);
-    __atomic_store_n(&m_job_workers, job_workers, __ATOMIC_RELAXED);
     __atomic_store_n(&m_chunks_done, 0u, __ATOMIC_RELAXED);
-    u32 generation = m_generation + 1;
-    __atomic_store_n(&m_next_chunk, claim_word(generation, chunks, 0), __ATOMIC_RELEASE); // publishes the job fields above
-    __atomic_store_n(&m_generation, generation, __ATOMIC_SEQ_CST);
+    u64 word = job_word(job_generation(m_job_word) + 1, chunks, job_workers);
+    __atomic_store_n(&m_job_word, word, __ATOMIC_SEQ_CST); // publishes the job fields above
     if (m_hooks.wake)
         for (size_t i = 1; i < job_workers && i <= m_helper_count; ++i)
             if (__atomic_load_n(&m_workers[i].asleep, __ATOMIC_SEQ_CST))
                 m_hooks.wake(i);
-    take_chunks(0, generation);
+    take_chunks(0, word);
     wait(0, [&] { return __atomic_load_n(&m_chunks_done, __ATOMIC_ACQUIRE) == u32(chunks); });
 }
 
 u32 WorkPool::prepare_helpers()
 {
     __atomic_store_n(&m_shutting_down, false, __ATOMIC_RELEASE);
-    return __atomic_load_n(&m_generation, __ATOMIC_ACQUIRE);
+    return job_generation(__atomic_load_n(&m_job_word, __ATOMIC_ACQUIRE));
 }
 
 void WorkPool::worker_loop(size_t index, u32 start_generation)
@@ -161,16 +205,17 @@ void WorkPool::worker_loop(size_t index, u32 start_generation)
     u32 seen = start_generation;
     while (true) {
         wait(index, [&] {
-            return __atomic_load_n(&m_generation, __ATOMIC_ACQUIRE) != seen || __atomic_load_n(&m_shutting_down, __ATOMIC_ACQUIRE);
+            return job_generation(__atomic_load_n(&m_job_word, __ATOMIC_ACQUIRE)) != seen
+                || __atomic_load_n(&m_shutting_down, __ATOMIC_ACQUIRE);
         });
-        u32 now = __atomic_load_n(&m_generation, __ATOMIC_ACQUIRE);
-        if (now == seen) // woken for shutdown
+        u64 job = __atomic_load_n(&m_job_word, __ATOMIC_ACQUIRE);
+        if (job_generation(job) == seen) // woken for shutdown
             return;
-        seen = now;
+        seen = job_generation(job);
         // Helpers beyond the job's worker count (the tuner keeps it on fewer cores, or
         // cpus=N below the cores started) sit this one out.
-        if (index < __atomic_load_n(&m_job_workers, __ATOMIC_RELAXED))
-            take_chunks(index, now);
+        if (index < job_workers(job))
+            take_chunks(index, job);
     }
 }
 

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -39,6 +40,25 @@ TEST(WorkPool, ChunksAreSizedToTheWork)
     EXPECT_EQ(rt::WorkPool::chunk_count(768, 16, 2), 2 * rt::WorkPool::chunks_per_worker);
     EXPECT_EQ(rt::WorkPool::chunk_count(64, 16, 4), 4u);
     EXPECT_EQ(rt::WorkPool::chunk_count(8192, 16, 16), 16 * rt::WorkPool::chunks_per_worker);
+}
+
+TEST(WorkPool, SharesCoverTheChunksOnceInOrder)
+{
+    for (size_t chunks : { 1u, 2u, 7u, 8u, 64u, 255u })
+        for (size_t workers : { 1u, 2u, 3u, 4u, 16u, 64u }) {
+            size_t next = 0, smallest = chunks, largest = 0;
+            for (size_t w = 0; w < workers; ++w) {
+                size_t begin, end;
+                rt::WorkPool::share(chunks, workers, w, begin, end);
+                ASSERT_EQ(begin, next) << chunks << " chunks, worker " << w << " of " << workers;
+                ASSERT_LE(begin, end);
+                smallest = std::min(smallest, end - begin);
+                largest = std::max(largest, end - begin);
+                next = end;
+            }
+            ASSERT_EQ(next, chunks);
+            ASSERT_LE(largest - smallest, 1u) << "balanced: " << chunks << " chunks, " << workers << " workers";
+        }
 }
 
 // A job whose chunks each wait (up to ten seconds) until `expected` distinct threads are
@@ -129,8 +149,8 @@ TEST_F(ThreadedPool, EveryWorkerTakesPart)
 TEST_F(ThreadedPool, ABusyWorkersShareIsTakenByTheOthers)
 {
     // Worker 0 (the caller) is stuck in its first chunk until every other chunk is done:
-    // with one fixed chunk per worker the job could not finish; taken from a shared
-    // counter, the two helpers do the rest.
+    // with fixed shares the job could not finish; the two helpers take the rest of its
+    // share when theirs are done.
     start(3);
     const size_t count = 48;
     std::atomic<size_t> done { 0 };
@@ -149,6 +169,34 @@ TEST_F(ThreadedPool, ABusyWorkersShareIsTakenByTheOthers)
     EXPECT_EQ(rt::WorkPool::the().stats(0).chunks, 1u);
     EXPECT_EQ(rt::WorkPool::the().stats(1).chunks + rt::WorkPool::the().stats(2).chunks,
         rt::WorkPool::chunk_count(count, 1, 3) - 1);
+}
+
+TEST_F(ThreadedPool, ABusyHelpersShareIsTakenByTheOthers)
+{
+    // The first helper to take a chunk is stuck in it until every other chunk is done:
+    // the caller and the other helper take the rest of its share. (Every chunk takes a
+    // millisecond, so that the helpers are up before the caller could do all of them.)
+    start(3);
+    const size_t count = 48;
+    std::atomic<size_t> done { 0 };
+    std::atomic<bool> helper_stuck { false };
+    auto caller = std::this_thread::get_id();
+    rt::WorkPool::the().reset_stats();
+    rt::WorkPool::the().parallel_for(count, 1, [&](size_t begin, size_t end) {
+        if (std::this_thread::get_id() != caller && !helper_stuck.exchange(true)) {
+            auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            while (done.load() < count - (end - begin) && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::yield();
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        done += end - begin;
+    });
+    EXPECT_EQ(done.load(), count);
+    ASSERT_TRUE(helper_stuck.load());
+    auto const& pool = rt::WorkPool::the();
+    EXPECT_EQ(pool.stats(0).chunks + pool.stats(1).chunks + pool.stats(2).chunks, rt::WorkPool::chunk_count(count, 1, 3));
+    EXPECT_TRUE(pool.stats(1).chunks == 1 || pool.stats(2).chunks == 1) << pool.stats(1).chunks << " and " << pool.stats(2).chunks;
 }
 
 TEST_F(ThreadedPool, FewerWorkersThanThreadsStillFinishes)
