@@ -146,6 +146,29 @@ TEST_F(ThreadedPool, EveryWorkerTakesPart)
         EXPECT_EQ(rt::WorkPool::the().stats(w).jobs, 5u) << "worker " << w;
 }
 
+// Runs a job of `count` one-index chunks in which the first chunk taken by a thread that
+// `gets_stuck` picks waits (up to ten seconds) until every other chunk is done, and every
+// other chunk takes `others_take`. Returns how many indices were done.
+template<typename Picks>
+size_t run_with_one_stuck_chunk(size_t count, Picks const& gets_stuck, std::chrono::milliseconds others_take)
+{
+    std::atomic<size_t> done { 0 };
+    std::atomic<bool> stuck { false };
+    rt::WorkPool::the().reset_stats();
+    rt::WorkPool::the().parallel_for(count, 1, [&](size_t begin, size_t end) {
+        if (gets_stuck(std::this_thread::get_id()) && !stuck.exchange(true)) {
+            auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            while (done.load() < count - (end - begin) && std::chrono::steady_clock::now() < deadline)
+                std::this_thread::yield();
+        } else {
+            std::this_thread::sleep_for(others_take);
+        }
+        done += end - begin;
+    });
+    EXPECT_TRUE(stuck.load()) << "no chunk was taken by the thread meant to be stuck";
+    return done.load();
+}
+
 TEST_F(ThreadedPool, ABusyWorkersShareIsTakenByTheOthers)
 {
     // Worker 0 (the caller) is stuck in its first chunk until every other chunk is done:
@@ -153,47 +176,22 @@ TEST_F(ThreadedPool, ABusyWorkersShareIsTakenByTheOthers)
     // share when theirs are done.
     start(3);
     const size_t count = 48;
-    std::atomic<size_t> done { 0 };
-    std::atomic<bool> caller_stuck { false };
     auto caller = std::this_thread::get_id();
-    rt::WorkPool::the().reset_stats();
-    rt::WorkPool::the().parallel_for(count, 1, [&](size_t begin, size_t end) {
-        if (std::this_thread::get_id() == caller && !caller_stuck.exchange(true)) {
-            auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-            while (done.load() < count - (end - begin) && std::chrono::steady_clock::now() < deadline)
-                std::this_thread::yield();
-        }
-        done += end - begin;
-    });
-    EXPECT_EQ(done.load(), count);
-    EXPECT_EQ(rt::WorkPool::the().stats(0).chunks, 1u);
-    EXPECT_EQ(rt::WorkPool::the().stats(1).chunks + rt::WorkPool::the().stats(2).chunks,
-        rt::WorkPool::chunk_count(count, 1, 3) - 1);
+    EXPECT_EQ(run_with_one_stuck_chunk(count, [&](std::thread::id id) { return id == caller; }, std::chrono::milliseconds(0)), count);
+    auto const& pool = rt::WorkPool::the();
+    EXPECT_EQ(pool.stats(0).chunks, 1u);
+    EXPECT_EQ(pool.stats(1).chunks + pool.stats(2).chunks, rt::WorkPool::chunk_count(count, 1, 3) - 1);
 }
 
 TEST_F(ThreadedPool, ABusyHelpersShareIsTakenByTheOthers)
 {
     // The first helper to take a chunk is stuck in it until every other chunk is done:
-    // the caller and the other helper take the rest of its share. (Every chunk takes a
-    // millisecond, so that the helpers are up before the caller could do all of them.)
+    // the caller and the other helper take the rest of its share. (Every other chunk takes
+    // a millisecond, so that the helpers are up before the caller could do all of them.)
     start(3);
     const size_t count = 48;
-    std::atomic<size_t> done { 0 };
-    std::atomic<bool> helper_stuck { false };
     auto caller = std::this_thread::get_id();
-    rt::WorkPool::the().reset_stats();
-    rt::WorkPool::the().parallel_for(count, 1, [&](size_t begin, size_t end) {
-        if (std::this_thread::get_id() != caller && !helper_stuck.exchange(true)) {
-            auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-            while (done.load() < count - (end - begin) && std::chrono::steady_clock::now() < deadline)
-                std::this_thread::yield();
-        } else {
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-        done += end - begin;
-    });
-    EXPECT_EQ(done.load(), count);
-    ASSERT_TRUE(helper_stuck.load());
+    EXPECT_EQ(run_with_one_stuck_chunk(count, [&](std::thread::id id) { return id != caller; }, std::chrono::milliseconds(1)), count);
     auto const& pool = rt::WorkPool::the();
     EXPECT_EQ(pool.stats(0).chunks + pool.stats(1).chunks + pool.stats(2).chunks, rt::WorkPool::chunk_count(count, 1, 3));
     EXPECT_TRUE(pool.stats(1).chunks == 1 || pool.stats(2).chunks == 1) << pool.stats(1).chunks << " and " << pool.stats(2).chunks;
