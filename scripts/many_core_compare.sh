@@ -16,7 +16,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 llama2c="" tokenizer="" build="$root/build" work="" threads="" shapes="110M" rounds=3 steps=64
-usage() { sed -n '7,8p' "$0" | sed 's/^#   //' >&2; exit 2; }
+usage() { sed -n '8,9p' "$0" | sed "s/^# */  /" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   [ $# -ge 2 ] || usage
   case "$1" in
