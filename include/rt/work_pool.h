@@ -110,9 +110,11 @@ private:
     // with them side by side, ~4,400 apart, counting done once per worker; ~2,900 with a
     // claim word per worker instead of one all of them took their chunks from.)
     //
-    // The job in flight: generation << 32 | chunk count << 16 | worker count. Stored
-    // (release) to hand out a job, publishing the job fields above; helpers wait for its
-    // generation to change. (Aligned, as i686's 8-byte atomics need.)
+    // The job in flight: generation << 32 | chunk count << 16 | worker count. Stored to
+    // hand out a job, publishing the job fields above (sequentially consistent: the
+    // caller then reads the asleep flags, which sleepers set before looking at this word
+    // once more); helpers wait for its generation to change. (Aligned, as i686's 8-byte
+    // atomics need.)
     alignas(cache_line) u64 m_job_word { 0 };
     alignas(cache_line) u32 m_chunks_done { 0 }; // of the job in flight
     struct Worker {
