@@ -22,9 +22,10 @@ ErrorOr<void> trigger_requested_fault(CommandLine const& command_line, FaultTrig
             println("[fault] only one core is working: no application processor to fault on");
             return {};
         }
-        // Two one-item chunks, taken from the pool's shared counter by whoever is free. Each
-        // waits until both are taken, so the caller cannot run both: one is on another
-        // core. That one (it is not on the caller's stack: every core has its own) faults.
+        // Two one-item chunks, each taken by the worker whose share it is or by whoever is
+        // free first. Each waits until both are taken, so the caller cannot run both: one
+        // is on another core. That one (it is not on the caller's stack: every core has
+        // its own) faults.
         char caller_frame;
         uptr caller_stack = uptr(&caller_frame);
         u32 started = 0;
