@@ -82,8 +82,8 @@ void report(llm::GenerationStats const& stats, u64 weight_bytes, i32 batch, bool
         for (size_t core = 0; core < pool.worker_count(); ++core) {
             auto const& s = pool.stats(core);
             u64 idle = wall > s.busy_cycles ? wall - s.busy_cycles : 0;
-            rt::format_to(console.logs(), "[cpu] core {:>2}: {:>8} jobs, busy {:>13} cycles ({:>5.1f}%), idle {:>13} cycles\n", core, s.jobs,
-                s.busy_cycles, wall ? 100.0 * double(s.busy_cycles) / double(wall) : 0.0, idle);
+            rt::format_to(console.logs(), "[cpu] core {:>2}: {:>8} jobs, busy {:>13} cycles ({:>5.1f}%), idle {:>13} cycles, {} of {} chunks taken over\n",
+                core, s.jobs, s.busy_cycles, wall ? 100.0 * double(s.busy_cycles) / double(wall) : 0.0, idle, s.taken_over, s.chunks);
         }
         if (table_on_screens)
             rt::Profiler::the().report(console);

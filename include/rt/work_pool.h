@@ -14,6 +14,7 @@ struct WorkerStats {
     u64 busy_cycles { 0 };
     u64 jobs { 0 };   // fork-joins in which this worker took at least one chunk
     u64 chunks { 0 }; // chunks it took
+    u64 taken_over { 0 }; // of them, chunks of another worker's share (it was late or slow)
 };
 
 // The cache line size of every x86 CPU: what each worker writes, and each word several of

@@ -163,6 +163,7 @@ void WorkPool::take_chunks(size_t worker, u64 job)
     u32 others = 0;
     for (size_t step = 1; step < workers; ++step)
         others += drain_share(worker, (worker + step) % workers, job);
+    m_workers[worker].stats.taken_over += others;
     if (others)
         count_done(worker, others, chunks);
     if (own || others)

@@ -181,6 +181,11 @@ TEST_F(ThreadedPool, ABusyWorkersShareIsTakenByTheOthers)
     auto const& pool = rt::WorkPool::the();
     EXPECT_EQ(pool.stats(0).chunks, 1u);
     EXPECT_EQ(pool.stats(1).chunks + pool.stats(2).chunks, rt::WorkPool::chunk_count(count, 1, 3) - 1);
+    // The helpers took over (at least) the rest of the caller's share.
+    size_t begin, end;
+    rt::WorkPool::share(rt::WorkPool::chunk_count(count, 1, 3), 3, 0, begin, end);
+    EXPECT_EQ(pool.stats(0).taken_over, 0u);
+    EXPECT_GE(pool.stats(1).taken_over + pool.stats(2).taken_over, end - begin - 1);
 }
 
 TEST_F(ThreadedPool, ABusyHelpersShareIsTakenByTheOthers)
