@@ -156,18 +156,16 @@ void WorkPool::take_chunks(size_t worker, u64 job)
     u32 own = drain_share(worker, worker, job);
     // Counted before looking at the others' shares: in a balanced job the last worker to
     // finish its own ends the job here, without reading the other claim words first.
-    if (own && count_done(worker, own, chunks)) {
-        ++m_workers[worker].stats.jobs;
-        return;
-    }
+    bool ended = own && count_done(worker, own, chunks);
     u32 others = 0;
-    for (size_t step = 1; step < workers; ++step)
+    for (size_t step = 1; !ended && step < workers; ++step)
         others += drain_share(worker, (worker + step) % workers, job);
-    m_workers[worker].stats.taken_over += others;
     if (others)
         count_done(worker, others, chunks);
+    WorkerStats& stats = m_workers[worker].stats;
+    stats.taken_over += others;
     if (own || others)
-        ++m_workers[worker].stats.jobs;
+        ++stats.jobs;
 }
 
 void WorkPool::run(size_t count, size_t granule, Job job, void* context, size_t workers)
