@@ -1,6 +1,7 @@
 #include "options.h"
 #include "llm/batch_state.h"
 #include <rt/boot.h>
+#include <rt/boot_options.h>
 #include <rt/work_pool.h>
 
 namespace app {
@@ -21,6 +22,7 @@ rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
     rt::StringView endings[] = { "halt", "poweroff" };
     TRY(command_line.get_choice("end", endings, "halt"));
     TRY(command_line.get_integer("cpus", 1, 1, i64(rt::WorkPool::max_workers)));
+    TRY(command_line.get_choice("x2apic", rt::boot::x2apic_choices, "auto"));
 
     Options options;
     rt::StringView modes[] = { "generate", "interactive", "bench", "chat" };

@@ -81,7 +81,10 @@ void start_processors(uptr info_address)
     auto wanted = rt::boot::wanted_processor_count(command_line);
     if (wanted.is_error())
         fail(wanted.error());
-    size_t cores = x86::smp::start_processors(boot_info, info_address, wanted.value());
+    auto x2apic = rt::boot::x2apic_wanted(command_line);
+    if (x2apic.is_error())
+        fail(x2apic.error());
+    size_t cores = x86::smp::start_processors(boot_info, info_address, wanted.value(), x2apic.value());
     rt::WorkPool::the().set_worker_count(cores);
 }
 

@@ -25,6 +25,7 @@ size_t cpu_count = 1;
 volatile bool started[rt::WorkPool::max_workers];
 // Each core's CR0, CR4 and MXCSR as it joined the pool, for the report (tests read it).
 u32 core_cr0[rt::WorkPool::max_workers], core_cr4[rt::WorkPool::max_workers], core_mxcsr[rt::WorkPool::max_workers];
+LocalApic::Mode core_apic_mode[rt::WorkPool::max_workers];
 constexpr u32 cr0_not_write_through = 1u << 29, cr0_cache_disable = 1u << 30;
 u32 pool_generation;
 
@@ -43,12 +44,14 @@ void report_cores()
     core_cr0[0] = read_cr0();
     core_cr4[0] = read_cr4();
     core_mxcsr[0] = read_mxcsr();
+    core_apic_mode[0] = LocalApic::the().mode_of_this_processor();
     rt::print("[smp] {} core(s) working, APIC ids:", cpu_count);
     for (size_t i = 0; i < cpu_count; ++i)
         rt::print(" {}", apic_ids[i]);
     rt::println("");
     for (size_t i = 0; i < cpu_count; ++i)
-        rt::println("[smp] core {}: cr0={:#010x} cr4={:#010x} mxcsr={:#010x}{}", i, core_cr0[i], core_cr4[i], core_mxcsr[i],
+        rt::println("[smp] core {}: cr0={:#010x} cr4={:#010x} mxcsr={:#010x} apic={}{}", i, core_cr0[i], core_cr4[i], core_mxcsr[i],
+            core_apic_mode[i] == LocalApic::Mode::X2Apic ? "x2APIC" : "xAPIC",
             core_cr0[i] & (cr0_cache_disable | cr0_not_write_through) ? " (caches off!)" : "");
 }
 
@@ -100,9 +103,29 @@ void stop_other_processors()
     LocalApic::the().send_nmi_to_others();
 }
 
+// How the local APICs are driven, and why, for the boot log.
+void report_apic_mode(LocalApic const& apic)
+{
+    using Reason = LocalApic::Reason;
+    switch (apic.reason()) {
+    case Reason::FirmwareLeftIt:
+        rt::println("[smp] local APICs in x2APIC mode, as the firmware left them");
+        break;
+    case Reason::Requested:
+        rt::println("[smp] local APICs switched to x2APIC mode (x2apic=on)");
+        break;
+    case Reason::RequestedButMissing:
+        rt::println("[smp] x2apic=on, but this CPU has no x2APIC: local APICs in xAPIC mode");
+        break;
+    case Reason::Default:
+        rt::println("[smp] local APICs in xAPIC mode");
+        break;
+    }
 }
 
-size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address, size_t wanted)
+}
+
+size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address, size_t wanted, bool want_x2apic)
 {
     set_processor_hooks({ current_cpu_index, stop_other_processors });
     auto topology_or_error = discover_processors(info);
@@ -114,15 +137,16 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
     size_t enabled = 0;
     for (size_t i = 0; i < topology.count; ++i)
         enabled += topology.processors[i].enabled;
-    rt::println("[smp] {} lists {} processor(s), {} enabled; local APIC at {:#x}", topology.source, topology.count, enabled,
+    rt::println("[smp] {} lists {} processor(s), {} enabled; local APIC at {:#x}", topology.source, topology.listed, enabled,
         topology.local_apic_address);
     if (topology.local_apic_address >= four_gib || !cpuid(1).edx || !(cpuid(1).edx & (1u << 9))) {
         rt::println("[smp] no usable local APIC: running on the boot CPU only");
         return 1;
     }
     auto& apic = LocalApic::the();
-    apic.initialize(uptr(topology.local_apic_address));
+    apic.initialize(uptr(topology.local_apic_address), want_x2apic);
     apic.enable();
+    report_apic_mode(apic);
     u32 boot_apic_id = apic.id();
     apic_ids[0] = boot_apic_id;
     rt::println("[smp] CPU 0 is the boot processor (APIC id {})", boot_apic_id);
@@ -155,6 +179,10 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
         auto const& processor = topology.processors[i];
         if (!processor.enabled || processor.apic_id == boot_apic_id)
             continue;
+        if (processor.apic_id > apic.highest_reachable_id()) {
+            rt::println("[smp] CPU with APIC id {} is beyond xAPIC's 8-bit ids: left out (x2apic=on reaches it)", processor.apic_id);
+            continue;
+        }
         auto stack = rt::Heap::the().allocate(ap_stack_bytes, 16);
         if (stack.is_error()) {
             rt::println("[smp] no memory for another stack: {}", stack.error().message());
@@ -197,6 +225,7 @@ extern "C" [[noreturn]] void ap_main(u32 index)
     x86::smp::core_cr0[index] = x86::read_cr0();
     x86::smp::core_cr4[index] = x86::read_cr4();
     x86::smp::core_mxcsr[index] = x86::read_mxcsr();
+    x86::smp::core_apic_mode[index] = x86::LocalApic::the().mode_of_this_processor();
     x86::smp::started[index] = true;
     rt::WorkPool::the().worker_loop(index, x86::smp::pool_generation);
     x86::halt_forever();

@@ -16,8 +16,12 @@ struct Processor {
 struct Topology {
     static constexpr size_t max_processors = 64;
     u64 local_apic_address { 0xFEE00000 };
+    // Each APIC id once (firmware may list a processor twice, as a local APIC and as a
+    // local x2APIC: starting a running core again would reset it), in table order, except
+    // that an enabled one that does not fit takes the place of a disabled one.
     Processor processors[max_processors] {};
     size_t count { 0 };
+    size_t listed { 0 }; // the table's processor entries, repeats and those left out included
     const char* source { "none" };
 };
 

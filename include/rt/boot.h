@@ -13,7 +13,7 @@ struct BootContext {
 };
 
 // Command-line keys the runtime itself reads; the app accepts these besides its own.
-constexpr StringView runtime_command_line_keys[] = { "fault", "serial_color", "end", "cpus", "modules" };
+constexpr StringView runtime_command_line_keys[] = { "fault", "serial_color", "end", "cpus", "x2apic", "modules" };
 // The values fault= takes (a deliberate CPU exception, for testing the fault report).
 constexpr StringView fault_kinds[] = { "divide", "opcode", "protection", "ap-opcode" };
 

@@ -8,6 +8,13 @@ namespace rt::boot {
 // share the work.
 ErrorOr<size_t> wanted_processor_count(CommandLine const&);
 
+// x2apic=auto|on (default auto): the local APICs' mode. auto keeps the firmware's (x2APIC
+// when it turned that on, as it must on machines with APIC ids from 255 on); on switches
+// to x2APIC where the CPU has it.
+ErrorOr<bool> x2apic_wanted(CommandLine const&);
+// The values x2apic= takes.
+constexpr StringView x2apic_choices[] = { "auto", "on" };
+
 // end=halt|poweroff (default halt): whether the run ends by switching the machine off.
 ErrorOr<bool> power_off_at_end(CommandLine const&);
 

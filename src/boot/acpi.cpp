@@ -29,8 +29,23 @@ ErrorOr<const u8*> table_at(u64 address, u64 address_limit, StringView expected)
 
 void add_processor(Topology& topology, u32 apic_id, bool enabled)
 {
-    if (topology.count < Topology::max_processors)
+    ++topology.listed;
+    for (size_t i = 0; i < topology.count; ++i)
+        if (topology.processors[i].apic_id == apic_id) {
+            topology.processors[i].enabled |= enabled;
+            return;
+        }
+    if (topology.count < Topology::max_processors) {
         topology.processors[topology.count++] = { apic_id, enabled };
+        return;
+    }
+    // Full (firmware often lists placeholders for every socket's possible cores): an
+    // enabled processor takes the last disabled one's place.
+    for (size_t i = topology.count; enabled && i-- > 0;)
+        if (!topology.processors[i].enabled) {
+            topology.processors[i] = { apic_id, enabled };
+            return;
+        }
 }
 
 ErrorOr<Topology> parse_madt(const u8* madt, u64 address_limit)
@@ -54,10 +69,8 @@ ErrorOr<Topology> parse_madt(const u8* madt, u64 address_limit)
         } else if (type == 5 && entry_length >= 12) { // local APIC address override
             topology.local_apic_address = read64(entry + 4);
         } else if (type == 9 && entry_length >= 16) { // processor local x2APIC
-            u32 id = read32(entry + 4);
-            u32 flags = read32(entry + 8);
-            if (id < 255) // reachable with xAPIC inter-processor interrupts
-                add_processor(topology, id, (flags & 1) != 0);
+            // Ids from 255 on are reachable only in x2APIC mode: the SMP start-up decides.
+            add_processor(topology, read32(entry + 4), (read32(entry + 8) & 1) != 0);
         }
         offset += entry_length;
     }

@@ -9,6 +9,11 @@ ErrorOr<size_t> wanted_processor_count(CommandLine const& command_line)
     return wanted ? size_t(wanted) : WorkPool::max_workers;
 }
 
+ErrorOr<bool> x2apic_wanted(CommandLine const& command_line)
+{
+    return TRY(command_line.get_choice("x2apic", x2apic_choices, "auto")) == "on";
+}
+
 ErrorOr<bool> power_off_at_end(CommandLine const& command_line)
 {
     StringView endings[] = { "halt", "poweroff" };

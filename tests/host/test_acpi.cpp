@@ -40,22 +40,42 @@ void put64(std::vector<u8>& v, u64 x)
     put32(v, u32(x >> 32));
 }
 
+// MADT entries: a processor's local APIC (ids below 255) and local x2APIC.
+void local_apic(std::vector<u8>& entries, u8 id, bool enabled)
+{
+    entries.insert(entries.end(), { 0, 8, id, id });
+    put32(entries, enabled ? 1 : 0);
+}
+void local_x2apic(std::vector<u8>& entries, u32 id, bool enabled)
+{
+    entries.insert(entries.end(), { 9, 16, 0, 0 });
+    put32(entries, id);
+    put32(entries, enabled ? 1 : 0);
+    put32(entries, id); // ACPI processor UID
+}
+
+std::vector<u8> three_processors(bool third_disabled)
+{
+    std::vector<u8> entries;
+    for (u8 id : { 0, 2, 5 })
+        local_apic(entries, id, !(id == 5 && third_disabled));
+    entries.insert(entries.end(), { 1, 12, 0, 0, 0, 0, 0xC0, 0xFE, 0, 0, 0, 0 }); // an I/O APIC: skipped
+    return entries;
+}
+
 struct Fixture {
     std::vector<u8> madt, xsdt, rsdp;
-    Fixture(bool third_disabled = true)
+    Fixture(bool third_disabled = true) : Fixture(three_processors(third_disabled)) { }
+    explicit Fixture(std::vector<u8> const& madt_entries)
     {
         std::vector<u8> body;
         put32(body, 0xFEE00000);
         put32(body, 1);
-        for (u8 id : { 0, 2, 5 }) {
-            body.insert(body.end(), { 0, 8, id, id });
-            put32(body, id == 5 && third_disabled ? 0 : 1);
-        }
-        body.insert(body.end(), { 1, 12, 0, 0, 0, 0, 0xC0, 0xFE, 0, 0, 0, 0 }); // an I/O APIC: skipped
+        body.insert(body.end(), madt_entries.begin(), madt_entries.end());
         madt = table("APIC", body);
-        std::vector<u8> entries;
-        put64(entries, uptr(madt.data()));
-        xsdt = table("XSDT", entries);
+        std::vector<u8> tables;
+        put64(tables, uptr(madt.data()));
+        xsdt = table("XSDT", tables);
         rsdp.assign(36, 0);
         std::memcpy(rsdp.data(), "RSD PTR ", 8);
         rsdp[15] = 2;
@@ -79,6 +99,65 @@ TEST(Acpi, MadtThroughXsdt)
     EXPECT_EQ(t.processors[1].apic_id, 2u);
     EXPECT_TRUE(t.processors[1].enabled);
     EXPECT_FALSE(t.processors[2].enabled);
+}
+
+rt::acpi::Topology topology_of(std::vector<u8> const& entries)
+{
+    Fixture f(entries);
+    auto topology = rt::acpi::topology_from_rsdp(f.rsdp.data(), f.rsdp.size(), UINT64_MAX);
+    EXPECT_FALSE(topology.is_error());
+    return topology.is_error() ? rt::acpi::Topology {} : topology.value();
+}
+
+TEST(Acpi, AProcessorListedTwiceIsKeptOnce)
+{
+    // Firmware that lists every processor as a local APIC and again as a local x2APIC:
+    // starting the same core twice would reset it while it works.
+    std::vector<u8> entries;
+    local_apic(entries, 0, true);
+    local_apic(entries, 1, false);
+    local_x2apic(entries, 0, true);
+    local_x2apic(entries, 1, true); // enabled in either entry: enabled
+    auto t = topology_of(entries);
+    ASSERT_EQ(t.count, 2u);
+    EXPECT_EQ(t.listed, 4u);
+    EXPECT_EQ(t.processors[0].apic_id, 0u);
+    EXPECT_EQ(t.processors[1].apic_id, 1u);
+    EXPECT_TRUE(t.processors[1].enabled);
+}
+
+TEST(Acpi, X2apicIdsBeyondXapicReachAreKept)
+{
+    std::vector<u8> entries;
+    local_apic(entries, 0, true);
+    local_x2apic(entries, 255, true);
+    local_x2apic(entries, 4096, true);
+    auto t = topology_of(entries);
+    ASSERT_EQ(t.count, 3u);
+    EXPECT_EQ(t.processors[1].apic_id, 255u);
+    EXPECT_EQ(t.processors[2].apic_id, 4096u);
+}
+
+TEST(Acpi, EnabledProcessorsAreNotCrowdedOutByPlaceholders)
+{
+    // Disabled entries for every core a board could hold, then the ones present.
+    std::vector<u8> entries;
+    for (u32 id = 100; id < 100 + rt::acpi::Topology::max_processors + 6; ++id)
+        local_x2apic(entries, id, false);
+    local_apic(entries, 0, true);
+    local_apic(entries, 1, true);
+    auto t = topology_of(entries);
+    EXPECT_EQ(t.count, rt::acpi::Topology::max_processors);
+    EXPECT_EQ(t.listed, rt::acpi::Topology::max_processors + 8);
+    size_t enabled = 0;
+    bool found[2] = {};
+    for (size_t i = 0; i < t.count; ++i) {
+        enabled += t.processors[i].enabled;
+        if (t.processors[i].apic_id < 2)
+            found[t.processors[i].apic_id] = t.processors[i].enabled;
+    }
+    EXPECT_EQ(enabled, 2u);
+    EXPECT_TRUE(found[0] && found[1]);
 }
 
 TEST(Acpi, TableListedOnlyInTheRsdtIsFound)

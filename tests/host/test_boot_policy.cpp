@@ -128,6 +128,16 @@ TEST(BootOptions, EndIsHaltUnlessPoweroff)
     EXPECT_NE(str(bad.error().message()).find("reboot"), std::string::npos);
 }
 
+TEST(BootOptions, X2apicIsAutoUnlessOn)
+{
+    EXPECT_FALSE(rt::boot::x2apic_wanted(parsed("")).value());
+    EXPECT_FALSE(rt::boot::x2apic_wanted(parsed("x2apic=auto")).value());
+    EXPECT_TRUE(rt::boot::x2apic_wanted(parsed("x2apic=on")).value());
+    auto bad = rt::boot::x2apic_wanted(parsed("x2apic=yes"));
+    ASSERT_TRUE(bad.is_error());
+    EXPECT_NE(str(bad.error().message()).find("auto, on"), std::string::npos);
+}
+
 std::string fired;
 rt::boot::FaultTriggers const recording_triggers {
     [] { fired += "divide "; },
