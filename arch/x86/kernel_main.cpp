@@ -5,7 +5,7 @@
 #include <arch/x86/deliberate_faults.h>
 #include <arch/x86/interrupts.h>
 #include <arch/x86/panic.h>
-#include <arch/x86/pit.h>
+#include <arch/x86/tsc_calibration.h>
 #include <arch/x86/power.h>
 #include <arch/x86/ps2_keyboard.h>
 #include <arch/x86/qemu_fw_cfg.h>
@@ -66,13 +66,9 @@ void attach_screen()
 
 void calibrate_clock()
 {
-    u64 hz = x86::pit::measure_tsc_hz();
-    if (hz == 0) {
-        rt::println("[time] the PIT did not count: assuming a 1 GHz TSC, times will be off");
-        hz = 1'000'000'000;
-    }
-    rt::CycleClock::set_frequency(hz);
-    rt::println("[time] TSC runs at {}.{:03} MHz (measured against the PIT){}", hz / 1'000'000, (hz / 1000) % 1000,
+    auto rate = x86::calibrate_tsc(boot_info);
+    rt::CycleClock::set_frequency(rate.hz);
+    rt::println("[time] TSC runs at {}.{:03} MHz ({}){}", rate.hz / 1'000'000, (rate.hz / 1000) % 1000, rate.source,
         cpu.invariant_tsc ? ", invariant" : "");
 }
 

@@ -1,6 +1,7 @@
 #include <arch/x86/io.h>
 #include <arch/x86/pit.h>
 #include <rt/cycles.h>
+#include <rt/tsc_rate.h>
 
 namespace x86::pit {
 
@@ -20,13 +21,16 @@ void start_one_shot(u16 ticks)
     out8(speaker_control, u8((control & ~speaker_data) | gate2)); // gate high: count
 }
 
-// Spins until the count ends; false if it has not after a generous number of polls.
-bool wait_for_output()
+// Spins until the count ends; false if it has not within `limit` TSC cycles (far more
+// than any 10 ms window takes on a CPU that can run BareFlow: a bound in cycles, not in
+// polls, because a poll of port 0x61 takes a microsecond on real hardware).
+bool wait_for_output(u64 limit)
 {
-    for (u32 polls = 0; polls < 50'000'000; ++polls)
-        if (in8(speaker_control) & output2)
-            return true;
-    return false;
+    u64 start = rt::read_cycles();
+    while (!(in8(speaker_control) & output2))
+        if (rt::read_cycles() - start > limit)
+            return false;
+    return true;
 }
 }
 
@@ -34,27 +38,18 @@ u64 measure_tsc_hz()
 {
     // 10 ms windows; the fastest of three is least disturbed by emulation hiccups.
     constexpr u16 ticks = frequency_hz / 100;
+    constexpr u64 limit = u64(1) << 31;
     u64 best = ~u64(0);
     for (int attempt = 0; attempt < 3; ++attempt) {
         start_one_shot(ticks);
         u64 start = rt::read_cycles();
-        if (!wait_for_output())
+        if (!wait_for_output(limit))
             return 0;
         u64 elapsed = rt::read_cycles() - start;
         if (elapsed < best)
             best = elapsed;
     }
-    return best * frequency_hz / ticks;
-}
-
-void wait_microseconds(u32 microseconds)
-{
-    while (microseconds) {
-        u32 chunk = microseconds > 50'000 ? 50'000 : microseconds;
-        start_one_shot(u16(u64(chunk) * frequency_hz / 1'000'000));
-        wait_for_output();
-        microseconds -= chunk;
-    }
+    return rt::rate_against(best, ticks, frequency_hz);
 }
 
 }

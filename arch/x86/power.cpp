@@ -1,7 +1,7 @@
 #include <arch/x86/bios_rsdp.h>
 #include <arch/x86/cpu.h>
 #include <arch/x86/io.h>
-#include <arch/x86/pit.h>
+#include <arch/x86/tsc_calibration.h>
 #include <arch/x86/power.h>
 #include <rt/acpi.h>
 #include <rt/console.h>
@@ -35,7 +35,7 @@ void enter_acpi_mode(rt::acpi::SoftOff const& off)
         return;
     out8(off.smi_command, off.acpi_enable);
     for (int waited_ms = 0; waited_ms < 300 && !(in16(off.pm1a_control) & sci_enable); ++waited_ms)
-        pit::wait_microseconds(1000);
+        wait_microseconds(1000);
 }
 
 void acpi_power_off(rt::acpi::SoftOff const& off)
@@ -49,29 +49,14 @@ void acpi_power_off(rt::acpi::SoftOff const& off)
     out16(off.pm1a_control, sleep_command(in16(off.pm1a_control), off.sleep_type_a));
     if (off.pm1b_control)
         out16(off.pm1b_control, sleep_command(in16(off.pm1b_control), off.sleep_type_b));
-    pit::wait_microseconds(100'000); // the machine should be off before this returns
-}
-}
-
-namespace {
-rt::ErrorOr<rt::acpi::SoftOff> find_soft_off(rt::multiboot2::BootInfo const& info)
-{
-    auto const* bios_rsdp = find_bios_rsdp();
-    if (info.rsdp_length) {
-        auto found = rt::acpi::soft_off_from_rsdp(info.rsdp, info.rsdp_length, four_gib);
-        if (!found.is_error() || !bios_rsdp)
-            return found;
-    }
-    if (bios_rsdp)
-        return rt::acpi::soft_off_from_rsdp(bios_rsdp, 36, four_gib);
-    return rt::Error::format("acpi: no RSDP (GRUB passed none, and none is in the BIOS areas)");
+    wait_microseconds(100'000); // the machine should be off before this returns
 }
 }
 
 void prepare_power_off(rt::multiboot2::BootInfo const& info)
 {
     power_off_at_end = true;
-    auto found = find_soft_off(info);
+    auto found = read_acpi(info, [](const u8* rsdp, size_t length) { return rt::acpi::soft_off_from_rsdp(rsdp, length, four_gib); });
     if (found.is_error()) {
         rt::println("[power] end=poweroff: {}; will try QEMU's power-off ports", found.error().message());
         return;

@@ -3,7 +3,7 @@
 #include <arch/x86/cpu.h>
 #include <arch/x86/interrupts.h>
 #include <arch/x86/local_apic.h>
-#include <arch/x86/pit.h>
+#include <arch/x86/tsc_calibration.h>
 #include <arch/x86/processor_discovery.h>
 #include <arch/x86/smp.h>
 #include <rt/console.h>
@@ -34,7 +34,7 @@ bool wait_started(size_t index, u32 microseconds)
     for (u32 waited = 0; waited < microseconds; waited += 100) {
         if (started[index])
             return true;
-        pit::wait_microseconds(100);
+        wait_microseconds(100);
     }
     return started[index];
 }
@@ -196,7 +196,7 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
         // INIT, then the start-up IPI (twice if the first is not answered), as Intel's
         // MP specification prescribes.
         apic.send_init(processor.apic_id);
-        pit::wait_microseconds(10'000);
+        wait_microseconds(10'000);
         apic.send_startup(processor.apic_id, start_vector);
         if (!wait_started(index, 1'000)) {
             apic.send_startup(processor.apic_id, start_vector);

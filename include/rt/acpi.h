@@ -37,6 +37,14 @@ struct SoftOff {
     u8 acpi_enable { 0 };
 };
 
+// The power-management timer: a free-running counter at 3.579545 MHz in I/O space, 24 or
+// 32 bits wide, that most PCs have (a reference to measure the TSC against).
+struct PmTimer {
+    static constexpr u32 frequency_hz = 3'579'545;
+    u16 port { 0 };
+    bool wide { false }; // 32 bits, else 24
+};
+
 struct SleepTypes {
     u8 a;
     u8 b;
@@ -44,6 +52,9 @@ struct SleepTypes {
 
 // The FADT ("FACP") and the \_S5 package, through the RSDT or XSDT as for the MADT.
 ErrorOr<SoftOff> soft_off_from_rsdp(const u8* rsdp, size_t length, u64 address_limit);
+// The FADT's PM timer, or why there is none (not listed, not in I/O space, or a
+// hardware-reduced platform, which has none).
+ErrorOr<PmTimer> pm_timer_from_rsdp(const u8* rsdp, size_t length, u64 address_limit);
 // The first two integers of the \_S5_ package in a block of AML (a DSDT's or SSDT's body):
 // `Name (_S5, Package () { a, b, ... })`, with the integers as ZeroOp, OneOp, or a
 // Byte/Word/DWord prefix. Sleep types are 3 bits; anything else is an error.

@@ -201,9 +201,9 @@ ErrorOr<SleepTypes> s5_package_at(const u8* aml, size_t length, size_t name_at)
     return SleepTypes { u8(values[0]), u8(values[1]) };
 }
 
-// A PM1 control block as an I/O port: the 32-bit FADT field, or the extended address
-// when that is zero (ACPI 2+), if it is in I/O space.
-u16 pm1_control_port(const u8* fadt, u32 fadt_length, u32 legacy_offset, u32 extended_offset)
+// A FADT block (PM1 control, PM timer) as an I/O port: the 32-bit field, or the extended
+// address when that is zero (ACPI 2+), if it is in I/O space.
+u16 io_port_field(const u8* fadt, u32 fadt_length, u32 legacy_offset, u32 extended_offset)
 {
     u32 legacy = read32(fadt + legacy_offset);
     if (legacy)
@@ -248,19 +248,45 @@ ErrorOr<const u8*> find_table(const u8* rsdp, size_t length, u64 address_limit, 
     return found;
 }
 
-ErrorOr<SoftOff> soft_off_from_rsdp(const u8* rsdp, size_t length, u64 address_limit)
+// The FADT ("FACP"), at least as long as ACPI 1.0's (116 bytes).
+ErrorOr<const u8*> find_fadt(const u8* rsdp, size_t length, u64 address_limit)
 {
     const u8* fadt = TRY(find_table(rsdp, length, address_limit, "FACP"));
     if (!fadt)
         return Error::format("acpi: no FADT (FACP table) found");
-    // FADT fields (ACPI 6.5, table 5.9): DSDT at 40, SMI_CMD at 48, ACPI_ENABLE at 52,
-    // PM1a/PM1b_CNT_BLK at 64/68, X_DSDT at 140, X_PM1a/X_PM1b_CNT_BLK at 172/184.
     u32 fadt_length = read32(fadt + 4);
     if (fadt_length < 116)
         return Error::format("acpi: the FADT is too short ({} bytes)", fadt_length);
+    return fadt;
+}
+
+ErrorOr<PmTimer> pm_timer_from_rsdp(const u8* rsdp, size_t length, u64 address_limit)
+{
+    const u8* fadt = TRY(find_fadt(rsdp, length, address_limit));
+    // FADT fields (ACPI 6.5, table 5.9): PM_TMR_BLK at 76, PM_TMR_LEN at 91, Flags at 112
+    // (TMR_VAL_EXT: bit 8; HW_REDUCED_ACPI: bit 20), X_PM_TMR_BLK at 208.
+    u32 fadt_length = read32(fadt + 4);
+    u32 flags = read32(fadt + 112);
+    constexpr u32 wide_timer = 1 << 8, hardware_reduced = 1 << 20;
+    if (flags & hardware_reduced)
+        return Error::format("acpi: a hardware-reduced platform has no PM timer");
+    if (fadt[91] < 4)
+        return Error::format("acpi: the FADT lists no PM timer");
+    PmTimer timer { io_port_field(fadt, fadt_length, 76, 208), (flags & wide_timer) != 0 };
+    if (!timer.port)
+        return Error::format("acpi: the PM timer is not in I/O space");
+    return timer;
+}
+
+ErrorOr<SoftOff> soft_off_from_rsdp(const u8* rsdp, size_t length, u64 address_limit)
+{
+    const u8* fadt = TRY(find_fadt(rsdp, length, address_limit));
+    // FADT fields (ACPI 6.5, table 5.9): DSDT at 40, SMI_CMD at 48, ACPI_ENABLE at 52,
+    // PM1a/PM1b_CNT_BLK at 64/68, X_DSDT at 140, X_PM1a/X_PM1b_CNT_BLK at 172/184.
+    u32 fadt_length = read32(fadt + 4);
     SoftOff off;
-    off.pm1a_control = pm1_control_port(fadt, fadt_length, 64, 172);
-    off.pm1b_control = pm1_control_port(fadt, fadt_length, 68, 184);
+    off.pm1a_control = io_port_field(fadt, fadt_length, 64, 172);
+    off.pm1b_control = io_port_field(fadt, fadt_length, 68, 184);
     if (!off.pm1a_control)
         return Error::format("acpi: the FADT names no PM1a control block in I/O space");
     u32 smi_command = read32(fadt + 48);

@@ -299,6 +299,71 @@ struct AcpiTables {
     rt::ErrorOr<rt::acpi::SoftOff> soft_off() { return rt::acpi::soft_off_from_rsdp(rsdp.data(), rsdp.size(), UINT64_MAX); }
 };
 
+// --- The PM timer: the FADT's PM_TMR_BLK (or X_PM_TMR_BLK), its width, its absence. ---
+
+// Sets FADT field bytes (the checksum made again).
+void set_fadt_field(std::vector<u8>& facp, size_t offset, u64 value, int bytes)
+{
+    for (int i = 0; i < bytes; ++i)
+        facp[offset + i] = u8(value >> (8 * i));
+    fix_checksum(facp.data(), facp.size(), 9);
+}
+
+rt::ErrorOr<rt::acpi::PmTimer> pm_timer_of(std::vector<u8>& facp)
+{
+    AcpiTables tables({ &facp });
+    return rt::acpi::pm_timer_from_rsdp(tables.rsdp.data(), tables.rsdp.size(), UINT64_MAX);
+}
+
+TEST(AcpiPmTimer, FromTheLegacyFieldWith24Bits)
+{
+    auto facp = fadt(116, 0x604, 0, 0);
+    set_fadt_field(facp, 76, 0x608, 4); // QEMU's i440fx: PM_TMR_BLK
+    set_fadt_field(facp, 91, 4, 1);
+    auto timer = pm_timer_of(facp);
+    ASSERT_FALSE(timer.is_error()) << text(timer.error());
+    EXPECT_EQ(timer.value().port, 0x608);
+    EXPECT_FALSE(timer.value().wide);
+}
+
+TEST(AcpiPmTimer, FromTheExtendedFieldWith32Bits)
+{
+    auto facp = fadt(244, 0, 0, 0, 0, 0x1804);
+    set_fadt_field(facp, 91, 4, 1);
+    set_fadt_field(facp, 112, 1 << 8, 4); // TMR_VAL_EXT
+    set_fadt_field(facp, 208, 1, 1);      // X_PM_TMR_BLK in system I/O space
+    set_fadt_field(facp, 212, 0x1808, 8);
+    auto timer = pm_timer_of(facp);
+    ASSERT_FALSE(timer.is_error()) << text(timer.error());
+    EXPECT_EQ(timer.value().port, 0x1808);
+    EXPECT_TRUE(timer.value().wide);
+}
+
+TEST(AcpiPmTimer, AbsenceIsSaid)
+{
+    auto unlisted = fadt(116, 0x604, 0, 0);
+    set_fadt_field(unlisted, 76, 0x608, 4); // a port, but PM_TMR_LEN 0: no timer
+    auto timer = pm_timer_of(unlisted);
+    ASSERT_TRUE(timer.is_error());
+    EXPECT_NE(text(timer.error()).find("no PM timer"), std::string::npos);
+
+    auto reduced = fadt(244, 0, 0, 0, 0, 0x1804);
+    set_fadt_field(reduced, 76, 0x608, 4);
+    set_fadt_field(reduced, 91, 4, 1);
+    set_fadt_field(reduced, 112, 1 << 20, 4); // HW_REDUCED_ACPI
+    auto reduced_timer = pm_timer_of(reduced);
+    ASSERT_TRUE(reduced_timer.is_error());
+    EXPECT_NE(text(reduced_timer.error()).find("hardware-reduced"), std::string::npos);
+
+    auto memory_mapped = fadt(244, 0, 0, 0, 0, 0x1804);
+    set_fadt_field(memory_mapped, 91, 4, 1);
+    set_fadt_field(memory_mapped, 208, 0, 1); // X_PM_TMR_BLK in memory space
+    set_fadt_field(memory_mapped, 212, 0xFED00000, 8);
+    auto memory_timer = pm_timer_of(memory_mapped);
+    ASSERT_TRUE(memory_timer.is_error());
+    EXPECT_NE(text(memory_timer.error()).find("not in I/O space"), std::string::npos);
+}
+
 TEST(AcpiSoftOff, S5FromDsdtWithBytePrefixedValues)
 {
     // Some AML before the definition, including a reference to _S5_ that is not one.
