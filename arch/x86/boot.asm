@@ -50,6 +50,7 @@ header_end:
 
 section .bss
 align 16
+global stack_bottom, stack_top            ; watched for how deep it goes (rt/stack_watch.h)
 stack_bottom:
     resb 256 * 1024
 stack_top:

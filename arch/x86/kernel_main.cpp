@@ -19,11 +19,13 @@
 #include <rt/heap_setup.h>
 #include <rt/profile.h>
 #include <rt/screen_choice.h>
+#include <rt/stack_watch.h>
 #include <rt/work_pool.h>
 
 extern "C" const u8 __kernel_start[], __kernel_end[];
 extern "C" void (*const __init_array_start[])();
 extern "C" void (*const __init_array_end[])();
+extern "C" u8 stack_bottom[], stack_top[];
 
 namespace {
 
@@ -90,6 +92,15 @@ void run_global_constructors()
         (*constructor)();
 }
 
+// Paints the boot core's stack below the part in use (and a kilobyte's margin for the
+// painting call itself), so the end of the run can say how deep it went.
+void watch_boot_stack()
+{
+    u8* live;
+    asm volatile("mov %%esp, %0" : "=r"(live));
+    rt::StackWatch::the().watch(0, stack_bottom, size_t(stack_top - stack_bottom), live - 1024);
+}
+
 i64 read_fw_cfg_command_line(char* out, size_t capacity)
 {
     return x86::fw_cfg::read_file("opt/bareflow/cmdline", out, capacity);
@@ -99,6 +110,7 @@ i64 read_fw_cfg_command_line(char* out, size_t capacity)
 
 extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
 {
+    watch_boot_stack();
     bool have_serial = serial.initialize();
     rt::Console::the().attach_output(serial);
     rt::Console::the().attach_input(serial);

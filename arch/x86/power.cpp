@@ -5,6 +5,7 @@
 #include <arch/x86/power.h>
 #include <rt/acpi.h>
 #include <rt/console.h>
+#include <rt/stack_watch.h>
 
 namespace x86 {
 
@@ -67,6 +68,9 @@ void prepare_power_off(rt::multiboot2::BootInfo const& info)
 
 void shut_down(ExitStatus status)
 {
+    // Every run ends here: how deep the stacks went, and a failure if one went too deep.
+    if (!rt::StackWatch::the().report())
+        status = ExitStatus::Failure;
     rt::println("[power] {}; {}", status == ExitStatus::Success ? "finished" : "stopped after an error", power_off_at_end ? "powering off" : "halting");
     out8(qemu_debug_exit_port, u8(status));
     if (power_off_at_end) {

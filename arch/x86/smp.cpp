@@ -8,6 +8,7 @@
 #include <arch/x86/smp.h>
 #include <rt/console.h>
 #include <rt/heap.h>
+#include <rt/stack_watch.h>
 #include <rt/work_pool.h>
 
 extern "C" const u8 ap_trampoline_start[], ap_trampoline_end[];
@@ -189,6 +190,7 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
             break;
         }
         size_t index = cpu_count;
+        rt::StackWatch::the().watch(index, static_cast<u8*>(stack.value()), ap_stack_bytes, static_cast<u8*>(stack.value()) + ap_stack_bytes);
         apic_ids[index] = processor.apic_id;
         ap_stack_top = u32(uptr(stack.value()) + ap_stack_bytes);
         ap_index = u32(index);
@@ -204,6 +206,7 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
         }
         if (!started[index]) {
             rt::println("[smp] CPU with APIC id {} did not start within 200 ms: left out", processor.apic_id);
+            rt::StackWatch::the().forget(index);
             rt::Heap::the().free(stack.value());
             continue;
         }

@@ -1,9 +1,25 @@
 #include <rt/boot.h>
 #include <rt/console.h>
 #include <rt/fault_injection.h>
+#include <rt/stack_watch.h>
 #include <rt/work_pool.h>
 
 namespace rt::boot {
+
+namespace {
+
+// Calls itself, a quarter kilobyte of stack a call, until its frame lies below `floor`.
+[[gnu::noinline]] u32 descend(uptr floor)
+{
+    volatile u8 frame[256];
+    frame[0] = 1;
+    frame[255] = 0;
+    if (uptr(&frame[0]) > floor)
+        frame[255] = u8(descend(floor)); // used after the call: no tail call
+    return frame[0] + frame[255];
+}
+
+}
 
 ErrorOr<void> trigger_requested_fault(CommandLine const& command_line, FaultTriggers const& triggers)
 {
@@ -17,6 +33,13 @@ ErrorOr<void> trigger_requested_fault(CommandLine const& command_line, FaultTrig
         triggers.invalid_opcode();
     } else if (kind == "protection") {
         triggers.protection_fault();
+    } else if (kind == "stack-overflow") {
+        u8* bottom = StackWatch::the().bottom(0);
+        if (!bottom) {
+            println("[fault] the boot core's stack is not watched: nothing to overflow into");
+            return {};
+        }
+        descend(uptr(bottom) + StackWatch::guard_bytes / 2);
     } else if (kind == "ap-opcode") {
         if (WorkPool::the().worker_count() < 2) {
             println("[fault] only one core is working: no application processor to fault on");
