@@ -5,12 +5,12 @@
 #include <arch/x86/deliberate_faults.h>
 #include <arch/x86/interrupts.h>
 #include <arch/x86/panic.h>
-#include <arch/x86/tsc_calibration.h>
 #include <arch/x86/power.h>
 #include <arch/x86/ps2_keyboard.h>
 #include <arch/x86/qemu_fw_cfg.h>
 #include <arch/x86/serial.h>
 #include <arch/x86/smp.h>
+#include <arch/x86/tsc_calibration.h>
 #include <arch/x86/vga_text.h>
 #include <rt/boot.h>
 #include <rt/boot_command_line.h>

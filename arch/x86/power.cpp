@@ -1,8 +1,8 @@
 #include <arch/x86/bios_rsdp.h>
 #include <arch/x86/cpu.h>
 #include <arch/x86/io.h>
-#include <arch/x86/tsc_calibration.h>
 #include <arch/x86/power.h>
+#include <arch/x86/tsc_calibration.h>
 #include <rt/acpi.h>
 #include <rt/console.h>
 #include <rt/stack_watch.h>

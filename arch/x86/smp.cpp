@@ -3,9 +3,9 @@
 #include <arch/x86/cpu.h>
 #include <arch/x86/interrupts.h>
 #include <arch/x86/local_apic.h>
-#include <arch/x86/tsc_calibration.h>
 #include <arch/x86/processor_discovery.h>
 #include <arch/x86/smp.h>
+#include <arch/x86/tsc_calibration.h>
 #include <rt/console.h>
 #include <rt/heap.h>
 #include <rt/stack_watch.h>
