@@ -38,8 +38,7 @@ bool StackWatch::report() const
     for (size_t core = 0; core < m_count; ++core) {
         Use u = use(core);
         if (u.reached_guard) {
-            println("[fault] core {}'s stack reached its last {} KiB ({} of {} KiB used): memory below it may have been overwritten",
-                core, guard_bytes / 1024, u.deepest / 1024, u.size / 1024);
+            println("[fault] core {}'s stack reached its last {} KiB: memory below may be overwritten", core, guard_bytes / 1024);
             within = false;
         }
         if (core > 0 && u.deepest >= others.deepest)
@@ -47,7 +46,7 @@ bool StackWatch::report() const
     }
     Use boot = use(0);
     if (others.size)
-        println("[mem] deepest stack use: {} of {} KiB on the boot core, {} of {} KiB on the others", ceil_kib(boot.deepest), boot.size / 1024,
+        println("[mem] deepest stack use: {} of {} KiB (boot core), {} of {} KiB (others)", ceil_kib(boot.deepest), boot.size / 1024,
             ceil_kib(others.deepest), others.size / 1024);
     else
         println("[mem] deepest stack use: {} of {} KiB", ceil_kib(boot.deepest), boot.size / 1024);
