@@ -206,6 +206,11 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
         }
         if (!started[index]) {
             rt::println("[smp] CPU with APIC id {} did not start within 200 ms: left out", processor.apic_id);
+            // Held in INIT before its stack goes back and the start-up variables are
+            // set for the next core: one that starts late (a vCPU its host did not run
+            // in time) would otherwise take both, and run as that core's twin.
+            apic.send_init(processor.apic_id);
+            wait_microseconds(10'000);
             rt::StackWatch::the().forget(index);
             rt::Heap::the().free(stack.value());
             continue;
