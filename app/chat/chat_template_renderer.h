@@ -1,0 +1,176 @@
+#pragma once
+// The chat template's renderer (chat_template.h): a Jinja subset, evaluated while it is
+// parsed from chat_template_lexer.h's tokens. Its expressions are defined in
+// chat_template_expressions.cpp; its statements, and what both use, in chat_template.cpp.
+#include "chat_template.h"
+#include "chat_template_lexer.h"
+#include <rt/format.h>
+#include <rt/heap.h>
+
+namespace app::chat_template_detail {
+
+using jinja::error;
+using jinja::is_space;
+using jinja::Token;
+using jinja::TokenKind;
+
+struct Value {
+    enum class Kind : u8 { Undefined, None, Boolean, Integer, String, Message, Messages, Loop };
+    Kind kind { Kind::Undefined };
+    bool boolean {};
+    i64 integer {};
+    rt::StringView string;
+    size_t start {}, count {}; // Message: its index; Messages: a slice; Loop: index and length
+
+    static Value of_bool(bool b) { return { Kind::Boolean, b, 0, {}, 0, 0 }; }
+    static Value of_integer(i64 i) { return { Kind::Integer, false, i, {}, 0, 0 }; }
+    static Value of_string(rt::StringView s) { return { Kind::String, false, 0, s, 0, 0 }; }
+    bool truthy() const
+    {
+        switch (kind) {
+        case Kind::Boolean: return boolean;
+        case Kind::Integer: return integer != 0;
+        case Kind::String: return !string.is_empty();
+        case Kind::Messages: return count != 0;
+        case Kind::Message:
+        case Kind::Loop: return true;
+        default: return false;
+        }
+    }
+};
+
+class Renderer {
+public:
+    Renderer(rt::StringView source, ChatTemplateInputs const& inputs, rt::Span<char> out) : m_source(source), m_inputs(inputs), m_out(out) {}
+
+    rt::ErrorOr<size_t> run();
+
+private:
+    enum class Block : u8 { End, Elif, Else, Endif, Endfor };
+    static const char* block_name(Block b);
+
+    // ---- helpers over the token stream ----
+
+    Token const& peek() const { return m_tokens[m_at]; }
+    bool at_operator(rt::StringView op) const { return peek().kind == TokenKind::Operator && peek().text == op; }
+    bool at_name(rt::StringView name) const { return peek().kind == TokenKind::Name && peek().text == name; }
+    rt::ErrorOr<void> expect_operator(rt::StringView op);
+    rt::ErrorOr<void> expect(TokenKind kind, const char* what);
+    rt::ErrorOr<rt::StringView> expect_name();
+    rt::ErrorOr<rt::StringView> store(rt::StringView a, rt::StringView b = {});
+    rt::ErrorOr<rt::StringView> to_text(Value const& v);
+
+    // Loops multiply work: two nested loops over messages already square it, and nothing
+    // else bounds them. Every loop pass, tag, skipped token and byte written or compared
+    // is charged to one budget, so any template ends promptly, rendered or refused.
+    rt::ErrorOr<void> charge(u64 units);
+    rt::ErrorOr<void> emit(rt::StringView text);
+
+    // ---- variables ----
+
+    struct Variable {
+        rt::StringView name;
+        Value value;
+    };
+    rt::ErrorOr<void> assign(rt::StringView name, Value value, size_t scope);
+    Value lookup(rt::StringView name) const;
+
+    // ---- expressions (evaluated while parsed; m_quiet > 0 inside branches not taken) ----
+
+    // Nesting (parentheses, blocks) is bounded: the template comes from a file, and the
+    // kernel's stack is small.
+    class DepthGuard {
+    public:
+        explicit DepthGuard(u32& depth) : m_depth(depth) { ++m_depth; }
+        ~DepthGuard() { --m_depth; }
+        bool too_deep() const { return m_depth > max_depth; }
+
+    private:
+        u32& m_depth;
+    };
+    static constexpr u32 max_depth = 48;
+
+    rt::ErrorOr<Value> expression();
+
+    // `a or b` and `a and b`: Python's short circuit. The right side is still parsed when
+    // the left decides, quietly, so a raise_exception there does not fire.
+    template<typename Operand>
+    rt::ErrorOr<Value> short_circuit(rt::StringView op, bool decided_when, Operand operand)
+    {
+        Value value = TRY(operand());
+        while (at_name(op)) {
+            ++m_at;
+            bool decided = value.truthy() == decided_when;
+            m_quiet += decided;
+            Value right = TRY(operand());
+            m_quiet -= decided;
+            value = decided ? value : right;
+        }
+        return value;
+    }
+    rt::ErrorOr<Value> or_expression() { return short_circuit("or", true, [this] { return and_expression(); }); }
+    rt::ErrorOr<Value> and_expression() { return short_circuit("and", false, [this] { return not_expression(); }); }
+
+    rt::ErrorOr<Value> not_expression();
+    static bool equal(Value const& a, Value const& b);
+    static bool contains(rt::StringView haystack, rt::StringView needle);
+    rt::ErrorOr<Value> comparison();
+    rt::ErrorOr<Value> additive();
+    rt::ErrorOr<Value> multiplicative();
+
+    // An integer operation, or an error naming it when it has no defined result (quietly
+    // undefined in branches not taken).
+    rt::ErrorOr<Value> arithmetic(rt::StringView op, i64 a, i64 b);
+    rt::ErrorOr<Value> unary();
+    rt::ErrorOr<Value> primary();
+
+    // What `key` names on a value: message['role'], loop.index, ...
+    Value attribute(Value const& v, rt::StringView key) const;
+    rt::ErrorOr<Value> subscript(Value const& v);
+    rt::ErrorOr<Value> call_arguments(Value* arguments, size_t capacity, size_t& count);
+    static rt::StringView trim(rt::StringView s, bool left, bool right);
+    rt::ErrorOr<Value> change_case(rt::StringView s, bool upper);
+
+    // String methods and filters share their names: strip/trim, lower, upper, ...
+    rt::ErrorOr<Value> apply(Value const& v, rt::StringView name, Value const* arguments, size_t count);
+    rt::ErrorOr<Value> postfix(Value value);
+
+    // ---- statements ----
+
+    // The keyword of the statement tag at `at`, if it is one.
+    rt::StringView keyword_at(size_t at) const;
+    static Block block_of(rt::StringView keyword);
+
+    // Moves past a tag's remaining tokens to its close.
+    rt::ErrorOr<void> end_of_tag();
+
+    // Runs tokens from `at` until a block tag of this level (left at `at`) or the end.
+    rt::ErrorOr<Block> execute(size_t& at);
+
+    // Skips to the next block tag of this level (nested if/for blocks are passed over).
+    rt::ErrorOr<Block> skip(size_t& at);
+    rt::ErrorOr<void> run_if();
+    rt::ErrorOr<void> run_for();
+    rt::ErrorOr<void> run_set();
+
+    static constexpr size_t max_variables = 32;
+    // Real chat templates need a few thousand steps per conversation turn.
+    static constexpr size_t work_budget = size_t(1) << 22;
+
+    rt::StringView m_source;
+    ChatTemplateInputs const& m_inputs;
+    rt::Span<char> m_out;
+    size_t m_length { 0 };
+    rt::HeapArray<Token> m_tokens;
+    size_t m_count { 0 };
+    size_t m_at { 0 };
+    rt::HeapArray<char> m_arena;
+    size_t m_arena_used { 0 };
+    Variable m_variables[max_variables] {};
+    size_t m_variable_count { 0 };
+    u32 m_quiet { 0 };
+    u32 m_depth { 0 };
+    size_t m_work_left { work_budget };
+};
+
+}
