@@ -47,7 +47,7 @@ check nan-weights 1 '\[error\] generation stopped at position 4: the logits hold
   -- "$program" "$work/nan.bin" "$tokenizer" temp=0 steps=20 < /dev/null
 
 # Command-line values: a bad runtime value stops the run; a long decimal in range does not.
-check fault-garbage 1 'fault="garbage" is not one of: divide, opcode, protection, ap-opcode' '' \
+check fault-garbage 1 'fault="garbage" is not one of: divide, opcode, protection, ap-opcode, stack-overflow' '' \
   -- "$program" "$model" "$tokenizer" fault=garbage < /dev/null
 check tiny-temperature 0 '\[gen\] steps=20 temp=0.00' 'is not a number' \
   -- "$program" "$model" "$tokenizer" temp=0.000000000000001 steps=20 < /dev/null
