@@ -2,6 +2,7 @@
 #include "llm/batch_state.h"
 #include <rt/boot.h>
 #include <rt/boot_options.h>
+#include <rt/screen_choice.h>
 #include <rt/work_pool.h>
 
 namespace app {
@@ -23,6 +24,7 @@ rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
     TRY(command_line.get_choice("end", endings, "halt"));
     TRY(command_line.get_integer("cpus", 1, 1, i64(rt::WorkPool::max_workers)));
     TRY(command_line.get_choice("x2apic", rt::boot::x2apic_choices, "auto"));
+    TRY(command_line.get_choice("screen_test", rt::boot::screen_test_choices, "none"));
 
     Options options;
     rt::StringView modes[] = { "generate", "interactive", "bench", "chat" };

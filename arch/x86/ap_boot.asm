@@ -2,7 +2,9 @@
 ; in its start-up IPI (CS = page, IP = 0). Only the stub up to ap_trampoline_end is copied
 ; to that page; it addresses its data through CS, so any free page below 1 MiB works. It
 ; loads our GDT and jumps to protected-mode code in the kernel proper, which gives the core
-; the boot CPU's CR0 and CR4. A core leaves reset (or INIT) with CR0.CD and CR0.NW set,
+; the boot CPU's CR4, CR3 and CR0, in that order: where the boot CPU pages (only to show a
+; framebuffer above 4 GiB, paging.h), CR0 turns paging on, and PAE and the tables must be in
+; place by then. A core leaves reset (or INIT) with CR0.CD and CR0.NW set,
 ; i.e. with its caches off: left that way it computes many times slower than the others.
 bits 16
 
@@ -15,6 +17,7 @@ global ap_stack_top
 global ap_index
 global ap_cr0
 global ap_cr4
+global ap_cr3
 
 section .text
 ap_trampoline_start:
@@ -42,10 +45,12 @@ ap_protected_mode:
     mov ss, ax
     mov esp, [ap_stack_top]
     xor ebp, ebp
-    mov eax, [ap_cr0]                     ; the boot CPU's control registers (smp.cpp)
-    mov cr0, eax
-    mov eax, [ap_cr4]
+    mov eax, [ap_cr4]                     ; the boot CPU's control registers (smp.cpp)
     mov cr4, eax
+    mov eax, [ap_cr3]
+    mov cr3, eax
+    mov eax, [ap_cr0]
+    mov cr0, eax
     call enable_fpu_and_sse
     sub esp, 12                           ; keep the call 16-byte aligned
     push dword [ap_index]
@@ -61,3 +66,4 @@ ap_stack_top: dd 0                        ; set by the boot CPU before each star
 ap_index: dd 0
 ap_cr0: dd 0x00000033                     ; PE MP ET NE until the boot CPU records its own
 ap_cr4: dd 0x00000600                     ; OSFXSR OSXMMEXCPT
+ap_cr3: dd 0                              ; the page tables, where the boot CPU pages

@@ -4,6 +4,7 @@
 #include <arch/x86/cpu.h>
 #include <arch/x86/deliberate_faults.h>
 #include <arch/x86/interrupts.h>
+#include <arch/x86/paging.h>
 #include <arch/x86/panic.h>
 #include <arch/x86/power.h>
 #include <arch/x86/ps2_keyboard.h>
@@ -12,6 +13,7 @@
 #include <arch/x86/smp.h>
 #include <arch/x86/tsc_calibration.h>
 #include <arch/x86/vga_text.h>
+#include <rt/address_window.h>
 #include <rt/boot.h>
 #include <rt/boot_command_line.h>
 #include <rt/boot_options.h>
@@ -44,6 +46,19 @@ char full_command_line[rt::CommandLine::max_text];
 
 constexpr u64 one_mib = 1024 * 1024;
 
+rt::FramebufferConsole* framebuffer = nullptr;
+rt::boot::AddressWindow screen_window; // pages 0: none opened
+
+// Pixels at physical `address`: where they are below 4 GiB, else through a paging window.
+rt::ErrorOr<u8*> pixels_at(u64 address, u64 bytes)
+{
+    if (address + bytes <= (4ull << 30))
+        return reinterpret_cast<u8*>(uptr(address));
+    screen_window = TRY(rt::boot::plan_address_window(boot_info, address, bytes, x86::paging::physical_address_bits()));
+    TRY(x86::paging::open_window(screen_window));
+    return screen_window.address_of(address);
+}
+
 void attach_screen()
 {
     auto const& fb = boot_info.framebuffer;
@@ -58,12 +73,42 @@ void attach_screen()
     case rt::boot::ScreenChoice::Kind::EgaText:
         screen = new (vga_storage) x86::VgaText(uptr(fb.address), fb.width, fb.height, fb.pitch);
         break;
-    case rt::boot::ScreenChoice::Kind::Framebuffer:
-        screen = new (framebuffer_storage) rt::FramebufferConsole(reinterpret_cast<u8*>(uptr(fb.address)), fb.width, fb.height, fb.pitch, choice.format);
+    case rt::boot::ScreenChoice::Kind::Framebuffer: {
+        auto pixels = pixels_at(choice.address, choice.bytes);
+        if (pixels.is_error()) {
+            rt::println("[screen] framebuffer at {:#x} is above 4 GiB and cannot be shown: {}: serial only", choice.address, pixels.error().message());
+            return;
+        }
+        screen = framebuffer = new (framebuffer_storage) rt::FramebufferConsole(pixels.value(), fb.width, fb.height, fb.pitch, choice.format);
         break;
+    }
     }
     screen->clear();
     rt::Console::the().attach_output(*screen);
+}
+
+void describe_screen_window()
+{
+    if (screen_window.pages)
+        rt::println("[screen] seen through PAE paging: {:#x}-{:#x} (above 4 GiB) at {:#x}-{:#x}, {} pages of 2 MiB", screen_window.physical_base,
+            screen_window.physical_base + screen_window.pages * rt::boot::window_page_bytes - 1, screen_window.virtual_base,
+            screen_window.virtual_base + screen_window.pages * u32(rt::boot::window_page_bytes) - 1, screen_window.pages);
+}
+
+// screen_test=above-4g: the screen moves into RAM above 4 GiB, seen through the window a
+// framebuffer up there gets, for a boot test to read back (QEMU cannot put one there).
+rt::ErrorOr<void> move_screen_above_4gib()
+{
+    if (!framebuffer)
+        return rt::Error::format("screen_test=above-4g moves a framebuffer, and this boot has none (boot through UEFI)");
+    if (screen_window.pages)
+        return rt::Error::format("screen_test=above-4g: the framebuffer is above 4 GiB already");
+    u64 bytes = u64(boot_info.framebuffer.pitch) * boot_info.framebuffer.height;
+    u64 ram = TRY(rt::boot::ram_above_4gib(boot_info, bytes));
+    framebuffer->show_at(TRY(pixels_at(ram, bytes)));
+    rt::println("[screen] screen_test=above-4g: the screen is now drawn into RAM at {:#x}-{:#x}", ram, ram + bytes - 1);
+    describe_screen_window();
+    return {};
 }
 
 void calibrate_clock()
@@ -115,6 +160,10 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
     rt::Console::the().attach_output(serial);
     rt::Console::the().attach_input(serial);
     rt::Console::the().attach_input(keyboard);
+    // First of all, so that nothing from here on can fault unreported (a triple fault resets
+    // the machine without a word): the boot information is untrusted, and a framebuffer
+    // above 4 GiB turns paging on before the boot log's first line.
+    x86::initialize_interrupts();
 
     if (magic != rt::multiboot2::bootloader_magic) {
         rt::println("[boot] not started by a Multiboot2 loader (magic {:#x}); boot BareFlow through GRUB", magic);
@@ -136,11 +185,18 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
     if (full_line.is_error())
         fail(full_line.error());
     rt::boot::describe_screen(boot_info);
+    describe_screen_window();
 
     auto cmdline_parsed = rt::CommandLine::parse(full_line.value(), command_line);
     if (cmdline_parsed.is_error())
         fail(cmdline_parsed.error());
     serial.enable_ansi_colors(command_line.has("serial_color"));
+    auto screen_test = rt::boot::screen_test_above_4gib(command_line);
+    if (screen_test.is_error())
+        fail(screen_test.error());
+    if (screen_test.value())
+        if (auto moved = move_screen_above_4gib(); moved.is_error())
+            fail(moved.error());
     auto power_off = rt::boot::power_off_at_end(command_line);
     if (power_off.is_error())
         fail(power_off.error());
@@ -151,7 +207,6 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
     cpu = rt::detect_cpu_features();
     rt::describe_cpu_features(cpu);
 
-    x86::initialize_interrupts();
     rt::println("[irq] IDT: 32 exception handlers; PIC remapped to vectors 32-47");
     calibrate_clock();
     rt::boot::set_up_heap(boot_info, { uptr(__kernel_start), u64(uptr(__kernel_end) - uptr(__kernel_start)) }, { info_address, boot_info.total_size });

@@ -3,6 +3,7 @@
 #include <arch/x86/cpu.h>
 #include <arch/x86/interrupts.h>
 #include <arch/x86/local_apic.h>
+#include <arch/x86/paging.h>
 #include <arch/x86/processor_discovery.h>
 #include <arch/x86/smp.h>
 #include <arch/x86/tsc_calibration.h>
@@ -14,7 +15,7 @@
 #include <rt/work_pool.h>
 
 extern "C" const u8 ap_trampoline_start[], ap_trampoline_end[];
-extern "C" u32 ap_stack_top, ap_index, ap_cr0, ap_cr4;
+extern "C" u32 ap_stack_top, ap_index, ap_cr0, ap_cr4, ap_cr3;
 
 namespace x86::smp {
 
@@ -186,6 +187,7 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
     // Every core runs with the boot CPU's control registers (caches, x87/SSE, XSAVE bits).
     ap_cr0 = read_cr0() & ~(cr0_cache_disable | cr0_not_write_through);
     ap_cr4 = read_cr4();
+    ap_cr3 = paging::tables_for_other_processors();
     __builtin_memcpy(reinterpret_cast<void*>(trampoline_address), ap_trampoline_start, size_t(ap_trampoline_end - ap_trampoline_start));
 
     auto& pool = rt::WorkPool::the();
@@ -247,6 +249,7 @@ size_t start_processors(rt::multiboot2::BootInfo const& info, uptr info_address,
 extern "C" [[noreturn]] void ap_main(u32 index)
 {
     x86::load_interrupt_table();
+    x86::paging::match_boot_processor();
     x86::enable_vector_state(); // XCR0 is per processor
     x86::LocalApic::the().enable(); // so the wake-up IPI reaches this core
     x86::smp::core_cr0[index] = x86::read_cr0();

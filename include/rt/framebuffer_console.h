@@ -15,6 +15,8 @@ struct PixelFormat {
 class FramebufferConsole final : public TextScreen {
 public:
     FramebufferConsole(u8* pixels, u32 width, u32 height, u32 pitch, PixelFormat format);
+    // Draws from now on into `pixels` (the same size and format), all of the screen at once.
+    void show_at(u8* pixels);
 
 private:
     void draw_cell(u32 column, u32 row, Cell) override;

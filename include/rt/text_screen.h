@@ -33,6 +33,8 @@ protected:
     ~TextScreen() = default;
     virtual void draw_cell(u32 column, u32 row, Cell) = 0;
     virtual void move_cursor(u32, u32) {}
+    // Every cell drawn again (on a screen that has moved).
+    void redraw();
 
 private:
     void put(char);

@@ -15,18 +15,25 @@ ScreenChoice choose_screen(multiboot2::BootInfo const& info)
     // BIOS boots without the tag still have VGA text at 0xB8000; UEFI boots have nothing.
     if (!fb.present)
         return { info.efi_boot ? ScreenChoice::Kind::SerialOnly : ScreenChoice::Kind::VgaText };
-    if (fb.address + u64(fb.pitch) * fb.height > four_gib) {
-        println("[screen] framebuffer at {:#x} is above 4 GiB: serial only", fb.address);
-        return {};
+    u64 bytes = u64(fb.pitch) * fb.height;
+    if (fb.type == multiboot2::FramebufferType::EgaText) {
+        if (fb.address + bytes > four_gib) { // BIOS text mode: never up there
+            println("[screen] text mode at {:#x} is above 4 GiB: serial only", fb.address);
+            return {};
+        }
+        return { ScreenChoice::Kind::EgaText, {}, fb.address, bytes };
     }
-    if (fb.type == multiboot2::FramebufferType::EgaText)
-        return { ScreenChoice::Kind::EgaText };
     if (fb.bpp != 32 && fb.bpp != 24 && fb.bpp != 16) {
         println("[screen] {}-bit framebuffer not supported: serial only", fb.bpp);
         return {};
     }
     PixelFormat format { u8(fb.bpp / 8), fb.red_position, fb.red_size, fb.green_position, fb.green_size, fb.blue_position, fb.blue_size };
-    return { ScreenChoice::Kind::Framebuffer, format };
+    return { ScreenChoice::Kind::Framebuffer, format, fb.address, bytes };
+}
+
+ErrorOr<bool> screen_test_above_4gib(CommandLine const& command_line)
+{
+    return TRY(command_line.get_choice("screen_test", screen_test_choices, "none")) == "above-4g";
 }
 
 void describe_screen(multiboot2::BootInfo const& info)

@@ -30,6 +30,12 @@ FramebufferConsole::FramebufferConsole(u8* pixels, u32 width, u32 height, u32 pi
     m_background = pack(0x10, 0x14, 0x20);
 }
 
+void FramebufferConsole::show_at(u8* pixels)
+{
+    m_pixels = pixels;
+    redraw();
+}
+
 u32 FramebufferConsole::pack(u8 red, u8 green, u8 blue) const
 {
     // Keep the top `size` bits of each 8-bit channel, placed where the mode says.

@@ -18,6 +18,13 @@ void TextScreen::set_cell(u32 column, u32 row, Cell cell)
     draw_cell(column, row, cell);
 }
 
+void TextScreen::redraw()
+{
+    for (u32 row = 0; row < m_rows; ++row)
+        for (u32 column = 0; column < m_columns; ++column)
+            draw_cell(column, row, m_cells[row * max_columns + column]);
+}
+
 void TextScreen::clear()
 {
     for (u32 row = 0; row < m_rows; ++row)

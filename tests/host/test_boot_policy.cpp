@@ -59,13 +59,29 @@ TEST(ScreenChoice, PixelsWithTheTagsFormat)
     EXPECT_EQ(choice.format.blue_size, 8);
 }
 
+TEST(ScreenChoice, PixelsAboveFourGibAreChosenForThePlatformToShow)
+{
+    auto below = boot_info_with_framebuffer(0xFD000000, 1024, 768, 4096, 32);
+    EXPECT_FALSE(rt::boot::choose_screen(below).above_4gib());
+    // The last row ends past 4 GiB.
+    auto straddling = boot_info_with_framebuffer(0xFFFF0000, 1024, 768, 4096, 32);
+    auto choice = rt::boot::choose_screen(straddling);
+    EXPECT_EQ(choice.kind, Kind::Framebuffer);
+    EXPECT_TRUE(choice.above_4gib());
+    auto high = boot_info_with_framebuffer(0x4000000000, 1920, 1080, 7680, 32);
+    choice = rt::boot::choose_screen(high);
+    EXPECT_EQ(choice.kind, Kind::Framebuffer);
+    EXPECT_EQ(choice.address, 0x4000000000u);
+    EXPECT_EQ(choice.bytes, 7680u * 1080);
+    EXPECT_TRUE(choice.above_4gib());
+}
+
 TEST(ScreenChoice, UnusableFramebuffersLeaveSerialOnlyAndSayWhy)
 {
     ConsoleCapture::the().take();
-    // The last row ends past 4 GiB.
-    auto high = boot_info_with_framebuffer(0xFFFF0000, 1024, 768, 4096, 32);
-    EXPECT_EQ(rt::boot::choose_screen(high).kind, Kind::SerialOnly);
-    EXPECT_EQ(ConsoleCapture::the().take(), "[screen] framebuffer at 0xffff0000 is above 4 GiB: serial only\n");
+    auto high_text = boot_info_with_framebuffer(0x1000B8000, 80, 25, 160, 16, rt::multiboot2::FramebufferType::EgaText);
+    EXPECT_EQ(rt::boot::choose_screen(high_text).kind, Kind::SerialOnly);
+    EXPECT_EQ(ConsoleCapture::the().take(), "[screen] text mode at 0x1000b8000 is above 4 GiB: serial only\n");
     auto indexed = boot_info_with_framebuffer(0xFD000000, 640, 480, 640, 8);
     EXPECT_EQ(rt::boot::choose_screen(indexed).kind, Kind::SerialOnly);
     EXPECT_EQ(ConsoleCapture::the().take(), "[screen] 8-bit framebuffer not supported: serial only\n");
@@ -126,6 +142,14 @@ TEST(BootOptions, EndIsHaltUnlessPoweroff)
     auto bad = rt::boot::power_off_at_end(parsed("end=reboot"));
     ASSERT_TRUE(bad.is_error());
     EXPECT_NE(str(bad.error().message()).find("reboot"), std::string::npos);
+}
+
+TEST(BootOptions, ScreenTestIsNoneUnlessAbove4g)
+{
+    EXPECT_FALSE(rt::boot::screen_test_above_4gib(parsed("")).value());
+    EXPECT_FALSE(rt::boot::screen_test_above_4gib(parsed("screen_test=none")).value());
+    EXPECT_TRUE(rt::boot::screen_test_above_4gib(parsed("screen_test=above-4g")).value());
+    EXPECT_TRUE(rt::boot::screen_test_above_4gib(parsed("screen_test=high")).is_error());
 }
 
 TEST(BootOptions, X2apicIsAutoUnlessOn)

@@ -124,9 +124,10 @@ std::string options_error(const char* text)
 
 TEST(Options, RuntimeKeysAreCheckedLikeAnyOther)
 {
-    EXPECT_EQ(options_error("fault=divide end=poweroff cpus=2 x2apic=on serial_color"), "");
+    EXPECT_EQ(options_error("fault=divide end=poweroff cpus=2 x2apic=on screen_test=above-4g serial_color"), "");
     EXPECT_EQ(options_error("fault=garbage"), "command line: fault=\"garbage\" is not one of: divide, opcode, protection, ap-opcode, stack-overflow");
     EXPECT_EQ(options_error("x2apic=yes"), "command line: x2apic=\"yes\" is not one of: auto, on");
+    EXPECT_EQ(options_error("screen_test=high"), "command line: screen_test=\"high\" is not one of: none, above-4g");
     EXPECT_EQ(options_error("end=explode"), "command line: end=\"explode\" is not one of: halt, poweroff");
     EXPECT_EQ(options_error("cpus=0"), "command line: cpus=\"0\" is not a whole number from 1 to 64");
 }

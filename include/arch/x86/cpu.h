@@ -14,6 +14,8 @@ inline u32 read_cr2() { u32 v; asm volatile("mov %%cr2, %0" : "=r"(v)); return v
 inline u32 read_cr3() { u32 v; asm volatile("mov %%cr3, %0" : "=r"(v)); return v; }
 inline u32 read_cr4() { u32 v; asm volatile("mov %%cr4, %0" : "=r"(v)); return v; }
 inline u32 read_mxcsr() { u32 v; asm volatile("stmxcsr %0" : "=m"(v)); return v; }
+inline void write_cr0(u32 v) { asm volatile("mov %0, %%cr0" ::"r"(v) : "memory"); }
+inline void write_cr3(u32 v) { asm volatile("mov %0, %%cr3" ::"r"(v) : "memory"); }
 inline void write_cr4(u32 v) { asm volatile("mov %0, %%cr4" ::"r"(v)); }
 inline u64 read_msr(u32 msr)
 {

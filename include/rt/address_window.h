@@ -1,0 +1,38 @@
+#pragma once
+// Memory above 4 GiB seen from a 32-bit kernel. Without paging the kernel reaches only the
+// first 4 GiB of physical addresses, yet UEFI firmware often puts the framebuffer above
+// them: a graphics card's memory with Resizable BAR, the graphics aperture of many recent
+// Intel laptops (0x4000000000). Such memory is shown through a window: PAE paging maps the
+// first 4 GiB to themselves, in 2 MiB pages, except a few pages that nothing else uses,
+// which show the high memory instead. This plans the window (which pages, where);
+// arch/x86/paging.h builds the tables and turns paging on.
+#include <rt/error.h>
+#include <rt/multiboot2.h>
+
+namespace rt::boot {
+
+constexpr u64 window_page_bytes = 2ull << 20; // PAE's large pages
+
+struct AddressWindow {
+    u32 virtual_base { 0 };  // the window's first address, page-aligned, below 4 GiB
+    u64 physical_base { 0 }; // what its first page shows, page-aligned
+    u32 pages { 0 };
+
+    // Where physical address `physical` (inside the window's pages) is seen.
+    u8* address_of(u64 physical) const { return reinterpret_cast<u8*>(uptr(virtual_base + u32(physical - physical_base))); }
+};
+
+// A window onto physical [physical, physical + bytes) (a framebuffer above 4 GiB), placed
+// where the memory map lists nothing (no RAM, no firmware table, no reserved range) between
+// 16 MiB and the chipset's fixed devices at 0xFEC00000 (I/O APIC, HPET, local APIC, the
+// firmware's flash), as high as it fits: that is where the PCI devices' memory lies, which
+// the kernel never touches but for the framebuffer. `physical_address_bits` is the CPU's
+// (CPUID 0x80000008; 36 where it does not say). An error says why there is no window.
+ErrorOr<AddressWindow> plan_address_window(multiboot2::BootInfo const&, u64 physical, u64 bytes, u32 physical_address_bits);
+
+// The first `bytes` of usable RAM above 4 GiB, page-aligned (for screen_test=above-4g:
+// what a framebuffer up there gets, on machines that cannot place one there); an error
+// when the memory map has none that large.
+ErrorOr<u64> ram_above_4gib(multiboot2::BootInfo const&, u64 bytes);
+
+}

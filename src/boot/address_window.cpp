@@ -1,0 +1,69 @@
+#include <rt/address_window.h>
+
+namespace rt::boot {
+
+namespace {
+
+constexpr u64 four_gib = 4ull << 30;
+// Below this: the BIOS's areas, the legacy video memory, and the ISA hole some chipsets
+// still decode at 15-16 MiB.
+constexpr u64 lowest_window = 16ull << 20;
+// From here up: the I/O APICs, the HPET, the local APICs and the firmware's flash, at
+// fixed addresses whether the memory map lists them or not.
+constexpr u64 fixed_devices = 0xFEC00000;
+// More than any framebuffer (7680x4320 at 4 bytes a pixel is 127 MiB).
+constexpr u64 largest_window = 256ull << 20;
+
+u64 align_down(u64 value) { return value & ~(window_page_bytes - 1); }
+u64 align_up(u64 value) { return align_down(value + window_page_bytes - 1); }
+
+bool overlaps(u64 base, u64 end, multiboot2::MemoryMapEntry const& entry)
+{
+    return entry.length && base < entry.base + entry.length && entry.base < end;
+}
+
+}
+
+ErrorOr<AddressWindow> plan_address_window(multiboot2::BootInfo const& info, u64 physical, u64 bytes, u32 physical_address_bits)
+{
+    if (bytes == 0 || bytes > largest_window)
+        return Error::format("a window of {} bytes is not what a framebuffer needs", bytes);
+    u64 highest = physical_address_bits >= 52 ? 1ull << 52 : 1ull << physical_address_bits;
+    if (physical >= highest || bytes > highest - physical)
+        return Error::format("{:#x}-{:#x} lies beyond the CPU's {}-bit physical addresses", physical, physical + bytes - 1, physical_address_bits);
+    AddressWindow window;
+    window.physical_base = align_down(physical);
+    u64 size = align_up(physical + bytes) - window.physical_base;
+    window.pages = u32(size / window_page_bytes);
+    // From the top down: below each range the memory map lists that the candidate overlaps.
+    u64 end = fixed_devices & ~(window_page_bytes - 1);
+    while (end >= lowest_window + size) {
+        u64 base = end - size;
+        u64 lowest_overlap = end;
+        for (size_t i = 0; i < info.memory_entry_count; ++i)
+            if (overlaps(base, end, info.memory_map[i]))
+                lowest_overlap = rt::min(lowest_overlap, info.memory_map[i].base);
+        if (lowest_overlap == end) {
+            window.virtual_base = u32(base);
+            return window;
+        }
+        end = align_down(lowest_overlap);
+    }
+    return Error::format("no {} MiB between 16 MiB and {:#x} that the memory map leaves unused", size >> 20, fixed_devices);
+}
+
+ErrorOr<u64> ram_above_4gib(multiboot2::BootInfo const& info, u64 bytes)
+{
+    for (size_t i = 0; i < info.memory_entry_count; ++i) {
+        auto const& entry = info.memory_map[i];
+        if (entry.type != u32(multiboot2::MemoryType::Available))
+            continue;
+        u64 base = align_up(rt::max(entry.base, four_gib));
+        u64 end = entry.base + entry.length;
+        if (base < end && end - base >= bytes)
+            return base;
+    }
+    return Error::format("the memory map has no {} KiB of RAM above 4 GiB (QEMU: -m 5G or more)", (bytes + 1023) / 1024);
+}
+
+}
