@@ -26,7 +26,8 @@ struct AddressWindow {
 // where the memory map lists nothing (no RAM, no firmware table, no reserved range) between
 // 16 MiB and the chipset's fixed devices at 0xFEC00000 (I/O APIC, HPET, local APIC, the
 // firmware's flash), as high as it fits: that is where the PCI devices' memory lies, which
-// the kernel never touches but for the framebuffer. `physical_address_bits` is the CPU's
+// the kernel never touches but for the framebuffer; never when the memory map was too long
+// to keep whole (what it left out may lie there). `physical_address_bits` is the CPU's
 // (CPUID 0x80000008; 36 where it does not say). An error says why there is no window.
 ErrorOr<AddressWindow> plan_address_window(multiboot2::BootInfo const&, u64 physical, u64 bytes, u32 physical_address_bits);
 

@@ -45,7 +45,9 @@ struct Framebuffer {
 
 struct BootInfo {
     static constexpr size_t max_modules = 8;
-    static constexpr size_t max_memory_entries = 64;
+    // UEFI memory maps run to a hundred entries and more; adjacent ones of the same type are
+    // joined as they are read, which leaves far fewer.
+    static constexpr size_t max_memory_entries = 256;
 
     u32 total_size { 0 };
     // Points into the information block (which stays reserved for the whole run), so a
@@ -56,6 +58,7 @@ struct BootInfo {
     size_t module_count { 0 };
     MemoryMapEntry memory_map[max_memory_entries] {};
     size_t memory_entry_count { 0 };
+    size_t memory_entries_left_out { 0 }; // beyond max_memory_entries: the map is not whole
     u32 basic_lower_kib { 0 }, basic_upper_kib { 0 };
     Framebuffer framebuffer;
     u8 rsdp[36] {};

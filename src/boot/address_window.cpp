@@ -31,6 +31,9 @@ ErrorOr<AddressWindow> plan_address_window(multiboot2::BootInfo const& info, u64
     u64 highest = physical_address_bits >= 52 ? 1ull << 52 : 1ull << physical_address_bits;
     if (physical >= highest || bytes > highest - physical)
         return Error::format("{:#x}-{:#x} lies beyond the CPU's {}-bit physical addresses", physical, physical + bytes - 1, physical_address_bits);
+    // Unused is what the map does not list; a map cut short lists too little to tell.
+    if (info.memory_entries_left_out)
+        return Error::format("the memory map is not whole ({} entries left out)", info.memory_entries_left_out);
     AddressWindow window;
     window.physical_base = align_down(physical);
     u64 size = align_up(physical + bytes) - window.physical_base;

@@ -128,10 +128,15 @@ ErrorOr<void> parse(const u8* info, size_t available, BootInfo& out)
             if (entry_size < 24 || entry_size % 8)
                 return Error::format("multiboot2: memory map entry size {} at offset {} is invalid", entry_size, offset);
             for (size_t at = 8; at + entry_size <= body_size; at += entry_size) {
-                if (out.memory_entry_count == BootInfo::max_memory_entries)
-                    break;
                 const u8* entry = body + at;
-                out.memory_map[out.memory_entry_count++] = { read_u64(entry), read_u64(entry + 8), read_u32(entry + 16) };
+                MemoryMapEntry next { read_u64(entry), read_u64(entry + 8), read_u32(entry + 16) };
+                MemoryMapEntry* last = out.memory_entry_count ? &out.memory_map[out.memory_entry_count - 1] : nullptr;
+                if (last && last->type == next.type && last->base + last->length == next.base && next.base + next.length >= next.base)
+                    last->length += next.length;
+                else if (out.memory_entry_count == BootInfo::max_memory_entries)
+                    ++out.memory_entries_left_out;
+                else
+                    out.memory_map[out.memory_entry_count++] = next;
             }
             break;
         }

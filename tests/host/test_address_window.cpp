@@ -74,6 +74,15 @@ TEST(AddressWindow, NoRoomOrNoSuchAddressIsAnError)
     EXPECT_TRUE(rt::boot::plan_address_window(pc_memory_map(), ~0ull - mib, 8 * mib, 52).is_error());
 }
 
+TEST(AddressWindow, NotWhereAMapCutShortMayHaveLeftSomethingOut)
+{
+    auto info = pc_memory_map();
+    info.memory_entries_left_out = 3;
+    auto window = rt::boot::plan_address_window(info, 0x4000000000, 8 * mib, 39);
+    ASSERT_TRUE(window.is_error());
+    EXPECT_STREQ(window.error().message().data(), "the memory map is not whole (3 entries left out)");
+}
+
 TEST(AddressWindow, RamAboveFourGibIsTheFirstUsableRangeLargeEnough)
 {
     auto info = memory_map({ { mib, gib, available }, { 4 * gib, mib, available }, { 4 * gib + mib, 8 * mib, reserved },

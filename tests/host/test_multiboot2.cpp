@@ -139,6 +139,44 @@ TEST(Multiboot2, MemoryMapIsSteppedByEntrySize)
     EXPECT_EQ(out.memory_map[1].base, 0x200000u);
 }
 
+// A UEFI machine's map, as GRUB passes it: many adjacent entries of one type (the firmware's
+// boot-services memory next to free memory, both usable), which are joined; more distinct
+// entries than BootInfo keeps are counted as left out, never silently dropped.
+TEST(Multiboot2, MemoryMapJoinsNeighboursAndCountsWhatItCannotKeep)
+{
+    auto parse_map = [](std::vector<std::pair<u64, u32>> const& ranges, rt::multiboot2::BootInfo& out) {
+        InfoBuilder b;
+        std::vector<u8> mmap;
+        InfoBuilder::append32(mmap, 24);
+        InfoBuilder::append32(mmap, 0);
+        u64 base = 0;
+        for (auto [length, type] : ranges) {
+            InfoBuilder::append64(mmap, base), InfoBuilder::append64(mmap, length), InfoBuilder::append32(mmap, type), InfoBuilder::append32(mmap, 0);
+            base += length;
+        }
+        b.tag(6, mmap);
+        Aligned info(b.finish());
+        return rt::multiboot2::parse(info.data(), b.bytes.size(), out);
+    };
+    rt::multiboot2::BootInfo joined;
+    ASSERT_FALSE(parse_map({ { 0x1000, 1 }, { 0x2000, 1 }, { 0x1000, 2 }, { 0x1000, 2 }, { 0x4000, 1 } }, joined).is_error());
+    ASSERT_EQ(joined.memory_entry_count, 3u);
+    EXPECT_EQ(joined.memory_map[0].length, 0x3000u);
+    EXPECT_EQ(joined.memory_map[1].base, 0x3000u);
+    EXPECT_EQ(joined.memory_map[1].length, 0x2000u);
+    EXPECT_EQ(joined.memory_map[2].length, 0x4000u);
+    EXPECT_EQ(joined.memory_entries_left_out, 0u);
+
+    // Alternating types: nothing to join, 300 entries.
+    std::vector<std::pair<u64, u32>> alternating;
+    for (u32 i = 0; i < 300; ++i)
+        alternating.push_back({ 0x1000, i % 2 ? 2u : 1u });
+    rt::multiboot2::BootInfo cut;
+    ASSERT_FALSE(parse_map(alternating, cut).is_error());
+    EXPECT_EQ(cut.memory_entry_count, rt::multiboot2::BootInfo::max_memory_entries);
+    EXPECT_EQ(cut.memory_entries_left_out, 300u - rt::multiboot2::BootInfo::max_memory_entries);
+}
+
 TEST(Multiboot2, RejectsMalformedBlocks)
 {
     rt::multiboot2::BootInfo out;
