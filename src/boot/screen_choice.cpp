@@ -1,4 +1,5 @@
 #include <rt/console.h>
+#include <rt/font.h>
 #include <rt/screen_choice.h>
 
 namespace rt::boot {
@@ -39,12 +40,21 @@ ErrorOr<bool> screen_test_above_4gib(CommandLine const& command_line)
 void describe_screen(multiboot2::BootInfo const& info)
 {
     auto const& fb = info.framebuffer;
-    if (!fb.present)
+    if (!fb.present) {
         println("[screen] no framebuffer tag: {}", info.efi_boot ? "serial only" : "VGA text 80x25");
-    else if (fb.type == multiboot2::FramebufferType::EgaText)
+        return;
+    }
+    if (fb.type == multiboot2::FramebufferType::EgaText) {
         println("[screen] EGA text {}x{} at {:#x}", fb.width, fb.height, fb.address);
-    else
-        println("[screen] framebuffer {}x{}x{} at {:#x}, pitch {}", fb.width, fb.height, fb.bpp, fb.address, fb.pitch);
+        return;
+    }
+    u32 scale = FramebufferConsole::scale_for(fb.width, fb.height);
+    u32 columns = min(fb.width / (font_width * scale), TextScreen::max_columns);
+    u32 rows = min(fb.height / (font_height * scale), TextScreen::max_rows);
+    print("[screen] framebuffer {}x{}x{} at {:#x}, pitch {}: {}x{} characters", fb.width, fb.height, fb.bpp, fb.address, fb.pitch, columns, rows);
+    if (scale > 1)
+        print(", the font drawn {}x{}", scale, scale);
+    println("");
 }
 
 }

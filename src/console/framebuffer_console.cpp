@@ -1,5 +1,6 @@
 #include <rt/font.h>
 #include <rt/framebuffer_console.h>
+#include <rt/utility.h>
 
 namespace rt {
 
@@ -19,15 +20,41 @@ constexpr Rgb palette[] = {
 static_assert(sizeof palette / sizeof palette[0] == 6);
 }
 
+u32 FramebufferConsole::scale_for(u32 width, u32 height)
+{
+    u32 columns = width / font_width, rows = height / font_height;
+    u32 scale = (columns + max_columns - 1) / max_columns;
+    return max(max(scale, (rows + max_rows - 1) / max_rows), 1u);
+}
+
 FramebufferConsole::FramebufferConsole(u8* pixels, u32 width, u32 height, u32 pitch, PixelFormat format)
-    : TextScreen(width / font_width, height / font_height)
+    : TextScreen(width / (font_width * scale_for(width, height)), height / (font_height * scale_for(width, height)))
     , m_pixels(pixels)
+    , m_width(width)
+    , m_height(height)
+    , m_scale(scale_for(width, height))
     , m_pitch(pitch)
     , m_format(format)
 {
     for (size_t i = 0; i < 6; ++i)
         m_colors[i] = pack(palette[i].red, palette[i].green, palette[i].blue);
     m_background = pack(0x10, 0x14, 0x20);
+}
+
+void FramebufferConsole::clear()
+{
+    u32 used_width = columns() * font_width * m_scale, used_height = rows() * font_height * m_scale;
+    fill(used_width, 0, m_width - used_width, m_height, m_background);
+    fill(0, used_height, used_width, m_height - used_height, m_background);
+    TextScreen::clear();
+}
+
+void FramebufferConsole::fill(u32 x, u32 y, u32 width, u32 height, u32 pixel)
+{
+    u32 bytes = m_format.bytes_per_pixel;
+    for (u32 row = y; row < y + height; ++row)
+        for (u32 column = x; column < x + width; ++column)
+            store(m_pixels + row * m_pitch + column * bytes, pixel);
 }
 
 void FramebufferConsole::show_at(u8* pixels)
@@ -76,20 +103,25 @@ void FramebufferConsole::draw_cell(u32 column, u32 row, Cell cell)
     const u8* glyph = font8x16[code - font_first_char];
     u32 foreground = m_colors[u8(cell.color)];
     u32 bytes = m_format.bytes_per_pixel;
-    u8* origin = m_pixels + row * font_height * m_pitch + column * font_width * bytes;
-    if (bytes == 4) {
-        // The usual 32-bit mode gets whole-pixel stores: a story redraws many cells per line.
-        for (u32 y = 0; y < font_height; ++y) {
-            u32* line = reinterpret_cast<u32*>(origin + y * m_pitch);
-            for (u32 x = 0; x < font_width; ++x)
-                line[x] = (glyph[y] & (0x80 >> x)) ? foreground : m_background;
+    u32 scale = m_scale;
+    u8* origin = m_pixels + row * font_height * scale * m_pitch + column * font_width * scale * bytes;
+    // Each glyph row is drawn `scale` times, each of its bits as `scale` pixels.
+    for (u32 glyph_row = 0; glyph_row < font_height; ++glyph_row) {
+        u8 bits = glyph[glyph_row];
+        for (u32 repeat = 0; repeat < scale; ++repeat) {
+            u8* line = origin + (glyph_row * scale + repeat) * m_pitch;
+            if (bytes == 4) {
+                // The usual 32-bit mode gets whole-pixel stores: a story redraws many cells per line.
+                u32* pixel = reinterpret_cast<u32*>(line);
+                for (u32 bit = 0; bit < font_width; ++bit)
+                    for (u32 copy = 0; copy < scale; ++copy)
+                        *pixel++ = (bits & (0x80 >> bit)) ? foreground : m_background;
+                continue;
+            }
+            for (u32 bit = 0; bit < font_width; ++bit)
+                for (u32 copy = 0; copy < scale; ++copy, line += bytes)
+                    store(line, (bits & (0x80 >> bit)) ? foreground : m_background);
         }
-        return;
-    }
-    for (u32 y = 0; y < font_height; ++y) {
-        u8* line = origin + y * m_pitch;
-        for (u32 x = 0; x < font_width; ++x)
-            store(line + x * bytes, (glyph[y] & (0x80 >> x)) ? foreground : m_background);
     }
 }
 

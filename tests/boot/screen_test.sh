@@ -6,10 +6,13 @@
 #                     80x25 tmux pane (-display curses)
 #   uefi-framebuffer  a UEFI boot's framebuffer, from QEMU's screendump, its 8x16 cells
 #                     matched against the kernel's font (scripts/framebuffer_text.py)
+#   uefi-2560x1440    the same at 2560x1440 (GRUB told so, as on a laptop whose firmware
+#                     offers only its panel's mode): 320 cells across would be too many,
+#                     so the font is drawn 2x2, 160x45 characters
 #   above-4g          the same screen drawn into RAM above 4 GiB (screen_test=above-4g,
 #                     two cores, 5 GiB), read from there with the monitor's pmemsave: the
 #                     paging window a framebuffer above 4 GiB gets, on both cores
-#   screen_test.sh KERNEL [vga-text|uefi-framebuffer|above-4g]
+#   screen_test.sh KERNEL [vga-text|uefi-framebuffer|uefi-2560x1440|above-4g]
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 kernel="$1"
@@ -22,16 +25,18 @@ work="$(mktemp -d)"
 session="bareflow-screen-$$"
 trap 'tmux kill-session -t "$session" 2>/dev/null; rm -rf "$work"' EXIT
 story='prompt="Once upon a time" temp=0 steps=200'
+iso_options=()
 boot=("$root/scripts/boot.sh" "$work/test.iso" --stay --timeout 150 --serial-file "$work/serial.log" --monitor "$work/monitor.sock")
 case "$mode" in
   vga-text)
     command -v tmux >/dev/null || { echo "SKIP: tmux missing (scripts/install-deps.sh installs it)"; exit 77; } ;;
   uefi-framebuffer) boot+=(--uefi) ;;
+  uefi-2560x1440) boot+=(--uefi); iso_options=(--uefi-mode 2560x1440) ;;
   above-4g) boot+=(--uefi --mem 5120 --smp 2); story="$story screen_test=above-4g" ;;
   *) echo "screen_test: unknown mode $mode" >&2; exit 2 ;;
 esac
 "$root/scripts/mkiso.sh" -o "$work/test.iso" --kernel "$kernel" --model "$model" --tokenizer "$tokenizer" \
-  --cmdline "$story" --menu-timeout 0 >/dev/null || exit 1
+  --cmdline "$story" --menu-timeout 0 "${iso_options[@]}" >/dev/null || exit 1
 
 if [ "$mode" = vga-text ]; then
   printf -v command '%q ' "${boot[@]}" --curses
@@ -49,7 +54,7 @@ case "$mode" in
   vga-text)
     sleep 0.5 # the curses display refreshes on a timer
     tmux capture-pane -p -t "$session" > "$screen" ;;
-  uefi-framebuffer)
+  uefi-framebuffer|uefi-2560x1440)
     monitor send "screendump \"$work/screen.ppm\"" > /dev/null
     for _ in $(seq 1 50); do [ -s "$work/screen.ppm" ] && break; sleep 0.1; done
     sleep 0.2
@@ -93,6 +98,9 @@ check('{"' not in screen, "screen shows JSON")
 check("[prof]" not in screen, "screen shows the profiler table")
 if mode == "vga-text":
     check(all(len(line) <= 80 for line in screen.splitlines()), "screen has a line over 80 columns")
+if mode == "uefi-2560x1440":
+    check(re.search(r"\[screen\] framebuffer 2560x1440x32 at 0x[0-9a-f]+, pitch 10240: 160x45 characters, the font drawn 2x2", serial),
+          "serial lacks the 2560x1440 screen's line")
 if mode == "above-4g":
     check(re.search(r"\[screen\] seen through PAE paging: 0x1[0-9a-f]{8}-0x[0-9a-f]+ \(above 4 GiB\) at 0x[0-9a-f]+", serial),
           "serial lacks the paging window's line")

@@ -1,0 +1,75 @@
+// The framebuffer console's pixels (src/console/framebuffer_console.cpp): glyphs drawn from
+// the font, the margins beside the grid cleared, and on screens too large for the grid the
+// font drawn in squares of 2x2 pixels or more.
+#include <gtest/gtest.h>
+#include <rt/font.h>
+#include <rt/framebuffer_console.h>
+#include <vector>
+
+namespace {
+
+constexpr rt::PixelFormat bgrx { 4, 16, 8, 8, 8, 0, 8 };
+constexpr u32 garbage = 0xABABABABu;
+
+struct Screen {
+    Screen(u32 width, u32 height) : width(width), height(height), pixels(size_t(width) * height, garbage) {}
+    u32 at(u32 x, u32 y) const { return pixels[size_t(y) * width + x]; }
+    u8* bytes() { return reinterpret_cast<u8*>(pixels.data()); }
+    u32 width, height;
+    std::vector<u32> pixels;
+};
+
+// Whether cell (column, row) shows `character` at `scale`: ink where the font has a bit, the
+// background (the top-left pixel, blank in every glyph) elsewhere.
+void expect_glyph(Screen const& screen, u32 column, u32 row, char character, u32 scale)
+{
+    const u8* glyph = rt::font8x16[character - rt::font_first_char];
+    u32 left = column * rt::font_width * scale, top = row * rt::font_height * scale;
+    u32 background = screen.at(left, top);
+    for (u32 y = 0; y < rt::font_height * scale; ++y)
+        for (u32 x = 0; x < rt::font_width * scale; ++x) {
+            bool ink = glyph[y / scale] & (0x80 >> (x / scale));
+            ASSERT_EQ(screen.at(left + x, top + y) != background, ink) << character << " at pixel " << x << "," << y;
+        }
+}
+
+}
+
+TEST(FramebufferConsole, DrawsGlyphsAndClearsTheMarginsBesideTheGrid)
+{
+    Screen screen(1004, 300); // 125x18 cells, 4 pixels right and 12 below left over
+    rt::FramebufferConsole console(screen.bytes(), screen.width, screen.height, screen.width * 4, bgrx);
+    EXPECT_EQ(console.scale(), 1u);
+    EXPECT_EQ(console.columns(), 125u);
+    EXPECT_EQ(console.rows(), 18u);
+    console.clear();
+    u32 background = screen.at(0, 0);
+    EXPECT_NE(background, garbage);
+    for (u32 y = 0; y < screen.height; ++y)
+        for (u32 x = 0; x < screen.width; ++x)
+            ASSERT_EQ(screen.at(x, y), background) << "pixel " << x << "," << y << " after clear()";
+    console.write("Hi?");
+    expect_glyph(screen, 0, 0, 'H', 1);
+    expect_glyph(screen, 1, 0, 'i', 1);
+    expect_glyph(screen, 2, 0, '?', 1);
+}
+
+TEST(FramebufferConsole, ScreensWiderThanTheGridGetTheFontInSquares)
+{
+    // 2560 / 8 = 320 columns, more than the grid's 240: 2x2, 160x45 characters.
+    EXPECT_EQ(rt::FramebufferConsole::scale_for(2560, 1440), 2u);
+    EXPECT_EQ(rt::FramebufferConsole::scale_for(1920, 1080), 1u);
+    EXPECT_EQ(rt::FramebufferConsole::scale_for(3840, 2400), 2u);
+    EXPECT_EQ(rt::FramebufferConsole::scale_for(7680, 4320), 4u);
+    EXPECT_EQ(rt::FramebufferConsole::scale_for(1200, 1920), 2u); // portrait: 120 rows are too many
+    Screen screen(2000, 1300); // 250 columns: 2x2, 125x40 cells, 20 pixels below left over
+    rt::FramebufferConsole console(screen.bytes(), screen.width, screen.height, screen.width * 4, bgrx);
+    EXPECT_EQ(console.scale(), 2u);
+    EXPECT_EQ(console.columns(), 125u);
+    EXPECT_EQ(console.rows(), 40u);
+    console.clear();
+    EXPECT_EQ(screen.at(1999, 1299), screen.at(0, 0)); // the margin below
+    console.write("\nAg");
+    expect_glyph(screen, 0, 1, 'A', 2);
+    expect_glyph(screen, 1, 1, 'g', 2);
+}
