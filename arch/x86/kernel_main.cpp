@@ -4,23 +4,20 @@
 #include <arch/x86/cpu.h>
 #include <arch/x86/deliberate_faults.h>
 #include <arch/x86/interrupts.h>
-#include <arch/x86/paging.h>
 #include <arch/x86/panic.h>
 #include <arch/x86/power.h>
 #include <arch/x86/ps2_keyboard.h>
 #include <arch/x86/qemu_fw_cfg.h>
+#include <arch/x86/screen.h>
 #include <arch/x86/serial.h>
 #include <arch/x86/smp.h>
 #include <arch/x86/tsc_calibration.h>
-#include <arch/x86/vga_text.h>
-#include <rt/address_window.h>
 #include <rt/boot.h>
 #include <rt/boot_command_line.h>
 #include <rt/boot_options.h>
 #include <rt/fault_injection.h>
 #include <rt/heap_setup.h>
 #include <rt/profile.h>
-#include <rt/screen_choice.h>
 #include <rt/stack_watch.h>
 #include <rt/work_pool.h>
 
@@ -38,78 +35,10 @@ x86::Ps2Keyboard keyboard;
 rt::multiboot2::BootInfo boot_info;
 rt::CommandLine command_line;
 rt::CpuFeatures cpu;
-// Storage for whichever screen console the boot loader's framebuffer calls for.
-alignas(x86::VgaText) u8 vga_storage[sizeof(x86::VgaText)];
-alignas(rt::FramebufferConsole) u8 framebuffer_storage[sizeof(rt::FramebufferConsole)];
 // The whole command line (the menu entry's and QEMU fw_cfg's): rt/boot_command_line.h.
 char full_command_line[rt::CommandLine::max_text];
 
 constexpr u64 one_mib = 1024 * 1024;
-
-rt::FramebufferConsole* framebuffer = nullptr;
-rt::boot::AddressWindow screen_window; // pages 0: none opened
-
-// Pixels at physical `address`: where they are below 4 GiB, else through a paging window.
-rt::ErrorOr<u8*> pixels_at(u64 address, u64 bytes)
-{
-    if (address + bytes <= (4ull << 30))
-        return reinterpret_cast<u8*>(uptr(address));
-    screen_window = TRY(rt::boot::plan_address_window(boot_info, address, bytes, x86::paging::physical_address_bits()));
-    TRY(x86::paging::open_window(screen_window));
-    return screen_window.address_of(address);
-}
-
-void attach_screen()
-{
-    auto const& fb = boot_info.framebuffer;
-    auto choice = rt::boot::choose_screen(boot_info);
-    rt::TextScreen* screen = nullptr;
-    switch (choice.kind) {
-    case rt::boot::ScreenChoice::Kind::SerialOnly:
-        return;
-    case rt::boot::ScreenChoice::Kind::VgaText:
-        screen = new (vga_storage) x86::VgaText();
-        break;
-    case rt::boot::ScreenChoice::Kind::EgaText:
-        screen = new (vga_storage) x86::VgaText(uptr(fb.address), fb.width, fb.height, fb.pitch);
-        break;
-    case rt::boot::ScreenChoice::Kind::Framebuffer: {
-        auto pixels = pixels_at(choice.address, choice.bytes);
-        if (pixels.is_error()) {
-            rt::println("[screen] framebuffer at {:#x} is above 4 GiB and cannot be shown: {}: serial only", choice.address, pixels.error().message());
-            return;
-        }
-        screen = framebuffer = new (framebuffer_storage) rt::FramebufferConsole(pixels.value(), fb.width, fb.height, fb.pitch, choice.format);
-        break;
-    }
-    }
-    screen->clear();
-    rt::Console::the().attach_output(*screen);
-}
-
-void describe_screen_window()
-{
-    if (screen_window.pages)
-        rt::println("[screen] seen through PAE paging: {:#x}-{:#x} (above 4 GiB) at {:#x}-{:#x}, {} pages of 2 MiB", screen_window.physical_base,
-            screen_window.physical_base + screen_window.pages * rt::boot::window_page_bytes - 1, screen_window.virtual_base,
-            screen_window.virtual_base + screen_window.pages * u32(rt::boot::window_page_bytes) - 1, screen_window.pages);
-}
-
-// screen_test=above-4g: the screen moves into RAM above 4 GiB, seen through the window a
-// framebuffer up there gets, for a boot test to read back (QEMU cannot put one there).
-rt::ErrorOr<void> move_screen_above_4gib()
-{
-    if (!framebuffer)
-        return rt::Error::format("screen_test=above-4g moves a framebuffer, and this boot has none (boot through UEFI)");
-    if (screen_window.pages)
-        return rt::Error::format("screen_test=above-4g: the framebuffer is above 4 GiB already");
-    u64 bytes = u64(boot_info.framebuffer.pitch) * boot_info.framebuffer.height;
-    u64 ram = TRY(rt::boot::ram_above_4gib(boot_info, bytes));
-    framebuffer->show_at(TRY(pixels_at(ram, bytes)));
-    rt::println("[screen] screen_test=above-4g: the screen is now drawn into RAM at {:#x}-{:#x}", ram, ram + bytes - 1);
-    describe_screen_window();
-    return {};
-}
 
 void calibrate_clock()
 {
@@ -173,7 +102,7 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
     u32 info_size = *reinterpret_cast<const u32*>(uptr(info_address));
     auto parsed = rt::multiboot2::parse(reinterpret_cast<const u8*>(uptr(info_address)), info_size > one_mib ? one_mib : info_size, boot_info);
     if (!parsed.is_error())
-        attach_screen();
+        x86::attach_screen(boot_info);
 
     rt::println_colored(rt::Color::Highlight, "BareFlow: a self-profiling unikernel for LLM inference");
     if (parsed.is_error())
@@ -184,19 +113,14 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
     auto full_line = rt::boot::assemble_command_line(boot_info.command_line, read_fw_cfg_command_line, full_command_line);
     if (full_line.is_error())
         fail(full_line.error());
-    rt::boot::describe_screen(boot_info);
-    describe_screen_window();
+    x86::describe_screen(boot_info);
 
     auto cmdline_parsed = rt::CommandLine::parse(full_line.value(), command_line);
     if (cmdline_parsed.is_error())
         fail(cmdline_parsed.error());
     serial.enable_ansi_colors(command_line.has("serial_color"));
-    auto screen_test = rt::boot::screen_test_above_4gib(command_line);
-    if (screen_test.is_error())
-        fail(screen_test.error());
-    if (screen_test.value())
-        if (auto moved = move_screen_above_4gib(); moved.is_error())
-            fail(moved.error());
+    if (auto tested = x86::run_screen_test(boot_info, command_line); tested.is_error())
+        fail(tested.error());
     auto power_off = rt::boot::power_off_at_end(command_line);
     if (power_off.is_error())
         fail(power_off.error());
