@@ -61,8 +61,11 @@ ErrorOr<u64> ram_above_4gib(multiboot2::BootInfo const& info, u64 bytes)
         auto const& entry = info.memory_map[i];
         if (entry.type != u32(multiboot2::MemoryType::Available))
             continue;
-        u64 base = align_up(rt::max(entry.base, four_gib));
-        u64 end = entry.base + entry.length;
+        u64 start = rt::max(entry.base, four_gib);
+        if (start > ~u64(0) - window_page_bytes) // rounding it up would wrap
+            continue;
+        u64 base = align_up(start);
+        u64 end = entry.base + entry.length; // the parser refused entries that wrap
         if (base < end && end - base >= bytes)
             return base;
     }

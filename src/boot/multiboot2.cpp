@@ -130,8 +130,11 @@ ErrorOr<void> parse(const u8* info, size_t available, BootInfo& out)
             for (size_t at = 8; at + entry_size <= body_size; at += entry_size) {
                 const u8* entry = body + at;
                 MemoryMapEntry next { read_u64(entry), read_u64(entry + 8), read_u32(entry + 16) };
+                if (next.length > ~u64(0) - next.base)
+                    return Error::format("multiboot2: memory map entry at offset {} ({:#x} + {:#x} bytes) runs past the end of the address space",
+                        offset + 8 + at, next.base, next.length);
                 MemoryMapEntry* last = out.memory_entry_count ? &out.memory_map[out.memory_entry_count - 1] : nullptr;
-                if (last && last->type == next.type && last->base + last->length == next.base && next.base + next.length >= next.base)
+                if (last && last->type == next.type && last->base + last->length == next.base)
                     last->length += next.length;
                 else if (out.memory_entry_count == BootInfo::max_memory_entries)
                     ++out.memory_entries_left_out;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the fuzzers' seed corpora at build time from tiny valid inputs, so nothing large
 is committed: a llama2.c tokenizer of 300 tokens, random checkpoints of a few KB (fp32 and
-int8, from the project's own tools), GGUF conversions of them, one with a chat template.
+int8, from the project's own tools), GGUF conversions of them, one with a chat template,
+and Multiboot2 information blocks as GRUB lays them out (BIOS and UEFI).
   make_seeds.py OUT_DIR MAKE_CHECKPOINT QUANTIZE CONVERT_GGUF"""
 import os
 import struct
@@ -72,10 +73,30 @@ def with_chat_template(gguf, template):
     return head + gguf[data_start:]
 
 
+def multiboot2_block(command_line, memory_map, framebuffer=None, efi=False):
+    """A Multiboot2 information block: the command line, two modules, the memory map
+    ((base, length, type) entries), a framebuffer tag ((address, pitch, width, height)) and
+    the EFI 32-bit system table tag of a UEFI boot."""
+    def tag(kind, body):
+        data = struct.pack("<II", kind, 8 + len(body)) + body
+        return data + b"\0" * (-len(data) % 8)
+    tags = tag(1, command_line.encode() + b"\0") + tag(2, b"GRUB 2.06\0")
+    tags += tag(3, struct.pack("<II", 0x400000, 0x500000) + b"model\0")
+    tags += tag(3, struct.pack("<II", 0x500000, 0x501000) + b"tokenizer\0")
+    tags += tag(6, struct.pack("<II", 24, 0) + b"".join(struct.pack("<QQII", *entry, 0) for entry in memory_map))
+    if framebuffer:
+        address, pitch, width, height = framebuffer
+        tags += tag(8, struct.pack("<QIIIBBH", address, pitch, width, height, 32, 1, 0) + bytes([16, 8, 8, 8, 0, 8]))
+    if efi:
+        tags += tag(11, struct.pack("<I", 0x7F000000))
+    tags += tag(0, b"")
+    return struct.pack("<II", 8 + len(tags), 0) + tags
+
+
 def main():
     out, make_checkpoint, quantize, convert_gguf = sys.argv[1:5]
     tmp = os.path.join(out, "tmp")
-    for d in ["gguf", "checkpoint", "app", "chat_template", "tmp"]:
+    for d in ["gguf", "checkpoint", "app", "chat_template", "boot_info", "tmp"]:
         os.makedirs(os.path.join(out, d), exist_ok=True)
 
     def path(name):
@@ -135,6 +156,16 @@ def main():
     app("chat-chatml", 'mode=chat temp=0 system="Be brief."', gguf_chatml, b"", b"Hello there\n/reset\nHi\nexit\n")
     app("chat-zephyr", "mode=chat temp=0.5 seed=3", gguf_zephyr, b"", b"Hi\nthe girl\n")
     app("chat-no-template", "mode=chat temp=0", gguf, b"", b"Hi\n")
+    bios_map = [(0, 0x9FC00, 1), (0x9FC00, 0x400, 2), (0xF0000, 0x10000, 2), (0x100000, 0x7EE0000, 1), (0xFFFC0000, 0x40000, 2)]
+    write("boot_info", "bios", multiboot2_block('prompt="Once upon a time" temp=0 cpus=2', bios_map))
+    # A UEFI map: neighbours of one type (joined), reserved ranges, RAM above 4 GiB, and the
+    # framebuffer at 256 GiB, as recent Intel laptops have it.
+    uefi_map = [(0, 0xA0000, 1), (0x100000, 0x700000, 1), (0x800000, 0x8000, 4), (0x808000, 0x3000, 1), (0x80B000, 0x1000, 4),
+                (0x900000, 0xBE000000, 1), (0xBE900000, 0x100000, 2), (0xBEA00000, 0x100000, 20), (0xBEB00000, 0x80000, 3),
+                (0xE0000000, 0x10000000, 2), (0x100000000, 0x80000000, 1)]
+    write("boot_info", "uefi-high-framebuffer", multiboot2_block("screen_test=above-4g x2apic=on", uefi_map,
+                                                                  (0x4000000000, 7680, 1920, 1080), efi=True))
+    write("boot_info", "uefi", multiboot2_block("steps=20", uefi_map, (0xC0000000, 4096, 1024, 768), efi=True))
     for name in os.listdir(tmp):
         os.remove(path(name))
     os.rmdir(tmp)

@@ -93,6 +93,9 @@ TEST(AddressWindow, RamAboveFourGibIsTheFirstUsableRangeLargeEnough)
     auto too_much = rt::boot::ram_above_4gib(info, gib);
     ASSERT_TRUE(too_much.is_error());
     EXPECT_STREQ(too_much.error().message().data(), "the memory map has no 1048576 KiB of RAM above 4 GiB (QEMU: -m 5G or more)");
+    // RAM at the very top of the address space: rounding its start up would wrap to 0.
+    auto top = memory_map({ { ~0ull - 0xFFFFE, 0xFFFFE, available } });
+    EXPECT_TRUE(rt::boot::ram_above_4gib(top, 4096).is_error());
     // RAM that straddles 4 GiB counts from 4 GiB on.
     auto straddling = memory_map({ { 3 * gib, 2 * gib, available } });
     EXPECT_EQ(rt::boot::ram_above_4gib(straddling, 8 * mib).value(), 4 * gib);

@@ -167,6 +167,12 @@ TEST(Multiboot2, MemoryMapJoinsNeighboursAndCountsWhatItCannotKeep)
     EXPECT_EQ(joined.memory_map[2].length, 0x4000u);
     EXPECT_EQ(joined.memory_entries_left_out, 0u);
 
+    // An entry that runs past 2^64 is refused, not wrapped around to address 0.
+    rt::multiboot2::BootInfo wrapping;
+    auto refused = parse_map({ { 0x1000, 1 }, { ~0ull - 0x800, 1 } }, wrapping);
+    ASSERT_TRUE(refused.is_error());
+    EXPECT_EQ(message(refused), "multiboot2: memory map entry at offset 48 (0x1000 + 0xfffffffffffff7ff bytes) runs past the end of the address space");
+
     // Alternating types: nothing to join, 300 entries.
     std::vector<std::pair<u64, u32>> alternating;
     for (u32 i = 0; i < 300; ++i)
