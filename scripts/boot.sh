@@ -3,9 +3,10 @@
 #   scripts/boot.sh ISO [--uefi] [--raw] [--smp N] [--mem MiB] [--timeout S]
 #                   [--cmdline "k=v ..."] [--display | --curses] [--monitor SOCKET]
 #                   [--serial-file FILE] [--no-exit-device] [--stay] [--cpu MODEL]
-#                   [--machine TYPE]
+#                   [--machine TYPE] [--ramfb]
 # --cpu is QEMU's CPU model and features (default max: AVX2 and FMA under TCG), --machine
-# its machine type and options (default pc; pc,pit=off has no timer chip).
+# its machine type and options (default pc; pc,pit=off has no timer chip). --ramfb gives
+# UEFI boots QEMU's ramfb instead of a VGA card: a framebuffer the firmware keeps in RAM.
 # --raw attaches the image as a USB stick instead of a CD; --cmdline is appended to the
 # menu entry's command line (passed through QEMU's fw_cfg, read by the kernel).
 # --display opens a window; --curses draws the VGA text screen in this terminal (then the
@@ -20,7 +21,7 @@ set -uo pipefail
 
 usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 4; }
 
-iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=none monitor="" serial_file="" stay=0 exit_device=1 cpu=max machine=pc
+iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=none monitor="" serial_file="" stay=0 exit_device=1 cpu=max machine=pc video=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --uefi) uefi=1; shift ;;
@@ -37,6 +38,7 @@ while [ $# -gt 0 ]; do
     --no-exit-device) exit_device=0; shift ;;
     --cpu) cpu="${2:?}"; shift 2 ;;
     --machine) machine="${2:?}"; shift 2 ;;
+    --ramfb) video=(-vga none -device ramfb); shift ;;
     -h|--help) usage ;;
     -*) echo "boot: unknown option '$1'" >&2; usage ;;
     *) [ -z "$iso" ] || usage; iso="$1"; shift ;;
@@ -51,7 +53,7 @@ command -v qemu-system-x86_64 >/dev/null || { echo "boot: qemu-system-x86_64 mis
 
 [ "$display" = curses ] && [ -z "$serial_file" ] && { echo "boot: --curses needs --serial-file (the terminal shows the screen)" >&2; exit 4; }
 [ "$stay" -eq 1 ] && exit_device=0
-args=(-machine "$machine" -cpu "$cpu" -m "$mem" -smp "$smp" -no-reboot -nic none -display "$display")
+args=(-machine "$machine" -cpu "$cpu" -m "$mem" -smp "$smp" -no-reboot -nic none -display "$display" "${video[@]}")
 [ "$exit_device" -eq 1 ] && args+=(-device isa-debug-exit,iobase=0xf4,iosize=0x04)
 if [ -n "$serial_file" ]; then args+=(-serial "file:$serial_file"); else args+=(-serial stdio); fi
 if [ -n "$monitor" ]; then args+=(-monitor "unix:$monitor,server,nowait"); else args+=(-monitor none); fi

@@ -11,9 +11,10 @@ constexpr u32 entries = 512; // of a page directory or table: 8 bytes each, 4 Ki
 constexpr u32 small_page = 4096;
 constexpr u32 pat_msr = 0x277;
 // PAT entry 1 (the one PWT alone selects) from write-through, which nothing here uses, to
-// write-combining: the window's pages select it. Firmware seldom covers memory above 4 GiB
-// with an MTRR, which leaves it uncached, and a screen redrawn uncached crawls; PAT's
-// write-combining overrides MTRR's uncached.
+// write-combining: the window's pages select it. Firmware's MTRRs mostly leave a
+// framebuffer uncached (one above 4 GiB seldom has an MTRR at all), where every pixel is a
+// bus write of its own; PAT's write-combining overrides MTRR's uncached. Every other page
+// selects entry 0, write-back, which leaves the MTRRs' type as it is without paging.
 constexpr u64 pat_entry_1 = 0x7ull << 8, pat_write_combining_in_entry_1 = 0x01ull << 8;
 
 // The four page directories of PAE's 32-bit addresses, each mapping 1 GiB in 2 MiB pages,
@@ -31,6 +32,8 @@ bool has_pae() { return cpuid(1).edx & (1u << 6); }
 bool has_pat() { return cpuid(1).edx & (1u << 16); }
 
 }
+
+bool can_write_combine() { return has_pae() && has_pat(); }
 
 u32 physical_address_bits()
 {

@@ -16,24 +16,54 @@ alignas(VgaText) u8 vga_storage[sizeof(VgaText)];
 alignas(rt::FramebufferConsole) u8 framebuffer_storage[sizeof(rt::FramebufferConsole)];
 rt::FramebufferConsole* framebuffer = nullptr;
 rt::boot::AddressWindow window; // pages 0: none opened
+// Why a framebuffer below 4 GiB keeps the firmware's memory type (see pixels_at).
+rt::Error uncombined;
+bool left_uncombined = false;
 
-// Pixels at physical `address`: where they are below 4 GiB, else through a paging window.
+bool above_4gib(rt::boot::AddressWindow const& w) { return w.physical_base >= four_gib; }
+
+// Below 4 GiB: the framebuffer's own pages made write-combining, where they can be.
+rt::ErrorOr<void> write_combine(rt::multiboot2::BootInfo const& info, u64 address, u64 bytes)
+{
+    if (!paging::can_write_combine())
+        return rt::Error::format("this CPU has no PAE paging or no PAT");
+    auto identity = TRY(rt::boot::plan_identity_window(info, address, bytes));
+    TRY(paging::open_window(identity));
+    window = identity;
+    return {};
+}
+
+// Pixels at physical `address`: above 4 GiB through a paging window, below it where they
+// are. There, too, paging is turned on where it can make them write-combining: firmware
+// mostly leaves a framebuffer uncached, where every pixel is a bus write of its own.
 rt::ErrorOr<u8*> pixels_at(rt::multiboot2::BootInfo const& info, u64 address, u64 bytes)
 {
-    if (address + bytes <= four_gib)
-        return reinterpret_cast<u8*>(uptr(address));
-    window = TRY(rt::boot::plan_address_window(info, address, bytes, paging::physical_address_bits()));
-    TRY(paging::open_window(window));
-    return window.address_of(address);
+    if (address + bytes > four_gib) {
+        window = TRY(rt::boot::plan_address_window(info, address, bytes, paging::physical_address_bits()));
+        TRY(paging::open_window(window));
+        left_uncombined = false;
+        return window.address_of(address);
+    }
+    auto combined = write_combine(info, address, bytes);
+    left_uncombined = combined.is_error();
+    if (left_uncombined)
+        uncombined = combined.release_error();
+    return reinterpret_cast<u8*>(uptr(address));
 }
 
 void describe_window()
 {
+    if (left_uncombined)
+        rt::println("[screen] drawn with the firmware's memory type: {}", uncombined.message());
     if (!window.pages)
         return;
     u64 bytes = window.pages * rt::boot::window_page_bytes;
-    rt::println("[screen] seen through PAE paging: {:#x}-{:#x} (above 4 GiB) at {:#x}-{:#x}, {} pages of 2 MiB", window.physical_base,
-        window.physical_base + bytes - 1, window.virtual_base, window.virtual_base + bytes - 1, window.pages);
+    if (above_4gib(window))
+        rt::println("[screen] seen through PAE paging: {:#x}-{:#x} (above 4 GiB) at {:#x}-{:#x}, {} pages of 2 MiB", window.physical_base,
+            window.physical_base + bytes - 1, window.virtual_base, window.virtual_base + bytes - 1, window.pages);
+    else
+        rt::println("[screen] write-combining through PAE paging: {:#x}-{:#x}, {} pages of 2 MiB", window.physical_base,
+            window.physical_base + bytes - 1, window.pages);
 }
 
 }
@@ -78,7 +108,7 @@ rt::ErrorOr<void> run_screen_test(rt::multiboot2::BootInfo const& info, rt::Comm
         return {};
     if (!framebuffer)
         return rt::Error::format("screen_test=above-4g moves a framebuffer, and this boot has none (boot through UEFI)");
-    if (window.pages)
+    if (window.pages && above_4gib(window))
         return rt::Error::format("screen_test=above-4g: the framebuffer is above 4 GiB already");
     u64 bytes = u64(info.framebuffer.pitch) * info.framebuffer.height;
     u64 ram = TRY(rt::boot::ram_above_4gib(info, bytes));

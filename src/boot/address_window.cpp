@@ -55,6 +55,24 @@ ErrorOr<AddressWindow> plan_address_window(multiboot2::BootInfo const& info, u64
     return Error::format("no {} MiB between 16 MiB and {:#x} that the memory map leaves unused", size >> 20, fixed_devices);
 }
 
+ErrorOr<AddressWindow> plan_identity_window(multiboot2::BootInfo const& info, u64 physical, u64 bytes)
+{
+    if (bytes == 0 || bytes > largest_window || physical < lowest_window || physical + bytes > fixed_devices)
+        return Error::format("{:#x} + {} bytes is not a framebuffer between 16 MiB and the fixed devices", physical, bytes);
+    if (info.memory_entries_left_out)
+        return Error::format("the memory map is not whole ({} entries left out)", info.memory_entries_left_out);
+    AddressWindow window;
+    window.physical_base = align_down(physical);
+    window.virtual_base = u32(window.physical_base);
+    u64 end = align_up(physical + bytes);
+    window.pages = u32((end - window.physical_base) / window_page_bytes);
+    for (size_t i = 0; i < info.memory_entry_count; ++i)
+        if (overlaps(window.physical_base, end, info.memory_map[i]))
+            return Error::format("its pages share {:#x}-{:#x} with memory the map lists", info.memory_map[i].base,
+                info.memory_map[i].base + info.memory_map[i].length - 1);
+    return window;
+}
+
 ErrorOr<u64> ram_above_4gib(multiboot2::BootInfo const& info, u64 bytes)
 {
     for (size_t i = 0; i < info.memory_entry_count; ++i) {

@@ -98,6 +98,9 @@ check('{"' not in screen, "screen shows JSON")
 check("[prof]" not in screen, "screen shows the profiler table")
 if mode == "vga-text":
     check(all(len(line) <= 80 for line in screen.splitlines()), "screen has a line over 80 columns")
+if mode in ("uefi-framebuffer", "uefi-2560x1440"):
+    check(re.search(r"\[screen\] write-combining through PAE paging: 0x[0-9a-f]+-0x[0-9a-f]+, [0-9]+ pages of 2 MiB", serial),
+          "serial lacks the write-combining line")
 if mode == "uefi-2560x1440":
     check(re.search(r"\[screen\] framebuffer 2560x1440x32 at 0x[0-9a-f]+, pitch 10240: 160x45 characters, the font drawn 2x2", serial),
           "serial lacks the 2560x1440 screen's line")

@@ -2,7 +2,8 @@
 // is trusted. Any byte string must parse or be refused without reading out of bounds, and
 // what the boot decides from a parsed block must hold whatever it says: the screen, the
 // heap's memory, the paging window onto a framebuffer above 4 GiB (in memory the map leaves
-// unused, 2 MiB-aligned, covering the framebuffer), the RAM screen_test=above-4g draws into
+// unused, 2 MiB-aligned, covering the framebuffer) or a framebuffer's own pages made
+// write-combining below it (none of them listed in the map), the RAM screen_test=above-4g draws into
 // (usable, above 4 GiB), and the command line.
 #include "fuzz_support.h"
 #include <rt/address_window.h>
@@ -41,6 +42,19 @@ void check_window(rt::multiboot2::BootInfo const& info, u64 physical, u64 bytes)
     require(info.memory_entries_left_out == 0);
 }
 
+void check_identity_window(rt::multiboot2::BootInfo const& info, u64 physical, u64 bytes)
+{
+    auto planned = rt::boot::plan_identity_window(info, physical, bytes);
+    if (planned.is_error())
+        return;
+    auto const& window = planned.value();
+    u64 end = window.physical_base + window.pages * page;
+    require(window.virtual_base == window.physical_base && window.physical_base % page == 0);
+    require(window.physical_base <= physical && physical + bytes <= end && end <= 0xFEC00000);
+    for (size_t i = 0; i < info.memory_entry_count; ++i)
+        require(!overlaps(window.physical_base, end, info.memory_map[i]));
+}
+
 void check_ram_above_4gib(rt::multiboot2::BootInfo const& info, u64 bytes)
 {
     auto ram = rt::boot::ram_above_4gib(info, bytes);
@@ -71,6 +85,8 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size)
     auto screen = rt::boot::choose_screen(info);
     if (screen.kind == rt::boot::ScreenChoice::Kind::Framebuffer && screen.above_4gib())
         check_window(info, screen.address, screen.bytes);
+    else if (screen.kind == rt::boot::ScreenChoice::Kind::Framebuffer)
+        check_identity_window(info, screen.address, screen.bytes);
     rt::boot::describe_screen(info);
     if (info.framebuffer.present)
         check_ram_above_4gib(info, u64(info.framebuffer.pitch) * info.framebuffer.height);

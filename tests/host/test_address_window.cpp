@@ -83,6 +83,32 @@ TEST(AddressWindow, NotWhereAMapCutShortMayHaveLeftSomethingOut)
     EXPECT_STREQ(window.error().message().data(), "the memory map is not whole (3 entries left out)");
 }
 
+TEST(AddressWindow, AFramebufferInADevicesMemoryIsItsOwnWindow)
+{
+    // QEMU's VGA at 0xC0000000 (1024x768x4): unlisted, so its pages become write-combining.
+    auto window = rt::boot::plan_identity_window(pc_memory_map(), 0xC0000000, 3 * mib);
+    ASSERT_FALSE(window.is_error()) << window.error().message().data();
+    EXPECT_EQ(window.value().virtual_base, 0xC0000000u);
+    EXPECT_EQ(window.value().physical_base, 0xC0000000u);
+    EXPECT_EQ(window.value().pages, 2u);
+    EXPECT_EQ(window.value().address_of(0xC0100000), reinterpret_cast<u8*>(uptr(0xC0100000)));
+}
+
+TEST(AddressWindow, NoIdentityWindowWhereTheFramebuffersPagesHoldListedMemory)
+{
+    // QEMU's ramfb: in reserved RAM, with usable RAM in the same 2 MiB page.
+    auto info = memory_map({ { mib, 0x7E400000, available }, { 0x7E500000, 4 * mib, reserved }, { 0x7E900000, 16 * mib, available } });
+    auto window = rt::boot::plan_identity_window(info, 0x7E500000, 3 * mib);
+    ASSERT_TRUE(window.is_error());
+    EXPECT_STREQ(window.error().message().data(), "its pages share 0x100000-0x7e4fffff with memory the map lists");
+    // Below 16 MiB, or reaching into the fixed devices: not a framebuffer to page.
+    EXPECT_TRUE(rt::boot::plan_identity_window(pc_memory_map(), 0xA0000, 64 * 1024).is_error());
+    EXPECT_TRUE(rt::boot::plan_identity_window(pc_memory_map(), 0xFEB00000, 3 * mib).is_error());
+    auto cut = pc_memory_map();
+    cut.memory_entries_left_out = 1;
+    EXPECT_TRUE(rt::boot::plan_identity_window(cut, 0xC0000000, 3 * mib).is_error());
+}
+
 TEST(AddressWindow, RamAboveFourGibIsTheFirstUsableRangeLargeEnough)
 {
     auto info = memory_map({ { mib, gib, available }, { 4 * gib, mib, available }, { 4 * gib + mib, 8 * mib, reserved },

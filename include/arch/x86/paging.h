@@ -9,9 +9,13 @@ namespace x86::paging {
 // The width of this CPU's physical addresses (CPUID 0x80000008), 36 where it does not say.
 u32 physical_address_bits();
 
+// Whether this CPU pages with PAE and has a PAT to make a window write-combining.
+bool can_write_combine();
+
 // Builds the tables (the first 4 GiB mapped to themselves, the window's pages to what it
-// shows, write-combining where the CPU has PAT) and turns paging on for this processor.
-// An error, and paging still off, when the CPU has no PAE.
+// shows, write-combining where the CPU has PAT) and turns paging on for this processor
+// (again with new tables, where it is on already). An error, and nothing changed, when the
+// CPU has no PAE.
 rt::ErrorOr<void> open_window(rt::boot::AddressWindow const&);
 
 // What an application processor loads into CR3 before CR0 turns paging on for it (as the
