@@ -2,15 +2,17 @@
 # Builds a hybrid (BIOS + UEFI, CD + USB stick) GRUB ISO around the BareFlow kernel.
 #   scripts/mkiso.sh -o OUT.iso [--model FILE] [--tokenizer FILE] [--cmdline "k=v ..."]
 #                    [--kernel ELF] [--menu-timeout SECONDS] [--uefi-mode WIDTHxHEIGHT]
+#                    [--bios-mode WIDTHxHEIGHT]
 # --uefi-mode asks GRUB for that framebuffer mode on UEFI boots instead of the kernel's
-# preferred 1024x768 (a large screen, as many laptops' firmware offers only their panel's).
+# preferred 1024x768 (a large screen, as many laptops' firmware offers only their panel's);
+# --bios-mode for a VBE framebuffer on BIOS boots instead of VGA text.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
-usage() { sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 die() { echo "mkiso: $*" >&2; exit 1; }
 
-output="" model="" tokenizer="" cmdline="" menu_timeout=3 uefi_mode=""
+output="" model="" tokenizer="" cmdline="" menu_timeout=3 uefi_mode="" bios_mode=""
 kernel="$root/build/bareflow.elf"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -21,6 +23,7 @@ while [ $# -gt 0 ]; do
     --kernel) kernel="${2:?}"; shift 2 ;;
     --menu-timeout) menu_timeout="${2:?}"; shift 2 ;;
     --uefi-mode) uefi_mode="${2:?}"; shift 2 ;;
+    --bios-mode) bios_mode="${2:?}"; shift 2 ;;
     -h|--help) usage ;;
     *) echo "mkiso: unknown argument '$1'" >&2; usage ;;
   esac
@@ -32,11 +35,13 @@ for f in "$model" "$tokenizer"; do
 done
 command -v grub-mkrescue >/dev/null || die "grub-mkrescue missing: run scripts/install-deps.sh"
 case "$menu_timeout" in ''|*[!0-9]*) die "--menu-timeout needs whole seconds" ;; esac
-mode_line=""
-if [ -n "$uefi_mode" ]; then
-  [[ "$uefi_mode" =~ ^[1-9][0-9]*x[1-9][0-9]*$ ]] || die "--uefi-mode takes WIDTHxHEIGHT, e.g. 2560x1440"
-  mode_line="    if [ \"\$grub_platform\" = \"efi\" ]; then set gfxpayload=${uefi_mode}x32; fi"
-fi
+mode_lines=""
+for platform_mode in "efi:$uefi_mode" "pc:$bios_mode"; do
+  platform="${platform_mode%%:*}" mode="${platform_mode#*:}"
+  [ -n "$mode" ] || continue
+  [[ "$mode" =~ ^[1-9][0-9]*x[1-9][0-9]*$ ]] || die "--uefi-mode and --bios-mode take WIDTHxHEIGHT, e.g. 2560x1440"
+  mode_lines+="    if [ \"\$grub_platform\" = \"$platform\" ]; then set gfxpayload=${mode}x32; fi"$'\n'
+done
 
 staging="$(mktemp -d)"
 log="$(mktemp)"
@@ -59,11 +64,11 @@ fi
 [ -z "$record" ] || cmdline="${cmdline:+$cmdline }modules=${record#,}"
 
 # Substitute with awk: the command line may hold characters sed would take as syntax.
-awk -v timeout="$menu_timeout" -v cmdline="$cmdline" -v modules="${modules%$'\n'}" -v mode_line="$mode_line" '
+awk -v timeout="$menu_timeout" -v cmdline="$cmdline" -v modules="${modules%$'\n'}" -v mode_lines="${mode_lines%$'\n'}" '
   { gsub(/@TIMEOUT@/, timeout); idx = index($0, "@CMDLINE@");
     if (idx) $0 = substr($0, 1, idx - 1) cmdline substr($0, idx + 9);
     if ($0 == "@MODULES@") { if (modules != "") print modules; next }
-    if ($0 == "@UEFI_MODE@") { if (mode_line != "") print mode_line; next }
+    if ($0 == "@MODES@") { if (mode_lines != "") print mode_lines; next }
     print }' "$root/iso/grub.cfg" > "$staging/boot/grub/grub.cfg"
 
 mkdir -p "$(dirname "$output")"

@@ -9,10 +9,11 @@
 #   uefi-2560x1440    the same at 2560x1440 (GRUB told so, as on a laptop whose firmware
 #                     offers only its panel's mode): 320 cells across would be too many,
 #                     so the font is drawn 2x2, 160x45 characters
+#   bios-vbe          a BIOS boot's VBE framebuffer (GRUB told so: mkiso --bios-mode)
 #   above-4g          the same screen drawn into RAM above 4 GiB (screen_test=above-4g,
 #                     two cores, 5 GiB), read from there with the monitor's pmemsave: the
 #                     paging window a framebuffer above 4 GiB gets, on both cores
-#   screen_test.sh KERNEL [vga-text|uefi-framebuffer|uefi-2560x1440|above-4g]
+#   screen_test.sh KERNEL [vga-text|uefi-framebuffer|uefi-2560x1440|bios-vbe|above-4g]
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 kernel="$1"
@@ -32,6 +33,7 @@ case "$mode" in
     command -v tmux >/dev/null || { echo "SKIP: tmux missing (scripts/install-deps.sh installs it)"; exit 77; } ;;
   uefi-framebuffer) boot+=(--uefi) ;;
   uefi-2560x1440) boot+=(--uefi); iso_options=(--uefi-mode 2560x1440) ;;
+  bios-vbe) iso_options=(--bios-mode 1024x768) ;;
   above-4g) boot+=(--uefi --mem 5120 --smp 2); story="$story screen_test=above-4g" ;;
   *) echo "screen_test: unknown mode $mode" >&2; exit 2 ;;
 esac
@@ -54,7 +56,7 @@ case "$mode" in
   vga-text)
     sleep 0.5 # the curses display refreshes on a timer
     tmux capture-pane -p -t "$session" > "$screen" ;;
-  uefi-framebuffer|uefi-2560x1440)
+  uefi-framebuffer|uefi-2560x1440|bios-vbe)
     monitor send "screendump \"$work/screen.ppm\"" > /dev/null
     for _ in $(seq 1 50); do [ -s "$work/screen.ppm" ] && break; sleep 0.1; done
     sleep 0.2
@@ -98,7 +100,7 @@ check('{"' not in screen, "screen shows JSON")
 check("[prof]" not in screen, "screen shows the profiler table")
 if mode == "vga-text":
     check(all(len(line) <= 80 for line in screen.splitlines()), "screen has a line over 80 columns")
-if mode in ("uefi-framebuffer", "uefi-2560x1440"):
+if mode in ("uefi-framebuffer", "uefi-2560x1440", "bios-vbe"):
     check(re.search(r"\[screen\] write-combining through PAE paging: 0x[0-9a-f]+-0x[0-9a-f]+, [0-9]+ pages of 2 MiB", serial),
           "serial lacks the write-combining line")
 if mode == "uefi-2560x1440":
