@@ -73,3 +73,34 @@ TEST(FramebufferConsole, ScreensWiderThanTheGridGetTheFontInSquares)
     expect_glyph(screen, 0, 1, 'A', 2);
     expect_glyph(screen, 1, 1, 'g', 2);
 }
+
+// 24- and 16-bit modes (some VBE BIOS modes and GOPs): each pixel stored in its bytes, the
+// palette packed into the mode's fields.
+TEST(FramebufferConsole, TwentyFourAndSixteenBitPixelsAreStoredWhole)
+{
+    constexpr u32 width = 64, height = 32;
+    std::vector<u8> bytes24(size_t(width) * height * 3, 0xAB);
+    rt::FramebufferConsole rgb24(bytes24.data(), width, height, width * 3, { 3, 16, 8, 8, 8, 0, 8 });
+    rgb24.clear();
+    rgb24.write("T");
+    // The top-left pixel is background: (0x10, 0x14, 0x20) stored as blue, green, red bytes.
+    EXPECT_EQ(bytes24[0], 0x20);
+    EXPECT_EQ(bytes24[1], 0x14);
+    EXPECT_EQ(bytes24[2], 0x10);
+    const u8* glyph = rt::font8x16['T' - rt::font_first_char];
+    for (u32 y = 0; y < rt::font_height; ++y)
+        for (u32 x = 0; x < rt::font_width; ++x) {
+            const u8* pixel = &bytes24[(size_t(y) * width + x) * 3];
+            bool ink = glyph[y] & (0x80 >> x);
+            bool background = pixel[0] == 0x20 && pixel[1] == 0x14 && pixel[2] == 0x10;
+            ASSERT_EQ(!background, ink) << "pixel " << x << "," << y;
+        }
+    EXPECT_EQ(bytes24[(size_t(height - 1) * width + width - 1) * 3], 0x20); // the last pixel, cleared too
+
+    std::vector<u16> pixels16(size_t(width) * height, 0xABAB);
+    rt::FramebufferConsole rgb565(reinterpret_cast<u8*>(pixels16.data()), width, height, width * 2, { 2, 11, 5, 5, 6, 0, 5 });
+    rgb565.clear();
+    // (0x10, 0x14, 0x20) in 5-6-5: red 0x10 >> 3 = 2, green 0x14 >> 2 = 5, blue 0x20 >> 3 = 4.
+    EXPECT_EQ(pixels16[0], u16((2 << 11) | (5 << 5) | 4));
+    EXPECT_EQ(pixels16.back(), pixels16[0]);
+}
