@@ -38,7 +38,7 @@ rt::ErrorOr<void> write_combine(rt::multiboot2::BootInfo const& info, u64 addres
 // mostly leaves a framebuffer uncached, where every pixel is a bus write of its own.
 rt::ErrorOr<u8*> pixels_at(rt::multiboot2::BootInfo const& info, u64 address, u64 bytes)
 {
-    if (address + bytes > four_gib) {
+    if (address > four_gib || bytes > four_gib - address) {
         window = TRY(rt::boot::plan_address_window(info, address, bytes, paging::physical_address_bits()));
         TRY(paging::open_window(window));
         left_uncombined = false;

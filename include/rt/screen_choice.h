@@ -21,7 +21,7 @@ struct ScreenChoice {
 
     // Pixels above 4 GiB, where UEFI firmware often puts them: the platform shows them
     // through a paging window (rt/address_window.h) or leaves the screen out.
-    bool above_4gib() const { return address + bytes > (4ull << 30); }
+    bool above_4gib() const { return address > (4ull << 30) || bytes > (4ull << 30) - address; }
 };
 
 // Says on the console why a framebuffer cannot be used (an unsupported depth, text mode

@@ -57,7 +57,7 @@ ErrorOr<AddressWindow> plan_address_window(multiboot2::BootInfo const& info, u64
 
 ErrorOr<AddressWindow> plan_identity_window(multiboot2::BootInfo const& info, u64 physical, u64 bytes)
 {
-    if (bytes == 0 || bytes > largest_window || physical < lowest_window || physical + bytes > fixed_devices)
+    if (bytes == 0 || bytes > largest_window || physical < lowest_window || physical > fixed_devices || bytes > fixed_devices - physical)
         return Error::format("{:#x} + {} bytes is not a framebuffer between 16 MiB and the fixed devices", physical, bytes);
     if (info.memory_entries_left_out)
         return Error::format("the memory map is not whole ({} entries left out)", info.memory_entries_left_out);

@@ -17,6 +17,10 @@ ScreenChoice choose_screen(multiboot2::BootInfo const& info)
     if (!fb.present)
         return { info.efi_boot ? ScreenChoice::Kind::SerialOnly : ScreenChoice::Kind::VgaText };
     u64 bytes = u64(fb.pitch) * fb.height;
+    if (bytes > ~u64(0) - fb.address) { // a boot loader's nonsense: no such memory
+        println("[screen] framebuffer at {:#x} ({} bytes) runs past the end of the address space: serial only", fb.address, bytes);
+        return {};
+    }
     if (fb.type == multiboot2::FramebufferType::EgaText) {
         if (fb.address + bytes > four_gib) { // BIOS text mode: never up there
             println("[screen] text mode at {:#x} is above 4 GiB: serial only", fb.address);
@@ -26,6 +30,14 @@ ScreenChoice choose_screen(multiboot2::BootInfo const& info)
     }
     if (fb.bpp != 32 && fb.bpp != 24 && fb.bpp != 16) {
         println("[screen] {}-bit framebuffer not supported: serial only", fb.bpp);
+        return {};
+    }
+    // Every row drawn must lie inside the pitch, every cell inside the screen, and every
+    // pixel on its own alignment (the console stores 32- and 16-bit pixels whole).
+    u32 pixel_bytes = fb.bpp / 8, alignment = pixel_bytes == 3 ? 1 : pixel_bytes;
+    if (fb.width < font_width || fb.height < font_height || u64(fb.width) * pixel_bytes > fb.pitch || fb.pitch % alignment
+        || fb.address % alignment) {
+        println("[screen] framebuffer {}x{}x{} with pitch {} cannot hold a line of text: serial only", fb.width, fb.height, fb.bpp, fb.pitch);
         return {};
     }
     PixelFormat format { u8(fb.bpp / 8), fb.red_position, fb.red_size, fb.green_position, fb.green_size, fb.blue_position, fb.blue_size };

@@ -65,9 +65,10 @@ void FramebufferConsole::show_at(u8* pixels)
 
 u32 FramebufferConsole::pack(u8 red, u8 green, u8 blue) const
 {
-    // Keep the top `size` bits of each 8-bit channel, placed where the mode says.
+    // Keep the top `size` bits of each 8-bit channel, placed where the mode says (a field
+    // the boot loader placed outside a 32-bit pixel is left out).
     auto channel = [](u8 value, u8 position, u8 size) -> u32 {
-        if (size == 0 || size > 8)
+        if (size == 0 || size > 8 || position + size > 32)
             return 0;
         return (u32(value) >> (8 - size)) << position;
     };

@@ -9,8 +9,10 @@
 #include <rt/address_window.h>
 #include <rt/boot_options.h>
 #include <rt/cmdline.h>
+#include <rt/framebuffer_console.h>
 #include <rt/heap_setup.h>
 #include <rt/screen_choice.h>
+#include <vector>
 
 namespace {
 
@@ -83,6 +85,16 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size)
     require(info.module_count <= rt::multiboot2::BootInfo::max_modules);
 
     auto screen = rt::boot::choose_screen(info);
+    if (screen.kind == rt::boot::ScreenChoice::Kind::Framebuffer && screen.bytes <= (4u << 20)) {
+        // A screen the choice accepts is drawn inside its pitch x height bytes (ASan sees a
+        // pixel past them), scrolling included.
+        auto const& fb = info.framebuffer;
+        std::vector<u8> memory(screen.bytes);
+        rt::FramebufferConsole console(memory.data(), fb.width, fb.height, fb.pitch, screen.format);
+        console.clear();
+        for (u32 line = 0; line <= console.rows(); ++line)
+            console.write("Once upon a time, there was a little girl named Lily who loved to play outside.\n");
+    }
     if (screen.kind == rt::boot::ScreenChoice::Kind::Framebuffer && screen.above_4gib())
         check_window(info, screen.address, screen.bytes);
     else if (screen.kind == rt::boot::ScreenChoice::Kind::Framebuffer)

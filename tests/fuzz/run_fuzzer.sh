@@ -18,7 +18,8 @@ trap 'rm -rf "$work"' EXIT
 for dir in "${seed_dirs[@]}"; do
   [ -d "$dir" ] || { echo "run_fuzzer: no seed corpus at $dir" >&2; exit 1; }
 done
-"$fuzzer" -max_total_time="$seconds" -seed=1 -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
+# -error_exitcode: libFuzzer's default, 77, is what meson reads as "skipped".
+"$fuzzer" -max_total_time="$seconds" -seed=1 -error_exitcode=1 -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
   -artifact_prefix="$artifacts/$name-" "$@" "$work" "${seed_dirs[@]}"
 status=$?
 if [ $status -ne 0 ]; then

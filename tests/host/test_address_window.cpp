@@ -104,6 +104,7 @@ TEST(AddressWindow, NoIdentityWindowWhereTheFramebuffersPagesHoldListedMemory)
     // Below 16 MiB, or reaching into the fixed devices: not a framebuffer to page.
     EXPECT_TRUE(rt::boot::plan_identity_window(pc_memory_map(), 0xA0000, 64 * 1024).is_error());
     EXPECT_TRUE(rt::boot::plan_identity_window(pc_memory_map(), 0xFEB00000, 3 * mib).is_error());
+    EXPECT_TRUE(rt::boot::plan_identity_window(pc_memory_map(), ~0ull - mib, 16 * mib).is_error()); // its end wraps
     auto cut = pc_memory_map();
     cut.memory_entries_left_out = 1;
     EXPECT_TRUE(rt::boot::plan_identity_window(cut, 0xC0000000, 3 * mib).is_error());

@@ -82,6 +82,19 @@ TEST(ScreenChoice, UnusableFramebuffersLeaveSerialOnlyAndSayWhy)
     auto high_text = boot_info_with_framebuffer(0x1000B8000, 80, 25, 160, 16, rt::multiboot2::FramebufferType::EgaText);
     EXPECT_EQ(rt::boot::choose_screen(high_text).kind, Kind::SerialOnly);
     EXPECT_EQ(ConsoleCapture::the().take(), "[screen] text mode at 0x1000b8000 is above 4 GiB: serial only\n");
+    auto wrapping = boot_info_with_framebuffer(0xFFFFFFFFFFFF0000, 1920, 1080, 15871, 32);
+    EXPECT_EQ(rt::boot::choose_screen(wrapping).kind, Kind::SerialOnly);
+    EXPECT_EQ(ConsoleCapture::the().take(),
+        "[screen] framebuffer at 0xffffffffffff0000 (17140680 bytes) runs past the end of the address space: serial only\n");
+    auto short_pitch = boot_info_with_framebuffer(0xFD000000, 1024, 768, 1024, 32); // a row needs 4096
+    EXPECT_EQ(rt::boot::choose_screen(short_pitch).kind, Kind::SerialOnly);
+    EXPECT_EQ(ConsoleCapture::the().take(), "[screen] framebuffer 1024x768x32 with pitch 1024 cannot hold a line of text: serial only\n");
+    auto odd_pitch = boot_info_with_framebuffer(0xFD000000, 1024, 768, 4099, 32); // rows off 4-byte alignment
+    EXPECT_EQ(rt::boot::choose_screen(odd_pitch).kind, Kind::SerialOnly);
+    ConsoleCapture::the().take();
+    auto tiny = boot_info_with_framebuffer(0xFD000000, 4, 768, 4096, 32);
+    EXPECT_EQ(rt::boot::choose_screen(tiny).kind, Kind::SerialOnly);
+    ConsoleCapture::the().take();
     auto indexed = boot_info_with_framebuffer(0xFD000000, 640, 480, 640, 8);
     EXPECT_EQ(rt::boot::choose_screen(indexed).kind, Kind::SerialOnly);
     EXPECT_EQ(ConsoleCapture::the().take(), "[screen] 8-bit framebuffer not supported: serial only\n");
