@@ -17,16 +17,22 @@ struct PixelFormat {
 
 class FramebufferConsole final : public TextScreen {
 public:
+    // The character grid a screen of these pixels gets, and the side of the square each
+    // glyph pixel is drawn as.
+    struct Grid {
+        u32 columns, rows, scale;
+    };
+    static Grid grid_for(u32 width, u32 height);
+
     FramebufferConsole(u8* pixels, u32 width, u32 height, u32 pitch, PixelFormat format);
     // Draws from now on into `pixels` (the same size and format), all of the screen at once.
     void show_at(u8* pixels);
     // Also the margins right of and below the grid (what the firmware or GRUB left there).
     void clear() override;
-    // The side of the square each glyph pixel is drawn as.
     u32 scale() const { return m_scale; }
-    static u32 scale_for(u32 width, u32 height);
 
 private:
+    FramebufferConsole(u8* pixels, u32 width, u32 height, u32 pitch, PixelFormat format, Grid);
     void draw_cell(u32 column, u32 row, Cell) override;
     u32 pack(u8 red, u8 green, u8 blue) const;
     void store(u8* at, u32 pixel);

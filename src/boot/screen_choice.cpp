@@ -60,12 +60,10 @@ void describe_screen(multiboot2::BootInfo const& info)
         println("[screen] EGA text {}x{} at {:#x}", fb.width, fb.height, fb.address);
         return;
     }
-    u32 scale = FramebufferConsole::scale_for(fb.width, fb.height);
-    u32 columns = min(fb.width / (font_width * scale), TextScreen::max_columns);
-    u32 rows = min(fb.height / (font_height * scale), TextScreen::max_rows);
-    print("[screen] framebuffer {}x{}x{} at {:#x}, pitch {}: {}x{} characters", fb.width, fb.height, fb.bpp, fb.address, fb.pitch, columns, rows);
-    if (scale > 1)
-        print(", the font drawn {}x{}", scale, scale);
+    auto grid = FramebufferConsole::grid_for(fb.width, fb.height);
+    print("[screen] framebuffer {}x{}x{} at {:#x}, pitch {}: {}x{} characters", fb.width, fb.height, fb.bpp, fb.address, fb.pitch, grid.columns, grid.rows);
+    if (grid.scale > 1)
+        print(", the font drawn {}x{}", grid.scale, grid.scale);
     println("");
 }
 

@@ -20,19 +20,24 @@ constexpr Rgb palette[] = {
 static_assert(sizeof palette / sizeof palette[0] == 6);
 }
 
-u32 FramebufferConsole::scale_for(u32 width, u32 height)
+FramebufferConsole::Grid FramebufferConsole::grid_for(u32 width, u32 height)
 {
     u32 columns = width / font_width, rows = height / font_height;
-    u32 scale = (columns + max_columns - 1) / max_columns;
-    return max(max(scale, (rows + max_rows - 1) / max_rows), 1u);
+    u32 scale = max(max((columns + max_columns - 1) / max_columns, (rows + max_rows - 1) / max_rows), 1u);
+    return { min(columns / scale, max_columns), min(rows / scale, max_rows), scale };
 }
 
 FramebufferConsole::FramebufferConsole(u8* pixels, u32 width, u32 height, u32 pitch, PixelFormat format)
-    : TextScreen(width / (font_width * scale_for(width, height)), height / (font_height * scale_for(width, height)))
+    : FramebufferConsole(pixels, width, height, pitch, format, grid_for(width, height))
+{
+}
+
+FramebufferConsole::FramebufferConsole(u8* pixels, u32 width, u32 height, u32 pitch, PixelFormat format, Grid grid)
+    : TextScreen(grid.columns, grid.rows)
     , m_pixels(pixels)
     , m_width(width)
     , m_height(height)
-    , m_scale(scale_for(width, height))
+    , m_scale(grid.scale)
     , m_pitch(pitch)
     , m_format(format)
 {

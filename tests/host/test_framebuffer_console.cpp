@@ -57,11 +57,15 @@ TEST(FramebufferConsole, DrawsGlyphsAndClearsTheMarginsBesideTheGrid)
 TEST(FramebufferConsole, ScreensWiderThanTheGridGetTheFontInSquares)
 {
     // 2560 / 8 = 320 columns, more than the grid's 240: 2x2, 160x45 characters.
-    EXPECT_EQ(rt::FramebufferConsole::scale_for(2560, 1440), 2u);
-    EXPECT_EQ(rt::FramebufferConsole::scale_for(1920, 1080), 1u);
-    EXPECT_EQ(rt::FramebufferConsole::scale_for(3840, 2400), 2u);
-    EXPECT_EQ(rt::FramebufferConsole::scale_for(7680, 4320), 4u);
-    EXPECT_EQ(rt::FramebufferConsole::scale_for(1200, 1920), 2u); // portrait: 120 rows are too many
+    auto scale_for = [](u32 width, u32 height) { return rt::FramebufferConsole::grid_for(width, height).scale; };
+    EXPECT_EQ(scale_for(2560, 1440), 2u);
+    EXPECT_EQ(scale_for(1920, 1080), 1u);
+    EXPECT_EQ(scale_for(3840, 2400), 2u);
+    EXPECT_EQ(scale_for(7680, 4320), 4u);
+    EXPECT_EQ(scale_for(1200, 1920), 2u); // portrait: 120 rows are too many
+    auto grid = rt::FramebufferConsole::grid_for(2560, 1440);
+    EXPECT_EQ(grid.columns, 160u);
+    EXPECT_EQ(grid.rows, 45u);
     Screen screen(2000, 1300); // 250 columns: 2x2, 125x40 cells, 20 pixels below left over
     rt::FramebufferConsole console(screen.bytes(), screen.width, screen.height, screen.width * 4, bgrx);
     EXPECT_EQ(console.scale(), 2u);
