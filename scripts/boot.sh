@@ -3,10 +3,12 @@
 #   scripts/boot.sh ISO [--uefi] [--raw] [--smp N] [--mem MiB] [--timeout S]
 #                   [--cmdline "k=v ..."] [--display | --curses] [--monitor SOCKET]
 #                   [--serial-file FILE] [--no-exit-device] [--stay] [--cpu MODEL]
-#                   [--machine TYPE] [--ramfb]
+#                   [--machine TYPE] [--ramfb] [--usb-keyboard]
 # --cpu is QEMU's CPU model and features (default max: AVX2 and FMA under TCG), --machine
 # its machine type and options (default pc; pc,pit=off has no timer chip). --ramfb gives
 # UEFI boots QEMU's ramfb instead of a VGA card: a framebuffer the firmware keeps in RAM.
+# --usb-keyboard adds an xHCI controller with a USB keyboard, which then gets the keys
+# the monitor's sendkey types (the PS/2 keyboard none).
 # --raw attaches the image as a USB stick instead of a CD; --cmdline is appended to the
 # menu entry's command line (passed through QEMU's fw_cfg, read by the kernel).
 # --display opens a window; --curses draws the VGA text screen in this terminal (then the
@@ -19,9 +21,9 @@
 # 3 QEMU ended any other way (a power-off, or a triple fault with -no-reboot), 4 bad usage.
 set -uo pipefail
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 4; }
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 4; }
 
-iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=none monitor="" serial_file="" stay=0 exit_device=1 cpu=max machine=pc video=()
+iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=none monitor="" serial_file="" stay=0 exit_device=1 cpu=max machine=pc video=() usb_keyboard=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --uefi) uefi=1; shift ;;
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
     --cpu) cpu="${2:?}"; shift 2 ;;
     --machine) machine="${2:?}"; shift 2 ;;
     --ramfb) video=(-vga none -device ramfb); shift ;;
+    --usb-keyboard) usb_keyboard=1; shift ;;
     -h|--help) usage ;;
     -*) echo "boot: unknown option '$1'" >&2; usage ;;
     *) [ -z "$iso" ] || usage; iso="$1"; shift ;;
@@ -63,9 +66,13 @@ if [ "$uefi" -eq 1 ]; then
   [ -f "$ovmf" ] || { echo "boot: $ovmf missing: install the ovmf package" >&2; exit 4; }
   args+=(-bios "$ovmf")
 fi
+if [ "$raw" -eq 1 ] || [ "$usb_keyboard" -eq 1 ]; then args+=(-device qemu-xhci,id=xhci); fi
+# A USB keyboard on the xHCI controller: QEMU then sends the keys it is given to it, not
+# to the PS/2 keyboard.
+if [ "$usb_keyboard" -eq 1 ]; then args+=(-device usb-kbd,bus=xhci.0); fi
 if [ "$raw" -eq 1 ]; then
   # The hybrid image as a USB stick: what `dd` onto a real stick gives.
-  args+=(-device qemu-xhci -drive "if=none,id=stick,format=raw,readonly=on,file=$iso" -device usb-storage,drive=stick,bootindex=0)
+  args+=(-drive "if=none,id=stick,format=raw,readonly=on,file=$iso" -device usb-storage,drive=stick,bootindex=0)
 else
   args+=(-drive "media=cdrom,format=raw,readonly=on,file=$iso" -boot d)
 fi

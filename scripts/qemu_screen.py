@@ -3,6 +3,8 @@
 
     qemu_screen.py SOCKET shot OUT.png    the screen as a person sees it, as a PNG
     qemu_screen.py SOCKET send COMMAND    any monitor command (sendkey ret, quit, ...)
+    qemu_screen.py SOCKET type TEXT       types TEXT and enter on the guest's keyboard
+                                          (sendkey, key by key: US layout)
 
 QEMU's screendump writes PPM; it is converted to PNG here with zlib, so no image tools
 are needed.
@@ -75,12 +77,51 @@ def shot(sock, out):
         write_png(out, *read_ppm(ppm))
 
 
+# QEMU's key names for the characters that are not their own name, unshifted and shifted.
+KEY_NAMES = {" ": "spc", "-": "minus", "=": "equal", "[": "bracket_left", "]": "bracket_right",
+             "\\": "backslash", ";": "semicolon", "'": "apostrophe", "`": "grave_accent", ",": "comma",
+             ".": "dot", "/": "slash", "\n": "ret"}
+SHIFTED = dict(zip('!@#$%^&*()_+{}|:"~<>?', "1234567890-=[]\\;'`,./"))
+
+
+def key_for(char):
+    if char.isascii() and char.isalnum():
+        return f"shift-{char.lower()}" if char.isupper() else char
+    if char in SHIFTED:
+        return "shift-" + KEY_NAMES.get(SHIFTED[char], SHIFTED[char])
+    if char in KEY_NAMES:
+        return KEY_NAMES[char]
+    sys.exit(f"qemu_screen: no key types {char!r}")
+
+
+def type_text(path, text):
+    """Each key pressed and released, in one monitor connection, with a pause between keys
+    (a guest that polls its keyboard sees every one)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.connect(path)
+        s.settimeout(5)
+        time.sleep(0.1)
+        try:
+            s.recv(65536)
+        except socket.timeout:
+            pass
+        for char in text + "\n":
+            s.sendall(f"sendkey {key_for(char)} 50\n".encode())
+            time.sleep(0.15)
+            try:
+                s.recv(65536)
+            except socket.timeout:
+                pass
+
+
 def main():
-    if len(sys.argv) < 4 or sys.argv[2] not in ("shot", "send"):
+    if len(sys.argv) < 4 or sys.argv[2] not in ("shot", "send", "type"):
         sys.exit(__doc__)
     sock, action = sys.argv[1], sys.argv[2]
     if action == "shot":
         shot(sock, sys.argv[3])
+    elif action == "type":
+        type_text(sock, " ".join(sys.argv[3:]))
     else:
         sys.stdout.write(monitor_command(sock, " ".join(sys.argv[3:])))
 

@@ -12,6 +12,7 @@
 #include <arch/x86/serial.h>
 #include <arch/x86/smp.h>
 #include <arch/x86/tsc_calibration.h>
+#include <arch/x86/usb_keyboard.h>
 #include <rt/boot.h>
 #include <rt/boot_command_line.h>
 #include <rt/boot_options.h>
@@ -32,6 +33,7 @@ using x86::fail;
 
 x86::Serial serial;
 x86::Ps2Keyboard keyboard;
+x86::UsbKeyboards usb_keyboards;
 rt::multiboot2::BootInfo boot_info;
 rt::CommandLine command_line;
 rt::CpuFeatures cpu;
@@ -58,6 +60,15 @@ void start_processors(uptr info_address)
         fail(x2apic.error());
     size_t cores = x86::smp::start_processors(boot_info, info_address, wanted.value(), x2apic.value());
     rt::WorkPool::the().set_worker_count(cores);
+}
+
+void read_usb_keyboards()
+{
+    auto wanted = rt::boot::usb_keyboards_wanted(command_line);
+    if (wanted.is_error())
+        fail(wanted.error());
+    if (wanted.value() && usb_keyboards.bring_up(boot_info))
+        rt::Console::the().attach_input(usb_keyboards);
 }
 
 void run_global_constructors()
@@ -136,6 +147,7 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
     rt::boot::set_up_heap(boot_info, { uptr(__kernel_start), u64(uptr(__kernel_end) - uptr(__kernel_start)) }, { info_address, boot_info.total_size });
     run_global_constructors();
     start_processors(info_address);
+    read_usb_keyboards();
     auto fault = rt::boot::trigger_requested_fault(command_line, { x86::cause_divide_error, x86::cause_invalid_opcode, x86::cause_protection_fault });
     if (fault.is_error())
         fail(fault.error());

@@ -5,7 +5,7 @@ namespace x86::paging {
 
 namespace {
 
-constexpr u64 present = 1u << 0, writable = 1u << 1, write_through = 1u << 3, large_page = 1u << 7;
+constexpr u64 present = 1u << 0, writable = 1u << 1, write_through = 1u << 3, cache_disable = 1u << 4, large_page = 1u << 7;
 constexpr u32 cr0_paging = 1u << 31, cr4_pae = 1u << 5;
 constexpr u32 entries = 512; // of a page directory or table: 8 bytes each, 4 KiB
 constexpr u32 small_page = 4096;
@@ -14,8 +14,11 @@ constexpr u32 pat_msr = 0x277;
 // write-combining: the window's pages select it. Firmware's MTRRs mostly leave a
 // framebuffer uncached (one above 4 GiB seldom has an MTRR at all), where every pixel is a
 // bus write of its own; PAT's write-combining overrides MTRR's uncached. Every other page
-// selects entry 0, write-back, which leaves the MTRRs' type as it is without paging.
+// selects entry 0, write-back, which leaves the MTRRs' type as it is without paging; a
+// device's registers entry 3 (PCD and PWT), uncached whatever the MTRRs say (above 4 GiB
+// firmware often gives them no MTRR of their own, and the default type may be write-back).
 constexpr u64 pat_entry_1 = 0x7ull << 8, pat_write_combining_in_entry_1 = 0x01ull << 8;
+constexpr u32 max_windows = 4;
 
 // The four page directories of PAE's 32-bit addresses, each mapping 1 GiB in 2 MiB pages,
 // and their pointer table. The first 2 MiB go through a table of 4 KiB pages instead:
@@ -25,6 +28,9 @@ alignas(small_page) u64 directories[4][entries];
 alignas(small_page) u64 first_pages[entries];
 alignas(32) u64 directory_pointers[4];
 bool tables_built = false;
+rt::boot::AddressWindow windows[max_windows];
+Caching window_caching[max_windows];
+u32 window_count = 0;
 u64 boot_processor_pat = 0;
 bool pat_set = false;
 
@@ -42,24 +48,32 @@ u32 physical_address_bits()
     return 36;
 }
 
-rt::ErrorOr<void> open_window(rt::boot::AddressWindow const& window)
+rt::ErrorOr<void> open_window(rt::boot::AddressWindow const& window, Caching caching)
 {
     if (!has_pae())
         return rt::Error::format("this CPU has no PAE paging");
-    u64 window_caching = 0;
-    if (has_pat()) {
+    u32 index = 0;
+    while (index < window_count && windows[index].virtual_base != window.virtual_base)
+        ++index;
+    if (index == max_windows)
+        return rt::Error::format("{} windows are open already", max_windows);
+    windows[index] = window;
+    window_caching[index] = caching;
+    window_count = rt::max(window_count, index + 1);
+    if (has_pat() && !pat_set) {
         boot_processor_pat = (read_msr(pat_msr) & ~pat_entry_1) | pat_write_combining_in_entry_1;
         write_msr(pat_msr, boot_processor_pat);
         pat_set = true;
-        window_caching = write_through;
     }
     constexpr u64 large_bytes = rt::boot::window_page_bytes;
-    u32 first = u32(window.virtual_base / large_bytes);
-    for (u32 page = 0; page < 4 * entries; ++page) {
-        u64 entry = u64(page) * large_bytes | present | writable | large_page;
-        if (page >= first && page < first + window.pages)
-            entry = (window.physical_base + u64(page - first) * large_bytes) | present | writable | large_page | window_caching;
-        directories[page / entries][page % entries] = entry;
+    for (u32 page = 0; page < 4 * entries; ++page)
+        directories[page / entries][page % entries] = u64(page) * large_bytes | present | writable | large_page;
+    for (u32 w = 0; w < window_count; ++w) {
+        u64 caching_bits = window_caching[w] == Caching::Uncached ? cache_disable | write_through : pat_set ? write_through : 0;
+        u32 first = u32(windows[w].virtual_base / large_bytes);
+        for (u32 page = 0; page < windows[w].pages; ++page)
+            directories[(first + page) / entries][(first + page) % entries]
+                = (windows[w].physical_base + u64(page) * large_bytes) | present | writable | large_page | caching_bits;
     }
     for (u32 page = 0; page < entries; ++page)
         first_pages[page] = u64(page) * small_page | present | writable;
@@ -72,6 +86,8 @@ rt::ErrorOr<void> open_window(rt::boot::AddressWindow const& window)
     write_cr0(read_cr0() | cr0_paging);
     return {};
 }
+
+rt::Span<const rt::boot::AddressWindow> open_windows() { return { windows, window_count }; }
 
 u32 tables_for_other_processors() { return tables_built ? u32(uptr(directory_pointers)) : 0; }
 

@@ -28,7 +28,7 @@ rt::ErrorOr<void> write_combine(rt::multiboot2::BootInfo const& info, u64 addres
     if (!paging::can_write_combine())
         return rt::Error::format("this CPU has no PAE paging or no PAT");
     auto identity = TRY(rt::boot::plan_identity_window(info, address, bytes));
-    TRY(paging::open_window(identity));
+    TRY(paging::open_window(identity, paging::Caching::WriteCombining));
     window = identity;
     return {};
 }
@@ -40,7 +40,7 @@ rt::ErrorOr<u8*> pixels_at(rt::multiboot2::BootInfo const& info, u64 address, u6
 {
     if (address > four_gib || bytes > four_gib - address) {
         window = TRY(rt::boot::plan_address_window(info, address, bytes, paging::physical_address_bits()));
-        TRY(paging::open_window(window));
+        TRY(paging::open_window(window, paging::Caching::WriteCombining));
         left_uncombined = false;
         return window.address_of(address);
     }

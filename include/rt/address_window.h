@@ -9,6 +9,7 @@
 // where the firmware's MTRRs leave the framebuffer uncached, as they mostly do. This plans
 // the windows (which pages, where); arch/x86/paging.h builds the tables and turns paging on.
 #include <rt/error.h>
+#include <rt/heap.h>
 #include <rt/multiboot2.h>
 
 namespace rt::boot {
@@ -24,14 +25,17 @@ struct AddressWindow {
     u8* address_of(u64 physical) const { return reinterpret_cast<u8*>(uptr(virtual_base + u32(physical - physical_base))); }
 };
 
-// A window onto physical [physical, physical + bytes) (a framebuffer above 4 GiB), placed
-// where the memory map lists nothing (no RAM, no firmware table, no reserved range) between
-// 16 MiB and the chipset's fixed devices at 0xFEC00000 (I/O APIC, HPET, local APIC, the
-// firmware's flash), as high as it fits: that is where the PCI devices' memory lies, which
-// the kernel never touches but for the framebuffer; never when the memory map was too long
-// to keep whole (what it left out may lie there). `physical_address_bits` is the CPU's
-// (CPUID 0x80000008; 36 where it does not say). An error says why there is no window.
-ErrorOr<AddressWindow> plan_address_window(multiboot2::BootInfo const&, u64 physical, u64 bytes, u32 physical_address_bits);
+// A window onto physical [physical, physical + bytes) (a framebuffer or a device's registers
+// above 4 GiB), placed where the memory map lists nothing (no RAM, no firmware table, no
+// reserved range) between 16 MiB and the chipset's fixed devices at 0xFEC00000 (I/O APIC,
+// HPET, local APIC, the firmware's flash), as high as it fits, and clear of `avoid` (the
+// windows open already, the devices the kernel reaches where they are): that is where the
+// PCI devices' memory lies, which the kernel does not touch but for those; never when the
+// memory map was too long to keep whole (what it left out may lie there).
+// `physical_address_bits` is the CPU's (CPUID 0x80000008; 36 where it does not say). An
+// error says why there is no window.
+ErrorOr<AddressWindow> plan_address_window(multiboot2::BootInfo const&, u64 physical, u64 bytes, u32 physical_address_bits,
+    Span<const MemoryRange> avoid = {});
 
 // The framebuffer's own 2 MiB pages, below 4 GiB, to be mapped write-combining: only where
 // the memory map lists nothing in them (a framebuffer in a PCI device's memory, as on real

@@ -15,6 +15,13 @@ ErrorOr<bool> x2apic_wanted(CommandLine const&);
 // The values x2apic= takes.
 constexpr StringView x2apic_choices[] = { "auto", "on" };
 
+// usb=auto|on|off (default auto): whether the kernel takes the xHCI controllers over from
+// the firmware to read USB keyboards itself. auto does so where keys are read (mode=
+// interactive or chat): a firmware that passes a USB keyboard on as PS/2 stops doing so
+// once the controller is taken, so a run that reads no keys leaves the controllers alone.
+ErrorOr<bool> usb_keyboards_wanted(CommandLine const&);
+constexpr StringView usb_choices[] = { "auto", "on", "off" };
+
 // end=halt|poweroff (default halt): whether the run ends by switching the machine off.
 ErrorOr<bool> power_off_at_end(CommandLine const&);
 

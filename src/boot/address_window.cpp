@@ -24,10 +24,11 @@ bool overlaps(u64 base, u64 end, multiboot2::MemoryMapEntry const& entry)
 
 }
 
-ErrorOr<AddressWindow> plan_address_window(multiboot2::BootInfo const& info, u64 physical, u64 bytes, u32 physical_address_bits)
+ErrorOr<AddressWindow> plan_address_window(multiboot2::BootInfo const& info, u64 physical, u64 bytes, u32 physical_address_bits,
+    Span<const MemoryRange> avoid)
 {
     if (bytes == 0 || bytes > largest_window)
-        return Error::format("a window of {} bytes is not what a framebuffer needs", bytes);
+        return Error::format("a window of {} bytes (0, or more than a framebuffer's 256 MiB)", bytes);
     u64 highest = physical_address_bits >= 52 ? 1ull << 52 : 1ull << physical_address_bits;
     if (physical >= highest || bytes > highest - physical)
         return Error::format("{:#x}-{:#x} lies beyond the CPU's {}-bit physical addresses", physical, physical + bytes - 1, physical_address_bits);
@@ -46,6 +47,9 @@ ErrorOr<AddressWindow> plan_address_window(multiboot2::BootInfo const& info, u64
         for (size_t i = 0; i < info.memory_entry_count; ++i)
             if (overlaps(base, end, info.memory_map[i]))
                 lowest_overlap = rt::min(lowest_overlap, info.memory_map[i].base);
+        for (MemoryRange range : avoid)
+            if (range.overlaps({ base, size }))
+                lowest_overlap = rt::min(lowest_overlap, range.base);
         if (lowest_overlap == end) {
             window.virtual_base = u32(base);
             return window;

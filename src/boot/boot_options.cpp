@@ -14,6 +14,15 @@ ErrorOr<bool> x2apic_wanted(CommandLine const& command_line)
     return TRY(command_line.get_choice("x2apic", x2apic_choices, "auto")) == "on";
 }
 
+ErrorOr<bool> usb_keyboards_wanted(CommandLine const& command_line)
+{
+    auto choice = TRY(command_line.get_choice("usb", usb_choices, "auto"));
+    if (choice != "auto")
+        return choice == "on";
+    auto mode = TRY(command_line.get_string("mode", "generate"));
+    return mode == "interactive" || mode == "chat";
+}
+
 ErrorOr<bool> power_off_at_end(CommandLine const& command_line)
 {
     StringView endings[] = { "halt", "poweroff" };

@@ -57,6 +57,22 @@ TEST(AddressWindow, SkipsEveryListedRangeItWouldOverlap)
     EXPECT_EQ(window.value().virtual_base, 0xF0000000u - 16 * mib);
 }
 
+TEST(AddressWindow, KeepsClearOfWhatItIsToldToAvoid)
+{
+    // A second window (a device's registers) beside a framebuffer's window, and clear of a
+    // device the kernel reaches where it is (0xF7600000): the next free space below both.
+    auto info = memory_map({ { mib, gib, available }, { 0xF8000000, 0xFEC00000 - 0xF8000000, reserved } });
+    auto first = rt::boot::plan_address_window(info, 0x4000000000, 8 * mib, 46);
+    ASSERT_FALSE(first.is_error()) << first.error().message().data();
+    EXPECT_EQ(first.value().virtual_base, 0xF7800000u);
+    rt::MemoryRange avoid[] = { { first.value().virtual_base, 8 * mib }, { 0xF7600000, 64 * 1024 } };
+    auto second = rt::boot::plan_address_window(info, 0xE000010000, 64 * 1024, 46, avoid);
+    ASSERT_FALSE(second.is_error()) << second.error().message().data();
+    EXPECT_EQ(second.value().virtual_base, 0xF7400000u);
+    EXPECT_EQ(second.value().pages, 1u);
+    EXPECT_EQ(second.value().address_of(0xE000010000), reinterpret_cast<u8*>(uptr(0xF7410000)));
+}
+
 TEST(AddressWindow, NoRoomOrNoSuchAddressIsAnError)
 {
     // RAM and reserved ranges fill everything from 16 MiB to the fixed devices.

@@ -175,6 +175,19 @@ TEST(BootOptions, X2apicIsAutoUnlessOn)
     EXPECT_NE(str(bad.error().message()).find("auto, on"), std::string::npos);
 }
 
+TEST(BootOptions, UsbKeyboardsAreReadWhereKeysAre)
+{
+    EXPECT_FALSE(rt::boot::usb_keyboards_wanted(parsed("")).value()); // mode=generate reads no keys
+    EXPECT_FALSE(rt::boot::usb_keyboards_wanted(parsed("mode=bench")).value());
+    EXPECT_TRUE(rt::boot::usb_keyboards_wanted(parsed("mode=interactive")).value());
+    EXPECT_TRUE(rt::boot::usb_keyboards_wanted(parsed("mode=chat usb=auto")).value());
+    EXPECT_FALSE(rt::boot::usb_keyboards_wanted(parsed("mode=chat usb=off")).value());
+    EXPECT_TRUE(rt::boot::usb_keyboards_wanted(parsed("usb=on")).value());
+    auto bad = rt::boot::usb_keyboards_wanted(parsed("usb=yes"));
+    ASSERT_TRUE(bad.is_error());
+    EXPECT_NE(str(bad.error().message()).find("auto, on, off"), std::string::npos);
+}
+
 std::string fired;
 rt::boot::FaultTriggers const recording_triggers {
     [] { fired += "divide "; },

@@ -1,0 +1,447 @@
+// The xHCI register interface (eXtensible Host Controller Interface for USB, rev. 1.2),
+// used as xhci.h says: no interrupts, no hubs, one keyboard report outstanding per keyboard.
+// Every wait on the controller or a device is bounded: a controller or device that does
+// not answer is named in the log and left alone, never waited on forever.
+#include <arch/x86/xhci.h>
+#include <rt/console.h>
+#include <rt/cycles.h>
+#include <rt/heap.h>
+#include <rt/usb_descriptors.h>
+
+namespace x86::xhci {
+
+using rt::Error;
+using rt::ErrorOr;
+
+namespace {
+
+// TRB types (control bits 15:10) and fields.
+constexpr u32 normal_trb = 1, setup_trb = 2, data_trb = 3, status_trb = 4, link_trb = 6;
+constexpr u32 enable_slot_command = 9, address_device_command = 11, configure_endpoint_command = 12,
+              evaluate_context_command = 13;
+constexpr u32 transfer_event = 32, command_completion_event = 33;
+constexpr u32 cycle_bit = 1u << 0, toggle_cycle = 1u << 1, short_packet_interrupt = 1u << 2, interrupt_on_completion = 1u << 5,
+              immediate_data = 1u << 6, direction_in = 1u << 16;
+constexpr u32 type_field(u32 type) { return type << 10; }
+constexpr u32 slot_field(u32 slot) { return slot << 24; }
+constexpr u32 success = 1, short_packet = 13;
+
+// Operational registers (from the capability length on) and a port's status and control.
+constexpr u32 usb_command = 0x00, usb_status = 0x04, command_ring_control = 0x18, device_contexts_pointer = 0x30,
+              configure = 0x38, port_registers = 0x400;
+constexpr u32 run = 1u << 0, host_reset = 1u << 1;
+constexpr u32 halted = 1u << 0, not_ready = 1u << 11;
+constexpr u32 port_connected = 1u << 0, port_enabled = 1u << 1, port_reset = 1u << 4, port_power = 1u << 9,
+              reset_changed = 1u << 21, port_change_bits = 0x7Fu << 17;
+// Writing these back as read keeps them; every other bit of PORTSC either is read-only or
+// acts when a 1 is written (enabled and the change bits clear, reset starts one).
+constexpr u32 port_kept_bits = port_power | (3u << 14) | (7u << 25);
+
+// Endpoint types in an endpoint context.
+constexpr u32 control_endpoint = 4, interrupt_in_endpoint = 7;
+
+u32 volatile& reg32(u8 volatile* base, u32 offset) { return *reinterpret_cast<u32 volatile*>(base + offset); }
+
+// The xHCI takes 64-bit addresses; the kernel's memory lies below 4 GiB.
+void write64(u8 volatile* base, u32 offset, u64 value)
+{
+    reg32(base, offset) = u32(value);
+    reg32(base, offset + 4) = u32(value >> 32);
+}
+
+template<typename Condition>
+bool wait_until(u32 milliseconds, Condition&& done)
+{
+    u64 deadline = rt::read_cycles() + rt::CycleClock::frequency() / 1000 * milliseconds;
+    while (!done()) {
+        if (rt::read_cycles() > deadline)
+            return done();
+        asm volatile("pause");
+    }
+    return true;
+}
+
+void sleep_ms(u32 milliseconds)
+{
+    wait_until(milliseconds, [] { return false; });
+}
+
+// What the controller's TRB writes and the kernel's reads of them must not be reordered
+// across (x86 keeps stores in order; this keeps the compiler from moving them).
+void compiler_fence() { asm volatile("" ::: "memory"); }
+
+const char* speed_name(u32 speed)
+{
+    switch (speed) {
+    case 1: return "full speed";
+    case 2: return "low speed";
+    case 3: return "high speed";
+    case 4: return "SuperSpeed";
+    case 5: return "SuperSpeedPlus";
+    default: return "unknown speed";
+    }
+}
+
+// The control endpoint's packet size before the device descriptor says (USB 2.0 5.5.3;
+// full-speed devices are asked with 8 and corrected).
+u32 default_packet_size(u32 speed) { return speed >= 4 ? 512 : speed == 3 ? 64 : 8; }
+
+// An interrupt endpoint's service interval as the endpoint context takes it: 2^n times
+// 125 us. Full and low speed give bInterval in frames of 1 ms, faster ones as 2^(b-1)
+// microframes (USB 2.0 9.6.6).
+u32 interval_exponent(u32 speed, u8 interval)
+{
+    if (speed >= 3)
+        return interval >= 1 && interval <= 16 ? interval - 1u : 3u;
+    u32 microframes = (interval ? interval : 1) * 8u, exponent = 0;
+    while ((2u << exponent) <= microframes)
+        ++exponent;
+    return exponent < 3 ? 3 : exponent > 10 ? 10 : exponent;
+}
+
+}
+
+ErrorOr<void> ProducerRing::allocate()
+{
+    void* memory = TRY(rt::Heap::the().allocate(size * sizeof(Trb), 4096)); // within one page: no 64 KiB crossing
+    __builtin_memset(memory, 0, size * sizeof(Trb));
+    m_trbs = static_cast<Trb volatile*>(memory);
+    m_trbs[size - 1].parameter = address();
+    m_trbs[size - 1].control = type_field(link_trb) | toggle_cycle;
+    return {};
+}
+
+u32 ProducerRing::push(Trb trb)
+{
+    Trb volatile& slot = m_trbs[m_next];
+    slot.parameter = trb.parameter;
+    slot.status = trb.status;
+    compiler_fence();
+    slot.control = (trb.control & ~cycle_bit) | m_cycle; // last: it hands the TRB over
+    u32 at = u32(uptr(&slot));
+    if (++m_next == size - 1) { // the link: hand it over too, and go round with the other cycle
+        compiler_fence();
+        m_trbs[size - 1].control = (m_trbs[size - 1].control & ~cycle_bit) | m_cycle;
+        m_cycle ^= 1;
+        m_next = 0;
+    }
+    return at;
+}
+
+ErrorOr<u8*> Controller::allocate_zeroed(size_t bytes, size_t alignment)
+{
+    void* memory = TRY(rt::Heap::the().allocate(bytes, alignment));
+    __builtin_memset(memory, 0, bytes);
+    return static_cast<u8*>(memory);
+}
+
+ErrorOr<Controller*> Controller::take_over(pci::Function function, u8 volatile* registers)
+{
+    function.enable_memory_and_dma();
+    auto* controller = new (TRY(rt::Heap::the().allocate(sizeof(Controller), 64))) Controller;
+    controller->m_function = function;
+    controller->m_capabilities = registers;
+    TRY(controller->start());
+    return controller;
+}
+
+ErrorOr<void> Controller::start()
+{
+    u8 volatile* caps = m_capabilities;
+    u32 structural1 = reg32(caps, 0x04), structural2 = reg32(caps, 0x08), capability1 = reg32(caps, 0x10);
+    m_operational = caps + (reg32(caps, 0x00) & 0xFF);
+    m_runtime = caps + (reg32(caps, 0x18) & ~0x1Fu);
+    m_doorbells = reinterpret_cast<u32 volatile*>(caps + (reg32(caps, 0x14) & ~0x3u));
+    m_slots = rt::min(structural1 & 0xFF, 16u);
+    m_ports = structural1 >> 24;
+    m_context_size = capability1 & (1u << 2) ? 64 : 32;
+    if (reg32(caps, 0x00) == 0xFFFFFFFF)
+        return Error::format("its registers read as all ones (switched off?)");
+
+    // The firmware may be using the controller (its USB keyboard emulation): ask for it
+    // through the legacy-support capability (xHCI 7.1), and stop its SMIs.
+    for (u32 offset = (capability1 >> 16) * 4; offset;) {
+        u32 header = reg32(caps, offset);
+        if ((header & 0xFF) == 1) {
+            u8 volatile* owner = caps + offset;
+            owner[3] = 1; // the OS-owned semaphore
+            if (!wait_until(1000, [&] { return (owner[2] & 1) == 0; }))
+                rt::println("[usb] the firmware did not let go of the controller within 1 s; taking it anyway");
+            owner[2] = 0;
+            u32 control = reg32(caps, offset + 4);
+            reg32(caps, offset + 4) = control & 0xE0000000u; // SMI enables off, their status cleared
+            break;
+        }
+        u32 next = (header >> 8) & 0xFF;
+        offset = next ? offset + next * 4 : 0;
+    }
+
+    u8 volatile* op = m_operational;
+    if (!wait_until(1000, [&] { return !(reg32(op, usb_status) & not_ready); }))
+        return Error::format("not ready after 1 s");
+    reg32(op, usb_command) = reg32(op, usb_command) & ~run;
+    if (!wait_until(100, [&] { return reg32(op, usb_status) & halted; }))
+        return Error::format("did not halt");
+    reg32(op, usb_command) = host_reset;
+    if (!wait_until(1000, [&] { return !(reg32(op, usb_command) & host_reset) && !(reg32(op, usb_status) & not_ready); }))
+        return Error::format("did not finish its reset within 1 s");
+    sleep_ms(10); // some controllers want a moment after the reset before they are written
+
+    reg32(op, configure) = m_slots;
+    m_device_contexts = reinterpret_cast<u64*>(TRY(allocate_zeroed(8 * (m_slots + 1), 64)));
+    u32 scratchpads = ((structural2 >> 21) & 0x1F) << 5 | structural2 >> 27;
+    if (scratchpads) { // memory the controller keeps for itself, pages of its page size
+        u32 page = (reg32(op, 0x08) & 0xFFFF) << 12;
+        auto* pointers = reinterpret_cast<u64*>(TRY(allocate_zeroed(8 * scratchpads, 64)));
+        for (u32 i = 0; i < scratchpads; ++i)
+            pointers[i] = uptr(TRY(allocate_zeroed(page, page)));
+        m_device_contexts[0] = uptr(pointers);
+    }
+    write64(op, device_contexts_pointer, uptr(m_device_contexts));
+
+    TRY(m_commands.allocate());
+    write64(op, command_ring_control, m_commands.address() | 1u);
+
+    // One event ring segment of 256 TRBs, on interrupter 0.
+    constexpr u32 event_count = 256;
+    m_events = reinterpret_cast<Trb volatile*>(TRY(allocate_zeroed(event_count * sizeof(Trb), 4096)));
+    auto* segment_table = reinterpret_cast<u32*>(TRY(allocate_zeroed(64, 64)));
+    segment_table[0] = u32(uptr(m_events));
+    segment_table[2] = event_count;
+    u8 volatile* interrupter = m_runtime + 0x20;
+    reg32(interrupter, 0x08) = 1; // one segment
+    write64(interrupter, 0x18, uptr(m_events));
+    write64(interrupter, 0x10, uptr(segment_table)); // last: this enables the ring
+
+    reg32(op, usb_command) = run;
+    if (!wait_until(100, [&] { return !(reg32(op, usb_status) & halted); }))
+        return Error::format("did not start");
+    for (u32 port = 1; port <= m_ports; ++port) {
+        u32 volatile& status = reg32(op, port_registers + 0x10 * (port - 1));
+        if (!(status & port_power))
+            status = (status & port_kept_bits) | port_power;
+    }
+    sleep_ms(100); // for devices to be seen as connected and SuperSpeed links to come up
+    return {};
+}
+
+void Controller::ring_doorbell(u32 slot, u32 target)
+{
+    compiler_fence();
+    m_doorbells[slot] = target;
+}
+
+bool Controller::next_event(Event& event)
+{
+    Trb volatile& trb = m_events[m_event_next];
+    u32 control = trb.control;
+    if ((control & cycle_bit) != m_event_cycle)
+        return false;
+    compiler_fence();
+    event = { (control >> 10) & 0x3F, trb.status >> 24, control >> 24, (control >> 16) & 0x1F, u32(trb.parameter), trb.status & 0xFFFFFF };
+    if (++m_event_next == 256) {
+        m_event_next = 0;
+        m_event_cycle ^= 1;
+    }
+    // Tell the controller how far the ring is read (and clear its event-handler-busy bit).
+    write64(m_runtime + 0x20, 0x18, uptr(&m_events[m_event_next]) | (1u << 3));
+    return true;
+}
+
+ErrorOr<Controller::Event> Controller::wait_for(u32 type, u32 pointer, u8 slot, u32 milliseconds)
+{
+    Event found {};
+    bool seen = wait_until(milliseconds, [&] {
+        Event event;
+        while (next_event(event)) {
+            if (event.type == transfer_event && event.slot == slot && type == transfer_event
+                && (event.pointer == pointer || (event.code != success && event.code != short_packet))) {
+                found = event;
+                return true;
+            }
+            if (event.type == command_completion_event && type == command_completion_event && event.pointer == pointer) {
+                found = event;
+                return true;
+            }
+            if (event.type == transfer_event)
+                handle_report(event);
+        }
+        return false;
+    });
+    if (!seen)
+        return Error::format("no answer within {} ms", milliseconds);
+    return found;
+}
+
+ErrorOr<Controller::Event> Controller::command(Trb trb)
+{
+    u32 at = m_commands.push(trb);
+    ring_doorbell(0, 0);
+    Event event = TRY(wait_for(command_completion_event, at, 0, 1000));
+    if (event.code != success)
+        return Error::format("command {} failed with completion code {}", (trb.control >> 10) & 0x3F, event.code);
+    return event;
+}
+
+ErrorOr<u32> Controller::control_transfer(u8 slot, ProducerRing& ring, u64 setup, u8* data, u16 length, bool reads)
+{
+    u32 transfer_type = length == 0 ? 0 : reads ? 3 : 2;
+    ring.push({ setup, 8, type_field(setup_trb) | immediate_data | transfer_type << 16 });
+    if (length)
+        ring.push({ uptr(data), length, type_field(data_trb) | (reads ? direction_in : 0) });
+    u32 status = ring.push({ 0, 0, type_field(status_trb) | interrupt_on_completion | (reads && length ? 0 : direction_in) });
+    ring_doorbell(slot, 1);
+    Event event = TRY(wait_for(transfer_event, status, slot, 1000));
+    if (event.code != success && event.code != short_packet)
+        return Error::format("control request {:#x} failed with completion code {}", u32(setup >> 8) & 0xFF, event.code);
+    return length;
+}
+
+ErrorOr<void> Controller::reset_port(u32 port)
+{
+    u32 volatile& status = reg32(m_operational, port_registers + 0x10 * (port - 1));
+    if (!(status & port_enabled)) { // USB 2 ports are enabled by a reset; SuperSpeed ones by their link
+        status = (status & port_kept_bits) | port_reset;
+        if (!wait_until(500, [&] { return status & reset_changed; }))
+            return Error::format("its reset did not end within 500 ms");
+    }
+    status = (status & port_kept_bits) | port_change_bits;
+    if (!(status & port_enabled))
+        return Error::format("not enabled after a reset");
+    sleep_ms(10); // the reset recovery time a device may take (USB 2.0 7.1.7.5)
+    return {};
+}
+
+void Controller::find_keyboards(Keyboard** keyboards, u32& count, u32 capacity)
+{
+    for (u32 port = 1; port <= m_ports; ++port) {
+        u32 status = reg32(m_operational, port_registers + 0x10 * (port - 1));
+        if (!(status & port_connected))
+            continue;
+        if (auto reset = reset_port(port); reset.is_error()) {
+            rt::println("[usb] port {}: {}", port, reset.error().message());
+            continue;
+        }
+        u32 speed = (reg32(m_operational, port_registers + 0x10 * (port - 1)) >> 10) & 0xF;
+        auto keyboard = set_up_device(port, speed);
+        if (keyboard.is_error()) {
+            rt::println("[usb] port {} ({}): {}", port, speed_name(speed), keyboard.error().message());
+            continue;
+        }
+        rt::println("[usb] port {} ({}): a keyboard, read through its boot protocol", port, speed_name(speed));
+        if (count < capacity && m_keyboard_count < sizeof m_keyboards / sizeof m_keyboards[0]) {
+            keyboards[count++] = keyboard.value();
+            m_keyboards[m_keyboard_count++] = keyboard.value();
+        }
+    }
+}
+
+ErrorOr<Keyboard*> Controller::set_up_device(u32 port, u32 speed)
+{
+    Event enabled = TRY(command({ 0, 0, type_field(enable_slot_command) }));
+    u8 slot = u8(enabled.slot);
+    if (slot == 0 || slot > m_slots)
+        return Error::format("the controller gave slot {}", slot);
+    u8* output = TRY(allocate_zeroed(32 * m_context_size, 64));
+    m_device_contexts[slot] = uptr(output);
+    u8* input = TRY(allocate_zeroed(33 * m_context_size, 64));
+    ProducerRing control;
+    TRY(control.allocate());
+
+    // The input context: its control context (which contexts to take), the slot, endpoint 0.
+    u32 packet_size = default_packet_size(speed);
+    u32* add = context(input, 0);
+    u32* slot_context = context(input, 1);
+    u32* endpoint0 = context(input, 2);
+    add[1] = 0x3; // the slot and endpoint 0
+    slot_context[0] = speed << 20 | 1u << 27; // one context entry: endpoint 0
+    slot_context[1] = port << 16;
+    endpoint0[1] = 3u << 1 | control_endpoint << 3 | packet_size << 16; // three retries on errors
+    endpoint0[2] = control.address() | 1u; // dequeue pointer and cycle state
+    endpoint0[4] = 8; // average TRB length: the setup packets
+    TRY(command({ uptr(input), 0, type_field(address_device_command) | slot_field(slot) }));
+
+    u8* buffer = TRY(allocate_zeroed(512, 64));
+    TRY(control_transfer(slot, control, rt::usb::get_descriptor(rt::usb::device_descriptor, 8).bits(), buffer, 8, true));
+    auto device = TRY(rt::usb::parse_device_descriptor({ buffer, 8 }));
+    u32 actual_size = device.control_packet_size == 9 ? 512 : device.control_packet_size;
+    if (actual_size != packet_size) { // a full-speed device with larger control packets
+        add[1] = 0x2;
+        endpoint0[1] = (endpoint0[1] & 0xFFFF) | actual_size << 16;
+        TRY(command({ uptr(input), 0, type_field(evaluate_context_command) | slot_field(slot) }));
+    }
+    TRY(control_transfer(slot, control, rt::usb::get_descriptor(rt::usb::device_descriptor, 18).bits(), buffer, 18, true));
+    device = TRY(rt::usb::parse_device_descriptor({ buffer, 18 }));
+    if (device.device_class == 9)
+        return Error::format("a hub ({:04x}:{:04x}); devices behind hubs are not read", device.vendor, device.product);
+    TRY(control_transfer(slot, control, rt::usb::get_descriptor(rt::usb::configuration_descriptor, 9).bits(), buffer, 9, true));
+    u16 total = rt::min(TRY(rt::usb::configuration_length({ buffer, 9 })), u16(512));
+    TRY(control_transfer(slot, control, rt::usb::get_descriptor(rt::usb::configuration_descriptor, total).bits(), buffer, total, true));
+    auto found = rt::usb::find_boot_keyboard({ buffer, total });
+    if (found.is_error())
+        return Error::format("{:04x}:{:04x}, not a keyboard: {}", device.vendor, device.product, found.error().message());
+    auto keyboard_interface = found.value();
+    TRY(control_transfer(slot, control, rt::usb::set_configuration(keyboard_interface.configuration).bits(), nullptr, 0, false));
+
+    auto* keyboard = new (TRY(rt::Heap::the().allocate(sizeof(Keyboard), 64))) Keyboard {};
+    keyboard->controller = this;
+    keyboard->slot = slot;
+    keyboard->port = u8(port);
+    keyboard->endpoint = u8(2 * (keyboard_interface.endpoint_address & 0xF) + 1); // an IN endpoint's context index
+    keyboard->buffer = TRY(allocate_zeroed(64, 64));
+    TRY(keyboard->ring.allocate());
+
+    // The interrupt endpoint's context, added to the slot's.
+    __builtin_memset(input, 0, 33 * m_context_size);
+    add[1] = 1u | 1u << keyboard->endpoint;
+    slot_context[0] = speed << 20 | u32(keyboard->endpoint) << 27;
+    slot_context[1] = port << 16;
+    u32* endpoint = context(input, 1u + keyboard->endpoint);
+    u32 max_packet = rt::min<u32>(keyboard_interface.packet_size, 1024);
+    endpoint[0] = interval_exponent(speed, keyboard_interface.interval) << 16;
+    endpoint[1] = 3u << 1 | interrupt_in_endpoint << 3 | max_packet << 16;
+    endpoint[2] = keyboard->ring.address() | 1u;
+    endpoint[4] = 8u | max_packet << 16; // average TRB length; the most bytes it moves an interval
+    TRY(command({ uptr(input), 0, type_field(configure_endpoint_command) | slot_field(slot) }));
+
+    TRY(control_transfer(slot, control, rt::usb::set_boot_protocol(keyboard_interface.interface).bits(), nullptr, 0, false));
+    // Keyboards may refuse to be told not to repeat (a stall): then they send each report
+    // again while keys are held, which the decoder treats as no change.
+    (void)control_transfer(slot, control, rt::usb::set_idle(keyboard_interface.interface).bits(), nullptr, 0, false);
+    queue_report_read(*keyboard);
+    return keyboard;
+}
+
+void Controller::queue_report_read(Keyboard& keyboard)
+{
+    keyboard.ring.push({ uptr(keyboard.buffer), rt::BootKeyboardReports::report_size,
+        type_field(normal_trb) | interrupt_on_completion | short_packet_interrupt });
+    ring_doorbell(keyboard.slot, keyboard.endpoint);
+}
+
+void Controller::handle_report(Event const& event)
+{
+    for (u32 i = 0; i < m_keyboard_count; ++i) {
+        Keyboard& keyboard = *m_keyboards[i];
+        if (keyboard.slot != event.slot || keyboard.endpoint != event.endpoint)
+            continue;
+        if (event.code == success || event.code == short_packet) {
+            size_t received = rt::BootKeyboardReports::report_size - rt::min<u32>(event.remaining, rt::BootKeyboardReports::report_size);
+            keyboard.reports.take(keyboard.buffer, received);
+            queue_report_read(keyboard);
+        }
+        // Any other code (the keyboard unplugged, a halted endpoint): that keyboard is not
+        // read again, and nothing is queued that would fail once more.
+        return;
+    }
+}
+
+void Controller::poll()
+{
+    Event event;
+    while (next_event(event))
+        if (event.type == transfer_event)
+            handle_report(event);
+}
+
+}

@@ -1,0 +1,94 @@
+#pragma once
+// A USB 3 host controller (xHCI 1.x) driven just far enough to read keyboards: taken over
+// from the firmware, reset, its root ports enumerated, and every keyboard that speaks the
+// HID boot protocol on a root port set up to report keys on its interrupt endpoint.
+// Polled: the kernel never enables the controller's interrupts. Devices behind hubs are
+// not enumerated (the log says so).
+#include <arch/x86/pci.h>
+#include <rt/error.h>
+#include <rt/hid_keyboard.h>
+
+namespace x86::xhci {
+
+// One TRB (transfer request block), the unit of every ring.
+struct Trb {
+    u64 parameter;
+    u32 status;
+    u32 control;
+};
+static_assert(sizeof(Trb) == 16);
+
+// A ring the kernel produces into (commands, or one endpoint's transfers): its last TRB
+// links back to the first, and the cycle bit tells the controller which TRBs are new.
+class ProducerRing {
+public:
+    rt::ErrorOr<void> allocate();
+    u32 address() const { return u32(uptr(m_trbs)); }
+    // Writes the TRB (its cycle bit set here) and returns where it went, which the
+    // controller's event for it names.
+    u32 push(Trb);
+
+private:
+    static constexpr u32 size = 64; // TRBs, the link included
+    Trb volatile* m_trbs { nullptr };
+    u32 m_next { 0 };
+    u32 m_cycle { 1 };
+};
+
+class Controller;
+
+// A keyboard found on a root port, reading reports into `buffer`.
+struct Keyboard {
+    Controller* controller;
+    u8 slot, endpoint; // the device slot and the endpoint's context index
+    u8 port;
+    ProducerRing ring;
+    u8* buffer;
+    rt::BootKeyboardReports reports;
+};
+
+class Controller {
+public:
+    // Takes the controller at `function`, whose registers the kernel reaches at `registers`,
+    // over from the firmware and starts it; an error says what failed.
+    static rt::ErrorOr<Controller*> take_over(pci::Function, u8 volatile* registers);
+    // Enumerates the root ports; the boot keyboards found are added to `keyboards` (up to
+    // `capacity` of them in all); the log says what each port has.
+    void find_keyboards(Keyboard** keyboards, u32& count, u32 capacity);
+    // Handles the events the controller has written (keyboard reports among them).
+    void poll();
+
+private:
+    struct Event {
+        u32 type, code, slot, endpoint, pointer, remaining;
+    };
+    struct Registers;
+
+    rt::ErrorOr<void> start();
+    rt::ErrorOr<void> reset_port(u32 port);
+    rt::ErrorOr<Keyboard*> set_up_device(u32 port, u32 speed);
+    rt::ErrorOr<Event> command(Trb);
+    rt::ErrorOr<u32> control_transfer(u8 slot, ProducerRing&, u64 setup, u8* data, u16 length, bool reads);
+    rt::ErrorOr<Event> wait_for(u32 type, u32 pointer, u8 slot, u32 milliseconds);
+    bool next_event(Event&);
+    void handle_report(Event const&);
+    void ring_doorbell(u32 slot, u32 target);
+    void queue_report_read(Keyboard&);
+    rt::ErrorOr<u8*> allocate_zeroed(size_t bytes, size_t alignment);
+    u32* context(u8* base, u32 index) const { return reinterpret_cast<u32*>(base + index * m_context_size); }
+
+    pci::Function m_function {};
+    u8 volatile* m_capabilities { nullptr };
+    u8 volatile* m_operational { nullptr };
+    u8 volatile* m_runtime { nullptr };
+    u32 volatile* m_doorbells { nullptr };
+    u32 m_ports { 0 }, m_slots { 0 }, m_context_size { 32 };
+    u64* m_device_contexts { nullptr };
+    ProducerRing m_commands;
+    Trb volatile* m_events { nullptr };
+    u32 m_event_next { 0 }, m_event_cycle { 1 };
+    Keyboard* m_keyboards[8] {};
+    u32 m_keyboard_count { 0 };
+};
+
+}

@@ -1,0 +1,192 @@
+// USB descriptors as devices send them (rt/usb_descriptors.h) and a boot keyboard's reports
+// turned into characters (rt/hid_keyboard.h).
+#include <gtest/gtest.h>
+#include <rt/hid_keyboard.h>
+#include <rt/usb_descriptors.h>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Bytes = std::vector<u8>;
+
+Bytes configuration(std::vector<Bytes> const& parts, u8 value = 1)
+{
+    Bytes out = { 9, 2, 0, 0, 0, value, 0, 0xA0, 50 };
+    u8 interfaces = 0;
+    for (auto const& part : parts) {
+        interfaces += part[1] == 4;
+        out.insert(out.end(), part.begin(), part.end());
+    }
+    out[2] = u8(out.size());
+    out[3] = u8(out.size() >> 8);
+    out[4] = interfaces;
+    return out;
+}
+Bytes interface(u8 number, u8 class_code, u8 subclass, u8 protocol, u8 alternate = 0) { return { 9, 4, number, alternate, 1, class_code, subclass, protocol, 0 }; }
+Bytes hid_descriptor() { return { 9, 0x21, 0x11, 0x01, 0, 1, 0x22, 63, 0 }; }
+Bytes endpoint(u8 address, u8 attributes, u16 packet, u8 interval) { return { 7, 5, address, attributes, u8(packet), u8(packet >> 8), interval }; }
+
+rt::ErrorOr<rt::usb::BootKeyboard> find(Bytes const& bytes) { return rt::usb::find_boot_keyboard({ bytes.data(), bytes.size() }); }
+
+TEST(UsbDescriptors, SetupPacketsAreLaidOutAsUsbSays)
+{
+    // GET_DESCRIPTOR(device, 18): 80 06 00 01 00 00 12 00.
+    EXPECT_EQ(rt::usb::get_descriptor(rt::usb::device_descriptor, 18).bits(), 0x0012000001000680ull);
+    EXPECT_TRUE(rt::usb::get_descriptor(2, 9).reads());
+    EXPECT_EQ(rt::usb::set_configuration(1).bits(), 0x0000000000010900ull);
+    EXPECT_FALSE(rt::usb::set_configuration(1).reads());
+    // HID SET_PROTOCOL(boot) and SET_IDLE(0) to interface 2: class requests to an interface.
+    EXPECT_EQ(rt::usb::set_boot_protocol(2).bits(), 0x0000000200000B21ull);
+    EXPECT_EQ(rt::usb::set_idle(2).bits(), 0x0000000200000A21ull);
+}
+
+TEST(UsbDescriptors, DeviceDescriptor)
+{
+    Bytes keyboard = { 18, 1, 0x00, 0x02, 0, 0, 0, 8, 0x6D, 0x04, 0x1C, 0xC3, 0, 1, 1, 2, 0, 1 };
+    auto parsed = rt::usb::parse_device_descriptor({ keyboard.data(), keyboard.size() });
+    ASSERT_FALSE(parsed.is_error()) << parsed.error().message().data();
+    EXPECT_EQ(parsed.value().control_packet_size, 8);
+    EXPECT_EQ(parsed.value().vendor, 0x046D);
+    EXPECT_EQ(parsed.value().product, 0xC31C);
+    auto first_eight = rt::usb::parse_device_descriptor({ keyboard.data(), 8 }); // what is read first
+    ASSERT_FALSE(first_eight.is_error());
+    EXPECT_EQ(first_eight.value().control_packet_size, 8);
+
+    Bytes odd_packet = keyboard;
+    odd_packet[7] = 12;
+    EXPECT_TRUE(rt::usb::parse_device_descriptor({ odd_packet.data(), odd_packet.size() }).is_error());
+    Bytes not_device = keyboard;
+    not_device[1] = 2;
+    EXPECT_TRUE(rt::usb::parse_device_descriptor({ not_device.data(), not_device.size() }).is_error());
+    EXPECT_TRUE(rt::usb::parse_device_descriptor({ keyboard.data(), 7 }).is_error());
+}
+
+TEST(UsbDescriptors, FindsTheBootKeyboardAndItsInterruptEndpoint)
+{
+    auto bytes = configuration({ interface(0, 3, 1, 1), hid_descriptor(), endpoint(0x81, 3, 8, 10) });
+    auto total = rt::usb::configuration_length({ bytes.data(), 9 });
+    ASSERT_FALSE(total.is_error());
+    EXPECT_EQ(total.value(), bytes.size());
+    auto keyboard = find(bytes);
+    ASSERT_FALSE(keyboard.is_error()) << keyboard.error().message().data();
+    EXPECT_EQ(keyboard.value().configuration, 1);
+    EXPECT_EQ(keyboard.value().interface, 0);
+    EXPECT_EQ(keyboard.value().endpoint_address, 0x81);
+    EXPECT_EQ(keyboard.value().packet_size, 8);
+    EXPECT_EQ(keyboard.value().interval, 10);
+}
+
+TEST(UsbDescriptors, AKeyboardBesideOtherInterfaces)
+{
+    // A wireless receiver: a mouse first (protocol 2), then the keyboard, whose OUT endpoint
+    // (the LEDs) comes before its IN one; configuration value 2.
+    auto bytes = configuration({ interface(0, 3, 1, 2), hid_descriptor(), endpoint(0x81, 3, 4, 2), interface(1, 3, 1, 1), hid_descriptor(),
+                                   endpoint(0x02, 3, 8, 10), endpoint(0x82, 3, 8, 10) },
+        2);
+    auto keyboard = find(bytes);
+    ASSERT_FALSE(keyboard.is_error()) << keyboard.error().message().data();
+    EXPECT_EQ(keyboard.value().configuration, 2);
+    EXPECT_EQ(keyboard.value().interface, 1);
+    EXPECT_EQ(keyboard.value().endpoint_address, 0x82);
+}
+
+TEST(UsbDescriptors, WhatIsNotABootKeyboard)
+{
+    auto storage = find(configuration({ interface(0, 8, 6, 0x50), endpoint(0x81, 2, 512, 0), endpoint(0x02, 2, 512, 0) }));
+    ASSERT_TRUE(storage.is_error());
+    EXPECT_STREQ(storage.error().message().data(), "no boot keyboard interface (the first interface is of class 8)");
+    EXPECT_TRUE(find(configuration({ interface(0, 3, 1, 2), endpoint(0x81, 3, 4, 2) })).is_error()); // a mouse
+    EXPECT_TRUE(find(configuration({ interface(0, 3, 0, 0), endpoint(0x81, 3, 8, 2) })).is_error()); // HID, no boot protocol
+    // The keyboard interface only as an alternate setting, or with no IN interrupt endpoint.
+    EXPECT_TRUE(find(configuration({ interface(0, 3, 1, 1, 1), endpoint(0x81, 3, 8, 10) })).is_error());
+    EXPECT_TRUE(find(configuration({ interface(0, 3, 1, 1), endpoint(0x81, 2, 8, 10), endpoint(0x01, 3, 8, 10) })).is_error());
+    EXPECT_TRUE(find(configuration({ interface(0, 3, 1, 1), endpoint(0x81, 3, 0, 10) })).is_error()); // 0-byte packets
+    EXPECT_TRUE(find(configuration({})).is_error());
+}
+
+TEST(UsbDescriptors, LengthsThatDoNotAddUpAreRefused)
+{
+    auto good = configuration({ interface(0, 3, 1, 1), endpoint(0x81, 3, 8, 10) });
+    Bytes zero_length = good;
+    zero_length[9] = 0; // the interface descriptor's length: would loop forever
+    EXPECT_TRUE(find(zero_length).is_error());
+    Bytes overrun = good;
+    overrun[9 + 9] = 200; // the endpoint's length runs past the end
+    EXPECT_TRUE(find(overrun).is_error());
+    Bytes cut(good.begin(), good.end() - 3); // the endpoint cut short
+    EXPECT_TRUE(find(cut).is_error());
+    EXPECT_TRUE(rt::usb::configuration_length({ good.data(), 8 }).is_error());
+    Bytes short_total = good;
+    short_total[2] = 4;
+    short_total[3] = 0;
+    EXPECT_TRUE(rt::usb::configuration_length({ short_total.data(), 9 }).is_error());
+}
+
+// A boot report: the modifier byte, a reserved byte, up to six keys.
+std::string typed(std::vector<Bytes> const& reports)
+{
+    rt::BootKeyboardReports keyboard;
+    std::string out;
+    for (auto const& report : reports) {
+        keyboard.take(report.data(), report.size());
+        for (int c = keyboard.next(); c >= 0; c = keyboard.next())
+            out += char(c);
+    }
+    return out;
+}
+Bytes keys(std::vector<u8> held, u8 modifiers = 0)
+{
+    Bytes report = { modifiers, 0, 0, 0, 0, 0, 0, 0 };
+    for (size_t i = 0; i < held.size(); ++i)
+        report[2 + i] = held[i];
+    return report;
+}
+constexpr u8 h = 0x0B, i_ = 0x0C, one = 0x1E, enter = 0x28, backspace = 0x2A, space = 0x2C, caps = 0x39, slash = 0x38;
+constexpr u8 left_shift = 0x02, right_shift = 0x20;
+
+TEST(BootKeyboardReports, KeysBecomeCharactersWhenTheyGoDown)
+{
+    EXPECT_EQ(typed({ keys({ h }), keys({}), keys({ i_ }), keys({}), keys({ enter }), keys({}) }), "hi\n");
+    // A key held through several reports (a keyboard that repeats them) counts once; pressed
+    // again after a release, twice.
+    EXPECT_EQ(typed({ keys({ h }), keys({ h }), keys({ h }), keys({}), keys({ h }) }), "hh");
+    // Rolling from one key to the next: h still held when i goes down.
+    EXPECT_EQ(typed({ keys({ h }), keys({ h, i_ }), keys({ i_ }), keys({}) }), "hi");
+    EXPECT_EQ(typed({ keys({ h, i_ }) }), "hi"); // two in one report: in the report's order
+}
+
+TEST(BootKeyboardReports, ShiftCapsLockAndTheOtherKeys)
+{
+    EXPECT_EQ(typed({ keys({ h }, left_shift), keys({}), keys({ one }, right_shift), keys({}), keys({ slash }, left_shift) }), "H!?");
+    EXPECT_EQ(typed({ keys({ caps }), keys({}), keys({ h }), keys({}), keys({ h }, left_shift), keys({}), keys({ one }) }), "Hh1");
+    EXPECT_EQ(typed({ keys({ caps }), keys({}), keys({ caps }), keys({}), keys({ h }) }), "h");
+    EXPECT_EQ(typed({ keys({ space }), keys({ backspace }), keys({ 0x59 }), keys({ 0x63 }), keys({ 0x58 }) }), " \b1.\n"); // keypad 1 . enter
+    EXPECT_EQ(typed({ keys({ 0x29 }), keys({ 0x2B }), keys({ 0x31 }), keys({ 0x32 }), keys({ 0x35 }, left_shift) }), "\x1b\t\\\\~");
+    EXPECT_EQ(typed({ keys({ 0x3A }), keys({ 0x4F }), keys({ 0xE0 }) }), ""); // F1, right arrow, a modifier's usage: nothing
+}
+
+TEST(BootKeyboardReports, ReportsThatSayNothing)
+{
+    // Too many keys at once: every slot says "roll-over error"; the keys held before stay held.
+    Bytes roll_over = { 0, 0, 1, 1, 1, 1, 1, 1 };
+    EXPECT_EQ(typed({ keys({ h }), roll_over, keys({ h, i_ }) }), "hi");
+    Bytes short_report = { 0, 0, h };
+    EXPECT_EQ(typed({ short_report }), "");
+}
+
+TEST(BootKeyboardReports, KeysTypedFasterThanReadWaitInOrder)
+{
+    rt::BootKeyboardReports keyboard;
+    std::string out;
+    for (int round = 0; round < 20; ++round) { // 20 keys before the first is read: 16 are kept
+        Bytes down = keys({ u8(0x04 + round) }), up = keys({});
+        keyboard.take(down.data(), down.size());
+        keyboard.take(up.data(), up.size());
+    }
+    for (int c = keyboard.next(); c >= 0; c = keyboard.next())
+        out += char(c);
+    EXPECT_EQ(out, "abcdefghijklmnop");
+}
+
+}
