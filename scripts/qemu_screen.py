@@ -80,7 +80,7 @@ def shot(sock, out):
 # QEMU's key names for the characters that are not their own name, unshifted and shifted.
 KEY_NAMES = {" ": "spc", "-": "minus", "=": "equal", "[": "bracket_left", "]": "bracket_right",
              "\\": "backslash", ";": "semicolon", "'": "apostrophe", "`": "grave_accent", ",": "comma",
-             ".": "dot", "/": "slash", "\n": "ret"}
+             ".": "dot", "/": "slash", "\n": "ret", "\b": "backspace", "\x7f": "backspace"}
 SHIFTED = dict(zip('!@#$%^&*()_+{}|:"~<>?', "1234567890-=[]\\;'`,./"))
 
 

@@ -379,7 +379,7 @@ ErrorOr<Keyboard*> Controller::set_up_device(u32 port, u32 speed)
     TRY(control_transfer(slot, control, rt::usb::get_descriptor(rt::usb::configuration_descriptor, total).bits(), buffer, total, true));
     auto found = rt::usb::find_boot_keyboard({ buffer, total });
     if (found.is_error())
-        return Error::format("{:04x}:{:04x}, not a keyboard: {}", device.vendor, device.product, found.error().message());
+        return Error::format("{:04x}:{:04x}, {}", device.vendor, device.product, found.error().message());
     auto keyboard_interface = found.value();
     TRY(control_transfer(slot, control, rt::usb::set_configuration(keyboard_interface.configuration).bits(), nullptr, 0, false));
 

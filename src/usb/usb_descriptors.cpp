@@ -79,7 +79,7 @@ ErrorOr<BootKeyboard> find_boot_keyboard(Bytes configuration)
     }
     if (!any_interface)
         return Error::format("no interfaces");
-    return Error::format("no boot keyboard interface (the first interface is of class {})", first_class);
+    return Error::format("interface class {}, no boot keyboard", first_class);
 }
 
 }

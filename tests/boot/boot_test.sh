@@ -5,13 +5,14 @@
 #                [--expect REGEX]... [--reject REGEX]... [--expect-file FILE]
 #                [--models] [--model-variant V] [--tokenizer-variant V] [--make-checkpoint TOOL]
 #                [--iso-arg ARG]... [--iso-cmdline-file FILE] [--cmdline-file FILE]
-#                [--stdin FILE [--prompt TEXT]] -- [scripts/boot.sh options]
+#                [--stdin FILE | --keys FILE] [--prompt TEXT] -- [scripts/boot.sh options]
 # --expect-status ended: QEMU ended by itself without the exit device's report (boot.sh
 # status 3), as a power-off does when boot.sh runs with --no-exit-device.
 # --iso-cmdline-file / --cmdline-file: the menu entry's command line / the one boot.sh
 # passes through fw_cfg, read from FILE (for lines too long to write in meson.build).
-# --stdin types the file's lines, each once the kernel's n-th TEXT prompt (default
-# "prompt> ") has appeared.
+# --stdin types the file's lines on the serial line, each once the kernel's n-th TEXT
+# prompt (default "prompt> ") has appeared; --keys types them on the keyboard the same way
+# (QEMU's monitor sendkey: to the USB keyboard of boot.sh --usb-keyboard where there is one).
 # --models puts stories260K.bin + tok512.bin on the ISO (scripts/models.sh finds them: the
 # models folder, else the copies shipped in app/default_model/); a variant that needs a file
 # that is not shipped is skipped (exit 77) with a message saying why when it is missing.
@@ -26,7 +27,7 @@
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 
-name="" kernel="" expect_status="success" with_models=0 stdin_file=/dev/null
+name="" kernel="" expect_status="success" with_models=0 stdin_file=/dev/null keys_file=""
 model_variant="" tokenizer_variant="" make_checkpoint="" convert_gguf="" prompt_text="prompt> "
 expects=() rejects=() expect_files=() iso_args=() boot_args=()
 while [ $# -gt 0 ]; do
@@ -46,6 +47,7 @@ while [ $# -gt 0 ]; do
     --iso-cmdline-file) iso_args+=(--cmdline "$(cat "$2")"); shift 2 ;;
     --cmdline-file) boot_args+=(--cmdline "$(cat "$2")"); shift 2 ;;
     --stdin) stdin_file="$2"; shift 2 ;;
+    --keys) keys_file="$2"; shift 2 ;;
     --prompt) prompt_text="$2"; shift 2 ;;
     --) shift; break ;;
     *) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
@@ -114,6 +116,7 @@ if [ "$with_models" -eq 1 ]; then
 fi
 
 "$root/scripts/mkiso.sh" -o "$work/test.iso" --kernel "$kernel" --menu-timeout 0 "${iso_args[@]}" || exit 1
+if [ -n "$keys_file" ]; then stdin_file="$keys_file"; boot_args+=(--monitor "$work/monitor.sock"); fi
 if [ "$stdin_file" = /dev/null ]; then
   "$root/scripts/boot.sh" "$work/test.iso" "$@" "${boot_args[@]}" < /dev/null > "$log" 2>&1
   status=$?
@@ -129,9 +132,15 @@ else
       n=$((n + 1))
       for _ in $(seq 1 600); do
         [ "$(grep -c -- "$prompt_text" "$log")" -ge "$n" ] && break
+        [ -f "$work/boot-done" ] && break
         sleep 0.2
       done
-      printf '%s\n' "$line" >&3
+      [ -f "$work/boot-done" ] && break # nothing left to type to
+      if [ -n "$keys_file" ]; then
+        python3 "$root/scripts/qemu_screen.py" "$work/monitor.sock" type "$line"
+      else
+        printf '%s\n' "$line" >&3
+      fi
     done < "$stdin_file"
     # Keep the line open (no end-of-input) until the boot is over.
     until [ -f "$work/boot-done" ]; do sleep 0.2; done

@@ -2,7 +2,8 @@
 """Writes the fuzzers' seed corpora at build time from tiny valid inputs, so nothing large
 is committed: a llama2.c tokenizer of 300 tokens, random checkpoints of a few KB (fp32 and
 int8, from the project's own tools), GGUF conversions of them, one with a chat template,
-and Multiboot2 information blocks as GRUB lays them out (BIOS and UEFI).
+Multiboot2 information blocks as GRUB lays them out (BIOS and UEFI), and USB devices'
+descriptors followed by keyboard reports.
   make_seeds.py OUT_DIR MAKE_CHECKPOINT QUANTIZE CONVERT_GGUF"""
 import os
 import struct
@@ -96,7 +97,7 @@ def multiboot2_block(command_line, memory_map, framebuffer=None, efi=False):
 def main():
     out, make_checkpoint, quantize, convert_gguf = sys.argv[1:5]
     tmp = os.path.join(out, "tmp")
-    for d in ["gguf", "checkpoint", "app", "chat_template", "boot_info", "tmp"]:
+    for d in ["gguf", "checkpoint", "app", "chat_template", "boot_info", "usb", "tmp"]:
         os.makedirs(os.path.join(out, d), exist_ok=True)
 
     def path(name):
@@ -166,6 +167,26 @@ def main():
     write("boot_info", "uefi-high-framebuffer", multiboot2_block("screen_test=above-4g x2apic=on", uefi_map,
                                                                   (0x4000000000, 7680, 1920, 1080), efi=True))
     write("boot_info", "uefi", multiboot2_block("steps=20", uefi_map, (0xC0000000, 4096, 1024, 768), efi=True))
+    # USB (tests/fuzz/fuzz_usb.cpp): a device descriptor, a configuration, reports.
+    def usb_configuration(*descriptors, value=1):
+        body = b"".join(descriptors)
+        interfaces = sum(1 for d in descriptors if d[1] == 4)
+        return struct.pack("<BBHBBBBB", 9, 2, 9 + len(body), interfaces, value, 0, 0xA0, 50) + body
+
+    def report(modifiers, *keys):
+        return bytes([modifiers, 0] + list(keys) + [0] * (6 - len(keys)))
+
+    keyboard_device = struct.pack("<BBHBBBBHHHBBBB", 18, 1, 0x200, 0, 0, 0, 8, 0x046D, 0xC31C, 0x100, 1, 2, 0, 1)
+    hid = bytes([9, 0x21, 0x11, 0x01, 0, 1, 0x22, 63, 0])
+    keyboard = usb_configuration(bytes([9, 4, 0, 0, 1, 3, 1, 1, 0]), hid, bytes([7, 5, 0x81, 3, 8, 0, 10]))
+    typing = report(0, 0x0B) + report(0, 0x0B, 0x0C) + report(0) + report(0x02, 0x1E) + report(0, 0x39) + report(0, 1, 1, 1, 1, 1, 1)
+    write("usb", "keyboard", keyboard_device + keyboard + typing)
+    receiver = usb_configuration(bytes([9, 4, 0, 0, 1, 3, 1, 2, 0]), hid, bytes([7, 5, 0x81, 3, 4, 0, 2]),
+                                 bytes([9, 4, 1, 0, 2, 3, 1, 1, 0]), hid, bytes([7, 5, 0x02, 3, 8, 0, 10]), bytes([7, 5, 0x82, 3, 8, 0, 10]), value=2)
+    write("usb", "receiver", keyboard_device + receiver + report(0x20, 0x04, 0x05) + report(0))
+    storage_device = struct.pack("<BBHBBBBHHHBBBB", 18, 1, 0x300, 0, 0, 0, 9, 0x46F4, 0x0001, 0, 1, 2, 3, 1)
+    storage = usb_configuration(bytes([9, 4, 0, 0, 2, 8, 6, 0x50, 0]), bytes([7, 5, 0x81, 2, 0, 2, 0]), bytes([7, 5, 0x02, 2, 0, 2, 0]))
+    write("usb", "storage", storage_device + storage)
     for name in os.listdir(tmp):
         os.remove(path(name))
     os.rmdir(tmp)

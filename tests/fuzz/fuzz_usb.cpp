@@ -1,0 +1,55 @@
+// libFuzzer target: what a USB device says of itself is untrusted (a broken or hostile
+// device, a stick posing as a keyboard). The input is a device descriptor (18 bytes), a
+// configuration descriptor (as long as its header says, at most the rest) and then boot
+// keyboard reports of 8 bytes: each must be parsed or refused without reading out of
+// bounds, a keyboard found must be one the driver can set up, and reports must only ever
+// give characters a person can type.
+#include "fuzz_support.h"
+#include <rt/hid_keyboard.h>
+#include <rt/usb_descriptors.h>
+
+namespace {
+
+void require(bool holds)
+{
+    if (!holds)
+        abort();
+}
+
+bool typeable(int c) { return (c >= 0x20 && c < 0x7F) || c == '\n' || c == '\b' || c == '\t' || c == 0x1B; }
+
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size)
+{
+    size_t device_bytes = size < rt::usb::device_descriptor_size ? size : rt::usb::device_descriptor_size;
+    auto device = rt::usb::parse_device_descriptor({ data, device_bytes });
+    if (!device.is_error()) {
+        u8 packet = device.value().control_packet_size;
+        require(packet == 8 || packet == 16 || packet == 32 || packet == 64 || packet == 9);
+    }
+    const u8* rest = data + device_bytes;
+    size_t left = size - device_bytes;
+    auto length = rt::usb::configuration_length({ rest, left < rt::usb::configuration_header_size ? left : rt::usb::configuration_header_size });
+    size_t configuration_bytes = 0;
+    if (!length.is_error()) {
+        require(length.value() >= rt::usb::configuration_header_size);
+        configuration_bytes = length.value() < left ? length.value() : left;
+        auto keyboard = rt::usb::find_boot_keyboard({ rest, configuration_bytes });
+        if (!keyboard.is_error()) {
+            require(keyboard.value().endpoint_address & 0x80);
+            require(keyboard.value().packet_size > 0 && keyboard.value().packet_size <= 0x7FF);
+        }
+    }
+    rt::BootKeyboardReports reports;
+    for (size_t at = device_bytes + configuration_bytes; at < size; at += rt::BootKeyboardReports::report_size) {
+        size_t report = size - at < rt::BootKeyboardReports::report_size ? size - at : rt::BootKeyboardReports::report_size;
+        reports.take(data + at, report);
+        if (data[at] & 0x40) // now and then read what is waiting, as the console's polling does
+            for (int c = reports.next(); c >= 0; c = reports.next())
+                require(typeable(c));
+    }
+    for (int c = reports.next(); c >= 0; c = reports.next())
+        require(typeable(c));
+    return 0;
+}
