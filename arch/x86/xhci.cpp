@@ -191,7 +191,8 @@ ErrorOr<void> Controller::start()
     m_device_contexts = reinterpret_cast<u64*>(TRY(allocate_zeroed(8 * (m_slots + 1), 64)));
     u32 scratchpads = ((structural2 >> 21) & 0x1F) << 5 | structural2 >> 27;
     if (scratchpads) { // memory the controller keeps for itself, pages of its page size
-        u32 page = (reg32(op, 0x08) & 0xFFFF) << 12;
+        u32 sizes = reg32(op, 0x08) & 0xFFFF; // bit n: pages of 2^(n + 12) bytes
+        u32 page = sizes ? (sizes & (0u - sizes)) << 12 : 4096;
         auto* pointers = reinterpret_cast<u64*>(TRY(allocate_zeroed(8 * scratchpads, 64)));
         for (u32 i = 0; i < scratchpads; ++i)
             pointers[i] = uptr(TRY(allocate_zeroed(page, page)));
