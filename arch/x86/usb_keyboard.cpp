@@ -39,6 +39,8 @@ u32 UsbKeyboards::bring_up(rt::multiboot2::BootInfo const& info)
     else
         rt::println("[usb] {} xHCI controller{} taken over, {} keyboard{} read", m_controller_count, m_controller_count == 1 ? "" : "s",
             m_keyboard_count, m_keyboard_count == 1 ? "" : "s");
+    if (m_controller_count && !m_keyboard_count) // the firmware's emulation of a PS/2 keyboard ended with the hand-over
+        rt::println("[usb] type on a PS/2 keyboard or the serial line; usb=off leaves the controllers to the firmware");
     return m_keyboard_count;
 }
 

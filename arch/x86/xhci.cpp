@@ -139,7 +139,6 @@ ErrorOr<Controller*> Controller::take_over(pci::Function function, u8 volatile* 
 {
     function.enable_memory_and_dma();
     auto* controller = new (TRY(rt::Heap::the().allocate(sizeof(Controller), 64))) Controller;
-    controller->m_function = function;
     controller->m_capabilities = registers;
     TRY(controller->start());
     return controller;
@@ -249,18 +248,18 @@ bool Controller::next_event(Event& event)
     return true;
 }
 
+// Waits for the event of the TRB at `pointer`: a command's completion, or (slot given) the
+// end of a control transfer on that slot's endpoint 0, or the error that cut it short,
+// which names an earlier TRB of it. Keyboard reports that come meanwhile are taken.
 ErrorOr<Controller::Event> Controller::wait_for(u32 type, u32 pointer, u8 slot, u32 milliseconds)
 {
     Event found {};
     bool seen = wait_until(milliseconds, [&] {
         Event event;
         while (next_event(event)) {
-            if (event.type == transfer_event && event.slot == slot && type == transfer_event
-                && (event.pointer == pointer || (event.code != success && event.code != short_packet))) {
-                found = event;
-                return true;
-            }
-            if (event.type == command_completion_event && type == command_completion_event && event.pointer == pointer) {
+            bool failed_transfer = event.type == transfer_event && event.slot == slot && event.endpoint == 1
+                && event.code != success && event.code != short_packet;
+            if ((event.type == type && event.pointer == pointer) || (type == transfer_event && failed_transfer)) {
                 found = event;
                 return true;
             }
@@ -385,7 +384,6 @@ ErrorOr<Keyboard*> Controller::set_up_device(u32 port, u32 speed)
     TRY(control_transfer(slot, control, rt::usb::set_configuration(keyboard_interface.configuration).bits(), nullptr, 0, false));
 
     auto* keyboard = new (TRY(rt::Heap::the().allocate(sizeof(Keyboard), 64))) Keyboard {};
-    keyboard->controller = this;
     keyboard->slot = slot;
     keyboard->port = u8(port);
     keyboard->endpoint = u8(2 * (keyboard_interface.endpoint_address & 0xF) + 1); // an IN endpoint's context index

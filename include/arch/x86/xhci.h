@@ -35,11 +35,8 @@ private:
     u32 m_cycle { 1 };
 };
 
-class Controller;
-
 // A keyboard found on a root port, reading reports into `buffer`.
 struct Keyboard {
-    Controller* controller;
     u8 slot, endpoint; // the device slot and the endpoint's context index
     u8 port;
     ProducerRing ring;
@@ -77,7 +74,6 @@ private:
     rt::ErrorOr<u8*> allocate_zeroed(size_t bytes, size_t alignment);
     u32* context(u8* base, u32 index) const { return reinterpret_cast<u32*>(base + index * m_context_size); }
 
-    pci::Function m_function {};
     u8 volatile* m_capabilities { nullptr };
     u8 volatile* m_operational { nullptr };
     u8 volatile* m_runtime { nullptr };
