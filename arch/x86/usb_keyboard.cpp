@@ -1,5 +1,6 @@
 #include <arch/x86/device_memory.h>
 #include <arch/x86/usb_keyboard.h>
+#include <rt/cycles.h>
 
 namespace x86 {
 
@@ -49,7 +50,7 @@ int UsbKeyboards::poll()
     for (u32 i = 0; i < m_controller_count; ++i)
         m_controllers[i]->poll();
     for (u32 i = 0; i < m_keyboard_count; ++i)
-        if (int c = m_keyboards[i]->reports.next(); c >= 0)
+        if (int c = m_keyboards[i]->reports.next(rt::milliseconds_now()); c >= 0)
             return c;
     return nothing_waiting;
 }

@@ -426,8 +426,10 @@ void Controller::handle_report(Event const& event)
             continue;
         if (event.code == success || event.code == short_packet) {
             size_t received = rt::BootKeyboardReports::report_size - rt::min<u32>(event.remaining, rt::BootKeyboardReports::report_size);
-            keyboard.reports.take(keyboard.buffer, received);
+            keyboard.reports.take(keyboard.buffer, received, rt::milliseconds_now());
             queue_report_read(keyboard);
+        } else {
+            keyboard.reports.release_all();
         }
         // Any other code (the keyboard unplugged, a halted endpoint): that keyboard is not
         // read again, and nothing is queued that would fail once more.

@@ -23,4 +23,11 @@ private:
     static inline u64 s_hz { 1'000'000'000 };
 };
 
+// Milliseconds since the TSC started (the machine's reset), at the measured rate.
+inline u64 milliseconds_now()
+{
+    u64 per_millisecond = CycleClock::frequency() / 1000;
+    return read_cycles() / (per_millisecond ? per_millisecond : 1);
+}
+
 }

@@ -2,7 +2,9 @@
 // A USB keyboard's boot-protocol reports (HID 1.11, appendix B: a modifier byte, a reserved
 // byte, up to six keys held) turned into the characters the PS/2 keyboard gives: US
 // layout, shift and caps lock, enter as '\n', backspace as '\b'. A report says which keys
-// are down; a key counts when it first appears.
+// are down; a key counts when it first appears, and the last one pressed repeats while it
+// is held, as a PS/2 keyboard's does (boot keyboards report changes only: the repeat is
+// timed here).
 #include <rt/types.h>
 
 namespace rt {
@@ -11,15 +13,23 @@ class BootKeyboardReports {
 public:
     static constexpr size_t report_size = 8;
 
-    // Takes one report (shorter ones are ignored); its new keys become characters.
-    void take(u8 const* report, size_t size);
-    // The next character typed, or -1.
-    int next();
+    static constexpr u64 repeat_delay_ms = 500, repeat_interval_ms = 33;
+
+    // Takes one report (shorter ones are ignored), received at `now_ms`; its new keys
+    // become characters.
+    void take(u8 const* report, size_t size, u64 now_ms);
+    // The keyboard is gone (unplugged, its endpoint halted): no key is held any more.
+    void release_all();
+    // The next character typed by `now_ms`, or -1.
+    int next(u64 now_ms);
 
 private:
     void push(char);
 
     u8 m_held[6] {};
+    u8 m_repeat_usage { 0 }; // 0: nothing repeats
+    char m_repeat_character { 0 };
+    u64 m_next_repeat_ms { 0 };
     bool m_caps_lock { false };
     char m_pending[16] {};
     u32 m_head { 0 }, m_count { 0 };

@@ -30,7 +30,7 @@ char character(u8 usage, bool shift, bool caps_lock)
 }
 }
 
-void BootKeyboardReports::take(u8 const* report, size_t size)
+void BootKeyboardReports::take(u8 const* report, size_t size, u64 now_ms)
 {
     if (size < report_size)
         return;
@@ -47,17 +47,38 @@ void BootKeyboardReports::take(u8 const* report, size_t size)
             was_held = was_held || held == usage;
         if (was_held)
             continue;
-        if (usage == caps_lock)
+        if (usage == caps_lock) {
             m_caps_lock = !m_caps_lock;
-        else if (char c = character(usage, shift, m_caps_lock))
+        } else if (char c = character(usage, shift, m_caps_lock)) {
             push(c);
+            m_repeat_usage = usage;
+            m_repeat_character = c;
+            m_next_repeat_ms = now_ms + repeat_delay_ms;
+        }
     }
-    for (size_t i = 0; i < 6; ++i)
+    bool repeat_held = false;
+    for (size_t i = 0; i < 6; ++i) {
         m_held[i] = keys[i];
+        repeat_held = repeat_held || keys[i] == m_repeat_usage;
+    }
+    if (!repeat_held)
+        m_repeat_usage = 0;
 }
 
-int BootKeyboardReports::next()
+void BootKeyboardReports::release_all()
 {
+    for (u8& held : m_held)
+        held = 0;
+    m_repeat_usage = 0;
+}
+
+int BootKeyboardReports::next(u64 now_ms)
+{
+    if (m_count == 0 && m_repeat_usage && now_ms >= m_next_repeat_ms) {
+        // From now, not from when it was due: a reader that looked away gets one, not a burst.
+        m_next_repeat_ms = now_ms + repeat_interval_ms;
+        return u8(m_repeat_character);
+    }
     if (m_count == 0)
         return -1;
     char c = m_pending[m_head];

@@ -41,15 +41,19 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size)
             require(keyboard.value().packet_size > 0 && keyboard.value().packet_size <= 0x7FF);
         }
     }
+    // Each report a report's second byte (reserved, any value a device sends) times 10 ms
+    // after the one before, so keys repeat too.
     rt::BootKeyboardReports reports;
+    u64 now = 0;
     for (size_t at = device_bytes + configuration_bytes; at < size; at += rt::BootKeyboardReports::report_size) {
         size_t report = size - at < rt::BootKeyboardReports::report_size ? size - at : rt::BootKeyboardReports::report_size;
-        reports.take(data + at, report);
+        now += report > 1 ? data[at + 1] * 10u : 0;
+        reports.take(data + at, report, now);
         if (data[at] & 0x40) // now and then read what is waiting, as the console's polling does
-            for (int c = reports.next(); c >= 0; c = reports.next())
+            for (int c = reports.next(now), read = 0; c >= 0 && read < 64; c = reports.next(now), ++read)
                 require(typeable(c));
     }
-    for (int c = reports.next(); c >= 0; c = reports.next())
+    for (int c = reports.next(now), read = 0; c >= 0 && read < 64; c = reports.next(now), ++read)
         require(typeable(c));
     return 0;
 }

@@ -124,14 +124,17 @@ TEST(UsbDescriptors, LengthsThatDoNotAddUpAreRefused)
 }
 
 // A boot report: the modifier byte, a reserved byte, up to six keys.
+// The reports 10 ms apart, what they type read after each: too soon for any key to repeat.
 std::string typed(std::vector<Bytes> const& reports)
 {
     rt::BootKeyboardReports keyboard;
     std::string out;
+    u64 now = 1000;
     for (auto const& report : reports) {
-        keyboard.take(report.data(), report.size());
-        for (int c = keyboard.next(); c >= 0; c = keyboard.next())
+        keyboard.take(report.data(), report.size(), now);
+        for (int c = keyboard.next(now); c >= 0; c = keyboard.next(now))
             out += char(c);
+        now += 10;
     }
     return out;
 }
@@ -181,12 +184,51 @@ TEST(BootKeyboardReports, KeysTypedFasterThanReadWaitInOrder)
     std::string out;
     for (int round = 0; round < 20; ++round) { // 20 keys before the first is read: 16 are kept
         Bytes down = keys({ u8(0x04 + round) }), up = keys({});
-        keyboard.take(down.data(), down.size());
-        keyboard.take(up.data(), up.size());
+        keyboard.take(down.data(), down.size(), 0);
+        keyboard.take(up.data(), up.size(), 0);
     }
-    for (int c = keyboard.next(); c >= 0; c = keyboard.next())
+    for (int c = keyboard.next(0); c >= 0; c = keyboard.next(0))
         out += char(c);
     EXPECT_EQ(out, "abcdefghijklmnop");
+}
+
+// What `keyboard` types when read every millisecond from `from` to `to`.
+std::string read_between(rt::BootKeyboardReports& keyboard, u64 from, u64 to)
+{
+    std::string out;
+    for (u64 now = from; now < to; ++now)
+        for (int c = keyboard.next(now); c >= 0; c = keyboard.next(now))
+            out += char(c);
+    return out;
+}
+
+TEST(BootKeyboardReports, TheLastKeyPressedRepeatsWhileHeld)
+{
+    rt::BootKeyboardReports keyboard;
+    Bytes down = keys({ backspace }), up = keys({});
+    keyboard.take(down.data(), down.size(), 0);
+    // Once at once, again after half a second, then every 33 ms: at 500, 533, ..., 995.
+    EXPECT_EQ(read_between(keyboard, 0, 1000), std::string(1 + 16, '\b'));
+    keyboard.take(up.data(), up.size(), 1000);
+    EXPECT_EQ(read_between(keyboard, 1000, 3000), "");
+
+    // h held, then i pressed beside it: i repeats; i let go while h is still held: nothing
+    // repeats (as on a PS/2 keyboard, only the last key pressed does).
+    Bytes h_down = keys({ h }), both = keys({ h, i_ });
+    keyboard.take(h_down.data(), h_down.size(), 5000);
+    keyboard.take(both.data(), both.size(), 5100);
+    EXPECT_EQ(read_between(keyboard, 5100, 5610), "hii"); // i at 5100, again at 5600
+    keyboard.take(h_down.data(), h_down.size(), 5610);
+    EXPECT_EQ(read_between(keyboard, 5610, 7000), "");
+
+    // A reader that looks only now and then gets one repeat each time, not the backlog.
+    keyboard.take(down.data(), down.size(), 10000);
+    EXPECT_EQ(read_between(keyboard, 10000, 10001), "\b");
+    EXPECT_EQ(read_between(keyboard, 20000, 20001), "\b");
+    EXPECT_EQ(read_between(keyboard, 20001, 20002), "");
+    // Unplugged with the key down: it does not repeat for ever.
+    keyboard.release_all();
+    EXPECT_EQ(read_between(keyboard, 30000, 31000), "");
 }
 
 }
