@@ -3,12 +3,13 @@
 #   scripts/boot.sh ISO [--uefi] [--raw] [--smp N] [--mem MiB] [--timeout S]
 #                   [--cmdline "k=v ..."] [--display | --curses] [--monitor SOCKET]
 #                   [--serial-file FILE] [--no-exit-device] [--stay] [--cpu MODEL]
-#                   [--machine TYPE] [--ramfb] [--usb-keyboard]
+#                   [--machine TYPE] [--ramfb] [--usb-keyboard [--usb-hubs N]]
 # --cpu is QEMU's CPU model and features (default max: AVX2 and FMA under TCG), --machine
 # its machine type and options (default pc; pc,pit=off has no timer chip). --ramfb gives
 # UEFI boots QEMU's ramfb instead of a VGA card: a framebuffer the firmware keeps in RAM.
 # --usb-keyboard adds an xHCI controller with a USB keyboard, which then gets the keys
-# the monitor's sendkey types (the PS/2 keyboard none).
+# the monitor's sendkey types (the PS/2 keyboard none); --usb-hubs N hangs it behind N
+# hubs, one in the next (QEMU's are full-speed USB 1.1 hubs), on port 3 of the last.
 # --raw attaches the image as a USB stick instead of a CD; --cmdline is appended to the
 # menu entry's command line (passed through QEMU's fw_cfg, read by the kernel).
 # --display opens a window; --curses draws the VGA text screen in this terminal (then the
@@ -21,9 +22,9 @@
 # 3 QEMU ended any other way (a power-off, or a triple fault with -no-reboot), 4 bad usage.
 set -uo pipefail
 
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 4; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 4; }
 
-iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=none monitor="" serial_file="" stay=0 exit_device=1 cpu=max machine=pc video=() usb_keyboard=0
+iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=none monitor="" serial_file="" stay=0 exit_device=1 cpu=max machine=pc video=() usb_keyboard=0 usb_hubs=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --uefi) uefi=1; shift ;;
@@ -42,6 +43,7 @@ while [ $# -gt 0 ]; do
     --machine) machine="${2:?}"; shift 2 ;;
     --ramfb) video=(-vga none -device ramfb); shift ;;
     --usb-keyboard) usb_keyboard=1; shift ;;
+    --usb-hubs) usb_hubs="${2:?}"; shift 2 ;;
     -h|--help) usage ;;
     -*) echo "boot: unknown option '$1'" >&2; usage ;;
     *) [ -z "$iso" ] || usage; iso="$1"; shift ;;
@@ -49,8 +51,8 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$iso" ] || usage
 [ -f "$iso" ] || { echo "boot: ISO '$iso' not found (scripts/mkiso.sh makes one)" >&2; exit 4; }
-for n in "$smp" "$mem" "$timeout_s"; do
-  case "$n" in ''|*[!0-9]*) echo "boot: --smp, --mem and --timeout take whole numbers" >&2; exit 4 ;; esac
+for n in "$smp" "$mem" "$timeout_s" "$usb_hubs"; do
+  case "$n" in ''|*[!0-9]*) echo "boot: --smp, --mem, --timeout and --usb-hubs take whole numbers" >&2; exit 4 ;; esac
 done
 command -v qemu-system-x86_64 >/dev/null || { echo "boot: qemu-system-x86_64 missing: run scripts/install-deps.sh" >&2; exit 4; }
 
@@ -69,7 +71,14 @@ fi
 if [ "$raw" -eq 1 ] || [ "$usb_keyboard" -eq 1 ]; then args+=(-device qemu-xhci,id=xhci); fi
 # A USB keyboard on the xHCI controller: QEMU then sends the keys it is given to it, not
 # to the PS/2 keyboard.
-if [ "$usb_keyboard" -eq 1 ]; then args+=(-device usb-kbd,bus=xhci.0); fi
+if [ "$usb_keyboard" -eq 1 ]; then
+  port=""
+  for ((hub = 1; hub <= usb_hubs; hub++)); do
+    port="${port:+$port.}$([ -z "$port" ] && echo 1 || echo 2)"
+    args+=(-device "usb-hub,bus=xhci.0,port=$port")
+  done
+  args+=(-device "usb-kbd,bus=xhci.0${port:+,port=$port.3}")
+fi
 if [ "$raw" -eq 1 ]; then
   # The hybrid image as a USB stick: what `dd` onto a real stick gives.
   args+=(-drive "if=none,id=stick,format=raw,readonly=on,file=$iso" -device usb-storage,drive=stick,bootindex=0)

@@ -27,7 +27,7 @@ SetupPacket set_boot_protocol(u8 interface);
 SetupPacket set_idle(u8 interface);
 
 struct DeviceDescriptor {
-    u8 device_class;
+    u8 device_class, device_protocol; // a hub's protocol: 1 one transaction translator, 2 one per port
     u8 control_packet_size; // bMaxPacketSize0
     u16 vendor, product;
 };
@@ -42,6 +42,31 @@ struct BootKeyboard {
     u16 packet_size;
     u8 interval; // bInterval as the descriptor gives it
 };
+
+constexpr u8 hub_class = 9;
+
+// A USB 2.0 hub's own requests (USB 2.0 11.24): its descriptor, and its ports' status and
+// features (ports count from 1).
+struct HubDescriptor {
+    u8 ports;
+    u32 power_on_ms;   // from switching a port's power on until it is good
+    u8 think_time;     // a high-speed hub's transaction translator think time, in 8-bit-time units minus one
+};
+constexpr u16 hub_port_reset = 4, hub_port_power = 8, hub_port_connection_changed = 16, hub_port_reset_changed = 20;
+struct HubPortStatus {
+    u16 status, change;
+    bool connected() const { return status & 0x0001; }
+    bool enabled() const { return status & 0x0002; }
+    bool low_speed() const { return status & 0x0200; }
+    bool high_speed() const { return status & 0x0400; }
+    bool reset_changed() const { return change & 0x0010; }
+};
+SetupPacket get_hub_descriptor(u16 length);
+SetupPacket get_port_status(u8 port);
+SetupPacket set_port_feature(u8 port, u16 feature);
+SetupPacket clear_port_feature(u8 port, u16 feature);
+ErrorOr<HubDescriptor> parse_hub_descriptor(Bytes);
+HubPortStatus parse_port_status(u8 const (&bytes)[4]);
 
 // The configuration descriptor's total length (wTotalLength), from its first 9 bytes.
 ErrorOr<u16> configuration_length(Bytes header);

@@ -6,6 +6,9 @@ namespace {
 constexpr u8 get_descriptor_request = 6, set_configuration_request = 9;
 constexpr u8 hid_set_idle = 0x0A, hid_set_protocol = 0x0B;
 constexpr u8 standard_to_device = 0x00, standard_from_device = 0x80, class_to_interface = 0x21;
+constexpr u8 class_from_device = 0xA0, class_to_port = 0x23, class_from_port = 0xA3;
+constexpr u8 get_status_request = 0, clear_feature_request = 1, set_feature_request = 3;
+constexpr u8 hub_descriptor = 0x29;
 constexpr u8 interface_descriptor = 4, endpoint_descriptor = 5;
 constexpr u8 hid_class = 3, boot_subclass = 1, keyboard_protocol = 1;
 constexpr u8 interrupt_transfers = 3;
@@ -25,13 +28,30 @@ ErrorOr<DeviceDescriptor> parse_device_descriptor(Bytes bytes)
     u8 packet_size = bytes[7];
     if (packet_size != 8 && packet_size != 16 && packet_size != 32 && packet_size != 64 && packet_size != 9) // 9: 2^9 for USB 3
         return Error::format("control packets of {} bytes: not a size USB allows", packet_size);
-    DeviceDescriptor descriptor { bytes[4], packet_size, 0, 0 };
+    DeviceDescriptor descriptor { bytes[4], bytes[6], packet_size, 0, 0 };
     if (bytes.size() >= 12) {
         descriptor.vendor = le16(bytes, 8);
         descriptor.product = le16(bytes, 10);
     }
     return descriptor;
 }
+
+SetupPacket get_hub_descriptor(u16 length) { return { class_from_device, get_descriptor_request, u16(hub_descriptor << 8), 0, length }; }
+SetupPacket get_port_status(u8 port) { return { class_from_port, get_status_request, 0, port, 4 }; }
+SetupPacket set_port_feature(u8 port, u16 feature) { return { class_to_port, set_feature_request, feature, port, 0 }; }
+SetupPacket clear_port_feature(u8 port, u16 feature) { return { class_to_port, clear_feature_request, feature, port, 0 }; }
+
+ErrorOr<HubDescriptor> parse_hub_descriptor(Bytes bytes)
+{
+    if (bytes.size() < 7 || bytes[0] < 7 || bytes[1] != hub_descriptor)
+        return Error::format("not a hub descriptor ({} bytes, type {})", bytes.size(), bytes.size() > 1 ? bytes[1] : 0);
+    if (bytes[2] == 0)
+        return Error::format("a hub of no ports");
+    u16 characteristics = le16(bytes, 3);
+    return HubDescriptor { bytes[2], bytes[5] * 2u, u8((characteristics >> 5) & 3) };
+}
+
+HubPortStatus parse_port_status(u8 const (&bytes)[4]) { return { u16(bytes[0] | bytes[1] << 8), u16(bytes[2] | bytes[3] << 8) }; }
 
 ErrorOr<u16> configuration_length(Bytes header)
 {

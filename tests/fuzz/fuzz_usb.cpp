@@ -1,7 +1,7 @@
 // libFuzzer target: what a USB device says of itself is untrusted (a broken or hostile
 // device, a stick posing as a keyboard). The input is a device descriptor (18 bytes), a
-// configuration descriptor (as long as its header says, at most the rest) and then boot
-// keyboard reports of 8 bytes: each must be parsed or refused without reading out of
+// configuration descriptor (as long as its header says, at most the rest; the same bytes
+// are also read as a hub's descriptor) and then boot keyboard reports of 8 bytes: each must be parsed or refused without reading out of
 // bounds, a keyboard found must be one the driver can set up, and reports must only ever
 // give characters a person can type.
 #include "fuzz_support.h"
@@ -43,6 +43,11 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size)
     }
     // Each report a report's second byte (reserved, any value a device sends) times 10 ms
     // after the one before, so keys repeat too.
+    // The same bytes as a hub's descriptor: a hub must have ports.
+    auto hub = rt::usb::parse_hub_descriptor({ rest, left });
+    if (!hub.is_error())
+        require(hub.value().ports > 0 && hub.value().think_time < 4);
+
     rt::BootKeyboardReports reports;
     u64 now = 0;
     for (size_t at = device_bytes + configuration_bytes; at < size; at += rt::BootKeyboardReports::report_size) {

@@ -123,6 +123,45 @@ TEST(UsbDescriptors, LengthsThatDoNotAddUpAreRefused)
     EXPECT_TRUE(rt::usb::configuration_length({ short_total.data(), 9 }).is_error());
 }
 
+TEST(UsbHubs, RequestsAndReplies)
+{
+    // GET_DESCRIPTOR(hub) A0 06 00 29 00 00 09 00; GET_STATUS(port 3) A3 00 00 00 03 00 04 00.
+    EXPECT_EQ(rt::usb::get_hub_descriptor(9).bits(), 0x00090000290006A0ull);
+    EXPECT_EQ(rt::usb::get_port_status(3).bits(), 0x00040003000000A3ull);
+    EXPECT_TRUE(rt::usb::get_port_status(3).reads());
+    // SET_FEATURE(PORT_RESET) and CLEAR_FEATURE(C_PORT_RESET) to port 2.
+    EXPECT_EQ(rt::usb::set_port_feature(2, rt::usb::hub_port_reset).bits(), 0x0000000200040323ull);
+    EXPECT_EQ(rt::usb::clear_port_feature(2, rt::usb::hub_port_reset_changed).bits(), 0x0000000200140123ull);
+
+    // A 4-port high-speed hub: individual power switching, think time 8 FS bit times (1),
+    // 100 ms from power on to power good.
+    Bytes hub = { 9, 0x29, 4, 0x29, 0x00, 50, 100, 0, 0xFF };
+    auto parsed = rt::usb::parse_hub_descriptor({ hub.data(), hub.size() });
+    ASSERT_FALSE(parsed.is_error()) << parsed.error().message().data();
+    EXPECT_EQ(parsed.value().ports, 4);
+    EXPECT_EQ(parsed.value().power_on_ms, 100u);
+    EXPECT_EQ(parsed.value().think_time, 1);
+    Bytes no_ports = hub;
+    no_ports[2] = 0;
+    EXPECT_TRUE(rt::usb::parse_hub_descriptor({ no_ports.data(), no_ports.size() }).is_error());
+    Bytes wrong_type = hub;
+    wrong_type[1] = 0x2A; // a SuperSpeed hub's descriptor
+    EXPECT_TRUE(rt::usb::parse_hub_descriptor({ wrong_type.data(), wrong_type.size() }).is_error());
+    EXPECT_TRUE(rt::usb::parse_hub_descriptor({ hub.data(), 6 }).is_error());
+
+    // Connected, enabled, low speed; reset just ended.
+    u8 status_bytes[4] = { 0x03, 0x03, 0x10, 0x00 };
+    auto status = rt::usb::parse_port_status(status_bytes);
+    EXPECT_TRUE(status.connected());
+    EXPECT_TRUE(status.enabled());
+    EXPECT_TRUE(status.low_speed());
+    EXPECT_FALSE(status.high_speed());
+    EXPECT_TRUE(status.reset_changed());
+    u8 high_speed_bytes[4] = { 0x01, 0x05, 0x00, 0x00 };
+    EXPECT_TRUE(rt::usb::parse_port_status(high_speed_bytes).high_speed());
+    EXPECT_FALSE(rt::usb::parse_port_status(high_speed_bytes).enabled());
+}
+
 // A boot report: the modifier byte, a reserved byte, up to six keys.
 // The reports 10 ms apart, what they type read after each: too soon for any key to repeat.
 std::string typed(std::vector<Bytes> const& reports)

@@ -1,12 +1,14 @@
 #pragma once
 // A USB 3 host controller (xHCI 1.x) driven just far enough to read keyboards: taken over
-// from the firmware, reset, its root ports enumerated, and every keyboard that speaks the
-// HID boot protocol on a root port set up to report keys on its interrupt endpoint.
-// Polled: the kernel never enables the controller's interrupts. Devices behind hubs are
-// not enumerated (the log says so).
+// from the firmware, reset, its root ports enumerated and the USB 2 hubs on them (five
+// tiers deep, as USB allows), and every keyboard that speaks the HID boot protocol set up
+// to report keys on its interrupt endpoint. Polled: the kernel never enables the
+// controller's interrupts.
 #include <arch/x86/pci.h>
 #include <rt/error.h>
+#include <rt/format.h>
 #include <rt/hid_keyboard.h>
+#include <rt/usb_descriptors.h>
 
 namespace x86::xhci {
 
@@ -38,7 +40,6 @@ private:
 // A keyboard found on a root port, reading reports into `buffer`.
 struct Keyboard {
     u8 slot, endpoint; // the device slot and the endpoint's context index
-    u8 port;
     ProducerRing ring;
     u8* buffer;
     rt::BootKeyboardReports reports;
@@ -59,11 +60,33 @@ private:
     struct Event {
         u32 type, code, slot, endpoint, pointer, remaining;
     };
-    struct Registers;
+    // Where a device hangs: a root port and the hub ports below it.
+    struct Place {
+        u32 root_port;
+        u32 route; // the xHCI route string: a hub port number (at most 15) a tier
+        u32 depth; // hubs above the device
+        u32 speed; // as PORTSC gives it: 1 full, 2 low, 3 high, 4 and up SuperSpeed
+        u8 translator_slot, translator_port; // the high-speed hub port a full- or low-speed device's traffic is translated at
+        rt::FixedString<24> name; // "5", "5.2", "5.2.1"
+    };
+    // A device with an address: its slot, control ring, contexts and descriptor.
+    struct Device {
+        u8 slot;
+        ProducerRing control;
+        u8* input;  // the input context, reused for each command that changes the slot
+        u8* buffer; // what control requests read, 512 bytes
+        rt::usb::DeviceDescriptor descriptor;
+    };
 
     rt::ErrorOr<void> start();
     rt::ErrorOr<void> reset_port(u32 port);
-    rt::ErrorOr<Keyboard*> set_up_device(u32 port, u32 speed);
+    void visit(Place const&, Keyboard** keyboards, u32& count, u32 capacity);
+    rt::ErrorOr<Device> address_device(Place const&);
+    rt::ErrorOr<Keyboard*> set_up_keyboard(Device&, Place const&);
+    rt::ErrorOr<u8> set_up_hub(Device&, Place const&);
+    rt::ErrorOr<u32> reset_hub_port(Device&, u8 port);
+    rt::ErrorOr<void> request(Device&, rt::usb::SetupPacket, u8* data = nullptr);
+    void fill_slot_context(u32* slot_context, Place const&, u32 context_entries) const;
     rt::ErrorOr<Event> command(Trb);
     rt::ErrorOr<u32> control_transfer(u8 slot, ProducerRing&, u64 setup, u8* data, u16 length, bool reads);
     rt::ErrorOr<Event> wait_for(u32 type, u32 pointer, u8 slot, u32 milliseconds);
