@@ -1,5 +1,5 @@
 // The xHCI register interface (eXtensible Host Controller Interface for USB, rev. 1.2),
-// used as xhci.h says: no interrupts, no hubs, one keyboard report outstanding per keyboard.
+// used as xhci.h says: no interrupts, one keyboard report outstanding per keyboard.
 // Every wait on the controller or a device is bounded: a controller or device that does
 // not answer is named in the log and left alone, never waited on forever.
 #include <arch/x86/xhci.h>

@@ -1,7 +1,7 @@
 #pragma once
 // The USB keyboards of a PC whose firmware does not pass them on as a PS/2 keyboard (most
 // UEFI boots): every xHCI controller on the PCI buses taken over, and the boot keyboards
-// on their root ports read as one more source of typed characters.
+// on their ports (and hubs) read as one more source of typed characters.
 #include <arch/x86/xhci.h>
 #include <rt/console.h>
 #include <rt/multiboot2.h>

@@ -37,7 +37,7 @@ private:
     u32 m_cycle { 1 };
 };
 
-// A keyboard found on a root port, reading reports into `buffer`.
+// A keyboard found (on a root port or behind hubs), reading reports into `buffer`.
 struct Keyboard {
     u8 slot, endpoint; // the device slot and the endpoint's context index
     ProducerRing ring;
@@ -50,8 +50,8 @@ public:
     // Takes the controller at `function`, whose registers the kernel reaches at `registers`,
     // over from the firmware and starts it; an error says what failed.
     static rt::ErrorOr<Controller*> take_over(pci::Function, u8 volatile* registers);
-    // Enumerates the root ports; the boot keyboards found are added to `keyboards` (up to
-    // `capacity` of them in all); the log says what each port has.
+    // Enumerates the root ports and the hubs on them; the boot keyboards found are added
+    // to `keyboards` (up to `capacity` of them in all); the log says what each port has.
     void find_keyboards(Keyboard** keyboards, u32& count, u32 capacity);
     // Handles the events the controller has written (keyboard reports among them).
     void poll();
