@@ -135,19 +135,45 @@ ErrorOr<u8*> Controller::allocate_zeroed(size_t bytes, size_t alignment)
     return static_cast<u8*>(memory);
 }
 
+namespace {
+
+// Intel's chipsets of 2012-2015 (7, 8 and 9 series) start with their USB 2 ports wired to
+// their EHCI controllers and their USB 3 ports off; a keyboard on such a port is invisible
+// to the xHCI until the ports are switched over. The registers that do it (XUSB2PR,
+// USB3_PSSEN) take the masks of the ports that may be switched (USB2PRM, USB3PRM).
+void route_intel_ports_to_xhci(pci::Function function)
+{
+    constexpr u16 switchable[] = { 0x1E31, 0x8C31, 0x9C31, 0x8CB1, 0x9CB1, 0x8D31 };
+    if (function.vendor() != 0x8086)
+        return;
+    bool listed = false;
+    for (u16 id : switchable)
+        listed = listed || function.device_id() == id;
+    if (!listed)
+        return;
+    function.write32(0xD8, function.read32(0xDC)); // SuperSpeed on, where allowed
+    function.write32(0xD0, function.read32(0xD4)); // USB 2 ports to the xHCI
+    rt::println("[usb] Intel xHCI {:04x}: USB 2 ports switched over from EHCI", function.device_id());
+}
+
+}
+
 ErrorOr<Controller*> Controller::take_over(pci::Function function, u8 volatile* registers)
 {
     function.enable_memory_and_dma();
     auto* controller = new (TRY(rt::Heap::the().allocate(sizeof(Controller), 64))) Controller;
     controller->m_capabilities = registers;
+    TRY(controller->take_from_firmware());
+    route_intel_ports_to_xhci(function);
     TRY(controller->start());
     return controller;
 }
 
-ErrorOr<void> Controller::start()
+// Reads what the controller is made of, and asks the firmware for it.
+ErrorOr<void> Controller::take_from_firmware()
 {
     u8 volatile* caps = m_capabilities;
-    u32 structural1 = reg32(caps, 0x04), structural2 = reg32(caps, 0x08), capability1 = reg32(caps, 0x10);
+    u32 structural1 = reg32(caps, 0x04), capability1 = reg32(caps, 0x10);
     m_operational = caps + (reg32(caps, 0x00) & 0xFF);
     m_runtime = caps + (reg32(caps, 0x18) & ~0x1Fu);
     m_doorbells = reinterpret_cast<u32 volatile*>(caps + (reg32(caps, 0x14) & ~0x3u));
@@ -174,7 +200,13 @@ ErrorOr<void> Controller::start()
         u32 next = (header >> 8) & 0xFF;
         offset = next ? offset + next * 4 : 0;
     }
+    return {};
+}
 
+// Resets the controller, gives it its rings and starts it, its ports powered.
+ErrorOr<void> Controller::start()
+{
+    u32 structural2 = reg32(m_capabilities, 0x08);
     u8 volatile* op = m_operational;
     if (!wait_until(1000, [&] { return !(reg32(op, usb_status) & not_ready); }))
         return Error::format("not ready after 1 s");
@@ -221,7 +253,7 @@ ErrorOr<void> Controller::start()
         if (!(status & port_power))
             status = (status & port_kept_bits) | port_power;
     }
-    sleep_ms(100); // for devices to be seen as connected and SuperSpeed links to come up
+    sleep_ms(250); // for devices to be seen as connected and SuperSpeed links to come up
     return {};
 }
 

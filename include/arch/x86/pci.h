@@ -14,6 +14,8 @@ struct Function {
     u16 read16(u8 offset) const;
     void write16(u8 offset, u16 value) const;
 
+    u16 vendor() const { return read16(0x00); }
+    u16 device_id() const { return read16(0x02); }
     // Base class, subclass and programming interface (the class code's three bytes).
     u32 class_code() const { return read32(0x08) >> 8; }
     // Where memory BAR `index` decodes (both halves of a 64-bit one); 0 for an I/O BAR or

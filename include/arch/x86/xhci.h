@@ -78,6 +78,7 @@ private:
         rt::usb::DeviceDescriptor descriptor;
     };
 
+    rt::ErrorOr<void> take_from_firmware();
     rt::ErrorOr<void> start();
     rt::ErrorOr<void> reset_port(u32 port);
     void visit(Place const&, Keyboard** keyboards, u32& count, u32 capacity);
