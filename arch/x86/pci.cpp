@@ -64,11 +64,11 @@ u64 Function::memory_bar_size(u32 index) const
         write32(u8(offset + 4), 0xFFFFFFFF);
         mask |= u64(read32(u8(offset + 4))) << 32;
         write32(u8(offset + 4), high);
-    } else {
-        mask |= 0xFFFFFFFF00000000ull;
     }
     write16(command_offset, command);
-    return mask ? ~mask + 1 : 0;
+    // The lowest address bit the BAR keeps: not ~mask + 1, which a 64-bit BAR whose upper
+    // half reads back 0 (it decodes 32 bits only, as Bochs's xHCI) would make 4 GiB too large.
+    return mask & (0 - mask);
 }
 
 void Function::enable_memory_and_dma() const

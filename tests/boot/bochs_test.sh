@@ -6,8 +6,9 @@
 # judges the serial log. Every run has a timeout and ends its tmux server and Bochs.
 #   bochs_test.sh --name NAME --kernel ELF --cpu MODEL [--cpus N] [--mem MiB] [--models]
 #                 [--cmdline "k=v ..."] [--until REGEX] [--expect REGEX]... [--reject REGEX]...
-#                 [--expect-file FILE] [--timeout S]
-# --cmdline is baked into the ISO's menu entry (Bochs has no fw_cfg).
+#                 [--expect-file FILE] [--timeout S] [--config "bochsrc line"]...
+# --cmdline is baked into the ISO's menu entry (Bochs has no fw_cfg). --config adds a line
+# to the bochsrc (devices: usb_xhci: ...).
 # --until: the serial line that ends the run (default: the kernel's last line, either the
 # power-off message or the no-SSE2 refusal). --models puts stories260K.bin + tok512.bin on
 # the ISO (scripts/models.sh finds them: the models folder or the shipped copies).
@@ -16,7 +17,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 
 name="" kernel="" cpu="" cpus=1 mem=256 with_models=0 cmdline="" timeout=240
 until_pattern='\[power\] it is now safe to turn the machine off|Halted\.'
-expects=() rejects=() expect_files=()
+expects=() rejects=() expect_files=() config_lines=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --name) name="$2"; shift 2 ;;
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
     --reject) rejects+=("$2"); shift 2 ;;
     --expect-file) expect_files+=("$2"); shift 2 ;;
     --timeout) timeout="$2"; shift 2 ;;
+    --config) config_lines+=("$2"); shift 2 ;;
     *) echo "bochs_test: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -93,6 +95,7 @@ info: action=report
 sound: driver=dummy
 speaker: enabled=0
 CONFIG
+for line in "${config_lines[@]}"; do printf '%s\n' "$line" >> "$work/bochsrc"; done
 # Debian's Bochs stops at its debugger's prompt first: `c` continues.
 printf 'c\n' > "$work/debugger.rc"
 : > "$work/serial.txt"
