@@ -2,6 +2,7 @@
 // used as xhci.h says: no interrupts, one keyboard report outstanding per keyboard.
 // Every wait on the controller or a device is bounded: a controller or device that does
 // not answer is named in the log and left alone, never waited on forever.
+#include <arch/x86/tsc_calibration.h>
 #include <arch/x86/xhci.h>
 #include <rt/console.h>
 #include <rt/cycles.h>
@@ -61,10 +62,7 @@ bool wait_until(u32 milliseconds, Condition&& done)
     return true;
 }
 
-void sleep_ms(u32 milliseconds)
-{
-    wait_until(milliseconds, [] { return false; });
-}
+void sleep_ms(u32 milliseconds) { wait_microseconds(milliseconds * 1000); }
 
 // What the controller's TRB writes and the kernel's reads of them must not be reordered
 // across (x86 keeps stores in order; this keeps the compiler from moving them).
