@@ -3,11 +3,12 @@
 #   scripts/boot.sh ISO [--uefi] [--raw] [--smp N] [--mem MiB] [--timeout S]
 #                   [--cmdline "k=v ..."] [--display | --curses] [--monitor SOCKET]
 #                   [--serial-file FILE] [--no-exit-device] [--stay] [--cpu MODEL]
-#                   [--machine TYPE] [--ramfb] [--usb-keyboard [--usb-hubs N]]
+#                   [--machine TYPE] [--ramfb] [--xhci] [--usb-keyboard [--usb-hubs N]]
 # --cpu is QEMU's CPU model and features (default max: AVX2 and FMA under TCG), --machine
 # its machine type and options (default pc; pc,pit=off has no timer chip). --ramfb gives
 # UEFI boots QEMU's ramfb instead of a VGA card: a framebuffer the firmware keeps in RAM.
-# --usb-keyboard adds an xHCI controller with a USB keyboard, which then gets the keys
+# --xhci adds an xHCI controller (id xhci: the monitor's device_add can plug a keyboard
+# in later); --usb-keyboard adds one with a USB keyboard, which then gets the keys
 # the monitor's sendkey types (the PS/2 keyboard none); --usb-hubs N hangs it behind N
 # hubs, one in the next (QEMU's are full-speed USB 1.1 hubs), on port 3 of the last.
 # --raw attaches the image as a USB stick instead of a CD; --cmdline is appended to the
@@ -22,9 +23,9 @@
 # 3 QEMU ended any other way (a power-off, or a triple fault with -no-reboot), 4 bad usage.
 set -uo pipefail
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 4; }
+usage() { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 4; }
 
-iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=none monitor="" serial_file="" stay=0 exit_device=1 cpu=max machine=pc video=() usb_keyboard=0 usb_hubs=0
+iso="" uefi=0 raw=0 smp=1 mem=512 timeout_s=120 cmdline="" display=none monitor="" serial_file="" stay=0 exit_device=1 cpu=max machine=pc video=() usb_keyboard=0 usb_hubs=0 xhci=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --uefi) uefi=1; shift ;;
@@ -43,6 +44,7 @@ while [ $# -gt 0 ]; do
     --machine) machine="${2:?}"; shift 2 ;;
     --ramfb) video=(-vga none -device ramfb); shift ;;
     --usb-keyboard) usb_keyboard=1; shift ;;
+    --xhci) xhci=1; shift ;;
     --usb-hubs) usb_hubs="${2:?}"; shift 2 ;;
     -h|--help) usage ;;
     -*) echo "boot: unknown option '$1'" >&2; usage ;;
@@ -68,7 +70,7 @@ if [ "$uefi" -eq 1 ]; then
   [ -f "$ovmf" ] || { echo "boot: $ovmf missing: install the ovmf package" >&2; exit 4; }
   args+=(-bios "$ovmf")
 fi
-if [ "$raw" -eq 1 ] || [ "$usb_keyboard" -eq 1 ]; then args+=(-device qemu-xhci,id=xhci); fi
+if [ "$raw" -eq 1 ] || [ "$usb_keyboard" -eq 1 ] || [ "$xhci" -eq 1 ]; then args+=(-device qemu-xhci,id=xhci); fi
 # A USB keyboard on the xHCI controller: QEMU then sends the keys it is given to it, not
 # to the PS/2 keyboard.
 if [ "$usb_keyboard" -eq 1 ]; then

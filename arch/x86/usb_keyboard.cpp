@@ -14,7 +14,7 @@ u32 UsbKeyboards::bring_up(rt::multiboot2::BootInfo const& info)
     // All of them first: a window for one must not cover another's registers.
     pci::Function functions[max_controllers];
     rt::MemoryRange registers[max_controllers];
-    u32 found = 0;
+    u32 found = 0, keyboards = 0;
     pci::for_each_with_class(xhci_class, max_controllers, [&](pci::Function function) {
         functions[found] = function;
         registers[found++] = { function.memory_bar(0), function.memory_bar_size(0) };
@@ -33,24 +33,23 @@ u32 UsbKeyboards::bring_up(rt::multiboot2::BootInfo const& info)
             continue;
         }
         m_controllers[m_controller_count++] = taken.value();
-        taken.value()->find_keyboards(m_keyboards, m_keyboard_count, max_keyboards);
+        keyboards += taken.value()->find_keyboards();
     }
     if (found == 0)
         rt::println("[usb] no xHCI controller: keyboards are read through PS/2 (or the firmware's emulation of it)");
     else
         rt::println("[usb] {} xHCI controller{} taken over, {} keyboard{} read", m_controller_count, m_controller_count == 1 ? "" : "s",
-            m_keyboard_count, m_keyboard_count == 1 ? "" : "s");
-    if (m_controller_count && !m_keyboard_count) // the firmware's emulation of a PS/2 keyboard ended with the hand-over
-        rt::println("[usb] type on a PS/2 keyboard or the serial line; usb=off leaves the controllers to the firmware");
-    return m_keyboard_count;
+            keyboards, keyboards == 1 ? "" : "s");
+    if (m_controller_count && !keyboards) // the firmware's emulation of a PS/2 keyboard ended with the hand-over
+        rt::println("[usb] no keyboard yet: one plugged in is read; usb=off leaves USB to firmware");
+    return m_controller_count;
 }
 
 int UsbKeyboards::poll()
 {
+    u64 now = rt::milliseconds_now();
     for (u32 i = 0; i < m_controller_count; ++i)
-        m_controllers[i]->poll();
-    for (u32 i = 0; i < m_keyboard_count; ++i)
-        if (int c = m_keyboards[i]->reports.next(rt::milliseconds_now()); c >= 0)
+        if (int c = m_controllers[i]->poll(now); c >= 0)
             return c;
     return nothing_waiting;
 }

@@ -18,9 +18,9 @@ namespace {
 
 // TRB types (control bits 15:10) and fields.
 constexpr u32 normal_trb = 1, setup_trb = 2, data_trb = 3, status_trb = 4, link_trb = 6;
-constexpr u32 enable_slot_command = 9, address_device_command = 11, configure_endpoint_command = 12,
+constexpr u32 enable_slot_command = 9, disable_slot_command = 10, address_device_command = 11, configure_endpoint_command = 12,
               evaluate_context_command = 13;
-constexpr u32 transfer_event = 32, command_completion_event = 33;
+constexpr u32 transfer_event = 32, command_completion_event = 33, port_status_change_event = 34;
 constexpr u32 cycle_bit = 1u << 0, toggle_cycle = 1u << 1, short_packet_interrupt = 1u << 2, interrupt_on_completion = 1u << 5,
               immediate_data = 1u << 6, direction_in = 1u << 16;
 constexpr u32 type_field(u32 type) { return type << 10; }
@@ -175,7 +175,7 @@ ErrorOr<void> Controller::take_from_firmware()
     m_operational = caps + (reg32(caps, 0x00) & 0xFF);
     m_runtime = caps + (reg32(caps, 0x18) & ~0x1Fu);
     m_doorbells = reinterpret_cast<u32 volatile*>(caps + (reg32(caps, 0x14) & ~0x3u));
-    m_slots = rt::min(structural1 & 0xFF, 16u);
+    m_slots = rt::min(structural1 & 0xFF, max_slots);
     m_ports = structural1 >> 24;
     m_context_size = capability1 & (1u << 2) ? 64 : 32;
     if (reg32(caps, 0x00) == 0xFFFFFFFF)
@@ -269,6 +269,10 @@ bool Controller::next_event(Event& event)
         return false;
     compiler_fence();
     event = { (control >> 10) & 0x3F, trb.status >> 24, control >> 24, (control >> 16) & 0x1F, u32(trb.parameter), trb.status & 0xFFFFFF };
+    if (event.type == port_status_change_event) { // the port's number in the parameter's top byte
+        u32 port = event.pointer >> 24;
+        m_ports_changed[port / 32 % 8] |= 1u << (port % 32);
+    }
     if (++m_event_next == 256) {
         m_event_next = 0;
         m_event_cycle ^= 1;
@@ -342,24 +346,44 @@ ErrorOr<void> Controller::reset_port(u32 port)
     return {};
 }
 
-void Controller::find_keyboards(Keyboard** keyboards, u32& count, u32 capacity)
+u32 Controller::find_keyboards()
 {
-    for (u32 port = 1; port <= m_ports; ++port) {
-        u32 status = reg32(m_operational, port_registers + 0x10 * (port - 1));
-        if (!(status & port_connected))
+    for (u32 port = 1; port <= m_ports; ++port)
+        if (reg32(m_operational, port_registers + 0x10 * (port - 1)) & port_connected)
+            enumerate_root_port(port);
+    for (u32& ports : m_ports_changed) // what the start and the resets reported is seen to
+        ports = 0;
+    return m_keyboard_count;
+}
+
+void Controller::enumerate_root_port(u32 port)
+{
+    if (auto reset = reset_port(port); reset.is_error()) {
+        rt::println("[usb] port {}: {}", port, reset.error().message());
+        return;
+    }
+    u32 speed = (reg32(m_operational, port_registers + 0x10 * (port - 1)) >> 10) & 0xF;
+    visit({ port, 0, 0, speed, 0, 0, rt::FixedString<24>::formatted("{}", port) });
+}
+
+// A device pulled out of root port `port`: the slots of everything that hung there are
+// given back (a keyboard's reports have ended with an error already).
+void Controller::forget_root_port(u32 port)
+{
+    for (u32 slot = 1; slot <= m_slots; ++slot) {
+        if (m_root_port_of_slot[slot] != port)
             continue;
-        if (auto reset = reset_port(port); reset.is_error()) {
-            rt::println("[usb] port {}: {}", port, reset.error().message());
-            continue;
-        }
-        u32 speed = (reg32(m_operational, port_registers + 0x10 * (port - 1)) >> 10) & 0xF;
-        visit({ port, 0, 0, speed, 0, 0, rt::FixedString<24>::formatted("{}", port) }, keyboards, count, capacity);
+        (void)command({ 0, 0, type_field(disable_slot_command) | slot_field(slot) });
+        m_root_port_of_slot[slot] = 0;
+        for (u32 i = 0; i < m_keyboard_count; ++i)
+            if (m_keyboards[i]->slot == slot)
+                m_keyboards[i--] = m_keyboards[--m_keyboard_count];
     }
 }
 
 // The device at `place`: a keyboard is set up and kept, a hub's ports visited in turn;
 // what it is and what became of it goes to the log.
-void Controller::visit(Place const& place, Keyboard** keyboards, u32& count, u32 capacity)
+void Controller::visit(Place const& place)
 {
     auto say = [&](auto const&... what) {
         rt::print("[usb] port {} ({}): ", place.name.view(), speed_name(place.speed));
@@ -394,18 +418,17 @@ void Controller::visit(Place const& place, Keyboard** keyboards, u32& count, u32
             if (below.depth > 5)
                 rt::println("[usb] port {}: more than five hubs deep (USB allows five)", below.name.view());
             else
-                visit(below, keyboards, count, capacity);
+                visit(below);
         }
         return;
     }
     auto keyboard = set_up_keyboard(device.value(), place);
     if (keyboard.is_error())
         return say("{}", keyboard.error().message());
+    if (m_keyboard_count == max_keyboards)
+        return say("a keyboard; {} are read already", max_keyboards);
     say("a keyboard, read through its boot protocol");
-    if (count < capacity && m_keyboard_count < sizeof m_keyboards / sizeof m_keyboards[0]) {
-        keyboards[count++] = keyboard.value();
-        m_keyboards[m_keyboard_count++] = keyboard.value();
-    }
+    m_keyboards[m_keyboard_count++] = keyboard.value();
 }
 
 void Controller::fill_slot_context(u32* slot_context, Place const& place, u32 context_entries) const
@@ -429,6 +452,7 @@ ErrorOr<Controller::Device> Controller::address_device(Place const& place)
     device.slot = u8(enabled.slot);
     if (device.slot == 0 || device.slot > m_slots)
         return Error::format("the controller gave slot {}", device.slot);
+    m_root_port_of_slot[device.slot] = u8(place.root_port);
     u8* output = TRY(allocate_zeroed(32 * m_context_size, 64));
     m_device_contexts[device.slot] = uptr(output);
     device.input = TRY(allocate_zeroed(33 * m_context_size, 64));
@@ -574,12 +598,33 @@ void Controller::handle_report(Event const& event)
     }
 }
 
-void Controller::poll()
+int Controller::poll(u64 now_ms)
 {
     Event event;
     while (next_event(event))
         if (event.type == transfer_event)
             handle_report(event);
+    for (u32 port = 1; port <= m_ports; ++port) {
+        u32& changed = m_ports_changed[port / 32 % 8];
+        if (!(changed & (1u << (port % 32))))
+            continue;
+        changed &= ~(1u << (port % 32));
+        u32 volatile& status = reg32(m_operational, port_registers + 0x10 * (port - 1));
+        u32 seen = status;
+        status = (seen & port_kept_bits) | (seen & port_change_bits); // those seen, cleared
+        if (!(seen & (1u << 17))) // no connect status change: a reset or link change of ours
+            continue;
+        forget_root_port(port);
+        rt::println(""); // off the line being typed (a prompt, most likely)
+        if (seen & port_connected)
+            enumerate_root_port(port);
+        else
+            rt::println("[usb] port {}: unplugged", port);
+    }
+    for (u32 i = 0; i < m_keyboard_count; ++i)
+        if (int c = m_keyboards[i]->reports.next(now_ms); c >= 0)
+            return c;
+    return -1;
 }
 
 }

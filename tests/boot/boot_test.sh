@@ -13,6 +13,8 @@
 # --stdin types the file's lines on the serial line, each once the kernel's n-th TEXT
 # prompt (default "prompt> ") has appeared; --keys types them on the keyboard the same way
 # (QEMU's monitor sendkey: to the USB keyboard of boot.sh --usb-keyboard where there is one).
+# A --keys line "@monitor COMMAND" is given to QEMU's monitor instead, once the prompt the
+# next line goes to is there (device_add: a keyboard plugged in at the prompt).
 # --models puts stories260K.bin + tok512.bin on the ISO (scripts/models.sh finds them: the
 # models folder, else the copies shipped in app/default_model/); a variant that needs a file
 # that is not shipped is skipped (exit 77) with a message saying why when it is missing.
@@ -129,14 +131,19 @@ else
     exec 3> "$work/keyboard"
     n=0
     while IFS= read -r line; do
-      n=$((n + 1))
+      monitor_command=""
+      [ -n "$keys_file" ] && [ "${line#@monitor }" != "$line" ] && monitor_command="${line#@monitor }"
+      if [ -z "$monitor_command" ]; then n=$((n + 1)); prompts=$n; else prompts=$((n + 1)); fi # a command: the next line's prompt
       for _ in $(seq 1 600); do
-        [ "$(grep -c -- "$prompt_text" "$log")" -ge "$n" ] && break
+        [ "$(grep -c -- "$prompt_text" "$log")" -ge "$prompts" ] && break
         [ -f "$work/boot-done" ] && break
         sleep 0.2
       done
       [ -f "$work/boot-done" ] && break # nothing left to type to
-      if [ -n "$keys_file" ]; then
+      if [ -n "$monitor_command" ]; then
+        python3 "$root/scripts/qemu_screen.py" "$work/monitor.sock" send "$monitor_command" > /dev/null
+        sleep 2 # for the kernel to see the device and set it up
+      elif [ -n "$keys_file" ]; then
         python3 "$root/scripts/qemu_screen.py" "$work/monitor.sock" type "$line"
       else
         printf '%s\n' "$line" >&3

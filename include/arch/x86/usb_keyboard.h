@@ -11,16 +11,14 @@ namespace x86 {
 class UsbKeyboards final : public rt::InputSource {
 public:
     // Finds the controllers and keyboards; the log says what it found. Returns how many
-    // keyboards are read.
+    // controllers were taken over (keyboards plugged in later are read too).
     u32 bring_up(rt::multiboot2::BootInfo const&);
     int poll() override;
 
 private:
-    static constexpr u32 max_controllers = 4, max_keyboards = 4;
+    static constexpr u32 max_controllers = 4;
     xhci::Controller* m_controllers[max_controllers] {};
     u32 m_controller_count { 0 };
-    xhci::Keyboard* m_keyboards[max_keyboards] {};
-    u32 m_keyboard_count { 0 };
 };
 
 }

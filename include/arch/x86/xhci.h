@@ -50,11 +50,14 @@ public:
     // Takes the controller at `function`, whose registers the kernel reaches at `registers`,
     // over from the firmware and starts it; an error says what failed.
     static rt::ErrorOr<Controller*> take_over(pci::Function, u8 volatile* registers);
-    // Enumerates the root ports and the hubs on them; the boot keyboards found are added
-    // to `keyboards` (up to `capacity` of them in all); the log says what each port has.
-    void find_keyboards(Keyboard** keyboards, u32& count, u32 capacity);
-    // Handles the events the controller has written (keyboard reports among them).
-    void poll();
+    // Enumerates the root ports and the hubs on them, and sets up the boot keyboards found;
+    // the log says what each port has. Returns how many keyboards it read.
+    u32 find_keyboards();
+    // Handles the events the controller has written: keyboard reports, and devices plugged
+    // into a root port or pulled out of one since (a keyboard plugged in at the prompt, or
+    // one slower to show up than the start allowed, is set up then); returns the next
+    // character typed on one of its keyboards by `now_ms`, or -1.
+    int poll(u64 now_ms);
 
 private:
     struct Event {
@@ -81,7 +84,9 @@ private:
     rt::ErrorOr<void> take_from_firmware();
     rt::ErrorOr<void> start();
     rt::ErrorOr<void> reset_port(u32 port);
-    void visit(Place const&, Keyboard** keyboards, u32& count, u32 capacity);
+    void enumerate_root_port(u32 port);
+    void forget_root_port(u32 port);
+    void visit(Place const&);
     rt::ErrorOr<Device> address_device(Place const&);
     rt::ErrorOr<Keyboard*> set_up_keyboard(Device&, Place const&);
     rt::ErrorOr<u8> set_up_hub(Device&, Place const&);
@@ -107,8 +112,11 @@ private:
     ProducerRing m_commands;
     Trb volatile* m_events { nullptr };
     u32 m_event_next { 0 }, m_event_cycle { 1 };
-    Keyboard* m_keyboards[8] {};
+    static constexpr u32 max_keyboards = 8, max_slots = 16;
+    Keyboard* m_keyboards[max_keyboards] {};
     u32 m_keyboard_count { 0 };
+    u8 m_root_port_of_slot[max_slots + 1] {}; // 0: the slot is free
+    u32 m_ports_changed[8] {}; // root ports with a status change event not yet handled, a bit each
 };
 
 }
