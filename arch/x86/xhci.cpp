@@ -97,14 +97,19 @@ ErrorOr<void> Controller::take_from_firmware()
 
     // The firmware may be using the controller (its USB keyboard emulation): ask for it
     // through the legacy-support capability (xHCI 7.1), and stop its SMIs.
-    for (u32 offset = (capability1 >> 16) * 4; offset;) {
+    // The list's links only go forward; a broken one still ends within 64 capabilities.
+    u32 offset = (capability1 >> 16) * 4;
+    for (u32 seen = 0; offset && seen < 64; ++seen) {
         u32 header = reg32(caps, offset);
         if ((header & 0xFF) == 1) {
-            u8 volatile* owner = caps + offset;
-            owner[3] = 1; // the OS-owned semaphore
-            if (!wait_until(1000, [&] { return (owner[2] & 1) == 0; }))
+            // Whole-register accesses, as every driver makes them (not all controllers take
+            // byte writes here): bit 24 is the OS's semaphore, bit 16 the firmware's.
+            u32 volatile& semaphores = reg32(caps, offset);
+            constexpr u32 os_owned = 1u << 24, firmware_owned = 1u << 16;
+            semaphores = semaphores | os_owned;
+            if (!wait_until(1000, [&] { return (semaphores & firmware_owned) == 0; }))
                 rt::println("[usb] the firmware did not let go of the controller within 1 s; taking it anyway");
-            owner[2] = 0;
+            semaphores = (semaphores & ~firmware_owned) | os_owned;
             u32 control = reg32(caps, offset + 4);
             reg32(caps, offset + 4) = control & 0xE0000000u; // SMI enables off, their status cleared
             break;
