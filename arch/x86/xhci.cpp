@@ -272,6 +272,15 @@ void Controller::queue_report_read(Keyboard& keyboard)
     ring_doorbell(keyboard.slot, keyboard.endpoint);
 }
 
+// Sets the keyboard's LEDs to what its reports call for (after caps lock). A keyboard that
+// refuses is not asked again until the next change.
+void Controller::show_leds(Keyboard& keyboard)
+{
+    keyboard.leds_shown = keyboard.reports.leds();
+    keyboard.buffer[32] = keyboard.leds_shown; // the report's byte, beside the reports read into the buffer's start
+    (void)control_transfer(keyboard.slot, keyboard.control, rt::usb::set_keyboard_leds(keyboard.interface).bits(), keyboard.buffer + 32, 1, false);
+}
+
 void Controller::handle_report(Event const& event)
 {
     for (u32 i = 0; i < m_keyboard_count; ++i) {
@@ -314,6 +323,9 @@ int Controller::poll(u64 now_ms)
         else
             rt::println("[usb] port {}: unplugged", port);
     }
+    for (u32 i = 0; i < m_keyboard_count; ++i)
+        if (m_keyboards[i]->reports.leds() != m_keyboards[i]->leds_shown)
+            show_leds(*m_keyboards[i]);
     for (u32 i = 0; i < m_keyboard_count; ++i)
         if (int c = m_keyboards[i]->reports.next(now_ms); c >= 0)
             return c;

@@ -215,6 +215,9 @@ ErrorOr<Keyboard*> Controller::set_up_keyboard(Device& device, Place const& plac
     // Keyboards may refuse to be told not to repeat (a stall): then they send each report
     // again while keys are held, which the decoder treats as no change.
     (void)request(device, rt::usb::set_idle(keyboard_interface.interface));
+    keyboard->control = device.control; // as the requests left it
+    keyboard->interface = keyboard_interface.interface;
+    show_leds(*keyboard);
     queue_report_read(*keyboard);
     return keyboard;
 }

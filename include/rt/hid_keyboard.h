@@ -22,6 +22,10 @@ public:
     void release_all();
     // The next character typed by `now_ms`, or -1.
     int next(u64 now_ms);
+    // The LEDs the keyboard should show (its output report): num lock always (the keypad
+    // types digits), caps lock while it is on.
+    static constexpr u8 num_lock_led = 1u << 0, caps_lock_led = 1u << 1;
+    u8 leds() const { return num_lock_led | (m_caps_lock ? caps_lock_led : 0); }
 
 private:
     void push(char);

@@ -25,6 +25,8 @@ SetupPacket set_configuration(u8 value);
 // and reports only when a key changes (no repeats while it is held).
 SetupPacket set_boot_protocol(u8 interface);
 SetupPacket set_idle(u8 interface);
+// HID SET_REPORT of a keyboard's one-byte output report: its LEDs (BootKeyboardReports::leds).
+SetupPacket set_keyboard_leds(u8 interface);
 
 struct DeviceDescriptor {
     u8 device_class, device_protocol; // a hub's protocol: 1 one transaction translator, 2 one per port

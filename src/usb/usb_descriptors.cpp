@@ -4,7 +4,8 @@ namespace rt::usb {
 
 namespace {
 constexpr u8 get_descriptor_request = 6, set_configuration_request = 9;
-constexpr u8 hid_set_idle = 0x0A, hid_set_protocol = 0x0B;
+constexpr u8 hid_set_report = 0x09, hid_set_idle = 0x0A, hid_set_protocol = 0x0B;
+constexpr u16 output_report = 2 << 8;
 constexpr u8 standard_to_device = 0x00, standard_from_device = 0x80, class_to_interface = 0x21;
 constexpr u8 class_from_device = 0xA0, class_to_port = 0x23, class_from_port = 0xA3;
 constexpr u8 get_status_request = 0, clear_feature_request = 1, set_feature_request = 3;
@@ -20,6 +21,7 @@ SetupPacket get_descriptor(u8 type, u16 length) { return { standard_from_device,
 SetupPacket set_configuration(u8 value) { return { standard_to_device, set_configuration_request, value, 0, 0 }; }
 SetupPacket set_boot_protocol(u8 interface) { return { class_to_interface, hid_set_protocol, 0, interface, 0 }; }
 SetupPacket set_idle(u8 interface) { return { class_to_interface, hid_set_idle, 0, interface, 0 }; }
+SetupPacket set_keyboard_leds(u8 interface) { return { class_to_interface, hid_set_report, output_report, interface, 1 }; }
 
 ErrorOr<DeviceDescriptor> parse_device_descriptor(Bytes bytes)
 {

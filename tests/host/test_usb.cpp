@@ -39,6 +39,9 @@ TEST(UsbDescriptors, SetupPacketsAreLaidOutAsUsbSays)
     // HID SET_PROTOCOL(boot) and SET_IDLE(0) to interface 2: class requests to an interface.
     EXPECT_EQ(rt::usb::set_boot_protocol(2).bits(), 0x0000000200000B21ull);
     EXPECT_EQ(rt::usb::set_idle(2).bits(), 0x0000000200000A21ull);
+    // SET_REPORT(output, id 0) of one byte to interface 0: the LEDs.
+    EXPECT_EQ(rt::usb::set_keyboard_leds(0).bits(), 0x0001000002000921ull);
+    EXPECT_FALSE(rt::usb::set_keyboard_leds(0).reads());
 }
 
 TEST(UsbDescriptors, DeviceDescriptor)
@@ -206,6 +209,20 @@ TEST(BootKeyboardReports, ShiftCapsLockAndTheOtherKeys)
     EXPECT_EQ(typed({ keys({ space }), keys({ backspace }), keys({ 0x59 }), keys({ 0x63 }), keys({ 0x58 }) }), " \b1.\n"); // keypad 1 . enter
     EXPECT_EQ(typed({ keys({ 0x29 }), keys({ 0x2B }), keys({ 0x31 }), keys({ 0x32 }), keys({ 0x35 }, left_shift) }), "\x1b\t\\\\~");
     EXPECT_EQ(typed({ keys({ 0x3A }), keys({ 0x4F }), keys({ 0xE0 }) }), ""); // F1, right arrow, a modifier's usage: nothing
+}
+
+TEST(BootKeyboardReports, TheLedsFollowCapsLock)
+{
+    rt::BootKeyboardReports keyboard;
+    EXPECT_EQ(keyboard.leds(), rt::BootKeyboardReports::num_lock_led);
+    Bytes caps_down = keys({ caps }), up = keys({});
+    keyboard.take(caps_down.data(), caps_down.size(), 0);
+    EXPECT_EQ(keyboard.leds(), rt::BootKeyboardReports::num_lock_led | rt::BootKeyboardReports::caps_lock_led);
+    keyboard.take(caps_down.data(), caps_down.size(), 10); // still held: no second toggle
+    keyboard.take(up.data(), up.size(), 20);
+    EXPECT_EQ(keyboard.leds(), rt::BootKeyboardReports::num_lock_led | rt::BootKeyboardReports::caps_lock_led);
+    keyboard.take(caps_down.data(), caps_down.size(), 30);
+    EXPECT_EQ(keyboard.leds(), rt::BootKeyboardReports::num_lock_led);
 }
 
 TEST(BootKeyboardReports, ReportsThatSayNothing)

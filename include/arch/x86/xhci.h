@@ -43,6 +43,10 @@ struct Keyboard {
     ProducerRing ring;
     u8* buffer;
     rt::BootKeyboardReports reports;
+    // Its control endpoint and interface, for setting its LEDs; what they show now.
+    ProducerRing control;
+    u8 interface;
+    u8 leds_shown;
 };
 
 class Controller {
@@ -100,6 +104,7 @@ private:
     void handle_report(Event const&);
     void ring_doorbell(u32 slot, u32 target);
     void queue_report_read(Keyboard&);
+    void show_leds(Keyboard&);
     rt::ErrorOr<u8*> allocate_zeroed(size_t bytes, size_t alignment);
     u32* context(u8* base, u32 index) const { return reinterpret_cast<u32*>(base + index * m_context_size); }
 
