@@ -103,14 +103,15 @@ rt::ErrorOr<i32> resolve_steps(Options const& options, llm::Config const& config
 }
 
 // Reads prompts until the input ends or the user types "exit"; a bad prompt gets a
-// message and a new prompt, not the end of the run.
+// message and a new prompt, not the end of the run, and Ctrl+C stops a story.
 rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, llm::TextTokenizer const& tokenizer, llm::Sampler& sampler, i32 steps)
 {
-    char line[512];
+    char line[LineEditor::max_line];
+    LineEditor editor { rt::Console::the(), rt::Console::the() };
     while (true) {
         rt::print("\nprompt> ");
         size_t length;
-        LineStatus status = read_line(line, sizeof line, length);
+        LineStatus status = editor.read(line, sizeof line, length);
         if (status == LineStatus::EndOfInput) {
             rt::println("\n[interactive] input ended");
             return {};
@@ -129,13 +130,15 @@ rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, l
         rt::Profiler::the().reset();
         auto stats = [&] {
             rt::ScopedColor text { rt::Color::Text };
-            return llm::generate(transformer, tokenizer, sampler, prompt, steps, rt::Console::the());
+            return llm::generate(transformer, tokenizer, sampler, prompt, steps, rt::Console::the(), [] { return rt::Console::the().interrupted(); });
         }();
         rt::println("");
         if (stats.is_error()) {
             rt::println_colored(rt::Color::Warning, "[interactive] {}; try a shorter prompt", stats.error().message());
             continue;
         }
+        if (stats.value().stopped_by_request)
+            rt::println_colored(rt::Color::Warning, "[interactive] stopped (Ctrl+C) after {} generated token(s)", stats.value().generated_tokens);
         report(stats.value(), weight_bytes, transformer.batch_capacity(), false);
     }
 }

@@ -4,12 +4,14 @@
     qemu_screen.py SOCKET shot OUT.png    the screen as a person sees it, as a PNG
     qemu_screen.py SOCKET send COMMAND    any monitor command (sendkey ret, quit, ...)
     qemu_screen.py SOCKET type TEXT       types TEXT and enter on the guest's keyboard
-                                          (sendkey, key by key: US layout)
+                                          (sendkey, key by key: US layout; {NAME} in TEXT
+                                          presses QEMU's key NAME: {left}, {ctrl-c}, {ret})
 
 QEMU's screendump writes PPM; it is converted to PNG here with zlib, so no image tools
 are needed.
 """
 import os
+import re
 import socket
 import struct
 import sys
@@ -94,6 +96,14 @@ def key_for(char):
     sys.exit(f"qemu_screen: no key types {char!r}")
 
 
+def keys_of(text):
+    """QEMU's key names for TEXT and enter: its characters, and {NAME} as the key NAME."""
+    keys = []
+    for named, char in re.findall(r"\{([a-z0-9_-]+)\}|(.)", text + "\n", re.S):
+        keys.append(named or key_for(char))
+    return keys
+
+
 def type_text(path, text):
     """Each key pressed and released, in one monitor connection, with a pause between keys
     (a guest that polls its keyboard sees every one)."""
@@ -105,8 +115,8 @@ def type_text(path, text):
             s.recv(65536)
         except socket.timeout:
             pass
-        for char in text + "\n":
-            s.sendall(f"sendkey {key_for(char)} 50\n".encode())
+        for key in keys_of(text):
+            s.sendall(f"sendkey {key} 50\n".encode())
             time.sleep(0.15)
             try:
                 s.recv(65536)

@@ -8,7 +8,7 @@
 namespace app {
 
 namespace {
-constexpr size_t max_message = 512;
+constexpr size_t max_message = LineEditor::max_line;
 constexpr i32 min_reply = 8; // positions a turn keeps for at least a few words of reply
 
 bool contains(rt::StringView text, rt::StringView part)
@@ -152,7 +152,7 @@ Chat::Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, l
     m_close_token = close >= 0 ? close : tokenizer.eos();
 }
 
-rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& out)
+rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& out, llm::StopRequested stop_requested)
 {
     m_last_turn = {}; // until the message goes into the cache
     rt::HeapArray<i32> tokens;
@@ -191,7 +191,19 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
     // Greedy decoding with a screened classifier: forward_argmax's token, no logits.
     bool screened = m_sampler.greedy() && m_transformer.screen().ready();
     i32 screened_token = -1;
+    // The closing token goes into the cache after the reply, as the format says: after the
+    // model's last token, or where the person stopped it.
+    auto close_reply = [&](i32 last_token) {
+        logits = m_transformer.forward(m_close_token, m_position++);
+        (void)logits;
+        m_last_token = last_token;
+        ++m_replies;
+    };
     while (m_position < m_context) {
+        if (times.reply_tokens && stop_requested && stop_requested()) {
+            close_reply(m_close_token);
+            return TurnResult::Stopped;
+        }
         auto sampled = logits ? m_sampler.sample(logits) : llm::Sampler::greedy_pick(screened_token);
         if (sampled.is_error())
             return rt::Error::format("the reply stopped at position {}: {}", m_position, sampled.error().message());
@@ -199,11 +211,7 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
         if (times.reply_tokens++ == 0)
             times.first_reply = rt::read_cycles();
         if (next == m_close_token || next == m_tokenizer.eos() || next == m_tokenizer.bos()) {
-            // The reply is over: its closing token goes into the cache as the format says.
-            logits = m_transformer.forward(m_close_token, m_position++);
-            (void)logits;
-            m_last_token = next;
-            ++m_replies;
+            close_reply(next);
             return TurnResult::Replied;
         }
         rt::StringView piece = m_tokenizer.decode(previous, next);
@@ -241,12 +249,13 @@ rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer con
 {
     Chat chat(transformer, tokenizer, sampler, system, format, chat_template, context);
     char line[max_message];
+    LineEditor editor { rt::Console::the(), rt::Console::the() };
     rt::println("[chat] {} chat format{}; type a message; /reset starts over, exit ends", format.name,
         chat.uses_template() ? ", rendered from the model's chat template" : " (built-in markers: the model has no chat template)");
     while (true) {
         rt::print("\nyou> ");
         size_t length;
-        LineStatus status = read_line(line, sizeof line, length);
+        LineStatus status = editor.read(line, sizeof line, length);
         if (status == LineStatus::EndOfInput) {
             rt::println("\n[chat] input ended");
             return {};
@@ -270,13 +279,15 @@ rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer con
         rt::print("assistant> ");
         auto result = [&] {
             rt::ScopedColor reply { rt::Color::Text };
-            return chat.turn(message, rt::Console::the());
+            return chat.turn(message, rt::Console::the(), [] { return rt::Console::the().interrupted(); });
         }();
         if (result.is_error()) {
             rt::println_colored(rt::Color::Warning, "\n[chat] {}", result.error().message());
             continue;
         }
-        if (result.value() == Chat::TurnResult::ContextFull) {
+        if (result.value() == Chat::TurnResult::Stopped) {
+            rt::println_colored(rt::Color::Warning, "\n[chat] reply stopped (Ctrl+C)");
+        } else if (result.value() == Chat::TurnResult::ContextFull) {
             rt::println_colored(rt::Color::Warning, "\n[chat] the context is full ({} of {} positions): type /reset to start over",
                 chat.position(), chat.context());
         } else {

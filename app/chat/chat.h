@@ -3,6 +3,7 @@
 // same KV cache (nothing is recomputed), formatted in the model's chat format, and the
 // reply streams until the model closes its turn. When the context is full the user is
 // told and may start over; the cache never overflows.
+#include "../llm/generate.h"
 #include "../llm/gguf_tokenizer.h"
 #include "../llm/sampler.h"
 #include "../llm/transformer.h"
@@ -42,9 +43,11 @@ public:
     Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system, ChatFormat format,
         rt::StringView chat_template, i32 context);
 
-    enum class TurnResult { Replied, ContextFull };
+    // Stopped: stop_requested() ended the reply early; it is closed as if the model had
+    // ended it there, and the conversation goes on.
+    enum class TurnResult { Replied, Stopped, ContextFull };
     // Adds the user's message, streams the reply to `out`.
-    rt::ErrorOr<TurnResult> turn(rt::StringView message, rt::TextSink& out);
+    rt::ErrorOr<TurnResult> turn(rt::StringView message, rt::TextSink& out, llm::StopRequested stop_requested = nullptr);
 
     // Where the last turn's time went, in TSC cycles: reading the message and its template
     // text into the cache (in batches), then the reply. A user waits `first_reply` for the

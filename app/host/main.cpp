@@ -10,11 +10,14 @@
 #include <rt/cpu_features.h>
 #include <rt/cycles.h>
 #include <rt/heap.h>
+#include <rt/terminal_keys.h>
 #include <rt/work_pool.h>
 #include <string>
 #include <xmmintrin.h>
 #include <thread>
+#include <poll.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -28,13 +31,37 @@ public:
     }
 };
 
+// stdin read as a terminal's keys (rt::TerminalKeys), without waiting: poll() answers at
+// once, so a story can look for Ctrl+C (byte 3, from a pipe: a terminal's Ctrl+C stops the
+// program itself) between its tokens.
 class StdinSource final : public rt::InputSource {
 public:
     int poll() override
     {
-        int c = getchar();
-        return c == EOF ? end_of_input : c;
+        while (!m_ended) {
+            pollfd ready { STDIN_FILENO, POLLIN, 0 };
+            if (::poll(&ready, 1, 0) <= 0)
+                return nothing_waiting;
+            u8 byte;
+            if (read(STDIN_FILENO, &byte, 1) != 1) {
+                m_ended = true;
+                break;
+            }
+            int key = m_keys.take(byte);
+            if (key != rt::TerminalKeys::nothing)
+                return key;
+        }
+        return end_of_input;
     }
+    void idle() override
+    {
+        pollfd ready { STDIN_FILENO, POLLIN, 0 };
+        ::poll(&ready, 1, 10); // until a byte comes, 10 ms at most
+    }
+
+private:
+    rt::TerminalKeys m_keys;
+    bool m_ended { false };
 };
 
 struct FileBytes {

@@ -17,7 +17,7 @@ void write_piece(rt::StringView piece, rt::TextSink& out)
 }
 
 rt::ErrorOr<GenerationStats> generate(Transformer& transformer, TextTokenizer const& tokenizer, Sampler& sampler, rt::StringView prompt,
-    i32 steps, rt::TextSink& out)
+    i32 steps, rt::TextSink& out, StopRequested stop_requested)
 {
     Config const& config = transformer.config();
     GenerationStats stats;
@@ -73,6 +73,10 @@ rt::ErrorOr<GenerationStats> generate(Transformer& transformer, TextTokenizer co
         token = next;
         if (position == steps)
             break;
+        if (stop_requested && stop_requested()) {
+            stats.stopped_by_request = true;
+            break;
+        }
         if (screened) {
             screened_token = transformer.forward_argmax(token, position);
             logits = nullptr;

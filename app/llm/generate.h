@@ -16,12 +16,18 @@ struct GenerationStats {
     u64 first_token_cycles { 0 }; // when the first sampled token was ready
     u64 end_cycles { 0 };
     bool stopped_at_bos { false };
+    bool stopped_by_request { false }; // stop_requested() said so
 };
+
+// Asked after each token written: true stops the text there (a person typed Ctrl+C).
+using StopRequested = bool (*)();
 
 // Encodes `prompt` with BOS and runs until `steps` positions (prompt included) or until
 // the model emits BOS, writing printable pieces to `out`. The prompt runs in batches
 // (Transformer::forward_batch), its text echoed before it. Prompt errors (too long for the
-// context or for `steps`) are reported before any forward pass runs.
-rt::ErrorOr<GenerationStats> generate(Transformer&, TextTokenizer const&, Sampler&, rt::StringView prompt, i32 steps, rt::TextSink& out);
+// context or for `steps`) are reported before any forward pass runs. `stop_requested`, when
+// given, may end the text sooner.
+rt::ErrorOr<GenerationStats> generate(Transformer&, TextTokenizer const&, Sampler&, rt::StringView prompt, i32 steps, rt::TextSink& out,
+    StopRequested stop_requested = nullptr);
 
 }

@@ -65,9 +65,14 @@ void Serial::set_color(rt::Color color)
 
 int Serial::poll()
 {
-    if (!m_present || !(in8(m_port + LineStatus) & data_ready))
-        return -1;
-    return in8(m_port + Data);
+    // An escape sequence's bytes arrive together: those waiting are read, a few at most
+    // (a stuck UART may say "data ready" forever).
+    for (int byte = 0; m_present && byte < 16 && (in8(m_port + LineStatus) & data_ready); ++byte) {
+        int key = m_keys.take(in8(m_port + Data));
+        if (key != rt::TerminalKeys::nothing)
+            return key;
+    }
+    return nothing_waiting;
 }
 
 }

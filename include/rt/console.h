@@ -21,20 +21,24 @@ protected:
     ~ConsoleSink() = default;
 };
 
-// A source of typed characters (keyboard, serial line); poll() never blocks.
+// A source of typed keys (keyboard, serial line): characters and the codes of rt/keys.h.
+// poll() never blocks.
 class InputSource {
 public:
     static constexpr int nothing_waiting = -1;
     static constexpr int end_of_input = -2; // only a hosted stdin ever ends
 
-    // Returns the next character, nothing_waiting, or end_of_input.
+    // Returns the next key, nothing_waiting, or end_of_input.
     virtual int poll() = 0;
+    // Called while a reader waits for a key and none is there: a hosted source gives the
+    // processor back to the OS for a moment; a machine's sources are polled at once again.
+    virtual void idle() {}
 
 protected:
     ~InputSource() = default;
 };
 
-class Console final : public TextSink {
+class Console final : public TextSink, public InputSource {
 public:
     static Console& the();
 
@@ -47,9 +51,13 @@ public:
     TextSink& logs() { return m_logs; }
     TextSink& screens() { return m_screens; }
     void clear_screens();
-    // The next character from any input source, else nothing_waiting (or end_of_input
-    // when every source has ended).
-    int poll_input();
+    // The next key from any input source (those typed while interrupted() looked come
+    // first), else nothing_waiting (or end_of_input when every source has ended).
+    int poll() override;
+    void idle() override;
+    // Whether Ctrl+C has been typed (looked for between the tokens of a story or a reply,
+    // so that a person can stop it); the other keys typed meanwhile wait for poll().
+    bool interrupted();
     size_t sink_count() const { return m_sink_count; }
 
 private:
@@ -71,6 +79,10 @@ private:
     size_t m_sink_count { 0 };
     InputSource* m_inputs[max_sinks] {};
     size_t m_input_count { 0 };
+    // Keys typed ahead while a story ran: a line's worth.
+    static constexpr size_t type_ahead_capacity = 512;
+    int m_type_ahead[type_ahead_capacity] {};
+    size_t m_type_ahead_head { 0 }, m_type_ahead_count { 0 };
 };
 
 template<typename... Args>

@@ -1,7 +1,8 @@
 #pragma once
 // A USB keyboard's boot-protocol reports (HID 1.11, appendix B: a modifier byte, a reserved
-// byte, up to six keys held) turned into the characters the PS/2 keyboard gives: US
-// layout, shift and caps lock, enter as '\n', backspace as '\b'. A report says which keys
+// byte, up to six keys held) turned into the keys the PS/2 keyboard gives (rt/keys.h): US
+// layout, shift, caps lock and Ctrl with a letter, enter as '\n', backspace as '\b', the
+// cursor keys, Home, End and Delete. A report says which keys
 // are down; a key counts when it first appears, and the last one pressed repeats while it
 // is held, as a PS/2 keyboard's does (boot keyboards report changes only: the repeat is
 // timed here).
@@ -20,7 +21,7 @@ public:
     void take(u8 const* report, size_t size, u64 now_ms);
     // The keyboard is gone (unplugged, its endpoint halted): no key is held any more.
     void release_all();
-    // The next character typed by `now_ms`, or -1.
+    // The next key typed by `now_ms`, or -1.
     int next(u64 now_ms);
     // The LEDs the keyboard should show (its output report): num lock always (the keypad
     // types digits), caps lock while it is on.
@@ -28,14 +29,15 @@ public:
     u8 leds() const { return num_lock_led | (m_caps_lock ? caps_lock_led : 0); }
 
 private:
-    void push(char);
+    void push(int key);
 
     u8 m_held[6] {};
     u8 m_repeat_usage { 0 }; // 0: nothing repeats
-    char m_repeat_character { 0 };
+    int m_repeat_key { 0 };
     u64 m_next_repeat_ms { 0 };
     bool m_caps_lock { false };
-    char m_pending[16] {};
+    static constexpr u32 pending_capacity = 16;
+    u16 m_pending[pending_capacity] {};
     u32 m_head { 0 }, m_count { 0 };
 };
 

@@ -1,13 +1,16 @@
 #pragma once
 // A screen of character cells with word wrap and scrolling, kept as a grid in memory so
 // that drawing never reads the (slow, uncached) video memory back. VGA text mode and the
-// framebuffer console only say how one cell is drawn.
+// framebuffer console only say how one cell is drawn. Text is UTF-8, a character a cell
+// as on a terminal (so the line editor's cursor is where a terminal's is); how a cell
+// shows a character its font lacks is the drawer's choice.
 #include <rt/console.h>
+#include <rt/utf8.h>
 
 namespace rt {
 
 struct Cell {
-    char character { ' ' };
+    u16 character { ' ' }; // a code point; those past U+FFFF are kept as U+FFFD
     Color color { Color::Log };
     bool operator==(Cell const&) const = default;
 };
@@ -25,7 +28,8 @@ public:
     u32 columns() const { return m_columns; }
     u32 rows() const { return m_rows; }
     Cell cell(u32 column, u32 row) const { return m_cells[row * max_columns + column]; }
-    // The text of one row without trailing blanks (what a person reads there).
+    // The text of one row without trailing blanks (what a person reads there), in UTF-8;
+    // a character that would not fit whole is left out.
     size_t row_text(u32 row, char* out, size_t capacity) const;
 
 protected:
@@ -37,7 +41,7 @@ protected:
     void redraw();
 
 private:
-    void put(char);
+    void put(u32 character);
     void set_cell(u32 column, u32 row, Cell);
     void new_line();
     void wrap_word();
@@ -47,6 +51,7 @@ private:
     u32 m_columns, m_rows;
     u32 m_column { 0 }, m_row { 0 };
     Color m_color { Color::Log };
+    Utf8Decoder m_decoder;
 };
 
 }

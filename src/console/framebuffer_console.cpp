@@ -102,10 +102,7 @@ void FramebufferConsole::store(u8* at, u32 pixel)
 
 void FramebufferConsole::draw_cell(u32 column, u32 row, Cell cell)
 {
-    u8 code = u8(cell.character);
-    // Bytes outside the font (UTF-8 pieces) are drawn as the '?' glyph.
-    if (code < font_first_char || code > font_last_char)
-        code = '?';
+    u8 code = u8(stand_in_for(cell.character)); // the font's own, or the closest it has
     const u8* glyph = font8x16[code - font_first_char];
     u32 foreground = m_colors[u8(cell.color)];
     u32 bytes = m_format.bytes_per_pixel;

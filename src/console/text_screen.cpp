@@ -78,7 +78,7 @@ void TextScreen::wrap_word()
     m_column = count;
 }
 
-void TextScreen::put(char c)
+void TextScreen::put(u32 c)
 {
     switch (c) {
     case '\n':
@@ -87,10 +87,9 @@ void TextScreen::put(char c)
     case '\r':
         m_column = 0;
         return;
-    case '\b':
+    case '\b': // one cell back, not erased: a terminal's backspace ("\b \b" erases)
         if (m_column > 0)
             --m_column;
-        set_cell(m_column, m_row, Cell { ' ', m_color });
         return;
     case '\t':
         do
@@ -109,26 +108,35 @@ void TextScreen::put(char c)
         }
         wrap_word();
     }
-    set_cell(m_column++, m_row, Cell { c, m_color });
+    set_cell(m_column++, m_row, Cell { u16(c <= 0xFFFF ? c : Utf8Decoder::replacement), m_color });
 }
 
 void TextScreen::write(StringView text)
 {
     if (m_columns == 0 || m_rows == 0)
         return;
-    for (char c : text)
-        put(c);
+    for (char byte : text) {
+        u32 characters[2];
+        for (size_t i = 0, count = m_decoder.take(u8(byte), characters); i < count; ++i)
+            put(characters[i]);
+    }
     move_cursor(min(m_column, m_columns - 1), m_row);
 }
 
 size_t TextScreen::row_text(u32 row, char* out, size_t capacity) const
 {
-    size_t length = 0;
-    for (u32 column = 0; column < m_columns && length < capacity; ++column)
-        out[length++] = m_cells[row * max_columns + column].character;
-    while (length > 0 && out[length - 1] == ' ')
-        --length;
-    return length;
+    size_t length = 0, kept = 0; // kept: up to the last non-blank
+    for (u32 column = 0; column < m_columns; ++column) {
+        char bytes[4];
+        size_t count = encode_utf8(m_cells[row * max_columns + column].character, bytes);
+        if (length + count > capacity)
+            break;
+        for (size_t i = 0; i < count; ++i)
+            out[length++] = bytes[i];
+        if (count > 1 || bytes[0] != ' ')
+            kept = length;
+    }
+    return kept;
 }
 
 }

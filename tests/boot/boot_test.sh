@@ -14,7 +14,8 @@
 # prompt (default "prompt> ") has appeared; --keys types them on the keyboard the same way
 # (QEMU's monitor sendkey: to the USB keyboard of boot.sh --usb-keyboard where there is one).
 # A --keys line "@monitor COMMAND" is given to QEMU's monitor instead, once the prompt the
-# next line goes to is there (device_add: a keyboard plugged in at the prompt).
+# next line goes to is there (device_add: a keyboard plugged in at the prompt); in a typed
+# line, {NAME} presses QEMU's key NAME ({left}, {up}, {ctrl-c}: scripts/qemu_screen.py).
 # --models puts stories260K.bin + tok512.bin on the ISO (scripts/models.sh finds them: the
 # models folder, else the copies shipped in app/default_model/); a variant that needs a file
 # that is not shipped is skipped (exit 77) with a message saying why when it is missing.

@@ -3,9 +3,10 @@
 // configuration descriptor (as long as its header says, at most the rest; the same bytes
 // are also read as a hub's descriptor) and then boot keyboard reports of 8 bytes: each must be parsed or refused without reading out of
 // bounds, a keyboard found must be one the driver can set up, and reports must only ever
-// give characters a person can type.
+// give keys a person can type (characters, Ctrl with a letter, the cursor block's keys).
 #include "fuzz_support.h"
 #include <rt/hid_keyboard.h>
+#include <rt/keys.h>
 #include <rt/usb_descriptors.h>
 
 namespace {
@@ -16,7 +17,11 @@ void require(bool holds)
         abort();
 }
 
-bool typeable(int c) { return (c >= 0x20 && c < 0x7F) || c == '\n' || c == '\b' || c == '\t' || c == 0x1B; }
+bool typeable(int c)
+{
+    return (c >= 0x20 && c < 0x7F) || c == '\n' || c == '\b' || c == '\t' || c == rt::key::escape
+        || (c >= rt::key::control('a') && c <= rt::key::control('z')) || (c >= rt::key::up && c <= rt::key::forward_delete);
+}
 
 }
 

@@ -1,6 +1,7 @@
 // The console's audiences (logs and screens) and the text screen's wrapping and scrolling.
 #include <gtest/gtest.h>
 #include <rt/console.h>
+#include <rt/font.h>
 #include <rt/text_screen.h>
 #include <string>
 
@@ -21,7 +22,7 @@ public:
 private:
     void draw_cell(u32 column, u32 row, rt::Cell cell) override
     {
-        drawn[row * columns() + column] = cell.character;
+        drawn[row * columns() + column] = rt::stand_in_for(cell.character);
         ++draws;
     }
 };
@@ -81,11 +82,50 @@ TEST(TextScreen, ScrollingKeepsTheLastScreenAndRedrawsOnlyChangedCells)
     EXPECT_EQ(screen.draws - before, 4u + 4 + 5 + 4);
 }
 
-TEST(TextScreen, BackspaceErases)
+TEST(TextScreen, BackspaceStepsBackAsATerminalDoes)
 {
     FakeScreen screen(8, 2);
-    screen.write("abc\b\bx");
-    EXPECT_EQ(screen.row(0), "ax");
+    screen.write("abc\b\bx"); // one cell back each, nothing erased: x over b
+    EXPECT_EQ(screen.row(0), "axc");
+    screen.write("\b \b\b"); // the erasing idiom, and the column never goes below 0
+    EXPECT_EQ(screen.row(0), "a c");
+    screen.write("\b\b\b\bZ");
+    EXPECT_EQ(screen.row(0), "Z c");
+}
+
+TEST(TextScreen, Utf8CharactersTakeOneCellEach)
+{
+    FakeScreen screen(12, 2);
+    // "café “ok”", the é split across two writes as a model's byte pieces split it.
+    screen.write("caf\xc3");
+    screen.write("\xa9 \xe2\x80\x9cok\xe2\x80\x9d");
+    char text[32];
+    EXPECT_EQ(std::string(text, screen.row_text(0, text, sizeof text)), "caf\xc3\xa9 \xe2\x80\x9cok\xe2\x80\x9d");
+    EXPECT_EQ(screen.cell(3, 0).character, 0xE9);
+    EXPECT_EQ(screen.cell(5, 0).character, 0x201C);
+    EXPECT_EQ(screen.cell(8, 0).character, 0x201D);
+    EXPECT_EQ(screen.cell(9, 0).character, ' ');
+    // Bytes that make no character: one replacement each, the next character kept.
+    screen.write("\n\x80x\xc3y\xff\xf0\x9f\x98\x80");
+    EXPECT_EQ(screen.cell(0, 1).character, 0xFFFD);
+    EXPECT_EQ(screen.cell(1, 1).character, 'x');
+    EXPECT_EQ(screen.cell(2, 1).character, 0xFFFD);
+    EXPECT_EQ(screen.cell(3, 1).character, 'y');
+    EXPECT_EQ(screen.cell(4, 1).character, 0xFFFD);
+    EXPECT_EQ(screen.cell(5, 1).character, 0xFFFD); // an emoji, past what a cell keeps
+}
+
+TEST(StandIns, TheClosestAsciiCharacter)
+{
+    EXPECT_EQ(rt::stand_in_for('a'), 'a');
+    EXPECT_EQ(rt::stand_in_for(0xE9), 'e');    // é
+    EXPECT_EQ(rt::stand_in_for(0xC7), 'C');    // Ç
+    EXPECT_EQ(rt::stand_in_for(0xDF), 's');    // ß
+    EXPECT_EQ(rt::stand_in_for(0x2019), '\''); // ’
+    EXPECT_EQ(rt::stand_in_for(0x201C), '"');  // “
+    EXPECT_EQ(rt::stand_in_for(0x2014), '-');  // —
+    EXPECT_EQ(rt::stand_in_for(0x4E2D), '?');  // 中
+    EXPECT_EQ(rt::stand_in_for('\n'), '?');
 }
 
 TEST(TextScreen, RowTextIsWhatAPersonReads)
@@ -132,6 +172,44 @@ TEST(Console, ScopedColorRestoresThePreviousColour)
         EXPECT_EQ(console.color(), rt::Color::Text);
     }
     EXPECT_EQ(console.color(), rt::Color::Log);
+}
+
+}
+
+namespace {
+
+// Keys typed, then nothing more (a machine's source: it never ends).
+class TypedKeys final : public rt::InputSource {
+public:
+    int poll() override { return next < keys.size() ? u8(keys[next++]) : nothing_waiting; }
+    std::string keys;
+    size_t next { 0 };
+};
+
+std::string read_all(rt::Console& console)
+{
+    std::string out;
+    for (int key = console.poll(); key >= 0; key = console.poll())
+        out += char(key);
+    return out;
+}
+
+TEST(Console, InterruptedLooksForControlCAndKeepsTheOtherKeys)
+{
+    static TypedKeys typed; // attached for good: the console is the program's one
+    auto& console = rt::Console::the();
+    console.attach_input(typed);
+    // Keys typed during a story wait for the next line, in order.
+    typed.keys = "next line";
+    EXPECT_FALSE(console.interrupted()); // eight keys a look
+    EXPECT_FALSE(console.interrupted());
+    EXPECT_EQ(read_all(console), "next line");
+    // Ctrl+C: said once; the keys typed before it go with the story, those after stay.
+    typed.keys += "ab\x03" "cd";
+    EXPECT_TRUE(console.interrupted());
+    EXPECT_FALSE(console.interrupted());
+    EXPECT_EQ(read_all(console), "cd");
+    EXPECT_FALSE(console.interrupted());
 }
 
 }

@@ -46,6 +46,27 @@ TEST_F(Generate, GreedyStories260KTellsTheGoldenStory)
     EXPECT_EQ(stats.value().positions, 200);
 }
 
+TEST_F(Generate, AStopRequestEndsTheTextAfterTheTokenWritten)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    auto checkpoint = files.load_checkpoint();
+    auto tokenizer = files.load_tokenizer();
+    auto transformer = llm::Transformer::create(checkpoint).release_value();
+    auto sampler = llm::Sampler::create(512, 0.0f, 0.9f, 1).release_value();
+    StringSink out;
+    static int asked;
+    asked = 0;
+    auto stats = llm::generate(transformer, tokenizer, sampler, "Once upon a time", 200, out, [] { return ++asked == 10; });
+    ASSERT_FALSE(stats.is_error()) << message(stats.error());
+    EXPECT_TRUE(stats.value().stopped_by_request);
+    EXPECT_EQ(asked, 10); // once after each token written
+    EXPECT_EQ(stats.value().generated_tokens, 10);
+    EXPECT_EQ(stats.value().positions, 5 + 9); // the prompt's, then one for each token but the last
+    EXPECT_FALSE(out.value.empty());
+    EXPECT_EQ(golden().substr(0, out.value.size()), out.value); // the golden story, cut short
+    EXPECT_LT(out.value.size(), 80u);
+}
+
 TEST_F(Generate, PromptErrorsComeBeforeAnyWork)
 {
     testing_support::ScopedHeap heap(16 << 20);

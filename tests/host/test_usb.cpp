@@ -2,6 +2,7 @@
 // turned into characters (rt/hid_keyboard.h).
 #include <gtest/gtest.h>
 #include <rt/hid_keyboard.h>
+#include <rt/keys.h>
 #include <rt/usb_descriptors.h>
 #include <string>
 #include <vector>
@@ -208,7 +209,27 @@ TEST(BootKeyboardReports, ShiftCapsLockAndTheOtherKeys)
     EXPECT_EQ(typed({ keys({ caps }), keys({}), keys({ caps }), keys({}), keys({ h }) }), "h");
     EXPECT_EQ(typed({ keys({ space }), keys({ backspace }), keys({ 0x59 }), keys({ 0x63 }), keys({ 0x58 }) }), " \b1.\n"); // keypad 1 . enter
     EXPECT_EQ(typed({ keys({ 0x29 }), keys({ 0x2B }), keys({ 0x31 }), keys({ 0x32 }), keys({ 0x35 }, left_shift) }), "\x1b\t\\\\~");
-    EXPECT_EQ(typed({ keys({ 0x3A }), keys({ 0x4F }), keys({ 0xE0 }) }), ""); // F1, right arrow, a modifier's usage: nothing
+    EXPECT_EQ(typed({ keys({ 0x3A }), keys({ 0x49 }), keys({ 0xE0 }) }), ""); // F1, Insert, a modifier's usage: nothing
+}
+
+TEST(BootKeyboardReports, CursorKeysAndControlLetters)
+{
+    rt::BootKeyboardReports keyboard;
+    std::vector<int> got;
+    u64 now = 1000;
+    // Right, Left, Up, Down, Home, End, Delete; then Ctrl+C (left Ctrl) and Ctrl+a (right
+    // Ctrl, caps lock on: still 1).
+    std::vector<Bytes> reports = { keys({ 0x4F }), keys({ 0x50 }), keys({ 0x52 }), keys({ 0x51 }), keys({ 0x4A }), keys({ 0x4D }), keys({ 0x4C }),
+        keys({ 0x06 }, 0x01), keys({}), keys({ caps }), keys({}), keys({ 0x04 }, 0x10) };
+    for (auto const& report : reports) {
+        keyboard.take(report.data(), report.size(), now);
+        for (int k = keyboard.next(now); k >= 0; k = keyboard.next(now))
+            got.push_back(k);
+        now += 10;
+    }
+    std::vector<int> expected = { rt::key::right, rt::key::left, rt::key::up, rt::key::down, rt::key::home, rt::key::end,
+        rt::key::forward_delete, rt::key::interrupt, rt::key::control('a') };
+    EXPECT_EQ(got, expected);
 }
 
 TEST(BootKeyboardReports, TheLedsFollowCapsLock)

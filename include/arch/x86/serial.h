@@ -1,10 +1,12 @@
 #pragma once
 #include <rt/console.h>
+#include <rt/terminal_keys.h>
 
 namespace x86 {
 
 // A 16550 UART at 115200 8N1. Output never blocks forever: with no UART present (or a
-// stuck one), characters are dropped after a bounded wait.
+// stuck one), characters are dropped after a bounded wait. What a terminal sends back is
+// read as keys (rt::TerminalKeys: the cursor keys' escape sequences, DEL, CR LF).
 class Serial final : public rt::ConsoleSink, public rt::InputSource {
 public:
     static constexpr u16 com1 = 0x3F8;
@@ -22,6 +24,7 @@ private:
     u16 m_port;
     bool m_present { false };
     bool m_ansi_colors { false };
+    rt::TerminalKeys m_keys;
 };
 
 }

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The hosted program read as a terminal's keys on stdin: a prompt mended with the cursor
+# keys' escape sequences and recalled with Up tells the golden story; Ctrl+C (byte 3)
+# stops a story, and a chat reply, after their first token, and the run goes on.
+#   line_editing_test.sh CONVERT_TOOL HOST_PROGRAM GOLDEN
+set -uo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+convert="$1" program="$2" golden="$3"
+. "$root/scripts/models.sh"
+model="$(find_model stories260K.bin)" && tokenizer="$(find_model tok512.bin)" || { echo "FAIL: no stories260K.bin + tok512.bin"; exit 1; }
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+status=0
+fail() { echo "FAIL: $*"; status=1; }
+
+# "Once upon a tme", Left twice, "i": "Once upon a time"; then Up and enter: the same again.
+printf 'Once upon a tme\033[D\033[Di\n\033[A\nexit\n' \
+  | timeout 60 "$program" "$model" "$tokenizer" mode=interactive temp=0 steps=200 > "$work/edited.log" 2>&1 || fail "the edited run did not end well"
+stories="$(python3 - "$work/edited.log" "$golden" <<'PY'
+import sys
+print(open(sys.argv[1], errors="replace").read().count(open(sys.argv[2]).read()))
+PY
+)"
+[ "$stories" = 2 ] && echo "PASS: the mended prompt and the recalled one tell the golden story" \
+  || { cat "$work/edited.log"; fail "the golden story told $stories times, not twice"; }
+
+# Ctrl+C is already waiting when the story begins: it stops after the first token.
+printf 'Once upon a time\n\003exit\n' \
+  | timeout 60 "$program" "$model" "$tokenizer" mode=interactive temp=0 steps=200 > "$work/stopped.log" 2>&1 || fail "the stopped run did not end well"
+if grep -q '^\[interactive\] stopped (Ctrl+C) after 1 generated token' "$work/stopped.log" && grep -q '^\[interactive\] bye' "$work/stopped.log"; then
+  echo "PASS: Ctrl+C stops a story, and the next line is read"
+else
+  cat "$work/stopped.log"; fail "Ctrl+C did not stop the story"
+fi
+
+# A chat reply stopped the same way is closed, and the next message is answered.
+if vocabulary="$(find_model tokenizer.bin)"; then
+  "$convert" --random mini "$vocabulary" "$work/model.gguf" --type q4_k_m > /dev/null || fail "no chat model"
+  printf 'Hello there\n\003What is two and two?\nexit\n' \
+    | timeout 120 "$program" "$work/model.gguf" /dev/null mode=chat temp=0.8 seed=7 tune=off > "$work/chat.log" 2>&1 || fail "the chat did not end well"
+  if grep -q '^\[chat\] reply stopped (Ctrl+C)' "$work/chat.log" && [ "$(grep -c '^\[chat\] read ' "$work/chat.log")" = 2 ] \
+     && grep -q '^\[chat\] read [0-9]* tokens in .* 1 reply tokens at' "$work/chat.log" && grep -q '^\[chat\] bye' "$work/chat.log"; then
+    echo "PASS: Ctrl+C stops a chat reply after one token, and the next message is answered"
+  else
+    cat "$work/chat.log"; fail "Ctrl+C did not stop the chat reply as it should"
+  fi
+else
+  echo "(no tokenizer.bin in '$(models_folder)': the chat part is left out)"
+fi
+exit $status
