@@ -111,7 +111,10 @@ rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, l
     while (true) {
         rt::print("\nprompt> ");
         size_t length;
-        LineStatus status = editor.read(line, sizeof line, length);
+        LineStatus status = [&] {
+            rt::ScopedCharacterWrap typing; // the screens keep a typed character a cell, for editing
+            return editor.read(line, sizeof line, length);
+        }();
         if (status == LineStatus::EndOfInput) {
             rt::println("\n[interactive] input ended");
             return {};

@@ -255,7 +255,10 @@ rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer con
     while (true) {
         rt::print("\nyou> ");
         size_t length;
-        LineStatus status = editor.read(line, sizeof line, length);
+        LineStatus status = [&] {
+            rt::ScopedCharacterWrap typing; // the screens keep a typed character a cell, for editing
+            return editor.read(line, sizeof line, length);
+        }();
         if (status == LineStatus::EndOfInput) {
             rt::println("\n[chat] input ended");
             return {};

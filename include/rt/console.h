@@ -14,6 +14,10 @@ enum class Color : u8 { Log, Text, Highlight, Good, Warning, Bad };
 class ConsoleSink : public TextSink {
 public:
     virtual void set_color(Color) {}
+    // Whether a line too long for a screen breaks between words (the default: prose) or
+    // at the last cell (a line being typed and edited: a character a cell, so that '\b'
+    // finds each one again, over the edge too). Sinks without an edge ignore it.
+    virtual void set_word_wrap(bool) {}
     virtual void clear() {}
     virtual bool is_screen() const { return false; }
 
@@ -47,6 +51,7 @@ public:
     void write(StringView) override;
     void set_color(Color);
     Color color() const { return m_color; }
+    void set_word_wrap(bool);
     // Text for the logs only (JSON lines, full tables) or for the screens only.
     TextSink& logs() { return m_logs; }
     TextSink& screens() { return m_screens; }
@@ -108,6 +113,16 @@ public:
 
 private:
     Color m_previous;
+};
+
+// Lines broken at the screens' last cell rather than between words while it lives: for
+// the echo of a line being edited (ConsoleSink::set_word_wrap).
+class ScopedCharacterWrap {
+public:
+    ScopedCharacterWrap() { Console::the().set_word_wrap(false); }
+    ~ScopedCharacterWrap() { Console::the().set_word_wrap(true); }
+    ScopedCharacterWrap(ScopedCharacterWrap const&) = delete;
+    ScopedCharacterWrap& operator=(ScopedCharacterWrap const&) = delete;
 };
 
 // Prints one line in a colour, then restores the one before.

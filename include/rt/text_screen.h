@@ -22,6 +22,7 @@ public:
 
     void write(StringView) override;
     void set_color(Color color) override { m_color = color; }
+    void set_word_wrap(bool word_wrap) override { m_word_wrap = word_wrap; }
     void clear() override;
     bool is_screen() const override { return true; }
 
@@ -51,6 +52,10 @@ private:
     u32 m_columns, m_rows;
     u32 m_column { 0 }, m_row { 0 };
     Color m_color { Color::Log };
+    bool m_word_wrap { true };
+    // Rows that go on from the row above, broken at its last cell (set_word_wrap(false)):
+    // '\b' at their first column steps back to the row above's last.
+    bool m_continues[max_rows] {};
     Utf8Decoder m_decoder;
 };
 

@@ -34,6 +34,12 @@ void Console::set_color(Color color)
         m_sinks[i]->set_color(color);
 }
 
+void Console::set_word_wrap(bool word_wrap)
+{
+    for (size_t i = 0; i < m_sink_count; ++i)
+        m_sinks[i]->set_word_wrap(word_wrap);
+}
+
 void Console::clear_screens()
 {
     for (size_t i = 0; i < m_sink_count; ++i)

@@ -39,9 +39,12 @@ void TextScreen::clear()
 // Only cells whose content changes are drawn again: blank ends of lines stay untouched.
 void TextScreen::scroll()
 {
-    for (u32 row = 0; row + 1 < m_rows; ++row)
+    for (u32 row = 0; row + 1 < m_rows; ++row) {
         for (u32 column = 0; column < m_columns; ++column)
             set_cell(column, row, m_cells[(row + 1) * max_columns + column]);
+        m_continues[row] = m_continues[row + 1];
+    }
+    m_continues[m_rows - 1] = false;
     for (u32 column = 0; column < m_columns; ++column)
         set_cell(column, m_rows - 1, Cell { ' ', Color::Log });
 }
@@ -53,6 +56,7 @@ void TextScreen::new_line()
         scroll();
         m_row = m_rows - 1;
     }
+    m_continues[m_row] = false;
 }
 
 // The cursor ran past the right edge in the middle of a word: carry the word's start to
@@ -88,8 +92,12 @@ void TextScreen::put(u32 c)
         m_column = 0;
         return;
     case '\b': // one cell back, not erased: a terminal's backspace ("\b \b" erases)
-        if (m_column > 0)
+        if (m_column > 0) {
             --m_column;
+        } else if (m_row > 0 && m_continues[m_row]) {
+            --m_row;
+            m_column = m_columns - 1;
+        }
         return;
     case '\t':
         do
@@ -101,7 +109,10 @@ void TextScreen::put(u32 c)
     }
     // The cursor waits past the last column until the next character, so a line that
     // fills the screen's width exactly does not leave an empty line before its newline.
-    if (m_column == m_columns) {
+    if (m_column == m_columns && !m_word_wrap) {
+        new_line();
+        m_continues[m_row] = true;
+    } else if (m_column == m_columns) {
         if (c == ' ') {
             new_line();
             return; // the space that ends a wrapped line is not carried over

@@ -93,6 +93,38 @@ TEST(TextScreen, BackspaceStepsBackAsATerminalDoes)
     EXPECT_EQ(screen.row(0), "Z c");
 }
 
+TEST(TextScreen, CharacterWrapForALineBeingEdited)
+{
+    FakeScreen screen(8, 3);
+    screen.set_word_wrap(false);
+    // Broken at the last cell, the space kept: each character in the cell after the last.
+    screen.write("> one two three");
+    EXPECT_EQ(screen.row(0), "> one tw");
+    EXPECT_EQ(screen.row(1), "o three");
+    // Back over the edge, one character a step: "tw" and the "o" after them replaced.
+    screen.write("\b\b\b\b\b\b\b\b\bXYZ");
+    EXPECT_EQ(screen.row(0), "> one XY");
+    EXPECT_EQ(screen.row(1), "Z three");
+    // Back no further than the first row, which goes on from none.
+    screen.write("\b\b\b\b\b\b\b\b\b\b\b\b\b\b\b\b\b\b!");
+    EXPECT_EQ(screen.row(0), "! one XY");
+    // A line broken on the last row scrolls the screen: the rows still know which goes on
+    // from the one above.
+    screen.write("\n\nabcdefgh12");
+    EXPECT_EQ(screen.row(0), "Z three");
+    EXPECT_EQ(screen.row(1), "abcdefgh");
+    EXPECT_EQ(screen.row(2), "12");
+    screen.write("\b\b\b?");
+    EXPECT_EQ(screen.row(1), "abcdefg?");
+    // A line broken by a newline is not gone back over.
+    screen.write("\n\b\b*");
+    EXPECT_EQ(screen.row(2), "*2");
+    // Word wrap again for prose.
+    FakeScreen prose(8, 3);
+    prose.write("> one two three");
+    EXPECT_EQ(prose.row(0), "> one");
+}
+
 TEST(TextScreen, Utf8CharactersTakeOneCellEach)
 {
     FakeScreen screen(12, 2);

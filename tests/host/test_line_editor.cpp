@@ -140,6 +140,33 @@ TEST(LineEditor, TheCursorIsShownWhereTheEditingHappens)
     }
 }
 
+TEST(LineEditor, LinesLongerThanTheScreenEditOverItsEdge)
+{
+    // A 10-column screen breaking at the last cell (as the app sets it while a line is
+    // typed): Home, an insertion at the start, then a deletion, over three rows.
+    class Narrow final : public rt::TextScreen {
+    public:
+        Narrow() : TextScreen(10, 4) { set_word_wrap(false); }
+        std::string row(u32 r) const
+        {
+            char text[max_columns];
+            return { text, row_text(r, text, sizeof text) };
+        }
+
+    private:
+        void draw_cell(u32, u32, rt::Cell) override {}
+    } screen;
+    ScriptedKeys source(keys("a cat sat on the warm mat", { home }) + keys("so ", { end, left, left, left, left, backspace }) + keys("\n"));
+    app::LineEditor editor(source, screen);
+    char buffer[64];
+    size_t length;
+    editor.read(buffer, sizeof buffer, length);
+    EXPECT_EQ(std::string(buffer, length), "so a cat sat on the war mat");
+    EXPECT_EQ(screen.row(0), "so a cat s");
+    EXPECT_EQ(screen.row(1), "at on the"); // its last cell a space
+    EXPECT_EQ(screen.row(2), "war mat");
+}
+
 TEST(LineEditor, History)
 {
     // Up recalls the line before, Up again the one before that; Down goes back towards
