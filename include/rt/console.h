@@ -63,6 +63,8 @@ public:
     // Whether Ctrl+C has been typed (looked for between the tokens of a story or a reply,
     // so that a person can stop it); the other keys typed meanwhile wait for poll().
     bool interrupted();
+    // For a program that runs the application again (the fuzzer): no keys kept from before.
+    void discard_typed_ahead() { m_type_ahead_count = 0; }
     size_t sink_count() const { return m_sink_count; }
 
 private:

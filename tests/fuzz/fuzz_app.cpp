@@ -1,29 +1,40 @@
 // libFuzzer target: the whole application, as the kernel and the hosted program run it.
 // Input: command line, separator, model, separator, tokenizer, separator, typed input
-// (for mode=interactive and mode=chat). Each run is kept short: steps above 16 become
+// (for mode=interactive and mode=chat: a terminal's bytes, escape sequences and Ctrl+C included). Each run is kept short: steps above 16 become
 // steps=8, tuning is off unless asked for, and chat needs a context of at most 64.
 #include "../../app/inference_app.h"
 #include "../../app/llm/gguf.h"
 #include "../../app/llm/gguf_model.h"
 #include "fuzz_support.h"
 #include <rt/cpu_features.h>
+#include <rt/terminal_keys.h>
 #include <string>
 
 namespace {
 
-// Types the input's last part, then ends the input (as a closed stdin does).
+// Types the input's last part as a terminal would send it (escape sequences become keys,
+// as on the serial line and the hosted stdin), then ends the input (as a closed stdin does).
 class TypedInput final : public rt::InputSource {
 public:
-    int poll() override { return m_next < m_text.length() ? u8(m_text[m_next++]) : end_of_input; }
+    int poll() override
+    {
+        while (m_next < m_text.length())
+            if (int key = m_keys.take(u8(m_text[m_next++])); key != rt::TerminalKeys::nothing)
+                return key;
+        return end_of_input;
+    }
     void reset(rt::StringView text)
     {
         m_text = text;
         m_next = 0;
+        m_keys = {};
+        rt::Console::the().discard_typed_ahead(); // what a run before this one left
     }
 
 private:
     rt::StringView m_text;
     size_t m_next { 0 };
+    rt::TerminalKeys m_keys;
 };
 
 fuzz::DiscardSink console_sink;

@@ -152,10 +152,13 @@ def main():
     app("int8-tune", "tune=auto steps=4", model_q8, tok)
     app("bench", "mode=bench steps=5 tune=matmul:scalar", model, tok)
     app("interactive", "mode=interactive temp=0 steps=10", model, tok, b"Once upon\nthe sun\nexit\n")
+    app("interactive-editing", "mode=interactive temp=0 steps=10", model, tok,
+        b"Once upn\x1b[Do\x1b[H\x1b[3~o\r\n\x1b[A\x7f\x15the \xc3\xa9t\xc3\n\x03\x1b[1;5Cexit\n")
     app("gguf", "temp=0 steps=8", gguf)
     app("gguf-q8", "temp=0 steps=8 tune=auto", gguf_q8)
     app("chat-chatml", 'mode=chat temp=0 system="Be brief."', gguf_chatml, b"", b"Hello there\n/reset\nHi\nexit\n")
     app("chat-zephyr", "mode=chat temp=0.5 seed=3", gguf_zephyr, b"", b"Hi\nthe girl\n")
+    app("chat-stopped", "mode=chat temp=0.5 seed=3", gguf_zephyr, b"", b"Hi\n\x03\x1b[Athe girl\n")
     app("chat-no-template", "mode=chat temp=0", gguf, b"", b"Hi\n")
     bios_map = [(0, 0x9FC00, 1), (0x9FC00, 0x400, 2), (0xF0000, 0x10000, 2), (0x100000, 0x7EE0000, 1), (0xFFFC0000, 0x40000, 2)]
     write("boot_info", "bios", multiboot2_block('prompt="Once upon a time" temp=0 cpus=2', bios_map))
