@@ -26,6 +26,7 @@ rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
     TRY(command_line.get_choice("x2apic", rt::boot::x2apic_choices, "auto"));
     TRY(command_line.get_choice("screen_test", rt::boot::screen_test_choices, "none"));
     TRY(command_line.get_choice("usb", rt::boot::usb_choices, "auto"));
+    TRY(command_line.get_choice("keymap", rt::keyboard_layout_names, "us"));
 
     Options options;
     rt::StringView modes[] = { "generate", "interactive", "bench", "chat" };

@@ -71,6 +71,16 @@ void read_usb_keyboards()
         rt::Console::the().attach_input(usb_keyboards);
 }
 
+void choose_keyboard_layout()
+{
+    auto layout = rt::boot::keyboard_layout(command_line);
+    if (layout.is_error())
+        fail(layout.error());
+    rt::KeyboardLayout::set_active(*layout.value());
+    if (command_line.has("keymap"))
+        rt::println("[keys] the keyboards type with the {} layout (keymap=)", layout.value()->name);
+}
+
 void run_global_constructors()
 {
     for (auto* constructor = __init_array_start; constructor != __init_array_end; ++constructor)
@@ -148,6 +158,7 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
     run_global_constructors();
     start_processors(info_address);
     read_usb_keyboards();
+    choose_keyboard_layout();
     auto fault = rt::boot::trigger_requested_fault(command_line, { x86::cause_divide_error, x86::cause_invalid_opcode, x86::cause_protection_fault });
     if (fault.is_error())
         fail(fault.error());

@@ -13,17 +13,16 @@ int Ps2Keyboard::poll()
     // A key may take several bytes (a prefix, modifiers): those waiting are read, a few at
     // most (a machine without the controller reads 0xFF, "full", from every port forever).
     for (int byte = 0; byte < 8; ++byte) {
+        if (int key = m_scancodes.next(); key != rt::ScancodeSet1::nothing)
+            return key; // a character's next byte, or a key read before
         u8 status = in8(status_port);
         if (!(status & output_full))
             return nothing_waiting;
         u8 code = in8(data_port);
-        if (status & from_mouse)
-            continue;
-        int key = m_scancodes.take(code);
-        if (key != rt::ScancodeSet1::nothing)
-            return key;
+        if (!(status & from_mouse))
+            m_scancodes.take(code);
     }
-    return nothing_waiting;
+    return m_scancodes.next();
 }
 
 }

@@ -13,7 +13,7 @@ struct BootContext {
 };
 
 // Command-line keys the runtime itself reads; the app accepts these besides its own.
-constexpr StringView runtime_command_line_keys[] = { "fault", "serial_color", "end", "cpus", "x2apic", "screen_test", "modules", "usb" };
+constexpr StringView runtime_command_line_keys[] = { "fault", "serial_color", "end", "cpus", "x2apic", "screen_test", "modules", "usb", "keymap" };
 // The values fault= takes (a deliberate CPU exception, for testing the fault report, or a
 // recursion into the boot core's stack guard, for testing rt/stack_watch.h's).
 constexpr StringView fault_kinds[] = { "divide", "opcode", "protection", "ap-opcode", "stack-overflow" };

@@ -1,6 +1,7 @@
 #pragma once
 // The command-line keys that shape the boot itself (rt/boot.h lists every runtime key).
 #include <rt/cmdline.h>
+#include <rt/keyboard_layout.h>
 
 namespace rt::boot {
 
@@ -21,6 +22,10 @@ constexpr StringView x2apic_choices[] = { "auto", "on" };
 // once the controller is taken, so a run that reads no keys leaves the controllers alone.
 ErrorOr<bool> usb_keyboards_wanted(CommandLine const&);
 constexpr StringView usb_choices[] = { "auto", "on", "off" };
+
+// keymap=us|uk|de|fr (default us): the layout the keyboards type with
+// (rt/keyboard_layout.h; a terminal on the serial line sends characters of its own).
+ErrorOr<KeyboardLayout const*> keyboard_layout(CommandLine const&);
 
 // end=halt|poweroff (default halt): whether the run ends by switching the machine off.
 ErrorOr<bool> power_off_at_end(CommandLine const&);

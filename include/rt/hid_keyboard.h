@@ -1,8 +1,8 @@
 #pragma once
 // A USB keyboard's boot-protocol reports (HID 1.11, appendix B: a modifier byte, a reserved
-// byte, up to six keys held) turned into the keys the PS/2 keyboard gives (rt/keys.h): US
-// layout, shift, caps lock and Ctrl with a letter, enter as '\n', backspace as '\b', the
-// cursor keys, Home, End and Delete. A report says which keys
+// byte, up to six keys held) turned into the keys the PS/2 keyboard gives: each new key
+// typed through the active keyboard layout (rt/keyboard_layout.h) with shift, caps lock,
+// Ctrl and AltGr as held. A report says which keys
 // are down; a key counts when it first appears, and the last one pressed repeats while it
 // is held, as a PS/2 keyboard's does (boot keyboards report changes only: the repeat is
 // timed here).
@@ -21,7 +21,7 @@ public:
     void take(u8 const* report, size_t size, u64 now_ms);
     // The keyboard is gone (unplugged, its endpoint halted): no key is held any more.
     void release_all();
-    // The next key typed by `now_ms`, or -1.
+    // The next key typed by `now_ms` (a character's UTF-8 bytes one at a time), or -1.
     int next(u64 now_ms);
     // The LEDs the keyboard should show (its output report): num lock always (the keypad
     // types digits), caps lock while it is on.
@@ -33,7 +33,8 @@ private:
 
     u8 m_held[6] {};
     u8 m_repeat_usage { 0 }; // 0: nothing repeats
-    int m_repeat_key { 0 };
+    int m_repeat_keys[4] {};  // what it typed: a character's UTF-8 bytes, or one key
+    u8 m_repeat_count { 0 };
     u64 m_next_repeat_ms { 0 };
     bool m_caps_lock { false };
     static constexpr u32 pending_capacity = 16;

@@ -1,10 +1,11 @@
 #pragma once
 // A PS/2 keyboard's bytes (scan code set 1, as the 8042 controller translates every
-// keyboard's codes by default) turned into keys (rt/keys.h), US layout: letters, digits,
-// punctuation, the keypad's digits (as with num lock on, what USB keyboards are set to),
-// shift, caps lock, Ctrl with a letter, and the cursor keys, Home, End and Delete, which
-// come as two bytes (0xE0 and the key).
-#include <rt/types.h>
+// keyboard's codes by default) turned into keys: each key's place as the USB usage that
+// names it, typed through the active keyboard layout (rt/keyboard_layout.h), with shift,
+// caps lock, Ctrl and AltGr (the right Alt) held as they are. The cursor keys, Home, End,
+// Delete and the keypad's Enter and '/' come as two bytes (0xE0 and the key); the keypad
+// types digits (num lock on, as USB keyboards are set).
+#include <rt/keyboard_layout.h>
 
 namespace rt {
 
@@ -12,18 +13,22 @@ class ScancodeSet1 {
 public:
     static constexpr int nothing = -1;
 
-    // Takes the next byte; returns the key it completes, or `nothing` (a release, a
-    // modifier, a prefix, or a key that types nothing).
-    int take(u8 code);
+    // Takes the next byte from the keyboard.
+    void take(u8 code);
+    // The next key typed (a character's UTF-8 bytes one at a time), or `nothing`.
+    int next();
 
 private:
-    int extended_key(u8 key);
+    void press(u8 usage);
 
-    bool m_extended { false };   // the byte before was 0xE0
-    u8 m_pause_bytes { 0 };      // the rest of Pause's 0xE1 sequence, ignored
+    bool m_extended { false }; // the byte before was 0xE0
+    u8 m_pause_bytes { 0 };    // the rest of Pause's 0xE1 sequence, ignored
     bool m_left_shift { false }, m_right_shift { false };
     bool m_left_control { false }, m_right_control { false };
+    bool m_alt_graph { false };
     bool m_caps_lock { false };
+    int m_pending[4] {};
+    u32 m_pending_count { 0 }, m_pending_next { 0 };
 };
 
 }

@@ -23,6 +23,11 @@ ErrorOr<bool> usb_keyboards_wanted(CommandLine const& command_line)
     return mode == "interactive" || mode == "chat";
 }
 
+ErrorOr<KeyboardLayout const*> keyboard_layout(CommandLine const& command_line)
+{
+    return KeyboardLayout::find(TRY(command_line.get_choice("keymap", keyboard_layout_names, "us")));
+}
+
 ErrorOr<bool> power_off_at_end(CommandLine const& command_line)
 {
     StringView endings[] = { "halt", "poweroff" };

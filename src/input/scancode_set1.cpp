@@ -6,49 +6,57 @@ namespace rt {
 namespace {
 constexpr u8 release_bit = 0x80;
 constexpr u8 extended_prefix = 0xE0, pause_prefix = 0xE1;
-constexpr u8 left_shift = 0x2A, right_shift = 0x36, control = 0x1D, caps_lock = 0x3A;
+constexpr u8 left_shift = 0x2A, right_shift = 0x36, control = 0x1D, alt = 0x38, caps_lock = 0x3A;
 
-// Make codes 0x00..0x39 to characters, without and with shift.
-constexpr char plain[] = "\0\x1b" "1234567890-=\b\tqwertyuiop[]\n\0asdfghjkl;'`\0\\zxcvbnm,./\0*\0 ";
-constexpr char shifted[] = "\0\x1b" "!@#$%^&*()_+\b\tQWERTYUIOP{}\n\0ASDFGHJKL:\"~\0|ZXCVBNM<>?\0*\0 ";
-static_assert(sizeof plain == caps_lock + 1 && sizeof shifted == caps_lock + 1);
+// The USB usage of each set-1 make code from 0x00 to 0x58 (0: a key that types nothing,
+// or a modifier, handled before). 0x2B is the US backslash and the ISO '#' key alike.
+constexpr u8 usage_of[0x59] = {
+    0x00, 0x29, 0x1E, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x2D, 0x2E, 0x2A, 0x2B, // Esc 1-0 - = BS Tab
+    0x14, 0x1A, 0x08, 0x15, 0x17, 0x1C, 0x18, 0x0C, 0x12, 0x13, 0x2F, 0x30, 0x28, 0x00, 0x04, 0x16, // q-p [ ] Enter Ctrl a s
+    0x07, 0x09, 0x0A, 0x0B, 0x0D, 0x0E, 0x0F, 0x33, 0x34, 0x35, 0x00, 0x31, 0x1D, 0x1B, 0x06, 0x19, // d-l ; ' ` Shift \ z x c v
+    0x05, 0x11, 0x10, 0x36, 0x37, 0x38, 0x00, 0x55, 0x00, 0x2C, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, // b n m , . / Shift KP* Alt Space Caps F1-F5
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x5F, 0x60, 0x61, 0x56, 0x5C, 0x5D, 0x5E, 0x57, 0x59, // F6-F10 NumLock ScrollLock KP7 8 9 - 4 5 6 + 1
+    0x5A, 0x5B, 0x62, 0x63, 0x00, 0x00, 0x64, 0x00, 0x00,                                           // KP2 3 0 . - - ISO-key F11 F12
+};
 
-// The keypad, make codes 0x47 (7) to 0x53 (.), as num lock on gives them.
-constexpr u8 keypad_first = 0x47;
-constexpr char keypad[] = "789-456+1230.";
-static_assert(sizeof keypad == 0x53 - keypad_first + 2);
-}
-
-// The keys that come after 0xE0: the cursor block, and the keypad's Enter and '/'.
-int ScancodeSet1::extended_key(u8 key)
+// The keys after 0xE0: the cursor block, and the keypad's Enter and '/'.
+u8 extended_usage(u8 key)
 {
     switch (key) {
-    case 0x48: return key::up;
-    case 0x50: return key::down;
-    case 0x4B: return key::left;
-    case 0x4D: return key::right;
-    case 0x47: return key::home;
-    case 0x4F: return key::end;
-    case 0x53: return key::forward_delete;
-    case 0x1C: return key::enter;
-    case 0x35: return '/';
-    default: return nothing; // 0xE0 0x2A and 0xE0 0x36 (Print Screen's fake shifts) among them
+    case 0x48: return 0x52; // up
+    case 0x50: return 0x51; // down
+    case 0x4B: return 0x50; // left
+    case 0x4D: return 0x4F; // right
+    case 0x47: return 0x4A; // home
+    case 0x4F: return 0x4D; // end
+    case 0x53: return 0x4C; // delete
+    case 0x1C: return 0x58; // keypad enter
+    case 0x35: return 0x54; // keypad /
+    default: return 0;      // 0xE0 0x2A and 0xE0 0x36 (Print Screen's fake shifts) among them
     }
 }
+}
 
-int ScancodeSet1::take(u8 code)
+void ScancodeSet1::press(u8 usage)
+{
+    KeyModifiers modifiers { m_left_shift || m_right_shift, m_left_control || m_right_control, m_alt_graph, m_caps_lock };
+    m_pending_count = u32(KeyboardLayout::active().type(usage, modifiers, m_pending));
+    m_pending_next = 0;
+}
+
+void ScancodeSet1::take(u8 code)
 {
     if (m_pause_bytes) { // Pause sends 0xE1 0x1D 0x45 0xE1 0x9D 0xC5 and no release
         --m_pause_bytes;
-        return nothing;
+        return;
     }
     if (code == extended_prefix) {
         m_extended = true;
-        return nothing;
+        return;
     }
     if (code == pause_prefix) {
         m_pause_bytes = 2;
-        return nothing;
+        return;
     }
     bool extended = m_extended;
     m_extended = false;
@@ -56,32 +64,33 @@ int ScancodeSet1::take(u8 code)
     u8 key = code & u8(~release_bit);
     if (key == control) {
         (extended ? m_right_control : m_left_control) = pressed;
-        return nothing;
+        return;
     }
-    if (extended)
-        return pressed ? extended_key(key) : nothing;
-    if (key == left_shift || key == right_shift) {
+    if (key == alt) { // the right one is AltGr; the left one types nothing here
+        if (extended)
+            m_alt_graph = pressed;
+        return;
+    }
+    if (!extended && (key == left_shift || key == right_shift)) {
         (key == left_shift ? m_left_shift : m_right_shift) = pressed;
-        return nothing;
+        return;
     }
     if (!pressed)
-        return nothing;
-    if (key == caps_lock) {
+        return;
+    if (!extended && key == caps_lock) {
         m_caps_lock = !m_caps_lock;
-        return nothing;
+        return;
     }
-    if (key >= keypad_first && key < keypad_first + sizeof keypad - 1)
-        return keypad[key - keypad_first];
-    if (key >= sizeof plain - 1)
+    u8 usage = extended ? extended_usage(key) : key < sizeof usage_of ? usage_of[key] : 0;
+    if (usage)
+        press(usage);
+}
+
+int ScancodeSet1::next()
+{
+    if (m_pending_next == m_pending_count)
         return nothing;
-    bool shift = m_left_shift || m_right_shift;
-    char c = shift ? shifted[key] : plain[key];
-    bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    if (letter && (m_left_control || m_right_control))
-        return key::control(c);
-    if (letter && m_caps_lock)
-        c = char(c ^ 0x20);
-    return c ? u8(c) : nothing;
+    return m_pending[m_pending_next++];
 }
 
 }

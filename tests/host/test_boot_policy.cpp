@@ -188,6 +188,16 @@ TEST(BootOptions, UsbKeyboardsAreReadWhereKeysAre)
     EXPECT_NE(str(bad.error().message()).find("auto, on, off"), std::string::npos);
 }
 
+TEST(BootOptions, KeyboardLayoutByName)
+{
+    EXPECT_EQ(rt::boot::keyboard_layout(parsed("")).value()->name, rt::StringView("us"));
+    EXPECT_EQ(rt::boot::keyboard_layout(parsed("keymap=de")).value()->name, rt::StringView("de"));
+    EXPECT_EQ(rt::boot::keyboard_layout(parsed("keymap=fr")).value()->name, rt::StringView("fr"));
+    auto bad = rt::boot::keyboard_layout(parsed("keymap=azerty"));
+    ASSERT_TRUE(bad.is_error());
+    EXPECT_NE(str(bad.error().message()).find("us, uk, de, fr"), std::string::npos);
+}
+
 std::string fired;
 rt::boot::FaultTriggers const recording_triggers {
     [] { fired += "divide "; },

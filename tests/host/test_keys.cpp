@@ -1,6 +1,8 @@
 // Keys from a terminal's bytes (rt::TerminalKeys) and from a PS/2 keyboard's scan codes
 // (rt::ScancodeSet1): the same codes for the same keys.
 #include <gtest/gtest.h>
+#include <rt/hid_keyboard.h>
+#include <rt/keyboard_layout.h>
 #include <rt/keys.h>
 #include <rt/scancode_set1.h>
 #include <rt/terminal_keys.h>
@@ -23,9 +25,11 @@ std::vector<int> scancode_keys(std::vector<u8> const& codes)
 {
     rt::ScancodeSet1 decoder;
     std::vector<int> keys;
-    for (u8 code : codes)
-        if (int key = decoder.take(code); key != rt::ScancodeSet1::nothing)
+    for (u8 code : codes) {
+        decoder.take(code);
+        for (int key = decoder.next(); key != rt::ScancodeSet1::nothing; key = decoder.next())
             keys.push_back(key);
+    }
     return keys;
 }
 
@@ -94,6 +98,80 @@ TEST(ScancodeSet1, PrefixedCodesAreNotTheirPlainKeys)
     EXPECT_EQ(scancode_keys({ 0xE1, 0x1D, 0x45, 0xE1, 0x9D, 0xC5, 0x2E }), text("c"));
     // Keys that type nothing: F1, Escape gives Escape, Insert (E0 52), releases.
     EXPECT_EQ(scancode_keys({ 0x3B, 0x01, 0xE0, 0x52, 0x9E }), (std::vector<int> { escape }));
+}
+
+}
+
+namespace {
+
+// The keyboards type with the active layout: set for one test, the US one back after.
+class ScopedLayout {
+public:
+    explicit ScopedLayout(char const* name) { rt::KeyboardLayout::set_active(*rt::KeyboardLayout::find(name)); }
+    ~ScopedLayout() { rt::KeyboardLayout::set_active(*rt::KeyboardLayout::find("us")); }
+};
+
+// What the keys at these set-1 places type, as UTF-8 text.
+std::string typed_text(std::vector<u8> const& codes)
+{
+    std::string text;
+    for (int key : scancode_keys(codes))
+        text += char(key);
+    return text;
+}
+
+constexpr u8 shift = 0x2A, shift_up = 0xAA, caps = 0x3A;
+constexpr u8 alt_graph[] = { 0xE0, 0x38 }, alt_graph_up[] = { 0xE0, 0xB8 };
+
+TEST(KeyboardLayout, EveryNameIsALayout)
+{
+    for (auto name : rt::keyboard_layout_names)
+        ASSERT_NE(rt::KeyboardLayout::find(name), nullptr) << std::string(name.data(), name.length());
+    EXPECT_EQ(rt::KeyboardLayout::find("dvorak"), nullptr);
+    EXPECT_EQ(rt::KeyboardLayout::active().name, rt::StringView("us"));
+}
+
+TEST(KeyboardLayout, GermanKeys)
+{
+    ScopedLayout german("de");
+    // The US keys y z ; [ ' - (set 1: 15 2C 27 1A 28 0C): z y ö ü ä ß.
+    EXPECT_EQ(typed_text({ 0x15, 0x2C, 0x27, 0x1A, 0x28, 0x0C }), "zy\xc3\xb6\xc3\xbc\xc3\xa4\xc3\x9f");
+    // Shift+2 and Shift+3: " and §; caps lock makes ö Ö; AltGr+q and AltGr+e: @ and €; the ISO key <.
+    EXPECT_EQ(typed_text({ shift, 0x03, 0x04, shift_up, caps, 0x27, caps, alt_graph[0], alt_graph[1], 0x10, 0x12, alt_graph_up[0], alt_graph_up[1], 0x56 }),
+        "\"\xc2\xa7\xc3\x96@\xe2\x82\xac<");
+    // Ctrl with the key that types z here: Ctrl+Z.
+    EXPECT_EQ(scancode_keys({ 0x1D, 0x15 }), std::vector<int> { rt::key::control('z') });
+}
+
+TEST(KeyboardLayout, FrenchKeysTypeOnceUponATime)
+{
+    ScopedLayout french("fr");
+    // On AZERTY, "Once upon a time" is typed on the US keys "Once upon q ti;e".
+    std::vector<u8> codes = { shift, 0x18, shift_up, 0x31, 0x2E, 0x12, 0x39, 0x16, 0x19, 0x18, 0x31, 0x39, 0x10, 0x39, 0x14, 0x17, 0x27, 0x12 };
+    EXPECT_EQ(typed_text(codes), "Once upon a time");
+    // The digit row types é and è without shift, digits with; AltGr+0 is @.
+    EXPECT_EQ(typed_text({ 0x03, 0x08, shift, 0x03, shift_up, alt_graph[0], alt_graph[1], 0x0B }), "\xc3\xa9\xc3\xa8" "2@");
+}
+
+TEST(KeyboardLayout, UsbKeyboardsTypeWithTheLayoutToo)
+{
+    ScopedLayout british("uk");
+    rt::BootKeyboardReports keyboard;
+    std::string text;
+    u8 shift_2[8] = { 0x02, 0, 0x1F }, shift_3[8] = { 0x02, 0, 0x20 }, none[8] = {}, quote[8] = { 0x02, 0, 0x34 };
+    for (u8* report : { shift_2, none, shift_3, none, quote, none }) {
+        keyboard.take(report, 8, 0);
+        for (int key = keyboard.next(0); key >= 0; key = keyboard.next(0))
+            text += char(key);
+    }
+    EXPECT_EQ(text, "\"\xc2\xa3@"); // " £ @
+    // Held, £ repeats whole: both its bytes each time.
+    keyboard.take(shift_3, 8, 1000);
+    std::string repeated;
+    for (u64 now : { 1000, 1600, 1640 })
+        for (int key = keyboard.next(now); key >= 0; key = keyboard.next(now))
+            repeated += char(key);
+    EXPECT_EQ(repeated, "\xc2\xa3\xc2\xa3\xc2\xa3");
 }
 
 }

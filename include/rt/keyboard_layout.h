@@ -1,0 +1,47 @@
+#pragma once
+// What a key types depends on the country the keyboard was made for: the same key is Y on
+// a US keyboard, Z on a German one, and AZERTY puts A where QWERTY has Q. Keyboards say
+// which key went down, by its place (a USB usage; a PS/2 scan code is turned into one),
+// and the layout chosen with keymap= says what it types: a character (as UTF-8 bytes),
+// Ctrl with a letter, or a key of rt/keys.h. Dead keys (the accents of German and French
+// layouts) type their accent at once.
+#include <rt/string_view.h>
+#include <rt/types.h>
+
+namespace rt {
+
+struct KeyModifiers {
+    bool shift { false };
+    bool control { false };
+    bool alt_graph { false }; // the right Alt
+    bool caps_lock { false };
+};
+
+class KeyboardLayout {
+public:
+    // The characters of the keys from usage 0x04 (A on a US keyboard) to 0x38 (/), then
+    // the extra key of ISO keyboards (0x64, beside the left shift): plain, with shift,
+    // with AltGr (0: none).
+    static constexpr u8 first_usage = 0x04, last_usage = 0x38, iso_usage = 0x64;
+    static constexpr size_t key_count = last_usage - first_usage + 2;
+
+    StringView name;
+    char16_t const* plain;
+    char16_t const* shifted;
+    char16_t const* alt_graph;
+
+    // The keys that `usage` types with `modifiers` written to `out`; returns how many
+    // (0: the key types nothing).
+    size_t type(u8 usage, KeyModifiers modifiers, int out[4]) const;
+
+    // The layout named (us, uk, de, fr), or null.
+    static KeyboardLayout const* find(StringView name);
+    // The one the keyboards type with (us until set: the kernel sets keymap='s).
+    static KeyboardLayout const& active();
+    static void set_active(KeyboardLayout const&);
+};
+
+// The values keymap= takes.
+constexpr StringView keyboard_layout_names[] = { "us", "uk", "de", "fr" };
+
+}
