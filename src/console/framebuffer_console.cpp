@@ -102,8 +102,9 @@ void FramebufferConsole::store(u8* at, u32 pixel)
 
 void FramebufferConsole::draw_cell(u32 column, u32 row, Cell cell)
 {
-    u8 code = u8(stand_in_for(cell.character)); // the font's own, or the closest it has
-    const u8* glyph = font8x16[code - font_first_char];
+    // The font's own glyph, an accented letter composed, or the closest character the font has.
+    u8 composed[font_height];
+    const u8* glyph = accented_glyph(cell.character, composed) ? composed : font8x16[u8(stand_in_for(cell.character)) - font_first_char];
     u32 foreground = m_colors[u8(cell.color)];
     u32 bytes = m_format.bytes_per_pixel;
     u32 scale = m_scale;

@@ -54,6 +54,46 @@ TEST(FramebufferConsole, DrawsGlyphsAndClearsTheMarginsBesideTheGrid)
     expect_glyph(screen, 2, 0, '?', 1);
 }
 
+TEST(FramebufferConsole, AccentedLettersAreTheirLetterWithTheAccent)
+{
+    u8 glyph[rt::font_height];
+    // é: e's body as it is, the acute accent above it, nothing else.
+    ASSERT_TRUE(rt::accented_glyph(0xE9, glyph));
+    const u8* e = rt::font8x16['e' - rt::font_first_char];
+    for (u32 row = 5; row < rt::font_height; ++row)
+        EXPECT_EQ(glyph[row], e[row]) << "row " << row;
+    EXPECT_NE(glyph[2] | glyph[3], 0);
+    EXPECT_EQ(glyph[0] | glyph[1] | glyph[4], 0);
+    // Ü: U with two dots in the rows above it; ï: i without its dot, two dots instead;
+    // ç: c with the cedilla below.
+    ASSERT_TRUE(rt::accented_glyph(0xDC, glyph));
+    EXPECT_NE(glyph[1], 0);
+    ASSERT_TRUE(rt::accented_glyph(0xEF, glyph));
+    EXPECT_EQ(glyph[2], 0);
+    EXPECT_EQ(glyph[3], 0x48);
+    ASSERT_TRUE(rt::accented_glyph(0xE7, glyph));
+    EXPECT_NE(glyph[12], 0);
+    // Every accented letter differs from its plain letter and from each other accent.
+    for (u32 c = 0xC0; c <= 0xFF; ++c)
+        if (u8 a[16]; rt::accented_glyph(c, a))
+            for (u32 d = c + 1; d <= 0xFF; ++d)
+                if (u8 b[16]; rt::accented_glyph(d, b))
+                    EXPECT_NE(std::vector<u8>(a, a + 16), std::vector<u8>(b, b + 16)) << std::hex << c << " and " << d;
+    // Not accented letters: ß, ×, æ, ASCII, others.
+    for (u32 c : { 0xDFu, 0xD7u, 0xE6u, u32('e'), 0x2019u })
+        EXPECT_FALSE(rt::accented_glyph(c, glyph)) << std::hex << c;
+    // On the screen: the composed glyph.
+    Screen screen(160, 32);
+    rt::FramebufferConsole console(screen.bytes(), screen.width, screen.height, screen.width * 4, bgrx);
+    console.clear();
+    console.write("\xc3\xa9");
+    rt::accented_glyph(0xE9, glyph);
+    u32 background = screen.at(0, 0);
+    for (u32 y = 0; y < rt::font_height; ++y)
+        for (u32 x = 0; x < rt::font_width; ++x)
+            ASSERT_EQ(screen.at(x, y) != background, bool(glyph[y] & (0x80 >> x))) << "pixel " << x << "," << y;
+}
+
 TEST(FramebufferConsole, ScreensWiderThanTheGridGetTheFontInSquares)
 {
     // 2560 / 8 = 320 columns, more than the grid's 240: 2x2, 160x45 characters.
