@@ -28,18 +28,23 @@ protected:
     {
         REQUIRE_DEFAULT_MODEL(files);
     }
+    // The golden story's settings (greedy, 200 steps) told into `out`.
+    rt::ErrorOr<llm::GenerationStats> greedy_story(StringSink& out, llm::StopRequested stop_requested = nullptr)
+    {
+        testing_support::ScopedHeap heap(16 << 20);
+        auto checkpoint = files.load_checkpoint();
+        auto tokenizer = files.load_tokenizer();
+        auto transformer = llm::Transformer::create(checkpoint).release_value();
+        auto sampler = llm::Sampler::create(512, 0.0f, 0.9f, 1).release_value();
+        return llm::generate(transformer, tokenizer, sampler, "Once upon a time", 200, out, stop_requested);
+    }
     testing_support::DefaultModel files;
 };
 
 TEST_F(Generate, GreedyStories260KTellsTheGoldenStory)
 {
-    testing_support::ScopedHeap heap(16 << 20);
-    auto checkpoint = files.load_checkpoint();
-    auto tokenizer = files.load_tokenizer();
-    auto transformer = llm::Transformer::create(checkpoint).release_value();
-    auto sampler = llm::Sampler::create(512, 0.0f, 0.9f, 1).release_value();
     StringSink out;
-    auto stats = llm::generate(transformer, tokenizer, sampler, "Once upon a time", 200, out);
+    auto stats = greedy_story(out);
     ASSERT_FALSE(stats.is_error()) << message(stats.error());
     EXPECT_EQ(out.value, golden());
     EXPECT_EQ(stats.value().prompt_tokens, 5);
@@ -48,15 +53,10 @@ TEST_F(Generate, GreedyStories260KTellsTheGoldenStory)
 
 TEST_F(Generate, AStopRequestEndsTheTextAfterTheTokenWritten)
 {
-    testing_support::ScopedHeap heap(16 << 20);
-    auto checkpoint = files.load_checkpoint();
-    auto tokenizer = files.load_tokenizer();
-    auto transformer = llm::Transformer::create(checkpoint).release_value();
-    auto sampler = llm::Sampler::create(512, 0.0f, 0.9f, 1).release_value();
     StringSink out;
     static int asked;
     asked = 0;
-    auto stats = llm::generate(transformer, tokenizer, sampler, "Once upon a time", 200, out, [] { return ++asked == 10; });
+    auto stats = greedy_story(out, [] { return ++asked == 10; });
     ASSERT_FALSE(stats.is_error()) << message(stats.error());
     EXPECT_TRUE(stats.value().stopped_by_request);
     EXPECT_EQ(asked, 10); // once after each token written
