@@ -6,7 +6,7 @@
 // are down; a key counts when it first appears, and the last one pressed repeats while it
 // is held, as a PS/2 keyboard's does (boot keyboards report changes only: the repeat is
 // timed here).
-#include <rt/types.h>
+#include <rt/keyboard_layout.h>
 
 namespace rt {
 
@@ -33,7 +33,8 @@ private:
 
     u8 m_held[6] {};
     u8 m_repeat_usage { 0 }; // 0: nothing repeats
-    int m_repeat_keys[4] {};  // what it typed: a character's UTF-8 bytes, or one key
+    KeyTyping m_typing;
+    int m_repeat_keys[KeyTyping::most_keys] {}; // what it typed: characters' UTF-8 bytes, or keys
     u8 m_repeat_count { 0 };
     u64 m_next_repeat_ms { 0 };
     bool m_caps_lock { false };

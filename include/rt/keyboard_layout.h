@@ -3,8 +3,7 @@
 // a US keyboard, Z on a German one, and AZERTY puts A where QWERTY has Q. Keyboards say
 // which key went down, by its place (a USB usage; a PS/2 scan code is turned into one),
 // and the layout chosen with keymap= says what it types: a character (as UTF-8 bytes),
-// Ctrl with a letter, or a key of rt/keys.h. Dead keys (the accents of German and French
-// layouts) type their accent at once.
+// Ctrl with a letter, or a key of rt/keys.h.
 #include <rt/string_view.h>
 #include <rt/types.h>
 
@@ -29,16 +28,38 @@ public:
     char16_t const* plain;
     char16_t const* shifted;
     char16_t const* alt_graph;
+    // Whether the accents ^ ´ ` ¨ typed without AltGr are dead keys, waiting for the
+    // letter they go on (German and French keyboards).
+    bool dead_accents;
 
-    // The keys that `usage` types with `modifiers` written to `out`; returns how many
-    // (0: the key types nothing).
-    size_t type(u8 usage, KeyModifiers modifiers, int out[4]) const;
+    // What `usage` types with `modifiers`: a character, or a key of rt/keys.h (Ctrl with
+    // a letter among them), or neither (both 0).
+    struct Typed {
+        char16_t character;
+        int key;
+    };
+    Typed type(u8 usage, KeyModifiers modifiers) const;
 
     // The layout named (us, uk, de, fr), or null.
     static KeyboardLayout const* find(StringView name);
     // The one the keyboards type with (us until set: the kernel sets keymap='s).
     static KeyboardLayout const& active();
     static void set_active(KeyboardLayout const&);
+};
+
+// One keyboard's keys typed through the active layout: a dead key's accent waits for the
+// next key and goes on its letter (^ then e: ê), or is typed alone before a space or a
+// key it does not go with.
+class KeyTyping {
+public:
+    static constexpr size_t most_keys = 8;
+
+    // The keys `usage` types with `modifiers` written to `out` (characters as their UTF-8
+    // bytes); returns how many (0: none, or a dead key waiting).
+    size_t type(u8 usage, KeyModifiers modifiers, int out[most_keys]);
+
+private:
+    char16_t m_accent { 0 }; // a dead key's, waiting
 };
 
 // The values keymap= takes.

@@ -27,7 +27,8 @@ private:
     bool m_left_control { false }, m_right_control { false };
     bool m_alt_graph { false };
     bool m_caps_lock { false };
-    int m_pending[4] {};
+    KeyTyping m_typing;
+    int m_pending[KeyTyping::most_keys] {};
     u32 m_pending_count { 0 }, m_pending_next { 0 };
 };
 

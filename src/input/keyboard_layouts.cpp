@@ -36,10 +36,10 @@ static_assert(whole(no_alt_graph) && whole(us_plain) && whole(us_shifted) && who
     && whole(de_plain) && whole(de_shifted) && whole(de_alt_graph) && whole(fr_plain) && whole(fr_shifted) && whole(fr_alt_graph));
 
 constexpr KeyboardLayout layouts[] = {
-    { "us", us_plain, us_shifted, no_alt_graph },
-    { "uk", uk_plain, uk_shifted, uk_alt_graph },
-    { "de", de_plain, de_shifted, de_alt_graph },
-    { "fr", fr_plain, fr_shifted, fr_alt_graph },
+    { "us", us_plain, us_shifted, no_alt_graph, false },
+    { "uk", uk_plain, uk_shifted, uk_alt_graph, false },
+    { "de", de_plain, de_shifted, de_alt_graph, true },
+    { "fr", fr_plain, fr_shifted, fr_alt_graph, true },
 };
 static_assert(sizeof layouts / sizeof layouts[0] == sizeof keyboard_layout_names / sizeof keyboard_layout_names[0]);
 
@@ -74,43 +74,105 @@ bool has_capital(char16_t plain, char16_t shifted)
 }
 }
 
-size_t KeyboardLayout::type(u8 usage, KeyModifiers modifiers, int out[4]) const
+KeyboardLayout::Typed KeyboardLayout::type(u8 usage, KeyModifiers modifiers) const
 {
-    if (int key = navigation_key(usage)) {
-        out[0] = key;
-        return 1;
-    }
-    if (usage >= 0x54 && usage <= 0x63) {
-        out[0] = keypad[usage - 0x54];
-        return 1;
-    }
+    if (int key = navigation_key(usage))
+        return { 0, key };
+    if (usage >= 0x54 && usage <= 0x63)
+        return { char16_t(keypad[usage - 0x54]), 0 };
     size_t at;
     if (usage >= first_usage && usage <= last_usage)
         at = usage - first_usage;
     else if (usage == iso_usage)
         at = key_count - 1;
     else
-        return 0;
-    char16_t character = plain[at];
-    if (modifiers.control && character >= u'a' && character <= u'z') {
-        out[0] = key::control(char(character));
-        return 1;
+        return { 0, 0 };
+    if (modifiers.control && plain[at] >= u'a' && plain[at] <= u'z')
+        return { 0, key::control(char(plain[at])) };
+    if (modifiers.alt_graph && alt_graph[at])
+        return { alt_graph[at], 0 };
+    bool shift = modifiers.shift;
+    if (modifiers.caps_lock && has_capital(plain[at], shifted[at]))
+        shift = !shift;
+    return { shift ? shifted[at] : plain[at], 0 };
+}
+
+namespace {
+// The accents dead keys type, and the letters each goes on: "ae..." with "âê..." (the
+// small letters; the capitals are 0x20 before them, but for ÿ, whose Ÿ is elsewhere).
+struct AccentedLetters {
+    char16_t accent;
+    char16_t const* letters;
+    char16_t const* accented;
+};
+constexpr AccentedLetters accented_letters[] = {
+    { u'^', u"aeiou", u"âêîôû" },
+    { u'´', u"aeiouy", u"áéíóúý" },
+    { u'`', u"aeiou", u"àèìòù" },
+    { u'¨', u"aeiouy", u"äëïöüÿ" },
+};
+
+// The accent on `letter`, or 0 where it does not go on it.
+char16_t compose(char16_t accent, char16_t letter)
+{
+    for (auto const& entry : accented_letters) {
+        if (entry.accent != accent)
+            continue;
+        for (size_t i = 0; entry.letters[i]; ++i) {
+            if (letter == entry.letters[i])
+                return entry.accented[i];
+            if (letter == entry.letters[i] - 0x20 && entry.accented[i] != u'ÿ')
+                return char16_t(entry.accented[i] - 0x20);
+        }
     }
-    if (modifiers.alt_graph) {
-        character = alt_graph[at] ? alt_graph[at] : character;
-    } else {
-        bool shift = modifiers.shift;
-        if (modifiers.caps_lock && has_capital(plain[at], shifted[at]))
-            shift = !shift;
-        character = shift ? shifted[at] : plain[at];
-    }
-    if (!character)
-        return 0;
+    return 0;
+}
+
+bool is_dead_accent(char16_t character)
+{
+    for (auto const& entry : accented_letters)
+        if (entry.accent == character)
+            return true;
+    return false;
+}
+
+size_t put_character(char16_t character, int* out)
+{
     char bytes[4];
     size_t count = encode_utf8(character, bytes);
     for (size_t i = 0; i < count; ++i)
         out[i] = u8(bytes[i]);
     return count;
+}
+}
+
+size_t KeyTyping::type(u8 usage, KeyModifiers modifiers, int out[most_keys])
+{
+    KeyboardLayout const& layout = KeyboardLayout::active();
+    auto typed = layout.type(usage, modifiers);
+    if (!typed.character && !typed.key)
+        return 0; // a key that types nothing leaves a waiting accent waiting
+    size_t count = 0;
+    if (typed.character && layout.dead_accents && !modifiers.alt_graph && is_dead_accent(typed.character)) {
+        if (m_accent) // two dead keys: the first typed alone
+            count = put_character(m_accent, out);
+        m_accent = typed.character;
+        return count;
+    }
+    if (m_accent) {
+        char16_t accent = m_accent;
+        m_accent = 0;
+        if (char16_t composed = typed.character ? compose(accent, typed.character) : 0)
+            return put_character(composed, out);
+        count = put_character(accent, out);
+        if (typed.character == u' ')
+            return count; // a space after a dead key types the accent alone
+    }
+    if (typed.key) {
+        out[count] = typed.key;
+        return count + 1;
+    }
+    return count + put_character(typed.character, out + count);
 }
 
 KeyboardLayout const* KeyboardLayout::find(StringView name)

@@ -40,7 +40,7 @@ u8 extended_usage(u8 key)
 void ScancodeSet1::press(u8 usage)
 {
     KeyModifiers modifiers { m_left_shift || m_right_shift, m_left_control || m_right_control, m_alt_graph, m_caps_lock };
-    m_pending_count = u32(KeyboardLayout::active().type(usage, modifiers, m_pending));
+    m_pending_count = u32(m_typing.type(usage, modifiers, m_pending));
     m_pending_next = 0;
 }
 

@@ -33,8 +33,8 @@ void BootKeyboardReports::take(u8 const* report, size_t size, u64 now_ms)
         u8 modifiers = report[0];
         KeyModifiers held { (modifiers & (left_shift | right_shift)) != 0, (modifiers & (left_control | right_control)) != 0,
             (modifiers & right_alt) != 0, m_caps_lock };
-        int typed[4];
-        size_t count = KeyboardLayout::active().type(usage, held, typed);
+        int typed[KeyTyping::most_keys];
+        size_t count = m_typing.type(usage, held, typed);
         if (count == 0)
             continue;
         for (size_t k = 0; k < count; ++k) {

@@ -153,6 +153,25 @@ TEST(KeyboardLayout, FrenchKeysTypeOnceUponATime)
     EXPECT_EQ(typed_text({ 0x03, 0x08, shift, 0x03, shift_up, alt_graph[0], alt_graph[1], 0x0B }), "\xc3\xa9\xc3\xa8" "2@");
 }
 
+TEST(KeyboardLayout, DeadKeysWaitForTheirLetter)
+{
+    {
+        ScopedLayout french("fr");
+        // ^ (US '[' key, 1A) then e: ê; Shift+^ (¨) then i: ï; ^ then Shift+a (US q key): Â.
+        EXPECT_EQ(typed_text({ 0x1A, 0x12, shift, 0x1A, shift_up, 0x17, 0x1A, shift, 0x10, shift_up }), "\xc3\xaa\xc3\xaf\xc3\x82");
+        // ^ then space: ^ alone; ^ then t (no ^ on t): ^t; ^ twice then o: ^ô.
+        EXPECT_EQ(typed_text({ 0x1A, 0x39, 0x1A, 0x14, 0x1A, 0x1A, 0x18 }), "^^t^\xc3\xb4");
+        // AltGr+9 types ^ at once (not a dead key); a waiting accent goes before Enter.
+        EXPECT_EQ(typed_text({ alt_graph[0], alt_graph[1], 0x0A, alt_graph_up[0], alt_graph_up[1], 0x1A, 0x1C }), "^^\n");
+    }
+    ScopedLayout german("de");
+    // ´ (US '=' key, 0D) then e: é; Shift+´ (`) then a: à; ^ (US '`' key, 29) then u: û.
+    EXPECT_EQ(typed_text({ 0x0D, 0x12, shift, 0x0D, shift_up, 0x1E, 0x29, 0x16 }), "\xc3\xa9\xc3\xa0\xc3\xbb");
+    // US and UK have no dead keys.
+    ScopedLayout british("uk");
+    EXPECT_EQ(typed_text({ 0x29, 0x12 }), "`e");
+}
+
 TEST(KeyboardLayout, UsbKeyboardsTypeWithTheLayoutToo)
 {
     ScopedLayout british("uk");
