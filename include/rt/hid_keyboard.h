@@ -29,13 +29,12 @@ public:
     u8 leds() const { return num_lock_led | (m_caps_lock ? caps_lock_led : 0); }
 
 private:
-    void push(int key);
+    void push(int const* keys, size_t count);
 
     u8 m_held[6] {};
     u8 m_repeat_usage { 0 }; // 0: nothing repeats
     KeyTyping m_typing;
-    int m_repeat_keys[KeyTyping::most_keys] {}; // what it typed: characters' UTF-8 bytes, or keys
-    u8 m_repeat_count { 0 };
+    KeyModifiers m_repeat_modifiers; // held when it went down
     u64 m_next_repeat_ms { 0 };
     bool m_caps_lock { false };
     static constexpr u32 pending_capacity = 16;

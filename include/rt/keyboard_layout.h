@@ -37,6 +37,8 @@ public:
     struct Typed {
         char16_t character;
         int key;
+        // As keys: the key, or the character's UTF-8 bytes; returns how many (up to 3).
+        size_t write(int* out) const;
     };
     Typed type(u8 usage, KeyModifiers modifiers) const;
 

@@ -136,14 +136,22 @@ bool is_dead_accent(char16_t character)
     return false;
 }
 
-size_t put_character(char16_t character, int* out)
+size_t put_character(char16_t character, int* out) { return KeyboardLayout::Typed { character, 0 }.write(out); }
+}
+
+size_t KeyboardLayout::Typed::write(int* out) const
 {
+    if (key) {
+        out[0] = key;
+        return 1;
+    }
+    if (!character)
+        return 0;
     char bytes[4];
     size_t count = encode_utf8(character, bytes);
     for (size_t i = 0; i < count; ++i)
         out[i] = u8(bytes[i]);
     return count;
-}
 }
 
 size_t KeyTyping::type(u8 usage, KeyModifiers modifiers, int out[most_keys])
@@ -168,11 +176,7 @@ size_t KeyTyping::type(u8 usage, KeyModifiers modifiers, int out[most_keys])
         if (typed.character == u' ')
             return count; // a space after a dead key types the accent alone
     }
-    if (typed.key) {
-        out[count] = typed.key;
-        return count + 1;
-    }
-    return count + put_character(typed.character, out + count);
+    return count + typed.write(out + count);
 }
 
 KeyboardLayout const* KeyboardLayout::find(StringView name)

@@ -36,13 +36,10 @@ void BootKeyboardReports::take(u8 const* report, size_t size, u64 now_ms)
         int typed[KeyTyping::most_keys];
         size_t count = m_typing.type(usage, held, typed);
         if (count == 0)
-            continue;
-        for (size_t k = 0; k < count; ++k) {
-            push(typed[k]);
-            m_repeat_keys[k] = typed[k];
-        }
+            continue; // a key that types nothing, or a dead key: nothing repeats
+        push(typed, count);
         m_repeat_usage = usage;
-        m_repeat_count = u8(count);
+        m_repeat_modifiers = held;
         m_next_repeat_ms = now_ms + repeat_delay_ms;
     }
     bool repeat_held = false;
@@ -66,8 +63,9 @@ int BootKeyboardReports::next(u64 now_ms)
     if (m_count == 0 && m_repeat_usage && now_ms >= m_next_repeat_ms) {
         // From now, not from when it was due: a reader that looked away gets one, not a burst.
         m_next_repeat_ms = now_ms + repeat_interval_ms;
-        for (u8 k = 0; k < m_repeat_count; ++k)
-            push(m_repeat_keys[k]);
+        // The key itself again, without the accent a dead key may have put before it.
+        int typed[KeyTyping::most_keys];
+        push(typed, KeyboardLayout::active().type(m_repeat_usage, m_repeat_modifiers).write(typed));
     }
     if (m_count == 0)
         return -1;
@@ -77,12 +75,12 @@ int BootKeyboardReports::next(u64 now_ms)
     return key;
 }
 
-void BootKeyboardReports::push(int key)
+void BootKeyboardReports::push(int const* keys, size_t count)
 {
-    if (m_count == pending_capacity) // typed faster than read: the newest are dropped
+    if (m_count + count > pending_capacity) // typed faster than read: the newest are dropped, whole
         return;
-    m_pending[(m_head + m_count) % pending_capacity] = u16(key);
-    ++m_count;
+    for (size_t i = 0; i < count; ++i)
+        m_pending[(m_head + m_count++) % pending_capacity] = u16(keys[i]);
 }
 
 }

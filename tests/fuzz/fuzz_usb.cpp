@@ -3,10 +3,13 @@
 // configuration descriptor (as long as its header says, at most the rest; the same bytes
 // are also read as a hub's descriptor) and then boot keyboard reports of 8 bytes: each must be parsed or refused without reading out of
 // bounds, a keyboard found must be one the driver can set up, and reports must only ever
-// give keys a person can type (characters, Ctrl with a letter, the cursor block's keys).
+// give keys a person can type (characters, whole in UTF-8, in every layout; Ctrl with a
+// letter; the cursor block's keys).
 #include "fuzz_support.h"
 #include <rt/hid_keyboard.h>
+#include <rt/keyboard_layout.h>
 #include <rt/keys.h>
+#include <rt/utf8.h>
 #include <rt/usb_descriptors.h>
 
 namespace {
@@ -20,8 +23,26 @@ void require(bool holds)
 bool typeable(int c)
 {
     return (c >= 0x20 && c < 0x7F) || c == '\n' || c == '\b' || c == '\t' || c == rt::key::escape
-        || (c >= rt::key::control('a') && c <= rt::key::control('z')) || (c >= rt::key::up && c <= rt::key::forward_delete);
+        || (c >= rt::key::control('a') && c <= rt::key::control('z')) || (c >= rt::key::up && c <= rt::key::forward_delete)
+        || (c >= 0x80 && c <= 0xFF); // a byte of a character beyond ASCII (the layouts' é, ü, £ ...)
 }
+
+// What the keyboard typed, read as a reader would: every key typeable, and the bytes
+// beyond ASCII whole characters of UTF-8, never a part of one.
+class TypedText {
+public:
+    void take(int key)
+    {
+        require(typeable(key));
+        u32 characters[2];
+        size_t count = m_decoder.take(u8(key < 0x100 ? key : ' '), characters);
+        for (size_t i = 0; i < count; ++i)
+            require(characters[i] != rt::Utf8Decoder::replacement);
+    }
+
+private:
+    rt::Utf8Decoder m_decoder;
+};
 
 }
 
@@ -53,7 +74,10 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size)
     if (!hub.is_error())
         require(hub.value().ports > 0 && hub.value().think_time < 4);
 
+    // Every layout, by the input's length (the keys' bytes are all the device's).
+    rt::KeyboardLayout::set_active(*rt::KeyboardLayout::find(rt::keyboard_layout_names[size % 4]));
     rt::BootKeyboardReports reports;
+    TypedText text;
     u64 now = 0;
     for (size_t at = device_bytes + configuration_bytes; at < size; at += rt::BootKeyboardReports::report_size) {
         size_t report = size - at < rt::BootKeyboardReports::report_size ? size - at : rt::BootKeyboardReports::report_size;
@@ -61,9 +85,9 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size)
         reports.take(data + at, report, now);
         if (data[at] & 0x40) // now and then read what is waiting, as the console's polling does
             for (int c = reports.next(now), read = 0; c >= 0 && read < 64; c = reports.next(now), ++read)
-                require(typeable(c));
+                text.take(c);
     }
     for (int c = reports.next(now), read = 0; c >= 0 && read < 64; c = reports.next(now), ++read)
-        require(typeable(c));
+        text.take(c);
     return 0;
 }

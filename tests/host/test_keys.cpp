@@ -193,4 +193,24 @@ TEST(KeyboardLayout, UsbKeyboardsTypeWithTheLayoutToo)
     EXPECT_EQ(repeated, "\xc2\xa3\xc2\xa3\xc2\xa3");
 }
 
+TEST(KeyboardLayout, AKeyHeldAfterADeadKeyRepeatsItselfOnly)
+{
+    ScopedLayout french("fr");
+    rt::BootKeyboardReports keyboard;
+    u8 circumflex[8] = { 0, 0, 0x2F }, none[8] = {}, t[8] = { 0, 0, 0x17 };
+    std::string text;
+    u64 now = 0;
+    for (u8* report : { circumflex, none, t }) {
+        keyboard.take(report, 8, now);
+        for (int key = keyboard.next(now); key >= 0; key = keyboard.next(now))
+            text += char(key);
+        now += 10;
+    }
+    EXPECT_EQ(text, "^t"); // t takes no ^: the accent alone, then t
+    for (u64 at : { 600, 640 })
+        for (int key = keyboard.next(at); key >= 0; key = keyboard.next(at))
+            text += char(key);
+    EXPECT_EQ(text, "^ttt");
+}
+
 }
