@@ -17,6 +17,10 @@ public:
     void take(u8 code);
     // The next key typed (a character's UTF-8 bytes one at a time), or `nothing`.
     int next();
+    // The LEDs the keyboard should show, as the byte of its "set LEDs" command: num lock
+    // always (the keypad types digits), caps lock while it is on.
+    static constexpr u8 num_lock_led = 1u << 1, caps_lock_led = 1u << 2;
+    u8 leds() const { return num_lock_led | (m_caps_lock ? caps_lock_led : 0); }
 
 private:
     void press(u8 usage);

@@ -40,8 +40,14 @@ u8 extended_usage(u8 key)
 void ScancodeSet1::press(u8 usage)
 {
     KeyModifiers modifiers { m_left_shift || m_right_shift, m_left_control || m_right_control, m_alt_graph, m_caps_lock };
-    m_pending_count = u32(m_typing.type(usage, modifiers, m_pending));
-    m_pending_next = 0;
+    int typed[KeyTyping::most_keys];
+    size_t count = m_typing.type(usage, modifiers, typed);
+    if (m_pending_next == m_pending_count)
+        m_pending_next = m_pending_count = 0; // all read: the queue starts again
+    if (m_pending_count + count > KeyTyping::most_keys)
+        return; // keys come faster than they are read: this one is dropped, whole
+    for (size_t i = 0; i < count; ++i)
+        m_pending[m_pending_count++] = typed[i];
 }
 
 void ScancodeSet1::take(u8 code)

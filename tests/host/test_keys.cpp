@@ -90,6 +90,25 @@ TEST(ScancodeSet1, ControlLettersAndTheCursorBlock)
     EXPECT_EQ(scancode_keys({ 0xE0, 0x1C, 0xE0, 0x35, 0x47, 0x53, 0x4F, 0x37 }), text("\n/7.1*")); // keypad 7 . 1 *
 }
 
+TEST(ScancodeSet1, TheLedsFollowCapsLockAndTheKeyboardsAnswersTypeNothing)
+{
+    rt::ScancodeSet1 keyboard;
+    EXPECT_EQ(keyboard.leds(), rt::ScancodeSet1::num_lock_led);
+    keyboard.take(0x3A);
+    keyboard.take(0xBA);
+    EXPECT_EQ(keyboard.leds(), rt::ScancodeSet1::num_lock_led | rt::ScancodeSet1::caps_lock_led);
+    // The keyboard's acknowledgements of the LED command (0xFA) and a resend request (0xFE)
+    // between the keys: only the keys type.
+    for (u8 code : { 0xFA, 0xFA, 0x23, 0xA3, 0xFE, 0x17 })
+        keyboard.take(code);
+    std::string typed;
+    for (int key = keyboard.next(); key != rt::ScancodeSet1::nothing; key = keyboard.next())
+        typed += char(key);
+    EXPECT_EQ(typed, "HI");
+    keyboard.take(0x3A);
+    EXPECT_EQ(keyboard.leds(), rt::ScancodeSet1::num_lock_led);
+}
+
 TEST(ScancodeSet1, PrefixedCodesAreNotTheirPlainKeys)
 {
     // Print Screen's fake shift (E0 2A) must not shift; Pause (E1 1D 45 E1 9D C5) must not
