@@ -18,6 +18,9 @@ namespace {
 
 constexpr i32 default_steps = 256;
 
+// The stop check every mode passes to generation: Ctrl+C typed on any input.
+bool ctrl_c_typed() { return rt::Console::the().interrupted(); }
+
 // Discards text: benchmark runs measure generation, not the console.
 class NullSink final : public rt::TextSink {
 public:
@@ -46,6 +49,13 @@ void start_story_screen(llm::Checkpoint const& checkpoint, llm::kernels::Plan co
         double(checkpoint.config.parameter_count()) / 1e6, llm::kernels::op_names[size_t(op)],
         llm::kernels::variant_name(op, plan.choice[size_t(op)]), cores > 1 ? on_cores.view() : rt::StringView(""), cores, cores == 1 ? "" : "s",
         double(options.temperature));
+}
+
+// A story cut short by Ctrl+C says so before its figures (which cover what was generated).
+void report_stop(llm::GenerationStats const& stats, rt::StringView tag)
+{
+    if (stats.stopped_by_request)
+        rt::println_colored(rt::Color::Warning, "{} stopped (Ctrl+C) after {} generated token(s)", tag, stats.generated_tokens);
 }
 
 // The summary is for everyone; per-core figures, the profiler table (unless asked for on
@@ -133,15 +143,14 @@ rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, l
         rt::Profiler::the().reset();
         auto stats = [&] {
             rt::ScopedColor text { rt::Color::Text };
-            return llm::generate(transformer, tokenizer, sampler, prompt, steps, rt::Console::the(), [] { return rt::Console::the().interrupted(); });
+            return llm::generate(transformer, tokenizer, sampler, prompt, steps, rt::Console::the(), ctrl_c_typed);
         }();
         rt::println("");
         if (stats.is_error()) {
             rt::println_colored(rt::Color::Warning, "[interactive] {}; try a shorter prompt", stats.error().message());
             continue;
         }
-        if (stats.value().stopped_by_request)
-            rt::println_colored(rt::Color::Warning, "[interactive] stopped (Ctrl+C) after {} generated token(s)", stats.value().generated_tokens);
+        report_stop(stats.value(), "[interactive]");
         report(stats.value(), weight_bytes, transformer.batch_capacity(), false);
     }
 }
@@ -213,7 +222,8 @@ rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm
         NullSink discard;
         rt::Profiler::the().reset();
         rt::WorkPool::the().reset_stats();
-        auto stats = TRY(llm::generate(transformer, model.tokenizer(), sampler, options.prompt, steps, discard));
+        auto stats = TRY(llm::generate(transformer, model.tokenizer(), sampler, options.prompt, steps, discard, ctrl_c_typed));
+        report_stop(stats, "[bench]");
         report(stats, weight_bytes, transformer.batch_capacity(), true, true);
         report_screen(transformer);
         return {};
@@ -225,12 +235,13 @@ rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm
         start_story_screen(model.checkpoint, model.plan, options);
         auto stats = [&] {
             rt::ScopedColor text { rt::Color::Text };
-            return llm::generate(transformer, model.tokenizer(), sampler, options.prompt, steps, rt::Console::the());
+            return llm::generate(transformer, model.tokenizer(), sampler, options.prompt, steps, rt::Console::the(), ctrl_c_typed);
         }();
         rt::println("");
         rt::println("");
         if (stats.is_error())
             return stats.release_error();
+        report_stop(stats.value(), "[gen]");
         report(stats.value(), weight_bytes, transformer.batch_capacity(), true);
         report_screen(transformer);
         return {};

@@ -192,8 +192,11 @@ LineStatus LineEditor::read(char* buffer, size_t capacity, size_t& length)
         case rt::key::backspace:
             erase(line, previous_character(line.text, line.cursor), line.cursor);
             continue;
-        case rt::key::forward_delete:
         case rt::key::control('d'):
+            if (line.length == 0) // on an empty line, as in a shell: the input ends
+                return finish(LineStatus::EndOfInput);
+            [[fallthrough]];
+        case rt::key::forward_delete:
             erase(line, line.cursor, next_character(line.text, line.length, line.cursor));
             continue;
         case rt::key::left:

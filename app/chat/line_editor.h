@@ -1,8 +1,8 @@
 #pragma once
 // The line a person types at "prompt> " or "you> ", edited as in a shell: the cursor keys,
 // Home and End (or Ctrl+A and Ctrl+E), backspace and Delete anywhere in the line, Ctrl+U
-// and Ctrl+K to clear before or after the cursor, Ctrl+C to give the line up, and Up and
-// Down for the lines entered before. A character of UTF-8 (typed on a terminal) moves and
+// and Ctrl+K to clear before or after the cursor, Ctrl+C to give the line up, Up and Down
+// for the lines entered before, and Ctrl+D on an empty line to end the input. A character of UTF-8 (typed on a terminal) moves and
 // is deleted as one.
 //
 // The echo uses only what every console sink understands: characters, and '\b' to step

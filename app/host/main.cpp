@@ -3,6 +3,7 @@
 // stdin the input, an mmap'd arena the heap, clock_gettime calibrates the TSC.
 //   bareflow-host MODEL.bin TOKENIZER.bin [key=value ...]   (the kernel's command-line keys)
 #include "../inference_app.h"
+#include "key_terminal.h"
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -32,12 +33,14 @@ public:
 };
 
 // stdin read as a terminal's keys (rt::TerminalKeys), without waiting: poll() answers at
-// once, so a story can look for Ctrl+C (byte 3, from a pipe: a terminal's Ctrl+C stops the
-// program itself) between its tokens.
+// once, so a story can look for Ctrl+C (byte 3, from a pipe or a terminal) between its
+// tokens. A terminal is switched to pass keys on as typed when they are first looked for
+// (host::KeyTerminal), so a run that reads none leaves it alone.
 class StdinSource final : public rt::InputSource {
 public:
     int poll() override
     {
+        host::KeyTerminal::take_over();
         while (!m_ended) {
             pollfd ready { STDIN_FILENO, POLLIN, 0 };
             if (::poll(&ready, 1, 0) <= 0)
@@ -145,6 +148,7 @@ int main(int argc, char** argv)
     flush_denormals();
     StdoutSink out;
     StdinSource in;
+    host::KeyTerminal::Guard terminal_given_back;
     rt::Console::the().attach_output(out);
     rt::Console::the().attach_input(in);
     if (argc < 3) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The hosted program read as a terminal's keys on stdin: a prompt mended with the cursor
 # keys' escape sequences and recalled with Up tells the golden story; Ctrl+C (byte 3)
-# stops a story, and a chat reply, after their first token, and the run goes on.
+# stops a story, and a chat reply, after their first token, and the run goes on; it stops
+# mode=generate's story and a benchmark too.
 #   line_editing_test.sh CONVERT_TOOL HOST_PROGRAM GOLDEN
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -32,6 +33,17 @@ if grep -q '^\[interactive\] stopped (Ctrl+C) after 1 generated token' "$work/st
 else
   cat "$work/stopped.log"; fail "Ctrl+C did not stop the story"
 fi
+
+# The main job's story and a benchmark stop the same way: the figures cover what was made.
+for mode in generate bench; do
+  printf '\003' | timeout 60 "$program" "$model" "$tokenizer" mode=$mode temp=0 steps=200 > "$work/$mode.log" 2>&1 || fail "the stopped $mode run did not end well"
+  tag=gen; [ $mode = bench ] && tag=bench
+  if grep -q "^\[$tag\] stopped (Ctrl+C) after 1 generated token" "$work/$mode.log" && grep -q '^\[gen\] [0-9]* prompt tokens*, 1 generated' "$work/$mode.log"; then
+    echo "PASS: Ctrl+C stops mode=$mode after its first token, and its figures are reported"
+  else
+    cat "$work/$mode.log"; fail "Ctrl+C did not stop mode=$mode"
+  fi
+done
 
 # A chat reply stopped the same way is closed, and the next message is answered.
 if vocabulary="$(find_model tokenizer.bin)"; then

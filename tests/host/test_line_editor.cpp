@@ -224,4 +224,19 @@ TEST(LineEditor, FullLinesAndTheEndOfInput)
     EXPECT_EQ(typed.status, app::LineStatus::EndOfInput);
 }
 
+TEST(LineEditor, ControlDEndsTheInputOnlyOnAnEmptyLine)
+{
+    // In a line it deletes under the cursor, as Delete does ("abc", Home, Ctrl+D: "bc").
+    auto typed = type({ keys("abc", { home, control('d') }) + keys("\n") });
+    EXPECT_EQ(typed.line, "bc");
+    EXPECT_EQ(typed.status, app::LineStatus::Line);
+    // On an empty line the input ends there, though keys follow (a terminal sends no end).
+    typed = type({ keys("", { control('d') }) + keys("more\n") });
+    EXPECT_EQ(typed.status, app::LineStatus::EndOfInput);
+    EXPECT_EQ(typed.line, "");
+    // A line emptied by editing is empty too.
+    typed = type({ keys("x", { backspace, control('d') }) + keys("more\n") });
+    EXPECT_EQ(typed.status, app::LineStatus::EndOfInput);
+}
+
 }
