@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
 """The hosted program with a terminal on stdin (a pseudo-terminal), as a person runs it.
 
-The terminal is switched to pass keys on as typed while the program reads them: a prompt
-mended with the cursor keys is echoed once (by the line editor, not by the terminal too) and
-tells the golden story; Ctrl+C stops a story and the program reads the next prompt; Ctrl+D
-on an empty line ends the input; and the terminal's settings are back afterwards, also when
-Ctrl+\\ kills the program.
+While the program reads keys the terminal passes them on as typed: no line buffering, no
+echo of its own (the line editor echoes), Ctrl+C a byte rather than SIGINT. A prompt mended
+with the cursor keys is echoed once and tells the golden story; Ctrl+C stops a story and the
+next prompt is read; Ctrl+D on an empty line ends the input; and the terminal's settings
+are as before once the program has ended, also when SIGTERM or Ctrl+\\ (SIGQUIT) ends it.
+The settings are read from the terminal's other side, which shares them.
     terminal_test.py HOST_PROGRAM MODEL TOKENIZER GOLDEN
 """
 import os
 import pty
 import select
-import shlex
+import signal
 import sys
+import termios
 import time
 
 program, model, tokenizer, golden_path = sys.argv[1:5]
@@ -30,14 +32,27 @@ def fail(message, output=""):
         print("----")
 
 
-class Session:
-    """A shell command on a new pseudo-terminal, its output gathered as it comes."""
+def keys_as_typed(settings):
+    """Whether the terminal's settings pass keys on as typed (the program's)."""
+    local, control = settings[3], settings[6]
+    return not (local & (termios.ICANON | termios.ECHO)) and control[termios.VINTR] != b"\x03"
 
-    def __init__(self, command):
+
+def as_a_terminal_starts(settings):
+    local, control = settings[3], settings[6]
+    return bool(local & termios.ICANON) and bool(local & termios.ECHO) and bool(local & termios.ISIG) and control[termios.VINTR] == b"\x03"
+
+
+class Session:
+    """The program on a new pseudo-terminal (its controlling one), its output gathered."""
+
+    def __init__(self):
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
-            os.execvp("sh", ["sh", "-c", command])
+            os.execv(program, [program, model, tokenizer, "mode=interactive", "temp=0", "steps=200"])
         self.output = ""
+        self.status = None
+        self.started_with = termios.tcgetattr(self.fd)
 
     def wait_for(self, text, seconds=60, after=0):
         """Reads until `text` appears past position `after`; returns where it ends, or -1."""
@@ -54,34 +69,51 @@ class Session:
                 continue
             try:
                 chunk = os.read(self.fd, 65536)
-            except OSError:  # the other side closed
+            except OSError:  # the program has ended
                 chunk = b""
             if not chunk:
-                found = self.output.find(text, after)
-                return found + len(text) if found >= 0 else -1
+                return -1
             self.output += chunk.decode("utf-8", "replace").replace("\r\n", "\n")
+
+    def wait_for_keys_mode(self, seconds=30):
+        """The program switches the terminal when it first looks for keys, just after its prompt."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if keys_as_typed(termios.tcgetattr(self.fd)):
+                return True
+            time.sleep(0.01)
+        return False
 
     def type(self, keys):
         os.write(self.fd, keys.encode())
 
+    def ended(self, seconds=60):
+        """Waits for the program's end (its output read meanwhile); its wait status, or None."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = status
+                self.wait_for("\0", seconds=1)  # what it wrote last, up to the terminal's end
+                return status
+            self.wait_for("\0", seconds=0.05)  # drains the output
+        return None
+
+    def settings_given_back(self):
+        return as_a_terminal_starts(self.started_with) and termios.tcgetattr(self.fd) == self.started_with
+
     def close(self):
-        try:
-            os.kill(self.pid, 9)
-        except ProcessLookupError:
-            pass
-        os.waitpid(self.pid, 0)
+        if self.status is None:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
         os.close(self.fd)
 
 
-# The settings are printed after the program ends, by the same shell on the same terminal.
-after_run = 'echo "[exit $?]"; stty -a; echo "[settings shown]"'
-run = " ".join(shlex.quote(a) for a in [program, model, tokenizer, "mode=interactive", "temp=0", "steps=200"])
-
-session = Session(f"{run}; {after_run}")
+session = Session()
 try:
     first = session.wait_for("prompt> ")
-    if first < 0:
-        fail("no prompt", session.output)
+    if first < 0 or not session.wait_for_keys_mode():
+        fail("no prompt, or the terminal was not switched to pass keys on as typed", session.output)
     else:
         # "Once upon a tme", Left twice, "i", Enter (a terminal sends CR).
         session.type("Once upon a tme\033[D\033[Di\r")
@@ -106,32 +138,33 @@ try:
 
         # Ctrl+D on the empty line: the input ends, the program exits, the terminal is as before.
         session.type("\004")
-        end = session.wait_for("[settings shown]", after=max(third, 0))
+        status = session.ended()
         shown = session.output[max(third, 0):]
-        if "[interactive] input ended" not in shown or "[exit 0]" not in shown:
-            fail("Ctrl+D on an empty line did not end the run", shown)
-        elif end < 0 or "-icanon" in shown or "-echo " in shown or "intr = ^C" not in shown:
+        if status is None or not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or "[interactive] input ended" not in shown:
+            fail(f"Ctrl+D on an empty line did not end the run (wait status {status})", shown)
+        elif not session.settings_given_back():
             fail("the terminal's settings were not given back", shown)
         else:
             print("PASS: Ctrl+D on an empty line ends the input, and the terminal is given back as it was")
 finally:
     session.close()
 
-# Killed by Ctrl+\ while the keys are taken: the terminal is given back all the same.
-# The shell catches SIGQUIT (the terminal sends it to both) so that it lives to print them.
-session = Session(f"trap : QUIT; {run}; {after_run}")
-try:
-    first = session.wait_for("prompt> ")
-    session.type("\034")
-    end = session.wait_for("[settings shown]", after=max(first, 0))
-    shown = session.output[max(first, 0):]
-    if first < 0 or end < 0 or "[exit 0]" in shown:
-        fail("Ctrl+\\ did not end the program", session.output)
-    elif "-icanon" in shown or "-echo " in shown or "intr = ^C" not in shown:
-        fail("the terminal's settings were not given back after Ctrl+\\", shown)
-    else:
-        print("PASS: Ctrl+\\ ends the program, and the terminal is given back as it was")
-finally:
-    session.close()
+# Ended by a signal while the keys are taken: the terminal is given back all the same.
+for name, end in [("SIGTERM", lambda s: os.kill(s.pid, signal.SIGTERM)), ("Ctrl+\\", lambda s: s.type("\034"))]:
+    session = Session()
+    try:
+        if session.wait_for("prompt> ") < 0 or not session.wait_for_keys_mode():
+            fail("no prompt, or the terminal was not switched to pass keys on as typed", session.output)
+            continue
+        end(session)
+        status = session.ended()
+        if status is None or not os.WIFSIGNALED(status):
+            fail(f"{name} did not end the program (wait status {status})", session.output)
+        elif not session.settings_given_back():
+            fail(f"the terminal's settings were not given back after {name}")
+        else:
+            print(f"PASS: {name} ends the program, and the terminal is given back as it was")
+    finally:
+        session.close()
 
 sys.exit(1 if failures else 0)

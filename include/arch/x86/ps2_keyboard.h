@@ -12,6 +12,7 @@ public:
 
 private:
     void show_leds();
+    bool send_command_byte(u8);
 
     rt::ScancodeSet1 m_scancodes;
     u8 m_leds_shown { 0xFF }; // none yet: the first poll sets them
