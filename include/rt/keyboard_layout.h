@@ -28,8 +28,8 @@ public:
     char16_t const* plain;
     char16_t const* shifted;
     char16_t const* alt_graph;
-    // Whether the accents ^ ´ ` ¨ typed without AltGr are dead keys, waiting for the
-    // letter they go on (German and French keyboards).
+    // Whether the accents ^ ´ ` ¨ ~ typed without AltGr are dead keys, waiting for the
+    // letter they go on (most European keyboards; not the US, British and Italian ones).
     bool dead_accents;
 
     // What `usage` types with `modifiers`: a character, or a key of rt/keys.h (Ctrl with
@@ -42,7 +42,7 @@ public:
     };
     Typed type(u8 usage, KeyModifiers modifiers) const;
 
-    // The layout named (us, uk, de, fr), or null.
+    // The layout named (one of keyboard_layout_names), or null.
     static KeyboardLayout const* find(StringView name);
     // The one the keyboards type with (us until set: the kernel sets keymap='s).
     static KeyboardLayout const& active();
@@ -65,6 +65,6 @@ private:
 };
 
 // The values keymap= takes.
-constexpr StringView keyboard_layout_names[] = { "us", "uk", "de", "fr" };
+constexpr StringView keyboard_layout_names[] = { "us", "uk", "de", "fr", "es", "it", "pt", "se", "fi", "no", "dk", "ch" };
 
 }

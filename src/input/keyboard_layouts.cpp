@@ -30,16 +30,56 @@ constexpr char16_t fr_shifted[] = u"QBCDEFGHIJKL?NOPARSTUVZXYW" u"1234567890" u"
 constexpr char16_t fr_alt_graph[] = u"\0\0\0\0€\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
                                     u"\0~#{[|`\\^@" u"\0\0\0\0\0" u"]}\0¤\0\0\0\0\0\0\0\0" u"\0";
 
+constexpr char16_t es_plain[] = u"abcdefghijklmnopqrstuvwxyz" u"1234567890" u"\n\x1b\b\t " u"'¡`+ççñ´º,.-" u"<";
+constexpr char16_t es_shifted[] = u"ABCDEFGHIJKLMNOPQRSTUVWXYZ" u"!\"·$%&/()=" u"\n\x1b\b\t " u"?¿^*ÇÇÑ¨ª;:_" u">";
+constexpr char16_t es_alt_graph[] = u"\0\0\0\0€\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" u"|@#~\0¬\0\0\0\0" u"\0\0\0\0\0" u"\0\0[]}}\0{\\\0\0\0" u"\0";
+
+constexpr char16_t it_plain[] = u"abcdefghijklmnopqrstuvwxyz" u"1234567890" u"\n\x1b\b\t " u"'ìè+ùùòà\\,.-" u"<";
+constexpr char16_t it_shifted[] = u"ABCDEFGHIJKLMNOPQRSTUVWXYZ" u"!\"£$%&/()=" u"\n\x1b\b\t " u"?^é*§§ç°|;:_" u">";
+constexpr char16_t it_alt_graph[] = u"\0\0\0\0€\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" u"\0\0\0\0\0\0\0\0\0\0" u"\0\0\0\0\0" u"\0\0[]\0\0@#\0\0\0\0" u"\0";
+
+constexpr char16_t pt_plain[] = u"abcdefghijklmnopqrstuvwxyz" u"1234567890" u"\n\x1b\b\t " u"'«+´~~çº\\,.-" u"<";
+constexpr char16_t pt_shifted[] = u"ABCDEFGHIJKLMNOPQRSTUVWXYZ" u"!\"#$%&/()=" u"\n\x1b\b\t " u"?»*`^^Çª|;:_" u">";
+constexpr char16_t pt_alt_graph[] = u"\0\0\0\0€\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" u"\0@£§\0\0{[]}" u"\0\0\0\0\0" u"\0\0¨\0\0\0\0\0\0\0\0\0" u"\0";
+
+constexpr char16_t se_plain[] = u"abcdefghijklmnopqrstuvwxyz" u"1234567890" u"\n\x1b\b\t " u"+´å¨''öä§,.-" u"<";
+constexpr char16_t se_shifted[] = u"ABCDEFGHIJKLMNOPQRSTUVWXYZ" u"!\"#¤%&/()=" u"\n\x1b\b\t " u"?`Å^**ÖÄ½;:_" u">";
+constexpr char16_t se_alt_graph[] = u"\0\0\0\0€\0\0\0\0\0\0\0µ\0\0\0\0\0\0\0\0\0\0\0\0\0" u"\0@£$\0\0{[]}" u"\0\0\0\0\0" u"\\\0\0~\0\0\0\0\0\0\0\0" u"|";
+
+constexpr char16_t nb_plain[] = u"abcdefghijklmnopqrstuvwxyz" u"1234567890" u"\n\x1b\b\t " u"+\\å¨''øæ|,.-" u"<";
+constexpr char16_t nb_shifted[] = u"ABCDEFGHIJKLMNOPQRSTUVWXYZ" u"!\"#¤%&/()=" u"\n\x1b\b\t " u"?`Å^**ØÆ§;:_" u">";
+constexpr char16_t nb_alt_graph[] = u"\0\0\0\0€\0\0\0\0\0\0\0µ\0\0\0\0\0\0\0\0\0\0\0\0\0" u"\0@£$\0\0{[]}" u"\0\0\0\0\0" u"\0´\0~\0\0\0\0\0\0\0\0" u"\0";
+
+constexpr char16_t dk_plain[] = u"abcdefghijklmnopqrstuvwxyz" u"1234567890" u"\n\x1b\b\t " u"+´å¨''æø½,.-" u"<";
+constexpr char16_t dk_shifted[] = u"ABCDEFGHIJKLMNOPQRSTUVWXYZ" u"!\"#¤%&/()=" u"\n\x1b\b\t " u"?`Å^**ÆØ§;:_" u">";
+constexpr char16_t dk_alt_graph[] = u"\0\0\0\0€\0\0\0\0\0\0\0µ\0\0\0\0\0\0\0\0\0\0\0\0\0" u"\0@£$\0\0{[]}" u"\0\0\0\0\0" u"\0|\0~\0\0\0\0\0\0\0\0" u"\\";
+
+constexpr char16_t ch_plain[] = u"abcdefghijklmnopqrstuvwxzy" u"1234567890" u"\n\x1b\b\t " u"'^ü¨$$öä§,.-" u"<";
+constexpr char16_t ch_shifted[] = u"ABCDEFGHIJKLMNOPQRSTUVWXZY" u"+\"*ç%&/()=" u"\n\x1b\b\t " u"?`è!££éà°;:_" u">";
+constexpr char16_t ch_alt_graph[] = u"\0\0\0\0€\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" u"¦@#\0\0¬|¢\0\0" u"\0\0\0\0\0" u"´~[]}}\0{\0\0\0\0" u"\\";
+
 template<size_t N>
 constexpr bool whole(char16_t const (&)[N]) { return N == KeyboardLayout::key_count + 1; }
 static_assert(whole(no_alt_graph) && whole(us_plain) && whole(us_shifted) && whole(uk_plain) && whole(uk_shifted) && whole(uk_alt_graph)
-    && whole(de_plain) && whole(de_shifted) && whole(de_alt_graph) && whole(fr_plain) && whole(fr_shifted) && whole(fr_alt_graph));
+    && whole(de_plain) && whole(de_shifted) && whole(de_alt_graph) && whole(fr_plain) && whole(fr_shifted) && whole(fr_alt_graph)
+    && whole(es_plain) && whole(es_shifted) && whole(es_alt_graph) && whole(it_plain) && whole(it_shifted) && whole(it_alt_graph)
+    && whole(pt_plain) && whole(pt_shifted) && whole(pt_alt_graph) && whole(se_plain) && whole(se_shifted) && whole(se_alt_graph)
+    && whole(nb_plain) && whole(nb_shifted) && whole(nb_alt_graph) && whole(dk_plain) && whole(dk_shifted) && whole(dk_alt_graph)
+    && whole(ch_plain) && whole(ch_shifted) && whole(ch_alt_graph));
 
 constexpr KeyboardLayout layouts[] = {
     { "us", us_plain, us_shifted, no_alt_graph, false },
     { "uk", uk_plain, uk_shifted, uk_alt_graph, false },
     { "de", de_plain, de_shifted, de_alt_graph, true },
     { "fr", fr_plain, fr_shifted, fr_alt_graph, true },
+    { "es", es_plain, es_shifted, es_alt_graph, true },
+    { "it", it_plain, it_shifted, it_alt_graph, false },
+    { "pt", pt_plain, pt_shifted, pt_alt_graph, true },
+    { "se", se_plain, se_shifted, se_alt_graph, true },
+    { "fi", se_plain, se_shifted, se_alt_graph, true }, // Finland's keyboards are Sweden's
+    { "no", nb_plain, nb_shifted, nb_alt_graph, true }, // Norwegian (bokmål's code nb names the tables)
+    { "dk", dk_plain, dk_shifted, dk_alt_graph, true },
+    { "ch", ch_plain, ch_shifted, ch_alt_graph, true },
 };
 static_assert(sizeof layouts / sizeof layouts[0] == sizeof keyboard_layout_names / sizeof keyboard_layout_names[0]);
 
@@ -110,6 +150,7 @@ constexpr AccentedLetters accented_letters[] = {
     { u'´', u"aeiouy", u"áéíóúý" },
     { u'`', u"aeiou", u"àèìòù" },
     { u'¨', u"aeiouy", u"äëïöüÿ" },
+    { u'~', u"ano", u"ãñõ" },
 };
 
 // The accent on `letter`, or 0 where it does not go on it.

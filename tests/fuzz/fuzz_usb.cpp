@@ -75,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size)
         require(hub.value().ports > 0 && hub.value().think_time < 4);
 
     // Every layout, by the input's length (the keys' bytes are all the device's).
-    rt::KeyboardLayout::set_active(*rt::KeyboardLayout::find(rt::keyboard_layout_names[size % 4]));
+    rt::KeyboardLayout::set_active(*rt::KeyboardLayout::find(rt::keyboard_layout_names[size % (sizeof rt::keyboard_layout_names / sizeof rt::keyboard_layout_names[0])]));
     rt::BootKeyboardReports reports;
     TypedText text;
     u64 now = 0;

@@ -191,6 +191,57 @@ TEST(KeyboardLayout, DeadKeysWaitForTheirLetter)
     EXPECT_EQ(typed_text({ 0x29, 0x12 }), "`e");
 }
 
+// Set-1 codes of the keys right of the digits (US - =), right of P (US [ ]), right of L
+// (US ; '), the key left of 1 (US `), the ISO key beside Enter and the one beside left shift.
+constexpr u8 minus = 0x0C, equals = 0x0D, left_bracket = 0x1A, right_bracket = 0x1B, semicolon = 0x27, apostrophe = 0x28,
+             grave = 0x29, iso_hash = 0x2B, iso_angle = 0x56;
+
+TEST(KeyboardLayout, SouthernEuropeanKeys)
+{
+    {
+        ScopedLayout spanish("es");
+        // ñ ç ' ¡ º, Shift: ¿ Ñ ª, AltGr+2 and AltGr+e: @ €; the dead acute on a and dieresis on u.
+        EXPECT_EQ(typed_text({ semicolon, iso_hash, minus, equals, grave, shift, equals, semicolon, grave, shift_up, alt_graph[0], alt_graph[1], 0x03, 0x12,
+                      alt_graph_up[0], alt_graph_up[1], apostrophe, 0x1E, shift, apostrophe, shift_up, 0x16 }),
+            "ñç'¡º¿Ñª@€áü");
+    }
+    {
+        ScopedLayout italian("it");
+        // è ì ò à ù; Shift: é ç °; Shift+^ key types ^ at once (Italian keyboards have no dead keys).
+        EXPECT_EQ(typed_text({ left_bracket, equals, semicolon, apostrophe, iso_hash, shift, left_bracket, semicolon, apostrophe, equals, shift_up, 0x12 }),
+            "èìòàùéç°^e");
+    }
+    ScopedLayout portuguese("pt");
+    // ç º «; the dead tilde (ISO key beside Enter) on a and n, Shift+it (^) on o; AltGr+2: @.
+    EXPECT_EQ(typed_text({ semicolon, apostrophe, equals, iso_hash, 0x1E, iso_hash, 0x31, shift, iso_hash, shift_up, 0x18, alt_graph[0], alt_graph[1], 0x03,
+                  alt_graph_up[0], alt_graph_up[1] }),
+        "çº«ãñô@");
+}
+
+TEST(KeyboardLayout, NordicAndSwissKeys)
+{
+    for (char const* name : { "se", "fi" }) {
+        ScopedLayout swedish(name);
+        // å ö ä, caps lock Å; the dead ¨ on o, Shift+´ (`) on e; AltGr+2 @, AltGr+7 {, ISO |.
+        EXPECT_EQ(typed_text({ left_bracket, semicolon, apostrophe, caps, left_bracket, caps, right_bracket, 0x18, shift, equals, shift_up, 0x12,
+                      alt_graph[0], alt_graph[1], 0x03, 0x08, iso_angle, alt_graph_up[0], alt_graph_up[1] }),
+            "åöäÅöè@{|");
+    }
+    {
+        ScopedLayout norwegian("no");
+        EXPECT_EQ(typed_text({ left_bracket, semicolon, apostrophe, equals, grave }), "åøæ\\|"); // å ø æ, backslash, |
+    }
+    {
+        ScopedLayout danish("dk");
+        EXPECT_EQ(typed_text({ left_bracket, semicolon, apostrophe, grave, equals, 0x12 }), "åæø½é"); // ´ dead, then e
+    }
+    ScopedLayout swiss("ch");
+    // QWERTZ; ü ö ä $, Shift: è é à £ and Shift+3 *; the dead ^ on e and ¨ on u; AltGr+2 @.
+    EXPECT_EQ(typed_text({ 0x15, 0x2C, left_bracket, semicolon, apostrophe, iso_hash, shift, left_bracket, semicolon, apostrophe, iso_hash, 0x04, shift_up,
+                  equals, 0x12, right_bracket, 0x16, alt_graph[0], alt_graph[1], 0x03, alt_graph_up[0], alt_graph_up[1] }),
+        "zyüöä$èéà£*êü@");
+}
+
 TEST(KeyboardLayout, UsbKeyboardsTypeWithTheLayoutToo)
 {
     ScopedLayout british("uk");
