@@ -6,6 +6,7 @@
 #include "llm/kernels/tuner.h"
 #include "model_loader.h"
 #include "options.h"
+#include "prompt_commands.h"
 #include <rt/console.h>
 #include <rt/cycles.h>
 #include <rt/heap.h>
@@ -15,8 +16,6 @@
 namespace app {
 
 namespace {
-
-constexpr i32 default_steps = 256;
 
 // The stop check every mode passes to generation: Ctrl+C typed on any input.
 bool ctrl_c_typed() { return rt::Console::the().interrupted(); }
@@ -103,19 +102,12 @@ void report(llm::GenerationStats const& stats, u64 weight_bytes, i32 batch, bool
     }
 }
 
-rt::ErrorOr<i32> resolve_steps(Options const& options, llm::Config const& config)
-{
-    if (options.steps == 0)
-        return rt::min(default_steps, config.seq_len);
-    if (options.steps > config.seq_len)
-        return rt::Error::format("steps={} is more than the model's context of {} tokens", options.steps, config.seq_len);
-    return options.steps;
-}
-
 // Reads prompts until the input ends or the user types "exit"; a bad prompt gets a
 // message and a new prompt, not the end of the run, and Ctrl+C stops a story.
-rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, llm::TextTokenizer const& tokenizer, llm::Sampler& sampler, i32 steps)
+rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, llm::TextTokenizer const& tokenizer, llm::Sampler& sampler,
+    PromptCommands& commands)
 {
+    rt::println("[interactive] type a prompt; /help lists the commands, exit ends");
     char line[LineEditor::max_line];
     LineEditor editor { rt::Console::the(), rt::Console::the() };
     while (true) {
@@ -138,12 +130,12 @@ rt::ErrorOr<void> interactive(u64 weight_bytes, llm::Transformer& transformer, l
             rt::println("[interactive] bye");
             return {};
         }
-        if (prompt.is_empty())
+        if (prompt.is_empty() || commands.run(prompt, sampler))
             continue;
         rt::Profiler::the().reset();
         auto stats = [&] {
             rt::ScopedColor text { rt::Color::Text };
-            return llm::generate(transformer, tokenizer, sampler, prompt, steps, rt::Console::the(), ctrl_c_typed);
+            return llm::generate(transformer, tokenizer, sampler, prompt, commands.steps(), rt::Console::the(), ctrl_c_typed);
         }();
         rt::println("");
         if (stats.is_error()) {
@@ -206,7 +198,7 @@ void report_screen(llm::Transformer const& transformer)
 }
 
 // Runs the mode the command line asked for on a loaded model.
-rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm::Transformer& transformer, llm::Sampler& sampler, i32 steps)
+rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm::Transformer& transformer, llm::Sampler& sampler, u64 seed, i32 steps)
 {
     u64 weight_bytes = streamed_bytes(model.checkpoint, transformer);
     switch (options.mode) {
@@ -214,10 +206,15 @@ rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm
         if (!model.is_gguf)
             return rt::Error::format("mode=chat needs a GGUF chat model (its template ends turns with EOS); this is a llama2.c checkpoint");
         // The conversation may use the whole context unless steps=N says fewer.
-        return run_chat(transformer, model.gguf_tokenizer, sampler, options.system, model.chat_format, model.chat_template,
+    {
+        PromptCommands commands { "[chat]", options, seed, 0 };
+        return run_chat(transformer, model.gguf_tokenizer, sampler, commands, options.system, model.chat_format, model.chat_template,
             options.steps ? steps : model.checkpoint.config.seq_len);
-    case Mode::Interactive:
-        return interactive(weight_bytes, transformer, model.tokenizer(), sampler, steps);
+    }
+    case Mode::Interactive: {
+        PromptCommands commands { "[interactive]", options, seed, model.checkpoint.config.seq_len };
+        return interactive(weight_bytes, transformer, model.tokenizer(), sampler, commands);
+    }
     case Mode::Bench: {
         NullSink discard;
         rt::Profiler::the().reset();
@@ -257,7 +254,7 @@ rt::ErrorOr<void> run(Inputs const& inputs)
     Options options = TRY(parse_options(inputs.command_line));
     LoadedModel model;
     TRY(load_model(model, inputs, options));
-    i32 steps = TRY(resolve_steps(options, model.checkpoint.config));
+    i32 steps = TRY(story_steps(options, model.checkpoint.config.seq_len));
     auto transformer = TRY(llm::Transformer::create(model.checkpoint, options.batch ? options.batch : llm::default_batch, options.batch != 0));
     if (options.tune == "auto")
         model.plan = llm::check_core_counts(transformer, model.plan, model.checkpoint.weights, rt::Console::the());
@@ -270,7 +267,7 @@ rt::ErrorOr<void> run(Inputs const& inputs)
         screen_classifier(transformer, model.checkpoint, options.mode == Mode::Chat && !options.steps ? model.checkpoint.config.seq_len : steps);
     rt::println("[gen] steps={} temp={:.2f} topp={:.2f} topk={} seed={} batch={}", steps, double(options.temperature), double(options.top_p), options.top_k, seed,
         transformer.batch_capacity());
-    return run_mode(options, model, transformer, sampler, steps);
+    return run_mode(options, model, transformer, sampler, seed, steps);
 }
 
 }

@@ -7,6 +7,27 @@
 
 namespace app {
 
+rt::ErrorOr<void> read_sampling_keys(rt::CommandLine const& command_line, Options& options)
+{
+    options.steps = i32(TRY(command_line.get_integer("steps", options.steps, 1, 1 << 20)));
+    options.temperature = float(TRY(command_line.get_number("temp", double(options.temperature), 0.0, 100.0)));
+    options.top_p = float(TRY(command_line.get_number("topp", double(options.top_p), 0.0, 1.0)));
+    options.top_k = i32(TRY(command_line.get_integer("topk", options.top_k, 0, 1 << 20)));
+    options.seed_given = options.seed_given || command_line.has("seed");
+    options.seed = u64(TRY(command_line.get_integer("seed", i64(options.seed), 0, INT64_MAX)));
+    return {};
+}
+
+rt::ErrorOr<i32> story_steps(Options const& options, i32 context)
+{
+    constexpr i32 default_steps = 256;
+    if (options.steps == 0)
+        return rt::min(default_steps, context);
+    if (options.steps > context)
+        return rt::Error::format("steps={} is more than the model's context of {} tokens", options.steps, context);
+    return options.steps;
+}
+
 rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
 {
     // Known keys: the runtime's and ours.
@@ -34,12 +55,7 @@ rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
     options.mode = mode == "interactive" ? Mode::Interactive : mode == "bench" ? Mode::Bench : mode == "chat" ? Mode::Chat : Mode::Generate;
     options.system = TRY(command_line.get_string("system", options.system));
     options.prompt = TRY(command_line.get_string("prompt", options.prompt));
-    options.steps = i32(TRY(command_line.get_integer("steps", 0, 1, 1 << 20)));
-    options.temperature = float(TRY(command_line.get_number("temp", 1.0, 0.0, 100.0)));
-    options.top_p = float(TRY(command_line.get_number("topp", 0.9, 0.0, 1.0)));
-    options.top_k = i32(TRY(command_line.get_integer("topk", 0, 0, 1 << 20)));
-    options.seed_given = command_line.has("seed");
-    options.seed = u64(TRY(command_line.get_integer("seed", 0, 0, INT64_MAX)));
+    TRY(read_sampling_keys(command_line, options));
     rt::StringView quant_choices[] = { "none", "q8" };
     options.quantize = TRY(command_line.get_choice("quant", quant_choices, "none")) == "q8";
     options.tune = TRY(command_line.get_string("tune", "auto"));

@@ -29,4 +29,12 @@ constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp
 
 rt::ErrorOr<Options> parse_options(rt::CommandLine const&);
 
+// The keys a prompt's commands change too (prompt_commands.h): steps, temp, topp, topk and
+// seed, read into `options` with its values as their defaults, checked as at boot.
+rt::ErrorOr<void> read_sampling_keys(rt::CommandLine const&, Options& options);
+
+// How many positions a story may take: steps=N, at most the model's context; by default 256
+// or the context, whichever is less.
+rt::ErrorOr<i32> story_steps(Options const&, i32 context);
+
 }

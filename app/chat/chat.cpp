@@ -1,4 +1,5 @@
 #include "chat.h"
+#include "../prompt_commands.h"
 #include "chat_template.h"
 #include "line_editor.h"
 #include "../llm/tokenizer.h"
@@ -244,13 +245,13 @@ void report_turn(Chat::TurnTimes const& t, i32 batch)
 }
 }
 
-rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system,
-    ChatFormat format, rt::StringView chat_template, i32 context)
+rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, PromptCommands& commands,
+    rt::StringView system, ChatFormat format, rt::StringView chat_template, i32 context)
 {
     Chat chat(transformer, tokenizer, sampler, system, format, chat_template, context);
     char line[max_message];
     LineEditor editor { rt::Console::the(), rt::Console::the() };
-    rt::println("[chat] {} chat format{}; type a message; /reset starts over, exit ends", format.name,
+    rt::println("[chat] {} chat format{}; type a message; /reset starts over, /help lists the commands, exit ends", format.name,
         chat.uses_template() ? ", rendered from the model's chat template" : " (built-in markers: the model has no chat template)");
     while (true) {
         rt::print("\nyou> ");
@@ -277,7 +278,7 @@ rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer con
             rt::println("[chat] started over: the conversation is forgotten");
             continue;
         }
-        if (message.is_empty())
+        if (message.is_empty() || commands.run(message, sampler))
             continue;
         rt::print("assistant> ");
         auto result = [&] {

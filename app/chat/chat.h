@@ -82,8 +82,11 @@ private:
     TurnTimes m_last_turn;
 };
 
-// Runs the chat loop on the console: /reset starts over, exit or quit ends.
-rt::ErrorOr<void> run_chat(llm::Transformer&, llm::GgufTokenizer const&, llm::Sampler&, rt::StringView system, ChatFormat,
+class PromptCommands;
+
+// Runs the chat loop on the console: /reset starts over, the other /commands change the
+// sampling (prompt_commands.h), exit or quit ends.
+rt::ErrorOr<void> run_chat(llm::Transformer&, llm::GgufTokenizer const&, llm::Sampler&, PromptCommands&, rt::StringView system, ChatFormat,
     rt::StringView chat_template, i32 context);
 
 }

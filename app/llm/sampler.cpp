@@ -99,14 +99,21 @@ rt::ErrorOr<i32> Sampler::greedy_pick(i32 argmax_index)
 
 rt::ErrorOr<Sampler> Sampler::create(i32 vocab_size, float temperature, float top_p, u64 seed, i32 top_k)
 {
-    Sampler sampler(vocab_size, temperature < min_temperature ? 0.0f : temperature, top_p, seed);
-    sampler.m_top_k = top_k > 0 && top_k < vocab_size ? top_k : 0;
+    Sampler sampler(vocab_size, temperature, top_p, seed);
+    sampler.change(temperature, top_p, top_k);
     sampler.m_candidates = TRY(rt::HeapArray<Candidate>::allocate_zeroed(size_t(vocab_size) + 16)); // select_candidates' room
     sampler.m_sort_scratch = TRY(rt::HeapArray<Candidate>::allocate_zeroed(size_t(vocab_size)));
     sampler.m_histogram = TRY(rt::HeapArray<u32>::allocate_zeroed(3 * 4096));
     sampler.m_sums = TRY(rt::HeapArray<float>::allocate_zeroed(size_t(vocab_size)));
     sampler.m_nucleus = TRY(Nucleus::create(vocab_size));
     return sampler;
+}
+
+void Sampler::change(float temperature, float top_p, i32 top_k)
+{
+    m_temperature = temperature < min_temperature ? 0.0f : temperature;
+    m_top_p = top_p;
+    m_top_k = top_k > 0 && top_k < m_vocab_size ? top_k : 0;
 }
 
 rt::ErrorOr<i32> Sampler::sample(float* logits)

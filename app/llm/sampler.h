@@ -36,6 +36,10 @@ public:
     // hold NaN or infinity (weights that do) are an error, found in the pass that reads
     // them anyway, rather than a run of arbitrary tokens.
     rt::ErrorOr<i32> sample(float* logits);
+    // Other settings between stories (a prompt's /temp, /topp, /topk): the random sequence
+    // goes on; reseed starts it over, as a new run with that seed= would.
+    void change(float temperature, float top_p, i32 top_k);
+    void reseed(u64 seed) { m_random = Random(seed); }
     // Temperature 0: the pick is the largest logit, which Transformer::forward_argmax can
     // find without computing them all.
     bool greedy() const { return m_temperature == 0.0f; }

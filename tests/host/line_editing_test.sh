@@ -34,6 +34,25 @@ else
   cat "$work/stopped.log"; fail "Ctrl+C did not stop the story"
 fi
 
+# Commands at the prompt: /temp 0 makes a temp=1 run tell the golden (greedy) story; then
+# /seed 42 and /temp 1 tell the story a new run with seed=42 tells.
+printf '/temp 0\nOnce upon a time\n/seed 42\n/temp 1\nOnce upon a time\nexit\n' \
+  | timeout 60 "$program" "$model" "$tokenizer" mode=interactive temp=1 seed=5 steps=200 > "$work/commands.log" 2>&1 || fail "the run with commands did not end well"
+printf 'Once upon a time\nexit\n' \
+  | timeout 60 "$program" "$model" "$tokenizer" mode=interactive seed=42 steps=200 > "$work/seed42.log" 2>&1 || fail "the seed=42 run did not end well"
+seeded_story="$(grep '^Once upon a time' "$work/seed42.log")"
+greedy_stories="$(python3 - "$work/commands.log" "$golden" <<'PY'
+import sys
+print(open(sys.argv[1], errors="replace").read().count(open(sys.argv[2]).read()))
+PY
+)"
+if [ "$greedy_stories" = 1 ] && [ -n "$seeded_story" ] && grep -qxF -- "$seeded_story" "$work/commands.log" \
+   && grep -q '^\[interactive\] temp=1.00 topp=0.90 topk=0 seed=42 steps=200$' "$work/commands.log"; then
+  echo "PASS: /temp 0 tells the golden story, and /seed 42 the story seed=42 tells"
+else
+  cat "$work/commands.log"; fail "the prompt's commands did not change the stories as they should"
+fi
+
 # The main job's story and a benchmark stop the same way: the figures cover what was made.
 for mode in generate bench; do
   printf '\003' | timeout 60 "$program" "$model" "$tokenizer" mode=$mode temp=0 steps=200 > "$work/$mode.log" 2>&1 || fail "the stopped $mode run did not end well"
@@ -48,11 +67,12 @@ done
 # A chat reply stopped the same way is closed, and the next message is answered.
 if vocabulary="$(find_model tokenizer.bin)"; then
   "$convert" --random mini "$vocabulary" "$work/model.gguf" --type q4_k_m > /dev/null || fail "no chat model"
-  printf 'Hello there\n\003What is two and two?\nexit\n' \
+  printf 'Hello there\n\003/topk 5\nWhat is two and two?\nexit\n' \
     | timeout 120 "$program" "$work/model.gguf" /dev/null mode=chat temp=0.8 seed=7 tune=off > "$work/chat.log" 2>&1 || fail "the chat did not end well"
   if grep -q '^\[chat\] reply stopped (Ctrl+C)' "$work/chat.log" && [ "$(grep -c '^\[chat\] read ' "$work/chat.log")" = 2 ] \
-     && grep -q '^\[chat\] read [0-9]* tokens in .* 1 reply tokens at' "$work/chat.log" && grep -q '^\[chat\] bye' "$work/chat.log"; then
-    echo "PASS: Ctrl+C stops a chat reply after one token, and the next message is answered"
+     && grep -q '^\[chat\] read [0-9]* tokens in .* 1 reply tokens at' "$work/chat.log" && grep -q '^\[chat\] bye' "$work/chat.log" \
+     && grep -q '^\[chat\] temp=0.80 topp=0.90 topk=5 seed=7$' "$work/chat.log"; then
+    echo "PASS: Ctrl+C stops a chat reply after one token, /topk 5 is taken, and the next message is answered"
   else
     cat "$work/chat.log"; fail "Ctrl+C did not stop the chat reply as it should"
   fi
