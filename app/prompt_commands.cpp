@@ -116,10 +116,19 @@ void PromptCommands::show_settings() const
 
 void PromptCommands::show_help() const
 {
-    rt::println("{} commands: /temp T (0 to 100; 0 picks the likeliest token), /topp P (0 to 1), /topk K (0: off),", m_tag);
-    rt::println("{}   /seed S (the random sequence starts over, as with seed=S at boot){}, /settings, /help; exit ends", m_tag,
-        m_context ? ", /steps N (1 to the model's context)" : ", /reset (forget the conversation)");
-    rt::println("{} keys: arrows, Home/End and Backspace/Delete edit the line; Up/Down recall; Ctrl+C stops; Ctrl+D on an empty line ends", m_tag);
+    // A line a command, to fit an 80-column screen.
+    rt::println("{} commands:", m_tag);
+    rt::println("  /temp T     temperature, 0 to 100 (0: always the likeliest token)");
+    rt::println("  /topp P     top-p, 0 to 1: pick among the likeliest tokens that make up P");
+    rt::println("  /topk K     only the K likeliest tokens (0: no limit)");
+    rt::println("  /seed S     start the random sequence over, as seed=S at boot does");
+    if (m_context)
+        rt::println("  /steps N    positions a story may take, 1 to {}", m_context);
+    else
+        rt::println("  /reset      forget the conversation");
+    rt::println("  /settings   show the settings; /help this list; exit ends");
+    rt::println("  keys: arrows, Home, End, Backspace, Delete edit the line; Up and Down");
+    rt::println("  recall lines; Ctrl+C stops a story or a reply; Ctrl+D on an empty line ends");
 }
 
 }
