@@ -216,7 +216,7 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
             return TurnResult::Replied;
         }
         rt::StringView piece = m_tokenizer.decode(previous, next);
-        if (llm::is_printable_piece(piece))
+        if (m_tokenizer.printable(piece))
             out.write(piece);
         if (screened) {
             screened_token = m_transformer.forward_argmax(next, m_position++);

@@ -6,9 +6,9 @@
 namespace llm {
 
 namespace {
-void write_piece(rt::StringView piece, rt::TextSink& out)
+void write_piece(TextTokenizer const& tokenizer, rt::StringView piece, rt::TextSink& out)
 {
-    if (is_printable_piece(piece)) {
+    if (tokenizer.printable(piece)) {
         // Serial and screen drawing are timed too: the console must keep up with the model.
         rt::ScopedCycles probe { "output" };
         out.write(piece);
@@ -37,13 +37,15 @@ rt::ErrorOr<GenerationStats> generate(Transformer& transformer, TextTokenizer co
     // The prompt, echoed as it would be token by token: up to a BOS or EOS inside it,
     // which ends the text there.
     i32 position = 0;
+    if (!tokenizer.ends_text(tokens[0])) // a vocabulary that starts without BOS (byte-level BPE's)
+        write_piece(tokenizer, tokenizer.decode(-1, tokens[0]), out);
     while (position < count - 1) {
         i32 next = tokens[size_t(position) + 1];
         if (tokenizer.ends_text(next)) {
             stats.stopped_at_bos = true;
             break;
         }
-        write_piece(tokenizer.decode(tokens[size_t(position)], next), out);
+        write_piece(tokenizer, tokenizer.decode(tokens[size_t(position)], next), out);
         ++position;
     }
     float* logits = transformer.forward_batch({ tokens.data(), size_t(position) + 1 }, 0);
@@ -69,7 +71,7 @@ rt::ErrorOr<GenerationStats> generate(Transformer& transformer, TextTokenizer co
             stats.stopped_at_bos = true;
             break;
         }
-        write_piece(tokenizer.decode(token, next), out);
+        write_piece(tokenizer, tokenizer.decode(token, next), out);
         token = next;
         if (position == steps)
             break;

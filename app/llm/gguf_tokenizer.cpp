@@ -1,4 +1,5 @@
 #include "gguf_tokenizer.h"
+#include "bigram_queue.h"
 
 namespace llm {
 
@@ -16,69 +17,6 @@ size_t utf8_length(u8 lead)
         return 4;
     return 1; // a stray continuation byte stands alone
 }
-
-struct Symbol {
-    u32 offset;
-    u32 length;
-    i32 previous;
-    i32 next;
-};
-
-struct Bigram {
-    float score;
-    i32 left;
-    i32 right;
-    u32 length;
-};
-
-// Whether a comes out of the queue before b: higher score, then the leftmost.
-bool before(Bigram const& a, Bigram const& b) { return a.score > b.score || (a.score == b.score && a.left < b.left); }
-
-// A binary heap over caller-provided storage.
-class BigramQueue {
-public:
-    BigramQueue(Bigram* storage, size_t capacity) : m_items(storage), m_capacity(capacity) {}
-    bool empty() const { return m_size == 0; }
-    void push(Bigram b)
-    {
-        if (m_size == m_capacity)
-            return; // cannot happen: capacity covers every possible push
-        size_t i = m_size++;
-        m_items[i] = b;
-        while (i > 0 && before(m_items[i], m_items[(i - 1) / 2])) {
-            swap(i, (i - 1) / 2);
-            i = (i - 1) / 2;
-        }
-    }
-    Bigram pop()
-    {
-        Bigram top = m_items[0];
-        m_items[0] = m_items[--m_size];
-        for (size_t i = 0;;) {
-            size_t best = i, l = 2 * i + 1, r = 2 * i + 2;
-            if (l < m_size && before(m_items[l], m_items[best]))
-                best = l;
-            if (r < m_size && before(m_items[r], m_items[best]))
-                best = r;
-            if (best == i)
-                break;
-            swap(i, best);
-            i = best;
-        }
-        return top;
-    }
-
-private:
-    void swap(size_t a, size_t b)
-    {
-        Bigram t = m_items[a];
-        m_items[a] = m_items[b];
-        m_items[b] = t;
-    }
-    Bigram* m_items;
-    size_t m_capacity;
-    size_t m_size { 0 };
-};
 
 }
 
@@ -146,28 +84,41 @@ rt::ErrorOr<i32> special_id(gguf::File const& file, rt::StringView key, i32 fall
 rt::ErrorOr<GgufTokenizer> GgufTokenizer::load(gguf::File const& file)
 {
     auto model = TRY(file.get_string("tokenizer.ggml.model"));
-    if (!(model == "llama"))
-        return rt::Error::format("tokenizer: GGUF tokenizer model \"{}\" is not supported (llama SentencePiece is)", model);
-    auto tokens = TRY(file.get_array("tokenizer.ggml.tokens", gguf::ValueType::String));
-    auto scores = TRY(file.get_array("tokenizer.ggml.scores", gguf::ValueType::Float32));
-    if (tokens.count == 0 || tokens.count > (1u << 20) || scores.count != tokens.count)
-        return rt::Error::format("tokenizer: {} tokens with {} scores", tokens.count, scores.count);
+    if (!(model == "llama") && !(model == "gpt2"))
+        return rt::Error::format("tokenizer: GGUF tokenizer model \"{}\" is not supported (llama SentencePiece and gpt2 byte-level BPE are)", model);
     GgufTokenizer t;
+    t.m_byte_level = model == "gpt2";
+    auto tokens = TRY(file.get_array("tokenizer.ggml.tokens", gguf::ValueType::String));
+    if (tokens.count == 0 || tokens.count > (1u << 20))
+        return rt::Error::format("tokenizer: {} tokens", tokens.count);
+    // BPE ranks by merges; SentencePiece by the scores, which it must have.
+    gguf::Value scores {};
+    if (!t.m_byte_level || file.find("tokenizer.ggml.scores")) {
+        scores = TRY(file.get_array("tokenizer.ggml.scores", gguf::ValueType::Float32));
+        if (scores.count != tokens.count)
+            return rt::Error::format("tokenizer: {} tokens with {} scores", tokens.count, scores.count);
+    }
     t.m_vocab_size = i32(tokens.count);
     t.m_pieces = TRY(rt::HeapArray<rt::StringView>::allocate(size_t(tokens.count)));
-    t.m_scores = TRY(rt::HeapArray<float>::allocate(size_t(tokens.count)));
+    t.m_scores = TRY(rt::HeapArray<float>::allocate_zeroed(size_t(tokens.count)));
     gguf::StringArrayCursor cursor(tokens);
     for (size_t i = 0; i < size_t(tokens.count); ++i) {
         cursor.next(t.m_pieces[i]);
-        __builtin_memcpy(&t.m_scores[i], scores.data + 4 * i, 4);
+        if (scores.count)
+            __builtin_memcpy(&t.m_scores[i], scores.data + 4 * i, 4);
     }
     t.m_bos = TRY(special_id(file, "tokenizer.ggml.bos_token_id", 1, t.m_vocab_size));
     t.m_eos = TRY(special_id(file, "tokenizer.ggml.eos_token_id", 2, t.m_vocab_size));
     if (auto prefix = file.get_integer("tokenizer.ggml.add_space_prefix"); !prefix.is_error())
         t.m_add_space_prefix = prefix.value() != 0;
+    t.m_add_bos = !t.m_byte_level;
+    if (auto add_bos = file.get_integer("tokenizer.ggml.add_bos_token"); !add_bos.is_error())
+        t.m_add_bos = add_bos.value() != 0;
     t.m_special_tokens = TRY(find_special_tokens(file, t.m_vocab_size, t.m_bos, t.m_eos));
 
     t.m_index = TRY(PieceIndex::build({ t.m_pieces.data(), t.m_pieces.size() }));
+    if (t.m_byte_level)
+        TRY(t.load_byte_level(file));
     size_t longest = 0;
     for (i32 id = 0; id < t.m_vocab_size; ++id)
         longest = rt::max(longest, t.m_pieces[size_t(id)].length());
@@ -206,9 +157,11 @@ rt::ErrorOr<i32> GgufTokenizer::encode_prompt(rt::StringView text, rt::Span<i32>
 {
     if (tokens.size() < token_capacity(text.length()))
         return rt::Error::format("tokenizer: token buffer of {} too small for {} bytes", tokens.size(), text.length());
-    tokens[0] = m_bos;
+    size_t count = 0;
+    if (m_add_bos)
+        tokens[count++] = m_bos;
     Fragment prompt { text, true };
-    return i32(1 + TRY(encode_fragments({ &prompt, 1 }, { tokens.data() + 1, tokens.size() - 1 })));
+    return i32(count + TRY(encode_fragments({ &prompt, 1 }, { tokens.data() + count, tokens.size() - count })));
 }
 
 i32 GgufTokenizer::special_token_at(rt::StringView text, size_t& length) const
@@ -266,6 +219,8 @@ rt::ErrorOr<size_t> GgufTokenizer::encode_fragments(rt::Span<const Fragment> fra
 
 rt::ErrorOr<size_t> GgufTokenizer::encode_text(rt::StringView text, bool space_prefix, rt::Span<i32> tokens) const
 {
+    if (m_byte_level)
+        return encode_words(text, tokens);
     // At most one token per byte of the escaped text (byte fallback), 3 bytes per space.
     if (tokens.size() < 3 * (text.length() + (space_prefix ? 1 : 0)))
         return rt::Error::format("tokenizer: token buffer of {} too small for {} bytes", tokens.size(), text.length());
@@ -344,11 +299,21 @@ rt::ErrorOr<size_t> GgufTokenizer::encode_text(rt::StringView text, bool space_p
     return count;
 }
 
+bool GgufTokenizer::printable(rt::StringView piece) const
+{
+    if (piece.length() != 1)
+        return true;
+    u8 c = u8(piece[0]);
+    return c >= 0x20 ? c != 0x7F : (c >= '\t' && c <= '\r');
+}
+
 rt::StringView GgufTokenizer::decode(i32 previous, i32 token) const
 {
     if (token < 0 || token >= m_vocab_size)
         return {};
     rt::StringView piece = m_pieces[size_t(token)];
+    if (m_byte_level)
+        return decode_byte_level(piece);
     if (i16 byte = m_byte_of_token[size_t(token)]; byte >= 0)
         return { reinterpret_cast<const char*>(&m_byte_values[byte]), 1 };
     // U+2581 (e2 96 81) back to spaces; the one starting the text after BOS is dropped.

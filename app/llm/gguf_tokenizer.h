@@ -1,13 +1,19 @@
 #pragma once
-// The SentencePiece tokenizer of a GGUF file (tokenizer.ggml.model = "llama"): spaces
-// become U+2581, a space is put before the text, characters are merged pairwise, always
-// the best-scoring pair first (leftmost on ties), and characters the vocabulary lacks
-// fall back to <0xXX> byte tokens. This is llama.cpp's algorithm, so ids match its own.
-// Special tokens (token types CONTROL, USER_DEFINED and UNKNOWN, e.g. "</s>", "<|im_end|>"
-// or "<unk>") are found in template text and become their ids, as llama.cpp's
-// parse_special does.
+// The tokenizer of a GGUF file, in either of the two formats small llama models come with:
+// - SentencePiece (tokenizer.ggml.model = "llama": TinyLlama, Llama 2): spaces become
+//   U+2581, a space is put before the text, characters are merged pairwise, always the
+//   best-scoring pair first (leftmost on ties), and characters the vocabulary lacks fall
+//   back to <0xXX> byte tokens.
+// - byte-level BPE (tokenizer.ggml.model = "gpt2": SmolLM, GPT-2): the text is cut into
+//   words (pre_tokenizer.h), each word's bytes written as characters (byte_level.h), and
+//   those joined by the merges in the order they were learned (bpe_merges.h).
+// These are llama.cpp's algorithms, so ids match its own. Special tokens (token types
+// CONTROL, USER_DEFINED and UNKNOWN, e.g. "</s>", "<|im_end|>" or "<unk>") are found in
+// template text and become their ids, as llama.cpp's parse_special does.
+#include "bpe_merges.h"
 #include "gguf.h"
 #include "piece_index.h"
+#include "pre_tokenizer.h"
 #include "text_tokenizer.h"
 
 namespace llm {
@@ -34,10 +40,14 @@ public:
     rt::ErrorOr<size_t> encode_fragments(rt::Span<const Fragment>, rt::Span<i32> tokens) const;
     // The special token `text` starts with (the longest), or -1; `length` gets its length.
     i32 special_token_at(rt::StringView text, size_t& length) const;
-    // BOS, then the prompt with its special tokens parsed (as llama.cpp's own programs do).
+    // BOS (where the vocabulary asks for it: tokenizer.ggml.add_bos_token, by default
+    // SentencePiece's yes and BPE's no), then the prompt with its special tokens parsed (as
+    // llama.cpp's own programs do).
     rt::ErrorOr<i32> encode_prompt(rt::StringView text, rt::Span<i32> tokens) const override;
     rt::StringView decode(i32 previous, i32 token) const override;
     bool ends_text(i32 token) const override { return token == m_eos || token == m_bos; }
+    // Everything but a lone control byte (a terminal would act on it).
+    bool printable(rt::StringView piece) const override;
     i32 vocab_size() const { return m_vocab_size; }
     i32 bos() const { return m_bos; }
     i32 eos() const { return m_eos; }
@@ -45,9 +55,16 @@ public:
     // The id of a token by its exact text (e.g. "<|im_end|>"), or -1.
     i32 find_piece(rt::StringView text) const { return lookup(text); }
 
+    bool adds_bos() const { return m_add_bos; }
+    bool is_byte_level() const { return m_byte_level; }
+
 private:
+    rt::ErrorOr<void> load_byte_level(gguf::File const&);
     i32 lookup(rt::StringView) const;
     rt::ErrorOr<size_t> encode_text(rt::StringView text, bool space_prefix, rt::Span<i32> tokens) const;
+    rt::ErrorOr<size_t> encode_words(rt::StringView text, rt::Span<i32> tokens) const;
+    size_t encode_word(rt::StringView word, i32* tokens) const;
+    rt::StringView decode_byte_level(rt::StringView piece) const;
 
     i32 m_vocab_size { 0 };
     i32 m_bos { 1 }, m_eos { 2 };
@@ -60,6 +77,12 @@ private:
     rt::HeapArray<i16> m_byte_of_token; // per token: the byte a <0xXX> token stands for, or -1
     rt::HeapArray<char> m_decode_buffer; // a piece with U+2581 turned back into spaces
     rt::HeapArray<i32> m_special_tokens; // ids of CONTROL, USER_DEFINED and UNKNOWN tokens
+    bool m_add_bos { true };
+    // Byte-level BPE only:
+    bool m_byte_level { false };
+    PreTokenizer m_pre_tokenizer { PreTokenizer::Gpt2 };
+    BpeMerges m_merges;
+    i32 m_byte_level_tokens[256] {}; // the token of each byte's character
 };
 
 }

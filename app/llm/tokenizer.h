@@ -10,6 +10,9 @@
 
 namespace llm {
 
+// Whether a decoded piece is worth printing: a lone control byte is not (llama2.c's rule).
+bool is_printable_piece(rt::StringView);
+
 class Tokenizer final : public TextTokenizer {
 public:
     static constexpr i32 bos = 1;
@@ -26,6 +29,7 @@ public:
     rt::StringView decode(i32 previous, i32 token) const override;
     rt::ErrorOr<i32> encode_prompt(rt::StringView text, rt::Span<i32> tokens) const override { return encode(text, true, false, tokens); }
     bool ends_text(i32 token) const override { return token == bos; } // as llama2.c's run.c
+    bool printable(rt::StringView piece) const override { return is_printable_piece(piece); }
 
     rt::StringView piece(i32 token) const { return m_pieces[size_t(token)]; }
     i32 vocab_size() const { return m_vocab_size; }
@@ -42,7 +46,6 @@ private:
     u8 m_byte_values[256] {};               // backing store for decoded <0xXX> tokens
 };
 
-// Whether a decoded piece is worth printing: a lone control byte is not (llama2.c's rule).
-bool is_printable_piece(rt::StringView);
+
 
 }

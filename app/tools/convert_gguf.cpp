@@ -9,11 +9,15 @@
 // the vocabulary, and the metadata is TinyLlama-1.1B-Chat's (token types, chat template).
 // The _m types mix types as llama.cpp's files of those names do (Q4_K_M: Q4_K and Q6_K):
 //   bareflow-convert-gguf --random tinyllama|mini TOKENIZER.bin OUT.gguf --type TYPE (any but f32)
+// With the word byte-level for TOKENIZER.bin the file is SmolLM's instead: a byte-level BPE
+// vocabulary learned here (byte_level_vocabulary.h, 512 tokens, pre-tokenizer smollm), no
+// classifier of its own (the embedding is shared), a ChatML chat template.
 #include "read_file.h"
 #include "../llm/checkpoint.h"
 #include "../llm/gguf.h"
 #include "../llm/ops.h"
 #include "block_quantize.h"
+#include "byte_level_vocabulary.h"
 #include "gguf_writer.h"
 #include "quant_mix.h"
 #include <cmath>
@@ -115,7 +119,7 @@ int main(int argc, char** argv)
         return write_random(argv[2], argv[3], argv[4], argv[6]);
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
         fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE]\n"
-                        "       bareflow-convert-gguf --random tinyllama|mini TOKENIZER.bin OUT.gguf --type TYPE\n"
+                        "       bareflow-convert-gguf --random tinyllama|mini TOKENIZER.bin|byte-level OUT.gguf --type TYPE\n"
                         "TYPE: f32 q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
         return 2;
     }
@@ -222,6 +226,10 @@ const char* const tinyllama_chat_template =
     "{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n{% endif %}\n"
     "{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}";
 
+// ChatML, as SmolLM's and Qwen's files carry it (theirs also put in a default system message).
+const char* const chatml_chat_template = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
+                                         "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
 struct Shape {
     const char* name;
     u64 dim, hidden, layers, heads, kv_heads, context;
@@ -248,12 +256,17 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         fprintf(stderr, "--random takes tinyllama or mini\n");
         return 2;
     }
-    auto tokenizer = read_file(tokenizer_path);
-    if (tokenizer.empty()) {
-        fprintf(stderr, "cannot read %s\n", tokenizer_path);
-        return 1;
+    bool byte_level = std::string(tokenizer_path) == "byte-level";
+    std::vector<u8> tokenizer;
+    auto bpe = tools::learn_byte_level_vocabulary(byte_level ? 512 - 259 : 0);
+    if (!byte_level) {
+        tokenizer = read_file(tokenizer_path);
+        if (tokenizer.empty()) {
+            fprintf(stderr, "cannot read %s\n", tokenizer_path);
+            return 1;
+        }
     }
-    const u64 dim = shape->dim, hidden = shape->hidden, layers = shape->layers, vocab = 32000;
+    const u64 dim = shape->dim, hidden = shape->hidden, layers = shape->layers, vocab = byte_level ? bpe.tokens.size() : 32000;
     u64 kv = dim / shape->heads * shape->kv_heads;
     struct Entry {
         std::string name;
@@ -275,10 +288,11 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         tensors.push_back({ p + "ffn_up.weight", dim, hidden, type_of("ffn_up", l, dim) });
     }
     tensors.push_back({ "output_norm.weight", dim, 0, 0 });
-    tensors.push_back({ "output.weight", dim, vocab, type_of("output", 0, dim) }); // TinyLlama's classifier is its own
+    if (!byte_level) // TinyLlama's classifier is its own; SmolLM's is its embedding
+        tensors.push_back({ "output.weight", dim, vocab, type_of("output", 0, dim) });
     std::vector<std::string> pieces;
     std::vector<float> scores;
-    if (!read_vocabulary(tokenizer, vocab, pieces, scores)) {
+    if (!byte_level && !read_vocabulary(tokenizer, vocab, pieces, scores)) {
         fprintf(stderr, "%s does not hold 32000 tokens\n", tokenizer_path);
         return 1;
     }
@@ -296,9 +310,23 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     out.kv_u32("llama.rope.dimension_count", u32(dim / shape->heads));
     out.kv_f32("llama.rope.freq_base", 10000.0f);
     out.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-    put_vocabulary(out, pieces, scores);
-    out.kv_u32("tokenizer.ggml.padding_token_id", 2);
-    out.kv_string("tokenizer.chat_template", tinyllama_chat_template);
+    if (byte_level) {
+        out.kv_string("tokenizer.ggml.model", "gpt2");
+        out.kv_string("tokenizer.ggml.pre", "smollm");
+        out.kv_strings("tokenizer.ggml.tokens", bpe.tokens);
+        std::vector<i32> types(bpe.tokens.size(), 1);
+        types[0] = types[1] = types[2] = 3; // control
+        out.kv_numbers("tokenizer.ggml.token_type", tools::GgufWriter::ValueType::Int32, types);
+        out.kv_strings("tokenizer.ggml.merges", bpe.merges);
+        out.kv_u32("tokenizer.ggml.bos_token_id", 1);
+        out.kv_u32("tokenizer.ggml.eos_token_id", 2);
+        out.kv_bool("tokenizer.ggml.add_bos_token", false);
+        out.kv_string("tokenizer.chat_template", chatml_chat_template);
+    } else {
+        put_vocabulary(out, pieces, scores);
+        out.kv_u32("tokenizer.ggml.padding_token_id", 2);
+        out.kv_string("tokenizer.chat_template", tinyllama_chat_template);
+    }
 
     u64 state = 0x9E3779B97F4A7C15ull;
     std::vector<std::vector<u8>> blobs;

@@ -103,6 +103,9 @@ if [ "$with_models" -eq 1 ]; then
       vocabulary="$(optional tokenizer.bin)" || exit 77
       "$convert_gguf" --random mini "$vocabulary" "$work/model.gguf" --type q4_k_m >/dev/null || exit 1
       model="$work/model.gguf" tokenizer="" ;;
+    gguf-mini-bpe) # random weights, SmolLM's file layout: a byte-level BPE vocabulary made by the tool
+      "$convert_gguf" --random mini byte-level "$work/model.gguf" --type q8_0 >/dev/null || exit 1
+      model="$work/model.gguf" tokenizer="" ;;
     *) echo "boot_test: unknown model variant $model_variant" >&2; exit 2 ;;
   esac
   case "$tokenizer_variant" in

@@ -187,14 +187,13 @@ TEST(Gguf, DuplicatesAndOverflowingShapesAreErrors)
     EXPECT_EQ(error_of(with_tensors({ { "w", { 8 } }, { "x", { 8 } }, { "w", { 8 } } })), "gguf: tensor name w appears twice");
 }
 
-// llama.cpp's tokenizer test: every input of the .inp file must give the ids of .out.
-TEST(GgufTokenizer, MatchesLlamaCppOnItsOwnTestCases)
+// llama.cpp's tokenizer test for the vocabulary `name` (in the models folder's gguf/):
+// every input of its .inp file must give the ids of its .out. Returns the inputs checked.
+size_t check_llama_cpp_vocab_test(std::string const& name, llm::GgufTokenizer const& tokenizer)
 {
-    std::vector<u8> vocab;
-    REQUIRE_MODEL_FILE("gguf/ggml-vocab-llama-spm.gguf", vocab);
-    std::ifstream inp(testing_support::models_directory() + "/gguf/ggml-vocab-llama-spm.gguf.inp", std::ios::binary);
-    std::ifstream out(testing_support::models_directory() + "/gguf/ggml-vocab-llama-spm.gguf.out");
-    ASSERT_TRUE(inp && out);
+    std::ifstream inp(testing_support::models_directory() + "/gguf/" + name + ".inp", std::ios::binary);
+    std::ifstream out(testing_support::models_directory() + "/gguf/" + name + ".out");
+    EXPECT_TRUE(inp && out);
     std::stringstream all;
     all << inp.rdbuf();
     std::string text = all.str();
@@ -207,27 +206,36 @@ TEST(GgufTokenizer, MatchesLlamaCppOnItsOwnTestCases)
         inputs.push_back(text.substr(at, end - at));
         at = end + separator.size();
     }
+    size_t checked = 0;
+    std::string line;
+    for (auto const& input : inputs) {
+        if (!std::getline(out, line))
+            break;
+        std::vector<i32> expected;
+        std::istringstream ids(line);
+        for (i32 id; ids >> id;)
+            expected.push_back(id);
+        std::vector<i32> tokens(3 * input.size() + 4);
+        auto n = tokenizer.encode({ input.data(), input.size() }, false, { tokens.data(), tokens.size() });
+        EXPECT_FALSE(n.is_error());
+        tokens.resize(n.is_error() ? 0 : n.value());
+        EXPECT_EQ(tokens, expected) << name << ", input: \"" << input << "\"";
+        ++checked;
+    }
+    return checked;
+}
+
+TEST(GgufTokenizer, MatchesLlamaCppOnItsOwnTestCases)
+{
+    std::vector<u8> vocab;
+    REQUIRE_MODEL_FILE("gguf/ggml-vocab-llama-spm.gguf", vocab);
     testing_support::ScopedHeap heap(64 << 20);
     auto file = llm::gguf::File::parse({ vocab.data(), vocab.size() });
     ASSERT_FALSE(file.is_error()) << std::string(file.error().message().data(), file.error().message().length());
     auto tokenizer = llm::GgufTokenizer::load(file.value());
     ASSERT_FALSE(tokenizer.is_error()) << std::string(tokenizer.error().message().data(), tokenizer.error().message().length());
     EXPECT_EQ(tokenizer.value().vocab_size(), 32000);
-    size_t checked = 0;
-    std::string line;
-    for (auto const& input : inputs) {
-        ASSERT_TRUE(std::getline(out, line));
-        std::vector<i32> expected;
-        std::istringstream ids(line);
-        for (i32 id; ids >> id;)
-            expected.push_back(id);
-        std::vector<i32> tokens(3 * input.size() + 4);
-        auto n = tokenizer.value().encode({ input.data(), input.size() }, false, { tokens.data(), tokens.size() });
-        ASSERT_FALSE(n.is_error());
-        tokens.resize(n.value());
-        EXPECT_EQ(tokens, expected) << "input: \"" << input << "\"";
-        ++checked;
-    }
+    size_t checked = check_llama_cpp_vocab_test("ggml-vocab-llama-spm.gguf", tokenizer.value());
     EXPECT_EQ(checked, 46u);
 
     // Decoding gives the text back, byte-fallback tokens included (the llama emoji is not
@@ -239,6 +247,35 @@ TEST(GgufTokenizer, MatchesLlamaCppOnItsOwnTestCases)
         std::string decoded;
         for (size_t i = 1; i < n.value(); ++i) {
             auto piece = tokenizer.value().decode(tokens[i - 1], tokens[i]);
+            decoded.append(piece.data(), piece.length());
+        }
+        EXPECT_EQ(decoded, text);
+    }
+}
+
+// The same for GPT-2's byte-level BPE vocabulary (llama.cpp's models/ggml-vocab-gpt-2.gguf
+// and its test files, when the models folder has them: see README "GGUF and TinyLlama").
+TEST(GgufTokenizer, ByteLevelBpeMatchesLlamaCppOnItsOwnTestCases)
+{
+    std::vector<u8> vocab;
+    REQUIRE_MODEL_FILE("gguf/ggml-vocab-gpt-2.gguf", vocab);
+    testing_support::ScopedHeap heap(64 << 20);
+    auto file = llm::gguf::File::parse({ vocab.data(), vocab.size() });
+    ASSERT_FALSE(file.is_error());
+    auto tokenizer = llm::GgufTokenizer::load(file.value());
+    ASSERT_FALSE(tokenizer.is_error()) << std::string(tokenizer.error().message().data(), tokenizer.error().message().length());
+    EXPECT_EQ(tokenizer.value().vocab_size(), 50257);
+    EXPECT_TRUE(tokenizer.value().is_byte_level());
+    EXPECT_FALSE(tokenizer.value().adds_bos());
+    EXPECT_EQ(check_llama_cpp_vocab_test("ggml-vocab-gpt-2.gguf", tokenizer.value()), 46u);
+    // Decoding gives the bytes back, whatever they are.
+    for (std::string text : { "Hello world\n\n  x", "naïve café", "llama \xF0\x9F\xA6\x99 time", "\x01\x7f\xad" }) {
+        std::vector<i32> tokens(3 * text.size() + 4);
+        auto n = tokenizer.value().encode({ text.data(), text.size() }, false, { tokens.data(), tokens.size() });
+        ASSERT_FALSE(n.is_error());
+        std::string decoded;
+        for (size_t i = 0; i < n.value(); ++i) {
+            auto piece = tokenizer.value().decode(i ? tokens[i - 1] : -1, tokens[i]);
             decoded.append(piece.data(), piece.length());
         }
         EXPECT_EQ(decoded, text);

@@ -1,0 +1,143 @@
+// The byte-level BPE half of GgufTokenizer (gguf_tokenizer.h): words, their bytes as
+// characters, joined by the merges.
+#include "bigram_queue.h"
+#include "byte_level.h"
+#include "gguf_tokenizer.h"
+#include <rt/utf8.h>
+
+namespace llm {
+
+namespace {
+// The tokenizer.ggml.pre values whose cutting GPT-2's expression is (llama.cpp's names).
+constexpr rt::StringView gpt2_pre_tokenizers[] = { "gpt-2", "phi-2", "jina-es", "jina-de", "jina-v1-en", "jina-v2-es", "jina-v2-de",
+    "jina-v2-code", "roberta-bpe", "gigachat", "mpt", "olmo", "jais" };
+}
+
+rt::ErrorOr<void> GgufTokenizer::load_byte_level(gguf::File const& file)
+{
+    m_add_space_prefix = false;
+    // Older converters wrote no pre-tokenizer: GPT-2's expression, the one the others vary.
+    m_pre_tokenizer = PreTokenizer::Gpt2;
+    if (file.find("tokenizer.ggml.pre")) {
+        auto pre = TRY(file.get_string("tokenizer.ggml.pre"));
+        bool gpt2 = false;
+        for (auto name : gpt2_pre_tokenizers)
+            gpt2 = gpt2 || pre == name;
+        if (pre == "smollm")
+            m_pre_tokenizer = PreTokenizer::SmolLm;
+        else if (!gpt2)
+            return rt::Error::format("tokenizer: BPE pre-tokenizer \"{}\" is not supported (gpt-2's and smollm's are; Llama 3's and Qwen's cut words "
+                                     "differently)",
+                pre);
+    }
+    for (int b = 0; b < 256; ++b) {
+        char bytes[4];
+        size_t length = rt::encode_utf8(byte_level::character_of(u8(b)), bytes);
+        m_byte_level_tokens[b] = lookup({ bytes, length });
+        if (m_byte_level_tokens[b] < 0)
+            return rt::Error::format("tokenizer: the byte-level vocabulary has no token for byte {:#04x}", b);
+    }
+    auto merges = TRY(file.get_array("tokenizer.ggml.merges", gguf::ValueType::String));
+    m_merges = TRY(BpeMerges::build(merges, { m_pieces.data(), m_pieces.size() }, m_index));
+    return {};
+}
+
+rt::ErrorOr<size_t> GgufTokenizer::encode_words(rt::StringView text, rt::Span<i32> tokens) const
+{
+    // A token per byte at most.
+    if (tokens.size() < text.length())
+        return rt::Error::format("tokenizer: token buffer of {} too small for {} bytes", tokens.size(), text.length());
+    size_t count = 0;
+    for (size_t at = 0; at < text.length();) {
+        size_t end = word_end(text, at, m_pre_tokenizer);
+        count += encode_word(text.substring(at, end - at), tokens.data() + count);
+        at = end;
+    }
+    return count;
+}
+
+// The word's bytes as their characters' tokens, then joined: the pair learned first, the
+// leftmost of the same pair first. Returns how many tokens are left.
+size_t GgufTokenizer::encode_word(rt::StringView word, i32* tokens) const
+{
+    // Symbols and the queue live on the stack for a short word, as most are.
+    constexpr size_t on_stack = 64;
+    Symbol stack_symbols[on_stack];
+    Bigram stack_bigrams[3 * on_stack];
+    rt::HeapArray<Symbol> heap_symbols;
+    rt::HeapArray<Bigram> heap_bigrams;
+    Symbol* symbols = stack_symbols;
+    Bigram* bigrams = stack_bigrams;
+    size_t n = word.length();
+    if (n > on_stack) {
+        auto s = rt::HeapArray<Symbol>::allocate(n);
+        auto b = rt::HeapArray<Bigram>::allocate(3 * n);
+        if (s.is_error() || b.is_error()) { // no memory to join them: the bytes' tokens
+            for (size_t i = 0; i < n; ++i)
+                tokens[i] = m_byte_level_tokens[u8(word[i])];
+            return n;
+        }
+        heap_symbols = s.release_value();
+        heap_bigrams = b.release_value();
+        symbols = heap_symbols.data();
+        bigrams = heap_bigrams.data();
+    }
+    // A symbol's `offset` holds its token here (its `length` how many bytes it covers).
+    for (size_t i = 0; i < n; ++i)
+        symbols[i] = { u32(m_byte_level_tokens[u8(word[i])]), 1, i32(i) - 1, i + 1 == n ? -1 : i32(i) + 1 };
+    BigramQueue queue(bigrams, 3 * n);
+    auto try_add = [&](i32 left, i32 right) {
+        if (left < 0 || right < 0)
+            return;
+        auto merge = m_merges.find(i32(symbols[left].offset), i32(symbols[right].offset));
+        if (merge.rank >= 0) // the earliest learned scores highest
+            queue.push({ -float(merge.rank), left, right, symbols[left].length + symbols[right].length });
+    };
+    for (size_t i = 1; i < n; ++i)
+        try_add(i32(i - 1), i32(i));
+    while (!queue.empty()) {
+        Bigram b = queue.pop();
+        Symbol& left = symbols[size_t(b.left)];
+        Symbol& right = symbols[size_t(b.right)];
+        if (left.length == 0 || right.length == 0 || left.length + right.length != b.length || left.next != b.right)
+            continue; // stale: one of them has joined another since
+        left.offset = u32(m_merges.find(i32(left.offset), i32(right.offset)).token);
+        left.length += right.length;
+        right.length = 0;
+        left.next = right.next;
+        if (right.next >= 0)
+            symbols[size_t(right.next)].previous = b.left;
+        try_add(left.previous, b.left);
+        try_add(b.left, left.next);
+    }
+    size_t count = 0;
+    for (i32 i = 0; i != -1; i = symbols[size_t(i)].next)
+        tokens[count++] = i32(symbols[size_t(i)].offset);
+    return count;
+}
+
+// A piece's characters back to the bytes they stand for; a character that stands for none
+// (in a special token such as "<|im_end|>" every character is itself) is kept as it is.
+rt::StringView GgufTokenizer::decode_byte_level(rt::StringView piece) const
+{
+    size_t length = 0;
+    for (size_t i = 0; i < piece.length();) {
+        u8 lead = u8(piece[i]);
+        size_t n = lead < 0x80 ? 1 : (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 1;
+        n = rt::min(n, piece.length() - i);
+        u32 character = n == 1 ? lead : lead & (0x7F >> n);
+        for (size_t k = 1; k < n; ++k)
+            character = (character << 6) | (u8(piece[i + k]) & 0x3F);
+        int byte = byte_level::byte_of(character);
+        if (byte >= 0) {
+            m_decode_buffer[length++] = char(byte);
+        } else {
+            for (size_t k = 0; k < n; ++k)
+                m_decode_buffer[length++] = piece[i + k];
+        }
+        i += n;
+    }
+    return { m_decode_buffer.data(), length };
+}
+
+}

@@ -1,0 +1,27 @@
+#pragma once
+// Byte-level BPE vocabularies are trained on words, not on whole texts: before any merging
+// the text is cut where GPT-2's expression cuts it,
+//     's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)
+// (a contraction; a run of letters, of numbers or of other characters, each with the space
+// before it; whitespace, less its last character when a word follows), and text it leaves
+// unmatched is a word of its own. SmolLM's vocabularies (tokenizer.ggml.pre "smollm") first
+// make every number character a word of its own. Which characters are letters and numbers
+// follows Unicode's categories for the scripts in tables here (Latin, Greek, Cyrillic,
+// Armenian, Hebrew, Arabic, Indic, Thai, CJK, kana, Hangul, fullwidth forms); other
+// characters count as neither.
+#include <rt/string_view.h>
+
+namespace llm {
+
+enum class PreTokenizer { Gpt2, SmolLm };
+
+// Where the word that starts at `from` (before the end of `text`) ends.
+size_t word_end(rt::StringView text, size_t from, PreTokenizer);
+
+namespace unicode {
+bool is_letter(u32 character);
+bool is_number(u32 character);
+bool is_space(u32 character);
+}
+
+}
