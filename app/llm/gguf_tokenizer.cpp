@@ -26,15 +26,17 @@ namespace {
 enum TokenType : i32 { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
 
 // The tokens a template's or prompt's text may name: CONTROL, USER_DEFINED and UNKNOWN
-// ones (llama.cpp parses "<unk>" in a prompt as the unknown token too). Files without
-// token types still have BOS and EOS.
-rt::ErrorOr<rt::HeapArray<i32>> find_special_tokens(gguf::File const& file, i32 vocab_size, i32 bos, i32 eos)
+// ones (llama.cpp parses "<unk>" in a prompt as the unknown token too). USER_DEFINED ones
+// (a vocabulary's additions, such as MPT's runs of spaces) are found in any text, as
+// llama.cpp finds them. Files without token types still have BOS and EOS.
+rt::ErrorOr<rt::HeapArray<GgufTokenizer::SpecialToken>> find_special_tokens(gguf::File const& file, i32 vocab_size, i32 bos, i32 eos)
 {
+    using Special = GgufTokenizer::SpecialToken;
     if (!file.find("tokenizer.ggml.token_type")) {
-        auto ids = TRY(rt::HeapArray<i32>::allocate(bos == eos ? 1 : 2));
-        ids[0] = bos;
+        auto ids = TRY(rt::HeapArray<Special>::allocate(bos == eos ? 1 : 2));
+        ids[0] = { bos, false };
         if (bos != eos)
-            ids[1] = eos;
+            ids[1] = { eos, false };
         return ids;
     }
     auto types = TRY(file.get_array("tokenizer.ggml.token_type", gguf::ValueType::Int32));
@@ -49,11 +51,11 @@ rt::ErrorOr<rt::HeapArray<i32>> find_special_tokens(gguf::File const& file, i32 
     size_t count = 0;
     for (i32 id = 0; id < vocab_size; ++id)
         count += is_special(id);
-    auto ids = TRY(rt::HeapArray<i32>::allocate(count));
+    auto ids = TRY(rt::HeapArray<Special>::allocate(count));
     count = 0;
     for (i32 id = 0; id < vocab_size; ++id)
         if (is_special(id))
-            ids[count++] = id;
+            ids[count++] = { id, type_of(id) == UserDefined };
     return ids;
 }
 
@@ -150,7 +152,8 @@ rt::ErrorOr<size_t> GgufTokenizer::encode(rt::StringView text, bool add_bos, rt:
     size_t count = 0;
     if (add_bos)
         tokens[count++] = m_bos;
-    return count + TRY(encode_text(text, m_add_space_prefix, { tokens.data() + count, tokens.size() - count }));
+    Fragment plain { text, false };
+    return count + TRY(encode_fragments({ &plain, 1 }, { tokens.data() + count, tokens.size() - count }));
 }
 
 rt::ErrorOr<i32> GgufTokenizer::encode_prompt(rt::StringView text, rt::Span<i32> tokens) const
@@ -164,12 +167,14 @@ rt::ErrorOr<i32> GgufTokenizer::encode_prompt(rt::StringView text, rt::Span<i32>
     return i32(count + TRY(encode_fragments({ &prompt, 1 }, { tokens.data() + count, tokens.size() - count })));
 }
 
-i32 GgufTokenizer::special_token_at(rt::StringView text, size_t& length) const
+i32 GgufTokenizer::special_token_at(rt::StringView text, size_t& length, bool template_text) const
 {
     i32 found = -1;
     length = 0;
     for (size_t i = 0; i < m_special_tokens.size(); ++i) {
-        i32 id = m_special_tokens[i];
+        if (!template_text && !m_special_tokens[i].in_any_text)
+            continue;
+        i32 id = m_special_tokens[i].id;
         rt::StringView piece = m_pieces[size_t(id)];
         if (piece.length() > length && text.starts_with(piece)) {
             found = id;
@@ -200,7 +205,7 @@ rt::ErrorOr<size_t> GgufTokenizer::encode_fragments(rt::Span<const Fragment> fra
     for (auto const& f : fragments) {
         for (size_t i = 0; i < f.text.length();) {
             size_t length = 0;
-            i32 special = f.is_template ? special_token_at(f.text.substring(i), length) : -1;
+            i32 special = special_token_at(f.text.substring(i), length, f.is_template);
             if (special >= 0) {
                 TRY(flush());
                 if (count == tokens.size())

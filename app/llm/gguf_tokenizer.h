@@ -9,7 +9,8 @@
 //   those joined by the merges in the order they were learned (bpe_merges.h).
 // These are llama.cpp's algorithms, so ids match its own. Special tokens (token types
 // CONTROL, USER_DEFINED and UNKNOWN, e.g. "</s>", "<|im_end|>" or "<unk>") are found in
-// template text and become their ids, as llama.cpp's parse_special does.
+// template text and become their ids, as llama.cpp's parse_special does; USER_DEFINED ones
+// (a vocabulary's additions) in any text, as llama.cpp finds them.
 #include "bpe_merges.h"
 #include "gguf.h"
 #include "piece_index.h"
@@ -39,7 +40,12 @@ public:
     // start and after each special token.
     rt::ErrorOr<size_t> encode_fragments(rt::Span<const Fragment>, rt::Span<i32> tokens) const;
     // The special token `text` starts with (the longest), or -1; `length` gets its length.
-    i32 special_token_at(rt::StringView text, size_t& length) const;
+    // Outside template text only USER_DEFINED tokens count.
+    i32 special_token_at(rt::StringView text, size_t& length, bool template_text = true) const;
+    struct SpecialToken {
+        i32 id;
+        bool in_any_text; // USER_DEFINED: found in what the user typed too
+    };
     // BOS (where the vocabulary asks for it: tokenizer.ggml.add_bos_token, by default
     // SentencePiece's yes and BPE's no), then the prompt with its special tokens parsed (as
     // llama.cpp's own programs do).
@@ -76,7 +82,7 @@ private:
     u8 m_byte_values[256] {};
     rt::HeapArray<i16> m_byte_of_token; // per token: the byte a <0xXX> token stands for, or -1
     rt::HeapArray<char> m_decode_buffer; // a piece with U+2581 turned back into spaces
-    rt::HeapArray<i32> m_special_tokens; // ids of CONTROL, USER_DEFINED and UNKNOWN tokens
+    rt::HeapArray<SpecialToken> m_special_tokens; // CONTROL, USER_DEFINED and UNKNOWN tokens
     bool m_add_bos { true };
     // Byte-level BPE only:
     bool m_byte_level { false };

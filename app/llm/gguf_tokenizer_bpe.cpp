@@ -23,18 +23,21 @@ rt::ErrorOr<void> GgufTokenizer::load_byte_level(gguf::File const& file)
         bool gpt2 = false;
         for (auto name : gpt2_pre_tokenizers)
             gpt2 = gpt2 || pre == name;
-        if (pre == "smollm")
-            m_pre_tokenizer = PreTokenizer::SmolLm;
+        if (pre == "smollm" || pre == "starcoder" || pre == "refact")
+            m_pre_tokenizer = PreTokenizer::SmolLm; // llama.cpp cuts these three alike
         else if (!gpt2)
             return rt::Error::format("tokenizer: BPE pre-tokenizer \"{}\" is not supported (gpt-2's and smollm's are; Llama 3's and Qwen's cut words "
                                      "differently)",
                 pre);
     }
+    // Some vocabularies leave out bytes that UTF-8 never uses (0xC0, 0xC1, 0xF5 and up: MPT's);
+    // such a byte in a text is dropped. The letters and digits of ASCII must all be there.
     for (int b = 0; b < 256; ++b) {
         char bytes[4];
         size_t length = rt::encode_utf8(byte_level::character_of(u8(b)), bytes);
         m_byte_level_tokens[b] = lookup({ bytes, length });
-        if (m_byte_level_tokens[b] < 0)
+        bool needed = b < 0x80;
+        if (m_byte_level_tokens[b] < 0 && needed)
             return rt::Error::format("tokenizer: the byte-level vocabulary has no token for byte {:#04x}", b);
     }
     auto merges = TRY(file.get_array("tokenizer.ggml.merges", gguf::ValueType::String));
@@ -73,9 +76,11 @@ size_t GgufTokenizer::encode_word(rt::StringView word, i32* tokens) const
         auto s = rt::HeapArray<Symbol>::allocate(n);
         auto b = rt::HeapArray<Bigram>::allocate(3 * n);
         if (s.is_error() || b.is_error()) { // no memory to join them: the bytes' tokens
+            size_t count = 0;
             for (size_t i = 0; i < n; ++i)
-                tokens[i] = m_byte_level_tokens[u8(word[i])];
-            return n;
+                if (m_byte_level_tokens[u8(word[i])] >= 0)
+                    tokens[count++] = m_byte_level_tokens[u8(word[i])];
+            return count;
         }
         heap_symbols = s.release_value();
         heap_bigrams = b.release_value();
@@ -83,8 +88,18 @@ size_t GgufTokenizer::encode_word(rt::StringView word, i32* tokens) const
         bigrams = heap_bigrams.data();
     }
     // A symbol's `offset` holds its token here (its `length` how many bytes it covers).
-    for (size_t i = 0; i < n; ++i)
-        symbols[i] = { u32(m_byte_level_tokens[u8(word[i])]), 1, i32(i) - 1, i + 1 == n ? -1 : i32(i) + 1 };
+    size_t kept = 0;
+    for (size_t i = 0; i < n; ++i) {
+        i32 token = m_byte_level_tokens[u8(word[i])];
+        if (token >= 0) {
+            symbols[kept] = { u32(token), 1, i32(kept) - 1, i32(kept) + 1 };
+            ++kept;
+        }
+    }
+    if (kept == 0)
+        return 0;
+    n = kept;
+    symbols[n - 1].next = -1;
     BigramQueue queue(bigrams, 3 * n);
     auto try_add = [&](i32 left, i32 right) {
         if (left < 0 || right < 0)

@@ -253,21 +253,35 @@ TEST(GgufTokenizer, MatchesLlamaCppOnItsOwnTestCases)
     }
 }
 
-// The same for GPT-2's byte-level BPE vocabulary (llama.cpp's models/ggml-vocab-gpt-2.gguf
-// and its test files, when the models folder has them: see README "GGUF and TinyLlama").
+// The same for byte-level BPE vocabularies, those of llama.cpp's models/ (with their test
+// files) that the models folder's gguf/ holds: GPT-2's and MPT's (GPT-2's word cutting),
+// StarCoder's and Refact's (numbers apart first, as smollm's). See README "GGUF".
 TEST(GgufTokenizer, ByteLevelBpeMatchesLlamaCppOnItsOwnTestCases)
 {
+    testing_support::ScopedHeap heap(64 << 20);
+    size_t vocabularies = 0;
+    for (std::string name : { "ggml-vocab-gpt-2.gguf", "ggml-vocab-mpt.gguf", "ggml-vocab-starcoder.gguf", "ggml-vocab-refact.gguf" }) {
+        std::vector<u8> vocab;
+        if (!testing_support::read_model_file("gguf/" + name, vocab))
+            continue;
+        ++vocabularies;
+        auto file = llm::gguf::File::parse({ vocab.data(), vocab.size() });
+        ASSERT_FALSE(file.is_error()) << name;
+        auto tokenizer = llm::GgufTokenizer::load(file.value());
+        ASSERT_FALSE(tokenizer.is_error()) << name << ": " << std::string(tokenizer.error().message().data(), tokenizer.error().message().length());
+        EXPECT_TRUE(tokenizer.value().is_byte_level());
+        EXPECT_EQ(check_llama_cpp_vocab_test(name, tokenizer.value()), 46u) << name;
+    }
+    if (vocabularies == 0)
+        GTEST_SKIP() << "no llama.cpp byte-level vocabulary (gguf/ggml-vocab-gpt-2.gguf ...) in " << testing_support::models_directory();
     std::vector<u8> vocab;
     REQUIRE_MODEL_FILE("gguf/ggml-vocab-gpt-2.gguf", vocab);
-    testing_support::ScopedHeap heap(64 << 20);
     auto file = llm::gguf::File::parse({ vocab.data(), vocab.size() });
     ASSERT_FALSE(file.is_error());
     auto tokenizer = llm::GgufTokenizer::load(file.value());
-    ASSERT_FALSE(tokenizer.is_error()) << std::string(tokenizer.error().message().data(), tokenizer.error().message().length());
+    ASSERT_FALSE(tokenizer.is_error());
     EXPECT_EQ(tokenizer.value().vocab_size(), 50257);
-    EXPECT_TRUE(tokenizer.value().is_byte_level());
     EXPECT_FALSE(tokenizer.value().adds_bos());
-    EXPECT_EQ(check_llama_cpp_vocab_test("ggml-vocab-gpt-2.gguf", tokenizer.value()), 46u);
     // Decoding gives the bytes back, whatever they are.
     for (std::string text : { "Hello world\n\n  x", "naïve café", "llama \xF0\x9F\xA6\x99 time", "\x01\x7f\xad" }) {
         std::vector<i32> tokens(3 * text.size() + 4);
