@@ -18,8 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size)
             (void)*(volatile const u8*)(t.data + t.bytes - 1); // tensors really lie inside
     auto tokenizer = llm::GgufTokenizer::load(file.value());
     if (!tokenizer.is_error()) {
-        i32 tokens[64];
-        (void)tokenizer.value().encode("Hi there", true, { tokens, 64 });
+        i32 tokens[3 * 40 + 4];
+        auto n = tokenizer.value().encode("Hi there,  42 \xc2\xbd n\xc3\xa9 \xf0\x9f\xa6\x99!", true, { tokens, sizeof tokens / sizeof tokens[0] });
+        for (size_t i = 0; !n.is_error() && i < n.value(); ++i) // every token decodes
+            (void)tokenizer.value().decode(i ? tokens[i - 1] : -1, tokens[i]);
     }
     auto checkpoint = llm::load_gguf_checkpoint(file.value());
     if (!checkpoint.is_error()) {

@@ -14,6 +14,40 @@ SEPARATOR = b"\n@@BAREFLOW@@\n"  # tests/fuzz/fuzz_support.h
 VOCAB = 300
 
 
+def byte_level_vocabulary_gguf():
+    """A GGUF holding only a byte-level BPE vocabulary (SmolLM's format): the 256 bytes'
+    characters as GPT-2 writes them, some merges, a user-defined token of two spaces."""
+    printable = list(range(0x21, 0x7F)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    characters, moved = {}, 0x100
+    for b in range(256):
+        if b in printable:
+            characters[b] = chr(b)
+        else:
+            characters[b] = chr(moved)
+            moved += 1
+    tokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "  "] + [characters[b] for b in range(256)]
+    merges = ["H i", "\u0120 t", "h e", "\u0120t he", "r e", "\u0120the re"]
+    for merge in merges:
+        tokens.append(merge.replace(" ", ""))
+    types = [3, 3, 3, 4] + [1] * (len(tokens) - 4)
+
+    def string(text):
+        data = text.encode()
+        return struct.pack("<Q", len(data)) + data
+
+    def strings(key, values):
+        return string(key) + struct.pack("<IIQ", 9, 8, len(values)) + b"".join(string(v) for v in values)
+
+    pairs = [string("tokenizer.ggml.model") + struct.pack("<I", 8) + string("gpt2"),
+             string("tokenizer.ggml.pre") + struct.pack("<I", 8) + string("smollm"),
+             strings("tokenizer.ggml.tokens", tokens),
+             string("tokenizer.ggml.token_type") + struct.pack("<IIQ", 9, 5, len(types)) + struct.pack("<%di" % len(types), *types),
+             strings("tokenizer.ggml.merges", merges),
+             string("tokenizer.ggml.bos_token_id") + struct.pack("<II", 4, 1),
+             string("tokenizer.ggml.eos_token_id") + struct.pack("<II", 4, 2)]
+    return struct.pack("<4sIQQ", b"GGUF", 3, 0, len(pairs)) + b"".join(pairs)
+
+
 def tokenizer_bytes():
     pieces = [b"<unk>", b"\n<s>\n", b"\n</s>\n"] + [b"<0x%02X>" % b for b in range(256)]
     text = b"Once upon a time there was a little girl who liked the sun"
@@ -141,6 +175,7 @@ def main():
     for five_bit in ("q5_0", "q5_1"):
         write("gguf", five_bit + ".gguf", read("model_" + five_bit + ".gguf"))
     write("gguf", "chatml.gguf", gguf_chatml)
+    write("gguf", "byte_level_vocabulary.gguf", byte_level_vocabulary_gguf())
     write("checkpoint", "fp32", model + SEPARATOR + tok)
     write("checkpoint", "int8", model_q8 + SEPARATOR + tok)
 
