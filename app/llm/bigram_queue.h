@@ -69,4 +69,28 @@ private:
     size_t m_size { 0 };
 };
 
+// Joins pairs as they come out of the queue until it is empty: `join(left, right)` makes
+// the left symbol stand for both (its token, in BPE), then the symbols are relinked and
+// `try_add(left, right)` queues the new neighbours' pairs where they may join.
+template<typename Join, typename TryAdd>
+void join_pairs(Symbol* symbols, BigramQueue& queue, Join join, TryAdd try_add)
+{
+    while (!queue.empty()) {
+        Bigram b = queue.pop();
+        Symbol& left = symbols[size_t(b.left)];
+        Symbol& right = symbols[size_t(b.right)];
+        // A bigram whose symbols changed since it was queued is stale.
+        if (left.length == 0 || right.length == 0 || left.length + right.length != b.length || left.next != b.right)
+            continue;
+        join(left, right);
+        left.length += right.length;
+        right.length = 0;
+        left.next = right.next;
+        if (right.next >= 0)
+            symbols[size_t(right.next)].previous = b.left;
+        try_add(left.previous, b.left);
+        try_add(b.left, left.next);
+    }
+}
+
 }

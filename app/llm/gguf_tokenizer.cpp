@@ -272,21 +272,7 @@ rt::ErrorOr<size_t> GgufTokenizer::encode_text(rt::StringView text, bool space_p
     };
     for (size_t i = 1; i < symbol_count; ++i)
         try_add(i32(i - 1), i32(i));
-    while (!queue.empty()) {
-        Bigram b = queue.pop();
-        Symbol& left = symbols[size_t(b.left)];
-        Symbol& right = symbols[size_t(b.right)];
-        // A bigram whose symbols changed since it was queued is stale.
-        if (left.length == 0 || right.length == 0 || left.length + right.length != b.length)
-            continue;
-        left.length += right.length;
-        right.length = 0;
-        left.next = right.next;
-        if (right.next >= 0)
-            symbols[size_t(right.next)].previous = b.left;
-        try_add(left.previous, b.left);
-        try_add(b.left, left.next);
-    }
+    join_pairs(symbols.data(), queue, [](Symbol&, Symbol&) {}, try_add); // a symbol is its bytes: joining adds the lengths
     for (i32 i = 0; i != -1 && symbol_count; i = symbols[size_t(i)].next) {
         Symbol const& s = symbols[size_t(i)];
         i32 id = lookup({ escaped.data() + s.offset, s.length });

@@ -110,21 +110,8 @@ size_t GgufTokenizer::encode_word(rt::StringView word, i32* tokens) const
     };
     for (size_t i = 1; i < n; ++i)
         try_add(i32(i - 1), i32(i));
-    while (!queue.empty()) {
-        Bigram b = queue.pop();
-        Symbol& left = symbols[size_t(b.left)];
-        Symbol& right = symbols[size_t(b.right)];
-        if (left.length == 0 || right.length == 0 || left.length + right.length != b.length || left.next != b.right)
-            continue; // stale: one of them has joined another since
-        left.offset = u32(m_merges.find(i32(left.offset), i32(right.offset)).token);
-        left.length += right.length;
-        right.length = 0;
-        left.next = right.next;
-        if (right.next >= 0)
-            symbols[size_t(right.next)].previous = b.left;
-        try_add(left.previous, b.left);
-        try_add(b.left, left.next);
-    }
+    join_pairs(symbols, queue, [&](Symbol& left, Symbol& right) { left.offset = u32(m_merges.find(i32(left.offset), i32(right.offset)).token); },
+        try_add);
     size_t count = 0;
     for (i32 i = 0; i != -1; i = symbols[size_t(i)].next)
         tokens[count++] = i32(symbols[size_t(i)].offset);
