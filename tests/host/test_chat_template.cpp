@@ -52,6 +52,16 @@ TEST(ChatTemplate, RendersChatMl)
     EXPECT_EQ(r.text, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
 }
 
+TEST(ChatTemplate, RendersSmolLm2Chat)
+{
+    auto r = render(smollm2, { { "user", "Hi" } }, true);
+    EXPECT_EQ(r.error, "");
+    EXPECT_EQ(r.text, "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"
+                      "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+    r = render(smollm2, { { "system", "Be brief." }, { "user", "Hi" } }, true);
+    EXPECT_EQ(r.text, "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+}
+
 TEST(ChatTemplate, WhitespaceControlAndExpressions)
 {
     EXPECT_EQ(render("a  {%- if true -%}  b  {%- endif -%}  c", {}, false).text, "abc");
