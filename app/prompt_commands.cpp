@@ -125,7 +125,7 @@ void PromptCommands::show_help() const
     if (m_context)
         rt::println("  /steps N    positions a story may take, 1 to {}", m_context);
     else
-        rt::println("  /reset      forget the conversation");
+        rt::println("  /reset      forget the conversation; /system TEXT: start over with TEXT");
     rt::println("  /settings   show the settings; /help this list; exit ends");
     rt::println("  keys: arrows, Home, End, Backspace, Delete edit the line; Up and Down");
     rt::println("  recall lines; Ctrl+C stops a story or a reply; Ctrl+D on an empty line ends");

@@ -250,6 +250,7 @@ rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer con
 {
     Chat chat(transformer, tokenizer, sampler, system, format, chat_template, context);
     char line[max_message];
+    char system_message[max_message]; // one typed with /system (the boot's stays where it is)
     LineEditor editor { rt::Console::the(), rt::Console::the() };
     rt::println("[chat] {} chat format{}; type a message; /reset starts over, /help lists the commands, exit ends", format.name,
         chat.uses_template() ? ", rendered from the model's chat template" : " (built-in markers: the model has no chat template)");
@@ -276,6 +277,17 @@ rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer con
         if (message == "/reset") {
             chat.reset();
             rt::println("[chat] started over: the conversation is forgotten");
+            continue;
+        }
+        if (message.starts_with("/system ") || message == "/system") {
+            rt::StringView text = message.substring(rt::min(message.length(), size_t(8)));
+            if (text.is_empty()) {
+                rt::println_colored(rt::Color::Warning, "[chat] /system takes the new system message: /system You answer in one sentence.");
+                continue;
+            }
+            __builtin_memcpy(system_message, text.data(), text.length());
+            chat.start_over_with_system({ system_message, text.length() });
+            rt::println("[chat] started over with the system message \"{}\"", text);
             continue;
         }
         if (message.is_empty() || commands.run(message, sampler))

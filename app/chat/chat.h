@@ -63,6 +63,12 @@ public:
         m_position = 0;
         m_replies = 0;
     }
+    // A new system message (it must outlive the chat), for a conversation started over.
+    void start_over_with_system(rt::StringView system)
+    {
+        m_system = system;
+        reset();
+    }
     bool uses_template() const { return !m_template.is_empty(); }
     i32 position() const { return m_position; }
     i32 context() const { return m_context; }

@@ -2,8 +2,8 @@
 # A model in SmolLM's file layout (byte-level BPE vocabulary, pre-tokenizer smollm, shared
 # classifier, ChatML template; random weights from bareflow-convert-gguf): the prompt comes
 # back whole, non-ASCII characters split over byte tokens included, without a BOS before
-# it; the i686 program prints the same story; a chat in ChatML answers two messages (a
-# random model fills the context: /reset between them).
+# it; the i686 program prints the same story; a chat in ChatML answers three messages (a
+# random model fills the context: /reset, then /system, between them).
 #   byte_level_bpe_test.sh CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -32,11 +32,12 @@ else
   echo "(the i686 program cannot run here: left out)"
 fi
 
-printf 'Hello there\n/reset\nWhat is two and two?\nexit\n' \
+printf 'Hello there\n/reset\nWhat is two and two?\n/system You are a pirate.\nAhoy\nexit\n' \
   | timeout 60 "$program" "$work/model.gguf" /dev/null mode=chat temp=0.8 seed=7 steps=96 tune=off > "$work/chat.log" 2>&1 || fail "the chat did not end well"
 if grep -a -q "^\[chat\] ChatML chat format, rendered from the model's chat template" "$work/chat.log" \
-   && [ "$(grep -a -c '^\[chat\] read ' "$work/chat.log")" = 2 ] && grep -a -q '^\[chat\] bye' "$work/chat.log"; then
-  echo "PASS: a ChatML chat with the byte-level model answers both messages"
+   && [ "$(grep -a -c '^\[chat\] read ' "$work/chat.log")" = 3 ] && grep -a -q '^\[chat\] bye' "$work/chat.log" \
+   && grep -a -q '^\[chat\] started over with the system message "You are a pirate."' "$work/chat.log"; then
+  echo "PASS: a ChatML chat with the byte-level model answers every message, /system starting it over"
 else
   cat "$work/chat.log"; fail "the ChatML chat did not go as it should"
 fi
