@@ -65,10 +65,10 @@ void handle(int signal_number, void (*handler)(int))
 
 void KeyTerminal::take_over()
 {
-    // Not from the background (`&`): changing the terminal there would stop the program.
     if (g_looked)
         return;
     g_looked = true;
+    // Not from the background (`&`): changing the terminal there would stop the program.
     if (!isatty(STDIN_FILENO) || tcgetpgrp(STDIN_FILENO) != getpgrp() || tcgetattr(STDIN_FILENO, &g_original) != 0)
         return;
     for (int signal_number : fatal_signals)
