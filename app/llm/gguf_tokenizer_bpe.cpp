@@ -23,12 +23,20 @@ rt::ErrorOr<void> GgufTokenizer::load_byte_level(gguf::File const& file)
         bool gpt2 = false;
         for (auto name : gpt2_pre_tokenizers)
             gpt2 = gpt2 || pre == name;
+        bool llama3 = pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3" || pre == "falcon3";
         if (pre == "smollm" || pre == "starcoder" || pre == "refact")
             m_pre_tokenizer = PreTokenizer::SmolLm; // llama.cpp cuts these three alike
+        else if (llama3)
+            m_pre_tokenizer = PreTokenizer::Llama3;
+        else if (pre == "qwen2" || pre == "deepseek-r1-qwen" || pre == "stablelm2")
+            m_pre_tokenizer = PreTokenizer::Qwen2;
         else if (!gpt2)
-            return rt::Error::format("tokenizer: BPE pre-tokenizer \"{}\" is not supported (gpt-2's and smollm's are; Llama 3's and Qwen's cut words "
-                                     "differently)",
+            return rt::Error::format("tokenizer: BPE pre-tokenizer \"{}\" is not supported (gpt-2, smollm, llama-bpe and qwen2 and the "
+                                     "vocabularies that cut words as they do are)",
                 pre);
+        // Llama 3's vocabularies start a text with BOS unless they say otherwise.
+        if (llama3 && !file.find("tokenizer.ggml.add_bos_token"))
+            m_add_bos = true;
     }
     // Some vocabularies leave out bytes that UTF-8 never uses (0xC0, 0xC1, 0xF5 and up: MPT's);
     // such a byte in a text is dropped. The letters and digits of ASCII must all be there.
@@ -60,9 +68,21 @@ rt::ErrorOr<size_t> GgufTokenizer::encode_words(rt::StringView text, rt::Span<i3
 }
 
 // The word's bytes as their characters' tokens, then joined: the pair learned first, the
-// leftmost of the same pair first. Returns how many tokens are left.
+// leftmost of the same pair first. Returns how many tokens are left. Llama 3's vocabularies
+// take a word that is a token whole, whatever the merges would make of it (llama.cpp's
+// ignore_merges).
 size_t GgufTokenizer::encode_word(rt::StringView word, i32* tokens) const
 {
+    if (m_pre_tokenizer == PreTokenizer::Llama3 && word.length() <= 64) {
+        char characters[2 * 64];
+        size_t length = 0;
+        for (char byte : word)
+            length += rt::encode_utf8(byte_level::character_of(u8(byte)), characters + length);
+        if (i32 whole = lookup({ characters, length }); whole >= 0) {
+            tokens[0] = whole;
+            return 1;
+        }
+    }
     // Symbols and the queue live on the stack for a short word, as most are.
     constexpr size_t on_stack = 64;
     Symbol stack_symbols[on_stack];

@@ -137,10 +137,75 @@ size_t gpt2_word_end(rt::StringView text, size_t from, size_t end)
     return from + (last_start > 0 ? last_start : at);
 }
 
+bool is_line_break(u32 c) { return c == '\r' || c == '\n'; }
+
+// Llama 3's expression (Qwen2's with `most_digits` 1) on text[from, end): the end of the
+// word at `from`. Every character starts some alternative's match.
+size_t llama3_word_end(rt::StringView text, size_t from, size_t most_digits)
+{
+    rt::StringView rest = text.substring(from);
+    if (rest[0] == '\'' && rest.length() >= 2) {
+        auto lower = [&](size_t i) { return i < rest.length() ? char(rest[i] | 0x20) : 0; };
+        char a = lower(1), b = lower(2);
+        if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l'))
+            return from + 3;
+        if (a == 's' || a == 't' || a == 'm' || a == 'd')
+            return from + 2;
+    }
+    auto first = character_at(rest, 0);
+    Kind kind = kind_of(first.code);
+    auto run_of = [&](size_t at, Kind wanted, size_t most) {
+        for (size_t count = 0; at < rest.length() && count < most; ++count) {
+            auto c = character_at(rest, at);
+            if (kind_of(c.code) != wanted)
+                break;
+            at += c.length;
+        }
+        return at;
+    };
+    constexpr size_t any = ~size_t(0);
+    // [^\r\n\p{L}\p{N}]?\p{L}+
+    if (kind == Kind::Letter)
+        return from + run_of(0, Kind::Letter, any);
+    bool next_is_letter = first.length < rest.length() && kind_of(character_at(rest, first.length).code) == Kind::Letter;
+    if (kind != Kind::Number && !is_line_break(first.code) && next_is_letter)
+        return from + run_of(first.length, Kind::Letter, any);
+    // \p{N}{1,3}
+    if (kind == Kind::Number)
+        return from + run_of(0, Kind::Number, most_digits);
+    //  ?[^\s\p{L}\p{N}]+[\r\n]*
+    size_t start = first.code == ' ' && first.length < rest.length() && kind_of(character_at(rest, 1).code) == Kind::Other ? 1 : 0;
+    if (kind == Kind::Other || start == 1) {
+        size_t at = run_of(start, Kind::Other, any);
+        while (at < rest.length() && is_line_break(u8(rest[at])))
+            ++at;
+        return from + at;
+    }
+    // Whitespace: up to its last line break (\s*[\r\n]+); else all of it at the end of the
+    // text or before more whitespace (\s+(?!\S)), all but its last character before a word.
+    size_t at = 0, last_start = 0, after_line_break = 0;
+    while (at < rest.length()) {
+        auto c = character_at(rest, at);
+        if (kind_of(c.code) != Kind::Space)
+            break;
+        last_start = at;
+        at += c.length;
+        if (is_line_break(c.code))
+            after_line_break = at;
+    }
+    if (after_line_break)
+        return from + after_line_break;
+    if (at == rest.length() || last_start == 0)
+        return from + at;
+    return from + last_start;
+}
+
 }
 
 size_t word_end(rt::StringView text, size_t from, PreTokenizer pre)
 {
+    if (pre == PreTokenizer::Llama3 || pre == PreTokenizer::Qwen2)
+        return llama3_word_end(text, from, pre == PreTokenizer::Llama3 ? 3 : 1);
     size_t end = text.length();
     if (pre == PreTokenizer::SmolLm) {
         // Number characters are words of their own, and the words between them end there.

@@ -5,7 +5,11 @@
 // (a contraction; a run of letters, of numbers or of other characters, each with the space
 // before it; whitespace, less its last character when a word follows), and text it leaves
 // unmatched is a word of its own. SmolLM's vocabularies (tokenizer.ggml.pre "smollm") first
-// make every number character a word of its own. Which characters are letters and numbers
+// make every number character a word of its own. Llama 3's ("llama-bpe") cut with
+//     (?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}
+//     | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+// (letters take any one character but a line break or a digit before them, numbers come in
+// threes, line breaks end their whitespace), and Qwen2's the same with one digit a word. Which characters are letters and numbers
 // follows Unicode's categories for the scripts in tables here (Latin, Greek, Cyrillic,
 // Armenian, Hebrew, Arabic, Indic, Thai, CJK, kana, Hangul, fullwidth forms); other
 // characters count as neither.
@@ -13,7 +17,7 @@
 
 namespace llm {
 
-enum class PreTokenizer { Gpt2, SmolLm };
+enum class PreTokenizer { Gpt2, SmolLm, Llama3, Qwen2 };
 
 // Where the word that starts at `from` (before the end of `text`) ends.
 size_t word_end(rt::StringView text, size_t from, PreTokenizer);

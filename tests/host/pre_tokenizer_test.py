@@ -18,7 +18,10 @@ except ImportError:
     sys.exit(77)
 
 GPT2 = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)"
-EXPRESSIONS = {"gpt2": [GPT2], "smollm": [r"\p{N}", GPT2]}
+LLAMA3 = (r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"
+          r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN2 = LLAMA3.replace(r"\p{N}{1,3}", r"\p{N}")
+EXPRESSIONS = {"gpt2": [GPT2], "smollm": [r"\p{N}", GPT2], "llama3": [LLAMA3], "qwen2": [QWEN2]}
 
 
 def cut(text, expressions):

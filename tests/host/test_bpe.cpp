@@ -152,12 +152,33 @@ TEST(ByteLevelBpe, MergesJoinInTheOrderLearned)
     EXPECT_FALSE(t.tokenizer.value().adds_bos());
 }
 
+TEST(ByteLevelBpe, Llama3TakesAWordThatIsATokenWhole)
+{
+    testing_support::ScopedHeap heap(8 << 20);
+    Vocabulary v;
+    v.tokens.push_back("lo"); // a token no merge makes
+    {
+        Loaded gpt2(v);
+        EXPECT_EQ(gpt2.encode("lo"), (std::vector<i32> { 'l', 'o' }));
+        EXPECT_FALSE(gpt2.tokenizer.value().adds_bos());
+    }
+    v.pre = "llama-bpe";
+    Loaded llama3(v);
+    ASSERT_EQ(llama3.error(), "");
+    EXPECT_EQ(llama3.encode("lo"), (std::vector<i32> { v.id("lo") }));
+    EXPECT_EQ(llama3.encode("hello"), (std::vector<i32> { v.id("hello") }));
+    EXPECT_TRUE(llama3.tokenizer.value().adds_bos()); // Llama 3 starts with BOS unless told otherwise
+    // Its word cutting: a letter run takes the character before it, digits come in threes.
+    EXPECT_EQ(words("(hello 12345", llm::PreTokenizer::Llama3), (Words { "(hello", " ", "123", "45" }));
+    EXPECT_EQ(words("12345", llm::PreTokenizer::Qwen2), (Words { "1", "2", "3", "4", "5" }));
+}
+
 TEST(ByteLevelBpe, VocabulariesThatCannotBeUsed)
 {
     testing_support::ScopedHeap heap(8 << 20);
-    Vocabulary llama3;
-    llama3.pre = "llama-bpe";
-    EXPECT_NE(Loaded(llama3).error().find("tokenizer: BPE pre-tokenizer \"llama-bpe\" is not supported"), std::string::npos);
+    Vocabulary deepseek;
+    deepseek.pre = "deepseek-coder";
+    EXPECT_NE(Loaded(deepseek).error().find("tokenizer: BPE pre-tokenizer \"deepseek-coder\" is not supported"), std::string::npos);
     Vocabulary missing;
     missing.merges.push_back("he x1");
     EXPECT_EQ(Loaded(missing).error(), "tokenizer: merge 6 (\"he x1\") names a token the vocabulary lacks");
