@@ -44,7 +44,7 @@ void start_story_screen(llm::Checkpoint const& checkpoint, llm::kernels::Plan co
     // With several cores, how many the main product runs on (the plan's @N; all when unset).
     auto on_cores = rt::FixedString<16>::formatted("@{}", plan.workers[size_t(op)] ? size_t(plan.workers[size_t(op)]) : cores);
     rt::ScopedColor color { rt::Color::Highlight };
-    rt::format_to(console.screens(), "BareFlow | {} {:.2f}M params | {}:{}{} | {} core{} | temp {:.2f}\n\n", llm::format_name(checkpoint.format),
+    rt::format_to(console.screens(), "BareFlow | {} {:.2f}M params | {}:{}{} | {} core{} | temp {:.2f}\n\n", llm::format_name(checkpoint),
         double(checkpoint.config.parameter_count()) / 1e6, llm::kernels::op_names[size_t(op)],
         llm::kernels::variant_name(op, plan.choice[size_t(op)]), cores > 1 ? on_cores.view() : rt::StringView(""), cores, cores == 1 ? "" : "s",
         double(options.temperature));

@@ -30,7 +30,7 @@ void print_tensor_types(llm::gguf::File const& file)
 void describe_model(llm::Checkpoint const& checkpoint)
 {
     auto const& c = checkpoint.config;
-    rt::println("[model] {}: dim {}, hidden {}, {} layers, {} heads ({} kv), vocab {}, context {}", llm::format_name(checkpoint.format), c.dim, c.hidden_dim,
+    rt::println("[model] {}: dim {}, hidden {}, {} layers, {} heads ({} kv), vocab {}, context {}", llm::format_name(checkpoint), c.dim, c.hidden_dim,
         c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len);
     rt::println("[model] {:.2f}M parameters, {:.1f} MiB of weights read per token; KV cache and activations {:.1f} MiB",
         double(c.parameter_count()) / 1e6, double(checkpoint.weight_bytes) / 1048576.0,

@@ -122,7 +122,7 @@ rt::ErrorOr<Checkpoint> load_int8_checkpoint(rt::Bytes module)
     checkpoint.config = config;
     checkpoint.format = WeightFormat::Int8;
     Weights& w = checkpoint.weights;
-    w.layers = TRY(rt::HeapArray<Layer>::allocate(size_t(layers)));
+    w.layers = TRY(rt::HeapArray<Layer>::allocate_zeroed(size_t(layers))); // zero: no biases unless a loader sets them
     w.input_group = group;
     const u8* p = module.data() + int8_header_bytes;
     auto floats = [&p](u64 count) {
@@ -154,11 +154,11 @@ rt::ErrorOr<Checkpoint> load_int8_checkpoint(rt::Bytes module)
 
 }
 
-const char* format_name(WeightFormat format)
+const char* format_name(Checkpoint const& checkpoint)
 {
-    switch (format) {
+    switch (checkpoint.format) {
     case WeightFormat::Int8: return "llama2.c int8";
-    case WeightFormat::Gguf: return "GGUF llama";
+    case WeightFormat::Gguf: return checkpoint.config.rope_halves ? "GGUF qwen2" : "GGUF llama"; // qwen2 is the one that turns halves
     case WeightFormat::Float32: break;
     }
     return "llama2.c fp32";
@@ -228,7 +228,7 @@ rt::ErrorOr<Checkpoint> load_checkpoint(rt::Bytes module)
     Checkpoint checkpoint;
     checkpoint.config = config;
     Weights& w = checkpoint.weights;
-    w.layers = TRY(rt::HeapArray<Layer>::allocate(size_t(layers)));
+    w.layers = TRY(rt::HeapArray<Layer>::allocate_zeroed(size_t(layers))); // zero: no biases unless a loader sets them
     auto tensor = [&](u64 rows, u64 cols) { return Tensor { TensorType::F32, i32(rows), i32(cols), reinterpret_cast<const u8*>(take(rows * cols)) }; };
     auto per_layer = [&](Tensor Layer::*kind, u64 rows, u64 cols) {
         for (u64 l = 0; l < layers; ++l)

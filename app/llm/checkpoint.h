@@ -23,6 +23,10 @@ struct Config {
     bool shared_classifier;
     float rope_theta { 10000.0f }; // RoPE base frequency
     float norm_epsilon { 1e-5f };  // added to the mean square in RMS normalisation
+    // RoPE turns each head's dimensions i and i + head_size / 2 together (GPT-NeoX's way,
+    // Qwen2's) rather than 2i and 2i + 1 (llama's: its GGUF files' query and key rows are
+    // ordered for that).
+    bool rope_halves { false };
 
     i32 head_size() const { return dim / n_heads; }
     i32 kv_dim() const { return n_kv_heads * head_size(); }
@@ -40,6 +44,10 @@ struct Layer {
     Tensor w1;             // [hidden_dim][dim]  gate
     Tensor w2;             // [dim][hidden_dim]  down
     Tensor w3;             // [hidden_dim][dim]  up
+    // Qwen2 adds a bias to the query, key and value projections (none: data null).
+    Tensor q_bias;         // [1][dim], F32
+    Tensor k_bias;         // [1][kv_dim], F32
+    Tensor v_bias;         // [1][kv_dim], F32
 };
 
 // The weights of any model file, in one structure: tensors used in place where the file
@@ -49,6 +57,8 @@ struct Weights {
     rt::HeapArray<Layer> layers;  // [n_layers]
     Tensor final_norm;            // [1][dim], F32
     Tensor classifier;            // [vocab_size][dim] (the embedding when shared)
+    // Llama 3.1's and 3.2's RoPE scaling: each frequency divided by its factor (none: null).
+    Tensor rope_factors;          // [1][head_size / 2], F32
     // How the inputs of the matrix products are quantised: not at all (0), or in groups of
     // `input_group` (the int8 types' scheme), with each group's sum when `input_sums`
     // (the k-quants' mins multiply them; int8 rows interleaved at load take an offset off).
@@ -74,8 +84,8 @@ struct Checkpoint {
     u64 weight_bytes { 0 }; // bytes of weights one token streams through
 };
 
-// "llama2.c fp32", "llama2.c int8" or "GGUF llama".
-const char* format_name(WeightFormat);
+// "llama2.c fp32", "llama2.c int8", "GGUF llama" or "GGUF qwen2".
+const char* format_name(Checkpoint const&);
 
 constexpr size_t checkpoint_header_bytes = 7 * sizeof(i32);
 constexpr size_t int8_header_bytes = 256;

@@ -105,18 +105,26 @@ rt::ErrorOr<void> check_layer_tensors(gguf::File const& file, i32 block_count)
 
 rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
 {
+    // Qwen2 is llama with biases on the query, key and value projections and RoPE over
+    // the halves of each head; its keys are named after it.
     auto architecture = TRY(file.get_string("general.architecture"));
-    if (!(architecture == "llama"))
-        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama)", architecture);
+    bool qwen2 = architecture == "qwen2";
+    if (!(architecture == "llama") && !qwen2)
+        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama and qwen2)", architecture);
+    rt::FixedString<64> key_text;
+    auto key = [&](rt::StringView suffix) {
+        key_text = rt::FixedString<64>::formatted("{}.{}", architecture, suffix);
+        return key_text.view();
+    };
     Checkpoint checkpoint;
     Config& c = checkpoint.config;
-    c.dim = as_i32(TRY(file.get_integer("llama.embedding_length")));
-    c.hidden_dim = as_i32(TRY(file.get_integer("llama.feed_forward_length")));
-    c.n_layers = as_i32(TRY(file.get_integer("llama.block_count")));
-    c.n_heads = as_i32(TRY(file.get_integer("llama.attention.head_count")));
-    auto kv_heads = file.get_integer("llama.attention.head_count_kv");
+    c.dim = as_i32(TRY(file.get_integer(key("embedding_length"))));
+    c.hidden_dim = as_i32(TRY(file.get_integer(key("feed_forward_length"))));
+    c.n_layers = as_i32(TRY(file.get_integer(key("block_count"))));
+    c.n_heads = as_i32(TRY(file.get_integer(key("attention.head_count"))));
+    auto kv_heads = file.get_integer(key("attention.head_count_kv"));
     c.n_kv_heads = kv_heads.is_error() ? c.n_heads : as_i32(kv_heads.value());
-    c.seq_len = as_i32(TRY(file.get_integer("llama.context_length")));
+    c.seq_len = as_i32(TRY(file.get_integer(key("context_length"))));
     auto const* embedding = file.tensor("token_embd.weight");
     if (!embedding || embedding->dimension_count != 2)
         return rt::Error::format("gguf: tensor token_embd.weight is missing or not a matrix");
@@ -126,14 +134,15 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     bool shared = c.shared_classifier;
     c = TRY(validate_config(header));
     c.shared_classifier = shared;
-    if (auto rope = file.get_integer("llama.rope.dimension_count"); !rope.is_error() && i64(rope.value()) != c.head_size())
+    c.rope_halves = qwen2;
+    if (auto rope = file.get_integer(key("rope.dimension_count")); !rope.is_error() && i64(rope.value()) != c.head_size())
         return rt::Error::format("gguf: rope dimension count {} differs from the head size {}: not supported", rope.value(), c.head_size());
-    if (auto base = file.get_float("llama.rope.freq_base"); !base.is_error()) {
+    if (auto base = file.get_float(key("rope.freq_base")); !base.is_error()) {
         if (!(base.value() > 1.0 && base.value() < 1e9))
             return rt::Error::format("gguf: rope.freq_base {} is not plausible", base.value());
         c.rope_theta = float(base.value());
     }
-    if (auto eps = file.get_float("llama.attention.layer_norm_rms_epsilon"); !eps.is_error()) {
+    if (auto eps = file.get_float(key("attention.layer_norm_rms_epsilon")); !eps.is_error()) {
         if (!(eps.value() > 0.0 && eps.value() < 0.1))
             return rt::Error::format("gguf: layer_norm_rms_epsilon {} is not plausible", eps.value());
         c.norm_epsilon = float(eps.value());
@@ -147,12 +156,18 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     w.embedding = TRY(matrix(file, floats, "token_embd.weight", dim, vocab));
     w.classifier = c.shared_classifier ? w.embedding : TRY(matrix(file, floats, "output.weight", dim, vocab));
     w.final_norm = TRY(norm(file, floats, "output_norm.weight", dim));
+    if (file.tensor("rope_freqs.weight")) {
+        w.rope_factors = TRY(norm(file, floats, "rope_freqs.weight", u64(c.head_size() / 2)));
+        for (i32 pair = 0; pair < c.head_size() / 2; ++pair)
+            if (!(w.rope_factors.floats()[pair] > 0.0f && w.rope_factors.floats()[pair] < 1e6f))
+                return rt::Error::format("gguf: rope_freqs.weight holds {} at {}: not a frequency factor", double(w.rope_factors.floats()[pair]), pair);
+    }
     // GGUF's quantised blocks hold 32 values each: inputs are quantised to match (for
     // every matrix), and Q4_K's mins need each group's sum.
     w.input_group = 32;
     w.input_sums = true;
     auto layers = size_t(c.n_layers);
-    w.layers = TRY(rt::HeapArray<Layer>::allocate(layers));
+    w.layers = TRY(rt::HeapArray<Layer>::allocate_zeroed(layers)); // zero: tensors absent (biases) stay empty
     char name[64];
     auto tensor_name = [&](size_t layer, const char* suffix) {
         rt::BufferSink sink(name, sizeof name);
@@ -171,6 +186,15 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         layer.w1 = TRY(matrix(file, floats, tensor_name(l, "ffn_gate.weight"), dim, hidden));
         layer.w2 = TRY(matrix(file, floats, tensor_name(l, "ffn_down.weight"), hidden, dim));
         layer.w3 = TRY(matrix(file, floats, tensor_name(l, "ffn_up.weight"), dim, hidden));
+        struct Bias {
+            Tensor* tensor;
+            const char* name;
+            u64 size;
+        };
+        Bias biases[] = { { &layer.q_bias, "attn_q.bias", dim }, { &layer.k_bias, "attn_k.bias", kv }, { &layer.v_bias, "attn_v.bias", kv } };
+        for (Bias bias : biases)
+            if (file.tensor(tensor_name(l, bias.name)))
+                *bias.tensor = TRY(norm(file, floats, tensor_name(l, bias.name), bias.size));
     }
     for (auto const& t : file.tensors())
         bytes += t.bytes;

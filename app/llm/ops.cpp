@@ -129,6 +129,31 @@ void rope_apply(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, const fl
     }
 }
 
+void rope_apply_halves(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, const float* cosines, const float* sines)
+{
+    i32 half = head_size / 2;
+    for (i32 head = 0; head < dim; head += head_size) {
+        i32 vectors = head < kv_dim ? 2 : 1;
+        for (i32 pair = 0; pair < half; ++pair) {
+            float c = cosines[pair];
+            float s = sines[pair];
+            for (i32 v = 0; v < vectors; ++v) {
+                float* vec = (v == 0 ? q : k) + head;
+                float v0 = vec[pair];
+                float v1 = vec[pair + half];
+                vec[pair] = v0 * c - v1 * s;
+                vec[pair + half] = v0 * s + v1 * c;
+            }
+        }
+    }
+}
+
+void add_bias(float* out, const float* bias, i32 size)
+{
+    for (i32 i = 0; i < size; ++i)
+        out[i] += bias[i];
+}
+
 void swiglu(float* hb, const float* hb2, i32 size)
 {
     for (i32 i = 0; i < size; ++i) {

@@ -30,6 +30,10 @@ void rope(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 position);
 void rope_frequencies(float* frequencies, i32 head_size, float theta = 10000.0f);
 void rope_angles(float* cosines, float* sines, const float* frequencies, i32 head_size, i32 position);
 void rope_apply(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, const float* cosines, const float* sines);
+// The same turning dimensions i and i + head_size / 2 of each head together (Config::rope_halves).
+void rope_apply_halves(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, const float* cosines, const float* sines);
+// out[i] += bias[i]: a projection's bias (Qwen2's queries, keys and values).
+void add_bias(float* out, const float* bias, i32 size);
 
 // hb = silu(hb) * hb2 (the SwiGLU gate)
 void swiglu(float* hb, const float* hb2, i32 size);

@@ -43,6 +43,9 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
     t.m_logits = TRY(rt::HeapArray<float>::allocate(size_t(c.vocab_size)));
     t.m_rope_frequencies = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
     ops::rope_frequencies(t.m_rope_frequencies.data(), c.head_size(), c.rope_theta);
+    if (Tensor const& factors = checkpoint.weights.rope_factors; factors.data)
+        for (i32 pair = 0; pair < c.head_size() / 2; ++pair)
+            t.m_rope_frequencies[size_t(pair)] /= factors.floats()[pair];
     t.m_rope_cos = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
     t.m_rope_sin = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
     size_t widest = size_t(rt::max(c.dim, c.hidden_dim));
@@ -132,6 +135,16 @@ rt::ErrorOr<void> Transformer::screen_classifier()
     return {};
 }
 
+void Transformer::add_qkv_biases(Layer const& l, float* q, float* k, float* v) const
+{
+    if (l.q_bias.data)
+        ops::add_bias(q, l.q_bias.floats(), m_config.dim);
+    if (l.k_bias.data)
+        ops::add_bias(k, l.k_bias.floats(), m_config.kv_dim());
+    if (l.v_bias.data)
+        ops::add_bias(v, l.v_bias.floats(), m_config.kv_dim());
+}
+
 void Transformer::run_layers(i32 token, i32 position)
 {
     Config const& c = m_config;
@@ -162,9 +175,11 @@ void Transformer::run_layers(i32 token, i32 position)
             Product qkv[] = { { m_q.data(), &l.wq }, { k, &l.wk }, { v, &l.wv } };
             matmul(qkv, in);
         }
+        add_qkv_biases(l, m_q.data(), k, v);
         {
             rt::ScopedCycles probe { "rope" };
-            ops::rope_apply(m_q.data(), k, c.dim, c.kv_dim(), c.head_size(), m_rope_cos.data(), m_rope_sin.data());
+            (c.rope_halves ? ops::rope_apply_halves : ops::rope_apply)(m_q.data(), k, c.dim, c.kv_dim(), c.head_size(), m_rope_cos.data(),
+                m_rope_sin.data());
         }
         {
             rt::ScopedCycles probe { "attention" };

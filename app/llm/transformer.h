@@ -58,6 +58,7 @@ private:
     void attend(i32 layer, i32 head, const float* q, i32 position, float* scores, float* out) const;
     // Every layer for `token` at `position`, leaving the residual stream in m_x.
     void run_layers(i32 token, i32 position);
+    void add_qkv_biases(Layer const&, float* q, float* k, float* v) const;
     // The final norm on the residual stream in m_x, in place.
     void final_norm();
     // The final norm and the classifier on the residual stream in m_x.

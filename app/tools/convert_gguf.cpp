@@ -117,9 +117,26 @@ int main(int argc, char** argv)
 {
     if (argc == 7 && std::string(argv[1]) == "--random" && std::string(argv[5]) == "--type")
         return write_random(argv[2], argv[3], argv[4], argv[6]);
+    // For the tests, after the rest: --qwen2, the same model as a qwen2 GGUF (its query and
+    // key rows ordered for RoPE over each head's halves, zero biases); --rope-factors F, a
+    // rope_freqs.weight of F everywhere (Llama 3.1's RoPE scaling: 1 changes nothing).
+    bool as_qwen2 = false;
+    float rope_factor = 0.0f; // 0: no rope_freqs.weight
+    while (argc >= 5) {
+        std::string last = argv[argc - 1];
+        if (last == "--qwen2") {
+            as_qwen2 = true;
+            argc -= 1;
+        } else if (argc >= 6 && std::string(argv[argc - 2]) == "--rope-factors") {
+            rope_factor = strtof(argv[argc - 1], nullptr);
+            argc -= 2;
+        } else {
+            break;
+        }
+    }
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
-        fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE]\n"
-                        "       bareflow-convert-gguf --random tinyllama|mini TOKENIZER.bin|byte-level OUT.gguf --type TYPE\n"
+        fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE] [--qwen2] [--rope-factors F]\n"
+                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini TOKENIZER.bin|byte-level OUT.gguf --type TYPE\n"
                         "TYPE: f32 q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
         return 2;
     }
@@ -148,14 +165,35 @@ int main(int argc, char** argv)
 
     std::vector<Tensor> tensors;
     u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv = u64(c.kv_dim()), vocab = u64(c.vocab_size);
+    // Rows 2i and 2i + 1 of each head, which llama's RoPE turns together, become rows i and
+    // i + head_size / 2, which qwen2's does: the same model.
+    std::vector<std::vector<float>> reordered; // kept alive for the tensors that point at them
+    reordered.reserve(3 * size_t(c.n_layers));
+    auto for_halves = [&](const float* rows, u64 count) {
+        u64 hs = u64(c.head_size());
+        std::vector<float> out(size_t(count * dim));
+        for (u64 r = 0; r < count; ++r) {
+            u64 head = r / hs, i = r % hs;
+            u64 to = head * hs + (i % 2 ? hs / 2 : 0) + i / 2;
+            memcpy(out.data() + to * dim, rows + r * dim, size_t(dim) * 4);
+        }
+        reordered.push_back(std::move(out));
+        return reordered.back().data();
+    };
+    std::vector<float> zeros(size_t(dim), 0.0f);
     // A tied embedding is also the classifier: llama-quantize gives it the classifier's type.
     tensors.push_back({ "token_embd.weight", { dim, vocab }, w.embedding.floats(), c.shared_classifier ? "output" : "token_embd", 0 });
     for (u64 l = 0; l < u64(c.n_layers); ++l) {
         std::string p = "blk." + std::to_string(l) + ".";
         auto const& layer = w.layers[size_t(l)];
         tensors.push_back({ p + "attn_norm.weight", { dim }, layer.attention_norm.floats(), "", l });
-        tensors.push_back({ p + "attn_q.weight", { dim, dim }, layer.wq.floats(), "attn_q", l });
-        tensors.push_back({ p + "attn_k.weight", { dim, kv }, layer.wk.floats(), "attn_k", l });
+        tensors.push_back({ p + "attn_q.weight", { dim, dim }, as_qwen2 ? for_halves(layer.wq.floats(), dim) : layer.wq.floats(), "attn_q", l });
+        tensors.push_back({ p + "attn_k.weight", { dim, kv }, as_qwen2 ? for_halves(layer.wk.floats(), kv) : layer.wk.floats(), "attn_k", l });
+        if (as_qwen2) {
+            tensors.push_back({ p + "attn_q.bias", { dim }, zeros.data(), "", l });
+            tensors.push_back({ p + "attn_k.bias", { kv }, zeros.data(), "", l });
+            tensors.push_back({ p + "attn_v.bias", { kv }, zeros.data(), "", l });
+        }
         tensors.push_back({ p + "attn_v.weight", { dim, kv }, layer.wv.floats(), "attn_v", l });
         tensors.push_back({ p + "attn_output.weight", { dim, dim }, layer.wo.floats(), "attn_output", l });
         tensors.push_back({ p + "ffn_norm.weight", { dim }, layer.ffn_norm.floats(), "", l });
@@ -166,6 +204,9 @@ int main(int argc, char** argv)
     tensors.push_back({ "output_norm.weight", { dim }, w.final_norm.floats(), "", 0 });
     if (!c.shared_classifier)
         tensors.push_back({ "output.weight", { dim, vocab }, w.classifier.floats(), "output", 0 });
+    std::vector<float> rope_factors(size_t(c.head_size() / 2), rope_factor);
+    if (rope_factor != 0.0f)
+        tensors.push_back({ "rope_freqs.weight", { u64(c.head_size() / 2) }, rope_factors.data(), "", 0 });
 
     std::vector<std::string> pieces;
     std::vector<float> scores;
@@ -174,20 +215,21 @@ int main(int argc, char** argv)
         return 1;
     }
     tools::GgufWriter out;
-    out.kv_string("general.architecture", "llama");
+    std::string arch = as_qwen2 ? "qwen2" : "llama";
+    out.kv_string("general.architecture", arch);
     out.kv_string("general.name", "converted by bareflow-convert-gguf");
     out.kv_u32("general.alignment", 32);
     if (mix->base != tools::f32)
         out.kv_u32("general.file_type", mix->file_type);
-    out.kv_u32("llama.context_length", u32(c.seq_len));
-    out.kv_u32("llama.embedding_length", u32(c.dim));
-    out.kv_u32("llama.block_count", u32(c.n_layers));
-    out.kv_u32("llama.feed_forward_length", u32(c.hidden_dim));
-    out.kv_u32("llama.attention.head_count", u32(c.n_heads));
-    out.kv_u32("llama.attention.head_count_kv", u32(c.n_kv_heads));
-    out.kv_u32("llama.rope.dimension_count", u32(c.head_size()));
-    out.kv_f32("llama.rope.freq_base", 10000.0f);
-    out.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    out.kv_u32(arch + ".context_length", u32(c.seq_len));
+    out.kv_u32(arch + ".embedding_length", u32(c.dim));
+    out.kv_u32(arch + ".block_count", u32(c.n_layers));
+    out.kv_u32(arch + ".feed_forward_length", u32(c.hidden_dim));
+    out.kv_u32(arch + ".attention.head_count", u32(c.n_heads));
+    out.kv_u32(arch + ".attention.head_count_kv", u32(c.n_kv_heads));
+    out.kv_u32(arch + ".rope.dimension_count", u32(c.head_size()));
+    out.kv_f32(arch + ".rope.freq_base", 10000.0f);
+    out.kv_f32(arch + ".attention.layer_norm_rms_epsilon", 1e-5f);
     put_vocabulary(out, pieces, scores);
 
     // Tensor infos, then the data, each tensor aligned to 32 bytes. Norms stay F32.
@@ -248,15 +290,19 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         fprintf(stderr, "--type must be one of q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m\n");
         return 2;
     }
+    // qwen2-mini: the mini shape as Qwen2's file (biases on the query, key and value
+    // projections, RoPE over halves, Qwen2's word cutting), with a byte-level vocabulary.
+    bool qwen2 = shape_name == "qwen2-mini";
     Shape const* shape = nullptr;
     for (auto const& candidate : shapes)
-        if (shape_name == candidate.name)
+        if ((qwen2 ? std::string("mini") : shape_name) == candidate.name)
             shape = &candidate;
-    if (!shape) {
-        fprintf(stderr, "--random takes tinyllama or mini\n");
+    bool byte_level = std::string(tokenizer_path) == "byte-level";
+    if (!shape || (qwen2 && !byte_level)) {
+        fprintf(stderr, "--random takes tinyllama, mini or qwen2-mini (with byte-level)\n");
         return 2;
     }
-    bool byte_level = std::string(tokenizer_path) == "byte-level";
+    std::string arch = qwen2 ? "qwen2" : "llama";
     std::vector<u8> tokenizer;
     auto bpe = tools::learn_byte_level_vocabulary(byte_level ? 512 - 259 : 0);
     if (!byte_level) {
@@ -271,7 +317,8 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     struct Entry {
         std::string name;
         u64 columns, rows;
-        u32 type; // 0: an F32 norm vector
+        u32 type; // 0: an F32 vector, a norm's (ones) or a bias (random)
+        bool bias { false };
     };
     auto type_of = [&](const char* kind, u64 layer, u64 columns) { return tools::tensor_type(*mix, kind, layer, layers, columns); };
     std::vector<Entry> tensors { { "token_embd.weight", dim, vocab, type_of("token_embd", 0, dim) } };
@@ -281,6 +328,11 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         tensors.push_back({ p + "attn_q.weight", dim, dim, type_of("attn_q", l, dim) });
         tensors.push_back({ p + "attn_k.weight", dim, kv, type_of("attn_k", l, dim) });
         tensors.push_back({ p + "attn_v.weight", dim, kv, type_of("attn_v", l, dim) });
+        if (qwen2) {
+            tensors.push_back({ p + "attn_q.bias", dim, 0, 0, true });
+            tensors.push_back({ p + "attn_k.bias", kv, 0, 0, true });
+            tensors.push_back({ p + "attn_v.bias", kv, 0, 0, true });
+        }
         tensors.push_back({ p + "attn_output.weight", dim, dim, type_of("attn_output", l, dim) });
         tensors.push_back({ p + "ffn_norm.weight", dim, 0, 0 });
         tensors.push_back({ p + "ffn_gate.weight", dim, hidden, type_of("ffn_gate", l, dim) });
@@ -297,22 +349,22 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         return 1;
     }
     tools::GgufWriter out;
-    out.kv_string("general.architecture", "llama");
-    out.kv_string("general.name", std::string("random weights at the ") + shape->name + " shape (bareflow-convert-gguf)");
+    out.kv_string("general.architecture", arch);
+    out.kv_string("general.name", std::string("random weights at the ") + shape_name + " shape (bareflow-convert-gguf)");
     out.kv_u32("general.alignment", 32);
     out.kv_u32("general.file_type", mix->file_type); // llama.cpp's ftype numbers
-    out.kv_u32("llama.context_length", u32(shape->context));
-    out.kv_u32("llama.embedding_length", u32(dim));
-    out.kv_u32("llama.block_count", u32(layers));
-    out.kv_u32("llama.feed_forward_length", u32(hidden));
-    out.kv_u32("llama.attention.head_count", u32(shape->heads));
-    out.kv_u32("llama.attention.head_count_kv", u32(shape->kv_heads));
-    out.kv_u32("llama.rope.dimension_count", u32(dim / shape->heads));
-    out.kv_f32("llama.rope.freq_base", 10000.0f);
-    out.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    out.kv_u32(arch + ".context_length", u32(shape->context));
+    out.kv_u32(arch + ".embedding_length", u32(dim));
+    out.kv_u32(arch + ".block_count", u32(layers));
+    out.kv_u32(arch + ".feed_forward_length", u32(hidden));
+    out.kv_u32(arch + ".attention.head_count", u32(shape->heads));
+    out.kv_u32(arch + ".attention.head_count_kv", u32(shape->kv_heads));
+    out.kv_u32(arch + ".rope.dimension_count", u32(dim / shape->heads));
+    out.kv_f32(arch + ".rope.freq_base", qwen2 ? 1000000.0f : 10000.0f);
+    out.kv_f32(arch + ".attention.layer_norm_rms_epsilon", qwen2 ? 1e-6f : 1e-5f);
     if (byte_level) {
         out.kv_string("tokenizer.ggml.model", "gpt2");
-        out.kv_string("tokenizer.ggml.pre", "smollm");
+        out.kv_string("tokenizer.ggml.pre", qwen2 ? "qwen2" : "smollm");
         out.kv_strings("tokenizer.ggml.tokens", bpe.tokens);
         std::vector<i32> types(bpe.tokens.size(), 1);
         types[0] = types[1] = types[2] = 3; // control
@@ -335,8 +387,14 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         std::vector<u8> blob;
         bool norm = t.type == 0;
         if (norm) {
-            std::vector<float> ones(size_t(t.columns), 1.0f);
-            blob.assign(reinterpret_cast<u8*>(ones.data()), reinterpret_cast<u8*>(ones.data() + ones.size()));
+            std::vector<float> values(size_t(t.columns), 1.0f);
+            for (float& value : values) {
+                if (!t.bias)
+                    break;
+                state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+                value = float(state >> 40) / float(1 << 24) - 0.5f; // in [-0.5, 0.5)
+            }
+            blob.assign(reinterpret_cast<u8*>(values.data()), reinterpret_cast<u8*>(values.data() + values.size()));
         } else {
             blob = random_blocks(t.columns * t.rows, t.type, state);
         }
@@ -354,6 +412,6 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         fprintf(stderr, "cannot write %s\n", output);
         return 1;
     }
-    printf("wrote %s: random weights at the %s shape, %s\n", output, shape->name, type_name.c_str());
+    printf("wrote %s: random weights at the %s shape, %s\n", output, shape_name.c_str(), type_name.c_str());
     return 0;
 }

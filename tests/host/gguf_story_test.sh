@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# stories260K converted to GGUF: as F32 it must tell the golden story token for token;
-# as Q8_0 a coherent one (it starts the same way).
+# stories260K converted to GGUF: as F32 it must tell the golden story token for token (as
+# qwen2 too, and with a rope_freqs.weight of ones); as Q8_0 a coherent one (it starts the
+# same way).
 #   gguf_story_test.sh CONVERT_TOOL HOST_PROGRAM GOLDEN_FILE
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -14,17 +15,29 @@ trap 'rm -rf "$work"' EXIT
 # No tokenizer file: the GGUF's own vocabulary must be used (a missing path proves it).
 "$program" "$work/f32.gguf" /dev/null temp=0 steps=200 > "$work/f32.log" 2>&1 || { cat "$work/f32.log"; exit 1; }
 "$program" "$work/q8.gguf" /dev/null temp=0 steps=200 > "$work/q8.log" 2>&1 || { cat "$work/q8.log"; exit 1; }
+# The same model as qwen2 (rows reordered for RoPE over halves, zero biases) is the same
+# model; a rope_freqs.weight of ones changes nothing, of eights changes the story.
+"$convert" "$model" "$tokenizer" "$work/qwen2.gguf" --type f32 --qwen2 > /dev/null || exit 1
+"$convert" "$model" "$tokenizer" "$work/rope1.gguf" --type f32 --rope-factors 1 > /dev/null || exit 1
+"$convert" "$model" "$tokenizer" "$work/rope8.gguf" --type f32 --rope-factors 8 > /dev/null || exit 1
+for name in qwen2 rope1 rope8; do
+  "$program" "$work/$name.gguf" /dev/null temp=0 steps=200 > "$work/$name.log" 2>&1 || { cat "$work/$name.log"; exit 1; }
+done
 sed -n '/prompt:/,/positions/p' "$work/q8.log"
-python3 - "$work/f32.log" "$work/q8.log" "$golden" <<'PY'
+python3 - "$work/f32.log" "$work/q8.log" "$golden" "$work/qwen2.log" "$work/rope1.log" "$work/rope8.log" <<'PY'
 import sys
-f32, q8, golden = (open(p, encoding="utf-8", errors="replace").read() for p in sys.argv[1:4])
+f32, q8, golden, qwen2, rope1, rope8 = (open(p, encoding="utf-8", errors="replace").read() for p in sys.argv[1:7])
 ok = True
 if golden not in f32:
     print("FAIL: the F32 GGUF does not tell the golden story"); ok = False
+if golden not in qwen2 or "[model] GGUF qwen2:" not in qwen2:
+    print("FAIL: the model as qwen2 does not tell the golden story"); ok = False
+if golden not in rope1 or golden in rope8 or "Once upon a time" not in rope8:
+    print("FAIL: rope_freqs.weight is not applied as it should be"); ok = False
 start = "Once upon a time, there was a little girl named Lily."
 if start not in q8:
     print("FAIL: the Q8_0 GGUF story does not start as expected"); ok = False
 if ok:
-    print("PASS: F32 GGUF = golden story; Q8_0 GGUF tells a coherent story")
+    print("PASS: F32 GGUF = golden story (as llama, as qwen2, with rope factors of one); Q8_0 GGUF tells a coherent story; factors of eight change it")
 sys.exit(0 if ok else 1)
 PY
