@@ -25,6 +25,9 @@ ChatFormat ChatFormat::from_template(rt::StringView chat_template)
 {
     if (contains(chat_template, "<|im_start|>"))
         return { Kind::ChatMl, "ChatML", "<|im_start|>system\n", "<|im_start|>user\n", "\n<|im_start|>assistant\n", "\n", "<|im_end|>" };
+    if (contains(chat_template, "<|start_header_id|>"))
+        return { Kind::Llama3, "Llama 3", "<|start_header_id|>system<|end_header_id|>\n\n", "<|start_header_id|>user<|end_header_id|>\n\n",
+            "<|start_header_id|>assistant<|end_header_id|>\n\n", "", "<|eot_id|>" };
     if (contains(chat_template, "[INST]"))
         return { Kind::Llama2, "Llama 2", "[INST] <<SYS>>\n", "[INST] ", " [/INST]", "", "" };
     return { Kind::Zephyr, "TinyLlama/Zephyr", "<|system|>\n", "<|user|>\n", "\n<|assistant|>\n", "\n", "" };
@@ -73,7 +76,7 @@ rt::ErrorOr<size_t> exchange_tokens(ChatFormat const& format, llm::GgufTokenizer
     if (tokens.size() < capacity)
         tokens = TRY(rt::HeapArray<i32>::allocate(capacity));
     size_t count = 0;
-    if (first || llama2)
+    if ((first || llama2) && tokenizer.adds_bos()) // Qwen's and SmolLM's vocabularies start without one
         tokens[count++] = tokenizer.bos();
     count += TRY(tokenizer.encode_fragments({ fragments, n }, { tokens.data() + count, tokens.size() - count }));
     return count;
@@ -137,8 +140,9 @@ rt::ErrorOr<size_t> template_exchange_tokens(rt::StringView chat_template, llm::
     if (tokens.size() < capacity)
         tokens = TRY(rt::HeapArray<i32>::allocate(capacity));
     size_t used = 0;
-    // The conversation opens with BOS, unless the template writes it itself.
-    if (replies == 0 && !exchange.starts_with(tokenizer.piece(tokenizer.bos())))
+    // The conversation opens with BOS where the vocabulary wants one, unless the template
+    // writes it itself.
+    if (replies == 0 && tokenizer.adds_bos() && !exchange.starts_with(tokenizer.piece(tokenizer.bos())))
         tokens[used++] = tokenizer.bos();
     used += TRY(tokenizer.encode_fragments({ fragments, 3 }, { tokens.data() + used, tokens.size() - used }));
     return used;

@@ -16,6 +16,7 @@ TEST(ChatFormat, RecognisedFromTheTemplate)
     EXPECT_EQ(app::ChatFormat::from_template("{% for message in messages %}{% if message['role'] == 'user' %}{{ '<|user|>\\n' + message['content'] + eos_token }}").kind, Kind::Zephyr);
     EXPECT_EQ(app::ChatFormat::from_template("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>'}}").kind, Kind::ChatMl);
     EXPECT_EQ(app::ChatFormat::from_template("{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}").kind, Kind::Llama2);
+    EXPECT_EQ(app::ChatFormat::from_template("{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' }}").kind, Kind::Llama3);
     EXPECT_EQ(app::ChatFormat::from_template("").kind, Kind::Zephyr); // no template: TinyLlama's
     auto chatml = app::ChatFormat::from_template("<|im_start|>");
     EXPECT_EQ(chatml.close_piece, rt::StringView("<|im_end|>"));
@@ -119,6 +120,48 @@ TEST(ChatTokens, ChatMlMarkersBecomeTheirSpecialTokens)
     EXPECT_EQ(tokenizer.special_token_at("<|im_end|>x", length), im_end);
     EXPECT_EQ(length, 10u);
     EXPECT_EQ(tokenizer.special_token_at("<|im_", length), -1);
+}
+
+// Llama 3's turns, with its markers as special tokens; a vocabulary that says
+// add_bos_token false (Qwen's, SmolLM's) gets no BOS in front.
+TEST(ChatTokens, Llama3TurnsAndVocabulariesWithoutBos)
+{
+    std::vector<std::string> pieces = { "<unk>", "<|begin_of_text|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>", "\xE2\x96\x81" };
+    std::vector<i32> types = { 2, 3, 3, 3, 3, 1 };
+    for (int b = 0; b < 256; ++b) {
+        char name[8];
+        std::snprintf(name, sizeof name, "<0x%02X>", b);
+        pieces.push_back(name);
+        types.push_back(6);
+    }
+    std::vector<float> scores(pieces.size(), 0.0f);
+    for (bool add_bos : { true, false }) {
+        tools::GgufWriter b;
+        b.kv_string("tokenizer.ggml.model", "llama");
+        b.kv_strings("tokenizer.ggml.tokens", pieces);
+        b.kv_numbers("tokenizer.ggml.scores", tools::GgufWriter::ValueType::Float32, scores);
+        b.kv_numbers("tokenizer.ggml.token_type", tools::GgufWriter::ValueType::Int32, types);
+        b.kv_bool("tokenizer.ggml.add_bos_token", add_bos);
+        auto bytes = b.file_start(0, 5);
+        testing_support::ScopedHeap heap(8 << 20);
+        auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+        ASSERT_FALSE(file.is_error()) << message_of(file.error());
+        auto loaded = llm::GgufTokenizer::load(file.value());
+        ASSERT_FALSE(loaded.is_error()) << message_of(loaded.error());
+        auto const& tokenizer = loaded.value();
+        auto llama3 = app::ChatFormat::from_template("<|start_header_id|>");
+        EXPECT_EQ(llama3.close_piece, rt::StringView("<|eot_id|>"));
+        const i32 bos = 1, eot = 2, header = 3, header_end = 4;
+        std::vector<i32> start = add_bos ? std::vector<i32> { bos } : std::vector<i32> {};
+        EXPECT_EQ(exchange(llama3, tokenizer, "Be kind.", "hi", true),
+            concat({ start, { header }, encode(tokenizer, "system"), { header_end }, encode(tokenizer, "\n\nBe kind."), { eot, header },
+                encode(tokenizer, "user"), { header_end }, encode(tokenizer, "\n\nhi"), { eot, header }, encode(tokenizer, "assistant"),
+                { header_end }, encode(tokenizer, "\n\n") }));
+        // The next exchange follows the reply's <|eot_id|> with the user's header.
+        EXPECT_EQ(exchange(llama3, tokenizer, "Be kind.", "ok", false),
+            concat({ { header }, encode(tokenizer, "user"), { header_end }, encode(tokenizer, "\n\nok"), { eot, header }, encode(tokenizer, "assistant"),
+                { header_end }, encode(tokenizer, "\n\n") }));
+    }
 }
 
 TEST(ChatTokens, TokenTypesMustCoverTheVocabulary)
