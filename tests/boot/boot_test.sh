@@ -106,6 +106,9 @@ if [ "$with_models" -eq 1 ]; then
     gguf-mini-bpe) # random weights, SmolLM's file layout: a byte-level BPE vocabulary made by the tool
       "$convert_gguf" --random mini byte-level "$work/model.gguf" --type q8_0 >/dev/null || exit 1
       model="$work/model.gguf" tokenizer="" ;;
+    gguf-qwen2-mini) # random weights, Qwen2's file layout (biases, RoPE over halves, qwen2 word cutting)
+      "$convert_gguf" --random qwen2-mini byte-level "$work/model.gguf" --type q8_0 >/dev/null || exit 1
+      model="$work/model.gguf" tokenizer="" ;;
     *) echo "boot_test: unknown model variant $model_variant" >&2; exit 2 ;;
   esac
   case "$tokenizer_variant" in
