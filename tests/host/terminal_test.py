@@ -49,6 +49,10 @@ class Session:
     def __init__(self):
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
+            # As a person's shell starts it: a test run in the background (`&` without job
+            # control) inherits SIGINT and SIGQUIT ignored, which the program rightly keeps.
+            for number in (signal.SIGINT, signal.SIGQUIT):
+                signal.signal(number, signal.SIG_DFL)
             os.execv(program, [program, model, tokenizer, "mode=interactive", "temp=0", "steps=200"])
         self.output = ""
         self.status = None
