@@ -4,6 +4,7 @@
 #include "llm/kernels/tuner.h"
 #include "llm/transformer.h"
 #include <rt/console.h>
+#include <rt/heap.h>
 #include <rt/cycles.h>
 
 namespace app {
@@ -27,14 +28,54 @@ void print_tensor_types(llm::gguf::File const& file)
     rt::println("");
 }
 
-void describe_model(llm::Checkpoint const& checkpoint)
+void describe_model(llm::Checkpoint const& checkpoint, i32 model_context)
 {
     auto const& c = checkpoint.config;
     rt::println("[model] {}: dim {}, hidden {}, {} layers, {} heads ({} kv), vocab {}, context {}", llm::format_name(checkpoint), c.dim, c.hidden_dim,
-        c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.seq_len);
-    rt::println("[model] {:.2f}M parameters, {:.1f} MiB of weights read per token; KV cache and activations {:.1f} MiB",
-        double(c.parameter_count()) / 1e6, double(checkpoint.weight_bytes) / 1048576.0,
-        double(llm::Transformer::state_bytes(c)) / 1048576.0);
+        c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, model_context);
+    llm::Config full = c;
+    full.seq_len = model_context;
+    rt::println("[model] {:.2f}M parameters, {:.1f} MiB of weights read per token; KV cache and activations {:.1f} MiB{}",
+        double(full.parameter_count()) / 1e6, double(checkpoint.weight_bytes) / 1048576.0, double(llm::Transformer::state_bytes(c)) / 1048576.0,
+        c.seq_len < model_context ? rt::FixedString<48>::formatted(" (for {} positions)", c.seq_len).view() : rt::StringView(""));
+}
+
+// The positions the KV cache holds, set as the config's seq_len: a story's steps (generate,
+// bench: a TinyLlama story of 256 steps zeroes 12 MiB of cache, not 92), the model's whole
+// context where prompts are read (interactive, chat; steps=N caps a chat), and never more
+// than memory holds: then as many as fit beside the rest (an eighth of the free memory, 32
+// MiB at least, stays free), said in one line. A story whose steps do not fit is an error.
+rt::ErrorOr<void> fit_context(llm::Config& c, Options const& options)
+{
+    i32 context = c.seq_len;
+    bool story = options.mode == Mode::Generate || options.mode == Mode::Bench;
+    i32 wanted = story ? TRY(story_steps(options, context)) : options.mode == Mode::Chat && options.steps ? TRY(story_steps(options, context)) : context;
+    u64 free = rt::Heap::the().largest_free_block();
+    u64 budget = free - rt::min(free, rt::max(free / 8, u64(32) << 20));
+    auto bytes_for = [&](i32 positions) {
+        llm::Config trial = c;
+        trial.seq_len = positions;
+        return llm::Transformer::state_bytes(trial);
+    };
+    c.seq_len = wanted;
+    if (bytes_for(wanted) <= budget || story)
+        return {}; // a story that does not fit gets Transformer::create's message
+    i32 low = 0, high = wanted; // the most positions that fit: bytes_for grows with them
+    while (low < high) {
+        i32 middle = low + (high - low + 1) / 2;
+        if (bytes_for(middle) <= budget)
+            low = middle;
+        else
+            high = middle - 1;
+    }
+    constexpr i32 least = 64;
+    if (low < least)
+        return rt::Error::format("memory: {} MiB free holds the KV cache of {} positions, fewer than {}; give the machine more memory", free >> 20,
+            low, least);
+    c.seq_len = low;
+    rt::println_colored(rt::Color::Warning, "[model] context: {} of the model's {} positions, as many as {} MiB of memory holds (all {} would need {} MiB)",
+        low, context, free >> 20, context, (bytes_for(context) + (1 << 20) - 1) >> 20);
+    return {};
 }
 
 // tune=auto measures, tune=off uses the scalar reference, anything else is a plan.
@@ -133,7 +174,9 @@ rt::ErrorOr<void> load_model(LoadedModel& model, Inputs const& inputs, Options c
             rt::println("[model] {} int8 matrices interleaved in groups of eight rows in {:.1f} ms", repacked,
                 rt::CycleClock::to_microseconds(rt::read_cycles() - start) / 1000.0);
     }
-    describe_model(model.checkpoint);
+    model.model_context = model.checkpoint.config.seq_len;
+    TRY(fit_context(model.checkpoint.config, options));
+    describe_model(model.checkpoint, model.model_context);
     model.plan = TRY(choose_kernels(options, model.checkpoint, inputs.cpu));
     if (!model.is_gguf)
         model.bin_tokenizer = TRY(llm::Tokenizer::load(inputs.tokenizer, model.checkpoint.config.vocab_size));

@@ -13,7 +13,8 @@
 namespace app {
 
 struct LoadedModel {
-    llm::Checkpoint checkpoint;
+    llm::Checkpoint checkpoint; // its config's seq_len: the positions this run holds (fit_context)
+    i32 model_context { 0 };    // the context the model was made for
     bool is_gguf { false };
     llm::Tokenizer bin_tokenizer;   // llama2.c: tokenizer.bin
     llm::GgufTokenizer gguf_tokenizer; // GGUF: the file's own vocabulary

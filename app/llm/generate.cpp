@@ -27,10 +27,10 @@ rt::ErrorOr<GenerationStats> generate(Transformer& transformer, TextTokenizer co
         rt::ScopedCycles probe { "tokenizer" };
         count = TRY(tokenizer.encode_prompt(prompt, tokens.span()));
     }
-    if (count > config.seq_len)
-        return rt::Error::format("prompt: {} tokens do not fit the model's context of {} tokens", count, config.seq_len);
     if (count >= steps)
         return rt::Error::format("prompt: {} tokens leave no room to generate within steps={}", count, steps);
+    if (count > config.seq_len)
+        return rt::Error::format("prompt: {} tokens do not fit the context of {} positions", count, config.seq_len);
     stats.prompt_tokens = count;
 
     stats.start_cycles = rt::read_cycles();

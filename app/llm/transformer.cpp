@@ -25,7 +25,7 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
     // One clear message up front beats failing on whichever buffer happens to be last.
     if (needed > rt::Heap::the().largest_free_block())
         return rt::Error::format("memory: the KV cache and activations need {} MiB ({} bytes) in one block, only {} MiB is free; "
-                                 "give the machine more memory or use a shorter context",
+                                 "give the machine more memory or ask for fewer positions (steps=N)",
             (needed + (1 << 20) - 1) >> 20, needed, rt::Heap::the().largest_free_block() >> 20);
     Transformer t(checkpoint);
     size_t cache = size_t(c.n_layers) * size_t(c.seq_len) * size_t(c.kv_dim());

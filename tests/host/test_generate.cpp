@@ -80,7 +80,7 @@ TEST_F(Generate, PromptErrorsComeBeforeAnyWork)
         long_prompt += "Lily saw a dog. ";
     auto too_long = llm::generate(transformer, tokenizer, sampler, { long_prompt.data(), long_prompt.size() }, 512, out);
     ASSERT_TRUE(too_long.is_error());
-    EXPECT_NE(message(too_long.error()).find("do not fit the model's context of 512"), std::string::npos);
+    EXPECT_NE(message(too_long.error()).find("leave no room to generate within steps=512"), std::string::npos);
     auto no_room = llm::generate(transformer, tokenizer, sampler, "Once upon a time", 5, out);
     ASSERT_TRUE(no_room.is_error());
     EXPECT_NE(message(no_room.error()).find("steps=5"), std::string::npos);
