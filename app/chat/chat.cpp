@@ -215,7 +215,7 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
         i32 next = sampled.value();
         if (times.reply_tokens++ == 0)
             times.first_reply = rt::read_cycles();
-        if (next == m_close_token || next == m_tokenizer.eos() || next == m_tokenizer.bos()) {
+        if (next == m_close_token || m_tokenizer.ends_text(next)) { // EOS, BOS, <|eot_id|> ...
             close_reply(next);
             return TurnResult::Replied;
         }

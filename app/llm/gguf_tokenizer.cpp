@@ -34,9 +34,9 @@ rt::ErrorOr<rt::HeapArray<GgufTokenizer::SpecialToken>> find_special_tokens(gguf
     using Special = GgufTokenizer::SpecialToken;
     if (!file.find("tokenizer.ggml.token_type")) {
         auto ids = TRY(rt::HeapArray<Special>::allocate(bos == eos ? 1 : 2));
-        ids[0] = { bos, false };
+        ids[0] = { rt::min(bos, eos), false, true }; // in id order, as is_control searches them
         if (bos != eos)
-            ids[1] = { eos, false };
+            ids[1] = { rt::max(bos, eos), false, true };
         return ids;
     }
     auto types = TRY(file.get_array("tokenizer.ggml.token_type", gguf::ValueType::Int32));
@@ -55,7 +55,7 @@ rt::ErrorOr<rt::HeapArray<GgufTokenizer::SpecialToken>> find_special_tokens(gguf
     count = 0;
     for (i32 id = 0; id < vocab_size; ++id)
         if (is_special(id))
-            ids[count++] = { id, type_of(id) == UserDefined };
+            ids[count++] = { id, type_of(id) == UserDefined, type_of(id) == Control };
     return ids;
 }
 
@@ -119,6 +119,7 @@ rt::ErrorOr<GgufTokenizer> GgufTokenizer::load(gguf::File const& file)
     t.m_special_tokens = TRY(find_special_tokens(file, t.m_vocab_size, t.m_bos, t.m_eos));
 
     t.m_index = TRY(PieceIndex::build({ t.m_pieces.data(), t.m_pieces.size() }));
+    t.find_end_tokens(file);
     if (t.m_byte_level)
         TRY(t.load_byte_level(file));
     size_t longest = 0;
@@ -290,6 +291,56 @@ rt::ErrorOr<size_t> GgufTokenizer::encode_text(rt::StringView text, bool space_p
     return count;
 }
 
+namespace {
+// Control tokens that end a turn or a text, by their text (llama.cpp goes by these too).
+constexpr rt::StringView end_token_texts[] = { "<|eot_id|>", "<|im_end|>", "<|endoftext|>", "<|end_of_text|>", "<|end|>", "<end_of_turn>", "<|eom_id|>" };
+}
+
+void GgufTokenizer::find_end_tokens(gguf::File const& file)
+{
+    auto add = [&](i32 id) {
+        for (size_t i = 0; i < m_end_token_count; ++i)
+            if (m_end_tokens[i] == id)
+                return;
+        if (id >= 0 && id < m_vocab_size && m_end_token_count < max_end_tokens)
+            m_end_tokens[m_end_token_count++] = id;
+    };
+    add(m_eos);
+    add(m_bos);
+    static constexpr rt::StringView end_keys[] = { "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id" };
+    for (auto key : end_keys)
+        if (auto id = file.get_integer(key); !id.is_error() && id.value() < u64(m_vocab_size))
+            add(i32(id.value()));
+    for (size_t i = 0; i < m_special_tokens.size(); ++i) {
+        if (!m_special_tokens[i].control)
+            continue;
+        for (auto text : end_token_texts)
+            if (m_pieces[size_t(m_special_tokens[i].id)] == text)
+                add(m_special_tokens[i].id);
+    }
+}
+
+bool GgufTokenizer::ends_text(i32 token) const
+{
+    for (size_t i = 0; i < m_end_token_count; ++i)
+        if (m_end_tokens[i] == token)
+            return true;
+    return false;
+}
+
+bool GgufTokenizer::is_control(i32 token) const
+{
+    size_t low = 0, high = m_special_tokens.size(); // in id order
+    while (low < high) {
+        size_t middle = (low + high) / 2;
+        if (m_special_tokens[middle].id < token)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low < m_special_tokens.size() && m_special_tokens[low].id == token && m_special_tokens[low].control;
+}
+
 bool GgufTokenizer::printable(rt::StringView piece) const
 {
     if (piece.length() != 1)
@@ -301,6 +352,8 @@ bool GgufTokenizer::printable(rt::StringView piece) const
 rt::StringView GgufTokenizer::decode(i32 previous, i32 token) const
 {
     if (token < 0 || token >= m_vocab_size)
+        return {};
+    if (is_control(token)) // <|im_start|>, <|eot_id|>, </s> ...: markers, not text
         return {};
     rt::StringView piece = m_pieces[size_t(token)];
     if (m_byte_level)

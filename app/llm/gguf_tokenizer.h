@@ -45,13 +45,17 @@ public:
     struct SpecialToken {
         i32 id;
         bool in_any_text; // USER_DEFINED: found in what the user typed too
+        bool control;     // CONTROL: never printed
     };
     // BOS (where the vocabulary asks for it: tokenizer.ggml.add_bos_token, by default
     // SentencePiece's yes and BPE's no), then the prompt with its special tokens parsed (as
     // llama.cpp's own programs do).
     rt::ErrorOr<i32> encode_prompt(rt::StringView text, rt::Span<i32> tokens) const override;
     rt::StringView decode(i32 previous, i32 token) const override;
-    bool ends_text(i32 token) const override { return token == m_eos || token == m_bos; }
+    // EOS and BOS, and the tokens that end a turn or a text in the vocabularies of chat
+    // models (llama.cpp's end-of-generation set): Llama 3's <|eot_id|> where EOS is
+    // <|end_of_text|>, ChatML's <|im_end|>, <|endoftext|> ...
+    bool ends_text(i32 token) const override;
     // Everything but a lone control byte (a terminal would act on it).
     bool printable(rt::StringView piece) const override;
     i32 vocab_size() const { return m_vocab_size; }
@@ -66,6 +70,8 @@ public:
 
 private:
     rt::ErrorOr<void> load_byte_level(gguf::File const&);
+    void find_end_tokens(gguf::File const&);
+    bool is_control(i32 token) const;
     i32 lookup(rt::StringView) const;
     rt::ErrorOr<size_t> encode_text(rt::StringView text, bool space_prefix, rt::Span<i32> tokens) const;
     rt::ErrorOr<size_t> encode_words(rt::StringView text, rt::Span<i32> tokens) const;
@@ -84,6 +90,9 @@ private:
     rt::HeapArray<char> m_decode_buffer; // a piece with U+2581 turned back into spaces
     rt::HeapArray<SpecialToken> m_special_tokens; // CONTROL, USER_DEFINED and UNKNOWN tokens
     bool m_add_bos { true };
+    static constexpr size_t max_end_tokens = 8;
+    i32 m_end_tokens[max_end_tokens] {};
+    size_t m_end_token_count { 0 };
     // Byte-level BPE only:
     bool m_byte_level { false };
     PreTokenizer m_pre_tokenizer { PreTokenizer::Gpt2 };

@@ -73,6 +73,7 @@ std::string character(u8 b)
 // A vocabulary of the 256 bytes' characters, some joined tokens and the merges that make them.
 struct Vocabulary {
     std::vector<std::string> tokens;
+    std::vector<i32> types; // llama.cpp's token types, when given
     std::vector<std::string> merges { "h e", "l l", "ll o", "\xc4\xa0 t", "\xc4\xa0t he", "he llo" };
     std::string pre { "gpt-2" };
     Vocabulary()
@@ -92,7 +93,9 @@ struct Vocabulary {
         b.kv_strings("tokenizer.ggml.merges", merges);
         b.kv_u32("tokenizer.ggml.bos_token_id", u32(tokens.size() - 1));
         b.kv_u32("tokenizer.ggml.eos_token_id", u32(tokens.size() - 1));
-        return b.file_start(0, 6);
+        if (!types.empty())
+            b.kv_numbers("tokenizer.ggml.token_type", tools::GgufWriter::ValueType::Int32, types);
+        return b.file_start(0, types.empty() ? 6 : 7);
     }
 };
 
@@ -147,7 +150,7 @@ TEST(ByteLevelBpe, MergesJoinInTheOrderLearned)
     }
     EXPECT_EQ(decoded, all_bytes + " hello");
     auto special = t.tokenizer.value().decode(-1, v.id("<|endoftext|>"));
-    EXPECT_EQ(std::string(special.data(), special.length()), "<|endoftext|>");
+    EXPECT_EQ(std::string(special.data(), special.length()), ""); // EOS: a marker, not text
     // No BOS unless the vocabulary asks for one.
     EXPECT_FALSE(t.tokenizer.value().adds_bos());
 }
@@ -171,6 +174,33 @@ TEST(ByteLevelBpe, Llama3TakesAWordThatIsATokenWhole)
     // Its word cutting: a letter run takes the character before it, digits come in threes.
     EXPECT_EQ(words("(hello 12345", llm::PreTokenizer::Llama3), (Words { "(hello", " ", "123", "45" }));
     EXPECT_EQ(words("12345", llm::PreTokenizer::Qwen2), (Words { "1", "2", "3", "4", "5" }));
+}
+
+// Control tokens are markers: printed as nothing, and those that end a turn in chat
+// models' vocabularies end the text, EOS or not (Llama 3's <|eot_id|>, ChatML's <|im_end|>).
+TEST(ByteLevelBpe, ControlTokensAreNotPrintedAndTheTurnEndingOnesEndTheText)
+{
+    testing_support::ScopedHeap heap(8 << 20);
+    Vocabulary v;
+    v.tokens.insert(v.tokens.end() - 1, { "<|eot_id|>", "<|im_end|>", "<|tool|>", "<extra>" });
+    v.types.assign(v.tokens.size(), 1);
+    for (std::string name : { "<|eot_id|>", "<|im_end|>", "<|tool|>", "<|endoftext|>" })
+        v.types[size_t(v.id(name))] = 3; // control
+    v.types[size_t(v.id("<extra>"))] = 4; // user-defined: text
+    Loaded t(v);
+    ASSERT_EQ(t.error(), "");
+    auto const& tokenizer = t.tokenizer.value();
+    for (std::string name : { "<|eot_id|>", "<|im_end|>", "<|endoftext|>" })
+        EXPECT_TRUE(tokenizer.ends_text(v.id(name))) << name;
+    EXPECT_FALSE(tokenizer.ends_text(v.id("<|tool|>")));
+    EXPECT_FALSE(tokenizer.ends_text(v.id("hello")));
+    auto text = [&](std::string const& name) {
+        auto piece = tokenizer.decode(-1, v.id(name));
+        return std::string(piece.data(), piece.length());
+    };
+    EXPECT_EQ(text("<|tool|>"), "");
+    EXPECT_EQ(text("<extra>"), "<extra>");
+    EXPECT_EQ(text("hello"), "hello");
 }
 
 TEST(ByteLevelBpe, VocabulariesThatCannotBeUsed)
