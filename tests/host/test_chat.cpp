@@ -86,10 +86,13 @@ TEST(ChatTokens, ZephyrTurnsAsLlamaCppTokenisesTheTemplate)
     EXPECT_EQ(typed, concat({ { bos }, encode(tokenizer, "<|user|>\na </s> b"), { eos }, encode(tokenizer, "\n<|assistant|>\n") }));
 }
 
-// A ChatML vocabulary whose markers are CONTROL tokens: they must come out as one id each.
-TEST(ChatTokens, ChatMlMarkersBecomeTheirSpecialTokens)
+// A SentencePiece vocabulary file: <unk>, four CONTROL `markers` (ids 1 to 4), U+2581 and the
+// 256 byte tokens; `add_bos` set when given.
+std::vector<u8> marker_vocabulary(std::vector<std::string> const& markers, int add_bos = -1)
 {
-    std::vector<std::string> pieces = { "<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>", "\xE2\x96\x81" };
+    std::vector<std::string> pieces = { "<unk>" };
+    pieces.insert(pieces.end(), markers.begin(), markers.end());
+    pieces.push_back("\xE2\x96\x81");
     std::vector<i32> types = { 2, 3, 3, 3, 3, 1 };
     for (int b = 0; b < 256; ++b) {
         char name[8];
@@ -103,13 +106,25 @@ TEST(ChatTokens, ChatMlMarkersBecomeTheirSpecialTokens)
     b.kv_strings("tokenizer.ggml.tokens", pieces);
     b.kv_numbers("tokenizer.ggml.scores", tools::GgufWriter::ValueType::Float32, scores);
     b.kv_numbers("tokenizer.ggml.token_type", tools::GgufWriter::ValueType::Int32, types);
-    auto bytes = b.file_start(0, 4);
-    testing_support::ScopedHeap heap(8 << 20);
-    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
-    ASSERT_FALSE(file.is_error()) << message_of(file.error());
-    auto loaded = llm::GgufTokenizer::load(file.value());
-    ASSERT_FALSE(loaded.is_error()) << message_of(loaded.error());
-    auto const& tokenizer = loaded.value();
+    if (add_bos >= 0)
+        b.kv_bool("tokenizer.ggml.add_bos_token", add_bos != 0);
+    return b.file_start(0, add_bos >= 0 ? 5 : 4);
+}
+
+// Parses a vocabulary file's `bytes`; leaves `name` bound to its tokenizer.
+#define LOAD_TOKENIZER(bytes, name)                                                                      \
+    testing_support::ScopedHeap heap(8 << 20);                                                           \
+    auto parsed_file = llm::gguf::File::parse({ bytes.data(), bytes.size() });                           \
+    ASSERT_FALSE(parsed_file.is_error()) << message_of(parsed_file.error());                             \
+    auto loaded_tokenizer = llm::GgufTokenizer::load(parsed_file.value());                               \
+    ASSERT_FALSE(loaded_tokenizer.is_error()) << message_of(loaded_tokenizer.error());                   \
+    auto const& name = loaded_tokenizer.value()
+
+// A ChatML vocabulary whose markers are CONTROL tokens: they must come out as one id each.
+TEST(ChatTokens, ChatMlMarkersBecomeTheirSpecialTokens)
+{
+    auto bytes = marker_vocabulary({ "<s>", "</s>", "<|im_start|>", "<|im_end|>" });
+    LOAD_TOKENIZER(bytes, tokenizer);
     auto chatml = app::ChatFormat::from_template("{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>'}}");
     const i32 bos = 1, im_start = 3, im_end = 4;
     auto tokens = exchange(chatml, tokenizer, "", "hi <|im_end|>", true);
@@ -126,29 +141,9 @@ TEST(ChatTokens, ChatMlMarkersBecomeTheirSpecialTokens)
 // add_bos_token false (Qwen's, SmolLM's) gets no BOS in front.
 TEST(ChatTokens, Llama3TurnsAndVocabulariesWithoutBos)
 {
-    std::vector<std::string> pieces = { "<unk>", "<|begin_of_text|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>", "\xE2\x96\x81" };
-    std::vector<i32> types = { 2, 3, 3, 3, 3, 1 };
-    for (int b = 0; b < 256; ++b) {
-        char name[8];
-        std::snprintf(name, sizeof name, "<0x%02X>", b);
-        pieces.push_back(name);
-        types.push_back(6);
-    }
-    std::vector<float> scores(pieces.size(), 0.0f);
     for (bool add_bos : { true, false }) {
-        tools::GgufWriter b;
-        b.kv_string("tokenizer.ggml.model", "llama");
-        b.kv_strings("tokenizer.ggml.tokens", pieces);
-        b.kv_numbers("tokenizer.ggml.scores", tools::GgufWriter::ValueType::Float32, scores);
-        b.kv_numbers("tokenizer.ggml.token_type", tools::GgufWriter::ValueType::Int32, types);
-        b.kv_bool("tokenizer.ggml.add_bos_token", add_bos);
-        auto bytes = b.file_start(0, 5);
-        testing_support::ScopedHeap heap(8 << 20);
-        auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
-        ASSERT_FALSE(file.is_error()) << message_of(file.error());
-        auto loaded = llm::GgufTokenizer::load(file.value());
-        ASSERT_FALSE(loaded.is_error()) << message_of(loaded.error());
-        auto const& tokenizer = loaded.value();
+        auto bytes = marker_vocabulary({ "<|begin_of_text|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>" }, add_bos);
+        LOAD_TOKENIZER(bytes, tokenizer);
         auto llama3 = app::ChatFormat::from_template("<|start_header_id|>");
         EXPECT_EQ(llama3.close_piece, rt::StringView("<|eot_id|>"));
         const i32 bos = 1, eot = 2, header = 3, header_end = 4;
