@@ -20,6 +20,12 @@ trap 'rm -rf "$work"' EXIT
 "$convert" "$model" "$tokenizer" "$work/qwen2.gguf" --type f32 --qwen2 > /dev/null || exit 1
 "$convert" "$model" "$tokenizer" "$work/rope1.gguf" --type f32 --rope-factors 1 > /dev/null || exit 1
 "$convert" "$model" "$tokenizer" "$work/rope8.gguf" --type f32 --rope-factors 8 > /dev/null || exit 1
+# A factor that is no frequency factor is refused in one line, before anything runs.
+"$convert" "$model" "$tokenizer" "$work/rope-bad.gguf" --type f32 --rope-factors -1 > /dev/null || exit 1
+if "$program" "$work/rope-bad.gguf" /dev/null temp=0 steps=20 > "$work/rope-bad.log" 2>&1 \
+   || ! grep -q '^\[error\] gguf: rope_freqs.weight holds -1.* at 0: not a frequency factor' "$work/rope-bad.log"; then
+  cat "$work/rope-bad.log"; echo "FAIL: a negative rope factor was not refused as it should be"; exit 1
+fi
 for name in qwen2 rope1 rope8; do
   "$program" "$work/$name.gguf" /dev/null temp=0 steps=200 > "$work/$name.log" 2>&1 || { cat "$work/$name.log"; exit 1; }
 done
