@@ -70,8 +70,9 @@ rt::ErrorOr<void> fit_context(llm::Config& c, Options const& options)
     }
     constexpr i32 least = 64;
     if (low < least)
-        return rt::Error::format("memory: {} MiB free holds the KV cache of {} positions, fewer than {}; give the machine more memory", free >> 20,
-            low, least);
+        return rt::Error::format("memory: {} MiB free, less {} MiB kept for the rest of the run, holds a KV cache of {} positions, fewer than {}; "
+                                 "give the machine more memory",
+            free >> 20, (free - budget) >> 20, low, least);
     c.seq_len = low;
     rt::println_colored(rt::Color::Warning, "[model] context: {} of the model's {} positions, as many as {} MiB of memory holds (all {} would need {} MiB)",
         low, context, free >> 20, context, (bytes_for(context) + (1 << 20) - 1) >> 20);

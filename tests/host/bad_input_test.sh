@@ -69,4 +69,12 @@ check tune-plan-names-what-it-leaves-out 0 'note: the plan does not name rmsnorm
 check tune-plan-naming-everything 0 '^\[tune\] plan .*tune=matmul:scalar' 'does not name' \
   -- "$program" "$model" "$tokenizer" temp=0 steps=10 tune=matmul:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar < /dev/null
 
+# A model of 200,000 positions in a heap too small for even 64 of them: one clear line,
+# where prompts are read (a story's cache holds only its steps, and fits).
+"$make_checkpoint" --dim 64 --hidden 172 --layers 5 --heads 8 --kv-heads 4 --vocab 512 --seq-len 200000 -o "$work/big-context.bin" > /dev/null
+check context-too-small-for-the-memory 1 '^\[error\] memory: [0-9]+ MiB free, less [0-9]+ MiB kept for the rest of the run, holds a KV cache of [0-9]+ positions, fewer than 64' '' \
+  -- env BAREFLOW_HEAP_MIB=24 "$program" "$work/big-context.bin" "$tokenizer" mode=interactive < /dev/null
+check story-in-a-small-heap 0 '^\[gen\] [0-9]+ prompt tokens, [0-9]+ generated' '' \
+  -- env BAREFLOW_HEAP_MIB=24 "$program" "$work/big-context.bin" "$tokenizer" temp=0 < /dev/null
+
 [ $failures -eq 0 ] || exit 1
