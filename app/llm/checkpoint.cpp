@@ -158,7 +158,7 @@ const char* format_name(Checkpoint const& checkpoint)
 {
     switch (checkpoint.format) {
     case WeightFormat::Int8: return "llama2.c int8";
-    case WeightFormat::Gguf: return checkpoint.config.rope_halves ? "GGUF qwen2" : "GGUF llama"; // qwen2 is the one that turns halves
+    case WeightFormat::Gguf: return checkpoint.qwen2 ? "GGUF qwen2" : "GGUF llama";
     case WeightFormat::Float32: break;
     }
     return "llama2.c fp32";

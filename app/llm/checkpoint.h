@@ -82,6 +82,7 @@ struct Checkpoint {
     Weights weights;
     WeightFormat format { WeightFormat::Float32 };
     u64 weight_bytes { 0 }; // bytes of weights one token streams through
+    bool qwen2 { false };   // GGUF: architecture qwen2 rather than llama
 };
 
 // "llama2.c fp32", "llama2.c int8", "GGUF llama" or "GGUF qwen2".

@@ -200,6 +200,7 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         bytes += t.bytes;
     checkpoint.weight_bytes = bytes;
     checkpoint.format = WeightFormat::Gguf;
+    checkpoint.qwen2 = qwen2;
     return checkpoint;
 }
 
