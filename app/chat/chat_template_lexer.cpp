@@ -9,7 +9,7 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 bool is_operator_character(char c)
 {
-    for (char op : rt::StringView("+-*/%~()[].,|:=<>"))
+    for (char op : rt::StringView("+-*/%~()[]{}.,|:=<>!"))
         if (c == op)
             return true;
     return false;
@@ -94,11 +94,13 @@ public:
                             return error("an integer literal is larger than {}", max_integer_literal);
                         value = value * 10 + (s[at++] - '0');
                     }
+                    if (at + 1 < s.length() && s[at] == '.' && is_digit(s[at + 1]))
+                        return error("numbers with a fraction are not supported");
                     push(TokenKind::Integer, {}, value);
                 } else if (c == '\'' || c == '"') {
                     TRY(lex_string(at));
                 } else {
-                    static const char* const pairs[] = { "==", "!=", "<=", ">=" };
+                    static const char* const pairs[] = { "==", "!=", "<=", ">=", "//", "**" };
                     size_t length = 1;
                     for (auto const* pair : pairs)
                         if (s.substring(at).starts_with(pair))

@@ -15,28 +15,40 @@ using jinja::Token;
 using jinja::TokenKind;
 
 struct Value {
-    enum class Kind : u8 { Undefined, None, Boolean, Integer, String, Message, Messages, Loop };
+    // List: items [start, start + count) of the renderer's item pool; Namespace: its number
+    // in `start`; Message: its index; Messages: a slice of the conversation; Loop: index and length.
+    enum class Kind : u8 { Undefined, None, Boolean, Integer, String, Message, Messages, List, Namespace, Loop };
     Kind kind { Kind::Undefined };
     bool boolean {};
     i64 integer {};
     rt::StringView string;
-    size_t start {}, count {}; // Message: its index; Messages: a slice; Loop: index and length
+    size_t start {}, count {};
 
     static Value of_bool(bool b) { return { Kind::Boolean, b, 0, {}, 0, 0 }; }
     static Value of_integer(i64 i) { return { Kind::Integer, false, i, {}, 0, 0 }; }
     static Value of_string(rt::StringView s) { return { Kind::String, false, 0, s, 0, 0 }; }
+    static Value none() { return { Kind::None, false, 0, {}, 0, 0 }; }
+    bool is_list() const { return kind == Kind::List || kind == Kind::Messages; }
     bool truthy() const
     {
         switch (kind) {
         case Kind::Boolean: return boolean;
         case Kind::Integer: return integer != 0;
         case Kind::String: return !string.is_empty();
-        case Kind::Messages: return count != 0;
+        case Kind::Messages:
+        case Kind::List: return count != 0;
         case Kind::Message:
+        case Kind::Namespace:
         case Kind::Loop: return true;
         default: return false;
         }
     }
+};
+
+// A call's argument: positional, or name=value.
+struct Argument {
+    rt::StringView name;
+    Value value;
 };
 
 class Renderer {
@@ -46,7 +58,8 @@ public:
     rt::ErrorOr<size_t> run();
 
 private:
-    enum class Block : u8 { End, Elif, Else, Endif, Endfor };
+    // Where running a block stopped: its end, a tag that continues or closes it, or a loop control.
+    enum class Block : u8 { End, Elif, Else, Endif, Endfor, Endmacro, Break, Continue };
     static const char* block_name(Block b);
 
     // ---- helpers over the token stream ----
@@ -58,7 +71,9 @@ private:
     rt::ErrorOr<void> expect(TokenKind kind, const char* what);
     rt::ErrorOr<rt::StringView> expect_name();
     rt::ErrorOr<rt::StringView> store(rt::StringView a, rt::StringView b = {});
-    rt::ErrorOr<rt::StringView> to_text(Value const& v);
+    // A value as Jinja prints it: a string as itself, integers in `digits` (no arena).
+    rt::ErrorOr<rt::StringView> text_of(Value const& v, char (&digits)[24]);
+    rt::ErrorOr<rt::StringView> to_text(Value const& v); // the same, integers stored
 
     // Loops multiply work: two nested loops over messages already square it, and nothing
     // else bounds them. Every loop pass, tag, skipped token and byte written or compared
@@ -74,6 +89,16 @@ private:
     };
     rt::ErrorOr<void> assign(rt::StringView name, Value value, size_t scope);
     Value lookup(rt::StringView name) const;
+
+    // ---- lists and namespaces (pools that grow while rendering, bounded) ----
+
+    static size_t length_of(Value const& v);
+    Value item(Value const& list, size_t i) const;
+    rt::ErrorOr<Value> new_list(size_t count); // items undefined until written
+    Value& list_item(Value const& list, size_t i) { return m_items[list.start + i]; }
+    rt::ErrorOr<Value> new_namespace();
+    Value namespace_attribute(Value const& ns, rt::StringView name) const;
+    rt::ErrorOr<void> set_namespace_attribute(Value const& ns, rt::StringView name, Value value);
 
     // ---- expressions (evaluated while parsed; m_quiet > 0 inside branches not taken) ----
 
@@ -112,28 +137,58 @@ private:
     rt::ErrorOr<Value> and_expression() { return short_circuit("and", false, [this] { return not_expression(); }); }
 
     rt::ErrorOr<Value> not_expression();
-    static bool equal(Value const& a, Value const& b);
+    bool equal(Value const& a, Value const& b) const;
     static bool contains(rt::StringView haystack, rt::StringView needle);
     rt::ErrorOr<Value> comparison();
     rt::ErrorOr<Value> additive();
+    rt::ErrorOr<Value> concatenation();
     rt::ErrorOr<Value> multiplicative();
 
     // An integer operation, or an error naming it when it has no defined result (quietly
     // undefined in branches not taken).
     rt::ErrorOr<Value> arithmetic(rt::StringView op, i64 a, i64 b);
     rt::ErrorOr<Value> unary();
+    rt::ErrorOr<Value> unary_operand(); // -x without the filters that follow
     rt::ErrorOr<Value> primary();
+    rt::ErrorOr<Value> list_literal();
+    rt::ErrorOr<Value> call_function(rt::StringView name);
+    // A quiet error in branches not taken (undefined), a real one elsewhere.
+    template<typename... Args>
+    rt::ErrorOr<Value> refuse(rt::StringView format, Args const&... args)
+    {
+        if (m_quiet)
+            return Value {};
+        return error(format, args...);
+    }
 
     // What `key` names on a value: message['role'], loop.index, ...
-    Value attribute(Value const& v, rt::StringView key) const;
+    // Jinja's Undefined raises on attribute access: so does `undefined.key` here.
+    rt::ErrorOr<Value> attribute(Value const& v, rt::StringView key);
+    Value attribute_of_defined(Value const& v, rt::StringView key) const;
     rt::ErrorOr<Value> subscript(Value const& v);
-    rt::ErrorOr<Value> call_arguments(Value* arguments, size_t capacity, size_t& count);
+    static constexpr size_t max_arguments = 4;
+    rt::ErrorOr<size_t> call_arguments(Argument* arguments);
+    rt::ErrorOr<Value> postfix(Value value);
+    rt::ErrorOr<Value> filters_and_tests(Value value);
+    rt::ErrorOr<Value> test(Value const& v); // after `is` / `is not`
+
+    // ---- filters, methods and tests (chat_template_filters.cpp) ----
+
     static rt::StringView trim(rt::StringView s, bool left, bool right);
     rt::ErrorOr<Value> change_case(rt::StringView s, bool upper);
-
+    rt::ErrorOr<Value> title_case(rt::StringView s, bool every_word);
+    rt::ErrorOr<Value> replace(rt::StringView s, rt::StringView old, rt::StringView with);
+    rt::ErrorOr<Value> split(rt::StringView s, Value const* separator);
+    rt::ErrorOr<Value> join(Value const& list, rt::StringView separator);
+    rt::ErrorOr<Value> repeat(rt::StringView s, i64 times);
+    rt::ErrorOr<Value> select_by_attribute(Value const& list, Argument const* arguments, size_t count, bool keep);
+    rt::ErrorOr<Value> attribute_of_each(Value const& list, Argument const* arguments, size_t count);
+    rt::ErrorOr<Value> to_json(Value const& v);
+    rt::ErrorOr<void> write_json(Value const& v, u32 depth);
+    rt::ErrorOr<void> write_json_string(rt::StringView s);
+    rt::ErrorOr<bool> passes(Value const& v, rt::StringView test, Value const* argument);
     // String methods and filters share their names: strip/trim, lower, upper, ...
-    rt::ErrorOr<Value> apply(Value const& v, rt::StringView name, Value const* arguments, size_t count);
-    rt::ErrorOr<Value> postfix(Value value);
+    rt::ErrorOr<Value> apply(Value const& v, rt::StringView name, Argument const* arguments, size_t count, bool filter);
 
     // ---- statements ----
 
@@ -144,16 +199,38 @@ private:
     // Moves past a tag's remaining tokens to its close.
     rt::ErrorOr<void> end_of_tag();
 
-    // Runs tokens from `at` until a block tag of this level (left at `at`) or the end.
+    // Runs tokens from `at` until a block tag of this level (left at `at`) or the end, or
+    // a break or continue (`at` past it).
     rt::ErrorOr<Block> execute(size_t& at);
 
     // Skips to the next block tag of this level (nested if/for blocks are passed over).
     rt::ErrorOr<Block> skip(size_t& at);
-    rt::ErrorOr<void> run_if();
-    rt::ErrorOr<void> run_for();
+    // Both return End, or the Break or Continue their body met (the block then skipped to its end).
+    rt::ErrorOr<Block> run_if();
+    rt::ErrorOr<Block> run_for();
+    rt::ErrorOr<void> run_for_body(rt::StringView name, Value const& list, size_t body, size_t& at);
     rt::ErrorOr<void> run_set();
 
+    // ---- macros (chat_template_macros.cpp) ----
+
+    struct Macro {
+        rt::StringView name;
+        size_t parameters; // the token after the macro's '('
+        size_t body;       // the token after its tag
+    };
+    static constexpr size_t max_macros = 16;
+    rt::ErrorOr<void> define_macro();
+    Macro const* find_macro(rt::StringView name) const;
+    // Runs a macro with the call's arguments; its output is the call's value (a string).
+    rt::ErrorOr<Value> call_macro(Macro const& macro, Argument const* arguments, size_t count);
+
     static constexpr size_t max_variables = 32;
+    static constexpr size_t max_attributes = 64; // of all namespaces together
+    struct Attribute {
+        size_t owner; // the namespace's number
+        rt::StringView name;
+        Value value;
+    };
     // Real chat templates need a few thousand steps per conversation turn.
     static constexpr size_t work_budget = size_t(1) << 22;
 
@@ -168,6 +245,14 @@ private:
     size_t m_arena_used { 0 };
     Variable m_variables[max_variables] {};
     size_t m_variable_count { 0 };
+    size_t m_scope { 0 }; // where the innermost loop's variables begin: `set` there shadows outer ones
+    rt::HeapArray<Value> m_items;
+    size_t m_item_count { 0 };
+    Attribute m_attributes[max_attributes] {};
+    size_t m_attribute_count { 0 };
+    size_t m_namespace_count { 0 };
+    Macro m_macros[max_macros] {};
+    size_t m_macro_count { 0 };
     u32 m_quiet { 0 };
     u32 m_depth { 0 };
     size_t m_work_left { work_budget };

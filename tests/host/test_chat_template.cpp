@@ -76,15 +76,52 @@ TEST(ChatTemplate, WhitespaceControlAndExpressions)
         "1/2,2/2");
 }
 
+// What the templates of DeepSeek's, Mistral's and llama.cpp's own files need beyond the
+// basics (chat_template_test.py compares far more with jinja2 itself).
+TEST(ChatTemplate, NamespacesMacrosAndLoopControls)
+{
+    std::vector<app::ChatMessage> chat { { "system", "S" }, { "user", "a</think>b" }, { "assistant", "x</think>y" }, { "user", "c" } };
+    EXPECT_EQ(render("{% set ns = namespace(n=0, seen='') %}{% for m in messages %}{% set ns.n = ns.n + 1 %}{% set ns.seen = ns.seen ~ m.role[0] %}"
+                     "{% endfor %}{{ ns.n }} {{ ns.seen }}",
+                  chat, false)
+                  .text,
+        "4 suau");
+    EXPECT_EQ(render("{% macro turn(role, text='?') %}<{{ role }}:{{ text | trim }}>{% set local = 1 %}{% endmacro %}"
+                     "{% for m in messages if m.role != 'system' %}{{ turn(m.role, m.content.split('</think>')[-1]) }}{% endfor %}"
+                     "{{ turn('x') }}{{ local is defined }}",
+                  chat, false)
+                  .text,
+        "<user:b><assistant:y><user:c><x:?>False");
+    EXPECT_EQ(render("{% for m in messages %}{% if loop.index0 == 0 %}{% continue %}{% endif %}{% if m.role == 'assistant' %}{% break %}"
+                     "{% endif %}{{ m.content }}{% endfor %}.",
+                  chat, false)
+                  .text,
+        "a</think>b.");
+    EXPECT_EQ(render("{{ messages | selectattr('role', 'equalto', 'user') | map(attribute='content') | join('|') }}", chat, false).text, "a</think>b|c");
+    EXPECT_EQ(render("{{ (messages | selectattr('role', 'equalto', 'user') | list)[-1] == messages[3] }}", chat, false).text, "True");
+    EXPECT_EQ(render("{{ messages[1:] | tojson }}", { { "user", "q\"\n" } }, false).text, "[]");
+    EXPECT_EQ(render("{{ messages | tojson }}", { { "user", "q\"\n\x01é" } }, false).text, "[{\"role\": \"user\", \"content\": \"q\\\"\\n\\u0001é\"}]");
+}
+
 TEST(ChatTemplate, RefusesWhatItDoesNotUnderstand)
 {
-    EXPECT_EQ(render("{% macro f() %}{% endmacro %}", {}, false).error, "chat template: unsupported statement 'macro'");
+    EXPECT_EQ(render("{% call f() %}{% endcall %}", {}, false).error, "chat template: unsupported statement 'call'");
     EXPECT_EQ(render("{{ 'a' ", {}, false).error, "chat template: a {{ tag is not closed");
     EXPECT_EQ(render("{% if true %}x", {}, false).error, "chat template: an if block is not closed by endif");
     EXPECT_EQ(render("{% endfor %}", {}, false).error, "chat template: endfor without a matching opening tag");
-    EXPECT_EQ(render("{{ 'x' | tojson }}", {}, false).error, "chat template: unsupported method or filter 'tojson'");
+    EXPECT_EQ(render("{{ 'x' | wordwrap }}", {}, false).error, "chat template: unsupported method or filter 'wordwrap'");
+    EXPECT_EQ(render("{{ {'a': 1} }}", {}, false).error, "chat template: dictionary literals are not supported");
+    EXPECT_EQ(render("{{ 1.5 }}", {}, false).error, "chat template: numbers with a fraction are not supported");
+    EXPECT_EQ(render("{{ 3 / 2 }}", {}, false).error, "chat template: '/' divides into a fraction, which BareFlow's templates do not hold (use //)");
+    EXPECT_EQ(render("{{ strftime_now('%d') }}", {}, false).error, "chat template: 'strftime_now' is undefined (not a function BareFlow's templates know)");
+    EXPECT_EQ(render("{{ nothing.at_all }}", {}, false).error, "chat template: an undefined value has no attribute 'at_all'");
+    EXPECT_EQ(render("{% break %}", {}, false).error, "chat template: break outside a for loop");
+    EXPECT_EQ(render("{% set x.y = 1 %}", {}, false).error, "chat template: 'set x.y' needs x to be a namespace()");
+    EXPECT_EQ(render("{% macro f() %}{% for m in messages %}{% endmacro %}", {}, false).error, "chat template: a macro is not closed by endmacro");
+    EXPECT_EQ(render("{{ range(1000000) | length }}", {}, false).error, "chat template: range() of more than 100000 numbers");
+    EXPECT_EQ(render("{{ range(5000) | list | length }}", {}, false).error, "chat template: lists grow beyond 4096 items");
     EXPECT_EQ(render("{{ 'abc' }}", {}, false, 2).error, "chat template: the rendered text is longer than 2 bytes");
-    EXPECT_EQ(render("{{ 'a' + 1 }}", {}, false).error, "chat template: '+' joins two strings (use ~ to join other values)");
+    EXPECT_EQ(render("{{ 'a' + 1 }}", {}, false).error, "chat template: '+' needs two numbers, two strings or two lists (~ joins other values as text)");
     std::string deep = "{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}";
     EXPECT_EQ(render(deep, {}, false).error, "chat template: expressions or blocks nest deeper than 48");
     std::string nested;
@@ -145,7 +182,7 @@ TEST(ChatTemplate, IntegerArithmeticNeverTraps)
     // INT64_MIN without overflow: -(2^40) * 2^23.
     std::string min = "((0 - 1099511627776) * 8388608)";
     EXPECT_EQ(render("{{ " + min + " }}", {}, false).text, "-9223372036854775808");
-    EXPECT_EQ(render("{{ " + min + " / -1 }}", {}, false).error, "chat template: -9223372036854775808 / -1 overflows 64 bits");
+    EXPECT_EQ(render("{{ " + min + " // -1 }}", {}, false).error, "chat template: -9223372036854775808 // -1 overflows 64 bits");
     EXPECT_EQ(render("{{ " + min + " % -1 }}", {}, false).text, "0");
     EXPECT_EQ(render("{{ " + min + " % 7 }}", {}, false).text, "6");
     EXPECT_EQ(render("{{ -7 % " + min + " }}", {}, false).text, "-7");
@@ -156,13 +193,13 @@ TEST(ChatTemplate, IntegerArithmeticNeverTraps)
     EXPECT_EQ(render("{{ (1099511627776 * 8388607 + 1099511627775) + 1099511627776 }}", {}, false).error,
         "chat template: 9223372036854775807 + 1099511627776 overflows 64 bits");
     EXPECT_EQ(render("{{ 1099511627776 * 1099511627776 }}", {}, false).error, "chat template: 1099511627776 * 1099511627776 overflows 64 bits");
-    EXPECT_EQ(render("{{ 5 / 0 }}", {}, false).error, "chat template: 5 / 0: division by zero");
+    EXPECT_EQ(render("{{ 5 // 0 }}", {}, false).error, "chat template: 5 // 0: division by zero");
     EXPECT_EQ(render("{{ 5 % 0 }}", {}, false).error, "chat template: 5 % 0: division by zero");
     EXPECT_EQ(render("{{ 12345678901234567 }}", {}, false).error, "chat template: an integer literal is larger than 1099511627776");
-    // Python's signs for %, C's truncation for /, as before.
-    EXPECT_EQ(render("{{ -7 % 3 }} {{ 7 % -3 }} {{ -7 / 2 }}", {}, false).text, "2 -2 -3");
+    // Python's signs for % and its rounding down for //.
+    EXPECT_EQ(render("{{ -7 % 3 }} {{ 7 % -3 }} {{ -7 // 2 }} {{ 7 // -2 }} {{ 7 // 2 }} {{ -8 // 2 }}", {}, false).text, "2 -2 -4 -4 3 -4");
     // In a branch not taken nothing is reported.
-    EXPECT_EQ(render("{% if false and 1 / 0 %}x{% endif %}ok", {}, false).text, "ok");
+    EXPECT_EQ(render("{% if false and 1 // 0 %}x{% endif %}ok", {}, false).text, "ok");
 }
 
 }
