@@ -9,7 +9,7 @@ packages=(
   grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools
   qemu-system-x86 ovmf
   bochs bochsbios vgabios bochs-term tmux
-  gcc-multilib g++-multilib qemu-user python3 python3-regex ca-certificates curl
+  gcc-multilib g++-multilib qemu-user python3 python3-regex python3-jinja2 ca-certificates curl
 )
 
 missing=()

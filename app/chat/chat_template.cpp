@@ -6,9 +6,10 @@ namespace app::chat_template_detail {
 
 rt::ErrorOr<size_t> Renderer::run()
 {
+    m_stack_start = uptr(__builtin_frame_address(0));
     m_tokens = TRY(rt::HeapArray<Token>::allocate(jinja::token_capacity(m_source.length())));
     m_arena = TRY(rt::HeapArray<char>::allocate(4 * m_source.length() + 4096 + 4 * m_out.size()));
-    m_items = TRY(rt::HeapArray<Value>::allocate(4096 + 8 * m_inputs.messages.size()));
+    m_items = TRY(rt::HeapArray<Value>::allocate(16384 + 16 * m_inputs.messages.size())); // never reclaimed: the work budget bounds them
     m_count = TRY(jinja::lex(m_source, m_tokens.span(), m_arena.span(), m_arena_used));
     size_t at = 0;
     auto end = TRY(execute(at));
@@ -17,6 +18,11 @@ rt::ErrorOr<size_t> Renderer::run()
     if (end != Block::End)
         return error("{} without a matching opening tag", block_name(end));
     return m_length;
+}
+
+rt::Error Renderer::too_deep_error() const
+{
+    return error("expressions or blocks nest too deeply (more than {} levels or {} KiB of stack)", max_depth, max_stack / 1024);
 }
 
 const char* Renderer::block_name(Block b)
@@ -79,10 +85,19 @@ rt::ErrorOr<rt::StringView> Renderer::text_of(Value const& v, char (&digits)[24]
     case Value::Kind::Boolean: return rt::StringView(v.boolean ? "True" : "False");
     case Value::Kind::None: return rt::StringView("None");
     case Value::Kind::Undefined: return rt::StringView();
+    case Value::Kind::Message:
+    case Value::Kind::Messages:
+    case Value::Kind::List:
+        if (!v.is_generator()) { // Python's repr, stored
+            size_t start = m_arena_used;
+            TRY(write_repr(v, 0));
+            return rt::StringView { m_arena.data() + start, m_arena_used - start };
+        }
+        [[fallthrough]];
     default:
         if (m_quiet)
             return rt::StringView();
-        return error("a list, message or namespace cannot be printed");
+        return error("a generator, namespace or loop cannot be printed");
     }
 }
 
@@ -148,7 +163,7 @@ Value Renderer::lookup(rt::StringView name) const
 
 size_t Renderer::length_of(Value const& v)
 {
-    return v.is_list() ? v.count : v.kind == Value::Kind::String ? v.string.length() : 0;
+    return v.is_list() ? v.count : v.kind == Value::Kind::String ? characters(v.string) : 0;
 }
 
 Value Renderer::item(Value const& list, size_t i) const
@@ -220,9 +235,9 @@ rt::ErrorOr<void> Renderer::end_of_tag()
 
 rt::ErrorOr<Renderer::Block> Renderer::execute(size_t& at)
 {
-    DepthGuard guard(m_depth);
+    DepthGuard guard = nesting();
     if (guard.too_deep())
-        return error("expressions or blocks nest deeper than {}", max_depth);
+        return too_deep_error();
     while (true) {
         TRY(charge(1));
         Token const& t = m_tokens[at];

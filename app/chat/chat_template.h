@@ -1,14 +1,19 @@
 #pragma once
 // Renders a GGUF's tokenizer.chat_template: the subset of Jinja that chat templates use,
-// with the settings Hugging Face renders them with (trim_blocks, lstrip_blocks).
+// with the settings Hugging Face renders them with (trim_blocks, lstrip_blocks, loop
+// controls, one trailing newline dropped), to the same bytes Python's jinja2 gives
+// (tests/host/chat_template_test.py compares them).
 //
 // Supported: text, {{ expressions }}, {# comments #}, whitespace control ({%- -%});
-// statements if/elif/else/endif, for ... in ... /endfor (with loop.index, index0, first,
-// last, length), set; literals (strings, integers, true/false/none), names, message['key']
-// and message.key, slices [a:b], + ~ - * / % == != < > <= >= and or not in, "is defined"
-// style tests, the filters trim/length/lower/upper/string, string methods strip/lstrip/
-// rstrip/lower/upper/startswith/endswith, and raise_exception(). Anything else is an error
-// naming what was not understood, so the caller can fall back to a known format.
+// statements if/elif/else, for NAME in LIST [if CONDITION] (loop.index, index0, revindex,
+// first, last, length; break, continue), set NAME and set NAMESPACE.NAME, macro (with
+// defaults); literals (strings, integers, true/false/none, lists), namespace(), range();
+// message['key'] and .key, indexes, slices with steps, + - * // % ~ == != < > <= >= and or
+// not in, `a if b else c`; Jinja's tests (defined, none, string, number, odd, equalto ...);
+// filters and methods on strings and lists (trim, split, replace, title, join, selectattr,
+// map, first, last, list, default, tojson ...), and raise_exception(). Anything else (dicts,
+// floats, call blocks) is an error naming what was not understood, so the caller can fall
+// back to a known format.
 #include <rt/error.h>
 #include <rt/span.h>
 

@@ -36,22 +36,57 @@ bool integer_operation(char op, i64 a, i64 b, i64& result)
 
 }
 
+// Whether the expression from m_at is `a if b [else c]` (an `if` before it ends at this level).
+bool Renderer::conditional_ahead() const
+{
+    i32 depth = 0;
+    for (size_t at = m_at;; ++at) {
+        Token const& t = m_tokens[at];
+        if (t.kind == TokenKind::End || t.kind == TokenKind::ExpressionClose || t.kind == TokenKind::StatementClose)
+            return false;
+        if (t.kind == TokenKind::Operator) {
+            if (t.text == "(" || t.text == "[" || t.text == "{")
+                ++depth;
+            else if (t.text == ")" || t.text == "]" || t.text == "}" || (t.text == "," && depth == 0))
+                if (--depth < 0 || t.text == ",")
+                    return false;
+        } else if (t.kind == TokenKind::Name && depth == 0 && (t.text == "if" || t.text == "else")) {
+            return t.text == "if";
+        }
+    }
+}
+
 rt::ErrorOr<Value> Renderer::expression()
 {
-    DepthGuard guard(m_depth);
+    DepthGuard guard = nesting();
     if (guard.too_deep())
-        return error("expressions or blocks nest deeper than {}", max_depth);
-    Value value = TRY(or_expression());
-    if (at_name("if")) { // a if condition else b
+        return too_deep_error();
+    if (!conditional_ahead())
+        return or_expression();
+    // a if condition else b: as in Jinja, only the side chosen is evaluated (the other is
+    // read quietly), so the value is passed over first and read again when it is taken.
+    size_t value_at = m_at;
+    ++m_quiet;
+    TRY(or_expression());
+    --m_quiet;
+    TRY(charge(m_at - value_at));
+    if (!at_name("if"))
+        return error("expected 'if'");
+    ++m_at;
+    bool taken = TRY(or_expression()).truthy();
+    Value otherwise = Value {};
+    if (at_name("else")) {
         ++m_at;
-        Value condition = TRY(or_expression());
-        Value otherwise = Value {};
-        if (at_name("else")) {
-            ++m_at;
-            otherwise = TRY(expression());
-        }
-        return condition.truthy() ? value : otherwise;
+        m_quiet += taken;
+        otherwise = TRY(expression());
+        m_quiet -= taken;
     }
+    if (!taken)
+        return otherwise;
+    size_t end = m_at;
+    m_at = value_at;
+    Value value = TRY(or_expression());
+    m_at = end;
     return value;
 }
 
@@ -75,6 +110,8 @@ bool Renderer::equal(Value const& a, Value const& b) const
     bool b_number = b.kind == Kind::Integer || b.kind == Kind::Boolean;
     if (a_number && b_number)
         return (a.kind == Kind::Integer ? a.integer : a.boolean) == (b.kind == Kind::Integer ? b.integer : b.boolean);
+    if (a.is_generator() || b.is_generator()) // equal only to itself
+        return a.kind == b.kind && a.start == b.start && a.count == b.count && a.boolean == b.boolean;
     if (a.is_list() && b.is_list()) {
         if (a.count != b.count)
             return false;
@@ -180,7 +217,7 @@ rt::ErrorOr<Value> Renderer::additive()
         Value right = TRY(concatenation());
         if (op == "+" && left.kind == Value::Kind::String && right.kind == Value::Kind::String) {
             left = Value::of_string(TRY(store(left.string, right.string)));
-        } else if (op == "+" && left.is_list() && right.is_list()) {
+        } else if (op == "+" && left.is_list() && right.is_list() && !left.is_generator() && !right.is_generator()) {
             Value joined = TRY(new_list(left.count + right.count));
             for (size_t i = 0; i < left.count; ++i)
                 list_item(joined, i) = item(left, i);
@@ -458,6 +495,8 @@ rt::ErrorOr<Value> Renderer::subscript(Value const& v)
     TRY(expect_operator("]"));
     if (v.kind == Value::Kind::Undefined)
         return refuse("an undefined value cannot be subscripted");
+    if (v.is_generator())
+        return Value {}; // Jinja: a generator has no items to index, so undefined
     if (parts > 1) {
         i64 step = given[2] && is_number(bounds[2]) ? number_of(bounds[2]) : 1;
         if (step == 0)
@@ -466,17 +505,16 @@ rt::ErrorOr<Value> Renderer::subscript(Value const& v)
             return refuse("only lists and strings can be sliced");
         SliceBounds s = slice_bounds(i64(length_of(v)), given[0] ? &bounds[0] : nullptr, given[1] ? &bounds[1] : nullptr, step);
         size_t n = s.count();
-        if (v.kind == Value::Kind::String) {
-            if (step == 1)
-                return Value::of_string(v.string.substring(size_t(s.start), n));
-            TRY(charge(n));
-            if (m_arena_used + n > m_arena.size())
-                return error("strings grow beyond {} bytes", m_arena.size());
-            char* out = m_arena.data() + m_arena_used;
+        if (v.kind == Value::Kind::String) { // by characters
+            if (step == 1) {
+                size_t from = character_offset(v.string, size_t(s.start));
+                return Value::of_string(v.string.substring(from, character_offset(v.string, size_t(s.start) + n) - from));
+            }
+            TRY(charge(n * 4 + v.string.length()));
+            size_t start = m_arena_used;
             for (size_t i = 0; i < n; ++i)
-                out[i] = v.string[size_t(s.start + i64(i) * step)];
-            m_arena_used += n;
-            return Value::of_string({ out, n });
+                TRY(store(character_at(v.string, size_t(s.start + i64(i) * step))));
+            return Value::of_string({ m_arena.data() + start, m_arena_used - start });
         }
         if (step == 1 && v.kind == Value::Kind::Messages) {
             Value slice = v;
@@ -498,7 +536,7 @@ rt::ErrorOr<Value> Renderer::subscript(Value const& v)
         if (i < 0 || i >= length)
             return Value {}; // Jinja: undefined
         if (v.kind == Value::Kind::String)
-            return Value::of_string(v.string.substring(size_t(i), 1));
+            return Value::of_string(character_at(v.string, size_t(i)));
         return item(v, size_t(i));
     }
     return Value {};
@@ -525,6 +563,18 @@ rt::ErrorOr<size_t> Renderer::call_arguments(Argument* arguments)
     return count;
 }
 
+// A method's or filter's arguments, if any, then its value. Apart from postfix and
+// filters_and_tests, which every nested expression passes through: the arguments' room
+// would otherwise be on the stack at each level (the kernel's stack is 256 KiB).
+rt::ErrorOr<Value> Renderer::call_method(Value const& value, rt::StringView name, bool filter)
+{
+    Argument arguments[max_arguments];
+    size_t count = 0;
+    if (at_operator("(") || !filter)
+        count = TRY(call_arguments(arguments));
+    return apply(value, name, arguments, count, filter);
+}
+
 // .name, .method(...), [subscript]
 rt::ErrorOr<Value> Renderer::postfix(Value value)
 {
@@ -533,9 +583,7 @@ rt::ErrorOr<Value> Renderer::postfix(Value value)
             ++m_at;
             rt::StringView name = TRY(expect_name());
             if (at_operator("(")) {
-                Argument arguments[max_arguments];
-                size_t count = TRY(call_arguments(arguments));
-                value = TRY(apply(value, name, arguments, count, false));
+                value = TRY(call_method(value, name, false));
             } else {
                 value = TRY(attribute(value, name));
             }
@@ -555,11 +603,7 @@ rt::ErrorOr<Value> Renderer::filters_and_tests(Value value)
         if (at_operator("|")) {
             ++m_at;
             rt::StringView name = TRY(expect_name());
-            Argument arguments[max_arguments];
-            size_t count = 0;
-            if (at_operator("("))
-                count = TRY(call_arguments(arguments));
-            value = TRY(apply(value, name, arguments, count, true));
+            value = TRY(call_method(value, name, true));
         } else if (at_name("is")) {
             ++m_at;
             value = TRY(test(value));

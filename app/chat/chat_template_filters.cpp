@@ -73,9 +73,13 @@ rt::ErrorOr<Value> Renderer::replace(rt::StringView s, rt::StringView old, rt::S
     };
     if (old.is_empty()) { // Python puts `with` between every character and at both ends
         TRY(append(with));
-        for (size_t i = 0; i < s.length(); ++i) {
-            TRY(append(s.substring(i, 1)));
+        for (size_t i = 0; i < s.length();) {
+            size_t end = i + 1;
+            while (end < s.length() && (u8(s[end]) & 0xC0) == 0x80)
+                ++end;
+            TRY(append(s.substring(i, end - i)));
             TRY(append(with));
+            i = end;
         }
     } else {
         TRY(charge(s.length() * old.length()));
@@ -141,14 +145,105 @@ rt::ErrorOr<Value> Renderer::split(rt::StringView s, Value const* separator)
 
 rt::ErrorOr<Value> Renderer::join(Value const& list, rt::StringView separator)
 {
+    // Each item's text first (a list's or message's repr is stored as it is made), then the
+    // texts and separators one after the other.
+    Value texts = TRY(new_list(list.count));
+    for (size_t i = 0; i < list.count; ++i) {
+        char digits[24];
+        rt::StringView text = TRY(text_of(item(list, i), digits));
+        list_item(texts, i) = Value::of_string(item(list, i).kind == Value::Kind::Integer ? TRY(store(text)) : text);
+    }
     size_t start = m_arena_used;
     for (size_t i = 0; i < list.count; ++i) {
         if (i > 0)
             TRY(store(separator));
-        char digits[24];
-        TRY(store(TRY(text_of(item(list, i), digits))));
+        TRY(store(list_item(texts, i).string));
     }
     return Value::of_string({ m_arena.data() + start, m_arena_used - start });
+}
+
+// Python's repr() of a string: single quotes unless it holds one and no double quote,
+// backslash escapes for the quote, backslash and control characters; other characters as
+// they are, but the Latin-1 controls and no-break space (\xNN) and the few invisible
+// general punctuation ones (\uNNNN) that Python does not count as printable.
+rt::ErrorOr<void> Renderer::write_repr_string(rt::StringView s)
+{
+    char quote = s.find('\'') < s.length() && s.find('"') == s.length() ? '"' : '\'';
+    TRY(store({ &quote, 1 }));
+    const char* hex = "0123456789abcdef";
+    for (size_t i = 0; i < s.length();) {
+        u8 c = u8(s[i]);
+        char escaped[6] = { '\\', 0, 0, 0, 0, 0 };
+        size_t length = 2, consumed = 1;
+        u32 code = c;
+        if (c >= 0xC0 && i + 1 < s.length()) { // the code point of a two- or three-byte character
+            consumed = c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+            if (c >= 0xF0)
+                consumed = 4;
+            if (consumed == 2)
+                code = (u32(c & 0x1F) << 6) | (u8(s[i + 1]) & 0x3F);
+            else if (consumed == 3 && i + 2 < s.length())
+                code = (u32(c & 0x0F) << 12) | (u32(u8(s[i + 1]) & 0x3F) << 6) | (u8(s[i + 2]) & 0x3F);
+        }
+        if (c == '\\' || char(c) == quote) {
+            escaped[1] = char(c);
+        } else if (c == '\n' || c == '\r' || c == '\t') {
+            escaped[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+        } else if (c < 0x20 || c == 0x7F || (code >= 0x80 && code <= 0xA0) || code == 0xAD) {
+            escaped[1] = 'x', escaped[2] = hex[(code >> 4) & 15], escaped[3] = hex[code & 15];
+            length = 4;
+        } else if ((code >= 0x200B && code <= 0x200F) || (code >= 0x2028 && code <= 0x202E) || (code >= 0x2060 && code <= 0x2064)
+            || code == 0xFEFF) {
+            escaped[1] = 'u', escaped[2] = hex[code >> 12], escaped[3] = hex[(code >> 8) & 15], escaped[4] = hex[(code >> 4) & 15],
+            escaped[5] = hex[code & 15];
+            length = 6;
+        } else {
+            consumed = rt::min(consumed, s.length() - i);
+            TRY(store(s.substring(i, consumed)));
+            i += consumed;
+            continue;
+        }
+        TRY(store({ escaped, length }));
+        i += consumed;
+    }
+    TRY(store({ &quote, 1 }));
+    return {};
+}
+
+rt::ErrorOr<void> Renderer::write_repr(Value const& v, u32 depth)
+{
+    DepthGuard guard = nesting();
+    if (guard.too_deep() || depth > max_depth)
+        return too_deep_error();
+    char digits[24];
+    switch (v.kind) {
+    case Value::Kind::String: return write_repr_string(v.string);
+    case Value::Kind::Message: {
+        ChatMessage const& m = m_inputs.messages[v.start];
+        TRY(store("{'role': "));
+        TRY(write_repr_string(m.role));
+        TRY(store(", 'content': "));
+        TRY(write_repr_string(m.content));
+        TRY(store("}"));
+        return {};
+    }
+    case Value::Kind::List:
+    case Value::Kind::Messages:
+        if (v.is_generator())
+            return error("a generator cannot be printed");
+        TRY(store("["));
+        for (size_t i = 0; i < v.count; ++i) {
+            if (i > 0)
+                TRY(store(", "));
+            TRY(write_repr(item(v, i), depth + 1));
+        }
+        TRY(store("]"));
+        return {};
+    case Value::Kind::Integer:
+    case Value::Kind::Boolean:
+    case Value::Kind::None: TRY(store(TRY(text_of(v, digits)))); return {};
+    default: return error("a namespace, loop or undefined value cannot be printed in a list");
+    }
 }
 
 rt::ErrorOr<Value> Renderer::repeat(rt::StringView s, i64 times)
@@ -183,6 +278,7 @@ rt::ErrorOr<Value> Renderer::select_by_attribute(Value const& list, Argument con
             list_item(kept, n++) = item(list, i);
     }
     kept.count = n;
+    kept.boolean = true; // a generator
     return kept;
 }
 
@@ -205,6 +301,7 @@ rt::ErrorOr<Value> Renderer::attribute_of_each(Value const& list, Argument const
             v = fallback->value;
         list_item(mapped, i) = v;
     }
+    mapped.boolean = true; // a generator
     return mapped;
 }
 
@@ -250,8 +347,9 @@ rt::ErrorOr<void> Renderer::write_json_string(rt::StringView s)
 
 rt::ErrorOr<void> Renderer::write_json(Value const& v, u32 depth)
 {
-    if (depth > max_depth)
-        return error("expressions or blocks nest deeper than {}", max_depth);
+    DepthGuard guard = nesting();
+    if (guard.too_deep() || depth > max_depth)
+        return too_deep_error();
     switch (v.kind) {
     case Value::Kind::String: return write_json_string(v.string);
     case Value::Kind::Integer: {
@@ -296,8 +394,10 @@ rt::ErrorOr<bool> Renderer::passes(Value const& v, rt::StringView test, Value co
         return v.kind == Kind::None;
     if (test == "string")
         return v.kind == Kind::String;
-    if (test == "number" || test == "integer")
-        return v.kind == Kind::Integer; // Python's bool is an int, but Jinja's tests leave it out
+    if (test == "number") // Python's bool is a number...
+        return v.kind == Kind::Integer || v.kind == Kind::Boolean;
+    if (test == "integer") // ...but Jinja's integer test leaves it out
+        return v.kind == Kind::Integer;
     if (test == "boolean")
         return v.kind == Kind::Boolean;
     if (test == "true" || test == "false")
@@ -336,6 +436,8 @@ rt::ErrorOr<Value> Renderer::apply(Value const& v, rt::StringView name, Argument
     if (filter && !v.truthy() && !v.is_list() && (name == "selectattr" || name == "rejectattr" || name == "map"))
         return apply(empty, name, arguments, count, filter);
     if (filter) {
+        if (v.is_generator() && (name == "length" || name == "count" || name == "last" || name == "tojson"))
+            return refuse("'{}' cannot read a generator (select, reject, map and reverse give one: add | list)", name);
         if (name == "length" || name == "count") {
             if (v.kind == Kind::Message)
                 return Value::of_integer(2);
@@ -353,8 +455,11 @@ rt::ErrorOr<Value> Renderer::apply(Value const& v, rt::StringView name, Argument
         if (name == "tojson")
             return to_json(v);
         if (name == "list") {
-            if (v.is_list())
-                return v;
+            if (v.is_list()) {
+                Value list = v;
+                list.boolean = false;
+                return list;
+            }
             if (v.kind != Kind::String)
                 return refuse("'list' needs a list or a string");
             Value chars = TRY(new_list(v.string.length()));
@@ -373,14 +478,30 @@ rt::ErrorOr<Value> Renderer::apply(Value const& v, rt::StringView name, Argument
             if (v.is_list())
                 return v.count ? item(v, name == "first" ? 0 : v.count - 1) : Value {};
             if (v.kind == Kind::String && !v.string.is_empty())
-                return Value::of_string(name == "first" ? v.string.substring(0, 1) : v.string.substring(v.string.length() - 1));
-            return v.kind == Kind::String ? Value {} : refuse("'{}' needs a list or a string", name);
+                return Value::of_string(character_at(v.string, name == "first" ? 0 : characters(v.string) - 1));
+            return v.kind == Kind::String || v.kind == Kind::Undefined ? Value {} : refuse("'{}' needs a list or a string", name);
         }
-        if (name == "reverse" && v.is_list()) {
+        if (name == "reverse" && v.is_list()) { // Python's reversed() of a list; a generator's items in a list
             Value reversed = TRY(new_list(v.count));
             for (size_t i = 0; i < v.count; ++i)
                 list_item(reversed, i) = item(v, v.count - 1 - i);
+            reversed.boolean = !v.is_generator();
             return reversed;
+        }
+        if (name == "reverse" && v.kind == Kind::String) { // by characters, not bytes
+            rt::StringView copy = TRY(store(v.string));
+            char* out = const_cast<char*>(copy.begin());
+            size_t at = copy.length();
+            for (size_t i = 0; i < v.string.length();) {
+                size_t end = i + 1;
+                while (end < v.string.length() && (u8(v.string[end]) & 0xC0) == 0x80)
+                    ++end;
+                at -= end - i;
+                for (size_t j = i; j < end; ++j)
+                    out[at + j - i] = v.string[j];
+                i = end;
+            }
+            return Value::of_string(copy);
         }
         if (name == "join") {
             if (!v.is_list())
@@ -440,7 +561,7 @@ rt::ErrorOr<Value> Renderer::apply(Value const& v, rt::StringView name, Argument
         return Value::of_bool(name == "startswith" ? s.starts_with(first->string) : s.ends_with(first->string));
     if (name == "length" || name == "count" || name == "string")
         return refuse("'{}' is a filter here, not a method", name);
-    return error("unsupported method or filter '{}'", name);
+    return refuse("unsupported method or filter '{}'", name);
 }
 
 }

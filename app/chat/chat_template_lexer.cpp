@@ -25,7 +25,12 @@ public:
     // Text and tags into tokens, with Hugging Face's whitespace settings.
     rt::ErrorOr<size_t> run()
     {
+        // Jinja drops one newline at the template's very end (keep_trailing_newline is off).
         rt::StringView s = m_source;
+        if (s.ends_with("\r\n"))
+            s = s.substring(0, s.length() - 2);
+        else if (s.ends_with("\n") || s.ends_with("\r"))
+            s = s.substring(0, s.length() - 1);
         size_t at = 0;
         bool strip_next = false, trim_newline = false;
         while (at < s.length()) {
@@ -131,11 +136,13 @@ private:
         if (all_whitespace) {
             while (length && is_space(text[length - 1]))
                 --length;
-        } else { // lstrip_blocks: only spaces and tabs back to the line start
+        } else { // lstrip_blocks: only spaces and tabs back to the line start (in the source:
+                 // a text right after a tag starts no line, unless trim_blocks took a newline)
             size_t at = length;
             while (at && (text[at - 1] == ' ' || text[at - 1] == '\t'))
                 --at;
-            if (at == 0 || text[at - 1] == '\n')
+            bool line_start = at > 0 ? text[at - 1] == '\n' : text.begin() == m_source.begin() || text.begin()[-1] == '\n';
+            if (line_start)
                 length = at;
         }
         text = text.substring(0, length);

@@ -20,8 +20,10 @@ struct Token {
 
 // Every message from lexing or rendering starts the same way, so the caller can tell
 // the template's errors from its own.
+// Out of line: its buffers would otherwise sit in the frame of every function that can
+// fail, and the renderer's recursion multiplies frames (the kernel's stack is 256 KiB).
 template<typename... Args>
-rt::Error error(rt::StringView format, Args const&... args)
+[[gnu::noinline]] rt::Error error(rt::StringView format, Args const&... args)
 {
     char text[160];
     rt::BufferSink sink(text, sizeof text);

@@ -45,9 +45,9 @@ Renderer::Macro const* Renderer::find_macro(rt::StringView name) const
 
 rt::ErrorOr<Value> Renderer::call_macro(Macro const& macro, Argument const* arguments, size_t count)
 {
-    DepthGuard guard(m_depth);
+    DepthGuard guard = nesting();
     if (guard.too_deep())
-        return error("expressions or blocks nest deeper than {}", max_depth);
+        return too_deep_error();
     size_t return_to = m_at, scope = m_variable_count, outer_scope = m_scope, output_start = m_length;
     // The parameters: by position, by name, else their defaults (evaluated now), else undefined.
     m_at = macro.parameters;

@@ -15,7 +15,8 @@ using jinja::Token;
 using jinja::TokenKind;
 
 struct Value {
-    // List: items [start, start + count) of the renderer's item pool; Namespace: its number
+    // List: items [start, start + count) of the renderer's item pool (`boolean` set: a
+    // generator, as Jinja's select, reject, map and reverse give); Namespace: its number
     // in `start`; Message: its index; Messages: a slice of the conversation; Loop: index and length.
     enum class Kind : u8 { Undefined, None, Boolean, Integer, String, Message, Messages, List, Namespace, Loop };
     Kind kind { Kind::Undefined };
@@ -29,14 +30,16 @@ struct Value {
     static Value of_string(rt::StringView s) { return { Kind::String, false, 0, s, 0, 0 }; }
     static Value none() { return { Kind::None, false, 0, {}, 0, 0 }; }
     bool is_list() const { return kind == Kind::List || kind == Kind::Messages; }
+    // Python generators have no length or index, and are true even when empty.
+    bool is_generator() const { return kind == Kind::List && boolean; }
     bool truthy() const
     {
         switch (kind) {
         case Kind::Boolean: return boolean;
         case Kind::Integer: return integer != 0;
         case Kind::String: return !string.is_empty();
-        case Kind::Messages:
-        case Kind::List: return count != 0;
+        case Kind::Messages: return count != 0;
+        case Kind::List: return boolean || count != 0;
         case Kind::Message:
         case Kind::Namespace:
         case Kind::Loop: return true;
@@ -44,6 +47,32 @@ struct Value {
         }
     }
 };
+
+// Python counts and indexes strings by character: here, UTF-8's lead bytes.
+inline bool is_continuation(char c) { return (u8(c) & 0xC0) == 0x80; }
+inline size_t characters(rt::StringView s)
+{
+    size_t n = 0;
+    for (char c : s)
+        n += !is_continuation(c);
+    return n;
+}
+// Where character `index` begins (the length when there are not that many).
+inline size_t character_offset(rt::StringView s, size_t index)
+{
+    size_t at = 0;
+    for (; at < s.length(); ++at)
+        if (!is_continuation(s[at]) && index-- == 0)
+            return at;
+    return at;
+}
+inline rt::StringView character_at(rt::StringView s, size_t index)
+{
+    size_t start = character_offset(s, index), end = start + 1;
+    while (end < s.length() && is_continuation(s[end]))
+        ++end;
+    return s.substring(start, end - start);
+}
 
 // A call's argument: positional, or name=value.
 struct Argument {
@@ -71,7 +100,8 @@ private:
     rt::ErrorOr<void> expect(TokenKind kind, const char* what);
     rt::ErrorOr<rt::StringView> expect_name();
     rt::ErrorOr<rt::StringView> store(rt::StringView a, rt::StringView b = {});
-    // A value as Jinja prints it: a string as itself, integers in `digits` (no arena).
+    // A value as Jinja prints it: a string as itself, integers in `digits`, lists and
+    // messages as Python's repr (stored).
     rt::ErrorOr<rt::StringView> text_of(Value const& v, char (&digits)[24]);
     rt::ErrorOr<rt::StringView> to_text(Value const& v); // the same, integers stored
 
@@ -102,20 +132,31 @@ private:
 
     // ---- expressions (evaluated while parsed; m_quiet > 0 inside branches not taken) ----
 
-    // Nesting (parentheses, blocks) is bounded: the template comes from a file, and the
-    // kernel's stack is small.
+    // Nesting (parentheses, blocks, macro calls) is bounded: the template comes from a file,
+    // and the kernel's stack is 256 KiB, of which a run otherwise uses about 30. A level of
+    // nesting takes some 5 KiB of frames (every fallible step holds an ErrorOr), so the
+    // stack the renderer has used is bounded as well as the count of levels.
     class DepthGuard {
     public:
-        explicit DepthGuard(u32& depth) : m_depth(depth) { ++m_depth; }
+        DepthGuard(u32& depth, uptr stack_start) : m_depth(depth), m_stack_start(stack_start) { ++m_depth; }
         ~DepthGuard() { --m_depth; }
-        bool too_deep() const { return m_depth > max_depth; }
+        bool too_deep() const
+        {
+            uptr here = uptr(__builtin_frame_address(0));
+            return m_depth > max_depth || (m_stack_start > here && m_stack_start - here > max_stack);
+        }
 
     private:
         u32& m_depth;
+        uptr m_stack_start;
     };
     static constexpr u32 max_depth = 48;
+    static constexpr uptr max_stack = 128 * 1024;
+    DepthGuard nesting() { return DepthGuard(m_depth, m_stack_start); }
+    rt::Error too_deep_error() const;
 
     rt::ErrorOr<Value> expression();
+    bool conditional_ahead() const;
 
     // `a or b` and `a and b`: Python's short circuit. The right side is still parsed when
     // the left decides, quietly, so a raise_exception there does not fire.
@@ -150,11 +191,13 @@ private:
     rt::ErrorOr<Value> unary();
     rt::ErrorOr<Value> unary_operand(); // -x without the filters that follow
     rt::ErrorOr<Value> primary();
-    rt::ErrorOr<Value> list_literal();
-    rt::ErrorOr<Value> call_function(rt::StringView name);
+    // Those with room for items or arguments on the stack are kept out of line (see call_method).
+    [[gnu::noinline]] rt::ErrorOr<Value> list_literal();
+    [[gnu::noinline]] rt::ErrorOr<Value> call_function(rt::StringView name);
+    [[gnu::noinline]] rt::ErrorOr<Value> call_method(Value const& value, rt::StringView name, bool filter);
     // A quiet error in branches not taken (undefined), a real one elsewhere.
     template<typename... Args>
-    rt::ErrorOr<Value> refuse(rt::StringView format, Args const&... args)
+    [[gnu::noinline]] rt::ErrorOr<Value> refuse(rt::StringView format, Args const&... args)
     {
         if (m_quiet)
             return Value {};
@@ -165,12 +208,12 @@ private:
     // Jinja's Undefined raises on attribute access: so does `undefined.key` here.
     rt::ErrorOr<Value> attribute(Value const& v, rt::StringView key);
     Value attribute_of_defined(Value const& v, rt::StringView key) const;
-    rt::ErrorOr<Value> subscript(Value const& v);
+    [[gnu::noinline]] rt::ErrorOr<Value> subscript(Value const& v);
     static constexpr size_t max_arguments = 4;
     rt::ErrorOr<size_t> call_arguments(Argument* arguments);
     rt::ErrorOr<Value> postfix(Value value);
     rt::ErrorOr<Value> filters_and_tests(Value value);
-    rt::ErrorOr<Value> test(Value const& v); // after `is` / `is not`
+    [[gnu::noinline]] rt::ErrorOr<Value> test(Value const& v); // after `is` / `is not`
 
     // ---- filters, methods and tests (chat_template_filters.cpp) ----
 
@@ -186,9 +229,11 @@ private:
     rt::ErrorOr<Value> to_json(Value const& v);
     rt::ErrorOr<void> write_json(Value const& v, u32 depth);
     rt::ErrorOr<void> write_json_string(rt::StringView s);
+    rt::ErrorOr<void> write_repr(Value const& v, u32 depth);
+    rt::ErrorOr<void> write_repr_string(rt::StringView s);
     rt::ErrorOr<bool> passes(Value const& v, rt::StringView test, Value const* argument);
     // String methods and filters share their names: strip/trim, lower, upper, ...
-    rt::ErrorOr<Value> apply(Value const& v, rt::StringView name, Argument const* arguments, size_t count, bool filter);
+    [[gnu::noinline]] rt::ErrorOr<Value> apply(Value const& v, rt::StringView name, Argument const* arguments, size_t count, bool filter);
 
     // ---- statements ----
 
@@ -255,6 +300,7 @@ private:
     size_t m_macro_count { 0 };
     u32 m_quiet { 0 };
     u32 m_depth { 0 };
+    uptr m_stack_start { 0 }; // run()'s frame
     size_t m_work_left { work_budget };
 };
 

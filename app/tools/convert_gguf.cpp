@@ -111,12 +111,15 @@ std::vector<u8> random_blocks(u64 count, u32 type, u64& state)
     return blob;
 }
 
-int write_random(std::string const& shape_name, const char* tokenizer_path, const char* output, std::string const& type_name);
+int write_random(std::string const& shape_name, const char* tokenizer_path, const char* output, std::string const& type_name,
+    const char* chat_template_path);
 
 int main(int argc, char** argv)
 {
-    if (argc == 7 && std::string(argv[1]) == "--random" && std::string(argv[5]) == "--type")
-        return write_random(argv[2], argv[3], argv[4], argv[6]);
+    // --random ... --chat-template FILE: that template in place of the shape's usual one.
+    if ((argc == 7 || (argc == 9 && std::string(argv[7]) == "--chat-template")) && std::string(argv[1]) == "--random"
+        && std::string(argv[5]) == "--type")
+        return write_random(argv[2], argv[3], argv[4], argv[6], argc == 9 ? argv[8] : nullptr);
     // For the tests, after the rest: --qwen2, the same model as a qwen2 GGUF (its query and
     // key rows ordered for RoPE over each head's halves, zero biases); --rope-factors F, a
     // rope_freqs.weight of F everywhere (Llama 3.1's RoPE scaling: 1 changes nothing).
@@ -136,7 +139,7 @@ int main(int argc, char** argv)
     }
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
         fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE] [--qwen2] [--rope-factors F]\n"
-                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini TOKENIZER.bin|byte-level OUT.gguf --type TYPE\n"
+                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
                         "TYPE: f32 q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
         return 2;
     }
@@ -283,8 +286,18 @@ constexpr Shape shapes[] = {
 
 }
 
-int write_random(std::string const& shape_name, const char* tokenizer_path, const char* output, std::string const& type_name)
+int write_random(std::string const& shape_name, const char* tokenizer_path, const char* output, std::string const& type_name,
+    const char* chat_template_path)
 {
+    std::string chat_template;
+    if (chat_template_path) {
+        auto bytes = read_file(chat_template_path);
+        if (bytes.empty()) {
+            fprintf(stderr, "cannot read %s\n", chat_template_path);
+            return 1;
+        }
+        chat_template.assign(bytes.begin(), bytes.end());
+    }
     auto const* mix = tools::find_quant_mix(type_name);
     if (!mix || mix->base == tools::f32) {
         fprintf(stderr, "--type must be one of q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m\n");
@@ -373,11 +386,11 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         out.kv_u32("tokenizer.ggml.bos_token_id", 1);
         out.kv_u32("tokenizer.ggml.eos_token_id", 2);
         out.kv_bool("tokenizer.ggml.add_bos_token", false);
-        out.kv_string("tokenizer.chat_template", chatml_chat_template);
+        out.kv_string("tokenizer.chat_template", chat_template_path ? chat_template.c_str() : chatml_chat_template);
     } else {
         put_vocabulary(out, pieces, scores);
         out.kv_u32("tokenizer.ggml.padding_token_id", 2);
-        out.kv_string("tokenizer.chat_template", tinyllama_chat_template);
+        out.kv_string("tokenizer.chat_template", chat_template_path ? chat_template.c_str() : tinyllama_chat_template);
     }
 
     u64 state = 0x9E3779B97F4A7C15ull;

@@ -168,6 +168,13 @@ def main():
               "{% if loop.last and add_generation_prompt %}{{ '<|assistant|>' }}{% endif %}{% endfor %}")
     gguf_chatml, gguf_zephyr = with_chat_template(gguf, chatml), with_chat_template(gguf, zephyr)
 
+    # Namespaces, macros, loop controls, filters on lists (the shapes of DeepSeek's and Mistral's templates).
+    rich = ("{% set ns = namespace(n=0, text='') %}{% macro turn(role, text='?') %}<{{ role | title }}:{{ text.split('</think>')[-1] | trim }}>"
+            "{% endmacro %}{% for m in messages if m.role != 'system' %}{% if loop.index > 5 %}{% break %}{% endif %}"
+            "{% set ns.n = ns.n + 1 %}{{ turn(m.role, m.content) }}{% if m.content == '' %}{% continue %}{% endif %}{% endfor %}"
+            "{{ messages | selectattr('role', 'equalto', 'user') | map(attribute='content') | join(', ') }}{{ range(3) | list | tojson }}"
+            "{{ ns.n // 2 }}{{ messages[::-1][0].content[1:3] ~ ('x' * 2) if ns.n is odd else none }}")
+    write("chat_template", "rich", rich.encode())
     write("chat_template", "chatml", chatml.encode())
     write("chat_template", "zephyr", zephyr.encode())
     write("gguf", "f32.gguf", gguf)

@@ -211,6 +211,231 @@ TEMPLATES = {
 }
 
 
+class RandomTemplate:
+    """A random template of the subset BareFlow renders: text and whitespace control,
+    expressions over strings, numbers, booleans, lists and the messages, filters, methods and
+    tests, if/elif/else, for (filtered, with break and continue), set (shadowed in loops),
+    a namespace and a macro. Mistakes in types are made on purpose now and then: those must
+    fail in both renderers."""
+
+    LITERALS = ["'a'", "''", "' x '", "'<|im_start|>'", "'User'", "\"line\\n\"", "'a-b-c'", "'user'", "'é'", "'A b'"]
+    SEPARATORS = ["'-'", "' '", "','", "'</think>'", "'b'"]
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.strings = []   # string variables set so far (top level)
+        self.numbers = []
+        self.loop = None    # the innermost loop's message variable
+        self.loop_depth = 0
+        self.macro = False
+
+    def pick(self, *choices):
+        return self.rng.choice(choices)
+
+    def chance(self, p):
+        return self.rng.random() < p
+
+    # --- expressions, by type; `depth` keeps them small ---
+
+    def ascii_string(self, depth):
+        options = [lambda: self.rng.choice(self.LITERALS[:8]), lambda: "bos_token", lambda: "eos_token"]
+        if self.loop:
+            options.append(lambda: self.loop + self.pick(".role", "['role']"))
+        if depth > 0:
+            options += [lambda: "(%s ~ %s)" % (self.ascii_string(depth - 1), self.number(depth - 1)),
+                        lambda: "%s | %s" % (self.ascii_string(depth - 1), self.pick("upper", "lower", "title", "capitalize", "trim")),
+                        lambda: "%s.%s()" % (self.ascii_string(depth - 1), self.pick("upper", "lower", "title", "capitalize", "strip"))]
+        return "(%s)" % self.rng.choice(options)()
+
+    def string(self, depth):
+        options = [lambda: self.rng.choice(self.LITERALS), lambda: self.ascii_string(depth),
+                   lambda: "messages[%d].content" % self.rng.randint(-2, 1), lambda: "messages[0]['role']"]
+        if self.loop:
+            options += [lambda: self.loop + self.pick(".content", "['content']")] * 2
+        if self.strings:
+            options.append(lambda: self.rng.choice(self.strings))
+        options.append(lambda: "ns.text")
+        if depth > 0:
+            d = depth - 1
+            options += [
+                lambda: "(%s + %s)" % (self.string(d), self.string(d)),
+                lambda: "(%s ~ %s)" % (self.string(d), self.any_value(d)),
+                lambda: "%s | trim" % self.string(d),
+                lambda: "%s.%s()" % (self.string(d), self.pick("strip", "lstrip", "rstrip")),
+                lambda: "%s[%s:%s]" % (self.string(d), self.small(), self.small()),
+                lambda: "%s[::%s]" % (self.string(d), self.pick("1", "-1", "2")),
+                lambda: "%s.replace(%s, %s)" % (self.string(d), self.rng.choice(self.SEPARATORS + ["''"]), self.rng.choice(self.LITERALS)),
+                lambda: "%s.split(%s)[%s]" % (self.string(d), self.rng.choice(self.SEPARATORS), self.small()),
+                lambda: "%s | join(%s)" % (self.joinable(d), self.rng.choice(self.SEPARATORS + ["''"])),
+                lambda: "(%s if %s else %s)" % (self.string(d), self.boolean(d), self.string(d)),
+                lambda: "(%s * %s)" % (self.string(d), self.small()),
+                lambda: "%s | default(%s)" % (self.pick("nothing", "ns.text", "messages[9]"), self.string(d)),
+                lambda: "%s | string" % self.any_value(d),
+                lambda: "%s | tojson" % self.pick(self.string(d), self.number(d), "messages", "messages[0]", "[1, 'a', none, true]"),
+                lambda: "%s | first" % self.string(d),
+            ]
+            if self.macro:
+                options.append(lambda: "wrap(%s)" % self.string(d) if self.chance(0.5) else "wrap(%s, close=%s)" % (self.string(d), self.string(d)))
+        return "(%s)" % self.rng.choice(options)()
+
+    def small(self):
+        return str(self.rng.randint(-3, 3))
+
+    def number(self, depth):
+        options = [lambda: str(self.rng.randint(0, 9)), lambda: "ns.count", lambda: "messages | length"]
+        if self.loop:
+            options += [lambda: "loop.%s" % self.pick("index", "index0", "length", "revindex", "revindex0")]
+        if self.numbers:
+            options.append(lambda: self.rng.choice(self.numbers))
+        if depth > 0:
+            d = depth - 1
+            options += [
+                lambda: "(%s %s %s)" % (self.number(d), self.pick("+", "-", "*"), self.number(d)),
+                lambda: "(%s %s %s)" % (self.number(d), self.pick("//", "%"), self.pick("2", "3", "-2", self.number(d))),
+                lambda: "-%s" % self.number(d),
+                lambda: "%s | length" % self.pick(self.string(d), self.listed(d)),
+                lambda: "%s.split(%s) | length" % (self.string(d), self.rng.choice(self.SEPARATORS)),
+                lambda: "%s | abs" % self.number(d),
+            ]
+        return "(%s)" % self.rng.choice(options)()
+
+    def boolean(self, depth):
+        options = [lambda: self.pick("true", "false", "True", "none is none", "add_generation_prompt"),
+                   lambda: "%s is %s" % (self.pick("nothing", "ns.text", "messages[7]", "messages[0].name", "ns.flag"),
+                                         self.pick("defined", "undefined", "none", "not none", "string"))]
+        if self.loop:
+            options += [lambda: "loop.%s" % self.pick("first", "last"),
+                        lambda: "%s.role == %s" % (self.loop, self.pick("'user'", "'assistant'", "'system'"))]
+        if depth > 0:
+            d = depth - 1
+            options += [
+                lambda: "(%s %s %s)" % (self.string(d), self.pick("==", "!=", "<", ">="), self.string(d)),
+                lambda: "(%s %s %s)" % (self.number(d), self.pick("==", "!=", "<", ">", "<=", ">="), self.number(d)),
+                lambda: "(%s %s %s)" % (self.string(d), self.pick("in", "not in"), self.pick(self.string(d), self.listed(d))),
+                lambda: "(%s %s %s)" % (self.boolean(d), self.pick("and", "or"), self.boolean(d)),
+                lambda: "not %s" % self.boolean(d),
+                lambda: "%s is %s" % (self.number(d), self.pick("odd", "even", "divisibleby 3", "divisibleby(2)", "number")),
+                lambda: "%s is %s" % (self.any_value(d), self.pick("string", "number", "boolean", "mapping", "iterable", "sequence", "defined")),
+                lambda: "%s.%s(%s)" % (self.string(d), self.pick("startswith", "endswith"), self.rng.choice(self.LITERALS)),
+                lambda: "%s is equalto %s" % (self.string(d), self.string(d)),
+                lambda: "(%s == %s)" % (self.listed(d), self.listed(d)),
+                lambda: "(messages[%d] == messages[%d])" % (self.rng.randint(0, 2), self.rng.randint(-1, 1)),
+                lambda: "%s | length > 0" % self.listed(d),
+            ]
+        return "(%s)" % self.rng.choice(options)()
+
+    def listed(self, depth):
+        """A list with a length (no generators)."""
+        options = [lambda: "messages", lambda: "messages[%s:%s]" % (self.small(), self.small()), lambda: "messages[::-1]",
+                   lambda: "[%s]" % ", ".join(self.string(0) for _ in range(self.rng.randint(0, 3))),
+                   lambda: "%s.split(%s)" % (self.string(0), self.rng.choice(self.SEPARATORS)),
+                   lambda: "%s.split()" % self.string(0),
+                   lambda: "messages | %s('role', %s) | list" % (self.pick("selectattr", "rejectattr"), self.pick("'equalto', 'user'", "'ne', 'system'", "'string'", "'defined'")),
+                   lambda: "messages | map(attribute='%s') | list" % self.pick("role", "content", "name"),
+                   lambda: "range(%s) | list" % self.rng.randint(0, 4),
+                   lambda: "%s | list" % self.string(0)]
+        if depth > 0:
+            options.append(lambda: "(%s + %s)" % (self.listed(depth - 1), self.listed(depth - 1)))
+        return "(%s)" % self.rng.choice(options)()
+
+    def joinable(self, depth):
+        return self.pick(self.listed(depth), "messages | map(attribute='role')", "range(%d)" % self.rng.randint(0, 4),
+                         "messages | selectattr('role', 'equalto', 'user') | map(attribute='content')", "[1, true, none, 'x']",
+                         "(%s | reverse)" % self.listed(0))
+
+    def any_value(self, depth):
+        return self.rng.choice([self.string, self.number, self.boolean])(depth)
+
+    # --- statements ---
+
+    def text(self):
+        return self.rng.choice(["", "x", " y ", "\n", "  \n  ", "z\n", "\t", " <|end|>\n"])
+
+    def tag(self, inner, kind="%"):
+        left = self.pick("", "-", "")
+        right = self.pick("", "-", "")
+        return "{%s%s %s %s%s}" % (kind, left, inner, right, kind if kind == "%" else "}")
+
+    def expression_tag(self, inner):
+        return "{{%s %s %s}}" % (self.pick("", "-"), inner, self.pick("", "-"))
+
+    def block(self, depth, items):
+        return "".join(self.statement(depth) for _ in range(items))
+
+    def statement(self, depth):
+        kinds = ["text", "print", "print", "set"]
+        if depth > 0:
+            kinds += ["if", "for", "nsset"]
+        if self.loop_depth:
+            kinds += ["control"]
+        kind = self.rng.choice(kinds)
+        if kind == "text":
+            return self.text()
+        if kind == "print":
+            return self.text() + self.expression_tag(self.rng.choice([self.string, self.number, self.boolean])(2))
+        if kind == "set":
+            if self.chance(0.6):
+                name = "s%d" % self.rng.randint(0, 2)
+                out = self.tag("set %s = %s" % (name, self.string(2)))
+                if not self.loop_depth and name not in self.strings:
+                    self.strings.append(name)
+                return out
+            name = "n%d" % self.rng.randint(0, 1)
+            out = self.tag("set %s = %s" % (name, self.number(2)))
+            if not self.loop_depth and name not in self.numbers:
+                self.numbers.append(name)
+            return out
+        if kind == "nsset":
+            return self.tag(self.pick("set ns.count = ns.count + %s" % self.number(1), "set ns.text = %s" % self.string(1),
+                                      "set ns.flag = %s" % self.boolean(1)))
+        if kind == "control":
+            return self.tag("if %s" % self.boolean(1)) + self.tag(self.pick("break", "continue")) + self.tag("endif")
+        if kind == "if":
+            out = self.tag("if %s" % self.boolean(2)) + self.block(depth - 1, self.rng.randint(0, 3))
+            for _ in range(self.rng.randint(0, 2)):
+                out += self.tag("elif %s" % self.boolean(2)) + self.block(depth - 1, self.rng.randint(0, 2))
+            if self.chance(0.5):
+                out += self.tag("else") + self.block(depth - 1, self.rng.randint(0, 2))
+            return out + self.tag("endif")
+        # for
+        saved = (self.loop, list(self.strings), list(self.numbers))
+        variable = "m%d" % self.loop_depth
+        source = self.pick("messages", "messages[1:]", "messages | selectattr('role', 'equalto', 'user')", "messages[::-1]",
+                           "loop_list")
+        head = "for %s in %s" % (variable, "messages" if source == "loop_list" else source)
+        outer_loop = self.loop
+        self.loop = variable
+        if self.chance(0.3):  # (Jinja reads the filter as the loop goes: nothing the body changes is used)
+            head += " if %s" % self.pick("%s.role != 'system'" % variable, "%s.content | length > 2" % variable,
+                                          "%s.role in ['user', 'assistant']" % variable, "not %s.content.startswith('a')" % variable,
+                                          "(%s.content ~ %s.role) is string" % (variable, variable))
+        self.loop_depth += 1
+        body = self.block(depth - 1, self.rng.randint(1, 4))
+        self.loop_depth -= 1
+        self.loop, self.strings, self.numbers = outer_loop, saved[1], saved[2]
+        return self.tag(head) + body + self.tag("endfor")
+
+    def template(self):
+        out = "{% set ns = namespace(count=0, text='', flag=false) %}"
+        if self.chance(0.4):
+            self.macro = True
+            out += ("{%- macro wrap(inner, close='!') -%}[{{ inner }}{% set local = 1 %}{{ close }}]{%- endmacro %}")
+        out += self.block(3, self.rng.randint(2, 7))
+        return out + self.pick("", "{{ ns.count }}{{ ns.text }}{{ ns.flag }}", "{{ local is defined }}")
+
+
+def random_cases(count, seed):
+    rng = random.Random(seed)
+    cases = []
+    for i in range(count):
+        source = RandomTemplate(rng).template()
+        for _ in range(2):
+            conversation = rng.choice(CONVERSATIONS)
+            bos, eos = rng.choice(TOKENS)
+            cases.append(("random template %d:\n%s" % (i, source), (source, conversation, rng.random() < 0.5, bos, eos)))
+    return cases
+
+
 def cases_for(source):
     cases = []
     for conversation in CONVERSATIONS:
@@ -255,6 +480,11 @@ def main():
     named = [(name, case) for name, source in TEMPLATES.items() for case in cases_for(source)]
     alike, _, differing = compare(program, named, refusals_allowed=False)
     print("templates written here: %d cases alike, %d different" % (alike, differing))
+    failed += differing
+
+    count = int(os.environ.get("BAREFLOW_RANDOM_TEMPLATES", "1500"))
+    alike, _, differing = compare(program, random_cases(count, seed=20261130), refusals_allowed=False)
+    print("random templates: %d cases alike, %d different" % (alike, differing))
     failed += differing
 
     folder = os.environ.get("BAREFLOW_CHAT_TEMPLATES")

@@ -3,6 +3,7 @@
 #include "chat_templates.h"
 #include "models.h"
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,54 @@ TEST(ChatTemplate, NamespacesMacrosAndLoopControls)
     EXPECT_EQ(render("{{ messages | tojson }}", { { "user", "q\"\n\x01é" } }, false).text, "[{\"role\": \"user\", \"content\": \"q\\\"\\n\\u0001é\"}]");
 }
 
+// However a template nests (parentheses, list literals, calls, conditionals, macros calling
+// themselves), it is refused before the renderer has used 128 KiB of stack: run here on a
+// thread with 160 KiB, as in the kernel (256 KiB, ~30 used before a chat starts).
+TEST(ChatTemplate, DeepNestingFitsTheKernelsStack)
+{
+    auto repeated = [](std::string const& open, std::string const& middle, std::string const& close) {
+        std::string s = "{{ ";
+        for (int i = 0; i < 60; ++i)
+            s += open;
+        s += middle;
+        for (int i = 0; i < 60; ++i)
+            s += close;
+        return s + " }}";
+    };
+    static std::vector<std::string> sources;
+    sources = { repeated("(", "1", ")"), repeated("[", "1", "]"), repeated("namespace(x=", "1", ")"), repeated("'a' if true else (", "1", ")"),
+        repeated("(messages | selectattr('role', 'equalto', ", "'user'", ") | list)"),
+        "{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{% endif %}x{% endmacro %}{{ f(100) }}" };
+    static std::vector<std::string> errors;
+    errors.clear();
+    pthread_attr_t attributes;
+    pthread_attr_init(&attributes);
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+    constexpr size_t stack = 1 << 20; // the sanitizers' frames are several times larger: memory safety is what is checked there
+#else
+    constexpr size_t stack = 160 << 10;
+#endif
+#else
+    constexpr size_t stack = 160 << 10;
+#endif
+    pthread_attr_setstacksize(&attributes, stack);
+    pthread_t thread;
+    ASSERT_EQ(pthread_create(
+                  &thread, &attributes,
+                  [](void*) -> void* {
+                      for (auto const& source : sources)
+                          errors.push_back(render(source, { { "user", "hi" } }, true).error);
+                      return nullptr;
+                  },
+                  nullptr),
+        0);
+    pthread_join(thread, nullptr);
+    ASSERT_EQ(errors.size(), sources.size());
+    for (auto const& e : errors)
+        EXPECT_EQ(e, "chat template: expressions or blocks nest too deeply (more than 48 levels or 128 KiB of stack)");
+}
+
 TEST(ChatTemplate, RefusesWhatItDoesNotUnderstand)
 {
     EXPECT_EQ(render("{% call f() %}{% endcall %}", {}, false).error, "chat template: unsupported statement 'call'");
@@ -119,15 +168,15 @@ TEST(ChatTemplate, RefusesWhatItDoesNotUnderstand)
     EXPECT_EQ(render("{% set x.y = 1 %}", {}, false).error, "chat template: 'set x.y' needs x to be a namespace()");
     EXPECT_EQ(render("{% macro f() %}{% for m in messages %}{% endmacro %}", {}, false).error, "chat template: a macro is not closed by endmacro");
     EXPECT_EQ(render("{{ range(1000000) | length }}", {}, false).error, "chat template: range() of more than 100000 numbers");
-    EXPECT_EQ(render("{{ range(5000) | list | length }}", {}, false).error, "chat template: lists grow beyond 4096 items");
+    EXPECT_EQ(render("{{ range(20000) | list | length }}", {}, false).error, "chat template: lists grow beyond 16384 items");
     EXPECT_EQ(render("{{ 'abc' }}", {}, false, 2).error, "chat template: the rendered text is longer than 2 bytes");
     EXPECT_EQ(render("{{ 'a' + 1 }}", {}, false).error, "chat template: '+' needs two numbers, two strings or two lists (~ joins other values as text)");
     std::string deep = "{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}";
-    EXPECT_EQ(render(deep, {}, false).error, "chat template: expressions or blocks nest deeper than 48");
+    EXPECT_EQ(render(deep, {}, false).error, "chat template: expressions or blocks nest too deeply (more than 48 levels or 128 KiB of stack)");
     std::string nested;
     for (int i = 0; i < 100; ++i)
         nested += "{% if true %}";
-    EXPECT_EQ(render(nested, {}, false).error, "chat template: expressions or blocks nest deeper than 48");
+    EXPECT_EQ(render(nested, {}, false).error, "chat template: expressions or blocks nest too deeply (more than 48 levels or 128 KiB of stack)");
 }
 
 }
