@@ -24,7 +24,8 @@
 #                   larger-than-memory (~100 MB, for --mem 64)|
 #                   gguf-f32|gguf-q8|gguf-truncated|gguf-TYPE (GGUFs from --convert-gguf TOOL; TYPE
 #                   any of its --type names, e.g. gguf-q5_k_m)
-#                   gguf-mini-q4km (random weights in a Q4_K_M TinyLlama-Chat layout)
+#                   gguf-mini-q4km (random weights in a Q4_K_M TinyLlama-Chat layout),
+#                   gguf-mini-macro-template (the same with tests/boot/macro_template.jinja)
 #   --tokenizer-variant none|mismatched (the 32000-token tokenizer.bin with a 512 model)
 # --expect-file: the log must contain that file's text verbatim.
 set -uo pipefail
@@ -102,6 +103,11 @@ if [ "$with_models" -eq 1 ]; then
     gguf-mini-q4km) # random weights, TinyLlama-1.1B-Chat's file layout and metadata, small
       vocabulary="$(optional tokenizer.bin)" || exit 77
       "$convert_gguf" --random mini "$vocabulary" "$work/model.gguf" --type q4_k_m >/dev/null || exit 1
+      model="$work/model.gguf" tokenizer="" ;;
+    gguf-mini-macro-template) # gguf-mini-q4km with a template of namespaces, a macro and list filters
+      vocabulary="$(optional tokenizer.bin)" || exit 77
+      "$convert_gguf" --random mini "$vocabulary" "$work/model.gguf" --type q4_k_m \
+        --chat-template "$(dirname "$0")/macro_template.jinja" >/dev/null || exit 1
       model="$work/model.gguf" tokenizer="" ;;
     gguf-mini-bpe) # random weights, SmolLM's file layout: a byte-level BPE vocabulary made by the tool
       "$convert_gguf" --random mini byte-level "$work/model.gguf" --type q8_0 >/dev/null || exit 1
