@@ -198,7 +198,8 @@ void report_screen(llm::Transformer const& transformer)
 }
 
 // Runs the mode the command line asked for on a loaded model.
-rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm::Transformer& transformer, llm::Sampler& sampler, u64 seed, i32 steps)
+rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm::Transformer& transformer, llm::Sampler& sampler, u64 seed, i32 steps,
+    rt::DateTime const* clock)
 {
     u64 weight_bytes = streamed_bytes(model.checkpoint, transformer);
     switch (options.mode) {
@@ -208,8 +209,11 @@ rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm
         // The conversation may use the whole context unless steps=N says fewer.
     {
         PromptCommands commands { "[chat]", options, seed, 0 };
+        rt::DateTime const* today = options.date_source == Options::DateSource::Given ? &options.date
+            : options.date_source == Options::DateSource::Clock                       ? clock
+                                                                                      : nullptr;
         return run_chat(transformer, model.gguf_tokenizer, sampler, commands, options.system, model.chat_format, model.chat_template,
-            options.steps ? steps : model.checkpoint.config.seq_len);
+            options.steps ? steps : model.checkpoint.config.seq_len, today);
     }
     case Mode::Interactive: {
         PromptCommands commands { "[interactive]", options, seed, model.checkpoint.config.seq_len };
@@ -267,7 +271,7 @@ rt::ErrorOr<void> run(Inputs const& inputs)
         screen_classifier(transformer, model.checkpoint, options.mode == Mode::Chat && !options.steps ? model.checkpoint.config.seq_len : steps);
     rt::println("[gen] steps={} temp={:.2f} topp={:.2f} topk={} seed={} batch={}", steps, double(options.temperature), double(options.top_p), options.top_k, seed,
         transformer.batch_capacity());
-    return run_mode(options, model, transformer, sampler, seed, steps);
+    return run_mode(options, model, transformer, sampler, seed, steps, inputs.today);
 }
 
 }

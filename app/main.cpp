@@ -38,5 +38,5 @@ rt::ErrorOr<void> app_main(rt::BootContext const& boot)
     // without this it would read as "no model given".
     auto recorded = TRY(boot.command_line.get_string("modules", ""));
     TRY(rt::multiboot2::check_modules(boot.info, recorded));
-    return app::run({ model, tokenizer, boot.command_line, boot.cpu, rt::read_cycles() });
+    return app::run({ model, tokenizer, boot.command_line, boot.cpu, rt::read_cycles(), boot.wall_clock });
 }

@@ -28,6 +28,33 @@ rt::ErrorOr<i32> story_steps(Options const& options, i32 context)
     return options.steps;
 }
 
+// date=clock|none|YYYY-MM-DD
+static rt::ErrorOr<void> read_date(rt::CommandLine const& command_line, Options& options)
+{
+    rt::StringView text = TRY(command_line.get_string("date", "clock"));
+    if (text == "clock" || text == "none") {
+        options.date_source = text == "clock" ? Options::DateSource::Clock : Options::DateSource::None;
+        return {};
+    }
+    auto digits = [&](size_t from, size_t count, i32& value) {
+        value = 0;
+        for (size_t i = from; i < from + count; ++i) {
+            if (text[i] < '0' || text[i] > '9')
+                return false;
+            value = value * 10 + (text[i] - '0');
+        }
+        return true;
+    };
+    i32 year = 0, month = 0, day = 0;
+    bool shaped = text.length() == 10 && text[4] == '-' && text[7] == '-' && digits(0, 4, year) && digits(5, 2, month) && digits(8, 2, day);
+    rt::DateTime date { year, u8(month), u8(day), 0, 0, 0 };
+    if (!shaped || month > 12 || !date.valid())
+        return rt::Error::format("date={} is not a date: give YYYY-MM-DD (e.g. date=2026-11-30), clock or none", text);
+    options.date_source = Options::DateSource::Given;
+    options.date = date;
+    return {};
+}
+
 rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
 {
     // Known keys: the runtime's and ours.
@@ -54,6 +81,7 @@ rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
     auto mode = TRY(command_line.get_choice("mode", modes, "generate"));
     options.mode = mode == "interactive" ? Mode::Interactive : mode == "bench" ? Mode::Bench : mode == "chat" ? Mode::Chat : Mode::Generate;
     options.system = TRY(command_line.get_string("system", options.system));
+    TRY(read_date(command_line, options));
     options.prompt = TRY(command_line.get_string("prompt", options.prompt));
     TRY(read_sampling_keys(command_line, options));
     rt::StringView quant_choices[] = { "none", "q8" };

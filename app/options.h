@@ -1,6 +1,7 @@
 #pragma once
 // What the user asked for on the command line, checked and typed.
 #include <rt/cmdline.h>
+#include <rt/date_time.h>
 
 namespace app {
 
@@ -22,10 +23,14 @@ struct Options {
     // classifier is large enough to gain; argmax=full computes them all.
     bool screened_argmax { true };
     rt::StringView system { "You are a friendly assistant." }; // mode=chat's system message
+    // date=: the date chat templates write (strftime_now): the machine's clock, none (the
+    // template's own default), or YYYY-MM-DD.
+    enum class DateSource { Clock, None, Given } date_source { DateSource::Clock };
+    rt::DateTime date {};
 };
 
 // Keys the application reads; everything else on the command line is an error.
-constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "topk", "seed", "quant", "tune", "system", "batch", "argmax" };
+constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "topk", "seed", "quant", "tune", "system", "batch", "argmax", "date" };
 
 rt::ErrorOr<Options> parse_options(rt::CommandLine const&);
 

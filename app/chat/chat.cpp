@@ -96,7 +96,7 @@ size_t find(rt::StringView text, char c, size_t from = 0)
 }
 
 rt::ErrorOr<size_t> template_exchange_tokens(rt::StringView chat_template, llm::GgufTokenizer const& tokenizer, rt::StringView system,
-    rt::StringView message, i32 replies, rt::StringView close_piece, rt::HeapArray<i32>& tokens)
+    rt::StringView message, i32 replies, rt::StringView close_piece, rt::HeapArray<i32>& tokens, rt::DateTime const* today)
 {
     // The conversation so far with stand-ins for its text: only the previous reply's end
     // and the new message matter, the rest is already in the cache.
@@ -112,7 +112,7 @@ rt::ErrorOr<size_t> template_exchange_tokens(rt::StringView chat_template, llm::
     }
     messages[n++] = { "user", { fresh, 1 } };
     auto text = TRY(rt::HeapArray<char>::allocate(8192 + system.length() + 256 * n));
-    ChatTemplateInputs inputs { { messages.data(), n }, true, tokenizer.piece(tokenizer.bos()), tokenizer.piece(tokenizer.eos()) };
+    ChatTemplateInputs inputs { { messages.data(), n }, true, tokenizer.piece(tokenizer.bos()), tokenizer.piece(tokenizer.eos()), today };
     rt::StringView rendered { text.data(), TRY(render_chat_template(chat_template, inputs, { text.data(), text.size() })) };
 
     // What follows the previous reply, less the closing token the cache already holds.
@@ -149,8 +149,8 @@ rt::ErrorOr<size_t> template_exchange_tokens(rt::StringView chat_template, llm::
 }
 
 Chat::Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system, ChatFormat format,
-    rt::StringView chat_template, i32 context)
-    : m_transformer(transformer), m_tokenizer(tokenizer), m_sampler(sampler), m_system(system), m_format(format), m_template(chat_template),
+    rt::StringView chat_template, i32 context, rt::DateTime const* today)
+    : m_transformer(transformer), m_tokenizer(tokenizer), m_sampler(sampler), m_system(system), m_format(format), m_template(chat_template), m_today(today),
       m_context(rt::min(context, transformer.config().seq_len))
 {
     i32 close = format.close_piece.is_empty() ? -1 : tokenizer.find_piece(format.close_piece);
@@ -163,7 +163,7 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
     rt::HeapArray<i32> tokens;
     size_t count = 0;
     if (uses_template()) {
-        auto rendered = template_exchange_tokens(m_template, m_tokenizer, m_system, message, m_replies, m_tokenizer.piece(m_close_token), tokens);
+        auto rendered = template_exchange_tokens(m_template, m_tokenizer, m_system, message, m_replies, m_tokenizer.piece(m_close_token), tokens, m_today);
         if (rendered.is_error()) {
             rt::println_colored(rt::Color::Warning, "[chat] {}; using the built-in {} markers from now on", rendered.error().message(), m_format.name);
             m_template = {};
@@ -250,9 +250,9 @@ void report_turn(Chat::TurnTimes const& t, i32 batch)
 }
 
 rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, PromptCommands& commands,
-    rt::StringView system, ChatFormat format, rt::StringView chat_template, i32 context)
+    rt::StringView system, ChatFormat format, rt::StringView chat_template, i32 context, rt::DateTime const* today)
 {
-    Chat chat(transformer, tokenizer, sampler, system, format, chat_template, context);
+    Chat chat(transformer, tokenizer, sampler, system, format, chat_template, context, today);
     char line[max_message];
     char system_message[max_message]; // one typed with /system (the boot's stays where it is)
     LineEditor editor { rt::Console::the(), rt::Console::the() };

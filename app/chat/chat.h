@@ -7,6 +7,7 @@
 #include "../llm/gguf_tokenizer.h"
 #include "../llm/sampler.h"
 #include "../llm/transformer.h"
+#include <rt/date_time.h>
 
 namespace app {
 
@@ -30,18 +31,20 @@ rt::ErrorOr<size_t> exchange_tokens(ChatFormat const&, llm::GgufTokenizer const&
     bool first, rt::HeapArray<i32>& tokens);
 
 // The same exchange rendered from the model's own chat template (chat_template.h), after
-// `replies` earlier replies each closed by `close_piece`. An error means the template
-// cannot be used this way; the caller falls back to exchange_tokens.
+// `replies` earlier replies each closed by `close_piece`, on the date `today` (the
+// template's strftime_now; null: none). An error means the template cannot be used this
+// way; the caller falls back to exchange_tokens.
 rt::ErrorOr<size_t> template_exchange_tokens(rt::StringView chat_template, llm::GgufTokenizer const&, rt::StringView system,
-    rt::StringView message, i32 replies, rt::StringView close_piece, rt::HeapArray<i32>& tokens);
+    rt::StringView message, i32 replies, rt::StringView close_piece, rt::HeapArray<i32>& tokens, rt::DateTime const* today = nullptr);
 
 class Chat {
 public:
     // `chat_template` (may be empty) is rendered for each exchange; `format`'s markers are
     // the fallback when it cannot be. The conversation holds at most `context` positions
-    // (the model's context, or fewer: steps=N).
+    // (the model's context, or fewer: steps=N). `today` (may be null) is the template's
+    // strftime_now date.
     Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system, ChatFormat format,
-        rt::StringView chat_template, i32 context);
+        rt::StringView chat_template, i32 context, rt::DateTime const* today = nullptr);
 
     // Stopped: stop_requested() ended the reply early; it is closed as if the model had
     // ended it there, and the conversation goes on.
@@ -80,6 +83,7 @@ private:
     rt::StringView m_system;
     ChatFormat m_format;
     rt::StringView m_template;
+    rt::DateTime const* m_today;
     i32 m_close_token; // the token that ends a turn
     i32 m_context;
     i32 m_replies { 0 }; // replies in the cache
@@ -93,6 +97,6 @@ class PromptCommands;
 // Runs the chat loop on the console: /reset starts over, the other /commands change the
 // sampling (prompt_commands.h), exit or quit ends.
 rt::ErrorOr<void> run_chat(llm::Transformer&, llm::GgufTokenizer const&, llm::Sampler&, PromptCommands&, rt::StringView system, ChatFormat,
-    rt::StringView chat_template, i32 context);
+    rt::StringView chat_template, i32 context, rt::DateTime const* today);
 
 }

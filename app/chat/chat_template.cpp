@@ -158,6 +158,8 @@ Value Renderer::lookup(rt::StringView name) const
         return Value::of_bool(false);
     if (name == "none" || name == "None")
         return { Value::Kind::None, false, 0, {}, 0, 0 };
+    if (name == "strftime_now" && m_inputs.now) // defined only where there is a clock
+        return { Value::Kind::Function, false, 0, name, 0, 0 };
     return {};
 }
 

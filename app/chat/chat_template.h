@@ -14,6 +14,7 @@
 // map, first, last, list, default, tojson ...), and raise_exception(). Anything else (dicts,
 // floats, call blocks) is an error naming what was not understood, so the caller can fall
 // back to a known format.
+#include <rt/date_time.h>
 #include <rt/error.h>
 #include <rt/span.h>
 
@@ -29,6 +30,9 @@ struct ChatTemplateInputs {
     bool add_generation_prompt;
     rt::StringView bos_token;
     rt::StringView eos_token;
+    // Today, for strftime_now(format) (Hugging Face's: the local date and time); null leaves
+    // strftime_now undefined, as templates that check for it expect.
+    rt::DateTime const* now = nullptr;
 };
 
 // Writes the rendered text to `out` and returns its length.

@@ -127,6 +127,8 @@ bool Renderer::equal(Value const& a, Value const& b) const
     }
     if (a.kind == Kind::Namespace && b.kind == Kind::Namespace)
         return a.start == b.start;
+    if (a.kind == Kind::Function && b.kind == Kind::Function)
+        return a.string == b.string;
     return a.kind == b.kind && (a.kind == Kind::None || a.kind == Kind::Undefined);
 }
 
@@ -281,17 +283,7 @@ rt::ErrorOr<Value> Renderer::arithmetic(rt::StringView op, i64 a, i64 b)
 // -x, then filters and tests: Jinja applies `-x | f` to -x.
 rt::ErrorOr<Value> Renderer::unary()
 {
-    if (at_operator("-") || at_operator("+")) {
-        bool minus = at_operator("-");
-        ++m_at;
-        Value v = TRY(unary_operand());
-        if (!is_number(v))
-            v = TRY(refuse("unary '{}' needs a number", minus ? "-" : "+"));
-        else
-            v = minus ? TRY(arithmetic("-", 0, number_of(v))) : Value::of_integer(number_of(v));
-        return filters_and_tests(v);
-    }
-    return filters_and_tests(TRY(postfix(TRY(primary()))));
+    return filters_and_tests(TRY(unary_operand()));
 }
 
 rt::ErrorOr<Value> Renderer::unary_operand()
@@ -321,7 +313,7 @@ rt::ErrorOr<Value> Renderer::primary()
     case TokenKind::Integer: ++m_at; return Value::of_integer(t.integer);
     case TokenKind::Name:
         ++m_at;
-        if (at_operator("(") && lookup(t.text).kind == Value::Kind::Undefined)
+        if (at_operator("(") && (lookup(t.text).kind == Value::Kind::Undefined || lookup(t.text).kind == Value::Kind::Function))
             return call_function(t.text);
         return lookup(t.text);
     case TokenKind::Operator:
@@ -376,6 +368,11 @@ rt::ErrorOr<Value> Renderer::call_function(rt::StringView name)
         if (!m_quiet)
             return error("the template refuses this conversation: {}", TRY(to_text(arguments[0].value)));
         return Value {};
+    }
+    if (name == "strftime_now" && m_inputs.now) {
+        if (count != 1 || arguments[0].value.kind != Value::Kind::String)
+            return refuse("strftime_now takes a format string");
+        return format_date(*m_inputs.now, arguments[0].value.string);
     }
     if (name == "namespace") {
         Value ns = TRY(new_namespace());

@@ -50,7 +50,7 @@ rt::ErrorOr<Value> Renderer::change_case(rt::StringView s, bool upper)
     return Value::of_string(copy);
 }
 
-// str.title() (every_word: a letter after a non-letter is upper case, others lower) or
+// str.title() (python_method: a letter after a non-letter is upper case, others lower) or
 // Jinja's title filter (each word split at begins_title_word_after: first character upper,
 // the rest lower).
 rt::ErrorOr<Value> Renderer::title_case(rt::StringView s, bool python_method)
@@ -380,6 +380,57 @@ rt::ErrorOr<void> Renderer::write_json(Value const& v, u32 depth)
         return {};
     default: return error("tojson cannot write this value");
     }
+}
+
+// Python's datetime.strftime in the C locale (glibc's): %a %A %b %B %d %e %H %I %j %m %M
+// %p %S %y %Y %%, and glibc's '-' flag (no padding) on the numbers.
+rt::ErrorOr<Value> Renderer::format_date(rt::DateTime const& date, rt::StringView format)
+{
+    static constexpr const char* days[] = { "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday" };
+    static constexpr const char* months[] = { "January", "February", "March", "April", "May", "June", "July", "August", "September",
+        "October", "November", "December" };
+    size_t start = m_arena_used;
+    auto number = [&](i64 value, i32 width, char pad) -> rt::ErrorOr<void> {
+        char digits[24];
+        rt::BufferSink sink(digits, sizeof digits);
+        rt::format_to(sink, "{}", value);
+        for (i32 i = i32(sink.view().length()); i < width && pad; ++i)
+            TRY(store({ &pad, 1 }));
+        TRY(store(sink.view()));
+        return {};
+    };
+    for (size_t i = 0; i < format.length(); ++i) {
+        if (format[i] != '%' || i + 1 == format.length()) {
+            TRY(store(format.substring(i, 1)));
+            continue;
+        }
+        char c = format[++i];
+        bool unpadded = c == '-' && i + 1 < format.length();
+        if (unpadded)
+            c = format[++i];
+        char zero = unpadded ? 0 : '0';
+        rt::StringView day_name = days[date.weekday()], month_name = months[date.month - 1];
+        switch (c) {
+        case 'a': TRY(store(day_name.substring(0, 3))); break;
+        case 'A': TRY(store(day_name)); break;
+        case 'b': TRY(store(month_name.substring(0, 3))); break;
+        case 'B': TRY(store(month_name)); break;
+        case 'd': TRY(number(date.day, 2, zero)); break;
+        case 'e': TRY(number(date.day, 2, unpadded ? 0 : ' ')); break;
+        case 'H': TRY(number(date.hour, 2, zero)); break;
+        case 'I': TRY(number(date.hour % 12 ? date.hour % 12 : 12, 2, zero)); break;
+        case 'j': TRY(number(date.day_of_year(), 3, zero)); break;
+        case 'm': TRY(number(date.month, 2, zero)); break;
+        case 'M': TRY(number(date.minute, 2, zero)); break;
+        case 'p': TRY(store(date.hour < 12 ? "AM" : "PM")); break;
+        case 'S': TRY(number(date.second, 2, zero)); break;
+        case 'y': TRY(number(date.year % 100, 2, zero)); break;
+        case 'Y': TRY(number(date.year, 0, 0)); break;
+        case '%': TRY(store("%")); break;
+        default: return refuse("strftime_now does not know %{}", format.substring(i, 1));
+        }
+    }
+    return Value::of_string({ m_arena.data() + start, m_arena_used - start });
 }
 
 // Jinja's tests, by name.

@@ -18,7 +18,7 @@ struct Value {
     // List: items [start, start + count) of the renderer's item pool (`boolean` set: a
     // generator, as Jinja's select, reject, map and reverse give); Namespace: its number
     // in `start`; Message: its index; Messages: a slice of the conversation; Loop: index and length.
-    enum class Kind : u8 { Undefined, None, Boolean, Integer, String, Message, Messages, List, Namespace, Loop };
+    enum class Kind : u8 { Undefined, None, Boolean, Integer, String, Message, Messages, List, Namespace, Loop, Function };
     Kind kind { Kind::Undefined };
     bool boolean {};
     i64 integer {};
@@ -42,6 +42,7 @@ struct Value {
         case Kind::List: return boolean || count != 0;
         case Kind::Message:
         case Kind::Namespace:
+        case Kind::Function:
         case Kind::Loop: return true;
         default: return false;
         }
@@ -219,7 +220,7 @@ private:
 
     static rt::StringView trim(rt::StringView s, bool left, bool right);
     rt::ErrorOr<Value> change_case(rt::StringView s, bool upper);
-    rt::ErrorOr<Value> title_case(rt::StringView s, bool every_word);
+    rt::ErrorOr<Value> title_case(rt::StringView s, bool python_method);
     rt::ErrorOr<Value> replace(rt::StringView s, rt::StringView old, rt::StringView with);
     rt::ErrorOr<Value> split(rt::StringView s, Value const* separator);
     rt::ErrorOr<Value> join(Value const& list, rt::StringView separator);
@@ -232,6 +233,7 @@ private:
     rt::ErrorOr<void> write_repr(Value const& v, u32 depth);
     rt::ErrorOr<void> write_repr_string(rt::StringView s);
     rt::ErrorOr<bool> passes(Value const& v, rt::StringView test, Value const* argument);
+    rt::ErrorOr<Value> format_date(rt::DateTime const& date, rt::StringView format); // strftime_now's
     // String methods and filters share their names: strip/trim, lower, upper, ...
     [[gnu::noinline]] rt::ErrorOr<Value> apply(Value const& v, rt::StringView name, Argument const* arguments, size_t count, bool filter);
 

@@ -217,7 +217,15 @@ int main(int argc, char** argv)
     } join_at_exit { helpers };
 
     rt::CpuFeatures cpu = rt::detect_cpu_features();
-    auto result = app::run({ { model.data, model.size }, { tokenizer.data, tokenizer.size }, command_line, cpu, u64(time(nullptr)) });
+    // Today in local time, as Hugging Face's strftime_now gives it.
+    time_t seconds = time(nullptr);
+    struct tm local {};
+    rt::DateTime today {};
+    bool dated = localtime_r(&seconds, &local) != nullptr;
+    if (dated)
+        today = { local.tm_year + 1900, u8(local.tm_mon + 1), u8(local.tm_mday), u8(local.tm_hour), u8(local.tm_min), u8(local.tm_sec) };
+    auto result = app::run({ { model.data, model.size }, { tokenizer.data, tokenizer.size }, command_line, cpu, u64(seconds),
+        dated && today.valid() ? &today : nullptr });
     if (result.is_error()) {
         rt::println("[error] {}", result.error().message());
         return 1;

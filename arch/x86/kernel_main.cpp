@@ -8,6 +8,7 @@
 #include <arch/x86/power.h>
 #include <arch/x86/ps2_keyboard.h>
 #include <arch/x86/qemu_fw_cfg.h>
+#include <arch/x86/rtc.h>
 #include <arch/x86/screen.h>
 #include <arch/x86/serial.h>
 #include <arch/x86/smp.h>
@@ -48,6 +49,21 @@ void calibrate_clock()
     rt::CycleClock::set_frequency(rate.hz);
     rt::println("[time] TSC runs at {}.{:03} MHz ({}){}", rate.hz / 1'000'000, (rate.hz / 1000) % 1000, rate.source,
         cpu.invariant_tsc ? ", invariant" : "");
+}
+
+// The date for chat templates that write today's (strftime_now); a clock that cannot be
+// read leaves them their own default.
+rt::DateTime const* read_wall_clock()
+{
+    static rt::DateTime now;
+    auto clock = x86::read_real_time_clock();
+    if (clock.is_error()) {
+        rt::println("[time] no date: {}", clock.error().message());
+        return nullptr;
+    }
+    now = clock.value();
+    rt::println("[time] real-time clock: {}-{:02}-{:02} {:02}:{:02}:{:02}", now.year, now.month, now.day, now.hour, now.minute, now.second);
+    return &now;
 }
 
 void start_processors(uptr info_address)
@@ -154,6 +170,7 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
 
     rt::println("[irq] IDT: 32 exception handlers; PIC remapped to vectors 32-47");
     calibrate_clock();
+    rt::DateTime const* wall_clock = read_wall_clock();
     rt::boot::set_up_heap(boot_info, { uptr(__kernel_start), u64(uptr(__kernel_end) - uptr(__kernel_start)) }, { info_address, boot_info.total_size });
     run_global_constructors();
     start_processors(info_address);
@@ -163,7 +180,7 @@ extern "C" [[noreturn]] void kernel_main(u32 magic, u32 info_address)
     if (fault.is_error())
         fail(fault.error());
 
-    auto result = app_main({ boot_info, command_line, cpu });
+    auto result = app_main({ boot_info, command_line, cpu, wall_clock });
     if (result.is_error())
         fail(result.error());
     x86::shut_down(x86::ExitStatus::Success);

@@ -2,6 +2,7 @@
 // What the runtime hands the application once the machine is up.
 #include <rt/cmdline.h>
 #include <rt/cpu_features.h>
+#include <rt/date_time.h>
 #include <rt/multiboot2.h>
 
 namespace rt {
@@ -10,6 +11,7 @@ struct BootContext {
     multiboot2::BootInfo const& info;
     CommandLine const& command_line;
     CpuFeatures const& cpu;
+    DateTime const* wall_clock; // null when the machine's clock could not be read
 };
 
 // Command-line keys the runtime itself reads; the app accepts these besides its own.

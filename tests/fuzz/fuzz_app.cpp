@@ -90,6 +90,6 @@ extern "C" int LLVMFuzzerTestOneInput(const u8* data, size_t size)
     // An empty part is an absent module, as in the kernel.
     rt::Span<u8> model_bytes = model.size() ? model.writable_bytes() : rt::Span<u8> {};
     rt::Bytes tokenizer_bytes = tokenizer.size() ? tokenizer.bytes() : rt::Bytes {};
-    (void)app::run({ model_bytes, tokenizer_bytes, command_line, features, 1 });
+    (void)app::run({ model_bytes, tokenizer_bytes, command_line, features, 1, nullptr });
     return 0;
 }

@@ -12,6 +12,7 @@ or fail in both (a template's raise_exception with the same message).
     models/templates): those may be refused (BareFlow then falls back to built-in
     markers, and the test lists them), never rendered differently.
     chat_template_test.py RENDER_TEMPLATES"""
+import datetime
 import json
 import os
 import random
@@ -47,12 +48,15 @@ ENVIRONMENT.globals["raise_exception"] = raise_exception
 REFUSAL = "chat template: the template refuses this conversation: "
 
 
-def reference(source, messages, add_generation_prompt, bos, eos):
-    """jinja2's text, or ('error', message) with raise_exception's message where it raised."""
+def reference(source, messages, add_generation_prompt, bos, eos, clock=None):
+    """jinja2's text, or ('error', message) with raise_exception's message where it raised.
+    `clock` (a datetime) is what strftime_now reads, as transformers' global does; without
+    one strftime_now is undefined (BareFlow on a machine without a clock)."""
     try:
         template = ENVIRONMENT.from_string(source)
+        extra = {"strftime_now": clock.strftime} if clock else {}
         return ("ok", template.render(messages=messages, add_generation_prompt=add_generation_prompt,
-                                      bos_token=bos, eos_token=eos))
+                                      bos_token=bos, eos_token=eos, **extra))
     except jinja2.exceptions.TemplateSyntaxError as e:
         return ("syntax", str(e))
     except jinja2.exceptions.TemplateError as e:
@@ -65,7 +69,8 @@ def reference(source, messages, add_generation_prompt, bos, eos):
 
 
 def encode(case):
-    source, messages, add_generation_prompt, bos, eos = case
+    source, messages, add_generation_prompt, bos, eos = case[:5]
+    clock = case[5] if len(case) > 5 else None
     parts = []
 
     def counted(text):
@@ -77,7 +82,10 @@ def encode(case):
     parts.append(b"tokens ")
     counted(bos)
     counted(eos)
-    parts.append(b"%d messages %d\n" % (int(add_generation_prompt), len(messages)))
+    parts.append(b"%d clock " % int(add_generation_prompt))
+    fields = (clock.year, clock.month, clock.day, clock.hour, clock.minute, clock.second) if clock else (0,) * 6
+    parts.append(b" ".join(b"%d" % f for f in fields))
+    parts.append(b" messages %d\n" % len(messages))
     for m in messages:
         counted(m["role"])
         counted(m["content"])
@@ -113,6 +121,10 @@ CONVERSATIONS = [
     [{"role": "assistant", "content": "first"}, {"role": "user", "content": "second"}],
 ]
 TOKENS = [("<s>", "</s>"), ("", "<|endoftext|>"), ("<|begin_of_text|>", "<|eot_id|>")]
+# What strftime_now reads: no clock (undefined), and dates with leap days, noon and midnight.
+CLOCKS = [None, datetime.datetime(2026, 11, 30, 15, 4, 5), datetime.datetime(2024, 2, 29, 0, 0, 59),
+          datetime.datetime(1999, 12, 31, 12, 30, 0), datetime.datetime(2025, 1, 5, 23, 59, 9)]
+STRFTIME_FORMATS = ["%d %b %Y", "%Y-%m-%d", "%A, %B %-d, %Y", "%H:%M:%S %p", "%I%p %j %y %e %a", "%-m/%-d/%Y %%", "Today is %A"]
 
 # Templates in the shapes real ones take (written here; each line's comment says which).
 TEMPLATES = {
@@ -142,7 +154,7 @@ TEMPLATES = {
         "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + "
         "'<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}"
         "{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}",
-    "llama 3.2: a dated system message, strftime_now left undefined":
+    "llama 3.2: a dated system message, from strftime_now where there is a clock":
         "{{- bos_token }}\n{%- if not date_string is defined %}\n    {%- if strftime_now is defined %}\n"
         "        {%- set date_string = strftime_now(\"%d %b %Y\") %}\n    {%- else %}\n        {%- set date_string = \"26 Jul 2024\" %}\n"
         "    {%- endif %}\n{%- endif %}\n{%- if messages[0]['role'] == 'system' %}\n    {%- set system_message = messages[0]['content']|trim %}\n"
@@ -249,6 +261,7 @@ class RandomTemplate:
 
     def string(self, depth):
         options = [lambda: self.rng.choice(self.LITERALS), lambda: self.ascii_string(depth),
+                   lambda: "(strftime_now(%r) if strftime_now is defined else 'no clock')" % self.rng.choice(STRFTIME_FORMATS),
                    lambda: "messages[%d].content" % self.rng.randint(-2, 1), lambda: "messages[0]['role']"]
         if self.loop:
             options += [lambda: self.loop + self.pick(".content", "['content']")] * 2
@@ -432,7 +445,7 @@ def random_cases(count, seed):
         for _ in range(2):
             conversation = rng.choice(CONVERSATIONS)
             bos, eos = rng.choice(TOKENS)
-            cases.append(("random template %d:\n%s" % (i, source), (source, conversation, rng.random() < 0.5, bos, eos)))
+            cases.append(("random template %d:\n%s" % (i, source), (source, conversation, rng.random() < 0.5, bos, eos, rng.choice(CLOCKS))))
     return cases
 
 
@@ -441,7 +454,7 @@ def cases_for(source):
     for conversation in CONVERSATIONS:
         for add_generation_prompt in (True, False):
             for bos, eos in TOKENS[:2] if add_generation_prompt else TOKENS[2:]:
-                cases.append((source, conversation, add_generation_prompt, bos, eos))
+                cases.append((source, conversation, add_generation_prompt, bos, eos, CLOCKS[len(cases) % len(CLOCKS)]))
     return cases
 
 

@@ -220,6 +220,24 @@ std::vector<i32> templated(std::string const& source, llm::GgufTokenizer const& 
     return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
 }
 
+// strftime_now writes the chat's date where there is one (Llama 3.1-3.3's system header);
+// without one, the template's own default.
+TEST(ChatTokens, TemplatesWriteTheChatsDate)
+{
+    LOAD_LLAMA_VOCABULARY(tokenizer);
+    std::string dated = "{% if strftime_now is defined %}{{ strftime_now('Today Date: %d %b %Y') }}{% else %}Today Date: 26 Jul 2024{% endif %}"
+                        "{% for m in messages %} {{ m.content }}{% endfor %}";
+    rt::DateTime today { 2026, 11, 30, 15, 4, 5 };
+    auto rendered = [&](rt::DateTime const* date) {
+        rt::HeapArray<i32> tokens;
+        auto n = app::template_exchange_tokens({ dated.data(), dated.size() }, tokenizer, "", "Hi", 0, "</s>", tokens, date);
+        EXPECT_FALSE(n.is_error());
+        return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
+    };
+    EXPECT_EQ(rendered(&today), concat({ { tokenizer.bos() }, encode(tokenizer, "Today Date: 30 Nov 2026 Hi") }));
+    EXPECT_EQ(rendered(nullptr), concat({ { tokenizer.bos() }, encode(tokenizer, "Today Date: 26 Jul 2024 Hi") }));
+}
+
 // Rendering TinyLlama's own template gives exactly the tokens of its built-in markers,
 // on the first exchange and on later ones; Llama 2's template closes replies with " </s>".
 TEST(ChatTokens, RenderedTemplatesGiveTheMarkersTokens)

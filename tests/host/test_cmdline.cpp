@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <rt/cmdline.h>
+#include <rt/date_time.h>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -130,6 +132,45 @@ TEST(Options, RuntimeKeysAreCheckedLikeAnyOther)
     EXPECT_EQ(options_error("screen_test=high"), "command line: screen_test=\"high\" is not one of: none, above-4g");
     EXPECT_EQ(options_error("end=explode"), "command line: end=\"explode\" is not one of: halt, poweroff");
     EXPECT_EQ(options_error("cpus=0"), "command line: cpus=\"0\" is not a whole number from 1 to 64");
+}
+
+// date=: the date chat templates write (strftime_now).
+TEST(Options, DatesAreCalendarDates)
+{
+    EXPECT_EQ(options_error("date=2026-11-30 date=clock"), "");
+    EXPECT_EQ(options_error("date=none"), "");
+    EXPECT_EQ(options_error("date=2024-02-29"), "");
+    for (const char* bad : { "2023-02-29", "2026-13-01", "2026-00-10", "2026-11-31", "26-11-30", "2026/11/30", "2026-11-3x", "today", "" })
+        EXPECT_EQ(options_error(("date=" + std::string(bad)).c_str()), "date=" + std::string(bad) + " is not a date: give YYYY-MM-DD (e.g. date=2026-11-30), clock or none")
+            << bad;
+    rt::CommandLine cl;
+    ASSERT_FALSE(rt::CommandLine::parse("date=1999-12-31", cl).is_error());
+    auto options = app::parse_options(cl).release_value();
+    EXPECT_EQ(options.date_source, app::Options::DateSource::Given);
+    EXPECT_EQ(options.date.year, 1999);
+    EXPECT_EQ(options.date.month, 12);
+    EXPECT_EQ(options.date.day, 31);
+}
+
+// The calendar the date comes with, and the PC clock's registers read into it.
+TEST(DateTime, WeekdaysLeapYearsAndTheCmosClock)
+{
+    EXPECT_EQ((rt::DateTime { 2026, 11, 30, 0, 0, 0 }).weekday(), 1); // a Monday
+    EXPECT_EQ((rt::DateTime { 2024, 2, 29, 0, 0, 0 }).weekday(), 4);  // a Thursday
+    EXPECT_EQ((rt::DateTime { 2000, 1, 1, 0, 0, 0 }).weekday(), 6);   // a Saturday
+    EXPECT_EQ((rt::DateTime { 2024, 12, 31, 0, 0, 0 }).day_of_year(), 366);
+    EXPECT_EQ((rt::DateTime { 2026, 3, 1, 0, 0, 0 }).day_of_year(), 60);
+    EXPECT_FALSE((rt::DateTime { 1900, 2, 29, 0, 0, 0 }).valid());
+    EXPECT_TRUE((rt::DateTime { 2000, 2, 29, 23, 59, 59 }).valid());
+    EXPECT_FALSE((rt::DateTime { 2026, 4, 31, 0, 0, 0 }).valid());
+    // BCD, 24-hour (status B 0x02): 2026-11-30 15:04:05.
+    rt::DateTime bcd = rt::date_time_from_cmos({ 0x05, 0x04, 0x15, 0x30, 0x11, 0x26, 0x02 });
+    EXPECT_EQ((std::vector<int> { bcd.year, bcd.month, bcd.day, bcd.hour, bcd.minute, bcd.second }), (std::vector<int> { 2026, 11, 30, 15, 4, 5 }));
+    // Binary (0x04), 12-hour: 12 AM is hour 0, 12 PM is 12, 3 PM is 15.
+    EXPECT_EQ(rt::date_time_from_cmos({ 0, 0, 12, 1, 1, 26, 0x04 }).hour, 0);
+    EXPECT_EQ(rt::date_time_from_cmos({ 0, 0, 0x80 | 12, 1, 1, 26, 0x04 }).hour, 12);
+    EXPECT_EQ(rt::date_time_from_cmos({ 0, 0, 0x80 | 0x03, 1, 1, 26, 0x00 }).hour, 15);
+    EXPECT_FALSE(rt::date_time_from_cmos({ 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }).valid()); // no clock answering
 }
 
 TEST(Options, NumbersInRangeAreAcceptedHoweverWritten)
