@@ -12,9 +12,8 @@
 // not in, `a if b else c`; Jinja's tests (defined, none, string, number, odd, equalto ...);
 // filters and methods on strings and lists (trim, split, replace, title, join, selectattr,
 // map, first, last, list, default, tojson ...), raise_exception() and strftime_now() (where
-// the inputs give a date). Anything else (dicts,
-// floats, call blocks) is an error naming what was not understood, so the caller can fall
-// back to a known format.
+// the inputs give a date). Anything else (dicts, floats, call blocks) is an error naming
+// what was not understood, so the caller can fall back to a known format.
 #include <rt/date_time.h>
 #include <rt/error.h>
 #include <rt/span.h>
