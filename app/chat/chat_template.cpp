@@ -9,7 +9,7 @@ rt::ErrorOr<size_t> Renderer::run()
     m_stack_start = uptr(__builtin_frame_address(0));
     m_tokens = TRY(rt::HeapArray<Token>::allocate(jinja::token_capacity(m_source.length())));
     m_arena = TRY(rt::HeapArray<char>::allocate(4 * m_source.length() + 4096 + 4 * m_out.size()));
-    m_items = TRY(rt::HeapArray<Value>::allocate(16384 + 16 * m_inputs.messages.size())); // never reclaimed: the work budget bounds them
+    m_items = TRY(rt::HeapArray<Value>::allocate(1024)); // grows as lists are made (never reclaimed: the work budget bounds them)
     m_count = TRY(jinja::lex(m_source, m_tokens.span(), m_arena.span(), m_arena_used));
     size_t at = 0;
     auto end = TRY(execute(at));
@@ -178,8 +178,14 @@ Value Renderer::item(Value const& list, size_t i) const
 rt::ErrorOr<Value> Renderer::new_list(size_t count)
 {
     TRY(charge(count));
-    if (count > m_items.size() - m_item_count)
-        return error("lists grow beyond {} items", m_items.size());
+    if (count > max_items - m_item_count)
+        return error("lists grow beyond {} items", max_items);
+    if (count > m_items.size() - m_item_count) { // twice the room (items are found by index: moving them is safe)
+        auto larger = TRY(rt::HeapArray<Value>::allocate(rt::min(max_items, rt::max(2 * m_items.size(), m_item_count + count))));
+        for (size_t i = 0; i < m_item_count; ++i)
+            larger[i] = m_items[i];
+        m_items = static_cast<rt::HeapArray<Value>&&>(larger);
+    }
     Value list { Value::Kind::List, false, 0, {}, m_item_count, count };
     for (size_t i = 0; i < count; ++i)
         m_items[m_item_count + i] = Value {};

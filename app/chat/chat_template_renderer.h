@@ -273,6 +273,7 @@ private:
 
     static constexpr size_t max_variables = 32;
     static constexpr size_t max_attributes = 64; // of all namespaces together
+    static constexpr size_t max_items = 16384;   // of all lists together
     struct Attribute {
         size_t owner; // the namespace's number
         rt::StringView name;
