@@ -83,6 +83,9 @@ rt::ErrorOr<size_t> exchange_tokens(ChatFormat const& format, llm::GgufTokenizer
 }
 
 namespace {
+// How the renderer reports a template's own raise_exception().
+constexpr rt::StringView template_refusal = "chat template: the template refuses this conversation";
+
 // Stand-ins rendered in place of conversation text: control characters no template adds.
 constexpr char previous_reply = '\x01', earlier_text = '\x02', new_message = '\x03';
 
@@ -102,18 +105,34 @@ rt::ErrorOr<size_t> template_exchange_tokens(rt::StringView chat_template, llm::
     // and the new message matter, the rest is already in the cache.
     size_t count = size_t(2 * replies + 2);
     auto messages = TRY(rt::HeapArray<ChatMessage>::allocate(count));
-    size_t n = 0;
     static const char earlier[] = { earlier_text }, reply[] = { previous_reply }, fresh[] = { new_message };
-    if (!system.is_empty())
-        messages[n++] = { "system", system };
-    for (i32 r = 0; r < replies; ++r) {
-        messages[n++] = { "user", { earlier, 1 } };
-        messages[n++] = { "assistant", r + 1 == replies ? rt::StringView { reply, 1 } : rt::StringView { earlier, 1 } };
-    }
-    messages[n++] = { "user", { fresh, 1 } };
-    auto text = TRY(rt::HeapArray<char>::allocate(8192 + system.length() + 256 * n));
-    ChatTemplateInputs inputs { { messages.data(), n }, true, tokenizer.piece(tokenizer.bos()), tokenizer.piece(tokenizer.eos()), today };
-    rt::StringView rendered { text.data(), TRY(render_chat_template(chat_template, inputs, { text.data(), text.size() })) };
+    auto text = TRY(rt::HeapArray<char>::allocate(8192 + 2 * system.length() + 256 * count));
+    // A system message as a message of its own, or (`folded`) opening the first user message.
+    auto folded_system = TRY(rt::HeapArray<char>::allocate(system.length() + 3));
+    auto render = [&](bool folded) -> rt::ErrorOr<rt::StringView> {
+        size_t n = 0;
+        if (!system.is_empty() && !folded)
+            messages[n++] = { "system", system };
+        for (i32 r = 0; r < replies; ++r) {
+            messages[n++] = { "user", { earlier, 1 } };
+            messages[n++] = { "assistant", r + 1 == replies ? rt::StringView { reply, 1 } : rt::StringView { earlier, 1 } };
+        }
+        messages[n++] = { "user", { fresh, 1 } };
+        if (folded) {
+            for (size_t i = 0; i < system.length(); ++i)
+                folded_system[i] = system[i];
+            folded_system[system.length()] = '\n', folded_system[system.length() + 1] = '\n';
+            folded_system[system.length() + 2] = messages[0].content[0];
+            messages[0].content = { folded_system.data(), system.length() + 3 };
+        }
+        ChatTemplateInputs inputs { { messages.data(), n }, true, tokenizer.piece(tokenizer.bos()), tokenizer.piece(tokenizer.eos()), today };
+        return rt::StringView { text.data(), TRY(render_chat_template(chat_template, inputs, { text.data(), text.size() })) };
+    };
+    // Templates without a system role (Gemma's, Mistral's first ones) refuse a system
+    // message; as llama.cpp does then, it opens the first user message instead.
+    auto attempt = render(false);
+    bool refused = attempt.is_error() && !system.is_empty() && attempt.error().message().starts_with(template_refusal);
+    rt::StringView rendered = refused ? TRY(render(true)) : TRY(rt::move(attempt));
 
     // What follows the previous reply, less the closing token the cache already holds.
     rt::StringView exchange = rendered;

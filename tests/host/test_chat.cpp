@@ -220,6 +220,25 @@ std::vector<i32> templated(std::string const& source, llm::GgufTokenizer const& 
     return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
 }
 
+// A template without a system role (Gemma's: it raises) gets the system message at the
+// start of the first user message, as llama.cpp gives it; later turns are unchanged.
+TEST(ChatTokens, SystemMessageFoldedWhereTheTemplateRefusesIt)
+{
+    LOAD_LLAMA_VOCABULARY(tokenizer);
+    std::string gemma = "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+                        "{% for message in messages %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}"
+                        "{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}"
+                        "{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}";
+    EXPECT_EQ(templated(gemma, tokenizer, "Be brief.", "Hi", 0),
+        concat({ { tokenizer.bos() }, encode(tokenizer, "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\n") }));
+    EXPECT_EQ(templated(gemma, tokenizer, "Be brief.", "And?", 1),
+        encode(tokenizer, "<end_of_turn>\n<start_of_turn>user\nAnd?<end_of_turn>\n<start_of_turn>model\n"));
+    // A refusal for another reason still fails, and the chat falls back to its markers.
+    rt::HeapArray<i32> tokens;
+    std::string strict = "{{ raise_exception('Only user and assistant roles are supported!') }}";
+    EXPECT_TRUE(app::template_exchange_tokens({ strict.data(), strict.size() }, tokenizer, "Be brief.", "Hi", 0, "</s>", tokens).is_error());
+}
+
 // strftime_now writes the chat's date where there is one (Llama 3.1-3.3's system header);
 // without one, the template's own default.
 TEST(ChatTokens, TemplatesWriteTheChatsDate)
