@@ -275,8 +275,16 @@ rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer con
     char line[max_message];
     char system_message[max_message]; // one typed with /system (the boot's stays where it is)
     LineEditor editor { rt::Console::the(), rt::Console::the() };
-    rt::println("[chat] {} chat format{}; type a message; /reset starts over, /help lists the commands, exit ends", format.name,
-        chat.uses_template() ? ", rendered from the model's chat template" : " (built-in markers: the model has no chat template)");
+    // The markers' name only where they are what the chat uses: a template of any shape
+    // (DeepSeek's, Mistral's ...) is named by what it falls back to otherwise.
+    if (chat.uses_template())
+        rt::println("[chat] turns are rendered from the model's chat template ({} markers should it fail); type a message; /reset starts "
+                    "over, /help lists the commands, exit ends",
+            format.name);
+    else
+        rt::println("[chat] {} chat format (built-in markers: the model has no chat template); type a message; /reset starts over, /help "
+                    "lists the commands, exit ends",
+            format.name);
     while (true) {
         rt::print("\nyou> ");
         size_t length;

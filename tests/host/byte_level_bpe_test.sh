@@ -34,7 +34,7 @@ fi
 
 printf 'Hello there\n/reset\nWhat is two and two?\n/system You are a pirate.\nAhoy\nexit\n' \
   | timeout 60 "$program" "$work/model.gguf" /dev/null mode=chat temp=0.8 seed=7 steps=96 tune=off > "$work/chat.log" 2>&1 || fail "the chat did not end well"
-if grep -a -q "^\[chat\] ChatML chat format, rendered from the model's chat template" "$work/chat.log" \
+if grep -a -q "^\[chat\] turns are rendered from the model's chat template (ChatML markers should it fail)" "$work/chat.log" \
    && [ "$(grep -a -c '^\[chat\] read ' "$work/chat.log")" = 3 ] && grep -a -q '^\[chat\] bye' "$work/chat.log" \
    && grep -a -q '^\[chat\] started over with the system message "You are a pirate."' "$work/chat.log"; then
   echo "PASS: a ChatML chat with the byte-level model answers every message, /system starting it over"

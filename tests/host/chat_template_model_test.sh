@@ -64,7 +64,7 @@ for shape in deepseek mistral macro; do
   "$convert" --random mini "$vocabulary" "$work/$shape.gguf" --type q8_0 --chat-template "$work/$shape.jinja" >/dev/null || exit 1
   printf 'Hello there\nAnd then?\nexit\n' | timeout 300 "$program" "$work/$shape.gguf" /dev/null mode=chat temp=0.8 seed=3 tune=off \
     system="Be brief." > "$work/$shape.log" 2>&1
-  if grep -q "rendered from the model's chat template" "$work/$shape.log" && ! grep -q "built-in" "$work/$shape.log" \
+  if grep -q "turns are rendered from the model's chat template" "$work/$shape.log" && ! grep -q "built-in" "$work/$shape.log" \
     && [ "$(grep -c '^assistant> ' "$work/$shape.log")" -ge 2 ]; then
     echo "PASS: $shape: two turns rendered from the template"
   else
