@@ -31,8 +31,11 @@ void print_tensor_types(llm::gguf::File const& file)
 void describe_model(llm::Checkpoint const& checkpoint, i32 model_context)
 {
     auto const& c = checkpoint.config;
-    rt::println("[model] {}: dim {}, hidden {}, {} layers, {} heads ({} kv), vocab {}, context {}", llm::format_name(checkpoint), c.dim, c.hidden_dim,
-        c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, model_context);
+    // Heads of another width than dim / heads (Qwen3's) are named: they decide the size of
+    // the attention's matrices and of the KV cache.
+    auto heads_of = c.head_dim && c.head_dim * c.n_heads != c.dim ? rt::FixedString<24>::formatted(" of {}", c.head_dim) : rt::FixedString<24>();
+    rt::println("[model] {}: dim {}, hidden {}, {} layers, {} heads{} ({} kv), vocab {}, context {}", llm::format_name(checkpoint), c.dim,
+        c.hidden_dim, c.n_layers, c.n_heads, heads_of.view(), c.n_kv_heads, c.vocab_size, model_context);
     llm::Config full = c;
     full.seq_len = model_context;
     rt::println("[model] {:.2f}M parameters, {:.1f} MiB of weights read per token; KV cache and activations {:.1f} MiB{}",

@@ -14,8 +14,10 @@ struct Strides {
     size_t dim, hidden, rope, input, sums;
     explicit Strides(Config const& c)
     {
-        size_t widest = size_t(rt::max(c.dim, c.hidden_dim));
-        dim = line_multiple(size_t(c.dim), sizeof(float));
+        size_t widest = size_t(c.widest_input());
+        // x, xb, xb2 and q in rows of one width: xb holds the attention's output and q
+        // the queries, q_dim wide, which is more than dim where heads are wider (Qwen3).
+        dim = line_multiple(size_t(rt::max(c.dim, c.q_dim())), sizeof(float));
         hidden = line_multiple(size_t(c.hidden_dim), sizeof(float));
         rope = line_multiple(size_t(c.head_size() / 2), sizeof(float));
         input = line_multiple(widest, sizeof(float));

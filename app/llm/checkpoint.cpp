@@ -6,7 +6,6 @@ namespace llm {
 namespace {
 
 // Limits far above any llama2.c-format model, low enough that products stay in 64 bits.
-constexpr i32 max_dim = 1 << 16;
 constexpr i32 max_hidden = 1 << 18;
 constexpr i32 max_layers = 1024;
 constexpr i32 max_vocab = 1 << 20;
@@ -15,10 +14,10 @@ constexpr i32 max_seq_len = 1 << 20;
 u64 float_count(Config const& c)
 {
     u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), layers = u64(c.n_layers);
-    u64 kv_dim = u64(c.kv_dim()), vocab = u64(c.vocab_size);
-    u64 per_layer = dim                 // rms_attention
-        + dim * dim + 2 * kv_dim * dim  // wq, wk, wv
-        + dim * dim                     // wo
+    u64 kv_dim = u64(c.kv_dim()), q_dim = u64(c.q_dim()), vocab = u64(c.vocab_size);
+    u64 per_layer = dim                   // rms_attention
+        + q_dim * dim + 2 * kv_dim * dim  // wq, wk, wv
+        + dim * q_dim                     // wo
         + dim                           // rms_ffn
         + 3 * hidden * dim;             // w1, w2, w3
     u64 count = vocab * dim + layers * per_layer + dim;
@@ -158,7 +157,13 @@ const char* format_name(Checkpoint const& checkpoint)
 {
     switch (checkpoint.format) {
     case WeightFormat::Int8: return "llama2.c int8";
-    case WeightFormat::Gguf: return checkpoint.qwen2 ? "GGUF qwen2" : "GGUF llama";
+    case WeightFormat::Gguf:
+        switch (checkpoint.architecture) {
+        case Architecture::Llama: return "GGUF llama";
+        case Architecture::Qwen2: return "GGUF qwen2";
+        case Architecture::Qwen3: return "GGUF qwen3";
+        }
+        break;
     case WeightFormat::Float32: break;
     }
     return "llama2.c fp32";

@@ -9,8 +9,13 @@
 #include <rt/error.h>
 #include <rt/heap.h>
 #include <rt/span.h>
+#include <rt/utility.h>
 
 namespace llm {
+
+// The widest residual stream (and query vector) a model may have: far above any model's,
+// low enough that products of sizes stay in 64 bits.
+constexpr i32 max_dim = 1 << 16;
 
 struct Config {
     i32 dim;        // width of the residual stream
@@ -27,27 +32,38 @@ struct Config {
     // Qwen2's) rather than 2i and 2i + 1 (llama's: its GGUF files' query and key rows are
     // ordered for that).
     bool rope_halves { false };
+    // The width of one attention head when the file names it (Qwen3's key_length: heads
+    // wider than dim / n_heads, so the queries are wider than the residual stream);
+    // 0: dim / n_heads, as in llama2.c's checkpoints.
+    i32 head_dim { 0 };
 
-    i32 head_size() const { return dim / n_heads; }
+    i32 head_size() const { return head_dim ? head_dim : dim / n_heads; }
     i32 kv_dim() const { return n_kv_heads * head_size(); }
+    i32 q_dim() const { return n_heads * head_size(); } // the queries and the attention's output
+    // The longest vector a matrix product reads (its input buffers are this wide).
+    i32 widest_input() const { return rt::max(rt::max(dim, hidden_dim), q_dim()); }
     u64 parameter_count() const;
 };
 
 // One transformer layer's tensors; the shapes are [rows][columns] (a norm is one row).
 struct Layer {
     Tensor attention_norm; // [1][dim], F32
-    Tensor wq;             // [dim][dim]
+    Tensor wq;             // [q_dim][dim]
     Tensor wk;             // [kv_dim][dim]
     Tensor wv;             // [kv_dim][dim]
-    Tensor wo;             // [dim][dim]
+    Tensor wo;             // [dim][q_dim]
     Tensor ffn_norm;       // [1][dim], F32
     Tensor w1;             // [hidden_dim][dim]  gate
     Tensor w2;             // [dim][hidden_dim]  down
     Tensor w3;             // [hidden_dim][dim]  up
     // Qwen2 adds a bias to the query, key and value projections (none: data null).
-    Tensor q_bias;         // [1][dim], F32
+    Tensor q_bias;         // [1][q_dim], F32
     Tensor k_bias;         // [1][kv_dim], F32
     Tensor v_bias;         // [1][kv_dim], F32
+    // Qwen3 RMS-normalises each head of the queries and keys before RoPE, every head with
+    // the same weights (none: data null).
+    Tensor q_norm;         // [1][head_size], F32
+    Tensor k_norm;         // [1][head_size], F32
 };
 
 // The weights of any model file, in one structure: tensors used in place where the file
@@ -76,16 +92,20 @@ struct Weights {
 
 // Where the weights came from: for messages and the tools; the forward pass never asks.
 enum class WeightFormat { Float32, Int8, Gguf };
+// The layer designs BareFlow runs: llama's (llama2.c's checkpoints too), Qwen2's (query,
+// key and value biases; RoPE over each head's halves) and Qwen3's (no biases; each head's
+// queries and keys RMS-normalised before RoPE over halves).
+enum class Architecture { Llama, Qwen2, Qwen3 };
 
 struct Checkpoint {
     Config config;
     Weights weights;
     WeightFormat format { WeightFormat::Float32 };
     u64 weight_bytes { 0 }; // bytes of weights one token streams through
-    bool qwen2 { false };   // GGUF: architecture qwen2 rather than llama
+    Architecture architecture { Architecture::Llama };
 };
 
-// "llama2.c fp32", "llama2.c int8", "GGUF llama" or "GGUF qwen2".
+// "llama2.c fp32", "llama2.c int8", "GGUF llama", "GGUF qwen2" or "GGUF qwen3".
 const char* format_name(Checkpoint const&);
 
 constexpr size_t checkpoint_header_bytes = 7 * sizeof(i32);

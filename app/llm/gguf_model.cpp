@@ -82,6 +82,27 @@ rt::ErrorOr<Tensor> norm(gguf::File const& file, FloatData const& floats, rt::St
 
 i32 as_i32(u64 v) { return v > u64(INT32_MAX) ? -1 : i32(v); }
 
+// The head width a file names (attention.key_length; the values' must be the same), or 0
+// for dim / n_heads. Checked here, as validate_config checks dim / n_heads: even (RoPE
+// turns pairs), and queries no wider than a residual stream may be.
+rt::ErrorOr<i32> head_dim(gguf::File const& file, rt::StringView architecture, Config const& c)
+{
+    auto key_length = rt::FixedString<64>::formatted("{}.attention.key_length", architecture);
+    auto value_length = rt::FixedString<64>::formatted("{}.attention.value_length", architecture);
+    auto keys = file.get_integer(key_length.view());
+    if (keys.is_error())
+        return 0;
+    auto values = file.get_integer(value_length.view());
+    if (!values.is_error() && values.value() != keys.value())
+        return rt::Error::format("gguf: {} {} differs from {} {}: not supported", key_length.view(), keys.value(), value_length.view(),
+            values.value());
+    u64 width = keys.value();
+    if (width < 2 || width % 2 || width * u64(c.n_heads) > u64(max_dim))
+        return rt::Error::format("gguf: {} {} is not a head width BareFlow runs (even, at most {} for {} heads)", key_length.view(), width,
+            max_dim / c.n_heads, c.n_heads);
+    return i32(width);
+}
+
 // Tensors of layers beyond llama.block_count would be ignored, and the model would run
 // with fewer layers than it was trained with: garbled text, no error. Refuse instead.
 rt::ErrorOr<void> check_layer_tensors(gguf::File const& file, i32 block_count)
@@ -106,11 +127,18 @@ rt::ErrorOr<void> check_layer_tensors(gguf::File const& file, i32 block_count)
 rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
 {
     // Qwen2 is llama with biases on the query, key and value projections and RoPE over
-    // the halves of each head; its keys are named after it.
+    // the halves of each head; Qwen3 drops the biases and normalises each head of the
+    // queries and keys. Their keys are named after them.
     auto architecture = TRY(file.get_string("general.architecture"));
-    bool qwen2 = architecture == "qwen2";
-    if (!(architecture == "llama") && !qwen2)
-        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama and qwen2)", architecture);
+    Architecture design;
+    if (architecture == "llama")
+        design = Architecture::Llama;
+    else if (architecture == "qwen2")
+        design = Architecture::Qwen2;
+    else if (architecture == "qwen3")
+        design = Architecture::Qwen3;
+    else
+        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2 and qwen3)", architecture);
     rt::FixedString<64> key_text;
     auto key = [&](rt::StringView suffix) {
         key_text = rt::FixedString<64>::formatted("{}.{}", architecture, suffix);
@@ -134,7 +162,8 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     bool shared = c.shared_classifier;
     c = TRY(validate_config(header));
     c.shared_classifier = shared;
-    c.rope_halves = qwen2;
+    c.rope_halves = design != Architecture::Llama;
+    c.head_dim = TRY(head_dim(file, architecture, c));
     if (auto rope = file.get_integer(key("rope.dimension_count")); !rope.is_error() && i64(rope.value()) != c.head_size())
         return rt::Error::format("gguf: rope dimension count {} differs from the head size {}: not supported", rope.value(), c.head_size());
     if (auto base = file.get_float(key("rope.freq_base")); !base.is_error()) {
@@ -150,7 +179,7 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
 
     TRY(check_layer_tensors(file, c.n_layers));
 
-    u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv = u64(c.kv_dim()), vocab = u64(c.vocab_size);
+    u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv = u64(c.kv_dim()), q = u64(c.q_dim()), vocab = u64(c.vocab_size);
     Weights& w = checkpoint.weights;
     auto floats = TRY(FloatData::prepare(file, w.realigned));
     w.embedding = TRY(matrix(file, floats, "token_embd.weight", dim, vocab));
@@ -179,10 +208,10 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         Layer& layer = w.layers[l];
         layer.attention_norm = TRY(norm(file, floats, tensor_name(l, "attn_norm.weight"), dim));
         layer.ffn_norm = TRY(norm(file, floats, tensor_name(l, "ffn_norm.weight"), dim));
-        layer.wq = TRY(matrix(file, floats, tensor_name(l, "attn_q.weight"), dim, dim));
+        layer.wq = TRY(matrix(file, floats, tensor_name(l, "attn_q.weight"), dim, q));
         layer.wk = TRY(matrix(file, floats, tensor_name(l, "attn_k.weight"), dim, kv));
         layer.wv = TRY(matrix(file, floats, tensor_name(l, "attn_v.weight"), dim, kv));
-        layer.wo = TRY(matrix(file, floats, tensor_name(l, "attn_output.weight"), dim, dim));
+        layer.wo = TRY(matrix(file, floats, tensor_name(l, "attn_output.weight"), q, dim));
         layer.w1 = TRY(matrix(file, floats, tensor_name(l, "ffn_gate.weight"), dim, hidden));
         layer.w2 = TRY(matrix(file, floats, tensor_name(l, "ffn_down.weight"), hidden, dim));
         layer.w3 = TRY(matrix(file, floats, tensor_name(l, "ffn_up.weight"), dim, hidden));
@@ -191,16 +220,20 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
             const char* name;
             u64 size;
         };
-        Bias biases[] = { { &layer.q_bias, "attn_q.bias", dim }, { &layer.k_bias, "attn_k.bias", kv }, { &layer.v_bias, "attn_v.bias", kv } };
+        Bias biases[] = { { &layer.q_bias, "attn_q.bias", q }, { &layer.k_bias, "attn_k.bias", kv }, { &layer.v_bias, "attn_v.bias", kv } };
         for (Bias bias : biases)
             if (file.tensor(tensor_name(l, bias.name)))
                 *bias.tensor = TRY(norm(file, floats, tensor_name(l, bias.name), bias.size));
+        if (design == Architecture::Qwen3) { // without them the text is nonsense: not optional
+            layer.q_norm = TRY(norm(file, floats, tensor_name(l, "attn_q_norm.weight"), u64(c.head_size())));
+            layer.k_norm = TRY(norm(file, floats, tensor_name(l, "attn_k_norm.weight"), u64(c.head_size())));
+        }
     }
     for (auto const& t : file.tensors())
         bytes += t.bytes;
     checkpoint.weight_bytes = bytes;
     checkpoint.format = WeightFormat::Gguf;
-    checkpoint.qwen2 = qwen2;
+    checkpoint.architecture = design;
     return checkpoint;
 }
 

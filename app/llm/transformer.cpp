@@ -11,8 +11,9 @@ namespace llm {
 u64 Transformer::state_bytes(Config const& c)
 {
     u64 cache = u64(c.n_layers) * u64(c.seq_len) * u64(c.kv_dim());
-    u64 widest = u64(rt::max(c.dim, c.hidden_dim));
-    u64 floats = 4 * u64(c.dim) + 2 * u64(c.hidden_dim) + 2 * cache + u64(c.n_heads) * u64(c.seq_len) + u64(c.vocab_size);
+    u64 widest = u64(c.widest_input());
+    // x, xb2; xb (the attention's output too) and q
+    u64 floats = 2 * u64(c.dim) + u64(rt::max(c.dim, c.q_dim())) + u64(c.q_dim()) + 2 * u64(c.hidden_dim) + 2 * cache + u64(c.n_heads) * u64(c.seq_len) + u64(c.vocab_size);
     floats += u64(c.head_size()); // RoPE cosines and sines
     // plus the int8 input, its scales and group sums
     return floats * sizeof(float) + widest * (1 + sizeof(float)) + input_sums_count(c) * sizeof(i32);
@@ -30,11 +31,11 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
     Transformer t(checkpoint);
     size_t cache = size_t(c.n_layers) * size_t(c.seq_len) * size_t(c.kv_dim());
     t.m_x = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
-    t.m_xb = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
+    t.m_xb = TRY(rt::HeapArray<float>::allocate(size_t(rt::max(c.dim, c.q_dim()))));
     t.m_xb2 = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
     t.m_hb = TRY(rt::HeapArray<float>::allocate(size_t(c.hidden_dim)));
     t.m_hb2 = TRY(rt::HeapArray<float>::allocate(size_t(c.hidden_dim)));
-    t.m_q = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
+    t.m_q = TRY(rt::HeapArray<float>::allocate(size_t(c.q_dim())));
     // Zeroed: the cache fills position by position, and a prompt batch writes tens of
     // positions at once; their first touch belongs to loading, not to the first tokens.
     t.m_key_cache = TRY(rt::HeapArray<float>::allocate_zeroed(cache));
@@ -48,7 +49,7 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
             t.m_rope_frequencies[size_t(pair)] /= factors.floats()[pair];
     t.m_rope_cos = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
     t.m_rope_sin = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
-    size_t widest = size_t(rt::max(c.dim, c.hidden_dim));
+    size_t widest = size_t(c.widest_input());
     t.m_input_q = TRY(rt::HeapArray<i8>::allocate(widest));
     t.m_input_s = TRY(rt::HeapArray<float>::allocate(widest));
     t.m_input_sums = TRY(rt::HeapArray<i32>::allocate(input_sums_count(c)));
@@ -138,11 +139,25 @@ rt::ErrorOr<void> Transformer::screen_classifier()
 void Transformer::add_qkv_biases(Layer const& l, float* q, float* k, float* v) const
 {
     if (l.q_bias.data)
-        ops::add_bias(q, l.q_bias.floats(), m_config.dim);
+        ops::add_bias(q, l.q_bias.floats(), m_config.q_dim());
     if (l.k_bias.data)
         ops::add_bias(k, l.k_bias.floats(), m_config.kv_dim());
     if (l.v_bias.data)
         ops::add_bias(v, l.v_bias.floats(), m_config.kv_dim());
+}
+
+void Transformer::normalize_heads(Layer const& l, float* q, float* k) const
+{
+    if (!l.q_norm.data)
+        return;
+    rt::ScopedCycles probe { "rmsnorm" };
+    auto const& kernels = kernels::active();
+    Config const& c = m_config;
+    size_t head_size = size_t(c.head_size());
+    for (size_t h = 0; h < size_t(c.n_heads); ++h)
+        kernels.rmsnorm(q + h * head_size, q + h * head_size, l.q_norm.floats(), c.head_size(), c.norm_epsilon);
+    for (size_t h = 0; h < size_t(c.n_kv_heads); ++h)
+        kernels.rmsnorm(k + h * head_size, k + h * head_size, l.k_norm.floats(), c.head_size(), c.norm_epsilon);
 }
 
 void Transformer::run_layers(i32 token, i32 position)
@@ -176,9 +191,10 @@ void Transformer::run_layers(i32 token, i32 position)
             matmul(qkv, in);
         }
         add_qkv_biases(l, m_q.data(), k, v);
+        normalize_heads(l, m_q.data(), k);
         {
             rt::ScopedCycles probe { "rope" };
-            (c.rope_halves ? ops::rope_apply_halves : ops::rope_apply)(m_q.data(), k, c.dim, c.kv_dim(), c.head_size(), m_rope_cos.data(),
+            (c.rope_halves ? ops::rope_apply_halves : ops::rope_apply)(m_q.data(), k, c.q_dim(), c.kv_dim(), c.head_size(), m_rope_cos.data(),
                 m_rope_sin.data());
         }
         {
@@ -186,7 +202,7 @@ void Transformer::run_layers(i32 token, i32 position)
             attention(layer, position);
         }
         {
-            MatmulInput in = prepare(m_xb.data(), c.dim);
+            MatmulInput in = prepare(m_xb.data(), c.q_dim());
             rt::ScopedCycles probe { "matmul wo" };
             matmul(m_xb2.data(), in, l.wo);
         }

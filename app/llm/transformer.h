@@ -59,6 +59,8 @@ private:
     // Every layer for `token` at `position`, leaving the residual stream in m_x.
     void run_layers(i32 token, i32 position);
     void add_qkv_biases(Layer const&, float* q, float* k, float* v) const;
+    // Qwen3's RMS norm of each query and key head (nothing for other models).
+    void normalize_heads(Layer const&, float* q, float* k) const;
     // The final norm on the residual stream in m_x, in place.
     void final_norm();
     // The final norm and the classifier on the residual stream in m_x.
@@ -72,11 +74,11 @@ private:
     Config m_config;
     Weights const* m_weights;
     rt::HeapArray<float> m_x;           // [dim] residual stream
-    rt::HeapArray<float> m_xb;          // [dim] normalised input / attention output
+    rt::HeapArray<float> m_xb;          // [max(dim, q_dim)] normalised input / attention output
     rt::HeapArray<float> m_xb2;         // [dim]
     rt::HeapArray<float> m_hb;          // [hidden_dim]
     rt::HeapArray<float> m_hb2;         // [hidden_dim]
-    rt::HeapArray<float> m_q;           // [dim]
+    rt::HeapArray<float> m_q;           // [q_dim]
     rt::HeapArray<float> m_key_cache;   // [n_layers][seq_len][kv_dim]
     rt::HeapArray<float> m_value_cache; // [n_layers][seq_len][kv_dim]
     rt::HeapArray<float> m_attention;   // [n_heads][seq_len]

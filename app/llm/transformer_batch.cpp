@@ -98,13 +98,15 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
             BatchProduct qkv[] = { { b.q.data(), ds, &l.wq }, { k, kv_dim, &l.wk }, { v, kv_dim, &l.wv } };
             matmul_batch(qkv, inputs);
         }
-        for (i32 t = 0; t < count; ++t)
+        for (i32 t = 0; t < count; ++t) {
             add_qkv_biases(l, row(b.q, ds, t), k + size_t(t) * kv_dim, v + size_t(t) * kv_dim);
+            normalize_heads(l, row(b.q, ds, t), k + size_t(t) * kv_dim);
+        }
         {
             rt::ScopedCycles probe { "rope" };
             auto rope_apply = c.rope_halves ? ops::rope_apply_halves : ops::rope_apply;
             for (i32 t = 0; t < count; ++t)
-                rope_apply(row(b.q, ds, t), k + size_t(t) * kv_dim, c.dim, c.kv_dim(), c.head_size(), row(b.rope_cos, b.rope_stride, t),
+                rope_apply(row(b.q, ds, t), k + size_t(t) * kv_dim, c.q_dim(), c.kv_dim(), c.head_size(), row(b.rope_cos, b.rope_stride, t),
                     row(b.rope_sin, b.rope_stride, t));
         }
         {
@@ -112,7 +114,7 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
             attention_batch(layer, position, count);
         }
         {
-            prepare_batch(b.xb.data(), ds, c.dim, count);
+            prepare_batch(b.xb.data(), ds, c.q_dim(), count);
             rt::ScopedCycles probe { "matmul wo" };
             BatchProduct wo[] = { { b.xb2.data(), ds, &l.wo } };
             matmul_batch(wo, inputs);

@@ -11,7 +11,8 @@
 //   bareflow-convert-gguf --random tinyllama|mini TOKENIZER.bin OUT.gguf --type TYPE (any but f32)
 // With the word byte-level for TOKENIZER.bin the file is SmolLM's instead: a byte-level BPE
 // vocabulary learned here (byte_level_vocabulary.h, 512 tokens, pre-tokenizer smollm), no
-// classifier of its own (the embedding is shared), a ChatML chat template.
+// classifier of its own (the embedding is shared), a ChatML chat template; qwen2-mini and
+// qwen3-mini take it with the mini shape in those architectures' layouts.
 #include "read_file.h"
 #include "../llm/checkpoint.h"
 #include "../llm/gguf.h"
@@ -139,7 +140,7 @@ int main(int argc, char** argv)
     }
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
         fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE] [--qwen2] [--rope-factors F]\n"
-                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
+                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
                         "TYPE: f32 q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
         return 2;
     }
@@ -305,17 +306,20 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     }
     // qwen2-mini: the mini shape as Qwen2's file (biases on the query, key and value
     // projections, RoPE over halves, Qwen2's word cutting), with a byte-level vocabulary.
-    bool qwen2 = shape_name == "qwen2-mini";
+    // qwen3-mini: as Qwen3's (no biases; each query and key head RMS-normalised, by
+    // weights that are not all one; heads twice as wide as dim / heads, as Qwen3-0.6B's
+    // are, so the queries are wider than the residual stream).
+    bool qwen2 = shape_name == "qwen2-mini", qwen3 = shape_name == "qwen3-mini", qwen = qwen2 || qwen3;
     Shape const* shape = nullptr;
     for (auto const& candidate : shapes)
-        if ((qwen2 ? std::string("mini") : shape_name) == candidate.name)
+        if ((qwen ? std::string("mini") : shape_name) == candidate.name)
             shape = &candidate;
     bool byte_level = std::string(tokenizer_path) == "byte-level";
-    if (!shape || (qwen2 && !byte_level)) {
-        fprintf(stderr, "--random takes tinyllama, mini or qwen2-mini (with byte-level)\n");
+    if (!shape || (qwen && !byte_level)) {
+        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini or qwen3-mini (the last two with byte-level)\n");
         return 2;
     }
-    std::string arch = qwen2 ? "qwen2" : "llama";
+    std::string arch = qwen2 ? "qwen2" : qwen3 ? "qwen3" : "llama";
     std::vector<u8> tokenizer;
     auto bpe = tools::learn_byte_level_vocabulary(byte_level ? 512 - 259 : 0);
     if (!byte_level) {
@@ -326,27 +330,33 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         }
     }
     const u64 dim = shape->dim, hidden = shape->hidden, layers = shape->layers, vocab = byte_level ? bpe.tokens.size() : 32000;
-    u64 kv = dim / shape->heads * shape->kv_heads;
+    u64 head = qwen3 ? 2 * dim / shape->heads : dim / shape->heads;
+    u64 kv = head * shape->kv_heads, q = head * shape->heads;
+    enum class Vector { Ones, Bias, Scale }; // an F32 vector's values: 1, or random in [-0.5, 0.5) or [0.5, 1.5)
     struct Entry {
         std::string name;
         u64 columns, rows;
-        u32 type; // 0: an F32 vector, a norm's (ones) or a bias (random)
-        bool bias { false };
+        u32 type; // 0: an F32 vector
+        Vector vector { Vector::Ones };
     };
     auto type_of = [&](const char* kind, u64 layer, u64 columns) { return tools::tensor_type(*mix, kind, layer, layers, columns); };
     std::vector<Entry> tensors { { "token_embd.weight", dim, vocab, type_of("token_embd", 0, dim) } };
     for (u64 l = 0; l < layers; ++l) {
         std::string p = "blk." + std::to_string(l) + ".";
         tensors.push_back({ p + "attn_norm.weight", dim, 0, 0 });
-        tensors.push_back({ p + "attn_q.weight", dim, dim, type_of("attn_q", l, dim) });
+        tensors.push_back({ p + "attn_q.weight", dim, q, type_of("attn_q", l, dim) });
         tensors.push_back({ p + "attn_k.weight", dim, kv, type_of("attn_k", l, dim) });
         tensors.push_back({ p + "attn_v.weight", dim, kv, type_of("attn_v", l, dim) });
         if (qwen2) {
-            tensors.push_back({ p + "attn_q.bias", dim, 0, 0, true });
-            tensors.push_back({ p + "attn_k.bias", kv, 0, 0, true });
-            tensors.push_back({ p + "attn_v.bias", kv, 0, 0, true });
+            tensors.push_back({ p + "attn_q.bias", q, 0, 0, Vector::Bias });
+            tensors.push_back({ p + "attn_k.bias", kv, 0, 0, Vector::Bias });
+            tensors.push_back({ p + "attn_v.bias", kv, 0, 0, Vector::Bias });
         }
-        tensors.push_back({ p + "attn_output.weight", dim, dim, type_of("attn_output", l, dim) });
+        if (qwen3) {
+            tensors.push_back({ p + "attn_q_norm.weight", head, 0, 0, Vector::Scale });
+            tensors.push_back({ p + "attn_k_norm.weight", head, 0, 0, Vector::Scale });
+        }
+        tensors.push_back({ p + "attn_output.weight", q, dim, type_of("attn_output", l, q) });
         tensors.push_back({ p + "ffn_norm.weight", dim, 0, 0 });
         tensors.push_back({ p + "ffn_gate.weight", dim, hidden, type_of("ffn_gate", l, dim) });
         tensors.push_back({ p + "ffn_down.weight", hidden, dim, type_of("ffn_down", l, hidden) });
@@ -372,12 +382,16 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     out.kv_u32(arch + ".feed_forward_length", u32(hidden));
     out.kv_u32(arch + ".attention.head_count", u32(shape->heads));
     out.kv_u32(arch + ".attention.head_count_kv", u32(shape->kv_heads));
-    out.kv_u32(arch + ".rope.dimension_count", u32(dim / shape->heads));
-    out.kv_f32(arch + ".rope.freq_base", qwen2 ? 1000000.0f : 10000.0f);
-    out.kv_f32(arch + ".attention.layer_norm_rms_epsilon", qwen2 ? 1e-6f : 1e-5f);
+    out.kv_u32(arch + ".rope.dimension_count", u32(head));
+    if (qwen3) {
+        out.kv_u32(arch + ".attention.key_length", u32(head));
+        out.kv_u32(arch + ".attention.value_length", u32(head));
+    }
+    out.kv_f32(arch + ".rope.freq_base", qwen ? 1000000.0f : 10000.0f);
+    out.kv_f32(arch + ".attention.layer_norm_rms_epsilon", qwen ? 1e-6f : 1e-5f);
     if (byte_level) {
         out.kv_string("tokenizer.ggml.model", "gpt2");
-        out.kv_string("tokenizer.ggml.pre", qwen2 ? "qwen2" : "smollm");
+        out.kv_string("tokenizer.ggml.pre", qwen ? "qwen2" : "smollm");
         out.kv_strings("tokenizer.ggml.tokens", bpe.tokens);
         std::vector<i32> types(bpe.tokens.size(), 1);
         types[0] = types[1] = types[2] = 3; // control
@@ -402,10 +416,10 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         if (norm) {
             std::vector<float> values(size_t(t.columns), 1.0f);
             for (float& value : values) {
-                if (!t.bias)
+                if (t.vector == Vector::Ones)
                     break;
                 state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-                value = float(state >> 40) / float(1 << 24) - 0.5f; // in [-0.5, 0.5)
+                value = float(state >> 40) / float(1 << 24) + (t.vector == Vector::Bias ? -0.5f : 0.5f);
             }
             blob.assign(reinterpret_cast<u8*>(values.data()), reinterpret_cast<u8*>(values.data() + values.size()));
         } else {

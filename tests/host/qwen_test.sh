@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# A model in Qwen2's or Qwen3's file layout (random weights from bareflow-convert-gguf):
+#  - qwen2: biases on the query, key and value projections, RoPE over each head's halves,
+#    Qwen2's word cutting;
+#  - qwen3: no biases; each query and key head RMS-normalised before RoPE over halves,
+#    heads wider than dim / heads (so queries wider than the residual stream).
+# The prompt read in batches and token by token gives the same story, the i686 program
+# too, the architecture's own tensors count (qwen2's biases zeroed, qwen3's head norms
+# set to one: the story changes), and a chat goes through the ChatML template.
+#   qwen_test.sh qwen2|qwen3 CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
+set -uo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+arch="$1" convert="$2" program="$3" program_i686="$4"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+status=0
+fail() { echo "FAIL: $*"; status=1; }
+
+case "$arch" in
+  qwen2) shape_line="dim 256, hidden 768, 2 layers, 8 heads (2 kv)"; own="the biases" ;;
+  qwen3) shape_line="dim 256, hidden 768, 2 layers, 8 heads of 64 (2 kv)"; own="the heads' norms" ;;
+  *) echo "usage: qwen_test.sh qwen2|qwen3 ..."; exit 2 ;;
+esac
+"$convert" --random "$arch-mini" byte-level "$work/model.gguf" --type q8_0 > /dev/null || { echo "FAIL: no model"; exit 1; }
+# The same file without the architecture's own tensors' effect: every bias zero, every
+# head norm weight one.
+python3 - "$work/model.gguf" "$work/plain.gguf" <<'PY'
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+at = 24
+def string():
+    global at
+    (n,) = struct.unpack_from("<Q", data, at); at += 8 + n
+    return bytes(data[at - n:at]).decode()
+sizes = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+def skip(kind):
+    global at
+    if kind == 8:
+        string()
+    elif kind == 9:
+        element, count = struct.unpack_from("<IQ", data, at); at += 12
+        for _ in range(count):
+            skip(element)
+    else:
+        at += sizes[kind]
+tensors, pairs = struct.unpack_from("<QQ", data, 8)
+for _ in range(pairs):
+    string(); (kind,) = struct.unpack_from("<I", data, at); at += 4; skip(kind)
+changes = []
+for _ in range(tensors):
+    name = string(); (dims,) = struct.unpack_from("<I", data, at); at += 4
+    shape = struct.unpack_from("<%dQ" % dims, data, at); at += 8 * dims
+    kind, offset = struct.unpack_from("<IQ", data, at); at += 12
+    if name.endswith(".bias"):
+        changes.append((offset, shape[0], 0.0))
+    elif name.endswith("attn_q_norm.weight") or name.endswith("attn_k_norm.weight"):
+        changes.append((offset, shape[0], 1.0))
+start = (at + 31) // 32 * 32
+for offset, count, value in changes:
+    data[start + offset:start + offset + 4 * count] = struct.pack("<%df" % count, *([value] * count))
+open(sys.argv[2], "wb").write(data)
+if not changes:
+    sys.exit("no bias or head norm in the file")
+PY
+prompt="Hello there, the little girl named Lily ran to the park"
+story() { # program model [key=value ...]
+  local run="$1" model="$2"; shift 2
+  $run "$model" /dev/null "prompt=$prompt" temp=0 steps=40 tune=off "$@" 2>&1 | grep -a -e "^$prompt" -e "^\[model\] GGUF $arch" -e '^\[error\]'
+}
+batched="$(story "$program" "$work/model.gguf")"
+one_by_one="$(story "$program" "$work/model.gguf" batch=1)"
+plain="$(story "$program" "$work/plain.gguf")"
+if ! grep -q "^\[model\] GGUF $arch: $shape_line" <<< "$batched" || ! grep -a -q "^$prompt" <<< "$batched"; then
+  echo "$batched"; fail "the $arch model did not tell a story"
+elif [ "$batched" != "$one_by_one" ]; then
+  diff <(echo "$batched") <(echo "$one_by_one"); fail "the prompt in batches and token by token give different stories"
+elif [ "$batched" = "$plain" ]; then
+  fail "without $own the story is the same: they are not applied"
+else
+  echo "PASS: $arch: the same story with the prompt in batches and token by token; $own count"
+fi
+if i686="$(story "$root/scripts/run-i686.sh $program_i686" "$work/model.gguf")" && [ -n "$i686" ]; then
+  [ "$i686" = "$batched" ] && echo "PASS: the i686 program tells the same story" || { diff <(echo "$batched") <(echo "$i686"); fail "the i686 story differs"; }
+else
+  echo "(the i686 program cannot run here: left out)"
+fi
+printf 'Hello there\nexit\n' | timeout 60 "$program" "$work/model.gguf" /dev/null mode=chat temp=0.8 seed=7 steps=96 tune=off > "$work/chat.log" 2>&1
+if grep -a -q "^\[chat\] turns are rendered from the model.s chat template (ChatML markers should it fail)" "$work/chat.log" && grep -a -q '^\[chat\] read ' "$work/chat.log"; then
+  echo "PASS: a ChatML chat with the $arch model"
+else
+  cat "$work/chat.log"; fail "the $arch chat did not go as it should"
+fi
+exit $status
