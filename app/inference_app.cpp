@@ -213,7 +213,7 @@ rt::ErrorOr<void> run_mode(Options const& options, LoadedModel const& model, llm
             : options.date_source == Options::DateSource::Clock                       ? clock
                                                                                       : nullptr;
         return run_chat(transformer, model.gguf_tokenizer, sampler, commands, options.system, model.chat_format, model.chat_template,
-            options.steps ? steps : model.checkpoint.config.seq_len, today);
+            options.steps ? steps : model.checkpoint.config.seq_len, { today, options.thinking });
     }
     case Mode::Interactive: {
         PromptCommands commands { "[interactive]", options, seed, model.checkpoint.config.seq_len };

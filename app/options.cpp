@@ -82,6 +82,9 @@ rt::ErrorOr<Options> parse_options(rt::CommandLine const& command_line)
     options.mode = mode == "interactive" ? Mode::Interactive : mode == "bench" ? Mode::Bench : mode == "chat" ? Mode::Chat : Mode::Generate;
     options.system = TRY(command_line.get_string("system", options.system));
     TRY(read_date(command_line, options));
+    rt::StringView think_choices[] = { "auto", "on", "off" };
+    auto think = TRY(command_line.get_choice("think", think_choices, "auto"));
+    options.thinking = think == "on" ? Thinking::On : think == "off" ? Thinking::Off : Thinking::Undefined;
     options.prompt = TRY(command_line.get_string("prompt", options.prompt));
     TRY(read_sampling_keys(command_line, options));
     rt::StringView quant_choices[] = { "none", "q8" };

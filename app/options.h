@@ -1,5 +1,6 @@
 #pragma once
 // What the user asked for on the command line, checked and typed.
+#include "chat/chat_template.h"
 #include <rt/cmdline.h>
 #include <rt/date_time.h>
 
@@ -27,10 +28,13 @@ struct Options {
     // template's own default), or YYYY-MM-DD.
     enum class DateSource { Clock, None, Given } date_source { DateSource::Clock };
     rt::DateTime date {};
+    // think=on|off: the chat template's enable_thinking (Qwen3's reasoning before it
+    // answers); auto leaves it undefined, the template's own default.
+    Thinking thinking { Thinking::Undefined };
 };
 
 // Keys the application reads; everything else on the command line is an error.
-constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "topk", "seed", "quant", "tune", "system", "batch", "argmax", "date" };
+constexpr rt::StringView application_keys[] = { "mode", "prompt", "steps", "temp", "topp", "topk", "seed", "quant", "tune", "system", "batch", "argmax", "date", "think" };
 
 rt::ErrorOr<Options> parse_options(rt::CommandLine const&);
 

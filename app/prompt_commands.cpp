@@ -122,10 +122,12 @@ void PromptCommands::show_help() const
     rt::println("  /topp P     top-p, 0 to 1: pick among the likeliest tokens that make up P");
     rt::println("  /topk K     only the K likeliest tokens (0: no limit)");
     rt::println("  /seed S     start the random sequence over, as seed=S at boot does");
-    if (m_context)
+    if (m_context) {
         rt::println("  /steps N    positions a story may take, 1 to {}", m_context);
-    else
+    } else {
         rt::println("  /reset      forget the conversation; /system TEXT: start over with TEXT");
+        rt::println("  /think X    on, off or auto: reasoning first (templates with enable_thinking)");
+    }
     rt::println("  /settings   show the settings; /help this list; exit ends");
     rt::println("  keys: arrows, Home, End, Backspace, Delete edit the line; Up and Down");
     rt::println("  recall lines; Ctrl+C stops a story or a reply; Ctrl+D on an empty line ends");

@@ -99,7 +99,7 @@ size_t find(rt::StringView text, char c, size_t from = 0)
 }
 
 rt::ErrorOr<size_t> template_exchange_tokens(rt::StringView chat_template, llm::GgufTokenizer const& tokenizer, rt::StringView system,
-    rt::StringView message, i32 replies, rt::StringView close_piece, rt::HeapArray<i32>& tokens, rt::DateTime const* today)
+    rt::StringView message, i32 replies, rt::StringView close_piece, rt::HeapArray<i32>& tokens, TemplateSettings const& settings)
 {
     // The conversation so far with stand-ins for its text: only the previous reply's end
     // and the new message matter, the rest is already in the cache.
@@ -125,7 +125,8 @@ rt::ErrorOr<size_t> template_exchange_tokens(rt::StringView chat_template, llm::
             folded_system[system.length() + 2] = messages[0].content[0];
             messages[0].content = { folded_system.data(), system.length() + 3 };
         }
-        ChatTemplateInputs inputs { { messages.data(), n }, true, tokenizer.piece(tokenizer.bos()), tokenizer.piece(tokenizer.eos()), today };
+        ChatTemplateInputs inputs { { messages.data(), n }, true, tokenizer.piece(tokenizer.bos()), tokenizer.piece(tokenizer.eos()), settings.today,
+            settings.thinking };
         return rt::StringView { text.data(), TRY(render_chat_template(chat_template, inputs, { text.data(), text.size() })) };
     };
     // Templates without a system role (Gemma's, Mistral's first ones) refuse a system
@@ -168,12 +169,21 @@ rt::ErrorOr<size_t> template_exchange_tokens(rt::StringView chat_template, llm::
 }
 
 Chat::Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system, ChatFormat format,
-    rt::StringView chat_template, i32 context, rt::DateTime const* today)
-    : m_transformer(transformer), m_tokenizer(tokenizer), m_sampler(sampler), m_system(system), m_format(format), m_template(chat_template), m_today(today),
+    rt::StringView chat_template, i32 context, TemplateSettings settings)
+    : m_transformer(transformer), m_tokenizer(tokenizer), m_sampler(sampler), m_system(system), m_format(format), m_template(chat_template), m_settings(settings),
       m_context(rt::min(context, transformer.config().seq_len))
 {
     i32 close = format.close_piece.is_empty() ? -1 : tokenizer.find_piece(format.close_piece);
     m_close_token = close >= 0 ? close : tokenizer.eos();
+}
+
+bool Chat::template_can_think() const
+{
+    constexpr rt::StringView name = "enable_thinking";
+    for (size_t at = 0; at + name.length() <= m_template.length(); ++at)
+        if (m_template.substring(at).starts_with(name))
+            return true;
+    return false;
 }
 
 rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& out, llm::StopRequested stop_requested)
@@ -182,7 +192,7 @@ rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& o
     rt::HeapArray<i32> tokens;
     size_t count = 0;
     if (uses_template()) {
-        auto rendered = template_exchange_tokens(m_template, m_tokenizer, m_system, message, m_replies, m_tokenizer.piece(m_close_token), tokens, m_today);
+        auto rendered = template_exchange_tokens(m_template, m_tokenizer, m_system, message, m_replies, m_tokenizer.piece(m_close_token), tokens, m_settings);
         if (rendered.is_error()) {
             rt::println_colored(rt::Color::Warning, "[chat] {}; using the built-in {} markers from now on", rendered.error().message(), m_format.name);
             m_template = {};
@@ -266,12 +276,56 @@ void report_turn(Chat::TurnTimes const& t, i32 batch)
         t.prompt_tokens, reading, reading > 0 ? t.prompt_tokens / reading : 0.0, batch, t.reply_tokens ? first : 0.0, t.reply_tokens,
         replying > 0 ? t.reply_tokens / replying : 0.0);
 }
+
+const char* thinking_name(Thinking thinking)
+{
+    switch (thinking) {
+    case Thinking::On: return "on";
+    case Thinking::Off: return "off";
+    case Thinking::Undefined: break;
+    }
+    return "auto (the template's default)";
+}
+
+// Where the template has a reasoning switch, one line says how it is set and how to change
+// it; where it has none, a think= that asked for one is said to change nothing.
+void describe_thinking(Chat const& chat)
+{
+    if (chat.uses_template() && chat.template_can_think())
+        rt::println("[chat] the template's reasoning switch (enable_thinking) is {}; /think off asks for answers without thinking first",
+            thinking_name(chat.thinking()));
+    else if (chat.thinking() != Thinking::Undefined)
+        rt::println_colored(rt::Color::Warning, "[chat] think={} changes nothing: the chat does not use a template with enable_thinking",
+            thinking_name(chat.thinking()));
+}
+
+// "/think on|off|auto": enable_thinking for the next turns.
+void think_command(Chat& chat, rt::StringView value)
+{
+    Thinking thinking;
+    if (value == "on")
+        thinking = Thinking::On;
+    else if (value == "off")
+        thinking = Thinking::Off;
+    else if (value == "auto")
+        thinking = Thinking::Undefined;
+    else {
+        rt::println_colored(rt::Color::Warning, "[chat] /think takes on, off or auto (the template's default)");
+        return;
+    }
+    if (!chat.uses_template() || !chat.template_can_think()) {
+        rt::println_colored(rt::Color::Warning, "[chat] /think changes nothing: the chat does not use a template with enable_thinking");
+        return;
+    }
+    chat.set_thinking(thinking);
+    rt::println("[chat] thinking {} from the next message on", thinking_name(thinking));
+}
 }
 
 rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, PromptCommands& commands,
-    rt::StringView system, ChatFormat format, rt::StringView chat_template, i32 context, rt::DateTime const* today)
+    rt::StringView system, ChatFormat format, rt::StringView chat_template, i32 context, TemplateSettings settings)
 {
-    Chat chat(transformer, tokenizer, sampler, system, format, chat_template, context, today);
+    Chat chat(transformer, tokenizer, sampler, system, format, chat_template, context, settings);
     char line[max_message];
     char system_message[max_message]; // one typed with /system (the boot's stays where it is)
     LineEditor editor { rt::Console::the(), rt::Console::the() };
@@ -285,6 +339,7 @@ rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer con
         rt::println("[chat] {} chat format (built-in markers: the model has no chat template); type a message; /reset starts over, /help "
                     "lists the commands, exit ends",
             format.name);
+    describe_thinking(chat);
     while (true) {
         rt::print("\nyou> ");
         size_t length;
@@ -319,6 +374,10 @@ rt::ErrorOr<void> run_chat(llm::Transformer& transformer, llm::GgufTokenizer con
             __builtin_memcpy(system_message, text.data(), text.length());
             chat.start_over_with_system({ system_message, text.length() });
             rt::println("[chat] started over with the system message \"{}\"", text);
+            continue;
+        }
+        if (message.starts_with("/think ") || message == "/think") {
+            think_command(chat, message.substring(rt::min(message.length(), size_t(7))));
             continue;
         }
         if (message.is_empty() || commands.run(message, sampler))

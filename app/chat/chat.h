@@ -3,6 +3,7 @@
 // same KV cache (nothing is recomputed), formatted in the model's chat format, and the
 // reply streams until the model closes its turn. When the context is full the user is
 // told and may start over; the cache never overflows.
+#include "chat_template.h"
 #include "../llm/generate.h"
 #include "../llm/gguf_tokenizer.h"
 #include "../llm/sampler.h"
@@ -30,21 +31,26 @@ struct ChatFormat {
 rt::ErrorOr<size_t> exchange_tokens(ChatFormat const&, llm::GgufTokenizer const&, rt::StringView system, rt::StringView message,
     bool first, rt::HeapArray<i32>& tokens);
 
+// What a template reads besides the conversation: today's date (its strftime_now; null:
+// none) and the reasoning switch (enable_thinking).
+struct TemplateSettings {
+    rt::DateTime const* today = nullptr;
+    Thinking thinking = Thinking::Undefined;
+};
+
 // The same exchange rendered from the model's own chat template (chat_template.h), after
-// `replies` earlier replies each closed by `close_piece`, on the date `today` (the
-// template's strftime_now; null: none). An error means the template cannot be used this
-// way; the caller falls back to exchange_tokens.
+// `replies` earlier replies each closed by `close_piece`. An error means the template
+// cannot be used this way; the caller falls back to exchange_tokens.
 rt::ErrorOr<size_t> template_exchange_tokens(rt::StringView chat_template, llm::GgufTokenizer const&, rt::StringView system,
-    rt::StringView message, i32 replies, rt::StringView close_piece, rt::HeapArray<i32>& tokens, rt::DateTime const* today = nullptr);
+    rt::StringView message, i32 replies, rt::StringView close_piece, rt::HeapArray<i32>& tokens, TemplateSettings const& settings = {});
 
 class Chat {
 public:
     // `chat_template` (may be empty) is rendered for each exchange; `format`'s markers are
     // the fallback when it cannot be. The conversation holds at most `context` positions
-    // (the model's context, or fewer: steps=N). `today` (may be null) is the template's
-    // strftime_now date.
+    // (the model's context, or fewer: steps=N).
     Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, llm::Sampler& sampler, rt::StringView system, ChatFormat format,
-        rt::StringView chat_template, i32 context, rt::DateTime const* today = nullptr);
+        rt::StringView chat_template, i32 context, TemplateSettings settings = {});
 
     // Stopped: stop_requested() ended the reply early; it is closed as if the model had
     // ended it there, and the conversation goes on.
@@ -73,6 +79,12 @@ public:
         reset();
     }
     bool uses_template() const { return !m_template.is_empty(); }
+    // Whether the template reads enable_thinking (Qwen3's does): only then does think= or
+    // /think change a turn.
+    bool template_can_think() const;
+    // The next turns' enable_thinking (those already in the cache stay as they were).
+    void set_thinking(Thinking thinking) { m_settings.thinking = thinking; }
+    Thinking thinking() const { return m_settings.thinking; }
     i32 position() const { return m_position; }
     i32 context() const { return m_context; }
 
@@ -83,7 +95,7 @@ private:
     rt::StringView m_system;
     ChatFormat m_format;
     rt::StringView m_template;
-    rt::DateTime const* m_today;
+    TemplateSettings m_settings;
     i32 m_close_token; // the token that ends a turn
     i32 m_context;
     i32 m_replies { 0 }; // replies in the cache
@@ -97,6 +109,6 @@ class PromptCommands;
 // Runs the chat loop on the console: /reset starts over, the other /commands change the
 // sampling (prompt_commands.h), exit or quit ends.
 rt::ErrorOr<void> run_chat(llm::Transformer&, llm::GgufTokenizer const&, llm::Sampler&, PromptCommands&, rt::StringView system, ChatFormat,
-    rt::StringView chat_template, i32 context, rt::DateTime const* today);
+    rt::StringView chat_template, i32 context, TemplateSettings settings);
 
 }

@@ -160,6 +160,8 @@ Value Renderer::lookup(rt::StringView name) const
         return { Value::Kind::None, false, 0, {}, 0, 0 };
     if (name == "strftime_now" && m_inputs.now) // defined only where there is a clock
         return { Value::Kind::Function, false, 0, name, 0, 0 };
+    if (name == "enable_thinking" && m_inputs.thinking != Thinking::Undefined)
+        return Value::of_bool(m_inputs.thinking == Thinking::On);
     return {};
 }
 

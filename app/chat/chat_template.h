@@ -12,7 +12,7 @@
 // not in, `a if b else c`; Jinja's tests (defined, none, string, number, odd, equalto ...);
 // filters and methods on strings and lists (trim, split, replace, title, join, selectattr,
 // map, first, last, list, default, tojson ...), raise_exception() and strftime_now() (where
-// the inputs give a date). Anything else (dicts, floats, call blocks) is an error naming
+// the inputs give a date); enable_thinking where the inputs set it. Anything else (dicts, floats, call blocks) is an error naming
 // what was not understood, so the caller can fall back to a known format.
 #include <rt/date_time.h>
 #include <rt/error.h>
@@ -25,6 +25,11 @@ struct ChatMessage {
     rt::StringView content;
 };
 
+// The reasoning switch Qwen3's template (and others) reads as enable_thinking: left
+// undefined, as Hugging Face leaves it unless asked (the template's own default: think),
+// or set.
+enum class Thinking : u8 { Undefined, On, Off };
+
 struct ChatTemplateInputs {
     rt::Span<const ChatMessage> messages;
     bool add_generation_prompt;
@@ -33,6 +38,7 @@ struct ChatTemplateInputs {
     // Today, for strftime_now(format) (Hugging Face's: the local date and time); null leaves
     // strftime_now undefined, as templates that check for it expect.
     rt::DateTime const* now = nullptr;
+    Thinking thinking = Thinking::Undefined;
 };
 
 // Writes the rendered text to `out` and returns its length.

@@ -48,13 +48,16 @@ ENVIRONMENT.globals["raise_exception"] = raise_exception
 REFUSAL = "chat template: the template refuses this conversation: "
 
 
-def reference(source, messages, add_generation_prompt, bos, eos, clock=None):
+def reference(source, messages, add_generation_prompt, bos, eos, clock=None, thinking=None):
     """jinja2's text, or ('error', message) with raise_exception's message where it raised.
     `clock` (a datetime) is what strftime_now reads, as transformers' global does; without
-    one strftime_now is undefined (BareFlow on a machine without a clock)."""
+    one strftime_now is undefined (BareFlow on a machine without a clock). `thinking` is
+    enable_thinking (None: undefined, as transformers leaves it unless asked)."""
     try:
         template = ENVIRONMENT.from_string(source)
         extra = {"strftime_now": clock.strftime} if clock else {}
+        if thinking is not None:
+            extra["enable_thinking"] = thinking
         return ("ok", template.render(messages=messages, add_generation_prompt=add_generation_prompt,
                                       bos_token=bos, eos_token=eos, **extra))
     except jinja2.exceptions.TemplateSyntaxError as e:
@@ -71,6 +74,7 @@ def reference(source, messages, add_generation_prompt, bos, eos, clock=None):
 def encode(case):
     source, messages, add_generation_prompt, bos, eos = case[:5]
     clock = case[5] if len(case) > 5 else None
+    thinking = case[6] if len(case) > 6 else None
     parts = []
 
     def counted(text):
@@ -85,6 +89,7 @@ def encode(case):
     parts.append(b"%d clock " % int(add_generation_prompt))
     fields = (clock.year, clock.month, clock.day, clock.hour, clock.minute, clock.second) if clock else (0,) * 6
     parts.append(b" ".join(b"%d" % f for f in fields))
+    parts.append(b" thinking %d" % (-1 if thinking is None else int(thinking)))
     parts.append(b" messages %d\n" % len(messages))
     for m in messages:
         counted(m["role"])
@@ -124,6 +129,8 @@ TOKENS = [("<s>", "</s>"), ("", "<|endoftext|>"), ("<|begin_of_text|>", "<|eot_i
 # What strftime_now reads: no clock (undefined), and dates with leap days, noon and midnight.
 CLOCKS = [None, datetime.datetime(2026, 11, 30, 15, 4, 5), datetime.datetime(2024, 2, 29, 0, 0, 59),
           datetime.datetime(1999, 12, 31, 12, 30, 0), datetime.datetime(2025, 1, 5, 23, 59, 9)]
+# enable_thinking: undefined, false (think=off), true.
+THINKING = [None, False, True]
 STRFTIME_FORMATS = ["%d %b %Y", "%Y-%m-%d", "%A, %B %-d, %Y", "%H:%M:%S %p", "%I%p %j %y %e %a", "%-m/%-d/%Y %%", "Today is %A"]
 
 # Templates in the shapes real ones take (written here; each line's comment says which).
@@ -192,6 +199,9 @@ TEMPLATES = {
         "{{'<｜Assistant｜>' + content + '<｜end▁of▁sentence｜>'}}{%- endif %}{%- endif %}{%- endfor -%}"
         "{% if ns.is_tool %}{{'<｜tool▁outputs▁end｜>'}}{% endif %}{% if add_generation_prompt and not ns.is_tool %}"
         "{{'<｜Assistant｜><think>\\n'}}{% endif %}",
+    # (also the chat template of the hosted qwen3 test's model)
+    "qwen 3: the last query found from the end, thinking split from earlier replies, enable_thinking":
+        open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "qwen3_shape.jinja"), encoding="utf-8").read(),
     "gemma: the system role refused, assistant renamed, trim":
         "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
         "{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
@@ -314,8 +324,9 @@ class RandomTemplate:
 
     def boolean(self, depth):
         options = [lambda: self.pick("true", "false", "True", "none is none", "add_generation_prompt"),
-                   lambda: "%s is %s" % (self.pick("nothing", "ns.text", "messages[7]", "messages[0].name", "ns.flag"),
-                                         self.pick("defined", "undefined", "none", "not none", "string"))]
+                   lambda: "%s is %s" % (self.pick("nothing", "ns.text", "messages[7]", "messages[0].name", "ns.flag", "enable_thinking"),
+                                         self.pick("defined", "undefined", "none", "not none", "string", "false", "true")),
+                   lambda: "(enable_thinking is defined and %senable_thinking)" % self.pick("", "not ")]
         if self.loop:
             options += [lambda: "loop.%s" % self.pick("first", "last"),
                         lambda: "%s.role == %s" % (self.loop, self.pick("'user'", "'assistant'", "'system'"))]
@@ -445,7 +456,8 @@ def random_cases(count, seed):
         for _ in range(2):
             conversation = rng.choice(CONVERSATIONS)
             bos, eos = rng.choice(TOKENS)
-            cases.append(("random template %d:\n%s" % (i, source), (source, conversation, rng.random() < 0.5, bos, eos, rng.choice(CLOCKS))))
+            cases.append(("random template %d:\n%s" % (i, source), (source, conversation, rng.random() < 0.5, bos, eos, rng.choice(CLOCKS),
+                                                                          rng.choice(THINKING))))
     return cases
 
 
@@ -454,7 +466,8 @@ def cases_for(source):
     for conversation in CONVERSATIONS:
         for add_generation_prompt in (True, False):
             for bos, eos in TOKENS[:2] if add_generation_prompt else TOKENS[2:]:
-                cases.append((source, conversation, add_generation_prompt, bos, eos, CLOCKS[len(cases) % len(CLOCKS)]))
+                cases.append((source, conversation, add_generation_prompt, bos, eos, CLOCKS[len(cases) % len(CLOCKS)],
+                              THINKING[len(cases) % len(THINKING)]))
     return cases
 
 

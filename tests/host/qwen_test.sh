@@ -6,7 +6,10 @@
 #    heads wider than dim / heads (so queries wider than the residual stream).
 # The prompt read in batches and token by token gives the same story, the i686 program
 # too, the architecture's own tensors count (qwen2's biases zeroed, qwen3's head norms
-# set to one: the story changes), and a chat goes through the ChatML template.
+# set to one: the story changes), and a chat goes through the ChatML template. The qwen3
+# model carries a Qwen3-shaped template (qwen3_shape.jinja): think=off and /think off give
+# its generation prompt an empty thought (more tokens read), and a template without
+# enable_thinking says think= changes nothing.
 #   qwen_test.sh qwen2|qwen3 CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -89,5 +92,30 @@ if grep -a -q "^\[chat\] turns are rendered from the model.s chat template (Chat
   echo "PASS: a ChatML chat with the $arch model"
 else
   cat "$work/chat.log"; fail "the $arch chat did not go as it should"
+fi
+if [ "$arch" = qwen3 ]; then
+  "$convert" --random qwen3-mini byte-level "$work/thinking.gguf" --type q8_0 --chat-template "$root/tests/host/qwen3_shape.jinja" > /dev/null \
+    || { echo "FAIL: no model with a Qwen3-shaped template"; exit 1; }
+  chat() { # think value, typed lines
+    printf "$2" | timeout 60 "$program" "$work/thinking.gguf" /dev/null mode=chat temp=0 steps=120 tune=off think="$1" 2>&1
+  }
+  read_tokens() { grep -a -o '^\[chat\] read [0-9]* tokens' | head -1 | grep -o '[0-9]*'; }
+  auto="$(chat auto 'Hello\nexit\n')" off="$(chat off 'Hello\nexit\n')" typed="$(chat auto '/think off\nHello\nexit\n')"
+  if ! grep -q '^\[chat\] the template.s reasoning switch (enable_thinking) is auto' <<< "$auto" \
+    || ! grep -q '^\[chat\] the template.s reasoning switch (enable_thinking) is off' <<< "$off"; then
+    echo "$auto"; echo "$off"; fail "the chat did not say how enable_thinking is set"
+  elif ! [ "$(read_tokens <<< "$off")" -gt "$(read_tokens <<< "$auto")" ]; then
+    echo "$auto"; echo "$off"; fail "think=off did not add the empty thought to the first turn"
+  elif ! grep -q '^\[chat\] thinking off from the next message on' <<< "$typed" || [ "$(read_tokens <<< "$typed")" != "$(read_tokens <<< "$off")" ]; then
+    echo "$typed"; fail "/think off did not do what think=off does"
+  else
+    echo "PASS: think=off and /think off give the Qwen3-shaped template's empty thought ($(read_tokens <<< "$auto") -> $(read_tokens <<< "$off") tokens read)"
+  fi
+  plain_chat="$(printf 'Hi\nexit\n' | timeout 60 "$program" "$work/model.gguf" /dev/null mode=chat temp=0 steps=60 tune=off think=off 2>&1)"
+  if grep -q '^\[chat\] think=off changes nothing: the chat does not use a template with enable_thinking' <<< "$plain_chat"; then
+    echo "PASS: think=off with a template that has no enable_thinking says it changes nothing"
+  else
+    echo "$plain_chat"; fail "think=off with a plain ChatML template did not say it changes nothing"
+  fi
 fi
 exit $status

@@ -249,12 +249,31 @@ TEST(ChatTokens, TemplatesWriteTheChatsDate)
     rt::DateTime today { 2026, 11, 30, 15, 4, 5 };
     auto rendered = [&](rt::DateTime const* date) {
         rt::HeapArray<i32> tokens;
-        auto n = app::template_exchange_tokens({ dated.data(), dated.size() }, tokenizer, "", "Hi", 0, "</s>", tokens, date);
+        auto n = app::template_exchange_tokens({ dated.data(), dated.size() }, tokenizer, "", "Hi", 0, "</s>", tokens, { date });
         EXPECT_FALSE(n.is_error());
         return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
     };
     EXPECT_EQ(rendered(&today), concat({ { tokenizer.bos() }, encode(tokenizer, "Today Date: 30 Nov 2026 Hi") }));
     EXPECT_EQ(rendered(nullptr), concat({ { tokenizer.bos() }, encode(tokenizer, "Today Date: 26 Jul 2024 Hi") }));
+}
+
+// think=off sets enable_thinking false, as Qwen3's template reads it (an empty thought
+// after the generation prompt); think=on sets it true, and by default it is undefined.
+TEST(ChatTokens, TemplatesSwitchThinking)
+{
+    LOAD_LLAMA_VOCABULARY(tokenizer);
+    std::string source = "{% for m in messages %}{{ m.content }}{% endfor %}"
+                         "{% if enable_thinking is defined and enable_thinking is false %} without thinking{% endif %}"
+                         "{% if enable_thinking is not defined %} as the template likes{% endif %}";
+    auto rendered = [&](app::Thinking thinking) {
+        rt::HeapArray<i32> tokens;
+        auto n = app::template_exchange_tokens({ source.data(), source.size() }, tokenizer, "", "Hi", 0, "</s>", tokens, { nullptr, thinking });
+        EXPECT_FALSE(n.is_error());
+        return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
+    };
+    EXPECT_EQ(rendered(app::Thinking::Off), concat({ { tokenizer.bos() }, encode(tokenizer, "Hi without thinking") }));
+    EXPECT_EQ(rendered(app::Thinking::On), concat({ { tokenizer.bos() }, encode(tokenizer, "Hi") }));
+    EXPECT_EQ(rendered(app::Thinking::Undefined), concat({ { tokenizer.bos() }, encode(tokenizer, "Hi as the template likes") }));
 }
 
 // Rendering TinyLlama's own template gives exactly the tokens of its built-in markers,

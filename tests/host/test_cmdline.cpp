@@ -152,6 +152,21 @@ TEST(Options, DatesAreCalendarDates)
     EXPECT_EQ(options.date.day, 31);
 }
 
+// think=: the chat template's enable_thinking.
+TEST(Options, ThinkIsOnOffOrTheTemplatesDefault)
+{
+    auto thinking = [](const char* text) {
+        rt::CommandLine cl;
+        EXPECT_FALSE(rt::CommandLine::parse(text, cl).is_error());
+        return app::parse_options(cl).release_value().thinking;
+    };
+    EXPECT_EQ(thinking(""), app::Thinking::Undefined);
+    EXPECT_EQ(thinking("think=auto"), app::Thinking::Undefined);
+    EXPECT_EQ(thinking("think=on"), app::Thinking::On);
+    EXPECT_EQ(thinking("think=off"), app::Thinking::Off);
+    EXPECT_EQ(options_error("think=no"), "command line: think=\"no\" is not one of: auto, on, off");
+}
+
 // The calendar the date comes with, and the PC clock's registers read into it.
 TEST(DateTime, WeekdaysLeapYearsAndTheCmosClock)
 {
