@@ -292,8 +292,9 @@ const char* thinking_name(Thinking thinking)
 void describe_thinking(Chat const& chat)
 {
     if (chat.uses_template() && chat.template_can_think())
-        rt::println("[chat] the template's reasoning switch (enable_thinking) is {}; /think off asks for answers without thinking first",
-            thinking_name(chat.thinking()));
+        rt::println("[chat] the template's reasoning switch (enable_thinking) is {}; {}", thinking_name(chat.thinking()),
+            chat.thinking() == Thinking::Off ? "/think on lets the model reason before it answers"
+                                             : "/think off asks for answers without thinking first");
     else if (chat.thinking() != Thinking::Undefined)
         rt::println_colored(rt::Color::Warning, "[chat] think={} changes nothing: the chat does not use a template with enable_thinking",
             thinking_name(chat.thinking()));
