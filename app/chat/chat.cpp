@@ -28,6 +28,9 @@ ChatFormat ChatFormat::from_template(rt::StringView chat_template)
     if (contains(chat_template, "<|start_header_id|>"))
         return { Kind::Llama3, "Llama 3", "<|start_header_id|>system<|end_header_id|>\n\n", "<|start_header_id|>user<|end_header_id|>\n\n",
             "<|start_header_id|>assistant<|end_header_id|>\n\n", "", "<|eot_id|>" };
+    // Gemma has no system turn: the system message opens the first user turn.
+    if (contains(chat_template, "<start_of_turn>"))
+        return { Kind::Gemma, "Gemma", "<start_of_turn>user\n", "<start_of_turn>user\n", "\n<start_of_turn>model\n", "\n", "<end_of_turn>" };
     if (contains(chat_template, "[INST]"))
         return { Kind::Llama2, "Llama 2", "[INST] <<SYS>>\n", "[INST] ", " [/INST]", "", "" };
     return { Kind::Zephyr, "TinyLlama/Zephyr", "<|system|>\n", "<|user|>\n", "\n<|assistant|>\n", "\n", "" };
@@ -54,6 +57,13 @@ rt::ErrorOr<size_t> exchange_tokens(ChatFormat const& format, llm::GgufTokenizer
             marker(format.user_open);
         }
         words(message);
+        marker(format.assistant_open);
+    } else if (format.kind == ChatFormat::Kind::Gemma && first && !system.is_empty()) {
+        marker(format.user_open);
+        words(system);
+        words("\n\n");
+        words(message);
+        marker(close);
         marker(format.assistant_open);
     } else {
         if (first && !system.is_empty()) {

@@ -19,7 +19,7 @@ struct Strides {
         // the queries, q_dim wide, which is more than dim where heads are wider (Qwen3).
         dim = line_multiple(size_t(rt::max(c.dim, c.q_dim())), sizeof(float));
         hidden = line_multiple(size_t(c.hidden_dim), sizeof(float));
-        rope = line_multiple(size_t(c.head_size() / 2), sizeof(float));
+        rope = line_multiple(size_t(c.rope_sets()) * size_t(c.head_size() / 2), sizeof(float));
         input = line_multiple(widest, sizeof(float));
         sums = line_multiple(input_sums_count(c), sizeof(i32));
     }

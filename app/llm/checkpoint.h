@@ -27,6 +27,9 @@ struct Config {
     i32 seq_len;    // context length
     bool shared_classifier;
     float rope_theta { 10000.0f }; // RoPE base frequency
+    // Linear RoPE scaling (rope.scaling.factor): positions divided by it, in the layers
+    // that see the whole context (Gemma 3 4B's factor 8); 1: none.
+    float rope_scale { 1.0f };
     float norm_epsilon { 1e-5f };  // added to the mean square in RMS normalisation
     // RoPE turns each head's dimensions i and i + head_size / 2 together (GPT-NeoX's way,
     // Qwen2's) rather than 2i and 2i + 1 (llama's: its GGUF files' query and key rows are
@@ -36,7 +39,28 @@ struct Config {
     // wider than dim / n_heads, so the queries are wider than the residual stream);
     // 0: dim / n_heads, as in llama2.c's checkpoints.
     i32 head_dim { 0 };
+    // Gemma 3's differences from llama, all off for other models:
+    //  - the embedding row is multiplied by sqrt(dim) before the first layer;
+    //  - the feed-forward gate is GELU (tanh form) rather than SiLU;
+    //  - sliding-window attention: in every `sliding_period` layers all but the last see
+    //    only the last `sliding_window` positions (their own included), with RoPE of base
+    //    `rope_theta_local`; the last sees the whole context with rope_theta.
+    bool scaled_embedding { false };
+    bool gelu_gate { false };
+    i32 sliding_window { 0 }; // 0: every layer sees the whole context
+    i32 sliding_period { 0 };
+    float rope_theta_local { 10000.0f };
 
+    // (A period of 0 makes every layer local, as llama.cpp reads it.)
+    bool sliding(i32 layer) const
+    {
+        return sliding_window > 0 && (sliding_period == 0 || layer % sliding_period < sliding_period - 1);
+    }
+    // RoPE's tables come in one set, or two where local layers have their own base (the
+    // local one second).
+    i32 rope_sets() const { return sliding_window > 0 ? 2 : 1; }
+    // The first position a layer's query at `position` sees.
+    i32 first_visible(i32 layer, i32 position) const { return sliding(layer) ? rt::max(0, position - sliding_window + 1) : 0; }
     i32 head_size() const { return head_dim ? head_dim : dim / n_heads; }
     i32 kv_dim() const { return n_kv_heads * head_size(); }
     i32 q_dim() const { return n_heads * head_size(); } // the queries and the attention's output
@@ -64,6 +88,10 @@ struct Layer {
     // the same weights (none: data null).
     Tensor q_norm;         // [1][head_size], F32
     Tensor k_norm;         // [1][head_size], F32
+    // Gemma 3 RMS-normalises the attention's and the feed-forward's outputs before adding
+    // them to the residual stream (none: data null).
+    Tensor post_attention_norm; // [1][dim], F32
+    Tensor post_ffn_norm;       // [1][dim], F32
 };
 
 // The weights of any model file, in one structure: tensors used in place where the file
@@ -94,8 +122,9 @@ struct Weights {
 enum class WeightFormat { Float32, Int8, Gguf };
 // The layer designs BareFlow runs: llama's (llama2.c's checkpoints too), Qwen2's (query,
 // key and value biases; RoPE over each head's halves) and Qwen3's (no biases; each head's
-// queries and keys RMS-normalised before RoPE over halves).
-enum class Architecture { Llama, Qwen2, Qwen3 };
+// queries and keys RMS-normalised before RoPE over halves) and Gemma 3's (Config and Layer
+// say what it changes).
+enum class Architecture { Llama, Qwen2, Qwen3, Gemma3 };
 
 struct Checkpoint {
     Config config;
@@ -105,7 +134,7 @@ struct Checkpoint {
     Architecture architecture { Architecture::Llama };
 };
 
-// "llama2.c fp32", "llama2.c int8", "GGUF llama", "GGUF qwen2" or "GGUF qwen3".
+// "llama2.c fp32", "llama2.c int8", "GGUF llama", "GGUF qwen2", "GGUF qwen3" or "GGUF gemma3".
 const char* format_name(Checkpoint const&);
 
 constexpr size_t checkpoint_header_bytes = 7 * sizeof(i32);

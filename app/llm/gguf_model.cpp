@@ -103,6 +103,71 @@ rt::ErrorOr<i32> head_dim(gguf::File const& file, rt::StringView architecture, C
     return i32(width);
 }
 
+// A RoPE base as a file gives it, checked for sense.
+rt::ErrorOr<float> rope_base(double base, rt::StringView key)
+{
+    if (!(base > 1.0 && base < 1e9))
+        return rt::Error::format("gguf: {} {} is not plausible", key, base);
+    return float(base);
+}
+
+// RoPE scaling as llama.cpp reads it: linear unless the file names a type, by
+// rope.scaling.factor (or the older rope.scale_linear). Linear is a factor on the positions;
+// another type (YaRN, LongRoPE) with a factor is refused rather than run unscaled.
+rt::ErrorOr<void> read_rope_scaling(gguf::File const& file, rt::StringView architecture, Config& c)
+{
+    auto type_key = rt::FixedString<64>::formatted("{}.rope.scaling.type", architecture);
+    auto factor_key = rt::FixedString<64>::formatted("{}.rope.scaling.factor", architecture);
+    auto old_factor_key = rt::FixedString<64>::formatted("{}.rope.scale_linear", architecture);
+    rt::StringView type = "linear";
+    if (file.find(type_key.view()))
+        type = TRY(file.get_string(type_key.view()));
+    double factor = 0.0;
+    if (auto given = file.get_float(factor_key.view()); !given.is_error())
+        factor = given.value();
+    else if (auto old = file.get_float(old_factor_key.view()); !old.is_error())
+        factor = old.value();
+    if (type == "none" || factor == 0.0 || factor == 1.0)
+        return {};
+    if (!(factor > 0.0 && factor < 1e6))
+        return rt::Error::format("gguf: rope scaling factor {} is not plausible", factor);
+    if (type != "linear")
+        return rt::Error::format("gguf: {} \"{}\" (factor {}) is not supported; BareFlow scales RoPE linearly only", type_key.view(), type, factor);
+    c.rope_scale = float(factor);
+    return {};
+}
+
+// Gemma 3's settings (Config says what each does): the sliding window, its period and RoPE
+// base, checked for sense. Logit soft-capping (Gemma 2's) is refused rather than left out.
+rt::ErrorOr<void> read_gemma3(gguf::File const& file, rt::StringView architecture, Config& c)
+{
+    auto key = [&](const char* suffix) { return rt::FixedString<64>::formatted("{}.{}", architecture, suffix); };
+    c.scaled_embedding = true;
+    c.gelu_gate = true;
+    auto softcap = key("final_logit_softcapping");
+    if (auto cap = file.get_float(softcap.view()); !cap.is_error() && cap.value() != 0.0)
+        return rt::Error::format("gguf: {} {}: logit soft-capping is not supported", softcap.view(), cap.value());
+    auto window = key("attention.sliding_window");
+    if (!file.find(window.view()))
+        return {}; // every layer sees the whole context
+    u64 positions = TRY(file.get_integer(window.view()));
+    if (positions < 1 || positions > u64(INT32_MAX))
+        return rt::Error::format("gguf: {} {} is not a window of positions", window.view(), positions);
+    c.sliding_window = i32(positions);
+    c.sliding_period = 6; // Gemma 3's: five local layers, then a global one
+    auto pattern = key("attention.sliding_window_pattern");
+    if (file.find(pattern.view())) {
+        u64 period = TRY(file.get_integer(pattern.view())); // an array per layer is refused here, by its type
+        if (period > u64(INT32_MAX))
+            return rt::Error::format("gguf: {} {} is not a period of layers", pattern.view(), period);
+        c.sliding_period = i32(period);
+    }
+    auto local_base = key("rope.freq_base_swa");
+    if (auto base = file.get_float(local_base.view()); !base.is_error())
+        c.rope_theta_local = TRY(rope_base(base.value(), local_base.view()));
+    return {};
+}
+
 // Tensors of layers beyond llama.block_count would be ignored, and the model would run
 // with fewer layers than it was trained with: garbled text, no error. Refuse instead.
 rt::ErrorOr<void> check_layer_tensors(gguf::File const& file, i32 block_count)
@@ -137,8 +202,10 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         design = Architecture::Qwen2;
     else if (architecture == "qwen3")
         design = Architecture::Qwen3;
+    else if (architecture == "gemma3")
+        design = Architecture::Gemma3;
     else
-        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2 and qwen3)", architecture);
+        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2, qwen3 and gemma3)", architecture);
     rt::FixedString<64> key_text;
     auto key = [&](rt::StringView suffix) {
         key_text = rt::FixedString<64>::formatted("{}.{}", architecture, suffix);
@@ -166,11 +233,11 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     c.head_dim = TRY(head_dim(file, architecture, c));
     if (auto rope = file.get_integer(key("rope.dimension_count")); !rope.is_error() && i64(rope.value()) != c.head_size())
         return rt::Error::format("gguf: rope dimension count {} differs from the head size {}: not supported", rope.value(), c.head_size());
-    if (auto base = file.get_float(key("rope.freq_base")); !base.is_error()) {
-        if (!(base.value() > 1.0 && base.value() < 1e9))
-            return rt::Error::format("gguf: rope.freq_base {} is not plausible", base.value());
-        c.rope_theta = float(base.value());
-    }
+    if (auto base = file.get_float(key("rope.freq_base")); !base.is_error())
+        c.rope_theta = TRY(rope_base(base.value(), "rope.freq_base"));
+    TRY(read_rope_scaling(file, architecture, c));
+    if (design == Architecture::Gemma3)
+        TRY(read_gemma3(file, architecture, c));
     if (auto eps = file.get_float(key("attention.layer_norm_rms_epsilon")); !eps.is_error()) {
         if (!(eps.value() > 0.0 && eps.value() < 0.1))
             return rt::Error::format("gguf: layer_norm_rms_epsilon {} is not plausible", eps.value());
@@ -224,9 +291,14 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         for (Bias bias : biases)
             if (file.tensor(tensor_name(l, bias.name)))
                 *bias.tensor = TRY(norm(file, floats, tensor_name(l, bias.name), bias.size));
-        if (design == Architecture::Qwen3) { // without them the text is nonsense: not optional
+        // Without their norms Qwen3's and Gemma 3's text is nonsense: not optional.
+        if (design == Architecture::Qwen3 || design == Architecture::Gemma3) {
             layer.q_norm = TRY(norm(file, floats, tensor_name(l, "attn_q_norm.weight"), u64(c.head_size())));
             layer.k_norm = TRY(norm(file, floats, tensor_name(l, "attn_k_norm.weight"), u64(c.head_size())));
+        }
+        if (design == Architecture::Gemma3) {
+            layer.post_attention_norm = TRY(norm(file, floats, tensor_name(l, "post_attention_norm.weight"), dim));
+            layer.post_ffn_norm = TRY(norm(file, floats, tensor_name(l, "post_ffw_norm.weight"), dim));
         }
     }
     for (auto const& t : file.tensors())

@@ -163,6 +163,18 @@ void swiglu(float* hb, const float* hb2, i32 size)
     }
 }
 
+void geglu(float* hb, const float* hb2, i32 size)
+{
+    // 0.5 x (1 + tanh(u)) is x / (1 + e^(-2u)), u = sqrt(2 / pi) (x + 0.044715 x^3): in
+    // double, rounded once (a very negative x gives e^(-2u) = infinity, and so -0).
+    constexpr double sqrt_2_over_pi = 0.79788456080286535588;
+    for (i32 i = 0; i < size; ++i) {
+        double x = hb[i];
+        double u = sqrt_2_over_pi * (x + 0.044715 * x * x * x);
+        hb[i] = float(x / (1.0 + rt::math::exp(-2.0 * u))) * hb2[i];
+    }
+}
+
 void accumulate(float* x, const float* y, i32 size)
 {
     for (i32 i = 0; i < size; ++i)

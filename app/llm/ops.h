@@ -37,6 +37,8 @@ void add_bias(float* out, const float* bias, i32 size);
 
 // hb = silu(hb) * hb2 (the SwiGLU gate)
 void swiglu(float* hb, const float* hb2, i32 size);
+// hb = gelu(hb) * hb2 (Gemma's gate: GELU in its tanh form, gelu_pytorch_tanh)
+void geglu(float* hb, const float* hb2, i32 size);
 
 // x += y
 void accumulate(float* x, const float* y, i32 size);

@@ -14,7 +14,7 @@ u64 Transformer::state_bytes(Config const& c)
     u64 widest = u64(c.widest_input());
     // x, xb2; xb (the attention's output too) and q
     u64 floats = 2 * u64(c.dim) + u64(rt::max(c.dim, c.q_dim())) + u64(c.q_dim()) + 2 * u64(c.hidden_dim) + 2 * cache + u64(c.n_heads) * u64(c.seq_len) + u64(c.vocab_size);
-    floats += u64(c.head_size()); // RoPE cosines and sines
+    floats += u64(c.rope_sets()) * u64(c.head_size()) * 3 / 2; // RoPE frequencies, cosines and sines
     // plus the int8 input, its scales and group sums
     return floats * sizeof(float) + widest * (1 + sizeof(float)) + input_sums_count(c) * sizeof(i32);
 }
@@ -42,13 +42,19 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
     t.m_value_cache = TRY(rt::HeapArray<float>::allocate_zeroed(cache));
     t.m_attention = TRY(rt::HeapArray<float>::allocate(size_t(c.n_heads) * size_t(c.seq_len)));
     t.m_logits = TRY(rt::HeapArray<float>::allocate(size_t(c.vocab_size)));
-    t.m_rope_frequencies = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
+    size_t rope = size_t(c.rope_sets()) * size_t(c.head_size() / 2);
+    t.m_rope_frequencies = TRY(rt::HeapArray<float>::allocate(rope));
     ops::rope_frequencies(t.m_rope_frequencies.data(), c.head_size(), c.rope_theta);
-    if (Tensor const& factors = checkpoint.weights.rope_factors; factors.data)
+    if (Tensor const& factors = checkpoint.weights.rope_factors; factors.data) // Llama 3's: no local layers
         for (i32 pair = 0; pair < c.head_size() / 2; ++pair)
             t.m_rope_frequencies[size_t(pair)] /= factors.floats()[pair];
-    t.m_rope_cos = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
-    t.m_rope_sin = TRY(rt::HeapArray<float>::allocate(size_t(c.head_size() / 2)));
+    if (c.rope_scale != 1.0f) // position / scale: the same angle as frequency / scale
+        for (i32 pair = 0; pair < c.head_size() / 2; ++pair)
+            t.m_rope_frequencies[size_t(pair)] /= c.rope_scale;
+    if (c.rope_sets() == 2)
+        ops::rope_frequencies(t.m_rope_frequencies.data() + c.head_size() / 2, c.head_size(), c.rope_theta_local);
+    t.m_rope_cos = TRY(rt::HeapArray<float>::allocate(rope));
+    t.m_rope_sin = TRY(rt::HeapArray<float>::allocate(rope));
     size_t widest = size_t(c.widest_input());
     t.m_input_q = TRY(rt::HeapArray<i8>::allocate(widest));
     t.m_input_s = TRY(rt::HeapArray<float>::allocate(widest));
@@ -94,13 +100,14 @@ void Transformer::attend(i32 layer, i32 head, const float* q, i32 position, floa
     Config const& c = m_config;
     i32 head_size = c.head_size();
     size_t kv_dim = size_t(c.kv_dim());
-    // The head's slice of every cached position, in the layer's part of the cache.
-    size_t first = size_t(layer) * size_t(c.seq_len) * kv_dim + size_t(head / (c.n_heads / c.n_kv_heads)) * size_t(head_size);
+    // The head's slice of every cached position it sees, in the layer's part of the cache.
+    i32 visible = c.first_visible(layer, position), count = position + 1 - visible;
+    size_t first = (size_t(layer) * size_t(c.seq_len) + size_t(visible)) * kv_dim + size_t(head / (c.n_heads / c.n_kv_heads)) * size_t(head_size);
     float head_scale = rt::math::sqrtf(float(head_size));
     auto const& kernels = kernels::active();
-    kernels.attention.scores(scores, q, m_key_cache.data() + first, kv_dim, position + 1, head_size, head_scale);
-    kernels.softmax(scores, position + 1);
-    kernels.attention.weighted_sum(out, scores, m_value_cache.data() + first, kv_dim, position + 1, head_size);
+    kernels.attention.scores(scores, q, m_key_cache.data() + first, kv_dim, count, head_size, head_scale);
+    kernels.softmax(scores, count);
+    kernels.attention.weighted_sum(out, scores, m_value_cache.data() + first, kv_dim, count, head_size);
 }
 
 void Transformer::attention(i32 layer, i32 position)
@@ -146,6 +153,41 @@ void Transformer::add_qkv_biases(Layer const& l, float* q, float* k, float* v) c
         ops::add_bias(v, l.v_bias.floats(), m_config.kv_dim());
 }
 
+void Transformer::embed(i32 token, float* x) const
+{
+    dequantize_row(m_weights->embedding, size_t(token), x);
+    if (!m_config.scaled_embedding)
+        return;
+    float scale = rt::math::sqrtf(float(m_config.dim));
+    for (i32 i = 0; i < m_config.dim; ++i)
+        x[i] *= scale;
+}
+
+void Transformer::rope_tables(float* cosines, float* sines, i32 position) const
+{
+    rt::ScopedCycles probe { "rope" };
+    i32 half = m_config.head_size() / 2;
+    for (i32 set = 0; set < m_config.rope_sets(); ++set)
+        ops::rope_angles(cosines + set * half, sines + set * half, m_rope_frequencies.data() + set * half, m_config.head_size(), position);
+}
+
+void Transformer::gate(float* hb, const float* hb2) const
+{
+    rt::ScopedCycles probe { "swiglu" };
+    if (m_config.gelu_gate)
+        ops::geglu(hb, hb2, m_config.hidden_dim);
+    else
+        kernels::active().swiglu(hb, hb2, m_config.hidden_dim);
+}
+
+void Transformer::post_norm(Tensor const& weights, float* out) const
+{
+    if (!weights.data)
+        return;
+    rt::ScopedCycles probe { "rmsnorm" };
+    kernels::active().rmsnorm(out, out, weights.floats(), m_config.dim, m_config.norm_epsilon);
+}
+
 void Transformer::normalize_heads(Layer const& l, float* q, float* k) const
 {
     if (!l.q_norm.data)
@@ -168,11 +210,8 @@ void Transformer::run_layers(i32 token, i32 position)
     size_t kv_dim = size_t(c.kv_dim());
     float* x = m_x.data();
 
-    {
-        rt::ScopedCycles probe { "rope" };
-        ops::rope_angles(m_rope_cos.data(), m_rope_sin.data(), m_rope_frequencies.data(), c.head_size(), position);
-    }
-    dequantize_row(w.embedding, size_t(token), x);
+    rope_tables(m_rope_cos.data(), m_rope_sin.data(), position);
+    embed(token, x);
 
     for (i32 layer = 0; layer < c.n_layers; ++layer) {
         Layer const& l = w.layers[size_t(layer)];
@@ -194,8 +233,8 @@ void Transformer::run_layers(i32 token, i32 position)
         normalize_heads(l, m_q.data(), k);
         {
             rt::ScopedCycles probe { "rope" };
-            (c.rope_halves ? ops::rope_apply_halves : ops::rope_apply)(m_q.data(), k, c.q_dim(), c.kv_dim(), c.head_size(), m_rope_cos.data(),
-                m_rope_sin.data());
+            (c.rope_halves ? ops::rope_apply_halves : ops::rope_apply)(m_q.data(), k, c.q_dim(), c.kv_dim(), c.head_size(), rope_table(m_rope_cos.data(), layer),
+                rope_table(m_rope_sin.data(), layer));
         }
         {
             rt::ScopedCycles probe { "attention" };
@@ -206,6 +245,7 @@ void Transformer::run_layers(i32 token, i32 position)
             rt::ScopedCycles probe { "matmul wo" };
             matmul(m_xb2.data(), in, l.wo);
         }
+        post_norm(l.post_attention_norm, m_xb2.data());
         ops::accumulate(x, m_xb2.data(), c.dim);
         {
             rt::ScopedCycles probe { "rmsnorm" };
@@ -217,15 +257,13 @@ void Transformer::run_layers(i32 token, i32 position)
             Product gate_and_up[] = { { m_hb.data(), &l.w1 }, { m_hb2.data(), &l.w3 } };
             matmul(gate_and_up, in);
         }
-        {
-            rt::ScopedCycles probe { "swiglu" };
-            kernels.swiglu(m_hb.data(), m_hb2.data(), c.hidden_dim);
-        }
+        gate(m_hb.data(), m_hb2.data());
         {
             MatmulInput in = prepare(m_hb.data(), c.hidden_dim);
             rt::ScopedCycles probe { "matmul ffn" };
             matmul(m_xb.data(), in, l.w2);
         }
+        post_norm(l.post_ffn_norm, m_xb.data());
         ops::accumulate(x, m_xb.data(), c.dim);
     }
 }

@@ -53,14 +53,28 @@ private:
     MatmulInput quantize_input(const float* x, i32 n, i8* q, float* s, i32* sums, bool batch) const;
     MatmulInput prepare(const float* x, i32 n);
     void attention(i32 layer, i32 position);
-    // One head's attention for query `q` at `position` over the layer's cache up to it:
-    // `scores` (position + 1 floats) scratch, `out` the head's head_size outputs.
+    // One head's attention for query `q` at `position` over the layer's cache up to it
+    // (from config().first_visible): `scores` (position + 1 floats) scratch, `out` the
+    // head's head_size outputs.
     void attend(i32 layer, i32 head, const float* q, i32 position, float* scores, float* out) const;
     // Every layer for `token` at `position`, leaving the residual stream in m_x.
     void run_layers(i32 token, i32 position);
     void add_qkv_biases(Layer const&, float* q, float* k, float* v) const;
-    // Qwen3's RMS norm of each query and key head (nothing for other models).
+    // Qwen3's and Gemma 3's RMS norm of each query and key head (nothing for other models).
     void normalize_heads(Layer const&, float* q, float* k) const;
+    // The embedding row of `token` into x (scaled by sqrt(dim) for Gemma 3).
+    void embed(i32 token, float* x) const;
+    // The layer's RoPE tables (of its set: rope_sets()) among `cosines`/`sines` of one position.
+    const float* rope_table(const float* table, i32 layer) const
+    {
+        return table + (m_config.sliding(layer) ? m_config.head_size() / 2 : 0);
+    }
+    // Both sets' tables for `position`.
+    void rope_tables(float* cosines, float* sines, i32 position) const;
+    // The feed-forward gate: SiLU (llama) or GELU (Gemma 3) of hb, times hb2.
+    void gate(float* hb, const float* hb2) const;
+    // Gemma 3's norm of a sublayer's output before it joins the residual stream.
+    void post_norm(Tensor const& weights, float* out) const;
     // The final norm on the residual stream in m_x, in place.
     void final_norm();
     // The final norm and the classifier on the residual stream in m_x.
@@ -83,8 +97,8 @@ private:
     rt::HeapArray<float> m_value_cache; // [n_layers][seq_len][kv_dim]
     rt::HeapArray<float> m_attention;   // [n_heads][seq_len]
     rt::HeapArray<float> m_logits;      // [vocab_size]
-    rt::HeapArray<float> m_rope_frequencies; // [head_size / 2], the same at every position
-    rt::HeapArray<float> m_rope_cos;    // [head_size / 2] for the current position
+    rt::HeapArray<float> m_rope_frequencies; // [rope_sets][head_size / 2], the same at every position
+    rt::HeapArray<float> m_rope_cos;    // [rope_sets][head_size / 2] for the current position
     rt::HeapArray<float> m_rope_sin;
     rt::HeapArray<i8> m_input_q;        // [max(dim, hidden_dim)] int8 input
     rt::HeapArray<float> m_input_s;     // its group scales

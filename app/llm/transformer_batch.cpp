@@ -72,13 +72,10 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
     auto row = [](rt::HeapArray<float> const& array, size_t stride, i32 t) { return array.data() + size_t(t) * stride; };
     rt::Span<const MatmulInput> inputs { m_batch_inputs, size_t(count) };
 
-    {
-        rt::ScopedCycles probe { "rope" };
-        for (i32 t = 0; t < count; ++t)
-            ops::rope_angles(row(b.rope_cos, b.rope_stride, t), row(b.rope_sin, b.rope_stride, t), m_rope_frequencies.data(), c.head_size(), position + t);
+    for (i32 t = 0; t < count; ++t) {
+        rope_tables(row(b.rope_cos, b.rope_stride, t), row(b.rope_sin, b.rope_stride, t), position + t);
+        embed(tokens[size_t(t)], row(b.x, ds, t));
     }
-    for (i32 t = 0; t < count; ++t)
-        dequantize_row(w.embedding, size_t(tokens[size_t(t)]), row(b.x, ds, t));
 
     for (i32 layer = 0; layer < c.n_layers; ++layer) {
         Layer const& l = w.layers[size_t(layer)];
@@ -106,8 +103,8 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
             rt::ScopedCycles probe { "rope" };
             auto rope_apply = c.rope_halves ? ops::rope_apply_halves : ops::rope_apply;
             for (i32 t = 0; t < count; ++t)
-                rope_apply(row(b.q, ds, t), k + size_t(t) * kv_dim, c.q_dim(), c.kv_dim(), c.head_size(), row(b.rope_cos, b.rope_stride, t),
-                    row(b.rope_sin, b.rope_stride, t));
+                rope_apply(row(b.q, ds, t), k + size_t(t) * kv_dim, c.q_dim(), c.kv_dim(), c.head_size(),
+                    rope_table(row(b.rope_cos, b.rope_stride, t), layer), rope_table(row(b.rope_sin, b.rope_stride, t), layer));
         }
         {
             rt::ScopedCycles probe { "attention" };
@@ -119,8 +116,10 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
             BatchProduct wo[] = { { b.xb2.data(), ds, &l.wo } };
             matmul_batch(wo, inputs);
         }
-        for (i32 t = 0; t < count; ++t)
+        for (i32 t = 0; t < count; ++t) {
+            post_norm(l.post_attention_norm, row(b.xb2, ds, t));
             ops::accumulate(row(b.x, ds, t), row(b.xb2, ds, t), c.dim);
+        }
         {
             rt::ScopedCycles probe { "rmsnorm" };
             for (i32 t = 0; t < count; ++t)
@@ -132,19 +131,18 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
             BatchProduct gate_and_up[] = { { b.hb.data(), hs, &l.w1 }, { b.hb2.data(), hs, &l.w3 } };
             matmul_batch(gate_and_up, inputs);
         }
-        {
-            rt::ScopedCycles probe { "swiglu" };
-            for (i32 t = 0; t < count; ++t)
-                kernels.swiglu(row(b.hb, hs, t), row(b.hb2, hs, t), c.hidden_dim);
-        }
+        for (i32 t = 0; t < count; ++t)
+            gate(row(b.hb, hs, t), row(b.hb2, hs, t));
         {
             prepare_batch(b.hb.data(), hs, c.hidden_dim, count);
             rt::ScopedCycles probe { "matmul ffn" };
             BatchProduct down[] = { { b.xb.data(), ds, &l.w2 } };
             matmul_batch(down, inputs);
         }
-        for (i32 t = 0; t < count; ++t)
+        for (i32 t = 0; t < count; ++t) {
+            post_norm(l.post_ffn_norm, row(b.xb, ds, t));
             ops::accumulate(row(b.x, ds, t), row(b.xb, ds, t), c.dim);
+        }
     }
 }
 

@@ -283,6 +283,7 @@ struct Shape {
 constexpr Shape shapes[] = {
     { "tinyllama", 2048, 5632, 22, 32, 4, 2048 }, // TinyLlama-1.1B
     { "mini", 256, 768, 2, 8, 2, 128 },           // the same file layout, small enough for a boot test
+    { "gemma3-mini", 256, 768, 7, 2, 1, 128 },    // seven layers: local ones on both sides of a global one
 };
 
 }
@@ -309,17 +310,22 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     // qwen3-mini: as Qwen3's (no biases; each query and key head RMS-normalised, by
     // weights that are not all one; heads twice as wide as dim / heads, as Qwen3-0.6B's
     // are, so the queries are wider than the residual stream).
-    bool qwen2 = shape_name == "qwen2-mini", qwen3 = shape_name == "qwen3-mini", qwen = qwen2 || qwen3;
+    // gemma3-mini: Gemma 3's (head norms; norms after the attention and the feed-forward;
+    // GELU gate; a scaled embedding; five local layers of a 16-position window, then a
+    // global one; two heads of 96 over a stream of 256: queries narrower than the stream,
+    // as Gemma 3 1B's 4 x 256 over 1152).
+    bool qwen2 = shape_name == "qwen2-mini", qwen3 = shape_name == "qwen3-mini", gemma3 = shape_name == "gemma3-mini";
+    bool qwen = qwen2 || qwen3, other = qwen || gemma3;
     Shape const* shape = nullptr;
     for (auto const& candidate : shapes)
-        if ((qwen ? std::string("mini") : shape_name) == candidate.name)
+        if ((other ? std::string(gemma3 ? "gemma3-mini" : "mini") : shape_name) == candidate.name)
             shape = &candidate;
     bool byte_level = std::string(tokenizer_path) == "byte-level";
-    if (!shape || (qwen && !byte_level)) {
-        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini or qwen3-mini (the last two with byte-level)\n");
+    if (!shape || (other && !byte_level)) {
+        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini or gemma3-mini (the last three with byte-level)\n");
         return 2;
     }
-    std::string arch = qwen2 ? "qwen2" : qwen3 ? "qwen3" : "llama";
+    std::string arch = qwen2 ? "qwen2" : qwen3 ? "qwen3" : gemma3 ? "gemma3" : "llama";
     std::vector<u8> tokenizer;
     auto bpe = tools::learn_byte_level_vocabulary(byte_level ? 512 - 259 : 0);
     if (!byte_level) {
@@ -330,7 +336,7 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         }
     }
     const u64 dim = shape->dim, hidden = shape->hidden, layers = shape->layers, vocab = byte_level ? bpe.tokens.size() : 32000;
-    u64 head = qwen3 ? 2 * dim / shape->heads : dim / shape->heads;
+    u64 head = qwen3 ? 2 * dim / shape->heads : gemma3 ? 96 : dim / shape->heads;
     u64 kv = head * shape->kv_heads, q = head * shape->heads;
     enum class Vector { Ones, Bias, Scale }; // an F32 vector's values: 1, or random in [-0.5, 0.5) or [0.5, 1.5)
     struct Entry {
@@ -352,9 +358,13 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
             tensors.push_back({ p + "attn_k.bias", kv, 0, 0, Vector::Bias });
             tensors.push_back({ p + "attn_v.bias", kv, 0, 0, Vector::Bias });
         }
-        if (qwen3) {
+        if (qwen3 || gemma3) {
             tensors.push_back({ p + "attn_q_norm.weight", head, 0, 0, Vector::Scale });
             tensors.push_back({ p + "attn_k_norm.weight", head, 0, 0, Vector::Scale });
+        }
+        if (gemma3) {
+            tensors.push_back({ p + "post_attention_norm.weight", dim, 0, 0, Vector::Scale });
+            tensors.push_back({ p + "post_ffw_norm.weight", dim, 0, 0, Vector::Scale });
         }
         tensors.push_back({ p + "attn_output.weight", q, dim, type_of("attn_output", l, q) });
         tensors.push_back({ p + "ffn_norm.weight", dim, 0, 0 });
@@ -383,15 +393,17 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     out.kv_u32(arch + ".attention.head_count", u32(shape->heads));
     out.kv_u32(arch + ".attention.head_count_kv", u32(shape->kv_heads));
     out.kv_u32(arch + ".rope.dimension_count", u32(head));
-    if (qwen3) {
+    if (qwen3 || gemma3) {
         out.kv_u32(arch + ".attention.key_length", u32(head));
         out.kv_u32(arch + ".attention.value_length", u32(head));
     }
-    out.kv_f32(arch + ".rope.freq_base", qwen ? 1000000.0f : 10000.0f);
-    out.kv_f32(arch + ".attention.layer_norm_rms_epsilon", qwen ? 1e-6f : 1e-5f);
+    if (gemma3)
+        out.kv_u32(arch + ".attention.sliding_window", 16); // its local RoPE base left at the default 10000
+    out.kv_f32(arch + ".rope.freq_base", other ? 1000000.0f : 10000.0f);
+    out.kv_f32(arch + ".attention.layer_norm_rms_epsilon", other ? 1e-6f : 1e-5f);
     if (byte_level) {
         out.kv_string("tokenizer.ggml.model", "gpt2");
-        out.kv_string("tokenizer.ggml.pre", qwen ? "qwen2" : "smollm");
+        out.kv_string("tokenizer.ggml.pre", other ? "qwen2" : "smollm");
         out.kv_strings("tokenizer.ggml.tokens", bpe.tokens);
         std::vector<i32> types(bpe.tokens.size(), 1);
         types[0] = types[1] = types[2] = 3; // control

@@ -3,10 +3,11 @@
 # the same model, prompt, temperature, top-p and seed: stories260K, or with
 # --gguf-mini-q4km a random-weight GGUF in TinyLlama-Chat's Q4_K_M layout (k-quant kernels),
 # or with --gguf-mini TYPE one of bareflow-convert-gguf's other types and mixes (q3_k_m:
-# Q3_K, Q4_K, Q5_K and Q6_K; q5_1 ...), or with --gguf-qwen3 one in Qwen3's layout (head
-# norms, heads wider than dim / heads; its own byte-level vocabulary).
+# Q3_K, Q4_K, Q5_K and Q6_K; q5_1 ...), or with --gguf-arch ARCH one in Qwen3's or Gemma 3's
+# layout (qwen3: head norms, heads wider than dim / heads; gemma3: sliding window, output
+# norms, GELU; both with their own byte-level vocabulary).
 #   compare_host_kernel.sh KERNEL HOST_PROGRAM HOST_PROGRAM_I686
-#                          [--gguf-mini-q4km CONVERT_TOOL | --gguf-mini TYPE CONVERT_TOOL | --gguf-qwen3 CONVERT_TOOL]
+#                          [--gguf-mini-q4km CONVERT_TOOL | --gguf-mini TYPE CONVERT_TOOL | --gguf-arch qwen3|gemma3 CONVERT_TOOL]
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 kernel="$1" host="$2" host_i686="$3"
@@ -17,10 +18,10 @@ mini_type=""
 case "${4:-}" in
   --gguf-mini-q4km) mini_type=q4_k_m convert="$5" ;;
   --gguf-mini) mini_type="$5" convert="$6" ;;
-  --gguf-qwen3) convert="$5" ;;
+  --gguf-arch) arch="$5" convert="$6" ;;
 esac
-if [ "${4:-}" = --gguf-qwen3 ]; then
-  "$convert" --random qwen3-mini byte-level "$work/model.gguf" --type q8_0 >/dev/null || exit 1
+if [ "${4:-}" = --gguf-arch ]; then
+  "$convert" --random "$arch-mini" byte-level "$work/model.gguf" --type q8_0 >/dev/null || exit 1
   model="$work/model.gguf" tokenizer=/dev/null iso_models=(--model "$work/model.gguf") steps=100
 elif [ -n "$mini_type" ]; then
   vocabulary="$(find_model tokenizer.bin)" || { echo "SKIP: tokenizer.bin not in '$(models_folder)' (set BAREFLOW_MODELS)"; exit 77; }

@@ -202,6 +202,9 @@ TEMPLATES = {
     # (also the chat template of the hosted qwen3 test's model)
     "qwen 3: the last query found from the end, thinking split from earlier replies, enable_thinking":
         open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "qwen3_shape.jinja"), encoding="utf-8").read(),
+    # (also the chat template of the hosted gemma3 test's model)
+    "gemma 3: the system message opens the first turn, content as a string or a list of parts":
+        open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gemma3_shape.jinja"), encoding="utf-8").read(),
     "gemma: the system role refused, assistant renamed, trim":
         "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
         "{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"

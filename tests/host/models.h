@@ -41,6 +41,18 @@ inline bool read_model_file(std::string const& name, std::vector<u8>& out)
 #endif
 }
 
+// A file of tests/host (BAREFLOW_TEST_SOURCES, set by the build) as text: test data the
+// shell and Python tests share (the chat templates written in real ones' shapes).
+#ifdef BAREFLOW_TEST_SOURCES
+inline std::string test_source(std::string const& name)
+{
+    std::vector<u8> bytes;
+    if (!read_file(std::string(BAREFLOW_TEST_SOURCES) + "/" + name, bytes))
+        return "";
+    return std::string(bytes.begin(), bytes.end());
+}
+#endif
+
 // Gives the global heap a fresh arena of `bytes` for one test.
 class ScopedHeap {
 public:

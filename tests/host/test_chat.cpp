@@ -220,6 +220,27 @@ std::vector<i32> templated(std::string const& source, llm::GgufTokenizer const& 
     return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
 }
 
+// Gemma 3's template (its shape: tests/host/gemma3_shape.jinja) gives the tokens of the
+// built-in Gemma markers, which the chat falls back to: the system message opening the first
+// user turn, and later turns after the reply's <end_of_turn>.
+TEST(ChatTokens, GemmaMarkersAreGemmaTemplatesTokens)
+{
+    LOAD_LLAMA_VOCABULARY(tokenizer);
+    std::string source = testing_support::test_source("gemma3_shape.jinja");
+    ASSERT_FALSE(source.empty());
+    auto gemma = app::ChatFormat::from_template({ source.data(), source.size() });
+    EXPECT_EQ(gemma.kind, app::ChatFormat::Kind::Gemma);
+    auto rendered = [&](const char* system, const char* message, i32 replies) {
+        rt::HeapArray<i32> tokens;
+        auto n = app::template_exchange_tokens({ source.data(), source.size() }, tokenizer, system, message, replies, "<end_of_turn>", tokens);
+        EXPECT_FALSE(n.is_error()) << (n.is_error() ? message_of(n.error()) : "");
+        return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
+    };
+    EXPECT_EQ(rendered("You are kind.", "Hi there", 0), exchange(gemma, tokenizer, "You are kind.", "Hi there", true));
+    EXPECT_EQ(rendered("", "Hi there", 0), exchange(gemma, tokenizer, "", "Hi there", true));
+    EXPECT_EQ(rendered("You are kind.", "And now?", 1), exchange(gemma, tokenizer, "You are kind.", "And now?", false));
+}
+
 // A template without a system role (Gemma's: it raises) gets the system message at the
 // start of the first user message, as llama.cpp gives it; later turns are unchanged.
 TEST(ChatTokens, SystemMessageFoldedWhereTheTemplateRefusesIt)

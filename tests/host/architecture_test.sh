@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# A model in Qwen2's or Qwen3's file layout (random weights from bareflow-convert-gguf):
+# A model in Qwen2's, Qwen3's or Gemma 3's file layout (random weights from
+# bareflow-convert-gguf):
 #  - qwen2: biases on the query, key and value projections, RoPE over each head's halves,
 #    Qwen2's word cutting;
 #  - qwen3: no biases; each query and key head RMS-normalised before RoPE over halves,
-#    heads wider than dim / heads (so queries wider than the residual stream).
+#    heads wider than dim / heads (so queries wider than the residual stream);
+#  - gemma3: qwen3's head norms, norms after the attention and the feed-forward, a GELU
+#    gate, a scaled embedding, sliding-window attention (a 16-position window: the story
+#    is longer).
 # The prompt read in batches and token by token gives the same story, the i686 program
-# too, the architecture's own tensors count (qwen2's biases zeroed, qwen3's head norms
-# set to one: the story changes), and a chat goes through the ChatML template. The qwen3
-# model carries a Qwen3-shaped template (qwen3_shape.jinja): think=off and /think off give
-# its generation prompt an empty thought (more tokens read), and a template without
-# enable_thinking says think= changes nothing.
-#   qwen_test.sh qwen2|qwen3 CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
+# too, the architecture's own tensors count (qwen2's biases zeroed, qwen3's head norms or
+# gemma3's output norms set to one: the story changes), and a chat goes through the ChatML
+# template. The qwen3 model carries a Qwen3-shaped template (qwen3_shape.jinja): think=off
+# and /think off give its generation prompt an empty thought (more tokens read), and a
+# template without enable_thinking says think= changes nothing. The gemma3 model chats
+# through a Gemma 3-shaped one (gemma3_shape.jinja).
+#   architecture_test.sh qwen2|qwen3|gemma3 CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 arch="$1" convert="$2" program="$3" program_i686="$4"
@@ -22,12 +27,13 @@ fail() { echo "FAIL: $*"; status=1; }
 case "$arch" in
   qwen2) shape_line="dim 256, hidden 768, 2 layers, 8 heads (2 kv)"; own="the biases" ;;
   qwen3) shape_line="dim 256, hidden 768, 2 layers, 8 heads of 64 (2 kv)"; own="the heads' norms" ;;
-  *) echo "usage: qwen_test.sh qwen2|qwen3 ..."; exit 2 ;;
+  gemma3) shape_line="dim 256, hidden 768, 7 layers, 2 heads of 96 (1 kv)"; own="the output norms" ;;
+  *) echo "usage: architecture_test.sh qwen2|qwen3|gemma3 ..."; exit 2 ;;
 esac
 "$convert" --random "$arch-mini" byte-level "$work/model.gguf" --type q8_0 > /dev/null || { echo "FAIL: no model"; exit 1; }
 # The same file without the architecture's own tensors' effect: every bias zero, every
-# head norm weight one.
-python3 - "$work/model.gguf" "$work/plain.gguf" <<'PY'
+# head norm weight one (qwen3), every output norm weight one (gemma3).
+python3 - "$work/model.gguf" "$work/plain.gguf" "$arch" <<'PY'
 import struct, sys
 data = bytearray(open(sys.argv[1], "rb").read())
 at = 24
@@ -56,7 +62,9 @@ for _ in range(tensors):
     kind, offset = struct.unpack_from("<IQ", data, at); at += 12
     if name.endswith(".bias"):
         changes.append((offset, shape[0], 0.0))
-    elif name.endswith("attn_q_norm.weight") or name.endswith("attn_k_norm.weight"):
+    elif sys.argv[3] == "qwen3" and (name.endswith("attn_q_norm.weight") or name.endswith("attn_k_norm.weight")):
+        changes.append((offset, shape[0], 1.0))
+    elif name.endswith("post_attention_norm.weight") or name.endswith("post_ffw_norm.weight"):
         changes.append((offset, shape[0], 1.0))
 start = (at + 31) // 32 * 32
 for offset, count, value in changes:
@@ -68,7 +76,7 @@ PY
 prompt="Hello there, the little girl named Lily ran to the park"
 story() { # program model [key=value ...]
   local run="$1" model="$2"; shift 2
-  $run "$model" /dev/null "prompt=$prompt" temp=0 steps=40 tune=off "$@" 2>&1 | grep -a -e "^$prompt" -e "^\[model\] GGUF $arch" -e '^\[error\]'
+  $run "$model" /dev/null "prompt=$prompt" temp=0 steps=60 tune=off "$@" 2>&1 | grep -a -e "^$prompt" -e "^\[model\] GGUF $arch" -e '^\[error\]'
 }
 batched="$(story "$program" "$work/model.gguf")"
 one_by_one="$(story "$program" "$work/model.gguf" batch=1)"
@@ -116,6 +124,19 @@ if [ "$arch" = qwen3 ]; then
     echo "PASS: think=off with a template that has no enable_thinking says it changes nothing"
   else
     echo "$plain_chat"; fail "think=off with a plain ChatML template did not say it changes nothing"
+  fi
+fi
+if [ "$arch" = gemma3 ]; then
+  "$convert" --random gemma3-mini byte-level "$work/gemma.gguf" --type q8_0 --chat-template "$root/tests/host/gemma3_shape.jinja" > /dev/null \
+    || { echo "FAIL: no model with a Gemma 3-shaped template"; exit 1; }
+  # A random model's reply fills the context: /reset makes room for a second conversation.
+  gemma_chat="$(printf 'Hello there\n/reset\nAnd again\nexit\n' | timeout 60 "$program" "$work/gemma.gguf" /dev/null mode=chat temp=0 steps=120 \
+    tune=off system="Be brief." 2>&1)"
+  if grep -a -q '^\[chat\] turns are rendered from the model.s chat template (Gemma markers should it fail)' <<< "$gemma_chat" \
+    && [ "$(grep -a -c '^\[chat\] read ' <<< "$gemma_chat")" = 2 ] && ! grep -a -q 'using the built-in' <<< "$gemma_chat"; then
+    echo "PASS: two conversations through the Gemma 3-shaped template"
+  else
+    echo "$gemma_chat"; fail "the gemma3 chat did not go as it should"
   fi
 fi
 exit $status

@@ -1,0 +1,358 @@
+// The layer designs beyond llama's, each in a tiny F32 GGUF with random weights, run through
+// the transformer token by token and in a batch, and compared with the same layer written
+// out plainly here, in double precision:
+//  - Qwen3: each query and key head RMS-normalised with shared weights before RoPE over
+//    the head's halves, heads wider than dim / heads (queries wider than the stream);
+//  - Gemma 3: the same head norms, norms after the attention and the feed-forward, a GELU
+//    gate, the embedding scaled by sqrt(dim), heads narrower than dim / heads, and
+//    sliding-window attention (five local layers with their own RoPE base, then a global
+//    one) over more positions than the window.
+// Also the loader's refusals for such files.
+#include "../../app/llm/gguf.h"
+#include "../../app/llm/gguf_model.h"
+#include "../../app/llm/transformer.h"
+#include "../../app/tools/gguf_writer.h"
+#include "models.h"
+#include "random_data.h"
+#include <cmath>
+#include <cstring>
+#include <gtest/gtest.h>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace {
+
+using tools::GgufWriter;
+
+struct Design {
+    std::string architecture;
+    u64 dim, hidden, layers, heads, kv_heads, head;
+    bool post_norms, gelu, scaled_embedding;
+    u32 window; // 0: no sliding window
+    u64 q_dim() const { return heads * head; }
+    u64 kv_dim() const { return kv_heads * head; }
+};
+constexpr u64 vocab = 24, context = 16;
+constexpr float theta = 1000000.0f, local_theta = 10000.0f, epsilon = 1e-6f;
+
+// dim 32, but 4 query heads of 16 (queries 64 wide) over 2 key/value heads.
+const Design qwen3 { "qwen3", 32, 48, 2, 4, 2, 16, false, false, false, 0 };
+// Seven layers (the sixth global), 2 query heads of 12 over one key/value head, a window of 3.
+const Design gemma3 { "gemma3", 32, 48, 7, 2, 1, 12, true, true, true, 3 };
+
+struct Tensor {
+    std::vector<u64> dims; // columns first, as GGUF lists them
+    std::vector<float> values;
+};
+using Tensors = std::map<std::string, Tensor>;
+
+Tensors random_tensors(Design const& d)
+{
+    Tensors t;
+    u32 seed = 1;
+    auto matrix = [&](std::string const& name, u64 columns, u64 rows) { t[name] = { { columns, rows }, random_floats(columns * rows, ++seed, 0.5f) }; };
+    auto scales = [&](std::string const& name, u64 size) { // norm weights in [0.5, 1.5)
+        auto values = random_floats(size, ++seed, 0.5f);
+        for (float& v : values)
+            v += 1.0f;
+        t[name] = { { size }, values };
+    };
+    matrix("token_embd.weight", d.dim, vocab);
+    matrix("output.weight", d.dim, vocab);
+    scales("output_norm.weight", d.dim);
+    for (u64 l = 0; l < d.layers; ++l) {
+        std::string p = "blk." + std::to_string(l) + ".";
+        scales(p + "attn_norm.weight", d.dim);
+        scales(p + "ffn_norm.weight", d.dim);
+        scales(p + "attn_q_norm.weight", d.head);
+        scales(p + "attn_k_norm.weight", d.head);
+        if (d.post_norms) {
+            scales(p + "post_attention_norm.weight", d.dim);
+            scales(p + "post_ffw_norm.weight", d.dim);
+        }
+        matrix(p + "attn_q.weight", d.dim, d.q_dim());
+        matrix(p + "attn_k.weight", d.dim, d.kv_dim());
+        matrix(p + "attn_v.weight", d.dim, d.kv_dim());
+        matrix(p + "attn_output.weight", d.q_dim(), d.dim);
+        matrix(p + "ffn_gate.weight", d.dim, d.hidden);
+        matrix(p + "ffn_up.weight", d.dim, d.hidden);
+        matrix(p + "ffn_down.weight", d.hidden, d.dim);
+    }
+    return t;
+}
+
+// The file, with `key_length`/`value_length` as metadata (0: left out), without the tensor
+// named `skip`, and with `extra` integer and float metadata.
+struct FileChanges {
+    u32 key_length, value_length;
+    std::string skip;
+    std::vector<std::pair<std::string, u32>> integers;
+    std::vector<std::pair<std::string, float>> floats;
+    std::vector<std::pair<std::string, std::string>> strings;
+};
+
+std::vector<u8> gguf(Design const& d, Tensors const& tensors, FileChanges const& changes)
+{
+    GgufWriter b;
+    std::string a = d.architecture + ".";
+    b.kv_string("general.architecture", d.architecture);
+    u64 pairs = 1;
+    auto integers = changes.integers;
+    integers.insert(integers.end(), { { "embedding_length", u32(d.dim) }, { "feed_forward_length", u32(d.hidden) },
+                                        { "block_count", u32(d.layers) }, { "attention.head_count", u32(d.heads) },
+                                        { "attention.head_count_kv", u32(d.kv_heads) }, { "context_length", u32(context) },
+                                        { "attention.key_length", changes.key_length }, { "attention.value_length", changes.value_length } });
+    if (d.window)
+        integers.push_back({ "attention.sliding_window", d.window });
+    for (auto const& [key, value] : integers)
+        if (value)
+            b.kv_u32(a + key, value), ++pairs;
+    auto floats = changes.floats;
+    floats.insert(floats.end(), { { "rope.freq_base", theta }, { "attention.layer_norm_rms_epsilon", epsilon } });
+    for (auto const& [key, value] : floats)
+        b.kv_f32(a + key, value), ++pairs;
+    for (auto const& [key, value] : changes.strings)
+        b.kv_string(a + key, value), ++pairs;
+    std::vector<u8> data;
+    u64 count = 0;
+    for (auto const& [name, t] : tensors) {
+        if (name == changes.skip)
+            continue;
+        b.tensor_info(name, t.dims, 0, data.size());
+        auto const* bytes = reinterpret_cast<const u8*>(t.values.data());
+        data.insert(data.end(), bytes, bytes + t.values.size() * sizeof(float));
+        data.resize(size_t(GgufWriter::padded(data.size())));
+        ++count;
+    }
+    auto file = b.file_start(count, pairs);
+    file.insert(file.end(), data.begin(), data.end());
+    return file;
+}
+
+std::vector<u8> gguf(Design const& d, Tensors const& tensors) { return gguf(d, tensors, { u32(d.head), u32(d.head), "", {}, {}, {} }); }
+
+// The same layers, plainly, in double precision.
+class PlainModel {
+public:
+    PlainModel(Design const& d, Tensors const& t) : m_d(d), m_t(t), m_keys(d.layers), m_values(d.layers) {}
+
+    std::vector<double> forward(i32 token, i32 position)
+    {
+        auto const& embedding = m_t.at("token_embd.weight").values;
+        std::vector<double> x(embedding.begin() + token * i64(m_d.dim), embedding.begin() + (token + 1) * i64(m_d.dim));
+        if (m_d.scaled_embedding)
+            for (double& v : x)
+                v *= std::sqrt(double(m_d.dim));
+        for (u64 l = 0; l < m_d.layers; ++l) {
+            std::string p = "blk." + std::to_string(l) + ".";
+            // Gemma 3: five local layers, then a global one.
+            bool local = m_d.window && l % 6 < 5;
+            double base = local ? local_theta : theta;
+            auto xb = rms_norm(x, 0, m_d.dim, weights(p + "attn_norm.weight"));
+            auto q = product(p + "attn_q.weight", xb), k = product(p + "attn_k.weight", xb), v = product(p + "attn_v.weight", xb);
+            for (u64 h = 0; h < m_d.heads; ++h)
+                normalize_and_turn(q, h * m_d.head, weights(p + "attn_q_norm.weight"), position, base);
+            for (u64 h = 0; h < m_d.kv_heads; ++h)
+                normalize_and_turn(k, h * m_d.head, weights(p + "attn_k_norm.weight"), position, base);
+            m_keys[l].push_back(k);
+            m_values[l].push_back(v);
+            size_t first = local && size_t(position) + 1 > m_d.window ? size_t(position) + 1 - m_d.window : 0;
+            std::vector<double> attended(m_d.q_dim(), 0.0);
+            for (u64 h = 0; h < m_d.heads; ++h) {
+                u64 kv = h / (m_d.heads / m_d.kv_heads) * m_d.head;
+                std::vector<double> scores;
+                double largest = -1e300, sum = 0;
+                for (size_t t = first; t < m_keys[l].size(); ++t) {
+                    double s = 0;
+                    for (u64 i = 0; i < m_d.head; ++i)
+                        s += q[h * m_d.head + i] * m_keys[l][t][kv + i];
+                    scores.push_back(s / std::sqrt(double(m_d.head)));
+                    largest = std::max(largest, scores.back());
+                }
+                for (double& s : scores)
+                    sum += s = std::exp(s - largest);
+                for (size_t t = 0; t < scores.size(); ++t)
+                    for (u64 i = 0; i < m_d.head; ++i)
+                        attended[h * m_d.head + i] += scores[t] / sum * m_values[l][first + t][kv + i];
+            }
+            auto out = product(p + "attn_output.weight", attended);
+            if (m_d.post_norms)
+                out = rms_norm(out, 0, m_d.dim, weights(p + "post_attention_norm.weight"));
+            add(x, out);
+            xb = rms_norm(x, 0, m_d.dim, weights(p + "ffn_norm.weight"));
+            auto gate = product(p + "ffn_gate.weight", xb), up = product(p + "ffn_up.weight", xb);
+            for (u64 i = 0; i < m_d.hidden; ++i) {
+                double g = gate[i];
+                gate[i] = (m_d.gelu ? 0.5 * g * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (g + 0.044715 * g * g * g))) : g / (1.0 + std::exp(-g))) * up[i];
+            }
+            out = product(p + "ffn_down.weight", gate);
+            if (m_d.post_norms)
+                out = rms_norm(out, 0, m_d.dim, weights(p + "post_ffw_norm.weight"));
+            add(x, out);
+        }
+        return product("output.weight", rms_norm(x, 0, m_d.dim, weights("output_norm.weight")));
+    }
+
+private:
+    std::vector<float> const& weights(std::string const& name) const { return m_t.at(name).values; }
+    static std::vector<double> rms_norm(std::vector<double> const& x, u64 first, u64 size, std::vector<float> const& weights)
+    {
+        double squares = 0;
+        for (u64 i = 0; i < size; ++i)
+            squares += x[first + i] * x[first + i];
+        double scale = 1.0 / std::sqrt(squares / double(size) + epsilon);
+        std::vector<double> out(size);
+        for (u64 i = 0; i < size; ++i)
+            out[i] = x[first + i] * scale * weights[i];
+        return out;
+    }
+    // One head: its RMS norm, then RoPE turning dimensions i and i + head / 2 together.
+    void normalize_and_turn(std::vector<double>& vector, u64 first, std::vector<float> const& weights, i32 position, double base) const
+    {
+        auto normalised = rms_norm(vector, first, m_d.head, weights);
+        u64 half = m_d.head / 2;
+        for (u64 i = 0; i < half; ++i) {
+            double angle = position * std::pow(base, -2.0 * double(i) / double(m_d.head));
+            double a = normalised[i], b = normalised[i + half];
+            vector[first + i] = a * std::cos(angle) - b * std::sin(angle);
+            vector[first + i + half] = a * std::sin(angle) + b * std::cos(angle);
+        }
+    }
+    std::vector<double> product(std::string const& name, std::vector<double> const& x) const
+    {
+        auto const& t = m_t.at(name);
+        u64 columns = t.dims[0], rows = t.dims[1];
+        std::vector<double> out(rows, 0.0);
+        for (u64 r = 0; r < rows; ++r)
+            for (u64 c = 0; c < columns; ++c)
+                out[r] += double(t.values[r * columns + c]) * x[c];
+        return out;
+    }
+    static void add(std::vector<double>& x, std::vector<double> const& y)
+    {
+        for (size_t i = 0; i < x.size(); ++i)
+            x[i] += y[i];
+    }
+
+    Design const& m_d;
+    Tensors const& m_t;
+    std::vector<std::vector<std::vector<double>>> m_keys, m_values; // [layer][position][kv_dim]
+};
+
+std::string message(rt::Error const& error) { return std::string(error.message().data(), error.message().length()); }
+
+std::string load_error(std::vector<u8> const& bytes)
+{
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    if (file.is_error())
+        return "parse: " + message(file.error());
+    auto checkpoint = llm::load_gguf_checkpoint(file.value());
+    return checkpoint.is_error() ? message(checkpoint.error()) : "";
+}
+
+// Largest |a - b| over the logits, relative to the largest |b|.
+double relative_difference(const float* a, std::vector<double> const& b)
+{
+    double worst = 0, size = 0;
+    for (size_t i = 0; i < b.size(); ++i) {
+        worst = std::max(worst, std::fabs(double(a[i]) - b[i]));
+        size = std::max(size, std::fabs(b[i]));
+    }
+    return worst / size;
+}
+
+// The design's file through the transformer, token by token against the plain layers, then
+// in one batch against the last token's logits.
+void compare_with_plain_layers(Design const& d)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    auto tensors = random_tensors(d);
+    auto bytes = gguf(d, tensors);
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(file.is_error()) << message(file.error());
+    auto checkpoint = llm::load_gguf_checkpoint(file.value());
+    ASSERT_FALSE(checkpoint.is_error()) << message(checkpoint.error());
+    auto const& c = checkpoint.value().config;
+    EXPECT_EQ(c.head_size(), i32(d.head));
+    EXPECT_EQ(c.q_dim(), i32(d.q_dim()));
+    EXPECT_EQ(c.kv_dim(), i32(d.kv_dim()));
+    EXPECT_EQ(std::string(llm::format_name(checkpoint.value())), "GGUF " + d.architecture);
+
+    const i32 tokens[] = { 3, 17, 5, 5, 22, 0, 9, 11, 14, 2, 7, 19 };
+    auto one_by_one = llm::Transformer::create(checkpoint.value());
+    ASSERT_FALSE(one_by_one.is_error()) << message(one_by_one.error());
+    PlainModel plain(d, tensors);
+    std::vector<float> last(vocab);
+    for (i32 position = 0; position < i32(std::size(tokens)); ++position) {
+        auto expected = plain.forward(tokens[position], position);
+        const float* logits = one_by_one.value().forward(tokens[position], position);
+        EXPECT_LT(relative_difference(logits, expected), 1e-5) << d.architecture << " position " << position;
+        last.assign(logits, logits + vocab);
+    }
+    auto batched = llm::Transformer::create(checkpoint.value(), 16);
+    ASSERT_FALSE(batched.is_error()) << message(batched.error());
+    ASSERT_GT(batched.value().batch_capacity(), 1);
+    const float* batch_logits = batched.value().forward_batch({ tokens, std::size(tokens) }, 0);
+    EXPECT_EQ(std::memcmp(batch_logits, last.data(), vocab * sizeof(float)), 0) << d.architecture;
+}
+
+TEST(Qwen3, WideHeadsAndHeadNormsComputeTheLayer) { compare_with_plain_layers(qwen3); }
+
+TEST(Gemma3, SlidingWindowPostNormsAndGeluComputeTheLayer) { compare_with_plain_layers(gemma3); }
+
+TEST(Qwen3, RefusedWithClearMessages)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    auto tensors = random_tensors(qwen3);
+    auto file = [&](u32 key_length, u32 value_length, std::string const& skip = "") {
+        return gguf(qwen3, tensors, { key_length, value_length, skip, {}, {}, {} });
+    };
+    EXPECT_EQ(load_error(file(16, 16)), "");
+    EXPECT_EQ(load_error(file(16, 16, "blk.1.attn_k_norm.weight")), "gguf: tensor blk.1.attn_k_norm.weight is missing");
+    EXPECT_EQ(load_error(file(16, 8)), "gguf: qwen3.attention.key_length 16 differs from qwen3.attention.value_length 8: not supported");
+    EXPECT_EQ(load_error(file(15, 15)), "gguf: qwen3.attention.key_length 15 is not a head width BareFlow runs (even, at most 16384 for 4 heads)");
+    // Without key_length the heads are dim / heads = 8 wide, and the query matrix is too wide.
+    EXPECT_EQ(load_error(file(0, 0)), "gguf: tensor blk.0.attn_q.weight has shape [32, 64], the model needs [32, 32]");
+}
+
+TEST(Gemma3, RefusedWithClearMessages)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    auto tensors = random_tensors(gemma3);
+    auto changed = [&](FileChanges changes) {
+        changes.key_length = changes.value_length = 12;
+        return load_error(gguf(gemma3, tensors, changes));
+    };
+    EXPECT_EQ(changed({}), "");
+    EXPECT_EQ(changed({ 0, 0, "blk.6.post_ffw_norm.weight", {}, {}, {} }), "gguf: tensor blk.6.post_ffw_norm.weight is missing");
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "final_logit_softcapping", 30.0f } }, {} }),
+        "gguf: gemma3.final_logit_softcapping 30.000: logit soft-capping is not supported");
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.freq_base_swa", 0.5f } }, {} }), "gguf: gemma3.rope.freq_base_swa 0.500 is not plausible");
+    // RoPE scaling: linear is read; another kind with a factor is refused, not run unscaled.
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.factor", 8.0f } }, {} }), "");
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.factor", 4.0f } }, { { "rope.scaling.type", "yarn" } } }),
+        "gguf: gemma3.rope.scaling.type \"yarn\" (factor 4.000) is not supported; BareFlow scales RoPE linearly only");
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.factor", -2.0f } }, {} }), "gguf: rope scaling factor -2.000 is not plausible");
+}
+
+// A window of 3 with a period of 2 (written in the file): every other layer is local.
+TEST(Gemma3, SlidingWindowPeriodFromTheFile)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    auto tensors = random_tensors(gemma3);
+    auto bytes = gguf(gemma3, tensors, { 12, 12, "", { { "attention.sliding_window_pattern", 2 } }, {}, {} });
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(file.is_error());
+    auto checkpoint = llm::load_gguf_checkpoint(file.value());
+    ASSERT_FALSE(checkpoint.is_error()) << message(checkpoint.error());
+    auto const& c = checkpoint.value().config;
+    EXPECT_EQ(c.sliding_window, 3);
+    for (i32 layer = 0; layer < 7; ++layer)
+        EXPECT_EQ(c.sliding(layer), layer % 2 == 0) << layer;
+    EXPECT_EQ(c.first_visible(0, 10), 8);
+    EXPECT_EQ(c.first_visible(1, 10), 0);
+    EXPECT_EQ(c.first_visible(0, 1), 0);
+}
+
+}
