@@ -36,6 +36,13 @@ void describe_model(llm::Checkpoint const& checkpoint, i32 model_context)
     auto heads_of = c.head_dim && c.head_dim * c.n_heads != c.dim ? rt::FixedString<24>::formatted(" of {}", c.head_dim) : rt::FixedString<24>();
     rt::println("[model] {}: dim {}, hidden {}, {} layers, {} heads{} ({} kv), vocab {}, context {}", llm::format_name(checkpoint), c.dim,
         c.hidden_dim, c.n_layers, c.n_heads, heads_of.view(), c.n_kv_heads, c.vocab_size, model_context);
+    if (c.sliding_window > 0 && c.sliding_period != 1) { // a period of one leaves no local layer
+        if (c.sliding_period == 0)
+            rt::println("[model] sliding-window attention: every layer sees the last {} positions", c.sliding_window);
+        else
+            rt::println("[model] sliding-window attention: {} of every {} layers see the last {} positions (RoPE base {:.0f}), the others all",
+                c.sliding_period - 1, c.sliding_period, c.sliding_window, double(c.rope_theta_local));
+    }
     llm::Config full = c;
     full.seq_len = model_context;
     rt::println("[model] {:.2f}M parameters, {:.1f} MiB of weights read per token; KV cache and activations {:.1f} MiB{}",

@@ -127,6 +127,12 @@ if [ "$arch" = qwen3 ]; then
   fi
 fi
 if [ "$arch" = gemma3 ]; then
+  described="$("$program" "$work/model.gguf" /dev/null prompt=Hi steps=4 tune=off 2>&1)"
+  if grep -q '^\[model\] sliding-window attention: 5 of every 6 layers see the last 16 positions (RoPE base 10000), the others all' <<< "$described"; then
+    echo "PASS: the sliding window is described"
+  else
+    fail "no [model] line describes the sliding window"
+  fi
   "$convert" --random gemma3-mini byte-level "$work/gemma.gguf" --type q8_0 --chat-template "$root/tests/host/gemma3_shape.jinja" > /dev/null \
     || { echo "FAIL: no model with a Gemma 3-shaped template"; exit 1; }
   # A random model's reply fills the context: /reset makes room for a second conversation.
