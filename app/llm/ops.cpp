@@ -165,13 +165,15 @@ void swiglu(float* hb, const float* hb2, i32 size)
 
 void geglu(float* hb, const float* hb2, i32 size)
 {
-    // 0.5 x (1 + tanh(u)) is x / (1 + e^(-2u)), u = sqrt(2 / pi) (x + 0.044715 x^3): in
-    // double, rounded once (a very negative x gives e^(-2u) = infinity, and so -0).
-    constexpr double sqrt_2_over_pi = 0.79788456080286535588;
+    // 0.5 x (1 + tanh(u)) is x / (1 + e^(-2u)), u = sqrt(2 / pi) (x + 0.044715 x^3), with
+    // SwiGLU's e^x. That clamps its argument, so where e^(-2u) is beyond the float range
+    // the quotient is taken as what it would be: -0 (a large x gives x: e^(-2u) is 0).
+    constexpr float sqrt_2_over_pi = 0.797884560802865f;
     for (i32 i = 0; i < size; ++i) {
-        double x = hb[i];
-        double u = sqrt_2_over_pi * (x + 0.044715 * x * x * x);
-        hb[i] = float(x / (1.0 + rt::math::exp(-2.0 * u))) * hb2[i];
+        float x = hb[i];
+        float power = -2.0f * sqrt_2_over_pi * (x + 0.044715f * x * x * x);
+        float gelu = power > fp32::exp_constants::highest ? x * 0.0f : x / (1.0f + fp32::exp(power));
+        hb[i] = gelu * hb2[i];
     }
 }
 

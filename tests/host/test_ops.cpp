@@ -62,6 +62,26 @@ TEST(Ops, SwigluGatesWithSilu)
     EXPECT_NEAR(hb[2], -3.0f / (1 + std::exp(3.0f)) * 2.0f, 1e-6f);
 }
 
+// Gemma's gate: GELU's tanh form, then times the up projection; extremes stay finite.
+TEST(Ops, GegluGatesWithGelu)
+{
+    std::vector<float> xs;
+    for (float x = -12.0f; x <= 12.0f; x += 0.37f)
+        xs.push_back(x);
+    std::vector<float> hb = xs, hb2(xs.size(), 2.0f);
+    llm::ops::geglu(hb.data(), hb2.data(), i32(xs.size()));
+    for (size_t i = 0; i < xs.size(); ++i) {
+        double x = xs[i], gelu = 0.5 * x * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
+        EXPECT_NEAR(hb[i], 2.0 * gelu, 1e-6 * std::max(1.0, std::fabs(gelu))) << x;
+    }
+    std::vector<float> extremes = { -1e30f, 1e30f, -100.0f, 100.0f }, ones(4, 1.0f);
+    llm::ops::geglu(extremes.data(), ones.data(), 4);
+    EXPECT_EQ(extremes[0], 0.0f);
+    EXPECT_EQ(extremes[1], 1e30f);
+    EXPECT_EQ(extremes[2], 0.0f);
+    EXPECT_EQ(extremes[3], 100.0f);
+}
+
 }
 
 TEST(Ops, RopeInTwoStepsEqualsRope)
