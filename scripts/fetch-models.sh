@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Downloads TinyStories checkpoints (llama2.c format) into models/ (or $BAREFLOW_MODELS).
-#   scripts/fetch-models.sh [stories15M|stories42M|stories110M|stories260K|tinyllama-q4km|tinyllama-q8]...
+#   scripts/fetch-models.sh [stories15M|stories42M|stories110M|stories260K|tinyllama-q4km|tinyllama-q8|qwen3-0.6b|gemma3-270m]...
 # Default: stories15M + the 32000-token tokenizer.bin. Files already present are kept.
 # tinyllama-*: TinyLlama-1.1B-Chat v1.0 as GGUF (~670 MB Q4_K_M, ~1.2 GB Q8_0), for mode=chat.
+# qwen3-0.6b: Qwen3-0.6B Q8_0 (~640 MB, Qwen's own GGUF); gemma3-270m: Gemma 3 270M
+# instruction-tuned Q8_0 (~290 MB, ggml-org's GGUF). Both for mode=chat (not downloaded on
+# the machines this was written on: no network there).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dest="${BAREFLOW_MODELS:-$root/models}"
 hf="https://huggingface.co/karpathy/tinyllamas/resolve/main"
 tinyllama="https://huggingface.co/TheBloke/TinyLlama-1.1B-Chat-v1.0-GGUF/resolve/main"
+qwen3="https://huggingface.co/Qwen/Qwen3-0.6B-GGUF/resolve/main"
+gemma3="https://huggingface.co/ggml-org/gemma-3-270m-it-GGUF/resolve/main"
 tokenizer_url="https://raw.githubusercontent.com/karpathy/llama2.c/master/tokenizer.bin"
 tokenizer_sha256="50a52ef822ee9e83de5ce9d0be0a025a773d019437f58b5ff9dcafb063ece361"
 
@@ -44,6 +49,9 @@ for name in "${names[@]}"; do
       fetch "$hf/stories260K/tok512.bin" tok512.bin ;;
     tinyllama-q4km) fetch "$tinyllama/tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf" tinyllama-1.1b-chat-v1.0.Q4_K_M.gguf ;;
     tinyllama-q8) fetch "$tinyllama/tinyllama-1.1b-chat-v1.0.Q8_0.gguf" tinyllama-1.1b-chat-v1.0.Q8_0.gguf ;;
-    *) echo "fetch-models: unknown model '$name' (stories15M, stories42M, stories110M, stories260K, tinyllama-q4km, tinyllama-q8)" >&2; exit 2 ;;
+    qwen3-0.6b) fetch "$qwen3/Qwen3-0.6B-Q8_0.gguf" Qwen3-0.6B-Q8_0.gguf ;;
+    gemma3-270m) fetch "$gemma3/gemma-3-270m-it-Q8_0.gguf" gemma-3-270m-it-Q8_0.gguf ;;
+    *) echo "fetch-models: unknown model '$name' (stories15M, stories42M, stories110M, stories260K, tinyllama-q4km, tinyllama-q8, qwen3-0.6b," \
+         "gemma3-270m)" >&2; exit 2 ;;
   esac
 done
