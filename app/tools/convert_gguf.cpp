@@ -140,7 +140,7 @@ int main(int argc, char** argv)
     }
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
         fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE] [--qwen2] [--rope-factors F]\n"
-                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
+                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
                         "TYPE: f32 q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
         return 2;
     }
@@ -276,14 +276,33 @@ const char* const tinyllama_chat_template =
 const char* const chatml_chat_template = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}"
                                          "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
+// The shapes --random writes. `head` 0: dim / heads; `vocab` 0: the tokenizer's (32000, or
+// the byte-level vocabulary's 400), else that vocabulary padded with unused tokens to the
+// real model's size (its embedding and classifier cost what the real ones cost).
 struct Shape {
     const char* name;
-    u64 dim, hidden, layers, heads, kv_heads, context;
+    const char* architecture;
+    u64 dim, hidden, layers, heads, kv_heads, head, context, vocab;
+    u32 window; // Gemma 3's sliding window (0: none)
 };
 constexpr Shape shapes[] = {
-    { "tinyllama", 2048, 5632, 22, 32, 4, 2048 }, // TinyLlama-1.1B
-    { "mini", 256, 768, 2, 8, 2, 128 },           // the same file layout, small enough for a boot test
-    { "gemma3-mini", 256, 768, 7, 2, 1, 128 },    // seven layers: local ones on both sides of a global one
+    { "tinyllama", "llama", 2048, 5632, 22, 32, 4, 0, 2048, 0, 0 }, // TinyLlama-1.1B
+    { "mini", "llama", 256, 768, 2, 8, 2, 0, 128, 0, 0 },           // the same file layout, small enough for a boot test
+    // Qwen2's file (biases on the query, key and value projections, RoPE over halves,
+    // Qwen2's word cutting) at the mini shape.
+    { "qwen2-mini", "qwen2", 256, 768, 2, 8, 2, 0, 128, 0, 0 },
+    // Qwen3's (no biases; each query and key head RMS-normalised, by weights that are not
+    // all one; heads twice as wide as dim / heads, as Qwen3-0.6B's are, so the queries are
+    // wider than the residual stream).
+    { "qwen3-mini", "qwen3", 256, 768, 2, 8, 2, 64, 128, 0, 0 },
+    { "qwen3-0.6b", "qwen3", 1024, 3072, 28, 16, 8, 128, 40960, 151936, 0 },
+    // Gemma 3's (head norms; norms after the attention and the feed-forward; GELU gate; a
+    // scaled embedding; five local layers of a 16-position window, then a global one; two
+    // heads of 96 over a stream of 256: queries narrower than the stream, as Gemma 3 1B's
+    // 4 x 256 over 1152). Seven layers: local ones on both sides of a global one.
+    { "gemma3-mini", "gemma3", 256, 768, 7, 2, 1, 96, 128, 0, 16 },
+    { "gemma3-270m", "gemma3", 640, 2048, 18, 4, 1, 256, 32768, 262144, 512 },
+    { "gemma3-1b", "gemma3", 1152, 6912, 26, 4, 1, 256, 32768, 262144, 512 },
 };
 
 }
@@ -305,27 +324,18 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         fprintf(stderr, "--type must be one of q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m\n");
         return 2;
     }
-    // qwen2-mini: the mini shape as Qwen2's file (biases on the query, key and value
-    // projections, RoPE over halves, Qwen2's word cutting), with a byte-level vocabulary.
-    // qwen3-mini: as Qwen3's (no biases; each query and key head RMS-normalised, by
-    // weights that are not all one; heads twice as wide as dim / heads, as Qwen3-0.6B's
-    // are, so the queries are wider than the residual stream).
-    // gemma3-mini: Gemma 3's (head norms; norms after the attention and the feed-forward;
-    // GELU gate; a scaled embedding; five local layers of a 16-position window, then a
-    // global one; two heads of 96 over a stream of 256: queries narrower than the stream,
-    // as Gemma 3 1B's 4 x 256 over 1152).
-    bool qwen2 = shape_name == "qwen2-mini", qwen3 = shape_name == "qwen3-mini", gemma3 = shape_name == "gemma3-mini";
-    bool qwen = qwen2 || qwen3, other = qwen || gemma3;
     Shape const* shape = nullptr;
     for (auto const& candidate : shapes)
-        if ((other ? std::string(gemma3 ? "gemma3-mini" : "mini") : shape_name) == candidate.name)
+        if (shape_name == candidate.name)
             shape = &candidate;
+    std::string arch = shape ? shape->architecture : "";
+    bool qwen2 = arch == "qwen2", qwen3 = arch == "qwen3", gemma3 = arch == "gemma3", other = arch != "llama";
     bool byte_level = std::string(tokenizer_path) == "byte-level";
     if (!shape || (other && !byte_level)) {
-        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini or gemma3-mini (the last three with byte-level)\n");
+        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m or gemma3-1b"
+                        " (all but the first two with byte-level)\n");
         return 2;
     }
-    std::string arch = qwen2 ? "qwen2" : qwen3 ? "qwen3" : gemma3 ? "gemma3" : "llama";
     std::vector<u8> tokenizer;
     auto bpe = tools::learn_byte_level_vocabulary(byte_level ? 512 - 259 : 0);
     if (!byte_level) {
@@ -335,8 +345,12 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
             return 1;
         }
     }
+    // Padding to the real vocabulary's size: control tokens no text encodes to.
+    const size_t learned = bpe.tokens.size();
+    for (u64 extra = 0; byte_level && bpe.tokens.size() < shape->vocab; ++extra)
+        bpe.tokens.push_back("<|unused_" + std::to_string(extra) + "|>");
     const u64 dim = shape->dim, hidden = shape->hidden, layers = shape->layers, vocab = byte_level ? bpe.tokens.size() : 32000;
-    u64 head = qwen3 ? 2 * dim / shape->heads : gemma3 ? 96 : dim / shape->heads;
+    u64 head = shape->head ? shape->head : dim / shape->heads;
     u64 kv = head * shape->kv_heads, q = head * shape->heads;
     enum class Vector { Ones, Bias, Scale }; // an F32 vector's values: 1, or random in [-0.5, 0.5) or [0.5, 1.5)
     struct Entry {
@@ -397,8 +411,8 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         out.kv_u32(arch + ".attention.key_length", u32(head));
         out.kv_u32(arch + ".attention.value_length", u32(head));
     }
-    if (gemma3)
-        out.kv_u32(arch + ".attention.sliding_window", 16); // its local RoPE base left at the default 10000
+    if (shape->window)
+        out.kv_u32(arch + ".attention.sliding_window", shape->window); // its local RoPE base left at the default 10000
     out.kv_f32(arch + ".rope.freq_base", other ? 1000000.0f : 10000.0f);
     out.kv_f32(arch + ".attention.layer_norm_rms_epsilon", other ? 1e-6f : 1e-5f);
     if (byte_level) {
@@ -407,6 +421,8 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         out.kv_strings("tokenizer.ggml.tokens", bpe.tokens);
         std::vector<i32> types(bpe.tokens.size(), 1);
         types[0] = types[1] = types[2] = 3; // control
+        for (size_t id = learned; id < types.size(); ++id) // the padding
+            types[id] = 3;
         out.kv_numbers("tokenizer.ggml.token_type", tools::GgufWriter::ValueType::Int32, types);
         out.kv_strings("tokenizer.ggml.merges", bpe.merges);
         out.kv_u32("tokenizer.ggml.bos_token_id", 1);
