@@ -129,7 +129,8 @@ rt::ErrorOr<void> read_rope_scaling(gguf::File const& file, rt::StringView archi
         factor = old.value();
     if (type == "none" || factor == 0.0 || factor == 1.0)
         return {};
-    if (!(factor > 0.0 && factor < 1e6))
+    // Linear scaling stretches the positions of a longer context: a factor above one.
+    if (!(factor > 1.0 && factor <= 1e4))
         return rt::Error::format("gguf: rope scaling factor {} is not plausible", factor);
     if (type != "linear")
         return rt::Error::format("gguf: {} \"{}\" (factor {}) is not supported; BareFlow scales RoPE linearly only", type_key.view(), type, factor);

@@ -27,6 +27,20 @@ u64 to_bits(double value)
     return bits;
 }
 
+// Angles of a billion or more (RoPE computes none from a sane file; a corrupt file's
+// frequency factors could) are first brought back by whole turns, so that the quarter-turn
+// count below fits an i32: at that size the turns are inexact, but the result is defined.
+// Beyond 1e18, and for infinity, there is no meaningful angle left: NaN, as for NaN.
+double within_turns(double x)
+{
+    constexpr double limit = 1e9, two_pi = 6.28318530717958647693;
+    if (x > -limit && x < limit)
+        return x;
+    if (!(x > -1e18 && x < 1e18))
+        return from_bits(0x7FF8000000000000ull);
+    return x - double(i64(x / two_pi)) * two_pi;
+}
+
 // Round to nearest (halves away from zero) without calling into a C library.
 i32 round_to_int(double x) { return i32(x >= 0 ? x + 0.5 : x - 0.5); }
 
@@ -112,6 +126,9 @@ double log(double x)
 
 double sin(double x)
 {
+    x = within_turns(x);
+    if (x != x)
+        return x;
     i32 k = round_to_int(x * two_over_pi);
     double r = (x - k * half_pi_high) - k * half_pi_low;
     switch (k & 3) {
@@ -124,6 +141,9 @@ double sin(double x)
 
 double cos(double x)
 {
+    x = within_turns(x);
+    if (x != x)
+        return x;
     i32 k = round_to_int(x * two_over_pi);
     double r = (x - k * half_pi_high) - k * half_pi_low;
     switch (k & 3) {

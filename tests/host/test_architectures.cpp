@@ -334,6 +334,7 @@ TEST(Gemma3, RefusedWithClearMessages)
     EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.factor", 4.0f } }, { { "rope.scaling.type", "yarn" } } }),
         "gguf: gemma3.rope.scaling.type \"yarn\" (factor 4.000) is not supported; BareFlow scales RoPE linearly only");
     EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.factor", -2.0f } }, {} }), "gguf: rope scaling factor -2.000 is not plausible");
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.factor", 0.001f } }, {} }), "gguf: rope scaling factor 0.001 is not plausible");
 }
 
 // A window of 3 with a period of 2 (written in the file): every other layer is local.

@@ -44,6 +44,25 @@ TEST(Math, SinCosMatchTheCLibrary)
     EXPECT_EQ(rt::math::cosf(0.0f), 1.0f);
 }
 
+// Angles far beyond any RoPE computes (a corrupt file's factors) are still defined: near the
+// C library's up to 1e10, in [-1, 1] further out, NaN for infinity and NaN.
+TEST(Math, SinCosOfHugeAnglesAreDefined)
+{
+    for (double x : { 1e9, -2.5e9, 1e10 }) {
+        EXPECT_NEAR(rt::math::sin(x), std::sin(x), 1e-5) << x;
+        EXPECT_NEAR(rt::math::cos(x), std::cos(x), 1e-5) << x;
+    }
+    for (double x : { 1e12, -3e15, 1e17 }) {
+        double s = rt::math::sin(x), c = rt::math::cos(x);
+        EXPECT_LE(std::fabs(s), 1.0) << x;
+        EXPECT_NEAR(s * s + c * c, 1.0, 1e-9) << x;
+    }
+    for (double x : { 1e20, -1e300, double(INFINITY), -double(INFINITY), double(NAN) }) {
+        EXPECT_TRUE(std::isnan(rt::math::sin(x))) << x;
+        EXPECT_TRUE(std::isnan(rt::math::cos(x))) << x;
+    }
+}
+
 TEST(Math, PowAndLog)
 {
     // The rotary-embedding frequencies: 10000^(-i/head_size).
