@@ -27,6 +27,8 @@ rt::ErrorOr<GenerationStats> generate(Transformer& transformer, TextTokenizer co
         rt::ScopedCycles probe { "tokenizer" };
         count = TRY(tokenizer.encode_prompt(prompt, tokens.span()));
     }
+    if (count < 1) // encode_prompt gives BOS at least
+        return rt::Error::format("prompt: no token to start from");
     if (count >= steps)
         return rt::Error::format("prompt: {} tokens leave no room to generate within steps={}", count, steps);
     if (count > config.seq_len)

@@ -165,7 +165,12 @@ rt::ErrorOr<i32> GgufTokenizer::encode_prompt(rt::StringView text, rt::Span<i32>
     if (m_add_bos)
         tokens[count++] = m_bos;
     Fragment prompt { text, true };
-    return i32(count + TRY(encode_fragments({ &prompt, 1 }, { tokens.data() + count, tokens.size() - count })));
+    count += TRY(encode_fragments({ &prompt, 1 }, { tokens.data() + count, tokens.size() - count }));
+    // A text starts somewhere: an empty prompt starts from BOS even where the vocabulary
+    // puts none before texts (Qwen's, SmolLM's), rather than from no token at all.
+    if (count == 0)
+        tokens[count++] = m_bos;
+    return i32(count);
 }
 
 i32 GgufTokenizer::special_token_at(rt::StringView text, size_t& length, bool template_text) const

@@ -9,7 +9,8 @@ class TextTokenizer {
 public:
     // Slots encode_prompt may need for `text_length` bytes of text.
     static size_t token_capacity(size_t text_length) { return 3 * text_length + 4; }
-    // The prompt's tokens, BOS first (unless the vocabulary starts texts without one).
+    // The prompt's tokens, BOS first (unless the vocabulary starts texts without one); at
+    // least one token (an empty prompt is BOS).
     virtual rt::ErrorOr<i32> encode_prompt(rt::StringView text, rt::Span<i32> tokens) const = 0;
     // The text of `token` as printed after `previous`.
     virtual rt::StringView decode(i32 previous, i32 token) const = 0;

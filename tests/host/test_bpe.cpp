@@ -151,8 +151,18 @@ TEST(ByteLevelBpe, MergesJoinInTheOrderLearned)
     EXPECT_EQ(decoded, all_bytes + " hello");
     auto special = t.tokenizer.value().decode(-1, v.id("<|endoftext|>"));
     EXPECT_EQ(std::string(special.data(), special.length()), ""); // EOS: a marker, not text
-    // No BOS unless the vocabulary asks for one.
+    // No BOS unless the vocabulary asks for one; but an empty prompt starts from it (it
+    // started from an uninitialised token before: a crash on a large vocabulary).
     EXPECT_FALSE(t.tokenizer.value().adds_bos());
+    std::vector<i32> prompt(32, -7);
+    auto n = t.tokenizer.value().encode_prompt("", { prompt.data(), prompt.size() });
+    ASSERT_FALSE(n.is_error());
+    ASSERT_EQ(n.value(), 1);
+    EXPECT_EQ(prompt[0], t.tokenizer.value().bos());
+    auto word = t.tokenizer.value().encode_prompt("hello", { prompt.data(), prompt.size() });
+    ASSERT_FALSE(word.is_error());
+    EXPECT_EQ(word.value(), 1);
+    EXPECT_EQ(prompt[0], v.id("hello"));
 }
 
 TEST(ByteLevelBpe, Llama3TakesAWordThatIsATokenWhole)
