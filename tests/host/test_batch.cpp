@@ -233,7 +233,8 @@ TEST(GgufBatch, InterleavedQ4KMatchesPlainQ4K) { expect_interleaved_matches_plai
 TEST(GgufBatch, InterleavedQ6KMatchesPlainQ6K) { expect_interleaved_matches_plain(llm::TensorType::Q6_K, llm::TensorType::Q6_Kx8); }
 
 INSTANTIATE_TEST_SUITE_P(Types, GgufBatch,
-    ::testing::Values(llm::TensorType::F16, llm::TensorType::Q8_0, llm::TensorType::Q4_0, llm::TensorType::Q4_K, llm::TensorType::Q6_K),
+    ::testing::Values(llm::TensorType::F16, llm::TensorType::Q8_0, llm::TensorType::Q4_0, llm::TensorType::Q4_K, llm::TensorType::Q6_K,
+        llm::TensorType::Q5_0, llm::TensorType::Q5_1),
     [](auto const& info) { return std::string(llm::name(info.param)); });
 
 // The batch kernels (x86/batch_rows.h) directly: every (row, token) result has the bits of
@@ -273,7 +274,7 @@ struct BatchSet {
     const char* name;
     llm::kernels::Isa isa;
     Int8BatchKernel q8;
-    BatchKernel q4_k, q6_k, q8_0, q4_0, q5_k, q3_k;
+    BatchKernel q4_k, q6_k, q8_0, q4_0, q5_k, q3_k, q5_0, q5_1;
 };
 
 std::vector<BatchSet> batch_sets()
@@ -282,16 +283,16 @@ std::vector<BatchSet> batch_sets()
     static rt::CpuFeatures cpu = rt::detect_cpu_features();
     std::vector<BatchSet> sets;
     for (BatchSet set : { BatchSet { "avx2", Isa::Avx2, avx2::q8_rows_batch, avx2::q4_k_rows_batch, avx2::q6_k_rows_batch, avx2::q8_0_rows_batch, avx2::q4_0_rows_batch,
-                 avx2::q5_k_rows_batch, avx2::q3_k_rows_batch },
+                 avx2::q5_k_rows_batch, avx2::q3_k_rows_batch, avx2::q5_0_rows_batch, avx2::q5_1_rows_batch },
              BatchSet { "avx512", Isa::Avx512, avx512::q8_rows_batch, avx512::q4_k_rows_batch, avx512::q6_k_rows_batch, avx512::q8_0_rows_batch,
-                 avx512::q4_0_rows_batch, avx512::q5_k_rows_batch, avx512::q3_k_rows_batch },
+                 avx512::q4_0_rows_batch, avx512::q5_k_rows_batch, avx512::q3_k_rows_batch, avx512::q5_0_rows_batch, avx512::q5_1_rows_batch },
              // The VNNI sets have a Q8_0 kernel of their own (w + 128 against x, the block sums
              // taken off) and take their base set's others.
              BatchSet { "avxvnni", Isa::AvxVnni, avx2::q8_rows_batch, avx2::q4_k_rows_batch, avx2::q6_k_rows_batch, avxvnni::q8_0_rows_batch,
-                 avx2::q4_0_rows_batch, avx2::q5_k_rows_batch, avx2::q3_k_rows_batch },
+                 avx2::q4_0_rows_batch, avx2::q5_k_rows_batch, avx2::q3_k_rows_batch, avx2::q5_0_rows_batch, avx2::q5_1_rows_batch },
              BatchSet { "avx512vnni", Isa::Avx512Vnni, avx512::q8_rows_batch, avx512::q4_k_rows_batch, avx512::q6_k_rows_batch,
                  avx512vnni::q8_0_rows_batch, avx512::q4_0_rows_batch, avx512::q5_k_rows_batch,
-                 avx512::q3_k_rows_batch } })
+                 avx512::q3_k_rows_batch, avx512::q5_0_rows_batch, avx512::q5_1_rows_batch } })
         if (can_run(set.isa, cpu))
             sets.push_back(set);
     return sets;
@@ -326,8 +327,8 @@ TEST(BatchKernels, Int8RowsMatchTheReferenceForEveryToken)
         }
 }
 
-// n: 512 values (two k-quant super-blocks; sixteen Q8_0/Q4_0 blocks) or, for Q8_0 and Q4_0,
-// 352 (one run of eight blocks and three single ones).
+// n: 512 values (two k-quant super-blocks; sixteen Q8_0/Q4_0/Q5_0/Q5_1 blocks) or, for the
+// types of 32-value blocks, 352 (one run of eight blocks and three single ones).
 void expect_block_batches_match(llm::TensorType type, i32 n)
 {
     u64 state = 23 + u64(type);
@@ -342,6 +343,8 @@ void expect_block_batches_match(llm::TensorType type, i32 n)
                 : type == llm::TensorType::Q5_K               ? set.q5_k
                 : type == llm::TensorType::Q3_K               ? set.q3_k
                 : type == llm::TensorType::Q8_0               ? set.q8_0
+                : type == llm::TensorType::Q5_0               ? set.q5_0
+                : type == llm::TensorType::Q5_1               ? set.q5_1
                                                               : set.q4_0;
             batch(got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, awkward_rows);
             for (i32 t = 0; t < tokens; ++t) {
@@ -354,6 +357,8 @@ void expect_block_batches_match(llm::TensorType type, i32 n)
                 case llm::TensorType::Q5_K: llm::ops::matmul_q5_k(expected.data(), q, s, in.sums[size_t(t)].data(), blocks.data(), n, awkward_rows); break;
                 case llm::TensorType::Q3_K: llm::ops::matmul_q3_k(expected.data(), q, s, nullptr, blocks.data(), n, awkward_rows); break;
                 case llm::TensorType::Q8_0: llm::ops::matmul_q8_0(expected.data(), q, s, blocks.data(), n, awkward_rows); break;
+                case llm::TensorType::Q5_0: llm::ops::matmul_q5_0(expected.data(), q, s, in.sums[size_t(t)].data(), blocks.data(), n, awkward_rows); break;
+                case llm::TensorType::Q5_1: llm::ops::matmul_q5_1(expected.data(), q, s, in.sums[size_t(t)].data(), blocks.data(), n, awkward_rows); break;
                 default: llm::ops::matmul_q4_0(expected.data(), q, s, blocks.data(), n, awkward_rows); break;
                 }
                 EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(t) * stride, sizeof(float) * awkward_rows), 0)
@@ -370,6 +375,13 @@ TEST(BatchKernels, Q8_0RowsMatchTheReferenceForEveryToken)
 {
     expect_block_batches_match(llm::TensorType::Q8_0, 512);
     expect_block_batches_match(llm::TensorType::Q8_0, 352);
+}
+TEST(BatchKernels, Q5_0AndQ5_1RowsMatchTheReferenceForEveryToken)
+{
+    for (auto type : { llm::TensorType::Q5_0, llm::TensorType::Q5_1 }) {
+        expect_block_batches_match(type, 512);
+        expect_block_batches_match(type, 352);
+    }
 }
 TEST(BatchKernels, Q4_0RowsMatchTheReferenceForEveryToken)
 {

@@ -313,6 +313,62 @@ struct BatchRows : BytePieces {
                 blocks + size_t(i) * size_t(per_row) * 176, per_row);
         });
     }
+    // Q5_0 and Q5_1 (22- and 24-byte blocks of 32 values): low_bit_rows.h's block_row with
+    // each block's five-bit values unpacked once for `Tokens` tokens, then every token's
+    // products, terms and sums by the same steps (eight blocks at a time, the rest one by
+    // one). Gemma 3's Q4_K_M files hold many: llama-quantize's Q4_K rows of 1152 values,
+    // not a multiple of 256, become Q5_0.
+    template<typename Type, i32 Tokens>
+    static void five_bit_row(float* out, size_t out_stride, const MatmulInput* in, const u8* row, i32 per_row)
+    {
+        float values[Tokens] {};
+        const u8* block = row;
+        i32 b = 0;
+        for (; b + 8 <= per_row; b += 8, block += 8 * Type::bytes) {
+            const u8* at[8];
+            __m256i unpacked[8];
+            for (i32 k = 0; k < 8; ++k) {
+                at[k] = block + size_t(k) * Type::bytes;
+                unpacked[k] = Type::values(at[k]);
+            }
+            for (i32 t = 0; t < Tokens; ++t) {
+                const i8* xq = in[t].q + 32 * b;
+                __m256i pairs[4];
+                for (i32 k = 0; k < 8; k += 2)
+                    pairs[k / 2] = LowBitRows::pair_of_products(_mm256_maddubs_epi16(unpacked[k], load(xq + 32 * k)),
+                        _mm256_maddubs_epi16(unpacked[k + 1], load(xq + 32 * (k + 1))));
+                values[t] += tree_sum(Type::terms(at, finish(pairs[0], pairs[1], pairs[2], pairs[3]), load(in[t].sums + b), _mm256_loadu_ps(in[t].s + b)));
+            }
+        }
+        for (; b < per_row; ++b, block += Type::bytes) {
+            __m256i unpacked = Type::values(block);
+            for (i32 t = 0; t < Tokens; ++t) {
+                i32 products = horizontal_sum(pair_sums(_mm256_maddubs_epi16(unpacked, load(in[t].q + 32 * b))));
+                values[t] += Type::term(block, products, in[t].sums[b], in[t].s[b]);
+            }
+        }
+        for (i32 t = 0; t < Tokens; ++t)
+            out[size_t(t) * out_stride] = values[t];
+    }
+    template<typename Type>
+    static void five_bit_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 32;
+        rows(tokens, d, [&](auto count, i32 first, i32 i) {
+            five_bit_row<Type, decltype(count)::value>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first,
+                blocks + size_t(i) * size_t(per_row) * Type::bytes, per_row);
+        });
+    }
+    // Both need the inputs' group sums (GGUF models have them).
+    static void q5_0_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        five_bit_rows_batch<LowBitRows::Q5_0>(out, out_stride, in, tokens, blocks, n, d);
+    }
+    static void q5_1_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        five_bit_rows_batch<LowBitRows::Q5_1>(out, out_stride, in, tokens, blocks, n, d);
+    }
+
     // Q3_K (110-byte blocks): low_bit_rows.h's q3_k_row with each block's three-bit values
     // and scales unpacked once for `Tokens` tokens, then every token's products, offsets,
     // terms and sum by the same steps; token t's offsets (q3_k_offsets) at offsets[t].
