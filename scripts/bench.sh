@@ -207,6 +207,14 @@ if [ -n "${LLAMA_BENCH:-}" ]; then
     for type in q4_k_m q5_k_m q3_k_m q4_0 q8_0; do
       comparisons+=("1.1B ${type^^}=$work/random-tinyllama-$type.gguf")
     done
+    # The newer small chat models' shapes (their vocabularies padded to the real size):
+    # Qwen3's head norms, Gemma 3's sliding window and GELU, and Gemma 3 1B's Q4_K_M with
+    # its Q5_0 rows.
+    for shape_type in qwen3-0.6b:q8_0 gemma3-270m:q8_0 gemma3-1b:q4_k_m; do
+      shape="${shape_type%%:*}" type="${shape_type##*:}" gguf="$work/random-${shape_type/:/-}.gguf"
+      [ "$gguf" -nt "$build/bareflow-convert-gguf" ] || "$build/bareflow-convert-gguf" --random "$shape" byte-level "$gguf" --type "$type" >/dev/null
+      comparisons+=("$shape ${type^^}=$gguf")
+    done
   fi
   echo "[bench] llama.cpp ($LLAMA_BENCH) and BareFlow on the same GGUF files..."
   "$root/scripts/compare_llama_cpp.py" --llama-bench "$LLAMA_BENCH" --bareflow "$build/bareflow-host" \
