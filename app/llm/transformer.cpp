@@ -173,7 +173,7 @@ void Transformer::rope_tables(float* cosines, float* sines, i32 position) const
 
 void Transformer::gate(float* hb, const float* hb2) const
 {
-    rt::ScopedCycles probe { "swiglu" };
+    rt::ScopedCycles probe { m_config.gelu_gate ? "geglu" : "swiglu" };
     if (m_config.gelu_gate)
         ops::geglu(hb, hb2, m_config.hidden_dim);
     else
