@@ -189,11 +189,7 @@ Chat::Chat(llm::Transformer& transformer, llm::GgufTokenizer const& tokenizer, l
 
 bool Chat::template_can_think() const
 {
-    constexpr rt::StringView name = "enable_thinking";
-    for (size_t at = 0; at + name.length() <= m_template.length(); ++at)
-        if (m_template.substring(at).starts_with(name))
-            return true;
-    return false;
+    return contains(m_template, "enable_thinking");
 }
 
 rt::ErrorOr<Chat::TurnResult> Chat::turn(rt::StringView message, rt::TextSink& out, llm::StopRequested stop_requested)
