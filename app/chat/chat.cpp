@@ -297,7 +297,7 @@ const char* thinking_name(Thinking thinking)
 // it; where it has none, a think= that asked for one is said to change nothing.
 void describe_thinking(Chat const& chat)
 {
-    if (chat.uses_template() && chat.template_can_think())
+    if (chat.template_can_think())
         rt::println("[chat] the template's reasoning switch (enable_thinking) is {}; {}", thinking_name(chat.thinking()),
             chat.thinking() == Thinking::Off ? "/think on lets the model reason before it answers"
                                              : "/think off asks for answers without thinking first");
@@ -320,7 +320,7 @@ void think_command(Chat& chat, rt::StringView value)
         rt::println_colored(rt::Color::Warning, "[chat] /think takes on, off or auto (the template's default)");
         return;
     }
-    if (!chat.uses_template() || !chat.template_can_think()) {
+    if (!chat.template_can_think()) {
         rt::println_colored(rt::Color::Warning, "[chat] /think changes nothing: the chat does not use a template with enable_thinking");
         return;
     }

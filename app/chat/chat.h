@@ -79,8 +79,8 @@ public:
         reset();
     }
     bool uses_template() const { return !m_template.is_empty(); }
-    // Whether the template reads enable_thinking (Qwen3's does): only then does think= or
-    // /think change a turn.
+    // Whether the template in use reads enable_thinking (Qwen3's does; none after a fall
+    // back to built-in markers): only then does think= or /think change a turn.
     bool template_can_think() const;
     // The next turns' enable_thinking (those already in the cache stay as they were).
     void set_thinking(Thinking thinking) { m_settings.thinking = thinking; }
