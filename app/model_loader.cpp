@@ -43,6 +43,12 @@ void describe_model(llm::Checkpoint const& checkpoint, i32 model_context)
             rt::println("[model] sliding-window attention: {} of every {} layers see the last {} positions (RoPE base {:.0f}), the others all",
                 c.sliding_period - 1, c.sliding_period, c.sliding_window, double(c.rope_theta_local));
     }
+    if (c.attention_softcap != 0.0f || c.final_softcap != 0.0f) {
+        auto cap = [](const char* what, float value) {
+            return value != 0.0f ? rt::FixedString<48>::formatted("{} at {:.1f}", what, double(value)) : rt::FixedString<48>::formatted("{} not", what);
+        };
+        rt::println("[model] soft-capping: {}, {}", cap("attention scores", c.attention_softcap).view(), cap("logits", c.final_softcap).view());
+    }
     llm::Config full = c;
     full.seq_len = model_context;
     rt::println("[model] {:.2f}M parameters, {:.1f} MiB of weights read per token; KV cache and activations {:.1f} MiB{}",

@@ -162,6 +162,7 @@ const char* format_name(Checkpoint const& checkpoint)
         case Architecture::Llama: return "GGUF llama";
         case Architecture::Qwen2: return "GGUF qwen2";
         case Architecture::Qwen3: return "GGUF qwen3";
+        case Architecture::Gemma2: return "GGUF gemma2";
         case Architecture::Gemma3: return "GGUF gemma3";
         }
         break;

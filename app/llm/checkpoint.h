@@ -39,7 +39,7 @@ struct Config {
     // wider than dim / n_heads, so the queries are wider than the residual stream);
     // 0: dim / n_heads, as in llama2.c's checkpoints.
     i32 head_dim { 0 };
-    // Gemma 3's differences from llama, all off for other models:
+    // Gemma 3's differences from llama (Gemma 2's too), all off for other models:
     //  - the embedding row is multiplied by sqrt(dim) before the first layer;
     //  - the feed-forward gate is GELU (tanh form) rather than SiLU;
     //  - sliding-window attention: in every `sliding_period` layers all but the last see
@@ -50,6 +50,14 @@ struct Config {
     i32 sliding_window { 0 }; // 0: every layer sees the whole context
     i32 sliding_period { 0 };
     float rope_theta_local { 10000.0f };
+    // Gemma 2's, besides the above (a period of 2, one base for both kinds of layer):
+    //  - soft-capping: attention scores become cap * tanh(score / cap) before the softmax,
+    //    and the logits the same with their own cap (0: none; Gemma 3 may cap its logits);
+    //  - the scores' divisor sqrt(query_scale_width), which is Gemma's query_pre_attn_scalar:
+    //    dim / n_heads in the 27B models, not their head width (0: the head width).
+    float attention_softcap { 0.0f };
+    float final_softcap { 0.0f };
+    i32 query_scale_width { 0 };
 
     // (A period of 0 makes every layer local, as llama.cpp reads it.)
     bool sliding(i32 layer) const
@@ -62,6 +70,7 @@ struct Config {
     // The first position a layer's query at `position` sees.
     i32 first_visible(i32 layer, i32 position) const { return sliding(layer) ? rt::max(0, position - sliding_window + 1) : 0; }
     i32 head_size() const { return head_dim ? head_dim : dim / n_heads; }
+    i32 scores_scale_width() const { return query_scale_width ? query_scale_width : head_size(); }
     i32 kv_dim() const { return n_kv_heads * head_size(); }
     i32 q_dim() const { return n_heads * head_size(); } // the queries and the attention's output
     // The longest vector a matrix product reads (its input buffers are this wide).
@@ -88,7 +97,7 @@ struct Layer {
     // the same weights (none: data null).
     Tensor q_norm;         // [1][head_size], F32
     Tensor k_norm;         // [1][head_size], F32
-    // Gemma 3 RMS-normalises the attention's and the feed-forward's outputs before adding
+    // Gemma 2 and 3 RMS-normalise the attention's and the feed-forward's outputs before adding
     // them to the residual stream (none: data null).
     Tensor post_attention_norm; // [1][dim], F32
     Tensor post_ffn_norm;       // [1][dim], F32
@@ -122,9 +131,9 @@ struct Weights {
 enum class WeightFormat { Float32, Int8, Gguf };
 // The layer designs BareFlow runs: llama's (llama2.c's checkpoints too), Qwen2's (query,
 // key and value biases; RoPE over each head's halves) and Qwen3's (no biases; each head's
-// queries and keys RMS-normalised before RoPE over halves) and Gemma 3's (Config and Layer
-// say what it changes).
-enum class Architecture { Llama, Qwen2, Qwen3, Gemma3 };
+// queries and keys RMS-normalised before RoPE over halves), Gemma 2's and Gemma 3's (Config
+// and Layer say what they change).
+enum class Architecture { Llama, Qwen2, Qwen3, Gemma2, Gemma3 };
 
 struct Checkpoint {
     Config config;
@@ -134,7 +143,8 @@ struct Checkpoint {
     Architecture architecture { Architecture::Llama };
 };
 
-// "llama2.c fp32", "llama2.c int8", "GGUF llama", "GGUF qwen2", "GGUF qwen3" or "GGUF gemma3".
+// "llama2.c fp32", "llama2.c int8", "GGUF llama", "GGUF qwen2", "GGUF qwen3", "GGUF gemma2" or
+// "GGUF gemma3".
 const char* format_name(Checkpoint const&);
 
 constexpr size_t checkpoint_header_bytes = 7 * sizeof(i32);

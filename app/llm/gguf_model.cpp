@@ -138,24 +138,47 @@ rt::ErrorOr<void> read_rope_scaling(gguf::File const& file, rt::StringView archi
     return {};
 }
 
-// Gemma 3's settings (Config says what each does): the sliding window, its period and RoPE
-// base, checked for sense. Logit soft-capping (Gemma 2's) is refused rather than left out.
-rt::ErrorOr<void> read_gemma3(gguf::File const& file, rt::StringView architecture, Config& c)
+// A soft cap as a file gives it: 0 is none, others are checked for sense.
+rt::ErrorOr<float> soft_cap(gguf::File const& file, rt::StringView key, double default_cap)
+{
+    double cap = default_cap;
+    if (auto given = file.get_float(key); !given.is_error())
+        cap = given.value();
+    if (cap != 0.0 && !(cap >= 1e-3 && cap <= 1e6))
+        return rt::Error::format("gguf: {} {} is not a plausible cap", key, cap);
+    return float(cap);
+}
+
+// Gemma 2's and Gemma 3's settings (Config says what each does), as llama.cpp reads them:
+// Gemma 2 always has a sliding window (4096 positions unless the file says), on every
+// other layer, with the global layers' RoPE base, and caps its attention scores and logits
+// (50 and 30 unless the file says); Gemma 3's window is the file's, on five of every six
+// layers, with a base of its own (10000 unless the file says), and its logits are capped
+// only when the file says. The 27B models (46 and 62 layers) divide their scores by
+// sqrt(dim / heads) instead of sqrt(head width).
+rt::ErrorOr<void> read_gemma(gguf::File const& file, rt::StringView architecture, Architecture design, Config& c)
 {
     auto key = [&](const char* suffix) { return rt::FixedString<64>::formatted("{}.{}", architecture, suffix); };
+    bool gemma2 = design == Architecture::Gemma2;
     c.scaled_embedding = true;
     c.gelu_gate = true;
-    auto softcap = key("final_logit_softcapping");
-    if (auto cap = file.get_float(softcap.view()); !cap.is_error() && cap.value() != 0.0)
-        return rt::Error::format("gguf: {} {}: logit soft-capping is not supported", softcap.view(), cap.value());
+    if (c.n_layers == (gemma2 ? 46 : 62))
+        c.query_scale_width = c.dim / c.n_heads;
+    c.final_softcap = TRY(soft_cap(file, key("final_logit_softcapping").view(), gemma2 ? 30.0 : 0.0));
+    if (gemma2)
+        c.attention_softcap = TRY(soft_cap(file, key("attn_logit_softcapping").view(), 50.0));
+    if (gemma2 && c.rope_scale != 1.0f)
+        return rt::Error::format("gguf: gemma2 with RoPE scaling (factor {}) is not supported", double(c.rope_scale));
     auto window = key("attention.sliding_window");
-    if (!file.find(window.view()))
+    u64 positions = 4096;
+    if (file.find(window.view()))
+        positions = TRY(file.get_integer(window.view()));
+    else if (!gemma2)
         return {}; // every layer sees the whole context
-    u64 positions = TRY(file.get_integer(window.view()));
     if (positions < 1 || positions > u64(INT32_MAX))
         return rt::Error::format("gguf: {} {} is not a window of positions", window.view(), positions);
     c.sliding_window = i32(positions);
-    c.sliding_period = 6; // Gemma 3's: five local layers, then a global one
+    c.sliding_period = gemma2 ? 2 : 6; // Gemma 2's: local and global layers in turn; Gemma 3's: five local layers, then a global one
     auto pattern = key("attention.sliding_window_pattern");
     if (file.find(pattern.view())) {
         u64 period = TRY(file.get_integer(pattern.view())); // an array per layer is refused here, by its type
@@ -163,6 +186,7 @@ rt::ErrorOr<void> read_gemma3(gguf::File const& file, rt::StringView architectur
             return rt::Error::format("gguf: {} {} is not a period of layers", pattern.view(), period);
         c.sliding_period = i32(period);
     }
+    c.rope_theta_local = gemma2 ? c.rope_theta : 10000.0f;
     auto local_base = key("rope.freq_base_swa");
     if (auto base = file.get_float(local_base.view()); !base.is_error())
         c.rope_theta_local = TRY(rope_base(base.value(), local_base.view()));
@@ -203,10 +227,12 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         design = Architecture::Qwen2;
     else if (architecture == "qwen3")
         design = Architecture::Qwen3;
+    else if (architecture == "gemma2")
+        design = Architecture::Gemma2;
     else if (architecture == "gemma3")
         design = Architecture::Gemma3;
     else
-        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2, qwen3 and gemma3)", architecture);
+        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2, qwen3, gemma2 and gemma3)", architecture);
     rt::FixedString<64> key_text;
     auto key = [&](rt::StringView suffix) {
         key_text = rt::FixedString<64>::formatted("{}.{}", architecture, suffix);
@@ -237,8 +263,9 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     if (auto base = file.get_float(key("rope.freq_base")); !base.is_error())
         c.rope_theta = TRY(rope_base(base.value(), "rope.freq_base"));
     TRY(read_rope_scaling(file, architecture, c));
-    if (design == Architecture::Gemma3)
-        TRY(read_gemma3(file, architecture, c));
+    bool gemma = design == Architecture::Gemma2 || design == Architecture::Gemma3;
+    if (gemma)
+        TRY(read_gemma(file, architecture, design, c));
     if (auto eps = file.get_float(key("attention.layer_norm_rms_epsilon")); !eps.is_error()) {
         if (!(eps.value() > 0.0 && eps.value() < 0.1))
             return rt::Error::format("gguf: layer_norm_rms_epsilon {} is not plausible", eps.value());
@@ -292,12 +319,12 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         for (Bias bias : biases)
             if (file.tensor(tensor_name(l, bias.name)))
                 *bias.tensor = TRY(norm(file, floats, tensor_name(l, bias.name), bias.size));
-        // Without their norms Qwen3's and Gemma 3's text is nonsense: not optional.
+        // Without their norms Qwen3's and Gemmas' text is nonsense: not optional.
         if (design == Architecture::Qwen3 || design == Architecture::Gemma3) {
             layer.q_norm = TRY(norm(file, floats, tensor_name(l, "attn_q_norm.weight"), u64(c.head_size())));
             layer.k_norm = TRY(norm(file, floats, tensor_name(l, "attn_k_norm.weight"), u64(c.head_size())));
         }
-        if (design == Architecture::Gemma3) {
+        if (gemma) {
             layer.post_attention_norm = TRY(norm(file, floats, tensor_name(l, "post_attention_norm.weight"), dim));
             layer.post_ffn_norm = TRY(norm(file, floats, tensor_name(l, "post_ffw_norm.weight"), dim));
         }

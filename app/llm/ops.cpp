@@ -177,6 +177,24 @@ void geglu(float* hb, const float* hb2, i32 size)
     }
 }
 
+void soft_cap(float* values, i32 count, float cap)
+{
+    // tanh(y) = (1 - e^(-2|y|)) / (1 + e^(-2|y|)) with y's sign, in float with SwiGLU's
+    // e^x: its clamp leaves e^(-2|y|) tiny but positive for large |y|, where the quotient
+    // rounds to one. Near zero the difference loses relative precision but not absolute
+    // (what the softmax and the sampler see): a few units of 2^-24 times the cap.
+    // NaN and infinity stay as they are, for the checks that report a broken model.
+    constexpr float largest_float = 3.40282347e38f;
+    for (i32 i = 0; i < count; ++i) {
+        if (!(fabsf(values[i]) <= largest_float))
+            continue;
+        float y = values[i] / cap;
+        float decay = fp32::exp(-2.0f * fabsf(y));
+        float tanh = (1.0f - decay) / (1.0f + decay);
+        values[i] = cap * (y < 0.0f ? -tanh : tanh);
+    }
+}
+
 void accumulate(float* x, const float* y, i32 size)
 {
     for (i32 i = 0; i < size; ++i)

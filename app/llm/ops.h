@@ -40,6 +40,10 @@ void swiglu(float* hb, const float* hb2, i32 size);
 // hb = gelu(hb) * hb2 (Gemma's gate: GELU in its tanh form, gelu_pytorch_tanh)
 void geglu(float* hb, const float* hb2, i32 size);
 
+// values[i] = cap * tanh(values[i] / cap): Gemma 2's soft cap on attention scores and
+// logits (Config::attention_softcap, final_softcap); near zero the identity, never beyond +-cap.
+void soft_cap(float* values, i32 count, float cap);
+
 // x += y
 void accumulate(float* x, const float* y, i32 size);
 

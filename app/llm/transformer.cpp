@@ -103,9 +103,11 @@ void Transformer::attend(i32 layer, i32 head, const float* q, i32 position, floa
     // The head's slice of every cached position it sees, in the layer's part of the cache.
     i32 visible = c.first_visible(layer, position), count = position + 1 - visible;
     size_t first = (size_t(layer) * size_t(c.seq_len) + size_t(visible)) * kv_dim + size_t(head / (c.n_heads / c.n_kv_heads)) * size_t(head_size);
-    float head_scale = rt::math::sqrtf(float(head_size));
+    float head_scale = rt::math::sqrtf(float(c.scores_scale_width()));
     auto const& kernels = kernels::active();
     kernels.attention.scores(scores, q, m_key_cache.data() + first, kv_dim, count, head_size, head_scale);
+    if (c.attention_softcap != 0.0f)
+        ops::soft_cap(scores, count, c.attention_softcap);
     kernels.softmax(scores, count);
     kernels.attention.weighted_sum(out, scores, m_value_cache.data() + first, kv_dim, count, head_size);
 }
@@ -129,7 +131,7 @@ float* Transformer::forward(i32 token, i32 position)
 
 i32 Transformer::forward_argmax(i32 token, i32 position)
 {
-    if (!m_screen.ready())
+    if (!m_screen.ready()) // (never for capped logits: screen_classifier)
         return argmax(forward(token, position), m_config.vocab_size);
     run_layers(token, position);
     final_norm();
@@ -139,6 +141,11 @@ i32 Transformer::forward_argmax(i32 token, i32 position)
 
 rt::ErrorOr<void> Transformer::screen_classifier()
 {
+    // The screen bounds the classifier's products; capping can make two of them equal
+    // (rounding), and the first of equal logits is the pick, so it would need every logit
+    // within the cap's rounding of the largest: not worth it for the rare such model.
+    if (m_config.final_softcap != 0.0f)
+        return rt::Error::format("the model caps its logits");
     m_screen = TRY(ScreenedArgmax::create(m_weights->classifier));
     return {};
 }
@@ -282,6 +289,8 @@ float* Transformer::classify()
         rt::ScopedCycles probe { "matmul classifier" };
         matmul(m_logits.data(), in, m_weights->classifier);
     }
+    if (m_config.final_softcap != 0.0f)
+        ops::soft_cap(m_logits.data(), m_config.vocab_size, m_config.final_softcap);
     return m_logits.data();
 }
 

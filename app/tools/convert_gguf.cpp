@@ -140,7 +140,7 @@ int main(int argc, char** argv)
     }
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
         fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE] [--qwen2] [--rope-factors F]\n"
-                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
+                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b|gemma2-mini|gemma2-2b TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
                         "TYPE: f32 q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
         return 2;
     }
@@ -283,7 +283,8 @@ struct Shape {
     const char* name;
     const char* architecture;
     u64 dim, hidden, layers, heads, kv_heads, head, context, vocab;
-    u32 window; // Gemma 3's sliding window (0: none)
+    u32 window; // Gemma's sliding window (0: none)
+    float attention_cap { 0.0f }, final_cap { 0.0f }; // Gemma 2's soft caps
 };
 constexpr Shape shapes[] = {
     { "tinyllama", "llama", 2048, 5632, 22, 32, 4, 0, 2048, 0, 0 }, // TinyLlama-1.1B
@@ -303,6 +304,11 @@ constexpr Shape shapes[] = {
     { "gemma3-mini", "gemma3", 256, 768, 7, 2, 1, 96, 128, 0, 16 },
     { "gemma3-270m", "gemma3", 640, 2048, 18, 4, 1, 256, 32768, 262144, 512 },
     { "gemma3-1b", "gemma3", 1152, 6912, 26, 4, 1, 256, 32768, 262144, 512 },
+    // Gemma 2's (Gemma 3's without the head norms; local and global layers in turn, one
+    // RoPE base; soft caps on the attention scores and the logits). The mini shape's caps
+    // are low enough to change its random weights' scores and logits.
+    { "gemma2-mini", "gemma2", 256, 768, 4, 4, 2, 64, 128, 0, 16, 2.0f, 3.0f },
+    { "gemma2-2b", "gemma2", 2304, 9216, 26, 8, 4, 256, 8192, 256000, 4096, 50.0f, 30.0f },
 };
 
 }
@@ -329,10 +335,10 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         if (shape_name == candidate.name)
             shape = &candidate;
     std::string arch = shape ? shape->architecture : "";
-    bool qwen2 = arch == "qwen2", qwen3 = arch == "qwen3", gemma3 = arch == "gemma3", other = arch != "llama";
+    bool qwen2 = arch == "qwen2", qwen3 = arch == "qwen3", gemma3 = arch == "gemma3", gemma2 = arch == "gemma2", other = arch != "llama";
     bool byte_level = std::string(tokenizer_path) == "byte-level";
     if (!shape || (other && !byte_level)) {
-        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m or gemma3-1b"
+        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m, gemma3-1b, gemma2-mini or gemma2-2b"
                         " (all but the first two with byte-level)\n");
         return 2;
     }
@@ -376,7 +382,7 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
             tensors.push_back({ p + "attn_q_norm.weight", head, 0, 0, Vector::Scale });
             tensors.push_back({ p + "attn_k_norm.weight", head, 0, 0, Vector::Scale });
         }
-        if (gemma3) {
+        if (gemma3 || gemma2) {
             tensors.push_back({ p + "post_attention_norm.weight", dim, 0, 0, Vector::Scale });
             tensors.push_back({ p + "post_ffw_norm.weight", dim, 0, 0, Vector::Scale });
         }
@@ -407,13 +413,17 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     out.kv_u32(arch + ".attention.head_count", u32(shape->heads));
     out.kv_u32(arch + ".attention.head_count_kv", u32(shape->kv_heads));
     out.kv_u32(arch + ".rope.dimension_count", u32(head));
-    if (qwen3 || gemma3) {
+    if (qwen3 || gemma3 || gemma2) {
         out.kv_u32(arch + ".attention.key_length", u32(head));
         out.kv_u32(arch + ".attention.value_length", u32(head));
     }
     if (shape->window)
-        out.kv_u32(arch + ".attention.sliding_window", shape->window); // its local RoPE base left at the default 10000
-    out.kv_f32(arch + ".rope.freq_base", other ? 1000000.0f : 10000.0f);
+        out.kv_u32(arch + ".attention.sliding_window", shape->window); // Gemma 3's local RoPE base left at the default 10000
+    if (gemma2) {
+        out.kv_f32(arch + ".attn_logit_softcapping", shape->attention_cap);
+        out.kv_f32(arch + ".final_logit_softcapping", shape->final_cap);
+    }
+    out.kv_f32(arch + ".rope.freq_base", other && !gemma2 ? 1000000.0f : 10000.0f);
     out.kv_f32(arch + ".attention.layer_norm_rms_epsilon", other ? 1e-6f : 1e-5f);
     if (byte_level) {
         out.kv_string("tokenizer.ggml.model", "gpt2");

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A model in Qwen2's, Qwen3's or Gemma 3's file layout (random weights from
+# A model in Qwen2's, Qwen3's, Gemma 3's or Gemma 2's file layout (random weights from
 # bareflow-convert-gguf):
 #  - qwen2: biases on the query, key and value projections, RoPE over each head's halves,
 #    Qwen2's word cutting;
@@ -7,15 +7,17 @@
 #    heads wider than dim / heads (so queries wider than the residual stream);
 #  - gemma3: qwen3's head norms, norms after the attention and the feed-forward, a GELU
 #    gate, a scaled embedding, sliding-window attention (a 16-position window: the story
-#    is longer).
+#    is longer);
+#  - gemma2: gemma3's without the head norms, local and global layers in turn, soft caps on
+#    the attention scores and the logits.
 # The prompt read in batches and token by token gives the same story, the i686 program
 # too, the architecture's own tensors count (qwen2's biases zeroed, qwen3's head norms or
-# gemma3's output norms set to one: the story changes), and a chat goes through the ChatML
+# gemma3's output norms set to one, gemma2's caps taken off: the story changes), and a chat goes through the ChatML
 # template. The qwen3 model carries a Qwen3-shaped template (qwen3_shape.jinja): think=off
 # and /think off give its generation prompt an empty thought (more tokens read), and a
 # template without enable_thinking says think= changes nothing. The gemma3 model chats
 # through a Gemma 3-shaped one (gemma3_shape.jinja).
-#   architecture_test.sh qwen2|qwen3|gemma3 CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
+#   architecture_test.sh qwen2|qwen3|gemma3|gemma2 CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 arch="$1" convert="$2" program="$3" program_i686="$4"
@@ -24,15 +26,18 @@ trap 'rm -rf "$work"' EXIT
 status=0
 fail() { echo "FAIL: $*"; status=1; }
 
+sampling="temp=0"
 case "$arch" in
   qwen2) shape_line="dim 256, hidden 768, 2 layers, 8 heads (2 kv)"; own="the biases" ;;
   qwen3) shape_line="dim 256, hidden 768, 2 layers, 8 heads of 64 (2 kv)"; own="the heads' norms" ;;
   gemma3) shape_line="dim 256, hidden 768, 7 layers, 2 heads of 96 (1 kv)"; own="the output norms" ;;
-  *) echo "usage: architecture_test.sh qwen2|qwen3|gemma3 ..."; exit 2 ;;
+  # Capping the logits keeps their order: greedy decoding hardly shows it; sampling does.
+  gemma2) shape_line="dim 256, hidden 768, 4 layers, 4 heads (2 kv)"; own="the soft caps"; sampling="temp=0.8 seed=7" ;;
+  *) echo "usage: architecture_test.sh qwen2|qwen3|gemma3|gemma2 ..."; exit 2 ;;
 esac
 "$convert" --random "$arch-mini" byte-level "$work/model.gguf" --type q8_0 > /dev/null || { echo "FAIL: no model"; exit 1; }
 # The same file without the architecture's own tensors' effect: every bias zero, every
-# head norm weight one (qwen3), every output norm weight one (gemma3).
+# head norm weight one (qwen3), every output norm weight one (gemma3), no soft caps (gemma2).
 python3 - "$work/model.gguf" "$work/plain.gguf" "$arch" <<'PY'
 import struct, sys
 data = bytearray(open(sys.argv[1], "rb").read())
@@ -53,9 +58,13 @@ def skip(kind):
     else:
         at += sizes[kind]
 tensors, pairs = struct.unpack_from("<QQ", data, 8)
-for _ in range(pairs):
-    string(); (kind,) = struct.unpack_from("<I", data, at); at += 4; skip(kind)
 changes = []
+for _ in range(pairs):
+    key = string(); (kind,) = struct.unpack_from("<I", data, at); at += 4
+    if sys.argv[3] == "gemma2" and key.endswith("_logit_softcapping") and kind == 6:
+        struct.pack_into("<f", data, at, 0.0) # no cap
+        changes.append(None)
+    skip(kind)
 for _ in range(tensors):
     name = string(); (dims,) = struct.unpack_from("<I", data, at); at += 4
     shape = struct.unpack_from("<%dQ" % dims, data, at); at += 8 * dims
@@ -64,19 +73,19 @@ for _ in range(tensors):
         changes.append((offset, shape[0], 0.0))
     elif sys.argv[3] == "qwen3" and (name.endswith("attn_q_norm.weight") or name.endswith("attn_k_norm.weight")):
         changes.append((offset, shape[0], 1.0))
-    elif name.endswith("post_attention_norm.weight") or name.endswith("post_ffw_norm.weight"):
+    elif sys.argv[3] == "gemma3" and (name.endswith("post_attention_norm.weight") or name.endswith("post_ffw_norm.weight")):
         changes.append((offset, shape[0], 1.0))
 start = (at + 31) // 32 * 32
-for offset, count, value in changes:
+for offset, count, value in filter(None, changes):
     data[start + offset:start + offset + 4 * count] = struct.pack("<%df" % count, *([value] * count))
 open(sys.argv[2], "wb").write(data)
 if not changes:
-    sys.exit("no bias or head norm in the file")
+    sys.exit("no bias, head norm, output norm or soft cap in the file")
 PY
 prompt="Hello there, the little girl named Lily ran to the park"
 story() { # program model [key=value ...]
   local run="$1" model="$2"; shift 2
-  $run "$model" /dev/null "prompt=$prompt" temp=0 steps=60 tune=off "$@" 2>&1 | grep -a -e "^$prompt" -e "^\[model\] GGUF $arch" -e '^\[error\]'
+  $run "$model" /dev/null "prompt=$prompt" $sampling steps=60 tune=off "$@" 2>&1 | grep -a -e "^$prompt" -e "^\[model\] GGUF $arch" -e '^\[error\]'
 }
 batched="$(story "$program" "$work/model.gguf")"
 one_by_one="$(story "$program" "$work/model.gguf" batch=1)"
@@ -124,6 +133,15 @@ if [ "$arch" = qwen3 ]; then
     echo "PASS: think=off with a template that has no enable_thinking says it changes nothing"
   else
     echo "$plain_chat"; fail "think=off with a plain ChatML template did not say it changes nothing"
+  fi
+fi
+if [ "$arch" = gemma2 ]; then
+  described="$("$program" "$work/model.gguf" /dev/null prompt=Hi steps=4 tune=off 2>&1)"
+  if grep -q '^\[model\] sliding-window attention: 1 of every 2 layers see the last 16 positions (RoPE base 10000), the others all' <<< "$described" \
+    && grep -q '^\[model\] soft-capping: attention scores at 2.0, logits at 3.0' <<< "$described"; then
+    echo "PASS: the sliding window and the soft caps are described"
+  else
+    echo "$described"; fail "no [model] lines describe the sliding window and the soft caps"
   fi
 fi
 if [ "$arch" = gemma3 ]; then

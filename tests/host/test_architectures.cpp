@@ -6,8 +6,11 @@
 //  - Gemma 3: the same head norms, norms after the attention and the feed-forward, a GELU
 //    gate, the embedding scaled by sqrt(dim), heads narrower than dim / heads, and
 //    sliding-window attention (five local layers with their own RoPE base, then a global
-//    one) over more positions than the window.
-// Also the loader's refusals for such files.
+//    one) over more positions than the window;
+//  - Gemma 2: Gemma 3's layer without the head norms, local and global layers in turn with
+//    one RoPE base, and soft caps on the attention scores and the logits, low enough here
+//    that the random weights' scores and logits reach them.
+// Also the loader's refusals for such files, and the settings it reads or defaults.
 #include "../../app/llm/gguf.h"
 #include "../../app/llm/gguf_model.h"
 #include "../../app/llm/transformer.h"
@@ -28,8 +31,11 @@ using tools::GgufWriter;
 struct Design {
     std::string architecture;
     u64 dim, hidden, layers, heads, kv_heads, head;
-    bool post_norms, gelu, scaled_embedding;
+    bool head_norms, post_norms, gelu, scaled_embedding;
     u32 window; // 0: no sliding window
+    u32 period; // of local and global layers: all but the last of each period are local
+    bool local_base; // local layers turn with local_theta rather than theta
+    float attention_cap, final_cap; // 0: none
     u64 q_dim() const { return heads * head; }
     u64 kv_dim() const { return kv_heads * head; }
 };
@@ -37,9 +43,11 @@ constexpr u64 vocab = 24, context = 16;
 constexpr float theta = 1000000.0f, local_theta = 10000.0f, epsilon = 1e-6f;
 
 // dim 32, but 4 query heads of 16 (queries 64 wide) over 2 key/value heads.
-const Design qwen3 { "qwen3", 32, 48, 2, 4, 2, 16, false, false, false, 0 };
+const Design qwen3 { "qwen3", 32, 48, 2, 4, 2, 16, true, false, false, false, 0, 0, false, 0, 0 };
 // Seven layers (the sixth global), 2 query heads of 12 over one key/value head, a window of 3.
-const Design gemma3 { "gemma3", 32, 48, 7, 2, 1, 12, true, true, true, 3 };
+const Design gemma3 { "gemma3", 32, 48, 7, 2, 1, 12, true, true, true, true, 3, 6, true, 0, 0 };
+// Five layers (local, global, ...), 4 heads of 8 over 2 key/value heads, a window of 3.
+const Design gemma2 { "gemma2", 32, 48, 5, 4, 2, 8, false, true, true, true, 3, 2, false, 0.5f, 1.0f };
 
 struct Tensor {
     std::vector<u64> dims; // columns first, as GGUF lists them
@@ -65,8 +73,10 @@ Tensors random_tensors(Design const& d)
         std::string p = "blk." + std::to_string(l) + ".";
         scales(p + "attn_norm.weight", d.dim);
         scales(p + "ffn_norm.weight", d.dim);
-        scales(p + "attn_q_norm.weight", d.head);
-        scales(p + "attn_k_norm.weight", d.head);
+        if (d.head_norms) {
+            scales(p + "attn_q_norm.weight", d.head);
+            scales(p + "attn_k_norm.weight", d.head);
+        }
         if (d.post_norms) {
             scales(p + "post_attention_norm.weight", d.dim);
             scales(p + "post_ffw_norm.weight", d.dim);
@@ -110,6 +120,16 @@ std::vector<u8> gguf(Design const& d, Tensors const& tensors, FileChanges const&
             b.kv_u32(a + key, value), ++pairs;
     auto floats = changes.floats;
     floats.insert(floats.end(), { { "rope.freq_base", theta }, { "attention.layer_norm_rms_epsilon", epsilon } });
+    auto given = [&](std::string const& key) {
+        for (auto const& change : changes.floats)
+            if (change.first == key)
+                return true;
+        return false;
+    };
+    if (d.attention_cap != 0.0f && !given("attn_logit_softcapping"))
+        floats.push_back({ "attn_logit_softcapping", d.attention_cap });
+    if (d.final_cap != 0.0f && !given("final_logit_softcapping"))
+        floats.push_back({ "final_logit_softcapping", d.final_cap });
     for (auto const& [key, value] : floats)
         b.kv_f32(a + key, value), ++pairs;
     for (auto const& [key, value] : changes.strings)
@@ -146,15 +166,14 @@ public:
                 v *= std::sqrt(double(m_d.dim));
         for (u64 l = 0; l < m_d.layers; ++l) {
             std::string p = "blk." + std::to_string(l) + ".";
-            // Gemma 3: five local layers, then a global one.
-            bool local = m_d.window && l % 6 < 5;
-            double base = local ? local_theta : theta;
+            bool local = m_d.window && l % m_d.period < m_d.period - 1;
+            double base = local && m_d.local_base ? local_theta : theta;
             auto xb = rms_norm(x, 0, m_d.dim, weights(p + "attn_norm.weight"));
             auto q = product(p + "attn_q.weight", xb), k = product(p + "attn_k.weight", xb), v = product(p + "attn_v.weight", xb);
             for (u64 h = 0; h < m_d.heads; ++h)
-                normalize_and_turn(q, h * m_d.head, weights(p + "attn_q_norm.weight"), position, base);
+                normalize_and_turn(q, h * m_d.head, p + "attn_q_norm.weight", position, base);
             for (u64 h = 0; h < m_d.kv_heads; ++h)
-                normalize_and_turn(k, h * m_d.head, weights(p + "attn_k_norm.weight"), position, base);
+                normalize_and_turn(k, h * m_d.head, p + "attn_k_norm.weight", position, base);
             m_keys[l].push_back(k);
             m_values[l].push_back(v);
             size_t first = local && size_t(position) + 1 > m_d.window ? size_t(position) + 1 - m_d.window : 0;
@@ -167,7 +186,7 @@ public:
                     double s = 0;
                     for (u64 i = 0; i < m_d.head; ++i)
                         s += q[h * m_d.head + i] * m_keys[l][t][kv + i];
-                    scores.push_back(s / std::sqrt(double(m_d.head)));
+                    scores.push_back(capped(s / std::sqrt(double(m_d.head)), m_d.attention_cap));
                     largest = std::max(largest, scores.back());
                 }
                 for (double& s : scores)
@@ -191,7 +210,10 @@ public:
                 out = rms_norm(out, 0, m_d.dim, weights(p + "post_ffw_norm.weight"));
             add(x, out);
         }
-        return product("output.weight", rms_norm(x, 0, m_d.dim, weights("output_norm.weight")));
+        auto logits = product("output.weight", rms_norm(x, 0, m_d.dim, weights("output_norm.weight")));
+        for (double& logit : logits)
+            logit = capped(logit, m_d.final_cap);
+        return logits;
     }
 
 private:
@@ -207,10 +229,13 @@ private:
             out[i] = x[first + i] * scale * weights[i];
         return out;
     }
-    // One head: its RMS norm, then RoPE turning dimensions i and i + head / 2 together.
-    void normalize_and_turn(std::vector<double>& vector, u64 first, std::vector<float> const& weights, i32 position, double base) const
+    static double capped(double value, float cap) { return cap != 0.0f ? cap * std::tanh(value / cap) : value; }
+    // One head: its RMS norm (where the design has head norms), then RoPE turning dimensions
+    // i and i + head / 2 together.
+    void normalize_and_turn(std::vector<double>& vector, u64 first, std::string const& norm, i32 position, double base) const
     {
-        auto normalised = rms_norm(vector, first, m_d.head, weights);
+        auto normalised = m_d.head_norms ? rms_norm(vector, first, m_d.head, weights(norm))
+                                         : std::vector<double>(vector.begin() + i64(first), vector.begin() + i64(first + m_d.head));
         u64 half = m_d.head / 2;
         for (u64 i = 0; i < half; ++i) {
             double angle = position * std::pow(base, -2.0 * double(i) / double(m_d.head));
@@ -301,6 +326,8 @@ TEST(Qwen3, WideHeadsAndHeadNormsComputeTheLayer) { compare_with_plain_layers(qw
 
 TEST(Gemma3, SlidingWindowPostNormsAndGeluComputeTheLayer) { compare_with_plain_layers(gemma3); }
 
+TEST(Gemma2, SoftCapsAndAlternatingWindowsComputeTheLayer) { compare_with_plain_layers(gemma2); }
+
 TEST(Qwen3, RefusedWithClearMessages)
 {
     testing_support::ScopedHeap heap(16 << 20);
@@ -326,8 +353,8 @@ TEST(Gemma3, RefusedWithClearMessages)
     };
     EXPECT_EQ(changed({}), "");
     EXPECT_EQ(changed({ 0, 0, "blk.6.post_ffw_norm.weight", {}, {}, {} }), "gguf: tensor blk.6.post_ffw_norm.weight is missing");
-    EXPECT_EQ(changed({ 0, 0, "", {}, { { "final_logit_softcapping", 30.0f } }, {} }),
-        "gguf: gemma3.final_logit_softcapping 30.000: logit soft-capping is not supported");
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "final_logit_softcapping", -30.0f } }, {} }),
+        "gguf: gemma3.final_logit_softcapping -30.000 is not a plausible cap");
     EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.freq_base_swa", 0.5f } }, {} }), "gguf: gemma3.rope.freq_base_swa 0.500 is not plausible");
     // RoPE scaling: linear is read; another kind with a factor is refused, not run unscaled.
     EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.factor", 8.0f } }, {} }), "");
@@ -354,6 +381,69 @@ TEST(Gemma3, SlidingWindowPeriodFromTheFile)
     EXPECT_EQ(c.first_visible(0, 10), 8);
     EXPECT_EQ(c.first_visible(1, 10), 0);
     EXPECT_EQ(c.first_visible(0, 1), 0);
+}
+
+// What the loader reads for Gemma 2, and what it takes when the file does not say: a
+// window of 4096 on every other layer, the global RoPE base for the local layers, caps of
+// 50 on the scores and 30 on the logits; the 27B shape's scores divisor.
+TEST(Gemma2, SettingsFromTheFileOrLlamaCppsDefaults)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    auto config = [&](Design const& d, FileChanges changes) {
+        changes.key_length = changes.value_length = u32(d.head);
+        auto bytes = gguf(d, random_tensors(d), changes);
+        auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+        EXPECT_FALSE(file.is_error());
+        auto checkpoint = llm::load_gguf_checkpoint(file.value());
+        EXPECT_FALSE(checkpoint.is_error()) << message(checkpoint.error());
+        return checkpoint.is_error() ? llm::Config {} : checkpoint.value().config;
+    };
+    auto c = config(gemma2, {});
+    EXPECT_EQ(c.sliding_window, 3);
+    EXPECT_FLOAT_EQ(c.attention_softcap, 0.5f);
+    EXPECT_FLOAT_EQ(c.final_softcap, 1.0f);
+    EXPECT_FLOAT_EQ(c.rope_theta_local, theta);
+    EXPECT_EQ(c.scores_scale_width(), 8);
+    for (i32 layer = 0; layer < 5; ++layer)
+        EXPECT_EQ(c.sliding(layer), layer % 2 == 0) << layer;
+
+    Design unsaid = gemma2;
+    unsaid.window = 0;
+    unsaid.attention_cap = unsaid.final_cap = 0.0f;
+    c = config(unsaid, { 0, 0, "", {}, { { "rope.freq_base_swa", 5000.0f } }, {} });
+    EXPECT_EQ(c.sliding_window, 4096);
+    EXPECT_EQ(c.sliding_period, 2);
+    EXPECT_FLOAT_EQ(c.attention_softcap, 50.0f);
+    EXPECT_FLOAT_EQ(c.final_softcap, 30.0f);
+    EXPECT_FLOAT_EQ(c.rope_theta_local, 5000.0f);
+    // A cap of zero in the file is none.
+    c = config(unsaid, { 0, 0, "", {}, { { "attn_logit_softcapping", 0.0f }, { "final_logit_softcapping", 0.0f } }, {} });
+    EXPECT_EQ(c.attention_softcap, 0.0f);
+    EXPECT_EQ(c.final_softcap, 0.0f);
+
+    // 46 layers (Gemma 2 27B's count): scores divided by sqrt(dim / heads), not sqrt(head width).
+    Design deep = gemma2;
+    deep.layers = 46;
+    deep.head = 16; // heads of 16 over a stream of 32: dim / heads is 8
+    c = config(deep, {});
+    EXPECT_EQ(c.head_size(), 16);
+    EXPECT_EQ(c.scores_scale_width(), 8);
+    deep.layers = 45;
+    EXPECT_EQ(config(deep, {}).scores_scale_width(), 16);
+}
+
+TEST(Gemma2, RefusedWithClearMessages)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    auto tensors = random_tensors(gemma2);
+    auto changed = [&](FileChanges changes) {
+        changes.key_length = changes.value_length = 8;
+        return load_error(gguf(gemma2, tensors, changes));
+    };
+    EXPECT_EQ(changed({}), "");
+    EXPECT_EQ(changed({ 0, 0, "blk.3.post_attention_norm.weight", {}, {}, {} }), "gguf: tensor blk.3.post_attention_norm.weight is missing");
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "attn_logit_softcapping", 1e9f } }, {} }), "gguf: gemma2.attn_logit_softcapping 1000000000.000 is not a plausible cap");
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.factor", 4.0f } }, {} }), "gguf: gemma2 with RoPE scaling (factor 4.000) is not supported");
 }
 
 }

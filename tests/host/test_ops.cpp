@@ -82,6 +82,33 @@ TEST(Ops, GegluGatesWithGelu)
     EXPECT_EQ(extremes[3], 100.0f);
 }
 
+// cap * tanh(x / cap): within a few float roundings of the cap, odd, never beyond the cap,
+// and NaN or infinity left for the checks that report them.
+TEST(Ops, SoftCapIsCapTimesTanh)
+{
+    for (float cap : { 0.5f, 30.0f, 50.0f }) {
+        std::vector<float> values;
+        for (float x = -4.0f * cap; x <= 4.0f * cap; x += cap / 37.0f)
+            values.push_back(x);
+        values.insert(values.end(), { 1e-30f, -1e-30f, 1e30f, -1e30f, 3e38f });
+        auto capped = values;
+        llm::ops::soft_cap(capped.data(), i32(capped.size()), cap);
+        for (size_t i = 0; i < values.size(); ++i) {
+            double expected = cap * std::tanh(double(values[i]) / cap);
+            EXPECT_NEAR(capped[i], expected, 4e-7 * cap) << values[i] << " capped at " << cap;
+            EXPECT_LE(std::fabs(capped[i]), cap);
+        }
+        float signs[] = { 7.0f, -7.0f };
+        llm::ops::soft_cap(signs, 2, cap);
+        EXPECT_EQ(signs[0], -signs[1]);
+    }
+    float odd[] = { __builtin_nanf(""), __builtin_inff(), -__builtin_inff() };
+    llm::ops::soft_cap(odd, 3, 30.0f);
+    EXPECT_TRUE(std::isnan(odd[0]));
+    EXPECT_EQ(odd[1], __builtin_inff());
+    EXPECT_EQ(odd[2], -__builtin_inff());
+}
+
 }
 
 TEST(Ops, RopeInTwoStepsEqualsRope)
