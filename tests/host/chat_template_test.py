@@ -205,13 +205,9 @@ TEMPLATES = {
     # (also the chat template of the hosted gemma3 test's model)
     "gemma 3: the system message opens the first turn, content as a string or a list of parts":
         open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gemma3_shape.jinja"), encoding="utf-8").read(),
+    # (also the chat template of the hosted gemma2 test's model)
     "gemma: the system role refused, assistant renamed, trim":
-        "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
-        "{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
-        "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
-        "{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}"
-        "{{ '<start_of_turn>' + role + '\\n' + message['content'] | trim + '<end_of_turn>\\n' }}{% endfor %}"
-        "{% if add_generation_prompt %}{{'<start_of_turn>model\\n'}}{% endif %}",
+        open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gemma2_shape.jinja"), encoding="utf-8").read(),
     "range over indices":
         "{%- for idx in range(0, messages|length) -%}\n{%- if messages[idx]['role'] == 'user' -%}\n{%- if idx > 1 -%}\n"
         "{{- bos_token + '[INST] ' + messages[idx]['content'] + ' [/INST]' -}}\n{%- else -%}\n{{- messages[idx]['content'] + ' [/INST]' -}}\n"

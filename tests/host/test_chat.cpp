@@ -241,15 +241,12 @@ TEST(ChatTokens, GemmaMarkersAreGemmaTemplatesTokens)
     EXPECT_EQ(rendered("You are kind.", "And now?", 1), exchange(gemma, tokenizer, "You are kind.", "And now?", false));
 }
 
-// A template without a system role (Gemma's: it raises) gets the system message at the
+// A template without a system role (Gemma 2's: it raises) gets the system message at the
 // start of the first user message, as llama.cpp gives it; later turns are unchanged.
 TEST(ChatTokens, SystemMessageFoldedWhereTheTemplateRefusesIt)
 {
     LOAD_LLAMA_VOCABULARY(tokenizer);
-    std::string gemma = "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
-                        "{% for message in messages %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}"
-                        "{% set role = message['role'] %}{% endif %}{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}"
-                        "{% endfor %}{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}";
+    std::string gemma = testing_support::test_source("gemma2_shape.jinja"); // Gemma 2's template's shape
     EXPECT_EQ(templated(gemma, tokenizer, "Be brief.", "Hi", 0),
         concat({ { tokenizer.bos() }, encode(tokenizer, "<start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\n") }));
     EXPECT_EQ(templated(gemma, tokenizer, "Be brief.", "And?", 1),
