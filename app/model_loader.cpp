@@ -49,6 +49,9 @@ void describe_model(llm::Checkpoint const& checkpoint, i32 model_context)
         };
         rt::println("[model] soft-capping: {}, {}", cap("attention scores", c.attention_softcap).view(), cap("logits", c.final_softcap).view());
     }
+    if (c.rope_original_context > 0)
+        rt::println("[model] LongRoPE: the {} factors ({} positions in this run, the original context is {}), RoPE times {:.3f}",
+            c.long_rope(c.seq_len) ? "long" : "short", c.seq_len, c.rope_original_context, double(c.rope_attention_factor));
     llm::Config full = c;
     full.seq_len = model_context;
     rt::println("[model] {:.2f}M parameters, {:.1f} MiB of weights read per token; KV cache and activations {:.1f} MiB{}",

@@ -31,6 +31,9 @@ ChatFormat ChatFormat::from_template(rt::StringView chat_template)
     // Gemma has no system turn: the system message opens the first user turn.
     if (contains(chat_template, "<start_of_turn>"))
         return { Kind::Gemma, "Gemma", "<start_of_turn>user\n", "<start_of_turn>user\n", "\n<start_of_turn>model\n", "\n", "<end_of_turn>" };
+    // Phi-3's turns end with <|end|> rather than EOS.
+    if (contains(chat_template, "<|end|>") && contains(chat_template, "<|assistant|>"))
+        return { Kind::Phi3, "Phi-3", "<|system|>\n", "<|user|>\n", "\n<|assistant|>\n", "\n", "<|end|>" };
     if (contains(chat_template, "[INST]"))
         return { Kind::Llama2, "Llama 2", "[INST] <<SYS>>\n", "[INST] ", " [/INST]", "", "" };
     return { Kind::Zephyr, "TinyLlama/Zephyr", "<|system|>\n", "<|user|>\n", "\n<|assistant|>\n", "\n", "" };

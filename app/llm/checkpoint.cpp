@@ -164,6 +164,7 @@ const char* format_name(Checkpoint const& checkpoint)
         case Architecture::Qwen3: return "GGUF qwen3";
         case Architecture::Gemma2: return "GGUF gemma2";
         case Architecture::Gemma3: return "GGUF gemma3";
+        case Architecture::Phi3: return "GGUF phi3";
         }
         break;
     case WeightFormat::Float32: break;

@@ -58,6 +58,13 @@ struct Config {
     float attention_softcap { 0.0f };
     float final_softcap { 0.0f };
     i32 query_scale_width { 0 };
+    // Phi-3's LongRoPE (Weights::rope_factors and rope_factors_long): the long factors
+    // when a run holds more positions than `rope_original_context` (0: no long factors),
+    // and RoPE's cosines and sines times `rope_attention_factor` (so every score times its
+    // square) either way.
+    i32 rope_original_context { 0 };
+    float rope_attention_factor { 1.0f };
+    bool long_rope(i32 positions) const { return rope_original_context > 0 && positions > rope_original_context; }
 
     // (A period of 0 makes every layer local, as llama.cpp reads it.)
     bool sliding(i32 layer) const
@@ -111,7 +118,10 @@ struct Weights {
     Tensor final_norm;            // [1][dim], F32
     Tensor classifier;            // [vocab_size][dim] (the embedding when shared)
     // Llama 3.1's and 3.2's RoPE scaling: each frequency divided by its factor (none: null).
+    // Phi-3's LongRoPE short factors, the same way, and its long ones for long runs
+    // (Config::long_rope).
     Tensor rope_factors;          // [1][head_size / 2], F32
+    Tensor rope_factors_long;     // [1][head_size / 2], F32
     // How the inputs of the matrix products are quantised: not at all (0), or in groups of
     // `input_group` (the int8 types' scheme), with each group's sum when `input_sums`
     // (the k-quants' mins multiply them; int8 rows interleaved at load take an offset off).
@@ -132,8 +142,9 @@ enum class WeightFormat { Float32, Int8, Gguf };
 // The layer designs BareFlow runs: llama's (llama2.c's checkpoints too), Qwen2's (query,
 // key and value biases; RoPE over each head's halves) and Qwen3's (no biases; each head's
 // queries and keys RMS-normalised before RoPE over halves), Gemma 2's and Gemma 3's (Config
-// and Layer say what they change).
-enum class Architecture { Llama, Qwen2, Qwen3, Gemma2, Gemma3 };
+// and Layer say what they change), and Phi-3's (llama's layer with RoPE over halves, its
+// files' query, key and value matrices fused in one, and gate and up; LongRoPE).
+enum class Architecture { Llama, Qwen2, Qwen3, Gemma2, Gemma3, Phi3 };
 
 struct Checkpoint {
     Config config;
@@ -143,8 +154,7 @@ struct Checkpoint {
     Architecture architecture { Architecture::Llama };
 };
 
-// "llama2.c fp32", "llama2.c int8", "GGUF llama", "GGUF qwen2", "GGUF qwen3", "GGUF gemma2" or
-// "GGUF gemma3".
+// "llama2.c fp32", "llama2.c int8", or "GGUF " and the architecture's name ("GGUF qwen3").
 const char* format_name(Checkpoint const&);
 
 constexpr size_t checkpoint_header_bytes = 7 * sizeof(i32);

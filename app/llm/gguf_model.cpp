@@ -72,6 +72,9 @@ rt::ErrorOr<Tensor> matrix(gguf::File const& file, FloatData const& floats, rt::
     return Tensor { type, i32(rows), i32(columns), type == llm::TensorType::F32 ? floats.of(t) : t->data };
 }
 
+// Rows [first, first + count) of a matrix, in place: one part of a fused tensor.
+Tensor rows_of(Tensor const& t, i32 first, i32 count) { return Tensor { t.type, count, t.cols, t.row(size_t(first)) }; }
+
 rt::ErrorOr<Tensor> norm(gguf::File const& file, FloatData const& floats, rt::StringView name, u64 size)
 {
     auto const* t = TRY(find_tensor(file, name, size, 0));
@@ -193,6 +196,44 @@ rt::ErrorOr<void> read_gemma(gguf::File const& file, rt::StringView architecture
     return {};
 }
 
+// The RoPE factors a file carries (each frequency divided by its factor): Llama 3's one
+// set (rope_freqs), or Phi-3's LongRoPE pair (rope_factors_short and _long) with the
+// context they switch at and the factor on RoPE's cosines and sines.
+rt::ErrorOr<void> read_rope_factors(gguf::File const& file, rt::StringView architecture, FloatData const& floats, Config& c, Weights& w)
+{
+    auto factors = [&](rt::StringView name) -> rt::ErrorOr<Tensor> {
+        Tensor t = TRY(norm(file, floats, name, u64(c.head_size() / 2)));
+        for (i32 pair = 0; pair < c.head_size() / 2; ++pair)
+            if (!(t.floats()[pair] > 0.0f && t.floats()[pair] < 1e6f))
+                return rt::Error::format("gguf: {} holds {} at {}: not a frequency factor", name, double(t.floats()[pair]), pair);
+        return t;
+    };
+    bool llama3 = file.tensor("rope_freqs.weight"), short_factors = file.tensor("rope_factors_short.weight"),
+         long_factors = file.tensor("rope_factors_long.weight");
+    if (llama3 && (short_factors || long_factors))
+        return rt::Error::format("gguf: both rope_freqs.weight and LongRoPE factors: which apply is not clear");
+    if (llama3)
+        w.rope_factors = TRY(factors("rope_freqs.weight"));
+    if (!short_factors && !long_factors)
+        return {};
+    if (!short_factors || !long_factors)
+        return rt::Error::format("gguf: LongRoPE needs rope_factors_short.weight and rope_factors_long.weight, the file has one");
+    w.rope_factors = TRY(factors("rope_factors_short.weight"));
+    w.rope_factors_long = TRY(factors("rope_factors_long.weight"));
+    auto original_key = rt::FixedString<80>::formatted("{}.rope.scaling.original_context_length", architecture);
+    u64 original = TRY(file.get_integer(original_key.view()));
+    if (original < 1 || original > u64(c.seq_len))
+        return rt::Error::format("gguf: {} {} is not a context up to the model's {}", original_key.view(), original, c.seq_len);
+    c.rope_original_context = i32(original);
+    auto attention_key = rt::FixedString<80>::formatted("{}.rope.scaling.attn_factor", architecture);
+    if (auto given = file.get_float(attention_key.view()); !given.is_error()) {
+        if (!(given.value() >= 0.1 && given.value() <= 10.0))
+            return rt::Error::format("gguf: {} {} is not plausible", attention_key.view(), given.value());
+        c.rope_attention_factor = float(given.value());
+    }
+    return {};
+}
+
 // Tensors of layers beyond llama.block_count would be ignored, and the model would run
 // with fewer layers than it was trained with: garbled text, no error. Refuse instead.
 rt::ErrorOr<void> check_layer_tensors(gguf::File const& file, i32 block_count)
@@ -231,8 +272,10 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         design = Architecture::Gemma2;
     else if (architecture == "gemma3")
         design = Architecture::Gemma3;
+    else if (architecture == "phi3")
+        design = Architecture::Phi3;
     else
-        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2, qwen3, gemma2 and gemma3)", architecture);
+        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2, qwen3, gemma2, gemma3 and phi3)", architecture);
     rt::FixedString<64> key_text;
     auto key = [&](rt::StringView suffix) {
         key_text = rt::FixedString<64>::formatted("{}.{}", architecture, suffix);
@@ -280,12 +323,7 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     w.embedding = TRY(matrix(file, floats, "token_embd.weight", dim, vocab));
     w.classifier = c.shared_classifier ? w.embedding : TRY(matrix(file, floats, "output.weight", dim, vocab));
     w.final_norm = TRY(norm(file, floats, "output_norm.weight", dim));
-    if (file.tensor("rope_freqs.weight")) {
-        w.rope_factors = TRY(norm(file, floats, "rope_freqs.weight", u64(c.head_size() / 2)));
-        for (i32 pair = 0; pair < c.head_size() / 2; ++pair)
-            if (!(w.rope_factors.floats()[pair] > 0.0f && w.rope_factors.floats()[pair] < 1e6f))
-                return rt::Error::format("gguf: rope_freqs.weight holds {} at {}: not a frequency factor", double(w.rope_factors.floats()[pair]), pair);
-    }
+    TRY(read_rope_factors(file, architecture, floats, c, w));
     // GGUF's quantised blocks hold 32 values each: inputs are quantised to match (for
     // every matrix), and Q4_K's mins need each group's sum.
     w.input_group = 32;
@@ -303,13 +341,29 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         Layer& layer = w.layers[l];
         layer.attention_norm = TRY(norm(file, floats, tensor_name(l, "attn_norm.weight"), dim));
         layer.ffn_norm = TRY(norm(file, floats, tensor_name(l, "ffn_norm.weight"), dim));
-        layer.wq = TRY(matrix(file, floats, tensor_name(l, "attn_q.weight"), dim, q));
-        layer.wk = TRY(matrix(file, floats, tensor_name(l, "attn_k.weight"), dim, kv));
-        layer.wv = TRY(matrix(file, floats, tensor_name(l, "attn_v.weight"), dim, kv));
+        // The query, key and value matrices may come fused in one (their rows in that
+        // order: Phi-3's attn_qkv), and so may the gate and up (Phi-3's ffn_up, twice as
+        // tall, the gate's rows first); the parts are read in place, as views of its rows.
+        if (file.tensor(tensor_name(l, "attn_qkv.weight"))) {
+            Tensor fused = TRY(matrix(file, floats, tensor_name(l, "attn_qkv.weight"), dim, q + 2 * kv));
+            layer.wq = rows_of(fused, 0, i32(q));
+            layer.wk = rows_of(fused, i32(q), i32(kv));
+            layer.wv = rows_of(fused, i32(q + kv), i32(kv));
+        } else {
+            layer.wq = TRY(matrix(file, floats, tensor_name(l, "attn_q.weight"), dim, q));
+            layer.wk = TRY(matrix(file, floats, tensor_name(l, "attn_k.weight"), dim, kv));
+            layer.wv = TRY(matrix(file, floats, tensor_name(l, "attn_v.weight"), dim, kv));
+        }
         layer.wo = TRY(matrix(file, floats, tensor_name(l, "attn_output.weight"), q, dim));
-        layer.w1 = TRY(matrix(file, floats, tensor_name(l, "ffn_gate.weight"), dim, hidden));
+        if (design == Architecture::Phi3 && !file.tensor(tensor_name(l, "ffn_gate.weight"))) {
+            Tensor fused = TRY(matrix(file, floats, tensor_name(l, "ffn_up.weight"), dim, 2 * hidden));
+            layer.w1 = rows_of(fused, 0, i32(hidden));
+            layer.w3 = rows_of(fused, i32(hidden), i32(hidden));
+        } else {
+            layer.w1 = TRY(matrix(file, floats, tensor_name(l, "ffn_gate.weight"), dim, hidden));
+            layer.w3 = TRY(matrix(file, floats, tensor_name(l, "ffn_up.weight"), dim, hidden));
+        }
         layer.w2 = TRY(matrix(file, floats, tensor_name(l, "ffn_down.weight"), hidden, dim));
-        layer.w3 = TRY(matrix(file, floats, tensor_name(l, "ffn_up.weight"), dim, hidden));
         struct Bias {
             Tensor* tensor;
             const char* name;

@@ -316,12 +316,15 @@ void GgufTokenizer::find_end_tokens(gguf::File const& file)
     for (auto key : end_keys)
         if (auto id = file.get_integer(key); !id.is_error() && id.value() < u64(m_vocab_size))
             add(i32(id.value()));
+    // By their text, control or user-defined: Phi-3's files mark <|end|> user-defined, and
+    // a reply would run on past it, printing it. It becomes a control token, never printed
+    // (llama.cpp overrides such a type the same way).
     for (size_t i = 0; i < m_special_tokens.size(); ++i) {
-        if (!m_special_tokens[i].control)
-            continue;
         for (auto text : end_token_texts)
-            if (m_pieces[size_t(m_special_tokens[i].id)] == text)
+            if (m_pieces[size_t(m_special_tokens[i].id)] == text) {
                 add(m_special_tokens[i].id);
+                m_special_tokens[i].control = true;
+            }
     }
 }
 

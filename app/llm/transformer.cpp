@@ -45,7 +45,10 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
     size_t rope = size_t(c.rope_sets()) * size_t(c.head_size() / 2);
     t.m_rope_frequencies = TRY(rt::HeapArray<float>::allocate(rope));
     ops::rope_frequencies(t.m_rope_frequencies.data(), c.head_size(), c.rope_theta);
-    if (Tensor const& factors = checkpoint.weights.rope_factors; factors.data) // Llama 3's: no local layers
+    // Llama 3's factors, or Phi-3's short or long ones by the positions this run holds (as
+    // llama.cpp chooses by its context size); neither has local layers.
+    Tensor const& factors = c.long_rope(c.seq_len) ? checkpoint.weights.rope_factors_long : checkpoint.weights.rope_factors;
+    if (factors.data)
         for (i32 pair = 0; pair < c.head_size() / 2; ++pair)
             t.m_rope_frequencies[size_t(pair)] /= factors.floats()[pair];
     if (c.rope_scale != 1.0f) // position / scale: the same angle as frequency / scale
@@ -176,6 +179,11 @@ void Transformer::rope_tables(float* cosines, float* sines, i32 position) const
     i32 half = m_config.head_size() / 2;
     for (i32 set = 0; set < m_config.rope_sets(); ++set)
         ops::rope_angles(cosines + set * half, sines + set * half, m_rope_frequencies.data() + set * half, m_config.head_size(), position);
+    if (float factor = m_config.rope_attention_factor; factor != 1.0f) // LongRoPE's
+        for (i32 i = 0; i < m_config.rope_sets() * half; ++i) {
+            cosines[i] *= factor;
+            sines[i] *= factor;
+        }
 }
 
 void Transformer::gate(float* hb, const float* hb2) const

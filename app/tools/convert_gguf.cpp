@@ -140,7 +140,7 @@ int main(int argc, char** argv)
     }
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
         fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE] [--qwen2] [--rope-factors F]\n"
-                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b|gemma2-mini|gemma2-2b TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
+                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b|gemma2-mini|gemma2-2b|phi3-mini|phi3.5-mini TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
                         "TYPE: f32 q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
         return 2;
     }
@@ -285,6 +285,7 @@ struct Shape {
     u64 dim, hidden, layers, heads, kv_heads, head, context, vocab;
     u32 window; // Gemma's sliding window (0: none)
     float attention_cap { 0.0f }, final_cap { 0.0f }; // Gemma 2's soft caps
+    u32 original_context { 0 }; // Phi-3's LongRoPE: the context its short factors serve (0: none)
 };
 constexpr Shape shapes[] = {
     { "tinyllama", "llama", 2048, 5632, 22, 32, 4, 0, 2048, 0, 0 }, // TinyLlama-1.1B
@@ -309,6 +310,11 @@ constexpr Shape shapes[] = {
     // are low enough to change its random weights' scores and logits.
     { "gemma2-mini", "gemma2", 256, 768, 4, 4, 2, 64, 128, 0, 16, 2.0f, 3.0f },
     { "gemma2-2b", "gemma2", 2304, 9216, 26, 8, 4, 256, 8192, 256000, 4096, 50.0f, 30.0f },
+    // Phi-3's (llama's layer with RoPE over halves; the query, key and value matrices fused
+    // in one, and the gate and up; LongRoPE's two sets of factors, the long ones past the
+    // original context of 64 here). Phi-3.5-mini's shape (3.8B, vocabulary 32064).
+    { "phi3-mini", "phi3", 256, 768, 2, 4, 4, 64, 128, 0, 0, 0.0f, 0.0f, 64 },
+    { "phi3.5-mini", "phi3", 3072, 8192, 32, 32, 32, 96, 131072, 32064, 0, 0.0f, 0.0f, 4096 },
 };
 
 }
@@ -335,10 +341,11 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         if (shape_name == candidate.name)
             shape = &candidate;
     std::string arch = shape ? shape->architecture : "";
-    bool qwen2 = arch == "qwen2", qwen3 = arch == "qwen3", gemma3 = arch == "gemma3", gemma2 = arch == "gemma2", other = arch != "llama";
+    bool qwen2 = arch == "qwen2", qwen3 = arch == "qwen3", gemma3 = arch == "gemma3", gemma2 = arch == "gemma2", phi3 = arch == "phi3",
+         other = arch != "llama";
     bool byte_level = std::string(tokenizer_path) == "byte-level";
     if (!shape || (other && !byte_level)) {
-        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m, gemma3-1b, gemma2-mini or gemma2-2b"
+        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m, gemma3-1b, gemma2-mini, gemma2-2b, phi3-mini or phi3.5-mini"
                         " (all but the first two with byte-level)\n");
         return 2;
     }
@@ -351,14 +358,21 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
             return 1;
         }
     }
-    // Padding to the real vocabulary's size: control tokens no text encodes to.
+    // Padding to the real vocabulary's size: control tokens no text encodes to. Phi-3's
+    // has SentencePiece's three too (llama.cpp looks them up by name in Phi-3 files), and
+    // its chat markers, user-defined as in its files.
     const size_t learned = bpe.tokens.size();
+    const std::vector<std::string> phi3_markers = { "<|assistant|>", "<|end|>", "<|user|>", "<|system|>" };
+    if (phi3) {
+        bpe.tokens.insert(bpe.tokens.end(), { "<unk>", "<s>", "</s>" });
+        bpe.tokens.insert(bpe.tokens.end(), phi3_markers.begin(), phi3_markers.end());
+    }
     for (u64 extra = 0; byte_level && bpe.tokens.size() < shape->vocab; ++extra)
         bpe.tokens.push_back("<|unused_" + std::to_string(extra) + "|>");
     const u64 dim = shape->dim, hidden = shape->hidden, layers = shape->layers, vocab = byte_level ? bpe.tokens.size() : 32000;
     u64 head = shape->head ? shape->head : dim / shape->heads;
     u64 kv = head * shape->kv_heads, q = head * shape->heads;
-    enum class Vector { Ones, Bias, Scale }; // an F32 vector's values: 1, or random in [-0.5, 0.5) or [0.5, 1.5)
+    enum class Vector { Ones, Bias, Scale, Factors }; // an F32 vector's values: 1, or random in [-0.5, 0.5), [0.5, 1.5) or [1, 4)
     struct Entry {
         std::string name;
         u64 columns, rows;
@@ -370,9 +384,13 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     for (u64 l = 0; l < layers; ++l) {
         std::string p = "blk." + std::to_string(l) + ".";
         tensors.push_back({ p + "attn_norm.weight", dim, 0, 0 });
-        tensors.push_back({ p + "attn_q.weight", dim, q, type_of("attn_q", l, dim) });
-        tensors.push_back({ p + "attn_k.weight", dim, kv, type_of("attn_k", l, dim) });
-        tensors.push_back({ p + "attn_v.weight", dim, kv, type_of("attn_v", l, dim) });
+        if (phi3) {
+            tensors.push_back({ p + "attn_qkv.weight", dim, q + 2 * kv, type_of("attn_qkv", l, dim) });
+        } else {
+            tensors.push_back({ p + "attn_q.weight", dim, q, type_of("attn_q", l, dim) });
+            tensors.push_back({ p + "attn_k.weight", dim, kv, type_of("attn_k", l, dim) });
+            tensors.push_back({ p + "attn_v.weight", dim, kv, type_of("attn_v", l, dim) });
+        }
         if (qwen2) {
             tensors.push_back({ p + "attn_q.bias", q, 0, 0, Vector::Bias });
             tensors.push_back({ p + "attn_k.bias", kv, 0, 0, Vector::Bias });
@@ -388,12 +406,17 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         }
         tensors.push_back({ p + "attn_output.weight", q, dim, type_of("attn_output", l, q) });
         tensors.push_back({ p + "ffn_norm.weight", dim, 0, 0 });
-        tensors.push_back({ p + "ffn_gate.weight", dim, hidden, type_of("ffn_gate", l, dim) });
+        if (!phi3)
+            tensors.push_back({ p + "ffn_gate.weight", dim, hidden, type_of("ffn_gate", l, dim) });
         tensors.push_back({ p + "ffn_down.weight", hidden, dim, type_of("ffn_down", l, hidden) });
-        tensors.push_back({ p + "ffn_up.weight", dim, hidden, type_of("ffn_up", l, dim) });
+        tensors.push_back({ p + "ffn_up.weight", dim, phi3 ? 2 * hidden : hidden, type_of("ffn_up", l, dim) });
     }
     tensors.push_back({ "output_norm.weight", dim, 0, 0 });
-    if (!byte_level) // TinyLlama's classifier is its own; SmolLM's is its embedding
+    if (shape->original_context) {
+        tensors.push_back({ "rope_factors_short.weight", head / 2, 0, 0, Vector::Scale });
+        tensors.push_back({ "rope_factors_long.weight", head / 2, 0, 0, Vector::Factors });
+    }
+    if (!byte_level || phi3) // TinyLlama's and Phi-3's classifier is its own; SmolLM's is its embedding
         tensors.push_back({ "output.weight", dim, vocab, type_of("output", 0, dim) });
     std::vector<std::string> pieces;
     std::vector<float> scores;
@@ -419,11 +442,16 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     }
     if (shape->window)
         out.kv_u32(arch + ".attention.sliding_window", shape->window); // Gemma 3's local RoPE base left at the default 10000
+    if (shape->original_context) { // and the attention factor Phi-3's converter derives from the two contexts
+        out.kv_u32(arch + ".rope.scaling.original_context_length", shape->original_context);
+        double scale = double(shape->context) / double(shape->original_context);
+        out.kv_f32(arch + ".rope.scaling.attn_factor", float(std::sqrt(1.0 + std::log(scale) / std::log(double(shape->original_context)))));
+    }
     if (gemma2) {
         out.kv_f32(arch + ".attn_logit_softcapping", shape->attention_cap);
         out.kv_f32(arch + ".final_logit_softcapping", shape->final_cap);
     }
-    out.kv_f32(arch + ".rope.freq_base", other && !gemma2 ? 1000000.0f : 10000.0f);
+    out.kv_f32(arch + ".rope.freq_base", other && !gemma2 && !phi3 ? 1000000.0f : 10000.0f);
     out.kv_f32(arch + ".attention.layer_norm_rms_epsilon", other ? 1e-6f : 1e-5f);
     if (byte_level) {
         out.kv_string("tokenizer.ggml.model", "gpt2");
@@ -433,6 +461,8 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         types[0] = types[1] = types[2] = 3; // control
         for (size_t id = learned; id < types.size(); ++id) // the padding
             types[id] = 3;
+        for (size_t id = learned + 3; phi3 && id < learned + 3 + phi3_markers.size(); ++id)
+            types[id] = 4; // user-defined
         out.kv_numbers("tokenizer.ggml.token_type", tools::GgufWriter::ValueType::Int32, types);
         out.kv_strings("tokenizer.ggml.merges", bpe.merges);
         out.kv_u32("tokenizer.ggml.bos_token_id", 1);
@@ -457,7 +487,8 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
                 if (t.vector == Vector::Ones)
                     break;
                 state ^= state << 13, state ^= state >> 7, state ^= state << 17;
-                value = float(state >> 40) / float(1 << 24) + (t.vector == Vector::Bias ? -0.5f : 0.5f);
+                float unit = float(state >> 40) / float(1 << 24);
+                value = t.vector == Vector::Factors ? 1.0f + 3.0f * unit : unit + (t.vector == Vector::Bias ? -0.5f : 0.5f);
             }
             blob.assign(reinterpret_cast<u8*>(values.data()), reinterpret_cast<u8*>(values.data() + values.size()));
         } else {

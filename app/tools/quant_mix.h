@@ -68,6 +68,8 @@ inline u32 tensor_type(QuantMix const& mix, std::string const& kind, u64 layer, 
             type = layer < layers / 16 ? q5_k : q4_k;
         else if ((kind == "attn_v" || kind == "ffn_down") && more)
             type = q6_k;
+        else if (kind == "attn_qkv") // a fused query, key and value matrix (Phi-3's): one step up
+            type = mix.base == q3_k ? q4_k : mix.base == q4_k ? q5_k : q6_k;
     }
     if (columns % 256 != 0) {
         switch (type) {

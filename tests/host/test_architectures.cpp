@@ -9,7 +9,11 @@
 //    one) over more positions than the window;
 //  - Gemma 2: Gemma 3's layer without the head norms, local and global layers in turn with
 //    one RoPE base, and soft caps on the attention scores and the logits, low enough here
-//    that the random weights' scores and logits reach them.
+//    that the random weights' scores and logits reach them;
+//  - Phi-3: llama's layer with RoPE over halves, read from a file whose query, key and
+//    value matrices are fused in one, and its gate and up, with LongRoPE's factors: the
+//    long ones where the run holds more positions than the original context, the short
+//    ones where it does not, and RoPE's cosines and sines scaled by the attention factor.
 // Also the loader's refusals for such files, and the settings it reads or defaults.
 #include "../../app/llm/gguf.h"
 #include "../../app/llm/gguf_model.h"
@@ -36,6 +40,8 @@ struct Design {
     u32 period; // of local and global layers: all but the last of each period are local
     bool local_base; // local layers turn with local_theta rather than theta
     float attention_cap, final_cap; // 0: none
+    bool fused { false }; // the file fuses q, k, v into attn_qkv and gate, up into ffn_up (Phi-3's)
+    u32 original_context { 0 }; // LongRoPE's (0: none)
     u64 q_dim() const { return heads * head; }
     u64 kv_dim() const { return kv_heads * head; }
 };
@@ -48,6 +54,11 @@ const Design qwen3 { "qwen3", 32, 48, 2, 4, 2, 16, true, false, false, false, 0,
 const Design gemma3 { "gemma3", 32, 48, 7, 2, 1, 12, true, true, true, true, 3, 6, true, 0, 0 };
 // Five layers (local, global, ...), 4 heads of 8 over 2 key/value heads, a window of 3.
 const Design gemma2 { "gemma2", 32, 48, 5, 4, 2, 8, false, true, true, true, 3, 2, false, 0.5f, 1.0f };
+// Two layers, 4 heads of 8 over 4 key/value heads; the file's 16 positions are more than
+// the original context of 8 (long factors), or not (the original 16: short factors).
+const Design phi3_long { "phi3", 32, 48, 2, 4, 4, 8, false, false, false, false, 0, 0, false, 0, 0, true, 8 };
+const Design phi3_short { "phi3", 32, 48, 2, 4, 4, 8, false, false, false, false, 0, 0, false, 0, 0, true, 16 };
+constexpr float attention_factor = 1.25f;
 
 struct Tensor {
     std::vector<u64> dims; // columns first, as GGUF lists them
@@ -69,6 +80,12 @@ Tensors random_tensors(Design const& d)
     matrix("token_embd.weight", d.dim, vocab);
     matrix("output.weight", d.dim, vocab);
     scales("output_norm.weight", d.dim);
+    if (d.original_context) {
+        scales("rope_factors_short.weight", d.head / 2);
+        scales("rope_factors_long.weight", d.head / 2);
+        for (float& factor : t["rope_factors_long.weight"].values)
+            factor *= 3.0f; // [1.5, 4.5)
+    }
     for (u64 l = 0; l < d.layers; ++l) {
         std::string p = "blk." + std::to_string(l) + ".";
         scales(p + "attn_norm.weight", d.dim);
@@ -102,8 +119,33 @@ struct FileChanges {
     std::vector<std::pair<std::string, std::string>> strings;
 };
 
-std::vector<u8> gguf(Design const& d, Tensors const& tensors, FileChanges const& changes)
+// The design's tensors as its file holds them: Phi-3's fused matrices, the rows of each
+// part after the other's.
+Tensors as_filed(Design const& d, Tensors tensors)
 {
+    if (!d.fused)
+        return tensors;
+    auto fuse = [&](std::string const& fused, std::vector<std::string> const& parts) {
+        Tensor whole { { tensors.at(parts[0]).dims[0], 0 }, {} };
+        for (auto const& part : parts) {
+            Tensor& t = tensors.at(part);
+            whole.dims[1] += t.dims[1];
+            whole.values.insert(whole.values.end(), t.values.begin(), t.values.end());
+            tensors.erase(part);
+        }
+        tensors[fused] = whole;
+    };
+    for (u64 l = 0; l < d.layers; ++l) {
+        std::string p = "blk." + std::to_string(l) + ".";
+        fuse(p + "attn_qkv.weight", { p + "attn_q.weight", p + "attn_k.weight", p + "attn_v.weight" });
+        fuse(p + "ffn_up.weight", { p + "ffn_gate.weight", p + "ffn_up.weight" });
+    }
+    return tensors;
+}
+
+std::vector<u8> gguf(Design const& d, Tensors const& plain_tensors, FileChanges const& changes)
+{
+    Tensors tensors = as_filed(d, plain_tensors);
     GgufWriter b;
     std::string a = d.architecture + ".";
     b.kv_string("general.architecture", d.architecture);
@@ -115,6 +157,8 @@ std::vector<u8> gguf(Design const& d, Tensors const& tensors, FileChanges const&
                                         { "attention.key_length", changes.key_length }, { "attention.value_length", changes.value_length } });
     if (d.window)
         integers.push_back({ "attention.sliding_window", d.window });
+    if (d.original_context)
+        integers.push_back({ "rope.scaling.original_context_length", d.original_context });
     for (auto const& [key, value] : integers)
         if (value)
             b.kv_u32(a + key, value), ++pairs;
@@ -130,6 +174,8 @@ std::vector<u8> gguf(Design const& d, Tensors const& tensors, FileChanges const&
         floats.push_back({ "attn_logit_softcapping", d.attention_cap });
     if (d.final_cap != 0.0f && !given("final_logit_softcapping"))
         floats.push_back({ "final_logit_softcapping", d.final_cap });
+    if (d.original_context && !given("rope.scaling.attn_factor"))
+        floats.push_back({ "rope.scaling.attn_factor", attention_factor });
     for (auto const& [key, value] : floats)
         b.kv_f32(a + key, value), ++pairs;
     for (auto const& [key, value] : changes.strings)
@@ -161,6 +207,8 @@ public:
     {
         auto const& embedding = m_t.at("token_embd.weight").values;
         std::vector<double> x(embedding.begin() + token * i64(m_d.dim), embedding.begin() + (token + 1) * i64(m_d.dim));
+        bool long_rope = m_d.original_context && context > m_d.original_context;
+        m_factors = m_d.original_context ? &weights(long_rope ? "rope_factors_long.weight" : "rope_factors_short.weight") : nullptr;
         if (m_d.scaled_embedding)
             for (double& v : x)
                 v *= std::sqrt(double(m_d.dim));
@@ -237,11 +285,13 @@ private:
         auto normalised = m_d.head_norms ? rms_norm(vector, first, m_d.head, weights(norm))
                                          : std::vector<double>(vector.begin() + i64(first), vector.begin() + i64(first + m_d.head));
         u64 half = m_d.head / 2;
+        // LongRoPE: each frequency divided by its factor, and the turn scaled.
+        double scale = m_factors ? attention_factor : 1.0;
         for (u64 i = 0; i < half; ++i) {
-            double angle = position * std::pow(base, -2.0 * double(i) / double(m_d.head));
-            double a = normalised[i], b = normalised[i + half];
-            vector[first + i] = a * std::cos(angle) - b * std::sin(angle);
-            vector[first + i + half] = a * std::sin(angle) + b * std::cos(angle);
+            double angle = position * std::pow(base, -2.0 * double(i) / double(m_d.head)) / (m_factors ? (*m_factors)[i] : 1.0);
+            double a = normalised[i], b = normalised[i + half], c = scale * std::cos(angle), s = scale * std::sin(angle);
+            vector[first + i] = a * c - b * s;
+            vector[first + i + half] = a * s + b * c;
         }
     }
     std::vector<double> product(std::string const& name, std::vector<double> const& x) const
@@ -262,6 +312,7 @@ private:
 
     Design const& m_d;
     Tensors const& m_t;
+    std::vector<float> const* m_factors { nullptr }; // LongRoPE's set in use
     std::vector<std::vector<std::vector<double>>> m_keys, m_values; // [layer][position][kv_dim]
 };
 
@@ -327,6 +378,12 @@ TEST(Qwen3, WideHeadsAndHeadNormsComputeTheLayer) { compare_with_plain_layers(qw
 TEST(Gemma3, SlidingWindowPostNormsAndGeluComputeTheLayer) { compare_with_plain_layers(gemma3); }
 
 TEST(Gemma2, SoftCapsAndAlternatingWindowsComputeTheLayer) { compare_with_plain_layers(gemma2); }
+
+TEST(Phi3, FusedMatricesAndLongRopeComputeTheLayer)
+{
+    compare_with_plain_layers(phi3_long);
+    compare_with_plain_layers(phi3_short);
+}
 
 TEST(Qwen3, RefusedWithClearMessages)
 {
@@ -444,6 +501,39 @@ TEST(Gemma2, RefusedWithClearMessages)
     EXPECT_EQ(changed({ 0, 0, "blk.3.post_attention_norm.weight", {}, {}, {} }), "gguf: tensor blk.3.post_attention_norm.weight is missing");
     EXPECT_EQ(changed({ 0, 0, "", {}, { { "attn_logit_softcapping", 1e9f } }, {} }), "gguf: gemma2.attn_logit_softcapping 1000000000.000 is not a plausible cap");
     EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.factor", 4.0f } }, {} }), "gguf: gemma2 with RoPE scaling (factor 4.000) is not supported");
+}
+
+TEST(Phi3, RefusedWithClearMessages)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    auto tensors = random_tensors(phi3_long);
+    auto changed = [&](FileChanges changes, Tensors const& t) {
+        changes.key_length = changes.value_length = 8;
+        return load_error(gguf(phi3_long, t, changes));
+    };
+    EXPECT_EQ(changed({}, tensors), "");
+    EXPECT_EQ(changed({ 0, 0, "rope_factors_long.weight", {}, {}, {} }, tensors),
+        "gguf: LongRoPE needs rope_factors_short.weight and rope_factors_long.weight, the file has one");
+    EXPECT_EQ(changed({ 0, 0, "blk.1.ffn_up.weight", {}, {}, {} }, tensors), "gguf: tensor blk.1.ffn_up.weight is missing");
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.attn_factor", 50.0f } }, {} }, tensors),
+        "gguf: phi3.rope.scaling.attn_factor 50.000 is not plausible");
+    auto with = [&](std::string const& name, float value) {
+        Tensors t = tensors;
+        t[name] = { { 4 }, std::vector<float>(4, value) };
+        return t;
+    };
+    EXPECT_EQ(changed({}, with("rope_factors_long.weight", -1.0f)), "gguf: rope_factors_long.weight holds -1.000 at 0: not a frequency factor");
+    EXPECT_EQ(changed({}, with("rope_freqs.weight", 1.0f)), "gguf: both rope_freqs.weight and LongRoPE factors: which apply is not clear");
+    // A fused matrix of the wrong height is named as such.
+    Tensors short_qkv = tensors;
+    short_qkv["blk.0.attn_v.weight"].dims[1] = 4;
+    short_qkv["blk.0.attn_v.weight"].values.resize(32 * 4);
+    EXPECT_EQ(changed({}, short_qkv), "gguf: tensor blk.0.attn_qkv.weight has shape [32, 68], the model needs [32, 96]");
+    // The original context must lie within the model's.
+    Design wide = phi3_long;
+    wide.original_context = 32;
+    EXPECT_EQ(load_error(gguf(wide, tensors, { 8, 8, "", {}, {}, {} })),
+        "gguf: phi3.rope.scaling.original_context_length 32 is not a context up to the model's 16");
 }
 
 }

@@ -187,20 +187,22 @@ TEST(ByteLevelBpe, Llama3TakesAWordThatIsATokenWhole)
 }
 
 // Control tokens are markers: printed as nothing, and those that end a turn in chat
-// models' vocabularies end the text, EOS or not (Llama 3's <|eot_id|>, ChatML's <|im_end|>).
+// models' vocabularies end the text, EOS or not (Llama 3's <|eot_id|>, ChatML's <|im_end|>),
+// even where the file marks them user-defined (Phi-3's <|end|>).
 TEST(ByteLevelBpe, ControlTokensAreNotPrintedAndTheTurnEndingOnesEndTheText)
 {
     testing_support::ScopedHeap heap(8 << 20);
     Vocabulary v;
-    v.tokens.insert(v.tokens.end() - 1, { "<|eot_id|>", "<|im_end|>", "<|tool|>", "<extra>" });
+    v.tokens.insert(v.tokens.end() - 1, { "<|eot_id|>", "<|im_end|>", "<|tool|>", "<extra>", "<|end|>" });
     v.types.assign(v.tokens.size(), 1);
     for (std::string name : { "<|eot_id|>", "<|im_end|>", "<|tool|>", "<|endoftext|>" })
         v.types[size_t(v.id(name))] = 3; // control
     v.types[size_t(v.id("<extra>"))] = 4; // user-defined: text
+    v.types[size_t(v.id("<|end|>"))] = 4;
     Loaded t(v);
     ASSERT_EQ(t.error(), "");
     auto const& tokenizer = t.tokenizer.value();
-    for (std::string name : { "<|eot_id|>", "<|im_end|>", "<|endoftext|>" })
+    for (std::string name : { "<|eot_id|>", "<|im_end|>", "<|endoftext|>", "<|end|>" })
         EXPECT_TRUE(tokenizer.ends_text(v.id(name))) << name;
     EXPECT_FALSE(tokenizer.ends_text(v.id("<|tool|>")));
     EXPECT_FALSE(tokenizer.ends_text(v.id("hello")));
@@ -209,6 +211,7 @@ TEST(ByteLevelBpe, ControlTokensAreNotPrintedAndTheTurnEndingOnesEndTheText)
         return std::string(piece.data(), piece.length());
     };
     EXPECT_EQ(text("<|tool|>"), "");
+    EXPECT_EQ(text("<|end|>"), "");
     EXPECT_EQ(text("<extra>"), "<extra>");
     EXPECT_EQ(text("hello"), "hello");
 }

@@ -241,6 +241,26 @@ TEST(ChatTokens, GemmaMarkersAreGemmaTemplatesTokens)
     EXPECT_EQ(rendered("You are kind.", "And now?", 1), exchange(gemma, tokenizer, "You are kind.", "And now?", false));
 }
 
+// Phi-3's template (its shape: tests/host/phi3_shape.jinja) gives the tokens of the built-in
+// Phi-3 markers: every turn closed by <|end|>, the system turn first.
+TEST(ChatTokens, Phi3MarkersArePhi3TemplatesTokens)
+{
+    LOAD_LLAMA_VOCABULARY(tokenizer);
+    std::string source = testing_support::test_source("phi3_shape.jinja");
+    ASSERT_FALSE(source.empty());
+    auto phi3 = app::ChatFormat::from_template({ source.data(), source.size() });
+    EXPECT_EQ(phi3.kind, app::ChatFormat::Kind::Phi3);
+    auto rendered = [&](const char* system, const char* message, i32 replies) {
+        rt::HeapArray<i32> tokens;
+        auto n = app::template_exchange_tokens({ source.data(), source.size() }, tokenizer, system, message, replies, "<|end|>", tokens);
+        EXPECT_FALSE(n.is_error()) << (n.is_error() ? message_of(n.error()) : "");
+        return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
+    };
+    EXPECT_EQ(rendered("You are kind.", "Hi there", 0), exchange(phi3, tokenizer, "You are kind.", "Hi there", true));
+    EXPECT_EQ(rendered("", "Hi there", 0), exchange(phi3, tokenizer, "", "Hi there", true));
+    EXPECT_EQ(rendered("You are kind.", "And now?", 1), exchange(phi3, tokenizer, "You are kind.", "And now?", false));
+}
+
 // A template without a system role (Gemma 2's: it raises) gets the system message at the
 // start of the first user message, as llama.cpp gives it; later turns are unchanged.
 TEST(ChatTokens, SystemMessageFoldedWhereTheTemplateRefusesIt)
