@@ -31,6 +31,10 @@ ChatFormat ChatFormat::from_template(rt::StringView chat_template)
     // Gemma has no system turn: the system message opens the first user turn.
     if (contains(chat_template, "<start_of_turn>"))
         return { Kind::Gemma, "Gemma", "<start_of_turn>user\n", "<start_of_turn>user\n", "\n<start_of_turn>model\n", "\n", "<end_of_turn>" };
+    // Granite's roles sit between markers of their own; its turns end with <|end_of_text|>.
+    if (contains(chat_template, "<|start_of_role|>"))
+        return { Kind::Granite, "Granite", "<|start_of_role|>system<|end_of_role|>", "<|start_of_role|>user<|end_of_role|>",
+            "\n<|start_of_role|>assistant<|end_of_role|>", "\n", "<|end_of_text|>" };
     // Phi-3's turns end with <|end|> rather than EOS.
     if (contains(chat_template, "<|end|>") && contains(chat_template, "<|assistant|>"))
         return { Kind::Phi3, "Phi-3", "<|system|>\n", "<|user|>\n", "\n<|assistant|>\n", "\n", "<|end|>" };

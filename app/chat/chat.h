@@ -16,7 +16,7 @@ namespace app {
 // tokenizer.chat_template (a Jinja template: its marker strings identify it), defaulting to
 // TinyLlama's Zephyr-style <|system|>/<|user|>/<|assistant|> turns closed by </s>.
 struct ChatFormat {
-    enum class Kind { Zephyr, ChatMl, Llama2, Llama3, Gemma, Phi3 };
+    enum class Kind { Zephyr, ChatMl, Llama2, Llama3, Gemma, Phi3, Granite };
     Kind kind;
     const char* name;
     rt::StringView system_open, user_open, assistant_open, between_turns;

@@ -1,5 +1,6 @@
 #include "checkpoint.h"
 #include "ops.h"
+#include <rt/math.h>
 
 namespace llm {
 
@@ -165,11 +166,17 @@ const char* format_name(Checkpoint const& checkpoint)
         case Architecture::Gemma2: return "GGUF gemma2";
         case Architecture::Gemma3: return "GGUF gemma3";
         case Architecture::Phi3: return "GGUF phi3";
+        case Architecture::Granite: return "GGUF granite";
         }
         break;
     case WeightFormat::Float32: break;
     }
     return "llama2.c fp32";
+}
+
+float Config::scores_divisor() const
+{
+    return attention_scale != 0.0f ? 1.0f / attention_scale : rt::math::sqrtf(float(scores_scale_width()));
 }
 
 u64 Config::parameter_count() const

@@ -40,12 +40,13 @@ struct Config {
     // 0: dim / n_heads, as in llama2.c's checkpoints.
     i32 head_dim { 0 };
     // Gemma 3's differences from llama (Gemma 2's too), all off for other models:
-    //  - the embedding row is multiplied by sqrt(dim) before the first layer;
+    //  - the embedding row is multiplied by sqrt(dim) before the first layer
+    //    (`embedding_scale`, which Granite sets too);
     //  - the feed-forward gate is GELU (tanh form) rather than SiLU;
     //  - sliding-window attention: in every `sliding_period` layers all but the last see
     //    only the last `sliding_window` positions (their own included), with RoPE of base
     //    `rope_theta_local`; the last sees the whole context with rope_theta.
-    bool scaled_embedding { false };
+    float embedding_scale { 1.0f };
     bool gelu_gate { false };
     i32 sliding_window { 0 }; // 0: every layer sees the whole context
     i32 sliding_period { 0 };
@@ -64,6 +65,12 @@ struct Config {
     // square) either way.
     i32 rope_original_context { 0 };
     float rope_attention_factor { 1.0f };
+    // Granite's multipliers: every score times `attention_scale` (0: divided by
+    // sqrt(scores_scale_width()) instead), each sublayer's output times `residual_scale`
+    // before it joins the residual stream, the logits divided by `logit_scale`.
+    float attention_scale { 0.0f };
+    float residual_scale { 1.0f };
+    float logit_scale { 1.0f };
     bool long_rope(i32 positions) const { return rope_original_context > 0 && positions > rope_original_context; }
 
     // (A period of 0 makes every layer local, as llama.cpp reads it.)
@@ -78,6 +85,8 @@ struct Config {
     i32 first_visible(i32 layer, i32 position) const { return sliding(layer) ? rt::max(0, position - sliding_window + 1) : 0; }
     i32 head_size() const { return head_dim ? head_dim : dim / n_heads; }
     i32 scores_scale_width() const { return query_scale_width ? query_scale_width : head_size(); }
+    // What each attention score (query . key) is divided by.
+    float scores_divisor() const;
     i32 kv_dim() const { return n_kv_heads * head_size(); }
     i32 q_dim() const { return n_heads * head_size(); } // the queries and the attention's output
     // The longest vector a matrix product reads (its input buffers are this wide).
@@ -142,9 +151,10 @@ enum class WeightFormat { Float32, Int8, Gguf };
 // The layer designs BareFlow runs: llama's (llama2.c's checkpoints too), Qwen2's (query,
 // key and value biases; RoPE over each head's halves) and Qwen3's (no biases; each head's
 // queries and keys RMS-normalised before RoPE over halves), Gemma 2's and Gemma 3's (Config
-// and Layer say what they change), and Phi-3's (llama's layer with RoPE over halves, its
-// files' query, key and value matrices fused in one, and gate and up; LongRoPE).
-enum class Architecture { Llama, Qwen2, Qwen3, Gemma2, Gemma3, Phi3 };
+// and Layer say what they change), Phi-3's (llama's layer with RoPE over halves, its
+// files' query, key and value matrices fused in one, and gate and up; LongRoPE) and
+// Granite's (llama's layer with Config's multipliers).
+enum class Architecture { Llama, Qwen2, Qwen3, Gemma2, Gemma3, Phi3, Granite };
 
 struct Checkpoint {
     Config config;

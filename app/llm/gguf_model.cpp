@@ -1,4 +1,5 @@
 #include "gguf_model.h"
+#include <rt/math.h>
 
 namespace llm {
 
@@ -163,7 +164,7 @@ rt::ErrorOr<void> read_gemma(gguf::File const& file, rt::StringView architecture
 {
     auto key = [&](const char* suffix) { return rt::FixedString<64>::formatted("{}.{}", architecture, suffix); };
     bool gemma2 = design == Architecture::Gemma2;
-    c.scaled_embedding = true;
+    c.embedding_scale = rt::math::sqrtf(float(c.dim));
     c.gelu_gate = true;
     if (c.n_layers == (gemma2 ? 46 : 62))
         c.query_scale_width = c.dim / c.n_heads;
@@ -193,6 +194,30 @@ rt::ErrorOr<void> read_gemma(gguf::File const& file, rt::StringView architecture
     auto local_base = key("rope.freq_base_swa");
     if (auto base = file.get_float(local_base.view()); !base.is_error())
         c.rope_theta_local = TRY(rope_base(base.value(), local_base.view()));
+    return {};
+}
+
+// Granite's multipliers (Config says what each does), as llama.cpp reads them: the logit
+// scale is required, the others are left out where the file has none.
+rt::ErrorOr<void> read_granite(gguf::File const& file, rt::StringView architecture, Config& c)
+{
+    struct Multiplier {
+        const char* suffix;
+        float* value;
+        bool required;
+    };
+    Multiplier multipliers[] = { { "logit_scale", &c.logit_scale, true }, { "embedding_scale", &c.embedding_scale, false },
+        { "residual_scale", &c.residual_scale, false }, { "attention.scale", &c.attention_scale, false } };
+    for (auto const& m : multipliers) {
+        auto key = rt::FixedString<64>::formatted("{}.{}", architecture, m.suffix);
+        auto given = file.get_float(key.view());
+        if (given.is_error() && !m.required)
+            continue;
+        double value = TRY(rt::move(given));
+        if (!(value >= 1e-6 && value <= 1e6))
+            return rt::Error::format("gguf: {} {} is not a plausible multiplier", key.view(), value);
+        *m.value = float(value);
+    }
     return {};
 }
 
@@ -274,8 +299,11 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         design = Architecture::Gemma3;
     else if (architecture == "phi3")
         design = Architecture::Phi3;
+    else if (architecture == "granite")
+        design = Architecture::Granite;
     else
-        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2, qwen3, gemma2, gemma3 and phi3)", architecture);
+        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2, qwen3, gemma2, gemma3, phi3 and granite)",
+            architecture);
     rt::FixedString<64> key_text;
     auto key = [&](rt::StringView suffix) {
         key_text = rt::FixedString<64>::formatted("{}.{}", architecture, suffix);
@@ -299,7 +327,7 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     bool shared = c.shared_classifier;
     c = TRY(validate_config(header));
     c.shared_classifier = shared;
-    c.rope_halves = design != Architecture::Llama;
+    c.rope_halves = design != Architecture::Llama && design != Architecture::Granite; // their files order rows for llama's pairs
     c.head_dim = TRY(head_dim(file, architecture, c));
     if (auto rope = file.get_integer(key("rope.dimension_count")); !rope.is_error() && i64(rope.value()) != c.head_size())
         return rt::Error::format("gguf: rope dimension count {} differs from the head size {}: not supported", rope.value(), c.head_size());
@@ -309,6 +337,8 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     bool gemma = design == Architecture::Gemma2 || design == Architecture::Gemma3;
     if (gemma)
         TRY(read_gemma(file, architecture, design, c));
+    if (design == Architecture::Granite)
+        TRY(read_granite(file, architecture, c));
     if (auto eps = file.get_float(key("attention.layer_norm_rms_epsilon")); !eps.is_error()) {
         if (!(eps.value() > 0.0 && eps.value() < 0.1))
             return rt::Error::format("gguf: layer_norm_rms_epsilon {} is not plausible", eps.value());

@@ -106,7 +106,7 @@ void Transformer::attend(i32 layer, i32 head, const float* q, i32 position, floa
     // The head's slice of every cached position it sees, in the layer's part of the cache.
     i32 visible = c.first_visible(layer, position), count = position + 1 - visible;
     size_t first = (size_t(layer) * size_t(c.seq_len) + size_t(visible)) * kv_dim + size_t(head / (c.n_heads / c.n_kv_heads)) * size_t(head_size);
-    float head_scale = rt::math::sqrtf(float(c.scores_scale_width()));
+    float head_scale = c.scores_divisor();
     auto const& kernels = kernels::active();
     kernels.attention.scores(scores, q, m_key_cache.data() + first, kv_dim, count, head_size, head_scale);
     if (c.attention_softcap != 0.0f)
@@ -144,11 +144,13 @@ i32 Transformer::forward_argmax(i32 token, i32 position)
 
 rt::ErrorOr<void> Transformer::screen_classifier()
 {
-    // The screen bounds the classifier's products; capping can make two of them equal
-    // (rounding), and the first of equal logits is the pick, so it would need every logit
-    // within the cap's rounding of the largest: not worth it for the rare such model.
+    // The screen bounds the classifier's products; capping or scaling them can make two
+    // equal (rounding), and the first of equal logits is the pick, so it would need every
+    // logit within that rounding of the largest: not worth it for the rare such model.
     if (m_config.final_softcap != 0.0f)
         return rt::Error::format("the model caps its logits");
+    if (m_config.logit_scale != 1.0f)
+        return rt::Error::format("the model scales its logits");
     m_screen = TRY(ScreenedArgmax::create(m_weights->classifier));
     return {};
 }
@@ -166,11 +168,9 @@ void Transformer::add_qkv_biases(Layer const& l, float* q, float* k, float* v) c
 void Transformer::embed(i32 token, float* x) const
 {
     dequantize_row(m_weights->embedding, size_t(token), x);
-    if (!m_config.scaled_embedding)
-        return;
-    float scale = rt::math::sqrtf(float(m_config.dim));
-    for (i32 i = 0; i < m_config.dim; ++i)
-        x[i] *= scale;
+    if (float scale = m_config.embedding_scale; scale != 1.0f)
+        for (i32 i = 0; i < m_config.dim; ++i)
+            x[i] *= scale;
 }
 
 void Transformer::rope_tables(float* cosines, float* sines, i32 position) const
@@ -195,12 +195,16 @@ void Transformer::gate(float* hb, const float* hb2) const
         kernels::active().swiglu(hb, hb2, m_config.hidden_dim);
 }
 
-void Transformer::post_norm(Tensor const& weights, float* out) const
+void Transformer::join_residual(Tensor const& post_norm, float* out, float* x) const
 {
-    if (!weights.data)
-        return;
-    rt::ScopedCycles probe { "rmsnorm" };
-    kernels::active().rmsnorm(out, out, weights.floats(), m_config.dim, m_config.norm_epsilon);
+    if (post_norm.data) {
+        rt::ScopedCycles probe { "rmsnorm" };
+        kernels::active().rmsnorm(out, out, post_norm.floats(), m_config.dim, m_config.norm_epsilon);
+    }
+    if (float scale = m_config.residual_scale; scale != 1.0f)
+        for (i32 i = 0; i < m_config.dim; ++i)
+            out[i] *= scale;
+    ops::accumulate(x, out, m_config.dim);
 }
 
 void Transformer::normalize_heads(Layer const& l, float* q, float* k) const
@@ -260,8 +264,7 @@ void Transformer::run_layers(i32 token, i32 position)
             rt::ScopedCycles probe { "matmul wo" };
             matmul(m_xb2.data(), in, l.wo);
         }
-        post_norm(l.post_attention_norm, m_xb2.data());
-        ops::accumulate(x, m_xb2.data(), c.dim);
+        join_residual(l.post_attention_norm, m_xb2.data(), x);
         {
             rt::ScopedCycles probe { "rmsnorm" };
             kernels.rmsnorm(m_xb.data(), x, l.ffn_norm.floats(), c.dim, c.norm_epsilon);
@@ -278,8 +281,7 @@ void Transformer::run_layers(i32 token, i32 position)
             rt::ScopedCycles probe { "matmul ffn" };
             matmul(m_xb.data(), in, l.w2);
         }
-        post_norm(l.post_ffn_norm, m_xb.data());
-        ops::accumulate(x, m_xb.data(), c.dim);
+        join_residual(l.post_ffn_norm, m_xb.data(), x);
     }
 }
 
@@ -297,6 +299,9 @@ float* Transformer::classify()
         rt::ScopedCycles probe { "matmul classifier" };
         matmul(m_logits.data(), in, m_weights->classifier);
     }
+    if (float scale = m_config.logit_scale; scale != 1.0f)
+        for (i32 i = 0; i < m_config.vocab_size; ++i)
+            m_logits[size_t(i)] /= scale;
     if (m_config.final_softcap != 0.0f)
         ops::soft_cap(m_logits.data(), m_config.vocab_size, m_config.final_softcap);
     return m_logits.data();

@@ -62,7 +62,7 @@ private:
     void add_qkv_biases(Layer const&, float* q, float* k, float* v) const;
     // Qwen3's and Gemma 3's RMS norm of each query and key head (nothing for other models).
     void normalize_heads(Layer const&, float* q, float* k) const;
-    // The embedding row of `token` into x (scaled by sqrt(dim) for Gemma 3).
+    // The embedding row of `token` into x (scaled for Gemma and Granite).
     void embed(i32 token, float* x) const;
     // The layer's RoPE tables (of its set: rope_sets()) among `cosines`/`sines` of one position.
     const float* rope_table(const float* table, i32 layer) const
@@ -73,8 +73,9 @@ private:
     void rope_tables(float* cosines, float* sines, i32 position) const;
     // The feed-forward gate: SiLU (llama) or GELU (Gemma 3) of hb, times hb2.
     void gate(float* hb, const float* hb2) const;
-    // Gemma 3's norm of a sublayer's output before it joins the residual stream.
-    void post_norm(Tensor const& weights, float* out) const;
+    // A sublayer's output `out` joins the residual stream `x`: after Gemma's norm of it
+    // (`post_norm`, when the layer has one) and Granite's residual scale.
+    void join_residual(Tensor const& post_norm, float* out, float* x) const;
     // The final norm on the residual stream in m_x, in place.
     void final_norm();
     // The final norm and the classifier on the residual stream in m_x.

@@ -116,10 +116,8 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
             BatchProduct wo[] = { { b.xb2.data(), ds, &l.wo } };
             matmul_batch(wo, inputs);
         }
-        for (i32 t = 0; t < count; ++t) {
-            post_norm(l.post_attention_norm, row(b.xb2, ds, t));
-            ops::accumulate(row(b.x, ds, t), row(b.xb2, ds, t), c.dim);
-        }
+        for (i32 t = 0; t < count; ++t)
+            join_residual(l.post_attention_norm, row(b.xb2, ds, t), row(b.x, ds, t));
         {
             rt::ScopedCycles probe { "rmsnorm" };
             for (i32 t = 0; t < count; ++t)
@@ -139,10 +137,8 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
             BatchProduct down[] = { { b.xb.data(), ds, &l.w2 } };
             matmul_batch(down, inputs);
         }
-        for (i32 t = 0; t < count; ++t) {
-            post_norm(l.post_ffn_norm, row(b.xb, ds, t));
-            ops::accumulate(row(b.x, ds, t), row(b.xb, ds, t), c.dim);
-        }
+        for (i32 t = 0; t < count; ++t)
+            join_residual(l.post_ffn_norm, row(b.xb, ds, t), row(b.x, ds, t));
     }
 }
 

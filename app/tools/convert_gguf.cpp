@@ -140,7 +140,7 @@ int main(int argc, char** argv)
     }
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
         fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE] [--qwen2] [--rope-factors F]\n"
-                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b|gemma2-mini|gemma2-2b|phi3-mini|phi3.5-mini TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
+                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b|gemma2-mini|gemma2-2b|phi3-mini|phi3.5-mini|granite-mini|granite-3.3-2b TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
                         "TYPE: f32 q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
         return 2;
     }
@@ -315,6 +315,10 @@ constexpr Shape shapes[] = {
     // original context of 64 here). Phi-3.5-mini's shape (3.8B, vocabulary 32064).
     { "phi3-mini", "phi3", 256, 768, 2, 4, 4, 64, 128, 0, 0, 0.0f, 0.0f, 64 },
     { "phi3.5-mini", "phi3", 3072, 8192, 32, 32, 32, 96, 131072, 32064, 0, 0.0f, 0.0f, 4096 },
+    // Granite 3's (llama's layer and RoPE; multipliers on the embedding, the scores, the
+    // sublayers' outputs and the logits). Granite 3.3 2B's shape (vocabulary 49159).
+    { "granite-mini", "granite", 256, 768, 2, 4, 2, 0, 128, 0, 0 },
+    { "granite-3.3-2b", "granite", 2048, 8192, 40, 32, 8, 0, 131072, 49159, 0 },
 };
 
 }
@@ -341,11 +345,11 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         if (shape_name == candidate.name)
             shape = &candidate;
     std::string arch = shape ? shape->architecture : "";
-    bool qwen2 = arch == "qwen2", qwen3 = arch == "qwen3", gemma3 = arch == "gemma3", gemma2 = arch == "gemma2", phi3 = arch == "phi3",
+    bool qwen2 = arch == "qwen2", qwen3 = arch == "qwen3", gemma3 = arch == "gemma3", gemma2 = arch == "gemma2", phi3 = arch == "phi3", granite = arch == "granite",
          other = arch != "llama";
     bool byte_level = std::string(tokenizer_path) == "byte-level";
     if (!shape || (other && !byte_level)) {
-        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m, gemma3-1b, gemma2-mini, gemma2-2b, phi3-mini or phi3.5-mini"
+        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m, gemma3-1b, gemma2-mini, gemma2-2b, phi3-mini, phi3.5-mini, granite-mini or granite-3.3-2b"
                         " (all but the first two with byte-level)\n");
         return 2;
     }
@@ -360,13 +364,15 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     }
     // Padding to the real vocabulary's size: control tokens no text encodes to. Phi-3's
     // has SentencePiece's three too (llama.cpp looks them up by name in Phi-3 files), and
-    // its chat markers, user-defined as in its files.
+    // its chat markers, user-defined as in its files; Granite's its role markers.
     const size_t learned = bpe.tokens.size();
     const std::vector<std::string> phi3_markers = { "<|assistant|>", "<|end|>", "<|user|>", "<|system|>" };
     if (phi3) {
         bpe.tokens.insert(bpe.tokens.end(), { "<unk>", "<s>", "</s>" });
         bpe.tokens.insert(bpe.tokens.end(), phi3_markers.begin(), phi3_markers.end());
     }
+    if (granite) // its role markers, control tokens as in its files
+        bpe.tokens.insert(bpe.tokens.end(), { "<|start_of_role|>", "<|end_of_role|>", "<|end_of_text|>" });
     for (u64 extra = 0; byte_level && bpe.tokens.size() < shape->vocab; ++extra)
         bpe.tokens.push_back("<|unused_" + std::to_string(extra) + "|>");
     const u64 dim = shape->dim, hidden = shape->hidden, layers = shape->layers, vocab = byte_level ? bpe.tokens.size() : 32000;
@@ -446,6 +452,12 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         out.kv_u32(arch + ".rope.scaling.original_context_length", shape->original_context);
         double scale = double(shape->context) / double(shape->original_context);
         out.kv_f32(arch + ".rope.scaling.attn_factor", float(std::sqrt(1.0 + std::log(scale) / std::log(double(shape->original_context)))));
+    }
+    if (granite) { // Granite 3.3 2B's multipliers (its scores' is 1/64, its heads' width)
+        out.kv_f32(arch + ".embedding_scale", 12.0f);
+        out.kv_f32(arch + ".residual_scale", 0.22f);
+        out.kv_f32(arch + ".attention.scale", 1.0f / float(head));
+        out.kv_f32(arch + ".logit_scale", 8.0f);
     }
     if (gemma2) {
         out.kv_f32(arch + ".attn_logit_softcapping", shape->attention_cap);

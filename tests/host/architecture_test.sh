@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A model in Qwen2's, Qwen3's, Gemma 3's, Gemma 2's or Phi-3's file layout (random weights from
+# A model in Qwen2's, Qwen3's, Gemma 3's, Gemma 2's, Phi-3's or Granite's file layout (random weights from
 # bareflow-convert-gguf):
 #  - qwen2: biases on the query, key and value projections, RoPE over each head's halves,
 #    Qwen2's word cutting;
@@ -11,7 +11,9 @@
 #  - gemma2: gemma3's without the head norms, local and global layers in turn, soft caps on
 #    the attention scores and the logits;
 #  - phi3: llama's layer with RoPE over halves, the query, key and value matrices fused in
-#    one, and the gate and up; LongRoPE (long factors past the original 64 positions).
+#    one, and the gate and up; LongRoPE (long factors past the original 64 positions);
+#  - granite: llama's layer with multipliers on the embedding, the scores, the sublayers'
+#    outputs and the logits.
 # The prompt read in batches and token by token gives the same story, the i686 program
 # too, the architecture's own tensors count (qwen2's biases zeroed, qwen3's head norms or
 # gemma3's output norms set to one, gemma2's caps taken off, phi3's LongRoPE factors set to
@@ -21,9 +23,9 @@
 # template without enable_thinking says think= changes nothing. The gemma3 model chats
 # through a Gemma 3-shaped one (gemma3_shape.jinja), the gemma2 model through a Gemma
 # 2-shaped one (gemma2_shape.jinja, which refuses a system message), the phi3 model through
-# a Phi-3-shaped one (phi3_shape.jinja); the phi3 model says which LongRoPE factors a run
-# takes.
-#   architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3 CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
+# a Phi-3-shaped one (phi3_shape.jinja), the granite model through a Granite-shaped one
+# (granite_shape.jinja); the phi3 model says which LongRoPE factors a run takes.
+#   architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 arch="$1" convert="$2" program="$3" program_i686="$4"
@@ -40,12 +42,14 @@ case "$arch" in
   # Capping the logits keeps their order: greedy decoding hardly shows it; sampling does.
   gemma2) shape_line="dim 256, hidden 768, 4 layers, 4 heads (2 kv)"; own="the soft caps"; sampling="temp=0.8 seed=7" ;;
   phi3) shape_line="dim 256, hidden 768, 2 layers, 4 heads (4 kv), vocab 407"; own="LongRoPE's factors"; sampling="temp=0.8 seed=7" ;;
-  *) echo "usage: architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3 ..."; exit 2 ;;
+  granite) shape_line="dim 256, hidden 768, 2 layers, 4 heads (2 kv), vocab 403"; own="the multipliers" ;;
+  *) echo "usage: architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite ..."; exit 2 ;;
 esac
 "$convert" --random "$arch-mini" byte-level "$work/model.gguf" --type q8_0 > /dev/null || { echo "FAIL: no model"; exit 1; }
 # The same file without the architecture's own tensors' effect: every bias zero, every
 # head norm weight one (qwen3), every output norm weight one (gemma3), no soft caps (gemma2),
-# LongRoPE's factors and attention factor one (phi3).
+# LongRoPE's factors and attention factor one (phi3), the multipliers those of llama's
+# layer (granite).
 python3 - "$work/model.gguf" "$work/plain.gguf" "$arch" <<'PY'
 import struct, sys
 data = bytearray(open(sys.argv[1], "rb").read())
@@ -74,6 +78,9 @@ for _ in range(pairs):
         changes.append(None)
     if sys.argv[3] == "phi3" and key.endswith("rope.scaling.attn_factor") and kind == 6:
         struct.pack_into("<f", data, at, 1.0)
+    if sys.argv[3] == "granite" and key.split(".", 1)[1] in ("embedding_scale", "residual_scale", "attention.scale", "logit_scale"):
+        struct.pack_into("<f", data, at, 1.0 if key.split(".", 1)[1] != "attention.scale" else 0.125) # 1 / sqrt(head width 64)
+        changes.append(None)
     skip(kind)
 for _ in range(tensors):
     name = string(); (dims,) = struct.unpack_from("<I", data, at); at += 4
@@ -92,7 +99,7 @@ for offset, count, value in filter(None, changes):
     data[start + offset:start + offset + 4 * count] = struct.pack("<%df" % count, *([value] * count))
 open(sys.argv[2], "wb").write(data)
 if not changes:
-    sys.exit("no bias, head norm, output norm, soft cap or RoPE factor in the file")
+    sys.exit("no bias, head norm, output norm, soft cap, RoPE factor or multiplier in the file")
 PY
 prompt="Hello there, the little girl named Lily ran to the park"
 story() { # program model [key=value ...]
@@ -174,14 +181,14 @@ if [ "$arch" = phi3 ]; then
     echo "$short"; echo "$long"; fail "no [model] line says which LongRoPE factors apply"
   fi
 fi
-if [ "$arch" = gemma3 ] || [ "$arch" = gemma2 ] || [ "$arch" = phi3 ]; then
+if [ "$arch" = gemma3 ] || [ "$arch" = gemma2 ] || [ "$arch" = phi3 ] || [ "$arch" = granite ]; then
   # Gemma 2's template refuses a system message: it opens the first user turn instead.
   "$convert" --random "$arch-mini" byte-level "$work/templated.gguf" --type q8_0 --chat-template "$root/tests/host/${arch}_shape.jinja" > /dev/null \
     || { echo "FAIL: no model with a $arch-shaped template"; exit 1; }
   # A random model's reply fills the context: /reset makes room for a second conversation.
   templated_chat="$(printf 'Hello there\n/reset\nAnd again\nexit\n' | timeout 60 "$program" "$work/templated.gguf" /dev/null mode=chat temp=0 steps=120 \
     tune=off system="Be brief." 2>&1)"
-  markers="Gemma"; [ "$arch" = phi3 ] && markers="Phi-3"
+  case "$arch" in phi3) markers="Phi-3" ;; granite) markers="Granite" ;; *) markers="Gemma" ;; esac
   if grep -a -q "^\[chat\] turns are rendered from the model.s chat template ($markers markers should it fail)" <<< "$templated_chat" \
     && [ "$(grep -a -c '^\[chat\] read ' <<< "$templated_chat")" = 2 ] && ! grep -a -q 'using the built-in' <<< "$templated_chat"; then
     echo "PASS: two conversations through the $arch-shaped template"

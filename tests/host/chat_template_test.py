@@ -205,6 +205,9 @@ TEMPLATES = {
     # (also the chat template of the hosted gemma3 test's model)
     "gemma 3: the system message opens the first turn, content as a string or a list of parts":
         open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gemma3_shape.jinja"), encoding="utf-8").read(),
+    # (also the chat template of the hosted granite test's model)
+    "granite 3: role markers, a default system message":
+        open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "granite_shape.jinja"), encoding="utf-8").read(),
     # (also the chat template of the hosted phi3 test's model)
     "phi 3: <|end|> closes every turn, an empty system message left out":
         open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "phi3_shape.jinja"), encoding="utf-8").read(),

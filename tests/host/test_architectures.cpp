@@ -13,7 +13,9 @@
 //  - Phi-3: llama's layer with RoPE over halves, read from a file whose query, key and
 //    value matrices are fused in one, and its gate and up, with LongRoPE's factors: the
 //    long ones where the run holds more positions than the original context, the short
-//    ones where it does not, and RoPE's cosines and sines scaled by the attention factor.
+//    ones where it does not, and RoPE's cosines and sines scaled by the attention factor;
+//  - Granite: llama's layer and RoPE (dimensions 2i and 2i + 1 together) with multipliers
+//    on the embedding, the scores, the sublayers' outputs and the logits.
 // Also the loader's refusals for such files, and the settings it reads or defaults.
 #include "../../app/llm/gguf.h"
 #include "../../app/llm/gguf_model.h"
@@ -42,6 +44,9 @@ struct Design {
     float attention_cap, final_cap; // 0: none
     bool fused { false }; // the file fuses q, k, v into attn_qkv and gate, up into ffn_up (Phi-3's)
     u32 original_context { 0 }; // LongRoPE's (0: none)
+    bool rope_pairs { false }; // llama's RoPE (2i, 2i + 1) rather than over halves
+    // Granite's multipliers (the file says them when the design is granite)
+    float embedding_scale { 1.0f }, residual_scale { 1.0f }, attention_scale { 0.0f }, logit_scale { 1.0f };
     u64 q_dim() const { return heads * head; }
     u64 kv_dim() const { return kv_heads * head; }
 };
@@ -59,6 +64,8 @@ const Design gemma2 { "gemma2", 32, 48, 5, 4, 2, 8, false, true, true, true, 3, 
 const Design phi3_long { "phi3", 32, 48, 2, 4, 4, 8, false, false, false, false, 0, 0, false, 0, 0, true, 8 };
 const Design phi3_short { "phi3", 32, 48, 2, 4, 4, 8, false, false, false, false, 0, 0, false, 0, 0, true, 16 };
 constexpr float attention_factor = 1.25f;
+// Two layers, 4 heads of 8 over 2 key/value heads, multipliers far from one.
+const Design granite { "granite", 32, 48, 2, 4, 2, 8, false, false, false, false, 0, 0, false, 0, 0, false, 0, true, 3.0f, 0.25f, 0.5f, 4.0f };
 
 struct Tensor {
     std::vector<u64> dims; // columns first, as GGUF lists them
@@ -176,6 +183,11 @@ std::vector<u8> gguf(Design const& d, Tensors const& plain_tensors, FileChanges 
         floats.push_back({ "final_logit_softcapping", d.final_cap });
     if (d.original_context && !given("rope.scaling.attn_factor"))
         floats.push_back({ "rope.scaling.attn_factor", attention_factor });
+    if (d.architecture == "granite")
+        for (auto const& [key, value] : std::vector<std::pair<std::string, float>> { { "embedding_scale", d.embedding_scale },
+                 { "residual_scale", d.residual_scale }, { "attention.scale", d.attention_scale }, { "logit_scale", d.logit_scale } })
+            if (!given(key))
+                floats.push_back({ key, value });
     for (auto const& [key, value] : floats)
         b.kv_f32(a + key, value), ++pairs;
     for (auto const& [key, value] : changes.strings)
@@ -209,9 +221,8 @@ public:
         std::vector<double> x(embedding.begin() + token * i64(m_d.dim), embedding.begin() + (token + 1) * i64(m_d.dim));
         bool long_rope = m_d.original_context && context > m_d.original_context;
         m_factors = m_d.original_context ? &weights(long_rope ? "rope_factors_long.weight" : "rope_factors_short.weight") : nullptr;
-        if (m_d.scaled_embedding)
-            for (double& v : x)
-                v *= std::sqrt(double(m_d.dim));
+        for (double& v : x)
+            v *= (m_d.scaled_embedding ? std::sqrt(double(m_d.dim)) : 1.0) * m_d.embedding_scale;
         for (u64 l = 0; l < m_d.layers; ++l) {
             std::string p = "blk." + std::to_string(l) + ".";
             bool local = m_d.window && l % m_d.period < m_d.period - 1;
@@ -234,7 +245,8 @@ public:
                     double s = 0;
                     for (u64 i = 0; i < m_d.head; ++i)
                         s += q[h * m_d.head + i] * m_keys[l][t][kv + i];
-                    scores.push_back(capped(s / std::sqrt(double(m_d.head)), m_d.attention_cap));
+                    s = m_d.attention_scale != 0.0f ? s * m_d.attention_scale : s / std::sqrt(double(m_d.head));
+                    scores.push_back(capped(s, m_d.attention_cap));
                     largest = std::max(largest, scores.back());
                 }
                 for (double& s : scores)
@@ -246,7 +258,7 @@ public:
             auto out = product(p + "attn_output.weight", attended);
             if (m_d.post_norms)
                 out = rms_norm(out, 0, m_d.dim, weights(p + "post_attention_norm.weight"));
-            add(x, out);
+            add(x, out, m_d.residual_scale);
             xb = rms_norm(x, 0, m_d.dim, weights(p + "ffn_norm.weight"));
             auto gate = product(p + "ffn_gate.weight", xb), up = product(p + "ffn_up.weight", xb);
             for (u64 i = 0; i < m_d.hidden; ++i) {
@@ -256,11 +268,11 @@ public:
             out = product(p + "ffn_down.weight", gate);
             if (m_d.post_norms)
                 out = rms_norm(out, 0, m_d.dim, weights(p + "post_ffw_norm.weight"));
-            add(x, out);
+            add(x, out, m_d.residual_scale);
         }
         auto logits = product("output.weight", rms_norm(x, 0, m_d.dim, weights("output_norm.weight")));
         for (double& logit : logits)
-            logit = capped(logit, m_d.final_cap);
+            logit = capped(logit / m_d.logit_scale, m_d.final_cap);
         return logits;
     }
 
@@ -279,7 +291,7 @@ private:
     }
     static double capped(double value, float cap) { return cap != 0.0f ? cap * std::tanh(value / cap) : value; }
     // One head: its RMS norm (where the design has head norms), then RoPE turning dimensions
-    // i and i + head / 2 together.
+    // i and i + head / 2 together (2i and 2i + 1 for llama's pairs).
     void normalize_and_turn(std::vector<double>& vector, u64 first, std::string const& norm, i32 position, double base) const
     {
         auto normalised = m_d.head_norms ? rms_norm(vector, first, m_d.head, weights(norm))
@@ -289,9 +301,10 @@ private:
         double scale = m_factors ? attention_factor : 1.0;
         for (u64 i = 0; i < half; ++i) {
             double angle = position * std::pow(base, -2.0 * double(i) / double(m_d.head)) / (m_factors ? (*m_factors)[i] : 1.0);
-            double a = normalised[i], b = normalised[i + half], c = scale * std::cos(angle), s = scale * std::sin(angle);
-            vector[first + i] = a * c - b * s;
-            vector[first + i + half] = a * s + b * c;
+            u64 one = m_d.rope_pairs ? 2 * i : i, other = m_d.rope_pairs ? 2 * i + 1 : i + half; // the dimensions turned together
+            double a = normalised[one], b = normalised[other], c = scale * std::cos(angle), s = scale * std::sin(angle);
+            vector[first + one] = a * c - b * s;
+            vector[first + other] = a * s + b * c;
         }
     }
     std::vector<double> product(std::string const& name, std::vector<double> const& x) const
@@ -304,10 +317,10 @@ private:
                 out[r] += double(t.values[r * columns + c]) * x[c];
         return out;
     }
-    static void add(std::vector<double>& x, std::vector<double> const& y)
+    static void add(std::vector<double>& x, std::vector<double> const& y, double scale)
     {
         for (size_t i = 0; i < x.size(); ++i)
-            x[i] += y[i];
+            x[i] += scale * y[i];
     }
 
     Design const& m_d;
@@ -378,6 +391,21 @@ TEST(Qwen3, WideHeadsAndHeadNormsComputeTheLayer) { compare_with_plain_layers(qw
 TEST(Gemma3, SlidingWindowPostNormsAndGeluComputeTheLayer) { compare_with_plain_layers(gemma3); }
 
 TEST(Gemma2, SoftCapsAndAlternatingWindowsComputeTheLayer) { compare_with_plain_layers(gemma2); }
+
+TEST(Granite, MultipliersComputeTheLayer) { compare_with_plain_layers(granite); }
+
+TEST(Granite, RefusedWithClearMessages)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    auto tensors = random_tensors(granite);
+    auto changed = [&](FileChanges changes) {
+        changes.key_length = changes.value_length = 8;
+        return load_error(gguf(granite, tensors, changes));
+    };
+    EXPECT_EQ(changed({}), "");
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "residual_scale", -1.0f } }, {} }), "gguf: granite.residual_scale -1.000 is not a plausible multiplier");
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "logit_scale", 0.0f } }, {} }), "gguf: granite.logit_scale 0.000 is not a plausible multiplier");
+}
 
 TEST(Phi3, FusedMatricesAndLongRopeComputeTheLayer)
 {

@@ -261,6 +261,26 @@ TEST(ChatTokens, Phi3MarkersArePhi3TemplatesTokens)
     EXPECT_EQ(rendered("You are kind.", "And now?", 1), exchange(phi3, tokenizer, "You are kind.", "And now?", false));
 }
 
+// Granite's template (its shape: tests/host/granite_shape.jinja) gives the tokens of the
+// built-in Granite markers where the chat has a system message (without one the template
+// writes its own, which the markers cannot know).
+TEST(ChatTokens, GraniteMarkersAreGraniteTemplatesTokens)
+{
+    LOAD_LLAMA_VOCABULARY(tokenizer);
+    std::string source = testing_support::test_source("granite_shape.jinja");
+    ASSERT_FALSE(source.empty());
+    auto granite = app::ChatFormat::from_template({ source.data(), source.size() });
+    EXPECT_EQ(granite.kind, app::ChatFormat::Kind::Granite);
+    auto rendered = [&](const char* system, const char* message, i32 replies) {
+        rt::HeapArray<i32> tokens;
+        auto n = app::template_exchange_tokens({ source.data(), source.size() }, tokenizer, system, message, replies, "<|end_of_text|>", tokens);
+        EXPECT_FALSE(n.is_error()) << (n.is_error() ? message_of(n.error()) : "");
+        return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
+    };
+    EXPECT_EQ(rendered("You are kind.", "Hi there", 0), exchange(granite, tokenizer, "You are kind.", "Hi there", true));
+    EXPECT_EQ(rendered("You are kind.", "And now?", 1), exchange(granite, tokenizer, "You are kind.", "And now?", false));
+}
+
 // A template without a system role (Gemma 2's: it raises) gets the system message at the
 // start of the first user message, as llama.cpp gives it; later turns are unchanged.
 TEST(ChatTokens, SystemMessageFoldedWhereTheTemplateRefusesIt)
