@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Downloads TinyStories checkpoints (llama2.c format) into models/ (or $BAREFLOW_MODELS).
-#   scripts/fetch-models.sh [stories15M|stories42M|stories110M|stories260K|tinyllama-q4km|tinyllama-q8|qwen3-0.6b|gemma3-270m|gemma2-2b|phi3.5-mini]...
+#   scripts/fetch-models.sh [stories15M|stories42M|stories110M|stories260K|tinyllama-q4km|tinyllama-q8|qwen3-0.6b|gemma3-270m|gemma2-2b|phi3.5-mini|granite-3.3-2b]...
 # Default: stories15M + the 32000-token tokenizer.bin. Files already present are kept.
 # tinyllama-*: TinyLlama-1.1B-Chat v1.0 as GGUF (~670 MB Q4_K_M, ~1.2 GB Q8_0), for mode=chat.
 # qwen3-0.6b: Qwen3-0.6B Q8_0 (~640 MB, Qwen's own GGUF); gemma3-270m: Gemma 3 270M
 # instruction-tuned Q8_0 (~290 MB, ggml-org's GGUF); gemma2-2b: Gemma 2 2B instruction-tuned
 # Q4_K_M (~1.7 GB, bartowski's GGUF); phi3.5-mini: Phi-3.5-mini-instruct Q4_K_M (~2.4 GB,
-# bartowski's GGUF). All for mode=chat (not downloaded on the machines this
+# bartowski's GGUF); granite-3.3-2b: Granite 3.3 2B instruct Q4_K_M (~1.5 GB, IBM's GGUF).
+# All for mode=chat (not downloaded on the machines this
 # was written on: no network there).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,6 +18,7 @@ qwen3="https://huggingface.co/Qwen/Qwen3-0.6B-GGUF/resolve/main"
 gemma3="https://huggingface.co/ggml-org/gemma-3-270m-it-GGUF/resolve/main"
 gemma2="https://huggingface.co/bartowski/gemma-2-2b-it-GGUF/resolve/main"
 phi35="https://huggingface.co/bartowski/Phi-3.5-mini-instruct-GGUF/resolve/main"
+granite="https://huggingface.co/ibm-granite/granite-3.3-2b-instruct-GGUF/resolve/main"
 tokenizer_url="https://raw.githubusercontent.com/karpathy/llama2.c/master/tokenizer.bin"
 tokenizer_sha256="50a52ef822ee9e83de5ce9d0be0a025a773d019437f58b5ff9dcafb063ece361"
 
@@ -57,7 +59,8 @@ for name in "${names[@]}"; do
     gemma3-270m) fetch "$gemma3/gemma-3-270m-it-Q8_0.gguf" gemma-3-270m-it-Q8_0.gguf ;;
     gemma2-2b) fetch "$gemma2/gemma-2-2b-it-Q4_K_M.gguf" gemma-2-2b-it-Q4_K_M.gguf ;;
     phi3.5-mini) fetch "$phi35/Phi-3.5-mini-instruct-Q4_K_M.gguf" Phi-3.5-mini-instruct-Q4_K_M.gguf ;;
+    granite-3.3-2b) fetch "$granite/granite-3.3-2b-instruct-Q4_K_M.gguf" granite-3.3-2b-instruct-Q4_K_M.gguf ;;
     *) echo "fetch-models: unknown model '$name' (stories15M, stories42M, stories110M, stories260K, tinyllama-q4km, tinyllama-q8, qwen3-0.6b," \
-         "gemma3-270m, gemma2-2b, phi3.5-mini)" >&2; exit 2 ;;
+         "gemma3-270m, gemma2-2b, phi3.5-mini, granite-3.3-2b)" >&2; exit 2 ;;
   esac
 done

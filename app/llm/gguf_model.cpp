@@ -403,6 +403,15 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         for (Bias bias : biases)
             if (file.tensor(tensor_name(l, bias.name)))
                 *bias.tensor = TRY(norm(file, floats, tensor_name(l, bias.name), bias.size));
+        // A fused matrix's biases may come fused too, in the same order.
+        if (file.tensor(tensor_name(l, "attn_qkv.bias"))) {
+            if (layer.q_bias.data || layer.k_bias.data || layer.v_bias.data)
+                return rt::Error::format("gguf: layer {} has both fused and separate query, key and value biases", l);
+            Tensor fused = TRY(norm(file, floats, tensor_name(l, "attn_qkv.bias"), q + 2 * kv));
+            layer.q_bias = { fused.type, 1, i32(q), fused.data };
+            layer.k_bias = { fused.type, 1, i32(kv), fused.data + q * sizeof(float) };
+            layer.v_bias = { fused.type, 1, i32(kv), fused.data + (q + kv) * sizeof(float) };
+        }
         // Without their norms Qwen3's and Gemmas' text is nonsense: not optional.
         if (design == Architecture::Qwen3 || design == Architecture::Gemma3) {
             layer.q_norm = TRY(norm(file, floats, tensor_name(l, "attn_q_norm.weight"), u64(c.head_size())));

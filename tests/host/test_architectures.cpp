@@ -564,4 +564,30 @@ TEST(Phi3, RefusedWithClearMessages)
         "gguf: phi3.rope.scaling.original_context_length 32 is not a context up to the model's 16");
 }
 
+// A fused attn_qkv.bias is split as the fused matrix is: the query's values, then the
+// key's, then the value's; separate biases besides it are refused.
+TEST(Phi3, FusedBiasesAreSplitLikeTheMatrix)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    auto tensors = random_tensors(phi3_long);
+    std::vector<float> bias(32 + 2 * 32);
+    for (size_t i = 0; i < bias.size(); ++i)
+        bias[i] = float(i) + 0.5f;
+    tensors["blk.1.attn_qkv.bias"] = { { bias.size() }, bias };
+    auto bytes = gguf(phi3_long, tensors);
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(file.is_error());
+    auto checkpoint = llm::load_gguf_checkpoint(file.value());
+    ASSERT_FALSE(checkpoint.is_error()) << message(checkpoint.error());
+    auto const& layer = checkpoint.value().weights.layers[1];
+    ASSERT_TRUE(layer.q_bias.data && layer.k_bias.data && layer.v_bias.data);
+    EXPECT_EQ(layer.q_bias.cols, 32);
+    EXPECT_EQ(layer.k_bias.floats()[0], 32.5f);
+    EXPECT_EQ(layer.v_bias.floats()[31], 95.5f);
+    EXPECT_EQ(checkpoint.value().weights.layers[0].q_bias.data, nullptr);
+
+    tensors["blk.1.attn_k.bias"] = { { 32 }, std::vector<float>(32, 1.0f) };
+    EXPECT_EQ(load_error(gguf(phi3_long, tensors)), "gguf: layer 1 has both fused and separate query, key and value biases");
+}
+
 }
