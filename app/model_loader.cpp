@@ -42,6 +42,8 @@ void describe_model(llm::Checkpoint const& checkpoint, i32 model_context)
         else
             rt::println("[model] sliding-window attention: {} of every {} layers see the last {} positions (RoPE base {:.0f}), the others all",
                 c.sliding_period - 1, c.sliding_period, c.sliding_window, double(c.rope_theta_local));
+        if (i32 kept = llm::Transformer::window_cache_positions(c); kept < c.seq_len)
+            rt::println("[model] their KV caches keep {} positions of the {}", kept, c.seq_len);
     }
     if (c.attention_softcap != 0.0f || c.final_softcap != 0.0f) {
         auto cap = [](const char* what, float value) {

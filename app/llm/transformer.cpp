@@ -8,9 +8,33 @@
 
 namespace llm {
 
+i32 Transformer::window_cache_positions(Config const& c)
+{
+    i64 kept = 2 * i64(c.sliding_window) + max_batch;
+    return c.sliding_window > 0 && kept < c.seq_len ? i32(kept) : c.seq_len;
+}
+
+namespace {
+
+// Floats of each of the key and value caches, and where each layer's begin (when
+// `offsets` is given).
+u64 cache_floats(Config const& c, size_t* offsets = nullptr)
+{
+    u64 floats = 0;
+    i32 windowed = Transformer::window_cache_positions(c);
+    for (i32 layer = 0; layer < c.n_layers; ++layer) {
+        if (offsets)
+            offsets[layer] = size_t(floats);
+        floats += u64(c.sliding(layer) ? windowed : c.seq_len) * u64(c.kv_dim());
+    }
+    return floats;
+}
+
+}
+
 u64 Transformer::state_bytes(Config const& c)
 {
-    u64 cache = u64(c.n_layers) * u64(c.seq_len) * u64(c.kv_dim());
+    u64 cache = cache_floats(c);
     u64 widest = u64(c.widest_input());
     // x, xb2; xb (the attention's output too) and q
     u64 floats = 2 * u64(c.dim) + u64(rt::max(c.dim, c.q_dim())) + u64(c.q_dim()) + 2 * u64(c.hidden_dim) + 2 * cache + u64(c.n_heads) * u64(c.seq_len) + u64(c.vocab_size);
@@ -29,7 +53,9 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
                                  "give the machine more memory or ask for fewer positions (steps=N)",
             (needed + (1 << 20) - 1) >> 20, needed, rt::Heap::the().largest_free_block() >> 20);
     Transformer t(checkpoint);
-    size_t cache = size_t(c.n_layers) * size_t(c.seq_len) * size_t(c.kv_dim());
+    t.m_cache_offsets = TRY(rt::HeapArray<size_t>::allocate(size_t(c.n_layers)));
+    size_t cache = size_t(cache_floats(c, t.m_cache_offsets.data()));
+    t.m_window_cache_positions = window_cache_positions(c);
     t.m_x = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
     t.m_xb = TRY(rt::HeapArray<float>::allocate(size_t(rt::max(c.dim, c.q_dim()))));
     t.m_xb2 = TRY(rt::HeapArray<float>::allocate(size_t(c.dim)));
@@ -105,7 +131,7 @@ void Transformer::attend(i32 layer, i32 head, const float* q, i32 position, floa
     size_t kv_dim = size_t(c.kv_dim());
     // The head's slice of every cached position it sees, in the layer's part of the cache.
     i32 visible = c.first_visible(layer, position), count = position + 1 - visible;
-    size_t first = (size_t(layer) * size_t(c.seq_len) + size_t(visible)) * kv_dim + size_t(head / (c.n_heads / c.n_kv_heads)) * size_t(head_size);
+    size_t first = cache_index(layer, visible) + size_t(head / (c.n_heads / c.n_kv_heads)) * size_t(head_size);
     float head_scale = c.scores_divisor();
     auto const& kernels = kernels::active();
     kernels.attention.scores(scores, q, m_key_cache.data() + first, kv_dim, count, head_size, head_scale);
@@ -113,6 +139,28 @@ void Transformer::attend(i32 layer, i32 head, const float* q, i32 position, floa
         ops::soft_cap(scores, count, c.attention_softcap);
     kernels.softmax(scores, count);
     kernels.attention.weighted_sum(out, scores, m_value_cache.data() + first, kv_dim, count, head_size);
+}
+
+void Transformer::make_room(i32 position, i32 count)
+{
+    if (m_window_cache_positions == m_config.seq_len)
+        return; // every layer keeps every position
+    i32 keep_from = rt::max(0, position - m_config.sliding_window + 1); // the first position these tokens see
+    if (keep_from >= m_window_base && position + count - m_window_base <= m_window_cache_positions)
+        return;
+    // Positions [keep_from, position) move to the first slots (none when starting over).
+    size_t kv_dim = size_t(m_config.kv_dim());
+    if (keep_from > m_window_base && position > keep_from) {
+        size_t moved = size_t(position - keep_from) * kv_dim, from = size_t(keep_from - m_window_base) * kv_dim;
+        for (i32 layer = 0; layer < m_config.n_layers; ++layer) {
+            if (!m_config.sliding(layer))
+                continue;
+            size_t at = m_cache_offsets[size_t(layer)];
+            __builtin_memmove(m_key_cache.data() + at, m_key_cache.data() + at + from, moved * sizeof(float));
+            __builtin_memmove(m_value_cache.data() + at, m_value_cache.data() + at + from, moved * sizeof(float));
+        }
+    }
+    m_window_base = keep_from;
 }
 
 void Transformer::attention(i32 layer, i32 position)
@@ -226,18 +274,17 @@ void Transformer::run_layers(i32 token, i32 position)
     Config const& c = m_config;
     Weights const& w = *m_weights;
     auto const& kernels = kernels::active();
-    size_t kv_dim = size_t(c.kv_dim());
     float* x = m_x.data();
 
     rope_tables(m_rope_cos.data(), m_rope_sin.data(), position);
     embed(token, x);
+    make_room(position, 1);
 
     for (i32 layer = 0; layer < c.n_layers; ++layer) {
         Layer const& l = w.layers[size_t(layer)];
         // The new key and value go straight into this position's cache slot.
-        size_t cache_slot = (size_t(layer) * size_t(c.seq_len) + size_t(position)) * kv_dim;
-        float* k = m_key_cache.data() + cache_slot;
-        float* v = m_value_cache.data() + cache_slot;
+        float* k = m_key_cache.data() + cache_index(layer, position);
+        float* v = m_value_cache.data() + cache_index(layer, position);
         {
             rt::ScopedCycles probe { "rmsnorm" };
             kernels.rmsnorm(m_xb.data(), x, l.attention_norm.floats(), c.dim, c.norm_epsilon);

@@ -20,12 +20,21 @@ public:
     // Bytes of activations and KV cache a model needs (what create() allocates), without
     // the prompt batch's (BatchState::bytes).
     static u64 state_bytes(Config const&);
+    // Positions the cache keeps for a layer that sees only a window (Config::sliding): the
+    // window twice and a batch, when that is fewer than the run's (seq_len). Its keys and
+    // values then lie in that many slots, the oldest still seen first: when a token's
+    // would not fit, the last window's move to the start (make_room), one move per
+    // window's worth of tokens. So Gemma 3 1B's 32768-position context takes 5 of its 6
+    // layers' 2 x 512 + 64 positions instead.
+    static i32 window_cache_positions(Config const&);
     // `checkpoint` must outlive the transformer. Prompts are processed in batches of up
     // to `batch` tokens (1: token by token), fewer if that many do not fit in memory;
     // `batch_required` makes that an error instead.
     static rt::ErrorOr<Transformer> create(Checkpoint const& checkpoint, i32 batch = default_batch, bool batch_required = false);
 
     // Runs `token` at `position` (0-based) and returns the logits over the vocabulary.
+    // Positions follow the last one run, or start over at 0 (a window's cache keeps only
+    // the positions after the last one's window).
     float* forward(i32 token, i32 position);
     // Greedy decoding's next token: forward() and then the index of the first largest
     // logit, -1 when a logit is NaN or infinite (argmax() of forward's logits). Once
@@ -52,6 +61,14 @@ private:
     // the one-token kernels make their own.
     MatmulInput quantize_input(const float* x, i32 n, i8* q, float* s, i32* sums, bool batch) const;
     MatmulInput prepare(const float* x, i32 n);
+    // Where a layer's key (and value) of `position` lies in m_key_cache (m_value_cache).
+    size_t cache_index(i32 layer, i32 position) const
+    {
+        bool windowed = m_window_cache_positions < m_config.seq_len && m_config.sliding(layer);
+        return m_cache_offsets[size_t(layer)] + size_t(windowed ? position - m_window_base : position) * size_t(m_config.kv_dim());
+    }
+    // Makes room in the windowed layers' caches for positions [position, position + count).
+    void make_room(i32 position, i32 count);
     void attention(i32 layer, i32 position);
     // One head's attention for query `q` at `position` over the layer's cache up to it
     // (from config().first_visible): `scores` (position + 1 floats) scratch, `out` the
@@ -94,8 +111,11 @@ private:
     rt::HeapArray<float> m_hb;          // [hidden_dim]
     rt::HeapArray<float> m_hb2;         // [hidden_dim]
     rt::HeapArray<float> m_q;           // [q_dim]
-    rt::HeapArray<float> m_key_cache;   // [n_layers][seq_len][kv_dim]
-    rt::HeapArray<float> m_value_cache; // [n_layers][seq_len][kv_dim]
+    rt::HeapArray<float> m_key_cache;   // [n_layers][seq_len or window_cache_positions][kv_dim]
+    rt::HeapArray<float> m_value_cache; // the same
+    rt::HeapArray<size_t> m_cache_offsets; // [n_layers] where each layer's keys begin
+    i32 m_window_cache_positions { 0 }; // window_cache_positions()
+    i32 m_window_base { 0 };            // the position in the windowed caches' first slot
     rt::HeapArray<float> m_attention;   // [n_heads][seq_len]
     rt::HeapArray<float> m_logits;      // [vocab_size]
     rt::HeapArray<float> m_rope_frequencies; // [rope_sets][head_size / 2], the same at every position

@@ -76,14 +76,14 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
         rope_tables(row(b.rope_cos, b.rope_stride, t), row(b.rope_sin, b.rope_stride, t), position + t);
         embed(tokens[size_t(t)], row(b.x, ds, t));
     }
+    make_room(position, count);
 
     for (i32 layer = 0; layer < c.n_layers; ++layer) {
         Layer const& l = w.layers[size_t(layer)];
         // The batch's keys and values go straight into their positions' cache slots,
         // which lie one after another.
-        size_t cache_slot = (size_t(layer) * size_t(c.seq_len) + size_t(position)) * kv_dim;
-        float* k = m_key_cache.data() + cache_slot;
-        float* v = m_value_cache.data() + cache_slot;
+        float* k = m_key_cache.data() + cache_index(layer, position);
+        float* v = m_value_cache.data() + cache_index(layer, position);
         {
             rt::ScopedCycles probe { "rmsnorm" };
             for (i32 t = 0; t < count; ++t)

@@ -170,6 +170,19 @@ if [ "$arch" = gemma3 ]; then
   else
     fail "no [model] line describes the sliding window"
   fi
+  # 128 positions: the local layers' caches keep 2 x 16 + 64 of them, their contents moved
+  # to the start once; in batches, token by token and in the i686 program alike.
+  long_batched="$(story "$program" "$work/model.gguf" steps=128)"
+  long_one_by_one="$(story "$program" "$work/model.gguf" steps=128 batch=1)"
+  long_i686="$(story "$root/scripts/run-i686.sh $program_i686" "$work/model.gguf" steps=128)"
+  kept="$("$program" "$work/model.gguf" /dev/null prompt=Hi steps=128 tune=off 2>&1)"
+  if ! grep -q '^\[model\] their KV caches keep 96 positions of the 128' <<< "$kept"; then
+    fail "no [model] line says how many positions the windowed caches keep"
+  elif [ "$long_batched" != "$long_one_by_one" ] || { [ -n "$long_i686" ] && [ "$long_i686" != "$long_batched" ]; }; then
+    fail "past the windowed caches' length, batches, tokens and the i686 program tell different stories"
+  else
+    echo "PASS: the windowed caches keep 96 of 128 positions; the same long story in batches, token by token (and i686)"
+  fi
 fi
 if [ "$arch" = phi3 ]; then
   short="$("$program" "$work/model.gguf" /dev/null prompt=Hi steps=64 tune=off 2>&1)"

@@ -47,10 +47,11 @@ struct Design {
     bool rope_pairs { false }; // llama's RoPE (2i, 2i + 1) rather than over halves
     // Granite's multipliers (the file says them when the design is granite)
     float embedding_scale { 1.0f }, residual_scale { 1.0f }, attention_scale { 0.0f }, logit_scale { 1.0f };
+    u64 positions { 16 }; // the file's context
     u64 q_dim() const { return heads * head; }
     u64 kv_dim() const { return kv_heads * head; }
 };
-constexpr u64 vocab = 24, context = 16;
+constexpr u64 vocab = 24;
 constexpr float theta = 1000000.0f, local_theta = 10000.0f, epsilon = 1e-6f;
 
 // dim 32, but 4 query heads of 16 (queries 64 wide) over 2 key/value heads.
@@ -160,7 +161,7 @@ std::vector<u8> gguf(Design const& d, Tensors const& plain_tensors, FileChanges 
     auto integers = changes.integers;
     integers.insert(integers.end(), { { "embedding_length", u32(d.dim) }, { "feed_forward_length", u32(d.hidden) },
                                         { "block_count", u32(d.layers) }, { "attention.head_count", u32(d.heads) },
-                                        { "attention.head_count_kv", u32(d.kv_heads) }, { "context_length", u32(context) },
+                                        { "attention.head_count_kv", u32(d.kv_heads) }, { "context_length", u32(d.positions) },
                                         { "attention.key_length", changes.key_length }, { "attention.value_length", changes.value_length } });
     if (d.window)
         integers.push_back({ "attention.sliding_window", d.window });
@@ -219,7 +220,7 @@ public:
     {
         auto const& embedding = m_t.at("token_embd.weight").values;
         std::vector<double> x(embedding.begin() + token * i64(m_d.dim), embedding.begin() + (token + 1) * i64(m_d.dim));
-        bool long_rope = m_d.original_context && context > m_d.original_context;
+        bool long_rope = m_d.original_context && m_d.positions > m_d.original_context;
         m_factors = m_d.original_context ? &weights(long_rope ? "rope_factors_long.weight" : "rope_factors_short.weight") : nullptr;
         for (double& v : x)
             v *= (m_d.scaled_embedding ? std::sqrt(double(m_d.dim)) : 1.0) * m_d.embedding_scale;
@@ -352,8 +353,9 @@ double relative_difference(const float* a, std::vector<double> const& b)
 }
 
 // The design's file through the transformer, token by token against the plain layers, then
-// in one batch against the last token's logits.
-void compare_with_plain_layers(Design const& d)
+// in one batch against the last token's logits: `count` tokens (the first 12 of a fixed
+// list, and random ones after).
+void compare_with_plain_layers(Design const& d, size_t count = 12)
 {
     testing_support::ScopedHeap heap(16 << 20);
     auto tensors = random_tensors(d);
@@ -368,12 +370,17 @@ void compare_with_plain_layers(Design const& d)
     EXPECT_EQ(c.kv_dim(), i32(d.kv_dim()));
     EXPECT_EQ(std::string(llm::format_name(checkpoint.value())), "GGUF " + d.architecture);
 
-    const i32 tokens[] = { 3, 17, 5, 5, 22, 0, 9, 11, 14, 2, 7, 19 };
+    std::vector<i32> tokens = { 3, 17, 5, 5, 22, 0, 9, 11, 14, 2, 7, 19 };
+    for (u32 state = 12345; tokens.size() < count;) {
+        state = state * 1103515245u + 12345u;
+        tokens.push_back(i32((state >> 16) % vocab));
+    }
+    tokens.resize(count);
     auto one_by_one = llm::Transformer::create(checkpoint.value());
     ASSERT_FALSE(one_by_one.is_error()) << message(one_by_one.error());
     PlainModel plain(d, tensors);
     std::vector<float> last(vocab);
-    for (i32 position = 0; position < i32(std::size(tokens)); ++position) {
+    for (i32 position = 0; position < i32(tokens.size()); ++position) {
         auto expected = plain.forward(tokens[position], position);
         const float* logits = one_by_one.value().forward(tokens[position], position);
         EXPECT_LT(relative_difference(logits, expected), 1e-5) << d.architecture << " position " << position;
@@ -382,13 +389,30 @@ void compare_with_plain_layers(Design const& d)
     auto batched = llm::Transformer::create(checkpoint.value(), 16);
     ASSERT_FALSE(batched.is_error()) << message(batched.error());
     ASSERT_GT(batched.value().batch_capacity(), 1);
-    const float* batch_logits = batched.value().forward_batch({ tokens, std::size(tokens) }, 0);
+    const float* batch_logits = batched.value().forward_batch({ tokens.data(), tokens.size() }, 0);
     EXPECT_EQ(std::memcmp(batch_logits, last.data(), vocab * sizeof(float)), 0) << d.architecture;
 }
 
 TEST(Qwen3, WideHeadsAndHeadNormsComputeTheLayer) { compare_with_plain_layers(qwen3); }
 
 TEST(Gemma3, SlidingWindowPostNormsAndGeluComputeTheLayer) { compare_with_plain_layers(gemma3); }
+
+// 100 positions through a window of 3: the local layers' caches keep 2 x 3 + 64 positions,
+// and their keys and values move to the start twice, token by token and in the batches.
+TEST(Gemma3, WindowedCachesKeepTheWindow)
+{
+    Design long_run = gemma3;
+    long_run.positions = 128;
+    llm::Config c {};
+    c.seq_len = 128;
+    c.sliding_window = 3;
+    EXPECT_EQ(llm::Transformer::window_cache_positions(c), 70);
+    c.seq_len = 70;
+    EXPECT_EQ(llm::Transformer::window_cache_positions(c), 70);
+    c.sliding_window = 0;
+    EXPECT_EQ(llm::Transformer::window_cache_positions(c), 70);
+    compare_with_plain_layers(long_run, 100);
+}
 
 TEST(Gemma2, SoftCapsAndAlternatingWindowsComputeTheLayer) { compare_with_plain_layers(gemma2); }
 
