@@ -341,6 +341,14 @@ std::string load_error(std::vector<u8> const& bytes)
     return checkpoint.is_error() ? message(checkpoint.error()) : "";
 }
 
+// The loader's message for the design's file with `changes`, its key and value lengths
+// the design's head width ("" when it loads).
+std::string changed_file_error(Design const& d, Tensors const& tensors, FileChanges changes)
+{
+    changes.key_length = changes.value_length = u32(d.head);
+    return load_error(gguf(d, tensors, changes));
+}
+
 // Largest |a - b| over the logits, relative to the largest |b|.
 double relative_difference(const float* a, std::vector<double> const& b)
 {
@@ -422,10 +430,7 @@ TEST(Granite, RefusedWithClearMessages)
 {
     testing_support::ScopedHeap heap(16 << 20);
     auto tensors = random_tensors(granite);
-    auto changed = [&](FileChanges changes) {
-        changes.key_length = changes.value_length = 8;
-        return load_error(gguf(granite, tensors, changes));
-    };
+    auto changed = [&](FileChanges changes) { return changed_file_error(granite, tensors, changes); };
     EXPECT_EQ(changed({}), "");
     EXPECT_EQ(changed({ 0, 0, "", {}, { { "residual_scale", -1.0f } }, {} }), "gguf: granite.residual_scale -1.000 is not a plausible multiplier");
     EXPECT_EQ(changed({ 0, 0, "", {}, { { "logit_scale", 0.0f } }, {} }), "gguf: granite.logit_scale 0.000 is not a plausible multiplier");
@@ -456,10 +461,7 @@ TEST(Gemma3, RefusedWithClearMessages)
 {
     testing_support::ScopedHeap heap(16 << 20);
     auto tensors = random_tensors(gemma3);
-    auto changed = [&](FileChanges changes) {
-        changes.key_length = changes.value_length = 12;
-        return load_error(gguf(gemma3, tensors, changes));
-    };
+    auto changed = [&](FileChanges changes) { return changed_file_error(gemma3, tensors, changes); };
     EXPECT_EQ(changed({}), "");
     EXPECT_EQ(changed({ 0, 0, "blk.6.post_ffw_norm.weight", {}, {}, {} }), "gguf: tensor blk.6.post_ffw_norm.weight is missing");
     EXPECT_EQ(changed({ 0, 0, "", {}, { { "final_logit_softcapping", -30.0f } }, {} }),
@@ -545,10 +547,7 @@ TEST(Gemma2, RefusedWithClearMessages)
 {
     testing_support::ScopedHeap heap(16 << 20);
     auto tensors = random_tensors(gemma2);
-    auto changed = [&](FileChanges changes) {
-        changes.key_length = changes.value_length = 8;
-        return load_error(gguf(gemma2, tensors, changes));
-    };
+    auto changed = [&](FileChanges changes) { return changed_file_error(gemma2, tensors, changes); };
     EXPECT_EQ(changed({}), "");
     EXPECT_EQ(changed({ 0, 0, "blk.3.post_attention_norm.weight", {}, {}, {} }), "gguf: tensor blk.3.post_attention_norm.weight is missing");
     EXPECT_EQ(changed({ 0, 0, "", {}, { { "attn_logit_softcapping", 1e9f } }, {} }), "gguf: gemma2.attn_logit_softcapping 1000000000.000 is not a plausible cap");
@@ -559,10 +558,7 @@ TEST(Phi3, RefusedWithClearMessages)
 {
     testing_support::ScopedHeap heap(16 << 20);
     auto tensors = random_tensors(phi3_long);
-    auto changed = [&](FileChanges changes, Tensors const& t) {
-        changes.key_length = changes.value_length = 8;
-        return load_error(gguf(phi3_long, t, changes));
-    };
+    auto changed = [&](FileChanges changes, Tensors const& t) { return changed_file_error(phi3_long, t, changes); };
     EXPECT_EQ(changed({}, tensors), "");
     EXPECT_EQ(changed({ 0, 0, "rope_factors_long.weight", {}, {}, {} }, tensors),
         "gguf: LongRoPE needs rope_factors_short.weight and rope_factors_long.weight, the file has one");

@@ -220,65 +220,51 @@ std::vector<i32> templated(std::string const& source, llm::GgufTokenizer const& 
     return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
 }
 
-// Gemma 3's template (its shape: tests/host/gemma3_shape.jinja) gives the tokens of the
-// built-in Gemma markers, which the chat falls back to: the system message opening the first
-// user turn, and later turns after the reply's <end_of_turn>.
+// A test template's exchange (tests/host/NAME) and the same exchange in the built-in
+// markers the chat falls back to for it, which must be `kind`: the same tokens for each
+// (system, message, replies) case, the turns closed by `close`.
+struct ExchangeCase {
+    const char* system;
+    const char* message;
+    i32 replies;
+};
+void expect_markers_give_the_templates_tokens(const char* name, app::ChatFormat::Kind kind, const char* close, std::vector<ExchangeCase> const& cases)
+{
+    LOAD_LLAMA_VOCABULARY(tokenizer);
+    std::string source = testing_support::test_source(name);
+    ASSERT_FALSE(source.empty()) << name;
+    auto format = app::ChatFormat::from_template({ source.data(), source.size() });
+    EXPECT_EQ(format.kind, kind) << name;
+    for (auto const& c : cases) {
+        rt::HeapArray<i32> tokens;
+        auto n = app::template_exchange_tokens({ source.data(), source.size() }, tokenizer, c.system, c.message, c.replies, close, tokens);
+        ASSERT_FALSE(n.is_error()) << message_of(n.error());
+        EXPECT_EQ(std::vector<i32>(tokens.data(), tokens.data() + n.value()), exchange(format, tokenizer, c.system, c.message, c.replies == 0))
+            << name << ": " << c.system << " / " << c.message;
+    }
+}
+
+// Gemma 3's template gives the tokens of the built-in Gemma markers: the system message
+// opening the first user turn, and later turns after the reply's <end_of_turn>.
 TEST(ChatTokens, GemmaMarkersAreGemmaTemplatesTokens)
 {
-    LOAD_LLAMA_VOCABULARY(tokenizer);
-    std::string source = testing_support::test_source("gemma3_shape.jinja");
-    ASSERT_FALSE(source.empty());
-    auto gemma = app::ChatFormat::from_template({ source.data(), source.size() });
-    EXPECT_EQ(gemma.kind, app::ChatFormat::Kind::Gemma);
-    auto rendered = [&](const char* system, const char* message, i32 replies) {
-        rt::HeapArray<i32> tokens;
-        auto n = app::template_exchange_tokens({ source.data(), source.size() }, tokenizer, system, message, replies, "<end_of_turn>", tokens);
-        EXPECT_FALSE(n.is_error()) << (n.is_error() ? message_of(n.error()) : "");
-        return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
-    };
-    EXPECT_EQ(rendered("You are kind.", "Hi there", 0), exchange(gemma, tokenizer, "You are kind.", "Hi there", true));
-    EXPECT_EQ(rendered("", "Hi there", 0), exchange(gemma, tokenizer, "", "Hi there", true));
-    EXPECT_EQ(rendered("You are kind.", "And now?", 1), exchange(gemma, tokenizer, "You are kind.", "And now?", false));
+    expect_markers_give_the_templates_tokens("gemma3_shape.jinja", app::ChatFormat::Kind::Gemma, "<end_of_turn>",
+        { { "You are kind.", "Hi there", 0 }, { "", "Hi there", 0 }, { "You are kind.", "And now?", 1 } });
 }
 
-// Phi-3's template (its shape: tests/host/phi3_shape.jinja) gives the tokens of the built-in
-// Phi-3 markers: every turn closed by <|end|>, the system turn first.
+// Phi-3's: every turn closed by <|end|>, the system turn first.
 TEST(ChatTokens, Phi3MarkersArePhi3TemplatesTokens)
 {
-    LOAD_LLAMA_VOCABULARY(tokenizer);
-    std::string source = testing_support::test_source("phi3_shape.jinja");
-    ASSERT_FALSE(source.empty());
-    auto phi3 = app::ChatFormat::from_template({ source.data(), source.size() });
-    EXPECT_EQ(phi3.kind, app::ChatFormat::Kind::Phi3);
-    auto rendered = [&](const char* system, const char* message, i32 replies) {
-        rt::HeapArray<i32> tokens;
-        auto n = app::template_exchange_tokens({ source.data(), source.size() }, tokenizer, system, message, replies, "<|end|>", tokens);
-        EXPECT_FALSE(n.is_error()) << (n.is_error() ? message_of(n.error()) : "");
-        return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
-    };
-    EXPECT_EQ(rendered("You are kind.", "Hi there", 0), exchange(phi3, tokenizer, "You are kind.", "Hi there", true));
-    EXPECT_EQ(rendered("", "Hi there", 0), exchange(phi3, tokenizer, "", "Hi there", true));
-    EXPECT_EQ(rendered("You are kind.", "And now?", 1), exchange(phi3, tokenizer, "You are kind.", "And now?", false));
+    expect_markers_give_the_templates_tokens("phi3_shape.jinja", app::ChatFormat::Kind::Phi3, "<|end|>",
+        { { "You are kind.", "Hi there", 0 }, { "", "Hi there", 0 }, { "You are kind.", "And now?", 1 } });
 }
 
-// Granite's template (its shape: tests/host/granite_shape.jinja) gives the tokens of the
-// built-in Granite markers where the chat has a system message (without one the template
-// writes its own, which the markers cannot know).
+// Granite's, where the chat has a system message (without one the template writes its
+// own, which the markers cannot know).
 TEST(ChatTokens, GraniteMarkersAreGraniteTemplatesTokens)
 {
-    LOAD_LLAMA_VOCABULARY(tokenizer);
-    std::string source = testing_support::test_source("granite_shape.jinja");
-    ASSERT_FALSE(source.empty());
-    auto granite = app::ChatFormat::from_template({ source.data(), source.size() });
-    EXPECT_EQ(granite.kind, app::ChatFormat::Kind::Granite);
-    auto rendered = [&](const char* system, const char* message, i32 replies) {
-        rt::HeapArray<i32> tokens;
-        auto n = app::template_exchange_tokens({ source.data(), source.size() }, tokenizer, system, message, replies, "<|end_of_text|>", tokens);
-        EXPECT_FALSE(n.is_error()) << (n.is_error() ? message_of(n.error()) : "");
-        return n.is_error() ? std::vector<i32> {} : std::vector<i32>(tokens.data(), tokens.data() + n.value());
-    };
-    EXPECT_EQ(rendered("You are kind.", "Hi there", 0), exchange(granite, tokenizer, "You are kind.", "Hi there", true));
-    EXPECT_EQ(rendered("You are kind.", "And now?", 1), exchange(granite, tokenizer, "You are kind.", "And now?", false));
+    expect_markers_give_the_templates_tokens("granite_shape.jinja", app::ChatFormat::Kind::Granite, "<|end_of_text|>",
+        { { "You are kind.", "Hi there", 0 }, { "You are kind.", "And now?", 1 } });
 }
 
 // A template without a system role (Gemma 2's: it raises) gets the system message at the
