@@ -17,6 +17,9 @@ TEST(ChatFormat, RecognisedFromTheTemplate)
     EXPECT_EQ(app::ChatFormat::from_template("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>'}}").kind, Kind::ChatMl);
     EXPECT_EQ(app::ChatFormat::from_template("{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}").kind, Kind::Llama2);
     EXPECT_EQ(app::ChatFormat::from_template("{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' }}").kind, Kind::Llama3);
+    EXPECT_EQ(app::ChatFormat::from_template("{{'<|user|>\n' + message['content'] + '<|end|>\n'}}{{ '<|assistant|>\n' }}").kind, Kind::Phi3);
+    EXPECT_EQ(app::ChatFormat::from_template("{{- '<|start_of_role|>' + message['role'] + '<|end_of_role|>' }}").kind, Kind::Granite);
+    EXPECT_EQ(app::ChatFormat::from_template("<start_of_turn>").kind, Kind::Gemma);
     EXPECT_EQ(app::ChatFormat::from_template("").kind, Kind::Zephyr); // no template: TinyLlama's
     auto chatml = app::ChatFormat::from_template("<|im_start|>");
     EXPECT_EQ(chatml.close_piece, rt::StringView("<|im_end|>"));
