@@ -209,8 +209,8 @@ if [ -n "${LLAMA_BENCH:-}" ]; then
     done
     # The newer small chat models' shapes (their vocabularies padded to the real size):
     # Qwen3's head norms, Gemma 3's sliding window and GELU, Gemma 3 1B's Q4_K_M with its
-    # Q5_0 rows, Gemma 2's soft caps, and Phi-3.5-mini's fused matrices.
-    for shape_type in qwen3-0.6b:q8_0 gemma3-270m:q8_0 gemma3-1b:q4_k_m gemma2-2b:q4_k_m phi3.5-mini:q4_k_m; do
+    # Q5_0 rows, Gemma 2's soft caps, Phi-3.5-mini's fused matrices, Granite's multipliers.
+    for shape_type in qwen3-0.6b:q8_0 gemma3-270m:q8_0 gemma3-1b:q4_k_m gemma2-2b:q4_k_m phi3.5-mini:q4_k_m granite-3.3-2b:q4_k_m; do
       shape="${shape_type%%:*}" type="${shape_type##*:}" gguf="$work/random-${shape_type/:/-}.gguf"
       [ "$gguf" -nt "$build/bareflow-convert-gguf" ] || "$build/bareflow-convert-gguf" --random "$shape" byte-level "$gguf" --type "$type" >/dev/null
       comparisons+=("$shape ${type^^}=$gguf")

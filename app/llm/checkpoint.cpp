@@ -167,6 +167,7 @@ const char* format_name(Checkpoint const& checkpoint)
         case Architecture::Gemma3: return "GGUF gemma3";
         case Architecture::Phi3: return "GGUF phi3";
         case Architecture::Granite: return "GGUF granite";
+        case Architecture::SmolLM3: return "GGUF smollm3";
         }
         break;
     case WeightFormat::Float32: break;

@@ -71,6 +71,10 @@ struct Config {
     float attention_scale { 0.0f };
     float residual_scale { 1.0f };
     float logit_scale { 1.0f };
+    // SmolLM3's layers without position embedding: every `no_rope_period`-th layer (the
+    // 4th, 8th ...) leaves its queries and keys unturned (0: every layer turns them).
+    i32 no_rope_period { 0 };
+    bool rotary(i32 layer) const { return no_rope_period == 0 || (layer + 1) % no_rope_period != 0; }
     bool long_rope(i32 positions) const { return rope_original_context > 0 && positions > rope_original_context; }
 
     // (A period of 0 makes every layer local, as llama.cpp reads it.)
@@ -153,8 +157,9 @@ enum class WeightFormat { Float32, Int8, Gguf };
 // queries and keys RMS-normalised before RoPE over halves), Gemma 2's and Gemma 3's (Config
 // and Layer say what they change), Phi-3's (llama's layer with RoPE over halves, its
 // files' query, key and value matrices fused in one, and gate and up; LongRoPE) and
-// Granite's (llama's layer with Config's multipliers).
-enum class Architecture { Llama, Qwen2, Qwen3, Gemma2, Gemma3, Phi3, Granite };
+// Granite's (llama's layer with Config's multipliers) and SmolLM3's (llama's, with some
+// layers not turned by RoPE).
+enum class Architecture { Llama, Qwen2, Qwen3, Gemma2, Gemma3, Phi3, Granite, SmolLM3 };
 
 struct Checkpoint {
     Config config;

@@ -301,8 +301,10 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         design = Architecture::Phi3;
     else if (architecture == "granite")
         design = Architecture::Granite;
+    else if (architecture == "smollm3")
+        design = Architecture::SmolLM3;
     else
-        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2, qwen3, gemma2, gemma3, phi3 and granite)",
+        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2, qwen3, gemma2, gemma3, phi3, granite and smollm3)",
             architecture);
     rt::FixedString<64> key_text;
     auto key = [&](rt::StringView suffix) {
@@ -327,7 +329,10 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     bool shared = c.shared_classifier;
     c = TRY(validate_config(header));
     c.shared_classifier = shared;
-    c.rope_halves = design != Architecture::Llama && design != Architecture::Granite; // their files order rows for llama's pairs
+    // Llama's, Granite's and SmolLM3's files order their rows for llama's pairs.
+    c.rope_halves = design != Architecture::Llama && design != Architecture::Granite && design != Architecture::SmolLM3;
+    if (design == Architecture::SmolLM3)
+        c.no_rope_period = 4; // as llama.cpp has it: the files do not say
     c.head_dim = TRY(head_dim(file, architecture, c));
     if (auto rope = file.get_integer(key("rope.dimension_count")); !rope.is_error() && i64(rope.value()) != c.head_size())
         return rt::Error::format("gguf: rope dimension count {} differs from the head size {}: not supported", rope.value(), c.head_size());

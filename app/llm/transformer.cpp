@@ -297,7 +297,7 @@ void Transformer::run_layers(i32 token, i32 position)
         }
         add_qkv_biases(l, m_q.data(), k, v);
         normalize_heads(l, m_q.data(), k);
-        {
+        if (c.rotary(layer)) {
             rt::ScopedCycles probe { "rope" };
             (c.rope_halves ? ops::rope_apply_halves : ops::rope_apply)(m_q.data(), k, c.q_dim(), c.kv_dim(), c.head_size(), rope_table(m_rope_cos.data(), layer),
                 rope_table(m_rope_sin.data(), layer));

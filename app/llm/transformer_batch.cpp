@@ -99,7 +99,7 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
             add_qkv_biases(l, row(b.q, ds, t), k + size_t(t) * kv_dim, v + size_t(t) * kv_dim);
             normalize_heads(l, row(b.q, ds, t), k + size_t(t) * kv_dim);
         }
-        {
+        if (c.rotary(layer)) {
             rt::ScopedCycles probe { "rope" };
             auto rope_apply = c.rope_halves ? ops::rope_apply_halves : ops::rope_apply;
             for (i32 t = 0; t < count; ++t)

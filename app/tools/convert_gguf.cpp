@@ -140,7 +140,7 @@ int main(int argc, char** argv)
     }
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
         fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE] [--qwen2] [--rope-factors F]\n"
-                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b|gemma2-mini|gemma2-2b|phi3-mini|phi3.5-mini|granite-mini|granite-3.3-2b TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
+                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b|gemma2-mini|gemma2-2b|phi3-mini|phi3.5-mini|granite-mini|granite-3.3-2b|smollm3-mini|smollm3-3b TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
                         "TYPE: f32 q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
         return 2;
     }
@@ -319,6 +319,9 @@ constexpr Shape shapes[] = {
     // sublayers' outputs and the logits). Granite 3.3 2B's shape (vocabulary 49159).
     { "granite-mini", "granite", 256, 768, 2, 4, 2, 0, 128, 0, 0 },
     { "granite-3.3-2b", "granite", 2048, 8192, 40, 32, 8, 0, 131072, 49159, 0 },
+    // SmolLM3's (llama's layer; every 4th layer without RoPE). SmolLM3-3B's shape.
+    { "smollm3-mini", "smollm3", 256, 768, 4, 4, 2, 0, 128, 0, 0 },
+    { "smollm3-3b", "smollm3", 2048, 11008, 36, 16, 4, 0, 65536, 128256, 0 },
 };
 
 }
@@ -349,7 +352,7 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
          other = arch != "llama";
     bool byte_level = std::string(tokenizer_path) == "byte-level";
     if (!shape || (other && !byte_level)) {
-        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m, gemma3-1b, gemma2-mini, gemma2-2b, phi3-mini, phi3.5-mini, granite-mini or granite-3.3-2b"
+        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m, gemma3-1b, gemma2-mini, gemma2-2b, phi3-mini, phi3.5-mini, granite-mini, granite-3.3-2b, smollm3-mini or smollm3-3b"
                         " (all but the first two with byte-level)\n");
         return 2;
     }

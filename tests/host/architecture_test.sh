@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A model in Qwen2's, Qwen3's, Gemma 3's, Gemma 2's, Phi-3's or Granite's file layout (random weights from
+# A model in Qwen2's, Qwen3's, Gemma 3's, Gemma 2's, Phi-3's, Granite's or SmolLM3's file layout (random weights from
 # bareflow-convert-gguf):
 #  - qwen2: biases on the query, key and value projections, RoPE over each head's halves,
 #    Qwen2's word cutting;
@@ -13,7 +13,8 @@
 #  - phi3: llama's layer with RoPE over halves, the query, key and value matrices fused in
 #    one, and the gate and up; LongRoPE (long factors past the original 64 positions);
 #  - granite: llama's layer with multipliers on the embedding, the scores, the sublayers'
-#    outputs and the logits.
+#    outputs and the logits;
+#  - smollm3: llama's layer, every 4th without RoPE.
 # The prompt read in batches and token by token gives the same story, the i686 program
 # too, the architecture's own tensors count (qwen2's biases zeroed, qwen3's head norms or
 # gemma3's output norms set to one, gemma2's caps taken off, phi3's LongRoPE factors set to
@@ -25,7 +26,7 @@
 # 2-shaped one (gemma2_shape.jinja, which refuses a system message), the phi3 model through
 # a Phi-3-shaped one (phi3_shape.jinja), the granite model through a Granite-shaped one
 # (granite_shape.jinja); the phi3 model says which LongRoPE factors a run takes.
-#   architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
+#   architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite|smollm3 CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 arch="$1" convert="$2" program="$3" program_i686="$4"
@@ -43,7 +44,10 @@ case "$arch" in
   gemma2) shape_line="dim 256, hidden 768, 4 layers, 4 heads (2 kv)"; own="the soft caps"; sampling="temp=0.8 seed=7" ;;
   phi3) shape_line="dim 256, hidden 768, 2 layers, 4 heads (4 kv), vocab 407"; own="LongRoPE's factors"; sampling="temp=0.8 seed=7" ;;
   granite) shape_line="dim 256, hidden 768, 2 layers, 4 heads (2 kv), vocab 403"; own="the multipliers" ;;
-  *) echo "usage: architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite ..."; exit 2 ;;
+  # SmolLM3's difference (every 4th layer without RoPE) is not in its file: host
+  # architectures checks it against a plain implementation.
+  smollm3) shape_line="dim 256, hidden 768, 4 layers, 4 heads (2 kv)"; own="" ;;
+  *) echo "usage: architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite|smollm3 ..."; exit 2 ;;
 esac
 "$convert" --random "$arch-mini" byte-level "$work/model.gguf" --type q8_0 > /dev/null || { echo "FAIL: no model"; exit 1; }
 # The same file without the architecture's own tensors' effect: every bias zero, every
@@ -98,7 +102,7 @@ start = (at + 31) // 32 * 32
 for offset, count, value in filter(None, changes):
     data[start + offset:start + offset + 4 * count] = struct.pack("<%df" % count, *([value] * count))
 open(sys.argv[2], "wb").write(data)
-if not changes:
+if not changes and sys.argv[3] != "smollm3":
     sys.exit("no bias, head norm, output norm, soft cap, RoPE factor or multiplier in the file")
 PY
 prompt="Hello there, the little girl named Lily ran to the park"
@@ -113,10 +117,10 @@ if ! grep -q "^\[model\] GGUF $arch: $shape_line" <<< "$batched" || ! grep -a -q
   echo "$batched"; fail "the $arch model did not tell a story"
 elif [ "$batched" != "$one_by_one" ]; then
   diff <(echo "$batched") <(echo "$one_by_one"); fail "the prompt in batches and token by token give different stories"
-elif [ "$batched" = "$plain" ]; then
+elif [ -n "$own" ] && [ "$batched" = "$plain" ]; then
   fail "without $own the story is the same: they are not applied"
 else
-  echo "PASS: $arch: the same story with the prompt in batches and token by token; $own count"
+  echo "PASS: $arch: the same story with the prompt in batches and token by token${own:+; $own count}"
 fi
 if i686="$(story "$root/scripts/run-i686.sh $program_i686" "$work/model.gguf")" && [ -n "$i686" ]; then
   [ "$i686" = "$batched" ] && echo "PASS: the i686 program tells the same story" || { diff <(echo "$batched") <(echo "$i686"); fail "the i686 story differs"; }
@@ -182,6 +186,13 @@ if [ "$arch" = gemma3 ]; then
     fail "past the windowed caches' length, batches, tokens and the i686 program tell different stories"
   else
     echo "PASS: the windowed caches keep 96 of 128 positions; the same long story in batches, token by token (and i686)"
+  fi
+fi
+if [ "$arch" = smollm3 ]; then
+  if grep -q '^\[model\] no position embedding in every 4th layer' <<< "$("$program" "$work/model.gguf" /dev/null prompt=Hi steps=4 tune=off 2>&1)"; then
+    echo "PASS: the layers without RoPE are described"
+  else
+    fail "no [model] line describes the layers without RoPE"
   fi
 fi
 if [ "$arch" = phi3 ]; then

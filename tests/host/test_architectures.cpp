@@ -15,7 +15,8 @@
 //    long ones where the run holds more positions than the original context, the short
 //    ones where it does not, and RoPE's cosines and sines scaled by the attention factor;
 //  - Granite: llama's layer and RoPE (dimensions 2i and 2i + 1 together) with multipliers
-//    on the embedding, the scores, the sublayers' outputs and the logits.
+//    on the embedding, the scores, the sublayers' outputs and the logits;
+//  - SmolLM3: llama's layer and RoPE, every 4th layer without RoPE.
 // Also the loader's refusals for such files, and the settings it reads or defaults.
 #include "../../app/llm/gguf.h"
 #include "../../app/llm/gguf_model.h"
@@ -48,6 +49,7 @@ struct Design {
     // Granite's multipliers (the file says them when the design is granite)
     float embedding_scale { 1.0f }, residual_scale { 1.0f }, attention_scale { 0.0f }, logit_scale { 1.0f };
     u64 positions { 16 }; // the file's context
+    u32 no_rope_period { 0 }; // every this-many-th layer is not turned (0: none)
     u64 q_dim() const { return heads * head; }
     u64 kv_dim() const { return kv_heads * head; }
 };
@@ -65,6 +67,8 @@ const Design gemma2 { "gemma2", 32, 48, 5, 4, 2, 8, false, true, true, true, 3, 
 const Design phi3_long { "phi3", 32, 48, 2, 4, 4, 8, false, false, false, false, 0, 0, false, 0, 0, true, 8 };
 const Design phi3_short { "phi3", 32, 48, 2, 4, 4, 8, false, false, false, false, 0, 0, false, 0, 0, true, 16 };
 constexpr float attention_factor = 1.25f;
+// Five layers (the 4th without RoPE), 4 heads of 8 over 2 key/value heads.
+const Design smollm3 { "smollm3", 32, 48, 5, 4, 2, 8, false, false, false, false, 0, 0, false, 0, 0, false, 0, true, 1.0f, 1.0f, 0.0f, 1.0f, 16, 4 };
 // Two layers, 4 heads of 8 over 2 key/value heads, multipliers far from one.
 const Design granite { "granite", 32, 48, 2, 4, 2, 8, false, false, false, false, 0, 0, false, 0, 0, false, 0, true, 3.0f, 0.25f, 0.5f, 4.0f };
 
@@ -230,10 +234,11 @@ public:
             double base = local && m_d.local_base ? local_theta : theta;
             auto xb = rms_norm(x, 0, m_d.dim, weights(p + "attn_norm.weight"));
             auto q = product(p + "attn_q.weight", xb), k = product(p + "attn_k.weight", xb), v = product(p + "attn_v.weight", xb);
+            i32 turned = m_d.no_rope_period && (l + 1) % m_d.no_rope_period == 0 ? 0 : position; // position 0 turns nothing
             for (u64 h = 0; h < m_d.heads; ++h)
-                normalize_and_turn(q, h * m_d.head, p + "attn_q_norm.weight", position, base);
+                normalize_and_turn(q, h * m_d.head, p + "attn_q_norm.weight", turned, base);
             for (u64 h = 0; h < m_d.kv_heads; ++h)
-                normalize_and_turn(k, h * m_d.head, p + "attn_k_norm.weight", position, base);
+                normalize_and_turn(k, h * m_d.head, p + "attn_k_norm.weight", turned, base);
             m_keys[l].push_back(k);
             m_values[l].push_back(v);
             size_t first = local && size_t(position) + 1 > m_d.window ? size_t(position) + 1 - m_d.window : 0;
@@ -425,6 +430,8 @@ TEST(Gemma3, WindowedCachesKeepTheWindow)
 TEST(Gemma2, SoftCapsAndAlternatingWindowsComputeTheLayer) { compare_with_plain_layers(gemma2); }
 
 TEST(Granite, MultipliersComputeTheLayer) { compare_with_plain_layers(granite); }
+
+TEST(SmolLM3, LayersWithoutRopeComputeTheLayer) { compare_with_plain_layers(smollm3); }
 
 TEST(Granite, RefusedWithClearMessages)
 {
