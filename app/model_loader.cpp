@@ -51,6 +51,9 @@ void describe_model(llm::Checkpoint const& checkpoint, i32 model_context)
         };
         rt::println("[model] soft-capping: {}, {}", cap("attention scores", c.attention_softcap).view(), cap("logits", c.final_softcap).view());
     }
+    if (c.yarn_factor != 0.0f)
+        rt::println("[model] YaRN: RoPE frequencies from pair {:.0f} on divided by up to {:.1f} (blended to pair {:.0f}), RoPE times {:.3f}",
+            double(c.yarn_low), double(c.yarn_factor), double(c.yarn_high), double(c.rope_attention_factor));
     if (c.no_rope_period > 0)
         rt::println("[model] no position embedding in every {}th layer", c.no_rope_period);
     if (c.rope_original_context > 0)

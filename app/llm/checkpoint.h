@@ -30,6 +30,13 @@ struct Config {
     // Linear RoPE scaling (rope.scaling.factor): positions divided by it, in the layers
     // that see the whole context (Gemma 3 4B's factor 8); 1: none.
     float rope_scale { 1.0f };
+    // YaRN (rope.scaling.type yarn), in the same layers: pair i's frequency f becomes
+    // f * (ramp + (1 - ramp) / yarn_factor), where ramp is yarn_ext_factor for the pairs
+    // below yarn_low (fast turns, kept), 0 above yarn_high (slow ones, interpolated) and
+    // falls linearly between; RoPE's cosines and sines are then scaled by 1 + 0.1 ln(factor)
+    // (in rope_attention_factor). 0: none.
+    float yarn_factor { 0.0f };
+    float yarn_low { 0.0f }, yarn_high { 0.0f }, yarn_ext_factor { 1.0f };
     float norm_epsilon { 1e-5f };  // added to the mean square in RMS normalisation
     // RoPE turns each head's dimensions i and i + head_size / 2 together (GPT-NeoX's way,
     // Qwen2's) rather than 2i and 2i + 1 (llama's: its GGUF files' query and key rows are

@@ -115,9 +115,54 @@ rt::ErrorOr<float> rope_base(double base, rt::StringView key)
     return float(base);
 }
 
+double floor_of(double x)
+{
+    double whole = double(i64(x)); // |x| is small here: a few hundred at most
+    return whole > x ? whole - 1 : whole;
+}
+
+// YaRN's settings as llama.cpp reads them (Config says what they do): the context the
+// model was trained at (rope.scaling.original_context_length, else the file's), the pairs
+// that turn beta_fast (32) and beta_slow (1) times in it bounding the blend, the blend's
+// weight (yarn_ext_factor, 1), and a factor on RoPE's cosines and sines
+// (rope.scaling.attn_factor, 1) besides YaRN's own. DeepSeek's yarn_log_multiplier is refused.
+rt::ErrorOr<void> read_yarn(gguf::File const& file, rt::StringView architecture, double factor, Config& c)
+{
+    auto number = [&](const char* suffix, double default_value) -> rt::ErrorOr<double> {
+        auto key = rt::FixedString<80>::formatted("{}.rope.scaling.{}", architecture, suffix);
+        if (!file.find(key.view()))
+            return default_value;
+        return file.get_float(key.view());
+    };
+    double original = double(c.seq_len);
+    auto original_key = rt::FixedString<80>::formatted("{}.rope.scaling.original_context_length", architecture);
+    if (file.find(original_key.view()))
+        original = double(TRY(file.get_integer(original_key.view())));
+    double beta_fast = TRY(number("yarn_beta_fast", 32.0)), beta_slow = TRY(number("yarn_beta_slow", 1.0));
+    double ext_factor = TRY(number("yarn_ext_factor", 1.0)), attention = TRY(number("attn_factor", 1.0));
+    if (TRY(number("yarn_log_multiplier", 0.0)) != 0.0)
+        return rt::Error::format("gguf: {}.rope.scaling.yarn_log_multiplier (DeepSeek's YaRN) is not supported", architecture);
+    if (!(original >= 1 && original <= 1e8) || !(beta_fast > 0 && beta_fast < 1e4) || !(beta_slow > 0 && beta_slow < 1e4)
+        || !(ext_factor >= 0 && ext_factor <= 1) || !(attention >= 0.1 && attention <= 10))
+        return rt::Error::format("gguf: YaRN settings not plausible: original context {}, beta_fast {}, beta_slow {}, ext_factor {}, attn_factor {}",
+            original, beta_fast, beta_slow, ext_factor, attention);
+    // The pair that turns `turns` times in the original context: solving
+    // original = turns * 2 pi * base^(2 pair / head) for the pair.
+    double dims = double(c.head_size()), ln_base = rt::math::log(double(c.rope_theta));
+    auto pair_turning = [&](double turns) { return dims * rt::math::log(original / (turns * 2 * 3.14159265358979323846)) / (2 * ln_base); };
+    double low = floor_of(pair_turning(beta_fast)), high = -floor_of(-pair_turning(beta_slow));
+    c.yarn_factor = float(factor);
+    c.yarn_low = float(rt::max(0.0, low));
+    c.yarn_high = float(rt::min(dims - 1, high));
+    c.yarn_ext_factor = float(ext_factor);
+    c.rope_attention_factor = float(attention * (ext_factor != 0.0 ? 1.0 + 0.1 * rt::math::log(factor) : 1.0));
+    return {};
+}
+
 // RoPE scaling as llama.cpp reads it: linear unless the file names a type, by
-// rope.scaling.factor (or the older rope.scale_linear). Linear is a factor on the positions;
-// another type (YaRN, LongRoPE) with a factor is refused rather than run unscaled.
+// rope.scaling.factor (or the older rope.scale_linear). Linear is a factor on the positions,
+// YaRN blends frequencies (read_yarn); another type with a factor is refused rather than
+// run unscaled.
 rt::ErrorOr<void> read_rope_scaling(gguf::File const& file, rt::StringView architecture, Config& c)
 {
     auto type_key = rt::FixedString<64>::formatted("{}.rope.scaling.type", architecture);
@@ -136,8 +181,11 @@ rt::ErrorOr<void> read_rope_scaling(gguf::File const& file, rt::StringView archi
     // Linear scaling stretches the positions of a longer context: a factor above one.
     if (!(factor > 1.0 && factor <= 1e4))
         return rt::Error::format("gguf: rope scaling factor {} is not plausible", factor);
+    if (type == "yarn")
+        return read_yarn(file, architecture, factor, c);
     if (type != "linear")
-        return rt::Error::format("gguf: {} \"{}\" (factor {}) is not supported; BareFlow scales RoPE linearly only", type_key.view(), type, factor);
+        return rt::Error::format("gguf: {} \"{}\" (factor {}) is not supported; BareFlow scales RoPE linearly or by YaRN", type_key.view(), type,
+            factor);
     c.rope_scale = float(factor);
     return {};
 }
@@ -171,8 +219,8 @@ rt::ErrorOr<void> read_gemma(gguf::File const& file, rt::StringView architecture
     c.final_softcap = TRY(soft_cap(file, key("final_logit_softcapping").view(), gemma2 ? 30.0 : 0.0));
     if (gemma2)
         c.attention_softcap = TRY(soft_cap(file, key("attn_logit_softcapping").view(), 50.0));
-    if (gemma2 && c.rope_scale != 1.0f)
-        return rt::Error::format("gguf: gemma2 with RoPE scaling (factor {}) is not supported", double(c.rope_scale));
+    if (gemma2 && (c.rope_scale != 1.0f || c.yarn_factor != 0.0f))
+        return rt::Error::format("gguf: gemma2 with RoPE scaling (factor {}) is not supported", double(c.yarn_factor != 0.0f ? c.yarn_factor : c.rope_scale));
     auto window = key("attention.sliding_window");
     u64 positions = 4096;
     if (file.find(window.view()))
@@ -243,6 +291,8 @@ rt::ErrorOr<void> read_rope_factors(gguf::File const& file, rt::StringView archi
         return {};
     if (!short_factors || !long_factors)
         return rt::Error::format("gguf: LongRoPE needs rope_factors_short.weight and rope_factors_long.weight, the file has one");
+    if (c.yarn_factor != 0.0f)
+        return rt::Error::format("gguf: both YaRN and LongRoPE factors: which apply is not clear");
     w.rope_factors = TRY(factors("rope_factors_short.weight"));
     w.rope_factors_long = TRY(factors("rope_factors_long.weight"));
     auto original_key = rt::FixedString<80>::formatted("{}.rope.scaling.original_context_length", architecture);

@@ -80,6 +80,12 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
     if (c.rope_scale != 1.0f) // position / scale: the same angle as frequency / scale
         for (i32 pair = 0; pair < c.head_size() / 2; ++pair)
             t.m_rope_frequencies[size_t(pair)] /= c.rope_scale;
+    if (c.yarn_factor != 0.0f) // YaRN's blend of each pair's own frequency and the interpolated one
+        for (i32 pair = 0; pair < c.head_size() / 2; ++pair) {
+            float ramp = (float(pair) - c.yarn_low) / rt::max(0.001f, c.yarn_high - c.yarn_low);
+            ramp = (1.0f - rt::min(1.0f, rt::max(0.0f, ramp))) * c.yarn_ext_factor;
+            t.m_rope_frequencies[size_t(pair)] *= ramp + (1.0f - ramp) / c.yarn_factor;
+        }
     if (c.rope_sets() == 2)
         ops::rope_frequencies(t.m_rope_frequencies.data() + c.head_size() / 2, c.head_size(), c.rope_theta_local);
     t.m_rope_cos = TRY(rt::HeapArray<float>::allocate(rope));
@@ -227,8 +233,9 @@ void Transformer::rope_tables(float* cosines, float* sines, i32 position) const
     i32 half = m_config.head_size() / 2;
     for (i32 set = 0; set < m_config.rope_sets(); ++set)
         ops::rope_angles(cosines + set * half, sines + set * half, m_rope_frequencies.data() + set * half, m_config.head_size(), position);
-    if (float factor = m_config.rope_attention_factor; factor != 1.0f) // LongRoPE's
-        for (i32 i = 0; i < m_config.rope_sets() * half; ++i) {
+    // LongRoPE's and YaRN's factor, for the layers that see the whole context (the first set).
+    if (float factor = m_config.rope_attention_factor; factor != 1.0f)
+        for (i32 i = 0; i < half; ++i) {
             cosines[i] *= factor;
             sines[i] *= factor;
         }

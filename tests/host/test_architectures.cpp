@@ -16,7 +16,9 @@
 //    ones where it does not, and RoPE's cosines and sines scaled by the attention factor;
 //  - Granite: llama's layer and RoPE (dimensions 2i and 2i + 1 together) with multipliers
 //    on the embedding, the scores, the sublayers' outputs and the logits;
-//  - SmolLM3: llama's layer and RoPE, every 4th layer without RoPE.
+//  - SmolLM3: llama's layer and RoPE, every 4th layer without RoPE;
+//  - YaRN's RoPE scaling (on Qwen3's layer): each pair's frequency blended with the
+//    interpolated one by how often it turns in the original context, RoPE scaled.
 // Also the loader's refusals for such files, and the settings it reads or defaults.
 #include "../../app/llm/gguf.h"
 #include "../../app/llm/gguf_model.h"
@@ -50,6 +52,8 @@ struct Design {
     float embedding_scale { 1.0f }, residual_scale { 1.0f }, attention_scale { 0.0f }, logit_scale { 1.0f };
     u64 positions { 16 }; // the file's context
     u32 no_rope_period { 0 }; // every this-many-th layer is not turned (0: none)
+    float yarn_factor { 0.0f }; // YaRN's (0: none), with its original context
+    u32 yarn_original { 0 };
     u64 q_dim() const { return heads * head; }
     u64 kv_dim() const { return kv_heads * head; }
 };
@@ -68,6 +72,9 @@ const Design phi3_long { "phi3", 32, 48, 2, 4, 4, 8, false, false, false, false,
 const Design phi3_short { "phi3", 32, 48, 2, 4, 4, 8, false, false, false, false, 0, 0, false, 0, 0, true, 16 };
 constexpr float attention_factor = 1.25f;
 // Five layers (the 4th without RoPE), 4 heads of 8 over 2 key/value heads.
+// Qwen3's layer with YaRN: factor 4 over an original context of 2000, so that pairs 1 to 4
+// of the 8 blend (the others kept or interpolated).
+const Design qwen3_yarn { "qwen3", 32, 48, 2, 4, 2, 16, true, false, false, false, 0, 0, false, 0, 0, false, 0, false, 1.0f, 1.0f, 0.0f, 1.0f, 16, 0, 4.0f, 2000 };
 const Design smollm3 { "smollm3", 32, 48, 5, 4, 2, 8, false, false, false, false, 0, 0, false, 0, 0, false, 0, true, 1.0f, 1.0f, 0.0f, 1.0f, 16, 4 };
 // Two layers, 4 heads of 8 over 2 key/value heads, multipliers far from one.
 const Design granite { "granite", 32, 48, 2, 4, 2, 8, false, false, false, false, 0, 0, false, 0, 0, false, 0, true, 3.0f, 0.25f, 0.5f, 4.0f };
@@ -171,6 +178,8 @@ std::vector<u8> gguf(Design const& d, Tensors const& plain_tensors, FileChanges 
         integers.push_back({ "attention.sliding_window", d.window });
     if (d.original_context)
         integers.push_back({ "rope.scaling.original_context_length", d.original_context });
+    if (d.yarn_factor != 0.0f)
+        integers.push_back({ "rope.scaling.original_context_length", d.yarn_original });
     for (auto const& [key, value] : integers)
         if (value)
             b.kv_u32(a + key, value), ++pairs;
@@ -188,6 +197,8 @@ std::vector<u8> gguf(Design const& d, Tensors const& plain_tensors, FileChanges 
         floats.push_back({ "final_logit_softcapping", d.final_cap });
     if (d.original_context && !given("rope.scaling.attn_factor"))
         floats.push_back({ "rope.scaling.attn_factor", attention_factor });
+    if (d.yarn_factor != 0.0f && !given("rope.scaling.factor"))
+        floats.push_back({ "rope.scaling.factor", d.yarn_factor });
     if (d.architecture == "granite")
         for (auto const& [key, value] : std::vector<std::pair<std::string, float>> { { "embedding_scale", d.embedding_scale },
                  { "residual_scale", d.residual_scale }, { "attention.scale", d.attention_scale }, { "logit_scale", d.logit_scale } })
@@ -195,7 +206,10 @@ std::vector<u8> gguf(Design const& d, Tensors const& plain_tensors, FileChanges 
                 floats.push_back({ key, value });
     for (auto const& [key, value] : floats)
         b.kv_f32(a + key, value), ++pairs;
-    for (auto const& [key, value] : changes.strings)
+    auto strings = changes.strings;
+    if (d.yarn_factor != 0.0f)
+        strings.push_back({ "rope.scaling.type", "yarn" });
+    for (auto const& [key, value] : strings)
         b.kv_string(a + key, value), ++pairs;
     std::vector<u8> data;
     u64 count = 0;
@@ -303,10 +317,18 @@ private:
         auto normalised = m_d.head_norms ? rms_norm(vector, first, m_d.head, weights(norm))
                                          : std::vector<double>(vector.begin() + i64(first), vector.begin() + i64(first + m_d.head));
         u64 half = m_d.head / 2;
-        // LongRoPE: each frequency divided by its factor, and the turn scaled.
-        double scale = m_factors ? attention_factor : 1.0;
+        // LongRoPE: each frequency divided by its factor, and the turn scaled. YaRN: each
+        // frequency blended with the interpolated one by where its pair lies between the
+        // pairs that turn 32 times and once in the original context, the turn scaled.
+        double scale = m_factors ? attention_factor : m_d.yarn_factor != 0.0f ? 1.0 + 0.1 * std::log(m_d.yarn_factor) : 1.0;
+        auto pair_turning = [&](double turns) { return double(m_d.head) * std::log(m_d.yarn_original / (turns * 2 * M_PI)) / (2 * std::log(base)); };
+        double low = std::max(0.0, std::floor(pair_turning(32))), high = std::min(double(m_d.head) - 1, std::ceil(pair_turning(1)));
         for (u64 i = 0; i < half; ++i) {
             double angle = position * std::pow(base, -2.0 * double(i) / double(m_d.head)) / (m_factors ? (*m_factors)[i] : 1.0);
+            if (m_d.yarn_factor != 0.0f) {
+                double ramp = 1.0 - std::min(1.0, std::max(0.0, (double(i) - low) / std::max(0.001, high - low)));
+                angle *= ramp + (1.0 - ramp) / m_d.yarn_factor;
+            }
             u64 one = m_d.rope_pairs ? 2 * i : i, other = m_d.rope_pairs ? 2 * i + 1 : i + half; // the dimensions turned together
             double a = normalised[one], b = normalised[other], c = scale * std::cos(angle), s = scale * std::sin(angle);
             vector[first + one] = a * c - b * s;
@@ -433,6 +455,27 @@ TEST(Granite, MultipliersComputeTheLayer) { compare_with_plain_layers(granite); 
 
 TEST(SmolLM3, LayersWithoutRopeComputeTheLayer) { compare_with_plain_layers(smollm3); }
 
+TEST(Yarn, BlendedFrequenciesComputeTheLayer)
+{
+    compare_with_plain_layers(qwen3_yarn);
+    testing_support::ScopedHeap heap(16 << 20);
+    auto tensors = random_tensors(qwen3_yarn);
+    auto bytes = gguf(qwen3_yarn, tensors);
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(file.is_error());
+    auto checkpoint = llm::load_gguf_checkpoint(file.value());
+    ASSERT_FALSE(checkpoint.is_error()) << message(checkpoint.error());
+    auto const& c = checkpoint.value().config;
+    EXPECT_EQ(c.yarn_low, 1.0f);
+    EXPECT_EQ(c.yarn_high, 4.0f);
+    EXPECT_NEAR(c.rope_attention_factor, 1.0 + 0.1 * std::log(4.0), 1e-6);
+    auto changed = [&](FileChanges changes) { return changed_file_error(qwen3_yarn, tensors, changes); };
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.yarn_log_multiplier", 0.1f } }, {} }),
+        "gguf: qwen3.rope.scaling.yarn_log_multiplier (DeepSeek's YaRN) is not supported");
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.yarn_ext_factor", 2.0f } }, {} }),
+        "gguf: YaRN settings not plausible: original context 2000.000, beta_fast 32.000, beta_slow 1.000, ext_factor 2.000, attn_factor 1.000");
+}
+
 TEST(Granite, RefusedWithClearMessages)
 {
     testing_support::ScopedHeap heap(16 << 20);
@@ -476,8 +519,8 @@ TEST(Gemma3, RefusedWithClearMessages)
     EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.freq_base_swa", 0.5f } }, {} }), "gguf: gemma3.rope.freq_base_swa 0.500 is not plausible");
     // RoPE scaling: linear is read; another kind with a factor is refused, not run unscaled.
     EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.factor", 8.0f } }, {} }), "");
-    EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.factor", 4.0f } }, { { "rope.scaling.type", "yarn" } } }),
-        "gguf: gemma3.rope.scaling.type \"yarn\" (factor 4.000) is not supported; BareFlow scales RoPE linearly only");
+    EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.factor", 4.0f } }, { { "rope.scaling.type", "longrope" } } }),
+        "gguf: gemma3.rope.scaling.type \"longrope\" (factor 4.000) is not supported; BareFlow scales RoPE linearly or by YaRN");
     EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.factor", -2.0f } }, {} }), "gguf: rope scaling factor -2.000 is not plausible");
     EXPECT_EQ(changed({ 0, 0, "", {}, { { "rope.scaling.factor", 0.001f } }, {} }), "gguf: rope scaling factor 0.001 is not plausible");
 }
