@@ -36,6 +36,11 @@ void describe_model(llm::Checkpoint const& checkpoint, i32 model_context)
     auto heads_of = c.head_dim && c.head_dim * c.n_heads != c.dim ? rt::FixedString<24>::formatted(" of {}", c.head_dim) : rt::FixedString<24>();
     rt::println("[model] {}: dim {}, hidden {}, {} layers, {} heads{} ({} kv), vocab {}, context {}", llm::format_name(checkpoint), c.dim,
         c.hidden_dim, c.n_layers, c.n_heads, heads_of.view(), c.n_kv_heads, c.vocab_size, model_context);
+    if (u32 unused = checkpoint.unused_tensors)
+        rt::println_colored(rt::Color::Warning, "[model] the file has {} tensor{} ({}{}) that BareFlow's layer for {} does not use: the model runs "
+                                                "without {}, and its text may be wrong",
+            unused, unused > 1 ? "s" : "", checkpoint.first_unused_tensor, unused > 1 ? " ..." : "", llm::format_name(checkpoint),
+            unused > 1 ? "them" : "it");
     if (c.sliding_window > 0 && c.sliding_period != 1) { // a period of one leaves no local layer
         if (c.sliding_period == 0)
             rt::println("[model] sliding-window attention: every layer sees the last {} positions", c.sliding_window);

@@ -174,6 +174,10 @@ struct Checkpoint {
     WeightFormat format { WeightFormat::Float32 };
     u64 weight_bytes { 0 }; // bytes of weights one token streams through
     Architecture architecture { Architecture::Llama };
+    // A GGUF file's tensors the architecture's layer has no place for (a variant's
+    // biases, a mixture of experts' routers ...), and the first one's name.
+    u32 unused_tensors { 0 };
+    rt::StringView first_unused_tensor;
 };
 
 // "llama2.c fp32", "llama2.c int8", or "GGUF " and the architecture's name ("GGUF qwen3").

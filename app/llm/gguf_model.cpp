@@ -21,67 +21,82 @@ rt::ErrorOr<gguf::TensorInfo const*> find_tensor(gguf::File const& file, rt::Str
     return t;
 }
 
-// Where each F32 tensor's floats are read: in place when 4-byte aligned, else from an
-// aligned copy. GGUF allows any power-of-two alignment, and reading a float from an
-// unaligned address is undefined; copying the few such tensors once keeps the kernels'
-// hot loops as they are. (Block formats are read byte by byte and need no copy.)
-class FloatData {
+// The file's tensors as the model reads them, remembering which were read (a tensor the
+// loader never asked for is a part of the model BareFlow leaves out: said, not hidden).
+// F32 tensors are read in place when 4-byte aligned, else from an aligned copy. GGUF
+// allows any power-of-two alignment, and reading a float from an unaligned address is
+// undefined; copying the few such tensors once keeps the kernels' hot loops as they are.
+// (Block formats are read byte by byte and need no copy.)
+class TensorSource {
 public:
-    static rt::ErrorOr<FloatData> prepare(gguf::File const& file, rt::HeapArray<float>& storage)
+    static rt::ErrorOr<TensorSource> prepare(gguf::File const& file, rt::HeapArray<float>& storage)
     {
-        FloatData data;
-        data.m_file = &file;
-        data.m_slots = TRY(rt::HeapArray<size_t>::allocate(file.tensors().size() + 1));
+        TensorSource source;
+        source.m_file = &file;
+        source.m_slots = TRY(rt::HeapArray<size_t>::allocate(file.tensors().size() + 1));
+        source.m_used = TRY(rt::HeapArray<bool>::allocate_zeroed(file.tensors().size() + 1));
         size_t floats = 0;
         for (size_t i = 0; i < file.tensors().size(); ++i) {
             auto const& t = file.tensors()[i];
-            data.m_slots[i] = SIZE_MAX;
+            source.m_slots[i] = SIZE_MAX;
             if (t.type == TensorType::F32 && uptr(t.data) % alignof(float)) {
-                data.m_slots[i] = floats;
+                source.m_slots[i] = floats;
                 floats += size_t(t.bytes / sizeof(float));
             }
         }
         if (floats == 0)
-            return data;
+            return source;
         storage = TRY(rt::HeapArray<float>::allocate(floats));
         for (size_t i = 0; i < file.tensors().size(); ++i)
-            if (data.m_slots[i] != SIZE_MAX)
-                __builtin_memcpy(storage.data() + data.m_slots[i], file.tensors()[i].data, size_t(file.tensors()[i].bytes));
-        data.m_storage = storage.data();
-        return data;
+            if (source.m_slots[i] != SIZE_MAX)
+                __builtin_memcpy(storage.data() + source.m_slots[i], file.tensors()[i].data, size_t(file.tensors()[i].bytes));
+        source.m_storage = storage.data();
+        return source;
     }
-    const u8* of(gguf::TensorInfo const* t) const
+    // The bytes of `t` to compute with; `t` counts as read.
+    const u8* data(gguf::TensorInfo const* t)
     {
-        size_t slot = m_slots[size_t(t - m_file->tensors().data())];
-        return slot == SIZE_MAX ? t->data : reinterpret_cast<const u8*>(m_storage + slot);
+        size_t index = size_t(t - m_file->tensors().data());
+        m_used[index] = true;
+        return m_slots[index] == SIZE_MAX ? t->data : reinterpret_cast<const u8*>(m_storage + m_slots[index]);
+    }
+    // How many tensors were never read, and the first of them.
+    u32 unused(rt::StringView& first) const
+    {
+        u32 count = 0;
+        for (size_t i = 0; i < m_file->tensors().size(); ++i)
+            if (!m_used[i] && count++ == 0)
+                first = m_file->tensors()[i].name;
+        return count;
     }
 
 private:
     gguf::File const* m_file { nullptr };
     rt::HeapArray<size_t> m_slots;
+    rt::HeapArray<bool> m_used;
     float* m_storage { nullptr };
 };
 
 // A matrix of `rows` rows of `columns` values (GGUF lists the row length first).
-rt::ErrorOr<Tensor> matrix(gguf::File const& file, FloatData const& floats, rt::StringView name, u64 columns, u64 rows)
+rt::ErrorOr<Tensor> matrix(gguf::File const& file, TensorSource& source, rt::StringView name, u64 columns, u64 rows)
 {
     auto const* t = TRY(find_tensor(file, name, columns, rows));
     llm::TensorType type;
     if (!gguf::tensor_type_of(t->type, type))
         return rt::Error::format("gguf: tensor {} is {}; this build computes with F32, F16, Q8_0, Q5_0, Q5_1, Q4_0, Q6_K, Q5_K, Q4_K and Q3_K", name,
             gguf::tensor_type_name(u32(t->type)));
-    return Tensor { type, i32(rows), i32(columns), type == llm::TensorType::F32 ? floats.of(t) : t->data };
+    return Tensor { type, i32(rows), i32(columns), source.data(t) };
 }
 
 // Rows [first, first + count) of a matrix, in place: one part of a fused tensor.
 Tensor rows_of(Tensor const& t, i32 first, i32 count) { return Tensor { t.type, count, t.cols, t.row(size_t(first)) }; }
 
-rt::ErrorOr<Tensor> norm(gguf::File const& file, FloatData const& floats, rt::StringView name, u64 size)
+rt::ErrorOr<Tensor> norm(gguf::File const& file, TensorSource& source, rt::StringView name, u64 size)
 {
     auto const* t = TRY(find_tensor(file, name, size, 0));
     if (t->type != TensorType::F32)
         return rt::Error::format("gguf: norm tensor {} must be F32, it is {}", name, gguf::tensor_type_name(u32(t->type)));
-    return Tensor { llm::TensorType::F32, 1, i32(size), floats.of(t) };
+    return Tensor { llm::TensorType::F32, 1, i32(size), source.data(t) };
 }
 
 i32 as_i32(u64 v) { return v > u64(INT32_MAX) ? -1 : i32(v); }
@@ -272,10 +287,10 @@ rt::ErrorOr<void> read_granite(gguf::File const& file, rt::StringView architectu
 // The RoPE factors a file carries (each frequency divided by its factor): Llama 3's one
 // set (rope_freqs), or Phi-3's LongRoPE pair (rope_factors_short and _long) with the
 // context they switch at and the factor on RoPE's cosines and sines.
-rt::ErrorOr<void> read_rope_factors(gguf::File const& file, rt::StringView architecture, FloatData const& floats, Config& c, Weights& w)
+rt::ErrorOr<void> read_rope_factors(gguf::File const& file, rt::StringView architecture, TensorSource& source, Config& c, Weights& w)
 {
     auto factors = [&](rt::StringView name) -> rt::ErrorOr<Tensor> {
-        Tensor t = TRY(norm(file, floats, name, u64(c.head_size() / 2)));
+        Tensor t = TRY(norm(file, source, name, u64(c.head_size() / 2)));
         for (i32 pair = 0; pair < c.head_size() / 2; ++pair)
             if (!(t.floats()[pair] > 0.0f && t.floats()[pair] < 1e6f))
                 return rt::Error::format("gguf: {} holds {} at {}: not a frequency factor", name, double(t.floats()[pair]), pair);
@@ -404,11 +419,11 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
 
     u64 dim = u64(c.dim), hidden = u64(c.hidden_dim), kv = u64(c.kv_dim()), q = u64(c.q_dim()), vocab = u64(c.vocab_size);
     Weights& w = checkpoint.weights;
-    auto floats = TRY(FloatData::prepare(file, w.realigned));
-    w.embedding = TRY(matrix(file, floats, "token_embd.weight", dim, vocab));
-    w.classifier = c.shared_classifier ? w.embedding : TRY(matrix(file, floats, "output.weight", dim, vocab));
-    w.final_norm = TRY(norm(file, floats, "output_norm.weight", dim));
-    TRY(read_rope_factors(file, architecture, floats, c, w));
+    auto source = TRY(TensorSource::prepare(file, w.realigned));
+    w.embedding = TRY(matrix(file, source, "token_embd.weight", dim, vocab));
+    w.classifier = c.shared_classifier ? w.embedding : TRY(matrix(file, source, "output.weight", dim, vocab));
+    w.final_norm = TRY(norm(file, source, "output_norm.weight", dim));
+    TRY(read_rope_factors(file, architecture, source, c, w));
     // GGUF's quantised blocks hold 32 values each: inputs are quantised to match (for
     // every matrix), and Q4_K's mins need each group's sum.
     w.input_group = 32;
@@ -424,31 +439,31 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     u64 bytes = 0;
     for (size_t l = 0; l < layers; ++l) {
         Layer& layer = w.layers[l];
-        layer.attention_norm = TRY(norm(file, floats, tensor_name(l, "attn_norm.weight"), dim));
-        layer.ffn_norm = TRY(norm(file, floats, tensor_name(l, "ffn_norm.weight"), dim));
+        layer.attention_norm = TRY(norm(file, source, tensor_name(l, "attn_norm.weight"), dim));
+        layer.ffn_norm = TRY(norm(file, source, tensor_name(l, "ffn_norm.weight"), dim));
         // The query, key and value matrices may come fused in one (their rows in that
         // order: Phi-3's attn_qkv), and so may the gate and up (Phi-3's ffn_up, twice as
         // tall, the gate's rows first); the parts are read in place, as views of its rows.
         if (file.tensor(tensor_name(l, "attn_qkv.weight"))) {
-            Tensor fused = TRY(matrix(file, floats, tensor_name(l, "attn_qkv.weight"), dim, q + 2 * kv));
+            Tensor fused = TRY(matrix(file, source, tensor_name(l, "attn_qkv.weight"), dim, q + 2 * kv));
             layer.wq = rows_of(fused, 0, i32(q));
             layer.wk = rows_of(fused, i32(q), i32(kv));
             layer.wv = rows_of(fused, i32(q + kv), i32(kv));
         } else {
-            layer.wq = TRY(matrix(file, floats, tensor_name(l, "attn_q.weight"), dim, q));
-            layer.wk = TRY(matrix(file, floats, tensor_name(l, "attn_k.weight"), dim, kv));
-            layer.wv = TRY(matrix(file, floats, tensor_name(l, "attn_v.weight"), dim, kv));
+            layer.wq = TRY(matrix(file, source, tensor_name(l, "attn_q.weight"), dim, q));
+            layer.wk = TRY(matrix(file, source, tensor_name(l, "attn_k.weight"), dim, kv));
+            layer.wv = TRY(matrix(file, source, tensor_name(l, "attn_v.weight"), dim, kv));
         }
-        layer.wo = TRY(matrix(file, floats, tensor_name(l, "attn_output.weight"), q, dim));
+        layer.wo = TRY(matrix(file, source, tensor_name(l, "attn_output.weight"), q, dim));
         if (design == Architecture::Phi3 && !file.tensor(tensor_name(l, "ffn_gate.weight"))) {
-            Tensor fused = TRY(matrix(file, floats, tensor_name(l, "ffn_up.weight"), dim, 2 * hidden));
+            Tensor fused = TRY(matrix(file, source, tensor_name(l, "ffn_up.weight"), dim, 2 * hidden));
             layer.w1 = rows_of(fused, 0, i32(hidden));
             layer.w3 = rows_of(fused, i32(hidden), i32(hidden));
         } else {
-            layer.w1 = TRY(matrix(file, floats, tensor_name(l, "ffn_gate.weight"), dim, hidden));
-            layer.w3 = TRY(matrix(file, floats, tensor_name(l, "ffn_up.weight"), dim, hidden));
+            layer.w1 = TRY(matrix(file, source, tensor_name(l, "ffn_gate.weight"), dim, hidden));
+            layer.w3 = TRY(matrix(file, source, tensor_name(l, "ffn_up.weight"), dim, hidden));
         }
-        layer.w2 = TRY(matrix(file, floats, tensor_name(l, "ffn_down.weight"), hidden, dim));
+        layer.w2 = TRY(matrix(file, source, tensor_name(l, "ffn_down.weight"), hidden, dim));
         struct Bias {
             Tensor* tensor;
             const char* name;
@@ -457,29 +472,30 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         Bias biases[] = { { &layer.q_bias, "attn_q.bias", q }, { &layer.k_bias, "attn_k.bias", kv }, { &layer.v_bias, "attn_v.bias", kv } };
         for (Bias bias : biases)
             if (file.tensor(tensor_name(l, bias.name)))
-                *bias.tensor = TRY(norm(file, floats, tensor_name(l, bias.name), bias.size));
+                *bias.tensor = TRY(norm(file, source, tensor_name(l, bias.name), bias.size));
         // A fused matrix's biases may come fused too, in the same order.
         if (file.tensor(tensor_name(l, "attn_qkv.bias"))) {
             if (layer.q_bias.data || layer.k_bias.data || layer.v_bias.data)
                 return rt::Error::format("gguf: layer {} has both fused and separate query, key and value biases", l);
-            Tensor fused = TRY(norm(file, floats, tensor_name(l, "attn_qkv.bias"), q + 2 * kv));
+            Tensor fused = TRY(norm(file, source, tensor_name(l, "attn_qkv.bias"), q + 2 * kv));
             layer.q_bias = { fused.type, 1, i32(q), fused.data };
             layer.k_bias = { fused.type, 1, i32(kv), fused.data + q * sizeof(float) };
             layer.v_bias = { fused.type, 1, i32(kv), fused.data + (q + kv) * sizeof(float) };
         }
         // Without their norms Qwen3's and Gemmas' text is nonsense: not optional.
         if (design == Architecture::Qwen3 || design == Architecture::Gemma3) {
-            layer.q_norm = TRY(norm(file, floats, tensor_name(l, "attn_q_norm.weight"), u64(c.head_size())));
-            layer.k_norm = TRY(norm(file, floats, tensor_name(l, "attn_k_norm.weight"), u64(c.head_size())));
+            layer.q_norm = TRY(norm(file, source, tensor_name(l, "attn_q_norm.weight"), u64(c.head_size())));
+            layer.k_norm = TRY(norm(file, source, tensor_name(l, "attn_k_norm.weight"), u64(c.head_size())));
         }
         if (gemma) {
-            layer.post_attention_norm = TRY(norm(file, floats, tensor_name(l, "post_attention_norm.weight"), dim));
-            layer.post_ffn_norm = TRY(norm(file, floats, tensor_name(l, "post_ffw_norm.weight"), dim));
+            layer.post_attention_norm = TRY(norm(file, source, tensor_name(l, "post_attention_norm.weight"), dim));
+            layer.post_ffn_norm = TRY(norm(file, source, tensor_name(l, "post_ffw_norm.weight"), dim));
         }
     }
     for (auto const& t : file.tensors())
         bytes += t.bytes;
     checkpoint.weight_bytes = bytes;
+    checkpoint.unused_tensors = source.unused(checkpoint.first_unused_tensor);
     checkpoint.format = WeightFormat::Gguf;
     checkpoint.architecture = design;
     return checkpoint;

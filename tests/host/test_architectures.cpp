@@ -404,6 +404,7 @@ void compare_with_plain_layers(Design const& d, size_t count = 12)
     EXPECT_EQ(c.q_dim(), i32(d.q_dim()));
     EXPECT_EQ(c.kv_dim(), i32(d.kv_dim()));
     EXPECT_EQ(std::string(llm::format_name(checkpoint.value())), "GGUF " + d.architecture);
+    EXPECT_EQ(checkpoint.value().unused_tensors, 0u) << std::string(checkpoint.value().first_unused_tensor.data(), checkpoint.value().first_unused_tensor.length());
 
     std::vector<i32> tokens = { 3, 17, 5, 5, 22, 0, 9, 11, 14, 2, 7, 19 };
     for (u32 state = 12345; tokens.size() < count;) {
@@ -658,6 +659,25 @@ TEST(Phi3, FusedBiasesAreSplitLikeTheMatrix)
 
     tensors["blk.1.attn_k.bias"] = { { 32 }, std::vector<float>(32, 1.0f) };
     EXPECT_EQ(load_error(gguf(phi3_long, tensors)), "gguf: layer 1 has both fused and separate query, key and value biases");
+}
+
+// A tensor the layer has no place for (here a bias on the attention's output, which
+// Qwen3 has not) is counted and named, not silently left out.
+TEST(Qwen3, UnusedTensorsAreCounted)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    auto tensors = random_tensors(qwen3);
+    tensors["blk.1.attn_output.bias"] = { { 32 }, std::vector<float>(32, 0.5f) };
+    tensors["blk.0.ffn_gate_inp.weight"] = { { 32, 4 }, std::vector<float>(128, 0.5f) };
+    auto bytes = gguf(qwen3, tensors);
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(file.is_error());
+    auto checkpoint = llm::load_gguf_checkpoint(file.value());
+    ASSERT_FALSE(checkpoint.is_error()) << message(checkpoint.error());
+    EXPECT_EQ(checkpoint.value().unused_tensors, 2u);
+    auto first = checkpoint.value().first_unused_tensor;
+    std::string name(first.data(), first.length());
+    EXPECT_TRUE(name == "blk.1.attn_output.bias" || name == "blk.0.ffn_gate_inp.weight") << name;
 }
 
 }
