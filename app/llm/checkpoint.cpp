@@ -168,6 +168,7 @@ const char* format_name(Checkpoint const& checkpoint)
         case Architecture::Phi3: return "GGUF phi3";
         case Architecture::Granite: return "GGUF granite";
         case Architecture::SmolLM3: return "GGUF smollm3";
+        case Architecture::Ernie45: return "GGUF ernie4_5";
         }
         break;
     case WeightFormat::Float32: break;

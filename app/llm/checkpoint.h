@@ -164,9 +164,9 @@ enum class WeightFormat { Float32, Int8, Gguf };
 // queries and keys RMS-normalised before RoPE over halves), Gemma 2's and Gemma 3's (Config
 // and Layer say what they change), Phi-3's (llama's layer with RoPE over halves, its
 // files' query, key and value matrices fused in one, and gate and up; LongRoPE) and
-// Granite's (llama's layer with Config's multipliers) and SmolLM3's (llama's, with some
-// layers not turned by RoPE).
-enum class Architecture { Llama, Qwen2, Qwen3, Gemma2, Gemma3, Phi3, Granite, SmolLM3 };
+// Granite's (llama's layer with Config's multipliers), SmolLM3's (llama's, with some
+// layers not turned by RoPE) and ERNIE 4.5's (llama's, under its own name).
+enum class Architecture { Llama, Qwen2, Qwen3, Gemma2, Gemma3, Phi3, Granite, SmolLM3, Ernie45 };
 
 struct Checkpoint {
     Config config;

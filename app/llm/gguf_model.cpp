@@ -368,8 +368,11 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         design = Architecture::Granite;
     else if (architecture == "smollm3")
         design = Architecture::SmolLM3;
+    else if (architecture == "ernie4_5")
+        design = Architecture::Ernie45;
     else
-        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2, qwen3, gemma2, gemma3, phi3, granite and smollm3)",
+        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2, qwen3, gemma2, gemma3, phi3, granite, smollm3 "
+                                 "and ernie4_5)",
             architecture);
     rt::FixedString<64> key_text;
     auto key = [&](rt::StringView suffix) {
@@ -394,8 +397,9 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     bool shared = c.shared_classifier;
     c = TRY(validate_config(header));
     c.shared_classifier = shared;
-    // Llama's, Granite's and SmolLM3's files order their rows for llama's pairs.
-    c.rope_halves = design != Architecture::Llama && design != Architecture::Granite && design != Architecture::SmolLM3;
+    // Llama's, Granite's, SmolLM3's and ERNIE's files order their rows for llama's pairs.
+    c.rope_halves = design != Architecture::Llama && design != Architecture::Granite && design != Architecture::SmolLM3
+        && design != Architecture::Ernie45;
     if (design == Architecture::SmolLM3)
         c.no_rope_period = 4; // as llama.cpp has it: the files do not say
     c.head_dim = TRY(head_dim(file, architecture, c));

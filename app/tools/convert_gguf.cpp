@@ -140,7 +140,7 @@ int main(int argc, char** argv)
     }
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
         fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE] [--qwen2] [--rope-factors F]\n"
-                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b|gemma2-mini|gemma2-2b|phi3-mini|phi3.5-mini|granite-mini|granite-3.3-2b|smollm3-mini|smollm3-3b TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
+                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b|gemma2-mini|gemma2-2b|phi3-mini|phi3.5-mini|granite-mini|granite-3.3-2b|smollm3-mini|smollm3-3b|ernie4_5-mini|ernie4_5-0.3b TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
                         "TYPE: f32 q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
         return 2;
     }
@@ -322,6 +322,10 @@ constexpr Shape shapes[] = {
     // SmolLM3's (llama's layer; every 4th layer without RoPE). SmolLM3-3B's shape.
     { "smollm3-mini", "smollm3", 256, 768, 4, 4, 2, 0, 128, 0, 0 },
     { "smollm3-3b", "smollm3", 2048, 11008, 36, 16, 4, 0, 65536, 128256, 0 },
+    // ERNIE 4.5's dense layout (llama's layer and RoPE; heads wider than dim / heads, as
+    // ERNIE-4.5-0.3B's 16 x 128 over 1024). ERNIE-4.5-0.3B's shape.
+    { "ernie4_5-mini", "ernie4_5", 256, 768, 2, 4, 2, 128, 128, 0, 0 },
+    { "ernie4_5-0.3b", "ernie4_5", 1024, 3072, 18, 16, 2, 128, 131072, 103424, 0 },
 };
 
 }
@@ -352,7 +356,7 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
          other = arch != "llama";
     bool byte_level = std::string(tokenizer_path) == "byte-level";
     if (!shape || (other && !byte_level)) {
-        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m, gemma3-1b, gemma2-mini, gemma2-2b, phi3-mini, phi3.5-mini, granite-mini, granite-3.3-2b, smollm3-mini or smollm3-3b"
+        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m, gemma3-1b, gemma2-mini, gemma2-2b, phi3-mini, phi3.5-mini, granite-mini, granite-3.3-2b, smollm3-mini, smollm3-3b, ernie4_5-mini or ernie4_5-0.3b"
                         " (all but the first two with byte-level)\n");
         return 2;
     }
@@ -445,7 +449,7 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     out.kv_u32(arch + ".attention.head_count", u32(shape->heads));
     out.kv_u32(arch + ".attention.head_count_kv", u32(shape->kv_heads));
     out.kv_u32(arch + ".rope.dimension_count", u32(head));
-    if (qwen3 || gemma3 || gemma2) {
+    if (shape->head) { // heads of another width than dim / heads
         out.kv_u32(arch + ".attention.key_length", u32(head));
         out.kv_u32(arch + ".attention.value_length", u32(head));
     }

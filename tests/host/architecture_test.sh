@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A model in Qwen2's, Qwen3's, Gemma 3's, Gemma 2's, Phi-3's, Granite's or SmolLM3's file layout (random weights from
+# A model in Qwen2's, Qwen3's, Gemma 3's, Gemma 2's, Phi-3's, Granite's, SmolLM3's or ERNIE
+# 4.5's file layout (random weights from
 # bareflow-convert-gguf):
 #  - qwen2: biases on the query, key and value projections, RoPE over each head's halves,
 #    Qwen2's word cutting;
@@ -14,7 +15,8 @@
 #    one, and the gate and up; LongRoPE (long factors past the original 64 positions);
 #  - granite: llama's layer with multipliers on the embedding, the scores, the sublayers'
 #    outputs and the logits;
-#  - smollm3: llama's layer, every 4th without RoPE.
+#  - smollm3: llama's layer, every 4th without RoPE;
+#  - ernie4_5: llama's layer, heads wider than dim / heads.
 # The prompt read in batches and token by token gives the same story, the i686 program
 # too, the architecture's own tensors count (qwen2's biases zeroed, qwen3's head norms or
 # gemma3's output norms set to one, gemma2's caps taken off, phi3's LongRoPE factors set to
@@ -26,7 +28,7 @@
 # 2-shaped one (gemma2_shape.jinja, which refuses a system message), the phi3 model through
 # a Phi-3-shaped one (phi3_shape.jinja), the granite model through a Granite-shaped one
 # (granite_shape.jinja); the phi3 model says which LongRoPE factors a run takes.
-#   architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite|smollm3 CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
+#   architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite|smollm3|ernie4_5 CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 arch="$1" convert="$2" program="$3" program_i686="$4"
@@ -47,7 +49,8 @@ case "$arch" in
   # SmolLM3's difference (every 4th layer without RoPE) is not in its file: host
   # architectures checks it against a plain implementation.
   smollm3) shape_line="dim 256, hidden 768, 4 layers, 4 heads (2 kv)"; own="" ;;
-  *) echo "usage: architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite|smollm3 ..."; exit 2 ;;
+  ernie4_5) shape_line="dim 256, hidden 768, 2 layers, 4 heads of 128 (2 kv)"; own="" ;; # llama's layer: nothing of its own
+  *) echo "usage: architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite|smollm3|ernie4_5 ..."; exit 2 ;;
 esac
 "$convert" --random "$arch-mini" byte-level "$work/model.gguf" --type q8_0 > /dev/null || { echo "FAIL: no model"; exit 1; }
 # The same file without the architecture's own tensors' effect: every bias zero, every
@@ -102,7 +105,7 @@ start = (at + 31) // 32 * 32
 for offset, count, value in filter(None, changes):
     data[start + offset:start + offset + 4 * count] = struct.pack("<%df" % count, *([value] * count))
 open(sys.argv[2], "wb").write(data)
-if not changes and sys.argv[3] != "smollm3":
+if not changes and sys.argv[3] not in ("smollm3", "ernie4_5"):
     sys.exit("no bias, head norm, output norm, soft cap, RoPE factor or multiplier in the file")
 PY
 prompt="Hello there, the little girl named Lily ran to the park"

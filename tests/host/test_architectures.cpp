@@ -17,6 +17,7 @@
 //  - Granite: llama's layer and RoPE (dimensions 2i and 2i + 1 together) with multipliers
 //    on the embedding, the scores, the sublayers' outputs and the logits;
 //  - SmolLM3: llama's layer and RoPE, every 4th layer without RoPE;
+//  - ERNIE 4.5: llama's layer and RoPE, heads wider than dim / heads;
 //  - YaRN's RoPE scaling (on Qwen3's layer): each pair's frequency blended with the
 //    interpolated one by how often it turns in the original context, RoPE scaled.
 // Also the loader's refusals for such files, and the settings it reads or defaults.
@@ -75,6 +76,8 @@ constexpr float attention_factor = 1.25f;
 // Qwen3's layer with YaRN: factor 4 over an original context of 2000, so that pairs 1 to 4
 // of the 8 blend (the others kept or interpolated).
 const Design qwen3_yarn { "qwen3", 32, 48, 2, 4, 2, 16, true, false, false, false, 0, 0, false, 0, 0, false, 0, false, 1.0f, 1.0f, 0.0f, 1.0f, 16, 0, 4.0f, 2000 };
+// 4 heads of 16 over a stream of 32 (queries twice as wide), 2 key/value heads.
+const Design ernie { "ernie4_5", 32, 48, 2, 4, 2, 16, false, false, false, false, 0, 0, false, 0, 0, false, 0, true };
 const Design smollm3 { "smollm3", 32, 48, 5, 4, 2, 8, false, false, false, false, 0, 0, false, 0, 0, false, 0, true, 1.0f, 1.0f, 0.0f, 1.0f, 16, 4 };
 // Two layers, 4 heads of 8 over 2 key/value heads, multipliers far from one.
 const Design granite { "granite", 32, 48, 2, 4, 2, 8, false, false, false, false, 0, 0, false, 0, 0, false, 0, true, 3.0f, 0.25f, 0.5f, 4.0f };
@@ -455,6 +458,8 @@ TEST(Gemma2, SoftCapsAndAlternatingWindowsComputeTheLayer) { compare_with_plain_
 TEST(Granite, MultipliersComputeTheLayer) { compare_with_plain_layers(granite); }
 
 TEST(SmolLM3, LayersWithoutRopeComputeTheLayer) { compare_with_plain_layers(smollm3); }
+
+TEST(Ernie45, WideHeadsComputeTheLayer) { compare_with_plain_layers(ernie); }
 
 TEST(Yarn, BlendedFrequenciesComputeTheLayer)
 {
