@@ -66,6 +66,7 @@ public:
     i32 find_piece(rt::StringView text) const { return lookup(text); }
 
     bool adds_bos() const { return m_add_bos; }
+    PreTokenizer pre_tokenizer() const { return m_pre_tokenizer; } // byte-level BPE's word cutting
     bool is_byte_level() const { return m_byte_level; }
 
 private:
@@ -96,6 +97,7 @@ private:
     // Byte-level BPE only:
     bool m_byte_level { false };
     PreTokenizer m_pre_tokenizer { PreTokenizer::Gpt2 };
+    bool m_whole_words { false }; // a word that is a token is taken whole (llama.cpp's ignore_merges: Llama 3's)
     BpeMerges m_merges;
     i32 m_byte_level_tokens[256] {}; // the token of each byte's character
 };

@@ -11,6 +11,8 @@ namespace {
 // The tokenizer.ggml.pre values whose cutting GPT-2's expression is (llama.cpp's names).
 constexpr rt::StringView gpt2_pre_tokenizers[] = { "gpt-2", "phi-2", "jina-es", "jina-de", "jina-v1-en", "jina-v2-es", "jina-v2-de",
     "jina-v2-code", "roberta-bpe", "gigachat", "mpt", "olmo", "jais" };
+// Those llama.cpp reads as Llama 3's (its word cutting, whole words, BOS by default).
+constexpr rt::StringView llama3_pre_tokenizers[] = { "llama-bpe", "llama3", "llama-v3", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2" };
 }
 
 rt::ErrorOr<void> GgufTokenizer::load_byte_level(gguf::File const& file)
@@ -23,10 +25,14 @@ rt::ErrorOr<void> GgufTokenizer::load_byte_level(gguf::File const& file)
         bool gpt2 = false;
         for (auto name : gpt2_pre_tokenizers)
             gpt2 = gpt2 || pre == name;
-        bool llama3 = pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3" || pre == "falcon3";
+        bool llama3 = false;
+        for (auto name : llama3_pre_tokenizers)
+            llama3 = llama3 || pre == name;
+        // DBRX's (OLMo 2's) and Smaug's cut words as Llama 3's, without its other two habits.
+        bool llama3_words = llama3 || pre == "dbrx" || pre == "smaug-bpe";
         if (pre == "smollm" || pre == "starcoder" || pre == "refact")
             m_pre_tokenizer = PreTokenizer::SmolLm; // llama.cpp cuts these three alike
-        else if (llama3)
+        else if (llama3_words)
             m_pre_tokenizer = PreTokenizer::Llama3;
         else if (pre == "qwen2" || pre == "deepseek-r1-qwen" || pre == "stablelm2")
             m_pre_tokenizer = PreTokenizer::Qwen2;
@@ -34,9 +40,11 @@ rt::ErrorOr<void> GgufTokenizer::load_byte_level(gguf::File const& file)
             return rt::Error::format("tokenizer: BPE pre-tokenizer \"{}\" is not supported (gpt-2, smollm, llama-bpe and qwen2 and the "
                                      "vocabularies that cut words as they do are)",
                 pre);
-        // Llama 3's vocabularies start a text with BOS unless they say otherwise.
+        // Llama 3's vocabularies start a text with BOS unless they say otherwise, and take a
+        // word that is a token whole.
         if (llama3 && !file.find("tokenizer.ggml.add_bos_token"))
             m_add_bos = true;
+        m_whole_words = llama3;
     }
     // Some vocabularies leave out bytes that UTF-8 never uses (0xC0, 0xC1, 0xF5 and up: MPT's);
     // such a byte in a text is dropped. The letters and digits of ASCII must all be there.
@@ -70,10 +78,10 @@ rt::ErrorOr<size_t> GgufTokenizer::encode_words(rt::StringView text, rt::Span<i3
 // The word's bytes as their characters' tokens, then joined: the pair learned first, the
 // leftmost of the same pair first. Returns how many tokens are left. Llama 3's vocabularies
 // take a word that is a token whole, whatever the merges would make of it (llama.cpp's
-// ignore_merges).
+// ignore_merges: m_whole_words).
 size_t GgufTokenizer::encode_word(rt::StringView word, i32* tokens) const
 {
-    if (m_pre_tokenizer == PreTokenizer::Llama3 && word.length() <= 64) {
+    if (m_whole_words && word.length() <= 64) {
         char characters[2 * 64];
         size_t length = 0;
         for (char byte : word)

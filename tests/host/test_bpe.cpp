@@ -184,6 +184,16 @@ TEST(ByteLevelBpe, Llama3TakesAWordThatIsATokenWhole)
     // Its word cutting: a letter run takes the character before it, digits come in threes.
     EXPECT_EQ(words("(hello 12345", llm::PreTokenizer::Llama3), (Words { "(hello", " ", "123", "45" }));
     EXPECT_EQ(words("12345", llm::PreTokenizer::Qwen2), (Words { "1", "2", "3", "4", "5" }));
+    // DBRX's (OLMo 2's) and Smaug's vocabularies cut words as Llama 3's but merge every
+    // word and start without BOS, as llama.cpp reads them.
+    for (const char* pre : { "dbrx", "smaug-bpe" }) {
+        v.pre = pre;
+        Loaded same_words(v);
+        ASSERT_EQ(same_words.error(), "") << pre;
+        EXPECT_EQ(same_words.encode("lo"), (std::vector<i32> { 'l', 'o' })) << pre;
+        EXPECT_FALSE(same_words.tokenizer.value().adds_bos()) << pre;
+        EXPECT_EQ(same_words.tokenizer.value().pre_tokenizer(), llm::PreTokenizer::Llama3) << pre;
+    }
 }
 
 // Control tokens are markers: printed as nothing, and those that end a turn in chat
