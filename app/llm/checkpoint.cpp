@@ -169,6 +169,7 @@ const char* format_name(Checkpoint const& checkpoint)
         case Architecture::Granite: return "GGUF granite";
         case Architecture::SmolLM3: return "GGUF smollm3";
         case Architecture::Ernie45: return "GGUF ernie4_5";
+        case Architecture::Olmo2: return "GGUF olmo2";
         }
         break;
     case WeightFormat::Float32: break;

@@ -107,7 +107,7 @@ struct Config {
 
 // One transformer layer's tensors; the shapes are [rows][columns] (a norm is one row).
 struct Layer {
-    Tensor attention_norm; // [1][dim], F32
+    Tensor attention_norm; // [1][dim], F32 (OLMo 2 has none, nor ffn_norm: data null)
     Tensor wq;             // [q_dim][dim]
     Tensor wk;             // [kv_dim][dim]
     Tensor wv;             // [kv_dim][dim]
@@ -121,9 +121,9 @@ struct Layer {
     Tensor k_bias;         // [1][kv_dim], F32
     Tensor v_bias;         // [1][kv_dim], F32
     // Qwen3 RMS-normalises each head of the queries and keys before RoPE, every head with
-    // the same weights (none: data null).
-    Tensor q_norm;         // [1][head_size], F32
-    Tensor k_norm;         // [1][head_size], F32
+    // the same weights (none: data null); OLMo 2 all the queries, and all the keys, as one.
+    Tensor q_norm;         // [1][head_size], F32 (OLMo 2: [1][q_dim])
+    Tensor k_norm;         // [1][head_size], F32 (OLMo 2: [1][kv_dim])
     // Gemma 2 and 3 RMS-normalise the attention's and the feed-forward's outputs before adding
     // them to the residual stream (none: data null).
     Tensor post_attention_norm; // [1][dim], F32
@@ -165,8 +165,10 @@ enum class WeightFormat { Float32, Int8, Gguf };
 // and Layer say what they change), Phi-3's (llama's layer with RoPE over halves, its
 // files' query, key and value matrices fused in one, and gate and up; LongRoPE) and
 // Granite's (llama's layer with Config's multipliers), SmolLM3's (llama's, with some
-// layers not turned by RoPE) and ERNIE 4.5's (llama's, under its own name).
-enum class Architecture { Llama, Qwen2, Qwen3, Gemma2, Gemma3, Phi3, Granite, SmolLM3, Ernie45 };
+// layers not turned by RoPE), ERNIE 4.5's (llama's, under its own name) and OLMo 2's (no
+// norms before the sublayers, Gemma's after them; the queries and keys RMS-normalised as
+// whole vectors; OLMo 3's sliding window).
+enum class Architecture { Llama, Qwen2, Qwen3, Gemma2, Gemma3, Phi3, Granite, SmolLM3, Ernie45, Olmo2 };
 
 struct Checkpoint {
     Config config;

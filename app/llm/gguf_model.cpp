@@ -205,6 +205,37 @@ rt::ErrorOr<void> read_rope_scaling(gguf::File const& file, rt::StringView archi
     return {};
 }
 
+// A sliding window (Config says what it does) as llama.cpp reads it: the file's
+// attention.sliding_window (else `default_window`; 0: no window unless the file has one),
+// its period of layers (attention.sliding_window_pattern, else `period`) and the local
+// layers' RoPE base (rope.freq_base_swa, else `local_base`).
+rt::ErrorOr<void> read_sliding_window(gguf::File const& file, rt::StringView architecture, i32 period, u64 default_window, float local_base, Config& c)
+{
+    auto key = [&](const char* suffix) { return rt::FixedString<64>::formatted("{}.{}", architecture, suffix); };
+    auto window = key("attention.sliding_window");
+    u64 positions = default_window;
+    if (file.find(window.view()))
+        positions = TRY(file.get_integer(window.view()));
+    else if (!default_window)
+        return {}; // every layer sees the whole context
+    if (positions < 1 || positions > u64(INT32_MAX))
+        return rt::Error::format("gguf: {} {} is not a window of positions", window.view(), positions);
+    c.sliding_window = i32(positions);
+    c.sliding_period = period;
+    auto pattern = key("attention.sliding_window_pattern");
+    if (file.find(pattern.view())) {
+        u64 given = TRY(file.get_integer(pattern.view())); // an array per layer is refused here, by its type
+        if (given > u64(INT32_MAX))
+            return rt::Error::format("gguf: {} {} is not a period of layers", pattern.view(), given);
+        c.sliding_period = i32(given);
+    }
+    c.rope_theta_local = local_base;
+    auto local_key = key("rope.freq_base_swa");
+    if (auto base = file.get_float(local_key.view()); !base.is_error())
+        c.rope_theta_local = TRY(rope_base(base.value(), local_key.view()));
+    return {};
+}
+
 // A soft cap as a file gives it: 0 is none, others are checked for sense.
 rt::ErrorOr<float> soft_cap(gguf::File const& file, rt::StringView key, double default_cap)
 {
@@ -236,28 +267,8 @@ rt::ErrorOr<void> read_gemma(gguf::File const& file, rt::StringView architecture
         c.attention_softcap = TRY(soft_cap(file, key("attn_logit_softcapping").view(), 50.0));
     if (gemma2 && (c.rope_scale != 1.0f || c.yarn_factor != 0.0f))
         return rt::Error::format("gguf: gemma2 with RoPE scaling (factor {}) is not supported", double(c.yarn_factor != 0.0f ? c.yarn_factor : c.rope_scale));
-    auto window = key("attention.sliding_window");
-    u64 positions = 4096;
-    if (file.find(window.view()))
-        positions = TRY(file.get_integer(window.view()));
-    else if (!gemma2)
-        return {}; // every layer sees the whole context
-    if (positions < 1 || positions > u64(INT32_MAX))
-        return rt::Error::format("gguf: {} {} is not a window of positions", window.view(), positions);
-    c.sliding_window = i32(positions);
-    c.sliding_period = gemma2 ? 2 : 6; // Gemma 2's: local and global layers in turn; Gemma 3's: five local layers, then a global one
-    auto pattern = key("attention.sliding_window_pattern");
-    if (file.find(pattern.view())) {
-        u64 period = TRY(file.get_integer(pattern.view())); // an array per layer is refused here, by its type
-        if (period > u64(INT32_MAX))
-            return rt::Error::format("gguf: {} {} is not a period of layers", pattern.view(), period);
-        c.sliding_period = i32(period);
-    }
-    c.rope_theta_local = gemma2 ? c.rope_theta : 10000.0f;
-    auto local_base = key("rope.freq_base_swa");
-    if (auto base = file.get_float(local_base.view()); !base.is_error())
-        c.rope_theta_local = TRY(rope_base(base.value(), local_base.view()));
-    return {};
+    // Gemma 2's: local and global layers in turn; Gemma 3's: five local layers, then a global one.
+    return read_sliding_window(file, architecture, gemma2 ? 2 : 6, gemma2 ? 4096 : 0, gemma2 ? c.rope_theta : 10000.0f, c);
 }
 
 // Granite's multipliers (Config says what each does), as llama.cpp reads them: the logit
@@ -370,9 +381,11 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         design = Architecture::SmolLM3;
     else if (architecture == "ernie4_5")
         design = Architecture::Ernie45;
+    else if (architecture == "olmo2")
+        design = Architecture::Olmo2;
     else
-        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2, qwen3, gemma2, gemma3, phi3, granite, smollm3 "
-                                 "and ernie4_5)",
+        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2, qwen3, gemma2, gemma3, phi3, granite, smollm3, "
+                                 "ernie4_5 and olmo2)",
             architecture);
     rt::FixedString<64> key_text;
     auto key = [&](rt::StringView suffix) {
@@ -413,6 +426,8 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         TRY(read_gemma(file, architecture, design, c));
     if (design == Architecture::Granite)
         TRY(read_granite(file, architecture, c));
+    if (design == Architecture::Olmo2) // OLMo 3's window: three local layers, then a global one
+        TRY(read_sliding_window(file, architecture, 4, 0, c.rope_theta, c));
     if (auto eps = file.get_float(key("attention.layer_norm_rms_epsilon")); !eps.is_error()) {
         if (!(eps.value() > 0.0 && eps.value() < 0.1))
             return rt::Error::format("gguf: layer_norm_rms_epsilon {} is not plausible", eps.value());
@@ -443,8 +458,11 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     u64 bytes = 0;
     for (size_t l = 0; l < layers; ++l) {
         Layer& layer = w.layers[l];
-        layer.attention_norm = TRY(norm(file, source, tensor_name(l, "attn_norm.weight"), dim));
-        layer.ffn_norm = TRY(norm(file, source, tensor_name(l, "ffn_norm.weight"), dim));
+        bool olmo2 = design == Architecture::Olmo2; // no norms before the sublayers
+        if (!olmo2) {
+            layer.attention_norm = TRY(norm(file, source, tensor_name(l, "attn_norm.weight"), dim));
+            layer.ffn_norm = TRY(norm(file, source, tensor_name(l, "ffn_norm.weight"), dim));
+        }
         // The query, key and value matrices may come fused in one (their rows in that
         // order: Phi-3's attn_qkv), and so may the gate and up (Phi-3's ffn_up, twice as
         // tall, the gate's rows first); the parts are read in place, as views of its rows.
@@ -491,7 +509,11 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
             layer.q_norm = TRY(norm(file, source, tensor_name(l, "attn_q_norm.weight"), u64(c.head_size())));
             layer.k_norm = TRY(norm(file, source, tensor_name(l, "attn_k_norm.weight"), u64(c.head_size())));
         }
-        if (gemma) {
+        if (olmo2) { // over all the queries, all the keys
+            layer.q_norm = TRY(norm(file, source, tensor_name(l, "attn_q_norm.weight"), q));
+            layer.k_norm = TRY(norm(file, source, tensor_name(l, "attn_k_norm.weight"), kv));
+        }
+        if (gemma || olmo2) {
             layer.post_attention_norm = TRY(norm(file, source, tensor_name(l, "post_attention_norm.weight"), dim));
             layer.post_ffn_norm = TRY(norm(file, source, tensor_name(l, "post_ffw_norm.weight"), dim));
         }

@@ -262,6 +262,16 @@ void Transformer::join_residual(Tensor const& post_norm, float* out, float* x) c
     ops::accumulate(x, out, m_config.dim);
 }
 
+void Transformer::sublayer_input(Tensor const& norm, float* out, const float* x) const
+{
+    if (!norm.data) {
+        __builtin_memcpy(out, x, size_t(m_config.dim) * sizeof(float));
+        return;
+    }
+    rt::ScopedCycles probe { "rmsnorm" };
+    kernels::active().rmsnorm(out, x, norm.floats(), m_config.dim, m_config.norm_epsilon);
+}
+
 void Transformer::normalize_heads(Layer const& l, float* q, float* k) const
 {
     if (!l.q_norm.data)
@@ -269,6 +279,11 @@ void Transformer::normalize_heads(Layer const& l, float* q, float* k) const
     rt::ScopedCycles probe { "rmsnorm" };
     auto const& kernels = kernels::active();
     Config const& c = m_config;
+    if (l.q_norm.cols != c.head_size()) { // OLMo 2's: all the queries as one vector, all the keys as one
+        kernels.rmsnorm(q, q, l.q_norm.floats(), c.q_dim(), c.norm_epsilon);
+        kernels.rmsnorm(k, k, l.k_norm.floats(), c.kv_dim(), c.norm_epsilon);
+        return;
+    }
     size_t head_size = size_t(c.head_size());
     for (size_t h = 0; h < size_t(c.n_heads); ++h)
         kernels.rmsnorm(q + h * head_size, q + h * head_size, l.q_norm.floats(), c.head_size(), c.norm_epsilon);
@@ -280,7 +295,6 @@ void Transformer::run_layers(i32 token, i32 position)
 {
     Config const& c = m_config;
     Weights const& w = *m_weights;
-    auto const& kernels = kernels::active();
     float* x = m_x.data();
 
     rope_tables(m_rope_cos.data(), m_rope_sin.data(), position);
@@ -292,10 +306,7 @@ void Transformer::run_layers(i32 token, i32 position)
         // The new key and value go straight into this position's cache slot.
         float* k = m_key_cache.data() + cache_index(layer, position);
         float* v = m_value_cache.data() + cache_index(layer, position);
-        {
-            rt::ScopedCycles probe { "rmsnorm" };
-            kernels.rmsnorm(m_xb.data(), x, l.attention_norm.floats(), c.dim, c.norm_epsilon);
-        }
+        sublayer_input(l.attention_norm, m_xb.data(), x);
         {
             MatmulInput in = prepare(m_xb.data(), c.dim);
             rt::ScopedCycles probe { "matmul qkv" };
@@ -319,10 +330,7 @@ void Transformer::run_layers(i32 token, i32 position)
             matmul(m_xb2.data(), in, l.wo);
         }
         join_residual(l.post_attention_norm, m_xb2.data(), x);
-        {
-            rt::ScopedCycles probe { "rmsnorm" };
-            kernels.rmsnorm(m_xb.data(), x, l.ffn_norm.floats(), c.dim, c.norm_epsilon);
-        }
+        sublayer_input(l.ffn_norm, m_xb.data(), x);
         {
             MatmulInput in = prepare(m_xb.data(), c.dim);
             rt::ScopedCycles probe { "matmul ffn" };

@@ -77,7 +77,11 @@ private:
     // Every layer for `token` at `position`, leaving the residual stream in m_x.
     void run_layers(i32 token, i32 position);
     void add_qkv_biases(Layer const&, float* q, float* k, float* v) const;
-    // Qwen3's and Gemma 3's RMS norm of each query and key head (nothing for other models).
+    // A sublayer's input from the residual stream `x`: its RMS norm, or `x` itself where
+    // the layer has no norm before the sublayer (OLMo 2's).
+    void sublayer_input(Tensor const& norm, float* out, const float* x) const;
+    // Qwen3's and Gemma 3's RMS norm of each query and key head, OLMo 2's of all the queries
+    // and all the keys (nothing for other models).
     void normalize_heads(Layer const&, float* q, float* k) const;
     // The embedding row of `token` into x (scaled for Gemma and Granite).
     void embed(i32 token, float* x) const;

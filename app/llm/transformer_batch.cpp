@@ -65,7 +65,6 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
     Config const& c = m_config;
     Weights const& w = *m_weights;
     BatchState& b = m_batch;
-    auto const& kernels = kernels::active();
     i32 count = i32(tokens.size());
     size_t kv_dim = size_t(c.kv_dim());
     size_t ds = b.dim_stride, hs = b.hidden_stride;
@@ -84,11 +83,8 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
         // which lie one after another.
         float* k = m_key_cache.data() + cache_index(layer, position);
         float* v = m_value_cache.data() + cache_index(layer, position);
-        {
-            rt::ScopedCycles probe { "rmsnorm" };
-            for (i32 t = 0; t < count; ++t)
-                kernels.rmsnorm(row(b.xb, ds, t), row(b.x, ds, t), l.attention_norm.floats(), c.dim, c.norm_epsilon);
-        }
+        for (i32 t = 0; t < count; ++t)
+            sublayer_input(l.attention_norm, row(b.xb, ds, t), row(b.x, ds, t));
         {
             prepare_batch(b.xb.data(), ds, c.dim, count);
             rt::ScopedCycles probe { "matmul qkv" };
@@ -118,11 +114,8 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
         }
         for (i32 t = 0; t < count; ++t)
             join_residual(l.post_attention_norm, row(b.xb2, ds, t), row(b.x, ds, t));
-        {
-            rt::ScopedCycles probe { "rmsnorm" };
-            for (i32 t = 0; t < count; ++t)
-                kernels.rmsnorm(row(b.xb, ds, t), row(b.x, ds, t), l.ffn_norm.floats(), c.dim, c.norm_epsilon);
-        }
+        for (i32 t = 0; t < count; ++t)
+            sublayer_input(l.ffn_norm, row(b.xb, ds, t), row(b.x, ds, t));
         {
             prepare_batch(b.xb.data(), ds, c.dim, count);
             rt::ScopedCycles probe { "matmul ffn" };

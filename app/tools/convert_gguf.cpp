@@ -140,7 +140,7 @@ int main(int argc, char** argv)
     }
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
         fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE] [--qwen2] [--rope-factors F]\n"
-                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b|gemma2-mini|gemma2-2b|phi3-mini|phi3.5-mini|granite-mini|granite-3.3-2b|smollm3-mini|smollm3-3b|ernie4_5-mini|ernie4_5-0.3b TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
+                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b|gemma2-mini|gemma2-2b|phi3-mini|phi3.5-mini|granite-mini|granite-3.3-2b|smollm3-mini|smollm3-3b|ernie4_5-mini|ernie4_5-0.3b|olmo2-mini|olmo2-1b TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
                         "TYPE: f32 q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
         return 2;
     }
@@ -326,6 +326,10 @@ constexpr Shape shapes[] = {
     // ERNIE-4.5-0.3B's 16 x 128 over 1024). ERNIE-4.5-0.3B's shape.
     { "ernie4_5-mini", "ernie4_5", 256, 768, 2, 4, 2, 128, 128, 0, 0 },
     { "ernie4_5-0.3b", "ernie4_5", 1024, 3072, 18, 16, 2, 128, 131072, 103424, 0 },
+    // OLMo 2's (no norms before the sublayers, norms after them; the queries and the keys
+    // RMS-normalised as whole vectors, by weights that are not all one). OLMo 2 1B's shape.
+    { "olmo2-mini", "olmo2", 256, 768, 2, 4, 4, 0, 128, 0, 0 },
+    { "olmo2-1b", "olmo2", 2048, 8192, 16, 16, 16, 0, 4096, 100352, 0 },
 };
 
 }
@@ -352,11 +356,11 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         if (shape_name == candidate.name)
             shape = &candidate;
     std::string arch = shape ? shape->architecture : "";
-    bool qwen2 = arch == "qwen2", qwen3 = arch == "qwen3", gemma3 = arch == "gemma3", gemma2 = arch == "gemma2", phi3 = arch == "phi3", granite = arch == "granite",
+    bool qwen2 = arch == "qwen2", qwen3 = arch == "qwen3", gemma3 = arch == "gemma3", gemma2 = arch == "gemma2", phi3 = arch == "phi3", granite = arch == "granite", olmo2 = arch == "olmo2",
          other = arch != "llama";
     bool byte_level = std::string(tokenizer_path) == "byte-level";
     if (!shape || (other && !byte_level)) {
-        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m, gemma3-1b, gemma2-mini, gemma2-2b, phi3-mini, phi3.5-mini, granite-mini, granite-3.3-2b, smollm3-mini, smollm3-3b, ernie4_5-mini or ernie4_5-0.3b"
+        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m, gemma3-1b, gemma2-mini, gemma2-2b, phi3-mini, phi3.5-mini, granite-mini, granite-3.3-2b, smollm3-mini, smollm3-3b, ernie4_5-mini, ernie4_5-0.3b, olmo2-mini or olmo2-1b"
                         " (all but the first two with byte-level)\n");
         return 2;
     }
@@ -396,7 +400,8 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     std::vector<Entry> tensors { { "token_embd.weight", dim, vocab, type_of("token_embd", 0, dim) } };
     for (u64 l = 0; l < layers; ++l) {
         std::string p = "blk." + std::to_string(l) + ".";
-        tensors.push_back({ p + "attn_norm.weight", dim, 0, 0 });
+        if (!olmo2)
+            tensors.push_back({ p + "attn_norm.weight", dim, 0, 0 });
         if (phi3) {
             tensors.push_back({ p + "attn_qkv.weight", dim, q + 2 * kv, type_of("attn_qkv", l, dim) });
         } else {
@@ -413,12 +418,17 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
             tensors.push_back({ p + "attn_q_norm.weight", head, 0, 0, Vector::Scale });
             tensors.push_back({ p + "attn_k_norm.weight", head, 0, 0, Vector::Scale });
         }
-        if (gemma3 || gemma2) {
+        if (olmo2) {
+            tensors.push_back({ p + "attn_q_norm.weight", q, 0, 0, Vector::Scale });
+            tensors.push_back({ p + "attn_k_norm.weight", kv, 0, 0, Vector::Scale });
+        }
+        if (gemma3 || gemma2 || olmo2) {
             tensors.push_back({ p + "post_attention_norm.weight", dim, 0, 0, Vector::Scale });
             tensors.push_back({ p + "post_ffw_norm.weight", dim, 0, 0, Vector::Scale });
         }
         tensors.push_back({ p + "attn_output.weight", q, dim, type_of("attn_output", l, q) });
-        tensors.push_back({ p + "ffn_norm.weight", dim, 0, 0 });
+        if (!olmo2)
+            tensors.push_back({ p + "ffn_norm.weight", dim, 0, 0 });
         if (!phi3)
             tensors.push_back({ p + "ffn_gate.weight", dim, hidden, type_of("ffn_gate", l, dim) });
         tensors.push_back({ p + "ffn_down.weight", hidden, dim, type_of("ffn_down", l, hidden) });
@@ -429,7 +439,7 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         tensors.push_back({ "rope_factors_short.weight", head / 2, 0, 0, Vector::Scale });
         tensors.push_back({ "rope_factors_long.weight", head / 2, 0, 0, Vector::Factors });
     }
-    if (!byte_level || phi3) // TinyLlama's and Phi-3's classifier is its own; SmolLM's is its embedding
+    if (!byte_level || phi3 || olmo2) // TinyLlama's, Phi-3's and OLMo 2's classifier is its own; SmolLM's is its embedding
         tensors.push_back({ "output.weight", dim, vocab, type_of("output", 0, dim) });
     std::vector<std::string> pieces;
     std::vector<float> scores;

@@ -6,10 +6,10 @@
 # Q3_K, Q4_K, Q5_K and Q6_K; q5_1 ...), or with --gguf-arch ARCH one in Qwen3's, Gemma 3's
 # or Gemma 2's layout (qwen3: head norms, heads wider than dim / heads; gemma3: sliding
 # window, output norms, GELU; gemma2: gemma3's with soft caps, no head norms; phi3: fused
-# matrices, LongRoPE; granite: multipliers; smollm3: layers without RoPE; all with their
-# own byte-level vocabulary).
+# matrices, LongRoPE; granite: multipliers; smollm3: layers without RoPE; olmo2: norms
+# after the sublayers only; all with their own byte-level vocabulary).
 #   compare_host_kernel.sh KERNEL HOST_PROGRAM HOST_PROGRAM_I686
-#                          [--gguf-mini-q4km CONVERT_TOOL | --gguf-mini TYPE CONVERT_TOOL | --gguf-arch qwen3|gemma3|gemma2|phi3|granite|smollm3 CONVERT_TOOL]
+#                          [--gguf-mini-q4km CONVERT_TOOL | --gguf-mini TYPE CONVERT_TOOL | --gguf-arch qwen3|gemma3|gemma2|phi3|granite|smollm3|olmo2 CONVERT_TOOL]
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 kernel="$1" host="$2" host_i686="$3"

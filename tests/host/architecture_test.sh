@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A model in Qwen2's, Qwen3's, Gemma 3's, Gemma 2's, Phi-3's, Granite's, SmolLM3's or ERNIE
-# 4.5's file layout (random weights from
+# A model in Qwen2's, Qwen3's, Gemma 3's, Gemma 2's, Phi-3's, Granite's, SmolLM3's, ERNIE
+# 4.5's or OLMo 2's file layout (random weights from
 # bareflow-convert-gguf):
 #  - qwen2: biases on the query, key and value projections, RoPE over each head's halves,
 #    Qwen2's word cutting;
@@ -16,7 +16,9 @@
 #  - granite: llama's layer with multipliers on the embedding, the scores, the sublayers'
 #    outputs and the logits;
 #  - smollm3: llama's layer, every 4th without RoPE;
-#  - ernie4_5: llama's layer, heads wider than dim / heads.
+#  - ernie4_5: llama's layer, heads wider than dim / heads;
+#  - olmo2: no norms before the sublayers, norms after them, the queries and the keys
+#    normalised as whole vectors (the story changes with those norms' weights set to one).
 # The prompt read in batches and token by token gives the same story, the i686 program
 # too, the architecture's own tensors count (qwen2's biases zeroed, qwen3's head norms or
 # gemma3's output norms set to one, gemma2's caps taken off, phi3's LongRoPE factors set to
@@ -28,7 +30,7 @@
 # 2-shaped one (gemma2_shape.jinja, which refuses a system message), the phi3 model through
 # a Phi-3-shaped one (phi3_shape.jinja), the granite model through a Granite-shaped one
 # (granite_shape.jinja); the phi3 model says which LongRoPE factors a run takes.
-#   architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite|smollm3|ernie4_5 CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
+#   architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite|smollm3|ernie4_5|olmo2 CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 arch="$1" convert="$2" program="$3" program_i686="$4"
@@ -50,7 +52,8 @@ case "$arch" in
   # architectures checks it against a plain implementation.
   smollm3) shape_line="dim 256, hidden 768, 4 layers, 4 heads (2 kv)"; own="" ;;
   ernie4_5) shape_line="dim 256, hidden 768, 2 layers, 4 heads of 128 (2 kv)"; own="" ;; # llama's layer: nothing of its own
-  *) echo "usage: architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite|smollm3|ernie4_5 ..."; exit 2 ;;
+  olmo2) shape_line="dim 256, hidden 768, 2 layers, 4 heads (4 kv)"; own="the query and key norms" ;;
+  *) echo "usage: architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite|smollm3|ernie4_5|olmo2 ..."; exit 2 ;;
 esac
 "$convert" --random "$arch-mini" byte-level "$work/model.gguf" --type q8_0 > /dev/null || { echo "FAIL: no model"; exit 1; }
 # The same file without the architecture's own tensors' effect: every bias zero, every
@@ -95,7 +98,7 @@ for _ in range(tensors):
     kind, offset = struct.unpack_from("<IQ", data, at); at += 12
     if name.endswith(".bias"):
         changes.append((offset, shape[0], 0.0))
-    elif sys.argv[3] == "qwen3" and (name.endswith("attn_q_norm.weight") or name.endswith("attn_k_norm.weight")):
+    elif sys.argv[3] in ("qwen3", "olmo2") and (name.endswith("attn_q_norm.weight") or name.endswith("attn_k_norm.weight")):
         changes.append((offset, shape[0], 1.0))
     elif sys.argv[3] == "gemma3" and (name.endswith("post_attention_norm.weight") or name.endswith("post_ffw_norm.weight")):
         changes.append((offset, shape[0], 1.0))

@@ -18,6 +18,8 @@
 //    on the embedding, the scores, the sublayers' outputs and the logits;
 //  - SmolLM3: llama's layer and RoPE, every 4th layer without RoPE;
 //  - ERNIE 4.5: llama's layer and RoPE, heads wider than dim / heads;
+//  - OLMo 2: no norms before the sublayers, norms after them, the queries and the keys
+//    RMS-normalised as whole vectors (OLMo 3's sliding window on 3 of every 4 layers);
 //  - YaRN's RoPE scaling (on Qwen3's layer): each pair's frequency blended with the
 //    interpolated one by how often it turns in the original context, RoPE scaled.
 // Also the loader's refusals for such files, and the settings it reads or defaults.
@@ -55,6 +57,8 @@ struct Design {
     u32 no_rope_period { 0 }; // every this-many-th layer is not turned (0: none)
     float yarn_factor { 0.0f }; // YaRN's (0: none), with its original context
     u32 yarn_original { 0 };
+    bool pre_norms { true }; // norms before the sublayers (OLMo 2 has none)
+    bool whole_qk_norms { false }; // OLMo 2's: all the queries, all the keys normalised as one vector
     u64 q_dim() const { return heads * head; }
     u64 kv_dim() const { return kv_heads * head; }
 };
@@ -78,6 +82,9 @@ constexpr float attention_factor = 1.25f;
 const Design qwen3_yarn { "qwen3", 32, 48, 2, 4, 2, 16, true, false, false, false, 0, 0, false, 0, 0, false, 0, false, 1.0f, 1.0f, 0.0f, 1.0f, 16, 0, 4.0f, 2000 };
 // 4 heads of 16 over a stream of 32 (queries twice as wide), 2 key/value heads.
 const Design ernie { "ernie4_5", 32, 48, 2, 4, 2, 16, false, false, false, false, 0, 0, false, 0, 0, false, 0, true };
+// Five layers (the 4th global, the others local with a window of 3), 4 heads of 8 over 4.
+const Design olmo2 { "olmo2", 32, 48, 5, 4, 4, 8, false, true, false, false, 3, 4, false, 0, 0, false, 0, false, 1.0f, 1.0f, 0.0f, 1.0f, 16, 0, 0.0f, 0,
+    false, true };
 const Design smollm3 { "smollm3", 32, 48, 5, 4, 2, 8, false, false, false, false, 0, 0, false, 0, 0, false, 0, true, 1.0f, 1.0f, 0.0f, 1.0f, 16, 4 };
 // Two layers, 4 heads of 8 over 2 key/value heads, multipliers far from one.
 const Design granite { "granite", 32, 48, 2, 4, 2, 8, false, false, false, false, 0, 0, false, 0, 0, false, 0, true, 3.0f, 0.25f, 0.5f, 4.0f };
@@ -110,11 +117,17 @@ Tensors random_tensors(Design const& d)
     }
     for (u64 l = 0; l < d.layers; ++l) {
         std::string p = "blk." + std::to_string(l) + ".";
-        scales(p + "attn_norm.weight", d.dim);
-        scales(p + "ffn_norm.weight", d.dim);
+        if (d.pre_norms) {
+            scales(p + "attn_norm.weight", d.dim);
+            scales(p + "ffn_norm.weight", d.dim);
+        }
         if (d.head_norms) {
             scales(p + "attn_q_norm.weight", d.head);
             scales(p + "attn_k_norm.weight", d.head);
+        }
+        if (d.whole_qk_norms) {
+            scales(p + "attn_q_norm.weight", d.q_dim());
+            scales(p + "attn_k_norm.weight", d.kv_dim());
         }
         if (d.post_norms) {
             scales(p + "post_attention_norm.weight", d.dim);
@@ -249,8 +262,12 @@ public:
             std::string p = "blk." + std::to_string(l) + ".";
             bool local = m_d.window && l % m_d.period < m_d.period - 1;
             double base = local && m_d.local_base ? local_theta : theta;
-            auto xb = rms_norm(x, 0, m_d.dim, weights(p + "attn_norm.weight"));
+            auto xb = m_d.pre_norms ? rms_norm(x, 0, m_d.dim, weights(p + "attn_norm.weight")) : x;
             auto q = product(p + "attn_q.weight", xb), k = product(p + "attn_k.weight", xb), v = product(p + "attn_v.weight", xb);
+            if (m_d.whole_qk_norms) {
+                q = rms_norm(q, 0, m_d.q_dim(), weights(p + "attn_q_norm.weight"));
+                k = rms_norm(k, 0, m_d.kv_dim(), weights(p + "attn_k_norm.weight"));
+            }
             i32 turned = m_d.no_rope_period && (l + 1) % m_d.no_rope_period == 0 ? 0 : position; // position 0 turns nothing
             for (u64 h = 0; h < m_d.heads; ++h)
                 normalize_and_turn(q, h * m_d.head, p + "attn_q_norm.weight", turned, base);
@@ -282,7 +299,7 @@ public:
             if (m_d.post_norms)
                 out = rms_norm(out, 0, m_d.dim, weights(p + "post_attention_norm.weight"));
             add(x, out, m_d.residual_scale);
-            xb = rms_norm(x, 0, m_d.dim, weights(p + "ffn_norm.weight"));
+            xb = m_d.pre_norms ? rms_norm(x, 0, m_d.dim, weights(p + "ffn_norm.weight")) : x;
             auto gate = product(p + "ffn_gate.weight", xb), up = product(p + "ffn_up.weight", xb);
             for (u64 i = 0; i < m_d.hidden; ++i) {
                 double g = gate[i];
@@ -460,6 +477,8 @@ TEST(Granite, MultipliersComputeTheLayer) { compare_with_plain_layers(granite); 
 TEST(SmolLM3, LayersWithoutRopeComputeTheLayer) { compare_with_plain_layers(smollm3); }
 
 TEST(Ernie45, WideHeadsComputeTheLayer) { compare_with_plain_layers(ernie); }
+
+TEST(Olmo2, NormsAfterAndWholeVectorNormsComputeTheLayer) { compare_with_plain_layers(olmo2); }
 
 TEST(Yarn, BlendedFrequenciesComputeTheLayer)
 {
