@@ -354,39 +354,36 @@ rt::ErrorOr<void> check_layer_tensors(gguf::File const& file, i32 block_count)
     return {};
 }
 
+// The general.architecture names of the layer designs (checkpoint.h says what each is).
+struct ArchitectureName {
+    rt::StringView name;
+    Architecture design;
+};
+constexpr ArchitectureName architecture_names[] = { { "llama", Architecture::Llama }, { "qwen2", Architecture::Qwen2 },
+    { "qwen3", Architecture::Qwen3 }, { "gemma2", Architecture::Gemma2 }, { "gemma3", Architecture::Gemma3 }, { "phi3", Architecture::Phi3 },
+    { "granite", Architecture::Granite }, { "smollm3", Architecture::SmolLM3 }, { "ernie4_5", Architecture::Ernie45 },
+    { "olmo2", Architecture::Olmo2 } };
+
 }
 
 rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
 {
-    // Qwen2 is llama with biases on the query, key and value projections and RoPE over
-    // the halves of each head; Qwen3 drops the biases and normalises each head of the
-    // queries and keys. Their keys are named after them.
+    // Each layer design is named in the file; its keys are named after it (`qwen3.*`).
     auto architecture = TRY(file.get_string("general.architecture"));
-    Architecture design;
-    if (architecture == "llama")
-        design = Architecture::Llama;
-    else if (architecture == "qwen2")
-        design = Architecture::Qwen2;
-    else if (architecture == "qwen3")
-        design = Architecture::Qwen3;
-    else if (architecture == "gemma2")
-        design = Architecture::Gemma2;
-    else if (architecture == "gemma3")
-        design = Architecture::Gemma3;
-    else if (architecture == "phi3")
-        design = Architecture::Phi3;
-    else if (architecture == "granite")
-        design = Architecture::Granite;
-    else if (architecture == "smollm3")
-        design = Architecture::SmolLM3;
-    else if (architecture == "ernie4_5")
-        design = Architecture::Ernie45;
-    else if (architecture == "olmo2")
-        design = Architecture::Olmo2;
-    else
-        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs llama, qwen2, qwen3, gemma2, gemma3, phi3, granite, smollm3, "
-                                 "ernie4_5 and olmo2)",
-            architecture);
+    Architecture design = Architecture::Llama;
+    bool known = false;
+    for (auto const& entry : architecture_names)
+        if (architecture == entry.name) {
+            design = entry.design;
+            known = true;
+        }
+    if (!known) {
+        char names[160];
+        rt::BufferSink sink(names, sizeof names);
+        for (auto const& entry : architecture_names)
+            rt::format_to(sink, "{}{}", entry.design == Architecture::Llama ? "" : ", ", entry.name);
+        return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs {})", architecture, sink.view());
+    }
     rt::FixedString<64> key_text;
     auto key = [&](rt::StringView suffix) {
         key_text = rt::FixedString<64>::formatted("{}.{}", architecture, suffix);

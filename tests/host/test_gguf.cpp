@@ -148,7 +148,8 @@ TEST(GgufModel, LoadsAndRejectsWithClearMessages)
 {
     testing_support::ScopedHeap heap(4 << 20);
     EXPECT_EQ(model_error(tiny_llama("llama")), "");
-    EXPECT_NE(model_error(tiny_llama("gpt2")).find("unsupported architecture \"gpt2\""), std::string::npos);
+    EXPECT_EQ(model_error(tiny_llama("gpt2")),
+        "gguf: unsupported architecture \"gpt2\" (BareFlow runs llama, qwen2, qwen3, gemma2, gemma3, phi3, granite, smollm3, ernie4_5, olmo2)");
     EXPECT_NE(model_error(tiny_llama("llama", "blk.0.ffn_up.weight")).find("tensor blk.0.ffn_up.weight is missing"), std::string::npos);
     EXPECT_NE(model_error(tiny_llama("llama", "", true)).find("blk.0.attn_q.weight has shape [16, 32], the model needs [32, 32]"), std::string::npos);
 }
