@@ -159,18 +159,9 @@ const char* format_name(Checkpoint const& checkpoint)
     switch (checkpoint.format) {
     case WeightFormat::Int8: return "llama2.c int8";
     case WeightFormat::Gguf:
-        switch (checkpoint.architecture) {
-        case Architecture::Llama: return "GGUF llama";
-        case Architecture::Qwen2: return "GGUF qwen2";
-        case Architecture::Qwen3: return "GGUF qwen3";
-        case Architecture::Gemma2: return "GGUF gemma2";
-        case Architecture::Gemma3: return "GGUF gemma3";
-        case Architecture::Phi3: return "GGUF phi3";
-        case Architecture::Granite: return "GGUF granite";
-        case Architecture::SmolLM3: return "GGUF smollm3";
-        case Architecture::Ernie45: return "GGUF ernie4_5";
-        case Architecture::Olmo2: return "GGUF olmo2";
-        }
+        for (auto const& entry : architecture_names)
+            if (entry.design == checkpoint.architecture)
+                return entry.format_name;
         break;
     case WeightFormat::Float32: break;
     }

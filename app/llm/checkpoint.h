@@ -182,6 +182,17 @@ struct Checkpoint {
     rt::StringView first_unused_tensor;
 };
 
+// The general.architecture name of each design in GGUF files, and "GGUF " and that name.
+struct ArchitectureName {
+    Architecture design;
+    const char* format_name; // "GGUF qwen3"
+    rt::StringView name() const { return { format_name + 5, __builtin_strlen(format_name) - 5 }; }
+};
+inline constexpr ArchitectureName architecture_names[] = { { Architecture::Llama, "GGUF llama" }, { Architecture::Qwen2, "GGUF qwen2" },
+    { Architecture::Qwen3, "GGUF qwen3" }, { Architecture::Gemma2, "GGUF gemma2" }, { Architecture::Gemma3, "GGUF gemma3" },
+    { Architecture::Phi3, "GGUF phi3" }, { Architecture::Granite, "GGUF granite" }, { Architecture::SmolLM3, "GGUF smollm3" },
+    { Architecture::Ernie45, "GGUF ernie4_5" }, { Architecture::Olmo2, "GGUF olmo2" } };
+
 // "llama2.c fp32", "llama2.c int8", or "GGUF " and the architecture's name ("GGUF qwen3").
 const char* format_name(Checkpoint const&);
 

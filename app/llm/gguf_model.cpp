@@ -354,16 +354,6 @@ rt::ErrorOr<void> check_layer_tensors(gguf::File const& file, i32 block_count)
     return {};
 }
 
-// The general.architecture names of the layer designs (checkpoint.h says what each is).
-struct ArchitectureName {
-    rt::StringView name;
-    Architecture design;
-};
-constexpr ArchitectureName architecture_names[] = { { "llama", Architecture::Llama }, { "qwen2", Architecture::Qwen2 },
-    { "qwen3", Architecture::Qwen3 }, { "gemma2", Architecture::Gemma2 }, { "gemma3", Architecture::Gemma3 }, { "phi3", Architecture::Phi3 },
-    { "granite", Architecture::Granite }, { "smollm3", Architecture::SmolLM3 }, { "ernie4_5", Architecture::Ernie45 },
-    { "olmo2", Architecture::Olmo2 } };
-
 }
 
 rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
@@ -373,7 +363,7 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     Architecture design = Architecture::Llama;
     bool known = false;
     for (auto const& entry : architecture_names)
-        if (architecture == entry.name) {
+        if (architecture == entry.name()) {
             design = entry.design;
             known = true;
         }
@@ -381,7 +371,7 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
         char names[160];
         rt::BufferSink sink(names, sizeof names);
         for (auto const& entry : architecture_names)
-            rt::format_to(sink, "{}{}", entry.design == Architecture::Llama ? "" : ", ", entry.name);
+            rt::format_to(sink, "{}{}", entry.design == Architecture::Llama ? "" : ", ", entry.name());
         return rt::Error::format("gguf: unsupported architecture \"{}\" (BareFlow runs {})", architecture, sink.view());
     }
     rt::FixedString<64> key_text;
