@@ -133,12 +133,18 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         return true;
     }
     case TensorType::F32:
-    case TensorType::F16: {
+    case TensorType::F16:
+    case TensorType::BF16: {
         const float* x[max_batch];
         for (i32 t = 0; t < tokens; ++t)
             x[t] = inputs[size_t(t)].x;
         if (w.type == TensorType::F16) {
             auto batch = pick(active.gguf_f16, { k::avx2::matmul_f16, k::avxvnni::matmul_f16, k::avx2tcg::matmul_f16 }, k::avx2::f16_rows_batch, { k::avx512::matmul_f16, k::avx512vnni::matmul_f16 }, k::avx512::f16_rows_batch);
+            if (!batch)
+                return false;
+            batch(out + begin, out_stride, x, tokens, w.row(begin), w.cols, d);
+        } else if (w.type == TensorType::BF16) {
+            auto batch = pick(active.gguf_bf16, { k::avx2::matmul_bf16, k::avxvnni::matmul_bf16, k::avx2tcg::matmul_bf16 }, k::avx2::bf16_rows_batch, { k::avx512::matmul_bf16, k::avx512vnni::matmul_bf16 }, k::avx512::bf16_rows_batch);
             if (!batch)
                 return false;
             batch(out + begin, out_stride, x, tokens, w.row(begin), w.cols, d);

@@ -3,8 +3,8 @@
 // llama2.c checkpoints (here) or GGUF files (gguf_model.h). A llama2.c checkpoint is a
 // header of seven int32 (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size,
 // seq_len; a negative vocab_size means the classifier has its own weights) followed by
-// fp32 tensors, or llama2.c's version-2 int8 export. GGUF tensors are F32, F16, Q8_0,
-// Q4_0, Q4_K or Q6_K. Weights are used in place, straight from the module.
+// fp32 tensors, or llama2.c's version-2 int8 export. GGUF tensors are of the types
+// tensor.h lists. Weights are used in place, straight from the module.
 #include "tensor.h"
 #include <rt/error.h>
 #include <rt/heap.h>

@@ -8,7 +8,7 @@
 // the first n - n % 16 goes to lane j % 16 (SSE2 holds the lanes in four vectors of 4,
 // AVX2 in two of 8, AVX-512 in one of 16). The lanes are then folded by halving, lane l +=
 // lane l + half for half = 8, 4, 2, 1, and the remaining n % 16 elements are added one by
-// one, in order. Matrix rows (F32 and F16) do the same in `row_lanes` = 32 lanes. Products are
+// one, in order. Matrix rows (F32, F16 and BF16) do the same in `row_lanes` = 32 lanes. Products are
 // rounded before they are added: no fused multiply-add in any sum (SSE2 has none), and the
 // build passes -ffp-contract=off so the compiler does not fuse a * b + c either. Quotients
 // are IEEE's correctly rounded ones however they are computed (simd::divide_all corrects a

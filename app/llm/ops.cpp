@@ -296,9 +296,12 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
 }
 
 
-void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d)
+namespace {
+// Rows of 16-bit weights, each converted to its float by `to_float`, in the float rows' order.
+template<float (*to_float)(u16)>
+void matmul_sixteen_bit(float* out, const float* x, const u8* halves, i32 n, i32 d)
 {
-    auto weight = [](const u8* row, i32 j) { return half_to_float(u16(row[2 * j] | row[2 * j + 1] << 8)); };
+    auto weight = [](const u8* row, i32 j) { return to_float(u16(row[2 * j] | row[2 * j + 1] << 8)); };
     i32 lane_end = n - n % fp32::row_lanes;
     for (i32 i = 0; i < d; ++i) {
         const u8* row = halves + size_t(i) * size_t(n) * 2;
@@ -312,6 +315,10 @@ void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d)
         out[i] = value;
     }
 }
+}
+
+void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d) { matmul_sixteen_bit<half_to_float>(out, x, halves, n, d); }
+void matmul_bf16(float* out, const float* x, const u8* halves, i32 n, i32 d) { matmul_sixteen_bit<bfloat16_to_float>(out, x, halves, n, d); }
 
 void dequantize_q4_k(const u8* block, float* out) { k_quants::dequantize_q4_k(block, out); }
 void dequantize_q6_k(const u8* block, float* out) { k_quants::dequantize_q6_k(block, out); }

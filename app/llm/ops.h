@@ -63,10 +63,11 @@ void matmul_q8(float* out, const i8* xq, const float* xs, const i8* wq, const fl
 void matmul_q8x8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* wq, const float* ws, i32 n, i32 d);
 // GGUF block formats against an input quantised with quantize(..., 32): Q8_0 blocks are
 // an f16 scale and 32 int8; Q4_0 an f16 scale and 32 4-bit values (offset 8), low nibbles
-// first. F16 rows are used with the float input.
+// first. F16 and BF16 rows are used with the float input.
 void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);
 void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);
 void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d);
+void matmul_bf16(float* out, const float* x, const u8* halves, i32 n, i32 d);
 // The k-quant super-blocks of 256 values (ggml's layouts, see k_quants.h).
 void dequantize_q4_k(const u8* block, float* out);
 void dequantize_q6_k(const u8* block, float* out);
@@ -95,6 +96,9 @@ void matmul_q8_0x8(float* out, const i8* xq, const float* xs, const i32* xsums, 
 // plain rows.
 void matmul_q4_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
 void matmul_q6_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
+
+// bfloat16 to float, exactly: its bits are the float's upper half (NaN stays NaN).
+inline float bfloat16_to_float(u16 h) { return __builtin_bit_cast(float, u32(h) << 16); }
 
 // IEEE half to float, exactly (inline: the block kernels convert a scale per 32 values).
 inline float half_to_float(u16 h)

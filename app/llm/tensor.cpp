@@ -41,6 +41,11 @@ void f16_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, 
     kernels::active().gguf_f16(out + begin, in.x, w.row(begin), w.cols, i32(end - begin));
 }
 
+void bf16_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    kernels::active().gguf_bf16(out + begin, in.x, w.row(begin), w.cols, i32(end - begin));
+}
+
 void q8_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
 {
     size_t first = begin * size_t(w.cols);
@@ -107,6 +112,13 @@ void f16_row(Tensor const& t, size_t row, float* out)
     const u8* p = t.row(row);
     for (i32 i = 0; i < t.cols; ++i)
         out[i] = ops::half_to_float(u16(p[2 * i] | p[2 * i + 1] << 8));
+}
+
+void bf16_row(Tensor const& t, size_t row, float* out)
+{
+    const u8* p = t.row(row);
+    for (i32 i = 0; i < t.cols; ++i)
+        out[i] = ops::bfloat16_to_float(u16(p[2 * i] | p[2 * i + 1] << 8));
 }
 
 void q8_row(Tensor const& t, size_t row, float* out)

@@ -13,6 +13,7 @@ namespace llm {
 // that multiplies it, its ggml type number in GGUF files or -1).
 //   F32   floats (llama2.c fp32, GGUF F32)
 //   F16   IEEE halves (GGUF F16; converted with F16C where the CPU has it)
+//   BF16  bfloat16: a float's upper 16 bits (GGUF BF16; a shift makes it the float again)
 //   Q8    llama2.c int8: `group` values share a float scale, kept apart from the values
 //   Q8_0  GGUF blocks: f16 scale + 32 int8
 //   Q4_0  GGUF blocks: f16 scale + 32 4-bit values
@@ -35,6 +36,7 @@ namespace llm {
     X(Q5_1, q5_1, 32, 24, GgufQ5_1, 7)    \
     X(Q5_K, q5_k, 256, 176, GgufQ5K, 13)  \
     X(Q3_K, q3_k, 256, 110, GgufQ3K, 11)   \
+    X(BF16, bf16, 1, 2, GgufBf16, 30)     \
     X(Q4_0x8, q4_0x8, 32, 2 + 16, GgufQ4_0x8, -1) \
     X(Q8_0x8, q8_0x8, 32, 2 + 32, GgufQ8_0x8, -1) \
     X(Q4_Kx8, q4_kx8, 256, 144, GgufQ4Kx8, -1)   \
@@ -77,7 +79,7 @@ struct MatmulInput {
 
 struct TensorTypeTraits {
     const char* name;
-    u32 block_values; // values per block (1 for F32, F16 and Q8, whose group size the tensor carries)
+    u32 block_values; // values per block (1 for F32, F16, BF16 and Q8, whose group size the tensor carries)
     u32 block_bytes;  // bytes per block (Q8: one int8 value; its scales lie apart)
     // The operation whose tuned variant multiplies this type, and its core count.
     kernels::Op op;

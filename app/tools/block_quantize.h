@@ -42,6 +42,18 @@ inline u16 to_half(float value)
     return u16(half);
 }
 
+// bfloat16 from float: the upper half, rounded to nearest even; a NaN stays a (quiet) NaN.
+inline u16 to_bfloat16(float value)
+{
+    u32 bits = __builtin_bit_cast(u32, value);
+    if ((bits & 0x7F800000u) == 0x7F800000u && (bits & 0x7FFFFFu))
+        return u16((bits >> 16) | 0x40);
+    u32 rest = bits & 0xFFFF, upper = bits >> 16;
+    if (rest > 0x8000 || (rest == 0x8000 && (upper & 1)))
+        ++upper; // may carry into the exponent: the next binade, or infinity past the largest
+    return u16(upper);
+}
+
 namespace block_quantize {
 
 inline void put_half(u8* at, float value)
@@ -256,6 +268,16 @@ inline std::vector<u8> quantize_blocks(u32 type, const float* x, u64 count)
     Block block = nullptr;
     switch (llm::gguf::TensorType(type)) {
     case llm::gguf::TensorType::F32: return { reinterpret_cast<const u8*>(x), reinterpret_cast<const u8*>(x + count) };
+    case llm::gguf::TensorType::F16:
+    case llm::gguf::TensorType::BF16: {
+        bool half = llm::gguf::TensorType(type) == llm::gguf::TensorType::F16;
+        std::vector<u8> out(size_t(count) * 2);
+        for (u64 i = 0; i < count; ++i) {
+            u16 value = half ? to_half(x[i]) : to_bfloat16(x[i]);
+            out[2 * i] = u8(value), out[2 * i + 1] = u8(value >> 8);
+        }
+        return out;
+    }
     case llm::gguf::TensorType::Q8_0: block = block_quantize::q8_0; break;
     case llm::gguf::TensorType::Q4_0: block = block_quantize::q4_0; break;
     case llm::gguf::TensorType::Q5_0: block = block_quantize::q5_0; break;

@@ -9,7 +9,7 @@
 namespace tools {
 
 // ggml type numbers.
-enum GgmlType : u32 { f32 = 0, q4_0 = 2, q5_0 = 6, q5_1 = 7, q8_0 = 8, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14 };
+enum GgmlType : u32 { f32 = 0, f16 = 1, q4_0 = 2, q5_0 = 6, q5_1 = 7, q8_0 = 8, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, bf16 = 30 };
 
 struct QuantMix {
     const char* name; // as --type takes it
@@ -20,6 +20,8 @@ struct QuantMix {
 
 constexpr QuantMix quant_mixes[] = {
     { "f32", f32, 0, false },
+    { "f16", f16, 1, false },
+    { "bf16", bf16, 32, false },
     { "q8_0", q8_0, 7, false },
     { "q4_0", q4_0, 2, false },
     { "q5_0", q5_0, 8, false },
@@ -80,6 +82,8 @@ inline u32 tensor_type(QuantMix const& mix, std::string const& kind, u64 layer, 
         default: break;
         }
     }
+    if (type == f16 || type == bf16)
+        return type; // rows of any length
     return columns % 32 == 0 ? type : f32; // rows that are not even whole 32-value blocks stay floats
 }
 

@@ -58,6 +58,11 @@ inline std::vector<u8> random_tensor(llm::TensorType type, u64 rows, u64 cols, u
         case llm::TensorType::Q5_K: small_half(b), small_half(b + 2); break;
         case llm::TensorType::Q6_K: small_half(b + 208); break;
         case llm::TensorType::Q3_K: small_half(b + 108); break;
+        case llm::TensorType::BF16: { // a small float's upper half: 2^-10 to 2^-6, either sign
+            u16 value = u16(0x3A80 + (next_random(state) >> 55)) | u16((next_random(state) >> 63) << 15);
+            b[0] = u8(value), b[1] = u8(value >> 8);
+            break;
+        }
         default: break;
         }
     }

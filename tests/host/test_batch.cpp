@@ -200,6 +200,40 @@ TEST_P(GgufBatch, MatchesTokenByToken)
     expect_batches_match_tokens(checkpoint.value(), llm::name(GetParam()));
 }
 
+// A model of F16 or BF16 matrices gives the bits of the same model with its matrices'
+// values in F32 (both conversions are exact, and the rows are added in the same order), on
+// every plan: the 16-bit kernels read the right values, not merely their own reference's.
+void expect_same_as_its_floats(llm::TensorType type)
+{
+    testing_support::ScopedHeap heap(64 << 20);
+    auto bytes = gguf_model(type, 5);
+    auto file = llm::gguf::File::parse({ bytes.data(), bytes.size() });
+    ASSERT_FALSE(file.is_error()) << message(file.error());
+    auto sixteen = llm::load_gguf_checkpoint(file.value());
+    auto floats = llm::load_gguf_checkpoint(file.value());
+    ASSERT_FALSE(sixteen.is_error() || floats.is_error());
+    std::vector<std::vector<float>> storage;
+    auto as_floats = [&](llm::Tensor& t) {
+        ASSERT_EQ(t.type, type);
+        storage.emplace_back(size_t(t.rows) * size_t(t.cols));
+        for (i32 r = 0; r < t.rows; ++r)
+            llm::dequantize_row(t, size_t(r), storage.back().data() + size_t(r) * size_t(t.cols));
+        t = llm::Tensor { llm::TensorType::F32, t.rows, t.cols, reinterpret_cast<const u8*>(storage.back().data()) };
+    };
+    auto& w = floats.value().weights;
+    as_floats(w.embedding);
+    as_floats(w.classifier);
+    for (auto& layer : w.layers.span())
+        for (llm::Tensor* t : { &layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.w1, &layer.w2, &layer.w3 })
+            as_floats(*t);
+    // The largest weight is some 2^-6: the conversion did not make them all zero.
+    EXPECT_NE(storage.back()[0], 0.0f);
+    expect_same_as_plain(floats.value(), sixteen.value(), llm::name(type));
+}
+
+TEST(GgufBatch, F16ModelIsTheF32ModelOfItsValues) { expect_same_as_its_floats(llm::TensorType::F16); }
+TEST(GgufBatch, Bf16ModelIsTheF32ModelOfItsValues) { expect_same_as_its_floats(llm::TensorType::BF16); }
+
 // Q4_0, Q8_0, Q4_K and Q6_K matrices repacked at load (interleave.h), the embedding and the tied
 // classifier included: batches still give token by token's bits, and token by token gives
 // the plain model's bits, on every plan.
@@ -233,7 +267,7 @@ TEST(GgufBatch, InterleavedQ4KMatchesPlainQ4K) { expect_interleaved_matches_plai
 TEST(GgufBatch, InterleavedQ6KMatchesPlainQ6K) { expect_interleaved_matches_plain(llm::TensorType::Q6_K, llm::TensorType::Q6_Kx8); }
 
 INSTANTIATE_TEST_SUITE_P(Types, GgufBatch,
-    ::testing::Values(llm::TensorType::F16, llm::TensorType::Q8_0, llm::TensorType::Q4_0, llm::TensorType::Q4_K, llm::TensorType::Q6_K,
+    ::testing::Values(llm::TensorType::F16, llm::TensorType::BF16, llm::TensorType::Q8_0, llm::TensorType::Q4_0, llm::TensorType::Q4_K, llm::TensorType::Q6_K,
         llm::TensorType::Q5_0, llm::TensorType::Q5_1),
     [](auto const& info) { return std::string(llm::name(info.param)); });
 
@@ -389,7 +423,7 @@ TEST(BatchKernels, Q4_0RowsMatchTheReferenceForEveryToken)
     expect_block_batches_match(llm::TensorType::Q4_0, 352);
 }
 
-// F32 and F16 rows (simd_kernels.h's matmul_batch_any): every (row, token) has the scalar
+// F32, F16 and BF16 rows (simd_kernels.h's matmul_batch_any): every (row, token) has the scalar
 // reference's bits, for rows whose length leaves a tail after the 32 lanes and one that
 // does not, 1 to 11 tokens (blocks of four or two and their remainders).
 TEST(BatchKernels, FloatRowsMatchTheReferenceForEveryToken)
@@ -401,13 +435,13 @@ TEST(BatchKernels, FloatRowsMatchTheReferenceForEveryToken)
         const char* name;
         Isa isa;
         FloatBatch f32;
-        HalfBatch f16;
+        HalfBatch f16, bf16;
     };
     static rt::CpuFeatures cpu = rt::detect_cpu_features();
     u64 state = 31;
     for (i32 n : { 32 * 3 + 7, 64 })
-        for (Set set : { Set { "avx2", Isa::Avx2, avx2::f32_rows_batch, avx2::f16_rows_batch },
-                 Set { "avx512", Isa::Avx512, avx512::f32_rows_batch, avx512::f16_rows_batch } }) {
+        for (Set set : { Set { "avx2", Isa::Avx2, avx2::f32_rows_batch, avx2::f16_rows_batch, avx2::bf16_rows_batch },
+                 Set { "avx512", Isa::Avx512, avx512::f32_rows_batch, avx512::f16_rows_batch, avx512::bf16_rows_batch } }) {
             if (!can_run(set.isa, cpu))
                 continue;
             std::vector<float> w(size_t(awkward_rows) * size_t(n));
@@ -417,6 +451,10 @@ TEST(BatchKernels, FloatRowsMatchTheReferenceForEveryToken)
             std::vector<u16> halves(w.size());
             for (auto& h : halves)
                 h = u16(0x3800 | (next_random(state) >> 54) | ((next_random(state) >> 63) << 15));
+            // bfloat16: the floats' upper halves (their lower bits dropped).
+            std::vector<u16> bfloats(w.size());
+            for (size_t i = 0; i < w.size(); ++i)
+                bfloats[i] = u16(__builtin_bit_cast(u32, w[i]) >> 16);
             for (i32 tokens = 1; tokens <= most_tokens; ++tokens) {
                 std::vector<std::vector<float>> x;
                 std::vector<const float*> xs;
@@ -427,17 +465,21 @@ TEST(BatchKernels, FloatRowsMatchTheReferenceForEveryToken)
                     xs.push_back(x.back().data());
                 }
                 size_t stride = awkward_rows + 2;
-                std::vector<float> got(size_t(tokens) * stride, -1.0f), got_halves(got);
+                std::vector<float> got(size_t(tokens) * stride, -1.0f), got_halves(got), got_bfloats(got);
                 set.f32(got.data(), stride, xs.data(), tokens, w.data(), n, awkward_rows);
                 set.f16(got_halves.data(), stride, xs.data(), tokens, reinterpret_cast<const u8*>(halves.data()), n, awkward_rows);
+                set.bf16(got_bfloats.data(), stride, xs.data(), tokens, reinterpret_cast<const u8*>(bfloats.data()), n, awkward_rows);
                 for (i32 t = 0; t < tokens; ++t) {
-                    std::vector<float> expected(awkward_rows), expected_halves(awkward_rows);
+                    std::vector<float> expected(awkward_rows), expected_halves(awkward_rows), expected_bfloats(awkward_rows);
                     llm::ops::matmul(expected.data(), xs[size_t(t)], w.data(), n, awkward_rows);
                     llm::ops::matmul_f16(expected_halves.data(), xs[size_t(t)], reinterpret_cast<const u8*>(halves.data()), n, awkward_rows);
+                    llm::ops::matmul_bf16(expected_bfloats.data(), xs[size_t(t)], reinterpret_cast<const u8*>(bfloats.data()), n, awkward_rows);
                     EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(t) * stride, sizeof(float) * awkward_rows), 0)
                         << set.name << " F32 n " << n << ", " << tokens << " tokens, token " << t;
                     EXPECT_EQ(std::memcmp(expected_halves.data(), got_halves.data() + size_t(t) * stride, sizeof(float) * awkward_rows), 0)
                         << set.name << " F16 n " << n << ", " << tokens << " tokens, token " << t;
+                    EXPECT_EQ(std::memcmp(expected_bfloats.data(), got_bfloats.data() + size_t(t) * stride, sizeof(float) * awkward_rows), 0)
+                        << set.name << " BF16 n " << n << ", " << tokens << " tokens, token " << t;
                 }
             }
         }

@@ -160,6 +160,64 @@ TEST_P(VariantsOf, F16ConversionIsExactForEveryHalf)
     }
 }
 
+// bfloat16: random bit patterns (subnormals, zeros of both signs, values up to 2^127) but
+// infinities and NaNs; rows start at every 2-byte offset a GGUF tensor's rows can (odd n).
+std::vector<u8> random_bfloat16(size_t count, u32 seed)
+{
+    std::vector<u8> bytes(count * 2);
+    for (size_t i = 0; i < count; ++i) {
+        seed = seed * 1664525u + 1013904223u;
+        u16 b = u16(seed >> 16);
+        if ((b & 0x7F80) == 0x7F80)
+            b = u16(b & ~0x4000); // exponent 255 -> 127: a finite value
+        bytes[2 * i] = u8(b);
+        bytes[2 * i + 1] = u8(b >> 8);
+    }
+    return bytes;
+}
+
+TEST_P(VariantsOf, Bf16MatmulIsBitIdentical)
+{
+    auto const& variant = of_this_isa(llm::kernels::gguf_bf16_variants());
+    for (i32 n : sizes)
+        for (i32 d : { 1, 3, 8, 13 })
+            for (size_t offset : { 0, 1, 3 }) {
+                auto values = random_bfloat16(size_t(n * d) + offset, u32(n * 17 + d));
+                auto x = random_floats(size_t(n), u32(n + 3), 1e-3f);
+                std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
+                const u8* rows = values.data() + 2 * offset;
+                llm::ops::matmul_bf16(expected.data(), x.data(), rows, n, d);
+                variant.function(actual.data(), x.data(), rows, n, d);
+                ASSERT_TRUE(same_bits(actual.data(), expected.data(), d)) << variant.name << " n=" << n << " d=" << d << " offset " << offset;
+            }
+}
+
+// Every bfloat16, one by one, as F16ConversionIsExactForEveryHalf: the float with those
+// upper bits (infinities too; NaNs stay NaNs).
+TEST_P(VariantsOf, Bf16ConversionIsExactForEveryValue)
+{
+    auto const& variant = of_this_isa(llm::kernels::gguf_bf16_variants());
+    std::vector<float> x(16, 0.0f);
+    x[5] = 1.0f;
+    for (u32 b = 0; b < 0x10000; ++b) {
+        std::vector<u8> row(32, 0);
+        row[10] = u8(b);
+        row[11] = u8(b >> 8);
+        float expected, actual;
+        llm::ops::matmul_bf16(&expected, x.data(), row.data(), 16, 1);
+        variant.function(&actual, x.data(), row.data(), 16, 1);
+        u32 bits = b << 16;
+        if ((bits & 0x7F800000u) == 0x7F800000u && (bits & 0x7FFFFFu)) {
+            ASSERT_TRUE(std::isnan(actual) && std::isnan(expected)) << std::hex << b;
+            continue;
+        }
+        ASSERT_TRUE(same_bits(&actual, &expected, 1)) << variant.name << std::hex << " bfloat16 0x" << b;
+        // The weight alone: a sum of it and zeros (-0 becomes +0 there).
+        float weight = __builtin_bit_cast(float, bits) + 0.0f;
+        ASSERT_TRUE(same_bits(&expected, &weight, 1)) << std::hex << " bfloat16 0x" << b;
+    }
+}
+
 TEST_P(VariantsOf, Int8MatmulIsBitIdentical)
 {
     auto const& variant = of_this_isa(llm::kernels::matmul_q8_variants());
@@ -752,7 +810,7 @@ TEST(Kernels, PlansParseAndFormat)
     char text[512];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q8_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar,matmul_q8x8:scalar,quantize:scalar");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q8_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar,gguf_bf16:scalar,matmul_q8x8:scalar,quantize:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
     // A core count per operation: chosen by the tuner, kept by the plan it prints.
     auto cores = llm::kernels::Plan::parse("matmul:sse2@2,attention:scalar@1", cpu());

@@ -41,8 +41,9 @@
     X(Swiglu, void, swiglu, (float* hb, const float* hb2, i32 size), (hb, hb2, size), __VA_ARGS__)                                  \
     /* The matrix products' input in int8 groups of `group` values with one float scale each (ops::quantize). */     \
     X(Quantize, void, quantize, (i8* q, float* scales, const float* x, i32 n, i32 group), (q, scales, x, n, group), __VA_ARGS__)    \
-    /* GGUF F16 rows against the float input (halves converted exactly). */                                          \
+    /* GGUF F16 and BF16 rows against the float input (converted exactly). */                                          \
     X(MatmulF16, void, matmul_f16, (float* out, const float* x, const u8* halves, i32 n, i32 d), (out, x, halves, n, d), __VA_ARGS__) \
+    X(MatmulF16, void, matmul_bf16, (float* out, const float* x, const u8* halves, i32 n, i32 d), (out, x, halves, n, d), __VA_ARGS__) \
     /* GGUF Q8_0 / Q4_0 rows against an input quantised in groups of 32. */                                           \
     X(MatmulBlocks, void, matmul_q8_0, (float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d),    \
         (out, xq, xs, blocks, n, d), __VA_ARGS__)                                                                                     \
@@ -106,6 +107,7 @@
     X(GgufQ5K, gguf_q5_k, MatmulKBlocks, matmul_q5_k)             \
     X(GgufQ3K, gguf_q3_k, MatmulKBlocks, matmul_q3_k)             \
     X(GgufF16, gguf_f16, MatmulF16, matmul_f16)                   \
+    X(GgufBf16, gguf_bf16, MatmulF16, matmul_bf16)                \
     X(MatmulQ8x8, matmul_q8x8, MatmulQ8x8, matmul_q8x8)           \
     X(Quantize, quantize, Quantize, quantize)
 

@@ -366,29 +366,37 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         TRY(time_interleaved(TensorType::Q6_K, TensorType::Q6_Kx8, gguf_q6_kx8_variants()));
         time_if_used(TensorType::Q3_K, gguf_q3_k_variants());
     }
-    // F16 products (GGUF files may keep some or all matrices as halves): scratch halves as
-    // wide as the gate matrix's rows, an eighth as many rows, values below 1 in magnitude.
+    // F16 and BF16 products (GGUF files may keep some or all matrices so): scratch rows as
+    // wide as the gate matrix's, an eighth as many, values below 1 in magnitude (normal:
+    // subnormal floats would slow some CPUs' products and mislead the timing).
     auto const& layer = checkpoint.weights.layers[0];
-    bool has_f16 = false;
     Tensor const* matrices[] = { &layer.wq, &layer.wk, &layer.wv, &layer.wo, &layer.w1, &layer.w2, &layer.w3, &checkpoint.weights.classifier };
-    for (Tensor const* t : matrices)
-        has_f16 = has_f16 || t->type == TensorType::F16;
-    if (has_f16) {
+    auto time_sixteen_bit = [&](TensorType type, Op op, rt::Span<const Variant<MatmulF16>> variants, const char* name) -> rt::ErrorOr<void> {
+        bool used = false;
+        for (Tensor const* t : matrices)
+            used = used || t->type == type;
+        if (!used)
+            return {};
         i32 rows = rt::max(16, c.hidden_dim / 8);
-        auto halves = TRY(rt::HeapArray<u16>::allocate(size_t(rows) * size_t(c.dim)));
+        auto values = TRY(rt::HeapArray<u16>::allocate(size_t(rows) * size_t(c.dim)));
         u32 seed = 9;
-        for (auto& h : halves.span())
-            h = u16(((seed = seed * 1664525u + 1013904223u) >> 16) & 0xBBFF); // exponent below 15
-        const u8* bytes = reinterpret_cast<const u8*>(halves.data());
-        plan.choice[size_t(Op::GgufF16)] = choose("gguf_f16", gguf_f16_variants(), cpu, report,
-            [&](MatmulF16 f) { f(out.data(), x.data(), bytes, c.dim, rows); });
-        auto const& f16 = gguf_f16_variants()[plan.choice[size_t(Op::GgufF16)]];
-        plan.workers[size_t(Op::GgufF16)] = choose_workers("gguf_f16", f16.name, report, [&](size_t workers) {
+        for (auto& h : values.span()) {
+            u16 bits = u16(((seed = seed * 1664525u + 1013904223u) >> 16));
+            // F16: exponent below 15; BF16: exponent 96 to 126
+            h = type == TensorType::F16 ? u16(bits & 0xBBFF) : u16((bits & 0x80FF) | ((96 + (bits >> 8) % 31) << 7));
+        }
+        const u8* bytes = reinterpret_cast<const u8*>(values.data());
+        plan.choice[size_t(op)] = choose(name, variants, cpu, report, [&](MatmulF16 f) { f(out.data(), x.data(), bytes, c.dim, rows); });
+        auto const& chosen = variants[plan.choice[size_t(op)]];
+        plan.workers[size_t(op)] = choose_workers(name, chosen.name, report, [&](size_t workers) {
             pool.parallel_for(size_t(rows), row_granule, [&](size_t begin, size_t end) {
-                f16.function(out.data() + begin, x.data(), bytes + begin * size_t(c.dim) * 2, c.dim, i32(end - begin));
+                chosen.function(out.data() + begin, x.data(), bytes + begin * size_t(c.dim) * 2, c.dim, i32(end - begin));
             }, workers);
         });
-    }
+        return {};
+    };
+    TRY(time_sixteen_bit(TensorType::F16, Op::GgufF16, gguf_f16_variants(), "gguf_f16"));
+    TRY(time_sixteen_bit(TensorType::BF16, Op::GgufBf16, gguf_bf16_variants(), "gguf_bf16"));
     plan.choice[size_t(Op::Rmsnorm)] = choose("rmsnorm", rmsnorm_variants(), cpu, report,
         [&](Rmsnorm f) { f(out.data(), x.data(), y.data(), c.dim, c.norm_epsilon); });
     plan.choice[size_t(Op::Softmax)] = choose("softmax", softmax_variants(), cpu, report, [&](Softmax f) {

@@ -60,6 +60,10 @@ struct Avx2With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWith
     static Vector load(const float* p) { return _mm256_loadu_ps(p); }
     static Vector load_stream(const float* p) { return _mm256_loadu_ps(p); }
     static Vector load_halves(const u16* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+    static Vector load_bfloat16(const u16* p)
+    {
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+    }
     static void store(float* p, Vector v) { _mm256_storeu_ps(p, v); }
     static Vector add(Vector a, Vector b) { return _mm256_add_ps(a, b); }
     static Vector sub(Vector a, Vector b) { return _mm256_sub_ps(a, b); }

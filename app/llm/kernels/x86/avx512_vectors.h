@@ -57,6 +57,10 @@ struct Avx512With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWi
         return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(low)), _mm256_castps_pd(high), 1));
     }
     static Vector load_halves(const u16* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+    static Vector load_bfloat16(const u16* p)
+    {
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+    }
     static void store(float* p, Vector v) { _mm512_storeu_ps(p, v); }
     static Vector add(Vector a, Vector b) { return _mm512_add_ps(a, b); }
     static Vector sub(Vector a, Vector b) { return _mm512_sub_ps(a, b); }

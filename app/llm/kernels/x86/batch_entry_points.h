@@ -26,13 +26,15 @@
     X(q5_1_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))
 
-// F32 and F16 rows run the set's own vector width (simd_kernels.h's matmul_batch_any);
+// F32, F16 and BF16 rows run the set's own vector width (simd_kernels.h's matmul_batch_any);
 // x: the tokens' float inputs.
 #define BAREFLOW_FLOAT_BATCH_KERNEL_FUNCTIONS(X)                                                                          \
     X(f32_rows_batch, (float* out, size_t out_stride, const float* const* x, i32 tokens, const float* w, i32 n, i32 d), \
         (out, out_stride, x, tokens, w, n, d), FloatRows, w)                                                             \
     X(f16_rows_batch, (float* out, size_t out_stride, const float* const* x, i32 tokens, const u8* halves, i32 n, i32 d), \
-        (out, out_stride, x, tokens, halves, n, d), HalfRows, reinterpret_cast<const u16*>(halves))
+        (out, out_stride, x, tokens, halves, n, d), HalfRows, reinterpret_cast<const u16*>(halves))              \
+    X(bf16_rows_batch, (float* out, size_t out_stride, const float* const* x, i32 tokens, const u8* halves, i32 n, i32 d), \
+        (out, out_stride, x, tokens, halves, n, d), BfloatRows, reinterpret_cast<const u16*>(halves))
 
 #define BAREFLOW_DECLARE_BATCH_KERNEL(name, parameters, arguments, ...) void name parameters;
 namespace llm::kernels::avx2 {

@@ -1,8 +1,8 @@
 #pragma once
 // The SIMD kernels, written once against a thin vector interface V and instantiated per
 // instruction set (sse2.cpp, avx2.cpp, avx512.cpp include this inside a target pragma).
-// V provides: width, Vector, zero(), set1(), load(), load_halves() (width IEEE halves as
-// floats), store(), add(), sub(), mul(), divide(), max(), min(), round(), power_of_two(),
+// V provides: width, Vector, zero(), set1(), load(), load_halves() and load_bfloat16()
+// (width IEEE halves or bfloat16 as floats), store(), add(), sub(), mul(), divide(), max(), min(), round(), power_of_two(),
 // times_power_of_two(), fused_quotients (where true, with multiply_add(),
 // negated_multiply_add() and any_not_at_least()), sum() (the halving fold of one vector),
 // exp(), dot_i8(). The float operations follow fp32_order.h step for step (16 lanes,
@@ -49,7 +49,7 @@ struct Lanes {
     }
 };
 
-// Rows of floats, or of IEEE halves converted exactly as they are loaded.
+// Rows of floats, or of IEEE halves or bfloat16 converted exactly as they are loaded.
 template<typename V>
 struct FloatRows {
     using Element = float;
@@ -65,6 +65,17 @@ struct HalfRows {
         u16 half;
         __builtin_memcpy(&half, p, sizeof half);
         return ops::half_to_float(half);
+    }
+};
+template<typename V>
+struct BfloatRows {
+    using Element = u16;
+    static typename V::Vector load(const u16* p) { return V::load_bfloat16(p); }
+    static float scalar(const u16* p)
+    {
+        u16 value;
+        __builtin_memcpy(&value, p, sizeof value);
+        return ops::bfloat16_to_float(value);
     }
 };
 
@@ -170,11 +181,16 @@ void matmul(float* out, const float* x, const float* w, i32 n, i32 d)
     matmul_any<V, FloatRows<V>>(out, x, w, n, d);
 }
 
-// F16 weights (GGUF): converted exactly, then the float product's order.
+// F16 and BF16 weights (GGUF): converted exactly, then the float product's order.
 template<typename V>
 void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d)
 {
     matmul_any<V, HalfRows<V>>(out, x, reinterpret_cast<const u16*>(halves), n, d);
+}
+template<typename V>
+void matmul_bf16(float* out, const float* x, const u8* halves, i32 n, i32 d)
+{
+    matmul_any<V, BfloatRows<V>>(out, x, reinterpret_cast<const u16*>(halves), n, d);
 }
 
 // How many rows the integer row kernels (block_rows.h, k_quant_rows.h) take per pass.

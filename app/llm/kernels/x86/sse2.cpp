@@ -45,6 +45,11 @@ struct Sse2 : x86::NibbleUnpack {
         __m128i bits = _mm_or_si128(_mm_and_si128(tiny, _mm_castps_si128(subnormal)), _mm_andnot_si128(tiny, normal));
         return _mm_castsi128_ps(_mm_or_si128(bits, sign));
     }
+    // Four bfloat16 as floats: each the upper half of its float, below it sixteen zero bits.
+    static Vector load_bfloat16(const u16* p)
+    {
+        return _mm_castsi128_ps(_mm_unpacklo_epi16(_mm_setzero_si128(), _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+    }
     static void store(float* p, Vector v) { _mm_storeu_ps(p, v); }
     static Vector add(Vector a, Vector b) { return _mm_add_ps(a, b); }
     static Vector sub(Vector a, Vector b) { return _mm_sub_ps(a, b); }
