@@ -13,6 +13,8 @@ constexpr rt::StringView gpt2_pre_tokenizers[] = { "gpt-2", "phi-2", "jina-es", 
     "jina-v2-code", "roberta-bpe", "gigachat", "mpt", "olmo", "jais" };
 // Those llama.cpp reads as Llama 3's (its word cutting, whole words, BOS by default).
 constexpr rt::StringView llama3_pre_tokenizers[] = { "llama-bpe", "llama3", "llama-v3", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2" };
+// Those llama.cpp reads as GPT-4o's (Phi-4's, Llama 4's).
+constexpr rt::StringView gpt4o_pre_tokenizers[] = { "gpt-4o", "llama4", "kanana2", "talkie" };
 }
 
 rt::ErrorOr<void> GgufTokenizer::load_byte_level(gguf::File const& file)
@@ -28,6 +30,11 @@ rt::ErrorOr<void> GgufTokenizer::load_byte_level(gguf::File const& file)
         bool llama3 = false;
         for (auto name : llama3_pre_tokenizers)
             llama3 = llama3 || pre == name;
+        bool gpt4o = false;
+        for (auto name : gpt4o_pre_tokenizers)
+            gpt4o = gpt4o || pre == name;
+        // Mistral's Tekken: like Llama 3's vocabularies, BOS by default and whole words.
+        bool tekken = pre == "tekken";
         // DBRX's (OLMo 2's) and Smaug's cut words as Llama 3's, without its other two habits.
         bool llama3_words = llama3 || pre == "dbrx" || pre == "smaug-bpe";
         if (pre == "smollm" || pre == "starcoder" || pre == "refact")
@@ -36,15 +43,19 @@ rt::ErrorOr<void> GgufTokenizer::load_byte_level(gguf::File const& file)
             m_pre_tokenizer = PreTokenizer::Llama3;
         else if (pre == "qwen2" || pre == "deepseek-r1-qwen" || pre == "stablelm2")
             m_pre_tokenizer = PreTokenizer::Qwen2;
+        else if (gpt4o)
+            m_pre_tokenizer = PreTokenizer::Gpt4o;
+        else if (tekken)
+            m_pre_tokenizer = PreTokenizer::Tekken;
         else if (!gpt2)
-            return rt::Error::format("tokenizer: BPE pre-tokenizer \"{}\" is not supported (gpt-2, smollm, llama-bpe and qwen2 and the "
-                                     "vocabularies that cut words as they do are)",
+            return rt::Error::format("tokenizer: BPE pre-tokenizer \"{}\" is not supported (gpt-2, smollm, llama-bpe, qwen2, gpt-4o and "
+                                     "tekken and the vocabularies that cut words as they do are)",
                 pre);
-        // Llama 3's vocabularies start a text with BOS unless they say otherwise, and take a
-        // word that is a token whole.
-        if (llama3 && !file.find("tokenizer.ggml.add_bos_token"))
+        // Llama 3's and Tekken's vocabularies start a text with BOS unless they say
+        // otherwise, and take a word that is a token whole.
+        if ((llama3 || tekken) && !file.find("tokenizer.ggml.add_bos_token"))
             m_add_bos = true;
-        m_whole_words = llama3;
+        m_whole_words = llama3 || tekken;
     }
     // Some vocabularies leave out bytes that UTF-8 never uses (0xC0, 0xC1, 0xF5 and up: MPT's);
     // such a byte in a text is dropped. The letters and digits of ASCII must all be there.

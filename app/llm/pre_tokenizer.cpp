@@ -139,19 +139,59 @@ size_t gpt2_word_end(rt::StringView text, size_t from, size_t end)
 
 bool is_line_break(u32 c) { return c == '\r' || c == '\n'; }
 
-// Llama 3's expression (Qwen2's with `most_digits` 1) on text[from, end): the end of the
-// word at `from`. Every character starts some alternative's match.
-size_t llama3_word_end(rt::StringView text, size_t from, size_t most_digits)
+// How many bytes Llama 3's contraction at rest[at] takes ('s 't 're 've 'm 'll 'd, either
+// case), 0 for none.
+size_t contraction_at(rt::StringView rest, size_t at)
+{
+    if (at + 1 >= rest.length() || rest[at] != '\'')
+        return 0;
+    auto lower = [&](size_t i) { return i < rest.length() ? char(rest[i] | 0x20) : 0; };
+    char a = lower(at + 1), b = lower(at + 2);
+    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l'))
+        return 3;
+    if (a == 's' || a == 't' || a == 'm' || a == 'd')
+        return 2;
+    return 0;
+}
+
+// The expressions of the Llama 3 family differ in these.
+enum class Contractions { Alone, AfterWords, None };
+struct Cutting {
+    size_t most_digits;        // \p{N}{1,3} or \p{N}
+    bool cased_words;          // GPT-4o's U*L+|U+L* for \p{L}+
+    Contractions contractions; // words of their own (Llama 3's), a word's end (GPT-4o's) or none
+    bool slash_ends;           // [\r\n/]* after other characters, not [\r\n]*
+};
+
+// The end of GPT-4o's U*L+ or else U+L* (pre_tokenizer.h) at rest[at], a letter: letters up
+// to the first a-z, then those up to the next A-Z; in a run without a-z, up to the last
+// letter outside A-Z (the expression backtracks to it) or, without one, the whole run.
+size_t cased_word_end(rt::StringView rest, size_t at)
+{
+    auto is_upper = [](u32 c) { return c >= 'A' && c <= 'Z'; };
+    auto is_lower = [](u32 c) { return c >= 'a' && c <= 'z'; };
+    size_t last_not_upper_end = 0, end = at;
+    bool lower_seen = false;
+    while (end < rest.length()) {
+        auto c = character_at(rest, end);
+        if (!unicode::is_letter(c.code) || (lower_seen && is_upper(c.code)))
+            break;
+        lower_seen = lower_seen || is_lower(c.code);
+        end += c.length;
+        if (!is_upper(c.code))
+            last_not_upper_end = end;
+    }
+    return lower_seen || last_not_upper_end == 0 ? end : last_not_upper_end;
+}
+
+// Llama 3's expression, Qwen2's, GPT-4o's or Tekken's (as `cutting` says) on text[from,
+// end): the end of the word at `from`. Every character starts some alternative's match.
+size_t llama3_word_end(rt::StringView text, size_t from, Cutting cutting)
 {
     rt::StringView rest = text.substring(from);
-    if (rest[0] == '\'' && rest.length() >= 2) {
-        auto lower = [&](size_t i) { return i < rest.length() ? char(rest[i] | 0x20) : 0; };
-        char a = lower(1), b = lower(2);
-        if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l'))
-            return from + 3;
-        if (a == 's' || a == 't' || a == 'm' || a == 'd')
-            return from + 2;
-    }
+    if (cutting.contractions == Contractions::Alone)
+        if (size_t contraction = contraction_at(rest, 0))
+            return from + contraction;
     auto first = character_at(rest, 0);
     Kind kind = kind_of(first.code);
     auto run_of = [&](size_t at, Kind wanted, size_t most) {
@@ -164,20 +204,26 @@ size_t llama3_word_end(rt::StringView text, size_t from, size_t most_digits)
         return at;
     };
     constexpr size_t any = ~size_t(0);
-    // [^\r\n\p{L}\p{N}]?\p{L}+
+    // [^\r\n\p{L}\p{N}]?\p{L}+ (GPT-4o: [^\r\n\p{L}\p{N}]?(U*L+|U+L*) and a contraction)
+    auto word = [&](size_t at) {
+        if (!cutting.cased_words)
+            return run_of(at, Kind::Letter, any);
+        size_t end = cased_word_end(rest, at);
+        return cutting.contractions == Contractions::AfterWords ? end + contraction_at(rest, end) : end;
+    };
     if (kind == Kind::Letter)
-        return from + run_of(0, Kind::Letter, any);
+        return from + word(0);
     bool next_is_letter = first.length < rest.length() && kind_of(character_at(rest, first.length).code) == Kind::Letter;
     if (kind != Kind::Number && !is_line_break(first.code) && next_is_letter)
-        return from + run_of(first.length, Kind::Letter, any);
+        return from + word(first.length);
     // \p{N}{1,3}
     if (kind == Kind::Number)
-        return from + run_of(0, Kind::Number, most_digits);
-    //  ?[^\s\p{L}\p{N}]+[\r\n]*
+        return from + run_of(0, Kind::Number, cutting.most_digits);
+    //  ?[^\s\p{L}\p{N}]+[\r\n]* (GPT-4o: [\r\n/]*)
     size_t start = first.code == ' ' && first.length < rest.length() && kind_of(character_at(rest, 1).code) == Kind::Other ? 1 : 0;
     if (kind == Kind::Other || start == 1) {
         size_t at = run_of(start, Kind::Other, any);
-        while (at < rest.length() && is_line_break(u8(rest[at])))
+        while (at < rest.length() && (is_line_break(u8(rest[at])) || (cutting.slash_ends && rest[at] == '/')))
             ++at;
         return from + at;
     }
@@ -204,8 +250,14 @@ size_t llama3_word_end(rt::StringView text, size_t from, size_t most_digits)
 
 size_t word_end(rt::StringView text, size_t from, PreTokenizer pre)
 {
-    if (pre == PreTokenizer::Llama3 || pre == PreTokenizer::Qwen2)
-        return llama3_word_end(text, from, pre == PreTokenizer::Llama3 ? 3 : 1);
+    switch (pre) {
+    case PreTokenizer::Llama3: return llama3_word_end(text, from, { 3, false, Contractions::Alone, false });
+    case PreTokenizer::Qwen2: return llama3_word_end(text, from, { 1, false, Contractions::Alone, false });
+    case PreTokenizer::Gpt4o: return llama3_word_end(text, from, { 3, true, Contractions::AfterWords, true });
+    case PreTokenizer::Tekken: return llama3_word_end(text, from, { 1, true, Contractions::None, true });
+    case PreTokenizer::Gpt2:
+    case PreTokenizer::SmolLm: break;
+    }
     size_t end = text.length();
     if (pre == PreTokenizer::SmolLm) {
         // Number characters are words of their own, and the words between them end there.

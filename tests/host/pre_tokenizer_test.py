@@ -21,7 +21,15 @@ GPT2 = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)"
 LLAMA3 = (r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"
           r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 QWEN2 = LLAMA3.replace(r"\p{N}{1,3}", r"\p{N}")
-EXPRESSIONS = {"gpt2": [GPT2], "smollm": [r"\p{N}", GPT2], "llama3": [LLAMA3], "qwen2": [QWEN2]}
+# GPT-4o's and Tekken's as llama.cpp runs them (src/llama-vocab.cpp): upper and lower case
+# by lookaheads, a letter outside a-z or outside A-Z, in place of \p{Lu} ... and \p{M}.
+UPPER, LOWER = r"((?=[\p{L}])([^a-z]))", r"((?=[\p{L}])([^A-Z]))"
+CONTRACTION = r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?"
+TEKKEN = (rf"[^\r\n\p{{L}}\p{{N}}]?{UPPER}*{LOWER}+|[^\r\n\p{{L}}\p{{N}}]?{UPPER}+{LOWER}*|\p{{N}}"
+          r"| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+GPT4O = (rf"[^\r\n\p{{L}}\p{{N}}]?{UPPER}*{LOWER}+{CONTRACTION}|[^\r\n\p{{L}}\p{{N}}]?{UPPER}+{LOWER}*{CONTRACTION}|\p{{N}}{{1,3}}"
+         r"| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+")
+EXPRESSIONS = {"gpt2": [GPT2], "smollm": [r"\p{N}", GPT2], "llama3": [LLAMA3], "qwen2": [QWEN2], "gpt-4o": [GPT4O], "tekken": [TEKKEN]}
 
 
 def cut(text, expressions):
@@ -66,7 +74,8 @@ def random_text(rng):
 
 FIXED = ["Hello world", " Hello world", "  Hello", "a\n\nb", "end   ", "it's don't!!", "x  = 42;", "ied 4 ½ months",
          "naïve нещо", "🦙.cpp", "Hello, y'all! How are you 😁 ?我想在apple工作1314151天～", "\n =", "' era", "3333333",
-         "   \n\n\t  x", "A\u00a0B\u2003C", "x\u0301y"]
+         "   \n\n\t  x", "A\u00a0B\u2003C", "x\u0301y", "HelloWorld HTTPServer iPhone ÉCOLE École ÉCOLEs CamelCaseXML",
+         "don'T IT'S we'LL x'", "a/b\n/c !/\n/ 12345 ١٢٣٤"]
 
 
 def main():

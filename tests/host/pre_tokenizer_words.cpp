@@ -1,7 +1,7 @@
 // Prints the words llm::word_end cuts each text on stdin into, each followed by a NUL byte,
 // for pre_tokenizer_test.py to compare with the expressions the vocabularies were made with.
 // Texts are separated by the byte 0x01 (which they do not hold), and so are their words.
-//   pre_tokenizer_words gpt2|smollm|llama3|qwen2 < TEXTS
+//   pre_tokenizer_words gpt2|smollm|llama3|qwen2|gpt-4o|tekken < TEXTS
 #include "../../app/llm/pre_tokenizer.h"
 #include <cstdio>
 #include <iostream>
@@ -20,8 +20,12 @@ int main(int argc, char** argv)
         pre = llm::PreTokenizer::Llama3;
     else if (name == "qwen2")
         pre = llm::PreTokenizer::Qwen2;
+    else if (name == "gpt-4o")
+        pre = llm::PreTokenizer::Gpt4o;
+    else if (name == "tekken")
+        pre = llm::PreTokenizer::Tekken;
     else {
-        fprintf(stderr, "usage: pre_tokenizer_words gpt2|smollm|llama3|qwen2 < TEXTS\n");
+        fprintf(stderr, "usage: pre_tokenizer_words gpt2|smollm|llama3|qwen2|gpt-4o|tekken < TEXTS\n");
         return 2;
     }
     std::string all((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());

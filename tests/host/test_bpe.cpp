@@ -196,6 +196,38 @@ TEST(ByteLevelBpe, Llama3TakesAWordThatIsATokenWhole)
     }
 }
 
+// GPT-4o's vocabularies (Phi-4's, Llama 4's) cut words at changes of case and keep a
+// contraction with its word, merging every word and adding BOS only when told; Mistral's
+// Tekken cuts likewise, without contractions and with one digit a word, and starts with
+// BOS and takes a word that is a token whole, as llama.cpp reads them.
+TEST(ByteLevelBpe, Gpt4oAndTekkenCutAtChangesOfCase)
+{
+    testing_support::ScopedHeap heap(8 << 20);
+    Vocabulary v;
+    v.tokens.push_back("lo");
+    for (const char* pre : { "gpt-4o", "llama4" }) {
+        v.pre = pre;
+        Loaded gpt4o(v);
+        ASSERT_EQ(gpt4o.error(), "") << pre;
+        EXPECT_EQ(gpt4o.tokenizer.value().pre_tokenizer(), llm::PreTokenizer::Gpt4o) << pre;
+        EXPECT_EQ(gpt4o.encode("lo"), (std::vector<i32> { 'l', 'o' })) << pre;
+        EXPECT_FALSE(gpt4o.tokenizer.value().adds_bos()) << pre;
+    }
+    v.pre = "tekken";
+    Loaded tekken(v);
+    ASSERT_EQ(tekken.error(), "");
+    EXPECT_EQ(tekken.tokenizer.value().pre_tokenizer(), llm::PreTokenizer::Tekken);
+    EXPECT_EQ(tekken.encode("lo"), (std::vector<i32> { v.id("lo") }));
+    EXPECT_TRUE(tekken.tokenizer.value().adds_bos());
+    EXPECT_EQ(words("HelloWorld HTTPServer don't 12345", llm::PreTokenizer::Gpt4o),
+        (Words { "Hello", "World", " HTTPServer", " don't", " ", "123", "45" }));
+    EXPECT_EQ(words("HelloWorld HTTPServer don't 12", llm::PreTokenizer::Tekken),
+        (Words { "Hello", "World", " HTTPServer", " don", "'t", " ", "1", "2" }));
+    // Outside ASCII every letter is both cases (llama.cpp's lookaheads): ÉCOLE backtracks to É.
+    // Other characters take the line breaks and slashes after them.
+    EXPECT_EQ(words("ÉCOLE a/b\n/ x!/\n/y", llm::PreTokenizer::Gpt4o), (Words { "É", "COLE", " a", "/b", "\n", "/", " x", "!/\n/", "y" }));
+}
+
 // Control tokens are markers: printed as nothing, and those that end a turn in chat
 // models' vocabularies end the text, EOS or not (Llama 3's <|eot_id|>, ChatML's <|im_end|>),
 // even where the file marks them user-defined (Phi-3's <|end|>).
