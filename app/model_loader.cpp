@@ -61,6 +61,8 @@ void describe_model(llm::Checkpoint const& checkpoint, i32 model_context)
             double(c.yarn_low), double(c.yarn_factor), double(c.yarn_high), double(c.rope_attention_factor));
     if (c.no_rope_period > 0)
         rt::println("[model] no position embedding in every {}th layer", c.no_rope_period);
+    if (c.rope_dim)
+        rt::println("[model] RoPE turns the first {} of each head's {} dimensions", c.rope_dim, c.head_size());
     if (c.rope_original_context > 0)
         rt::println("[model] LongRoPE: the {} factors ({} positions in this run, the original context is {}), RoPE times {:.3f}",
             c.long_rope(c.seq_len) ? "long" : "short", c.seq_len, c.rope_original_context, double(c.rope_attention_factor));

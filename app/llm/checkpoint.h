@@ -46,6 +46,9 @@ struct Config {
     // wider than dim / n_heads, so the queries are wider than the residual stream);
     // 0: dim / n_heads, as in llama2.c's checkpoints.
     i32 head_dim { 0 };
+    // RoPE turns the first `rope_dim` dimensions of each head and leaves the rest
+    // (rope.dimension_count: Phi-4-mini's 96 of 128); 0: all of them.
+    i32 rope_dim { 0 };
     // Gemma 3's differences from llama (Gemma 2's too), all off for other models:
     //  - the embedding row is multiplied by sqrt(dim) before the first layer
     //    (`embedding_scale`, which Granite sets too);
@@ -95,6 +98,7 @@ struct Config {
     // The first position a layer's query at `position` sees.
     i32 first_visible(i32 layer, i32 position) const { return sliding(layer) ? rt::max(0, position - sliding_window + 1) : 0; }
     i32 head_size() const { return head_dim ? head_dim : dim / n_heads; }
+    i32 rotary_width() const { return rope_dim ? rope_dim : head_size(); }
     i32 scores_scale_width() const { return query_scale_width ? query_scale_width : head_size(); }
     // What each attention score (query . key) is divided by.
     float scores_divisor() const;
@@ -140,8 +144,8 @@ struct Weights {
     // Llama 3.1's and 3.2's RoPE scaling: each frequency divided by its factor (none: null).
     // Phi-3's LongRoPE short factors, the same way, and its long ones for long runs
     // (Config::long_rope).
-    Tensor rope_factors;          // [1][head_size / 2], F32
-    Tensor rope_factors_long;     // [1][head_size / 2], F32
+    Tensor rope_factors;          // [1][rotary_width / 2], F32
+    Tensor rope_factors_long;     // [1][rotary_width / 2], F32
     // How the inputs of the matrix products are quantised: not at all (0), or in groups of
     // `input_group` (the int8 types' scheme), with each group's sum when `input_sums`
     // (the k-quants' mins multiply them; int8 rows interleaved at load take an offset off).

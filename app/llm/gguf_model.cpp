@@ -163,7 +163,7 @@ rt::ErrorOr<void> read_yarn(gguf::File const& file, rt::StringView architecture,
             original, beta_fast, beta_slow, ext_factor, attention);
     // The pair that turns `turns` times in the original context: solving
     // original = turns * 2 pi * base^(2 pair / head) for the pair.
-    double dims = double(c.head_size()), ln_base = rt::math::log(double(c.rope_theta));
+    double dims = double(c.rotary_width()), ln_base = rt::math::log(double(c.rope_theta));
     auto pair_turning = [&](double turns) { return dims * rt::math::log(original / (turns * 2 * 3.14159265358979323846)) / (2 * ln_base); };
     double low = floor_of(pair_turning(beta_fast)), high = -floor_of(-pair_turning(beta_slow));
     c.yarn_factor = float(factor);
@@ -301,8 +301,8 @@ rt::ErrorOr<void> read_granite(gguf::File const& file, rt::StringView architectu
 rt::ErrorOr<void> read_rope_factors(gguf::File const& file, rt::StringView architecture, TensorSource& source, Config& c, Weights& w)
 {
     auto factors = [&](rt::StringView name) -> rt::ErrorOr<Tensor> {
-        Tensor t = TRY(norm(file, source, name, u64(c.head_size() / 2)));
-        for (i32 pair = 0; pair < c.head_size() / 2; ++pair)
+        Tensor t = TRY(norm(file, source, name, u64(c.rotary_width() / 2)));
+        for (i32 pair = 0; pair < c.rotary_width() / 2; ++pair)
             if (!(t.floats()[pair] > 0.0f && t.floats()[pair] < 1e6f))
                 return rt::Error::format("gguf: {} holds {} at {}: not a frequency factor", name, double(t.floats()[pair]), pair);
         return t;
@@ -403,8 +403,12 @@ rt::ErrorOr<Checkpoint> load_gguf_checkpoint(gguf::File const& file)
     if (design == Architecture::SmolLM3)
         c.no_rope_period = 4; // as llama.cpp has it: the files do not say
     c.head_dim = TRY(head_dim(file, architecture, c));
-    if (auto rope = file.get_integer(key("rope.dimension_count")); !rope.is_error() && i64(rope.value()) != c.head_size())
-        return rt::Error::format("gguf: rope dimension count {} differs from the head size {}: not supported", rope.value(), c.head_size());
+    if (auto rope = file.get_integer(key("rope.dimension_count")); !rope.is_error() && i64(rope.value()) != c.head_size()) {
+        // Fewer: the rest of each head is not turned (partial rotary, Phi-4-mini's).
+        if (!(rope.value() > 0 && rope.value() < u64(c.head_size()) && rope.value() % 2 == 0))
+            return rt::Error::format("gguf: rope dimension count {} is not an even count up to the head size {}", rope.value(), c.head_size());
+        c.rope_dim = i32(rope.value());
+    }
     if (auto base = file.get_float(key("rope.freq_base")); !base.is_error())
         c.rope_theta = TRY(rope_base(base.value(), "rope.freq_base"));
     TRY(read_rope_scaling(file, architecture, c));

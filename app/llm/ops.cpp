@@ -98,24 +98,26 @@ void rope(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 position)
     }
 }
 
-void rope_frequencies(float* frequencies, i32 head_size, float theta)
+void rope_frequencies(float* frequencies, i32 rotary, float theta)
 {
-    for (i32 head_dim = 0; head_dim < head_size; head_dim += 2)
-        frequencies[head_dim / 2] = 1.0f / powf(theta, float(head_dim) / float(head_size));
+    for (i32 head_dim = 0; head_dim < rotary; head_dim += 2)
+        frequencies[head_dim / 2] = 1.0f / powf(theta, float(head_dim) / float(rotary));
 }
 
-void rope_angles(float* cosines, float* sines, const float* frequencies, i32 head_size, i32 position)
+void rope_angles(float* cosines, float* sines, const float* frequencies, i32 rotary, i32 position)
 {
-    for (i32 pair = 0; pair < head_size / 2; ++pair) {
+    for (i32 pair = 0; pair < rotary / 2; ++pair) {
         float angle = float(position) * frequencies[pair];
         cosines[pair] = cosf(angle);
         sines[pair] = sinf(angle);
     }
 }
 
-void rope_apply(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, const float* cosines, const float* sines)
+void rope_apply(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 rotary, const float* cosines, const float* sines)
 {
     for (i32 i = 0; i < dim; i += 2) {
+        if (i % head_size >= rotary)
+            continue;
         float c = cosines[(i % head_size) / 2];
         float s = sines[(i % head_size) / 2];
         i32 vectors = i < kv_dim ? 2 : 1;
@@ -129,9 +131,9 @@ void rope_apply(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, const fl
     }
 }
 
-void rope_apply_halves(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, const float* cosines, const float* sines)
+void rope_apply_halves(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 rotary, const float* cosines, const float* sines)
 {
-    i32 half = head_size / 2;
+    i32 half = rotary / 2;
     for (i32 head = 0; head < dim; head += head_size) {
         i32 vectors = head < kv_dim ? 2 : 1;
         for (i32 pair = 0; pair < half; ++pair) {

@@ -24,14 +24,15 @@ void matmul(float* out, const float* x, const float* w, i32 n, i32 d);
 
 // Rotary position embedding on interleaved pairs of q (dim) and k (kv_dim).
 void rope(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 position);
-// The same in steps: each pair's frequency (head_size / 2 of them, the same for every
+// The same in steps: each pair's frequency (rotary / 2 of them, the same for every
 // position), the rotation of each pair for a position (cosines and sines, the same for
-// every layer), then applying it. Results equal rope()'s.
-void rope_frequencies(float* frequencies, i32 head_size, float theta = 10000.0f);
-void rope_angles(float* cosines, float* sines, const float* frequencies, i32 head_size, i32 position);
-void rope_apply(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, const float* cosines, const float* sines);
-// The same turning dimensions i and i + head_size / 2 of each head together (Config::rope_halves).
-void rope_apply_halves(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, const float* cosines, const float* sines);
+// every layer), then applying it to the first `rotary` dimensions of each head (all of
+// them: head_size; Config::rope_dim). Results equal rope()'s.
+void rope_frequencies(float* frequencies, i32 rotary, float theta = 10000.0f);
+void rope_angles(float* cosines, float* sines, const float* frequencies, i32 rotary, i32 position);
+void rope_apply(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 rotary, const float* cosines, const float* sines);
+// The same turning dimensions i and i + rotary / 2 of each head together (Config::rope_halves).
+void rope_apply_halves(float* q, float* k, i32 dim, i32 kv_dim, i32 head_size, i32 rotary, const float* cosines, const float* sines);
 // out[i] += bias[i]: a projection's bias (Qwen2's queries, keys and values).
 void add_bias(float* out, const float* bias, i32 size);
 

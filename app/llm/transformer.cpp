@@ -70,24 +70,24 @@ rt::ErrorOr<Transformer> Transformer::create(Checkpoint const& checkpoint, i32 b
     t.m_logits = TRY(rt::HeapArray<float>::allocate(size_t(c.vocab_size)));
     size_t rope = size_t(c.rope_sets()) * size_t(c.head_size() / 2);
     t.m_rope_frequencies = TRY(rt::HeapArray<float>::allocate(rope));
-    ops::rope_frequencies(t.m_rope_frequencies.data(), c.head_size(), c.rope_theta);
+    ops::rope_frequencies(t.m_rope_frequencies.data(), c.rotary_width(), c.rope_theta);
     // Llama 3's factors, or Phi-3's short or long ones by the positions this run holds (as
     // llama.cpp chooses by its context size); neither has local layers.
     Tensor const& factors = c.long_rope(c.seq_len) ? checkpoint.weights.rope_factors_long : checkpoint.weights.rope_factors;
     if (factors.data)
-        for (i32 pair = 0; pair < c.head_size() / 2; ++pair)
+        for (i32 pair = 0; pair < c.rotary_width() / 2; ++pair)
             t.m_rope_frequencies[size_t(pair)] /= factors.floats()[pair];
     if (c.rope_scale != 1.0f) // position / scale: the same angle as frequency / scale
-        for (i32 pair = 0; pair < c.head_size() / 2; ++pair)
+        for (i32 pair = 0; pair < c.rotary_width() / 2; ++pair)
             t.m_rope_frequencies[size_t(pair)] /= c.rope_scale;
     if (c.yarn_factor != 0.0f) // YaRN's blend of each pair's own frequency and the interpolated one
-        for (i32 pair = 0; pair < c.head_size() / 2; ++pair) {
+        for (i32 pair = 0; pair < c.rotary_width() / 2; ++pair) {
             float ramp = (float(pair) - c.yarn_low) / rt::max(0.001f, c.yarn_high - c.yarn_low);
             ramp = (1.0f - rt::min(1.0f, rt::max(0.0f, ramp))) * c.yarn_ext_factor;
             t.m_rope_frequencies[size_t(pair)] *= ramp + (1.0f - ramp) / c.yarn_factor;
         }
     if (c.rope_sets() == 2)
-        ops::rope_frequencies(t.m_rope_frequencies.data() + c.head_size() / 2, c.head_size(), c.rope_theta_local);
+        ops::rope_frequencies(t.m_rope_frequencies.data() + c.head_size() / 2, c.rotary_width(), c.rope_theta_local);
     t.m_rope_cos = TRY(rt::HeapArray<float>::allocate(rope));
     t.m_rope_sin = TRY(rt::HeapArray<float>::allocate(rope));
     size_t widest = size_t(c.widest_input());
@@ -232,10 +232,10 @@ void Transformer::rope_tables(float* cosines, float* sines, i32 position) const
     rt::ScopedCycles probe { "rope" };
     i32 half = m_config.head_size() / 2;
     for (i32 set = 0; set < m_config.rope_sets(); ++set)
-        ops::rope_angles(cosines + set * half, sines + set * half, m_rope_frequencies.data() + set * half, m_config.head_size(), position);
+        ops::rope_angles(cosines + set * half, sines + set * half, m_rope_frequencies.data() + set * half, m_config.rotary_width(), position);
     // LongRoPE's and YaRN's factor, for the layers that see the whole context (the first set).
     if (float factor = m_config.rope_attention_factor; factor != 1.0f)
-        for (i32 i = 0; i < half; ++i) {
+        for (i32 i = 0; i < m_config.rotary_width() / 2; ++i) {
             cosines[i] *= factor;
             sines[i] *= factor;
         }
@@ -317,7 +317,7 @@ void Transformer::run_layers(i32 token, i32 position)
         normalize_heads(l, m_q.data(), k);
         if (c.rotary(layer)) {
             rt::ScopedCycles probe { "rope" };
-            (c.rope_halves ? ops::rope_apply_halves : ops::rope_apply)(m_q.data(), k, c.q_dim(), c.kv_dim(), c.head_size(), rope_table(m_rope_cos.data(), layer),
+            (c.rope_halves ? ops::rope_apply_halves : ops::rope_apply)(m_q.data(), k, c.q_dim(), c.kv_dim(), c.head_size(), c.rotary_width(), rope_table(m_rope_cos.data(), layer),
                 rope_table(m_rope_sin.data(), layer));
         }
         {

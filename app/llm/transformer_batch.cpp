@@ -99,7 +99,7 @@ void Transformer::forward_chunk(rt::Span<const i32> tokens, i32 position)
             rt::ScopedCycles probe { "rope" };
             auto rope_apply = c.rope_halves ? ops::rope_apply_halves : ops::rope_apply;
             for (i32 t = 0; t < count; ++t)
-                rope_apply(row(b.q, ds, t), k + size_t(t) * kv_dim, c.q_dim(), c.kv_dim(), c.head_size(),
+                rope_apply(row(b.q, ds, t), k + size_t(t) * kv_dim, c.q_dim(), c.kv_dim(), c.head_size(), c.rotary_width(),
                     rope_table(row(b.rope_cos, b.rope_stride, t), layer), rope_table(row(b.rope_sin, b.rope_stride, t), layer));
         }
         {

@@ -142,7 +142,7 @@ int main(int argc, char** argv)
     }
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
         fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE] [--qwen2] [--rope-factors F]\n"
-                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b|gemma2-mini|gemma2-2b|phi3-mini|phi3.5-mini|granite-mini|granite-3.3-2b|smollm3-mini|smollm3-3b|ernie4_5-mini|ernie4_5-0.3b|olmo2-mini|olmo2-1b TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
+                        "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b|gemma2-mini|gemma2-2b|phi3-mini|phi3.5-mini|phi4-mini|phi4-mini-3.8b|granite-mini|granite-3.3-2b|smollm3-mini|smollm3-3b|ernie4_5-mini|ernie4_5-0.3b|olmo2-mini|olmo2-1b TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
                         "TYPE: f32 f16 bf16 q8_0 q4_0 q5_0 q5_1 q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
         return 2;
     }
@@ -288,6 +288,9 @@ struct Shape {
     u32 window; // Gemma's sliding window (0: none)
     float attention_cap { 0.0f }, final_cap { 0.0f }; // Gemma 2's soft caps
     u32 original_context { 0 }; // Phi-3's LongRoPE: the context its short factors serve (0: none)
+    u64 rotary { 0 };           // RoPE on this many of each head's dimensions (0: all)
+    bool tied { false };        // the classifier is the embedding (Phi-4-mini's, among Phi-3-layout files)
+    const char* word_cutting { nullptr }; // tokenizer.ggml.pre (null: smollm for llama, qwen2 for the others)
 };
 constexpr Shape shapes[] = {
     { "tinyllama", "llama", 2048, 5632, 22, 32, 4, 0, 2048, 0, 0 }, // TinyLlama-1.1B
@@ -317,6 +320,11 @@ constexpr Shape shapes[] = {
     // original context of 64 here). Phi-3.5-mini's shape (3.8B, vocabulary 32064).
     { "phi3-mini", "phi3", 256, 768, 2, 4, 4, 64, 128, 0, 0, 0.0f, 0.0f, 64 },
     { "phi3.5-mini", "phi3", 3072, 8192, 32, 32, 32, 96, 131072, 32064, 0, 0.0f, 0.0f, 4096 },
+    // Phi-4-mini's (Phi-3's layout with RoPE on three quarters of each head, grouped-query
+    // attention, the classifier tied to the embedding, GPT-4o's word cutting). Phi-4-mini's
+    // shape (3.8B, vocabulary 200064).
+    { "phi4-mini", "phi3", 256, 768, 2, 4, 2, 64, 128, 0, 0, 0.0f, 0.0f, 64, 48, true, "gpt-4o" },
+    { "phi4-mini-3.8b", "phi3", 3072, 8192, 32, 24, 8, 128, 131072, 200064, 0, 0.0f, 0.0f, 4096, 96, true, "gpt-4o" },
     // Granite 3's (llama's layer and RoPE; multipliers on the embedding, the scores, the
     // sublayers' outputs and the logits). Granite 3.3 2B's shape (vocabulary 49159).
     { "granite-mini", "granite", 256, 768, 2, 4, 2, 0, 128, 0, 0 },
@@ -362,7 +370,7 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
          other = arch != "llama";
     bool byte_level = std::string(tokenizer_path) == "byte-level";
     if (!shape || (other && !byte_level)) {
-        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m, gemma3-1b, gemma2-mini, gemma2-2b, phi3-mini, phi3.5-mini, granite-mini, granite-3.3-2b, smollm3-mini, smollm3-3b, ernie4_5-mini, ernie4_5-0.3b, olmo2-mini or olmo2-1b"
+        fprintf(stderr, "--random takes tinyllama, mini, qwen2-mini, qwen3-mini, qwen3-0.6b, gemma3-mini, gemma3-270m, gemma3-1b, gemma2-mini, gemma2-2b, phi3-mini, phi3.5-mini, phi4-mini, phi4-mini-3.8b, granite-mini, granite-3.3-2b, smollm3-mini, smollm3-3b, ernie4_5-mini, ernie4_5-0.3b, olmo2-mini or olmo2-1b"
                         " (all but the first two with byte-level)\n");
         return 2;
     }
@@ -437,11 +445,12 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
         tensors.push_back({ p + "ffn_up.weight", dim, phi3 ? 2 * hidden : hidden, type_of("ffn_up", l, dim) });
     }
     tensors.push_back({ "output_norm.weight", dim, 0, 0 });
+    const u64 rotary = shape->rotary ? shape->rotary : head;
     if (shape->original_context) {
-        tensors.push_back({ "rope_factors_short.weight", head / 2, 0, 0, Vector::Scale });
-        tensors.push_back({ "rope_factors_long.weight", head / 2, 0, 0, Vector::Factors });
+        tensors.push_back({ "rope_factors_short.weight", rotary / 2, 0, 0, Vector::Scale });
+        tensors.push_back({ "rope_factors_long.weight", rotary / 2, 0, 0, Vector::Factors });
     }
-    if (!byte_level || phi3 || olmo2) // TinyLlama's, Phi-3's and OLMo 2's classifier is its own; SmolLM's is its embedding
+    if ((!byte_level || phi3 || olmo2) && !shape->tied) // TinyLlama's, Phi-3's and OLMo 2's classifier is its own; SmolLM's is its embedding
         tensors.push_back({ "output.weight", dim, vocab, type_of("output", 0, dim) });
     std::vector<std::string> pieces;
     std::vector<float> scores;
@@ -460,7 +469,7 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     out.kv_u32(arch + ".feed_forward_length", u32(hidden));
     out.kv_u32(arch + ".attention.head_count", u32(shape->heads));
     out.kv_u32(arch + ".attention.head_count_kv", u32(shape->kv_heads));
-    out.kv_u32(arch + ".rope.dimension_count", u32(head));
+    out.kv_u32(arch + ".rope.dimension_count", u32(rotary));
     if (shape->head) { // heads of another width than dim / heads
         out.kv_u32(arch + ".attention.key_length", u32(head));
         out.kv_u32(arch + ".attention.value_length", u32(head));
@@ -486,7 +495,7 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     out.kv_f32(arch + ".attention.layer_norm_rms_epsilon", other ? 1e-6f : 1e-5f);
     if (byte_level) {
         out.kv_string("tokenizer.ggml.model", "gpt2");
-        out.kv_string("tokenizer.ggml.pre", other ? "qwen2" : "smollm");
+        out.kv_string("tokenizer.ggml.pre", shape->word_cutting ? shape->word_cutting : other ? "qwen2" : "smollm");
         out.kv_strings("tokenizer.ggml.tokens", bpe.tokens);
         std::vector<i32> types(bpe.tokens.size(), 1);
         types[0] = types[1] = types[2] = 3; // control

@@ -30,7 +30,7 @@
 # 2-shaped one (gemma2_shape.jinja, which refuses a system message), the phi3 model through
 # a Phi-3-shaped one (phi3_shape.jinja), the granite model through a Granite-shaped one
 # (granite_shape.jinja); the phi3 model says which LongRoPE factors a run takes.
-#   architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite|smollm3|ernie4_5|olmo2 CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
+#   architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|phi4|granite|smollm3|ernie4_5|olmo2 CONVERT_TOOL HOST_PROGRAM HOST_PROGRAM_I686
 set -uo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 arch="$1" convert="$2" program="$3" program_i686="$4"
@@ -40,6 +40,7 @@ status=0
 fail() { echo "FAIL: $*"; status=1; }
 
 sampling="temp=0"
+file_arch="$arch" # what the file's general.architecture says
 case "$arch" in
   qwen2) shape_line="dim 256, hidden 768, 2 layers, 8 heads (2 kv)"; own="the biases" ;;
   qwen3) shape_line="dim 256, hidden 768, 2 layers, 8 heads of 64 (2 kv)"; own="the heads' norms" ;;
@@ -47,20 +48,23 @@ case "$arch" in
   # Capping the logits keeps their order: greedy decoding hardly shows it; sampling does.
   gemma2) shape_line="dim 256, hidden 768, 4 layers, 4 heads (2 kv)"; own="the soft caps"; sampling="temp=0.8 seed=7" ;;
   phi3) shape_line="dim 256, hidden 768, 2 layers, 4 heads (4 kv), vocab 407"; own="LongRoPE's factors"; sampling="temp=0.8 seed=7" ;;
+  # Phi-4-mini's layout: Phi-3's with RoPE on 48 of each head's 64 dimensions, a tied
+  # classifier, GPT-4o's word cutting.
+  phi4) file_arch=phi3; shape_line="dim 256, hidden 768, 2 layers, 4 heads (2 kv), vocab 407"; own="LongRoPE's factors"; sampling="temp=0.8 seed=7" ;;
   granite) shape_line="dim 256, hidden 768, 2 layers, 4 heads (2 kv), vocab 403"; own="the multipliers" ;;
   # SmolLM3's difference (every 4th layer without RoPE) is not in its file: host
   # architectures checks it against a plain implementation.
   smollm3) shape_line="dim 256, hidden 768, 4 layers, 4 heads (2 kv)"; own="" ;;
   ernie4_5) shape_line="dim 256, hidden 768, 2 layers, 4 heads of 128 (2 kv)"; own="" ;; # llama's layer: nothing of its own
   olmo2) shape_line="dim 256, hidden 768, 2 layers, 4 heads (4 kv)"; own="the query and key norms" ;;
-  *) echo "usage: architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|granite|smollm3|ernie4_5|olmo2 ..."; exit 2 ;;
+  *) echo "usage: architecture_test.sh qwen2|qwen3|gemma3|gemma2|phi3|phi4|granite|smollm3|ernie4_5|olmo2 ..."; exit 2 ;;
 esac
 "$convert" --random "$arch-mini" byte-level "$work/model.gguf" --type q8_0 > /dev/null || { echo "FAIL: no model"; exit 1; }
 # The same file without the architecture's own tensors' effect: every bias zero, every
 # head norm weight one (qwen3), every output norm weight one (gemma3), no soft caps (gemma2),
 # LongRoPE's factors and attention factor one (phi3), the multipliers those of llama's
 # layer (granite).
-python3 - "$work/model.gguf" "$work/plain.gguf" "$arch" <<'PY'
+python3 - "$work/model.gguf" "$work/plain.gguf" "$file_arch" <<'PY'
 import struct, sys
 data = bytearray(open(sys.argv[1], "rb").read())
 at = 24
@@ -114,12 +118,12 @@ PY
 prompt="Hello there, the little girl named Lily ran to the park"
 story() { # program model [key=value ...]
   local run="$1" model="$2"; shift 2
-  $run "$model" /dev/null "prompt=$prompt" $sampling steps=60 tune=off "$@" 2>&1 | grep -a -e "^$prompt" -e "^\[model\] GGUF $arch" -e '^\[error\]'
+  $run "$model" /dev/null "prompt=$prompt" $sampling steps=60 tune=off "$@" 2>&1 | grep -a -e "^$prompt" -e "^\[model\] GGUF $file_arch" -e '^\[error\]'
 }
 batched="$(story "$program" "$work/model.gguf")"
 one_by_one="$(story "$program" "$work/model.gguf" batch=1)"
 plain="$(story "$program" "$work/plain.gguf")"
-if ! grep -q "^\[model\] GGUF $arch: $shape_line" <<< "$batched" || ! grep -a -q "^$prompt" <<< "$batched"; then
+if ! grep -q "^\[model\] GGUF $file_arch: $shape_line" <<< "$batched" || ! grep -a -q "^$prompt" <<< "$batched"; then
   echo "$batched"; fail "the $arch model did not tell a story"
 elif [ "$batched" != "$one_by_one" ]; then
   diff <(echo "$batched") <(echo "$one_by_one"); fail "the prompt in batches and token by token give different stories"
@@ -201,7 +205,7 @@ if [ "$arch" = smollm3 ]; then
     fail "no [model] line describes the layers without RoPE"
   fi
 fi
-if [ "$arch" = phi3 ]; then
+if [ "$file_arch" = phi3 ]; then
   short="$("$program" "$work/model.gguf" /dev/null prompt=Hi steps=64 tune=off 2>&1)"
   long="$("$program" "$work/model.gguf" /dev/null prompt=Hi steps=65 tune=off 2>&1)"
   if grep -q '^\[model\] LongRoPE: the short factors (64 positions in this run, the original context is 64), RoPE times 1.080' <<< "$short" \
@@ -209,6 +213,30 @@ if [ "$arch" = phi3 ]; then
     echo "PASS: LongRoPE's short factors up to the original context, the long ones beyond"
   else
     echo "$short"; echo "$long"; fail "no [model] line says which LongRoPE factors apply"
+  fi
+fi
+if [ "$arch" = phi4 ]; then
+  # Its own: RoPE on part of each head (host architectures compares the layer with a plain
+  # implementation), LongRoPE's factors as many as the turned pairs, the embedding as the
+  # classifier (no output.weight in the file).
+  info="$("$program" "$work/model.gguf" /dev/null prompt=Hi steps=8 tune=off 2>&1)"
+  python3 - "$work/model.gguf" "$work/whole.gguf" <<'PY'
+import sys
+data = bytearray(open(sys.argv[1], "rb").read())
+key = b"phi3.rope.dimension_count"
+at = data.index(key) + len(key) + 4 # the key, then its type (uint32), then the value
+assert int.from_bytes(data[at:at + 4], "little") == 48
+data[at:at + 4] = (64).to_bytes(4, "little")
+open(sys.argv[2], "wb").write(data)
+PY
+  whole="$("$program" "$work/whole.gguf" /dev/null prompt=Hi steps=8 tune=off 2>&1)"
+  # 9 matrices: the embedding and four a layer, no classifier of its own.
+  if ! grep -q "^\[model\] RoPE turns the first 48 of each head's 64 dimensions" <<< "$info" || ! grep -q '^\[model\] tensors: 7 F32, 9 Q8_0$' <<< "$info"; then
+    echo "$info"; fail "no [model] lines tell the partial rotary and the tied classifier"
+  elif ! grep -q '^\[error\] gguf: tensor rope_factors_short.weight has shape \[24, 1\], the model needs \[32, 1\]' <<< "$whole"; then
+    echo "$whole"; fail "RoPE on every dimension with factors for 48 was not refused"
+  else
+    echo "PASS: RoPE on 48 of each head's 64 dimensions with factors for those; a tied classifier"
   fi
 fi
 if [ "$arch" = gemma3 ] || [ "$arch" = gemma2 ] || [ "$arch" = phi3 ] || [ "$arch" = granite ]; then

@@ -59,7 +59,9 @@ struct Design {
     u32 yarn_original { 0 };
     bool pre_norms { true }; // norms before the sublayers (OLMo 2 has none)
     bool whole_qk_norms { false }; // OLMo 2's: all the queries, all the keys normalised as one vector
+    u64 rotary { 0 }; // RoPE turns the first this-many dimensions of a head (0: all; Phi-4-mini's 96 of 128)
     u64 q_dim() const { return heads * head; }
+    u64 turned() const { return rotary ? rotary : head; }
     u64 kv_dim() const { return kv_heads * head; }
 };
 constexpr u64 vocab = 24;
@@ -86,6 +88,12 @@ const Design ernie { "ernie4_5", 32, 48, 2, 4, 2, 16, false, false, false, false
 const Design olmo2 { "olmo2", 32, 48, 5, 4, 4, 8, false, true, false, false, 3, 4, false, 0, 0, false, 0, false, 1.0f, 1.0f, 0.0f, 1.0f, 16, 0, 0.0f, 0,
     false, true };
 const Design smollm3 { "smollm3", 32, 48, 5, 4, 2, 8, false, false, false, false, 0, 0, false, 0, 0, false, 0, true, 1.0f, 1.0f, 0.0f, 1.0f, 16, 4 };
+// Partial rotary: Phi-4-mini's layout (LongRoPE over halves, 12 of each head's 16
+// dimensions turned; long factors) and llama's pairs (SmolLM3's, 6 of 8).
+const Design phi4_partial { "phi3", 32, 48, 2, 2, 2, 16, false, false, false, false, 0, 0, false, 0, 0, true, 8, false, 1.0f, 1.0f, 0.0f, 1.0f, 16,
+    0, 0.0f, 0, true, false, 12 };
+const Design pairs_partial { "smollm3", 32, 48, 2, 4, 2, 8, false, false, false, false, 0, 0, false, 0, 0, false, 0, true, 1.0f, 1.0f, 0.0f, 1.0f, 16,
+    0, 0.0f, 0, true, false, 6 };
 // Two layers, 4 heads of 8 over 2 key/value heads, multipliers far from one.
 const Design granite { "granite", 32, 48, 2, 4, 2, 8, false, false, false, false, 0, 0, false, 0, 0, false, 0, true, 3.0f, 0.25f, 0.5f, 4.0f };
 
@@ -110,8 +118,8 @@ Tensors random_tensors(Design const& d)
     matrix("output.weight", d.dim, vocab);
     scales("output_norm.weight", d.dim);
     if (d.original_context) {
-        scales("rope_factors_short.weight", d.head / 2);
-        scales("rope_factors_long.weight", d.head / 2);
+        scales("rope_factors_short.weight", d.turned() / 2);
+        scales("rope_factors_long.weight", d.turned() / 2);
         for (float& factor : t["rope_factors_long.weight"].values)
             factor *= 3.0f; // [1.5, 4.5)
     }
@@ -192,6 +200,11 @@ std::vector<u8> gguf(Design const& d, Tensors const& plain_tensors, FileChanges 
                                         { "attention.key_length", changes.key_length }, { "attention.value_length", changes.value_length } });
     if (d.window)
         integers.push_back({ "attention.sliding_window", d.window });
+    bool rotary_given = false;
+    for (auto const& change : changes.integers)
+        rotary_given = rotary_given || change.first == "rope.dimension_count";
+    if (d.rotary && !rotary_given)
+        integers.push_back({ "rope.dimension_count", u32(d.rotary) });
     if (d.original_context)
         integers.push_back({ "rope.scaling.original_context_length", d.original_context });
     if (d.yarn_factor != 0.0f)
@@ -336,15 +349,17 @@ private:
     {
         auto normalised = m_d.head_norms ? rms_norm(vector, first, m_d.head, weights(norm))
                                          : std::vector<double>(vector.begin() + i64(first), vector.begin() + i64(first + m_d.head));
-        u64 half = m_d.head / 2;
+        u64 half = m_d.turned() / 2; // the dimensions from turned() on are left as they are
+        for (u64 i = m_d.turned(); i < m_d.head; ++i)
+            vector[first + i] = normalised[i];
         // LongRoPE: each frequency divided by its factor, and the turn scaled. YaRN: each
         // frequency blended with the interpolated one by where its pair lies between the
         // pairs that turn 32 times and once in the original context, the turn scaled.
         double scale = m_factors ? attention_factor : m_d.yarn_factor != 0.0f ? 1.0 + 0.1 * std::log(m_d.yarn_factor) : 1.0;
-        auto pair_turning = [&](double turns) { return double(m_d.head) * std::log(m_d.yarn_original / (turns * 2 * M_PI)) / (2 * std::log(base)); };
-        double low = std::max(0.0, std::floor(pair_turning(32))), high = std::min(double(m_d.head) - 1, std::ceil(pair_turning(1)));
+        auto pair_turning = [&](double turns) { return double(m_d.turned()) * std::log(m_d.yarn_original / (turns * 2 * M_PI)) / (2 * std::log(base)); };
+        double low = std::max(0.0, std::floor(pair_turning(32))), high = std::min(double(m_d.turned()) - 1, std::ceil(pair_turning(1)));
         for (u64 i = 0; i < half; ++i) {
-            double angle = position * std::pow(base, -2.0 * double(i) / double(m_d.head)) / (m_factors ? (*m_factors)[i] : 1.0);
+            double angle = position * std::pow(base, -2.0 * double(i) / double(m_d.turned())) / (m_factors ? (*m_factors)[i] : 1.0);
             if (m_d.yarn_factor != 0.0f) {
                 double ramp = 1.0 - std::min(1.0, std::max(0.0, (double(i) - low) / std::max(0.001, high - low)));
                 angle *= ramp + (1.0 - ramp) / m_d.yarn_factor;
@@ -515,6 +530,25 @@ TEST(Phi3, FusedMatricesAndLongRopeComputeTheLayer)
 {
     compare_with_plain_layers(phi3_long);
     compare_with_plain_layers(phi3_short);
+}
+
+// Phi-4-mini's partial rotary, and the same on llama's pairs: only the first dimensions of
+// each head turn, at frequencies of that width.
+TEST(Phi3, PartialRotaryComputesTheLayer)
+{
+    compare_with_plain_layers(phi4_partial);
+    compare_with_plain_layers(pairs_partial);
+    testing_support::ScopedHeap heap(16 << 20);
+    auto tensors = random_tensors(phi4_partial);
+    auto changed = [&](FileChanges changes) { return changed_file_error(phi4_partial, tensors, changes); };
+    EXPECT_EQ(changed({}), "");
+    for (u32 count : { 13u, 18u })
+        EXPECT_EQ(changed({ 0, 0, "", { { "rope.dimension_count", count } }, {}, {} }),
+            "gguf: rope dimension count " + std::to_string(count) + " is not an even count up to the head size 16");
+    // The factors are as long as the turned dimensions' pairs: a file with 12 turned and
+    // LongRoPE factors for 16 is refused.
+    EXPECT_EQ(changed({ 0, 0, "", { { "rope.dimension_count", 16 } }, {}, {} }),
+        "gguf: tensor rope_factors_short.weight has shape [6, 1], the model needs [8, 1]");
 }
 
 TEST(Qwen3, RefusedWithClearMessages)

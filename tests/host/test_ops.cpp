@@ -124,7 +124,7 @@ TEST(Ops, RopeInTwoStepsEqualsRope)
         std::vector<float> c(4), s(4), frequencies(4);
         llm::ops::rope_frequencies(frequencies.data(), 8);
         llm::ops::rope_angles(c.data(), s.data(), frequencies.data(), 8, position);
-        llm::ops::rope_apply(q2.data(), k2.data(), 64, 32, 8, c.data(), s.data());
+        llm::ops::rope_apply(q2.data(), k2.data(), 64, 32, 8, 8, c.data(), s.data());
         EXPECT_EQ(q, q2);
         EXPECT_EQ(k, k2);
     }
