@@ -105,21 +105,24 @@ TEST_P(VariantsOf, MatmulIsBitIdentical)
             }
 }
 
-// IEEE halves: random bit patterns (subnormals, zeros of both signs, large values) except
-// infinities and NaNs, whose products would make every sum NaN.
-std::vector<u8> random_halves(size_t count, u32 seed)
+// Random 16-bit floats of every kind (subnormals, zeros of both signs, large values) but
+// infinities and NaNs, whose products would make every sum NaN: a pattern whose exponent
+// bits (`exponent_mask`) are all set loses the top one. IEEE halves: 0x7C00; bfloat16:
+// 0x7F80.
+std::vector<u8> random_sixteen_bit(size_t count, u32 seed, u16 exponent_mask)
 {
     std::vector<u8> bytes(count * 2);
     for (size_t i = 0; i < count; ++i) {
         seed = seed * 1664525u + 1013904223u;
         u16 h = u16(seed >> 16);
-        if ((h & 0x7C00) == 0x7C00)
-            h = u16(h & ~0x4000); // exponent 31 -> 15: a finite value
+        if ((h & exponent_mask) == exponent_mask)
+            h = u16(h & ~0x4000);
         bytes[2 * i] = u8(h);
         bytes[2 * i + 1] = u8(h >> 8);
     }
     return bytes;
 }
+std::vector<u8> random_halves(size_t count, u32 seed) { return random_sixteen_bit(count, seed, 0x7C00); }
 
 TEST_P(VariantsOf, F16MatmulIsBitIdentical)
 {
@@ -160,29 +163,14 @@ TEST_P(VariantsOf, F16ConversionIsExactForEveryHalf)
     }
 }
 
-// bfloat16: random bit patterns (subnormals, zeros of both signs, values up to 2^127) but
-// infinities and NaNs; rows start at every 2-byte offset a GGUF tensor's rows can (odd n).
-std::vector<u8> random_bfloat16(size_t count, u32 seed)
-{
-    std::vector<u8> bytes(count * 2);
-    for (size_t i = 0; i < count; ++i) {
-        seed = seed * 1664525u + 1013904223u;
-        u16 b = u16(seed >> 16);
-        if ((b & 0x7F80) == 0x7F80)
-            b = u16(b & ~0x4000); // exponent 255 -> 127: a finite value
-        bytes[2 * i] = u8(b);
-        bytes[2 * i + 1] = u8(b >> 8);
-    }
-    return bytes;
-}
-
+// bfloat16 rows starting at 2-byte offsets, as rows of an odd length do in a GGUF tensor.
 TEST_P(VariantsOf, Bf16MatmulIsBitIdentical)
 {
     auto const& variant = of_this_isa(llm::kernels::gguf_bf16_variants());
     for (i32 n : sizes)
         for (i32 d : { 1, 3, 8, 13 })
             for (size_t offset : { 0, 1, 3 }) {
-                auto values = random_bfloat16(size_t(n * d) + offset, u32(n * 17 + d));
+                auto values = random_sixteen_bit(size_t(n * d) + offset, u32(n * 17 + d), 0x7F80);
                 auto x = random_floats(size_t(n), u32(n + 3), 1e-3f);
                 std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
                 const u8* rows = values.data() + 2 * offset;

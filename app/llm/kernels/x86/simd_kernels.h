@@ -56,28 +56,27 @@ struct FloatRows {
     static typename V::Vector load(const float* p) { return V::load_stream(p); }
     static float scalar(const float* p) { return *p; }
 };
-template<typename V>
-struct HalfRows {
+template<typename V, bool bfloat16>
+struct SixteenBitRows {
     using Element = u16;
-    static typename V::Vector load(const u16* p) { return V::load_halves(p); }
-    static float scalar(const u16* p)
+    static typename V::Vector load(const u16* p)
     {
-        u16 half;
-        __builtin_memcpy(&half, p, sizeof half);
-        return ops::half_to_float(half);
+        if constexpr (bfloat16)
+            return V::load_bfloat16(p);
+        else
+            return V::load_halves(p);
     }
-};
-template<typename V>
-struct BfloatRows {
-    using Element = u16;
-    static typename V::Vector load(const u16* p) { return V::load_bfloat16(p); }
     static float scalar(const u16* p)
     {
         u16 value;
         __builtin_memcpy(&value, p, sizeof value);
-        return ops::bfloat16_to_float(value);
+        return bfloat16 ? ops::bfloat16_to_float(value) : ops::half_to_float(value);
     }
 };
+template<typename V>
+using HalfRows = SixteenBitRows<V, false>;
+template<typename V>
+using BfloatRows = SixteenBitRows<V, true>;
 
 // `rows` rows of W against x at once (each load of x serves every row). Each row keeps its
 // own 32 lanes, so its sum is the reference's.
