@@ -1,5 +1,5 @@
 #pragma once
-// ggml's 32-value blocks (Q8_0: f16 scale + 32 int8; Q4_0: f16 scale + 16 bytes of nibbles)
+// ggml's 32-value blocks (Q8_0: f16 scale + 32 int8; Q4_0 and IQ4_NL: f16 scale + 16 bytes of nibbles)
 // against an input quantised in groups of 32: each block's integer dot product is exact,
 // and the float accumulation below is the one order every variant uses, so the scalar
 // reference and the SIMD kernels give the same bits: block b's term is
@@ -51,6 +51,19 @@ void rows(TensorType type, float* out, const float* xs, const u8* blocks, i32 n,
             const u8* block = row + size_t(b) * bytes;
             return term(block_integer(block, b), block, xs[b]);
         });
+    }
+}
+
+// IQ4_NL's 16 values, which its nibbles index: spaced more closely near zero, where
+// weights cluster (ggml's kvalues_iq4nl).
+inline constexpr i8 iq4_values[16] = { -127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113 };
+
+// IQ4_NL's nibbles as their values, in Q4_0's order.
+inline void unpack_iq4(const u8* packed, i8* out)
+{
+    for (i32 k = 0; k < 16; ++k) {
+        out[k] = iq4_values[packed[k] & 0xF];
+        out[k + 16] = iq4_values[packed[k] >> 4];
     }
 }
 

@@ -143,6 +143,8 @@ const char* tensor_type_name(u32 type)
     case 12: return "Q4_K";
     case 13: return "Q5_K";
     case 14: return "Q6_K";
+    case 20: return "IQ4_NL";
+    case 23: return "IQ4_XS";
     case 30: return "BF16";
     default: return "unknown";
     }

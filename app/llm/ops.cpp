@@ -360,6 +360,15 @@ void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
     });
 }
 
+void matmul_iq4_nl(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
+{
+    i8 values[32];
+    block_quants::rows(TensorType::IQ4_NL, out, xs, blocks, n, d, [&](const u8* block, i32 b) {
+        block_quants::unpack_iq4(block + 2, values);
+        return dot_i8(values, xq + b * 32, 32);
+    });
+}
+
 void matmul_q4_0x8(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
 {
     i8 values[32];

@@ -1,4 +1,5 @@
 #include "tensor.h"
+#include "block_quants.h"
 #include "interleaved_blocks.h"
 #include "k_quants.h"
 #include "ops.h"
@@ -44,6 +45,11 @@ void f16_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, 
 void bf16_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
 {
     kernels::active().gguf_bf16(out + begin, in.x, w.row(begin), w.cols, i32(end - begin));
+}
+
+void iq4_nl_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    kernels::active().gguf_iq4_nl(out + begin, in.q, in.s, w.row(begin), w.cols, i32(end - begin));
 }
 
 void q8_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
@@ -142,6 +148,18 @@ void q4_0_row(Tensor const& t, size_t row, float* out)
     const u8* block = t.row(row);
     for (i32 b = 0; b < t.cols / 32; ++b, block += block_bytes(TensorType::Q4_0))
         dequantize_q4_0(block, out + b * 32);
+}
+
+void iq4_nl_row(Tensor const& t, size_t row, float* out)
+{
+    const u8* block = t.row(row);
+    for (i32 b = 0; b < t.cols / 32; ++b, block += block_bytes(TensorType::IQ4_NL)) {
+        float d = f16_scale(block);
+        i8 values[32];
+        block_quants::unpack_iq4(block + 2, values);
+        for (i32 i = 0; i < 32; ++i)
+            out[b * 32 + i] = float(values[i]) * d;
+    }
 }
 
 void q4_0x8_row(Tensor const& t, size_t row, float* out)

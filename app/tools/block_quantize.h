@@ -5,6 +5,7 @@
 // the files are for tests and conversions, and every format's reader is what matters.
 // The layouts are described where they are read (block_quants.h, k_quants.h,
 // q5_quants.h, q3_k.h). Host code only (std::vector, <cmath>).
+#include "../llm/block_quants.h"
 #include "../llm/gguf.h"
 #include "../llm/ops.h"
 #include <algorithm>
@@ -111,6 +112,24 @@ inline void q4_0(const float* x, u8* block)
     put_half(block, d);
     u8 q[32];
     symmetric(x, 32, d, 8, 15, q);
+    for (i32 k = 0; k < 16; ++k)
+        block[2 + k] = u8(q[k] | q[k + 16] << 4);
+}
+
+// IQ4_NL: the block's extreme value becomes the table's -127 (d = extreme / -127), each
+// value the nearest table value (no search for a better scale, as llama.cpp's makes).
+inline void iq4_nl(const float* x, u8* block)
+{
+    float d = stored(extreme(x, 32) / -127.0f);
+    put_half(block, d);
+    u8 q[32];
+    for (i32 k = 0; k < 32; ++k) {
+        u8 best = 0;
+        for (u8 i = 1; i < 16; ++i)
+            if (std::fabs(x[k] - d * float(llm::block_quants::iq4_values[i])) < std::fabs(x[k] - d * float(llm::block_quants::iq4_values[best])))
+                best = i;
+        q[k] = best;
+    }
     for (i32 k = 0; k < 16; ++k)
         block[2 + k] = u8(q[k] | q[k + 16] << 4);
 }
@@ -280,6 +299,7 @@ inline std::vector<u8> quantize_blocks(u32 type, const float* x, u64 count)
     }
     case llm::gguf::TensorType::Q8_0: block = block_quantize::q8_0; break;
     case llm::gguf::TensorType::Q4_0: block = block_quantize::q4_0; break;
+    case llm::gguf::TensorType::IQ4_NL: block = block_quantize::iq4_nl; break;
     case llm::gguf::TensorType::Q5_0: block = block_quantize::q5_0; break;
     case llm::gguf::TensorType::Q5_1: block = block_quantize::q5_1; break;
     case llm::gguf::TensorType::Q3_K: block = block_quantize::q3_k; break;

@@ -9,7 +9,7 @@
 namespace tools {
 
 // ggml type numbers.
-enum GgmlType : u32 { f32 = 0, f16 = 1, q4_0 = 2, q5_0 = 6, q5_1 = 7, q8_0 = 8, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, bf16 = 30 };
+enum GgmlType : u32 { f32 = 0, f16 = 1, q4_0 = 2, q5_0 = 6, q5_1 = 7, q8_0 = 8, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, iq4_nl = 20, bf16 = 30 };
 
 struct QuantMix {
     const char* name; // as --type takes it
@@ -24,6 +24,7 @@ constexpr QuantMix quant_mixes[] = {
     { "bf16", bf16, 32, false },
     { "q8_0", q8_0, 7, false },
     { "q4_0", q4_0, 2, false },
+    { "iq4_nl", iq4_nl, 25, false },
     { "q5_0", q5_0, 8, false },
     { "q5_1", q5_1, 9, false },
     { "q3_k", q3_k, 11, false }, // all Q3_K, as Q3_K_S mostly is

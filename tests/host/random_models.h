@@ -52,7 +52,8 @@ inline std::vector<u8> random_tensor(llm::TensorType type, u64 rows, u64 cols, u
         case llm::TensorType::F16: small_half(b); break;
         case llm::TensorType::Q8_0:
         case llm::TensorType::Q5_0:
-        case llm::TensorType::Q4_0: small_half(b); break;
+        case llm::TensorType::Q4_0:
+        case llm::TensorType::IQ4_NL: small_half(b); break;
         case llm::TensorType::Q5_1:
         case llm::TensorType::Q4_K:
         case llm::TensorType::Q5_K: small_half(b), small_half(b + 2); break;

@@ -337,7 +337,7 @@ struct QuantisedInput {
     }
 };
 
-// The row kernels of every GGUF block type against the reference, bit for bit: row counts
+// The row kernels of the GGUF block types against the reference, bit for bit: row counts
 // below, at and past the rows a pass takes (4 on x86-64, 1 on i686), rows whose blocks do
 // and do not fill runs of eight (block_quants.h's tree), weights starting at odd addresses
 // (rows of 34- and 18-byte blocks are unaligned anyway), and block scales that are
@@ -355,6 +355,7 @@ TEST_P(VariantsOf, QuantisedRowKernelsAtAwkwardSizesAndOffsets)
         // for on the stack.
         { TensorType::Q8_0, { 32, 224, 256, 288, 544, 16416 } },
         { TensorType::Q4_0, { 32, 224, 256, 288, 544, 16416 } },
+        { TensorType::IQ4_NL, { 32, 224, 256, 288, 544, 16416 } },
         { TensorType::Q4_K, { 256, 768, 2304 } },
         // 16640 columns: past what the Q6_K kernels keep the input's 16-value sums for.
         { TensorType::Q6_K, { 256, 768, 2304, 16640 } },
@@ -371,8 +372,11 @@ TEST_P(VariantsOf, QuantisedRowKernelsAtAwkwardSizesAndOffsets)
                     const char* name = "";
                     switch (op) {
                     case llm::kernels::Op::GgufQ8_0:
-                    case llm::kernels::Op::GgufQ4_0: {
-                        auto const& table = op == llm::kernels::Op::GgufQ8_0 ? llm::kernels::gguf_q8_0_variants() : llm::kernels::gguf_q4_0_variants();
+                    case llm::kernels::Op::GgufQ4_0:
+                    case llm::kernels::Op::GgufIq4Nl: {
+                        auto const& table = op == llm::kernels::Op::GgufQ8_0 ? llm::kernels::gguf_q8_0_variants()
+                            : op == llm::kernels::Op::GgufQ4_0              ? llm::kernels::gguf_q4_0_variants()
+                                                                            : llm::kernels::gguf_iq4_nl_variants();
                         table[0].function(expected.data(), in.q.data(), in.s.data(), data, n, d);
                         of_this_isa(table).function(actual.data(), in.q.data(), in.s.data(), data, n, d);
                         name = of_this_isa(table).name;
@@ -798,7 +802,7 @@ TEST(Kernels, PlansParseAndFormat)
     char text[512];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q8_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar,gguf_bf16:scalar,matmul_q8x8:scalar,quantize:scalar");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q8_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar,gguf_bf16:scalar,gguf_iq4_nl:scalar,matmul_q8x8:scalar,quantize:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
     // A core count per operation: chosen by the tuner, kept by the plan it prints.
     auto cores = llm::kernels::Plan::parse("matmul:sse2@2,attention:scalar@1", cpu());

@@ -49,6 +49,8 @@
         (out, xq, xs, blocks, n, d), __VA_ARGS__)                                                                                     \
     X(MatmulBlocks, void, matmul_q4_0, (float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d),    \
         (out, xq, xs, blocks, n, d), __VA_ARGS__)                                                                                     \
+    X(MatmulBlocks, void, matmul_iq4_nl, (float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d),  \
+        (out, xq, xs, blocks, n, d), __VA_ARGS__)                                                                                     \
     /* GGUF Q4_K / Q6_K rows against an input quantised in groups of 32, with its group sums. */                       \
     X(MatmulKBlocks, void, matmul_q4_k,                                                                                 \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
@@ -108,6 +110,7 @@
     X(GgufQ3K, gguf_q3_k, MatmulKBlocks, matmul_q3_k)             \
     X(GgufF16, gguf_f16, MatmulF16, matmul_f16)                   \
     X(GgufBf16, gguf_bf16, MatmulF16, matmul_bf16)                \
+    X(GgufIq4Nl, gguf_iq4_nl, MatmulBlocks, matmul_iq4_nl)        \
     X(MatmulQ8x8, matmul_q8x8, MatmulQ8x8, matmul_q8x8)           \
     X(Quantize, quantize, Quantize, quantize)
 

@@ -1,5 +1,5 @@
 #pragma once
-// Q8_0 and Q4_0 rows on the integer units (AVX2, also compiled into AVX-512), in
+// Q8_0, Q4_0 and IQ4_NL rows on the integer units (AVX2, also compiled into AVX-512), in
 // block_quants.h's order: eight blocks at a time, their integer sums gathered into the
 // lanes of one vector, their terms float(integer) * d * xs computed lane for lane and
 // added with tree_sum8's tree; the last per_row % 8 blocks one by one. `Rows` rows advance
@@ -9,11 +9,13 @@
 //   Q8_0: |w| * sign(x, w), |w| <= 128 and |x| <= 127 (ops::quantize's range; -128 would
 //         not survive the sign flip): |pair| <= 2 * 128 * 127 = 32512. (With VNNI, no
 //         bound: see Q8_0 below.)
+//   IQ4_NL: as Q8_0, its values looked up from the nibbles (|w| <= 127).
 //   Q4_0: nibble (0..15) * x: |pair| <= 3840. The offset, (q - 8) . x = q . x - 8 * sum(x),
 //         is subtracted from each block's int32 sum, the input's block sums being computed
 //         once per call (block_sums) rather than once per row.
 #include "byte_products.h"
 #include "prefetch.h"
+#include "../../block_quants.h"
 #include "../../block_sum.h"
 #include "../../ops.h"
 #include <rt/types.h>
@@ -47,6 +49,23 @@ struct BlockRowsWith : Pieces {
         static __m256i products(const u8* block, __m256i x)
         {
             __m256i w = load(block + 2);
+            if constexpr (Pieces::exact_byte_products)
+                return byte_products(_mm256_xor_si256(w, _mm256_set1_epi8(char(0x80))), x);
+            else
+                return byte_products(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w));
+        }
+    };
+    // IQ4_NL: its nibbles looked up in the 16 values (pshufb), then multiplied as Q8_0's
+    // values are (|w| <= 127).
+    struct IQ4_NL {
+        static constexpr size_t bytes = 18;
+        static constexpr i32 stored_offset = Pieces::exact_byte_products ? 128 : 0;
+        static __m256i products(const u8* block, __m256i x)
+        {
+            __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
+            __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
+            __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block_quants::iq4_values)));
+            __m256i w = _mm256_shuffle_epi8(table, _mm256_and_si256(both, _mm256_set1_epi8(0x0F)));
             if constexpr (Pieces::exact_byte_products)
                 return byte_products(_mm256_xor_si256(w, _mm256_set1_epi8(char(0x80))), x);
             else

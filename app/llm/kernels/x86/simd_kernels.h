@@ -379,6 +379,31 @@ void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
     });
 }
 
+// IQ4_NL rows: block_rows.h's kernels (the nibbles looked up by pshufb) where this set
+// has them, else the reference's table lookup with this set's integer dot.
+template<typename V>
+void matmul_iq4_nl(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
+{
+    if constexpr (V::has_block_rows) {
+        constexpr i32 most_blocks = 512;
+        if (n / 32 <= most_blocks) {
+            i32 x_sums[most_blocks];
+            if constexpr (V::IQ4_NL::stored_offset != 0)
+                V::block_sums(x_sums, xq, n / 32);
+            size_t row_bytes = size_t(n / 32) * block_bytes(TensorType::IQ4_NL);
+            in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
+                V::template rows<typename V::IQ4_NL, decltype(count)::value>(out + i, xq, xs, x_sums, blocks + size_t(i) * row_bytes, n / 32);
+            });
+            return;
+        }
+    }
+    alignas(32) i8 values[32];
+    block_quants::rows(TensorType::IQ4_NL, out, xs, blocks, n, d, [&](const u8* block, i32 b) {
+        block_quants::unpack_iq4(block + 2, values);
+        return V::dot_i8(values, xq + b * 32, 32);
+    });
+}
+
 // Q4_0 rows interleaved in groups of eight: interleaved_rows.h's kernels a group at a
 // time where this instruction set has them, else the reference's gathering with this
 // set's unpacking and integer dot. Bit-identical to the reference either way.
