@@ -67,6 +67,45 @@ inline void unpack_iq4(const u8* packed, i8* out)
     }
 }
 
+// IQ4_XS: super-blocks of 256 values (136 bytes: f16 d, 2 bytes of the scales' high bits,
+// 4 bytes of their low nibbles, then eight groups of 16 bytes of IQ4_NL's nibbles). Group
+// k's 6-bit scale l (0..63) counts as l - 32. Its term is float(integer * (l - 32)) * d *
+// xs[k] (the integer product is exact in float: at most 32 * 127 * 127 * 32 < 2^24), and a
+// super-block's eight terms are added as tree_sum8's tree.
+namespace iq4_xs {
+constexpr size_t bytes = 136, nibbles_at = 8;
+
+// Group k's signed scale, l - 32.
+inline i32 scale(const u8* block, i32 k)
+{
+    u32 high = u32(block[2] | block[3] << 8);
+    u32 l = ((block[4 + k / 2] >> (4 * (k % 2))) & 0xF) | (((high >> (2 * k)) & 3) << 4);
+    return i32(l) - 32;
+}
+
+// Rows of IQ4_XS super-blocks; group_integer(nibbles, g) is the integer dot of the 16
+// bytes of nibbles with the input's group g (whatever instruction set computes it).
+template<typename GroupInteger>
+void rows(float* out, const float* xs, const u8* blocks, i32 n, i32 d, GroupInteger const& group_integer)
+{
+    i32 per_row = n / 256;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* block = blocks + size_t(i) * size_t(per_row) * bytes;
+        float value = 0.0f;
+        for (i32 b = 0; b < per_row; ++b, block += bytes) {
+            float scale_d = ops::half_to_float(u16(block[0] | block[1] << 8));
+            float terms[8];
+            for (i32 k = 0; k < 8; ++k) {
+                i32 g = 8 * b + k;
+                terms[k] = float(group_integer(block + nibbles_at + 16 * k, g) * scale(block, k)) * scale_d * xs[g];
+            }
+            value += tree_sum8(terms);
+        }
+        out[i] = value;
+    }
+}
+}
+
 // Q4_0's nibbles as values -8..7: low nibbles are values 0..15, high ones 16..31.
 inline void unpack_q4(const u8* packed, i8* out)
 {

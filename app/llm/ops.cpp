@@ -369,6 +369,15 @@ void matmul_iq4_nl(float* out, const i8* xq, const float* xs, const u8* blocks, 
     });
 }
 
+void matmul_iq4_xs(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
+{
+    i8 values[32];
+    block_quants::iq4_xs::rows(out, xs, blocks, n, d, [&](const u8* nibbles, i32 g) {
+        block_quants::unpack_iq4(nibbles, values);
+        return dot_i8(values, xq + g * 32, 32);
+    });
+}
+
 void matmul_q4_0x8(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
 {
     i8 values[32];

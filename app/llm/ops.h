@@ -69,6 +69,8 @@ void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
 void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);
 // IQ4_NL: Q4_0's layout, its nibbles indices into block_quants::iq4_values.
 void matmul_iq4_nl(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d);
+// IQ4_XS super-blocks (block_quants.h), xsums unused here.
+void matmul_iq4_xs(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
 void matmul_f16(float* out, const float* x, const u8* halves, i32 n, i32 d);
 void matmul_bf16(float* out, const float* x, const u8* halves, i32 n, i32 d);
 // The k-quant super-blocks of 256 values (ggml's layouts, see k_quants.h).

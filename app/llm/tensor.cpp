@@ -52,6 +52,11 @@ void iq4_nl_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begi
     kernels::active().gguf_iq4_nl(out + begin, in.q, in.s, w.row(begin), w.cols, i32(end - begin));
 }
 
+void iq4_xs_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    kernels::active().gguf_iq4_xs(out + begin, in.q, in.s, in.sums, w.row(begin), w.cols, i32(end - begin));
+}
+
 void q8_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
 {
     size_t first = begin * size_t(w.cols);
@@ -159,6 +164,21 @@ void iq4_nl_row(Tensor const& t, size_t row, float* out)
         block_quants::unpack_iq4(block + 2, values);
         for (i32 i = 0; i < 32; ++i)
             out[b * 32 + i] = float(values[i]) * d;
+    }
+}
+
+void iq4_xs_row(Tensor const& t, size_t row, float* out)
+{
+    const u8* block = t.row(row);
+    for (i32 b = 0; b < t.cols / 256; ++b, block += block_quants::iq4_xs::bytes) {
+        float d = f16_scale(block);
+        for (i32 k = 0; k < 8; ++k) {
+            float group_d = d * float(block_quants::iq4_xs::scale(block, k));
+            i8 values[32];
+            block_quants::unpack_iq4(block + block_quants::iq4_xs::nibbles_at + 16 * k, values);
+            for (i32 i = 0; i < 32; ++i)
+                out[b * 256 + k * 32 + i] = float(values[i]) * group_d;
+        }
     }
 }
 

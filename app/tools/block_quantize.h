@@ -116,12 +116,9 @@ inline void q4_0(const float* x, u8* block)
         block[2 + k] = u8(q[k] | q[k + 16] << 4);
 }
 
-// IQ4_NL: the block's extreme value becomes the table's -127 (d = extreme / -127), each
-// value the nearest table value (no search for a better scale, as llama.cpp's makes).
-inline void iq4_nl(const float* x, u8* block)
+// 32 values as IQ4_NL's nibbles for the step d: each the nearest table value times d.
+inline void iq4_nibbles(const float* x, float d, u8* nibbles)
 {
-    float d = stored(extreme(x, 32) / -127.0f);
-    put_half(block, d);
     u8 q[32];
     for (i32 k = 0; k < 32; ++k) {
         u8 best = 0;
@@ -131,7 +128,40 @@ inline void iq4_nl(const float* x, u8* block)
         q[k] = best;
     }
     for (i32 k = 0; k < 16; ++k)
-        block[2 + k] = u8(q[k] | q[k + 16] << 4);
+        nibbles[k] = u8(q[k] | q[k + 16] << 4);
+}
+
+// IQ4_NL: the block's extreme value becomes the table's -127 (d = extreme / -127), each
+// value the nearest table value (no search for a better scale, as llama.cpp's makes).
+inline void iq4_nl(const float* x, u8* block)
+{
+    float d = stored(extreme(x, 32) / -127.0f);
+    put_half(block, d);
+    iq4_nibbles(x, d, block + 2);
+}
+
+// IQ4_XS: each group's step as IQ4_NL's (extreme / -127), the super-block's d the largest
+// step over 32 (so that its group's 6-bit scale is -32), each group's scale the nearest
+// multiple of d (-32..31), its values as IQ4_NL's for that step.
+inline void iq4_xs(const float* x, u8* block)
+{
+    float steps[8], largest = 0.0f;
+    for (i32 k = 0; k < 8; ++k) {
+        steps[k] = extreme(x + 32 * k, 32) / -127.0f;
+        largest = std::fabs(steps[k]) > std::fabs(largest) ? steps[k] : largest;
+    }
+    float d = stored(largest / -32.0f);
+    put_half(block, d);
+    u16 high = 0;
+    std::memset(block + 4, 0, 4);
+    for (i32 k = 0; k < 8; ++k) {
+        i32 l = d != 0.0f ? nearest(steps[k] / d, -32, 31) : 0;
+        u32 stored_l = u32(l + 32);
+        block[4 + k / 2] = u8(block[4 + k / 2] | (stored_l & 0xF) << (4 * (k % 2)));
+        high = u16(high | (stored_l >> 4) << (2 * k));
+        iq4_nibbles(x + 32 * k, d * float(l), block + 8 + 16 * k);
+    }
+    block[2] = u8(high), block[3] = u8(high >> 8);
 }
 
 inline void q5_0(const float* x, u8* block)
@@ -300,6 +330,7 @@ inline std::vector<u8> quantize_blocks(u32 type, const float* x, u64 count)
     case llm::gguf::TensorType::Q8_0: block = block_quantize::q8_0; break;
     case llm::gguf::TensorType::Q4_0: block = block_quantize::q4_0; break;
     case llm::gguf::TensorType::IQ4_NL: block = block_quantize::iq4_nl; break;
+    case llm::gguf::TensorType::IQ4_XS: block = block_quantize::iq4_xs; break;
     case llm::gguf::TensorType::Q5_0: block = block_quantize::q5_0; break;
     case llm::gguf::TensorType::Q5_1: block = block_quantize::q5_1; break;
     case llm::gguf::TensorType::Q3_K: block = block_quantize::q3_k; break;

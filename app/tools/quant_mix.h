@@ -9,7 +9,7 @@
 namespace tools {
 
 // ggml type numbers.
-enum GgmlType : u32 { f32 = 0, f16 = 1, q4_0 = 2, q5_0 = 6, q5_1 = 7, q8_0 = 8, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, iq4_nl = 20, bf16 = 30 };
+enum GgmlType : u32 { f32 = 0, f16 = 1, q4_0 = 2, q5_0 = 6, q5_1 = 7, q8_0 = 8, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, iq4_nl = 20, iq4_xs = 23, bf16 = 30 };
 
 struct QuantMix {
     const char* name; // as --type takes it
@@ -25,6 +25,7 @@ constexpr QuantMix quant_mixes[] = {
     { "q8_0", q8_0, 7, false },
     { "q4_0", q4_0, 2, false },
     { "iq4_nl", iq4_nl, 25, false },
+    { "iq4_xs", iq4_xs, 30, false },
     { "q5_0", q5_0, 8, false },
     { "q5_1", q5_1, 9, false },
     { "q3_k", q3_k, 11, false }, // all Q3_K, as Q3_K_S mostly is
@@ -54,7 +55,7 @@ inline bool uses_more_bits(u64 layer, u64 layers)
 // The type of tensor `kind` ("token_embd", "output", "attn_q", ..., "ffn_down") in `layer`
 // of `layers`, whose rows are `columns` long. k-quants need rows of whole 256-value
 // super-blocks; narrower rows fall back as llama-quantize's do (Q3_K to Q4_0, Q4_K to
-// Q5_0, Q5_K to Q5_1, Q6_K to Q8_0). Rows that are not even whole 32-value blocks stay F32
+// Q5_0, Q5_K to Q5_1, Q6_K to Q8_0, IQ4_XS to IQ4_NL). Rows that are not even whole 32-value blocks stay F32
 // (llama-quantize makes them F16). A classifier tied to the embedding is "output".
 inline u32 tensor_type(QuantMix const& mix, std::string const& kind, u64 layer, u64 layers, u64 columns)
 {
@@ -80,6 +81,7 @@ inline u32 tensor_type(QuantMix const& mix, std::string const& kind, u64 layer, 
         case q4_k: type = q5_0; break;
         case q5_k: type = q5_1; break;
         case q6_k: type = q8_0; break;
+        case iq4_xs: type = iq4_nl; break;
         default: break;
         }
     }

@@ -54,6 +54,10 @@ inline std::vector<u8> random_tensor(llm::TensorType type, u64 rows, u64 cols, u
         case llm::TensorType::Q5_0:
         case llm::TensorType::Q4_0:
         case llm::TensorType::IQ4_NL: small_half(b); break;
+        case llm::TensorType::IQ4_XS: // d a sixteenth as large: the groups' scales go up to 32
+            small_half(b);
+            b[1] = u8(b[1] - 0x10);
+            break;
         case llm::TensorType::Q5_1:
         case llm::TensorType::Q4_K:
         case llm::TensorType::Q5_K: small_half(b), small_half(b + 2); break;

@@ -357,6 +357,7 @@ TEST_P(VariantsOf, QuantisedRowKernelsAtAwkwardSizesAndOffsets)
         { TensorType::Q4_0, { 32, 224, 256, 288, 544, 16416 } },
         { TensorType::IQ4_NL, { 32, 224, 256, 288, 544, 16416 } },
         { TensorType::Q4_K, { 256, 768, 2304 } },
+        { TensorType::IQ4_XS, { 256, 768, 2304, 16640 } },
         // 16640 columns: past what the Q6_K kernels keep the input's 16-value sums for.
         { TensorType::Q6_K, { 256, 768, 2304, 16640 } },
     };
@@ -383,7 +384,9 @@ TEST_P(VariantsOf, QuantisedRowKernelsAtAwkwardSizesAndOffsets)
                         break;
                     }
                     default: {
-                        auto const& table = op == llm::kernels::Op::GgufQ4K ? llm::kernels::gguf_q4_k_variants() : llm::kernels::gguf_q6_k_variants();
+                        auto const& table = op == llm::kernels::Op::GgufQ4K ? llm::kernels::gguf_q4_k_variants()
+                            : op == llm::kernels::Op::GgufQ6K               ? llm::kernels::gguf_q6_k_variants()
+                                                                            : llm::kernels::gguf_iq4_xs_variants();
                         table[0].function(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
                         of_this_isa(table).function(actual.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
                         name = of_this_isa(table).name;
@@ -802,7 +805,7 @@ TEST(Kernels, PlansParseAndFormat)
     char text[512];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q8_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar,gguf_bf16:scalar,gguf_iq4_nl:scalar,matmul_q8x8:scalar,quantize:scalar");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q8_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_f16:scalar,gguf_bf16:scalar,gguf_iq4_nl:scalar,gguf_iq4_xs:scalar,matmul_q8x8:scalar,quantize:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
     // A core count per operation: chosen by the tuner, kept by the plan it prints.
     auto cores = llm::kernels::Plan::parse("matmul:sse2@2,attention:scalar@1", cpu());

@@ -292,11 +292,12 @@ TEST(QuantTypes, QuantiseDequantiseRoundTrip)
     // to f16 after the values are: a little more); the k-quants lose a little more to
     // their 6-bit (Q6_K: 8-bit) sub-block scales. F16 and BF16 round each value to 11 and 8
     // significant bits (half an ulp: 2^-11 and 2^-8 of a value at most). IQ4_NL's widest
-    // step is at its top, from 113 to the extreme's 127 (of the other sign).
+    // step is at its top, from 113 to the extreme's 127 (of the other sign); IQ4_XS rounds
+    // each group's step to a multiple of the super-block's, a little more.
     for (auto [ggml, bound] : { Case { tools::q5_0, 1.0 / 32 }, Case { tools::q5_1, 2.0 / 62 }, Case { tools::q4_0, 1.0 / 16 },
              Case { tools::q8_0, 0.6 / 127 }, Case { tools::q5_k, 0.045 }, Case { tools::q4_k, 0.09 }, Case { tools::q3_k, 0.2 },
              Case { tools::q6_k, 0.02 }, Case { tools::f16, 1.0 / 2048 }, Case { tools::bf16, 1.0 / 256 },
-             Case { tools::iq4_nl, 14.0 / 127 } }) {
+             Case { tools::iq4_nl, 14.0 / 127 }, Case { tools::iq4_xs, 16.0 / 127 } }) {
         const u64 n = 1024;
         for (u32 seed : { 1u, 2u, 3u }) {
             auto x = random_floats(n, seed, 0.5f);

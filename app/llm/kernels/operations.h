@@ -58,6 +58,10 @@
     X(MatmulKBlocks, void, matmul_q6_k,                                                                                 \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
+    /* GGUF IQ4_XS rows (block_quants.h), with the same input. */                                                     \
+    X(MatmulKBlocks, void, matmul_iq4_xs,                                                                               \
+        (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
+        (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
     /* GGUF Q5_0, Q5_1, Q5_K and Q3_K rows (q5_quants.h, q3_k.h), with the same input. */                               \
     X(MatmulKBlocks, void, matmul_q5_0,                                                                                 \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
@@ -111,6 +115,7 @@
     X(GgufF16, gguf_f16, MatmulF16, matmul_f16)                   \
     X(GgufBf16, gguf_bf16, MatmulF16, matmul_bf16)                \
     X(GgufIq4Nl, gguf_iq4_nl, MatmulBlocks, matmul_iq4_nl)        \
+    X(GgufIq4Xs, gguf_iq4_xs, MatmulKBlocks, matmul_iq4_xs)       \
     X(MatmulQ8x8, matmul_q8x8, MatmulQ8x8, matmul_q8x8)           \
     X(Quantize, quantize, Quantize, quantize)
 

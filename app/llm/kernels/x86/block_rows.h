@@ -57,20 +57,21 @@ struct BlockRowsWith : Pieces {
     };
     // IQ4_NL: its nibbles looked up in the 16 values (pshufb), then multiplied as Q8_0's
     // values are (|w| <= 127).
+    static __m256i iq4_products(const u8* nibbles, __m256i x)
+    {
+        __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(nibbles));
+        __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
+        __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block_quants::iq4_values)));
+        __m256i w = _mm256_shuffle_epi8(table, _mm256_and_si256(both, _mm256_set1_epi8(0x0F)));
+        if constexpr (Pieces::exact_byte_products)
+            return byte_products(_mm256_xor_si256(w, _mm256_set1_epi8(char(0x80))), x);
+        else
+            return byte_products(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w));
+    }
     struct IQ4_NL {
         static constexpr size_t bytes = 18;
         static constexpr i32 stored_offset = Pieces::exact_byte_products ? 128 : 0;
-        static __m256i products(const u8* block, __m256i x)
-        {
-            __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2));
-            __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
-            __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block_quants::iq4_values)));
-            __m256i w = _mm256_shuffle_epi8(table, _mm256_and_si256(both, _mm256_set1_epi8(0x0F)));
-            if constexpr (Pieces::exact_byte_products)
-                return byte_products(_mm256_xor_si256(w, _mm256_set1_epi8(char(0x80))), x);
-            else
-                return byte_products(_mm256_abs_epi8(w), _mm256_sign_epi8(x, w));
-        }
+        static __m256i products(const u8* block, __m256i x) { return iq4_products(block + 2, x); }
     };
     struct Q4_0 {
         static constexpr size_t bytes = 18;
@@ -83,6 +84,49 @@ struct BlockRowsWith : Pieces {
             return byte_products(_mm256_and_si256(both, _mm256_set1_epi8(0x0F)), x);
         }
     };
+
+    // `Rows` rows of `per_row` IQ4_XS super-blocks (block_quants.h): a super-block's eight
+    // group integers in the lanes of one vector, times their scales (l - 32), then d and
+    // the input's scales lane for lane, added with tree_sum8's tree. x_sums: the input's
+    // group sums (for VNNI's stored offset).
+    template<i32 Rows>
+    static void iq4_xs_rows(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* blocks, i32 per_row)
+    {
+        constexpr size_t bytes = block_quants::iq4_xs::bytes;
+        constexpr i32 stored_offset = Pieces::exact_byte_products ? 128 : 0;
+        size_t row_stride = size_t(per_row) * bytes;
+        float values[Rows] {};
+        for (i32 b = 0; b < per_row; ++b) {
+            __m256i x[8];
+            for (i32 k = 0; k < 8; ++k)
+                x[k] = load(xq + 32 * (8 * b + k));
+            __m256 input_scales = _mm256_loadu_ps(xs + 8 * b);
+            __m256i offsets = _mm256_setzero_si256();
+            if constexpr (stored_offset != 0)
+                offsets = _mm256_mullo_epi32(load(x_sums + 8 * b), _mm256_set1_epi32(stored_offset));
+            for (i32 r = 0; r < Rows; ++r) {
+                const u8* block = blocks + size_t(r) * row_stride + size_t(b) * bytes;
+                prefetch_ahead(block, bytes);
+                const u8* nibbles = block + block_quants::iq4_xs::nibbles_at;
+                __m256i pairs[4];
+                for (i32 k = 0; k < 8; k += 2)
+                    pairs[k / 2] = pair(iq4_products(nibbles + 16 * k, x[k]), iq4_products(nibbles + 16 * (k + 1), x[k + 1]));
+                __m256i integers = _mm256_sub_epi32(finish(pairs[0], pairs[1], pairs[2], pairs[3]), offsets);
+                // The eight 6-bit scales: low nibbles from bytes 4-7, high bits from bytes 2-3.
+                u32 high = u32(block[2] | block[3] << 8), low;
+                __builtin_memcpy(&low, block + 4, 4);
+                __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+                __m256i low_nibbles = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(i32(low)), shifts), _mm256_set1_epi32(0xF));
+                __m256i high_bits = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(i32(high)), _mm256_srli_epi32(shifts, 1)), _mm256_set1_epi32(3));
+                __m256i scales = _mm256_sub_epi32(_mm256_or_si256(low_nibbles, _mm256_slli_epi32(high_bits, 4)), _mm256_set1_epi32(32));
+                __m256 terms = _mm256_cvtepi32_ps(_mm256_mullo_epi32(integers, scales));
+                __m256 d = _mm256_set1_ps(ops::half_to_float(u16(block[0] | block[1] << 8)));
+                values[r] += tree_sum(_mm256_mul_ps(_mm256_mul_ps(terms, d), input_scales));
+            }
+        }
+        for (i32 r = 0; r < Rows; ++r)
+            out[r] = values[r];
+    }
 
     // The sums of the input's 32-value blocks (`count` of them), for the stored offsets.
     static void block_sums(i32* sums, const i8* xq, i32 count)

@@ -404,6 +404,25 @@ void matmul_iq4_nl(float* out, const i8* xq, const float* xs, const u8* blocks, 
     });
 }
 
+// IQ4_XS rows: block_rows.h's kernels where this set has them, else the reference's
+// table lookup with this set's integer dot.
+template<typename V>
+void matmul_iq4_xs(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
+{
+    if constexpr (V::has_block_rows) {
+        size_t row_bytes = size_t(n / 256) * block_quants::iq4_xs::bytes;
+        in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
+            V::template iq4_xs_rows<decltype(count)::value>(out + i, xq, xs, xsums, blocks + size_t(i) * row_bytes, n / 256);
+        });
+        return;
+    }
+    alignas(32) i8 values[32];
+    block_quants::iq4_xs::rows(out, xs, blocks, n, d, [&](const u8* nibbles, i32 g) {
+        block_quants::unpack_iq4(nibbles, values);
+        return V::dot_i8(values, xq + g * 32, 32);
+    });
+}
+
 // Q4_0 rows interleaved in groups of eight: interleaved_rows.h's kernels a group at a
 // time where this instruction set has them, else the reference's gathering with this
 // set's unpacking and integer dot. Bit-identical to the reference either way.
