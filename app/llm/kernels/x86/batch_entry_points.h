@@ -24,6 +24,8 @@
     X(q5_0_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     X(q5_1_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
+        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
+    X(iq4_xs_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),       \
         (out, out_stride, inputs, tokens, blocks, n, d))
 
 // F32, F16 and BF16 rows run the set's own vector width (simd_kernels.h's matmul_batch_any);

@@ -18,10 +18,12 @@
 //   Q6_K: |q - 32| * sign(x, q - 32), |q - 32| <= 32: |pair| <= 8128. Its pairs are
 //         (q0 - 32) x0 + (q1 - 32) x1, the one-token kernel's q . x - 32 . x pair for pair.
 //   Q5_K, Q3_K: low_bit_rows.h's bounds, the same steps.
+//   IQ4_XS: its table's values as Q8_0's, |w| <= 127.
 // Included inside a target pragma that enables AVX2, after tensor.h (for MatmulInput).
 #include "byte_products.h"
 #include "low_bit_rows.h"
 #include "token_blocks.h"
+#include "../../block_quants.h"
 #include "../../ops.h"
 #include <rt/types.h>
 
@@ -266,6 +268,53 @@ struct BatchRows : BytePieces {
                 blocks + size_t(i) * size_t(per_row) * 144, per_row);
         });
     }
+    // IQ4_XS (136-byte super-blocks, block_quants.h): block_rows.h's iq4_xs_rows with each
+    // super-block's values looked up and its scales decoded once for `Tokens` tokens.
+    template<i32 Tokens>
+    static void iq4_xs_row(float* out, size_t out_stride, const MatmulInput* in, const u8* row, i32 per_row)
+    {
+        constexpr size_t bytes = block_quants::iq4_xs::bytes;
+        const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block_quants::iq4_values)));
+        const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+        float values[Tokens] {};
+        for (i32 b = 0; b < per_row; ++b) {
+            const u8* block = row + size_t(b) * bytes;
+            prefetch_ahead(block, bytes);
+            __m256i w[8], magnitudes[8];
+            for (i32 k = 0; k < 8; ++k) {
+                __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + block_quants::iq4_xs::nibbles_at + 16 * k));
+                __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
+                w[k] = _mm256_shuffle_epi8(table, _mm256_and_si256(both, _mm256_set1_epi8(0x0F)));
+                magnitudes[k] = _mm256_abs_epi8(w[k]);
+            }
+            u32 high = u32(block[2] | block[3] << 8), low;
+            __builtin_memcpy(&low, block + 4, 4);
+            __m256i low_nibbles = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(i32(low)), shifts), _mm256_set1_epi32(0xF));
+            __m256i high_bits = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(i32(high)), _mm256_srli_epi32(shifts, 1)), _mm256_set1_epi32(3));
+            __m256i scales = _mm256_sub_epi32(_mm256_or_si256(low_nibbles, _mm256_slli_epi32(high_bits, 4)), _mm256_set1_epi32(32));
+            __m256 d = _mm256_set1_ps(ops::half_to_float(u16(block[0] | block[1] << 8)));
+            for (i32 t = 0; t < Tokens; ++t) {
+                const i8* x = in[t].q + 256 * b;
+                __m256i pairs[4];
+                for (i32 k = 0; k < 8; k += 2)
+                    pairs[k / 2] = pair(pair_sums(_mm256_maddubs_epi16(magnitudes[k], _mm256_sign_epi8(load(x + 32 * k), w[k]))),
+                        pair_sums(_mm256_maddubs_epi16(magnitudes[k + 1], _mm256_sign_epi8(load(x + 32 * (k + 1)), w[k + 1]))));
+                __m256 terms = _mm256_cvtepi32_ps(_mm256_mullo_epi32(finish(pairs[0], pairs[1], pairs[2], pairs[3]), scales));
+                values[t] += tree_sum(_mm256_mul_ps(_mm256_mul_ps(terms, d), _mm256_loadu_ps(in[t].s + 8 * b)));
+            }
+        }
+        for (i32 t = 0; t < Tokens; ++t)
+            out[size_t(t) * out_stride] = values[t];
+    }
+    static void iq4_xs_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 256;
+        rows(tokens, d, [&](auto count, i32 first, i32 i) {
+            iq4_xs_row<decltype(count)::value>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first,
+                blocks + size_t(i) * size_t(per_row) * block_quants::iq4_xs::bytes, per_row);
+        });
+    }
+
     // Q5_K (176-byte blocks): low_bit_rows.h's q5_k_row with each block's five-bit values
     // assembled once for `Tokens` tokens, then every token's products, terms and sum by
     // the same steps.
