@@ -22,8 +22,8 @@
 // Included inside a target pragma that enables AVX2, after tensor.h (for MatmulInput).
 #include "byte_products.h"
 #include "low_bit_rows.h"
+#include "iq4_values.h"
 #include "token_blocks.h"
-#include "../../block_quants.h"
 #include "../../ops.h"
 #include <rt/types.h>
 
@@ -274,24 +274,16 @@ struct BatchRows : BytePieces {
     static void iq4_xs_row(float* out, size_t out_stride, const MatmulInput* in, const u8* row, i32 per_row)
     {
         constexpr size_t bytes = block_quants::iq4_xs::bytes;
-        const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block_quants::iq4_values)));
-        const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
         float values[Tokens] {};
         for (i32 b = 0; b < per_row; ++b) {
             const u8* block = row + size_t(b) * bytes;
             prefetch_ahead(block, bytes);
             __m256i w[8], magnitudes[8];
             for (i32 k = 0; k < 8; ++k) {
-                __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + block_quants::iq4_xs::nibbles_at + 16 * k));
-                __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
-                w[k] = _mm256_shuffle_epi8(table, _mm256_and_si256(both, _mm256_set1_epi8(0x0F)));
+                w[k] = iq4_lookup(block + block_quants::iq4_xs::nibbles_at + 16 * k);
                 magnitudes[k] = _mm256_abs_epi8(w[k]);
             }
-            u32 high = u32(block[2] | block[3] << 8), low;
-            __builtin_memcpy(&low, block + 4, 4);
-            __m256i low_nibbles = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(i32(low)), shifts), _mm256_set1_epi32(0xF));
-            __m256i high_bits = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(i32(high)), _mm256_srli_epi32(shifts, 1)), _mm256_set1_epi32(3));
-            __m256i scales = _mm256_sub_epi32(_mm256_or_si256(low_nibbles, _mm256_slli_epi32(high_bits, 4)), _mm256_set1_epi32(32));
+            __m256i scales = iq4_xs_scales(block);
             __m256 d = _mm256_set1_ps(ops::half_to_float(u16(block[0] | block[1] << 8)));
             for (i32 t = 0; t < Tokens; ++t) {
                 const i8* x = in[t].q + 256 * b;

@@ -14,6 +14,7 @@
 //         is subtracted from each block's int32 sum, the input's block sums being computed
 //         once per call (block_sums) rather than once per row.
 #include "byte_products.h"
+#include "iq4_values.h"
 #include "prefetch.h"
 #include "../../block_quants.h"
 #include "../../block_sum.h"
@@ -59,10 +60,7 @@ struct BlockRowsWith : Pieces {
     // values are (|w| <= 127).
     static __m256i iq4_products(const u8* nibbles, __m256i x)
     {
-        __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(nibbles));
-        __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
-        __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block_quants::iq4_values)));
-        __m256i w = _mm256_shuffle_epi8(table, _mm256_and_si256(both, _mm256_set1_epi8(0x0F)));
+        __m256i w = iq4_lookup(nibbles);
         if constexpr (Pieces::exact_byte_products)
             return byte_products(_mm256_xor_si256(w, _mm256_set1_epi8(char(0x80))), x);
         else
@@ -112,14 +110,7 @@ struct BlockRowsWith : Pieces {
                 for (i32 k = 0; k < 8; k += 2)
                     pairs[k / 2] = pair(iq4_products(nibbles + 16 * k, x[k]), iq4_products(nibbles + 16 * (k + 1), x[k + 1]));
                 __m256i integers = _mm256_sub_epi32(finish(pairs[0], pairs[1], pairs[2], pairs[3]), offsets);
-                // The eight 6-bit scales: low nibbles from bytes 4-7, high bits from bytes 2-3.
-                u32 high = u32(block[2] | block[3] << 8), low;
-                __builtin_memcpy(&low, block + 4, 4);
-                __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
-                __m256i low_nibbles = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(i32(low)), shifts), _mm256_set1_epi32(0xF));
-                __m256i high_bits = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(i32(high)), _mm256_srli_epi32(shifts, 1)), _mm256_set1_epi32(3));
-                __m256i scales = _mm256_sub_epi32(_mm256_or_si256(low_nibbles, _mm256_slli_epi32(high_bits, 4)), _mm256_set1_epi32(32));
-                __m256 terms = _mm256_cvtepi32_ps(_mm256_mullo_epi32(integers, scales));
+                __m256 terms = _mm256_cvtepi32_ps(_mm256_mullo_epi32(integers, iq4_xs_scales(block)));
                 __m256 d = _mm256_set1_ps(ops::half_to_float(u16(block[0] | block[1] << 8)));
                 values[r] += tree_sum(_mm256_mul_ps(_mm256_mul_ps(terms, d), input_scales));
             }

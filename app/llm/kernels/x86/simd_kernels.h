@@ -355,8 +355,11 @@ void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
         [&](const u8* block, i32 b) { return V::dot_i8(reinterpret_cast<const i8*>(block + 2), xq + b * 32, 32); });
 }
 
-template<typename V>
-void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
+// Q4_0 and IQ4_NL rows (an f16 scale and 16 bytes of nibbles a block): block_rows.h's
+// kernels where this set has them, else the reference's gathering with this set's
+// unpacking and integer dot. Bit-identical to the reference either way.
+template<typename V, TensorType type>
+void nibble_block_rows(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
     if constexpr (V::has_block_rows) {
         // The input's block sums, once per call (up to 16384 columns: 2 KiB of stack;
@@ -365,43 +368,38 @@ void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
         if (n / 32 <= most_blocks) {
             i32 x_sums[most_blocks];
             V::block_sums(x_sums, xq, n / 32);
-            size_t row_bytes = size_t(n / 32) * block_bytes(TensorType::Q4_0);
+            size_t row_bytes = size_t(n / 32) * block_bytes(type);
             in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
-                V::template rows<typename V::Q4_0, decltype(count)::value>(out + i, xq, xs, x_sums, blocks + size_t(i) * row_bytes, n / 32);
+                constexpr i32 rows = decltype(count)::value;
+                const u8* first = blocks + size_t(i) * row_bytes;
+                if constexpr (type == TensorType::Q4_0)
+                    V::template rows<typename V::Q4_0, rows>(out + i, xq, xs, x_sums, first, n / 32);
+                else
+                    V::template rows<typename V::IQ4_NL, rows>(out + i, xq, xs, x_sums, first, n / 32);
             });
             return;
         }
     }
     alignas(32) i8 values[32];
-    block_quants::rows(TensorType::Q4_0, out, xs, blocks, n, d, [&](const u8* block, i32 b) {
-        V::unpack_q4(block + 2, values);
+    block_quants::rows(type, out, xs, blocks, n, d, [&](const u8* block, i32 b) {
+        if constexpr (type == TensorType::Q4_0)
+            V::unpack_q4(block + 2, values);
+        else
+            block_quants::unpack_iq4(block + 2, values);
         return V::dot_i8(values, xq + b * 32, 32);
     });
 }
 
-// IQ4_NL rows: block_rows.h's kernels (the nibbles looked up by pshufb) where this set
-// has them, else the reference's table lookup with this set's integer dot.
+template<typename V>
+void matmul_q4_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
+{
+    nibble_block_rows<V, TensorType::Q4_0>(out, xq, xs, blocks, n, d);
+}
+
 template<typename V>
 void matmul_iq4_nl(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)
 {
-    if constexpr (V::has_block_rows) {
-        constexpr i32 most_blocks = 512;
-        if (n / 32 <= most_blocks) {
-            i32 x_sums[most_blocks];
-            if constexpr (V::IQ4_NL::stored_offset != 0)
-                V::block_sums(x_sums, xq, n / 32);
-            size_t row_bytes = size_t(n / 32) * block_bytes(TensorType::IQ4_NL);
-            in_passes<quantised_rows_per_pass>(d, [&](auto count, i32 i) {
-                V::template rows<typename V::IQ4_NL, decltype(count)::value>(out + i, xq, xs, x_sums, blocks + size_t(i) * row_bytes, n / 32);
-            });
-            return;
-        }
-    }
-    alignas(32) i8 values[32];
-    block_quants::rows(TensorType::IQ4_NL, out, xs, blocks, n, d, [&](const u8* block, i32 b) {
-        block_quants::unpack_iq4(block + 2, values);
-        return V::dot_i8(values, xq + b * 32, 32);
-    });
+    nibble_block_rows<V, TensorType::IQ4_NL>(out, xq, xs, blocks, n, d);
 }
 
 // IQ4_XS rows: block_rows.h's kernels where this set has them, else the reference's
