@@ -4,7 +4,7 @@
 // with each block's scale taken from its extreme value, not llama.cpp's searched scales:
 // the files are for tests and conversions, and every format's reader is what matters.
 // The layouts are described where they are read (block_quants.h, k_quants.h,
-// q5_quants.h, q3_k.h). Host code only (std::vector, <cmath>).
+// q5_quants.h, q3_k.h, q2_k.h). Host code only (std::vector, <cmath>).
 #include "../llm/block_quants.h"
 #include "../llm/gguf.h"
 #include "../llm/ops.h"
@@ -243,6 +243,34 @@ inline void q5_k(const float* x, u8* block)
         }
 }
 
+// Q2_K: sixteen sub-blocks of 16 with 4-bit scales and mins (value = d * scale * q -
+// dmin * min, q in 0..3; layout in q2_k.h), each sub-block's range [min(0, low), high]
+// spread over q's four steps.
+inline void q2_k(const float* x, u8* block)
+{
+    float scales[16], mins[16];
+    for (i32 j = 0; j < 16; ++j) {
+        const float* v = x + 16 * j;
+        float low = std::min(0.0f, *std::min_element(v, v + 16)), high = *std::max_element(v, v + 16);
+        scales[j] = (high - low) / 3.0f;
+        mins[j] = -low;
+    }
+    float d = stored(*std::max_element(scales, scales + 16) / 15.0f), dmin = stored(*std::max_element(mins, mins + 16) / 15.0f);
+    std::memset(block, 0, 84);
+    for (i32 j = 0; j < 16; ++j) {
+        u8 scale = u8(d != 0.0f ? nearest(scales[j] / d, 0, 15) : 0), min = u8(dmin != 0.0f ? nearest(mins[j] / dmin, 0, 15) : 0);
+        block[j] = u8(scale | min << 4);
+        float step = d * float(scale), offset = dmin * float(min);
+        float inverse = step != 0.0f ? 1.0f / step : 0.0f;
+        for (i32 l = 0; l < 16; ++l) {
+            i32 i = 16 * j + l, g = i / 32;
+            u8 q = u8(nearest((x[i] + offset) * inverse, 0, 3));
+            block[16 + 32 * (g / 4) + i % 32] |= u8(q << (2 * (g % 4)));
+        }
+    }
+    put_half(block + 80, d), put_half(block + 82, dmin);
+}
+
 // Sixteen sub-blocks of 16 with signed scales (Q3_K: 6 bits, Q6_K: 8 bits) under one d:
 // returns d and each sub-block's scale; q[i] = round(x / (d * scale)) + offset in [0, top].
 inline float signed_sub_blocks(const float* x, i32 offset, i32 top, i32 scale_limit, i32 (&scale)[16], u8 (&q)[256])
@@ -333,6 +361,7 @@ inline std::vector<u8> quantize_blocks(u32 type, const float* x, u64 count)
     case llm::gguf::TensorType::IQ4_XS: block = block_quantize::iq4_xs; break;
     case llm::gguf::TensorType::Q5_0: block = block_quantize::q5_0; break;
     case llm::gguf::TensorType::Q5_1: block = block_quantize::q5_1; break;
+    case llm::gguf::TensorType::Q2_K: block = block_quantize::q2_k; break;
     case llm::gguf::TensorType::Q3_K: block = block_quantize::q3_k; break;
     case llm::gguf::TensorType::Q4_K: block = block_quantize::q4_k; break;
     case llm::gguf::TensorType::Q5_K: block = block_quantize::q5_k; break;

@@ -9,7 +9,7 @@
 namespace tools {
 
 // ggml type numbers.
-enum GgmlType : u32 { f32 = 0, f16 = 1, q4_0 = 2, q5_0 = 6, q5_1 = 7, q8_0 = 8, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, iq4_nl = 20, iq4_xs = 23, bf16 = 30 };
+enum GgmlType : u32 { f32 = 0, f16 = 1, q4_0 = 2, q5_0 = 6, q5_1 = 7, q8_0 = 8, q2_k = 10, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, iq4_nl = 20, iq4_xs = 23, bf16 = 30 };
 
 struct QuantMix {
     const char* name; // as --type takes it
@@ -28,6 +28,7 @@ constexpr QuantMix quant_mixes[] = {
     { "iq4_xs", iq4_xs, 30, false },
     { "q5_0", q5_0, 8, false },
     { "q5_1", q5_1, 9, false },
+    { "q2_k", q2_k, 10, false }, // all Q2_K (llama-quantize's Q2_K gives some matrices Q3_K to Q6_K)
     { "q3_k", q3_k, 11, false }, // all Q3_K, as Q3_K_S mostly is
     { "q4_k", q4_k, 14, false },
     { "q5_k", q5_k, 16, false },
@@ -54,7 +55,7 @@ inline bool uses_more_bits(u64 layer, u64 layers)
 
 // The type of tensor `kind` ("token_embd", "output", "attn_q", ..., "ffn_down") in `layer`
 // of `layers`, whose rows are `columns` long. k-quants need rows of whole 256-value
-// super-blocks; narrower rows fall back as llama-quantize's do (Q3_K to Q4_0, Q4_K to
+// super-blocks; narrower rows fall back as llama-quantize's do (Q2_K and Q3_K to Q4_0, Q4_K to
 // Q5_0, Q5_K to Q5_1, Q6_K to Q8_0, IQ4_XS to IQ4_NL). Rows that are not even whole 32-value blocks stay F32
 // (llama-quantize makes them F16). A classifier tied to the embedding is "output".
 inline u32 tensor_type(QuantMix const& mix, std::string const& kind, u64 layer, u64 layers, u64 columns)
@@ -77,6 +78,7 @@ inline u32 tensor_type(QuantMix const& mix, std::string const& kind, u64 layer, 
     }
     if (columns % 256 != 0) {
         switch (type) {
+        case q2_k:
         case q3_k: type = q4_0; break;
         case q4_k: type = q5_0; break;
         case q5_k: type = q5_1; break;

@@ -78,7 +78,7 @@ done
 vocabulary="$(find_model tokenizer.bin)" || { echo "SKIP (42M part): tokenizer.bin not in '$(models_folder)'"; exit $status; }
 "$make_checkpoint" --shape 42M -o "$work/r42m.bin" > /dev/null || exit 1
 to_gguf "$work/r42m.bin" "$vocabulary" "$work/r42m-f32.gguf"
-for type_bound in Q5_K_M:0.15 Q3_K_M:0.5 Q5_0:0.17 Q5_1:0.18 Q4_K_M:0.27 IQ4_NL:0.3 IQ4_XS:0.3; do
+for type_bound in Q5_K_M:0.15 Q3_K_M:0.5 Q5_0:0.17 Q5_1:0.18 Q4_K_M:0.27 IQ4_NL:0.3 IQ4_XS:0.3 Q2_K:0.8; do
   check r42m "$work/r42m-f32.gguf" "${type_bound%%:*}" "${type_bound#*:}"
 done
 # BareFlow's own writer, for scale: its Q5_K_M and Q3_K_M against the same float model.

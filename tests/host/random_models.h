@@ -61,6 +61,7 @@ inline std::vector<u8> random_tensor(llm::TensorType type, u64 rows, u64 cols, u
         case llm::TensorType::Q5_1:
         case llm::TensorType::Q4_K:
         case llm::TensorType::Q5_K: small_half(b), small_half(b + 2); break;
+        case llm::TensorType::Q2_K: small_half(b + 80), small_half(b + 82); break;
         case llm::TensorType::Q6_K: small_half(b + 208); break;
         case llm::TensorType::Q3_K: small_half(b + 108); break;
         case llm::TensorType::BF16: { // a small float's upper half: 2^-10 to 2^-6, either sign

@@ -267,7 +267,7 @@ TEST(GgufBatch, InterleavedQ4KMatchesPlainQ4K) { expect_interleaved_matches_plai
 TEST(GgufBatch, InterleavedQ6KMatchesPlainQ6K) { expect_interleaved_matches_plain(llm::TensorType::Q6_K, llm::TensorType::Q6_Kx8); }
 
 INSTANTIATE_TEST_SUITE_P(Types, GgufBatch,
-    ::testing::Values(llm::TensorType::F16, llm::TensorType::BF16, llm::TensorType::IQ4_NL, llm::TensorType::IQ4_XS, llm::TensorType::Q8_0, llm::TensorType::Q4_0, llm::TensorType::Q4_K, llm::TensorType::Q6_K,
+    ::testing::Values(llm::TensorType::F16, llm::TensorType::BF16, llm::TensorType::IQ4_NL, llm::TensorType::IQ4_XS, llm::TensorType::Q2_K, llm::TensorType::Q8_0, llm::TensorType::Q4_0, llm::TensorType::Q4_K, llm::TensorType::Q6_K,
         llm::TensorType::Q5_0, llm::TensorType::Q5_1),
     [](auto const& info) { return std::string(llm::name(info.param)); });
 

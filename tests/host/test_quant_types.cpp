@@ -1,6 +1,6 @@
 // The GGUF types that llama-quantize's popular files add to Q4_0/Q8_0/Q4_K/Q6_K: Q5_0
 // (its fallback for rows that are not whole 256-value super-blocks), Q5_1, Q5_K (Q5_K_M
-// files) and Q3_K (Q3_K_M files). Each kernel against the scalar reference bit for bit on
+// files), Q3_K (Q3_K_M files) and Q2_K (Q2_K files). Each kernel against the scalar reference bit for bit on
 // every instruction set; the reference against the dequantised weights; the writer's
 // quantisers against their input; whole models in each type and mix against the float
 // model; and the header checks that still refuse a tensor of a new type with a wrong size.
@@ -40,6 +40,7 @@ const NewType new_types[] = {
     { "Q5_1", tools::q5_1, llm::ops::matmul_q5_1, llm::ops::dequantize_q5_1, llm::kernels::gguf_q5_1_variants },
     { "Q5_K", tools::q5_k, llm::ops::matmul_q5_k, llm::ops::dequantize_q5_k, llm::kernels::gguf_q5_k_variants },
     { "Q3_K", tools::q3_k, llm::ops::matmul_q3_k, llm::ops::dequantize_q3_k, llm::kernels::gguf_q3_k_variants },
+    { "Q2_K", tools::q2_k, llm::ops::matmul_q2_k, llm::ops::dequantize_q2_k, llm::kernels::gguf_q2_k_variants },
 };
 
 u64 block_values(u32 ggml)
@@ -71,6 +72,7 @@ std::vector<u8> random_blocks(u32 ggml, size_t blocks, u32 seed, size_t skew = 0
         case tools::q5_1: b[1] = 0x20, b[3] = 0xA0; break; // d, and m negative
         case tools::q5_k: b[1] = 0x20, b[3] = 0x1C; break; // d, dmin
         case tools::q3_k: b[109] = 0x20; break;            // d
+        case tools::q2_k: b[81] = 0x20, b[83] = 0x1C; break; // d, dmin
         }
     }
     return data;
@@ -167,9 +169,12 @@ TEST_P(NewTypeVariants, RowKernelsAtAwkwardSizesAndScales)
         size_t bytes = size_t(block_bytes(type.ggml));
         // Where each layout keeps its f16 scales.
         std::vector<size_t> scale_at = type.ggml == tools::q3_k ? std::vector<size_t> { 108 }
+            : type.ggml == tools::q2_k                          ? std::vector<size_t> { 80, 82 }
             : type.ggml == tools::q5_0                          ? std::vector<size_t> { 0 }
                                                                 : std::vector<size_t> { 0, 2 };
         std::vector<i32> columns = values == 32 ? std::vector<i32> { 32, 224, 256, 288, 544, 1056 } : std::vector<i32> { 256, 768, 2304, 8448 };
+        if (type.ggml == tools::q2_k)
+            columns.push_back(16640); // past the 64 super-blocks Q2_K's row kernels keep the input's sums for
         for (i32 n : columns) {
             Input in(n, u32(n * 5 + 3));
             for (i32 d : { 1, 2, 3, 5, 7, 9, 13 })
@@ -278,6 +283,20 @@ TEST(QuantTypes, DequantiseByTheGgmlLayouts)
     EXPECT_EQ(out[16], -32.0f * -4); // sub-block 1
     EXPECT_EQ(out[128], 16.0f * -4); // sub-block 8 (value 0 of half 1: hmask bit 4 clear)
     EXPECT_EQ(out[208], 16.0f * 2);  // sub-block 13
+
+    std::vector<u8> q2_k(84, 0);
+    q2_k[81] = 0x3C;           // d = 1
+    q2_k[83] = 0x38;           // dmin = 0.5
+    q2_k[0] = 0x35;            // sub-block 0: scale 5, min 3
+    q2_k[13] = 0x72;           // sub-block 13: scale 2, min 7
+    q2_k[16] = 0x03 | 0x80;    // value 0 (half 0, group 0): 3; value 96 (group 3, l = 0): 2
+    q2_k[16 + 32 + 16] = 0x10; // value 208 (half 1, group 2, l = 16): 1
+    llm::ops::dequantize_q2_k(q2_k.data(), out.data());
+    EXPECT_EQ(out[0], 5.0f * 3 - 0.5f * 3);
+    EXPECT_EQ(out[1], -0.5f * 3);    // q = 0: the min alone
+    EXPECT_EQ(out[96], 0.0f);        // sub-block 6: scale and min 0, whatever q (2)
+    EXPECT_EQ(out[208], 2.0f * 1 - 0.5f * 7);
+    EXPECT_EQ(out[209], -0.5f * 7);
 }
 
 // The writer's quantisers: each value comes back within half a quantisation step of its
@@ -296,6 +315,7 @@ TEST(QuantTypes, QuantiseDequantiseRoundTrip)
     // each group's step to a multiple of the super-block's, a little more.
     for (auto [ggml, bound] : { Case { tools::q5_0, 1.0 / 32 }, Case { tools::q5_1, 2.0 / 62 }, Case { tools::q4_0, 1.0 / 16 },
              Case { tools::q8_0, 0.6 / 127 }, Case { tools::q5_k, 0.045 }, Case { tools::q4_k, 0.09 }, Case { tools::q3_k, 0.2 },
+             Case { tools::q2_k, 0.4 },
              Case { tools::q6_k, 0.02 }, Case { tools::f16, 1.0 / 2048 }, Case { tools::bf16, 1.0 / 256 },
              Case { tools::iq4_nl, 14.0 / 127 }, Case { tools::iq4_xs, 16.0 / 127 } }) {
         const u64 n = 1024;
@@ -439,7 +459,7 @@ TEST(QuantTypes, ModelsInEachTypeFollowTheFloatModel)
     // about 1.4 times what these weights give, and far below the distance to another
     // float model (checked last).
     for (auto [name, bound] : { Case { "q8_0", 0.045 }, Case { "q5_0", 0.18 }, Case { "q5_1", 0.18 }, Case { "q5_k", 0.18 },
-             Case { "q5_k_m", 0.18 }, Case { "q4_k_m", 0.33 }, Case { "q3_k", 0.65 }, Case { "q3_k_m", 0.55 } }) {
+             Case { "q5_k_m", 0.18 }, Case { "q4_k_m", 0.33 }, Case { "q3_k", 0.65 }, Case { "q3_k_m", 0.55 }, Case { "q2_k", 1.0 } }) {
         std::map<std::string, int> counts;
         auto logits = logits_of(random_llama(*tools::find_quant_mix(name), &counts));
         ASSERT_EQ(logits.size(), reference.size()) << name;
@@ -452,6 +472,7 @@ TEST(QuantTypes, ModelsInEachTypeFollowTheFloatModel)
     EXPECT_LT(errors["q5_k_m"], errors["q4_k_m"]);
     EXPECT_LT(errors["q4_k_m"], errors["q3_k_m"]);
     EXPECT_LE(errors["q3_k_m"], errors["q3_k"]);
+    EXPECT_LT(errors["q3_k"], errors["q2_k"]);
     // A float model with other weights is far away: the bounds above are not met by chance.
     Shape other;
     other.seed = 7;
@@ -529,7 +550,8 @@ TEST(QuantTypes, HeadersOfTheNewTypesAreChecked)
         EXPECT_NE(short_data.find("lies outside"), std::string::npos) << type.name << ": " << short_data;
     }
     // Types BareFlow still does not read are refused by name.
-    EXPECT_NE(parse_error(one_tensor({ 256 }, 10, 84)).find("type 10 (Q2_K), which BareFlow cannot read"), std::string::npos);
+    EXPECT_NE(parse_error(one_tensor({ 256 }, 16, 66)).find("type 16 (IQ2_XXS), which BareFlow cannot read"), std::string::npos);
+    EXPECT_NE(parse_error(one_tensor({ 32 }, 39, 17)).find("type 39 (MXFP4), which BareFlow cannot read"), std::string::npos);
 }
 
 }

@@ -62,7 +62,7 @@
     X(MatmulKBlocks, void, matmul_iq4_xs,                                                                               \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
-    /* GGUF Q5_0, Q5_1, Q5_K and Q3_K rows (q5_quants.h, q3_k.h), with the same input. */                               \
+    /* GGUF Q5_0, Q5_1, Q5_K, Q3_K and Q2_K rows (q5_quants.h, q3_k.h, q2_k.h), same input. */                            \
     X(MatmulKBlocks, void, matmul_q5_0,                                                                                 \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
@@ -73,6 +73,9 @@
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
     X(MatmulKBlocks, void, matmul_q3_k,                                                                                 \
+        (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
+        (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
+    X(MatmulKBlocks, void, matmul_q2_k,                                                                                 \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
     /* Q4_0, Q8_0, Q4_K and Q6_K rows interleaved in groups of eight (interleaved_blocks.h); d a multiple of 8. Q4_0 */   \
@@ -112,6 +115,7 @@
     X(GgufQ5_1, gguf_q5_1, MatmulKBlocks, matmul_q5_1)            \
     X(GgufQ5K, gguf_q5_k, MatmulKBlocks, matmul_q5_k)             \
     X(GgufQ3K, gguf_q3_k, MatmulKBlocks, matmul_q3_k)             \
+    X(GgufQ2K, gguf_q2_k, MatmulKBlocks, matmul_q2_k)             \
     X(GgufF16, gguf_f16, MatmulF16, matmul_f16)                   \
     X(GgufBf16, gguf_bf16, MatmulF16, matmul_bf16)                \
     X(GgufIq4Nl, gguf_iq4_nl, MatmulBlocks, matmul_iq4_nl)        \

@@ -112,7 +112,7 @@ Overloaded(Calls...) -> Overloaded<Calls...>;
 
 // The block types that have tuned kernels of their own, in plan order.
 constexpr TensorType block_types[] = { TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K, TensorType::Q5_0,
-    TensorType::Q5_1, TensorType::Q5_K, TensorType::Q3_K, TensorType::IQ4_NL, TensorType::IQ4_XS };
+    TensorType::Q5_1, TensorType::Q5_K, TensorType::Q3_K, TensorType::Q2_K, TensorType::IQ4_NL, TensorType::IQ4_XS };
 
 // Where a block of each of them keeps its f16 scales (d, and the min's scale where it has one).
 struct ScaleBytes {
@@ -122,7 +122,7 @@ struct ScaleBytes {
 };
 constexpr ScaleBytes scale_bytes[] = { { TensorType::Q8_0, { 0 }, 1 }, { TensorType::Q4_0, { 0 }, 1 }, { TensorType::Q4_K, { 0, 2 }, 2 },
     { TensorType::Q6_K, { 208 }, 1 }, { TensorType::Q5_0, { 0 }, 1 }, { TensorType::Q5_1, { 0, 2 }, 2 }, { TensorType::Q5_K, { 0, 2 }, 2 },
-    { TensorType::Q3_K, { 108 }, 1 }, { TensorType::IQ4_NL, { 0 }, 1 }, { TensorType::IQ4_XS, { 0 }, 1 } };
+    { TensorType::Q3_K, { 108 }, 1 }, { TensorType::Q2_K, { 80, 82 }, 2 }, { TensorType::IQ4_NL, { 0 }, 1 }, { TensorType::IQ4_XS, { 0 }, 1 } };
 
 
 }
@@ -367,6 +367,7 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         TRY(time_interleaved(TensorType::Q4_K, TensorType::Q4_Kx8, gguf_q4_kx8_variants()));
         TRY(time_interleaved(TensorType::Q6_K, TensorType::Q6_Kx8, gguf_q6_kx8_variants()));
         time_if_used(TensorType::Q3_K, gguf_q3_k_variants());
+        time_if_used(TensorType::Q2_K, gguf_q2_k_variants());
     }
     // F16 and BF16 products (GGUF files may keep some or all matrices so): scratch rows as
     // wide as the gate matrix's, an eighth as many, values below 1 in magnitude (normal:

@@ -13,7 +13,7 @@
 #include "low_bit_rows.h"
 #include "nibbles.h"
 #include "simd_kernels.h"
-#include "simd_q5_q3.h"
+#include "simd_low_bit.h"
 
 namespace llm::kernels::x86 {
 namespace {

@@ -1,9 +1,9 @@
 #pragma once
-// Q5_K, Q5_0, Q5_1 and Q3_K rows on the integer units (AVX2, also compiled into AVX-512),
+// Q5_K, Q5_0, Q5_1, Q3_K and Q2_K rows on the integer units (AVX2, also compiled into AVX-512),
 // as k_quant_rows.h does Q4_K: the values are unpacked as unsigned bytes, multiplied with
 // the input by pmaddubsw, and their offsets come off through the input's sums; a row's
 // eight groups (a super-block, or eight 32-value blocks) become the lanes of one vector,
-// their float terms follow q5_quants.h's and q3_k.h's formulas lane for lane and are added
+// their float terms follow q5_quants.h's, q3_k.h's and q2_k.h's formulas lane for lane and are added
 // with tree_sum8's tree, so the results are the scalar reference's bits.
 //
 // Saturation bounds of pmaddubsw (int16 pair sums), with |x| <= 128:
@@ -12,6 +12,7 @@
 //   Q3_K: three-bit value u = q + 4 (0..7) * x: |pair| <= 1792. The offset,
 //         4 * sum(x) per 16 values, comes off the int32 sums (computed once per call,
 //         q3_k_offsets), which are then multiplied by their scales (-32..31).
+//   Q2_K: two-bit value (0..3) * x: |pair| <= 768.
 #include "byte_products.h"
 #include "prefetch.h"
 #include "../../ops.h"
@@ -168,21 +169,23 @@ struct LowBitRows : BytePieces {
         second = _mm256_hadd_epi32(pair_of_products(groups[4], groups[5]), pair_of_products(groups[6], groups[7]));
     }
 
-    // 4 * x summed over each 16 values of the input, for Q3_K's offset (its values are
-    // stored plus 4), per super-block in sub_block_sums' order: `blocks` super-blocks.
-    static void q3_k_offsets(i32* out, const i8* xq, i32 blocks)
+    // factor * x summed over each 16 values of the input, per super-block in
+    // sub_block_sums' order: `blocks` super-blocks. Q3_K's offset is the sums times 4 (its
+    // values are stored plus 4), Q2_K's mins multiply the plain sums.
+    static void sub_block_input_sums(i32* out, const i8* xq, i32 blocks, i8 factor)
     {
-        const __m256i four = _mm256_set1_epi8(4);
+        const __m256i factors = _mm256_set1_epi8(factor);
         for (i32 b = 0; b < blocks; ++b, xq += 256, out += 16) {
             __m256i groups[8];
             for (i32 g = 0; g < 8; ++g)
-                groups[g] = _mm256_maddubs_epi16(four, load(xq + 32 * g));
+                groups[g] = _mm256_maddubs_epi16(factors, load(xq + 32 * g));
             __m256i first, second;
             sub_block_sums(groups, first, second);
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), first);
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), second);
         }
     }
+    static void q3_k_offsets(i32* out, const i8* xq, i32 blocks) { sub_block_input_sums(out, xq, blocks, 4); }
 
     // Q3_K's sixteen scales (q3_k::scales) as bytes, in sub_block_sums' order (sub-blocks
     // 0 2 4 6 1 3 5 7, 8 10 ... 15): low nibbles of bytes 96-103, then their high nibbles,
@@ -228,6 +231,48 @@ struct LowBitRows : BytePieces {
             // Each group's two halves added: lanes 0-7 are groups 0-7.
             __m256i integers = _mm256_add_epi32(_mm256_permute2x128_si256(first, second, 0x20), _mm256_permute2x128_si256(first, second, 0x31));
             __m256 terms = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(integers), half_to_floats(block + 108)), _mm256_loadu_ps(xs));
+            value += tree_sum(terms);
+        }
+        return value;
+    }
+
+    // Sixteen sub-blocks' int32 sums (sub_block_sums' order) times sixteen unsigned
+    // 4-bit factors (bytes in sub-block order 0..15), each group's two halves then added:
+    // lane g holds group g's.
+    static __m256i scaled_groups(__m256i first, __m256i second, __m128i factors)
+    {
+        factors = _mm_shuffle_epi8(factors, _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15));
+        first = _mm256_mullo_epi32(first, _mm256_cvtepu8_epi32(factors));
+        second = _mm256_mullo_epi32(second, _mm256_cvtepu8_epi32(_mm_srli_si128(factors, 8)));
+        return _mm256_add_epi32(_mm256_permute2x128_si256(first, second, 0x20), _mm256_permute2x128_si256(first, second, 0x31));
+    }
+
+    // Q2_K: 84-byte blocks (16 bytes of scales and mins, 64 of bit pairs, f16 d, f16 dmin),
+    // `per_row` of them; sums16: sub_block_input_sums(..., 1) of the input. The bit pairs
+    // are unsigned bytes for pmaddubsw (|pair| <= 2 * 3 * 128 = 768); each group's scaled
+    // products (< 15 * 3 * 128 * 32) and scaled input sums (< 15 * 128 * 32) are exact in
+    // float, as q2_k.h's integers converted are.
+    static float q2_k_row(const i8* xq, const float* xs, const i32* sums16, const u8* block, i32 per_row)
+    {
+        const __m256i three = _mm256_set1_epi8(3);
+        const __m128i nibble = _mm_set1_epi8(0x0F);
+        float value = 0.0f;
+        for (i32 b = 0; b < per_row; ++b, xq += 256, xs += 8, sums16 += 16, block += 84) {
+            prefetch_ahead(block, 84);
+            __m256i groups[8];
+            for (i32 g = 0; g < 8; ++g) {
+                __m256i pairs = _mm256_and_si256(_mm256_srli_epi16(load(block + 16 + 32 * (g / 4)), 2 * (g % 4)), three);
+                groups[g] = _mm256_maddubs_epi16(pairs, load(xq + 32 * g));
+            }
+            __m256i first, second;
+            sub_block_sums(groups, first, second);
+            __m128i scales_and_mins = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block));
+            __m256i products = scaled_groups(first, second, _mm_and_si128(scales_and_mins, nibble));
+            __m256i sums = scaled_groups(load(sums16), load(sums16 + 8), _mm_and_si128(_mm_srli_epi16(scales_and_mins, 4), nibble));
+            __m256 d, dmin;
+            two_halves_to_floats(block + 80, d, dmin);
+            __m256 terms = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(products), d), _mm256_mul_ps(_mm256_cvtepi32_ps(sums), dmin)),
+                _mm256_loadu_ps(xs));
             value += tree_sum(terms);
         }
         return value;

@@ -1,6 +1,6 @@
 #pragma once
-// Q5_0/Q5_1, Q5_K and Q3_K values to int8 with SSE2, shared by every x86 instruction set
-// (simd_q5_q3.h). They produce exactly the bytes of q5_quants.h's and q3_k.h's scalar
+// Q5_0/Q5_1, Q5_K, Q3_K and Q2_K values to int8 with SSE2, shared by every x86 instruction set
+// (simd_low_bit.h). They produce exactly the bytes of q5_quants.h's, q3_k.h's and q2_k.h's scalar
 // unpacking, so the integer sums, and the results, are the reference's. Included inside
 // each file's target pragma; the anonymous namespace gives each file its own copy (see
 // nibbles.h).
@@ -63,6 +63,15 @@ struct LowBitUnpack {
             __m128i lowered = _mm_andnot_si128(has_bits(load(block + part), bit), four);
             store(out + part, _mm_sub_epi8(low, lowered));
         }
+    }
+
+    // Q2_K group g's 32 values (0..3): bits 2k..2k+1 of 32 bytes of pairs (k = g % 4).
+    static void q2_k_values(const u8* block, i32 g, i8* out)
+    {
+        const u8* pairs = block + 16 + 32 * (g / 4);
+        __m128i pair_shift = _mm_cvtsi32_si128(2 * (g % 4)), three = _mm_set1_epi8(3);
+        for (i32 part = 0; part < 32; part += 16)
+            store(out + part, _mm_and_si128(_mm_srl_epi16(load(pairs + part), pair_shift), three));
     }
 };
 

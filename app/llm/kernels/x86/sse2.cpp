@@ -5,7 +5,7 @@
 #pragma clang attribute push(__attribute__((target("sse2"))), apply_to = function)
 #include "nibbles.h"
 #include "simd_kernels.h"
-#include "simd_q5_q3.h"
+#include "simd_low_bit.h"
 
 namespace llm::kernels::sse2 {
 

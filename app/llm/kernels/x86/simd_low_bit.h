@@ -1,11 +1,12 @@
 #pragma once
-// The SIMD variants of the Q5_0, Q5_1, Q5_K and Q3_K products, as templates over an
+// The SIMD variants of the Q5_0, Q5_1, Q5_K, Q3_K and Q2_K products, as templates over an
 // instruction set's traits V (see simd_kernels.h): V's row kernels on the integer units
-// where it has them (low_bit_rows.h, AVX2 and AVX-512), else q5_quants.h's and q3_k.h's row
+// where it has them (low_bit_rows.h, AVX2 and AVX-512), else q5_quants.h's, q3_k.h's and q2_k.h's row
 // loops with SSE2 unpacking (low_bit_unpack.h, the same bytes as the scalar unpacking) and
 // V's integer dot product. Either way the float order is the reference's, so the results
 // are bit-identical to it. Included by sse2.cpp, avx2.cpp and avx512.cpp inside their
 // target pragmas.
+#include "../../q2_k.h"
 #include "../../q3_k.h"
 #include "../../q5_quants.h"
 #include "low_bit_unpack.h"
@@ -71,6 +72,24 @@ void matmul_q3_k(float* out, const i8* xq, const float* xs, const i32*, const u8
         }
     }
     q3_k::matmul(out, xq, xs, blocks, n, d, x86::LowBitUnpack::q3_k_values, V::dot_i8);
+}
+
+template<typename V>
+void matmul_q2_k(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
+{
+    if constexpr (V::has_low_bit_rows) {
+        // The input's sums over each 16 values, once per call (up to 16384 columns: 4 KiB
+        // of stack; wider rows take the generic path below).
+        constexpr i32 most_blocks = 64;
+        if (n / 256 <= most_blocks) {
+            i32 sums16[16 * most_blocks];
+            V::sub_block_input_sums(sums16, xq, n / 256, 1);
+            each_row(out, blocks, size_t(n / 256) * q2_k::q2_k_bytes, d,
+                [&](const u8* row) { return V::q2_k_row(xq, xs, sums16, row, n / 256); });
+            return;
+        }
+    }
+    q2_k::matmul(out, xq, xs, blocks, n, d, x86::LowBitUnpack::q2_k_values, V::dot_i8);
 }
 
 }
