@@ -120,6 +120,16 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
         return true;
     }
+    case TensorType::Q2_K: {
+        if (w.cols / 256 > 32) // the batch kernel keeps the tokens' 16-value sums for 32 super-blocks
+            return false;
+        auto batch = pick(active.gguf_q2_k, { k::avx2::matmul_q2_k, k::avxvnni::matmul_q2_k, k::avx2tcg::matmul_q2_k }, k::avx2::q2_k_rows_batch,
+            { k::avx512::matmul_q2_k, k::avx512vnni::matmul_q2_k }, k::avx512::q2_k_rows_batch);
+        if (!batch)
+            return false;
+        batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
+        return true;
+    }
     case TensorType::Q8_0:
     case TensorType::Q4_0: {
         bool q4 = w.type == TensorType::Q4_0;

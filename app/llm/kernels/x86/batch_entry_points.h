@@ -13,8 +13,10 @@
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     X(q6_k_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
-    /* Q5_K needs the inputs' group sums (GGUF models have them); Q3_K rows of at most 32 super-blocks. */        \
+    /* Q5_K needs the inputs' group sums (GGUF models have them); Q3_K and Q2_K rows of at most 32 super-blocks. */ \
     X(q3_k_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
+        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
+    X(q2_k_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     X(q5_k_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \

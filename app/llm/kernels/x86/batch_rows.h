@@ -17,7 +17,7 @@
 //   Q4_K, Q4_0: nibble (0..15) * x: |pair| <= 3840.
 //   Q6_K: |q - 32| * sign(x, q - 32), |q - 32| <= 32: |pair| <= 8128. Its pairs are
 //         (q0 - 32) x0 + (q1 - 32) x1, the one-token kernel's q . x - 32 . x pair for pair.
-//   Q5_K, Q3_K: low_bit_rows.h's bounds, the same steps.
+//   Q5_K, Q3_K, Q2_K: low_bit_rows.h's bounds, the same steps.
 //   IQ4_XS: its table's values as Q8_0's, |w| <= 127.
 // Included inside a target pragma that enables AVX2, after tensor.h (for MatmulInput).
 #include "byte_products.h"
@@ -464,6 +464,41 @@ struct BatchRows : BytePieces {
             for (i32 i = 0; i < d; ++i)
                 q3_k_row<block_tokens>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first, token_offsets,
                     blocks + size_t(i) * size_t(per_row) * 110, per_row);
+        });
+    }
+    // Q2_K: each block unpacked once (low_bit_rows.h's q2_k_unpack) for `Tokens` tokens,
+    // then every token's terms and sum as the one-token kernel computes them; token t's
+    // 16-value input sums at sums16[t].
+    template<i32 Tokens>
+    static void q2_k_row(float* out, size_t out_stride, const MatmulInput* in, const i16* const* sums16, const u8* row, i32 per_row)
+    {
+        float values[Tokens] {};
+        for (i32 b = 0; b < per_row; ++b) {
+            auto block = LowBitRows::q2_k_unpack(row + size_t(b) * 84);
+            for (i32 t = 0; t < Tokens; ++t)
+                values[t] += tree_sum(LowBitRows::q2_k_terms(block, in[t].q + 256 * b, in[t].s + 8 * b, sums16[t] + 16 * b));
+        }
+        for (i32 t = 0; t < Tokens; ++t)
+            out[size_t(t) * out_stride] = values[t];
+    }
+
+    // Rows of at most q2_k_most_blocks super-blocks (the caller checks): each block of
+    // tokens' 16-value sums once, on the stack.
+    static constexpr i32 q2_k_most_blocks = 32;
+    static void q2_k_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 256;
+        in_token_blocks(tokens, [&](auto count, i32 first) {
+            constexpr i32 block_tokens = decltype(count)::value;
+            i16 sums[block_tokens][16 * q2_k_most_blocks];
+            const i16* token_sums[block_tokens];
+            for (i32 t = 0; t < block_tokens; ++t) {
+                LowBitRows::q2_k_input_sums(sums[t], in[first + t].q, per_row);
+                token_sums[t] = sums[t];
+            }
+            for (i32 i = 0; i < d; ++i)
+                q2_k_row<block_tokens>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first, token_sums,
+                    blocks + size_t(i) * size_t(per_row) * 84, per_row);
         });
     }
     static void q6_k_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)

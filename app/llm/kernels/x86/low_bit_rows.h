@@ -169,23 +169,21 @@ struct LowBitRows : BytePieces {
         second = _mm256_hadd_epi32(pair_of_products(groups[4], groups[5]), pair_of_products(groups[6], groups[7]));
     }
 
-    // factor * x summed over each 16 values of the input, per super-block in
-    // sub_block_sums' order: `blocks` super-blocks. Q3_K's offset is the sums times 4 (its
-    // values are stored plus 4), Q2_K's mins multiply the plain sums.
-    static void sub_block_input_sums(i32* out, const i8* xq, i32 blocks, i8 factor)
+    // 4 * x summed over each 16 values of the input, for Q3_K's offset (its values are
+    // stored plus 4), per super-block in sub_block_sums' order: `blocks` super-blocks.
+    static void q3_k_offsets(i32* out, const i8* xq, i32 blocks)
     {
-        const __m256i factors = _mm256_set1_epi8(factor);
+        const __m256i four = _mm256_set1_epi8(4);
         for (i32 b = 0; b < blocks; ++b, xq += 256, out += 16) {
             __m256i groups[8];
             for (i32 g = 0; g < 8; ++g)
-                groups[g] = _mm256_maddubs_epi16(factors, load(xq + 32 * g));
+                groups[g] = _mm256_maddubs_epi16(four, load(xq + 32 * g));
             __m256i first, second;
             sub_block_sums(groups, first, second);
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), first);
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8), second);
         }
     }
-    static void q3_k_offsets(i32* out, const i8* xq, i32 blocks) { sub_block_input_sums(out, xq, blocks, 4); }
 
     // Q3_K's sixteen scales (q3_k::scales) as bytes, in sub_block_sums' order (sub-blocks
     // 0 2 4 6 1 3 5 7, 8 10 ... 15): low nibbles of bytes 96-103, then their high nibbles,
@@ -236,44 +234,79 @@ struct LowBitRows : BytePieces {
         return value;
     }
 
-    // Sixteen sub-blocks' int32 sums (sub_block_sums' order) times sixteen unsigned
-    // 4-bit factors (bytes in sub-block order 0..15), each group's two halves then added:
-    // lane g holds group g's.
-    static __m256i scaled_groups(__m256i first, __m256i second, __m128i factors)
+    // Q2_K (84-byte blocks: 16 bytes of scales and mins, 64 of bit pairs, f16 d, f16
+    // dmin), unpacked: each group's 32 two-bit values as unsigned bytes for pmaddubsw
+    // (|pair| <= 2 * 3 * 128 = 768); the scales of each two groups g, g + 1 as int16 words
+    // in the order phaddw leaves their pair sums in (q2_k_terms), for pmaddwd (|word| <=
+    // 1536 times a scale <= 15, two of them well inside int32); the sixteen mins as int16
+    // words, for pmaddwd on the input's sixteen 16-value sums; d and dmin broadcast.
+    struct Q2Block {
+        __m256i values[8], scales[4];
+        __m256i mins;
+        __m256 d, dmin;
+    };
+    static Q2Block q2_k_unpack(const u8* block)
     {
-        factors = _mm_shuffle_epi8(factors, _mm_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15));
-        first = _mm256_mullo_epi32(first, _mm256_cvtepu8_epi32(factors));
-        second = _mm256_mullo_epi32(second, _mm256_cvtepu8_epi32(_mm_srli_si128(factors, 8)));
-        return _mm256_add_epi32(_mm256_permute2x128_si256(first, second, 0x20), _mm256_permute2x128_si256(first, second, 0x31));
+        Q2Block unpacked;
+        const __m256i three = _mm256_set1_epi8(3);
+        for (i32 g = 0; g < 8; ++g)
+            unpacked.values[g] = _mm256_and_si256(_mm256_srli_epi16(load(block + 16 + 32 * (g / 4)), 2 * (g % 4)), three);
+        const __m128i nibble = _mm_set1_epi8(0x0F);
+        __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block));
+        __m256i scales = _mm256_broadcastsi128_si256(_mm_and_si128(packed, nibble));
+        // Groups g, g + 1 (sub-blocks 2g, 2g + 1, 2g + 2, 2g + 3): words 0-3 take sub-block
+        // 2g's scale, 4-7 2g + 2's, 8-11 2g + 1's, 12-15 2g + 3's; a word's high byte is
+        // cleared by pshufb's index 0xFF.
+        const __m256i pick = _mm256_setr_epi16(-256, -256, -256, -256, -254, -254, -254, -254, -255, -255, -255, -255, -253, -253, -253, -253);
+        for (i32 g = 0; g < 8; g += 2)
+            unpacked.scales[g / 2] = _mm256_shuffle_epi8(scales, _mm256_add_epi16(pick, _mm256_set1_epi16(i16(2 * g))));
+        unpacked.mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), nibble));
+        two_halves_to_floats(block + 80, unpacked.d, unpacked.dmin);
+        return unpacked;
     }
 
-    // Q2_K: 84-byte blocks (16 bytes of scales and mins, 64 of bit pairs, f16 d, f16 dmin),
-    // `per_row` of them; sums16: sub_block_input_sums(..., 1) of the input. The bit pairs
-    // are unsigned bytes for pmaddubsw (|pair| <= 2 * 3 * 128 = 768); each group's scaled
-    // products (< 15 * 3 * 128 * 32) and scaled input sums (< 15 * 128 * 32) are exact in
-    // float, as q2_k.h's integers converted are.
-    static float q2_k_row(const i8* xq, const float* xs, const i32* sums16, const u8* block, i32 per_row)
+    // The input's sums over each 16 values as int16 (|sum| <= 16 * 128), sixteen per
+    // super-block in order: `blocks` super-blocks.
+    static void q2_k_input_sums(i16* out, const i8* xq, i32 blocks)
     {
-        const __m256i three = _mm256_set1_epi8(3);
-        const __m128i nibble = _mm_set1_epi8(0x0F);
+        for (i32 s = 0; s < 16 * blocks; ++s, xq += 16) {
+            i32 sum = 0;
+            for (i32 l = 0; l < 16; ++l)
+                sum += xq[l];
+            out[s] = i16(sum);
+        }
+    }
+
+    // An unpacked Q2_K block's eight group terms against its 256 inputs (xq; their scales
+    // xs and q2_k_input_sums sums16): q2_k.h's formula lane for lane. Each group's scaled
+    // products (< 15 * 3 * 128 * 32) and scaled input sums (< 15 * 128 * 32) are exact in
+    // float, as the reference's integers converted are.
+    static __m256 q2_k_terms(Q2Block const& block, const i8* xq, const float* xs, const i16* sums16)
+    {
+        // Two groups' pair sums added pairwise by phaddw (|word| <= 1536): the low half
+        // holds group g's first sub-block, then g + 1's, the high half their second ones;
+        // times their scales into int32 lanes, two per sub-block.
+        __m256i scaled[4];
+        for (i32 g = 0; g < 8; g += 2)
+            scaled[g / 2] = _mm256_madd_epi16(_mm256_hadd_epi16(_mm256_maddubs_epi16(block.values[g], load(xq + 32 * g)),
+                                                  _mm256_maddubs_epi16(block.values[g + 1], load(xq + 32 * g + 32))),
+                block.scales[g / 2]);
+        // sub_block_sums' order: groups 0-3's first sub-blocks, then their second ones; the
+        // same for groups 4-7; each group's two then added.
+        __m256i first = _mm256_hadd_epi32(scaled[0], scaled[1]), second = _mm256_hadd_epi32(scaled[2], scaled[3]);
+        __m256i products = _mm256_add_epi32(_mm256_permute2x128_si256(first, second, 0x20), _mm256_permute2x128_si256(first, second, 0x31));
+        __m256i sums = _mm256_madd_epi16(block.mins, load(sums16)); // lane g: group g's two sub-blocks
+        return _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(products), block.d), _mm256_mul_ps(_mm256_cvtepi32_ps(sums), block.dmin)),
+            _mm256_loadu_ps(xs));
+    }
+
+    // Q2_K rows of `per_row` blocks; sums16: q2_k_input_sums of the input.
+    static float q2_k_row(const i8* xq, const float* xs, const i16* sums16, const u8* block, i32 per_row)
+    {
         float value = 0.0f;
         for (i32 b = 0; b < per_row; ++b, xq += 256, xs += 8, sums16 += 16, block += 84) {
             prefetch_ahead(block, 84);
-            __m256i groups[8];
-            for (i32 g = 0; g < 8; ++g) {
-                __m256i pairs = _mm256_and_si256(_mm256_srli_epi16(load(block + 16 + 32 * (g / 4)), 2 * (g % 4)), three);
-                groups[g] = _mm256_maddubs_epi16(pairs, load(xq + 32 * g));
-            }
-            __m256i first, second;
-            sub_block_sums(groups, first, second);
-            __m128i scales_and_mins = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block));
-            __m256i products = scaled_groups(first, second, _mm_and_si128(scales_and_mins, nibble));
-            __m256i sums = scaled_groups(load(sums16), load(sums16 + 8), _mm_and_si128(_mm_srli_epi16(scales_and_mins, 4), nibble));
-            __m256 d, dmin;
-            two_halves_to_floats(block + 80, d, dmin);
-            __m256 terms = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(products), d), _mm256_mul_ps(_mm256_cvtepi32_ps(sums), dmin)),
-                _mm256_loadu_ps(xs));
-            value += tree_sum(terms);
+            value += tree_sum(q2_k_terms(q2_k_unpack(block), xq, xs, sums16));
         }
         return value;
     }

@@ -78,12 +78,12 @@ template<typename V>
 void matmul_q2_k(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
 {
     if constexpr (V::has_low_bit_rows) {
-        // The input's sums over each 16 values, once per call (up to 16384 columns: 4 KiB
+        // The input's sums over each 16 values, once per call (up to 16384 columns: 2 KiB
         // of stack; wider rows take the generic path below).
         constexpr i32 most_blocks = 64;
         if (n / 256 <= most_blocks) {
-            i32 sums16[16 * most_blocks];
-            V::sub_block_input_sums(sums16, xq, n / 256, 1);
+            i16 sums16[16 * most_blocks];
+            V::q2_k_input_sums(sums16, xq, n / 256);
             each_row(out, blocks, size_t(n / 256) * q2_k::q2_k_bytes, d,
                 [&](const u8* row) { return V::q2_k_row(xq, xs, sums16, row, n / 256); });
             return;
