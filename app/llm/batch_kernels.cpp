@@ -89,14 +89,18 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         return true;
     }
     case TensorType::Q5_0:
-    case TensorType::Q5_1: {
+    case TensorType::Q5_1:
+    case TensorType::Q4_1: {
         if (!inputs[0].sums)
             return false;
         auto batch = w.type == TensorType::Q5_0
             ? pick(active.gguf_q5_0, { k::avx2::matmul_q5_0, k::avxvnni::matmul_q5_0, k::avx2tcg::matmul_q5_0 }, k::avx2::q5_0_rows_batch,
                   { k::avx512::matmul_q5_0, k::avx512vnni::matmul_q5_0 }, k::avx512::q5_0_rows_batch)
-            : pick(active.gguf_q5_1, { k::avx2::matmul_q5_1, k::avxvnni::matmul_q5_1, k::avx2tcg::matmul_q5_1 }, k::avx2::q5_1_rows_batch,
-                  { k::avx512::matmul_q5_1, k::avx512vnni::matmul_q5_1 }, k::avx512::q5_1_rows_batch);
+            : w.type == TensorType::Q5_1
+            ? pick(active.gguf_q5_1, { k::avx2::matmul_q5_1, k::avxvnni::matmul_q5_1, k::avx2tcg::matmul_q5_1 }, k::avx2::q5_1_rows_batch,
+                  { k::avx512::matmul_q5_1, k::avx512vnni::matmul_q5_1 }, k::avx512::q5_1_rows_batch)
+            : pick(active.gguf_q4_1, { k::avx2::matmul_q4_1, k::avxvnni::matmul_q4_1, k::avx2tcg::matmul_q4_1 }, k::avx2::q4_1_rows_batch,
+                  { k::avx512::matmul_q4_1, k::avx512vnni::matmul_q4_1 }, k::avx512::q4_1_rows_batch);
         if (!batch)
             return false;
         batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);

@@ -83,7 +83,7 @@ rt::ErrorOr<Tensor> matrix(gguf::File const& file, TensorSource& source, rt::Str
     auto const* t = TRY(find_tensor(file, name, columns, rows));
     llm::TensorType type;
     if (!gguf::tensor_type_of(t->type, type))
-        return rt::Error::format("gguf: tensor {} is {}; this build computes with F32, F16, BF16, Q8_0, Q5_0, Q5_1, Q4_0, IQ4_NL, IQ4_XS, Q6_K, Q5_K, Q4_K, Q3_K and Q2_K", name,
+        return rt::Error::format("gguf: tensor {} is {}; this build computes with F32, F16, BF16, Q8_0, Q5_0, Q5_1, Q4_0, Q4_1, IQ4_NL, IQ4_XS, Q6_K, Q5_K, Q4_K, Q3_K and Q2_K", name,
             gguf::tensor_type_name(u32(t->type)));
     return Tensor { type, i32(rows), i32(columns), source.data(t) };
 }

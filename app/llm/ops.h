@@ -82,15 +82,17 @@ void group_sums(i32* sums, const i8* xq, i32 n, i32 group);
 // exact integer sums per group, scaled in float (the "Q8 activation" scheme).
 void matmul_q4_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
 void matmul_q6_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
-// Q5_0, Q5_1 (32-value blocks), Q5_K, Q3_K and Q2_K (256-value super-blocks) in the same
+// Q5_0, Q5_1, Q4_1 (32-value blocks), Q5_K, Q3_K and Q2_K (256-value super-blocks) in the same
 // way (layouts in q5_quants.h, q3_k.h and q2_k.h; defined in ops_low_bit.cpp).
 void dequantize_q5_0(const u8* block, float* out);
 void dequantize_q5_1(const u8* block, float* out);
+void dequantize_q4_1(const u8* block, float* out);
 void dequantize_q5_k(const u8* block, float* out);
 void dequantize_q3_k(const u8* block, float* out);
 void dequantize_q2_k(const u8* block, float* out);
 void matmul_q5_0(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
 void matmul_q5_1(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
+void matmul_q4_1(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
 void matmul_q5_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
 void matmul_q3_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
 void matmul_q2_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);

@@ -8,6 +8,8 @@
 //   bytes of nibbles (values 0..15 in the low nibbles, 16..31 in the high ones);
 //   value = d * (q - 16).
 // Q5_1 (24 bytes per 32 values): f16 d, f16 m, then as Q5_0; value = d * q + m.
+// Q4_1 (20 bytes per 32 values): Q5_1 without the fifth bits: f16 d, f16 m, 16 bytes of
+//   nibbles as Q5_0's; value = d * q + m (q 0..15). Here for its likeness to Q5_1.
 // Q5_K (176 bytes per 256 values): f16 d, f16 dmin, 12 bytes of 6-bit sub-block scales
 //   and mins packed as Q4_K's, 32 bytes of fifth bits, 128 bytes of nibbles. Values come
 //   in four chunks of 64: chunk c's low nibbles (qs[32c..32c+31]) are its first 32 values,
@@ -29,6 +31,7 @@ namespace {
 
 constexpr size_t q5_0_bytes = block_bytes(TensorType::Q5_0);
 constexpr size_t q5_1_bytes = block_bytes(TensorType::Q5_1);
+constexpr size_t q4_1_bytes = block_bytes(TensorType::Q4_1);
 constexpr size_t q5_k_bytes = block_bytes(TensorType::Q5_K);
 
 inline float half_at(const u8* p) { return ops::half_to_float(u16(p[0] | p[1] << 8)); }
@@ -46,6 +49,14 @@ inline void unpack_five_bits(const u8* high_bits, const u8* nibbles, i32 offset,
 
 inline void q5_0_values(const u8* block, i8* out) { unpack_five_bits(block + 2, block + 6, 16, out); }
 inline void q5_1_values(const u8* block, i8* out) { unpack_five_bits(block + 4, block + 8, 0, out); }
+inline void q4_1_values(const u8* block, i8* out)
+{
+    const u8* nibbles = block + 4;
+    for (i32 k = 0; k < 16; ++k) {
+        out[k] = i8(nibbles[k] & 0xF);
+        out[k + 16] = i8(nibbles[k] >> 4);
+    }
+}
 
 // Sub-block j's 6-bit scale and min: packed as Q4_K's.
 using k_quants::scale_and_min;
@@ -69,14 +80,17 @@ inline void dequantize_q5_0(const u8* block, float* out)
         out[k] = d * float(values[k]);
 }
 
-inline void dequantize_q5_1(const u8* block, float* out)
+// Q5_1 and Q4_1: value = d * q + m.
+inline void dequantize_with_min(const u8* block, float* out, void (*values_of)(const u8*, i8*))
 {
     float d = half_at(block), m = half_at(block + 2);
     i8 values[32];
-    q5_1_values(block, values);
+    values_of(block, values);
     for (i32 k = 0; k < 32; ++k)
         out[k] = d * float(values[k]) + m;
 }
+inline void dequantize_q5_1(const u8* block, float* out) { dequantize_with_min(block, out, q5_1_values); }
+inline void dequantize_q4_1(const u8* block, float* out) { dequantize_with_min(block, out, q4_1_values); }
 
 inline void dequantize_q5_k(const u8* block, float* out)
 {
@@ -126,17 +140,31 @@ void matmul_q5_0(float* out, const i8* xq, const float* xs, const u8* blocks, i3
     });
 }
 
-// sum(x * (d * q + m)) = xs * (d * sum(xq * q) + m * sum(xq))
+// Q5_1 and Q4_1 (`bytes` a block): sum(x * (d * q + m)) = xs * (d * sum(xq * q) + m * sum(xq))
 template<typename Values, typename DotI8>
-void matmul_q5_1(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d, Values const& values_of,
-    DotI8 const& dot_i8)
+void matmul_with_min(size_t bytes, float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d,
+    Values const& values_of, DotI8 const& dot_i8)
 {
     alignas(32) i8 values[32];
-    rows_of_32(out, blocks, q5_1_bytes, n, d, [&](const u8* block, i32 b) {
+    rows_of_32(out, blocks, bytes, n, d, [&](const u8* block, i32 b) {
         values_of(block, values);
         float products = float(dot_i8(values, xq + 32 * b, 32)) * half_at(block);
         return (products + float(xsums[b]) * half_at(block + 2)) * xs[b];
     });
+}
+
+template<typename Values, typename DotI8>
+void matmul_q5_1(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d, Values const& values_of,
+    DotI8 const& dot_i8)
+{
+    matmul_with_min(q5_1_bytes, out, xq, xs, xsums, blocks, n, d, values_of, dot_i8);
+}
+
+template<typename Values, typename DotI8>
+void matmul_q4_1(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d, Values const& values_of,
+    DotI8 const& dot_i8)
+{
+    matmul_with_min(q4_1_bytes, out, xq, xs, xsums, blocks, n, d, values_of, dot_i8);
 }
 
 // One Q5_K super-block against its 256 inputs, added to `value`, in Q4_K's order (its

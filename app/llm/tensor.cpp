@@ -244,7 +244,7 @@ void q6_k_row(Tensor const& t, size_t row, float* out)
         k_quants::dequantize_q6_k(t.row(row) + size_t(b) * block_bytes(TensorType::Q6_K), out + b * 256);
 }
 
-// Q5_0, Q5_1, Q5_K, Q3_K and Q2_K: the input's group sums go to every kernel (Q5_1's and Q5_K's
+// Q5_0, Q5_1, Q4_1, Q5_K, Q3_K and Q2_K: the input's group sums go to every kernel (Q5_1's, Q4_1's and Q5_K's
 // mins need them; the others ignore them).
 void q5_0_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
 {
@@ -254,6 +254,11 @@ void q5_0_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin,
 void q5_1_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
 {
     kernels::active().gguf_q5_1(out + begin, in.q, in.s, in.sums, w.row(begin), w.cols, i32(end - begin));
+}
+
+void q4_1_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
+{
+    kernels::active().gguf_q4_1(out + begin, in.q, in.s, in.sums, w.row(begin), w.cols, i32(end - begin));
 }
 
 void q5_k_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
@@ -283,6 +288,7 @@ void dequantize_blocks(Tensor const& t, size_t row, float* out, void (*block)(co
 
 void q5_0_row(Tensor const& t, size_t row, float* out) { dequantize_blocks(t, row, out, ops::dequantize_q5_0); }
 void q5_1_row(Tensor const& t, size_t row, float* out) { dequantize_blocks(t, row, out, ops::dequantize_q5_1); }
+void q4_1_row(Tensor const& t, size_t row, float* out) { dequantize_blocks(t, row, out, ops::dequantize_q4_1); }
 void q5_k_row(Tensor const& t, size_t row, float* out) { dequantize_blocks(t, row, out, ops::dequantize_q5_k); }
 void q3_k_row(Tensor const& t, size_t row, float* out) { dequantize_blocks(t, row, out, ops::dequantize_q3_k); }
 void q2_k_row(Tensor const& t, size_t row, float* out) { dequantize_blocks(t, row, out, ops::dequantize_q2_k); }

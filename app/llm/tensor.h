@@ -18,7 +18,7 @@ namespace llm {
 //   Q8_0  GGUF blocks: f16 scale + 32 int8
 //   Q4_0  GGUF blocks: f16 scale + 32 4-bit values
 //   Q4_K, Q6_K  GGUF k-quant super-blocks of 256 values (k_quants.h)
-//   Q5_0, Q5_1, Q5_K  GGUF 5-bit blocks (q5_quants.h); Q3_K  3-bit super-blocks (q3_k.h)
+//   Q5_0, Q5_1, Q5_K  GGUF 5-bit blocks, Q4_1  Q5_1 without the fifth bits (q5_quants.h); Q3_K  3-bit super-blocks (q3_k.h)
 //   Q2_K  GGUF 2-bit super-blocks with 4-bit scales and mins (q2_k.h)
 //   IQ4_NL  GGUF blocks: f16 scale + 32 4-bit indices into a table of 16 values (block_quants.h)
 //   IQ4_XS  GGUF super-blocks of eight IQ4_NL groups with 6-bit scales (block_quants.h)
@@ -37,6 +37,7 @@ namespace llm {
     X(Q6_K, q6_k, 256, 210, GgufQ6K, 14)  \
     X(Q5_0, q5_0, 32, 22, GgufQ5_0, 6)    \
     X(Q5_1, q5_1, 32, 24, GgufQ5_1, 7)    \
+    X(Q4_1, q4_1, 32, 20, GgufQ4_1, 3)    \
     X(Q5_K, q5_k, 256, 176, GgufQ5K, 13)  \
     X(Q3_K, q3_k, 256, 110, GgufQ3K, 11)   \
     X(Q2_K, q2_k, 256, 84, GgufQ2K, 10)    \

@@ -1,6 +1,6 @@
 #pragma once
 // Floats into ggml's block formats, for the GGUF writer's users (bareflow-convert-gguf and
-// the host tests): Q8_0, Q4_0, Q5_0, Q5_1, Q3_K, Q4_K, Q5_K and Q6_K. Plain round-to-nearest
+// the host tests): Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K and Q6_K. Plain round-to-nearest
 // with each block's scale taken from its extreme value, not llama.cpp's searched scales:
 // the files are for tests and conversions, and every format's reader is what matters.
 // The layouts are described where they are read (block_quants.h, k_quants.h,
@@ -173,16 +173,30 @@ inline void q5_0(const float* x, u8* block)
     pack_five_bits(q, block + 2, block + 6);
 }
 
-inline void q5_1(const float* x, u8* block)
+// Q5_1 and Q4_1: the block's range [low, high] over q's `top` steps, m = low.
+inline void with_min(const float* x, i32 top, u8* block, u8 (&q)[32])
 {
     float low = *std::min_element(x, x + 32), high = *std::max_element(x, x + 32);
-    float d = stored((high - low) / 31.0f), m = stored(low);
+    float d = stored((high - low) / float(top)), m = stored(low);
     put_half(block, d), put_half(block + 2, m);
-    u8 q[32];
     float inverse = d != 0.0f ? 1.0f / d : 0.0f;
     for (i32 i = 0; i < 32; ++i)
-        q[i] = u8(nearest((x[i] - m) * inverse, 0, 31));
+        q[i] = u8(nearest((x[i] - m) * inverse, 0, top));
+}
+
+inline void q5_1(const float* x, u8* block)
+{
+    u8 q[32];
+    with_min(x, 31, block, q);
     pack_five_bits(q, block + 4, block + 8);
+}
+
+inline void q4_1(const float* x, u8* block)
+{
+    u8 q[32];
+    with_min(x, 15, block, q);
+    for (i32 k = 0; k < 16; ++k)
+        block[4 + k] = u8(q[k] | q[k + 16] << 4);
 }
 
 // Q4_K and Q5_K: eight sub-blocks of 32 with 6-bit scales and mins (value = d * scale * q
@@ -361,6 +375,7 @@ inline std::vector<u8> quantize_blocks(u32 type, const float* x, u64 count)
     case llm::gguf::TensorType::IQ4_XS: block = block_quantize::iq4_xs; break;
     case llm::gguf::TensorType::Q5_0: block = block_quantize::q5_0; break;
     case llm::gguf::TensorType::Q5_1: block = block_quantize::q5_1; break;
+    case llm::gguf::TensorType::Q4_1: block = block_quantize::q4_1; break;
     case llm::gguf::TensorType::Q2_K: block = block_quantize::q2_k; break;
     case llm::gguf::TensorType::Q3_K: block = block_quantize::q3_k; break;
     case llm::gguf::TensorType::Q4_K: block = block_quantize::q4_k; break;

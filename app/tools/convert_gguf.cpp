@@ -2,7 +2,7 @@
 // the layout llama.cpp uses, with its matrices in one type or in one of llama-quantize's
 // mixes (quant_mix.h); norms stay F32. Also the GGUF tests' source of files.
 //   bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE]
-// TYPE: f32 (default), f16, bf16, q8_0, q4_0, iq4_nl, iq4_xs, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, q3_k_m, q4_k_m, q5_k_m.
+// TYPE: f32 (default), f16, bf16, q8_0, q4_0, q4_1, iq4_nl, iq4_xs, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, q3_k_m, q4_k_m, q5_k_m.
 // With --random, writes random weights at the TinyLlama-1.1B shape (22 layers, dim 2048,
 // 32 heads, 4 kv heads, hidden 5632, vocab 32000, context 2048) for speed work, or at a
 // mini shape with the same layout for boot tests; the 32000-token tokenizer.bin supplies
@@ -106,6 +106,7 @@ std::vector<u8> random_blocks(u64 count, u32 type, u64& state)
         case llm::gguf::TensorType::Q6_K: b[208] = 0x8E, b[209] = 0x06; break;                      // d ~ 1e-4
         case llm::gguf::TensorType::Q5_0: b[0] = 0x19, b[1] = 0x18; break;                        // d ~ 0.002
         case llm::gguf::TensorType::Q5_1: b[0] = 0x19, b[1] = 0x18, b[2] = 0xAE, b[3] = 0xA7; break; // d ~ 0.002, m ~ -0.03
+        case llm::gguf::TensorType::Q4_1: b[0] = 0x19, b[1] = 0x1C, b[2] = 0xAE, b[3] = 0xA7; break; // d ~ 0.004, m ~ -0.03
         case llm::gguf::TensorType::Q5_K: b[0] = 0x8E, b[1] = 0x06, b[2] = 0x8E, b[3] = 0x06; break; // d, dmin ~ 1e-4
         case llm::gguf::TensorType::Q3_K: b[108] = 0xBC, b[109] = 0x11; break;                      // d ~ 7e-4
         case llm::gguf::TensorType::Q2_K: b[80] = 0x19, b[81] = 0x18, b[82] = 0x19, b[83] = 0x10; break; // d ~ 0.002, dmin ~ 0.0005
@@ -146,12 +147,12 @@ int main(int argc, char** argv)
     if (argc != 4 && !(argc == 6 && std::string(argv[4]) == "--type")) {
         fprintf(stderr, "usage: bareflow-convert-gguf MODEL.bin TOKENIZER.bin OUT.gguf [--type TYPE] [--qwen2] [--rope-factors F]\n"
                         "       bareflow-convert-gguf --random tinyllama|mini|qwen2-mini|qwen3-mini|qwen3-0.6b|gemma3-mini|gemma3-270m|gemma3-1b|gemma2-mini|gemma2-2b|phi3-mini|phi3.5-mini|phi4-mini|phi4-mini-3.8b|granite-mini|granite-3.3-2b|smollm3-mini|smollm3-3b|ernie4_5-mini|ernie4_5-0.3b|olmo2-mini|olmo2-1b TOKENIZER.bin|byte-level OUT.gguf --type TYPE [--chat-template FILE]\n"
-                        "TYPE: f32 f16 bf16 q8_0 q4_0 iq4_nl iq4_xs q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
+                        "TYPE: f32 f16 bf16 q8_0 q4_0 q4_1 iq4_nl iq4_xs q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m (--random: all but f32)\n");
         return 2;
     }
     auto const* mix = tools::find_quant_mix(argc == 6 ? argv[5] : "f32");
     if (!mix) {
-        fprintf(stderr, "--type %s is not one of f32 f16 bf16 q8_0 q4_0 iq4_nl iq4_xs q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m\n", argv[5]);
+        fprintf(stderr, "--type %s is not one of f32 f16 bf16 q8_0 q4_0 q4_1 iq4_nl iq4_xs q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m\n", argv[5]);
         return 2;
     }
     auto model = read_file(argv[1]);
@@ -361,7 +362,7 @@ int write_random(std::string const& shape_name, const char* tokenizer_path, cons
     }
     auto const* mix = tools::find_quant_mix(type_name);
     if (!mix || mix->base == tools::f32) {
-        fprintf(stderr, "--type must be one of f16 bf16 q8_0 q4_0 iq4_nl iq4_xs q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m\n");
+        fprintf(stderr, "--type must be one of f16 bf16 q8_0 q4_0 q4_1 iq4_nl iq4_xs q5_0 q5_1 q2_k q3_k q4_k q5_k q6_k q3_k_m q4_k_m q5_k_m\n");
         return 2;
     }
     Shape const* shape = nullptr;

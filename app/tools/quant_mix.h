@@ -9,7 +9,7 @@
 namespace tools {
 
 // ggml type numbers.
-enum GgmlType : u32 { f32 = 0, f16 = 1, q4_0 = 2, q5_0 = 6, q5_1 = 7, q8_0 = 8, q2_k = 10, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, iq4_nl = 20, iq4_xs = 23, bf16 = 30 };
+enum GgmlType : u32 { f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8, q2_k = 10, q3_k = 11, q4_k = 12, q5_k = 13, q6_k = 14, iq4_nl = 20, iq4_xs = 23, bf16 = 30 };
 
 struct QuantMix {
     const char* name; // as --type takes it
@@ -24,6 +24,7 @@ constexpr QuantMix quant_mixes[] = {
     { "bf16", bf16, 32, false },
     { "q8_0", q8_0, 7, false },
     { "q4_0", q4_0, 2, false },
+    { "q4_1", q4_1, 3, false },
     { "iq4_nl", iq4_nl, 25, false },
     { "iq4_xs", iq4_xs, 30, false },
     { "q5_0", q5_0, 8, false },

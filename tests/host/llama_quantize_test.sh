@@ -61,7 +61,7 @@ if [ "$(sed -n '/prompt:/,/positions/p' "$work/s260k-bin.story" | sed -n 3p)" = 
 else
   echo "FAIL: llama.cpp's F32 GGUF and the .bin tell different stories"; status=1
 fi
-for type_bound in Q5_0:0.1 Q5_1:0.1 Q4_K_M:0.1 Q5_K_M:0.1 Q8_0:0.02 F16:0.002 BF16:0.01 IQ4_NL:0.15; do
+for type_bound in Q5_0:0.1 Q5_1:0.1 Q4_1:0.15 Q4_K_M:0.1 Q5_K_M:0.1 Q8_0:0.02 F16:0.002 BF16:0.01 IQ4_NL:0.15; do
   type="${type_bound%%:*}"
   check s260k "$work/s260k-f32.gguf" "$type" "${type_bound#*:}"
   file="$work/s260k-$type.gguf"

@@ -59,6 +59,7 @@ inline std::vector<u8> random_tensor(llm::TensorType type, u64 rows, u64 cols, u
             b[1] = u8(b[1] - 0x10);
             break;
         case llm::TensorType::Q5_1:
+        case llm::TensorType::Q4_1:
         case llm::TensorType::Q4_K:
         case llm::TensorType::Q5_K: small_half(b), small_half(b + 2); break;
         case llm::TensorType::Q2_K: small_half(b + 80), small_half(b + 82); break;

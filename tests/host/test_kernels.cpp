@@ -780,7 +780,7 @@ TEST(Kernels, TunerScratchBlocksHaveSmallNormalScales)
         TensorType type;
         std::vector<size_t> at; // d, and the min's scale where the block has one (GGUF's layouts)
     };
-    const Scales types[] = { { TensorType::Q8_0, { 0 } }, { TensorType::Q4_0, { 0 } }, { TensorType::Q5_0, { 0 } }, { TensorType::Q5_1, { 0, 2 } },
+    const Scales types[] = { { TensorType::Q8_0, { 0 } }, { TensorType::Q4_0, { 0 } }, { TensorType::Q5_0, { 0 } }, { TensorType::Q5_1, { 0, 2 } }, { TensorType::Q4_1, { 0, 2 } },
         { TensorType::Q4_K, { 0, 2 } }, { TensorType::Q5_K, { 0, 2 } }, { TensorType::Q6_K, { 208 } }, { TensorType::Q3_K, { 108 } }, { TensorType::Q2_K, { 80, 82 } } };
     const i32 columns = 2048;
     std::vector<u8> data(4 * llm::row_bytes(TensorType::Q8_0, columns));
@@ -805,7 +805,7 @@ TEST(Kernels, PlansParseAndFormat)
     char text[512];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q8_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_q2_k:scalar,gguf_f16:scalar,gguf_bf16:scalar,gguf_iq4_nl:scalar,gguf_iq4_xs:scalar,matmul_q8x8:scalar,quantize:scalar");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q8_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q4_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_q2_k:scalar,gguf_f16:scalar,gguf_bf16:scalar,gguf_iq4_nl:scalar,gguf_iq4_xs:scalar,matmul_q8x8:scalar,quantize:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
     // A core count per operation: chosen by the tuner, kept by the plan it prints.
     auto cores = llm::kernels::Plan::parse("matmul:sse2@2,attention:scalar@1", cpu());

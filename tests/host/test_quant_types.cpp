@@ -1,5 +1,5 @@
 // The GGUF types that llama-quantize's popular files add to Q4_0/Q8_0/Q4_K/Q6_K: Q5_0
-// (its fallback for rows that are not whole 256-value super-blocks), Q5_1, Q5_K (Q5_K_M
+// (its fallback for rows that are not whole 256-value super-blocks), Q5_1, Q4_1, Q5_K (Q5_K_M
 // files), Q3_K (Q3_K_M files) and Q2_K (Q2_K files). Each kernel against the scalar reference bit for bit on
 // every instruction set; the reference against the dequantised weights; the writer's
 // quantisers against their input; whole models in each type and mix against the float
@@ -38,6 +38,7 @@ struct NewType {
 const NewType new_types[] = {
     { "Q5_0", tools::q5_0, llm::ops::matmul_q5_0, llm::ops::dequantize_q5_0, llm::kernels::gguf_q5_0_variants },
     { "Q5_1", tools::q5_1, llm::ops::matmul_q5_1, llm::ops::dequantize_q5_1, llm::kernels::gguf_q5_1_variants },
+    { "Q4_1", tools::q4_1, llm::ops::matmul_q4_1, llm::ops::dequantize_q4_1, llm::kernels::gguf_q4_1_variants },
     { "Q5_K", tools::q5_k, llm::ops::matmul_q5_k, llm::ops::dequantize_q5_k, llm::kernels::gguf_q5_k_variants },
     { "Q3_K", tools::q3_k, llm::ops::matmul_q3_k, llm::ops::dequantize_q3_k, llm::kernels::gguf_q3_k_variants },
     { "Q2_K", tools::q2_k, llm::ops::matmul_q2_k, llm::ops::dequantize_q2_k, llm::kernels::gguf_q2_k_variants },
@@ -70,6 +71,7 @@ std::vector<u8> random_blocks(u32 ggml, size_t blocks, u32 seed, size_t skew = 0
         switch (ggml) {
         case tools::q5_0: b[1] = 0x20; break;              // d
         case tools::q5_1: b[1] = 0x20, b[3] = 0xA0; break; // d, and m negative
+        case tools::q4_1: b[1] = 0x20, b[3] = 0xA0; break; // d, and m negative
         case tools::q5_k: b[1] = 0x20, b[3] = 0x1C; break; // d, dmin
         case tools::q3_k: b[109] = 0x20; break;            // d
         case tools::q2_k: b[81] = 0x20, b[83] = 0x1C; break; // d, dmin
@@ -253,6 +255,17 @@ TEST(QuantTypes, DequantiseByTheGgmlLayouts)
     EXPECT_EQ(out[16], 2.0f * 18 - 1);
     EXPECT_EQ(out[1], -1.0f);
 
+    std::vector<u8> q4_1(20, 0);
+    q4_1[1] = 0x40;            // d = 2
+    q4_1[3] = 0xBC;            // m = -1
+    q4_1[4] = 0x5A;            // value 0: 10, value 16: 5
+    q4_1[19] = 0xF0;           // value 31: 15
+    llm::ops::dequantize_q4_1(q4_1.data(), out.data());
+    EXPECT_EQ(out[0], 2.0f * 10 - 1);
+    EXPECT_EQ(out[16], 2.0f * 5 - 1);
+    EXPECT_EQ(out[31], 2.0f * 15 - 1);
+    EXPECT_EQ(out[1], -1.0f);
+
     std::vector<u8> q5_k(176, 0);
     q5_k[1] = 0x3C;            // d = 1
     q5_k[3] = 0x38;            // dmin = 0.5
@@ -313,7 +326,7 @@ TEST(QuantTypes, QuantiseDequantiseRoundTrip)
     // significant bits (half an ulp: 2^-11 and 2^-8 of a value at most). IQ4_NL's widest
     // step is at its top, from 113 to the extreme's 127 (of the other sign); IQ4_XS rounds
     // each group's step to a multiple of the super-block's, a little more.
-    for (auto [ggml, bound] : { Case { tools::q5_0, 1.0 / 32 }, Case { tools::q5_1, 2.0 / 62 }, Case { tools::q4_0, 1.0 / 16 },
+    for (auto [ggml, bound] : { Case { tools::q5_0, 1.0 / 32 }, Case { tools::q5_1, 2.0 / 62 }, Case { tools::q4_1, 2.0 / 30 }, Case { tools::q4_0, 1.0 / 16 },
              Case { tools::q8_0, 0.6 / 127 }, Case { tools::q5_k, 0.045 }, Case { tools::q4_k, 0.09 }, Case { tools::q3_k, 0.2 },
              Case { tools::q2_k, 0.4 },
              Case { tools::q6_k, 0.02 }, Case { tools::f16, 1.0 / 2048 }, Case { tools::bf16, 1.0 / 256 },
@@ -458,7 +471,7 @@ TEST(QuantTypes, ModelsInEachTypeFollowTheFloatModel)
     // layers (the input's int8 quantisation alone costs Q8_0's share): the bounds are
     // about 1.4 times what these weights give, and far below the distance to another
     // float model (checked last).
-    for (auto [name, bound] : { Case { "q8_0", 0.045 }, Case { "q5_0", 0.18 }, Case { "q5_1", 0.18 }, Case { "q5_k", 0.18 },
+    for (auto [name, bound] : { Case { "q8_0", 0.045 }, Case { "q5_0", 0.18 }, Case { "q5_1", 0.18 }, Case { "q4_1", 0.35 }, Case { "q5_k", 0.18 },
              Case { "q5_k_m", 0.18 }, Case { "q4_k_m", 0.33 }, Case { "q3_k", 0.65 }, Case { "q3_k_m", 0.55 }, Case { "q2_k", 1.0 } }) {
         std::map<std::string, int> counts;
         auto logits = logits_of(random_llama(*tools::find_quant_mix(name), &counts));

@@ -62,11 +62,14 @@
     X(MatmulKBlocks, void, matmul_iq4_xs,                                                                               \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
-    /* GGUF Q5_0, Q5_1, Q5_K, Q3_K and Q2_K rows (q5_quants.h, q3_k.h, q2_k.h), same input. */                            \
+    /* GGUF Q5_0, Q5_1, Q4_1, Q5_K, Q3_K and Q2_K rows (q5_quants.h, q3_k.h, q2_k.h), same input. */                      \
     X(MatmulKBlocks, void, matmul_q5_0,                                                                                 \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
     X(MatmulKBlocks, void, matmul_q5_1,                                                                                 \
+        (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
+        (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
+    X(MatmulKBlocks, void, matmul_q4_1,                                                                                 \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
     X(MatmulKBlocks, void, matmul_q5_k,                                                                                 \
@@ -113,6 +116,7 @@
     X(GgufQ6Kx8, gguf_q6_kx8, MatmulKBlocks, matmul_q6_kx8)       \
     X(GgufQ5_0, gguf_q5_0, MatmulKBlocks, matmul_q5_0)            \
     X(GgufQ5_1, gguf_q5_1, MatmulKBlocks, matmul_q5_1)            \
+    X(GgufQ4_1, gguf_q4_1, MatmulKBlocks, matmul_q4_1)            \
     X(GgufQ5K, gguf_q5_k, MatmulKBlocks, matmul_q5_k)             \
     X(GgufQ3K, gguf_q3_k, MatmulKBlocks, matmul_q3_k)             \
     X(GgufQ2K, gguf_q2_k, MatmulKBlocks, matmul_q2_k)             \

@@ -112,7 +112,7 @@ Overloaded(Calls...) -> Overloaded<Calls...>;
 
 // The block types that have tuned kernels of their own, in plan order.
 constexpr TensorType block_types[] = { TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K, TensorType::Q5_0,
-    TensorType::Q5_1, TensorType::Q5_K, TensorType::Q3_K, TensorType::Q2_K, TensorType::IQ4_NL, TensorType::IQ4_XS };
+    TensorType::Q5_1, TensorType::Q4_1, TensorType::Q5_K, TensorType::Q3_K, TensorType::Q2_K, TensorType::IQ4_NL, TensorType::IQ4_XS };
 
 // Where a block of each of them keeps its f16 scales (d, and the min's scale where it has one).
 struct ScaleBytes {
@@ -121,7 +121,7 @@ struct ScaleBytes {
     u8 count;
 };
 constexpr ScaleBytes scale_bytes[] = { { TensorType::Q8_0, { 0 }, 1 }, { TensorType::Q4_0, { 0 }, 1 }, { TensorType::Q4_K, { 0, 2 }, 2 },
-    { TensorType::Q6_K, { 208 }, 1 }, { TensorType::Q5_0, { 0 }, 1 }, { TensorType::Q5_1, { 0, 2 }, 2 }, { TensorType::Q5_K, { 0, 2 }, 2 },
+    { TensorType::Q6_K, { 208 }, 1 }, { TensorType::Q5_0, { 0 }, 1 }, { TensorType::Q5_1, { 0, 2 }, 2 }, { TensorType::Q4_1, { 0, 2 }, 2 }, { TensorType::Q5_K, { 0, 2 }, 2 },
     { TensorType::Q3_K, { 108 }, 1 }, { TensorType::Q2_K, { 80, 82 }, 2 }, { TensorType::IQ4_NL, { 0 }, 1 }, { TensorType::IQ4_XS, { 0 }, 1 } };
 
 
@@ -341,6 +341,7 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         time_if_used(TensorType::Q6_K, gguf_q6_k_variants());
         time_if_used(TensorType::Q5_0, gguf_q5_0_variants());
         time_if_used(TensorType::Q5_1, gguf_q5_1_variants());
+        time_if_used(TensorType::Q4_1, gguf_q4_1_variants());
         time_if_used(TensorType::Q5_K, gguf_q5_k_variants());
         time_if_used(TensorType::IQ4_NL, gguf_iq4_nl_variants());
         time_if_used(TensorType::IQ4_XS, gguf_iq4_xs_variants());

@@ -20,12 +20,14 @@
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     X(q5_k_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
-    /* Q4_0, Q5_0 and Q5_1 need the inputs' group sums. */                                                           \
+    /* Q4_0, Q5_0, Q5_1 and Q4_1 need the inputs' group sums. */                                                   \
     X(q4_0_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     X(q5_0_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     X(q5_1_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
+        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
+    X(q4_1_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     X(iq4_xs_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),       \
         (out, out_stride, inputs, tokens, blocks, n, d))

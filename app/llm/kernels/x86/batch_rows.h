@@ -409,6 +409,10 @@ struct BatchRows : BytePieces {
     {
         five_bit_rows_batch<LowBitRows::Q5_1>(out, out_stride, in, tokens, blocks, n, d);
     }
+    static void q4_1_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        five_bit_rows_batch<LowBitRows::Q4_1>(out, out_stride, in, tokens, blocks, n, d);
+    }
 
     // Q3_K (110-byte blocks): low_bit_rows.h's q3_k_row with each block's three-bit values
     // and scales unpacked once for `Tokens` tokens, then every token's products, offsets,

@@ -1,5 +1,5 @@
 #pragma once
-// Q5_K, Q5_0, Q5_1, Q3_K and Q2_K rows on the integer units (AVX2, also compiled into AVX-512),
+// Q5_K, Q5_0, Q5_1, Q4_1, Q3_K and Q2_K rows on the integer units (AVX2, also compiled into AVX-512),
 // as k_quant_rows.h does Q4_K: the values are unpacked as unsigned bytes, multiplied with
 // the input by pmaddubsw, and their offsets come off through the input's sums; a row's
 // eight groups (a super-block, or eight 32-value blocks) become the lanes of one vector,
@@ -130,6 +130,18 @@ struct LowBitRows : BytePieces {
         {
             float scaled = float(products) * ops::half_to_float(u16(block[0] | block[1] << 8));
             return (scaled + float(sum) * ops::half_to_float(u16(block[2] | block[3] << 8))) * input_scale;
+        }
+    };
+
+    // Q4_1: Q5_1's block without the fifth bits (q5_quants.h), its nibbles the values
+    // 0..15 (|pair| <= 2 * 15 * 128 = 3840), its terms Q5_1's.
+    struct Q4_1 : Q5_1 {
+        static constexpr size_t bytes = 20;
+        static __m256i values(const u8* block)
+        {
+            __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 4));
+            __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(packed), _mm_srli_epi16(packed, 4), 1);
+            return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
         }
     };
 

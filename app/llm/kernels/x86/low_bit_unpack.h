@@ -1,5 +1,5 @@
 #pragma once
-// Q5_0/Q5_1, Q5_K, Q3_K and Q2_K values to int8 with SSE2, shared by every x86 instruction set
+// Q5_0/Q5_1, Q4_1, Q5_K, Q3_K and Q2_K values to int8 with SSE2, shared by every x86 instruction set
 // (simd_low_bit.h). They produce exactly the bytes of q5_quants.h's, q3_k.h's and q2_k.h's scalar
 // unpacking, so the integer sums, and the results, are the reference's. Included inside
 // each file's target pragma; the anonymous namespace gives each file its own copy (see
@@ -72,6 +72,14 @@ struct LowBitUnpack {
         __m128i pair_shift = _mm_cvtsi32_si128(2 * (g % 4)), three = _mm_set1_epi8(3);
         for (i32 part = 0; part < 32; part += 16)
             store(out + part, _mm_and_si128(_mm_srl_epi16(load(pairs + part), pair_shift), three));
+    }
+
+    // Q4_1's 32 values (0..15): the low nibbles of its 16 bytes, then the high ones.
+    static void q4_1_values(const u8* block, i8* out)
+    {
+        __m128i bytes = load(block + 4), mask = _mm_set1_epi8(0x0F);
+        store(out, _mm_and_si128(bytes, mask));
+        store(out + 16, _mm_and_si128(_mm_srli_epi16(bytes, 4), mask));
     }
 };
 

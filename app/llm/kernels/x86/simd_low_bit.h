@@ -1,5 +1,5 @@
 #pragma once
-// The SIMD variants of the Q5_0, Q5_1, Q5_K, Q3_K and Q2_K products, as templates over an
+// The SIMD variants of the Q5_0, Q5_1, Q4_1, Q5_K, Q3_K and Q2_K products, as templates over an
 // instruction set's traits V (see simd_kernels.h): V's row kernels on the integer units
 // where it has them (low_bit_rows.h, AVX2 and AVX-512), else q5_quants.h's, q3_k.h's and q2_k.h's row
 // loops with SSE2 unpacking (low_bit_unpack.h, the same bytes as the scalar unpacking) and
@@ -43,6 +43,17 @@ void matmul_q5_1(float* out, const i8* xq, const float* xs, const i32* xsums, co
     }
     q5_quants::matmul_q5_1(out, xq, xs, xsums, blocks, n, d,
         [](const u8* block, i8* values) { x86::LowBitUnpack::unpack_five_bits(block + 4, block + 8, 0, values); }, V::dot_i8);
+}
+
+template<typename V>
+void matmul_q4_1(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
+{
+    if constexpr (V::has_low_bit_rows) {
+        each_row(out, blocks, size_t(n / 32) * q5_quants::q4_1_bytes, d,
+            [&](const u8* row) { return V::template block_row<typename V::Q4_1>(xq, xs, xsums, row, n / 32); });
+        return;
+    }
+    q5_quants::matmul_q4_1(out, xq, xs, xsums, blocks, n, d, x86::LowBitUnpack::q4_1_values, V::dot_i8);
 }
 
 template<typename V>
