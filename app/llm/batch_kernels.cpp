@@ -106,6 +106,14 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
         return true;
     }
+    case TensorType::IQ4_NL: {
+        auto batch = pick(active.gguf_iq4_nl, { k::avx2::matmul_iq4_nl, k::avxvnni::matmul_iq4_nl, k::avx2tcg::matmul_iq4_nl }, k::avx2::iq4_nl_rows_batch,
+            { k::avx512::matmul_iq4_nl, k::avx512vnni::matmul_iq4_nl }, k::avx512::iq4_nl_rows_batch);
+        if (!batch)
+            return false;
+        batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
+        return true;
+    }
     case TensorType::IQ4_XS: {
         auto batch = pick(active.gguf_iq4_xs, { k::avx2::matmul_iq4_xs, k::avxvnni::matmul_iq4_xs, k::avx2tcg::matmul_iq4_xs }, k::avx2::iq4_xs_rows_batch,
             { k::avx512::matmul_iq4_xs, k::avx512vnni::matmul_iq4_xs }, k::avx512::iq4_xs_rows_batch);

@@ -308,7 +308,7 @@ struct BatchSet {
     const char* name;
     llm::kernels::Isa isa;
     Int8BatchKernel q8;
-    BatchKernel q4_k, q6_k, q8_0, q4_0, q5_k, q3_k, q5_0, q5_1, q2_k, q4_1;
+    BatchKernel q4_k, q6_k, q8_0, q4_0, q5_k, q3_k, q5_0, q5_1, q2_k, q4_1, iq4_nl;
 };
 
 std::vector<BatchSet> batch_sets()
@@ -317,16 +317,16 @@ std::vector<BatchSet> batch_sets()
     static rt::CpuFeatures cpu = rt::detect_cpu_features();
     std::vector<BatchSet> sets;
     for (BatchSet set : { BatchSet { "avx2", Isa::Avx2, avx2::q8_rows_batch, avx2::q4_k_rows_batch, avx2::q6_k_rows_batch, avx2::q8_0_rows_batch, avx2::q4_0_rows_batch,
-                 avx2::q5_k_rows_batch, avx2::q3_k_rows_batch, avx2::q5_0_rows_batch, avx2::q5_1_rows_batch, avx2::q2_k_rows_batch, avx2::q4_1_rows_batch },
+                 avx2::q5_k_rows_batch, avx2::q3_k_rows_batch, avx2::q5_0_rows_batch, avx2::q5_1_rows_batch, avx2::q2_k_rows_batch, avx2::q4_1_rows_batch, avx2::iq4_nl_rows_batch },
              BatchSet { "avx512", Isa::Avx512, avx512::q8_rows_batch, avx512::q4_k_rows_batch, avx512::q6_k_rows_batch, avx512::q8_0_rows_batch,
-                 avx512::q4_0_rows_batch, avx512::q5_k_rows_batch, avx512::q3_k_rows_batch, avx512::q5_0_rows_batch, avx512::q5_1_rows_batch, avx512::q2_k_rows_batch, avx512::q4_1_rows_batch },
+                 avx512::q4_0_rows_batch, avx512::q5_k_rows_batch, avx512::q3_k_rows_batch, avx512::q5_0_rows_batch, avx512::q5_1_rows_batch, avx512::q2_k_rows_batch, avx512::q4_1_rows_batch, avx512::iq4_nl_rows_batch },
              // The VNNI sets have a Q8_0 kernel of their own (w + 128 against x, the block sums
              // taken off) and take their base set's others.
              BatchSet { "avxvnni", Isa::AvxVnni, avx2::q8_rows_batch, avx2::q4_k_rows_batch, avx2::q6_k_rows_batch, avxvnni::q8_0_rows_batch,
-                 avx2::q4_0_rows_batch, avx2::q5_k_rows_batch, avx2::q3_k_rows_batch, avx2::q5_0_rows_batch, avx2::q5_1_rows_batch, avx2::q2_k_rows_batch, avx2::q4_1_rows_batch },
+                 avx2::q4_0_rows_batch, avx2::q5_k_rows_batch, avx2::q3_k_rows_batch, avx2::q5_0_rows_batch, avx2::q5_1_rows_batch, avx2::q2_k_rows_batch, avx2::q4_1_rows_batch, avx2::iq4_nl_rows_batch },
              BatchSet { "avx512vnni", Isa::Avx512Vnni, avx512::q8_rows_batch, avx512::q4_k_rows_batch, avx512::q6_k_rows_batch,
                  avx512vnni::q8_0_rows_batch, avx512::q4_0_rows_batch, avx512::q5_k_rows_batch,
-                 avx512::q3_k_rows_batch, avx512::q5_0_rows_batch, avx512::q5_1_rows_batch, avx512::q2_k_rows_batch, avx512::q4_1_rows_batch } })
+                 avx512::q3_k_rows_batch, avx512::q5_0_rows_batch, avx512::q5_1_rows_batch, avx512::q2_k_rows_batch, avx512::q4_1_rows_batch, avx512::iq4_nl_rows_batch } })
         if (can_run(set.isa, cpu))
             sets.push_back(set);
     return sets;
@@ -378,6 +378,7 @@ void expect_block_batches_match(llm::TensorType type, i32 n)
                 : type == llm::TensorType::Q3_K               ? set.q3_k
                 : type == llm::TensorType::Q2_K               ? set.q2_k
                 : type == llm::TensorType::Q4_1               ? set.q4_1
+                : type == llm::TensorType::IQ4_NL             ? set.iq4_nl
                 : type == llm::TensorType::Q8_0               ? set.q8_0
                 : type == llm::TensorType::Q5_0               ? set.q5_0
                 : type == llm::TensorType::Q5_1               ? set.q5_1
@@ -393,6 +394,7 @@ void expect_block_batches_match(llm::TensorType type, i32 n)
                 case llm::TensorType::Q5_K: llm::ops::matmul_q5_k(expected.data(), q, s, in.sums[size_t(t)].data(), blocks.data(), n, awkward_rows); break;
                 case llm::TensorType::Q3_K: llm::ops::matmul_q3_k(expected.data(), q, s, nullptr, blocks.data(), n, awkward_rows); break;
                 case llm::TensorType::Q2_K: llm::ops::matmul_q2_k(expected.data(), q, s, nullptr, blocks.data(), n, awkward_rows); break;
+                case llm::TensorType::IQ4_NL: llm::ops::matmul_iq4_nl(expected.data(), q, s, blocks.data(), n, awkward_rows); break;
                 case llm::TensorType::Q4_1: llm::ops::matmul_q4_1(expected.data(), q, s, in.sums[size_t(t)].data(), blocks.data(), n, awkward_rows); break;
                 case llm::TensorType::Q8_0: llm::ops::matmul_q8_0(expected.data(), q, s, blocks.data(), n, awkward_rows); break;
                 case llm::TensorType::Q5_0: llm::ops::matmul_q5_0(expected.data(), q, s, in.sums[size_t(t)].data(), blocks.data(), n, awkward_rows); break;
@@ -426,6 +428,11 @@ TEST(BatchKernels, Q4_0RowsMatchTheReferenceForEveryToken)
 {
     expect_block_batches_match(llm::TensorType::Q4_0, 512);
     expect_block_batches_match(llm::TensorType::Q4_0, 352);
+}
+TEST(BatchKernels, Iq4NlRowsMatchTheReferenceForEveryToken)
+{
+    expect_block_batches_match(llm::TensorType::IQ4_NL, 512);
+    expect_block_batches_match(llm::TensorType::IQ4_NL, 352);
 }
 
 // F32, F16 and BF16 rows (simd_kernels.h's matmul_batch_any): every (row, token) has the scalar

@@ -29,6 +29,8 @@
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     X(q4_1_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),         \
         (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
+    X(iq4_nl_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),       \
+        (out, out_stride, inputs, tokens, blocks, n, d))                                                                  \
     X(iq4_xs_rows_batch, (float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d),       \
         (out, out_stride, inputs, tokens, blocks, n, d))
 

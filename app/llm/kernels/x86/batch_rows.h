@@ -164,17 +164,20 @@ struct BatchRows : BytePieces {
             out[size_t(t) * out_stride] = values[t];
     }
 
-    // GGUF Q8_0 (34-byte blocks) and Q4_0 (18-byte blocks) rows, `per_row` blocks: one row,
-    // `Tokens` tokens, in block_rows.h's order (eight blocks' sums in the lanes of a vector,
-    // then the last per_row % 8 blocks one by one). Q4_0's stored offset, 8 * sum(x),
+    // GGUF Q8_0 (34-byte blocks), Q4_0 and IQ4_NL (18-byte blocks) rows, `per_row` blocks:
+    // one row, `Tokens` tokens, in block_rows.h's order (eight blocks' sums in the lanes of a
+    // vector, then the last per_row % 8 blocks one by one). Q4_0's stored offset, 8 * sum(x),
     // comes off each block's integer sum with the input's group sums (MatmulInput::sums).
+    // IQ4_NL's nibbles are looked up in its table and multiplied as Q8_0's values.
     // Q8_0 with exact byte products (`Pieces`, VNNI: in[t].sums needed): the weights plus
     // 128 as unsigned bytes against x, 128 times the block's input sum taken off after.
-    template<bool Q4, i32 Tokens, typename Pieces = BytePieces>
+    enum class Blocks { Q8_0, Q4_0, IQ4_NL };
+    template<Blocks Kind, i32 Tokens, typename Pieces = BytePieces>
     static void block_row(float* out, size_t out_stride, const MatmulInput* in, const u8* row, i32 per_row)
     {
-        constexpr size_t bytes = Q4 ? 18 : 34;
-        constexpr bool offset_q8 = !Q4 && Pieces::exact_byte_products;
+        constexpr bool Q4 = Kind == Blocks::Q4_0;
+        constexpr size_t bytes = Kind == Blocks::Q8_0 ? 34 : 18;
+        constexpr bool offset_q8 = Kind == Blocks::Q8_0 && Pieces::exact_byte_products;
         const __m256i nibble = _mm256_set1_epi8(0x0F), flip = _mm256_set1_epi8(char(0x80));
         // A block's weights, ready for the products: Q8_0's magnitudes and values (the sign
         // goes onto x) or, offset, the weights plus 128; Q4_0's nibbles, low ones first.
@@ -188,6 +191,9 @@ struct BatchRows : BytePieces {
                 return Weights { _mm256_and_si256(both, nibble), _mm256_setzero_si256() };
             } else if constexpr (offset_q8) {
                 return Weights { _mm256_xor_si256(load(block + 2), flip), _mm256_setzero_si256() };
+            } else if constexpr (Kind == Blocks::IQ4_NL) {
+                __m256i w = iq4_lookup(block + 2);
+                return Weights { _mm256_abs_epi8(w), w };
             } else {
                 __m256i w = load(block + 2);
                 return Weights { _mm256_abs_epi8(w), w };
@@ -513,13 +519,13 @@ struct BatchRows : BytePieces {
                 blocks + size_t(i) * size_t(per_row) * 210, per_row);
         });
     }
-    template<bool Q4>
+    template<Blocks Kind>
     static void blocks_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 32;
         rows(tokens, d, [&](auto count, i32 first, i32 i) {
-            block_row<Q4, decltype(count)::value>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first,
-                blocks + size_t(i) * size_t(per_row) * (Q4 ? 18 : 34), per_row);
+            block_row<Kind, decltype(count)::value>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first,
+                blocks + size_t(i) * size_t(per_row) * (Kind == Blocks::Q8_0 ? 34 : 18), per_row);
         });
     }
     // Every set's (batch_entry_points.h), with its byte products: VNNI's where the inputs
@@ -531,17 +537,21 @@ struct BatchRows : BytePieces {
             if (in[0].sums) {
                 i32 per_row = n / 32;
                 rows(tokens, d, [&](auto count, i32 first, i32 i) {
-                    block_row<false, decltype(count)::value, Pieces>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first,
+                    block_row<Blocks::Q8_0, decltype(count)::value, Pieces>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first,
                         blocks + size_t(i) * size_t(per_row) * 34, per_row);
                 });
                 return;
             }
-        blocks_rows_batch<false>(out, out_stride, in, tokens, blocks, n, d);
+        blocks_rows_batch<Blocks::Q8_0>(out, out_stride, in, tokens, blocks, n, d);
     }
     // Needs the inputs' group sums (GGUF models have them).
     static void q4_0_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
-        blocks_rows_batch<true>(out, out_stride, in, tokens, blocks, n, d);
+        blocks_rows_batch<Blocks::Q4_0>(out, out_stride, in, tokens, blocks, n, d);
+    }
+    static void iq4_nl_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        blocks_rows_batch<Blocks::IQ4_NL>(out, out_stride, in, tokens, blocks, n, d);
     }
 };
 
