@@ -335,14 +335,12 @@ void group_sums(i32* sums, const i8* xq, i32 n, i32 group)
     }
 }
 
-namespace {
 i32 dot_i8(const i8* a, const i8* b, i32 n)
 {
     i32 sum = 0;
     for (i32 k = 0; k < n; ++k)
         sum += i32(a[k]) * i32(b[k]);
     return sum;
-}
 }
 
 void matmul_q8_0(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d)

@@ -77,6 +77,8 @@ void matmul_bf16(float* out, const float* x, const u8* halves, i32 n, i32 d);
 void dequantize_q4_k(const u8* block, float* out);
 void dequantize_q6_k(const u8* block, float* out);
 // Sums of the quantised input's groups (Q4_K's mins multiply them).
+// The plain integer dot product of n int8 pairs: the references' block sums.
+i32 dot_i8(const i8* a, const i8* b, i32 n);
 void group_sums(i32* sums, const i8* xq, i32 n, i32 group);
 // Rows of k-quant blocks against an input quantised in groups of 32 with its group sums:
 // exact integer sums per group, scaled in float (the "Q8 activation" scheme).

@@ -7,16 +7,6 @@
 
 namespace llm::ops {
 
-namespace {
-i32 dot_i8(const i8* a, const i8* b, i32 n)
-{
-    i32 sum = 0;
-    for (i32 k = 0; k < n; ++k)
-        sum += i32(a[k]) * i32(b[k]);
-    return sum;
-}
-}
-
 void dequantize_q5_0(const u8* block, float* out) { q5_quants::dequantize_q5_0(block, out); }
 void dequantize_q5_1(const u8* block, float* out) { q5_quants::dequantize_q5_1(block, out); }
 void dequantize_q4_1(const u8* block, float* out) { q5_quants::dequantize_q4_1(block, out); }

@@ -76,14 +76,8 @@ float block_dot(float value, const u8* block, const i8* xq, const float* xs, Val
 template<typename Values, typename DotI8>
 void matmul(float* out, const i8* xq, const float* xs, const u8* blocks, i32 n, i32 d, Values const& values_of, DotI8 const& dot_i8)
 {
-    i32 per_row = n / 256;
-    for (i32 i = 0; i < d; ++i) {
-        const u8* block = blocks + size_t(i) * size_t(per_row) * q2_k_bytes;
-        float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, block += q2_k_bytes)
-            value = block_dot(value, block, xq + 256 * b, xs + 8 * b, values_of, dot_i8);
-        out[i] = value;
-    }
+    rows_of_256(out, blocks, q2_k_bytes, n, d,
+        [&](float value, const u8* block, i32 b) { return block_dot(value, block, xq + 256 * b, xs + 8 * b, values_of, dot_i8); });
 }
 
 }

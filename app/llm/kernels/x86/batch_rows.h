@@ -457,23 +457,32 @@ struct BatchRows : BytePieces {
             out[size_t(t) * out_stride] = values[t];
     }
 
-    // Rows of at most q3_k_most_blocks super-blocks (the caller checks): each block of
-    // tokens' offsets once, on the stack.
-    static constexpr i32 q3_k_most_blocks = 32;
+    // Rows of at most `summary_most_blocks` super-blocks (the caller checks) whose row
+    // kernel reads a summary of each token's input, `summarise(summary, xq, super-blocks)`:
+    // each block of tokens' summaries once, on the stack, then `row(count, first token,
+    // row, the tokens' summaries)` for every row.
+    static constexpr i32 summary_most_blocks = 32;
+    template<typename Summary, typename Summarise, typename Row>
+    static void rows_with_input_summaries(const MatmulInput* in, i32 tokens, i32 per_row, i32 d, Summarise const& summarise, Row const& row)
+    {
+        in_token_blocks(tokens, [&](auto count, i32 first) {
+            constexpr i32 block_tokens = decltype(count)::value;
+            Summary summaries[block_tokens][16 * summary_most_blocks];
+            const Summary* token_summaries[block_tokens];
+            for (i32 t = 0; t < block_tokens; ++t) {
+                summarise(summaries[t], in[first + t].q, per_row);
+                token_summaries[t] = summaries[t];
+            }
+            for (i32 i = 0; i < d; ++i)
+                row(count, first, i, token_summaries);
+        });
+    }
     static void q3_k_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 256;
-        in_token_blocks(tokens, [&](auto count, i32 first) {
-            constexpr i32 block_tokens = decltype(count)::value;
-            i32 offsets[block_tokens][16 * q3_k_most_blocks];
-            const i32* token_offsets[block_tokens];
-            for (i32 t = 0; t < block_tokens; ++t) {
-                LowBitRows::q3_k_offsets(offsets[t], in[first + t].q, per_row);
-                token_offsets[t] = offsets[t];
-            }
-            for (i32 i = 0; i < d; ++i)
-                q3_k_row<block_tokens>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first, token_offsets,
-                    blocks + size_t(i) * size_t(per_row) * 110, per_row);
+        rows_with_input_summaries<i32>(in, tokens, per_row, d, LowBitRows::q3_k_offsets, [&](auto count, i32 first, i32 i, const i32* const* offsets) {
+            q3_k_row<decltype(count)::value>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first, offsets,
+                blocks + size_t(i) * size_t(per_row) * 110, per_row);
         });
     }
     // Q2_K: each block unpacked once (low_bit_rows.h's q2_k_unpack) for `Tokens` tokens,
@@ -492,23 +501,12 @@ struct BatchRows : BytePieces {
             out[size_t(t) * out_stride] = values[t];
     }
 
-    // Rows of at most q2_k_most_blocks super-blocks (the caller checks): each block of
-    // tokens' 16-value sums once, on the stack.
-    static constexpr i32 q2_k_most_blocks = 32;
     static void q2_k_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 256;
-        in_token_blocks(tokens, [&](auto count, i32 first) {
-            constexpr i32 block_tokens = decltype(count)::value;
-            i16 sums[block_tokens][16 * q2_k_most_blocks];
-            const i16* token_sums[block_tokens];
-            for (i32 t = 0; t < block_tokens; ++t) {
-                LowBitRows::q2_k_input_sums(sums[t], in[first + t].q, per_row);
-                token_sums[t] = sums[t];
-            }
-            for (i32 i = 0; i < d; ++i)
-                q2_k_row<block_tokens>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first, token_sums,
-                    blocks + size_t(i) * size_t(per_row) * 84, per_row);
+        rows_with_input_summaries<i16>(in, tokens, per_row, d, LowBitRows::q2_k_input_sums, [&](auto count, i32 first, i32 i, const i16* const* sums16) {
+            q2_k_row<decltype(count)::value>(out + size_t(first) * out_stride + size_t(i), out_stride, in + first, sums16,
+                blocks + size_t(i) * size_t(per_row) * 84, per_row);
         });
     }
     static void q6_k_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)

@@ -21,6 +21,21 @@ void each_row(float* out, const u8* blocks, size_t bytes, i32 d, Row const& row)
         out[i] = row(blocks + size_t(i) * bytes);
 }
 
+// Rows whose kernel `row(first block, summary)` reads a summary of the input computed once
+// per call by `summarise(summary)` (16 values per super-block), kept on the stack: rows of
+// up to `most_blocks` super-blocks; false (nothing done) for wider ones, which take the
+// generic path.
+template<typename Summary, i32 most_blocks, typename Summarise, typename Row>
+bool rows_with_input_summary(float* out, const u8* blocks, size_t block_bytes, i32 n, i32 d, Summarise const& summarise, Row const& row)
+{
+    if (n / 256 > most_blocks)
+        return false;
+    Summary summary[16 * most_blocks];
+    summarise(summary);
+    each_row(out, blocks, size_t(n / 256) * block_bytes, d, [&](const u8* first) { return row(first, summary); });
+    return true;
+}
+
 template<typename V>
 void matmul_q5_0(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
 {
@@ -70,36 +85,25 @@ void matmul_q5_k(float* out, const i8* xq, const float* xs, const i32* xsums, co
 template<typename V>
 void matmul_q3_k(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
 {
-    if constexpr (V::has_low_bit_rows) {
-        // The input's offsets, once per call (up to 8192 columns: 2 KiB of stack; wider
-        // rows take the generic path below).
-        constexpr i32 most_blocks = 32;
-        if (n / 256 <= most_blocks) {
-            i32 offsets[16 * most_blocks];
-            V::q3_k_offsets(offsets, xq, n / 256);
-            each_row(out, blocks, size_t(n / 256) * q3_k::q3_k_bytes, d,
-                [&](const u8* row) { return V::q3_k_row(xq, xs, offsets, row, n / 256); });
+    // The input's offsets, once per call (up to 8192 columns: 2 KiB of stack).
+    if constexpr (V::has_low_bit_rows)
+        if (rows_with_input_summary<i32, 32>(
+                out, blocks, q3_k::q3_k_bytes, n, d, [&](i32* offsets) { V::q3_k_offsets(offsets, xq, n / 256); },
+                [&](const u8* row, const i32* offsets) { return V::q3_k_row(xq, xs, offsets, row, n / 256); }))
             return;
-        }
-    }
     q3_k::matmul(out, xq, xs, blocks, n, d, x86::LowBitUnpack::q3_k_values, V::dot_i8);
 }
 
 template<typename V>
 void matmul_q2_k(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
 {
-    if constexpr (V::has_low_bit_rows) {
-        // The input's sums over each 16 values, once per call (up to 16384 columns: 2 KiB
-        // of stack; wider rows take the generic path below).
-        constexpr i32 most_blocks = 64;
-        if (n / 256 <= most_blocks) {
-            i16 sums16[16 * most_blocks];
-            V::q2_k_input_sums(sums16, xq, n / 256);
-            each_row(out, blocks, size_t(n / 256) * q2_k::q2_k_bytes, d,
-                [&](const u8* row) { return V::q2_k_row(xq, xs, sums16, row, n / 256); });
+    // The input's sums over each 16 values, once per call (up to 16384 columns: 2 KiB of
+    // stack).
+    if constexpr (V::has_low_bit_rows)
+        if (rows_with_input_summary<i16, 64>(
+                out, blocks, q2_k::q2_k_bytes, n, d, [&](i16* sums16) { V::q2_k_input_sums(sums16, xq, n / 256); },
+                [&](const u8* row, const i16* sums16) { return V::q2_k_row(xq, xs, sums16, row, n / 256); }))
             return;
-        }
-    }
     q2_k::matmul(out, xq, xs, blocks, n, d, x86::LowBitUnpack::q2_k_values, V::dot_i8);
 }
 
