@@ -42,7 +42,7 @@ inline void dequantize(const u8* block, float* out)
     }
 }
 
-// The input's sum over each 16 values (sub-block s of super-block b at 16 * b + s).
+// The input's sum over 16 values (a sub-block's).
 inline i32 sum16(const i8* xq)
 {
     i32 sum = 0;

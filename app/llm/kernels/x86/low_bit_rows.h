@@ -16,6 +16,7 @@
 #include "byte_products.h"
 #include "prefetch.h"
 #include "../../ops.h"
+#include "../../q2_k.h"
 #include <rt/types.h>
 
 namespace llm::kernels::x86 {
@@ -281,12 +282,8 @@ struct LowBitRows : BytePieces {
     // super-block in order: `blocks` super-blocks.
     static void q2_k_input_sums(i16* out, const i8* xq, i32 blocks)
     {
-        for (i32 s = 0; s < 16 * blocks; ++s, xq += 16) {
-            i32 sum = 0;
-            for (i32 l = 0; l < 16; ++l)
-                sum += xq[l];
-            out[s] = i16(sum);
-        }
+        for (i32 s = 0; s < 16 * blocks; ++s, xq += 16)
+            out[s] = i16(q2_k::sum16(xq));
     }
 
     // An unpacked Q2_K block's eight group terms against its 256 inputs (xq; their scales
