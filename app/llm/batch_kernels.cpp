@@ -133,6 +133,10 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         return true;
     }
     case TensorType::Q2_K: {
+        if (active.gguf_q2_k == k::avx512vnni::matmul_q2_k) { // tokens in the lanes: no horizontal sums
+            k::avx512vnni::q2_k_token_lanes_batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
+            return true;
+        }
         if (w.cols / 256 > 32) // the batch kernel keeps the tokens' 16-value sums for 32 super-blocks
             return false;
         auto batch = pick(active.gguf_q2_k, { k::avx2::matmul_q2_k, k::avxvnni::matmul_q2_k, k::avx2tcg::matmul_q2_k }, k::avx2::q2_k_rows_batch,

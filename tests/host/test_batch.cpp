@@ -412,6 +412,44 @@ TEST(BatchKernels, Q6KRowsMatchTheReferenceForEveryToken) { expect_block_batches
 TEST(BatchKernels, Q5KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q5_K, 512); }
 TEST(BatchKernels, Q3KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q3_K, 512); }
 TEST(BatchKernels, Q2KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q2_K, 512); }
+// AVX-512 VNNI's Q2_K rows with the tokens in the vector lanes (token_lanes.h): passes of
+// sixteen tokens (1 to 40: partial passes, one, two and a half), rows of one super-block,
+// of two chunks of four and one more, and of 33 (past the other batch kernel's limit);
+// 19 rows (pairs and one alone) and 37 (past the 32 held at once); the largest weights,
+// scales and mins against the largest inputs as well as random ones.
+TEST(BatchKernels, Q2KTokenLanesMatchTheReferenceForEveryToken)
+{
+    static rt::CpuFeatures cpu = rt::detect_cpu_features();
+    if (!llm::kernels::can_run(llm::kernels::Isa::Avx512Vnni, cpu))
+        GTEST_SKIP() << "no AVX-512 VNNI here";
+    u64 state = 41;
+    for (i32 rows : { awkward_rows, 37 })
+        for (i32 n : { 256, 256 * 9, 256 * 33 }) {
+            auto blocks = random_tensor(llm::TensorType::Q2_K, u64(rows), u64(n), state);
+            // Row 3 at the bounds: every value 3, every scale and min 15.
+            u8* extreme = blocks.data() + 3 * size_t(n / 256) * 84;
+            for (i32 b = 0; b < n / 256; ++b)
+                std::memset(extreme + 84 * b, 0xFF, 80);
+            for (i32 tokens : { 1, 2, 15, 16, 17, 33, 40 }) {
+                auto in = random_inputs(tokens, n, state);
+                for (i32 i = 0; i < n; ++i) // token 0 at the input bounds
+                    in.q[0][size_t(i)] = i8(i % 3 == 0 ? -127 : 127);
+                llm::ops::group_sums(in.sums[0].data(), in.q[0].data(), n, 32);
+                size_t stride = size_t(rows) + 3;
+                std::vector<float> got(size_t(tokens) * stride, -1.0f);
+                llm::kernels::avx512vnni::q2_k_token_lanes_batch(got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, rows);
+                for (i32 t = 0; t < tokens; ++t) {
+                    std::vector<float> expected(static_cast<size_t>(rows));
+                    llm::ops::matmul_q2_k(expected.data(), in.q[size_t(t)].data(), in.s[size_t(t)].data(), nullptr, blocks.data(), n, rows);
+                    EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(t) * stride, sizeof(float) * size_t(rows)), 0)
+                        << rows << " rows, n " << n << ", " << tokens << " tokens, token " << t;
+                    for (size_t i = size_t(rows); i < stride; ++i) // nothing written between the rows
+                        EXPECT_EQ(got[size_t(t) * stride + i], -1.0f);
+                }
+            }
+        }
+}
+
 TEST(BatchKernels, Q8_0RowsMatchTheReferenceForEveryToken)
 {
     expect_block_batches_match(llm::TensorType::Q8_0, 512);

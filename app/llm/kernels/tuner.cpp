@@ -368,7 +368,12 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         TRY(time_interleaved(TensorType::Q4_K, TensorType::Q4_Kx8, gguf_q4_kx8_variants()));
         TRY(time_interleaved(TensorType::Q6_K, TensorType::Q6_Kx8, gguf_q6_kx8_variants()));
         time_if_used(TensorType::Q3_K, gguf_q3_k_variants());
-        time_if_used(TensorType::Q2_K, gguf_q2_k_variants());
+        // Q2_K: avx512vnni's prompt batches put the tokens in the vector lanes (token_lanes.h,
+        // about twice the others' speed), and its one-token rows run about as fast as the
+        // 256-bit sets' (the same memory-bound ~10 ns a super-block here): taken where it
+        // is about as fast, so that the batches follow.
+        if (multiplies(checkpoint.weights, TensorType::Q2_K))
+            time_blocks(TensorType::Q2_K, gguf_q2_k_variants(), data.data(), rows, Isa::Avx512Vnni);
     }
     // F16 and BF16 products (GGUF files may keep some or all matrices so): scratch rows as
     // wide as the gate matrix's, an eighth as many, values below 1 in magnitude (normal:

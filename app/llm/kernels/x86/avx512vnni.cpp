@@ -9,13 +9,26 @@
 #include "groups_batch.h"
 #include "paired_groups_batch.h"
 #include "batch_rows.h"
+#include "q2_k_vnni_row.h"
+#include "token_lanes.h"
 #include "vnni_products.h"
 namespace llm::kernels::avx512vnni {
 
 BAREFLOW_EVERY_SET_BATCH_ENTRY_POINTS(x86::Avx512VnniPieces, x86::PairedGroupsBatch)
 
+void q2_k_token_lanes_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d)
+{
+    x86::TokenLanes::q2_k_rows_batch(out, out_stride, inputs, tokens, blocks, n, d);
+}
+
 namespace {
-using Avx512Vnni = x86::Avx512With<x86::Avx512VnniPieces>;
+struct Avx512Vnni : x86::Avx512With<x86::Avx512VnniPieces> {
+    // Q2_K's one-token rows on 512-bit vpdpbusd (q2_k_vnni_row.h), hiding LowBitRows's.
+    static float q2_k_row(const i8* xq, const float* xs, const i16* sums16, const u8* block, i32 per_row)
+    {
+        return x86::Q2KVnniRow::q2_k_row(xq, xs, sums16, block, per_row);
+    }
+};
 }
 
 BAREFLOW_SIMD_ENTRY_POINTS(Avx512Vnni)

@@ -55,6 +55,11 @@ BAREFLOW_FLOAT_BATCH_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_BATCH_KERNEL)
 }
 #undef BAREFLOW_DECLARE_BATCH_KERNEL
 
+// Q2_K rows with the tokens in the vector lanes (token_lanes.h), any n / 256 super-blocks.
+namespace llm::kernels::avx512vnni {
+void q2_k_token_lanes_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d);
+}
+
 // The batch kernels every set has, the VNNI sets included (their byte products are what
 // makes a batch pay): Q8x8 rows (q8x8_batch.h), `d` rows (a multiple of 8) from a group
 // of eight rows' values `wq` and scales `ws`, with VNNI the inputs' group sums when given;
