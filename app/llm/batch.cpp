@@ -54,7 +54,7 @@ void matmul_batch(rt::Span<const BatchProduct> products, rt::Span<const MatmulIn
     }
     Tensor const& first = *products[0].weights;
     auto const& type = traits(first.type);
-    size_t tile = batch_tile_rows(first.row_bytes(), joined.granule);
+    size_t tile = batch_tile_rows(first, joined.granule);
     size_t unbatched_tile = batch_tile_rows(first.row_bytes(), joined.granule, unbatched_tile_bytes);
     rt::WorkPool::the().parallel_for(joined.total, joined.granule, [&](size_t begin, size_t end) { run_rows(products, inputs, type, tile, unbatched_tile, begin, end); },
         kernels::active().workers_for(type.op));

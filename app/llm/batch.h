@@ -24,6 +24,9 @@ struct BatchProduct {
 constexpr size_t batch_tile_bytes = 16 * 1024;
 constexpr size_t unbatched_tile_bytes = 256 * 1024;
 size_t batch_tile_rows(size_t row_bytes, size_t granule, size_t tile_bytes = batch_tile_bytes);
+// The tile for W's batch kernel: batch_tile_rows', or more rows where the kernel does work
+// per call that the rows share (batch_kernels.cpp).
+size_t batch_tile_rows(Tensor const& w, size_t granule);
 
 // out_t = W . inputs[t] for every token t and every product, in one fork-join: the rows
 // (of all products joined, as matmul joins Q, K and V) are split between the cores as in

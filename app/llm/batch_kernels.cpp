@@ -6,6 +6,7 @@
 #include "batch_state.h"
 #include "kernels/x86/batch_entry_points.h"
 #include "kernels/x86/entry_points.h"
+#include <rt/utility.h>
 
 namespace llm {
 
@@ -49,6 +50,19 @@ Batch pick(OneToken chosen, OneToken const (&avx2_family)[avx2_members], Batch a
     return nullptr;
 }
 
+}
+
+size_t batch_tile_rows(Tensor const& w, size_t granule)
+{
+    size_t rows = batch_tile_rows(w.row_bytes(), granule);
+    // Q2_K's token lanes transpose each super-block's inputs once for 32 rows: tiles of
+    // fewer (a 16 KB tile holds 8 rows of TinyLlama's 5632-wide down projection) would
+    // transpose them again for every few rows.
+    if (w.type == TensorType::Q2_K && kernels::active().gguf_q2_k == kernels::avx512vnni::matmul_q2_k) {
+        size_t lanes_rows = (size_t(kernels::avx512vnni::q2_k_token_lanes_rows) + granule - 1) / granule * granule;
+        rows = rt::max(rows, lanes_rows);
+    }
+    return rows;
 }
 
 bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> inputs, Tensor const& w, size_t begin, size_t end)

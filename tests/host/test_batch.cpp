@@ -413,8 +413,8 @@ TEST(BatchKernels, Q5KRowsMatchTheReferenceForEveryToken) { expect_block_batches
 TEST(BatchKernels, Q3KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q3_K, 512); }
 TEST(BatchKernels, Q2KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q2_K, 512); }
 // AVX-512 VNNI's Q2_K rows with the tokens in the vector lanes (token_lanes.h): passes of
-// sixteen tokens (1 to 40: partial passes, one, two and a half), rows of one super-block,
-// of two chunks of four and one more, and of 33 (past the other batch kernel's limit);
+// sixteen tokens (1 to 70: partial passes, one, two and a half, the four held at once and
+// past them), rows of 1, 9 and 33 super-blocks (33: past the other batch kernel's limit),
 // 19 rows (pairs and one alone) and 37 (past the 32 held at once); the largest weights,
 // scales and mins against the largest inputs as well as random ones.
 TEST(BatchKernels, Q2KTokenLanesMatchTheReferenceForEveryToken)
@@ -430,7 +430,7 @@ TEST(BatchKernels, Q2KTokenLanesMatchTheReferenceForEveryToken)
             u8* extreme = blocks.data() + 3 * size_t(n / 256) * 84;
             for (i32 b = 0; b < n / 256; ++b)
                 std::memset(extreme + 84 * b, 0xFF, 80);
-            for (i32 tokens : { 1, 2, 15, 16, 17, 33, 40 }) {
+            for (i32 tokens : { 1, 2, 15, 16, 17, 33, 40, 64, 70 }) {
                 auto in = random_inputs(tokens, n, state);
                 for (i32 i = 0; i < n; ++i) // token 0 at the input bounds
                     in.q[0][size_t(i)] = i8(i % 3 == 0 ? -127 : 127);

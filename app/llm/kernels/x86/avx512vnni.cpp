@@ -16,6 +16,7 @@ namespace llm::kernels::avx512vnni {
 
 BAREFLOW_EVERY_SET_BATCH_ENTRY_POINTS(x86::Avx512VnniPieces, x86::PairedGroupsBatch)
 
+static_assert(x86::TokenLanes::held_rows == q2_k_token_lanes_rows);
 void q2_k_token_lanes_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d)
 {
     x86::TokenLanes::q2_k_rows_batch(out, out_stride, inputs, tokens, blocks, n, d);

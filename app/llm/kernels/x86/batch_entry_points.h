@@ -55,8 +55,10 @@ BAREFLOW_FLOAT_BATCH_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_BATCH_KERNEL)
 }
 #undef BAREFLOW_DECLARE_BATCH_KERNEL
 
-// Q2_K rows with the tokens in the vector lanes (token_lanes.h), any n / 256 super-blocks.
+// Q2_K rows with the tokens in the vector lanes (token_lanes.h), any n / 256 super-blocks;
+// each super-block's inputs are transposed once for every `q2_k_token_lanes_rows` rows.
 namespace llm::kernels::avx512vnni {
+constexpr i32 q2_k_token_lanes_rows = 32;
 void q2_k_token_lanes_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d);
 }
 

@@ -17,25 +17,26 @@
 //   - Then (float(products) * d - float(sums) * dmin) * xs and tree_sum8's tree, per lane.
 // So every (row, token) has the reference's bits.
 //
-// The transposed inputs of four super-blocks (20 KB for sixteen tokens) are made once for
-// every 32 rows of a call and read by each of them.
+// Each super-block's inputs are transposed for up to 64 tokens (four passes, 20 KB) once
+// for every 32 rows of a call, and each row's weights are unpacked once for all four.
 #include "../../q2_k.h"
 #include "../../tensor.h"
+#include <rt/utility.h>
 #include <immintrin.h>
 
 namespace llm::kernels::x86 {
 namespace {
 
 struct TokenLanes {
-    static constexpr i32 lanes = 16;       // tokens per pass
-    static constexpr i32 chunk_blocks = 4; // super-blocks whose transposed inputs are held at once
+    static constexpr i32 lanes = 16; // tokens per pass
+    static constexpr i32 passes = 4; // passes held at once: 64 tokens, a whole batch (max_batch)
 
-    // The inputs of a pass's tokens for `chunk_blocks` super-blocks, lane t = token t (zero
-    // for lanes past the batch).
+    // The inputs of a pass's tokens for one super-block, lane t = token t (zero for lanes
+    // past the batch).
     struct Chunk {
-        __m512i words[chunk_blocks * 64]; // the four input bytes 4k..4k+3 of the chunk, for k = 0..63 a block
-        __m512 scales[chunk_blocks * 8];  // each group's input scale
-        __m512i sums[chunk_blocks * 8];   // each group's two 16-value input sums, int16 each (first low)
+        __m512i words[64]; // the four input bytes 4k..4k+3, k = 0..63
+        __m512 scales[8];  // each group's input scale
+        __m512i sums[8];   // each group's two 16-value input sums, int16 each (first low)
     };
 
     // rows[c] = column c of the 16 x 16 matrix of 32-bit elements rows[0..15] (in place).
@@ -81,21 +82,18 @@ struct TokenLanes {
             out[c] = rows[c];
     }
 
-    // The chunk of super-blocks [first, first + blocks) of `count` tokens.
-    static void fill(Chunk& chunk, const MatmulInput* in, i32 count, i32 first, i32 blocks)
+    // Super-block b of `count` tokens' inputs.
+    static void fill(Chunk& chunk, const MatmulInput* in, i32 count, i32 b)
     {
-        for (i32 k = 0; k < 64 * blocks; k += 16)
-            transpose_tokens(count, 16, [&](i32 t) { return in[t].q + 256 * first + 4 * k; }, chunk.words + k);
-        for (i32 g = 0; g < 8 * blocks; g += 16) {
-            __m512i scales[16];
-            i32 elements = 8 * blocks - g < 16 ? 8 * blocks - g : 16;
-            transpose_tokens(count, elements, [&](i32 t) { return in[t].s + 8 * first + g; }, scales);
-            for (i32 c = 0; c < elements; ++c)
-                chunk.scales[g + c] = _mm512_castsi512_ps(scales[c]);
-        }
+        for (i32 k = 0; k < 64; k += 16)
+            transpose_tokens(count, 16, [&](i32 t) { return in[t].q + 256 * b + 4 * k; }, chunk.words + k);
+        __m512i scales[16];
+        transpose_tokens(count, 8, [&](i32 t) { return in[t].s + 8 * b; }, scales);
+        for (i32 g = 0; g < 8; ++g)
+            chunk.scales[g] = _mm512_castsi512_ps(scales[g]);
         // A 16-value sum: four vpdpbusd of ones (unsigned) against the tokens' bytes.
         const __m512i ones = _mm512_set1_epi8(1), low_half = _mm512_set1_epi32(0xFFFF);
-        for (i32 g = 0; g < 8 * blocks; ++g) {
+        for (i32 g = 0; g < 8; ++g) {
             __m512i first_sum = _mm512_setzero_si512(), second_sum = _mm512_setzero_si512();
             for (i32 s = 0; s < 4; ++s) {
                 first_sum = _mm512_dpbusd_epi32(first_sum, ones, chunk.words[8 * g + s]);
@@ -132,31 +130,31 @@ struct TokenLanes {
             _mm512_store_si512(w.words[k], _mm512_shuffle_epi8(table, two_bits));
         }
         _mm256_store_si256(reinterpret_cast<__m256i*>(w.mins), _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F))));
-        w.d = _mm512_set1_ps(q2_k::half_at(block + q2_k::d_at));
-        w.dmin = _mm512_set1_ps(q2_k::half_at(block + q2_k::dmin_at));
+        u32 halves; // d and dmin, converted as ops::half_to_float does (exactly)
+        __builtin_memcpy(&halves, block + q2_k::d_at, 4);
+        __m128 both = _mm_cvtph_ps(_mm_cvtsi32_si128(i32(halves)));
+        w.d = _mm512_broadcastss_ps(both);
+        w.dmin = _mm512_broadcastss_ps(_mm_movehdup_ps(both));
     }
 
-    // Group g's term of one row (its unpacked weights) against the chunk's block `b`.
-    static __m512 term(Weights const& w, __m512i products, Chunk const& chunk, i32 b, i32 g)
+    // Group g's term of one row (its unpacked weights) against a pass's chunk.
+    static __m512 term(Weights const& w, __m512i products, Chunk const& chunk, i32 g)
     {
-        __m512i sums = _mm512_madd_epi16(chunk.sums[8 * b + g], _mm512_set1_epi32(i32(w.mins[g])));
+        __m512i sums = _mm512_madd_epi16(chunk.sums[g], _mm512_set1_epi32(i32(w.mins[g])));
         return _mm512_mul_ps(_mm512_sub_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(products), w.d), _mm512_mul_ps(_mm512_cvtepi32_ps(sums), w.dmin)),
-            chunk.scales[8 * b + g]);
+            chunk.scales[g]);
     }
 
-    // One super-block of `Rows` rows (rows[r]) against the chunk's block `b`, added to
-    // value[r]. The rows share each input load; each group's products run in two chains
-    // (even and odd words, added at the end: exact integers) so that vpdpbusd's latency
-    // overlaps.
+    // One super-block of `Rows` rows (their unpacked weights) against a pass's chunk,
+    // added to value[r]. The rows share each input load; each group's products run in two
+    // chains (even and odd words, added at the end: exact integers) so that vpdpbusd's
+    // latency overlaps.
     template<i32 Rows>
-    static void block(__m512* value, const u8* const (&rows)[Rows], Chunk const& chunk, i32 b)
+    static void block(__m512* value, Weights const (&w)[Rows], Chunk const& chunk)
     {
-        Weights w[Rows];
-        for (i32 r = 0; r < Rows; ++r)
-            unpack(rows[r], w[r]);
         __m512 terms[Rows][8];
         for (i32 g = 0; g < 8; ++g) {
-            const __m512i* inputs = chunk.words + 64 * b + 8 * g;
+            const __m512i* inputs = chunk.words + 8 * g;
             __m512i even[Rows], odd[Rows];
             for (i32 r = 0; r < Rows; ++r)
                 even[r] = odd[r] = _mm512_setzero_si512();
@@ -167,51 +165,63 @@ struct TokenLanes {
                     odd[r] = _mm512_dpbusd_epi32(odd[r], _mm512_set1_epi32(i32(words[s + 1])), inputs[s + 1]);
                 }
             for (i32 r = 0; r < Rows; ++r)
-                terms[r][g] = term(w[r], _mm512_add_epi32(even[r], odd[r]), chunk, b, g);
+                terms[r][g] = term(w[r], _mm512_add_epi32(even[r], odd[r]), chunk, g);
         }
         for (i32 r = 0; r < Rows; ++r) {
             __m512 const* t = terms[r];
             __m512 tree = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(t[0], t[4]), _mm512_add_ps(t[2], t[6])),
                 _mm512_add_ps(_mm512_add_ps(t[1], t[5]), _mm512_add_ps(t[3], t[7])));
-            value[r] = _mm512_add_ps(value[r], tree);
+            value[r * passes] = _mm512_add_ps(value[r * passes], tree);
         }
     }
 
+    // Super-block b of `Rows` rows (at rows[r]) against every pass: each row's weights
+    // unpacked once for all of them. sums[r * passes + p]: row r's running sums, pass p.
+    template<i32 Rows>
+    static void rows_block(__m512* sums, const u8* const (&rows)[Rows], Chunk const* chunks, i32 passes_now)
+    {
+        Weights w[Rows];
+        for (i32 r = 0; r < Rows; ++r)
+            unpack(rows[r], w[r]);
+        for (i32 p = 0; p < passes_now; ++p)
+            block<Rows>(sums + p, w, chunks[p]);
+    }
+
     // `d` Q2_K rows of n values (n / 256 super-blocks of 84 bytes each), token t's row i
-    // at out[t * out_stride + i]: up to `held_rows` rows at a time, whose running sums stay
-    // in registers and on the stack from chunk to chunk, two rows a step.
+    // at out[t * out_stride + i]: up to `held_rows` rows at a time against up to 64 tokens,
+    // whose running sums stay on the stack from super-block to super-block, two rows a
+    // step.
     static constexpr i32 held_rows = 32;
     static void q2_k_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 256;
         size_t row_bytes = size_t(per_row) * q2_k::q2_k_bytes;
-        Chunk chunk;
-        __m512 sums[held_rows];
-        for (i32 first_token = 0; first_token < tokens; first_token += lanes) {
-            i32 count = tokens - first_token < lanes ? tokens - first_token : lanes;
+        Chunk chunks[passes];
+        __m512 sums[held_rows * passes];
+        for (i32 first_token = 0; first_token < tokens; first_token += passes * lanes) {
+            i32 tokens_now = tokens - first_token < passes * lanes ? tokens - first_token : passes * lanes;
+            i32 passes_now = (tokens_now + lanes - 1) / lanes;
             for (i32 first_row = 0; first_row < d; first_row += held_rows) {
                 i32 rows_now = d - first_row < held_rows ? d - first_row : held_rows;
+                for (auto& sum : sums)
+                    sum = _mm512_setzero_ps();
+                for (i32 b = 0; b < per_row; ++b) {
+                    for (i32 p = 0; p < passes_now; ++p)
+                        fill(chunks[p], in + first_token + p * lanes, rt::min(lanes, tokens_now - p * lanes), b);
+                    const u8* at = blocks + size_t(first_row) * row_bytes + size_t(b) * q2_k::q2_k_bytes;
+                    i32 r = 0;
+                    for (; r + 2 <= rows_now; r += 2)
+                        rows_block<2>(sums + r * passes, { at + size_t(r) * row_bytes, at + size_t(r + 1) * row_bytes }, chunks, passes_now);
+                    if (r < rows_now)
+                        rows_block<1>(sums + r * passes, { at + size_t(r) * row_bytes }, chunks, passes_now);
+                }
                 for (i32 r = 0; r < rows_now; ++r)
-                    sums[r] = _mm512_setzero_ps();
-                for (i32 first = 0; first < per_row; first += chunk_blocks) {
-                    i32 blocks_now = per_row - first < chunk_blocks ? per_row - first : chunk_blocks;
-                    fill(chunk, in + first_token, count, first, blocks_now);
-                    const u8* chunk_rows = blocks + size_t(first_row) * row_bytes + size_t(first) * q2_k::q2_k_bytes;
-                    for (i32 b = 0; b < blocks_now; ++b) {
-                        const u8* at = chunk_rows + size_t(b) * q2_k::q2_k_bytes;
-                        i32 r = 0;
-                        for (; r + 2 <= rows_now; r += 2)
-                            block<2>(sums + r, { at + size_t(r) * row_bytes, at + size_t(r + 1) * row_bytes }, chunk, b);
-                        if (r < rows_now)
-                            block<1>(sums + r, { at + size_t(r) * row_bytes }, chunk, b);
+                    for (i32 p = 0; p < passes_now; ++p) {
+                        alignas(64) float values[lanes];
+                        _mm512_store_ps(values, sums[r * passes + p]);
+                        for (i32 t = 0; t < rt::min(lanes, tokens_now - p * lanes); ++t)
+                            out[size_t(first_token + p * lanes + t) * out_stride + size_t(first_row + r)] = values[t];
                     }
-                }
-                for (i32 r = 0; r < rows_now; ++r) {
-                    alignas(64) float values[lanes];
-                    _mm512_store_ps(values, sums[r]);
-                    for (i32 t = 0; t < count; ++t)
-                        out[size_t(first_token + t) * out_stride + size_t(first_row + r)] = values[t];
-                }
             }
         }
     }
