@@ -52,14 +52,30 @@ Batch pick(OneToken chosen, OneToken const (&avx2_family)[avx2_members], Batch a
 
 }
 
+namespace {
+// The token-lanes kernel of W's type where the plan runs its one-token rows on avx512vnni
+// (Q2_K, IQ4_NL, IQ4_XS), else null.
+BatchKernel token_lanes(Tensor const& w)
+{
+    namespace k = kernels;
+    auto const& active = k::active();
+    switch (w.type) {
+    case TensorType::Q2_K: return active.gguf_q2_k == k::avx512vnni::matmul_q2_k ? k::avx512vnni::q2_k_token_lanes_batch : nullptr;
+    case TensorType::IQ4_NL: return active.gguf_iq4_nl == k::avx512vnni::matmul_iq4_nl ? k::avx512vnni::iq4_nl_token_lanes_batch : nullptr;
+    case TensorType::IQ4_XS: return active.gguf_iq4_xs == k::avx512vnni::matmul_iq4_xs ? k::avx512vnni::iq4_xs_token_lanes_batch : nullptr;
+    default: return nullptr;
+    }
+}
+}
+
 size_t batch_tile_rows(Tensor const& w, size_t granule)
 {
     size_t rows = batch_tile_rows(w.row_bytes(), granule);
-    // Q2_K's token lanes transpose each super-block's inputs once for 32 rows: tiles of
-    // fewer (a 16 KB tile holds 8 rows of TinyLlama's 5632-wide down projection) would
+    // The token lanes transpose each unit's inputs once for 32 rows: tiles of fewer (a
+    // 16 KB tile holds 8 Q2_K rows of TinyLlama's 5632-wide down projection) would
     // transpose them again for every few rows.
-    if (w.type == TensorType::Q2_K && kernels::active().gguf_q2_k == kernels::avx512vnni::matmul_q2_k) {
-        size_t lanes_rows = (size_t(kernels::avx512vnni::q2_k_token_lanes_rows) + granule - 1) / granule * granule;
+    if (token_lanes(w)) {
+        size_t lanes_rows = (size_t(kernels::avx512vnni::token_lanes_rows) + granule - 1) / granule * granule;
         rows = rt::max(rows, lanes_rows);
     }
     return rows;
@@ -69,6 +85,10 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
 {
     namespace k = kernels;
     auto const& active = k::active();
+    if (BatchKernel lanes = token_lanes(w); lanes && inputs[0].sums) { // tokens in the vector lanes: no horizontal sums
+        lanes(out + begin, out_stride, inputs.data(), i32(inputs.size()), w.row(begin), w.cols, i32(end - begin));
+        return true;
+    }
     i32 tokens = i32(inputs.size()), d = i32(end - begin);
     switch (w.type) {
     case TensorType::Q8: {
@@ -147,10 +167,6 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
         return true;
     }
     case TensorType::Q2_K: {
-        if (active.gguf_q2_k == k::avx512vnni::matmul_q2_k) { // tokens in the lanes: no horizontal sums
-            k::avx512vnni::q2_k_token_lanes_batch(out + begin, out_stride, inputs.data(), tokens, w.row(begin), w.cols, d);
-            return true;
-        }
         if (w.cols / 256 > 32) // the batch kernel keeps the tokens' 16-value sums for 32 super-blocks
             return false;
         auto batch = pick(active.gguf_q2_k, { k::avx2::matmul_q2_k, k::avxvnni::matmul_q2_k, k::avx2tcg::matmul_q2_k }, k::avx2::q2_k_rows_batch,

@@ -412,24 +412,40 @@ TEST(BatchKernels, Q6KRowsMatchTheReferenceForEveryToken) { expect_block_batches
 TEST(BatchKernels, Q5KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q5_K, 512); }
 TEST(BatchKernels, Q3KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q3_K, 512); }
 TEST(BatchKernels, Q2KRowsMatchTheReferenceForEveryToken) { expect_block_batches_match(llm::TensorType::Q2_K, 512); }
-// AVX-512 VNNI's Q2_K rows with the tokens in the vector lanes (token_lanes.h): passes of
-// sixteen tokens (1 to 70: partial passes, one, two and a half, the four held at once and
-// past them), rows of 1, 9 and 33 super-blocks (33: past the other batch kernel's limit),
-// 19 rows (pairs and one alone) and 37 (past the 32 held at once); the largest weights,
-// scales and mins against the largest inputs as well as random ones.
-TEST(BatchKernels, Q2KTokenLanesMatchTheReferenceForEveryToken)
+// AVX-512 VNNI's rows with the tokens in the vector lanes (token_lanes.h), Q2_K, IQ4_XS
+// and IQ4_NL: passes of sixteen tokens (1 to 70: partial passes, one, two and a half, the
+// four held at once and past them), rows of 1, 9 and 33 units of 256 values (33: past the
+// other Q2_K batch kernel's limit; IQ4_NL also 9 and a half: a last run of four blocks),
+// 19 rows (pairs and one alone) and 37 (past the 32 held at once); a row at the bounds
+// (Q2_K: every value 3, every scale and min 15; the IQ4 types: every value -127 or 113)
+// against the largest inputs as well as random ones.
+void expect_token_lanes_match(llm::TensorType type)
 {
     static rt::CpuFeatures cpu = rt::detect_cpu_features();
     if (!llm::kernels::can_run(llm::kernels::Isa::Avx512Vnni, cpu))
         GTEST_SKIP() << "no AVX-512 VNNI here";
-    u64 state = 41;
+    namespace k = llm::kernels;
+    BatchKernel lanes = type == llm::TensorType::Q2_K ? k::avx512vnni::q2_k_token_lanes_batch
+        : type == llm::TensorType::IQ4_XS            ? k::avx512vnni::iq4_xs_token_lanes_batch
+                                                     : k::avx512vnni::iq4_nl_token_lanes_batch;
+    u64 state = 41 + u64(type);
+    std::vector<i32> lengths { 256, 256 * 9, 256 * 33 };
+    if (type == llm::TensorType::IQ4_NL)
+        lengths.push_back(256 * 9 + 128);
     for (i32 rows : { awkward_rows, 37 })
-        for (i32 n : { 256, 256 * 9, 256 * 33 }) {
-            auto blocks = random_tensor(llm::TensorType::Q2_K, u64(rows), u64(n), state);
-            // Row 3 at the bounds: every value 3, every scale and min 15.
-            u8* extreme = blocks.data() + 3 * size_t(n / 256) * 84;
-            for (i32 b = 0; b < n / 256; ++b)
-                std::memset(extreme + 84 * b, 0xFF, 80);
+        for (i32 n : lengths) {
+            auto blocks = random_tensor(type, u64(rows), u64(n), state);
+            u8* extreme = blocks.data() + 3 * llm::row_bytes(type, n);
+            if (type == llm::TensorType::Q2_K) {
+                for (i32 b = 0; b < n / 256; ++b)
+                    std::memset(extreme + 84 * b, 0xFF, 80);
+            } else if (type == llm::TensorType::IQ4_XS) {
+                for (i32 b = 0; b < n / 256; ++b) // nibbles 0 and 15: -127 and 113
+                    std::memset(extreme + 136 * b + 8, b % 2 ? 0xF0 : 0x00, 128);
+            } else {
+                for (i32 b = 0; b < n / 32; ++b)
+                    std::memset(extreme + 18 * b + 2, b % 2 ? 0x0F : 0x00, 16);
+            }
             for (i32 tokens : { 1, 2, 15, 16, 17, 33, 40, 64, 70 }) {
                 auto in = random_inputs(tokens, n, state);
                 for (i32 i = 0; i < n; ++i) // token 0 at the input bounds
@@ -437,18 +453,28 @@ TEST(BatchKernels, Q2KTokenLanesMatchTheReferenceForEveryToken)
                 llm::ops::group_sums(in.sums[0].data(), in.q[0].data(), n, 32);
                 size_t stride = size_t(rows) + 3;
                 std::vector<float> got(size_t(tokens) * stride, -1.0f);
-                llm::kernels::avx512vnni::q2_k_token_lanes_batch(got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, rows);
+                lanes(got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, rows);
                 for (i32 t = 0; t < tokens; ++t) {
                     std::vector<float> expected(static_cast<size_t>(rows));
-                    llm::ops::matmul_q2_k(expected.data(), in.q[size_t(t)].data(), in.s[size_t(t)].data(), nullptr, blocks.data(), n, rows);
+                    const i8* q = in.q[size_t(t)].data();
+                    const float* s = in.s[size_t(t)].data();
+                    if (type == llm::TensorType::Q2_K)
+                        llm::ops::matmul_q2_k(expected.data(), q, s, nullptr, blocks.data(), n, rows);
+                    else if (type == llm::TensorType::IQ4_XS)
+                        llm::ops::matmul_iq4_xs(expected.data(), q, s, in.sums[size_t(t)].data(), blocks.data(), n, rows);
+                    else
+                        llm::ops::matmul_iq4_nl(expected.data(), q, s, blocks.data(), n, rows);
                     EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(t) * stride, sizeof(float) * size_t(rows)), 0)
-                        << rows << " rows, n " << n << ", " << tokens << " tokens, token " << t;
+                        << llm::name(type) << ", " << rows << " rows, n " << n << ", " << tokens << " tokens, token " << t;
                     for (size_t i = size_t(rows); i < stride; ++i) // nothing written between the rows
                         EXPECT_EQ(got[size_t(t) * stride + i], -1.0f);
                 }
             }
         }
 }
+TEST(BatchKernels, Q2KTokenLanesMatchTheReferenceForEveryToken) { expect_token_lanes_match(llm::TensorType::Q2_K); }
+TEST(BatchKernels, Iq4XsTokenLanesMatchTheReferenceForEveryToken) { expect_token_lanes_match(llm::TensorType::IQ4_XS); }
+TEST(BatchKernels, Iq4NlTokenLanesMatchTheReferenceForEveryToken) { expect_token_lanes_match(llm::TensorType::IQ4_NL); }
 
 TEST(BatchKernels, Q8_0RowsMatchTheReferenceForEveryToken)
 {

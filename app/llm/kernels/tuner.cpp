@@ -343,8 +343,6 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         time_if_used(TensorType::Q5_1, gguf_q5_1_variants());
         time_if_used(TensorType::Q4_1, gguf_q4_1_variants());
         time_if_used(TensorType::Q5_K, gguf_q5_k_variants());
-        time_if_used(TensorType::IQ4_NL, gguf_iq4_nl_variants());
-        time_if_used(TensorType::IQ4_XS, gguf_iq4_xs_variants());
         // The interleaved types (interleave.h): their plain type's scratch rows, whole
         // groups of them, repacked.
         auto time_interleaved = [&](TensorType plain_type, TensorType type, auto variants) -> rt::ErrorOr<void> {
@@ -368,12 +366,16 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         TRY(time_interleaved(TensorType::Q4_K, TensorType::Q4_Kx8, gguf_q4_kx8_variants()));
         TRY(time_interleaved(TensorType::Q6_K, TensorType::Q6_Kx8, gguf_q6_kx8_variants()));
         time_if_used(TensorType::Q3_K, gguf_q3_k_variants());
-        // Q2_K: avx512vnni's prompt batches put the tokens in the vector lanes (token_lanes.h,
-        // about twice the others' speed), and its one-token rows run about as fast as the
-        // 256-bit sets' (the same memory-bound ~10 ns a super-block here): taken where it
-        // is about as fast, so that the batches follow.
-        if (multiplies(checkpoint.weights, TensorType::Q2_K))
-            time_blocks(TensorType::Q2_K, gguf_q2_k_variants(), data.data(), rows, Isa::Avx512Vnni);
+        // Q2_K, IQ4_NL and IQ4_XS: avx512vnni's prompt batches put the tokens in the vector
+        // lanes (token_lanes.h, two to three times the other sets' batches), so it is taken
+        // where its one-token rows are about as fast, and the batches follow.
+        auto time_preferring_lanes = [&](TensorType type, auto variants) {
+            if (multiplies(checkpoint.weights, type))
+                time_blocks(type, variants, data.data(), rows, Isa::Avx512Vnni);
+        };
+        time_preferring_lanes(TensorType::IQ4_NL, gguf_iq4_nl_variants());
+        time_preferring_lanes(TensorType::IQ4_XS, gguf_iq4_xs_variants());
+        time_preferring_lanes(TensorType::Q2_K, gguf_q2_k_variants());
     }
     // F16 and BF16 products (GGUF files may keep some or all matrices so): scratch rows as
     // wide as the gate matrix's, an eighth as many, values below 1 in magnitude (normal:

@@ -10,16 +10,25 @@
 #include "paired_groups_batch.h"
 #include "batch_rows.h"
 #include "q2_k_vnni_row.h"
-#include "token_lanes.h"
+#include "token_lanes_iq4.h"
+#include "token_lanes_q2_k.h"
 #include "vnni_products.h"
 namespace llm::kernels::avx512vnni {
 
 BAREFLOW_EVERY_SET_BATCH_ENTRY_POINTS(x86::Avx512VnniPieces, x86::PairedGroupsBatch)
 
-static_assert(x86::TokenLanes::held_rows == q2_k_token_lanes_rows);
+static_assert(x86::TokenLanes::held_rows == token_lanes_rows);
 void q2_k_token_lanes_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d)
 {
-    x86::TokenLanes::q2_k_rows_batch(out, out_stride, inputs, tokens, blocks, n, d);
+    x86::TokenLanes::rows_batch<x86::Q2KLanes>(out, out_stride, inputs, tokens, blocks, n, d);
+}
+void iq4_nl_token_lanes_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d)
+{
+    x86::TokenLanes::rows_batch<x86::Iq4NlLanes>(out, out_stride, inputs, tokens, blocks, n, d);
+}
+void iq4_xs_token_lanes_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d)
+{
+    x86::TokenLanes::rows_batch<x86::Iq4XsLanes>(out, out_stride, inputs, tokens, blocks, n, d);
 }
 
 namespace {

@@ -55,11 +55,14 @@ BAREFLOW_FLOAT_BATCH_KERNEL_FUNCTIONS(BAREFLOW_DECLARE_BATCH_KERNEL)
 }
 #undef BAREFLOW_DECLARE_BATCH_KERNEL
 
-// Q2_K rows with the tokens in the vector lanes (token_lanes.h), any n / 256 super-blocks;
-// each super-block's inputs are transposed once for every `q2_k_token_lanes_rows` rows.
+// Q2_K, IQ4_NL and IQ4_XS rows with the tokens in the vector lanes (token_lanes.h), any
+// row length; each unit of 256 inputs is transposed once for every `token_lanes_rows`
+// rows. IQ4_NL and IQ4_XS need the inputs' group sums (GGUF inputs have them).
 namespace llm::kernels::avx512vnni {
-constexpr i32 q2_k_token_lanes_rows = 32;
+constexpr i32 token_lanes_rows = 32;
 void q2_k_token_lanes_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d);
+void iq4_nl_token_lanes_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d);
+void iq4_xs_token_lanes_batch(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d);
 }
 
 // The batch kernels every set has, the VNNI sets included (their byte products are what
