@@ -21,6 +21,7 @@
 // groups (a Q5_K super-block, or eight Q5_0/Q5_1 blocks, the last per_row % 8 of those one
 // by one) as tree_sum8's tree, so the reference and every SIMD variant (which computes the
 // eight terms in one vector, x86/low_bit_rows.h) agree bit for bit.
+#include "block_quants.h"
 #include "block_sum.h"
 #include "k_quants.h"
 #include "ops.h"
@@ -107,25 +108,15 @@ inline void dequantize_q5_k(const u8* block, float* out)
 }
 
 // Rows of 32-value blocks of `bytes` bytes; term(block, b) is block b's float term against
-// the input's group b. Runs of eight blocks are added as tree_sum8's tree, the rest one by
-// one (block_quants.h's order).
+// the input's group b, added in block_quants::row_sum's order (runs of eight as
+// tree_sum8's tree, the rest one by one).
 template<typename Term>
 void rows_of_32(float* out, const u8* blocks, size_t bytes, i32 n, i32 d, Term const& term)
 {
     i32 per_row = n / 32;
     for (i32 i = 0; i < d; ++i) {
-        const u8* block = blocks + size_t(i) * size_t(per_row) * bytes;
-        float value = 0.0f;
-        i32 b = 0;
-        for (; b + 8 <= per_row; b += 8) {
-            float terms[8];
-            for (i32 k = 0; k < 8; ++k, block += bytes)
-                terms[k] = term(block, b + k);
-            value += tree_sum8(terms);
-        }
-        for (; b < per_row; ++b, block += bytes)
-            value += term(block, b);
-        out[i] = value;
+        const u8* row = blocks + size_t(i) * size_t(per_row) * bytes;
+        out[i] = block_quants::row_sum(per_row, [&](i32 b) { return term(row + size_t(b) * bytes, b); });
     }
 }
 
