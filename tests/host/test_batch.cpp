@@ -501,7 +501,8 @@ TEST(BatchKernels, Iq4NlRowsMatchTheReferenceForEveryToken)
 
 // F32, F16 and BF16 rows (simd_kernels.h's matmul_batch_any): every (row, token) has the scalar
 // reference's bits, for rows whose length leaves a tail after the 32 lanes and one that
-// does not, 1 to 11 tokens (blocks of four or two and their remainders).
+// does not, 19 rows (AVX-512's tiles of four and three left), 1 to 11 tokens (AVX-512's blocks
+// of three with two or one left, AVX2's of two).
 TEST(BatchKernels, FloatRowsMatchTheReferenceForEveryToken)
 {
     using namespace llm::kernels;
