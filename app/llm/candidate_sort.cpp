@@ -9,12 +9,13 @@ u32 bits_of(float value) { return __builtin_bit_cast(u32, value); }
 
 }
 
-void insertion_sort(Candidate* tokens, size_t count)
+template<typename Token>
+void insertion_sort(Token* tokens, size_t count)
 {
     for (size_t i = 1; i < count; ++i) {
-        Candidate token = tokens[i];
+        Token token = tokens[i];
         size_t j = i;
-        while (j > 0 && tokens[j - 1].probability < token.probability) {
+        while (j > 0 && probability_of(tokens[j - 1]) < probability_of(token)) {
             tokens[j] = tokens[j - 1];
             --j;
         }
@@ -26,7 +27,8 @@ void insertion_sort(Candidate* tokens, size_t count)
 // sort of llama2.c's candidate list gives): an LSD radix sort on the float's bits, whose
 // order is the value's order for non-negative floats, in up to three digits of <= 12 bits.
 // A pass in which every key has the same digit is skipped.
-Candidate* sort_descending(Candidate* source, Candidate* scratch, RadixHistogram& histogram, size_t count)
+template<typename Token>
+Token* sort_descending(Token* source, Token* scratch, RadixHistogram& histogram, size_t count)
 {
     if (count < 32) { // cheaper than the passes for a few
         insertion_sort(source, count);
@@ -39,7 +41,7 @@ Candidate* sort_descending(Candidate* source, Candidate* scratch, RadixHistogram
     // for the previous one.
     u32 smallest = ~0u, largest = 0;
     for (size_t i = 0; i < count; ++i) {
-        u32 k = ~bits_of(source[i].probability);
+        u32 k = ~bits_of(probability_of(source[i]));
         smallest = k < smallest ? k : smallest;
         largest = k > largest ? k : largest;
     }
@@ -51,7 +53,7 @@ Candidate* sort_descending(Candidate* source, Candidate* scratch, RadixHistogram
     for (u32 pass = 0; pass < passes; ++pass) // only the digits used: a few, for small spans
         for (u32& slot : rt::Span<u32>(histogram[pass], size_t(mask) + 1))
             slot = 0;
-    auto key = [smallest](Candidate const& c) { return ~bits_of(c.probability) - smallest; };
+    auto key = [smallest](Token const& token) { return ~bits_of(probability_of(token)) - smallest; };
     for (size_t i = 0; i < count; ++i) {
         u32 k = key(source[i]);
         ++histogram[0][k & masks[0]];
@@ -78,5 +80,10 @@ Candidate* sort_descending(Candidate* source, Candidate* scratch, RadixHistogram
     }
     return source;
 }
+
+template void insertion_sort(Candidate*, size_t);
+template void insertion_sort(float*, size_t);
+template Candidate* sort_descending(Candidate*, Candidate*, RadixHistogram&, size_t);
+template float* sort_descending(float*, float*, RadixHistogram&, size_t);
 
 }

@@ -42,7 +42,7 @@ struct RoundedSum {
     u64 units;      // of the tokens before the first halfway one
     u32 halfway_at; // the count when none is
 };
-RoundedSum rounded_sum(Candidate const* tokens, u32 count, float shifter, u64 limit)
+RoundedSum rounded_sum(float const* tokens, u32 count, float shifter, u64 limit)
 {
     u32 base = bits_of(shifter);
     float half_ulp = (shifter / 12582912.0f) * 0.5f; // exact: powers of two
@@ -51,13 +51,9 @@ RoundedSum rounded_sum(Candidate const* tokens, u32 count, float shifter, u64 li
         return rest == half_ulp || rest == -half_ulp;
     };
     auto units_of = [=](float value) { return bits_of(value + shifter) - base; };
-    // Four tokens' probabilities at a time (the even floats of 8), in SSE2 vectors.
+    // Four tokens' probabilities at a time, in SSE2 vectors.
     __m128 shifters = _mm_set1_ps(shifter), halves = _mm_set1_ps(half_ulp), minus_halves = _mm_set1_ps(-half_ulp);
     __m128i bases = _mm_set1_epi32(i32(base));
-    auto four = [](Candidate const* at) {
-        __m128 low = _mm_loadu_ps(&at[0].probability), high = _mm_loadu_ps(&at[2].probability);
-        return _mm_shuffle_ps(low, high, _MM_SHUFFLE(2, 0, 2, 0));
-    };
     RoundedSum result { 0, count };
     for (u32 begin = 0; begin < count && result.units < limit; begin += 256) {
         u32 end = begin + 256 < count ? begin + 256 : count;
@@ -65,7 +61,7 @@ RoundedSum rounded_sum(Candidate const* tokens, u32 count, float shifter, u64 li
         __m128i units = _mm_setzero_si128();
         __m128 any_halfway = _mm_setzero_ps();
         for (u32 i = begin; i < vector_end; i += 4) {
-            __m128 p = four(tokens + i);
+            __m128 p = _mm_loadu_ps(tokens + i);
             __m128 rounded = _mm_add_ps(p, shifters);
             units = _mm_add_epi32(units, _mm_sub_epi32(_mm_castps_si128(rounded), bases));
             __m128 rest = _mm_sub_ps(p, _mm_sub_ps(rounded, shifters));
@@ -76,16 +72,16 @@ RoundedSum rounded_sum(Candidate const* tokens, u32 count, float shifter, u64 li
         u32 block_units = lane[0] + lane[1] + lane[2] + lane[3];
         bool block_halfway = _mm_movemask_ps(any_halfway) != 0;
         for (u32 i = vector_end; i < end; ++i) {
-            block_units += units_of(tokens[i].probability);
-            block_halfway = block_halfway || halfway(tokens[i].probability);
+            block_units += units_of(tokens[i]);
+            block_halfway = block_halfway || halfway(tokens[i]);
         }
         if (block_halfway) {
             for (u32 i = begin;; ++i) {
-                if (halfway(tokens[i].probability)) {
+                if (halfway(tokens[i])) {
                     result.halfway_at = i;
                     return result;
                 }
-                result.units += units_of(tokens[i].probability);
+                result.units += units_of(tokens[i]);
             }
         }
         result.units += block_units;
@@ -122,7 +118,7 @@ u32 Nucleus::add_run(u32 first, u32 end, float& sum, float top_p, bool& halfway)
     u64 mantissa = (bits_of(sum) & (implicit_one - 1)) | implicit_one;
     float shifter = float_of((exponent << mantissa_bits) | (implicit_one >> 1));
     u32 first_token = m_starts[first], tokens = m_starts[end - 1] + m_counts[end - 1] - first_token;
-    Candidate const* run = m_tokens.data() + first_token;
+    float const* run = m_tokens.data() + first_token;
     auto added = rounded_sum(run, tokens, shifter, 2 * u64(implicit_one) - mantissa);
     halfway = added.halfway_at < tokens;
     if (halfway) { // back to the start of the halfway token's bucket
@@ -130,7 +126,7 @@ u32 Nucleus::add_run(u32 first, u32 end, float& sum, float top_p, bool& halfway)
         while (m_starts[end] + m_counts[end] <= first_token + added.halfway_at)
             ++end;
         for (u32 i = m_starts[end] - first_token; i < added.halfway_at; ++i)
-            added.units -= bits_of(run[i].probability + shifter) - bits_of(shifter);
+            added.units -= bits_of(run[i] + shifter) - bits_of(shifter);
         if (end == first)
             return first;
     }
@@ -164,7 +160,7 @@ Nucleus::Cut Nucleus::first_loop(u32 buckets, float top_p)
 {
     u32 const* counts = m_counts.data();
     u32 const* starts = m_starts.data();
-    Candidate const* tokens = m_tokens.data();
+    float const* tokens = m_tokens.data();
     float sum = 0.0f;
     u32 runs = 0;
     u32 last = ~0u, last_bucket = 0; // the last kept token's place in m_tokens, and its bucket
@@ -205,7 +201,7 @@ Nucleus::Cut Nucleus::first_loop(u32 buckets, float top_p)
         ++runs;
         sort_bucket(b);
         for (u32 i = starts[b], end = starts[b] + counts[b]; i < end; ++i) {
-            sum += tokens[i].probability;
+            sum += tokens[i];
             if (sum > top_p) {
                 last = i;
                 last_bucket = b;
@@ -262,7 +258,7 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin, float lar
     }
     u32 const* counts = m_counts.data();
     u32 const* starts = m_starts.data();
-    Candidate const* tokens = m_tokens.data();
+    float const* tokens = m_tokens.data();
     float sum = cut.sum;
     u32 runs = cut.runs, last = cut.last, last_bucket = cut.last_bucket;
     if (runs == 0) // no token reaches the cutoff
@@ -300,12 +296,37 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin, float lar
         }
         u32 end = b == last_bucket ? last + 1 : starts[b] + counts[b];
         for (u32 i = starts[b]; i < end; ++i) {
-            partial += tokens[i].probability;
+            partial += tokens[i];
             if (r < partial)
-                return tokens[i].index;
+                return index_of(probabilities, i);
         }
     }
-    return tokens[last].index;
+    return index_of(probabilities, last);
+}
+
+// The index of the token at `place` in a sorted bucket: the k-th token in index order whose
+// probability is its value, when k - 1 tokens of that value come before it (nucleus.h). Blocks
+// of 16 compared in SSE2 vectors, as far as the k-th.
+i32 Nucleus::index_of(const float* probabilities, u32 place) const
+{
+    float value = m_tokens[place];
+    u32 before = 0;
+    while (place > before && m_tokens[place - before - 1] == value)
+        ++before;
+    i32 n = m_vocab_size;
+    i32 block_end = n - n % 16;
+    __m128 wanted = _mm_set1_ps(value);
+    auto matches = [&](i32 at) { return u32(_mm_movemask_ps(_mm_cmpeq_ps(_mm_loadu_ps(probabilities + at), wanted))); };
+    for (i32 i = 0; i < block_end; i += 16) {
+        u32 mask = matches(i) | matches(i + 4) << 4 | matches(i + 8) << 8 | matches(i + 12) << 12;
+        for (; mask; mask &= mask - 1, --before)
+            if (before == 0)
+                return i + __builtin_ctz(mask);
+    }
+    for (i32 i = block_end; i < n; ++i)
+        if (probabilities[i] == value && before-- == 0)
+            return i;
+    return -1; // not reached: the value is one of the probabilities
 }
 
 }

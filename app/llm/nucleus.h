@@ -24,6 +24,12 @@
 // in S's binade and does not pass top_p. Where it would not (a binade boundary, the cut at
 // top_p, a halfway token) and in the bucket of the picked token, that bucket alone is sorted
 // and added one by one, as llama2.c does. The sums, the cut and the pick are those of llama2.c's sorted list.
+//
+// The buckets hold bare probabilities, not (probability, index) pairs: after a forward pass
+// the caches hold none of the places they go to, and half the bytes are half the lines
+// fetched to write them (the placing pass's largest cost). Only the picked token's index is
+// needed, and it follows from its value: equal values are adjacent in a sorted bucket and in
+// index order in llama2.c's stable sort, so the k-th of them is the k-th token of that value.
 #include "candidate_sort.h"
 #include <rt/error.h>
 #include <rt/heap.h>
@@ -53,6 +59,7 @@ private:
     void place_tokens(const float* probabilities, u32 buckets, float floor);
     void place_selected(u32 selected, u32 buckets, float lowest);
     void sort_bucket(u32 bucket);
+    i32 index_of(const float* probabilities, u32 place) const;
     u32 run_end(u32 first, u32 buckets, float room) const;
     bool small_enough(u32 first, float sum) const;
     u32 add_run(u32 first, u32 end, float& sum, float top_p, bool& halfway) const;
@@ -71,14 +78,14 @@ private:
     rt::HeapArray<u16> m_bucket_of; // each candidate's bucket (below max_buckets + 8), from the counting pass
     rt::HeapArray<u16> m_masks;     // the candidates of each block of 16 tokens, from the same
     rt::HeapArray<Candidate> m_selected; // select_and_count's tokens, in index order (their buckets in m_bucket_of)
-    rt::HeapArray<Candidate> m_tokens; // the candidates, bucket after bucket
+    rt::HeapArray<float> m_tokens; // the candidates' probabilities, bucket after bucket
     // The runs of the first loop: their first bucket, the running sum before them, and
     // whether they were added token by token.
     rt::HeapArray<u32> m_run_first;
     rt::HeapArray<float> m_run_sums;
     rt::HeapArray<bool> m_run_sorted;
     // Room to radix-sort a large bucket.
-    rt::HeapArray<Candidate> m_large_scratch;
+    rt::HeapArray<float> m_large_scratch;
     rt::HeapArray<u32> m_histogram;
 };
 

@@ -11,7 +11,6 @@ using namespace nucleus_bits;
 
 namespace {
 
-static_assert(sizeof(Candidate) == 8 && __builtin_offsetof(Candidate, index) == 4, "candidates are placed as one 8-byte store");
 // Buckets of more tokens than this are radix-sorted rather than by insertion.
 constexpr u32 insertion_limit = 48;
 
@@ -77,13 +76,13 @@ rt::ErrorOr<Nucleus> Nucleus::create(i32 vocab_size)
     nucleus.m_counts = TRY(rt::HeapArray<u32>::allocate_zeroed(buckets));
     nucleus.m_starts = TRY(rt::HeapArray<u32>::allocate_zeroed(buckets));
     nucleus.m_bucket_of = TRY(rt::HeapArray<u16>::allocate_zeroed(size_t(vocab_size)));
-    nucleus.m_tokens = TRY(rt::HeapArray<Candidate>::allocate_zeroed(size_t(vocab_size) + 8));
+    nucleus.m_tokens = TRY(rt::HeapArray<float>::allocate_zeroed(size_t(vocab_size) + 8));
     nucleus.m_masks = TRY(rt::HeapArray<u16>::allocate_zeroed(size_t(vocab_size) / 16 + 1));
     nucleus.m_selected = TRY(rt::HeapArray<Candidate>::allocate_zeroed(size_t(vocab_size) + 16)); // select_candidates' room
     nucleus.m_run_first = TRY(rt::HeapArray<u32>::allocate_zeroed(max_buckets + 1));
     nucleus.m_run_sums = TRY(rt::HeapArray<float>::allocate_zeroed(max_buckets + 1));
     nucleus.m_run_sorted = TRY(rt::HeapArray<bool>::allocate_zeroed(max_buckets + 1));
-    nucleus.m_large_scratch = TRY(rt::HeapArray<Candidate>::allocate_zeroed(size_t(vocab_size)));
+    nucleus.m_large_scratch = TRY(rt::HeapArray<float>::allocate_zeroed(size_t(vocab_size)));
     nucleus.m_histogram = TRY(rt::HeapArray<u32>::allocate_zeroed(3 * 4096));
     return nucleus;
 }
@@ -149,7 +148,8 @@ u32 Nucleus::count_tokens(const float* probabilities, float cutoff, float floor)
     // After a forward pass (tens of megabytes of weights) the caches hold none of the places
     // the candidates go to; place_tokens writes them in an order no prefetcher follows, and
     // would wait for memory at almost every one. So they are prefetched here, in order, as
-    // far as the candidates counted so far reach: place_tokens then finds them in the cache.
+    // far as the candidates counted so far reach (a block's 16 fill at most a line of 64
+    // bytes): place_tokens then finds them in the cache.
     u16* masks = m_masks.data();
     char const* places = reinterpret_cast<char const*>(m_tokens.data());
     u32 counted = 0;
@@ -159,8 +159,7 @@ u32 Nucleus::count_tokens(const float* probabilities, float cutoff, float floor)
         if (!mask)
             continue;
         u32 kept = bits_set(mask);
-        _mm_prefetch(places + sizeof(Candidate) * counted, _MM_HINT_T0);
-        _mm_prefetch(places + sizeof(Candidate) * counted + 64, _MM_HINT_T0);
+        _mm_prefetch(places + sizeof(float) * counted, _MM_HINT_T0);
         counted += kept;
         bool dense = kept >= 8;
         __m128i ids[4];
@@ -226,7 +225,7 @@ void Nucleus::place_tokens(const float* probabilities, u32 buckets, float floor)
         offset += counts[b];
     }
     u16 const* bucket_of = m_bucket_of.data();
-    Candidate* tokens = m_tokens.data();
+    float* tokens = m_tokens.data();
     // Tokens not kept in a dense block are written to slots after the candidates (one per
     // lane of 8, so that they do not wait for one another), never read.
     for (u32 lane = 0; lane < 8; ++lane)
@@ -234,10 +233,7 @@ void Nucleus::place_tokens(const float* probabilities, u32 buckets, float floor)
     auto place = [=](i32 i, bool kept) {
         u32 b = select(kept, bucket_of[i], max_buckets + u32(i) % 8);
         u32 at = next[b];
-        // One 8-byte store rather than two of 4 (stores are what this loop is bound by): the
-        // probability's bits first, as the Candidate lays them out on a little-endian x86.
-        u64 candidate = u64(bits_of(probabilities[i])) | (u64(u32(i)) << 32);
-        __builtin_memcpy(tokens + at, &candidate, sizeof candidate);
+        tokens[at] = probabilities[i];
         next[b] = at + kept;
     };
     i32 n = m_vocab_size;
@@ -264,10 +260,10 @@ void Nucleus::place_selected(u32 selected, u32 buckets, float lowest)
     }
     u16 const* bucket_of = m_bucket_of.data();
     Candidate const* from = m_selected.data();
-    Candidate* tokens = m_tokens.data();
+    float* tokens = m_tokens.data();
     for (u32 j = 0; j < selected; ++j)
         if (from[j].probability >= lowest)
-            tokens[next[bucket_of[j]]++] = from[j];
+            tokens[next[bucket_of[j]]++] = from[j].probability;
     for (u32 b = 0; b < buckets; ++b) // back to where each bucket begins
         next[b] -= m_counts[b];
 }
@@ -276,12 +272,12 @@ void Nucleus::place_selected(u32 selected, u32 buckets, float lowest)
 void Nucleus::sort_bucket(u32 bucket)
 {
     u32 count = m_counts[bucket];
-    Candidate* tokens = m_tokens.data() + m_starts[bucket];
+    float* tokens = m_tokens.data() + m_starts[bucket];
     if (count <= insertion_limit) {
         insertion_sort(tokens, count);
         return;
     }
-    Candidate* sorted = sort_descending(tokens, m_large_scratch.data(), *reinterpret_cast<RadixHistogram*>(m_histogram.data()), count);
+    float* sorted = sort_descending(tokens, m_large_scratch.data(), *reinterpret_cast<RadixHistogram*>(m_histogram.data()), count);
     if (sorted != tokens)
         for (u32 i = 0; i < count; ++i)
             tokens[i] = sorted[i];
