@@ -174,44 +174,37 @@ void matmul_tile(float* out, size_t out_stride, const float* const* x, const typ
 template<typename V>
 constexpr bool float_tiles = sizeof(void*) == 8 && V::width == 16;
 
-// `d` rows against `tokens` inputs: token t's row i at out[t * out_stride + i]. Where
-// float_tiles, tiles of four rows by three tokens; elsewhere as many tokens at a time as
-// keep their lanes in batch_sum_vectors vectors.
+// `d` rows against `tokens` inputs: token t's row i at out[t * out_stride + i], in tiles of
+// `rows` rows by `block` tokens: where float_tiles, four rows by three tokens (the last two
+// tokens as one tile of two); elsewhere one row by as many tokens as keep their lanes in
+// batch_sum_vectors vectors. Rows and tokens left over go one at a time.
 template<typename V, typename Weights>
 void matmul_batch_any(float* out, size_t out_stride, const float* const* x, i32 tokens, const typename Weights::Element* w, i32 n, i32 d)
 {
-    if constexpr (float_tiles<V>) {
-        constexpr i32 rows = 4, block = 3;
-        i32 i = 0;
-        auto tiles = [&]<i32 Rows>() {
-            const auto* row = w + size_t(i) * size_t(n);
-            auto tile = [&]<i32 Tokens>(i32 t) {
-                matmul_tile<V, Weights, Rows, Tokens>(out + size_t(t) * out_stride + size_t(i), out_stride, x + t, row, n);
-            };
-            i32 t = 0;
-            for (; t + block <= tokens; t += block)
-                tile.template operator()<block>(t);
-            if (tokens - t == 2)
-                tile.template operator()<2>(t);
-            else if (tokens - t == 1)
-                tile.template operator()<1>(t);
-        };
-        for (; i + rows <= d; i += rows)
-            tiles.template operator()<rows>();
-        for (; i < d; ++i)
-            tiles.template operator()<1>();
-        return;
-    }
     constexpr i32 count = Lanes<V, fp32::row_lanes>::count;
-    constexpr i32 block = count >= batch_sum_vectors ? 1 : batch_sum_vectors / count;
-    for (i32 i = 0; i < d; ++i) {
+    constexpr i32 rows = float_tiles<V> ? 4 : 1;
+    constexpr i32 block = float_tiles<V> ? 3 : count >= batch_sum_vectors ? 1 : batch_sum_vectors / count;
+    i32 i = 0;
+    auto tiles = [&]<i32 Rows>() {
         const auto* row = w + size_t(i) * size_t(n);
+        auto tile = [&]<i32 Tokens>(i32 t) {
+            matmul_tile<V, Weights, Rows, Tokens>(out + size_t(t) * out_stride + size_t(i), out_stride, x + t, row, n);
+        };
         i32 t = 0;
         for (; t + block <= tokens; t += block)
-            matmul_tile<V, Weights, 1, block>(out + size_t(t) * out_stride + size_t(i), out_stride, x + t, row, n);
+            tile.template operator()<block>(t);
+        if constexpr (block == 3)
+            if (tokens - t == 2) {
+                tile.template operator()<2>(t);
+                t += 2;
+            }
         for (; t < tokens; ++t)
-            matmul_tile<V, Weights, 1, 1>(out + size_t(t) * out_stride + size_t(i), out_stride, x + t, row, n);
-    }
+            tile.template operator()<1>(t);
+    };
+    for (; i + rows <= d; i += rows)
+        tiles.template operator()<rows>();
+    for (; i < d; ++i)
+        tiles.template operator()<1>();
 }
 
 template<typename V>
