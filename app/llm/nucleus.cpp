@@ -2,6 +2,7 @@
 // runs of buckets added at once where that is exact, single buckets sorted and added token
 // by token where it is not (nucleus.h).
 #include "nucleus.h"
+#include "kernels/kernels.h"
 #include "nucleus_bits.h"
 #include <emmintrin.h>
 #include <rt/utility.h>
@@ -29,64 +30,6 @@ float largest(const float* values, i32 count)
     for (i32 i = vector_end; i < count; ++i)
         best = rt::max(best, values[i]);
     return best;
-}
-
-// What a run of tokens adds to a running sum whose ulp is u: the integer sum of their
-// probabilities over u, each rounded to the nearest integer, or where the first one lies
-// exactly halfway (its rounding then depends on the sum). `shifter` is 1.5 * 2^23 * u: adding
-// a p of at most 2^22 * u keeps the result in the shifter's binade, where the ulp is u, so
-// the addition rounds p to a multiple of u and the bits above the shifter's count them.
-// Blocks of 256 keep the 32-bit sums from overflowing (each term is at most 2^22); the loop
-// stops once `limit` is reached (the run would leave the sum's binade).
-struct RoundedSum {
-    u64 units;      // of the tokens before the first halfway one
-    u32 halfway_at; // the count when none is
-};
-RoundedSum rounded_sum(float const* tokens, u32 count, float shifter, u64 limit)
-{
-    u32 base = bits_of(shifter);
-    float half_ulp = (shifter / 12582912.0f) * 0.5f; // exact: powers of two
-    auto halfway = [=](float value) {
-        float rest = value - ((value + shifter) - shifter); // exact: |rest| <= u / 2
-        return rest == half_ulp || rest == -half_ulp;
-    };
-    auto units_of = [=](float value) { return bits_of(value + shifter) - base; };
-    // Four tokens' probabilities at a time, in SSE2 vectors.
-    __m128 shifters = _mm_set1_ps(shifter), halves = _mm_set1_ps(half_ulp), minus_halves = _mm_set1_ps(-half_ulp);
-    __m128i bases = _mm_set1_epi32(i32(base));
-    RoundedSum result { 0, count };
-    for (u32 begin = 0; begin < count && result.units < limit; begin += 256) {
-        u32 end = begin + 256 < count ? begin + 256 : count;
-        u32 vector_end = begin + (end - begin) / 4 * 4;
-        __m128i units = _mm_setzero_si128();
-        __m128 any_halfway = _mm_setzero_ps();
-        for (u32 i = begin; i < vector_end; i += 4) {
-            __m128 p = _mm_loadu_ps(tokens + i);
-            __m128 rounded = _mm_add_ps(p, shifters);
-            units = _mm_add_epi32(units, _mm_sub_epi32(_mm_castps_si128(rounded), bases));
-            __m128 rest = _mm_sub_ps(p, _mm_sub_ps(rounded, shifters));
-            any_halfway = _mm_or_ps(any_halfway, _mm_or_ps(_mm_cmpeq_ps(rest, halves), _mm_cmpeq_ps(rest, minus_halves)));
-        }
-        u32 lane[4];
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(lane), units);
-        u32 block_units = lane[0] + lane[1] + lane[2] + lane[3];
-        bool block_halfway = _mm_movemask_ps(any_halfway) != 0;
-        for (u32 i = vector_end; i < end; ++i) {
-            block_units += units_of(tokens[i]);
-            block_halfway = block_halfway || halfway(tokens[i]);
-        }
-        if (block_halfway) {
-            for (u32 i = begin;; ++i) {
-                if (halfway(tokens[i])) {
-                    result.halfway_at = i;
-                    return result;
-                }
-                result.units += units_of(tokens[i]);
-            }
-        }
-        result.units += block_units;
-    }
-    return result;
 }
 
 }
@@ -119,7 +62,8 @@ u32 Nucleus::add_run(u32 first, u32 end, float& sum, float top_p, bool& halfway)
     float shifter = float_of((exponent << mantissa_bits) | (implicit_one >> 1));
     u32 first_token = m_starts[first], tokens = m_starts[end - 1] + m_counts[end - 1] - first_token;
     float const* run = m_tokens.data() + first_token;
-    auto added = rounded_sum(run, tokens, shifter, 2 * u64(implicit_one) - mantissa);
+    // Stops once the sum would leave its binade.
+    auto added = kernels::active().rounded_units(run, tokens, shifter, 2 * u64(implicit_one) - mantissa);
     halfway = added.halfway_at < tokens;
     if (halfway) { // back to the start of the halfway token's bucket
         end = first;

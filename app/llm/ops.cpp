@@ -72,6 +72,30 @@ size_t select_candidates(const float* values, i32 count, float floor, Candidate*
     return kept;
 }
 
+// Each token added to the shifter (1.5 * 2^23 * u) lands in the shifter's binade, whose ulp
+// is u: the addition rounds the token to a multiple of u, and the bits above the shifter's
+// count them. What the rounding took off is then exact; it is half an ulp only for a token
+// exactly halfway.
+RoundedUnits rounded_units(const float* tokens, u32 count, float shifter, u64 limit)
+{
+    u32 base = __builtin_bit_cast(u32, shifter);
+    float half_ulp = (shifter / 12582912.0f) * 0.5f; // exact: powers of two
+    RoundedUnits result { 0, count };
+    for (u32 begin = 0; begin < count && result.units < limit; begin += rounded_units_block) {
+        u32 end = begin + rounded_units_block < count ? begin + rounded_units_block : count;
+        for (u32 i = begin; i < end; ++i) {
+            float rounded = tokens[i] + shifter;
+            float rest = tokens[i] - (rounded - shifter);
+            if (rest == half_ulp || rest == -half_ulp) {
+                result.halfway_at = i;
+                return result;
+            }
+            result.units += __builtin_bit_cast(u32, rounded) - base;
+        }
+    }
+    return result;
+}
+
 void matmul(float* out, const float* x, const float* w, i32 n, i32 d)
 {
     for (i32 i = 0; i < d; ++i)

@@ -4,6 +4,7 @@
 // fp32_order.h (sums in 16 lanes, no fused multiply-add, one exp polynomial), which every
 // SIMD variant follows too, so all variants give the same bits.
 #include "candidate_sort.h"
+#include "rounded_units.h"
 #include <rt/types.h>
 
 namespace llm::ops {
@@ -18,6 +19,8 @@ float softmax(float* x, i32 size);
 // The values at or above `floor`, in index order, as candidates; returns how many
 // (kernels/operations.h).
 size_t select_candidates(const float* values, i32 count, float floor, Candidate* out);
+// The nucleus's sum of rounded units (rounded_units.h, kernels/operations.h).
+RoundedUnits rounded_units(const float* tokens, u32 count, float shifter, u64 limit);
 
 // out[d] = W[d][n] . x[n]: the matrix-vector product that dominates inference.
 void matmul(float* out, const float* x, const float* w, i32 n, i32 d);

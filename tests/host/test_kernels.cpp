@@ -702,7 +702,70 @@ TEST_P(VariantsOf, SelectCandidatesAsTheReference)
     }
 }
 
-// The active set's list follows the plan's softmax choice.
+// Tokens for the nucleus's rounded units at the ulp u of `shifter`: up to 2^12 units with
+// arbitrary low bits, and some exactly halfway between two multiples of u.
+std::vector<float> unit_tokens(size_t count, u32 seed, float shifter, std::vector<size_t> const& halfway)
+{
+    float u = shifter / 12582912.0f;
+    auto tokens = random_floats(count, seed, 4096.0f);
+    for (float& token : tokens)
+        token = std::fabs(token) * u;
+    for (size_t at : halfway)
+        if (at < count)
+            tokens[at] = (float(at % 1000) + 0.5f) * u;
+    return tokens;
+}
+
+// The reference against the definition, in double: each token's units are its quotient by u
+// rounded to the nearest integer, and the first halfway one (quotient k + 1/2) ends the sum.
+TEST(Kernels, RoundedUnitsAsDefined)
+{
+    for (float shifter : { 0x1.8p-1f, 0x1.8p-2f, 0x1.8p-7f }) {
+        double u = double(shifter) / 12582912.0;
+        for (size_t count : { 0u, 1u, 300u, 5000u }) {
+            for (std::vector<size_t> halfway : { std::vector<size_t> {}, std::vector<size_t> { 7 }, std::vector<size_t> { 4000, 299 } }) {
+                auto tokens = unit_tokens(count, u32(count + 1), shifter, halfway);
+                u64 units = 0;
+                size_t first_halfway = count;
+                for (size_t i = 0; i < count; ++i) {
+                    double quotient = double(tokens[i]) / u, whole = std::floor(quotient);
+                    if (quotient - whole == 0.5) {
+                        first_halfway = i;
+                        break;
+                    }
+                    units += u64(std::nearbyint(quotient));
+                }
+                auto sum = llm::ops::rounded_units(tokens.data(), u32(count), shifter, ~u64(0));
+                EXPECT_EQ(sum.units, units) << "count " << count << " shifter " << shifter;
+                EXPECT_EQ(sum.halfway_at, u32(first_halfway)) << "count " << count << " shifter " << shifter;
+            }
+        }
+    }
+}
+
+// Each set's rounded units as the reference's: counts around the vector widths and the
+// blocks, halfway tokens in a block's vectors and in its tail, limits that stop the sum
+// after some blocks.
+TEST_P(VariantsOf, RoundedUnitsAsTheReference)
+{
+    auto const& variant = of_this_isa(llm::kernels::rounded_units_variants());
+    for (float shifter : { 0x1.8p-1f, 0x1.8p-5f }) {
+        for (u32 count : { 0u, 1u, 3u, 15u, 16u, 17u, 255u, 256u, 257u, 1000u, 25011u }) {
+            for (std::vector<size_t> halfway : { std::vector<size_t> {}, std::vector<size_t> { 0 }, std::vector<size_t> { 254, 3 },
+                     std::vector<size_t> { 20000, 999, 16 }, std::vector<size_t> { 25010 } }) {
+                auto tokens = unit_tokens(count, count + 3, shifter, halfway);
+                for (u64 limit : { ~u64(0), u64(1), u64(300000), u64(2000000) }) {
+                    auto expected = llm::ops::rounded_units(tokens.data(), count, shifter, limit);
+                    auto actual = variant.function(tokens.data(), count, shifter, limit);
+                    EXPECT_EQ(actual.units, expected.units) << variant.name << " count " << count << " limit " << limit;
+                    EXPECT_EQ(actual.halfway_at, expected.halfway_at) << variant.name << " count " << count << " limit " << limit;
+                }
+            }
+        }
+    }
+}
+
+// The active set's list and rounded units follow the plan's softmax choice.
 TEST(Kernels, SelectCandidatesFollowsTheSoftmaxChoice)
 {
     auto cpu = rt::detect_cpu_features();
@@ -710,8 +773,10 @@ TEST(Kernels, SelectCandidatesFollowsTheSoftmaxChoice)
     llm::kernels::activate(plan);
     size_t chosen = plan.choice[size_t(llm::kernels::Op::Softmax)];
     EXPECT_EQ(llm::kernels::active().select_candidates, llm::kernels::select_candidates_variants()[chosen].function);
+    EXPECT_EQ(llm::kernels::active().rounded_units, llm::kernels::rounded_units_variants()[chosen].function);
     llm::kernels::activate(llm::kernels::Plan {});
     EXPECT_EQ(llm::kernels::active().select_candidates, llm::kernels::select_candidates_variants()[0].function);
+    EXPECT_EQ(llm::kernels::active().rounded_units, llm::kernels::rounded_units_variants()[0].function);
 }
 
 TEST_P(VariantsOf, SoftmaxEdgeCases)

@@ -51,8 +51,10 @@ constexpr const char* op_names[op_count] = { BAREFLOW_OPERATIONS(BAREFLOW_OP_NAM
 #define BAREFLOW_VARIANTS_ACCESSOR(op, name, type, entry) rt::Span<const Variant<type>> name##_variants();
 BAREFLOW_OPERATIONS(BAREFLOW_VARIANTS_ACCESSOR)
 #undef BAREFLOW_VARIANTS_ACCESSOR
-// select_candidates in every set, in the same order (not an operation of a plan).
+// select_candidates and rounded_units in every set, in the same order (not operations of a
+// plan).
 rt::Span<const Variant<SelectCandidates>> select_candidates_variants();
+rt::Span<const Variant<RoundedUnitsOf>> rounded_units_variants();
 
 // Every op has the same instruction sets in the same order.
 size_t variant_count(Op);
@@ -87,6 +89,9 @@ struct Active {
     // Top-k's candidate list (the sampler's), from the set chosen for softmax: it reads
     // softmax's output right after it (tuning it apart would time the same vector loads).
     SelectCandidates select_candidates;
+    // The nucleus's sums of rounded units, from the same set: they read what the sampler
+    // wrote after softmax.
+    RoundedUnitsOf rounded_units;
 };
 Active const& active();
 void activate(Plan const&);

@@ -5,6 +5,7 @@
 // a line in BAREFLOW_KERNEL_FUNCTIONS (its signature), a line in BAREFLOW_OPERATIONS, its
 // scalar reference in ops.h and its SIMD template in x86/simd_kernels.h.
 #include "../candidate_sort.h"
+#include "../rounded_units.h"
 #include <rt/types.h>
 
 // The functions each instruction set provides (the scalar ones are llm::ops's):
@@ -31,6 +32,11 @@
     /* on the set chosen for softmax, whose output it reads (Active::select_candidates). */                         \
     X(SelectCandidates, size_t, select_candidates, (const float* values, i32 count, float floor, llm::Candidate* out),        \
         (values, count, floor, out), __VA_ARGS__)                                                                                     \
+    /* The nucleus's rounded units (rounded_units.h) of tokens[0..count): `shifter` is 1.5 * 2^23 * u, no token */  \
+    /* above 2^22 * u; blocks of rounded_units_block until the units reach `limit`. Not in a plan: on the set */      \
+    /* chosen for softmax, as select_candidates (Active::rounded_units). */                                          \
+    X(RoundedUnitsOf, llm::RoundedUnits, rounded_units, (const float* tokens, u32 count, float shifter, u64 limit),             \
+        (tokens, count, shifter, limit), __VA_ARGS__)                                                                                 \
     /* Attention over `count` cached positions `stride` floats apart, n values each: the scores are the query's */  \
     /* dot products with the keys over `scale`; the output the values' sum weighted by the softmaxed scores, */      \
     /* position by position (out = 0, then out += weight * value). */                                               \

@@ -105,6 +105,16 @@ struct Avx2With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWith
         __m128 pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
         return _mm_cvtss_f32(_mm_add_ss(pair, _mm_shuffle_ps(pair, pair, 0x55)));
     }
+    // Each lane's float bits added up as integers (wrapping), for sums of units (rounded_units).
+    using Bits = __m256i;
+    static Bits bits_zero() { return _mm256_setzero_si256(); }
+    static Bits add_bits(Bits sums, Vector v) { return _mm256_add_epi32(sums, _mm256_castps_si256(v)); }
+    static u32 sum_bits(Bits sums)
+    {
+        __m128i quad = _mm_add_epi32(_mm256_castsi256_si128(sums), _mm256_extracti128_si256(sums, 1));
+        __m128i pairs = _mm_add_epi32(quad, _mm_shuffle_epi32(quad, 0x4E));
+        return u32(_mm_cvtsi128_si32(_mm_add_epi32(pairs, _mm_shuffle_epi32(pairs, 0xB1))));
+    }
     static i32 dot_i8(const i8* a, const i8* b, i32 n)
     {
         __m256i acc = _mm256_setzero_si256();

@@ -133,6 +133,11 @@ struct Avx512With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWi
         __m128 pair = _mm_add_ps(quad, _mm_movehl_ps(quad, quad));
         return _mm_cvtss_f32(_mm_add_ss(pair, _mm_shuffle_ps(pair, pair, 0x55)));
     }
+    // Each lane's float bits added up as integers (wrapping), for sums of units (rounded_units).
+    using Bits = __m512i;
+    static Bits bits_zero() { return _mm512_setzero_si512(); }
+    static Bits add_bits(Bits sums, Vector v) { return _mm512_add_epi32(sums, _mm512_castps_si512(v)); }
+    static u32 sum_bits(Bits sums) { return u32(_mm512_reduce_add_epi32(sums)); }
     static i32 dot_i8(const i8* a, const i8* b, i32 n)
     {
         __m512i acc = _mm512_setzero_si512();

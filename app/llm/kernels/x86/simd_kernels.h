@@ -771,6 +771,46 @@ float softmax(float* x, i32 size)
     return finite ? sum : __builtin_nanf("");
 }
 
+// ops::rounded_units, a vector of tokens at a time. A lane's float bits are added up as
+// integers and the shifter's bits taken off once per token at the end of a block: the
+// wrapping sums then give the block's units exactly (below 2^32: rounded_units.h). A token
+// is halfway when what the rounding took off is half an ulp in size (it is never more): the
+// largest of those in the block tells whether one is.
+template<typename V>
+llm::RoundedUnits rounded_units(const float* tokens, u32 count, float shifter, u64 limit)
+{
+    u32 base = __builtin_bit_cast(u32, shifter);
+    float half_ulp = (shifter / 12582912.0f) * 0.5f; // exact: powers of two
+    auto shifters = V::set1(shifter), halves = V::set1(half_ulp);
+    llm::RoundedUnits result { 0, count };
+    for (u32 begin = 0; begin < count && result.units < limit; begin += llm::rounded_units_block) {
+        u32 end = begin + llm::rounded_units_block < count ? begin + llm::rounded_units_block : count;
+        u32 vector_end = begin + (end - begin) / V::width * V::width;
+        auto sums = V::bits_zero();
+        auto largest_rest = V::zero();
+        for (u32 i = begin; i < vector_end; i += V::width) {
+            auto p = V::load(tokens + i);
+            auto rounded = V::add(p, shifters);
+            sums = V::add_bits(sums, rounded);
+            largest_rest = V::max(largest_rest, V::abs(V::sub(p, V::sub(rounded, shifters))));
+        }
+        u32 units = V::sum_bits(sums) - base * (vector_end - begin);
+        bool halfway = V::at_least_mask(largest_rest, halves) != 0;
+        for (u32 i = vector_end; i < end; ++i) {
+            float rounded = tokens[i] + shifter;
+            float rest = tokens[i] - (rounded - shifter);
+            units += __builtin_bit_cast(u32, rounded) - base;
+            halfway = halfway || rest == half_ulp || rest == -half_ulp;
+        }
+        if (halfway) { // the reference finds the block's first halfway token
+            auto block = ops::rounded_units(tokens + begin, end - begin, shifter, ~u64(0));
+            return { result.units + block.units, begin + block.halfway_at };
+        }
+        result.units += units;
+    }
+    return result;
+}
+
 // ops::select_candidates: a vector's values tested at once, a vector with none skipped
 // (most, for the peaked distributions of trained models); V::compress_candidates (AVX-512)
 // writes a vector's kept pairs in a few instructions, other sets write every pair of the

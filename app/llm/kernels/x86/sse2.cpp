@@ -86,6 +86,15 @@ struct Sse2 : x86::NibbleUnpack {
         __m128 odd = _mm_shuffle_ps(pair, pair, 0x55);
         return _mm_cvtss_f32(_mm_add_ss(pair, odd));
     }
+    // Each lane's float bits added up as integers (wrapping), for sums of units (rounded_units).
+    using Bits = __m128i;
+    static Bits bits_zero() { return _mm_setzero_si128(); }
+    static Bits add_bits(Bits sums, Vector v) { return _mm_add_epi32(sums, _mm_castps_si128(v)); }
+    static u32 sum_bits(Bits sums)
+    {
+        __m128i pairs = _mm_add_epi32(sums, _mm_shuffle_epi32(sums, 0x4E));
+        return u32(_mm_cvtsi128_si32(_mm_add_epi32(pairs, _mm_shuffle_epi32(pairs, 0xB1))));
+    }
     static i32 dot_i8(const i8* a, const i8* b, i32 n)
     {
         __m128i acc = _mm_setzero_si128();
