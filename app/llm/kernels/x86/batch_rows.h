@@ -313,7 +313,7 @@ struct BatchRows : BytePieces {
         });
     }
 
-    // Q5_K (176-byte blocks): low_bit_rows.h's q5_k_row with each block's five-bit values
+    // Q5_K (176-byte blocks): low_bit_rows.h's q5_k_rows with each block's five-bit values
     // assembled once for `Tokens` tokens, then every token's products, terms and sum by
     // the same steps.
     template<i32 Tokens>

@@ -52,37 +52,45 @@ struct LowBitRows : BytePieces {
     }
 
     // Q5_K: 176-byte blocks (f16 d, f16 dmin, 12 bytes of scales and mins, 32 of fifth
-    // bits, 128 of nibbles), `per_row` of them.
-    static float q5_k_row(const i8* xq, const float* xs, const i32* xsums, const u8* block, i32 per_row)
+    // bits, 128 of nibbles), `per_row` of them, for `rows` rows `row_bytes` apart at once:
+    // the rows' sums, each added block by block as one row's alone would be (the same
+    // bits), do not wait for one another, and a block of the input is read while it is
+    // in the nearest cache.
+    template<i32 rows>
+    static void q5_k_rows(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* first, size_t row_bytes, i32 per_row)
     {
         const __m256i nibble = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(16);
-        float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b, xq += 256, xs += 8, xsums += 8, block += 176) {
-            prefetch_ahead(block, 176);
-            // Sub-block j's fifth bits are bit j of these 32 bytes, moved to bit 4.
-            __m256i high = load(block + 16);
-            __m256i pairs[4];
-            for (i32 chunk = 0; chunk < 4; ++chunk) {
-                __m256i bytes = load(block + 48 + 32 * chunk);
-                __m256i first = _mm256_or_si256(_mm256_and_si256(bytes, nibble), _mm256_and_si256(move_bit(high, 2 * chunk, 4), sixteen));
-                __m256i second = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble),
-                    _mm256_and_si256(move_bit(high, 2 * chunk + 1, 4), sixteen));
-                pairs[chunk] = pair_of_products(_mm256_maddubs_epi16(first, load(xq + 64 * chunk)),
-                    _mm256_maddubs_epi16(second, load(xq + 64 * chunk + 32)));
+        float values[rows] {};
+        for (i32 b = 0; b < per_row; ++b, xq += 256, xs += 8, xsums += 8) {
+            __m256 input_sums = _mm256_cvtepi32_ps(load(xsums)), input_scales = _mm256_loadu_ps(xs);
+            for (i32 r = 0; r < rows; ++r) {
+                const u8* block = first + size_t(r) * row_bytes + size_t(b) * 176;
+                prefetch_ahead(block, 176);
+                // Sub-block j's fifth bits are bit j of these 32 bytes, moved to bit 4.
+                __m256i high = load(block + 16);
+                __m256i pairs[4];
+                for (i32 chunk = 0; chunk < 4; ++chunk) {
+                    __m256i bytes = load(block + 48 + 32 * chunk);
+                    __m256i low_values = _mm256_or_si256(_mm256_and_si256(bytes, nibble), _mm256_and_si256(move_bit(high, 2 * chunk, 4), sixteen));
+                    __m256i high_values = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), nibble),
+                        _mm256_and_si256(move_bit(high, 2 * chunk + 1, 4), sixteen));
+                    pairs[chunk] = pair_of_products(_mm256_maddubs_epi16(low_values, load(xq + 64 * chunk)),
+                        _mm256_maddubs_epi16(high_values, load(xq + 64 * chunk + 32)));
+                }
+                __m256 products = _mm256_cvtepi32_ps(finish(pairs[0], pairs[1], pairs[2], pairs[3]));
+                __m256 scales, mins, d, dmin;
+                scales_and_mins(block + 4, scales, mins);
+                two_halves_to_floats(block, d, dmin);
+                // scale * products (< 63 * 31 * 128 * 32) and min * sum (< 63 * 4096) are exact
+                // in float, as the reference's integer products converted are.
+                __m256 terms = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(scales, products), d),
+                                                 _mm256_mul_ps(_mm256_mul_ps(mins, input_sums), dmin)),
+                    input_scales);
+                values[r] += tree_sum(terms);
             }
-            __m256 products = _mm256_cvtepi32_ps(finish(pairs[0], pairs[1], pairs[2], pairs[3]));
-            __m256 scales, mins, d, dmin;
-            scales_and_mins(block + 4, scales, mins);
-            two_halves_to_floats(block, d, dmin);
-            // scale * products (< 63 * 31 * 128 * 32) and min * sum (< 63 * 4096) are exact
-            // in float, as the reference's integer products converted are.
-            __m256 input_sums = _mm256_cvtepi32_ps(load(xsums));
-            __m256 terms = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(scales, products), d),
-                                             _mm256_mul_ps(_mm256_mul_ps(mins, input_sums), dmin)),
-                _mm256_loadu_ps(xs));
-            value += tree_sum(terms);
         }
-        return value;
+        for (i32 r = 0; r < rows; ++r)
+            out[r] = values[r];
     }
 
     // A 32-value block's five-bit values (0..31) as 32 bytes: nibbles of 16 bytes (the low

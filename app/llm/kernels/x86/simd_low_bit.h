@@ -75,8 +75,13 @@ template<typename V>
 void matmul_q5_k(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
 {
     if constexpr (V::has_low_bit_rows) {
-        each_row(out, blocks, size_t(n / 256) * q5_quants::q5_k_bytes, d,
-            [&](const u8* row) { return V::q5_k_row(xq, xs, xsums, row, n / 256); });
+        // Two rows at a time (the last alone when d is odd).
+        size_t row_bytes = size_t(n / 256) * q5_quants::q5_k_bytes;
+        i32 i = 0;
+        for (; i + 2 <= d; i += 2)
+            V::template q5_k_rows<2>(out + i, xq, xs, xsums, blocks + size_t(i) * row_bytes, row_bytes, n / 256);
+        if (i < d)
+            V::template q5_k_rows<1>(out + i, xq, xs, xsums, blocks + size_t(i) * row_bytes, row_bytes, n / 256);
         return;
     }
     q5_quants::matmul_q5_k(out, xq, xs, xsums, blocks, n, d, x86::LowBitUnpack::q5_k_values, V::dot_i8);
