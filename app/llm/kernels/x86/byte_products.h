@@ -96,6 +96,32 @@ struct BytePieces {
         first = _mm256_broadcastss_ps(floats);
         second = _mm256_broadcastss_ps(_mm_movehdup_ps(floats));
     }
+    // Q4_K's (and Q5_K's) twelve bytes of packed 6-bit scales and mins as floats.
+    static void scales_and_mins(const u8* packed, __m256& scales, __m256& mins)
+    {
+        u32 w0, w1, w2;
+        __builtin_memcpy(&w0, packed, 4);
+        __builtin_memcpy(&w1, packed + 4, 4);
+        __builtin_memcpy(&w2, packed + 8, 4);
+        // Scales 0-3, 4-7, then mins 0-3, 4-7 (k_quants::scale_and_min).
+        __m128i bytes = _mm_setr_epi32(i32(w0 & 0x3F3F3F3F), i32((w2 & 0x0F0F0F0F) | ((w0 >> 2) & 0x30303030)), i32(w1 & 0x3F3F3F3F),
+            i32(((w2 >> 4) & 0x0F0F0F0F) | ((w1 >> 2) & 0x30303030)));
+        scales = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+        mins = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8)));
+    }
+    // A Q4_K or Q5_K super-block's eight terms, lane by lane as k_quants.h's and q5_quants.h's
+    // formulas: (scale * products * d - min * input sum * dmin) * input scale, from its f16 d
+    // and dmin and its twelve bytes of packed 6-bit scales and mins (block + 4). Both
+    // products are exact integers below 2^24, as the reference's integer products converted are.
+    static __m256 k_quant_terms(const u8* block, __m256 products, __m256 input_sums, __m256 input_scales)
+    {
+        __m256 scales, mins;
+        scales_and_mins(block + 4, scales, mins);
+        __m256 d, dmin;
+        two_halves_to_floats(block, d, dmin);
+        return _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(scales, products), d), _mm256_mul_ps(_mm256_mul_ps(mins, input_sums), dmin)),
+            input_scales);
+    }
 };
 
 }

@@ -60,22 +60,7 @@ struct KQuantRowsWith : Pieces {
                     pairs[chunk] = pair(a, c);
                 }
                 __m256 products = _mm256_cvtepi32_ps(finish(pairs[0], pairs[1], pairs[2], pairs[3]));
-                // The twelve bytes of 6-bit scales and mins (k_quants::scale_and_min), as
-                // four words of four bytes: scales 0-3, 4-7, mins 0-3, 4-7.
-                u32 w0, w1, w2;
-                __builtin_memcpy(&w0, block + 4, 4);
-                __builtin_memcpy(&w1, block + 8, 4);
-                __builtin_memcpy(&w2, block + 12, 4);
-                __m128i packed = _mm_setr_epi32(i32(w0 & 0x3F3F3F3F), i32((w2 & 0x0F0F0F0F) | ((w0 >> 2) & 0x30303030)),
-                    i32(w1 & 0x3F3F3F3F), i32(((w2 >> 4) & 0x0F0F0F0F) | ((w1 >> 2) & 0x30303030)));
-                __m256 scales = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(packed));
-                __m256 mins = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(packed, 8)));
-                // Both products are exact integers below 2^24, as float(scale * products) is.
-                __m256 d, dmin;
-                two_halves_to_floats(block, d, dmin);
-                __m256 terms = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(scales, products), d),
-                                                 _mm256_mul_ps(_mm256_mul_ps(mins, input_sums), dmin)),
-                    input_scales);
+                __m256 terms = BytePieces::k_quant_terms(block, products, input_sums, input_scales);
                 values[r] += tree_sum(terms);
             }
         }

@@ -37,20 +37,6 @@ struct LowBitRows : BytePieces {
         return from < to ? _mm256_slli_epi16(v, to - from) : from > to ? _mm256_srli_epi16(v, from - to) : v;
     }
 
-    // Q4_K's (and Q5_K's) twelve bytes of packed 6-bit scales and mins as floats.
-    static void scales_and_mins(const u8* packed, __m256& scales, __m256& mins)
-    {
-        u32 w0, w1, w2;
-        __builtin_memcpy(&w0, packed, 4);
-        __builtin_memcpy(&w1, packed + 4, 4);
-        __builtin_memcpy(&w2, packed + 8, 4);
-        // Scales 0-3, 4-7, then mins 0-3, 4-7 (q5_quants::scale_and_min).
-        __m128i bytes = _mm_setr_epi32(i32(w0 & 0x3F3F3F3F), i32((w2 & 0x0F0F0F0F) | ((w0 >> 2) & 0x30303030)), i32(w1 & 0x3F3F3F3F),
-            i32(((w2 >> 4) & 0x0F0F0F0F) | ((w1 >> 2) & 0x30303030)));
-        scales = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
-        mins = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(bytes, 8)));
-    }
-
     // Q5_K: 176-byte blocks (f16 d, f16 dmin, 12 bytes of scales and mins, 32 of fifth
     // bits, 128 of nibbles), `per_row` of them, for `rows` rows `row_bytes` apart at once:
     // the rows' sums, each added block by block as one row's alone would be (the same
@@ -78,14 +64,7 @@ struct LowBitRows : BytePieces {
                         _mm256_maddubs_epi16(high_values, load(xq + 64 * chunk + 32)));
                 }
                 __m256 products = _mm256_cvtepi32_ps(finish(pairs[0], pairs[1], pairs[2], pairs[3]));
-                __m256 scales, mins, d, dmin;
-                scales_and_mins(block + 4, scales, mins);
-                two_halves_to_floats(block, d, dmin);
-                // scale * products (< 63 * 31 * 128 * 32) and min * sum (< 63 * 4096) are exact
-                // in float, as the reference's integer products converted are.
-                __m256 terms = _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(scales, products), d),
-                                                 _mm256_mul_ps(_mm256_mul_ps(mins, input_sums), dmin)),
-                    input_scales);
+                __m256 terms = k_quant_terms(block, products, input_sums, input_scales);
                 values[r] += tree_sum(terms);
             }
         }
