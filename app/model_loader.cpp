@@ -145,7 +145,7 @@ rt::ErrorOr<void> load_gguf(LoadedModel& model, Inputs const& inputs)
     model.checkpoint = TRY(llm::load_gguf_checkpoint(file));
     u64 start = rt::read_cycles();
     if (size_t repacked = TRY(llm::interleave_weights(model.checkpoint.weights, inputs.model)))
-        rt::println("[model] {} Q4_0/Q8_0/Q4_K/Q6_K matrices interleaved in groups of eight rows in {:.1f} ms", repacked,
+        rt::println("[model] {} Q4_0/Q8_0/Q4_K/Q5_K/Q6_K matrices interleaved in groups of eight rows in {:.1f} ms", repacked,
             rt::CycleClock::to_microseconds(rt::read_cycles() - start) / 1000.0);
     model.gguf_tokenizer = TRY(llm::GgufTokenizer::load(file));
     if (model.gguf_tokenizer.vocab_size() != model.checkpoint.config.vocab_size)

@@ -381,7 +381,7 @@ print(f"BareFlow benchmark on {cpu}; read bandwidth {bandwidth:.1f} GB/s on one 
 print(f"{'where':<8} {'model':<6} {'weights':<7} {'tok/s':>9} {'GB/s':>7} {'of bw':>6}  plan / note")
 # The plan entries of the matrix products a row's weights use (the whole plan is in the JSON).
 products = {"none": ["matmul"], "q8": ["matmul_q8x8"], "q4_0": ["gguf_q4_0x8"], "q8_0": ["gguf_q8_0x8"], "q4_k": ["gguf_q4_kx8"],
-            "q4_k_m": ["gguf_q4_kx8", "gguf_q6_kx8"], "q5_k_m": ["gguf_q5_k", "gguf_q6_kx8"], "q3_k_m": ["gguf_q3_k", "gguf_q4_kx8", "gguf_q5_k"]}
+            "q4_k_m": ["gguf_q4_kx8", "gguf_q6_kx8"], "q5_k_m": ["gguf_q5_kx8", "gguf_q6_kx8"], "q3_k_m": ["gguf_q3_k", "gguf_q4_kx8", "gguf_q5_kx8"]}
 def main_kernels(plan, quant):
     wanted = products.get(quant)
     if not plan or not wanted:

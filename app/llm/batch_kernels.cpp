@@ -14,14 +14,17 @@ namespace {
 
 using BatchKernel = void (*)(float*, size_t, const MatmulInput*, i32, const u8*, i32, i32);
 
-// Each set's one-token and batch kernels of Q4_0x8, Q4_Kx8, Q6_Kx8 and Q8_0x8, in that order.
+// Each set's one-token and batch kernels of Q4_0x8, Q4_Kx8, Q6_Kx8, Q8_0x8 and Q5_Kx8, in
+// that order.
 struct InterleavedSet {
-    kernels::MatmulKBlocks one_token[4];
-    BatchKernel batch[4];
+    kernels::MatmulKBlocks one_token[5];
+    BatchKernel batch[5];
 };
 #define BAREFLOW_INTERLEAVED_SET(isa)                                                                                                        \
-    InterleavedSet { { kernels::isa::matmul_q4_0x8, kernels::isa::matmul_q4_kx8, kernels::isa::matmul_q6_kx8, kernels::isa::matmul_q8_0x8 }, \
-        { kernels::isa::q4_0x8_rows_batch, kernels::isa::q4_kx8_rows_batch, kernels::isa::q6_kx8_rows_batch, kernels::isa::q8_0x8_rows_batch } }
+    InterleavedSet { { kernels::isa::matmul_q4_0x8, kernels::isa::matmul_q4_kx8, kernels::isa::matmul_q6_kx8, kernels::isa::matmul_q8_0x8,     \
+                         kernels::isa::matmul_q5_kx8 },                                                                                        \
+        { kernels::isa::q4_0x8_rows_batch, kernels::isa::q4_kx8_rows_batch, kernels::isa::q6_kx8_rows_batch, kernels::isa::q8_0x8_rows_batch, \
+            kernels::isa::q5_kx8_rows_batch } }
 // avx2tcg's interleaved rows (emulated_rows.h, for QEMU) have no batch kernels: their
 // tokens go one by one. avx2's batch kernels would give the same bits, but under TCG
 // their pmaddubsw, a C helper there, costs more than reading each weight once per batch
@@ -29,8 +32,9 @@ struct InterleavedSet {
 // (TinyLlama shape Q4_0 under qemu-i386), and likewise for the K rows.
 constexpr InterleavedSet interleaved_sets[] = { BAREFLOW_INTERLEAVED_SET(avx2), BAREFLOW_INTERLEAVED_SET(avxvnni), BAREFLOW_INTERLEAVED_SET(avx512),
     BAREFLOW_INTERLEAVED_SET(avx512vnni),
-    InterleavedSet { { kernels::avx2tcg::matmul_q4_0x8, kernels::avx2tcg::matmul_q4_kx8, kernels::avx2tcg::matmul_q6_kx8, kernels::avx2tcg::matmul_q8_0x8 },
-        { nullptr, nullptr, nullptr, nullptr } } };
+    InterleavedSet { { kernels::avx2tcg::matmul_q4_0x8, kernels::avx2tcg::matmul_q4_kx8, kernels::avx2tcg::matmul_q6_kx8, kernels::avx2tcg::matmul_q8_0x8,
+                         kernels::avx2tcg::matmul_q5_kx8 },
+        { nullptr, nullptr, nullptr, nullptr, nullptr } } };
 #undef BAREFLOW_INTERLEAVED_SET
 
 // The batch kernel of whichever set `chosen` (the active one-token kernel) belongs to. The
@@ -223,15 +227,17 @@ bool rows_batch(float* out, size_t out_stride, rt::Span<const MatmulInput> input
     case TensorType::Q4_0x8:
     case TensorType::Q4_Kx8:
     case TensorType::Q6_Kx8:
-    case TensorType::Q8_0x8: {
+    case TensorType::Q8_0x8:
+    case TensorType::Q5_Kx8: {
         // Every set with interleaved rows has these, VNNI's byte products included; chunks
         // and tiles start and end on groups of eight rows (row_granule's multiples). Q8_0x8
         // takes the group sums where they come (GGUF's inputs), as its one-token rows do.
         bool q6 = w.type == TensorType::Q6_Kx8, q8 = w.type == TensorType::Q8_0x8;
         if (q6 ? !inputs[0].sums16 : !q8 && !inputs[0].sums)
             return false;
-        i32 kind = w.type == TensorType::Q4_0x8 ? 0 : w.type == TensorType::Q4_Kx8 ? 1 : q6 ? 2 : 3;
-        auto chosen = kind == 0 ? active.gguf_q4_0x8 : kind == 1 ? active.gguf_q4_kx8 : kind == 2 ? active.gguf_q6_kx8 : active.gguf_q8_0x8;
+        i32 kind = w.type == TensorType::Q4_0x8 ? 0 : w.type == TensorType::Q4_Kx8 ? 1 : q6 ? 2 : q8 ? 3 : 4;
+        kernels::MatmulKBlocks const chosen_of_kind[] = { active.gguf_q4_0x8, active.gguf_q4_kx8, active.gguf_q6_kx8, active.gguf_q8_0x8, active.gguf_q5_kx8 };
+        auto chosen = chosen_of_kind[kind];
         BatchKernel batch = nullptr;
         for (auto const& set : interleaved_sets)
             if (set.one_token[kind] == chosen)

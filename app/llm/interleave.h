@@ -1,8 +1,8 @@
 #pragma once
 // Weights repacked at load so that eight rows' blocks interleave (interleaved_blocks.h):
 // the SIMD kernels then hold one row per vector lane and need no horizontal sums. Only
-// Q4_0, Q8_0, Q4_K and Q6_K matrices whose row count is a multiple of 8 are repacked (to
-// Q4_0x8, Q8_0x8, Q4_Kx8 and Q6_Kx8); the others stay as the file has them. Every CPU runs the new layout (its scalar reference reads it
+// Q4_0, Q8_0, Q4_K, Q5_K and Q6_K matrices whose row count is a multiple of 8 are repacked
+// (to Q4_0x8, Q8_0x8, Q4_Kx8, Q5_Kx8 and Q6_Kx8); the others stay as the file has them. Every CPU runs the new layout (its scalar reference reads it
 // directly), so it is done always, and the bits of every product stay those of the
 // plain type.
 #include "checkpoint.h"

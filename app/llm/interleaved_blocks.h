@@ -22,6 +22,7 @@
 // repack is in place and Tensor::row(8g) still finds group g.
 #include "block_quants.h"
 #include "k_quants.h"
+#include "q5_quants.h"
 #include <rt/types.h>
 
 namespace llm::paired_blocks {
@@ -171,6 +172,67 @@ void rows(float* out, const i8* xq, const float* xs, const i32* xsums, const u8*
             u8 block[plain_bytes];
             gather(octet(group, b), i % group_rows, block);
             value = k_quants::q4_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, xsums + 8 * b, dot_i8);
+        }
+        out[i] = value;
+    }
+}
+
+}
+}
+
+// Q5_Kx8: Q5_K super-blocks (q5_quants.h) the same way, octets of 8 x 176 bytes: bytes
+// 0-1151 laid out as Q4_Kx8's (d, dmin, packed scales and mins, the nibbles in slices),
+// then 256 bytes of fifth bits in eight slices of 32: slice s has row r's bytes
+// qh[4s..4s+3] at 4r, whose bits 2c and 2c+1 are the fifth bits of the values that the
+// same slice s of nibble chunk c holds (low and high nibbles). So the kernels read Q4_Kx8's
+// slices and OR each value's fifth bit in, lane for lane, from one more 32-byte load.
+namespace llm::q5_kx8 {
+namespace {
+
+constexpr i32 group_rows = 8;
+constexpr size_t plain_bytes = q5_quants::q5_k_bytes;
+constexpr size_t octet_bytes = group_rows * plain_bytes;
+constexpr size_t fifth_bits_at = q4_kx8::octet_bytes;
+
+inline const u8* octet(const u8* group, i32 block) { return group + size_t(block) * octet_bytes; }
+
+// Calls move(plain offset, octet offset, bytes) for each piece of row r's block: Q4_Kx8's
+// pieces (a Q5_K block is a Q4_K block with the 32 bytes of fifth bits before the
+// nibbles), then the fifth bits.
+template<typename Move>
+void pieces(i32 r, Move const& move)
+{
+    constexpr size_t nibbles_from = 16, fifth_bits_bytes = 32;
+    q4_kx8::pieces(r, [&](size_t plain, size_t at, size_t bytes) { move(plain < nibbles_from ? plain : plain + fifth_bits_bytes, at, bytes); });
+    for (size_t s = 0; s < 8; ++s)
+        move(nibbles_from + 4 * s, fifth_bits_at + 32 * s + 4 * size_t(r), 4);
+}
+
+inline void gather(const u8* octet, i32 r, u8* block)
+{
+    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(block + plain, octet + at, bytes); });
+}
+
+inline void scatter(const u8* block, i32 r, u8* group, i32, i32 b)
+{
+    u8* to = group + size_t(b) * octet_bytes;
+    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(to + at, block + plain, bytes); });
+}
+
+// `d` interleaved rows as q5_quants.h's reference computes the plain ones: each block
+// gathered back and given to q5_k_block_dot with `dot_i8`.
+template<typename DotI8>
+void rows(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* groups, i32 n, i32 d, DotI8 dot_i8)
+{
+    i32 per_row = n / 256;
+    size_t group_bytes = size_t(per_row) * octet_bytes;
+    for (i32 i = 0; i < d; ++i) {
+        const u8* group = groups + size_t(i / group_rows) * group_bytes;
+        float value = 0.0f;
+        for (i32 b = 0; b < per_row; ++b) {
+            u8 block[plain_bytes];
+            gather(octet(group, b), i % group_rows, block);
+            value = q5_quants::q5_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, xsums + 8 * b, q5_quants::q5_k_values, dot_i8);
         }
         out[i] = value;
     }

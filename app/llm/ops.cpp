@@ -425,6 +425,11 @@ void matmul_q4_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, 
     q4_kx8::rows(out, xq, xs, xsums, blocks, n, d, dot_i8);
 }
 
+void matmul_q5_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
+{
+    q5_kx8::rows(out, xq, xs, xsums, blocks, n, d, dot_i8);
+}
+
 void matmul_q6_kx8(float* out, const i8* xq, const float* xs, const i32*, const u8* blocks, i32 n, i32 d)
 {
     q6_kx8::rows(out, xq, xs, blocks, n, d, dot_i8);

@@ -106,9 +106,10 @@ void matmul_q2_k(float* out, const i8* xq, const float* xs, const i32* xsums, co
 void matmul_q4_0x8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
 // Q8_0 rows interleaved likewise: the bits of matmul_q8_0 on the plain rows.
 void matmul_q8_0x8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
-// Q4_K and Q6_K rows interleaved likewise: the bits of matmul_q4_k and matmul_q6_k on the
-// plain rows.
+// Q4_K, Q5_K and Q6_K rows interleaved likewise: the bits of matmul_q4_k, matmul_q5_k and
+// matmul_q6_k on the plain rows.
 void matmul_q4_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
+void matmul_q5_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
 void matmul_q6_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d);
 
 // bfloat16 to float, exactly: its bits are the float's upper half (NaN stays NaN).

@@ -22,7 +22,7 @@ namespace llm {
 //   Q2_K  GGUF 2-bit super-blocks with 4-bit scales and mins (q2_k.h)
 //   IQ4_NL  GGUF blocks: f16 scale + 32 4-bit indices into a table of 16 values (block_quants.h)
 //   IQ4_XS  GGUF super-blocks of eight IQ4_NL groups with 6-bit scales (block_quants.h)
-//   Q4_0x8, Q8_0x8, Q4_Kx8, Q6_Kx8  Q4_0, Q8_0, Q4_K and Q6_K rows repacked at load in groups of eight
+//   Q4_0x8, Q8_0x8, Q4_Kx8, Q5_Kx8, Q6_Kx8  Q4_0, Q8_0, Q4_K, Q5_K and Q6_K rows repacked at load in groups of eight
 //         (interleaved_blocks.h): no file
 //         holds it; a group takes the bytes of its eight plain rows, so row(i) still
 //         points at group i / 8 when i is a multiple of 8
@@ -47,6 +47,7 @@ namespace llm {
     X(Q4_0x8, q4_0x8, 32, 2 + 16, GgufQ4_0x8, -1) \
     X(Q8_0x8, q8_0x8, 32, 2 + 32, GgufQ8_0x8, -1) \
     X(Q4_Kx8, q4_kx8, 256, 144, GgufQ4Kx8, -1)   \
+    X(Q5_Kx8, q5_kx8, 256, 176, GgufQ5Kx8, -1) \
     X(Q6_Kx8, q6_kx8, 256, 210, GgufQ6Kx8, -1) \
     X(Q8x8, q8x8, 1, 1, MatmulQ8x8, -1)
 

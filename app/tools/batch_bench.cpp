@@ -1,5 +1,5 @@
 // What a batch of prompt tokens saves in the matrix products. For each interleaved type
-// (the layouts a GGUF model's Q4_0, Q4_K and Q6_K matrices and llama2.c int8 matrices of
+// (the layouts a GGUF model's Q4_0, Q4_K, Q6_K, Q8_0 and Q5_K matrices and llama2.c int8 matrices of
 // group 32 get at load) a TinyLlama-shape
 // ffn_down matrix (2048 rows of 5632) multiplies `tokens` inputs, in every instruction set
 // this CPU runs: one token at a time with the set's one-token kernel, and as one batch with
@@ -36,16 +36,17 @@ using Int8Batch = void (*)(float*, size_t, const llm::MatmulInput*, i32, const u
 struct Set {
     const char* name;
     llm::kernels::Isa isa;
-    OneToken one_token[4]; // Q4_0x8, Q4_Kx8, Q6_Kx8, Q8_0x8
-    Batch batch[4];
+    OneToken one_token[5]; // Q4_0x8, Q4_Kx8, Q6_Kx8, Q8_0x8, Q5_Kx8
+    Batch batch[5];
     Int8OneToken int8_one_token; // Q8x8
     Int8Batch int8_batch;
 };
 #define BAREFLOW_BENCH_SET(isa, set_isa)                                                                                                 \
     Set { #isa, llm::kernels::Isa::set_isa,                                                                                              \
-        { llm::kernels::isa::matmul_q4_0x8, llm::kernels::isa::matmul_q4_kx8, llm::kernels::isa::matmul_q6_kx8, llm::kernels::isa::matmul_q8_0x8 }, \
+        { llm::kernels::isa::matmul_q4_0x8, llm::kernels::isa::matmul_q4_kx8, llm::kernels::isa::matmul_q6_kx8, llm::kernels::isa::matmul_q8_0x8, \
+            llm::kernels::isa::matmul_q5_kx8 },                                                                                              \
         { llm::kernels::isa::q4_0x8_rows_batch, llm::kernels::isa::q4_kx8_rows_batch, llm::kernels::isa::q6_kx8_rows_batch,                   \
-            llm::kernels::isa::q8_0x8_rows_batch },                                                                                          \
+            llm::kernels::isa::q8_0x8_rows_batch, llm::kernels::isa::q5_kx8_rows_batch },                                                    \
         llm::kernels::isa::matmul_q8x8, llm::kernels::isa::q8x8_rows_batch }
 const Set sets[] = { BAREFLOW_BENCH_SET(avx2, Avx2), BAREFLOW_BENCH_SET(avxvnni, AvxVnni), BAREFLOW_BENCH_SET(avx512, Avx512),
     BAREFLOW_BENCH_SET(avx512vnni, Avx512Vnni) };
@@ -58,8 +59,8 @@ struct Type {
 };
 const Type types[] = { { "Q4_0x8", llm::TensorType::Q4_0, llm::gguf::TensorType::Q4_0 }, { "Q4_Kx8", llm::TensorType::Q4_K, llm::gguf::TensorType::Q4_K },
     { "Q6_Kx8", llm::TensorType::Q6_K, llm::gguf::TensorType::Q6_K }, { "Q8_0x8", llm::TensorType::Q8_0, llm::gguf::TensorType::Q8_0 },
-    { "Q8x8", llm::TensorType::Q8, llm::gguf::TensorType::F32 } };
-constexpr i32 int8_kind = 4; // Q8x8, whose kernels take the scales apart
+    { "Q5_Kx8", llm::TensorType::Q5_K, llm::gguf::TensorType::Q5_K }, { "Q8x8", llm::TensorType::Q8, llm::gguf::TensorType::F32 } };
+constexpr i32 int8_kind = 5; // Q8x8, whose kernels take the scales apart
 
 // The product's weights as `type` after the load-time repacking (interleave.h): the
 // bytes, and for int8 the group scales.

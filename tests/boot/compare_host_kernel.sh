@@ -40,7 +40,7 @@ fi
 # and QEMU's `-cpu max` (TCG: AVX2, no AVX-512) run, and avx2tcg, AVX2 shaped for TCG
 # (its own interleaved K rows). Every variant gives the reference's bits (fp32_order.h), so
 # the plans must also tell the same story.
-ops=(matmul matmul_q8 rmsnorm softmax attention swiglu gguf_q8_0 gguf_q4_0 gguf_q4_0x8 gguf_q8_0x8 gguf_q4_k gguf_q4_kx8 gguf_q6_k gguf_q6_kx8 gguf_q5_0 gguf_q5_1 gguf_q4_1 gguf_q5_k gguf_q3_k gguf_q2_k gguf_f16 gguf_bf16 gguf_iq4_nl gguf_iq4_xs matmul_q8x8 quantize)
+ops=(matmul matmul_q8 rmsnorm softmax attention swiglu gguf_q8_0 gguf_q4_0 gguf_q4_0x8 gguf_q8_0x8 gguf_q4_k gguf_q4_kx8 gguf_q6_k gguf_q6_kx8 gguf_q5_0 gguf_q5_1 gguf_q4_1 gguf_q5_k gguf_q5_kx8 gguf_q3_k gguf_q2_k gguf_f16 gguf_bf16 gguf_iq4_nl gguf_iq4_xs matmul_q8x8 quantize)
 isas=(sse2)
 if grep -qw avx2 /proc/cpuinfo; then
   isas+=(avx2 avx2tcg)

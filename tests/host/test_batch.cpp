@@ -234,7 +234,7 @@ void expect_same_as_its_floats(llm::TensorType type)
 TEST(GgufBatch, F16ModelIsTheF32ModelOfItsValues) { expect_same_as_its_floats(llm::TensorType::F16); }
 TEST(GgufBatch, Bf16ModelIsTheF32ModelOfItsValues) { expect_same_as_its_floats(llm::TensorType::BF16); }
 
-// Q4_0, Q8_0, Q4_K and Q6_K matrices repacked at load (interleave.h), the embedding and the tied
+// Q4_0, Q8_0, Q4_K, Q5_K and Q6_K matrices repacked at load (interleave.h), the embedding and the tied
 // classifier included: batches still give token by token's bits, and token by token gives
 // the plain model's bits, on every plan.
 void expect_interleaved_matches_plain(llm::TensorType type, llm::TensorType interleaved)
@@ -264,6 +264,7 @@ void expect_interleaved_matches_plain(llm::TensorType type, llm::TensorType inte
 TEST(GgufBatch, InterleavedQ4_0MatchesPlainQ4_0) { expect_interleaved_matches_plain(llm::TensorType::Q4_0, llm::TensorType::Q4_0x8); }
 TEST(GgufBatch, InterleavedQ8_0MatchesPlainQ8_0) { expect_interleaved_matches_plain(llm::TensorType::Q8_0, llm::TensorType::Q8_0x8); }
 TEST(GgufBatch, InterleavedQ4KMatchesPlainQ4K) { expect_interleaved_matches_plain(llm::TensorType::Q4_K, llm::TensorType::Q4_Kx8); }
+TEST(GgufBatch, InterleavedQ5KMatchesPlainQ5K) { expect_interleaved_matches_plain(llm::TensorType::Q5_K, llm::TensorType::Q5_Kx8); }
 TEST(GgufBatch, InterleavedQ6KMatchesPlainQ6K) { expect_interleaved_matches_plain(llm::TensorType::Q6_K, llm::TensorType::Q6_Kx8); }
 
 INSTANTIATE_TEST_SUITE_P(Types, GgufBatch,
@@ -578,14 +579,18 @@ void expect_interleaved_batches_match(llm::TensorType type, i32 n, i32 rows)
     llm::interleave(t, blocks.data(), { scratch.data(), scratch.size() });
     using namespace llm::kernels;
     static rt::CpuFeatures cpu = rt::detect_cpu_features();
-    i32 kind = type == llm::TensorType::Q4_0 ? 0 : type == llm::TensorType::Q4_K ? 1 : type == llm::TensorType::Q6_K ? 2 : 3;
+    i32 kind = type == llm::TensorType::Q4_0 ? 0
+        : type == llm::TensorType::Q4_K      ? 1
+        : type == llm::TensorType::Q6_K      ? 2
+        : type == llm::TensorType::Q8_0      ? 3
+                                             : 4;
     struct Set {
         const char* name;
         Isa isa;
-        BatchKernel kernels[4];
+        BatchKernel kernels[5];
     };
 #define BAREFLOW_TEST_SET(isa, enumerator) \
-    Set { #isa, Isa::enumerator, { isa::q4_0x8_rows_batch, isa::q4_kx8_rows_batch, isa::q6_kx8_rows_batch, isa::q8_0x8_rows_batch } }
+    Set { #isa, Isa::enumerator, { isa::q4_0x8_rows_batch, isa::q4_kx8_rows_batch, isa::q6_kx8_rows_batch, isa::q8_0x8_rows_batch, isa::q5_kx8_rows_batch } }
     for (Set set : { BAREFLOW_TEST_SET(avx2, Avx2), BAREFLOW_TEST_SET(avxvnni, AvxVnni), BAREFLOW_TEST_SET(avx512, Avx512), BAREFLOW_TEST_SET(avx512vnni, Avx512Vnni) }) {
 #undef BAREFLOW_TEST_SET
         if (!can_run(set.isa, cpu))
@@ -612,6 +617,8 @@ void expect_interleaved_batches_match(llm::TensorType type, i32 n, i32 rows)
                         llm::ops::matmul_q4_k(expected.data(), q, s, in.sums[size_t(k)].data(), plain.data(), n, rows);
                     else if (kind == 2)
                         llm::ops::matmul_q6_k(expected.data(), q, s, nullptr, plain.data(), n, rows);
+                    else if (kind == 4)
+                        llm::ops::matmul_q5_k(expected.data(), q, s, in.sums[size_t(k)].data(), plain.data(), n, rows);
                     else
                         llm::ops::matmul_q8_0(expected.data(), q, s, plain.data(), n, rows);
                     EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(k) * stride, sizeof(float) * size_t(rows)), 0)
@@ -630,7 +637,53 @@ TEST(BatchKernels, InterleavedRowsMatchThePlainReferenceForEveryToken)
         expect_interleaved_batches_match(llm::TensorType::Q8_0, 512, rows);
         expect_interleaved_batches_match(llm::TensorType::Q8_0, 352, rows);
         expect_interleaved_batches_match(llm::TensorType::Q4_K, 512, rows);
+        expect_interleaved_batches_match(llm::TensorType::Q5_K, 512, rows);
         expect_interleaved_batches_match(llm::TensorType::Q6_K, 512, rows);
+    }
+}
+
+// Interleaved Q5_K batches at the int16 bound of the sets without VNNI (the one-token
+// kernels' Q5KInterleavedRowsAtTheInt16Bound): every value 31 against inputs of +-127,
+// one sign per group, in every set the CPU runs; the plain rows' reference decides.
+TEST(BatchKernels, Q5KInterleavedBatchesAtTheInt16Bound)
+{
+    using namespace llm::kernels;
+    static rt::CpuFeatures cpu = rt::detect_cpu_features();
+    const i32 n = 512, rows = 24, tokens = 5;
+    u64 state = 9;
+    auto plain = random_tensor(llm::TensorType::Q5_K, u64(rows), u64(n), state);
+    size_t bytes = llm::block_bytes(llm::TensorType::Q5_K);
+    for (size_t at = 0; at < plain.size(); at += bytes)
+        std::memset(plain.data() + at + 16, 0xFF, bytes - 16); // fifth bits and nibbles
+    auto blocks = plain;
+    llm::Tensor t { llm::TensorType::Q5_K, rows, n, blocks.data() };
+    std::vector<u8> scratch(8 * t.row_bytes());
+    llm::interleave(t, blocks.data(), { scratch.data(), scratch.size() });
+    auto in = random_inputs(tokens, n, state);
+    for (i32 k = 0; k < tokens; ++k) {
+        auto& q = in.q[size_t(k)];
+        for (i32 j = 0; j < n; ++j)
+            q[size_t(j)] = (j / 32 + k) % 2 ? i8(-127) : i8(127);
+        llm::ops::group_sums(in.sums[size_t(k)].data(), q.data(), n, 32);
+    }
+    struct Set {
+        const char* name;
+        Isa isa;
+        BatchKernel kernel;
+    };
+    for (Set set : { Set { "avx2", Isa::Avx2, avx2::q5_kx8_rows_batch }, Set { "avxvnni", Isa::AvxVnni, avxvnni::q5_kx8_rows_batch },
+             Set { "avx512", Isa::Avx512, avx512::q5_kx8_rows_batch }, Set { "avx512vnni", Isa::Avx512Vnni, avx512vnni::q5_kx8_rows_batch } }) {
+        if (!can_run(set.isa, cpu))
+            continue;
+        size_t stride = size_t(rows) + 3;
+        std::vector<float> got(size_t(tokens) * stride, -1.0f);
+        set.kernel(got.data(), stride, in.inputs.data(), tokens, blocks.data(), n, rows);
+        for (i32 k = 0; k < tokens; ++k) {
+            std::vector<float> expected(static_cast<size_t>(rows));
+            llm::ops::matmul_q5_k(expected.data(), in.q[size_t(k)].data(), in.s[size_t(k)].data(), in.sums[size_t(k)].data(), plain.data(), n, rows);
+            EXPECT_EQ(std::memcmp(expected.data(), got.data() + size_t(k) * stride, sizeof(float) * size_t(rows)), 0)
+                << set.name << " token " << k << ": row 0 gives " << got[size_t(k) * stride] << ", reference " << expected[0];
+        }
     }
 }
 

@@ -11,8 +11,8 @@
 
 namespace {
 
-// `rows` random rows of `cols` values of `type` (Q4_0, Q4_K or Q6_K) with small finite
-// scales.
+// `rows` random rows of `cols` values of `type` (Q4_0, Q8_0, Q4_K, Q5_K or Q6_K) with
+// small finite scales.
 std::vector<u8> random_rows(llm::TensorType type, i32 rows, i32 cols, u32 seed)
 {
     std::vector<u8> bytes(size_t(rows) * llm::row_bytes(type, cols));
@@ -22,7 +22,7 @@ std::vector<u8> random_rows(llm::TensorType type, i32 rows, i32 cols, u32 seed)
     size_t d_at = type == llm::TensorType::Q6_K ? 208 : 0;
     for (size_t at = 0; at < bytes.size(); at += block) {
         bytes[at + d_at + 1] = u8(0x20 | (bytes[at + d_at + 1] & 0x83)); // d, some negative
-        if (type == llm::TensorType::Q4_K)
+        if (type == llm::TensorType::Q4_K || type == llm::TensorType::Q5_K)
             bytes[at + 3] = u8(0x20 | (bytes[at + 3] & 0x83)); // dmin
     }
     return bytes;
@@ -46,7 +46,7 @@ TEST(Interleave, DequantizedRowsAreThePlainRows)
     };
     for (auto [type, cols] : { Case { TensorType::Q4_0, 32 }, Case { TensorType::Q4_0, 224 }, Case { TensorType::Q4_0, 288 },
              Case { TensorType::Q4_0, 2048 }, Case { TensorType::Q8_0, 32 }, Case { TensorType::Q8_0, 288 }, Case { TensorType::Q8_0, 2048 },
-             Case { TensorType::Q4_K, 256 }, Case { TensorType::Q4_K, 768 },
+             Case { TensorType::Q4_K, 256 }, Case { TensorType::Q4_K, 768 }, Case { TensorType::Q5_K, 256 }, Case { TensorType::Q5_K, 768 },
              Case { TensorType::Q6_K, 256 }, Case { TensorType::Q6_K, 768 } })
         for (i32 rows : { 8, 16, 24 }) {
             auto bytes = random_rows(type, rows, cols, u32(rows * 7 + cols));
@@ -59,6 +59,7 @@ TEST(Interleave, DequantizedRowsAreThePlainRows)
             EXPECT_EQ(t.type, type == TensorType::Q4_0 ? TensorType::Q4_0x8
                     : type == TensorType::Q8_0    ? TensorType::Q8_0x8
                     : type == TensorType::Q4_K    ? TensorType::Q4_Kx8
+                    : type == TensorType::Q5_K    ? TensorType::Q5_Kx8
                                                   : TensorType::Q6_Kx8);
             EXPECT_NE(bytes, original) << "nothing moved";
             for (i32 r = 0; r < rows; ++r)

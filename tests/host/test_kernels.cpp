@@ -307,8 +307,8 @@ std::vector<u8> awkward_blocks(llm::TensorType type, i32 n, i32 d, size_t offset
     size_t bytes = llm::block_bytes(type), values = llm::block_values(type);
     // Where each block keeps its f16 scales (Q4_K: d and dmin).
     std::vector<size_t> scale_at = type == TensorType::Q6_K ? std::vector<size_t> { 208 }
-        : type == TensorType::Q4_K                          ? std::vector<size_t> { 0, 2 }
-                                                            : std::vector<size_t> { 0 };
+        : type == TensorType::Q4_K || type == TensorType::Q5_K ? std::vector<size_t> { 0, 2 }
+                                                               : std::vector<size_t> { 0 };
     size_t blocks = size_t(n) / values * size_t(d);
     std::vector<u8> storage(blocks * bytes + offset);
     u32 seed = u32(n * 13 + d * 7) + u32(offset);
@@ -418,6 +418,7 @@ TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
         { TensorType::Q8_0, { 32, 224, 256, 288, 544, 16416 }, llm::kernels::gguf_q8_0x8_variants() },
         // 8448 columns: past what avx2tcg's Q4_Kx8 rows widen the input for on the stack.
         { TensorType::Q4_K, { 256, 768, 2304, 5632, 8448 }, llm::kernels::gguf_q4_kx8_variants() },
+        { TensorType::Q5_K, { 256, 768, 2304, 5632 }, llm::kernels::gguf_q5_kx8_variants() },
         // 16640 columns: past what the Q6_Kx8 kernels keep the input's 16-value sums for.
         { TensorType::Q6_K, { 256, 768, 5632, 16640 }, llm::kernels::gguf_q6_kx8_variants() },
     };
@@ -437,6 +438,8 @@ TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
                         plain(expected.data(), in.q.data(), in.s.data(), data, n, d);
                     else if (c.type == TensorType::Q4_K)
                         llm::ops::matmul_q4_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+                    else if (c.type == TensorType::Q5_K)
+                        llm::ops::matmul_q5_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
                     else
                         llm::ops::matmul_q6_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
                     llm::Tensor t { c.type, d, n, data };
@@ -455,7 +458,36 @@ TEST_P(VariantsOf, InterleavedRowsGiveThePlainRowsBits)
     }
 }
 
-// Every kind of f16 scale in the eight rows of interleaved Q4_0 and Q8_0 blocks and Q4_K and Q6_K
+// Interleaved Q5_K rows at the int16 bound of the kernels without VNNI: every value 31
+// (all nibbles and fifth bits set) against inputs of +-127 of one sign per group, so each
+// group's pmaddubsw pairs are as large as they get (2 * 31 * 127). Four slices' pairs fit
+// int16 (31496) and eight would not, so a kernel that widened less often would wrap.
+// Input sums and scales as QuantisedInput has them; the plain rows' reference decides.
+TEST_P(VariantsOf, Q5KInterleavedRowsAtTheInt16Bound)
+{
+    auto const& variant = of_this_isa(llm::kernels::gguf_q5_kx8_variants());
+    const i32 n = 512, d = 16;
+    QuantisedInput in(n, 5);
+    for (i32 k = 0; k < n; ++k)
+        in.q[size_t(k)] = (k / 32) % 2 ? i8(-127) : i8(127);
+    llm::ops::group_sums(in.sums.data(), in.q.data(), n, 32);
+    auto storage = awkward_blocks(llm::TensorType::Q5_K, n, d, 0);
+    u8* data = storage.data();
+    size_t bytes = llm::block_bytes(llm::TensorType::Q5_K);
+    for (size_t b = 0; b < size_t(n / 256 * d); ++b)
+        std::memset(data + b * bytes + 16, 0xFF, bytes - 16); // fifth bits and nibbles
+    std::vector<float> expected(static_cast<size_t>(d)), actual(static_cast<size_t>(d));
+    llm::ops::matmul_q5_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+    llm::Tensor t { llm::TensorType::Q5_K, d, n, data };
+    std::vector<u8> scratch(8 * t.row_bytes());
+    llm::interleave(t, data, { scratch.data(), scratch.size() });
+    variant.function(actual.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+    for (i32 r = 0; r < d; ++r)
+        ASSERT_EQ(__builtin_bit_cast(u32, actual[size_t(r)]), __builtin_bit_cast(u32, expected[size_t(r)]))
+            << variant.name << ": row " << r << " gives " << actual[size_t(r)] << ", reference " << expected[size_t(r)];
+}
+
+// Every kind of f16 scale in the eight rows of interleaved Q4_0 and Q8_0 blocks and Q4_K, Q5_K and Q6_K
 // super-blocks, against the plain rows' reference, bit for bit. avx2tcg converts the eight halves by
 // integer steps (emulated_rows.h) and hands subnormal and infinite ones to vcvtph2ps, so
 // each case puts a different mix into every group of eight rows: normal halves of either
@@ -473,15 +505,16 @@ TEST_P(VariantsOf, InterleavedRowsConvertEveryKindOfScale)
     };
     const Case cases[] = { { "normal and zero", 0x2E66 /* 0.1 */ }, { "smallest subnormal", 0x0001 }, { "largest subnormal", 0x03FF },
         { "negative subnormal", 0x8200 }, { "infinity", 0x7C00 } };
-    for (TensorType type : { TensorType::Q4_0, TensorType::Q8_0, TensorType::Q4_K, TensorType::Q6_K }) {
+    for (TensorType type : { TensorType::Q4_0, TensorType::Q8_0, TensorType::Q4_K, TensorType::Q5_K, TensorType::Q6_K }) {
         auto const& variant = of_this_isa(type == TensorType::Q4_0 ? llm::kernels::gguf_q4_0x8_variants()
                 : type == TensorType::Q8_0                        ? llm::kernels::gguf_q8_0x8_variants()
                 : type == TensorType::Q4_K                        ? llm::kernels::gguf_q4_kx8_variants()
+                : type == TensorType::Q5_K                        ? llm::kernels::gguf_q5_kx8_variants()
                                                                   : llm::kernels::gguf_q6_kx8_variants());
-        // Where each block keeps its f16 scales (Q4_K: d and dmin).
+        // Where each block keeps its f16 scales (Q4_K and Q5_K: d and dmin).
         std::vector<size_t> scale_at = type == TensorType::Q4_0 || type == TensorType::Q8_0 ? std::vector<size_t> { 0 }
-            : type == TensorType::Q4_K                          ? std::vector<size_t> { 0, 2 }
-                                                                : std::vector<size_t> { 208 };
+            : type == TensorType::Q4_K || type == TensorType::Q5_K ? std::vector<size_t> { 0, 2 }
+                                                                   : std::vector<size_t> { 208 };
         const i32 n = 512, d = 16, per_row = n / i32(llm::block_values(type));
         size_t bytes = llm::block_bytes(type);
         for (auto const& c : cases)
@@ -506,6 +539,8 @@ TEST_P(VariantsOf, InterleavedRowsConvertEveryKindOfScale)
                     llm::kernels::gguf_q8_0_variants()[0].function(expected.data(), in.q.data(), in.s.data(), data, n, d);
                 else if (type == TensorType::Q4_K)
                     llm::ops::matmul_q4_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
+                else if (type == TensorType::Q5_K)
+                    llm::ops::matmul_q5_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
                 else
                     llm::ops::matmul_q6_k(expected.data(), in.q.data(), in.s.data(), in.sums.data(), data, n, d);
                 llm::Tensor t { type, d, n, data };
@@ -867,10 +902,10 @@ TEST(Kernels, PlansParseAndFormat)
     auto plan = llm::kernels::Plan::parse("matmul:sse2,attention:scalar", cpu());
     ASSERT_FALSE(plan.is_error());
     EXPECT_EQ(plan.value().choice[size_t(llm::kernels::Op::Matmul)], 1);
-    char text[512];
+    char text[1024];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q8_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q4_1:scalar,gguf_q5_k:scalar,gguf_q3_k:scalar,gguf_q2_k:scalar,gguf_f16:scalar,gguf_bf16:scalar,gguf_iq4_nl:scalar,gguf_iq4_xs:scalar,matmul_q8x8:scalar,quantize:scalar");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q8_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q4_1:scalar,gguf_q5_k:scalar,gguf_q5_kx8:scalar,gguf_q3_k:scalar,gguf_q2_k:scalar,gguf_f16:scalar,gguf_bf16:scalar,gguf_iq4_nl:scalar,gguf_iq4_xs:scalar,matmul_q8x8:scalar,quantize:scalar");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
     // A core count per operation: chosen by the tuner, kept by the plan it prints.
     auto cores = llm::kernels::Plan::parse("matmul:sse2@2,attention:scalar@1", cpu());

@@ -87,7 +87,7 @@
     X(MatmulKBlocks, void, matmul_q2_k,                                                                                 \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
-    /* Q4_0, Q8_0, Q4_K and Q6_K rows interleaved in groups of eight (interleaved_blocks.h); d a multiple of 8. Q4_0 */   \
+    /* Q4_0, Q8_0, Q4_K, Q5_K and Q6_K rows interleaved in groups of eight (interleaved_blocks.h); d a multiple of 8. Q4_0 */   \
     /* takes the group sums for the offset of 8 of a whole block's eight rows at once, Q8_0 (with VNNI) for 128's. */      \
     X(MatmulKBlocks, void, matmul_q4_0x8,                                                                               \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
@@ -96,6 +96,9 @@
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
     X(MatmulKBlocks, void, matmul_q4_kx8,                                                                               \
+        (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
+        (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
+    X(MatmulKBlocks, void, matmul_q5_kx8,                                                                               \
         (float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d),                  \
         (out, xq, xs, xsums, blocks, n, d), __VA_ARGS__)                                                                              \
     X(MatmulKBlocks, void, matmul_q6_kx8,                                                                               \
@@ -124,6 +127,7 @@
     X(GgufQ5_1, gguf_q5_1, MatmulKBlocks, matmul_q5_1)            \
     X(GgufQ4_1, gguf_q4_1, MatmulKBlocks, matmul_q4_1)            \
     X(GgufQ5K, gguf_q5_k, MatmulKBlocks, matmul_q5_k)             \
+    X(GgufQ5Kx8, gguf_q5_kx8, MatmulKBlocks, matmul_q5_kx8)       \
     X(GgufQ3K, gguf_q3_k, MatmulKBlocks, matmul_q3_k)             \
     X(GgufQ2K, gguf_q2_k, MatmulKBlocks, matmul_q2_k)             \
     X(GgufF16, gguf_f16, MatmulF16, matmul_f16)                   \

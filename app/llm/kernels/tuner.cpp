@@ -364,6 +364,7 @@ rt::ErrorOr<Plan> tune(Checkpoint const& checkpoint, rt::CpuFeatures const& cpu,
         TRY(time_interleaved(TensorType::Q4_0, TensorType::Q4_0x8, gguf_q4_0x8_variants()));
         TRY(time_interleaved(TensorType::Q8_0, TensorType::Q8_0x8, gguf_q8_0x8_variants()));
         TRY(time_interleaved(TensorType::Q4_K, TensorType::Q4_Kx8, gguf_q4_kx8_variants()));
+        TRY(time_interleaved(TensorType::Q5_K, TensorType::Q5_Kx8, gguf_q5_kx8_variants()));
         TRY(time_interleaved(TensorType::Q6_K, TensorType::Q6_Kx8, gguf_q6_kx8_variants()));
         time_if_used(TensorType::Q3_K, gguf_q3_k_variants());
         // Q2_K, IQ4_NL and IQ4_XS: avx512vnni's prompt batches put the tokens in the vector

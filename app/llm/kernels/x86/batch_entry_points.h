@@ -68,9 +68,9 @@ void iq4_xs_token_lanes_batch(float* out, size_t out_stride, const llm::MatmulIn
 // The batch kernels every set has, the VNNI sets included (their byte products are what
 // makes a batch pay): Q8x8 rows (q8x8_batch.h), `d` rows (a multiple of 8) from a group
 // of eight rows' values `wq` and scales `ws`, with VNNI the inputs' group sums when given;
-// Q4_0x8, Q8_0x8, Q4_Kx8 and Q6_Kx8 rows (interleaved_batch.h), d a multiple of 8, with the
+// Q4_0x8, Q8_0x8, Q4_Kx8, Q5_Kx8 and Q6_Kx8 rows (interleaved_batch.h), d a multiple of 8, with the
 // group sums (Q6_Kx8: the 16-value sums); and Q8_0 rows (batch_rows.h).
-#define BAREFLOW_INTERLEAVED_BATCH_KERNELS(X) X(q4_0x8_rows_batch) X(q8_0x8_rows_batch) X(q4_kx8_rows_batch) X(q6_kx8_rows_batch)
+#define BAREFLOW_INTERLEAVED_BATCH_KERNELS(X) X(q4_0x8_rows_batch) X(q8_0x8_rows_batch) X(q4_kx8_rows_batch) X(q5_kx8_rows_batch) X(q6_kx8_rows_batch)
 #define BAREFLOW_DECLARE_INTERLEAVED_BATCH(name) \
     void name(float* out, size_t out_stride, const llm::MatmulInput* inputs, i32 tokens, const u8* blocks, i32 n, i32 d);
 #define BAREFLOW_DECLARE_EVERY_SET_BATCH(isa)                                                                                                   \

@@ -15,6 +15,7 @@ struct GroupsBatchWith : Q8x8BatchWith<Pieces>, InterleavedBatchWith<Pieces> {
     using InterleavedBatchWith<Pieces>::q4_0x8_rows_batch;
     using InterleavedBatchWith<Pieces>::q8_0x8_rows_batch;
     using InterleavedBatchWith<Pieces>::q4_kx8_rows_batch;
+    using InterleavedBatchWith<Pieces>::q5_kx8_rows_batch;
     using InterleavedBatchWith<Pieces>::q6_kx8_rows_batch;
 };
 

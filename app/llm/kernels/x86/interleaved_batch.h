@@ -10,7 +10,7 @@
 // vpdpbusd adds four products into each int32 lane in one instruction, which halves the
 // work per token; without, pmaddubsw's int16 pairs are added in int16 within the bounds
 // interleaved_rows.h states (Q4_0x8 and Q4_Kx8: eight pair vectors, |sum| <= 30720;
-// Q6_Kx8: two, |sum| <= 32256) and widened with pmaddwd. Included inside a target pragma
+// Q5_Kx8: four, |sum| <= 31744; Q6_Kx8: two, |sum| <= 32256) and widened with pmaddwd. Included inside a target pragma
 // that enables AVX2, after tensor.h (for MatmulInput).
 #include "byte_products.h"
 #include "interleaved_rows.h"
@@ -25,7 +25,7 @@ namespace {
 template<typename Pieces>
 struct InterleavedBatchWith {
     // `d` interleaved rows (d a multiple of 8, `blocks` at a group) against `tokens`
-    // inputs, token t's row i at out[t * out_stride + i]. Q4_0x8 and Q4_Kx8 need the
+    // inputs, token t's row i at out[t * out_stride + i]. Q4_0x8, Q4_Kx8 and Q5_Kx8 need the
     // inputs' group sums (MatmulInput::sums), Q6_Kx8 their 16-value sums (sums16).
     static void q4_0x8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
@@ -63,7 +63,13 @@ struct InterleavedBatchWith {
     {
         i32 per_row = n / 256;
         groups_batch(out, out_stride, in, tokens, blocks, size_t(per_row) * q4_kx8::octet_bytes, d,
-            [&](auto count, float* at, const MatmulInput* first, const u8* group) { q4_kx8_group<decltype(count)::value>(at, out_stride, first, group, per_row); });
+            [&](auto count, float* at, const MatmulInput* first, const u8* group) { k_x8_group<decltype(count)::value, false>(at, out_stride, first, group, per_row); });
+    }
+    static void q5_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 256;
+        groups_batch(out, out_stride, in, tokens, blocks, size_t(per_row) * q5_kx8::octet_bytes, d,
+            [&](auto count, float* at, const MatmulInput* first, const u8* group) { k_x8_group<decltype(count)::value, true>(at, out_stride, first, group, per_row); });
     }
     static void q6_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
@@ -182,17 +188,21 @@ private:
             _mm256_storeu_ps(out + size_t(t) * out_stride, values[t]);
     }
 
-    // One group of eight Q4_Kx8 rows, `Tokens` tokens: interleaved_rows.h's q4_kx8_terms
-    // with each slice unpacked once for all of them.
-    template<i32 Tokens>
-    static void q4_kx8_group(float* out, size_t out_stride, const MatmulInput* in, const u8* group, i32 per_row)
+    // One group of eight Q4_Kx8 or Q5_Kx8 (FiveBits) rows, `Tokens` tokens: interleaved_rows.h's
+    // k_x8_terms with each slice unpacked once for all of them. Without VNNI, Q5_Kx8's pairs
+    // are widened every four slices (interleaved_rows.h's k_x8_chunk gives the bounds).
+    template<i32 Tokens, bool FiveBits>
+    static void k_x8_group(float* out, size_t out_stride, const MatmulInput* in, const u8* group, i32 per_row)
     {
+        using Rows = InterleavedRowsWith<Pieces>;
+        constexpr size_t octet_bytes = FiveBits ? q5_kx8::octet_bytes : q4_kx8::octet_bytes;
+        constexpr i32 int16_run = FiveBits && !Pieces::exact_byte_products ? 4 : 8;
         __m256i mask = _mm256_set1_epi8(0x0F);
         __m256 values[Tokens];
         for (auto& v : values)
             v = _mm256_setzero_ps();
         for (i32 b = 0; b < per_row; ++b) {
-            const u8* octet = q4_kx8::octet(group, b);
+            const u8* octet = group + size_t(b) * octet_bytes;
             __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
             __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet + 16)));
             __m256i packed[3];
@@ -202,28 +212,40 @@ private:
             for (i32 c = 0; c < 4; ++c) {
                 const u8* slices = octet + q4_kx8::nibbles_at + 256 * c;
                 __m256i low[Tokens], high[Tokens];
-                for (i32 t = 0; t < Tokens; ++t)
-                    low[t] = _mm256_setzero_si256(), high[t] = _mm256_setzero_si256();
-                for (i32 s = 0; s < 8; ++s) {
-                    __m256i w = Pieces::load(slices + 32 * s);
-                    __m256i w_low = _mm256_and_si256(w, mask), w_high = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
+                for (i32 first = 0; first < 8; first += int16_run) {
+                    __m256i low_run[Tokens], high_run[Tokens];
+                    for (i32 t = 0; t < Tokens; ++t)
+                        low_run[t] = _mm256_setzero_si256(), high_run[t] = _mm256_setzero_si256();
+                    for (i32 s = first; s < first + int16_run; ++s) {
+                        __m256i w = Pieces::load(slices + 32 * s);
+                        __m256i w_low = _mm256_and_si256(w, mask), w_high = _mm256_and_si256(_mm256_srli_epi16(w, 4), mask);
+                        if constexpr (FiveBits) {
+                            __m256i bits = Pieces::load(octet + q5_kx8::fifth_bits_at + 32 * s);
+                            w_low = _mm256_or_si256(w_low, Rows::fifth_bits(bits, 2 * c));
+                            w_high = _mm256_or_si256(w_high, Rows::fifth_bits(bits, 2 * c + 1));
+                        }
+                        for (i32 t = 0; t < Tokens; ++t) {
+                            const i8* x = in[t].q + 256 * b + 64 * c + 4 * s;
+                            low_run[t] = add_products(low_run[t], w_low, broadcast(x));
+                            high_run[t] = add_products(high_run[t], w_high, broadcast(x + 32));
+                        }
+                    }
                     for (i32 t = 0; t < Tokens; ++t) {
-                        const i8* x = in[t].q + 256 * b + 64 * c + 4 * s;
-                        low[t] = add_products(low[t], w_low, broadcast(x));
-                        high[t] = add_products(high[t], w_high, broadcast(x + 32));
+                        low[t] = first ? _mm256_add_epi32(low[t], widened(low_run[t])) : widened(low_run[t]);
+                        high[t] = first ? _mm256_add_epi32(high[t], widened(high_run[t])) : widened(high_run[t]);
                     }
                 }
                 // float(scale * sums) * d as (float(scale) * d) * float(sums), and the
                 // offset's float(min * x sums) * dmin as (float(min) * dmin) * float(x sums):
-                // the same values (paired_groups_batch.h's q4_kx8_pair says why), with the
+                // the same values (paired_groups_batch.h's k_x8_pair says why), with the
                 // per-row factors shared by the tokens and no vpmulld (two instructions).
                 for (i32 part = 0; part < 2; ++part) {
                     i32 j = 2 * c + part;
                     __m256i scale, min;
-                    InterleavedRowsWith<Pieces>::q4_kx8_scale_and_min(packed, j, scale, min);
+                    Rows::q4_kx8_scale_and_min(packed, j, scale, min);
                     __m256 scale_d = _mm256_mul_ps(_mm256_cvtepi32_ps(scale), d), min_dmin = _mm256_mul_ps(_mm256_cvtepi32_ps(min), dmin);
                     for (i32 t = 0; t < Tokens; ++t) {
-                        __m256i sums = widened(part ? high[t] : low[t]);
+                        __m256i sums = part ? high[t] : low[t];
                         __m256 scaled = _mm256_mul_ps(scale_d, _mm256_cvtepi32_ps(sums));
                         __m256 offset = _mm256_mul_ps(min_dmin, _mm256_set1_ps(float(in[t].sums[8 * b + j])));
                         terms[t][j] = _mm256_mul_ps(_mm256_sub_ps(scaled, offset), _mm256_set1_ps(in[t].s[8 * b + j]));

@@ -128,40 +128,79 @@ struct InterleavedRowsWith {
         }, out, per_row, group, q8_0x8::Layout::pair_bytes);
     }
 
-    // Q4_Kx8: super-block b's eight groups for eight rows. Groups 2c and 2c+1 share chunk
-    // c's slices (low and high nibbles). Without VNNI the int16 bound is the one above:
-    // eight pair vectors of one group added, |sum| <= 30720.
-    static void q4_kx8_chunk(const u8* slices, const i8* x, __m256i& low_sums, __m256i& high_sums)
+    // Bit `bit` (0..7) of every byte moved to bit 4, the rest cleared: a Q5_Kx8 value's
+    // fifth bit (16-bit shifts of at most 4 keep every byte's bits within the byte).
+    static __m256i fifth_bits(__m256i bits, i32 bit)
     {
+        __m256i moved = bit <= 4 ? _mm256_slli_epi16(bits, 4 - bit) : _mm256_srli_epi16(bits, bit - 4);
+        return _mm256_and_si256(moved, _mm256_set1_epi8(0x10));
+    }
+    static __m512i fifth_bits(__m512i bits, i32 bit)
+        requires Pieces::pairs_slices
+    {
+        __m512i moved = bit <= 4 ? _mm512_slli_epi16(bits, 4 - bit) : _mm512_srli_epi16(bits, bit - 4);
+        return _mm512_and_si512(moved, _mm512_set1_epi8(0x10));
+    }
+
+    // Q4_Kx8 and Q5_Kx8 (FiveBits): chunk c of a super-block, groups 2c and 2c+1 for eight
+    // rows. The two groups share the chunk's slices (low and high nibbles), Q5_Kx8 ORs in
+    // the fifth bits (bits 2c and 2c+1 of the fifth-bit slices). Without VNNI the pairs of
+    // pmaddubsw are added in int16 over eight slices of nibbles (|sum| <= 8 * 2 * 15 * 128
+    // = 30720) or four of five-bit values (4 * 2 * 31 * 128 = 31744), then widened.
+    template<bool FiveBits>
+    static void k_x8_chunk(const u8* octet, i32 c, const i8* x, __m256i& low_sums, __m256i& high_sums)
+    {
+        const u8* slices = octet + q4_kx8::nibbles_at + 256 * c;
+        const u8* fifth = octet + q5_kx8::fifth_bits_at;
         __m256i low_nibbles = _mm256_set1_epi8(0x0F);
         auto slice = [&](const i8* at) {
             i32 word;
             __builtin_memcpy(&word, at, 4);
             return _mm256_set1_epi32(word);
         };
+        // Slice s's values of the two groups, lane for lane.
+        auto values = [&](i32 s, __m256i& low, __m256i& high) {
+            __m256i w = Pieces::load(slices + 32 * s);
+            low = _mm256_and_si256(w, low_nibbles), high = _mm256_and_si256(_mm256_srli_epi16(w, 4), low_nibbles);
+            if constexpr (FiveBits) {
+                __m256i bits = Pieces::load(fifth + 32 * s);
+                low = _mm256_or_si256(low, fifth_bits(bits, 2 * c)), high = _mm256_or_si256(high, fifth_bits(bits, 2 * c + 1));
+            }
+        };
         if constexpr (Pieces::pairs_slices) {
             __m512i nibbles = _mm512_set1_epi8(0x0F), low = _mm512_setzero_si512(), high = _mm512_setzero_si512();
             for (i32 s = 0; s < 8; s += 2) {
                 __m512i w = Pieces::load_pair(slices + 32 * s);
-                low = Pieces::add_slice_pair(low, _mm512_and_si512(w, nibbles), x + 4 * s);
-                high = Pieces::add_slice_pair(high, _mm512_and_si512(_mm512_srli_epi16(w, 4), nibbles), x + 32 + 4 * s);
+                __m512i w_low = _mm512_and_si512(w, nibbles), w_high = _mm512_and_si512(_mm512_srli_epi16(w, 4), nibbles);
+                if constexpr (FiveBits) {
+                    __m512i bits = Pieces::load_pair(fifth + 32 * s);
+                    w_low = _mm512_or_si512(w_low, fifth_bits(bits, 2 * c)), w_high = _mm512_or_si512(w_high, fifth_bits(bits, 2 * c + 1));
+                }
+                low = Pieces::add_slice_pair(low, w_low, x + 4 * s);
+                high = Pieces::add_slice_pair(high, w_high, x + 32 + 4 * s);
             }
             low_sums = Pieces::fold(low), high_sums = Pieces::fold(high);
         } else if constexpr (Pieces::exact_byte_products) {
             low_sums = _mm256_setzero_si256(), high_sums = _mm256_setzero_si256();
             for (i32 s = 0; s < 8; ++s) {
-                __m256i w = Pieces::load(slices + 32 * s);
-                low_sums = Pieces::add_byte_products(low_sums, _mm256_and_si256(w, low_nibbles), slice(x + 4 * s));
-                high_sums = Pieces::add_byte_products(high_sums, _mm256_and_si256(_mm256_srli_epi16(w, 4), low_nibbles), slice(x + 32 + 4 * s));
+                __m256i w_low, w_high;
+                values(s, w_low, w_high);
+                low_sums = Pieces::add_byte_products(low_sums, w_low, slice(x + 4 * s));
+                high_sums = Pieces::add_byte_products(high_sums, w_high, slice(x + 32 + 4 * s));
             }
         } else {
-            __m256i low = _mm256_setzero_si256(), high = _mm256_setzero_si256();
-            for (i32 s = 0; s < 8; ++s) {
-                __m256i w = Pieces::load(slices + 32 * s);
-                low = _mm256_add_epi16(low, _mm256_maddubs_epi16(_mm256_and_si256(w, low_nibbles), slice(x + 4 * s)));
-                high = _mm256_add_epi16(high, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(w, 4), low_nibbles), slice(x + 32 + 4 * s)));
+            constexpr i32 int16_run = FiveBits ? 4 : 8;
+            low_sums = _mm256_setzero_si256(), high_sums = _mm256_setzero_si256();
+            for (i32 first = 0; first < 8; first += int16_run) {
+                __m256i low = _mm256_setzero_si256(), high = _mm256_setzero_si256();
+                for (i32 s = first; s < first + int16_run; ++s) {
+                    __m256i w_low, w_high;
+                    values(s, w_low, w_high);
+                    low = _mm256_add_epi16(low, _mm256_maddubs_epi16(w_low, slice(x + 4 * s)));
+                    high = _mm256_add_epi16(high, _mm256_maddubs_epi16(w_high, slice(x + 32 + 4 * s)));
+                }
+                low_sums = _mm256_add_epi32(low_sums, Pieces::pair_sums(low)), high_sums = _mm256_add_epi32(high_sums, Pieces::pair_sums(high));
             }
-            low_sums = Pieces::pair_sums(low), high_sums = Pieces::pair_sums(high);
         }
     }
 
@@ -181,9 +220,10 @@ struct InterleavedRowsWith {
         }
     }
 
-    // Super-block b's eight terms, k_quants::q4_k_block_dot's
+    // Super-block b's eight terms, k_quants::q4_k_block_dot's and q5_quants::q5_k_block_dot's
     // (float(scale * products) * d - float(min * xsums) * dmin) * xs, lane for lane.
-    static void q4_kx8_terms(const u8* octet, const i8* xq, const float* xs, const i32* x_sums, __m256 (&terms)[8])
+    template<bool FiveBits>
+    static void k_x8_terms(const u8* octet, const i8* xq, const float* xs, const i32* x_sums, __m256 (&terms)[8])
     {
         __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
         __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet + 16)));
@@ -192,10 +232,11 @@ struct InterleavedRowsWith {
             packed[k] = Pieces::load(octet + q4_kx8::scales_at + 32 * k);
         for (i32 c = 0; c < 4; ++c) {
             __m256i sums[2];
-            q4_kx8_chunk(octet + q4_kx8::nibbles_at + 256 * c, xq + 64 * c, sums[0], sums[1]);
+            k_x8_chunk<FiveBits>(octet, c, xq + 64 * c, sums[0], sums[1]);
             // float(scale * sums) as float(scale) * float(sums): the same value, both
-            // products being integers below 2^24 (paired_groups_batch.h's q4_kx8_pair
-            // gives the bounds), in one float multiply where vpmulld takes two.
+            // products being integers below 2^24 (paired_groups_batch.h's k_x8_pair
+            // gives the bounds; five-bit values at most double them), in one float
+            // multiply where vpmulld takes two.
             for (i32 part = 0; part < 2; ++part) {
                 i32 j = 2 * c + part;
                 __m256i scale, min;
@@ -207,19 +248,30 @@ struct InterleavedRowsWith {
         }
     }
 
-    static void q4_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    template<bool FiveBits>
+    static void k_x8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
     {
+        constexpr size_t octet_bytes = FiveBits ? q5_kx8::octet_bytes : q4_kx8::octet_bytes;
         __m256 values = _mm256_setzero_ps();
         for (i32 b = 0; b < per_row; ++b) {
-            prefetch_ahead(q4_kx8::octet(group, b), q4_kx8::octet_bytes);
+            const u8* octet = group + size_t(b) * octet_bytes;
+            prefetch_ahead(octet, octet_bytes);
             __m256 t[8];
-            q4_kx8_terms(q4_kx8::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums + 8 * b, t);
+            k_x8_terms<FiveBits>(octet, xq + 256 * b, xs + 8 * b, x_sums + 8 * b, t);
             // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
             __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
             __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
             values = _mm256_add_ps(values, _mm256_add_ps(even, odd));
         }
         _mm256_storeu_ps(out, values);
+    }
+    static void q4_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    {
+        k_x8_group<false>(out, xq, xs, x_sums, group, per_row);
+    }
+    static void q5_kx8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
+    {
+        k_x8_group<true>(out, xq, xs, x_sums, group, per_row);
     }
 
     // Q6_Kx8: one 128-value half of a super-block, its four groups' sums of q . x (q the

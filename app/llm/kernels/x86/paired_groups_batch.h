@@ -1,5 +1,5 @@
 #pragma once
-// Rows in groups of eight (Q8x8, and the interleaved Q4_0x8, Q4_Kx8 and Q6_Kx8) against a
+// Rows in groups of eight (Q8x8, and the interleaved Q4_0x8, Q4_Kx8, Q5_Kx8 and Q6_Kx8) against a
 // batch two groups at a time, for AVX-512 with VNNI. A group's eight rows fill half of a
 // 512-bit vector, so one vector holds the same slice of two neighbouring groups, and one
 // vpdpbusd adds four products into sixteen rows' sums where groups_batch.h's 256-bit one
@@ -75,8 +75,15 @@ struct PairedGroupsBatch : GroupsBatchWith<Avx512VnniPieces> {
     {
         i32 per_row = n / 256;
         pairs_then_rest(out, out_stride, in, tokens, blocks, size_t(per_row) * q4_kx8::octet_bytes, n, d,
-            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { q4_kx8_pair<decltype(count)::value>(at, out_stride, first, pair, per_row); },
+            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { k_x8_pair<decltype(count)::value, false>(at, out_stride, first, pair, per_row); },
             Narrow::q4_kx8_rows_batch);
+    }
+    static void q5_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
+    {
+        i32 per_row = n / 256;
+        pairs_then_rest(out, out_stride, in, tokens, blocks, size_t(per_row) * q5_kx8::octet_bytes, n, d,
+            [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { k_x8_pair<decltype(count)::value, true>(at, out_stride, first, pair, per_row); },
+            Narrow::q5_kx8_rows_batch);
     }
     static void q6_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
@@ -300,16 +307,18 @@ private:
         }
     }
 
-    // Two groups of Q4_Kx8 rows, `Tokens` tokens: interleaved_batch.h's q4_kx8_group.
-    template<i32 Tokens>
-    static void q4_kx8_pair(float* out, size_t out_stride, const MatmulInput* in, Pair groups, i32 per_row)
+    // Two groups of Q4_Kx8 or Q5_Kx8 (FiveBits) rows, `Tokens` tokens: interleaved_batch.h's
+    // k_x8_group.
+    template<i32 Tokens, bool FiveBits>
+    static void k_x8_pair(float* out, size_t out_stride, const MatmulInput* in, Pair groups, i32 per_row)
     {
+        constexpr size_t octet_bytes = FiveBits ? q5_kx8::octet_bytes : q4_kx8::octet_bytes;
         __m512i mask = _mm512_set1_epi8(0x0F);
         __m512 values[Tokens];
         for (auto& v : values)
             v = _mm512_setzero_ps();
         for (i32 b = 0; b < per_row; ++b) {
-            Pair octets = groups.at(size_t(b) * q4_kx8::octet_bytes);
+            Pair octets = groups.at(size_t(b) * octet_bytes);
             __m512 d = octets.halves(0), dmin = octets.halves(16);
             __m512i packed[3];
             for (i32 k = 0; k < 3; ++k)
@@ -323,6 +332,12 @@ private:
                 for (i32 s = 0; s < 8; ++s) {
                     __m512i w = slices.bytes(32 * size_t(s));
                     __m512i w_low = _mm512_and_si512(w, mask), w_high = _mm512_and_si512(_mm512_srli_epi16(w, 4), mask);
+                    if constexpr (FiveBits) {
+                        using Rows = InterleavedRowsWith<Avx512VnniPieces>;
+                        __m512i bits = octets.bytes(q5_kx8::fifth_bits_at + 32 * size_t(s));
+                        w_low = _mm512_or_si512(w_low, Rows::fifth_bits(bits, 2 * c));
+                        w_high = _mm512_or_si512(w_high, Rows::fifth_bits(bits, 2 * c + 1));
+                    }
                     for (i32 t = 0; t < Tokens; ++t) {
                         const i8* x = in[t].q + 256 * b + 64 * c + 4 * s;
                         low[t] = _mm512_dpbusd_epi32(low[t], w_low, broadcast(x));
@@ -332,7 +347,7 @@ private:
                 // float(scale * sums) * d as (float(scale) * d) * float(sums), the same
                 // value, and the offset's float(min * x sums) * dmin likewise: each takes
                 // one rounding of the same exact product. scale * sums is an integer below
-                // 2^24 (|sums| <= 32 * 15 * 128, scale below 64), exact in a float, and so is
+                // 2^24 (|sums| <= 32 * 31 * 128 with fifth bits, scale below 64), exact in a float, and so is
                 // scale * d (six bits times an f16's eleven), so both ways round only at
                 // the end; min * x sums (|x sums| <= 32 * 128) and min * dmin the same. The
                 // per-row factors are then shared by the tokens, leaving each token three
@@ -411,7 +426,7 @@ private:
                 // float(s_a * a + s_b * b) as float(s_a) * float(a) + float(s_b) * float(b),
                 // the same value: |a|, |b| <= 16 * 32 * 128 = 2^16 and |s| <= 128, so each
                 // product is an integer of at most 2^23 and their sum one of at most 2^24,
-                // all exact in floats (q4_kx8_pair's reason: vpmulld is two instructions).
+                // all exact in floats (k_x8_pair's reason: vpmulld is two instructions).
                 __m512 scale_a = _mm512_cvtepi32_ps(octets.signed_bytes(q6_kx8::scales_at + 8 * size_t(2 * j)));
                 __m512 scale_b = _mm512_cvtepi32_ps(octets.signed_bytes(q6_kx8::scales_at + 8 * size_t(2 * j + 1)));
                 for (i32 t = 0; t < Tokens; ++t) {

@@ -521,6 +521,20 @@ void matmul_q4_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, 
     q4_kx8::rows(out, xq, xs, xsums, blocks, n, d, V::dot_i8);
 }
 
+// Q5_K rows interleaved in groups of eight: Q4_Kx8's kernels with the fifth bits.
+template<typename V>
+void matmul_q5_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
+{
+    if constexpr (V::has_interleaved_rows) {
+        i32 per_row = n / 256;
+        size_t group_bytes = size_t(per_row) * q5_kx8::octet_bytes;
+        for (i32 i = 0; i < d; i += q5_kx8::group_rows)
+            V::q5_kx8_group(out + i, xq, xs, xsums, blocks + size_t(i / q5_kx8::group_rows) * group_bytes, per_row);
+        return;
+    }
+    q5_kx8::rows(out, xq, xs, xsums, blocks, n, d, V::dot_i8);
+}
+
 // Q6_K rows interleaved in groups of eight: the input's 16-value sums once per call for
 // the offsets (up to 16384 columns on the stack; wider rows take the reference's path).
 template<typename V>
