@@ -2,6 +2,7 @@
 #include "chat/chat.h"
 #include "chat/line_editor.h"
 #include "llm/core_count_check.h"
+#include "llm/prefetch_check.h"
 #include "llm/generate.h"
 #include "llm/kernels/tuner.h"
 #include "model_loader.h"
@@ -260,8 +261,10 @@ rt::ErrorOr<void> run(Inputs const& inputs)
     TRY(load_model(model, inputs, options));
     i32 steps = TRY(story_steps(options, model.checkpoint.config.seq_len));
     auto transformer = TRY(llm::Transformer::create(model.checkpoint, options.batch ? options.batch : llm::default_batch, options.batch != 0));
-    if (options.tune == "auto")
+    if (options.tune == "auto") {
         model.plan = llm::check_core_counts(transformer, model.plan, model.checkpoint.weights, rt::Console::the());
+        model.plan = llm::check_prefetch(transformer, model.plan, rt::Console::the());
+    }
     rt::print("[tune] plan (put on the command line to skip tuning): tune=");
     model.plan.format(rt::Console::the());
     rt::println("");

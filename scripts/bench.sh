@@ -379,14 +379,15 @@ print()
 print(f"BareFlow benchmark on {cpu}; read bandwidth {bandwidth:.1f} GB/s on one thread, {bandwidth2:.1f} GB/s on two "
       f"({bandwidth2 / bandwidth:.2f}x; bareflow-membench, same run)")
 print(f"{'where':<8} {'model':<6} {'weights':<7} {'tok/s':>9} {'GB/s':>7} {'of bw':>6}  plan / note")
-# The plan entries of the matrix products a row's weights use (the whole plan is in the JSON).
+# The plan entries of the matrix products a row's weights use, and how they prefetch (the
+# whole plan is in the JSON).
 products = {"none": ["matmul"], "q8": ["matmul_q8x8"], "q4_0": ["gguf_q4_0x8"], "q8_0": ["gguf_q8_0x8"], "q4_k": ["gguf_q4_kx8"],
             "q4_k_m": ["gguf_q4_kx8", "gguf_q6_kx8"], "q5_k_m": ["gguf_q5_kx8", "gguf_q6_kx8"], "q3_k_m": ["gguf_q3_k", "gguf_q4_kx8", "gguf_q5_kx8"]}
 def main_kernels(plan, quant):
     wanted = products.get(quant)
     if not plan or not wanted:
         return plan
-    return ",".join(e for e in plan.split(",") if e.split(":")[0] in wanted)
+    return ",".join(e for e in plan.split(",") if e.split(":")[0] in wanted + ["prefetch"])
 boots = [r for r in rows if r["kind"] == "boot"]
 comparisons = [r for r in rows if r["kind"] == "llama.cpp"]
 llama2c = [r for r in rows if r["kind"] == "llama2.c"]

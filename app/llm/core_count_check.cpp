@@ -1,5 +1,6 @@
 #include "core_count_check.h"
 #include "kernels/tuner.h"
+#include "token_timing.h"
 #include <rt/cycles.h>
 #include <rt/format.h>
 #include <rt/work_pool.h>
@@ -25,27 +26,6 @@ bool splits(kernels::Op op)
     using kernels::Op;
     return op != Op::Rmsnorm && op != Op::Softmax && op != Op::Swiglu && op != Op::Quantize;
 }
-
-u64 time_tokens(Transformer& transformer, i32 positions)
-{
-    u64 start = rt::read_cycles();
-    for (i32 position = 0; position < positions; ++position)
-        transformer.forward(1, position);
-    return rt::read_cycles() - start;
-}
-
-u64 median(u64* values, size_t count)
-{
-    for (size_t i = 1; i < count; ++i) // insertion sort: a handful of values
-        for (size_t j = i; j > 0 && values[j] < values[j - 1]; --j) {
-            u64 larger = values[j - 1];
-            values[j - 1] = values[j];
-            values[j] = larger;
-        }
-    return values[count / 2];
-}
-
-double milliseconds(u64 cycles) { return rt::CycleClock::to_microseconds(cycles) / 1000.0; }
 
 }
 

@@ -15,16 +15,22 @@
 
 namespace {
 
-// With `prefetch`, each step also asks for the lines `ahead` bytes on, as the row
-// kernels do (kernels/x86/prefetch.h): on some machines a single thread reads much
-// faster that way, and the kernels' rates are to be compared with what a thread can read.
+// How a pass asks for lines ahead: not at all, into the first-level cache, or into the
+// second level as the row kernels do (kernels/x86/prefetch.h).
+enum class Prefetch { none, first_level, second_level };
+
+// With a prefetch, each step also asks for the lines `ahead` bytes on: on some machines a
+// single thread reads much faster that way, and the kernels' rates are to be compared
+// with what a thread can read.
+template<Prefetch prefetch>
 __attribute__((target("avx2"))) float sum_avx2(const float* data, size_t count, size_t ahead)
 {
+    constexpr int hint = prefetch == Prefetch::first_level ? _MM_HINT_T0 : _MM_HINT_T1;
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     for (size_t i = 0; i + 32 <= count; i += 32) {
-        if (ahead) {
-            _mm_prefetch(reinterpret_cast<const char*>(data + i) + ahead, _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(data + i) + ahead + 64, _MM_HINT_T0);
+        if constexpr (prefetch != Prefetch::none) {
+            _mm_prefetch(reinterpret_cast<const char*>(data + i) + ahead, hint);
+            _mm_prefetch(reinterpret_cast<const char*>(data + i) + ahead + 64, hint);
         }
         a0 = _mm256_add_ps(a0, _mm256_load_ps(data + i));
         a1 = _mm256_add_ps(a1, _mm256_load_ps(data + i + 8));
@@ -67,14 +73,24 @@ int main(int argc, char** argv)
     size_t part = count / threads / 32 * 32;
     std::vector<float> sinks(threads);
     double best = 0;
-    // Passes without and with software prefetch, alternating; the best of either.
-    for (int pass = 0; pass < 10; ++pass) {
-        size_t ahead = pass % 2 ? 8192 : 0;
+    // Passes without software prefetch, with it into the first-level cache and into the
+    // second, in turn; the best of any.
+    auto sum = [](Prefetch prefetch, const float* from, size_t count) {
+        constexpr size_t ahead = 8192;
+        switch (prefetch) {
+        case Prefetch::none: return sum_avx2<Prefetch::none>(from, count, ahead);
+        case Prefetch::first_level: return sum_avx2<Prefetch::first_level>(from, count, ahead);
+        case Prefetch::second_level: break;
+        }
+        return sum_avx2<Prefetch::second_level>(from, count, ahead);
+    };
+    for (int pass = 0; pass < 12; ++pass) {
+        auto prefetch = Prefetch(pass % 3);
         auto start = std::chrono::steady_clock::now();
         std::vector<std::thread> workers;
         for (size_t t = 1; t < threads; ++t)
-            workers.emplace_back([&, t] { sinks[t] += sum_avx2(data + t * part, part, ahead); });
-        sinks[0] += sum_avx2(data, part, ahead);
+            workers.emplace_back([&, t] { sinks[t] += sum(prefetch, data + t * part, part); });
+        sinks[0] += sum(prefetch, data, part);
         for (auto& w : workers)
             w.join();
         double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

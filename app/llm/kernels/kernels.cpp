@@ -68,6 +68,8 @@ size_t variant_count(Op) { return max_variants; }
 const char* variant_name(Op, size_t index) { return matmul_table[index].name; }
 Isa variant_isa(Op, size_t index) { return matmul_table[index].isa; }
 
+Prefetch active_prefetch = default_prefetch;
+
 void Plan::format(rt::TextSink& sink) const
 {
     for (size_t op = 0; op < op_count; ++op)
@@ -76,6 +78,7 @@ void Plan::format(rt::TextSink& sink) const
         if (workers[op])
             rt::format_to(sink, "@{}", workers[op]);
     }
+    rt::format_to(sink, ",prefetch:{}", prefetch_names[size_t(prefetch)]);
 }
 
 rt::ErrorOr<Plan> Plan::parse(rt::StringView text, rt::CpuFeatures const& cpu)
@@ -90,6 +93,15 @@ rt::ErrorOr<Plan> Plan::parse(rt::StringView text, rt::CpuFeatures const& cpu)
         if (colon == item.length())
             return rt::Error::format("tune: \"{}\" is not op:variant (e.g. matmul:avx2)", item);
         rt::StringView op_name = item.substring(0, colon), variant = item.substring(colon + 1);
+        if (op_name == "prefetch") {
+            size_t mode = 0;
+            while (mode < prefetch_count && !(variant == prefetch_names[mode]))
+                ++mode;
+            if (mode == prefetch_count)
+                return rt::Error::format("tune: \"{}\": prefetch is none, l1 or l2", item);
+            plan.prefetch = Prefetch(mode);
+            continue;
+        }
         // "avx2@4": four cores share this operation.
         size_t at = variant.find('@');
         u8 workers = 0;
@@ -104,7 +116,7 @@ rt::ErrorOr<Plan> Plan::parse(rt::StringView text, rt::CpuFeatures const& cpu)
         while (op < op_count && !(op_name == op_names[op]))
             ++op;
         if (op == op_count)
-            return rt::Error::format("tune: unknown operation \"{}\" ({})", op_name, all_op_names);
+            return rt::Error::format("tune: unknown operation \"{}\" ({}, prefetch)", op_name, all_op_names);
         size_t index = 0;
         while (index < max_variants && !(variant == variant_name(Op(op), index)))
             ++index;
@@ -130,6 +142,7 @@ void activate(Plan const& plan)
         active_kernels.workers[op] = plan.workers[op];
     active_kernels.select_candidates = select_candidates_table[plan.choice[size_t(Op::Softmax)]].function;
     active_kernels.rounded_units = rounded_units_table[plan.choice[size_t(Op::Softmax)]].function;
+    active_prefetch = plan.prefetch;
 }
 
 }

@@ -6,6 +6,7 @@
 // operations and instruction sets are listed once, in operations.h; everything here is
 // generated from those lists.
 #include "operations.h"
+#include "prefetch_mode.h"
 #include <rt/cpu_features.h>
 #include <rt/error.h>
 #include <rt/span.h>
@@ -71,9 +72,10 @@ struct Plan {
     u8 choice[op_count] {};  // all zero: the scalar reference
     u8 workers[op_count] {}; // 0: every core; small models run faster on fewer
     bool named[op_count] {};  // parse: which operations the text named
+    Prefetch prefetch { default_prefetch }; // how the row kernels read ahead
 
-    // "matmul:avx2@2,matmul_q8:avx2,rmsnorm:sse2,..." (the format tune= takes; @N only
-    // where a core count was chosen).
+    // "matmul:avx2@2,matmul_q8:avx2,rmsnorm:sse2,...,prefetch:l2" (the format tune= takes;
+    // @N only where a core count was chosen).
     void format(rt::TextSink&) const;
     static rt::ErrorOr<Plan> parse(rt::StringView, rt::CpuFeatures const&);
 };
