@@ -15,13 +15,13 @@ struct Interleaving {
 constexpr Interleaving interleavings[] = {
     { TensorType::Q4_0, TensorType::Q4_0x8, q4_0x8::scatter },
     { TensorType::Q8_0, TensorType::Q8_0x8, q8_0x8::scatter },
-    { TensorType::Q4_K, TensorType::Q4_Kx8, q4_kx8::scatter },
-    { TensorType::Q5_K, TensorType::Q5_Kx8, q5_kx8::scatter },
-    { TensorType::Q6_K, TensorType::Q6_Kx8, q6_kx8::scatter },
+    { TensorType::Q4_K, TensorType::Q4_Kx8, q4_kx8::Octets::scatter },
+    { TensorType::Q5_K, TensorType::Q5_Kx8, q5_kx8::Octets::scatter },
+    { TensorType::Q6_K, TensorType::Q6_Kx8, q6_kx8::Octets::scatter },
 };
 constexpr i32 group_rows = 8;
-static_assert(q4_0x8::group_rows == group_rows && q8_0x8::group_rows == group_rows && q4_kx8::group_rows == group_rows
-    && q5_kx8::group_rows == group_rows && q6_kx8::group_rows == group_rows);
+static_assert(q4_0x8::group_rows == group_rows && q8_0x8::group_rows == group_rows && q4_kx8::Octets::group_rows == group_rows
+    && q5_kx8::Octets::group_rows == group_rows && q6_kx8::Octets::group_rows == group_rows);
 
 Interleaving const* interleaving_of(TensorType type)
 {

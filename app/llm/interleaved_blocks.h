@@ -115,6 +115,65 @@ void rows(float* out, const float* xs, const u8* groups, i32 n, i32 d, BlockInte
 }
 }
 
+// The k-quant types' octets (Q4_Kx8, Q5_Kx8, Q6_Kx8 below): super-block b of a group of
+// eight rows takes their eight plain blocks' bytes at b * octet_bytes, each row's block cut
+// into the pieces its type's Layout names (Layout::pieces(r, move) calls move(plain
+// offset, octet offset, bytes) for each piece of row r's block). Moving the pieces one way
+// scatters a row's block in, the other gathers it back, and the scalar reference is the
+// plain type's on the gathered blocks.
+namespace llm::octets {
+namespace {
+
+template<typename Layout>
+struct Octets {
+    static constexpr i32 group_rows = 8;
+    static constexpr size_t plain_bytes = Layout::plain_bytes, octet_bytes = group_rows * plain_bytes;
+
+    static const u8* octet(const u8* group, i32 block) { return group + size_t(block) * octet_bytes; }
+    static void gather(const u8* octet, i32 r, u8* block)
+    {
+        Layout::pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(block + plain, octet + at, bytes); });
+    }
+    static void scatter(const u8* block, i32 r, u8* group, i32, i32 b)
+    {
+        u8* to = group + size_t(b) * octet_bytes;
+        Layout::pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(to + at, block + plain, bytes); });
+    }
+    // `d` interleaved rows of n / 256 super-blocks: each row's blocks gathered back and
+    // added by block_dot(value, block, b), the plain reference's step for block b.
+    template<typename BlockDot>
+    static void rows(float* out, const u8* groups, i32 n, i32 d, BlockDot const& block_dot)
+    {
+        i32 per_row = n / 256;
+        size_t group_bytes = size_t(per_row) * octet_bytes;
+        for (i32 i = 0; i < d; ++i) {
+            const u8* group = groups + size_t(i / group_rows) * group_bytes;
+            float value = 0.0f;
+            for (i32 b = 0; b < per_row; ++b) {
+                u8 block[Layout::plain_bytes];
+                gather(octet(group, b), i % group_rows, block);
+                value = block_dot(value, block, b);
+            }
+            out[i] = value;
+        }
+    }
+    // Row `row` of a tensor (n values a row) whose groups begin at `groups`, as floats:
+    // its blocks gathered back and dequantised by dequantize(block, out).
+    template<typename Dequantize>
+    static void dequantize_row(const u8* groups, size_t row, i32 n, float* out, Dequantize const& dequantize)
+    {
+        const u8* group = groups + row / size_t(group_rows) * size_t(n / 256) * octet_bytes;
+        u8 block[Layout::plain_bytes];
+        for (i32 b = 0; b < n / 256; ++b) {
+            gather(octet(group, b), i32(row % size_t(group_rows)), block);
+            dequantize(block, out + 256 * b);
+        }
+    }
+};
+
+}
+}
+
 // Q4_Kx8: Q4_K super-blocks (k_quants.h) the same way, octets of 8 x 144 bytes:
 //   bytes    0-15   the eight rows' d, row r's at 2r
 //   bytes   16-31   their dmin
@@ -127,54 +186,32 @@ void rows(float* out, const float* xs, const u8* groups, i32 n, i32 d, BlockInte
 namespace llm::q4_kx8 {
 namespace {
 
-constexpr i32 group_rows = 8;
-constexpr size_t plain_bytes = k_quants::q4_k_block_bytes;
-constexpr size_t octet_bytes = group_rows * plain_bytes;
 constexpr size_t scales_at = 32, nibbles_at = 128;
 
-inline const u8* octet(const u8* group, i32 block) { return group + size_t(block) * octet_bytes; }
+struct Layout {
+    static constexpr size_t plain_bytes = k_quants::q4_k_block_bytes;
+    template<typename Move>
+    static void pieces(i32 r, Move const& move)
+    {
+        move(0, 2 * size_t(r), 2);
+        move(2, 16 + 2 * size_t(r), 2);
+        for (size_t k = 0; k < 3; ++k)
+            move(4 + 4 * k, scales_at + 32 * k + 4 * size_t(r), 4);
+        for (size_t c = 0; c < 4; ++c)
+            for (size_t s = 0; s < 8; ++s)
+                move(16 + 32 * c + 4 * s, nibbles_at + 256 * c + 32 * s + 4 * size_t(r), 4);
+    }
+};
+using Octets = octets::Octets<Layout>;
 
-// Calls move(plain offset, octet offset, bytes) for each piece of row r's block.
-template<typename Move>
-void pieces(i32 r, Move const& move)
-{
-    move(0, 2 * size_t(r), 2);
-    move(2, 16 + 2 * size_t(r), 2);
-    for (size_t k = 0; k < 3; ++k)
-        move(4 + 4 * k, scales_at + 32 * k + 4 * size_t(r), 4);
-    for (size_t c = 0; c < 4; ++c)
-        for (size_t s = 0; s < 8; ++s)
-            move(16 + 32 * c + 4 * s, nibbles_at + 256 * c + 32 * s + 4 * size_t(r), 4);
-}
-
-inline void gather(const u8* octet, i32 r, u8* block)
-{
-    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(block + plain, octet + at, bytes); });
-}
-
-inline void scatter(const u8* block, i32 r, u8* group, i32, i32 b)
-{
-    u8* to = group + size_t(b) * octet_bytes;
-    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(to + at, block + plain, bytes); });
-}
-
-// `d` interleaved rows as k_quants.h's reference computes the plain ones: each block
-// gathered back and given to q4_k_block_dot with `dot_i8`.
+// `d` interleaved rows as k_quants.h's reference computes the plain ones (q4_k_block_dot
+// with `dot_i8`).
 template<typename DotI8>
 void rows(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* groups, i32 n, i32 d, DotI8 dot_i8)
 {
-    i32 per_row = n / 256;
-    size_t group_bytes = size_t(per_row) * octet_bytes;
-    for (i32 i = 0; i < d; ++i) {
-        const u8* group = groups + size_t(i / group_rows) * group_bytes;
-        float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b) {
-            u8 block[plain_bytes];
-            gather(octet(group, b), i % group_rows, block);
-            value = k_quants::q4_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, xsums + 8 * b, dot_i8);
-        }
-        out[i] = value;
-    }
+    Octets::rows(out, groups, n, d, [&](float value, const u8* block, i32 b) {
+        return k_quants::q4_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, xsums + 8 * b, dot_i8);
+    });
 }
 
 }
@@ -189,53 +226,30 @@ void rows(float* out, const i8* xq, const float* xs, const i32* xsums, const u8*
 namespace llm::q5_kx8 {
 namespace {
 
-constexpr i32 group_rows = 8;
-constexpr size_t plain_bytes = q5_quants::q5_k_bytes;
-constexpr size_t octet_bytes = group_rows * plain_bytes;
-constexpr size_t fifth_bits_at = q4_kx8::octet_bytes;
+constexpr size_t fifth_bits_at = q4_kx8::Octets::octet_bytes;
 
-inline const u8* octet(const u8* group, i32 block) { return group + size_t(block) * octet_bytes; }
-
-// Calls move(plain offset, octet offset, bytes) for each piece of row r's block: Q4_Kx8's
-// pieces (a Q5_K block is a Q4_K block with the 32 bytes of fifth bits before the
+// Q4_Kx8's pieces (a Q5_K block is a Q4_K block with the 32 bytes of fifth bits before the
 // nibbles), then the fifth bits.
-template<typename Move>
-void pieces(i32 r, Move const& move)
-{
-    constexpr size_t nibbles_from = 16, fifth_bits_bytes = 32;
-    q4_kx8::pieces(r, [&](size_t plain, size_t at, size_t bytes) { move(plain < nibbles_from ? plain : plain + fifth_bits_bytes, at, bytes); });
-    for (size_t s = 0; s < 8; ++s)
-        move(nibbles_from + 4 * s, fifth_bits_at + 32 * s + 4 * size_t(r), 4);
-}
+struct Layout {
+    static constexpr size_t plain_bytes = q5_quants::q5_k_bytes;
+    template<typename Move>
+    static void pieces(i32 r, Move const& move)
+    {
+        constexpr size_t nibbles_from = 16, fifth_bits_bytes = 32;
+        q4_kx8::Layout::pieces(r, [&](size_t plain, size_t at, size_t bytes) { move(plain < nibbles_from ? plain : plain + fifth_bits_bytes, at, bytes); });
+        for (size_t s = 0; s < 8; ++s)
+            move(nibbles_from + 4 * s, fifth_bits_at + 32 * s + 4 * size_t(r), 4);
+    }
+};
+using Octets = octets::Octets<Layout>;
 
-inline void gather(const u8* octet, i32 r, u8* block)
-{
-    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(block + plain, octet + at, bytes); });
-}
-
-inline void scatter(const u8* block, i32 r, u8* group, i32, i32 b)
-{
-    u8* to = group + size_t(b) * octet_bytes;
-    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(to + at, block + plain, bytes); });
-}
-
-// `d` interleaved rows as q5_quants.h's reference computes the plain ones: each block
-// gathered back and given to q5_k_block_dot with `dot_i8`.
+// `d` interleaved rows as q5_quants.h's reference computes the plain ones.
 template<typename DotI8>
 void rows(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* groups, i32 n, i32 d, DotI8 dot_i8)
 {
-    i32 per_row = n / 256;
-    size_t group_bytes = size_t(per_row) * octet_bytes;
-    for (i32 i = 0; i < d; ++i) {
-        const u8* group = groups + size_t(i / group_rows) * group_bytes;
-        float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b) {
-            u8 block[plain_bytes];
-            gather(octet(group, b), i % group_rows, block);
-            value = q5_quants::q5_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, xsums + 8 * b, q5_quants::q5_k_values, dot_i8);
-        }
-        out[i] = value;
-    }
+    Octets::rows(out, groups, n, d, [&](float value, const u8* block, i32 b) {
+        return q5_quants::q5_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, xsums + 8 * b, q5_quants::q5_k_values, dot_i8);
+    });
 }
 
 }
@@ -256,58 +270,36 @@ void rows(float* out, const i8* xq, const float* xs, const i32* xsums, const u8*
 namespace llm::q6_kx8 {
 namespace {
 
-constexpr i32 group_rows = 8;
-constexpr size_t plain_bytes = k_quants::q6_k_block_bytes;
-constexpr size_t octet_bytes = group_rows * plain_bytes;
 constexpr size_t scales_at = 16, halves_at = 144, half_bytes = 768;
 
-inline const u8* octet(const u8* group, i32 block) { return group + size_t(block) * octet_bytes; }
-
-// Calls move(plain offset, octet offset, bytes) for each piece of row r's block.
-template<typename Move>
-void pieces(i32 r, Move const& move)
-{
-    size_t row = size_t(r);
-    move(208, 2 * row, 2);
-    for (size_t t = 0; t < 16; ++t)
-        move(192 + t, scales_at + 8 * t + row, 1);
-    for (size_t half = 0; half < 2; ++half)
-        for (size_t run = 0; run < 3; ++run) {
-            // Runs 0 and 1: the half's low nibbles (64 bytes from 64 * half); run 2: its
-            // high bit pairs (32 bytes from 128 + 32 * half).
-            size_t from = run < 2 ? 64 * half + 32 * run : 128 + 32 * half;
-            for (size_t s = 0; s < 8; ++s)
-                move(from + 4 * s, halves_at + half_bytes * half + 96 * s + 32 * run + 4 * row, 4);
-        }
-}
-
-inline void gather(const u8* octet, i32 r, u8* block)
-{
-    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(block + plain, octet + at, bytes); });
-}
-
-inline void scatter(const u8* block, i32 r, u8* group, i32, i32 b)
-{
-    u8* to = group + size_t(b) * octet_bytes;
-    pieces(r, [&](size_t plain, size_t at, size_t bytes) { __builtin_memcpy(to + at, block + plain, bytes); });
-}
+struct Layout {
+    static constexpr size_t plain_bytes = k_quants::q6_k_block_bytes;
+    template<typename Move>
+    static void pieces(i32 r, Move const& move)
+    {
+        size_t row = size_t(r);
+        move(208, 2 * row, 2);
+        for (size_t t = 0; t < 16; ++t)
+            move(192 + t, scales_at + 8 * t + row, 1);
+        for (size_t half = 0; half < 2; ++half)
+            for (size_t run = 0; run < 3; ++run) {
+                // Runs 0 and 1: the half's low nibbles (64 bytes from 64 * half); run 2: its
+                // high bit pairs (32 bytes from 128 + 32 * half).
+                size_t from = run < 2 ? 64 * half + 32 * run : 128 + 32 * half;
+                for (size_t s = 0; s < 8; ++s)
+                    move(from + 4 * s, halves_at + half_bytes * half + 96 * s + 32 * run + 4 * row, 4);
+            }
+    }
+};
+using Octets = octets::Octets<Layout>;
 
 // `d` interleaved rows as k_quants.h's reference computes the plain ones.
 template<typename DotI8>
 void rows(float* out, const i8* xq, const float* xs, const u8* groups, i32 n, i32 d, DotI8 dot_i8)
 {
-    i32 per_row = n / 256;
-    size_t group_bytes = size_t(per_row) * octet_bytes;
-    for (i32 i = 0; i < d; ++i) {
-        const u8* group = groups + size_t(i / group_rows) * group_bytes;
-        float value = 0.0f;
-        for (i32 b = 0; b < per_row; ++b) {
-            u8 block[plain_bytes];
-            gather(octet(group, b), i % group_rows, block);
-            value = k_quants::q6_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, dot_i8);
-        }
-        out[i] = value;
-    }
+    Octets::rows(out, groups, n, d, [&](float value, const u8* block, i32 b) {
+        return k_quants::q6_k_block_dot(value, block, xq + 256 * b, xs + 8 * b, dot_i8);
+    });
 }
 
 }

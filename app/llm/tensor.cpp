@@ -77,8 +77,8 @@ void q4_0_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin,
 // Interleaved rows: chunks start on a group (row_granule is a multiple of 8) and end on
 // one (such tensors have whole groups).
 static_assert(kernels::row_granule % q4_0x8::group_rows == 0 && kernels::row_granule % q8_0x8::group_rows == 0
-    && kernels::row_granule % q4_kx8::group_rows == 0 && kernels::row_granule % q5_kx8::group_rows == 0 && kernels::row_granule % q6_kx8::group_rows == 0
-    && kernels::row_granule % q8x8::group_rows == 0);
+    && kernels::row_granule % q4_kx8::Octets::group_rows == 0 && kernels::row_granule % q5_kx8::Octets::group_rows == 0
+    && kernels::row_granule % q6_kx8::Octets::group_rows == 0 && kernels::row_granule % q8x8::group_rows == 0);
 void q4_0x8_rows(float* out, MatmulInput const& in, Tensor const& w, size_t begin, size_t end)
 {
     kernels::active().gguf_q4_0x8(out + begin, in.q, in.s, in.sums, w.row(begin), w.cols, i32(end - begin));
@@ -217,35 +217,9 @@ void q8x8_row(Tensor const& t, size_t row, float* out)
         out[j] = float(q8x8::value(rows, r, j)) * q8x8::scale(scales, r, j / 32);
 }
 
-void q4_kx8_row(Tensor const& t, size_t row, float* out)
-{
-    const u8* group = t.row(row / q4_kx8::group_rows * q4_kx8::group_rows);
-    u8 block[q4_kx8::plain_bytes];
-    for (i32 b = 0; b < t.cols / 256; ++b) {
-        q4_kx8::gather(q4_kx8::octet(group, b), i32(row % q4_kx8::group_rows), block);
-        k_quants::dequantize_q4_k(block, out + b * 256);
-    }
-}
-
-void q5_kx8_row(Tensor const& t, size_t row, float* out)
-{
-    const u8* group = t.row(row / q5_kx8::group_rows * q5_kx8::group_rows);
-    u8 block[q5_kx8::plain_bytes];
-    for (i32 b = 0; b < t.cols / 256; ++b) {
-        q5_kx8::gather(q5_kx8::octet(group, b), i32(row % q5_kx8::group_rows), block);
-        q5_quants::dequantize_q5_k(block, out + b * 256);
-    }
-}
-
-void q6_kx8_row(Tensor const& t, size_t row, float* out)
-{
-    const u8* group = t.row(row / q6_kx8::group_rows * q6_kx8::group_rows);
-    u8 block[q6_kx8::plain_bytes];
-    for (i32 b = 0; b < t.cols / 256; ++b) {
-        q6_kx8::gather(q6_kx8::octet(group, b), i32(row % q6_kx8::group_rows), block);
-        k_quants::dequantize_q6_k(block, out + b * 256);
-    }
-}
+void q4_kx8_row(Tensor const& t, size_t row, float* out) { q4_kx8::Octets::dequantize_row(t.data, row, t.cols, out, k_quants::dequantize_q4_k); }
+void q5_kx8_row(Tensor const& t, size_t row, float* out) { q5_kx8::Octets::dequantize_row(t.data, row, t.cols, out, q5_quants::dequantize_q5_k); }
+void q6_kx8_row(Tensor const& t, size_t row, float* out) { q6_kx8::Octets::dequantize_row(t.data, row, t.cols, out, k_quants::dequantize_q6_k); }
 
 void q4_k_row(Tensor const& t, size_t row, float* out)
 {

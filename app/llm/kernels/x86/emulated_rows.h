@@ -372,7 +372,7 @@ struct EmulatedRows {
         __m256 values = _mm256_setzero_ps();
         for (i32 b = 0; b < per_row; ++b) {
             __m256 t[8];
-            q4_kx8_terms(q4_kx8::octet(group, b), input, 64 * b, xs + 8 * b, x_sums + 8 * b, t);
+            q4_kx8_terms(q4_kx8::Octets::octet(group, b), input, 64 * b, xs + 8 * b, x_sums + 8 * b, t);
             // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
             __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
             __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));
@@ -400,10 +400,10 @@ struct EmulatedRows {
     static void q4_kx8_rows(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 256;
-        size_t group_bytes = size_t(per_row) * q4_kx8::octet_bytes;
+        size_t group_bytes = size_t(per_row) * q4_kx8::Octets::octet_bytes;
         auto rows = [&](auto const& input) {
-            for (i32 i = 0; i < d; i += q4_kx8::group_rows)
-                q4_kx8_group(out + i, input, xs, x_sums, blocks + size_t(i / q4_kx8::group_rows) * group_bytes, per_row);
+            for (i32 i = 0; i < d; i += q4_kx8::Octets::group_rows)
+                q4_kx8_group(out + i, input, xs, x_sums, blocks + size_t(i / q4_kx8::Octets::group_rows) * group_bytes, per_row);
         };
         with_widened_input(xq, n, rows);
     }

@@ -62,19 +62,19 @@ struct InterleavedBatchWith {
     static void q4_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 256;
-        groups_batch(out, out_stride, in, tokens, blocks, size_t(per_row) * q4_kx8::octet_bytes, d,
+        groups_batch(out, out_stride, in, tokens, blocks, size_t(per_row) * q4_kx8::Octets::octet_bytes, d,
             [&](auto count, float* at, const MatmulInput* first, const u8* group) { k_x8_group<decltype(count)::value, false>(at, out_stride, first, group, per_row); });
     }
     static void q5_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 256;
-        groups_batch(out, out_stride, in, tokens, blocks, size_t(per_row) * q5_kx8::octet_bytes, d,
+        groups_batch(out, out_stride, in, tokens, blocks, size_t(per_row) * q5_kx8::Octets::octet_bytes, d,
             [&](auto count, float* at, const MatmulInput* first, const u8* group) { k_x8_group<decltype(count)::value, true>(at, out_stride, first, group, per_row); });
     }
     static void q6_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 256;
-        groups_batch(out, out_stride, in, tokens, blocks, size_t(per_row) * q6_kx8::octet_bytes, d,
+        groups_batch(out, out_stride, in, tokens, blocks, size_t(per_row) * q6_kx8::Octets::octet_bytes, d,
             [&](auto count, float* at, const MatmulInput* first, const u8* group) { q6_kx8_group<decltype(count)::value>(at, out_stride, first, group, per_row); });
     }
 
@@ -195,7 +195,7 @@ private:
     static void k_x8_group(float* out, size_t out_stride, const MatmulInput* in, const u8* group, i32 per_row)
     {
         using Rows = InterleavedRowsWith<Pieces>;
-        constexpr size_t octet_bytes = FiveBits ? q5_kx8::octet_bytes : q4_kx8::octet_bytes;
+        constexpr size_t octet_bytes = FiveBits ? q5_kx8::Octets::octet_bytes : q4_kx8::Octets::octet_bytes;
         constexpr i32 int16_run = FiveBits && !Pieces::exact_byte_products ? 4 : 8;
         __m256i mask = _mm256_set1_epi8(0x0F);
         __m256 values[Tokens];
@@ -289,7 +289,7 @@ private:
         for (auto& v : values)
             v = _mm256_setzero_ps();
         for (i32 b = 0; b < per_row; ++b) {
-            const u8* octet = q6_kx8::octet(group, b);
+            const u8* octet = q6_kx8::Octets::octet(group, b);
             __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(octet)));
             __m256 terms[Tokens][8];
             // Unrolled, so that each j's k is a constant to q6_kx8_values (with sixteen_values

@@ -251,7 +251,7 @@ struct InterleavedRowsWith {
     template<bool FiveBits>
     static void k_x8_group(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
     {
-        constexpr size_t octet_bytes = FiveBits ? q5_kx8::octet_bytes : q4_kx8::octet_bytes;
+        constexpr size_t octet_bytes = FiveBits ? q5_kx8::Octets::octet_bytes : q4_kx8::Octets::octet_bytes;
         __m256 values = _mm256_setzero_ps();
         for (i32 b = 0; b < per_row; ++b) {
             const u8* octet = group + size_t(b) * octet_bytes;
@@ -352,9 +352,9 @@ struct InterleavedRowsWith {
     {
         __m256 values = _mm256_setzero_ps();
         for (i32 b = 0; b < per_row; ++b) {
-            prefetch_ahead(q6_kx8::octet(group, b), q6_kx8::octet_bytes);
+            prefetch_ahead(q6_kx8::Octets::octet(group, b), q6_kx8::Octets::octet_bytes);
             __m256 t[8];
-            q6_kx8_terms(half, floats, q6_kx8::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums16 + 16 * b, t);
+            q6_kx8_terms(half, floats, q6_kx8::Octets::octet(group, b), xq + 256 * b, xs + 8 * b, x_sums16 + 16 * b, t);
             // tree_sum8: ((t0 + t4) + (t2 + t6)) + ((t1 + t5) + (t3 + t7)).
             __m256 even = _mm256_add_ps(_mm256_add_ps(t[0], t[4]), _mm256_add_ps(t[2], t[6]));
             __m256 odd = _mm256_add_ps(_mm256_add_ps(t[1], t[5]), _mm256_add_ps(t[3], t[7]));

@@ -74,21 +74,21 @@ struct PairedGroupsBatch : GroupsBatchWith<Avx512VnniPieces> {
     static void q4_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 256;
-        pairs_then_rest(out, out_stride, in, tokens, blocks, size_t(per_row) * q4_kx8::octet_bytes, n, d,
+        pairs_then_rest(out, out_stride, in, tokens, blocks, size_t(per_row) * q4_kx8::Octets::octet_bytes, n, d,
             [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { k_x8_pair<decltype(count)::value, false>(at, out_stride, first, pair, per_row); },
             Narrow::q4_kx8_rows_batch);
     }
     static void q5_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 256;
-        pairs_then_rest(out, out_stride, in, tokens, blocks, size_t(per_row) * q5_kx8::octet_bytes, n, d,
+        pairs_then_rest(out, out_stride, in, tokens, blocks, size_t(per_row) * q5_kx8::Octets::octet_bytes, n, d,
             [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { k_x8_pair<decltype(count)::value, true>(at, out_stride, first, pair, per_row); },
             Narrow::q5_kx8_rows_batch);
     }
     static void q6_kx8_rows_batch(float* out, size_t out_stride, const MatmulInput* in, i32 tokens, const u8* blocks, i32 n, i32 d)
     {
         i32 per_row = n / 256;
-        pairs_then_rest(out, out_stride, in, tokens, blocks, size_t(per_row) * q6_kx8::octet_bytes, n, d,
+        pairs_then_rest(out, out_stride, in, tokens, blocks, size_t(per_row) * q6_kx8::Octets::octet_bytes, n, d,
             [&](auto count, float* at, const MatmulInput* first, Pair pair, i32) { q6_kx8_pair<decltype(count)::value>(at, out_stride, first, pair, per_row); },
             Narrow::q6_kx8_rows_batch);
     }
@@ -312,7 +312,7 @@ private:
     template<i32 Tokens, bool FiveBits>
     static void k_x8_pair(float* out, size_t out_stride, const MatmulInput* in, Pair groups, i32 per_row)
     {
-        constexpr size_t octet_bytes = FiveBits ? q5_kx8::octet_bytes : q4_kx8::octet_bytes;
+        constexpr size_t octet_bytes = FiveBits ? q5_kx8::Octets::octet_bytes : q4_kx8::Octets::octet_bytes;
         __m512i mask = _mm512_set1_epi8(0x0F);
         __m512 values[Tokens];
         for (auto& v : values)
@@ -396,7 +396,7 @@ private:
         for (auto& v : values)
             v = _mm512_setzero_ps();
         for (i32 b = 0; b < per_row; ++b) {
-            Pair octets = groups.at(size_t(b) * q6_kx8::octet_bytes);
+            Pair octets = groups.at(size_t(b) * q6_kx8::Octets::octet_bytes);
             __m512 d = octets.halves(0);
             Tree trees[Tokens];
             // Unrolled: each j's k a constant to q6_kx8_values and each held term a register

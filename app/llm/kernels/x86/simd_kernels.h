@@ -513,9 +513,9 @@ void matmul_q4_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, 
         return;
     } else if constexpr (V::has_interleaved_rows) {
         i32 per_row = n / 256;
-        size_t group_bytes = size_t(per_row) * q4_kx8::octet_bytes;
-        for (i32 i = 0; i < d; i += q4_kx8::group_rows)
-            V::q4_kx8_group(out + i, xq, xs, xsums, blocks + size_t(i / q4_kx8::group_rows) * group_bytes, per_row);
+        size_t group_bytes = size_t(per_row) * q4_kx8::Octets::octet_bytes;
+        for (i32 i = 0; i < d; i += q4_kx8::Octets::group_rows)
+            V::q4_kx8_group(out + i, xq, xs, xsums, blocks + size_t(i / q4_kx8::Octets::group_rows) * group_bytes, per_row);
         return;
     }
     q4_kx8::rows(out, xq, xs, xsums, blocks, n, d, V::dot_i8);
@@ -527,9 +527,9 @@ void matmul_q5_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, 
 {
     if constexpr (V::has_interleaved_rows) {
         i32 per_row = n / 256;
-        size_t group_bytes = size_t(per_row) * q5_kx8::octet_bytes;
-        for (i32 i = 0; i < d; i += q5_kx8::group_rows)
-            V::q5_kx8_group(out + i, xq, xs, xsums, blocks + size_t(i / q5_kx8::group_rows) * group_bytes, per_row);
+        size_t group_bytes = size_t(per_row) * q5_kx8::Octets::octet_bytes;
+        for (i32 i = 0; i < d; i += q5_kx8::Octets::group_rows)
+            V::q5_kx8_group(out + i, xq, xs, xsums, blocks + size_t(i / q5_kx8::Octets::group_rows) * group_bytes, per_row);
         return;
     }
     q5_kx8::rows(out, xq, xs, xsums, blocks, n, d, V::dot_i8);
@@ -551,9 +551,9 @@ void matmul_q6_kx8(float* out, const i8* xq, const float* xs, const i32*, const 
                 x_sums16[t] = sum;
             }
             i32 per_row = n / 256;
-            size_t group_bytes = size_t(per_row) * q6_kx8::octet_bytes;
-            for (i32 i = 0; i < d; i += q6_kx8::group_rows)
-                V::q6_kx8_group(out + i, xq, xs, x_sums16, blocks + size_t(i / q6_kx8::group_rows) * group_bytes, per_row);
+            size_t group_bytes = size_t(per_row) * q6_kx8::Octets::octet_bytes;
+            for (i32 i = 0; i < d; i += q6_kx8::Octets::group_rows)
+                V::q6_kx8_group(out + i, xq, xs, x_sums16, blocks + size_t(i / q6_kx8::Octets::group_rows) * group_bytes, per_row);
             return;
         }
     }
