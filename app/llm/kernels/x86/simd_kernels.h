@@ -504,7 +504,18 @@ void matmul_q8_0x8(float* out, const i8* xq, const float* xs, const i32* xsums, 
     q8_0x8::rows(out, xs, blocks, n, d, [&](const u8* block, i32 b) { return V::dot_i8(reinterpret_cast<const i8*>(block + 2), xq + b * 32, 32); });
 }
 
-// Q4_K rows interleaved in groups of eight, in the same manner.
+// Interleaved rows (256 columns a block) group after group: kernel(first row, the group's
+// octets, blocks per row) for the groups of eight rows of a d-row matrix.
+template<typename Octets, typename Kernel>
+void for_each_group(const u8* blocks, i32 n, i32 d, Kernel&& kernel)
+{
+    i32 per_row = n / 256;
+    size_t group_bytes = size_t(per_row) * Octets::octet_bytes;
+    for (i32 i = 0; i < d; i += Octets::group_rows)
+        kernel(i, blocks + size_t(i / Octets::group_rows) * group_bytes, per_row);
+}
+
+// Q4_K rows interleaved in groups of eight, as Q8_0 rows are above.
 template<typename V>
 void matmul_q4_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
 {
@@ -512,10 +523,9 @@ void matmul_q4_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, 
         V::q4_kx8_rows(out, xq, xs, xsums, blocks, n, d); // the whole call (avx2tcg)
         return;
     } else if constexpr (V::has_interleaved_rows) {
-        i32 per_row = n / 256;
-        size_t group_bytes = size_t(per_row) * q4_kx8::Octets::octet_bytes;
-        for (i32 i = 0; i < d; i += q4_kx8::Octets::group_rows)
-            V::q4_kx8_group(out + i, xq, xs, xsums, blocks + size_t(i / q4_kx8::Octets::group_rows) * group_bytes, per_row);
+        for_each_group<q4_kx8::Octets>(blocks, n, d, [&](i32 i, const u8* group, i32 per_row) {
+            V::q4_kx8_group(out + i, xq, xs, xsums, group, per_row);
+        });
         return;
     }
     q4_kx8::rows(out, xq, xs, xsums, blocks, n, d, V::dot_i8);
@@ -526,10 +536,9 @@ template<typename V>
 void matmul_q5_kx8(float* out, const i8* xq, const float* xs, const i32* xsums, const u8* blocks, i32 n, i32 d)
 {
     if constexpr (V::has_interleaved_rows) {
-        i32 per_row = n / 256;
-        size_t group_bytes = size_t(per_row) * q5_kx8::Octets::octet_bytes;
-        for (i32 i = 0; i < d; i += q5_kx8::Octets::group_rows)
-            V::q5_kx8_group(out + i, xq, xs, xsums, blocks + size_t(i / q5_kx8::Octets::group_rows) * group_bytes, per_row);
+        for_each_group<q5_kx8::Octets>(blocks, n, d, [&](i32 i, const u8* group, i32 per_row) {
+            V::q5_kx8_group(out + i, xq, xs, xsums, group, per_row);
+        });
         return;
     }
     q5_kx8::rows(out, xq, xs, xsums, blocks, n, d, V::dot_i8);
@@ -550,10 +559,9 @@ void matmul_q6_kx8(float* out, const i8* xq, const float* xs, const i32*, const 
                     sum += xq[16 * t + j];
                 x_sums16[t] = sum;
             }
-            i32 per_row = n / 256;
-            size_t group_bytes = size_t(per_row) * q6_kx8::Octets::octet_bytes;
-            for (i32 i = 0; i < d; i += q6_kx8::Octets::group_rows)
-                V::q6_kx8_group(out + i, xq, xs, x_sums16, blocks + size_t(i / q6_kx8::Octets::group_rows) * group_bytes, per_row);
+            for_each_group<q6_kx8::Octets>(blocks, n, d, [&](i32 i, const u8* group, i32 per_row) {
+                V::q6_kx8_group(out + i, xq, xs, x_sums16, group, per_row);
+            });
             return;
         }
     }
