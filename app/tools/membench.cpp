@@ -15,9 +15,10 @@
 
 namespace {
 
-// How a pass asks for lines ahead: not at all, into the first-level cache, or into the
-// second level as the row kernels do (kernels/x86/prefetch.h).
-enum class Prefetch { none, first_level, second_level };
+// How a pass asks for lines ahead: not at all, into the first-level cache, into the second,
+// or into both (the second far ahead, the first nearer), as the row kernels' modes do
+// (kernels/x86/prefetch.h).
+enum class Prefetch { none, first_level, second_level, both_levels };
 
 // With a prefetch, each step also asks for the lines `ahead` bytes on: on some machines a
 // single thread reads much faster that way, and the kernels' rates are to be compared
@@ -31,6 +32,10 @@ __attribute__((target("avx2"))) float sum_avx2(const float* data, size_t count, 
         if constexpr (prefetch != Prefetch::none) {
             _mm_prefetch(reinterpret_cast<const char*>(data + i) + ahead, hint);
             _mm_prefetch(reinterpret_cast<const char*>(data + i) + ahead + 64, hint);
+            if constexpr (prefetch == Prefetch::both_levels) {
+                _mm_prefetch(reinterpret_cast<const char*>(data + i) + 2048, _MM_HINT_T0);
+                _mm_prefetch(reinterpret_cast<const char*>(data + i) + 2048 + 64, _MM_HINT_T0);
+            }
         }
         a0 = _mm256_add_ps(a0, _mm256_load_ps(data + i));
         a1 = _mm256_add_ps(a1, _mm256_load_ps(data + i + 8));
@@ -73,19 +78,20 @@ int main(int argc, char** argv)
     size_t part = count / threads / 32 * 32;
     std::vector<float> sinks(threads);
     double best = 0;
-    // Passes without software prefetch, with it into the first-level cache and into the
-    // second, in turn; the best of any.
+    // Passes without software prefetch, with it into the first-level cache, into the
+    // second and into both, in turn; the best of any.
     auto sum = [](Prefetch prefetch, const float* from, size_t count) {
         constexpr size_t ahead = 8192;
         switch (prefetch) {
         case Prefetch::none: return sum_avx2<Prefetch::none>(from, count, ahead);
         case Prefetch::first_level: return sum_avx2<Prefetch::first_level>(from, count, ahead);
-        case Prefetch::second_level: break;
+        case Prefetch::second_level: return sum_avx2<Prefetch::second_level>(from, count, ahead);
+        case Prefetch::both_levels: break;
         }
-        return sum_avx2<Prefetch::second_level>(from, count, ahead);
+        return sum_avx2<Prefetch::both_levels>(from, count, ahead);
     };
     for (int pass = 0; pass < 12; ++pass) {
-        auto prefetch = Prefetch(pass % 3);
+        auto prefetch = Prefetch(pass % 4);
         auto start = std::chrono::steady_clock::now();
         std::vector<std::thread> workers;
         for (size_t t = 1; t < threads; ++t)

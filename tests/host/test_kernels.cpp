@@ -905,10 +905,10 @@ TEST(Kernels, PlansParseAndFormat)
     char text[1024];
     rt::BufferSink sink(text, sizeof text);
     plan.value().format(sink);
-    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q8_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q4_1:scalar,gguf_q5_k:scalar,gguf_q5_kx8:scalar,gguf_q3_k:scalar,gguf_q2_k:scalar,gguf_f16:scalar,gguf_bf16:scalar,gguf_iq4_nl:scalar,gguf_iq4_xs:scalar,matmul_q8x8:scalar,quantize:scalar,prefetch:l2");
+    EXPECT_EQ(std::string(text), "matmul:sse2,matmul_q8:scalar,rmsnorm:scalar,softmax:scalar,attention:scalar,swiglu:scalar,gguf_q8_0:scalar,gguf_q4_0:scalar,gguf_q4_0x8:scalar,gguf_q8_0x8:scalar,gguf_q4_k:scalar,gguf_q4_kx8:scalar,gguf_q6_k:scalar,gguf_q6_kx8:scalar,gguf_q5_0:scalar,gguf_q5_1:scalar,gguf_q4_1:scalar,gguf_q5_k:scalar,gguf_q5_kx8:scalar,gguf_q3_k:scalar,gguf_q2_k:scalar,gguf_f16:scalar,gguf_bf16:scalar,gguf_iq4_nl:scalar,gguf_iq4_xs:scalar,matmul_q8x8:scalar,quantize:scalar,prefetch:both");
     EXPECT_TRUE(llm::kernels::Plan::parse("matmul", cpu()).is_error());
-    // The row kernels' prefetch mode: l2 unless named; none, l1 or l2.
-    for (auto mode : { llm::kernels::Prefetch::none, llm::kernels::Prefetch::first_level, llm::kernels::Prefetch::second_level }) {
+    // The row kernels' prefetch mode: both unless named; none, l1, l2 or both.
+    for (auto mode : { llm::kernels::Prefetch::none, llm::kernels::Prefetch::first_level, llm::kernels::Prefetch::second_level, llm::kernels::Prefetch::both_levels }) {
         std::string named = std::string("matmul:sse2,prefetch:") + llm::kernels::prefetch_names[size_t(mode)];
         auto with_mode = llm::kernels::Plan::parse({ named.data(), named.size() }, cpu());
         ASSERT_FALSE(with_mode.is_error()) << named;

@@ -25,16 +25,20 @@ using testing_support::StringSink;
 
 TEST(PrefetchChoice, ThePlannedModeUnlessAnotherIsClearlyFaster)
 {
-    u64 none_clearly_faster[] = { 800, 1000, 1000 };
+    u64 none_clearly_faster[] = { 800, 1000, 1000, 1000 };
     EXPECT_EQ(llm::fastest_prefetch(none_clearly_faster, Prefetch::second_level), Prefetch::none);
-    u64 within_a_sixteenth[] = { 960, 1000, 1000 };
+    u64 within_a_sixteenth[] = { 960, 1000, 1000, 1000 };
     EXPECT_EQ(llm::fastest_prefetch(within_a_sixteenth, Prefetch::second_level), Prefetch::second_level);
-    u64 first_fastest[] = { 1000, 700, 800 };
+    u64 first_fastest[] = { 1000, 700, 800, 750 };
     EXPECT_EQ(llm::fastest_prefetch(first_fastest, Prefetch::none), Prefetch::first_level);
-    u64 planned_fastest[] = { 1000, 1000, 500 };
+    u64 planned_fastest[] = { 1000, 1000, 500, 900 };
     EXPECT_EQ(llm::fastest_prefetch(planned_fastest, Prefetch::second_level), Prefetch::second_level);
-    u64 against_the_planned[] = { 1000, 940, 1100 }; // 940 beats the planned 1100 by more than 1/16
+    u64 against_the_planned[] = { 1000, 940, 1100, 1000 }; // 940 beats the planned 1100 by more than 1/16
     EXPECT_EQ(llm::fastest_prefetch(against_the_planned, Prefetch::second_level), Prefetch::first_level);
+    u64 both_fastest[] = { 1000, 1000, 1000, 800 };
+    EXPECT_EQ(llm::fastest_prefetch(both_fastest, Prefetch::second_level), Prefetch::both_levels);
+    u64 both_planned_and_close[] = { 1000, 1000, 950, 1000 };
+    EXPECT_EQ(llm::fastest_prefetch(both_planned_and_close, Prefetch::both_levels), Prefetch::both_levels);
 }
 
 class PrefetchCheck : public ::testing::Test {
@@ -77,7 +81,7 @@ TEST_F(PrefetchCheck, ChecksEveryModeAndTheStoryStaysGolden)
     StringSink report;
     Plan kept = llm::check_prefetch(transformer, plan, report, { 0.0, 1e9 });
     EXPECT_NE(report.value.find("[tune] prefetch, whole tokens, median of 5 runs of "), std::string::npos) << report.value;
-    for (const char* mode : { " none ", ", l1 ", ", l2 " })
+    for (const char* mode : { " none ", ", l1 ", ", l2 ", ", both " })
         EXPECT_NE(report.value.find(mode), std::string::npos) << mode << " in " << report.value;
     std::string runs = std::string("runs ") + llm::kernels::prefetch_names[size_t(kept.prefetch)] + "\n";
     EXPECT_NE(report.value.find(runs), std::string::npos) << report.value;
@@ -114,7 +118,7 @@ TEST(PrefetchModes, GiveTheSameBits)
     llm::ops::group_sums(sums.data(), xq.data(), n, 32);
     Plan plan = llm::kernels::widest_plan(rt::detect_cpu_features());
     std::vector<float> first;
-    for (auto mode : { Prefetch::none, Prefetch::first_level, Prefetch::second_level }) {
+    for (auto mode : { Prefetch::none, Prefetch::first_level, Prefetch::second_level, Prefetch::both_levels }) {
         plan.prefetch = mode;
         llm::kernels::activate(plan);
         std::vector<float> out(static_cast<size_t>(d));

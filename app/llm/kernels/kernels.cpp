@@ -98,7 +98,7 @@ rt::ErrorOr<Plan> Plan::parse(rt::StringView text, rt::CpuFeatures const& cpu)
             while (mode < prefetch_count && !(variant == prefetch_names[mode]))
                 ++mode;
             if (mode == prefetch_count)
-                return rt::Error::format("tune: \"{}\": prefetch is none, l1 or l2", item);
+                return rt::Error::format("tune: \"{}\": prefetch is none, l1, l2 or both", item);
             plan.prefetch = Prefetch(mode);
             continue;
         }
