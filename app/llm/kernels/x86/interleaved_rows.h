@@ -29,6 +29,19 @@ template<typename Pieces>
 struct InterleavedRowsWith {
     static constexpr bool has_interleaved_rows = true;
 
+    // With slice pairs: one block's sums before the fold (lanes r and r + 8: row r).
+    static __m512i q4_0x8_slice_pair_sums(const u8* chunks, const i8* x)
+        requires Pieces::pairs_slices
+    {
+        __m512i nibbles = _mm512_set1_epi8(0x0F), sums = _mm512_setzero_si512();
+        for (i32 c = 0; c < 4; c += 2) {
+            __m512i w = Pieces::load_pair(chunks + 32 * c);
+            sums = Pieces::add_slice_pair(sums, _mm512_and_si512(w, nibbles), x + 4 * c);
+            sums = Pieces::add_slice_pair(sums, _mm512_and_si512(_mm512_srli_epi16(w, 4), nibbles), x + 16 + 4 * c);
+        }
+        return sums;
+    }
+
     // The eight rows' integer sums q . x of one block (before the offset), lane r = row r.
     static __m256i q4_0x8_integers(const u8* chunks, const i8* x)
     {
@@ -39,13 +52,7 @@ struct InterleavedRowsWith {
             return _mm256_set1_epi32(word);
         };
         if constexpr (Pieces::pairs_slices) {
-            __m512i nibbles = _mm512_set1_epi8(0x0F), sums = _mm512_setzero_si512();
-            for (i32 c = 0; c < 4; c += 2) {
-                __m512i w = Pieces::load_pair(chunks + 32 * c);
-                sums = Pieces::add_slice_pair(sums, _mm512_and_si512(w, nibbles), x + 4 * c);
-                sums = Pieces::add_slice_pair(sums, _mm512_and_si512(_mm512_srli_epi16(w, 4), nibbles), x + 16 + 4 * c);
-            }
-            return Pieces::fold(sums);
+            return Pieces::fold(q4_0x8_slice_pair_sums(chunks, x));
         } else if constexpr (Pieces::exact_byte_products) {
             __m256i sums = _mm256_setzero_si256();
             for (i32 c = 0; c < 4; ++c) {
@@ -168,20 +175,9 @@ struct InterleavedRowsWith {
     static void q4_0x8_group_in_pairs(float* out, const i8* xq, const float* xs, const i32* x_sums, const u8* group, i32 per_row)
         requires Pieces::pairs_slices
     {
-        __m512i nibbles = _mm512_set1_epi8(0x0F);
         __m512i lows = _mm512_set_epi32(23, 22, 21, 20, 19, 18, 17, 16, 7, 6, 5, 4, 3, 2, 1, 0);
         __m512i highs = _mm512_set_epi32(31, 30, 29, 28, 27, 26, 25, 24, 15, 14, 13, 12, 11, 10, 9, 8);
-        auto slice_pair_sums = [&](i32 b) {
-            const u8* chunks = group + q4_0x8::chunks_at(b);
-            const i8* x = xq + 32 * b;
-            __m512i sums = _mm512_setzero_si512();
-            for (i32 c = 0; c < 4; c += 2) {
-                __m512i w = Pieces::load_pair(chunks + 32 * c);
-                sums = Pieces::add_slice_pair(sums, _mm512_and_si512(w, nibbles), x + 4 * c);
-                sums = Pieces::add_slice_pair(sums, _mm512_and_si512(_mm512_srli_epi16(w, 4), nibbles), x + 16 + 4 * c);
-            }
-            return sums;
-        };
+        auto slice_pair_sums = [&](i32 b) { return q4_0x8_slice_pair_sums(group + q4_0x8::chunks_at(b), xq + 32 * b); };
         eight_rows_in_pairs([&](i32 b) {
             __m512i first = slice_pair_sums(b), second = slice_pair_sums(b + 1);
             __m512i integers = _mm512_add_epi32(_mm512_permutex2var_epi32(first, lows, second), _mm512_permutex2var_epi32(first, highs, second));
