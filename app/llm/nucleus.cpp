@@ -109,7 +109,7 @@ Nucleus::Cut Nucleus::first_loop(u32 buckets, float top_p)
     u32 runs = 0;
     u32 last = ~0u, last_bucket = 0; // the last kept token's place in m_tokens, and its bucket
     u32 halfway_bucket = ~0u; // a bucket known to hold a halfway token
-    for (u32 b = 0; b < buckets && last == ~0u;) {
+    for (u32 b = m_first_bucket; b < buckets && last == ~0u;) {
         if (!counts[b]) {
             ++b;
             continue;
@@ -172,11 +172,17 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin, float lar
     // they cannot hold the nucleus. Only the buckets that can are placed and walked; should
     // the sum not pass top_p in them after all (rounding), every candidate is.
     float floor = rt::max(cutoff, largest_probability * 0x1p-10f);
-    bool limited = true;
+    bool limited = true, tail_tried = false;
     Cut cut;
     u32 buckets;
     while (true) {
         bool top = floor > cutoff;
+        if (!top && !tail_tried) { // a flat distribution: its tail binned, should it apply
+            tail_tried = true;
+            i32 token = pick_with_tail(probabilities, cutoff, top_p, coin);
+            if (token != no_tail)
+                return token;
+        }
         u32 all, selected = 0;
         if (top) {
             all = empty_buckets(cutoff); // sets the bucket width select_and_count counts with
@@ -191,7 +197,7 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin, float lar
         }
         float lowest = buckets == all ? cutoff : float_of(one_bits - (buckets << m_shift) + 1);
         if (top)
-            place_selected(selected, buckets, rt::max(floor, lowest));
+            place_selected(m_selected.data(), selected, buckets, rt::max(floor, lowest));
         else
             place_tokens(probabilities, buckets, rt::max(floor, lowest));
         cut = first_loop(buckets, top_p);
@@ -200,13 +206,54 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin, float lar
         floor = cutoff;
         limited = false;
     }
+    if (cut.runs == 0) // no token reaches the cutoff
+        return -1;
+    return pick_in_buckets(probabilities, cut, buckets, coin * cut.sum);
+}
+
+// One pass bins the tail and selects the tokens above it (nucleus_tail.h), which go into
+// buckets for their first loop; should the sum not pass top_p in them, it goes on through
+// the tail's bins, and so does the second loop when r lies beyond them. The token picked in
+// the tail is then found in its bin.
+i32 Nucleus::pick_with_tail(const float* probabilities, float cutoff, float top_p, float coin)
+{
+    if (!m_tail.plan(probabilities, cutoff))
+        return no_tail;
+    u32 selected = m_tail.bin(probabilities, cutoff);
+    if (selected == 0 || selected == ~0u) // nothing above the tail; too many exact tokens
+        return no_tail;
+    // The buckets from the largest of those tokens on, no more, zeroed and walked.
+    float const* above = m_tail.above();
+    float largest = above[0];
+    for (u32 i = 1; i < selected; ++i)
+        largest = rt::max(largest, above[i]);
+    u32 all = empty_buckets(cutoff, largest);
+    count_selected(above, selected);
+    u32 buckets = rt::min(all, ((one_bits - bits_of(m_tail.threshold())) >> m_shift) + 1);
+    place_selected(above, selected, buckets, m_tail.threshold());
+    Cut cut = first_loop(buckets, top_p);
+    if (cut.last != ~0u) // the nucleus ends above the tail
+        return pick_in_buckets(probabilities, cut, buckets, coin * cut.sum);
+    if (!(cut.sum >= m_tail.least_sum()))
+        return no_tail;
+    if (!m_tail.count())
+        return pick_in_buckets(probabilities, cut, buckets, coin * cut.sum); // an empty tail
+    ++m_tail_picks;
+    auto end = m_tail.first_passing(cut.sum, top_p);
+    NucleusTail::Place last = end.passed ? end.place : m_tail.last_place();
+    float r = coin * end.sum;
+    if (r < cut.sum)
+        return pick_in_buckets(probabilities, cut, buckets, r);
+    auto picked = m_tail.first_passing_again(r);
+    return m_tail.token_at(probabilities, picked.passed && NucleusTail::before(picked.place, last) ? picked.place : last);
+}
+
+i32 Nucleus::pick_in_buckets(const float* probabilities, Cut cut, u32 buckets, float r)
+{
     u32 const* counts = m_counts.data();
     u32 const* starts = m_starts.data();
     float const* tokens = m_tokens.data();
-    float sum = cut.sum;
     u32 runs = cut.runs, last = cut.last, last_bucket = cut.last_bucket;
-    if (runs == 0) // no token reaches the cutoff
-        return -1;
     if (last == ~0u) { // the sum never passed top_p: llama2.c keeps every candidate
         last_bucket = m_run_first[runs - 1];
         for (u32 b = last_bucket; b < buckets; ++b)
@@ -219,7 +266,6 @@ i32 Nucleus::pick(const float* probabilities, float top_p, float coin, float lar
     // first whose sum at the end does; within a run of buckets added at once, its bucket the
     // first whose sum does (each bucket's sum exact, as the run's was); that bucket is then
     // sorted and added token by token.
-    float r = coin * sum;
     u32 run = 0;
     while (run + 1 < runs && !(r < m_run_sums[run + 1]))
         ++run;

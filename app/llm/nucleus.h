@@ -25,12 +25,17 @@
 // top_p, a halfway token) and in the bucket of the picked token, that bucket alone is sorted
 // and added one by one, as llama2.c does. The sums, the cut and the pick are those of llama2.c's sorted list.
 //
+// On a flat distribution most of the nucleus is not even placed: once the tokens above a
+// threshold add up to 2^e, those below it are only counted into bins of one width and added
+// up bin by bin (nucleus_tail.h), and only the picked token's bin is read again.
+//
 // The buckets hold bare probabilities, not (probability, index) pairs: after a forward pass
 // the caches hold none of the places they go to, and half the bytes are half the lines
 // fetched to write them (the placing pass's largest cost). Only the picked token's index is
 // needed, and it follows from its value: equal values are adjacent in a sorted bucket and in
 // index order in llama2.c's stable sort, so the k-th of them is the k-th token of that value.
 #include "candidate_sort.h"
+#include "nucleus_tail.h"
 #include <rt/error.h>
 #include <rt/heap.h>
 
@@ -47,17 +52,24 @@ public:
     i32 pick(const float* probabilities, float top_p, float coin);
     // The same, told the largest probability (a softmax's is 1 / its sum: no pass to find it).
     i32 pick(const float* probabilities, float top_p, float coin, float largest_probability);
+    // How many picks went on through the binned tail (nucleus_tail.h), for the record.
+    u64 tail_picks() const { return m_tail_picks; }
 
 private:
     // Bucket b holds the candidates whose bits are bits(1) - d with d >> m_shift == b, so the
     // buckets come in descending order of probability; count_tokens returns how many there
     // are, nucleus_buckets how many can hold the nucleus.
-    u32 empty_buckets(float cutoff);
+    // From the bucket of `largest` (the largest token to be counted) on.
+    u32 empty_buckets(float cutoff, float largest = 1.0f);
     u32 select_and_count(const float* probabilities, float floor);
+    // The buckets of tokens[0..selected) (Candidate or float), counted; placed.
+    template<typename Token>
+    void count_selected(Token const* tokens, u32 selected);
+    template<typename Token>
+    void place_selected(Token const* tokens, u32 selected, u32 buckets, float lowest);
     u32 count_tokens(const float* probabilities, float cutoff, float floor);
     u32 nucleus_buckets(u32 buckets, float cutoff, float top_p) const;
     void place_tokens(const float* probabilities, u32 buckets, float floor);
-    void place_selected(u32 selected, u32 buckets, float lowest);
     void sort_bucket(u32 bucket);
     i32 index_of(const float* probabilities, u32 place) const;
     u32 run_end(u32 first, u32 buckets, float room) const;
@@ -70,9 +82,16 @@ private:
         u32 runs, last, last_bucket;
     };
     Cut first_loop(u32 buckets, float top_p);
+    // llama2.c's second loop, for r = coin * its sum: the first token whose running sum
+    // passes r, as far as the last kept one (the cut's; every candidate's when there is none).
+    i32 pick_in_buckets(const float* probabilities, Cut cut, u32 buckets, float r);
+    // The pick with the tail binned (nucleus_tail.h), or no_tail where that does not apply.
+    static constexpr i32 no_tail = -2;
+    i32 pick_with_tail(const float* probabilities, float cutoff, float top_p, float coin);
 
     i32 m_vocab_size { 0 };
     u32 m_shift { 0 };
+    u32 m_first_bucket { 0 }; // the buckets below it hold no token (empty_buckets)
     rt::HeapArray<u32> m_counts;   // candidates per bucket
     rt::HeapArray<u32> m_starts;   // where each bucket's candidates begin in m_tokens
     rt::HeapArray<u16> m_bucket_of; // each candidate's bucket (below max_buckets + 8), from the counting pass
@@ -87,6 +106,8 @@ private:
     // Room to radix-sort a large bucket.
     rt::HeapArray<float> m_large_scratch;
     rt::HeapArray<u32> m_histogram;
+    NucleusTail m_tail;
+    u64 m_tail_picks { 0 };
 };
 
 }

@@ -84,19 +84,21 @@ rt::ErrorOr<Nucleus> Nucleus::create(i32 vocab_size)
     nucleus.m_run_sorted = TRY(rt::HeapArray<bool>::allocate_zeroed(max_buckets + 1));
     nucleus.m_large_scratch = TRY(rt::HeapArray<float>::allocate_zeroed(size_t(vocab_size)));
     nucleus.m_histogram = TRY(rt::HeapArray<u32>::allocate_zeroed(3 * 4096));
+    nucleus.m_tail = TRY(NucleusTail::create(vocab_size));
     return nucleus;
 }
 
 // The buckets from 1 down to `cutoff` (how many: m_shift chosen so that they are at most
 // max_buckets), their counts zeroed.
-u32 Nucleus::empty_buckets(float cutoff)
+u32 Nucleus::empty_buckets(float cutoff, float largest)
 {
     u32 span = one_bits - bits_of(cutoff);
     m_shift = 0;
     while ((span >> m_shift) >= max_buckets)
         ++m_shift;
     u32 buckets = (span >> m_shift) + 1;
-    for (u32 b = 0; b < buckets; ++b)
+    m_first_bucket = rt::min((one_bits - rt::min(bits_of(largest), one_bits)) >> m_shift, buckets - 1);
+    for (u32 b = m_first_bucket; b < buckets; ++b)
         m_counts[b] = 0;
     return buckets;
 }
@@ -112,17 +114,22 @@ u32 Nucleus::empty_buckets(float cutoff)
 u32 Nucleus::select_and_count(const float* probabilities, float floor)
 {
     u32 selected = u32(kernels::active().select_candidates(probabilities, m_vocab_size, floor, m_selected.data()));
+    count_selected(m_selected.data(), selected);
+    return selected;
+}
+
+template<typename Token>
+void Nucleus::count_selected(Token const* tokens, u32 selected)
+{
     u32* counts = m_counts.data();
     u16* bucket_of = m_bucket_of.data();
-    Candidate const* tokens = m_selected.data();
     u32 shift = m_shift; // a local: the counts' stores could alias the member, reloaded after each
     for (u32 j = 0; j < selected; ++j) {
-        i32 distance = i32(one_bits) - __builtin_bit_cast(i32, tokens[j].probability);
+        i32 distance = i32(one_bits) - __builtin_bit_cast(i32, probability_of(tokens[j]));
         u32 b = u32(distance > 0 ? distance : 0) >> shift;
         bucket_of[j] = u16(b);
         ++counts[b];
     }
-    return selected;
 }
 
 // The candidates' buckets (of those at or above `floor`), counted. Blocks of 16 are tested and their buckets computed in
@@ -205,7 +212,7 @@ u32 Nucleus::nucleus_buckets(u32 buckets, float cutoff, float top_p) const
     if (shrink <= 0.5)
         return buckets;
     double least = 0.0, needed = double(top_p) / shrink;
-    for (u32 b = 0; b + 1 < buckets; ++b) {
+    for (u32 b = m_first_bucket; b + 1 < buckets; ++b) {
         least += double(m_counts[b]) * double(rt::max(float_of(one_bits - ((b + 1) << m_shift)), cutoff));
         if (least > needed)
             return b + 1;
@@ -220,7 +227,7 @@ void Nucleus::place_tokens(const float* probabilities, u32 buckets, float floor)
     u32 const* counts = m_counts.data();
     u32* next = m_starts.data(); // where the next candidate of each bucket goes
     u32 offset = 0;
-    for (u32 b = 0; b < buckets; ++b) {
+    for (u32 b = m_first_bucket; b < buckets; ++b) {
         next[b] = offset;
         offset += counts[b];
     }
@@ -245,26 +252,26 @@ void Nucleus::place_tokens(const float* probabilities, u32 buckets, float floor)
     for (i32 i = block_end; i < n; ++i)
         if (probabilities[i] >= floor)
             place(i, true);
-    for (u32 b = 0; b < buckets; ++b) // back to where each bucket begins
+    for (u32 b = m_first_bucket; b < buckets; ++b) // back to where each bucket begins
         next[b] -= counts[b];
 }
 
-// place_tokens for the selection of select_and_count: its tokens at or above `lowest`.
-void Nucleus::place_selected(u32 selected, u32 buckets, float lowest)
+// place_tokens for a selection (select_and_count's, the tail's): its tokens at or above `lowest`.
+template<typename Token>
+void Nucleus::place_selected(Token const* from, u32 selected, u32 buckets, float lowest)
 {
     u32* next = m_starts.data();
     u32 offset = 0;
-    for (u32 b = 0; b < buckets; ++b) {
+    for (u32 b = m_first_bucket; b < buckets; ++b) {
         next[b] = offset;
         offset += m_counts[b];
     }
     u16 const* bucket_of = m_bucket_of.data();
-    Candidate const* from = m_selected.data();
     float* tokens = m_tokens.data();
     for (u32 j = 0; j < selected; ++j)
-        if (from[j].probability >= lowest)
-            tokens[next[bucket_of[j]]++] = from[j].probability;
-    for (u32 b = 0; b < buckets; ++b) // back to where each bucket begins
+        if (probability_of(from[j]) >= lowest)
+            tokens[next[bucket_of[j]]++] = probability_of(from[j]);
+    for (u32 b = m_first_bucket; b < buckets; ++b) // back to where each bucket begins
         next[b] -= m_counts[b];
 }
 
@@ -282,5 +289,10 @@ void Nucleus::sort_bucket(u32 bucket)
         for (u32 i = 0; i < count; ++i)
             tokens[i] = sorted[i];
 }
+
+template void Nucleus::count_selected(Candidate const*, u32);
+template void Nucleus::count_selected(float const*, u32);
+template void Nucleus::place_selected(Candidate const*, u32, u32, float);
+template void Nucleus::place_selected(float const*, u32, u32, float);
 
 }

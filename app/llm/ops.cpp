@@ -96,6 +96,13 @@ RoundedUnits rounded_units(const float* tokens, u32 count, float shifter, u64 li
     return result;
 }
 
+void bin_tail(const float* values, i32 count, float cutoff, float threshold, float scale, TailBinning& out)
+{
+    out.above_count = out.exact_count = 0;
+    for (i32 i = 0; i < count; ++i)
+        bin_tail_token(out, i, values[i], cutoff, threshold, values[i] * scale);
+}
+
 void matmul(float* out, const float* x, const float* w, i32 n, i32 d)
 {
     for (i32 i = 0; i < d; ++i)

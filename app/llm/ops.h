@@ -5,6 +5,7 @@
 // SIMD variant follows too, so all variants give the same bits.
 #include "candidate_sort.h"
 #include "rounded_units.h"
+#include "tail_binning.h"
 #include <rt/types.h>
 
 namespace llm::ops {
@@ -21,6 +22,8 @@ float softmax(float* x, i32 size);
 size_t select_candidates(const float* values, i32 count, float floor, Candidate* out);
 // The nucleus's sum of rounded units (rounded_units.h, kernels/operations.h).
 RoundedUnits rounded_units(const float* tokens, u32 count, float shifter, u64 limit);
+// The nucleus tail's pass (tail_binning.h, kernels/operations.h).
+void bin_tail(const float* values, i32 count, float cutoff, float threshold, float scale, TailBinning& out);
 
 // out[d] = W[d][n] . x[n]: the matrix-vector product that dominates inference.
 void matmul(float* out, const float* x, const float* w, i32 n, i32 d);

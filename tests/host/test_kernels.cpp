@@ -800,7 +800,88 @@ TEST_P(VariantsOf, RoundedUnitsAsTheReference)
     }
 }
 
-// The active set's list and rounded units follow the plan's softmax choice.
+// Probabilities for the tail's pass: flat ones, with some above the threshold, some below the
+// cutoff, some exactly on a bin's edge (k * w: the reference then lists them) and some on the
+// threshold and the cutoff themselves.
+struct TailCase {
+    std::vector<float> values;
+    float cutoff, threshold, scale;
+};
+TailCase tail_case(size_t count, u32 seed, size_t exact_every)
+{
+    float width = 0x1p-28f;
+    TailCase c { std::vector<float>(count), 3.125e-6f, width * 16384.0f, 1.0f / width };
+    auto noise = random_floats(count, seed, 1.0f);
+    for (size_t i = 0; i < count; ++i) {
+        float p = 3e-5f * std::exp(noise[i] * 1.2f); // from ~9e-6 to ~1e-4: some above the threshold
+        if (i % 97 == 5)
+            p = 1e-6f; // below the cutoff
+        if (exact_every && i % exact_every == 3)
+            p = float(900 + (i * 37) % 15000) * width;
+        if (i % 1009 == 7)
+            p = c.threshold;
+        if (i % 1013 == 9)
+            p = c.cutoff;
+        c.values[i] = p;
+    }
+    return c;
+}
+
+// The reference against its definition, token by token.
+TEST(Kernels, BinTailAsDefined)
+{
+    auto c = tail_case(5000, 3, 50);
+    std::vector<u16> bins(c.values.size());
+    std::vector<float> above(c.values.size() + 16);
+    std::vector<u32> exact(400);
+    llm::TailBinning out { bins.data(), above.data(), exact.data(), u32(exact.size()) };
+    llm::ops::bin_tail(c.values.data(), i32(c.values.size()), c.cutoff, c.threshold, c.scale, out);
+    u32 above_count = 0, exact_count = 0;
+    for (size_t i = 0; i < c.values.size(); ++i) {
+        float p = c.values[i];
+        double scaled = double(p) * double(c.scale);
+        bool in_tail = p >= c.cutoff && p < c.threshold, on_edge = in_tail && scaled == std::floor(scaled);
+        if (p >= c.threshold)
+            EXPECT_EQ(above[above_count++], p) << i;
+        if (on_edge)
+            EXPECT_EQ(exact[exact_count++], u32(i)) << i;
+        u16 expected = in_tail && !on_edge ? u16(std::floor(scaled)) : u16(llm::spare_bin + i % 8);
+        EXPECT_EQ(bins[i], expected) << i;
+    }
+    EXPECT_EQ(out.above_count, above_count);
+    EXPECT_EQ(out.exact_count, exact_count);
+    EXPECT_GT(above_count, 100u);
+    EXPECT_GT(exact_count, 50u);
+}
+
+// Each set's pass as the reference's: counts around the vector widths, with and without exact
+// tokens, more exact ones than the list holds (all counted, the first listed).
+TEST_P(VariantsOf, BinTailAsTheReference)
+{
+    auto const& variant = of_this_isa(llm::kernels::bin_tail_variants());
+    for (u32 count : { 0u, 1u, 15u, 16u, 17u, 33u, 1000u, 32000u, 32005u }) {
+        for (size_t exact_every : { size_t(0), size_t(40), size_t(7) }) {
+            for (u32 most_exact : { 256u, 3u }) {
+                auto c = tail_case(count, count + 11, exact_every);
+                std::vector<u16> bins[2] = { std::vector<u16>(count), std::vector<u16>(count) };
+                std::vector<float> above[2] = { std::vector<float>(count + 16), std::vector<float>(count + 16) };
+                std::vector<u32> exact[2] = { std::vector<u32>(most_exact), std::vector<u32>(most_exact) };
+                llm::TailBinning expected { bins[0].data(), above[0].data(), exact[0].data(), most_exact };
+                llm::TailBinning actual { bins[1].data(), above[1].data(), exact[1].data(), most_exact };
+                llm::ops::bin_tail(c.values.data(), i32(count), c.cutoff, c.threshold, c.scale, expected);
+                variant.function(c.values.data(), i32(count), c.cutoff, c.threshold, c.scale, actual);
+                std::string what = std::string(variant.name) + " count " + std::to_string(count) + " exact every " + std::to_string(exact_every);
+                EXPECT_EQ(bins[1], bins[0]) << what;
+                ASSERT_EQ(actual.above_count, expected.above_count) << what;
+                EXPECT_TRUE(std::equal(above[0].begin(), above[0].begin() + expected.above_count, above[1].begin())) << what;
+                ASSERT_EQ(actual.exact_count, expected.exact_count) << what;
+                EXPECT_EQ(exact[1], exact[0]) << what;
+            }
+        }
+    }
+}
+
+// The active set's list, rounded units and tail pass follow the plan's softmax choice.
 TEST(Kernels, SelectCandidatesFollowsTheSoftmaxChoice)
 {
     auto cpu = rt::detect_cpu_features();
@@ -809,9 +890,11 @@ TEST(Kernels, SelectCandidatesFollowsTheSoftmaxChoice)
     size_t chosen = plan.choice[size_t(llm::kernels::Op::Softmax)];
     EXPECT_EQ(llm::kernels::active().select_candidates, llm::kernels::select_candidates_variants()[chosen].function);
     EXPECT_EQ(llm::kernels::active().rounded_units, llm::kernels::rounded_units_variants()[chosen].function);
+    EXPECT_EQ(llm::kernels::active().bin_tail, llm::kernels::bin_tail_variants()[chosen].function);
     llm::kernels::activate(llm::kernels::Plan {});
     EXPECT_EQ(llm::kernels::active().select_candidates, llm::kernels::select_candidates_variants()[0].function);
     EXPECT_EQ(llm::kernels::active().rounded_units, llm::kernels::rounded_units_variants()[0].function);
+    EXPECT_EQ(llm::kernels::active().bin_tail, llm::kernels::bin_tail_variants()[0].function);
 }
 
 TEST_P(VariantsOf, SoftmaxEdgeCases)

@@ -439,6 +439,96 @@ TEST(Nucleus, TokensNearTheSumsUlp)
     }
 }
 
+// Flat distributions go on through the binned tail (nucleus_tail.h) once the tokens above
+// its threshold add up to 2^e: spreads for which that is 2^-3 to 2^-6 (and the bins' width
+// follows), vocabularies up to 100,000, top_p that cuts above the tail (0.1) or in it, and
+// many coins, so that the pick falls above the tail and all along it. (Where the tokens above
+// the threshold hold the nucleus, or a few hundred tokens do, the buckets alone pick.)
+TEST(Nucleus, FlatDistributionsThroughTheTail)
+{
+    testing_support::ScopedHeap heap(32 << 20);
+    std::mt19937 rng(41);
+    for (size_t n : { size_t(32000), size_t(50257), size_t(100000) }) {
+        auto nucleus = llm::Nucleus::create(i32(n)).release_value();
+        for (float spread : { 0.2f, 0.49f, 0.8f, 1.2f }) {
+            for (float top_p : { 0.1f, 0.9f, 0.99f }) {
+                auto p = normal_probabilities(n, spread, rng);
+                ReferenceTopP reference(p, top_p);
+                llm::Random coins(u64(n) + u64(spread * 100) + u64(top_p * 1000));
+                u64 before = nucleus.tail_picks();
+                for (int step = 0; step < 40; ++step) {
+                    float coin = step == 0 ? 0.0f : step == 1 ? 0.99999994f : coins.next_float();
+                    ASSERT_EQ(nucleus.pick(p.data(), top_p, coin), reference.pick(coin))
+                        << "n " << n << " spread " << spread << " top_p " << top_p << " coin " << coin;
+                }
+                if (spread == 0.49f && top_p >= 0.9f) // a random-weight model's: through the tail
+                    EXPECT_EQ(nucleus.tail_picks() - before, 40u) << "n " << n << " top_p " << top_p;
+            }
+        }
+    }
+}
+
+// Tail tokens exactly on a bin's edge (k times the width 2^-28 the spread 0.49 gives) add
+// what the others of their bin do, except where k is 2^(j-1) modulo 2^j with the sum's ulp
+// 2^j widths: exactly halfway, rounded to even by the sum. Some of each for j = 2, 3, 4, a
+// run of equal tokens in one bin (added at once), and more exact tokens than the tail lists
+// (the buckets then take every candidate).
+TEST(Nucleus, ExactTokensInTheTail)
+{
+    testing_support::ScopedHeap heap(16 << 20);
+    std::mt19937 rng(43);
+    auto nucleus = llm::Nucleus::create(32000).release_value();
+    for (int every : { 150, 100 }) {
+        auto p = normal_probabilities(32000, 0.49f, rng);
+        for (size_t i = 1; i < p.size(); i += size_t(every)) {
+            u32 k = u32(p[i] * 0x1p28f);
+            if (k >= 16384 || p[i] < 4e-6f)
+                continue; // above the tail or near the cutoff
+            u32 half = 1u << (i / every % 4); // 1, 2, 4, 8: not halfway, or halfway for j = 2, 3, 4
+            k = half == 1 ? k : (k & ~(2 * half - 1)) + half;
+            p[i] = float(k) * 0x1p-28f;
+        }
+        for (size_t i = 5; i < p.size(); i += 97)
+            p[i] = 2.5e-5f; // a run of equal tokens (the inexact 6710.8864 widths)
+        u64 before = nucleus.tail_picks();
+        for (float top_p : { 0.5f, 0.9f, 0.999f }) {
+            ReferenceTopP reference(p, top_p);
+            llm::Random coins(u64(every) + u64(top_p * 1000));
+            for (int step = 0; step < 200; ++step) {
+                float coin = step == 0 ? 0.99999994f : coins.next_float();
+                ASSERT_EQ(nucleus.pick(p.data(), top_p, coin), reference.pick(coin)) << "every " << every << " top_p " << top_p << " coin " << coin;
+            }
+        }
+        if (every == 150) // ~210 exact tokens: listed
+            EXPECT_EQ(nucleus.tail_picks() - before, 600u);
+        else // ~320: too many, the buckets pick
+            EXPECT_EQ(nucleus.tail_picks(), before);
+    }
+}
+
+// A bin with more tokens than 16 bits count (a vocabulary of 70,000, 67,000 of them equal):
+// its block is added bin by bin, its equal tokens at once.
+TEST(Nucleus, TailBinOfMoreThan32767Tokens)
+{
+    testing_support::ScopedHeap heap(32 << 20);
+    constexpr size_t n = 70000, large = 3000;
+    std::vector<float> p(n, 0.7f / float(n - large));
+    std::mt19937 rng(47);
+    std::uniform_real_distribution<float> around(0.8f, 1.2f);
+    for (size_t i = 0; i < large; ++i)
+        p[i * 23] = 0.3f / float(large) * around(rng);
+    auto nucleus = llm::Nucleus::create(i32(n)).release_value();
+    for (float top_p : { 0.5f, 0.9f }) {
+        ReferenceTopP reference(p, top_p);
+        llm::Random coins(7);
+        for (int step = 0; step < 60; ++step) {
+            float coin = step == 0 ? 0.99999994f : coins.next_float();
+            ASSERT_EQ(nucleus.pick(p.data(), top_p, coin), reference.pick(coin)) << "top_p " << top_p << " coin " << coin;
+        }
+    }
+    EXPECT_EQ(nucleus.tail_picks(), 120u);
+}
+
 // The sampler's top-k: the k most probable (equal ones in index order), their probabilities
 // renormalised by their sum, then top-p among them (llama.cpp's order), serial float sums.
 i32 reference_top_k(std::vector<float> const& probabilities, size_t k, float top_p, float coin)

@@ -21,12 +21,13 @@ namespace {
 BAREFLOW_OPERATIONS(BAREFLOW_VARIANT_TABLE)
 BAREFLOW_VARIANT_TABLE(SelectCandidates, select_candidates, SelectCandidates, select_candidates)
 BAREFLOW_VARIANT_TABLE(RoundedUnitsOf, rounded_units, RoundedUnitsOf, rounded_units)
+BAREFLOW_VARIANT_TABLE(BinTail, bin_tail, BinTail, bin_tail)
 #undef BAREFLOW_VARIANT_TABLE
 #undef BAREFLOW_VARIANT
 
 // Until a plan is activated, the scalar reference.
 #define BAREFLOW_REFERENCE(op, name, type, entry) scalar::entry,
-Active active_kernels { BAREFLOW_OPERATIONS(BAREFLOW_REFERENCE) {}, scalar::select_candidates, scalar::rounded_units };
+Active active_kernels { BAREFLOW_OPERATIONS(BAREFLOW_REFERENCE) {}, scalar::select_candidates, scalar::rounded_units, scalar::bin_tail };
 #undef BAREFLOW_REFERENCE
 
 // "matmul, matmul_q8, ..." and "scalar, sse2, ...", for error messages.
@@ -63,6 +64,7 @@ BAREFLOW_OPERATIONS(BAREFLOW_VARIANTS_ACCESSOR)
 #undef BAREFLOW_VARIANTS_ACCESSOR
 rt::Span<const Variant<SelectCandidates>> select_candidates_variants() { return span_of(select_candidates_table); }
 rt::Span<const Variant<RoundedUnitsOf>> rounded_units_variants() { return span_of(rounded_units_table); }
+rt::Span<const Variant<BinTail>> bin_tail_variants() { return span_of(bin_tail_table); }
 
 size_t variant_count(Op) { return max_variants; }
 const char* variant_name(Op, size_t index) { return matmul_table[index].name; }
@@ -142,6 +144,7 @@ void activate(Plan const& plan)
         active_kernels.workers[op] = plan.workers[op];
     active_kernels.select_candidates = select_candidates_table[plan.choice[size_t(Op::Softmax)]].function;
     active_kernels.rounded_units = rounded_units_table[plan.choice[size_t(Op::Softmax)]].function;
+    active_kernels.bin_tail = bin_tail_table[plan.choice[size_t(Op::Softmax)]].function;
     active_prefetch = plan.prefetch;
 }
 

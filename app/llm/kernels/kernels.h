@@ -52,10 +52,11 @@ constexpr const char* op_names[op_count] = { BAREFLOW_OPERATIONS(BAREFLOW_OP_NAM
 #define BAREFLOW_VARIANTS_ACCESSOR(op, name, type, entry) rt::Span<const Variant<type>> name##_variants();
 BAREFLOW_OPERATIONS(BAREFLOW_VARIANTS_ACCESSOR)
 #undef BAREFLOW_VARIANTS_ACCESSOR
-// select_candidates and rounded_units in every set, in the same order (not operations of a
+// select_candidates, rounded_units and bin_tail in every set, in the same order (not operations of a
 // plan).
 rt::Span<const Variant<SelectCandidates>> select_candidates_variants();
 rt::Span<const Variant<RoundedUnitsOf>> rounded_units_variants();
+rt::Span<const Variant<BinTail>> bin_tail_variants();
 
 // Every op has the same instruction sets in the same order.
 size_t variant_count(Op);
@@ -94,6 +95,8 @@ struct Active {
     // The nucleus's sums of rounded units, from the same set: they read what the sampler
     // wrote after softmax.
     RoundedUnitsOf rounded_units;
+    // The nucleus tail's pass over softmax's output, from the same set.
+    BinTail bin_tail;
 };
 Active const& active();
 void activate(Plan const&);

@@ -6,6 +6,7 @@
 // scalar reference in ops.h and its SIMD template in x86/simd_kernels.h.
 #include "../candidate_sort.h"
 #include "../rounded_units.h"
+#include "../tail_binning.h"
 #include <rt/types.h>
 
 // The functions each instruction set provides (the scalar ones are llm::ops's):
@@ -37,6 +38,11 @@
     /* chosen for softmax, as select_candidates (Active::rounded_units). */                                          \
     X(RoundedUnitsOf, llm::RoundedUnits, rounded_units, (const float* tokens, u32 count, float shifter, u64 limit),             \
         (tokens, count, shifter, limit), __VA_ARGS__)                                                                                 \
+    /* The pass of the nucleus's binned tail (tail_binning.h): values[0..count) binned by value * scale (a power */   \
+    /* of two) where at or above cutoff and below threshold, those at or above the threshold selected. Not in a */    \
+    /* plan: on the set chosen for softmax, as select_candidates (Active::bin_tail). */                              \
+    X(BinTail, void, bin_tail, (const float* values, i32 count, float cutoff, float threshold, float scale, llm::TailBinning& out), \
+        (values, count, cutoff, threshold, scale, out), __VA_ARGS__)                                                                  \
     /* Attention over `count` cached positions `stride` floats apart, n values each: the scores are the query's */  \
     /* dot products with the keys over `scale`; the output the values' sum weighted by the softmaxed scores, */      \
     /* position by position (out = 0, then out += weight * value). */                                               \

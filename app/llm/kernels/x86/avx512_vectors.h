@@ -95,6 +95,26 @@ struct Avx512With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWi
         _mm512_storeu_si512(out + low_count, _mm512_maskz_compress_epi64(__mmask8(high), last_eight));
         return low_count + bits_set(high);
     }
+    // ops::bin_tail for the sixteen tokens from `first` (a multiple of 16), without a branch
+    // but for the rare exact tokens: their bins packed to 16 bits, those above the threshold
+    // compressed in a register and stored whole (up to 16 slots past them written).
+    static void bin_tail_vector(const float* values, i32 first, float cutoff, float threshold, float scale, llm::TailBinning& out)
+    {
+        __m512 v = _mm512_loadu_ps(values + first);
+        __mmask16 above = _mm512_cmp_ps_mask(v, _mm512_set1_ps(threshold), _CMP_GE_OQ);
+        __mmask16 tail = _mm512_mask_cmp_ps_mask(__mmask16(~above), v, _mm512_set1_ps(cutoff), _CMP_GE_OQ);
+        __m512 scaled = _mm512_mul_ps(v, _mm512_set1_ps(scale));
+        __m512i bin = _mm512_cvttps_epi32(scaled);
+        __mmask16 exact = _mm512_mask_cmp_ps_mask(tail, _mm512_cvtepi32_ps(bin), scaled, _CMP_EQ_OQ);
+        __m512i spare = _mm512_add_epi32(_mm512_set1_epi32(llm::spare_bin), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7));
+        bin = _mm512_mask_blend_epi32(__mmask16(tail & ~exact), spare, bin);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.bins + first), _mm512_cvtepi32_epi16(bin));
+        _mm512_storeu_ps(out.above + out.above_count, _mm512_maskz_compress_ps(above, v));
+        out.above_count += bits_set(above & 0xFF) + bits_set(above >> 8);
+        for (u32 mask = exact; mask; mask &= mask - 1)
+            if (out.exact_count++ < out.most_exact)
+                out.exact[out.exact_count - 1] = u32(first + __builtin_ctz(mask));
+    }
     // The bits set in a byte (a table: the AVX-512 target here does not name POPCNT).
     static u32 bits_set(u32 byte)
     {
