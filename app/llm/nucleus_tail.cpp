@@ -12,11 +12,13 @@ using namespace nucleus_bits;
 
 namespace {
 
+// 2^14 bins: their counts (64 KB) stay in the second-level cache, and on a random model's flat
+// distribution the tokens above the threshold they allow (2^14 widths) are under 2,000.
 constexpr u32 bins = 1u << tail_bin_bits, spare_bins = 8;
 // The sums the tail may start from: 2^-1 down to 2^-8 (the bin width follows: 2^(e - 24)).
 constexpr i32 highest_exponent = -1, lowest_exponent = -8;
-// Exact multiples of the bin width listed one by one (about one token in 2^11 on a flat
-// distribution); more, and the caller sorts instead.
+// Exact multiples of the bin width listed one by one (about one tail token in a thousand on
+// a random model's flat distribution); more, and the buckets take every candidate instead.
 constexpr u32 most_exact = 256;
 // One block of 16 tokens in this many is read to estimate where the threshold goes.
 constexpr i32 sample_stride = 16;
