@@ -863,57 +863,59 @@ size_t select_candidates(const float* values, i32 count, float floor, llm::Candi
     return kept;
 }
 
-// ops::bin_tail, sixteen tokens at a time: in one vector where the set can (AVX-512:
-// V::bin_tail_vector), else in four SSE2 vectors (every set has them), the values above the
+// ops::bin_tail for the sixteen tokens from `first` in four SSE2 vectors (every set has them),
+// for the sets that cannot bin them in one: the bins packed to 16 bits, the values above the
 // threshold and the exact tokens then appended by their masks (one branch a block that has any).
+// A template of the set, as everything here: each set compiles its own (under its target).
+template<typename V>
+void bin_tail_sse2(const float* values, i32 first, float cutoff, float threshold, float scale, llm::TailBinning& out)
+{
+    __m128 low = _mm_set1_ps(cutoff), high = _mm_set1_ps(threshold), scaling = _mm_set1_ps(scale);
+    __m128i spare[2] = { _mm_setr_epi32(llm::spare_bin, llm::spare_bin + 1, llm::spare_bin + 2, llm::spare_bin + 3),
+        _mm_setr_epi32(llm::spare_bin + 4, llm::spare_bin + 5, llm::spare_bin + 6, llm::spare_bin + 7) };
+    u32 above = 0, exact = 0;
+    __m128i bins[4];
+    for (i32 v = 0; v < 4; ++v) {
+        __m128 p = _mm_loadu_ps(values + first + 4 * v);
+        __m128 over = _mm_cmpge_ps(p, high);
+        __m128 tail = _mm_andnot_ps(over, _mm_cmpge_ps(p, low));
+        __m128 scaled = _mm_mul_ps(p, scaling);
+        __m128i bin = _mm_cvttps_epi32(scaled);
+        __m128 on_edge = _mm_and_ps(_mm_cmpeq_ps(_mm_cvtepi32_ps(bin), scaled), tail);
+        __m128i counted = _mm_castps_si128(_mm_andnot_ps(on_edge, tail));
+        bins[v] = _mm_or_si128(_mm_and_si128(counted, bin), _mm_andnot_si128(counted, spare[v % 2]));
+        above |= u32(_mm_movemask_ps(over)) << (4 * v);
+        exact |= u32(_mm_movemask_ps(on_edge)) << (4 * v);
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out.bins + first), _mm_packs_epi32(bins[0], bins[1]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out.bins + first + 8), _mm_packs_epi32(bins[2], bins[3]));
+    for (; above; above &= above - 1)
+        out.above[out.above_count++] = values[first + __builtin_ctz(above)];
+    for (; exact; exact &= exact - 1)
+        if (out.exact_count++ < out.most_exact)
+            out.exact[out.exact_count - 1] = u32(first + __builtin_ctz(exact));
+}
+
+// ops::bin_tail, sixteen tokens at a time: in one vector where the set can (AVX-512:
+// V::bin_tail_vector), else in four SSE2 vectors; the tokens after the last sixteen as the
+// reference takes them.
 template<typename V>
 void bin_tail(const float* values, i32 count, float cutoff, float threshold, float scale, llm::TailBinning& out)
 {
-    if constexpr (requires { V::bin_tail_vector(values, 0, cutoff, threshold, scale, out); }) {
-        // A copy the stores through its pointers cannot alias (they could `out`), so that its
-        // counts stay in registers.
-        llm::TailBinning local = out;
-        local.above_count = local.exact_count = 0;
-        i32 i = 0;
-        for (; i + 16 <= count; i += 16)
+    // A copy the stores through its pointers cannot alias (they could `out`), so that its
+    // counts stay in registers.
+    llm::TailBinning local = out;
+    local.above_count = local.exact_count = 0;
+    i32 i = 0;
+    for (; i + 16 <= count; i += 16) {
+        if constexpr (requires { V::bin_tail_vector(values, i, cutoff, threshold, scale, local); })
             V::bin_tail_vector(values, i, cutoff, threshold, scale, local);
-        for (; i < count; ++i)
-            llm::bin_tail_token(local, i, values[i], cutoff, threshold, values[i] * scale);
-        out = local;
-    } else {
-        llm::TailBinning local = out;
-        local.above_count = local.exact_count = 0;
-        __m128 low = _mm_set1_ps(cutoff), high = _mm_set1_ps(threshold), scaling = _mm_set1_ps(scale);
-        __m128i spare[2] = { _mm_setr_epi32(llm::spare_bin, llm::spare_bin + 1, llm::spare_bin + 2, llm::spare_bin + 3),
-            _mm_setr_epi32(llm::spare_bin + 4, llm::spare_bin + 5, llm::spare_bin + 6, llm::spare_bin + 7) };
-        i32 i = 0;
-        for (; i + 16 <= count; i += 16) {
-            u32 above = 0, exact = 0;
-            __m128i bins[4];
-            for (i32 v = 0; v < 4; ++v) {
-                __m128 p = _mm_loadu_ps(values + i + 4 * v);
-                __m128 over = _mm_cmpge_ps(p, high);
-                __m128 tail = _mm_andnot_ps(over, _mm_cmpge_ps(p, low));
-                __m128 scaled = _mm_mul_ps(p, scaling);
-                __m128i bin = _mm_cvttps_epi32(scaled);
-                __m128 on_edge = _mm_and_ps(_mm_cmpeq_ps(_mm_cvtepi32_ps(bin), scaled), tail);
-                __m128i counted = _mm_castps_si128(_mm_andnot_ps(on_edge, tail));
-                bins[v] = _mm_or_si128(_mm_and_si128(counted, bin), _mm_andnot_si128(counted, spare[v % 2]));
-                above |= u32(_mm_movemask_ps(over)) << (4 * v);
-                exact |= u32(_mm_movemask_ps(on_edge)) << (4 * v);
-            }
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(local.bins + i), _mm_packs_epi32(bins[0], bins[1]));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(local.bins + i + 8), _mm_packs_epi32(bins[2], bins[3]));
-            for (; above; above &= above - 1)
-                local.above[local.above_count++] = values[i + __builtin_ctz(above)];
-            for (; exact; exact &= exact - 1)
-                if (local.exact_count++ < local.most_exact)
-                    local.exact[local.exact_count - 1] = u32(i + __builtin_ctz(exact));
-        }
-        for (; i < count; ++i)
-            llm::bin_tail_token(local, i, values[i], cutoff, threshold, values[i] * scale);
-        out = local;
+        else
+            bin_tail_sse2<V>(values, i, cutoff, threshold, scale, local);
     }
+    for (; i < count; ++i)
+        llm::bin_tail_token(local, i, values[i], cutoff, threshold, values[i] * scale);
+    out = local;
 }
 
 template<typename V>
