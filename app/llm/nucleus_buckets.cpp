@@ -2,12 +2,14 @@
 // placed bucket after bucket (nucleus.h says why and how they are then added up).
 #include "nucleus.h"
 #include "kernels/kernels.h"
+#include "lane_masks.h"
 #include "nucleus_bits.h"
 #include <emmintrin.h>
 
 namespace llm {
 
 using namespace nucleus_bits;
+using lane_masks::bits_set;
 
 namespace {
 
@@ -30,19 +32,6 @@ u32 candidates(const float* block, float floor)
         mask |= u32(_mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(block + 4 * v), threshold))) << (4 * v);
     return mask;
 }
-
-// The number of bits set in a block's mask of 16 (a table: the builds target CPUs without
-// a population count instruction, and the compiler's replacement costs a dozen).
-struct BitCounts {
-    u8 of_byte[256];
-    constexpr BitCounts() : of_byte {}
-    {
-        for (u32 b = 1; b < 256; ++b)
-            of_byte[b] = u8(of_byte[b / 2] + (b & 1));
-    }
-};
-constexpr BitCounts bit_counts;
-u32 bits_set(u32 mask) { return bit_counts.of_byte[mask & 0xFF] + bit_counts.of_byte[(mask >> 8) & 0xFF]; }
 
 // handle(i + l, kept) for the tokens of a block of 16 whose bits l are set in `mask`: in a
 // full block, for all 16 (kept true); in a dense one, for all 16 without a branch (kept says

@@ -814,6 +814,10 @@ TailCase tail_case(size_t count, u32 seed, size_t exact_every)
     auto noise = random_floats(count, seed, 1.0f);
     for (size_t i = 0; i < count; ++i) {
         float p = 3e-5f * std::exp(noise[i] * 1.2f); // from ~9e-6 to ~1e-4: some above the threshold
+        // Every third block of eight: its tokens above the threshold by the bits of a mask
+        // that runs through all 256 (compressing eight lanes must keep each in order).
+        if (i / 8 % 3 == 1)
+            p = ((i / 24) % 256 >> (i % 8) & 1) ? c.threshold * (1.0f + float(i % 64) / 64.0f) : 2e-5f;
         if (i % 97 == 5)
             p = 1e-6f; // below the cutoff
         if (exact_every && i % exact_every == 3)

@@ -55,6 +55,39 @@ struct Avx2With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWith
         }
         return transpose_sum8(acc);
     }
+    // ops::bin_tail for the sixteen tokens from `first` (a multiple of 16), eight at a time,
+    // without a branch but for the rare exact tokens: a branch on the values above the
+    // threshold (one token in ~16 on a flat distribution) would be mispredicted in most
+    // blocks, so they are moved to the front of their vector by vpermps (lane_masks.h) and
+    // the vector stored whole (up to eight slots past them written).
+    static void bin_tail_vector(const float* values, i32 first, float cutoff, float threshold, float scale, llm::TailBinning& out)
+    {
+        __m256i spare = _mm256_add_epi32(_mm256_set1_epi32(llm::spare_bin), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        __m256i slot_shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+        __m256i bins[2];
+        u32 exact = 0;
+        for (i32 half = 0; half < 2; ++half) {
+            __m256 v = _mm256_loadu_ps(values + first + 8 * half);
+            __m256 over = _mm256_cmp_ps(v, _mm256_set1_ps(threshold), _CMP_GE_OQ);
+            __m256 tail = _mm256_andnot_ps(over, _mm256_cmp_ps(v, _mm256_set1_ps(cutoff), _CMP_GE_OQ));
+            __m256 scaled = _mm256_mul_ps(v, _mm256_set1_ps(scale));
+            __m256i bin = _mm256_cvttps_epi32(scaled);
+            __m256 on_edge = _mm256_and_ps(_mm256_cmp_ps(_mm256_cvtepi32_ps(bin), scaled, _CMP_EQ_OQ), tail);
+            __m256i counted = _mm256_castps_si256(_mm256_andnot_ps(on_edge, tail));
+            bins[half] = _mm256_blendv_epi8(spare, bin, counted);
+            u32 above = u32(_mm256_movemask_ps(over));
+            __m256i to_front = _mm256_srlv_epi32(_mm256_set1_epi32(i32(lane_masks::front_indices.of_mask[above])), slot_shifts);
+            _mm256_storeu_ps(out.above + out.above_count, _mm256_permutevar8x32_ps(v, to_front));
+            out.above_count += lane_masks::bits_set(above);
+            exact |= u32(_mm256_movemask_ps(on_edge)) << (8 * half);
+        }
+        // packs works within 128-bit halves: the 64-bit quarters come out as 0, 2, 1, 3.
+        __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi32(bins[0], bins[1]), 0xD8);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.bins + first), packed);
+        for (; exact; exact &= exact - 1)
+            if (out.exact_count++ < out.most_exact)
+                out.exact[out.exact_count - 1] = u32(first + __builtin_ctz(exact));
+    }
     static Vector zero() { return _mm256_setzero_ps(); }
     static Vector set1(float v) { return _mm256_set1_ps(v); }
     static Vector load(const float* p) { return _mm256_loadu_ps(p); }

@@ -90,10 +90,10 @@ struct Avx512With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWi
             return 16;
         }
         u32 low = mask & 0xFF, high = mask >> 8;
-        u32 low_count = bits_set(low);
+        u32 low_count = lane_masks::bits_set(low);
         _mm512_storeu_si512(out, _mm512_maskz_compress_epi64(__mmask8(low), first_eight));
         _mm512_storeu_si512(out + low_count, _mm512_maskz_compress_epi64(__mmask8(high), last_eight));
-        return low_count + bits_set(high);
+        return low_count + lane_masks::bits_set(high);
     }
     // ops::bin_tail for the sixteen tokens from `first` (a multiple of 16), without a branch
     // but for the rare exact tokens: their bins packed to 16 bits, those above the threshold
@@ -110,16 +110,10 @@ struct Avx512With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWi
         bin = _mm512_mask_blend_epi32(__mmask16(tail & ~exact), spare, bin);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.bins + first), _mm512_cvtepi32_epi16(bin));
         _mm512_storeu_ps(out.above + out.above_count, _mm512_maskz_compress_ps(above, v));
-        out.above_count += bits_set(above & 0xFF) + bits_set(above >> 8);
+        out.above_count += lane_masks::bits_set(above);
         for (u32 mask = exact; mask; mask &= mask - 1)
             if (out.exact_count++ < out.most_exact)
                 out.exact[out.exact_count - 1] = u32(first + __builtin_ctz(mask));
-    }
-    // The bits set in a byte (a table: the AVX-512 target here does not name POPCNT).
-    static u32 bits_set(u32 byte)
-    {
-        static constexpr u8 counts[16] = { 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4 };
-        return counts[byte & 0xF] + counts[byte >> 4];
     }
     static Vector max(Vector a, Vector b) { return _mm512_max_ps(a, b); }
     static Vector min(Vector a, Vector b) { return _mm512_min_ps(a, b); }
