@@ -5,7 +5,11 @@
 // instruction that moves a mask's lanes to the front as AVX-512's compress does.
 #include <rt/types.h>
 
+// In an unnamed namespace: the kernels' files include this inside a target pragma, and an
+// inline function shared by name would be one symbol, compiled for AVX-512 in one file and
+// called from plain code in another.
 namespace llm::lane_masks {
+namespace {
 
 struct BitCounts {
     u8 of_byte[256];
@@ -15,7 +19,7 @@ struct BitCounts {
             of_byte[b] = u8(of_byte[b / 2] + (b & 1));
     }
 };
-inline constexpr BitCounts bit_counts;
+constexpr BitCounts bit_counts;
 
 // The bits set in a mask of up to 16 lanes.
 inline u32 bits_set(u32 mask) { return bit_counts.of_byte[mask & 0xFF] + bit_counts.of_byte[(mask >> 8) & 0xFF]; }
@@ -35,6 +39,7 @@ struct FrontIndices {
         }
     }
 };
-inline constexpr FrontIndices front_indices;
+constexpr FrontIndices front_indices;
 
+}
 }
