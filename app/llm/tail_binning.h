@@ -21,6 +21,15 @@ struct TailBinning {
     u32 exact_count { 0 }; // all of them, though only most_exact are listed
 };
 
+// The exact tokens of a block from `first`, by their mask (a bit per token; rare: the
+// variants' one branch a block), as many as the list has room for.
+inline void list_exact(TailBinning& out, i32 first, u32 mask)
+{
+    for (; mask; mask &= mask - 1)
+        if (out.exact_count++ < out.most_exact)
+            out.exact[out.exact_count - 1] = u32(first + __builtin_ctz(mask));
+}
+
 // Where ops::bin_tail and its variants put one token: `scaled` is its value times the scale.
 inline void bin_tail_token(TailBinning& out, i32 index, float value, float cutoff, float threshold, float scaled)
 {

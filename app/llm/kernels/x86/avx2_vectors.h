@@ -84,9 +84,7 @@ struct Avx2With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWith
         // packs works within 128-bit halves: the 64-bit quarters come out as 0, 2, 1, 3.
         __m256i packed = _mm256_permute4x64_epi64(_mm256_packs_epi32(bins[0], bins[1]), 0xD8);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.bins + first), packed);
-        for (; exact; exact &= exact - 1)
-            if (out.exact_count++ < out.most_exact)
-                out.exact[out.exact_count - 1] = u32(first + __builtin_ctz(exact));
+        llm::list_exact(out, first, exact);
     }
     static Vector zero() { return _mm256_setzero_ps(); }
     static Vector set1(float v) { return _mm256_set1_ps(v); }

@@ -111,9 +111,7 @@ struct Avx512With : EightRows, NibbleUnpack, BlockRowsWith<Pieces>, KQuantRowsWi
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out.bins + first), _mm512_cvtepi32_epi16(bin));
         _mm512_storeu_ps(out.above + out.above_count, _mm512_maskz_compress_ps(above, v));
         out.above_count += lane_masks::bits_set(above);
-        for (u32 mask = exact; mask; mask &= mask - 1)
-            if (out.exact_count++ < out.most_exact)
-                out.exact[out.exact_count - 1] = u32(first + __builtin_ctz(mask));
+        llm::list_exact(out, first, exact);
     }
     static Vector max(Vector a, Vector b) { return _mm512_max_ps(a, b); }
     static Vector min(Vector a, Vector b) { return _mm512_min_ps(a, b); }

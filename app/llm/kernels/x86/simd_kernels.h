@@ -866,7 +866,7 @@ size_t select_candidates(const float* values, i32 count, float floor, llm::Candi
 
 // ops::bin_tail for the sixteen tokens from `first` in four SSE2 vectors (every set has them),
 // for the sets that cannot bin them in one: the bins packed to 16 bits, the values above the
-// threshold and the exact tokens then appended by their masks (one branch a block that has any).
+// threshold stored without a branch, the exact tokens listed by their mask.
 // A template of the set, as everything here: each set compiles its own (under its target).
 template<typename V>
 void bin_tail_sse2(const float* values, i32 first, float cutoff, float threshold, float scale, llm::TailBinning& out)
@@ -899,9 +899,7 @@ void bin_tail_sse2(const float* values, i32 first, float cutoff, float threshold
         stored += above >> lane & 1;
     }
     out.above_count += stored;
-    for (; exact; exact &= exact - 1)
-        if (out.exact_count++ < out.most_exact)
-            out.exact[out.exact_count - 1] = u32(first + __builtin_ctz(exact));
+    llm::list_exact(out, first, exact);
 }
 
 // ops::bin_tail, sixteen tokens at a time: in one vector where the set can (AVX-512:
