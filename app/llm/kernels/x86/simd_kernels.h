@@ -767,6 +767,40 @@ float maximum_if_finite(const float* x, i32 size, bool& finite)
     return max_value;
 }
 
+// fp32::exp on N vectors, step for step, each step across all of them before the next: one
+// exponential is a chain of ~20 dependent operations, and written one after the other the
+// chains filled the scheduler before the next could start. The exponentials of 32,000
+// logits on a Zen 5 EPYC with AVX-512: 7.9 us one vector at a time, 6.0 four at a time, 5.6
+// eight at a time; the whole softmax 10.1 -> 7.8 us (AVX2 19.5 -> 16.0). The same steps
+// per lane, so the same bits.
+template<typename V, i32 N>
+void exp_polynomials(typename V::Vector (&x)[N])
+{
+    using namespace fp32::exp_constants;
+    typename V::Vector k[N], r[N], p[N];
+    for (i32 v = 0; v < N; ++v) {
+        x[v] = V::max(V::min(x[v], V::set1(highest)), V::set1(lowest));
+        k[v] = V::round(V::mul(x[v], V::set1(log2e)));
+    }
+    for (i32 v = 0; v < N; ++v)
+        r[v] = V::sub(V::sub(x[v], V::mul(k[v], V::set1(ln2_high))), V::mul(k[v], V::set1(ln2_low)));
+    for (i32 v = 0; v < N; ++v)
+        p[v] = V::set1(coefficients[0]);
+    for (i32 i = 1; i < 8; ++i)
+        for (i32 v = 0; v < N; ++v)
+            p[v] = V::add(V::mul(p[v], r[v]), V::set1(coefficients[i]));
+    for (i32 v = 0; v < N; ++v)
+        x[v] = V::times_power_of_two(p[v], k[v]);
+}
+
+template<typename V>
+typename V::Vector exp_polynomial(typename V::Vector x)
+{
+    typename V::Vector one[1] = { x };
+    exp_polynomials<V>(one);
+    return one[0];
+}
+
 template<typename V>
 float softmax(float* x, i32 size)
 {
@@ -777,12 +811,26 @@ float softmax(float* x, i32 size)
     i32 lane_end = size - size % fp32::sum_lanes;
     auto total = Lanes<V>::zero();
     auto maximum = V::set1(max_value);
-    for (i32 i = 0; i < lane_end; i += fp32::sum_lanes)
-        for (i32 c = 0; c < Lanes<V>::count; ++c) {
-            auto e = V::exp(V::sub(V::load(x + i + c * width), maximum));
-            V::store(x + i + c * width, e);
-            total.v[c] = V::add(total.v[c], e);
+    // Each group of 16 lanes added to the total in order, the exponentials of several groups
+    // computed together (exp_polynomials): eight vectors at a time, two on i686, whose eight
+    // vector registers hold no more.
+    constexpr i32 count = Lanes<V>::count, vectors = sizeof(void*) == 8 ? 8 : 2;
+    constexpr i32 groups = vectors > count ? vectors / count : 1;
+    auto exponentials = [&]<i32 Groups>(i32 first) {
+        typename V::Vector e[Groups * count];
+        for (i32 v = 0; v < Groups * count; ++v)
+            e[v] = V::sub(V::load(x + first + v * width), maximum);
+        exp_polynomials<V>(e);
+        for (i32 v = 0; v < Groups * count; ++v) {
+            V::store(x + first + v * width, e[v]);
+            total.v[v % count] = V::add(total.v[v % count], e[v]);
         }
+    };
+    i32 i = 0;
+    for (; i + groups * fp32::sum_lanes <= lane_end; i += groups * fp32::sum_lanes)
+        exponentials.template operator()<groups>(i);
+    for (; i < lane_end; i += fp32::sum_lanes)
+        exponentials.template operator()<1>(i);
     float sum = total.fold();
     for (i32 i = lane_end; i < size; ++i) {
         x[i] = fp32::exp(x[i] - max_value);
@@ -979,20 +1027,6 @@ void quantize(i8* q, float* scales, const float* x, i32 n, i32 group)
     }
 }
 
-// fp32::exp on a vector, step for step.
-template<typename V>
-typename V::Vector exp_polynomial(typename V::Vector x)
-{
-    using namespace fp32::exp_constants;
-    x = V::max(V::min(x, V::set1(highest)), V::set1(lowest));
-    auto k = V::round(V::mul(x, V::set1(log2e)));
-    auto r = V::sub(x, V::mul(k, V::set1(ln2_high)));
-    r = V::sub(r, V::mul(k, V::set1(ln2_low)));
-    auto p = V::set1(coefficients[0]);
-    for (i32 i = 1; i < 8; ++i)
-        p = V::add(V::mul(p, r), V::set1(coefficients[i]));
-    return V::times_power_of_two(p, k);
-}
 
 }
 
