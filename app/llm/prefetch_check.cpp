@@ -23,9 +23,27 @@ kernels::Prefetch fastest_prefetch(u64 const (&times)[kernels::prefetch_count], 
     return times[fastest] + times[fastest] / 16 < kept ? kernels::Prefetch(fastest) : planned;
 }
 
+bool plan_runs_emulated_rows(kernels::Plan const& plan)
+{
+    using kernels::Op;
+    // The operations avx2tcg.cpp hands to emulated_rows.h.
+    Op const emulated[] = { Op::GgufQ8_0, Op::GgufQ4_0x8, Op::GgufQ8_0x8, Op::GgufQ4Kx8, Op::GgufQ6Kx8, Op::MatmulQ8x8 };
+    for (Op op : emulated)
+        if (kernels::variant_isa(op, plan.choice[size_t(op)]) == kernels::Isa::Avx2Tcg)
+            return true;
+    return false;
+}
+
 kernels::Plan check_prefetch(Transformer& transformer, kernels::Plan const& plan, rt::TextSink& report, PrefetchCheckBounds bounds)
 {
     using kernels::Prefetch;
+    if (plan_runs_emulated_rows(plan)) {
+        kernels::Plan without = plan;
+        without.prefetch = Prefetch::none;
+        kernels::activate(without);
+        rt::format_to(report, "[tune] prefetch: none (the plan's row kernels are avx2tcg's, which win only under emulation, where a prefetch does nothing)\n");
+        return without;
+    }
     kernels::activate(plan);
     u64 one_token = time_tokens(transformer, 1); // also warms the caches
     double token_ms = milliseconds(one_token);

@@ -96,6 +96,46 @@ TEST_F(PrefetchCheck, ChecksEveryModeAndTheStoryStaysGolden)
     EXPECT_EQ(out.value, testing_support::golden_story());
 }
 
+// A plan whose row kernels are avx2tcg's (picked only under QEMU's emulation) runs without
+// prefetches and is not timed, even where its tokens are within the bounds; avx2tcg for an
+// operation that is not an emulated row kernel (softmax) is no such sign.
+TEST_F(PrefetchCheck, EmulatedRowsRunWithoutPrefetch)
+{
+    using llm::kernels::Isa;
+    using llm::kernels::Op;
+    auto cpu = rt::detect_cpu_features();
+    if (!llm::kernels::can_run(Isa::Avx2Tcg, cpu))
+        GTEST_SKIP() << "no AVX2";
+    auto avx2tcg = [](Op op) {
+        for (size_t v = 0; v < llm::kernels::variant_count(op); ++v)
+            if (llm::kernels::variant_isa(op, v) == Isa::Avx2Tcg)
+                return u8(v);
+        return u8(0);
+    };
+    Plan plan = llm::kernels::widest_plan(cpu);
+    plan.prefetch = Prefetch::both_levels;
+    EXPECT_FALSE(llm::plan_runs_emulated_rows(plan));
+    plan.choice[size_t(Op::Softmax)] = avx2tcg(Op::Softmax);
+    EXPECT_FALSE(llm::plan_runs_emulated_rows(plan));
+    for (Op op : { Op::GgufQ8_0, Op::GgufQ4_0x8, Op::GgufQ8_0x8, Op::GgufQ4Kx8, Op::GgufQ6Kx8, Op::MatmulQ8x8 }) {
+        Plan emulated = plan;
+        emulated.choice[size_t(op)] = avx2tcg(op);
+        EXPECT_TRUE(llm::plan_runs_emulated_rows(emulated)) << llm::kernels::op_names[size_t(op)];
+    }
+
+    testing_support::ScopedHeap heap(16 << 20);
+    auto checkpoint = files.load_checkpoint();
+    auto transformer = llm::Transformer::create(checkpoint).release_value();
+    plan.choice[size_t(Op::GgufQ4Kx8)] = avx2tcg(Op::GgufQ4Kx8);
+    StringSink report;
+    Plan kept = llm::check_prefetch(transformer, plan, report, { 0.0, 1e9 });
+    EXPECT_EQ(kept.prefetch, Prefetch::none);
+    EXPECT_EQ(llm::kernels::active_prefetch, Prefetch::none);
+    EXPECT_EQ(std::memcmp(kept.choice, plan.choice, sizeof plan.choice), 0);
+    EXPECT_NE(report.value.find("[tune] prefetch: none (the plan's row kernels are avx2tcg's"), std::string::npos) << report.value;
+    EXPECT_EQ(report.value.find("whole tokens"), std::string::npos) << report.value;
+}
+
 // The widest plan's interleaved Q4_K products (they prefetch) with each mode: the same bits.
 TEST(PrefetchModes, GiveTheSameBits)
 {
