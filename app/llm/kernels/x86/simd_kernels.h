@@ -1027,7 +1027,6 @@ void quantize(i8* q, float* scales, const float* x, i32 n, i32 group)
     }
 }
 
-
 }
 
 // The entry points entry_points.h declares, defined once for an instruction set's traits V
